@@ -1,0 +1,13 @@
+"""nnlearn: a neural network that learns its weights from data.
+
+The public names are the book's (*Deep Learning from Scratch*, chapter 4): ``sigmoid``,
+``softmax``, ``cross_entropy_error``, ``numerical_gradient``, ``gradient_descent``,
+``TwoLayerNet``, ``load_mnist``, ...
+"""
+
+__version__ = "0.1.0"
+
+from nnlearn.errors import DivergenceError, NnlearnError
+from nnlearn.functions import identity_function, relu, sigmoid, sigmoid_grad, softmax, step_function
+from nnlearn.losses import cross_entropy_error, mean_squared_error
+from nnlearn.diff import gradient_descent, numerical_diff, numerical_gradient

@@ -1,0 +1,62 @@
+"""The ``nnlearn`` command line.
+
+Each area of the package owns one module here with a ``register(commands, demos)`` function that
+adds its sub-commands to ``commands`` and its chapter demos (``nnlearn demo NAME``) to ``demos``.
+Heavy imports (matplotlib, the data loader) happen inside the command functions so that
+``nnlearn --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from nnlearn import __version__
+from nnlearn.errors import NnlearnError
+
+# One entry per module of nnlearn.cli that registers commands.
+COMMAND_MODULES = (
+    "nnlearn.cli.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nnlearn",
+        description="A neural network that learns its weights from data (Deep Learning from Scratch, ch. 4).",
+    )
+    parser.add_argument("--version", action="version", version=f"nnlearn {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    demo = commands.add_parser(
+        "demo",
+        help="reproduce a section of the chapter: numbers and figures",
+        description="Reproduce a section of the chapter: print its numbers and write its figures.",
+    )
+    demos = demo.add_subparsers(dest="demo", metavar="SECTION", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands, demos)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except NnlearnError as exc:
+        print(f"nnlearn: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ValueError as exc:
+        # Bad input that reached the library (shapes, labels, NaN): a user mistake, not a bug.
+        print(f"nnlearn: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nnlearn: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

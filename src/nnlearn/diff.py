@@ -1,0 +1,189 @@
+"""Numerical differentiation, partial derivatives, gradients and gradient descent (chapter 4.3-4.4).
+
+These are the book's algorithms, written so that their numbers are the book's to the last digit:
+the central difference ``(f(x + h) - f(x - h)) / (2 * h)`` with ``h = 1e-4``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from nnlearn.errors import DivergenceError
+
+_METHODS = ("central", "forward", "backward")
+
+
+def _check_step(h) -> float:
+    h = float(h)
+    if not (np.isfinite(h) and h > 0):
+        raise ValueError(f"the step h must be a positive finite number, got {h!r}; the book uses h=1e-4")
+    return h
+
+
+def numerical_diff(f, x, h=1e-4, method="central"):
+    """Derivative of a function of one variable by a finite difference.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one real variable.
+    x : float
+        The point.
+    h : float, default 1e-4
+        The step. Too large and the secant is not the tangent (truncation error); too small and
+        ``x + h`` rounds to ``x`` (rounding error). 1e-4 balances the two for the central difference.
+    method : {"central", "forward", "backward"}
+        ``central`` is ``(f(x+h) - f(x-h)) / 2h``, whose error shrinks like h**2; the one-sided
+        differences' errors shrink only like h.
+
+    Examples
+    --------
+    The chapter's function f(x) = 0.01x**2 + 0.1x, whose true slope is 0.2 at 5 and 0.3 at 10:
+
+    >>> def function_1(x):
+    ...     return 0.01 * x**2 + 0.1 * x
+    >>> numerical_diff(function_1, 5)
+    0.1999999999990898
+    >>> numerical_diff(function_1, 10)
+    0.2999999999986347
+
+    The "bad" forward difference with h = 10e-50: 5 + 1e-49 rounds to 5, so the difference is 0.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     numerical_diff(function_1, 5, h=10e-50, method="forward")
+    0.0
+    """
+    if method not in _METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(_METHODS)}")
+    h = _check_step(h)
+    if np.any(np.asarray(x) + h == np.asarray(x)):
+        warnings.warn(
+            f"h={h:g} is below the spacing of floating-point numbers at x, so x + h == x and the "
+            "difference is lost to rounding; use h around 1e-4",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    if method == "central":
+        return (f(x + h) - f(x - h)) / (2 * h)
+    if method == "forward":
+        return (f(x + h) - f(x)) / h
+    return (f(x) - f(x - h)) / h
+
+
+def numerical_gradient(f, x, h=1e-4):
+    """Gradient of ``f`` at ``x`` by central differences, one element of ``x`` at a time.
+
+    ``x`` may have any shape. Each element is perturbed **in place** (so ``f`` may ignore its
+    argument and read the same array elsewhere, as the book's ``lambda W: net.loss(x, t)`` does)
+    and is always restored exactly afterwards, also when ``f`` raises.
+
+    Parameters
+    ----------
+    f : callable
+        Takes ``x`` and returns a scalar.
+    x : ndarray of float
+        The point; float64 is recommended. With float32 the step 1e-4 is only about 1000 units in
+        the last place of x, so the difference carries a relative error near 1e-3 (a warning says so).
+    h : float, default 1e-4
+
+    Returns
+    -------
+    ndarray of float64, the shape of ``x``.
+
+    Examples
+    --------
+    >>> def function_2(x):
+    ...     return x[0]**2 + x[1]**2
+    >>> numerical_gradient(function_2, np.array([3.0, 4.0]))
+    array([6., 8.])
+    >>> numerical_gradient(function_2, np.array([3.0, 4.0])).tolist()
+    [6.00000000000378, 7.999999999999119]
+    >>> numerical_gradient(function_2, np.array([0.0, 2.0]))
+    array([0., 4.])
+    >>> numerical_gradient(function_2, np.array([3.0, 0.0]))
+    array([6., 0.])
+    """
+    h = _check_step(h)
+    if not isinstance(x, np.ndarray):
+        raise TypeError(
+            f"numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type(x).__name__}; "
+            "pass np.array(x, dtype=np.float64)"
+        )
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"numerical_gradient needs a float array to perturb, got {x.dtype} "
+            "(x + 1e-4 would be rounded back to an integer); pass x.astype(np.float64)"
+        )
+    if x.dtype.itemsize < 8:
+        warnings.warn(
+            f"x is {x.dtype}: a step of h={h:g} is then only a few hundred units in the last place, so the "
+            "gradient has a relative error near 1e-3; convert x to float64 to check gradients",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for idx in np.ndindex(x.shape):
+        tmp_val = x[idx]
+        try:
+            x[idx] = float(tmp_val) + h
+            fxh1 = _scalar(f(x))
+            x[idx] = float(tmp_val) - h
+            fxh2 = _scalar(f(x))
+        finally:
+            x[idx] = tmp_val
+        grad[idx] = (fxh1 - fxh2) / (2 * h)
+    return grad
+
+
+def _scalar(value) -> float:
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise ValueError(f"f must return a scalar, got an array of shape {arr.shape}")
+    return float(arr.reshape(()))
+
+
+def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
+    """Minimise ``f`` by gradient descent: ``x <- x - lr * grad f(x)``, ``step_num`` times.
+
+    ``init_x`` is not modified. Returns the final ``x``; with ``return_path=True`` also an array of
+    shape ``(step_num + 1,) + x.shape`` holding the start and every step.
+
+    Raises
+    ------
+    DivergenceError
+        When ``x`` or the gradient becomes inf or NaN (the learning rate is too large).
+
+    Examples
+    --------
+    >>> def function_2(x):
+    ...     return x[0]**2 + x[1]**2
+    >>> init_x = np.array([-3.0, 4.0])
+    >>> gradient_descent(function_2, init_x, lr=0.1, step_num=100)
+    array([-6.11110793e-10,  8.14814391e-10])
+
+    A learning rate too large diverges, one too small barely moves:
+
+    >>> gradient_descent(function_2, init_x, lr=10.0, step_num=100)
+    array([-2.58983747e+13, -1.29524862e+12])
+    >>> gradient_descent(function_2, init_x, lr=1e-10, step_num=100)
+    array([-2.99999994,  3.99999992])
+    """
+    x = np.array(init_x, dtype=np.float64)
+    path = [x.copy()] if return_path else None
+    for step in range(1, step_num + 1):
+        grad = numerical_gradient(f, x)
+        x -= lr * grad
+        if not np.all(np.isfinite(x)):
+            raise DivergenceError(
+                f"gradient descent diverged to inf/NaN at step {step} of {step_num} with lr={lr:g}; "
+                "lower the learning rate"
+            )
+        if path is not None:
+            path.append(x.copy())
+    if return_path:
+        return x, np.array(path)
+    return x

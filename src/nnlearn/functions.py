@@ -1,0 +1,94 @@
+"""Activation functions of the book (chapter 3), stable for any finite input.
+
+Every function works elementwise on scalars and arrays of any shape, except :func:`softmax`,
+which normalises along the last axis (one sample, or a batch of rows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def identity_function(x):
+    """Return ``x`` unchanged (the output activation for regression).
+
+    Examples
+    --------
+    >>> identity_function(np.array([1.0, -2.0]))
+    array([ 1., -2.])
+    """
+    return x
+
+
+def step_function(x):
+    """1 where ``x > 0``, else 0 (the perceptron's activation).
+
+    Its derivative is 0 almost everywhere, which is why a network cannot learn with it: a small
+    change of a weight changes nothing the loss can see.
+
+    Examples
+    --------
+    >>> step_function(np.array([-1.0, 0.0, 2.0]))
+    array([0, 0, 1])
+    """
+    return np.asarray(np.asarray(x) > 0, dtype=np.int_)
+
+
+def sigmoid(x):
+    """The logistic function 1 / (1 + exp(-x)).
+
+    Computed from ``exp(-|x|)`` so that no input overflows: ``sigmoid(-1e4)`` is 0 without a warning.
+
+    Examples
+    --------
+    >>> sigmoid(np.array([-1.0, 1.0, 2.0]))
+    array([0.26894142, 0.73105858, 0.88079708])
+    >>> float(sigmoid(-1e4)), float(sigmoid(1e4))
+    (0.0, 1.0)
+    """
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out[()]
+
+
+def sigmoid_grad(x):
+    """Derivative of :func:`sigmoid`: sigmoid(x) * (1 - sigmoid(x)).
+
+    Examples
+    --------
+    >>> float(sigmoid_grad(0.0))
+    0.25
+    """
+    s = sigmoid(x)
+    return (1.0 - s) * s
+
+
+def relu(x):
+    """max(0, x).
+
+    Examples
+    --------
+    >>> relu(np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 2.])
+    """
+    return np.maximum(0, x)
+
+
+def softmax(x):
+    """Softmax along the last axis: one sample (1-D) or a batch (one row per sample).
+
+    The row maximum is subtracted first, so large inputs do not overflow; the result is
+    mathematically unchanged.
+
+    Examples
+    --------
+    >>> softmax(np.array([0.3, 2.9, 4.0]))
+    array([0.01821127, 0.24519181, 0.73659691])
+    >>> softmax(np.array([1010.0, 1000.0, 990.0]))
+    array([9.99954600e-01, 4.53978686e-05, 2.06106005e-09])
+    """
+    x = np.asarray(x)
+    z = x - np.max(x, axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / np.sum(e, axis=-1, keepdims=True)

@@ -1,0 +1,47 @@
+"""Shared fixtures.
+
+Real-data tests ask for ``mnist_dir``. It comes from ``NNLEARN_DATA`` (a folder holding ``mnist/``).
+Without it they skip -- unless ``NNLEARN_REQUIRE_DATA=1`` (set by ``.ci/run``), when a missing data
+folder is a failure: in CI real-data tests must run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+
+def _real_data_dir(name: str) -> Path:
+    root = os.environ.get("NNLEARN_DATA")
+    candidates = [Path(root) / name, Path(root)] if root else []
+    for folder in candidates:
+        if all((folder / f).exists() for f in MNIST_FILES):
+            return folder
+    message = f"real {name} files not found: set NNLEARN_DATA to a folder holding {name}/"
+    if os.environ.get("NNLEARN_REQUIRE_DATA") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder holding the four real MNIST files."""
+    return _real_data_dir("mnist")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Keep every test away from the user's real cache folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
