@@ -1,0 +1,100 @@
+"""The chapter's figures, each returned as a :class:`matplotlib.figure.Figure`.
+
+Figures are built with the object API (no ``pyplot``), so they work headless, in notebooks and in
+tests without choosing a backend. :func:`save_figure` writes a PNG atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from nnlearn._io import atomic_write
+from nnlearn.diff import gradient_descent, numerical_diff, numerical_gradient
+
+
+def function_1(x):
+    """The chapter's f(x) = 0.01x**2 + 0.1x."""
+    return 0.01 * x**2 + 0.1 * x
+
+
+def function_2(x):
+    """The chapter's f(x0, x1) = x0**2 + x1**2, for one point or (along the first axis) many."""
+    return np.sum(np.asarray(x) ** 2, axis=0)
+
+
+def save_figure(fig: Figure, path, dpi: int = 100) -> Path:
+    """Write ``fig`` as PNG to ``path`` atomically (a reader never sees half a file)."""
+    path = Path(path)
+    with atomic_write(path) as fh:
+        fig.savefig(fh, format="png", dpi=dpi)
+    return path
+
+
+def plot_tangent(f=function_1, x=5.0, xlim=(0.0, 20.0)) -> Figure:
+    """``f`` with its tangent line at ``x``, the slope taken by :func:`numerical_diff`."""
+    slope = numerical_diff(f, x)
+    xs = np.linspace(*xlim, 201)
+    fig = Figure(figsize=(6, 4.5))
+    ax = fig.add_subplot()
+    ax.plot(xs, f(xs), label="f(x) = 0.01x² + 0.1x" if f is function_1 else "f(x)")
+    ax.plot(xs, f(x) + slope * (xs - x), "--", label=f"tangent at x={x:g} (slope {slope:.4f})")
+    ax.plot([x], [f(x)], "o", color="C1")
+    ax.set_xlabel("x")
+    ax.set_ylabel("f(x)")
+    ax.set_title("Numerical differentiation: the slope at a point")
+    ax.legend()
+    return fig
+
+
+def plot_surface(lim=3.0) -> Figure:
+    """The 3-D surface of f(x0, x1) = x0**2 + x1**2."""
+    g = np.linspace(-lim, lim, 61)
+    x0, x1 = np.meshgrid(g, g)
+    fig = Figure(figsize=(6, 5))
+    ax = fig.add_subplot(projection="3d")
+    ax.plot_surface(x0, x1, function_2(np.stack([x0, x1])), cmap="viridis", linewidth=0)
+    ax.set_xlabel("x0")
+    ax.set_ylabel("x1")
+    ax.set_zlabel("f(x0, x1)")
+    ax.set_title("f(x0, x1) = x0² + x1²")
+    return fig
+
+
+def plot_gradient_field(lim=2.0, step=0.25) -> Figure:
+    """Arrows of the negative gradient of x0**2 + x1**2: they point to the minimum."""
+    g = np.arange(-lim, lim + step / 2, step)
+    x0, x1 = np.meshgrid(g, g)
+    points = np.stack([x0.ravel(), x1.ravel()], axis=1)
+    grad = np.array([numerical_gradient(function_2, p.copy()) for p in points])
+    fig = Figure(figsize=(5.5, 5.5))
+    ax = fig.add_subplot()
+    ax.quiver(points[:, 0], points[:, 1], -grad[:, 0], -grad[:, 1], angles="xy", color="#666666")
+    ax.set_xlim(-lim - 0.5, lim + 0.5)
+    ax.set_ylim(-lim - 0.5, lim + 0.5)
+    ax.set_aspect("equal")
+    ax.grid(True)
+    ax.set_xlabel("x0")
+    ax.set_ylabel("x1")
+    ax.set_title("Negative gradient of x0² + x1²")
+    return fig
+
+
+def plot_descent_path(init_x=(-3.0, 4.0), lr=0.1, step_num=20) -> Figure:
+    """The path of :func:`gradient_descent` on the contour plot of x0**2 + x1**2."""
+    _, path = gradient_descent(function_2, np.array(init_x), lr=lr, step_num=step_num, return_path=True)
+    g = np.linspace(-4.5, 4.5, 181)
+    x0, x1 = np.meshgrid(g, g)
+    fig = Figure(figsize=(5.5, 5.5))
+    ax = fig.add_subplot()
+    ax.contour(x0, x1, function_2(np.stack([x0, x1])), levels=12, colors="#bbbbbb", linewidths=0.8)
+    ax.plot(path[:, 0], path[:, 1], "o-", markersize=4, label=f"lr={lr:g}, {step_num} steps")
+    ax.plot([0], [0], "+", color="k", markersize=12)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x0")
+    ax.set_ylabel("x1")
+    ax.set_title("Gradient descent from (-3, 4)")
+    ax.legend()
+    return fig
