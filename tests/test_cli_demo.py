@@ -1,0 +1,50 @@
+import subprocess
+import sys
+
+import pytest
+
+from nnlearn.cli import main
+
+EXPECTED_LINES = [
+    "mean_squared_error(y, t)  = 0.09750000000000003",
+    "cross_entropy_error(y, t) = 0.510825457099338",
+    "mean_squared_error(y, t)  = 0.5975",
+    "cross_entropy_error(y, t) = 2.302584092994546",
+    "mean_squared_error  = 0.09250000000000003",
+    "cross_entropy_error = 4.835428635287499",
+    "numerical_diff(function_1, 5) = 0.1999999999990898",
+    "numerical_diff(function_1, 10) = 0.2999999999986347",
+    "forward difference with h=10e-50: 0.0",
+    "numpy.float32(1e-50) == 0.0: True",
+    "df/dx0 = 6.00000000000378",
+    "df/dx1 = 7.999999999999119",
+    "[6.00000000000378, 7.999999999999119]",
+    "lr=0.1: [-6.11110793e-10  8.14814391e-10]",
+    "lr=10: [-2.58983747e+13 -1.29524862e+12]",
+    "lr=1e-10: [-2.99999994  3.99999992]",
+]
+FIGURES = ["tangent.png", "surface.png", "gradient_field.png", "descent_path.png"]
+
+
+def test_demo_all_prints_every_number_and_writes_the_figures(tmp_path, capsys):
+    assert main(["demo", "all", "--out", str(tmp_path / "figs")]) == 0
+    out = capsys.readouterr().out
+    for line in EXPECTED_LINES:
+        assert line in out
+    for name in FIGURES:
+        data = (tmp_path / "figs" / name).read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 10_000
+
+
+@pytest.mark.parametrize("section, figure", list(zip(["derivative", "partial", "gradient", "descent"], FIGURES)))
+def test_each_section_writes_its_figure(section, figure, tmp_path, capsys):
+    assert main(["demo", section, "--out", str(tmp_path)]) == 0
+    assert (tmp_path / figure).exists()
+    assert capsys.readouterr().out.strip()
+
+
+def test_console_script_runs_and_bad_usage_exits_2(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "nnlearn", "demo", "losses"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "0.510825457099338" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "nnlearn", "demo", "nope"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,0 +1,56 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from nnlearn import identity_function, relu, sigmoid, sigmoid_grad, softmax, step_function
+
+LARGE = np.array([-1e4, -800.0, -30.0, 0.0, 30.0, 800.0, 1e4])
+
+
+@pytest.mark.parametrize("fn", [sigmoid, relu, step_function, softmax, identity_function, sigmoid_grad])
+def test_no_overflow_warning_for_large_inputs(fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = fn(LARGE)
+    assert np.all(np.isfinite(out))
+
+
+def test_sigmoid_matches_the_textbook_formula_where_that_is_stable():
+    x = np.linspace(-30, 30, 601)
+    np.testing.assert_allclose(sigmoid(x), 1 / (1 + np.exp(-x)), rtol=1e-15, atol=0)
+
+
+def test_sigmoid_keeps_relative_precision_in_the_far_tail():
+    # 1 / (1 + exp(40)) is 4.248e-18; computing it as 1 - something would give 0.
+    assert sigmoid(-40.0) == pytest.approx(4.248354255291589e-18, rel=1e-14)
+    assert sigmoid(-1e4) == 0.0 and sigmoid(1e4) == 1.0
+
+
+def test_sigmoid_grad_is_the_derivative():
+    x = np.linspace(-5, 5, 11)
+    h = 1e-6
+    np.testing.assert_allclose(sigmoid_grad(x), (sigmoid(x + h) - sigmoid(x - h)) / (2 * h), rtol=1e-8)
+
+
+def test_step_and_relu_values():
+    x = np.array([-2.0, 0.0, 0.5])
+    assert step_function(x).tolist() == [0, 0, 1]
+    assert relu(x).tolist() == [0.0, 0.0, 0.5]
+    assert identity_function(x) is x
+
+
+def test_softmax_one_sample_and_batch_agree():
+    a = np.array([0.3, 2.9, 4.0])
+    batch = np.stack([a, a + 1000.0, -a])
+    out = softmax(batch)
+    np.testing.assert_allclose(out[0], softmax(a), rtol=1e-15)
+    np.testing.assert_allclose(out[1], softmax(a), rtol=1e-12)  # shift invariance
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-15)
+    # the book's numbers for a = [0.3, 2.9, 4.0]
+    np.testing.assert_allclose(softmax(a), [0.01821127, 0.24519181, 0.73659691], atol=5e-9)
+
+
+def test_softmax_extreme_inputs():
+    out = softmax(np.array([[1e4, -1e4, 0.0]]))
+    assert out.tolist() == [[1.0, 0.0, 0.0]]

@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from nnlearn import plots
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name", ["plot_tangent", "plot_surface", "plot_gradient_field", "plot_descent_path"])
+def test_each_figure_is_a_figure_and_a_non_empty_png(name, tmp_path):
+    fig = getattr(plots, name)()
+    assert isinstance(fig, Figure)
+    path = plots.save_figure(fig, tmp_path / "sub" / f"{name}.png")
+    data = path.read_bytes()
+    assert data.startswith(PNG_MAGIC) and len(data) > 10_000
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_tangent_line_has_the_numerical_slope():
+    fig = plots.plot_tangent()
+    tangent = fig.axes[0].lines[1]
+    xs, ys = tangent.get_data()
+    slope = (ys[-1] - ys[0]) / (xs[-1] - xs[0])
+    assert slope == pytest.approx(0.1999999999990898, rel=1e-12)
+
+
+def test_descent_path_starts_at_the_book_point():
+    fig = plots.plot_descent_path()
+    xs, ys = fig.axes[0].lines[0].get_data()
+    assert (xs[0], ys[0]) == (-3.0, 4.0)
+    assert np.hypot(xs[-1], ys[-1]) < 0.1
+
+
+def test_save_figure_leaves_old_file_when_drawing_fails(tmp_path):
+    target = tmp_path / "x.png"
+    target.write_bytes(b"old")
+
+    class Broken(Figure):
+        def savefig(self, *a, **k):
+            raise RuntimeError("cannot draw")
+
+    with pytest.raises(RuntimeError):
+        plots.save_figure(Broken(), target)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.png"]
