@@ -11,3 +11,4 @@ from nnlearn.errors import DivergenceError, NnlearnError
 from nnlearn.functions import identity_function, relu, sigmoid, sigmoid_grad, softmax, step_function
 from nnlearn.losses import cross_entropy_error, mean_squared_error
 from nnlearn.diff import gradient_descent, numerical_diff, numerical_gradient
+from nnlearn.datasets import DATASETS, DatasetError, load_dataset, load_fashion_mnist, load_mnist

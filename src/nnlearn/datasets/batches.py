@@ -1,0 +1,151 @@
+"""Mini-batches: the book's random sampling, epochs, and a train/validation split.
+
+The chapter draws each mini-batch *with replacement*: ``batch_mask = np.random.choice(train_size,
+batch_size)``. :func:`sample_batch` does exactly that through a seeded
+:class:`numpy.random.Generator`. :func:`iterate_minibatches` instead walks a shuffled epoch
+*without* replacement, every sample once. :func:`train_validation_split` holds data back for
+judging -- learning and judging must use different data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+
+def _rng(seed) -> np.random.Generator:
+    """A Generator from a seed (int or None) or a Generator itself (used as is)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, None or a numpy.random.Generator, got {seed!r}")
+    return np.random.default_rng(seed)
+
+
+def _check_pair(x, t):
+    x = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    t = np.asarray(t) if not isinstance(t, np.ndarray) else t
+    if x.ndim == 0 or t.ndim == 0:
+        raise ValueError("x and t must be arrays with one row per sample, got a scalar")
+    if len(x) != len(t):
+        raise ValueError(f"x has {len(x)} samples but t has {len(t)}; they must pair up row by row")
+    return x, t
+
+
+def _check_size(batch_size, name="batch_size") -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"{name} must be a positive integer, got {batch_size!r}")
+    return int(batch_size)
+
+
+def sample_batch_indices(train_size: int, batch_size: int, seed=None) -> np.ndarray:
+    """The book's ``batch_mask``: ``batch_size`` indices drawn from ``range(train_size)`` with replacement.
+
+    Same as ``np.random.choice(train_size, batch_size)``, through ``Generator.choice``.
+
+    Examples
+    --------
+    >>> sample_batch_indices(60000, 10, seed=0)
+    array([51037, 38217, 30668, 16187, 18469,  2458,  4514,   991, 10516,
+           48796])
+    """
+    train_size = _check_size(train_size, "train_size")
+    return _rng(seed).choice(train_size, _check_size(batch_size))
+
+
+def sample_batch(x, t, batch_size: int, seed=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(x[batch_mask], t[batch_mask])`` for a random ``batch_mask`` (with replacement), as in the book.
+
+    Pass one Generator for a whole training run so that successive batches differ but the run
+    is reproducible.
+
+    Examples
+    --------
+    >>> x = np.arange(20).reshape(10, 2); t = np.arange(10)
+    >>> rng = np.random.default_rng(1)
+    >>> xb, tb = sample_batch(x, t, 3, seed=rng)
+    >>> tb, xb[:, 0]
+    (array([4, 5, 7]), array([ 8, 10, 14]))
+    """
+    x, t = _check_pair(x, t)
+    mask = sample_batch_indices(len(x), batch_size, seed)
+    return x[mask], t[mask]
+
+
+def iterate_minibatches(
+    x, t, batch_size: int, *, shuffle: bool = True, drop_last: bool = False, seed=None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One epoch of mini-batches without replacement: every sample exactly once.
+
+    Parameters
+    ----------
+    x, t : array_like
+        Samples and targets, one row per sample.
+    batch_size : int
+        Samples per batch.
+    shuffle : bool
+        Visit the samples in a random order (from ``seed``); else in order.
+    drop_last : bool
+        Drop the last batch when it is smaller than ``batch_size``; by default it is kept.
+    seed : int, Generator or None
+        Randomness of the order.
+
+    Examples
+    --------
+    >>> x = np.arange(7); t = x * 10
+    >>> [tb.tolist() for _, tb in iterate_minibatches(x, t, 3, shuffle=False)]
+    [[0, 10, 20], [30, 40, 50], [60]]
+    >>> [len(xb) for xb, _ in iterate_minibatches(x, t, 3, drop_last=True, seed=0)]
+    [3, 3]
+    """
+    x, t = _check_pair(x, t)
+    batch_size = _check_size(batch_size)
+    n = len(x)
+    order = _rng(seed).permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        idx = order[start:start + batch_size]
+        yield x[idx], t[idx]
+
+
+def train_validation_split(x, t, validation: float | int = 0.1, *, shuffle: bool = True, seed=None):
+    """Split ``(x, t)`` into a training part and a validation part held back for judging.
+
+    Parameters
+    ----------
+    validation : float or int
+        The share of samples held back, in (0, 1), or their number.
+    shuffle : bool
+        Pick the validation samples at random (from ``seed``); else take the last ones.
+
+    Returns
+    -------
+    (x_train, t_train), (x_val, t_val)
+        Disjoint; together they hold every sample once.
+
+    Examples
+    --------
+    >>> x = np.arange(10); t = x % 2
+    >>> (xa, ta), (xv, tv) = train_validation_split(x, t, 0.2, shuffle=False)
+    >>> xa.tolist(), xv.tolist()
+    ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9])
+    """
+    x, t = _check_pair(x, t)
+    n = len(x)
+    if isinstance(validation, bool):
+        raise ValueError(f"validation must be a share in (0, 1) or a number of samples, got {validation!r}")
+    if isinstance(validation, (int, np.integer)):
+        n_val = int(validation)
+    elif isinstance(validation, (float, np.floating)) and 0 < validation < 1:
+        n_val = int(round(n * float(validation)))
+    else:
+        raise ValueError(f"validation must be a share in (0, 1) or a number of samples, got {validation!r}")
+    if not 0 < n_val < n:
+        raise ValueError(
+            f"validation={validation!r} leaves {n_val} of {n} samples for validation; "
+            "both parts need at least one sample"
+        )
+    order = _rng(seed).permutation(n) if shuffle else np.arange(n)
+    train_idx, val_idx = np.sort(order[: n - n_val]), np.sort(order[n - n_val:])
+    return (x[train_idx], t[train_idx]), (x[val_idx], t[val_idx])

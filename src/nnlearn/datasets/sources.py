@@ -1,0 +1,133 @@
+"""Where a data set's files come from: the folders searched, in order, and the cache folder.
+
+The order is the one a reader expects:
+
+1. the ``data_dir`` argument (``--data-dir`` on the command line);
+2. the ``NNLEARN_DATA`` environment variable;
+3. the user cache folder, ``$XDG_CACHE_HOME/nnlearn`` (``~/.cache/nnlearn`` when unset), where
+   downloads go;
+4. folders where a Linux distribution installs the data set (Debian's ``dataset-fashion-mnist``
+   puts Fashion-MNIST in ``/usr/share/datasets/fashion-mnist``);
+
+and only then a download. A folder given in 1 or 2 may hold the files directly or hold a
+sub-folder per data set (``mnist/``, ``fashion-mnist/``). Each file may be gzip-compressed
+(``train-images-idx3-ubyte.gz``) or plain (``train-images-idx3-ubyte``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The four files of an MNIST-format data set, by role, without the ``.gz`` suffix.
+ROLES = ("train-images", "train-labels", "test-images", "test-labels")
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of a data set: its name, the SHA-256 of its decompressed content, its shape."""
+
+    role: str
+    name: str  # e.g. "train-images-idx3-ubyte.gz": the name on the mirrors
+    sha256: str | None
+    shape: tuple  # None entries match any length
+
+    @property
+    def stem(self) -> str:
+        """The name without ``.gz``, the name of an uncompressed copy."""
+        return self.name[:-3] if self.name.endswith(".gz") else self.name
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything needed to find, download, verify and describe one MNIST-format data set."""
+
+    name: str  # folder name and --dataset value, e.g. "mnist"
+    title: str  # for messages, e.g. "MNIST"
+    files: tuple[DataFile, ...]
+    classes: tuple[str, ...]
+    mirrors: tuple[str, ...] = ()
+    system_dirs: tuple[str, ...] = field(default=())
+
+    def file(self, role: str) -> DataFile:
+        for f in self.files:
+            if f.role == role:
+                return f
+        raise KeyError(role)
+
+    @property
+    def file_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.files)
+
+
+def cache_root() -> Path:
+    """The user cache folder of nnlearn: ``$XDG_CACHE_HOME/nnlearn``, else ``~/.cache/nnlearn``."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "nnlearn"
+
+
+def download_dir(spec: DatasetSpec) -> Path:
+    """The folder downloads of ``spec`` go to: ``<cache_root>/<name>``."""
+    return cache_root() / spec.name
+
+
+def _expand(folder: str | os.PathLike, spec: DatasetSpec) -> list[Path]:
+    root = Path(folder).expanduser()
+    return [root / spec.name, root]
+
+
+def candidate_dirs(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched for ``spec``'s files, in order, without duplicates."""
+    folders: list[Path] = []
+    if data_dir is not None:
+        folders += _expand(data_dir, spec)
+    env = os.environ.get("NNLEARN_DATA")
+    if env:
+        for part in env.split(os.pathsep):
+            if part:
+                folders += _expand(part, spec)
+    folders.append(download_dir(spec))
+    folders += [Path(d) for d in spec.system_dirs]
+    seen: set[Path] = set()
+    unique = []
+    for f in folders:
+        if f not in seen:
+            seen.add(f)
+            unique.append(f)
+    return unique
+
+
+def file_in(folder: Path, datafile: DataFile) -> Path | None:
+    """The copy of ``datafile`` in ``folder`` (compressed name first, then plain), or None."""
+    for name in (datafile.name, datafile.stem):
+        p = folder / name
+        if p.is_file():
+            return p
+    return None
+
+
+def find_files(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> dict[str, Path] | None:
+    """The first candidate folder holding all of ``spec``'s files, as ``{role: path}``; None if none does."""
+    for folder in candidate_dirs(spec, data_dir):
+        paths = {f.role: file_in(folder, f) for f in spec.files}
+        if all(paths.values()):
+            return paths  # type: ignore[return-value]
+    return None
+
+
+def missing_message(spec: DatasetSpec, data_dir=None, reasons: str | None = None) -> str:
+    """One line saying which files are missing, where they were looked for, and how to provide them."""
+    looked = ", ".join(str(p) for p in candidate_dirs(spec, data_dir))
+    files = ", ".join(spec.file_names)
+    msg = f"{spec.title} files not found: {files} (looked in {looked})"
+    if reasons:
+        msg += f"; download failed: {reasons}"
+    msg += (
+        f"; to provide them, put the four files in a folder and pass --data-dir FOLDER "
+        f"(data_dir=FOLDER in Python) or set NNLEARN_DATA=FOLDER (a folder holding the files or a "
+        f"{spec.name}/ sub-folder), or run `nnlearn data download --dataset {spec.name}` where the "
+        "network is reachable"
+    )
+    return msg

@@ -1,0 +1,80 @@
+"""Checking a data set's files: IDX structure, known digests, label range, matching counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nnlearn.datasets.errors import DatasetError
+from nnlearn.datasets.idx import read_idx_with_digest
+from nnlearn.datasets.sources import DataFile, DatasetSpec
+
+
+def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.ndarray, str]:
+    """Read one file of ``spec`` and refuse it unless it is exactly the file it should be.
+
+    Returns the uint8 array and the SHA-256 of the decompressed content.
+    """
+    arr, digest = read_idx_with_digest(path, dtype=np.uint8, shape=datafile.shape)
+    if datafile.sha256 is not None and digest != datafile.sha256:
+        raise DatasetError(
+            f"{path}: not the {spec.title} {datafile.role} file: the SHA-256 of its decompressed content is "
+            f"{digest}, expected {datafile.sha256}; delete it and download it again "
+            f"(`nnlearn data download --dataset {spec.name}`)"
+        )
+    if datafile.role.endswith("labels") and arr.size and int(arr.max()) >= len(spec.classes):
+        raise DatasetError(
+            f"{path}: holds label {int(arr.max())} but {spec.title} has classes 0..{len(spec.classes) - 1}; "
+            "is it a labels file of this data set?"
+        )
+    return arr, digest
+
+
+def read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray]:
+    """Read and check all files of ``spec``; images and labels of a split must agree in number."""
+    arrays = {f.role: read_checked(spec, f, paths[f.role])[0] for f in spec.files}
+    for split in ("train", "test"):
+        n_img, n_lab = len(arrays[f"{split}-images"]), len(arrays[f"{split}-labels"])
+        if n_img != n_lab:
+            raise DatasetError(
+                f"{paths[f'{split}-images']} holds {n_img} images but {paths[f'{split}-labels']} holds "
+                f"{n_lab} labels; the two files do not belong together"
+            )
+    return arrays
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """The outcome of checking one file: ``ok``, and a one-line ``message``."""
+
+    role: str
+    name: str
+    path: Path | None
+    ok: bool
+    message: str
+
+    def line(self) -> str:
+        status = "OK  " if self.ok else "FAIL"
+        return f"{status} {self.name}: {self.message}"
+
+
+def verify_files(spec: DatasetSpec, paths: dict[str, Path | None]) -> list[FileReport]:
+    """Check each file of ``spec`` (a missing one is a failure); one report per file."""
+    reports = []
+    for f in spec.files:
+        path = paths.get(f.role)
+        if path is None:
+            reports.append(FileReport(f.role, f.name, None, False, "missing"))
+            continue
+        try:
+            arr, digest = read_checked(spec, f, path)
+        except DatasetError as exc:
+            reports.append(FileReport(f.role, f.name, path, False, str(exc)))
+            continue
+        known = "matches the known digest" if f.sha256 else "no known digest to compare"
+        reports.append(FileReport(
+            f.role, f.name, path, True, f"{path} sha256 {digest} ({known}), shape {arr.shape} uint8",
+        ))
+    return reports
