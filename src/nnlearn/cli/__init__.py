@@ -18,6 +18,7 @@ from nnlearn.errors import NnlearnError
 # One entry per module of nnlearn.cli that registers commands.
 COMMAND_MODULES = (
     "nnlearn.cli.demo",
+    "nnlearn.cli.data",
 )
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.datasets._atomic import atomic_open
+from nnlearn._io import atomic_write
 from nnlearn.datasets.sources import DatasetSpec, cache_root
 from nnlearn.datasets.verify import read_all
 
@@ -96,6 +96,9 @@ def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays:
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".tmp-{entry.name}-"))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
         for role, arr in arrays.items():
             with open(tmp / f"{role}.u8.npy", "wb") as f:
                 np.save(f, np.ascontiguousarray(arr, dtype=np.uint8))
@@ -165,7 +168,7 @@ def _normalized(entry: Path, role: str, images: np.ndarray, save: bool) -> np.nd
     out = normalize_images(images)
     if save:
         with contextlib.suppress(OSError):
-            with atomic_open(path) as f:
+            with atomic_write(path) as f:
                 np.save(f, out)
     return out
 

@@ -101,6 +101,9 @@ def _fetch(url: str, datafile: DataFile, dest: Path, timeout: float, progress: b
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the data file private
         with os.fdopen(fd, "wb") as out:
             try:
                 response = urllib.request.urlopen(request, timeout=timeout)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.datasets._atomic import atomic_open
+from nnlearn._io import atomic_write
 from nnlearn.datasets.errors import DatasetError
 
 #: IDX element-type codes and the (big-endian) dtypes they stand for.
@@ -234,6 +234,6 @@ def write_idx(path: str | os.PathLike, array, *, compress: bool | None = None) -
         compress = path.suffix == ".gz"
     if compress:
         data = gzip.compress(data, mtime=0)
-    with atomic_open(path) as f:
+    with atomic_write(path) as f:
         f.write(data)
     return path
