@@ -317,11 +317,13 @@ class _Engine:
                 exact_pairs.append(np.argwhere(np.ones((len(rows), b.shape[0]), dtype=bool)) + [rows[0], 0])
                 continue
             g, flags = self._series(layer, rows, eps_max_all[rows][:, None])
-            hp = np.ones_like(h_in[rows])
+            x = h_in[rows]
+            xp, wp, wm, bp, bm = x, dw_plus, dw_minus, db_plus, db_minus
             for p in range(1, ORDER + 1):
-                hp = hp * h_in[rows]
-                gw += (dw_plus**p - dw_minus**p) * (hp.T @ g[p])
-                gb += (db_plus**p - db_minus**p) * g[p].sum(axis=0)
+                # (powers by repeated products: np.power is 50x slower for p >= 3)
+                gw += (wp - wm) * (xp.T @ g[p])
+                gb += (bp - bm) * g[p].sum(axis=0)
+                xp, wp, wm, bp, bm = xp * x, wp * dw_plus, wm * dw_minus, bp * db_plus, bm * db_minus
             exact_pairs.append(np.argwhere(flags) + [rows[0], 0])
         pairs = np.concatenate(exact_pairs) if exact_pairs else np.zeros((0, 2), dtype=np.intp)
         if len(pairs):
