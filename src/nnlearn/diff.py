@@ -13,6 +13,7 @@ import numpy as np
 from nnlearn.errors import DivergenceError
 
 _METHODS = ("central", "forward", "backward")
+_GRADIENT_METHODS = _METHODS + ("complex", "richardson", "auto")
 
 
 def _check_step(h) -> float:
@@ -74,12 +75,17 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     return (f(x) - f(x - h)) / h
 
 
-def numerical_gradient(f, x, h=1e-4):
+def numerical_gradient(f, x, h=None, method="central"):
     """Gradient of ``f`` at ``x`` by central differences, one element of ``x`` at a time.
 
     ``x`` may have any shape. Each element is perturbed **in place** (so ``f`` may ignore its
     argument and read the same array elsewhere, as the book's ``lambda W: net.loss(x, t)`` does)
     and is always restored exactly afterwards, also when ``f`` raises.
+
+    The other methods of :func:`nnlearn.derivative.derivative` give partial derivatives to machine
+    precision: ``complex`` calls ``f`` on a complex copy of ``x`` (so ``f`` must use its argument),
+    ``richardson`` perturbs in place like the book, ``auto`` tries the first and falls back to the
+    second (also for an ``f`` that ignores its argument).
 
     Parameters
     ----------
@@ -88,7 +94,12 @@ def numerical_gradient(f, x, h=1e-4):
     x : ndarray of float
         The point; float64 is recommended. With float32 the step 1e-4 is only about 1000 units in
         the last place of x, so the difference carries a relative error near 1e-3 (a warning says so).
-    h : float, default 1e-4
+    h : float, optional
+        The step; 1e-4 (the book's) for ``central``, ``forward`` and ``backward``. For the other
+        methods the default scales with each ``|x_i|`` (see ``derivative``).
+    method : {"central", "forward", "backward", "complex", "richardson", "auto"}
+        ``central`` (default) is the book's ``(f(x+h) - f(x-h)) / 2h``. The others need a float64
+        ``x``.
 
     Returns
     -------
@@ -106,8 +117,18 @@ def numerical_gradient(f, x, h=1e-4):
     array([0., 4.])
     >>> numerical_gradient(function_2, np.array([3.0, 0.0]))
     array([6., 0.])
+
+    To machine precision:
+
+    >>> numerical_gradient(function_2, np.array([3.0, 4.0]), method="auto").tolist()
+    [6.0, 8.0]
     """
-    h = _check_step(h)
+    if method not in _GRADIENT_METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(_GRADIENT_METHODS)}")
+    if method not in _METHODS and h is not None:
+        h = _check_step(h)
+    elif method in _METHODS:
+        h = _check_step(1e-4 if h is None else h)
     if not isinstance(x, np.ndarray):
         raise TypeError(
             f"numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type(x).__name__}; "
@@ -118,6 +139,8 @@ def numerical_gradient(f, x, h=1e-4):
             f"numerical_gradient needs a float array to perturb, got {x.dtype} "
             "(x + 1e-4 would be rounded back to an integer); pass x.astype(np.float64)"
         )
+    if method != "central":
+        return _gradient_by(f, x, h, method)
     if x.dtype.itemsize < 8:
         warnings.warn(
             f"x is {x.dtype}: a step of h={h:g} is then only a few hundred units in the last place, so the "
@@ -137,6 +160,39 @@ def numerical_gradient(f, x, h=1e-4):
             x[idx] = tmp_val
         grad[idx] = (fxh1 - fxh2) / (2 * h)
     return grad
+
+
+def _gradient_by(f, x, h, method):
+    """Each partial derivative by nnlearn.derivative, through a function of that element alone."""
+    from nnlearn.derivative import derivative
+
+    if x.dtype != np.float64:
+        raise TypeError(
+            f"method={method!r} chooses its steps for float64, got x of {x.dtype}; pass x.astype(np.float64)"
+        )
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for idx in np.ndindex(x.shape):
+        grad[idx] = derivative(_along(f, x, idx), float(x[idx]), method=method, h=h)
+    return grad
+
+
+def _along(f, x, idx):
+    """``t -> f(x with x[idx] = t)``: real t perturbs x in place (restored exactly, also when f
+    raises); complex t goes into a complex copy, since a float array cannot hold it."""
+
+    def g(t):
+        if np.iscomplexobj(t):
+            xc = x.astype(np.complex128)
+            xc[idx] = t
+            return f(xc)
+        old = x[idx]
+        try:
+            x[idx] = t
+            return f(x)
+        finally:
+            x[idx] = old
+
+    return g
 
 
 def _scalar(value) -> float:
