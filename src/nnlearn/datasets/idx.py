@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import struct
 import zlib
@@ -107,7 +108,7 @@ def _read(path: str | os.PathLike, *, want_digest: bool) -> tuple[np.ndarray, st
             raise DatasetError(f"{path}: truncated inside the IDX header (its {ndim} dimensions are cut short)")
         shape = struct.unpack(f">{ndim}I", bytes(dims_raw))
         dtype = IDX_TYPES[code]
-        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        expected = math.prod(shape) * dtype.itemsize
         if not is_gzip:
             size = os.fstat(raw.fileno()).st_size
             if 4 + len(dims_raw) + expected != size:

@@ -1,0 +1,58 @@
+"""Tiny MNIST-format data sets for the datasets tests: four gzip IDX files and a matching spec."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from nnlearn.datasets.sources import DataFile, DatasetSpec
+
+NAMES = {
+    "train-images": "train-images-idx3-ubyte.gz",
+    "train-labels": "train-labels-idx1-ubyte.gz",
+    "test-images": "t10k-images-idx3-ubyte.gz",
+    "test-labels": "t10k-labels-idx1-ubyte.gz",
+}
+
+
+def idx_bytes(arr: np.ndarray) -> bytes:
+    """IDX bytes built by hand (independently of nnlearn's writer): uint8 only."""
+    assert arr.dtype == np.uint8
+    return bytes([0, 0, 8, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
+
+
+def tiny_arrays(n_train: int = 12, n_test: int = 5, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "train-images": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train-labels": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "test-images": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "test-labels": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
+
+
+def tiny_payloads(**kw) -> dict[str, bytes]:
+    """Decompressed file contents, by role."""
+    return {role: idx_bytes(arr) for role, arr in tiny_arrays(**kw).items()}
+
+
+def tiny_spec(payloads: dict[str, bytes], name: str = "tiny", mirrors=()) -> DatasetSpec:
+    """A spec whose known digests are those of ``payloads``."""
+    files = []
+    for role, data in payloads.items():
+        n = struct.unpack(">I", data[4:8])[0]
+        shape = (n, 28, 28) if role.endswith("images") else (n,)
+        files.append(DataFile(role, NAMES[role], hashlib.sha256(data).hexdigest(), shape))
+    return DatasetSpec(name=name, title=name.upper(), files=tuple(files),
+                       classes=tuple(str(i) for i in range(10)), mirrors=tuple(mirrors))
+
+
+def write_tiny(folder: Path, payloads: dict[str, bytes], compresslevel: int = 9) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for role, data in payloads.items():
+        (folder / NAMES[role]).write_bytes(gzip.compress(data, compresslevel=compresslevel, mtime=0))
+    return folder

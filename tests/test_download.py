@@ -1,0 +1,257 @@
+"""Downloads against a local HTTP server on 127.0.0.1: bad mirrors, a good one, dead ones, a silent one."""
+
+import gzip
+import http.server
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_tiny import NAMES, tiny_payloads, tiny_spec, write_tiny
+from nnlearn.datasets import DatasetError, load_dataset
+from nnlearn.datasets.download import DownloadError, download_file, ensure_files, fetch_dataset, mirrors_for
+from nnlearn.datasets.sources import download_dir
+
+PAYLOADS = tiny_payloads()
+GOOD = {NAMES[r]: gzip.compress(d, mtime=0) for r, d in PAYLOADS.items()}
+OTHER = {NAMES[r]: gzip.compress(d, mtime=0) for r, d in tiny_payloads(seed=1).items()}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """``/<behaviour>/<file>``: 403, trunc, wrong, good, recompressed, html, flaky (500 once), stall."""
+
+    log: list = []
+    flaky_seen: set = set()
+
+    def log_message(self, *args):
+        pass
+
+    def _send(self, body: bytes, length: int | None = None):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body) if length is None else length))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        behaviour, _, name = self.path.strip("/").partition("/")
+        Handler.log.append((behaviour, name))
+        if name not in GOOD:
+            self.send_error(404)
+        elif behaviour == "403":
+            self.send_error(403, "Forbidden")
+        elif behaviour == "trunc":
+            body = GOOD[name]
+            self._send(body[: len(body) // 2], length=len(body))
+            self.close_connection = True
+        elif behaviour == "wrong":
+            self._send(OTHER[name])
+        elif behaviour == "good":
+            self._send(GOOD[name])
+        elif behaviour == "recompressed":
+            self._send(gzip.compress(gzip.decompress(GOOD[name]), compresslevel=1, mtime=12345))
+        elif behaviour == "html":
+            self._send(b"<html>moved</html>")
+        elif behaviour == "flaky":
+            if name in Handler.flaky_seen:
+                self._send(GOOD[name])
+            else:
+                Handler.flaky_seen.add(name)
+                self.send_error(503, "Busy")
+        elif behaviour == "stall":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(GOOD[name])))
+            self.end_headers()
+            self.wfile.write(GOOD[name][:10])
+            self.wfile.flush()
+            time.sleep(3)
+        else:
+            self.send_error(404)
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def silent():
+    """A server that accepts connections (the kernel completes the handshake) and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+@pytest.fixture
+def refused():
+    """A URL whose port nobody listens on."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    # Whatever happens, no test here reaches a real mirror.
+    monkeypatch.setenv("NNLEARN_MIRRORS", "")
+    monkeypatch.delenv("NNLEARN_DATA", raising=False)
+    monkeypatch.delenv("NNLEARN_OFFLINE", raising=False)
+    Handler.log.clear()
+    Handler.flaky_seen.clear()
+
+
+def _leftovers(folder: Path):
+    return sorted(p.name for p in folder.iterdir() if p.name not in GOOD)
+
+
+def test_load_succeeds_from_the_fourth_mirror_and_leaves_nothing_wrong(server, monkeypatch):
+    spec = tiny_spec(PAYLOADS)
+    mirrors = [f"{server}/403", f"{server}/trunc", f"{server}/wrong", f"{server}/good"]
+    monkeypatch.setenv("NNLEARN_MIRRORS", " ".join(mirrors))
+    monkeypatch.setenv("NNLEARN_TIMEOUT", "2")
+    (x, t), (xt, tt) = load_dataset(spec, normalize=False, flatten=False)
+    folder = download_dir(spec)
+    for name, body in GOOD.items():
+        assert (folder / name).read_bytes() == body
+    assert _leftovers(folder) == []
+    # Each mirror was asked for each file, in order; the truncated one twice (one retry).
+    assert [b for b, n in Handler.log if n == "train-images-idx3-ubyte.gz"] == ["403", "trunc", "trunc", "wrong", "good"]
+    raw = np.frombuffer(PAYLOADS["train-images"], np.uint8, offset=16).reshape(-1, 1, 28, 28)
+    np.testing.assert_array_equal(x, raw)
+    np.testing.assert_array_equal(tt, np.frombuffer(PAYLOADS["test-labels"], np.uint8, offset=8))
+
+
+def test_download_error_says_what_each_mirror_did(server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    f = spec.file("train-labels")
+    with pytest.raises(DownloadError) as info:
+        download_file(f, tmp_path, [f"{server}/403", f"{server}/trunc", f"{server}/wrong", f"{server}/html"],
+                      timeout=2, retries=2, backoff=0.01)
+    msg = str(info.value)
+    assert f"{server}/403/{f.name}: HTTP 403 Forbidden" in msg
+    assert f"{server}/trunc/{f.name}: transfer cut short" in msg
+    assert f"{server}/wrong/{f.name}: wrong content (SHA-256" in msg
+    assert f"{server}/html/{f.name}: not a valid gzip/IDX file" in msg or "wrong content" in msg.split("html")[-1]
+    assert [b for b, _ in Handler.log].count("trunc") == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_recompressed_copy_is_accepted(server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    paths = fetch_dataset(spec, tmp_path, mirrors=[f"{server}/recompressed"], timeout=2)
+    body = paths["train-images"].read_bytes()
+    assert body != GOOD["train-images-idx3-ubyte.gz"]
+    assert gzip.decompress(body) == PAYLOADS["train-images"]
+
+
+def test_server_error_is_retried_on_the_same_mirror(server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    path = download_file(spec.file("test-labels"), tmp_path, [f"{server}/flaky"], timeout=2, backoff=0.01)
+    assert path.read_bytes() == GOOD["t10k-labels-idx1-ubyte.gz"]
+    assert Handler.log == [("flaky", "t10k-labels-idx1-ubyte.gz")] * 2
+
+
+def test_all_mirrors_down_gives_the_clear_message_within_seconds(server, refused, monkeypatch, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    monkeypatch.setenv("NNLEARN_MIRRORS", f"{refused}/a, {server}/403")
+    start = time.monotonic()
+    with pytest.raises(DatasetError) as info:
+        load_dataset(spec, data_dir=tmp_path / "mine")
+    elapsed = time.monotonic() - start
+    assert elapsed < 10
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert msg.startswith("TINY files not found: train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+                          "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (looked in ")
+    assert str(tmp_path / "mine") in msg and str(download_dir(spec)) in msg
+    assert "cannot connect" in msg and "HTTP 403 Forbidden" in msg
+    assert "--data-dir FOLDER" in msg and "NNLEARN_DATA=FOLDER" in msg
+    folder = download_dir(spec)
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_a_server_that_never_answers_times_out(silent, server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    f = spec.file("train-labels")
+    start = time.monotonic()
+    with pytest.raises(DownloadError, match=r"no answer within 0\.3 s"):
+        download_file(f, tmp_path, [silent], timeout=0.3)
+    assert time.monotonic() - start < 3
+    path = download_file(f, tmp_path, [silent, f"{server}/good"], timeout=0.3)
+    assert path.read_bytes() == GOOD[f.name]
+    assert time.monotonic() - start < 5
+
+
+def test_a_server_that_stalls_mid_transfer_times_out(server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    f = spec.file("train-images")
+    start = time.monotonic()
+    path = download_file(f, tmp_path, [f"{server}/stall", f"{server}/good"], timeout=0.3)
+    assert time.monotonic() - start < 2.5
+    assert path.read_bytes() == GOOD[f.name]
+    assert _leftovers(tmp_path) == []
+
+
+def test_files_already_there_are_kept_and_wrong_ones_replaced(server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    write_tiny(tmp_path, PAYLOADS, compresslevel=1)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(OTHER["t10k-labels-idx1-ubyte.gz"])
+    kept = (tmp_path / "train-images-idx3-ubyte.gz").read_bytes()
+    fetch_dataset(spec, tmp_path, mirrors=[f"{server}/good"], timeout=2)
+    assert Handler.log == [("good", "t10k-labels-idx1-ubyte.gz")]
+    assert (tmp_path / "t10k-labels-idx1-ubyte.gz").read_bytes() == GOOD["t10k-labels-idx1-ubyte.gz"]
+    assert (tmp_path / "train-images-idx3-ubyte.gz").read_bytes() == kept
+
+
+def test_offline_and_no_mirrors_fail_at_once(monkeypatch, tmp_path):
+    spec = tiny_spec(PAYLOADS, mirrors=("http://127.0.0.1:9/never",))
+    monkeypatch.setenv("NNLEARN_OFFLINE", "1")
+    monkeypatch.delenv("NNLEARN_MIRRORS")
+    with pytest.raises(DatasetError, match="NNLEARN_OFFLINE is set"):
+        ensure_files(spec)
+    monkeypatch.delenv("NNLEARN_OFFLINE")
+    monkeypatch.setenv("NNLEARN_MIRRORS", "")
+    with pytest.raises(DatasetError, match=r"no mirror to download from \(NNLEARN_MIRRORS is empty\)"):
+        ensure_files(spec)
+
+
+def test_mirror_list_from_argument_env_or_spec(monkeypatch):
+    spec = tiny_spec(PAYLOADS, name="fashion-mnist", mirrors=("https://a/", "https://b/"))
+    monkeypatch.delenv("NNLEARN_MIRRORS")
+    assert mirrors_for(spec) == ["https://a/", "https://b/"]
+    monkeypatch.setenv("NNLEARN_MIRRORS", "http://127.0.0.1:1/{dataset}/, http://x/")
+    assert mirrors_for(spec) == ["http://127.0.0.1:1/fashion-mnist/", "http://x/"]
+    assert mirrors_for(spec, ["m/{dataset}"]) == ["m/fashion-mnist"]
+
+
+def test_bad_timeout_setting_is_a_clear_error(monkeypatch):
+    from nnlearn.datasets.download import default_timeout
+
+    monkeypatch.setenv("NNLEARN_TIMEOUT", "soon")
+    with pytest.raises(DatasetError, match="NNLEARN_TIMEOUT='soon' is not a number of seconds"):
+        default_timeout()
+    monkeypatch.setenv("NNLEARN_TIMEOUT", "0")
+    with pytest.raises(DatasetError, match="must be positive"):
+        default_timeout()
+    monkeypatch.setenv("NNLEARN_TIMEOUT", "2.5")
+    assert default_timeout() == 2.5
+
+
+def test_default_mirrors_are_the_public_copies_first_and_the_original_last():
+    from nnlearn.datasets import FASHION_MNIST, MNIST
+
+    assert MNIST.mirrors[0].startswith("https://ossci-datasets.s3.amazonaws.com/")
+    assert MNIST.mirrors[-1] == "http://yann.lecun.com/exdb/mnist/"
+    assert len(FASHION_MNIST.mirrors) >= 2
