@@ -1,0 +1,101 @@
+"""Mini-batches: the book's sampling with replacement, epochs without, and the train/validation split."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnlearn.datasets import iterate_minibatches, sample_batch, sample_batch_indices, train_validation_split
+
+
+def test_sampling_is_generator_choice_with_replacement_and_reproducible():
+    a = sample_batch_indices(60000, 100, seed=42)
+    np.testing.assert_array_equal(a, sample_batch_indices(60000, 100, seed=42))
+    np.testing.assert_array_equal(a, np.random.default_rng(42).choice(60000, 100, replace=True))
+    assert not np.array_equal(a, sample_batch_indices(60000, 100, seed=43))
+    assert a.shape == (100,) and a.min() >= 0 and a.max() < 60000
+    # With replacement: drawing 50 of 10 must repeat indices, and may ask for more than there are.
+    small = sample_batch_indices(10, 50, seed=0)
+    assert len(np.unique(small)) <= 10 and small.shape == (50,)
+
+
+def test_sampling_is_uniform():
+    counts = np.bincount(sample_batch_indices(10, 100000, seed=7), minlength=10)
+    # 100000 draws over 10 classes: each count is 10000 +- 4 standard deviations (~95).
+    assert np.all(np.abs(counts - 10000) < 380), counts
+
+
+def test_one_generator_gives_successive_different_batches():
+    rng = np.random.default_rng(3)
+    x = np.arange(1000).reshape(500, 2)
+    t = np.arange(500)
+    (x1, t1), (x2, t2) = sample_batch(x, t, 10, seed=rng), sample_batch(x, t, 10, seed=rng)
+    assert not np.array_equal(t1, t2)
+    np.testing.assert_array_equal(x1[:, 0], 2 * t1)  # rows stay paired
+    again = np.random.default_rng(3)
+    np.testing.assert_array_equal(sample_batch(x, t, 10, seed=again)[1], t1)
+
+
+def test_epoch_visits_every_sample_once_keeping_or_dropping_the_last_batch():
+    x = np.arange(10) * 3
+    t = np.arange(10)
+    kept = list(iterate_minibatches(x, t, 4, seed=1))
+    assert [len(tb) for _, tb in kept] == [4, 4, 2]
+    order = np.concatenate([tb for _, tb in kept])
+    assert sorted(order.tolist()) == list(range(10)) and order.tolist() != list(range(10))
+    for xb, tb in kept:
+        np.testing.assert_array_equal(xb, 3 * tb)
+    dropped = list(iterate_minibatches(x, t, 4, drop_last=True, seed=1))
+    assert [len(tb) for _, tb in dropped] == [4, 4]
+    np.testing.assert_array_equal(np.concatenate([tb for _, tb in dropped]), order[:8])
+    in_order = [tb.tolist() for _, tb in iterate_minibatches(x, t, 5, shuffle=False)]
+    assert in_order == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    assert list(iterate_minibatches(x, t, 20, drop_last=True)) == []
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 70), st.booleans(), st.integers(0, 2**32 - 1))
+def test_epoch_property(n, batch_size, drop_last, seed):
+    t = np.arange(n)
+    batches = [tb for _, tb in iterate_minibatches(t, t, batch_size, drop_last=drop_last, seed=seed)]
+    seen = np.concatenate(batches) if batches else np.array([], dtype=int)
+    assert len(np.unique(seen)) == len(seen)
+    assert len(seen) == (n - n % batch_size if drop_last else n)
+    assert all(len(b) == batch_size for b in batches[:-1])
+
+
+def test_split_is_disjoint_complete_and_paired():
+    x = np.arange(100) * 2
+    t = np.arange(100)
+    (xa, ta), (xv, tv) = train_validation_split(x, t, 0.2, seed=0)
+    assert len(ta) == 80 and len(tv) == 20
+    assert sorted(np.concatenate([ta, tv]).tolist()) == list(range(100))
+    np.testing.assert_array_equal(xa, 2 * ta)
+    np.testing.assert_array_equal(xv, 2 * tv)
+    assert tv.tolist() != list(range(80, 100))  # shuffled
+    (_, ta2), (_, tv2) = train_validation_split(x, t, 0.2, seed=0)
+    np.testing.assert_array_equal(tv, tv2)
+    (_, ta3), (_, tv3) = train_validation_split(x, t, 7, shuffle=False)
+    assert tv3.tolist() == list(range(93, 100)) and len(ta3) == 93
+
+
+@pytest.mark.parametrize("bad", [0, 100, 1.0, 0.0, -0.1, True, "0.1", 101])
+def test_split_refuses_a_validation_size_leaving_a_part_empty(bad):
+    with pytest.raises(ValueError, match="validation"):
+        train_validation_split(np.arange(100), np.arange(100), bad)
+
+
+def test_clear_errors_for_bad_arguments():
+    x, t = np.zeros((5, 2)), np.zeros(4)
+    with pytest.raises(ValueError, match="x has 5 samples but t has 4"):
+        sample_batch(x, t, 2)
+    with pytest.raises(ValueError, match="x has 5 samples but t has 4"):
+        next(iterate_minibatches(x, t, 2))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+        sample_batch_indices(10, 0)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 2.5"):
+        next(iterate_minibatches(np.zeros(5), np.zeros(5), 2.5))
+    with pytest.raises(ValueError, match="train_size must be a positive integer"):
+        sample_batch_indices(0, 3)
+    with pytest.raises(TypeError, match="seed must be an int, None or a numpy.random.Generator"):
+        sample_batch_indices(10, 3, seed=1.5)
