@@ -1,0 +1,587 @@
+"""The chapter's networks: ``SimpleNet``, ``TwoLayerNet`` and a general ``MultiLayerNet``.
+
+Every network keeps its weights in a ``params`` dict (``W1``, ``b1``, ``W2``, ``b2``, ...) and
+offers the book's interface:
+
+- ``predict(x)``: the network's output (softmax probabilities for a classifier);
+- ``loss(x, t)``: the cross-entropy error of that output (or the mean squared error);
+- ``accuracy(x, t)``: the fraction of samples whose most probable class is the label;
+- ``numerical_gradient(x, t)``: the gradient of the loss by central differences, one parameter
+  at a time (the chapter's slow, obviously correct method);
+- ``gradient(x, t)``: the same gradient by backpropagation through the layers.
+
+Networks are float64 by default, which a gradient check needs; pass ``dtype=np.float32`` for
+training speed (``nnlearn train`` does).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from nnlearn import diff
+from nnlearn._io import atomic_write
+from nnlearn._validation import as_float_array, check_finite, check_labels, check_nonempty
+from nnlearn.functions import softmax
+from nnlearn.layers import Affine, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
+from nnlearn.losses import CEE_DELTA, cross_entropy_error
+
+ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu}
+LOSSES = {"cross_entropy": SoftmaxWithLoss, "mse": IdentityWithLoss}
+#: Names of the weight initialisations, with the book's aliases (ch. 6: "sigmoid" means Xavier).
+INITS = {"xavier": "xavier", "sigmoid": "xavier", "he": "he", "relu": "he"}
+#: Rows per chunk when a whole data set is evaluated: bounded memory whatever its size.
+EVAL_CHUNK = 10000
+
+
+class SimpleNet:
+    """The chapter's one-layer example: a 2x3 weight matrix, softmax and cross-entropy.
+
+    Parameters
+    ----------
+    W : array_like of shape (2, 3), optional
+        The weights. Without it they are drawn from a standard normal distribution.
+    seed : int, optional
+        Seed of the ``numpy.random.Generator`` that draws ``W``.
+
+    Examples
+    --------
+    The book's numbers (its random ``W`` written out):
+
+    >>> net = SimpleNet(W=[[0.47355232, 0.9977393, 0.84668094],
+    ...                    [0.85557411, 0.03563661, 0.69422093]])
+    >>> x = np.array([0.6, 0.9])
+    >>> net.predict(x)
+    array([1.05414809, 0.63071653, 1.1328074 ])
+    >>> t = np.array([0, 0, 1])
+    >>> net.loss(x, t)
+    0.9280682857864075
+    >>> net.numerical_gradient(x, t)["W"]
+    array([[ 0.21924757,  0.14356243, -0.36281   ],
+           [ 0.32887136,  0.21534364, -0.544215  ]])
+
+    The book computes the same gradient with its general function and a lambda:
+
+    >>> from nnlearn import numerical_gradient
+    >>> f = lambda W: net.loss(x, t)
+    >>> numerical_gradient(f, net.W)
+    array([[ 0.21924757,  0.14356243, -0.36281   ],
+           [ 0.32887136,  0.21534364, -0.544215  ]])
+    """
+
+    def __init__(self, W=None, seed=None):
+        if W is None:
+            W = np.random.default_rng(seed).standard_normal((2, 3))
+        W = np.array(W, dtype=np.float64)
+        if W.shape != (2, 3):
+            raise ValueError(f"W must have shape (2, 3), got {W.shape}")
+        check_finite(W, "W")
+        self.params = {"W": W}
+
+    @property
+    def W(self) -> np.ndarray:
+        return self.params["W"]
+
+    @W.setter
+    def W(self, value) -> None:
+        self.params["W"] = np.asarray(value, dtype=np.float64)
+
+    def predict(self, x):
+        """The scores ``x @ W`` (before softmax)."""
+        return np.dot(x, self.W)
+
+    def loss(self, x, t) -> float:
+        """Cross-entropy error of ``softmax(predict(x))`` against ``t`` (one-hot or a label)."""
+        return cross_entropy_error(softmax(self.predict(x)), t)
+
+    def numerical_gradient(self, x, t) -> dict:
+        """``{"W": dL/dW}`` by central differences (perturbs ``W`` in place and restores it)."""
+        return {"W": diff.numerical_gradient(lambda _: self.loss(x, t), self.params["W"])}
+
+
+class MultiLayerNet:
+    """A fully connected network: ``Affine -> activation`` repeated, then ``Affine -> output``.
+
+    Parameters
+    ----------
+    input_size : int
+        Values per sample (784 for MNIST).
+    hidden_size_list : list of int
+        Units per hidden layer, e.g. ``[100, 100]``. May be empty (a linear classifier).
+    output_size : int
+        Number of classes.
+    activation : {"relu", "sigmoid"}, default "relu"
+    weight_init_std : float or {"he", "xavier"}, default "he"
+        Standard deviation of the normal distribution the weights are drawn from: a number (the
+        book's 0.01), ``"xavier"`` (``sqrt(1 / n_in)``, suits sigmoid; alias ``"sigmoid"``) or
+        ``"he"`` (``sqrt(2 / n_in)``, suits ReLU; alias ``"relu"``). Biases start at zero.
+    loss : {"cross_entropy", "mse"}, default "cross_entropy"
+        ``"cross_entropy"``: softmax output with the cross-entropy error (a classifier).
+        ``"mse"``: identity output with the mean squared error.
+    seed : int, optional
+        Seed of the ``numpy.random.Generator`` that draws the weights; same seed, same network.
+    dtype : {numpy.float64, numpy.float32}, default float64
+        float64 for gradient checks; float32 is about twice as fast for training.
+
+    Attributes
+    ----------
+    params : dict of ndarray
+        ``W1``, ``b1``, ``W2``, ``b2``, ... The layers read these arrays at every forward pass.
+    layers : OrderedDict
+        ``Affine1``, ``Sigmoid1`` (or ``Relu1``), ``Affine2``, ... in forward order.
+    last_layer : SoftmaxWithLoss or IdentityWithLoss
+    sizes : tuple of int
+        Units per layer, input and output included: ``(784, 50, 10)``.
+    activation, loss_type : str
+        The names given (``loss_type`` is ``"cross_entropy"`` or ``"mse"``).
+
+    Examples
+    --------
+    >>> net = MultiLayerNet(4, [5, 3], 2, activation="sigmoid", weight_init_std="xavier", seed=0)
+    >>> list(net.params)
+    ['W1', 'b1', 'W2', 'b2', 'W3', 'b3']
+    >>> list(net.layers)
+    ['Affine1', 'Sigmoid1', 'Affine2', 'Sigmoid2', 'Affine3']
+    >>> x = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.4, 0.3, 0.2]])
+    >>> t = np.array([0, 1])
+    >>> net.predict(x).round(6)
+    array([[0.669555, 0.330445],
+           [0.666762, 0.333238]])
+    >>> net.loss(x, t)
+    0.7500197936861969
+    >>> net.accuracy(x, t)
+    0.5
+
+    Backpropagation agrees with the numerical gradient:
+
+    >>> num, bp = net.numerical_gradient(x, t), net.gradient(x, t)
+    >>> max(float(np.max(np.abs(num[k] - bp[k]))) for k in net.params) < 1e-9
+    True
+    """
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size_list,
+        output_size,
+        activation="relu",
+        weight_init_std="he",
+        loss="cross_entropy",
+        seed=None,
+        dtype=np.float64,
+    ):
+        hidden = [hidden_size_list] if np.ndim(hidden_size_list) == 0 else list(hidden_size_list)
+        sizes = [input_size, *hidden, output_size]
+        for name, value in zip(["input_size", *["hidden size"] * len(hidden), "output_size"], sizes):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        self.sizes = tuple(int(s) for s in sizes)
+        self.activation = activation
+        self.loss_type = loss
+        self.weight_init_std = _check_init(weight_init_std)
+        self.dtype = dtype
+        self.params = {}
+        rng = np.random.default_rng(seed)
+        for i in range(1, len(self.sizes)):
+            n_in, n_out = self.sizes[i - 1], self.sizes[i]
+            scale = _init_scale(self.weight_init_std, n_in)
+            # Drawn in float64 and then rounded, so float32 and float64 nets of one seed agree.
+            self.params[f"W{i}"] = (scale * rng.standard_normal((n_in, n_out))).astype(dtype)
+            self.params[f"b{i}"] = np.zeros(n_out, dtype=dtype)
+        self.layers = OrderedDict()
+        n_affine = len(self.sizes) - 1
+        for i in range(1, n_affine + 1):
+            self.layers[f"Affine{i}"] = Affine(self.params[f"W{i}"], self.params[f"b{i}"], input_grad=i > 1)
+            if i < n_affine:
+                act = ACTIVATIONS[activation]
+                self.layers[f"{act.__name__}{i}"] = act()
+        self.last_layer = LOSSES[loss]()
+        self._workspace = None
+
+    # -- the book's interface ------------------------------------------------------------------
+
+    @property
+    def n_affine(self) -> int:
+        """Number of affine (weight) layers."""
+        return len(self.sizes) - 1
+
+    def logits(self, x):
+        """The output of the last affine layer (the scores before softmax), for a batch ``x``."""
+        x, _ = self._check_x(x)
+        return self._logits(x)
+
+    def predict(self, x):
+        """The network's output: softmax probabilities (or the identity output for ``loss="mse"``).
+
+        ``x`` is one sample (1-D, gives 1-D) or a batch (one row per sample).
+        """
+        x, single = self._check_x(x)
+        y = self._logits(x)
+        if self.loss_type == "cross_entropy":
+            y = softmax(y)
+        return y[0] if single else y
+
+    def loss(self, x, t) -> float:
+        """The loss of a batch: cross-entropy error of :meth:`predict` (or the mean squared error)."""
+        x, t = self._check_batch(x, t)
+        return self._loss(x, t)
+
+    def accuracy(self, x, t, chunk_size: int = EVAL_CHUNK) -> float:
+        """Fraction of samples whose largest output is the label (labels or one-hot ``t``).
+
+        The data are evaluated ``chunk_size`` rows at a time, so a whole data set costs a bounded
+        amount of memory.
+        """
+        x, t = self._check_batch(x, t)
+        labels = t if t.ndim == 1 else np.argmax(t, axis=1)
+        return self._correct(x, labels, chunk_size) / x.shape[0]
+
+    def numerical_gradient(self, x, t) -> dict:
+        """Gradient of :meth:`loss` by central differences (h = 1e-4), one parameter at a time.
+
+        The book's plain loop: each element of each parameter is perturbed in place, the loss of
+        the whole batch recomputed twice, and the element restored. Slow -- two forward passes per
+        parameter -- but obviously right: the reference that :meth:`gradient` is checked against.
+        Use a float64 network (float32 rounds the step away).
+        """
+        x, t = self._check_batch(x, t)
+        loss_w = lambda _: self._loss(x, t)  # noqa: E731 -- the book's idiom
+        return {key: diff.numerical_gradient(loss_w, param) for key, param in self.params.items()}
+
+    def gradient(self, x, t) -> dict:
+        """Gradient of :meth:`loss` by backpropagation through the layers (one backward pass)."""
+        return self.loss_and_gradient(x, t)[1]
+
+    def loss_and_gradient(self, x, t):
+        """``(loss, grads)`` from one forward and one backward pass through the layers."""
+        x, t = self._check_batch(x, t)
+        return self._loss_and_gradient(x, t)
+
+    # -- save and load ---------------------------------------------------------------------------
+
+    def config(self) -> dict:
+        """What is needed to rebuild this network (weights aside), as plain JSON values."""
+        hidden = list(self.sizes[1:-1])
+        return {
+            "class": type(self).__name__,
+            "input_size": self.sizes[0],
+            "hidden_size_list": hidden,
+            "output_size": self.sizes[-1],
+            "activation": self.activation,
+            "weight_init_std": self.weight_init_std,
+            "loss": self.loss_type,
+            "dtype": self.dtype.name,
+        }
+
+    def save(self, path) -> Path:
+        """Write the weights and :meth:`config` to an ``.npz`` file, atomically."""
+        path = Path(path)
+        arrays = {f"param_{k}": v for k, v in self.params.items()}
+        arrays["config"] = np.array(json.dumps(self.config()))
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        with atomic_write(path) as fh:
+            fh.write(buf.getvalue())
+        return path
+
+    def set_params(self, params: dict) -> None:
+        """Copy ``params`` into this network's arrays (shapes must match; values are copied)."""
+        for key, value in params.items():
+            if key not in self.params:
+                raise ValueError(f"unknown parameter {key!r}; this network has {', '.join(self.params)}")
+            value = np.asarray(value)
+            if value.shape != self.params[key].shape:
+                raise ValueError(f"parameter {key} has shape {value.shape}, the network needs {self.params[key].shape}")
+            self.params[key][...] = value
+
+    # -- internals (no validation: callers have checked the data) ------------------------------
+
+    def _check_x(self, x):
+        x = as_float_array(x, "x")
+        single = x.ndim == 1
+        if single:
+            x = x.reshape(1, -1)
+        elif x.ndim > 2:
+            x = x.reshape(x.shape[0], -1)
+        check_nonempty(x, "x")
+        if x.shape[1] != self.sizes[0]:
+            raise ValueError(
+                f"x has {x.shape[1]} values per sample but the network's input_size is {self.sizes[0]}; "
+                "flatten the images (flatten=True) or build the network for this input"
+            )
+        check_finite(x, "x")
+        return x.astype(self.dtype, copy=False), single
+
+    def _check_t(self, t, n: int) -> np.ndarray:
+        t = np.asarray(t)
+        n_out = self.sizes[-1]
+        if t.ndim == 0:
+            t = t.reshape(1)
+        if t.shape == (n,):
+            return check_labels(t, n_out)
+        if t.shape == (n, n_out):
+            t = as_float_array(t, "t")
+            check_finite(t, "t")
+            return t.astype(self.dtype, copy=False)
+        raise ValueError(
+            f"t has shape {t.shape} but x holds {n} samples; t must be labels of shape ({n},) "
+            f"or one-hot targets of shape ({n}, {n_out})"
+        )
+
+    def _check_batch(self, x, t):
+        x, _ = self._check_x(x)
+        return x, self._check_t(t, x.shape[0])
+
+    def _sync_layers(self) -> None:
+        # The layers hold the parameter arrays by reference; re-read them so that assigning a new
+        # array to ``net.params["W1"]`` (as a reader of the book may do) takes effect.
+        for i in range(1, self.n_affine + 1):
+            layer = self.layers[f"Affine{i}"]
+            layer.W = self.params[f"W{i}"]
+            layer.b = self.params[f"b{i}"]
+
+    def _logits(self, x):
+        self._sync_layers()
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def _loss(self, x, t) -> float:
+        return self.last_layer.forward(self._logits(x), t)
+
+    def _loss_and_gradient(self, x, t):
+        loss = self._loss(x, t)
+        dout = self.last_layer.backward(1.0)
+        for layer in reversed(self.layers.values()):
+            dout = layer.backward(dout)
+        grads = {}
+        for i in range(1, self.n_affine + 1):
+            grads[f"W{i}"] = self.layers[f"Affine{i}"].dW
+            grads[f"b{i}"] = self.layers[f"Affine{i}"].db
+        return loss, grads
+
+    def _correct(self, x, labels, chunk_size: int = EVAL_CHUNK) -> int:
+        """Number of correctly classified rows of ``x`` (any dtype), ``chunk_size`` rows at a time."""
+        chunk_size = max(int(chunk_size), 1)
+        correct = 0
+        for start in range(0, x.shape[0], chunk_size):
+            xc = x[start : start + chunk_size].astype(self.dtype, copy=False)
+            h = xc
+            for i in range(1, self.n_affine + 1):
+                h = h @ self.params[f"W{i}"]
+                h += self.params[f"b{i}"]
+                if i < self.n_affine:
+                    _activate_inplace(h, self.activation)
+            correct += int(np.count_nonzero(np.argmax(h, axis=1) == labels[start : start + chunk_size]))
+        return correct
+
+    def _fast_loss_and_gradient(self, x, t):
+        """The same ``(loss, grads)`` as :meth:`loss_and_gradient`, from preallocated buffers.
+
+        The fast path of training: every intermediate array is reused from one step to the next,
+        operations work in place, and the gradient with respect to the input is not computed.
+        ``grads`` are buffers that the next call overwrites. ``x`` must already have the network's
+        dtype and ``t`` be valid labels or targets (no checks here).
+        """
+        ws = self._workspace
+        if ws is None or ws.batch_size != x.shape[0] or ws.shapes != self._param_shapes():
+            ws = self._workspace = _Workspace(self, x.shape[0])
+        return ws.loss_and_gradient(self, x, t)
+
+    def _param_shapes(self):
+        return tuple(p.shape for p in self.params.values())
+
+
+class TwoLayerNet(MultiLayerNet):
+    """The chapter's two-layer network: ``Affine -> Sigmoid -> Affine -> Softmax``.
+
+    ``TwoLayerNet(input_size, hidden_size, output_size, weight_init_std=0.01)`` as in the book; the
+    weights are drawn from a normal distribution with standard deviation ``weight_init_std``.
+
+    Examples
+    --------
+    >>> net = TwoLayerNet(input_size=784, hidden_size=100, output_size=10, seed=0)
+    >>> {k: v.shape for k, v in net.params.items()}
+    {'W1': (784, 100), 'b1': (100,), 'W2': (100, 10), 'b2': (10,)}
+    >>> x = np.random.default_rng(1).random((100, 784))
+    >>> net.predict(x).shape
+    (100, 10)
+    >>> round(net.loss(x, np.arange(100) % 10), 4)
+    2.3037
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, seed=None, dtype=np.float64):
+        super().__init__(
+            input_size,
+            [hidden_size],
+            output_size,
+            activation="sigmoid",
+            weight_init_std=weight_init_std,
+            loss="cross_entropy",
+            seed=seed,
+            dtype=dtype,
+        )
+
+    def config(self) -> dict:
+        cfg = super().config()
+        cfg["hidden_size"] = cfg["hidden_size_list"][0]
+        return cfg
+
+
+def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
+    """Build the network a :meth:`MultiLayerNet.config` dict describes (fresh weights)."""
+    dtype = np.dtype(dtype or config.get("dtype", "float64"))
+    if config.get("class") == "TwoLayerNet":
+        return TwoLayerNet(
+            config["input_size"], config["hidden_size_list"][0], config["output_size"],
+            weight_init_std=config["weight_init_std"], seed=seed, dtype=dtype,
+        )
+    return MultiLayerNet(
+        config["input_size"], config["hidden_size_list"], config["output_size"],
+        activation=config["activation"], weight_init_std=config["weight_init_std"],
+        loss=config.get("loss", "cross_entropy"), seed=seed, dtype=dtype,
+    )
+
+
+def load_network(path) -> MultiLayerNet:
+    """Load a network saved by :meth:`MultiLayerNet.save`."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            config = json.loads(str(data["config"]))
+            params = {k[len("param_"):]: data[k] for k in data.files if k.startswith("param_")}
+    except FileNotFoundError:
+        raise
+    except (OSError, KeyError, ValueError) as exc:
+        raise ValueError(f"{path} is not a network saved by nnlearn ({exc}); train one with `nnlearn train`") from exc
+    net = build_network(config, seed=0)
+    net.set_params(params)
+    return net
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _check_init(weight_init_std):
+    if isinstance(weight_init_std, str):
+        key = weight_init_std.lower()
+        if key not in INITS:
+            raise ValueError(
+                f"unknown weight_init_std {weight_init_std!r}; give a positive number such as 0.01, "
+                "or 'xavier' or 'he'"
+            )
+        return INITS[key]
+    try:
+        std = float(weight_init_std)
+    except (TypeError, ValueError):
+        raise ValueError(f"weight_init_std must be a number or 'xavier'/'he', got {weight_init_std!r}") from None
+    if not (np.isfinite(std) and std > 0):
+        raise ValueError(f"weight_init_std must be a positive finite number, got {weight_init_std!r}")
+    return std
+
+
+def _init_scale(init, n_in: int) -> float:
+    if init == "xavier":
+        return float(np.sqrt(1.0 / n_in))
+    if init == "he":
+        return float(np.sqrt(2.0 / n_in))
+    return float(init)
+
+
+def _activate_inplace(h, activation: str) -> None:
+    if activation == "relu":
+        np.maximum(h, 0, out=h)
+    else:
+        # 1 / (1 + exp(-h)): exp overflows to inf for very negative h, and 1 / inf = 0 is the
+        # right answer, so the warning is silenced rather than the input clipped.
+        with np.errstate(over="ignore"):
+            np.negative(h, out=h)
+            np.exp(h, out=h)
+            h += 1
+            np.reciprocal(h, out=h)
+
+
+class _Workspace:
+    """Buffers for :meth:`MultiLayerNet._fast_loss_and_gradient` at one batch size."""
+
+    def __init__(self, net: MultiLayerNet, batch_size: int):
+        dt = net.dtype
+        self.batch_size = batch_size
+        self.shapes = net._param_shapes()
+        n = batch_size
+        # h[i]: output of layer i (pre-activation turned into activation in place); d[i]: dL/dh[i].
+        self.h = [None] + [np.empty((n, s), dtype=dt) for s in net.sizes[1:]]
+        self.d = [None] + [np.empty((n, s), dtype=dt) for s in net.sizes[1:]]
+        self.mask = [None] + [np.empty((n, s), dtype=bool) for s in net.sizes[1:-1]]
+        self.tmp = [None] + [np.empty((n, s), dtype=dt) for s in net.sizes[1:-1]]
+        self.grads = {k: np.empty_like(v) for k, v in net.params.items()}
+        self.rows = np.arange(n)
+        self.col = np.empty((n, 1), dtype=dt)
+
+    def loss_and_gradient(self, net: MultiLayerNet, x, t):
+        p, h, d, g = net.params, self.h, self.d, self.grads
+        L = net.n_affine
+        n = x.shape[0]
+        prev = x
+        for i in range(1, L + 1):
+            np.dot(prev, p[f"W{i}"], out=h[i])
+            h[i] += p[f"b{i}"]
+            if i < L:
+                _activate_inplace(h[i], net.activation)
+            prev = h[i]
+        out, dy = h[L], d[L]
+        rows = self.rows
+        if net.loss_type == "cross_entropy":
+            # Softmax in place, the same operations in the same order as nnlearn.functions.softmax.
+            np.max(out, axis=1, keepdims=True, out=self.col)
+            out -= self.col
+            np.exp(out, out=out)
+            np.sum(out, axis=1, keepdims=True, out=self.col)
+            out /= self.col
+            if t.ndim == 1:
+                y_c = out[rows, t]
+                loss = float(-np.sum(np.log(y_c + CEE_DELTA)) / n)
+                r = y_c / (y_c + CEE_DELTA)
+                np.multiply(out, r[:, None], out=dy)
+                dy[rows, t] -= r
+            else:
+                loss = float(-np.sum(t * np.log(out + CEE_DELTA)) / n)
+                w = t * out / (out + CEE_DELTA)
+                np.multiply(out, np.sum(w, axis=1, keepdims=True), out=dy)
+                dy -= w
+        else:
+            np.copyto(dy, out)
+            if t.ndim == 1:
+                dy[rows, t] -= 1
+            else:
+                dy -= t
+            loss = float(0.5 * np.sum(dy**2) / n)
+        dy *= 1.0 / n
+        for i in range(L, 0, -1):
+            below = x if i == 1 else h[i - 1]
+            np.dot(below.T, d[i], out=g[f"W{i}"])
+            np.sum(d[i], axis=0, out=g[f"b{i}"])
+            if i > 1:
+                dh = d[i - 1]
+                np.dot(d[i], p[f"W{i}"].T, out=dh)
+                if net.activation == "relu":
+                    np.greater(below, 0, out=self.mask[i - 1])
+                    dh *= self.mask[i - 1]
+                else:
+                    # sigmoid'(a) = s * (1 - s), with s the activation kept in h[i-1].
+                    tmp = self.tmp[i - 1]
+                    np.subtract(1, below, out=tmp)
+                    tmp *= below
+                    dh *= tmp
+        return loss, g
