@@ -22,6 +22,9 @@ MNIST_FILES = list(NAMES.values())
 @pytest.fixture(autouse=True)
 def _no_download(monkeypatch):
     monkeypatch.setenv("NNLEARN_MIRRORS", "")
+    # The local test servers must be reached directly even where a proxy is configured.
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
 
 def _run(capsys, *argv):

@@ -107,6 +107,9 @@ def _no_internet(monkeypatch):
     # Whatever happens, no test here reaches a real mirror.
     monkeypatch.setenv("NNLEARN_MIRRORS", "")
     monkeypatch.delenv("NNLEARN_DATA", raising=False)
+    # The local test servers must be reached directly even where a proxy is configured.
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.delenv("NNLEARN_OFFLINE", raising=False)
     Handler.log.clear()
     Handler.flaky_seen.clear()

@@ -135,7 +135,10 @@ def _prune(entry: Path) -> None:
     for other in entry.parent.iterdir():
         if other == entry:
             continue
-        stale_tmp = other.name.startswith(".tmp-") and now - other.stat().st_mtime > _STALE_TMP_S
+        try:
+            stale_tmp = other.name.startswith(".tmp-") and now - other.stat().st_mtime > _STALE_TMP_S
+        except OSError:
+            continue  # removed meanwhile by another process
         if other.name.startswith(prefix) or stale_tmp:
             # Deleting a folder another process has mapped is safe on POSIX: its pages stay valid.
             shutil.rmtree(other, ignore_errors=True)

@@ -122,7 +122,9 @@ def _read(path: str | os.PathLike, *, want_digest: bool) -> tuple[np.ndarray, st
             _length_error(path, shape, dtype, expected, got)
         extra = _read_exactly(f, memoryview(bytearray(1)), path, is_gzip)
         if extra:
-            rest = 1 + sum(iter(lambda: len(f.read(_CHUNK)), 0))
+            rest, chunk = 1, memoryview(bytearray(_CHUNK))
+            while n := _read_exactly(f, chunk, path, is_gzip):
+                rest += n
             _length_error(path, shape, dtype, expected, expected + rest)
     if sha is not None:
         sha.update(head)
