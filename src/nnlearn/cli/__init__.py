@@ -19,6 +19,7 @@ from nnlearn.errors import NnlearnError
 COMMAND_MODULES = (
     "nnlearn.cli.demo",
     "nnlearn.cli.data",
+    "nnlearn.cli.diff",
 )
 
 

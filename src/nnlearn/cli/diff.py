@@ -1,0 +1,197 @@
+"""``nnlearn diff EXPR --at X``: the derivative of a typed formula; ``nnlearn demo rounding``.
+
+The formula is read by :mod:`nnlearn.expr` (a restricted parser, never ``eval``); a refused formula
+exits with status 2 and a one-line message.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from pathlib import Path
+
+from nnlearn.errors import NnlearnError
+
+_METHODS = ("auto", "complex", "richardson", "central", "forward", "backward")
+_METHOD_NAMES = {
+    "complex": "complex step",
+    "richardson": "Richardson extrapolation",
+    "central": "central difference",
+    "forward": "forward difference",
+    "backward": "backward difference",
+}
+
+
+class NoDerivativeError(NnlearnError):
+    """The formula has no finite derivative at the point (outside its domain, or not smooth)."""
+
+
+def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
+    """``--at 3,4`` or ``--at x0=3,x1=4``; each value may be a constant formula such as ``pi/2``."""
+    from nnlearn.expr import ExpressionError, parse_expression
+
+    items = [item.strip() for item in text.split(",")]
+    named = ["=" in item for item in items]
+    if any(named) and not all(named):
+        raise ExpressionError(f"--at {text!r} mixes named and plain values; write --at 3,4 or --at x0=3,x1=4")
+    values: dict[str, float] = {}
+    plain: list[float] = []
+    for item in items:
+        name, _, value_text = item.rpartition("=") if "=" in item else ("", "", item)
+        try:
+            value = float(parse_expression(value_text, variables=())())
+        except ExpressionError as exc:
+            raise ExpressionError(f"--at: {exc}") from None
+        if name:
+            name = name.strip()
+            if name not in variables:
+                raise ExpressionError(f"--at names {name!r}, which is not a variable of the formula ({', '.join(variables)})")
+            values[name] = value
+        else:
+            plain.append(value)
+    if values:
+        missing = [v for v in variables if v not in values]
+        if missing:
+            raise ExpressionError(f"--at gives no value for {', '.join(missing)}")
+        return [values[v] for v in variables]
+    if len(plain) != len(variables):
+        example = ",".join(str(i + 3) for i in range(len(variables)))
+        raise ExpressionError(
+            f"the formula has {len(variables)} variable(s) ({', '.join(variables)}) but --at gives "
+            f"{len(plain)} value(s); write --at {example}"
+        )
+    return plain
+
+
+def _partial(expr, point, i):
+    """The function of variable i alone, the others held at ``point``."""
+
+    def g(t):
+        values = list(point)
+        values[i] = t
+        return expr(*values)
+
+    return g
+
+
+def _fmt(value: float) -> str:
+    return repr(float(value))
+
+
+def run_diff(args) -> int:
+    from nnlearn.derivative import derivative
+    from nnlearn.expr import parse_expression
+
+    expr = parse_expression(args.expr)
+    variables = expr.variables or ("x",)
+    point = _parse_point(args.at, variables)
+    if args.plot and len(variables) != 1:
+        raise ValueError("--plot draws f and its tangent line, so it needs a formula of one variable")
+    # A formula without variables is a constant function of x; Expression takes one value then too.
+    fx = float(expr(*point))
+    at = ", ".join(f"{v}={_fmt(p)}" for v, p in zip(variables, point))
+    if not math.isfinite(fx):
+        raise NoDerivativeError(f"f is {fx} at {at}: the point is outside the formula's domain (or it overflows)")
+
+    print(f"f({', '.join(variables)}) = {args.expr.strip()}")
+    print(f"f at {at} = {_fmt(fx)}")
+    grad = []
+    for i, name in enumerate(variables):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = derivative(_partial(expr, point, i), point[i], method=args.method, h=args.h, full_output=True)
+        for w in caught:
+            print(f"nnlearn: warning: {w.message}", file=sys.stderr)
+        if not math.isfinite(r.df):
+            raise NoDerivativeError(
+                f"no finite derivative in {name} at {at}: f is not smooth there, or not defined on either side"
+            )
+        grad.append(r.df)
+        label = f"f'({_fmt(point[0])})" if len(variables) == 1 else f"df/d{name}"
+        error = f", estimated error {r.error:.1e}" if math.isfinite(r.error) else ""
+        print(f"{label} = {_fmt(r.df)}   ({_METHOD_NAMES[r.method]}{error}, {r.nfev} evaluations of f)")
+    if len(variables) > 1:
+        print(f"gradient = [{', '.join(_fmt(g) for g in grad)}]")
+    if args.plot:
+        from nnlearn.plots import save_figure
+
+        path = save_figure(_plot_tangent(expr, args.expr.strip(), point[0], fx, grad[0]), Path(args.plot))
+        print(f"wrote {path}")
+    return 0
+
+
+def _plot_tangent(expr, text, x, fx, slope):
+    """The formula around x with its tangent line there."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    half = max(abs(x), 1.0)
+    xs = np.linspace(x - half, x + half, 401)
+    with np.errstate(all="ignore"):
+        ys = np.broadcast_to(np.asarray(expr(xs), dtype=float), xs.shape)
+    tangent = fx + slope * (xs - x)
+    fig = Figure(figsize=(6, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot(xs, np.where(np.isfinite(ys), ys, np.nan), label=f"f(x) = {text}")
+    ax.plot(xs, tangent, "--", label=f"tangent at x = {x:g} (slope {slope:.6g})")
+    ax.plot([x], [fx], "o", color="C1")
+    finite = ys[np.isfinite(ys)]
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        pad = 0.1 * (hi - lo) if hi > lo else max(abs(hi), 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel("x")
+    ax.set_ylabel("f(x)")
+    ax.set_title("f and its tangent line")
+    ax.legend()
+    return fig
+
+
+def run_rounding(args) -> int:
+    from nnlearn.plots import save_figure
+    from nnlearn.rounding import plot_rounding_lesson, rounding_table
+
+    print("\n== Rounding against truncation: the error of the slope of f(x) = 0.01x^2 + 0.1x at x = 5 ==")
+    print(rounding_table())
+    print("  -> forward: the error falls like h (truncation) until h ~ 1e-8, then rises like eps/h (rounding).")
+    print("     central: exact for a quadratic, so only rounding; the book's h = 1e-4 leaves an error of 9e-13.")
+    print("     h = 1e-50: 5 + h == 5, the difference is exactly 0 (float64); float32(1e-50) == 0, so 0/0 = nan.")
+    print("     complex step Im f(x+ih)/h subtracts nothing: no V, full precision for any tiny h.")
+    path = save_figure(plot_rounding_lesson(), Path(args.out) / "rounding.png")
+    print(f"  wrote {path}")
+    return 0
+
+
+def register(commands, demos) -> None:
+    from nnlearn.cli.demo import add_out_argument
+
+    p = commands.add_parser(
+        "diff",
+        help="the derivative of a formula at a point, to machine precision",
+        description=(
+            "Print the derivative of a formula at a point (the partial derivatives and the gradient for "
+            "several variables). Formulas use numbers, variables (x, or x0, x1, ...), + - * / ** ^, "
+            "parentheses, pi, e and the functions abs, exp, log, log10, log2, log1p, expm1, sqrt, sin, cos, "
+            "tan, arcsin, arccos, arctan, sinh, cosh, tanh, sigmoid, relu, softplus. Start a formula that "
+            "begins with '-' with a space: ' -x**2'."
+        ),
+        epilog="examples: nnlearn diff '0.01*x**2 + 0.1*x' --at 5;  nnlearn diff 'x0**2 + x1**2' --at 3,4",
+    )
+    p.add_argument("expr", metavar="EXPR", help="the formula, e.g. '0.01*x**2 + 0.1*x'")
+    p.add_argument(
+        "--at", required=True, metavar="X",
+        help="the point: one value per variable, comma-separated (3,4 or x0=3,x1=4); constants like pi/2 work",
+    )
+    p.add_argument("--method", choices=_METHODS, default="auto", help="how to differentiate (default: auto)")
+    p.add_argument("--h", type=float, default=None, metavar="H", help="the step (default: scaled with |x|)")
+    p.add_argument("--plot", metavar="PNG", default=None, help="also draw f and its tangent line into PNG")
+    p.set_defaults(func=run_diff)
+
+    d = demos.add_parser(
+        "rounding",
+        help="truncation against rounding error of numerical derivatives (figure and table)",
+        description="Why h=1e-4, why not 1e-50, and how the complex step avoids the compromise.",
+    )
+    add_out_argument(d)
+    d.set_defaults(func=run_rounding)
