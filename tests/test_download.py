@@ -52,6 +52,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(GOOD[name])
         elif behaviour == "recompressed":
             self._send(gzip.compress(gzip.decompress(GOOD[name]), compresslevel=1, mtime=12345))
+        elif behaviour == "huge":
+            self.send_response(200)
+            self.send_header("Content-Length", str(1 << 40))
+            self.end_headers()
+        elif behaviour == "badgz":
+            body = bytearray(GOOD[name])
+            body[12:20] = b"\xff" * 8
+            self._send(bytes(body))
         elif behaviour == "html":
             self._send(b"<html>moved</html>")
         elif behaviour == "flaky":
@@ -140,14 +148,23 @@ def test_download_error_says_what_each_mirror_did(server, tmp_path):
     spec = tiny_spec(PAYLOADS)
     f = spec.file("train-labels")
     with pytest.raises(DownloadError) as info:
-        download_file(f, tmp_path, [f"{server}/403", f"{server}/trunc", f"{server}/wrong", f"{server}/html"],
+        download_file(f, tmp_path, [f"{server}/403", f"{server}/trunc", f"{server}/wrong", f"{server}/html",
+                                    f"{server}/badgz"],
                       timeout=2, retries=2, backoff=0.01)
     msg = str(info.value)
     assert f"{server}/403/{f.name}: HTTP 403 Forbidden" in msg
     assert f"{server}/trunc/{f.name}: transfer cut short" in msg
     assert f"{server}/wrong/{f.name}: wrong content (SHA-256" in msg
-    assert f"{server}/html/{f.name}: not a valid gzip/IDX file" in msg or "wrong content" in msg.split("html")[-1]
+    assert f"{server}/html/{f.name}: wrong content (SHA-256" in msg
+    assert f"{server}/badgz/{f.name}: not a valid gzip/IDX file" in msg
     assert [b for b, _ in Handler.log].count("trunc") == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_endless_answer_is_refused(server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    with pytest.raises(DownloadError, match=r"/huge/train-labels-idx1-ubyte\.gz: wrong content \(1099511627776 bytes announced"):
+        download_file(spec.file("train-labels"), tmp_path, [f"{server}/huge"], timeout=2)
     assert list(tmp_path.iterdir()) == []
 
 

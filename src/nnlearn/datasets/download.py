@@ -35,6 +35,8 @@ DEFAULT_TIMEOUT = 10.0
 #: Further attempts on the same mirror after a cut-short transfer or a server error (5xx).
 DEFAULT_RETRIES = 1
 _BLOCK = 1 << 16
+#: No file of an MNIST-format data set comes near this; a mirror sending more is sending something else.
+MAX_BYTES = 256 << 20
 _USER_AGENT = "nnlearn-datasets/1 (+python urllib)"
 
 
@@ -124,6 +126,8 @@ def _fetch(url: str, datafile: DataFile, dest: Path, timeout: float, progress: b
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
                 got = 0
+                if total is not None and total > MAX_BYTES:
+                    raise _Skip(f"wrong content ({total} bytes announced, more than any {datafile.name})")
                 from tqdm import tqdm
 
                 with tqdm(
@@ -135,6 +139,8 @@ def _fetch(url: str, datafile: DataFile, dest: Path, timeout: float, progress: b
                             out.write(block)
                             got += len(block)
                             bar.update(len(block))
+                            if got > MAX_BYTES:
+                                raise _Skip(f"wrong content (over {MAX_BYTES} bytes, more than any {datafile.name})")
                     except (TimeoutError, socket.timeout):
                         raise _Skip(f"stalled: no data for {timeout:g} s after {got} bytes") from None
                     except http.client.IncompleteRead as exc:
