@@ -12,3 +12,4 @@ from nnlearn.functions import identity_function, relu, sigmoid, sigmoid_grad, so
 from nnlearn.losses import cross_entropy_error, mean_squared_error
 from nnlearn.diff import gradient_descent, numerical_diff, numerical_gradient
 from nnlearn.datasets import DATASETS, DatasetError, load_dataset, load_fashion_mnist, load_mnist
+from nnlearn.derivative import DerivativeResult, derivative
