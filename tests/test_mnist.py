@@ -129,10 +129,24 @@ def test_book_layout_for_every_flag_combination_on_tiny_data(tmp_path):
 def test_wrong_local_file_is_refused_with_its_digest(tmp_path):
     payloads = tiny_payloads()
     spec = tiny_spec(payloads)
-    write_tiny(tmp_path, tiny_payloads(seed=5))
+    write_tiny(tmp_path, {**payloads, "train-images": tiny_payloads(seed=5)["train-images"]})
     with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte\.gz: not the TINY train-images file: "
                                            r"the SHA-256 of its decompressed content is [0-9a-f]{64}, expected"):
         load_dataset(spec, data_dir=tmp_path)
+
+
+def test_a_folder_of_another_data_set_is_passed_over(tmp_path, monkeypatch):
+    # MNIST and Fashion-MNIST share file names: a folder holding one's files directly must not be
+    # taken for the other's.
+    mine, other = tiny_payloads(seed=0), tiny_payloads(seed=9)
+    spec = tiny_spec(mine)
+    write_tiny(tmp_path / "other", other)
+    monkeypatch.setenv("NNLEARN_DATA", str(tmp_path / "other"))
+    with pytest.raises(DatasetError, match=rf"passed over {tmp_path / 'other'}: its files are another data set's"):
+        load_dataset(spec)
+    write_tiny(download_dir(spec), mine)
+    (x, _), _ = load_dataset(spec, normalize=False)
+    np.testing.assert_array_equal(x, _raw(mine["train-images"], 16).reshape(-1, 784))
 
 
 def test_label_out_of_range_and_mismatched_counts_are_refused(tmp_path):

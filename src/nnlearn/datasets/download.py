@@ -285,12 +285,13 @@ def ensure_files(spec: DatasetSpec, data_dir=None, *, download: bool = True, **d
     """
     from nnlearn.datasets.sources import find_files, missing_message
 
-    paths = find_files(spec, data_dir)
+    passed_over: list = []
+    paths = find_files(spec, data_dir, passed_over=passed_over)
     if paths is not None:
         return paths
     if not download:
-        raise DatasetError(missing_message(spec, data_dir))
+        raise DatasetError(missing_message(spec, data_dir, passed_over=passed_over))
     try:
         return fetch_dataset(spec, **download_options)
     except DownloadError as exc:
-        raise DatasetError(missing_message(spec, data_dir, reasons=str(exc))) from None
+        raise DatasetError(missing_message(spec, data_dir, reasons=str(exc), passed_over=passed_over)) from None

@@ -108,20 +108,50 @@ def file_in(folder: Path, datafile: DataFile) -> Path | None:
     return None
 
 
-def find_files(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> dict[str, Path] | None:
-    """The first candidate folder holding all of ``spec``'s files, as ``{role: path}``; None if none does."""
+def _belongs(spec: DatasetSpec, paths: dict[str, Path]) -> bool:
+    """False when the folder's smallest file (test labels, 10 kB) is another data set's.
+
+    MNIST and Fashion-MNIST use the same file names, so a folder holding files directly may hold
+    either; checking one small file tells them apart in well under a millisecond. A damaged file
+    counts as belonging: the full check then reports what is wrong with it.
+    """
+    from nnlearn.datasets.errors import DatasetError
+    from nnlearn.datasets.idx import payload_sha256
+
+    f = spec.file("test-labels")
+    if f.sha256 is None:
+        return True
+    try:
+        return payload_sha256(paths[f.role]) == f.sha256
+    except DatasetError:
+        return True
+
+
+def find_files(
+    spec: DatasetSpec, data_dir: str | os.PathLike | None = None, *, passed_over: list | None = None
+) -> dict[str, Path] | None:
+    """The first candidate folder holding all of ``spec``'s files, as ``{role: path}``; None if none does.
+
+    Folders whose files are another data set's are skipped and appended to ``passed_over``.
+    """
     for folder in candidate_dirs(spec, data_dir):
         paths = {f.role: file_in(folder, f) for f in spec.files}
         if all(paths.values()):
-            return paths  # type: ignore[return-value]
+            if _belongs(spec, paths):  # type: ignore[arg-type]
+                return paths  # type: ignore[return-value]
+            if passed_over is not None:
+                passed_over.append(folder)
     return None
 
 
-def missing_message(spec: DatasetSpec, data_dir=None, reasons: str | None = None) -> str:
+def missing_message(spec: DatasetSpec, data_dir=None, reasons: str | None = None, passed_over=()) -> str:
     """One line saying which files are missing, where they were looked for, and how to provide them."""
     looked = ", ".join(str(p) for p in candidate_dirs(spec, data_dir))
     files = ", ".join(spec.file_names)
     msg = f"{spec.title} files not found: {files} (looked in {looked})"
+    if passed_over:
+        msg += (f"; passed over {', '.join(str(p) for p in passed_over)}: its files are another data set's "
+                f"(or damaged: `nnlearn data verify --dataset {spec.name} --data-dir FOLDER` tells)")
     if reasons:
         msg += f"; download failed: {reasons}"
     msg += (

@@ -21,8 +21,8 @@ def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.
     if datafile.sha256 is not None and digest != datafile.sha256:
         raise DatasetError(
             f"{path}: not the {spec.title} {datafile.role} file: the SHA-256 of its decompressed content is "
-            f"{digest}, expected {datafile.sha256}; delete it and download it again "
-            f"(`nnlearn data download --dataset {spec.name}`)"
+            f"{digest}, expected {datafile.sha256}; it is damaged or belongs to another data set: replace "
+            f"it with a good copy (`nnlearn data download --dataset {spec.name}`)"
         )
     if datafile.role.endswith("labels") and arr.size and int(arr.max()) >= len(spec.classes):
         raise DatasetError(
