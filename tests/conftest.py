@@ -43,5 +43,9 @@ def mnist_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
-    """Keep every test away from the user's real cache folder."""
+    """Keep every test away from the user's real cache folder and from the real MNIST mirrors.
+
+    Download tests point ``NNLEARN_MIRRORS`` at a server on 127.0.0.1 that they start themselves.
+    """
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    monkeypatch.setenv("NNLEARN_MIRRORS", "")
