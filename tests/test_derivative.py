@@ -1,0 +1,407 @@
+"""nnlearn.derivative: every method against analytic derivatives, the choices of ``auto``, the
+error estimates, arrays of points, domain edges, and the methods of ``numerical_gradient``."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nnlearn
+from nnlearn import numerical_diff, numerical_gradient
+from nnlearn.derivative import DerivativeResult, derivative
+from nnlearn.expr import parse_expression
+
+# ``nnlearn.derivative`` is the re-exported function; the module itself:
+derivative_module = importlib.import_module("nnlearn.derivative")
+
+
+def function_1(x):
+    return 0.01 * x**2 + 0.1 * x
+
+
+def function_2(x):
+    return x[0] ** 2 + x[1] ** 2
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def rel(d, true):
+    return abs(d - true) / abs(true)
+
+
+# (name, numpy f that accepts complex, math f that does not, x, f'(x))
+ANALYTIC = [
+    ("book 0.01x^2+0.1x", function_1, None, 5.0, 0.2),
+    ("cubic", lambda x: 2 * x**3 - x + 1, None, -1.5, 6 * 2.25 - 1),
+    ("quintic tiny x", lambda x: x**5 + 3 * x, None, 1e-9, 3.0),
+    ("exp", np.exp, math.exp, 1.0, math.e),
+    ("exp large", np.exp, math.exp, 600.0, math.exp(600.0)),
+    ("log near zero", np.log, math.log, 1e-3, 1e3),
+    ("log very near zero", np.log, math.log, 1e-9, 1e9),
+    ("sin large x", np.sin, math.sin, 1e5, math.cos(1e5)),
+    ("sin larger x", np.sin, math.sin, 1e8, math.cos(1e8)),
+    ("sigmoid", _sigmoid, lambda x: 1 / (1 + math.exp(-x)), 0.7, math.exp(-0.7) / (1 + math.exp(-0.7)) ** 2),
+    ("exp(sin x)", lambda x: np.exp(np.sin(x)), lambda x: math.exp(math.sin(x)), 2.0,
+     math.cos(2.0) * math.exp(math.sin(2.0))),
+    ("log(1+exp(x))", lambda x: np.log(1 + np.exp(x)), lambda x: math.log(1 + math.exp(x)), 3.0,
+     1 / (1 + math.exp(-3.0))),
+    ("sqrt(sigmoid)", lambda x: np.sqrt(_sigmoid(x)), lambda x: math.sqrt(1 / (1 + math.exp(-x))), -2.0,
+     0.5 * math.sqrt(1 / (1 + math.exp(2.0))) * (1 - 1 / (1 + math.exp(2.0)))),
+    ("tanh(x^2)", lambda x: np.tanh(x**2), lambda x: math.tanh(x * x), 0.8, 1.6 / math.cosh(0.64) ** 2),
+]
+IDS = [case[0] for case in ANALYTIC]
+
+
+# ---------------------------------------------------------------------------------------------
+# The chapter's numbers do not change.
+
+
+def test_book_numbers_unchanged():
+    assert repr(numerical_diff(function_1, 5)) == "0.1999999999990898"
+    assert repr(numerical_diff(function_1, 10)) == "0.2999999999986347"
+    assert numerical_gradient(function_2, np.array([3.0, 4.0])).tolist() == [6.00000000000378, 7.999999999999119]
+    assert repr(numerical_gradient(function_2, np.array([0.0, 2.0]))) == "array([0., 4.])"
+    assert repr(numerical_gradient(function_2, np.array([3.0, 0.0]))) == "array([6., 0.])"
+
+
+def test_central_with_the_books_step_is_the_books_difference():
+    assert repr(derivative(function_1, 5, method="central", h=1e-4)) == "0.1999999999990898"
+    assert repr(derivative(function_1, 10, method="central", h=1e-4)) == "0.2999999999986347"
+    assert derivative(function_1, 5, method="forward", h=1e-4) == numerical_diff(function_1, 5, method="forward")
+    assert derivative(function_1, 5, method="backward", h=1e-4) == numerical_diff(function_1, 5, method="backward")
+
+
+def test_seed_example_step_is_refused_not_silently_zero():
+    # The book's forward difference with h=1e-50 returns 0.0; derivative says why instead.
+    with pytest.raises(ValueError, match="below the spacing of floating-point numbers"):
+        derivative(function_1, 5, method="forward", h=1e-50)
+
+
+# ---------------------------------------------------------------------------------------------
+# Complex step and Richardson against analytic derivatives.
+
+
+@pytest.mark.parametrize("name, f, f_math, x, true", ANALYTIC, ids=IDS)
+def test_complex_step_to_machine_precision(name, f, f_math, x, true):
+    assert rel(derivative(f, x, method="complex"), true) <= 1e-15
+
+
+@pytest.mark.parametrize("name, f, f_math, x, true", ANALYTIC, ids=IDS)
+def test_richardson_against_analytic(name, f, f_math, x, true):
+    for g in (f, f_math) if f_math else (f,):
+        r = derivative(g, x, method="richardson", full_output=True)
+        assert r.method == "richardson"
+        assert rel(r.df, true) <= 1e-11, (r.df, true)
+        assert abs(r.df - true) <= r.error  # the estimate is an honest bound here
+
+
+@pytest.mark.parametrize("name, f, f_math, x, true", ANALYTIC, ids=IDS)
+def test_auto_uses_complex_step_when_f_accepts_complex(name, f, f_math, x, true):
+    r = derivative(f, x, full_output=True)
+    assert r.method == "complex"
+    assert rel(r.df, true) <= 1e-15
+    assert r.nfev <= 10  # f(x), f(x+ih), then real central differences that confirm the slope
+    if f_math is not None:
+        r = derivative(f_math, x, full_output=True)
+        assert r.method == "richardson"
+        assert rel(r.df, true) <= 1e-11
+
+
+def test_fixed_step_methods_orders():
+    # Forward error ~ h f''/2 = 0.01 h; central exact for a quadratic up to rounding.
+    h = 1e-3
+    assert derivative(function_1, 5.0, method="forward", h=h) - 0.2 == pytest.approx(0.01 * h, rel=1e-6)
+    assert derivative(function_1, 5.0, method="backward", h=h) - 0.2 == pytest.approx(-0.01 * h, rel=1e-6)
+    assert abs(derivative(function_1, 5.0, method="central", h=h) - 0.2) < 1e-12
+
+
+def test_default_steps_scale_with_x():
+    for x in (1e-6, 1.0, 1e6):
+        r = derivative(np.exp, x, method="central", full_output=True)
+        assert r.h == pytest.approx(np.finfo(float).eps ** (1 / 3) * x)
+        r = derivative(np.sin, x, method="complex", full_output=True)
+        assert r.h == pytest.approx(1e-20 * x)
+    assert derivative(np.exp, 0.0, method="forward", full_output=True).h == pytest.approx(2**-26)
+
+
+# ---------------------------------------------------------------------------------------------
+# Non-analytic code: auto must not trust the complex step.
+
+
+@pytest.mark.parametrize(
+    "f, x, true",
+    [
+        (np.abs, -2.0, -1.0),  # np.abs(complex) is the real modulus
+        (abs, 3.0, 1.0),  # so is Python's abs
+        (lambda x: x * np.abs(x), 2.0, 4.0),
+        (lambda x: x + np.abs(x), 3.0, 2.0),  # complex result, but the abs part has Im 0: caught by the cross-check
+        (nnlearn.sigmoid, 2.0, float(nnlearn.sigmoid_grad(2.0))),  # built on exp(-|x|)
+        (lambda x: max(0.0, x), 2.0, 1.0),  # ReLU, Python max: refuses complex
+        (lambda x: max(0.0, x), -2.0, 0.0),
+        (parse_expression("relu(x)"), 2.0, 1.0),  # the formula language's relu refuses complex
+        (parse_expression("relu(x)"), -0.5, 0.0),
+        (parse_expression("abs(x)*x"), -3.0, 6.0),
+    ],
+)
+def test_auto_avoids_complex_step_for_non_analytic_code(f, x, true):
+    r = derivative(f, x, full_output=True)
+    assert r.method == "richardson"
+    assert abs(r.df - true) <= 1e-12 * max(1.0, abs(true))
+    # Forcing the complex step is refused, or wrong: that is what auto protects against.
+    try:
+        d = derivative(f, x, method="complex")
+    except ValueError as exc:
+        assert "needs f to accept a complex number" in str(exc)
+    else:
+        assert abs(d - true) > 0.1
+
+
+def test_numpy_relu_off_the_kink_is_exact():
+    # np.maximum(0, z) compares complex numbers by real part first, so away from 0 it is z or 0:
+    # analytic there, and the complex step is exact (the cross-check agrees).
+    assert derivative(nnlearn.relu, 2.0) == 1.0
+    assert derivative(nnlearn.relu, -2.0) == 0.0
+
+
+def test_kink_is_reported_not_hidden():
+    with pytest.warns(RuntimeWarning, match="does not look differentiable at x=0"):
+        r = derivative(np.abs, 0.0, full_output=True)
+    assert r.df == 0.0  # the average of the one-sided slopes -1 and 1
+    assert r.error >= 0.5
+    with pytest.warns(RuntimeWarning, match="does not look differentiable"):
+        r = derivative(nnlearn.relu, 0.0, full_output=True)
+    assert r.method == "richardson" and r.error >= 0.25
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        derivative(lambda x: np.abs(x) ** 3, 0.0)  # differentiable (twice): no warning
+
+
+# ---------------------------------------------------------------------------------------------
+# Domain edges: Richardson stays where f is finite.
+
+
+class Recorder:
+    def __init__(self, f):
+        self.f = f
+        self.points = []
+
+    def __call__(self, t):
+        self.points.append(t)
+        return self.f(t)
+
+
+@pytest.mark.parametrize("x", [1e-3, 1e-8])
+def test_richardson_never_steps_across_zero_for_log(x):
+    f = Recorder(math.log)
+    d = derivative(f, x, method="richardson")
+    assert min(f.points) > 0
+    assert rel(d, 1 / x) <= 1e-11
+
+
+def test_log_at_the_smallest_normal_scale():
+    # Here Richardson also probes a unit-scale step, which leaves the domain: refused, not returned.
+    assert rel(derivative(math.log, 1e-300), 1e300) <= 1e-11
+    assert rel(derivative(np.log, 1e-300), 1e300) <= 1e-15
+
+
+def test_richardson_shrinks_the_first_step_until_f_is_finite():
+    # sqrt(1 - x^2) is finite only on [-1, 1]; at 0.999 the first step 0.25 leaves it.
+    f = Recorder(lambda x: math.sqrt(1 - x * x))
+    x = 0.999
+    r = derivative(f, x, method="richardson", full_output=True)
+    assert rel(r.df, -x / math.sqrt(1 - x * x)) <= 1e-9
+    assert r.h < 1 - x
+
+
+def test_pole_is_not_jumped():
+    # 1/x^2 is finite on both sides of its pole; a wide step across it would give slope ~0.
+    assert rel(derivative(lambda x: x**-2.0, 1e-5, method="richardson"), -2e15) <= 1e-11
+
+
+def test_not_finite_at_the_point_gives_nan():
+    assert math.isnan(derivative(np.log, -1.0))
+    assert math.isnan(derivative(lambda x: np.log(x), 0.0))
+
+
+def test_auto_is_never_nan_on_the_benchmark_battery_edges():
+    for f, x in [(np.log, 1e-12), (np.sqrt, 1e-8), (lambda x: x**1.5, 1e-6), (np.log1p, -0.5), (math.log, 1e-3)]:
+        assert math.isfinite(derivative(f, x))
+
+
+def test_sin_at_large_x_by_richardson_alone():
+    # Steps scaled with |x| = 1e5 would sample sin far too coarsely; Richardson tries a unit scale too.
+    assert rel(derivative(math.sin, 1e5), math.cos(1e5)) <= 1e-12
+    assert rel(derivative(math.exp, 1e-8), math.exp(1e-8)) <= 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# Arrays, full output, error estimates, evaluation counts.
+
+
+def test_arrays_of_points():
+    x = np.array([[0.0, 0.5], [np.pi, 10.0]])
+    d = derivative(np.sin, x)
+    assert d.shape == (2, 2)
+    np.testing.assert_allclose(d, np.cos(x), rtol=0, atol=2e-16)
+    r = derivative(math.sin, x, full_output=True)
+    assert isinstance(r, DerivativeResult)
+    assert r.method.shape == (2, 2) and set(r.method.ravel()) == {"richardson"}
+    assert r.error.shape == (2, 2) and np.all(np.abs(r.df - np.cos(x)) <= r.error)
+    np.testing.assert_allclose(derivative(np.exp, [1.0, 2.0]), [math.exp(1.0), math.exp(2.0)], rtol=3e-16)
+    assert derivative(np.exp, 1).__class__ is float
+
+
+def test_full_output_counts_evaluations():
+    calls = Recorder(function_1)
+    r = derivative(calls, 5.0, full_output=True)
+    assert (r.df, r.method, r.nfev) == (0.2, "complex", len(calls.points))
+    calls = Recorder(function_1)
+    assert derivative(calls, 5.0, method="central", h=1e-4) and len(calls.points) == 2  # as the book
+
+
+def test_error_estimates_bound_the_actual_error():
+    for name, f, f_math, x, true in ANALYTIC:
+        for method in ("auto", "richardson", "complex"):
+            r = derivative(f, x, method=method, full_output=True)
+            assert abs(r.df - true) <= r.error, (name, method, r)
+        if abs(x) >= 1e5:
+            continue  # the fixed default step 6e-6 |x| is far too coarse for sin at 1e8; the estimate cannot know
+        for method in ("central", "forward", "backward"):
+            r = derivative(f, x, method=method, full_output=True)
+            assert abs(r.df - true) <= r.error, (name, method, r)
+
+
+# Magnitudes below 1e-6 would only test float64 underflow (f'(x) * 1e-20 |x| below 1e-308).
+_moderate = st.floats(-10, 10, allow_nan=False).filter(lambda v: v == 0 or abs(v) > 1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(coeffs=st.lists(_moderate, min_size=1, max_size=6), x=_moderate.map(lambda v: v / 2))
+def test_random_polynomials_property(coeffs, x):
+    poly = np.polynomial.Polynomial(coeffs)
+    true = poly.deriv()(x)
+    # The size of the terms: a difference of f values cannot resolve the slope better than that.
+    scale = sum(abs(c) * max(abs(x), 1.0) ** k for k, c in enumerate(coeffs)) + 1e-300
+    assert abs(derivative(poly, x) - true) <= 1e-14 * scale  # complex step
+    assert abs(derivative(lambda t: float(poly(t)), x) - true) <= 1e-10 * scale  # Richardson
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input.
+
+
+def test_bad_input_errors():
+    with pytest.raises(ValueError, match="unknown method 'bogus'"):
+        derivative(np.sin, 1.0, method="bogus")
+    with pytest.raises(ValueError, match="positive finite"):
+        derivative(np.sin, 1.0, h=0)
+    with pytest.raises(ValueError, match="positive finite"):
+        derivative(np.sin, 1.0, h=float("nan"))
+    with pytest.raises(ValueError, match="x contains NaN or inf"):
+        derivative(np.sin, [1.0, np.nan])
+    with pytest.raises(ValueError, match="must return one number"):
+        derivative(lambda t: np.array([t, t]), 1.0)
+    with pytest.raises(ValueError, match="numeric"):
+        derivative(np.sin, "one")
+    with pytest.raises(TypeError, match="callable"):
+        derivative(3.0, 1.0)
+    with pytest.raises(ValueError, match="method='complex' needs f to accept a complex number"):
+        derivative(math.exp, 1.0, method="complex")
+
+
+def test_exception_at_the_point_itself_propagates():
+    def f(t):
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(ZeroDivisionError, match="boom"):
+        derivative(f, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# numerical_gradient(method=...).
+
+
+def _g(x):
+    return np.sum(np.sin(x) * np.exp(x)) + x.ravel()[0] * x.ravel()[-1]
+
+
+def _g_grad(x):
+    grad = (np.cos(x) + np.sin(x)) * np.exp(x)
+    flat = grad.ravel()
+    flat[0] += x.ravel()[-1]
+    flat[-1] += x.ravel()[0]
+    return grad
+
+
+@pytest.mark.parametrize("method, tol", [("complex", 1e-15), ("auto", 1e-15), ("richardson", 1e-12), ("central", 1e-7)])
+def test_gradient_methods_against_analytic(method, tol):
+    x = np.array([[0.3, -1.2, 2.0], [1e-3, 4.0, -0.5]])
+    before = x.copy()
+    g = numerical_gradient(_g, x, method=method)
+    np.testing.assert_allclose(g, _g_grad(before), rtol=tol, atol=tol)
+    assert np.array_equal(x, before)
+
+
+def test_gradient_auto_with_f_that_ignores_its_argument():
+    # The book's style: f = lambda W: net.loss(x, t) reads W from elsewhere; x is perturbed in place.
+    W = np.array([1.5, -2.0])
+
+    def loss(_):
+        return float(W[0] ** 3 + np.sin(W[1]))
+
+    g = numerical_gradient(loss, W, method="auto")
+    np.testing.assert_allclose(g, [3 * 1.5**2, math.cos(-2.0)], rtol=1e-12)
+    assert W.tolist() == [1.5, -2.0]
+    with pytest.raises(ValueError, match="complex"):
+        numerical_gradient(loss, W, method="complex")
+
+
+def test_gradient_methods_restore_x_when_f_raises():
+    # f fails on its n-th call, whichever evaluation that is: at a step (taken as "undefined there")
+    # or at the point itself (propagated). Either way x comes back bit for bit.
+    x = np.array([1.0, 2.0, 3.0])
+    propagated = 0
+    for method in ("auto", "richardson", "forward"):
+        for n in range(1, 25):
+            calls = []
+
+            def f(v, n=n, calls=calls):
+                calls.append(1)
+                if len(calls) == n:
+                    raise RuntimeError("no")
+                return np.sum(v**2)
+
+            try:
+                numerical_gradient(f, x, method=method)
+            except RuntimeError:
+                propagated += 1
+            assert x.tolist() == [1.0, 2.0, 3.0]
+    assert propagated >= 3
+
+
+def test_gradient_method_errors():
+    with pytest.raises(ValueError, match="unknown method"):
+        numerical_gradient(function_2, np.array([3.0, 4.0]), method="nope")
+    with pytest.raises(TypeError, match="float64"):
+        numerical_gradient(function_2, np.array([3.0, 4.0], dtype=np.float32), method="auto")
+    with pytest.raises(TypeError, match="float array"):
+        numerical_gradient(function_2, np.array([3, 4]), method="auto")
+    with pytest.raises(ValueError, match="positive finite"):
+        numerical_gradient(function_2, np.array([3.0, 4.0]), h=-1.0, method="richardson")
+
+
+def test_gradient_default_step_is_the_books():
+    assert numerical_gradient(function_2, np.array([3.0, 4.0]), h=1e-4).tolist() == [6.00000000000378, 7.999999999999119]
+    assert numerical_gradient(function_2, np.array([3.0, 4.0]), method="auto").tolist() == [6.0, 8.0]
+
+
+def test_module_constants_are_consistent():
+    assert derivative_module.METHODS == ("auto", "forward", "backward", "central", "complex", "richardson")
