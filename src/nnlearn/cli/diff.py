@@ -83,6 +83,8 @@ def run_diff(args) -> int:
     from nnlearn.derivative import derivative
     from nnlearn.expr import parse_expression
 
+    if args.h is not None and not (math.isfinite(args.h) and args.h > 0):
+        raise ValueError(f"--h must be a positive finite number, got {args.h}; leave it out for an automatic step")
     expr = parse_expression(args.expr)
     variables = expr.variables or ("x",)
     point = _parse_point(args.at, variables)
@@ -94,30 +96,34 @@ def run_diff(args) -> int:
     if not math.isfinite(fx):
         raise NoDerivativeError(f"f is {fx} at {at}: the point is outside the formula's domain (or it overflows)")
 
-    print(f"f({', '.join(variables)}) = {args.expr.strip()}")
-    print(f"f at {at} = {_fmt(fx)}")
-    grad = []
+    # Everything is computed before anything is printed, so an error leaves no half report.
+    results, notes = [], []
     for i, name in enumerate(variables):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             r = derivative(_partial(expr, point, i), point[i], method=args.method, h=args.h, full_output=True)
-        for w in caught:
-            print(f"nnlearn: warning: {w.message}", file=sys.stderr)
+        notes += [str(w.message) for w in caught]
         if not math.isfinite(r.df):
             raise NoDerivativeError(
                 f"no finite derivative in {name} at {at}: f is not smooth there, or not defined on either side"
             )
-        grad.append(r.df)
+        results.append(r)
+
+    for note in notes:
+        print(f"nnlearn: warning: {note}", file=sys.stderr)
+    print(f"f({', '.join(variables)}) = {args.expr.strip()}")
+    print(f"f at {at} = {_fmt(fx)}")
+    for name, r in zip(variables, results):
         label = f"f'({_fmt(point[0])})" if len(variables) == 1 else f"df/d{name}"
         error = f", estimated error {r.error:.1e}" if math.isfinite(r.error) else ""
         print(f"{label} = {_fmt(r.df)}   ({_METHOD_NAMES[r.method]}{error}, {r.nfev} evaluations of f)")
     if len(variables) > 1:
-        print(f"gradient = [{', '.join(_fmt(g) for g in grad)}]")
+        print(f"gradient = [{', '.join(_fmt(r.df) for r in results)}]")
     if args.plot:
         from nnlearn.plots import save_figure
 
-        path = save_figure(_plot_tangent(expr, args.expr.strip(), point[0], fx, grad[0]), Path(args.plot))
-        print(f"wrote {path}")
+        fig = _plot_tangent(expr, args.expr.strip(), point[0], fx, results[0].df)
+        print(f"wrote {save_figure(fig, Path(args.plot))}")
     return 0
 
 
