@@ -520,6 +520,8 @@ class _Workspace:
         self.batch_size = batch_size
         self.shapes = net._param_shapes()
         n = batch_size
+        L = net.n_affine
+        self.keys = [(f"W{i}", f"b{i}") for i in range(L + 1)]
         # h[i]: output of layer i (pre-activation turned into activation in place); d[i]: dL/dh[i].
         self.h = [None] + [np.empty((n, s), dtype=dt) for s in net.sizes[1:]]
         self.d = [None] + [np.empty((n, s), dtype=dt) for s in net.sizes[1:]]
@@ -530,58 +532,73 @@ class _Workspace:
         self.col = np.empty((n, 1), dtype=dt)
 
     def loss_and_gradient(self, net: MultiLayerNet, x, t):
-        p, h, d, g = net.params, self.h, self.d, self.grads
+        # ufunc.reduce instead of np.sum / np.max: the same loops without the Python wrapper,
+        # which matters when the arrays hold a few thousand numbers.
+        add, mul, sub = np.add, np.multiply, np.subtract
+        p, h, d, g, keys = net.params, self.h, self.d, self.grads, self.keys
         L = net.n_affine
         n = x.shape[0]
+        sigmoid = net.activation == "sigmoid"
         prev = x
-        for i in range(1, L + 1):
-            np.dot(prev, p[f"W{i}"], out=h[i])
-            h[i] += p[f"b{i}"]
-            if i < L:
-                _activate_inplace(h[i], net.activation)
-            prev = h[i]
+        with np.errstate(over="ignore"):
+            for i in range(1, L + 1):
+                hi = h[i]
+                np.dot(prev, p[keys[i][0]], out=hi)
+                add(hi, p[keys[i][1]], out=hi)
+                if i < L:
+                    if sigmoid:
+                        # 1 / (1 + exp(-a)); exp overflowing to inf gives the right 0.
+                        np.negative(hi, out=hi)
+                        np.exp(hi, out=hi)
+                        add(hi, 1, out=hi)
+                        np.reciprocal(hi, out=hi)
+                    else:
+                        np.maximum(hi, 0, out=hi)
+                prev = hi
         out, dy = h[L], d[L]
-        rows = self.rows
+        rows, col = self.rows, self.col
         if net.loss_type == "cross_entropy":
-            # Softmax in place, the same operations in the same order as nnlearn.functions.softmax.
-            np.max(out, axis=1, keepdims=True, out=self.col)
-            out -= self.col
+            # Softmax in place: the operations of nnlearn.functions.softmax, in the same order.
+            np.maximum.reduce(out, axis=1, keepdims=True, out=col)
+            sub(out, col, out=out)
             np.exp(out, out=out)
-            np.sum(out, axis=1, keepdims=True, out=self.col)
-            out /= self.col
+            add.reduce(out, axis=1, keepdims=True, out=col)
+            np.divide(out, col, out=out)
             if t.ndim == 1:
                 y_c = out[rows, t]
-                loss = float(-np.sum(np.log(y_c + CEE_DELTA)) / n)
+                loss = float(-add.reduce(np.log(y_c + CEE_DELTA)) / n)
                 r = y_c / (y_c + CEE_DELTA)
-                np.multiply(out, r[:, None], out=dy)
+                mul(out, r[:, None], out=dy)
                 dy[rows, t] -= r
             else:
                 loss = float(-np.sum(t * np.log(out + CEE_DELTA)) / n)
                 w = t * out / (out + CEE_DELTA)
-                np.multiply(out, np.sum(w, axis=1, keepdims=True), out=dy)
-                dy -= w
+                mul(out, np.sum(w, axis=1, keepdims=True), out=dy)
+                sub(dy, w, out=dy)
         else:
             np.copyto(dy, out)
             if t.ndim == 1:
                 dy[rows, t] -= 1
             else:
-                dy -= t
+                sub(dy, t, out=dy)
             loss = float(0.5 * np.sum(dy**2) / n)
-        dy *= 1.0 / n
+        mul(dy, 1.0 / n, out=dy)
         for i in range(L, 0, -1):
             below = x if i == 1 else h[i - 1]
-            np.dot(below.T, d[i], out=g[f"W{i}"])
-            np.sum(d[i], axis=0, out=g[f"b{i}"])
+            di = d[i]
+            np.dot(below.T, di, out=g[keys[i][0]])
+            add.reduce(di, axis=0, out=g[keys[i][1]])
             if i > 1:
                 dh = d[i - 1]
-                np.dot(d[i], p[f"W{i}"].T, out=dh)
-                if net.activation == "relu":
-                    np.greater(below, 0, out=self.mask[i - 1])
-                    dh *= self.mask[i - 1]
-                else:
+                np.dot(di, p[keys[i][0]].T, out=dh)
+                if sigmoid:
                     # sigmoid'(a) = s * (1 - s), with s the activation kept in h[i-1].
                     tmp = self.tmp[i - 1]
-                    np.subtract(1, below, out=tmp)
-                    tmp *= below
-                    dh *= tmp
+                    sub(1, below, out=tmp)
+                    mul(tmp, below, out=tmp)
+                    mul(dh, tmp, out=dh)
+                else:
+                    mask = self.mask[i - 1]
+                    np.greater(below, 0, out=mask)
+                    mul(dh, mask, out=dh)
         return loss, g

@@ -1,0 +1,145 @@
+"""Figures and tables of a training run: loss curve, accuracy per epoch, confusion matrix.
+
+Every ``plot_*`` function returns a :class:`matplotlib.figure.Figure` built with the object API
+(no ``pyplot``, no backend needed); :func:`nnlearn.plots.save_figure` writes it as PNG atomically.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def moving_average(values, window: int) -> np.ndarray:
+    """Mean of each run of ``window`` consecutive values (``len(values) - window + 1`` of them).
+
+    Examples
+    --------
+    >>> moving_average([1.0, 2.0, 3.0, 4.0], 2)
+    array([1.5, 2.5, 3.5])
+    """
+    values = np.asarray(values, dtype=np.float64)
+    window = max(1, min(int(window), values.size))
+    if values.size == 0:
+        return values
+    c = np.cumsum(np.concatenate([[0.0], values]))
+    return (c[window:] - c[:-window]) / window
+
+
+def plot_loss(losses, window: int | None = None, title: str = "Training loss") -> Figure:
+    """The loss at every iteration (light) and its moving average over ``window`` iterations."""
+    losses = np.asarray(losses, dtype=np.float64)
+    fig = Figure(figsize=(6.4, 4.4))
+    ax = fig.add_subplot()
+    it = np.arange(1, losses.size + 1)
+    ax.plot(it, losses, lw=0.6, alpha=0.45, color="C0", label="loss per iteration")
+    if window is None:
+        window = max(1, losses.size // 50)
+    if losses.size > window > 1:
+        ax.plot(it[window - 1 :], moving_average(losses, window), color="C1", lw=1.6,
+                label=f"mean of {window} iterations")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    if losses.size:
+        top = float(np.quantile(losses[np.isfinite(losses)], 0.995)) if np.isfinite(losses).any() else 1.0
+        ax.set_ylim(0, max(top * 1.05, 1e-3))
+    ax.legend(loc="upper right")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per epoch") -> Figure:
+    """The book's figure: training and test accuracy per epoch (circles and squares).
+
+    When the two lines stay together the network generalises; when the training accuracy runs
+    away from the test accuracy, it overfits.
+    """
+    fig = Figure(figsize=(6.4, 4.4))
+    ax = fig.add_subplot()
+    ax.plot(epochs, train_acc, marker="o", markersize=4, label="train acc")
+    if test_acc is not None and any(a is not None for a in test_acc):
+        ax.plot(epochs, [np.nan if a is None else a for a in test_acc], marker="s", markersize=4,
+                linestyle="--", label="test acc")
+    ax.set_xlabel("epochs")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1.0)
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def confusion_matrix(true, pred, n_classes: int) -> np.ndarray:
+    """``m[i, j]`` = number of samples of class ``i`` predicted as ``j``.
+
+    Examples
+    --------
+    >>> confusion_matrix([0, 1, 1, 2], [0, 2, 1, 2], 3)
+    array([[1, 0, 0],
+           [0, 1, 1],
+           [0, 0, 1]])
+    """
+    true = np.asarray(true, dtype=np.intp)
+    pred = np.asarray(pred, dtype=np.intp)
+    if true.shape != pred.shape:
+        raise ValueError(f"true and pred must have the same shape, got {true.shape} and {pred.shape}")
+    return np.bincount(true * n_classes + pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def most_confused(matrix, k: int = 5) -> list[tuple[int, int, int]]:
+    """The ``k`` largest off-diagonal cells as ``(true, predicted, count)``, largest first.
+
+    Examples
+    --------
+    >>> most_confused(np.array([[5, 2, 0], [0, 4, 3], [1, 0, 6]]), k=2)
+    [(1, 2, 3), (0, 1, 2)]
+    """
+    m = np.array(matrix, dtype=np.int64)
+    np.fill_diagonal(m, -1)
+    order = np.argsort(-m, axis=None, kind="stable")[:k]
+    pairs = [(int(i), int(j), int(m[i, j])) for i, j in zip(*np.unravel_index(order, m.shape))]
+    return [p for p in pairs if p[2] > 0]
+
+
+def format_confusion(matrix, labels=None) -> str:
+    """The confusion matrix as a text table: rows are true classes, columns predictions.
+
+    Examples
+    --------
+    >>> print(format_confusion(np.array([[3, 1], [0, 4]])))
+    true\\pred    0    1
+             0    3    1
+             1    0    4
+    """
+    m = np.asarray(matrix)
+    labels = [str(i) for i in range(m.shape[0])] if labels is None else [str(s) for s in labels]
+    width = max(4, max(len(s) for s in labels), len(str(int(m.max()))) if m.size else 1)
+    head = "true\\pred" + "".join(f" {s:>{width}}" for s in labels)
+    rows = [f"{lab:>9}" + "".join(f" {int(v):>{width}}" for v in row) for lab, row in zip(labels, m)]
+    return "\n".join([head, *rows])
+
+
+def plot_confusion(matrix, labels=None, title: str = "Confusion matrix (test data)") -> Figure:
+    """The confusion matrix as an image with the counts written in each cell."""
+    m = np.asarray(matrix)
+    n = m.shape[0]
+    labels = [str(i) for i in range(n)] if labels is None else [str(s) for s in labels]
+    fig = Figure(figsize=(6.4, 5.6))
+    ax = fig.add_subplot()
+    # Colour by the share of each true class, so that rare mistakes stay visible next to the diagonal.
+    share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    im = ax.imshow(np.sqrt(share), cmap="Blues", vmin=0, vmax=1)
+    for i in range(n):
+        for j in range(n):
+            if m[i, j]:
+                ax.text(j, i, str(int(m[i, j])), ha="center", va="center", fontsize=7,
+                        color="white" if share[i, j] > 0.5 else "black")
+    ax.set_xticks(range(n), labels, rotation=45 if max(len(s) for s in labels) > 2 else 0, ha="right" if max(len(s) for s in labels) > 2 else "center")
+    ax.set_yticks(range(n), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="sqrt(share of the true class)")
+    fig.tight_layout()
+    return fig
