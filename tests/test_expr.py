@@ -216,6 +216,8 @@ def _combine(children):
             return f"({a} - {b})", va - vb
         if op == "*":
             return f"({a} * {b})", va * vb
+        if vb == 0:  # (1 - 1) as a divisor: refused as "not a finite number", tested above
+            return f"({a} + {b})", va + vb
         return f"({a} / {b})", va / vb
 
     return st.tuples(children, st.sampled_from("+-*/"), children).map(build)
