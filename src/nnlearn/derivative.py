@@ -58,7 +58,7 @@ class DerivativeResult:
         ``df`` is NaN.
     method : str or ndarray of str
         The method actually used at each point (``auto`` resolves to ``complex`` or
-        ``richardson``).
+        ``richardson``, or to ``none`` where ``f`` is not finite at the point).
     nfev : int
         Number of calls of ``f`` in total.
     h : float or ndarray
@@ -92,6 +92,8 @@ class _Evaluator:
         with np.errstate(all="ignore"):
             out = self.f(t)
         arr = np.asarray(out)
+        if arr.dtype.kind not in "biufc":
+            raise TypeError(f"f must return a number, got {type(out).__name__}")
         if arr.size != 1:
             raise ValueError(
                 f"f must return one number for one point, got an array of shape {arr.shape}; "
@@ -101,8 +103,9 @@ class _Evaluator:
 
     def at(self, x: float) -> float:
         """f(x); exceptions raised by ``f`` at the point itself are the user's and propagate."""
-        value = self._call(np.float64(x))
-        return float(np.real(value)) if np.iscomplexobj(value) and np.imag(value) == 0 else float(value)
+        value = _as_real(self._call(np.float64(x)))
+        self._cache[x] = value if math.isfinite(value) else math.nan
+        return value
 
     def real(self, t: float) -> float:
         """f(t) at a step away from x; NaN where ``f`` is undefined (raises or is not finite)."""
@@ -113,7 +116,7 @@ class _Evaluator:
 
     def _real(self, t: float) -> float:
         try:
-            value = float(self._call(np.float64(t)))
+            value = _as_real(self._call(np.float64(t)))
         except Exception:  # noqa: BLE001 - f worked at x itself: failing a step away means "undefined here"
             return math.nan
         return value if math.isfinite(value) else math.nan
@@ -133,6 +136,13 @@ class _Evaluator:
         if not (math.isfinite(value.real) and math.isfinite(value.imag)):
             return None
         return value
+
+
+def _as_real(value) -> float:
+    """A real number, or NaN where a real function returned a complex value (sqrt of a negative)."""
+    if np.iscomplexobj(value):
+        return float(np.real(value)) if np.imag(value) == 0 else math.nan
+    return float(value)
 
 
 def _scale(x: float) -> float:
@@ -289,7 +299,8 @@ def _richardson_starts(x):
 
 
 def _richardson(ev, x, h, full):
-    ev.at(x)  # exceptions at the point itself are the user's
+    if not math.isfinite(ev.at(x)):
+        return math.nan, math.nan, math.nan
     starts = [h] if h is not None else _richardson_starts(x)
     best_d, best_err, best_h = math.nan, math.inf, math.nan
     for h0 in starts:
@@ -338,7 +349,7 @@ def _slope_jump(ev, x, h):
     return 0.0
 
 
-def _cross_check(ev, x, fx, cs):
+def _cross_check(ev, x, cs):
     """Does the complex-step slope agree with a real central difference? Tries a few steps so that
     steep or oscillating functions are not mistaken for non-analytic ones."""
     s = _scale(x)
@@ -357,13 +368,13 @@ def _cross_check(ev, x, fx, cs):
 def _auto(ev, x, h, full):
     fx = ev.at(x)
     if not math.isfinite(fx):
-        return math.nan, math.nan, math.nan, "auto"
+        return math.nan, math.nan, math.nan, "none"
     hc = _complex_step_default(x)
     fz = ev.complex(complex(x, hc))
     cs = None
     if fz is not None and abs(fz.real - fx) <= 1e-12 * abs(fx) + 1e-300:
         cs = fz.imag / hc
-        if _cross_check(ev, x, fx, cs):
+        if _cross_check(ev, x, cs):
             return cs, _complex_step_error(fz, x, hc), hc, "complex"
     kinks = len(ev.kinks)
     d, err, h_last = _richardson(ev, x, h, full)
