@@ -470,6 +470,41 @@ def load_network(path) -> MultiLayerNet:
     return net
 
 
+def gradient_check(network, x, t) -> dict:
+    """Compare backpropagation with the numerical gradient, parameter by parameter.
+
+    Returns ``{key: {"max_abs": ..., "relative": ...}}`` where ``max_abs`` is the largest
+    ``|backprop - numerical|`` over the parameter's elements and ``relative`` is
+    ``||backprop - numerical|| / (||backprop|| + ||numerical||)`` (Euclidean norms; 0 when both are
+    zero) -- a per-element relative error would blow up on the many gradients that are exactly
+    zero, such as the weights of MNIST's blank border pixels.
+
+    Use a float64 network: the central difference with h = 1e-4 is then good to about 1e-10.
+
+    Examples
+    --------
+    >>> net = TwoLayerNet(4, 3, 2, weight_init_std=0.5, seed=0)
+    >>> x = np.random.default_rng(1).random((3, 4))
+    >>> report = gradient_check(net, x, np.array([0, 1, 1]))
+    >>> sorted(report)
+    ['W1', 'W2', 'b1', 'b2']
+    >>> max(r["relative"] for r in report.values()) < 1e-7
+    True
+    """
+    num = network.numerical_gradient(x, t)
+    bp = network.gradient(x, t)
+    report = {}
+    for key in network.params:
+        a = np.asarray(bp[key], dtype=np.float64)
+        b = np.asarray(num[key], dtype=np.float64)
+        denom = float(np.linalg.norm(a) + np.linalg.norm(b))
+        report[key] = {
+            "max_abs": float(np.max(np.abs(a - b))) if a.size else 0.0,
+            "relative": float(np.linalg.norm(a - b)) / denom if denom > 0 else 0.0,
+        }
+    return report
+
+
 # -- helpers -----------------------------------------------------------------------------------
 
 

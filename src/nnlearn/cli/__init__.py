@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "nnlearn.cli.demo",
     "nnlearn.cli.data",
     "nnlearn.cli.diff",
+    "nnlearn.cli.train",
 )
 
 

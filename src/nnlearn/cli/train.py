@@ -1,0 +1,601 @@
+"""``nnlearn train``, ``evaluate``, ``predict``, ``gradcheck`` and ``nnlearn demo overfit``.
+
+A training run lives in a run directory::
+
+    config.json      what was trained, how, on what (enough to resume or evaluate it)
+    checkpoint.npz   the state at the last epoch (or Ctrl-C): weights, optimizer, RNG, metrics
+    metrics.csv      the loss at every iteration
+    epochs.csv       train and test accuracy after every epoch
+    model.npz        the trained network
+    loss.png         the loss curve
+    accuracy.png     the book's figure: train vs test accuracy per epoch
+    summary.json     train_accuracy, test_accuracy, iterations, seconds, ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from nnlearn.errors import NnlearnError
+
+# Settings of nnlearn.train.RECIPES that a flag can override, with the flag's name.
+_FLAGS = {
+    "hidden": "--hidden",
+    "activation": "--activation",
+    "weight_init_std": "--init",
+    "optimizer": "--optimizer",
+    "lr": "--lr",
+    "batch_size": "--batch-size",
+    "iters": "--iters",
+    "epochs": "--epochs",
+    "sampling": "--sampling",
+    "lr_schedule": "--lr-schedule",
+    "dtype": "--dtype",
+}
+
+
+# -- argument types: a bad value is an argparse error (usage line, exit 2), never a traceback --------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+    return value
+
+
+def _init(text: str):
+    if text.lower() in ("xavier", "he", "sigmoid", "relu"):
+        return {"sigmoid": "xavier", "relu": "he"}.get(text.lower(), text.lower())
+    try:
+        return _positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be a positive number (e.g. 0.01), 'xavier' or 'he'; got {text!r}") from None
+
+
+def _data_args(p: argparse.ArgumentParser, dataset: bool = True) -> None:
+    if dataset:
+        p.add_argument("--dataset", default=None, help="mnist (default) or fashion-mnist")
+    p.add_argument(
+        "--data-dir", metavar="FOLDER", default=None,
+        help="folder holding the data files; default: NNLEARN_DATA, then the cache folder, then a download",
+    )
+
+
+def register(commands, demos) -> None:
+    p = commands.add_parser(
+        "train",
+        help="train a network on MNIST (the book's recipe by default) and judge it on test data",
+        description="Train a network by mini-batch gradient descent; write a run directory with the "
+        "metrics, figures, model and checkpoint. Defaults are the book's recipe: 784-50-10 sigmoid, "
+        "std 0.01, SGD lr 0.1, batch 100, 10000 iterations. Ctrl-C saves a checkpoint; --resume continues.",
+    )
+    p.add_argument("--recipe", choices=("book", "strong"), default=None,
+                   help="named settings: book (default; ch. 4) or strong (ReLU, He, Adam: >= 98%%)")
+    _data_args(p)
+    p.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N", help="hidden layer sizes, e.g. --hidden 100 50")
+    p.add_argument("--activation", choices=("sigmoid", "relu"))
+    p.add_argument("--init", type=_init, metavar="STD", help="weight init: a standard deviation (0.01), xavier or he")
+    p.add_argument("--optimizer", choices=("sgd", "momentum", "adagrad", "adam"))
+    p.add_argument("--lr", type=_positive_float, help="learning rate")
+    p.add_argument("--batch-size", type=_positive_int, metavar="N")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--iters", type=_positive_int, metavar="N", help="number of iterations (updates)")
+    length.add_argument("--epochs", type=_positive_int, metavar="N",
+                        help="number of epochs of train_size / batch_size iterations")
+    p.add_argument("--sampling", choices=("replacement", "shuffle"),
+                   help="replacement: the book's random batches; shuffle: every sample once per epoch")
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"))
+    p.add_argument("--dtype", choices=("float32", "float64"), help="float32 (default) is faster")
+    p.add_argument("--seed", type=_nonnegative_int, default=None, help="seed of weights and batches (default 0)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="DIR", help="run directory (default runs/RECIPE-DATE-TIME)")
+    where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its checkpoint")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: when the terminal shows it)")
+    p.set_defaults(func=cmd_train, _parser=p)
+
+    p = commands.add_parser(
+        "evaluate", help="test accuracy and confusion matrix of a trained run",
+        description="Evaluate a run directory's model on the test data: accuracy, the confusion matrix "
+        "(printed and as confusion.png) and the most confused pairs.",
+    )
+    p.add_argument("run_dir", metavar="DIR")
+    _data_args(p, dataset=False)
+    p.add_argument("--out", metavar="PNG", help="where to write the confusion matrix (default DIR/confusion.png)")
+    p.set_defaults(func=cmd_evaluate, _parser=p)
+
+    p = commands.add_parser(
+        "predict", help="classify an image (or a test image) with a trained run",
+        description="Print the predicted class and the ten probabilities. An image file is converted to "
+        "the training format: 28x28 grey, white digit on black (inverted when the background is light), "
+        "the digit scaled into a 20x20 box and centred as in MNIST.",
+    )
+    p.add_argument("run_dir", metavar="DIR")
+    p.add_argument("image", nargs="?", metavar="IMAGE", help="an image file (PNG, JPEG, ...)")
+    p.add_argument("--index", type=_nonnegative_int, metavar="N", help="use image N of the data set instead")
+    p.add_argument("--split", choices=("train", "test"), default="test", help="with --index (default test)")
+    _data_args(p, dataset=False)
+    p.set_defaults(func=cmd_predict, _parser=p)
+
+    p = commands.add_parser(
+        "gradcheck", help="compare backpropagation with the numerical gradient",
+        description="Compute the gradient of a network's loss on a small batch both ways -- backpropagation "
+        "and the chapter's numerical gradient -- and print, per parameter, the largest absolute and the "
+        "relative difference. float64; by default the book's check: TwoLayerNet(784, 50, 10), MNIST train[:3].",
+    )
+    _data_args(p)
+    p.add_argument("--synthetic", action="store_true", help="random inputs instead of a data set (no files needed)")
+    p.add_argument("--hidden", type=_positive_int, nargs="+", default=[50], metavar="N")
+    p.add_argument("--activation", choices=("sigmoid", "relu"), default="sigmoid")
+    p.add_argument("--init", type=_init, default=0.01, metavar="STD")
+    p.add_argument("--loss", choices=("cross_entropy", "mse"), default="cross_entropy")
+    p.add_argument("--batch-size", type=_positive_int, default=3, metavar="N")
+    p.add_argument("--seed", type=_nonnegative_int, default=0)
+    p.set_defaults(func=cmd_gradcheck, _parser=p)
+
+    p = demos.add_parser(
+        "overfit", help="overfitting: a deep net on 300 samples, train vs test accuracy diverging",
+        description="Train a 7-layer ReLU network (6 x 100 hidden) on only --train-size training samples "
+        "with SGD: training accuracy climbs to 100%% while test accuracy stalls far below -- overfitting.",
+    )
+    _data_args(p)
+    p.add_argument("--train-size", type=_positive_int, default=300, metavar="N")
+    p.add_argument("--epochs", type=_positive_int, default=200, metavar="N")
+    p.add_argument("--seed", type=_nonnegative_int, default=0)
+    p.add_argument("--out", metavar="DIR", default="nnlearn-figures", help="folder for overfit.png (default nnlearn-figures)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.set_defaults(func=cmd_overfit, _parser=p)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _check_dataset(args) -> str:
+    from nnlearn.datasets import DATASETS
+
+    name = args.dataset or "mnist"
+    if name not in DATASETS:
+        args._parser.error(f"argument --dataset: invalid choice: {name!r} (choose from {', '.join(DATASETS)})")
+    return name
+
+
+def _load(name: str, data_dir):
+    from nnlearn import datasets
+
+    return datasets.load_dataset(name, normalize=True, flatten=True, data_dir=data_dir)
+
+
+def _class_names(name: str):
+    try:
+        from nnlearn.datasets import class_names
+
+        return list(class_names(name))
+    except Exception:  # an unknown data set: plain numbers
+        return None
+
+
+def _write_text(path: Path, text: str) -> None:
+    from nnlearn._io import atomic_write
+
+    with atomic_write(path, "w") as fh:
+        fh.write(text)
+
+
+def _write_json(path: Path, obj) -> None:
+    _write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def _write_metrics(run: Path, trainer) -> None:
+    lines = ["iteration,loss"] + [f"{i},{loss!r}" for i, loss in enumerate(trainer.train_loss_list, 1)]
+    _write_text(run / "metrics.csv", "\n".join(lines) + "\n")
+    rows = ["epoch,iteration,train_accuracy,test_accuracy"]
+    for it, tr, te in zip(trainer.epoch_iterations, trainer.train_acc_list, trainer.test_acc_list):
+        epoch = it / trainer.iter_per_epoch
+        rows.append(f"{epoch:.6g},{it},{tr!r},{'' if te is None else repr(te)}")
+    _write_text(run / "epochs.csv", "\n".join(rows) + "\n")
+
+
+def _write_figures(run: Path, trainer, title: str) -> None:
+    from nnlearn.plots import save_figure
+    from nnlearn.reports import plot_accuracy, plot_loss
+
+    save_figure(plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
+                          title=f"Training loss, {title}"), run / "loss.png")
+    epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
+    save_figure(plot_accuracy(epochs, trainer.train_acc_list, trainer.test_acc_list,
+                              title=f"Accuracy per epoch, {title}"), run / "accuracy.png")
+
+
+def _default_run_dir(recipe: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path("runs") / f"{recipe}-{stamp}"
+    path, n = base, 2
+    while path.exists():
+        path = base.with_name(f"{base.name}-{n}")
+        n += 1
+    return path
+
+
+def _peak_rss_mb() -> float | None:
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
+    except (ImportError, OSError):  # pragma: no cover - not on Linux
+        return None
+
+
+def _read_config(run: Path) -> dict:
+    path = run / "config.json"
+    if not run.is_dir():
+        raise NnlearnError(f"{run} is not a directory; give the run directory that `nnlearn train` wrote")
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise NnlearnError(f"{run} holds no config.json, so it is not an nnlearn run directory") from None
+    except json.JSONDecodeError as exc:
+        raise NnlearnError(f"{path} is damaged ({exc}); it cannot be read") from None
+
+
+# -- nnlearn train ---------------------------------------------------------------------------------
+
+
+def cmd_train(args) -> int:
+    from nnlearn.train import TrainingInterrupted, build_trainer, describe, recipe_settings
+
+    parser = args._parser
+    if args.resume:
+        given = [flag for key, flag in _FLAGS.items() if getattr(args, key if key != "weight_init_std" else "init") is not None]
+        given += [f for f, v in (("--recipe", args.recipe), ("--dataset", args.dataset), ("--seed", args.seed)) if v is not None]
+        if given:
+            parser.error(f"--resume continues a run with the settings it was started with; drop {', '.join(given)}")
+        run = Path(args.resume)
+        config = _read_config(run)
+        settings, recipe, dataset, seed = config["settings"], config["recipe"], config["dataset"], config["seed"]
+        data_dir = args.data_dir or config.get("data_dir")
+    else:
+        recipe = args.recipe or "book"
+        dataset = _check_dataset(args)
+        seed = 0 if args.seed is None else args.seed
+        overrides = {key: getattr(args, "init" if key == "weight_init_std" else key) for key in _FLAGS}
+        settings = recipe_settings(recipe, **overrides)
+        run = Path(args.out) if args.out else _default_run_dir(recipe)
+        if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
+            parser.error(f"{run} already holds a training run; continue it with --resume {run} or choose another --out")
+        if run.exists() and not run.is_dir():
+            parser.error(f"--out {run} is a file, not a directory")
+        data_dir = args.data_dir
+
+    t0 = time.perf_counter()
+    (x_train, t_train), (x_test, t_test) = _load(dataset, data_dir)
+    load_seconds = time.perf_counter() - t0
+    n_classes = len(_class_names(dataset) or []) or None
+
+    from tqdm import tqdm
+
+    def report_epoch(trainer):
+        if trainer.iteration % trainer.iter_per_epoch == 0 or trainer.iteration == trainer.max_iter:
+            _write_metrics(run, trainer)
+            tr, te = trainer.train_acc_list[-1], trainer.test_acc_list[-1]
+            recent = trainer.train_loss_list[-trainer.iter_per_epoch:]
+            tqdm.write(
+                f"epoch {trainer.iteration / trainer.iter_per_epoch:5.2f}  iteration {trainer.iteration:>6}  "
+                f"loss {sum(recent) / len(recent):.4f}  train acc {tr:.4f}  test acc {te:.4f}",
+                file=sys.stdout,
+            )
+
+    trainer = build_trainer(
+        settings, x_train, t_train, x_test, t_test, seed=seed, n_classes=n_classes,
+        checkpoint=run / "checkpoint.npz", progress=args.progress, callbacks=[report_epoch],
+    )
+    description = describe(settings, trainer.network.sizes[0], trainer.network.sizes[-1])
+    if args.resume:
+        trainer.load_checkpoint()
+        print(f"resuming {run} at iteration {trainer.iteration} of {trainer.max_iter}: {description}")
+    else:
+        run.mkdir(parents=True, exist_ok=True)
+        from nnlearn import __version__
+
+        _write_json(run / "config.json", {
+            "recipe": recipe, "dataset": dataset, "seed": seed, "settings": settings,
+            "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
+            "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": __version__,
+        })
+        print(f"training ({recipe} recipe): {description}")
+        print(f"data: {dataset}, {len(x_train)} training and {len(x_test)} test images ({load_seconds:.1f} s to load); "
+              f"run directory {run}")
+
+    try:
+        if trainer.final is None or trainer.iteration < trainer.max_iter:
+            trainer.train()
+    except TrainingInterrupted as exc:
+        _write_metrics(run, trainer)
+        print(f"nnlearn: interrupted; checkpoint at iteration {exc.iteration} of {trainer.max_iter} saved in "
+              f"{run / 'checkpoint.npz'}; continue with: nnlearn train --resume {run}", file=sys.stderr)
+        return 130
+    except Exception:
+        _write_metrics(run, trainer)
+        raise
+
+    _write_metrics(run, trainer)
+    trainer.network.save(run / "model.npz")
+    _write_figures(run, trainer, f"{recipe} recipe")
+    summary = trainer.summary() | {
+        "recipe": recipe, "dataset": dataset, "seed": seed, "description": description,
+        "run_dir": str(run), "load_seconds": load_seconds, "peak_rss_mb": _peak_rss_mb(),
+    }
+    _write_json(run / "summary.json", summary)
+    print(f"train accuracy {summary['train_accuracy']:.2%}, test accuracy {summary['test_accuracy']:.2%} after "
+          f"{summary['iterations']} iterations ({summary['epochs']:.1f} epochs) in {summary['seconds']:.1f} s")
+    print(f"test accuracy {summary['test_accuracy']:.2%} -- run directory {run}")
+    return 0
+
+
+# -- nnlearn evaluate ------------------------------------------------------------------------------
+
+
+def _load_model(run: Path):
+    from nnlearn.nets import load_network
+
+    config = _read_config(run)
+    model = run / "model.npz"
+    if not model.exists():
+        raise NnlearnError(
+            f"{run} holds no model.npz: the run has not finished; continue it with: nnlearn train --resume {run}"
+        )
+    return config, load_network(model)
+
+
+def cmd_evaluate(args) -> int:
+    from nnlearn.plots import save_figure
+    from nnlearn.reports import confusion_matrix, format_confusion, most_confused, plot_confusion
+    from nnlearn.train import predict_labels
+
+    run = Path(args.run_dir)
+    config, net = _load_model(run)
+    dataset = config["dataset"]
+    _, (x_test, t_test) = _load(dataset, args.data_dir or config.get("data_dir"))
+    pred = predict_labels(net, x_test)
+    n_classes = net.sizes[-1]
+    matrix = confusion_matrix(t_test, pred, n_classes)
+    correct = int(matrix.trace())
+    acc = correct / len(t_test)
+    names = _class_names(dataset)
+    print(f"model: {run} ({'-'.join(map(str, net.sizes))} {net.activation}, {dataset})")
+    print(f"test accuracy {acc:.2%} ({correct} of {len(t_test)})")
+    print("confusion matrix (rows: true class, columns: predicted class):")
+    print(format_confusion(matrix, None if names is None or dataset == "mnist" else range(n_classes)))
+    pairs = most_confused(matrix, k=5)
+    label = (lambda k: f"{k} ({names[k]})") if names and dataset != "mnist" else str
+    if pairs:
+        print("most confused: " + ", ".join(f"{label(i)} -> {label(j)} ({n}x)" for i, j, n in pairs))
+    out = Path(args.out) if args.out else run / "confusion.png"
+    save_figure(plot_confusion(matrix, names, title=f"Confusion matrix, {dataset} test data ({acc:.2%} correct)"), out)
+    print(f"test accuracy {acc:.2%} -- confusion matrix in {out}")
+    return 0
+
+
+# -- nnlearn predict -------------------------------------------------------------------------------
+
+
+def image_to_input(path, size: int = 28):
+    """Read an image file and turn it into one MNIST-format input row (``size * size`` floats).
+
+    The steps, as MNIST's own preparation: grey levels in [0, 1] (transparent pixels count as
+    white paper); a light background is inverted so that the digit is white on black; an image of
+    any other size is cropped to the digit, scaled so that its longer side is 20 pixels, and
+    pasted into a 28x28 black square with its centre of mass in the middle. A 28x28 image is used
+    as it is (after the polarity check).
+
+    Returns
+    -------
+    (ndarray of float32, shape (size * size,), bool)
+        The input row and whether the image was inverted.
+    """
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                rgba = img.convert("RGBA")
+                paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                grey = Image.alpha_composite(paper, rgba).convert("L")
+            else:
+                grey = img.convert("L")
+    except FileNotFoundError:
+        raise NnlearnError(f"no such image file: {path}") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise NnlearnError(f"cannot read {path} as an image ({exc}); give a PNG or JPEG file") from None
+    a = np.asarray(grey, dtype=np.float32) / 255.0
+    if a.ndim != 2 or min(a.shape) < 2:
+        raise NnlearnError(f"{path} is {a.shape} pixels; give an image of at least 2x2 pixels")
+    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+    inverted = bool(np.median(border) > 0.5)
+    if inverted:
+        a, border = 1.0 - a, 1.0 - border
+    if a.max() - a.min() < 0.05:
+        raise NnlearnError(f"{path} is (almost) one colour: there is no digit to recognise")
+    if a.shape == (size, size):
+        return np.clip(a, 0.0, 1.0).reshape(-1), inverted
+    # The background (the border's typical grey) becomes exactly 0; then crop to the ink.
+    background = float(np.median(border))
+    a = np.clip((a - background) / max(1e-6, 1.0 - background), 0.0, 1.0)
+    rows, cols = np.nonzero(a > 0.1 * a.max())
+    a = a[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    box = size * 20 // 28
+    scale = box / max(a.shape)
+    h, w = max(1, round(a.shape[0] * scale)), max(1, round(a.shape[1] * scale))
+    small = Image.fromarray(np.uint8(np.round(a * 255))).resize((w, h), Image.Resampling.LANCZOS)
+    digit = np.asarray(small, dtype=np.float32) / 255.0
+    out = np.zeros((size, size), dtype=np.float32)
+    top, left = (size - h) // 2, (size - w) // 2
+    out[top : top + h, left : left + w] = digit
+    # Shift so that the centre of mass sits in the middle, as MNIST's images are centred.
+    total = out.sum()
+    if total > 0:
+        yy, xx = np.indices(out.shape)
+        dy = int(round(size / 2 - 0.5 - (yy * out).sum() / total))
+        dx = int(round(size / 2 - 0.5 - (xx * out).sum() / total))
+        dy = max(-top, min(dy, size - top - h))
+        dx = max(-left, min(dx, size - left - w))
+        out = np.roll(out, (dy, dx), axis=(0, 1))
+    return np.clip(out, 0.0, 1.0).reshape(-1), inverted
+
+
+def cmd_predict(args) -> int:
+    import numpy as np
+
+    parser = args._parser
+    if (args.image is None) == (args.index is None):
+        parser.error("give an IMAGE file or --index N (not both)")
+    run = Path(args.run_dir)
+    config, net = _load_model(run)
+    dataset = config["dataset"]
+    names = _class_names(dataset)
+    true = None
+    side = int(round(math.sqrt(net.sizes[0])))
+    if args.index is not None:
+        (x_train, t_train), (x_test, t_test) = _load(dataset, args.data_dir or config.get("data_dir"))
+        x_all, t_all = (x_test, t_test) if args.split == "test" else (x_train, t_train)
+        if args.index >= len(x_all):
+            parser.error(f"argument --index: {args.index} is out of range; the {args.split} set has {len(x_all)} images (0..{len(x_all) - 1})")
+        x, true = x_all[args.index], int(t_all[args.index])
+        print(f"image {args.index} of the {dataset} {args.split} set (true class {true}{f' {names[true]}' if names and dataset != 'mnist' else ''})")
+    else:
+        if side * side != net.sizes[0]:
+            raise NnlearnError(f"this model takes {net.sizes[0]} inputs, not a square image; use --index")
+        x, inverted = image_to_input(args.image, side)
+        print(f"image {args.image}: converted to {side}x{side} grey, white on black"
+              f"{' (inverted: the background was light)' if inverted else ''}")
+    probs = net.predict(np.asarray(x, dtype=np.float64).reshape(-1))
+    best = int(np.argmax(probs))
+    print("class probabilities:")
+    for k, p in enumerate(probs):
+        name = f" {names[k]}" if names and dataset != "mnist" else ""
+        print(f"  {k}{name:<13} {p:.4f}{'  <- predicted' if k == best else ''}")
+    verdict = "" if true is None else ("  (correct)" if best == true else f"  (wrong: it is {true})")
+    label = f"{best} ({names[best]})" if names and dataset != "mnist" else str(best)
+    print(f"predicted class {label} with probability {probs[best]:.2%}{verdict}")
+    return 0
+
+
+# -- nnlearn gradcheck -----------------------------------------------------------------------------
+
+
+def cmd_gradcheck(args) -> int:
+    import numpy as np
+
+    from nnlearn.nets import MultiLayerNet, TwoLayerNet, gradient_check
+
+    rng = np.random.default_rng(args.seed)
+    if args.synthetic:
+        n_in, n_out = 784, 10
+        x = rng.random((args.batch_size, n_in))
+        t = rng.integers(0, n_out, args.batch_size)
+        source = f"{args.batch_size} random inputs"
+    else:
+        dataset = _check_dataset(args)
+        (x_train, t_train), _ = _load(dataset, args.data_dir)
+        if args.batch_size > len(x_train):
+            args._parser.error(f"argument --batch-size: the data set has only {len(x_train)} training images")
+        x, t = x_train[: args.batch_size].astype(np.float64), t_train[: args.batch_size]
+        n_in, n_out = x.shape[1], int(max(int(np.max(t_train)) + 1, 10))
+        source = f"{dataset} train[:{args.batch_size}]"
+    if len(args.hidden) == 1 and args.activation == "sigmoid" and args.loss == "cross_entropy":
+        net = TwoLayerNet(n_in, args.hidden[0], n_out, weight_init_std=args.init, seed=args.seed)
+    else:
+        net = MultiLayerNet(n_in, args.hidden, n_out, activation=args.activation, weight_init_std=args.init,
+                            loss=args.loss, seed=args.seed)
+    n_params = sum(p.size for p in net.params.values())
+    print(f"gradient check: {type(net).__name__} {'-'.join(map(str, net.sizes))} {net.activation}, "
+          f"{args.loss}, init {args.init}, on {source}; float64")
+    print(f"numerical gradient: central differences (h=1e-4), {n_params} parameters x 2 forward passes ...")
+    t0 = time.perf_counter()
+    report = gradient_check(net, x, t)
+    seconds = time.perf_counter() - t0
+    print(f"{'param':<6} {'shape':<12} {'max |backprop - numerical|':>27} {'relative':>10}")
+    for key, r in report.items():
+        print(f"{key:<6} {str(net.params[key].shape):<12} {r['max_abs']:>27.3e} {r['relative']:>10.3e}")
+    worst = max(r["relative"] for r in report.values())
+    if net.activation == "relu":
+        # Pre-activations within h of 0: the numerical gradient straddles the kink there.
+        h = x
+        near = 0
+        for i in range(1, net.n_affine):
+            a = h @ net.params[f"W{i}"] + net.params[f"b{i}"]
+            near += int(np.count_nonzero(np.abs(a) < 1e-3))
+            h = np.maximum(a, 0)
+        if near:
+            print(f"note: {near} ReLU inputs lie within 1e-3 of the kink at 0; the numerical gradient is "
+                  "unreliable there (a larger --init avoids it)")
+    ok = worst <= 1e-6
+    verdict = "agree" if ok else "DISAGREE"
+    print(f"backpropagation and the numerical gradient {verdict}: largest relative difference {worst:.2e} "
+          f"(limit 1e-6), {seconds:.1f} s")
+    return 0 if ok else 1
+
+
+# -- nnlearn demo overfit ---------------------------------------------------------------------------
+
+
+def cmd_overfit(args) -> int:
+    import numpy as np
+
+    from nnlearn.nets import MultiLayerNet
+    from nnlearn.plots import save_figure
+    from nnlearn.reports import plot_accuracy
+    from nnlearn.train import Trainer
+
+    dataset = _check_dataset(args)
+    (x_train, t_train), (x_test, t_test) = _load(dataset, args.data_dir)
+    if args.train_size > len(x_train):
+        args._parser.error(f"argument --train-size: the data set has only {len(x_train)} training images")
+    x_small, t_small = x_train[: args.train_size], t_train[: args.train_size]
+    net = MultiLayerNet(x_train.shape[1], [100] * 6, int(np.max(t_train)) + 1, activation="relu",
+                        weight_init_std="he", seed=args.seed, dtype=np.float32)
+    trainer = Trainer(net, x_small, t_small, x_test, t_test, optimizer="sgd", lr=0.01,
+                      batch_size=min(100, args.train_size), epochs=args.epochs, seed=args.seed,
+                      progress=args.progress)
+    print(f"overfitting: {'-'.join(map(str, net.sizes))} ReLU network, SGD lr 0.01, trained on only "
+          f"{args.train_size} {dataset} images for {args.epochs} epochs; judged on all {len(x_test)} test images")
+    trainer.train()
+    train_acc, test_acc = trainer.train_acc_list[-1], trainer.test_acc_list[-1]
+    out = Path(args.out)
+    epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
+    png = save_figure(plot_accuracy(epochs, trainer.train_acc_list, trainer.test_acc_list,
+                                    title=f"Overfitting: {args.train_size} training samples"), out / "overfit.png")
+    print(f"train accuracy {train_acc:.2%}, test accuracy {test_acc:.2%}: a gap of {train_acc - test_acc:.1%}. "
+          "The network memorised its few samples instead of learning what generalises.")
+    print(f"figure: {png}")
+    return 0
