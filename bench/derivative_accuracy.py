@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 
 import nnlearn
-from nnlearn.derivative import derivative
+from nnlearn.derivatives import derivative
 from nnlearn.diff import numerical_diff
 
 

@@ -1,9 +1,9 @@
-"""nnlearn.derivative: every method against analytic derivatives, the choices of ``auto``, the
-error estimates, arrays of points, domain edges, and the methods of ``numerical_gradient``."""
+"""nnlearn.derivatives (the function ``nnlearn.derivative``): every method against analytic
+derivatives, the choices of ``auto``, the error estimates, arrays of points, domain edges, and the
+methods of ``numerical_gradient``."""
 
 from __future__ import annotations
 
-import importlib
 import math
 import warnings
 
@@ -13,12 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnlearn
-from nnlearn import numerical_diff, numerical_gradient
-from nnlearn.derivative import DerivativeResult, derivative
+from nnlearn import derivatives, numerical_diff, numerical_gradient
+from nnlearn.derivatives import DerivativeResult, derivative
 from nnlearn.expr import parse_expression
-
-# ``nnlearn.derivative`` is the re-exported function; the module itself:
-derivative_module = importlib.import_module("nnlearn.derivative")
 
 
 def function_1(x):
@@ -404,4 +401,4 @@ def test_gradient_default_step_is_the_books():
 
 
 def test_module_constants_are_consistent():
-    assert derivative_module.METHODS == ("auto", "forward", "backward", "central", "complex", "richardson")
+    assert derivatives.METHODS == ("auto", "forward", "backward", "central", "complex", "richardson")

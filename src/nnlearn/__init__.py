@@ -12,7 +12,7 @@ from nnlearn.functions import identity_function, relu, sigmoid, sigmoid_grad, so
 from nnlearn.losses import cross_entropy_error, mean_squared_error
 from nnlearn.diff import gradient_descent, numerical_diff, numerical_gradient
 from nnlearn.datasets import DATASETS, DatasetError, load_dataset, load_fashion_mnist, load_mnist
-from nnlearn.derivative import DerivativeResult, derivative
+from nnlearn.derivatives import DerivativeResult, derivative
 from nnlearn.nets import MultiLayerNet, SimpleNet, TwoLayerNet, gradient_check, load_network
 from nnlearn.optim import SGD, AdaGrad, Adam, Momentum
 from nnlearn.train import Trainer, train_arrays

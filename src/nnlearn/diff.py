@@ -82,7 +82,7 @@ def numerical_gradient(f, x, h=None, method="central"):
     argument and read the same array elsewhere, as the book's ``lambda W: net.loss(x, t)`` does)
     and is always restored exactly afterwards, also when ``f`` raises.
 
-    The other methods of :func:`nnlearn.derivative.derivative` give partial derivatives to machine
+    The other methods of :func:`nnlearn.derivative` give partial derivatives to machine
     precision: ``complex`` calls ``f`` on a complex copy of ``x`` (so ``f`` must use its argument),
     ``richardson`` perturbs in place like the book, ``auto`` tries the first and falls back to the
     second (also for an ``f`` that ignores its argument).
@@ -164,7 +164,7 @@ def numerical_gradient(f, x, h=None, method="central"):
 
 def _gradient_by(f, x, h, method):
     """Each partial derivative by nnlearn.derivative, through a function of that element alone."""
-    from nnlearn.derivative import derivative
+    from nnlearn.derivatives import derivative
 
     if x.dtype != np.float64:
         raise TypeError(

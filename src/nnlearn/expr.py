@@ -4,7 +4,7 @@ The text is split into tokens and read by a recursive-descent parser that knows 
 variables, ``+ - * / **`` (``^`` is also a power), parentheses, a whitelist of functions and the
 constants ``pi`` and ``e``. Nothing is ever passed to ``eval``: the parsed formula becomes a short
 list of NumPy operations evaluated on a stack. It evaluates on float64, on complex numbers (so that
-:func:`nnlearn.derivative.derivative` can take a complex step) and on arrays.
+:func:`nnlearn.derivative` can take a complex step) and on arrays.
 
 Everything else is refused with a one-line :class:`ExpressionError` (exit status 2 on the command
 line), quickly: the text, the nesting and the exponents are bounded, and a constant part that

@@ -72,7 +72,7 @@ def rounding_errors(h, dtype=np.float64, x=X0):
 
 def richardson_error(x=X0) -> float:
     """Absolute error of ``derivative(..., method="richardson")`` (float64) for the same function."""
-    from nnlearn.derivative import derivative
+    from nnlearn.derivatives import derivative
 
     return abs(derivative(lambda t: _f(t, np.float64), x, method="richardson") - (0.02 * x + 0.1))
 

@@ -80,7 +80,7 @@ def _fmt(value: float) -> str:
 
 
 def run_diff(args) -> int:
-    from nnlearn.derivative import derivative
+    from nnlearn.derivatives import derivative
     from nnlearn.expr import parse_expression
 
     if args.h is not None and not (math.isfinite(args.h) and args.h > 0):
