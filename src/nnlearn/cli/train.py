@@ -501,9 +501,10 @@ def cmd_predict(args) -> int:
     probs = net.predict(np.asarray(x, dtype=np.float64).reshape(-1))
     best = int(np.argmax(probs))
     print("class probabilities:")
+    named = bool(names) and dataset != "mnist"
     for k, p in enumerate(probs):
-        name = f" {names[k]}" if names and dataset != "mnist" else ""
-        print(f"  {k}{name:<13} {p:.4f}{'  <- predicted' if k == best else ''}")
+        name = f" {names[k]:<12}" if named else ""
+        print(f"  {k}{name}  {p:.4f}{'  <- predicted' if k == best else ''}")
     verdict = "" if true is None else ("  (correct)" if best == true else f"  (wrong: it is {true})")
     label = f"{best} ({names[best]})" if names and dataset != "mnist" else str(best)
     print(f"predicted class {label} with probability {probs[best]:.2%}{verdict}")
