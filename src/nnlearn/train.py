@@ -296,6 +296,9 @@ class Trainer:
             desc="training", dynamic_ncols=True, leave=True,
         )
         consistent = True
+        # Overflow on the way to divergence is expected; the loss check below reports it clearly.
+        errstate = np.errstate(over="ignore", invalid="ignore")
+        errstate.__enter__()
         try:
             if self.checkpoint is not None and self._checkpoint_iteration is None:
                 self.save_checkpoint()
@@ -329,6 +332,7 @@ class Trainer:
                 self.iteration if consistent else (self._checkpoint_iteration or 0), self.checkpoint
             ) from None
         finally:
+            errstate.__exit__(None, None, None)
             bar.close()
             self._restore_sigint(previous_handler)
             self._add_time(start)
@@ -422,7 +426,7 @@ class Trainer:
             kept = f"; the last good checkpoint (iteration {self._checkpoint_iteration}) is kept in {self.checkpoint}"
         raise DivergenceError(
             f"training diverged: {what}. The learning rate (lr={self.base_lr:g}) is likely too high -- "
-            f"lower it (the book uses 0.1 with SGD){kept}"
+            f"lower it (the book uses 0.1 with SGD), or scale the inputs to [0, 1]{kept}"
         )
 
     def _chance_loss(self) -> float:

@@ -1,0 +1,278 @@
+"""The Trainer: the book's loop, evaluation points, resumption bit for bit, divergence, real MNIST."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+
+import numpy as np
+import pytest
+
+from nnlearn.errors import DivergenceError
+from nnlearn.nets import MultiLayerNet, TwoLayerNet
+from nnlearn.optim import Adam
+from nnlearn.train import RECIPES, Trainer, TrainingInterrupted, recipe_settings, train_arrays
+
+
+def blobs(n=400, n_in=12, n_classes=3, seed=0, dtype=np.float32):
+    """Gaussian clusters around random centres: easy to learn, not trivially."""
+    rng = np.random.default_rng(seed)
+    centres = rng.random((n_classes, n_in))
+    t = rng.integers(0, n_classes, n)
+    x = centres[t] + 0.25 * rng.standard_normal((n, n_in))
+    return x.astype(dtype), t
+
+
+def make_trainer(tmp_path=None, *, optimizer="sgd", lr=0.5, sampling="replacement", lr_schedule="constant",
+                 iters=None, epochs=4, activation="sigmoid", loss="cross_entropy", callbacks=(), name="ckpt.npz",
+                 **kw):
+    x, t = blobs()
+    net = MultiLayerNet(12, [10], 3, activation=activation, weight_init_std=0.3, loss=loss, seed=1,
+                        dtype=np.float32)
+    return Trainer(net, x[:300], t[:300], x[300:], t[300:], optimizer=optimizer, lr=lr, batch_size=25,
+                   iters=iters, epochs=None if iters else epochs, seed=7, sampling=sampling,
+                   lr_schedule=lr_schedule, checkpoint=None if tmp_path is None else tmp_path / name,
+                   progress=False, callbacks=callbacks, **kw)
+
+
+def state_of(trainer):
+    return (
+        {k: v.copy() for k, v in trainer.network.params.items()},
+        list(trainer.train_loss_list),
+        list(trainer.epoch_iterations),
+        list(trainer.train_acc_list),
+        list(trainer.test_acc_list),
+    )
+
+
+def assert_same_run(a, b):
+    pa, *rest_a = a
+    pb, *rest_b = b
+    for k in pa:
+        np.testing.assert_array_equal(pa[k], pb[k])
+    assert rest_a == rest_b
+
+
+def test_trainer_learns_and_records_the_books_lists():
+    trainer = make_trainer(epochs=6)
+    result = trainer.train()
+    assert trainer.iter_per_epoch == 12 and trainer.max_iter == 72 and trainer.iteration == 72
+    assert len(trainer.train_loss_list) == 72
+    assert trainer.epoch_iterations == [12, 24, 36, 48, 60, 72]
+    assert len(trainer.train_acc_list) == len(trainer.test_acc_list) == 6
+    assert result["test_accuracy"] == trainer.test_acc_list[-1] >= 0.95
+    assert result["train_accuracy"] == trainer.train_acc_list[-1] >= 0.95
+    assert np.mean(trainer.train_loss_list[-12:]) < 0.5 * np.mean(trainer.train_loss_list[:12])
+    assert result["iterations"] == 72 and result["epochs"] == 6.0 and result["seconds"] > 0
+
+
+def test_last_evaluation_comes_after_the_last_iteration():
+    trainer = make_trainer(iters=30)  # 12 per epoch: evaluated at 12, 24 and 30
+    trainer.train()
+    assert trainer.epoch_iterations == [12, 24, 30]
+    assert trainer.final["test_accuracy"] == trainer.test_acc_list[-1]
+
+
+def test_batches_are_the_books_rng_choice():
+    trainer = make_trainer(iters=5)
+    drawn = [trainer._next_indices() for _ in range(5)]
+    rng = np.random.default_rng(7)
+    for idx in drawn:
+        np.testing.assert_array_equal(idx, rng.choice(300, 25))
+
+
+def test_shuffle_sampling_sees_every_sample_once_per_epoch():
+    trainer = make_trainer(sampling="shuffle", iters=24)
+    seen = []
+    for trainer.iteration in range(24):
+        seen.append(trainer._next_indices())
+    first, second = np.concatenate(seen[:12]), np.concatenate(seen[12:])
+    assert sorted(first.tolist()) == list(range(300)) == sorted(second.tolist())
+    assert not np.array_equal(first, second)
+
+
+def test_fast_path_follows_the_plain_layers():
+    def run(fast):
+        x, t = blobs(dtype=np.float64)
+        net = TwoLayerNet(12, 8, 3, weight_init_std=0.3, seed=2)
+        trainer = Trainer(net, x, t, batch_size=20, iters=40, lr=0.5, seed=3, fast=fast, progress=False)
+        trainer.train()
+        return net.params, trainer.train_loss_list
+
+    (p_fast, l_fast), (p_plain, l_plain) = run(True), run(False)
+    np.testing.assert_allclose(l_fast, l_plain, rtol=1e-12)
+    for k in p_fast:
+        np.testing.assert_allclose(p_fast[k], p_plain[k], rtol=1e-11, atol=1e-13)
+
+
+def stop_at(iteration):
+    def callback(trainer):
+        if trainer.iteration == iteration:
+            raise KeyboardInterrupt
+
+    return callback
+
+
+@pytest.mark.parametrize(
+    "optimizer, sampling, schedule, stop",
+    [
+        ("sgd", "replacement", "constant", 17),  # mid-epoch
+        ("sgd", "replacement", "constant", 24),  # on an epoch boundary
+        ("adam", "shuffle", "cosine", 30),  # optimizer state, a permutation and a schedule mid-run
+        ("momentum", "shuffle", "constant", 5),
+    ],
+)
+def test_resume_after_interruption_is_bit_identical(tmp_path, optimizer, sampling, schedule, stop):
+    lr = 0.01 if optimizer == "adam" else 0.5
+    straight = make_trainer(tmp_path, optimizer=optimizer, lr=lr, sampling=sampling, lr_schedule=schedule,
+                            name="a.npz")
+    straight.train()
+
+    first = make_trainer(tmp_path, optimizer=optimizer, lr=lr, sampling=sampling, lr_schedule=schedule,
+                         callbacks=[stop_at(stop)], name="b.npz")
+    with pytest.raises(TrainingInterrupted) as info:
+        first.train()
+    assert info.value.iteration == stop and info.value.checkpoint == tmp_path / "b.npz"
+    assert first.iteration == stop
+
+    resumed = make_trainer(tmp_path, optimizer=optimizer, lr=lr, sampling=sampling, lr_schedule=schedule,
+                           name="b.npz")
+    resumed.load_checkpoint()
+    assert resumed.iteration == stop
+    resumed.train()
+    assert_same_run(state_of(resumed), state_of(straight))
+    assert resumed.summary()["test_accuracy"] == straight.summary()["test_accuracy"]
+
+
+def test_resume_from_an_epoch_checkpoint_after_a_crash_is_bit_identical(tmp_path):
+    # kill -9 leaves the last epoch checkpoint on disk; the run continues from it.
+    def keep_copy(trainer):
+        if trainer.iteration == 24:
+            shutil.copy(tmp_path / "a.npz", tmp_path / "crash.npz")
+
+    straight = make_trainer(tmp_path, optimizer="adam", lr=0.01, callbacks=[keep_copy], name="a.npz")
+    straight.train()
+    resumed = make_trainer(tmp_path, optimizer="adam", lr=0.01, name="crash.npz")
+    resumed.load_checkpoint()
+    assert resumed.iteration == 24 and len(resumed.train_loss_list) == 24
+    resumed.train()
+    assert_same_run(state_of(resumed), state_of(straight))
+
+
+def test_ctrl_c_stops_after_the_current_iteration_with_a_checkpoint(tmp_path):
+    def press_ctrl_c(trainer):
+        if trainer.iteration == 9:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    trainer = make_trainer(tmp_path, callbacks=[press_ctrl_c])
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(TrainingInterrupted) as info:
+        trainer.train()
+    assert info.value.iteration == 9
+    assert signal.getsignal(signal.SIGINT) is handler  # restored
+    straight = make_trainer(tmp_path, name="other.npz")
+    straight.train()
+    resumed = make_trainer(tmp_path)
+    resumed.load_checkpoint()
+    resumed.train()
+    assert_same_run(state_of(resumed), state_of(straight))
+
+
+def test_checkpoint_of_other_settings_is_refused(tmp_path):
+    make_trainer(tmp_path, iters=3).train()
+    other = make_trainer(tmp_path, iters=3, lr=0.25)
+    with pytest.raises(ValueError, match="different settings.*optimizer_param"):
+        other.load_checkpoint()
+    with pytest.raises(ValueError, match="no checkpoint at"):
+        make_trainer(tmp_path, name="missing.npz").load_checkpoint()
+
+
+def test_nan_loss_stops_with_the_likely_cause_and_keeps_the_checkpoint(tmp_path, recwarn):
+    # The squared error is unbounded: with lr=100 the weights overflow within an epoch.
+    trainer = make_trainer(tmp_path, activation="relu", loss="mse", lr=100.0, epochs=50)
+    with pytest.raises(DivergenceError) as info:
+        trainer.train()
+    message = str(info.value)
+    assert f"the loss became inf at iteration {trainer.iteration}" in message or "the loss became nan" in message
+    assert trainer.iteration < 12
+    assert "lr=100" in message and "likely too high" in message
+    assert "last good checkpoint (iteration 0)" in message and "ckpt.npz" in message
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    saved = make_trainer(tmp_path, activation="relu", loss="mse", lr=100.0, epochs=50)
+    saved.load_checkpoint()
+    assert saved.iteration == 0 and all(np.isfinite(v).all() for v in saved.network.params.values())
+
+
+def test_exploding_loss_is_divergence_too():
+    # Sigmoid saturates instead of overflowing: the loss climbs to ~16 (the 1e-7 cap) without NaN.
+    x, t = blobs(n=600, n_classes=3)
+    net = MultiLayerNet(12, [10], 3, activation="sigmoid", weight_init_std=0.01, seed=0, dtype=np.float32)
+    trainer = Trainer(net, x, t, lr=1e4, batch_size=20, iters=1000, seed=0, progress=False)
+    with pytest.raises(DivergenceError, match=r"the loss exploded: its mean over iterations 1-100"):
+        trainer.train()
+    assert trainer.iteration == 100
+
+
+def test_bad_arguments():
+    x, t = blobs()
+    net = TwoLayerNet(12, 5, 3, seed=0)
+    with pytest.raises(ValueError, match="iters or epochs, not both"):
+        Trainer(net, x, t, iters=3, epochs=3)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        Trainer(net, x, t, batch_size=0)
+    with pytest.raises(ValueError, match="x_train has 4 values per sample"):
+        Trainer(net, x[:, :4], t)
+    with pytest.raises(ValueError, match="t_train has labels out of range"):
+        Trainer(net, x, t + 5)
+    bad = x.copy()
+    bad[3, 3] = np.nan
+    with pytest.raises(ValueError, match="x_train contains NaN"):
+        Trainer(net, bad, t)
+    with pytest.raises(ValueError, match="both x_test and t_test"):
+        Trainer(net, x, t, x_test=x)
+    with pytest.raises(ValueError, match="unknown sampling"):
+        Trainer(net, x, t, sampling="bootstrap")
+    with pytest.raises(ValueError, match="larger than the 400 training samples"):
+        Trainer(net, x, t, batch_size=500, sampling="shuffle")
+    with pytest.raises(ValueError, match="lr is given to the optimizer object"):
+        Trainer(net, x, t, optimizer=Adam(), lr=0.1)
+    with pytest.raises(ValueError, match="unknown recipe"):
+        recipe_settings("fast")
+    with pytest.raises(TypeError, match="trains a MultiLayerNet"):
+        Trainer(object(), x, t)
+
+
+def test_one_hot_targets_train_like_labels():
+    x, t = blobs()
+
+    def run(targets):
+        net = TwoLayerNet(12, 6, 3, weight_init_std=0.3, seed=0, dtype=np.float32)
+        trainer = Trainer(net, x, targets, iters=20, batch_size=10, lr=0.5, progress=False)
+        trainer.train()
+        return state_of(trainer)
+
+    assert_same_run(run(np.eye(3)[t]), run(t))
+
+
+def test_recipes_and_train_arrays():
+    assert RECIPES["book"] | {} == recipe_settings("book")
+    s = recipe_settings("book", epochs=3)
+    assert s["epochs"] == 3 and s["iters"] is None
+    x, t = blobs(n=300)
+    model = train_arrays(x, t, recipe="book", seed=0, hidden=[8], lr=0.5, batch_size=30, iters=60, progress=False)
+    assert model.description == "12-8-3 sigmoid, std 0.01, sgd lr 0.5, batch 30, 60 iterations, float32"
+    assert model.predict(x).shape == (300,) and model.predict_proba(x).shape == (300, 3)
+    assert model.summary["iterations"] == 60
+
+
+@pytest.mark.realdata
+def test_short_real_training_reaches_85_percent(mnist_dir):
+    from nnlearn.datasets import load_mnist
+
+    (x_train, t_train), (x_test, t_test) = load_mnist(data_dir=mnist_dir)
+    # The book's network and batches with a larger step (lr 0.5): one epoch of 600 iterations.
+    model = train_arrays(x_train, t_train, x_test, t_test, recipe="book", seed=0, iters=600, lr=0.5, progress=False)
+    assert model.trainer.epoch_iterations == [600]
+    assert model.summary["test_accuracy"] >= 0.85
+    assert model.summary["train_accuracy"] >= 0.85
