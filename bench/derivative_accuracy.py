@@ -35,7 +35,8 @@ def _sig(x):
 
 
 #: (name, f, x, f'(x)). Functions written with numpy accept complex input (the complex step
-#: applies); the ``math.`` ones and those built on ``abs`` do not, and exercise Richardson.
+#: applies); the ``math.`` ones do not, and those built on ``abs`` or ``maximum`` (ReLU) are not
+#: analytic, so ``auto`` uses Richardson for both.
 BATTERY = [
     ("0.01x^2+0.1x (book)", lambda x: 0.01 * x**2 + 0.1 * x, 5.0, 0.2),
     ("0.01x^2+0.1x (book)", lambda x: 0.01 * x**2 + 0.1 * x, 10.0, 0.3),
@@ -86,6 +87,7 @@ BATTERY = [
     ("x+|x| (abs, complex)", lambda x: x + np.abs(x), 3.0, 2.0),
     ("nnlearn.sigmoid (abs)", nnlearn.sigmoid, 2.0, float(nnlearn.sigmoid_grad(2.0))),
     ("nnlearn.relu off kink", nnlearn.relu, 2.0, 1.0),
+    ("where(x>0, x^2, 0)", lambda x: np.where(x > 0, x**2, 0.0), 1.5, 3.0),
 ]
 
 

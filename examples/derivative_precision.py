@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from nnlearn import derivative, numerical_diff, numerical_gradient
+from nnlearn import derivative, numerical_diff, numerical_gradient, relu
 from nnlearn.plots import save_figure
 from nnlearn.rounding import plot_rounding_lesson, rounding_table
 
@@ -36,6 +36,10 @@ with np.errstate(invalid="ignore"):
 
 # abs is not analytic: a complex step through it would be wrong, so auto does not take one.
 print(derivative(lambda x: x * np.abs(x), -2.0, full_output=True).method)  # richardson
+# Nor is ReLU's np.maximum, even where a complex step through it happens to look right: auto
+# watches what f does with x + ih and extrapolates instead.
+r = derivative(relu, 2.0, full_output=True)
+print(r.method, r.df)  # richardson 1.0
 
 # Partial derivatives and gradients, to the last digit.
 print(numerical_gradient(function_2, np.array([3.0, 4.0])).tolist())  # [6.00000000000378, 7.999999999999119]

@@ -153,6 +153,26 @@ def test_demo_rounding_writes_figure_and_table(capsys, tmp_path):
     assert row.split()[2:5] == ["2.0e-01", "2.0e-01", "0.0e+00"] and row.split()[6:9] == ["nan", "nan", "nan"]
 
 
+def test_demo_rounding_is_one_section_of_demo_all(capsys, tmp_path):
+    from nnlearn.cli.demo import SECTIONS
+    from nnlearn.cli.diff import demo_rounding
+
+    assert SECTIONS["rounding"][0] is demo_rounding
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--help"])
+    assert exc.value.code == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("    rounding")] == [
+        "rounding"
+    ]
+    code, out, _ = run(capsys, "demo", "all", "--out", str(tmp_path))
+    assert code == 0
+    assert (tmp_path / "rounding.png").read_bytes().startswith(PNG_MAGIC)
+    # In the chapter's order: the rounding lesson follows the numerical derivative, before partials.
+    headers = [line for line in out.splitlines() if line.startswith("== ")]
+    assert [h.split()[1] for h in headers] == ["4.2", "4.3.1-4.3.2", "Rounding", "4.3.3", "4.4", "4.4.1"]
+    assert "1e-04      |  1.0e-06   9.1e-13   2.8e-17" in out
+
+
 def test_rounding_errors_show_the_v():
     hs = np.logspace(-1, -20, 191)
     fwd = rounding_errors(hs)["forward"]

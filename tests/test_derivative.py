@@ -161,11 +161,143 @@ def test_auto_avoids_complex_step_for_non_analytic_code(f, x, true):
         assert abs(d - true) > 0.1
 
 
-def test_numpy_relu_off_the_kink_is_exact():
-    # np.maximum(0, z) compares complex numbers by real part first, so away from 0 it is z or 0:
-    # analytic there, and the complex step is exact (the cross-check agrees).
-    assert derivative(nnlearn.relu, 2.0) == 1.0
-    assert derivative(nnlearn.relu, -2.0) == 0.0
+def _np_relu(x):
+    return np.maximum(0, x)
+
+
+def _where_relu(x):
+    return np.where(x > 0, x, 0)
+
+
+NUMPY_NON_ANALYTIC = [("nnlearn.relu", nnlearn.relu), ("np.maximum(0, x)", _np_relu),
+                      ("np.where(x > 0, x, 0)", _where_relu), ("np.abs", np.abs), ("abs", abs)]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, f", NUMPY_NON_ANALYTIC, ids=[c[0] for c in NUMPY_NON_ANALYTIC])
+@pytest.mark.parametrize("x", [2.0, -3.0, 0.25, -1e-6, 1e5])
+def test_auto_sees_non_analytic_numpy_code_and_uses_richardson(name, f, x):
+    # NumPy orders complex numbers by their real part, so np.maximum(0, x + ih) is x + ih or 0: a
+    # complex step through ReLU happens to give the right slope, but auto must not rely on luck.
+    relu = name != "np.abs" and name != "abs"
+    true = (1.0 if x > 0 else 0.0) if relu else math.copysign(1.0, x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # away from the kink: no "not differentiable" warning
+        r = derivative(f, x, full_output=True)
+    assert r.method == "richardson"
+    assert abs(r.df - true) <= 1e-12
+    assert r.nfev <= 16  # f is linear near x: Richardson's first rows already agree
+
+
+def test_auto_sees_non_analytic_operations_inside_compositions():
+    cases = [
+        (lambda x: np.sin(x) + 2 * np.maximum(0, x), 1.0, math.cos(1.0) + 2),  # analytic ops around it
+        (lambda x: np.exp(np.where(np.sin(x) > 0, x, -x)), 1.0, math.e),  # a comparison of a derived value
+        (lambda x: np.clip(x, -5, 5) ** 2, 3.0, 6.0),
+        (lambda x: x.clip(0, 5) * x, 3.0, 6.0),
+        (lambda x: np.max(np.stack([x, 0 * x])) ** 3, 2.0, 12.0),  # through an array function and a reduction
+        (lambda x: np.atleast_1d(x)[0] * np.abs(x), 2.0, 4.0),  # through indexing
+        (lambda x: max(0.0, x) ** 2, 3.0, 6.0),  # Python's max compares with NumPy's greater
+        (lambda x: x * np.conj(x), 2.0, 4.0),  # |x|^2: conj is not analytic
+        (lambda x: np.sign(x) * x**2, -2.0, 4.0),
+        (lambda x: np.fmax(x, 0) + np.fmin(x, 0) * 2, -1.5, 2.0),
+        (lambda x: np.round(x) + x, 2.2, 1.0),
+        (lambda x: np.floor(x) + x, 2.5, 1.0),  # floor refuses complex input, but it was applied
+        (lambda x: x.real**2, 1.5, 3.0),
+    ]
+    for f, x, true in cases:
+        r = derivative(f, x, full_output=True)
+        assert r.method == "richardson" and abs(r.df - true) <= 1e-12 * abs(true), (x, true, r)
+
+
+def test_probe_notes_operations_on_derived_values():
+    notes = set()
+    p = derivatives._Probe(2 + 1e-20j, notes)
+    y = np.sin(p) * 3
+    assert isinstance(y, derivatives._Probe) and complex(y) == 3 * np.sin(2 + 1e-20j)
+    assert notes == {"sin", "multiply"}
+    z = np.where(y > 0, y, 0)
+    assert isinstance(z, derivatives._Probe) and notes >= {"greater", "where"}
+    assert sorted(notes & derivatives.NON_ANALYTIC) == ["greater"]
+    # numerical_gradient's complex copy of an array carries the probe's notes.
+    copy = derivatives._complex_copy(np.array([1.0, 5.0]), (1,), p)
+    assert isinstance(copy, derivatives._Probe) and copy.tolist() == [1, 2 + 1e-20j]
+    np.maximum(copy, 0)
+    assert "maximum" in notes
+    plain = derivatives._complex_copy(np.array([1.0, 5.0]), (1,), 2 + 1e-20j)
+    assert type(plain) is np.ndarray and plain.dtype == np.complex128
+
+
+def test_non_analytic_ufunc_names_are_numpy_ufuncs():
+    ufuncs = ["absolute", "fabs", "sign", "conjugate", "maximum", "minimum", "fmax", "fmin", "greater",
+              "greater_equal", "less", "less_equal", "equal", "not_equal", "floor", "ceil", "trunc", "rint",
+              "heaviside", "fmod", "remainder", "floor_divide", "divmod", "modf", "copysign"]  # fmt: skip
+    for name in ufuncs:
+        assert isinstance(getattr(np, name), np.ufunc) and name in derivatives.NON_ANALYTIC
+    for name in ("clip", "round", "sort", "median", "real", "imag"):  # array functions (clip is also a ufunc)
+        assert getattr(np, name).__name__ == name and name in derivatives.NON_ANALYTIC
+    analytic = ["sin", "cos", "tan", "exp", "expm1", "log", "log1p", "sqrt", "tanh", "arctan", "add", "multiply",
+                "divide", "power", "square", "negative", "matmul"]  # fmt: skip
+    assert not derivatives.NON_ANALYTIC & set(analytic)
+
+
+@pytest.mark.parametrize(
+    "f, x, true",
+    [
+        (np.sqrt, 2.0, 0.5 / math.sqrt(2.0)),
+        (np.tanh, -0.3, 1 / math.cosh(0.3) ** 2),
+        (np.polynomial.Polynomial([1.0, -2.0, 0.5]), 3.0, 1.0),
+        (lambda x: np.log(1 + x**2) * np.exp(-x), 0.5, (1 / 1.25 - math.log(1.25)) * math.exp(-0.5)),
+        (lambda x: np.sum(np.sin(np.stack([x, 2 * x]))), 1.0, math.cos(1.0) + 2 * math.cos(2.0)),
+    ],
+)
+def test_analytic_numpy_code_still_gets_the_complex_step(f, x, true):
+    r = derivative(f, x, full_output=True)
+    assert r.method == "complex"
+    assert rel(r.df, true) <= 4e-16
+    assert r.nfev == 4  # f(x), the probe (whose value is the complex step), a real difference to confirm it
+
+
+def test_code_that_cannot_be_probed_behaves_as_before():
+    import functools
+
+    # An array is unhashable: the memoised f refuses the probe, then takes a plain complex number.
+    cached = functools.lru_cache(lambda t: np.sin(t))
+    r = derivative(cached, 1.0, full_output=True)
+    assert (r.method, r.df, r.nfev) == ("complex", math.cos(1.0), 5)
+    # np.asarray strips the probe, so its maximum goes unseen: the complex step, right by luck.
+    r = derivative(lambda x: np.maximum(0, np.asarray(x)), 2.0, full_output=True)
+    assert (r.method, r.df) == ("complex", 1.0)
+    # f converts to float: no complex step at all.
+    assert derivative(lambda x: float(x) ** 2, 3.0, full_output=True).method == "richardson"
+
+
+@pytest.mark.parametrize("x", [-5.0, -2.0, -0.7, 0.0, 0.3, 2.0, 5.0])
+def test_nnlearn_sigmoid_by_richardson_stays_accurate(x):
+    # nnlearn.sigmoid uses exp(-|x|) and np.where(x >= 0, ...), so auto extrapolates.
+    true = math.exp(-abs(x)) / (1 + math.exp(-abs(x))) ** 2
+    r = derivative(nnlearn.sigmoid, x, full_output=True)
+    assert r.method == "richardson"
+    assert rel(r.df, true) <= 1e-11
+    assert abs(r.df - true) <= r.error
+
+
+def test_gradient_auto_sees_relu_through_the_complex_copy(monkeypatch):
+    chosen = []
+    real_auto = derivatives._auto
+
+    def spy(*args):
+        result = real_auto(*args)
+        chosen.append(result[3])
+        return result
+
+    monkeypatch.setattr(derivatives, "_auto", spy)
+    x = np.array([1.5, -2.0, 0.5])
+    g = numerical_gradient(lambda v: np.sum(nnlearn.relu(v) ** 2) + np.sum(np.sin(v)), x, method="auto")
+    np.testing.assert_allclose(g, [3.0 + math.cos(1.5), math.cos(-2.0), 1.0 + math.cos(0.5)], rtol=1e-13)
+    assert chosen == ["richardson"] * 3
+    chosen.clear()
+    numerical_gradient(lambda v: np.sum(np.sin(v) ** 2), x, method="auto")
+    assert chosen == ["complex"] * 3
 
 
 def test_kink_is_reported_not_hidden():
@@ -398,6 +530,16 @@ def test_gradient_method_errors():
 def test_gradient_default_step_is_the_books():
     assert numerical_gradient(function_2, np.array([3.0, 4.0]), h=1e-4).tolist() == [6.00000000000378, 7.999999999999119]
     assert numerical_gradient(function_2, np.array([3.0, 4.0]), method="auto").tolist() == [6.0, 8.0]
+
+
+def test_the_module_is_not_shadowed_by_the_function():
+    import importlib
+
+    module = importlib.import_module("nnlearn.derivatives")
+    assert module is derivatives and type(module).__name__ == "module"
+    assert nnlearn.derivative is module.derivative and callable(nnlearn.derivative)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("nnlearn.derivative")
 
 
 def test_module_constants_are_consistent():

@@ -10,9 +10,14 @@ truncation (the secant is not the tangent) and rounding (``f(x+h) - f(x-h)`` can
 * **Richardson extrapolation** of central differences at a shrinking sequence of steps
   (Ridders' tableau), which also estimates its own error and works for any smooth real function.
 
-``method="auto"`` uses the complex step when ``f`` accepts complex numbers *and* the result agrees
-with a real-valued difference (so that ``abs``-like, non-analytic code is caught), and Richardson
-otherwise. Everything is computed in float64.
+``method="auto"`` uses the complex step when ``f`` accepts complex numbers, applies no
+non-analytic operation to them, *and* the result agrees with a real-valued difference; Richardson
+otherwise. To see the operations, ``auto`` hands ``f`` the point ``x + ih`` as a recording NumPy
+array (:class:`_Probe`): ``np.maximum(0, x)`` (``nnlearn.relu``), ``np.where(x > 0, x, 0)``, ``abs``,
+rounding and comparisons give a right-looking complex step by accident -- NumPy compares complex
+numbers by their real part -- but no derivative one can trust, so they go to Richardson. Code that
+leaves NumPy on the way (``float(x)``, ``math.exp``, ``np.asarray``) cannot be watched; for it the
+checks on the value decide, as for any other ``f``. Everything is computed in float64.
 """
 
 from __future__ import annotations
@@ -45,6 +50,22 @@ _SAFE = 2.0
 _GOOD_ENOUGH = 1e-11
 
 
+#: Operations that are not complex-analytic. On x + ih they drop, compare or round the imaginary
+#: part (NumPy orders complex numbers by their real part), so Im f(x+ih)/h is no derivative even
+#: where the real function is smooth. NumPy ufuncs, then array functions and attributes.
+NON_ANALYTIC = frozenset(
+    {
+        "absolute", "fabs", "sign", "conjugate", "copysign",
+        "maximum", "minimum", "fmax", "fmin", "clip",
+        "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
+        "logical_and", "logical_or", "logical_xor", "logical_not",
+        "floor", "ceil", "trunc", "rint", "heaviside", "fmod", "remainder", "floor_divide", "divmod", "modf",
+        "real", "imag", "angle", "round", "sort", "partition", "argsort", "argpartition", "argmax", "argmin",
+        "median", "percentile", "quantile", "select", "piecewise", "interp", "searchsorted", "digitize",
+    }
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class DerivativeResult:
     """What :func:`derivative` returns with ``full_output=True``.
@@ -70,6 +91,88 @@ class DerivativeResult:
     method: str | np.ndarray
     nfev: int
     h: float | np.ndarray
+
+
+class _Probe(np.ndarray):
+    """A complex point ``x + ih`` as a NumPy array that notes the operations applied to it.
+
+    Every NumPy result computed from a probe (by a ufunc, an array function, indexing) is again a
+    probe sharing the same notes, so ``np.where(x > 0, x, 0)`` is seen through its comparison and
+    ``np.maximum(0, x) * 2`` through the maximum. What leaves NumPy (``float(x)``, ``math.exp``) or
+    strips the subclass (``np.asarray``) is not seen.
+    """
+
+    _notes: set | None = None
+
+    def __new__(cls, value, notes: set):
+        probe = np.asarray(value, dtype=np.complex128).view(cls)
+        probe._notes = notes
+        return probe
+
+    def __array_finalize__(self, obj):
+        self._notes = getattr(obj, "_notes", None)
+
+    def _note(self, name: str) -> None:
+        if self._notes is not None:
+            self._notes.add(name)
+
+    def _wrap(self, result):
+        """``result`` as probes sharing these notes (arrays, NumPy scalars, plain tuples/lists of them)."""
+        if isinstance(result, (np.ndarray, np.generic)):
+            probe = np.asarray(result).view(_Probe)
+            probe._notes = self._notes
+            return probe
+        if type(result) in (tuple, list):
+            return type(result)(self._wrap(r) for r in result)
+        return result
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # Noted before the call: np.floor and friends refuse complex input, but they were applied.
+        self._note(ufunc.__name__)
+        inputs = tuple(_plain(v) for v in inputs)
+        kwargs = {k: tuple(_plain(o) for o in v) if k == "out" else _plain(v) for k, v in kwargs.items()}
+        return self._wrap(getattr(ufunc, method)(*inputs, **kwargs))
+
+    def __array_function__(self, func, types, args, kwargs):
+        self._note(func.__name__)
+        return self._wrap(super().__array_function__(func, types, args, kwargs))
+
+    def __getitem__(self, key):
+        return self._wrap(super().__getitem__(key))
+
+    def __round__(self, ndigits=None):
+        self._note("round")
+        return round(complex(self), ndigits)  # refused, as for a Python complex
+
+    @property
+    def real(self):
+        self._note("real")
+        return np.ndarray.real.__get__(self)
+
+    @real.setter
+    def real(self, value):
+        np.ndarray.real.__set__(self, value)
+
+    @property
+    def imag(self):
+        self._note("imag")
+        return np.ndarray.imag.__get__(self)
+
+    @imag.setter
+    def imag(self, value):
+        np.ndarray.imag.__set__(self, value)
+
+
+def _plain(value):
+    """A probe as a plain ndarray (so the operation itself does not recurse), anything else as is."""
+    return value.view(np.ndarray) if isinstance(value, _Probe) else value
+
+
+def _complex_copy(x: np.ndarray, idx, t) -> np.ndarray:
+    """``x`` as complex128 with ``x[idx] = t``; a probe ``t`` makes the copy a probe too."""
+    xc = x.astype(np.complex128)
+    xc[idx] = t
+    return t._wrap(xc) if isinstance(t, _Probe) else xc
 
 
 class _Evaluator:
@@ -136,6 +239,27 @@ class _Evaluator:
         if not (math.isfinite(value.real) and math.isfinite(value.imag)):
             return None
         return value
+
+    def probe(self, z: complex) -> tuple[complex | None, list[str]]:
+        """f(z) with z passed as a :class:`_Probe`: (the value as :meth:`complex` gives it, the
+        non-analytic operations ``f`` applied to z). Where the probe told nothing and ``f`` did not
+        take it (it wants a Python number, or broke on the array), ``f`` gets a plain complex."""
+        notes: set[str] = set()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", np.exceptions.ComplexWarning)
+                value = self._call(_Probe(z, notes))
+        except Exception:  # noqa: BLE001 - any trouble with the array means "not probed"; plain complex next
+            value = None
+        non_analytic = sorted(notes & NON_ANALYTIC)
+        if non_analytic:
+            return None, non_analytic
+        if value is None or not np.iscomplexobj(value):
+            return self.complex(z), []
+        value = complex(value)
+        if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+            return None, []
+        return value, []
 
 
 def _as_real(value) -> float:
@@ -370,9 +494,9 @@ def _auto(ev, x, h, full):
     if not math.isfinite(fx):
         return math.nan, math.nan, math.nan, "none"
     hc = _complex_step_default(x)
-    fz = ev.complex(complex(x, hc))
+    fz, non_analytic = ev.probe(complex(x, hc))
     cs = None
-    if fz is not None and abs(fz.real - fx) <= 1e-12 * abs(fx) + 1e-300:
+    if not non_analytic and fz is not None and abs(fz.real - fx) <= 1e-12 * abs(fx) + 1e-300:
         cs = fz.imag / hc
         if _cross_check(ev, x, cs):
             return cs, _complex_step_error(fz, x, hc), hc, "complex"
@@ -415,8 +539,10 @@ def derivative(f, x, method="auto", h=None, full_output=False):
         ``complex``: ``Im f(x+ih) / h``; no subtraction, so ``h`` can be tiny; f must be analytic.
         ``richardson``: central differences at steps shrinking by 2, extrapolated to h = 0
         (Ridders' tableau); starts where ``f`` is finite and stops when rounding takes over.
-        ``auto`` (default): the complex step when ``f`` accepts complex input, keeps the real part,
-        and its slope agrees with a real difference; Richardson otherwise.
+        ``auto`` (default): the complex step when ``f`` accepts complex input, applies no
+        non-analytic NumPy operation to it (``abs``, ``maximum`` as in ReLU, comparisons, rounding;
+        see ``NON_ANALYTIC``), keeps the real part, and its slope agrees with a real difference;
+        Richardson otherwise.
     h : float, optional
         The step (the starting step for Richardson). By default it scales with ``|x|`` (with 1
         at x = 0): sqrt(eps)|x| forward/backward, eps**(1/3)|x| central, 1e-20|x| complex.
@@ -448,6 +574,15 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     >>> r = derivative(math.log, 1e-3, full_output=True)
     >>> r.method, abs(r.df - 1000) < 1e-9, r.error < 1e-9
     ('richardson', True, True)
+
+    ReLU away from its kink: ``np.maximum`` orders complex numbers by their real part, so a complex
+    step through it only happens to look right; ``auto`` sees the ``maximum`` and extrapolates:
+
+    >>> def relu(x):
+    ...     return np.maximum(0, x)
+    >>> r = derivative(relu, 2.0, full_output=True)
+    >>> r.df, r.method, r.nfev
+    (1.0, 'richardson', 7)
 
     Arrays of points:
 

@@ -178,13 +178,13 @@ def _gradient_by(f, x, h, method):
 
 def _along(f, x, idx):
     """``t -> f(x with x[idx] = t)``: real t perturbs x in place (restored exactly, also when f
-    raises); complex t goes into a complex copy, since a float array cannot hold it."""
+    raises); complex t goes into a complex copy, since a float array cannot hold it (a copy that
+    records what f does with it when t is derivative's recording probe)."""
+    from nnlearn.derivatives import _complex_copy
 
     def g(t):
         if np.iscomplexobj(t):
-            xc = x.astype(np.complex128)
-            xc[idx] = t
-            return f(xc)
+            return f(_complex_copy(x, idx, t))
         old = x[idx]
         try:
             x[idx] = t

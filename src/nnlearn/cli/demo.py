@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nnlearn.cli.diff import demo_rounding
+
 DEFAULT_OUT = "nnlearn-demo"
 
 
@@ -119,6 +121,7 @@ def demo_descent(out: Path) -> None:
 SECTIONS = {
     "losses": (demo_losses, "loss functions: mean squared error and cross-entropy"),
     "derivative": (demo_derivative, "numerical differentiation, and why h=1e-50 fails"),
+    "rounding": (demo_rounding, "truncation against rounding error of numerical derivatives (figure and table)"),
     "partial": (demo_partial, "partial derivatives"),
     "gradient": (demo_gradient, "gradients and the field of negative gradients"),
     "descent": (demo_descent, "gradient descent and the learning rate"),

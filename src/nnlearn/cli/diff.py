@@ -1,4 +1,4 @@
-"""``nnlearn diff EXPR --at X``: the derivative of a typed formula; ``nnlearn demo rounding``.
+"""``nnlearn diff EXPR --at X``: the derivative of a typed formula; the ``rounding`` demo section.
 
 The formula is read by :mod:`nnlearn.expr` (a restricted parser, never ``eval``); a refused formula
 exits with status 2 and a one-line message.
@@ -154,7 +154,8 @@ def _plot_tangent(expr, text, x, fx, slope):
     return fig
 
 
-def run_rounding(args) -> int:
+def demo_rounding(out: Path) -> None:
+    """``nnlearn demo rounding`` (a section of ``nnlearn demo all``): the table, then the figure into ``out``."""
     from nnlearn.plots import save_figure
     from nnlearn.rounding import plot_rounding_lesson, rounding_table
 
@@ -164,14 +165,12 @@ def run_rounding(args) -> int:
     print("     central: exact for a quadratic, so only rounding; the book's h = 1e-4 leaves an error of 9e-13.")
     print("     h = 1e-50: 5 + h == 5, the difference is exactly 0 (float64); float32(1e-50) == 0, so 0/0 = nan.")
     print("     complex step Im f(x+ih)/h subtracts nothing: no V, full precision for any tiny h.")
-    path = save_figure(plot_rounding_lesson(), Path(args.out) / "rounding.png")
+    path = save_figure(plot_rounding_lesson(), Path(out) / "rounding.png")
     print(f"  wrote {path}")
-    return 0
 
 
 def register(commands, demos) -> None:
-    from nnlearn.cli.demo import add_out_argument
-
+    # ``nnlearn demo rounding`` is registered by nnlearn.cli.demo, whose SECTIONS list demo_rounding.
     p = commands.add_parser(
         "diff",
         help="the derivative of a formula at a point, to machine precision",
@@ -193,11 +192,3 @@ def register(commands, demos) -> None:
     p.add_argument("--h", type=float, default=None, metavar="H", help="the step (default: scaled with |x|)")
     p.add_argument("--plot", metavar="PNG", default=None, help="also draw f and its tangent line into PNG")
     p.set_defaults(func=run_diff)
-
-    d = demos.add_parser(
-        "rounding",
-        help="truncation against rounding error of numerical derivatives (figure and table)",
-        description="Why h=1e-4, why not 1e-50, and how the complex step avoids the compromise.",
-    )
-    add_out_argument(d)
-    d.set_defaults(func=run_rounding)
