@@ -310,6 +310,8 @@ class Trainer:
                 self._check_divergence()
                 at_epoch = self.iteration % self.iter_per_epoch == 0
                 if at_epoch or self.iteration == self.max_iter:
+                    # Judge the loss before it goes into a checkpoint, so that a checkpoint is good.
+                    self._check_divergence(window=min(self.divergence_window, self.iteration))
                     self._evaluate(final=self.iteration == self.max_iter)
                     if self.checkpoint is not None:
                         self._add_time(start)
@@ -405,11 +407,11 @@ class Trainer:
             post["train_acc"] = f"{self.train_acc_list[-1]:.4f}"
         return post
 
-    def _check_divergence(self) -> None:
+    def _check_divergence(self, window: int | None = None) -> None:
         loss = self.train_loss_list[-1]
         if math.isfinite(loss):
-            w = self.divergence_window
-            if self.iteration % w or self.iteration < w:
+            w = window or self.divergence_window
+            if window is None and (self.iteration % w or self.iteration < w):
                 return
             recent = math.fsum(self.train_loss_list[-w:]) / w
             limit = 3.0 * max(self.train_loss_list[0], self._chance_loss())

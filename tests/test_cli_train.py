@@ -1,0 +1,357 @@
+"""``nnlearn train / evaluate / predict / gradcheck`` and ``demo overfit``, run through ``nnlearn.cli.main``.
+
+Most tests use a small synthetic MNIST-shaped data set (monkeypatched ``load_dataset``); the
+``realdata`` ones run the book's recipe on the real files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import nnlearn.datasets
+from nnlearn.cli import main
+from nnlearn.cli.train import image_to_input
+from nnlearn.errors import NnlearnError
+from nnlearn.train import Trainer
+
+RUN_FILES = {"config.json", "checkpoint.npz", "metrics.csv", "epochs.csv", "model.npz", "loss.png",
+             "accuracy.png", "summary.json"}
+
+
+def synthetic_mnist(n_train=500, n_test=200, seed=0):
+    """Ten noisy 28x28 'digits': each class a fixed random stroke pattern."""
+    rng = np.random.default_rng(seed)
+    protos = (rng.random((10, 784)) < 0.15).astype(np.float32)
+
+    def draw(n):
+        t = rng.integers(0, 10, n).astype(np.uint8)
+        x = np.clip(protos[t] * rng.uniform(0.6, 1.0, (n, 784)) + 0.1 * rng.random((n, 784)), 0, 1)
+        return x.astype(np.float32), t
+
+    return draw(n_train), draw(n_test)
+
+
+@pytest.fixture
+def fake_data(monkeypatch):
+    data = synthetic_mnist()
+    calls = []
+
+    def load_dataset(name, *, normalize=True, flatten=True, one_hot_label=False, data_dir=None):
+        calls.append((name, data_dir))
+        assert normalize and flatten and not one_hot_label
+        return data
+
+    monkeypatch.setattr(nnlearn.datasets, "load_dataset", load_dataset)
+    return data, calls
+
+
+FAST = ["--iters", "60", "--batch-size", "20", "--lr", "0.5", "--no-progress"]
+
+
+def train(run: Path, *extra) -> int:
+    return main(["train", "--out", str(run), *FAST, *extra])
+
+
+def arrays(path: Path) -> dict:
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def test_train_writes_the_run_directory(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert train(run) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert RUN_FILES <= {p.name for p in run.iterdir()}
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["iterations"] == 60 and summary["recipe"] == "book" and summary["seconds"] > 0
+    assert 0.9 <= summary["test_accuracy"] <= 1 and 0.9 <= summary["train_accuracy"] <= 1
+    assert out[-1] == f"test accuracy {summary['test_accuracy']:.2%} -- run directory {run}"
+    assert out[0].startswith("training (book recipe): 784-50-10 sigmoid, std 0.01, sgd lr 0.5, batch 20, 60 iterations")
+    with open(run / "metrics.csv") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["iteration", "loss"] and len(rows) == 61 and rows[60][0] == "60"
+    with open(run / "epochs.csv") as fh:
+        epochs = list(csv.DictReader(fh))
+    # 500 samples / batch 20: an epoch is 25 iterations; the last row is the final evaluation.
+    assert [int(r["iteration"]) for r in epochs] == [25, 50, 60]
+    assert float(epochs[-1]["test_accuracy"]) == summary["test_accuracy"]
+    for png in ("loss.png", "accuracy.png"):
+        assert (run / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    config = json.loads((run / "config.json").read_text())
+    assert config["settings"]["lr"] == 0.5 and config["network"]["class"] == "TwoLayerNet"
+    assert fake_data[1] == [("mnist", None)]
+
+
+def test_resume_after_ctrl_c_is_bit_identical(tmp_path, fake_data, capsys, monkeypatch):
+    straight = tmp_path / "straight"
+    assert train(straight) == 0
+
+    original = Trainer._step
+
+    def ctrl_c_during_33(self):
+        if self.iteration == 32:
+            self._stop_requested = True  # what the SIGINT handler does
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "_step", ctrl_c_during_33)
+    run = tmp_path / "run"
+    assert train(run) == 130
+    err = capsys.readouterr().err
+    assert f"checkpoint at iteration 33 of 60 saved in {run / 'checkpoint.npz'}" in err
+    assert f"continue with: nnlearn train --resume {run}" in err
+    assert not (run / "model.npz").exists()
+    assert main(["evaluate", str(run)]) == 1
+    assert "has not finished" in capsys.readouterr().err
+
+    monkeypatch.setattr(Trainer, "_step", original)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    assert "resuming" in capsys.readouterr().out
+    for name in ("metrics.csv", "epochs.csv"):
+        assert (run / name).read_bytes() == (straight / name).read_bytes()
+    a, b = arrays(run / "model.npz"), arrays(straight / "model.npz")
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_resume_after_kill_from_the_last_epoch_checkpoint(tmp_path, fake_data, monkeypatch):
+    # kill -9 mid-run leaves the checkpoint of the last epoch (and maybe a longer metrics.csv).
+    original = Trainer.save_checkpoint
+
+    def save_and_keep(self, path=None):
+        result = original(self, path)
+        if self.iteration == 25:
+            shutil.copy(self.checkpoint, self.checkpoint.with_name("epoch1.npz"))
+        return result
+
+    monkeypatch.setattr(Trainer, "save_checkpoint", save_and_keep)
+    straight = tmp_path / "straight"
+    assert train(straight) == 0
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    shutil.copy(straight / "config.json", killed / "config.json")
+    shutil.copy(straight / "epoch1.npz", killed / "checkpoint.npz")
+    (killed / "metrics.csv").write_text("iteration,loss\n1,0.5\n")  # a stale, longer-or-shorter record
+    assert main(["train", "--resume", str(killed), "--no-progress"]) == 0
+    for name in ("metrics.csv", "epochs.csv"):
+        assert (killed / name).read_bytes() == (straight / name).read_bytes()
+    a, b = arrays(killed / "model.npz"), arrays(straight / "model.npz")
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_divergence_stops_with_a_one_line_message(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--out", str(run), "--lr", "100", "--iters", "300", "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nnlearn: error: training diverged: ")
+    assert "The learning rate (lr=100) is likely too high" in err[0]
+    assert f"last good checkpoint (iteration 0) is kept in {run / 'checkpoint.npz'}" in err[0]
+    assert (run / "checkpoint.npz").exists() and not (run / "model.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--batch-size", "0"], "argument --batch-size: must be a positive integer, got '0'"),
+        (["train", "--lr", "nan"], "argument --lr: must be a positive finite number"),
+        (["train", "--init", "lecun"], "argument --init: must be a positive number (e.g. 0.01), 'xavier' or 'he'"),
+        (["train", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice: 'rmsprop'"),
+        (["train", "--iters", "5", "--epochs", "2"], "argument --epochs: not allowed with argument --iters"),
+        (["train", "--dataset", "cifar10"], "argument --dataset: invalid choice: 'cifar10'"),
+        (["train", "--resume", "somewhere", "--lr", "0.1"], "--resume continues a run with the settings it was started with; drop --lr"),
+        (["predict", "somewhere"], "give an IMAGE file or --index N"),
+        (["gradcheck", "--batch-size", "-3"], "argument --batch-size: must be a positive integer"),
+    ],
+)
+def test_invalid_flags_are_argparse_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: nnlearn ") and message in err
+    assert "Traceback" not in err
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert train(run) == 0
+    with pytest.raises(SystemExit) as info:
+        train(run)
+    assert info.value.code == 2
+    assert f"{run} already holds a training run; continue it with --resume {run}" in capsys.readouterr().err
+
+
+def test_evaluate_prints_and_draws_the_confusion_matrix(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert train(run) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(run)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads((run / "summary.json").read_text())
+    acc = summary["test_accuracy"]
+    assert out[1] == f"test accuracy {acc:.2%} ({round(acc * 200)} of 200)"
+    assert out[3].split() == ["true\\pred", *map(str, range(10))]
+    matrix = np.array([[int(v) for v in line.split()[1:]] for line in out[4:14]])
+    assert matrix.sum() == 200 and matrix.trace() == round(acc * 200)
+    np.testing.assert_array_equal(matrix.sum(axis=1), np.bincount(fake_data[0][1][1], minlength=10))
+    assert out[-1] == f"test accuracy {acc:.2%} -- confusion matrix in {run / 'confusion.png'}"
+    assert (run / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.strip() == f"nnlearn: error: {tmp_path} holds no config.json, so it is not an nnlearn run directory"
+
+
+def test_predict_an_index_of_the_test_set(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert train(run) == 0
+    capsys.readouterr()
+    assert main(["predict", str(run), "--index", "3"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    true = int(fake_data[0][1][1][3])
+    assert out[0] == f"image 3 of the mnist test set (true class {true})"
+    probs = [float(line.split()[1]) for line in out[2:12]]
+    assert len(probs) == 10 and abs(sum(probs) - 1) < 2e-3
+    best = int(np.argmax(probs))
+    assert "<- predicted" in out[2 + best]
+    assert out[-1].startswith(f"predicted class {best} with probability")
+    with pytest.raises(SystemExit):
+        main(["predict", str(run), "--index", "200"])
+    assert "200 is out of range; the test set has 200 images" in capsys.readouterr().err
+
+
+def test_predict_an_image_file(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert train(run) == 0
+    capsys.readouterr()
+    x = fake_data[0][1][0][7].reshape(28, 28)
+    png = tmp_path / "digit.png"
+    Image.fromarray(np.uint8(np.round((1 - x) * 255))).save(png)  # dark on light, as on paper
+    assert main(["predict", str(run), str(png)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0] == f"image {png}: converted to 28x28 grey, white on black (inverted: the background was light)"
+    assert out[-1].startswith("predicted class ")
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    assert main(["predict", str(run), str(tmp_path / "bad.png")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"nnlearn: error: cannot read {tmp_path / 'bad.png'} as an image") and "\n" not in err
+
+
+def _save(path, array, mode="L"):
+    Image.fromarray(np.uint8(np.round(np.clip(array, 0, 1) * 255)), mode=mode).save(path)
+
+
+def test_image_conversion_polarity_and_pass_through(tmp_path):
+    digit = np.zeros((28, 28))
+    digit[6:22, 12:16] = 1.0  # a "1"
+    digit[6:9, 9:12] = 0.5
+    _save(tmp_path / "white_on_black.png", digit)
+    x, inverted = image_to_input(tmp_path / "white_on_black.png")
+    assert not inverted and x.shape == (784,) and x.dtype == np.float32
+    np.testing.assert_array_equal(x, np.round(digit.reshape(-1) * 255).astype(np.float32) / np.float32(255))
+    _save(tmp_path / "black_on_white.png", 1 - digit)
+    y, inverted = image_to_input(tmp_path / "black_on_white.png")
+    assert inverted
+    np.testing.assert_allclose(y, x, rtol=0, atol=1.01 / 255)  # 1 - a rounds a grey level the other way
+
+
+def test_image_conversion_scales_and_centres_like_mnist(tmp_path):
+    big = np.ones((140, 100, 4))  # RGBA: black ink on transparent paper, digit off centre
+    big[..., 3] = 0
+    big[20:90, 10:30, :3] = 0
+    big[20:90, 10:30, 3] = 1
+    _save(tmp_path / "rgba.png", big, mode="RGBA")
+    x, inverted = image_to_input(tmp_path / "rgba.png")
+    assert inverted  # transparent counts as white paper
+    img = x.reshape(28, 28)
+    rows, cols = np.nonzero(img > 0.5)
+    assert rows.max() - rows.min() + 1 == 20  # the longer side scaled to 20 pixels
+    yy, xx = np.indices(img.shape)
+    assert abs((yy * img).sum() / img.sum() - 13.5) <= 1 and abs((xx * img).sum() / img.sum() - 13.5) <= 1
+    assert img[0].max() == 0 and img[:, 0].max() == 0
+    _save(tmp_path / "blank.png", np.full((30, 30), 0.8))
+    with pytest.raises(NnlearnError, match="one colour: there is no digit"):
+        image_to_input(tmp_path / "blank.png")
+    with pytest.raises(NnlearnError, match="no such image file"):
+        image_to_input(tmp_path / "missing.png")
+
+
+def test_gradcheck_on_random_inputs(capsys):
+    assert main(["gradcheck", "--synthetic", "--hidden", "8", "6", "--activation", "relu", "--init", "he",
+                 "--batch-size", "4"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[0].startswith("gradient check: MultiLayerNet 784-8-6-10 relu, cross_entropy, init he, on 4 random inputs")
+    table = {line.split()[0]: line.split() for line in out[3:9]}
+    assert list(table) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert all(float(row[-1]) <= 1e-6 and float(row[-2]) <= 1e-8 for row in table.values())
+    assert out[-1].startswith("backpropagation and the numerical gradient agree: largest relative difference")
+
+
+def test_strong_recipe_and_overrides(tmp_path, fake_data, capsys):
+    run = tmp_path / "strong"
+    assert main(["train", "--recipe", "strong", "--hidden", "32", "--epochs", "2", "--out", str(run),
+                 "--no-progress", "--seed", "3"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["recipe"] == "strong" and config["seed"] == 3
+    assert config["network"]["hidden_size_list"] == [32] and config["network"]["activation"] == "relu"
+    assert config["trainer"]["optimizer"] == "adam" and config["trainer"]["max_iter"] == 2 * (500 // 128)
+    assert "784-32-10 relu, he init, adam lr 0.001, cosine lr decay, batch 128, 2 epochs" in capsys.readouterr().out
+
+
+def test_demo_overfit(tmp_path, fake_data, capsys):
+    assert main(["demo", "overfit", "--train-size", "40", "--epochs", "30", "--out", str(tmp_path),
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    train_acc, test_acc = (float(v) / 100 for v in re.findall(r"(\d+\.\d\d)%", out[-2])[:2])
+    assert train_acc == 1.0 and test_acc <= train_acc
+    assert out[-1] == f"figure: {tmp_path / 'overfit.png'}"
+    assert (tmp_path / "overfit.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# -- real MNIST ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.realdata
+def test_book_recipe_reproduces_the_book(tmp_path, mnist_dir, capsys):
+    run = tmp_path / "book"
+    assert main(["train", "--data-dir", str(mnist_dir), "--out", str(run), "--no-progress"]) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["iterations"] == 10000
+    assert 0.942 <= summary["test_accuracy"] <= 0.952  # the book: 94.7% +- 0.5
+    assert capsys.readouterr().out.strip().splitlines()[-1] == (
+        f"test accuracy {summary['test_accuracy']:.2%} -- run directory {run}"
+    )
+
+
+@pytest.mark.realdata
+def test_book_recipe_with_lr_100_diverges(tmp_path, mnist_dir, capsys):
+    assert main(["train", "--data-dir", str(mnist_dir), "--out", str(tmp_path / "r"), "--lr", "100",
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "training diverged: the loss exploded" in err and "(lr=100) is likely too high" in err
+
+
+@pytest.mark.realdata
+def test_gradcheck_the_books_way(mnist_dir, capsys):
+    assert main(["gradcheck", "--data-dir", str(mnist_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "TwoLayerNet 784-50-10 sigmoid, cross_entropy, init 0.01, on mnist train[:3]" in out
+    assert "backpropagation and the numerical gradient agree" in out
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_strong_recipe_reaches_98_percent(tmp_path, mnist_dir):
+    run = tmp_path / "strong"
+    assert main(["train", "--recipe", "strong", "--data-dir", str(mnist_dir), "--out", str(run), "--no-progress"]) == 0
+    assert json.loads((run / "summary.json").read_text())["test_accuracy"] >= 0.98
