@@ -1,0 +1,59 @@
+"""``nnlearn demo routes``: a rule, hand-made features + classic ML, and a network, on the same test set."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def _routes(args) -> int:
+    import numpy as np
+
+    from nnlearn import routes
+    from nnlearn.datasets import load_dataset
+    from nnlearn.plots import save_figure
+
+    routes.require_classic()  # before loading anything: say at once what is missing
+    (x_train, t_train), (x_test, t_test) = load_dataset("mnist", data_dir=args.data_dir)
+    if args.train_size < len(x_train):
+        # A fixed seed picks the same subset every time, so the table is reproducible.
+        keep = np.sort(np.random.default_rng(args.seed).choice(len(x_train), args.train_size, replace=False))
+        x_train, t_train = x_train[keep], t_train[keep]
+    progress = sys.stderr.isatty()
+    print(f"training on {len(x_train)} images, testing on {len(x_test)} that no route has seen")
+    results = routes.run_routes(x_train, t_train, x_test, t_test, seed=args.seed, progress=progress)
+    print(routes.format_table(results))
+    for r in results:
+        if r.note:
+            print(f"  {r.name}: {r.note}")
+    out = Path(args.out)
+    print(f"wrote {save_figure(routes.plot_accuracy(results), out / 'routes_accuracy.png')}")
+    print(f"wrote {save_figure(routes.plot_mistakes(results, x_test, t_test), out / 'routes_mistakes.png')}")
+    return 0
+
+
+def _positive(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 10:
+        raise argparse.ArgumentTypeError(f"needs at least 10 training images, got {value}")
+    return value
+
+
+def register(commands, demos) -> None:
+    from nnlearn.cli.demo import add_out_argument
+
+    p = demos.add_parser(
+        "routes",
+        help="a rule, hand-made features + classic ML, and a network: who reads digits best?",
+        description="Three routes to recognising a digit, judged on the same 10,000 test images.",
+    )
+    p.add_argument("--train-size", type=_positive, default=60000, metavar="N", help="training images (default all 60000)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the training subset and the network (default 0)")
+    p.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding the MNIST files")
+    add_out_argument(p)
+    p.set_defaults(func=_routes)
