@@ -386,18 +386,19 @@ class MultiLayerNet:
             correct += int(np.count_nonzero(np.argmax(h, axis=1) == labels[start : start + chunk_size]))
         return correct
 
-    def _fast_loss_and_gradient(self, x, t):
+    def _fast_loss_and_gradient(self, x, t, scale: float = 1.0):
         """The same ``(loss, grads)`` as :meth:`loss_and_gradient`, from preallocated buffers.
 
         The fast path of training: every intermediate array is reused from one step to the next,
         operations work in place, and the gradient with respect to the input is not computed.
-        ``grads`` are buffers that the next call overwrites. ``x`` must already have the network's
-        dtype and ``t`` be valid labels or targets (no checks here).
+        ``grads`` are buffers that the next call overwrites, multiplied by ``scale`` (SGD passes its
+        learning rate, so that its update is a plain subtraction). ``x`` must already have the
+        network's dtype and ``t`` be valid labels or targets (no checks here).
         """
         ws = self._workspace
         if ws is None or ws.batch_size != x.shape[0] or ws.shapes != self._param_shapes():
             ws = self._workspace = _Workspace(self, x.shape[0])
-        return ws.loss_and_gradient(self, x, t)
+        return ws.loss_and_gradient(self, x, t, scale)
 
     def _param_shapes(self):
         return tuple(p.shape for p in self.params.values())
@@ -566,7 +567,7 @@ class _Workspace:
         self.rows = np.arange(n)
         self.col = np.empty((n, 1), dtype=dt)
 
-    def loss_and_gradient(self, net: MultiLayerNet, x, t):
+    def loss_and_gradient(self, net: MultiLayerNet, x, t, scale: float = 1.0):
         # ufunc.reduce instead of np.sum / np.max: the same loops without the Python wrapper,
         # which matters when the arrays hold a few thousand numbers.
         add, mul, sub = np.add, np.multiply, np.subtract
@@ -601,8 +602,11 @@ class _Workspace:
             np.divide(out, col, out=out)
             if t.ndim == 1:
                 y_c = out[rows, t]
-                loss = float(-add.reduce(np.log(y_c + CEE_DELTA)) / n)
-                r = y_c / (y_c + CEE_DELTA)
+                shifted = y_c + CEE_DELTA
+                loss = float(-add.reduce(np.log(shifted)) / n)
+                # r = y_c / (y_c + 1e-7), with the 1/n of the mean (and the scale) folded in.
+                r = np.divide(y_c, shifted, out=y_c)
+                r *= scale / n
                 mul(out, r[:, None], out=dy)
                 dy[rows, t] -= r
             else:
@@ -610,6 +614,7 @@ class _Workspace:
                 w = t * out / (out + CEE_DELTA)
                 mul(out, np.sum(w, axis=1, keepdims=True), out=dy)
                 sub(dy, w, out=dy)
+                mul(dy, scale / n, out=dy)
         else:
             np.copyto(dy, out)
             if t.ndim == 1:
@@ -617,7 +622,7 @@ class _Workspace:
             else:
                 sub(dy, t, out=dy)
             loss = float(0.5 * np.sum(dy**2) / n)
-        mul(dy, 1.0 / n, out=dy)
+            mul(dy, scale / n, out=dy)
         for i in range(L, 0, -1):
             below = x if i == 1 else h[i - 1]
             di = d[i]

@@ -44,7 +44,7 @@ from nnlearn._io import atomic_write
 from nnlearn._validation import as_float_array, check_finite, check_labels
 from nnlearn.errors import DivergenceError
 from nnlearn.nets import EVAL_CHUNK, MultiLayerNet, build_network
-from nnlearn.optim import Optimizer, get_optimizer
+from nnlearn.optim import SGD, Optimizer, get_optimizer
 
 SAMPLINGS = ("replacement", "shuffle")
 LR_SCHEDULES = ("constant", "cosine")
@@ -360,10 +360,18 @@ class Trainer:
         t = self.t_train[idx]
         if self.lr_schedule == "cosine":
             self.optimizer.lr = self.base_lr * 0.5 * (1.0 + math.cos(math.pi * self.iteration / self.max_iter))
-        if self.fast:
-            loss, grads = self.network._fast_loss_and_gradient(x, t)
-        else:
+        if not self.fast:
             loss, grads = self.network._loss_and_gradient(x, t)
+        elif type(self.optimizer) is SGD:
+            # SGD on the fast path: the gradients come out multiplied by lr, and the update is a
+            # subtraction in place -- one pass over the weights instead of two.
+            params = self.network.params
+            loss, steps = self.network._fast_loss_and_gradient(x, t, scale=self.optimizer.lr)
+            for key, step in steps.items():
+                np.subtract(params[key], step, out=params[key])
+            return loss
+        else:
+            loss, grads = self.network._fast_loss_and_gradient(x, t)
         self.optimizer.update(self.network.params, grads)
         return loss
 

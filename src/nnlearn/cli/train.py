@@ -246,6 +246,17 @@ def _default_run_dir(recipe: str) -> Path:
 
 
 def _peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MiB.
+
+    Linux's ``VmHWM`` first: ``ru_maxrss`` can carry over the parent's peak across fork + exec.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     try:
         import resource
 

@@ -1,0 +1,274 @@
+"""Time per iteration of the book's recipe: nnlearn, a plain NumPy loop like the book's, PyTorch CPU.
+
+The recipe (ch. 4.5): TwoLayerNet(784, 50, 10) with sigmoid, weights ~ 0.01 * N(0, 1), SGD with
+lr 0.1, mini-batches of 100 drawn with ``rng.choice(60000, 100)``, 10000 iterations, train and test
+accuracy once per epoch (600 iterations). All three implementations start from the **same
+weights** and see the **same batches** (one ``numpy.random.Generator(seed)`` each, drawing inside
+the timed loop), so their accuracies differ only by arithmetic (float32 vs float64, the book's
+``1e-7`` in the log).
+
+- nnlearn: ``nnlearn.train`` with the book recipe (float32, the fast backpropagation path).
+- plain NumPy: the book's ``two_layer_net.py`` and ``train_neuralnet.py`` written out -- float64
+  weights, one-hot labels, the loss recomputed after each update, accuracy on whole data sets.
+- PyTorch (when importable): ``nn.Sequential(Linear, Sigmoid, Linear)``, ``CrossEntropyLoss``,
+  ``optim.SGD``, batches indexed from tensors (no DataLoader), default threads, float32.
+
+"step" is the time of the training iterations alone; "all" adds the per-epoch evaluations.
+Then the peak memory (``ru_maxrss``) of a whole ``nnlearn train`` run in a child process, and with
+``--strong`` the wall time and accuracy of ``nnlearn train --recipe strong`` (data loading included).
+
+Usage: ``NNLEARN_DATA=/path/to/datasets python bench/train_speed.py [--iters 10000] [--strong]``
+(or ``--data-dir FOLDER`` holding the four MNIST files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def find_data_dir(arg):
+    if arg:
+        return arg
+    root = os.environ.get("NNLEARN_DATA")
+    if root and (Path(root) / "mnist").is_dir():
+        return str(Path(root) / "mnist")
+    return root
+
+
+class Timer:
+    """Accumulates the time spent in evaluations, to split "step" from "all"."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def wrap(self, fn):
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        return timed
+
+
+def run_nnlearn(data, seed, iters):
+    from nnlearn.train import build_trainer, recipe_settings
+
+    (x_train, t_train), (x_test, t_test) = data
+    trainer = build_trainer(recipe_settings("book", iters=iters), x_train, t_train, x_test, t_test,
+                            seed=seed, n_classes=10, progress=False)
+    timer = Timer()
+    trainer._evaluate = timer.wrap(trainer._evaluate)
+    t0 = time.perf_counter()
+    trainer.train()
+    total = time.perf_counter() - t0
+    return {"total": total, "eval": timer.seconds, "test_acc": trainer.final["test_accuracy"],
+            "final_loss": trainer.train_loss_list[-1]}
+
+
+def run_plain(data, seed, iters, init):
+    """The book's code (ch. 4.5) in float64, with a seeded Generator for the batches."""
+    (x_train, t_train), (x_test, t_test) = data
+    t_train_1h = np.eye(10, dtype=np.float32)[t_train]
+    t_test_1h = np.eye(10, dtype=np.float32)[t_test]
+    params = {k: v.astype(np.float64).copy() for k, v in init.items()}
+
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    def softmax(x):
+        x = x - np.max(x, axis=-1, keepdims=True)
+        return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
+
+    def predict(x):
+        a1 = np.dot(x, params["W1"]) + params["b1"]
+        z1 = sigmoid(a1)
+        return softmax(np.dot(z1, params["W2"]) + params["b2"])
+
+    def loss(x, t):
+        y = predict(x)
+        return -np.sum(t * np.log(y + 1e-7)) / y.shape[0]
+
+    def accuracy(x, t):
+        y = np.argmax(predict(x), axis=1)
+        return np.sum(y == np.argmax(t, axis=1)) / float(x.shape[0])
+
+    def gradient(x, t):
+        W1, W2, b1, b2 = params["W1"], params["W2"], params["b1"], params["b2"]
+        batch_num = x.shape[0]
+        a1 = np.dot(x, W1) + b1
+        z1 = sigmoid(a1)
+        y = softmax(np.dot(z1, W2) + b2)
+        dy = (y - t) / batch_num
+        grads = {"W2": np.dot(z1.T, dy), "b2": np.sum(dy, axis=0)}
+        da1 = np.dot(dy, W2.T)
+        dz1 = (1.0 - sigmoid(a1)) * sigmoid(a1) * da1
+        grads["W1"] = np.dot(x.T, dz1)
+        grads["b1"] = np.sum(dz1, axis=0)
+        return grads
+
+    rng = np.random.default_rng(seed)
+    train_size, batch_size, lr = x_train.shape[0], 100, 0.1
+    iter_per_epoch = max(train_size / batch_size, 1)
+    timer = Timer()
+    accuracy_timed = timer.wrap(accuracy)
+    train_loss_list = []
+    t0 = time.perf_counter()
+    with np.errstate(over="ignore"):
+        for i in range(iters):
+            batch_mask = rng.choice(train_size, batch_size)
+            x_batch, t_batch = x_train[batch_mask], t_train_1h[batch_mask]
+            grad = gradient(x_batch, t_batch)
+            for key in ("W1", "b1", "W2", "b2"):
+                params[key] -= lr * grad[key]
+            train_loss_list.append(loss(x_batch, t_batch))
+            if i % iter_per_epoch == 0:
+                accuracy_timed(x_train, t_train_1h)
+                accuracy_timed(x_test, t_test_1h)
+        total = time.perf_counter() - t0
+        test_acc = accuracy(x_test, t_test_1h)
+    return {"total": total, "eval": timer.seconds, "test_acc": float(test_acc), "final_loss": train_loss_list[-1]}
+
+
+def run_torch(data, seed, iters, init):
+    import torch
+    from torch import nn
+
+    (x_train, t_train), (x_test, t_test) = data
+    X, T = torch.from_numpy(x_train), torch.from_numpy(t_train.astype(np.int64))
+    Xt, Tt = torch.from_numpy(x_test), torch.from_numpy(t_test.astype(np.int64))
+    model = nn.Sequential(nn.Linear(784, 50), nn.Sigmoid(), nn.Linear(50, 10))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.from_numpy(init["W1"].T.astype(np.float32)))
+        model[0].bias.zero_()
+        model[2].weight.copy_(torch.from_numpy(init["W2"].T.astype(np.float32)))
+        model[2].bias.zero_()
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def accuracy(x, t):
+        with torch.no_grad():
+            return float((model(x).argmax(dim=1) == t).float().mean())
+
+    rng = np.random.default_rng(seed)
+    train_size, batch_size, iter_per_epoch = x_train.shape[0], 100, 600
+    timer = Timer()
+    accuracy_timed = timer.wrap(accuracy)
+    losses = []
+    t0 = time.perf_counter()
+    for i in range(iters):
+        idx = torch.from_numpy(rng.choice(train_size, batch_size))
+        loss = loss_fn(model(X[idx]), T[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if (i + 1) % iter_per_epoch == 0 or i + 1 == iters:
+            accuracy_timed(X, T)
+            test_acc = accuracy_timed(Xt, Tt)
+    total = time.perf_counter() - t0
+    return {"total": total, "eval": timer.seconds, "test_acc": test_acc, "final_loss": losses[-1],
+            "label": f"PyTorch {torch.__version__} CPU (float32, {torch.get_num_threads()} threads)"}
+
+
+# A small launcher starts ``nnlearn train`` and reports its ru_maxrss. Started straight from this
+# (large) process, the child's ru_maxrss would include this process's memory at fork time.
+LAUNCHER = r"""
+import json, os, subprocess, sys, time
+t0 = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+_, status, usage = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - t0
+err = proc.stderr.read().decode()
+print(json.dumps({"rc": os.waitstatus_to_exitcode(status), "wall": wall, "maxrss_kib": usage.ru_maxrss, "err": err}))
+"""
+
+
+def child_run(argv, data_dir):
+    """Run ``nnlearn train ARGV`` in a child process: (wall seconds, peak RSS MiB, summary)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        cmd = [sys.executable, "-m", "nnlearn", "train", "--out", str(out), "--no-progress", *argv]
+        if data_dir:
+            cmd += ["--data-dir", data_dir]
+        report = json.loads(subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], capture_output=True,
+                                           text=True, check=True).stdout)
+        if report["rc"] != 0:
+            raise SystemExit(f"nnlearn train {' '.join(argv)} failed:\n{report['err']}")
+        summary = json.loads((out / "summary.json").read_text())
+    return report["wall"], report["maxrss_kib"] / 1024.0, summary
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", default=None, help="folder with the MNIST files (default: NNLEARN_DATA)")
+    parser.add_argument("--iters", type=int, default=10000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-plain", action="store_true")
+    parser.add_argument("--skip-torch", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--strong", action="store_true", help="also time `nnlearn train --recipe strong`")
+    args = parser.parse_args()
+
+    from nnlearn.datasets import load_dataset
+    from nnlearn.nets import TwoLayerNet
+
+    data_dir = find_data_dir(args.data_dir)
+    data = load_dataset("mnist", data_dir=data_dir)
+    init = {k: v.copy() for k, v in TwoLayerNet(784, 50, 10, seed=args.seed).params.items()}
+
+    print(f"book recipe: 784-50-10 sigmoid, std 0.01, SGD lr 0.1, batch 100, {args.iters} iterations, "
+          f"accuracy every 600; same initial weights and batches for all (seed {args.seed})")
+    print(f"machine: {os.cpu_count()} CPUs, numpy {np.__version__}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}")
+    rows = [("nnlearn (float32, fast path)", run_nnlearn(data, args.seed, args.iters))]
+    if not args.skip_plain:
+        rows.append(("plain NumPy, book style (float64)", run_plain(data, args.seed, args.iters, init)))
+    if not args.skip_torch:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            print("PyTorch is not installed (pip install 'nnlearn[bench]'); its row is skipped")
+        else:
+            result = run_torch(data, args.seed, args.iters, init)
+            rows.append((result.pop("label"), result))
+
+    ref = rows[0][1]
+    ref_step = (ref["total"] - ref["eval"]) / args.iters
+    ref_all = ref["total"] / args.iters
+    print(f"\n{'implementation':<44} {'us/iter step':>12} {'us/iter all':>12} {'total s':>8} "
+          f"{'test acc':>9} {'step time':>10} {'all time':>9}")
+    for name, r in rows:
+        step = (r["total"] - r["eval"]) / args.iters
+        every = r["total"] / args.iters
+        print(f"{name:<44} {step * 1e6:>12.1f} {every * 1e6:>12.1f} {r['total']:>8.2f} {r['test_acc']:>9.2%} "
+              f"{step / ref_step:>9.2f}x {every / ref_all:>8.2f}x")
+    print("(step time / all time: relative to nnlearn; > 1 means slower than nnlearn)")
+    for name, r in rows[1:]:
+        step = (r["total"] - r["eval"]) / args.iters
+        print(f"nnlearn vs {name}: {step / ref_step:.2f}x faster per training step, "
+              f"{r['total'] / ref['total']:.2f}x overall; test accuracy {100 * (ref['test_acc'] - r['test_acc']):+.2f} pp")
+
+    if not args.skip_memory:
+        wall, peak, summary = child_run([], data_dir)
+        print(f"\n`nnlearn train` (book recipe, child process): peak memory {peak:.0f} MiB (ru_maxrss), "
+              f"wall {wall:.1f} s, test accuracy {summary['test_accuracy']:.2%}")
+    if args.strong:
+        wall, peak, summary = child_run(["--recipe", "strong"], data_dir)
+        print(f"`nnlearn train --recipe strong` (child process): wall {wall:.1f} s including start-up and data "
+              f"loading ({summary['seconds']:.1f} s training), test accuracy {summary['test_accuracy']:.2%}, "
+              f"peak memory {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
