@@ -200,3 +200,16 @@ def test_save_and_load_round_trip(tmp_path):
     with pytest.raises(ValueError, match="not a network saved by nnlearn"):
         load_network(tmp_path / "junk.npz")
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_simple_net_example_prints_the_books_numbers(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "simple_net.py"
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for text in ("[1.05414809 0.63071653 1.1328074 ]", "0.9280682857864075",
+                 "[[ 0.21924757  0.14356243 -0.36281   ]", " [ 0.32887136  0.21534364 -0.544215  ]]", "True"):
+        assert text in proc.stdout

@@ -277,3 +277,21 @@ def test_short_real_training_reaches_85_percent(mnist_dir):
     assert model.trainer.epoch_iterations == [600]
     assert model.summary["test_accuracy"] >= 0.85
     assert model.summary["train_accuracy"] >= 0.85
+
+
+@pytest.mark.realdata
+def test_two_layer_net_example_learns_like_the_book(mnist_dir, tmp_path):
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "two_layer_net_train.py"
+    env = dict(os.environ, NNLEARN_DATA=str(mnist_dir.parent))
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert sum(line.startswith("train acc, test acc | ") for line in lines) == 17  # i = 0, 600, ..., 9600
+    final = float(re.search(r"final test accuracy (\d\.\d+)", proc.stdout).group(1))
+    assert 0.942 <= final <= 0.952
