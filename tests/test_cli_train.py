@@ -355,3 +355,12 @@ def test_strong_recipe_reaches_98_percent(tmp_path, mnist_dir):
     run = tmp_path / "strong"
     assert main(["train", "--recipe", "strong", "--data-dir", str(mnist_dir), "--out", str(run), "--no-progress"]) == 0
     assert json.loads((run / "summary.json").read_text())["test_accuracy"] >= 0.98
+
+
+@pytest.mark.realdata
+def test_demo_overfit_on_mnist_shows_the_gap(tmp_path, mnist_dir, capsys):
+    assert main(["demo", "overfit", "--data-dir", str(mnist_dir), "--epochs", "120", "--out", str(tmp_path),
+                 "--no-progress"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-2]
+    train_acc, test_acc = (float(v) / 100 for v in re.findall(r"(\d+\.\d\d)%", line)[:2])
+    assert train_acc >= 0.99 and test_acc <= 0.85 and train_acc - test_acc >= 0.1

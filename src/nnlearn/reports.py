@@ -135,7 +135,8 @@ def plot_confusion(matrix, labels=None, title: str = "Confusion matrix (test dat
             if m[i, j]:
                 ax.text(j, i, str(int(m[i, j])), ha="center", va="center", fontsize=7,
                         color="white" if share[i, j] > 0.5 else "black")
-    ax.set_xticks(range(n), labels, rotation=45 if max(len(s) for s in labels) > 2 else 0, ha="right" if max(len(s) for s in labels) > 2 else "center")
+    long_names = max(len(s) for s in labels) > 2
+    ax.set_xticks(range(n), labels, rotation=45 if long_names else 0, ha="right" if long_names else "center")
     ax.set_yticks(range(n), labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")

@@ -236,7 +236,9 @@ class Trainer:
             raise ValueError(f"seed must be an integer, got {seed!r}")
         self.seed = None if seed is None else int(seed)
         self.rng = np.random.default_rng(self.seed)
-        self.train_eval_samples = None if train_eval_samples is None else _positive_int(train_eval_samples, "train_eval_samples")
+        self.train_eval_samples = (
+            None if train_eval_samples is None else _positive_int(train_eval_samples, "train_eval_samples")
+        )
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
         self.progress = progress
         self.callbacks = list(callbacks)
@@ -387,7 +389,9 @@ class Trainer:
 
     def _evaluate(self, final: bool = False) -> None:
         net = self.network
-        n_eval = self.train_size if final or self.train_eval_samples is None else min(self.train_eval_samples, self.train_size)
+        n_eval = self.train_size
+        if not final and self.train_eval_samples is not None:
+            n_eval = min(self.train_eval_samples, self.train_size)
         train_acc = net._correct(self.x_train[:n_eval], self.t_train_labels[:n_eval]) / n_eval
         test_acc = None
         if self.x_test is not None:
@@ -523,7 +527,9 @@ class Trainer:
         except (OSError, KeyError, ValueError) as exc:
             raise ValueError(f"{path} is not a readable nnlearn checkpoint ({exc})") from exc
         if meta.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path} has checkpoint format {meta.get('format')!r}; this nnlearn reads {CHECKPOINT_FORMAT}")
+            raise ValueError(
+                f"{path} has checkpoint format {meta.get('format')!r}; this nnlearn reads {CHECKPOINT_FORMAT}"
+            )
         mine, theirs = self.config(), meta["config"]
         if mine != theirs:
             diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
@@ -570,7 +576,10 @@ def _check_data(network, x, t, split: str):
     t = np.asarray(t)
     n_out = network.sizes[-1]
     if t.ndim == 2 and t.shape == (x.shape[0], n_out):
-        t = check_labels(np.argmax(t, axis=1), n_out, f"t_{split}") if _is_one_hot(t) else as_float_array(t, f"t_{split}")
+        if _is_one_hot(t):
+            t = check_labels(np.argmax(t, axis=1), n_out, f"t_{split}")
+        else:
+            t = as_float_array(t, f"t_{split}")
     elif t.shape == (x.shape[0],):
         t = check_labels(t, n_out, f"t_{split}")
     else:
@@ -633,8 +642,9 @@ def build_trainer(settings: dict, x_train, t_train, x_test=None, t_test=None, *,
     if n_classes is None:
         t = np.asarray(t_train)
         n_classes = int(t.shape[1]) if t.ndim == 2 else int(np.max(t)) + 1 if t.size else 0
+    two_layer = settings["activation"] == "sigmoid" and len(settings["hidden"]) == 1
     config = {
-        "class": "TwoLayerNet" if settings["activation"] == "sigmoid" and len(settings["hidden"]) == 1 else "MultiLayerNet",
+        "class": "TwoLayerNet" if two_layer else "MultiLayerNet",
         "input_size": input_size,
         "hidden_size_list": list(settings["hidden"]),
         "output_size": n_classes,

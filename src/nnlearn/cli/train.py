@@ -39,6 +39,11 @@ _FLAGS = {
 }
 
 
+def _attr(key: str) -> str:
+    """The argparse attribute of a recipe setting (``--init`` sets ``weight_init_std``)."""
+    return "init" if key == "weight_init_std" else key
+
+
 # -- argument types: a bad value is an argparse error (usage line, exit 2), never a traceback --------
 
 
@@ -78,7 +83,9 @@ def _init(text: str):
     try:
         return _positive_float(text)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"must be a positive number (e.g. 0.01), 'xavier' or 'he'; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number (e.g. 0.01), 'xavier' or 'he'; got {text!r}"
+        ) from None
 
 
 def _data_args(p: argparse.ArgumentParser, dataset: bool = True) -> None:
@@ -101,7 +108,8 @@ def register(commands, demos) -> None:
     p.add_argument("--recipe", choices=("book", "strong"), default=None,
                    help="named settings: book (default; ch. 4) or strong (ReLU, He, Adam: >= 98%%)")
     _data_args(p)
-    p.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N", help="hidden layer sizes, e.g. --hidden 100 50")
+    p.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
+                   help="hidden layer sizes, e.g. --hidden 100 50")
     p.add_argument("--activation", choices=("sigmoid", "relu"))
     p.add_argument("--init", type=_init, metavar="STD", help="weight init: a standard deviation (0.01), xavier or he")
     p.add_argument("--optimizer", choices=("sgd", "momentum", "adagrad", "adam"))
@@ -171,7 +179,7 @@ def register(commands, demos) -> None:
     p.add_argument("--train-size", type=_positive_int, default=300, metavar="N")
     p.add_argument("--epochs", type=_positive_int, default=200, metavar="N")
     p.add_argument("--seed", type=_nonnegative_int, default=0)
-    p.add_argument("--out", metavar="DIR", default="nnlearn-figures", help="folder for overfit.png (default nnlearn-figures)")
+    p.add_argument("--out", metavar="DIR", default="nnlearn-demo", help="folder for overfit.png (default nnlearn-demo)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(func=cmd_overfit, _parser=p)
 
@@ -285,8 +293,8 @@ def cmd_train(args) -> int:
 
     parser = args._parser
     if args.resume:
-        given = [flag for key, flag in _FLAGS.items() if getattr(args, key if key != "weight_init_std" else "init") is not None]
-        given += [f for f, v in (("--recipe", args.recipe), ("--dataset", args.dataset), ("--seed", args.seed)) if v is not None]
+        given = [flag for key, flag in _FLAGS.items() if getattr(args, _attr(key)) is not None]
+        given += [flag for flag in ("--recipe", "--dataset", "--seed") if getattr(args, flag[2:]) is not None]
         if given:
             parser.error(f"--resume continues a run with the settings it was started with; drop {', '.join(given)}")
         run = Path(args.resume)
@@ -297,7 +305,7 @@ def cmd_train(args) -> int:
         recipe = args.recipe or "book"
         dataset = _check_dataset(args)
         seed = 0 if args.seed is None else args.seed
-        overrides = {key: getattr(args, "init" if key == "weight_init_std" else key) for key in _FLAGS}
+        overrides = {key: getattr(args, _attr(key)) for key in _FLAGS}
         settings = recipe_settings(recipe, **overrides)
         run = Path(args.out) if args.out else _default_run_dir(recipe)
         if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
@@ -500,9 +508,11 @@ def cmd_predict(args) -> int:
         (x_train, t_train), (x_test, t_test) = _load(dataset, args.data_dir or config.get("data_dir"))
         x_all, t_all = (x_test, t_test) if args.split == "test" else (x_train, t_train)
         if args.index >= len(x_all):
-            parser.error(f"argument --index: {args.index} is out of range; the {args.split} set has {len(x_all)} images (0..{len(x_all) - 1})")
+            parser.error(f"argument --index: {args.index} is out of range; the {args.split} set has "
+                         f"{len(x_all)} images (0..{len(x_all) - 1})")
         x, true = x_all[args.index], int(t_all[args.index])
-        print(f"image {args.index} of the {dataset} {args.split} set (true class {true}{f' {names[true]}' if names and dataset != 'mnist' else ''})")
+        name = f" {names[true]}" if names and dataset != "mnist" else ""
+        print(f"image {args.index} of the {dataset} {args.split} set (true class {true}{name})")
     else:
         if side * side != net.sizes[0]:
             raise NnlearnError(f"this model takes {net.sizes[0]} inputs, not a square image; use --index")
