@@ -364,3 +364,17 @@ def test_demo_overfit_on_mnist_shows_the_gap(tmp_path, mnist_dir, capsys):
     line = capsys.readouterr().out.strip().splitlines()[-2]
     train_acc, test_acc = (float(v) / 100 for v in re.findall(r"(\d+\.\d\d)%", line)[:2])
     assert train_acc >= 0.99 and test_acc <= 0.85 and train_acc - test_acc >= 0.1
+
+
+def test_fashion_mnist_runs_name_their_classes(tmp_path, fake_data, capsys):
+    run = tmp_path / "fashion"
+    assert main(["train", "--dataset", "fashion-mnist", "--out", str(run), *FAST]) == 0
+    assert fake_data[1][-1] == ("fashion-mnist", None)
+    capsys.readouterr()
+    assert main(["predict", str(run), "--index", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "  9 Ankle boot  " in out and "  0 T-shirt/top " in out
+    assert re.search(r"predicted class \d \([A-Za-z /-]+\) with probability", out)
+    assert main(["evaluate", str(run)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"model: {run} (784-50-10 sigmoid, fashion-mnist)"
+    assert (run / "confusion.png").exists()

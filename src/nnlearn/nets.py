@@ -137,7 +137,8 @@ class MultiLayerNet:
     sizes : tuple of int
         Units per layer, input and output included: ``(784, 50, 10)``.
     activation, loss_type : str
-        The names given (``loss_type`` is ``"cross_entropy"`` or ``"mse"``).
+        The names given (``loss_type`` is ``"cross_entropy"`` or ``"mse"``); ``output`` is the
+        matching output activation, ``"softmax"`` or ``"identity"``.
 
     Examples
     --------
@@ -215,6 +216,11 @@ class MultiLayerNet:
     def n_affine(self) -> int:
         """Number of affine (weight) layers."""
         return len(self.sizes) - 1
+
+    @property
+    def output(self) -> str:
+        """The output activation: ``"softmax"`` (cross-entropy) or ``"identity"`` (mean squared error)."""
+        return "softmax" if self.loss_type == "cross_entropy" else "identity"
 
     def logits(self, x):
         """The output of the last affine layer (the scores before softmax), for a batch ``x``."""
