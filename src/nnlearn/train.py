@@ -68,7 +68,8 @@ RECIPES = {
         "train_eval_samples": None,
     },
     # Beyond the chapter: ReLU, He initialisation, Adam with a cosine-decayed learning rate, and
-    # epochs that see every sample once. float32 throughout, for speed.
+    # epochs that see every sample once. float32 throughout, for speed. On MNIST: 98.4-98.5% test
+    # accuracy (seeds 0-2) in about 11 s on 2 cores, data loading included.
     "strong": {
         "hidden": [512, 256],
         "activation": "relu",

@@ -106,7 +106,8 @@ def register(commands, demos) -> None:
         "std 0.01, SGD lr 0.1, batch 100, 10000 iterations. Ctrl-C saves a checkpoint; --resume continues.",
     )
     p.add_argument("--recipe", choices=("book", "strong"), default=None,
-                   help="named settings: book (default; ch. 4) or strong (ReLU, He, Adam: >= 98%%)")
+                   help="named settings: book (default; ch. 4, about 94.7%%) or strong (784-512-256-10 ReLU, "
+                        "He init, Adam with cosine decay, 8 epochs, float32: about 98.4%% in a few seconds)")
     _data_args(p)
     p.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
                    help="hidden layer sizes, e.g. --hidden 100 50")
