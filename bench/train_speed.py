@@ -13,7 +13,10 @@ the timed loop), so their accuracies differ only by arithmetic (float32 vs float
 - PyTorch (when importable): ``nn.Sequential(Linear, Sigmoid, Linear)``, ``CrossEntropyLoss``,
   ``optim.SGD``, batches indexed from tensors (no DataLoader), default threads, float32.
 
-"step" is the time of the training iterations alone; "all" adds the per-epoch evaluations.
+The three run in turns, 1000 iterations at a time with a short rest before each turn (so that one
+library's spinning worker threads do not slow the next), so that they share the machine's background
+load (it is shared); "step" is the median over those blocks of the time per training iteration
+alone, "all" the whole run's time per iteration with the per-epoch evaluations.
 Then the peak memory (``ru_maxrss``) of a whole ``nnlearn train`` run in a child process, and with
 ``--strong`` the wall time and accuracy of ``nnlearn train --recipe strong`` (data loading included).
 
@@ -61,50 +64,91 @@ class Timer:
         return timed
 
 
-def run_nnlearn(data, seed, iters):
-    from nnlearn.train import build_trainer, recipe_settings
+class Runner:
+    """One implementation, trained block by block: ``block(n)`` runs the next ``n`` iterations.
 
-    (x_train, t_train), (x_test, t_test) = data
-    trainer = build_trainer(recipe_settings("book", iters=iters), x_train, t_train, x_test, t_test,
-                            seed=seed, n_classes=10, progress=False)
-    timer = Timer()
-    trainer._evaluate = timer.wrap(trainer._evaluate)
-    t0 = time.perf_counter()
-    trainer.train()
-    total = time.perf_counter() - t0
-    return {"total": total, "eval": timer.seconds, "test_acc": trainer.final["test_accuracy"],
-            "final_loss": trainer.train_loss_list[-1]}
+    The implementations take turns, block by block, so that all of them run under the same
+    background load (this machine is shared); each block's time without its evaluations is kept.
+    """
+
+    def __init__(self, name):
+        self.name = name
+        self.timer = Timer()
+        self.blocks = []  # (iterations, seconds without evaluation)
+        self.total = 0.0
+        self.test_acc = None
+
+    def block(self, n):
+        eval_before = self.timer.seconds
+        t0 = time.perf_counter()
+        self._run(n)
+        wall = time.perf_counter() - t0
+        self.total += wall
+        self.blocks.append((n, wall - (self.timer.seconds - eval_before)))
+
+    def step_us(self):
+        """Median over blocks of the time per training iteration, in microseconds."""
+        return float(np.median([sec / n for n, sec in self.blocks])) * 1e6
 
 
-def run_plain(data, seed, iters, init):
+class NnlearnRunner(Runner):
+    def __init__(self, data, seed, iters):
+        super().__init__("nnlearn (float32, fast path)")
+        from nnlearn.train import build_trainer, recipe_settings
+
+        (x_train, t_train), (x_test, t_test) = data
+        self.trainer = build_trainer(recipe_settings("book", iters=iters), x_train, t_train, x_test, t_test,
+                                     seed=seed, n_classes=10, progress=False, callbacks=[self._stop])
+        self.trainer._evaluate = self.timer.wrap(self.trainer._evaluate)
+        self.stop_at = 0
+
+    def _stop(self, trainer):
+        if trainer.iteration == self.stop_at and trainer.iteration < trainer.max_iter:
+            raise KeyboardInterrupt  # end of a block; the next train() call continues
+
+    def _run(self, n):
+        from nnlearn.train import TrainingInterrupted
+
+        self.stop_at = self.trainer.iteration + n
+        try:
+            self.trainer.train()
+        except TrainingInterrupted:
+            pass
+        if self.trainer.final is not None:
+            self.test_acc = self.trainer.final["test_accuracy"]
+
+
+class PlainRunner(Runner):
     """The book's code (ch. 4.5) in float64, with a seeded Generator for the batches."""
-    (x_train, t_train), (x_test, t_test) = data
-    t_train_1h = np.eye(10, dtype=np.float32)[t_train]
-    t_test_1h = np.eye(10, dtype=np.float32)[t_test]
-    params = {k: v.astype(np.float64).copy() for k, v in init.items()}
 
-    def sigmoid(x):
-        return 1 / (1 + np.exp(-x))
+    def __init__(self, data, seed, iters, init):
+        super().__init__("plain NumPy, book style (float64)")
+        (self.x_train, t_train), (self.x_test, t_test) = data
+        self.t_train = np.eye(10, dtype=np.float32)[t_train]
+        self.t_test = np.eye(10, dtype=np.float32)[t_test]
+        self.params = {k: v.astype(np.float64).copy() for k, v in init.items()}
+        self.rng = np.random.default_rng(seed)
+        self.i = 0
+        self.iters = iters
+        self.train_loss_list = []
+        self.accuracy_timed = self.timer.wrap(self.accuracy)
 
-    def softmax(x):
-        x = x - np.max(x, axis=-1, keepdims=True)
-        return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
-
-    def predict(x):
-        a1 = np.dot(x, params["W1"]) + params["b1"]
+    def predict(self, x):
+        p = self.params
+        a1 = np.dot(x, p["W1"]) + p["b1"]
         z1 = sigmoid(a1)
-        return softmax(np.dot(z1, params["W2"]) + params["b2"])
+        return softmax(np.dot(z1, p["W2"]) + p["b2"])
 
-    def loss(x, t):
-        y = predict(x)
+    def loss(self, x, t):
+        y = self.predict(x)
         return -np.sum(t * np.log(y + 1e-7)) / y.shape[0]
 
-    def accuracy(x, t):
-        y = np.argmax(predict(x), axis=1)
+    def accuracy(self, x, t):
+        y = np.argmax(self.predict(x), axis=1)
         return np.sum(y == np.argmax(t, axis=1)) / float(x.shape[0])
 
-    def gradient(x, t):
-        W1, W2, b1, b2 = params["W1"], params["W2"], params["b1"], params["b2"]
+    def gradient(self, x, t):
+        W1, W2, b1, b2 = self.params["W1"], self.params["W2"], self.params["b1"], self.params["b2"]
         batch_num = x.shape[0]
         a1 = np.dot(x, W1) + b1
         z1 = sigmoid(a1)
@@ -117,68 +161,78 @@ def run_plain(data, seed, iters, init):
         grads["b1"] = np.sum(dz1, axis=0)
         return grads
 
-    rng = np.random.default_rng(seed)
-    train_size, batch_size, lr = x_train.shape[0], 100, 0.1
-    iter_per_epoch = max(train_size / batch_size, 1)
-    timer = Timer()
-    accuracy_timed = timer.wrap(accuracy)
-    train_loss_list = []
-    t0 = time.perf_counter()
-    with np.errstate(over="ignore"):
-        for i in range(iters):
-            batch_mask = rng.choice(train_size, batch_size)
-            x_batch, t_batch = x_train[batch_mask], t_train_1h[batch_mask]
-            grad = gradient(x_batch, t_batch)
-            for key in ("W1", "b1", "W2", "b2"):
-                params[key] -= lr * grad[key]
-            train_loss_list.append(loss(x_batch, t_batch))
-            if i % iter_per_epoch == 0:
-                accuracy_timed(x_train, t_train_1h)
-                accuracy_timed(x_test, t_test_1h)
-        total = time.perf_counter() - t0
-        test_acc = accuracy(x_test, t_test_1h)
-    return {"total": total, "eval": timer.seconds, "test_acc": float(test_acc), "final_loss": train_loss_list[-1]}
+    def _run(self, n):
+        train_size, batch_size, lr = self.x_train.shape[0], 100, 0.1
+        iter_per_epoch = max(train_size / batch_size, 1)
+        with np.errstate(over="ignore"):
+            for i in range(self.i, self.i + n):
+                batch_mask = self.rng.choice(train_size, batch_size)
+                x_batch, t_batch = self.x_train[batch_mask], self.t_train[batch_mask]
+                grad = self.gradient(x_batch, t_batch)
+                for key in ("W1", "b1", "W2", "b2"):
+                    self.params[key] -= lr * grad[key]
+                self.train_loss_list.append(self.loss(x_batch, t_batch))
+                if i % iter_per_epoch == 0:
+                    self.accuracy_timed(self.x_train, self.t_train)
+                    self.accuracy_timed(self.x_test, self.t_test)
+            self.i += n
+            if self.i >= self.iters:
+                self.test_acc = float(self.accuracy(self.x_test, self.t_test))
 
 
-def run_torch(data, seed, iters, init):
-    import torch
-    from torch import nn
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
 
-    (x_train, t_train), (x_test, t_test) = data
-    X, T = torch.from_numpy(x_train), torch.from_numpy(t_train.astype(np.int64))
-    Xt, Tt = torch.from_numpy(x_test), torch.from_numpy(t_test.astype(np.int64))
-    model = nn.Sequential(nn.Linear(784, 50), nn.Sigmoid(), nn.Linear(50, 10))
-    with torch.no_grad():
-        model[0].weight.copy_(torch.from_numpy(init["W1"].T.astype(np.float32)))
-        model[0].bias.zero_()
-        model[2].weight.copy_(torch.from_numpy(init["W2"].T.astype(np.float32)))
-        model[2].bias.zero_()
-    loss_fn = nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 
-    def accuracy(x, t):
+def softmax(x):
+    x = x - np.max(x, axis=-1, keepdims=True)
+    return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
+
+
+class TorchRunner(Runner):
+    def __init__(self, data, seed, iters, init):
+        import torch
+        from torch import nn
+
+        super().__init__(f"PyTorch {torch.__version__} CPU (float32, {torch.get_num_threads()} threads)")
+        self.torch = torch
+        (x_train, t_train), (x_test, t_test) = data
+        self.X, self.T = torch.from_numpy(x_train), torch.from_numpy(t_train.astype(np.int64))
+        self.Xt, self.Tt = torch.from_numpy(x_test), torch.from_numpy(t_test.astype(np.int64))
+        self.model = nn.Sequential(nn.Linear(784, 50), nn.Sigmoid(), nn.Linear(50, 10))
         with torch.no_grad():
-            return float((model(x).argmax(dim=1) == t).float().mean())
+            self.model[0].weight.copy_(torch.from_numpy(init["W1"].T.astype(np.float32)))
+            self.model[0].bias.zero_()
+            self.model[2].weight.copy_(torch.from_numpy(init["W2"].T.astype(np.float32)))
+            self.model[2].bias.zero_()
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+        self.rng = np.random.default_rng(seed)
+        self.i = 0
+        self.iters = iters
+        self.losses = []
+        self.accuracy_timed = self.timer.wrap(self.accuracy)
 
-    rng = np.random.default_rng(seed)
-    train_size, batch_size, iter_per_epoch = x_train.shape[0], 100, 600
-    timer = Timer()
-    accuracy_timed = timer.wrap(accuracy)
-    losses = []
-    t0 = time.perf_counter()
-    for i in range(iters):
-        idx = torch.from_numpy(rng.choice(train_size, batch_size))
-        loss = loss_fn(model(X[idx]), T[idx])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-        if (i + 1) % iter_per_epoch == 0 or i + 1 == iters:
-            accuracy_timed(X, T)
-            test_acc = accuracy_timed(Xt, Tt)
-    total = time.perf_counter() - t0
-    return {"total": total, "eval": timer.seconds, "test_acc": test_acc, "final_loss": losses[-1],
-            "label": f"PyTorch {torch.__version__} CPU (float32, {torch.get_num_threads()} threads)"}
+    def accuracy(self, x, t):
+        with self.torch.no_grad():
+            return float((self.model(x).argmax(dim=1) == t).float().mean())
+
+    def _run(self, n):
+        torch = self.torch
+        train_size, batch_size, iter_per_epoch = self.X.shape[0], 100, 600
+        for i in range(self.i, self.i + n):
+            idx = torch.from_numpy(self.rng.choice(train_size, batch_size))
+            loss = self.loss_fn(self.model(self.X[idx]), self.T[idx])
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            self.losses.append(loss.item())
+            if (i + 1) % iter_per_epoch == 0 or i + 1 == self.iters:
+                self.accuracy_timed(self.X, self.T)
+                test_acc = self.accuracy_timed(self.Xt, self.Tt)
+        self.i += n
+        if self.i >= self.iters:
+            self.test_acc = test_acc
 
 
 # A small launcher starts ``nnlearn train`` and reports its ru_maxrss. Started straight from this
@@ -214,6 +268,8 @@ def main():
     parser.add_argument("--data-dir", default=None, help="folder with the MNIST files (default: NNLEARN_DATA)")
     parser.add_argument("--iters", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--block", type=int, default=1000, help="iterations per turn (default 1000)")
+    parser.add_argument("--pause", type=float, default=0.3, help="seconds of rest before each turn (default 0.3)")
     parser.add_argument("--skip-plain", action="store_true")
     parser.add_argument("--skip-torch", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
@@ -231,33 +287,40 @@ def main():
           f"accuracy every 600; same initial weights and batches for all (seed {args.seed})")
     print(f"machine: {os.cpu_count()} CPUs, numpy {np.__version__}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}")
-    rows = [("nnlearn (float32, fast path)", run_nnlearn(data, args.seed, args.iters))]
+    runners = [NnlearnRunner(data, args.seed, args.iters)]
     if not args.skip_plain:
-        rows.append(("plain NumPy, book style (float64)", run_plain(data, args.seed, args.iters, init)))
+        runners.append(PlainRunner(data, args.seed, args.iters, init))
     if not args.skip_torch:
         try:
             import torch  # noqa: F401
         except ImportError:
             print("PyTorch is not installed (pip install 'nnlearn[bench]'); its row is skipped")
         else:
-            result = run_torch(data, args.seed, args.iters, init)
-            rows.append((result.pop("label"), result))
+            runners.append(TorchRunner(data, args.seed, args.iters, init))
+    done = 0
+    turn = 0
+    while done < args.iters:
+        n = min(args.block, args.iters - done)
+        order = runners[turn % len(runners):] + runners[: turn % len(runners)]
+        for runner in order:
+            # Let the previous runner's idle BLAS/OpenMP threads stop spinning before timing the next.
+            time.sleep(args.pause)
+            runner.block(n)
+        done += n
+        turn += 1
 
-    ref = rows[0][1]
-    ref_step = (ref["total"] - ref["eval"]) / args.iters
-    ref_all = ref["total"] / args.iters
+    ref = runners[0]
     print(f"\n{'implementation':<44} {'us/iter step':>12} {'us/iter all':>12} {'total s':>8} "
           f"{'test acc':>9} {'step time':>10} {'all time':>9}")
-    for name, r in rows:
-        step = (r["total"] - r["eval"]) / args.iters
-        every = r["total"] / args.iters
-        print(f"{name:<44} {step * 1e6:>12.1f} {every * 1e6:>12.1f} {r['total']:>8.2f} {r['test_acc']:>9.2%} "
-              f"{step / ref_step:>9.2f}x {every / ref_all:>8.2f}x")
-    print("(step time / all time: relative to nnlearn; > 1 means slower than nnlearn)")
-    for name, r in rows[1:]:
-        step = (r["total"] - r["eval"]) / args.iters
-        print(f"nnlearn vs {name}: {step / ref_step:.2f}x faster per training step, "
-              f"{r['total'] / ref['total']:.2f}x overall; test accuracy {100 * (ref['test_acc'] - r['test_acc']):+.2f} pp")
+    for r in runners:
+        every = r.total / args.iters
+        print(f"{r.name:<44} {r.step_us():>12.1f} {every * 1e6:>12.1f} {r.total:>8.2f} {r.test_acc:>9.2%} "
+              f"{r.step_us() / ref.step_us():>9.2f}x {r.total / ref.total:>8.2f}x")
+    print(f"(step: median over blocks of {args.block} iterations, run in turns; all: with the per-epoch "
+          "evaluations. Ratios relative to nnlearn; > 1 means slower than nnlearn.)")
+    for r in runners[1:]:
+        print(f"nnlearn vs {r.name}: {r.step_us() / ref.step_us():.2f}x faster per training step, "
+              f"{r.total / ref.total:.2f}x overall; test accuracy {100 * (ref.test_acc - r.test_acc):+.2f} pp")
 
     if not args.skip_memory:
         wall, peak, summary = child_run([], data_dir)
