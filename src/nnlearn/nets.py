@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn import diff
+from nnlearn import diff, fastgrad
 from nnlearn._io import atomic_write
 from nnlearn._validation import as_float_array, check_finite, check_labels, check_nonempty
 from nnlearn.functions import softmax
@@ -253,17 +253,49 @@ class MultiLayerNet:
         labels = t if t.ndim == 1 else np.argmax(t, axis=1)
         return self._correct(x, labels, chunk_size) / x.shape[0]
 
-    def numerical_gradient(self, x, t) -> dict:
+    def numerical_gradient(self, x, t, method="auto") -> dict:
         """Gradient of :meth:`loss` by central differences (h = 1e-4), one parameter at a time.
 
-        The book's plain loop: each element of each parameter is perturbed in place, the loss of
-        the whole batch recomputed twice, and the element restored. Slow -- two forward passes per
-        parameter -- but obviously right: the reference that :meth:`gradient` is checked against.
-        Use a float64 network (float32 rounds the step away).
+        Parameters
+        ----------
+        x, t : ndarray
+            A batch and its labels (or one-hot targets).
+        method : {"auto", "loop"}
+            ``"loop"`` is the book's plain loop: each element of each parameter is perturbed in
+            place, the loss of the whole batch recomputed twice, and the element restored -- two
+            forward passes per parameter, obviously right, and slow (about 10-30 s for
+            TwoLayerNet(784, 50, 10) on a batch of 100). ``"auto"`` computes the same central
+            differences -- the same perturbed values, the same loss -- thousands of times faster
+            with :mod:`nnlearn.fastgrad`, which is tested against the loop to 1e-10; anything it
+            cannot handle falls back to the loop.
+
+        Use a float64 network: in float32 the step 1e-4 is rounded to a few hundred units in the
+        last place of the weight.
         """
+        if method not in ("auto", "loop"):
+            raise ValueError(f"unknown method {method!r}; choose 'auto' or 'loop'")
         x, t = self._check_batch(x, t)
+        if method == "auto":
+            try:
+                grads = fastgrad.numerical_gradient(self._as_mlp(), x, t)
+            except fastgrad.Unsupported:
+                pass
+            else:
+                return {
+                    key: g for i, pair in enumerate(grads, start=1) for key, g in zip((f"W{i}", f"b{i}"), pair)
+                }
         loss_w = lambda _: self._loss(x, t)  # noqa: E731 -- the book's idiom
         return {key: diff.numerical_gradient(loss_w, param) for key, param in self.params.items()}
+
+    def _as_mlp(self) -> fastgrad.MLP:
+        n = self.n_affine
+        return fastgrad.MLP(
+            [self.params[f"W{i}"] for i in range(1, n + 1)],
+            [self.params[f"b{i}"] for i in range(1, n + 1)],
+            activation=self.activation,
+            output=self.output,
+            loss=self.loss_type,
+        )
 
     def gradient(self, x, t) -> dict:
         """Gradient of :meth:`loss` by backpropagation through the layers (one backward pass)."""
