@@ -47,6 +47,7 @@ from nnlearn.nets import EVAL_CHUNK, MultiLayerNet, build_network
 from nnlearn.optim import SGD, Optimizer, get_optimizer
 
 SAMPLINGS = ("replacement", "shuffle")
+GRADS = ("backprop", "numerical")
 LR_SCHEDULES = ("constant", "cosine")
 CHECKPOINT_FORMAT = 1
 
@@ -66,6 +67,7 @@ RECIPES = {
         "lr_schedule": "constant",
         "dtype": "float32",
         "train_eval_samples": None,
+        "grad": "backprop",
     },
     # Beyond the chapter: ReLU, He initialisation, Adam with a cosine-decayed learning rate, and
     # epochs that see every sample once. float32 throughout, for speed. On MNIST: 98.4-98.5% test
@@ -83,6 +85,7 @@ RECIPES = {
         "lr_schedule": "cosine",
         "dtype": "float32",
         "train_eval_samples": 10000,
+        "grad": "backprop",
     },
 }
 
@@ -145,6 +148,11 @@ class Trainer:
         ``KeyboardInterrupt`` stops training as Ctrl-C does.
     fast : bool, default True
         Use the fast backpropagation path (same gradients from preallocated buffers).
+    grad : {"backprop", "numerical"}, default "backprop"
+        How the gradient of each mini-batch is computed: backpropagation, or the chapter's
+        numerical gradient -- central differences, one parameter at a time --
+        ``network.numerical_gradient(x, t)`` (fast engine, :mod:`nnlearn.fastgrad`). Use a float64
+        network with ``"numerical"``.
     divergence_window : int, default 100
         The loss is judged diverged when its mean over this many iterations exceeds three times
         its starting value (or chance level, whichever is larger), or at once when it is NaN/inf.
@@ -194,6 +202,7 @@ class Trainer:
         callbacks=(),
         fast=True,
         divergence_window=100,
+        grad="backprop",
     ):
         if not isinstance(network, MultiLayerNet):
             raise TypeError(f"Trainer trains a MultiLayerNet or TwoLayerNet, got {type(network).__name__}")
@@ -244,6 +253,9 @@ class Trainer:
         self.progress = progress
         self.callbacks = list(callbacks)
         self.fast = bool(fast)
+        if grad not in GRADS:
+            raise ValueError(f"unknown grad {grad!r}; choose one of {', '.join(GRADS)}")
+        self.grad = grad
         self.divergence_window = _positive_int(divergence_window, "divergence_window")
 
         self.iteration = 0
@@ -274,6 +286,7 @@ class Trainer:
             "train_size": self.train_size,
             "test_size": None if self.x_test is None else int(self.x_test.shape[0]),
             "train_eval_samples": self.train_eval_samples,
+            "grad": self.grad,
         }
 
     # -- the loop ------------------------------------------------------------------------------------
@@ -295,7 +308,9 @@ class Trainer:
         start = time.perf_counter()
         previous_handler = self._install_sigint()
         bar = tqdm(
-            total=self.max_iter, initial=self.iteration, disable=not show, unit="it",
+            # With the numerical gradient the rate shown is gradients per second.
+            total=self.max_iter, initial=self.iteration, disable=not show,
+            unit="grad" if self.grad == "numerical" else "it",
             desc="training", dynamic_ncols=True, leave=True,
         )
         consistent = True
@@ -363,7 +378,10 @@ class Trainer:
         t = self.t_train[idx]
         if self.lr_schedule == "cosine":
             self.optimizer.lr = self.base_lr * 0.5 * (1.0 + math.cos(math.pi * self.iteration / self.max_iter))
-        if not self.fast:
+        if self.grad == "numerical":
+            loss = self.network._loss(x, t)
+            grads = self.network.numerical_gradient(x, t)
+        elif not self.fast:
             loss, grads = self.network._loss_and_gradient(x, t)
         elif type(self.optimizer) is SGD:
             # SGD on the fast path: the gradients come out multiplied by lr, and the update is a
@@ -615,6 +633,8 @@ def recipe_settings(recipe: str = "book", **overrides) -> dict:
     for key, value in overrides.items():
         if value is not None:
             settings[key] = value
+    if settings["grad"] == "numerical" and overrides.get("dtype") is None:
+        settings["dtype"] = "float64"  # the chapter's numerical gradient is a float64 method
     if overrides.get("epochs") is not None and overrides.get("iters") is None:
         settings["iters"] = None
     elif overrides.get("iters") is not None and overrides.get("epochs") is None:
@@ -632,6 +652,7 @@ def describe(settings: dict, input_size: int | None = None, output_size: int | N
     return (
         f"{sizes} {settings['activation']}, {init}, {settings['optimizer']} lr {settings['lr']:g}{sched}, "
         f"batch {settings['batch_size']}, {length}, {settings['dtype']}"
+        + (", numerical gradient" if settings.get("grad") == "numerical" else "")
     )
 
 
@@ -661,7 +682,7 @@ def build_trainer(settings: dict, x_train, t_train, x_test=None, t_test=None, *,
         iters=settings.get("iters"), epochs=settings.get("epochs"), seed=seed,
         sampling=settings["sampling"], lr_schedule=settings["lr_schedule"],
         train_eval_samples=settings.get("train_eval_samples"), checkpoint=checkpoint,
-        progress=progress, callbacks=callbacks,
+        progress=progress, callbacks=callbacks, grad=settings.get("grad", "backprop"),
     )
 
 

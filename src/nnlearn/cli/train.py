@@ -36,6 +36,7 @@ _FLAGS = {
     "sampling": "--sampling",
     "lr_schedule": "--lr-schedule",
     "dtype": "--dtype",
+    "grad": "--grad",
 }
 
 
@@ -123,7 +124,10 @@ def register(commands, demos) -> None:
     p.add_argument("--sampling", choices=("replacement", "shuffle"),
                    help="replacement: the book's random batches; shuffle: every sample once per epoch")
     p.add_argument("--lr-schedule", choices=("constant", "cosine"))
-    p.add_argument("--dtype", choices=("float32", "float64"), help="float32 (default) is faster")
+    p.add_argument("--dtype", choices=("float32", "float64"),
+                   help="float32 (default) is faster; float64 with --grad numerical")
+    p.add_argument("--grad", choices=("backprop", "numerical"),
+                   help="gradient by backpropagation (default) or by the chapter's numerical differentiation")
     p.add_argument("--seed", type=_nonnegative_int, default=None, help="seed of weights and batches (default 0)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help="run directory (default runs/RECIPE-DATE-TIME)")
@@ -169,6 +173,12 @@ def register(commands, demos) -> None:
     p.add_argument("--loss", choices=("cross_entropy", "mse"), default="cross_entropy")
     p.add_argument("--batch-size", type=_positive_int, default=3, metavar="N")
     p.add_argument("--seed", type=_nonnegative_int, default=0)
+    p.add_argument("--all", action="store_true",
+                   help="check every parameter (numerical gradient by the fast engine) instead of a sample")
+    p.add_argument("--sample", type=_positive_int, default=100, metavar="N",
+                   help="without --all: elements checked per parameter, each by the plain loop (default 100)")
+    p.add_argument("--method", choices=("auto", "loop"), default="auto",
+                   help="with --all: the fast engine (auto, default) or the book's plain loop")
     p.set_defaults(func=cmd_gradcheck, _parser=p)
 
     p = demos.add_parser(
@@ -563,13 +573,19 @@ def cmd_gradcheck(args) -> int:
     n_params = sum(p.size for p in net.params.values())
     print(f"gradient check: {type(net).__name__} {'-'.join(map(str, net.sizes))} {net.activation}, "
           f"{args.loss}, init {args.init}, on {source}; float64")
-    print(f"numerical gradient: central differences (h=1e-4), {n_params} parameters x 2 forward passes ...")
+    if args.all:
+        how = "the fast engine" if args.method == "auto" else "the plain loop, 2 forward passes each"
+        print(f"numerical gradient: central differences (h=1e-4) for all {n_params} parameters, by {how} ...")
+    else:
+        print(f"numerical gradient: central differences (h=1e-4) for up to {args.sample} random elements of each "
+              "parameter, 2 forward passes each (--all checks every parameter) ...")
     t0 = time.perf_counter()
-    report = gradient_check(net, x, t)
+    report = gradient_check(net, x, t, method=args.method, sample=None if args.all else args.sample, seed=args.seed)
     seconds = time.perf_counter() - t0
-    print(f"{'param':<6} {'shape':<12} {'max |backprop - numerical|':>27} {'relative':>10}")
+    print(f"{'param':<6} {'shape':<12} {'checked':>8} {'max |backprop - numerical|':>27} {'relative':>10}")
     for key, r in report.items():
-        print(f"{key:<6} {str(net.params[key].shape):<12} {r['max_abs']:>27.3e} {r['relative']:>10.3e}")
+        print(f"{key:<6} {str(net.params[key].shape):<12} {r['checked']:>8} {r['max_abs']:>27.3e} "
+              f"{r['relative']:>10.3e}")
     worst = max(r["relative"] for r in report.values())
     if net.activation == "relu":
         # Pre-activations within h of 0: the numerical gradient straddles the kink there.
