@@ -224,6 +224,15 @@ class _Engine:
     def _loss_series(self, s_out, rows):
         """Series of the per-sample loss, from the series ``s_out`` (ORDER+1, n, J, K) of the output."""
         net = self.net
+        if net.loss == "cross_entropy" and self.labels is not None:
+            # -log(y_t + 1e-7) with y_t = e_t / sum_k e_k: only the label's column is multiplied out.
+            shifted = s_out.copy()
+            shifted[0] -= s_out[0].max(axis=-1, keepdims=True)
+            e = _exp(shifted)
+            idx = np.broadcast_to(self.labels[rows][None, :, None, None], e.shape[:-1] + (1,))
+            p = _mul(np.take_along_axis(e, idx, axis=-1)[..., 0], _reciprocal(e.sum(axis=-1)))
+            p[0] += CEE_DELTA
+            return -_log(p)
         if net.output == "softmax":
             shifted = s_out.copy()
             shifted[0] -= s_out[0].max(axis=-1, keepdims=True)
@@ -232,11 +241,6 @@ class _Engine:
         else:
             y = s_out
         if net.loss == "cross_entropy":
-            if self.labels is not None:
-                idx = np.broadcast_to(self.labels[rows][None, :, None, None], y.shape[:-1] + (1,))
-                p = np.take_along_axis(y, idx, axis=-1)[..., 0]
-                p[0] += CEE_DELTA
-                return -_log(p)
             logs = _log(y + np.where(np.arange(ORDER + 1) == 0, CEE_DELTA, 0.0)[:, None, None, None])
             return -np.sum(self.target[rows][None, :, None, :] * logs, axis=-1)
         diff = y.copy()
