@@ -32,19 +32,8 @@ def _routes(args) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 10:
-        raise argparse.ArgumentTypeError(f"needs at least 10 training images, got {value}")
-    return value
-
-
 def register(commands, demos) -> None:
+    from nnlearn.cli._args import int_at_least
     from nnlearn.cli.demo import add_out_argument
 
     p = demos.add_parser(
@@ -52,7 +41,7 @@ def register(commands, demos) -> None:
         help="a rule, hand-made features + classic ML, and a network: who reads digits best?",
         description="Three routes to recognising a digit, judged on the same 10,000 test images.",
     )
-    p.add_argument("--train-size", type=_positive, default=60000, metavar="N", help="training images (default all 60000)")
+    p.add_argument("--train-size", type=int_at_least(10, "at least 10 training images"), default=60000, metavar="N", help="training images (default all 60000)")
     p.add_argument("--seed", type=int, default=0, help="seed for the training subset and the network (default 0)")
     p.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding the MNIST files")
     add_out_argument(p)

@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from nnlearn.cli._args import int_at_least, positive_float
 from nnlearn.errors import NnlearnError
 
 # Settings of nnlearn.train.RECIPES that a flag can override, with the flag's name.
@@ -48,34 +49,9 @@ def _attr(key: str) -> str:
 # -- argument types: a bad value is an argparse error (usage line, exit 2), never a traceback --------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def _nonnegative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
-    return value
+_positive_int = int_at_least(1, "a positive integer")
+_nonnegative_int = int_at_least(0, "a non-negative integer")
+_positive_float = positive_float
 
 
 def _init(text: str):
