@@ -127,8 +127,9 @@ def test_numerical_gradient_restores_parameters_exactly():
 
 @pytest.mark.parametrize("activation, loss", list(itertools.product(["sigmoid", "relu"], ["cross_entropy", "mse"])))
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_fast_path_equals_layer_backprop(activation, loss, dtype):
-    net = MultiLayerNet(9, [7, 6], 5, activation=activation, loss=loss, weight_init_std=0.7, seed=4, dtype=dtype)
+@pytest.mark.parametrize("hidden", [[7, 6], [7], []])
+def test_fast_path_equals_layer_backprop(activation, loss, dtype, hidden):
+    net = MultiLayerNet(9, hidden, 5, activation=activation, loss=loss, weight_init_std=0.7, seed=4, dtype=dtype)
     rng = np.random.default_rng(5)
     tol = 1e-13 if dtype == np.float64 else 2e-6
     for n in (6, 6, 3):  # the second call reuses the buffers, the third reallocates them
@@ -142,6 +143,39 @@ def test_fast_path_equals_layer_backprop(activation, loss, dtype):
             for k in g_plain:
                 assert g_fast[k].dtype == dtype
                 np.testing.assert_allclose(g_fast[k], g_plain[k], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fast_sgd_step_is_one_sgd_update_by_backprop(dtype):
+    net = TwoLayerNet(9, 7, 5, weight_init_std=0.7, seed=4, dtype=dtype)
+    twin = TwoLayerNet(9, 7, 5, weight_init_std=0.7, seed=4, dtype=dtype)
+    rng = np.random.default_rng(6)
+    tol = 1e-13 if dtype == np.float64 else 2e-6
+    for _ in range(3):
+        x = rng.standard_normal((80, 9)).astype(dtype)
+        # uint8 labels, as MNIST's come from disk: their flat indices (label * 80 + sample, up to
+        # 399) must not wrap around at 256.
+        t = rng.integers(0, 5, 80).astype(np.uint8)
+        loss_plain, grads = twin.loss_and_gradient(x, t)
+        expected = {k: twin.params[k] - 0.5 * grads[k] for k in twin.params}
+        with np.errstate(over="ignore"):
+            loss_fast = net._fast_sgd_step(x, t, 0.5)
+        assert loss_fast == pytest.approx(loss_plain, rel=tol, abs=tol)
+        for k in expected:
+            assert net.params[k].dtype == dtype
+            np.testing.assert_allclose(net.params[k], expected[k], rtol=tol, atol=tol)
+            twin.params[k][...] = expected[k]
+
+
+def test_fast_path_follows_a_replaced_parameter_array():
+    net = TwoLayerNet(4, 3, 2, weight_init_std=0.5, seed=0)
+    x, t = np.random.default_rng(1).random((5, 4)), np.array([0, 1, 1, 0, 1])
+    net._fast_loss_and_gradient(x, t)
+    net.params["W1"] = np.full((4, 3), 0.25)  # as a reader of the book may do
+    loss_fast, g_fast = net._fast_loss_and_gradient(x, t)
+    loss_plain, g_plain = net.loss_and_gradient(x, t)
+    assert loss_fast == pytest.approx(loss_plain, rel=1e-13)
+    np.testing.assert_allclose(g_fast["W1"], g_plain["W1"], rtol=1e-12, atol=1e-15)
 
 
 def test_float32_and_float64_nets_share_their_draws():

@@ -106,6 +106,29 @@ def test_fast_path_follows_the_plain_layers():
         np.testing.assert_allclose(p_fast[k], p_plain[k], rtol=1e-11, atol=1e-13)
 
 
+def test_batches_are_gathered_as_the_rows_of_the_training_set():
+    trainer = make_trainer(iters=5)
+    idx = trainer._next_indices()
+    x = trainer._gather(idx)
+    np.testing.assert_array_equal(x, trainer.x_train[idx])
+    assert x.dtype == np.float32 and x.flags.c_contiguous
+    assert trainer._gather(idx[::-1]) is x  # one buffer, reused from step to step
+    np.testing.assert_array_equal(x, trainer.x_train[idx[::-1]])
+
+
+def test_training_data_of_another_dtype_is_converted_batch_by_batch():
+    x, t = blobs(dtype=np.float32)
+
+    def run(dtype):
+        net = TwoLayerNet(12, 8, 3, weight_init_std=0.3, seed=2)  # float64
+        trainer = Trainer(net, x.astype(dtype), t, batch_size=20, iters=30, lr=0.5, seed=3, progress=False)
+        trainer.train()
+        return state_of(trainer)
+
+    # float32 images widen exactly to float64, so both runs see the very same batches.
+    assert_same_run(run(np.float32), run(np.float64))
+
+
 def stop_at(iteration):
     def callback(trainer):
         if trainer.iteration == iteration:

@@ -266,6 +266,7 @@ class Trainer:
         self.seconds = 0.0
         self.final: dict | None = None
         self._perm = None
+        self._batch_buffer = None
         self._checkpoint_iteration = None
         self._stop_requested = False
 
@@ -372,9 +373,7 @@ class Trainer:
 
     def _step(self) -> float:
         idx = self._next_indices()
-        x = self.x_train[idx]
-        if x.dtype != self.network.dtype:
-            x = x.astype(self.network.dtype)
+        x = self._gather(idx)
         t = self.t_train[idx]
         if self.lr_schedule == "cosine":
             self.optimizer.lr = self.base_lr * 0.5 * (1.0 + math.cos(math.pi * self.iteration / self.max_iter))
@@ -386,15 +385,28 @@ class Trainer:
         elif type(self.optimizer) is SGD:
             # SGD on the fast path: the gradients come out multiplied by lr, and the update is a
             # subtraction in place -- one pass over the weights instead of two.
-            params = self.network.params
-            loss, steps = self.network._fast_loss_and_gradient(x, t, scale=self.optimizer.lr)
-            for key, step in steps.items():
-                np.subtract(params[key], step, out=params[key])
-            return loss
+            return self.network._fast_sgd_step(x, t, self.optimizer.lr)
         else:
             loss, grads = self.network._fast_loss_and_gradient(x, t)
         self.optimizer.update(self.network.params, grads)
         return loss
+
+    def _gather(self, idx) -> np.ndarray:
+        """The rows ``idx`` of the training images, in the network's dtype.
+
+        The result is a buffer that the next call overwrites (a step uses its batch and is done).
+        """
+        x = self.x_train
+        if x.dtype != self.network.dtype:
+            return x[idx].astype(self.network.dtype)
+        buf = self._batch_buffer
+        if buf is None or buf.shape[0] != len(idx):
+            buf = self._batch_buffer = np.empty((len(idx), x.shape[1]), dtype=x.dtype)
+        # Copying the rows straight into a reused buffer is about 4 us (15%) quicker than
+        # ``x[idx]``. mode="clip" because the default "raise" copies them twice (through a
+        # temporary, to leave ``out`` intact on an error); the indices are always in range, so
+        # nothing is ever clipped.
+        return np.take(x, idx, axis=0, out=buf, mode="clip")
 
     def _next_indices(self) -> np.ndarray:
         if self.sampling == "replacement":
