@@ -14,7 +14,9 @@ of them has seen. scikit-learn and scikit-image are an optional extra: ``pip ins
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -92,19 +94,50 @@ def hog_features(images, progress=None) -> np.ndarray:
     return out
 
 
-def knn_route(name, f_train, t_train, f_test, t_test, k=3) -> RouteResult:
+def knn_route(name, f_train, t_train, f_test, t_test, k=3, progress=False) -> RouteResult:
     from sklearn.neighbors import KNeighborsClassifier
+    from tqdm.auto import tqdm
 
     model, fit_seconds = _timed(KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit, f_train, t_train)
-    return _result(name, t_test, fit_seconds, lambda: model.predict(f_test))
+
+    def predict():
+        # In chunks, so that the progress bar moves during the minutes KNN may take.
+        chunks = np.array_split(np.arange(len(f_test)), max(1, len(f_test) // 1000))
+        bar = tqdm(chunks, desc=f"{name}: predicting", unit="chunk", disable=not progress, leave=False)
+        return np.concatenate([model.predict(f_test[c]) for c in bar])
+
+    return _result(name, t_test, fit_seconds, predict)
 
 
-def svm_route(name, f_train, t_train, f_test, t_test) -> RouteResult:
+@contextlib.contextmanager
+def _elapsed(desc, enabled):
+    """A progress line that shows the elapsed time of a step that reports no progress of its own."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(desc=desc, bar_format="{desc}: {elapsed}", disable=not enabled, leave=False)
+    stop = threading.Event()
+
+    def tick():
+        while not stop.wait(0.5):
+            bar.refresh()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+        bar.close()
+
+
+def svm_route(name, f_train, t_train, f_test, t_test, progress=False) -> RouteResult:
     from sklearn.svm import LinearSVC
 
     # The primal solver is deterministic: no seed needed.
     svm = LinearSVC(C=0.5, dual=False)
-    model, fit_seconds = _timed(svm.fit, f_train, t_train)
+    with _elapsed(f"{name}: fitting", progress):
+        model, fit_seconds = _timed(svm.fit, f_train, t_train)
     return _result(name, t_test, fit_seconds, lambda: model.predict(f_test))
 
 
@@ -129,10 +162,10 @@ def run_routes(x_train, t_train, x_test, t_test, seed=0, progress=True) -> list[
     with tqdm(total=len(x_train) + len(x_test), desc="HOG features", unit="img", disable=not progress) as bar:
         f_train, hog_train_seconds = _timed(hog_features, x_train, bar)
         f_test, hog_test_seconds = _timed(hog_features, x_test, bar)
-    results.append(knn_route("raw pixels + KNN (k=3)", x_train, t_train, x_test, t_test))
+    results.append(knn_route("raw pixels + KNN (k=3)", x_train, t_train, x_test, t_test, progress=progress))
     for route in (knn_route, svm_route):
         name = "HOG features + " + ("KNN (k=3)" if route is knn_route else "linear SVM")
-        r = route(name, f_train, t_train, f_test, t_test)
+        r = route(name, f_train, t_train, f_test, t_test, progress=progress)
         # Computing the features is part of training and of predicting.
         r.train_seconds += hog_train_seconds
         r.predict_seconds += hog_test_seconds
