@@ -16,7 +16,8 @@ the timed loop), so their accuracies differ only by arithmetic (float32 vs float
 The three run in turns, 1000 iterations at a time with a short rest before each turn (so that one
 library's spinning worker threads do not slow the next), so that they share the machine's background
 load (it is shared); "step" is the median over those blocks of the time per training iteration
-alone, "all" the whole run's time per iteration with the per-epoch evaluations.
+alone, "all" the whole run's time per iteration with the per-epoch evaluations, and "paired by turn"
+the median over turns of the ratio of two implementations' blocks in the same turn.
 Then the peak memory (``ru_maxrss``) of a whole ``nnlearn train`` run in a child process, and with
 ``--strong`` the wall time and accuracy of ``nnlearn train --recipe strong`` (data loading included).
 
@@ -89,6 +90,14 @@ class Runner:
     def step_us(self):
         """Median over blocks of the time per training iteration, in microseconds."""
         return float(np.median([sec / n for n, sec in self.blocks])) * 1e6
+
+    def paired_ratio(self, ref):
+        """Median over turns of this runner's time per step divided by ``ref``'s in the same turn.
+
+        The machine's speed drifts (it is shared), by 30% over seconds at times; two blocks of one
+        turn run under nearly the same conditions, so their ratio is steadier than a ratio of medians.
+        """
+        return float(np.median([(sec / n) / (rsec / rn) for (n, sec), (rn, rsec) in zip(self.blocks, ref.blocks)]))
 
 
 class NnlearnRunner(Runner):
@@ -286,7 +295,8 @@ def main():
     print(f"book recipe: 784-50-10 sigmoid, std 0.01, SGD lr 0.1, batch 100, {args.iters} iterations, "
           f"accuracy every 600; same initial weights and batches for all (seed {args.seed})")
     print(f"machine: {os.cpu_count()} CPUs, numpy {np.__version__}, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}")
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}, "
+          f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '-')}")
     runners = [NnlearnRunner(data, args.seed, args.iters)]
     if not args.skip_plain:
         runners.append(PlainRunner(data, args.seed, args.iters, init))
@@ -319,8 +329,9 @@ def main():
     print(f"(step: median over blocks of {args.block} iterations, run in turns; all: with the per-epoch "
           "evaluations. Ratios relative to nnlearn; > 1 means slower than nnlearn.)")
     for r in runners[1:]:
-        print(f"nnlearn vs {r.name}: {r.step_us() / ref.step_us():.2f}x faster per training step, "
-              f"{r.total / ref.total:.2f}x overall; test accuracy {100 * (ref.test_acc - r.test_acc):+.2f} pp")
+        print(f"nnlearn vs {r.name}: {r.step_us() / ref.step_us():.2f}x faster per training step "
+              f"({r.paired_ratio(ref):.2f}x paired by turn), {r.total / ref.total:.2f}x overall; "
+              f"test accuracy {100 * (ref.test_acc - r.test_acc):+.2f} pp")
 
     if not args.skip_memory:
         wall, peak, summary = child_run([], data_dir)
