@@ -15,6 +15,15 @@ import pytest
 
 matplotlib.use("Agg")
 
+def pytest_configure(config):
+    # A relative NNLEARN_DATA (the README's ../shared/datasets) must keep meaning the same folder in
+    # tests that change directory or start processes elsewhere.
+    if os.environ.get("NNLEARN_DATA"):
+        os.environ["NNLEARN_DATA"] = os.pathsep.join(
+            str(Path(part).resolve()) for part in os.environ["NNLEARN_DATA"].split(os.pathsep) if part
+        )
+
+
 MNIST_FILES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",
