@@ -214,6 +214,19 @@ def test_a_server_that_never_answers_times_out(silent, server, tmp_path):
     assert time.monotonic() - start < 5
 
 
+def test_a_silent_mirror_costs_one_time_out_per_data_set(silent, server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    start = time.monotonic()
+    fetch_dataset(spec, tmp_path, mirrors=[silent, f"{server}/good"], timeout=0.5)
+    # four files: the silent mirror is tried for the first only, then skipped
+    assert 0.5 <= time.monotonic() - start < 1.9
+    assert sorted(name for _, name in Handler.log) == sorted(f.name for f in spec.files)
+    with pytest.raises(DownloadError) as info:
+        fetch_dataset(spec, tmp_path / "other", mirrors=[silent], timeout=0.5)
+    assert "no answer within 0.5 s" in str(info.value)
+    assert str(info.value).count("not tried, no mirror answered") == 3
+
+
 def test_a_server_that_stalls_mid_transfer_times_out(server, tmp_path):
     spec = tiny_spec(PAYLOADS)
     f = spec.file("train-images")

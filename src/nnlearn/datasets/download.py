@@ -52,6 +52,10 @@ class _Skip(Exception):
     """A failure that another attempt on the same mirror would repeat: go to the next mirror."""
 
 
+class _Unreachable(_Skip):
+    """The mirror did not answer at all: no other file will come from it either."""
+
+
 def mirrors_for(spec: DatasetSpec, mirrors=None) -> list[str]:
     """The base URLs to try for ``spec``: ``mirrors``, else ``NNLEARN_MIRRORS``, else the built-in list."""
     if mirrors is None:
@@ -116,10 +120,11 @@ def _fetch(url: str, datafile: DataFile, dest: Path, timeout: float, progress: b
             except urllib.error.URLError as exc:
                 r = exc.reason
                 if isinstance(r, (TimeoutError, socket.timeout)):
-                    raise _Skip(f"no answer within {timeout:g} s") from None
-                raise _Skip(f"cannot connect ({r.strerror if isinstance(r, OSError) and r.strerror else r})") from None
+                    raise _Unreachable(f"no answer within {timeout:g} s") from None
+                reason = r.strerror if isinstance(r, OSError) and r.strerror else r
+                raise _Unreachable(f"cannot connect ({reason})") from None
             except (TimeoutError, socket.timeout):
-                raise _Skip(f"no answer within {timeout:g} s") from None
+                raise _Unreachable(f"no answer within {timeout:g} s") from None
             except (http.client.HTTPException, OSError) as exc:
                 raise _Retry(f"connection failed ({exc.__class__.__name__}: {exc})") from None
             with response:
@@ -170,6 +175,7 @@ def download_file(
     retries: int = DEFAULT_RETRIES,
     backoff: float = 0.5,
     progress: bool | None = None,
+    unreachable: set | None = None,
 ) -> Path:
     """Download ``datafile`` into ``dest_dir`` from the first mirror that delivers the right content.
 
@@ -189,6 +195,9 @@ def download_file(
         Seconds before the first retry, doubled for each further one.
     progress : bool, optional
         Show a progress bar; by default only when standard error is a terminal.
+    unreachable : set, optional
+        Mirrors that did not answer: they are skipped, and mirrors that do not answer now are
+        added, so that a dead mirror costs one time-out per data set, not one per file.
 
     Raises
     ------
@@ -206,13 +215,19 @@ def download_file(
     if progress is None:
         progress = sys.stderr.isatty()
     failures = []
+    unreachable = set() if unreachable is None else unreachable
     for base in mirrors:
         url = base.rstrip("/") + "/" + datafile.name
+        if base in unreachable:
+            failures.append(f"{url}: skipped (did not answer for an earlier file)")
+            continue
         for attempt in range(retries + 1):
             try:
                 _fetch(url, datafile, dest, timeout, progress)
                 return dest
             except _Skip as exc:
+                if isinstance(exc, _Unreachable):
+                    unreachable.add(base)
                 failures.append(f"{url}: {exc}")
                 break
             except _Retry as exc:
@@ -251,6 +266,7 @@ def fetch_dataset(
     urls = mirrors_for(spec, mirrors)
     paths: dict[str, Path] = {}
     failures = []
+    unreachable: set = set()
     for f in spec.files:
         have = file_in(dest_dir, f) if dest_dir.is_dir() else None
         if have is not None:
@@ -263,9 +279,13 @@ def fetch_dataset(
         if offline():
             failures.append(f"{f.name}: NNLEARN_OFFLINE is set")
             continue
+        if urls and unreachable.issuperset(urls):
+            failures.append(f"{f.name}: not tried, no mirror answered")
+            continue
         try:
             paths[f.role] = download_file(
-                f, dest_dir, urls, timeout=timeout, retries=retries, backoff=backoff, progress=progress
+                f, dest_dir, urls, timeout=timeout, retries=retries, backoff=backoff, progress=progress,
+                unreachable=unreachable,
             )
         except DownloadError as exc:
             failures.append(str(exc))
