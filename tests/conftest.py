@@ -58,3 +58,21 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     """
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
     monkeypatch.setenv("NNLEARN_MIRRORS", "")
+
+
+@pytest.fixture
+def fake_data(monkeypatch):
+    """``load_dataset`` answers with a small synthetic MNIST; returns ``(data, calls)``."""
+    import nnlearn.datasets
+    from mnist_tiny import synthetic_mnist
+
+    data = synthetic_mnist()
+    calls = []
+
+    def load_dataset(name, *, normalize=True, flatten=True, one_hot_label=False, data_dir=None):
+        calls.append((name, data_dir))
+        assert normalize and flatten and not one_hot_label
+        return data
+
+    monkeypatch.setattr(nnlearn.datasets, "load_dataset", load_dataset)
+    return data, calls

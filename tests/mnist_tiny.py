@@ -56,3 +56,16 @@ def write_tiny(folder: Path, payloads: dict[str, bytes], compresslevel: int = 9)
     for role, data in payloads.items():
         (folder / NAMES[role]).write_bytes(gzip.compress(data, compresslevel=compresslevel, mtime=0))
     return folder
+
+
+def synthetic_mnist(n_train=500, n_test=200, seed=0):
+    """Ten noisy, learnable 28x28 'digits' (each class a fixed random stroke pattern), float32 in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    protos = (rng.random((10, 784)) < 0.15).astype(np.float32)
+
+    def draw(n):
+        t = rng.integers(0, 10, n).astype(np.uint8)
+        x = np.clip(protos[t] * rng.uniform(0.6, 1.0, (n, 784)) + 0.1 * rng.random((n, 784)), 0, 1)
+        return x.astype(np.float32), t
+
+    return draw(n_train), draw(n_test)

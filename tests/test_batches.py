@@ -32,6 +32,7 @@ def test_one_generator_gives_successive_different_batches():
     (x1, t1), (x2, t2) = sample_batch(x, t, 10, seed=rng), sample_batch(x, t, 10, seed=rng)
     assert not np.array_equal(t1, t2)
     np.testing.assert_array_equal(x1[:, 0], 2 * t1)  # rows stay paired
+    np.testing.assert_array_equal(x2[:, 0], 2 * t2)
     again = np.random.default_rng(3)
     np.testing.assert_array_equal(sample_batch(x, t, 10, seed=again)[1], t1)
 

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import nnlearn.datasets
 from nnlearn.cli import main
 from nnlearn.cli.train import image_to_input
 from nnlearn.errors import NnlearnError
@@ -24,33 +23,6 @@ from nnlearn.train import Trainer
 
 RUN_FILES = {"config.json", "checkpoint.npz", "metrics.csv", "epochs.csv", "model.npz", "loss.png",
              "accuracy.png", "summary.json"}
-
-
-def synthetic_mnist(n_train=500, n_test=200, seed=0):
-    """Ten noisy 28x28 'digits': each class a fixed random stroke pattern."""
-    rng = np.random.default_rng(seed)
-    protos = (rng.random((10, 784)) < 0.15).astype(np.float32)
-
-    def draw(n):
-        t = rng.integers(0, 10, n).astype(np.uint8)
-        x = np.clip(protos[t] * rng.uniform(0.6, 1.0, (n, 784)) + 0.1 * rng.random((n, 784)), 0, 1)
-        return x.astype(np.float32), t
-
-    return draw(n_train), draw(n_test)
-
-
-@pytest.fixture
-def fake_data(monkeypatch):
-    data = synthetic_mnist()
-    calls = []
-
-    def load_dataset(name, *, normalize=True, flatten=True, one_hot_label=False, data_dir=None):
-        calls.append((name, data_dir))
-        assert normalize and flatten and not one_hot_label
-        return data
-
-    monkeypatch.setattr(nnlearn.datasets, "load_dataset", load_dataset)
-    return data, calls
 
 
 FAST = ["--iters", "60", "--batch-size", "20", "--lr", "0.5", "--no-progress"]

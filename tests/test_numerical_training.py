@@ -11,7 +11,7 @@ from nnlearn.cli import main
 from nnlearn.nets import TwoLayerNet
 from nnlearn.train import Trainer, recipe_settings
 
-from test_cli_train import fake_data, synthetic_mnist  # noqa: F401 -- the fixture is used by name
+from mnist_tiny import synthetic_mnist
 
 
 def test_numerical_and_backprop_training_follow_the_same_path():
@@ -44,7 +44,7 @@ def test_unknown_grad_is_refused():
         Trainer(TwoLayerNet(784, 4, 10, seed=0), x, t, grad="symbolic")
 
 
-def test_cli_train_grad_numerical(tmp_path, fake_data, capsys):  # noqa: F811
+def test_cli_train_grad_numerical(tmp_path, fake_data, capsys):
     run = tmp_path / "num"
     assert main(["train", "--grad", "numerical", "--iters", "40", "--batch-size", "20", "--lr", "0.5",
                  "--no-progress", "--out", str(run)]) == 0

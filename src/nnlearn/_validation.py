@@ -5,6 +5,8 @@ Each check raises ``ValueError`` with a message that names the argument, the pro
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -54,3 +56,21 @@ def is_one_hot(arr: np.ndarray) -> bool:
         and np.all((arr == 0) | (arr == 1))
         and np.all(arr.sum(axis=-1) == 1)
     )
+
+
+def check_positive_int(value, name: str) -> int:
+    """A whole number >= 1 (not a bool, not a float), as a Python int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_positive_number(value, name: str, hint: str = "") -> float:
+    """A finite number > 0, as a Python float; ``hint`` (e.g. the book's value) ends the message."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}" + (f"; {hint}" if hint else ""))
+    return number

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn._validation import as_float_array
+from nnlearn._validation import as_float_array, check_positive_number
 
 METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
 
@@ -282,13 +282,7 @@ def _exact_step(x: float, h: float) -> float:
 def _check_step(h) -> float | None:
     if h is None:
         return None
-    try:
-        h = float(h)
-    except (TypeError, ValueError):
-        raise ValueError(f"the step h must be a positive number, got {h!r}") from None
-    if not (math.isfinite(h) and h > 0):
-        raise ValueError(f"the step h must be a positive finite number, got {h!r}; leave h=None for an automatic step")
-    return h
+    return check_positive_number(h, "the step h", "leave h=None for an automatic step")
 
 
 # --------------------------------------------------------------------------------------------

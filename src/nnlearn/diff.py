@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from nnlearn._validation import check_positive_number
 from nnlearn.errors import DivergenceError
 
 _METHODS = ("central", "forward", "backward")
@@ -17,10 +18,7 @@ _GRADIENT_METHODS = _METHODS + ("complex", "richardson", "auto")
 
 
 def _check_step(h) -> float:
-    h = float(h)
-    if not (np.isfinite(h) and h > 0):
-        raise ValueError(f"the step h must be a positive finite number, got {h!r}; the book uses h=1e-4")
-    return h
+    return check_positive_number(h, "the step h", "the book uses h=1e-4")
 
 
 def numerical_diff(f, x, h=1e-4, method="central"):

@@ -25,7 +25,14 @@ import numpy as np
 
 from nnlearn import diff, fastgrad
 from nnlearn._io import atomic_write
-from nnlearn._validation import as_float_array, check_finite, check_labels, check_nonempty
+from nnlearn._validation import (
+    as_float_array,
+    check_finite,
+    check_labels,
+    check_nonempty,
+    check_positive_int,
+    check_positive_number,
+)
 from nnlearn.functions import softmax
 from nnlearn.layers import Affine, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
 from nnlearn.losses import CEE_DELTA, cross_entropy_error
@@ -178,8 +185,7 @@ class MultiLayerNet:
         hidden = [hidden_size_list] if np.ndim(hidden_size_list) == 0 else list(hidden_size_list)
         sizes = [input_size, *hidden, output_size]
         for name, value in zip(["input_size", *["hidden size"] * len(hidden), "output_size"], sizes):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(value, name)
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         if loss not in LOSSES:
@@ -612,13 +618,7 @@ def _check_init(weight_init_std):
                 "or 'xavier' or 'he'"
             )
         return INITS[key]
-    try:
-        std = float(weight_init_std)
-    except (TypeError, ValueError):
-        raise ValueError(f"weight_init_std must be a number or 'xavier'/'he', got {weight_init_std!r}") from None
-    if not (np.isfinite(std) and std > 0):
-        raise ValueError(f"weight_init_std must be a positive finite number, got {weight_init_std!r}")
-    return std
+    return check_positive_number(weight_init_std, "weight_init_std", "or 'xavier' or 'he'")
 
 
 def _init_scale(init, n_in: int) -> float:

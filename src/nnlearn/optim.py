@@ -13,15 +13,11 @@ import math
 
 import numpy as np
 
+from nnlearn._validation import check_positive_number
+
 
 def _check_rate(value, name: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}; the book uses lr=0.1 for SGD")
-    return value
+    return check_positive_number(value, name, "the book uses lr=0.1 for SGD")
 
 
 def _check_fraction(value, name: str) -> float:

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn._io import atomic_write
-from nnlearn._validation import as_float_array, check_finite, check_labels
+from nnlearn._validation import as_float_array, check_finite, check_labels, check_positive_int
 from nnlearn.errors import DivergenceError
 from nnlearn.nets import EVAL_CHUNK, MultiLayerNet, build_network
 from nnlearn.optim import SGD, Optimizer, get_optimizer
@@ -586,10 +586,7 @@ class Trainer:
         self._checkpoint_iteration = self.iteration
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+_positive_int = check_positive_int
 
 
 def _check_data(network, x, t, split: str):

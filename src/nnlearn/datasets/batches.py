@@ -13,6 +13,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from nnlearn._validation import check_positive_int
+
 
 def _rng(seed) -> np.random.Generator:
     """A Generator from a seed (int or None) or a Generator itself (used as is)."""
@@ -34,9 +36,7 @@ def _check_pair(x, t):
 
 
 def _check_size(batch_size, name="batch_size") -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"{name} must be a positive integer, got {batch_size!r}")
-    return int(batch_size)
+    return check_positive_int(batch_size, name)
 
 
 def sample_batch_indices(train_size: int, batch_size: int, seed=None) -> np.ndarray:
