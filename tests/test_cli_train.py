@@ -350,3 +350,15 @@ def test_fashion_mnist_runs_name_their_classes(tmp_path, fake_data, capsys):
     assert main(["evaluate", str(run)]) == 0
     assert capsys.readouterr().out.splitlines()[0] == f"model: {run} (784-50-10 sigmoid, fashion-mnist)"
     assert (run / "confusion.png").exists()
+
+
+def test_resume_from_a_damaged_checkpoint_is_a_one_line_error(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert train(run) == 0
+    checkpoint = run / "checkpoint.npz"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nnlearn: error: ") and "is not a readable nnlearn checkpoint" in err
+    assert "\n" not in err and "Traceback" not in err

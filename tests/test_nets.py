@@ -239,6 +239,10 @@ def test_save_and_load_round_trip(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a network saved by nnlearn"):
         load_network(tmp_path / "junk.npz")
+    # a real archive cut short (a zip header, then nothing)
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "deep.npz").read_bytes()[:100])
+    with pytest.raises(ValueError, match="not a network saved by nnlearn"):
+        load_network(tmp_path / "cut.npz")
     assert not list(tmp_path.glob(".*.tmp"))
 
 

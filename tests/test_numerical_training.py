@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from nnlearn import fastgrad
 from nnlearn.cli import main
 from nnlearn.nets import TwoLayerNet
 from nnlearn.train import Trainer, recipe_settings
@@ -14,8 +15,11 @@ from nnlearn.train import Trainer, recipe_settings
 from mnist_tiny import synthetic_mnist
 
 
-def test_numerical_and_backprop_training_follow_the_same_path():
+def test_numerical_and_backprop_training_follow_the_same_path(monkeypatch):
     (x, t), (xt, tt) = synthetic_mnist(200, 50)
+    engine_calls = []
+    real_engine = fastgrad.numerical_gradient
+    monkeypatch.setattr(fastgrad, "numerical_gradient", lambda *a, **k: engine_calls.append(1) or real_engine(*a, **k))
     runs = {}
     for grad in ("numerical", "backprop"):
         net = TwoLayerNet(784, 20, 10, seed=0)
@@ -30,6 +34,9 @@ def test_numerical_and_backprop_training_follow_the_same_path():
     for key in num_net.params:
         np.testing.assert_allclose(num_net.params[key], bp_net.params[key], rtol=1e-6, atol=1e-9)
     assert num_tr.config()["grad"] == "numerical"
+    assert len(engine_calls) == 30  # one numerical gradient per iteration, none for backprop
+    # ... and really a different computation: not bit for bit the backprop run
+    assert num_tr.train_loss_list[1:] != bp_tr.train_loss_list[1:]
 
 
 def test_numerical_recipe_uses_float64_unless_told_otherwise():
@@ -52,6 +59,7 @@ def test_cli_train_grad_numerical(tmp_path, fake_data, capsys):
     assert "float64, numerical gradient" in out.splitlines()[0]
     config = json.loads((run / "config.json").read_text())
     assert config["settings"]["grad"] == "numerical" and config["network"]["dtype"] == "float64"
+    assert config["trainer"]["grad"] == "numerical"
     assert json.loads((run / "summary.json").read_text())["test_accuracy"] > 0.5
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -520,7 +521,7 @@ def load_network(path) -> MultiLayerNet:
             params = {k[len("param_"):]: data[k] for k in data.files if k.startswith("param_")}
     except FileNotFoundError:
         raise
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path} is not a network saved by nnlearn ({exc}); train one with `nnlearn train`") from exc
     net = build_network(config, seed=0)
     net.set_params(params)

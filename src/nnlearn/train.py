@@ -35,6 +35,7 @@ import signal
 import sys
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -555,7 +556,7 @@ class Trainer:
                 arrays = {k: data[k] for k in data.files if k != "meta"}
         except FileNotFoundError:
             raise ValueError(f"no checkpoint at {path}; it is written when training starts") from None
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path} is not a readable nnlearn checkpoint ({exc})") from exc
         if meta.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(
