@@ -313,7 +313,9 @@ class _Parser:
             self.fail(f"{tok} is a function; write {tok}(x)", pos)
         if tok not in self.variables:
             if self.fixed:
-                known = ", ".join(self.variables) or "none"
+                if not self.variables:
+                    self.fail(f"unknown name {_shorten(tok, 20)!r}: a number or a constant such as pi is expected here", pos)
+                known = ", ".join(self.variables)
                 self.fail(f"unknown name {_shorten(tok, 20)!r} (the variables are: {known})", pos)
             if len(self.variables) >= MAX_VARIABLES:
                 self.fail(f"too many variables (at most {MAX_VARIABLES})", pos)
