@@ -27,7 +27,7 @@ import numpy as np
 
 import nnlearn
 from nnlearn.derivatives import derivative
-from nnlearn.diff import numerical_diff
+from nnlearn.gradient import numerical_diff
 
 
 def _sig(x):

@@ -3,7 +3,7 @@
 One real MNIST batch of 100 (drawn with ``rng.choice(60000, 100)``, seed 0), a float64
 TwoLayerNet(784, 50, 10) with the book's initialisation (std 0.01, seed 0), h = 1e-4:
 
-- **plain loop**: ``nnlearn.diff.numerical_gradient`` on each parameter -- the book's code, two
+- **plain loop**: ``nnlearn.gradient.numerical_gradient`` on each parameter -- the book's code, two
   forward passes of the whole batch per parameter. It runs in full on ``b1``, ``W2`` and ``b2``
   (560 parameters) and on ``--loop-sample`` random elements of ``W1`` (same per-element code);
   its time for all 39,760 parameters is extrapolated from the time per element. ``--full`` runs it
@@ -28,7 +28,7 @@ import tracemalloc
 
 import numpy as np
 
-from nnlearn import diff, fastgrad
+from nnlearn import fastgrad, gradient as diff
 from nnlearn.datasets import load_mnist
 from nnlearn.nets import TwoLayerNet, _sampled_central_differences
 

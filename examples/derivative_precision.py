@@ -6,7 +6,7 @@ import numpy as np
 
 from nnlearn import derivative, numerical_diff, numerical_gradient, relu
 from nnlearn.plots import save_figure
-from nnlearn.rounding import plot_rounding_lesson, rounding_table
+from nnlearn.derivatives.rounding import plot_rounding_lesson, rounding_table
 
 
 def function_1(x):

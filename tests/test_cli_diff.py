@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from nnlearn.cli import main
-from nnlearn.rounding import rounding_errors
+from nnlearn.derivatives.rounding import rounding_errors
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from nnlearn.cli import main
-from nnlearn.cli.train import image_to_input
+from nnlearn.images import image_to_input
 from nnlearn.errors import NnlearnError
 from nnlearn.train import Trainer
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import nnlearn
 from nnlearn import derivatives, numerical_diff, numerical_gradient
 from nnlearn.derivatives import DerivativeResult, derivative
-from nnlearn.expr import parse_expression
+from nnlearn.derivatives.expr import parse_expression
 
 
 def function_1(x):

@@ -1,4 +1,4 @@
-"""nnlearn.expr: what the formula language computes, and everything it refuses (quickly)."""
+"""nnlearn.derivatives.expr: what the formula language computes, and everything it refuses (quickly)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnlearn.errors import NnlearnError
-from nnlearn.expr import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, ExpressionError, parse_expression
+from nnlearn.derivatives.expr import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, ExpressionError, parse_expression
 
 
 def value(text, *args):

@@ -5,7 +5,7 @@ import zlib
 import numpy as np
 import pytest
 
-from nnlearn import diff
+from nnlearn import gradient as diff
 from nnlearn.fastgrad import MLP, Unsupported, numerical_gradient
 from nnlearn.functions import relu, sigmoid, softmax
 from nnlearn.losses import cross_entropy_error, mean_squared_error

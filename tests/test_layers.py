@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnlearn.diff import numerical_gradient
+from nnlearn.gradient import numerical_gradient
 from nnlearn.functions import sigmoid, softmax
 from nnlearn.layers import Affine, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
 from nnlearn.losses import cross_entropy_error, mean_squared_error

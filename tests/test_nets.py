@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
-from nnlearn import diff
+from nnlearn import gradient as diff
 from nnlearn.functions import sigmoid, softmax
 from nnlearn.losses import cross_entropy_error
 from nnlearn.nets import MultiLayerNet, SimpleNet, TwoLayerNet, gradient_check, load_network

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nnlearn.optim import SGD, AdaGrad, Adam, Momentum, get_optimizer
+from nnlearn.optimizer import SGD, AdaGrad, Adam, Momentum, get_optimizer
 
 
 def test_sgd_one_step():

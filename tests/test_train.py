@@ -11,7 +11,7 @@ import pytest
 
 from nnlearn.errors import DivergenceError
 from nnlearn.nets import MultiLayerNet, TwoLayerNet
-from nnlearn.optim import Adam
+from nnlearn.optimizer import Adam
 from nnlearn.train import RECIPES, Trainer, TrainingInterrupted, recipe_settings, train_arrays
 
 

@@ -10,9 +10,9 @@ __version__ = "0.1.0"
 from nnlearn.errors import DivergenceError, NnlearnError
 from nnlearn.functions import identity_function, relu, sigmoid, sigmoid_grad, softmax, step_function
 from nnlearn.losses import cross_entropy_error, mean_squared_error
-from nnlearn.diff import gradient_descent, numerical_diff, numerical_gradient
+from nnlearn.gradient import gradient_descent, numerical_diff, numerical_gradient
 from nnlearn.datasets import DATASETS, DatasetError, load_dataset, load_fashion_mnist, load_mnist
 from nnlearn.derivatives import DerivativeResult, derivative
 from nnlearn.nets import MultiLayerNet, SimpleNet, TwoLayerNet, gradient_check, load_network
-from nnlearn.optim import SGD, AdaGrad, Adam, Momentum
+from nnlearn.optimizer import SGD, AdaGrad, Adam, Momentum
 from nnlearn.train import Trainer, train_arrays

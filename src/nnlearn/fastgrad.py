@@ -1,6 +1,6 @@
 """The book's numerical gradient of a multi-layer perceptron, every parameter at once.
 
-:func:`nnlearn.diff.numerical_gradient` perturbs one parameter ``w`` to ``w + h`` and ``w - h``, runs
+:func:`nnlearn.gradient.numerical_gradient` perturbs one parameter ``w`` to ``w + h`` and ``w - h``, runs
 the whole network twice and takes ``(L(w + h) - L(w - h)) / 2h``. For TwoLayerNet(784, 50, 10) that
 is 79,520 forward passes per batch. This module computes the **same** central differences -- the
 same ``h``, the same perturbed values ``fl(w + h)`` and ``fl(w - h)``, the same loss with its

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn import diff, fastgrad
+from nnlearn import fastgrad, gradient as diff
 from nnlearn._io import atomic_write
 from nnlearn._validation import (
     as_float_array,

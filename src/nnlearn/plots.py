@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from nnlearn._io import atomic_write
-from nnlearn.diff import gradient_descent, numerical_diff, numerical_gradient
+from nnlearn.gradient import gradient_descent, numerical_diff, numerical_gradient
 
 
 def function_1(x):

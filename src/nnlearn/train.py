@@ -45,7 +45,7 @@ from nnlearn._io import atomic_write
 from nnlearn._validation import as_float_array, check_finite, check_labels, check_positive_int
 from nnlearn.errors import DivergenceError
 from nnlearn.nets import EVAL_CHUNK, MultiLayerNet, build_network
-from nnlearn.optim import SGD, Optimizer, get_optimizer
+from nnlearn.optimizer import SGD, Optimizer, get_optimizer
 
 SAMPLINGS = ("replacement", "shuffle")
 GRADS = ("backprop", "numerical")

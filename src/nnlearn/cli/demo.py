@@ -56,7 +56,7 @@ def demo_losses(out: Path) -> None:
 
 
 def demo_derivative(out: Path) -> None:
-    from nnlearn.diff import numerical_diff
+    from nnlearn.gradient import numerical_diff
     from nnlearn.plots import function_1, plot_tangent, save_figure
 
     _header("4.3.1-4.3.2 Numerical differentiation of f(x) = 0.01x^2 + 0.1x")
@@ -79,7 +79,7 @@ def demo_derivative(out: Path) -> None:
 
 
 def demo_partial(out: Path) -> None:
-    from nnlearn.diff import numerical_diff
+    from nnlearn.gradient import numerical_diff
     from nnlearn.plots import plot_surface, save_figure
 
     _header("4.3.3 Partial derivatives of f(x0, x1) = x0^2 + x1^2 at (3, 4)")
@@ -91,7 +91,7 @@ def demo_partial(out: Path) -> None:
 
 
 def demo_gradient(out: Path) -> None:
-    from nnlearn.diff import numerical_gradient
+    from nnlearn.gradient import numerical_gradient
     from nnlearn.plots import function_2, plot_gradient_field, save_figure
 
     _header("4.4 Gradient of f(x0, x1) = x0^2 + x1^2")
@@ -103,7 +103,7 @@ def demo_gradient(out: Path) -> None:
 
 
 def demo_descent(out: Path) -> None:
-    from nnlearn.diff import gradient_descent
+    from nnlearn.gradient import gradient_descent
     from nnlearn.plots import function_2, plot_descent_path, save_figure
 
     _header("4.4.1 Gradient descent on x0^2 + x1^2 from (-3, 4), 100 steps")

@@ -1,6 +1,6 @@
 """``nnlearn diff EXPR --at X``: the derivative of a typed formula; the ``rounding`` demo section.
 
-The formula is read by :mod:`nnlearn.expr` (a restricted parser, never ``eval``); a refused formula
+The formula is read by :mod:`nnlearn.derivatives.expr` (a restricted parser, never ``eval``); a refused formula
 exits with status 2 and a one-line message.
 """
 
@@ -29,7 +29,7 @@ class NoDerivativeError(NnlearnError):
 
 def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     """``--at 3,4`` or ``--at x0=3,x1=4``; each value may be a constant formula such as ``pi/2``."""
-    from nnlearn.expr import ExpressionError, parse_expression
+    from nnlearn.derivatives.expr import ExpressionError, parse_expression
 
     items = [item.strip() for item in text.split(",")]
     named = ["=" in item for item in items]
@@ -81,7 +81,7 @@ def _fmt(value: float) -> str:
 
 def run_diff(args) -> int:
     from nnlearn.derivatives import derivative
-    from nnlearn.expr import parse_expression
+    from nnlearn.derivatives.expr import parse_expression
 
     if args.h is not None and not (math.isfinite(args.h) and args.h > 0):
         raise ValueError(f"--h must be a positive finite number, got {args.h}; leave it out for an automatic step")
@@ -157,7 +157,7 @@ def _plot_tangent(expr, text, x, fx, slope):
 def demo_rounding(out: Path) -> None:
     """``nnlearn demo rounding`` (a section of ``nnlearn demo all``): the table, then the figure into ``out``."""
     from nnlearn.plots import save_figure
-    from nnlearn.rounding import plot_rounding_lesson, rounding_table
+    from nnlearn.derivatives.rounding import plot_rounding_lesson, rounding_table
 
     print("\n== Rounding against truncation: the error of the slope of f(x) = 0.01x^2 + 0.1x at x = 5 ==")
     print(rounding_table())

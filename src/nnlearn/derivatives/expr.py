@@ -394,11 +394,11 @@ def parse_expression(text: str, variables=None) -> Expression:
     >>> parse_expression("__import__('os')")
     Traceback (most recent call last):
     ...
-    nnlearn.expr.ExpressionError: unexpected character "'" at position 12 in "__import__('os')"; formulas use numbers, variables, + - * / ** ^, parentheses and functions such as exp(x)
+    nnlearn.derivatives.expr.ExpressionError: unexpected character "'" at position 12 in "__import__('os')"; formulas use numbers, variables, + - * / ** ^, parentheses and functions such as exp(x)
     >>> parse_expression("9**9**9**9")
     Traceback (most recent call last):
     ...
-    nnlearn.expr.ExpressionError: the exponent 3.8742e+08 is too large in magnitude (the limit is 1024; float64 overflows near 1.8e308) at position 7 in '9**9**9**9'
+    nnlearn.derivatives.expr.ExpressionError: the exponent 3.8742e+08 is too large in magnitude (the limit is 1024; float64 overflows near 1.8e308) at position 7 in '9**9**9**9'
     """
     if not isinstance(text, str):
         raise ExpressionError(f"a formula must be text, got {type(text).__name__}")
