@@ -8,9 +8,9 @@ TwoLayerNet(784, 50, 10) with the book's initialisation (std 0.01, seed 0), h = 
   (560 parameters) and on ``--loop-sample`` random elements of ``W1`` (same per-element code);
   its time for all 39,760 parameters is extrapolated from the time per element. ``--full`` runs it
   on every parameter instead (about 10-30 s).
-- **fast engine** (``net.numerical_gradient(x, t)``, method ``auto``): :mod:`nnlearn.fastgrad`, the
+- **fast engine** (``net.numerical_gradient(x, t)``, engine ``fast``): :mod:`nnlearn.engines.series`, the
   same central differences from truncated Taylor series, best of ``--repeat`` runs.
-- **exact rows**: the engine with ``method="rows"``, which evaluates every perturbed loss by
+- **exact rows**: the ``rows`` engine, which evaluates every perturbed loss by
   running the layers after the perturbed one (no series) -- the issue's rank-one idea.
 - backpropagation, for reference.
 
@@ -28,9 +28,8 @@ import tracemalloc
 
 import numpy as np
 
-from nnlearn import fastgrad, gradient as diff
+from nnlearn import TwoLayerNet, engines
 from nnlearn.datasets import load_mnist
-from nnlearn.nets import TwoLayerNet, _sampled_central_differences
 
 
 def best_of(fn, repeat):
@@ -57,28 +56,24 @@ def main() -> None:
     net = TwoLayerNet(784, 50, 10, weight_init_std=0.01, seed=0)
     n_params = sum(p.size for p in net.params.values())
     print(f"TwoLayerNet(784, 50, 10), float64, {n_params} parameters; real MNIST batch of 100; h = 1e-4")
-    xs, ts = net._check_batch(x, t)
-    loss = lambda _=None: net._loss(xs, ts)  # noqa: E731 -- the book's idiom
+    xs, ts = net.check_batch(x, t)
 
     # The plain loop.
     start = time.perf_counter()
     if args.full:
-        loop = net.numerical_gradient(x, t, method="loop")
+        loop = net.numerical_gradient(x, t, engine="loop")
         computed = {k: np.arange(p.size) for k, p in net.params.items()}
         loop_elements = n_params
     else:
-        loop = {k: diff.numerical_gradient(loss, net.params[k]) for k in ("b1", "W2", "b2")}
         w1_idx = np.sort(rng.choice(net.params["W1"].size, args.loop_sample, replace=False))
-        loop["W1"] = _sampled_central_differences(loss, net.params["W1"], w1_idx)
         computed = {"W1": w1_idx} | {k: np.arange(net.params[k].size) for k in ("b1", "W2", "b2")}
+        loop = engines.numerical_gradient(net, xs, ts, "loop", elements=computed)
         loop_elements = sum(len(v) for v in computed.values())
     loop_seconds = time.perf_counter() - start
     loop_total = loop_seconds / loop_elements * n_params
 
     fast, fast_seconds = best_of(lambda: net.numerical_gradient(x, t), args.repeat)
-    mlp = net._as_mlp()
-    rows_list, rows_seconds = best_of(lambda: fastgrad.numerical_gradient(mlp, xs, ts, method="rows"), 3)
-    rows = {k: g for i, pair in enumerate(rows_list, 1) for k, g in zip((f"W{i}", f"b{i}"), pair)}
+    rows, rows_seconds = best_of(lambda: net.numerical_gradient(x, t, engine="rows"), 3)
     bp, bp_seconds = best_of(lambda: net.gradient(x, t), args.repeat)
 
     tracemalloc.start()
@@ -94,7 +89,7 @@ def main() -> None:
     print()
     print(f"{'method':<34} {'seconds':>10} {'speed-up vs loop':>17} {'max |diff| vs loop':>19}")
     print(f"{'plain loop (book), all parameters':<34} {loop_total:>10.3f} {1.0:>16.0f}x {0.0:>19.1e}")
-    print(f"{'fast engine (auto)':<34} {fast_seconds:>10.4f} {loop_total / fast_seconds:>16.0f}x {max_diff(fast):>19.1e}")
+    print(f"{'fast engine':<34} {fast_seconds:>10.4f} {loop_total / fast_seconds:>16.0f}x {max_diff(fast):>19.1e}")
     print(f"{'exact rows (no series)':<34} {rows_seconds:>10.4f} {loop_total / rows_seconds:>16.0f}x {max_diff(rows):>19.1e}")
     print(f"{'backpropagation (not numerical)':<34} {bp_seconds:>10.4f} {loop_total / bp_seconds:>16.0f}x {max_diff(bp):>19.1e}")
     print()

@@ -7,7 +7,7 @@ weights** and see the **same batches** (one ``numpy.random.Generator(seed)`` eac
 the timed loop), so their accuracies differ only by arithmetic (float32 vs float64, the book's
 ``1e-7`` in the log).
 
-- nnlearn: ``nnlearn.train`` with the book recipe (float32, the fast backpropagation path).
+- nnlearn: ``nnlearn.trainer`` with the book recipe (float32, the fused engine).
 - plain NumPy: the book's ``two_layer_net.py`` and ``train_neuralnet.py`` written out -- float64
   weights, one-hot labels, the loss recomputed after each update, accuracy on whole data sets.
 - PyTorch (when importable): ``nn.Sequential(Linear, Sigmoid, Linear)``, ``CrossEntropyLoss``,
@@ -103,20 +103,28 @@ class Runner:
 class NnlearnRunner(Runner):
     def __init__(self, data, seed, iters):
         super().__init__("nnlearn (float32, fast path)")
-        from nnlearn.train import build_trainer, recipe_settings
+        from nnlearn.callbacks import Callback, Evaluation, standard_callbacks
+        from nnlearn.settings import recipe_settings
+        from nnlearn.trainer import build_trainer
 
+        runner = self
+
+        class Stop(Callback):
+            def on_step_end(self, trainer):
+                if trainer.iteration == runner.stop_at and trainer.iteration < trainer.max_iter:
+                    raise KeyboardInterrupt  # end of a block; the next train() call continues
+
+        class TimedEvaluation(Evaluation):
+            on_epoch_end = self.timer.wrap(Evaluation.on_epoch_end)
+
+        callbacks = [TimedEvaluation() if isinstance(cb, Evaluation) else cb for cb in standard_callbacks(False)]
         (x_train, t_train), (x_test, t_test) = data
-        self.trainer = build_trainer(recipe_settings("book", iters=iters), x_train, t_train, x_test, t_test,
-                                     seed=seed, n_classes=10, progress=False, callbacks=[self._stop])
-        self.trainer._evaluate = self.timer.wrap(self.trainer._evaluate)
+        self.trainer = build_trainer(recipe_settings("book", iters=iters, seed=seed), x_train, t_train, x_test,
+                                     t_test, n_classes=10, callbacks=[*callbacks, Stop()])
         self.stop_at = 0
 
-    def _stop(self, trainer):
-        if trainer.iteration == self.stop_at and trainer.iteration < trainer.max_iter:
-            raise KeyboardInterrupt  # end of a block; the next train() call continues
-
     def _run(self, n):
-        from nnlearn.train import TrainingInterrupted
+        from nnlearn.trainer import TrainingInterrupted
 
         self.stop_at = self.trainer.iteration + n
         try:
@@ -286,7 +294,7 @@ def main():
     args = parser.parse_args()
 
     from nnlearn.datasets import load_dataset
-    from nnlearn.nets import TwoLayerNet
+    from nnlearn import TwoLayerNet
 
     data_dir = find_data_dir(args.data_dir)
     data = load_dataset("mnist", data_dir=data_dir)

@@ -19,9 +19,9 @@ from PIL import Image
 from nnlearn.cli import main
 from nnlearn.images import image_to_input
 from nnlearn.errors import NnlearnError
-from nnlearn.train import Trainer
+from nnlearn.trainer import Trainer
 
-RUN_FILES = {"config.json", "checkpoint.npz", "metrics.csv", "epochs.csv", "model.npz", "loss.png",
+RUN_FILES = {"config.json", "state.json", "checkpoint.npz", "metrics.csv", "epochs.csv", "model.npz", "loss.png",
              "accuracy.png", "summary.json"}
 
 
@@ -66,14 +66,14 @@ def test_resume_after_ctrl_c_is_bit_identical(tmp_path, fake_data, capsys, monke
     straight = tmp_path / "straight"
     assert train(straight) == 0
 
-    original = Trainer._step
+    original = Trainer.step
 
     def ctrl_c_during_33(self):
         if self.iteration == 32:
-            self._stop_requested = True  # what the SIGINT handler does
+            self.stop_requested = True  # what the SIGINT handler does
         return original(self)
 
-    monkeypatch.setattr(Trainer, "_step", ctrl_c_during_33)
+    monkeypatch.setattr(Trainer, "step", ctrl_c_during_33)
     run = tmp_path / "run"
     assert train(run) == 130
     err = capsys.readouterr().err
@@ -83,7 +83,8 @@ def test_resume_after_ctrl_c_is_bit_identical(tmp_path, fake_data, capsys, monke
     assert main(["evaluate", str(run)]) == 1
     assert "has not finished" in capsys.readouterr().err
 
-    monkeypatch.setattr(Trainer, "_step", original)
+    assert json.loads((run / "state.json").read_text())["state"] == "stopped"
+    monkeypatch.setattr(Trainer, "step", original)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     assert "resuming" in capsys.readouterr().out
     for name in ("metrics.csv", "epochs.csv"):
@@ -98,10 +99,10 @@ def test_resume_after_kill_from_the_last_epoch_checkpoint(tmp_path, fake_data, m
     # kill -9 mid-run leaves the checkpoint of the last epoch (and maybe a longer metrics.csv).
     original = Trainer.save_checkpoint
 
-    def save_and_keep(self, path=None):
+    def save_and_keep(self, path):
         result = original(self, path)
         if self.iteration == 25:
-            shutil.copy(self.checkpoint, self.checkpoint.with_name("epoch1.npz"))
+            shutil.copy(path, Path(path).with_name("epoch1.npz"))
         return result
 
     monkeypatch.setattr(Trainer, "save_checkpoint", save_and_keep)
@@ -276,7 +277,7 @@ def test_strong_recipe_and_overrides(tmp_path, fake_data, capsys):
     config = json.loads((run / "config.json").read_text())
     assert config["recipe"] == "strong" and config["seed"] == 3
     assert config["network"]["hidden_size_list"] == [32] and config["network"]["activation"] == "relu"
-    assert config["trainer"]["optimizer"] == "adam" and config["trainer"]["max_iter"] == 2 * (500 // 128)
+    assert config["trainer"]["settings"]["optimizer"] == "adam" and config["trainer"]["max_iter"] == 2 * (500 // 128)
     assert "784-32-10 relu, he init, adam lr 0.001, cosine lr decay, batch 128, 2 epochs" in capsys.readouterr().out
 
 
@@ -358,7 +359,57 @@ def test_resume_from_a_damaged_checkpoint_is_a_one_line_error(tmp_path, fake_dat
     checkpoint = run / "checkpoint.npz"
     checkpoint.write_bytes(checkpoint.read_bytes()[:100])
     capsys.readouterr()
-    assert main(["train", "--resume", str(run)]) == 2
+    assert main(["train", "--resume", str(run)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("nnlearn: error: ") and "is not a readable nnlearn checkpoint" in err
+    assert err == (f"nnlearn: error: {checkpoint} is not an nnlearn checkpoint or is damaged (File is not a zip "
+                   "file); start the run again without --resume, or give the run folder it belongs to")
     assert "\n" not in err and "Traceback" not in err
+
+
+def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it_again(tmp_path, fake_data, capsys):
+    straight = tmp_path / "straight"
+    assert train(straight) == 0
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    shutil.copy(straight / "config.json", killed / "config.json")  # all a kill -9 that early leaves
+    capsys.readouterr()
+    assert main(["train", "--resume", str(killed), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{killed} was stopped before its first checkpoint; starting it again from the beginning")
+    for name in ("metrics.csv", "epochs.csv"):
+        assert (killed / name).read_bytes() == (straight / name).read_bytes()
+    assert json.loads((killed / "state.json").read_text())["state"] == "finished"
+
+
+def test_resuming_a_finished_run_says_so(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert train(run) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    assert capsys.readouterr().out == f"{run} has finished (60 iterations); nothing to resume -- see its " \
+                                      f"summary.json, or judge it with: nnlearn evaluate {run}\n"
+
+
+def test_numerical_training_in_float32_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--grad", "numerical", "--dtype", "float32", "--out", str(tmp_path / "r")])
+    assert exc.value.code == 2
+    assert "--grad numerical computes in float64" in capsys.readouterr().err
+
+
+def test_a_bug_is_not_disguised_as_a_user_error(tmp_path, fake_data, capsys, monkeypatch):
+    import nnlearn.runs
+
+    def broken(*args, **kwargs):
+        np.ones(3) + np.ones(4)  # a broadcasting bug: ValueError, but not the user's fault
+
+    monkeypatch.setattr(nnlearn.runs, "finish_run", broken)
+    assert train(tmp_path / "run") == 70
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("nnlearn: internal error: ValueError: operands could not be broadcast")
+    assert err[1] == ("  this is a bug in nnlearn; run again with --debug (or NNLEARN_DEBUG=1) to see the "
+                      "traceback, and report it")
+    monkeypatch.setenv("NNLEARN_DEBUG", "1")
+    assert train(tmp_path / "run2") == 70
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "broadcast" in err

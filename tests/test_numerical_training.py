@@ -7,10 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from nnlearn import fastgrad
+from nnlearn import TwoLayerNet
+from nnlearn.callbacks import standard_callbacks
 from nnlearn.cli import main
-from nnlearn.nets import TwoLayerNet
-from nnlearn.train import Trainer, recipe_settings
+from nnlearn.engines import series
+from nnlearn.settings import TrainSettings, recipe_settings
+from nnlearn.trainer import Trainer
 
 from mnist_tiny import synthetic_mnist
 
@@ -18,13 +20,14 @@ from mnist_tiny import synthetic_mnist
 def test_numerical_and_backprop_training_follow_the_same_path(monkeypatch):
     (x, t), (xt, tt) = synthetic_mnist(200, 50)
     engine_calls = []
-    real_engine = fastgrad.numerical_gradient
-    monkeypatch.setattr(fastgrad, "numerical_gradient", lambda *a, **k: engine_calls.append(1) or real_engine(*a, **k))
+    real_engine = series.numerical_gradient
+    monkeypatch.setattr(series, "numerical_gradient", lambda *a, **k: engine_calls.append(1) or real_engine(*a, **k))
     runs = {}
     for grad in ("numerical", "backprop"):
         net = TwoLayerNet(784, 20, 10, seed=0)
-        trainer = Trainer(net, x, t, xt, tt, lr=0.5, batch_size=20, iters=30, seed=1, progress=False,
-                          grad=grad, fast=False)
+        settings = TrainSettings(lr=0.5, batch_size=20, iters=30, seed=1, grad=grad, dtype="float64",
+                                 engine="reference" if grad == "backprop" else None)
+        trainer = Trainer(net, x, t, xt, tt, settings=settings, callbacks=standard_callbacks(False))
         trainer.train()
         runs[grad] = (net, trainer)
     (num_net, num_tr), (bp_net, bp_tr) = runs["numerical"], runs["backprop"]
@@ -33,22 +36,21 @@ def test_numerical_and_backprop_training_follow_the_same_path(monkeypatch):
     np.testing.assert_allclose(num_tr.train_loss_list, bp_tr.train_loss_list, rtol=1e-7)
     for key in num_net.params:
         np.testing.assert_allclose(num_net.params[key], bp_net.params[key], rtol=1e-6, atol=1e-9)
-    assert num_tr.config()["grad"] == "numerical"
+    assert num_tr.config()["settings"]["grad"] == "numerical"
     assert len(engine_calls) == 30  # one numerical gradient per iteration, none for backprop
     # ... and really a different computation: not bit for bit the backprop run
     assert num_tr.train_loss_list[1:] != bp_tr.train_loss_list[1:]
 
 
 def test_numerical_recipe_uses_float64_unless_told_otherwise():
-    assert recipe_settings("book", grad="numerical")["dtype"] == "float64"
-    assert recipe_settings("book", grad="numerical", dtype="float32")["dtype"] == "float32"
-    assert recipe_settings("book")["dtype"] == "float32"
+    assert recipe_settings("book", grad="numerical").dtype == "float64"
+    assert recipe_settings("book", grad="numerical", dtype="float32").dtype == "float32"
+    assert recipe_settings("book").dtype == "float32"
 
 
 def test_unknown_grad_is_refused():
-    (x, t), _ = synthetic_mnist(20, 5)
-    with pytest.raises(ValueError, match="unknown grad"):
-        Trainer(TwoLayerNet(784, 4, 10, seed=0), x, t, grad="symbolic")
+    with pytest.raises(ValueError, match="unknown grad 'symbolic'; choose one of backprop, numerical"):
+        TrainSettings(grad="symbolic")
 
 
 def test_cli_train_grad_numerical(tmp_path, fake_data, capsys):
@@ -59,7 +61,7 @@ def test_cli_train_grad_numerical(tmp_path, fake_data, capsys):
     assert "float64, numerical gradient" in out.splitlines()[0]
     config = json.loads((run / "config.json").read_text())
     assert config["settings"]["grad"] == "numerical" and config["network"]["dtype"] == "float64"
-    assert config["trainer"]["grad"] == "numerical"
+    assert config["trainer"]["settings"]["grad"] == "numerical"
     assert json.loads((run / "summary.json").read_text())["test_accuracy"] > 0.5
 
 
@@ -69,9 +71,9 @@ def test_cli_rejects_a_bad_grad(capsys):
     assert exc.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("method", ["auto", "loop"])
-def test_gradcheck_all_checks_every_parameter(method, capsys):
-    assert main(["gradcheck", "--synthetic", "--all", "--method", method, "--hidden", "6", "--batch-size", "4"]) == 0
+@pytest.mark.parametrize("engine", ["fast", "loop"])
+def test_gradcheck_all_checks_every_parameter(engine, capsys):
+    assert main(["gradcheck", "--synthetic", "--all", "--engine", engine, "--hidden", "6", "--batch-size", "4"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert f"for all {784 * 6 + 6 + 6 * 10 + 10} parameters" in out[1]
     checked = {line.split()[0]: int(line.split()[-3]) for line in out[3:7]}

@@ -104,3 +104,22 @@ def test_get_optimizer_and_validation():
         Momentum(momentum=1.5)
     with pytest.raises(ValueError, match="does not belong to Adam"):
         Adam().load_state_dict({"arrays": {"h/W": np.zeros(1)}})
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adagrad", "adam"])
+def test_every_optimizer_shares_one_base_and_its_step_is_its_update(name):
+    from nnlearn.optimizer import OPTIMIZERS, Optimizer
+
+    cls = OPTIMIZERS[name]
+    assert cls.__bases__ == (Optimizer,)  # no optimizer is another's subclass
+    rng = np.random.default_rng(4)
+    params_a = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
+    params_b = {k: v.copy() for k, v in params_a.items()}
+    grads = {k: rng.standard_normal(v.shape) for k, v in params_a.items()}
+    by_update, by_step = cls(lr=0.05), cls(lr=0.05)
+    for _ in range(3):
+        by_update.update(params_a, grads)
+        loss = by_step.step(params_b, lambda scale: (1.5, {k: g * scale for k, g in grads.items()}))
+        assert loss == 1.5
+    for k in params_a:
+        np.testing.assert_allclose(params_b[k], params_a[k], rtol=1e-15, atol=1e-15)

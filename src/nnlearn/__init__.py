@@ -13,6 +13,11 @@ from nnlearn.losses import cross_entropy_error, mean_squared_error
 from nnlearn.gradient import gradient_descent, numerical_diff, numerical_gradient
 from nnlearn.datasets import DATASETS, DatasetError, load_dataset, load_fashion_mnist, load_mnist
 from nnlearn.derivatives import DerivativeResult, derivative
-from nnlearn.nets import MultiLayerNet, SimpleNet, TwoLayerNet, gradient_check, load_network
+from nnlearn.simple_net import SimpleNet
+from nnlearn.multi_layer_net import MultiLayerNet
+from nnlearn.two_layer_net import TwoLayerNet
+from nnlearn.saving import load_network
+from nnlearn.gradient_check import gradient_check
 from nnlearn.optimizer import SGD, AdaGrad, Adam, Momentum
-from nnlearn.train import Trainer, train_arrays
+from nnlearn.settings import RECIPES, TrainSettings
+from nnlearn.trainer import Trainer, train_arrays

@@ -1,6 +1,7 @@
 """Input validation, in one place, for every public function that takes arrays from a user.
 
-Each check raises ``ValueError`` with a message that names the argument, the problem and the fix.
+Each check raises :class:`nnlearn.errors.InputError` (a ``ValueError``) with a message that names
+the argument, the problem and the fix.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ import math
 
 import numpy as np
 
+from nnlearn.errors import InputError
+
 
 def as_float_array(a, name: str) -> np.ndarray:
     """Return ``a`` as a floating-point array (float64 unless it already is a float type)."""
     arr = np.asarray(a)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got an array of {arr.dtype}")
+        raise InputError(f"{name} must be numeric, got an array of {arr.dtype}")
     if arr.dtype.kind != "f":
         arr = arr.astype(np.float64)
     return arr
@@ -23,12 +26,12 @@ def as_float_array(a, name: str) -> np.ndarray:
 def check_finite(arr: np.ndarray, name: str) -> None:
     if not np.isfinite(arr).all():
         bad = "NaN" if np.isnan(arr).any() else "inf"
-        raise ValueError(f"{name} contains {bad}; check the data or lower the learning rate")
+        raise InputError(f"{name} contains {bad}; check the data or lower the learning rate")
 
 
 def check_nonempty(arr: np.ndarray, name: str) -> None:
     if arr.size == 0:
-        raise ValueError(f"{name} is empty; pass at least one sample")
+        raise InputError(f"{name} is empty; pass at least one sample")
 
 
 def check_labels(t, n_classes: int, name: str = "t") -> np.ndarray:
@@ -36,12 +39,12 @@ def check_labels(t, n_classes: int, name: str = "t") -> np.ndarray:
     arr = np.asarray(t)
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all() or not np.array_equal(arr, np.round(arr)):
-            raise ValueError(f"{name} holds non-integer labels; labels are class indices 0..{n_classes - 1}")
+            raise InputError(f"{name} holds non-integer labels; labels are class indices 0..{n_classes - 1}")
         arr = arr.astype(np.intp)
     elif arr.dtype.kind not in "iub":
-        raise ValueError(f"{name} must hold integer class labels, got {arr.dtype}")
+        raise InputError(f"{name} must hold integer class labels, got {arr.dtype}")
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
-        raise ValueError(
+        raise InputError(
             f"{name} has labels out of range [{arr.min()}, {arr.max()}]; "
             f"with {n_classes} outputs labels must lie in 0..{n_classes - 1}"
         )
@@ -61,7 +64,7 @@ def is_one_hot(arr: np.ndarray) -> bool:
 def check_positive_int(value, name: str) -> int:
     """A whole number >= 1 (not a bool, not a float), as a Python int."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 
@@ -72,5 +75,5 @@ def check_positive_number(value, name: str, hint: str = "") -> float:
     except (TypeError, ValueError):
         number = math.nan
     if not (math.isfinite(number) and number > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}" + (f"; {hint}" if hint else ""))
+        raise InputError(f"{name} must be a positive finite number, got {value!r}" + (f"; {hint}" if hint else ""))
     return number

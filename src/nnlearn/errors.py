@@ -13,3 +13,15 @@ class NnlearnError(Exception):
 
 class DivergenceError(NnlearnError, FloatingPointError):
     """An iteration (gradient descent, training) produced inf or NaN."""
+
+
+class InputError(NnlearnError, ValueError):
+    """A value given to nnlearn is wrong (shape, range, NaN, unknown name); the message says how."""
+
+
+class InputTypeError(NnlearnError, TypeError):
+    """A value given to nnlearn has the wrong type (a string for a number, a function for an array)."""
+
+
+class FileFormatError(NnlearnError, ValueError):
+    """A file nnlearn reads (model, checkpoint, run folder) is damaged or is not what it should be."""

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from nnlearn._validation import check_positive_number
+from nnlearn.errors import InputError
 
 
 def _check_rate(value, name: str) -> float:
@@ -24,9 +25,9 @@ def _check_fraction(value, name: str) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+        raise InputError(f"{name} must be a number, got {value!r}") from None
     if not (0.0 <= value < 1.0):
-        raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
+        raise InputError(f"{name} must lie in [0, 1), got {value!r}")
     return value
 
 
@@ -36,12 +37,23 @@ class Optimizer:
     #: Names of the per-parameter state arrays (e.g. ``("v",)``), for checkpoints.
     state_names: tuple = ()
 
-    def __init__(self):
+    def __init__(self, lr):
+        self.lr = _check_rate(lr, "lr")
         self.state = {name: {} for name in self.state_names}
         self._buf = {}
 
     def update(self, params: dict, grads: dict) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def step(self, params: dict, loss_and_gradient) -> float:
+        """One update from ``loss_and_gradient(scale)``, which returns ``(loss, grads * scale)``.
+
+        Returns the loss. The trainer calls this; an optimizer that can use gradients already
+        multiplied by a factor (SGD: by ``lr``) asks for them so.
+        """
+        loss, grads = loss_and_gradient(1.0)
+        self.update(params, grads)
+        return loss
 
     def hyperparameters(self) -> dict:
         """The constructor's arguments, as plain numbers."""
@@ -57,7 +69,7 @@ class Optimizer:
         for full, arr in state.get("arrays", {}).items():
             name, key = full.split("/", 1)
             if name not in self.state:
-                raise ValueError(f"optimizer state {full!r} does not belong to {type(self).__name__}")
+                raise InputError(f"optimizer state {full!r} does not belong to {type(self).__name__}")
             self.state[name][key] = np.array(arr)
         self._load_scalars(state.get("scalars", {}))
 
@@ -97,8 +109,7 @@ class SGD(Optimizer):
     """
 
     def __init__(self, lr=0.01):
-        super().__init__()
-        self.lr = _check_rate(lr, "lr")
+        super().__init__(lr)
 
     def hyperparameters(self) -> dict:
         return {"lr": self.lr}
@@ -108,8 +119,16 @@ class SGD(Optimizer):
             step = np.multiply(grad, self.lr, out=self._scratch(key, grad))
             params[key] -= step
 
+    def step(self, params, loss_and_gradient):
+        # The gradients come out multiplied by lr (the engine folds lr into the output layer's
+        # delta), so the update is one subtraction per parameter: one pass over the weights, not two.
+        loss, steps = loss_and_gradient(self.lr)
+        for key, step in steps.items():
+            np.subtract(params[key], step, out=params[key])
+        return loss
 
-class Momentum(SGD):
+
+class Momentum(Optimizer):
     """SGD with momentum: ``v <- momentum * v - lr * dW``; ``W <- W + v``.
 
     Examples
@@ -139,7 +158,7 @@ class Momentum(SGD):
             params[key] += v
 
 
-class AdaGrad(SGD):
+class AdaGrad(Optimizer):
     """AdaGrad: ``h <- h + dW**2``; ``W <- W - lr * dW / (sqrt(h) + 1e-7)``.
 
     Each weight's step shrinks as its gradients accumulate.
@@ -154,6 +173,12 @@ class AdaGrad(SGD):
 
     state_names = ("h",)
 
+    def __init__(self, lr=0.01):
+        super().__init__(lr)
+
+    def hyperparameters(self) -> dict:
+        return {"lr": self.lr}
+
     def update(self, params, grads):
         for key, grad in grads.items():
             h = self._zeros("h", key, params[key])
@@ -167,7 +192,7 @@ class AdaGrad(SGD):
             params[key] -= buf
 
 
-class Adam(SGD):
+class Adam(Optimizer):
     """Adam, as the book writes it (ch. 6).
 
     With ``k`` the number of updates so far (this one included)::
@@ -240,5 +265,5 @@ def get_optimizer(name, **kwargs) -> Optimizer:
         return name
     cls = OPTIMIZERS.get(str(name).lower())
     if cls is None:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+        raise InputError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
     return cls(**kwargs)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
+import warnings
 
 from nnlearn import __version__
 from nnlearn.errors import NnlearnError
@@ -31,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A neural network that learns its weights from data (Deep Learning from Scratch, ch. 4).",
     )
     parser.add_argument("--version", action="version", version=f"nnlearn {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an internal error (or set NNLEARN_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo = commands.add_parser(
         "demo",
@@ -43,23 +48,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    # A warning for the user is one line, like an error; not Python's file:line report.
+    print(f"nnlearn: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = args.debug or os.environ.get("NNLEARN_DEBUG", "") not in ("", "0")
+    warnings.showwarning = _show_warning
     try:
         return int(args.func(args) or 0)
     except NnlearnError as exc:
+        # nnlearn's own errors: bad input, bad data, bad files. The message names the fix.
+        if debug:
+            traceback.print_exc()
         print(f"nnlearn: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except ValueError as exc:
-        # Bad input that reached the library (shapes, labels, NaN): a user mistake, not a bug.
-        print(f"nnlearn: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("nnlearn: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        # Anything else is a bug in nnlearn, not a user mistake: say so, and how to see it.
+        if debug:
+            traceback.print_exc()
+        else:
+            print(f"nnlearn: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print("  this is a bug in nnlearn; run again with --debug (or NNLEARN_DEBUG=1) to see the "
+                  "traceback, and report it", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":  # pragma: no cover

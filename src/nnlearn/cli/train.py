@@ -1,15 +1,7 @@
 """``nnlearn train``, ``evaluate``, ``predict``, ``gradcheck`` and ``nnlearn demo overfit``.
 
-A training run lives in a run directory::
-
-    config.json      what was trained, how, on what (enough to resume or evaluate it)
-    checkpoint.npz   the state at the last epoch (or Ctrl-C): weights, optimizer, RNG, metrics
-    metrics.csv      the loss at every iteration
-    epochs.csv       train and test accuracy after every epoch
-    model.npz        the trained network
-    loss.png         the loss curve
-    accuracy.png     the book's figure: train vs test accuracy per epoch
-    summary.json     train_accuracy, test_accuracy, iterations, seconds, ...
+Each command parses its arguments, calls the library (:mod:`nnlearn.runs` for run directories) and
+prints; the run directory's files are described in :mod:`nnlearn.runs`.
 """
 
 from __future__ import annotations
@@ -21,10 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+from nnlearn import engines
 from nnlearn.cli._args import int_at_least, positive_float
 from nnlearn.errors import NnlearnError
+from nnlearn.multi_layer_net import ACTIVATIONS, DTYPES, INITS, LOSSES
+from nnlearn.optimizer import OPTIMIZERS
+from nnlearn.settings import GRADS, LR_SCHEDULES, RECIPES, SAMPLINGS
 
-# Settings of nnlearn.train.RECIPES that a flag can override, with the flag's name.
+# Settings (nnlearn.settings.TrainSettings) that a flag can override, with the flag's name.
 _FLAGS = {
     "hidden": "--hidden",
     "activation": "--activation",
@@ -38,6 +34,7 @@ _FLAGS = {
     "lr_schedule": "--lr-schedule",
     "dtype": "--dtype",
     "grad": "--grad",
+    "engine": "--engine",
 }
 
 
@@ -55,8 +52,8 @@ _positive_float = positive_float
 
 
 def _init(text: str):
-    if text.lower() in ("xavier", "he", "sigmoid", "relu"):
-        return {"sigmoid": "xavier", "relu": "he"}.get(text.lower(), text.lower())
+    if text.lower() in INITS:
+        return INITS[text.lower()]
     try:
         return _positive_float(text)
     except argparse.ArgumentTypeError:
@@ -82,28 +79,31 @@ def register(commands, demos) -> None:
         "metrics, figures, model and checkpoint. Defaults are the book's recipe: 784-50-10 sigmoid, "
         "std 0.01, SGD lr 0.1, batch 100, 10000 iterations. Ctrl-C saves a checkpoint; --resume continues.",
     )
-    p.add_argument("--recipe", choices=("book", "strong"), default=None,
+    p.add_argument("--recipe", choices=tuple(RECIPES), default=None,
                    help="named settings: book (default; ch. 4, about 94.7%%) or strong (784-512-256-10 ReLU, "
                         "He init, Adam with cosine decay, 8 epochs, float32: about 98.4%% in a few seconds)")
     _data_args(p)
     p.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
                    help="hidden layer sizes, e.g. --hidden 100 50")
-    p.add_argument("--activation", choices=("sigmoid", "relu"))
+    p.add_argument("--activation", choices=tuple(ACTIVATIONS))
     p.add_argument("--init", type=_init, metavar="STD", help="weight init: a standard deviation (0.01), xavier or he")
-    p.add_argument("--optimizer", choices=("sgd", "momentum", "adagrad", "adam"))
+    p.add_argument("--optimizer", choices=tuple(OPTIMIZERS))
     p.add_argument("--lr", type=_positive_float, help="learning rate")
     p.add_argument("--batch-size", type=_positive_int, metavar="N")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--iters", type=_positive_int, metavar="N", help="number of iterations (updates)")
     length.add_argument("--epochs", type=_positive_int, metavar="N",
                         help="number of epochs of train_size / batch_size iterations")
-    p.add_argument("--sampling", choices=("replacement", "shuffle"),
+    p.add_argument("--sampling", choices=SAMPLINGS,
                    help="replacement: the book's random batches; shuffle: every sample once per epoch")
-    p.add_argument("--lr-schedule", choices=("constant", "cosine"))
-    p.add_argument("--dtype", choices=("float32", "float64"),
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES)
+    p.add_argument("--dtype", choices=DTYPES,
                    help="float32 (default) is faster; float64 with --grad numerical")
-    p.add_argument("--grad", choices=("backprop", "numerical"),
+    p.add_argument("--grad", choices=GRADS,
                    help="gradient by backpropagation (default) or by the chapter's numerical differentiation")
+    p.add_argument("--engine", choices=engines.engine_names(),
+                   help="how the gradient is computed: fused (default) or reference for backprop; "
+                        "fast (default), rows or loop for --grad numerical")
     p.add_argument("--seed", type=_nonnegative_int, default=None, help="seed of weights and batches (default 0)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help="run directory (default runs/RECIPE-DATE-TIME)")
@@ -144,17 +144,18 @@ def register(commands, demos) -> None:
     _data_args(p)
     p.add_argument("--synthetic", action="store_true", help="random inputs instead of a data set (no files needed)")
     p.add_argument("--hidden", type=_positive_int, nargs="+", default=[50], metavar="N")
-    p.add_argument("--activation", choices=("sigmoid", "relu"), default="sigmoid")
+    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid")
     p.add_argument("--init", type=_init, default=0.01, metavar="STD")
-    p.add_argument("--loss", choices=("cross_entropy", "mse"), default="cross_entropy")
+    p.add_argument("--loss", choices=tuple(LOSSES), default="cross_entropy")
     p.add_argument("--batch-size", type=_positive_int, default=3, metavar="N")
     p.add_argument("--seed", type=_nonnegative_int, default=0)
     p.add_argument("--all", action="store_true",
                    help="check every parameter (numerical gradient by the fast engine) instead of a sample")
     p.add_argument("--sample", type=_positive_int, default=100, metavar="N",
                    help="without --all: elements checked per parameter, each by the plain loop (default 100)")
-    p.add_argument("--method", choices=("auto", "loop"), default="auto",
-                   help="with --all: the fast engine (auto, default) or the book's plain loop")
+    p.add_argument("--engine", choices=engines.engine_names(engines.NUMERICAL), default="fast",
+                   help="with --all: how the numerical gradient is computed: fast (default), rows, or loop "
+                        "(the book's plain loop)")
     p.set_defaults(func=cmd_gradcheck, _parser=p)
 
     p = demos.add_parser(
@@ -190,111 +191,45 @@ def _load(name: str, data_dir):
 
 
 def _class_names(name: str):
-    try:
-        from nnlearn.datasets import class_names
+    from nnlearn.datasets import class_names
 
+    try:
         return list(class_names(name))
-    except Exception:  # an unknown data set: plain numbers
+    except KeyError:  # a data set without names: plain numbers
         return None
-
-
-def _write_text(path: Path, text: str) -> None:
-    from nnlearn._io import atomic_write
-
-    with atomic_write(path, "w") as fh:
-        fh.write(text)
-
-
-def _write_json(path: Path, obj) -> None:
-    _write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
-
-
-def _write_metrics(run: Path, trainer) -> None:
-    lines = ["iteration,loss"] + [f"{i},{loss!r}" for i, loss in enumerate(trainer.train_loss_list, 1)]
-    _write_text(run / "metrics.csv", "\n".join(lines) + "\n")
-    rows = ["epoch,iteration,train_accuracy,test_accuracy"]
-    for it, tr, te in zip(trainer.epoch_iterations, trainer.train_acc_list, trainer.test_acc_list):
-        epoch = it / trainer.iter_per_epoch
-        rows.append(f"{epoch:.6g},{it},{tr!r},{'' if te is None else repr(te)}")
-    _write_text(run / "epochs.csv", "\n".join(rows) + "\n")
-
-
-def _write_figures(run: Path, trainer, title: str) -> None:
-    from nnlearn.plots import save_figure
-    from nnlearn.evaluation import plot_accuracy, plot_loss
-
-    save_figure(plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
-                          title=f"Training loss, {title}"), run / "loss.png")
-    epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
-    save_figure(plot_accuracy(epochs, trainer.train_acc_list, trainer.test_acc_list,
-                              title=f"Accuracy per epoch, {title}"), run / "accuracy.png")
-
-
-def _default_run_dir(recipe: str) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path("runs") / f"{recipe}-{stamp}"
-    path, n = base, 2
-    while path.exists():
-        path = base.with_name(f"{base.name}-{n}")
-        n += 1
-    return path
-
-
-def _peak_rss_mb() -> float | None:
-    """This process's peak resident memory in MiB.
-
-    Linux's ``VmHWM`` first: ``ru_maxrss`` can carry over the parent's peak across fork + exec.
-    """
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    try:
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
-    except (ImportError, OSError):  # pragma: no cover - not on Linux
-        return None
-
-
-def _read_config(run: Path) -> dict:
-    path = run / "config.json"
-    if not run.is_dir():
-        raise NnlearnError(f"{run} is not a directory; give the run directory that `nnlearn train` wrote")
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise NnlearnError(f"{run} holds no config.json, so it is not an nnlearn run directory") from None
-    except json.JSONDecodeError as exc:
-        raise NnlearnError(f"{path} is damaged ({exc}); it cannot be read") from None
 
 
 # -- nnlearn train ---------------------------------------------------------------------------------
 
 
 def cmd_train(args) -> int:
-    from nnlearn.train import TrainingInterrupted, build_trainer, describe, recipe_settings
+    from nnlearn import runs
+    from nnlearn.callbacks import standard_callbacks
+    from nnlearn.settings import TrainSettings, recipe_settings
+    from nnlearn.trainer import TrainingInterrupted, build_trainer
 
     parser = args._parser
+    fresh_start = False
     if args.resume:
         given = [flag for key, flag in _FLAGS.items() if getattr(args, _attr(key)) is not None]
         given += [flag for flag in ("--recipe", "--dataset", "--seed") if getattr(args, flag[2:]) is not None]
         if given:
             parser.error(f"--resume continues a run with the settings it was started with; drop {', '.join(given)}")
         run = Path(args.resume)
-        config = _read_config(run)
-        settings, recipe, dataset, seed = config["settings"], config["recipe"], config["dataset"], config["seed"]
+        config = runs.read_config(run)
+        settings = TrainSettings.from_dict(config["settings"] | {"seed": config.get("seed", 0)})
+        recipe, dataset = config["recipe"], config["dataset"]
         data_dir = args.data_dir or config.get("data_dir")
+        # Killed before its first checkpoint: nothing to continue, so the run starts again.
+        fresh_start = not (run / "checkpoint.npz").exists()
     else:
         recipe = args.recipe or "book"
         dataset = _check_dataset(args)
-        seed = 0 if args.seed is None else args.seed
         overrides = {key: getattr(args, _attr(key)) for key in _FLAGS}
-        settings = recipe_settings(recipe, **overrides)
-        run = Path(args.out) if args.out else _default_run_dir(recipe)
+        if args.grad == "numerical" and args.dtype == "float32":
+            parser.error("--grad numerical computes in float64 (float32 rounds the step h=1e-4); drop --dtype float32")
+        settings = recipe_settings(recipe, **overrides, seed=args.seed)
+        run = Path(args.out) if args.out else runs.default_run_dir(recipe)
         if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
             parser.error(f"{run} already holds a training run; continue it with --resume {run} or choose another --out")
         if run.exists() and not run.is_dir():
@@ -305,63 +240,36 @@ def cmd_train(args) -> int:
     (x_train, t_train), (x_test, t_test) = _load(dataset, data_dir)
     load_seconds = time.perf_counter() - t0
     n_classes = len(_class_names(dataset) or []) or None
-
-    from tqdm import tqdm
-
-    def report_epoch(trainer):
-        if trainer.iteration % trainer.iter_per_epoch == 0 or trainer.iteration == trainer.max_iter:
-            _write_metrics(run, trainer)
-            tr, te = trainer.train_acc_list[-1], trainer.test_acc_list[-1]
-            recent = trainer.train_loss_list[-trainer.iter_per_epoch:]
-            tqdm.write(
-                f"epoch {trainer.iteration / trainer.iter_per_epoch:5.2f}  iteration {trainer.iteration:>6}  "
-                f"loss {sum(recent) / len(recent):.4f}  train acc {tr:.4f}  test acc {te:.4f}",
-                file=sys.stdout,
-            )
-
     trainer = build_trainer(
-        settings, x_train, t_train, x_test, t_test, seed=seed, n_classes=n_classes,
-        checkpoint=run / "checkpoint.npz", progress=args.progress, callbacks=[report_epoch],
+        settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
+        callbacks=[*standard_callbacks(args.progress, checkpoint=run / "checkpoint.npz"), runs.RunWriter(run)],
     )
-    description = describe(settings, trainer.network.sizes[0], trainer.network.sizes[-1])
-    if args.resume:
-        trainer.load_checkpoint()
+    description = settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1])
+    if args.resume and not fresh_start:
+        trainer.load_checkpoint(run / "checkpoint.npz")
+        if trainer.iteration >= trainer.max_iter and (run / "summary.json").exists():
+            print(f"{run} has finished ({trainer.iteration} iterations); nothing to resume -- "
+                  f"see its summary.json, or judge it with: nnlearn evaluate {run}")
+            return 0
         print(f"resuming {run} at iteration {trainer.iteration} of {trainer.max_iter}: {description}")
     else:
-        run.mkdir(parents=True, exist_ok=True)
-        from nnlearn import __version__
-
-        _write_json(run / "config.json", {
-            "recipe": recipe, "dataset": dataset, "seed": seed, "settings": settings,
-            "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
-            "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": __version__,
-        })
+        if fresh_start:
+            print(f"{run} was stopped before its first checkpoint; starting it again from the beginning "
+                  "with its saved settings")
+        runs.start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
         print(f"training ({recipe} recipe): {description}")
         print(f"data: {dataset}, {len(x_train)} training and {len(x_test)} test images ({load_seconds:.1f} s to load); "
               f"run directory {run}")
-
+    start_iteration = trainer.iteration
     try:
-        if trainer.final is None or trainer.iteration < trainer.max_iter:
-            trainer.train()
+        summary = runs.finish_run(run, trainer, recipe=recipe, dataset=dataset, load_seconds=load_seconds)
     except TrainingInterrupted as exc:
-        _write_metrics(run, trainer)
         print(f"nnlearn: interrupted; checkpoint at iteration {exc.iteration} of {trainer.max_iter} saved in "
               f"{run / 'checkpoint.npz'}; continue with: nnlearn train --resume {run}", file=sys.stderr)
         return 130
-    except Exception:
-        _write_metrics(run, trainer)
-        raise
-
-    _write_metrics(run, trainer)
-    trainer.network.save(run / "model.npz")
-    _write_figures(run, trainer, f"{recipe} recipe")
-    summary = trainer.summary() | {
-        "recipe": recipe, "dataset": dataset, "seed": seed, "description": description,
-        "run_dir": str(run), "load_seconds": load_seconds, "peak_rss_mb": _peak_rss_mb(),
-    }
-    _write_json(run / "summary.json", summary)
     print(f"train accuracy {summary['train_accuracy']:.2%}, test accuracy {summary['test_accuracy']:.2%} after "
-          f"{summary['iterations']} iterations ({summary['epochs']:.1f} epochs) in {summary['seconds']:.1f} s")
+          f"{summary['iterations']} iterations ({summary['epochs']:.1f} epochs, {summary['iterations'] - start_iteration} "
+          f"in this session) in {summary['seconds']:.1f} s of training")
     print(f"test accuracy {summary['test_accuracy']:.2%} -- run directory {run}")
     return 0
 
@@ -369,28 +277,16 @@ def cmd_train(args) -> int:
 # -- nnlearn evaluate ------------------------------------------------------------------------------
 
 
-def _load_model(run: Path):
-    from nnlearn.nets import load_network
-
-    config = _read_config(run)
-    model = run / "model.npz"
-    if not model.exists():
-        raise NnlearnError(
-            f"{run} holds no model.npz: the run has not finished; continue it with: nnlearn train --resume {run}"
-        )
-    return config, load_network(model)
-
-
 def cmd_evaluate(args) -> int:
-    from nnlearn.plots import save_figure
+    from nnlearn import runs
     from nnlearn.evaluation import confusion_matrix, format_confusion, most_confused, plot_confusion
-    from nnlearn.train import predict_labels
+    from nnlearn.plots import save_figure
 
     run = Path(args.run_dir)
-    config, net = _load_model(run)
+    config, net = runs.load_model(run)
     dataset = config["dataset"]
     _, (x_test, t_test) = _load(dataset, args.data_dir or config.get("data_dir"))
-    pred = predict_labels(net, x_test)
+    pred = net.classify(x_test)
     n_classes = net.sizes[-1]
     matrix = confusion_matrix(t_test, pred, n_classes)
     correct = int(matrix.trace())
@@ -416,11 +312,13 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     import numpy as np
 
+    from nnlearn import runs
+
     parser = args._parser
     if (args.image is None) == (args.index is None):
         parser.error("give an IMAGE file or --index N (not both)")
     run = Path(args.run_dir)
-    config, net = _load_model(run)
+    config, net = runs.load_model(run)
     dataset = config["dataset"]
     names = _class_names(dataset)
     true = None
@@ -461,7 +359,7 @@ def cmd_predict(args) -> int:
 def cmd_gradcheck(args) -> int:
     import numpy as np
 
-    from nnlearn.nets import MultiLayerNet, TwoLayerNet, gradient_check
+    from nnlearn import MultiLayerNet, TwoLayerNet, gradient_check
 
     rng = np.random.default_rng(args.seed)
     if args.synthetic:
@@ -486,13 +384,13 @@ def cmd_gradcheck(args) -> int:
     print(f"gradient check: {type(net).__name__} {'-'.join(map(str, net.sizes))} {net.activation}, "
           f"{args.loss}, init {args.init}, on {source}; float64")
     if args.all:
-        how = "the fast engine" if args.method == "auto" else "the plain loop, 2 forward passes each"
+        how = f"the {args.engine} engine" + (", 2 forward passes each" if args.engine == "loop" else "")
         print(f"numerical gradient: central differences (h=1e-4) for all {n_params} parameters, by {how} ...")
     else:
         print(f"numerical gradient: central differences (h=1e-4) for up to {args.sample} random elements of each "
               "parameter, 2 forward passes each (--all checks every parameter) ...")
     t0 = time.perf_counter()
-    report = gradient_check(net, x, t, method=args.method, sample=None if args.all else args.sample, seed=args.seed)
+    report = gradient_check(net, x, t, engine=args.engine, sample=None if args.all else args.sample, seed=args.seed)
     seconds = time.perf_counter() - t0
     print(f"{'param':<6} {'shape':<12} {'checked':>8} {'max |backprop - numerical|':>27} {'relative':>10}")
     for key, r in report.items():
@@ -523,21 +421,22 @@ def cmd_gradcheck(args) -> int:
 def cmd_overfit(args) -> int:
     import numpy as np
 
-    from nnlearn.nets import MultiLayerNet
-    from nnlearn.plots import save_figure
+    from nnlearn.callbacks import standard_callbacks
     from nnlearn.evaluation import plot_accuracy
-    from nnlearn.train import Trainer
+    from nnlearn.plots import save_figure
+    from nnlearn.settings import TrainSettings
+    from nnlearn.trainer import build_trainer
 
     dataset = _check_dataset(args)
     (x_train, t_train), (x_test, t_test) = _load(dataset, args.data_dir)
     if args.train_size > len(x_train):
         args._parser.error(f"argument --train-size: the data set has only {len(x_train)} training images")
     x_small, t_small = x_train[: args.train_size], t_train[: args.train_size]
-    net = MultiLayerNet(x_train.shape[1], [100] * 6, int(np.max(t_train)) + 1, activation="relu",
-                        weight_init_std="he", seed=args.seed, dtype=np.float32)
-    trainer = Trainer(net, x_small, t_small, x_test, t_test, optimizer="sgd", lr=0.01,
-                      batch_size=min(100, args.train_size), epochs=args.epochs, seed=args.seed,
-                      progress=args.progress)
+    settings = TrainSettings(hidden=(100,) * 6, activation="relu", weight_init_std="he", optimizer="sgd", lr=0.01,
+                             batch_size=min(100, args.train_size), iters=None, epochs=args.epochs, seed=args.seed)
+    trainer = build_trainer(settings, x_small, t_small, x_test, t_test, n_classes=int(np.max(t_train)) + 1,
+                            callbacks=standard_callbacks(args.progress))
+    net = trainer.network
     print(f"overfitting: {'-'.join(map(str, net.sizes))} ReLU network, SGD lr 0.01, trained on only "
           f"{args.train_size} {dataset} images for {args.epochs} epochs; judged on all {len(x_test)} test images")
     trainer.train()

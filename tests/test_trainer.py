@@ -9,10 +9,30 @@ import signal
 import numpy as np
 import pytest
 
-from nnlearn.errors import DivergenceError
-from nnlearn.nets import MultiLayerNet, TwoLayerNet
-from nnlearn.optimizer import Adam
-from nnlearn.train import RECIPES, Trainer, TrainingInterrupted, recipe_settings, train_arrays
+from nnlearn import MultiLayerNet, TwoLayerNet
+from nnlearn.callbacks import Callback, standard_callbacks
+from nnlearn.errors import DivergenceError, FileFormatError
+from nnlearn.settings import RECIPES, TrainSettings, recipe_settings
+from nnlearn.trainer import Trainer, TrainingInterrupted, train_arrays
+
+
+def T(net, x, t, x_test=None, t_test=None, *, checkpoint=None, callbacks=(), **settings):
+    """A Trainer with the standard callbacks (no progress bar), settings given as keywords."""
+    if "epochs" in settings and "iters" not in settings:
+        settings["iters"] = None
+    settings.setdefault("dtype", net.dtype.name)
+    return Trainer(net, x, t, x_test, t_test, settings=TrainSettings(**settings),
+                   callbacks=[*standard_callbacks(False, checkpoint), *callbacks])
+
+
+class OnStep(Callback):
+    """Call ``fn(trainer)`` after every iteration."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def on_step_end(self, trainer):
+        self.fn(trainer)
 
 
 def blobs(n=400, n_in=12, n_classes=3, seed=0, dtype=np.float32):
@@ -30,10 +50,10 @@ def make_trainer(tmp_path=None, *, optimizer="sgd", lr=0.5, sampling="replacemen
     x, t = blobs()
     net = MultiLayerNet(12, [10], 3, activation=activation, weight_init_std=0.3, loss=loss, seed=1,
                         dtype=np.float32)
-    return Trainer(net, x[:300], t[:300], x[300:], t[300:], optimizer=optimizer, lr=lr, batch_size=25,
-                   iters=iters, epochs=None if iters else epochs, seed=7, sampling=sampling,
-                   lr_schedule=lr_schedule, checkpoint=None if tmp_path is None else tmp_path / name,
-                   progress=False, callbacks=callbacks, **kw)
+    return T(net, x[:300], t[:300], x[300:], t[300:], optimizer=optimizer, lr=lr, batch_size=25,
+             iters=iters, epochs=None if iters else epochs, seed=7, sampling=sampling, lr_schedule=lr_schedule,
+             checkpoint=None if tmp_path is None else tmp_path / name, callbacks=[OnStep(f) for f in callbacks],
+             **kw)
 
 
 def state_of(trainer):
@@ -76,7 +96,7 @@ def test_last_evaluation_comes_after_the_last_iteration():
 
 def test_batches_are_the_books_rng_choice():
     trainer = make_trainer(iters=5)
-    drawn = [trainer._next_indices() for _ in range(5)]
+    drawn = [trainer.next_indices() for _ in range(5)]
     rng = np.random.default_rng(7)
     for idx in drawn:
         np.testing.assert_array_equal(idx, rng.choice(300, 25))
@@ -86,21 +106,23 @@ def test_shuffle_sampling_sees_every_sample_once_per_epoch():
     trainer = make_trainer(sampling="shuffle", iters=24)
     seen = []
     for trainer.iteration in range(24):
-        seen.append(trainer._next_indices())
+        seen.append(trainer.next_indices())
     first, second = np.concatenate(seen[:12]), np.concatenate(seen[12:])
     assert sorted(first.tolist()) == list(range(300)) == sorted(second.tolist())
     assert not np.array_equal(first, second)
 
 
-def test_fast_path_follows_the_plain_layers():
-    def run(fast):
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_fused_engine_trains_like_the_reference_engine(optimizer):
+    def run(engine):
         x, t = blobs(dtype=np.float64)
         net = TwoLayerNet(12, 8, 3, weight_init_std=0.3, seed=2)
-        trainer = Trainer(net, x, t, batch_size=20, iters=40, lr=0.5, seed=3, fast=fast, progress=False)
+        trainer = T(net, x, t, batch_size=20, iters=40, lr=0.5 if optimizer == "sgd" else 0.01, seed=3,
+                    engine=engine, optimizer=optimizer)
         trainer.train()
         return net.params, trainer.train_loss_list
 
-    (p_fast, l_fast), (p_plain, l_plain) = run(True), run(False)
+    (p_fast, l_fast), (p_plain, l_plain) = run("fused"), run("reference")
     np.testing.assert_allclose(l_fast, l_plain, rtol=1e-12)
     for k in p_fast:
         np.testing.assert_allclose(p_fast[k], p_plain[k], rtol=1e-11, atol=1e-13)
@@ -108,11 +130,11 @@ def test_fast_path_follows_the_plain_layers():
 
 def test_batches_are_gathered_as_the_rows_of_the_training_set():
     trainer = make_trainer(iters=5)
-    idx = trainer._next_indices()
-    x = trainer._gather(idx)
+    idx = trainer.next_indices()
+    x = trainer.gather(idx)
     np.testing.assert_array_equal(x, trainer.x_train[idx])
     assert x.dtype == np.float32 and x.flags.c_contiguous
-    assert trainer._gather(idx[::-1]) is x  # one buffer, reused from step to step
+    assert trainer.gather(idx[::-1]) is x  # one buffer, reused from step to step
     np.testing.assert_array_equal(x, trainer.x_train[idx[::-1]])
 
 
@@ -121,7 +143,7 @@ def test_training_data_of_another_dtype_is_converted_batch_by_batch():
 
     def run(dtype):
         net = TwoLayerNet(12, 8, 3, weight_init_std=0.3, seed=2)  # float64
-        trainer = Trainer(net, x.astype(dtype), t, batch_size=20, iters=30, lr=0.5, seed=3, progress=False)
+        trainer = T(net, x.astype(dtype), t, batch_size=20, iters=30, lr=0.5, seed=3)
         trainer.train()
         return state_of(trainer)
 
@@ -161,7 +183,7 @@ def test_resume_after_interruption_is_bit_identical(tmp_path, optimizer, samplin
 
     resumed = make_trainer(tmp_path, optimizer=optimizer, lr=lr, sampling=sampling, lr_schedule=schedule,
                            name="b.npz")
-    resumed.load_checkpoint()
+    resumed.load_checkpoint(resumed.callbacks[2].path)
     assert resumed.iteration == stop
     resumed.train()
     assert_same_run(state_of(resumed), state_of(straight))
@@ -177,7 +199,7 @@ def test_resume_from_an_epoch_checkpoint_after_a_crash_is_bit_identical(tmp_path
     straight = make_trainer(tmp_path, optimizer="adam", lr=0.01, callbacks=[keep_copy], name="a.npz")
     straight.train()
     resumed = make_trainer(tmp_path, optimizer="adam", lr=0.01, name="crash.npz")
-    resumed.load_checkpoint()
+    resumed.load_checkpoint(resumed.callbacks[2].path)
     assert resumed.iteration == 24 and len(resumed.train_loss_list) == 24
     resumed.train()
     assert_same_run(state_of(resumed), state_of(straight))
@@ -197,7 +219,7 @@ def test_ctrl_c_stops_after_the_current_iteration_with_a_checkpoint(tmp_path):
     straight = make_trainer(tmp_path, name="other.npz")
     straight.train()
     resumed = make_trainer(tmp_path)
-    resumed.load_checkpoint()
+    resumed.load_checkpoint(resumed.callbacks[2].path)
     resumed.train()
     assert_same_run(state_of(resumed), state_of(straight))
 
@@ -205,10 +227,10 @@ def test_ctrl_c_stops_after_the_current_iteration_with_a_checkpoint(tmp_path):
 def test_checkpoint_of_other_settings_is_refused(tmp_path):
     make_trainer(tmp_path, iters=3).train()
     other = make_trainer(tmp_path, iters=3, lr=0.25)
-    with pytest.raises(ValueError, match="different settings.*optimizer_param"):
-        other.load_checkpoint()
-    with pytest.raises(ValueError, match="no checkpoint at"):
-        make_trainer(tmp_path, name="missing.npz").load_checkpoint()
+    with pytest.raises(FileFormatError, match=r"different settings \(settings differ\)"):
+        other.load_checkpoint(tmp_path / "ckpt.npz")
+    with pytest.raises(FileFormatError, match="no an nnlearn checkpoint at"):
+        make_trainer(tmp_path).load_checkpoint(tmp_path / "missing.npz")
 
 
 def test_nan_loss_stops_with_the_likely_cause_and_keeps_the_checkpoint(tmp_path, recwarn):
@@ -223,7 +245,7 @@ def test_nan_loss_stops_with_the_likely_cause_and_keeps_the_checkpoint(tmp_path,
     assert "last good checkpoint (iteration 0)" in message and "ckpt.npz" in message
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     saved = make_trainer(tmp_path, activation="relu", loss="mse", lr=100.0, epochs=50)
-    saved.load_checkpoint()
+    saved.load_checkpoint(tmp_path / "ckpt.npz")
     assert saved.iteration == 0 and all(np.isfinite(v).all() for v in saved.network.params.values())
 
 
@@ -231,7 +253,7 @@ def test_exploding_loss_is_divergence_too():
     # Sigmoid saturates instead of overflowing: the loss climbs to ~16 (the 1e-7 cap) without NaN.
     x, t = blobs(n=600, n_classes=3)
     net = MultiLayerNet(12, [10], 3, activation="sigmoid", weight_init_std=0.01, seed=0, dtype=np.float32)
-    trainer = Trainer(net, x, t, lr=1e4, batch_size=20, iters=1000, seed=0, progress=False)
+    trainer = T(net, x, t, lr=1e4, batch_size=20, iters=1000, seed=0)
     # Caught at the end of the first epoch (30 iterations), before a bad checkpoint is written.
     with pytest.raises(DivergenceError, match=r"the loss exploded: its mean over iterations 1-30 is \d"):
         trainer.train()
@@ -240,31 +262,47 @@ def test_exploding_loss_is_divergence_too():
 
 def test_bad_arguments():
     x, t = blobs()
-    net = TwoLayerNet(12, 5, 3, seed=0)
-    with pytest.raises(ValueError, match="iters or epochs, not both"):
-        Trainer(net, x, t, iters=3, epochs=3)
+    net = TwoLayerNet(12, 5, 3, seed=0, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"give iters or epochs \(exactly one of them\)"):
+        TrainSettings(iters=3, epochs=3)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-        Trainer(net, x, t, batch_size=0)
+        TrainSettings(batch_size=0)
     with pytest.raises(ValueError, match="x_train has 4 values per sample"):
-        Trainer(net, x[:, :4], t)
+        T(net, x[:, :4], t)
     with pytest.raises(ValueError, match="t_train has labels out of range"):
-        Trainer(net, x, t + 5)
+        T(net, x, t + 5)
     bad = x.copy()
     bad[3, 3] = np.nan
     with pytest.raises(ValueError, match="x_train contains NaN"):
-        Trainer(net, bad, t)
+        T(net, bad, t)
     with pytest.raises(ValueError, match="both x_test and t_test"):
-        Trainer(net, x, t, x_test=x)
-    with pytest.raises(ValueError, match="unknown sampling"):
-        Trainer(net, x, t, sampling="bootstrap")
+        T(net, x, t, x_test=x)
+    with pytest.raises(ValueError, match="unknown sampling 'bootstrap'; choose one of replacement, shuffle"):
+        TrainSettings(sampling="bootstrap")
     with pytest.raises(ValueError, match="larger than the 400 training samples"):
-        Trainer(net, x, t, batch_size=500, sampling="shuffle")
-    with pytest.raises(ValueError, match="lr is given to the optimizer object"):
-        Trainer(net, x, t, optimizer=Adam(), lr=0.1)
+        T(net, x, t, batch_size=500, sampling="shuffle")
+    with pytest.raises(ValueError, match="the network is float32 but the settings say float64"):
+        T(net, x, t, dtype="float64")
+    with pytest.raises(ValueError, match="unknown backprop engine 'loop'"):
+        TrainSettings(engine="loop")
     with pytest.raises(ValueError, match="unknown recipe"):
         recipe_settings("fast")
     with pytest.raises(TypeError, match="trains a MultiLayerNet"):
         Trainer(object(), x, t)
+    with pytest.raises(TypeError, match="settings must be a TrainSettings"):
+        Trainer(net, x, t, settings={"lr": 0.1})
+
+
+@pytest.mark.parametrize("x, t, message", [
+    (np.ones((4, 3)), np.array(["a", "b", "a", "b"]), "t_train must hold integer class labels 0..C-1, got an array of <U1"),
+    (np.ones((0, 3)), np.zeros(0, dtype=int), r"x_train must hold at least one sample per row, got shape \(0, 3\)"),
+    (np.ones(4), np.array([0, 1, 0, 1]), r"x_train must hold at least one sample per row, got shape \(4,\)"),
+    (np.ones((4, 3)), np.array([1, 2, 10, 3]), "labels run from 1 to 10, but class labels start at 0; subtract 1"),
+])
+def test_train_arrays_refuses_bad_data_in_one_line(x, t, message):
+    with pytest.raises(ValueError, match=message) as info:
+        train_arrays(x, t, iters=2, progress=False)
+    assert "\n" not in str(info.value)
 
 
 def test_one_hot_targets_train_like_labels():
@@ -272,7 +310,7 @@ def test_one_hot_targets_train_like_labels():
 
     def run(targets):
         net = TwoLayerNet(12, 6, 3, weight_init_std=0.3, seed=0, dtype=np.float32)
-        trainer = Trainer(net, x, targets, iters=20, batch_size=10, lr=0.5, progress=False)
+        trainer = T(net, x, targets, iters=20, batch_size=10, lr=0.5)
         trainer.train()
         return state_of(trainer)
 
@@ -280,13 +318,15 @@ def test_one_hot_targets_train_like_labels():
 
 
 def test_recipes_and_train_arrays():
-    assert RECIPES["book"] | {} == recipe_settings("book")
+    assert recipe_settings("book") is not RECIPES["book"] and recipe_settings("book") == TrainSettings()
     s = recipe_settings("book", epochs=3)
-    assert s["epochs"] == 3 and s["iters"] is None
+    assert s.epochs == 3 and s.iters is None
+    assert TrainSettings.from_dict(RECIPES["strong"].to_dict()) == RECIPES["strong"]
     x, t = blobs(n=300)
     model = train_arrays(x, t, recipe="book", seed=0, hidden=[8], lr=0.5, batch_size=30, iters=60, progress=False)
     assert model.description == "12-8-3 sigmoid, std 0.01, sgd lr 0.5, batch 30, 60 iterations, float32"
-    assert model.predict(x).shape == (300,) and model.predict_proba(x).shape == (300, 3)
+    assert model.classify(x).shape == (300,) and model.predict(x).shape == (300, 3)
+    np.testing.assert_array_equal(model.classify(x), np.argmax(model.predict(x), axis=1))
     assert model.summary["iterations"] == 60
 
 

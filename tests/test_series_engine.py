@@ -1,4 +1,4 @@
-"""The fast numerical gradient against the plain per-parameter loop it replaces."""
+"""The series engine's internals (kinks, large steps, zero inputs) against the plain per-parameter loop."""
 
 import zlib
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from nnlearn import gradient as diff
-from nnlearn.fastgrad import MLP, Unsupported, numerical_gradient
+from nnlearn.engines import Unsupported
+from nnlearn.engines.series import MLP, numerical_gradient
 from nnlearn.functions import relu, sigmoid, softmax
 from nnlearn.losses import cross_entropy_error, mean_squared_error
 
@@ -130,49 +131,3 @@ def test_unsupported_inputs_are_refused():
         MLP(net.weights, net.biases, "tanh")
     with pytest.raises(Unsupported):
         MLP(net.weights, net.biases, "sigmoid", "identity", "cross_entropy")
-
-
-# --- through the networks' own interface -----------------------------------------------------
-
-
-@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
-@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
-@pytest.mark.parametrize("hidden", [[5], [6, 4]])
-def test_network_auto_equals_network_loop(activation, loss, hidden):
-    from nnlearn.nets import MultiLayerNet
-
-    rng = np.random.default_rng(len(hidden) * 10 + (activation == "relu") * 2 + (loss == "mse"))
-    net = MultiLayerNet(8, hidden, 4, activation=activation, weight_init_std=0.5, loss=loss, seed=1)
-    x = sparse_inputs(rng, 12, 8)
-    t = rng.integers(0, 4, 12)
-    auto, loop = net.numerical_gradient(x, t), net.numerical_gradient(x, t, method="loop")
-    assert list(auto) == list(loop) == list(net.params)
-    for key in net.params:
-        assert np.max(np.abs(auto[key] - loop[key])) <= 1e-10, key
-
-
-def test_two_layer_net_uses_the_engine_and_the_book_interface():
-    from nnlearn.nets import TwoLayerNet
-
-    net = TwoLayerNet(784, 50, 10, seed=0)
-    rng = np.random.default_rng(0)
-    x = sparse_inputs(rng, 100, 784)
-    t = np.eye(10)[rng.integers(0, 10, 100)]  # one-hot, as the book's train_neuralnet.py passes
-    import time
-
-    start = time.perf_counter()
-    grads = net.numerical_gradient(x, t)
-    fast_seconds = time.perf_counter() - start
-    # 79,520 forward passes would take seconds; the engine needs a small fraction of one.
-    assert fast_seconds < 2.0
-    bp = net.gradient(x, t)
-    for key in net.params:
-        assert np.max(np.abs(grads[key] - bp[key])) < 1e-8
-
-
-def test_network_numerical_gradient_rejects_unknown_method():
-    from nnlearn.nets import TwoLayerNet
-
-    net = TwoLayerNet(3, 2, 2, seed=0)
-    with pytest.raises(ValueError, match="'auto' or 'loop'"):
-        net.numerical_gradient(np.ones((1, 3)), np.array([0]), method="fast")

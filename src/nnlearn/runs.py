@@ -1,0 +1,224 @@
+"""Run directories: what ``nnlearn train`` writes, so that a run can be watched, resumed and judged.
+
+A run directory holds::
+
+    config.json      what was trained, how, on what (enough to resume or evaluate it)
+    state.json       running, finished, stopped or diverged; the process id; when last written
+    checkpoint.npz   the state at the last epoch (or Ctrl-C): weights, optimizer, RNG, metrics
+    metrics.csv      the loss at every iteration (rewritten every epoch, and every few seconds)
+    epochs.csv       train and test accuracy after every epoch
+    model.npz        the trained network
+    loss.png         the loss curve
+    accuracy.png     the book's figure: train vs test accuracy per epoch
+    summary.json     train_accuracy, test_accuracy, iterations, seconds, ...
+
+Every file is written atomically: a reader (the board, say) never sees half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from nnlearn._io import atomic_write
+from nnlearn.callbacks import Callback
+from nnlearn.errors import FileFormatError, NnlearnError
+
+STATES = ("running", "finished", "stopped", "diverged")
+#: metrics.csv is rewritten at least this often (seconds) while a run trains, for live views.
+LIVE_INTERVAL = 2.0
+
+
+def write_text(path, text: str) -> None:
+    with atomic_write(path, "w") as fh:
+        fh.write(text)
+
+
+def write_json(path, obj) -> None:
+    write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def default_run_dir(recipe: str, root="runs") -> Path:
+    """``runs/RECIPE-DATE-TIME`` (with ``-2``, ``-3``, ... if taken)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{recipe}-{stamp}"
+    path, n = base, 2
+    while path.exists():
+        path = base.with_name(f"{base.name}-{n}")
+        n += 1
+    return path
+
+
+def read_config(run) -> dict:
+    """The ``config.json`` of a run directory, or a one-line error saying what is wrong."""
+    run = Path(run)
+    if not run.is_dir():
+        raise NnlearnError(f"{run} is not a directory; give the run directory that `nnlearn train` wrote")
+    path = run / "config.json"
+    try:
+        config = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise NnlearnError(f"{run} holds no config.json, so it is not an nnlearn run directory") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FileFormatError(f"{path} is damaged ({exc}); it cannot be read") from None
+    if not isinstance(config, dict) or not {"recipe", "dataset", "settings"} <= set(config):
+        raise FileFormatError(f"{path} is not an nnlearn run configuration (recipe, dataset, settings missing)")
+    return config
+
+
+def load_model(run):
+    """``(config, network)`` of a finished run."""
+    from nnlearn.saving import load_network
+
+    run = Path(run)
+    config = read_config(run)
+    if not (run / "model.npz").exists():
+        raise NnlearnError(
+            f"{run} holds no model.npz: the run has not finished; continue it with: nnlearn train --resume {run}"
+        )
+    return config, load_network(run / "model.npz")
+
+
+def write_state(run, state: str, reason: str | None = None) -> None:
+    """Record the run's state (one of :data:`STATES`) with this process's id and the time."""
+    write_json(Path(run) / "state.json",
+               {"state": state, "pid": os.getpid(), "updated": time.time(), "reason": reason})
+
+
+def write_metrics(run, trainer) -> None:
+    """``metrics.csv`` (loss per iteration) and ``epochs.csv`` (accuracies per epoch)."""
+    run = Path(run)
+    lines = ["iteration,loss"] + [f"{i},{loss!r}" for i, loss in enumerate(trainer.train_loss_list, 1)]
+    write_text(run / "metrics.csv", "\n".join(lines) + "\n")
+    rows = ["epoch,iteration,train_accuracy,test_accuracy"]
+    for it, tr, te in zip(trainer.epoch_iterations, trainer.train_acc_list, trainer.test_acc_list):
+        rows.append(f"{it / trainer.iter_per_epoch:.6g},{it},{tr!r},{'' if te is None else repr(te)}")
+    write_text(run / "epochs.csv", "\n".join(rows) + "\n")
+
+
+def write_figures(run, trainer, title: str) -> None:
+    from nnlearn.evaluation import plot_accuracy, plot_loss
+    from nnlearn.plots import save_figure
+
+    run = Path(run)
+    save_figure(plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
+                          title=f"Training loss, {title}"), run / "loss.png")
+    epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
+    save_figure(plot_accuracy(epochs, trainer.train_acc_list, trainer.test_acc_list,
+                              title=f"Accuracy per epoch, {title}"), run / "accuracy.png")
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MiB.
+
+    Linux's ``VmHWM`` first: ``ru_maxrss`` can carry over the parent's peak across fork + exec.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
+    except (ImportError, OSError):  # pragma: no cover - not on Linux
+        return None
+
+
+class RunWriter(Callback):
+    """Keep a run directory up to date: metrics at every epoch end (and every few seconds, for
+    live views), the state, and one log line per epoch on ``stream`` (default stdout)."""
+
+    def __init__(self, run, stream=None, log: bool = True):
+        self.run = Path(run)
+        self.stream = stream
+        self.log = log
+        self.last_write = 0.0
+
+    def on_train_begin(self, trainer) -> None:
+        write_state(self.run, "running")
+        self.last_write = time.monotonic()
+
+    def on_step_end(self, trainer) -> None:
+        if trainer.iteration % 50 == 0 and time.monotonic() - self.last_write > LIVE_INTERVAL:
+            self._write(trainer)
+
+    def on_epoch_end(self, trainer) -> None:
+        self._write(trainer)
+        if self.log:
+            from tqdm import tqdm
+
+            tr, te = trainer.train_acc_list[-1], trainer.test_acc_list[-1]
+            recent = trainer.train_loss_list[-trainer.iter_per_epoch:]
+            test = "" if te is None else f"  test acc {te:.4f}"
+            tqdm.write(
+                f"epoch {trainer.iteration / trainer.iter_per_epoch:5.2f}  iteration {trainer.iteration:>6}  "
+                f"mean loss of the epoch {sum(recent) / len(recent):.4f}  train acc {tr:.4f}{test}",
+                file=self.stream or sys.stdout,
+            )
+
+    def on_interrupt(self, trainer) -> None:
+        self._write(trainer)
+        write_state(self.run, "stopped", "interrupted (Ctrl-C)")
+
+    def _write(self, trainer) -> None:
+        write_metrics(self.run, trainer)
+        self.last_write = time.monotonic()
+
+
+def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None:
+    """Create the run directory and its ``config.json`` for a new run."""
+    from nnlearn import __version__
+
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    write_json(run / "config.json", {
+        "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
+        "settings": trainer.settings.to_dict(),
+        "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
+        "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": __version__,
+    })
+
+
+def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float = 0.0) -> dict:
+    """Train to the end with ``trainer`` (callbacks keep the folder current), then write the model,
+    the figures, ``summary.json`` and the final state. Returns the summary.
+
+    A divergence or Ctrl-C leaves the metrics and a state that says so, and is raised on.
+    """
+    from nnlearn.errors import DivergenceError
+    from nnlearn.saving import save_network
+    from nnlearn.trainer import TrainingInterrupted
+
+    run = Path(run)
+    try:
+        if trainer.iteration < trainer.max_iter:
+            trainer.train()
+    except TrainingInterrupted:
+        write_metrics(run, trainer)
+        raise
+    except DivergenceError as exc:
+        write_metrics(run, trainer)
+        write_state(run, "diverged", str(exc))
+        raise
+    except BaseException as exc:
+        write_metrics(run, trainer)
+        write_state(run, "stopped", f"{type(exc).__name__}: {exc}")
+        raise
+    write_metrics(run, trainer)
+    save_network(trainer.network, run / "model.npz")
+    write_figures(run, trainer, f"{recipe} recipe")
+    summary = trainer.summary() | {
+        "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
+        "description": trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1]),
+        "run_dir": str(run), "load_seconds": load_seconds, "peak_rss_mb": peak_rss_mb(),
+    }
+    write_json(run / "summary.json", summary)
+    write_state(run, "finished")
+    return summary

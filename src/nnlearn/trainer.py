@@ -1,0 +1,549 @@
+"""Mini-batch training: the chapter's loop, with callbacks for everything else.
+
+The book's loop (*Deep Learning from Scratch*, ch. 4.5) is::
+
+    for i in range(iters_num):
+        batch_mask = np.random.choice(train_size, batch_size)
+        grad = network.gradient(x_train[batch_mask], t_train[batch_mask])
+        for key in ("W1", "b1", "W2", "b2"):
+            network.params[key] -= learning_rate * grad[key]
+        train_loss_list.append(network.loss(x_batch, t_batch))
+        if i % iter_per_epoch == 0:
+            train_acc_list.append(network.accuracy(x_train, t_train))
+            test_acc_list.append(network.accuracy(x_test, t_test))
+
+:class:`Trainer` runs that loop from :class:`~nnlearn.settings.TrainSettings` with a seeded
+``numpy.random.Generator`` and any optimizer; evaluation, checkpoints, the progress bar and the
+divergence stop are callbacks (:mod:`nnlearn.callbacks`). A run resumes from a checkpoint bit for
+bit and stops cleanly on Ctrl-C.
+
+Differences from the book, each deliberate:
+
+- The loss recorded for an iteration is the loss of the forward pass that gave the gradient
+  (before the update); the book runs a second forward pass after the update to get it.
+- Accuracies are taken after every ``iter_per_epoch`` updates (the book takes them after updates
+  1, 601, 1201, ...), and once more after the last update, which is the final result.
+- The gradient comes from an engine (:mod:`nnlearn.engines`), by default the fused one: the
+  reference engine's backpropagation from preallocated buffers.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnlearn import engines
+from nnlearn._validation import as_float_array, check_finite, check_labels, is_one_hot
+from nnlearn.callbacks import standard_callbacks
+from nnlearn.errors import FileFormatError, InputError, InputTypeError
+from nnlearn.multi_layer_net import MultiLayerNet, build_network
+from nnlearn.optimizer import get_optimizer
+from nnlearn.saving import check_arrays, read_npz, write_npz
+from nnlearn.settings import RECIPES, TrainSettings, recipe_settings
+
+CHECKPOINT_FORMAT = 2
+_RESUME_FIX = "start the run again without --resume, or give the run folder it belongs to"
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on Ctrl-C (or a callback's ``KeyboardInterrupt``).
+
+    Attributes
+    ----------
+    iteration : int
+        The iteration the saved checkpoint holds (the run resumes from there).
+    checkpoint : pathlib.Path or None
+        Where the checkpoint is, if a :class:`~nnlearn.callbacks.Checkpoint` callback wrote one.
+    """
+
+    def __init__(self, iteration: int, checkpoint):
+        self.iteration = iteration
+        self.checkpoint = checkpoint
+        where = f"; checkpoint at iteration {iteration} in {checkpoint}" if checkpoint else ""
+        super().__init__(f"training interrupted{where}")
+
+
+class Trainer:
+    """Train a network by mini-batch gradient descent and judge it on test data.
+
+    Parameters
+    ----------
+    network : MultiLayerNet
+        Trained in place (``network.params`` change). Its description must match ``settings``'s
+        dtype; its sizes and activation are its own.
+    x_train, t_train : ndarray
+        Training images (one row per sample) and integer labels (or one-hot rows).
+    x_test, t_test : ndarray, optional
+        Test data, evaluated at every epoch end. Without it only training accuracy is recorded.
+    settings : TrainSettings, default the book's recipe
+        Optimizer, learning rate, batch size, length, sampling, schedule, engine, seed.
+    callbacks : list of Callback, optional
+        Default :func:`~nnlearn.callbacks.standard_callbacks` (divergence stop, evaluation,
+        progress bar). A given list is used as it is.
+
+    Attributes
+    ----------
+    train_loss_list : list of float
+        The loss at every iteration.
+    epoch_iterations, train_acc_list, test_acc_list : list
+        After how many iterations the accuracies were taken, and the accuracies.
+    iteration : int
+        Iterations done.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.random((200, 4)); t = (x[:, 0] > x[:, 1]).astype(int)
+    >>> net = MultiLayerNet(4, [8], 2, activation="sigmoid", weight_init_std=0.5, seed=0, dtype=np.float32)
+    >>> settings = TrainSettings(lr=1.0, batch_size=10, iters=None, epochs=20)
+    >>> trainer = Trainer(net, x[:150], t[:150], x[150:], t[150:], settings=settings)
+    >>> result = trainer.train()
+    >>> trainer.iter_per_epoch, trainer.iteration, len(trainer.train_loss_list)
+    (15, 300, 300)
+    >>> round(result["test_accuracy"], 2), round(result["train_accuracy"], 2)
+    (1.0, 0.99)
+    """
+
+    def __init__(self, network, x_train, t_train, x_test=None, t_test=None, *, settings=RECIPES["book"],
+                 callbacks=None):
+        if not isinstance(network, MultiLayerNet):
+            raise InputTypeError(f"Trainer trains a MultiLayerNet or TwoLayerNet, got {type(network).__name__}")
+        if not isinstance(settings, TrainSettings):
+            raise InputTypeError(f"settings must be a TrainSettings, got {type(settings).__name__}")
+        if network.dtype.name != settings.dtype:
+            raise InputError(f"the network is {network.dtype.name} but the settings say {settings.dtype}; "
+                             "build the network with the settings' dtype")
+        self.network = network
+        self.settings = settings
+        self.x_train, self.t_train = _check_data(network, x_train, t_train, "train")
+        if (x_test is None) != (t_test is None):
+            raise InputError("give both x_test and t_test, or neither")
+        if x_test is not None:
+            self.x_test, self.t_test = _check_data(network, x_test, t_test, "test")
+        else:
+            self.x_test = self.t_test = None
+        self.train_size = self.x_train.shape[0]
+        self.batch_size = settings.batch_size
+        if settings.sampling == "shuffle" and self.batch_size > self.train_size:
+            raise InputError(
+                f"batch_size {self.batch_size} is larger than the {self.train_size} training samples; "
+                "lower it or use sampling='replacement'"
+            )
+        # The book: iter_per_epoch = max(train_size / batch_size, 1), counted in whole iterations.
+        self.iter_per_epoch = max(self.train_size // self.batch_size, 1)
+        self.max_iter = settings.iters if settings.iters is not None else settings.epochs * self.iter_per_epoch
+        self.optimizer = get_optimizer(settings.optimizer, lr=settings.lr)
+        self.rng = np.random.default_rng(settings.seed)
+        self.callbacks = standard_callbacks() if callbacks is None else list(callbacks)
+        kind = engines.BACKPROP if settings.grad == "backprop" else engines.NUMERICAL
+        self.engine = network.engine(settings.engine_name, kind)
+
+        self.iteration = 0
+        self.train_loss_list: list[float] = []
+        self.epoch_iterations: list[int] = []
+        self.train_acc_list: list[float] = []
+        self.test_acc_list: list[float | None] = []
+        self.seconds = 0.0
+        self.final: dict | None = None
+        #: ``(iteration, path)`` of the last checkpoint written or loaded.
+        self.last_checkpoint = None
+        self.perm = None
+        self.batch_buffer = None
+        self.stop_requested = False
+        self.started = None
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def train(self) -> dict:
+        """Train until ``max_iter`` iterations are done; return :meth:`summary`.
+
+        Raises
+        ------
+        DivergenceError
+            The loss became NaN/inf or exploded (the last good checkpoint is kept).
+        TrainingInterrupted
+            Ctrl-C or a callback's ``KeyboardInterrupt``; checkpoint callbacks saved the last
+            complete iteration.
+        """
+        self.started = time.perf_counter()
+        previous_handler = self._install_sigint()
+        consistent = True
+        # Overflow on the way to divergence is expected; the divergence stop reports it clearly.
+        errstate = np.errstate(over="ignore", invalid="ignore")
+        errstate.__enter__()
+        try:
+            for cb in self.callbacks:
+                cb.on_train_begin(self)
+            while self.iteration < self.max_iter:
+                consistent = False
+                loss = self.step()
+                self.iteration += 1
+                self.train_loss_list.append(loss)
+                if self.iteration % self.iter_per_epoch == 0 or self.iteration == self.max_iter:
+                    self.update_time()
+                    for cb in self.callbacks:
+                        cb.on_epoch_end(self)
+                # The iteration is complete (its epoch evaluated and saved): a Ctrl-C from here on
+                # saves this state.
+                consistent = True
+                for cb in self.callbacks:
+                    cb.on_step_end(self)
+                if self.stop_requested:
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            if consistent:
+                self.update_time()
+                for cb in self.callbacks:
+                    cb.on_interrupt(self)
+            checkpoint = self.last_checkpoint
+            raise TrainingInterrupted(
+                self.iteration if consistent else (checkpoint[0] if checkpoint else 0),
+                checkpoint[1] if checkpoint else None,
+            ) from None
+        finally:
+            errstate.__exit__(None, None, None)
+            self.update_time()
+            self.started = None
+            for cb in self.callbacks:
+                cb.on_train_end(self)
+            self._restore_sigint(previous_handler)
+        return self.summary()
+
+    def step(self) -> float:
+        """One iteration: draw a batch, compute its gradient, update the weights; the loss before it."""
+        idx = self.next_indices()
+        x = self.gather(idx)
+        t = self.t_train[idx]
+        if self.settings.lr_schedule == "cosine":
+            self.optimizer.lr = self.settings.lr * 0.5 * (1.0 + math.cos(math.pi * self.iteration / self.max_iter))
+        if self.settings.grad == "numerical":
+            net = self.network
+
+            def loss_and_gradient(scale):
+                grads = engines.numerical_gradient(net, x, t, self.engine.name)
+                return net.engine().loss(x, t), {k: g * scale if scale != 1.0 else g for k, g in grads.items()}
+        else:
+            def loss_and_gradient(scale, run=self.engine.loss_and_gradient):
+                return run(x, t, scale)
+        return self.optimizer.step(self.network.params, loss_and_gradient)
+
+    def gather(self, idx) -> np.ndarray:
+        """The rows ``idx`` of the training images, in the network's dtype.
+
+        The result is a buffer that the next call overwrites (a step uses its batch and is done).
+        """
+        x = self.x_train
+        if x.dtype != self.network.dtype:
+            return x[idx].astype(self.network.dtype)
+        buf = self.batch_buffer
+        if buf is None or buf.shape[0] != len(idx):
+            buf = self.batch_buffer = np.empty((len(idx), x.shape[1]), dtype=x.dtype)
+        # Copying the rows straight into a reused buffer is about 4 us (15%) quicker than
+        # ``x[idx]``. mode="clip" because the default "raise" copies them twice (through a
+        # temporary, to leave ``out`` intact on an error); the indices are always in range, so
+        # nothing is ever clipped.
+        return np.take(x, idx, axis=0, out=buf, mode="clip")
+
+    def next_indices(self) -> np.ndarray:
+        """The sample indices of the next batch (this draws from the run's Generator)."""
+        if self.settings.sampling == "replacement":
+            # Exactly rng.choice(train_size, batch_size) -- the book's sampling; Generator.choice
+            # draws these very integers -- without choice()'s argument handling.
+            return self.rng.integers(0, self.train_size, size=self.batch_size, dtype=np.int64)
+        pos = self.iteration % self.iter_per_epoch
+        if pos == 0 or self.perm is None:
+            self.perm = self.rng.permutation(self.train_size)
+        return self.perm[pos * self.batch_size : (pos + 1) * self.batch_size]
+
+    # -- what callbacks use --------------------------------------------------------------------
+
+    def accuracy(self, x, labels) -> float:
+        """Fraction of rows of ``x`` the network classifies as ``labels`` (checked data, in chunks)."""
+        return int(np.count_nonzero(self.network.classify(x) == labels)) / x.shape[0]
+
+    @property
+    def t_train_labels(self) -> np.ndarray:
+        return self.t_train if self.t_train.ndim == 1 else np.argmax(self.t_train, axis=1)
+
+    @property
+    def t_test_labels(self) -> np.ndarray:
+        return self.t_test if self.t_test.ndim == 1 else np.argmax(self.t_test, axis=1)
+
+    def chance_loss(self) -> float:
+        """The loss of a network that knows nothing (uniform output)."""
+        n_out = self.network.sizes[-1]
+        if self.network.loss_type == "cross_entropy":
+            return math.log(n_out)
+        return 0.5 * (1.0 - 1.0 / n_out)
+
+    def update_time(self) -> None:
+        """Add the time since the last call to :attr:`seconds` (checkpoints record it)."""
+        if self.started is not None:
+            now = time.perf_counter()
+            self.seconds += now - self.started
+            self.started = now
+
+    def summary(self) -> dict:
+        """Final accuracies, iterations and seconds (``None`` where not yet known).
+
+        ``last_batch_loss`` is the loss of the last mini-batch; ``final_loss`` (the same number,
+        kept for older readers) is deprecated in favour of it.
+        """
+        final = self.final or {}
+        last = self.train_loss_list[-1] if self.train_loss_list else None
+        return {
+            "train_accuracy": final.get("train_accuracy"),
+            "test_accuracy": final.get("test_accuracy"),
+            "iterations": self.iteration,
+            "epochs": self.iteration / self.iter_per_epoch,
+            "last_batch_loss": last,
+            "final_loss": last,
+            "seconds": self.seconds,
+        }
+
+    def config(self) -> dict:
+        """The settings that determine the run (a checkpoint only resumes under the same ones)."""
+        return {
+            "network": self.network.config(),
+            "settings": self.settings.to_dict(),
+            "iter_per_epoch": self.iter_per_epoch,
+            "max_iter": self.max_iter,
+            "train_size": self.train_size,
+            "test_size": None if self.x_test is None else int(self.x_test.shape[0]),
+        }
+
+    # -- Ctrl-C --------------------------------------------------------------------------------
+
+    def _install_sigint(self):
+        self.stop_requested = False
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def handler(signum, frame):
+            # First Ctrl-C: finish the current iteration, save, stop. A second one stops at once.
+            self.stop_requested = True
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        try:
+            return signal.signal(signal.SIGINT, handler)
+        except ValueError:  # pragma: no cover - not the main interpreter
+            return None
+
+    def _restore_sigint(self, previous) -> None:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """Everything the rest of the run depends on: ``{"arrays": {...}, "meta": {...}}``."""
+        arrays = {f"param_{k}": v for k, v in self.network.params.items()}
+        opt = self.optimizer.state_dict()
+        arrays.update({f"opt_{k}": v for k, v in opt["arrays"].items()})
+        arrays["train_loss"] = np.array(self.train_loss_list, dtype=np.float64)
+        arrays["epoch_iterations"] = np.array(self.epoch_iterations, dtype=np.int64)
+        arrays["train_acc"] = np.array(self.train_acc_list, dtype=np.float64)
+        # No test set: -1 (a NaN would not pass the check that a checkpoint holds finite numbers).
+        arrays["test_acc"] = np.array([-1.0 if a is None else a for a in self.test_acc_list], dtype=np.float64)
+        if self.perm is not None:
+            arrays["perm"] = self.perm
+        meta = {
+            "format": CHECKPOINT_FORMAT,
+            "iteration": self.iteration,
+            "rng": self.rng.bit_generator.state,
+            "optimizer_scalars": opt["scalars"],
+            "optimizer_lr": self.optimizer.lr,
+            "seconds": self.seconds,
+            "final": self.final,
+            "config": self.config(),
+        }
+        return {"arrays": arrays, "meta": meta}
+
+    def save_checkpoint(self, path):
+        """Write :meth:`state_dict` to ``path``, atomically."""
+        state = self.state_dict()
+        path = write_npz(path, state["arrays"], state["meta"])
+        self.last_checkpoint = (self.iteration, path)
+        return path
+
+    def load_checkpoint(self, path) -> None:
+        """Restore the state saved by :meth:`save_checkpoint`; training then continues bit for bit.
+
+        The trainer must have been built with the same settings and data sizes as the one that
+        wrote the checkpoint; the file must hold exactly the arrays such a run has, all finite.
+        """
+        arrays, meta = read_npz(path, "an nnlearn checkpoint", _RESUME_FIX)
+        if meta.get("format") != CHECKPOINT_FORMAT:
+            raise FileFormatError(
+                f"{path} has checkpoint format {meta.get('format')!r}; this nnlearn reads {CHECKPOINT_FORMAT}"
+            )
+        mine, theirs = self.config(), meta.get("config")
+        if mine != theirs:
+            diff = sorted(k for k in set(mine) | set(theirs or {}) if mine.get(k) != (theirs or {}).get(k))
+            raise FileFormatError(
+                f"{path} was written by a run with different settings ({', '.join(diff)} differ); "
+                "resume it with the settings it was started with"
+            )
+        try:
+            iteration = int(meta["iteration"])
+            n_epochs = len(arrays.get("epoch_iterations", ()))
+            expected = {f"param_{k}": (v.shape, v.dtype) for k, v in self.network.params.items()}
+            if iteration > 0:
+                expected.update({f"opt_{name}/{k}": (v.shape, v.dtype) for name in self.optimizer.state_names
+                                 for k, v in self.network.params.items()})
+            expected.update({
+                "train_loss": ((iteration,), np.float64), "epoch_iterations": ((n_epochs,), np.int64),
+                "train_acc": ((n_epochs,), np.float64), "test_acc": ((n_epochs,), np.float64),
+            })
+            if self.settings.sampling == "shuffle" and iteration > 0:
+                expected["perm"] = ((self.train_size,), None)
+            check_arrays(path, arrays, expected, _RESUME_FIX)
+            self.network.set_params({k[len("param_"):]: v for k, v in arrays.items() if k.startswith("param_")})
+            self.optimizer.load_state_dict(
+                {"arrays": {k[len("opt_"):]: v for k, v in arrays.items() if k.startswith("opt_")},
+                 "scalars": meta["optimizer_scalars"]}
+            )
+            self.optimizer.lr = float(meta["optimizer_lr"])
+            self.rng.bit_generator.state = meta["rng"]
+            self.seconds = float(meta["seconds"])
+            self.final = meta["final"]
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, FileFormatError):
+                raise
+            raise FileFormatError(f"{path} is a damaged nnlearn checkpoint ({exc!r}); {_RESUME_FIX}") from None
+        self.iteration = iteration
+        self.train_loss_list = arrays["train_loss"].tolist()
+        self.epoch_iterations = arrays["epoch_iterations"].tolist()
+        self.train_acc_list = arrays["train_acc"].tolist()
+        self.test_acc_list = [None if a < 0 else a for a in arrays["test_acc"].tolist()]
+        self.perm = arrays.get("perm")
+        self.last_checkpoint = (self.iteration, path)
+
+
+def _check_data(network, x, t, split: str):
+    x = np.asarray(x)
+    if x.ndim > 2:
+        x = x.reshape(x.shape[0], -1)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise InputError(f"x_{split} must hold one sample per row, got shape {x.shape}")
+    if x.shape[1] != network.sizes[0]:
+        raise InputError(
+            f"x_{split} has {x.shape[1]} values per sample but the network's input_size is {network.sizes[0]}"
+        )
+    x = as_float_array(x, f"x_{split}")
+    check_finite(x, f"x_{split}")
+    t = np.asarray(t)
+    n_out = network.sizes[-1]
+    if t.ndim == 2 and t.shape == (x.shape[0], n_out):
+        if is_one_hot(t):
+            t = check_labels(np.argmax(t, axis=1), n_out, f"t_{split}")
+        else:
+            t = as_float_array(t, f"t_{split}")
+    elif t.shape == (x.shape[0],):
+        t = check_labels(t, n_out, f"t_{split}")
+    else:
+        raise InputError(
+            f"t_{split} has shape {t.shape} but x_{split} holds {x.shape[0]} samples; give one label per sample"
+        )
+    return x, t
+
+
+# -- training by recipe --------------------------------------------------------------------------
+
+
+def build_network_for(settings: TrainSettings, input_size: int, n_classes: int) -> MultiLayerNet:
+    """A fresh network as ``settings`` describe it (a TwoLayerNet for one sigmoid hidden layer)."""
+    two_layer = settings.activation == "sigmoid" and len(settings.hidden) == 1 and settings.loss == "cross_entropy"
+    config = {
+        "class": "TwoLayerNet" if two_layer else "MultiLayerNet",
+        "input_size": input_size,
+        "hidden_size_list": list(settings.hidden),
+        "output_size": n_classes,
+        "activation": settings.activation,
+        "weight_init_std": settings.weight_init_std,
+        "loss": settings.loss,
+        "dtype": settings.dtype,
+    }
+    return build_network(config, seed=settings.seed)
+
+
+def infer_classes(t) -> int:
+    """The number of classes that labels (0..C-1) or one-hot rows ``t`` imply."""
+    t = np.asarray(t)
+    if t.ndim == 2:
+        return int(t.shape[1])
+    if t.size == 0:
+        raise InputError("t_train is empty; pass at least one labelled sample")
+    if t.dtype.kind not in "iuf":
+        raise InputError(f"t_train must hold integer class labels 0..C-1, got an array of {t.dtype}")
+    low, high = np.min(t), np.max(t)
+    if low >= 1:
+        raise InputError(
+            f"t_train's labels run from {low:g} to {high:g}, but class labels start at 0; subtract {low:g} from them"
+        )
+    return int(high) + 1
+
+
+def build_trainer(settings: TrainSettings, x_train, t_train, x_test=None, t_test=None, *, n_classes=None,
+                  callbacks=None) -> Trainer:
+    """A fresh network and its :class:`Trainer` from ``settings``."""
+    x = np.asarray(x_train)
+    if x.ndim < 2 or x.shape[0] == 0 or x[0].size == 0:
+        raise InputError(f"x_train must hold at least one sample per row, got shape {x.shape}")
+    net = build_network_for(settings, int(np.prod(x.shape[1:])), n_classes or infer_classes(t_train))
+    return Trainer(net, x_train, t_train, x_test, t_test, settings=settings, callbacks=callbacks)
+
+
+@dataclass
+class TrainedModel:
+    """A trained network with its trainer's record (the result of :func:`train_arrays`).
+
+    ``predict`` means what it means on a network: the output probabilities; ``classify`` gives labels.
+    """
+
+    network: MultiLayerNet
+    trainer: Trainer
+    settings: TrainSettings
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        return self.settings.describe(self.network.sizes[0], self.network.sizes[-1])
+
+    def predict(self, x) -> np.ndarray:
+        """The softmax probabilities of each row of ``x``."""
+        return self.network.predict(x)
+
+    def classify(self, x) -> np.ndarray:
+        """The predicted class of each row of ``x``."""
+        return self.network.classify(x)
+
+
+def train_arrays(x_train, t_train, x_test=None, t_test=None, *, recipe="book", progress=None, callbacks=(),
+                 **overrides) -> TrainedModel:
+    """Train a recipe's network on arrays and return the :class:`TrainedModel`.
+
+    ``overrides`` are :class:`~nnlearn.settings.TrainSettings` fields (``lr=0.5``, ``epochs=3``,
+    ``seed=1``, ...); ``callbacks`` are added to the standard ones.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.random((300, 4)); t = (x[:, 0] + x[:, 1] > 1).astype(int)
+    >>> model = train_arrays(x, t, recipe="strong", hidden=[16], epochs=100, batch_size=30, lr=0.01,
+    ...                      progress=False)
+    >>> model.description
+    '4-16-2 relu, he init, adam lr 0.01, cosine lr decay, batch 30, 100 epochs, float32'
+    >>> float(np.mean(model.classify(x) == t))
+    0.9933333333333333
+    """
+    settings = recipe_settings(recipe, **overrides)
+    trainer = build_trainer(settings, x_train, t_train, x_test, t_test,
+                            callbacks=[*standard_callbacks(progress), *callbacks])
+    summary = trainer.train()
+    return TrainedModel(trainer.network, trainer, settings, summary)

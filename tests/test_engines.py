@@ -1,0 +1,220 @@
+"""Conformance: every engine against an independent oracle, over every kind of network.
+
+The oracle is written here, in plain NumPy, apart from the package: the network's forward pass and
+loss, and the book's central difference over that loss, one parameter at a time. A new engine is
+one new file in ``nnlearn/engines`` plus one line in the lists below.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import warnings
+import zlib
+
+import numpy as np
+import pytest
+
+from nnlearn import MultiLayerNet, engines
+
+# One line per engine. The reference engine is checked against the oracle's chain rule; every other
+# backprop engine against the reference engine.
+BACKPROP_ENGINES = [
+    "reference",
+    "fused",
+]
+NUMERICAL_ENGINES = [
+    "loop",
+    "fast",
+    "rows",
+]
+
+KINDS = list(itertools.product(["sigmoid", "relu"], [0, 1, 2, 3], ["cross_entropy", "mse"],
+                               ["labels", "one-hot", "soft"]))
+BATCHES = [1, 7, 100]
+N_IN, N_HIDDEN, N_OUT = 6, 5, 4
+
+
+def test_every_registered_engine_is_in_the_conformance_lists():
+    assert sorted(BACKPROP_ENGINES) == sorted(engines.engine_names(engines.BACKPROP))
+    assert sorted(NUMERICAL_ENGINES) == sorted(engines.engine_names(engines.NUMERICAL))
+
+
+@functools.lru_cache(maxsize=None)
+def case(activation, depth, loss, target, batch, dtype_name):
+    """A network and a batch, the same for every engine (seeded by the case itself)."""
+    rng = np.random.default_rng(zlib.crc32(repr((activation, depth, loss, target, batch)).encode()))
+    net = MultiLayerNet(N_IN, [N_HIDDEN] * depth, N_OUT, activation=activation, weight_init_std=0.7, loss=loss,
+                        seed=int(rng.integers(1 << 30)), dtype=np.dtype(dtype_name))
+    # Non-zero biases, so that no ReLU input sits exactly on its kink.
+    for key, value in net.params.items():
+        if key.startswith("b"):
+            value[...] = rng.normal(0, 0.3, value.shape)
+    x = rng.standard_normal((batch, N_IN)).astype(dtype_name)
+    labels = rng.integers(0, N_OUT, batch)
+    if target == "labels":
+        t = labels
+    elif target == "one-hot":
+        t = np.eye(N_OUT, dtype=dtype_name)[labels]
+    else:
+        t = rng.random((batch, N_OUT))
+        t = (t / t.sum(axis=1, keepdims=True)).astype(dtype_name)
+    return net, x, t
+
+
+def oracle_loss(params, activation, loss, x, t):
+    """The network's loss, written out: affine, activation, ..., affine, softmax + CE (or MSE)."""
+    n_layers = len(params) // 2
+    h = x.astype(np.float64)
+    for i in range(1, n_layers + 1):
+        a = h @ params[f"W{i}"].astype(np.float64) + params[f"b{i}"].astype(np.float64)
+        if i < n_layers:
+            h = 1 / (1 + np.exp(-a)) if activation == "sigmoid" else np.where(a > 0, a, 0.0)
+        else:
+            h = a
+    n = x.shape[0]
+    target = np.eye(h.shape[1])[t] if t.ndim == 1 else t.astype(np.float64)
+    if loss == "mse":
+        return 0.5 * np.sum((h - target) ** 2) / n
+    y = np.exp(h - h.max(axis=1, keepdims=True))
+    y /= y.sum(axis=1, keepdims=True)
+    return -np.sum(target * np.log(y + 1e-7)) / n
+
+
+def oracle_gradient(params, activation, loss, x, t):
+    """The gradient of :func:`oracle_loss` by the chain rule, written out (softmax's full Jacobian)."""
+    n_layers = len(params) // 2
+    p = {k: v.astype(np.float64) for k, v in params.items()}
+    hs, pre = [x.astype(np.float64)], []
+    for i in range(1, n_layers + 1):
+        a = hs[-1] @ p[f"W{i}"] + p[f"b{i}"]
+        pre.append(a)
+        if i < n_layers:
+            hs.append(1 / (1 + np.exp(-a)) if activation == "sigmoid" else np.where(a > 0, a, 0.0))
+    z, n = pre[-1], x.shape[0]
+    target = np.eye(z.shape[1])[t] if t.ndim == 1 else t.astype(np.float64)
+    if loss == "mse":
+        delta = (z - target) / n
+    else:
+        y = np.exp(z - z.max(axis=1, keepdims=True))
+        y /= y.sum(axis=1, keepdims=True)
+        g = -target / (y + 1e-7) / n  # dL/dy
+        delta = y * (g - np.sum(y * g, axis=1, keepdims=True))
+    grads = {}
+    for i in range(n_layers, 0, -1):
+        grads[f"W{i}"] = hs[i - 1].T @ delta
+        grads[f"b{i}"] = delta.sum(axis=0)
+        if i > 1:
+            dh = delta @ p[f"W{i}"].T
+            h = hs[i - 1]
+            delta = dh * (h * (1 - h) if activation == "sigmoid" else (pre[i - 2] > 0))
+    return grads
+
+
+@functools.lru_cache(maxsize=None)
+def oracle_numerical_gradient(*key):
+    """The book's central difference (h = 1e-4) of :func:`oracle_loss`, element by element."""
+    net, x, t = case(*key)
+    params = {k: v.astype(np.float64) for k, v in net.params.items()}
+    grads = {}
+    for name, p in params.items():
+        g = np.zeros_like(p)
+        for i in range(p.size):
+            keep = p.flat[i]
+            p.flat[i] = keep + 1e-4
+            up = oracle_loss(params, net.activation, net.loss_type, x, t)
+            p.flat[i] = keep - 1e-4
+            down = oracle_loss(params, net.activation, net.loss_type, x, t)
+            p.flat[i] = keep
+            g.flat[i] = (up - down) / 2e-4
+        grads[name] = g
+    return grads
+
+
+def relative(a, b) -> float:
+    a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
+    denom = np.linalg.norm(a) + np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / denom) if denom else 0.0
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("activation, depth, loss, target", KINDS)
+@pytest.mark.parametrize("name", BACKPROP_ENGINES)
+def test_backprop_engine(name, activation, depth, loss, target, batch, dtype):
+    key = (activation, depth, loss, target, batch, dtype)
+    net, x, t = case(*key)
+    t_checked = net.check_t(t, batch)
+    engine = net.engine(name)
+    loss_value, grads = engine.loss_and_gradient(x, t_checked)
+    grads = {k: g.copy() for k, g in grads.items()}
+    assert sorted(grads) == sorted(net.params)
+    assert all(grads[k].dtype == np.dtype(dtype) and grads[k].shape == net.params[k].shape for k in grads)
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    assert loss_value == pytest.approx(oracle_loss(net.params, activation, loss, x, t), rel=tol, abs=tol)
+    assert engine.loss(x, t_checked) == pytest.approx(loss_value, rel=tol, abs=tol)
+    np.testing.assert_allclose(engine.logits(x), net.engine("reference").logits(x), rtol=tol, atol=tol)
+    # scale multiplies the gradients (SGD asks for them times lr)
+    _, scaled = engine.loss_and_gradient(x, t_checked, scale=0.5)
+    for k in grads:
+        np.testing.assert_allclose(scaled[k], 0.5 * grads[k], rtol=tol, atol=tol)
+    if name == "reference":
+        expected = oracle_gradient(net.params, activation, loss, x, t)
+        for k in grads:
+            np.testing.assert_allclose(grads[k], expected[k], rtol=tol, atol=tol)
+    else:
+        _, ref = net.engine("reference").loss_and_gradient(x, t_checked)
+        for k in grads:
+            np.testing.assert_allclose(grads[k], ref[k], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("activation, depth, loss, target", KINDS)
+@pytest.mark.parametrize("name", NUMERICAL_ENGINES)
+def test_numerical_engine(name, activation, depth, loss, target, batch):
+    key = (activation, depth, loss, target, batch, "float64")
+    net, x, t = case(*key)
+    before = {k: v.copy() for k, v in net.params.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback, no float32 warning
+        grads = engines.numerical_gradient(net, x, net.check_t(t, batch), name)
+    expected = oracle_numerical_gradient(*key)
+    # Two central differences of the same loss differ by the rounding of that loss over 2h: 1e-10
+    # for losses of order 1, proportionally more for the large losses of deep MSE networks.
+    atol = 1e-10 * max(1.0, oracle_loss(net.params, activation, loss, x, t))
+    for k in expected:
+        np.testing.assert_allclose(grads[k], expected[k], rtol=0, atol=atol)
+        np.testing.assert_array_equal(net.params[k], before[k])
+
+
+def test_float32_warns_the_same_on_every_numerical_path():
+    net, x, t = case("sigmoid", 1, "cross_entropy", "labels", 7, "float32")
+    messages = set()
+    for run in (lambda: net.numerical_gradient(x, t), lambda: net.numerical_gradient(x, t, engine="loop"),
+                lambda: __import__("nnlearn").gradient_check(net, x, t, sample=3)):
+        with pytest.warns(RuntimeWarning) as record:
+            run()
+        messages |= {str(w.message) for w in record}
+    assert messages == {engines.FLOAT32_WARNING}
+
+
+def test_a_fallback_to_the_loop_warns_and_names_why(monkeypatch):
+    net, x, t = case("relu", 1, "mse", "labels", 7, "float64")
+
+    def refuse(self, x, t):
+        raise engines.Unsupported("no series for this network")
+
+    monkeypatch.setattr(engines.get_engine("fast", engines.NUMERICAL), "numerical_gradient", refuse)
+    with pytest.warns(RuntimeWarning, match=r"'fast' numerical-gradient engine cannot handle this "
+                                            r"\(no series for this network\); using the plain loop"):
+        grads = net.numerical_gradient(x, t)
+    np.testing.assert_allclose(grads["W1"], oracle_numerical_gradient("relu", 1, "mse", "labels", 7, "float64")["W1"],
+                               rtol=0, atol=1e-10)
+
+
+def test_an_unknown_engine_is_a_one_line_error():
+    net, x, t = case("relu", 1, "mse", "labels", 7, "float64")
+    with pytest.raises(ValueError, match="unknown numerical engine 'auto'; choose one of loop, fast, rows"):
+        net.numerical_gradient(x, t, engine="auto")
+    with pytest.raises(ValueError, match="unknown backprop engine 'fast'; choose one of fused, reference"):
+        net.gradient(x, t, engine="fast")
