@@ -413,3 +413,15 @@ def test_a_bug_is_not_disguised_as_a_user_error(tmp_path, fake_data, capsys, mon
     assert train(tmp_path / "run2") == 70
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "broadcast" in err
+
+
+def test_demo_numgrad_times_the_three_ways_and_says_how_the_engine_works(fake_data, capsys):
+    assert main(["demo", "numgrad", "--sample", "5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == ("the gradient of TwoLayerNet(784, 50, 10) -- 39760 parameters -- on a batch of 100 mnist "
+                      "training images, float64")
+    rows = {line[:28].strip(): line[28:].split() for line in out[2:5]}
+    assert list(rows) == ["numerical, the book's loop", "numerical, fast engine", "backpropagation"]
+    assert float(rows["numerical, fast engine"][2]) <= 1e-10  # the fast engine gives the loop's numbers
+    assert float(rows["backpropagation"][2]) <= 1e-6  # backprop: the exact gradient, ~h^2 from the loop's
+    assert "Taylor series" in out[-1]
