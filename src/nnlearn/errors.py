@@ -13,3 +13,11 @@ class NnlearnError(Exception):
 
 class DivergenceError(NnlearnError, FloatingPointError):
     """An iteration (gradient descent, training) produced inf or NaN."""
+
+
+class InputError(NnlearnError, ValueError):
+    """A value passed to the library is out of range or inconsistent (the message says which, and the fix)."""
+
+
+class InputTypeError(NnlearnError, TypeError):
+    """A value passed to the library has the wrong type (the message says which type it needs)."""
