@@ -103,8 +103,8 @@ def plot_rounding_lesson(floor: float = 1e-18):
 
     One panel per precision (float64, float32), one line per method (forward, central, complex
     step), Richardson extrapolation as a horizontal reference, the book's h = 1e-4 marked, and an
-    arrow to the seed example's h = 1e-50, which lies off the axis. Errors of exactly 0 are drawn
-    at ``floor``.
+    arrow towards the book's bad step h = 1e-50, which lies off the axis. Errors of exactly 0 are
+    drawn at ``floor``.
 
     Returns
     -------
@@ -118,7 +118,7 @@ def plot_rounding_lesson(floor: float = 1e-18):
     styles = {
         "forward": ("C0", "forward (f(x+h) - f(x)) / h"),
         "central": ("C1", "central (f(x+h) - f(x-h)) / 2h, the book's (no truncation error for a quadratic)"),
-        "complex": ("C2", "complex step Im f(x+ih) / h (no subtraction, no rounding V)"),
+        "complex": ("C2", "complex step Im f(x+ih) / h (no subtraction, so its error does not grow as h shrinks)"),
     }
     # Where the labels go: (h, error) in regions the curves leave empty.
     places = {
@@ -139,7 +139,7 @@ def plot_rounding_lesson(floor: float = 1e-18):
         seed = ("5 + h == 5, so the forward difference is exactly 0:\nthe error is the whole slope, 0.2"
                 if dtype is np.float64 else "float32(1e-50) == 0, so the difference is 0/0 = NaN")
         ax.annotate(
-            f"h = 1e-50 (the seed example) is off the axis, to the right:\n{seed}",
+            f"the book's bad step h = 1e-50 is off the axis, to the right:\n{seed}",
             xy=(hs[-1], TRUE_SLOPE), xytext=where["seed"], fontsize=8, ha="right",
             arrowprops={"arrowstyle": "->", "color": "gray"},
         )
