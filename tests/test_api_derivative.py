@@ -52,3 +52,14 @@ def test_richardson_error_estimate_bounds_the_true_error(name, f, x, true):
     assert r.method == "richardson"
     assert abs(r.df - true) <= r.error
     assert r.error <= 1e-6 * abs(true)  # honest, yet still an estimate one can use
+
+
+def test_f_returning_none_is_a_one_line_error_naming_f():
+    from nnlearn.errors import InputTypeError
+
+    def broken(x):
+        return None
+
+    with pytest.raises(InputTypeError) as e:
+        derivative(broken, 1.0)
+    assert str(e.value) == "f (broken) returned None at x=1.0; it must return a number"

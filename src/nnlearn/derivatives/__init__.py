@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn._validation import as_float_array, check_positive_number
+from nnlearn._validation import as_float_array, callable_name, check_positive_number
+from nnlearn.errors import InputError, InputTypeError
 
 METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
 
@@ -188,7 +189,7 @@ class _Evaluator:
 
     def __init__(self, f):
         if not callable(f):
-            raise TypeError(f"f must be a callable of one variable, got {type(f).__name__}")
+            raise InputTypeError(f"f must be a callable of one variable, got {type(f).__name__}")
         self.f = f
         self.nfev = 0
         self._cache: dict[float, float] = {}
@@ -204,9 +205,9 @@ class _Evaluator:
             out = self.f(t)
         arr = np.asarray(out)
         if arr.dtype.kind not in "biufc":
-            raise TypeError(f"f must return a number, got {type(out).__name__}")
+            raise InputTypeError(f"{callable_name(self.f)} returned {out!r} at x={t}; it must return a number")
         if arr.size != 1:
-            raise ValueError(
+            raise InputError(
                 f"f must return one number for one point, got an array of shape {arr.shape}; "
                 "for a function of several variables use numerical_gradient"
             )
@@ -316,7 +317,7 @@ def _check_step(h) -> float | None:
 
 
 def _tiny_step_error(x, h):
-    raise ValueError(
+    raise InputError(
         f"the step h={h:g} is below the spacing of floating-point numbers at x={x:g}, so x + h == x; "
         "use a larger h or leave h=None"
     )
@@ -375,7 +376,7 @@ def _complex(ev, x, h, full):
     h = h if h is not None else _complex_step_default(x)
     fz = ev.complex(complex(x, h))
     if fz is None:
-        raise ValueError(
+        raise InputError(
             "method='complex' needs f to accept a complex number and return a finite complex value "
             f"(f refused or dropped the imaginary part at x={x!r}); use method='auto' or 'richardson'"
         )
@@ -634,13 +635,13 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     array([ 1., -1.])
     """
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     h = _check_step(h)
     xs = as_float_array(x, "x")
     if xs.dtype != np.float64:
         xs = xs.astype(np.float64)
     if not np.isfinite(xs).all():
-        raise ValueError("x contains NaN or inf; a derivative needs finite points")
+        raise InputError("x contains NaN or inf; a derivative needs finite points")
     ev = _Evaluator(f)
     df = np.empty(xs.shape)
     err = np.empty(xs.shape)
