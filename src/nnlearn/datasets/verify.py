@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from nnlearn.datasets.errors import DatasetError
-from nnlearn.datasets.idx import read_idx_with_digest
+from nnlearn.datasets.idx import check_array, parse_idx, read_payload
 from nnlearn.datasets.sources import DataFile, DatasetSpec
 
 
 def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.ndarray, str]:
     """Read one file of ``spec`` and refuse it unless it is exactly the file it should be.
 
-    Returns the uint8 array and the SHA-256 of the decompressed content.
+    Returns the uint8 array (read-only, a view of the decompressed bytes) and the SHA-256 of the
+    decompressed content. A file whose digest is the known one needs only its header read; any
+    other file is checked in full, to say what is wrong with it.
     """
-    arr, digest = read_idx_with_digest(path, dtype=np.uint8, shape=datafile.shape)
+    data = read_payload(path)
+    digest = hashlib.sha256(data).hexdigest()
+    arr = parse_idx(data, path)
+    if digest != datafile.sha256:
+        check_array(arr, path, np.uint8, datafile.shape)
     if datafile.sha256 is not None and digest != datafile.sha256:
         raise DatasetError(
             f"{path}: not the {spec.title} {datafile.role} file: the SHA-256 of its decompressed content is "
