@@ -54,26 +54,32 @@ def read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray]
 
 @dataclass(frozen=True)
 class FileReport:
-    """The outcome of checking one file: ``ok``, and a one-line ``message``."""
+    """The outcome of checking one file: ``ok``, a one-line ``message``, and the content's ``digest``."""
 
     role: str
     name: str
     path: Path | None
     ok: bool
     message: str
+    digest: str | None = None
 
     def line(self) -> str:
         status = "OK  " if self.ok else "FAIL"
         return f"{status} {self.name}: {self.message}"
 
 
-def verify_files(spec: DatasetSpec, paths: dict[str, Path | None]) -> list[FileReport]:
-    """Check each file of ``spec`` (a missing one is a failure); one report per file."""
+def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path | None = None) -> list[FileReport]:
+    """Check each file of ``spec`` (a missing one is a failure); one report per file.
+
+    ``where``: the folder searched, named in the message of a missing file.
+    """
     reports = []
     for f in spec.files:
         path = paths.get(f.role)
         if path is None:
-            reports.append(FileReport(f.role, f.name, None, False, "missing"))
+            found_any = any(p is not None for p in paths.values())
+            message = f"missing from {where}" if where is not None and found_any else "missing"
+            reports.append(FileReport(f.role, f.name, None, False, message))
             continue
         try:
             arr, digest = read_checked(spec, f, path)
@@ -82,6 +88,6 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None]) -> list[FileR
             continue
         known = "matches the known digest" if f.sha256 else "no known digest to compare"
         reports.append(FileReport(
-            f.role, f.name, path, True, f"{path} sha256 {digest} ({known}), shape {arr.shape} uint8",
+            f.role, f.name, path, True, f"{path} sha256 {digest} ({known}), shape {arr.shape} uint8", digest,
         ))
     return reports
