@@ -146,13 +146,15 @@ def test_demo_minibatch_writes_its_figure_and_validates_first(tiny, capsys, tmp_
     assert "argument --batch-size: must be a whole number >= 1, got '0'" in err
 
 
-def test_add_data_args_takes_its_choices_from_datasets():
+def test_add_data_args_takes_its_choices_from_datasets(capsys):
     import argparse
 
     from nnlearn.cli._args import add_data_args
 
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(prog="x")
     add_data_args(p)
-    [dataset] = [a for a in p._actions if a.dest == "dataset"]
-    assert tuple(dataset.choices) == DATASETS and dataset.default is None
-    assert p.parse_args(["--data-dir", "d"]).data_dir == "d"
+    assert vars(p.parse_args([])) == {"dataset": None, "data_dir": None}
+    assert p.parse_args(["--dataset", DATASETS[-1], "--data-dir", "d"]).dataset == "fashion-mnist"
+    with pytest.raises(SystemExit):
+        p.parse_args(["--dataset", "cifar"])
+    assert "invalid choice: 'cifar' (choose from " + ", ".join(repr(d) for d in DATASETS) in capsys.readouterr().err
