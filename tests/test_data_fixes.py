@@ -125,7 +125,7 @@ def test_show_writes_the_format_its_suffix_names_and_refuses_bad_paths(tiny, cap
     for out, message in [
         (tmp_path / "d.xyz", f"{tmp_path / 'd.xyz'}: unknown image type '.xyz'; name the file .png"),
         (tmp_path, f"{tmp_path} is a folder; give a file name, e.g. {tmp_path / 'digit.png'}"),
-        ("/proc/x.png", "cannot write /proc/x.png ("),
+        ("/proc/x.png", "cannot write /proc/x.png: "),
         (tmp_path / "no" / "x.png", f"cannot write {tmp_path / 'no' / 'x.png'}: the folder {tmp_path / 'no'} does not exist"),
     ]:
         code, out_text, err = _run(capsys, "data", "show", "--out", str(out), "--data-dir", str(folder))
