@@ -224,12 +224,12 @@ def _gallery(items) -> str:
 
 
 def _model_sections(run: Path, config: dict, test_data, data_dir, download: bool) -> list[str]:
-    from nnlearn.evaluation import confusion_matrix
-    from nnlearn.nets import load_network
-
     if not (run / "model.npz").is_file():
         return ['<h2>Confusion matrix, weights, examples</h2><p class="note">No model.npz yet: these sections '
                 'appear once the run has finished.</p>']
+    from nnlearn.evaluation import confusion_matrix
+    from nnlearn.nets import load_network
+
     try:
         net = load_network(run / "model.npz")
     except (OSError, ValueError) as exc:
@@ -388,7 +388,7 @@ def sweep_sections(sweep: Path, **run_options) -> list[str]:
     best = rundir.read_json(sweep / "best.json")
     if best:
         body.append("<h2>Best trial</h2><table>" + "".join(
-            f'<tr><th class="l">{_e(k)}</th><td class="l">{_e(json.dumps(v) if isinstance(v, (dict, list)) else v)}</td></tr>'
+            f'<tr><th class="l">{_e(k)}</th><td class="l">{_e(json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v)}</td></tr>'
             for k, v in best.items()) + "</table>")
     figures = sorted(sweep.glob("*.png"))
     if figures:

@@ -104,6 +104,27 @@ def read_losses(path: Path) -> tuple[list[int], list[float]]:
     return its, losses
 
 
+def last_loss(path: Path) -> tuple[int, float | None]:
+    """The last ``(iteration, loss)`` of ``metrics.csv``, read from its end only (cheap for long runs)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 4096))
+            tail = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return 0, None
+    # The first line is the header (a short file) or cut in half (a long one): skip it either way.
+    for line in reversed(tail.strip().splitlines()[1:]):
+        cells = line.split(",")
+        if len(cells) >= 2:
+            try:
+                return int(cells[0]), float(cells[1])
+            except ValueError:
+                continue
+    return 0, None
+
+
 def pid_alive(pid) -> bool:
     """True when a process with this id exists on this host."""
     if not isinstance(pid, int) or pid <= 0:
@@ -119,7 +140,7 @@ def pid_alive(pid) -> bool:
     return True
 
 
-def run_state(path: Path, losses: list[float] | None = None) -> tuple[str, str | None]:
+def run_state(path: Path, final_loss: float | None = None) -> tuple[str, str | None]:
     """``(state, reason)`` of the run in ``path``; see the module's description."""
     path = Path(path)
     state = read_json(path / "state.json")
@@ -130,9 +151,9 @@ def run_state(path: Path, losses: list[float] | None = None) -> tuple[str, str |
         return name, reason
     if (path / "summary.json").is_file():
         return "finished", None
-    if losses is None:
-        losses = read_losses(path / "metrics.csv")[1]
-    if losses and not math.isfinite(losses[-1]):
+    if final_loss is None:
+        final_loss = last_loss(path / "metrics.csv")[1]
+    if final_loss is not None and not math.isfinite(final_loss):
         return "diverged", "the loss became infinite or NaN"
     newest = 0.0
     for name in ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json"):
@@ -169,8 +190,8 @@ def run_info(path: Path, root: Path | None = None) -> dict:
     config = read_json(path / "config.json") or {}
     summary = read_json(path / "summary.json") or {}
     columns, epochs = read_table(path / "epochs.csv")
-    its, losses = read_losses(path / "metrics.csv")
-    state, reason = run_state(path, losses)
+    last_iteration, final_loss = last_loss(path / "metrics.csv")
+    state, reason = run_state(path, final_loss)
     last = epochs[-1] if epochs else {}
     acc_col = accuracy_column(columns)
     test = summary.get("test_accuracy")
@@ -196,7 +217,7 @@ def run_info(path: Path, root: Path | None = None) -> dict:
         "test_accuracy": test if isinstance(test, (int, float)) else None,
         "accuracy_name": "test" if summary.get("test_accuracy") is not None else (acc_col or "test"),
         "train_accuracy": train if isinstance(train, (int, float)) else None,
-        "iterations": summary.get("iterations", its[-1] if its else 0),
+        "iterations": summary.get("iterations", last_iteration),
         "max_iterations": (config.get("trainer") or {}).get("max_iter") or settings.get("iters"),
         "seconds": summary.get("seconds"),
         "nnlearn_version": config.get("nnlearn_version"),
