@@ -9,7 +9,8 @@
   var INTERVAL = 120;  // ms between predictions while drawing: about 8 a second
   var drawing = false, last = null, busy = false, pending = false, lastSent = 0, timer = null, generation = 0;
   document.getElementById("run").textContent = run;
-  window.nnlearnDraw = {predictions: 0, last: null};
+  // For tests and the curious: how many predictions were shown, and of which state of the pad.
+  var state = window.nnlearnDraw = {predictions: 0, last: null, strokes: 0, shown: -1};
 
   for (var k = 0; k < 10; k++) {
     var row = bars.insertRow(); row.dataset.k = k;
@@ -46,8 +47,8 @@
       img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = g; img.data[4 * i + 3] = 255;
     });
     pctx.putImageData(img, 0, 0);
-    window.nnlearnDraw.predictions++;
-    window.nnlearnDraw.last = answer;
+    state.predictions++;
+    state.last = answer;
   }
 
   function answerOf(r) {
@@ -57,11 +58,11 @@
   function predict() {
     if (busy) { pending = true; return; }
     busy = true; pending = false; lastSent = Date.now();
-    var gen = generation;
+    var gen = generation, version = state.strokes;
     pad.toBlob(function (blob) {
       fetch("/api/predict?path=" + encodeURIComponent(run), {method: "POST", body: blob, headers: {"Content-Type": "image/png"}})
         .then(answerOf)
-        .then(function (answer) { if (gen === generation) { message.textContent = ""; show(answer); } },
+        .then(function (answer) { if (gen === generation) { message.textContent = ""; show(answer); state.shown = version; } },
               function (err) { if (gen === generation) message.textContent = err.message; })
         .then(function () { busy = false; if (pending) predict(); });
     }, "image/png");
@@ -78,9 +79,12 @@
     return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
   }
   function stroke(to) {
-    ctx.strokeStyle = "#000"; ctx.lineWidth = 18; ctx.lineCap = "round"; ctx.lineJoin = "round";
-    ctx.beginPath(); ctx.moveTo(last[0], last[1]); ctx.lineTo(to[0], to[1]); ctx.stroke();
-    last = to;
+    ctx.fillStyle = ctx.strokeStyle = "#000"; ctx.lineWidth = 18; ctx.lineCap = "round"; ctx.lineJoin = "round";
+    ctx.beginPath();
+    // A line of length 0 paints nothing: the first touch of a stroke is a round dot.
+    if (to[0] === last[0] && to[1] === last[1]) { ctx.arc(to[0], to[1], 9, 0, 2 * Math.PI); ctx.fill(); }
+    else { ctx.moveTo(last[0], last[1]); ctx.lineTo(to[0], to[1]); ctx.stroke(); }
+    last = to; state.strokes++;
   }
   pad.addEventListener("pointerdown", function (e) {
     generation++; drawing = true; last = point(e); stroke(last); pad.setPointerCapture(e.pointerId); soon();
