@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from nnlearn.cli._args import int_at_least
+import argparse
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number 0..65535 (0 picks a free one), got {text!r}")
+    return value
 
 
 def cmd_board(args) -> int:
@@ -20,7 +30,7 @@ def register(commands, demos) -> None:
         "open each run's report. It only reads: nothing under DIR is written. Ctrl-C stops it.",
     )
     p.add_argument("dir", nargs="?", default="runs", metavar="DIR", help="folder holding run directories (default runs)")
-    p.add_argument("--port", type=int_at_least(0, "a port number 0..65535"), default=8765,
+    p.add_argument("--port", type=_port, default=8765,
                    help="port (default 8765; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this computer only)")
