@@ -1,0 +1,39 @@
+"""``nnlearn board``: a local web page listing the runs and sweeps in a folder, curves updating live."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number 0..65535 (0 picks a free one), got {text!r}")
+    return value
+
+
+def cmd_board(args) -> int:
+    from nnlearn.board.server import serve
+
+    serve(args.dir, host=args.host, port=args.port, data_dir=args.data_dir)
+    return 0
+
+
+def register(commands, demos) -> None:
+    p = commands.add_parser(
+        "board", help="a local web page of the runs in a folder: states, accuracies, live curves, reports",
+        description="Serve a read-only web page listing the runs and sweeps under DIR (default ./runs) with "
+        "their state and accuracy; overlay their curves (a training run's curves update by themselves) and "
+        "open each run's report. It only reads: nothing under DIR is written. Ctrl-C stops it.",
+    )
+    p.add_argument("dir", nargs="?", default="runs", metavar="DIR", help="folder holding run directories (default runs)")
+    p.add_argument("--port", type=_port, default=8765,
+                   help="port (default 8765; 0 picks a free one)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument("--data-dir", metavar="FOLDER", default=None,
+                   help="folder holding the test data for reports (never downloaded by the board)")
+    p.set_defaults(func=cmd_board, _parser=p)

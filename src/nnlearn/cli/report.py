@@ -1,0 +1,30 @@
+"""``nnlearn report``: one self-contained HTML page for a run, several runs, or a sweep."""
+
+from __future__ import annotations
+
+
+def cmd_report(args) -> int:
+    import time
+
+    from nnlearn.report import write_report
+
+    t0 = time.perf_counter()
+    out = write_report(args.dirs, args.out, data_dir=args.data_dir)
+    size = out.stat().st_size
+    print(f"report written to {out} ({size / 1e6:.2f} MB, {time.perf_counter() - t0:.1f} s); open it in a browser")
+    return 0
+
+
+def register(commands, demos) -> None:
+    p = commands.add_parser(
+        "report", help="write one self-contained HTML page about a run, several runs, or a sweep",
+        description="Write one HTML file that holds everything (charts, images, style; no network needed): "
+        "for a run its settings, result, loss and accuracy curves, confusion matrix, first-layer weights and "
+        "example mistakes; for several runs their curves overlaid and settings side by side; for a sweep its "
+        "trials sorted by validation accuracy, its figures and its final run.",
+    )
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="a run directory, several run directories, or a sweep directory")
+    p.add_argument("--out", metavar="FILE.html", help="where to write (default DIR/report.html; needed for several DIRs)")
+    p.add_argument("--data-dir", metavar="FOLDER", default=None,
+                   help="folder holding the test data (default: the run's own data folder, then NNLEARN_DATA)")
+    p.set_defaults(func=cmd_report, _parser=p)

@@ -1,0 +1,227 @@
+"""``nnlearn board``: a read-only local web page of the runs in a folder, tested over HTTP and in Chromium."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+
+pytest_plugins = ["browser"]
+
+
+def _request(base, method, path, body=None, headers=None):
+    """``(status, body bytes)`` of one raw request: the path is sent exactly as given (no normalising)."""
+    u = urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def board_folder(tmp_path, make_run):
+    root = tmp_path / "runs"
+    make_run(root / "alpha", test_accuracy=0.88)
+    make_run(root / "beta", test_accuracy=0.91)
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("SECRET")
+    (root / "escape").symlink_to(outside)
+    return root
+
+
+def test_nothing_outside_the_folder_is_served(board_folder, serve_board):
+    base = serve_board(board_folder)
+    status, body = _request(base, "GET", "/files/alpha/epochs.csv")
+    assert (status, body) == (200, (board_folder / "alpha" / "epochs.csv").read_bytes())
+    for path in ("/../private/secret.txt", "/files/../private/secret.txt", "/files/%2e%2e/private/secret.txt",
+                 "/files/%2E%2E%2Fprivate%2Fsecret.txt", "/files//etc/passwd", "/files/%2Fetc%2Fpasswd",
+                 "/files/escape/secret.txt", "/report?path=..%2Fprivate", "/report?path=/etc",
+                 "/report?path=escape", "/api/run?path=escape"):
+        status, body = _request(base, "GET", path)
+        assert status == 403, path
+        assert b"SECRET" not in body and b"root:" not in body
+        assert json.loads(body)["error"].startswith("the path "), path
+
+
+def test_only_reading_is_allowed(board_folder, serve_board):
+    base = serve_board(board_folder)
+    before = sorted(p.name for p in board_folder.rglob("*"))
+    for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND"):
+        status, body = _request(base, method, "/files/alpha/epochs.csv", body=b"x")
+        assert status == 405, method
+        assert json.loads(body) == {"error": f"{method} is not allowed: the board only reads (GET, HEAD)"}
+    status, body = _request(base, "HEAD", "/api/runs")
+    assert (status, body) == (200, b"")
+    assert sorted(p.name for p in board_folder.rglob("*")) == before
+    status, body = _request(base, "GET", "/api/runs")
+    entries = json.loads(body)["entries"]
+    assert sorted((e["path"], e["state"], e["test_accuracy"]) for e in entries) == [
+        ("alpha", "finished", 0.88), ("beta", "finished", 0.91)]
+
+
+def test_state_json_decides_the_state(tmp_path, make_run, serve_board):
+    root = tmp_path / "runs"
+    make_run(root / "gone", state={"state": "running", "pid": 2**22 + 12345, "updated": 0, "reason": None})
+    make_run(root / "nan", state={"state": "diverged", "pid": 1, "updated": 0, "reason": "loss became nan"})
+    make_run(root / "here", state={"state": "running", "pid": os.getpid(), "updated": 0, "reason": None})
+    status, body = _request(serve_board(root), "GET", "/api/runs")
+    got = {e["path"]: (e["state"], e["reason"]) for e in json.loads(body)["entries"]}
+    assert got == {"gone": ("stopped", "its process is no longer running"),
+                   "nan": ("diverged", "loss became nan"), "here": ("running", None)}
+
+
+def test_board_command_prints_its_url_and_stops_on_ctrl_c(board_folder):
+    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(board_folder), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith(f"nnlearn board: the runs in {board_folder.resolve()} at http://127.0.0.1:")
+        url = line.split(" at ")[1].split()[0]
+        status, body = _request(url, "GET", "/")
+        assert status == 200 and b"<title>nnlearn board</title>" in body
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    assert (proc.returncode, out, err) == (0, "nnlearn board: stopped\n", "")
+
+
+@pytest.mark.realdata
+@pytest.mark.browser
+def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder, serve_board, tab, mnist_dir):
+    base = serve_board(board_folder)
+    page = tab.page
+    page.goto(base + "/?poll=300")
+    page.wait_for_function("document.querySelectorAll('tr.entry').length === 2")
+    names = page.eval_on_selector_all("tr.entry", "rows => rows.map(r => r.dataset.path + ' ' + r.dataset.state)")
+    assert sorted(names) == ["alpha finished", "beta finished"]
+    assert sorted(page.eval_on_selector_all("tr.entry td.accuracy", "cs => cs.map(c => c.textContent)")) == [
+        "88.00%", "91.00%"]
+    page.evaluate("window.notReloaded = true")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnlearn", "train", "--iters", "200000", "--batch-size", "600", "--no-progress",
+         "--out", str(board_folder / "live"), "--data-dir", str(mnist_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        page.wait_for_selector('tr.entry[data-path="live"][data-state="running"]', timeout=20000)
+        if not page.is_checked('tr.entry[data-path="live"] input'):
+            page.check('tr.entry[data-path="live"] input')
+        series = 'path.series[data-run="live"][data-label^="live ("]'
+        page.wait_for_function(f"(document.querySelector('{series}') || {{dataset: {{}}}}).dataset.points >= 1",
+                               timeout=20000)
+        first = int(page.get_attribute(series, "data-points"))
+        page.wait_for_function(f"+document.querySelector('{series}').dataset.points > {first}", timeout=20000)
+        assert int(page.get_attribute(series, "data-points")) > first
+        assert page.evaluate("window.notReloaded") is True
+    finally:
+        proc.kill()
+        proc.wait()
+    assert tab.errors == []
+
+
+# -- draw a digit ----------------------------------------------------------------------------------
+
+
+def _png(pixels) -> bytes:
+    from nnlearn.board.png import encode_png
+
+    return encode_png(pixels)
+
+
+@pytest.mark.realdata
+def test_predict_endpoint_refuses_what_is_not_a_finished_run_or_a_drawing(short_run, make_run, serve_board):
+    root = short_run.parent
+    make_run(root / "unfinished")
+    base = serve_board(root)
+    digit = np.ones((100, 100))
+    digit[20:80, 45:55] = 0.0
+    ok = _png(digit)
+    status, body = _request(base, "POST", "/api/predict?path=short", body=ok)
+    assert status == 200 and len(json.loads(body)["probabilities"]) == 10
+    cases = [
+        ("/api/predict?path=unfinished", ok, 409, "the run 'unfinished' is running; drawing needs a finished run"),
+        ("/api/predict?path=..%2Fshort", ok, 403, "the path '../short' leaves the board's folder"),
+        ("/api/predict?path=nowhere", ok, 404, "'nowhere' is not a run directory under the board's folder"),
+        ("/api/predict?path=short", b"GIF89a not a png", 400, "the drawing must be a PNG image (image/png)"),
+        ("/api/predict?path=short", b"\x89PNG\r\n\x1a\n" + b"\0" * 50, 400, "the drawing is not a readable PNG"),
+        ("/api/predict?path=short", _png(np.ones((50, 50))), 400, "the drawing is empty: draw a digit"),
+        ("/api/predict?path=short", _png(np.ones((1, 3000))), 413, "the drawing is 3000x1 pixels; at most 2048"),
+        ("/api/other", ok, 405, "POST is not allowed"),
+    ]
+    for path, data, want, message in cases:
+        status, body = _request(base, "POST", path, body=data)
+        assert (status, json.loads(body)["error"][: len(message)]) == (want, message), path
+    status, body = _request(base, "POST", "/api/predict?path=short", body=b"x" * 10,
+                            headers={"Content-Length": "5000000"})
+    assert (status, json.loads(body)["error"]) == (413, "the drawing is 5000000 bytes; at most 1000000 are accepted")
+    status, _ = _request(base, "GET", "/api/runs")
+    assert status == 200  # still serving
+
+
+def _stroke(page, points):
+    box = page.locator("#pad").bounding_box()
+    xy = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for x, y in xy[1:]:
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()
+
+
+@pytest.mark.realdata
+@pytest.mark.browser
+def test_drawn_digits_get_the_probabilities_of_nnlearn_predict(short_run, serve_board, tab, tmp_path):
+    from nnlearn import load_network
+    from nnlearn.images import image_to_input
+
+    net = load_network(short_run / "model.npz")
+    base = serve_board(short_run.parent)
+    page = tab.page
+    page.goto(base + "/draw?path=short")
+    previews = []
+    for name, strokes in (("one", [[(0.5, 0.15), (0.5, 0.85)]]),
+                          ("seven", [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]])):
+        page.click("#clear")
+        done = page.evaluate("window.nnlearnDraw.predictions")
+        for s in strokes:
+            _stroke(page, s)
+        # Wait for the prediction of the finished drawing (not of a stroke half drawn).
+        page.wait_for_function("window.nnlearnDraw.shown === window.nnlearnDraw.strokes")
+        assert page.evaluate("window.nnlearnDraw.predictions") >= done + 2  # updated while drawing, too
+        answer = page.evaluate("window.nnlearnDraw.last")
+        shown = [float(p) for p in page.eval_on_selector_all("#bars td.p", "cs => cs.map(c => c.dataset.p)")]
+        preview = np.array(answer["preview"])
+        # The displayed probabilities are the network's on the 28x28 image it shows.
+        np.testing.assert_allclose(shown, net.predict(preview), rtol=0, atol=1e-6)
+        assert page.inner_text("#predicted") == str(int(np.argmax(shown)))
+        # The preview canvas shows that image ...
+        pixels = page.evaluate("Array.from(document.getElementById('preview').getContext('2d')"
+                               ".getImageData(0, 0, 28, 28).data.filter((v, i) => i % 4 === 0))")
+        assert pixels == [round(255 * v) for v in preview]
+        # ... which is what `nnlearn predict` makes of the drawing saved as an image file.
+        png = tmp_path / f"{name}.png"
+        uri = page.evaluate("document.getElementById('pad').toDataURL('image/png')")
+        png.write_bytes(base64.b64decode(uri.split(",", 1)[1]))
+        from_file, inverted = image_to_input(png)
+        assert inverted is True  # dark ink on white paper, turned into MNIST's white on black
+        np.testing.assert_array_equal(from_file.astype(np.float64), preview)
+        previews.append(preview)
+        if name == "seven":
+            page.screenshot(path=str(tmp_path / "draw.png"))
+    assert np.abs(previews[0] - previews[1]).max() > 0.5  # a 1 and a 7, not the same picture
+    page.select_option("#klass", "3")
+    page.click("#sample")
+    page.wait_for_function("/true class 3/.test(document.querySelector('#source').textContent)")
+    assert tab.errors == []
