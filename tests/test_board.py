@@ -206,6 +206,7 @@ def test_drawn_digits_get_the_probabilities_of_nnlearn_predict(short_run, serve_
         # The displayed probabilities are the network's on the 28x28 image it shows.
         np.testing.assert_allclose(shown, net.predict(preview), rtol=0, atol=1e-6)
         assert page.inner_text("#predicted") == str(int(np.argmax(shown)))
+        assert int(np.argmax(shown)) == {"one": 1, "seven": 7}[name]  # the strong recipe's net reads them
         # The preview canvas shows that image ...
         pixels = page.evaluate("Array.from(document.getElementById('preview').getContext('2d')"
                                ".getImageData(0, 0, 28, 28).data.filter((v, i) => i % 4 === 0))")

@@ -115,7 +115,7 @@ class Board:
         return run
 
     def model(self, run: Path):
-        from nnlearn.nets import load_network
+        from nnlearn.saving import load_network
 
         stat = (run / "model.npz").stat()
         key = (str(run), stat.st_mtime_ns, stat.st_size)
