@@ -53,3 +53,13 @@ def test_the_readme_maps_every_module():
                if p.name not in ("__init__.py", "__main__.py")}
     packages = {f"nnlearn/{p.parent.relative_to(SRC)}/" for p in SRC.rglob("__init__.py") if p.parent != SRC}
     assert modules | packages | {"nnlearn/__init__.py"} == listed
+
+
+def test_every_public_name_of_before_the_redesign_still_imports():
+    import nnlearn
+
+    before = """DivergenceError NnlearnError identity_function relu sigmoid sigmoid_grad softmax step_function
+        cross_entropy_error mean_squared_error gradient_descent numerical_diff numerical_gradient DATASETS
+        DatasetError load_dataset load_fashion_mnist load_mnist DerivativeResult derivative MultiLayerNet
+        SimpleNet TwoLayerNet gradient_check load_network SGD AdaGrad Adam Momentum Trainer train_arrays""".split()
+    assert [name for name in before if not hasattr(nnlearn, name)] == []

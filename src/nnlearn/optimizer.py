@@ -37,7 +37,7 @@ class Optimizer:
     #: Names of the per-parameter state arrays (e.g. ``("v",)``), for checkpoints.
     state_names: tuple = ()
 
-    def __init__(self, lr):
+    def __init__(self, lr=0.01):
         self.lr = _check_rate(lr, "lr")
         self.state = {name: {} for name in self.state_names}
         self._buf = {}
@@ -57,7 +57,7 @@ class Optimizer:
 
     def hyperparameters(self) -> dict:
         """The constructor's arguments, as plain numbers."""
-        return {}
+        return {"lr": self.lr}
 
     def state_dict(self) -> dict:
         """Everything the next update depends on: ``{"arrays": {...}, "scalars": {...}}``."""
@@ -107,12 +107,6 @@ class SGD(Optimizer):
     >>> params["W"]
     array([0.95, 2.1 ])
     """
-
-    def __init__(self, lr=0.01):
-        super().__init__(lr)
-
-    def hyperparameters(self) -> dict:
-        return {"lr": self.lr}
 
     def update(self, params, grads):
         for key, grad in grads.items():
@@ -172,12 +166,6 @@ class AdaGrad(Optimizer):
     """
 
     state_names = ("h",)
-
-    def __init__(self, lr=0.01):
-        super().__init__(lr)
-
-    def hyperparameters(self) -> dict:
-        return {"lr": self.lr}
 
     def update(self, params, grads):
         for key, grad in grads.items():
