@@ -35,6 +35,9 @@ _FLAGS = {
     "dtype": "--dtype",
     "grad": "--grad",
     "engine": "--engine",
+    "weight_decay": "--weight-decay",
+    "dropout": "--dropout",
+    "validation": "--validation",
 }
 
 
@@ -49,6 +52,36 @@ def _attr(key: str) -> str:
 _positive_int = int_at_least(1, "a positive integer")
 _nonnegative_int = int_at_least(0, "a non-negative integer")
 _positive_float = positive_float
+
+
+def _number(text: str, ok, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and ok(value)):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+    return value
+
+
+def _weight_decay(text: str) -> float:
+    return _number(text, lambda v: v >= 0, "a number >= 0 (the book's lambda, e.g. 0.1)")
+
+
+def _dropout(text: str) -> float:
+    return _number(text, lambda v: 0 <= v < 1, "a ratio in [0, 1) (the book uses 0.2)")
+
+
+def _validation(text: str):
+    """A share in (0, 1) (``0.1``) or a whole number of samples (``10000``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = _number(text, lambda v: 0 < v < 1, "a share in (0, 1) such as 0.1, or a number of samples such as 10000")
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a share in (0, 1) such as 0.1, or a number of samples such as 10000, got {text!r}")
+    return value
 
 
 def _init(text: str):
@@ -104,6 +137,13 @@ def register(commands, demos) -> None:
     p.add_argument("--engine", choices=engines.engine_names(),
                    help="how the gradient is computed: fused (default) or reference for backprop; "
                         "fast (default), rows or loop for --grad numerical")
+    p.add_argument("--weight-decay", type=_weight_decay, metavar="LAMBDA",
+                   help="the book's weight decay: lambda/2 * sum ||W||^2 added to the loss (biases excluded)")
+    p.add_argument("--dropout", type=_dropout, metavar="RATE",
+                   help="the book's Dropout after each hidden activation: drop this share of units while training")
+    p.add_argument("--validation", type=_validation, metavar="SHARE",
+                   help="hold back the last SHARE (e.g. 0.1) or N samples of the training set and judge each epoch "
+                        "on them; the test set is then judged once, at the end")
     p.add_argument("--seed", type=_nonnegative_int, default=None, help="seed of weights and batches (default 0)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help="run directory (default runs/RECIPE-DATE-TIME)")
