@@ -49,18 +49,20 @@ def plot_loss(losses, window: int | None = None, title: str = "Training loss") -
     return fig
 
 
-def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per epoch") -> Figure:
+def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per epoch",
+                  test_label: str = "test acc") -> Figure:
     """The book's figure: training and test accuracy per epoch (circles and squares).
 
     When the two lines stay together the network generalises; when the training accuracy runs
-    away from the test accuracy, it overfits.
+    away from the test accuracy, it overfits. ``test_label`` names the second curve (e.g.
+    ``"validation acc"``).
     """
     fig = Figure(figsize=(6.4, 4.4))
     ax = fig.add_subplot()
     ax.plot(epochs, train_acc, marker="o", markersize=4, label="train acc")
     if test_acc is not None and any(a is not None for a in test_acc):
         ax.plot(epochs, [np.nan if a is None else a for a in test_acc], marker="s", markersize=4,
-                linestyle="--", label="test acc")
+                linestyle="--", label=test_label)
     ax.set_xlabel("epochs")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.0)
