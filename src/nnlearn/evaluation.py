@@ -72,6 +72,25 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per e
     return fig
 
 
+def plot_accuracy_panels(panels: dict, title: str = "Accuracy per epoch") -> Figure:
+    """One :func:`plot_accuracy` panel per run, side by side: ``panels`` maps a run's name to
+    ``(epochs, train_acc, test_acc)``; each panel's title gives its final train-test gap."""
+    fig = Figure(figsize=(4.2 * len(panels), 4.4))
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    for ax, (name, (epochs, train_acc, test_acc)) in zip(axes, panels.items()):
+        ax.plot(epochs, train_acc, marker="o", markersize=2, label="train acc")
+        ax.plot(epochs, test_acc, marker="s", markersize=2, linestyle="--", label="test acc")
+        ax.set_title(f"{name}: gap {train_acc[-1] - test_acc[-1]:.1%}")
+        ax.set_xlabel("epochs")
+        ax.set_ylim(0, 1.0)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right")
+    axes[0].set_ylabel("accuracy")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def confusion_matrix(true, pred, n_classes: int) -> np.ndarray:
     """``m[i, j]`` = number of samples of class ``i`` predicted as ``j``.
 
