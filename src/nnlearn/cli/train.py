@@ -74,13 +74,13 @@ def _dropout(text: str) -> float:
 
 def _validation(text: str):
     """A share in (0, 1) (``0.1``) or a whole number of samples (``10000``)."""
+    what = "a share in (0, 1) such as 0.1, or a number of samples such as 10000"
     try:
         value = int(text)
     except ValueError:
-        value = _number(text, lambda v: 0 < v < 1, "a share in (0, 1) such as 0.1, or a number of samples such as 10000")
+        return _number(text, lambda v: 0 < v < 1, what)
     if value < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be a share in (0, 1) such as 0.1, or a number of samples such as 10000, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
     return value
 
 
