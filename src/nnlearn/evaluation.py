@@ -84,7 +84,7 @@ def plot_accuracy_panels(panels: dict, title: str = "Accuracy per epoch") -> Fig
         ax.set_xlabel("epochs")
         ax.set_ylim(0, 1.0)
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper left")
     axes[0].set_ylabel("accuracy")
     fig.suptitle(title)
     fig.tight_layout()
