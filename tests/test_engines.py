@@ -201,7 +201,7 @@ def test_float32_warns_the_same_on_every_numerical_path():
 def test_a_fallback_to_the_loop_warns_and_names_why(monkeypatch):
     net, x, t = case("relu", 1, "mse", "labels", 7, "float64")
 
-    def refuse(self, x, t):
+    def refuse(self, x, t, masks=None):
         raise engines.Unsupported("no series for this network")
 
     monkeypatch.setattr(engines.get_engine("fast", engines.NUMERICAL), "numerical_gradient", refuse)
