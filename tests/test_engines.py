@@ -201,7 +201,7 @@ def test_float32_warns_the_same_on_every_numerical_path():
 def test_a_fallback_to_the_loop_warns_and_names_why(monkeypatch):
     net, x, t = case("relu", 1, "mse", "labels", 7, "float64")
 
-    def refuse(self, x, t):
+    def refuse(self, x, t, masks=None):
         raise engines.Unsupported("no series for this network")
 
     monkeypatch.setattr(engines.get_engine("fast", engines.NUMERICAL), "numerical_gradient", refuse)
@@ -218,3 +218,154 @@ def test_an_unknown_engine_is_a_one_line_error():
         net.numerical_gradient(x, t, engine="auto")
     with pytest.raises(ValueError, match="unknown backprop engine 'fast'; choose one of fused, reference"):
         net.gradient(x, t, engine="fast")
+
+
+# -- regularisers: weight decay and dropout with a fixed mask -------------------------------------
+
+# A subset of the kinds keeps this quick; together they cover both activations, both losses, every
+# target form and a network deeper than one hidden layer.
+REGULAR_KINDS = [("sigmoid", 2, "cross_entropy", "labels"), ("relu", 2, "mse", "soft"),
+                 ("relu", 1, "cross_entropy", "one-hot")]
+REGULARISERS = ["decay", "dropout-train", "dropout-test", "both"]
+LAMBDA, RATIO = 0.3, 0.4
+
+
+@functools.lru_cache(maxsize=None)
+def regular_case(activation, depth, loss, target, regulariser, dtype_name):
+    """The plain case's network and batch (batch 7), with a regulariser and, for training passes, masks."""
+    net, x, t = case(activation, depth, loss, target, 7, dtype_name)
+    lam = LAMBDA if regulariser in ("decay", "both") else 0.0
+    ratio = RATIO if regulariser != "decay" else 0.0
+    reg = MultiLayerNet(N_IN, [N_HIDDEN] * depth, N_OUT, activation=activation, loss=loss, dtype=net.dtype,
+                        weight_decay_lambda=lam, dropout_ratio=ratio)
+    reg.set_params(net.params)
+    rng = np.random.default_rng(zlib.crc32(regulariser.encode()))
+    masks = reg.dropout_masks(rng, 7) if regulariser in ("dropout-train", "both") else None
+    return reg, x, t, masks
+
+
+def oracle_factors(net, masks, n):
+    """What multiplies each hidden layer's output: the mask (training), 1 - ratio (test), or 1."""
+    if not net.dropout_ratio:
+        return [1.0] * (net.n_affine - 1)
+    if masks is None:
+        return [1.0 - net.dropout_ratio] * (net.n_affine - 1)
+    return [np.asarray(m, dtype=np.float64) for m in masks]
+
+
+def oracle_regular_loss(params, net, x, t, masks):
+    """The oracle's loss with every hidden output times its factor, plus lambda/2 * sum of W**2."""
+    factors = oracle_factors(net, masks, x.shape[0])
+    n_layers = len(params) // 2
+    h = x.astype(np.float64)
+    for i in range(1, n_layers + 1):
+        a = h @ params[f"W{i}"].astype(np.float64) + params[f"b{i}"].astype(np.float64)
+        h = ((1 / (1 + np.exp(-a)) if net.activation == "sigmoid" else np.where(a > 0, a, 0.0)) * factors[i - 1]
+             if i < n_layers else a)
+    target = np.eye(h.shape[1])[t] if t.ndim == 1 else t.astype(np.float64)
+    if net.loss_type == "mse":
+        data = 0.5 * np.sum((h - target) ** 2) / x.shape[0]
+    else:
+        y = np.exp(h - h.max(axis=1, keepdims=True))
+        y /= y.sum(axis=1, keepdims=True)
+        data = -np.sum(target * np.log(y + 1e-7)) / x.shape[0]
+    decay = sum(np.sum(params[f"W{i}"].astype(np.float64) ** 2) for i in range(1, n_layers + 1))
+    return data + 0.5 * net.weight_decay_lambda * decay
+
+
+def oracle_regular_gradient(params, net, x, t, masks):
+    """Its gradient by the chain rule: each hidden output's factor on the way back, lambda * W added."""
+    factors = oracle_factors(net, masks, x.shape[0])
+    n_layers = len(params) // 2
+    p = {k: v.astype(np.float64) for k, v in params.items()}
+    hs, acts = [x.astype(np.float64)], []
+    for i in range(1, n_layers + 1):
+        a = hs[-1] @ p[f"W{i}"] + p[f"b{i}"]
+        if i < n_layers:
+            s = 1 / (1 + np.exp(-a)) if net.activation == "sigmoid" else np.where(a > 0, a, 0.0)
+            acts.append((a, s))
+            hs.append(s * factors[i - 1])
+    z, n = a, x.shape[0]
+    target = np.eye(z.shape[1])[t] if t.ndim == 1 else t.astype(np.float64)
+    if net.loss_type == "mse":
+        delta = (z - target) / n
+    else:
+        y = np.exp(z - z.max(axis=1, keepdims=True))
+        y /= y.sum(axis=1, keepdims=True)
+        g = -target / (y + 1e-7) / n
+        delta = y * (g - np.sum(y * g, axis=1, keepdims=True))
+    grads = {}
+    for i in range(n_layers, 0, -1):
+        grads[f"W{i}"] = hs[i - 1].T @ delta + net.weight_decay_lambda * p[f"W{i}"]
+        grads[f"b{i}"] = delta.sum(axis=0)
+        if i > 1:
+            a, s = acts[i - 2]
+            dh = (delta @ p[f"W{i}"].T) * factors[i - 2]
+            delta = dh * (s * (1 - s) if net.activation == "sigmoid" else (a > 0))
+    return grads
+
+
+@functools.lru_cache(maxsize=None)
+def oracle_regular_numerical(*key):
+    """The book's central difference of :func:`oracle_regular_loss`, the masks held fixed."""
+    net, x, t, masks = regular_case(*key)
+    params = {k: v.astype(np.float64) for k, v in net.params.items()}
+    grads = {}
+    for name, p in params.items():
+        g = np.zeros_like(p)
+        for i in range(p.size):
+            keep = p.flat[i]
+            p.flat[i] = keep + 1e-4
+            up = oracle_regular_loss(params, net, x, t, masks)
+            p.flat[i] = keep - 1e-4
+            down = oracle_regular_loss(params, net, x, t, masks)
+            p.flat[i] = keep
+            g.flat[i] = (up - down) / 2e-4
+        grads[name] = g
+    return grads
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("regulariser", REGULARISERS)
+@pytest.mark.parametrize("activation, depth, loss, target", REGULAR_KINDS)
+@pytest.mark.parametrize("name", BACKPROP_ENGINES)
+def test_backprop_engine_with_regularisers(name, activation, depth, loss, target, regulariser, dtype):
+    net, x, t, masks = regular_case(activation, depth, loss, target, regulariser, dtype)
+    t_checked = net.check_t(t, 7)
+    engine = net.engine(name)
+    loss_value, grads = engine.loss_and_gradient(x, t_checked, scale=0.5, masks=masks)
+    grads = {k: g.copy() for k, g in grads.items()}
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    expected_loss = oracle_regular_loss(net.params, net, x, t, masks)
+    assert loss_value == pytest.approx(expected_loss, rel=tol, abs=tol)
+    assert engine.loss(x, t_checked, masks) == pytest.approx(expected_loss, rel=tol, abs=tol)
+    expected = oracle_regular_gradient(net.params, net, x, t, masks)
+    for k in grads:
+        assert grads[k].dtype == np.dtype(dtype)
+        np.testing.assert_allclose(grads[k], 0.5 * expected[k], rtol=tol, atol=tol)
+    # The regularisers do change the numbers: the plain network's loss differs.
+    plain, _, _ = case(activation, depth, loss, target, 7, dtype)
+    assert abs(plain.loss(x, t) - loss_value) > 1e-3
+
+
+@pytest.mark.parametrize("regulariser", REGULARISERS)
+@pytest.mark.parametrize("activation, depth, loss, target", REGULAR_KINDS)
+@pytest.mark.parametrize("name", NUMERICAL_ENGINES)
+def test_numerical_engine_with_regularisers(name, activation, depth, loss, target, regulariser):
+    key = (activation, depth, loss, target, regulariser, "float64")
+    net, x, t, masks = regular_case(*key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the series engines handle both: no fallback to the loop
+        grads = engines.numerical_gradient(net, x, net.check_t(t, 7), name, masks=masks)
+    expected = oracle_regular_numerical(*key)
+    atol = 1e-10 * max(1.0, oracle_regular_loss(net.params, net, x, t, masks))
+    for k in expected:
+        np.testing.assert_allclose(grads[k], expected[k], rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("regulariser", REGULARISERS)
+def test_gradient_check_passes_with_regularisers(regulariser):
+    net, x, t, masks = regular_case("sigmoid", 2, "cross_entropy", "labels", regulariser, "float64")
+    report = __import__("nnlearn").gradient_check(net, x, t, masks=masks)
+    assert max(r["relative"] for r in report.values()) <= 1e-7
+    assert [r["checked"] for r in report.values()] == [p.size for p in net.params.values()]

@@ -49,7 +49,8 @@ def make_trainer(tmp_path=None, *, optimizer="sgd", lr=0.5, sampling="replacemen
                  **kw):
     x, t = blobs()
     net = MultiLayerNet(12, [10], 3, activation=activation, weight_init_std=0.3, loss=loss, seed=1,
-                        dtype=np.float32)
+                        dtype=np.float32, dropout_ratio=kw.get("dropout", 0.0),
+                        weight_decay_lambda=kw.get("weight_decay", 0.0))
     return T(net, x[:300], t[:300], x[300:], t[300:], optimizer=optimizer, lr=lr, batch_size=25,
              iters=iters, epochs=None if iters else epochs, seed=7, sampling=sampling, lr_schedule=lr_schedule,
              checkpoint=None if tmp_path is None else tmp_path / name, callbacks=[OnStep(f) for f in callbacks],
@@ -62,6 +63,7 @@ def state_of(trainer):
         list(trainer.train_loss_list),
         list(trainer.epoch_iterations),
         list(trainer.train_acc_list),
+        list(trainer.val_acc_list),
         list(trainer.test_acc_list),
     )
 
@@ -188,6 +190,28 @@ def test_resume_after_interruption_is_bit_identical(tmp_path, optimizer, samplin
     resumed.train()
     assert_same_run(state_of(resumed), state_of(straight))
     assert resumed.summary()["test_accuracy"] == straight.summary()["test_accuracy"]
+
+
+@pytest.mark.parametrize("sampling, stop", [("replacement", 17), ("shuffle", 24)])
+def test_resume_with_dropout_weight_decay_and_validation_is_bit_identical(tmp_path, sampling, stop):
+    # The dropout masks come from the run's Generator, whose state the checkpoint holds.
+    kw = dict(sampling=sampling, dropout=0.3, weight_decay=0.01, validation=50)
+    straight = make_trainer(tmp_path, name="a.npz", **kw)
+    straight.train()
+    first = make_trainer(tmp_path, callbacks=[stop_at(stop)], name="b.npz", **kw)
+    with pytest.raises(TrainingInterrupted):
+        first.train()
+    resumed = make_trainer(tmp_path, name="b.npz", **kw)
+    resumed.load_checkpoint(tmp_path / "b.npz")
+    assert resumed.iteration == stop and len(resumed.val_acc_list) == len(resumed.epoch_iterations) >= 1
+    resumed.train()
+    assert_same_run(state_of(resumed), state_of(straight))
+    assert resumed.summary() | {"seconds": 0} == straight.summary() | {"seconds": 0}
+    assert len(straight.val_acc_list) == 4 and straight.test_acc_list == [None] * 4
+    # Without dropout the same seed gives another run: the masks really are drawn.
+    plain = make_trainer(sampling=sampling, weight_decay=0.01, validation=50)
+    plain.train()
+    assert plain.train_loss_list[1:] != straight.train_loss_list[1:]
 
 
 def test_resume_from_an_epoch_checkpoint_after_a_crash_is_bit_identical(tmp_path):

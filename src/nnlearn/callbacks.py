@@ -84,7 +84,13 @@ class DivergenceStop(Callback):
 
 class Evaluation(Callback):
     """At every epoch end: training accuracy (on ``train_eval_samples`` rows, all of them at the
-    end) and test accuracy, appended to the trainer's ``train_acc_list`` and ``test_acc_list``."""
+    end), validation accuracy and test accuracy, appended to the trainer's ``train_acc_list``,
+    ``val_acc_list`` and ``test_acc_list``.
+
+    With a validation set the test set is judged once only, after the last iteration, into
+    ``trainer.final["test_accuracy"]`` (``test_acc_list`` then holds ``None``): choosing
+    hyperparameters by the validation accuracy keeps the test accuracy an honest estimate.
+    """
 
     def on_epoch_end(self, trainer) -> None:
         final = trainer.iteration == trainer.max_iter
@@ -92,12 +98,16 @@ class Evaluation(Callback):
         if not final and trainer.settings.train_eval_samples is not None:
             n = min(trainer.settings.train_eval_samples, n)
         train_acc = trainer.accuracy(trainer.x_train[:n], trainer.t_train_labels[:n])
-        test_acc = None if trainer.x_test is None else trainer.accuracy(trainer.x_test, trainer.t_test_labels)
+        val_acc = None if trainer.x_val is None else trainer.accuracy(trainer.x_val, trainer.t_val_labels)
+        test_acc = None
+        if trainer.x_test is not None and (final or trainer.x_val is None):
+            test_acc = trainer.accuracy(trainer.x_test, trainer.t_test_labels)
         trainer.epoch_iterations.append(trainer.iteration)
         trainer.train_acc_list.append(train_acc)
-        trainer.test_acc_list.append(test_acc)
+        trainer.val_acc_list.append(val_acc)
+        trainer.test_acc_list.append(None if trainer.x_val is not None else test_acc)
         if final:
-            trainer.final = {"train_accuracy": train_acc, "test_accuracy": test_acc}
+            trainer.final = {"train_accuracy": train_acc, "test_accuracy": test_acc, "validation_accuracy": val_acc}
 
 
 class Checkpoint(Callback):
@@ -155,7 +165,9 @@ class ProgressBar(Callback):
     def postfix(trainer) -> dict:
         recent = trainer.train_loss_list[-50:]
         post = {"loss": f"{sum(recent) / len(recent):.4f}"}
-        if trainer.test_acc_list and trainer.test_acc_list[-1] is not None:
+        if trainer.val_acc_list and trainer.val_acc_list[-1] is not None:
+            post["val_acc"] = f"{trainer.val_acc_list[-1]:.4f}"
+        elif trainer.test_acc_list and trainer.test_acc_list[-1] is not None:
             post["test_acc"] = f"{trainer.test_acc_list[-1]:.4f}"
         elif trainer.train_acc_list:
             post["train_acc"] = f"{trainer.train_acc_list[-1]:.4f}"

@@ -66,13 +66,15 @@ def plot_loss(losses, window: int | None = None, title: str = "Training loss") -
     return fig
 
 
-def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per epoch") -> Figure:
+def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per epoch",
+                  test_label: str = "test acc") -> Figure:
     """The book's figure: training and test accuracy per epoch (circles and squares).
 
     When the two lines stay together the network generalises; when the training accuracy runs
     away from the test accuracy, it overfits. The y-axis is zoomed to the data (with a margin of a
     tenth of their range, at least 0.01), so that a gap of a few points is visible; the axis label
-    says where it starts, and the last epoch's gap is written under the axis.
+    says where it starts, and the last epoch's gap is written under the axis. ``test_label`` names
+    the second curve (e.g. ``"validation acc"``).
     """
     fig = Figure(figsize=(6.4, 4.6), layout="constrained")
     ax = fig.add_subplot()
@@ -81,7 +83,7 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per e
     test = None
     if test_acc is not None and any(a is not None for a in test_acc):
         test = np.array([np.nan if a is None else a for a in test_acc], dtype=np.float64)
-        ax.plot(epochs, test, marker="s", markersize=4, linestyle="--", label="test acc")
+        ax.plot(epochs, test, marker="s", markersize=4, linestyle="--", label=test_label)
     values = np.concatenate([train, test if test is not None else []])
     values = values[np.isfinite(values)]
     low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
@@ -93,11 +95,31 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per e
     ax.set_ylabel("accuracy" if low == 0 else f"accuracy (axis zoomed: starts at {low:.2f}, not 0)")
     if test is not None and train.size and np.isfinite(test[-1]):
         gap = train[-1] - test[-1]
-        xlabel += f"\nlast epoch: train {train[-1]:.1%}, test {test[-1]:.1%} -- a gap of {100 * gap:.1f} points"
+        other = test_label.replace(" acc", "")
+        xlabel += f"\nlast epoch: train {train[-1]:.1%}, {other} {test[-1]:.1%} -- a gap of {100 * gap:.1f} points"
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_accuracy_panels(panels: dict, title: str = "Accuracy per epoch") -> Figure:
+    """One :func:`plot_accuracy` panel per run, side by side: ``panels`` maps a run's name to
+    ``(epochs, train_acc, test_acc)``; each panel's title gives its final train-test gap."""
+    fig = Figure(figsize=(4.2 * len(panels), 4.4))
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    for ax, (name, (epochs, train_acc, test_acc)) in zip(axes, panels.items()):
+        ax.plot(epochs, train_acc, marker="o", markersize=2, label="train acc")
+        ax.plot(epochs, test_acc, marker="s", markersize=2, linestyle="--", label="test acc")
+        ax.set_title(f"{name}: gap {train_acc[-1] - test_acc[-1]:.1%}")
+        ax.set_xlabel("epochs")
+        ax.set_ylim(0, 1.0)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+    axes[0].set_ylabel("accuracy")
+    fig.suptitle(title)
+    fig.tight_layout()
     return fig
 
 

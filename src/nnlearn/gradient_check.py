@@ -10,7 +10,7 @@ from nnlearn import engines
 AGREEMENT = 1e-6
 
 
-def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=None) -> dict:
+def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=None, masks=None) -> dict:
     """Compare backpropagation with the numerical gradient, parameter by parameter.
 
     Parameters
@@ -29,6 +29,9 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
         Chooses the sampled elements.
     backprop : str, optional
         The backprop engine checked (default: the reference engine).
+    masks : tuple of ndarray, optional
+        Dropout masks (``network.dropout_masks(rng, len(x))``), held fixed for both gradients: the
+        check of a training pass. Without them a network with dropout is checked in test mode.
 
     Returns
     -------
@@ -53,15 +56,16 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
     2
     """
     x, t = network.check_batch(x, t)
-    bp = network.gradient(x, t, engine=backprop)
+    masks = network.check_masks(masks, x.shape[0])
+    bp = network.gradient(x, t, engine=backprop, masks=masks)
     if sample is None:
-        num = network.numerical_gradient(x, t, engine=engine)
+        num = network.numerical_gradient(x, t, engine=engine, masks=masks)
         picks = {key: np.arange(p.size) for key, p in network.params.items()}
     else:
         rng = np.random.default_rng(seed)
         picks = {key: np.sort(rng.choice(p.size, min(sample, p.size), replace=False))
                  for key, p in network.params.items()}
-        num = engines.numerical_gradient(network, x, t, "loop", elements=picks)
+        num = engines.numerical_gradient(network, x, t, "loop", elements=picks, masks=masks)
     report = {}
     for key in network.params:
         a = np.asarray(bp[key], dtype=np.float64).reshape(-1)[picks[key]]

@@ -123,6 +123,50 @@ class Relu:
         return dx
 
 
+class Dropout:
+    """The book's Dropout (ch. 6.4): while training, drop each unit with probability ``dropout_ratio``.
+
+    ``forward(x, train_flg=True)`` draws ``mask = rng.random(x.shape) > dropout_ratio`` and returns
+    ``x * mask``; ``forward(x, train_flg=False)`` (test time) returns ``x * (1 - dropout_ratio)``,
+    the expected value of the training output. ``backward(dout)`` passes the gradient through the
+    units the forward pass kept (times ``1 - dropout_ratio`` after a test-time pass).
+
+    The book draws from ``np.random``; this layer draws from ``rng`` (a ``numpy.random.Generator``),
+    or takes the mask it is given: ``forward(x, mask=m)`` uses ``m`` as it is, so a gradient check can
+    hold one mask fixed while it differences the loss (a redrawn mask would change the function).
+
+    Examples
+    --------
+    >>> layer = Dropout(0.5, rng=np.random.default_rng(0))
+    >>> layer.forward(np.array([[1.0, 2.0, 3.0, 4.0]]))
+    array([[1., 0., 0., 0.]])
+    >>> layer.backward(np.array([[1.0, 1.0, 1.0, 1.0]]))
+    array([[1., 0., 0., 0.]])
+    >>> layer.forward(np.array([[1.0, 2.0, 3.0, 4.0]]), train_flg=False)
+    array([[0.5, 1. , 1.5, 2. ]])
+    >>> layer.forward(np.array([[1.0, 2.0]]), mask=np.array([[False, True]]))
+    array([[0., 2.]])
+    """
+
+    def __init__(self, dropout_ratio: float = 0.5, rng=None):
+        self.dropout_ratio = dropout_ratio
+        self.rng = rng if rng is not None else np.random.default_rng()
+        self.mask = None
+
+    def forward(self, x, train_flg: bool = True, mask=None):
+        if mask is None and train_flg:
+            mask = self.rng.random(x.shape) > self.dropout_ratio
+        self.mask = mask
+        if mask is None:
+            return x * (1.0 - self.dropout_ratio)
+        return x * mask
+
+    def backward(self, dout):
+        if self.mask is None:
+            return dout * (1.0 - self.dropout_ratio)
+        return dout * self.mask
+
+
 def _one_hot(t, n_classes: int, dtype) -> np.ndarray:
     out = np.zeros((t.shape[0], n_classes), dtype=dtype)
     out[np.arange(t.shape[0]), t] = 1

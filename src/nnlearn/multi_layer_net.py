@@ -34,7 +34,7 @@ from nnlearn._validation import (
 )
 from nnlearn.errors import InputError
 from nnlearn.functions import softmax
-from nnlearn.layers import Affine, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
+from nnlearn.layers import Affine, Dropout, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu}
 LOSSES = {"cross_entropy": SoftmaxWithLoss, "mse": IdentityWithLoss}
@@ -69,6 +69,17 @@ class MultiLayerNet:
         Seed of the ``numpy.random.Generator`` that draws the weights; same seed, same network.
     dtype : {numpy.float64, numpy.float32}, default float64
         float64 for gradient checks; float32 is about twice as fast for training.
+    weight_decay_lambda : float, default 0
+        The book's weight decay (ch. 6.4.2): :meth:`loss` adds ``lambda / 2 * sum ||W||**2`` over the
+        weights (biases excluded), and the gradient of each weight gains ``lambda * W``.
+    dropout_ratio : float in [0, 1), default 0
+        The book's Dropout (ch. 6.4.3): a ``Dropout`` layer after each hidden activation. The
+        network's train/test mode (the book's ``train_flg``) is whether dropout *masks* are given:
+        ``loss(x, t, masks=net.dropout_masks(rng, len(x)))`` is a training pass that keeps the units
+        where ``mask`` is True; without masks (and always in :meth:`predict`, :meth:`classify`,
+        :meth:`accuracy`) every hidden output is scaled by ``1 - dropout_ratio``. The masks are
+        drawn by the caller (the trainer, from the run's Generator) and passed to every engine,
+        so a gradient check holds one mask fixed while it differences the loss.
 
     Attributes
     ----------
@@ -119,6 +130,8 @@ class MultiLayerNet:
         loss="cross_entropy",
         seed=None,
         dtype=np.float64,
+        weight_decay_lambda=0.0,
+        dropout_ratio=0.0,
     ):
         hidden = [hidden_size_list] if np.ndim(hidden_size_list) == 0 else list(hidden_size_list)
         sizes = [input_size, *hidden, output_size]
@@ -134,6 +147,8 @@ class MultiLayerNet:
             dtype = None
         if dtype is None or dtype.name not in DTYPES:
             raise InputError(f"dtype must be float32 or float64, got {dtype}")
+        self.weight_decay_lambda = check_weight_decay(weight_decay_lambda)
+        self.dropout_ratio = check_dropout(dropout_ratio)
         self.sizes = tuple(int(s) for s in sizes)
         self.activation = activation
         self.loss_type = loss
@@ -153,6 +168,8 @@ class MultiLayerNet:
             if i < self.n_affine:
                 act = ACTIVATIONS[activation]
                 self.layers[f"{act.__name__}{i}"] = act()
+                if self.dropout_ratio:
+                    self.layers[f"Dropout{i}"] = Dropout(self.dropout_ratio)
         self.last_layer = LOSSES[loss]()
         self.engines = {}
 
@@ -181,6 +198,34 @@ class MultiLayerNet:
         x, _ = self.check_x(x)
         return self.engine().logits(x)
 
+    def dropout_masks(self, rng, batch_size: int):
+        """The book's dropout masks for a training pass on ``batch_size`` samples, or ``None`` without dropout.
+
+        One boolean array ``(batch_size, units)`` per hidden layer, in order, each drawn as the book
+        does, ``rng.random(shape) > dropout_ratio``, from the ``numpy.random.Generator`` ``rng``
+        (the trainer passes its own, so that the masks are part of the seeded, resumable run).
+
+        Examples
+        --------
+        >>> net = MultiLayerNet(4, [3, 2], 2, dropout_ratio=0.5, seed=0)
+        >>> [m.astype(int).tolist() for m in net.dropout_masks(np.random.default_rng(0), 1)]
+        [[[1, 0, 0]], [[0, 1]]]
+        >>> MultiLayerNet(4, [3], 2).dropout_masks(np.random.default_rng(0), 1) is None
+        True
+        """
+        if not self.dropout_ratio:
+            return None
+        n = check_positive_int(batch_size, "batch_size")
+        return tuple(rng.random((n, size)) > self.dropout_ratio for size in self.sizes[1:-1])
+
+    def weight_decay_loss(self) -> float:
+        """The book's weight decay term, ``lambda / 2 * sum ||W||**2`` over the weights (0 without decay)."""
+        lam = self.weight_decay_lambda
+        if not lam:
+            return 0.0
+        return 0.5 * lam * sum(float(np.vdot(self.params[f"W{i}"], self.params[f"W{i}"]))
+                               for i in range(1, self.n_affine + 1))
+
     def predict(self, x):
         """The network's output: softmax probabilities (or the identity output for ``loss="mse"``).
 
@@ -208,10 +253,11 @@ class MultiLayerNet:
             labels[start : start + chunk_size] = np.argmax(run.logits(chunk), axis=1)
         return labels
 
-    def loss(self, x, t) -> float:
-        """The loss of a batch: cross-entropy error of :meth:`predict` (or the mean squared error)."""
+    def loss(self, x, t, masks=None) -> float:
+        """The loss of a batch: cross-entropy error of :meth:`predict` (or the mean squared error),
+        plus the weight decay term; with dropout ``masks``, of a training pass with those masks."""
         x, t = self.check_batch(x, t)
-        return self.engine().loss(x, t)
+        return self.engine().loss(x, t, self.check_masks(masks, x.shape[0]))
 
     def accuracy(self, x, t, chunk_size: int = EVAL_CHUNK) -> float:
         """Fraction of samples whose largest output is the label (labels or one-hot ``t``).
@@ -222,17 +268,17 @@ class MultiLayerNet:
         labels = self.check_labels(t, x.shape[0])
         return int(np.count_nonzero(self.classify(x, chunk_size=chunk_size) == labels)) / x.shape[0]
 
-    def gradient(self, x, t, engine: str | None = None) -> dict:
+    def gradient(self, x, t, engine: str | None = None, masks=None) -> dict:
         """Gradient of :meth:`loss` by backpropagation (default: the reference engine, layer by layer)."""
-        return self.loss_and_gradient(x, t, engine)[1]
+        return self.loss_and_gradient(x, t, engine, masks)[1]
 
-    def loss_and_gradient(self, x, t, engine: str | None = None):
-        """``(loss, grads)`` from one forward and one backward pass."""
+    def loss_and_gradient(self, x, t, engine: str | None = None, masks=None):
+        """``(loss, grads)`` from one forward and one backward pass (with dropout ``masks``: a training pass)."""
         x, t = self.check_batch(x, t)
-        loss, grads = self.engine(engine).loss_and_gradient(x, t)
+        loss, grads = self.engine(engine).loss_and_gradient(x, t, masks=self.check_masks(masks, x.shape[0]))
         return loss, {key: g.copy() for key, g in grads.items()}
 
-    def numerical_gradient(self, x, t, engine: str | None = None) -> dict:
+    def numerical_gradient(self, x, t, engine: str | None = None, masks=None) -> dict:
         """Gradient of :meth:`loss` by central differences (h = 1e-4), for every weight and bias.
 
         Parameters
@@ -249,11 +295,15 @@ class MultiLayerNet:
             it is tested against the loop to 1e-10, and falls back to the loop, with a warning,
             where it cannot be used.
 
+        masks : tuple of ndarray, optional
+            Dropout masks (:meth:`dropout_masks`), held fixed while the loss is differenced: the
+            gradient of the training pass with these masks. Without them, of the test-time pass.
+
         Use a float64 network: in float32 the step 1e-4 is rounded to a few hundred units in the
         last place of the weight (a warning says so).
         """
         x, t = self.check_batch(x, t)
-        return engines.numerical_gradient(self, x, t, engine)
+        return engines.numerical_gradient(self, x, t, engine, masks=self.check_masks(masks, x.shape[0]))
 
     # -- checking inputs (the one place) -------------------------------------------------------
 
@@ -309,6 +359,21 @@ class MultiLayerNet:
             f"or one-hot targets of shape ({n}, {n_out})"
         )
 
+    def check_masks(self, masks, n: int):
+        """Dropout masks for ``n`` samples as boolean arrays, one per hidden layer (``None`` stays ``None``)."""
+        if masks is None:
+            return None
+        if not self.dropout_ratio:
+            raise InputError("dropout masks were given but this network has no dropout (dropout_ratio=0); drop them")
+        shapes = [(n, size) for size in self.sizes[1:-1]]
+        masks = [np.asarray(m) for m in masks]
+        if [m.shape for m in masks] != shapes:
+            raise InputError(
+                f"dropout masks have shapes {[m.shape for m in masks]} but this network and batch need {shapes}; "
+                "draw them with net.dropout_masks(rng, batch_size)"
+            )
+        return tuple(m if m.dtype == bool else m.astype(bool) for m in masks)
+
     def check_batch(self, x, t):
         """A checked batch ``(x, t)`` that any engine accepts."""
         x, _ = self.check_x(x)
@@ -327,6 +392,8 @@ class MultiLayerNet:
             "weight_init_std": self.weight_init_std,
             "loss": self.loss_type,
             "dtype": self.dtype.name,
+            "weight_decay_lambda": self.weight_decay_lambda,
+            "dropout_ratio": self.dropout_ratio,
         }
 
     def save(self, path):
@@ -346,6 +413,22 @@ class MultiLayerNet:
                     f"parameter {key} has shape {value.shape}, the network needs {self.params[key].shape}"
                 )
             self.params[key][...] = value
+
+
+def check_weight_decay(value) -> float:
+    """The weight decay ``lambda``: a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(value) and value >= 0):
+        raise InputError(f"weight_decay_lambda must be a number >= 0 (the book uses 0.1; 0 for none), got {value!r}")
+    return float(value)
+
+
+def check_dropout(value) -> float:
+    """The dropout ratio: a number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not (0 <= value < 1):
+        raise InputError(f"dropout_ratio must be a number in [0, 1) (the book uses 0.2; 0 for none), got {value!r}")
+    return float(value)
 
 
 def check_init(weight_init_std):
@@ -375,13 +458,15 @@ def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
     from nnlearn.two_layer_net import TwoLayerNet
 
     dtype = np.dtype(dtype or config.get("dtype", "float64"))
+    # Files written before regularisation existed lack these keys: no decay, no dropout.
+    regular = {key: config.get(key, 0.0) for key in ("weight_decay_lambda", "dropout_ratio")}
     if config.get("class") == "TwoLayerNet":
         return TwoLayerNet(
             config["input_size"], config["hidden_size_list"][0], config["output_size"],
-            weight_init_std=config["weight_init_std"], seed=seed, dtype=dtype,
+            weight_init_std=config["weight_init_std"], seed=seed, dtype=dtype, **regular,
         )
     return MultiLayerNet(
         config["input_size"], config["hidden_size_list"], config["output_size"],
         activation=config["activation"], weight_init_std=config["weight_init_std"],
-        loss=config.get("loss", "cross_entropy"), seed=seed, dtype=dtype,
+        loss=config.get("loss", "cross_entropy"), seed=seed, dtype=dtype, **regular,
     )

@@ -6,10 +6,10 @@ A run directory holds::
     state.json       running, finished, stopped or diverged; the process id; when last written
     checkpoint.npz   the state at the last epoch (or Ctrl-C): weights, optimizer, RNG, metrics
     metrics.csv      the loss at every iteration (rewritten every epoch, and every few seconds)
-    epochs.csv       train and test accuracy after every epoch
+    epochs.csv       train, test and validation accuracy after every epoch (empty where not judged)
     model.npz        the trained network
     loss.png         the loss curve
-    accuracy.png     the book's figure: train vs test accuracy per epoch
+    accuracy.png     the book's figure: train vs test (or validation) accuracy per epoch
     summary.json     train_accuracy, test_accuracy, iterations, seconds, ...
 
 Every file is written atomically: a reader (the board, say) never sees half of one.
@@ -113,9 +113,11 @@ def write_metrics(run, trainer) -> None:
     run = Path(run)
     lines = ["iteration,loss"] + [f"{i},{loss!r}" for i, loss in enumerate(trainer.train_loss_list, 1)]
     write_text(run / "metrics.csv", "\n".join(lines) + "\n")
-    rows = ["epoch,iteration,train_accuracy,test_accuracy"]
-    for it, tr, te in zip(trainer.epoch_iterations, trainer.train_acc_list, trainer.test_acc_list):
-        rows.append(f"{it / trainer.iter_per_epoch:.6g},{it},{tr!r},{'' if te is None else repr(te)}")
+    rows = ["epoch,iteration,train_accuracy,test_accuracy,validation_accuracy"]
+    for it, tr, te, va in zip(trainer.epoch_iterations, trainer.train_acc_list, trainer.test_acc_list,
+                              trainer.val_acc_list):
+        rows.append(f"{it / trainer.iter_per_epoch:.6g},{it},{tr!r},{'' if te is None else repr(te)},"
+                    f"{'' if va is None else repr(va)}")
     write_text(run / "epochs.csv", "\n".join(rows) + "\n")
 
 
@@ -127,8 +129,12 @@ def write_figures(run, trainer, title: str) -> None:
     save_figure(plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
                           title=f"Training loss, {title}"), run / "loss.png")
     epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
-    save_figure(plot_accuracy(epochs, trainer.train_acc_list, trainer.test_acc_list,
-                              title=f"Accuracy per epoch, {title}"), run / "accuracy.png")
+    if trainer.x_val is not None:  # the test set was judged once only: the curve is validation's
+        other, label = trainer.val_acc_list, "validation acc"
+    else:
+        other, label = trainer.test_acc_list, "test acc"
+    save_figure(plot_accuracy(epochs, trainer.train_acc_list, other, title=f"Accuracy per epoch, {title}",
+                              test_label=label), run / "accuracy.png")
 
 
 def peak_rss_mb() -> float | None:
@@ -174,9 +180,9 @@ class RunWriter(Callback):
         if self.log:
             from tqdm import tqdm
 
-            tr, te = trainer.train_acc_list[-1], trainer.test_acc_list[-1]
+            tr, te, va = trainer.train_acc_list[-1], trainer.test_acc_list[-1], trainer.val_acc_list[-1]
             recent = trainer.train_loss_list[-trainer.iter_per_epoch:]
-            test = "" if te is None else f"  test acc {te:.4f}"
+            test = ("" if va is None else f"  validation acc {va:.4f}") + ("" if te is None else f"  test acc {te:.4f}")
             tqdm.write(
                 f"epoch {trainer.iteration / trainer.iter_per_epoch:5.2f}  iteration {trainer.iteration:>6}  "
                 f"mean loss of the epoch {sum(recent) / len(recent):.4f}  train acc {tr:.4f}{test}",

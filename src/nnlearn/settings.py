@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
+
+import numpy as np
 
 from nnlearn import engines
 from nnlearn._validation import check_positive_int
@@ -14,6 +17,32 @@ from nnlearn.optimizer import OPTIMIZERS
 SAMPLINGS = ("replacement", "shuffle")
 GRADS = ("backprop", "numerical")
 LR_SCHEDULES = ("constant", "cosine")
+
+
+def _number(value, name: str, ok, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok(value):
+        raise InputError(f"{name} must be {what}, got {value!r}")
+    return float(value)
+
+
+def check_validation(value):
+    """``None``, a share in (0, 1) (a float) or a count of samples >= 1 (an int), as given.
+
+    Examples
+    --------
+    >>> check_validation(0.1), check_validation(10000), check_validation(None)
+    (0.1, 10000, None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1:
+        return int(value)
+    if isinstance(value, (float, np.floating)) and 0 < value < 1:
+        return float(value)
+    raise InputError(
+        f"validation must be a share of the training samples in (0, 1), such as 0.1, or a whole number "
+        f"of samples, such as 10000; got {value!r}"
+    )
 
 
 def _choice(value, name: str, choices) -> None:
@@ -58,6 +87,16 @@ class TrainSettings:
     divergence_window : int
         The loss is judged diverged when its mean over this many iterations exceeds three times
         its starting value (or chance level), or at once when it is NaN/inf.
+    weight_decay : float
+        The book's weight decay ``lambda`` (ch. 6.4): ``lambda / 2 * sum ||W||**2`` over the weights
+        (not the biases) is added to the loss, ``lambda * W`` to each weight's gradient. 0: none.
+    dropout : float
+        The book's Dropout ratio in [0, 1) (ch. 6.4): while training, each hidden unit's output is
+        dropped with this probability; at test time every output is scaled by ``1 - dropout``. 0: none.
+    validation : float or int or None
+        Hold back training samples to judge the network on while it trains: a share in (0, 1) of
+        the training set or a count of samples (the *last* ones; see
+        :class:`~nnlearn.trainer.Trainer`). With it the test set is judged once, at the end.
 
     Examples
     --------
@@ -85,6 +124,9 @@ class TrainSettings:
     engine: str | None = None
     seed: int = 0
     divergence_window: int = 100
+    weight_decay: float = 0.0
+    dropout: float = 0.0
+    validation: float | int | None = None
 
     def __post_init__(self):
         hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
@@ -113,6 +155,12 @@ class TrainSettings:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InputError(f"seed must be a non-negative integer, got {self.seed!r}")
         check_positive_int(self.divergence_window, "divergence_window")
+        object.__setattr__(self, "weight_decay", _number(
+            self.weight_decay, "weight_decay", lambda v: v >= 0,
+            "a number >= 0 (the book's lambda, e.g. 0.1; 0 for none)"))
+        object.__setattr__(self, "dropout", _number(
+            self.dropout, "dropout", lambda v: 0 <= v < 1, "a ratio in [0, 1) (the book uses 0.2; 0 for none)"))
+        object.__setattr__(self, "validation", check_validation(self.validation))
 
     @property
     def engine_name(self) -> str:
@@ -158,16 +206,21 @@ class TrainSettings:
         --------
         >>> RECIPES["book"].describe(784, 10)
         '784-50-10 sigmoid, std 0.01, sgd lr 0.1, batch 100, 10000 iterations, float32'
+        >>> RECIPES["book"].replace(weight_decay=1e-6, dropout=0.2, validation=10000).describe(784, 10)
+        '784-50-10 sigmoid, std 0.01, sgd lr 0.1, batch 100, 10000 iterations, float32, weight decay 1e-06, dropout 0.2, validation 10000'
         """
         sizes = "-".join(str(s) for s in [input_size or "in", *self.hidden, output_size or "out"])
         length = f"{self.epochs} epochs" if self.epochs else f"{self.iters} iterations"
         init = self.weight_init_std
         init = f"std {init:g}" if isinstance(init, (int, float)) else f"{init} init"
         sched = ", cosine lr decay" if self.lr_schedule == "cosine" else ""
+        regular = (f", weight decay {self.weight_decay:g}" if self.weight_decay else "") + (
+            f", dropout {self.dropout:g}" if self.dropout else "") + (
+            f", validation {self.validation:g}" if self.validation is not None else "")
         return (
             f"{sizes} {self.activation}, {init}, {self.optimizer} lr {self.lr:g}{sched}, "
             f"batch {self.batch_size}, {length}, {self.dtype}"
-            + (", numerical gradient" if self.grad == "numerical" else "")
+            + (", numerical gradient" if self.grad == "numerical" else "") + regular
         )
 
 

@@ -25,6 +25,8 @@ Differences from the book, each deliberate:
   1, 601, 1201, ...), and once more after the last update, which is the final result.
 - The gradient comes from an engine (:mod:`nnlearn.engines`), by default the fused one: the
   reference engine's backpropagation from preallocated buffers.
+- With dropout, each iteration's masks are drawn from the run's Generator right after its batch
+  (``network.dropout_masks(rng, batch_size)``), so a resumed run draws the same masks.
 """
 
 from __future__ import annotations
@@ -79,19 +81,31 @@ class Trainer:
     x_train, t_train : ndarray
         Training images (one row per sample) and integer labels (or one-hot rows).
     x_test, t_test : ndarray, optional
-        Test data, evaluated at every epoch end. Without it only training accuracy is recorded.
+        Test data, evaluated at every epoch end -- or, with ``settings.validation``, once, at the end.
+        Without it only training accuracy is recorded.
     settings : TrainSettings, default the book's recipe
         Optimizer, learning rate, batch size, length, sampling, schedule, engine, seed.
     callbacks : list of Callback, optional
         Default :func:`~nnlearn.callbacks.standard_callbacks` (divergence stop, evaluation,
         progress bar). A given list is used as it is.
 
+    With ``settings.validation`` (a share or a count), the **last** ``N`` training samples are held
+    back before anything else (``N = round(share * len(x_train))``): the network never trains on them,
+    each epoch is judged on them (``val_acc_list``), and the test set is judged once, after the last
+    iteration (``final["test_accuracy"]``; ``test_acc_list`` holds ``None``). The last samples, not
+    a random draw: MNIST's training set is already in random order (the last 10000 hold every digit
+    about 1000 times), a slice is a view (no copy of the images), and the split is the same whatever
+    the seed -- the usual ``validation_split`` convention.
+
     Attributes
     ----------
     train_loss_list : list of float
-        The loss at every iteration.
-    epoch_iterations, train_acc_list, test_acc_list : list
-        After how many iterations the accuracies were taken, and the accuracies.
+        The loss at every iteration (the weight decay term included).
+    epoch_iterations, train_acc_list, val_acc_list, test_acc_list : list
+        After how many iterations the accuracies were taken, and the accuracies (``None`` where a
+        set was not judged).
+    x_val, t_val : ndarray or None
+        The held-back validation samples.
     iteration : int
         Iterations done.
 
@@ -118,9 +132,22 @@ class Trainer:
         if network.dtype.name != settings.dtype:
             raise InputError(f"the network is {network.dtype.name} but the settings say {settings.dtype}; "
                              "build the network with the settings' dtype")
+        if (network.weight_decay_lambda, network.dropout_ratio) != (settings.weight_decay, settings.dropout):
+            raise InputError(
+                f"the network has weight_decay_lambda={network.weight_decay_lambda:g}, "
+                f"dropout_ratio={network.dropout_ratio:g} but the settings say weight_decay={settings.weight_decay:g}, "
+                f"dropout={settings.dropout:g}; build the network with the settings' values (build_trainer does)"
+            )
         self.network = network
         self.settings = settings
-        self.x_train, self.t_train = _check_data(network, x_train, t_train, "train")
+        x_train, t_train = _check_data(network, x_train, t_train, "train")
+        self.x_val = self.t_val = None
+        if settings.validation is not None:
+            n = x_train.shape[0]
+            n_val = validation_size(settings.validation, n)
+            self.x_val, self.t_val = x_train[n - n_val:], t_train[n - n_val:]
+            x_train, t_train = x_train[: n - n_val], t_train[: n - n_val]
+        self.x_train, self.t_train = x_train, t_train
         if (x_test is None) != (t_test is None):
             raise InputError("give both x_test and t_test, or neither")
         if x_test is not None:
@@ -147,6 +174,7 @@ class Trainer:
         self.train_loss_list: list[float] = []
         self.epoch_iterations: list[int] = []
         self.train_acc_list: list[float] = []
+        self.val_acc_list: list[float | None] = []
         self.test_acc_list: list[float | None] = []
         self.seconds = 0.0
         self.final: dict | None = None
@@ -219,14 +247,18 @@ class Trainer:
         idx = self.next_indices()
         x = self.gather(idx)
         t = self.t_train[idx]
+        masks = self.network.dropout_masks(self.rng, len(idx)) if self.network.dropout_ratio else None
         if self.settings.lr_schedule == "cosine":
             self.optimizer.lr = self.settings.lr * 0.5 * (1.0 + math.cos(math.pi * self.iteration / self.max_iter))
         if self.settings.grad == "numerical":
             net = self.network
 
             def loss_and_gradient(scale):
-                grads = engines.numerical_gradient(net, x, t, self.engine.name)
-                return net.engine().loss(x, t), {k: g * scale if scale != 1.0 else g for k, g in grads.items()}
+                grads = engines.numerical_gradient(net, x, t, self.engine.name, masks=masks)
+                return net.engine().loss(x, t, masks), {k: g * scale if scale != 1.0 else g for k, g in grads.items()}
+        elif masks is not None:
+            def loss_and_gradient(scale, run=self.engine.loss_and_gradient):
+                return run(x, t, scale, masks)
         else:
             def loss_and_gradient(scale, run=self.engine.loss_and_gradient):
                 return run(x, t, scale)
@@ -271,6 +303,10 @@ class Trainer:
         return self.t_train if self.t_train.ndim == 1 else np.argmax(self.t_train, axis=1)
 
     @property
+    def t_val_labels(self) -> np.ndarray:
+        return self.t_val if self.t_val.ndim == 1 else np.argmax(self.t_val, axis=1)
+
+    @property
     def t_test_labels(self) -> np.ndarray:
         return self.t_test if self.t_test.ndim == 1 else np.argmax(self.t_test, axis=1)
 
@@ -291,6 +327,8 @@ class Trainer:
     def summary(self) -> dict:
         """Final accuracies, iterations and seconds (``None`` where not yet known).
 
+        ``validation_accuracy`` is the last epoch's (``None`` without ``settings.validation``).
+
         ``last_batch_loss`` is the loss of the last mini-batch; ``final_loss`` (the same number,
         kept for older readers) is deprecated in favour of it.
         """
@@ -299,6 +337,7 @@ class Trainer:
         return {
             "train_accuracy": final.get("train_accuracy"),
             "test_accuracy": final.get("test_accuracy"),
+            "validation_accuracy": self.val_acc_list[-1] if self.val_acc_list else None,
             "iterations": self.iteration,
             "epochs": self.iteration / self.iter_per_epoch,
             "last_batch_loss": last,
@@ -315,6 +354,7 @@ class Trainer:
             "max_iter": self.max_iter,
             "train_size": self.train_size,
             "test_size": None if self.x_test is None else int(self.x_test.shape[0]),
+            "validation_size": None if self.x_val is None else int(self.x_val.shape[0]),
         }
 
     # -- Ctrl-C --------------------------------------------------------------------------------
@@ -351,6 +391,8 @@ class Trainer:
         arrays["train_acc"] = np.array(self.train_acc_list, dtype=np.float64)
         # No test set: -1 (a NaN would not pass the check that a checkpoint holds finite numbers).
         arrays["test_acc"] = np.array([-1.0 if a is None else a for a in self.test_acc_list], dtype=np.float64)
+        if self.x_val is not None:
+            arrays["val_acc"] = np.array(self.val_acc_list, dtype=np.float64)
         if self.perm is not None:
             arrays["perm"] = self.perm
         meta = {
@@ -383,7 +425,7 @@ class Trainer:
             raise FileFormatError(
                 f"{path} has checkpoint format {meta.get('format')!r}; this nnlearn reads {CHECKPOINT_FORMAT}"
             )
-        mine, theirs = self.config(), meta.get("config")
+        mine, theirs = self.config(), _with_defaults(meta.get("config"))
         if mine != theirs:
             diff = sorted(k for k in set(mine) | set(theirs or {}) if mine.get(k) != (theirs or {}).get(k))
             raise FileFormatError(
@@ -403,6 +445,8 @@ class Trainer:
             })
             if self.settings.sampling == "shuffle" and iteration > 0:
                 expected["perm"] = ((self.train_size,), None)
+            if self.x_val is not None:
+                expected["val_acc"] = ((n_epochs,), np.float64)
             check_arrays(path, arrays, expected, _RESUME_FIX)
             self.network.set_params({k[len("param_"):]: v for k, v in arrays.items() if k.startswith("param_")})
             self.optimizer.load_state_dict(
@@ -422,8 +466,41 @@ class Trainer:
         self.epoch_iterations = arrays["epoch_iterations"].tolist()
         self.train_acc_list = arrays["train_acc"].tolist()
         self.test_acc_list = [None if a < 0 else a for a in arrays["test_acc"].tolist()]
+        self.val_acc_list = arrays["val_acc"].tolist() if self.x_val is not None else [None] * len(self.train_acc_list)
         self.perm = arrays.get("perm")
         self.last_checkpoint = (self.iteration, path)
+
+
+def validation_size(validation, train_size: int) -> int:
+    """How many of ``train_size`` samples a validation share (or count) holds back.
+
+    Examples
+    --------
+    >>> validation_size(0.1, 60000), validation_size(10000, 60000)
+    (6000, 10000)
+    """
+    n_val = validation if isinstance(validation, int) else round(validation * train_size)
+    if n_val < 1 or n_val >= train_size:
+        what = f"{n_val} of the {train_size} training samples"
+        raise InputError(
+            f"validation={validation!r} holds back {what}, leaving "
+            + ("no validation data" if n_val < 1 else "no training data")
+            + "; give a share in (0, 1) or a count that leaves samples on both sides"
+        )
+    return n_val
+
+
+def _with_defaults(config):
+    """A checkpoint's config with what older files lack filled in (no validation, no regularisers)."""
+    if not isinstance(config, dict):
+        return config
+    config = {"validation_size": None, **config}
+    try:
+        config["settings"] = TrainSettings.from_dict(config["settings"]).to_dict()
+        config["network"] = {"weight_decay_lambda": 0.0, "dropout_ratio": 0.0, **config["network"]}
+    except (KeyError, TypeError, InputError):
+        pass  # left as it is: the comparison then names what differs
+    return config
 
 
 def _check_data(network, x, t, split: str):
@@ -461,6 +538,8 @@ def build_network_for(settings: TrainSettings, input_size: int, n_classes: int) 
     """A fresh network as ``settings`` describe it (a TwoLayerNet for one sigmoid hidden layer)."""
     two_layer = settings.activation == "sigmoid" and len(settings.hidden) == 1 and settings.loss == "cross_entropy"
     config = {
+        "weight_decay_lambda": settings.weight_decay,
+        "dropout_ratio": settings.dropout,
         "class": "TwoLayerNet" if two_layer else "MultiLayerNet",
         "input_size": input_size,
         "hidden_size_list": list(settings.hidden),

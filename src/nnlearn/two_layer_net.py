@@ -12,6 +12,7 @@ class TwoLayerNet(MultiLayerNet):
 
     ``TwoLayerNet(input_size, hidden_size, output_size, weight_init_std=0.01)`` as in the book; the
     weights are drawn from a normal distribution with standard deviation ``weight_init_std``.
+    ``weight_decay_lambda`` and ``dropout_ratio`` are those of :class:`MultiLayerNet`.
 
     Examples
     --------
@@ -25,7 +26,8 @@ class TwoLayerNet(MultiLayerNet):
     2.3037
     """
 
-    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, seed=None, dtype=np.float64):
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, seed=None, dtype=np.float64,
+                 weight_decay_lambda=0.0, dropout_ratio=0.0):
         super().__init__(
             input_size,
             [hidden_size],
@@ -35,6 +37,8 @@ class TwoLayerNet(MultiLayerNet):
             loss="cross_entropy",
             seed=seed,
             dtype=dtype,
+            weight_decay_lambda=weight_decay_lambda,
+            dropout_ratio=dropout_ratio,
         )
 
     def config(self) -> dict:

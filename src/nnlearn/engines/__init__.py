@@ -6,9 +6,14 @@ and weights. An engine computes with that description. There are two kinds:
 **backprop** engines compute the loss and its gradient by backpropagation::
 
     engine = Engine(net)
-    engine.logits(x)                           # the last affine layer's output
-    engine.loss(x, t)                          # a float
-    engine.loss_and_gradient(x, t, scale=1.0)  # (loss, {"W1": dW1, ...}) with the gradients * scale
+    engine.logits(x, masks=None)               # the last affine layer's output
+    engine.loss(x, t, masks=None)              # a float, the weight decay term included
+    engine.loss_and_gradient(x, t, scale=1.0, masks=None)  # (loss, {"W1": dW1, ...}), gradients * scale
+
+``masks`` are the network's dropout masks (``net.dropout_masks(rng, n)``, one boolean array per
+hidden layer): given, the pass is a training pass (the book's ``train_flg=True``) that keeps the
+units where the mask is True; omitted, every hidden output is scaled by ``1 - dropout_ratio``.
+The network's ``weight_decay_lambda`` adds ``lambda / 2 * sum ||W||**2`` to every loss.
 
 - ``reference``: the book's layers (:mod:`nnlearn.layers`), one forward and one backward pass,
   written to be read. Every other engine is tested against it.
@@ -17,7 +22,7 @@ and weights. An engine computes with that description. There are two kinds:
 **numerical** engines compute the chapter's numerical gradient -- the central difference
 ``(L(w + h) - L(w - h)) / 2h`` with ``h = 1e-4`` for every weight and bias::
 
-    engine.numerical_gradient(x, t)            # {"W1": ..., "b1": ..., ...} in float64
+    engine.numerical_gradient(x, t, masks=None)  # {"W1": ..., "b1": ..., ...} in float64; masks held fixed
 
 - ``loop``: the book's plain loop: perturb one parameter, run the network twice, restore it.
 - ``fast``: the same numbers from a Taylor expansion of the loss per pre-activation (see
@@ -78,20 +83,21 @@ def get_engine(name: str | None, kind: str) -> type:
     return cls
 
 
-def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | None = None) -> dict:
+def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | None = None, masks=None) -> dict:
     """The numerical gradient of ``net``'s loss by the named engine (default ``fast``).
 
     The one place where numerical engines are run: a float32 network warns (:data:`FLOAT32_WARNING`),
     and an engine that cannot handle the network falls back to the plain loop with a warning that
     names the reason. ``elements`` (``{key: flat indices}``) asks the loop for those elements only.
+    ``masks`` are the network's dropout masks, held fixed while the loss is differenced.
     """
     cls = get_engine(engine, NUMERICAL)
     if net.dtype == np.float32:
         warnings.warn(FLOAT32_WARNING, RuntimeWarning, stacklevel=3)
     if elements is not None:
-        return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, elements=elements)
+        return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, elements=elements, masks=masks)
     try:
-        return cls(net).numerical_gradient(x, t)
+        return cls(net).numerical_gradient(x, t, masks=masks)
     except Unsupported as exc:
         if cls.name == "loop":  # pragma: no cover - the loop handles every network
             raise
@@ -101,7 +107,7 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
             RuntimeWarning,
             stacklevel=3,
         )
-        return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t)
+        return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, masks=masks)
 
 
 # Each module of this package that defines engines registers them on import.

@@ -38,26 +38,27 @@ class FusedEngine:
             ws = self.workspace = Workspace(self.net, batch_size)
         return ws
 
-    def logits(self, x):
+    def logits(self, x, masks=None):
         ws = self._workspace(x.shape[0])
         with np.errstate(over="ignore"):
-            ws.forward(x)
+            ws.forward(x, masks)
         return ws.out_t.T.copy()
 
-    def loss(self, x, t) -> float:
+    def loss(self, x, t, masks=None) -> float:
         ws = self._workspace(x.shape[0])
         with np.errstate(over="ignore"):
-            ws.forward(x)
-            return ws.loss_and_delta(t, 1.0)
+            ws.forward(x, masks)
+            return ws.loss_and_delta(t, 1.0) + self.net.weight_decay_loss()
 
-    def loss_and_gradient(self, x, t, scale: float = 1.0):
+    def loss_and_gradient(self, x, t, scale: float = 1.0, masks=None):
         """``(loss, grads)`` with the gradients multiplied by ``scale``; ``grads`` are buffers that the
         next call overwrites. The caller silences overflow (see :class:`Workspace`)."""
-        return self._workspace(x.shape[0]).loss_and_gradient(x, t, scale)
+        return self._workspace(x.shape[0]).loss_and_gradient(x, t, scale, masks)
 
 
 def _shapes(net):
-    return tuple(p.shape for p in net.params.values())
+    # The regularisers decide which buffers exist, so a change of them rebuilds the workspace too.
+    return tuple(p.shape for p in net.params.values()) + (net.dropout_ratio, net.weight_decay_lambda)
 
 
 class Workspace:
@@ -82,6 +83,10 @@ class Workspace:
     - :meth:`loss_and_gradient` leaves overflow warnings to the caller (``Trainer.train`` silences
       them), so there is no ``np.errstate`` on the hot path; a large ``-a`` in the sigmoid's ``exp``
       overflows to inf harmlessly (1 / inf = 0).
+
+    Dropout and weight decay cost nothing when they are off (one false test per layer): with dropout
+    the activation stays in ``h`` and the dropped output, ``h * mask`` (or ``h * (1 - ratio)`` at test
+    time), goes to ``kept``; weight decay adds ``lambda * scale * W`` through a buffer per weight.
 
     Measured and left out, as slower: gathering the next batch in a background thread (the
     hand-offs cost more than the copy they hide, and the copy competes with BLAS's two threads);
@@ -116,9 +121,18 @@ class Workspace:
         self.samples = np.arange(n)
         self.flat = np.empty(n, dtype=np.intp)  # flat index of each sample's label in out_t
         self.grads = {k: np.empty_like(v) for k, v in net.params.items()}
+        self.dropout = net.dropout_ratio
+        self.keep = 1.0 - net.dropout_ratio
+        self.lam = net.weight_decay_lambda
+        # kept[i]: hidden layer i's output after dropout (only with dropout; else h[i] is the output).
+        self.kept = [None] + [np.empty((n, s), dtype=dt) for s in hidden] if self.dropout else None
+        self.decay = {f"W{i}": np.empty_like(net.params[f"W{i}"]) for i in range(1, L + 1)} if self.lam else None
 
-    def forward(self, x) -> None:
-        """Run the layers on ``x`` (this workspace's batch size): activations in ``h``, logits in ``out_t``."""
+    def forward(self, x, masks=None) -> None:
+        """Run the layers on ``x`` (this workspace's batch size): activations in ``h``, logits in ``out_t``.
+
+        With dropout, ``masks`` (one per hidden layer) make it a training pass; see :class:`FusedEngine`.
+        """
         p, h, keys = self.net.params, self.h, self.keys
         add, dot = np.add, np.dot
         L = self.n_layers
@@ -137,27 +151,39 @@ class Workspace:
             else:
                 np.maximum(hi, 0, out=hi)
             below = hi
+            if self.dropout:
+                below = self.kept[i]
+                np.multiply(hi, self.keep if masks is None else masks[i - 1], out=below)
         W, b = keys[L]
         out_t = self.out_t
         dot(p[W].T, below.T, out=out_t)
         add(out_t, p[b][:, None], out=out_t)
 
-    def loss_and_gradient(self, x, t, scale: float = 1.0):
+    def loss_and_gradient(self, x, t, scale: float = 1.0, masks=None):
         """``(loss, grads)``, the gradients multiplied by ``scale`` (buffers the next call reuses)."""
-        self.forward(x)
+        self.forward(x, masks)
         p, g, h, d, keys = self.net.params, self.grads, self.h, self.d, self.keys
         mul, dot = np.multiply, np.dot
         L = self.n_layers
         loss = self.loss_and_delta(t, scale)
+        if self.lam:
+            loss += self.net.weight_decay_loss()
         delta = self.dy_t.T  # dL/d(pre-activation) of the layer being differentiated, (n, size)
         for i in range(L, 0, -1):
             W, b = keys[i]
-            below = x if i == 1 else h[i - 1]
+            below = x if i == 1 else (self.kept[i - 1] if self.dropout else h[i - 1])
             dot(below.T, delta, out=g[W])
             dot(self.ones, delta, out=g[b])
+            if self.lam:
+                decay = self.decay[W]
+                mul(p[W], self.lam * scale, out=decay)
+                np.add(g[W], decay, out=g[W])
             if i > 1:
                 dh = d[i - 1]
                 dot(delta, p[W].T, out=dh)
+                if self.dropout:
+                    mul(dh, self.keep if masks is None else masks[i - 2], out=dh)
+                    below = h[i - 1]  # the activation before dropout, for its derivative
                 if self.sigmoid:
                     # sigmoid'(a) = s * (1 - s), with s the activation kept in h[i-1].
                     tmp = self.tmp[i - 1]

@@ -33,17 +33,21 @@ class LoopEngine:
     def __init__(self, net):
         self.net = net
 
-    def numerical_gradient(self, x, t, elements: dict | None = None) -> dict:
-        """The gradient of every parameter, or only of the flat ``elements[key]`` of each (others 0)."""
+    def numerical_gradient(self, x, t, elements: dict | None = None, masks=None) -> dict:
+        """The gradient of every parameter, or only of the flat ``elements[key]`` of each (others 0).
+
+        The loss is the network's, weight decay included; dropout ``masks`` are held fixed (the
+        same masks for every perturbed loss), without them the test-time pass is differenced.
+        """
         reference = self.net.engine("reference")
         if elements is None:
-            loss_w = lambda _: reference.loss(x, t)  # noqa: E731 -- the book's idiom
+            loss_w = lambda _: reference.loss(x, t, masks)  # noqa: E731 -- the book's idiom
             with warnings.catch_warnings():
                 # float32 was already warned about, in the words every numerical engine uses.
                 warnings.filterwarnings("ignore", message="x is float32", category=RuntimeWarning)
                 return {key: numerical_gradient(loss_w, param) for key, param in self.net.params.items()}
         return {
-            key: sampled_central_differences(lambda: reference.loss(x, t), param, elements[key])
+            key: sampled_central_differences(lambda: reference.loss(x, t, masks), param, elements[key])
             for key, param in self.net.params.items()
         }
 

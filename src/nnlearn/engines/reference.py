@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from nnlearn.engines import BACKPROP, register
+from nnlearn.layers import Dropout
 
 
 @register
 class ReferenceEngine:
     """Forward and backward through ``net.layers`` and ``net.last_layer`` (*Deep Learning from Scratch*, ch. 5).
 
-    Plain and readable; every other backprop engine is tested against it.
+    Plain and readable; every other backprop engine is tested against it. ``masks`` (the network's
+    dropout masks, one per hidden layer) make a pass a training pass, the book's ``train_flg=True``;
+    without them the ``Dropout`` layers scale by ``1 - dropout_ratio``. The loss includes the
+    weight decay term and each weight's gradient its ``lambda * W`` (the book's ``MultiLayerNetExtend``).
 
     Examples
     --------
@@ -36,22 +40,29 @@ class ReferenceEngine:
             layer.W = self.net.params[f"W{i}"]
             layer.b = self.net.params[f"b{i}"]
 
-    def logits(self, x):
+    def logits(self, x, masks=None):
         self._sync()
+        dropped = 0
         for layer in self.net.layers.values():
-            x = layer.forward(x)
+            if isinstance(layer, Dropout):
+                x = layer.forward(x, train_flg=masks is not None, mask=None if masks is None else masks[dropped])
+                dropped += 1
+            else:
+                x = layer.forward(x)
         return x
 
-    def loss(self, x, t) -> float:
-        return self.net.last_layer.forward(self.logits(x), t)
+    def loss(self, x, t, masks=None) -> float:
+        return self.net.last_layer.forward(self.logits(x, masks), t) + self.net.weight_decay_loss()
 
-    def loss_and_gradient(self, x, t, scale: float = 1.0):
-        loss = self.loss(x, t)
+    def loss_and_gradient(self, x, t, scale: float = 1.0, masks=None):
+        loss = self.loss(x, t, masks)
         dout = self.net.last_layer.backward(scale)
         for layer in reversed(self.net.layers.values()):
             dout = layer.backward(dout)
+        lam = self.net.weight_decay_lambda
         grads = {}
         for i in range(1, self.net.n_affine + 1):
-            grads[f"W{i}"] = self.net.layers[f"Affine{i}"].dW
-            grads[f"b{i}"] = self.net.layers[f"Affine{i}"].db
+            affine = self.net.layers[f"Affine{i}"]
+            grads[f"W{i}"] = affine.dW + (lam * scale) * affine.W if lam else affine.dW
+            grads[f"b{i}"] = affine.db
         return loss, grads

@@ -25,6 +25,13 @@ same ``h``, the same perturbed values ``fl(w + h)`` and ``fl(w - h)``, the same 
 
 Everything here is float64, whatever the parameters' dtype (their perturbed values are rounded in
 their own dtype, as in the loop).
+
+Regularisers: dropout with *fixed* masks makes each hidden output ``act(a) * m`` with ``m`` a
+constant per sample and unit (the mask, or ``1 - ratio`` at test time), so every step above holds with
+that factor carried along (:attr:`MLP.multipliers`). Weight decay adds ``lambda / 2 * w**2`` per weight,
+whose central difference over the applied steps ``d+ = fl(w + h) - w`` and ``d- = fl(w - h) - w`` is
+``lambda / 2 * (2 w (d+ - d-) + d+**2 - d-**2) / 2h`` -- exactly ``lambda * w`` when the steps are
+exactly ``h``; it is added in that form.
 """
 
 from __future__ import annotations
@@ -109,13 +116,19 @@ def _variation_bound(s, eps_max):
 @dataclass
 class MLP:
     """What the engine needs to know of a network: ``a_l = h_{l-1} @ W_l + b_l``, ``h_l = act(a_l)``,
-    output ``y = output(a_L)``, loss averaged over the batch."""
+    output ``y = output(a_L)``, loss averaged over the batch.
+
+    ``multipliers`` (optional): one array ``(N, units)`` per hidden layer, fixed factors of its output
+    (``h_l = act(a_l) * m_l``: dropout masks, or ``1 - ratio`` at test time). ``weight_decay``: the
+    ``lambda`` of ``lambda / 2 * sum ||W||**2`` added to the loss."""
 
     weights: list
     biases: list
     activation: str = "sigmoid"
     output: str = "softmax"
     loss: str = "cross_entropy"
+    multipliers: list | None = None
+    weight_decay: float = 0.0
 
     def __post_init__(self):
         if self.activation not in ACTIVATIONS or self.output not in OUTPUTS or self.loss not in LOSSES:
@@ -127,6 +140,8 @@ class MLP:
         for w, b in zip(self.weights, self.biases):
             if w.ndim != 2 or b.shape != (w.shape[1],) or w.dtype.kind != "f" or b.dtype.kind != "f":
                 raise Unsupported("every layer needs a 2-D float W and a matching 1-D float b")
+        if self.multipliers is not None and len(self.multipliers) != len(self.weights) - 1:
+            raise Unsupported("give one multiplier array per hidden layer")
 
 
 def numerical_gradient(net: MLP, x, t, h=1e-4, method="series"):
@@ -178,15 +193,29 @@ class _Engine:
             self.labels, self.target = None, t.astype(np.float64)
         else:
             raise Unsupported("t must be labels (N,) or targets (N, output_size)")
+        # Fixed factors of the hidden outputs (dropout), one (N, units) array per hidden layer.
+        self.mult = [None] * (len(self.ws) - 1)
+        if net.multipliers is not None:
+            for i, m in enumerate(net.multipliers):
+                m = np.asarray(m, dtype=np.float64)
+                if m.shape != (self.n, self.ws[i].shape[1]):
+                    raise Unsupported("each multiplier array must be (N, units of its layer)")
+                self.mult[i] = m
         # The cached, unperturbed forward pass.
         self.hs, self.pre = [x], []
         for i, (w, b) in enumerate(zip(self.ws, self.bs)):
             a = self.hs[-1] @ w + b
             self.pre.append(a)
             if i < len(self.ws) - 1:
-                self.hs.append(_ACTIVATION[net.activation](a))
+                self.hs.append(self._act(i, a, slice(None)))
         if not all(np.isfinite(a).all() for a in self.pre):
             raise Unsupported("the forward pass is not finite")
+
+    def _act(self, layer, a, rows, units=slice(None)):
+        """Hidden layer ``layer``'s output for pre-activations ``a`` of sample ``rows`` (and ``units``)."""
+        h = _ACTIVATION[self.net.activation](a)
+        m = self.mult[layer]
+        return h if m is None else h * m[rows, units]
 
     # --- the loss of many rows, exactly as the network computes it ---
 
@@ -202,7 +231,7 @@ class _Engine:
     def _rows_from(self, layer, a, rows):
         """Loss of each row whose pre-activation at ``layer`` is ``a``."""
         for i in range(layer, len(self.ws) - 1):
-            a = _ACTIVATION[self.net.activation](a) @ self.ws[i + 1] + self.bs[i + 1]
+            a = self._act(i, a, rows) @ self.ws[i + 1] + self.bs[i + 1]
         return self._row_loss(a, rows)
 
     def _exact(self, layer, rows, units, eps):
@@ -211,8 +240,7 @@ class _Engine:
             a = self.pre[layer][rows].copy()
             a[np.arange(len(rows)), units] += eps
             return self._row_loss(a, rows)
-        act = _ACTIVATION[self.net.activation]
-        delta = act(self.pre[layer][rows, units] + eps) - self.hs[layer + 1][rows, units]
+        delta = self._act(layer, self.pre[layer][rows, units] + eps, rows, units) - self.hs[layer + 1][rows, units]
         a_next = self.pre[layer + 1][rows] + delta[:, None] * self.ws[layer + 1][units]
         return self._rows_from(layer + 1, a_next, rows)
 
@@ -261,6 +289,8 @@ class _Engine:
                 flags |= np.abs(a) <= 2 * eps_max
             delta = _SERIES_ACTIVATION[self.net.activation](unit)
             delta[0] = 0.0
+            if self.mult[layer] is not None:
+                delta *= self.mult[layer][rows][None]
             s = delta[..., None] * self.ws[layer + 1][None, None, :, :]
             s[0] = self.pre[layer + 1][rows][:, None, :]
             for i in range(layer + 1, last):
@@ -268,6 +298,8 @@ class _Engine:
                     bound = _variation_bound(s, eps_max[..., None])
                     flags |= np.any((np.abs(s[0]) <= 2 * bound) & (bound > 0), axis=-1)
                 h_series = _SERIES_ACTIVATION[self.net.activation](s)
+                if self.mult[i] is not None:
+                    h_series *= self.mult[i][rows][None, :, None, :]
                 s_next = np.empty(s.shape[:-1] + (self.ws[i + 1].shape[1],))
                 s_next[0] = self.pre[i + 1][rows][:, None, :]
                 s_next[1:] = h_series[1:] @ self.ws[i + 1]
@@ -330,7 +362,13 @@ class _Engine:
         if len(pairs):
             self._add_exact(layer, pairs, (dw_plus, dw_minus), (db_plus, db_minus), gw, gb)
         scale = 1.0 / (2 * self.h * self.n)
-        return gw * scale, gb * scale
+        gw *= scale
+        lam = self.net.weight_decay
+        if lam:
+            # The central difference of lambda/2 * w**2 over the steps actually applied (see the top).
+            wd = np.asarray(w, dtype=np.float64)
+            gw += 0.5 * lam * (2 * wd * (dw_plus - dw_minus) + dw_plus**2 - dw_minus**2) / (2 * self.h)
+        return gw, gb * scale
 
     def _add_exact(self, layer, pairs, dw, db, gw, gb):
         """Add g(eps+) - g(eps-) for every input of every flagged (sample, unit) pair."""
@@ -359,14 +397,22 @@ class _SeriesEngine:
     def __init__(self, net):
         self.net = net
 
-    def numerical_gradient(self, x, t) -> dict:
-        n = self.net.n_affine
+    def numerical_gradient(self, x, t, masks=None) -> dict:
+        net = self.net
+        n = net.n_affine
+        multipliers = None
+        if net.dropout_ratio:
+            # The dropout of the pass being differenced, held fixed: the masks, or 1 - ratio at test time.
+            multipliers = (list(masks) if masks is not None else
+                           [np.full((x.shape[0], size), 1.0 - net.dropout_ratio) for size in net.sizes[1:-1]])
         mlp = MLP(
-            [self.net.params[f"W{i}"] for i in range(1, n + 1)],
-            [self.net.params[f"b{i}"] for i in range(1, n + 1)],
-            activation=self.net.activation,
-            output=self.net.output,
-            loss=self.net.loss_type,
+            [net.params[f"W{i}"] for i in range(1, n + 1)],
+            [net.params[f"b{i}"] for i in range(1, n + 1)],
+            activation=net.activation,
+            output=net.output,
+            loss=net.loss_type,
+            multipliers=multipliers,
+            weight_decay=net.weight_decay_lambda,
         )
         grads = numerical_gradient(mlp, x, t, method=self.mode)
         return {key: g for i, pair in enumerate(grads, start=1) for key, g in zip((f"W{i}", f"b{i}"), pair)}
