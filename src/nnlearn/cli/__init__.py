@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "nnlearn.cli.diff",
     "nnlearn.cli.train",
     "nnlearn.cli.routes",
+    "nnlearn.cli.sweep",
 )
 
 
