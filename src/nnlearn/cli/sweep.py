@@ -28,7 +28,7 @@ def _param(text: str):
     try:
         return parse_param(text)
     except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"--param {text}: ").removeprefix("--param ")) from None
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--param ")) from None
 
 
 def _validation(text: str):
@@ -56,7 +56,7 @@ def register(commands, demos) -> None:
         description="Train many settings of a recipe (the trials), each judged on validation data held back "
         "from the end of the training set; retrain the best on all training data and judge it once on the "
         "test data (DIR/final). Trials run as Dask tasks on a local cluster (--workers) or a running one "
-        "(--scheduler); the search is an Optuna study in DIR/study.db. Needs: " + 'pip install "nnlearn[sweep]"',
+        "(--scheduler); the search is an Optuna study in DIR/study.journal. Needs: " + 'pip install "nnlearn[sweep]"',
     )
     p.add_argument("--recipe", choices=tuple(RECIPES), default=None, help="settings to start from (default strong)")
     p.add_argument("--param", type=_param, action="append", metavar="NAME=KIND:ARGS",
