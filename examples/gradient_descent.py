@@ -15,5 +15,5 @@ print(gradient_descent(function_2, init_x, lr=0.1, step_num=100))    # about (0,
 print(gradient_descent(function_2, init_x, lr=10.0, step_num=100))   # too large: diverges
 print(gradient_descent(function_2, init_x, lr=1e-10, step_num=100))  # too small: barely moves
 
-save_figure(plot_descent_path(init_x, lr=0.1, step_num=20), "descent_path.png")
+save_figure(plot_descent_path(init_x), "descent_path.png")  # the three learning rates, 100 steps each
 print("wrote descent_path.png")

@@ -185,7 +185,9 @@ def test_auto_sees_non_analytic_numpy_code_and_uses_richardson(name, f, x):
         r = derivative(f, x, full_output=True)
     assert r.method == "richardson"
     assert abs(r.df - true) <= 1e-12
-    assert r.nfev <= 16  # f is linear near x: Richardson's first rows already agree
+    # f is linear near x: Richardson's first rows already agree (<= 16); with full_output 6 more
+    # evaluations measure f's rounding noise, so that the error estimate is honest.
+    assert r.nfev <= 22
 
 
 def test_auto_sees_non_analytic_operations_inside_compositions():
@@ -219,11 +221,11 @@ def test_probe_notes_operations_on_derived_values():
     assert isinstance(z, derivatives._Probe) and notes >= {"greater", "where"}
     assert sorted(notes & derivatives.NON_ANALYTIC) == ["greater"]
     # numerical_gradient's complex copy of an array carries the probe's notes.
-    copy = derivatives._complex_copy(np.array([1.0, 5.0]), (1,), p)
+    copy = derivatives.complex_copy(np.array([1.0, 5.0]), (1,), p)
     assert isinstance(copy, derivatives._Probe) and copy.tolist() == [1, 2 + 1e-20j]
     np.maximum(copy, 0)
     assert "maximum" in notes
-    plain = derivatives._complex_copy(np.array([1.0, 5.0]), (1,), 2 + 1e-20j)
+    plain = derivatives.complex_copy(np.array([1.0, 5.0]), (1,), 2 + 1e-20j)
     assert type(plain) is np.ndarray and plain.dtype == np.complex128
 
 
@@ -356,8 +358,10 @@ def test_pole_is_not_jumped():
 
 
 def test_not_finite_at_the_point_gives_nan():
-    assert math.isnan(derivative(np.log, -1.0))
-    assert math.isnan(derivative(lambda x: np.log(x), 0.0))
+    with pytest.warns(RuntimeWarning, match="f returned NaN at x=-1"):
+        assert math.isnan(derivative(np.log, -1.0))
+    with pytest.warns(RuntimeWarning, match="f returned -inf at x=0"):
+        assert math.isnan(derivative(lambda x: np.log(x), 0.0))
 
 
 def test_auto_is_never_nan_on_the_benchmark_battery_edges():

@@ -51,8 +51,8 @@ def test_simple_net_seed_and_validation():
     with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
         SimpleNet(W=np.zeros((3, 2)))
     net = SimpleNet(seed=0)
-    net.W = np.ones((2, 3))
-    assert net.params["W"] is net.W
+    net.W = np.ones((2, 3))  # the book assigns new weights this way; predict must use them
+    np.testing.assert_array_equal(net.predict(np.array([0.6, 0.9])), [1.5, 1.5, 1.5])
 
 
 # -- TwoLayerNet / MultiLayerNet -----------------------------------------------------------------------

@@ -318,7 +318,11 @@ def test_one_hot_targets_train_like_labels():
 
 
 def test_recipes_and_train_arrays():
-    assert recipe_settings("book") is not RECIPES["book"] and recipe_settings("book") == TrainSettings()
+    book, strong = recipe_settings("book"), recipe_settings("strong")
+    assert (book.hidden, book.activation, book.weight_init_std, book.optimizer, book.lr, book.batch_size,
+            book.iters, book.sampling) == ((50,), "sigmoid", 0.01, "sgd", 0.1, 100, 10000, "replacement")
+    assert (strong.hidden, strong.activation, strong.optimizer, strong.lr, strong.epochs, strong.lr_schedule) == \
+        ((512, 256), "relu", "adam", 0.001, 8, "cosine")
     s = recipe_settings("book", epochs=3)
     assert s.epochs == 3 and s.iters is None
     assert TrainSettings.from_dict(RECIPES["strong"].to_dict()) == RECIPES["strong"]

@@ -1,7 +1,8 @@
 """Input validation, in one place, for every public function that takes arrays from a user.
 
-Each check raises :class:`nnlearn.errors.InputError` (a ``ValueError``) with a message that names
-the argument, the problem and the fix.
+Each check raises :class:`nnlearn.errors.InputError` (a ``ValueError``) or, for a value of the
+wrong type, :class:`nnlearn.errors.InputTypeError` (a ``TypeError``), with a message that names the
+argument, the problem and the fix.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import math
 
 import numpy as np
 
-from nnlearn.errors import InputError
+from nnlearn.errors import InputError, InputTypeError
 
 
 def as_float_array(a, name: str) -> np.ndarray:
@@ -77,3 +78,73 @@ def check_positive_number(value, name: str, hint: str = "") -> float:
     if not (math.isfinite(number) and number > 0):
         raise InputError(f"{name} must be a positive finite number, got {value!r}" + (f"; {hint}" if hint else ""))
     return number
+
+
+def check_count(value, name: str) -> int:
+    """A whole number >= 0 (not a bool, not a float), as a Python int: 0 means "do nothing"."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputTypeError(f"{name} must be a whole number (int), got {value!r}")
+    if value < 0:
+        raise InputError(f"{name} must be 0 or more, got {value!r}")
+    return int(value)
+
+
+def check_no_bool_labels(t, name: str = "t") -> None:
+    """Refuse True/False as targets: ``True`` would silently mean class 1."""
+    if np.asarray(t).dtype == np.bool_:
+        raise InputTypeError(
+            f"{name} holds booleans (True/False), which would be read as classes 1/0; "
+            "pass integer class labels or a one-hot array of 0.0 and 1.0"
+        )
+
+
+#: How far a row of probabilities may sum from 1: float32 and float16 softmax outputs, and
+#: probabilities typed with two decimals, stay inside; sigmoid outputs or raw scores do not.
+PROBABILITY_SUM_TOLERANCE = 1e-2
+
+
+def check_probabilities(y: np.ndarray, name: str = "y", fix: str = "apply softmax first") -> None:
+    """Every value in [0, 1] and every row (last axis) summing to 1 within :data:`PROBABILITY_SUM_TOLERANCE`."""
+    low, high = float(np.min(y)), float(np.max(y))
+    if low < 0 or high > 1:
+        bad = low if low < 0 else high
+        raise InputError(f"{name} holds {bad:g}, outside [0, 1]; {name} must be probabilities -- {fix}")
+    sums = np.sum(y, axis=-1, dtype=np.float64)
+    off = np.abs(sums - 1.0)
+    # The slack keeps "within 0.01" inclusive despite rounding: 0.33 * 3 sums to 0.99000000000000010.
+    if off.max() > PROBABILITY_SUM_TOLERANCE * (1 + 1e-9):
+        row = int(np.argmax(off))
+        where = f"row {row} of {name}" if y.ndim > 1 and y.shape[0] > 1 else name
+        raise InputError(f"{where} sums to {sums.reshape(-1)[row]:g}, not 1; {name} must be probabilities -- {fix}")
+
+
+def callable_name(f) -> str:
+    """How to name ``f`` in a message: ``f (function_1)``, ``f (<lambda>)``."""
+    return f"f ({getattr(f, '__name__', type(f).__name__)})"
+
+
+def check_callable(f, what: str = "a function of one variable") -> None:
+    if not callable(f):
+        raise InputTypeError(f"f must be {what}, got {type(f).__name__} {f!r}")
+
+
+def check_real_point(x, name: str = "x") -> None:
+    """A finite real number, or an array of them (not a string, bool or complex number)."""
+    arr = np.asarray(x) if not isinstance(x, (str, bytes)) else np.asarray(x, dtype=object)
+    if arr.dtype.kind not in "iuf":
+        raise InputTypeError(f"{name} must be a real number or an array of real numbers, got {type(x).__name__} {x!r}")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise InputError(f"{name} must be finite, got {x!r}")
+
+
+def check_real_result(value, f, x) -> None:
+    """Refuse a value of ``f`` that is not real: None, a string, a complex number (f left its real domain)."""
+    arr = np.asarray(value) if value is not None else np.asarray(None, dtype=object)
+    if arr.dtype.kind in "biuf":
+        return
+    if arr.dtype.kind == "c":
+        raise InputTypeError(
+            f"{callable_name(f)} returned the complex number {value!r} at x={x!r}; it must return a real "
+            "number (a complex value means x is outside f's real domain, such as sqrt of a negative number)"
+        )
+    raise InputTypeError(f"{callable_name(f)} returned {value!r} at x={x!r}; it must return a real number")

@@ -25,3 +25,9 @@ class InputTypeError(NnlearnError, TypeError):
 
 class FileFormatError(NnlearnError, ValueError):
     """A file nnlearn reads (model, checkpoint, run folder) is damaged or is not what it should be."""
+
+
+class UsageError(NnlearnError):
+    """A command-line argument is wrong in a way argparse cannot see (exit code 2, like argparse's)."""
+
+    exit_code = 2

@@ -7,7 +7,10 @@ Every ``plot_*`` function returns a :class:`matplotlib.figure.Figure` built with
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
+
+from nnlearn.errors import InputError
 
 
 def moving_average(values, window: int) -> np.ndarray:
@@ -27,7 +30,12 @@ def moving_average(values, window: int) -> np.ndarray:
 
 
 def plot_loss(losses, window: int | None = None, title: str = "Training loss") -> Figure:
-    """The loss at every iteration (light) and its moving average over ``window`` iterations."""
+    """The loss at every iteration (light) and its moving average over ``window`` iterations.
+
+    The y-axis runs from 0 to a little above the 99.5th percentile, so that a few large losses
+    early in training do not flatten the curve; when that cuts off any point, the figure says how
+    many and how large the largest is.
+    """
     losses = np.asarray(losses, dtype=np.float64)
     fig = Figure(figsize=(6.4, 4.4))
     ax = fig.add_subplot()
@@ -41,10 +49,19 @@ def plot_loss(losses, window: int | None = None, title: str = "Training loss") -
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")
     ax.set_title(title)
+    above = 0
     if losses.size:
-        top = float(np.quantile(losses[np.isfinite(losses)], 0.995)) if np.isfinite(losses).any() else 1.0
-        ax.set_ylim(0, max(top * 1.05, 1e-3))
-    ax.legend(loc="upper right")
+        finite = losses[np.isfinite(losses)]
+        top = float(np.quantile(finite, 0.995)) if finite.size else 1.0
+        top = max(top * 1.05, 1e-3)
+        ax.set_ylim(0, top)
+        above = int(np.sum(losses > top)) + int(np.sum(~np.isfinite(losses)))
+        if above:
+            largest = f"; the largest is {float(finite.max()):.3g}" if finite.size and finite.max() > top else ""
+            ax.text(0.01, 0.98, f"y-axis cut at {top:.3g}: {above} of {losses.size} iterations lie above it{largest}",
+                    transform=ax.transAxes, ha="left", va="top", fontsize=8, color="0.25",
+                    bbox={"facecolor": "white", "edgecolor": "0.7", "alpha": 0.9})
+    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.9) if above else None)
     ax.grid(alpha=0.3)
     return fig
 
@@ -53,17 +70,31 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per e
     """The book's figure: training and test accuracy per epoch (circles and squares).
 
     When the two lines stay together the network generalises; when the training accuracy runs
-    away from the test accuracy, it overfits.
+    away from the test accuracy, it overfits. The y-axis is zoomed to the data (with a margin of a
+    tenth of their range, at least 0.01), so that a gap of a few points is visible; the axis label
+    says where it starts, and the last epoch's gap is written under the axis.
     """
-    fig = Figure(figsize=(6.4, 4.4))
+    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
     ax = fig.add_subplot()
-    ax.plot(epochs, train_acc, marker="o", markersize=4, label="train acc")
+    train = np.asarray(train_acc, dtype=np.float64)
+    ax.plot(epochs, train, marker="o", markersize=4, label="train acc")
+    test = None
     if test_acc is not None and any(a is not None for a in test_acc):
-        ax.plot(epochs, [np.nan if a is None else a for a in test_acc], marker="s", markersize=4,
-                linestyle="--", label="test acc")
-    ax.set_xlabel("epochs")
-    ax.set_ylabel("accuracy")
-    ax.set_ylim(0, 1.0)
+        test = np.array([np.nan if a is None else a for a in test_acc], dtype=np.float64)
+        ax.plot(epochs, test, marker="s", markersize=4, linestyle="--", label="test acc")
+    values = np.concatenate([train, test if test is not None else []])
+    values = values[np.isfinite(values)]
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+    margin = max(0.1 * (high - low), 0.01)
+    # A quarter margin above 1.0, so that markers at 100 % are not cut in half.
+    low, high = max(0.0, low - margin), min(1.0 + margin / 4, high + margin)
+    ax.set_ylim(low, high)
+    xlabel = "epochs"
+    ax.set_ylabel("accuracy" if low == 0 else f"accuracy (axis zoomed: starts at {low:.2f}, not 0)")
+    if test is not None and train.size and np.isfinite(test[-1]):
+        gap = train[-1] - test[-1]
+        xlabel += f"\nlast epoch: train {train[-1]:.1%}, test {test[-1]:.1%} -- a gap of {100 * gap:.1f} points"
+    ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
@@ -83,7 +114,7 @@ def confusion_matrix(true, pred, n_classes: int) -> np.ndarray:
     true = np.asarray(true, dtype=np.intp)
     pred = np.asarray(pred, dtype=np.intp)
     if true.shape != pred.shape:
-        raise ValueError(f"true and pred must have the same shape, got {true.shape} and {pred.shape}")
+        raise InputError(f"true and pred must have the same shape, got {true.shape} and {pred.shape}")
     return np.bincount(true * n_classes + pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
@@ -127,9 +158,10 @@ def plot_confusion(matrix, labels=None, title: str = "Confusion matrix (test dat
     labels = [str(i) for i in range(n)] if labels is None else [str(s) for s in labels]
     fig = Figure(figsize=(6.4, 5.6))
     ax = fig.add_subplot()
-    # Colour by the share of each true class, so that rare mistakes stay visible next to the diagonal.
+    # Colour by the share of each true class on a square-root scale (PowerNorm), so that rare
+    # mistakes stay visible next to the diagonal while the colour bar shows the shares themselves.
     share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
-    im = ax.imshow(np.sqrt(share), cmap="Blues", vmin=0, vmax=1)
+    im = ax.imshow(share, cmap="Blues", norm=PowerNorm(0.5, vmin=0, vmax=1))
     for i in range(n):
         for j in range(n):
             if m[i, j]:
@@ -141,6 +173,6 @@ def plot_confusion(matrix, labels=None, title: str = "Confusion matrix (test dat
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="sqrt(share of the true class)")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class's images given this prediction")
     fig.tight_layout()
     return fig

@@ -10,8 +10,14 @@ import warnings
 
 import numpy as np
 
-from nnlearn._validation import check_positive_number
-from nnlearn.errors import DivergenceError
+from nnlearn._validation import (
+    check_callable,
+    check_count,
+    check_positive_number,
+    check_real_point,
+    check_real_result,
+)
+from nnlearn.errors import DivergenceError, InputError
 
 _METHODS = ("central", "forward", "backward")
 _GRADIENT_METHODS = _METHODS + ("complex", "richardson", "auto")
@@ -55,9 +61,20 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     ...     warnings.simplefilter("ignore")
     ...     numerical_diff(function_1, 5, h=10e-50, method="forward")
     0.0
+
+    ``x`` must be a number and ``f`` must return one:
+
+    >>> numerical_diff(function_1, "5")
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.InputTypeError: x must be a real number or an array of real numbers, got str '5'
     """
     if method not in _METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(_METHODS)}")
+        raise InputError(f"unknown method {method!r}; choose one of {', '.join(_METHODS)}")
+    check_callable(f)
+    check_real_point(x)
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x, dtype=np.float64)  # several points at once, for an f that takes an array
     h = _check_step(h)
     if np.any(np.asarray(x) + h == np.asarray(x)):
         warnings.warn(
@@ -66,11 +83,19 @@ def numerical_diff(f, x, h=1e-4, method="central"):
             RuntimeWarning,
             stacklevel=2,
         )
+    # The same expressions as the book's, only with each value of f checked on its way.
     if method == "central":
-        return (f(x + h) - f(x - h)) / (2 * h)
+        return (_real(f, x + h) - _real(f, x - h)) / (2 * h)
     if method == "forward":
-        return (f(x + h) - f(x)) / h
-    return (f(x) - f(x - h)) / h
+        return (_real(f, x + h) - _real(f, x)) / h
+    return (_real(f, x) - _real(f, x - h)) / h
+
+
+def _real(f, t):
+    """f(t), refused with a one-line error when it is not a real number (None, a complex number)."""
+    value = f(t)
+    check_real_result(value, f, t)
+    return value
 
 
 def numerical_gradient(f, x, h=None, method="central"):
@@ -122,7 +147,8 @@ def numerical_gradient(f, x, h=None, method="central"):
     [6.0, 8.0]
     """
     if method not in _GRADIENT_METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(_GRADIENT_METHODS)}")
+        raise InputError(f"unknown method {method!r}; choose one of {', '.join(_GRADIENT_METHODS)}")
+    check_callable(f, "a function of the array x")
     if method not in _METHODS and h is not None:
         h = _check_step(h)
     elif method in _METHODS:
@@ -151,9 +177,9 @@ def numerical_gradient(f, x, h=None, method="central"):
         tmp_val = x[idx]
         try:
             x[idx] = float(tmp_val) + h
-            fxh1 = _scalar(f(x))
+            fxh1 = _scalar(f(x), f, idx)
             x[idx] = float(tmp_val) - h
-            fxh2 = _scalar(f(x))
+            fxh2 = _scalar(f(x), f, idx)
         finally:
             x[idx] = tmp_val
         grad[idx] = (fxh1 - fxh2) / (2 * h)
@@ -178,11 +204,11 @@ def _along(f, x, idx):
     """``t -> f(x with x[idx] = t)``: real t perturbs x in place (restored exactly, also when f
     raises); complex t goes into a complex copy, since a float array cannot hold it (a copy that
     records what f does with it when t is derivative's recording probe)."""
-    from nnlearn.derivatives import _complex_copy
+    from nnlearn.derivatives import complex_copy
 
     def g(t):
         if np.iscomplexobj(t):
-            return f(_complex_copy(x, idx, t))
+            return f(complex_copy(x, idx, t))
         old = x[idx]
         try:
             x[idx] = t
@@ -193,10 +219,11 @@ def _along(f, x, idx):
     return g
 
 
-def _scalar(value) -> float:
+def _scalar(value, f, idx) -> float:
+    check_real_result(value, f, f"x with x[{', '.join(map(str, idx))}] stepped")
     arr = np.asarray(value)
     if arr.size != 1:
-        raise ValueError(f"f must return a scalar, got an array of shape {arr.shape}")
+        raise InputError(f"f must return a scalar, got an array of shape {arr.shape}")
     return float(arr.reshape(()))
 
 
@@ -204,10 +231,14 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     """Minimise ``f`` by gradient descent: ``x <- x - lr * grad f(x)``, ``step_num`` times.
 
     ``init_x`` is not modified. Returns the final ``x``; with ``return_path=True`` also an array of
-    shape ``(step_num + 1,) + x.shape`` holding the start and every step.
+    shape ``(step_num + 1,) + x.shape`` holding the start and every step. ``lr`` must be a positive
+    finite number and ``step_num`` a whole number >= 0 (0 returns a copy of ``init_x``); anything
+    else is refused, rather than returning ``x`` unchanged as if it had converged.
 
     Raises
     ------
+    nnlearn.errors.InputError, nnlearn.errors.InputTypeError
+        For a bad ``lr`` or ``step_num`` (``ValueError`` and ``TypeError`` subclasses).
     DivergenceError
         When ``x`` or the gradient becomes inf or NaN (the learning rate is too large).
 
@@ -226,6 +257,9 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     >>> gradient_descent(function_2, init_x, lr=1e-10, step_num=100)
     array([-2.99999994,  3.99999992])
     """
+    lr = check_positive_number(lr, "lr", "the book uses lr=0.1")
+    step_num = check_count(step_num, "step_num")
+    check_real_point(init_x, "init_x")
     x = np.array(init_x, dtype=np.float64)
     path = [x.copy()] if return_path else None
     for step in range(1, step_num + 1):

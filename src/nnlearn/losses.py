@@ -13,7 +13,16 @@ import warnings
 
 import numpy as np
 
-from nnlearn._validation import as_float_array, check_finite, check_labels, check_nonempty, is_one_hot
+from nnlearn._validation import (
+    as_float_array,
+    check_finite,
+    check_labels,
+    check_no_bool_labels,
+    check_nonempty,
+    check_probabilities,
+    is_one_hot,
+)
+from nnlearn.errors import InputError
 
 #: Added inside the log so that log(0) never happens (the book's ``delta``).
 CEE_DELTA = 1e-7
@@ -26,10 +35,11 @@ def _prepare(y, t, loss: str):
     """
     y = as_float_array(y, "y")
     if y.ndim not in (1, 2):
-        raise ValueError(f"y must be 1-D (one sample) or 2-D (a batch, one row per sample), got shape {y.shape}")
+        raise InputError(f"y must be 1-D (one sample) or 2-D (a batch, one row per sample), got shape {y.shape}")
     check_nonempty(y, "y")
     check_finite(y, "y")
     t_arr = np.asarray(t)
+    check_no_bool_labels(t_arr)
     y2 = y.reshape(1, -1) if y.ndim == 1 else y
     if t_arr.shape == y.shape:
         t_arr = as_float_array(t_arr, "t")
@@ -44,7 +54,7 @@ def _prepare(y, t, loss: str):
         return y2, t_arr.reshape(y2.shape)
     if t_arr.shape == y.shape[:-1]:
         return y2, check_labels(t_arr.reshape(-1), y.shape[-1])
-    raise ValueError(
+    raise InputError(
         f"shape mismatch: y has shape {y.shape} but t has shape {t_arr.shape}; t must be one-hot or a "
         f"distribution of shape {y.shape}, or class labels of shape {y.shape[:-1]}"
     )
@@ -80,8 +90,12 @@ def mean_squared_error(y, t) -> float:
 def cross_entropy_error(y, t) -> float:
     """Cross-entropy -sum(t * log(y + 1e-7)), averaged over the samples of a batch.
 
-    ``y`` must be probabilities (the softmax output). With integer labels only the probability of
-    the correct class is read: -log(y[label] + 1e-7).
+    ``y`` must be probabilities (the softmax output): values in [0, 1], each row summing to 1
+    (within 0.01, so float32 softmax outputs and probabilities typed with two decimals pass).
+    Anything else -- raw scores, sigmoid outputs -- is refused with
+    :class:`nnlearn.errors.InputError` (a ``ValueError``), because the loss would be meaningless,
+    even negative. With integer labels only the probability of the correct class is read:
+    -log(y[label] + 1e-7).
 
     Examples
     --------
@@ -97,10 +111,16 @@ def cross_entropy_error(y, t) -> float:
 
     >>> cross_entropy_error(np.array(y), 2)
     2.302584092994546
+
+    Scores that are not probabilities are refused:
+
+    >>> cross_entropy_error(np.array([3.0, 5.0, 7.0]), 0)
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.InputError: y holds 7, outside [0, 1]; y must be probabilities -- apply softmax first
     """
     y2, target = _prepare(y, t, "cross_entropy_error")
-    if np.any(y2 < 0):
-        raise ValueError("y has negative values; cross_entropy_error expects probabilities -- apply softmax first")
+    check_probabilities(y2, "y", "apply softmax first")
     n = y2.shape[0]
     if target.ndim == 1:
         return float(-np.sum(np.log(y2[np.arange(n), target] + CEE_DELTA)) / n)

@@ -82,19 +82,47 @@ def plot_gradient_field(lim=2.0, step=0.25) -> Figure:
     return fig
 
 
-def plot_descent_path(init_x=(-3.0, 4.0), lr=0.1, step_num=20) -> Figure:
-    """The path of :func:`gradient_descent` on the contour plot of x0**2 + x1**2."""
-    _, path = gradient_descent(function_2, np.array(init_x), lr=lr, step_num=step_num, return_path=True)
-    g = np.linspace(-4.5, 4.5, 181)
-    x0, x1 = np.meshgrid(g, g)
-    fig = Figure(figsize=(5.5, 5.5))
-    ax = fig.add_subplot()
-    ax.contour(x0, x1, function_2(np.stack([x0, x1])), levels=12, colors="#bbbbbb", linewidths=0.8)
-    ax.plot(path[:, 0], path[:, 1], "o-", markersize=4, label=f"lr={lr:g}, {step_num} steps")
-    ax.plot([0], [0], "+", color="k", markersize=12)
-    ax.set_aspect("equal")
-    ax.set_xlabel("x0")
-    ax.set_ylabel("x1")
-    ax.set_title("Gradient descent from (-3, 4)")
-    ax.legend()
+#: The chapter's three learning rates: converges, diverges, barely moves.
+BOOK_LEARNING_RATES = (0.1, 10.0, 1e-10)
+
+
+def plot_descent_path(init_x=(-3.0, 4.0), lr=BOOK_LEARNING_RATES, step_num=100) -> Figure:
+    """The path of :func:`gradient_descent` on x0**2 + x1**2, one panel per learning rate.
+
+    ``lr`` is one learning rate or several (the chapter's 0.1, 10 and 1e-10 by default). A path that
+    stays near the start is drawn on the contour plot; one that runs away (lr = 10 reaches about
+    1e13 in 100 steps) gets symmetric-log axes, whose ticks are powers of ten, so all of it shows.
+    """
+    rates = [lr] if np.ndim(lr) == 0 else list(lr)
+    start = np.array(init_x, dtype=np.float64)
+    fig = Figure(figsize=(5.2 * len(rates), 5.4), layout="constrained")
+    axes = fig.subplots(1, len(rates), squeeze=False)[0]
+    for ax, rate in zip(axes, rates):
+        _, path = gradient_descent(function_2, start, lr=rate, step_num=step_num, return_path=True)
+        end = path[-1]
+        label = f"lr={rate:g}, {step_num} steps: ends at ({end[0]:.3g}, {end[1]:.3g})"
+        if np.abs(path).max() <= 10 * np.abs(start).max():
+            g = np.linspace(-4.5, 4.5, 181)
+            x0, x1 = np.meshgrid(g, g)
+            ax.contour(x0, x1, function_2(np.stack([x0, x1])), levels=12, colors="#bbbbbb", linewidths=0.8)
+            ax.set_aspect("equal")
+            moved = float(np.hypot(*(end - start)))
+            if moved < 0.05:
+                label += f"\n(moved only {moved:.1e} from the start)"
+        else:
+            ax.set_xscale("symlog", linthresh=1.0)
+            ax.set_yscale("symlog", linthresh=1.0)
+            # Every fourth power of ten, so that the tick labels do not run into each other.
+            top = int(np.ceil(np.log10(np.abs(path).max())))
+            ticks = [s * 10.0**k for s in (-1, 1) for k in range(4, top + 4, 4)] + [0.0]
+            ax.set_xticks(sorted(ticks))
+            ax.set_yticks(sorted(ticks))
+            label += "\n(diverges: axes in powers of ten)"
+        ax.plot(path[:, 0], path[:, 1], "o-", markersize=3, linewidth=0.8, label=label)
+        ax.plot([0], [0], "+", color="k", markersize=12, label="minimum (0, 0)")
+        ax.set_xlabel("x0")
+        ax.set_ylabel("x1")
+        ax.set_title(f"lr = {rate:g}")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
+    fig.suptitle(f"Gradient descent on x0² + x1² from ({start[0]:g}, {start[1]:g}), {step_num} steps")
     return fig

@@ -11,7 +11,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from nnlearn.errors import NnlearnError
+from nnlearn.errors import NnlearnError, UsageError
 
 _METHODS = ("auto", "complex", "richardson", "central", "forward", "backward")
 _METHOD_NAMES = {
@@ -84,12 +84,12 @@ def run_diff(args) -> int:
     from nnlearn.derivatives.expr import parse_expression
 
     if args.h is not None and not (math.isfinite(args.h) and args.h > 0):
-        raise ValueError(f"--h must be a positive finite number, got {args.h}; leave it out for an automatic step")
+        raise UsageError(f"--h must be a positive finite number, got {args.h}; leave it out for an automatic step")
     expr = parse_expression(args.expr)
     variables = expr.variables or ("x",)
     point = _parse_point(args.at, variables)
     if args.plot and len(variables) != 1:
-        raise ValueError("--plot draws f and its tangent line, so it needs a formula of one variable")
+        raise UsageError("--plot draws f and its tangent line, so it needs a formula of one variable")
     # A formula without variables is a constant function of x; Expression takes one value then too.
     fx = float(expr(*point))
     at = ", ".join(f"{v}={_fmt(p)}" for v, p in zip(variables, point))

@@ -27,7 +27,7 @@ def _routes(args) -> int:
         if r.note:
             print(f"  {r.name}: {r.note}")
     out = Path(args.out)
-    print(f"wrote {save_figure(routes.plot_accuracy(results), out / 'routes_accuracy.png')}")
+    print(f"wrote {save_figure(routes.plot_accuracy(results, len(x_train), len(x_test)), out / 'routes_accuracy.png')}")
     print(f"wrote {save_figure(routes.plot_mistakes(results, x_test, t_test), out / 'routes_mistakes.png')}")
     return 0
 

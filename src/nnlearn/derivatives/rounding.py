@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlearn.errors import InputError
+
 #: The book's function, its point and the exact slope there.
 X0 = 5.0
 TRUE_SLOPE = 0.2
@@ -55,7 +57,7 @@ def rounding_errors(h, dtype=np.float64, x=X0):
     (0.2, 0.0)
     """
     if dtype not in _COMPLEX:
-        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+        raise InputError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
     h = np.asarray(h, dtype=np.float64).astype(dtype)
     xd = dtype(x)
     true = 0.02 * x + 0.1
@@ -103,8 +105,8 @@ def plot_rounding_lesson(floor: float = 1e-18):
 
     One panel per precision (float64, float32), one line per method (forward, central, complex
     step), Richardson extrapolation as a horizontal reference, the book's h = 1e-4 marked, and an
-    arrow to the seed example's h = 1e-50, which lies off the axis. Errors of exactly 0 are drawn
-    at ``floor``.
+    arrow towards the book's bad step h = 1e-50, which lies off the axis. Errors of exactly 0 are
+    drawn at ``floor``.
 
     Returns
     -------
@@ -118,7 +120,7 @@ def plot_rounding_lesson(floor: float = 1e-18):
     styles = {
         "forward": ("C0", "forward (f(x+h) - f(x)) / h"),
         "central": ("C1", "central (f(x+h) - f(x-h)) / 2h, the book's (no truncation error for a quadratic)"),
-        "complex": ("C2", "complex step Im f(x+ih) / h (no subtraction, no rounding V)"),
+        "complex": ("C2", "complex step Im f(x+ih) / h (no subtraction, so its error does not grow as h shrinks)"),
     }
     # Where the labels go: (h, error) in regions the curves leave empty.
     places = {
@@ -139,7 +141,7 @@ def plot_rounding_lesson(floor: float = 1e-18):
         seed = ("5 + h == 5, so the forward difference is exactly 0:\nthe error is the whole slope, 0.2"
                 if dtype is np.float64 else "float32(1e-50) == 0, so the difference is 0/0 = NaN")
         ax.annotate(
-            f"h = 1e-50 (the seed example) is off the axis, to the right:\n{seed}",
+            f"the book's bad step h = 1e-50 is off the axis, to the right:\n{seed}",
             xy=(hs[-1], TRUE_SLOPE), xytext=where["seed"], fontsize=8, ha="right",
             arrowprops={"arrowstyle": "->", "color": "gray"},
         )

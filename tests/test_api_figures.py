@@ -1,0 +1,82 @@
+"""The figures a learner reads say what they show: cut or zoomed axes, units, what a label means."""
+
+import numpy as np
+
+from nnlearn import routes
+from nnlearn.derivatives.rounding import plot_rounding_lesson
+from nnlearn.evaluation import plot_accuracy, plot_confusion, plot_loss
+from nnlearn.plots import plot_descent_path
+
+
+def _texts(fig):
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_loss_figure_says_where_it_cuts_the_y_axis():
+    losses = np.r_[[5.0, 4.0], np.full(998, 0.5)]
+    ax = plot_loss(losses, window=10).axes[0]
+    assert ax.get_ylim() == (0.0, 0.525)
+    assert [t.get_text() for t in ax.texts] == ["y-axis cut at 0.525: 2 of 1000 iterations lie above it; the largest is 5"]
+    assert len(plot_loss(np.full(100, 0.5)).axes[0].texts) == 0  # nothing cut, nothing said
+
+
+def test_accuracy_figure_zooms_to_the_data_and_says_so():
+    fig = plot_accuracy([1, 2, 3], [0.90, 0.96, 0.99], [0.89, 0.93, 0.94])
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert (round(low, 6), round(high, 6)) == (0.88, 1.0)
+    assert ax.get_ylabel() == "accuracy (axis zoomed: starts at 0.88, not 0)"
+    assert ax.get_xlabel() == "epochs\nlast epoch: train 99.0%, test 94.0% -- a gap of 5.0 points"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train acc", "test acc"]
+
+
+def _results(accuracies):
+    t = np.arange(10) % 10
+    return [routes.RouteResult(name, a, 1.0, 1.0, (t + 1) % 10) for name, a in accuracies], t
+
+
+def test_routes_accuracy_says_where_the_axis_starts_and_the_training_size():
+    results, _ = _results([("rule: nearest average digit", 0.82), ("network end to end", 0.97)])
+    ax = routes.plot_accuracy(results, train_size=2000, test_size=10000).axes[0]
+    assert ax.get_xlim() == (72.0, 100.0)
+    assert ax.get_xlabel() == "test accuracy (%) on the 10,000 test images; the axis starts at 72 %, not 0"
+    assert ax.get_title() == "Three routes to recognising a digit, each trained on 2,000 images"
+
+
+def test_routes_mistakes_has_a_title_that_explains_true_to_predicted():
+    results, t = _results([("rule", 0.0)])
+    fig = routes.plot_mistakes(results, np.zeros((10, 784)), t, per_route=3)
+    assert fig.get_suptitle() == (
+        "The first test digits each route gets wrong\n"
+        "above each image: true digit → predicted digit (5→6 is a 5 the route read as a 6)"
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["0→1", "1→2", "2→3"]
+
+
+def test_descent_path_shows_the_three_learning_rates_of_the_text():
+    fig = plot_descent_path()
+    assert fig.get_suptitle() == "Gradient descent on x0² + x1² from (-3, 4), 100 steps"
+    assert [ax.get_title() for ax in fig.axes] == ["lr = 0.1", "lr = 10", "lr = 1e-10"]
+    legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
+    assert legends == [
+        ["lr=0.1, 100 steps: ends at (-6.11e-10, 8.15e-10)", "minimum (0, 0)"],
+        ["lr=10, 100 steps: ends at (-2.59e+13, -1.3e+12)\n(diverges: axes in powers of ten)", "minimum (0, 0)"],
+        ["lr=1e-10, 100 steps: ends at (-3, 4)\n(moved only 1.0e-07 from the start)", "minimum (0, 0)"],
+    ]
+    assert [len(ax.lines[0].get_xdata()) for ax in fig.axes] == [101, 101, 101]
+    assert [ax.get_xscale() for ax in fig.axes] == ["linear", "symlog", "linear"]
+
+
+def test_rounding_figure_uses_plain_words():
+    fig = plot_rounding_lesson()
+    words = " ".join(_texts(fig) + [t.get_text() for t in fig.legends[0].get_texts()])
+    assert "seed" not in words and " V" not in words
+    assert "the book's bad step h = 1e-50 is off the axis, to the right:" in words
+    assert "complex step Im f(x+ih) / h (no subtraction, so its error does not grow as h shrinks)" in words
+
+
+def test_confusion_colour_bar_is_labelled_in_plain_words_with_true_shares():
+    fig = plot_confusion(np.array([[3, 1], [0, 4]]))
+    bar = fig.axes[1]
+    assert bar.get_ylabel() == "fraction of the true class's images given this prediction"
+    assert fig.axes[0].images[0].get_array()[0].tolist() == [0.75, 0.25]  # shares, not their square roots
