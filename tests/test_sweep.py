@@ -43,7 +43,8 @@ def local_client():
     import logging
 
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                                       silence_logs=logging.ERROR)
     client = distributed.Client(cluster)
     try:
         yield client
@@ -271,3 +272,34 @@ def test_driver_killed_resumes_and_sampling_ignores_workers(cli_cluster, local_c
     two = _rows(tmp_path / "two")
     assert [(r["lr"], r["hidden"]) for r in two] == [(r["lr"], r["hidden"]) for r in rows]
     assert len({r["worker"] for r in two}) == 2
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
+    import _thread
+
+    from nnlearn.sweep import SweepInterrupted
+
+    (x, t), _ = _data(600, 10)
+    spec = SweepSpec(params=("hidden=choice:512-512,1024-512",), trials=30, epochs=2, validation=100)
+    sweep = Sweep.create(tmp_path / "s", spec)
+
+    def ctrl_c_after_first_trial():
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "s" / "trials" / "0000.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _thread.interrupt_main()
+
+    watcher = threading.Thread(target=ctrl_c_after_first_trial)
+    watcher.start()
+    try:
+        with pytest.raises(SweepInterrupted) as info:
+            sweep.run(x, t, client=local_client, progress=False)
+    finally:
+        watcher.join()
+    rows = _rows(tmp_path / "s")
+    finished = [r for r in rows if r["state"] == "COMPLETE"]
+    assert 1 <= len(finished) < 30 and {r["state"] for r in rows} <= {"COMPLETE", "RUNNING"}
+    assert str(info.value) == (f"sweep interrupted after {len(finished)} of 30 trials; continue it with: "
+                               f"nnlearn sweep --resume {tmp_path / 's'}")
+    assert json.loads((tmp_path / "s" / "best.json").read_text())["trials"]["complete"] == len(finished)
+    assert not (tmp_path / "s" / "final").exists() and not (tmp_path / "s" / "driver.json").exists()

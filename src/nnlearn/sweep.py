@@ -37,8 +37,10 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -307,6 +309,13 @@ def run_trial(data: dict, settings: dict, n_val: int, number: int) -> dict:
     return record
 
 
+def _ignore_sigint():
+    """Ignore SIGINT (in the main thread); the handler it replaced, or None."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _worker_name() -> str:
     try:
         from distributed import get_worker
@@ -568,10 +577,19 @@ class Sweep:
         workers = workers or os.cpu_count() or 1
         # One BLAS thread per worker process: K processes share the cores instead of fighting for them.
         one = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": one}):
-            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                               host="127.0.0.1", dashboard_address=None,
-                                               silence_logs=logging.ERROR)
+        # Ctrl-C in a terminal reaches every process of the group: the workers ignore it (they
+        # inherit SIG_IGN) and the driver alone stops the sweep, cleanly.
+        previous = _ignore_sigint()
+        try:
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": one}):
+                # No dashboard; the scheduler's small HTTP server on a free port of 127.0.0.1.
+                cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                                   scheduler_kwargs={"dashboard": False},
+                                                   silence_logs=logging.ERROR)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         client = distributed.Client(cluster)
         return client, [client, cluster]
 
