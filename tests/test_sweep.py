@@ -62,6 +62,7 @@ def cli_cluster(tmp_path_factory):
     try:
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--dashboard-address", "127.0.0.1:0",
              "--scheduler-file", str(info)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         deadline = time.monotonic() + 60
         while not info.exists() or not info.read_text().strip():

@@ -56,7 +56,7 @@ SAMPLERS = ("random", "tpe", "grid")
 INSTALL = 'pip install "nnlearn[sweep]"'
 STUDY_NAME = "nnlearn-sweep"
 #: Settings a sweep decides itself and a parameter may not change.
-RESERVED = ("seed",)
+RESERVED = ("seed", "validation")
 #: How many of the best trials the validation-curve figure shows.
 CURVES = 5
 
@@ -199,11 +199,11 @@ def parse_param(text: str) -> Param:
     kind = kind.strip()
     if not eq or not name or not colon:
         raise InputError(f"--param {text!r} is not NAME=KIND:ARGS, e.g. lr=loguniform:1e-4:1e-1")
+    if name in RESERVED:
+        raise InputError(f"--param {text}: the sweep sets {name} itself (use --{name})")
     known = _setting_names()
     if name not in known:
         raise InputError(f"--param {text}: unknown setting {name!r}; a parameter is one of: {', '.join(known)}")
-    if name in RESERVED:
-        raise InputError(f"--param {text}: the sweep sets {name} itself (use --seed)")
     if kind not in KINDS:
         raise InputError(f"--param {text}: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
     if kind == "choice":
