@@ -86,7 +86,6 @@ def main() -> None:
     xdg = tempfile.mkdtemp(prefix="nnlearn-bench-")
     try:
         cold = child("nnlearn", data_dir, xdg, touch=False)  # parses, checks digests, writes the uint8 cache
-        first_warm = child("nnlearn", data_dir, xdg, touch=False)  # computes float32 from it and caches that
         rows = {}
         for name, mode, touch in [
             ("plain gzip+frombuffer", "plain", False),
@@ -109,14 +108,12 @@ def main() -> None:
               f"{r['rss_growth'] / r['nbytes']:9.2f}x{r['traced'] / mib:10.1f} MiB{r['traced'] / r['nbytes']:9.2f}x")
     print(f"{'nnlearn cold (1st load)':24}{cold['total']:10.4f}{base / cold['total']:9.1f}x"
           f"{cold['rss_growth'] / mib:9.1f} MiB{cold['rss_growth'] / cold['nbytes']:9.2f}x")
-    print(f"{'nnlearn 1st warm':24}{first_warm['total']:10.4f}{base / first_warm['total']:9.1f}x"
-          f"{first_warm['rss_growth'] / mib:9.1f} MiB{first_warm['rss_growth'] / first_warm['nbytes']:9.2f}x")
     warm, touched = rows["nnlearn warm"], rows["nnlearn warm + touch"]
-    ok_time = touched["total"] <= 0.15
-    ok_mem = touched["rss_growth"] <= 1.2 * touched["nbytes"]
-    print(f"goal: warm load <= 0.15 s: {warm['total']:.4f} s (with every element read: {touched['total']:.4f} s) "
+    ok_time = warm["total"] <= 0.1
+    ok_mem = max(warm["rss_growth"], touched["rss_growth"]) <= 1.2 * touched["nbytes"]
+    print(f"goal: warm load (every cached byte checked against its SHA-256) <= 0.1 s: {warm['total']:.4f} s (with every element read: {touched['total']:.4f} s) "
           f"{'MET' if ok_time else 'NOT MET'}")
-    print(f"goal: peak memory <= 1.2x the arrays: {touched['rss_growth'] / touched['nbytes']:.2f}x "
+    print(f"goal: peak memory <= 1.2x the arrays: {max(warm['rss_growth'], touched['rss_growth']) / touched['nbytes']:.2f}x "
           f"{'MET' if ok_mem else 'NOT MET'}")
 
 

@@ -126,8 +126,10 @@ def test_info_without_files_says_how_to_provide_them(tmp_path, capsys, monkeypat
     code, out, err = _run(capsys, "data", "info", "--data-dir", str(tmp_path))
     assert time.monotonic() - start < 10
     assert code == 1 and out == ""
-    assert err.startswith("nnlearn: error: MNIST files not found: train-images-idx3-ubyte.gz, ")
-    assert err.count("\n") == 1 and "--data-dir" in err and "NNLEARN_DATA" in err
+    lines = err.splitlines()
+    assert lines[:3] == ["nnlearn: error: MNIST files not found; looked in:",
+                         f"    {tmp_path}/mnist: no such folder", f"    {tmp_path}: none of the files"]
+    assert "nnlearn data import FOLDER --dataset mnist" in lines[-2] and "NNLEARN_DATA" in lines[-2]
 
 
 @pytest.mark.realdata
@@ -136,15 +138,15 @@ def test_show_writes_the_png_and_prints_the_digit(mnist_dir, tmp_path, capsys):
     code, out, _ = _run(capsys, "data", "show", "--index", "0", "--out", str(png), "--data-dir", str(mnist_dir))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "MNIST train[0]: label 5"
-    assert lines[1 + 28] == f"wrote {png}"
+    assert lines[0] == "MNIST test[0]: label 7"  # the test split by default, as `predict --index`
+    assert lines[1 + 28].startswith(f"wrote {png}  (28x28, white on black")
     art = lines[1:29]
     assert all(len(ln) <= 56 for ln in art) and sum(ch == "@" for ln in art for ch in ln) > 20
     with Image.open(png) as im:
-        assert im.format == "PNG" and im.size == (300, 300)
-    code, out, _ = _run(capsys, "data", "show", "--split", "test", "--index", "0", "--out", str(png),
+        assert im.format == "PNG" and im.size == (28, 28)
+    code, out, _ = _run(capsys, "data", "show", "--split", "train", "--index", "0", "--out", str(png),
                         "--data-dir", str(mnist_dir))
-    assert out.splitlines()[0] == "MNIST test[0]: label 7"
+    assert out.splitlines()[0] == "MNIST train[0]: label 5"
 
 
 @pytest.mark.realdata
@@ -218,6 +220,12 @@ def test_download_with_every_mirror_down_fails_fast_with_one_line(tmp_path, caps
     code, out, err = _run(capsys, "data", "download", "--data-dir", str(tmp_path / "d"), "--timeout", "1")
     assert time.monotonic() - start < 10
     assert code == 1
-    assert err.startswith(f"nnlearn: error: train-images-idx3-ubyte.gz: http://127.0.0.1:{port}/train-images-idx3-ubyte.gz: cannot connect")
-    assert err.count("\n") == 1 and "--data-dir" in err and "NNLEARN_DATA" in err
+    lines = err.splitlines()
+    assert lines[:4] == [
+        f"nnlearn: error: MNIST: 4 of 4 files could not be downloaded into {tmp_path / 'd'}",
+        "  train-images-idx3-ubyte.gz: no mirror delivered it",
+        f"    http://127.0.0.1:{port}/train-images-idx3-ubyte.gz: cannot connect (Connection refused)",
+        "  train-labels-idx1-ubyte.gz: not tried, no mirror answered",
+    ]
+    assert lines[-1].startswith("  without network: copy the four files to any folder and run `nnlearn data import FOLDER")
     assert list((tmp_path / "d").iterdir()) == []

@@ -2,7 +2,11 @@
 
 import gzip
 import http.server
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,7 +15,7 @@ import numpy as np
 import pytest
 
 from mnist_tiny import NAMES, tiny_payloads, tiny_spec, write_tiny
-from nnlearn.datasets import DatasetError, load_dataset
+from nnlearn.datasets import DatasetError, DatasetWarning, load_dataset
 from nnlearn.datasets.download import DownloadError, download_file, ensure_files, fetch_dataset, mirrors_for
 from nnlearn.datasets.sources import download_dir
 
@@ -21,7 +25,7 @@ OTHER = {NAMES[r]: gzip.compress(d, mtime=0) for r, d in tiny_payloads(seed=1).i
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """``/<behaviour>/<file>``: 403, trunc, wrong, good, recompressed, html, flaky (500 once), stall."""
+    """``/<behaviour>/<file>``: 403, trunc, wrong, good, recompressed, html, flaky (500 once), stall, trickle..."""
 
     log: list = []
     flaky_seen: set = set()
@@ -34,6 +38,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body) if length is None else length))
         self.end_headers()
         self.wfile.write(body)
+
+    def _trickle(self, data: bytes):
+        try:
+            for i in range(len(data)):
+                self.wfile.write(data[i : i + 1])
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:
+            pass  # the client gave up, as it should
 
     def do_GET(self):
         behaviour, _, name = self.path.strip("/").partition("/")
@@ -68,6 +81,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 Handler.flaky_seen.add(name)
                 self.send_error(503, "Busy")
+        elif behaviour == "trickle":
+            # One byte at a time, each well within the per-read time-out: only a whole-file deadline ends it.
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(GOOD[name])))
+            self.end_headers()
+            self._trickle(GOOD[name])
+        elif behaviour == "trickleheaders":
+            self._trickle(b"HTTP/1.0 200 OK\r\nX-Slow: " + b"x" * 1000)
         elif behaviour == "stall":
             self.send_response(200)
             self.send_header("Content-Length", str(len(GOOD[name])))
@@ -186,20 +207,34 @@ def test_server_error_is_retried_on_the_same_mirror(server, tmp_path):
 def test_all_mirrors_down_gives_the_clear_message_within_seconds(server, refused, monkeypatch, tmp_path):
     spec = tiny_spec(PAYLOADS)
     monkeypatch.setenv("NNLEARN_MIRRORS", f"{refused}/a, {server}/403")
+    mine = write_tiny(tmp_path / "mine", PAYLOADS)
+    (mine / NAMES["test-labels"]).unlink()
     start = time.monotonic()
     with pytest.raises(DatasetError) as info:
-        load_dataset(spec, data_dir=tmp_path / "mine")
+        load_dataset(spec, data_dir=mine)
     elapsed = time.monotonic() - start
     assert elapsed < 10
-    msg = str(info.value)
-    assert "\n" not in msg
-    assert msg.startswith("TINY files not found: train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-                          "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (looked in ")
-    assert str(tmp_path / "mine") in msg and str(download_dir(spec)) in msg
-    assert "cannot connect" in msg and "HTTP 403 Forbidden" in msg
-    assert "--data-dir FOLDER" in msg and "NNLEARN_DATA=FOLDER" in msg
-    folder = download_dir(spec)
-    assert not folder.exists() or list(folder.iterdir()) == []
+    cache = download_dir(spec)
+    lines = str(info.value).splitlines()
+    # A short first line, then indented details; the one missing file is named, with its folder.
+    assert lines[:5] == [
+        "TINY files not found; looked in:",
+        f"    {mine}/tiny: no such folder",
+        f"    {mine}: has 3 of 4 files; missing t10k-labels-idx1-ubyte.gz",
+        f"    {cache}: none of the files",
+        "  download failed:",
+    ]
+    assert lines[5:9] == [
+        f"    TINY: 4 of 4 files could not be downloaded into {cache}",
+        "      train-images-idx3-ubyte.gz: no mirror delivered it",
+        f"        {refused}/a/train-images-idx3-ubyte.gz: cannot connect (Connection refused)",
+        f"        {server}/403/train-images-idx3-ubyte.gz: HTTP 403 Forbidden",
+    ]
+    assert lines[-2].startswith("  to use a copy you have (a folder holding the four files, or a tiny/ sub-folder): "
+                                "register it once with `nnlearn data import FOLDER --dataset tiny`, or pass "
+                                "--data-dir FOLDER (data_dir=FOLDER in Python), or set NNLEARN_DATA=FOLDER")
+    assert lines[-1] == "  where the network is reachable: `nnlearn data download --dataset tiny`"
+    assert list(cache.iterdir()) == []
 
 
 def test_a_server_that_never_answers_times_out(silent, server, tmp_path):
@@ -256,7 +291,7 @@ def test_offline_and_no_mirrors_fail_at_once(monkeypatch, tmp_path):
         ensure_files(spec)
     monkeypatch.delenv("NNLEARN_OFFLINE")
     monkeypatch.setenv("NNLEARN_MIRRORS", "")
-    with pytest.raises(DatasetError, match=r"no mirror to download from \(NNLEARN_MIRRORS is empty\)"):
+    with pytest.raises(DatasetError, match=r"no mirror to download train-images-idx3-ubyte\.gz, .* from \(NNLEARN_MIRRORS is empty"):
         ensure_files(spec)
 
 
@@ -266,7 +301,7 @@ def test_mirror_list_from_argument_env_or_spec(monkeypatch):
     assert mirrors_for(spec) == ["https://a/", "https://b/"]
     monkeypatch.setenv("NNLEARN_MIRRORS", "http://127.0.0.1:1/{dataset}/, http://x/")
     assert mirrors_for(spec) == ["http://127.0.0.1:1/fashion-mnist/", "http://x/"]
-    assert mirrors_for(spec, ["m/{dataset}"]) == ["m/fashion-mnist"]
+    assert mirrors_for(spec, ["https://m/{dataset}"]) == ["https://m/fashion-mnist"]
 
 
 def test_bad_timeout_setting_is_a_clear_error(monkeypatch):
@@ -288,3 +323,65 @@ def test_default_mirrors_are_the_public_copies_first_and_the_original_last():
     assert MNIST.mirrors[0].startswith("https://ossci-datasets.s3.amazonaws.com/")
     assert MNIST.mirrors[-1] == "http://yann.lecun.com/exdb/mnist/"
     assert len(FASHION_MNIST.mirrors) >= 2
+
+
+def test_a_server_that_trickles_is_cut_off_at_the_whole_file_deadline(server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    f = spec.file("train-labels")
+    start = time.monotonic()
+    # 0.3 s per read would never fire; the file's deadline is 0.3 * (2 + size / 160 KiB) s.
+    path = download_file(f, tmp_path, [f"{server}/trickle", f"{server}/good"], timeout=0.3)
+    assert time.monotonic() - start < 1.5
+    assert path.read_bytes() == GOOD[f.name]
+    assert [b for b, _ in Handler.log] == ["trickle", "good"]
+    with pytest.raises(DownloadError) as info:
+        download_file(f, tmp_path / "b", [f"{server}/trickleheaders"], timeout=0.3)
+    assert str(info.value) == (
+        f"{f.name}: no mirror delivered it\n"
+        f"  {server}/trickleheaders/{f.name}: too slow: 0 bytes in 0.6 s, the limit for this file "
+        "(NNLEARN_TIMEOUT=0.3; a larger value allows more)")
+    assert _leftovers(tmp_path) == ["b"] and list((tmp_path / "b").iterdir()) == []
+
+
+def test_malformed_mirror_entries_are_skipped_with_a_warning(server, monkeypatch):
+    spec = tiny_spec(PAYLOADS)
+    monkeypatch.setenv("NNLEARN_MIRRORS", f"notaurl, http://[::1 {server}/good")
+    with pytest.warns(DatasetWarning) as caught:
+        (x, _), _ = load_dataset(spec, normalize=False)
+    assert [str(w.message) for w in caught] == [
+        "NNLEARN_MIRRORS: skipped the entry 'notaurl': not an http:// or https:// URL",
+        "NNLEARN_MIRRORS: skipped the entry 'http://[::1': not a valid URL (Invalid IPv6 URL)",
+    ]
+    np.testing.assert_array_equal(x.reshape(-1), np.frombuffer(PAYLOADS["train-images"], np.uint8, offset=16))
+
+
+SIGNAL_CHILD = """
+import sys
+from mnist_tiny import tiny_payloads, tiny_spec
+from nnlearn.datasets.download import fetch_dataset
+fetch_dataset(tiny_spec(tiny_payloads()), sys.argv[1], mirrors=[sys.argv[2]], timeout=10)
+"""
+
+
+def _killed_mid_download(dest, mirror, sig):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-c", SIGNAL_CHILD, str(dest), mirror], env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not (dest.is_dir() and any(p.suffix == ".part" for p in dest.iterdir())):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "no .part"
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    proc.communicate(timeout=20)
+    return proc.returncode
+
+
+def test_sigterm_removes_the_temporary_file_and_a_killed_process_leftover_goes_next_time(server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    dest = tmp_path / "d"
+    assert _killed_mid_download(dest, f"{server}/trickle", signal.SIGTERM) == 143
+    assert list(dest.iterdir()) == []
+    assert _killed_mid_download(dest, f"{server}/trickle", signal.SIGKILL) == -signal.SIGKILL
+    [left] = list(dest.iterdir())
+    assert left.name.startswith(".train-images-idx3-ubyte.gz.") and left.suffix == ".part"
+    fetch_dataset(spec, dest, mirrors=[f"{server}/good"], timeout=2)
+    assert sorted(p.name for p in dest.iterdir()) == sorted(GOOD)

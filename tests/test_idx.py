@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 from mnist_tiny import idx_bytes
 from nnlearn.datasets import DatasetError, read_idx, write_idx
-from nnlearn.datasets.idx import payload_sha256, read_idx_with_digest
+from nnlearn.datasets.idx import payload_sha256
 from nnlearn.errors import NnlearnError
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
@@ -77,7 +77,6 @@ def test_digest_is_of_decompressed_content_so_recompression_keeps_it(tmp_path):
         p = tmp_path / f"l{level}.gz"
         p.write_bytes(gzip.compress(data, compresslevel=level))
         assert payload_sha256(p) == want
-        assert read_idx_with_digest(p)[1] == want
     # Two gzip members (as `cat a.gz b.gz` makes) decompress to the concatenation.
     p = tmp_path / "multi.gz"
     p.write_bytes(gzip.compress(data[:100]) + gzip.compress(data[100:]))
@@ -104,7 +103,7 @@ BROKEN = {
     "html page": (b"<html><body>403 Forbidden</body></html>", False, "not an IDX file (it starts with bytes 3c68746d"),
     "unknown type": (b"\x00\x00\x07\x01" + struct.pack(">I", 3) + b"abc", False, "unknown IDX element type 0x07"),
     "huge shape": (b"\x00\x00\x0e\x04" + struct.pack(">4I", *[2**32 - 1] * 4), False, "truncated: the header announces shape (4294967295, 4294967295, 4294967295, 4294967295) of float64"),
-    "huge shape, gzip": (b"\x00\x00\x0e\x04" + struct.pack(">4I", *[2**32 - 1] * 4), True, "the IDX header announces an impossible shape"),
+    "huge shape, gzip": (b"\x00\x00\x0e\x04" + struct.pack(">4I", *[2**32 - 1] * 4), True, "truncated: the header announces shape (4294967295,"),
 }
 
 
@@ -113,13 +112,12 @@ def test_broken_file_gives_dataset_error_naming_file_and_problem(tmp_path, kind)
     data, compress, fragment = BROKEN[kind]
     path = tmp_path / "train-images-idx3-ubyte.gz"
     path.write_bytes(gzip.compress(data) if compress else data)
-    for reader in (read_idx, read_idx_with_digest):
-        with pytest.raises(DatasetError) as info:
-            reader(path)
-        message = str(info.value)
-        assert message.startswith(str(path) + ": ")
-        assert fragment in message
-        assert "\n" not in message
+    with pytest.raises(DatasetError) as info:
+        read_idx(path)
+    message = str(info.value)
+    assert message.startswith(str(path) + ": ")
+    assert fragment in message
+    assert "\n" not in message
 
 
 def test_corrupt_gzip_data_gives_dataset_error(tmp_path):

@@ -5,6 +5,7 @@ numbers; the rest use tiny data sets built here.
 """
 
 import gzip
+import hashlib
 import json
 import os
 import subprocess
@@ -22,6 +23,7 @@ from nnlearn.datasets import (
     FASHION_MNIST_CLASSES,
     MNIST_CLASSES,
     DatasetError,
+    DatasetWarning,
     class_names,
     load_dataset,
     load_fashion_mnist,
@@ -177,21 +179,19 @@ def test_warm_load_comes_from_the_cache_not_the_sources(tmp_path, monkeypatch):
     (x1, _), _ = load_dataset(spec, data_dir=tmp_path)
     [entry] = _entries()
     files = sorted(p.name for p in (cache_mod.parsed_root() / entry).iterdir())
-    # The first load writes only the uint8 arrays; no float32 copy yet.
-    assert files == ["meta.json", "test-images.u8.npy", "test-labels.u8.npy", "train-images.u8.npy", "train-labels.u8.npy"]
+    # Raw uint8 arrays and their digests; the float32 images are derived on each load, not stored.
+    assert files == ["meta.json", "test-images.u8", "test-labels.u8", "train-images.u8", "train-labels.u8"]
     meta = json.loads((cache_mod.parsed_root() / entry / "meta.json").read_text())
     assert meta["sources"]["train-images"] == str((tmp_path / NAMES["train-images"]).resolve())
+    assert meta["sha256"]["train-labels"] == hashlib.sha256(payloads["train-labels"][8:]).hexdigest()
 
     def no_parsing(*a, **k):
         raise AssertionError("a warm load parsed the source files")
 
     monkeypatch.setattr(cache_mod, "read_all", no_parsing)
-    (x2, _), _ = load_dataset(spec, data_dir=tmp_path)  # computes and saves the float32 copy
-    assert (cache_mod.parsed_root() / entry / "train-images.f32.npy").is_file()
-    (x3, _), _ = load_dataset(spec, data_dir=tmp_path)  # maps it
+    (x2, _), _ = load_dataset(spec, data_dir=tmp_path)
     np.testing.assert_array_equal(x1, x2)
-    np.testing.assert_array_equal(x1, x3)
-    assert type(x3) is np.ndarray and x3.flags.writeable
+    assert type(x2) is np.ndarray and x2.flags.writeable and x2.dtype == np.float32
 
 
 def test_returned_arrays_are_writable_and_writes_stay_private(tmp_path):
@@ -219,17 +219,65 @@ def test_changed_source_rebuilds_the_cache_and_drops_the_old_one(tmp_path):
     assert second != first
 
 
-def test_damaged_cache_is_rebuilt(tmp_path):
+def _damage(path: Path, how: str) -> None:
+    data = bytearray(path.read_bytes())
+    if how == "flip":
+        data[100] ^= 0x01
+    elif how == "label 200":
+        data[3] = 200
+    elif how == "ff":
+        data[16:20] = b"\xff" * 4
+    elif how == "empty":
+        data = bytearray()
+    elif how == "short":
+        data = data[:200]
+    path.write_bytes(bytes(data))
+
+
+DAMAGE = {  # (file, how): what the load would have returned from the damaged cache before
+    ("train-images.u8", "flip"): "one pixel off by one",
+    ("test-labels.u8", "label 200"): "label 200",
+    ("test-images.u8", "ff"): "four bytes of 0xFF",
+    ("train-images.u8", "empty"): "an EOFError traceback (zero-length file)",
+    ("train-images.u8", "short"): "a truncated array",
+    ("meta.json", "empty"): "a JSON traceback",
+}
+
+
+@pytest.mark.parametrize("name,how", sorted(DAMAGE))
+def test_damaged_cache_is_never_returned_and_is_rebuilt(tmp_path, name, how):
     payloads = tiny_payloads()
     spec = tiny_spec(payloads)
     write_tiny(tmp_path, payloads)
     load_dataset(spec, data_dir=tmp_path)
     [entry] = _entries()
-    npy = cache_mod.parsed_root() / entry / "train-images.u8.npy"
-    npy.write_bytes(npy.read_bytes()[:200])
-    (x, _), _ = load_dataset(spec, normalize=False, data_dir=tmp_path)
-    np.testing.assert_array_equal(x, _raw(payloads["train-images"], 16).reshape(-1, 784))
-    assert len(npy.read_bytes()) > 200
+    _damage(cache_mod.parsed_root() / entry / name, how)
+    for normalize in (False, True):
+        with pytest.warns(DatasetWarning, match=rf"the parsed cache .*{entry} was damaged \(.*\); rebuilding it"):
+            (x, t), (xt, tt) = load_dataset(spec, normalize=normalize, data_dir=tmp_path)
+        want = _raw(payloads["train-images"], 16).reshape(-1, 784)
+        np.testing.assert_array_equal(x, want / np.float32(255) if normalize else want)
+        np.testing.assert_array_equal(xt.reshape(-1)[:4] * (255 if normalize else 1),
+                                      _raw(payloads["test-images"], 16)[:4])
+        np.testing.assert_array_equal(tt, _raw(payloads["test-labels"], 8))
+        _damage(cache_mod.parsed_root() / entry / name, how)  # damaged again for the next round
+    assert _entries() == [entry]
+
+
+def test_damaged_cache_with_its_sources_gone_is_a_one_line_error(tmp_path):
+    payloads = tiny_payloads()
+    spec = tiny_spec(payloads)
+    write_tiny(tmp_path, payloads)
+    paths = {role: tmp_path / NAMES[role] for role in NAMES}
+    cache_mod.load_arrays(spec, paths)
+    [entry] = _entries()
+    _damage(cache_mod.parsed_root() / entry / "test-labels.u8", "label 200")
+    (tmp_path / NAMES["train-labels"]).unlink()
+    with pytest.raises(DatasetError) as info:
+        cache_mod.load_arrays(spec, paths)
+    assert str(info.value) == (
+        f"{tmp_path / NAMES['train-labels']}: cannot be read (No such file or directory); put the TINY files "
+        "back, or get them again: `nnlearn data download --dataset tiny` (or `nnlearn data import FOLDER`)")
 
 
 def test_unwritable_cache_folder_still_loads(tmp_path, monkeypatch):
@@ -347,9 +395,8 @@ def test_two_processes_loading_at_once_share_one_cache(mnist_dir, tmp_path):
         assert out.split() == ["1567298545", "1135"]
     parsed = tmp_path / "xdg" / "nnlearn" / "parsed"
     [entry] = list(parsed.iterdir())  # one folder, no temporary leftovers
-    assert sorted(p.name for p in entry.iterdir() if p.suffix == ".npy") == [
-        "test-images.f32.npy", "test-images.u8.npy", "test-labels.u8.npy",
-        "train-images.f32.npy", "train-images.u8.npy", "train-labels.u8.npy"]
+    assert sorted(p.name for p in entry.iterdir()) == [
+        "meta.json", "test-images.u8", "test-labels.u8", "train-images.u8", "train-labels.u8"]
     assert not [p for p in entry.iterdir() if p.name.startswith(".")]
 
 

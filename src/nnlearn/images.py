@@ -1,10 +1,40 @@
-"""Image files as network inputs: the preparation MNIST's own digits went through."""
+"""Image files as network inputs (the preparation MNIST's own digits went through), and digits as image files."""
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 
+from nnlearn._io import atomic_write
 from nnlearn.errors import NnlearnError
+
+#: More than this share of bright pixels (after the polarity check) is no digit: MNIST's most is 40 %.
+MAX_INK = 0.42
+#: More than this share of border pixels away from the border's typical grey is no plain background.
+MAX_BUSY_BORDER = 0.15
+
+
+class ImageWarning(UserWarning):
+    """An image was read, but it does not look like what the network was trained on."""
+
+
+def _looks_like_a_digit(path, a: np.ndarray, border: np.ndarray) -> None:
+    """Warn when ``a`` (white on black, in [0, 1]) is not one digit on a plain background."""
+    busy = float(np.mean(np.abs(border - np.median(border)) > 0.2))
+    ink = float(np.mean(a > 0.5))
+    if busy > MAX_BUSY_BORDER:
+        why = f"{busy:.0%} of its border is not the background colour"
+    elif ink > MAX_INK:
+        why = f"{ink:.0%} of it is bright ink after the polarity check, MNIST digits have at most 40%"
+    else:
+        return
+    warnings.warn(
+        f"{path} does not look like one digit on a plain background ({why}); the prediction may be "
+        "meaningless: crop the image to the digit (a figure with a title and margins is not a digit)",
+        ImageWarning, stacklevel=3,
+    )
 
 
 def image_to_input(path, size: int = 28):
@@ -14,7 +44,12 @@ def image_to_input(path, size: int = 28):
     white paper); a light background is inverted so that the digit is white on black; an image of
     any other size is cropped to the digit, scaled so that its longer side is 20 pixels, and
     pasted into a 28x28 black square with its centre of mass in the middle. A 28x28 image is used
-    as it is (after the polarity check).
+    as it is (after the polarity check), so what ``nnlearn data show --out`` writes comes back
+    exactly.
+
+    An image that does not look like one digit on a plain background (a busy border, or more
+    bright ink than any MNIST digit has -- a screenshot, a figure with a title and margins) gives
+    an :class:`ImageWarning` with a one-line text.
 
     Returns
     -------
@@ -45,6 +80,7 @@ def image_to_input(path, size: int = 28):
         a, border = 1.0 - a, 1.0 - border
     if a.max() - a.min() < 0.05:
         raise NnlearnError(f"{path} is (almost) one colour: there is no digit to recognise")
+    _looks_like_a_digit(path, a, border)
     if a.shape == (size, size):
         return np.clip(a, 0.0, 1.0).reshape(-1), inverted
     # The background (the border's typical grey) becomes exactly 0; then crop to the ink.
@@ -70,3 +106,100 @@ def image_to_input(path, size: int = 28):
         dx = max(-left, min(dx, size - left - w))
         out = np.roll(out, (dy, dx), axis=(0, 1))
     return np.clip(out, 0.0, 1.0).reshape(-1), inverted
+
+
+def image_format(path) -> str:
+    """The image format Pillow writes for ``path``'s suffix (``"PNG"`` for ``.png``); NnlearnError if none.
+
+    Examples
+    --------
+    >>> image_format("digit.jpg"), image_format("digit.PNG")
+    ('JPEG', 'PNG')
+    """
+    from PIL import Image
+
+    Image.init()
+    formats = {ext: fmt for ext, fmt in Image.registered_extensions().items() if fmt in Image.SAVE}
+    suffix = Path(path).suffix.lower()
+    if suffix not in formats:
+        raise NnlearnError(f"{path}: unknown image type {suffix or '(no suffix)'!r}; name the file .png "
+                           "(or .bmp, .tif, .jpg -- JPEG blurs the pixels)")
+    return formats[suffix]
+
+
+def figure_format(path) -> str:
+    """The matplotlib output format for ``path``'s suffix (``"png"``, ``"pdf"``, ``"svg"``...); NnlearnError if none."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    supported = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in supported:
+        raise NnlearnError(f"{path}: unknown figure type {('.' + suffix) if suffix else '(no suffix)'!r}; "
+                           f"use one of {', '.join('.' + s for s in sorted(supported))}")
+    return suffix
+
+
+def check_output_path(path) -> Path:
+    """Refuse, before any work, an output path that is a folder or whose folder does not exist."""
+    path = Path(path)
+    if path.is_dir():
+        raise NnlearnError(f"{path} is a folder; give a file name, e.g. {path / 'digit.png'}")
+    if not path.parent.is_dir():
+        raise NnlearnError(f"cannot write {path}: the folder {path.parent} does not exist")
+    return path
+
+
+def _write(path: Path, write) -> Path:
+    try:
+        with atomic_write(path) as fh:
+            write(fh)
+    except OSError as exc:
+        raise NnlearnError(f"cannot write {path} ({exc.strerror or exc})") from None
+    return path
+
+
+def save_image(image, path) -> Path:
+    """Write a 2-D uint8 image, pixel for pixel, in the format ``path``'s suffix names; atomically.
+
+    Raises NnlearnError (one line) for an unknown suffix or a path that cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = save_image(np.full((28, 28), 7, dtype=np.uint8), Path(tempfile.mkdtemp()) / "d.png")
+    >>> from PIL import Image
+    >>> Image.open(p).size, Image.open(p).format
+    ((28, 28), 'PNG')
+    """
+    from PIL import Image
+
+    path = check_output_path(path)
+    fmt = image_format(path)
+    img = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), mode="L")
+    return _write(path, lambda fh: img.save(fh, format=fmt))
+
+
+def save_figure_as(fig, path, dpi: int = 100) -> Path:
+    """Write a matplotlib figure in the format ``path``'s suffix names, atomically; NnlearnError if it cannot."""
+    path = check_output_path(path)
+    fmt = figure_format(path)
+    return _write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=dpi))
+
+
+def digits_figure(images, titles, columns: int = 10):
+    """A grid of 28x28 uint8 or [0, 1] images with a title each (a figure for people, not for ``predict``)."""
+    from matplotlib.figure import Figure
+
+    images = np.asarray(images)
+    n = len(images)
+    rows = max(1, -(-n // columns))
+    cols = min(columns, max(n, 1))
+    fig = Figure(figsize=(1.2 * cols, 1.4 * rows))
+    vmax = 255 if images.dtype == np.uint8 else 1.0
+    for k, (img, title) in enumerate(zip(images, titles)):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        ax.imshow(np.asarray(img).reshape(28, 28), cmap="gray", vmin=0, vmax=vmax)
+        ax.set_title(str(title), fontsize=9)
+        ax.set_axis_off()
+    return fig

@@ -29,3 +29,21 @@ def positive_float(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
     return value
+
+
+def add_data_args(parser: argparse.ArgumentParser, dataset: bool = True, *, data_dir: bool = True) -> None:
+    """``--dataset`` (choices: :data:`nnlearn.datasets.DATASETS`; default None, meaning mnist) and ``--data-dir``.
+
+    The one definition of these options for every command that reads a data set.
+    """
+    if dataset:
+        from nnlearn.datasets import DATASETS
+
+        parser.add_argument("--dataset", choices=DATASETS, default=None, help="which data set (default: mnist)")
+    if not data_dir:
+        return
+    parser.add_argument(
+        "--data-dir", metavar="FOLDER", default=None,
+        help="folder holding the four files (or a DATASET/ sub-folder); it must exist. Default: NNLEARN_DATA, "
+        "then the cache folder (where `nnlearn data download` and `nnlearn data import` put them)",
+    )

@@ -1,27 +1,38 @@
-"""``nnlearn data download|verify|info|show`` and ``nnlearn demo minibatch``."""
+"""``nnlearn data download|import|verify|info|show`` and ``nnlearn demo minibatch``."""
 
 from __future__ import annotations
 
-import argparse
+import functools
+import sys
+import warnings
 from pathlib import Path
+
+from nnlearn.cli._args import add_data_args, int_at_least, positive_float
 
 #: Grey levels of the text rendering, dark to bright (index = pixel * len // 256).
 _SHADES = " .:-=+*#%@"
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    from nnlearn.datasets.mnist import DATASETS
+def _warnings_as_lines(func):
+    """Run a command with each warning printed as one ``nnlearn: warning: ...`` line on stderr."""
 
-    p.add_argument("--dataset", choices=DATASETS, default="mnist", help="which data set (default: mnist)")
-    p.add_argument(
-        "--data-dir", metavar="FOLDER", default=None,
-        help="folder holding the files (or a DATASET/ sub-folder); default: NNLEARN_DATA, then the cache folder",
-    )
+    @functools.wraps(func)
+    def run(args):
+        def show(message, category, filename, lineno, file=None, line=None):
+            print(f"nnlearn: warning: {message}", file=sys.stderr)
+
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            return func(args)
+
+    return run
 
 
 def register(commands, demos) -> None:
+    from nnlearn.cli.demo import add_out_argument
+
     data = commands.add_parser(
-        "data", help="download, verify, describe and show MNIST / Fashion-MNIST",
+        "data", help="download, import, verify, describe and show MNIST / Fashion-MNIST",
         description="Get the data sets, check them, and look at them.",
     )
     actions = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -29,65 +40,74 @@ def register(commands, demos) -> None:
     p = actions.add_parser(
         "download", help="download the files (verified) unless they are already there",
         description="Download the four files over the mirrors into --data-dir (default: the user cache "
-        "folder), verifying each by the SHA-256 of its decompressed content. Files already present "
-        "and verified are kept.",
+        "folder, created if needed), verifying each by the SHA-256 of its decompressed content. Files "
+        "already present and verified are kept.",
     )
-    _common(p)
-    p.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds per connection/read (default 10)")
-    p.set_defaults(func=cmd_download)
+    add_data_args(p)
+    p.add_argument("--timeout", type=positive_float, default=None, metavar="S",
+                   help="seconds per connection/read (default 10); a whole file may take S x (2 + size / 160 KiB)")
+    p.set_defaults(func=_warnings_as_lines(cmd_download))
 
     p = actions.add_parser(
-        "verify", help="check every file: one line per file; non-zero exit on any problem",
-        description="Check each file's IDX structure and the SHA-256 of its decompressed content.",
+        "import", help="register a local copy once: verify FOLDER's files and copy them into the cache folder",
+        description="Verify the four files in FOLDER (or FOLDER/DATASET/) and copy them into the user cache "
+        "folder, where load_mnist() and every nnlearn command find them without --data-dir or NNLEARN_DATA.",
     )
-    _common(p)
-    p.set_defaults(func=cmd_verify)
+    p.add_argument("folder", metavar="FOLDER", help="a folder holding the four files (.gz or not)")
+    add_data_args(p, data_dir=False)
+    p.set_defaults(func=_warnings_as_lines(cmd_import))
+
+    p = actions.add_parser(
+        "verify", help="check every file and the parsed cache: one line each; non-zero exit on any problem",
+        description="Check each file's IDX structure and the SHA-256 of its decompressed content, then the "
+        "parsed cache's arrays against their digests (a damaged cache is removed; the next load rebuilds it).",
+    )
+    add_data_args(p)
+    p.set_defaults(func=_warnings_as_lines(cmd_verify))
 
     p = actions.add_parser("info", help="where the files are, shapes, dtypes, class counts")
-    _common(p)
-    p.set_defaults(func=cmd_info)
+    add_data_args(p)
+    p.set_defaults(func=_warnings_as_lines(cmd_info))
 
-    p = actions.add_parser("show", help="one image as a PNG and as text in the terminal")
-    _common(p)
+    p = actions.add_parser(
+        "show", help="one image: as text, and as a 28x28 image file that `nnlearn predict` reads back exactly",
+        description="Print one image as text and write it, pixel for pixel (28x28, white on black), to --out; "
+        "--figure also writes an enlarged figure with a title, for people.",
+    )
+    add_data_args(p)
     p.add_argument("--index", type=int, default=0, help="which image (default 0)")
-    p.add_argument("--split", choices=("train", "test"), default="train")
-    p.add_argument("--out", default=None, metavar="PNG", help="where to write the PNG (default DATASET-SPLIT-INDEX.png)")
-    p.set_defaults(func=cmd_show)
+    p.add_argument("--split", choices=("train", "test"), default="test",
+                   help="which split (default: test, as `nnlearn predict --index`)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="the 28x28 image; its type follows the suffix: .png (default DATASET-SPLIT-INDEX.png), .bmp, .tif, .jpg")
+    p.add_argument("--figure", default=None, metavar="FILE", help="also write an enlarged figure with a title (.png, .pdf, .svg...)")
+    p.set_defaults(func=_warnings_as_lines(cmd_show))
 
     p = demos.add_parser(
         "minibatch", help="4.2.3 mini-batch learning: the data's shapes and a random batch of 10",
-        description="Load MNIST as the chapter does and draw a mini-batch with np.random.choice semantics.",
+        description="Load MNIST as the chapter does and draw a mini-batch with np.random.choice semantics; "
+        "write the batch's images to OUT/minibatch.png.",
     )
-    _common(p)
-    p.add_argument("--batch-size", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_demo_minibatch)
+    add_data_args(p)
+    p.add_argument("--batch-size", type=int_at_least(1, "a whole number >= 1"), default=10)
+    p.add_argument("--seed", type=int_at_least(0, "a whole number >= 0"), default=0)
+    add_out_argument(p)
+    p.set_defaults(func=_warnings_as_lines(cmd_demo_minibatch))
 
 
-def _folder_with_most(spec, data_dir) -> dict:
-    """``{role: path or None}`` from the searched folder holding the most of ``spec``'s files."""
-    from nnlearn.datasets.sources import candidate_dirs, file_in
+def _spec(args):
+    from nnlearn.datasets.mnist import get_spec
 
-    if data_dir is not None:
-        folders = [Path(data_dir).expanduser() / spec.name, Path(data_dir).expanduser()]
-    else:
-        folders = candidate_dirs(spec)
-    best: dict = {f.role: None for f in spec.files}
-    for folder in folders:
-        found = {f.role: file_in(folder, f) for f in spec.files}
-        if sum(p is not None for p in found.values()) > sum(p is not None for p in best.values()):
-            best = found
-    return best
+    return get_spec(args.dataset or "mnist")
 
 
 def cmd_download(args) -> int:
     from nnlearn.datasets.download import fetch_dataset
     from nnlearn.datasets.errors import DatasetError
-    from nnlearn.datasets.mnist import get_spec
     from nnlearn.datasets.sources import download_dir, find_files
     from nnlearn.datasets.verify import verify_files
 
-    spec = get_spec(args.dataset)
+    spec = _spec(args)
     if args.data_dir is None:
         paths = find_files(spec)
         if paths is not None and all(r.ok for r in verify_files(spec, paths)):
@@ -98,8 +118,8 @@ def cmd_download(args) -> int:
         paths = fetch_dataset(spec, dest, timeout=args.timeout)
     except DatasetError as exc:
         raise DatasetError(
-            f"{exc}; if this machine has no network, copy the files into {dest} or pass --data-dir / "
-            "set NNLEARN_DATA to a folder holding them"
+            f"{exc}\n  without network: copy the four files to any folder and run `nnlearn data import FOLDER"
+            f" --dataset {spec.name}` once (or pass --data-dir FOLDER / set NNLEARN_DATA=FOLDER)"
         ) from None
     for f in spec.files:
         print(f"OK   {paths[f.role]}")
@@ -107,23 +127,45 @@ def cmd_download(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from nnlearn.datasets.importing import import_files
+    from nnlearn.datasets.sources import download_dir
+
+    spec = _spec(args)
+    done = import_files(spec, args.folder)
+    for f in spec.files:
+        path, copied = done[f.role]
+        print(f"OK   {f.name}: {'copied to' if copied else 'already in'} {path}")
+    print(f"{spec.title}: all {len(done)} files verified and in {download_dir(spec)}; "
+          "load_mnist() and every nnlearn command now find them without --data-dir")
+    return 0
+
+
 def cmd_verify(args) -> int:
-    from nnlearn.datasets.mnist import get_spec
-    from nnlearn.datasets.sources import candidate_dirs
+    from nnlearn.datasets.cache import check_entry
+    from nnlearn.datasets.sources import best_folder, candidate_dirs, check_data_dir
     from nnlearn.datasets.verify import verify_files
 
-    spec = get_spec(args.dataset)
-    paths = _folder_with_most(spec, args.data_dir)
-    reports = verify_files(spec, paths)
+    spec = _spec(args)
+    check_data_dir(args.data_dir)
+    where, paths = best_folder(spec, args.data_dir)
+    reports = verify_files(spec, paths, where=where)
     for r in reports:
         print(r.line())
     bad = sum(not r.ok for r in reports)
     if bad:
         if all(p is None for p in paths.values()):
-            looked = [str(p) for p in candidate_dirs(spec, args.data_dir)] if args.data_dir is None else [args.data_dir]
-            print(f"{spec.title}: no files found (looked in {', '.join(looked)}); run `nnlearn data download`")
+            looked = [str(p) for p in candidate_dirs(spec, args.data_dir)]
+            print(f"{spec.title}: no files found (looked in {', '.join(looked)}); run `nnlearn data download` "
+                  "or `nnlearn data import FOLDER`")
         print(f"{spec.title}: {bad} of {len(reports)} files failed")
         return 1
+    entry, problem = check_entry(spec, paths)
+    if problem is not None:
+        print(f"FAIL parsed cache {entry}: damaged ({problem}); removed, the next load rebuilds it from the verified files")
+        print(f"{spec.title}: all {len(reports)} files verified; the parsed cache was damaged")
+        return 1
+    print(f"OK   parsed cache {entry}: " + ("matches its digests" if entry.exists() else "not built yet (the next load builds it)"))
     print(f"{spec.title}: all {len(reports)} files verified")
     return 0
 
@@ -133,9 +175,8 @@ def cmd_info(args) -> int:
 
     from nnlearn.datasets.cache import entry_dir, load_arrays
     from nnlearn.datasets.download import ensure_files
-    from nnlearn.datasets.mnist import get_spec
 
-    spec = get_spec(args.dataset)
+    spec = _spec(args)
     paths = ensure_files(spec, args.data_dir, download=False)
     arrays = load_arrays(spec, paths)
     print(f"{spec.title} ({spec.name})")
@@ -161,12 +202,15 @@ def render_text(image) -> str:
 
 
 def cmd_show(args) -> int:
-    from matplotlib.figure import Figure
+    from nnlearn.datasets.mnist import load_dataset
+    from nnlearn.images import check_output_path, digits_figure, figure_format, image_format, save_figure_as, save_image
 
-    from nnlearn.datasets.mnist import get_spec, load_dataset
-    from nnlearn.plots import save_figure
-
-    spec = get_spec(args.dataset)
+    spec = _spec(args)
+    out = Path(args.out) if args.out else Path(f"{spec.name}-{args.split}-{args.index}.png")
+    # Every output checked before the data are loaded: a typo costs no time.
+    image_format(check_output_path(out))
+    if args.figure:
+        figure_format(check_output_path(args.figure))
     train, test = load_dataset(spec, normalize=False, flatten=False, data_dir=args.data_dir)
     x, t = train if args.split == "train" else test
     n = len(x)
@@ -176,14 +220,10 @@ def cmd_show(args) -> int:
     name = spec.classes[label]
     print(f"{spec.title} {args.split}[{args.index}]: label {label}" + (f" ({name})" if name != str(label) else ""))
     print(render_text(image))
-    out = Path(args.out) if args.out else Path(f"{spec.name}-{args.split}-{args.index}.png")
-    fig = Figure(figsize=(3, 3))
-    ax = fig.add_subplot()
-    ax.imshow(image, cmap="gray", vmin=0, vmax=255)
-    ax.set_title(f"{args.split}[{args.index}]: {name}")
-    ax.set_axis_off()
-    save_figure(fig, out)
-    print(f"wrote {out}")
+    print(f"wrote {save_image(image, out)}  (28x28, white on black: `nnlearn predict RUN {out}` reads it as is)")
+    if args.figure:
+        fig = digits_figure([image], [f"{args.split}[{args.index}]: {name}"], columns=1)
+        print(f"wrote {save_figure_as(fig, args.figure)}  (a figure for people; give --out's image to predict)")
     return 0
 
 
@@ -192,18 +232,32 @@ def cmd_demo_minibatch(args) -> int:
 
     from nnlearn.datasets.batches import sample_batch_indices
     from nnlearn.datasets.mnist import load_dataset
+    from nnlearn.images import check_output_path, digits_figure, save_figure_as
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder for the figure")
+    (x_train, t_train), _ = load_dataset(args.dataset or "mnist", normalize=True, one_hot_label=True,
+                                         data_dir=args.data_dir)
     print("== 4.2.3 Mini-batch learning ==")
-    (x_train, t_train), _ = load_dataset(args.dataset, normalize=True, one_hot_label=True, data_dir=args.data_dir)
     print(f"  x_train.shape = {x_train.shape}")
     print(f"  t_train.shape = {t_train.shape}")
     train_size = x_train.shape[0]
     rng = np.random.default_rng(args.seed)
     batch_mask = sample_batch_indices(train_size, args.batch_size, rng)
     x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
+    labels = t_batch.argmax(axis=1).tolist()
     print(f"  batch_mask = rng.choice({train_size}, {args.batch_size})  (seed {args.seed}, with replacement)")
     print(f"  batch_mask = {batch_mask.tolist()}")
-    print(f"  labels     = {t_batch.argmax(axis=1).tolist()}")
+    print(f"  labels     = {labels}")
     print(f"  x_batch.shape = {x_batch.shape}, t_batch.shape = {t_batch.shape}")
-    print("  -> each step learns from this random handful instead of all 60000 images.")
+    print(f"  -> each step learns from this random handful instead of all {train_size} images.")
+    shown = min(len(batch_mask), 50)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {out}: cannot create the folder ({exc.strerror or exc})") from None
+    fig = digits_figure(x_batch[:shown], [f"[{i}]: {k}" for i, k in zip(batch_mask[:shown], labels)])
+    print(f"  wrote {save_figure_as(fig, check_output_path(out / 'minibatch.png'))}"
+          + (f"  (the first {shown} of the batch)" if shown < len(batch_mask) else ""))
     return 0

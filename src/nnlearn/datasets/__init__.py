@@ -14,7 +14,7 @@ from nnlearn.datasets.batches import (
     sample_batch_indices,
     train_validation_split,
 )
-from nnlearn.datasets.errors import DatasetError
+from nnlearn.datasets.errors import DatasetError, DatasetWarning
 from nnlearn.datasets.idx import read_idx, write_idx
 from nnlearn.datasets.mnist import (
     DATASETS,
@@ -30,7 +30,7 @@ from nnlearn.datasets.mnist import (
 )
 
 __all__ = [
-    "DATASETS", "DatasetError", "FASHION_MNIST", "FASHION_MNIST_CLASSES", "MNIST", "MNIST_CLASSES",
+    "DATASETS", "DatasetError", "DatasetWarning", "FASHION_MNIST", "FASHION_MNIST_CLASSES", "MNIST", "MNIST_CLASSES",
     "class_names", "get_spec", "iterate_minibatches", "load_dataset", "load_fashion_mnist", "load_mnist",
     "read_idx", "sample_batch", "sample_batch_indices", "train_validation_split", "write_idx",
 ]

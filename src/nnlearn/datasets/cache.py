@@ -1,45 +1,51 @@
-"""The parsed cache: the data set as ``.npy`` files, memory-mapped on the next load.
+"""The parsed cache: the data set as raw uint8 arrays with their digests, checked on every load.
 
-Parsing MNIST (gunzip, checksum, checks) takes about half a second; loading the parsed arrays back
-takes milliseconds. The cache lives under ``<cache_root>/parsed/`` -- never beside the source
+Parsing MNIST (gunzip, checksum, checks) takes about half a second; reading the parsed arrays back
+takes a few hundredths. The cache lives under ``<cache_root>/parsed/`` -- never beside the source
 files, which may be read-only -- in one folder per data set and *source state*: the folder's name
 carries a digest of each source file's path, size, modification time and inode, so replacing a
 source file (a fresh download, a copy) makes a new folder and the old one is removed.
 
+A folder holds ``meta.json`` (shapes and the SHA-256 of each array) and one raw ``ROLE.u8`` file
+per array. Every load reads the uint8 files in blocks, hashing each block and (for
+``normalize=True``) converting it to float32 as it goes: a cache damaged by a disk error or an
+edit -- one flipped byte, an empty file -- is never returned as data; it is removed and rebuilt
+from the source files, whose digests are checked again. The float32 images are derived, not
+cached: storing them would make every load hash four times as many bytes.
+
 Concurrency: a folder is built under a temporary name and renamed into place in one step, so a
 reader sees a complete folder or none; when two processes build the same folder at once, the
-second rename fails and that process simply uses the first one's folder. Single files added
-later (the float32 copy) are written to a temporary file and moved into place with
-:func:`os.replace`.
-
-The arrays returned are copy-on-write memory maps (``mmap_mode="c"``) viewed as plain
-``numpy.ndarray``: they are writable, writes stay private to the process, and pages are read
-from the page cache only when touched -- so a warm load costs neither time nor memory up front.
-The normalized float32 images are cached too, from the second normalized load of the same
-files on (the first warm load computes them from the uint8 cache and saves them), so a test
-suite that loads once per fresh cache folder does not write them at all.
+second rename fails and that process simply uses the first one's folder. A folder left half-built
+by a killed process is removed by the next build.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from nnlearn._io import atomic_write
+from nnlearn._io import remove_stale_temp_files, temp_prefix
+from nnlearn.datasets.errors import DatasetError, DatasetWarning
 from nnlearn.datasets.sources import DatasetSpec, cache_root
 from nnlearn.datasets.verify import read_all
 
 #: Bumped whenever the layout of a cache folder changes; older folders are then rebuilt.
-CACHE_FORMAT = 1
-_STALE_TMP_S = 3600.0
+CACHE_FORMAT = 2
+#: Bytes read, hashed and converted at a time: small enough to stay in the CPU cache between steps.
+_BLOCK = 1 << 20
+
+
+class CacheDamaged(Exception):
+    """A cache folder does not hold what its ``meta.json`` says; the message says what is wrong."""
 
 
 def parsed_root() -> Path:
@@ -47,18 +53,24 @@ def parsed_root() -> Path:
     return cache_root() / "parsed"
 
 
-def _source_state(paths: dict[str, Path]) -> list:
+def _source_state(spec: DatasetSpec, paths: dict[str, Path]) -> list:
     state = []
     for role in sorted(paths):
         p = Path(paths[role]).resolve()
-        st = p.stat()
+        try:
+            st = p.stat()
+        except OSError as exc:
+            raise DatasetError(
+                f"{p}: cannot be read ({exc.strerror or exc}); put the {spec.title} files back, or get them "
+                f"again: `nnlearn data download --dataset {spec.name}` (or `nnlearn data import FOLDER`)"
+            ) from None
         state.append([role, str(p), st.st_size, st.st_mtime_ns, st.st_ino])
     return state
 
 
 def entry_dir(spec: DatasetSpec, paths: dict[str, Path]) -> Path:
     """The cache folder for ``spec`` read from ``paths`` in their current state."""
-    state = _source_state(paths)
+    state = _source_state(spec, paths)
     where = hashlib.sha256(json.dumps([spec.name, [s[:2] for s in state]]).encode()).hexdigest()[:10]
     what = hashlib.sha256(
         json.dumps([CACHE_FORMAT, state, [(f.role, f.sha256, f.shape) for f in spec.files]]).encode()
@@ -66,42 +78,119 @@ def entry_dir(spec: DatasetSpec, paths: dict[str, Path]) -> Path:
     return parsed_root() / f"{spec.name}-{where}-{what}"
 
 
-def _mmap(path: Path) -> np.ndarray:
-    # mmap_mode="c": copy-on-write, so callers may write; viewed as ndarray so nothing downstream
-    # sees the np.memmap subclass.
-    return np.load(path, mmap_mode="c", allow_pickle=False).view(np.ndarray)
+def normalize_images(images: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """uint8 pixels to float32 in [0, 1], exactly as the book: ``x.astype(np.float32) / 255.0``.
+
+    Into ``out`` when given (a float32 array of the same size), else into a fresh array.
+
+    Examples
+    --------
+    >>> normalize_images(np.array([0, 51, 255], dtype=np.uint8))
+    array([0. , 0.2, 1. ], dtype=float32)
+    """
+    if out is None:
+        out = np.empty(images.shape, dtype=np.float32)
+    out[...] = images.reshape(out.shape)  # the cast, then the division in place: no temporary
+    out /= np.float32(255.0)
+    return out
 
 
-def _open_entry(entry: Path, spec: DatasetSpec) -> dict[str, np.ndarray] | None:
-    """The uint8 arrays of a complete cache folder, or None when there is none (or it is damaged)."""
-    meta_path = entry / "meta.json"
-    if not meta_path.is_file():
+def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.ndarray:
+    """The array in ``path``, as uint8 or normalized float32; CacheDamaged unless its SHA-256 is ``digest``."""
+    n = math.prod(shape)
+    out = np.empty(n, dtype=np.float32 if normalize else np.uint8)
+    sha = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size != n:
+            raise CacheDamaged(f"{path.name} holds {size} bytes, expected {n}")
+        block = np.empty(min(n, _BLOCK), dtype=np.uint8)
+        done = 0
+        while done < n:
+            # uint8: read straight into the result; float32: into a small block, then convert.
+            view = out[done : done + _BLOCK] if not normalize else block[: min(_BLOCK, n - done)]
+            got = f.readinto(memoryview(view))
+            if not got:
+                raise CacheDamaged(f"{path.name} ended early")
+            sha.update(view[:got])
+            if normalize:
+                normalize_images(view[:got], out[done : done + got])
+            done += got
+    if sha.hexdigest() != digest:
+        raise CacheDamaged(f"{path.name} does not match its SHA-256")
+    return out.reshape(shape)
+
+
+def _meta(entry: Path, spec: DatasetSpec) -> dict | None:
+    """The checked ``meta.json`` of ``entry``; None when the folder does not exist."""
+    if not entry.exists():
         return None
     try:
-        meta = json.loads(meta_path.read_text())
-        arrays = {}
+        text = (entry / "meta.json").read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        # A folder is renamed into place only once complete, so a missing meta.json is damage too.
+        raise CacheDamaged(f"meta.json cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+    try:
+        meta = json.loads(text)
         for f in spec.files:
-            arr = _mmap(entry / f"{f.role}.u8.npy")
-            if arr.dtype != np.uint8 or list(arr.shape) != meta["shapes"][f.role]:
-                raise ValueError("shape mismatch")
-            arrays[f.role] = arr
-        return arrays
-    except (OSError, ValueError, KeyError, TypeError):
-        # Damaged (a disk error, a user's edit): rebuild rather than fail.
-        shutil.rmtree(entry, ignore_errors=True)
+            shape, digest = tuple(meta["shapes"][f.role]), meta["sha256"][f.role]
+            if not (all(isinstance(s, int) and s >= 0 for s in shape) and isinstance(digest, str)):
+                raise ValueError(f.role)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise CacheDamaged("meta.json is damaged") from None
+    return meta
+
+
+def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np.ndarray] | None:
+    """The arrays of the cache folder ``entry``, checked; None when there is none.
+
+    Raises CacheDamaged when the folder exists but does not hold what its ``meta.json`` says.
+    """
+    meta = _meta(entry, spec)
+    if meta is None:
         return None
+    arrays = {}
+    for f in spec.files:
+        try:
+            arrays[f.role] = _read_checked(
+                entry / f"{f.role}.u8", tuple(meta["shapes"][f.role]), meta["sha256"][f.role],
+                normalize and f.role.endswith("images"),
+            )
+        except FileNotFoundError:
+            raise CacheDamaged(f"{f.role}.u8 is missing") from None
+        except OSError as exc:
+            raise CacheDamaged(f"{f.role}.u8 cannot be read ({exc.strerror or exc})") from None
+    return arrays
+
+
+def check_entry(spec: DatasetSpec, paths: dict[str, Path]) -> tuple[Path, str | None]:
+    """The cache folder of ``spec``'s files at ``paths``, and what is wrong with it (None: fine or absent).
+
+    A damaged folder is removed, so that the next load rebuilds it.
+    """
+    entry = entry_dir(spec, paths)
+    try:
+        _open_entry(entry, spec, normalize=False)
+    except CacheDamaged as exc:
+        shutil.rmtree(entry, ignore_errors=True)
+        return entry, str(exc)
+    return entry, None
 
 
 def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays: dict[str, np.ndarray]) -> None:
     entry.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".tmp-{entry.name}-"))
+    remove_stale_temp_files(entry.parent)
+    tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=temp_prefix(entry.name), suffix=".tmp"))
     try:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
+        digests = {}
         for role, arr in arrays.items():
-            with open(tmp / f"{role}.u8.npy", "wb") as f:
-                np.save(f, np.ascontiguousarray(arr, dtype=np.uint8))
+            data = np.ascontiguousarray(arr, dtype=np.uint8)
+            digests[role] = hashlib.sha256(data).hexdigest()
+            with open(tmp / f"{role}.u8", "wb") as f:
+                f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
         meta = {
@@ -109,6 +198,7 @@ def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays:
             "dataset": spec.name,
             "sources": {role: str(Path(p).resolve()) for role, p in paths.items()},
             "shapes": {role: list(arr.shape) for role, arr in arrays.items()},
+            "sha256": digests,
             "created": time.time(),
         }
         with open(tmp / "meta.json", "w") as f:
@@ -129,77 +219,40 @@ def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays:
 
 
 def _prune(entry: Path) -> None:
-    """Remove cache folders of the same sources in an older state, and abandoned temporary folders."""
+    """Remove cache folders of the same sources in an older state (or an older cache format)."""
     prefix = entry.name.rsplit("-", 1)[0] + "-"
-    now = time.time()
     for other in entry.parent.iterdir():
-        if other == entry:
-            continue
-        try:
-            stale_tmp = other.name.startswith(".tmp-") and now - other.stat().st_mtime > _STALE_TMP_S
-        except OSError:
-            continue  # removed meanwhile by another process
-        if other.name.startswith(prefix) or stale_tmp:
-            # Deleting a folder another process has mapped is safe on POSIX: its pages stay valid.
+        if other != entry and other.name.startswith(prefix):
+            # Deleting a folder another process is reading is safe on POSIX: its open files stay valid.
             shutil.rmtree(other, ignore_errors=True)
-
-
-def normalize_images(images: np.ndarray) -> np.ndarray:
-    """uint8 pixels to float32 in [0, 1], exactly as the book: ``x.astype(np.float32) / 255.0``.
-
-    One pass into a fresh array (no float64 or second float32 temporary).
-
-    Examples
-    --------
-    >>> normalize_images(np.array([0, 51, 255], dtype=np.uint8))
-    array([0. , 0.2, 1. ], dtype=float32)
-    """
-    out = np.empty(images.shape, dtype=np.float32)
-    np.divide(images, np.float32(255.0), out=out, dtype=np.float32)
-    return out
-
-
-def _normalized(entry: Path, role: str, images: np.ndarray, save: bool) -> np.ndarray:
-    path = entry / f"{role}.f32.npy"
-    if path.is_file():
-        try:
-            arr = _mmap(path)
-            if arr.shape == images.shape and arr.dtype == np.float32:
-                return arr
-        except (OSError, ValueError):
-            pass
-    out = normalize_images(images)
-    if save:
-        with contextlib.suppress(OSError):
-            with atomic_write(path) as f:
-                np.save(f, out)
-    return out
 
 
 def load_arrays(spec: DatasetSpec, paths: dict[str, Path], *, normalize: bool = False) -> dict[str, np.ndarray]:
     """The four arrays of ``spec`` read from ``paths``, through the parsed cache.
 
     Images are ``(N, 28, 28)``, uint8, or float32 in [0, 1] when ``normalize``; labels are ``(N,)``
-    uint8. The source files are checked (structure, known digests) whenever the cache is built;
-    a warm load trusts the cache folder, whose name changes when a source file changes.
+    uint8. The arrays are the caller's own (writable, in memory). The source files are checked
+    (structure, known digests) whenever the cache is built; a warm load checks the cache's arrays
+    against the digests recorded when it was built, and rebuilds it when they differ.
     """
     entry = entry_dir(spec, paths)
-    arrays = _open_entry(entry, spec)
-    warm = arrays is not None
-    if arrays is None:
-        parsed = read_all(spec, paths)
-        try:
-            _write_entry(entry, spec, paths, parsed)
-            arrays = _open_entry(entry, spec)
-        except OSError:
-            arrays = None  # no writable cache folder: work from memory
-        if arrays is None:
-            arrays = parsed
-            entry = None
-    if normalize:
-        for role in ("train-images", "test-images"):
-            if entry is None:
-                arrays[role] = normalize_images(arrays[role])
-            else:
-                arrays[role] = _normalized(entry, role, arrays[role], save=warm)
-    return arrays
+    try:
+        arrays = _open_entry(entry, spec, normalize)
+    except CacheDamaged as exc:
+        warnings.warn(
+            f"the parsed cache {entry} was damaged ({exc}); rebuilding it from the source files",
+            DatasetWarning, stacklevel=3,
+        )
+        shutil.rmtree(entry, ignore_errors=True)
+        arrays = None
+    if arrays is not None:
+        return arrays
+    parsed = read_all(spec, paths)
+    try:
+        _write_entry(entry, spec, paths, parsed)
+    except OSError:
+        pass  # no writable cache folder: work from memory
+    return {
+        role: normalize_images(arr) if normalize and role.endswith("images") else arr.copy()
+        for role, arr in parsed.items()
+    }

@@ -1,4 +1,4 @@
-"""The one exception of :mod:`nnlearn.datasets`."""
+"""The exception and the warning of :mod:`nnlearn.datasets`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from nnlearn.errors import NnlearnError
 class DatasetError(NnlearnError, ValueError):
     """A data file is missing, unreadable, corrupt, or not the file it claims to be.
 
-    The message names the file, what is wrong with it, and how to fix it; the command line prints
-    it on one line.
+    The message names the file, what is wrong with it, and how to fix it: one line, or a short
+    first line followed by indented detail lines.
     """
+
+
+class DatasetWarning(UserWarning):
+    """Something was wrong but has been dealt with (a setting skipped, a damaged cache rebuilt)."""

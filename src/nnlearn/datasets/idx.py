@@ -5,9 +5,12 @@ each dimension as a big-endian 32-bit integer -- followed by the elements in C o
 MNIST ships its four files gzip-compressed; both plain and gzip-compressed files are read here
 (recognised by their content, not by their name).
 
-Every problem -- a missing, truncated or corrupt file, a wrong element type, a labels file where
-images were expected -- raises :class:`~nnlearn.datasets.errors.DatasetError` naming the file and
-what is wrong, instead of a silent wrong array or a raw zlib/struct traceback.
+A file is read in two steps: :func:`read_payload` decompresses it into memory (an MNIST file is
+at most 47 MB), and :func:`parse_idx` checks the header against the length and views the rest
+with ``numpy.frombuffer``. Every problem -- a missing, truncated or corrupt file, a wrong element
+type, a labels file where images were expected -- raises
+:class:`~nnlearn.datasets.errors.DatasetError` naming the file and what is wrong, instead of a
+silent wrong array or a raw zlib/struct traceback.
 """
 
 from __future__ import annotations
@@ -36,112 +39,81 @@ IDX_TYPES = {
 }
 _CODES = {dt.newbyteorder("=") if dt.itemsize > 1 else dt: code for code, dt in IDX_TYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
-_CHUNK = 1 << 20
-# zlib/gzip report damage with any of these; each becomes a DatasetError naming the file.
-_DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error)
 
 
-def _open(path: Path):
-    """Open ``path`` for reading its decompressed content.
+def read_payload(path: str | os.PathLike) -> bytes:
+    """The decompressed content of ``path`` (the file itself when it is not gzip-compressed).
 
-    Returns (reader, raw file, is_gzip); the reader decompresses when the content is gzip.
+    Raises
+    ------
+    DatasetError
+        When the file is missing, a folder, unreadable, or its gzip data is truncated or corrupt.
     """
+    path = Path(path)
     try:
-        f = open(path, "rb")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DatasetError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise DatasetError(f"{path}: is a folder, expected an IDX file") from None
     except OSError as exc:
         raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    is_gzip = f.read(2) == _GZIP_MAGIC
-    f.seek(0)
-    return (gzip.GzipFile(fileobj=f, mode="rb") if is_gzip else f), f, is_gzip
-
-
-def _read_exactly(f, buf: memoryview, path: Path, is_gzip: bool) -> int:
-    """Fill ``buf`` from ``f``; return the number of bytes read (short only at the end of the data)."""
-    got = 0
+    if not data.startswith(_GZIP_MAGIC):
+        return data
     try:
-        while got < len(buf):
-            n = f.readinto(buf[got:])
-            if not n:
-                break
-            got += n
-    except _DECOMPRESS_ERRORS as exc:
-        raise DatasetError(_damage(path, is_gzip, exc)) from None
-    return got
-
-
-def _damage(path: Path, is_gzip: bool, exc: BaseException) -> str:
-    if isinstance(exc, EOFError):
+        return gzip.decompress(data)  # several members (`cat a.gz b.gz`) give the concatenation
+    except EOFError:
         what = "the compressed data is truncated (the download or copy was cut short)"
-    elif is_gzip:
+    except (OSError, zlib.error) as exc:
         what = f"the gzip data is corrupt ({exc})"
-    else:
-        what = f"read error ({exc})"
-    return f"{path}: {what}; delete it and download it again"
+    raise DatasetError(f"{path}: {what}; delete it and download it again")
 
 
-def _read(path: str | os.PathLike, *, want_digest: bool) -> tuple[np.ndarray, str | None]:
-    """Parse one IDX file into an array of its on-disk dtype, and the SHA-256 of its content."""
-    path = Path(path)
-    f, raw, is_gzip = _open(path)
-    sha = hashlib.sha256() if want_digest else None
-    with raw, f:
-        head = bytearray(4)
-        n = _read_exactly(f, memoryview(head), path, is_gzip)
-        if n == 0:
-            raise DatasetError(f"{path}: the file is empty; delete it and download it again")
-        if n < 4:
-            raise DatasetError(f"{path}: truncated inside the IDX header ({n} bytes)")
-        if head[0] != 0 or head[1] != 0:
-            raise DatasetError(
-                f"{path}: not an IDX file (it starts with bytes {bytes(head[:4]).hex()}, "
-                "an IDX file starts with 0000); is it an HTML error page or another format?"
-            )
-        code, ndim = head[2], head[3]
-        if code not in IDX_TYPES:
-            raise DatasetError(f"{path}: unknown IDX element type 0x{code:02x} (known: 08 09 0b 0c 0d 0e)")
-        dims_raw = bytearray(4 * ndim)
-        if _read_exactly(f, memoryview(dims_raw), path, is_gzip) < len(dims_raw):
-            raise DatasetError(f"{path}: truncated inside the IDX header (its {ndim} dimensions are cut short)")
-        shape = struct.unpack(f">{ndim}I", bytes(dims_raw))
-        dtype = IDX_TYPES[code]
-        expected = math.prod(shape) * dtype.itemsize
-        if not is_gzip:
-            size = os.fstat(raw.fileno()).st_size
-            if 4 + len(dims_raw) + expected != size:
-                _length_error(path, shape, dtype, expected, size - 4 - len(dims_raw))
-        try:
-            arr = np.empty(shape, dtype=dtype)
-        except (MemoryError, ValueError):
-            raise DatasetError(f"{path}: the IDX header announces an impossible shape {shape}; the file is corrupt") from None
-        got = _read_exactly(f, memoryview(arr.reshape(-1).view(np.uint8)), path, is_gzip)
-        if got < expected:
-            _length_error(path, shape, dtype, expected, got)
-        extra = _read_exactly(f, memoryview(bytearray(1)), path, is_gzip)
-        if extra:
-            rest, chunk = 1, memoryview(bytearray(_CHUNK))
-            while n := _read_exactly(f, chunk, path, is_gzip):
-                rest += n
-            _length_error(path, shape, dtype, expected, expected + rest)
-    if sha is not None:
-        sha.update(head)
-        sha.update(dims_raw)
-        sha.update(arr.reshape(-1).view(np.uint8).data)
-    return arr, (sha.hexdigest() if sha is not None else None)
+def payload_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's decompressed content (of the file itself when it is not gzip).
+
+    A re-compressed copy of a file has the same payload digest as the original.
+    """
+    return hashlib.sha256(read_payload(path)).hexdigest()
 
 
-def _length_error(path, shape, dtype, expected, got):
-    how = "truncated" if got < expected else "too long"
-    raise DatasetError(
-        f"{path}: {how}: the header announces shape {tuple(shape)} of {dtype.name} ({expected} bytes) "
-        f"but the file holds {got} payload bytes; delete it and download it again"
-    )
+def parse_idx(data: bytes, path: str | os.PathLike = "<bytes>") -> np.ndarray:
+    """The array held by the IDX bytes ``data`` (a read-only view, big-endian as stored).
+
+    ``path`` only names the file in error messages.
+    """
+    if not data:
+        raise DatasetError(f"{path}: the file is empty; delete it and download it again")
+    if len(data) < 4:
+        raise DatasetError(f"{path}: truncated inside the IDX header ({len(data)} bytes)")
+    if data[0] != 0 or data[1] != 0:
+        raise DatasetError(
+            f"{path}: not an IDX file (it starts with bytes {data[:4].hex()}, "
+            "an IDX file starts with 0000); is it an HTML error page or another format?"
+        )
+    code, ndim = data[2], data[3]
+    if code not in IDX_TYPES:
+        raise DatasetError(f"{path}: unknown IDX element type 0x{code:02x} (known: 08 09 0b 0c 0d 0e)")
+    start = 4 + 4 * ndim
+    if len(data) < start:
+        raise DatasetError(f"{path}: truncated inside the IDX header (its {ndim} dimensions are cut short)")
+    shape = struct.unpack(f">{ndim}I", data[4:start])
+    dtype = IDX_TYPES[code]
+    expected = math.prod(shape) * dtype.itemsize
+    if len(data) - start != expected:
+        how = "truncated" if len(data) - start < expected else "too long"
+        raise DatasetError(
+            f"{path}: {how}: the header announces shape {tuple(shape)} of {dtype.name} ({expected} bytes) "
+            f"but the file holds {len(data) - start} payload bytes; delete it and download it again"
+        )
+    return np.frombuffer(data, dtype=dtype, offset=start).reshape(shape)
 
 
-def _check(arr: np.ndarray, path, dtype, shape) -> None:
+def check_array(arr: np.ndarray, path, dtype=None, shape=None) -> None:
+    """Refuse ``arr`` (read from ``path``) unless its element type and shape are as expected.
+
+    ``None`` entries of ``shape`` match any length.
+    """
     if dtype is not None and arr.dtype.newbyteorder("=") != np.dtype(dtype).newbyteorder("="):
         raise DatasetError(f"{path}: holds {arr.dtype.name} elements, expected {np.dtype(dtype).name}")
     if shape is not None:
@@ -180,32 +152,10 @@ def read_idx(path: str | os.PathLike, *, dtype=None, shape=None) -> np.ndarray:
     ...
     nnlearn.datasets.errors.DatasetError: .../labels.gz: has shape (3,), expected (N, 28, 28); is it the right file?
     """
-    arr, _ = _read(path, want_digest=False)
-    _check(arr, path, dtype, shape)
-    return arr.astype(arr.dtype.newbyteorder("="), copy=False)
-
-
-def read_idx_with_digest(path: str | os.PathLike, *, dtype=None, shape=None) -> tuple[np.ndarray, str]:
-    """Like :func:`read_idx`, also returning the SHA-256 of the decompressed content (one pass)."""
-    arr, digest = _read(path, want_digest=True)
-    _check(arr, path, dtype, shape)
-    return arr.astype(arr.dtype.newbyteorder("="), copy=False), digest
-
-
-def payload_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's decompressed content (of the file itself when it is not gzip).
-
-    A re-compressed copy of a file has the same payload digest as the original.
-    """
-    path = Path(path)
-    f, raw, is_gzip = _open(path)
-    sha = hashlib.sha256()
-    buf = bytearray(_CHUNK)
-    view = memoryview(buf)
-    with raw, f:
-        while n := _read_exactly(f, view, path, is_gzip):
-            sha.update(view[:n])
-    return sha.hexdigest()
+    arr = parse_idx(read_payload(path), path)
+    check_array(arr, path, dtype, shape)
+    # A writable native-endian copy: frombuffer over bytes is read-only.
+    return arr.astype(arr.dtype.newbyteorder("="))
 
 
 def write_idx(path: str | os.PathLike, array, *, compress: bool | None = None) -> Path:

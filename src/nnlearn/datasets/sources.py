@@ -144,20 +144,85 @@ def find_files(
     return None
 
 
+def check_data_dir(data_dir) -> None:
+    """Refuse a ``data_dir`` that is not an existing folder: a typo is an error, not an empty folder."""
+    from nnlearn.datasets.errors import DatasetError
+
+    if data_dir is None:
+        return
+    folder = Path(data_dir).expanduser()
+    if not folder.exists():
+        raise DatasetError(f"the data folder {folder} does not exist (--data-dir, or data_dir= in Python); "
+                           "check the path")
+    if not folder.is_dir():
+        raise DatasetError(f"the data folder {folder} is a file, not a folder (--data-dir, or data_dir= in Python)")
+
+
+def entries_in(folder: Path, spec: DatasetSpec) -> dict[str, Path | None]:
+    """``{role: path}`` of whatever stands under each file's name in ``folder`` (a file, a folder...), or None."""
+    found: dict[str, Path | None] = {}
+    for f in spec.files:
+        found[f.role] = next((folder / n for n in (f.name, f.stem) if os.path.lexists(folder / n)), None)
+    return found
+
+
+def best_folder(spec: DatasetSpec, data_dir=None) -> tuple[Path, dict[str, Path | None]]:
+    """The searched folder holding the most of ``spec``'s files (the first one on a tie), and what it holds.
+
+    With ``data_dir``, only ``data_dir/<name>`` and ``data_dir`` are searched.
+    """
+    folders = _expand(data_dir, spec) if data_dir is not None else candidate_dirs(spec)
+    best = (folders[0], entries_in(folders[0], spec))
+    for folder in folders[1:]:
+        found = entries_in(folder, spec)
+        if sum(p is not None for p in found.values()) > sum(p is not None for p in best[1].values()):
+            best = (folder, found)
+    return best
+
+
+def describe_folder(folder: Path, spec: DatasetSpec) -> str:
+    """What ``folder`` holds of ``spec``, in a few words: which files are missing, or in the way.
+
+    Examples
+    --------
+    >>> from nnlearn.datasets import MNIST
+    >>> describe_folder(Path("/nonexistent"), MNIST)
+    '/nonexistent: no such folder'
+    """
+    if not folder.is_dir():
+        return f"{folder}: {'no such folder' if not folder.exists() else 'not a folder'}"
+    found = entries_in(folder, spec)
+    if not any(found.values()):
+        return f"{folder}: none of the files"
+    problems = []
+    missing = [f.name for f in spec.files if found[f.role] is None]
+    if missing:
+        problems.append(f"has {len(spec.files) - len(missing)} of {len(spec.files)} files; missing {', '.join(missing)}")
+    for f in spec.files:
+        p = found[f.role]
+        if p is not None and not p.is_file():
+            problems.append(f"{p.name} is {'a folder' if p.is_dir() else 'not a regular file'}, not the file")
+    return f"{folder}: " + ("; ".join(problems) if problems else f"all {len(spec.files)} files")
+
+
 def missing_message(spec: DatasetSpec, data_dir=None, reasons: str | None = None, passed_over=()) -> str:
-    """One line saying which files are missing, where they were looked for, and how to provide them."""
-    looked = ", ".join(str(p) for p in candidate_dirs(spec, data_dir))
-    files = ", ".join(spec.file_names)
-    msg = f"{spec.title} files not found: {files} (looked in {looked})"
-    if passed_over:
-        msg += (f"; passed over {', '.join(str(p) for p in passed_over)}: its files are another data set's "
-                f"(or damaged: `nnlearn data verify --dataset {spec.name} --data-dir FOLDER` tells)")
+    """Which files are missing, where they were looked for, and how to provide them.
+
+    A short first line, then one indented line per folder searched, the download's failures, and
+    the ways to provide the files.
+    """
+    lines = [f"{spec.title} files not found; looked in:"]
+    lines += ["    " + describe_folder(folder, spec) for folder in candidate_dirs(spec, data_dir)]
+    for folder in passed_over:
+        lines.append(f"  passed over {folder}: its files are another data set's (or damaged: "
+                     f"`nnlearn data verify --dataset {spec.name} --data-dir {folder}` tells)")
     if reasons:
-        msg += f"; download failed: {reasons}"
-    msg += (
-        f"; to provide them, put the four files in a folder and pass --data-dir FOLDER "
-        f"(data_dir=FOLDER in Python) or set NNLEARN_DATA=FOLDER (a folder holding the files or a "
-        f"{spec.name}/ sub-folder), or run `nnlearn data download --dataset {spec.name}` where the "
-        "network is reachable"
+        lines.append("  download failed:")
+        lines += ["    " + line for line in reasons.splitlines()]
+    lines.append(
+        f"  to use a copy you have (a folder holding the four files, or a {spec.name}/ sub-folder): register it "
+        f"once with `nnlearn data import FOLDER --dataset {spec.name}`, or pass --data-dir FOLDER "
+        "(data_dir=FOLDER in Python), or set NNLEARN_DATA=FOLDER"
     )
-    return msg
+    lines.append(f"  where the network is reachable: `nnlearn data download --dataset {spec.name}`")
+    return "\n".join(lines)

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from nnlearn.datasets.errors import DatasetError
-from nnlearn.datasets.idx import read_idx_with_digest
+from nnlearn.datasets.idx import check_array, parse_idx, read_payload
 from nnlearn.datasets.sources import DataFile, DatasetSpec
 
 
 def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.ndarray, str]:
     """Read one file of ``spec`` and refuse it unless it is exactly the file it should be.
 
-    Returns the uint8 array and the SHA-256 of the decompressed content.
+    Returns the uint8 array (read-only, a view of the decompressed bytes) and the SHA-256 of the
+    decompressed content. A file whose digest is the known one needs only its header read; any
+    other file is checked in full, to say what is wrong with it.
     """
-    arr, digest = read_idx_with_digest(path, dtype=np.uint8, shape=datafile.shape)
+    data = read_payload(path)
+    digest = hashlib.sha256(data).hexdigest()
+    arr = parse_idx(data, path)
+    if digest != datafile.sha256:
+        check_array(arr, path, np.uint8, datafile.shape)
     if datafile.sha256 is not None and digest != datafile.sha256:
         raise DatasetError(
             f"{path}: not the {spec.title} {datafile.role} file: the SHA-256 of its decompressed content is "
@@ -47,26 +54,32 @@ def read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray]
 
 @dataclass(frozen=True)
 class FileReport:
-    """The outcome of checking one file: ``ok``, and a one-line ``message``."""
+    """The outcome of checking one file: ``ok``, a one-line ``message``, and the content's ``digest``."""
 
     role: str
     name: str
     path: Path | None
     ok: bool
     message: str
+    digest: str | None = None
 
     def line(self) -> str:
         status = "OK  " if self.ok else "FAIL"
         return f"{status} {self.name}: {self.message}"
 
 
-def verify_files(spec: DatasetSpec, paths: dict[str, Path | None]) -> list[FileReport]:
-    """Check each file of ``spec`` (a missing one is a failure); one report per file."""
+def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path | None = None) -> list[FileReport]:
+    """Check each file of ``spec`` (a missing one is a failure); one report per file.
+
+    ``where``: the folder searched, named in the message of a missing file.
+    """
     reports = []
     for f in spec.files:
         path = paths.get(f.role)
         if path is None:
-            reports.append(FileReport(f.role, f.name, None, False, "missing"))
+            found_any = any(p is not None for p in paths.values())
+            message = f"missing from {where}" if where is not None and found_any else "missing"
+            reports.append(FileReport(f.role, f.name, None, False, message))
             continue
         try:
             arr, digest = read_checked(spec, f, path)
@@ -75,6 +88,6 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None]) -> list[FileR
             continue
         known = "matches the known digest" if f.sha256 else "no known digest to compare"
         reports.append(FileReport(
-            f.role, f.name, path, True, f"{path} sha256 {digest} ({known}), shape {arr.shape} uint8",
+            f.role, f.name, path, True, f"{path} sha256 {digest} ({known}), shape {arr.shape} uint8", digest,
         ))
     return reports
