@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from nnlearn.cli._args import int_at_least
+from nnlearn.cli._args import add_data_args, int_at_least
 
 _positive_int = int_at_least(1, "a positive integer")
 _nonnegative_int = int_at_least(0, "a non-negative integer")
@@ -71,9 +71,8 @@ def register(commands, demos) -> None:
     p.add_argument("--validation", type=_validation, default=None,
                    help="held back from the end of the training images for choosing: a share (0.2) or a "
                         "number (10000); default a sixth (10000 of MNIST's 60000)")
-    p.add_argument("--dataset", default=None, help="mnist (default) or fashion-mnist")
-    p.add_argument("--data-dir", metavar="FOLDER", default=None,
-                   help="folder holding the data files (read by this process only; workers get the arrays)")
+    # Read by this process only: the workers get the arrays from it.
+    add_data_args(p)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive_int, default=None,
                        help=f"processes of the local Dask cluster, one BLAS thread each (default {os.cpu_count()})")
@@ -104,8 +103,6 @@ def cmd_sweep(args) -> int:
         if not args.param:
             parser.error("give at least one --param NAME=KIND:ARGS, e.g. --param lr=loguniform:1e-4:1e-1")
         name = args.dataset or "mnist"
-        if name not in datasets.DATASETS:
-            parser.error(f"argument --dataset: invalid choice: {name!r} (choose from {', '.join(datasets.DATASETS)})")
         spec = SweepSpec(
             params=tuple(args.param), recipe=args.recipe or "strong", trials=args.trials or 30,
             sampler=args.sampler or "random", seed=args.seed or 0, epochs=args.epochs, train_size=args.train_size,
