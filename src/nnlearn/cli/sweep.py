@@ -109,11 +109,15 @@ def cmd_sweep(args) -> int:
             validation=args.validation if args.validation is not None else 1 / 6, dataset=name,
             data_dir=None if args.data_dir is None else str(Path(args.data_dir).resolve()),
         )
-        sweep = Sweep.create(args.out, spec)
-    spec = sweep.spec
+        sweep = None
+        if (Path(args.out) / "sweep.json").exists():
+            parser.error(f"{args.out} already holds a sweep; continue it with --resume {args.out} or choose another --out")
+    spec = sweep.spec if sweep else spec
     t0 = time.perf_counter()
     (x_train, t_train), (x_test, t_test) = datasets.load_dataset(
         spec.dataset, normalize=True, flatten=True, data_dir=args.data_dir or spec.data_dir)
+    # Created once the data is there: a folder is never left behind by a data set that is missing.
+    sweep = sweep or Sweep.create(args.out, spec)
     n = min(spec.train_size or len(x_train), len(x_train))
     n_val = validation_count(n, spec.validation)
     where = f"the Dask cluster at {args.scheduler}" if args.scheduler else \
