@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from nnlearn.errors import OutputError
+
 #: A temporary file or folder of this module: ``.NAME.HOST-PID.RANDOM.tmp`` / ``.part``.
 _TEMP_NAME = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)\.[a-z0-9_]+\.(?:tmp|part)$")
 #: Another machine's temporary files (a shared folder) are left alone until they are this old.
@@ -140,8 +142,15 @@ def atomic_write(path, mode: str = "wb"):
     On any exception the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = make_temp_file(path.parent, path.name)
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = make_temp_file(path.parent, path.name)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write {path}: {exc.strerror or exc}; choose a path in a folder you can write to"
+        ) from None
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh

@@ -31,3 +31,7 @@ class UsageError(NnlearnError):
     """A command-line argument is wrong in a way argparse cannot see (exit code 2, like argparse's)."""
 
     exit_code = 2
+
+
+class OutputError(NnlearnError):
+    """An output path cannot be written (no permission, not a folder, a read-only file system)."""

@@ -23,9 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-from nnlearn._io import atomic_write
+from nnlearn._io import atomic_write, remove_stale_temp_files
 from nnlearn.callbacks import Callback
-from nnlearn.errors import FileFormatError, NnlearnError
+from nnlearn.errors import FileFormatError, NnlearnError, OutputError
 
 STATES = ("running", "finished", "stopped", "diverged")
 #: metrics.csv is rewritten at least this often (seconds) while a run trains, for live views.
@@ -50,6 +50,26 @@ def default_run_dir(recipe: str, root="runs") -> Path:
         path = base.with_name(f"{base.name}-{n}")
         n += 1
     return path
+
+
+def make_run_dir(run) -> bool:
+    """Create the run directory (and its parents); ``True`` if it did not exist before.
+
+    A folder that cannot be made is a one-line :class:`~nnlearn.errors.OutputError`; stale
+    temporary files of a killed process in it are removed.
+    """
+    run = Path(run)
+    existed = run.is_dir()
+    if run.exists() and not existed:
+        raise OutputError(f"cannot use {run} as a run directory: it is a file; choose another --out")
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the run directory {run}: {exc.strerror or exc}; choose a folder you can write to"
+        ) from None
+    remove_stale_temp_files(run)
+    return not existed
 
 
 def read_config(run) -> dict:
@@ -177,7 +197,7 @@ def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None
     from nnlearn import __version__
 
     run = Path(run)
-    run.mkdir(parents=True, exist_ok=True)
+    make_run_dir(run)
     write_json(run / "config.json", {
         "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
         "settings": trainer.settings.to_dict(),

@@ -167,8 +167,8 @@ class Trainer:
         DivergenceError
             The loss became NaN/inf or exploded (the last good checkpoint is kept).
         TrainingInterrupted
-            Ctrl-C or a callback's ``KeyboardInterrupt``; checkpoint callbacks saved the last
-            complete iteration.
+            Ctrl-C, SIGTERM or a callback's ``KeyboardInterrupt``; checkpoint callbacks saved the
+            last complete iteration.
         """
         self.started = time.perf_counter()
         previous_handler = self._install_sigint()
@@ -320,23 +320,24 @@ class Trainer:
     # -- Ctrl-C --------------------------------------------------------------------------------
 
     def _install_sigint(self):
+        """Ctrl-C (SIGINT) and ``kill`` (SIGTERM) finish the current iteration, save and stop."""
         self.stop_requested = False
         if threading.current_thread() is not threading.main_thread():
             return None
 
         def handler(signum, frame):
-            # First Ctrl-C: finish the current iteration, save, stop. A second one stops at once.
+            # The first signal stops after this iteration; a second Ctrl-C stops at once.
             self.stop_requested = True
             signal.signal(signal.SIGINT, signal.default_int_handler)
 
         try:
-            return signal.signal(signal.SIGINT, handler)
+            return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
         except ValueError:  # pragma: no cover - not the main interpreter
             return None
 
     def _restore_sigint(self, previous) -> None:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for sig, handler in (previous or {}).items():
+            signal.signal(sig, handler)
 
     # -- checkpoints ---------------------------------------------------------------------------
 

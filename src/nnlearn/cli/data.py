@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from nnlearn.cli._args import add_data_args, int_at_least, positive_float
+from nnlearn.errors import OutputError, UsageError
 
 #: Grey levels of the text rendering, dark to bright (index = pixel * len // 256).
 _SHADES = " .:-=+*#%@"
@@ -115,6 +116,11 @@ def cmd_download(args) -> int:
             return 0
     dest = Path(args.data_dir).expanduser() if args.data_dir is not None else download_dir(spec)
     try:
+        dest.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made is said before any download
+    except OSError as exc:
+        raise OutputError(f"cannot create the data folder {dest}: {exc.strerror or exc}; "
+                          "choose a --data-dir you can write to") from None
+    try:
         paths = fetch_dataset(spec, dest, timeout=args.timeout)
     except DatasetError as exc:
         raise DatasetError(
@@ -215,7 +221,7 @@ def cmd_show(args) -> int:
     x, t = train if args.split == "train" else test
     n = len(x)
     if not -n <= args.index < n:
-        raise ValueError(f"--index {args.index} is out of range: the {args.split} split has {n} images (0..{n - 1})")
+        raise UsageError(f"--index {args.index} is out of range: the {args.split} split has {n} images (0..{n - 1})")
     image, label = x[args.index, 0], int(t[args.index])
     name = spec.classes[label]
     print(f"{spec.title} {args.split}[{args.index}]: label {label}" + (f" ({name})" if name != str(label) else ""))
@@ -236,7 +242,7 @@ def cmd_demo_minibatch(args) -> int:
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file; give a folder for the figure")
+        raise UsageError(f"--out {out} is a file; give a folder for the figure")
     (x_train, t_train), _ = load_dataset(args.dataset or "mnist", normalize=True, one_hot_label=True,
                                          data_dir=args.data_dir)
     print("== 4.2.3 Mini-batch learning ==")
@@ -256,7 +262,7 @@ def cmd_demo_minibatch(args) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ValueError(f"--out {out}: cannot create the folder ({exc.strerror or exc})") from None
+        raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror or exc})") from None
     fig = digits_figure(x_batch[:shown], [f"[{i}]: {k}" for i, k in zip(batch_mask[:shown], labels)])
     print(f"  wrote {save_figure_as(fig, check_output_path(out / 'minibatch.png'))}"
           + (f"  (the first {shown} of the batch)" if shown < len(batch_mask) else ""))

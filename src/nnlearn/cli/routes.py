@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from nnlearn.cli._args import add_data_args
+
 
 def _routes(args) -> int:
     import numpy as np
@@ -43,6 +45,6 @@ def register(commands, demos) -> None:
     )
     p.add_argument("--train-size", type=int_at_least(10, "at least 10 training images"), default=60000, metavar="N", help="training images (default all 60000)")
     p.add_argument("--seed", type=int, default=0, help="seed for the training subset and the network (default 0)")
-    p.add_argument("--data-dir", default=None, metavar="DIR", help="folder holding the MNIST files")
+    add_data_args(p, dataset=False)
     add_out_argument(p)
     p.set_defaults(func=_routes)

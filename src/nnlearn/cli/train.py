@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from nnlearn import engines
-from nnlearn.cli._args import int_at_least, positive_float
+from nnlearn.cli._args import add_data_args, int_at_least, positive_float
 from nnlearn.errors import NnlearnError
 from nnlearn.multi_layer_net import ACTIVATIONS, DTYPES, INITS, LOSSES
 from nnlearn.optimizer import OPTIMIZERS
@@ -62,15 +62,6 @@ def _init(text: str):
         ) from None
 
 
-def _data_args(p: argparse.ArgumentParser, dataset: bool = True) -> None:
-    if dataset:
-        p.add_argument("--dataset", default=None, help="mnist (default) or fashion-mnist")
-    p.add_argument(
-        "--data-dir", metavar="FOLDER", default=None,
-        help="folder holding the data files; default: NNLEARN_DATA, then the cache folder, then a download",
-    )
-
-
 def register(commands, demos) -> None:
     p = commands.add_parser(
         "train",
@@ -82,7 +73,7 @@ def register(commands, demos) -> None:
     p.add_argument("--recipe", choices=tuple(RECIPES), default=None,
                    help="named settings: book (default; ch. 4, about 94.7%%) or strong (784-512-256-10 ReLU, "
                         "He init, Adam with cosine decay, 8 epochs, float32: about 98.4%% in a few seconds)")
-    _data_args(p)
+    add_data_args(p)
     p.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
                    help="hidden layer sizes, e.g. --hidden 100 50")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS))
@@ -118,7 +109,7 @@ def register(commands, demos) -> None:
         "(printed and as confusion.png) and the most confused pairs.",
     )
     p.add_argument("run_dir", metavar="DIR")
-    _data_args(p, dataset=False)
+    add_data_args(p, dataset=False)
     p.add_argument("--out", metavar="PNG", help="where to write the confusion matrix (default DIR/confusion.png)")
     p.set_defaults(func=cmd_evaluate, parser=p)
 
@@ -132,7 +123,7 @@ def register(commands, demos) -> None:
     p.add_argument("image", nargs="?", metavar="IMAGE", help="an image file (PNG, JPEG, ...)")
     p.add_argument("--index", type=_nonnegative_int, metavar="N", help="use image N of the data set instead")
     p.add_argument("--split", choices=("train", "test"), default="test", help="with --index (default test)")
-    _data_args(p, dataset=False)
+    add_data_args(p, dataset=False)
     p.set_defaults(func=cmd_predict, parser=p)
 
     p = commands.add_parser(
@@ -141,7 +132,7 @@ def register(commands, demos) -> None:
         "and the chapter's numerical gradient -- and print, per parameter, the largest absolute and the "
         "relative difference. float64; by default the book's check: TwoLayerNet(784, 50, 10), MNIST train[:3].",
     )
-    _data_args(p)
+    add_data_args(p)
     p.add_argument("--synthetic", action="store_true", help="random inputs instead of a data set (no files needed)")
     p.add_argument("--hidden", type=_positive_int, nargs="+", default=[50], metavar="N")
     p.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid")
@@ -164,7 +155,7 @@ def register(commands, demos) -> None:
         "the book's plain loop of central differences (on a sample of elements, time extrapolated), the fast "
         "engine that gives the loop's numbers, and backpropagation -- and print their times and agreement.",
     )
-    _data_args(p)
+    add_data_args(p)
     p.add_argument("--sample", type=_positive_int, default=1000, metavar="N",
                    help="elements of each parameter the plain loop computes (default 1000)")
     p.set_defaults(func=cmd_numgrad, parser=p)
@@ -174,7 +165,7 @@ def register(commands, demos) -> None:
         description="Train a 7-layer ReLU network (6 x 100 hidden) on only --train-size training samples "
         "with SGD: training accuracy climbs to 100%% while test accuracy stalls far below -- overfitting.",
     )
-    _data_args(p)
+    add_data_args(p)
     p.add_argument("--train-size", type=_positive_int, default=300, metavar="N")
     p.add_argument("--epochs", type=_positive_int, default=200, metavar="N")
     p.add_argument("--seed", type=_nonnegative_int, default=0)
@@ -187,12 +178,7 @@ def register(commands, demos) -> None:
 
 
 def _check_dataset(args) -> str:
-    from nnlearn.datasets import DATASETS
-
-    name = args.dataset or "mnist"
-    if name not in DATASETS:
-        args.parser.error(f"argument --dataset: invalid choice: {name!r} (choose from {', '.join(DATASETS)})")
-    return name
+    return args.dataset or "mnist"  # argparse checked the choice (add_data_args)
 
 
 def _load(name: str, data_dir):
@@ -243,13 +229,12 @@ def cmd_train(args) -> int:
         run = Path(args.out) if args.out else runs.default_run_dir(recipe)
         if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
             parser.error(f"{run} already holds a training run; continue it with --resume {run} or choose another --out")
-        if run.exists() and not run.is_dir():
-            parser.error(f"--out {run} is a file, not a directory")
         data_dir = args.data_dir
 
     t0 = time.perf_counter()
     (x_train, t_train), (x_test, t_test) = _load(dataset, data_dir)
     load_seconds = time.perf_counter() - t0
+    runs.make_run_dir(run)  # after the data: a run that cannot start leaves no folder behind
     n_classes = len(_class_names(dataset) or []) or None
     trainer = build_trainer(
         settings, x_train, t_train, x_test, t_test, n_classes=n_classes,

@@ -1,0 +1,130 @@
+"""Every subcommand, walked with an output path it cannot write and with a data folder that is not
+there: a short one-line error, a non-zero exit, never a traceback, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nnlearn.cli import main
+
+# /proc refuses new files and folders, even to root.
+NOWHERE = "/proc/nnlearn-test"
+MISSING = "/nonexistent-nnlearn-data"
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, mnist_dir):
+    run = tmp_path_factory.mktemp("runs") / "run"
+    assert main(["train", "--iters", "20", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(run)]) == 0
+    return run
+
+
+def output_commands(data: str, run: str) -> dict:
+    demo_sections = ["derivative", "rounding", "partial", "gradient", "descent", "all"]  # losses draws nothing
+    commands = {
+        "train": ["train", "--iters", "5", "--no-progress", "--data-dir", data, "--out", f"{NOWHERE}/run"],
+        "evaluate": ["evaluate", run, "--data-dir", data, "--out", f"{NOWHERE}/confusion.png"],
+        "data download": ["data", "download", "--data-dir", f"{NOWHERE}/data"],
+        "data show": ["data", "show", "--data-dir", data, "--out", f"{NOWHERE}/digit.png"],
+        "demo minibatch": ["demo", "minibatch", "--data-dir", data, "--out", NOWHERE],
+        "demo overfit": ["demo", "overfit", "--epochs", "1", "--train-size", "100", "--no-progress",
+                         "--data-dir", data, "--out", NOWHERE],
+        "diff --plot": ["diff", "x**2", "--at", "1", "--plot", f"{NOWHERE}/tangent.png"],
+    }
+    commands |= {f"demo {s}": ["demo", s, "--out", NOWHERE] for s in demo_sections}
+    return commands
+
+
+def data_commands(run: str) -> dict:
+    return {
+        "train": ["train", "--iters", "5", "--no-progress", "--data-dir", MISSING],
+        "evaluate": ["evaluate", run, "--data-dir", MISSING],
+        "predict --index": ["predict", run, "--index", "0", "--data-dir", MISSING],
+        "gradcheck": ["gradcheck", "--data-dir", MISSING],
+        "data info": ["data", "info", "--data-dir", MISSING],
+        "data verify": ["data", "verify", "--data-dir", MISSING],
+        "data show": ["data", "show", "--data-dir", MISSING],
+        "data import": ["data", "import", MISSING],
+        "demo minibatch": ["demo", "minibatch", "--data-dir", MISSING],
+        "demo overfit": ["demo", "overfit", "--data-dir", MISSING],
+        "demo numgrad": ["demo", "numgrad", "--data-dir", MISSING],
+    }
+
+
+def assert_one_line_refusal(capsys, argv):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own refusals
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code not in (0, None), argv
+    assert "Traceback" not in err and "internal error" not in err, err
+    first = err.splitlines()[0]
+    assert first.startswith("nnlearn: error: ") or "error:" in first, err
+    assert len(first) <= 220, first
+    return first
+
+
+@pytest.mark.realdata
+def test_every_subcommand_refuses_an_unwritable_output_path(capsys, monkeypatch, tmp_path, mnist_dir, trained_run):
+    monkeypatch.chdir(tmp_path)
+    for name, argv in output_commands(str(mnist_dir), str(trained_run)).items():
+        first = assert_one_line_refusal(capsys, argv)
+        assert NOWHERE in first, (name, first)
+    assert not list(tmp_path.iterdir())  # nothing half-made in the working folder either
+    # the cache folder itself unwritable: data import says so
+    monkeypatch.setenv("XDG_CACHE_HOME", NOWHERE)
+    assert NOWHERE in assert_one_line_refusal(capsys, ["data", "import", str(mnist_dir)])
+
+
+@pytest.mark.realdata
+def test_every_subcommand_refuses_a_missing_data_folder(capsys, tmp_path, monkeypatch, trained_run):
+    monkeypatch.chdir(tmp_path)
+    for name, argv in data_commands(str(trained_run)).items():
+        first = assert_one_line_refusal(capsys, argv)
+        assert MISSING in first, (name, first)
+    assert not list(tmp_path.iterdir())  # no empty run directory left behind by train
+
+
+@pytest.mark.realdata
+def test_sigterm_during_training_saves_and_leaves_no_temporary_files(tmp_path, mnist_dir):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "nnlearn", "train", "--iters", "200000", "--no-progress",
+           "--data-dir", str(mnist_dir), "--out", str(run)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (run / "metrics.csv").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted; checkpoint at iteration" in err
+    assert not [p.name for p in run.iterdir() if p.name.startswith(".")]
+    assert '"state": "stopped"' in (run / "state.json").read_text()
+
+
+@pytest.mark.realdata
+def test_leftovers_of_a_killed_run_go_when_it_resumes(tmp_path, mnist_dir):
+    from nnlearn._io import temp_prefix
+
+    run = tmp_path / "run"
+    assert main(["train", "--iters", "700", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(run)]) == 0
+    (run / "summary.json").unlink()  # as if killed before the end
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale_prefix = temp_prefix("model.npz").rsplit("-", 1)[0] + f"-{dead.stdout.strip()}."
+    leftovers = [run / f"{stale_prefix}abc123.tmp", run / f"{stale_prefix.replace('model.npz', 'metrics.csv')}x.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"half a file")
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    assert not any(path.exists() for path in leftovers)
+    assert not [p.name for p in run.iterdir() if p.name.startswith(".")]
