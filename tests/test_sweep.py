@@ -272,7 +272,6 @@ def test_driver_killed_resumes_and_sampling_ignores_workers(cli_cluster, local_c
     Sweep.create(tmp_path / "two", spec).run(x, t, client=local_client, final=False, progress=False)
     two = _rows(tmp_path / "two")
     assert [(r["lr"], r["hidden"]) for r in two] == [(r["lr"], r["hidden"]) for r in rows]
-    assert len({r["worker"] for r in two}) == 2
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
