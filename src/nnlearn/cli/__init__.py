@@ -24,7 +24,10 @@ COMMAND_MODULES = (
     "nnlearn.cli.data",
     "nnlearn.cli.diff",
     "nnlearn.cli.train",
-    "nnlearn.cli.routes", "nnlearn.cli.report", "nnlearn.cli.board",
+    "nnlearn.cli.routes",
+    "nnlearn.cli.report",
+    "nnlearn.cli.board",
+    "nnlearn.cli.sweep",
 )
 
 

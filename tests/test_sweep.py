@@ -1,0 +1,305 @@
+"""nnlearn sweep: the search space parser, and whole sweeps on real Dask clusters on 127.0.0.1.
+
+Two clusters serve every test (module fixtures, torn down even on failure): a LocalCluster of two
+worker processes in this process, and a one-worker cluster started as the ``dask scheduler`` and
+``dask worker`` commands in subprocesses. The data is tiny and synthetic (tests/mnist_tiny.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from nnlearn.cli import main
+from nnlearn.errors import InputError, NnlearnError
+from nnlearn.sweep import Param, Sweep, SweepSpec, parse_param, validation_count
+
+distributed = pytest.importorskip("distributed")
+pytest.importorskip("optuna")
+
+TESTS = Path(__file__).resolve().parent
+PNG = b"\x89PNG\r\n\x1a\n"
+# Adam with lr above about 1 diverges on this data: the range holds completing and failing trials.
+PARAMS = ("lr=loguniform:1e-3:1e1", "hidden=choice:16,32-16")
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def local_client():
+    import logging
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                                       silence_logs=logging.ERROR)
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def cli_cluster(tmp_path_factory):
+    """``dask scheduler`` and one ``dask worker`` as subprocesses; yields the scheduler's address."""
+    folder = tmp_path_factory.mktemp("dask")
+    info = folder / "scheduler.json"
+    procs = []
+    try:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--dashboard-address", "127.0.0.1:0",
+             "--scheduler-file", str(info)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 60
+        while not info.exists() or not info.read_text().strip():
+            assert procs[0].poll() is None and time.monotonic() < deadline, "dask scheduler did not start"
+            time.sleep(0.05)
+        address = json.loads(info.read_text())["address"]
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "dask", "worker", address, "--host", "127.0.0.1", "--nworkers", "1",
+             "--nthreads", "1", "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            _kill(proc)
+
+
+def _data(n_train=500, n_test=200):
+    from mnist_tiny import synthetic_mnist
+
+    return synthetic_mnist(n_train, n_test)
+
+
+def _rows(folder) -> list[dict]:
+    with open(Path(folder) / "trials.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# -- the search space ------------------------------------------------------------------------------
+
+
+def test_parse_param_kinds():
+    assert parse_param("lr=loguniform:1e-4:1e-1") == Param("lr", "loguniform", 1e-4, 0.1)
+    assert parse_param("weight_init_std=uniform:0:0.5") == Param("weight_init_std", "uniform", 0.0, 0.5)
+    assert parse_param("batch_size=int:32:256") == Param("batch_size", "int", 32, 256)
+    assert parse_param("hidden=choice:256,512-256,800-800").choices == ("256", "512-256", "800-800")
+    assert parse_param("optimizer=choice:adam,sgd").choices == ("adam", "sgd")
+    assert parse_param("lr=choice:0.1,1").choices == (0.1, 1)
+    assert Param("hidden", "choice", choices=("512-256",)).setting("512-256") == (512, 256)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("lr", "--param 'lr' is not NAME=KIND:ARGS, e.g. lr=loguniform:1e-4:1e-1"),
+    ("speed=uniform:0:1", "--param speed=uniform:0:1: unknown setting 'speed'; a parameter is one of: hidden,"),
+    ("lr=normal:0:1", "--param lr=normal:0:1: unknown kind 'normal'; choose one of loguniform, uniform, int, choice"),
+    ("lr=uniform:1", "--param lr=uniform:1: uniform takes LOW:HIGH, e.g. lr=uniform:1:10"),
+    ("lr=uniform:__import__('os'):1", "--param lr=uniform:__import__('os'):1: \"__import__('os')\" is not a finite number"),
+    ("lr=uniform:nan:1", "--param lr=uniform:nan:1: 'nan' is not a finite number"),
+    ("lr=uniform:0.5:0.1", "--param lr=uniform:0.5:0.1: uniform needs LOW < HIGH"),
+    ("batch_size=int:1.5:9", "--param batch_size=int:1.5:9: int takes whole numbers LOW:HIGH"),
+    ("hidden=choice:512-x", "--param hidden: '512-x' is not a list of layer sizes; write them like 512-256"),
+    ("seed=int:0:9", "--param seed=int:0:9: the sweep sets seed itself (use --seed)"),
+])
+def test_parse_param_refuses(text, message):
+    with pytest.raises(InputError) as info:
+        parse_param(text)
+    assert str(info.value).startswith(message)
+
+
+def test_spec_refuses_values_the_settings_refuse():
+    with pytest.raises(InputError, match=r"^--param activation=choice:relu,tanh: the value 'tanh' is refused: "
+                                         r"unknown activation 'tanh'; choose one of"):
+        SweepSpec(params=("activation=choice:relu,tanh",))
+    with pytest.raises(InputError, match=r"^--sampler grid tries listed values; --param lr=uniform:0.1:1 is a "
+                                         r"continuous range"):
+        SweepSpec(params=("lr=uniform:0.1:1",), sampler="grid")
+    assert SweepSpec(params=("hidden=choice:8,16", "batch_size=int:10:12"), sampler="grid", trials=30).n_trials() == 6
+    assert (validation_count(60000, 1 / 6), validation_count(500, 0.2), validation_count(500, 100)) == (10000, 100, 100)
+    with pytest.raises(InputError, match=r"^validation 500 holds back 500 of 500 training samples"):
+        validation_count(500, 500)
+
+
+def test_cli_refuses_bad_params_and_missing_packages(capsys, monkeypatch, tmp_path):
+    with pytest.raises(SystemExit) as info:
+        main(["sweep", "--param", "lr=loguniform:0:1", "--out", str(tmp_path / "s")])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "nnlearn sweep: error: argument --param: lr=loguniform:0:1: loguniform needs 0 < LOW < HIGH")
+    with pytest.raises(SystemExit) as info:
+        main(["sweep", "--resume", str(tmp_path / "s"), "--trials", "3"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "nnlearn sweep: error: --resume continues a sweep with the settings it was started with; drop --trials")
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    assert main(["sweep", "--param", "lr=loguniform:1e-4:1e-1", "--out", str(tmp_path / "s")]) == 1
+    assert capsys.readouterr().err == (
+        'nnlearn: error: nnlearn sweep needs optuna; install them with: pip install "nnlearn[sweep]"\n')
+    assert not (tmp_path / "s").exists()
+
+
+# -- sweeps on clusters ---------------------------------------------------------------------------
+
+
+def test_sweep_completes_with_failed_trials_and_final_run(local_client, tmp_path, fake_data, capsys):
+    (x, t), (xs, ts) = fake_data[0]
+    spec = SweepSpec(params=PARAMS, trials=6, epochs=2, validation=100, seed=5)
+    best = Sweep.create(tmp_path / "s", spec).run(x, t, xs, ts, client=local_client, progress=False)
+    rows = _rows(tmp_path / "s")
+    assert [r["number"] for r in rows] == ["0", "1", "2", "3", "4", "5"]
+    assert list(rows[0]) == ["number", "state", "lr", "hidden", "validation_accuracy", "epochs", "seconds", "worker",
+                             "reason"]
+    states = [r["state"] for r in rows]
+    # Sampled from (seed 5, trial number): lr above ~1 diverges, and those trials fail with the reason.
+    assert states == ["COMPLETE" if float(r["lr"]) < 0.5 else "FAIL" for r in rows]
+    assert "COMPLETE" in states and "FAIL" in states
+    for r in rows:
+        if r["state"] == "FAIL":
+            assert r["reason"].startswith("training diverged: the loss exploded") and r["validation_accuracy"] == ""
+        else:
+            assert r["reason"] == "" and r["epochs"] == "2.0" and r["worker"].startswith("tcp://127.0.0.1:")
+    complete = [r for r in rows if r["state"] == "COMPLETE"]
+    top = max(complete, key=lambda r: (float(r["validation_accuracy"]), -int(r["number"])))
+    saved = json.loads((tmp_path / "s" / "best.json").read_text())
+    assert saved == best
+    assert best["number"] == int(top["number"]) and best["validation_accuracy"] == float(top["validation_accuracy"])
+    assert best["params"] == {"lr": float(top["lr"]), "hidden": top["hidden"]}
+    assert best["settings"]["lr"] == float(top["lr"]) and best["settings"]["seed"] == 5
+    summary = json.loads((tmp_path / "s" / "final" / "summary.json").read_text())
+    assert best["final"]["test_accuracy"] == summary["test_accuracy"]
+    assert summary["iterations"] == 2 * (500 // 128)  # the whole training set: validation part included
+    for png in ("validation_curves.png", "search_space.png", "final/accuracy.png"):
+        assert (tmp_path / "s" / png).read_bytes()[:8] == PNG
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "s" / "final")]) == 0
+    assert f"test accuracy {summary['test_accuracy']:.2%}" in capsys.readouterr().out
+
+
+def test_worker_killed_mid_trial_still_yields_every_trial(local_client, tmp_path):
+    (x, t), _ = _data(600, 10)
+    spec = SweepSpec(params=("hidden=choice:512-512,1024-512",), trials=4, epochs=2, validation=100)
+    sweep = Sweep.create(tmp_path / "s", spec)
+    errors = []
+    thread = threading.Thread(target=lambda: _catch(errors, sweep.run, x, t, client=local_client, final=False,
+                                                    progress=False))
+    pids = local_client.run(os.getpid)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any(local_client.processing().values()):
+            assert time.monotonic() < deadline and thread.is_alive()
+            time.sleep(0.01)
+        victim = next(w for w, keys in local_client.processing().items() if keys)
+        time.sleep(0.05)
+        os.kill(pids[victim], signal.SIGKILL)
+    finally:
+        thread.join(120)
+    assert not errors and not thread.is_alive()
+    rows = _rows(tmp_path / "s")
+    assert [(r["number"], r["state"]) for r in rows] == [(str(n), "COMPLETE") for n in range(4)]
+    assert victim not in {r["worker"] for r in rows}
+    local_client.wait_for_workers(2, timeout=60)  # the nanny restarted it, for the next test
+
+
+def _catch(errors, fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except BaseException as exc:  # reported by the test, not lost in the thread
+        errors.append(exc)
+
+
+DRIVER = """
+import sys
+sys.path.insert(0, {tests!r})
+import nnlearn.datasets
+from mnist_tiny import synthetic_mnist
+data = synthetic_mnist(500, 200)
+nnlearn.datasets.load_dataset = lambda *args, **kwargs: data
+from nnlearn.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_driver_killed_resumes_and_sampling_ignores_workers(cli_cluster, local_client, tmp_path, fake_data, capsys):
+    folder = tmp_path / "s"
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER.format(tests=str(TESTS)))
+    args = ["sweep", "--param", PARAMS[0], "--param", PARAMS[1], "--trials", "8", "--epochs", "2",
+            "--validation", "100", "--seed", "5", "--no-progress"]
+    driver = subprocess.Popen([sys.executable, str(script), *args, "--scheduler", cli_cluster, "--out", str(folder)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not (folder / "trials" / "0001.json").exists():
+            assert driver.poll() is None, driver.stderr.read().decode()
+            assert time.monotonic() < deadline, "the driver finished no trial"
+            time.sleep(0.01)
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(10)
+    finally:
+        _kill(driver)
+    before = {p.name: p.read_bytes() for p in (folder / "trials").glob("*.json")}
+    assert 2 <= len(before) < 8 and not (folder / "best.json").exists()
+
+    assert main(["sweep", "--resume", str(folder), "--scheduler", cli_cluster, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert f"resuming: {len(before)} of 8 trials finished" in out
+    rows = _rows(folder)
+    assert [r["number"] for r in rows] == [str(n) for n in range(8)]
+    assert all(r["state"] in ("COMPLETE", "FAIL") for r in rows)
+    # Finished trials were not run again: their records are untouched.
+    assert {name: (folder / "trials" / name).read_bytes() for name in before} == before
+    assert json.loads((folder / "final" / "summary.json").read_text())["test_accuracy"] is not None
+
+    # The same seed on the two-worker cluster samples the very same settings, trial by trial.
+    (x, t), _ = fake_data[0]
+    spec = SweepSpec(params=PARAMS, trials=8, epochs=2, validation=100, seed=5)
+    Sweep.create(tmp_path / "two", spec).run(x, t, client=local_client, final=False, progress=False)
+    two = _rows(tmp_path / "two")
+    assert [(r["lr"], r["hidden"]) for r in two] == [(r["lr"], r["hidden"]) for r in rows]
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
+    import _thread
+
+    from nnlearn.sweep import SweepInterrupted
+
+    (x, t), _ = _data(600, 10)
+    spec = SweepSpec(params=("hidden=choice:512-512,1024-512",), trials=30, epochs=2, validation=100)
+    sweep = Sweep.create(tmp_path / "s", spec)
+
+    def ctrl_c_after_first_trial():
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "s" / "trials" / "0000.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _thread.interrupt_main()
+
+    watcher = threading.Thread(target=ctrl_c_after_first_trial)
+    watcher.start()
+    try:
+        with pytest.raises(SweepInterrupted) as info:
+            sweep.run(x, t, client=local_client, progress=False)
+    finally:
+        watcher.join()
+    rows = _rows(tmp_path / "s")
+    finished = [r for r in rows if r["state"] == "COMPLETE"]
+    assert 1 <= len(finished) < 30 and {r["state"] for r in rows} <= {"COMPLETE", "RUNNING"}
+    assert str(info.value) == (f"sweep interrupted after {len(finished)} of 30 trials; continue it with: "
+                               f"nnlearn sweep --resume {tmp_path / 's'}")
+    assert json.loads((tmp_path / "s" / "best.json").read_text())["trials"]["complete"] == len(finished)
+    assert not (tmp_path / "s" / "final").exists() and not (tmp_path / "s" / "driver.json").exists()
