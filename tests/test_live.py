@@ -85,7 +85,7 @@ def test_one_display_then_one_update_per_epoch_holding_the_trainers_numbers(fake
     assert losses == tr.train_loss_list and len(losses) == 12
     assert xs == [i / 4 for i in range(1, 13)]
     xs, means = line(loss_ax, "mean loss of the epoch")
-    assert xs == [1.0, 2.0, 3.0]
+    assert xs == [0.5, 1.5, 2.5]
     assert means == pytest.approx(np.mean(np.reshape(tr.train_loss_list, (3, 4)), axis=1).tolist(), rel=1e-15)
     assert line(acc_ax, "train accuracy") == ([1.0, 2.0, 3.0], tr.train_acc_list)
     assert line(acc_ax, "test accuracy") == ([1.0, 2.0, 3.0], tr.test_acc_list)

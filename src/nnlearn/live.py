@@ -173,8 +173,9 @@ class LivePlot(Callback):
         loss_ax, acc_ax = fig.subplots(1, 2)
         loss_ax.plot([i / per_epoch for i in range(1, len(losses) + 1)], losses, lw=0.6, alpha=0.4,
                      color="C0", label="loss per iteration")
-        loss_ax.plot([e / per_epoch for e in ends], means, "o-", color="C1", lw=1.6, ms=3,
-                     label="mean loss of the epoch")
+        # Each epoch's mean sits in the middle of its epoch, on the curve it averages.
+        loss_ax.plot([(s + e) / 2 / per_epoch for s, e in zip(starts, ends)], means, "o-", color="C1", lw=1.6,
+                     ms=3, label="mean loss of the epoch")
         loss_ax.set_xlabel("epoch")
         loss_ax.set_ylabel("loss")
         finite = [v for v in losses if math.isfinite(v)]
