@@ -17,6 +17,7 @@ def test_the_notebook_is_stored_without_outputs():
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert len(code) == 8
     assert [(c["outputs"], c["execution_count"]) for c in code] == [([], None)] * len(code)
+    assert [sorted(c["metadata"]) for c in code if set(c["metadata"]) - {"tags"}] == []  # no timings
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     assert "/work" not in NOTEBOOK.read_text() and "NNLEARN_DATA=" not in NOTEBOOK.read_text()  # no paths
 
@@ -26,7 +27,7 @@ def text_of(cell) -> str:
 
 
 @pytest.mark.realdata
-def test_the_notebook_runs_and_shows_the_chapters_numbers(mnist_dir, tmp_path, monkeypatch):
+def test_the_notebook_runs_and_shows_the_chapters_numbers(mnist_dir, tmp_path, tmp_path_factory, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     from jupyter_client.kernelspec import KernelSpecManager
@@ -45,8 +46,9 @@ def test_the_notebook_runs_and_shows_the_chapters_numbers(mnist_dir, tmp_path, m
                 messages.append((cell_index, msg["msg_type"], sorted(msg["content"]["data"])))
             return super().process_message(msg, cell, cell_index)
 
-    # The kernel inherits the environment: the data folder, and no cache outside the test.
+    # The kernel inherits the environment: the data folder, and (conftest) no cache outside the test.
     monkeypatch.setenv("NNLEARN_DATA", str(mnist_dir))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path_factory.mktemp("ipython")))  # no history in ~/.ipython
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = Client(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
