@@ -605,11 +605,12 @@ class TrainedModel:
 
 
 def train_arrays(x_train, t_train, x_test=None, t_test=None, *, recipe="book", progress=None, callbacks=(),
-                 **overrides) -> TrainedModel:
+                 live=False, **overrides) -> TrainedModel:
     """Train a recipe's network on arrays and return the :class:`TrainedModel`.
 
     ``overrides`` are :class:`~nnlearn.settings.TrainSettings` fields (``lr=0.5``, ``epochs=3``,
-    ``seed=1``, ...); ``callbacks`` are added to the standard ones.
+    ``seed=1``, ...); ``callbacks`` are added to the standard ones. ``live=True`` adds a
+    :class:`~nnlearn.live.LivePlot`: in a notebook, the curves redrawn in place every epoch.
 
     Examples
     --------
@@ -623,6 +624,10 @@ def train_arrays(x_train, t_train, x_test=None, t_test=None, *, recipe="book", p
     0.9933333333333333
     """
     settings = recipe_settings(recipe, **overrides)
+    if live:
+        from nnlearn.live import LivePlot
+
+        callbacks = [*callbacks, LivePlot()]
     trainer = build_trainer(settings, x_train, t_train, x_test, t_test,
                             callbacks=[*standard_callbacks(progress), *callbacks])
     summary = trainer.train()
