@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import nnlearn.live
-from nnlearn.callbacks import Callback
 from nnlearn.live import NOWHERE, LivePlot, notebook_display
 from nnlearn.trainer import train_arrays
 
