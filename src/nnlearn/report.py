@@ -333,7 +333,7 @@ def compare_sections(runs: list[Path]) -> list[str]:
         step = max(1, math.ceil(len(losses) / MAX_LOSS_POINTS))
         loss_series.append({"label": name, "x": its[::step], "y": smooth[::step], "color": color})
         columns, epochs = rundir.read_table(run / "epochs.csv")
-        col = rundir.accuracy_column(columns)
+        col = rundir.accuracy_column(columns, rows=epochs)
         if col:
             acc_series.append({"label": f"{name} ({col.replace('_', ' ')})", "x": [r.get("epoch") for r in epochs],
                                "y": [r.get(col) for r in epochs], "color": color, "markers": True})
@@ -375,7 +375,7 @@ def _short_names(runs: list[Path]) -> list[str]:
 def sweep_sections(sweep: Path, **run_options) -> list[str]:
     """A sweep's trials sorted by validation accuracy, its best trial, figures and final run."""
     columns, rows = rundir.read_table(sweep / "trials.csv")
-    col = rundir.accuracy_column(columns)
+    col = rundir.accuracy_column(columns, rows=rows)
     if col:
         rows.sort(key=lambda r: -r[col] if isinstance(r.get(col), (int, float)) else math.inf)
     body = [f"<h1>Sweep {_e(sweep.name)}</h1>", f'<p class="note">{_e(sweep.resolve())}</p>',

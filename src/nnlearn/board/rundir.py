@@ -166,13 +166,19 @@ def run_state(path: Path, final_loss: float | None = None) -> tuple[str, str | N
     return "stopped", "no summary.json and no progress for a while"
 
 
-def accuracy_column(columns, prefer=("validation", "test")) -> str | None:
+def accuracy_column(columns, prefer=("validation", "test"), rows=None) -> str | None:
     """The accuracy column to judge by: validation, else test; None when there is neither.
+
+    With ``rows``, a column that holds no number in any row is passed over (``nnlearn train``
+    writes an empty ``validation_accuracy`` column when no data are held back).
 
     Examples
     --------
     >>> accuracy_column(["epoch", "train_accuracy", "test_accuracy", "validation_accuracy"])
     'validation_accuracy'
+    >>> accuracy_column(["epoch", "test_accuracy", "validation_accuracy"],
+    ...                 rows=[{"test_accuracy": 0.9, "validation_accuracy": None}])
+    'test_accuracy'
     >>> accuracy_column(["number", "state", "lr", "validation accuracy"])
     'validation accuracy'
     """
@@ -180,7 +186,8 @@ def accuracy_column(columns, prefer=("validation", "test")) -> str | None:
         for c in columns:
             low = c.lower()
             if word in low and "acc" in low:
-                return c
+                if rows is None or any(isinstance(r.get(c), (int, float)) for r in rows):
+                    return c
     return None
 
 
@@ -193,7 +200,7 @@ def run_info(path: Path, root: Path | None = None) -> dict:
     last_iteration, final_loss = last_loss(path / "metrics.csv")
     state, reason = run_state(path, final_loss)
     last = epochs[-1] if epochs else {}
-    acc_col = accuracy_column(columns)
+    acc_col = accuracy_column(columns, rows=epochs)
     test = summary.get("test_accuracy")
     if test is None and acc_col:
         test = last.get(acc_col)
@@ -248,7 +255,7 @@ def sweep_info(path: Path, root: Path | None = None) -> dict:
     """A sweep's summary for listings: number of trials and the best validation accuracy."""
     path = Path(path)
     columns, rows = read_table(path / "trials.csv")
-    col = accuracy_column(columns)
+    col = accuracy_column(columns, rows=rows)
     values = [r[col] for r in rows if col and isinstance(r.get(col), (int, float))]
     states = [str(r.get("state", "")).lower() for r in rows]
     best = read_json(path / "best.json") or {}
@@ -277,6 +284,8 @@ def run_curves(path: Path, max_points: int = 1000) -> dict:
     its, losses = read_losses(Path(path) / "metrics.csv")
     step = max(1, math.ceil(len(losses) / max_points))
     columns, epochs = read_table(Path(path) / "epochs.csv")
+    # An empty column (validation_accuracy of a run without a validation split) draws no curve.
+    columns = [c for c in columns if any(r.get(c) is not None for r in epochs)]
     smooth = smoothed(losses, window=max(1, min(100, len(losses) // 20)))
     pick = list(range(0, len(losses), step))
     if losses and pick[-1] != len(losses) - 1:
