@@ -91,7 +91,7 @@ def test_gradcheck_without_all_samples(capsys):
 @pytest.mark.realdata
 def test_short_real_training_by_numerical_gradient(tmp_path, mnist_dir):
     run = tmp_path / "num"
-    assert main(["train", "--grad", "numerical", "--iters", "1200", "--data-dir", str(mnist_dir),
+    assert main(["train", "--grad", "numerical", "--iters", "600", "--lr", "0.5", "--data-dir", str(mnist_dir),
                  "--out", str(run), "--no-progress"]) == 0
-    # The book's recipe after two epochs (backpropagation gives the same, about 88%).
+    # One epoch of the book's network with lr 0.5, as test_trainer's backpropagation run: above 85 %.
     assert json.loads((run / "summary.json").read_text())["test_accuracy"] >= 0.85

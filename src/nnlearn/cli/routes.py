@@ -21,6 +21,7 @@ def _routes(args) -> int:
         # A fixed seed picks the same subset every time, so the table is reproducible.
         keep = np.sort(np.random.default_rng(args.seed).choice(len(x_train), args.train_size, replace=False))
         x_train, t_train = x_train[keep], t_train[keep]
+    x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
     progress = sys.stderr.isatty()
     print(f"training on {len(x_train)} images, testing on {len(x_test)} that no route has seen")
     results = routes.run_routes(x_train, t_train, x_test, t_test, seed=args.seed, progress=progress)
@@ -41,9 +42,11 @@ def register(commands, demos) -> None:
     p = demos.add_parser(
         "routes",
         help="a rule, hand-made features + classic ML, and a network: who reads digits best?",
-        description="Three routes to recognising a digit, judged on the same 10,000 test images.",
+        description="Three routes to recognising a digit, judged on the same test images (all 10,000 by default).",
     )
     p.add_argument("--train-size", type=int_at_least(10, "at least 10 training images"), default=60000, metavar="N", help="training images (default all 60000)")
+    p.add_argument("--test-size", type=int_at_least(1, "at least 1 test image"), default=10000, metavar="N",
+                   help="judge on the first N test images (default all 10000)")
     p.add_argument("--seed", type=int, default=0, help="seed for the training subset and the network (default 0)")
     add_data_args(p, dataset=False)
     add_out_argument(p)
