@@ -334,8 +334,11 @@ def test_gradcheck_the_books_way(mnist_dir, capsys):
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_strong_recipe_reaches_98_percent(tmp_path, mnist_dir):
+    # Half the recipe's 8 epochs (the cosine schedule shortened with it) already passes 98 % (98.15 %);
+    # bench/train_speed.py --strong measures the whole recipe (98.42 %), to keep this suite quick.
     run = tmp_path / "strong"
-    assert main(["train", "--recipe", "strong", "--data-dir", str(mnist_dir), "--out", str(run), "--no-progress"]) == 0
+    assert main(["train", "--recipe", "strong", "--epochs", "4", "--data-dir", str(mnist_dir), "--out", str(run),
+                 "--no-progress"]) == 0
     assert json.loads((run / "summary.json").read_text())["test_accuracy"] >= 0.98
 
 

@@ -44,7 +44,7 @@ def test_template_route_on_separable_data():
 @pytest.mark.realdata
 def test_same_seed_same_table(mnist):
     (x, t), (xt, tt) = mnist
-    runs = [routes.run_routes(x[:300], t[:300], xt[:500], tt[:500], seed=3, progress=False) for _ in range(2)]
+    runs = [routes.run_routes(x[:200], t[:200], xt[:200], tt[:200], seed=3, progress=False) for _ in range(2)]
     for a, b in zip(*runs):
         assert a.name == b.name and a.accuracy == b.accuracy
         assert np.array_equal(a.predictions, b.predictions)
