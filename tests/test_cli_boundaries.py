@@ -118,7 +118,7 @@ def test_leftovers_of_a_killed_run_go_when_it_resumes(tmp_path, mnist_dir):
     from nnlearn._io import temp_prefix
 
     run = tmp_path / "run"
-    assert main(["train", "--iters", "700", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(run)]) == 0
+    assert main(["train", "--iters", "100", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(run)]) == 0
     (run / "summary.json").unlink()  # as if killed before the end
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     stale_prefix = temp_prefix("model.npz").rsplit("-", 1)[0] + f"-{dead.stdout.strip()}."

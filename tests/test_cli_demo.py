@@ -34,6 +34,12 @@ def test_demo_all_prints_every_number_and_writes_the_figures(tmp_path, capsys):
     for name in FIGURES:
         data = (tmp_path / "figs" / name).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000
+    # The rounding lesson is one of its sections, in the chapter's order: after the numerical
+    # derivative, before partial derivatives.
+    assert (tmp_path / "figs" / "rounding.png").read_bytes().startswith(b"\x89PNG")
+    headers = [line for line in out.splitlines() if line.startswith("== ")]
+    assert [h.split()[1] for h in headers] == ["4.2", "4.3.1-4.3.2", "Rounding", "4.3.3", "4.4", "4.4.1"]
+    assert "1e-04      |  1.0e-06   9.1e-13   2.8e-17" in out
 
 
 @pytest.mark.parametrize("section, figure", list(zip(["derivative", "partial", "gradient", "descent"], FIGURES)))

@@ -159,13 +159,7 @@ def test_demo_rounding_is_one_section_of_demo_all(capsys, tmp_path):
     assert [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("    rounding")] == [
         "rounding"
     ]
-    code, out, _ = run(capsys, "demo", "all", "--out", str(tmp_path))
-    assert code == 0
-    assert (tmp_path / "rounding.png").read_bytes().startswith(PNG_MAGIC)
-    # In the chapter's order: the rounding lesson follows the numerical derivative, before partials.
-    headers = [line for line in out.splitlines() if line.startswith("== ")]
-    assert [h.split()[1] for h in headers] == ["4.2", "4.3.1-4.3.2", "Rounding", "4.3.3", "4.4", "4.4.1"]
-    assert "1e-04      |  1.0e-06   9.1e-13   2.8e-17" in out
+    # `demo all` runs it in the chapter's order: test_cli_demo's test of `demo all` checks that.
 
 
 def test_rounding_errors_show_the_v():

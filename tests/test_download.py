@@ -104,7 +104,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def server():
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
@@ -153,7 +153,12 @@ def test_load_succeeds_from_the_fourth_mirror_and_leaves_nothing_wrong(server, m
     mirrors = [f"{server}/403", f"{server}/trunc", f"{server}/wrong", f"{server}/good"]
     monkeypatch.setenv("NNLEARN_MIRRORS", " ".join(mirrors))
     monkeypatch.setenv("NNLEARN_TIMEOUT", "2")
+    import nnlearn.datasets.download as download
+
+    waits = []  # the back-off before a retry, recorded instead of slept
+    monkeypatch.setattr(download.time, "sleep", waits.append)
     (x, t), (xt, tt) = load_dataset(spec, normalize=False, flatten=False)
+    assert waits == [0.5] * 4  # one retry of the truncated mirror per file
     folder = download_dir(spec)
     for name, body in GOOD.items():
         assert (folder / name).read_bytes() == body
