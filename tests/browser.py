@@ -67,18 +67,6 @@ def tab(chromium):
     page.close()
 
 
-@pytest.fixture(scope="session")
-def short_run(tmp_path_factory, mnist_dir):
-    """A real run directory: the strong recipe's network trained for one epoch on MNIST (about 2 s, ~97 %)."""
-    from nnlearn.cli import main
-
-    runs = tmp_path_factory.mktemp("runs")
-    run = runs / "short"
-    assert main(["train", "--recipe", "strong", "--epochs", "1", "--out", str(run), "--data-dir",
-                 str(mnist_dir.parent), "--no-progress"]) == 0
-    return run
-
-
 @pytest.fixture
 def serve_board():
     """``serve_board(folder) -> base URL``: a board server on 127.0.0.1, stopped after the test."""

@@ -332,14 +332,13 @@ def test_gradcheck_the_books_way(mnist_dir, capsys):
 
 
 @pytest.mark.realdata
-@pytest.mark.slow
-def test_strong_recipe_reaches_98_percent(tmp_path, mnist_dir):
-    # Half the recipe's 8 epochs (the cosine schedule shortened with it) already passes 98 % (98.15 %);
-    # bench/train_speed.py --strong measures the whole recipe (98.42 %), to keep this suite quick.
-    run = tmp_path / "strong"
-    assert main(["train", "--recipe", "strong", "--epochs", "4", "--data-dir", str(mnist_dir), "--out", str(run),
-                 "--no-progress"]) == 0
-    assert json.loads((run / "summary.json").read_text())["test_accuracy"] >= 0.98
+def test_strong_recipe_passes_96_percent_after_one_epoch(short_run):
+    # The whole recipe (8 epochs) reaches 98.4 %: bench/train_speed.py --strong measures it
+    # (BENCHMARKS.md); one epoch of the same network, optimizer and schedule already passes 96 %.
+    summary = json.loads((short_run / "summary.json").read_text())
+    config = json.loads((short_run / "config.json").read_text())
+    assert config["recipe"] == "strong" and config["network"]["hidden_size_list"] == [512, 256]
+    assert summary["epochs"] == 1.0 and summary["test_accuracy"] >= 0.96
 
 
 @pytest.mark.realdata
