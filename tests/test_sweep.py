@@ -190,6 +190,18 @@ def test_sweep_completes_with_failed_trials_and_final_run(local_client, tmp_path
     assert f"test accuracy {summary['test_accuracy']:.2%}" in capsys.readouterr().out
 
 
+def test_a_grid_sweep_runs_every_point_of_its_grid_once(local_client, tmp_path):
+    # Optuna's grid sampler asks the study to stop when its grid is done; outside optimize() that
+    # was an error after the last trial.
+    (x, t), (xs, ts) = _data()
+    spec = SweepSpec(params=("hidden=choice:4,8", "batch_size=int:10:11"), sampler="grid", trials=30,
+                     epochs=1, validation=100, seed=1)
+    Sweep.create(tmp_path / "g", spec).run(x, t, xs, ts, client=local_client, progress=False)
+    rows = _rows(tmp_path / "g")
+    assert sorted((r["hidden"], r["batch_size"]) for r in rows) == [("4", "10"), ("4", "11"), ("8", "10"), ("8", "11")]
+    assert {r["state"] for r in rows} == {"COMPLETE"}
+
+
 def test_worker_killed_mid_trial_still_yields_every_trial(local_client, tmp_path):
     (x, t), _ = _data(600, 10)
     spec = SweepSpec(params=("hidden=choice:512-512,1024-512",), trials=4, epochs=2, validation=100)

@@ -696,10 +696,16 @@ class Sweep:
 
     def _tell(self, study, rec) -> None:
         TrialState = self.optuna.trial.TrialState
-        if rec["state"] == "COMPLETE":
-            study.tell(rec["number"], rec["value"], skip_if_finished=True)
-        else:
-            study.tell(rec["number"], state=TrialState.FAIL, skip_if_finished=True)
+        try:
+            if rec["state"] == "COMPLETE":
+                study.tell(rec["number"], rec["value"], skip_if_finished=True)
+            else:
+                study.tell(rec["number"], state=TrialState.FAIL, skip_if_finished=True)
+        except RuntimeError as exc:
+            # The grid sampler asks the study to stop once its grid is done, which Optuna allows only
+            # inside optimize(); the trial has been stored by then (Optuna stores it in a finally).
+            if "Study.stop" not in str(exc):
+                raise
 
     # -- results --
 
