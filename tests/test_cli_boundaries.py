@@ -3,12 +3,10 @@ there: a short one-line error, a non-zero exit, never a traceback, nothing left 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from nnlearn.cli import main
-from nnlearn.errors import InputError, NnlearnError
+from nnlearn.errors import InputError
 from nnlearn.sweep import Param, Sweep, SweepSpec, parse_param, validation_count
 
 distributed = pytest.importorskip("distributed")

@@ -28,11 +28,9 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import sys
 import threading
 import time
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path, PurePosixPath

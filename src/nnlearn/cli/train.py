@@ -7,7 +7,6 @@ prints; the run directory's files are described in :mod:`nnlearn.runs`.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
