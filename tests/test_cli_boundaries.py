@@ -126,3 +126,17 @@ def test_leftovers_of_a_killed_run_go_when_it_resumes(tmp_path, mnist_dir):
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     assert not any(path.exists() for path in leftovers)
     assert not [p.name for p in run.iterdir() if p.name.startswith(".")]
+
+
+def test_no_help_text_shows_a_doubled_percent_sign():
+    from nnlearn.cli import build_parser
+
+    def walk(parser):
+        yield parser
+        for action in parser._actions:  # argparse keeps its subparsers here; no public accessor
+            for sub in getattr(action, "choices", None).values() if isinstance(action.choices, dict) else ():
+                yield from walk(sub)
+
+    texts = {p.prog: p.format_help() for p in walk(build_parser())}
+    assert "nnlearn demo overfit" in texts and "climbs to 100% while" in texts["nnlearn demo overfit"]
+    assert [prog for prog, text in texts.items() if "%%" in text] == []

@@ -439,3 +439,14 @@ def test_demo_numgrad_times_the_three_ways_and_says_how_the_engine_works(fake_da
     assert float(rows["numerical, fast engine"][2]) <= 1e-10  # the fast engine gives the loop's numbers
     assert float(rows["backpropagation"][2]) <= 1e-6  # backprop: the exact gradient, ~h^2 from the loop's
     assert "Taylor series" in out[-1]
+
+
+def test_the_log_and_the_summary_name_which_loss_they_give(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert train(run) == 0
+    epoch_lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    assert epoch_lines and all("mean loss of the epoch" in line for line in epoch_lines)
+    summary = json.loads((run / "summary.json").read_text())
+    with open(run / "metrics.csv") as fh:
+        last = list(csv.reader(fh))[-1]
+    assert summary["last_batch_loss"] == float(last[1])  # the last mini-batch's loss, as its name says

@@ -202,7 +202,7 @@ def register(commands, demos) -> None:
     p = demos.add_parser(
         "overfit", help="overfitting and its remedies: a deep net on 300 samples, plain, with weight decay, with dropout",
         description="Train a 7-layer ReLU network (6 x 100 hidden) on only --train-size training samples "
-        "with SGD: training accuracy climbs to 100%% while test accuracy stalls far below -- overfitting. "
+        "with SGD: training accuracy climbs to 100% while test accuracy stalls far below -- overfitting. "
         "Then the same network and data with the book's weight decay (lambda 0.1) and with its Dropout "
         "(ratio 0.2): the gap between train and test accuracy narrows. One figure, three panels.",
     )
