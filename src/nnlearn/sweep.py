@@ -33,6 +33,7 @@ Optional: ``pip install "nnlearn[sweep]"`` brings ``optuna`` and ``dask[distribu
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -311,6 +312,46 @@ def run_trial(data: dict, settings: dict, n_val: int, number: int) -> dict:
         record["epochs"] = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
     record["seconds"] = time.perf_counter() - started
     return record
+
+
+class _CriticalSections:
+    """Ctrl-C while the driver writes the study waits until the write is done.
+
+    Optuna's journal storage takes a file lock around every write; a ``KeyboardInterrupt`` raised
+    inside it leaves the lock half-taken. Between writes -- while waiting for trials -- Ctrl-C
+    stops at once, as before.
+    """
+
+    def __init__(self):
+        self.inside = False
+        self.pending = False
+        self.previous = None
+
+    def handler(self, signum, frame):
+        if self.inside:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self.handler)
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+    @contextlib.contextmanager
+    def section(self):
+        self.inside = True
+        try:
+            yield
+        finally:
+            self.inside = False
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
 
 
 def _ignore_sigint():
@@ -626,6 +667,8 @@ class Sweep:
                    disable=(not sys.stderr.isatty()) if show is None else not show)
         best = [max((tr.value for tr in finished if tr.state == TrialState.COMPLETE), default=None)]
         inflight, running = {}, {}
+        critical = _CriticalSections()
+        critical.install()
         try:
             payload = {"x": np.ascontiguousarray(x), "t": np.ascontiguousarray(t), "n_classes": n_classes}
             data = client.scatter([payload], broadcast=True, hash=False)[0]
@@ -655,32 +698,34 @@ class Sweep:
                     asked += 1
                     submit(trial.number, dict(trial.params))
 
-            fill()
-            for fut in ac:
-                number, values, attempt = inflight.pop(fut.key)
-                running.pop(fut.key)
-                if fut.status == "finished":
-                    rec = fut.result()
-                else:
-                    if data.status != "finished" and attempt < 3:
-                        # Every worker holding the scattered data died: send it again, run again.
-                        data = client.scatter([payload], broadcast=True, hash=False)[0]
-                        submit(number, values, attempt + 1)
-                        continue
-                    exc = fut.exception() if fut.status == "error" else None
-                    reason = f"{type(exc).__name__}: {exc}" if exc is not None else f"the task was {fut.status}"
-                    rec = {"number": number, "state": "FAIL", "value": None, "curve": [], "epochs": [],
-                           "seconds": None, "worker": None, "reason": reason}
-                rec["params"] = values
-                _write_json(self.records_dir / f"{number:04d}.json", rec)
-                self._tell(study, rec)
-                if rec["state"] == "COMPLETE" and (best[0] is None or rec["value"] > best[0]):
-                    best[0] = rec["value"]
-                bar.update(1)
-                if best[0] is not None:
-                    bar.set_postfix(best=f"{best[0]:.4f}", refresh=False)
-                self.write_trials_csv(study)
+            with critical.section():
                 fill()
+            for fut in ac:
+                with critical.section():
+                    number, values, attempt = inflight.pop(fut.key)
+                    running.pop(fut.key)
+                    if fut.status == "finished":
+                        rec = fut.result()
+                    else:
+                        if data.status != "finished" and attempt < 3:
+                            # Every worker holding the scattered data died: send it again, run again.
+                            data = client.scatter([payload], broadcast=True, hash=False)[0]
+                            submit(number, values, attempt + 1)
+                            continue
+                        exc = fut.exception() if fut.status == "error" else None
+                        reason = f"{type(exc).__name__}: {exc}" if exc is not None else f"the task was {fut.status}"
+                        rec = {"number": number, "state": "FAIL", "value": None, "curve": [], "epochs": [],
+                               "seconds": None, "worker": None, "reason": reason}
+                    rec["params"] = values
+                    _write_json(self.records_dir / f"{number:04d}.json", rec)
+                    self._tell(study, rec)
+                    if rec["state"] == "COMPLETE" and (best[0] is None or rec["value"] > best[0]):
+                        best[0] = rec["value"]
+                    bar.update(1)
+                    if best[0] is not None:
+                        bar.set_postfix(best=f"{best[0]:.4f}", refresh=False)
+                    self.write_trials_csv(study)
+                    fill()
         except KeyboardInterrupt:
             # Trials still running stay RUNNING in the study: --resume runs them again.
             client.cancel(list(running.values()))
@@ -688,6 +733,7 @@ class Sweep:
             done = sum(1 for tr in study.get_trials(deepcopy=False) if tr.state.is_finished())
             raise SweepInterrupted(done, target, self.out) from None
         finally:
+            critical.restore()
             bar.close()
             for thing in to_close:
                 with warnings.catch_warnings():
