@@ -286,6 +286,19 @@ def test_driver_killed_resumes_and_sampling_ignores_workers(cli_cluster, local_c
     assert [(r["lr"], r["hidden"]) for r in two] == [(r["lr"], r["hidden"]) for r in rows]
 
 
+def test_a_trial_left_without_settings_by_a_dead_driver_draws_the_same_ones_again(local_client, tmp_path):
+    # SIGKILL can land between Optuna creating a trial and storing its values.
+    (x, t), _ = _data()
+    spec = SweepSpec(params=PARAMS, sampler="random", trials=2, epochs=1, validation=100, seed=5)
+    killed = Sweep.create(tmp_path / "killed", spec)
+    killed.study().ask()  # trial 0: RUNNING, no values, as such a driver leaves it
+    killed.run(x, t, client=local_client, final=False, progress=False)
+    Sweep.create(tmp_path / "straight", spec).run(x, t, client=local_client, final=False, progress=False)
+    rows, straight = _rows(tmp_path / "killed"), _rows(tmp_path / "straight")
+    assert [(r["state"], r["lr"], r["hidden"]) for r in rows] == [(r["state"], r["lr"], r["hidden"]) for r in straight]
+    assert all(r["lr"] and r["hidden"] for r in rows)
+
+
 def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
     import _thread
 

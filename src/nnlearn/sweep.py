@@ -533,6 +533,18 @@ class Sweep:
             return samplers.TPESampler(seed=seed)
         return samplers.GridSampler({p.name: p.grid() for p in self.spec.params}, seed=self.spec.seed)
 
+    def settings_of(self, trial) -> dict:
+        """The sampled values of a study's trial. A driver killed between creating a trial and storing
+        its values leaves it without them: they are drawn again by the sampler seeded for its number
+        (the very values for the random sampler)."""
+        values = dict(trial.params)
+        if set(values) == {p.name for p in self.spec.params}:
+            return values
+        scratch = self.optuna.create_study(sampler=self.sampler(trial.number), direction="maximize")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", self.optuna.exceptions.ExperimentalWarning)
+            return dict(scratch.ask(self.distributions()).params)
+
     def distributions(self) -> dict:
         return {p.name: p.distribution() for p in self.spec.params}
 
@@ -673,7 +685,7 @@ class Sweep:
             payload = {"x": np.ascontiguousarray(x), "t": np.ascontiguousarray(t), "n_classes": n_classes}
             data = client.scatter([payload], broadcast=True, hash=False)[0]
             ac = self.distributed.as_completed()
-            queue = [(tr.number, dict(tr.params)) for tr in orphans]
+            queue = [(tr.number, self.settings_of(tr)) for tr in orphans]
             asked = len(finished) + len(orphans)
 
             def submit(number, values, attempt=0):
@@ -763,7 +775,8 @@ class Sweep:
             rec = self.record(tr.number) or {}
             row = {"number": tr.number, "state": tr.state.name}
             for p in self.spec.params:
-                row[p.name] = tr.params.get(p.name)
+                # A trial drawn again after its driver died keeps its settings in its record only.
+                row[p.name] = tr.params.get(p.name, rec.get("params", {}).get(p.name))
             row.update({
                 "validation_accuracy": tr.value if tr.state.name == "COMPLETE" else None,
                 "epochs": rec.get("epochs", [None])[-1] if rec.get("epochs") else None,
