@@ -468,11 +468,9 @@ def cmd_gradcheck(args) -> int:
 def cmd_overfit(args) -> int:
     import numpy as np
 
-    from nnlearn.callbacks import standard_callbacks
     from nnlearn.evaluation import plot_accuracy_panels
+    from nnlearn.overfitting import compare_remedies, overfitting_settings
     from nnlearn.plots import save_figure
-    from nnlearn.settings import TrainSettings
-    from nnlearn.trainer import build_trainer
 
     dataset = _check_dataset(args)
     (x_train, t_train), (x_test, t_test) = _load(dataset, args.data_dir)
@@ -482,28 +480,19 @@ def cmd_overfit(args) -> int:
         if args.test_size > len(x_test):
             args.parser.error(f"argument --test-size: the data set has only {len(x_test)} test images")
         x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
-    x_small, t_small = x_train[: args.train_size], t_train[: args.train_size]
-    base = TrainSettings(hidden=(100,) * 6, activation="relu", weight_init_std="he", optimizer="sgd", lr=0.01,
-                         batch_size=min(100, args.train_size), iters=None, epochs=args.epochs, seed=args.seed)
-    runs = {
-        "plain": base,
-        f"weight decay {args.weight_decay:g}": base.replace(weight_decay=args.weight_decay),
-        f"dropout {args.dropout:g}": base.replace(dropout=args.dropout),
-    }
-    print(f"overfitting: a {'-'.join(map(str, [x_small.shape[1], *base.hidden, int(np.max(t_train)) + 1]))} ReLU "
+    base = overfitting_settings(args.train_size, args.epochs, args.seed)
+    print(f"overfitting: a {'-'.join(map(str, [x_train.shape[1], *base.hidden, int(np.max(t_train)) + 1]))} ReLU "
           f"network, SGD lr 0.01, trained on only {args.train_size} {dataset} images for {args.epochs} epochs, "
           f"judged on {len(x_test)} test images -- plain, with weight decay, with dropout")
-    panels, gaps = {}, {}
-    for name, settings in runs.items():
-        trainer = build_trainer(settings, x_small, t_small, x_test, t_test, n_classes=int(np.max(t_train)) + 1,
-                                callbacks=standard_callbacks(args.progress))
-        trainer.train()
-        train_acc, test_acc = trainer.train_acc_list[-1], trainer.test_acc_list[-1]
-        gaps[name] = train_acc - test_acc
-        epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
-        panels[name] = (epochs, trainer.train_acc_list, trainer.test_acc_list)
-        print(f"{name:<18} train accuracy {train_acc:7.2%}, test accuracy {test_acc:7.2%}: a gap of {gaps[name]:6.1%}")
-    png = save_figure(plot_accuracy_panels(panels, title=f"Overfitting on {args.train_size} training samples, "
+    curves = compare_remedies(x_train, t_train, x_test, t_test, train_size=args.train_size, epochs=args.epochs,
+                              weight_decay=args.weight_decay, dropout=args.dropout, seed=args.seed,
+                              progress=args.progress)
+    gaps = {}
+    for name, (_, train_acc, test_acc) in curves.items():
+        gaps[name] = train_acc[-1] - test_acc[-1]
+        print(f"{name:<18} train accuracy {train_acc[-1]:7.2%}, test accuracy {test_acc[-1]:7.2%}: "
+              f"a gap of {gaps[name]:6.1%}")
+    png = save_figure(plot_accuracy_panels(curves, title=f"Overfitting on {args.train_size} training samples, "
                                                          "and two remedies"), Path(args.out) / "overfit.png")
     print("Plain, the network memorises its few samples instead of learning what generalises; weight decay "
           "(large weights cost loss) and dropout (no unit can be relied on) narrow the gap between train and test. "
