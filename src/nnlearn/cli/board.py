@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from nnlearn.cli._args import add_data_args
+
 
 def _port(text: str) -> int:
     try:
@@ -34,6 +36,5 @@ def register(commands, demos) -> None:
                    help="port (default 8765; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this computer only)")
-    p.add_argument("--data-dir", metavar="FOLDER", default=None,
-                   help="folder holding the test data for reports (never downloaded by the board)")
-    p.set_defaults(func=cmd_board, _parser=p)
+    add_data_args(p, dataset=False)  # the test images of the report's mistakes; a run's own folder first
+    p.set_defaults(func=cmd_board, parser=p)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from nnlearn.cli._args import add_data_args
+
 
 def cmd_report(args) -> int:
     import time
@@ -25,6 +27,5 @@ def register(commands, demos) -> None:
     )
     p.add_argument("dirs", nargs="+", metavar="DIR", help="a run directory, several run directories, or a sweep directory")
     p.add_argument("--out", metavar="FILE.html", help="where to write (default DIR/report.html; needed for several DIRs)")
-    p.add_argument("--data-dir", metavar="FOLDER", default=None,
-                   help="folder holding the test data (default: the run's own data folder, then NNLEARN_DATA)")
-    p.set_defaults(func=cmd_report, _parser=p)
+    add_data_args(p, dataset=False)  # the test images of the report's mistakes; a run's own folder first
+    p.set_defaults(func=cmd_report, parser=p)
