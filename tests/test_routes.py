@@ -52,9 +52,9 @@ def test_same_seed_same_table(mnist):
 
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_demo_routes_on_2000_images(mnist_dir, tmp_path, capsys):
+def test_demo_routes_on_1000_images(mnist_dir, tmp_path, capsys):
     out = tmp_path / "routes"
-    assert main(["demo", "routes", "--train-size", "2000", "--test-size", "2000", "--data-dir", str(mnist_dir),
+    assert main(["demo", "routes", "--train-size", "1000", "--test-size", "1000", "--data-dir", str(mnist_dir),
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
     rows = re.findall(r"^(.+?)\s+(\d+\.\d\d)%\s+(\d+\.\d\d)\s+(\d+\.\d\d)$", text, flags=re.M)
