@@ -115,6 +115,11 @@ def oracle_gradient(params, activation, loss, x, t):
 def oracle_numerical_gradient(*key):
     """The book's central difference (h = 1e-4) of :func:`oracle_loss`, element by element."""
     net, x, t = case(*key)
+    return central_differences(net, lambda params: oracle_loss(params, net.activation, net.loss_type, x, t))
+
+
+def central_differences(net, loss) -> dict:
+    """``(loss(w + h) - loss(w - h)) / 2h`` for every element of a float64 copy of ``net.params``."""
     params = {k: v.astype(np.float64) for k, v in net.params.items()}
     grads = {}
     for name, p in params.items():
@@ -122,9 +127,9 @@ def oracle_numerical_gradient(*key):
         for i in range(p.size):
             keep = p.flat[i]
             p.flat[i] = keep + 1e-4
-            up = oracle_loss(params, net.activation, net.loss_type, x, t)
+            up = loss(params)
             p.flat[i] = keep - 1e-4
-            down = oracle_loss(params, net.activation, net.loss_type, x, t)
+            down = loss(params)
             p.flat[i] = keep
             g.flat[i] = (up - down) / 2e-4
         grads[name] = g
@@ -309,20 +314,7 @@ def oracle_regular_gradient(params, net, x, t, masks):
 def oracle_regular_numerical(*key):
     """The book's central difference of :func:`oracle_regular_loss`, the masks held fixed."""
     net, x, t, masks = regular_case(*key)
-    params = {k: v.astype(np.float64) for k, v in net.params.items()}
-    grads = {}
-    for name, p in params.items():
-        g = np.zeros_like(p)
-        for i in range(p.size):
-            keep = p.flat[i]
-            p.flat[i] = keep + 1e-4
-            up = oracle_regular_loss(params, net, x, t, masks)
-            p.flat[i] = keep - 1e-4
-            down = oracle_regular_loss(params, net, x, t, masks)
-            p.flat[i] = keep
-            g.flat[i] = (up - down) / 2e-4
-        grads[name] = g
-    return grads
+    return central_differences(net, lambda params: oracle_regular_loss(params, net, x, t, masks))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
