@@ -392,3 +392,16 @@ def test_two_layer_net_example_learns_like_the_book(mnist_dir, tmp_path):
     assert sum(line.startswith("train acc, test acc | ") for line in lines) == 3  # i = 0, 600, 1200
     final = float(re.search(r"final test accuracy (\d\.\d+)", proc.stdout).group(1))
     assert 0.85 <= final <= 0.92
+
+
+def test_a_checkpoint_of_another_format_says_what_to_do(tmp_path):
+    from nnlearn.saving import read_npz, write_npz
+
+    trainer = make_trainer(tmp_path, iters=3)
+    trainer.train()
+    arrays, meta = read_npz(tmp_path / "ckpt.npz", "a checkpoint", "")
+    write_npz(tmp_path / "old.npz", arrays, meta | {"format": 1})
+    with pytest.raises(FileFormatError) as info:
+        make_trainer(tmp_path, iters=3).load_checkpoint(tmp_path / "old.npz")
+    assert str(info.value) == (f"{tmp_path / 'old.npz'} has checkpoint format 1; this nnlearn reads 2 -- finish the "
+                               "run with the nnlearn version that started it, or start it again")

@@ -423,7 +423,8 @@ class Trainer:
         arrays, meta = read_npz(path, "an nnlearn checkpoint", _RESUME_FIX)
         if meta.get("format") != CHECKPOINT_FORMAT:
             raise FileFormatError(
-                f"{path} has checkpoint format {meta.get('format')!r}; this nnlearn reads {CHECKPOINT_FORMAT}"
+                f"{path} has checkpoint format {meta.get('format')!r}; this nnlearn reads {CHECKPOINT_FORMAT} -- "
+                "finish the run with the nnlearn version that started it, or start it again"
             )
         mine, theirs = self.config(), _with_defaults(meta.get("config"))
         if mine != theirs:
