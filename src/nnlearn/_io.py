@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
 import signal
 import socket
+import stat
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from nnlearn.errors import OutputError
+from nnlearn.errors import FileFormatError, OutputError
 
 #: A temporary file or folder of this module: ``.NAME.HOST-PID.RANDOM.tmp`` / ``.part``.
 _TEMP_NAME = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)\.[a-z0-9_]+\.(?:tmp|part)$")
@@ -135,15 +137,85 @@ def exit_on_sigterm():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-@contextlib.contextmanager
-def atomic_write(path, mode: str = "wb"):
-    """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``.
+#: The files that mark a folder as nnlearn's own: a run (``state.json``) or a sweep (``sweep.json``).
+MANAGED_MARKERS = ("state.json", "sweep.json")
 
-    On any exception the temporary file is removed and ``path`` is left as it was.
+_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device",
+          stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket", stat.S_IFLNK: "a link"}
+
+
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` is, in words: ``"a regular file"``, ``"a folder"``, ``"a device"``, ...
+
+    Examples
+    --------
+    >>> file_kind(os.stat("/dev/null").st_mode), file_kind(os.stat("/").st_mode)
+    ('a device', 'a folder')
+    """
+    return "a regular file" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def managed_folder(path) -> Path | None:
+    """The run or sweep folder (see :data:`MANAGED_MARKERS`) that ``path`` lies in, or None.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> managed_folder(run / "config.json") is None
+    True
+    >>> _ = (run / "state.json").write_text("{}")
+    >>> managed_folder(run / "sub" / "x.png") == run.resolve()
+    True
+    """
+    for folder in Path(path).resolve().parents:
+        if any((folder / marker).is_file() for marker in MANAGED_MARKERS):
+            return folder
+    return None
+
+
+def check_output_path(path, *, in_run_folder: bool = False) -> Path:
+    """Refuse to write ``path`` when it is not ours to replace; return it as a Path.
+
+    Refused, each with a one-line :class:`~nnlearn.errors.OutputError`: an existing ``path`` that is
+    not a regular file (a folder, a device such as ``/dev/full``, a FIFO, a socket), and -- unless
+    ``in_run_folder`` (the caller is the writer of that run or sweep folder, writing one of its own
+    files) -- any path inside a run or sweep folder, whose files ``nnlearn`` keeps.
+
+    Examples
+    --------
+    >>> check_output_path("/dev/full")
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.OutputError: refusing to write /dev/full: it is a device, not a regular file; give the name of a file to create or replace
     """
     path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"cannot write {path}: it is a folder; give a file name")
+    try:
+        mode = os.stat(path).st_mode  # follows a link: a link to a device is a device
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}; choose another path") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(f"refusing to write {path}: it is {file_kind(mode)}, not a regular file; "
+                          "give the name of a file to create or replace")
+    if not in_run_folder:
+        folder = managed_folder(path)
+        if folder is not None:
+            raise OutputError(f"refusing to write {path}: it is inside the run or sweep folder {folder}, whose files "
+                              "nnlearn keeps; choose a path outside it")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
+    """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``.
+
+    On any exception the temporary file is removed and ``path`` is left as it was. What is not ours
+    to replace is refused first (:func:`check_output_path`): pass ``in_run_folder=True`` only for a
+    file that a run or sweep folder's own writer keeps there.
+    """
+    path = check_output_path(path, in_run_folder=in_run_folder)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = make_temp_file(path.parent, path.name)
@@ -160,3 +232,69 @@ def atomic_write(path, mode: str = "wb"):
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+#: The largest JSON file nnlearn reads (configs, summaries, metadata are a few KiB).
+MAX_JSON_BYTES = 8 * 2**20
+
+
+def read_regular_file(path, max_bytes: int) -> bytes:
+    """The bytes of ``path``, refusing anything but a regular file and anything over ``max_bytes``.
+
+    A FIFO is opened without blocking and refused, never read (reading one waits for a writer
+    forever). Raises :class:`~nnlearn.errors.FileFormatError` for those two, ``OSError`` otherwise.
+
+    Examples
+    --------
+    >>> read_regular_file("/dev/zero", 10)
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.FileFormatError: /dev/zero is a device, not a regular file; nnlearn reads only regular files
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileFormatError(f"{path} is {file_kind(st.st_mode)}, not a regular file; nnlearn reads only regular files")
+        if st.st_size > max_bytes:
+            raise FileFormatError(f"{path} is {st.st_size} bytes, more than the {max_bytes} such a file may have")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew while being read
+        raise FileFormatError(f"{path} is more than the {max_bytes} bytes such a file may have")
+    return data
+
+
+def _finite_only(constant: str):
+    return None  # NaN, Infinity, -Infinity: no JSON file nnlearn writes means them; read as "no value"
+
+
+def parse_json(text, what: str):
+    """JSON ``text`` (str or bytes) as Python values; NaN and Infinity read as None.
+
+    Damage (bad UTF-8, bad syntax, nesting deep enough to exhaust the parser) is one
+    :class:`~nnlearn.errors.FileFormatError` naming ``what``.
+
+    Examples
+    --------
+    >>> parse_json('{"loss": NaN, "acc": 0.9461}', "summary.json")
+    {'loss': None, 'acc': 0.9461}
+    >>> parse_json("[" * 100000, "x.json")
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.FileFormatError: x.json is not valid JSON (nested too deeply)
+    """
+    try:
+        return json.loads(text, parse_constant=_finite_only)
+    except RecursionError:
+        raise FileFormatError(f"{what} is not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise FileFormatError(f"{what} is not valid JSON ({exc})") from None
+
+
+def read_json(path, max_bytes: int = MAX_JSON_BYTES):
+    """The JSON value in ``path``: a regular file of at most ``max_bytes``, parsed by :func:`parse_json`.
+
+    Raises ``FileNotFoundError`` (and other ``OSError``) as ``open`` does, and
+    :class:`~nnlearn.errors.FileFormatError` for anything else wrong with the file.
+    """
+    return parse_json(read_regular_file(path, max_bytes), str(path))

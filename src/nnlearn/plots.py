@@ -25,10 +25,13 @@ def function_2(x):
     return np.sum(np.asarray(x) ** 2, axis=0)
 
 
-def save_figure(fig: Figure, path, dpi: int = 100) -> Path:
-    """Write ``fig`` as PNG to ``path`` atomically (a reader never sees half a file)."""
+def save_figure(fig: Figure, path, dpi: int = 100, *, in_run_folder: bool = False) -> Path:
+    """Write ``fig`` as PNG to ``path`` atomically (a reader never sees half a file).
+
+    ``in_run_folder``: see :func:`nnlearn._io.atomic_write` (only a run or sweep folder's writer sets it).
+    """
     path = Path(path)
-    with atomic_write(path) as fh:
+    with atomic_write(path, in_run_folder=in_run_folder) as fh:
         fig.savefig(fh, format="png", dpi=dpi)
     return path
 

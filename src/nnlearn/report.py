@@ -457,8 +457,11 @@ def write_report(dirs, out=None, *, data_dir=None, download: bool = True) -> Pat
     """Write the report on ``dirs`` to ``out`` (default :func:`default_output`) atomically; return the path."""
     from nnlearn._io import atomic_write
 
+    # The default, DIR/report.html, is the folder's own report; a path the user names must lie outside
+    # every run or sweep folder.
+    own = out is None
     out = Path(out) if out is not None else default_output(dirs)
     text = build_report(dirs, data_dir=data_dir, download=download)
-    with atomic_write(out, "wb") as fh:
+    with atomic_write(out, "wb", in_run_folder=own) as fh:
         fh.write(text.encode("utf-8"))
     return out

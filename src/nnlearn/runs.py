@@ -33,7 +33,8 @@ LIVE_INTERVAL = 2.0
 
 
 def write_text(path, text: str) -> None:
-    with atomic_write(path, "w") as fh:
+    """Write one of a run folder's own files (this module is the run folder's writer)."""
+    with atomic_write(path, "w", in_run_folder=True) as fh:
         fh.write(text)
 
 
@@ -127,14 +128,14 @@ def write_figures(run, trainer, title: str) -> None:
 
     run = Path(run)
     save_figure(plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
-                          title=f"Training loss, {title}"), run / "loss.png")
+                          title=f"Training loss, {title}"), run / "loss.png", in_run_folder=True)
     epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
     if trainer.x_val is not None:  # the test set was judged once only: the curve is validation's
         other, label = trainer.val_acc_list, "validation acc"
     else:
         other, label = trainer.test_acc_list, "test acc"
     save_figure(plot_accuracy(epochs, trainer.train_acc_list, other, title=f"Accuracy per epoch, {title}",
-                              test_label=label), run / "accuracy.png")
+                              test_label=label), run / "accuracy.png", in_run_folder=True)
 
 
 def peak_rss_mb() -> float | None:
@@ -238,7 +239,7 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
         write_state(run, "stopped", f"{type(exc).__name__}: {exc}")
         raise
     write_metrics(run, trainer)
-    save_network(trainer.network, run / "model.npz")
+    save_network(trainer.network, run / "model.npz", in_run_folder=True)
     write_figures(run, trainer, f"{recipe} recipe")
     summary = trainer.summary() | {
         "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,

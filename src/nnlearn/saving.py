@@ -18,12 +18,15 @@ from nnlearn._io import atomic_write
 from nnlearn.errors import FileFormatError, InputError
 
 
-def write_npz(path, arrays: dict, meta: dict) -> Path:
-    """Write ``arrays`` and the JSON-able ``meta`` (as the array ``meta``) to ``path``, atomically."""
+def write_npz(path, arrays: dict, meta: dict, *, in_run_folder: bool = False) -> Path:
+    """Write ``arrays`` and the JSON-able ``meta`` (as the array ``meta``) to ``path``, atomically.
+
+    ``in_run_folder``: see :func:`nnlearn._io.atomic_write`.
+    """
     path = Path(path)
     buf = io.BytesIO()
     np.savez(buf, meta=np.array(json.dumps(meta)), **arrays)
-    with atomic_write(path) as fh:
+    with atomic_write(path, in_run_folder=in_run_folder) as fh:
         fh.write(buf.getvalue())
     return path
 
@@ -71,7 +74,7 @@ _NETWORK = "a network saved by nnlearn"
 _NETWORK_FIX = "train one with `nnlearn train`"
 
 
-def save_network(net, path) -> Path:
+def save_network(net, path, *, in_run_folder: bool = False) -> Path:
     """Write ``net``'s weights and :meth:`~nnlearn.MultiLayerNet.config` to an ``.npz`` file, atomically.
 
     Examples
@@ -84,7 +87,7 @@ def save_network(net, path) -> Path:
     >>> type(back).__name__, all(np.array_equal(net.params[k], back.params[k]) for k in net.params)
     ('TwoLayerNet', True)
     """
-    return write_npz(path, {f"param_{k}": v for k, v in net.params.items()}, net.config())
+    return write_npz(path, {f"param_{k}": v for k, v in net.params.items()}, net.config(), in_run_folder=in_run_folder)
 
 
 def load_network(path):

@@ -440,7 +440,7 @@ class SweepSpec:
 
 
 def _write_json(path, obj) -> None:
-    with atomic_write(path, "w") as fh:
+    with atomic_write(path, "w", in_run_folder=True) as fh:
         fh.write(json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
@@ -799,7 +799,7 @@ class Sweep:
         for row in rows:
             writer.writerow(["" if row[c] is None else (repr(row[c]) if isinstance(row[c], float) else row[c])
                              for c in columns])
-        with atomic_write(self.out / "trials.csv", "w") as fh:
+        with atomic_write(self.out / "trials.csv", "w", in_run_folder=True) as fh:
             fh.write(buf.getvalue())
 
     def write_results(self, study=None) -> dict | None:
@@ -812,9 +812,9 @@ class Sweep:
         from nnlearn.plots import save_figure
 
         if rows:
-            save_figure(plot_search_space(rows, self.spec.params), self.out / "search_space.png")
+            save_figure(plot_search_space(rows, self.spec.params), self.out / "search_space.png", in_run_folder=True)
         if complete:
-            save_figure(plot_validation_curves(complete[:CURVES], self.spec.params), self.out / "validation_curves.png")
+            save_figure(plot_validation_curves(complete[:CURVES], self.spec.params), self.out / "validation_curves.png", in_run_folder=True)
         if not complete:
             return None
         top = complete[0]

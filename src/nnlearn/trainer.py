@@ -410,7 +410,8 @@ class Trainer:
     def save_checkpoint(self, path):
         """Write :meth:`state_dict` to ``path``, atomically."""
         state = self.state_dict()
-        path = write_npz(path, state["arrays"], state["meta"])
+        # A checkpoint is a run folder's own file wherever it is kept.
+        path = write_npz(path, state["arrays"], state["meta"], in_run_folder=True)
         self.last_checkpoint = (self.iteration, path)
         return path
 

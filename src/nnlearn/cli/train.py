@@ -348,7 +348,9 @@ def cmd_evaluate(args) -> int:
     if pairs:
         print("most confused: " + ", ".join(f"{label(i)} -> {label(j)} ({n}x)" for i, j, n in pairs))
     out = Path(args.out) if args.out else run / "confusion.png"
-    save_figure(plot_confusion(matrix, names, title=f"Confusion matrix, {dataset} test data ({acc:.2%} correct)"), out)
+    # The default is the run's own figure; a path the user names must lie outside run folders.
+    save_figure(plot_confusion(matrix, names, title=f"Confusion matrix, {dataset} test data ({acc:.2%} correct)"), out,
+                in_run_folder=not args.out)
     print(f"test accuracy {acc:.2%} -- confusion matrix in {out}")
     return 0
 
