@@ -134,9 +134,12 @@ def test_divergence_stops_with_a_one_line_message(tmp_path, fake_data, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--batch-size", "0"], "argument --batch-size: must be a positive integer, got '0'"),
-        (["train", "--lr", "nan"], "argument --lr: must be a positive finite number"),
-        (["train", "--init", "lecun"], "argument --init: must be a positive number (e.g. 0.01), 'xavier' or 'he'"),
+        (["train", "--batch-size", "0"], "argument --batch-size: must be a whole number >= 1, got '0'"),
+        (["train", "--lr", "nan"], "argument --lr: must be a number > 0, got 'nan'; the book uses 0.1 with SGD"),
+        (["train", "--init", "lecun"], "argument --init: must be a standard deviation > 0 (the book uses 0.01), or "
+                                       "'xavier' or 'he', got 'lecun'"),
+        (["train", "--grad", "numerical", "--engine", "fused"], "unknown numerical engine 'fused'; choose one of "
+                                                                 "loop, fast, rows"),
         (["train", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice: 'rmsprop'"),
         (["train", "--iters", "5", "--epochs", "2"], "argument --epochs: not allowed with argument --iters"),
         (["train", "--dataset", "cifar10"], "argument --dataset: invalid choice: 'cifar10'"),
@@ -408,7 +411,7 @@ def test_numerical_training_in_float32_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["train", "--grad", "numerical", "--dtype", "float32", "--out", str(tmp_path / "r")])
     assert exc.value.code == 2
-    assert "--grad numerical computes in float64" in capsys.readouterr().err
+    assert "the numerical gradient computes in float64 (float32 rounds the step h=1e-4)" in capsys.readouterr().err
 
 
 def test_a_bug_is_not_disguised_as_a_user_error(tmp_path, fake_data, capsys, monkeypatch):

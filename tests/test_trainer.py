@@ -289,7 +289,7 @@ def test_bad_arguments():
     net = TwoLayerNet(12, 5, 3, seed=0, dtype=np.float32)
     with pytest.raises(ValueError, match=r"give iters or epochs \(exactly one of them\)"):
         TrainSettings(iters=3, epochs=3)
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match=r"batch_size must be a whole number >= 1, got 0$"):
         TrainSettings(batch_size=0)
     with pytest.raises(ValueError, match="x_train has 4 values per sample"):
         T(net, x[:, :4], t)

@@ -14,36 +14,10 @@ from pathlib import Path
 
 from nnlearn import engines
 from nnlearn.cli._args import add_data_args, int_at_least, positive_float
-from nnlearn.errors import NnlearnError
-from nnlearn.multi_layer_net import ACTIVATIONS, DTYPES, INITS, LOSSES
-from nnlearn.optimizer import OPTIMIZERS
-from nnlearn.settings import GRADS, LR_SCHEDULES, RECIPES, SAMPLINGS
-
-# Settings (nnlearn.settings.TrainSettings) that a flag can override, with the flag's name.
-_FLAGS = {
-    "hidden": "--hidden",
-    "activation": "--activation",
-    "weight_init_std": "--init",
-    "optimizer": "--optimizer",
-    "lr": "--lr",
-    "batch_size": "--batch-size",
-    "iters": "--iters",
-    "epochs": "--epochs",
-    "sampling": "--sampling",
-    "lr_schedule": "--lr-schedule",
-    "dtype": "--dtype",
-    "grad": "--grad",
-    "engine": "--engine",
-    "weight_decay": "--weight-decay",
-    "dropout": "--dropout",
-    "validation": "--validation",
-}
-
-
-def _attr(key: str) -> str:
-    """The argparse attribute of a recipe setting (``--init`` sets ``weight_init_std``)."""
-    return "init" if key == "weight_init_std" else key
-
+from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
+from nnlearn.errors import InputError, NnlearnError
+from nnlearn.multi_layer_net import ACTIVATIONS, INITS, LOSSES
+from nnlearn.settings import RECIPES
 
 # -- argument types: a bad value is an argparse error (usage line, exit 2), never a traceback --------
 
@@ -71,18 +45,6 @@ def _dropout(text: str) -> float:
     return _number(text, lambda v: 0 <= v < 1, "a ratio in [0, 1) (the book uses 0.2)")
 
 
-def _validation(text: str):
-    """A share in (0, 1) (``0.1``) or a whole number of samples (``10000``)."""
-    what = "a share in (0, 1) such as 0.1, or a number of samples such as 10000"
-    try:
-        value = int(text)
-    except ValueError:
-        return _number(text, lambda v: 0 < v < 1, what)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
-    return value
-
-
 def _init(text: str):
     if text.lower() in INITS:
         return INITS[text.lower()]
@@ -106,35 +68,7 @@ def register(commands, demos) -> None:
                    help="named settings: book (default; ch. 4, about 94.7%%) or strong (784-512-256-10 ReLU, "
                         "He init, Adam with cosine decay, 8 epochs, float32: about 98.4%% in a few seconds)")
     add_data_args(p)
-    p.add_argument("--hidden", type=_positive_int, nargs="+", metavar="N",
-                   help="hidden layer sizes, e.g. --hidden 100 50")
-    p.add_argument("--activation", choices=tuple(ACTIVATIONS))
-    p.add_argument("--init", type=_init, metavar="STD", help="weight init: a standard deviation (0.01), xavier or he")
-    p.add_argument("--optimizer", choices=tuple(OPTIMIZERS))
-    p.add_argument("--lr", type=_positive_float, help="learning rate")
-    p.add_argument("--batch-size", type=_positive_int, metavar="N")
-    length = p.add_mutually_exclusive_group()
-    length.add_argument("--iters", type=_positive_int, metavar="N", help="number of iterations (updates)")
-    length.add_argument("--epochs", type=_positive_int, metavar="N",
-                        help="number of epochs of train_size / batch_size iterations")
-    p.add_argument("--sampling", choices=SAMPLINGS,
-                   help="replacement: the book's random batches; shuffle: every sample once per epoch")
-    p.add_argument("--lr-schedule", choices=LR_SCHEDULES)
-    p.add_argument("--dtype", choices=DTYPES,
-                   help="float32 (default) is faster; float64 with --grad numerical")
-    p.add_argument("--grad", choices=GRADS,
-                   help="gradient by backpropagation (default) or by the chapter's numerical differentiation")
-    p.add_argument("--engine", choices=engines.engine_names(),
-                   help="how the gradient is computed: fused (default) or reference for backprop; "
-                        "fast (default), rows or loop for --grad numerical")
-    p.add_argument("--weight-decay", type=_weight_decay, metavar="LAMBDA",
-                   help="the book's weight decay: lambda/2 * sum ||W||^2 added to the loss (biases excluded)")
-    p.add_argument("--dropout", type=_dropout, metavar="RATE",
-                   help="the book's Dropout after each hidden activation: drop this share of units while training")
-    p.add_argument("--validation", type=_validation, metavar="SHARE",
-                   help="hold back the last SHARE (e.g. 0.1) or N samples of the training set and judge each epoch "
-                        "on them; the test set is then judged once, at the end")
-    p.add_argument("--seed", type=_nonnegative_int, default=None, help="seed of weights and batches (default 0)")
+    add_settings_flags(p)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help="run directory (default runs/RECIPE-DATE-TIME)")
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its checkpoint")
@@ -254,9 +188,10 @@ def cmd_train(args) -> int:
 
     parser = args.parser
     fresh_start = False
+    overrides = settings_given(args)
     if args.resume:
-        given = [flag for key, flag in _FLAGS.items() if getattr(args, _attr(key)) is not None]
-        given += [flag for flag in ("--recipe", "--dataset", "--seed") if getattr(args, flag[2:]) is not None]
+        given = [flag_of(name) for name in overrides]
+        given += [flag for flag in ("--recipe", "--dataset") if getattr(args, flag[2:]) is not None]
         if given:
             parser.error(f"--resume continues a run with the settings it was started with; drop {', '.join(given)}")
         run = Path(args.resume)
@@ -269,10 +204,10 @@ def cmd_train(args) -> int:
     else:
         recipe = args.recipe or "book"
         dataset = _check_dataset(args)
-        overrides = {key: getattr(args, _attr(key)) for key in _FLAGS}
-        if args.grad == "numerical" and args.dtype == "float32":
-            parser.error("--grad numerical computes in float64 (float32 rounds the step h=1e-4); drop --dtype float32")
-        settings = recipe_settings(recipe, **overrides, seed=args.seed)
+        try:
+            settings = recipe_settings(recipe, **overrides)
+        except InputError as exc:  # flags that do not go together: a usage error, like a bad flag
+            parser.error(str(exc))
         run = Path(args.out) if args.out else runs.default_run_dir(recipe)
         if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
             parser.error(f"{run} already holds a training run; continue it with --resume {run} or choose another --out")
