@@ -12,7 +12,7 @@ from nnlearn import MultiLayerNet
 from nnlearn.callbacks import standard_callbacks
 from nnlearn.cli import main
 from nnlearn.errors import InputError
-from nnlearn.saving import load_network
+from nnlearn.networks import load_network
 from nnlearn.settings import RECIPES, TrainSettings
 from nnlearn.trainer import Trainer, build_trainer
 
@@ -106,8 +106,8 @@ def test_a_validation_set_that_leaves_nothing_is_refused(validation, message):
 def test_network_and_settings_must_agree_on_the_regularisers():
     x, t = blobs()
     net = MultiLayerNet(12, [10], 3, dtype=np.float32, dropout_ratio=0.2)
-    with pytest.raises(InputError, match="the network has weight_decay_lambda=0, dropout_ratio=0.2 but the settings "
-                                         "say weight_decay=0, dropout=0"):
+    with pytest.raises(InputError, match=r"the network does not match the settings \(dropout: network 0.2, settings "
+                                         r"0.0\); build it from the settings"):
         Trainer(net, x, t, settings=TrainSettings(hidden=(10,)))
 
 

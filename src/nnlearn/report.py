@@ -228,7 +228,7 @@ def _model_sections(run: Path, config: dict, test_data, data_dir, download: bool
         return ['<h2>Confusion matrix, weights, examples</h2><p class="note">No model.npz yet: these sections '
                 'appear once the run has finished.</p>']
     from nnlearn.evaluation import confusion_matrix
-    from nnlearn.saving import load_network
+    from nnlearn.networks import load_network
 
     try:
         net = load_network(run / "model.npz")

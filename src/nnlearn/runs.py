@@ -92,7 +92,7 @@ def read_config(run) -> dict:
 
 def load_model(run):
     """``(config, network)`` of a finished run."""
-    from nnlearn.saving import load_network
+    from nnlearn.networks import load_network
 
     run = Path(run)
     config = read_config(run)
@@ -168,34 +168,33 @@ class RunWriter(Callback):
         self.log = log
         self.last_write = 0.0
 
-    def on_train_begin(self, trainer) -> None:
+    def on_train_begin(self, logs) -> None:
         write_state(self.run, "running")
         self.last_write = time.monotonic()
 
-    def on_step_end(self, trainer) -> None:
-        if trainer.iteration % 50 == 0 and time.monotonic() - self.last_write > LIVE_INTERVAL:
-            self._write(trainer)
+    def on_step_end(self, iteration, loss) -> None:
+        if iteration % 50 == 0 and time.monotonic() - self.last_write > LIVE_INTERVAL:
+            self._write()
 
-    def on_epoch_end(self, trainer) -> None:
-        self._write(trainer)
+    def on_epoch_end(self, epoch, logs) -> None:
+        self._write()
         if self.log:
             from tqdm import tqdm
 
-            tr, te, va = trainer.train_acc_list[-1], trainer.test_acc_list[-1], trainer.val_acc_list[-1]
-            recent = trainer.train_loss_list[-trainer.iter_per_epoch:]
-            test = ("" if va is None else f"  validation acc {va:.4f}") + ("" if te is None else f"  test acc {te:.4f}")
+            test = "".join(f"  {name} acc {logs[key]:.4f}" for name, key in
+                           (("validation", "validation_accuracy"), ("test", "test_accuracy")) if logs[key] is not None)
             tqdm.write(
-                f"epoch {trainer.iteration / trainer.iter_per_epoch:5.2f}  iteration {trainer.iteration:>6}  "
-                f"mean loss of the epoch {sum(recent) / len(recent):.4f}  train acc {tr:.4f}{test}",
+                f"epoch {epoch:5.2f}  iteration {logs['iteration']:>6}  mean loss of the epoch {logs['loss']:.4f}  "
+                f"train acc {logs['train_accuracy']:.4f}{test}",
                 file=self.stream or sys.stdout,
             )
 
-    def on_interrupt(self, trainer) -> None:
-        self._write(trainer)
+    def on_interrupt(self, logs) -> None:
+        self._write()
         write_state(self.run, "stopped", "interrupted (Ctrl-C)")
 
-    def _write(self, trainer) -> None:
-        write_metrics(self.run, trainer)
+    def _write(self) -> None:
+        write_metrics(self.run, self.trainer)
         self.last_write = time.monotonic()
 
 

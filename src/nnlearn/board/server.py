@@ -113,7 +113,7 @@ class Board:
         return run
 
     def model(self, run: Path):
-        from nnlearn.saving import load_network
+        from nnlearn.networks import load_network
 
         stat = (run / "model.npz").stat()
         key = (str(run), stat.st_mtime_ns, stat.st_size)
