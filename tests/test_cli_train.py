@@ -78,7 +78,7 @@ def test_resume_after_ctrl_c_is_bit_identical(tmp_path, fake_data, capsys, monke
     assert train(run) == 130
     err = capsys.readouterr().err
     assert f"checkpoint at iteration 33 of 60 saved in {run / 'checkpoint.npz'}" in err
-    assert f"continue with: nnlearn train --resume {run}" in err
+    assert f"resume with: nnlearn train --resume {run}" in err
     assert not (run / "model.npz").exists()
     assert main(["evaluate", str(run)]) == 1
     assert "has not finished" in capsys.readouterr().err

@@ -182,12 +182,45 @@ def _class_names(name: str):
 
 def cmd_train(args) -> int:
     from nnlearn import runs
-    from nnlearn.callbacks import standard_callbacks
+    from nnlearn.trainer import TrainingInterrupted
+
+    run, settings, recipe, dataset, data_dir = _run_settings(args)
+    t0 = time.perf_counter()
+    data = _load(dataset, data_dir)
+    load_seconds = time.perf_counter() - t0
+    n_classes = len(_class_names(dataset) or []) or None
+    opened = runs.open_run(run, settings, data, recipe=recipe, dataset=dataset, data_dir=data_dir,
+                           n_classes=n_classes, progress=args.progress)
+    trainer = opened.trainer
+    if opened.how == "finished":
+        print(f"{run} has finished ({trainer.iteration} iterations); nothing to resume -- "
+              f"see its summary.json, or judge it with: nnlearn evaluate {run}")
+        return 0
+    _say_what_trains(opened, data, load_seconds)
+    start_iteration = trainer.iteration
+    try:
+        summary = opened.finish(load_seconds)
+    except TrainingInterrupted as exc:
+        print(f"nnlearn: interrupted; checkpoint at iteration {exc.iteration} of {trainer.max_iter} saved in "
+              f"{run / 'checkpoint.npz'}; {runs.resume_hint(run)}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"nnlearn: interrupted while writing the run's final files; {runs.resume_hint(run)}", file=sys.stderr)
+        return 130
+    val = "" if summary["validation_accuracy"] is None else f"validation accuracy {summary['validation_accuracy']:.2%}, "
+    print(f"train accuracy {summary['train_accuracy']:.2%}, {val}test accuracy {summary['test_accuracy']:.2%} after "
+          f"{summary['iterations']} iterations ({summary['epochs']:.1f} epochs, {summary['iterations'] - start_iteration} "
+          f"in this session) in {summary['seconds']:.1f} s of training")
+    print(f"test accuracy {summary['test_accuracy']:.2%} -- run directory {run}")
+    return 0
+
+
+def _run_settings(args):
+    """``(run folder, settings, recipe, dataset, data folder)`` of ``nnlearn train``'s arguments."""
+    from nnlearn import runs
     from nnlearn.settings import TrainSettings, recipe_settings
-    from nnlearn.trainer import TrainingInterrupted, build_trainer
 
     parser = args.parser
-    fresh_start = False
     overrides = settings_given(args)
     if args.resume:
         given = [flag_of(name) for name in overrides]
@@ -197,63 +230,34 @@ def cmd_train(args) -> int:
         run = Path(args.resume)
         config = runs.read_config(run)
         settings = TrainSettings.from_dict(config["settings"] | {"seed": config.get("seed", 0)})
-        recipe, dataset = config["recipe"], config["dataset"]
-        data_dir = args.data_dir or config.get("data_dir")
-        # Killed before its first checkpoint: nothing to continue, so the run starts again.
-        fresh_start = not (run / "checkpoint.npz").exists()
-    else:
-        recipe = args.recipe or "book"
-        dataset = _check_dataset(args)
-        try:
-            settings = recipe_settings(recipe, **overrides)
-        except InputError as exc:  # flags that do not go together: a usage error, like a bad flag
-            parser.error(str(exc))
-        run = Path(args.out) if args.out else runs.default_run_dir(recipe)
-        if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
-            parser.error(f"{run} already holds a training run; continue it with --resume {run} or choose another --out")
-        data_dir = args.data_dir
-
-    t0 = time.perf_counter()
-    (x_train, t_train), (x_test, t_test) = _load(dataset, data_dir)
-    load_seconds = time.perf_counter() - t0
-    runs.make_run_dir(run)  # after the data: a run that cannot start leaves no folder behind
-    n_classes = len(_class_names(dataset) or []) or None
-    trainer = build_trainer(
-        settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
-        callbacks=[*standard_callbacks(args.progress, checkpoint=run / "checkpoint.npz"), runs.RunWriter(run)],
-    )
-    description = settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1])
-    if args.resume and not fresh_start:
-        trainer.load_checkpoint(run / "checkpoint.npz")
-        if trainer.iteration >= trainer.max_iter and (run / "summary.json").exists():
-            print(f"{run} has finished ({trainer.iteration} iterations); nothing to resume -- "
-                  f"see its summary.json, or judge it with: nnlearn evaluate {run}")
-            return 0
-        print(f"resuming {run} at iteration {trainer.iteration} of {trainer.max_iter}: {description}")
-    else:
-        if fresh_start:
-            print(f"{run} was stopped before its first checkpoint; starting it again from the beginning "
-                  "with its saved settings")
-        runs.start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
-        print(f"training ({recipe} recipe): {description}")
-        held = "" if trainer.x_val is None else (
-            f" ({len(trainer.x_val)} of them, the last, held back for validation; the test images are judged "
-            "once, at the end)")
-        print(f"data: {dataset}, {len(x_train)} training{held} and {len(x_test)} test images "
-              f"({load_seconds:.1f} s to load); run directory {run}")
-    start_iteration = trainer.iteration
+        return run, settings, config["recipe"], config["dataset"], args.data_dir or config.get("data_dir")
+    recipe = args.recipe or "book"
     try:
-        summary = runs.finish_run(run, trainer, recipe=recipe, dataset=dataset, load_seconds=load_seconds)
-    except TrainingInterrupted as exc:
-        print(f"nnlearn: interrupted; checkpoint at iteration {exc.iteration} of {trainer.max_iter} saved in "
-              f"{run / 'checkpoint.npz'}; continue with: nnlearn train --resume {run}", file=sys.stderr)
-        return 130
-    val = "" if summary["validation_accuracy"] is None else f"validation accuracy {summary['validation_accuracy']:.2%}, "
-    print(f"train accuracy {summary['train_accuracy']:.2%}, {val}test accuracy {summary['test_accuracy']:.2%} after "
-          f"{summary['iterations']} iterations ({summary['epochs']:.1f} epochs, {summary['iterations'] - start_iteration} "
-          f"in this session) in {summary['seconds']:.1f} s of training")
-    print(f"test accuracy {summary['test_accuracy']:.2%} -- run directory {run}")
-    return 0
+        settings = recipe_settings(recipe, **overrides)
+    except InputError as exc:  # flags that do not go together: a usage error, like a bad flag
+        parser.error(str(exc))
+    run = Path(args.out) if args.out else runs.default_run_dir(recipe)
+    if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
+        parser.error(f"{run} already holds a training run; continue it with --resume {run} or choose another --out")
+    return run, settings, recipe, _check_dataset(args), args.data_dir
+
+
+def _say_what_trains(opened, data, load_seconds: float) -> None:
+    trainer, run = opened.trainer, opened.path
+    description = trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1])
+    if opened.how == "resumed":
+        print(f"resuming {run} at iteration {trainer.iteration} of {trainer.max_iter}: {description}")
+        return
+    if opened.how == "restarted":
+        print(f"{run} was stopped before its first checkpoint; starting it again from the beginning "
+              "with its saved settings")
+    (x_train, _), (x_test, _) = data
+    print(f"training ({opened.recipe} recipe): {description}")
+    held = "" if trainer.x_val is None else (
+        f" ({len(trainer.x_val)} of them, the last, held back for validation; the test images are judged "
+        "once, at the end)")
+    print(f"data: {opened.dataset}, {len(x_train)} training{held} and {len(x_test)} test images "
+          f"({load_seconds:.1f} s to load); run directory {run}")
 
 
 # -- nnlearn evaluate ------------------------------------------------------------------------------
