@@ -62,6 +62,23 @@ def network_for(settings, input_size: int, output_size: int) -> MultiLayerNet:
                          loss=settings.loss, **sizes)
 
 
+def with_dtype(network, dtype) -> MultiLayerNet:
+    """``network`` itself when it already has ``dtype``, else a copy in ``dtype`` (same description and weights).
+
+    Examples
+    --------
+    >>> net = TwoLayerNet(4, 3, 2, seed=0, dtype=np.float32)
+    >>> wide = with_dtype(net, np.float64)
+    >>> wide.dtype, bool(np.array_equal(wide.params["W1"], net.params["W1"]))
+    (dtype('float64'), True)
+    """
+    if network.dtype == np.dtype(dtype):
+        return network
+    copy = build_network(network.config(), seed=0, dtype=dtype)
+    copy.set_params(network.params)
+    return copy
+
+
 def settings_mismatch(settings, network) -> list[str]:
     """What of ``settings`` the given ``network`` contradicts, as ``"name: network N, settings S"`` lines.
 

@@ -103,16 +103,15 @@ def register(commands, demos) -> None:
         "gradcheck", help="compare backpropagation with the numerical gradient",
         description="Compute the gradient of a network's loss on a small batch both ways -- backpropagation "
         "and the chapter's numerical gradient -- and print, per parameter, the largest absolute and the "
-        "relative difference. float64; by default the book's check: TwoLayerNet(784, 50, 10), MNIST train[:3].",
+        "relative difference. float64; by default the book's check: TwoLayerNet(784, 50, 10), MNIST train[:3]. "
+        "Given a run folder, the run's trained network is checked on its data set and the result saved as "
+        "RUN/gradcheck.json, which `nnlearn report` shows.",
     )
+    p.add_argument("run_dir", nargs="?", metavar="RUN", help="check this run's trained network (default: a new one)")
     add_data_args(p)
     p.add_argument("--synthetic", action="store_true", help="random inputs instead of a data set (no files needed)")
-    p.add_argument("--hidden", type=_positive_int, nargs="+", default=[50], metavar="N")
-    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid")
-    p.add_argument("--init", type=_init, default=0.01, metavar="STD")
-    p.add_argument("--loss", choices=tuple(LOSSES), default="cross_entropy")
-    p.add_argument("--batch-size", type=_positive_int, default=3, metavar="N")
-    p.add_argument("--seed", type=_nonnegative_int, default=0)
+    add_settings_flags(p, only=GRADCHECK_SETTINGS, default="the book's TwoLayerNet(784, 50, 10); batch 3")
+    p.set_defaults(batch_size=3)
     p.add_argument("--all", action="store_true",
                    help="check every parameter (numerical gradient by the fast engine) instead of a sample")
     p.add_argument("--sample", type=_positive_int, default=100, metavar="N",
@@ -344,63 +343,80 @@ def cmd_predict(args) -> int:
 # -- nnlearn gradcheck -----------------------------------------------------------------------------
 
 
+#: The settings ``nnlearn gradcheck`` takes: the network's and the batch's.
+GRADCHECK_SETTINGS = ("hidden", "activation", "weight_init_std", "loss", "batch_size", "seed")
+
+
 def cmd_gradcheck(args) -> int:
-    import numpy as np
+    from nnlearn.gradient_check import gradient_check_record
 
-    from nnlearn import MultiLayerNet, TwoLayerNet, gradient_check
-
-    rng = np.random.default_rng(args.seed)
-    if args.synthetic:
-        n_in, n_out = 784, 10
-        x = rng.random((args.batch_size, n_in))
-        t = rng.integers(0, n_out, args.batch_size)
-        source = f"{args.batch_size} random inputs"
-    else:
-        dataset = _check_dataset(args)
-        (x_train, t_train), _ = _load(dataset, args.data_dir)
-        if args.batch_size > len(x_train):
-            args.parser.error(f"argument --batch-size: the data set has only {len(x_train)} training images")
-        x, t = x_train[: args.batch_size].astype(np.float64), t_train[: args.batch_size]
-        n_in, n_out = x.shape[1], int(max(int(np.max(t_train)) + 1, 10))
-        source = f"{dataset} train[:{args.batch_size}]"
-    if len(args.hidden) == 1 and args.activation == "sigmoid" and args.loss == "cross_entropy":
-        net = TwoLayerNet(n_in, args.hidden[0], n_out, weight_init_std=args.init, seed=args.seed)
-    else:
-        net = MultiLayerNet(n_in, args.hidden, n_out, activation=args.activation, weight_init_std=args.init,
-                            loss=args.loss, seed=args.seed)
+    net, x, t, source, run = _gradcheck_subject(args)
     n_params = sum(p.size for p in net.params.values())
     print(f"gradient check: {type(net).__name__} {'-'.join(map(str, net.sizes))} {net.activation}, "
-          f"{args.loss}, init {args.init}, on {source}; float64")
+          f"{net.loss_type}, init {net.config()['weight_init_std']}, on {source}; float64")
     if args.all:
-        how = f"the {args.engine} engine" + (", 2 forward passes each" if args.engine == "loop" else "")
+        engine = args.engine
+        how = f"the {engine} engine" + (", 2 forward passes each" if engine == "loop" else "")
         print(f"numerical gradient: central differences (h=1e-4) for all {n_params} parameters, by {how} ...")
     else:
         print(f"numerical gradient: central differences (h=1e-4) for up to {args.sample} random elements of each "
               "parameter, 2 forward passes each (--all checks every parameter) ...")
     t0 = time.perf_counter()
-    report = gradient_check(net, x, t, engine=args.engine, sample=None if args.all else args.sample, seed=args.seed)
+    record = gradient_check_record(net, x, t, engine=args.engine, sample=None if args.all else args.sample,
+                                   seed=args.seed or 0, batch=source)
     seconds = time.perf_counter() - t0
     print(f"{'param':<6} {'shape':<12} {'checked':>8} {'max |backprop - numerical|':>27} {'relative':>10}")
-    for key, r in report.items():
-        print(f"{key:<6} {str(net.params[key].shape):<12} {r['checked']:>8} {r['max_abs']:>27.3e} "
-              f"{r['relative']:>10.3e}")
-    worst = max(r["relative"] for r in report.values())
-    if net.activation == "relu":
-        # Pre-activations within h of 0: the numerical gradient straddles the kink there.
-        h = x
-        near = 0
-        for i in range(1, net.n_affine):
-            a = h @ net.params[f"W{i}"] + net.params[f"b{i}"]
-            near += int(np.count_nonzero(np.abs(a) < 1e-3))
-            h = np.maximum(a, 0)
-        if near:
-            print(f"note: {near} ReLU inputs lie within 1e-3 of the kink at 0; the numerical gradient is "
-                  "unreliable there (a larger --init avoids it)")
-    ok = worst <= 1e-6
-    verdict = "agree" if ok else "DISAGREE"
-    print(f"backpropagation and the numerical gradient {verdict}: largest relative difference {worst:.2e} "
-          f"(limit 1e-6), {seconds:.1f} s")
-    return 0 if ok else 1
+    for key, r in record["params"].items():
+        print(f"{key:<6} {str(tuple(r['shape'])):<12} {r['checked']:>8} {r['max_abs']:>27.3e} {r['relative']:>10.3e}")
+    if record["kinks"]:
+        print(f"note: {record['kinks']} ReLU inputs lie within 1e-3 of the kink at 0; the numerical gradient is "
+              "unreliable there (a larger --init avoids it)")
+    verdict = "agree" if record["agree"] else "DISAGREE"
+    print(f"backpropagation and the numerical gradient {verdict}: largest relative difference {record['worst']:.2e} "
+          f"(limit {record['limit']:g}), {seconds:.1f} s")
+    if run is not None:
+        from nnlearn.runs import write_json
+
+        write_json(run / "gradcheck.json", record)
+        print(f"saved in {run / 'gradcheck.json'} (`nnlearn report {run}` shows it)")
+    return 0 if record["agree"] else 1
+
+
+def _gradcheck_subject(args):
+    """``(float64 network, x, t, where the batch comes from, run folder or None)`` of gradcheck's arguments."""
+    import numpy as np
+
+    from nnlearn.networks import network_for, with_dtype
+    from nnlearn.settings import TrainSettings
+
+    given = settings_given(args, only=GRADCHECK_SETTINGS)
+    run = None if args.run_dir is None else Path(args.run_dir)
+    if run is not None:
+        from nnlearn import runs
+
+        extra = [flag_of(name) for name in given if name not in ("batch_size", "seed")]
+        if extra or args.synthetic:
+            args.parser.error(f"a run's own network is checked; drop {', '.join(extra or ['--synthetic'])}")
+        config, net = runs.load_model(run)
+        net = with_dtype(net, np.float64)
+        dataset, data_dir = config["dataset"], args.data_dir or config.get("data_dir")
+    else:
+        settings = TrainSettings(**given, dtype="float64")
+        dataset, data_dir = _check_dataset(args), args.data_dir
+    rng = np.random.default_rng(args.seed or 0)
+    n = args.batch_size
+    if args.synthetic:
+        x, t = rng.random((n, 784)), rng.integers(0, 10, n)
+        source = f"{n} random inputs"
+    else:
+        (x_train, t_train), _ = _load(dataset, data_dir)
+        if n > len(x_train):
+            args.parser.error(f"argument --batch-size: the data set has only {len(x_train)} training images")
+        x, t = x_train[:n].astype(np.float64), t_train[:n]
+        source = f"{dataset} train[:{n}]"
+    if run is None:
+        net = network_for(settings, x.shape[1], 10)
+    return net, x, t, source, run
 
 
 # -- nnlearn demo overfit ---------------------------------------------------------------------------
