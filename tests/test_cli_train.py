@@ -70,7 +70,7 @@ def test_resume_after_ctrl_c_is_bit_identical(tmp_path, fake_data, capsys, monke
 
     def ctrl_c_during_33(self):
         if self.iteration == 32:
-            self.stop_requested = True  # what the SIGINT handler does
+            self.stop.requested = True  # what the SIGINT handler does
         return original(self)
 
     monkeypatch.setattr(Trainer, "step", ctrl_c_during_33)

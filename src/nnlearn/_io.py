@@ -207,6 +207,36 @@ def check_output_path(path, *, in_run_folder: bool = False) -> Path:
     return path
 
 
+class StopRequest:
+    """Set by :func:`stop_requests`' signal handler: stop at the next safe point."""
+
+    def __init__(self):
+        self.requested = False
+
+
+@contextlib.contextmanager
+def stop_requests(request: StopRequest | None = None):
+    """Within the block, the first Ctrl-C (SIGINT) or SIGTERM only sets ``request.requested``, so that
+    work stops at its next safe point; a second Ctrl-C interrupts at once. Outside the main thread
+    the signals are left alone.
+    """
+    request = request if request is not None else StopRequest()
+    request.requested = False
+
+    def handler(signum, frame):
+        request.requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield request
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
     """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``.

@@ -309,19 +309,19 @@ class MultiLayerNet:
 
     # -- checking inputs (the one place) -------------------------------------------------------
 
-    def check_rows(self, x) -> np.ndarray:
+    def check_rows(self, x, name: str = "x") -> np.ndarray:
         """``x`` as a 2-D array of samples for this network, without converting its values."""
         x = np.asarray(x)
         if x.dtype == object or x.dtype.kind not in "biuf":
-            raise InputError(f"x must be numeric, got an array of {x.dtype}")
+            raise InputError(f"{name} must be numeric, got an array of {x.dtype}")
         if x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim > 2:
             x = x.reshape(x.shape[0], -1)
-        check_nonempty(x, "x")
+        check_nonempty(x, name)
         if x.shape[1] != self.sizes[0]:
             raise InputError(
-                f"x has {x.shape[1]} values per sample but the network's input_size is {self.sizes[0]}; "
+                f"{name} has {x.shape[1]} values per sample but the network's input_size is {self.sizes[0]}; "
                 "flatten the images (flatten=True) or build the network for this input"
             )
         return x
@@ -344,20 +344,20 @@ class MultiLayerNet:
             raise InputError(f"t has shape {t.shape} but x holds {n} samples; give one label per sample")
         return check_labels(t, self.sizes[-1])
 
-    def check_t(self, t, n: int) -> np.ndarray:
+    def check_t(self, t, n: int, name: str = "t", x_name: str = "x") -> np.ndarray:
         """Labels ``(n,)`` or float targets ``(n, output_size)`` in the network's dtype."""
         t = np.asarray(t)
         n_out = self.sizes[-1]
         if t.ndim == 0:
             t = t.reshape(1)
         if t.shape == (n,):
-            return check_labels(t, n_out)
+            return check_labels(t, n_out, name)
         if t.shape == (n, n_out):
-            t = as_float_array(t, "t")
-            check_finite(t, "t")
+            t = as_float_array(t, name)
+            check_finite(t, name)
             return t.astype(self.dtype, copy=False)
         raise InputError(
-            f"t has shape {t.shape} but x holds {n} samples; t must be labels of shape ({n},) "
+            f"{name} has shape {t.shape} but {x_name} holds {n} samples; {name} must be labels of shape ({n},) "
             f"or one-hot targets of shape ({n}, {n_out})"
         )
 
