@@ -104,11 +104,11 @@ def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder
     base = serve_board(board_folder)
     page = tab.page
     page.goto(base + "/?poll=300")
-    page.wait_for_function("document.querySelectorAll('tr.entry').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('tr.entry').length === 2")
     names = page.eval_on_selector_all("tr.entry", "rows => rows.map(r => r.dataset.path + ' ' + r.dataset.state)")
     assert sorted(names) == ["alpha finished", "beta finished"]
     assert sorted(page.eval_on_selector_all("tr.entry td.accuracy", "cs => cs.map(c => c.textContent)")) == [
-        "88.00%", "91.00%"]
+        "88.00% test", "91.00% test"]
     page.evaluate("window.notReloaded = true")
     proc = subprocess.Popen(
         [sys.executable, "-m", "nnlearn", "train", "--iters", "200000", "--batch-size", "600", "--no-progress",
@@ -119,10 +119,10 @@ def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder
         if not page.is_checked('tr.entry[data-path="live"] input'):
             page.check('tr.entry[data-path="live"] input')
         series = 'path.series[data-run="live"][data-label^="live ("]'
-        page.wait_for_function(f"(document.querySelector('{series}') || {{dataset: {{}}}}).dataset.points >= 1",
+        page.wait_for_function(f"() => (document.querySelector('{series}') || {{dataset: {{}}}}).dataset.points >= 1",
                                timeout=20000)
         first = int(page.get_attribute(series, "data-points"))
-        page.wait_for_function(f"+document.querySelector('{series}').dataset.points > {first}", timeout=20000)
+        page.wait_for_function(f"() => +document.querySelector('{series}').dataset.points > {first}", timeout=20000)
         assert int(page.get_attribute(series, "data-points")) > first
         assert page.evaluate("window.notReloaded") is True
     finally:
@@ -135,9 +135,9 @@ def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder
 
 
 def _png(pixels) -> bytes:
-    from nnlearn.board.png import encode_png
+    from nnlearn.images import png_bytes
 
-    return encode_png(pixels)
+    return png_bytes(pixels)
 
 
 @pytest.mark.realdata
@@ -198,7 +198,7 @@ def test_drawn_digits_get_the_probabilities_of_nnlearn_predict(short_run, serve_
         for s in strokes:
             _stroke(page, s)
         # Wait for the prediction of the finished drawing (not of a stroke half drawn).
-        page.wait_for_function("window.nnlearnDraw.shown === window.nnlearnDraw.strokes")
+        page.wait_for_function("() => window.nnlearnDraw.shown === window.nnlearnDraw.strokes")
         assert page.evaluate("window.nnlearnDraw.predictions") >= done + 2  # updated while drawing, too
         answer = page.evaluate("window.nnlearnDraw.last")
         shown = [float(p) for p in page.eval_on_selector_all("#bars td.p", "cs => cs.map(c => c.dataset.p)")]
@@ -224,5 +224,5 @@ def test_drawn_digits_get_the_probabilities_of_nnlearn_predict(short_run, serve_
     assert np.abs(previews[0] - previews[1]).max() > 0.5  # a 1 and a 7, not the same picture
     page.select_option("#klass", "3")
     page.click("#sample")
-    page.wait_for_function("/true class 3/.test(document.querySelector('#source').textContent)")
+    page.wait_for_function("() => /true class 3/.test(document.querySelector('#source').textContent)")
     assert tab.errors == []
