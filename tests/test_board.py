@@ -278,7 +278,10 @@ def test_every_folder_is_read_on_its_own(tmp_path, make_run, serve_board):
     # NaN is no value: the run lists with what can be read (the last epoch's test accuracy).
     assert (entries["nan-summary"]["test_accuracy"], entries["nan-summary"]["seconds"]) == (0.88, None)
     assert entries["nan-config"]["seed"] is None
-    assert (entries["sweep"]["state"], entries["sweep"]["test_accuracy"]) == ("running", 0.9)
+    # The accuracy says which it is: a sweep's best validation accuracy, a run's test accuracy.
+    assert (entries["sweep"]["state"], entries["sweep"]["test_accuracy"], entries["sweep"]["accuracy_name"]) == (
+        "running", 0.9, "best validation")
+    assert entries["good-00"]["accuracy_name"] == "test"
     for name, accuracies in (("nan-epochs", [None, 0.5, None]), ("text-epochs", [None, None, 0.5])):
         status, body = _request(base, "GET", f"/api/run?path={name}")
         assert status == 200, name
@@ -333,13 +336,19 @@ def test_listening_on_every_interface_warns(board_folder):
 
 
 @pytest.mark.realdata
-def test_idle_connections_and_concurrent_large_drawings_are_all_answered(short_run, serve_board):
-    """A smaller version of bench/board_load.py's load: every request answered, none refused or reset."""
+def test_idle_connections_and_concurrent_large_drawings_are_all_answered(short_run, serve_board, monkeypatch):
+    """A smaller version of bench/board_load.py's load: every request answered, none refused or reset;
+    and a connection that sends nothing is closed by the server after its head timeout."""
     import socket
+    import time
     from concurrent.futures import ThreadPoolExecutor
 
+    import nnlearn.board.server
+
+    monkeypatch.setattr(nnlearn.board.server, "HEAD_SECONDS", 2)
     base = serve_board(short_run.parent)
     u = urlsplit(base)
+    started = time.monotonic()
     idle = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(50)]
     try:
         drawing = np.ones((2048, 2048))
@@ -357,8 +366,11 @@ def test_idle_connections_and_concurrent_large_drawings_are_all_answered(short_r
             pages = pool.map(page, range(6))
             answers = [(status, json.loads(body)["predicted"]) for status, body in draws]
             statuses = [s for p in pages for s in p]
+        time.sleep(max(0.0, started + 2.5 - time.monotonic()))
+        closed = [s.recv(1) for s in idle]  # b"": the server closed it
     finally:
         for s in idle:
             s.close()
     assert answers == [(200, 1)] * 4
     assert statuses == [200] * 120
+    assert closed == [b""] * 50
