@@ -229,6 +229,10 @@ def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a quota, a vanished folder: the user's to fix, not a bug
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}; free some space or choose another "
+                          "folder") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

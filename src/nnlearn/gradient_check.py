@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn import engines
+from nnlearn.layers import Relu
 
 #: The largest relative difference at which ``nnlearn gradcheck`` says the two gradients agree.
 AGREEMENT = 1e-6
@@ -120,3 +121,39 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
                    for k, i in picks.items())
         rows.append({"method": method, "seconds": seconds, "speedup": loop_seconds / seconds, "max_abs_diff": diff})
     return rows
+
+
+def kinks_near(network, x, within: float = 1e-3) -> int:
+    """How many ReLU inputs of ``x``'s forward pass lie within ``within`` of the kink at 0.
+
+    There the central difference straddles the kink and the numerical gradient is unreliable; a
+    sigmoid network has none. The pass runs the network's own layers (its reference forward pass).
+
+    Examples
+    --------
+    >>> from nnlearn import MultiLayerNet
+    >>> net = MultiLayerNet(2, [3], 2, activation="relu", seed=0)
+    >>> kinks_near(net, np.zeros((4, 2)))  # every pre-activation is its bias, 0
+    12
+    """
+    if network.activation != "relu":
+        return 0
+    x, _ = network.check_x(x)
+    near = 0
+    for layer in network.layers.values():
+        if isinstance(layer, Relu):
+            near += int(np.count_nonzero(np.abs(x) < within))
+        x = layer.forward(x)
+    return near
+
+
+def gradient_check_record(network, x, t, *, engine="fast", sample=None, seed=0, batch: str = "") -> dict:
+    """:func:`gradient_check` as the JSON a run keeps (``gradcheck.json``, shown by ``nnlearn report``):
+    ``{"params": {key: {"shape", "checked", "max_abs", "relative"}}, "limit", "worst", "agree", "batch",
+    "kinks", "network"}``."""
+    report = gradient_check(network, x, t, engine=engine, sample=sample, seed=seed)
+    worst = max(r["relative"] for r in report.values())
+    params = {key: {"shape": list(network.params[key].shape), **r} for key, r in report.items()}
+    return {"params": params, "limit": AGREEMENT, "worst": worst, "agree": worst <= AGREEMENT, "batch": batch,
+            "kinks": kinks_near(network, x), "network": "-".join(map(str, network.sizes)) + f" {network.activation}",
+            "engine": engine if sample is None else "loop", "sample": sample}

@@ -453,22 +453,3 @@ def init_scale(init, n_in: int) -> float:
     if init == "he":
         return float(np.sqrt(2.0 / n_in))
     return float(init)
-
-
-def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
-    """Build the network a :meth:`MultiLayerNet.config` dict describes (fresh weights)."""
-    from nnlearn.two_layer_net import TwoLayerNet
-
-    dtype = np.dtype(dtype or config.get("dtype", "float64"))
-    # Files written before regularisation existed lack these keys: no decay, no dropout.
-    regular = {key: config.get(key, 0.0) for key in ("weight_decay_lambda", "dropout_ratio")}
-    if config.get("class") == "TwoLayerNet":
-        return TwoLayerNet(
-            config["input_size"], config["hidden_size_list"][0], config["output_size"],
-            weight_init_std=config["weight_init_std"], seed=seed, dtype=dtype, **regular,
-        )
-    return MultiLayerNet(
-        config["input_size"], config["hidden_size_list"], config["output_size"],
-        activation=config["activation"], weight_init_std=config["weight_init_std"],
-        loss=config.get("loss", "cross_entropy"), seed=seed, dtype=dtype, **regular,
-    )

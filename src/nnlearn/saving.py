@@ -70,17 +70,13 @@ def check_arrays(path, arrays: dict, expected: dict, fix: str) -> None:
 
 # -- networks ------------------------------------------------------------------------------------
 
-_NETWORK = "a network saved by nnlearn"
-_NETWORK_FIX = "train one with `nnlearn train`"
-
-
 def save_network(net, path, *, in_run_folder: bool = False) -> Path:
     """Write ``net``'s weights and :meth:`~nnlearn.MultiLayerNet.config` to an ``.npz`` file, atomically.
 
     Examples
     --------
     >>> import tempfile, os
-    >>> from nnlearn import TwoLayerNet
+    >>> from nnlearn import TwoLayerNet, load_network
     >>> net = TwoLayerNet(4, 3, 2, seed=0)
     >>> path = save_network(net, os.path.join(tempfile.mkdtemp(), "model.npz"))
     >>> back = load_network(path)
@@ -88,20 +84,6 @@ def save_network(net, path, *, in_run_folder: bool = False) -> Path:
     ('TwoLayerNet', True)
     """
     return write_npz(path, {f"param_{k}": v for k, v in net.params.items()}, net.config(), in_run_folder=in_run_folder)
-
-
-def load_network(path):
-    """Load a network saved by :func:`save_network`, refusing anything incomplete or damaged."""
-    from nnlearn.multi_layer_net import build_network
-
-    arrays, config = read_npz(path, _NETWORK, _NETWORK_FIX)
-    try:
-        net = build_network(config, seed=0)
-    except (KeyError, TypeError, IndexError, InputError) as exc:
-        raise FileFormatError(f"{path} describes no network nnlearn can build ({exc}); {_NETWORK_FIX}") from None
-    check_arrays(path, arrays, param_layout(net), _NETWORK_FIX)
-    net.set_params({k[len("param_"):]: v for k, v in arrays.items()})
-    return net
 
 
 def param_layout(net, prefix: str = "param_") -> dict:

@@ -207,7 +207,7 @@ class Board:
         return run
 
     def model(self, run: Path):
-        from nnlearn.saving import load_network
+        from nnlearn.networks import load_network
 
         try:
             stat = (run / "model.npz").stat()

@@ -158,7 +158,7 @@ def missing_model(state: str, reason, run: Path) -> str:
 def model_sections(run: Path, config: dict, info: dict, test_data, data_dir, download: bool) -> list[dict]:
     """The sections of a run that need its network (and the test set): see the module's description."""
     from nnlearn.evaluation import confusion_matrix
-    from nnlearn.saving import load_network
+    from nnlearn.networks import load_network
 
     if not (run / "model.npz").is_file():
         return [{"kind": "note", "heading": "Confusion matrix, weights, examples",
