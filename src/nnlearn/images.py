@@ -203,3 +203,43 @@ def digits_figure(images, titles, columns: int = 10):
         ax.set_title(str(title), fontsize=9)
         ax.set_axis_off()
     return fig
+
+
+def png_bytes(pixels) -> bytes:
+    """PNG bytes (Pillow's encoder) of ``(h, w)`` grey or ``(h, w, 3)`` RGB pixels, uint8 or floats in [0, 1].
+
+    Floats are clipped to [0, 1] (NaN as 0) and rounded to 256 levels.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> import io
+    >>> img = Image.open(io.BytesIO(png_bytes(np.eye(3))))
+    >>> img.size, img.mode, np.asarray(img).tolist()
+    ((3, 3), 'L', [[255, 0, 0], [0, 255, 0], [0, 0, 255]])
+    """
+    import io
+
+    from PIL import Image
+
+    a = np.asarray(pixels)
+    if a.dtype != np.uint8:
+        a = np.round(np.clip(np.nan_to_num(a.astype(np.float64)), 0.0, 1.0) * 255).astype(np.uint8)
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)):
+        raise NnlearnError(f"an image must be (h, w) or (h, w, 3) pixels, got shape {a.shape}")
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(a)).save(out, format="PNG")  # uint8: L for (h, w), RGB for (h, w, 3)
+    return out.getvalue()
+
+
+def data_uri(png: bytes) -> str:
+    """A ``data:image/png;base64,...`` URI for PNG bytes: a picture a page carries inside itself.
+
+    Examples
+    --------
+    >>> data_uri(b"\\x89PNG")
+    'data:image/png;base64,iVBORw=='
+    """
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
