@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_tiny import NAMES, idx_bytes, tiny_arrays, tiny_spec, write_tiny
+from mnist_tiny import NAMES, finishes, idx_bytes, make_fifo, tiny_arrays, tiny_spec, write_tiny
 from nnlearn.cli import main
 from nnlearn.datasets import DATASETS, load_dataset
 from nnlearn.datasets import cache as cache_mod
@@ -72,6 +72,23 @@ def test_one_missing_file_and_a_folder_in_place_of_a_file_are_named(tiny, capsys
     code, _, err = _run(capsys, "data", "info", "--data-dir", str(folder))
     assert err.splitlines()[2] == (f"    {folder}: has 3 of 4 files; missing t10k-labels-idx1-ubyte.gz; "
                                    "train-labels-idx1-ubyte.gz is a folder, not the file")
+
+
+def test_a_fifo_in_the_data_folder_is_refused_never_read(tiny, capsys):
+    folder, _ = tiny
+    fifo = folder / NAMES["train-labels"]
+    fifo.unlink()
+    make_fifo(fifo)
+    refused = f"{fifo}: is a FIFO (named pipe), not a regular file; put the data file itself there"
+    code, out, _ = finishes(lambda: _run(capsys, "data", "verify", "--data-dir", str(folder)), [fifo])
+    assert code == 1
+    assert out.splitlines()[1] == f"FAIL train-labels-idx1-ubyte.gz: {refused}"
+    code, _, err = finishes(lambda: _run(capsys, "data", "import", str(folder)), [fifo])
+    assert code == 1
+    assert err.splitlines()[1:] == [f"  train-labels-idx1-ubyte.gz: {refused}"]
+    code, _, err = finishes(lambda: _run(capsys, "data", "info", "--data-dir", str(folder)), [fifo])
+    assert code == 1
+    assert err.splitlines()[2] == (f"    {folder}: train-labels-idx1-ubyte.gz is a FIFO (named pipe), not the file")
 
 
 def test_a_data_dir_that_does_not_exist_is_an_error_of_its_own(tiny, capsys, tmp_path):
