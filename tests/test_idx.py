@@ -77,10 +77,15 @@ def test_digest_is_of_decompressed_content_so_recompression_keeps_it(tmp_path):
         p = tmp_path / f"l{level}.gz"
         p.write_bytes(gzip.compress(data, compresslevel=level))
         assert payload_sha256(p) == want
-    # Two gzip members (as `cat a.gz b.gz` makes) decompress to the concatenation.
+    # Two gzip members (as `cat a.gz b.gz` makes) decompress to the concatenation; zero bytes may pad the end.
     p = tmp_path / "multi.gz"
-    p.write_bytes(gzip.compress(data[:100]) + gzip.compress(data[100:]))
+    p.write_bytes(gzip.compress(data[:100]) + gzip.compress(data[100:]) + bytes(7))
     assert payload_sha256(p) == want
+    np.testing.assert_array_equal(read_idx(p).reshape(-1), np.frombuffer(data, np.uint8, offset=16))
+    p.write_bytes(gzip.compress(data) + b"junk")
+    with pytest.raises(DatasetError, match=r"multi\.gz: the gzip data is corrupt \(data after the end of the gzip "
+                                           r"stream \(at byte \d+\)\); delete it"):
+        payload_sha256(p)
     plain = tmp_path / "plain"
     plain.write_bytes(data)
     assert payload_sha256(plain) == want
@@ -202,7 +207,7 @@ def test_a_plain_file_larger_than_the_cap_is_refused_unread(tmp_path):
     with pytest.raises(DatasetError, match=r"plain: holds 1584 bytes, more than the 1000 the file can have"):
         payload_sha256(path, 1000)
     path.write_bytes(_good() * 4)
-    with pytest.raises(DatasetError, match=r"plain is 6336 bytes, more than the 4106 such a file may have; is it the"):
+    with pytest.raises(DatasetError, match=r"plain: 6336 bytes, more than any copy of the file can take \(4106\); is it the right"):
         payload_sha256(path, 10)  # larger than any copy of 10 bytes can be: not even read
 
 
@@ -215,6 +220,13 @@ def test_a_fifo_is_refused_at_once_never_read(tmp_path):
                                    "put the data file itself there")
 
 
-def test_a_path_of_the_wrong_type_is_an_input_type_error():
+def test_arguments_of_the_wrong_type_are_input_type_errors(tmp_path):
     with pytest.raises(InputTypeError, match="path must be a file's path .a str or a Path., got 5"):
         read_idx(5)
+    with pytest.raises(InputTypeError, match="path must be a file's path .a str or a Path., got None"):
+        write_idx(None, np.zeros(3, dtype=np.uint8))
+    path = write_idx(tmp_path / "x.gz", np.zeros(3, dtype=np.uint8))
+    with pytest.raises(InputTypeError, match="dtype must be a numpy dtype such as np.uint8, got 'bytes please'"):
+        read_idx(path, dtype="bytes please")
+    with pytest.raises(InputTypeError, match=r"shape must be a tuple of lengths \(None for any\), such as \(None, 28, 28\); got 3"):
+        read_idx(path, shape=3)

@@ -89,20 +89,23 @@ def read_raw(path, max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes:
     """
     path = _as_path(path)
     try:
-        mode = os.stat(path).st_mode
+        st = os.stat(path)
     except FileNotFoundError:
         raise DatasetError(f"{path}: file not found") from None
     except OSError as exc:
         raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(mode):
+    if stat.S_ISDIR(st.st_mode):
         raise DatasetError(f"{path}: is a folder, expected an IDX file")
-    if not stat.S_ISREG(mode):
-        raise DatasetError(f"{path}: is {file_kind(mode)}, not a regular file; put the data file itself there")
+    if not stat.S_ISREG(st.st_mode):
+        raise DatasetError(f"{path}: is {file_kind(st.st_mode)}, not a regular file; put the data file itself there")
     bound = compressed_bound(max_bytes)
+    if st.st_size > bound:
+        raise OversizeDataError(f"{path}: {st.st_size} bytes, more than any copy of the file can take ({bound}); "
+                                "is it the right file?")
     try:
         return read_regular_file(path, bound)
-    except FileFormatError as exc:  # over the bound, or replaced by a FIFO since the stat
-        raise OversizeDataError(f"{exc}; is it the right file?") from None
+    except FileFormatError as exc:  # replaced by a FIFO, or grown, since the stat
+        raise DatasetError(str(exc)) from None
     except OSError as exc:
         raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
@@ -136,8 +139,7 @@ def _inflate(raw: bytes, path, max_bytes: int) -> Iterator[bytes]:
                 yield block
         # Several members (`cat a.gz b.gz`) give the concatenation; zero bytes may pad the end, as gzip allows.
         pos = min(pos, len(raw)) - len(inflater.unused_data)
-        while pos < len(raw) and raw[pos] == 0:
-            pos += 1
+        pos = len(raw) - len(raw[pos:].lstrip(b"\x00"))
 
 
 def _pieces(path, max_bytes: int) -> Iterator[bytes]:
@@ -322,6 +324,14 @@ def read_idx(path: str | os.PathLike, *, dtype=None, shape=None, max_bytes: int 
     ...
     nnlearn.datasets.errors.DatasetError: .../labels.gz: has shape (3,), expected (N, 28, 28); is it the right file?
     """
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise InputTypeError(f"dtype must be a numpy dtype such as np.uint8, got {dtype!r}") from None
+    if shape is not None and not (isinstance(shape, (tuple, list)) and all(
+            s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, bool)) for s in shape)):
+        raise InputTypeError(f"shape must be a tuple of lengths (None for any), such as (None, 28, 28); got {shape!r}")
     arr = parse_idx(read_idx_payload(path, max_bytes, dtype=dtype, shape=shape), path)
     # A writable native-endian copy: the view is read-only.
     return arr.astype(arr.dtype.newbyteorder("="))
@@ -339,7 +349,7 @@ def write_idx(path: str | os.PathLike, array, *, compress: bool | None = None) -
     >>> p.read_bytes().hex()
     '000008020000000200000003000000000000'
     """
-    path = Path(path)
+    path = _as_path(path)
     arr = np.asarray(array)
     native = arr.dtype.newbyteorder("=") if arr.dtype.itemsize > 1 else arr.dtype
     if native not in _CODES:

@@ -60,6 +60,7 @@ class TooSlow(GiveUp):
 
     why = "too slow"
 
+
 def wire_bounds(datafile: DataFile) -> tuple[int, int]:
     """The fewest and the most bytes a copy of ``datafile`` (gzip or plain) can take on the wire.
 
@@ -246,7 +247,7 @@ def _receive(response, out, datafile: DataFile, watchdog: Watchdog, timeout: flo
             if watchdog.expired:
                 raise too_slow() from None
             raise Retry(f"transfer failed after {watchdog.got} bytes ({exc.__class__.__name__})") from None
-    if watchdog.expired:
+    if watchdog.expired and watchdog.got != total:  # (a transfer complete as the watchdog fired is kept)
         raise too_slow()
     if total is not None and watchdog.got != total:
         raise Retry(f"transfer cut short: {watchdog.got} of {total} bytes")
