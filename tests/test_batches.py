@@ -98,12 +98,12 @@ def test_validation_count_is_the_one_rule_share_or_count():
 
 
 @pytest.mark.parametrize("bad, what", [
-    (0, "holds back 0 of the 100 samples"),
-    (100, "holds back 100 of the 100 samples"),
-    (101, "holds back 101 of the 100 samples"),
-    (-3, "holds back -3 of the 100 samples"),
-    (0.001, "holds back 0 of the 100 samples"),
-    (0.999, "holds back 100 of the 100 samples"),
+    (0, "holds back 0 of the 100 samples, leaving none for validation"),
+    (100, "holds back 100 of the 100 samples, leaving none for training"),
+    (101, "holds back 101 of the 100 samples, leaving none for training"),
+    (-3, "holds back -3 of the 100 samples, leaving none for validation"),
+    (0.001, "holds back 0 of the 100 samples, leaving none for validation"),
+    (0.999, "holds back 100 of the 100 samples, leaving none for training"),
     (1.0, "is not a share in (0, 1) or a whole number"),
     (0.0, "is not a share in (0, 1) or a whole number"),
     (-0.1, "is not a share in (0, 1) or a whole number"),
@@ -123,7 +123,7 @@ def test_split_refuses_a_validation_size_leaving_a_part_empty(bad, what):
 
 
 def test_too_few_samples_to_split_says_so():
-    with pytest.raises(InputError, match=r"^validation=1 holds back 1 of the 1 samples; 1 sample cannot be split; "
+    with pytest.raises(InputError, match=r"^validation=1 holds back 1 of the 1 samples, leaving none for training; 1 sample cannot be split; "
                                          r"use more data or no validation part$"):
         validation_count(1, 1)
 

@@ -130,7 +130,7 @@ def validation_count(validation, n_samples: int) -> int:
     >>> validation_count(0.01, 20)
     Traceback (most recent call last):
     ...
-    nnlearn.errors.InputError: validation=0.01 holds back 0 of the 20 samples; give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to 19
+    nnlearn.errors.InputError: validation=0.01 holds back 0 of the 20 samples, leaving none for validation; give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to 19
     """
     n = int(n_samples)
     if isinstance(validation, (bool, np.bool_)):
@@ -143,7 +143,11 @@ def validation_count(validation, n_samples: int) -> int:
         count = None
     if count is not None and 0 < count < n:
         return count
-    what = "is not a share in (0, 1) or a whole number" if count is None else f"holds back {count} of the {n} samples"
+    if count is None:
+        what = "is not a share in (0, 1) or a whole number"
+    else:
+        what = (f"holds back {count} of the {n} samples, leaving "
+                + ("none for validation" if count < 1 else "none for training"))
     fix = (f"give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to {n - 1}" if n >= 2
            else f"{n} sample{'' if n == 1 else 's'} cannot be split; use more data or no validation part")
     raise InputError(f"validation={validation!r} {what}; {fix}")
