@@ -30,8 +30,6 @@ def _warnings_as_lines(func):
 
 
 def register(commands, demos) -> None:
-    from nnlearn.cli.demo import add_out_argument
-
     data = commands.add_parser(
         "data", help="download, import, verify, describe and show MNIST / Fashion-MNIST",
         description="Get the data sets, check them, and look at them.",
@@ -71,6 +69,11 @@ def register(commands, demos) -> None:
     p = actions.add_parser("info", help="where the files are, shapes, dtypes, class counts")
     add_data_args(p)
     p.set_defaults(func=_warnings_as_lines(cmd_info))
+    _register_show(actions, demos)
+
+
+def _register_show(actions, demos) -> None:
+    from nnlearn.cli.demo import add_out_argument
 
     p = actions.add_parser(
         "show", help="one image: as text, and as a 28x28 image file that `nnlearn predict` reads back exactly",
