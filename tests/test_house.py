@@ -71,7 +71,7 @@ def test_every_public_name_of_before_the_redesign_still_imports():
 #: never from a layer above; a package (``engines``, ``datasets``, ...) is one room.
 LAYERS = [
     ["errors"],
-    ["_io", "_validation", "constraints"],
+    ["_io", "_validation", "constraints", "templating"],
     ["functions", "losses", "derivatives", "datasets", "optimizer", "evaluation", "images", "callbacks"],
     ["layers", "gradient"],
     ["engines", "simple_net", "saving", "plots"],
@@ -80,6 +80,7 @@ LAYERS = [
     ["networks", "gradient_check", "settings"],
     ["checkpoints"],
     ["trainer", "live"],
+    ["training"],
     ["runs", "overfitting", "routes", "trajectory", "landscape", "rundir"],
     ["sweep", "report", "check"],
     ["board"],

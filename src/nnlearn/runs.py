@@ -91,6 +91,11 @@ def read_config(run) -> dict:
     return config
 
 
+def data_dir_of(config: dict, given=None):
+    """The data folder for a run: the one the user ``given`` (``--data-dir``), else the one it trained from."""
+    return given or config.get("data_dir")
+
+
 def load_model(run):
     """``(config, network)`` of a finished run."""
     from nnlearn.networks import load_network

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn._io import atomic_write
-from nnlearn.errors import FileFormatError, InputError
+from nnlearn.errors import FileFormatError
 
 
 def write_npz(path, arrays: dict, meta: dict, *, in_run_folder: bool = False) -> Path:

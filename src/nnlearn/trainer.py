@@ -41,6 +41,7 @@ from nnlearn import checkpoints, engines
 from nnlearn._io import StopRequest, stop_requests
 from nnlearn._validation import as_float_array, check_finite, is_one_hot
 from nnlearn.callbacks import standard_callbacks
+from nnlearn.datasets.batches import validation_count
 from nnlearn.errors import DivergenceError, InputError, InputTypeError
 from nnlearn.multi_layer_net import MultiLayerNet
 from nnlearn.networks import network_for, settings_mismatch
@@ -135,7 +136,7 @@ class Trainer:
         self.x_val = self.t_val = None
         if settings.validation is not None:
             n = x_train.shape[0]
-            n_val = validation_size(settings.validation, n)
+            n_val = validation_count(settings.validation, n)
             self.x_val, self.t_val = x_train[n - n_val:], t_train[n - n_val:]
             x_train, t_train = x_train[: n - n_val], t_train[: n - n_val]
         self.x_train, self.t_train = x_train, t_train
@@ -439,25 +440,6 @@ class Trainer:
         wrote the checkpoint; the file must hold exactly the arrays such a run has, all finite.
         """
         checkpoints.restore(self, path)
-
-
-def validation_size(validation, train_size: int) -> int:
-    """How many of ``train_size`` samples a validation share (or count) holds back.
-
-    Examples
-    --------
-    >>> validation_size(0.1, 60000), validation_size(10000, 60000)
-    (6000, 10000)
-    """
-    n_val = validation if isinstance(validation, int) else round(validation * train_size)
-    if n_val < 1 or n_val >= train_size:
-        what = f"{n_val} of the {train_size} training samples"
-        raise InputError(
-            f"validation={validation!r} holds back {what}, leaving "
-            + ("no validation data" if n_val < 1 else "no training data")
-            + "; give a share in (0, 1) or a count that leaves samples on both sides"
-        )
-    return n_val
 
 
 def checked_data(network, x, t, split: str):

@@ -29,7 +29,9 @@ def load_test_set(config: dict, data_dir=None, download: bool = True):
     from nnlearn.datasets.download import ensure_files
 
     spec = get_spec(config.get("dataset") or "mnist")
-    folder = data_dir or config.get("data_dir")
+    from nnlearn.runs import data_dir_of
+
+    folder = data_dir_of(config, data_dir)
     arrays = load_arrays(spec, ensure_files(spec, folder, download=download), normalize=True)
     x = arrays["test-images"]
     return x.reshape(len(x), -1), arrays["test-labels"]
