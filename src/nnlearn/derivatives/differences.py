@@ -38,6 +38,10 @@ _NOISE_FACTOR = 4.0
 #: The noise of f is measured on 7 points h / _NOISE_SPACING apart (see _noise).
 _NOISE_SPACING = 64
 _GOLDEN = (math.sqrt(5) - 1) / 2
+#: A Richardson result whose error estimate exceeds this share of its value is checked for a jump in f.
+_SUSPECT = 1e-3
+#: f(x+h) - f(x-h) must keep its size while h shrinks by this factor for f to jump at x.
+JUMP_SHRINK = 4096
 
 
 def scale(x: float) -> float:
@@ -212,6 +216,12 @@ def richardson(ev, x, h, full):
         # f's rounding dominates, two entries can agree by accident (log(1 + x**2) at x = 1e-4
         # rounds 1 + x**2 to 1e-16, a relative noise of 1e-8 that no eps * |f| floor shows).
         best_err += _NOISE_FACTOR * _noise(ev, x, best_h) / best_h
+    if math.isfinite(best_d) and not best_err <= _SUSPECT * abs(best_d):
+        gap = _value_jump(ev, x, best_h)
+        if gap:
+            # No number is the derivative of a function that jumps; the extrapolated one grows as 1/h.
+            ev.jumps.append((x, gap))
+            return math.nan, math.nan, best_h
     if math.isfinite(best_d):
         jump = _slope_jump(ev, x, best_h)
         if jump:
@@ -255,3 +265,23 @@ def _slope_jump(ev, x, h):
     if math.isfinite(s1) and math.isfinite(s2) and abs(s1) > 1.5 * abs(s2) and abs(s1 - s2) > 100 * noise:
         return abs(s1) * h
     return 0.0
+
+
+def _value_jump(ev, x, h):
+    """How much f itself jumps at x (``sign`` at 0), or 0 where f looks continuous there.
+
+    Across a jump f(x+h) - f(x-h) keeps its size as h shrinks; where f is continuous it shrinks
+    with h (by the same factor where f is differentiable, by 4096**a for x**a). Seen at h / 4096
+    and h / 4096**2: a jump keeps 99 % of the gap.
+    """
+    gaps = []
+    for k in (1, 2):
+        s = _exact_step(x, h / JUMP_SHRINK**k)
+        if s == 0:
+            return 0.0
+        fp, fm = ev.real(x + s), ev.real(x - s)
+        gap = abs(fp - fm)
+        if not math.isfinite(gap) or gap <= 100 * _EPS * (abs(fp) + abs(fm)):
+            return 0.0
+        gaps.append(gap)
+    return gaps[1] if gaps[1] >= 0.99 * gaps[0] else 0.0

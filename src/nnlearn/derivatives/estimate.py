@@ -10,6 +10,7 @@ import numpy as np
 
 from nnlearn._validation import as_float_array, check_positive_number
 from nnlearn.derivatives.differences import (
+    JUMP_SHRINK,
     CENTRAL_REL_STEP,
     central,
     central_value,
@@ -141,7 +142,9 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     Returns
     -------
     float, ndarray or DerivativeResult
-        float64. NaN where ``f`` is not finite at ``x`` or nowhere near it.
+        float64. NaN where ``f`` is not finite at ``x`` or nowhere near it, and where ``f`` jumps
+        (``np.sign`` at 0: a function that is not continuous has no derivative); a warning says
+        which.
 
     Examples
     --------
@@ -201,10 +204,20 @@ def derivative(f, x, method="auto", h=None, full_output=False):
             RuntimeWarning,
             stacklevel=2,
         )
-    undefined = np.flatnonzero(np.isnan(df.reshape(-1)))
-    if undefined.size:
+    if ev.jumps:
+        x0, gap = ev.jumps[0]
+        warnings.warn(
+            f"f jumps at x={x0:g}: f(x+h) - f(x-h) stays near {gap:.3g} while h shrinks {JUMP_SHRINK}-fold"
+            f"{f', and at {len(ev.jumps) - 1} more points' if len(ev.jumps) > 1 else ''}; f is not continuous "
+            "there, so it has no derivative and the value returned is NaN",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    jumped = {x0 for x0, _ in ev.jumps}
+    undefined = [i for i in np.flatnonzero(np.isnan(df.reshape(-1))) if float(xs.reshape(-1)[i]) not in jumped]
+    if undefined:
         reason = ev.why_undefined(float(xs.reshape(-1)[undefined[0]]))
-        more = f" at {undefined.size} points" if undefined.size > 1 else ""
+        more = f" at {len(undefined)} points" if len(undefined) > 1 else ""
         warnings.warn(f"the derivative is NaN{more}: {reason}", RuntimeWarning, stacklevel=2)
     if xs.ndim == 0:
         df, err, steps, used = float(df), float(err), float(steps), str(used)

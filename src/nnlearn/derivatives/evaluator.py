@@ -22,6 +22,7 @@ class Evaluator:
         self.nfev = 0
         self._cache: dict[float, float] = {}
         self.kinks: list[tuple[float, float]] = []
+        self.jumps: list[tuple[float, float]] = []
 
     def forget(self) -> None:
         """Drop remembered values (they belong to the previous point)."""
