@@ -69,6 +69,35 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
+#: The most weights and biases a network may have: 800 MB in float64, 80 times the largest network
+#: the recipes and sweeps build (784-800-800-10, 1.3 million). More is refused before any allocation.
+MAX_PARAMETERS = 10**8
+
+
+def check_network_size(sizes, dtype=np.float64) -> int:
+    """The number of weights and biases of a fully connected network with layer ``sizes`` (input and
+    output included), refused when over :data:`MAX_PARAMETERS`.
+
+    Examples
+    --------
+    >>> check_network_size([784, 50, 10])
+    39760
+    >>> check_network_size([784, 10**12, 10])
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.InputError: a 784-1000000000000-10 network has 7.95e+14 parameters (6.36e+06 GB of float64); nnlearn builds networks of at most 100,000,000 -- choose smaller layers
+    """
+    sizes = [check_positive_int(s, "a layer size") for s in sizes]
+    count = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    if count > MAX_PARAMETERS:
+        gigabytes = count * np.dtype(dtype).itemsize / 1e9
+        raise InputError(
+            f"a {'-'.join(map(str, sizes))} network has {count:.3g} parameters ({gigabytes:.3g} GB of "
+            f"{np.dtype(dtype).name}); nnlearn builds networks of at most {MAX_PARAMETERS:,} -- choose smaller layers"
+        )
+    return count
+
+
 def check_positive_number(value, name: str, hint: str = "") -> float:
     """A finite number > 0, as a Python float; ``hint`` (e.g. the book's value) ends the message."""
     try:
