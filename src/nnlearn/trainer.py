@@ -45,7 +45,7 @@ from nnlearn.callbacks import standard_callbacks
 from nnlearn.errors import FileFormatError, InputError, InputTypeError
 from nnlearn.multi_layer_net import MultiLayerNet, build_network
 from nnlearn.optimizer import get_optimizer
-from nnlearn.saving import check_arrays, read_npz, write_npz
+from nnlearn.saving import check_arrays, check_checkpoint_meta, read_npz, write_npz
 from nnlearn.settings import RECIPES, TrainSettings, recipe_settings
 
 CHECKPOINT_FORMAT = 2
@@ -427,6 +427,7 @@ class Trainer:
                 f"{path} has checkpoint format {meta.get('format')!r}; this nnlearn reads {CHECKPOINT_FORMAT} -- "
                 "finish the run with the nnlearn version that started it, or start it again"
             )
+        check_checkpoint_meta(path, meta, _RESUME_FIX)
         mine, theirs = self.config(), _with_defaults(meta.get("config"))
         if mine != theirs:
             diff = sorted(k for k in set(mine) | set(theirs or {}) if mine.get(k) != (theirs or {}).get(k))
