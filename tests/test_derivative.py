@@ -526,7 +526,7 @@ def test_gradient_method_errors():
         numerical_gradient(function_2, np.array([3.0, 4.0]), method="nope")
     with pytest.raises(TypeError, match="float64"):
         numerical_gradient(function_2, np.array([3.0, 4.0], dtype=np.float32), method="auto")
-    with pytest.raises(TypeError, match="float array"):
+    with pytest.raises(TypeError, match="x is an integer array"):
         numerical_gradient(function_2, np.array([3, 4]), method="auto")
     with pytest.raises(ValueError, match="positive finite"):
         numerical_gradient(function_2, np.array([3.0, 4.0]), h=-1.0, method="richardson")

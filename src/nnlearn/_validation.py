@@ -24,6 +24,49 @@ def as_float_array(a, name: str) -> np.ndarray:
     return arr
 
 
+def check_numbers(x, name: str = "x") -> np.ndarray:
+    """``x`` as an array of numbers (bool, int, float or complex; NumPy subclasses kept), else InputTypeError.
+
+    Examples
+    --------
+    >>> check_numbers(None)
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.InputTypeError: x must be a number or an array of numbers, got NoneType None
+    """
+    try:
+        arr = np.asanyarray(x) if not isinstance(x, (str, bytes)) else np.asarray(x, dtype=object)
+    except (ValueError, TypeError):  # a ragged list
+        arr = np.asarray(None, dtype=object)
+    if arr.dtype.kind not in "biufc":
+        shown = repr(x) if len(repr(x)) <= 40 else repr(x)[:37] + "..."
+        raise InputTypeError(f"{name} must be a number or an array of numbers, got {type(x).__name__} {shown}")
+    return arr
+
+
+def check_seed(seed, name: str = "seed"):
+    """A seed for ``numpy.random.default_rng``: None, a whole number >= 0, or a Generator (kept as is)."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"{name} must be a whole number >= 0 (or None for a fresh one), got {seed!r}")
+    return int(seed)
+
+
+def check_flag(value, name: str) -> bool:
+    """True or False (NumPy's bool too), not an array or a number."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputTypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_choice(value, choices, name: str) -> str:
+    """One of the strings ``choices``; anything else (an array, a number) is refused by name."""
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+    return value
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     if not np.isfinite(arr).all():
         bad = "NaN" if np.isnan(arr).any() else "inf"

@@ -12,7 +12,9 @@ import numpy as np
 
 from nnlearn._validation import (
     check_callable,
+    check_choice,
     check_count,
+    check_flag,
     check_positive_number,
     check_real_point,
     check_real_result,
@@ -69,8 +71,7 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     ...
     nnlearn.errors.InputTypeError: x must be a real number or an array of real numbers, got str '5'
     """
-    if method not in _METHODS:
-        raise InputError(f"unknown method {method!r}; choose one of {', '.join(_METHODS)}")
+    check_choice(method, _METHODS, "method")
     check_callable(f)
     check_real_point(x)
     if isinstance(x, (list, tuple)):
@@ -149,8 +150,7 @@ def numerical_gradient(f, x, h=None, method="central"):
     >>> numerical_gradient(function_2, np.array([3.0, 4.0]), method="auto").tolist()
     [6.0, 8.0]
     """
-    if method not in _GRADIENT_METHODS:
-        raise InputError(f"unknown method {method!r}; choose one of {', '.join(_GRADIENT_METHODS)}")
+    check_choice(method, _GRADIENT_METHODS, "method")
     check_callable(f, "a function of the array x")
     if method not in _METHODS and h is not None:
         h = _check_step(h)
@@ -302,6 +302,7 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     """
     lr = check_positive_number(lr, "lr", "the book uses lr=0.1")
     step_num = check_count(step_num, "step_num")
+    return_path = check_flag(return_path, "return_path")
     check_real_point(init_x, "init_x")
     x = np.array(init_x, dtype=np.float64)
     path = [x.copy()] if return_path else None

@@ -27,11 +27,13 @@ from nnlearn import engines
 from nnlearn._validation import (
     as_float_array,
     check_finite,
+    check_choice,
     check_labels,
     check_network_size,
     check_nonempty,
     check_positive_int,
     check_positive_number,
+    check_seed,
 )
 from nnlearn.errors import DivergenceError, InputError
 from nnlearn.functions import softmax
@@ -138,10 +140,8 @@ class MultiLayerNet:
         sizes = [input_size, *hidden, output_size]
         for name, value in zip(["input_size", *["hidden size"] * len(hidden), "output_size"], sizes):
             check_positive_int(value, name)
-        if activation not in ACTIVATIONS:
-            raise InputError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-        if loss not in LOSSES:
-            raise InputError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        check_choice(activation, ACTIVATIONS, "activation")
+        check_choice(loss, LOSSES, "loss")
         try:
             dtype = np.dtype(dtype)
         except TypeError:
@@ -157,7 +157,7 @@ class MultiLayerNet:
         self.weight_init_std = check_init(weight_init_std)
         self.dtype = dtype
         self.params = {}
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         for i in range(1, len(self.sizes)):
             n_in, n_out = self.sizes[i - 1], self.sizes[i]
             scale = init_scale(self.weight_init_std, n_in)
@@ -333,6 +333,8 @@ class MultiLayerNet:
         x = np.asarray(x)
         if x.dtype == object or x.dtype.kind not in "biuf":
             raise InputError(f"x must be numeric, got an array of {x.dtype}")
+        if x.ndim == 0:
+            raise InputError(f"x is one number ({x[()]!r}); give one sample (1-D) or a batch (one row per sample)")
         if x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim > 2:

@@ -20,7 +20,7 @@ import numpy as np
 
 from nnlearn._io import atomic_write, file_kind, parse_json
 from nnlearn._validation import check_network_size
-from nnlearn.errors import FileFormatError, InputError
+from nnlearn.errors import FileFormatError, InputError, InputTypeError
 
 
 def write_npz(path, arrays: dict, meta: dict, *, in_run_folder: bool = False) -> Path:
@@ -57,6 +57,8 @@ def read_npz(path, what: str, fix: str, expect=None) -> tuple[dict, dict]:
     exact arrays the file must hold: checked against the headers, so that a file describing a huge
     network is refused without allocating it.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputTypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__} {path!r}")
     path = Path(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO is refused, never waited on

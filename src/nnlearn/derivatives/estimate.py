@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn._validation import as_float_array, check_positive_number
+from nnlearn._validation import as_float_array, check_choice, check_flag, check_positive_number
 from nnlearn.derivatives.differences import (
     JUMP_SHRINK,
     CENTRAL_REL_STEP,
@@ -179,8 +179,8 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     >>> derivative(np.sin, [0.0, np.pi])
     array([ 1., -1.])
     """
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    check_choice(method, METHODS, "method")
+    full_output = check_flag(full_output, "full_output")
     h = _check_step(h)
     xs = as_float_array(x, "x")
     if xs.dtype != np.float64:
