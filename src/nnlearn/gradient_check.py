@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn import engines
+from nnlearn._validation import check_positive_int, check_seed
+from nnlearn.errors import InputTypeError
 from nnlearn.layers import Relu
+from nnlearn.multi_layer_net import MultiLayerNet
 
 #: The largest relative difference at which ``nnlearn gradcheck`` says the two gradients agree.
 AGREEMENT = 1e-6
@@ -56,8 +59,12 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
     >>> gradient_check(net, x, np.array([0, 1, 1]), sample=2)["W1"]["checked"]
     2
     """
+    _check_network(network)
     x, t = network.check_batch(x, t)
     masks = network.check_masks(masks, x.shape[0])
+    if sample is not None:
+        sample = check_positive_int(sample, "sample")
+    seed = check_seed(seed)
     bp = network.gradient(x, t, engine=backprop, masks=masks)
     if sample is None:
         num = network.numerical_gradient(x, t, engine=engine, masks=masks)
@@ -95,7 +102,12 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
     """
     import time
 
+    _check_network(network)
     x, t = network.check_batch(x, t)
+    if loop_sample is not None:
+        loop_sample = check_positive_int(loop_sample, "loop_sample")
+    repeat = check_positive_int(repeat, "repeat")
+    seed = check_seed(seed)
     n_params = sum(p.size for p in network.params.values())
     rng = np.random.default_rng(seed)
     picks = {key: (np.arange(p.size) if loop_sample is None or p.size <= loop_sample
@@ -157,3 +169,8 @@ def gradient_check_record(network, x, t, *, engine="fast", sample=None, seed=0, 
     return {"params": params, "limit": AGREEMENT, "worst": worst, "agree": worst <= AGREEMENT, "batch": batch,
             "kinks": kinks_near(network, x), "network": "-".join(map(str, network.sizes)) + f" {network.activation}",
             "engine": engine if sample is None else "loop", "sample": sample}
+
+
+def _check_network(network) -> None:
+    if not isinstance(network, MultiLayerNet):
+        raise InputTypeError(f"network must be a MultiLayerNet or TwoLayerNet, got {type(network).__name__}")

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn._io import atomic_write
-from nnlearn.errors import NnlearnError
+from nnlearn._io import check_output_path as check_ours_to_replace
+from nnlearn.errors import NnlearnError, OutputError
 
 #: More than this share of bright pixels (after the polarity check) is no digit: MNIST's most is 40 %.
 MAX_INK = 0.42
@@ -141,12 +142,15 @@ def figure_format(path) -> str:
 
 
 def check_output_path(path) -> Path:
-    """Refuse, before any work, an output path that is a folder or whose folder does not exist."""
+    """Refuse, before any work, an output path that is not ours to replace (see
+    :func:`nnlearn._io.check_output_path`: a folder, a device, a FIFO, a socket, a file of a run or
+    sweep folder) or whose folder does not exist."""
     path = Path(path)
     if path.is_dir():
-        raise NnlearnError(f"{path} is a folder; give a file name, e.g. {path / 'digit.png'}")
+        raise OutputError(f"{path} is a folder; give a file name, e.g. {path / 'digit.png'}")
+    path = check_ours_to_replace(path)
     if not path.parent.is_dir():
-        raise NnlearnError(f"cannot write {path}: the folder {path.parent} does not exist")
+        raise OutputError(f"cannot write {path}: the folder {path.parent} does not exist")
     return path
 
 

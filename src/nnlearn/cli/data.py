@@ -243,11 +243,10 @@ def cmd_demo_minibatch(args) -> int:
 
     from nnlearn.datasets.batches import sample_batch_indices
     from nnlearn.datasets.mnist import load_dataset
+    from nnlearn._io import check_output_folder
     from nnlearn.images import check_output_path, digits_figure, save_figure_as
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; give a folder for the figure")
+    out = check_output_folder(args.out)
     (x_train, t_train), _ = load_dataset(args.dataset or "mnist", normalize=True, one_hot_label=True,
                                          data_dir=args.data_dir)
     print("== 4.2.3 Mini-batch learning ==")
