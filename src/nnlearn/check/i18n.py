@@ -1,0 +1,96 @@
+"""The language of a check's report: English, simplified Chinese, Japanese -- and any catalogue added later.
+
+Messages are written in English in the code, marked with :func:`N_`, and translated through
+gettext catalogues (domain ``nnlearn_check``) under ``nnlearn/check/locale/LANG/LC_MESSAGES/``.
+The ``.po`` files are the sources; the ``.mo`` files beside them are compiled from them and shipped
+in the package (``tests/test_check_i18n.py`` fails when the two disagree). A translator adds a
+language by copying ``locale/nnlearn_check.pot`` to ``locale/LANG/LC_MESSAGES/nnlearn_check.po``,
+translating it, and compiling it (``pybabel compile`` or GNU ``msgfmt``; see docs/check.md).
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from nnlearn.errors import UsageError
+
+DOMAIN = "nnlearn_check"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: The language of the messages as written in the code.
+SOURCE_LANGUAGE = "en"
+#: Environment variables that name the user's language, in gettext's order.
+LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it now (it is translated where shown)."""
+    return message
+
+
+def languages() -> tuple[str, ...]:
+    """The languages a report can be written in: English and every compiled catalogue.
+
+    Examples
+    --------
+    >>> languages()[0]
+    'en'
+    """
+    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
+    return (SOURCE_LANGUAGE, *found)
+
+
+def _from_locale_name(name: str) -> str | None:
+    """``zh_CN.UTF-8`` -> ``zh``, ``ja_JP`` -> ``ja``, ``C`` -> None: the language part, if we have it."""
+    lang = name.split(".")[0].split("@")[0].replace("-", "_")
+    for candidate in (lang, lang.split("_")[0]):
+        if candidate.lower() in languages():
+            return candidate.lower()
+    return None
+
+
+def choose(lang: str | None = None, environ=None) -> str:
+    """The language to use: ``lang`` if given (``zh``, ``zh_CN``, ``zh-CN``, ``ja``, ``en``), else the
+    first of ``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` that names an available language,
+    else English.
+
+    Examples
+    --------
+    >>> choose("en"), choose(environ={"LC_ALL": "C"})
+    ('en', 'en')
+    """
+    if lang is not None:
+        found = _from_locale_name(str(lang))
+        if found is None:
+            raise UsageError(f"no messages in language {lang!r}; choose one of {', '.join(languages())}")
+        return found
+    environ = os.environ if environ is None else environ
+    for variable in LOCALE_VARIABLES:
+        for name in environ.get(variable, "").split(":"):
+            if name and name not in ("C", "POSIX"):
+                found = _from_locale_name(name)
+                if found:
+                    return found
+    return SOURCE_LANGUAGE
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str) -> gettext.NullTranslations:
+    """The gettext translations for ``lang`` (English: the messages as written)."""
+    if lang == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang])
+
+
+def translate(message: str, lang: str, **params) -> str:
+    """``message`` in ``lang``, with ``{name}`` fields filled from ``params``.
+
+    Examples
+    --------
+    >>> translate("{passed} of {found} correct", "en", passed=7, found=9)
+    '7 of 9 correct'
+    """
+    text = translations(lang).gettext(message)
+    return text.format(**params) if params else text
