@@ -119,7 +119,7 @@ def build_report(job: dict, result, rows: list, lang: str) -> Report:
         found = result.found.get(cls)
         if data is not None:
             out.append(Row(row, data["status"], data.get("spelling", ""), data.get("findings", []),
-                           data.get("note"), result.uses.get(row, [])))
+                           data.get("note"), data.get("uses", [])))
         elif found is not None and not found.get("yours", True):
             if "." not in row:
                 out.append(Row(row, "missing", found.get("spelling", ""), origin=found))

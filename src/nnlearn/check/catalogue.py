@@ -50,6 +50,11 @@ _ENTRIES = (
         "the sum: N times the book's value for N samples."), N_(
         "Divide by the batch size: return -np.sum(t * np.log(y + 1e-7)) / y.shape[0], after reshaping a "
         "single sample to one row.")),
+    Entry("no-reshape", FAIL, "4.2.4", N_("one sample is not reshaped to a batch of one"), N_(
+        "The batch version divides by y.shape[0], the number of rows. For one sample (a 1-D y) that is "
+        "the number of classes, so its loss comes out 10 times too small, unless y and t are first "
+        "reshaped to one row each."), N_(
+        "if y.ndim == 1: t = t.reshape(1, t.size); y = y.reshape(1, y.size)")),
     Entry("labels-vs-one-hot", FAIL, "4.2.4", N_("labels and one-hot targets are mixed up"), N_(
         "A target is either one-hot rows (t = [0, 0, 1, ...]) or class labels (t = 2, or one label per "
         "row). For one of the two forms your function returns a wrong number without an error. The "

@@ -5,7 +5,7 @@ document, from stdin, and reports on the file descriptor FD as JSON lines, so th
 reader prints can be taken for a report:
 
 ``job`` (a file begins) -> ``loaded`` (its top level ran: status, notes, names found) -> ``tick``
-... ``result`` per row -> ``uses`` -> ``end``; ``bye`` when all is done; ``internal`` for a bug of
+... ``result`` per row -> ``end``; ``bye`` when all is done; ``internal`` for a bug of
 the checker itself. A ``tick`` precedes every call of the reader's code and names the row and the
 call's time limit, so that the parent can tell a call that never returns from many quick ones, and
 knows which row to blame.
@@ -19,7 +19,6 @@ import json
 import os
 import sys
 import traceback
-import types
 
 from nnlearn.check import names, probes, standin
 from nnlearn.check.sandbox import Files, Sandbox
@@ -79,17 +78,6 @@ def origin(obj, spelling: str, files: Files) -> dict:
     return {"yours": False, "module": getattr(target, "__module__", None) or type(obj).__name__, "standin": False}
 
 
-def global_names(obj) -> set:
-    """The global names a function (or every method of a class) refers to."""
-    functions = [obj] if not inspect.isclass(obj) else [v for v in vars(obj).values() if hasattr(v, "__code__")]
-    found, stack = set(), [f.__code__ for f in functions if hasattr(f, "__code__")]
-    while stack:
-        code = stack.pop()
-        found.update(code.co_names)
-        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-    return found
-
-
 def run_job(job: dict, work: dict, channel: Channel, base_path: list) -> None:
     files = Files(job["folder"], {c["filename"]: c["label"] for c in job["chunks"] if c.get("label")})
     sandbox = Sandbox(files, work["timeout"], tick=channel.tick)
@@ -101,36 +89,17 @@ def run_job(job: dict, work: dict, channel: Channel, base_path: list) -> None:
         channel.send(ev="loaded", key=job["key"], status=status, notes=notes,
                      found={name: {"spelling": f.spelling, **origins[name]} for name, f in found.items()})
         wanted, skip = set(job["rows"]), set(job.get("skip", ()))
-        results = {}
+        results, isolation = {}, probes.Isolation()
         for name in (*names.FUNCTIONS, *names.CLASSES):
             rows = [r for r in names.rows_of([name]) if r in wanted and r not in skip]
             if name not in found or not origins[name]["yours"] or not rows:
                 continue
             entry = found[name]
             if name in names.FUNCTIONS:
-                row_results = [probes.run_function(name, entry.spelling, entry.obj, sandbox)]
+                row_results = [probes.run_function(name, entry.spelling, entry.obj, sandbox, isolation)]
             else:
-                row_results = probes.run_class(name, entry.spelling, entry.obj, sandbox, rows)
+                row_results = probes.run_class(name, entry.spelling, entry.obj, sandbox, rows, isolation)
             for row in row_results:
                 results[row.name] = row
                 channel.send(ev="result", row=row.name, result=row.to_json())
-        channel.send(ev="uses", uses=_failing_uses(found, origins, results))
     channel.send(ev="end", key=job["key"])
-
-
-def _failing_uses(found, origins, results) -> dict:
-    """For each failing row, the reader's failing functions it calls (its failure may be theirs)."""
-    failing = {found[r].spelling: r for r, res in results.items() if res.status == probes.FAIL and r in found}
-    uses = {}
-    for row, res in results.items():
-        if res.status != probes.FAIL:
-            continue
-        cls, _, method = row.partition(".")
-        obj = found[cls].obj if cls in found else None
-        if method and obj is not None:
-            obj = getattr(obj, names.find_method(obj, method) or "", None)
-        called = global_names(obj) if obj is not None else set()
-        named = sorted(failing[n] for n in called if n in failing and failing[n] != row)
-        if named:
-            uses[row] = named
-    return uses

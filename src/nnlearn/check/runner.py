@@ -43,7 +43,6 @@ class JobResult:
     notes: list = field(default_factory=list)
     found: dict = field(default_factory=dict)
     rows: dict = field(default_factory=dict)  # row -> the result's JSON
-    uses: dict = field(default_factory=dict)
     loaded: bool = False
     finished: bool = False
 
@@ -186,8 +185,6 @@ def _record(job: JobResult, message: dict) -> None:
         job.loaded, job.status, job.notes, job.found = True, message["status"], message["notes"], message["found"]
     elif event == "result":
         job.rows[message["row"]] = message["result"]
-    elif event == "uses":
-        job.uses.update(message["uses"])
     elif event == "end":
         job.finished = True
 

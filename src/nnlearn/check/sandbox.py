@@ -19,6 +19,7 @@ import sys
 import sysconfig
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -90,6 +91,12 @@ def _system_dirs() -> tuple[str, ...]:
 SYSTEM_DIRS = _system_dirs()
 
 
+@lru_cache(maxsize=4096)
+def is_system_file(filename: str) -> bool:
+    """Whether ``filename`` lies in Python's, an installed package's or nnlearn's folders."""
+    return (os.path.realpath(filename) + os.sep).startswith(SYSTEM_DIRS)
+
+
 @dataclass
 class Files:
     """Which source files are the reader's, and how to name them in a report."""
@@ -102,7 +109,7 @@ class Files:
             return True
         if not filename or filename.startswith("<"):
             return False
-        return not (os.path.realpath(filename) + os.sep).startswith(SYSTEM_DIRS)
+        return not is_system_file(filename)
 
     def label(self, filename: str) -> str:
         if filename in self.labels:

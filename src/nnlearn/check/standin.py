@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.util
+import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 BOOKLAYOUT = Path(__file__).resolve().parent / "booklayout"
@@ -22,6 +24,7 @@ SERVED = {
     "dataset": True,
     "dataset.mnist": False,
 }
+BOOK_PACKAGES = ("common", "dataset")
 
 
 class BookLayoutFinder(importlib.abc.MetaPathFinder):
@@ -44,16 +47,17 @@ def install() -> None:
         sys.meta_path.append(BookLayoutFinder())
 
 
+@lru_cache(maxsize=1024)
 def is_stand_in(filename) -> bool:
     """Whether ``filename`` is a file of the stand-in package."""
-    try:
-        return Path(filename).resolve().is_relative_to(BOOKLAYOUT)
-    except (TypeError, ValueError, OSError):
-        return False
+    return isinstance(filename, str) and os.path.realpath(filename).startswith(str(BOOKLAYOUT) + os.sep)
+
+
+def served(name: str, module) -> bool:
+    """Whether the module ``name`` in ``sys.modules`` is a stand-in, imported under the book's name."""
+    return name.split(".")[0] in BOOK_PACKAGES and is_stand_in(getattr(module, "__file__", None))
 
 
 def used() -> list[str]:
-    """The book modules the stand-in has served in this process (imported under the book's names)."""
-    return sorted(name for name, module in list(sys.modules.items())
-                  if not name.startswith("nnlearn.") and name.split(".")[0] in ("common", "dataset")
-                  and is_stand_in(getattr(module, "__file__", None)))
+    """The book modules the stand-in has served in this process."""
+    return sorted(name for name, module in list(sys.modules.items()) if served(name, module))

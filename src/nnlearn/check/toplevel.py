@@ -54,9 +54,12 @@ class JobEnvironment:
         """Drop the reader's modules and the stand-ins, so that the next file imports its own."""
         for name, module in list(sys.modules.items()):
             filename = getattr(module, "__file__", None)
-            paths = list(getattr(module, "__path__", None) or []) if filename is None else []
-            if (filename and (self.files.is_reader(filename) or standin.is_stand_in(filename))
-                    and not name.startswith("nnlearn.")) or any(self.files.is_reader(p) for p in paths):
+            if filename is None:  # a namespace package: its folders
+                paths = list(getattr(module, "__path__", None) or [])
+                reader = any(isinstance(p, str) and self.files.is_reader(p) for p in paths)
+            else:
+                reader = isinstance(filename, str) and self.files.is_reader(filename)
+            if reader or standin.served(name, module):
                 del sys.modules[name]
 
 

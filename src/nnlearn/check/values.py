@@ -156,6 +156,13 @@ def _show_array(arr: np.ndarray) -> str:
     return f"array({_nested(arr)}{kind})"
 
 
+def frozen(arr) -> np.ndarray:
+    """A read-only array: a probe's constant input that no reader's code can change by accident."""
+    arr = np.array(arr)
+    arr.flags.writeable = False
+    return arr
+
+
 def snapshot(args) -> list:
     """Copies of the arrays among ``args``, to see afterwards whether a call changed them."""
     return [(i, a.copy()) for i, a in enumerate(args) if isinstance(a, np.ndarray)]

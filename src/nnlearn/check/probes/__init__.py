@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from nnlearn.check import names
 from nnlearn.check.probes import activations, descent, losses, networks
 from nnlearn.check.probes.base import Probe, Stop
+from nnlearn.check.probes.isolation import Isolation, judged
+
+__all__ = ["Isolation", "run_function", "run_class", "RowResult", "FUNCTION_PROBES", "CLASS_PROBES"]
 
 FUNCTION_PROBES = {
     "sigmoid": activations.probe_sigmoid,
@@ -73,17 +76,26 @@ def result(name: str, spelling: str, probe: Probe) -> RowResult:
     return RowResult(name, spelling, status_of(probe.findings), probe.findings, probe.note)
 
 
-def run_function(name: str, spelling: str, fn, sandbox) -> RowResult:
-    """Probe the reader's function ``fn`` as the book's ``name``."""
-    probe = Probe(sandbox, section_of(name), name)
-    try:
-        FUNCTION_PROBES[name](fn, probe)
-    except Stop:
-        pass
-    return result(name, spelling, probe)
+def run_function(name: str, spelling: str, fn, sandbox, isolation: Isolation) -> RowResult:
+    """Probe the reader's function ``fn`` as the book's ``name`` (see :mod:`.isolation` for the failing
+    functions it calls)."""
+    def run():
+        probe = Probe(sandbox, section_of(name), name)
+        try:
+            FUNCTION_PROBES[name](fn, probe)
+        except Stop:
+            pass
+        return probe
+
+    probe, uses = judged(run, lambda: isolation.applied(fn))
+    row = result(name, spelling, probe)
+    row.uses = uses
+    if row.status == FAIL:
+        isolation.failed(name, fn)
+    return row
 
 
-def run_class(name: str, spelling: str, cls, sandbox, rows) -> list[RowResult]:
+def run_class(name: str, spelling: str, cls, sandbox, rows, isolation: Isolation) -> list[RowResult]:
     """Probe the reader's class ``cls`` as the book's ``name``: the ``rows`` asked for, in the book's order.
 
     A method the class lacks is ``missing``; the methods of a class that cannot be built are
@@ -91,7 +103,8 @@ def run_class(name: str, spelling: str, cls, sandbox, rows) -> list[RowResult]:
     """
     probes = {row: Probe(sandbox, section_of(row), row) for row in names.rows_of([name])}
     methods = {row: names.find_method(cls, row.partition(".")[2]) for row in probes if "." in row}
-    done = CLASS_PROBES[name](cls, probes, methods, set(rows))
+    fresh = lambda row: Probe(sandbox, section_of(row), row)  # noqa: E731
+    done = CLASS_PROBES[name](cls, probes, methods, set(rows), isolation, fresh)
     out = []
     for row, probe in probes.items():
         if row not in rows:
@@ -103,4 +116,5 @@ def run_class(name: str, spelling: str, cls, sandbox, rows) -> list[RowResult]:
         else:
             shown = spelling if "." not in row else f"{spelling}.{methods[row]}"
             out.append(result(row, shown, probe))
+            out[-1].uses = probe.uses
     return out

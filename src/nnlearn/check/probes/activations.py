@@ -10,15 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 import nnlearn
-from nnlearn.check.values import close, has_nan, show
+from nnlearn.check.values import close, frozen, has_nan, show
 
-BOOK_X = np.array([-1.0, 1.0, 2.0])
-SOFTMAX_A = np.array([0.3, 2.9, 4.0])
-SOFTMAX_BIG = np.array([1010.0, 1000.0, 990.0])
+BOOK_X = frozen([-1.0, 1.0, 2.0])
+SOFTMAX_A = frozen([0.3, 2.9, 4.0])
+SOFTMAX_BIG = frozen([1010.0, 1000.0, 990.0])
 #: Two samples: the rows must be normalised each on its own.
-SOFTMAX_BATCH = np.array([[0.3, 2.9, 4.0], [1.0, 2.0, 3.0]])
+SOFTMAX_BATCH = frozen([[0.3, 2.9, 4.0], [1.0, 2.0, 3.0]])
 #: A square batch: a row maximum without keepdims=True is subtracted along the columns, silently.
-SOFTMAX_SQUARE = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 1.0], [0.0, 0.5, 5.0]])
+SOFTMAX_SQUARE = frozen([[1.0, 2.0, 3.0], [2.0, 4.0, 1.0], [0.0, 0.5, 5.0]])
 
 
 def _call_text(name: str, *args) -> str:

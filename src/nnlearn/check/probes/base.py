@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from nnlearn.check.catalogue import entry
 from nnlearn.check.sandbox import ReaderError, Timeout
 from nnlearn.check.values import changed, has_nan, show, snapshot, to_array
@@ -57,6 +59,7 @@ class Probe:
         self.section = section
         self.findings: list[Finding] = []
         self.note: str | None = None
+        self.uses: list[str] = []  # the failing rows this row calls, stood in for while it was probed
 
     # -- findings ----------------------------------------------------------------------------------
 
@@ -82,12 +85,17 @@ class Probe:
 
     # -- calls -------------------------------------------------------------------------------------
 
-    def attempt(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", **kwargs) -> Outcome:
-        """Call ``fn``; an exception is returned in the outcome, a timeout stops the row.
+    def attempt(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", own: bool = False,
+                **kwargs) -> Outcome:
+        """Call ``fn`` on copies of the array arguments (the arrays themselves with ``own=True``, when
+        the probe watches what the call does to them); an exception is returned in the outcome, a
+        timeout stops the row.
 
         When the call changes one of its array arguments, a ``mutation`` finding is added
         (``input-modified``; ``x-not-restored`` for a gradient; None: allowed).
         """
+        if not own:
+            args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
         copies = snapshot(args) if mutation else []
         self.sandbox.row = self.row
         try:
@@ -102,9 +110,10 @@ class Probe:
             self.add(self.finding(mutation, show_input, got=args[i], expected=copies[[j for j, _ in copies].index(i)][1]))
         return Outcome(value=value)
 
-    def call(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", **kwargs):
+    def call(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", own: bool = False,
+             **kwargs):
         """Call ``fn`` and return its value; an exception is a finding that stops the row."""
-        outcome = self.attempt(fn, *args, show_input=show_input, mutation=mutation, **kwargs)
+        outcome = self.attempt(fn, *args, show_input=show_input, mutation=mutation, own=own, **kwargs)
         if not outcome.ok:
             self.raised(outcome.error, show_input)
         return outcome.value

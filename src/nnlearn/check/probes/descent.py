@@ -170,7 +170,7 @@ def _probe_in_place(fn, p, name, w, tol, one_d):
     loss_W.__name__ = "lambda W: net.loss(x, t)"
     expected = 2 * weights * w
     shown = _diff_call(name, loss_W, w)
-    outcome = p.attempt(fn, loss_W, w, show_input=shown, mutation="x-not-restored")
+    outcome = p.attempt(fn, loss_W, w, show_input=shown, mutation="x-not-restored", own=True)
     if outcome.ok and close(outcome.value, np.zeros_like(w)):
         p.fail("copy-not-in-place", shown, outcome.value, expected, details=[("zeros", {})])
     if not one_d and (not outcome.ok or not close(outcome.value, expected, **tol)):

@@ -12,14 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 import nnlearn
-from nnlearn.check.values import close, has_nan, ratio, show, to_scalar
+from nnlearn.check.values import close, frozen, has_nan, ratio, show, to_scalar
 
 #: The book's outputs for the target "2": most confident in 2, then most confident in 7.
-Y1 = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
-Y2 = np.array([0.1, 0.05, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.0, 0.0])
-Y3 = np.array([0.7, 0.1, 0.05, 0.05, 0.0, 0.0, 0.1, 0.0, 0.0, 0.0])
-BATCH = np.stack([Y1, Y2, Y3])
-LABELS = np.array([2, 2, 0])
+Y1 = frozen([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
+Y2 = frozen([0.1, 0.05, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.0, 0.0])
+Y3 = frozen([0.7, 0.1, 0.05, 0.05, 0.0, 0.0, 0.1, 0.0, 0.0, 0.0])
+BATCH = frozen(np.stack([Y1, Y2, Y3]))
+LABELS = frozen([2, 2, 0])
 DELTA = 1e-7
 
 
@@ -79,24 +79,37 @@ def _right(outcome, expected) -> bool:
 
 
 def _judge_forms(p, results):
-    """One form fully right and the other refused: pass; the other silently wrong: warning; a form
-    right in one case and wrong in another: failure; no form right at all: the first wrong case."""
+    """One form fully right and the other refused (an exception each time): pass; the other silently
+    wrong: a warning. A form right in one case but wrong or refused in another: a failure. No form
+    right at all: the first wrong case."""
     verdict = {}
     for form, items in results.items():
         right = [_right(o, c[3]) for c, o in items]
-        wrong = [(c, o) for (c, o), r in zip(items, right) if o.ok and not r]
-        verdict[form] = (all(right), any(right), wrong)
-    for form, (all_right, any_right, wrong) in verdict.items():
-        if any_right and wrong:
-            (shown, y, t, expected), outcome = wrong[0]
-            p.fail("labels-vs-one-hot", shown, outcome.value, expected)
+        bad = [(c, o) for (c, o), r in zip(items, right) if not r]
+        verdict[form] = (all(right), any(right), bad)
+    one_hot_singles = results["one-hot"][:2]
+    if verdict["one-hot"][1] and all(o.ok and close(to_scalar(o.value), c[3] / c[1].size, rtol=1e-5)
+                                     for c, o in one_hot_singles):
+        (shown, y, t, expected), outcome = one_hot_singles[0]
+        p.fail("no-reshape", shown, outcome.value, expected)
+    for form, (all_right, any_right, bad) in verdict.items():
+        if any_right and bad:
+            (shown, y, t, expected), outcome = bad[0]
+            other = "labels" if form == "one-hot" else "one-hot"
+            if not verdict[other][0]:  # neither form is handled: this form's own case is the trouble
+                if not outcome.ok:
+                    p.raised(outcome.error, shown, "cross_entropy_error(y, t)")
+                p.wrong(shown, outcome.value, expected)
+            got = outcome.value if outcome.ok else outcome.error.text
+            p.fail("labels-vs-one-hot", shown, got, expected, where=() if outcome.ok else outcome.error.where)
     good = [form for form, v in verdict.items() if v[0]]
     if len(good) == 2:
         return
     if len(good) == 1:
         other = "labels" if good[0] == "one-hot" else "one-hot"
-        if verdict[other][2]:
-            (shown, y, t, expected), outcome = verdict[other][2][0]
+        wrong = [(c, o) for c, o in verdict[other][2] if o.ok]
+        if wrong:
+            (shown, y, t, expected), outcome = wrong[0]
             detail = "one-hot-only" if good[0] == "one-hot" else "labels-only"
             p.add(p.finding("labels-vs-one-hot", shown, outcome.value, expected, severity="warn",
                             details=[(detail, {})]))

@@ -10,17 +10,20 @@ reader's own ``predict`` output, and the gradients with the numerical gradient o
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 import nnlearn
 from nnlearn.check.probes.base import Stop
+from nnlearn.check.probes.isolation import book_cross_entropy_error, judged, referenced_names
 from nnlearn.check.probes.losses import swapped_values
-from nnlearn.check.values import close, ratio, show, to_array, to_scalar
+from nnlearn.check.values import close, frozen, ratio, show, to_array, to_scalar
 
 KEYS = ("W1", "b1", "W2", "b2")
-BOOK_W = np.array([[0.47355232, 0.9977393, 0.84668094], [0.85557411, 0.03563661, 0.69422093]])
-BOOK_X = np.array([0.6, 0.9])
-BOOK_T = np.array([0, 0, 1])
+BOOK_W = frozen([[0.47355232, 0.9977393, 0.84668094], [0.85557411, 0.03563661, 0.69422093]])
+BOOK_X = frozen([0.6, 0.9])
+BOOK_T = frozen([0, 0, 1])
 #: The small network the methods are judged on: 5 inputs, 4 hidden units, 3 classes, a batch of 4.
 SIZES = (5, 4, 3)
 
@@ -71,7 +74,7 @@ def _simple_net(p, cls):
     return net, W
 
 
-def probe_simple_net(cls, probes, methods, active):
+def probe_simple_net(cls, probes, methods, active, isolation, fresh):
     p = probes["simpleNet"]
     try:
         net, W = _simple_net(p, cls)
@@ -81,21 +84,52 @@ def probe_simple_net(cls, probes, methods, active):
     ref = nnlearn.SimpleNet(W=BOOK_W)
     predict, loss = _method(net, methods["simpleNet.predict"]), _method(net, methods["simpleNet.loss"])
     if predict is not None and "simpleNet.predict" in active:
-        pp = probes["simpleNet.predict"]
         shown = f"net.predict({show(BOOK_X)})"
 
-        def check_predict():
-            got = pp.call(predict, BOOK_X.copy(), show_input=shown)
-            if not close(got, ref.predict(BOOK_X)):
-                pp.wrong(shown, got, ref.predict(BOOK_X))
+        def run_predict():
+            pp = fresh("simpleNet.predict")
 
-        _run(pp, check_predict)
+            def check_predict():
+                W[...] = BOOK_W
+                got = pp.call(predict, BOOK_X, show_input=shown)
+                if not close(got, ref.predict(BOOK_X)):
+                    pp.wrong(shown, got, ref.predict(BOOK_X))
+
+            _run(pp, check_predict)
+            return pp
+
+        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(run_predict, lambda: isolation.applied(predict))
         done.add("simpleNet.predict")
     if loss is not None and "simpleNet.loss" in active:
-        pl = probes["simpleNet.loss"]
-        _run(pl, lambda: _check_simple_loss(pl, net, loss, W, ref))
+        predict_failed = "simpleNet.predict" in done and any(f.severity == "fail" for f in probes["simpleNet.predict"].findings)
+
+        def run_loss():
+            pl = fresh("simpleNet.loss")
+            W[...] = BOOK_W
+            _run(pl, lambda: _check_simple_loss(pl, net, loss, W, ref))
+            return pl
+
+        @contextlib.contextmanager
+        def stand_ins():
+            with isolation.applied(loss) as uses, _simple_predict_stub(net, methods, loss, W, predict_failed) as own:
+                yield [*uses, *own]
+
+        probes["simpleNet.loss"], probes["simpleNet.loss"].uses = judged(run_loss, stand_ins)
         done.add("simpleNet.loss")
     return done
+
+
+@contextlib.contextmanager
+def _simple_predict_stub(net, methods, loss, W, predict_failed):
+    spelling = methods["simpleNet.predict"]
+    if not predict_failed or spelling not in referenced_names(loss):
+        yield []
+        return
+    setattr(net, spelling, lambda x: np.dot(x, W))
+    try:
+        yield ["simpleNet.predict"]
+    finally:
+        delattr(net, spelling)
 
 
 def _check_simple_loss(p, net, loss, W, ref):
@@ -177,6 +211,11 @@ class Fixture:
         self.rtol = 1e-4 if self.float32 else 1e-6
         self.loss_fn = None
 
+    def reset(self) -> None:
+        """The known weights again, written into the reader's own arrays."""
+        for key in KEYS:
+            self.params[key][...] = self.values[key].reshape(self.params[key].shape)
+
     def restored(self) -> bool:
         return all(np.array_equal(np.asarray(self.params[k], dtype=np.float64), self.values[k]) for k in KEYS)
 
@@ -188,7 +227,42 @@ class Fixture:
 _BLOCKING = ("raised-exception", "signature", "timeout", "book-interface")
 
 
-def probe_two_layer_net(cls, probes, methods, active):
+#: The methods each method of the book's TwoLayerNet calls on its own network.
+_CALLS = {"loss": ("predict",), "accuracy": ("predict",), "numerical_gradient": ("loss",)}
+
+
+def _reference_methods(fx) -> dict:
+    """The book's ``predict`` and ``loss``, reading the reader's own weight arrays at each call."""
+    def predict(x):
+        p = {k: np.asarray(fx.params[k], dtype=np.float64) for k in KEYS}
+        z1 = nnlearn.sigmoid(np.asarray(x, dtype=np.float64) @ p["W1"] + p["b1"].reshape(-1))
+        return nnlearn.softmax(z1 @ p["W2"] + p["b2"].reshape(-1))
+
+    return {"predict": predict, "loss": lambda x, t: book_cross_entropy_error(predict(x), t)}
+
+
+@contextlib.contextmanager
+def _siblings(net, row, method, methods, failed, references):
+    """While probing ``row``: the network's own failing methods it calls are the book's."""
+    names = referenced_names(method)
+    swapped = []
+    for dep in _CALLS.get(row, ()):
+        spelling = methods.get(f"TwoLayerNet.{dep}")
+        if dep in failed and spelling in names:
+            try:
+                setattr(net, spelling, references[dep])
+            except (AttributeError, TypeError):
+                continue
+            swapped.append((spelling, f"TwoLayerNet.{dep}"))
+    try:
+        yield [r for _, r in swapped]
+    finally:
+        for spelling, _ in swapped:
+            with contextlib.suppress(AttributeError, TypeError):
+                delattr(net, spelling)
+
+
+def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
     p = probes["TwoLayerNet"]
     if "TwoLayerNet" in active and not _run(p, lambda: _check_init(p, cls)):
         if any(f.id in _BLOCKING for f in p.findings):
@@ -199,14 +273,31 @@ def probe_two_layer_net(cls, probes, methods, active):
         return {"TwoLayerNet"}
     done = {"TwoLayerNet"}
     fx.loss_fn = _method(fx.net, methods["TwoLayerNet.loss"])
-    state = {}
+    state, failed, references = {}, set(), _reference_methods(fx)
     for row, check in (("predict", _check_predict), ("loss", _check_loss), ("accuracy", _check_accuracy),
                        ("numerical_gradient", _check_numerical_gradient), ("gradient", _check_gradient)):
         spelling = methods[f"TwoLayerNet.{row}"]
         if spelling is None or f"TwoLayerNet.{row}" not in active:
             continue
-        probe = probes[f"TwoLayerNet.{row}"]
-        state[row] = _run(probe, lambda: check(probe, fx, getattr(fx.net, spelling), state))
+        method = getattr(fx.net, spelling)
+
+        def run(row=row, check=check, spelling=spelling):
+            probe = fresh(f"TwoLayerNet.{row}")
+            fx.reset()
+            _run(probe, lambda: check(probe, fx, getattr(fx.net, spelling), state))
+            return probe
+
+        @contextlib.contextmanager
+        def stand_ins(row=row, method=method):
+            with isolation.applied(method) as uses, _siblings(fx.net, row, method, methods, failed, references) as own:
+                yield [*uses, *own]
+
+        probe, probe.uses = judged(run, stand_ins)
+        probes[f"TwoLayerNet.{row}"] = probe
+        own_ok = all(f.severity != "fail" for f in probe.findings)
+        state[row] = own_ok and not probe.uses  # the method as it is, its dependencies included, is right
+        if not own_ok:
+            failed.add(row)
         done.add(f"TwoLayerNet.{row}")
     return done
 
@@ -267,34 +358,54 @@ def _check_accuracy(p, fx, accuracy, state):
     p.wrong(shown, outcome.value, expected)
 
 
-def _expected_grads(p, fx, loss_ok, shown):
-    """nnlearn's backpropagation; when the reader's loss is wrong, the central difference of that loss."""
-    loss = fx.loss_fn
-    if loss_ok or loss is None:
-        grads = fx.ref.gradient(fx.x, fx.t)
-        return {k: grads[k].reshape(fx.params[k].shape) for k in KEYS}
-    return _central(lambda f: p.call(f, show_input=shown), {k: fx.params[k] for k in KEYS},
-                    lambda: loss(fx.x.copy(), fx.t.copy()))
+def _expected_grads(p, fx, loss_ok, shown) -> list:
+    """What the gradients may be: nnlearn's backpropagation, and -- when the reader's loss is wrong --
+    also the central difference of that loss (a gradient right for the loss it goes with)."""
+    grads = fx.ref.gradient(fx.x, fx.t)
+    candidates = [{k: grads[k].reshape(fx.params[k].shape) for k in KEYS}]
+    if not loss_ok and fx.loss_fn is not None:
+        loss = fx.loss_fn
+        candidates.append(_central(lambda f: p.call(f, show_input=shown), {k: fx.params[k] for k in KEYS},
+                                   lambda: loss(fx.x.copy(), fx.t.copy())))
+    return candidates
 
 
-def _compare_grads(p, fx, got, expected, shown, finding_id, tol):
+def _grads_of(p, got, shown, expected) -> dict:
+    """The reader's gradient dict as float arrays of the parameters' shapes (else book-interface or wrong-shape)."""
     if not isinstance(got, dict) or any(to_array(got.get(k)) is None for k in KEYS):
         p.fail("book-interface", shown, got, "{'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}",
                details=[("keys", {"got": show(sorted(map(str, got)) if isinstance(got, dict) else None),
                                   "expected": list(KEYS)})])
-    bad = [k for k in KEYS if not close(np.reshape(to_array(got[k]), -1) if to_array(got[k]).size == expected[k].size
-                                        else got[k], expected[k].reshape(-1), rtol=0, atol=tol * max(1.0, float(np.max(np.abs(expected[k])))))]
-    if not bad:
+    arrays = {}
+    for k in KEYS:
+        arr = to_array(got[k])
+        if arr.size != expected[k].size:
+            p.fail("wrong-shape", f"{shown} -> grads[{k!r}]", f"shape {arr.shape}", f"shape {expected[k].shape}",
+                   details=[("shape", {"name": k, "got": str(arr.shape), "expected": str(expected[k].shape)})])
+        arrays[k] = arr.reshape(expected[k].shape)
+    return arrays
+
+
+def _disagreeing(got, expected, tol) -> list:
+    return [k for k in KEYS if not close(got[k], expected[k], rtol=0,
+                                         atol=tol * max(1.0, float(np.max(np.abs(expected[k])))))]
+
+
+def _compare_grads(p, fx, got, candidates, shown, finding_id, tol):
+    """The reader's gradients against each candidate; a failure names the parameters that differ."""
+    expected = candidates[0]
+    arrays = _grads_of(p, got, shown, expected)
+    if any(not _disagreeing(arrays, c, tol) for c in candidates):
         return
+    bad = _disagreeing(arrays, expected, tol)
     key = bad[0]
     details = [("disagree", {"names": ", ".join(bad)})]
-    if all(close(to_array(got[k]), np.zeros(expected[k].shape)) for k in bad) and finding_id != "backprop-mismatch":
-        p.fail("copy-not-in-place", shown, got[key], expected[key], details=[*details, ("zeros", {})], section="4.4.2")
-    factor = ratio(np.concatenate([np.ravel(to_array(got[k])) for k in KEYS]),
-                   np.concatenate([expected[k].ravel() for k in KEYS]))
+    if all(close(arrays[k], np.zeros(expected[k].shape)) for k in bad) and finding_id != "backprop-mismatch":
+        p.fail("copy-not-in-place", shown, arrays[key], expected[key], details=[*details, ("zeros", {})], section="4.4.2")
+    factor = ratio(np.concatenate([arrays[k].ravel() for k in KEYS]), np.concatenate([expected[k].ravel() for k in KEYS]))
     if factor is not None and abs(factor - 1) > 1e-3:
         details.append(("factor", {"factor": f"{factor:.4g}"}))
-    p.fail(finding_id, f"{shown} -> grads[{key!r}]", got[key], expected[key], details=details)
+    p.fail(finding_id, f"{shown} -> grads[{key!r}]", arrays[key], expected[key], details=details)
 
 
 def _check_numerical_gradient(p, fx, numerical_gradient, state):
