@@ -84,13 +84,13 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang])
 
 
-def translate(message: str, lang: str, **params) -> str:
-    """``message`` in ``lang``, with ``{name}`` fields filled from ``params``.
+def translate(msgid: str, lang: str, /, **params) -> str:
+    """``msgid`` in ``lang``, with ``{name}`` fields filled from ``params``.
 
     Examples
     --------
     >>> translate("{passed} of {found} correct", "en", passed=7, found=9)
     '7 of 9 correct'
     """
-    text = translations(lang).gettext(message)
+    text = translations(lang).gettext(msgid)
     return text.format(**params) if params else text

@@ -100,8 +100,8 @@ class Report:
 
     # -- words -------------------------------------------------------------------------------------
 
-    def _(self, message: str, **params) -> str:
-        return translate(message, self.lang, **params)
+    def _(self, msgid: str, /, **params) -> str:
+        return translate(msgid, self.lang, **params)
 
     def where(self, frames) -> str:
         if not frames:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from nnlearn.check import names
 from nnlearn.check.child import BOOT
 
-#: Seconds the parent waits beyond a limit before it kills the child.
-GRACE = 2.0
+#: Seconds the parent waits beyond a limit before it kills the child (the child's own alarm comes
+#: first; this only ends a child whose code swallowed the alarm or is stuck in C).
+GRACE = 1.0
 #: Seconds a child may take to start (import NumPy and nnlearn) on a busy machine.
 STARTUP_S = 60.0
 #: Bytes of one message line, and of the child's own output kept for a crash report.
