@@ -26,7 +26,7 @@ NOTES = {
     "cell-failed": N_("cell {cell} raised {exception} at {where}; the cells after it were not run, the names "
                       "defined before were checked"),
     "printed": N_("the file printed {lines} line(s) while it ran:"),
-    "standin": N_("{module} is not beside your file: nnlearn's stand-in was used"),
+    "standin": N_("not beside your file, so nnlearn's stand-ins were used: {module}"),
     "magic-skipped": N_("cell {cell}, line {line}: {text} was skipped (IPython, not Python)"),
     "cell-magic-skipped": N_("cell {cell} was skipped: {magic} does not run Python"),
     "import-killed": N_("the file's top level did not finish within {seconds} s and could not be interrupted; "

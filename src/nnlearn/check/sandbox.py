@@ -130,8 +130,8 @@ class Files:
 
 
 def describe(exc: BaseException) -> str:
-    """``ValueError: shapes (2,3) and (2,) not aligned``, cut to a readable length."""
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    """``ValueError: shapes (2,3) and (2,) not aligned``, on one line, cut to a readable length."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split()) if str(exc) else type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
 
 
