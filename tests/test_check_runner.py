@@ -139,7 +139,7 @@ def test_an_exception_at_import_is_shown_at_the_readers_line(top_level_reports):
     assert report.status == "error" and not report.ok
     (note,) = report.notes
     assert note["exception"].startswith("ValueError: matmul")
-    assert note["where"] == [["raises.py", 4, "x = np.zeros(3) @ np.zeros(4)"]]
+    assert note["where"] == [["raises.py", 4, "x = np.zeros(3) @ np.zeros(4)", None]]
     assert rows(report)["sigmoid"].status == "pass" and rows(report)["softmax"].status == "missing"
 
 
@@ -152,7 +152,8 @@ def test_input_at_import_reads_nothing_and_says_so(top_level_reports):
 def test_an_error_in_a_sibling_module_is_shown_in_that_file(top_level_reports):
     report = top_level_reports["sibling"]
     (note,) = report.notes
-    assert note["where"] == [["sibling.py", 2, "import helper"], ["helper.py", 2, "broken = undefined_name + 1"]]
+    assert note["where"] == [["sibling.py", 2, "import helper", None],
+                             ["helper.py", 2, "broken = undefined_name + 1", None]]
     assert "nnlearn" not in json.dumps(report.to_json()["notes"])
 
 
@@ -206,5 +207,5 @@ def test_a_notebook_runs_its_code_cells_in_order_and_a_failing_cell_stops_there(
                      ("cell-failed", 5)]
     failed = report.notes[-1]
     assert failed["exception"] == "ZeroDivisionError: division by zero"
-    assert failed["where"] == [["chapter.ipynb, cell 5", 2, "result = 1 / 0"]]
+    assert failed["where"] == [["chapter.ipynb", 2, "result = 1 / 0", 5]]
     assert "cell 5 raised ZeroDivisionError: division by zero at chapter.ipynb, cell 5, line 2" in report.text()

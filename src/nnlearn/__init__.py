@@ -21,3 +21,4 @@ from nnlearn.gradient_check import gradient_check
 from nnlearn.optimizer import SGD, AdaGrad, Adam, Momentum
 from nnlearn.settings import RECIPES, TrainSettings
 from nnlearn.trainer import Trainer, train_arrays
+from nnlearn.check import check

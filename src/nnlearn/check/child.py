@@ -1,6 +1,6 @@
 """The check's child process: runs each reader's file, finds its chapter names and probes them.
 
-Started by :mod:`nnlearn.check.runner` as ``python -c BOOT FD``. It reads its work, one JSON
+Started by :mod:`nnlearn.check.runner` as ``python -c BOOT FD`` (``runner.BOOT`` calls :func:`main`). It reads its work, one JSON
 document, from stdin, and reports on the file descriptor FD as JSON lines, so that nothing the
 reader prints can be taken for a report:
 
@@ -20,15 +20,11 @@ import os
 import sys
 import traceback
 
-from nnlearn.check import names, probes, standin
+from nnlearn.check.names import CLASSES, FUNCTIONS, find, rows_of
+from nnlearn.check.probes import Isolation, run_class, run_function
+from nnlearn.check.standin import install, used
 from nnlearn.check.sandbox import Files, Sandbox
 from nnlearn.check.toplevel import JobEnvironment, run_top_level
-
-#: The command line of the child (``python -c BOOT FD``): the current folder is taken off
-#: ``sys.path`` before nnlearn is imported, so a reader's file named like a module cannot shadow it.
-BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
-        "from nnlearn.check.child import main; main()")
-
 
 class Channel:
     """JSON lines to the parent on their own file descriptor."""
@@ -49,7 +45,7 @@ def main() -> None:
     work = json.loads(sys.stdin.read())
     sys.stdin = io.StringIO("")  # input() in the reader's file reads nothing, and says so (EOFError)
     sys.dont_write_bytecode = True  # the check leaves no __pycache__ in the reader's folder
-    standin.install()
+    install()
     base_path = list(sys.path)
     try:
         for job in work["jobs"]:
@@ -63,7 +59,7 @@ def main() -> None:
 def origin(obj, spelling: str, files: Files) -> dict:
     """Whose code ``obj`` is: ``{"yours": True}``, or where it was imported from."""
     target = obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj)
-    for module_name in standin.used():
+    for module_name in used():
         if getattr(sys.modules.get(module_name), spelling, None) is obj:
             return {"yours": False, "module": module_name, "standin": True}
     filenames = []
@@ -84,21 +80,21 @@ def run_job(job: dict, work: dict, channel: Channel, base_path: list) -> None:
     channel.send(ev="job", key=job["key"])
     with JobEnvironment(job, base_path, files):
         namespace, status, notes = run_top_level(job, sandbox, work["import_timeout"])
-        found = names.find(namespace)
+        found = find(namespace)
         origins = {name: origin(f.obj, f.spelling, files) for name, f in found.items()}
         channel.send(ev="loaded", key=job["key"], status=status, notes=notes,
                      found={name: {"spelling": f.spelling, **origins[name]} for name, f in found.items()})
         wanted, skip = set(job["rows"]), set(job.get("skip", ()))
-        results, isolation = {}, probes.Isolation()
-        for name in (*names.FUNCTIONS, *names.CLASSES):
-            rows = [r for r in names.rows_of([name]) if r in wanted and r not in skip]
+        results, isolation = {}, Isolation()
+        for name in (*FUNCTIONS, *CLASSES):
+            rows = [r for r in rows_of([name]) if r in wanted and r not in skip]
             if name not in found or not origins[name]["yours"] or not rows:
                 continue
             entry = found[name]
-            if name in names.FUNCTIONS:
-                row_results = [probes.run_function(name, entry.spelling, entry.obj, sandbox, isolation)]
+            if name in FUNCTIONS:
+                row_results = [run_function(name, entry.spelling, entry.obj, sandbox, isolation)]
             else:
-                row_results = probes.run_class(name, entry.spelling, entry.obj, sandbox, rows, isolation)
+                row_results = run_class(name, entry.spelling, entry.obj, sandbox, rows, isolation)
             for row in row_results:
                 results[row.name] = row
                 channel.send(ev="result", row=row.name, result=row.to_json())

@@ -32,7 +32,8 @@ NOTES = {
     "import-killed": N_("the file's top level did not finish within {seconds} s and could not be interrupted; "
                         "nothing could be checked"),
     "import-crashed": N_("the process running the file ended while it ran ({why}); nothing could be checked"),
-    "not-carried": N_("{name} ({kind}) could not be carried into the check; define it in the code you check"),
+    "not-carried": N_("{name} ({type}) could not be carried into the check; define it in the code you check"),
+    "nested": N_("nnlearn.check() inside a file that is being checked does nothing"),
 }
 
 #: The top-level states after which the report cannot vouch for the file.
@@ -103,10 +104,18 @@ class Report:
     def _(self, msgid: str, /, **params) -> str:
         return translate(msgid, self.lang, **params)
 
+    def place(self, file: str, line: int, cell) -> str:
+        if isinstance(cell, str):  # a definition taken from a live namespace (a Jupyter cell)
+            return self._("the cell defining {name}, line {line}", name=cell, line=line)
+        if cell is not None:
+            return self._("{file}, cell {cell}, line {line}", file=file, cell=cell, line=line)
+        return self._("{file}, line {line}", file=file, line=line)
+
     def where(self, frames) -> str:
+        """``file.py, line 3 → helper.py, line 7: code`` for the reader's frames, innermost last."""
         if not frames:
             return self._("your code")
-        parts = [self._("{file}, line {line}", file=f, line=n) for f, n, _ in frames]
+        parts = [self.place(f[0], f[1], f[3] if len(f) > 3 else None) for f in frames]
         code = frames[-1][2]
         return " → ".join(parts) + (f": {code}" if code else "")
 

@@ -21,8 +21,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from nnlearn.check import names
-from nnlearn.check.child import BOOT
+from nnlearn.check.names import rows_of
+
+#: The command line of the child (``python -c BOOT FD``): the current folder is taken off
+#: ``sys.path`` before nnlearn is imported, so a reader's file named like a module cannot shadow it.
+BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+        "from nnlearn.check.child import main; main()")
 
 #: Seconds the parent waits beyond a limit before it kills the child (the child's own alarm comes
 #: first; this only ends a child whose code swallowed the alarm or is stuck in C).
@@ -33,6 +37,8 @@ STARTUP_S = 60.0
 MAX_LINE = 4 << 20
 KEEP_OUTPUT = 16 << 10
 DEFAULT_MEMORY_MB = 2048
+#: Set in the child's environment.
+CHILD_VARIABLE = "NNLEARN_CHECK_CHILD"
 
 
 @dataclass
@@ -69,6 +75,7 @@ def _environment() -> dict:
     env = dict(os.environ)
     env["MPLBACKEND"] = "Agg"  # plt.show() in the reader's file must not open a window and wait
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env[CHILD_VARIABLE] = "1"  # nnlearn.check() called by the reader's file does not start a check of its own
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")  # one BLAS thread: less memory under RLIMIT_AS, no oversubscription
     env.pop("PYTHONSTARTUP", None)
@@ -211,7 +218,7 @@ def _after_loss(child: Child, pending, results, job, row, *, killed: bool, secon
         job.finished = True
         return left[1:]
     # A method that hangs is that row's failure; a class that cannot even be built leaves its methods untested.
-    for r in names.rows_of([row]):
+    for r in rows_of([row]):
         if r in current["rows"] and r not in job.rows:
             job.rows[r] = _lost_row(r, job, killed, seconds, why) if r == row else _untested_row(r, job)
     current = dict(current, skip=sorted(set(current["skip"]) | set(job.rows)))

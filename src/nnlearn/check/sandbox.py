@@ -102,7 +102,7 @@ class Files:
     """Which source files are the reader's, and how to name them in a report."""
 
     folder: str
-    labels: dict = field(default_factory=dict)  # a chunk's filename -> its label ("nb.ipynb, cell 3")
+    labels: dict = field(default_factory=dict)  # a chunk's filename -> [its name in a report, its cell or None]
 
     def is_reader(self, filename: str) -> bool:
         if filename in self.labels:
@@ -111,20 +111,26 @@ class Files:
             return False
         return not is_system_file(filename)
 
-    def label(self, filename: str) -> str:
+    def label(self, filename: str) -> list:
+        """``[file, cell]``: how a report names a source file (``cell`` None, or a notebook cell's number)."""
         if filename in self.labels:
-            return self.labels[filename]
+            return list(self.labels[filename])
         rel = os.path.relpath(filename, self.folder)
-        return rel if not rel.startswith(os.pardir * 2) else filename
+        return [rel if not rel.startswith(os.pardir * 2) else filename, None]
+
+    def frame(self, filename: str, line: int, code: str) -> list:
+        """``[file, line, code, cell]``, as notes and findings carry a place in the reader's code."""
+        name, cell = self.label(filename)
+        return [name, line, code.strip()[:160], cell]
 
     def where(self, tb, limit: int = 3) -> list:
-        """The reader's frames of a traceback as ``[label, line, code]``, innermost last."""
+        """The reader's frames of a traceback (see :meth:`frame`), innermost last."""
         frames = []
         while tb is not None:
             code = tb.tb_frame.f_code
             if self.is_reader(code.co_filename):
-                text = linecache.getline(code.co_filename, tb.tb_lineno).strip()
-                frames.append([self.label(code.co_filename), tb.tb_lineno, text[:160]])
+                text = linecache.getline(code.co_filename, tb.tb_lineno)
+                frames.append(self.frame(code.co_filename, tb.tb_lineno, text))
             tb = tb.tb_next
         return frames[-limit:]
 

@@ -70,7 +70,8 @@ def job_for_file(path, key: int = 0) -> dict:
     folder = str(path.parent)
     if suffix == ".py":
         text = _decode(_read(path, MAX_SOURCE_BYTES), path)
-        chunks = [{"source": text, "filename": str(path), "label": path.name, "first_line": 1, "cell": None}]
+        chunks = [{"source": text, "filename": str(path), "label": [path.name, None], "first_line": 1,
+                   "cell": None}]
         notes = []
     else:
         chunks, notes = notebook_chunks(_read(path, MAX_NOTEBOOK_BYTES), path)
@@ -102,7 +103,7 @@ def notebook_chunks(data: bytes, path: Path):
         notes.extend(skipped)
         if code.strip():
             chunks.append({"source": code, "filename": f"{path}#cell{number}", "first_line": 1, "cell": number,
-                           "label": f"{path.name}, cell {number}"})
+                           "label": [path.name, number]})
     return chunks, notes
 
 

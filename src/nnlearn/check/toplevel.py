@@ -17,7 +17,7 @@ import sys
 import time
 import types
 
-from nnlearn.check import standin
+from nnlearn.check.standin import is_stand_in, served, used
 from nnlearn.check.sandbox import Capture, ReaderError, Timeout
 
 #: Lines of the reader's printed output that a note shows.
@@ -64,13 +64,12 @@ class JobEnvironment:
                 reader = any(isinstance(p, str) and self.files.is_reader(p) for p in paths)
             else:
                 reader = isinstance(filename, str) and self.files.is_reader(filename)
-            if reader or standin.served(name, module):
+            if reader or served(name, module):
                 del sys.modules[name]
 
 
 def _where_of_syntax_error(exc: SyntaxError, files) -> list:
-    label = files.label(exc.filename) if exc.filename else ""
-    return [[label, exc.lineno or 0, (exc.text or "").strip()[:160]]]
+    return [files.frame(exc.filename or "", exc.lineno or 0, exc.text or "")]
 
 
 def run_top_level(job: dict, sandbox, budget: float):
@@ -109,7 +108,7 @@ def run_top_level(job: dict, sandbox, budget: float):
             break
     if sandbox.output.size:
         notes.append(_printed_note(sandbox.output))
-    served = standin.used()
+    served = used()
     modules = [m for m in served if not any(other.startswith(m + ".") for other in served)]
     if modules:
         notes.append({"kind": "standin", "module": ", ".join(modules)})

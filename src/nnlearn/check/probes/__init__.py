@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nnlearn.check import names
+from nnlearn.check.names import find_method, rows_of
 from nnlearn.check.probes import activations, descent, losses, networks
 from nnlearn.check.probes.base import Probe, Stop
 from nnlearn.check.probes.isolation import Isolation, judged
@@ -101,8 +101,8 @@ def run_class(name: str, spelling: str, cls, sandbox, rows, isolation: Isolation
     A method the class lacks is ``missing``; the methods of a class that cannot be built are
     ``untested``. The methods of rows not asked for are not called.
     """
-    probes = {row: Probe(sandbox, section_of(row), row) for row in names.rows_of([name])}
-    methods = {row: names.find_method(cls, row.partition(".")[2]) for row in probes if "." in row}
+    probes = {row: Probe(sandbox, section_of(row), row) for row in rows_of([name])}
+    methods = {row: find_method(cls, row.partition(".")[2]) for row in probes if "." in row}
     fresh = lambda row: Probe(sandbox, section_of(row), row)  # noqa: E731
     done = CLASS_PROBES[name](cls, probes, methods, set(rows), isolation, fresh)
     out = []

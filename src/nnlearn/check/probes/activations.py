@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import nnlearn
+from nnlearn.functions import sigmoid, softmax
 from nnlearn.check.values import close, frozen, has_nan, show
 
 BOOK_X = frozen([-1.0, 1.0, 2.0])
@@ -33,7 +33,7 @@ def probe_sigmoid(fn, p):
         if first.error.exc.__class__ is TypeError and p.attempt(fn, 0.5).ok:
             p.fail("math-not-numpy", shown, got=first.error.text, where=first.error.where)
         p.raised(first.error, shown, "sigmoid(x)")
-    expected = nnlearn.sigmoid(x)
+    expected = sigmoid(x)
     if not close(first.value, expected):
         if close(first.value, 1 / (1 + np.exp(x))):
             p.fail("exp-sign", shown, first.value, expected)
@@ -43,7 +43,7 @@ def probe_sigmoid(fn, p):
     cases = [np.float64(0.0), np.array([[-1.0, 0.0], [1.0, 2.0]]), np.array([-1, 0, 1]),
              np.array([-3.0, 0.5, 4.0], dtype=np.float32)]
     for arg in cases:
-        _expect(p, fn, "sigmoid", arg, nnlearn.sigmoid(np.asarray(arg, dtype=np.float64)), rtol=1e-6)
+        _expect(p, fn, "sigmoid", arg, sigmoid(np.asarray(arg, dtype=np.float64)), rtol=1e-6)
     big = np.array([-1000.0, 1000.0])
     got = p.call(fn, big, show_input=_call_text("sigmoid", big))
     if not close(got, [0.0, 1.0], atol=1e-12):
@@ -75,16 +75,16 @@ def probe_softmax(fn, p):
     first = p.attempt(fn, SOFTMAX_A, show_input=shown)
     batch_first = p.attempt(fn, SOFTMAX_BATCH, show_input=_call_text("softmax", SOFTMAX_BATCH))
     if not first.ok:
-        if batch_first.ok and close(batch_first.value, nnlearn.softmax(SOFTMAX_BATCH)):
-            p.fail("softmax-axis", shown, got=first.error.text, expected=nnlearn.softmax(SOFTMAX_A), where=first.error.where)
+        if batch_first.ok and close(batch_first.value, softmax(SOFTMAX_BATCH)):
+            p.fail("softmax-axis", shown, got=first.error.text, expected=softmax(SOFTMAX_A), where=first.error.where)
         p.raised(first.error, shown, "softmax(a)")
-    _expect(p, fn, "softmax", SOFTMAX_A, nnlearn.softmax(SOFTMAX_A))
+    _expect(p, fn, "softmax", SOFTMAX_A, softmax(SOFTMAX_A))
     shown = _call_text("softmax", SOFTMAX_BIG)
     got = p.call(fn, SOFTMAX_BIG, show_input=shown)
-    if not close(got, nnlearn.softmax(SOFTMAX_BIG), atol=1e-15):
-        p.fail("softmax-overflow" if has_nan(got) else "wrong-result", shown, got, nnlearn.softmax(SOFTMAX_BIG))
+    if not close(got, softmax(SOFTMAX_BIG), atol=1e-15):
+        p.fail("softmax-overflow" if has_nan(got) else "wrong-result", shown, got, softmax(SOFTMAX_BIG))
     for arg in (np.array([1, 2, 3]), SOFTMAX_A.astype(np.float32)):
-        _expect(p, fn, "softmax", arg, nnlearn.softmax(arg.astype(np.float64)), rtol=1e-6 if arg.dtype != np.float32 else 1e-5)
+        _expect(p, fn, "softmax", arg, softmax(arg.astype(np.float64)), rtol=1e-6 if arg.dtype != np.float32 else 1e-5)
     _probe_softmax_batch(fn, p)
 
 
@@ -95,7 +95,7 @@ def _probe_softmax_batch(fn, p):
     for batch in (SOFTMAX_BATCH, SOFTMAX_SQUARE):
         shown = _call_text("softmax", batch)
         outcome = p.attempt(fn, batch, show_input=shown)
-        expected = nnlearn.softmax(batch)
+        expected = softmax(batch)
         if not outcome.ok:
             single = single or p.finding("softmax-single-sample", shown, outcome.error.text, expected,
                                          where=outcome.error.where)

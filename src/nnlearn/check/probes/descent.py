@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import nnlearn
+from nnlearn.gradient import numerical_diff, numerical_gradient
 from nnlearn.check.probes.activations import function_1
 from nnlearn.check.values import close, ratio, show, to_array, to_scalar
 
@@ -72,7 +72,7 @@ def probe_numerical_diff(fn, p):
     zero_cube = p.call(fn, cube, 0.0, show_input=_diff_call("numerical_diff", cube, 0.0))
     shown = _diff_call("numerical_diff", function_1, 5)
     got = p.call(fn, function_1, 5, show_input=shown)
-    expected = nnlearn.numerical_diff(function_1, 5)
+    expected = numerical_diff(function_1, 5)
     value_ok = close(got, 0.2, rtol=1e-6)
     h = _step(p, zero_sq, zero_cube, _diff_call("numerical_diff", square, 0.0))
     if not value_ok:
@@ -108,7 +108,7 @@ def _probe_gradient(fn, p, name, two_d: bool):
     shown_sq = _diff_call(name, square, np.zeros(2))
     zero_sq = p.call(fn, square, np.zeros(2), show_input=shown_sq, mutation="x-not-restored")
     zero_cube = p.call(fn, cube, np.zeros(2), show_input=_diff_call(name, cube, np.zeros(2)), mutation="x-not-restored")
-    expected = nnlearn.numerical_gradient(function_2, x.copy())
+    expected = numerical_gradient(function_2, x.copy())
     value_ok = close(first, expected, rtol=1e-6, atol=1e-6)
     h = _step(p, zero_sq, zero_cube, shown_sq)
     if not value_ok:

@@ -18,7 +18,8 @@ import types
 
 import numpy as np
 
-import nnlearn
+from nnlearn.functions import sigmoid, softmax
+from nnlearn.gradient import gradient_descent, numerical_gradient
 
 
 def book_cross_entropy_error(y, t):
@@ -42,14 +43,14 @@ def book_mean_squared_error(y, t):
 
 #: The book's version of each function row, standing in for a failing one.
 REFERENCES = {
-    "sigmoid": nnlearn.sigmoid,
-    "softmax": nnlearn.softmax,
+    "sigmoid": sigmoid,
+    "softmax": softmax,
     "mean_squared_error": book_mean_squared_error,
     "cross_entropy_error": book_cross_entropy_error,
     "numerical_diff": book_numerical_diff,
-    "_numerical_gradient_no_batch": nnlearn.numerical_gradient,
-    "numerical_gradient": nnlearn.numerical_gradient,
-    "gradient_descent": nnlearn.gradient_descent,
+    "_numerical_gradient_no_batch": numerical_gradient,
+    "numerical_gradient": numerical_gradient,
+    "gradient_descent": gradient_descent,
 }
 
 

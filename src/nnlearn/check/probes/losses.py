@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import nnlearn
+from nnlearn.losses import cross_entropy_error, mean_squared_error
 from nnlearn.check.values import close, frozen, has_nan, ratio, show, to_scalar
 
 #: The book's outputs for the target "2": most confident in 2, then most confident in 7.
@@ -50,7 +50,7 @@ def _cases(name):
         forms["labels"].append((y, np.array(label)))
     forms["one-hot"].append((BATCH, one_hot(LABELS)))
     forms["labels"].append((BATCH, LABELS))
-    return {form: [(loss_call(name, y, t), y, t, nnlearn.cross_entropy_error(y, t)) for y, t in cases]
+    return {form: [(loss_call(name, y, t), y, t, cross_entropy_error(y, t)) for y, t in cases]
             for form, cases in forms.items()}
 
 
@@ -145,7 +145,7 @@ def probe_mean_squared_error(fn, p):
     for y in (Y1, Y2):
         t = one_hot(2)
         shown = loss_call("mean_squared_error", y, t)
-        expected = nnlearn.mean_squared_error(y, t)
+        expected = mean_squared_error(y, t)
         got = p.call(fn, y, t, show_input=shown)
         if close(to_scalar(got), expected, rtol=1e-9):
             continue
@@ -157,7 +157,7 @@ def probe_mean_squared_error(fn, p):
         p.wrong(shown, got, expected)
     t = one_hot(LABELS)
     shown = loss_call("mean_squared_error", BATCH, t)
-    mean = nnlearn.mean_squared_error(BATCH, t)
+    mean = mean_squared_error(BATCH, t)
     got = p.call(fn, BATCH, t, show_input=shown)
     if not (close(to_scalar(got), mean, rtol=1e-9) or close(to_scalar(got), mean * len(BATCH), rtol=1e-9)):
         p.wrong(shown, got, mean)

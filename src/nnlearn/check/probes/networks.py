@@ -14,7 +14,9 @@ import contextlib
 
 import numpy as np
 
-import nnlearn
+from nnlearn.functions import sigmoid, softmax
+from nnlearn.simple_net import SimpleNet
+from nnlearn.two_layer_net import TwoLayerNet
 from nnlearn.check.probes.base import Stop
 from nnlearn.check.probes.isolation import book_cross_entropy_error, judged, referenced_names
 from nnlearn.check.probes.losses import swapped_values
@@ -81,7 +83,7 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
     except Stop:
         return set()
     done = {"simpleNet"}
-    ref = nnlearn.SimpleNet(W=BOOK_W)
+    ref = SimpleNet(W=BOOK_W)
     predict, loss = _method(net, methods["simpleNet.predict"]), _method(net, methods["simpleNet.loss"])
     if predict is not None and "simpleNet.predict" in active:
         shown = f"net.predict({show(BOOK_X)})"
@@ -137,7 +139,7 @@ def _check_simple_loss(p, net, loss, W, ref):
     got = p.call(loss, BOOK_X.copy(), BOOK_T.copy(), show_input=shown)
     expected = ref.loss(BOOK_X, BOOK_T)
     if not close(to_scalar(got), expected, rtol=1e-6):
-        y = nnlearn.softmax(ref.predict(BOOK_X))
+        y = softmax(ref.predict(BOOK_X))
         if any(close(to_scalar(got), s, rtol=1e-6) for s in swapped_values(y, BOOK_T)):
             p.fail("swapped-arguments", shown, got, expected, section="4.2.2")
         p.wrong(shown, got, expected)
@@ -200,7 +202,7 @@ class Fixture:
             self.params[key][...] = (0.5 if key[0] == "W" else 0.1) * rng.standard_normal(self.params[key].shape)
         self.values = {k: np.array(self.params[k], dtype=np.float64) for k in KEYS}
         self.float32 = any(self.params[k].dtype == np.float32 for k in KEYS)
-        self.ref = nnlearn.TwoLayerNet(*SIZES)
+        self.ref = TwoLayerNet(*SIZES)
         for key in KEYS:
             self.ref.params[key][...] = self.values[key].reshape(self.ref.params[key].shape)
         self.x = rng.random((4, SIZES[0]))
@@ -235,8 +237,8 @@ def _reference_methods(fx) -> dict:
     """The book's ``predict`` and ``loss``, reading the reader's own weight arrays at each call."""
     def predict(x):
         p = {k: np.asarray(fx.params[k], dtype=np.float64) for k in KEYS}
-        z1 = nnlearn.sigmoid(np.asarray(x, dtype=np.float64) @ p["W1"] + p["b1"].reshape(-1))
-        return nnlearn.softmax(z1 @ p["W2"] + p["b2"].reshape(-1))
+        z1 = sigmoid(np.asarray(x, dtype=np.float64) @ p["W1"] + p["b1"].reshape(-1))
+        return softmax(z1 @ p["W2"] + p["b2"].reshape(-1))
 
     return {"predict": predict, "loss": lambda x, t: book_cross_entropy_error(predict(x), t)}
 
