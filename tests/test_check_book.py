@@ -100,10 +100,10 @@ def test_the_readers_own_common_is_imported_and_checked(book_reports):
 @pytest.mark.realdata
 def test_train_neuralnet_trains_until_its_budget_and_its_network_is_checked(mnist_dir, monkeypatch):
     monkeypatch.setenv("NNLEARN_DATA", str(mnist_dir))
-    report = check(BOOK / "train_neuralnet.py", lang="en", timeout=1)
+    report = check(BOOK / "train_neuralnet.py", lang="en", timeout=2)
     assert report.status == "stopped" and report.ok
     stopped = [n for n in report.notes if n["kind"] == "top-stopped"][0]
-    assert stopped["seconds"] == "2" and stopped["where"][0][0] in ("train_neuralnet.py", "two_layer_net.py")
+    assert stopped["seconds"] == "4" and stopped["where"][0][0] in ("train_neuralnet.py", "two_layer_net.py")
     assert {row: st for row, st in statuses(report).items()} == {row: ("pass", []) for row in TWO_LAYER_NET}
 
 

@@ -31,6 +31,15 @@ BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; 
 #: Seconds the parent waits beyond a limit before it kills the child (the child's own alarm comes
 #: first; this only ends a child whose code swallowed the alarm or is stuck in C).
 GRACE = 1.0
+
+
+def grace(limit: float, top_level: bool) -> float:
+    """How long past ``limit`` the parent waits. Killing the child at a file's top level loses the
+    whole file, and one long call in C (decompressing a data set, a large product) delays the alarm,
+    so the top level gets half its budget more (2 to 10 s)."""
+    return max(GRACE, min(10.0, limit / 2)) if top_level else GRACE
+
+
 #: Seconds a child may take to start (import NumPy and nnlearn) on a busy machine.
 STARTUP_S = 60.0
 #: Bytes of one message line, and of the child's own output kept for a crash report.
@@ -184,7 +193,7 @@ def _follow(child: Child, pending: list, results: dict, timeout: float, import_t
         else:
             _record(job, message)
             row, limit = (None, import_timeout) if event == "end" else (row, timeout)
-        deadline = time.monotonic() + limit + GRACE
+        deadline = time.monotonic() + limit + grace(limit, row is None)
 
 
 def _record(job: JobResult, message: dict) -> None:
