@@ -16,14 +16,14 @@ from __future__ import annotations
 import math
 import os
 
-from nnlearn.check.i18n import choose
+from nnlearn.check.i18n import N_, CheckInputError, choose
 from nnlearn.check.names import ROWS, canonical_row, rows_of
 from nnlearn.check.report import Report, Row
 from nnlearn.check.runner import CHILD_VARIABLE, run_jobs
-from nnlearn.check.source import SourceError, job_for_file
+from nnlearn.check.source import job_for_file
 from nnlearn.errors import InputError, InputTypeError
 
-__all__ = ["check", "check_files", "Report", "SourceError", "DEFAULT_TIMEOUT"]
+__all__ = ["check", "check_files", "Report", "CheckInputError", "DEFAULT_TIMEOUT"]
 
 #: Seconds one call of the reader's code may take; the file's top level gets TOP_LEVEL_FACTOR times as long.
 DEFAULT_TIMEOUT = 5.0
@@ -35,12 +35,13 @@ def _rows(only) -> list[str]:
         return list(ROWS)
     if isinstance(only, str):
         only = [only]
+    only = [part.strip() for text in only for part in str(text).split(",") if part.strip()]
     chosen = []
     for text in only:
         row = canonical_row(str(text))
         if row is None:
-            raise InputError(f"--only {text!r} is not one of the chapter's names; choose from "
-                             f"{', '.join(ROWS)}")
+            raise CheckInputError(N_("{name!r} is not one of the chapter's names; choose from {names}"),
+                                  name=str(text), names=", ".join(ROWS))
         chosen.append(row)
     return list(rows_of(chosen))
 

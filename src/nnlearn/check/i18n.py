@@ -15,7 +15,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from nnlearn.errors import UsageError
+from nnlearn.errors import InputError, UsageError
 
 DOMAIN = "nnlearn_check"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -94,3 +94,16 @@ def translate(msgid: str, lang: str, /, **params) -> str:
     """
     text = translations(lang).gettext(msgid)
     return text.format(**params) if params else text
+
+
+class CheckInputError(InputError):
+    """A user's mistake in asking for a check (a file that cannot be read, an unknown name), whose
+    message is a msgid of the check's catalogue: ``message`` with ``params``, shown in any language
+    by :meth:`in_language`."""
+
+    def __init__(self, message: str, **params):
+        self.message, self.params = message, params
+        super().__init__(message.format(**params))
+
+    def in_language(self, lang: str) -> str:
+        return translate(self.message, lang, **self.params)

@@ -15,8 +15,8 @@ import tokenize
 from pathlib import Path
 
 from nnlearn._io import parse_json, read_regular_file
-from nnlearn.check.i18n import N_
-from nnlearn.errors import FileFormatError, InputError
+from nnlearn.check.i18n import CheckInputError, N_
+from nnlearn.errors import FileFormatError
 
 MAX_SOURCE_BYTES = 4 << 20
 MAX_NOTEBOOK_BYTES = 64 << 20
@@ -26,16 +26,8 @@ _HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.]+\?\??)\s*$")
 _SHELL_ASSIGN = re.compile(r"^\s*[\w.]+\s*=\s*[!%]")
 
 
-class SourceError(InputError):
-    """A file to check cannot be read as Python source or as a notebook.
-
-    ``message`` is an English msgid of the check's catalogue and ``params`` its fields, so that the
-    report's language can show it.
-    """
-
-    def __init__(self, message: str, **params):
-        self.message, self.params = message, params
-        super().__init__(message.format(**params))
+class SourceError(CheckInputError):
+    """A file to check cannot be read as Python source or as a notebook."""
 
 
 def _read(path: Path, limit: int) -> bytes:

@@ -56,14 +56,19 @@ REFERENCES = {
 
 def judged(run, stand_ins):
     """``run()`` (a fresh probe, run) as it is; if it fails, again inside ``stand_ins()`` (a context that
-    yields the rows it stood in for). Returns the probe whose verdict stands and the rows it uses."""
+    yields the rows it stood in for). Returns the probe whose verdict stands and the rows it uses: the
+    second, unless it fails the same way as the first (then the mistake is the row's own)."""
     probe = run()
     if all(f.severity != "fail" for f in probe.findings):
         return probe, []
     with stand_ins() as uses:
         if not uses:
             return probe, []
-        return run(), uses
+        second = run()
+    failures = lambda p: {f.id for f in p.findings if f.severity == "fail"}  # noqa: E731
+    if failures(second) == failures(probe):  # the same mistake either way: the row's own, not its dependency's
+        return probe, []
+    return second, uses
 
 
 def code_owner(obj):
