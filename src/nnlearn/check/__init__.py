@@ -16,12 +16,11 @@ from __future__ import annotations
 import math
 import os
 
-from nnlearn.check.i18n import N_, CheckInputError, choose
+from nnlearn.check.i18n import N_, CheckInputError, CheckTypeError, choose
 from nnlearn.check.names import ROWS, canonical_row, rows_of
 from nnlearn.check.report import Report, Row
 from nnlearn.check.runner import CHILD_VARIABLE, run_jobs
 from nnlearn.check.source import job_for_file
-from nnlearn.errors import InputError, InputTypeError
 
 __all__ = ["check", "check_files", "Report", "CheckInputError", "DEFAULT_TIMEOUT"]
 
@@ -48,9 +47,10 @@ def _rows(only) -> list[str]:
 
 def _timeout(timeout) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise InputTypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+        raise CheckTypeError(N_("timeout must be a number of seconds, got {type}"), type=type(timeout).__name__)
     if not (math.isfinite(timeout) and 0 < timeout <= 3600):
-        raise InputError(f"timeout must be between 0 and 3600 seconds, got {timeout!r}; the default is {DEFAULT_TIMEOUT:g}")
+        raise CheckInputError(N_("timeout must be more than 0 and at most 3600 seconds, got {value}; the default is {default}"),
+                              value=repr(timeout), default=f"{DEFAULT_TIMEOUT:g}")
     return float(timeout)
 
 

@@ -21,6 +21,10 @@ from nnlearn.check.i18n import N_
 FAIL, WARN = "fail", "warn"
 
 
+class Code(str):
+    """A fix that is only code: the same in every language, so not in the gettext catalogues."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """One diagnosis. ``title``, ``explanation`` and ``fix`` are English msgids."""
@@ -53,7 +57,7 @@ _ENTRIES = (
     Entry("no-reshape", FAIL, "4.2.4", N_("one sample is not reshaped to a batch of one"), N_(
         "The batch version divides by y.shape[0], the number of rows. For one sample (a 1-D y) that is "
         "the number of classes, so its loss comes out 10 times too small, unless y and t are first "
-        "reshaped to one row each."), N_(
+        "reshaped to one row each."), Code(
         "if y.ndim == 1: t = t.reshape(1, t.size); y = y.reshape(1, y.size)")),
     Entry("labels-vs-one-hot", FAIL, "4.2.4", N_("labels and one-hot targets are mixed up"), N_(
         "A target is either one-hot rows (t = [0, 0, 1, ...]) or class labels (t = 2, or one label per "
@@ -66,38 +70,38 @@ _ENTRIES = (
     Entry("unusual-delta", WARN, "4.2.2", N_("a different delta inside the log"), N_(
         "When the correct class gets probability 0 the loss is -log(delta): 16.118 with the book's "
         "delta = 1e-7. Your value differs there, so your delta (or clipping) differs; only such extreme "
-        "outputs show it."), N_("np.log(y + 1e-7)")),
+        "outputs show it."), Code("np.log(y + 1e-7)")),
     Entry("missing-half", FAIL, "4.2.1", N_("the factor 0.5 is missing"), N_(
         "The book's mean squared error is 0.5 * np.sum((y - t)**2); the 0.5 makes its derivative simply "
-        "y - t. Yours is twice the book's value."), N_("return 0.5 * np.sum((y - t)**2)")),
+        "y - t. Yours is twice the book's value."), Code("return 0.5 * np.sum((y - t)**2)")),
     Entry("mean-of-squares", FAIL, "4.2.1", N_("np.mean over the outputs"), N_(
         "np.mean((y - t)**2) divides by the number of outputs (10 for MNIST); the book's error is "
-        "0.5 * np.sum((y - t)**2), a sum over the outputs."), N_("return 0.5 * np.sum((y - t)**2)")),
+        "0.5 * np.sum((y - t)**2), a sum over the outputs."), Code("return 0.5 * np.sum((y - t)**2)")),
     # -- activations -----------------------------------------------------------------------------
     Entry("softmax-overflow", FAIL, "3.5.2", N_("softmax overflows on large inputs"), N_(
         "np.exp(1010) is inf, and inf / inf is nan. Subtracting the largest input first changes nothing "
-        "mathematically but keeps every exponent at or below 0."), N_(
+        "mathematically but keeps every exponent at or below 0."), Code(
         "c = np.max(a); exp_a = np.exp(a - c); return exp_a / np.sum(exp_a)")),
     Entry("softmax-axis", FAIL, "3.5", N_("a batch is normalised along the wrong axis"), N_(
         "For a batch (one row per sample) each row is normalised on its own: its own maximum "
         "subtracted, its exponentials divided by its own sum, so that every row sums to 1. Without "
         "keepdims=True the row maxima and sums line up with the columns instead; axis=0 normalises "
-        "columns; a whole-array sum mixes the samples."), N_(
+        "columns; a whole-array sum mixes the samples."), Code(
         "x = x - np.max(x, axis=-1, keepdims=True); "
         "return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)")),
     Entry("softmax-single-sample", WARN, "3.5.1", N_("softmax of one sample, not of a batch"), N_(
         "This is the softmax of section 3.5: right for one sample, but a batch is normalised as a whole "
         "(all its rows together sum to 1). The two-layer network of 4.5 applies softmax to a batch; the "
-        "book's common/functions.py holds the batch version."), N_(
+        "book's common/functions.py holds the batch version."), Code(
         "x = x - np.max(x, axis=-1, keepdims=True); "
         "return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)")),
     Entry("exp-sign", FAIL, "3.2.4", N_("exp(x) where exp(-x) belongs"), N_(
         "The sigmoid is 1 / (1 + exp(-x)): it rises from 0 to 1. With exp(x) it falls, and gives "
-        "sigmoid(-x)."), N_("return 1 / (1 + np.exp(-x))")),
+        "sigmoid(-x)."), Code("return 1 / (1 + np.exp(-x))")),
     Entry("sigmoid-overflow", FAIL, "3.2.4", N_("nan for a large input"), N_(
         "For a large |x| np.exp overflows to inf, and an expression such as np.exp(x) / (1 + np.exp(x)) "
         "then gives inf / inf = nan. The book's 1 / (1 + np.exp(-x)) gives 0 or 1 there (with only a "
-        "warning)."), N_("return 1 / (1 + np.exp(-x))")),
+        "warning)."), Code("return 1 / (1 + np.exp(-x))")),
     Entry("math-not-numpy", FAIL, "3.2.4", N_("math works on one number only"), N_(
         "math.exp (like math.log) takes one number, but the network passes whole arrays. NumPy's np.exp "
         "works element by element on arrays of any shape."), N_(
@@ -110,17 +114,17 @@ _ENTRIES = (
     Entry("h-too-small", FAIL, "4.3.1", N_("the step h is too small"), N_(
         "With a step like h = 1e-50, x + h rounds back to x in floating point (rounding error), so the "
         "difference is 0 or noise. The book uses h = 1e-4: small enough for a good approximation, large "
-        "enough to survive rounding."), N_("h = 1e-4")),
+        "enough to survive rounding."), Code("h = 1e-4")),
     Entry("h-too-large", FAIL, "4.3.1", N_("the step h is too large"), N_(
         "A difference over a large step is the slope of a secant, not of the tangent: its error grows "
-        "with h squared (with h for a one-sided difference). The book uses h = 1e-4."), N_("h = 1e-4")),
+        "with h squared (with h for a one-sided difference). The book uses h = 1e-4."), Code("h = 1e-4")),
     Entry("unusual-h", WARN, "4.3.1", N_("an unusual step h"), N_(
         "This step still gives usable derivatives, but less precise ones than the book's h = 1e-4: a "
-        "larger h adds truncation error, a smaller one rounding error."), N_("h = 1e-4")),
+        "larger h adds truncation error, a smaller one rounding error."), Code("h = 1e-4")),
     Entry("forward-difference", FAIL, "4.3.1", N_("a one-sided difference"), N_(
         "(f(x + h) - f(x)) / h is the slope of a secant on one side of x, and its error shrinks only like "
         "h. The book uses the central difference (f(x + h) - f(x - h)) / (2 * h), whose error shrinks "
-        "like h squared."), N_("return (f(x + h) - f(x - h)) / (2 * h)")),
+        "like h squared."), Code("return (f(x + h) - f(x - h)) / (2 * h)")),
     Entry("integer-input", WARN, "4.4", N_("an integer array gives a wrong gradient"), N_(
         "x + h written back into an integer array is truncated (3.0001 becomes 3, 2.9999 becomes 2), so "
         "the gradient comes out wrong without any error -- as with the book's own code (official "
@@ -154,45 +158,45 @@ _ENTRIES = (
         "grad = np.zeros(x.shape, dtype=np.float64).")),
     Entry("lr-sign", FAIL, "4.4.1", N_("the step goes uphill"), N_(
         "The gradient points where f increases fastest; gradient descent moves against it, "
-        "x = x - lr * grad. Adding it climbs away from the minimum."), N_("x -= lr * grad")),
+        "x = x - lr * grad. Adding it climbs away from the minimum."), Code("x -= lr * grad")),
     Entry("step-count", FAIL, "4.4.1", N_("the wrong number of steps"), N_(
         "gradient_descent(f, init_x, lr, step_num) takes exactly step_num steps; yours takes another "
-        "number (range(step_num - 1), range(1, step_num), or a loop that ignores step_num)."), N_(
+        "number (range(step_num - 1), range(1, step_num), or a loop that ignores step_num)."), Code(
         "for i in range(step_num): ...")),
     Entry("init-x-mutated", WARN, "4.4.1", N_("init_x is changed"), N_(
         "x = init_x does not copy the array, so x -= lr * grad also changes the caller's init_x, as the "
         "book's own code does. A second call with the same init_x then starts where the first ended."),
-        N_("x = init_x.copy()")),
+        Code("x = init_x.copy()")),
     # -- networks --------------------------------------------------------------------------------
     Entry("init-not-scaled", FAIL, "4.5.1", N_("weights not scaled by weight_init_std"), N_(
         "The book draws the weights from a Gaussian and scales them by weight_init_std (0.01). Without "
-        "it their standard deviation is 1, the sigmoids saturate and learning stalls."), N_(
+        "it their standard deviation is 1, the sigmoids saturate and learning stalls."), Code(
         "self.params['W1'] = weight_init_std * np.random.randn(input_size, hidden_size)")),
     Entry("init-std-ignored", WARN, "4.5.1", N_("weight_init_std is not followed"), N_(
         "The spread of the weights does not follow the weight_init_std passed in; the book's "
         "TwoLayerNet(input_size, hidden_size, output_size, weight_init_std=0.01) draws them with that "
-        "standard deviation."), N_(
+        "standard deviation."), Code(
         "self.params['W1'] = weight_init_std * np.random.randn(input_size, hidden_size)")),
     Entry("no-softmax", FAIL, "4.5.1", N_("predict does not end with softmax"), N_(
         "The book's predict returns probabilities: the scores of the last layer go through softmax. "
-        "Without it the rows do not sum to 1 and the cross-entropy error is meaningless."), N_(
+        "Without it the rows do not sum to 1 and the cross-entropy error is meaningless."), Code(
         "a2 = np.dot(z1, W2) + b2; return softmax(a2)")),
     Entry("accuracy-one-hot", FAIL, "4.5.1", N_("accuracy compares with one-hot rows"), N_(
         "With one-hot targets (load_mnist(one_hot_label=True), as the book trains) each row of t must "
         "be turned into its label with np.argmax(t, axis=1) before it is compared with the predicted "
-        "labels."), N_(
+        "labels."), Code(
         "y = np.argmax(y, axis=1); t = np.argmax(t, axis=1); return np.sum(y == t) / float(x.shape[0])")),
     Entry("backprop-mismatch", FAIL, "5.7.3", N_("backpropagation disagrees with the numerical gradient"), N_(
         "gradient(x, t) must give the numbers of numerical_gradient(x, t), parameter by parameter (the "
         "gradient check of 5.7.3). Look at the backward pass of the parameters named: sigmoid_grad, the "
-        "transposes, the division by batch_num."), N_(
+        "transposes, the division by batch_num."), Code(
         "dy = (y - t) / batch_num; grads['W2'] = np.dot(z1.T, dy); grads['b2'] = np.sum(dy, axis=0); "
         "dz1 = sigmoid_grad(a1) * np.dot(dy, W2.T); grads['W1'] = np.dot(x.T, dz1); "
         "grads['b1'] = np.sum(dz1, axis=0)")),
     Entry("book-interface", FAIL, "4.5.1", N_("not the book's interface"), N_(
         "The chapter's code reads a network's weights in a dict, self.params, with the keys W1, b1, W2, "
         "b2 and the shapes the book gives them (simpleNet: the attribute W, shape (2, 3)); numerical_gradient "
-        "and gradient return a dict with the same keys."), N_(
+        "and gradient return a dict with the same keys."), Code(
         "self.params = {}; self.params['W1'] = weight_init_std * np.random.randn(input_size, hidden_size); "
         "self.params['b1'] = np.zeros(hidden_size); ...")),
     # -- any function ----------------------------------------------------------------------------
@@ -248,7 +252,6 @@ DETAILS = {
     "exit-code": N_("the process ended with exit code {code}"),
     "dtype": N_("the result is {dtype} for a float64 input"),
     "params-dtype": N_("the weights are {dtype}"),
-    "in": N_("in {name}"),
     "axis0": N_("each column sums to 1, not each row"),
     "whole-batch": N_("the whole batch sums to 1, not each row"),
     "nan": N_("the result holds nan or inf"),

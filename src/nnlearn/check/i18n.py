@@ -3,9 +3,12 @@
 Messages are written in English in the code, marked with :func:`N_`, and translated through
 gettext catalogues (domain ``nnlearn_check``) under ``nnlearn/check/locale/LANG/LC_MESSAGES/``.
 The ``.po`` files are the sources; the ``.mo`` files beside them are compiled from them and shipped
-in the package (``tests/test_check_i18n.py`` fails when the two disagree). A translator adds a
-language by copying ``locale/nnlearn_check.pot`` to ``locale/LANG/LC_MESSAGES/nnlearn_check.po``,
-translating it, and compiling it (``pybabel compile`` or GNU ``msgfmt``; see docs/check.md).
+in the package, so that installing nnlearn needs no build step and no Babel (``tests/test_check_i18n.py``
+fails when a ``.mo`` disagrees with its ``.po``, or a message lacks a translation). A translator adds
+a language by copying ``locale/nnlearn_check.pot`` to ``locale/LANG/LC_MESSAGES/nnlearn_check.po``,
+translating it and compiling it (``pybabel compile``; the commands are in docs/check.md). Fixes that
+are only code (:class:`nnlearn.check.catalogue.Code`) are the same in every language and stay out of
+the catalogues.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from nnlearn.errors import InputError, UsageError
+from nnlearn.errors import InputError, InputTypeError, UsageError
 
 DOMAIN = "nnlearn_check"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -35,8 +38,8 @@ def languages() -> tuple[str, ...]:
 
     Examples
     --------
-    >>> languages()[0]
-    'en'
+    >>> languages()
+    ('en', 'ja', 'zh')
     """
     found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
     return (SOURCE_LANGUAGE, *found)
@@ -58,8 +61,12 @@ def choose(lang: str | None = None, environ=None) -> str:
 
     Examples
     --------
-    >>> choose("en"), choose(environ={"LC_ALL": "C"})
-    ('en', 'en')
+    >>> choose("zh-CN"), choose(environ={"LANG": "ja_JP.UTF-8"}), choose(environ={"LC_ALL": "C"})
+    ('zh', 'ja', 'en')
+    >>> choose("fr")
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.UsageError: no messages in language 'fr'; choose one of en, ja, zh
     """
     if lang is not None:
         found = _from_locale_name(str(lang))
@@ -107,3 +114,7 @@ class CheckInputError(InputError):
 
     def in_language(self, lang: str) -> str:
         return translate(self.message, lang, **self.params)
+
+
+class CheckTypeError(CheckInputError, InputTypeError):
+    """:class:`CheckInputError` for a value of the wrong type (also a ``TypeError``)."""

@@ -23,7 +23,7 @@ import types
 import numpy as np
 
 from nnlearn.check.names import ROWS, find, is_plain_callable, rows_of
-from nnlearn.errors import InputError, InputTypeError
+from nnlearn.check.i18n import N_, CheckInputError, CheckTypeError
 
 #: Constants larger than this many elements are not carried into the check.
 MAX_ARRAY = 10_000
@@ -35,8 +35,8 @@ def job_for_object(target) -> dict:
     if inspect.ismodule(target):
         path = getattr(target, "__file__", None)
         if not path or not str(path).endswith(".py"):
-            raise InputError(f"module {target.__name__} has no .py file to check; pass its namespace, "
-                             f"vars({target.__name__}), instead")
+            raise CheckInputError(N_("module {name} has no .py file to check; pass its namespace, vars({name}), "
+                                     "instead"), name=target.__name__)
         return {"path_target": path}
     if isinstance(target, dict):
         path = target.get("__file__")
@@ -47,11 +47,12 @@ def job_for_object(target) -> dict:
     if is_plain_callable(target) or inspect.isclass(target):
         found = {n: f.obj for n, f in find({getattr(target, "__name__", ""): target}).items()}
         if not found:
-            raise InputError(f"{getattr(target, '__name__', target)!r} is not one of the chapter's names; "
-                             f"check one of {', '.join(ROWS)}, or a whole namespace: nnlearn.check(globals())")
+            raise CheckInputError(N_("{name!r} is not one of the chapter's names; check one of {names}, or a whole "
+                                     "namespace: nnlearn.check(globals())"), name=getattr(target, "__name__", str(target)),
+                                  names=", ".join(ROWS))
         return _job(dict(_namespace_of(target)), found, rows=list(rows_of(found)))
-    raise InputTypeError(f"nnlearn.check takes a path, a module, a namespace such as globals(), a function or a "
-                         f"class, got {type(target).__name__}")
+    raise CheckTypeError(N_("nnlearn.check takes a path, a module, a namespace such as globals(), a function or a "
+                            "class, got {type}"), type=type(target).__name__)
 
 
 def _namespace_of(target) -> dict:

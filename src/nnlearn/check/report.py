@@ -20,7 +20,7 @@ SYMBOLS = {"pass": "✓", "warn": "⚠", "fail": "✗", "missing": "–", "untes
 NOTES = {
     "syntax": N_("syntax error at {where}: {message}; nothing could be checked"),
     "top-stopped": N_("the file's top level was still running after {seconds} s, at {where}; it was stopped "
-                      "there, and the names defined until then were checked (a larger --timeout gives it more time)"),
+                      "there, and the names defined until then were checked (a larger timeout gives it more time)"),
     "exit": N_("the file called sys.exit({code}) at {where}; the names defined before were checked"),
     "exception": N_("the file raised {exception} at {where}; the names defined before were checked"),
     "cell-failed": N_("cell {cell} raised {exception} at {where}; the cells after it were not run, the names "
@@ -35,6 +35,10 @@ NOTES = {
     "not-carried": N_("{name} ({type}) could not be carried into the check; define it in the code you check"),
     "nested": N_("nnlearn.check() inside a file that is being checked does nothing"),
 }
+
+#: The labels of a finding's lines, in the order shown.
+LABELS = {"input": N_("input"), "got": N_("got"), "expected": N_("expected"), "at": N_("at"), "why": N_("why"),
+          "fix": N_("fix"), "book": N_("book")}
 
 #: The top-level states after which the report cannot vouch for the file.
 BROKEN = ("syntax", "error", "killed", "crashed")
@@ -133,7 +137,8 @@ class Report:
         cat = entry(finding["id"])
         details = [self._(DETAILS[key], **params) for key, params in finding.get("details", [])]
         title = self._(cat.title)
-        return {"message": title + (f" ({'; '.join(details)})" if details else ""), "explanation": self._(cat.explanation),
+        message = self._("{title} ({details})", title=title, details=self.joined(details)) if details else title
+        return {"message": message, "explanation": self._(cat.explanation),
                 "fix": self._(cat.fix), "details": details,
                 "where": self.where(finding["where"]) if finding.get("where") else ""}
 
@@ -152,17 +157,21 @@ class Report:
             parts.append(self._("found as {spelling}", spelling=row.spelling))
         if row.note:
             parts.append(self._(DETAILS[row.note]))
-        return "; ".join(parts)
+        return self.joined(parts)
 
     def summary(self) -> str:
         checked = [r for r in self.found if r.status != "untested"]
-        text = self._("{passed} of {found} correct", passed=self.count("pass", "warn"), found=len(checked))
+        parts = [self._("{passed} of {found} correct", passed=self.count("pass", "warn"), found=len(checked))]
         if self.count("warn"):
-            text += "; " + self._("warnings: {n}", n=self.count("warn"))
+            parts.append(self._("warnings: {n}", n=self.count("warn")))
         missing = [r.name for r in self.missing]
         if missing:
-            text += "; " + self._("not found: {names}", names=", ".join(missing))
-        return text
+            parts.append(self._("not found: {names}", names=", ".join(missing)))
+        return self.joined(parts)
+
+    def joined(self, parts) -> str:
+        """Clauses joined the language's way ("a; b" in English)."""
+        return self._("; ").join(parts)
 
     # -- views -------------------------------------------------------------------------------------
 
@@ -171,13 +180,12 @@ class Report:
         lines = [self._("nnlearn check: {file}", file=self.target)]
         shown = [r for r in self.rows if not (r.status == "missing" and not r.origin)]
         name_width = max([width(r.name) for r in shown] + [10])
-        labels = [self._(k) for k in ("input", "got", "expected", "why", "fix", "book")]
-        label_width = max(width(label) for label in labels) + 1
+        label_width = max(width(self._(label)) for label in LABELS.values()) + 1
         for row in shown:
             remark = self.row_remark(row)
             lines.append(f"  {SYMBOLS[row.status]} {pad(row.name, name_width)}  {remark}".rstrip())
             for finding in sorted(row.findings, key=lambda f: f["severity"] != "fail"):
-                lines.extend(self._finding_lines(finding, labels, label_width))
+                lines.extend(self._finding_lines(finding, label_width))
             if row.uses:
                 lines.append("      " + self._("it uses {names}, which fails above: fix that first",
                                                names=", ".join(row.uses)))
@@ -189,18 +197,19 @@ class Report:
         lines.append(self.summary())
         return "\n".join(lines)
 
-    def _finding_lines(self, finding, labels, label_width) -> list:
+    def _finding_lines(self, finding, label_width) -> list:
         words = self.finding_words(finding)
-        symbol = SYMBOLS[finding["severity"]]
-        out = [f"      {symbol} {words['message']} [{finding['id']}]"]
-        values = [finding.get("input"), finding.get("got"), finding.get("expected"), words["explanation"],
-                  words["fix"], self._("section {section}", section=finding["section"])]
-        for label, value in zip(labels, values):
-            if value:
-                out.append(f"        {pad(label, label_width)} {value}")
-        if words["where"]:
-            out.append(f"        {pad(self._('at'), label_width)} {words['where']}")
+        out = [f"      {SYMBOLS[finding['severity']]} {words['message']} [{finding['id']}]"]
+        for key, value in self._finding_fields(finding, words):
+            out.append(f"        {pad(self._(LABELS[key]), label_width)} {value}")
         return out
+
+    def _finding_fields(self, finding, words) -> list:
+        """``(label key, text)`` of a finding's lines that have something to say."""
+        fields = [("input", finding.get("input")), ("got", finding.get("got")), ("expected", finding.get("expected")),
+                  ("at", words["where"]), ("why", words["explanation"]), ("fix", words["fix"]),
+                  ("book", self._("section {section}", section=finding["section"]))]
+        return [(key, value) for key, value in fields if value]
 
     def __str__(self) -> str:
         return self.text()
@@ -252,10 +261,6 @@ class Report:
         block = ET.SubElement(cell, "div")
         ET.SubElement(block, "b").text = f"{SYMBOLS[finding['severity']]} {words['message']} [{finding['id']}]"
         dl = ET.SubElement(block, "dl")
-        for label, value in ((N_("input"), finding.get("input")), (N_("got"), finding.get("got")),
-                             (N_("expected"), finding.get("expected")), (N_("at"), words["where"]),
-                             (N_("why"), words["explanation"]), (N_("fix"), words["fix"]),
-                             (N_("book"), self._("section {section}", section=finding["section"]))):
-            if value:
-                ET.SubElement(dl, "dt").text = self._(label)
-                ET.SubElement(dl, "dd").text = value
+        for key, value in self._finding_fields(finding, words):
+            ET.SubElement(dl, "dt").text = self._(LABELS[key])
+            ET.SubElement(dl, "dd").text = value

@@ -222,7 +222,10 @@ class Fixture:
         return all(np.array_equal(np.asarray(self.params[k], dtype=np.float64), self.values[k]) for k in KEYS)
 
     def call_text(self, method, *args) -> str:
-        return f"net.{method}({', '.join(show(a) for a in args)})"
+        """``net.loss(x, t) with x.shape == (4, 5), t.shape == (4, 3)``: the batch is the fixture's."""
+        names = ["x", "t"][: len(args)]
+        shapes = ", ".join(f"{n}.shape == {np.shape(a)}" for n, a in zip(names, args))
+        return f"net.{method}({', '.join(names)}) with {shapes}"
 
 
 #: A finding on the class row after which its methods cannot be judged.
