@@ -97,6 +97,7 @@ def test_the_readers_own_common_is_imported_and_checked(book_reports):
     assert not [n for n in report.notes if n["kind"] == "standin"]
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_train_neuralnet_trains_until_its_budget_and_its_network_is_checked(mnist_dir, monkeypatch):
     monkeypatch.setenv("NNLEARN_DATA", str(mnist_dir))

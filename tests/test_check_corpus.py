@@ -3,7 +3,7 @@
 ``mistakes/``: each file holds one known mistake, named in its header by ``# expect: ROW ID``; the
 faulty row must get exactly that diagnosis, and every other function of the file must pass.
 ``correct/``: complete correct implementations in different styles (the book's loops, np.nditer,
-vectorised, class-based, float32); they must get no failure. ``# expect-warn: ROW ID`` declares a
+vectorised, class-based, float32, other formulas: a complex step, clipping); they must get no failure. ``# expect-warn: ROW ID`` declares a
 documented warning (the book's own code draws some), ``# expect-uses: ROW DEP`` that a right row
 calls a failing one. All files are checked in one child process, once.
 """

@@ -17,7 +17,7 @@ import sys
 import time
 import types
 
-from nnlearn.check.standin import is_stand_in, served, used
+from nnlearn.check.standin import served, used
 from nnlearn.check.sandbox import Capture, ReaderError, Timeout
 
 #: Lines of the reader's printed output that a note shows.
