@@ -9,6 +9,9 @@ each failure with its diagnosis from the catalogue (:mod:`nnlearn.check.catalogu
 in English, Chinese or Japanese (:mod:`nnlearn.check.i18n`).
 
 The reader's code never runs in the calling process.
+
+``nnlearn.check`` is the function (``from nnlearn import check``); the package's other names are
+imported from it explicitly: ``from nnlearn.check import check_files, Report``.
 """
 
 from __future__ import annotations
