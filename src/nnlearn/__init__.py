@@ -22,3 +22,4 @@ from nnlearn.optimizer import SGD, AdaGrad, Adam, Momentum
 from nnlearn.settings import RECIPES, TrainSettings
 from nnlearn.trainer import Trainer
 from nnlearn.training import train_arrays
+from nnlearn.check import check
