@@ -343,3 +343,64 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
     # No lock is left behind: the journal's lock is a flock, gone with its holder.
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
         "best.json", "search_space.png", "study.journal", "sweep.json", "trials", "trials.csv", "validation_curves.png"]
+
+
+# -- a damaged sweep folder -------------------------------------------------------------------------
+
+
+def _cut_last_line(folder):
+    journal = folder / "study.journal"
+    journal.write_bytes(journal.read_bytes()[:-20])  # a write that did not finish
+
+
+def _append_junk(folder):
+    with open(folder / "study.journal", "ab") as fh:
+        fh.write(b"\x80\x81\xfe\n\x00\xff junk\n")
+
+
+def _params_five(folder):
+    (folder / "sweep.json").write_text('{"params": 5}')
+
+
+@pytest.mark.parametrize("damage, message", [
+    (_cut_last_line, r"{s}/study.journal is damaged at line 3 \(the line is cut off: a write that did not finish\); "
+                     r"keep its first 2 lines to resume with --resume {s}, or start a new sweep with --out"),
+    (_append_junk, r"{s}/study.journal is damaged at line 4 \(the line is not valid JSON \('utf-8' codec can't decode "
+                   r"byte 0x80 in position 0: invalid start byte\)\); keep its first 3 lines to resume with --resume "
+                   r"{s}, or start a new sweep with --out"),
+    (_params_five, r"{s}/sweep.json is not a sweep description nnlearn can resume \(params must be a list of searched "
+                   r"settings NAME=KIND:ARGS, such as \['lr=loguniform:1e-4:1e-1'\], got 5\); start a new sweep with --out"),
+])
+def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path, fake_data, capsys, damage, message):
+    folder = tmp_path / "s"
+    sweep = Sweep.create(folder, SweepSpec(params=PARAMS, trials=3, epochs=1, validation=100))
+    study = sweep.study()
+    study.tell(study.ask(), 0.5)  # one trial told: three lines in the journal
+    damage(folder)
+    assert main(["sweep", "--resume", str(folder), "--workers", "1", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert re.fullmatch("nnlearn: error: " + message.format(s=re.escape(str(folder))) + "\n", err), err
+    assert fake_data[1] == []  # refused before the data set is loaded
+
+
+def test_a_damaged_trial_record_counts_as_no_record(tmp_path):
+    from nnlearn.sweep.trial import read_record, record
+
+    good = record(3) | {"value": 0.5, "curve": [0.4, 0.5], "epochs": [1.0, 2.0], "params": {"lr": 0.1}}
+    path = tmp_path / "0003.json"
+    for bad in ([good], good | {"number": 4}, good | {"state": "RUNNING"}, good | {"value": None},
+                good | {"curve": ["<script>"]}, good | {"curve": [0.5]}, good | {"params": 5}, good | {"reason": 5}):
+        path.write_text(json.dumps(bad))
+        assert read_record(path, 3) is None, bad
+    path.write_bytes(b"[" * 100000)
+    assert read_record(path, 3) is None
+    path.write_text(json.dumps(good))
+    assert read_record(path, 3) == good
+
+
+def test_a_second_driver_on_the_same_folder_is_refused(tmp_path):
+    sweep = Sweep.create(tmp_path / "s", SweepSpec(params=PARAMS))
+    with sweep.lock.hold(sweep.out):
+        with pytest.raises(NnlearnError, match=r"s is being swept by another process; wait for it or stop it first$"):
+            Sweep.open(tmp_path / "s")
+    assert Sweep.open(tmp_path / "s").spec == sweep.spec  # the lock went with its holder
