@@ -192,6 +192,7 @@ def test_sweep_completes_with_failed_trials_and_final_run(local_client, tmp_path
     assert saved == best
     assert best["number"] == int(top["number"]) and best["validation_accuracy"] == float(top["validation_accuracy"])
     assert best["params"] == {"lr": float(top["lr"]), "hidden": top["hidden"]}
+    assert best["description"].startswith(f"784-{top['hidden']}-10 relu, he init, adam lr {float(top['lr']):g}, ")
     assert best["settings"]["lr"] == float(top["lr"]) and best["settings"]["seed"] == 5
     summary = json.loads((tmp_path / "s" / "final" / "summary.json").read_text())
     assert best["final"]["test_accuracy"] == summary["test_accuracy"]
@@ -213,6 +214,11 @@ def test_a_grid_sweep_runs_every_point_of_its_grid_once(local_client, tmp_path):
     rows = _rows(tmp_path / "g")
     assert sorted((r["hidden"], r["batch_size"]) for r in rows) == [("4", "10"), ("4", "11"), ("8", "10"), ("8", "11")]
     assert {r["state"] for r in rows} == {"COMPLETE"}
+    # Trial n takes the point the seed puts at place n, whichever of the two workers was free first.
+    from nnlearn.sweep.study import grid_point
+
+    assert [{"hidden": r["hidden"], "batch_size": int(r["batch_size"])} for r in rows] == \
+        [grid_point(spec, n) for n in range(4)]
 
 
 def test_worker_killed_mid_trial_still_yields_every_trial(local_client, tmp_path):
@@ -284,6 +290,8 @@ def test_driver_killed_resumes_and_sampling_ignores_workers(cli_cluster, local_c
     assert main(["sweep", "--resume", str(folder), "--scheduler", cli_cluster, "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert f"resuming: {len(before)} of 8 trials finished" in out
+    assert "of the strong recipe: 784-512-256-10 relu, he init, adam lr 0.001, cosine lr decay, batch 128" in out
+    assert "data: mnist, 400 images for training and 100 more held back for validation (" in out
     rows = _rows(folder)
     assert [r["number"] for r in rows] == [str(n) for n in range(8)]
     assert all(r["state"] in ("COMPLETE", "FAIL") for r in rows)
@@ -396,6 +404,14 @@ def test_a_damaged_trial_record_counts_as_no_record(tmp_path):
     assert read_record(path, 3) is None
     path.write_text(json.dumps(good))
     assert read_record(path, 3) == good
+
+
+def test_a_sweep_is_not_made_inside_a_run_folder(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "state.json").write_text("{}")
+    with pytest.raises(NnlearnError, match=r"^refusing to write .*run/s/sweep.json: it is inside the run or sweep "):
+        Sweep.create(tmp_path / "run" / "s", SweepSpec(params=PARAMS))
+    assert not (tmp_path / "run" / "s").exists()
 
 
 def test_a_second_driver_on_the_same_folder_is_refused(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn._io import read_json
+from nnlearn._io import check_output_path, read_json
 from nnlearn.errors import FileFormatError, InputError, NnlearnError
 from nnlearn.runs import open_run, write_json
 from nnlearn.sweep.cluster import connect, require_sweep_packages
@@ -88,6 +88,7 @@ class Sweep:
             raise NnlearnError(f"{out} already holds a sweep; continue it with --resume {out} or choose another --out")
         if out.exists() and not out.is_dir():
             raise NnlearnError(f"--out {out} is a file, not a directory")
+        check_output_path(out / "sweep.json")  # not inside a run folder or another sweep's
         sweep = cls(out, spec)
         out.mkdir(parents=True, exist_ok=True)
         create_study(sweep.storage())

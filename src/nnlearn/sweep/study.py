@@ -72,23 +72,25 @@ def check_journal(journal, folder) -> None:
     except FileNotFoundError:
         raise FileFormatError(f"{journal} is missing: the sweep in {folder} cannot be resumed; "
                               "start a new sweep with --out") from None
-    lines = text.split(b"\n")  # the last item is what follows the last end of line: nothing, when whole
-    why = None
+    damage = first_damage(text.split(b"\n"))
+    if damage:
+        number, why = damage
+        raise FileFormatError(f"{journal} is damaged at line {number} ({why}); keep its first {number - 1} "
+                              f"lines to resume with --resume {folder}, or start a new sweep with --out")
+
+
+def first_damage(lines: list) -> tuple[int, str] | None:
+    """``(line number, what is wrong)`` of the first bad line of a journal split at its ends of line
+    (the last item is what follows the last end of line: nothing, in a whole journal); None if all are good."""
     for number, line in enumerate(lines[:-1], 1):
         try:
             if not isinstance(parse_json(line, "the line"), dict):
-                why = "the line is not a journal entry"
+                return number, "the line is not a journal entry"
         except FileFormatError as exc:
-            why = str(exc)
-        if why:
-            break
-    else:
-        number = len(lines)
-        if lines[-1]:
-            why = "the line is cut off: a write that did not finish"
-    if why:
-        raise FileFormatError(f"{journal} is damaged at line {number} ({why}); keep its first {number - 1} "
-                              f"lines to resume with --resume {folder}, or start a new sweep with --out")
+            return number, str(exc)
+    if lines[-1]:
+        return len(lines), "the line is cut off: a write that did not finish"
+    return None
 
 
 def trial_seed(seed: int, number: int) -> int:
