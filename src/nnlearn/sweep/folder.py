@@ -143,7 +143,7 @@ class Sweep:
         n, n_val = self.spec.data_sizes(len(x_train))
         x_train, t_train = np.asarray(x_train)[:n], np.asarray(t_train)[:n]
         n_classes = n_classes or infer_classes(t_train)
-        self.sizes = (x_train.shape[1], n_classes)
+        self.sizes = (int(np.prod(x_train.shape[1:])), n_classes)
         with self.lock.hold(self.out):
             check_journal(self.journal, self.out)
             payload = {"x": np.ascontiguousarray(x_train), "t": np.ascontiguousarray(t_train), "n_classes": n_classes}
