@@ -92,9 +92,9 @@ def test_validation_holds_back_the_last_samples_and_the_test_set_is_judged_once(
 
 
 @pytest.mark.parametrize("validation, message", [
-    (300, "validation=300 holds back 300 of the 300 training samples, leaving no training data; give a share in "
-          "(0, 1) or a count that leaves samples on both sides"),
-    (0.001, "validation=0.001 holds back 0 of the 300 training samples, leaving no validation data"),
+    (300, "validation=300 holds back 300 of the 300 samples, leaving none for training; give a share in (0, 1), "
+          "such as 0.1, or a whole number of samples from 1 to 299"),
+    (0.001, "validation=0.001 holds back 0 of the 300 samples, leaving none for validation"),
 ])
 def test_a_validation_set_that_leaves_nothing_is_refused(validation, message):
     x, t = blobs()

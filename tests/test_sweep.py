@@ -138,11 +138,11 @@ def test_spec_refuses_values_the_settings_refuse():
     with pytest.raises(InputError, match=r"^trials must be a whole number >= 1, got 0$"):
         SweepSpec(params=PARAMS, trials=0)
     assert SweepSpec(params=("hidden=choice:8,16", "batch_size=int:10:12"), sampler="grid", trials=30).n_trials() == 6
-    # The validation rule is the trainer's: a share rounds, a count is taken as it is.
+    # The one validation rule (datasets.validation_count): a share rounds, a count is taken as it is.
     assert SweepSpec(params=PARAMS).data_sizes(60000) == (60000, 10000)
     assert SweepSpec(params=PARAMS, train_size=20000).data_sizes(60000) == (20000, 3333)
     assert SweepSpec(params=PARAMS, validation=100, train_size=500).data_sizes(600) == (500, 100)
-    with pytest.raises(InputError, match=r"^validation=500 holds back 500 of the 500 training samples"):
+    with pytest.raises(InputError, match=r"^validation=500 holds back 500 of the 500 samples, leaving none for training"):
         SweepSpec(params=PARAMS, validation=500).data_sizes(500)
     with pytest.raises(InputError, match=r"^train_size 700 is more than the 600 training samples"):
         SweepSpec(params=PARAMS, train_size=700).data_sizes(600)

@@ -13,7 +13,8 @@ from nnlearn import MultiLayerNet, TwoLayerNet
 from nnlearn.callbacks import Callback, standard_callbacks
 from nnlearn.errors import DivergenceError, FileFormatError
 from nnlearn.settings import RECIPES, TrainSettings, recipe_settings
-from nnlearn.trainer import Trainer, TrainingInterrupted, train_arrays
+from nnlearn.trainer import Trainer, TrainingInterrupted
+from nnlearn.training import train_arrays
 
 
 def T(net, x, t, x_test=None, t_test=None, *, checkpoint=None, callbacks=(), **settings):

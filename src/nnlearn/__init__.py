@@ -20,4 +20,5 @@ from nnlearn.networks import load_network
 from nnlearn.gradient_check import gradient_check
 from nnlearn.optimizer import SGD, AdaGrad, Adam, Momentum
 from nnlearn.settings import RECIPES, TrainSettings
-from nnlearn.trainer import Trainer, train_arrays
+from nnlearn.trainer import Trainer
+from nnlearn.training import train_arrays

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.errors import FileFormatError, InputError
-from nnlearn.saving import check_arrays, read_npz, write_npz
+from nnlearn.saving import check_arrays, check_checkpoint_meta, read_npz, write_npz
 from nnlearn.settings import TrainSettings
 
 FORMAT = 2
@@ -78,6 +78,7 @@ def check_config(trainer, path, meta: dict) -> None:
             f"{path} has checkpoint format {meta.get('format')!r}; this nnlearn reads {FORMAT} -- "
             "finish the run with the nnlearn version that started it, or start it again"
         )
+    check_checkpoint_meta(path, meta, RESUME_FIX)
     mine, theirs = trainer.config(), with_defaults(meta.get("config"))
     if mine != theirs:
         diff = sorted(k for k in set(mine) | set(theirs or {}) if mine.get(k) != (theirs or {}).get(k))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.errors import FileFormatError, InputError
-from nnlearn.multi_layer_net import MultiLayerNet
+from nnlearn._validation import check_network_size
+from nnlearn.multi_layer_net import DTYPES, MultiLayerNet
 from nnlearn.saving import check_arrays, param_layout, read_npz
 from nnlearn.two_layer_net import TwoLayerNet
 
@@ -62,6 +63,23 @@ def network_for(settings, input_size: int, output_size: int) -> MultiLayerNet:
                          loss=settings.loss, **sizes)
 
 
+def with_dtype(network, dtype) -> MultiLayerNet:
+    """``network`` itself when it already has ``dtype``, else a copy in ``dtype`` (same description and weights).
+
+    Examples
+    --------
+    >>> net = TwoLayerNet(4, 3, 2, seed=0, dtype=np.float32)
+    >>> wide = with_dtype(net, np.float64)
+    >>> wide.dtype, bool(np.array_equal(wide.params["W1"], net.params["W1"]))
+    (dtype('float64'), True)
+    """
+    if network.dtype == np.dtype(dtype):
+        return network
+    copy = build_network(network.config(), seed=0, dtype=dtype)
+    copy.set_params(network.params)
+    return copy
+
+
 def settings_mismatch(settings, network) -> list[str]:
     """What of ``settings`` the given ``network`` contradicts, as ``"name: network N, settings S"`` lines.
 
@@ -75,8 +93,12 @@ def settings_mismatch(settings, network) -> list[str]:
 
 
 def load_network(path):
-    """Load a network saved by :func:`~nnlearn.saving.save_network`, refusing anything incomplete or damaged."""
-    arrays, config = read_npz(path, _NETWORK, _NETWORK_FIX)
+    """Load a network saved by :func:`~nnlearn.saving.save_network`, refusing anything incomplete or damaged.
+
+    The sizes its metadata gives are checked against nnlearn's limits and against the stored
+    arrays' shapes before anything is unpacked or built.
+    """
+    arrays, config = read_npz(path, _NETWORK, _NETWORK_FIX, expect=lambda meta: network_layout(path, meta))
     try:
         net = build_network(config, seed=0)
     except (KeyError, TypeError, IndexError, InputError) as exc:
@@ -84,3 +106,25 @@ def load_network(path):
     check_arrays(path, arrays, param_layout(net), _NETWORK_FIX)
     net.set_params({k[len("param_"):]: v for k, v in arrays.items()})
     return net
+
+
+def network_layout(path, config: dict, prefix: str = "param_") -> dict:
+    """``{prefix + key: (shape, dtype)}`` of the network a :meth:`~nnlearn.MultiLayerNet.config` describes,
+    without building it: its sizes must be whole numbers and the network within
+    :data:`~nnlearn._validation.MAX_PARAMETERS`, else a :class:`FileFormatError` naming ``path``."""
+    hidden = config.get("hidden_size_list")
+    sizes = [config.get("input_size"), *(hidden if isinstance(hidden, list) else [None]), config.get("output_size")]
+    dtype = config.get("dtype", "float64")
+    try:
+        if dtype not in DTYPES:
+            raise InputError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+        if config.get("class") == "TwoLayerNet" and len(sizes) != 3:
+            raise InputError(f"a TwoLayerNet has one hidden layer, not {len(sizes) - 2}")
+        check_network_size(sizes, dtype)
+    except InputError as exc:
+        raise FileFormatError(f"{path} describes no network nnlearn can build ({exc}); {_NETWORK_FIX}") from None
+    layout = {}
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+        layout[f"{prefix}W{i}"] = ((n_in, n_out), np.dtype(dtype))
+        layout[f"{prefix}b{i}"] = ((n_out,), np.dtype(dtype))
+    return layout

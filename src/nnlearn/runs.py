@@ -91,6 +91,11 @@ def read_config(run) -> dict:
     return config
 
 
+def data_dir_of(config: dict, given=None):
+    """The data folder for a run: the one the user ``given`` (``--data-dir``), else the one it trained from."""
+    return given or config.get("data_dir")
+
+
 def load_model(run):
     """``(config, network)`` of a finished run."""
     from nnlearn.networks import load_network
@@ -263,7 +268,7 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
 
 def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None:
     """Create the run directory and its ``config.json`` for a new run."""
-    from nnlearn import __version__
+    from importlib.metadata import version
 
     run = Path(run)
     make_run_dir(run)
@@ -271,7 +276,7 @@ def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None
         "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
         "settings": trainer.settings.to_dict(),
         "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
-        "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": __version__,
+        "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": version("nnlearn"),
     })
 
 

@@ -32,22 +32,21 @@ Differences from the book, each deliberate:
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 
 from nnlearn import checkpoints, engines
-from nnlearn._validation import as_float_array, check_finite, check_labels, is_one_hot
+from nnlearn._io import StopRequest, stop_requests
+from nnlearn._validation import as_float_array, check_finite, is_one_hot
 from nnlearn.callbacks import standard_callbacks
+from nnlearn.datasets.batches import validation_count
 from nnlearn.errors import DivergenceError, InputError, InputTypeError
 from nnlearn.multi_layer_net import MultiLayerNet
 from nnlearn.networks import network_for, settings_mismatch
 from nnlearn.optimizer import get_optimizer
-from nnlearn.settings import RECIPES, TrainSettings, recipe_settings
+from nnlearn.settings import RECIPES, TrainSettings
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -133,18 +132,18 @@ class Trainer:
                              "settings (build_trainer does)")
         self.network = network
         self.settings = settings
-        x_train, t_train = _check_data(network, x_train, t_train, "train")
+        x_train, t_train = checked_data(network, x_train, t_train, "train")
         self.x_val = self.t_val = None
         if settings.validation is not None:
             n = x_train.shape[0]
-            n_val = validation_size(settings.validation, n)
+            n_val = validation_count(settings.validation, n)
             self.x_val, self.t_val = x_train[n - n_val:], t_train[n - n_val:]
             x_train, t_train = x_train[: n - n_val], t_train[: n - n_val]
         self.x_train, self.t_train = x_train, t_train
         if (x_test is None) != (t_test is None):
             raise InputError("give both x_test and t_test, or neither")
         if x_test is not None:
-            self.x_test, self.t_test = _check_data(network, x_test, t_test, "test")
+            self.x_test, self.t_test = checked_data(network, x_test, t_test, "test")
         else:
             self.x_test = self.t_test = None
         self.train_size = self.x_train.shape[0]
@@ -177,7 +176,7 @@ class Trainer:
         self.last_checkpoint = None
         self.perm = None
         self.batch_buffer = None
-        self.stop_requested = False
+        self.stop = StopRequest()
         self.started = None
 
     # -- the loop ------------------------------------------------------------------------------
@@ -194,11 +193,11 @@ class Trainer:
             last complete iteration.
         """
         self.started = time.perf_counter()
-        previous_handler = self._install_sigint()
         self.consistent = True
         try:
-            # Overflow on the way to divergence is expected; the divergence stop reports it clearly.
-            with np.errstate(over="ignore", invalid="ignore"):
+            # Ctrl-C and kill (SIGTERM) finish the current iteration, save and stop; overflow on the way
+            # to divergence is expected (the divergence stop reports it clearly).
+            with stop_requests(self.stop), np.errstate(over="ignore", invalid="ignore"):
                 self.notify("on_train_begin", self.logs())
                 self.run_iterations()
         except KeyboardInterrupt:
@@ -207,7 +206,6 @@ class Trainer:
             self.update_time()
             self.started = None
             self.notify("on_train_end", self.logs())
-            self._restore_sigint(previous_handler)
         return self.summary()
 
     def run_iterations(self) -> None:
@@ -226,7 +224,7 @@ class Trainer:
             self.consistent = True
             for cb in self.callbacks:
                 cb.on_step_end(self.iteration, loss)
-            if self.stop_requested:
+            if self.stop.requested:
                 raise KeyboardInterrupt
 
     def interrupted(self) -> "TrainingInterrupted":
@@ -423,28 +421,6 @@ class Trainer:
             "validation_size": None if self.x_val is None else int(self.x_val.shape[0]),
         }
 
-    # -- Ctrl-C --------------------------------------------------------------------------------
-
-    def _install_sigint(self):
-        """Ctrl-C (SIGINT) and ``kill`` (SIGTERM) finish the current iteration, save and stop."""
-        self.stop_requested = False
-        if threading.current_thread() is not threading.main_thread():
-            return None
-
-        def handler(signum, frame):
-            # The first signal stops after this iteration; a second Ctrl-C stops at once.
-            self.stop_requested = True
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-
-        try:
-            return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-        except ValueError:  # pragma: no cover - not the main interpreter
-            return None
-
-    def _restore_sigint(self, previous) -> None:
-        for sig, handler in (previous or {}).items():
-            signal.signal(sig, handler)
-
     # -- checkpoints (nnlearn.checkpoints) ------------------------------------------------------
 
     def state_dict(self) -> dict:
@@ -466,54 +442,15 @@ class Trainer:
         checkpoints.restore(self, path)
 
 
-def validation_size(validation, train_size: int) -> int:
-    """How many of ``train_size`` samples a validation share (or count) holds back.
-
-    Examples
-    --------
-    >>> validation_size(0.1, 60000), validation_size(10000, 60000)
-    (6000, 10000)
-    """
-    n_val = validation if isinstance(validation, int) else round(validation * train_size)
-    if n_val < 1 or n_val >= train_size:
-        what = f"{n_val} of the {train_size} training samples"
-        raise InputError(
-            f"validation={validation!r} holds back {what}, leaving "
-            + ("no validation data" if n_val < 1 else "no training data")
-            + "; give a share in (0, 1) or a count that leaves samples on both sides"
-        )
-    return n_val
-
-
-def _check_data(network, x, t, split: str):
-    x = np.asarray(x)
-    if x.ndim > 2:
-        x = x.reshape(x.shape[0], -1)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise InputError(f"x_{split} must hold one sample per row, got shape {x.shape}")
-    if x.shape[1] != network.sizes[0]:
-        raise InputError(
-            f"x_{split} has {x.shape[1]} values per sample but the network's input_size is {network.sizes[0]}"
-        )
-    x = as_float_array(x, f"x_{split}")
+def checked_data(network, x, t, split: str):
+    """``x_SPLIT`` as rows of finite numbers for ``network`` (kept in their dtype: a batch is converted
+    when drawn) and ``t_SPLIT`` as labels (one-hot rows become labels) or soft targets."""
+    x = as_float_array(network.check_rows(x, f"x_{split}"), f"x_{split}")
     check_finite(x, f"x_{split}")
-    t = np.asarray(t)
-    n_out = network.sizes[-1]
-    if t.ndim == 2 and t.shape == (x.shape[0], n_out):
-        if is_one_hot(t):
-            t = check_labels(np.argmax(t, axis=1), n_out, f"t_{split}")
-        else:
-            t = as_float_array(t, f"t_{split}")
-    elif t.shape == (x.shape[0],):
-        t = check_labels(t, n_out, f"t_{split}")
-    else:
-        raise InputError(
-            f"t_{split} has shape {t.shape} but x_{split} holds {x.shape[0]} samples; give one label per sample"
-        )
+    t = network.check_t(t, x.shape[0], f"t_{split}", f"x_{split}")
+    if t.ndim == 2 and is_one_hot(t):
+        t = np.argmax(t, axis=1)
     return x, t
-
-
-# -- training by recipe --------------------------------------------------------------------------
 
 
 def infer_classes(t) -> int:
@@ -541,58 +478,3 @@ def build_trainer(settings: TrainSettings, x_train, t_train, x_test=None, t_test
         raise InputError(f"x_train must hold at least one sample per row, got shape {x.shape}")
     net = network_for(settings, int(np.prod(x.shape[1:])), n_classes or infer_classes(t_train))
     return Trainer(net, x_train, t_train, x_test, t_test, settings=settings, callbacks=callbacks)
-
-
-@dataclass
-class TrainedModel:
-    """A trained network with its trainer's record (the result of :func:`train_arrays`).
-
-    ``predict`` means what it means on a network: the output probabilities; ``classify`` gives labels.
-    """
-
-    network: MultiLayerNet
-    trainer: Trainer
-    settings: TrainSettings
-    summary: dict = field(default_factory=dict)
-
-    @property
-    def description(self) -> str:
-        return self.settings.describe(self.network.sizes[0], self.network.sizes[-1])
-
-    def predict(self, x) -> np.ndarray:
-        """The softmax probabilities of each row of ``x``."""
-        return self.network.predict(x)
-
-    def classify(self, x) -> np.ndarray:
-        """The predicted class of each row of ``x``."""
-        return self.network.classify(x)
-
-
-def train_arrays(x_train, t_train, x_test=None, t_test=None, *, recipe="book", progress=None, callbacks=(),
-                 live=False, **overrides) -> TrainedModel:
-    """Train a recipe's network on arrays and return the :class:`TrainedModel`.
-
-    ``overrides`` are :class:`~nnlearn.settings.TrainSettings` fields (``lr=0.5``, ``epochs=3``,
-    ``seed=1``, ...); ``callbacks`` are added to the standard ones. ``live=True`` adds a
-    :class:`~nnlearn.live.LivePlot`: in a notebook, the curves redrawn in place every epoch.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> x = rng.random((300, 4)); t = (x[:, 0] + x[:, 1] > 1).astype(int)
-    >>> model = train_arrays(x, t, recipe="strong", hidden=[16], epochs=100, batch_size=30, lr=0.01,
-    ...                      progress=False)
-    >>> model.description
-    '4-16-2 relu, he init, adam lr 0.01, cosine lr decay, batch 30, 100 epochs, float32'
-    >>> float(np.mean(model.classify(x) == t))
-    0.9933333333333333
-    """
-    settings = recipe_settings(recipe, **overrides)
-    if live:
-        from nnlearn.live import LivePlot
-
-        callbacks = [*callbacks, LivePlot()]
-    trainer = build_trainer(settings, x_train, t_train, x_test, t_test,
-                            callbacks=[*standard_callbacks(progress), *callbacks])
-    summary = trainer.train()
-    return TrainedModel(trainer.network, trainer, settings, summary)

@@ -31,11 +31,14 @@ def _argparse_type(constraint, name: str):
     return parse
 
 
-def add_settings_flags(parser: argparse.ArgumentParser, *, skip=()) -> None:
-    """Add a flag for every training setting (but those in ``skip``) to ``parser``; defaults None."""
+def add_settings_flags(parser: argparse.ArgumentParser, only=None, default: str = "the recipe's") -> None:
+    """Add a flag for every training setting (or those named in ``only``) to ``parser``; defaults None.
+
+    ``default`` completes each help text's "default: ..." (set real defaults with ``parser.set_defaults``).
+    """
     exclusive = {}
     for name, spec in specs().items():
-        if name in skip:
+        if only is not None and name not in only:
             continue
         target = parser
         if spec.exclusive:
@@ -43,7 +46,7 @@ def add_settings_flags(parser: argparse.ArgumentParser, *, skip=()) -> None:
                 exclusive[spec.exclusive] = parser.add_mutually_exclusive_group()
             target = exclusive[spec.exclusive]
         constraint = spec.constraint
-        kwargs = {"dest": name, "default": None, "help": (spec.help + "; default: the recipe's").replace("%", "%%")}
+        kwargs = {"dest": name, "default": None, "help": f"{spec.help}; default: {default}".replace("%", "%%")}
         options = getattr(constraint, "options", None)
         if options is not None:
             kwargs["choices"] = options
@@ -55,10 +58,11 @@ def add_settings_flags(parser: argparse.ArgumentParser, *, skip=()) -> None:
         target.add_argument(flag_of(name), **kwargs)
 
 
-def settings_given(args: argparse.Namespace) -> dict:
-    """``{name: value}`` of the settings whose flags were given (``--hidden 100 50`` -> ``(100, 50)``)."""
+def settings_given(args: argparse.Namespace, only=None) -> dict:
+    """``{name: value}`` of the settings whose flags were given (``--hidden 100 50`` -> ``(100, 50)``);
+    ``only``: the settings :func:`add_settings_flags` was given."""
     given = {}
-    for name in specs():
+    for name in only or specs():
         value = getattr(args, name, None)
         if value is None:
             continue

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from nnlearn.cli._args import add_data_args, int_at_least
+from nnlearn.cli._args import add_data_args, int_at_least, load_arrays
 from nnlearn.errors import InputError, NnlearnError
 
 _positive_int = int_at_least(1, "a positive integer")
@@ -109,15 +109,13 @@ def _open(args):
 
 
 def cmd_sweep(args) -> int:
-    from nnlearn import datasets
     from nnlearn.sweep import Sweep, SweepInterrupted, require_sweep_packages
     from nnlearn.trainer import infer_classes
 
     require_sweep_packages()
     sweep, spec = _open(args)
     t0 = time.perf_counter()
-    (x_train, t_train), (x_test, t_test) = datasets.load_dataset(
-        spec.dataset, normalize=True, flatten=True, data_dir=args.data_dir or spec.data_dir)
+    (x_train, t_train), (x_test, t_test) = load_arrays(spec.dataset, args.data_dir or spec.data_dir)
     load_seconds = time.perf_counter() - t0
     n, n_val = spec.data_sizes(len(x_train))
     # Created once the data is there: a folder is never left behind by a data set that is missing.

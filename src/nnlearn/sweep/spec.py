@@ -13,11 +13,10 @@ import math
 from dataclasses import dataclass, field, fields
 
 from nnlearn.constraints import Constraint, Number, Optional, Options, ShareOrCount
-from nnlearn.datasets import DATASETS
+from nnlearn.datasets import DATASETS, validation_count
 from nnlearn.errors import InputError
 from nnlearn.settings import RECIPES, recipe_settings
 from nnlearn.sweep.space import Param, check_space, parse_param
-from nnlearn.trainer import validation_size
 
 SAMPLERS = ("random", "tpe", "grid")
 
@@ -138,7 +137,7 @@ class SweepSpec:
         if n > available:
             raise InputError(f"train_size {n} is more than the {available} training samples; give at most "
                              f"--train-size {available}")
-        return n, validation_size(self.validation, n)
+        return n, validation_count(self.validation, n)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
