@@ -34,13 +34,13 @@ Design
   function of its arguments (:func:`run_trial`), so Dask may run it again elsewhere when a worker
   dies. The training arrays reach each worker once (scattered, broadcast).
 - **Storage: Optuna's journal file, locked by ``flock``** (:mod:`.lock`), rather than Optuna's
-  Dask integration (``optuna_integration.DaskStorage``). DaskStorage serves a study from the Dask
-  scheduler so that *workers* can ask and tell; here only the driver does, so it would add a
-  package and move the study onto the scheduler (into memory, lost with it, or into a file on the
-  scheduler's machine) without adding a guarantee. The journal stays beside the trial records in the
-  sweep folder, survives the driver and the scheduler, and a ``flock`` -- released by the kernel
-  when its process dies -- both guards each append and keeps a second driver off the folder, so a
-  killed driver leaves no lock to clean up.
+  Dask integration (``optuna_integration.DaskStorage``, once ``optuna.integration.DaskStorage``).
+  DaskStorage serves a study from the Dask scheduler so that *workers* can ask and tell; here only
+  the driver does, so it would add a package and move the study onto the scheduler (into memory,
+  lost with it, or into a file on the scheduler's machine) without adding a guarantee. The journal
+  stays beside the trial records in the sweep folder and survives the driver and the scheduler; a
+  ``flock`` -- released by the kernel when its process dies -- both guards each append and keeps a
+  second driver off the folder, so a killed driver leaves no lock to clean up.
 - Reproducible sampling: trial n of the random and grid samplers is fixed by ``(seed, n)``,
   whatever the number of workers; TPE depends on the trials finished when it asks (:mod:`.study`).
 - Resuming: finished trials are kept; a trial the dead driver left running is run again under its
