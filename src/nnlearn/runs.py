@@ -283,11 +283,10 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
 
 
 def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None:
-    """Create the run directory and its ``config.json`` for a new run."""
+    """Write a new run's ``config.json`` into its folder (made by :func:`make_run_dir`)."""
     from importlib.metadata import version
 
     run = Path(run)
-    make_run_dir(run)
     write_json(run / "config.json", {
         "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
         "settings": trainer.settings.to_dict(),

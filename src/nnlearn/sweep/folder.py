@@ -227,7 +227,7 @@ class Sweep:
         settings = TrainSettings.from_dict(best["settings"])
         run = open_run(self.out / "final", settings, data, recipe=self.spec.recipe, dataset=self.spec.dataset,
                        data_dir=self.spec.data_dir, n_classes=n_classes, progress=progress,
-                       log=progress is not False, other_run="restart")
+                       log=progress is not False, other_run="restart", in_run_folder=True)
         if run.how != "finished":
             n_val = self.spec.data_sizes(len(x_train))[1]
             log(f"final run: trial {best['number']}'s settings on all {len(x_train):,} training images (the "

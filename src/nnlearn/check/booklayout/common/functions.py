@@ -6,7 +6,8 @@
 
 import numpy as np
 
-from nnlearn import cross_entropy_error, identity_function, relu, sigmoid, sigmoid_grad, softmax, step_function
+from nnlearn.functions import identity_function, relu, sigmoid, sigmoid_grad, softmax, step_function
+from nnlearn.losses import cross_entropy_error
 
 __all__ = ["np", "identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu", "relu_grad",
            "softmax", "sum_squared_error", "mean_squared_error", "cross_entropy_error", "softmax_loss"]

@@ -6,7 +6,7 @@ book's ``f = lambda W: net.loss(x, t)`` works.
 
 import numpy as np
 
-from nnlearn import numerical_gradient
+from nnlearn.gradient import numerical_gradient
 
 __all__ = ["numerical_gradient", "numerical_gradient_2d"]
 

@@ -4,7 +4,7 @@ The files are found as ``nnlearn train`` finds them (``NNLEARN_DATA``, nnlearn's
 verified download), not in the book's ``dataset/`` folder.
 """
 
-from nnlearn import load_mnist as _load
+from nnlearn.datasets import load_mnist as _load
 
 __all__ = ["load_mnist"]
 
