@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn._io import check_output_path, read_json
-from nnlearn.errors import FileFormatError, InputError, NnlearnError
+from nnlearn.errors import FileFormatError, NnlearnError
 from nnlearn.runs import open_run, write_json
 from nnlearn.sweep.cluster import connect, require_sweep_packages
 from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
