@@ -210,6 +210,7 @@ def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None
         "settings": trainer.settings.to_dict(),
         "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
         "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": __version__,
+        "threads": trainer.threads.record(),
     })
 
 
@@ -245,6 +246,7 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
         "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
         "description": trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1]),
         "run_dir": str(run), "load_seconds": load_seconds, "peak_rss_mb": peak_rss_mb(),
+        "threads": trainer.threads.record(),
     }
     write_json(run / "summary.json", summary)
     write_state(run, "finished")

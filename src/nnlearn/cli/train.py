@@ -18,6 +18,7 @@ from nnlearn.errors import NnlearnError
 from nnlearn.multi_layer_net import ACTIVATIONS, DTYPES, INITS, LOSSES
 from nnlearn.optimizer import OPTIMIZERS
 from nnlearn.settings import GRADS, LR_SCHEDULES, RECIPES, SAMPLINGS
+from nnlearn.threads import blas_threads
 
 # Settings (nnlearn.settings.TrainSettings) that a flag can override, with the flag's name.
 _FLAGS = {
@@ -94,6 +95,15 @@ def _init(text: str):
         ) from None
 
 
+def _threads(text: str):
+    """``auto`` or a positive whole number of BLAS threads."""
+    return "auto" if text.strip().lower() == "auto" else _positive_int(text)
+
+
+_THREADS_HELP = ("BLAS threads: a number, or auto (the default, or NNLEARN_THREADS): as many as cores are free "
+                 "at the start, one when a busy core slows the steps down; the run's config.json records them")
+
+
 def register(commands, demos) -> None:
     p = commands.add_parser(
         "train",
@@ -140,6 +150,7 @@ def register(commands, demos) -> None:
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its checkpoint")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: when the terminal shows it)")
+    p.add_argument("--threads", type=_threads, metavar="N", help=_THREADS_HELP)
     p.set_defaults(func=cmd_train, parser=p)
 
     p = commands.add_parser(
@@ -150,6 +161,7 @@ def register(commands, demos) -> None:
     p.add_argument("run_dir", metavar="DIR")
     add_data_args(p, dataset=False)
     p.add_argument("--out", metavar="PNG", help="where to write the confusion matrix (default DIR/confusion.png)")
+    p.add_argument("--threads", type=_threads, metavar="N", help="BLAS threads (default: as many as cores are free)")
     p.set_defaults(func=cmd_evaluate, parser=p)
 
     p = commands.add_parser(
@@ -186,6 +198,7 @@ def register(commands, demos) -> None:
     p.add_argument("--engine", choices=engines.engine_names(engines.NUMERICAL), default="fast",
                    help="with --all: how the numerical gradient is computed: fast (default), rows, or loop "
                         "(the book's plain loop)")
+    p.add_argument("--threads", type=_threads, metavar="N", help="BLAS threads (default: as many as cores are free)")
     p.set_defaults(func=cmd_gradcheck, parser=p)
 
     p = demos.add_parser(
@@ -286,6 +299,7 @@ def cmd_train(args) -> int:
     trainer = build_trainer(
         settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
         callbacks=[*standard_callbacks(args.progress, checkpoint=run / "checkpoint.npz"), runs.RunWriter(run)],
+        threads=args.threads,
     )
     description = settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1])
     if args.resume and not fresh_start:
@@ -333,7 +347,8 @@ def cmd_evaluate(args) -> int:
     config, net = runs.load_model(run)
     dataset = config["dataset"]
     _, (x_test, t_test) = _load(dataset, args.data_dir or config.get("data_dir"))
-    pred = net.classify(x_test)
+    with blas_threads(args.threads):
+        pred = net.classify(x_test)
     n_classes = net.sizes[-1]
     matrix = confusion_matrix(t_test, pred, n_classes)
     correct = int(matrix.trace())
@@ -439,7 +454,8 @@ def cmd_gradcheck(args) -> int:
         print(f"numerical gradient: central differences (h=1e-4) for up to {args.sample} random elements of each "
               "parameter, 2 forward passes each (--all checks every parameter) ...")
     t0 = time.perf_counter()
-    report = gradient_check(net, x, t, engine=args.engine, sample=None if args.all else args.sample, seed=args.seed)
+    with blas_threads(args.threads):
+        report = gradient_check(net, x, t, engine=args.engine, sample=None if args.all else args.sample, seed=args.seed)
     seconds = time.perf_counter() - t0
     print(f"{'param':<6} {'shape':<12} {'checked':>8} {'max |backprop - numerical|':>27} {'relative':>10}")
     for key, r in report.items():
