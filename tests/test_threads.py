@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from nnlearn import TwoLayerNet, engines, threads
+from nnlearn import MultiLayerNet, TwoLayerNet, engines, threads
 from nnlearn.callbacks import Callback, standard_callbacks
 from nnlearn.cli import main
 from nnlearn.errors import InputError
@@ -168,6 +168,9 @@ def test_the_fused_step_gives_the_same_bits_on_one_thread_and_two():
     x, t = mnist_like(200)
     net = TwoLayerNet(784, 50, 10, seed=0, dtype=np.float32)
     assert same_numbers(engines.step_check(net, net.engine("fused"), x[:100], t[:100]), (1, 2))
+    # Every product the fused engine cuts: 301 inputs, 300 hidden units, a batch of 270.
+    wide = MultiLayerNet(301, [300, 300], 10, activation="relu", weight_init_std="he", seed=0, dtype=np.float32)
+    assert same_numbers(engines.step_check(wide, wide.engine("fused"), x[:270, :301], t[:270]), (1, 2))
     # The check can fail: here is a computation whose bits depend on the count.
     assert not same_numbers(lambda: [np.array(blas_count())], (1, 2))
 
