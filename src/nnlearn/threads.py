@@ -18,17 +18,20 @@ NumPy's import would do nothing). :class:`ThreadPolicy` is the rule for a traini
 3. **During the run**, between two settings: one thread and the most the start allows (the start
    count, or BLAS's own when the start chose one). Steps are timed in windows of :data:`WINDOW`;
    the median of a window is its time. A *probe* runs one window at the other setting and keeps
-   it if that window is at least 10 % faster than the one before, else goes back. A probe starts
-   when a window at several threads takes :data:`SLOWER` times the best window seen at that setting
-   (another program took a core), and otherwise every ``dwell`` windows, where ``dwell`` starts at
-   :data:`FIRST_DWELL` and doubles after every probe. The count moves down as soon as a probe shows
-   it pays, and up only after the doubling wait: over ``T`` windows the policy switches at most
-   about ``2 * log2(T / FIRST_DWELL) + 1`` times -- it cannot oscillate.
+   it if that window is at least 10 % faster than the one before; otherwise it goes back -- at
+   once if the probe has already taken as long as a whole window on the old setting (beside a busy
+   core a step on two threads can take 100 times as long). A probe starts when a window on several
+   threads takes :data:`SLOWER` times the best window seen on them (another program took a core),
+   and otherwise every ``dwell`` windows, where ``dwell`` starts at :data:`FIRST_DWELL` and doubles
+   after every probe. So the count goes down as soon as a probe shows it pays, and up only after the
+   doubling wait: over ``T`` windows there are at most ``log2(T / FIRST_DWELL) + 1`` scheduled probes,
+   the count goes up at most that often and down at most once more -- it cannot oscillate, and
+   probing costs at most one window per probe.
 
 The numbers must not depend on the choice: a run resumed on another count, or a run whose count
 changed halfway, has to give the very same weights. OpenBLAS adds up a long sum in blocks whose
-size depends on the number of threads, so nnlearn's fused engine cuts every sum longer than 256
-terms into pieces itself (see :mod:`nnlearn.engines.fused`); and before a run changes the count, the
+size depends on the number of threads, so nnlearn's fused engine cuts such sums itself where they
+would differ (see :class:`nnlearn.engines.fused.CutSum`); and before a run changes the count, the
 policy checks on the run's own shapes that one thread and several give the same bits (``check``).
 Where they do not (another BLAS, the reference engine on 784 inputs), the count stays what it
 was -- BLAS's own, or the one asked for -- for the whole run, and a checkpoint records it so that a
@@ -57,8 +60,8 @@ WINDOW = 32
 SLOWER = 1.5
 #: A probe is kept when its window takes at most this share of the window before it.
 FASTER = 0.9
-#: Windows between scheduled probes at first; the wait doubles after every probe.
-FIRST_DWELL = 16
+#: Windows before the first scheduled probe; the wait doubles after every probe.
+FIRST_DWELL = 2
 #: A reading of the cores older than this (seconds) is not "the last moment": a fresh one is taken.
 FRESH = 5.0
 #: The shortest interval a reading of the cores spans (seconds).
@@ -230,6 +233,7 @@ class ThreadPolicy:
         self.before = None
         self.dwell = FIRST_DWELL
         self.since_probe = 0
+        self.probe_seconds = 0.0
         self.skip = 0
 
     def decide(self) -> None:
@@ -289,6 +293,13 @@ class ThreadPolicy:
         self.steps += 1
         if not self.adaptive:
             return
+        if self.probing is not None:
+            # A probe that has taken as long as a whole window on the old count cannot win: it ends at
+            # once (two threads beside a busy core can be 100 times slower per step than one).
+            self.probe_seconds += seconds
+            if self.probe_seconds > WINDOW * self.before:
+                self.end_probe(kept=False)
+                return
         if self.skip:
             self.skip -= 1
             return
@@ -301,26 +312,29 @@ class ThreadPolicy:
     def judge(self, window: float) -> None:
         """The rule of the module's docstring, for one window's time."""
         if self.probing is not None:
-            back, before = self.probing, self.before
-            self.probing = None
-            if window <= FASTER * before:
-                self.best[self.count] = window
-            else:
-                self.best[back] = before  # the other setting is no better: the slow window is the new normal
-                self.switch(back)
+            self.end_probe(kept=window <= FASTER * self.before, window=window)
             return
         best = self.best[self.count] = min(window, self.best.get(self.count, math.inf))
         self.since_probe += 1
         if (self.count > 1 and window > SLOWER * best) or self.since_probe >= self.dwell:
-            self.probing, self.before = self.count, window
+            self.probing, self.before, self.probe_seconds = self.count, window, 0.0
             self.dwell *= 2
             self.since_probe = 0
             self.switch(1 if self.count > 1 else self.high)
+
+    def end_probe(self, kept: bool, window: float | None = None) -> None:
+        back, self.probing = self.probing, None
+        if kept:
+            self.best[self.count] = window
+        else:
+            self.best[back] = self.before  # the other count is no better: the slow window is the new normal
+            self.switch(back)
 
     def switch(self, count: int) -> None:
         self.count = count
         set_blas_count(count)
         self.switches.append([self.steps, count])
+        self.times.clear()
         self.skip = 2
 
     def record(self) -> dict:

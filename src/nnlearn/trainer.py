@@ -205,6 +205,8 @@ class Trainer:
         self.started = time.perf_counter()
         previous_handler = self._install_sigint()
         consistent = True
+        # Overflow on the way to divergence is expected; the divergence stop reports it clearly.
+        errors = np.seterr(over="ignore", invalid="ignore")
         self.threads.start()
         try:
             for cb in self.callbacks:
@@ -237,6 +239,7 @@ class Trainer:
             ) from None
         finally:
             self.threads.stop()
+            np.seterr(**errors)
             self.update_time()
             self.started = None
             for cb in self.callbacks:
@@ -252,16 +255,13 @@ class Trainer:
         masks = self.network.dropout_masks(self.rng, len(idx)) if self.network.dropout_ratio else None
         if self.settings.lr_schedule == "cosine":
             self.optimizer.lr = self.settings.lr * 0.5 * (1.0 + math.cos(math.pi * self.iteration / self.max_iter))
-        # Overflow on the way to divergence is expected; the divergence stop reports it clearly.
-        with np.errstate(over="ignore", invalid="ignore"):
-            if self.settings.grad == "numerical":
-                grads = engines.numerical_gradient(self.network, x, t, self.engine.name, masks=masks)
-                loss = self.network.engine().loss(x, t, masks)
-                self.optimizer.update(self.network.params, grads)
-            else:
-                scale = self.optimizer.gradient_scale()
-                loss, scaled_grads = self.engine.loss_and_gradient(x, t, scale=scale, masks=masks)
-                self.optimizer.apply(self.network.params, scaled_grads)
+        if self.settings.grad == "numerical":
+            grads = engines.numerical_gradient(self.network, x, t, self.engine.name, masks=masks)
+            loss = self.network.engine().loss(x, t, masks)
+            self.optimizer.update(self.network.params, grads)
+        else:
+            loss, scaled_grads = self.engine.loss_and_gradient(x, t, scale=self.optimizer.gradient_scale(), masks=masks)
+            self.optimizer.apply(self.network.params, scaled_grads)
         self.threads.observe(time.perf_counter() - started)
         return loss
 
