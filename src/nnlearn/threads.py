@@ -11,7 +11,7 @@ NumPy's import would do nothing). :class:`ThreadPolicy` is the rule for a traini
    environment variable ``NNLEARN_THREADS=4``: that many threads for the whole run.
 2. **At the start** (otherwise): the cores this process may run on (``os.sched_getaffinity``) less
    the cores other programs kept busy over the last moment -- read from ``/proc/stat`` since the
-   previous reading, this process's own CPU time taken out (a fresh reading waits 0.1 s); where there
+   previous reading, this process's own CPU time taken out (a fresh reading waits 0.05 s); where there
    is no ``/proc/stat``, the 1-minute load average less one for this process. Rounded to the nearest
    whole, at least 1, at most what BLAS started with (so ``OPENBLAS_NUM_THREADS=1``, as the sweep's
    workers set it, keeps one thread).
@@ -65,7 +65,7 @@ FIRST_DWELL = 2
 #: A reading of the cores older than this (seconds) is not "the last moment": a fresh one is taken.
 FRESH = 5.0
 #: The shortest interval a reading of the cores spans (seconds).
-SPAN = 0.1
+SPAN = 0.05
 
 _controller = None
 _last_reading = None

@@ -171,8 +171,9 @@ class Trainer:
         kind = engines.BACKPROP if settings.grad == "backprop" else engines.NUMERICAL
         self.engine = network.engine(settings.engine_name, kind)
         #: How many BLAS threads the run uses (``threads``, else NNLEARN_THREADS, else the free cores).
-        self.threads = ThreadPolicy(threads, engines.step_check(network, self.engine, self.x_train[: self.batch_size],
-                                                                self.t_train[: self.batch_size]))
+        check = engines.step_check(network, self.engine, self.x_train[: self.batch_size],
+                                   self.t_train[: self.batch_size], self.batch_size)
+        self.threads = ThreadPolicy(threads, check)
 
         self.iteration = 0
         self.train_loss_list: list[float] = []
