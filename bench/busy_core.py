@@ -97,7 +97,8 @@ def main() -> None:
                 results[(recipe, name)].append(result)
                 used = result["threads"] or {}
                 print(f"  {recipe:<6} {name:<22} {result['wall']:6.1f} s  {result['accuracy']:.2%}  "
-                      f"threads first {used.get('first')} last {used.get('threads')} switches {len(used.get('switches', []))}",
+                      f"threads first {used.get('first')} last {used.get('threads')} "
+                      f"switches {len(used.get('switches', []))}",
                       flush=True)
     print(f"load average after: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
     print(f"\n{'recipe':<8} " + " ".join(f"{name:>22}" for name, _, _ in conditions) + f" {'busy/quiet':>11} "

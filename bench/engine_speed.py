@@ -156,7 +156,8 @@ def floor_us(trainer) -> float:
     f32, rng = np.float32, np.random.default_rng(2)
     W1, W2 = trainer.network.params["W1"], trainer.network.params["W2"]
     x = np.empty((100, 784), f32)
-    h, d1, out, d2 = np.empty((100, 50), f32), np.empty((100, 50), f32), np.empty((100, 10), f32), np.ones((100, 10), f32)
+    h, d1 = np.empty((100, 50), f32), np.empty((100, 50), f32)
+    out, d2 = np.empty((100, 10), f32), np.ones((100, 10), f32)
     gW1, gW2 = np.empty((784, 50), f32), np.empty((50, 10), f32)
     batches = [rng.integers(0, len(trainer.x_train), 100) for _ in range(64)]
     state = {"i": 0}

@@ -24,10 +24,13 @@ library's spinning threads do not slow the next); "step" is the median over turn
 iteration without evaluations, "all" the whole run's time per iteration, "paired" the median over
 turns of the ratio of an implementation's block to nnlearn's block in the same turn -- steadier
 than a ratio of medians on a shared machine. The machine's BLAS (threadpoolctl) and load average
-are printed with the table. Then the peak memory of a whole ``nnlearn train`` run in a child
-process, and with ``--strong`` the wall time of ``nnlearn train --recipe strong``.
+are printed with the table. ``--clock cpu`` times every block by this process's CPU time with
+every implementation on one thread (nnlearn, NumPy's BLAS, PyTorch, XLA): the work per step, for a
+machine so busy that wall times measure the other programs. Then the peak memory of a whole
+``nnlearn train`` run in a child process, and with ``--strong`` the wall time of ``nnlearn train --recipe strong``.
 
-Usage: ``NNLEARN_DATA=/path/to/datasets python bench/train_speed.py [--iters 10000] [--threads N] [--strong]``
+Usage: ``NNLEARN_DATA=/path/to/datasets python bench/train_speed.py [--iters 10000] [--threads N] [--strong]
+[--clock cpu]``
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from pathlib import Path
 import numpy as np
 
 BATCH, LR, EPOCH = 100, 0.1, 600
+#: The clock every block is timed with: wall time, or with --clock cpu this process's CPU time.
+clock = time.perf_counter
 
 
 def find_data_dir(arg):
@@ -71,18 +76,18 @@ class Runner:
 
     def block(self, n):
         before = self.eval_seconds
-        t0 = time.perf_counter()
+        t0 = clock()
         own = self._run(n)
-        wall = time.perf_counter() - t0
+        wall = clock() - t0
         self.total += wall if own is None else own
         self.blocks.append((n, wall - (self.eval_seconds - before) if own is None else own))
 
     def timed_eval(self, fn, *args):
-        t0 = time.perf_counter()
+        t0 = clock()
         try:
             return fn(*args)
         finally:
-            self.eval_seconds += time.perf_counter() - t0
+            self.eval_seconds += clock() - t0
 
     def step_us(self):
         return float(np.median([sec / n for n, sec in self.blocks])) * 1e6
@@ -162,7 +167,7 @@ class FloorRunner(Runner):
         fwd1, fwd2, back2, grad2, grad1 = self.products
         x, h, d1, out, d2, W1, W2 = self.x, self.h, self.d1, self.out, self.d2, self.W1, self.W2
         with blas().limit(limits=self.nnlearn.trainer.threads.count):
-            t0 = time.perf_counter()
+            t0 = clock()
             for idx in indices:
                 np.take(self.x_train, idx, axis=0, out=x, mode="clip")
                 fwd1(x, W1, h)
@@ -170,7 +175,7 @@ class FloorRunner(Runner):
                 back2(d2, W2.T, d1)
                 grad2(h.T, d2, self.gW2)
                 grad1(x.T, d1, self.gW1)
-            return time.perf_counter() - t0
+            return clock() - t0
 
 
 class PlainRunner(Runner):
@@ -295,7 +300,8 @@ class JaxRunner(Runner):
         import jax
         import jax.numpy as jnp
 
-        super().__init__(f"JAX {jax.__version__} CPU, {'whole block in one lax.scan' if scan else 'jit step per iteration'}")
+        how = "whole block in one lax.scan" if scan else "jit step per iteration"
+        super().__init__(f"JAX {jax.__version__} CPU, {how}")
         self.jax, self.jnp, self.scan = jax, jnp, scan
         (x_train, t_train), (x_test, t_test) = data
         self.X, self.T = jnp.asarray(x_train), jnp.asarray(t_train.astype(np.int32))
@@ -331,7 +337,7 @@ class JaxRunner(Runner):
     def _run(self, n):
         jax = self.jax
         indices = np.stack([self.rng.integers(0, self.X.shape[0], size=BATCH) for _ in range(n)]).astype(np.int32)
-        t0 = time.perf_counter()
+        t0 = clock()
         if self.scan:
             self.params, losses = self.many(self.params, self.X, self.T, indices)
         else:
@@ -340,7 +346,7 @@ class JaxRunner(Runner):
                 self.params, loss = self.step(self.params, self.X, self.T, idx)
                 losses.append(loss)
         jax.block_until_ready((self.params, losses))
-        seconds = time.perf_counter() - t0
+        seconds = clock() - t0
         self.i += n
         if self.i >= self.iters:
             self.test_acc = self.accuracy()
@@ -403,7 +409,17 @@ def main():
     parser.add_argument("--skip-jax", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--strong", action="store_true", help="also time `nnlearn train --recipe strong`")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: time blocks by this process's CPU time, everything on one thread -- the work per "
+                             "step, for a machine too busy for wall times to mean anything")
     args = parser.parse_args()
+    if args.clock == "cpu":
+        global clock
+        clock = time.process_time
+        args.threads = 1
+        # XLA's CPU runtime on one thread too, so that no idle pool spins into the CPU time.
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1").strip()
     if args.iters % args.block:
         parser.error("--iters must be a multiple of --block (JAX's scan is compiled for one block length)")
 
@@ -417,6 +433,8 @@ def main():
     print(f"book recipe: 784-50-10 sigmoid, std 0.01, SGD lr 0.1, batch 100, {args.iters} iterations, "
           f"accuracy every 600; same initial weights and batches for all (seed {args.seed})")
     print(describe_machine())
+    if args.clock == "cpu":
+        print("clock: CPU time of this process, every implementation on one thread")
     ref = NnlearnRunner(data, args.seed, args.iters, args.threads)
     runners = [ref, FloorRunner(data, args.seed, init, ref, own_products=False),
                FloorRunner(data, args.seed, init, ref, own_products=True)]
@@ -428,7 +446,9 @@ def main():
         except ImportError:
             print("PyTorch is not installed (pip install 'nnlearn[bench]'); its rows are skipped")
         else:
-            runners += [TorchRunner(data, args.seed, args.iters, init), TorchRunner(data, args.seed, args.iters, init, 1)]
+            if args.clock == "wall":
+                runners.append(TorchRunner(data, args.seed, args.iters, init))
+            runners.append(TorchRunner(data, args.seed, args.iters, init, 1))
     if not args.skip_jax:
         try:
             import jax  # noqa: F401

@@ -281,6 +281,11 @@ def test_train_records_its_threads_and_takes_the_flag(tmp_path, fake_data, capsy
     summary = json.loads((run / "summary.json").read_text())
     assert config["threads"]["threads"] == summary["threads"]["threads"] == 1
     assert config["threads"]["source"] == "threads" and summary["threads"]["switches"] == []
+    # gradcheck and evaluate take it too
+    assert main(["gradcheck", "--synthetic", "--hidden", "4", "--batch-size", "2", "--sample", "3",
+                 "--threads", "1"]) == 0
+    assert main(["evaluate", str(run), "--threads", "auto", "--out", str(tmp_path / "confusion.png")]) == 0
+    capsys.readouterr()
     with pytest.raises(SystemExit):
         main(["train", "--threads", "0", "--out", str(tmp_path / "x")])
     assert "argument --threads: must be a positive integer, got '0'" in capsys.readouterr().err

@@ -132,8 +132,8 @@ class Workspace:
     - the label entries are read and changed through flat indices into the flattened arrays, a
       simpler kind of fancy indexing than ``a[t, samples]`` (about 1 us less);
     - :meth:`loss_and_gradient` leaves overflow warnings to the caller (``Trainer.train`` silences
-      them), so there is no ``np.errstate`` on the hot path (1.2 us a call); a large ``-a`` in the sigmoid's ``exp``
-      overflows to inf harmlessly (1 / inf = 0).
+      them), so there is no ``np.errstate`` (1.2 us) on the hot path; a large ``-a`` in the sigmoid's
+      ``exp`` overflows to inf harmlessly (1 / inf = 0).
 
     Dropout and weight decay cost nothing when they are off (one false test per layer): with dropout
     the activation stays in ``h`` and the dropped output, ``h * mask`` (or ``h * (1 - ratio)`` at test
@@ -179,7 +179,7 @@ class Workspace:
         self.forward_product.append(product(sizes[L - 1], (n_out, n), dt))
         self.weight_product = [None] + [product(n, (sizes[i - 1], sizes[i]), dt) for i in range(1, L + 1)]
         self.bias_product = [None] + [product(n, (sizes[i],), dt) for i in range(1, L + 1)]
-        self.down_product = [None] + [product(sizes[i], (n, sizes[i - 1]), dt) for i in range(1, L + 1)]
+        self.down_product = [None, None] + [product(sizes[i], (n, sizes[i - 1]), dt) for i in range(2, L + 1)]
         self.softmax_sum = product(n_out, (n,), dt)
         self.dropout = net.dropout_ratio
         self.keep = 1.0 - net.dropout_ratio
