@@ -128,3 +128,26 @@ def test_every_optimizer_shares_one_base_and_applies_scaled_gradients_as_its_upd
     if name == "sgd":  # lr * g subtracted: the same operations as update's, so the same bits
         for k in params_a:
             np.testing.assert_array_equal(params_b[k], params_a[k])
+
+
+@pytest.mark.parametrize("name", ["momentum", "adagrad", "adam"])
+def test_an_update_in_blocks_gives_the_numbers_of_one_in_a_piece(name, monkeypatch):
+    import nnlearn.optimizer as optimizer
+
+    rng = np.random.default_rng(5)
+    start = {"W": rng.standard_normal((300, 250)).astype(np.float32), "b": rng.standard_normal(250).astype(np.float32)}
+    grads = [{k: rng.standard_normal(v.shape).astype(np.float32) for k, v in start.items()} for _ in range(3)]
+
+    def run(block):
+        monkeypatch.setattr(optimizer, "BLOCK", block)
+        params, opt = {k: v.copy() for k, v in start.items()}, optimizer.OPTIMIZERS[name](lr=0.01)
+        for g in grads:
+            opt.update(params, g)
+        return params, opt.state_dict()["arrays"]
+
+    (p_blocks, s_blocks), (p_whole, s_whole) = run(1 << 12), run(1 << 30)  # 300 x 250 = 75,000 elements
+    for k in p_whole:
+        np.testing.assert_array_equal(p_blocks[k], p_whole[k])
+    for k in s_whole:
+        np.testing.assert_array_equal(s_blocks[k], s_whole[k])
+    assert not np.array_equal(p_whole["W"], start["W"])
