@@ -89,6 +89,9 @@ class Trainer:
     callbacks : list of Callback, optional
         Default :func:`~nnlearn.callbacks.standard_callbacks` (divergence stop, evaluation,
         progress bar). A given list is used as it is.
+    threads : int, "auto" or None
+        BLAS threads: a count for the whole run, or (default: ``NNLEARN_THREADS``, else ``"auto"``) the
+        free cores at the start, changed when a step slows down (:class:`~nnlearn.threads.ThreadPolicy`).
 
     With ``settings.validation`` (a share or a count), the **last** ``N`` training samples are held
     back before anything else (``N = round(share * len(x_train))``): the network never trains on them,
