@@ -72,7 +72,7 @@ def test_every_public_name_of_before_the_redesign_still_imports():
 LAYERS = [
     ["errors"],
     ["_io", "_validation", "constraints", "templating"],
-    ["functions", "losses", "derivatives", "datasets", "optimizer", "evaluation", "images", "callbacks"],
+    ["functions", "losses", "derivatives", "datasets", "optimizer", "evaluation", "images", "callbacks", "threads"],
     ["layers", "gradient"],
     ["engines", "simple_net", "saving", "plots"],
     ["multi_layer_net"],

@@ -113,6 +113,34 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
         return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, masks=masks)
 
 
+def step_check(net, engine, x, t, batch_size: int, eval_rows: int = 2000):
+    """A function computing what a training step and an evaluation compute, for
+    :class:`nnlearn.threads.ThreadPolicy`'s check that their bits do not depend on the thread count.
+
+    It returns, as a list of arrays, ``engine``'s loss and gradient on a batch of ``batch_size`` rows
+    made of ``x, t`` (in the network's dtype; the test-time pass when the network has dropout) and
+    the fused engine's logits on ``eval_rows`` such rows (the evaluation's chunk). ``None`` for the
+    plain numerical loop, whose gradient takes seconds: its numbers count as unchecked.
+    """
+    if engine.name == "loop":
+        return None
+    x = np.resize(np.asarray(x, dtype=net.dtype), (batch_size, x.shape[1]))
+    t = np.resize(t, (batch_size, *t.shape[1:]))
+    rows = np.resize(x, (eval_rows, x.shape[1]))
+
+    def compute():
+        with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a float32 network's numerical gradient warns once, in the run
+            if engine.kind == NUMERICAL:
+                grads = numerical_gradient(net, x, t, engine.name)
+                loss = net.engine().loss(x, t)
+            else:
+                loss, grads = engine.loss_and_gradient(x, t)
+            return [np.array(loss), *(np.array(g) for g in grads.values()), net.engine("fused").logits(rows)]
+
+    return compute
+
+
 # Each module of this package that defines engines registers them on import.
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
