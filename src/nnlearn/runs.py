@@ -11,6 +11,8 @@ A run directory holds::
     loss.png         the loss curve
     accuracy.png     the book's figure: train vs test (or validation) accuracy per epoch
     summary.json     train_accuracy, test_accuracy, iterations, seconds, ...
+    trajectory.npz   the weights at the start and every epoch end (nnlearn.trajectory; not with --no-trajectory)
+    landscape.npz    written later by `nnlearn landscape`, with landscape.png (nnlearn.landscape)
 
 Every file is written atomically: a reader (the board, say) never sees half of one.
 """

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "nnlearn.cli.report",
     "nnlearn.cli.board",
     "nnlearn.cli.sweep",
+    "nnlearn.cli.landscape",
 )
 
 

@@ -140,6 +140,8 @@ def register(commands, demos) -> None:
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its checkpoint")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: when the terminal shows it)")
+    p.add_argument("--trajectory", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep the weights of every epoch end in trajectory.npz, for `nnlearn landscape` (default: yes)")
     p.set_defaults(func=cmd_train, parser=p)
 
     p = commands.add_parser(
@@ -251,6 +253,7 @@ def cmd_train(args) -> int:
     from nnlearn.callbacks import standard_callbacks
     from nnlearn.settings import TrainSettings, recipe_settings
     from nnlearn.trainer import TrainingInterrupted, build_trainer
+    from nnlearn.trajectory import TRAJECTORY_FILE, Trajectory
 
     parser = args.parser
     fresh_start = False
@@ -285,7 +288,8 @@ def cmd_train(args) -> int:
     n_classes = len(_class_names(dataset) or []) or None
     trainer = build_trainer(
         settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
-        callbacks=[*standard_callbacks(args.progress, checkpoint=run / "checkpoint.npz"), runs.RunWriter(run)],
+        callbacks=[*standard_callbacks(args.progress, checkpoint=run / "checkpoint.npz"), runs.RunWriter(run),
+                   *([Trajectory(run / TRAJECTORY_FILE)] if args.trajectory else [])],
     )
     description = settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1])
     if args.resume and not fresh_start:

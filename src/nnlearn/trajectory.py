@@ -1,0 +1,196 @@
+"""The path the weights took: every parameter at the start of a run and at every epoch end.
+
+:class:`Trajectory` is a callback (:mod:`nnlearn.callbacks`) that ``nnlearn train`` adds to a run
+unless told ``--no-trajectory``. It keeps the snapshots in memory and rewrites ``trajectory.npz``
+in the run folder, atomically, after each one::
+
+    iterations   (K,) int64     0, then each epoch end; the last is the run's last iteration
+    weights      (K, P)         every parameter flattened in the network's order (W1, b1, W2, ...),
+                                in the network's dtype; row K-1 is the trained network, model.npz
+    meta         {"format": 1, "params": [[key, shape], ...], "dtype": ...}
+
+:mod:`nnlearn.landscape` projects this path onto a plane through the trained weights. The book's
+recipe keeps 19 snapshots of 39,760 float32 parameters (3.0 MB); the strong recipe 9 snapshots of
+535,818 (19.3 MB, see BENCHMARKS.md for the time it costs).
+
+A resumed run continues the file bit for bit: the snapshots up to the checkpoint are kept and the
+rest is recorded as the run goes on, so an interrupted and resumed run ends with the same file as
+one run straight through. A run resumed without a ``trajectory.npz`` (it was started with
+``--no-trajectory``) keeps none: a path with a hole in it would be a wrong picture.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from nnlearn._io import parse_json, read_regular_file
+from nnlearn.callbacks import Callback
+from nnlearn.errors import FileFormatError
+from nnlearn.saving import write_npz
+
+TRAJECTORY_FILE = "trajectory.npz"
+FORMAT = 1
+#: The largest trajectory file read (a 1.3-million-parameter float32 network, 100 epochs, is 520 MB).
+MAX_TRAJECTORY_BYTES = 1 << 30
+_FIX = "train the run again to record it, or drop the file (the landscape's random directions need no trajectory)"
+
+
+def param_layout(net) -> list:
+    """``[[key, shape], ...]`` of a network's parameters in order: how a flat vector is cut up."""
+    return [[key, list(value.shape)] for key, value in net.params.items()]
+
+
+def flatten_params(params: dict, dtype=None) -> np.ndarray:
+    """All parameters as one vector, in the dict's order (``W1``, ``b1``, ``W2``, ...).
+
+    Examples
+    --------
+    >>> flatten_params({"W1": np.ones((2, 2)), "b1": np.zeros(2)})
+    array([1., 1., 1., 1., 0., 0.])
+    """
+    return np.concatenate([np.asarray(v, dtype=dtype).reshape(-1) for v in params.values()])
+
+
+def unflatten_params(vector, layout) -> dict:
+    """The inverse of :func:`flatten_params` for a :func:`param_layout`: ``{key: array view}``.
+
+    Examples
+    --------
+    >>> unflatten_params(np.arange(6.0), [["W1", [2, 2]], ["b1", [2]]])["b1"]
+    array([4., 5.])
+    """
+    out, start = {}, 0
+    for key, shape in layout:
+        size = int(np.prod(shape, dtype=np.int64))
+        out[key] = vector[start : start + size].reshape(shape)
+        start += size
+    return out
+
+
+def is_snapshot_iteration(iteration: int, iter_per_epoch: int, max_iter: int) -> bool:
+    """Whether a run keeps a snapshot after ``iteration``: the start, each epoch end, the last iteration."""
+    return iteration == 0 or iteration % iter_per_epoch == 0 or iteration == max_iter
+
+
+class Trajectory(Callback):
+    """Record the network's parameters at the start and after every epoch into ``path`` (``trajectory.npz``).
+
+    Put it after the :class:`~nnlearn.callbacks.Checkpoint` callback: a process killed between the
+    two writes then resumes from a checkpoint the trajectory has not yet reached, and the snapshot
+    is taken again from the same weights.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.iterations: list[int] = []
+        self.weights: list[np.ndarray] = []
+        self.active = True
+
+    def on_train_begin(self, trainer) -> None:
+        net = trainer.network
+        if trainer.iteration == 0:
+            self.iterations, self.weights = [], []
+        elif not self.path.exists():
+            self.active = False  # started without a trajectory: keep none rather than half of one
+            return
+        else:
+            iterations, weights, _ = read_trajectory(self.path, net)
+            keep = [k for k, it in enumerate(iterations) if it <= trainer.iteration
+                    and is_snapshot_iteration(it, trainer.iter_per_epoch, trainer.max_iter)]
+            self.iterations = [int(iterations[k]) for k in keep]
+            self.weights = [weights[k] for k in keep]
+        if is_snapshot_iteration(trainer.iteration, trainer.iter_per_epoch, trainer.max_iter) \
+                and (not self.iterations or self.iterations[-1] != trainer.iteration):
+            self.record(trainer)
+
+    def on_epoch_end(self, trainer) -> None:
+        if self.active:
+            self.record(trainer)
+
+    def record(self, trainer) -> None:
+        """Append the network's parameters now and rewrite the file."""
+        net = trainer.network
+        self.iterations.append(int(trainer.iteration))
+        self.weights.append(flatten_params(net.params, net.dtype))
+        write_npz(self.path, {"iterations": np.array(self.iterations, dtype=np.int64),
+                              "weights": np.stack(self.weights)},
+                  {"format": FORMAT, "params": param_layout(net), "dtype": net.dtype.name}, in_run_folder=True)
+
+
+def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
+    """``(iterations, weights, meta)`` from a ``trajectory.npz``, every size checked before it is allocated.
+
+    With ``net``, the file must describe that network's parameters (same keys, shapes and dtype).
+    Anything wrong is one :class:`~nnlearn.errors.FileFormatError`.
+    """
+    arrays, meta = read_npz_capped(path, max_bytes, "a trajectory written by nnlearn")
+    if set(arrays) != {"iterations", "weights"} or meta.get("format") != FORMAT:
+        raise FileFormatError(f"{path} is not a trajectory of format {FORMAT} (it holds {', '.join(sorted(arrays))}); "
+                              f"{_FIX}")
+    iterations, weights = arrays["iterations"], arrays["weights"]
+    layout = meta.get("params")
+    try:
+        n_params = sum(int(np.prod(shape, dtype=np.int64)) for _, shape in layout)
+    except (TypeError, ValueError):
+        raise FileFormatError(f"{path} has no readable parameter layout; {_FIX}") from None
+    k = len(iterations)
+    if iterations.dtype != np.int64 or iterations.ndim != 1 or k == 0 or np.any(np.diff(iterations) <= 0) \
+            or iterations[0] < 0:
+        raise FileFormatError(f"{path}: its iterations are not an increasing list of whole numbers; {_FIX}")
+    if weights.dtype.kind != "f" or weights.shape != (k, n_params) or not np.isfinite(weights).all():
+        raise FileFormatError(f"{path}: its weights are not {k} finite rows of {n_params} numbers; {_FIX}")
+    if net is not None and (layout != param_layout(net) or weights.dtype != net.dtype):
+        raise FileFormatError(f"{path} was recorded for another network than this run's model; {_FIX}")
+    return iterations, weights, meta
+
+
+def read_npz_capped(path, max_bytes: int, what: str) -> tuple[dict, dict]:
+    """``(arrays, meta)`` of an ``.npz`` written by :func:`nnlearn.saving.write_npz`, read with its sizes capped.
+
+    ``np.load`` allocates whatever an array's header declares before reading it; here the file is
+    at most ``max_bytes`` and every array must hold exactly the bytes its header declares, so a
+    hostile file costs no more memory than its own size. Plain numeric and text arrays only.
+    """
+    try:
+        data = read_regular_file(path, max_bytes)
+    except FileNotFoundError:
+        raise FileFormatError(f"no {what} at {path}") from None
+    except OSError as exc:
+        raise FileFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+    arrays = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                if info.file_size > max_bytes or not info.filename.endswith(".npy"):
+                    raise ValueError(f"unexpected member {info.filename!r}")
+                with archive.open(info) as fh:
+                    arrays[info.filename[:-4]] = _read_npy(fh, info.file_size)
+        meta = parse_json(str(arrays.pop("meta")), str(path))
+    except (KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, FileFormatError):
+            raise
+        raise FileFormatError(f"{path} is not {what} or is damaged ({exc})") from None
+    if not isinstance(meta, dict):
+        raise FileFormatError(f"{path} is not {what} (its metadata is not a JSON object)")
+    return arrays, meta
+
+
+def _read_npy(fh, size: int) -> np.ndarray:
+    version = np.lib.format.read_magic(fh)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+    else:
+        raise ValueError(f"npy version {version}")
+    if dtype.hasobject or dtype.kind not in "biufU":
+        raise ValueError(f"an array of {dtype}")
+    count = int(np.prod(shape, dtype=np.int64))
+    body = size - fh.tell()
+    if count * dtype.itemsize != body:
+        raise ValueError(f"an array whose header declares {count * dtype.itemsize} bytes holds {body}")
+    return np.frombuffer(fh.read(body), dtype=dtype).reshape(shape, order="F" if fortran else "C")
