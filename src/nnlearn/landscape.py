@@ -103,10 +103,10 @@ class Landscape:
         i, j = np.unravel_index(np.nanargmin(self.loss), self.loss.shape)
         return float(self.alphas[j]), float(self.betas[i]), float(self.loss[i, j])
 
-    def cells_from_centre(self) -> float:
+    def cells_from_centre(self) -> int:
         """How many grid cells the lowest point lies from the trained weights (the larger of the two axes)."""
         alpha, beta, _ = self.lowest()
-        return max(abs(alpha) / (self.alphas[1] - self.alphas[0]), abs(beta) / (self.betas[1] - self.betas[0]))
+        return round(max(abs(alpha) / (self.alphas[1] - self.alphas[0]), abs(beta) / (self.betas[1] - self.betas[0])))
 
 
 # -- directions ------------------------------------------------------------------------------------
@@ -164,12 +164,16 @@ def pca_directions(weights: np.ndarray, centre: np.ndarray, layout) -> tuple[dic
             f"the trajectory has only {len(offsets)} snapshot(s) away from the trained weights; principal "
             "directions need two (a run of at least two epochs); use --directions random"
         )
-    _, s, vt = np.linalg.svd(offsets, full_matrices=False)
-    if s[1] <= s[0] * 1e-12:
+    # The right singular vectors of the few-row ``offsets``, from the eigenvectors of its small Gram matrix.
+    eigenvalues, u = np.linalg.eigh(offsets @ offsets.T)
+    eigenvalues, u = eigenvalues[::-1], u[:, ::-1]
+    if eigenvalues[1] <= eigenvalues[0] * 1e-12:
         raise InputError("the trajectory lies on a line, so it has no second principal direction; use --directions random")
-    explained = [float(v) for v in s[:2] ** 2 / np.sum(s**2)]
+    explained = [float(v) for v in eigenvalues[:2] / np.sum(eigenvalues)]
     dirs = []
-    for v in vt[:2]:
+    for k in range(2):
+        v = offsets.T @ u[:, k]
+        v /= np.linalg.norm(v)
         v = v if offsets[0] @ v <= 0 else -v
         full = np.zeros(mask.size)
         full[mask] = v
