@@ -16,6 +16,7 @@ import pytest
 from nnlearn import MultiLayerNet, Trainer, TrainSettings, load_network
 from nnlearn.cli import main
 from nnlearn.errors import FileFormatError, InputError
+from nnlearn.saving import write_npz
 from nnlearn.landscape import (
     compute_landscape,
     landscape_png,
@@ -196,6 +197,20 @@ def test_a_run_without_a_trajectory(tmp_path, fake_data, capsys):
     assert "path: none" in capsys.readouterr().out
     ls = read_landscape(run)
     assert ls.path.shape == (0, 2) and landscape_png(ls)[:8] == PNG
+
+
+def test_a_trajectory_that_stops_before_the_trained_weights_is_drawn_as_far_as_it_goes(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert train(run) == 0
+    iterations, weights, meta = read_trajectory(run / "trajectory.npz")
+    # What a run resumed with --no-trajectory leaves: the snapshots up to where it was stopped.
+    write_npz(run / "trajectory.npz", {"iterations": iterations[:2], "weights": weights[:2]}, meta, in_run_folder=True)
+    capsys.readouterr()
+    assert main(["landscape", str(run), "--grid", "3", "--samples", "100"]) == 0
+    err = capsys.readouterr().err
+    assert f"nnlearn: warning: {run / 'trajectory.npz'} ends at iteration 25, before the trained weights" in err
+    ls = read_landscape(run)
+    assert not ls.meta["path_complete"] and ls.path_iterations.tolist() == [0, 25]
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -8,37 +8,30 @@ path) into the run folder.
 
 Directions (``directions=``):
 
-- ``"random"``: each drawn from a standard normal and **filter-normalised**: for a dense layer a
-  filter is one output unit's incoming weights, a column of ``W`` (``n_in x n_out``), and each column
-  of ``d`` is scaled to the length of the same column of ``w*``. A step ``alpha = 1`` then moves every
-  unit's weights by as much as they are long, whatever the layer's scale, so the grid's span means
-  the same in every layer and every network.
-- ``"pca"``: the first two principal directions of the path the weights took (the run's
-  ``trajectory.npz``, :mod:`nnlearn.trajectory`): the plane through ``w*`` that holds most of the
-  offsets ``w_i - w*`` of the snapshots (uncentred, so the plane passes through ``w*``). Unit vectors;
-  ``alpha`` and ``beta`` are distances in weight space. Random directions see almost nothing of the
-  path -- two random directions in 40,000 dimensions are nearly orthogonal to any given one -- which
-  is why Li et al. draw paths on these.
+- ``"random"``: drawn from a standard normal and **filter-normalised**: for a dense layer a filter is
+  one output unit's incoming weights, a column of ``W`` (``n_in x n_out``); each column of ``d`` is
+  scaled to the length of that column of ``w*``, so ``alpha = 1`` moves every unit by as much as its
+  weights are long, whatever the layer's scale.
+- ``"pca"``: the first two principal directions of the offsets ``w_i - w*`` of the run's snapshots
+  (``trajectory.npz``, :mod:`nnlearn.trajectory`), uncentred so that the plane passes through ``w*``;
+  unit vectors, so ``alpha`` and ``beta`` are distances in weight space. Random directions see almost
+  nothing of the path (in 40,000 dimensions they are nearly orthogonal to it): paths go on these.
 
-**Biases are held at their trained values**: the directions are zero for every bias, as in Li et
-al.'s figures (their code's ``ignore='biasbn'``). A bias is one number per unit; "normalising" it
-like a filter would make its step ``+-|b|``, an arbitrary kick, and the plane is meant to show the
-weights, what the book's ``W1``, ``W2`` are about.
+**Biases are held at their trained values** (their directions are zero), as in Li et al.'s figures
+(their code's ``ignore='biasbn'``): a bias is one number per unit, so "normalising" it like a filter
+would make its step an arbitrary ``+-|b|``; the plane shows the weights, the book's ``W1``, ``W2``.
 
 The loss at each point is the network's own :meth:`~nnlearn.MultiLayerNet.loss` on the first
-``samples`` training images of the run (never its validation images): cross-entropy (with the
-book's 1e-7) or mean squared error, test mode (dropout scales, draws no masks), the weight decay
-term included. :func:`plane_losses_plain` computes exactly that, one grid point at a time, through
-``net.loss``; :func:`plane_losses`, which the command uses, computes the same numbers for many grid
-points per BLAS call, in float32 (tested against the plain version):
+``samples`` training images of the run (never its validation images), in test mode (dropout scales,
+draws no masks), weight decay included. :func:`plane_losses_plain` is that definition, one grid point
+at a time; :func:`plane_losses` gives the same numbers for many points per BLAS call, in float32:
 
-- the weights are linear in ``(1, alpha, beta)``: ``W = W* + alpha D + beta E``. So the first
-  layer's pre-activations of *every* grid point are ``x W* + b* + alpha x D + beta x E``: three
-  products with the data, computed once, then one ``(points x 3) @ (3 x samples*units)`` product per
-  chunk of points, with no further pass over the images;
-- later layers run for a chunk of points at once (a stacked ``matmul``); the output layer is kept
+- the weights are linear in ``(1, alpha, beta)``, so the first layer's pre-activations of *every*
+  point are ``(x W* + b*) + alpha (x D) + beta (x E)``: three products with the images, made once,
+  then one ``(points x 3) @ (3 x samples*units)`` product per chunk of points;
+- later layers run a chunk of points at once (a stacked ``matmul``); the output layer is kept
   transposed (units x samples), so softmax reduces over long contiguous rows;
-- chunks of points and blocks of samples keep memory bounded (``chunk_bytes``) whatever the grid.
+- chunks of points (``chunk_bytes``) and blocks of samples keep memory bounded whatever the grid.
 """
 
 from __future__ import annotations
@@ -127,8 +120,8 @@ def filter_normalized(direction: dict, params: dict) -> dict:
     >>> d = filter_normalized({"W1": np.array([[3.0, 1.0], [4.0, 0.0]]), "b1": np.ones(2)},
     ...                       {"W1": np.array([[0.0, 2.0], [10.0, 0.0]]), "b1": np.ones(2)})
     >>> d["W1"], d["b1"]
-    (array([[ 6.,  2.],
-           [ 8.,  0.]]), array([0., 0.]))
+    (array([[6., 2.],
+           [8., 0.]]), array([0., 0.]))
     """
     out = {}
     for key, d in direction.items():

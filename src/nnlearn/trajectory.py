@@ -158,7 +158,7 @@ def read_npz_capped(path, max_bytes: int, what: str) -> tuple[dict, dict]:
     try:
         data = read_regular_file(path, max_bytes)
     except FileNotFoundError:
-        raise FileFormatError(f"no {what} at {path}") from None
+        raise FileFormatError(f"{path} does not exist; {what} was expected there") from None
     except OSError as exc:
         raise FileFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
     arrays = {}
