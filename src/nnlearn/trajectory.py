@@ -10,8 +10,8 @@ in the run folder, atomically, after each one::
     meta         {"format": 1, "params": [[key, shape], ...], "dtype": ...}
 
 :mod:`nnlearn.landscape` projects this path onto a plane through the trained weights. The book's
-recipe keeps 19 snapshots of 39,760 float32 parameters (3.0 MB); the strong recipe 9 snapshots of
-535,818 (19.3 MB, see BENCHMARKS.md for the time it costs).
+recipe keeps 18 snapshots of 39,760 float32 parameters (2.9 MB); the strong recipe 9 snapshots of
+535,818 (19.3 MB; BENCHMARKS.md has the time it costs).
 
 A resumed run continues the file bit for bit: the snapshots up to the checkpoint are kept and the
 rest is recorded as the run goes on, so an interrupted and resumed run ends with the same file as
