@@ -50,7 +50,8 @@ def time_command(run: Path, data: list, repeat: int) -> None:
             walls.append(seconds)
             print(f"  {directions:<6} {seconds:6.2f} s wall (load average before: {load})")
         print(f"  {directions:<6} median {statistics.median(walls):.2f} s, min {min(walls):.2f}, max {max(walls):.2f}")
-        print("         " + "\n         ".join(line for line in out.splitlines() if "lowest" in line or "holds" in line))
+        said = [line for line in out.splitlines() if "lowest" in line or "holds" in line]
+        print("         " + "\n         ".join(said))
         shutil.copy(run / "landscape.png", run / f"landscape-{directions}.png")
 
 
@@ -94,8 +95,8 @@ def trajectory_cost(tmp: Path, data: list) -> None:
     )
     run = tmp / "strong"
     load = _load()
-    done = subprocess.run([sys.executable, "-c", code, "train", "--recipe", "strong", "--out", str(run), "--no-progress",
-                           *data], check=True, capture_output=True, text=True)
+    argv = ["train", "--recipe", "strong", "--out", str(run), "--no-progress", *data]
+    done = subprocess.run([sys.executable, "-c", code, *argv], check=True, capture_output=True, text=True)
     spent, snapshots = done.stdout.split("RECORD ")[1].split()
     summary = json.loads((run / "summary.json").read_text())
     size = (run / "trajectory.npz").stat().st_size
@@ -113,6 +114,7 @@ def main() -> int:
     parser.add_argument("--strong", action="store_true", help="also measure the strong recipe's trajectory.npz")
     parser.add_argument("--data-dir", default=os.environ.get("NNLEARN_DATA"))
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows as it comes, also into a file
     data = ["--data-dir", args.data_dir] if args.data_dir else []
     tmp = Path(tempfile.mkdtemp(prefix="nnlearn-landscape-bench-"))
     try:

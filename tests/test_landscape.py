@@ -27,7 +27,6 @@ from nnlearn.landscape import (
     random_directions,
     read_landscape,
 )
-from nnlearn.trainer import TrainingInterrupted
 from nnlearn.trajectory import Trajectory, flatten_params, param_layout, read_trajectory, unflatten_params
 
 FAST = ["--iters", "60", "--batch-size", "20", "--lr", "0.5", "--no-progress"]
@@ -40,7 +39,8 @@ def train(run, *extra) -> int:
 
 NETWORKS = {
     "sigmoid, two hidden layers": dict(hidden=[5, 4], activation="sigmoid"),
-    "relu, dropout and weight decay": dict(hidden=[5, 4], activation="relu", dropout_ratio=0.3, weight_decay_lambda=0.1),
+    "relu, dropout and weight decay": dict(hidden=[5, 4], activation="relu", dropout_ratio=0.3,
+                                           weight_decay_lambda=0.1),
     "mean squared error": dict(hidden=[5], activation="relu", loss="mse"),
     "no hidden layer": dict(hidden=[]),
 }

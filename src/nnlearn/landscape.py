@@ -161,7 +161,8 @@ def pca_directions(weights: np.ndarray, centre: np.ndarray, layout) -> tuple[dic
     eigenvalues, u = np.linalg.eigh(offsets @ offsets.T)
     eigenvalues, u = eigenvalues[::-1], u[:, ::-1]
     if eigenvalues[1] <= eigenvalues[0] * 1e-12:
-        raise InputError("the trajectory lies on a line, so it has no second principal direction; use --directions random")
+        raise InputError("the trajectory lies on a line, so it has no second principal direction; "
+                         "use --directions random")
     explained = [float(v) for v in eigenvalues[:2] / np.sum(eigenvalues)]
     dirs = []
     for k in range(2):

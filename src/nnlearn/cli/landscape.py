@@ -28,8 +28,8 @@ def cmd_landscape(args) -> int:
     else:
         print("path: none (the run holds no trajectory.npz)")
     alpha, beta, low = ls.lowest()
-    print(f"trained weights: loss {meta['centre_loss']:.4f}; lowest on the grid: {low:.4f} at ({alpha:.3g}, {beta:.3g}), "
-          f"{ls.cells_from_centre()} cell(s) from them")
+    print(f"trained weights: loss {meta['centre_loss']:.4f}; lowest on the grid: {low:.4f} at "
+          f"({alpha:.3g}, {beta:.3g}), {ls.cells_from_centre()} cell(s) from them")
     print(f"{grid * grid} networks evaluated in {meta['seconds']:.1f} s ({time.perf_counter() - t0:.1f} s in all)")
     print(f"written: {npz} and {png}")
     return 0
