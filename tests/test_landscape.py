@@ -21,12 +21,11 @@ from nnlearn.landscape import (
     compute_landscape,
     landscape_png,
     pca_directions,
-    plane_losses,
-    plane_losses_plain,
     project,
     random_directions,
     read_landscape,
 )
+from nnlearn.plane_loss import plane_losses, plane_losses_plain
 from nnlearn.trajectory import Trajectory, flatten_params, param_layout, read_trajectory, unflatten_params
 
 FAST = ["--iters", "60", "--batch-size", "20", "--lr", "0.5", "--no-progress"]

@@ -23,15 +23,8 @@ would make its step an arbitrary ``+-|b|``; the plane shows the weights, the boo
 
 The loss at each point is the network's own :meth:`~nnlearn.MultiLayerNet.loss` on the first
 ``samples`` training images of the run (never its validation images), in test mode (dropout scales,
-draws no masks), weight decay included. :func:`plane_losses_plain` is that definition, one grid point
-at a time; :func:`plane_losses` gives the same numbers for many points per BLAS call, in float32:
-
-- the weights are linear in ``(1, alpha, beta)``, so the first layer's pre-activations of *every*
-  point are ``(x W* + b*) + alpha (x D) + beta (x E)``: three products with the images, made once,
-  then one ``(points x 3) @ (3 x samples*units)`` product per chunk of points;
-- later layers run a chunk of points at once (a stacked ``matmul``); the output layer is kept
-  transposed (units x samples), so softmax reduces over long contiguous rows;
-- chunks of points (``chunk_bytes``) and blocks of samples keep memory bounded whatever the grid.
+draws no masks), weight decay included, computed for many grid points at once in float32 by
+:func:`nnlearn.plane_loss.plane_losses` (tested against ``net.loss`` at every point).
 """
 
 from __future__ import annotations
@@ -47,7 +40,7 @@ from matplotlib.figure import Figure
 
 from nnlearn._validation import check_positive_int, check_positive_number
 from nnlearn.errors import FileFormatError, InputError
-from nnlearn.losses import CEE_DELTA
+from nnlearn.plane_loss import CHUNK_BYTES, plane_losses
 from nnlearn.trajectory import (
     TRAJECTORY_FILE,
     flatten_params,
@@ -65,9 +58,6 @@ FORMAT = 1
 MAX_GRID = 201
 #: The default number of training images the loss is averaged over.
 DEFAULT_SAMPLES = 10000
-#: Memory for one chunk of grid points' activations; rows of samples are taken this many at a time.
-CHUNK_BYTES = 64 * 2**20
-SAMPLE_BLOCK = 10000
 #: Without --span: random directions span [-1, 1]; PCA directions the path, with this much margin.
 RANDOM_SPAN = 1.0
 PCA_MARGIN = 1.25
@@ -180,115 +170,6 @@ def project(points: np.ndarray, centre: np.ndarray, d1: dict, d2: dict) -> np.nd
     basis = np.stack([flatten_params(d1, np.float64), flatten_params(d2, np.float64)])
     offsets = np.asarray(points, dtype=np.float64) - centre
     return np.linalg.solve(basis @ basis.T, basis @ offsets.T).T
-
-
-# -- the losses over the plane ---------------------------------------------------------------------
-
-
-def plane_losses_plain(net, x, t, d1: dict, d2: dict, alphas, betas) -> np.ndarray:
-    """``loss[i, j] = net.loss(x, t)`` with the weights ``w* + alphas[j] d1 + betas[i] d2``: one point at a time.
-
-    The definition :func:`plane_losses` is tested against. ``net`` is left as it was (a copy moves).
-    """
-    from nnlearn.multi_layer_net import build_network
-
-    probe = build_network(net.config(), seed=0)
-    out = np.empty((len(betas), len(alphas)))
-    for i, beta in enumerate(betas):
-        for j, alpha in enumerate(alphas):
-            probe.set_params({k: v + alpha * d1[k] + beta * d2[k] for k, v in net.params.items()})
-            out[i, j] = probe.loss(x, t)
-    return out
-
-
-def plane_losses(net, x, t, d1: dict, d2: dict, alphas, betas, *, dtype=np.float32,
-                 chunk_bytes: int = CHUNK_BYTES, sample_block: int = SAMPLE_BLOCK) -> np.ndarray:
-    """The numbers of :func:`plane_losses_plain`, many grid points per BLAS call (see the module's notes).
-
-    ``dtype`` is what the activations are computed in (float32: about twice as fast; the loss of
-    each point is summed in float64). ``t`` holds labels.
-    """
-    x = net.check_rows(x)
-    labels = net.check_labels(t, x.shape[0])
-    dtype = np.dtype(dtype)
-    A, B = np.meshgrid(np.asarray(alphas, dtype=np.float64), np.asarray(betas, dtype=np.float64))
-    coeffs = np.stack([np.ones(A.size), A.ravel(), B.ravel()], axis=1)
-    # Each parameter with its two directions: stacks[k][0] + alpha stacks[k][1] + beta stacks[k][2].
-    stacks = {k: np.stack([v, d1[k], d2[k]]).astype(dtype) for k, v in net.params.items()}
-    total, points = np.zeros(len(coeffs)), coeffs.astype(dtype)
-    n = x.shape[0]
-    for start in range(0, n, sample_block):
-        xb = np.ascontiguousarray(x[start : start + sample_block], dtype=dtype)
-        total += _block_loss_sums(net, xb, labels[start : start + sample_block], points, stacks, chunk_bytes)
-    total /= n
-    total += _weight_decay(net, coeffs, stacks)
-    return total.reshape(A.shape)
-
-
-def _block_loss_sums(net, x, labels, coeffs, stacks, chunk_bytes: int) -> np.ndarray:
-    """Sum over the rows of ``x`` of each grid point's per-sample loss."""
-    n, L, sizes = x.shape[0], net.n_affine, net.sizes
-    # The first layer's pre-activations of every point are a combination of these three (3, n, units).
-    W1, b1 = stacks["W1"], stacks["b1"]
-    first = np.stack([x @ W1[r] + b1[r] for r in range(3)]).reshape(3, -1)
-    per_point = x.dtype.itemsize * (n * 2 * max(sizes[1:]) + max(s * r for s, r in zip(sizes, sizes[1:])))
-    chunk = max(1, min(len(coeffs), chunk_bytes // per_point))
-    sums = np.empty(len(coeffs))
-    with np.errstate(over="ignore"):
-        for start in range(0, len(coeffs), chunk):
-            c = coeffs[start : start + chunk]
-            g = len(c)
-            h = (c @ first).reshape(g, n, sizes[1])
-            for i in range(2, L + 1):
-                _activate(net, h)
-                W = (c @ stacks[f"W{i}"].reshape(3, -1)).reshape(g, sizes[i - 1], sizes[i])
-                b = c @ stacks[f"b{i}"]
-                if i < L:
-                    h = np.matmul(h, W)
-                    h += b[:, None, :]
-                else:  # the output layer, transposed: (points, units, samples)
-                    h = np.matmul(W.transpose(0, 2, 1), h.transpose(0, 2, 1))
-                    h += b[:, :, None]
-            if L == 1:
-                h = np.ascontiguousarray(h.transpose(0, 2, 1))
-            sums[start : start + g] = _output_loss_sums(net, h, labels)
-    return sums
-
-
-def _activate(net, h) -> None:
-    """The hidden activation, in place; with dropout, test mode's scaling by ``1 - ratio``."""
-    if net.activation == "sigmoid":
-        np.negative(h, out=h)
-        np.exp(h, out=h)
-        h += 1
-        np.reciprocal(h, out=h)
-    else:
-        np.maximum(h, 0, out=h)
-    if net.dropout_ratio:
-        h *= h.dtype.type(1.0 - net.dropout_ratio)
-
-
-def _output_loss_sums(net, out_t, labels) -> np.ndarray:
-    """Per point, the summed loss of the logits ``out_t`` (points, classes, samples), changed in place."""
-    g, _, n = out_t.shape
-    flat = labels * n + np.arange(n)  # each sample's label in a flattened (classes, samples) block
-    if net.loss_type == "cross_entropy":
-        out_t -= out_t.max(axis=1, keepdims=True)
-        np.exp(out_t, out=out_t)
-        y = out_t.reshape(g, -1)[:, flat] / out_t.sum(axis=1)
-        return -np.log(y + y.dtype.type(CEE_DELTA)).sum(axis=1, dtype=np.float64)
-    out_t.reshape(g, -1)[:, flat] -= 1  # y - t, t one-hot
-    return 0.5 * np.square(out_t).sum(axis=(1, 2), dtype=np.float64)
-
-
-def _weight_decay(net, coeffs, stacks) -> np.ndarray:
-    """``lambda / 2 * sum ||W||**2`` at every point, from the Gram matrix of ``(W*, D, E)`` (float64)."""
-    lam = net.weight_decay_lambda
-    if not lam:
-        return 0.0
-    gram = sum(np.einsum("rij,sij->rs", s.astype(np.float64), s.astype(np.float64))
-               for s in stacks.values() if is_weight(s.shape[1:]))
-    return 0.5 * lam * np.einsum("pr,rs,ps->p", coeffs, gram, coeffs)
 
 
 # -- a landscape ------------------------------------------------------------------------------------
