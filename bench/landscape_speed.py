@@ -58,24 +58,32 @@ def time_command(run: Path, data: list, repeat: int) -> None:
 def side_by_side(run: Path, data_dir) -> None:
     import numpy as np
 
+    from threadpoolctl import threadpool_limits
+
     from nnlearn import datasets, runs
-    from nnlearn.landscape import plane_losses, plane_losses_plain, random_directions
+    from nnlearn.landscape import random_directions
+    from nnlearn.plane_loss import plane_losses, plane_losses_plain
 
     config, net = runs.load_model(run)
     (x, t), _ = datasets.load_dataset(config["dataset"], data_dir=data_dir or config.get("data_dir"))
     x, t = x[:10000], t[:10000]
     d1, d2 = random_directions(net.params, 0)
     axis = np.linspace(-1, 1, 41)
-    t0 = time.perf_counter()
-    row = plane_losses_plain(net, x, t, d1, d2, axis, axis[:1])
-    plain = (time.perf_counter() - t0) * 41
+    plain = {}
+    for threads in (None, 1):  # BLAS's own choice (two threads here), and the one thread plane_losses uses
+        with threadpool_limits(threads, user_api="blas"):
+            t0 = time.perf_counter()
+            row = plane_losses_plain(net, x, t, d1, d2, axis, axis[:1])
+            plain[threads] = (time.perf_counter() - t0) * 41
     t0 = time.perf_counter()
     fast = plane_losses(net, x, t, d1, d2, axis, axis)
     seconds = time.perf_counter() - t0
     diff = float(np.max(np.abs(fast[:1] - row) / row))
     print(f"\n41x41 grid, 10,000 images, in this process (load average {_load()}):")
-    print(f"  plain (net.loss per point, one row timed x 41) {plain:7.2f} s")
-    print(f"  fast (plane_losses, float32, whole grid)        {seconds:7.2f} s   {plain / seconds:.1f}x faster")
+    for threads, what in ((None, "BLAS's threads"), (1, "one BLAS thread")):
+        print(f"  plain (net.loss per point, {what:<15}; one row timed x 41) {plain[threads]:7.2f} s"
+              f"   {plain[threads] / seconds:5.1f}x the fast one's time")
+    print(f"  fast (plane_losses, float32, one BLAS thread, whole grid)       {seconds:7.2f} s")
     print(f"  largest relative difference on the timed row: {diff:.1e}")
 
 
