@@ -22,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -91,11 +90,10 @@ def main() -> int:
         print(f"\n`nnlearn board` with 50 runs: URL printed after {started:.2f} s (goal < 2 s); "
               f"stopped by Ctrl-C with exit code {proc.returncode}")
 
-        from nnlearn.board.server import make_server
+        from nnlearn.board.server import BoardServer
 
-        server = make_server(board, "127.0.0.1", 0)
-        port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = BoardServer(board, "127.0.0.1", 0).start()
+        port = server.socket.getsockname()[1]
         print(f"\nboard answers with 50 runs in the folder (median of {args.repeat}; goal for the page: <= 200 ms)")
         print(f"{'request':<32} {'status':>6} {'bytes':>9} {'median ms':>10} {'max ms':>8}")
         for path in ("/", "/static/board.js", "/api/runs", "/api/run?path=run-00", "/api/run?path=run-01"):
@@ -104,8 +102,7 @@ def main() -> int:
                 seconds, status, size = _get(port, path)
                 times.append(seconds)
             print(f"{path:<32} {status:>6} {size:>9} {statistics.median(times) * 1e3:>10.1f} {max(times) * 1e3:>8.1f}")
-        server.shutdown()
-        server.server_close()
+        server.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -70,20 +69,18 @@ def tab(chromium):
 @pytest.fixture
 def serve_board():
     """``serve_board(folder) -> base URL``: a board server on 127.0.0.1, stopped after the test."""
-    from nnlearn.board.server import make_server, url_of
+    from nnlearn.board.server import BoardServer
 
     servers = []
 
     def start(root, **options):
-        server = make_server(root, "127.0.0.1", 0, **options)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        server = BoardServer(root, "127.0.0.1", 0, **options).start()
         servers.append(server)
-        return url_of(server).rstrip("/")
+        return server.url.rstrip("/")
 
     yield start
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 @pytest.fixture

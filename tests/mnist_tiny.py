@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import struct
+import threading
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +72,71 @@ def synthetic_mnist(n_train=500, n_test=200, seed=0):
         return x.astype(np.float32), t
 
     return draw(n_train), draw(n_test)
+
+
+def gzip_bomb(head: bytes, zeros: int) -> bytes:
+    """A gzip stream of ``head`` followed by ``zeros`` zero bytes: about 1/1000 of its decompressed size."""
+    c = zlib.compressobj(6, zlib.DEFLATED, 31)
+    parts = [c.compress(head)]
+    block = bytes(1 << 20)
+    for start in range(0, zeros, len(block)):
+        parts.append(c.compress(block[: min(len(block), zeros - start)]))
+    parts.append(c.flush())
+    return b"".join(parts)
+
+
+class InflateCounter:
+    """Counts the bytes every ``zlib.decompressobj`` puts out (gzip.decompress and GzipFile both use it)."""
+
+    def __init__(self, monkeypatch):
+        self.total = 0
+        real = zlib.decompressobj
+        counter = self
+
+        class Counting:
+            def __init__(self, *args, **kwargs):
+                self._d = real(*args, **kwargs)
+
+            def decompress(self, *args, **kwargs):
+                out = self._d.decompress(*args, **kwargs)
+                counter.total += len(out)
+                return out
+
+            def __getattr__(self, name):
+                return getattr(self._d, name)
+
+        monkeypatch.setattr(zlib, "decompressobj", Counting)
+
+
+def make_fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def finishes(func, fifos=(), seconds: float = 5.0):
+    """``func()``'s result or exception, in a thread; fails if it blocks (opening one of ``fifos``, say).
+
+    On failure the blocked reader is released by opening the FIFOs for writing, so nothing hangs.
+    """
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = func()
+        except BaseException as exc:  # noqa: BLE001 -- handed to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        for fifo in fifos:
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+        thread.join(seconds)
+        raise AssertionError(f"blocked for over {seconds} s (reading a FIFO?)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]

@@ -63,3 +63,47 @@ def test_f_returning_none_is_a_one_line_error_naming_f():
     with pytest.raises(InputTypeError) as e:
         derivative(broken, 1.0)
     assert str(e.value) == "f (broken) returned None at x=1.0; it must return a number"
+
+
+@pytest.mark.parametrize("f, x, gap", [
+    (np.sign, 0.0, "2"),                                    # was 9.333333333333334, silently
+    (lambda t: np.where(t > 1, 1.0, 0.0), 1.0, "1"),        # was 4.67 with a warning about a kink
+    (lambda t: float(t > 0), 0.0, "1"),                     # not probed: Richardson from the start
+    (lambda t: np.sign(t) + t, 0.0, "2"),                   # a jump on a slope
+    (lambda t: np.sign(t - 1e8), 1e8, "2"),                 # far from 0
+])
+def test_a_jump_is_nan_with_a_warning_that_names_it(f, x, gap):
+    with pytest.warns(RuntimeWarning) as caught:
+        r = derivative(f, x, full_output=True)
+    assert math.isnan(r.df) and math.isnan(r.error)
+    assert [str(w.message) for w in caught] == [
+        f"f jumps at x={x:g}: f(x+h) - f(x-h) stays near {gap} while h shrinks 4096-fold; f is not continuous "
+        "there, so it has no derivative and the value returned is NaN"
+    ]
+
+
+def test_continuous_functions_are_not_jumps():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert derivative(np.sign, [1.0, -2.0]).tolist() == [0.0, 0.0]   # flat on either side of nothing
+        assert derivative(lambda t: t + 1e-9 * t**3, 0.0) == 1.0
+        assert derivative(np.floor, 2.5) == 0.0
+    # A kink is not a jump: the average of the one-sided slopes, with its own warning.
+    with pytest.warns(RuntimeWarning, match="slopes on either side differ by about 2"):
+        assert derivative(np.abs, 0.0) == 0.0
+    # A vertical tangent (x**0.1 at 0) is continuous: not called a jump.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        derivative(lambda t: math.copysign(abs(t) ** 0.1, t), 0.0)
+    assert not [w for w in caught if "jumps" in str(w.message)]
+
+
+def test_a_jump_among_points_and_an_undefined_point_each_get_their_warning():
+    with pytest.warns(RuntimeWarning) as caught:
+        d = derivative(lambda t: np.sign(t) + np.sqrt(t + 1), [0.0, -2.0, 3.0])
+    assert math.isnan(d[0]) and math.isnan(d[1]) and d[2] == pytest.approx(0.25, rel=1e-12)
+    messages = [str(w.message) for w in caught]
+    assert messages[0].startswith("f jumps at x=0: ")
+    assert messages[1] == "the derivative is NaN: f returned NaN at x=-2 (is x outside f's domain?)"

@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnlearn.datasets import iterate_minibatches, sample_batch, sample_batch_indices, train_validation_split
+from nnlearn.datasets import (
+    iterate_minibatches,
+    sample_batch,
+    sample_batch_indices,
+    train_validation_split,
+    validation_count,
+)
+from nnlearn.errors import InputError, InputTypeError
 
 
 def test_sampling_is_generator_choice_with_replacement_and_reproducible():
@@ -54,7 +61,7 @@ def test_epoch_visits_every_sample_once_keeping_or_dropping_the_last_batch():
     assert list(iterate_minibatches(x, t, 20, drop_last=True)) == []
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, database=None)  # database=None: nothing written into the checkout
 @given(st.integers(1, 60), st.integers(1, 70), st.booleans(), st.integers(0, 2**32 - 1))
 def test_epoch_property(n, batch_size, drop_last, seed):
     t = np.arange(n)
@@ -80,23 +87,60 @@ def test_split_is_disjoint_complete_and_paired():
     assert tv3.tolist() == list(range(93, 100)) and len(ta3) == 93
 
 
-@pytest.mark.parametrize("bad", [0, 100, 1.0, 0.0, -0.1, True, "0.1", 101])
-def test_split_refuses_a_validation_size_leaving_a_part_empty(bad):
-    with pytest.raises(ValueError, match="validation"):
+def test_validation_count_is_the_one_rule_share_or_count():
+    assert validation_count(0.1, 60000) == 6000
+    assert validation_count(1 / 6, 60000) == 10000
+    assert validation_count(np.float32(0.25), 8) == 2
+    assert validation_count(10000, 60000) == 10000 and validation_count(np.int64(3), 4) == 3
+    assert validation_count(0.5, 5) == 2  # round(2.5): Python's round, half to even
+    assert validation_count(0.7, 5) == 4  # round(3.5)
+    assert validation_count(1, 2) == 1
+
+
+@pytest.mark.parametrize("bad, what", [
+    (0, "holds back 0 of the 100 samples, leaving none for validation"),
+    (100, "holds back 100 of the 100 samples, leaving none for training"),
+    (101, "holds back 101 of the 100 samples, leaving none for training"),
+    (-3, "holds back -3 of the 100 samples, leaving none for validation"),
+    (0.001, "holds back 0 of the 100 samples, leaving none for validation"),
+    (0.999, "holds back 100 of the 100 samples, leaving none for training"),
+    (1.0, "is not a share in (0, 1) or a whole number"),
+    (0.0, "is not a share in (0, 1) or a whole number"),
+    (-0.1, "is not a share in (0, 1) or a whole number"),
+    (float("nan"), "is not a share in (0, 1) or a whole number"),
+    (True, "is not a share in (0, 1) or a whole number"),
+    ("0.1", "is not a share in (0, 1) or a whole number"),
+    (None, "is not a share in (0, 1) or a whole number"),
+])
+def test_split_refuses_a_validation_size_leaving_a_part_empty(bad, what):
+    message = f"validation={bad!r} {what}; give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to 99"
+    with pytest.raises(InputError) as info:
+        validation_count(bad, 100)
+    assert str(info.value) == message
+    with pytest.raises(InputError) as info:
         train_validation_split(np.arange(100), np.arange(100), bad)
+    assert str(info.value) == message
+
+
+def test_too_few_samples_to_split_says_so():
+    with pytest.raises(InputError, match=r"^validation=1 holds back 1 of the 1 samples, leaving none for training; 1 sample cannot be split; "
+                                         r"use more data or no validation part$"):
+        validation_count(1, 1)
 
 
 def test_clear_errors_for_bad_arguments():
     x, t = np.zeros((5, 2)), np.zeros(4)
-    with pytest.raises(ValueError, match="x has 5 samples but t has 4"):
+    with pytest.raises(InputError, match="x has 5 samples but t has 4"):
         sample_batch(x, t, 2)
-    with pytest.raises(ValueError, match="x has 5 samples but t has 4"):
+    with pytest.raises(InputError, match="x has 5 samples but t has 4"):
         next(iterate_minibatches(x, t, 2))
-    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+    with pytest.raises(InputError, match="x and t must be arrays with one row per sample, got a scalar"):
+        train_validation_split(3.0, 4.0)
+    with pytest.raises(InputError, match="batch_size must be a positive integer, got 0"):
         sample_batch_indices(10, 0)
-    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 2.5"):
+    with pytest.raises(InputError, match="batch_size must be a positive integer, got 2.5"):
         next(iterate_minibatches(np.zeros(5), np.zeros(5), 2.5))
-    with pytest.raises(ValueError, match="train_size must be a positive integer"):
+    with pytest.raises(InputError, match="train_size must be a positive integer"):
         sample_batch_indices(0, 3)
-    with pytest.raises(TypeError, match="seed must be an int, None or a numpy.random.Generator"):
+    with pytest.raises(InputTypeError, match="seed must be an int, None or a numpy.random.Generator"):
         sample_batch_indices(10, 3, seed=1.5)

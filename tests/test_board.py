@@ -104,11 +104,11 @@ def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder
     base = serve_board(board_folder)
     page = tab.page
     page.goto(base + "/?poll=300")
-    page.wait_for_function("document.querySelectorAll('tr.entry').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('tr.entry').length === 2")
     names = page.eval_on_selector_all("tr.entry", "rows => rows.map(r => r.dataset.path + ' ' + r.dataset.state)")
     assert sorted(names) == ["alpha finished", "beta finished"]
     assert sorted(page.eval_on_selector_all("tr.entry td.accuracy", "cs => cs.map(c => c.textContent)")) == [
-        "88.00%", "91.00%"]
+        "88.00% test", "91.00% test"]
     page.evaluate("window.notReloaded = true")
     proc = subprocess.Popen(
         [sys.executable, "-m", "nnlearn", "train", "--iters", "200000", "--batch-size", "600", "--no-progress",
@@ -119,10 +119,10 @@ def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder
         if not page.is_checked('tr.entry[data-path="live"] input'):
             page.check('tr.entry[data-path="live"] input')
         series = 'path.series[data-run="live"][data-label^="live ("]'
-        page.wait_for_function(f"(document.querySelector('{series}') || {{dataset: {{}}}}).dataset.points >= 1",
+        page.wait_for_function(f"() => (document.querySelector('{series}') || {{dataset: {{}}}}).dataset.points >= 1",
                                timeout=20000)
         first = int(page.get_attribute(series, "data-points"))
-        page.wait_for_function(f"+document.querySelector('{series}').dataset.points > {first}", timeout=20000)
+        page.wait_for_function(f"() => +document.querySelector('{series}').dataset.points > {first}", timeout=20000)
         assert int(page.get_attribute(series, "data-points")) > first
         assert page.evaluate("window.notReloaded") is True
     finally:
@@ -135,9 +135,9 @@ def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder
 
 
 def _png(pixels) -> bytes:
-    from nnlearn.board.png import encode_png
+    from nnlearn.images import png_bytes
 
-    return encode_png(pixels)
+    return png_bytes(pixels)
 
 
 @pytest.mark.realdata
@@ -198,7 +198,7 @@ def test_drawn_digits_get_the_probabilities_of_nnlearn_predict(short_run, serve_
         for s in strokes:
             _stroke(page, s)
         # Wait for the prediction of the finished drawing (not of a stroke half drawn).
-        page.wait_for_function("window.nnlearnDraw.shown === window.nnlearnDraw.strokes")
+        page.wait_for_function("() => window.nnlearnDraw.shown === window.nnlearnDraw.strokes")
         assert page.evaluate("window.nnlearnDraw.predictions") >= done + 2  # updated while drawing, too
         answer = page.evaluate("window.nnlearnDraw.last")
         shown = [float(p) for p in page.eval_on_selector_all("#bars td.p", "cs => cs.map(c => c.dataset.p)")]
@@ -224,5 +224,153 @@ def test_drawn_digits_get_the_probabilities_of_nnlearn_predict(short_run, serve_
     assert np.abs(previews[0] - previews[1]).max() > 0.5  # a 1 and a 7, not the same picture
     page.select_option("#klass", "3")
     page.click("#sample")
-    page.wait_for_function("/true class 3/.test(document.querySelector('#source').textContent)")
+    page.wait_for_function("() => /true class 3/.test(document.querySelector('#source').textContent)")
     assert tab.errors == []
+
+
+# -- safe to serve ---------------------------------------------------------------------------------
+
+
+def test_a_foreign_host_name_is_refused(board_folder, serve_board):
+    """DNS rebinding: a page on another site that points its name at 127.0.0.1 gets nothing."""
+    base = serve_board(board_folder)
+    for host in ("evil.example", "evil.example:8765", "127.0.0.1.evil.example", "localhost.evil.example", ""):
+        status, body = _request(base, "GET", "/api/runs", headers={"Host": host})
+        assert (status, body) == (400, b"Invalid host header"), host
+    for host in ("127.0.0.1", "localhost:1234", "LOCALHOST"):
+        status, body = _request(base, "GET", "/api/runs", headers={"Host": host})
+        assert status == 200 and b'"entries"' in body, host
+
+
+def test_every_folder_is_read_on_its_own(tmp_path, make_run, serve_board):
+    """50 good runs and one of each kind of damage: all 50 listed, each damaged one marked with its reason."""
+    root = tmp_path / "runs"
+    for k in range(50):
+        make_run(root / f"good-{k:02d}", test_accuracy=0.9)
+    bad = {name: make_run(root / name, test_accuracy=0.5) for name in
+           ("huge-pid", "settings-text", "nan-summary", "nan-config", "nan-epochs", "text-epochs", "not-json")}
+    (bad["huge-pid"] / "state.json").write_text('{"state": "running", "pid": 1000000000000000000000000000000}')
+    config = json.loads((bad["settings-text"] / "config.json").read_text())
+    (bad["settings-text"] / "config.json").write_text(json.dumps(config | {"settings": "abc"}))
+    (bad["nan-summary"] / "summary.json").write_text('{"test_accuracy": NaN, "seconds": Infinity}')
+    (bad["nan-config"] / "config.json").write_text(json.dumps(config | {"seed": float("nan")}))
+    (bad["nan-epochs"] / "epochs.csv").write_text("epoch,test_accuracy\n1,nan\n2,0.5\n3,inf\n")
+    (bad["text-epochs"] / "epochs.csv").write_text("epoch,test_accuracy\n1,\n2,abc\nx,0.5\n")
+    (bad["not-json"] / "summary.json").write_text("{")
+    sweep = root / "sweep"
+    sweep.mkdir()
+    (sweep / "trials.csv").write_text("number,state,validation_accuracy\n0,COMPLETE,nan\n1,COMPLETE,0.9\n2,RUNNING,\n")
+    os.mkfifo(root / "good-00" / "metrics.csv.fifo")
+    (root / "fifo-run").mkdir()
+    os.mkfifo(root / "fifo-run" / "config.json")
+    base = serve_board(root)
+    status, body = _request(base, "GET", "/api/runs")
+    assert status == 200
+    entries = {e["path"]: e for e in json.loads(body)["entries"]}
+    assert sorted(p for p in entries if p.startswith("good-")) == [f"good-{k:02d}" for k in range(50)]
+    assert all(entries[f"good-{k:02d}"]["state"] == "finished" for k in range(50))
+    marked = {p: e["reason"] for p, e in entries.items() if e["state"] == "unreadable"}
+    assert marked == {"huge-pid": "state.json: the pid is not a process id",
+                      "settings-text": "config.json: settings is not an object",
+                      "not-json": "summary.json is not valid JSON (Expecting property name enclosed in double quotes: "
+                                  "line 1 column 2 (char 1))",
+                      "fifo-run": "config.json is a FIFO (named pipe), not a regular file"}
+    # NaN is no value: the run lists with what can be read (the last epoch's test accuracy).
+    assert (entries["nan-summary"]["test_accuracy"], entries["nan-summary"]["seconds"]) == (0.88, None)
+    assert entries["nan-config"]["seed"] is None
+    # The accuracy says which it is: a sweep's best validation accuracy, a run's test accuracy.
+    assert (entries["sweep"]["state"], entries["sweep"]["test_accuracy"], entries["sweep"]["accuracy_name"]) == (
+        "running", 0.9, "best validation")
+    assert entries["good-00"]["accuracy_name"] == "test"
+    for name, accuracies in (("nan-epochs", [None, 0.5, None]), ("text-epochs", [None, None, 0.5])):
+        status, body = _request(base, "GET", f"/api/run?path={name}")
+        assert status == 200, name
+        assert [r["test_accuracy"] for r in json.loads(body)["epochs"]] == accuracies
+    status, body = _request(base, "GET", "/api/run?path=settings-text")
+    assert (status, json.loads(body)) == (409, {"error": "the run 'settings-text' is unreadable: config.json: "
+                                                         "settings is not an object"})
+    for name in ("nan-epochs", "text-epochs", "huge-pid", "settings-text", "fifo-run", "sweep"):
+        status, body = _request(base, "GET", f"/report?path={name}")
+        assert status == 200 and b"<h1>" in body, name
+
+
+def test_errors_name_no_path_and_never_fail_the_server(board_folder, serve_board, tmp_path):
+    (board_folder / "loop").symlink_to(board_folder / "loop")
+    base = serve_board(board_folder)
+    secret = str(tmp_path).encode()
+    cases = [("/files/loop/x", 404), ("/report?path=loop", 404), ("/files/" + "n" * 300, 404),
+             ("/report?path=" + "n" * 300, 404), ("/api/run?path=" + "a/" * 2000, 404)]
+    for path, want in cases:
+        status, body = _request(base, "GET", path)
+        assert status == want, path
+        assert secret not in body and b"Traceback" not in body, path
+        json.loads(body)
+    # A malformed Content-Length is refused by the HTTP parser itself.
+    u = urlsplit(base)
+    import socket
+
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+        s.sendall(b"POST /api/predict?path=alpha HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \xb2\r\n\r\n")
+        reply = s.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 400 ") and secret not in reply
+    status, _ = _request(base, "GET", "/api/runs")
+    assert status == 200
+
+
+def test_listening_on_every_interface_warns(board_folder):
+    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(board_folder), "--host", "0.0.0.0",
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith(f"nnlearn board: the runs in {board_folder.resolve()} at http://0.0.0.0:")
+        port = int(line.split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
+        status, _ = _request(f"http://127.0.0.1:{port}", "GET", "/api/runs")
+        assert status == 200
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    assert err == (f"warning: listening on every network interface (0.0.0.0): anyone on the network who can reach "
+                   f"this computer can read every file under {board_folder.resolve()}; use --host 127.0.0.1 unless "
+                   "that is what you want\n")
+
+
+@pytest.mark.realdata
+def test_idle_connections_and_concurrent_large_drawings_are_all_answered(short_run, serve_board, monkeypatch):
+    """A smaller version of bench/board_load.py's load: every request answered, none refused or reset;
+    and a connection that sends nothing is closed by the server after its head timeout."""
+    import socket
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nnlearn.board.server
+
+    monkeypatch.setattr(nnlearn.board.server, "HEAD_SECONDS", 2)
+    base = serve_board(short_run.parent)
+    u = urlsplit(base)
+    started = time.monotonic()
+    idle = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(50)]
+    try:
+        drawing = np.ones((2048, 2048))
+        drawing[300:1700, 900:1150] = 0.0
+        big = _png(drawing)
+
+        def draw(_):
+            return _request(base, "POST", "/api/predict?path=short", body=big)
+
+        def page(_):
+            return [_request(base, "GET", "/")[0] for _ in range(20)]
+
+        with ThreadPoolExecutor(10) as pool:
+            draws = pool.map(draw, range(4))
+            pages = pool.map(page, range(6))
+            answers = [(status, json.loads(body)["predicted"]) for status, body in draws]
+            statuses = [s for p in pages for s in p]
+        time.sleep(max(0.0, started + 2.5 - time.monotonic()))
+        closed = [s.recv(1) for s in idle]  # b"": the server closed it
+    finally:
+        for s in idle:
+            s.close()
+    assert answers == [(200, 1)] * 4
+    assert statuses == [200] * 120
+    assert closed == [b""] * 50

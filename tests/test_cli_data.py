@@ -4,6 +4,7 @@ import functools
 import gzip
 import http.server
 import socket
+import struct
 import threading
 import time
 
@@ -49,13 +50,15 @@ def _tiny_image_file(folder, kind):
     """A broken train-images file of the given kind."""
     path = folder / "train-images-idx3-ubyte.gz"
     good = tiny_payloads(n_train=3)["train-images"]
+    # The header MNIST's file has, then only 3 images: each kind below breaks what comes after the header.
+    cut = bytes([0, 0, 8, 3]) + struct.pack(">3I", 60000, 28, 28) + good[16:]
     if kind == "truncated":
-        path.write_bytes(gzip.compress(good)[:-40])
+        path.write_bytes(gzip.compress(cut)[:-40])
     elif kind == "truncated payload":
-        path.write_bytes(gzip.compress(good[:-5]))
+        path.write_bytes(gzip.compress(cut))
     elif kind == "corrupt gzip":
-        raw = bytearray(gzip.compress(good, compresslevel=1))
-        raw[30:40] = b"\xff" * 10
+        raw = bytearray(gzip.compress(cut, compresslevel=1))
+        raw[-40:-30] = b"\xff" * 10
         path.write_bytes(bytes(raw))
     elif kind == "html instead of data":
         path.write_bytes(b"<!DOCTYPE html><title>403 Forbidden</title>")
@@ -72,7 +75,8 @@ def _tiny_image_file(folder, kind):
 
 KINDS = {
     "truncated": "the compressed data is truncated",
-    "truncated payload": "truncated: the header announces shape (3, 28, 28)",
+    "truncated payload": "truncated: the header announces shape (60000, 28, 28) of uint8 (47040000 bytes) but the file "
+                         "holds 2352 payload bytes",
     "corrupt gzip": "the gzip data is corrupt",
     "html instead of data": "not an IDX file",
     "wrong element type": "holds int16 elements, expected uint8",
@@ -166,9 +170,12 @@ def test_render_text_maps_dark_to_blank_and_bright_to_at():
 
 
 @pytest.mark.realdata
-def test_demo_minibatch_prints_the_chapters_shapes(mnist_dir, capsys):
+def test_demo_minibatch_prints_the_chapters_shapes(mnist_dir, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default --out is ./nnlearn-demo: here, never in the checkout
     code, out, _ = _run(capsys, "demo", "minibatch", "--data-dir", str(mnist_dir))
     assert code == 0
+    assert out.splitlines()[-1] == "  wrote nnlearn-demo/minibatch.png"
+    assert (tmp_path / "nnlearn-demo" / "minibatch.png").is_file()
     assert "x_train.shape = (60000, 784)" in out
     assert "t_train.shape = (60000, 10)" in out
     assert "batch_mask = [51037, 38217, 30668, 16187, 18469, 2458, 4514, 991, 10516, 48796]" in out
@@ -225,7 +232,7 @@ def test_download_with_every_mirror_down_fails_fast_with_one_line(tmp_path, caps
         f"nnlearn: error: MNIST: 4 of 4 files could not be downloaded into {tmp_path / 'd'}",
         "  train-images-idx3-ubyte.gz: no mirror delivered it",
         f"    http://127.0.0.1:{port}/train-images-idx3-ubyte.gz: cannot connect (Connection refused)",
-        "  train-labels-idx1-ubyte.gz: not tried, no mirror answered",
+        "  train-labels-idx1-ubyte.gz: not tried, every mirror failed for an earlier file (no answer, or too slow)",
     ]
     assert lines[-1].startswith("  without network: copy the four files to any folder and run `nnlearn data import FOLDER")
     assert list((tmp_path / "d").iterdir()) == []

@@ -70,7 +70,7 @@ def test_resume_after_ctrl_c_is_bit_identical(tmp_path, fake_data, capsys, monke
 
     def ctrl_c_during_33(self):
         if self.iteration == 32:
-            self.stop_requested = True  # what the SIGINT handler does
+            self.stop.requested = True  # what the SIGINT handler does
         return original(self)
 
     monkeypatch.setattr(Trainer, "step", ctrl_c_during_33)
@@ -78,7 +78,7 @@ def test_resume_after_ctrl_c_is_bit_identical(tmp_path, fake_data, capsys, monke
     assert train(run) == 130
     err = capsys.readouterr().err
     assert f"checkpoint at iteration 33 of 60 saved in {run / 'checkpoint.npz'}" in err
-    assert f"continue with: nnlearn train --resume {run}" in err
+    assert f"resume with: nnlearn train --resume {run}" in err
     assert not (run / "model.npz").exists()
     assert main(["evaluate", str(run)]) == 1
     assert "has not finished" in capsys.readouterr().err
@@ -134,15 +134,19 @@ def test_divergence_stops_with_a_one_line_message(tmp_path, fake_data, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--batch-size", "0"], "argument --batch-size: must be a positive integer, got '0'"),
-        (["train", "--lr", "nan"], "argument --lr: must be a positive finite number"),
-        (["train", "--init", "lecun"], "argument --init: must be a positive number (e.g. 0.01), 'xavier' or 'he'"),
+        (["train", "--batch-size", "0"], "argument --batch-size: must be a whole number >= 1, got '0'"),
+        (["train", "--lr", "nan"], "argument --lr: must be a number > 0, got 'nan'; the book uses 0.1 with SGD"),
+        (["train", "--init", "lecun"], "argument --init: must be a standard deviation > 0 (the book uses 0.01), or "
+                                       "'xavier' or 'he', got 'lecun'"),
+        (["train", "--grad", "numerical", "--engine", "fused"], "unknown numerical engine 'fused'; choose one of "
+                                                                 "loop, fast, rows"),
         (["train", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice: 'rmsprop'"),
         (["train", "--iters", "5", "--epochs", "2"], "argument --epochs: not allowed with argument --iters"),
         (["train", "--dataset", "cifar10"], "argument --dataset: invalid choice: 'cifar10'"),
         (["train", "--resume", "somewhere", "--lr", "0.1"], "--resume continues a run with the settings it was started with; drop --lr"),
         (["predict", "somewhere"], "give an IMAGE file or --index N"),
-        (["gradcheck", "--batch-size", "-3"], "argument --batch-size: must be a positive integer"),
+        (["gradcheck", "--batch-size", "-3"], "argument --batch-size: must be a whole number >= 1, got '-3'"),
+        (["gradcheck", "somewhere", "--hidden", "5"], "a run's own network is checked; drop --hidden"),
     ],
 )
 def test_invalid_flags_are_argparse_errors(argv, message, capsys):
@@ -408,7 +412,7 @@ def test_numerical_training_in_float32_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["train", "--grad", "numerical", "--dtype", "float32", "--out", str(tmp_path / "r")])
     assert exc.value.code == 2
-    assert "--grad numerical computes in float64" in capsys.readouterr().err
+    assert "the numerical gradient computes in float64 (float32 rounds the step h=1e-4)" in capsys.readouterr().err
 
 
 def test_a_bug_is_not_disguised_as_a_user_error(tmp_path, fake_data, capsys, monkeypatch):
@@ -450,3 +454,20 @@ def test_the_log_and_the_summary_name_which_loss_they_give(tmp_path, fake_data, 
     with open(run / "metrics.csv") as fh:
         last = list(csv.reader(fh))[-1]
     assert summary["last_batch_loss"] == float(last[1])  # the last mini-batch's loss, as its name says
+
+
+def test_gradcheck_of_a_run_is_saved_for_its_report(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--iters", "20", "--batch-size", "20", "--out", str(run), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["gradcheck", str(run), "--batch-size", "2", "--sample", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("gradient check: TwoLayerNet 784-50-10 sigmoid, cross_entropy, init 0.01, on mnist train[:2]")
+    record = json.loads((run / "gradcheck.json").read_text())
+    assert record["batch"] == "mnist train[:2]" and record["agree"] is True and record["limit"] == 1e-6
+    assert {k: (v["shape"], v["checked"]) for k, v in record["params"].items()} == {
+        "W1": ([784, 50], 3), "b1": ([50], 3), "W2": ([50, 10], 3), "b2": ([10], 3)}
+    assert record["worst"] == max(v["relative"] for v in record["params"].values()) < 1e-6
+    from nnlearn.report import build_report
+
+    assert "Backpropagation and the numerical gradient agree on mnist train[:2]" in build_report([run], download=False)

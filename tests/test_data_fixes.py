@@ -1,12 +1,13 @@
 """The data commands on a tiny data set registered as "mnist": cache checks, import, paths, show -> predict."""
 
+import json
 import warnings
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_tiny import NAMES, idx_bytes, tiny_arrays, tiny_spec, write_tiny
+from mnist_tiny import NAMES, finishes, idx_bytes, make_fifo, tiny_arrays, tiny_spec, write_tiny
 from nnlearn.cli import main
 from nnlearn.datasets import DATASETS, load_dataset
 from nnlearn.datasets import cache as cache_mod
@@ -58,6 +59,20 @@ def test_verify_checks_the_parsed_cache_too(tiny, capsys):
     np.testing.assert_array_equal(t_test, arrays["test-labels"])
 
 
+def test_info_after_the_cache_meta_was_edited_rebuilds_and_shows_the_true_shapes(tiny, capsys):
+    folder, _ = tiny
+    load_dataset("mnist", data_dir=folder)
+    [entry] = cache_mod.parsed_root().iterdir()
+    meta = json.loads((entry / "meta.json").read_text())
+    meta["shapes"]["train-labels"] = [6, 2]  # the same 12 bytes, so the same digest
+    (entry / "meta.json").write_text(json.dumps(meta))
+    code, out, err = _run(capsys, "data", "info", "--data-dir", str(folder))
+    assert code == 0
+    assert "train: images (12, 28, 28) uint8, labels (12,) uint8" in out.splitlines()
+    assert err == (f"nnlearn: warning: the parsed cache {entry} was damaged (meta.json gives train-labels the shape "
+                   "[6, 2], not MNIST's); rebuilding it from the source files\n")
+
+
 def test_one_missing_file_and_a_folder_in_place_of_a_file_are_named(tiny, capsys):
     folder, _ = tiny
     (folder / NAMES["test-labels"]).unlink()
@@ -72,6 +87,23 @@ def test_one_missing_file_and_a_folder_in_place_of_a_file_are_named(tiny, capsys
     code, _, err = _run(capsys, "data", "info", "--data-dir", str(folder))
     assert err.splitlines()[2] == (f"    {folder}: has 3 of 4 files; missing t10k-labels-idx1-ubyte.gz; "
                                    "train-labels-idx1-ubyte.gz is a folder, not the file")
+
+
+def test_a_fifo_in_the_data_folder_is_refused_never_read(tiny, capsys):
+    folder, _ = tiny
+    fifo = folder / NAMES["train-labels"]
+    fifo.unlink()
+    make_fifo(fifo)
+    refused = f"{fifo}: is a FIFO (named pipe), not a regular file; put the data file itself there"
+    code, out, _ = finishes(lambda: _run(capsys, "data", "verify", "--data-dir", str(folder)), [fifo])
+    assert code == 1
+    assert out.splitlines()[1] == f"FAIL train-labels-idx1-ubyte.gz: {refused}"
+    code, _, err = finishes(lambda: _run(capsys, "data", "import", str(folder)), [fifo])
+    assert code == 1
+    assert err.splitlines()[1:] == [f"  train-labels-idx1-ubyte.gz: {refused}"]
+    code, _, err = finishes(lambda: _run(capsys, "data", "info", "--data-dir", str(folder)), [fifo])
+    assert code == 1
+    assert err.splitlines()[2] == (f"    {folder}: train-labels-idx1-ubyte.gz is a FIFO (named pipe), not the file")
 
 
 def test_a_data_dir_that_does_not_exist_is_an_error_of_its_own(tiny, capsys, tmp_path):

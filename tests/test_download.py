@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_tiny import NAMES, tiny_payloads, tiny_spec, write_tiny
+from mnist_tiny import NAMES, InflateCounter, gzip_bomb, tiny_payloads, tiny_spec, write_tiny
 from nnlearn.datasets import DatasetError, DatasetWarning, load_dataset
 from nnlearn.datasets.download import DownloadError, download_file, ensure_files, fetch_dataset, mirrors_for
 from nnlearn.datasets.sources import download_dir
@@ -22,10 +22,12 @@ from nnlearn.datasets.sources import download_dir
 PAYLOADS = tiny_payloads()
 GOOD = {NAMES[r]: gzip.compress(d, mtime=0) for r, d in PAYLOADS.items()}
 OTHER = {NAMES[r]: gzip.compress(d, mtime=0) for r, d in tiny_payloads(seed=1).items()}
+# The right header, then 8 MiB of zeros: 8 KiB on the wire, less than the 9,424-byte file it claims to be.
+BOMB = gzip_bomb(PAYLOADS["train-images"][:16], 8 << 20)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """``/<behaviour>/<file>``: 403, trunc, wrong, good, recompressed, html, flaky (500 once), stall, trickle..."""
+    """``/<behaviour>/<file>``: 403, trunc, wrong, good, recompressed, html, flaky (500 once), stall, trickle, liar..."""
 
     log: list = []
     flaky_seen: set = set()
@@ -33,18 +35,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def _send(self, body: bytes, length: int | None = None):
+    def _send(self, body: bytes, length: int | str | None = None):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body) if length is None else length))
         self.end_headers()
         self.wfile.write(body)
 
-    def _trickle(self, data: bytes):
+    def _trickle(self, data: bytes, step: int = 1, pause: float = 0.1):
         try:
-            for i in range(len(data)):
-                self.wfile.write(data[i : i + 1])
+            for i in range(0, len(data), step):
+                self.wfile.write(data[i : i + step])
                 self.wfile.flush()
-                time.sleep(0.1)
+                time.sleep(pause)
         except OSError:
             pass  # the client gave up, as it should
 
@@ -65,6 +67,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(GOOD[name])
         elif behaviour == "recompressed":
             self._send(gzip.compress(gzip.decompress(GOOD[name]), compresslevel=1, mtime=12345))
+        elif behaviour == "liar":
+            # The right bytes behind a Content-Length no copy of the file can have; they stop short of it.
+            self._send(GOOD[name], length=10 << 20)
+            self.close_connection = True
+        elif behaviour == "notanumber":
+            self._send(GOOD[name], length="\xb2")
+        elif behaviour == "bomb":
+            self._send(BOMB)
         elif behaviour == "huge":
             self.send_response(200)
             self.send_header("Content-Length", str(1 << 40))
@@ -87,6 +97,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(GOOD[name])))
             self.end_headers()
             self._trickle(GOOD[name])
+        elif behaviour == "drip":  # 200 bytes/s
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(GOOD[name])))
+            self.end_headers()
+            self._trickle(GOOD[name], step=10, pause=0.05)
         elif behaviour == "trickleheaders":
             self._trickle(b"HTTP/1.0 200 OK\r\nX-Slow: " + b"x" * 1000)
         elif behaviour == "stall":
@@ -140,6 +155,8 @@ def _no_internet(monkeypatch):
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.delenv("NNLEARN_OFFLINE", raising=False)
+    monkeypatch.delenv("NNLEARN_SPEED_LIMIT", raising=False)
+    monkeypatch.delenv("NNLEARN_SPEED_TIME", raising=False)
     Handler.log.clear()
     Handler.flaky_seen.clear()
 
@@ -264,7 +281,7 @@ def test_a_silent_mirror_costs_one_time_out_per_data_set(silent, server, tmp_pat
     with pytest.raises(DownloadError) as info:
         fetch_dataset(spec, tmp_path / "other", mirrors=[silent], timeout=0.5)
     assert "no answer within 0.5 s" in str(info.value)
-    assert str(info.value).count("not tried, no mirror answered") == 3
+    assert str(info.value).count("not tried, every mirror failed for an earlier file (no answer, or too slow)") == 3
 
 
 def test_a_server_that_stalls_mid_transfer_times_out(server, tmp_path):
@@ -309,8 +326,19 @@ def test_mirror_list_from_argument_env_or_spec(monkeypatch):
     assert mirrors_for(spec, ["https://m/{dataset}"]) == ["https://m/fashion-mnist"]
 
 
-def test_bad_timeout_setting_is_a_clear_error(monkeypatch):
-    from nnlearn.datasets.download import default_timeout
+def test_bad_timeout_and_speed_settings_are_clear_errors(monkeypatch):
+    from nnlearn.datasets.download import default_timeout, speed_limit
+
+    assert speed_limit() == (1024, 20)
+    monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "fast")
+    with pytest.raises(DatasetError, match="NNLEARN_SPEED_LIMIT='fast' is not a number of bytes per second"):
+        speed_limit()
+    monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "100")
+    monkeypatch.setenv("NNLEARN_SPEED_TIME", "-1")
+    with pytest.raises(DatasetError, match="NNLEARN_SPEED_TIME='-1' must be positive"):
+        speed_limit()
+    monkeypatch.setenv("NNLEARN_SPEED_TIME", "2")
+    assert speed_limit() == (100, 2)
 
     monkeypatch.setenv("NNLEARN_TIMEOUT", "soon")
     with pytest.raises(DatasetError, match="NNLEARN_TIMEOUT='soon' is not a number of seconds"):
@@ -330,22 +358,65 @@ def test_default_mirrors_are_the_public_copies_first_and_the_original_last():
     assert len(FASHION_MNIST.mirrors) >= 2
 
 
-def test_a_server_that_trickles_is_cut_off_at_the_whole_file_deadline(server, tmp_path):
+def test_a_mirror_below_the_speed_limit_is_abandoned_and_skipped_for_the_other_files(server, tmp_path, monkeypatch):
     spec = tiny_spec(PAYLOADS)
-    f = spec.file("train-labels")
+    # A byte every 0.1 s, each well within the per-read time-out: only the low-speed limit ends it.
+    monkeypatch.setenv("NNLEARN_SPEED_TIME", "0.3")
     start = time.monotonic()
-    # 0.3 s per read would never fire; the file's deadline is 0.3 * (2 + size / 160 KiB) s.
-    path = download_file(f, tmp_path, [f"{server}/trickle", f"{server}/good"], timeout=0.3)
-    assert time.monotonic() - start < 1.5
-    assert path.read_bytes() == GOOD[f.name]
-    assert [b for b, _ in Handler.log] == ["trickle", "good"]
+    paths = fetch_dataset(spec, tmp_path, mirrors=[f"{server}/trickle", f"{server}/good"], timeout=2)
+    assert time.monotonic() - start < 3  # a hang guard: the window is 0.3 s, the four files are local
+    assert {p.name: p.read_bytes() for p in paths.values()} == GOOD
+    assert Handler.log == [("trickle", NAMES["train-images"])] + [("good", NAMES[r]) for r in PAYLOADS]
     with pytest.raises(DownloadError) as info:
-        download_file(f, tmp_path / "b", [f"{server}/trickleheaders"], timeout=0.3)
-    assert str(info.value) == (
-        f"{f.name}: no mirror delivered it\n"
-        f"  {server}/trickleheaders/{f.name}: too slow: 0 bytes in 0.6 s, the limit for this file "
-        "(NNLEARN_TIMEOUT=0.3; a larger value allows more)")
+        fetch_dataset(spec, tmp_path / "b", mirrors=[f"{server}/trickleheaders", f"{server}/403"], timeout=2)
+    lines = str(info.value).splitlines()
+    assert lines[1:4] == [
+        f"  {NAMES['train-images']}: no mirror delivered it",
+        f"    {server}/trickleheaders/{NAMES['train-images']}: too slow: 0 bytes in 0.3 s, less than 1024 bytes/s "
+        "(NNLEARN_SPEED_LIMIT, NNLEARN_SPEED_TIME); not tried for the other files",
+        f"    {server}/403/{NAMES['train-images']}: HTTP 403 Forbidden",
+    ]
+    assert lines[5] == f"    {server}/trickleheaders/{NAMES['train-labels']}: skipped (too slow for an earlier file)"
     assert _leftovers(tmp_path) == ["b"] and list((tmp_path / "b").iterdir()) == []
+
+
+def test_the_speed_limit_is_bytes_per_second_over_the_window(server, tmp_path, monkeypatch):
+    spec = tiny_spec(PAYLOADS)
+    # The drip delivers 200 bytes/s: enough under a limit of 50 bytes/s, too little under 400.
+    f = spec.file("train-labels")  # 40 bytes of gzip
+    monkeypatch.setenv("NNLEARN_SPEED_TIME", "0.15")
+    monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "50")
+    path = download_file(f, tmp_path, [f"{server}/drip"], timeout=2)
+    assert path.read_bytes() == GOOD[f.name]
+    monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "400")
+    with pytest.raises(DownloadError, match=r"too slow: \d+ bytes in 0\.15 s, less than 400 bytes/s"):
+        download_file(f, tmp_path / "b", [f"{server}/drip"], timeout=2)
+
+
+def test_a_lying_content_length_is_refused_at_once(server, tmp_path):
+    spec = tiny_spec(PAYLOADS)
+    f = spec.file("train-labels")  # 20 bytes decompressed
+    with pytest.raises(DownloadError) as info:
+        download_file(f, tmp_path, [f"{server}/liar", f"{server}/notanumber"], timeout=2, backoff=0.01)
+    assert str(info.value).splitlines()[1:] == [
+        f"  {server}/liar/{f.name}: wrong content (10485760 bytes announced; a copy of {f.name} takes 0 to 4116 bytes)",
+        f"  {server}/notanumber/{f.name}: a broken answer (Content-Length '\xb2' is not a number)",
+    ]
+    assert Handler.log == [("liar", f.name), ("notanumber", f.name)]  # refused, not retried
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_gzip_bomb_from_a_mirror_is_refused_without_decompressing_past_the_cap(server, tmp_path, monkeypatch):
+    spec = tiny_spec(PAYLOADS)
+    f = spec.file("train-images")
+    counter = InflateCounter(monkeypatch)
+    with pytest.raises(DownloadError) as info:
+        download_file(f, tmp_path, [f"{server}/bomb"], timeout=2)
+    assert str(info.value).splitlines()[1] == (
+        f"  {server}/bomb/{f.name}: wrong content (decompresses to more than {f.payload_cap} bytes, more than "
+        f"{f.name} holds: a wrong file or a decompression bomb)")
+    assert 0 < counter.total <= f.payload_cap + 1
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_malformed_mirror_entries_are_skipped_with_a_warning(server, monkeypatch):

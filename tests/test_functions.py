@@ -54,3 +54,18 @@ def test_softmax_one_sample_and_batch_agree():
 def test_softmax_extreme_inputs():
     out = softmax(np.array([[1e4, -1e4, 0.0]]))
     assert out.tolist() == [[1.0, 0.0, 0.0]]
+
+
+def test_activations_refuse_what_is_not_numbers_and_softmax_an_empty_axis():
+    from nnlearn.errors import InputError, InputTypeError
+
+    for f in (step_function, sigmoid, sigmoid_grad, relu, softmax):
+        with pytest.raises(InputTypeError, match=r"^x must be a number or an array of numbers, got NoneType None$"):
+            f(None)
+        with pytest.raises(InputTypeError, match=r"got ndarray array\(\['a', 'b'\]"):
+            f(np.array(["a", "b"]))
+    for x, shape in ((3.0, "()"), (np.empty((2, 0)), r"\(2, 0\)")):
+        with pytest.raises(InputError, match=rf"^softmax needs at least one value along the last axis, got shape {shape}"):
+            softmax(x)
+    # Booleans are numbers: NumPy would refuse to negate them.
+    assert float(sigmoid(True)) == float(sigmoid(1.0)) and softmax(np.array([True, True])).tolist() == [0.5, 0.5]

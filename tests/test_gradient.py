@@ -93,14 +93,55 @@ def test_in_place_semantics_like_the_book():
 
 
 def test_integer_arrays_refused_and_float32_warns():
-    with pytest.raises(TypeError, match="float"):
-        numerical_gradient(function_2, np.array([3, 4]))
-    with pytest.raises(TypeError, match="NumPy float array"):
+    from nnlearn.errors import InputTypeError
+
+    # The book's own numerical_gradient gives [5000, 15000] here (its repository's issue #51).
+    with pytest.raises(InputTypeError, match=r"^x is an integer array \(int64\): .*issue #51\); pass x.astype\(np.float64\)$"):
+        numerical_gradient(function_2, np.array([1, 2]))
+    with pytest.raises(InputTypeError, match="NumPy float array, got list"):
         numerical_gradient(function_2, [3.0, 4.0])
-    with pytest.warns(RuntimeWarning, match="float32"):
+    with pytest.warns(RuntimeWarning, match=r"^x is float32: a step of h=0.0001 is then only about 210 units"):
         g = numerical_gradient(function_2, np.array([3.0, 4.0], dtype=np.float32))
     assert g.dtype == np.float64
     np.testing.assert_allclose(g, [6, 8], rtol=1e-2)
+
+
+def test_a_step_lost_to_rounding_is_refused_not_zero():
+    from nnlearn.errors import InputError
+
+    # float16 numbers are 0.002 apart at 3: 3 + 1e-4 is 3 again, and the gradient was [0, 0].
+    x = np.array([3.0, 4.0], dtype=np.float16)
+    with pytest.raises(InputError) as e:
+        numerical_gradient(function_2, x)
+    assert str(e.value) == ("x is float16: x[0] = 3 plus or minus the step h=0.0001 rounds back to itself (the float16 "
+                            "numbers there are 0.002 apart), so that partial derivative would be 0; pass x.astype(np.float64)")
+    assert x.tolist() == [3.0, 4.0]
+    with pytest.raises(InputError, match=r"x\[1\] = 1e\+13 .* use a step h above 0.002$"):
+        numerical_gradient(function_2, np.array([1.0, 1e13]))
+    # Where the step survives, float16 works, with its error named.
+    with pytest.warns(RuntimeWarning, match="only about 7 units in the last place of x"):
+        g = numerical_gradient(function_2, np.array([0.01, 0.02], dtype=np.float16))
+    np.testing.assert_allclose(g, [0.02, 0.04], rtol=0.1)
+
+
+def test_nan_and_read_only_points_are_refused():
+    from nnlearn.errors import InputError
+
+    with pytest.raises(InputError, match="^x contains NaN; a gradient needs a point of finite numbers$"):
+        numerical_gradient(function_2, np.array([np.nan, 4.0]))
+    with pytest.raises(InputError, match="^x contains inf"):
+        numerical_gradient(function_2, np.array([3.0, -np.inf]), method="auto")
+    x = np.array([3.0, 4.0])
+    x.flags.writeable = False
+    with pytest.raises(InputError, match=r"^x is read-only, but numerical_gradient perturbs it in place .* x.copy\(\)$"):
+        numerical_gradient(function_2, x)
+
+
+def test_other_methods_need_float64_with_an_nnlearn_error():
+    from nnlearn.errors import InputTypeError
+
+    with pytest.raises(InputTypeError, match="method='auto' chooses its steps for float64, got x of float32"):
+        numerical_gradient(function_2, np.array([3.0, 4.0], dtype=np.float32), method="auto")
 
 
 @pytest.mark.parametrize("h", [0, -1e-4, np.nan, np.inf])

@@ -63,3 +63,159 @@ def test_every_public_name_of_before_the_redesign_still_imports():
         DatasetError load_dataset load_fashion_mnist load_mnist DerivativeResult derivative MultiLayerNet
         SimpleNet TwoLayerNet gradient_check load_network SGD AdaGrad Adam Momentum Trainer train_arrays""".split()
     assert [name for name in before if not hasattr(nnlearn, name)] == []
+
+
+# -- the house's shape: layers, circles, sizes ---------------------------------------------------
+
+#: The layers of the house, lowest first. A module may import from its own layer and those below,
+#: never from a layer above; a package (``engines``, ``datasets``, ...) is one room.
+LAYERS = [
+    ["errors"],
+    ["_io", "_validation", "constraints", "templating"],
+    ["functions", "losses", "derivatives", "datasets", "optimizer", "evaluation", "images", "callbacks"],
+    ["layers", "gradient"],
+    ["engines", "simple_net", "saving", "plots"],
+    ["multi_layer_net"],
+    ["two_layer_net"],
+    ["networks", "gradient_check", "settings", "plane_loss"],
+    ["checkpoints"],
+    ["trainer", "live"],
+    ["training"],
+    ["runs", "overfitting", "routes", "trajectory", "landscape", "rundir"],
+    ["sweep", "report", "check"],
+    ["board"],
+    ["cli", "__main__", "__init__"],
+]
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 60
+
+
+def room_of(module: str) -> str:
+    """The room of ``nnlearn.a.b``: ``a`` (the package ``nnlearn`` itself is ``__init__``)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def imports_of(path: Path) -> set[str]:
+    """The nnlearn modules ``path`` imports, also inside functions (``from nnlearn import engines`` is
+    ``nnlearn.engines``; ``from nnlearn import X`` of a name is the package ``nnlearn``)."""
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    package = parts if parts[-1] == "__init__" else parts[:-1]
+    if parts[-1] == "__init__":
+        package = parts[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "nnlearn"}
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            if module.split(".")[0] != "nnlearn":
+                continue
+            subs = [f"{module}.{a.name}" for a in node.names if (SRC.parent / f"{module}.{a.name}".replace(".", "/")).exists()
+                    or (SRC.parent / (f"{module}.{a.name}".replace(".", "/") + ".py")).exists()]
+            found |= set(subs) if len(subs) == len(node.names) else {module, *subs}
+    return found
+
+
+def module_graph() -> dict[str, set[str]]:
+    graph = {}
+    for path in SRC.rglob("*.py"):
+        rel = path.relative_to(SRC.parent).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.parts[-1] == "__init__" else rel.parts)
+        graph[name] = imports_of(path) - {name}
+    return graph
+
+
+def upward_imports(graph, layers) -> list[str]:
+    level = {room: i for i, rooms in enumerate(layers) for room in rooms}
+    found = []
+    for module, targets in sorted(graph.items()):
+        here = level.get(room_of(module))
+        for target in sorted(targets):
+            there = level.get(room_of(target))
+            if here is None or there is None:
+                found.append(f"{module} or {target} has no layer in LAYERS")
+            elif there > here:
+                found.append(f"{module} imports {target}, a layer above it")
+    return sorted(set(found))
+
+
+def circles(graph) -> list[list[str]]:
+    """Strongly connected groups of modules (Tarjan's algorithm): each one a circle of imports."""
+    index, low, stack, on, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in graph:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def long_functions(source: str, limit: int) -> list[str]:
+    """Functions with more than ``limit`` lines of code (no docstring, blank or comment lines)."""
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        skip = set()
+        first = node.body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            skip = set(range(first.lineno, first.end_lineno + 1))
+        code = [i for i in range(node.lineno, node.end_lineno + 1)
+                if i not in skip and lines[i - 1].strip() and not lines[i - 1].strip().startswith("#")]
+        if len(code) > limit:
+            found.append(f"{node.name} ({len(code)} lines)")
+    return found
+
+
+def test_the_checks_find_what_they_look_for():
+    graph = {"nnlearn.a": {"nnlearn.b"}, "nnlearn.b": {"nnlearn.c"}, "nnlearn.c": {"nnlearn.a"}, "nnlearn.d": set()}
+    assert circles(graph) == [["nnlearn.a", "nnlearn.b", "nnlearn.c"]]
+    assert upward_imports({"nnlearn.a": {"nnlearn.b"}, "nnlearn.b": set()}, [["a"], ["b"]]) == [
+        "nnlearn.a imports nnlearn.b, a layer above it"]
+    body = "\n".join(f"    x{i} = {i}" for i in range(60))  # with the def line: 61 lines of code
+    assert long_functions(f'def f():\n    """Doc."""\n    # why\n{body}\n', 60) == ["f (61 lines)"]
+    assert long_functions(f'def f():\n    """Doc\n\n    more."""\n{body[: body.rindex(chr(10))]}\n', 60) == []
+
+
+def test_no_import_circles_and_nothing_imported_upward():
+    graph = module_graph()
+    assert circles(graph) == []
+    assert upward_imports(graph, LAYERS) == []
+
+
+def test_modules_and_functions_are_small():
+    too_long = {}
+    for path in sorted(SRC.rglob("*.py")):
+        source = path.read_text()
+        problems = long_functions(source, MAX_FUNCTION_LINES)
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            problems.append(f"the module has {len(source.splitlines())} lines")
+        if problems:
+            too_long[str(path.relative_to(SRC))] = problems
+    assert too_long == {}

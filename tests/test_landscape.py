@@ -130,23 +130,20 @@ def test_the_trajectory_holds_the_start_every_epoch_end_and_the_trained_weights(
 def test_a_resumed_run_keeps_the_trajectory_of_an_uninterrupted_one(tmp_path, fake_data, monkeypatch, stop):
     straight = tmp_path / "straight"
     assert train(straight) == 0
-    if stop.startswith("ctrl-c"):
-        original, hook, name = Trainer.step, lambda self: setattr(self, "stop_requested", self.iteration == 32), "step"
-    else:
-        original, name = Trajectory.record, "record"
+    owner, name = (Trainer, "step") if stop.startswith("ctrl-c") else (Trajectory, "record")
+    original = getattr(owner, name)
 
-        def hook(self, trainer):
-            if trainer.iteration == 50:
-                raise KeyboardInterrupt
+    def patched(self):
+        if name == "step" and self.iteration == 32:
+            self.stop.requested = True  # what the SIGINT handler does
+        if name == "record" and self.trainer.iteration == 50:
+            raise KeyboardInterrupt  # as if killed after the checkpoint, before this write
+        return original(self)
 
-    def patched(self, *args):
-        hook(self, *args)
-        return original(self, *args)
-
-    monkeypatch.setattr(Trainer if name == "step" else Trajectory, name, patched)
+    monkeypatch.setattr(owner, name, patched)
     run = tmp_path / "run"
     assert train(run) == 130
-    monkeypatch.setattr(Trainer if name == "step" else Trajectory, name, original)
+    monkeypatch.setattr(owner, name, original)
     assert read_trajectory(run / "trajectory.npz")[0].tolist() == [0, 25]
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     a, b = read_trajectory(run / "trajectory.npz"), read_trajectory(straight / "trajectory.npz")
@@ -258,7 +255,7 @@ def test_damaged_or_hostile_files_are_refused_before_anything_is_allocated(tmp_p
         for name, data in members.items():
             zf.writestr(name, data)
     (tmp_path / "huge.npz").write_bytes(buf.getvalue())
-    with pytest.raises(FileFormatError, match="declares 80000000000 bytes holds 24"):
+    with pytest.raises(FileFormatError, match="loss's header does not match its size"):
         read_landscape(tmp_path / "huge.npz")
     (tmp_path / "cut.npz").write_bytes(good[: len(good) // 2])
     with pytest.raises(FileFormatError, match="is not a landscape written by nnlearn or is damaged"):

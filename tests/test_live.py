@@ -12,7 +12,7 @@ import pytest
 
 import nnlearn.live
 from nnlearn.live import NOWHERE, LivePlot, notebook_display
-from nnlearn.trainer import train_arrays
+from nnlearn.training import train_arrays
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

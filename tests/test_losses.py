@@ -80,3 +80,24 @@ def test_bad_input_raises_value_error_naming_the_problem(loss, y, t, message):
 def test_cross_entropy_refuses_negative_probabilities():
     with pytest.raises(ValueError, match="softmax"):
         cross_entropy_error(np.array([-0.5, 1.5]), 1)
+
+
+@pytest.mark.parametrize("t, message", [
+    # was 23.0: ten ones are no distribution over ten classes
+    (np.ones(10), "t sums to 10, not 1; t must be probabilities -- give one-hot targets, distributions over the "
+                  "classes, or class labels"),
+    (np.full(10, 0.2), "t sums to 2, not 1; "),
+    (-np.eye(10)[2], "t holds -1, outside [0, 1]; "),
+])
+def test_cross_entropy_refuses_a_target_that_is_no_distribution(t, message):
+    from nnlearn import softmax
+    from nnlearn.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        cross_entropy_error(softmax(np.arange(10.0)), t)
+    assert str(e.value).startswith(message)
+
+
+def test_mean_squared_error_keeps_any_real_target():
+    # Regression targets are no distributions; only the cross-entropy needs one.
+    assert mean_squared_error(np.array([0.5, 1.5]), np.ones(2)) == 0.25

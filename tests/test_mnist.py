@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import nnlearn
-from mnist_tiny import NAMES, tiny_payloads, tiny_spec, write_tiny
+from mnist_tiny import NAMES, finishes, make_fifo, tiny_payloads, tiny_spec, write_tiny
 from nnlearn.datasets import (
     DATASETS,
     FASHION_MNIST_CLASSES,
@@ -31,6 +31,7 @@ from nnlearn.datasets import (
 )
 from nnlearn.datasets import cache as cache_mod
 from nnlearn.datasets.sources import cache_root, candidate_dirs, download_dir, find_files
+from nnlearn.errors import InputTypeError
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -60,8 +61,10 @@ def test_public_names():
 def test_unknown_dataset_and_bad_flags():
     with pytest.raises(DatasetError, match="unknown dataset 'cifar'; choose one of: mnist, fashion-mnist"):
         load_dataset("cifar")
-    with pytest.raises(TypeError, match="normalize must be True or False, got 'yes'"):
+    with pytest.raises(InputTypeError, match="normalize must be True or False, got 'yes'"):
         load_mnist(normalize="yes")
+    with pytest.raises(InputTypeError, match="data_dir must be a folder's path .a str or a Path., got 3"):
+        load_mnist(data_dir=3)
 
 
 # --- where the files come from ----------------------------------------------------------------
@@ -220,6 +223,21 @@ def test_changed_source_rebuilds_the_cache_and_drops_the_old_one(tmp_path):
 
 
 def _damage(path: Path, how: str) -> None:
+    if how == "fifo":
+        path.unlink()
+        make_fifo(path)
+        return
+    if how in ("huge shapes", "labels reshaped"):
+        meta = json.loads(path.read_text())
+        if how == "huge shapes":
+            meta["shapes"]["train-images"] = [10**9, 28, 28]
+        else:  # the same bytes, so the same digest, read as another shape
+            meta["shapes"]["test-labels"] = [1, 5]
+        path.write_text(json.dumps(meta))
+        return
+    if how == "nested":
+        path.write_text("[" * 30_000)  # under the size limit: the depth limit refuses it
+        return
     data = bytearray(path.read_bytes())
     if how == "flip":
         data[100] ^= 0x01
@@ -241,6 +259,11 @@ DAMAGE = {  # (file, how): what the load would have returned from the damaged ca
     ("train-images.u8", "empty"): "an EOFError traceback (zero-length file)",
     ("train-images.u8", "short"): "a truncated array",
     ("meta.json", "empty"): "a JSON traceback",
+    ("meta.json", "huge shapes"): "a MemoryError",
+    ("meta.json", "labels reshaped"): "test labels of shape (1, 5)",
+    ("meta.json", "nested"): "a RecursionError",
+    ("meta.json", "fifo"): "a load that waits forever",
+    ("train-labels.u8", "fifo"): "a load that waits forever",
 }
 
 
@@ -252,9 +275,10 @@ def test_damaged_cache_is_never_returned_and_is_rebuilt(tmp_path, name, how):
     load_dataset(spec, data_dir=tmp_path)
     [entry] = _entries()
     _damage(cache_mod.parsed_root() / entry / name, how)
+    damaged = cache_mod.parsed_root() / entry / name
     for normalize in (False, True):
         with pytest.warns(DatasetWarning, match=rf"the parsed cache .*{entry} was damaged \(.*\); rebuilding it"):
-            (x, t), (xt, tt) = load_dataset(spec, normalize=normalize, data_dir=tmp_path)
+            (x, t), (xt, tt) = finishes(lambda: load_dataset(spec, normalize=normalize, data_dir=tmp_path), [damaged])
         want = _raw(payloads["train-images"], 16).reshape(-1, 784)
         np.testing.assert_array_equal(x, want / np.float32(255) if normalize else want)
         np.testing.assert_array_equal(xt.reshape(-1)[:4] * (255 if normalize else 1),

@@ -170,6 +170,43 @@ def test_bad_input_gives_clear_errors():
         MultiLayerNet(4, [3], 2, loss="hinge")
 
 
+def test_a_network_too_large_is_refused_before_anything_is_allocated():
+    from nnlearn.errors import InputError
+
+    with pytest.raises(InputError) as e:  # was a raw MemoryError
+        TwoLayerNet(784, 10**12, 10)
+    assert str(e.value) == ("a 784-1000000000000-10 network has 7.95e+14 parameters (6.36e+06 GB of float64); "
+                            "nnlearn builds networks of at most 100,000,000 -- choose smaller layers")
+    with pytest.raises(InputError, match=r"^a 784-20000-10000-10 network has 2.16e\+08 parameters"):
+        MultiLayerNet(784, [20000, 10000], 10)
+
+
+@pytest.mark.parametrize("key", ["W1", "b2"])
+def test_accuracy_and_classify_of_a_net_with_a_nan_weight_raise(key):
+    from nnlearn.errors import DivergenceError
+
+    net = TwoLayerNet(4, 3, 2, seed=0)
+    net.params[key].flat[0] = np.nan
+    x = np.random.default_rng(0).random((4, 4))
+    message = (f"the network's {key} holds NaN or inf, so its outputs mean nothing; such weights come from a training "
+               "that diverged -- load a good checkpoint, or train again with a lower learning rate")
+    with pytest.raises(DivergenceError) as e:
+        net.accuracy(x, np.array([0, 0, 0, 1]))  # was 0.75
+    assert str(e.value) == message
+    with pytest.raises(DivergenceError):
+        net.classify(x, engine="reference")
+
+
+def test_an_output_that_overflows_is_blamed_on_the_input():
+    from nnlearn.errors import InputError
+
+    net = MultiLayerNet(4, [3], 2, weight_init_std=1.0, dtype=np.float32, seed=0)
+    x = np.full((3, 4), 3e38, dtype=np.float32)
+    x[0] = 0.5
+    with np.errstate(all="ignore"), pytest.raises(InputError, match=r"^the network's output for row 1 of x is not finite"):
+        net.classify(x)
+
+
 def test_save_and_load_round_trip(tmp_path):
     net = TwoLayerNet(6, 4, 3, weight_init_std=0.5, seed=2, dtype=np.float32)
     net.params["b2"][:] = [0.1, -0.2, 0.3]

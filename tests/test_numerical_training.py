@@ -11,6 +11,7 @@ from nnlearn import TwoLayerNet
 from nnlearn.callbacks import standard_callbacks
 from nnlearn.cli import main
 from nnlearn.engines import series
+from nnlearn.errors import InputError
 from nnlearn.settings import TrainSettings, recipe_settings
 from nnlearn.trainer import Trainer
 
@@ -44,7 +45,9 @@ def test_numerical_and_backprop_training_follow_the_same_path(monkeypatch):
 
 def test_numerical_recipe_uses_float64_unless_told_otherwise():
     assert recipe_settings("book", grad="numerical").dtype == "float64"
-    assert recipe_settings("book", grad="numerical", dtype="float32").dtype == "float32"
+    with pytest.raises(InputError, match=r"the numerical gradient computes in float64 \(float32 rounds the step "
+                                          r"h=1e-4\); use dtype float64$"):
+        recipe_settings("book", grad="numerical", dtype="float32")
     assert recipe_settings("book").dtype == "float32"
 
 

@@ -12,7 +12,7 @@ from nnlearn import MultiLayerNet
 from nnlearn.callbacks import standard_callbacks
 from nnlearn.cli import main
 from nnlearn.errors import InputError
-from nnlearn.saving import load_network
+from nnlearn.networks import load_network
 from nnlearn.settings import RECIPES, TrainSettings
 from nnlearn.trainer import Trainer, build_trainer
 
@@ -31,11 +31,11 @@ def trainer_for(x, t, x_test=None, t_test=None, **settings):
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"weight_decay": -0.1}, "weight_decay must be a number >= 0 (the book's lambda, e.g. 0.1; 0 for none), got -0.1"),
+    ({"weight_decay": -0.1}, "weight_decay must be a number >= 0, got -0.1; the book's lambda is 0.1 (ch. 6.4); 0 for none"),
     ({"weight_decay": float("nan")}, "weight_decay must be a number >= 0"),
-    ({"dropout": 1.0}, "dropout must be a ratio in [0, 1) (the book uses 0.2; 0 for none), got 1.0"),
+    ({"dropout": 1.0}, "dropout must be a number in [0, 1), got 1.0; the book uses 0.2 (ch. 6.4); 0 for none"),
     ({"validation": 1.5}, "validation must be a share of the training samples in (0, 1), such as 0.1, or a whole "
-                          "number of samples, such as 10000; got 1.5"),
+                          "number of samples, such as 10000, got 1.5"),
     ({"validation": 0}, "got 0"),
 ])
 def test_settings_refuse_bad_regularisers(changes, message):
@@ -92,9 +92,9 @@ def test_validation_holds_back_the_last_samples_and_the_test_set_is_judged_once(
 
 
 @pytest.mark.parametrize("validation, message", [
-    (300, "validation=300 holds back 300 of the 300 training samples, leaving no training data; give a share in "
-          "(0, 1) or a count that leaves samples on both sides"),
-    (0.001, "validation=0.001 holds back 0 of the 300 training samples, leaving no validation data"),
+    (300, "validation=300 holds back 300 of the 300 samples, leaving none for training; give a share in (0, 1), "
+          "such as 0.1, or a whole number of samples from 1 to 299"),
+    (0.001, "validation=0.001 holds back 0 of the 300 samples, leaving none for validation"),
 ])
 def test_a_validation_set_that_leaves_nothing_is_refused(validation, message):
     x, t = blobs()
@@ -106,8 +106,8 @@ def test_a_validation_set_that_leaves_nothing_is_refused(validation, message):
 def test_network_and_settings_must_agree_on_the_regularisers():
     x, t = blobs()
     net = MultiLayerNet(12, [10], 3, dtype=np.float32, dropout_ratio=0.2)
-    with pytest.raises(InputError, match="the network has weight_decay_lambda=0, dropout_ratio=0.2 but the settings "
-                                         "say weight_decay=0, dropout=0"):
+    with pytest.raises(InputError, match=r"the network does not match the settings \(dropout: network 0.2, settings "
+                                         r"0.0\); build it from the settings"):
         Trainer(net, x, t, settings=TrainSettings(hidden=(10,)))
 
 
@@ -151,10 +151,11 @@ def test_train_with_validation_dropout_and_weight_decay(tmp_path, fake_data, cap
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--dropout", "1"], "argument --dropout: must be a ratio in [0, 1) (the book uses 0.2), got '1'"),
-    (["--weight-decay", "-1"], "argument --weight-decay: must be a number >= 0 (the book's lambda, e.g. 0.1), got '-1'"),
-    (["--validation", "1.5"], "argument --validation: must be a share in (0, 1) such as 0.1, or a number of samples"),
-    (["--validation", "0"], "argument --validation: must be a share in (0, 1)"),
+    (["--dropout", "1"], "argument --dropout: must be a number in [0, 1), got '1'; the book uses 0.2 (ch. 6.4); 0 for none"),
+    (["--weight-decay", "-1"], "argument --weight-decay: must be a number >= 0, got '-1'; the book's lambda is 0.1"),
+    (["--validation", "1.5"], "argument --validation: must be a share of the training samples in (0, 1), such as 0.1, "
+                              "or a whole number of samples, such as 10000, got '1.5'"),
+    (["--validation", "0"], "argument --validation: must be a share of the training samples in (0, 1)"),
 ])
 def test_bad_regulariser_flags_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as info:

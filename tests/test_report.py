@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 
 import numpy as np
@@ -24,7 +25,7 @@ def _trials(folder):
         "2,pruned,0.01,50,0.7003,2,1.0,w1\n"
         "3,running,1.0,100,,1,0.5,w2\n")
     (folder / "best.json").write_text(json.dumps({"number": 1, "params": {"lr": 0.5, "hidden": 100}}))
-    from nnlearn.board.png import encode_png
+    from nnlearn.images import png_bytes as encode_png
 
     (folder / "history.png").write_bytes(encode_png(np.eye(8)))
     return folder
@@ -40,8 +41,30 @@ def test_run_report_states_the_settings_and_result_and_says_what_is_missing(tmp_
     assert 'data-label="test accuracy" data-points="2"' in text
     # The accuracy axis is zoomed to the data (0.79 .. 0.90), not 0 .. 100%.
     assert ">80%<" in text and ">0%<" not in text
-    assert "No model.npz yet" in text
+    assert "No model.npz in the run folder: these sections need the trained network." in text
     assert "<script" not in text and "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_a_run_without_a_model_says_why_in_the_words_of_its_state(tmp_path, make_run):
+    """A diverged run never gets a model: its report must not promise one "once the run has finished"."""
+    diverged = make_run(tmp_path / "d", state={"state": "diverged", "pid": 1, "reason": "loss became nan at iteration 7"})
+    text = build_report([diverged], download=False)
+    assert ("No model.npz: the run diverged (loss became nan at iteration 7), so there is no trained network to "
+            "show; train again with a smaller learning rate.") in text
+    assert "once the run has finished" not in text
+    stopped = make_run(tmp_path / "s", state={"state": "stopped", "pid": 1, "reason": "interrupted (Ctrl-C)"})
+    assert f"continue it with: nnlearn train --resume {stopped}" in build_report([stopped], download=False)
+    running = make_run(tmp_path / "r", state={"state": "running", "pid": os.getpid(), "reason": None})
+    assert "No model.npz yet: these sections appear once the run has finished." in build_report([running], download=False)
+
+
+def test_a_run_without_a_validation_split_has_no_validation_line(tmp_path, make_run):
+    run = make_run(tmp_path / "r", test_accuracy=0.9)
+    (run / "epochs.csv").write_text("epoch,iteration,train_accuracy,test_accuracy,validation_accuracy\n"
+                                    "1,600,0.8,0.79,\n2,1200,0.9,0.88,\n")
+    text = build_report([run], download=False)
+    assert re.findall(r'data-label="([^"]*accuracy)"', text) == ["train accuracy", "test accuracy"]
+    assert "validation" not in text
 
 
 def test_gradcheck_json_is_shown_with_its_verdict(tmp_path, make_run):
@@ -62,7 +85,8 @@ def test_several_runs_are_overlaid_and_side_by_side(tmp_path, make_run):
     assert main(["report", str(a), str(b), "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert "<h1>2 training runs compared</h1>" in text
-    assert 'data-label="a" data-points="1200"' in text and 'data-label="b" data-points="1200"' in text
+    # The moving average of 1,200 losses over windows of 60 (a twentieth): 1,141 points.
+    assert 'data-label="a" data-points="1141"' in text and 'data-label="b" data-points="1141"' in text
     assert 'data-label="b (test accuracy)" data-points="2"' in text
     assert re.search(r"test accuracy</th><td>88\.00%</td><td>91\.00%</td>", text)
     assert re.search(r"recipe</th><td>book</td><td>strong</td>", text)
@@ -87,7 +111,7 @@ def test_sweep_report_sorts_trials_by_validation_accuracy(tmp_path):
     order = re.findall(r"<tr(?: class=\"best\")?><td>(\d)</td><td>(\w+)</td>", text)
     assert order == [("1", "finished"), ("0", "finished"), ("2", "pruned"), ("3", "running")]
     assert '<tr class="best"><td>1</td>' in text
-    assert "{&quot;hidden&quot;: 100, &quot;lr&quot;: 0.5}" in text and 'alt="history.png"' in text
+    assert "{&#34;hidden&#34;: 100, &#34;lr&#34;: 0.5}" in text and 'alt="history.png"' in text
 
 
 @pytest.mark.realdata

@@ -13,7 +13,8 @@ from nnlearn import MultiLayerNet, TwoLayerNet
 from nnlearn.callbacks import Callback, standard_callbacks
 from nnlearn.errors import DivergenceError, FileFormatError
 from nnlearn.settings import RECIPES, TrainSettings, recipe_settings
-from nnlearn.trainer import Trainer, TrainingInterrupted, train_arrays
+from nnlearn.trainer import Trainer, TrainingInterrupted
+from nnlearn.training import train_arrays
 
 
 def T(net, x, t, x_test=None, t_test=None, *, checkpoint=None, callbacks=(), **settings):
@@ -31,8 +32,8 @@ class OnStep(Callback):
     def __init__(self, fn):
         self.fn = fn
 
-    def on_step_end(self, trainer):
-        self.fn(trainer)
+    def on_step_end(self, iteration, loss):
+        self.fn(self.trainer)
 
 
 def blobs(n=400, n_in=12, n_classes=3, seed=0, dtype=np.float32):
@@ -185,7 +186,7 @@ def test_resume_after_interruption_is_bit_identical(tmp_path, optimizer, samplin
 
     resumed = make_trainer(tmp_path, optimizer=optimizer, lr=lr, sampling=sampling, lr_schedule=schedule,
                            name="b.npz")
-    resumed.load_checkpoint(resumed.callbacks[2].path)
+    resumed.load_checkpoint(resumed.callbacks[0].path)
     assert resumed.iteration == stop
     resumed.train()
     assert_same_run(state_of(resumed), state_of(straight))
@@ -223,7 +224,7 @@ def test_resume_from_an_epoch_checkpoint_after_a_crash_is_bit_identical(tmp_path
     straight = make_trainer(tmp_path, optimizer="adam", lr=0.01, callbacks=[keep_copy], name="a.npz")
     straight.train()
     resumed = make_trainer(tmp_path, optimizer="adam", lr=0.01, name="crash.npz")
-    resumed.load_checkpoint(resumed.callbacks[2].path)
+    resumed.load_checkpoint(resumed.callbacks[0].path)
     assert resumed.iteration == 24 and len(resumed.train_loss_list) == 24
     resumed.train()
     assert_same_run(state_of(resumed), state_of(straight))
@@ -243,7 +244,7 @@ def test_ctrl_c_stops_after_the_current_iteration_with_a_checkpoint(tmp_path):
     straight = make_trainer(tmp_path, name="other.npz")
     straight.train()
     resumed = make_trainer(tmp_path)
-    resumed.load_checkpoint(resumed.callbacks[2].path)
+    resumed.load_checkpoint(resumed.callbacks[0].path)
     resumed.train()
     assert_same_run(state_of(resumed), state_of(straight))
 
@@ -289,7 +290,7 @@ def test_bad_arguments():
     net = TwoLayerNet(12, 5, 3, seed=0, dtype=np.float32)
     with pytest.raises(ValueError, match=r"give iters or epochs \(exactly one of them\)"):
         TrainSettings(iters=3, epochs=3)
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match=r"batch_size must be a whole number >= 1, got 0$"):
         TrainSettings(batch_size=0)
     with pytest.raises(ValueError, match="x_train has 4 values per sample"):
         T(net, x[:, :4], t)
@@ -305,7 +306,8 @@ def test_bad_arguments():
         TrainSettings(sampling="bootstrap")
     with pytest.raises(ValueError, match="larger than the 400 training samples"):
         T(net, x, t, batch_size=500, sampling="shuffle")
-    with pytest.raises(ValueError, match="the network is float32 but the settings say float64"):
+    with pytest.raises(ValueError, match=r"the network does not match the settings \(dtype: network 'float32', settings 'float64'\); "
+                                         r"build it from the settings \(build_trainer does\)$"):
         T(net, x, t, dtype="float64")
     with pytest.raises(ValueError, match="unknown backprop engine 'loop'"):
         TrainSettings(engine="loop")

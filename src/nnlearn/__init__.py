@@ -16,8 +16,9 @@ from nnlearn.derivatives import DerivativeResult, derivative
 from nnlearn.simple_net import SimpleNet
 from nnlearn.multi_layer_net import MultiLayerNet
 from nnlearn.two_layer_net import TwoLayerNet
-from nnlearn.saving import load_network
+from nnlearn.networks import load_network
 from nnlearn.gradient_check import gradient_check
 from nnlearn.optimizer import SGD, AdaGrad, Adam, Momentum
 from nnlearn.settings import RECIPES, TrainSettings
-from nnlearn.trainer import Trainer, train_arrays
+from nnlearn.trainer import Trainer
+from nnlearn.training import train_arrays

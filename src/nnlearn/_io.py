@@ -207,6 +207,69 @@ def check_output_path(path, *, in_run_folder: bool = False) -> Path:
     return path
 
 
+class StopRequest:
+    """Set by :func:`stop_requests`' signal handler: stop at the next safe point."""
+
+    def __init__(self):
+        self.requested = False
+
+
+@contextlib.contextmanager
+def stop_requests(request: StopRequest | None = None):
+    """Within the block, the first Ctrl-C (SIGINT) or SIGTERM only sets ``request.requested``, so that
+    work stops at its next safe point; a second Ctrl-C interrupts at once. Outside the main thread
+    the signals are left alone.
+    """
+    request = request if request is not None else StopRequest()
+    request.requested = False
+
+    def handler(signum, frame):
+        request.requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield request
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def check_output_folder(path, *, in_run_folder: bool = False) -> Path:
+    """Refuse, before any work, a folder to write figures into that is not ours to fill; return it as a Path.
+
+    Refused, each with a one-line :class:`~nnlearn.errors.OutputError`: an existing ``path`` that is
+    not a folder (a file, a device, a FIFO, a socket), and -- unless ``in_run_folder`` -- a run or
+    sweep folder or any folder inside one. Each file written into it is still checked by
+    :func:`atomic_write`.
+
+    Examples
+    --------
+    >>> check_output_folder("/dev/full")
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.OutputError: refusing to write into /dev/full: it is a device, not a folder; give a folder to create or fill
+    """
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise OutputError(f"cannot write into {path}: {exc.strerror or exc}; choose another folder") from None
+    if mode is not None and not stat.S_ISDIR(mode):
+        raise OutputError(f"refusing to write into {path}: it is {file_kind(mode)}, not a folder; "
+                          "give a folder to create or fill")
+    if not in_run_folder:
+        folder = managed_folder(path / "_")
+        if folder is not None:
+            raise OutputError(f"refusing to write into {path}: it is inside the run or sweep folder {folder}, whose "
+                              "files nnlearn keeps; choose a folder outside it")
+    return path
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
     """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``.
@@ -229,6 +292,10 @@ def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a quota, a vanished folder: the user's to fix, not a bug
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}; free some space or choose another "
+                          "folder") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -24,6 +24,49 @@ def as_float_array(a, name: str) -> np.ndarray:
     return arr
 
 
+def check_numbers(x, name: str = "x") -> np.ndarray:
+    """``x`` as an array of numbers (bool, int, float or complex; NumPy subclasses kept), else InputTypeError.
+
+    Examples
+    --------
+    >>> check_numbers(None)
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.InputTypeError: x must be a number or an array of numbers, got NoneType None
+    """
+    try:
+        arr = np.asanyarray(x) if not isinstance(x, (str, bytes)) else np.asarray(x, dtype=object)
+    except (ValueError, TypeError):  # a ragged list
+        arr = np.asarray(None, dtype=object)
+    if arr.dtype.kind not in "biufc":
+        shown = repr(x) if len(repr(x)) <= 40 else repr(x)[:37] + "..."
+        raise InputTypeError(f"{name} must be a number or an array of numbers, got {type(x).__name__} {shown}")
+    return arr
+
+
+def check_seed(seed, name: str = "seed"):
+    """A seed for ``numpy.random.default_rng``: None, a whole number >= 0, or a Generator (kept as is)."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"{name} must be a whole number >= 0 (or None for a fresh one), got {seed!r}")
+    return int(seed)
+
+
+def check_flag(value, name: str) -> bool:
+    """True or False (NumPy's bool too), not an array or a number."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputTypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_choice(value, choices, name: str) -> str:
+    """One of the strings ``choices``; anything else (an array, a number) is refused by name."""
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+    return value
+
+
 def check_finite(arr: np.ndarray, name: str) -> None:
     if not np.isfinite(arr).all():
         bad = "NaN" if np.isnan(arr).any() else "inf"
@@ -67,6 +110,35 @@ def check_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise InputError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+#: The most weights and biases a network may have: 800 MB in float64, 80 times the largest network
+#: the recipes and sweeps build (784-800-800-10, 1.3 million). More is refused before any allocation.
+MAX_PARAMETERS = 10**8
+
+
+def check_network_size(sizes, dtype=np.float64) -> int:
+    """The number of weights and biases of a fully connected network with layer ``sizes`` (input and
+    output included), refused when over :data:`MAX_PARAMETERS`.
+
+    Examples
+    --------
+    >>> check_network_size([784, 50, 10])
+    39760
+    >>> check_network_size([784, 10**12, 10])
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.InputError: a 784-1000000000000-10 network has 7.95e+14 parameters (6.36e+06 GB of float64); nnlearn builds networks of at most 100,000,000 -- choose smaller layers
+    """
+    sizes = [check_positive_int(s, "a layer size") for s in sizes]
+    count = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    if count > MAX_PARAMETERS:
+        gigabytes = count * np.dtype(dtype).itemsize / 1e9
+        raise InputError(
+            f"a {'-'.join(map(str, sizes))} network has {count:.3g} parameters ({gigabytes:.3g} GB of "
+            f"{np.dtype(dtype).name}); nnlearn builds networks of at most {MAX_PARAMETERS:,} -- choose smaller layers"
+        )
+    return count
 
 
 def check_positive_number(value, name: str, hint: str = "") -> float:

@@ -1,12 +1,16 @@
 """Activation functions of the book (chapter 3), stable for any finite input.
 
 Every function works elementwise on scalars and arrays of any shape, except :func:`softmax`,
-which normalises along the last axis (one sample, or a batch of rows).
+which normalises along the last axis (one sample, or a batch of rows). Anything but numbers (None,
+text, objects) is refused with :class:`~nnlearn.errors.InputTypeError`.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from nnlearn._validation import check_numbers
+from nnlearn.errors import InputError
 
 
 def identity_function(x):
@@ -31,7 +35,7 @@ def step_function(x):
     >>> step_function(np.array([-1.0, 0.0, 2.0]))
     array([0, 0, 1])
     """
-    return np.asarray(np.asarray(x) > 0, dtype=np.int_)
+    return np.asarray(check_numbers(x) > 0, dtype=np.int_)
 
 
 def sigmoid(x):
@@ -46,7 +50,7 @@ def sigmoid(x):
     >>> float(sigmoid(-1e4)), float(sigmoid(1e4))
     (0.0, 1.0)
     """
-    x = np.asarray(x)
+    x = _floats(x)
     e = np.exp(-np.abs(x))
     out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     return out[()]
@@ -72,6 +76,7 @@ def relu(x):
     >>> relu(np.array([-1.0, 0.0, 2.0]))
     array([0., 0., 2.])
     """
+    check_numbers(x)  # x itself goes on: derivative's recording probe must see the maximum
     return np.maximum(0, x)
 
 
@@ -88,7 +93,16 @@ def softmax(x):
     >>> softmax(np.array([1010.0, 1000.0, 990.0]))
     array([9.99954600e-01, 4.53978686e-05, 2.06106005e-09])
     """
-    x = np.asarray(x)
+    x = _floats(x)
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise InputError(f"softmax needs at least one value along the last axis, got shape {x.shape}; pass the "
+                         "scores of one sample (1-D) or a batch (one row per sample)")
     z = x - np.max(x, axis=-1, keepdims=True)
     e = np.exp(z)
     return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _floats(x) -> np.ndarray:
+    """``x`` as a plain array of numbers; True/False as 1.0/0.0 (NumPy refuses to negate booleans)."""
+    x = np.asarray(check_numbers(x))
+    return x.astype(np.float64) if x.dtype.kind == "b" else x

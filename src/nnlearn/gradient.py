@@ -12,12 +12,14 @@ import numpy as np
 
 from nnlearn._validation import (
     check_callable,
+    check_choice,
     check_count,
+    check_flag,
     check_positive_number,
     check_real_point,
     check_real_result,
 )
-from nnlearn.errors import DivergenceError, InputError
+from nnlearn.errors import DivergenceError, InputError, InputTypeError
 
 _METHODS = ("central", "forward", "backward")
 _GRADIENT_METHODS = _METHODS + ("complex", "richardson", "auto")
@@ -69,8 +71,7 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     ...
     nnlearn.errors.InputTypeError: x must be a real number or an array of real numbers, got str '5'
     """
-    if method not in _METHODS:
-        raise InputError(f"unknown method {method!r}; choose one of {', '.join(_METHODS)}")
+    check_choice(method, _METHODS, "method")
     check_callable(f)
     check_real_point(x)
     if isinstance(x, (list, tuple)):
@@ -115,8 +116,11 @@ def numerical_gradient(f, x, h=None, method="central"):
     f : callable
         Takes ``x`` and returns a scalar.
     x : ndarray of float
-        The point; float64 is recommended. With float32 the step 1e-4 is only about 1000 units in
-        the last place of x, so the difference carries a relative error near 1e-3 (a warning says so).
+        The point, writable and finite; float64 is recommended. With float32 the step 1e-4 is only a
+        few hundred units in the last place of x, so the difference carries a relative error near
+        1e-3 (a warning says so). Where ``x[i] + h`` rounds back to ``x[i]`` (float16 at 3, float64
+        at 1e13) that partial derivative would be 0: refused, as are integer arrays (the book's
+        code gives nonsense for them, its repository's issue #51) and lists.
     h : float, optional
         The step; 1e-4 (the book's) for ``central``, ``forward`` and ``backward``. For the other
         methods the default scales with each ``|x_i|`` (see ``derivative``).
@@ -146,32 +150,21 @@ def numerical_gradient(f, x, h=None, method="central"):
     >>> numerical_gradient(function_2, np.array([3.0, 4.0]), method="auto").tolist()
     [6.0, 8.0]
     """
-    if method not in _GRADIENT_METHODS:
-        raise InputError(f"unknown method {method!r}; choose one of {', '.join(_GRADIENT_METHODS)}")
+    check_choice(method, _GRADIENT_METHODS, "method")
     check_callable(f, "a function of the array x")
     if method not in _METHODS and h is not None:
         h = _check_step(h)
     elif method in _METHODS:
         h = _check_step(1e-4 if h is None else h)
-    if not isinstance(x, np.ndarray):
-        raise TypeError(
-            f"numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type(x).__name__}; "
-            "pass np.array(x, dtype=np.float64)"
-        )
-    if x.dtype.kind != "f":
-        raise TypeError(
-            f"numerical_gradient needs a float array to perturb, got {x.dtype} "
-            "(x + 1e-4 would be rounded back to an integer); pass x.astype(np.float64)"
-        )
+    _check_array_to_perturb(x)
     if method != "central":
         return _gradient_by(f, x, h, method)
-    if x.dtype.itemsize < 8:
-        warnings.warn(
-            f"x is {x.dtype}: a step of h={h:g} is then only a few hundred units in the last place, so the "
-            "gradient has a relative error near 1e-3; convert x to float64 to check gradients",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+    _check_step_survives(x, h)
+    return _central_differences(f, x, h)
+
+
+def _central_differences(f, x, h):
+    """The book's loop: each element perturbed in place by +-h, f twice, the element restored."""
     grad = np.zeros(x.shape, dtype=np.float64)
     for idx in np.ndindex(x.shape):
         tmp_val = x[idx]
@@ -186,12 +179,62 @@ def numerical_gradient(f, x, h=None, method="central"):
     return grad
 
 
+def _check_array_to_perturb(x) -> None:
+    """``x`` must be what the book's loop can perturb in place: a writable, finite float ndarray."""
+    if not isinstance(x, np.ndarray):
+        raise InputTypeError(
+            f"numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type(x).__name__}; "
+            "pass np.array(x, dtype=np.float64)"
+        )
+    if x.dtype.kind in "biu":
+        raise InputTypeError(
+            f"x is an integer array ({x.dtype}): x[i] + h would be stored back as an integer, so every partial "
+            "derivative would be wrong (the book's own numerical_gradient gives [5000, 15000] for x0**2 + x1**2 "
+            "at np.array([1, 2]), its repository's issue #51); pass x.astype(np.float64)"
+        )
+    if x.dtype.kind != "f":
+        raise InputTypeError(f"x must be a float array, got {x.dtype}; pass np.asarray(x, dtype=np.float64)")
+    if not x.flags.writeable:
+        raise InputError(
+            "x is read-only, but numerical_gradient perturbs it in place (as the book's does, and restores it); "
+            "pass a writable copy, x.copy()"
+        )
+    if not np.isfinite(x).all():
+        raise InputError(f"x contains {'NaN' if np.isnan(x).any() else 'inf'}; a gradient needs a point of finite numbers")
+
+
+def _check_step_survives(x, h) -> None:
+    """Refuse an ``x`` where ``x[i] + h`` or ``x[i] - h``, stored in x's dtype, rounds back to ``x[i]``.
+
+    That partial derivative would silently be 0 (float16 at 3: its numbers are 0.002 apart there).
+    Where the step survives but is only a few units in the last place, warn.
+    """
+    wide = x.astype(np.float64)
+    lost = ((wide + h).astype(x.dtype) == x) | ((wide - h).astype(x.dtype) == x)
+    if lost.any():
+        idx = tuple(int(i) for i in np.argwhere(lost)[0])
+        where = f"x[{', '.join(map(str, idx))}] = {x[idx]:g}" if x.ndim else f"x = {x[()]:g}"
+        fix = "pass x.astype(np.float64)" if x.dtype != np.float64 else f"use a step h above {np.spacing(x[idx]):.1g}"
+        raise InputError(
+            f"x is {x.dtype}: {where} plus or minus the step h={h:g} rounds back to itself (the {x.dtype} numbers "
+            f"there are {np.spacing(x[idx]):.2g} apart), so that partial derivative would be 0; {fix}"
+        )
+    if x.dtype.itemsize < 8 and x.size:
+        units = h / float(np.max(np.spacing(np.abs(x))))
+        warnings.warn(
+            f"x is {x.dtype}: a step of h={h:g} is then only about {units:.0f} units in the last place of x, so the "
+            f"gradient has a relative error near {1 / units:.0e}; convert x to float64 to check gradients",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
 def _gradient_by(f, x, h, method):
     """Each partial derivative by nnlearn.derivative, through a function of that element alone."""
     from nnlearn.derivatives import derivative
 
     if x.dtype != np.float64:
-        raise TypeError(
+        raise InputTypeError(
             f"method={method!r} chooses its steps for float64, got x of {x.dtype}; pass x.astype(np.float64)"
         )
     grad = np.zeros(x.shape, dtype=np.float64)
@@ -259,11 +302,15 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     """
     lr = check_positive_number(lr, "lr", "the book uses lr=0.1")
     step_num = check_count(step_num, "step_num")
+    return_path = check_flag(return_path, "return_path")
     check_real_point(init_x, "init_x")
     x = np.array(init_x, dtype=np.float64)
     path = [x.copy()] if return_path else None
+    check_callable(f, "a function of the array x")
     for step in range(1, step_num + 1):
-        grad = numerical_gradient(f, x)
+        # The book's loop on a float64 copy, kept finite below; no refusal of x's size: the book's
+        # lr=10 example runs on to 1e13, where 1e-4 is below the spacing of x, as in the book.
+        grad = _central_differences(f, x, 1e-4)
         x -= lr * grad
         if not np.all(np.isfinite(x)):
             raise DivergenceError(

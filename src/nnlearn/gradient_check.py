@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn import engines
+from nnlearn._validation import check_positive_int, check_seed
+from nnlearn.errors import InputTypeError
+from nnlearn.layers import Relu
+from nnlearn.multi_layer_net import MultiLayerNet
 
 #: The largest relative difference at which ``nnlearn gradcheck`` says the two gradients agree.
 AGREEMENT = 1e-6
@@ -55,8 +59,12 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
     >>> gradient_check(net, x, np.array([0, 1, 1]), sample=2)["W1"]["checked"]
     2
     """
+    _check_network(network)
     x, t = network.check_batch(x, t)
     masks = network.check_masks(masks, x.shape[0])
+    if sample is not None:
+        sample = check_positive_int(sample, "sample")
+    seed = check_seed(seed)
     bp = network.gradient(x, t, engine=backprop, masks=masks)
     if sample is None:
         num = network.numerical_gradient(x, t, engine=engine, masks=masks)
@@ -94,7 +102,12 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
     """
     import time
 
+    _check_network(network)
     x, t = network.check_batch(x, t)
+    if loop_sample is not None:
+        loop_sample = check_positive_int(loop_sample, "loop_sample")
+    repeat = check_positive_int(repeat, "repeat")
+    seed = check_seed(seed)
     n_params = sum(p.size for p in network.params.values())
     rng = np.random.default_rng(seed)
     picks = {key: (np.arange(p.size) if loop_sample is None or p.size <= loop_sample
@@ -120,3 +133,44 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
                    for k, i in picks.items())
         rows.append({"method": method, "seconds": seconds, "speedup": loop_seconds / seconds, "max_abs_diff": diff})
     return rows
+
+
+def kinks_near(network, x, within: float = 1e-3) -> int:
+    """How many ReLU inputs of ``x``'s forward pass lie within ``within`` of the kink at 0.
+
+    There the central difference straddles the kink and the numerical gradient is unreliable; a
+    sigmoid network has none. The pass runs the network's own layers (its reference forward pass).
+
+    Examples
+    --------
+    >>> from nnlearn import MultiLayerNet
+    >>> net = MultiLayerNet(2, [3], 2, activation="relu", seed=0)
+    >>> kinks_near(net, np.zeros((4, 2)))  # every pre-activation is its bias, 0
+    12
+    """
+    if network.activation != "relu":
+        return 0
+    x, _ = network.check_x(x)
+    near = 0
+    for layer in network.layers.values():
+        if isinstance(layer, Relu):
+            near += int(np.count_nonzero(np.abs(x) < within))
+        x = layer.forward(x)
+    return near
+
+
+def gradient_check_record(network, x, t, *, engine="fast", sample=None, seed=0, batch: str = "") -> dict:
+    """:func:`gradient_check` as the JSON a run keeps (``gradcheck.json``, shown by ``nnlearn report``):
+    ``{"params": {key: {"shape", "checked", "max_abs", "relative"}}, "limit", "worst", "agree", "batch",
+    "kinks", "network"}``."""
+    report = gradient_check(network, x, t, engine=engine, sample=sample, seed=seed)
+    worst = max(r["relative"] for r in report.values())
+    params = {key: {"shape": list(network.params[key].shape), **r} for key, r in report.items()}
+    return {"params": params, "limit": AGREEMENT, "worst": worst, "agree": worst <= AGREEMENT, "batch": batch,
+            "kinks": kinks_near(network, x), "network": "-".join(map(str, network.sizes)) + f" {network.activation}",
+            "engine": engine if sample is None else "loop", "sample": sample}
+
+
+def _check_network(network) -> None:
+    if not isinstance(network, MultiLayerNet):
+        raise InputTypeError(f"network must be a MultiLayerNet or TwoLayerNet, got {type(network).__name__}")

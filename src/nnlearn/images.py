@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn._io import atomic_write
-from nnlearn.errors import NnlearnError
+from nnlearn._io import check_output_path as check_ours_to_replace
+from nnlearn.errors import NnlearnError, OutputError
 
 #: More than this share of bright pixels (after the polarity check) is no digit: MNIST's most is 40 %.
 MAX_INK = 0.42
@@ -141,12 +142,15 @@ def figure_format(path) -> str:
 
 
 def check_output_path(path) -> Path:
-    """Refuse, before any work, an output path that is a folder or whose folder does not exist."""
+    """Refuse, before any work, an output path that is not ours to replace (see
+    :func:`nnlearn._io.check_output_path`: a folder, a device, a FIFO, a socket, a file of a run or
+    sweep folder) or whose folder does not exist."""
     path = Path(path)
     if path.is_dir():
-        raise NnlearnError(f"{path} is a folder; give a file name, e.g. {path / 'digit.png'}")
+        raise OutputError(f"{path} is a folder; give a file name, e.g. {path / 'digit.png'}")
+    path = check_ours_to_replace(path)
     if not path.parent.is_dir():
-        raise NnlearnError(f"cannot write {path}: the folder {path.parent} does not exist")
+        raise OutputError(f"cannot write {path}: the folder {path.parent} does not exist")
     return path
 
 
@@ -203,3 +207,43 @@ def digits_figure(images, titles, columns: int = 10):
         ax.set_title(str(title), fontsize=9)
         ax.set_axis_off()
     return fig
+
+
+def png_bytes(pixels) -> bytes:
+    """PNG bytes (Pillow's encoder) of ``(h, w)`` grey or ``(h, w, 3)`` RGB pixels, uint8 or floats in [0, 1].
+
+    Floats are clipped to [0, 1] (NaN as 0) and rounded to 256 levels.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> import io
+    >>> img = Image.open(io.BytesIO(png_bytes(np.eye(3))))
+    >>> img.size, img.mode, np.asarray(img).tolist()
+    ((3, 3), 'L', [[255, 0, 0], [0, 255, 0], [0, 0, 255]])
+    """
+    import io
+
+    from PIL import Image
+
+    a = np.asarray(pixels)
+    if a.dtype != np.uint8:
+        a = np.round(np.clip(np.nan_to_num(a.astype(np.float64)), 0.0, 1.0) * 255).astype(np.uint8)
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)):
+        raise NnlearnError(f"an image must be (h, w) or (h, w, 3) pixels, got shape {a.shape}")
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(a)).save(out, format="PNG")  # uint8: L for (h, w), RGB for (h, w, 3)
+    return out.getvalue()
+
+
+def data_uri(png: bytes) -> str:
+    """A ``data:image/png;base64,...`` URI for PNG bytes: a picture a page carries inside itself.
+
+    Examples
+    --------
+    >>> data_uri(b"\\x89PNG")
+    'data:image/png;base64,iVBORw=='
+    """
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")

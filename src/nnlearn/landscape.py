@@ -41,14 +41,8 @@ from matplotlib.figure import Figure
 from nnlearn._validation import check_positive_int, check_positive_number
 from nnlearn.errors import FileFormatError, InputError
 from nnlearn.plane_loss import CHUNK_BYTES, plane_losses
-from nnlearn.trajectory import (
-    TRAJECTORY_FILE,
-    flatten_params,
-    param_layout,
-    read_npz_capped,
-    read_trajectory,
-    unflatten_params,
-)
+from nnlearn.saving import read_npz, write_npz
+from nnlearn.trajectory import TRAJECTORY_FILE, flatten_params, param_layout, read_trajectory, unflatten_params
 
 LANDSCAPE_FILE = "landscape.npz"
 FIGURE_FILE = "landscape.png"
@@ -290,7 +284,6 @@ def landscape_files(run) -> tuple[Path, Path]:
 def save_landscape(run, landscape: Landscape) -> tuple[Path, Path]:
     """Write ``landscape.npz`` and ``landscape.png`` into the run folder, atomically; returns their paths."""
     from nnlearn.plots import save_figure
-    from nnlearn.saving import write_npz
 
     npz, png = landscape_files(run)
     write_npz(npz, {"alphas": landscape.alphas, "betas": landscape.betas, "loss": landscape.loss,
@@ -304,9 +297,12 @@ def read_landscape(run) -> Landscape:
     """The landscape kept in a run folder (or a ``landscape.npz`` given directly), every array checked."""
     path = Path(run)
     path = path / LANDSCAPE_FILE if path.is_dir() else path
-    arrays, meta = read_npz_capped(path, MAX_LANDSCAPE_BYTES, "a landscape written by nnlearn")
-    names = {"alphas", "betas", "loss", "path", "path_iterations"}
-    if set(arrays) != names or meta.get("format") != FORMAT:
+    if path.is_file() and path.stat().st_size > MAX_LANDSCAPE_BYTES:
+        raise FileFormatError(f"{path} is larger than a landscape can be; {_FIX}")
+    names = ("alphas", "betas", "loss", "path", "path_iterations")
+    arrays, meta = read_npz(path, "a landscape written by nnlearn", _FIX,
+                            expect=lambda meta: {name: (None, None) for name in names})
+    if meta.get("format") != FORMAT:
         raise FileFormatError(f"{path} is not a landscape of format {FORMAT}; {_FIX}")
     a, b, loss, p, it = (arrays[k] for k in ("alphas", "betas", "loss", "path", "path_iterations"))
     ok = (a.ndim == b.ndim == 1 and 3 <= min(a.size, b.size) and max(a.size, b.size) <= MAX_GRID

@@ -125,7 +125,7 @@ class LivePlot(Callback):
 
     # -- hooks ---------------------------------------------------------------------------------
 
-    def on_train_begin(self, trainer) -> None:
+    def on_train_begin(self, logs) -> None:
         self.display = notebook_display()
         # A new call to train() shows a new figure under the cell that runs it.
         self.handle = None
@@ -133,10 +133,10 @@ class LivePlot(Callback):
             self.warned = True
             warnings.warn(NOWHERE, RuntimeWarning, stacklevel=2)
 
-    def on_epoch_end(self, trainer) -> None:
+    def on_epoch_end(self, epoch, logs) -> None:
         if self.display is None and self.path is None:
             return
-        self.figure = self.draw(trainer)
+        self.figure = self.draw(self.trainer)
         self.frames += 1
         if self.path is not None:
             save_figure(self.figure, self.path, dpi=self.dpi)
@@ -149,7 +149,7 @@ class LivePlot(Callback):
             else:
                 self.handle.update(image)
 
-    def on_train_end(self, trainer) -> None:
+    def on_train_end(self, logs) -> None:
         self.display = None
         self.handle = None
 

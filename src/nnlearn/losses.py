@@ -94,8 +94,8 @@ def cross_entropy_error(y, t) -> float:
     (within 0.01, so float32 softmax outputs and probabilities typed with two decimals pass).
     Anything else -- raw scores, sigmoid outputs -- is refused with
     :class:`nnlearn.errors.InputError` (a ``ValueError``), because the loss would be meaningless,
-    even negative. With integer labels only the probability of the correct class is read:
-    -log(y[label] + 1e-7).
+    even negative. A target of the shape of ``y`` must be a distribution too (one-hot or soft). With
+    integer labels only the probability of the correct class is read: -log(y[label] + 1e-7).
 
     Examples
     --------
@@ -121,6 +121,10 @@ def cross_entropy_error(y, t) -> float:
     """
     y2, target = _prepare(y, t, "cross_entropy_error")
     check_probabilities(y2, "y", "apply softmax first")
+    if target.ndim == 2 and not is_one_hot(y2):
+        # A target that is no distribution (np.ones(10) gave 23.0) weighs log(y) meaninglessly. A
+        # one-hot y with such a t is the swapped-arguments pitfall, already warned about by name.
+        check_probabilities(target, "t", "give one-hot targets, distributions over the classes, or class labels")
     n = y2.shape[0]
     if target.ndim == 1:
         return float(-np.sum(np.log(y2[np.arange(n), target] + CEE_DELTA)) / n)

@@ -27,12 +27,15 @@ from nnlearn import engines
 from nnlearn._validation import (
     as_float_array,
     check_finite,
+    check_choice,
     check_labels,
+    check_network_size,
     check_nonempty,
     check_positive_int,
     check_positive_number,
+    check_seed,
 )
-from nnlearn.errors import InputError
+from nnlearn.errors import DivergenceError, InputError
 from nnlearn.functions import softmax
 from nnlearn.layers import Affine, Dropout, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
 
@@ -137,16 +140,15 @@ class MultiLayerNet:
         sizes = [input_size, *hidden, output_size]
         for name, value in zip(["input_size", *["hidden size"] * len(hidden), "output_size"], sizes):
             check_positive_int(value, name)
-        if activation not in ACTIVATIONS:
-            raise InputError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-        if loss not in LOSSES:
-            raise InputError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        check_choice(activation, ACTIVATIONS, "activation")
+        check_choice(loss, LOSSES, "loss")
         try:
             dtype = np.dtype(dtype)
         except TypeError:
             dtype = None
         if dtype is None or dtype.name not in DTYPES:
             raise InputError(f"dtype must be float32 or float64, got {dtype}")
+        check_network_size(sizes, dtype)  # before allocating: TwoLayerNet(784, 10**12, 10) was a MemoryError
         self.weight_decay_lambda = check_weight_decay(weight_decay_lambda)
         self.dropout_ratio = check_dropout(dropout_ratio)
         self.sizes = tuple(int(s) for s in sizes)
@@ -155,7 +157,7 @@ class MultiLayerNet:
         self.weight_init_std = check_init(weight_init_std)
         self.dtype = dtype
         self.params = {}
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         for i in range(1, len(self.sizes)):
             n_in, n_out = self.sizes[i - 1], self.sizes[i]
             scale = init_scale(self.weight_init_std, n_in)
@@ -252,8 +254,25 @@ class MultiLayerNet:
         for start in range(0, x.shape[0], chunk_size):
             chunk = x[start : start + chunk_size].astype(self.dtype, copy=False)
             check_finite(chunk, "x")
-            labels[start : start + chunk_size] = np.argmax(run.logits(chunk), axis=1)
+            logits = run.logits(chunk)
+            if not np.isfinite(logits).all():  # argmax would still name a class: 0.75 from a NaN weight
+                raise self.not_finite_error(start + int(np.argwhere(~np.isfinite(logits))[0, 0]))
+            labels[start : start + chunk_size] = np.argmax(logits, axis=1)
         return labels
+
+    def not_finite_error(self, row: int):
+        """The error for an output that is NaN or inf at ``row``: the weights' fault, or the input's."""
+        bad = [key for key, p in self.params.items() if not np.isfinite(p).all()]
+        if bad:
+            return DivergenceError(
+                f"the network's {' and '.join(bad)} {'holds' if len(bad) == 1 else 'hold'} NaN or inf, so its outputs "
+                "mean nothing; such weights come from a training that diverged -- load a good checkpoint, or train "
+                "again with a lower learning rate"
+            )
+        return InputError(
+            f"the network's output for row {row} of x is not finite: x overflows the network; "
+            "scale the inputs to [0, 1] (load_mnist(normalize=True))"
+        )
 
     def loss(self, x, t, masks=None) -> float:
         """The loss of a batch: cross-entropy error of :meth:`predict` (or the mean squared error),
@@ -309,19 +328,21 @@ class MultiLayerNet:
 
     # -- checking inputs (the one place) -------------------------------------------------------
 
-    def check_rows(self, x) -> np.ndarray:
+    def check_rows(self, x, name: str = "x") -> np.ndarray:
         """``x`` as a 2-D array of samples for this network, without converting its values."""
         x = np.asarray(x)
         if x.dtype == object or x.dtype.kind not in "biuf":
-            raise InputError(f"x must be numeric, got an array of {x.dtype}")
+            raise InputError(f"{name} must be numeric, got an array of {x.dtype}")
+        if x.ndim == 0:
+            raise InputError(f"{name} is one number ({x[()]!r}); give one sample (1-D) or a batch (one row per sample)")
         if x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim > 2:
             x = x.reshape(x.shape[0], -1)
-        check_nonempty(x, "x")
+        check_nonempty(x, name)
         if x.shape[1] != self.sizes[0]:
             raise InputError(
-                f"x has {x.shape[1]} values per sample but the network's input_size is {self.sizes[0]}; "
+                f"{name} has {x.shape[1]} values per sample but the network's input_size is {self.sizes[0]}; "
                 "flatten the images (flatten=True) or build the network for this input"
             )
         return x
@@ -344,20 +365,20 @@ class MultiLayerNet:
             raise InputError(f"t has shape {t.shape} but x holds {n} samples; give one label per sample")
         return check_labels(t, self.sizes[-1])
 
-    def check_t(self, t, n: int) -> np.ndarray:
+    def check_t(self, t, n: int, name: str = "t", x_name: str = "x") -> np.ndarray:
         """Labels ``(n,)`` or float targets ``(n, output_size)`` in the network's dtype."""
         t = np.asarray(t)
         n_out = self.sizes[-1]
         if t.ndim == 0:
             t = t.reshape(1)
         if t.shape == (n,):
-            return check_labels(t, n_out)
+            return check_labels(t, n_out, name)
         if t.shape == (n, n_out):
-            t = as_float_array(t, "t")
-            check_finite(t, "t")
+            t = as_float_array(t, name)
+            check_finite(t, name)
             return t.astype(self.dtype, copy=False)
         raise InputError(
-            f"t has shape {t.shape} but x holds {n} samples; t must be labels of shape ({n},) "
+            f"{name} has shape {t.shape} but {x_name} holds {n} samples; {name} must be labels of shape ({n},) "
             f"or one-hot targets of shape ({n}, {n_out})"
         )
 
@@ -453,22 +474,3 @@ def init_scale(init, n_in: int) -> float:
     if init == "he":
         return float(np.sqrt(2.0 / n_in))
     return float(init)
-
-
-def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
-    """Build the network a :meth:`MultiLayerNet.config` dict describes (fresh weights)."""
-    from nnlearn.two_layer_net import TwoLayerNet
-
-    dtype = np.dtype(dtype or config.get("dtype", "float64"))
-    # Files written before regularisation existed lack these keys: no decay, no dropout.
-    regular = {key: config.get(key, 0.0) for key in ("weight_decay_lambda", "dropout_ratio")}
-    if config.get("class") == "TwoLayerNet":
-        return TwoLayerNet(
-            config["input_size"], config["hidden_size_list"][0], config["output_size"],
-            weight_init_std=config["weight_init_std"], seed=seed, dtype=dtype, **regular,
-        )
-    return MultiLayerNet(
-        config["input_size"], config["hidden_size_list"], config["output_size"],
-        activation=config["activation"], weight_init_std=config["weight_init_std"],
-        loss=config.get("loss", "cross_entropy"), seed=seed, dtype=dtype, **regular,
-    )

@@ -23,7 +23,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from nnlearn.losses import CEE_DELTA
-from nnlearn.multi_layer_net import build_network
+from nnlearn.networks import build_network
 
 #: Memory for one chunk of grid points' activations; rows of samples are taken this many at a time.
 CHUNK_BYTES = 64 * 2**20

@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from nnlearn._io import atomic_write, remove_stale_temp_files
@@ -92,9 +93,14 @@ def read_config(run) -> dict:
     return config
 
 
+def data_dir_of(config: dict, given=None):
+    """The data folder for a run: the one the user ``given`` (``--data-dir``), else the one it trained from."""
+    return given or config.get("data_dir")
+
+
 def load_model(run):
     """``(config, network)`` of a finished run."""
-    from nnlearn.saving import load_network
+    from nnlearn.networks import load_network
 
     run = Path(run)
     config = read_config(run)
@@ -170,40 +176,104 @@ class RunWriter(Callback):
         self.log = log
         self.last_write = 0.0
 
-    def on_train_begin(self, trainer) -> None:
+    def on_train_begin(self, logs) -> None:
         write_state(self.run, "running")
         self.last_write = time.monotonic()
 
-    def on_step_end(self, trainer) -> None:
-        if trainer.iteration % 50 == 0 and time.monotonic() - self.last_write > LIVE_INTERVAL:
-            self._write(trainer)
+    def on_step_end(self, iteration, loss) -> None:
+        if iteration % 50 == 0 and time.monotonic() - self.last_write > LIVE_INTERVAL:
+            self._write()
 
-    def on_epoch_end(self, trainer) -> None:
-        self._write(trainer)
+    def on_epoch_end(self, epoch, logs) -> None:
+        self._write()
         if self.log:
             from tqdm import tqdm
 
-            tr, te, va = trainer.train_acc_list[-1], trainer.test_acc_list[-1], trainer.val_acc_list[-1]
-            recent = trainer.train_loss_list[-trainer.iter_per_epoch:]
-            test = ("" if va is None else f"  validation acc {va:.4f}") + ("" if te is None else f"  test acc {te:.4f}")
+            test = "".join(f"  {name} acc {logs[key]:.4f}" for name, key in
+                           (("validation", "validation_accuracy"), ("test", "test_accuracy")) if logs[key] is not None)
             tqdm.write(
-                f"epoch {trainer.iteration / trainer.iter_per_epoch:5.2f}  iteration {trainer.iteration:>6}  "
-                f"mean loss of the epoch {sum(recent) / len(recent):.4f}  train acc {tr:.4f}{test}",
+                f"epoch {epoch:5.2f}  iteration {logs['iteration']:>6}  mean loss of the epoch {logs['loss']:.4f}  "
+                f"train acc {logs['train_accuracy']:.4f}{test}",
                 file=self.stream or sys.stdout,
             )
 
-    def on_interrupt(self, trainer) -> None:
-        self._write(trainer)
-        write_state(self.run, "stopped", "interrupted (Ctrl-C)")
+    def on_interrupt(self, logs) -> None:
+        self._write()
+        write_state(self.run, "stopped", f"interrupted (Ctrl-C); {resume_hint(self.run)}")
 
-    def _write(self, trainer) -> None:
-        write_metrics(self.run, trainer)
+    def _write(self) -> None:
+        write_metrics(self.run, self.trainer)
         self.last_write = time.monotonic()
+
+
+def resume_hint(run) -> str:
+    return f"resume with: nnlearn train --resume {run}"
+
+
+@dataclass
+class Run:
+    """A run folder and the trainer that trains into it (see :func:`open_run`).
+
+    ``how`` says what :func:`open_run` found: ``"new"`` (nothing: a new run), ``"resumed"`` (its
+    checkpoint, continued), ``"restarted"`` (a run killed before its first checkpoint, or another
+    run's folder when allowed, started again) or ``"finished"`` (nothing left to train).
+    """
+
+    path: Path
+    trainer: object
+    recipe: str
+    dataset: str
+    how: str
+
+    def finish(self, load_seconds: float = 0.0) -> dict:
+        """Train to the end (:func:`finish_run`); the summary."""
+        return finish_run(self.path, self.trainer, recipe=self.recipe, dataset=self.dataset,
+                          load_seconds=load_seconds)
+
+
+def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n_classes=None, progress=None,
+             log: bool = True, other_run: str = "refuse", trajectory: bool = True) -> Run:
+    """The one lifecycle of a run folder, for ``nnlearn train`` and a sweep's final run: build the
+    trainer for ``settings`` on ``data`` (``(x_train, t_train), (x_test, t_test)``), then continue the
+    folder's run from its checkpoint, or start it (writing ``config.json``).
+
+    The trainer is built before the folder is made, so bad settings leave no folder behind. A folder
+    whose checkpoint belongs to other settings is refused (``other_run="refuse"``, the checkpoint's
+    one-line error) or started again (``"restart"``: a sweep's final run after the best trial changed).
+    ``trajectory``: keep ``trajectory.npz`` (:class:`~nnlearn.trajectory.Trajectory`).
+    """
+    from nnlearn.callbacks import standard_callbacks
+    from nnlearn.errors import FileFormatError
+    from nnlearn.trainer import build_trainer
+    from nnlearn.trajectory import TRAJECTORY_FILE, Trajectory
+
+    run = Path(run)
+    (x_train, t_train), (x_test, t_test) = data
+    trainer = build_trainer(settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
+                            callbacks=[*standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
+                                       RunWriter(run, log=log),
+                                       *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else [])])
+    make_run_dir(run)
+    how = "restarted" if (run / "config.json").exists() else "new"
+    if how == "restarted" and (run / "checkpoint.npz").exists():
+        try:
+            trainer.load_checkpoint(run / "checkpoint.npz")
+            finished = trainer.iteration >= trainer.max_iter and (run / "summary.json").exists()
+            how = "finished" if finished else "resumed"
+        except FileFormatError:
+            if other_run != "restart":
+                raise
+            trainer = build_trainer(settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
+                                    callbacks=trainer.callbacks)
+    if how in ("new", "restarted"):
+        (run / "checkpoint.npz").unlink(missing_ok=True)
+        start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
+    return Run(run, trainer, recipe, dataset, how)
 
 
 def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None:
     """Create the run directory and its ``config.json`` for a new run."""
-    from nnlearn import __version__
+    from importlib.metadata import version
 
     run = Path(run)
     make_run_dir(run)
@@ -211,7 +281,7 @@ def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None
         "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
         "settings": trainer.settings.to_dict(),
         "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
-        "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": __version__,
+        "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": version("nnlearn"),
     })
 
 
@@ -236,18 +306,39 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
         write_metrics(run, trainer)
         write_state(run, "diverged", str(exc))
         raise
+    except OutputError as exc:  # a full disk, say: nothing is lost, the run continues from its checkpoint
+        stopped(run, trainer, exc)
+        raise OutputError(f"{exc} -- the run is stopped; {resume_hint(run)} once that is fixed") from None
     except BaseException as exc:
-        write_metrics(run, trainer)
-        write_state(run, "stopped", f"{type(exc).__name__}: {exc}")
+        stopped(run, trainer, exc)
         raise
-    write_metrics(run, trainer)
-    save_network(trainer.network, run / "model.npz", in_run_folder=True)
-    write_figures(run, trainer, f"{recipe} recipe")
-    summary = trainer.summary() | {
-        "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
-        "description": trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1]),
-        "run_dir": str(run), "load_seconds": load_seconds, "peak_rss_mb": peak_rss_mb(),
-    }
-    write_json(run / "summary.json", summary)
+    try:
+        write_metrics(run, trainer)
+        save_network(trainer.network, run / "model.npz", in_run_folder=True)
+        write_figures(run, trainer, f"{recipe} recipe")
+        summary = trainer.summary() | {
+            "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
+            "description": trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1]),
+            "run_dir": str(run), "load_seconds": load_seconds, "peak_rss_mb": peak_rss_mb(),
+        }
+        write_json(run / "summary.json", summary)
+    except BaseException as exc:  # Ctrl-C or a full disk while the final files are written
+        stopped(run, trainer, exc, "while writing its final files")
+        if isinstance(exc, OutputError):
+            raise OutputError(f"{exc} -- the run is stopped; {resume_hint(run)} once that is fixed") from None
+        raise
     write_state(run, "finished")
     return summary
+
+
+def stopped(run, trainer, exc: BaseException, when: str = "") -> None:
+    """Record, as far as the disk allows, that the run stopped on ``exc`` and how to continue it."""
+    cause = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    try:
+        write_metrics(run, trainer)
+    except (OSError, NnlearnError):
+        pass  # the disk may be full: the state below matters more
+    try:
+        write_state(run, "stopped", f"{cause}{' ' + when if when else ''}; {resume_hint(run)}")
+    except (OSError, NnlearnError):
+        pass

@@ -1,102 +1,74 @@
-"""Training settings: one frozen dataclass, and the named recipes as instances of it."""
+"""Training settings, each declared once: one frozen dataclass, and the named recipes as instances of it.
+
+Every field of :class:`TrainSettings` is declared with :func:`setting`: its default, its
+:mod:`~nnlearn.constraints` constraint (the check and its message), its help text, its label and
+unit, whether a sweep may tune it, and where it goes (``group``: the network, the optimizer). From
+that declaration alone come the flags of ``nnlearn train`` and ``nnlearn sweep``
+(:mod:`nnlearn.cli._settings`), the checks here, the run's ``config.json`` (:meth:`TrainSettings.to_dict`),
+the labels of the report and the board, the kinds a sweep may search -- and the arguments the
+optimizer is built with. A new setting is one new field.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass, fields
-
-import numpy as np
+import inspect
+from dataclasses import dataclass, field, fields
 
 from nnlearn import engines
-from nnlearn._validation import check_positive_int
+from nnlearn.constraints import Constraint, Init, Number, Optional, Options, ShareOrCount, Sizes
 from nnlearn.errors import InputError
-from nnlearn.multi_layer_net import ACTIVATIONS, DTYPES, LOSSES, check_init
+from nnlearn.multi_layer_net import ACTIVATIONS, DTYPES, INITS, LOSSES
 from nnlearn.optimizer import OPTIMIZERS
 
 SAMPLINGS = ("replacement", "shuffle")
 GRADS = ("backprop", "numerical")
 LR_SCHEDULES = ("constant", "cosine")
+#: Where a setting goes besides the trainer: the network's description, the optimizer's arguments.
+NETWORK, OPTIMIZER = "network", "optimizer"
 
 
-def _number(value, name: str, ok, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok(value):
-        raise InputError(f"{name} must be {what}, got {value!r}")
-    return float(value)
+@dataclass(frozen=True)
+class Spec:
+    """The declaration of one setting (see :func:`setting`)."""
+
+    constraint: Constraint
+    help: str
+    label: str
+    unit: str = ""
+    tunable: bool = True
+    group: str | None = None
+    flag: str | None = None
+    metavar: str | None = None
+    #: Settings sharing an ``exclusive`` name are alternatives: at most one is given on the command line.
+    exclusive: str | None = None
 
 
-def check_validation(value):
-    """``None``, a share in (0, 1) (a float) or a count of samples >= 1 (an int), as given.
-
-    Examples
-    --------
-    >>> check_validation(0.1), check_validation(10000), check_validation(None)
-    (0.1, 10000, None)
-    """
-    if value is None:
-        return None
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1:
-        return int(value)
-    if isinstance(value, (float, np.floating)) and 0 < value < 1:
-        return float(value)
-    raise InputError(
-        f"validation must be a share of the training samples in (0, 1), such as 0.1, or a whole number "
-        f"of samples, such as 10000; got {value!r}"
-    )
+def setting(default, constraint: Constraint, help: str, *, label: str, **declaration):
+    """A dataclass field of :class:`TrainSettings` with its :class:`Spec` (keyword arguments: Spec's)."""
+    return field(default=default, metadata={"spec": Spec(constraint, help, label, **declaration)})
 
 
-def _choice(value, name: str, choices) -> None:
-    if value not in choices:
-        raise InputError(f"unknown {name} {value!r}; choose one of {', '.join(map(str, choices))}")
+def optimizer_arguments(name: str) -> tuple:
+    """The names of the arguments optimizer ``name``'s constructor takes (``lr``, ``momentum``, ...)."""
+    return tuple(inspect.signature(OPTIMIZERS[name]).parameters)
+
+
+def specs() -> dict:
+    """``{name: Spec}`` of every setting, in declaration order."""
+    return {f.name: f.metadata["spec"] for f in fields(TrainSettings)}
 
 
 @dataclass(frozen=True)
 class TrainSettings:
     """Everything that decides a training run, network included; the default is the book's recipe.
 
-    Parameters
-    ----------
-    hidden : tuple of int
-        Units per hidden layer.
-    activation : {"sigmoid", "relu"}
-    weight_init_std : float or {"xavier", "he"}
-    loss : {"cross_entropy", "mse"}
-    optimizer : {"sgd", "momentum", "adagrad", "adam"}
-    lr : float
-        Learning rate (the start of the schedule).
-    batch_size : int
-    iters, epochs : int or None
-        How long to train: iterations (updates) or epochs of ``max(train_size // batch_size, 1)``
-        iterations (the book's ``iter_per_epoch``); exactly one of them is set.
-    sampling : {"replacement", "shuffle"}
-        ``"replacement"``: the book's ``rng.choice(train_size, batch_size)`` at every iteration;
-        ``"shuffle"``: each epoch walks a fresh permutation, every sample once.
-    lr_schedule : {"constant", "cosine"}
-        ``"cosine"`` lowers the learning rate from ``lr`` to 0 along half a cosine over the run.
-    dtype : {"float32", "float64"}
-        float32 trains about twice as fast; the numerical gradient wants float64.
-    train_eval_samples : int or None
-        Judge training accuracy per epoch on the first this many training samples only (the
-        book's ``evaluate_sample_num_per_epoch``); the final accuracy always uses all of them.
-    grad : {"backprop", "numerical"}
-        How each mini-batch's gradient is computed.
-    engine : str or None
-        The engine for ``grad``; ``None``: ``fused`` for backprop, ``fast`` for numerical.
-    seed : int
-        Seed of the ``numpy.random.Generator`` behind the weights and the batches.
-    divergence_window : int
-        The loss is judged diverged when its mean over this many iterations exceeds three times
-        its starting value (or chance level), or at once when it is NaN/inf.
-    weight_decay : float
-        The book's weight decay ``lambda`` (ch. 6.4): ``lambda / 2 * sum ||W||**2`` over the weights
-        (not the biases) is added to the loss, ``lambda * W`` to each weight's gradient. 0: none.
-    dropout : float
-        The book's Dropout ratio in [0, 1) (ch. 6.4): while training, each hidden unit's output is
-        dropped with this probability; at test time every output is scaled by ``1 - dropout``. 0: none.
-    validation : float or int or None
-        Hold back training samples to judge the network on while it trains: a share in (0, 1) of
-        the training set or a count of samples (the *last* ones; see
-        :class:`~nnlearn.trainer.Trainer`). With it the test set is judged once, at the end.
+    Each field's meaning, constraint and help are declared beside it (:func:`specs` lists them);
+    :meth:`__post_init__` checks and normalises every field through its declaration, then the
+    rules that tie fields together. ``iters`` and ``epochs`` say how long to train: exactly one is set
+    (an epoch is ``max(train_size // batch_size, 1)`` iterations, the book's ``iter_per_epoch``).
+    With ``validation`` the **last** samples of the training set are held back (see
+    :class:`~nnlearn.trainer.Trainer`) and the test set is judged once, at the end.
 
     Examples
     --------
@@ -105,62 +77,89 @@ class TrainSettings:
     ((50,), 0.1, 10000)
     >>> s.replace(epochs=3).iters is None
     True
+    >>> TrainSettings(dropout=1.0)
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.InputError: dropout must be a number in [0, 1), got 1.0; the book uses 0.2 (ch. 6.4); 0 for none
     """
 
-    hidden: tuple = (50,)
-    activation: str = "sigmoid"
-    weight_init_std: object = 0.01
-    loss: str = "cross_entropy"
-    optimizer: str = "sgd"
-    lr: float = 0.1
-    batch_size: int = 100
-    iters: int | None = 10000
-    epochs: int | None = None
-    sampling: str = "replacement"
-    lr_schedule: str = "constant"
-    dtype: str = "float32"
-    train_eval_samples: int | None = None
-    grad: str = "backprop"
-    engine: str | None = None
-    seed: int = 0
-    divergence_window: int = 100
-    weight_decay: float = 0.0
-    dropout: float = 0.0
-    validation: float | int | None = None
+    hidden: tuple = setting((50,), Sizes(), "hidden layer sizes, e.g. --hidden 100 50", label="hidden layers",
+                            group=NETWORK)
+    activation: str = setting("sigmoid", Options(tuple(ACTIVATIONS)), "the hidden layers' activation",
+                              label="activation", group=NETWORK)
+    weight_init_std: object = setting(
+        0.01, Init(INITS), "weight initialisation: a standard deviation (the book's 0.01), xavier or he",
+        label="weight init", group=NETWORK, flag="--init")
+    loss: str = setting("cross_entropy", Options(tuple(LOSSES)), "the loss: the book's cross-entropy error or "
+                        "mean squared error", label="loss", group=NETWORK)
+    optimizer: str = setting("sgd", Options(tuple(OPTIMIZERS)), "the update rule (ch. 6.1)", label="optimizer")
+    lr: float = setting(0.1, Number(float, 0, None, low_open=True, hint="the book uses 0.1 with SGD"),
+                        "learning rate (the start of the schedule)", label="learning rate", group=OPTIMIZER,
+                        metavar="LR")
+    batch_size: int = setting(100, Number(int, 1), "samples per mini-batch", label="batch size", unit="samples")
+    iters: int | None = setting(10000, Optional(Number(int, 1)), "number of iterations (updates)",
+                                label="iterations", exclusive="length", tunable=False)
+    epochs: int | None = setting(None, Optional(Number(int, 1)), "number of epochs of train_size / batch_size "
+                                 "iterations", label="epochs", exclusive="length")
+    sampling: str = setting("replacement", Options(SAMPLINGS), "replacement: the book's random batches; "
+                            "shuffle: every sample once per epoch", label="sampling")
+    lr_schedule: str = setting("constant", Options(LR_SCHEDULES), "cosine lowers the learning rate from lr to 0 "
+                               "along half a cosine over the run", label="learning-rate schedule")
+    dtype: str = setting("float32", Options(DTYPES), "float32 trains about twice as fast; the numerical gradient "
+                         "wants float64", label="dtype", group=NETWORK, tunable=False)
+    train_eval_samples: int | None = setting(
+        None, Optional(Number(int, 1)), "judge training accuracy per epoch on the first N training samples only "
+        "(the book's evaluate_sample_num_per_epoch); the final accuracy uses all", label="train samples judged "
+        "per epoch", tunable=False)
+    grad: str = setting("backprop", Options(GRADS), "the gradient by backpropagation or by the chapter's "
+                        "numerical differentiation", label="gradient", tunable=False)
+    engine: str | None = setting(
+        None, Optional(Options(engines.engine_names)), "how the gradient is computed: fused (default) or reference "
+        "for backprop; fast (default), rows or loop for --grad numerical", label="engine", tunable=False)
+    seed: int = setting(0, Number(int, 0), "seed of the weights, the batches and the dropout masks", label="seed",
+                        tunable=False)
+    divergence_window: int = setting(
+        100, Number(int, 1), "the loss has diverged when its mean over this many iterations exceeds three times "
+        "its start (or at once when NaN/inf)", label="divergence window", unit="iterations", tunable=False)
+    weight_decay: float = setting(
+        0.0, Number(float, 0, hint="the book's lambda is 0.1 (ch. 6.4); 0 for none"),
+        "the book's weight decay lambda: lambda/2 * sum ||W||^2 added to the loss (biases excluded)",
+        label="weight decay", group=NETWORK, metavar="LAMBDA")
+    dropout: float = setting(
+        0.0, Number(float, 0, 1, high_open=True, hint="the book uses 0.2 (ch. 6.4); 0 for none"),
+        "the book's Dropout after each hidden activation: drop this share of units while training",
+        label="dropout", group=NETWORK, metavar="RATE")
+    validation: float | int | None = setting(
+        None, Optional(ShareOrCount()), "hold back the last SHARE (e.g. 0.1) or N samples of the training set and "
+        "judge each epoch on them; the test set is then judged once, at the end", label="validation", tunable=False)
 
     def __post_init__(self):
-        hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
-        for h in hidden:
-            check_positive_int(h, "hidden size")
-        object.__setattr__(self, "hidden", tuple(int(h) for h in hidden))
-        _choice(self.activation, "activation", tuple(ACTIVATIONS))
-        object.__setattr__(self, "weight_init_std", check_init(self.weight_init_std))
-        _choice(self.loss, "loss", tuple(LOSSES))
-        _choice(self.optimizer, "optimizer", tuple(OPTIMIZERS))
-        OPTIMIZERS[self.optimizer](lr=self.lr)  # checks lr
-        check_positive_int(self.batch_size, "batch_size")
+        for name, spec in specs().items():
+            object.__setattr__(self, name, spec.constraint.check(getattr(self, name), name))
         if (self.iters is None) == (self.epochs is None):
             raise InputError("give iters or epochs (exactly one of them)")
-        if self.iters is not None:
-            check_positive_int(self.iters, "iters")
-        if self.epochs is not None:
-            check_positive_int(self.epochs, "epochs")
-        _choice(self.sampling, "sampling", SAMPLINGS)
-        _choice(self.lr_schedule, "lr_schedule", LR_SCHEDULES)
-        _choice(self.dtype, "dtype", DTYPES)
-        if self.train_eval_samples is not None:
-            check_positive_int(self.train_eval_samples, "train_eval_samples")
-        _choice(self.grad, "grad", GRADS)
         engines.get_engine(self.engine_name, engines.BACKPROP if self.grad == "backprop" else engines.NUMERICAL)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise InputError(f"seed must be a non-negative integer, got {self.seed!r}")
-        check_positive_int(self.divergence_window, "divergence_window")
-        object.__setattr__(self, "weight_decay", _number(
-            self.weight_decay, "weight_decay", lambda v: v >= 0,
-            "a number >= 0 (the book's lambda, e.g. 0.1; 0 for none)"))
-        object.__setattr__(self, "dropout", _number(
-            self.dropout, "dropout", lambda v: 0 <= v < 1, "a ratio in [0, 1) (the book uses 0.2; 0 for none)"))
-        object.__setattr__(self, "validation", check_validation(self.validation))
+        if self.grad == "numerical" and self.dtype == "float32":
+            raise InputError("the numerical gradient computes in float64 (float32 rounds the step h=1e-4); "
+                             "use dtype float64")
+        accepted = optimizer_arguments(self.optimizer)
+        for name in self.group(OPTIMIZER):
+            if getattr(self, name) is not None and name not in accepted:
+                raise InputError(f"{name} is a setting of the {' or '.join(self.optimizers_with(name))} optimizer, "
+                                 f"not of {self.optimizer}; drop it or choose that optimizer")
+
+    @staticmethod
+    def group(group: str) -> tuple:
+        """The names of the settings declared with ``group`` (:data:`NETWORK`, :data:`OPTIMIZER`)."""
+        return tuple(name for name, spec in specs().items() if spec.group == group)
+
+    @staticmethod
+    def optimizers_with(name: str) -> tuple:
+        return tuple(key for key in OPTIMIZERS if name in optimizer_arguments(key))
+
+    def optimizer_options(self) -> dict:
+        """The optimizer's constructor arguments: the optimizer settings that are set."""
+        return {name: getattr(self, name) for name in self.group(OPTIMIZER) if getattr(self, name) is not None}
 
     @property
     def engine_name(self) -> str:
@@ -248,5 +247,5 @@ def recipe_settings(recipe: str = "book", **overrides) -> TrainSettings:
     >>> s.hidden, s.lr, s.iters
     ((50,), 0.5, 10000)
     """
-    _choice(recipe, "recipe", tuple(RECIPES))
+    Options(tuple(RECIPES)).check(recipe, "recipe")
     return RECIPES[recipe].replace(**overrides)

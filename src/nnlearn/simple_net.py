@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlearn._validation import check_finite
+from nnlearn._validation import as_float_array, check_finite, check_numbers, check_seed
 from nnlearn.errors import InputError
 from nnlearn.functions import softmax
 from nnlearn.gradient import numerical_gradient
@@ -48,8 +48,8 @@ class SimpleNet:
 
     def __init__(self, W=None, seed=None):
         if W is None:
-            W = np.random.default_rng(seed).standard_normal((2, 3))
-        W = np.array(W, dtype=np.float64)
+            W = np.random.default_rng(check_seed(seed)).standard_normal((2, 3))
+        W = as_float_array(check_numbers(W, "W"), "W").astype(np.float64)  # a copy: the caller's W stays theirs
         if W.shape != (2, 3):
             raise InputError(f"W must have shape (2, 3), got {W.shape}")
         check_finite(W, "W")
@@ -64,7 +64,12 @@ class SimpleNet:
         self.params["W"] = np.asarray(value, dtype=np.float64)
 
     def predict(self, x):
-        """The scores ``x @ W`` (before softmax)."""
+        """The scores ``x @ W`` (before softmax), for one input of 2 values or a batch of rows of 2."""
+        x = as_float_array(check_numbers(x), "x")
+        if x.ndim not in (1, 2) or x.shape[-1] != 2:
+            raise InputError(f"x has shape {x.shape}; SimpleNet takes one input of 2 values (shape (2,)) "
+                             "or a batch of them (shape (n, 2))")
+        check_finite(x, "x")
         return np.dot(x, self.W)
 
     def loss(self, x, t) -> float:

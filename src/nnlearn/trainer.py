@@ -32,24 +32,21 @@ Differences from the book, each deliberate:
 from __future__ import annotations
 
 import math
-import signal
-import threading
 import time
-from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
-from nnlearn import engines
-from nnlearn._validation import as_float_array, check_finite, check_labels, is_one_hot
+from nnlearn import checkpoints, engines
+from nnlearn._io import StopRequest, stop_requests
+from nnlearn._validation import as_float_array, check_finite, is_one_hot
 from nnlearn.callbacks import standard_callbacks
-from nnlearn.errors import FileFormatError, InputError, InputTypeError
-from nnlearn.multi_layer_net import MultiLayerNet, build_network
+from nnlearn.datasets.batches import validation_count
+from nnlearn.errors import DivergenceError, InputError, InputTypeError
+from nnlearn.multi_layer_net import MultiLayerNet
+from nnlearn.networks import network_for, settings_mismatch
 from nnlearn.optimizer import get_optimizer
-from nnlearn.saving import check_arrays, read_npz, write_npz
-from nnlearn.settings import RECIPES, TrainSettings, recipe_settings
-
-CHECKPOINT_FORMAT = 2
-_RESUME_FIX = "start the run again without --resume, or give the run folder it belongs to"
+from nnlearn.settings import RECIPES, TrainSettings
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -129,29 +126,24 @@ class Trainer:
             raise InputTypeError(f"Trainer trains a MultiLayerNet or TwoLayerNet, got {type(network).__name__}")
         if not isinstance(settings, TrainSettings):
             raise InputTypeError(f"settings must be a TrainSettings, got {type(settings).__name__}")
-        if network.dtype.name != settings.dtype:
-            raise InputError(f"the network is {network.dtype.name} but the settings say {settings.dtype}; "
-                             "build the network with the settings' dtype")
-        if (network.weight_decay_lambda, network.dropout_ratio) != (settings.weight_decay, settings.dropout):
-            raise InputError(
-                f"the network has weight_decay_lambda={network.weight_decay_lambda:g}, "
-                f"dropout_ratio={network.dropout_ratio:g} but the settings say weight_decay={settings.weight_decay:g}, "
-                f"dropout={settings.dropout:g}; build the network with the settings' values (build_trainer does)"
-            )
+        mismatch = settings_mismatch(settings, network)
+        if mismatch:
+            raise InputError(f"the network does not match the settings ({'; '.join(mismatch)}); build it from the "
+                             "settings (build_trainer does)")
         self.network = network
         self.settings = settings
-        x_train, t_train = _check_data(network, x_train, t_train, "train")
+        x_train, t_train = checked_data(network, x_train, t_train, "train")
         self.x_val = self.t_val = None
         if settings.validation is not None:
             n = x_train.shape[0]
-            n_val = validation_size(settings.validation, n)
+            n_val = validation_count(settings.validation, n)
             self.x_val, self.t_val = x_train[n - n_val:], t_train[n - n_val:]
             x_train, t_train = x_train[: n - n_val], t_train[: n - n_val]
         self.x_train, self.t_train = x_train, t_train
         if (x_test is None) != (t_test is None):
             raise InputError("give both x_test and t_test, or neither")
         if x_test is not None:
-            self.x_test, self.t_test = _check_data(network, x_test, t_test, "test")
+            self.x_test, self.t_test = checked_data(network, x_test, t_test, "test")
         else:
             self.x_test = self.t_test = None
         self.train_size = self.x_train.shape[0]
@@ -164,9 +156,11 @@ class Trainer:
         # The book: iter_per_epoch = max(train_size / batch_size, 1), counted in whole iterations.
         self.iter_per_epoch = max(self.train_size // self.batch_size, 1)
         self.max_iter = settings.iters if settings.iters is not None else settings.epochs * self.iter_per_epoch
-        self.optimizer = get_optimizer(settings.optimizer, lr=settings.lr)
+        self.optimizer = get_optimizer(settings.optimizer, **settings.optimizer_options())
         self.rng = np.random.default_rng(settings.seed)
         self.callbacks = standard_callbacks() if callbacks is None else list(callbacks)
+        for cb in self.callbacks:
+            cb.set_trainer(self)
         kind = engines.BACKPROP if settings.grad == "backprop" else engines.NUMERICAL
         self.engine = network.engine(settings.engine_name, kind)
 
@@ -182,7 +176,7 @@ class Trainer:
         self.last_checkpoint = None
         self.perm = None
         self.batch_buffer = None
-        self.stop_requested = False
+        self.stop = StopRequest()
         self.started = None
 
     # -- the loop ------------------------------------------------------------------------------
@@ -199,48 +193,52 @@ class Trainer:
             last complete iteration.
         """
         self.started = time.perf_counter()
-        previous_handler = self._install_sigint()
-        consistent = True
-        # Overflow on the way to divergence is expected; the divergence stop reports it clearly.
-        errstate = np.errstate(over="ignore", invalid="ignore")
-        errstate.__enter__()
+        self.consistent = True
         try:
-            for cb in self.callbacks:
-                cb.on_train_begin(self)
-            while self.iteration < self.max_iter:
-                consistent = False
-                loss = self.step()
-                self.iteration += 1
-                self.train_loss_list.append(loss)
-                if self.iteration % self.iter_per_epoch == 0 or self.iteration == self.max_iter:
-                    self.update_time()
-                    for cb in self.callbacks:
-                        cb.on_epoch_end(self)
-                # The iteration is complete (its epoch evaluated and saved): a Ctrl-C from here on
-                # saves this state.
-                consistent = True
-                for cb in self.callbacks:
-                    cb.on_step_end(self)
-                if self.stop_requested:
-                    raise KeyboardInterrupt
+            # Ctrl-C and kill (SIGTERM) finish the current iteration, save and stop; overflow on the way
+            # to divergence is expected (the divergence stop reports it clearly).
+            with stop_requests(self.stop), np.errstate(over="ignore", invalid="ignore"):
+                self.notify("on_train_begin", self.logs())
+                self.run_iterations()
         except KeyboardInterrupt:
-            if consistent:
-                self.update_time()
-                for cb in self.callbacks:
-                    cb.on_interrupt(self)
-            checkpoint = self.last_checkpoint
-            raise TrainingInterrupted(
-                self.iteration if consistent else (checkpoint[0] if checkpoint else 0),
-                checkpoint[1] if checkpoint else None,
-            ) from None
+            raise self.interrupted() from None
         finally:
-            errstate.__exit__(None, None, None)
             self.update_time()
             self.started = None
-            for cb in self.callbacks:
-                cb.on_train_end(self)
-            self._restore_sigint(previous_handler)
+            self.notify("on_train_end", self.logs())
         return self.summary()
+
+    def run_iterations(self) -> None:
+        """The chapter's loop: step, record the loss, judge every epoch; callbacks watch."""
+        while self.iteration < self.max_iter:
+            self.consistent = False
+            loss = self.step()
+            self.iteration += 1
+            self.train_loss_list.append(loss)
+            self.check_divergence()
+            if self.iteration % self.iter_per_epoch == 0 or self.iteration == self.max_iter:
+                self.update_time()
+                self.evaluate()
+                self.notify("on_epoch_end", self.iteration / self.iter_per_epoch, self.logs())
+            # The iteration is complete (its epoch judged and saved): a Ctrl-C from here on saves this state.
+            self.consistent = True
+            for cb in self.callbacks:
+                cb.on_step_end(self.iteration, loss)
+            if self.stop.requested:
+                raise KeyboardInterrupt
+
+    def interrupted(self) -> "TrainingInterrupted":
+        """After Ctrl-C: tell the callbacks (when the state is whole) and say where the run can resume."""
+        if self.consistent:
+            self.update_time()
+            self.notify("on_interrupt", self.logs())
+        checkpoint = self.last_checkpoint
+        return TrainingInterrupted(self.iteration if self.consistent else (checkpoint[0] if checkpoint else 0),
+                                   checkpoint[1] if checkpoint else None)
+
+    def notify(self, hook: str, *args) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(*args)
 
     def step(self) -> float:
         """One iteration: draw a batch, compute its gradient, update the weights; the loss before it."""
@@ -292,7 +290,73 @@ class Trainer:
             self.perm = self.rng.permutation(self.train_size)
         return self.perm[pos * self.batch_size : (pos + 1) * self.batch_size]
 
-    # -- what callbacks use --------------------------------------------------------------------
+    # -- judging: the loop's own work ------------------------------------------------------------
+
+    def evaluate(self) -> None:
+        """At an epoch end: training accuracy (on ``train_eval_samples`` rows, all of them at the end),
+        validation accuracy and test accuracy, appended to ``train_acc_list``, ``val_acc_list`` and
+        ``test_acc_list``; after the last iteration also :attr:`final`.
+
+        With a validation set the test set is judged once only, after the last iteration, into
+        ``final["test_accuracy"]`` (``test_acc_list`` then holds ``None``): choosing settings by the
+        validation accuracy keeps the test accuracy an honest estimate.
+        """
+        final = self.iteration == self.max_iter
+        n = self.train_size
+        if not final and self.settings.train_eval_samples is not None:
+            n = min(self.settings.train_eval_samples, n)
+        train_acc = self.accuracy(self.x_train[:n], self.t_train_labels[:n])
+        val_acc = None if self.x_val is None else self.accuracy(self.x_val, self.t_val_labels)
+        test_acc = None
+        if self.x_test is not None and (final or self.x_val is None):
+            test_acc = self.accuracy(self.x_test, self.t_test_labels)
+        self.epoch_iterations.append(self.iteration)
+        self.train_acc_list.append(train_acc)
+        self.val_acc_list.append(val_acc)
+        self.test_acc_list.append(None if self.x_val is not None else test_acc)
+        if final:
+            self.final = {"train_accuracy": train_acc, "test_accuracy": test_acc, "validation_accuracy": val_acc}
+
+    def check_divergence(self) -> None:
+        """Stop with :class:`~nnlearn.errors.DivergenceError` when the loss is NaN/inf or explodes.
+
+        Exploding: the mean loss over ``settings.divergence_window`` iterations exceeds three times its
+        starting value (or chance level, whichever is larger); judged every window and at every
+        epoch end, before the epoch is judged or saved, so no checkpoint holds a diverged network.
+        """
+        losses, w = self.train_loss_list, self.settings.divergence_window
+        loss = losses[-1]
+        epoch_end = self.iteration % self.iter_per_epoch == 0 or self.iteration == self.max_iter
+        if math.isfinite(loss):
+            if epoch_end:
+                w = min(w, self.iteration)
+            elif self.iteration % w or self.iteration < w:
+                return
+            recent = math.fsum(losses[-w:]) / w
+            if recent <= 3.0 * max(losses[0], self.chance_loss()):
+                return
+            what = (f"the loss exploded: its mean over iterations {self.iteration - w + 1}-{self.iteration} is "
+                    f"{recent:.4g}, up from {losses[0]:.4g} at the start")
+        else:
+            what = f"the loss became {loss} at iteration {self.iteration}"
+        kept = ""
+        if self.last_checkpoint is not None:
+            kept = f"; the last good checkpoint (iteration {self.last_checkpoint[0]}) is kept in {self.last_checkpoint[1]}"
+        raise DivergenceError(
+            f"training diverged: {what}. The learning rate (lr={self.settings.lr:g}) is likely too high -- "
+            f"lower it (the book uses 0.1 with SGD), or scale the inputs to [0, 1]{kept}"
+        )
+
+    def logs(self) -> MappingProxyType:
+        """What callbacks are told: the last epoch's record, read-only (see :mod:`nnlearn.callbacks`)."""
+        recent = self.train_loss_list[-self.iter_per_epoch:]
+        last = (lambda values: values[-1] if values else None)
+        return MappingProxyType({
+            "epoch": self.iteration / self.iter_per_epoch, "iteration": self.iteration,
+            "loss": math.fsum(recent) / len(recent) if recent else None,
+            "train_accuracy": last(self.train_acc_list), "validation_accuracy": last(self.val_acc_list),
+            "test_accuracy": last(self.test_acc_list), "lr": self.optimizer.lr, "seconds": self.seconds,
+        })
 
     def accuracy(self, x, labels) -> float:
         """Fraction of rows of ``x`` the network classifies as ``labels`` (checked data, in chunks)."""
@@ -357,61 +421,15 @@ class Trainer:
             "validation_size": None if self.x_val is None else int(self.x_val.shape[0]),
         }
 
-    # -- Ctrl-C --------------------------------------------------------------------------------
-
-    def _install_sigint(self):
-        """Ctrl-C (SIGINT) and ``kill`` (SIGTERM) finish the current iteration, save and stop."""
-        self.stop_requested = False
-        if threading.current_thread() is not threading.main_thread():
-            return None
-
-        def handler(signum, frame):
-            # The first signal stops after this iteration; a second Ctrl-C stops at once.
-            self.stop_requested = True
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-
-        try:
-            return {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-        except ValueError:  # pragma: no cover - not the main interpreter
-            return None
-
-    def _restore_sigint(self, previous) -> None:
-        for sig, handler in (previous or {}).items():
-            signal.signal(sig, handler)
-
-    # -- checkpoints ---------------------------------------------------------------------------
+    # -- checkpoints (nnlearn.checkpoints) ------------------------------------------------------
 
     def state_dict(self) -> dict:
         """Everything the rest of the run depends on: ``{"arrays": {...}, "meta": {...}}``."""
-        arrays = {f"param_{k}": v for k, v in self.network.params.items()}
-        opt = self.optimizer.state_dict()
-        arrays.update({f"opt_{k}": v for k, v in opt["arrays"].items()})
-        arrays["train_loss"] = np.array(self.train_loss_list, dtype=np.float64)
-        arrays["epoch_iterations"] = np.array(self.epoch_iterations, dtype=np.int64)
-        arrays["train_acc"] = np.array(self.train_acc_list, dtype=np.float64)
-        # No test set: -1 (a NaN would not pass the check that a checkpoint holds finite numbers).
-        arrays["test_acc"] = np.array([-1.0 if a is None else a for a in self.test_acc_list], dtype=np.float64)
-        if self.x_val is not None:
-            arrays["val_acc"] = np.array(self.val_acc_list, dtype=np.float64)
-        if self.perm is not None:
-            arrays["perm"] = self.perm
-        meta = {
-            "format": CHECKPOINT_FORMAT,
-            "iteration": self.iteration,
-            "rng": self.rng.bit_generator.state,
-            "optimizer_scalars": opt["scalars"],
-            "optimizer_lr": self.optimizer.lr,
-            "seconds": self.seconds,
-            "final": self.final,
-            "config": self.config(),
-        }
-        return {"arrays": arrays, "meta": meta}
+        return checkpoints.state_of(self)
 
     def save_checkpoint(self, path):
         """Write :meth:`state_dict` to ``path``, atomically."""
-        state = self.state_dict()
-        # A checkpoint is a run folder's own file wherever it is kept.
-        path = write_npz(path, state["arrays"], state["meta"], in_run_folder=True)
+        path = checkpoints.save(self, path)
         self.last_checkpoint = (self.iteration, path)
         return path
 
@@ -421,137 +439,18 @@ class Trainer:
         The trainer must have been built with the same settings and data sizes as the one that
         wrote the checkpoint; the file must hold exactly the arrays such a run has, all finite.
         """
-        arrays, meta = read_npz(path, "an nnlearn checkpoint", _RESUME_FIX)
-        if meta.get("format") != CHECKPOINT_FORMAT:
-            raise FileFormatError(
-                f"{path} has checkpoint format {meta.get('format')!r}; this nnlearn reads {CHECKPOINT_FORMAT} -- "
-                "finish the run with the nnlearn version that started it, or start it again"
-            )
-        mine, theirs = self.config(), _with_defaults(meta.get("config"))
-        if mine != theirs:
-            diff = sorted(k for k in set(mine) | set(theirs or {}) if mine.get(k) != (theirs or {}).get(k))
-            raise FileFormatError(
-                f"{path} was written by a run with different settings ({', '.join(diff)} differ); "
-                "resume it with the settings it was started with"
-            )
-        try:
-            iteration = int(meta["iteration"])
-            n_epochs = len(arrays.get("epoch_iterations", ()))
-            expected = {f"param_{k}": (v.shape, v.dtype) for k, v in self.network.params.items()}
-            if iteration > 0:
-                expected.update({f"opt_{name}/{k}": (v.shape, v.dtype) for name in self.optimizer.state_names
-                                 for k, v in self.network.params.items()})
-            expected.update({
-                "train_loss": ((iteration,), np.float64), "epoch_iterations": ((n_epochs,), np.int64),
-                "train_acc": ((n_epochs,), np.float64), "test_acc": ((n_epochs,), np.float64),
-            })
-            if self.settings.sampling == "shuffle" and iteration > 0:
-                expected["perm"] = ((self.train_size,), None)
-            if self.x_val is not None:
-                expected["val_acc"] = ((n_epochs,), np.float64)
-            check_arrays(path, arrays, expected, _RESUME_FIX)
-            self.network.set_params({k[len("param_"):]: v for k, v in arrays.items() if k.startswith("param_")})
-            self.optimizer.load_state_dict(
-                {"arrays": {k[len("opt_"):]: v for k, v in arrays.items() if k.startswith("opt_")},
-                 "scalars": meta["optimizer_scalars"]}
-            )
-            self.optimizer.lr = float(meta["optimizer_lr"])
-            self.rng.bit_generator.state = meta["rng"]
-            self.seconds = float(meta["seconds"])
-            self.final = meta["final"]
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, FileFormatError):
-                raise
-            raise FileFormatError(f"{path} is a damaged nnlearn checkpoint ({exc!r}); {_RESUME_FIX}") from None
-        self.iteration = iteration
-        self.train_loss_list = arrays["train_loss"].tolist()
-        self.epoch_iterations = arrays["epoch_iterations"].tolist()
-        self.train_acc_list = arrays["train_acc"].tolist()
-        self.test_acc_list = [None if a < 0 else a for a in arrays["test_acc"].tolist()]
-        self.val_acc_list = arrays["val_acc"].tolist() if self.x_val is not None else [None] * len(self.train_acc_list)
-        self.perm = arrays.get("perm")
-        self.last_checkpoint = (self.iteration, path)
+        checkpoints.restore(self, path)
 
 
-def validation_size(validation, train_size: int) -> int:
-    """How many of ``train_size`` samples a validation share (or count) holds back.
-
-    Examples
-    --------
-    >>> validation_size(0.1, 60000), validation_size(10000, 60000)
-    (6000, 10000)
-    """
-    n_val = validation if isinstance(validation, int) else round(validation * train_size)
-    if n_val < 1 or n_val >= train_size:
-        what = f"{n_val} of the {train_size} training samples"
-        raise InputError(
-            f"validation={validation!r} holds back {what}, leaving "
-            + ("no validation data" if n_val < 1 else "no training data")
-            + "; give a share in (0, 1) or a count that leaves samples on both sides"
-        )
-    return n_val
-
-
-def _with_defaults(config):
-    """A checkpoint's config with what older files lack filled in (no validation, no regularisers)."""
-    if not isinstance(config, dict):
-        return config
-    config = {"validation_size": None, **config}
-    try:
-        config["settings"] = TrainSettings.from_dict(config["settings"]).to_dict()
-        config["network"] = {"weight_decay_lambda": 0.0, "dropout_ratio": 0.0, **config["network"]}
-    except (KeyError, TypeError, InputError):
-        pass  # left as it is: the comparison then names what differs
-    return config
-
-
-def _check_data(network, x, t, split: str):
-    x = np.asarray(x)
-    if x.ndim > 2:
-        x = x.reshape(x.shape[0], -1)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise InputError(f"x_{split} must hold one sample per row, got shape {x.shape}")
-    if x.shape[1] != network.sizes[0]:
-        raise InputError(
-            f"x_{split} has {x.shape[1]} values per sample but the network's input_size is {network.sizes[0]}"
-        )
-    x = as_float_array(x, f"x_{split}")
+def checked_data(network, x, t, split: str):
+    """``x_SPLIT`` as rows of finite numbers for ``network`` (kept in their dtype: a batch is converted
+    when drawn) and ``t_SPLIT`` as labels (one-hot rows become labels) or soft targets."""
+    x = as_float_array(network.check_rows(x, f"x_{split}"), f"x_{split}")
     check_finite(x, f"x_{split}")
-    t = np.asarray(t)
-    n_out = network.sizes[-1]
-    if t.ndim == 2 and t.shape == (x.shape[0], n_out):
-        if is_one_hot(t):
-            t = check_labels(np.argmax(t, axis=1), n_out, f"t_{split}")
-        else:
-            t = as_float_array(t, f"t_{split}")
-    elif t.shape == (x.shape[0],):
-        t = check_labels(t, n_out, f"t_{split}")
-    else:
-        raise InputError(
-            f"t_{split} has shape {t.shape} but x_{split} holds {x.shape[0]} samples; give one label per sample"
-        )
+    t = network.check_t(t, x.shape[0], f"t_{split}", f"x_{split}")
+    if t.ndim == 2 and is_one_hot(t):
+        t = np.argmax(t, axis=1)
     return x, t
-
-
-# -- training by recipe --------------------------------------------------------------------------
-
-
-def build_network_for(settings: TrainSettings, input_size: int, n_classes: int) -> MultiLayerNet:
-    """A fresh network as ``settings`` describe it (a TwoLayerNet for one sigmoid hidden layer)."""
-    two_layer = settings.activation == "sigmoid" and len(settings.hidden) == 1 and settings.loss == "cross_entropy"
-    config = {
-        "weight_decay_lambda": settings.weight_decay,
-        "dropout_ratio": settings.dropout,
-        "class": "TwoLayerNet" if two_layer else "MultiLayerNet",
-        "input_size": input_size,
-        "hidden_size_list": list(settings.hidden),
-        "output_size": n_classes,
-        "activation": settings.activation,
-        "weight_init_std": settings.weight_init_std,
-        "loss": settings.loss,
-        "dtype": settings.dtype,
-    }
-    return build_network(config, seed=settings.seed)
 
 
 def infer_classes(t) -> int:
@@ -577,60 +476,5 @@ def build_trainer(settings: TrainSettings, x_train, t_train, x_test=None, t_test
     x = np.asarray(x_train)
     if x.ndim < 2 or x.shape[0] == 0 or x[0].size == 0:
         raise InputError(f"x_train must hold at least one sample per row, got shape {x.shape}")
-    net = build_network_for(settings, int(np.prod(x.shape[1:])), n_classes or infer_classes(t_train))
+    net = network_for(settings, int(np.prod(x.shape[1:])), n_classes or infer_classes(t_train))
     return Trainer(net, x_train, t_train, x_test, t_test, settings=settings, callbacks=callbacks)
-
-
-@dataclass
-class TrainedModel:
-    """A trained network with its trainer's record (the result of :func:`train_arrays`).
-
-    ``predict`` means what it means on a network: the output probabilities; ``classify`` gives labels.
-    """
-
-    network: MultiLayerNet
-    trainer: Trainer
-    settings: TrainSettings
-    summary: dict = field(default_factory=dict)
-
-    @property
-    def description(self) -> str:
-        return self.settings.describe(self.network.sizes[0], self.network.sizes[-1])
-
-    def predict(self, x) -> np.ndarray:
-        """The softmax probabilities of each row of ``x``."""
-        return self.network.predict(x)
-
-    def classify(self, x) -> np.ndarray:
-        """The predicted class of each row of ``x``."""
-        return self.network.classify(x)
-
-
-def train_arrays(x_train, t_train, x_test=None, t_test=None, *, recipe="book", progress=None, callbacks=(),
-                 live=False, **overrides) -> TrainedModel:
-    """Train a recipe's network on arrays and return the :class:`TrainedModel`.
-
-    ``overrides`` are :class:`~nnlearn.settings.TrainSettings` fields (``lr=0.5``, ``epochs=3``,
-    ``seed=1``, ...); ``callbacks`` are added to the standard ones. ``live=True`` adds a
-    :class:`~nnlearn.live.LivePlot`: in a notebook, the curves redrawn in place every epoch.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> x = rng.random((300, 4)); t = (x[:, 0] + x[:, 1] > 1).astype(int)
-    >>> model = train_arrays(x, t, recipe="strong", hidden=[16], epochs=100, batch_size=30, lr=0.01,
-    ...                      progress=False)
-    >>> model.description
-    '4-16-2 relu, he init, adam lr 0.01, cosine lr decay, batch 30, 100 epochs, float32'
-    >>> float(np.mean(model.classify(x) == t))
-    0.9933333333333333
-    """
-    settings = recipe_settings(recipe, **overrides)
-    if live:
-        from nnlearn.live import LivePlot
-
-        callbacks = [*callbacks, LivePlot()]
-    trainer = build_trainer(settings, x_train, t_train, x_test, t_test,
-                            callbacks=[*standard_callbacks(progress), *callbacks])
-    summary = trainer.train()
-    return TrainedModel(trainer.network, trainer, settings, summary)

@@ -21,16 +21,16 @@ one run straight through. A run resumed without a ``trajectory.npz`` (it was sta
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
+import os
 from pathlib import Path
 
 import numpy as np
 
-from nnlearn._io import atomic_write, parse_json, read_regular_file
+from nnlearn._io import atomic_write
 from nnlearn.callbacks import Callback
 from nnlearn.errors import FileFormatError
+from nnlearn.saving import read_npz
 
 TRAJECTORY_FILE = "trajectory.npz"
 FORMAT = 1
@@ -90,7 +90,8 @@ class Trajectory(Callback):
         self.weights: list[np.ndarray] = []
         self.active = True
 
-    def on_train_begin(self, trainer) -> None:
+    def on_train_begin(self, logs) -> None:
+        trainer = self.trainer
         net = trainer.network
         if trainer.iteration == 0:
             self.iterations, self.weights = [], []
@@ -105,15 +106,15 @@ class Trajectory(Callback):
             self.weights = [weights[k] for k in keep]
         if is_snapshot_iteration(trainer.iteration, trainer.iter_per_epoch, trainer.max_iter) \
                 and (not self.iterations or self.iterations[-1] != trainer.iteration):
-            self.record(trainer)
+            self.record()
 
-    def on_epoch_end(self, trainer) -> None:
+    def on_epoch_end(self, epoch, logs) -> None:
         if self.active:
-            self.record(trainer)
+            self.record()
 
-    def record(self, trainer) -> None:
+    def record(self) -> None:
         """Append the network's parameters now and rewrite the file."""
-        net = trainer.network
+        trainer, net = self.trainer, self.trainer.network
         self.iterations.append(int(trainer.iteration))
         self.weights.append(flatten_params(net.params, net.dtype))
         meta = {"format": FORMAT, "params": param_layout(net), "dtype": net.dtype.name}
@@ -125,75 +126,32 @@ class Trajectory(Callback):
 
 
 def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
-    """``(iterations, weights, meta)`` from a ``trajectory.npz``, every size checked before it is allocated.
+    """``(iterations, weights, meta)`` from a ``trajectory.npz``, its size checked before it is read.
 
     With ``net``, the file must describe that network's parameters (same keys, shapes and dtype).
     Anything wrong is one :class:`~nnlearn.errors.FileFormatError`.
     """
-    arrays, meta = read_npz_capped(path, max_bytes, "a trajectory written by nnlearn")
-    if set(arrays) != {"iterations", "weights"} or meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path} is not a trajectory of format {FORMAT} (it holds {', '.join(sorted(arrays))}); "
-                              f"{_FIX}")
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = 0  # missing or unreadable: read_npz says which
+    if size > max_bytes:
+        raise FileFormatError(f"{path} is {size:,} bytes, more than a trajectory may have ({max_bytes:,}); {_FIX}")
+    arrays, meta = read_npz(path, "a trajectory written by nnlearn", _FIX,
+                            expect=lambda meta: {"iterations": (None, np.int64), "weights": (None, None)})
+    if meta.get("format") != FORMAT:
+        raise FileFormatError(f"{path} is not a trajectory of format {FORMAT}; {_FIX}")
     iterations, weights = arrays["iterations"], arrays["weights"]
     layout = meta.get("params")
     try:
         n_params = sum(int(np.prod(shape, dtype=np.int64)) for _, shape in layout)
     except (TypeError, ValueError):
         raise FileFormatError(f"{path} has no readable parameter layout; {_FIX}") from None
-    k = len(iterations)
-    if iterations.dtype != np.int64 or iterations.ndim != 1 or k == 0 or np.any(np.diff(iterations) <= 0) \
-            or iterations[0] < 0:
+    if iterations.ndim != 1 or not len(iterations) or np.any(np.diff(iterations) <= 0) or iterations[0] < 0:
         raise FileFormatError(f"{path}: its iterations are not an increasing list of whole numbers; {_FIX}")
+    k = len(iterations)
     if weights.dtype.kind != "f" or weights.shape != (k, n_params) or not np.isfinite(weights).all():
         raise FileFormatError(f"{path}: its weights are not {k} finite rows of {n_params} numbers; {_FIX}")
     if net is not None and (layout != param_layout(net) or weights.dtype != net.dtype):
         raise FileFormatError(f"{path} was recorded for another network than this run's model; {_FIX}")
     return iterations, weights, meta
-
-
-def read_npz_capped(path, max_bytes: int, what: str) -> tuple[dict, dict]:
-    """``(arrays, meta)`` of an ``.npz`` written by :func:`nnlearn.saving.write_npz`, read with its sizes capped.
-
-    ``np.load`` allocates whatever an array's header declares before reading it; here the file is
-    at most ``max_bytes`` and every array must hold exactly the bytes its header declares, so a
-    hostile file costs no more memory than its own size. Plain numeric and text arrays only.
-    """
-    try:
-        data = read_regular_file(path, max_bytes)
-    except FileNotFoundError:
-        raise FileFormatError(f"{path} does not exist; {what} was expected there") from None
-    except OSError as exc:
-        raise FileFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
-    arrays = {}
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
-                if info.file_size > max_bytes or not info.filename.endswith(".npy"):
-                    raise ValueError(f"unexpected member {info.filename!r}")
-                with archive.open(info) as fh:
-                    arrays[info.filename[:-4]] = _read_npy(fh, info.file_size)
-        meta = parse_json(str(arrays.pop("meta")), str(path))
-    except (KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, FileFormatError):
-            raise
-        raise FileFormatError(f"{path} is not {what} or is damaged ({exc})") from None
-    if not isinstance(meta, dict):
-        raise FileFormatError(f"{path} is not {what} (its metadata is not a JSON object)")
-    return arrays, meta
-
-
-def _read_npy(fh, size: int) -> np.ndarray:
-    version = np.lib.format.read_magic(fh)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-    elif version == (2, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-    else:
-        raise ValueError(f"npy version {version}")
-    if dtype.hasobject or dtype.kind not in "biufU":
-        raise ValueError(f"an array of {dtype}")
-    count = int(np.prod(shape, dtype=np.int64))
-    body = size - fh.tell()
-    if count * dtype.itemsize != body:
-        raise ValueError(f"an array whose header declares {count * dtype.itemsize} bytes holds {body}")
-    return np.frombuffer(fh.read(body), dtype=dtype).reshape(shape, order="F" if fortran else "C")

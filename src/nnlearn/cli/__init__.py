@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "nnlearn.cli.data",
     "nnlearn.cli.diff",
     "nnlearn.cli.train",
+    "nnlearn.cli.gradcheck",
     "nnlearn.cli.routes",
     "nnlearn.cli.report",
     "nnlearn.cli.board",

@@ -47,3 +47,25 @@ def add_data_args(parser: argparse.ArgumentParser, dataset: bool = True, *, data
         help="folder holding the four files (or a DATASET/ sub-folder); it must exist. Default: NNLEARN_DATA, "
         "then the cache folder (where `nnlearn data download` and `nnlearn data import` put them)",
     )
+
+
+def dataset_of(args) -> str:
+    """The data set ``--dataset`` names (argparse checked the choice), mnist by default."""
+    return args.dataset or "mnist"
+
+
+def load_arrays(name: str, data_dir):
+    """``(x_train, t_train), (x_test, t_test)`` of data set ``name``, as training sees them."""
+    from nnlearn import datasets
+
+    return datasets.load_dataset(name, normalize=True, flatten=True, data_dir=data_dir)
+
+
+def class_names_of(name: str):
+    """The class names of data set ``name``, or None for one without names (plain numbers)."""
+    from nnlearn.datasets import class_names
+
+    try:
+        return list(class_names(name))
+    except KeyError:
+        return None

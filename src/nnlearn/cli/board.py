@@ -35,6 +35,7 @@ def register(commands, demos) -> None:
     p.add_argument("--port", type=_port, default=8765,
                    help="port (default 8765; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this computer only)")
+                   help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 lets anyone on the "
+                   "network read the folder). Only requests naming 127.0.0.1, localhost or this address are answered")
     add_data_args(p, dataset=False)  # the test images of the report's mistakes; a run's own folder first
     p.set_defaults(func=cmd_board, parser=p)

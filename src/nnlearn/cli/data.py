@@ -30,8 +30,6 @@ def _warnings_as_lines(func):
 
 
 def register(commands, demos) -> None:
-    from nnlearn.cli.demo import add_out_argument
-
     data = commands.add_parser(
         "data", help="download, import, verify, describe and show MNIST / Fashion-MNIST",
         description="Get the data sets, check them, and look at them.",
@@ -42,11 +40,13 @@ def register(commands, demos) -> None:
         "download", help="download the files (verified) unless they are already there",
         description="Download the four files over the mirrors into --data-dir (default: the user cache "
         "folder, created if needed), verifying each by the SHA-256 of its decompressed content. Files "
-        "already present and verified are kept.",
+        "already present and verified are kept. A mirror that delivers less than NNLEARN_SPEED_LIMIT "
+        "bytes/s (default 1024) over NNLEARN_SPEED_TIME seconds (default 20) is abandoned and not tried "
+        "for the other files.",
     )
     add_data_args(p)
     p.add_argument("--timeout", type=positive_float, default=None, metavar="S",
-                   help="seconds per connection/read (default 10); a whole file may take S x (2 + size / 160 KiB)")
+                   help="seconds to wait for a connection or the next block of data (default: NNLEARN_TIMEOUT or 10)")
     p.set_defaults(func=_warnings_as_lines(cmd_download))
 
     p = actions.add_parser(
@@ -69,6 +69,11 @@ def register(commands, demos) -> None:
     p = actions.add_parser("info", help="where the files are, shapes, dtypes, class counts")
     add_data_args(p)
     p.set_defaults(func=_warnings_as_lines(cmd_info))
+    _register_show(actions, demos)
+
+
+def _register_show(actions, demos) -> None:
+    from nnlearn.cli.demo import add_out_argument
 
     p = actions.add_parser(
         "show", help="one image: as text, and as a 28x28 image file that `nnlearn predict` reads back exactly",
@@ -238,11 +243,10 @@ def cmd_demo_minibatch(args) -> int:
 
     from nnlearn.datasets.batches import sample_batch_indices
     from nnlearn.datasets.mnist import load_dataset
+    from nnlearn._io import check_output_folder
     from nnlearn.images import check_output_path, digits_figure, save_figure_as
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; give a folder for the figure")
+    out = check_output_folder(args.out)
     (x_train, t_train), _ = load_dataset(args.dataset or "mnist", normalize=True, one_hot_label=True,
                                          data_dir=args.data_dir)
     print("== 4.2.3 Mini-batch learning ==")

@@ -130,7 +130,9 @@ SECTIONS = {
 
 def _run(names):
     def run(args) -> int:
-        out = Path(args.out)
+        from nnlearn._io import check_output_folder
+
+        out = check_output_folder(args.out)  # before the first section prints: a wrong --out costs nothing
         for name in names:
             SECTIONS[name][0](out)
         return 0

@@ -90,6 +90,10 @@ def run_diff(args) -> int:
     point = _parse_point(args.at, variables)
     if args.plot and len(variables) != 1:
         raise UsageError("--plot draws f and its tangent line, so it needs a formula of one variable")
+    if args.plot:
+        from nnlearn._io import check_output_path
+
+        check_output_path(args.plot)  # before anything is printed
     # A formula without variables is a constant function of x; Expression takes one value then too.
     fx = float(expr(*point))
     at = ", ".join(f"{v}={_fmt(p)}" for v, p in zip(variables, point))

@@ -8,8 +8,12 @@ from nnlearn.cli._args import add_data_args
 def cmd_report(args) -> int:
     import time
 
-    from nnlearn.report import write_report
+    from nnlearn._io import check_output_path
+    from nnlearn.report import default_output, write_report
 
+    # Refused before the report is built (it reads every run and the test images). The default,
+    # DIR/report.html, is the folder's own file; a path the user names must lie outside run folders.
+    check_output_path(args.out or default_output(args.dirs), in_run_folder=args.out is None)
     t0 = time.perf_counter()
     out = write_report(args.dirs, args.out, data_dir=args.data_dir)
     size = out.stat().st_size

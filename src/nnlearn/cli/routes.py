@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from nnlearn.cli._args import add_data_args
 
@@ -12,9 +11,14 @@ def _routes(args) -> int:
     import numpy as np
 
     from nnlearn import routes
+    from nnlearn._io import check_output_folder, check_output_path
     from nnlearn.datasets import load_dataset
     from nnlearn.plots import save_figure
 
+    # The figures come after a minute of work: a --out that cannot take them is refused first.
+    out = check_output_folder(args.out)
+    for name in ("routes_accuracy.png", "routes_mistakes.png"):
+        check_output_path(out / name)
     routes.require_classic()  # before loading anything: say at once what is missing
     (x_train, t_train), (x_test, t_test) = load_dataset("mnist", data_dir=args.data_dir)
     if args.train_size < len(x_train):
@@ -29,7 +33,6 @@ def _routes(args) -> int:
     for r in results:
         if r.note:
             print(f"  {r.name}: {r.note}")
-    out = Path(args.out)
     print(f"wrote {save_figure(routes.plot_accuracy(results, len(x_train), len(x_test)), out / 'routes_accuracy.png')}")
     print(f"wrote {save_figure(routes.plot_mistakes(results, x_test, t_test), out / 'routes_mistakes.png')}")
     return 0

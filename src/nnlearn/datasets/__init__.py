@@ -13,6 +13,7 @@ from nnlearn.datasets.batches import (
     sample_batch,
     sample_batch_indices,
     train_validation_split,
+    validation_count,
 )
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
 from nnlearn.datasets.idx import read_idx, write_idx
@@ -32,5 +33,5 @@ from nnlearn.datasets.mnist import (
 __all__ = [
     "DATASETS", "DatasetError", "DatasetWarning", "FASHION_MNIST", "FASHION_MNIST_CLASSES", "MNIST", "MNIST_CLASSES",
     "class_names", "get_spec", "iterate_minibatches", "load_dataset", "load_fashion_mnist", "load_mnist",
-    "read_idx", "sample_batch", "sample_batch_indices", "train_validation_split", "write_idx",
+    "read_idx", "sample_batch", "sample_batch_indices", "train_validation_split", "validation_count", "write_idx",
 ]

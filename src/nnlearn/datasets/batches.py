@@ -4,7 +4,8 @@ The chapter draws each mini-batch *with replacement*: ``batch_mask = np.random.c
 batch_size)``. :func:`sample_batch` does exactly that through a seeded
 :class:`numpy.random.Generator`. :func:`iterate_minibatches` instead walks a shuffled epoch
 *without* replacement, every sample once. :func:`train_validation_split` holds data back for
-judging -- learning and judging must use different data.
+judging -- learning and judging must use different data -- and :func:`validation_count` is the one
+rule, used everywhere in nnlearn, for how many samples a validation share or count holds back.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from nnlearn._validation import check_positive_int
+from nnlearn.errors import InputError, InputTypeError
 
 
 def _rng(seed) -> np.random.Generator:
@@ -21,7 +23,7 @@ def _rng(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is not None and not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, None or a numpy.random.Generator, got {seed!r}")
+        raise InputTypeError(f"seed must be an int, None or a numpy.random.Generator, got {seed!r}")
     return np.random.default_rng(seed)
 
 
@@ -29,9 +31,9 @@ def _check_pair(x, t):
     x = np.asarray(x) if not isinstance(x, np.ndarray) else x
     t = np.asarray(t) if not isinstance(t, np.ndarray) else t
     if x.ndim == 0 or t.ndim == 0:
-        raise ValueError("x and t must be arrays with one row per sample, got a scalar")
+        raise InputError("x and t must be arrays with one row per sample, got a scalar")
     if len(x) != len(t):
-        raise ValueError(f"x has {len(x)} samples but t has {len(t)}; they must pair up row by row")
+        raise InputError(f"x has {len(x)} samples but t has {len(t)}; they must pair up row by row")
     return x, t
 
 
@@ -109,13 +111,55 @@ def iterate_minibatches(
         yield x[idx], t[idx]
 
 
+def validation_count(validation, n_samples: int) -> int:
+    """How many of ``n_samples`` samples a validation share or count holds back: nnlearn's one rule.
+
+    A share is a float in (0, 1): ``round(validation * n_samples)`` samples (Python's ``round``). A
+    count is a whole number, taken as it is. Either way both parts must keep at least one sample.
+
+    Raises
+    ------
+    InputError
+        For anything else (a bool, a string, a float outside (0, 1), NaN, a count that leaves a part
+        empty), with one message saying what to give instead.
+
+    Examples
+    --------
+    >>> validation_count(0.1, 60000), validation_count(1 / 6, 60000), validation_count(10000, 60000)
+    (6000, 10000, 10000)
+    >>> validation_count(0.01, 20)
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.InputError: validation=0.01 holds back 0 of the 20 samples, leaving none for validation; give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to 19
+    """
+    n = int(n_samples)
+    if isinstance(validation, (bool, np.bool_)):
+        count = None
+    elif isinstance(validation, (int, np.integer)):
+        count = int(validation)
+    elif isinstance(validation, (float, np.floating)) and 0 < validation < 1:
+        count = int(round(float(validation) * n))
+    else:
+        count = None
+    if count is not None and 0 < count < n:
+        return count
+    if count is None:
+        what = "is not a share in (0, 1) or a whole number"
+    else:
+        what = (f"holds back {count} of the {n} samples, leaving "
+                + ("none for validation" if count < 1 else "none for training"))
+    fix = (f"give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to {n - 1}" if n >= 2
+           else f"{n} sample{'' if n == 1 else 's'} cannot be split; use more data or no validation part")
+    raise InputError(f"validation={validation!r} {what}; {fix}")
+
+
 def train_validation_split(x, t, validation: float | int = 0.1, *, shuffle: bool = True, seed=None):
     """Split ``(x, t)`` into a training part and a validation part held back for judging.
 
     Parameters
     ----------
     validation : float or int
-        The share of samples held back, in (0, 1), or their number.
+        The share of samples held back, in (0, 1), or their number (see :func:`validation_count`).
     shuffle : bool
         Pick the validation samples at random (from ``seed``); else take the last ones.
 
@@ -133,19 +177,7 @@ def train_validation_split(x, t, validation: float | int = 0.1, *, shuffle: bool
     """
     x, t = _check_pair(x, t)
     n = len(x)
-    if isinstance(validation, bool):
-        raise ValueError(f"validation must be a share in (0, 1) or a number of samples, got {validation!r}")
-    if isinstance(validation, (int, np.integer)):
-        n_val = int(validation)
-    elif isinstance(validation, (float, np.floating)) and 0 < validation < 1:
-        n_val = int(round(n * float(validation)))
-    else:
-        raise ValueError(f"validation must be a share in (0, 1) or a number of samples, got {validation!r}")
-    if not 0 < n_val < n:
-        raise ValueError(
-            f"validation={validation!r} leaves {n_val} of {n} samples for validation; "
-            "both parts need at least one sample"
-        )
+    n_val = validation_count(validation, n)
     order = _rng(seed).permutation(n) if shuffle else np.arange(n)
     train_idx, val_idx = np.sort(order[: n - n_val]), np.sort(order[n - n_val:])
     return (x[train_idx], t[train_idx]), (x[val_idx], t[val_idx])

@@ -25,7 +25,9 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
+import stat
 import tempfile
 import time
 import warnings
@@ -33,8 +35,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn._io import remove_stale_temp_files, temp_prefix
+from nnlearn._io import file_kind, read_json, remove_stale_temp_files, temp_prefix
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
+from nnlearn.errors import FileFormatError
 from nnlearn.datasets.sources import DatasetSpec, cache_root
 from nnlearn.datasets.verify import read_all
 
@@ -42,6 +45,9 @@ from nnlearn.datasets.verify import read_all
 CACHE_FORMAT = 2
 #: Bytes read, hashed and converted at a time: small enough to stay in the CPU cache between steps.
 _BLOCK = 1 << 20
+#: A cache folder's meta.json is about 1 KiB; anything much larger is not one.
+_MAX_META_BYTES = 64 << 10
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class CacheDamaged(Exception):
@@ -98,12 +104,16 @@ def normalize_images(images: np.ndarray, out: np.ndarray | None = None) -> np.nd
 def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.ndarray:
     """The array in ``path``, as uint8 or normalized float32; CacheDamaged unless its SHA-256 is ``digest``."""
     n = math.prod(shape)
-    out = np.empty(n, dtype=np.float32 if normalize else np.uint8)
     sha = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        size = os.fstat(f.fileno()).st_size
-        if size != n:
-            raise CacheDamaged(f"{path.name} holds {size} bytes, expected {n}")
+    # O_NONBLOCK: a FIFO put in place of the file is refused below instead of blocking the open.
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb", buffering=0) as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise CacheDamaged(f"{path.name} is {file_kind(st.st_mode)}, not a regular file")
+        if st.st_size != n:
+            raise CacheDamaged(f"{path.name} holds {st.st_size} bytes, expected {n}")
+        # Allocated only now that the file is known to hold that many bytes.
+        out = np.empty(n, dtype=np.float32 if normalize else np.uint8)
         block = np.empty(min(n, _BLOCK), dtype=np.uint8)
         done = 0
         while done < n:
@@ -121,24 +131,44 @@ def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.
     return out.reshape(shape)
 
 
+def _spec_shapes(meta, spec: DatasetSpec) -> dict[str, tuple[int, ...]]:
+    """The shapes in ``meta``, each checked against ``spec`` (None entries: images and labels agree)."""
+    shapes = {}
+    for f in spec.files:
+        shape = meta["shapes"][f.role]
+        if not (isinstance(shape, list) and len(shape) == len(f.shape)
+                and all(type(s) is int and (s == w if w is not None else 0 <= s < 2**31)
+                        for s, w in zip(shape, f.shape))):
+            raise CacheDamaged(f"meta.json gives {f.role} the shape {str(shape)[:60]}, not {spec.title}'s")
+        shapes[f.role] = tuple(shape)
+    for split in ("train", "test"):
+        images, labels = shapes.get(f"{split}-images"), shapes.get(f"{split}-labels")
+        if images and labels and images[0] != labels[0]:
+            raise CacheDamaged(f"meta.json gives {images[0]} {split} images but {labels[0]} labels")
+    return shapes
+
+
 def _meta(entry: Path, spec: DatasetSpec) -> dict | None:
-    """The checked ``meta.json`` of ``entry``; None when the folder does not exist."""
+    """``{role: (shape, sha256)}`` from the ``meta.json`` of ``entry``, checked; None when the folder does not exist.
+
+    The shapes must be ``spec``'s, so a damaged or edited file can neither make a load allocate
+    more than the data set holds nor hand out arrays of another shape.
+    """
     if not entry.exists():
         return None
     try:
-        text = (entry / "meta.json").read_text()
-    except (OSError, UnicodeDecodeError) as exc:
+        meta = read_json(entry / "meta.json", _MAX_META_BYTES)
+    except (OSError, FileFormatError) as exc:
         # A folder is renamed into place only once complete, so a missing meta.json is damage too.
         raise CacheDamaged(f"meta.json cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     try:
-        meta = json.loads(text)
-        for f in spec.files:
-            shape, digest = tuple(meta["shapes"][f.role]), meta["sha256"][f.role]
-            if not (all(isinstance(s, int) and s >= 0 for s in shape) and isinstance(digest, str)):
-                raise ValueError(f.role)
-    except (ValueError, KeyError, TypeError, AttributeError):
+        shapes = _spec_shapes(meta, spec)
+        digests = {f.role: meta["sha256"][f.role] for f in spec.files}
+    except (KeyError, TypeError):
         raise CacheDamaged("meta.json is damaged") from None
-    return meta
+    if not all(isinstance(d, str) and _SHA256.match(d) for d in digests.values()):
+        raise CacheDamaged("meta.json is damaged (a digest is not a SHA-256)")
+    return {role: (shapes[role], digests[role]) for role in shapes}
 
 
 def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np.ndarray] | None:
@@ -151,11 +181,9 @@ def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np
         return None
     arrays = {}
     for f in spec.files:
+        shape, digest = meta[f.role]
         try:
-            arrays[f.role] = _read_checked(
-                entry / f"{f.role}.u8", tuple(meta["shapes"][f.role]), meta["sha256"][f.role],
-                normalize and f.role.endswith("images"),
-            )
+            arrays[f.role] = _read_checked(entry / f"{f.role}.u8", shape, digest, normalize and f.role.endswith("images"))
         except FileNotFoundError:
             raise CacheDamaged(f"{f.role}.u8 is missing") from None
         except OSError as exc:

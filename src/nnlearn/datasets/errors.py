@@ -13,5 +13,13 @@ class DatasetError(NnlearnError, ValueError):
     """
 
 
+class TruncatedDataError(DatasetError):
+    """A file's compressed data ends before its end marker: a download or a copy was cut short."""
+
+
+class OversizeDataError(DatasetError):
+    """A file holds (or decompresses to) more bytes than the file it should be can have: refused unread."""
+
+
 class DatasetWarning(UserWarning):
     """Something was wrong but has been dealt with (a setting skipped, a damaged cache rebuilt)."""

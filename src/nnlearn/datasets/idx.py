@@ -5,12 +5,17 @@ each dimension as a big-endian 32-bit integer -- followed by the elements in C o
 MNIST ships its four files gzip-compressed; both plain and gzip-compressed files are read here
 (recognised by their content, not by their name).
 
-A file is read in two steps: :func:`read_payload` decompresses it into memory (an MNIST file is
-at most 47 MB), and :func:`parse_idx` checks the header against the length and views the rest
-with ``numpy.frombuffer``. Every problem -- a missing, truncated or corrupt file, a wrong element
-type, a labels file where images were expected -- raises
-:class:`~nnlearn.datasets.errors.DatasetError` naming the file and what is wrong, instead of a
-silent wrong array or a raw zlib/struct traceback.
+Everything read is hostile until checked, and sizes are capped before anything grows. A file is
+read only when it is a regular file (a FIFO or a device is refused without being opened for
+reading, so nothing blocks) no larger than a compressed copy of its payload can be; it is
+decompressed as a stream that stops as soon as it passes ``max_bytes`` -- a file's known
+decompressed size plus :data:`PAYLOAD_MARGIN` when the caller knows it -- so a gzip bomb costs at
+most that much memory and time. The IDX header is checked (element type, shape, and the size it
+announces) as soon as its bytes are out, before the rest is decompressed. :func:`parse_idx` then
+checks the length against the header and views the rest with ``numpy.frombuffer``. Every problem
+-- a missing, truncated or corrupt file, a wrong element type, a labels file where images were
+expected -- raises :class:`~nnlearn.datasets.errors.DatasetError` naming the file and what is
+wrong, instead of a silent wrong array, a hang or a raw zlib/struct traceback.
 """
 
 from __future__ import annotations
@@ -19,14 +24,17 @@ import gzip
 import hashlib
 import math
 import os
+import stat
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from nnlearn._io import atomic_write
-from nnlearn.datasets.errors import DatasetError
+from nnlearn._io import atomic_write, file_kind, read_regular_file
+from nnlearn.datasets.errors import DatasetError, OversizeDataError, TruncatedDataError
+from nnlearn.errors import FileFormatError, InputError, InputTypeError
 
 #: IDX element-type codes and the (big-endian) dtypes they stand for.
 IDX_TYPES = {
@@ -39,48 +47,161 @@ IDX_TYPES = {
 }
 _CODES = {dt.newbyteorder("=") if dt.itemsize > 1 else dt: code for code, dt in IDX_TYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+#: The most bytes a file of unknown size may decompress to (every MNIST-format file is under 48 MB).
+MAX_PAYLOAD_BYTES = 256 << 20
+#: Slack over a file's known decompressed size, so that a file a little too long is reported as such.
+PAYLOAD_MARGIN = 64 << 10
+#: Bytes decompressed (and hashed) at a time.
+_BLOCK = 1 << 20
+#: The largest IDX header (255 dimensions): the first block decompressed, checked before the rest.
+_HEADER_MAX = 4 + 4 * 255
 
 
-def read_payload(path: str | os.PathLike) -> bytes:
-    """The decompressed content of ``path`` (the file itself when it is not gzip-compressed).
+def compressed_bound(payload_bytes: int) -> int:
+    """The most bytes a copy (plain or gzip) of a payload of ``payload_bytes`` can take.
+
+    Deflate's stored blocks add 5 bytes per 64 KiB, the gzip header and trailer a few dozen.
+
+    Examples
+    --------
+    >>> compressed_bound(47040016)  # MNIST's training images
+    47049854
+    """
+    return payload_bytes + payload_bytes // 8192 + 4096
+
+
+def _as_path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputTypeError(f"path must be a file's path (a str or a Path), got {path!r}")
+    return Path(path)
+
+
+def read_raw(path, max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes:
+    """The bytes of ``path`` as stored: a regular file, at most :func:`compressed_bound` of ``max_bytes``.
+
+    A FIFO, a device or a socket is refused without being opened for reading (reading a FIFO
+    would wait for a writer forever).
 
     Raises
     ------
     DatasetError
-        When the file is missing, a folder, unreadable, or its gzip data is truncated or corrupt.
+        When the file is missing, a folder or not a regular file, unreadable, or too large.
     """
-    path = Path(path)
+    path = _as_path(path)
     try:
-        data = path.read_bytes()
+        st = os.stat(path)
     except FileNotFoundError:
         raise DatasetError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise DatasetError(f"{path}: is a folder, expected an IDX file") from None
     except OSError as exc:
         raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if not data.startswith(_GZIP_MAGIC):
-        return data
+    if stat.S_ISDIR(st.st_mode):
+        raise DatasetError(f"{path}: is a folder, expected an IDX file")
+    if not stat.S_ISREG(st.st_mode):
+        raise DatasetError(f"{path}: is {file_kind(st.st_mode)}, not a regular file; put the data file itself there")
+    bound = compressed_bound(max_bytes)
+    if st.st_size > bound:
+        raise OversizeDataError(f"{path}: {st.st_size} bytes, more than any copy of the file can take ({bound}); "
+                                "is it the right file?")
     try:
-        return gzip.decompress(data)  # several members (`cat a.gz b.gz`) give the concatenation
-    except EOFError:
-        what = "the compressed data is truncated (the download or copy was cut short)"
-    except (OSError, zlib.error) as exc:
-        what = f"the gzip data is corrupt ({exc})"
-    raise DatasetError(f"{path}: {what}; delete it and download it again")
+        return read_regular_file(path, bound)
+    except FileFormatError as exc:  # replaced by a FIFO, or grown, since the stat
+        raise DatasetError(str(exc)) from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
-def payload_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's decompressed content (of the file itself when it is not gzip).
+def _inflate(raw: bytes, path, max_bytes: int) -> Iterator[bytes]:
+    """The decompressed blocks of the gzip data ``raw`` (every member); the first is at most a header's size.
 
-    A re-compressed copy of a file has the same payload digest as the original.
+    zlib is fed the input in slices and asked for at most the bytes still allowed, so never more
+    than ``max_bytes + 1`` bytes are decompressed: OversizeDataError as soon as that one is out.
     """
-    return hashlib.sha256(read_payload(path)).hexdigest()
+    view, pos, total = memoryview(raw), 0, 0
+    while pos < len(raw):
+        if bytes(view[pos:pos + 2]) != _GZIP_MAGIC:
+            raise zlib.error(f"data after the end of the gzip stream (at byte {pos})")
+        inflater, pending = zlib.decompressobj(wbits=31), b""
+        while not inflater.eof:
+            if not pending:
+                if pos >= len(raw):
+                    raise EOFError
+                pending, pos = view[pos:pos + _BLOCK], pos + _BLOCK
+            want = min(_HEADER_MAX if total == 0 else _BLOCK, max_bytes + 1 - total)
+            block = inflater.decompress(pending, want)
+            pending = inflater.unconsumed_tail
+            total += len(block)
+            if total > max_bytes:
+                raise OversizeDataError(
+                    f"{path}: decompresses to more than {max_bytes} bytes, more than the file can hold "
+                    "(a wrong file, or a decompression bomb); delete it and get it again"
+                )
+            if block:
+                yield block
+        # Several members (`cat a.gz b.gz`) give the concatenation; zero bytes may pad the end, as gzip allows.
+        pos = min(pos, len(raw)) - len(inflater.unused_data)
+        pos = len(raw) - len(raw[pos:].lstrip(b"\x00"))
 
 
-def parse_idx(data: bytes, path: str | os.PathLike = "<bytes>") -> np.ndarray:
-    """The array held by the IDX bytes ``data`` (a read-only view, big-endian as stored).
+def _pieces(path, max_bytes: int) -> Iterator[bytes]:
+    """The decompressed content of ``path`` in blocks; OversizeDataError as soon as it passes ``max_bytes``."""
+    raw = read_raw(path, max_bytes)
+    if not raw.startswith(_GZIP_MAGIC):
+        if len(raw) > max_bytes:
+            raise OversizeDataError(f"{path}: holds {len(raw)} bytes, more than the {max_bytes} the file can have; "
+                                    "is it the right file?")
+        yield raw
+        return
+    try:
+        yield from _inflate(raw, path, max_bytes)
+    except EOFError:
+        raise TruncatedDataError(f"{path}: the compressed data is truncated (the download or copy was cut short); "
+                                 "delete it and download it again") from None
+    except zlib.error as exc:
+        raise DatasetError(f"{path}: the gzip data is corrupt ({exc}); delete it and download it again") from None
+
+
+def read_payload(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes | bytearray:
+    """The decompressed content of ``path`` (the file itself when it is not gzip-compressed).
+
+    Decompression stops, and the file is refused, as soon as the content passes ``max_bytes``.
+
+    Raises
+    ------
+    DatasetError
+        When the file is missing, a folder or not a regular file, unreadable, larger than
+        ``max_bytes``, or its gzip data is truncated or corrupt.
+    """
+    pieces = _pieces(path, max_bytes)
+    first = next(pieces, b"")
+    out = None
+    for block in pieces:
+        if out is None:
+            out = bytearray(first)
+        out += block
+    return first if out is None else out
+
+
+def payload_sha256(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES) -> str:
+    """SHA-256 of a file's decompressed content (of the file itself when it is not gzip), at most ``max_bytes``.
+
+    Computed as the content is decompressed, so it needs a block of memory, not the whole file. A
+    re-compressed copy of a file has the same payload digest as the original.
+    """
+    sha = hashlib.sha256()
+    for block in _pieces(path, max_bytes):
+        sha.update(block)
+    return sha.hexdigest()
+
+
+def parse_header(data, path: str | os.PathLike = "<bytes>") -> tuple[np.dtype, tuple[int, ...], int]:
+    """``(dtype, shape, offset of the elements)`` from the start of the IDX bytes ``data``.
 
     ``path`` only names the file in error messages.
+
+    Examples
+    --------
+    >>> parse_header(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
+    (dtype('uint8'), (3,), 8)
     """
     if not data:
         raise DatasetError(f"{path}: the file is empty; delete it and download it again")
@@ -88,7 +209,7 @@ def parse_idx(data: bytes, path: str | os.PathLike = "<bytes>") -> np.ndarray:
         raise DatasetError(f"{path}: truncated inside the IDX header ({len(data)} bytes)")
     if data[0] != 0 or data[1] != 0:
         raise DatasetError(
-            f"{path}: not an IDX file (it starts with bytes {data[:4].hex()}, "
+            f"{path}: not an IDX file (it starts with bytes {bytes(data[:4]).hex()}, "
             "an IDX file starts with 0000); is it an HTML error page or another format?"
         )
     code, ndim = data[2], data[3]
@@ -97,8 +218,15 @@ def parse_idx(data: bytes, path: str | os.PathLike = "<bytes>") -> np.ndarray:
     start = 4 + 4 * ndim
     if len(data) < start:
         raise DatasetError(f"{path}: truncated inside the IDX header (its {ndim} dimensions are cut short)")
-    shape = struct.unpack(f">{ndim}I", data[4:start])
-    dtype = IDX_TYPES[code]
+    return IDX_TYPES[code], struct.unpack(f">{ndim}I", data[4:start]), start
+
+
+def parse_idx(data, path: str | os.PathLike = "<bytes>") -> np.ndarray:
+    """The array held by the IDX bytes ``data`` (a read-only view, big-endian as stored).
+
+    ``path`` only names the file in error messages.
+    """
+    dtype, shape, start = parse_header(data, path)
     expected = math.prod(shape) * dtype.itemsize
     if len(data) - start != expected:
         how = "truncated" if len(data) - start < expected else "too long"
@@ -106,7 +234,24 @@ def parse_idx(data: bytes, path: str | os.PathLike = "<bytes>") -> np.ndarray:
             f"{path}: {how}: the header announces shape {tuple(shape)} of {dtype.name} ({expected} bytes) "
             f"but the file holds {len(data) - start} payload bytes; delete it and download it again"
         )
-    return np.frombuffer(data, dtype=dtype, offset=start).reshape(shape)
+    arr = np.frombuffer(data, dtype=dtype, offset=start).reshape(shape)
+    arr.flags.writeable = False
+    return arr
+
+
+def check_header(dtype, shape, path, want_dtype=None, want_shape=None) -> None:
+    """Refuse a file (``path``) whose elements are not ``want_dtype`` or whose shape is not ``want_shape``.
+
+    ``None`` entries of ``want_shape`` match any length.
+    """
+    if want_dtype is not None and dtype.newbyteorder("=") != np.dtype(want_dtype).newbyteorder("="):
+        raise DatasetError(f"{path}: holds {dtype.name} elements, expected {np.dtype(want_dtype).name}")
+    if want_shape is not None:
+        ok = len(shape) == len(want_shape) and all(s is None or s == a for s, a in zip(want_shape, shape))
+        if not ok:
+            want = ("(" + ", ".join("N" if s is None else str(s) for s in want_shape)
+                    + ("," if len(want_shape) == 1 else "") + ")")
+            raise DatasetError(f"{path}: has shape {tuple(shape)}, expected {want}; is it the right file?")
 
 
 def check_array(arr: np.ndarray, path, dtype=None, shape=None) -> None:
@@ -114,16 +259,39 @@ def check_array(arr: np.ndarray, path, dtype=None, shape=None) -> None:
 
     ``None`` entries of ``shape`` match any length.
     """
-    if dtype is not None and arr.dtype.newbyteorder("=") != np.dtype(dtype).newbyteorder("="):
-        raise DatasetError(f"{path}: holds {arr.dtype.name} elements, expected {np.dtype(dtype).name}")
-    if shape is not None:
-        ok = len(arr.shape) == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
-        if not ok:
-            want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-            raise DatasetError(f"{path}: has shape {arr.shape}, expected {want}; is it the right file?")
+    check_header(arr.dtype, arr.shape, path, dtype, shape)
 
 
-def read_idx(path: str | os.PathLike, *, dtype=None, shape=None) -> np.ndarray:
+def read_idx_payload(path, max_bytes: int = MAX_PAYLOAD_BYTES, *, dtype=None, shape=None) -> bytes | bytearray:
+    """The decompressed IDX bytes of ``path``, its header checked before the rest is decompressed.
+
+    The header must announce elements of ``dtype`` in ``shape`` (when given) and at most
+    ``max_bytes`` in all; decompression then stops a little (:data:`PAYLOAD_MARGIN`) past the size
+    it announces. So neither a header announcing a huge array nor a gzip bomb behind a good header
+    costs more memory than the file should take.
+    """
+    pieces = _pieces(path, max_bytes)
+    out = bytearray()
+    for block in pieces:  # the first block holds the header, unless the file is shorter than it
+        out += block
+        if len(out) >= _HEADER_MAX:
+            break
+    got_dtype, got_shape, start = parse_header(out, path)
+    check_header(got_dtype, got_shape, path, dtype, shape)
+    announced = start + math.prod(got_shape) * got_dtype.itemsize
+    if announced > max_bytes:
+        raise OversizeDataError(
+            f"{path}: the header announces shape {tuple(got_shape)} of {got_dtype.name} ({announced} bytes), "
+            f"more than the {max_bytes} bytes the file can have; is it the right file?"
+        )
+    for block in pieces:
+        out += block
+        if len(out) > announced + PAYLOAD_MARGIN:
+            break  # too long: parse_idx says so, from what is there
+    return out
+
+
+def read_idx(path: str | os.PathLike, *, dtype=None, shape=None, max_bytes: int = MAX_PAYLOAD_BYTES) -> np.ndarray:
     """Read an IDX file (plain or gzip-compressed) into a native-endian array.
 
     Parameters
@@ -134,11 +302,15 @@ def read_idx(path: str | os.PathLike, *, dtype=None, shape=None) -> np.ndarray:
         Refuse the file unless its elements have this type.
     shape : tuple, optional
         Refuse the file unless its shape matches; ``None`` entries match any length.
+    max_bytes : int
+        Refuse a file whose content (decompressed) is larger: checked against the header before
+        anything is decompressed past it, and while decompressing.
 
     Raises
     ------
     DatasetError
-        When the file is missing, truncated, too long, corrupt, not IDX, or of the wrong type/shape.
+        When the file is missing, not a regular file, truncated, too long, corrupt, not IDX,
+        larger than ``max_bytes``, or of the wrong type/shape.
 
     Examples
     --------
@@ -152,9 +324,16 @@ def read_idx(path: str | os.PathLike, *, dtype=None, shape=None) -> np.ndarray:
     ...
     nnlearn.datasets.errors.DatasetError: .../labels.gz: has shape (3,), expected (N, 28, 28); is it the right file?
     """
-    arr = parse_idx(read_payload(path), path)
-    check_array(arr, path, dtype, shape)
-    # A writable native-endian copy: frombuffer over bytes is read-only.
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise InputTypeError(f"dtype must be a numpy dtype such as np.uint8, got {dtype!r}") from None
+    if shape is not None and not (isinstance(shape, (tuple, list)) and all(
+            s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, bool)) for s in shape)):
+        raise InputTypeError(f"shape must be a tuple of lengths (None for any), such as (None, 28, 28); got {shape!r}")
+    arr = parse_idx(read_idx_payload(path, max_bytes, dtype=dtype, shape=shape), path)
+    # A writable native-endian copy: the view is read-only.
     return arr.astype(arr.dtype.newbyteorder("="))
 
 
@@ -170,13 +349,13 @@ def write_idx(path: str | os.PathLike, array, *, compress: bool | None = None) -
     >>> p.read_bytes().hex()
     '000008020000000200000003000000000000'
     """
-    path = Path(path)
+    path = _as_path(path)
     arr = np.asarray(array)
     native = arr.dtype.newbyteorder("=") if arr.dtype.itemsize > 1 else arr.dtype
     if native not in _CODES:
-        raise ValueError(f"write_idx: dtype {arr.dtype} has no IDX code; use uint8, int8, int16, int32, float32 or float64")
+        raise InputError(f"write_idx: dtype {arr.dtype} has no IDX code; use uint8, int8, int16, int32, float32 or float64")
     if arr.ndim > 255:
-        raise ValueError(f"write_idx: an IDX file holds at most 255 dimensions, got {arr.ndim}")
+        raise InputError(f"write_idx: an IDX file holds at most 255 dimensions, got {arr.ndim}")
     code = _CODES[native]
     data = (
         bytes([0, 0, code, arr.ndim])

@@ -50,7 +50,7 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
         source = paths[f.role]
         target = dest_dir / source.name
         current = file_in(dest_dir, f)
-        if current is not None and _same_content(current, digests[f.role]):
+        if current is not None and _same_content(current, f.payload_cap, digests[f.role]):
             done[f.role] = (current, False)
             continue
         try:
@@ -66,10 +66,10 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
     return done
 
 
-def _same_content(path: Path, digest: str) -> bool:
+def _same_content(path: Path, max_bytes: int, digest: str) -> bool:
     from nnlearn.datasets.idx import payload_sha256
 
     try:
-        return payload_sha256(path) == digest
+        return payload_sha256(path, max_bytes) == digest
     except DatasetError:
         return False

@@ -15,6 +15,7 @@ from nnlearn.datasets.cache import load_arrays
 from nnlearn.datasets.download import ensure_files
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.sources import DataFile, DatasetSpec
+from nnlearn.errors import InputTypeError
 
 #: Class names, index = label.
 MNIST_CLASSES = tuple(str(d) for d in range(10))
@@ -119,7 +120,7 @@ def load_dataset(
     spec = get_spec(name)
     for flag, value in (("normalize", normalize), ("flatten", flatten), ("one_hot_label", one_hot_label)):
         if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{flag} must be True or False, got {value!r}")
+            raise InputTypeError(f"{flag} must be True or False, got {value!r}")
     paths = ensure_files(spec, data_dir)
     arrays = load_arrays(spec, paths, normalize=bool(normalize))
 

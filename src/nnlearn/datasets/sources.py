@@ -16,6 +16,7 @@ sub-folder per data set (``mnist/``, ``fashion-mnist/``). Each file may be gzip-
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,27 @@ class DataFile:
         """The name without ``.gz``, the name of an uncompressed copy."""
         return self.name[:-3] if self.name.endswith(".gz") else self.name
 
+    @property
+    def payload_size(self) -> int | None:
+        """Bytes of the decompressed file (an IDX header and uint8 elements); None when the shape is open."""
+        if any(s is None for s in self.shape):
+            return None
+        return 4 + 4 * len(self.shape) + math.prod(self.shape)
+
+    @property
+    def payload_cap(self) -> int:
+        """The most bytes this file may decompress to before it is refused: its size plus a small margin.
+
+        Examples
+        --------
+        >>> DataFile("test-labels", "t10k-labels-idx1-ubyte.gz", None, (10000,)).payload_cap  # 10008 + 64 KiB
+        75544
+        """
+        from nnlearn.datasets.idx import MAX_PAYLOAD_BYTES, PAYLOAD_MARGIN
+
+        size = self.payload_size
+        return MAX_PAYLOAD_BYTES if size is None else size + PAYLOAD_MARGIN
+
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -54,7 +76,9 @@ class DatasetSpec:
         for f in self.files:
             if f.role == role:
                 return f
-        raise KeyError(role)
+        from nnlearn.errors import InputError
+
+        raise InputError(f"{self.title} has no {role!r} file; choose one of: {', '.join(f.role for f in self.files)}")
 
     @property
     def file_names(self) -> tuple[str, ...]:
@@ -122,7 +146,7 @@ def _belongs(spec: DatasetSpec, paths: dict[str, Path]) -> bool:
     if f.sha256 is None:
         return True
     try:
-        return payload_sha256(paths[f.role]) == f.sha256
+        return payload_sha256(paths[f.role], f.payload_cap) == f.sha256
     except DatasetError:
         return True
 
@@ -150,6 +174,10 @@ def check_data_dir(data_dir) -> None:
 
     if data_dir is None:
         return
+    if not isinstance(data_dir, (str, os.PathLike)):
+        from nnlearn.errors import InputTypeError
+
+        raise InputTypeError(f"data_dir must be a folder's path (a str or a Path), got {data_dir!r}")
     folder = Path(data_dir).expanduser()
     if not folder.exists():
         raise DatasetError(f"the data folder {folder} does not exist (--data-dir, or data_dir= in Python); "
@@ -201,7 +229,13 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
     for f in spec.files:
         p = found[f.role]
         if p is not None and not p.is_file():
-            problems.append(f"{p.name} is {'a folder' if p.is_dir() else 'not a regular file'}, not the file")
+            from nnlearn._io import file_kind
+
+            try:
+                kind = file_kind(p.stat().st_mode)
+            except OSError:
+                kind = "a broken link"
+            problems.append(f"{p.name} is {kind}, not the file")
     return f"{folder}: " + ("; ".join(problems) if problems else f"all {len(spec.files)} files")
 
 

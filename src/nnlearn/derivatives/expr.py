@@ -17,7 +17,8 @@ import re
 
 import numpy as np
 
-from nnlearn.errors import NnlearnError
+from nnlearn._validation import check_numbers
+from nnlearn.errors import InputTypeError, NnlearnError
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 50
@@ -349,8 +350,11 @@ class Expression:
     def __call__(self, *values):
         if len(values) != len(self.variables) and not (not self.variables and len(values) == 1):
             names = ", ".join(self.variables) or "no variables"
-            raise TypeError(f"{self.text!r} takes {len(self.variables)} value(s) ({names}), got {len(values)}")
-        arrays = [np.asarray(v, dtype=np.complex128 if np.iscomplexobj(v) else np.float64) for v in values]
+            raise InputTypeError(f"{self.text!r} takes {len(self.variables)} value(s) ({names}), got {len(values)}")
+        arrays = []
+        for name, v in zip(self.variables or ("x",), values):
+            v = check_numbers(v, name)
+            arrays.append(np.asarray(v, dtype=np.complex128 if np.iscomplexobj(v) else np.float64))
         with np.errstate(all="ignore"):
             out = _run(self._program, arrays)
             if not self.variables and arrays:
@@ -405,6 +409,8 @@ def parse_expression(text: str, variables=None) -> Expression:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the formula is {len(text)} characters long; the limit is {MAX_LENGTH}")
     if variables is not None:
+        if isinstance(variables, str) or not isinstance(variables, (list, tuple)):
+            raise ExpressionError(f"variables must be a list of names such as ['x0', 'x1'], got {variables!r}")
         variables = [str(v) for v in variables]
         for v in variables:
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v) or v in FUNCTIONS or v in CONSTANTS:

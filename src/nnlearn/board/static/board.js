@@ -35,7 +35,7 @@
       var row = body.insertRow();
       row.dataset.path = e.path; row.dataset.state = e.state; row.className = "entry";
       var tick = row.insertCell();
-      var plotted = e.kind === "run" ? e.path : e.final;
+      var plotted = e.state === "unreadable" ? null : (e.kind === "run" ? e.path : e.final);
       if (plotted) {
         var box = document.createElement("input");
         box.type = "checkbox"; box.checked = !!selected[plotted]; box.title = "overlay the curves";
@@ -44,9 +44,13 @@
         if (selected[plotted]) { var sw = document.createElement("span"); sw.className = "swatch"; sw.style.background = colorOf(plotted); tick.appendChild(sw); }
       }
       cell(row, e.path + (e.kind === "sweep" ? " (sweep, " + e.trials + " trials)" : ""), "l name");
-      var st = cell(row, e.state, "state state-" + e.state);
+      // An unreadable folder says why in its row; a state's reason is its cell's tooltip.
+      var st = cell(row, e.state === "unreadable" ? "unreadable: " + e.reason : e.state, "state state-" + e.state);
       if (e.reason) st.title = e.reason;
-      cell(row, pct(e.test_accuracy), "accuracy").title = e.accuracy_name || "test accuracy";
+      // Which accuracy: a run's test accuracy, a sweep's best validation accuracy, ...
+      var acc = cell(row, pct(e.test_accuracy) + (e.accuracy_name && e.test_accuracy !== null ? " " + e.accuracy_name : ""), "accuracy");
+      acc.title = (e.accuracy_name || "test") + " accuracy";
+      if (e.state === "unreadable") { cell(row, "", ""); cell(row, "", "l"); cell(row, "", "l"); return; }
       cell(row, e.kind === "run" ? (e.iterations || 0) + (e.max_iterations ? " / " + e.max_iterations : "") : "", "iterations");
       cell(row, e.kind === "run" ? (e.description || "") : "", "l");
       var pages = cell(row, "", "l");

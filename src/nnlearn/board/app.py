@@ -1,0 +1,426 @@
+"""The board as a web application (Starlette): its pages, its JSON, and what every answer carries.
+
+Routes (GET and HEAD; the one POST is the drawing's prediction)::
+
+    /                      the runs list (templates/board/board.html)
+    /draw?path=REL         draw a digit and watch a finished run's network decide
+    /static/NAME           the pages' own script and style, shipped in this package
+    /api/runs              the runs and sweeps under the folder: state, accuracy, ... (JSON); a
+                           folder that cannot be read is one entry of state "unreadable"
+    /api/run?path=REL      one run's curves: loss per iteration (thinned), the epochs table (JSON)
+    /report?path=REL       the report of a run or sweep, built in memory (nothing is written)
+    /files/REL             a file under the folder: pictures as pictures, text as plain text,
+                           anything else as a download; never as a page or a script
+    /api/sample?path=REL&class=K | &mistake=1
+                           a random test image with the network's probabilities (JSON)
+    POST /api/predict?path=REL
+                           the body is a PNG of a drawing; the answer is the 28x28 input the network
+                           sees (``nnlearn predict``'s preparation) and its probabilities (JSON)
+
+Paths: ``REL`` is relative to the folder; it may not be absolute or contain ``..``, and after
+resolving symbolic links it must still lie inside the folder -- otherwise 403.
+
+Every answer carries a Content-Security-Policy (the pages run only the board's own scripts; a
+report runs none; a file under /files runs nothing) and asks not to be cached or framed. Only the
+``Host`` names of :func:`allowed_hosts` are answered (Starlette's TrustedHostMiddleware): a page on
+another site that re-points its name at this computer (DNS rebinding) gets 400. Error bodies are
+one generic line; what went wrong in detail goes to the server's log.
+
+Work that reads many files or computes (listings, reports, predictions) runs in worker threads
+under :class:`anyio.CapacityLimiter` s, so a burst of requests queues instead of multiplying
+threads and memory. To add a page: a template under ``templates/`` and one ``Route`` in
+:func:`make_app`; to add JSON: a method of :class:`Board` returning a dict, and a ``Route`` that
+passes it to :func:`work`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import os
+import socket
+import threading
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+import anyio
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nnlearn import rundir
+from nnlearn.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample
+from nnlearn.errors import NnlearnError
+from nnlearn.templating import BOARD_CSP, REPORT_CSP, header_csp, render
+
+log = logging.getLogger("nnlearn.board")
+
+#: Largest file /files serves (a checkpoint of the strong recipe is about 7 MB).
+MAX_FILE_BYTES = 32 << 20
+#: Seconds a client may take to send a drawing once its headers are in.
+BODY_SECONDS = 10.0
+#: Worker threads per kind of work: reading folders; computing (reports, predictions: one at a
+#: time, each may hold a decoded 2048x2048 image); drawings held in memory while they arrive.
+LIMITS = {"read": 4, "compute": 1, "bodies": 8}
+#: Bind addresses that listen on every interface.
+WILDCARDS = ("0.0.0.0", "::", "")
+
+_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+#: What /files serves as what it is; everything else is a download.
+_FILE_TYPES = {".png": "image/png", ".csv": "text/plain; charset=utf-8", ".json": "text/plain; charset=utf-8",
+               ".txt": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8"}
+_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store", "referrer-policy": "no-referrer",
+            "x-frame-options": "DENY", "cross-origin-resource-policy": "same-origin",
+            "content-security-policy": header_csp(BOARD_CSP)}
+
+
+def inside(root: Path, rel: str) -> Path:
+    """``root / rel`` resolved, when it lies inside ``root``; else :class:`Refused` (403; 404 for a
+    name the system cannot look up: too long, a loop of links). ``root`` must already be resolved.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp()).resolve()
+    >>> inside(root, "a/b") == root / "a" / "b"
+    True
+    >>> inside(root, "../etc")
+    Traceback (most recent call last):
+    ...
+    nnlearn.board.draw.Refused: the path '../etc' leaves the board's folder
+    """
+    if "\x00" in rel or rel.startswith(("/", "\\")) or PurePosixPath(rel).is_absolute() or ":" in rel[:3]:
+        raise Refused(403, f"the path {rel!r} is absolute; give a path inside the board's folder")
+    if any(part == ".." for part in rel.replace("\\", "/").split("/")):
+        raise Refused(403, f"the path {rel!r} leaves the board's folder")
+    try:
+        target = (root / rel).resolve()
+    except (OSError, RuntimeError, ValueError):  # a loop of links, a name too long
+        raise Refused(404, "no such file or folder under the board's folder") from None
+    if target != root and root not in target.parents:
+        raise Refused(403, f"the path {rel!r} leads outside the board's folder (a symbolic link)")
+    return target
+
+
+def allowed_hosts(host: str) -> list[str]:
+    """The ``Host`` names the board answers: 127.0.0.1, localhost and the address it listens on;
+    listening on every interface (0.0.0.0), also this computer's own names and their addresses.
+
+    Examples
+    --------
+    >>> allowed_hosts("127.0.0.1")
+    ['127.0.0.1', 'localhost']
+    >>> allowed_hosts("::1")
+    ['127.0.0.1', '[::1]', 'localhost']
+    """
+    names = {"127.0.0.1", "localhost", host}
+    if host in WILDCARDS:
+        names |= {socket.gethostname(), socket.getfqdn()}
+        for name in list(names):
+            try:
+                names |= {info[4][0] for info in socket.getaddrinfo(name, None)}
+            except (OSError, UnicodeError):
+                pass
+    names -= set(WILDCARDS)
+    return sorted((f"[{n}]" if ":" in n else n).lower() for n in names)
+
+
+def json_safe(value):
+    """``value`` with every non-finite float as None: JSON has no NaN.
+
+    Examples
+    --------
+    >>> json_safe({"a": [1.0, float("nan")], "b": float("inf")})
+    {'a': [1.0, None], 'b': None}
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def answer(data, status: int = 200, headers: dict | None = None) -> Response:
+    """A JSON answer."""
+    return Response(json.dumps(json_safe(data), allow_nan=False).encode("utf-8"), status,
+                    media_type="application/json", headers=headers)
+
+
+class Board:
+    """What the requests share: the folder, the pages, loaded models, test sets and reports."""
+
+    def __init__(self, root, data_dir=None):
+        self.root = Path(root).resolve()
+        self.data_dir = data_dir
+        folder = resources.files("nnlearn.board") / "static"
+        self.static = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file() and f.name[0] != "."}
+        self.pages = {name: render(f"board/{name}.html").encode("utf-8") for name in ("board", "draw")}
+        self.lock = threading.Lock()
+        self.models: dict = {}
+        self.test_sets: dict = {}
+        self.reports: dict = {}
+
+    def listing(self) -> dict:
+        return {"root": self.root.name, "entries": rundir.find_entries(self.root)}
+
+    def folder(self, rel: str) -> Path:
+        target = inside(self.root, rel)
+        try:
+            ok = target.is_dir()
+        except OSError:
+            ok = False
+        if not ok:
+            raise Refused(404, f"no such folder under the board's folder: {rel!r}")
+        return target
+
+    def curves(self, rel: str) -> dict:
+        run = self.folder(rel)
+        if not rundir.is_run_dir(run):
+            raise Refused(404, f"{rel!r} is not a run directory")
+        info = rundir.entry(run, self.root)
+        if info["state"] == "unreadable":
+            raise Refused(409, f"the run {rel!r} is unreadable: {info['reason']}")
+        try:
+            return info | rundir.run_curves(run)
+        except NnlearnError as exc:
+            raise Refused(409, f"the run {rel!r} is unreadable: {str(exc).splitlines()[0]}") from None
+
+    def finished_run(self, rel: str) -> Path:
+        run = inside(self.root, rel)
+        if not rundir.is_run_dir(run):
+            raise Refused(404, f"{rel!r} is not a run directory under the board's folder")
+        try:
+            state, _ = rundir.run_state(run)
+        except NnlearnError:
+            state = "unreadable"
+        if state != "finished" or not os.path.lexists(run / "model.npz"):
+            raise Refused(409, f"the run {rel!r} is {state}; drawing needs a finished run with its model.npz")
+        return run
+
+    def model(self, run: Path):
+        from nnlearn.networks import load_network
+
+        try:
+            stat = (run / "model.npz").stat()
+            key = (str(run), stat.st_mtime_ns, stat.st_size)
+            with self.lock:
+                net = self.models.get(key)
+            if net is None:
+                net = load_network(run / "model.npz")
+        except (NnlearnError, OSError, ValueError) as exc:
+            log.warning("cannot load %s: %s", run / "model.npz", exc)
+            raise Refused(409, "the run's model.npz cannot be read") from None
+        with self.lock:
+            self.models = {key: net} | {k: v for k, v in list(self.models.items())[:3] if k != key}
+        return net
+
+    def test_set(self, config: dict):
+        from nnlearn.report import load_test_set
+
+        key = (str(config.get("dataset")), str(config.get("data_dir")), str(self.data_dir))
+        with self.lock:
+            data = self.test_sets.get(key)
+        if data is None:
+            try:
+                data = load_test_set(config, self.data_dir, download=False)
+            except (NnlearnError, OSError, ValueError) as exc:
+                log.warning("cannot read the test set: %s", str(exc).splitlines()[0])
+                raise Refused(503, "the test set cannot be read; start the board with --data-dir FOLDER") from None
+            with self.lock:
+                self.test_sets[key] = data
+        return data
+
+    def sample(self, query: dict) -> dict:
+        run = self.finished_run(query.get("path", ""))
+        net = self.model(run)
+        x_test, t_test = self.test_set(rundir.read_json(run / "config.json") or {})
+        return sample(net, x_test, t_test, query)
+
+    def predict(self, rel: str, png: bytes) -> dict:
+        return predict_drawing(self.model(self.finished_run(rel)), png)
+
+    def report(self, rel: str) -> bytes:
+        """The report of a run or sweep folder, built in memory (kept until one of its files changes)."""
+        from nnlearn.report import build_report
+
+        target = self.folder(rel)
+        key = (str(target), _signature(target), _signature(target / "final"))
+        with self.lock:
+            page = self.reports.get(key)
+        if page is not None:
+            return page
+        test_data = None
+        if rundir.is_run_dir(target) and os.path.lexists(target / "model.npz"):
+            try:
+                test_data = self.test_set(rundir.read_json(target / "config.json") or {})
+            except Refused:
+                test_data = None  # the report says the test set is missing
+        try:
+            page = build_report([target], data_dir=self.data_dir, download=False, test_data=test_data,
+                                where=rel or ".").encode("utf-8")
+        except NnlearnError as exc:
+            raise Refused(404, f"{rel!r} is neither a run nor a sweep folder") from exc
+        with self.lock:
+            self.reports = {key: page} | {k: v for k, v in list(self.reports.items())[:7] if k != key}
+        return page
+
+    def file(self, rel: str) -> tuple[bytes, str]:
+        target = inside(self.root, rel)
+        try:
+            return rundir.read_bytes(target, MAX_FILE_BYTES), target.suffix.lower()
+        except (FileNotFoundError, NotADirectoryError):
+            raise Refused(404, f"no such file under the board's folder: {rel!r}") from None
+        except (NnlearnError, OSError):
+            raise Refused(404, f"{rel!r} is not a regular file of at most {MAX_FILE_BYTES >> 20} MB") from None
+
+
+def _signature(folder: Path) -> tuple:
+    try:
+        return tuple(sorted((e.name, e.stat(follow_symlinks=False).st_mtime_ns, e.stat(follow_symlinks=False).st_size)
+                            for e in os.scandir(folder) if e.name != "report.html"))
+    except OSError:
+        return ()
+
+
+async def work(request: Request, kind: str, fn, *args):
+    """``fn(*args)`` in a worker thread, at most :data:`LIMITS` ``[kind]`` at a time."""
+    limiters = request.app.state.limiters
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=limiters[kind])
+
+
+def _board(request: Request) -> Board:
+    return request.app.state.board
+
+
+def _rel(request: Request) -> str:
+    if "path" not in request.query_params:
+        raise Refused(400, "give the run with ?path=RUN (a folder relative to the board's folder)")
+    return request.query_params["path"]
+
+
+async def page(request: Request) -> Response:
+    name = "draw" if request.url.path == "/draw" else "board"
+    return Response(_board(request).pages[name], media_type="text/html; charset=utf-8")
+
+
+async def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    data = _board(request).static.get(name)
+    if data is None:
+        raise Refused(404, f"no such file: /static/{name}")
+    return Response(data, media_type=_TYPES.get(Path(name).suffix, "application/octet-stream"))
+
+
+async def api_runs(request: Request) -> Response:
+    return answer(await work(request, "read", _board(request).listing))
+
+
+async def api_run(request: Request) -> Response:
+    return answer(await work(request, "read", _board(request).curves, _rel(request)))
+
+
+async def api_sample(request: Request) -> Response:
+    return answer(await work(request, "compute", _board(request).sample, dict(request.query_params)))
+
+
+async def report(request: Request) -> Response:
+    body = await work(request, "compute", _board(request).report, _rel(request))
+    return Response(body, media_type="text/html; charset=utf-8",
+                    headers={"content-security-policy": header_csp(REPORT_CSP)})
+
+
+async def files(request: Request) -> Response:
+    body, suffix = await work(request, "read", _board(request).file, request.path_params["rel"])
+    kind = _FILE_TYPES.get(suffix)
+    headers = {"content-security-policy": "default-src 'none'; sandbox"}
+    if kind is None:
+        headers["content-disposition"] = "attachment"
+    return Response(body, media_type=kind or "application/octet-stream", headers=headers)
+
+
+async def api_predict(request: Request) -> Response:
+    length = request.headers.get("content-length", "")
+    if not (length.isascii() and length.isdigit()):
+        raise Refused(411, "send the drawing as a PNG body with a Content-Length")
+    if int(length) > MAX_DRAWING_BYTES:
+        return answer({"error": f"the drawing is {int(length)} bytes; at most {MAX_DRAWING_BYTES} are accepted"},
+                      413, headers={"connection": "close"})
+    async with request.app.state.limiters["bodies"]:
+        body = bytearray()
+        try:
+            with anyio.fail_after(BODY_SECONDS):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > MAX_DRAWING_BYTES:
+                        return answer({"error": "the drawing is larger than its Content-Length"}, 400,
+                                      headers={"connection": "close"})
+        except TimeoutError:
+            return answer({"error": f"the drawing did not arrive within {BODY_SECONDS:g} s"}, 408,
+                          headers={"connection": "close"})
+        return answer(await work(request, "compute", _board(request).predict, request.query_params.get("path", ""),
+                                 bytes(body)))
+
+
+async def refused(request: Request, exc: Refused) -> Response:
+    return answer({"error": str(exc)}, exc.status)
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code in (404, 405) and request.method not in ("GET", "HEAD"):
+        return answer({"error": f"{request.method} is not allowed: the board only reads (GET, HEAD)"}, 405,
+                      headers={"allow": "GET, HEAD"})
+    if exc.status_code == 404:
+        if ".." in request.url.path:
+            return answer({"error": "the path leaves the board's folder"}, 403)
+        return answer({"error": "no such page"}, 404)
+    return answer({"error": "the request cannot be answered"}, exc.status_code)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return answer({"error": "internal error: the board's log says more"}, 500)
+
+
+class SecurityHeaders:
+    """Adds :data:`_HEADERS` to every answer that does not set its own (pure ASGI middleware)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in _HEADERS.items():
+                    headers.setdefault(key, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
+    """The board's application over the folder ``root``, answering the ``Host`` names of :func:`allowed_hosts`."""
+    app = Starlette(
+        routes=[Route("/", page), Route("/index.html", page), Route("/draw", page),
+                Route("/static/{name}", static), Route("/api/runs", api_runs), Route("/api/run", api_run),
+                Route("/api/sample", api_sample), Route("/report", report), Route("/files/{rel:path}", files),
+                Route("/api/predict", api_predict, methods=["POST"])],
+        middleware=[Middleware(SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host),
+                                                            www_redirect=False)],
+        exception_handlers={Refused: refused, HTTPException: http_error, Exception: internal_error},
+    )
+    app.state.board = Board(root, data_dir)
+    app.state.limiters = {kind: anyio.CapacityLimiter(n) for kind, n in LIMITS.items()}
+    return app

@@ -1,0 +1,93 @@
+"""The draw page's work: a drawing (PNG) read as ``nnlearn predict`` reads an image, and test
+images with the network's probabilities. Everything here is bounded before it allocates."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+
+from nnlearn.errors import NnlearnError
+
+#: Largest drawing accepted, in bytes, pixels per side and pixels in all (checked in the PNG's
+#: header, before anything is decoded).
+MAX_DRAWING_BYTES = 1_000_000
+MAX_DRAWING_SIDE = 2048
+MAX_DRAWING_PIXELS = MAX_DRAWING_SIDE * MAX_DRAWING_SIDE
+
+
+class Refused(Exception):
+    """A request answered with an error status and a one-line message (never a path of the server's)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def drawing_size(png: bytes) -> tuple[int, int]:
+    """The ``(width, height)`` in the PNG's header, refused (:class:`Refused`) when it is not a PNG
+    or larger than :data:`MAX_DRAWING_SIDE` / :data:`MAX_DRAWING_PIXELS`. Nothing is decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise Refused(400, "the drawing must be a PNG image (image/png)")
+    try:
+        with Image.open(io.BytesIO(png), formats=["PNG"]) as img:  # reads the header only
+            w, h = img.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise Refused(400, "the drawing is not a readable PNG") from None
+    if max(w, h) > MAX_DRAWING_SIDE or w * h > MAX_DRAWING_PIXELS:
+        raise Refused(413, f"the drawing is {w}x{h} pixels; at most {MAX_DRAWING_SIDE} per side")
+    return w, h
+
+
+def predict_drawing(net, png: bytes) -> dict:
+    """The input ``nnlearn predict`` would make of the PNG ``png``, and the network's probabilities.
+
+    Raises :class:`Refused` (400/409/413) for anything that is not a PNG drawing of a sensible size.
+    """
+    from PIL import Image
+
+    from nnlearn.images import image_to_input
+
+    drawing_size(png)
+    side = int(round(math.sqrt(net.sizes[0])))
+    if side * side != net.sizes[0]:
+        raise Refused(409, f"this model takes {net.sizes[0]} inputs, not a square image")
+    try:
+        x, inverted = image_to_input(io.BytesIO(png), side)
+    except NnlearnError as exc:
+        if "one colour" in str(exc):
+            raise Refused(400, "the drawing is empty: draw a digit") from None
+        raise Refused(400, "the drawing cannot be read as an image") from None
+    except (OSError, ValueError, Image.DecompressionBombError):
+        raise Refused(400, "the drawing cannot be read as an image") from None
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    probs = net.predict(x)
+    return {"preview": [float(v) for v in x], "probabilities": [float(p) for p in probs],
+            "predicted": int(np.argmax(probs)), "inverted": bool(inverted)}
+
+
+def sample(net, x_test, t_test, query: dict) -> dict:
+    """A random test image -- of class ``query["class"]``, or one the network gets wrong -- with
+    the network's probabilities; ``query["seed"]`` makes the choice repeatable."""
+    seed = query.get("seed", "")
+    rng = np.random.default_rng(int(seed) if seed.isdigit() and len(seed) < 20 else None)
+    t_test = np.asarray(t_test)
+    if "class" in query:
+        k = query["class"]
+        if not (k.isdigit() and len(k) < 6 and int(k) < net.sizes[-1]):
+            raise Refused(400, f"class must be a whole number 0..{net.sizes[-1] - 1}")
+        pool = np.flatnonzero(t_test == int(k))
+    else:
+        pred = np.concatenate([np.argmax(net.predict(x_test[i : i + 2000]), axis=1)
+                               for i in range(0, len(x_test), 2000)])
+        pool = np.flatnonzero(pred != t_test)
+    if pool.size == 0:
+        raise Refused(404, "no test image of that kind")
+    i = int(rng.choice(pool))
+    x = np.asarray(x_test[i], dtype=np.float64)
+    probs = net.predict(x)
+    return {"index": i, "true": int(t_test[i]), "preview": [round(float(v), 6) for v in x],
+            "probabilities": [float(p) for p in probs], "predicted": int(np.argmax(probs))}

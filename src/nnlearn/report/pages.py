@@ -1,0 +1,258 @@
+"""The report's pages: what is shown of a run, of several runs and of a sweep, rendered by the
+templates in ``nnlearn/templates/report/`` (see :mod:`nnlearn.templating`).
+
+Everything read from the folders goes through :mod:`nnlearn.rundir` (tolerant: a damaged file is
+a note in the page, not a failed report) and reaches the page as text or numbers, escaped by the
+template engine.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from nnlearn import rundir
+from nnlearn.errors import NnlearnError
+from nnlearn.images import data_uri
+from nnlearn.report.charts import PALETTE, line_chart, zoomed_range
+from nnlearn.report.model import model_sections
+from nnlearn.report.numbers import jsonish, num, pct, sci, seconds
+from nnlearn.templating import render
+
+#: Most loss points drawn per series; longer runs are thinned evenly (the moving average is exact).
+MAX_LOSS_POINTS = 2500
+#: Largest PNG figure of a sweep folder embedded, in bytes.
+MAX_FIGURE_BYTES = 2_000_000
+
+
+def _object(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _curves(run: Path):
+    """``(its, losses, columns, epochs, note)``: a file that cannot be read leaves its curve empty and a note."""
+    try:
+        its, losses = rundir.read_losses(run / "metrics.csv")
+        columns, epochs = rundir.read_table(run / "epochs.csv")
+    except NnlearnError as exc:
+        return [], [], [], [], str(exc).splitlines()[0]
+    return its, losses, columns, epochs, None
+
+
+def smoothed_series(its, losses) -> tuple[list, list, int]:
+    """``(x, y, window)``: the moving average of the finite losses (:func:`nnlearn.evaluation.moving_average`)."""
+    from nnlearn.evaluation import moving_average
+
+    kept = [i for i, v in enumerate(losses) if math.isfinite(v)]
+    window = rundir.smoothing_window(len(kept))
+    if not kept:
+        return [], [], window
+    return [its[i] for i in kept[window - 1:]], moving_average([losses[i] for i in kept], window).tolist(), window
+
+
+def loss_chart(its, losses) -> dict:
+    if not losses:
+        return {"note": "No loss logged yet (metrics.csv is empty)."}
+    sx, sy, window = smoothed_series(its, losses)
+    step = max(1, math.ceil(len(losses) / MAX_LOSS_POINTS))
+    finite = [v for v in losses if math.isfinite(v)]
+    top = float(np.quantile(finite, 0.995)) * 1.05 if finite else 1.0
+    series = [
+        {"label": "loss per iteration" + (f" (every {step}th)" if step > 1 else ""), "x": its[::step],
+         "y": losses[::step], "width": 0.8, "opacity": 0.45, "color": PALETTE[0]},
+        {"label": f"mean of the last {window}", "x": sx[::step], "y": sy[::step], "color": PALETTE[1], "width": 2},
+    ]
+    return line_chart(series, title="Loss per iteration", xlabel="iteration", ylabel="loss", ylim=(0.0, max(top, 1e-3)))
+
+
+def accuracy_chart(columns, epochs) -> dict:
+    """Every accuracy column that holds a number (a run without a validation split has no validation line)."""
+    acc_cols = [c for c in rundir.drawn_columns(columns, epochs) if "acc" in c.lower()]
+    if not acc_cols:
+        return {"note": "No epoch finished yet (epochs.csv is empty)."}
+    xcol = "epoch" if "epoch" in columns else columns[0]
+    series = [{"label": c.replace("_", " "), "x": [r.get(xcol) for r in epochs], "y": [r.get(c) for r in epochs],
+               "markers": True, "dash": k % 2 == 1, "color": PALETTE[k % len(PALETTE)]} for k, c in enumerate(acc_cols)]
+    return line_chart(series, title="Accuracy per epoch (axis zoomed to the data)", xlabel=xcol, ylabel="accuracy",
+                      ylim=zoomed_range([y for s in series for y in s["y"]]), percent=True, legend="lower right")
+
+
+def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
+    state = info.get("state")
+    rows = [
+        {"label": "state", "value": state, "state": state, "note": info.get("reason")},
+        {"label": "recipe", "value": num(config.get("recipe"))},
+        {"label": "data set", "value": num(config.get("dataset"))},
+        {"label": "network", "value": num(summary.get("description") or info.get("description"))},
+        {"label": "test accuracy", "id": "test-accuracy", "value": pct(summary.get("test_accuracy", info.get("test_accuracy")))},
+        {"label": "train accuracy", "value": pct(summary.get("train_accuracy", info.get("train_accuracy")))},
+        {"label": "iterations", "value": num(summary.get("iterations", info.get("iterations")))},
+        {"label": "epochs", "value": num(summary.get("epochs"))},
+        {"label": "last batch loss", "value": num(summary.get("last_batch_loss", summary.get("final_loss")))},
+        {"label": "time", "value": seconds(summary.get("seconds"))},
+        {"label": "seed", "value": num(config.get("seed"))},
+        {"label": "nnlearn version", "value": num(config.get("nnlearn_version"))},
+    ]
+    settings = _object(config.get("settings"))
+    rows += [{"label": f"setting: {k}", "value": num(v)} for k, v in sorted(settings.items()) if v is not None]
+    return [{"state": None, "note": None, "id": None} | r for r in rows]
+
+
+def gradcheck_context(run: Path) -> dict | None:
+    """The gradient check of ``gradcheck.json`` (see :mod:`nnlearn.report`), or None."""
+    data = rundir.read_json(run / "gradcheck.json")
+    if not data or not isinstance(data.get("params"), dict):
+        return None
+    limit = data.get("limit", 1e-6)
+    rows, worst = [], 0.0
+    for key, r in data["params"].items():
+        r = _object(r)
+        rel = r.get("relative")
+        if rundir.finite(rel):
+            worst = max(worst, rel)
+        rows.append({"name": key, "shape": num(r.get("shape")), "checked": num(r.get("checked")),
+                     "max_abs": sci(r.get("max_abs")), "relative": sci(rel)})
+    ok = rundir.finite(limit) and worst <= limit
+    return {"verdict": "agree" if ok else "DISAGREE", "batch": num(data["batch"]) if data.get("batch") else "",
+            "worst": sci(worst), "limit": sci(limit), "rows": rows}
+
+
+def run_context(run: Path, *, where=None, test_data=None, data_dir=None, download: bool = True) -> dict:
+    """What ``report/run.html`` shows of one run folder; ``where`` is the folder as shown (default: as given)."""
+    run = Path(run)
+    config = rundir.read_json(run / "config.json") or {}
+    summary = rundir.read_json(run / "summary.json") or {}
+    info = rundir.entry(run)
+    its, losses, columns, epochs, note = _curves(run)
+    charts = [{"note": f"The curves cannot be drawn: {note}."}] if note else [loss_chart(its, losses),
+                                                                              accuracy_chart(columns, epochs)]
+    return {"name": run.name, "where": str(run) if where is None else where,
+            "rows": settings_rows(config, summary, info), "charts": charts,
+            "model": model_sections(run, config, info, test_data, data_dir, download),
+            "gradcheck": gradcheck_context(run)}
+
+
+def compare_context(runs: list[Path]) -> dict:
+    """Curves of several runs overlaid, and their settings side by side."""
+    loss_series, acc_series, infos, configs = [], [], [], []
+    names = short_names(runs)
+    for k, (run, name) in enumerate(zip(runs, names)):
+        color = PALETTE[k % len(PALETTE)]
+        its, losses, columns, epochs, _ = _curves(run)
+        sx, sy, _ = smoothed_series(its, losses)
+        step = max(1, math.ceil(len(sx) / MAX_LOSS_POINTS))
+        loss_series.append({"label": name, "x": sx[::step], "y": sy[::step], "color": color})
+        col = rundir.accuracy_column(columns, rows=epochs)
+        if col:
+            acc_series.append({"label": f"{name} ({col.replace('_', ' ')})", "x": [r.get("epoch") for r in epochs],
+                               "y": [r.get(col) for r in epochs], "color": color, "markers": True})
+        infos.append(rundir.entry(run))
+        configs.append(rundir.read_json(run / "config.json") or {})
+    tops = [v for s in loss_series for v in s["y"] if rundir.finite(v)]
+    settings = [_object(c.get("settings")) for c in configs]
+    keys = sorted({k for s in settings for k, v in s.items() if v is not None})
+    rows = [("state", [i["state"] for i in infos]),
+            ("test accuracy", [pct(i.get("test_accuracy")) for i in infos]),
+            ("train accuracy", [pct(i.get("train_accuracy")) for i in infos]),
+            ("iterations", [num(i.get("iterations")) for i in infos]),
+            ("time", [seconds(i.get("seconds")) for i in infos])]
+    rows += [(label, [num(i.get(key)) for i in infos]) for label, key in
+             (("recipe", "recipe"), ("data set", "dataset"), ("seed", "seed"), ("nnlearn version", "nnlearn_version"))]
+    rows += [(k, [num(s.get(k)) for s in settings]) for k in keys]
+    return {"names": names, "rows": rows,
+            "loss_chart": line_chart(loss_series, title="Loss (smoothed)", xlabel="iteration", ylabel="loss",
+                                     ylim=(0.0, max(tops) * 1.05 if tops else 1.0)),
+            "acc_chart": line_chart(acc_series, title="Accuracy per epoch (axis zoomed to the data)", xlabel="epoch",
+                                    ylabel="accuracy", ylim=zoomed_range([y for s in acc_series for y in s["y"]]),
+                                    percent=True, legend="lower right")}
+
+
+def short_names(runs: list[Path]) -> list[str]:
+    names = [r.name or str(r) for r in runs]
+    return [str(r) for r in runs] if len(set(names)) < len(names) else names
+
+
+def figure(path: Path) -> dict:
+    """A sweep's PNG figure as a ``data:`` URI, or why it is not embedded."""
+    try:
+        data = rundir.read_bytes(path, MAX_FIGURE_BYTES)
+    except (NnlearnError, OSError):
+        data = b""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return {"name": path.name, "uri": data_uri(data)}
+    return {"name": path.name, "uri": "", "why": f"not a PNG file of at most {MAX_FIGURE_BYTES // 1_000_000} MB"}
+
+
+def sweep_context(sweep: Path, *, where=None, **run_options) -> dict:
+    """A sweep's trials sorted by validation accuracy, its best trial, figures and final run."""
+    try:
+        columns, rows = rundir.read_table(sweep / "trials.csv")
+    except NnlearnError:
+        columns, rows = [], []
+    col = rundir.accuracy_column(columns, rows=rows)
+    if col:
+        rows.sort(key=lambda r: -r[col] if rundir.finite(r.get(col)) else math.inf)
+    best = rundir.read_json(sweep / "best.json") or {}
+    final = sweep / "final"
+    return {"name": sweep.name, "where": str(sweep) if where is None else where, "columns": columns,
+            "trials": [[num(r.get(c)) for c in columns] for r in rows], "sort_column": col or "first",
+            "ranked": bool(col), "best": [(k, jsonish(v)) for k, v in best.items()],
+            "figures": [figure(f) for f in sorted(sweep.glob("*.png"))],
+            "final": run_context(final, where=f"{where}/final" if where is not None else None, **run_options)
+            if rundir.is_run_dir(final) else None}
+
+
+def check_dirs(dirs) -> list[Path]:
+    """The given folders as paths, each a run or sweep directory, else a one-line error."""
+    paths = [Path(d) for d in dirs]
+    if not paths:
+        raise NnlearnError("give at least one run or sweep directory")
+    for p in paths:
+        if not p.is_dir():
+            raise NnlearnError(f"{p} is not a directory; give a run directory (from `nnlearn train`) or a sweep directory")
+        if not (rundir.is_run_dir(p) or rundir.is_sweep_dir(p)):
+            raise NnlearnError(f"{p} holds neither config.json (a run) nor trials.csv (a sweep); "
+                               "give the folder that `nnlearn train` wrote")
+    if len(paths) > 1 and any(rundir.is_sweep_dir(p) for p in paths):
+        raise NnlearnError("a sweep is reported on its own; give one sweep directory, or several run directories")
+    return paths
+
+
+def build_report(dirs, *, data_dir=None, download: bool = True, test_data=None, where=None) -> str:
+    """The HTML text of the report on ``dirs`` (one run, one sweep, or several runs).
+
+    ``test_data`` (``(x_test, t_test)``) saves loading the test set again; ``download=False``
+    never downloads it; ``where`` is how a single folder is named in the page (default: as given).
+    """
+    paths = check_dirs(dirs)
+    options = {"data_dir": data_dir, "download": download, "test_data": test_data, "where": where}
+    if len(paths) > 1:
+        return render("report/page.html", title="nnlearn: runs compared", kind="compare", **compare_context(paths))
+    p = paths[0]
+    if rundir.is_sweep_dir(p):
+        return render("report/page.html", title=f"nnlearn sweep {p.name}", kind="sweep", **sweep_context(p, **options))
+    return render("report/page.html", title=f"nnlearn run {p.name}", kind="run", run=run_context(p, **options))
+
+
+def default_output(dirs) -> Path:
+    """Where ``nnlearn report`` writes by default: ``DIR/report.html`` for one folder."""
+    paths = [Path(d) for d in dirs]
+    if len(paths) != 1:
+        raise NnlearnError("several directories make one comparison report: say where it goes with --out FILE.html")
+    return paths[0] / "report.html"
+
+
+def write_report(dirs, out=None, *, data_dir=None, download: bool = True) -> Path:
+    """Write the report on ``dirs`` to ``out`` (default :func:`default_output`) atomically; return the path."""
+    from nnlearn._io import atomic_write
+
+    # The default, DIR/report.html, is the folder's own report; a path the user names must lie outside
+    # every run or sweep folder.
+    own = out is None
+    out = Path(out) if out is not None else default_output(dirs)
+    text = build_report(dirs, data_dir=data_dir, download=download)
+    with atomic_write(out, "wb", in_run_folder=own) as fh:
+        fh.write(text.encode("utf-8"))
+    return out

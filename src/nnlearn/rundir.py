@@ -1,0 +1,492 @@
+"""Reading run and sweep folders: what the report and the board show, read without writing.
+
+A *run folder* is what ``nnlearn train`` writes (it holds ``config.json``); a *sweep folder* holds
+``trials.csv``. Everything here only reads, and is tolerant where it must survive a run being
+written and a folder from anywhere:
+
+- a missing file is "not yet"; a column added later is carried along, a column missing is empty;
+- every file is read as a regular file of bounded size, never through a symbolic link (a FIFO
+  would hang the reader, a link could lead out of the folder);
+- table cells are numbers, ``None`` (empty) or text; NaN and infinity stay floats (a diverged
+  loss), and the charts skip whatever is not a finite number;
+- a folder whose files hold the wrong kind of value (``"settings": "abc"``, a ``pid`` of 10**30)
+  is one entry of state ``"unreadable"`` whose ``reason`` says which file and what; the other
+  folders still list (:func:`find_entries`).
+
+The state of a run comes from ``state.json`` (``{"state": one of runs.STATES, "pid": ...,
+"updated": ..., "reason": ...}``, written by the trainer) when present; a "running" state whose
+process is no longer alive on this host reads as "stopped". Without ``state.json``: "finished"
+when ``summary.json`` exists, "diverged" when the last loss logged is not finite, "running" when
+a metrics file changed in the last :data:`FRESH_SECONDS`, else "stopped".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import stat
+import time
+from pathlib import Path
+
+from nnlearn._io import file_kind, parse_json
+from nnlearn.errors import FileFormatError, NnlearnError
+from nnlearn.runs import STATES
+
+#: Without state.json, a run whose files changed within this many seconds counts as running.
+FRESH_SECONDS = 600.0
+#: The largest JSON file read from a run folder (configs and summaries are a few KiB).
+MAX_JSON_BYTES = 1 << 20
+#: The largest CSV file read (a million iterations of metrics.csv are about 25 MB).
+MAX_TABLE_BYTES = 64 << 20
+#: Process ids above this are no process of any host (Linux's largest pid_max is 2**22).
+MAX_PID = 2**31 - 1
+
+
+def read_bytes(path, max_bytes: int) -> bytes:
+    """The bytes of the regular file ``path`` (not a link, at most ``max_bytes``).
+
+    ``FileNotFoundError`` when it is missing; :class:`~nnlearn.errors.FileFormatError` naming the
+    file when it is a link, a FIFO, a device, a folder or too large. A FIFO is never waited on.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if os.path.islink(path):
+            raise FileFormatError(f"{path.name} is a symbolic link; a run folder's files are read only as "
+                                  "regular files") from None
+        raise FileFormatError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise FileFormatError(f"{path.name} is {file_kind(mode)}, not a regular file")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileFormatError(f"{path.name} is larger than the {max_bytes} bytes such a file may have")
+    return data
+
+
+def is_run_dir(path) -> bool:
+    """True when ``path`` holds a training run (its ``config.json``)."""
+    return os.path.lexists(Path(path) / "config.json")
+
+
+def is_sweep_dir(path) -> bool:
+    """True when ``path`` holds a hyper-parameter sweep (its ``trials.csv``)."""
+    return os.path.lexists(Path(path) / "trials.csv")
+
+
+def load_json(path) -> dict | None:
+    """The JSON object in ``path``; None when the file is missing.
+
+    NaN and infinity read as None. A file that is damaged, not an object, a link or too large is a
+    :class:`~nnlearn.errors.FileFormatError` naming the file.
+    """
+    path = Path(path)
+    try:
+        data = read_bytes(path, MAX_JSON_BYTES)
+    except FileNotFoundError:
+        return None
+    value = parse_json(data, path.name)
+    if not isinstance(value, dict):
+        raise FileFormatError(f"{path.name} is not a JSON object")
+    return value
+
+
+def read_json(path) -> dict | None:
+    """Like :func:`load_json`, but None for a damaged file too (for what is merely shown)."""
+    try:
+        return load_json(path)
+    except (NnlearnError, OSError):
+        return None
+
+
+def cell(text):
+    """A table cell: an int, a float (NaN and infinity kept), None when empty, else the text.
+
+    Examples
+    --------
+    >>> [cell(t) for t in ("300", "0.5", "", "nan", "abc", "1e3")]
+    [300, 0.5, None, nan, 'abc', 1000.0]
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if value.is_integer() and text.lstrip("+-").isdigit():
+        return int(text)
+    return value
+
+
+def finite(value) -> bool:
+    """True for an int or a finite float (not a bool): what a chart can draw."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def read_table(path) -> tuple[list[str], list[dict]]:
+    """A CSV file with a header as ``(columns, rows)``; cells parsed by :func:`cell`.
+
+    A missing file is an empty table; a line with another number of cells (a writer not yet done,
+    or damage) is dropped; a file that is not a regular file, too large or not UTF-8 is a
+    :class:`~nnlearn.errors.FileFormatError`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = p.write_text("epoch,iteration,test_accuracy\\n0.5,300,0.4964\\n1,600,\\n")
+    >>> read_table(p)
+    (['epoch', 'iteration', 'test_accuracy'], [{'epoch': 0.5, 'iteration': 300, 'test_accuracy': 0.4964}, {'epoch': 1, 'iteration': 600, 'test_accuracy': None}])
+    """
+    path = Path(path)
+    try:
+        text = read_bytes(path, MAX_TABLE_BYTES).decode("utf-8")
+    except FileNotFoundError:
+        return [], []
+    except UnicodeDecodeError:
+        raise FileFormatError(f"{path.name} is not UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        columns = [c.strip() for c in next(reader)]
+    except (StopIteration, csv.Error):
+        return [], []
+    rows = []
+    try:
+        for cells in reader:
+            if len(cells) == len(columns):
+                rows.append({c: cell(v) for c, v in zip(columns, cells)})
+    except csv.Error:
+        pass  # a NUL byte or a runaway quote: the rows before it stand
+    return columns, rows
+
+
+def read_losses(path) -> tuple[list[int], list[float]]:
+    """Iterations and losses from ``metrics.csv``; rows whose loss is text or empty are skipped."""
+    columns, rows = read_table(path)
+    its, losses = [], []
+    if "loss" not in columns:
+        return its, losses
+    for n, row in enumerate(rows, 1):
+        loss, it = row.get("loss"), row.get("iteration")
+        if isinstance(loss, (int, float)):
+            its.append(it if finite(it) else n)
+            losses.append(float(loss))
+    return its, losses
+
+
+def last_loss(path) -> tuple[int, float | None]:
+    """The last ``(iteration, loss)`` of ``metrics.csv``, read from its end only (cheap for long runs)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return 0, None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return 0, None
+        fh.seek(max(0, st.st_size - 4096))
+        tail = fh.read(4096).decode("utf-8", "replace")
+    # The first line is the header (a short file) or cut in half (a long one): skip it either way.
+    for line in reversed(tail.strip().splitlines()[1:]):
+        cells = line.split(",")
+        if len(cells) >= 2:
+            try:
+                return int(cells[0]), float(cells[1])
+            except ValueError:
+                continue
+    return 0, None
+
+
+def pid_alive(pid) -> bool:
+    """True when a process with this id exists on this host."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= MAX_PID:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    except (OSError, OverflowError):
+        return False
+    return True
+
+
+def _check_state(state: dict) -> None:
+    if state.get("state") not in STATES:
+        raise FileFormatError(f"state.json: the state is not one of {', '.join(STATES)}")
+    pid = state.get("pid")
+    if pid is not None and not (isinstance(pid, int) and not isinstance(pid, bool) and 0 <= pid <= MAX_PID):
+        raise FileFormatError("state.json: the pid is not a process id")
+    if not isinstance(state.get("reason"), (str, type(None))):
+        raise FileFormatError("state.json: the reason is not text")
+
+
+def run_state(path, final_loss: float | None = None) -> tuple[str, str | None]:
+    """``(state, reason)`` of the run in ``path``; see the module's description.
+
+    A damaged ``state.json`` is a :class:`~nnlearn.errors.FileFormatError`.
+    """
+    path = Path(path)
+    state = load_json(path / "state.json")
+    if state is not None:
+        _check_state(state)
+        name, reason = state["state"], state.get("reason")
+        if name == "running" and not pid_alive(state.get("pid")):
+            return "stopped", reason or "its process is no longer running"
+        return name, reason
+    if os.path.lexists(path / "summary.json"):
+        return "finished", None
+    if final_loss is None:
+        final_loss = last_loss(path / "metrics.csv")[1]
+    if final_loss is not None and not math.isfinite(final_loss):
+        return "diverged", "the loss became infinite or NaN"
+    if time.time() - (_newest(path, ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json")) or 0) < FRESH_SECONDS:
+        return "running", None
+    return "stopped", "no summary.json and no progress for a while"
+
+
+def accuracy_column(columns, prefer=("validation", "test"), rows=None) -> str | None:
+    """The accuracy column to judge by: validation, else test; None when there is neither.
+
+    With ``rows``, a column that holds no finite number in any row is passed over (``nnlearn train``
+    writes an empty ``validation_accuracy`` column when no data are held back).
+
+    Examples
+    --------
+    >>> accuracy_column(["epoch", "train_accuracy", "test_accuracy", "validation_accuracy"])
+    'validation_accuracy'
+    >>> accuracy_column(["epoch", "test_accuracy", "validation_accuracy"],
+    ...                 rows=[{"test_accuracy": 0.9, "validation_accuracy": None}])
+    'test_accuracy'
+    >>> accuracy_column(["number", "state", "lr", "validation accuracy"])
+    'validation accuracy'
+    """
+    for word in prefer:
+        for c in columns:
+            low = c.lower()
+            if word in low and "acc" in low:
+                if rows is None or any(finite(r.get(c)) for r in rows):
+                    return c
+    return None
+
+
+def drawn_columns(columns, rows) -> list[str]:
+    """The columns that hold at least one finite number: what a chart draws (no empty legend).
+
+    Examples
+    --------
+    >>> drawn_columns(["epoch", "test_accuracy", "validation_accuracy"],
+    ...               [{"epoch": 1, "test_accuracy": 0.9, "validation_accuracy": None}])
+    ['epoch', 'test_accuracy']
+    """
+    return [c for c in columns if any(finite(r.get(c)) for r in rows)]
+
+
+def _object(value, what: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FileFormatError(f"{what} is not an object")
+    return value
+
+
+def _numbers(d: dict, keys, what: str) -> None:
+    for key in keys:
+        v = d.get(key)
+        if v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
+            raise FileFormatError(f"{what}: {key} is not a number")
+
+
+def _texts(d: dict, keys, what: str) -> None:
+    for key in keys:
+        if not isinstance(d.get(key), (str, int, float, type(None))):
+            raise FileFormatError(f"{what}: {key} is not text")
+
+
+def read_run(path) -> tuple[dict, dict]:
+    """``(config, summary)`` of a run folder, checked: every value the report and the board show
+    has the kind they expect. :class:`~nnlearn.errors.FileFormatError` names what is wrong."""
+    path = Path(path)
+    config = load_json(path / "config.json") or {}
+    summary = load_json(path / "summary.json") or {}
+    for key in ("settings", "trainer", "network"):
+        _object(config.get(key), f"config.json: {key}")
+    _texts(config, ("recipe", "dataset", "seed", "nnlearn_version", "data_dir"), "config.json")
+    _numbers(config.get("trainer") or {}, ("max_iter",), "config.json: trainer")
+    _numbers(summary, ("test_accuracy", "train_accuracy", "validation_accuracy", "iterations", "epochs",
+                       "seconds", "final_loss", "last_batch_loss"), "summary.json")
+    _texts(summary, ("recipe", "dataset", "seed", "description"), "summary.json")
+    return config, summary
+
+
+def run_info(path, root=None) -> dict:
+    """A run's summary for listings: state, accuracy, settings (small; no curves).
+
+    A damaged run raises :class:`~nnlearn.errors.FileFormatError`; see :func:`entry`.
+    """
+    path = Path(path)
+    config, summary = read_run(path)
+    columns, epochs = read_table(path / "epochs.csv")
+    last_iteration, final_loss = last_loss(path / "metrics.csv")
+    state, reason = run_state(path, final_loss)
+    last = epochs[-1] if epochs else {}
+    acc_col = accuracy_column(columns, rows=epochs)
+    test = summary.get("test_accuracy")
+    name = "test"
+    if test is None and acc_col:
+        test, name = last.get(acc_col), acc_col.replace("_accuracy", "").replace("_", " ")
+    train = summary.get("train_accuracy", last.get("train_accuracy"))
+    settings = config.get("settings") or {}
+    return {
+        "kind": "run",
+        "path": relative(path, root),
+        "state": state,
+        "reason": reason,
+        "recipe": config.get("recipe", summary.get("recipe")),
+        "dataset": config.get("dataset", summary.get("dataset")),
+        "seed": config.get("seed", summary.get("seed")),
+        "description": summary.get("description") or describe(settings, config.get("network") or {}),
+        "test_accuracy": test if finite(test) else None,
+        "accuracy_name": name,
+        "train_accuracy": train if finite(train) else None,
+        "iterations": summary.get("iterations", last_iteration),
+        "max_iterations": (config.get("trainer") or {}).get("max_iter") or settings.get("iters"),
+        "seconds": summary.get("seconds"),
+        "nnlearn_version": config.get("nnlearn_version"),
+        "updated": _newest(path, ("metrics.csv", "epochs.csv", "summary.json", "state.json")),
+        "has_model": os.path.lexists(path / "model.npz"),
+    }
+
+
+def describe(settings: dict, network: dict | None = None) -> str:
+    """A one-line description of a run's settings (for runs without a summary yet), with the
+    network's real sizes when ``network`` (config.json's) has them.
+
+    Examples
+    --------
+    >>> describe({"hidden": [50], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1},
+    ...          {"input_size": 784, "output_size": 10})
+    '784-50-10 sigmoid, sgd lr 0.1'
+    >>> describe({"hidden": [100, 100], "activation": "relu"})
+    'hidden 100-100 relu'
+    """
+    network = network or {}
+    hidden = settings.get("hidden")
+    hidden = list(hidden) if isinstance(hidden, (list, tuple)) else ([hidden] if hidden else [])
+    ends = network.get("input_size"), network.get("output_size")
+    if all(isinstance(n, int) for n in ends):
+        sizes = "-".join(str(h) for h in [ends[0], *hidden, ends[1]])
+    else:
+        sizes = "hidden " + "-".join(str(h) for h in hidden) if hidden else ""
+    first = " ".join(str(p) for p in (sizes, settings.get("activation")) if p)
+    rest = f"{settings['optimizer']} lr {settings.get('lr')}" if settings.get("optimizer") else ""
+    return ", ".join(p for p in (first, rest) if p)
+
+
+def sweep_info(path, root=None) -> dict:
+    """A sweep's summary for listings: number of trials and the best validation accuracy."""
+    path = Path(path)
+    columns, rows = read_table(path / "trials.csv")
+    col = accuracy_column(columns, rows=rows)
+    values = [r[col] for r in rows if col and finite(r.get(col))]
+    states = [str(r.get("state", "")).lower() for r in rows]
+    best = read_json(path / "best.json") or {}
+    finished = bool(best) or os.path.lexists(path / "final" / "summary.json")
+    return {
+        "kind": "sweep",
+        "path": relative(path, root),
+        "state": "finished" if finished else ("running" if any(s in ("running", "") for s in states) else "stopped"),
+        "reason": None,
+        "trials": len(rows),
+        "test_accuracy": max(values) if values else None,
+        "accuracy_name": ("best " + col.replace("_accuracy", "").replace(" accuracy", "").replace("_", " ")) if col else None,
+        "final": relative(path / "final", root) if is_run_dir(path / "final") else None,
+        "updated": _newest(path, ("trials.csv",)),
+    }
+
+
+def entry(path, root=None) -> dict:
+    """:func:`sweep_info` or :func:`run_info` of ``path``; a folder that cannot be read is an
+    entry of state ``"unreadable"`` whose ``reason`` says why (the listing goes on without it)."""
+    path = Path(path)
+    kind = "sweep" if is_sweep_dir(path) else "run"
+    try:
+        return sweep_info(path, root) if kind == "sweep" else run_info(path, root)
+    except (NnlearnError, OSError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if isinstance(exc, NnlearnError) else f"cannot be read ({type(exc).__name__})"
+        return {"kind": kind, "path": relative(path, root), "state": "unreadable", "reason": reason,
+                "test_accuracy": None, "accuracy_name": None, "updated": _newest(path, ("config.json", "trials.csv"))}
+
+
+def _newest(path: Path, names) -> float | None:
+    times = []
+    for name in names:
+        try:
+            times.append(os.lstat(path / name).st_mtime)
+        except OSError:
+            pass
+    return max(times) if times else None
+
+
+def run_curves(path, max_points: int = 1000) -> dict:
+    """A run's curves for the board: the loss (thinned to about ``max_points``) with its moving
+    average, and the epochs table's columns that hold numbers."""
+    from nnlearn.evaluation import moving_average
+
+    path = Path(path)
+    its, losses = read_losses(path / "metrics.csv")
+    columns, epochs = read_table(path / "epochs.csv")
+    window = smoothing_window(len(losses))
+    kept = [i for i, v in enumerate(losses) if math.isfinite(v)]
+    smooth = dict(zip(kept[window - 1:], moving_average([losses[i] for i in kept], window).tolist())) if kept else {}
+    step = max(1, math.ceil(len(losses) / max_points))
+    pick = list(range(0, len(losses), step))
+    if losses and pick[-1] != len(losses) - 1:
+        pick.append(len(losses) - 1)
+    return {
+        "loss": [[its[i], losses[i] if math.isfinite(losses[i]) else None, smooth.get(i)] for i in pick],
+        "iterations": its[-1] if its else 0,
+        "epoch_columns": drawn_columns(columns, epochs),
+        "epochs": [{c: (v if finite(v) else None) for c, v in r.items()} for r in epochs],
+    }
+
+
+def smoothing_window(n: int) -> int:
+    """The moving average's window for ``n`` losses: a twentieth of them, between 1 and 100."""
+    return max(1, min(100, n // 20))
+
+
+def find_entries(root, max_depth: int = 3) -> list[dict]:
+    """Every run and sweep under ``root`` (not following symbolic links), newest first; each read
+    on its own by :func:`entry`."""
+    root = Path(root)
+    found = []
+    base_depth = len(root.parts)
+    for folder, dirs, _files in os.walk(root, onerror=lambda exc: None):
+        here = Path(folder)
+        dirs.sort()
+        if is_sweep_dir(here) or is_run_dir(here):
+            found.append(entry(here, root))
+            dirs.clear()  # a sweep's trials and final run belong to it
+            continue
+        if len(here.parts) - base_depth >= max_depth:
+            dirs.clear()
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    found.sort(key=lambda e: (-(e.get("updated") or 0), e["path"]))
+    return found
+
+
+def relative(path, root=None) -> str:
+    """``path`` relative to ``root`` with forward slashes ("" for the root itself); ``path`` as it is without a root."""
+    if root is None:
+        return str(path)
+    rel = Path(os.path.relpath(path, root)).as_posix()
+    return "" if rel == "." else rel

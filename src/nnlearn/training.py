@@ -1,0 +1,70 @@
+"""Training by recipe from Python: :func:`train_arrays` and the :class:`TrainedModel` it returns.
+
+``nnlearn train`` does the same from the command line, into a run folder (:mod:`nnlearn.runs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnlearn.callbacks import standard_callbacks
+from nnlearn.multi_layer_net import MultiLayerNet
+from nnlearn.settings import TrainSettings, recipe_settings
+from nnlearn.trainer import Trainer, build_trainer
+
+
+@dataclass
+class TrainedModel:
+    """A trained network with its trainer's record (the result of :func:`train_arrays`).
+
+    ``predict`` means what it means on a network: the output probabilities; ``classify`` gives labels.
+    """
+
+    network: MultiLayerNet
+    trainer: Trainer
+    settings: TrainSettings
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        return self.settings.describe(self.network.sizes[0], self.network.sizes[-1])
+
+    def predict(self, x) -> np.ndarray:
+        """The softmax probabilities of each row of ``x``."""
+        return self.network.predict(x)
+
+    def classify(self, x) -> np.ndarray:
+        """The predicted class of each row of ``x``."""
+        return self.network.classify(x)
+
+
+def train_arrays(x_train, t_train, x_test=None, t_test=None, *, recipe="book", progress=None, callbacks=(),
+                 live=False, **overrides) -> TrainedModel:
+    """Train a recipe's network on arrays and return the :class:`TrainedModel`.
+
+    ``overrides`` are :class:`~nnlearn.settings.TrainSettings` fields (``lr=0.5``, ``epochs=3``,
+    ``seed=1``, ...); ``callbacks`` are added to the standard ones. ``live=True`` adds a
+    :class:`~nnlearn.live.LivePlot`: in a notebook, the curves redrawn in place every epoch.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.random((300, 4)); t = (x[:, 0] + x[:, 1] > 1).astype(int)
+    >>> model = train_arrays(x, t, recipe="strong", hidden=[16], epochs=100, batch_size=30, lr=0.01,
+    ...                      progress=False)
+    >>> model.description
+    '4-16-2 relu, he init, adam lr 0.01, cosine lr decay, batch 30, 100 epochs, float32'
+    >>> float(np.mean(model.classify(x) == t))
+    0.9933333333333333
+    """
+    settings = recipe_settings(recipe, **overrides)
+    if live:
+        from nnlearn.live import LivePlot
+
+        callbacks = [*callbacks, LivePlot()]
+    trainer = build_trainer(settings, x_train, t_train, x_test, t_test,
+                            callbacks=[*standard_callbacks(progress), *callbacks])
+    summary = trainer.train()
+    return TrainedModel(trainer.network, trainer, settings, summary)
