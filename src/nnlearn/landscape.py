@@ -308,10 +308,30 @@ def read_landscape(run) -> Landscape:
     ok = (a.ndim == b.ndim == 1 and 3 <= min(a.size, b.size) and max(a.size, b.size) <= MAX_GRID
           and loss.shape == (b.size, a.size) and p.ndim == 2 and p.shape[1] == 2 and it.shape == (len(p),)
           and all(v.dtype.kind == "f" for v in (a, b, loss, p)) and it.dtype.kind in "iu"
-          and all(np.isfinite(v).all() for v in (a, b, p)) and np.all(np.diff(a) > 0) and np.all(np.diff(b) > 0))
+          and all(np.isfinite(v).all() for v in (a, b, p)) and np.all(np.diff(a) > 0) and np.all(np.diff(b) > 0)
+          and np.isfinite(loss).any())
     if not ok:
         raise FileFormatError(f"{path} holds arrays of the wrong shape or kind for a landscape; {_FIX}")
-    return Landscape(a, b, loss, p, it, meta)
+    return Landscape(a, b, loss, p, it, _known_meta(meta))
+
+
+#: What a landscape's ``meta`` may say, and of what type; anything else read from a file is dropped.
+_META = {"format": int, "directions": str, "network": str, "run": str, "dataset": str, "dtype": str, "biases": str,
+         "samples": int, "grid": int, "seed": int, "span": float, "centre_loss": float, "seconds": float,
+         "path_complete": bool}
+
+
+def _known_meta(meta: dict) -> dict:
+    def fits(value, kind):
+        if kind is float:
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+
+    known = {k: v for k, v in meta.items() if k in _META and fits(v, _META[k])}
+    explained = meta.get("explained")
+    if isinstance(explained, list) and len(explained) == 2 and all(fits(v, float) for v in explained):
+        known["explained"] = explained
+    return known
 
 
 # -- the figure -------------------------------------------------------------------------------------
