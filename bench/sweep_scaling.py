@@ -49,12 +49,14 @@ def main() -> None:
     from nnlearn.sweep import Sweep, SweepSpec, run_trial
 
     (x, t), _ = load_dataset("mnist", normalize=True, flatten=True, data_dir=args.data_dir)
-    x, t = x[: args.train_size], t[: args.train_size]
     spec = SweepSpec(params=(f"lr=choice:{','.join(LRS)}", f"hidden=choice:{','.join(HIDDEN)}"), sampler="grid",
-                     trials=args.trials, epochs=args.epochs, validation=args.validation, seed=0)
+                     trials=args.trials, epochs=args.epochs, train_size=args.train_size, validation=args.validation,
+                     seed=0)
+    size, n_val = spec.data_sizes(len(x))
+    x, t = x[:size], t[:size]
     n = spec.n_trials()
-    print(f"{n} trials of the strong recipe ({args.epochs} epochs) on {args.train_size - args.validation} MNIST "
-          f"images, {args.validation} for validation; load average {os.getloadavg()[0]:.2f}")
+    print(f"{n} trials of the strong recipe ({args.epochs} epochs) on MNIST: {size - n_val:,} images for training "
+          f"and {n_val:,} more held back for validation; load average {os.getloadavg()[0]:.2f}")
 
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,7 +74,6 @@ def main() -> None:
 
         # The same trials in this process, one BLAS thread, the data already here.
         data = {"x": x, "t": t, "n_classes": 10}
-        n_val = args.validation
         t0 = time.perf_counter()
         for r in results[1]["rows"]:
             run_trial(data, spec.settings({p.name: r[p.name] for p in spec.params}).to_dict(), n_val, r["number"])

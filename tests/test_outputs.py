@@ -142,8 +142,6 @@ def test_evaluate_refuses_what_is_not_its_own(world, capsys):
         assert_refused(capsys, world, ["evaluate", world["run"], "--out", target], target, before_work=False)
 
 
-@pytest.mark.xfail(strict=True, reason="cli/train.py (lead): evaluate checks --out only after loading the data "
-                   "and classifying, and prints the confusion matrix before refusing")
 def test_evaluate_checks_its_output_before_the_work(world, capsys):
     assert_refused(capsys, world, ["evaluate", world["run"], "--out", world["t"] / "fifo.png"],
                    world["t"] / "fifo.png")
@@ -191,8 +189,6 @@ def test_demo_overfit_refuses_what_is_not_its_folder(world, capsys, kind):
                                    "20", "--no-progress", "--out", target], target, before_work=False)
 
 
-@pytest.mark.xfail(strict=True, reason="runs.py / cli/train.py (lead): `train --out RUN/sub` makes a run inside "
-                   "a run folder (its writers pass in_run_folder=True)")
 def test_train_refuses_a_run_inside_a_run_folder(world, capsys):
     target = world["run"] / "nested"
     assert_refused(capsys, world, ["train", "--data-dir", world["data"], "--iters", "3", "--batch-size", "4",

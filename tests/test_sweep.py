@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from nnlearn.cli import main
-from nnlearn.errors import InputError
-from nnlearn.sweep import Param, Sweep, SweepSpec, parse_param, validation_count
+from nnlearn.errors import InputError, NnlearnError
+from nnlearn.sweep import Param, Sweep, SweepSpec, parse_param
 
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("optuna")
@@ -96,25 +97,33 @@ def _rows(folder) -> list[dict]:
 
 def test_parse_param_kinds():
     assert parse_param("lr=loguniform:1e-4:1e-1") == Param("lr", "loguniform", 1e-4, 0.1)
-    assert parse_param("weight_init_std=uniform:0:0.5") == Param("weight_init_std", "uniform", 0.0, 0.5)
+    assert parse_param("weight_decay=uniform:0:0.5") == Param("weight_decay", "uniform", 0.0, 0.5)
     assert parse_param("batch_size=int:32:256") == Param("batch_size", "int", 32, 256)
+    # Each choice is read by the setting's constraint: layer sizes because Sizes says so.
     assert parse_param("hidden=choice:256,512-256,800-800").choices == ("256", "512-256", "800-800")
     assert parse_param("optimizer=choice:adam,sgd").choices == ("adam", "sgd")
-    assert parse_param("lr=choice:0.1,1").choices == (0.1, 1)
+    assert parse_param("lr=choice:0.1,1").choices == (0.1, 1.0)
+    assert parse_param("weight_init_std=choice:0.01,relu").choices == (0.01, "he")
     assert Param("hidden", "choice", choices=("512-256",)).setting("512-256") == (512, 256)
 
 
 @pytest.mark.parametrize("text, message", [
     ("lr", "--param 'lr' is not NAME=KIND:ARGS, e.g. lr=loguniform:1e-4:1e-1"),
     ("speed=uniform:0:1", "--param speed=uniform:0:1: unknown setting 'speed'; a parameter is one of: hidden,"),
-    ("lr=normal:0:1", "--param lr=normal:0:1: unknown kind 'normal'; choose one of loguniform, uniform, int, choice"),
+    ("lr=normal:0:1", "--param lr=normal:0:1: lr is searched with loguniform, uniform, choice; not 'normal'"),
+    ("hidden=int:1:9", "--param hidden=int:1:9: hidden is searched with choice; not 'int'"),
+    ("batch_size=uniform:1:9", "--param batch_size=uniform:1:9: batch_size is searched with int, choice; not 'uniform'"),
     ("lr=uniform:1", "--param lr=uniform:1: uniform takes LOW:HIGH, e.g. lr=uniform:1:10"),
     ("lr=uniform:__import__('os'):1", "--param lr=uniform:__import__('os'):1: \"__import__('os')\" is not a finite number"),
     ("lr=uniform:nan:1", "--param lr=uniform:nan:1: 'nan' is not a finite number"),
     ("lr=uniform:0.5:0.1", "--param lr=uniform:0.5:0.1: uniform needs LOW < HIGH"),
-    ("batch_size=int:1.5:9", "--param batch_size=int:1.5:9: int takes whole numbers LOW:HIGH"),
-    ("hidden=choice:512-x", "--param hidden: '512-x' is not a list of layer sizes; write them like 512-256"),
-    ("seed=int:0:9", "--param seed=int:0:9: the sweep sets seed itself (use --seed)"),
+    ("batch_size=int:1.5:9", "--param batch_size=int:1.5:9: '1.5' is not a whole number"),
+    ("dropout=uniform:0:1", "--param dropout=uniform:0:1: dropout must be a number in [0, 1), got 1.0"),
+    ("hidden=choice:512-x", "--param hidden=choice:512-x: hidden must be one or more whole numbers >= 1"),
+    ("activation=choice:relu,tanh", "--param activation=choice:relu,tanh: unknown activation 'tanh'; choose one of"),
+    ("lr=choice:0.1,0.10", "--param lr=choice:0.1,0.10: a choice is listed twice"),
+    ("seed=int:0:9", "--param seed=int:0:9: seed is the same for every trial, not searched; a parameter is one of"),
+    ("iters=int:1:9", "--param iters=int:1:9: iters is the same for every trial, not searched;"),
 ])
 def test_parse_param_refuses(text, message):
     with pytest.raises(InputError) as info:
@@ -123,16 +132,20 @@ def test_parse_param_refuses(text, message):
 
 
 def test_spec_refuses_values_the_settings_refuse():
-    with pytest.raises(InputError, match=r"^--param activation=choice:relu,tanh: the value 'tanh' is refused: "
-                                         r"unknown activation 'tanh'; choose one of"):
-        SweepSpec(params=("activation=choice:relu,tanh",))
     with pytest.raises(InputError, match=r"^--sampler grid tries listed values; --param lr=uniform:0.1:1 is a "
                                          r"continuous range"):
         SweepSpec(params=("lr=uniform:0.1:1",), sampler="grid")
+    with pytest.raises(InputError, match=r"^trials must be a whole number >= 1, got 0$"):
+        SweepSpec(params=PARAMS, trials=0)
     assert SweepSpec(params=("hidden=choice:8,16", "batch_size=int:10:12"), sampler="grid", trials=30).n_trials() == 6
-    assert (validation_count(60000, 1 / 6), validation_count(500, 0.2), validation_count(500, 100)) == (10000, 100, 100)
-    with pytest.raises(InputError, match=r"^validation 500 holds back 500 of 500 training samples"):
-        validation_count(500, 500)
+    # The one validation rule (datasets.validation_count): a share rounds, a count is taken as it is.
+    assert SweepSpec(params=PARAMS).data_sizes(60000) == (60000, 10000)
+    assert SweepSpec(params=PARAMS, train_size=20000).data_sizes(60000) == (20000, 3333)
+    assert SweepSpec(params=PARAMS, validation=100, train_size=500).data_sizes(600) == (500, 100)
+    with pytest.raises(InputError, match=r"^validation=500 holds back 500 of the 500 samples, leaving none for training"):
+        SweepSpec(params=PARAMS, validation=500).data_sizes(500)
+    with pytest.raises(InputError, match=r"^train_size 700 is more than the 600 training samples"):
+        SweepSpec(params=PARAMS, train_size=700).data_sizes(600)
 
 
 def test_cli_refuses_bad_params_and_missing_packages(capsys, monkeypatch, tmp_path):
@@ -179,6 +192,7 @@ def test_sweep_completes_with_failed_trials_and_final_run(local_client, tmp_path
     assert saved == best
     assert best["number"] == int(top["number"]) and best["validation_accuracy"] == float(top["validation_accuracy"])
     assert best["params"] == {"lr": float(top["lr"]), "hidden": top["hidden"]}
+    assert best["description"].startswith(f"784-{top['hidden']}-10 relu, he init, adam lr {float(top['lr']):g}, ")
     assert best["settings"]["lr"] == float(top["lr"]) and best["settings"]["seed"] == 5
     summary = json.loads((tmp_path / "s" / "final" / "summary.json").read_text())
     assert best["final"]["test_accuracy"] == summary["test_accuracy"]
@@ -200,6 +214,11 @@ def test_a_grid_sweep_runs_every_point_of_its_grid_once(local_client, tmp_path):
     rows = _rows(tmp_path / "g")
     assert sorted((r["hidden"], r["batch_size"]) for r in rows) == [("4", "10"), ("4", "11"), ("8", "10"), ("8", "11")]
     assert {r["state"] for r in rows} == {"COMPLETE"}
+    # Trial n takes the point the seed puts at place n, whichever of the two workers was free first.
+    from nnlearn.sweep.study import grid_point
+
+    assert [{"hidden": r["hidden"], "batch_size": int(r["batch_size"])} for r in rows] == \
+        [grid_point(spec, n) for n in range(4)]
 
 
 def test_worker_killed_mid_trial_still_yields_every_trial(local_client, tmp_path):
@@ -271,6 +290,8 @@ def test_driver_killed_resumes_and_sampling_ignores_workers(cli_cluster, local_c
     assert main(["sweep", "--resume", str(folder), "--scheduler", cli_cluster, "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert f"resuming: {len(before)} of 8 trials finished" in out
+    assert "of the strong recipe: 784-512-256-10 relu, he init, adam lr 0.001, cosine lr decay, batch 128" in out
+    assert "data: mnist, 400 images for training and 100 more held back for validation (" in out
     rows = _rows(folder)
     assert [r["number"] for r in rows] == [str(n) for n in range(8)]
     assert all(r["state"] in ("COMPLETE", "FAIL") for r in rows)
@@ -327,4 +348,75 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
     assert str(info.value) == (f"sweep interrupted after {len(finished)} of 30 trials; continue it with: "
                                f"nnlearn sweep --resume {tmp_path / 's'}")
     assert json.loads((tmp_path / "s" / "best.json").read_text())["trials"]["complete"] == len(finished)
-    assert not (tmp_path / "s" / "final").exists() and not (tmp_path / "s" / "driver.json").exists()
+    # No lock is left behind: the journal's lock is a flock, gone with its holder.
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
+        "best.json", "search_space.png", "study.journal", "sweep.json", "trials", "trials.csv", "validation_curves.png"]
+
+
+# -- a damaged sweep folder -------------------------------------------------------------------------
+
+
+def _cut_last_line(folder):
+    journal = folder / "study.journal"
+    journal.write_bytes(journal.read_bytes()[:-20])  # a write that did not finish
+
+
+def _append_junk(folder):
+    with open(folder / "study.journal", "ab") as fh:
+        fh.write(b"\x80\x81\xfe\n\x00\xff junk\n")
+
+
+def _params_five(folder):
+    (folder / "sweep.json").write_text('{"params": 5}')
+
+
+@pytest.mark.parametrize("damage, message", [
+    (_cut_last_line, r"{s}/study.journal is damaged at line 3 \(the line is cut off: a write that did not finish\); "
+                     r"keep its first 2 lines to resume with --resume {s}, or start a new sweep with --out"),
+    (_append_junk, r"{s}/study.journal is damaged at line 4 \(the line is not valid JSON \('utf-8' codec can't decode "
+                   r"byte 0x80 in position 0: invalid start byte\)\); keep its first 3 lines to resume with --resume "
+                   r"{s}, or start a new sweep with --out"),
+    (_params_five, r"{s}/sweep.json is not a sweep description nnlearn can resume \(params must be a list of searched "
+                   r"settings NAME=KIND:ARGS, such as \['lr=loguniform:1e-4:1e-1'\], got 5\); start a new sweep with --out"),
+])
+def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path, fake_data, capsys, damage, message):
+    folder = tmp_path / "s"
+    sweep = Sweep.create(folder, SweepSpec(params=PARAMS, trials=3, epochs=1, validation=100))
+    study = sweep.study()
+    study.tell(study.ask(), 0.5)  # one trial told: three lines in the journal
+    damage(folder)
+    assert main(["sweep", "--resume", str(folder), "--workers", "1", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert re.fullmatch("nnlearn: error: " + message.format(s=re.escape(str(folder))) + "\n", err), err
+    assert fake_data[1] == []  # refused before the data set is loaded
+
+
+def test_a_damaged_trial_record_counts_as_no_record(tmp_path):
+    from nnlearn.sweep.trial import read_record, record
+
+    good = record(3) | {"value": 0.5, "curve": [0.4, 0.5], "epochs": [1.0, 2.0], "params": {"lr": 0.1}}
+    path = tmp_path / "0003.json"
+    for bad in ([good], good | {"number": 4}, good | {"state": "RUNNING"}, good | {"value": None},
+                good | {"curve": ["<script>"]}, good | {"curve": [0.5]}, good | {"params": 5}, good | {"reason": 5}):
+        path.write_text(json.dumps(bad))
+        assert read_record(path, 3) is None, bad
+    path.write_bytes(b"[" * 100000)
+    assert read_record(path, 3) is None
+    path.write_text(json.dumps(good))
+    assert read_record(path, 3) == good
+
+
+def test_a_sweep_is_not_made_inside_a_run_folder(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "state.json").write_text("{}")
+    with pytest.raises(NnlearnError, match=r"^refusing to write .*run/s/sweep.json: it is inside the run or sweep "):
+        Sweep.create(tmp_path / "run" / "s", SweepSpec(params=PARAMS))
+    assert not (tmp_path / "run" / "s").exists()
+
+
+def test_a_second_driver_on_the_same_folder_is_refused(tmp_path):
+    sweep = Sweep.create(tmp_path / "s", SweepSpec(params=PARAMS))
+    with sweep.lock.hold(sweep.out):
+        with pytest.raises(NnlearnError, match=r"s is being swept by another process; wait for it or stop it first$"):
+            Sweep.open(tmp_path / "s")
+    assert Sweep.open(tmp_path / "s").spec == sweep.spec  # the lock went with its holder

@@ -22,3 +22,41 @@ from nnlearn.optimizer import SGD, AdaGrad, Adam, Momentum
 from nnlearn.settings import RECIPES, TrainSettings
 from nnlearn.trainer import Trainer
 from nnlearn.training import train_arrays
+from nnlearn.check import check
+
+__all__ = [
+    "DivergenceError",
+    "NnlearnError",
+    "identity_function",
+    "relu",
+    "sigmoid",
+    "sigmoid_grad",
+    "softmax",
+    "step_function",
+    "cross_entropy_error",
+    "mean_squared_error",
+    "gradient_descent",
+    "numerical_diff",
+    "numerical_gradient",
+    "DATASETS",
+    "DatasetError",
+    "load_dataset",
+    "load_fashion_mnist",
+    "load_mnist",
+    "DerivativeResult",
+    "derivative",
+    "SimpleNet",
+    "MultiLayerNet",
+    "TwoLayerNet",
+    "load_network",
+    "gradient_check",
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "Momentum",
+    "RECIPES",
+    "TrainSettings",
+    "Trainer",
+    "train_arrays",
+    "check",
+]

@@ -24,6 +24,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from nnlearn._validation import check_flag
+
 
 class Callback:
     """Base class: every hook does nothing; :attr:`trainer` is the trainer being watched."""
@@ -115,4 +117,6 @@ class ProgressBar(Callback):
 
 def standard_callbacks(progress: bool | None = None, checkpoint=None) -> list:
     """What a training run does by default besides learning: [checkpoint], progress bar."""
+    if progress is not None:
+        check_flag(progress, "progress")
     return ([Checkpoint(checkpoint)] if checkpoint is not None else []) + [ProgressBar(progress)]

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnlearn._io import atomic_write, remove_stale_temp_files
+from nnlearn._io import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
 from nnlearn.callbacks import Callback
 from nnlearn.errors import FileFormatError, NnlearnError, OutputError
 
@@ -56,16 +56,29 @@ def default_run_dir(recipe: str, root="runs") -> Path:
     return path
 
 
-def make_run_dir(run) -> bool:
-    """Create the run directory (and its parents); ``True`` if it did not exist before.
+def check_run_dir(run, *, in_run_folder: bool = False) -> Path:
+    """Refuse, with one :class:`~nnlearn.errors.OutputError` line, a run folder that is not ours to make:
+    something other than a folder, or -- unless ``in_run_folder`` (a sweep's own final run) -- a folder
+    inside another run or sweep folder, whose files nnlearn keeps."""
+    run = Path(run)
+    if run.exists() and not run.is_dir():
+        raise OutputError(f"cannot use {run} as a run directory: it is {file_kind(os.stat(run).st_mode)}; "
+                          "choose another --out")
+    outer = None if in_run_folder else managed_folder(run)
+    if outer is not None:
+        raise OutputError(f"refusing to make a run in {run}: it is inside the run or sweep folder {outer}, whose "
+                          "files nnlearn keeps; choose a folder outside it")
+    return run
+
+
+def make_run_dir(run, *, in_run_folder: bool = False) -> bool:
+    """Create the run directory (and its parents) after :func:`check_run_dir`; ``True`` if it is new.
 
     A folder that cannot be made is a one-line :class:`~nnlearn.errors.OutputError`; stale
     temporary files of a killed process in it are removed.
     """
-    run = Path(run)
+    run = check_run_dir(run, in_run_folder=in_run_folder)
     existed = run.is_dir()
-    if run.exists() and not existed:
-        raise OutputError(f"cannot use {run} as a run directory: it is a file; choose another --out")
     try:
         run.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -83,13 +96,15 @@ def read_config(run) -> dict:
         raise NnlearnError(f"{run} is not a directory; give the run directory that `nnlearn train` wrote")
     path = run / "config.json"
     try:
-        config = json.loads(path.read_text())
+        config = read_json(path)
     except FileNotFoundError:
         raise NnlearnError(f"{run} holds no config.json, so it is not an nnlearn run directory") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FileFormatError(f"{path} is damaged ({exc}); it cannot be read") from None
+    except OSError as exc:
+        raise FileFormatError(f"{path} cannot be read ({exc.strerror or exc})") from None
     if not isinstance(config, dict) or not {"recipe", "dataset", "settings"} <= set(config):
         raise FileFormatError(f"{path} is not an nnlearn run configuration (recipe, dataset, settings missing)")
+    if not isinstance(config["settings"], dict):
+        raise FileFormatError(f"{path} is damaged: its settings are not an object; the run cannot be used")
     return config
 
 
@@ -232,7 +247,8 @@ class Run:
 
 
 def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n_classes=None, progress=None,
-             log: bool = True, other_run: str = "refuse", trajectory: bool = True) -> Run:
+             log: bool = True, other_run: str = "refuse", in_run_folder: bool = False,
+             trajectory: bool = True) -> Run:
     """The one lifecycle of a run folder, for ``nnlearn train`` and a sweep's final run: build the
     trainer for ``settings`` on ``data`` (``(x_train, t_train), (x_test, t_test)``), then continue the
     folder's run from its checkpoint, or start it (writing ``config.json``).
@@ -240,6 +256,7 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
     The trainer is built before the folder is made, so bad settings leave no folder behind. A folder
     whose checkpoint belongs to other settings is refused (``other_run="refuse"``, the checkpoint's
     one-line error) or started again (``"restart"``: a sweep's final run after the best trial changed).
+    ``in_run_folder``: the run may lie inside a sweep folder (the sweep's own final run).
     ``trajectory``: keep ``trajectory.npz`` (:class:`~nnlearn.trajectory.Trajectory`).
     """
     from nnlearn.callbacks import standard_callbacks
@@ -253,7 +270,7 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
                             callbacks=[*standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
                                        RunWriter(run, log=log),
                                        *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else [])])
-    make_run_dir(run)
+    make_run_dir(run, in_run_folder=in_run_folder)
     how = "restarted" if (run / "config.json").exists() else "new"
     if how == "restarted" and (run / "checkpoint.npz").exists():
         try:
@@ -272,11 +289,10 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
 
 
 def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None:
-    """Create the run directory and its ``config.json`` for a new run."""
+    """Write a new run's ``config.json`` into its folder (made by :func:`make_run_dir`)."""
     from importlib.metadata import version
 
     run = Path(run)
-    make_run_dir(run)
     write_json(run / "config.json", {
         "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
         "settings": trainer.settings.to_dict(),

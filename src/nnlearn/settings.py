@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 
 from nnlearn import engines
 from nnlearn.constraints import Constraint, Init, Number, Optional, Options, ShareOrCount, Sizes
+from nnlearn._validation import MAX_BATCH
 from nnlearn.errors import InputError
 from nnlearn.multi_layer_net import ACTIVATIONS, DTYPES, INITS, LOSSES
 from nnlearn.optimizer import OPTIMIZERS
@@ -96,7 +97,8 @@ class TrainSettings:
     lr: float = setting(0.1, Number(float, 0, None, low_open=True, hint="the book uses 0.1 with SGD"),
                         "learning rate (the start of the schedule)", label="learning rate", group=OPTIMIZER,
                         metavar="LR")
-    batch_size: int = setting(100, Number(int, 1), "samples per mini-batch", label="batch size", unit="samples")
+    batch_size: int = setting(100, Number(int, 1, MAX_BATCH, hint="the book uses 100"), "samples per mini-batch",
+                              label="batch size", unit="samples")
     iters: int | None = setting(10000, Optional(Number(int, 1)), "number of iterations (updates)",
                                 label="iterations", exclusive="length", tunable=False)
     epochs: int | None = setting(None, Optional(Number(int, 1)), "number of epochs of train_size / batch_size "

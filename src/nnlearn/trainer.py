@@ -462,6 +462,8 @@ def infer_classes(t) -> int:
         raise InputError("t_train is empty; pass at least one labelled sample")
     if t.dtype.kind not in "iuf":
         raise InputError(f"t_train must hold integer class labels 0..C-1, got an array of {t.dtype}")
+    if t.dtype.kind == "f" and not np.isfinite(t).all():
+        raise InputError("t_train holds NaN or inf; labels are whole numbers 0..C-1")
     low, high = np.min(t), np.max(t)
     if low >= 1:
         raise InputError(

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "nnlearn.cli.report",
     "nnlearn.cli.board",
     "nnlearn.cli.sweep",
+    "nnlearn.cli.check",
     "nnlearn.cli.landscape",
 )
 

@@ -1,7 +1,8 @@
 """``nnlearn sweep``: search training settings by validation accuracy, on Dask, with Optuna.
 
 The command parses its arguments, loads the data set, and hands the rest to :mod:`nnlearn.sweep`
-(whose docstring describes the sweep folder).
+(whose docstring describes the sweep folder). The flags that describe the search are the fields of
+:class:`~nnlearn.sweep.SweepSpec`: their declarations give each flag's check, help and default.
 """
 
 from __future__ import annotations
@@ -12,45 +13,50 @@ import sys
 import time
 from pathlib import Path
 
-from nnlearn.cli._args import add_data_args, int_at_least
+from nnlearn.cli._args import add_data_args, int_at_least, load_arrays
+from nnlearn.errors import InputError, NnlearnError
 
 _positive_int = int_at_least(1, "a positive integer")
-_nonnegative_int = int_at_least(0, "a non-negative integer")
-
-# Flags that describe the search; --resume takes them from the sweep folder instead.
-_SEARCH_FLAGS = ("recipe", "param", "trials", "sampler", "epochs", "train_size", "validation", "seed", "dataset")
 
 
-def _param(text: str):
-    from nnlearn.errors import InputError
-    from nnlearn.sweep import parse_param
+def _argparse_type(constraint, name: str, repeated: bool):
+    """Read a flag's word as the option's constraint says; a refusal is an argparse error (exit 2)."""
 
-    try:
-        return parse_param(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--param ")) from None
-
-
-def _validation(text: str):
-    """A share in (0, 1) (``0.2``) or a whole number of samples (``10000``)."""
-    try:
-        value = int(text)
-    except ValueError:
+    def parse(text: str):
         try:
-            value = float(text)
-        except ValueError:
-            value = None
-        if value is None or not 0 < value < 1:
-            raise argparse.ArgumentTypeError(f"must be a share in (0, 1) or a number of samples, got {text!r}") from None
-        return value
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a share in (0, 1) or a number of samples, got {text!r}")
-    return value
+            value = constraint.parse(text)
+            return value if repeated else constraint.check(value, name)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix("--param ")) from None
+
+    return parse
+
+
+def _add_spec_flags(parser) -> None:
+    """A flag for every field of SweepSpec but those the data options give; defaults None."""
+    import dataclasses
+
+    from nnlearn.sweep.spec import SweepSpec, options
+
+    defaults = {f.name: f.default for f in dataclasses.fields(SweepSpec)}
+    for name, option in options().items():
+        if not option.own_flag:
+            continue
+        shown = option.shown or defaults[name]
+        help = option.help + ("" if shown is dataclasses.MISSING else f"; default {shown}")
+        kwargs = {"dest": name, "default": None, "help": help.replace("%", "%%")}
+        choices = getattr(option.constraint, "options", None)
+        if choices is not None:
+            kwargs["choices"] = choices
+        else:
+            kwargs["type"] = _argparse_type(option.constraint, name, option.repeated)
+            kwargs["metavar"] = option.metavar or option.constraint.metavar()
+        if option.repeated:
+            kwargs["action"] = "append"
+        parser.add_argument(option.flag or "--" + name.replace("_", "-"), **kwargs)
 
 
 def register(commands, demos) -> None:
-    from nnlearn.settings import RECIPES
-
     p = commands.add_parser(
         "sweep", help="search training settings (learning rate, sizes, ...) by validation accuracy, on Dask",
         description="Train many settings of a recipe (the trials), each judged on validation data held back "
@@ -58,19 +64,7 @@ def register(commands, demos) -> None:
         "test data (DIR/final). Trials run as Dask tasks on a local cluster (--workers) or a running one "
         "(--scheduler); the search is an Optuna study in DIR/study.journal. Needs: " + 'pip install "nnlearn[sweep]"',
     )
-    p.add_argument("--recipe", choices=tuple(RECIPES), default=None, help="settings to start from (default strong)")
-    p.add_argument("--param", type=_param, action="append", metavar="NAME=KIND:ARGS",
-                   help="a searched setting: loguniform:LOW:HIGH, uniform:LOW:HIGH, int:LOW:HIGH or "
-                        "choice:A,B,... (hidden sizes like 512-256); repeat for more")
-    p.add_argument("--trials", type=_positive_int, default=None, help="number of trials (default 30)")
-    p.add_argument("--sampler", choices=("random", "tpe", "grid"), default=None,
-                   help="random (default), tpe (Optuna's Bayesian sampler) or grid (choices and int ranges)")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="epochs per trial (default: the recipe's)")
-    p.add_argument("--train-size", type=_positive_int, default=None, metavar="N",
-                   help="use the first N training images (default all)")
-    p.add_argument("--validation", type=_validation, default=None,
-                   help="held back from the end of the training images for choosing: a share (0.2) or a "
-                        "number (10000); default a sixth (10000 of MNIST's 60000)")
+    _add_spec_flags(p)
     # Read by this process only: the workers get the arrays from it.
     add_data_args(p)
     where = p.add_mutually_exclusive_group()
@@ -78,8 +72,6 @@ def register(commands, demos) -> None:
                        help=f"processes of the local Dask cluster, one BLAS thread each (default {os.cpu_count()})")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
                        help="run the trials on this running Dask cluster instead (`dask scheduler`)")
-    p.add_argument("--seed", type=_nonnegative_int, default=None,
-                   help="seed of the sampler and of every trial's weights and batches (default 0)")
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--out", metavar="DIR", help="the sweep folder to create")
     out.add_argument("--resume", metavar="DIR", help="continue the sweep in DIR without redoing finished trials")
@@ -88,45 +80,53 @@ def register(commands, demos) -> None:
     p.set_defaults(func=cmd_sweep, parser=p)
 
 
-def cmd_sweep(args) -> int:
-    from nnlearn import datasets
-    from nnlearn.sweep import Sweep, SweepInterrupted, SweepSpec, require_sweep_packages, validation_count
+def _flag(name: str) -> str:
+    from nnlearn.sweep.spec import options
+
+    return options()[name].flag or "--" + name.replace("_", "-")
+
+
+def _open(args):
+    """``(sweep, spec)``: the sweep to resume (its spec), or None and the spec of a new one."""
+    from nnlearn.sweep import Sweep, SweepSpec
+    from nnlearn.sweep.spec import options
 
     parser = args.parser
-    require_sweep_packages()
+    given = {name: getattr(args, name) for name in options() if getattr(args, name) is not None}
     if args.resume:
-        given = [f"--{name.replace('_', '-')}" for name in _SEARCH_FLAGS if getattr(args, name) is not None]
-        if given:
-            parser.error(f"--resume continues a sweep with the settings it was started with; drop {', '.join(given)}")
+        searched = [_flag(name) for name in given if options()[name].searched]
+        if searched:
+            parser.error(f"--resume continues a sweep with the settings it was started with; drop {', '.join(searched)}")
         sweep = Sweep.open(args.resume)
-    else:
-        if not args.param:
-            parser.error("give at least one --param NAME=KIND:ARGS, e.g. --param lr=loguniform:1e-4:1e-1")
-        name = args.dataset or "mnist"
-        spec = SweepSpec(
-            params=tuple(args.param), recipe=args.recipe or "strong", trials=args.trials or 30,
-            sampler=args.sampler or "random", seed=args.seed or 0, epochs=args.epochs, train_size=args.train_size,
-            validation=args.validation if args.validation is not None else 1 / 6, dataset=name,
-            data_dir=None if args.data_dir is None else str(Path(args.data_dir).resolve()),
-        )
-        sweep = None
-        if (Path(args.out) / "sweep.json").exists():
-            parser.error(f"{args.out} already holds a sweep; continue it with --resume {args.out} or choose another --out")
-    spec = sweep.spec if sweep else spec
+        return sweep, sweep.spec
+    if "params" not in given:
+        parser.error("give at least one --param NAME=KIND:ARGS, e.g. --param lr=loguniform:1e-4:1e-1")
+    if (Path(args.out) / "sweep.json").exists():
+        parser.error(f"{args.out} already holds a sweep; continue it with --resume {args.out} or choose another --out")
+    if "data_dir" in given:
+        given["data_dir"] = str(Path(given["data_dir"]).resolve())
+    return None, SweepSpec(**given)
+
+
+def cmd_sweep(args) -> int:
+    from nnlearn.sweep import Sweep, SweepInterrupted, require_sweep_packages
+    from nnlearn.trainer import infer_classes
+
+    require_sweep_packages()
+    sweep, spec = _open(args)
     t0 = time.perf_counter()
-    (x_train, t_train), (x_test, t_test) = datasets.load_dataset(
-        spec.dataset, normalize=True, flatten=True, data_dir=args.data_dir or spec.data_dir)
+    (x_train, t_train), (x_test, t_test) = load_arrays(spec.dataset, args.data_dir or spec.data_dir)
+    load_seconds = time.perf_counter() - t0
+    n, n_val = spec.data_sizes(len(x_train))
     # Created once the data is there: a folder is never left behind by a data set that is missing.
     sweep = sweep or Sweep.create(args.out, spec)
-    n = min(spec.train_size or len(x_train), len(x_train))
-    n_val = validation_count(n, spec.validation)
     where = f"the Dask cluster at {args.scheduler}" if args.scheduler else \
         f"a local Dask cluster of {args.workers or os.cpu_count()} processes"
     print(f"sweep: {spec.n_trials()} trials ({spec.sampler} sampler, seed {spec.seed}) of the {spec.recipe} recipe: "
-          f"{spec.base_settings().describe(x_train.shape[1], None)}")
+          f"{spec.base_settings().describe(x_train.shape[1], infer_classes(t_train[:n]))}")
     print("searching: " + "  ".join(p.spec for p in spec.params))
-    print(f"data: {spec.dataset}, {n - n_val} training images, the last {n_val} held back for validation "
-          f"({time.perf_counter() - t0:.1f} s to load); trials on {where}; sweep folder {sweep.out}")
+    print(f"data: {spec.dataset}, {n - n_val:,} images for training and {n_val:,} more held back for validation "
+          f"({load_seconds:.1f} s to load); trials on {where}; sweep folder {sweep.out}")
     try:
         best = sweep.run(x_train, t_train, x_test, t_test, workers=args.workers, scheduler=args.scheduler,
                          progress=args.progress)
@@ -134,16 +134,18 @@ def cmd_sweep(args) -> int:
         print(f"nnlearn: {exc}", file=sys.stderr)
         return 130
     if best is None:
-        from nnlearn.errors import NnlearnError
-
         raise NnlearnError(f"no trial completed; see the reasons in {sweep.out / 'trials.csv'}")
+    _say_best(best, sweep.out, time.perf_counter() - t0)
+    return 0
+
+
+def _say_best(best: dict, out: Path, seconds: float) -> None:
     values = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in best["params"].items())
     print(f"best: trial {best['number']}, validation accuracy {best['validation_accuracy']:.2%} "
           f"({best['trials']['complete']} trials completed, {best['trials']['failed']} failed): {values}")
+    print(f"  {best['description']}")
     final = best.get("final")
     if final:
         print(f"final run on all training images: test accuracy {final['test_accuracy']:.2%} -- "
               f"run directory {final['run_dir']}")
-    print(f"{sweep.out}: trials.csv, best.json, validation_curves.png, search_space.png "
-          f"({time.perf_counter() - t0:.0f} s in all)")
-    return 0
+    print(f"{out}: trials.csv, best.json, validation_curves.png, search_space.png ({seconds:.0f} s in all)")

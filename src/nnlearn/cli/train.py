@@ -160,7 +160,7 @@ def _run_settings(args):
         settings = recipe_settings(recipe, **overrides)
     except InputError as exc:  # flags that do not go together: a usage error, like a bad flag
         parser.error(str(exc))
-    run = Path(args.out) if args.out else runs.default_run_dir(recipe)
+    run = runs.check_run_dir(Path(args.out) if args.out else runs.default_run_dir(recipe))
     if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
         parser.error(f"{run} already holds a training run; continue it with --resume {run} or choose another --out")
     return run, settings, recipe, dataset_of(args), args.data_dir
@@ -189,10 +189,12 @@ def _say_what_trains(opened, data, load_seconds: float) -> None:
 
 def cmd_evaluate(args) -> int:
     from nnlearn import runs
+    from nnlearn._io import check_output_path
     from nnlearn.evaluation import confusion_matrix, format_confusion, most_confused, plot_confusion
     from nnlearn.plots import save_figure
 
     run = Path(args.run_dir)
+    out = check_output_path(args.out) if args.out else run / "confusion.png"  # before the work, not after it
     config, net = runs.load_model(run)
     dataset = config["dataset"]
     _, (x_test, t_test) = load_arrays(dataset, runs.data_dir_of(config, args.data_dir))
@@ -210,7 +212,6 @@ def cmd_evaluate(args) -> int:
     label = (lambda k: f"{k} ({names[k]})") if names and dataset != "mnist" else str
     if pairs:
         print("most confused: " + ", ".join(f"{label(i)} -> {label(j)} ({n}x)" for i, j, n in pairs))
-    out = Path(args.out) if args.out else run / "confusion.png"
     # The default is the run's own figure; a path the user names must lie outside run folders.
     save_figure(plot_confusion(matrix, names, title=f"Confusion matrix, {dataset} test data ({acc:.2%} correct)"), out,
                 in_run_folder=not args.out)

@@ -42,7 +42,7 @@ import warnings
 
 import numpy as np
 
-from nnlearn.errors import InputError
+from nnlearn.errors import InputError, InputTypeError
 
 BACKPROP = "backprop"
 NUMERICAL = "numerical"
@@ -77,6 +77,9 @@ def engine_names(kind: str | None = None) -> tuple[str, ...]:
 def get_engine(name: str | None, kind: str) -> type:
     """The engine class called ``name`` (``None``: the default of ``kind``), refusing the wrong kind."""
     name = DEFAULTS[kind] if name is None else name
+    if not isinstance(name, str):
+        raise InputTypeError(f"engine must be the name of an engine ({', '.join(engine_names(kind))}), got "
+                             f"{type(name).__name__}")
     cls = _REGISTRY.get(name)
     if cls is None or cls.kind != kind:
         raise InputError(f"unknown {kind} engine {name!r}; choose one of {', '.join(engine_names(kind))}")

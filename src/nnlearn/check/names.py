@@ -1,0 +1,135 @@
+"""The chapter's names, as a reader may spell them, and finding them among the names a file defined.
+
+A reader writes ``cross_entropy_error``, ``crossEntropyError`` or ``CrossEntropyError``; ``simpleNet``
+or ``SimpleNet``; ``function_1`` or ``function1``. All of them are the book's name once case,
+underscores and leading underscores are dropped (:func:`key`). A function name is only matched by
+something callable that is not a class, a class name only by a class, so that a layer class
+``Softmax`` (chapter 5) is not taken for the function ``softmax``.
+
+This module is used by both sides of a check: the parent (``--only``) and the child process that
+holds the reader's objects. It imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+#: The functions of the chapter (and of chapter 3 that it uses), in the book's order, with the
+#: other spellings of the book's own repository (``common/functions.py`` calls the mean squared
+#: error ``sum_squared_error``; ``common/gradient.py`` calls the one-dimensional gradient
+#: ``_numerical_gradient_1d``).
+FUNCTIONS = {
+    "sigmoid": (),
+    "softmax": (),
+    "mean_squared_error": ("sum_squared_error",),
+    "cross_entropy_error": (),
+    "numerical_diff": (),
+    "function_1": (),
+    "function_2": (),
+    "_numerical_gradient_no_batch": ("_numerical_gradient_1d",),
+    "numerical_gradient": (),
+    "gradient_descent": (),
+}
+
+#: The classes and the methods the book gives them; the first method row is the constructor.
+CLASSES = {
+    "simpleNet": ("predict", "loss"),
+    "TwoLayerNet": ("predict", "loss", "accuracy", "numerical_gradient", "gradient"),
+}
+
+#: Every row a report can hold, in order: functions, then each class and its methods.
+ROWS = tuple(FUNCTIONS) + tuple(
+    row for cls, methods in CLASSES.items() for row in (cls, *(f"{cls}.{m}" for m in methods))
+)
+
+
+def key(name: str) -> str:
+    """The spelling-free form of a name: ``key("crossEntropyError") == key("cross_entropy_error")``.
+
+    Examples
+    --------
+    >>> key("_numerical_gradient_no_batch"), key("NumericalGradientNoBatch")
+    ('numericalgradientnobatch', 'numericalgradientnobatch')
+    >>> key("simpleNet") == key("SimpleNet") == key("simple_net")
+    True
+    """
+    return name.lstrip("_").replace("_", "").lower()
+
+
+_FUNCTION_KEYS = {key(alias): name for name, aliases in FUNCTIONS.items() for alias in (name, *aliases)}
+_CLASS_KEYS = {key(name): name for name in CLASSES}
+
+
+def canonical_row(text: str) -> str | None:
+    """The report row that ``--only TEXT`` means (``twolayernet.loss`` -> ``TwoLayerNet.loss``), or None.
+
+    Examples
+    --------
+    >>> canonical_row("CrossEntropyError"), canonical_row("two_layer_net.gradient"), canonical_row("relu")
+    ('cross_entropy_error', 'TwoLayerNet.gradient', None)
+    """
+    cls_text, _, method = text.partition(".")
+    if method:
+        cls = _CLASS_KEYS.get(key(cls_text))
+        found = [m for m in CLASSES.get(cls, ()) if key(m) == key(method)]
+        return f"{cls}.{found[0]}" if found else None
+    return _FUNCTION_KEYS.get(key(text)) or _CLASS_KEYS.get(key(text))
+
+
+def rows_of(selection) -> tuple[str, ...]:
+    """The rows a selection of canonical names covers: a class covers its methods."""
+    chosen = set(selection)
+    return tuple(row for row in ROWS if row in chosen or row.partition(".")[0] in chosen)
+
+
+def is_plain_callable(obj) -> bool:
+    """A function, or an object with ``__call__`` (a class-based implementation), but not a class."""
+    return callable(obj) and not inspect.isclass(obj)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A chapter name the reader's namespace holds: the book's ``name`` and the reader's ``spelling``."""
+
+    name: str
+    spelling: str
+    obj: object
+
+
+def find(namespace: dict) -> dict[str, Found]:
+    """The chapter's functions and classes in ``namespace``, by canonical name.
+
+    Where several spellings match one name, the book's own spelling wins, then the first defined.
+
+    Examples
+    --------
+    >>> def Softmax(x): return x
+    >>> class simple_net: pass
+    >>> found = find({"Softmax": Softmax, "simple_net": simple_net, "relu": Softmax})
+    >>> sorted((f.name, f.spelling) for f in found.values())
+    [('simpleNet', 'simple_net'), ('softmax', 'Softmax')]
+    """
+    found: dict[str, Found] = {}
+    for spelling, obj in namespace.items():
+        if not isinstance(spelling, str):
+            continue
+        if inspect.isclass(obj):
+            name = _CLASS_KEYS.get(key(spelling))
+        elif is_plain_callable(obj) and not inspect.ismodule(obj):
+            name = _FUNCTION_KEYS.get(key(spelling))
+        else:
+            name = None
+        if name is None:
+            continue
+        if name not in found or (spelling == name and found[name].spelling != name):
+            found[name] = Found(name, spelling, obj)
+    return found
+
+
+def find_method(cls, method: str):
+    """The reader's spelling of ``method`` on ``cls`` (``numericalGradient`` for ``numerical_gradient``), or None."""
+    names = [n for n in dir(cls) if not n.startswith("__") and key(n) == key(method)]
+    if method in names:
+        return method
+    return names[0] if names else None

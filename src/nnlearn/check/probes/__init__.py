@@ -1,0 +1,120 @@
+"""The probes: each chapter name called the way the book calls it, its results compared with
+nnlearn's, and each difference turned into a diagnosis of the catalogue.
+
+Only the check's child process runs probes (they call the reader's code). A function's probe is
+``probe_NAME(fn, p)`` with ``p`` a :class:`~nnlearn.check.probes.base.Probe`; it adds findings and
+may stop early by raising :class:`~nnlearn.check.probes.base.Stop`. A class's probe gets a probe
+context per row (the class itself and each method) and fills them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nnlearn.check.names import find_method, rows_of
+from nnlearn.check.probes import activations, descent, losses, networks
+from nnlearn.check.probes.base import Probe, Stop
+from nnlearn.check.probes.isolation import Isolation, judged
+
+__all__ = ["Isolation", "run_function", "run_class", "RowResult", "FUNCTION_PROBES", "CLASS_PROBES"]
+
+FUNCTION_PROBES = {
+    "sigmoid": activations.probe_sigmoid,
+    "softmax": activations.probe_softmax,
+    "mean_squared_error": losses.probe_mean_squared_error,
+    "cross_entropy_error": losses.probe_cross_entropy_error,
+    "numerical_diff": descent.probe_numerical_diff,
+    "function_1": activations.probe_function_1,
+    "function_2": activations.probe_function_2,
+    "_numerical_gradient_no_batch": descent.probe_numerical_gradient_no_batch,
+    "numerical_gradient": descent.probe_numerical_gradient,
+    "gradient_descent": descent.probe_gradient_descent,
+}
+
+CLASS_PROBES = {
+    "simpleNet": networks.probe_simple_net,
+    "TwoLayerNet": networks.probe_two_layer_net,
+}
+
+#: The book's section of each row, for the findings that have no section of their own.
+SECTIONS = {
+    "sigmoid": "3.2.4", "softmax": "3.5", "mean_squared_error": "4.2.1", "cross_entropy_error": "4.2.2",
+    "numerical_diff": "4.3.1", "function_1": "4.3.2", "function_2": "4.3.3",
+    "_numerical_gradient_no_batch": "4.4", "numerical_gradient": "4.4", "gradient_descent": "4.4.1",
+    "simpleNet": "4.4.2", "TwoLayerNet": "4.5.1", "TwoLayerNet.gradient": "5.7.2",
+}
+
+PASS, FAIL, WARN, MISSING, UNTESTED = "pass", "fail", "warn", "missing", "untested"
+
+
+def section_of(row: str) -> str:
+    return SECTIONS.get(row) or SECTIONS[row.partition(".")[0]]
+
+
+@dataclass
+class RowResult:
+    """The verdict on one row: ``status`` and the findings that explain it."""
+
+    name: str
+    spelling: str
+    status: str
+    findings: list = field(default_factory=list)
+    note: str | None = None  # a key of catalogue.DETAILS saying how the row was checked
+    uses: list = field(default_factory=list)  # the reader's failing functions this row calls
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "spelling": self.spelling, "status": self.status,
+                "findings": [f.to_json() for f in self.findings], "note": self.note, "uses": self.uses}
+
+
+def status_of(findings) -> str:
+    severities = {f.severity for f in findings}
+    return FAIL if FAIL in severities else WARN if WARN in severities else PASS
+
+
+def result(name: str, spelling: str, probe: Probe) -> RowResult:
+    return RowResult(name, spelling, status_of(probe.findings), probe.findings, probe.note)
+
+
+def run_function(name: str, spelling: str, fn, sandbox, isolation: Isolation) -> RowResult:
+    """Probe the reader's function ``fn`` as the book's ``name`` (see :mod:`.isolation` for the failing
+    functions it calls)."""
+    def run():
+        probe = Probe(sandbox, section_of(name), name)
+        try:
+            FUNCTION_PROBES[name](fn, probe)
+        except Stop:
+            pass
+        return probe
+
+    probe, uses = judged(run, lambda: isolation.applied(fn))
+    row = result(name, spelling, probe)
+    row.uses = uses
+    if row.status == FAIL:
+        isolation.failed(name, fn)
+    return row
+
+
+def run_class(name: str, spelling: str, cls, sandbox, rows, isolation: Isolation) -> list[RowResult]:
+    """Probe the reader's class ``cls`` as the book's ``name``: the ``rows`` asked for, in the book's order.
+
+    A method the class lacks is ``missing``; the methods of a class that cannot be built are
+    ``untested``. The methods of rows not asked for are not called.
+    """
+    probes = {row: Probe(sandbox, section_of(row), row) for row in rows_of([name])}
+    methods = {row: find_method(cls, row.partition(".")[2]) for row in probes if "." in row}
+    fresh = lambda row: Probe(sandbox, section_of(row), row)  # noqa: E731
+    done = CLASS_PROBES[name](cls, probes, methods, set(rows), isolation, fresh)
+    out = []
+    for row, probe in probes.items():
+        if row not in rows:
+            continue
+        if "." in row and methods[row] is None:
+            out.append(RowResult(row, "", MISSING))
+        elif row not in done:
+            out.append(RowResult(row, f"{spelling}.{methods.get(row) or ''}".rstrip("."), UNTESTED))
+        else:
+            shown = spelling if "." not in row else f"{spelling}.{methods[row]}"
+            out.append(result(row, shown, probe))
+            out[-1].uses = probe.uses
+    return out

@@ -1,0 +1,137 @@
+"""What every probe uses: a finding, the probe's context (calling the reader's code, collecting
+findings) and the generic verdicts (an exception, a timeout, a wrong value)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnlearn.check.catalogue import entry
+from nnlearn.check.sandbox import ReaderError, Timeout
+from nnlearn.check.values import changed, has_nan, show, snapshot, to_array
+
+
+@dataclass
+class Finding:
+    """One diagnosis of one row: an id of the catalogue, what was observed, and details."""
+
+    id: str
+    severity: str
+    section: str
+    input: str = ""
+    got: str = ""
+    expected: str = ""
+    details: list = field(default_factory=list)  # [key of catalogue.DETAILS, {field: value}]
+    where: list = field(default_factory=list)  # the reader's frames, [label, line, code], innermost last
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "severity": self.severity, "section": self.section, "input": self.input,
+                "got": self.got, "expected": self.expected, "details": self.details, "where": self.where}
+
+
+class Stop(Exception):
+    """Probing a row ends here (an exception, a timeout, a wrong value that makes the rest moot)."""
+
+    def __init__(self, finding: Finding | None = None):
+        super().__init__(finding.id if finding else "stop")
+        self.finding = finding
+
+
+@dataclass
+class Outcome:
+    """What a call gave: its ``value``, or the ``error`` it raised."""
+
+    value: object = None
+    error: ReaderError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Probe:
+    """The context of probing one row: calls into the reader's code and the findings so far."""
+
+    def __init__(self, sandbox, section: str, row: str = ""):
+        self.sandbox = sandbox
+        self.row = row
+        self.section = section
+        self.findings: list[Finding] = []
+        self.note: str | None = None
+        self.uses: list[str] = []  # the failing rows this row calls, stood in for while it was probed
+
+    # -- findings ----------------------------------------------------------------------------------
+
+    def finding(self, finding_id: str, show_input: str = "", got=None, expected=None, *, details=(),
+                severity: str | None = None, section: str | None = None, where=()) -> Finding:
+        """A finding of ``finding_id``; ``got`` and ``expected`` are values (shown) or ready strings."""
+        cat = entry(finding_id)
+        return Finding(
+            id=finding_id, severity=severity or cat.severity, section=section or cat.section or self.section,
+            input=show_input, got=got if isinstance(got, str) else ("" if got is None else show(got)),
+            expected=expected if isinstance(expected, str) else ("" if expected is None else show(expected)),
+            details=[[k, dict(v)] for k, v in details], where=list(where))
+
+    def add(self, finding: Finding) -> Finding:
+        """Keep ``finding``, once per id (the first example of a mistake is the one shown)."""
+        if all(f.id != finding.id for f in self.findings):
+            self.findings.append(finding)
+        return finding
+
+    def fail(self, finding_id: str, *args, **kwargs):
+        """Add the finding and stop probing this row."""
+        raise Stop(self.add(self.finding(finding_id, *args, **kwargs)))
+
+    # -- calls -------------------------------------------------------------------------------------
+
+    def attempt(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", own: bool = False,
+                **kwargs) -> Outcome:
+        """Call ``fn`` on copies of the array arguments (the arrays themselves with ``own=True``, when
+        the probe watches what the call does to them); an exception is returned in the outcome, a
+        timeout stops the row.
+
+        When the call changes one of its array arguments, a ``mutation`` finding is added
+        (``input-modified``; ``x-not-restored`` for a gradient; None: allowed).
+        """
+        if not own:
+            args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+        copies = snapshot(args) if mutation else []
+        self.sandbox.row = self.row
+        try:
+            value = self.sandbox.call(fn, *args, **kwargs)
+        except Timeout as exc:
+            self.fail("timeout", show_input, details=[("seconds", {"seconds": f"{exc.seconds:g}"})], where=exc.where)
+        except ReaderError as exc:
+            return Outcome(error=exc)
+        moved = changed(args, copies)
+        if moved:
+            i = moved[0]
+            self.add(self.finding(mutation, show_input, got=args[i], expected=copies[[j for j, _ in copies].index(i)][1]))
+        return Outcome(value=value)
+
+    def call(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", own: bool = False,
+             **kwargs):
+        """Call ``fn`` and return its value; an exception is a finding that stops the row."""
+        outcome = self.attempt(fn, *args, show_input=show_input, mutation=mutation, own=own, **kwargs)
+        if not outcome.ok:
+            self.raised(outcome.error, show_input)
+        return outcome.value
+
+    def raised(self, error: ReaderError, show_input: str, book_call: str | None = None):
+        """Stop the row with the finding for an exception (``signature`` when the arguments did not fit)."""
+        if error.signature:
+            details = [("book-call", {"call": book_call or show_input})]
+            self.fail("signature", show_input, got=error.text, details=details)
+        self.fail("raised-exception", show_input, got=error.text, where=error.where)
+
+    def wrong(self, show_input: str, got, expected, *, details=(), finding_id: str = "wrong-result"):
+        """Stop the row with the generic verdict for a value that is not the expected one."""
+        if got is None:
+            self.fail("missing-return", show_input, got=None, expected=expected)
+        arr, exp = to_array(got), to_array(expected)
+        if arr is not None and exp is not None and arr.shape != exp.shape and not (arr.size == exp.size == 1):
+            self.fail("wrong-shape", show_input, got=f"shape {arr.shape}: {show(got)}",
+                      expected=f"shape {exp.shape}: {show(expected)}", details=details)
+        extra = [("nan", {})] if has_nan(got) and not has_nan(expected) else []
+        self.fail(finding_id, show_input, got=got, expected=expected, details=[*details, *extra])

@@ -1,0 +1,126 @@
+"""Judging each row on its own code. A row is probed as it is; when it fails and it calls reader
+functions that have already failed, it is probed again with those replaced by the book's (in the
+module where the row looks them up), and that second verdict stands, with the row recording that it
+uses them.
+
+So a ``gradient_descent`` that calls a broken ``numerical_gradient``, or a ``TwoLayerNet.loss`` that
+calls a broken ``cross_entropy_error``, is judged on what it does itself, and the report says to fix
+the function it uses first -- one mistake is reported once, where it is. Probing as it is first
+keeps a row right that works around its dependency (a ``loss`` that applies softmax itself to a
+``predict`` without it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import types
+
+import numpy as np
+
+from nnlearn.functions import sigmoid, softmax
+from nnlearn.gradient import gradient_descent, numerical_gradient
+
+
+def book_cross_entropy_error(y, t):
+    """The book's ``common/functions.py`` cross-entropy: one-hot rows or labels, batch average."""
+    y, t = np.asarray(y, dtype=np.float64), np.asarray(t)
+    if y.ndim == 1:
+        t, y = t.reshape(1, t.size), y.reshape(1, y.size)
+    if t.size == y.size:
+        t = t.argmax(axis=1)
+    return -np.sum(np.log(y[np.arange(y.shape[0]), t.reshape(-1)] + 1e-7)) / y.shape[0]
+
+
+def book_numerical_diff(f, x):
+    h = 1e-4
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def book_mean_squared_error(y, t):
+    return 0.5 * np.sum((np.asarray(y) - np.asarray(t)) ** 2)
+
+
+#: The book's version of each function row, standing in for a failing one.
+REFERENCES = {
+    "sigmoid": sigmoid,
+    "softmax": softmax,
+    "mean_squared_error": book_mean_squared_error,
+    "cross_entropy_error": book_cross_entropy_error,
+    "numerical_diff": book_numerical_diff,
+    "_numerical_gradient_no_batch": numerical_gradient,
+    "numerical_gradient": numerical_gradient,
+    "gradient_descent": gradient_descent,
+}
+
+
+def judged(run, stand_ins):
+    """``run()`` (a fresh probe, run) as it is; if it fails, again inside ``stand_ins()`` (a context that
+    yields the rows it stood in for). Returns the probe whose verdict stands and the rows it uses: the
+    second, unless it fails the same way as the first (then the mistake is the row's own)."""
+    probe = run()
+    if all(f.severity != "fail" for f in probe.findings):
+        return probe, []
+    with stand_ins() as uses:
+        if not uses:
+            return probe, []
+        second = run()
+    failures = lambda p: {f.id for f in p.findings if f.severity == "fail"}  # noqa: E731
+    if failures(second) == failures(probe):  # the same mistake either way: the row's own, not its dependency's
+        return probe, []
+    return second, uses
+
+
+def code_owner(obj):
+    """The plain function behind ``obj`` (a function, a method, a callable object), or None."""
+    if isinstance(obj, types.MethodType):
+        obj = obj.__func__
+    if inspect.isfunction(obj):
+        return obj
+    call = getattr(type(obj), "__call__", None)
+    return call if inspect.isfunction(call) else None
+
+
+def referenced_names(fn) -> set:
+    """The names a function's code (and the code nested in it) refers to, globals and attributes alike."""
+    fn = code_owner(fn)
+    if fn is None:
+        return set()
+    found, stack = set(), [fn.__code__]
+    while stack:
+        code = stack.pop()
+        found.update(code.co_names)
+        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return found
+
+
+class Isolation:
+    """The reader's failing function rows so far, and the stand-ins for them."""
+
+    def __init__(self):
+        self.failing: dict[str, object] = {}  # row -> the reader's object
+
+    def failed(self, row: str, obj) -> None:
+        if row in REFERENCES:
+            self.failing[row] = obj
+
+    @contextlib.contextmanager
+    def applied(self, fn):
+        """While probing ``fn``: every global it names that is a failing reader function is the book's.
+
+        Yields the list of rows stood in for (filled before the body runs).
+        """
+        owner = code_owner(fn)
+        namespace = owner.__globals__ if owner is not None else {}
+        swaps = []
+        for name in sorted(referenced_names(fn)):
+            for row, obj in self.failing.items():
+                if namespace.get(name) is obj:
+                    swaps.append((name, obj, row))
+        for name, _, _ in swaps:
+            namespace[name] = REFERENCES[next(r for n, _, r in swaps if n == name)]
+        try:
+            yield sorted({row for _, _, row in swaps})
+        finally:
+            for name, obj, _ in swaps:
+                namespace[name] = obj

@@ -1,0 +1,140 @@
+"""Running the reader's file in the check's child process, as ``python FILE`` would: its folder first
+on ``sys.path`` and as the working directory, ``__name__ == "__main__"``, its code cells (a
+notebook) in order -- and everything that can happen at its top level turned into a note.
+
+The top level gets its own time budget. A script that trains for minutes at import (the book's
+``train_neuralnet.py``) is stopped when the budget is spent, and the names it defined up to there
+are checked; the report says where it was stopped.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import linecache
+import os
+import sys
+import time
+import types
+
+from nnlearn.check.standin import served, used
+from nnlearn.check.sandbox import Capture, ReaderError, Timeout
+
+#: Lines of the reader's printed output that a note shows.
+SHOWN_LINES = 5
+
+
+class JobEnvironment:
+    """The process state a reader's file runs in, set up on entry and put back on exit."""
+
+    def __init__(self, job: dict, base_path: list, files):
+        self.job = job
+        self.base_path = base_path
+        self.files = files
+        self.saved = None
+
+    def __enter__(self):
+        self.saved = (os.getcwd(), list(sys.path), list(sys.argv), sys.modules.get("__main__"))
+        os.chdir(self.job["folder"])
+        sys.path[:] = [self.job["folder"], *self.base_path]
+        sys.argv[:] = [self.job.get("path") or ""]
+        # The previous file's finders cached what "..", "." held for *its* folder.
+        sys.path_importer_cache.clear()
+        importlib.invalidate_caches()
+        return self
+
+    def __exit__(self, *exc):
+        cwd, path, argv, main = self.saved
+        os.chdir(cwd)
+        sys.path[:] = path
+        sys.path_importer_cache.clear()
+        sys.argv[:] = argv
+        sys.modules["__main__"] = main
+        self.forget_modules()
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+        return False
+
+    def forget_modules(self) -> None:
+        """Drop the reader's modules and the stand-ins, so that the next file imports its own."""
+        for name, module in list(sys.modules.items()):
+            filename = getattr(module, "__file__", None)
+            if filename is None:  # a namespace package: its folders
+                paths = list(getattr(module, "__path__", None) or [])
+                reader = any(isinstance(p, str) and self.files.is_reader(p) for p in paths)
+            else:
+                reader = isinstance(filename, str) and self.files.is_reader(filename)
+            if reader or served(name, module):
+                del sys.modules[name]
+
+
+def _where_of_syntax_error(exc: SyntaxError, files) -> list:
+    return [files.frame(exc.filename or "", exc.lineno or 0, exc.text or "")]
+
+
+def run_top_level(job: dict, sandbox, budget: float):
+    """Run the job's code chunks in a fresh ``__main__``; returns ``(namespace, status, notes)``.
+
+    ``status`` is ``ok``, ``stopped`` (budget spent), ``exit`` (``sys.exit``), ``error`` (an
+    exception) or ``syntax``.
+    """
+    _warm_up(job)
+    module = types.ModuleType("__main__")
+    namespace = module.__dict__
+    namespace.update(__builtins__=builtins, __file__=job.get("path"), __cached__=None)
+    sys.modules["__main__"] = module
+    sandbox.output = Capture()
+    start = time.monotonic()
+    status, notes = "ok", []
+    for chunk in job["chunks"]:
+        source = "\n" * (chunk.get("first_line", 1) - 1) + chunk["source"]
+        linecache.cache[chunk["filename"]] = (len(source), None, source.splitlines(True), chunk["filename"])
+        try:
+            code = compile(source, chunk["filename"], "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            where = _where_of_syntax_error(exc, sandbox.files) if isinstance(exc, SyntaxError) else []
+            notes.append({"kind": "syntax", "message": getattr(exc, "msg", str(exc)), "where": where})
+            status = "syntax"
+            break
+        remaining = budget - (time.monotonic() - start)
+        try:
+            sandbox.run(lambda: exec(code, namespace), max(remaining, 0.01))
+        except Timeout as exc:
+            status = "stopped"
+            notes.append({"kind": "top-stopped", "seconds": f"{budget:g}", "where": exc.where})
+            break
+        except ReaderError as exc:
+            status = _exception_note(exc, chunk, notes)
+            break
+    if sandbox.output.size:
+        notes.append(_printed_note(sandbox.output))
+    served = used()
+    modules = [m for m in served if not any(other.startswith(m + ".") for other in served)]
+    if modules:
+        notes.append({"kind": "standin", "module": ", ".join(modules)})
+    return namespace, status, notes
+
+
+def _warm_up(job: dict) -> None:
+    """Import matplotlib's pyplot before the top level's clock starts, when the file uses it: its
+    first import takes seconds on a busy machine, and is not the reader's code."""
+    if any("matplotlib" in chunk["source"] for chunk in job["chunks"]):
+        try:
+            import matplotlib.pyplot  # noqa: F401
+        except ImportError:
+            pass
+
+
+def _exception_note(exc: ReaderError, chunk: dict, notes: list) -> str:
+    if isinstance(exc.exc, SystemExit):
+        code = exc.exc.code
+        notes.append({"kind": "exit", "code": repr(code) if code is not None else "", "where": exc.where})
+        return "exit"
+    kind = "cell-failed" if chunk.get("cell") is not None else "exception"
+    notes.append({"kind": kind, "exception": exc.text, "where": exc.where, "cell": chunk.get("cell")})
+    return "error"
+
+
+def _printed_note(output: Capture) -> dict:
+    lines = output.text().splitlines()
+    return {"kind": "printed", "lines": output.lines or len(lines), "first": lines[:SHOWN_LINES]}

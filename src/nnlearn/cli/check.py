@@ -1,0 +1,59 @@
+"""``nnlearn check FILE...``: the reader's own chapter-4 functions, tested against nnlearn and explained.
+
+Parses, calls :func:`nnlearn.check.check_files`, prints the report (a table, or ``--json``); exits 0
+only when every chapter function found in every file passes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from nnlearn.cli._args import positive_float
+
+
+def cmd_check(args) -> int:
+    from nnlearn.check import DEFAULT_TIMEOUT, CheckInputError, check_files
+    from nnlearn.check.i18n import choose
+    from nnlearn.errors import InputError
+
+    lang = choose(args.lang)
+    try:
+        reports = check_files(args.files, lang, only=args.only,
+                              timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout)
+    except CheckInputError as exc:  # a file that cannot be read, an unknown name: said in the report's language
+        raise InputError(exc.in_language(lang)) from None
+    if sys.stdout.encoding and sys.stdout.encoding.lower().replace("-", "") not in ("utf8", "utf16", "utf32"):
+        sys.stdout.reconfigure(errors="backslashreplace")  # a terminal without ✓ or 中文 still gets the report
+    if args.json:
+        data = reports[0].to_json() if len(reports) == 1 else {"files": [r.to_json() for r in reports],
+                                                               "ok": all(r.ok for r in reports)}
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print("\n\n".join(r.text() for r in reports))
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def register(commands, demos) -> None:
+    from nnlearn.check.i18n import languages
+
+    p = commands.add_parser(
+        "check", help="check your own chapter-4 functions against nnlearn, with each mistake explained",
+        description="Run your .py file or notebook in a separate process with limits, find the chapter's "
+        "functions you wrote (sigmoid, softmax, cross_entropy_error, numerical_gradient, gradient_descent, "
+        "simpleNet, TwoLayerNet, ...), call each the way the book does, compare with nnlearn, and explain "
+        "every difference: what was seen, why, the book's section and the smallest fix. Exit status 0 only "
+        "when every function found passes.",
+        epilog="examples: nnlearn check ch04/my_functions.py;  nnlearn check notes.ipynb --lang zh;  "
+        "nnlearn check two_layer_net.py --only TwoLayerNet --json",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="a .py file or a Jupyter notebook (.ipynb)")
+    p.add_argument("--only", action="append", metavar="NAME",
+                   help="check only this name (softmax, TwoLayerNet, TwoLayerNet.gradient, ...); repeat it, or "
+                   "separate names with commas")
+    p.add_argument("--lang", choices=languages(), default=None,
+                   help="the report's language (default: the locale's, from LANGUAGE, LC_ALL or LANG; else en)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--timeout", type=positive_float, default=None, metavar="S",
+                   help="seconds one call of your code may take (default 5); the file's top level gets twice as long")
+    p.set_defaults(func=cmd_check, parser=p)

@@ -1,0 +1,241 @@
+"""A sweep folder (:class:`Sweep`): made or opened, its trials run, its results and its final run written."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from nnlearn._io import check_output_path, read_json
+from nnlearn.errors import FileFormatError, NnlearnError
+from nnlearn.runs import open_run, write_json
+from nnlearn.sweep.cluster import connect, require_sweep_packages
+from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
+import nnlearn.sweep.results as results
+from nnlearn.sweep.spec import SweepSpec
+from nnlearn.sweep.study import check_journal, create_study, draw_again, journal_storage, load_study, tell
+from nnlearn.sweep.trial import read_record, run_trial
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the sweep; every finished trial is kept and ``--resume`` continues it."""
+
+    def __init__(self, finished: int, total: int, out):
+        self.finished, self.total, self.out = finished, total, Path(out)
+        super().__init__(f"sweep interrupted after {finished} of {total} trials; continue it with: "
+                         f"nnlearn sweep --resume {out}")
+
+
+def read_spec(out) -> SweepSpec:
+    """The :class:`SweepSpec` in ``out/sweep.json``, or one line saying what is wrong and what to do."""
+    path = Path(out) / "sweep.json"
+    try:
+        return SweepSpec.from_dict(read_json(path))
+    except FileNotFoundError:
+        raise NnlearnError(f"{out} holds no sweep.json, so it is not a sweep folder; start one with --out") from None
+    except OSError as exc:
+        raise FileFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except NnlearnError as exc:
+        raise FileFormatError(f"{path} is not a sweep description nnlearn can resume ({exc}); start a new "
+                              "sweep with --out") from None
+
+
+class Progress:
+    """The sweep's progress bar: trials finished, and the best validation accuracy so far."""
+
+    def __init__(self, show, total: int, done: int, best: float | None):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, initial=done, unit="trial", desc="sweep", dynamic_ncols=True,
+                        disable=(not sys.stderr.isatty()) if show is None else not show)
+        self.best = best
+
+    def told(self, rec: dict) -> None:
+        self.bar.update(1)
+        if rec["state"] == "COMPLETE" and (self.best is None or rec["value"] > self.best):
+            self.best = rec["value"]
+        if self.best is not None:
+            self.bar.set_postfix(best=f"{self.best:.4f}", refresh=False)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class Sweep:
+    """A sweep folder: its :class:`SweepSpec`, its Optuna study and its trial records.
+
+    Use :meth:`create` for a new folder and :meth:`open` to resume one; :meth:`run` does the rest.
+    """
+
+    def __init__(self, out, spec: SweepSpec):
+        require_sweep_packages()
+        from nnlearn.sweep.lock import JournalLock
+
+        self.out = Path(out)
+        self.spec = spec
+        self.journal = self.out / "study.journal"
+        self.lock = JournalLock(self.journal)
+        #: The network's input and output sizes, known once :meth:`run` has the data.
+        self.sizes = (None, None)
+
+    @classmethod
+    def create(cls, out, spec: SweepSpec) -> "Sweep":
+        out = Path(out)
+        if (out / "sweep.json").exists():
+            raise NnlearnError(f"{out} already holds a sweep; continue it with --resume {out} or choose another --out")
+        if out.exists() and not out.is_dir():
+            raise NnlearnError(f"--out {out} is a file, not a directory")
+        check_output_path(out / "sweep.json")  # not inside a run folder or another sweep's
+        sweep = cls(out, spec)
+        out.mkdir(parents=True, exist_ok=True)
+        create_study(sweep.storage())
+        write_json(out / "sweep.json", spec.to_dict())
+        return sweep
+
+    @classmethod
+    def open(cls, out) -> "Sweep":
+        """The sweep in ``out``, checked (its description, its journal) before any data is loaded."""
+        sweep = cls(out, read_spec(out))
+        with sweep.lock.hold(sweep.out):
+            check_journal(sweep.journal, sweep.out)
+        return sweep
+
+    def storage(self):
+        return journal_storage(self.journal, self.lock)
+
+    def study(self):
+        return load_study(self.storage(), self.journal)
+
+    def rows(self, study=None) -> list[dict]:
+        """One dict per trial: number, state, parameters, validation accuracy, epochs, seconds, worker, reason."""
+        return results.rows(self.out, self.spec, study or self.study())
+
+    def write_results(self, study=None) -> dict | None:
+        """``trials.csv``, ``best.json`` and the figures from the trials so far; the best trial's entry."""
+        return results.write_results(self.out, self.spec, study or self.study(), self.sizes)
+
+    def run(self, x_train, t_train, x_test=None, t_test=None, *, n_classes=None, client=None, workers=None,
+            scheduler=None, progress=None, final=True, log=print, trial=run_trial) -> dict | None:
+        """Run the trials not yet finished, write the files, retrain the best on all training data.
+
+        Parameters
+        ----------
+        x_train, t_train, x_test, t_test : ndarray
+            The data set (the first ``spec.train_size`` training samples are used).
+        client : distributed.Client, optional
+            Run on this client's cluster. Otherwise ``scheduler`` (an address like
+            ``tcp://host:8786``), or a local cluster of ``workers`` processes (default: the cores).
+        final : bool
+            Retrain the best settings into ``out/final`` (needs the test data).
+        trial : callable
+            The task each trial runs (:func:`~nnlearn.sweep.trial.run_trial`).
+
+        Returns
+        -------
+        dict or None
+            ``best.json``'s content (None when no trial completed).
+        """
+        from nnlearn.trainer import infer_classes
+
+        n, n_val = self.spec.data_sizes(len(x_train))
+        x_train, t_train = np.asarray(x_train)[:n], np.asarray(t_train)[:n]
+        n_classes = n_classes or infer_classes(t_train)
+        self.sizes = (int(np.prod(x_train.shape[1:])), n_classes)
+        with self.lock.hold(self.out):
+            check_journal(self.journal, self.out)
+            payload = {"x": np.ascontiguousarray(x_train), "t": np.ascontiguousarray(t_train), "n_classes": n_classes}
+            self.run_trials(payload, n_val, (client, workers, scheduler), progress, log, trial)
+            best = self.write_results()
+            if final and best is not None and x_test is not None:
+                data = ((x_train, t_train), (x_test, t_test))
+                best["final"] = self.final_run(best, data, n_classes, progress, log)
+                write_json(self.out / "best.json", best)
+            return best
+
+    def run_trials(self, payload: dict, n_val: int, where: tuple, progress, log, trial) -> None:
+        """Run the trials not yet finished on the cluster ``where`` (client, workers, scheduler)."""
+        study = self.study()
+        target = self.spec.n_trials()
+        pending, done, best = self.resume(study)
+        if done >= target and not pending:
+            return
+        if done or pending:
+            log(f"resuming: {done} of {target} trials finished, {len(pending)} to run again")
+        (self.out / "trials").mkdir(exist_ok=True)
+        client, to_close = connect(*where)
+        bar = Progress(progress, target, done, best)
+        critical = CriticalSections()
+        critical.install()
+        loop = None
+        try:
+            loop = TrialLoop(client, study, self.spec, payload, n_val, target, pending=pending, trial=trial)
+            loop.run(functools.partial(self.keep, study, bar), critical)
+        except KeyboardInterrupt:
+            if loop is not None:
+                loop.cancel()
+            self.write_results(study)
+            finished = sum(tr.state.is_finished() for tr in study.get_trials(deepcopy=False))
+            raise SweepInterrupted(finished, target, self.out) from None
+        finally:
+            critical.restore()
+            bar.close()
+            for thing in to_close:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    thing.close()
+
+    def resume(self, study) -> tuple[list, int, float | None]:
+        """Tell the trials a dead driver recorded but did not tell; ``(trials to run again, trials
+        finished, best validation accuracy so far)``."""
+        from optuna.trial import TrialState
+
+        for tr in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            rec = read_record(results.record_path(self.out, tr.number), tr.number)
+            if rec is not None:
+                tell(study, rec)
+        trials = study.get_trials(deepcopy=False)
+        pending = [Task(tr.number, self.values_of(tr)) for tr in trials if tr.state == TrialState.RUNNING]
+        done = sum(tr.state.is_finished() for tr in trials)
+        best = max((tr.value for tr in trials if tr.state == TrialState.COMPLETE), default=None)
+        return pending, done, best
+
+    def values_of(self, trial) -> dict:
+        """The sampled values of a study's trial; drawn again when a driver killed between creating
+        the trial and storing them left it without (the very values, but for ``tpe``)."""
+        values = dict(trial.params)
+        if set(values) == {p.name for p in self.spec.params}:
+            return values
+        return draw_again(self.spec, trial.number)
+
+    def keep(self, study, bar: Progress, rec: dict) -> None:
+        """Keep a trial's record: its file first (a resume tells it from there), then the study."""
+        write_json(results.record_path(self.out, rec["number"]), rec)
+        tell(study, rec)
+        bar.told(rec)
+        results.write_trials_csv(self.out, self.spec, self.rows(study))
+
+    def final_run(self, best: dict, data, n_classes: int, progress, log) -> dict:
+        """Retrain ``best``'s settings on all training data into ``out/final`` (the run lifecycle of
+        ``nnlearn train``: resumed from its checkpoint, or started again when the best trial changed);
+        judge it once on the test data."""
+        from nnlearn.settings import TrainSettings
+
+        (x_train, _), (x_test, _) = data
+        settings = TrainSettings.from_dict(best["settings"])
+        run = open_run(self.out / "final", settings, data, recipe=self.spec.recipe, dataset=self.spec.dataset,
+                       data_dir=self.spec.data_dir, n_classes=n_classes, progress=progress,
+                       log=progress is not False, other_run="restart", in_run_folder=True)
+        if run.how != "finished":
+            n_val = self.spec.data_sizes(len(x_train))[1]
+            log(f"final run: trial {best['number']}'s settings on all {len(x_train):,} training images (the "
+                f"{n_val:,} held back for validation included), judged once on the {len(x_test):,} test images "
+                f"-> {run.path}")
+        try:
+            summary = run.finish()
+        except KeyboardInterrupt:
+            raise SweepInterrupted(best["trials"]["total"], best["trials"]["total"], self.out) from None
+        return {"test_accuracy": summary["test_accuracy"], "train_accuracy": summary["train_accuracy"],
+                "seconds": summary["seconds"], "run_dir": str(run.path)}

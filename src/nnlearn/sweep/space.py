@@ -1,0 +1,189 @@
+"""The search space: ``--param NAME=KIND:ARGS``, derived from the settings' declarations.
+
+Which settings a sweep may search, and how, is not decided here: a setting is searchable when its
+:class:`~nnlearn.settings.Spec` says ``tunable``, with the kinds its constraint lists in
+``sweep_kinds`` (a float >= 0: ``loguniform``, ``uniform``, ``choice``; a whole number: ``int``,
+``choice``; names and layer sizes: ``choice``). A choice is read by the constraint's own ``parse``
+(``512-256`` is two layer sizes because :class:`~nnlearn.constraints.Sizes` says so), and every
+value a range or a list can give is checked by the constraint before the first trial.
+
+Optuna stores a choice as a number or a text: a value that is neither (layer sizes) is kept as the
+text it was written in and read by the constraint again when a trial is built.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+from nnlearn.errors import InputError, NnlearnError
+from nnlearn.settings import specs
+
+#: Every kind a parameter may have (a setting's constraint allows some of them).
+KINDS = ("loguniform", "uniform", "int", "choice")
+
+
+def tunable() -> tuple:
+    """The names of the settings a sweep may search (declared ``tunable``)."""
+    return tuple(name for name, spec in specs().items() if spec.tunable)
+
+
+def _stored(value, text: str):
+    """The value Optuna stores for a choice: numbers and texts as they are, anything else as its text."""
+    if isinstance(value, (str, numbers.Real)) and not isinstance(value, bool):
+        return value
+    return text
+
+
+@dataclass(frozen=True)
+class Param:
+    """One searched setting: ``NAME=KIND:ARGS`` parsed (see :func:`parse_param`)."""
+
+    name: str
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+
+    @property
+    def constraint(self):
+        """The declared constraint of the setting searched."""
+        return specs()[self.name].constraint
+
+    @property
+    def spec(self) -> str:
+        """The text this parameter was parsed from (normalised).
+
+        Examples
+        --------
+        >>> parse_param("lr=loguniform:1e-4:0.1").spec
+        'lr=loguniform:0.0001:0.1'
+        """
+        if self.kind == "choice":
+            return f"{self.name}=choice:{','.join(str(c) for c in self.choices)}"
+        return f"{self.name}={self.kind}:{self.low:g}:{self.high:g}"
+
+    def distribution(self):
+        """The Optuna distribution of this parameter."""
+        from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+        if self.kind == "choice":
+            return CategoricalDistribution(self.choices)
+        if self.kind == "int":
+            return IntDistribution(int(self.low), int(self.high))
+        return FloatDistribution(self.low, self.high, log=self.kind == "loguniform")
+
+    def grid_size(self) -> int:
+        """How many values a grid search tries: the choices, or every whole number of an ``int`` range."""
+        if self.kind == "choice":
+            return len(self.choices)
+        if self.kind == "int":
+            return int(self.high) - int(self.low) + 1
+        raise InputError(f"--sampler grid tries listed values; --param {self.spec} is a continuous range -- "
+                         f"write it as choice:A,B,... or int:LOW:HIGH")
+
+    def grid_value(self, index: int):
+        """The ``index``-th value of the grid (``0 <= index < grid_size()``)."""
+        return self.choices[index] if self.kind == "choice" else int(self.low) + index
+
+    def setting(self, value):
+        """The TrainSettings value of a sampled ``value`` (``'512-256'`` -> ``(512, 256)``), checked."""
+        constraint = self.constraint
+        return constraint.check(constraint.parse(value) if isinstance(value, str) else value, self.name)
+
+    def edges(self) -> list:
+        """The values that decide whether the whole range is valid: both ends, or every choice."""
+        if self.kind == "choice":
+            return list(self.choices)
+        return [self.low, self.high]
+
+
+def parse_param(text: str) -> Param:
+    """Parse ``NAME=KIND:ARGS``: ``loguniform:LOW:HIGH``, ``uniform:LOW:HIGH``, ``int:LOW:HIGH`` or
+    ``choice:A,B,...``, for a tunable setting and a kind its constraint allows. Nothing is evaluated.
+
+    Examples
+    --------
+    >>> parse_param("hidden=choice:256,512-256")
+    Param(name='hidden', kind='choice', low=None, high=None, choices=('256', '512-256'))
+    >>> parse_param("batch_size=int:32:256")
+    Param(name='batch_size', kind='int', low=32, high=256, choices=())
+    >>> parse_param("lr=loguniform:0:1")
+    Traceback (most recent call last):
+    nnlearn.errors.InputError: --param lr=loguniform:0:1: loguniform needs 0 < LOW < HIGH
+    """
+    name, eq, rest = str(text).partition("=")
+    name = name.strip()
+    kind, colon, args = rest.partition(":")
+    kind = kind.strip()
+    if not eq or not name or not colon:
+        raise InputError(f"--param {text!r} is not NAME=KIND:ARGS, e.g. lr=loguniform:1e-4:1e-1")
+    declared = specs()
+    if name not in declared or not declared[name].tunable:
+        what = f"unknown setting {name!r}" if name not in declared else \
+            f"{name} is the same for every trial, not searched"
+        raise InputError(f"--param {text}: {what}; a parameter is one of: {', '.join(tunable())}")
+    kinds = declared[name].constraint.sweep_kinds
+    if kind not in kinds:
+        raise InputError(f"--param {text}: {name} is searched with {', '.join(kinds)}; not {kind!r}")
+    if kind == "choice":
+        return Param(name, kind, choices=_choices(text, name, args))
+    return Param(name, kind, *_bounds(text, name, kind, args))
+
+
+def _choices(text: str, name: str, args: str) -> tuple:
+    constraint = specs()[name].constraint
+    choices, seen = [], []
+    for word in args.split(","):
+        word = word.strip()
+        if not word:
+            raise InputError(f"--param {text}: an empty choice; separate choices with commas, e.g. choice:a,b")
+        value = _checked(text, name, constraint.parse(word))
+        if value in seen:
+            raise InputError(f"--param {text}: a choice is listed twice")
+        seen.append(value)
+        choices.append(_stored(value, word))
+    return tuple(choices)
+
+
+def _checked(text: str, name: str, value):
+    """``value`` as the setting's constraint normalises it, or the constraint's refusal."""
+    try:
+        return specs()[name].constraint.check(value, name)
+    except NnlearnError as exc:
+        raise InputError(f"--param {text}: {exc}") from None
+
+
+def _bounds(text: str, name: str, kind: str, args: str) -> tuple:
+    words = args.split(":")
+    if len(words) != 2:
+        raise InputError(f"--param {text}: {kind} takes LOW:HIGH, e.g. {name}={kind}:1:10")
+    bounds = [specs()[name].constraint.parse(w.strip()) for w in words]
+    number = numbers.Integral if kind == "int" else numbers.Real
+    for word, value in zip(words, bounds):
+        if isinstance(value, bool) or not isinstance(value, number) or not math.isfinite(value):
+            what = "a whole number" if kind == "int" else "a finite number"
+            raise InputError(f"--param {text}: {word.strip()!r} is not {what}")
+    low, high = bounds
+    if not low < high:
+        raise InputError(f"--param {text}: {kind} needs LOW < HIGH")
+    if kind == "loguniform" and low <= 0:
+        raise InputError(f"--param {text}: loguniform needs 0 < LOW < HIGH")
+    return tuple(_checked(text, name, b) for b in bounds)
+
+
+def check_space(params, base) -> None:
+    """Refuse a search space with a value the training settings ``base`` would refuse (one line)."""
+    names = [p.name for p in params]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"--param {twice[0]} is given twice; give each setting once")
+    if not params:
+        raise InputError("give at least one --param NAME=KIND:ARGS to search, e.g. --param lr=loguniform:1e-4:1e-1")
+    for p in params:
+        for value in p.edges():
+            try:
+                base.replace(**{p.name: p.setting(value)})
+            except NnlearnError as exc:
+                raise InputError(f"--param {p.spec}: the value {value!r} is refused: {exc}") from None

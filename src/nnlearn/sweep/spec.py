@@ -1,0 +1,155 @@
+"""What a sweep searches and how (:class:`SweepSpec`), each option declared once.
+
+Every field is declared with :func:`option`: its default, its :mod:`~nnlearn.constraints`
+constraint (the check and its message), its help text. ``nnlearn sweep``'s flags, their defaults in
+``--help``, the checks here and ``sweep.json`` all come from that declaration, as the training
+settings' flags come from :mod:`nnlearn.settings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field, fields
+
+from nnlearn.constraints import Constraint, Number, Optional, Options, ShareOrCount
+from nnlearn.datasets import DATASETS, validation_count
+from nnlearn.errors import InputError
+from nnlearn.settings import RECIPES, recipe_settings
+from nnlearn.sweep.space import Param, check_space, parse_param
+
+SAMPLERS = ("random", "tpe", "grid")
+
+
+@dataclass(frozen=True)
+class Option:
+    """The declaration of one option of a sweep (see :func:`option`)."""
+
+    constraint: Constraint
+    help: str
+    #: The default in words for ``--help``, where the value itself would not say it.
+    shown: str | None = None
+    flag: str | None = None
+    metavar: str | None = None
+    #: False: part of where the data is, not of what is searched (``--resume`` may change it).
+    searched: bool = True
+    #: False: the flag is the data options' (``--dataset``, ``--data-dir``), shared with ``nnlearn train``.
+    own_flag: bool = True
+    #: True: the flag is given once per item (``--param A --param B``), each read by the constraint's ``parse``.
+    repeated: bool = False
+
+
+def option(default, constraint: Constraint, help: str, **declaration):
+    """A field of :class:`SweepSpec` with its :class:`Option` (keyword arguments: Option's)."""
+    return field(default=default, metadata={"option": Option(constraint, help, **declaration)})
+
+
+def options() -> dict:
+    """``{name: Option}`` of every field of :class:`SweepSpec`, in declaration order."""
+    return {f.name: f.metadata["option"] for f in fields(SweepSpec)}
+
+
+class ParamList(Constraint):
+    """The searched settings: ``NAME=KIND:ARGS`` texts (or parsed :class:`Param`), as a tuple of Param."""
+
+    what = "a list of searched settings NAME=KIND:ARGS, such as ['lr=loguniform:1e-4:1e-1']"
+
+    def check(self, value, name: str):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise self.refuse(value, name)
+        if not all(isinstance(p, (str, Param)) for p in value):
+            raise self.refuse(value, name)
+        return tuple(p if isinstance(p, Param) else parse_param(p) for p in value)
+
+    def parse(self, text: str):
+        return parse_param(text)
+
+
+class Folder(Constraint):
+    """A folder's path as text."""
+
+    what = "a folder's path"
+
+    def check(self, value, name: str):
+        if not isinstance(value, str) or not value:
+            raise self.refuse(value, name)
+        return value
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """What a sweep searches and how; saved as ``sweep.json`` so that ``--resume`` needs nothing else.
+
+    Examples
+    --------
+    >>> spec = SweepSpec(params=("lr=loguniform:1e-4:1e-1",), train_size=20000)
+    >>> spec.trials, spec.sampler, spec.data_sizes(60000)
+    (30, 'random', (20000, 3333))
+    """
+
+    params: tuple = option(dataclasses.MISSING, ParamList(), "a searched setting: loguniform:LOW:HIGH, "
+                           "uniform:LOW:HIGH, int:LOW:HIGH or choice:A,B,... (the kinds a setting allows; hidden "
+                           "sizes like 512-256); repeat for more", flag="--param", metavar="NAME=KIND:ARGS",
+                           repeated=True)
+    recipe: str = option("strong", Options(tuple(RECIPES)), "settings to start from")
+    trials: int = option(30, Number(int, 1), "number of trials")
+    sampler: str = option("random", Options(SAMPLERS), "random, tpe (Optuna's Bayesian sampler) or grid "
+                          "(every combination of the choices and int ranges)")
+    seed: int = option(0, Number(int, 0), "seed of the sampler and of every trial's weights and batches")
+    epochs: int | None = option(None, Optional(Number(int, 1)), "epochs per trial", shown="the recipe's")
+    train_size: int | None = option(None, Optional(Number(int, 1)), "use the first N training images",
+                                    shown="all", metavar="N")
+    validation: float | int = option(1 / 6, ShareOrCount(), "held back from the end of the training images "
+                                     "for choosing: a share (0.2) or a number (10000)",
+                                     shown="a sixth, 10,000 of MNIST's 60,000")
+    dataset: str = option("mnist", Options(DATASETS), "which data set", own_flag=False)
+    data_dir: str | None = option(None, Optional(Folder()), "where the data set's files are", searched=False,
+                                  own_flag=False)
+
+    def __post_init__(self):
+        for name, declared in options().items():
+            object.__setattr__(self, name, declared.constraint.check(getattr(self, name), name))
+        check_space(self.params, self.base_settings())
+        if self.sampler == "grid":
+            for p in self.params:
+                p.grid_size()
+
+    def base_settings(self):
+        """The recipe's settings with the sweep's epochs and seed (every trial starts from these)."""
+        return recipe_settings(self.recipe, epochs=self.epochs, seed=self.seed)
+
+    def settings(self, values: dict):
+        """The TrainSettings of a trial whose sampled parameters are ``values``."""
+        by_name = {p.name: p for p in self.params}
+        return self.base_settings().replace(**{k: by_name[k].setting(v) for k, v in values.items()})
+
+    def grid_size(self) -> int:
+        """The number of points of the grid (every parameter a choice or an int range)."""
+        return math.prod(p.grid_size() for p in self.params)
+
+    def n_trials(self) -> int:
+        """``trials``, or the grid's size when a grid search has fewer points."""
+        return min(self.trials, self.grid_size()) if self.sampler == "grid" else self.trials
+
+    def data_sizes(self, available: int) -> tuple[int, int]:
+        """``(samples used, of them held back for validation)`` of a training set of ``available``."""
+        n = available if self.train_size is None else self.train_size
+        if n > available:
+            raise InputError(f"train_size {n} is more than the {available} training samples; give at most "
+                             f"--train-size {available}")
+        return n, validation_count(self.validation, n)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["params"] = [p.spec for p in self.params]
+        return d
+
+    @classmethod
+    def from_dict(cls, d) -> "SweepSpec":
+        """The spec :meth:`to_dict` wrote; anything else is one :class:`~nnlearn.errors.InputError`."""
+        if not isinstance(d, dict):
+            raise InputError(f"a sweep description is a JSON object, got {type(d).__name__}")
+        unknown = sorted(set(d) - set(options()))
+        if unknown or "params" not in d:
+            raise InputError(f"unknown option(s) {', '.join(map(repr, unknown))}" if unknown else "params missing")
+        return cls(**d)

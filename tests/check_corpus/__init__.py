@@ -1,0 +1,1 @@
+"""Reader files for `nnlearn check` (see conftest.py: pytest never imports them)."""

@@ -1,0 +1,19 @@
+# / 2*h in the gradient.
+# expect: numerical_gradient operator-precedence
+import numpy as np
+
+
+def numerical_gradient(f, x):
+    h = 1e-4
+    if x.dtype.kind != 'f':
+        raise TypeError("x must hold floats")
+    grad = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        tmp_val = x[idx]
+        x[idx] = tmp_val + h
+        fxh1 = f(x)
+        x[idx] = tmp_val - h
+        fxh2 = f(x)
+        grad[idx] = (fxh1 - fxh2) / 2*h
+        x[idx] = tmp_val
+    return grad
