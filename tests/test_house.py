@@ -77,7 +77,7 @@ LAYERS = [
     ["engines", "simple_net", "saving", "plots"],
     ["multi_layer_net"],
     ["two_layer_net"],
-    ["networks", "gradient_check", "settings"],
+    ["networks", "gradient_check", "settings", "plane_loss"],
     ["checkpoints"],
     ["trainer", "live"],
     ["training"],

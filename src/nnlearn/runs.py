@@ -11,6 +11,8 @@ A run directory holds::
     loss.png         the loss curve
     accuracy.png     the book's figure: train vs test (or validation) accuracy per epoch
     summary.json     train_accuracy, test_accuracy, iterations, seconds, ...
+    trajectory.npz   the weights at the start and every epoch end (nnlearn.trajectory; not with --no-trajectory)
+    landscape.npz    written later by `nnlearn landscape`, with landscape.png (nnlearn.landscape)
 
 Every file is written atomically: a reader (the board, say) never sees half of one.
 """
@@ -245,7 +247,8 @@ class Run:
 
 
 def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n_classes=None, progress=None,
-             log: bool = True, other_run: str = "refuse", in_run_folder: bool = False, threads=None) -> Run:
+             log: bool = True, other_run: str = "refuse", in_run_folder: bool = False, threads=None,
+             trajectory: bool = True) -> Run:
     """The one lifecycle of a run folder, for ``nnlearn train`` and a sweep's final run: build the
     trainer for ``settings`` on ``data`` (``(x_train, t_train), (x_test, t_test)``), then continue the
     folder's run from its checkpoint, or start it (writing ``config.json``).
@@ -254,17 +257,21 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
     whose checkpoint belongs to other settings is refused (``other_run="refuse"``, the checkpoint's
     one-line error) or started again (``"restart"``: a sweep's final run after the best trial changed).
     ``in_run_folder``: the run may lie inside a sweep folder (the sweep's own final run). ``threads``: the
-    BLAS threads (:class:`~nnlearn.threads.ThreadPolicy`; default the free cores).
+    BLAS threads (:class:`~nnlearn.threads.ThreadPolicy`; default the free cores). ``trajectory``: keep
+    ``trajectory.npz`` (:class:`~nnlearn.trajectory.Trajectory`).
     """
     from nnlearn.callbacks import standard_callbacks
     from nnlearn.errors import FileFormatError
     from nnlearn.trainer import build_trainer
+    from nnlearn.trajectory import TRAJECTORY_FILE, Trajectory
 
     run = Path(run)
     (x_train, t_train), (x_test, t_test) = data
     trainer = build_trainer(settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
                             callbacks=[*standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
-                                       RunWriter(run, log=log)], threads=threads)
+                                       RunWriter(run, log=log),
+                                       *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else [])],
+                            threads=threads)
     make_run_dir(run, in_run_folder=in_run_folder)
     how = "restarted" if (run / "config.json").exists() else "new"
     if how == "restarted" and (run / "checkpoint.npz").exists():

@@ -52,6 +52,8 @@ def _register_train(commands) -> None:
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its checkpoint")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: when the terminal shows it)")
+    p.add_argument("--trajectory", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep the weights of every epoch end in trajectory.npz, for `nnlearn landscape` (default: yes)")
     p.set_defaults(func=cmd_train, parser=p)
 
 
@@ -116,7 +118,8 @@ def cmd_train(args) -> int:
     load_seconds = time.perf_counter() - t0
     n_classes = len(class_names_of(dataset) or []) or None
     opened = runs.open_run(run, settings, data, recipe=recipe, dataset=dataset, data_dir=data_dir,
-                           n_classes=n_classes, progress=args.progress, threads=args.threads)
+                           n_classes=n_classes, progress=args.progress, threads=args.threads,
+                           trajectory=args.trajectory)
     trainer = opened.trainer
     if opened.how == "finished":
         print(f"{run} has finished ({trainer.iteration} iterations); nothing to resume -- "
