@@ -222,7 +222,16 @@ class Trainer:
         """The chapter's loop: step, record the loss, judge every epoch; callbacks watch."""
         while self.iteration < self.max_iter:
             self.consistent = False
-            loss = self.step()
+            before = self.rng.bit_generator.state if self.settings.grad == "numerical" else None
+            try:
+                loss = self.step()
+            except KeyboardInterrupt:
+                if before is not None and self.stop.requested:
+                    # Stopped inside a long numerical gradient (step_progress): the weights are restored
+                    # and unchanged, so with the batch's draws undone the state is the last iteration's.
+                    self.rng.bit_generator.state = before
+                    self.consistent = True
+                raise
             self.iteration += 1
             self.train_loss_list.append(loss)
             self.check_divergence()
@@ -236,6 +245,12 @@ class Trainer:
                 cb.on_step_end(self.iteration, loss)
             if self.stop.requested:
                 raise KeyboardInterrupt
+
+    def step_progress(self, done: int, total: int) -> None:
+        """A long gradient's progress (about every second): told to callbacks; a Ctrl-C stops it here."""
+        self.notify("on_step_progress", done, total)
+        if self.stop.requested:
+            raise KeyboardInterrupt
 
     def interrupted(self) -> "TrainingInterrupted":
         """After Ctrl-C: tell the callbacks (when the state is whole) and say where the run can resume."""
@@ -259,7 +274,8 @@ class Trainer:
         if self.settings.lr_schedule == "cosine":
             self.optimizer.lr = self.settings.lr * 0.5 * (1.0 + math.cos(math.pi * self.iteration / self.max_iter))
         if self.settings.grad == "numerical":
-            grads = engines.numerical_gradient(self.network, x, t, self.engine.name, masks=masks)
+            grads = engines.numerical_gradient(self.network, x, t, self.engine.name, masks=masks,
+                                               progress=self.step_progress)
             loss = self.network.engine().loss(x, t, masks)
             self.optimizer.update(self.network.params, grads)
         else:

@@ -86,13 +86,20 @@ def get_engine(name: str | None, kind: str) -> type:
     return cls
 
 
-def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | None = None, masks=None) -> dict:
+def _progress_for(cls, progress) -> dict:
+    """The ``progress`` keyword for an engine that reports its progress (a long one), else none."""
+    return {"progress": progress} if progress is not None and getattr(cls, "reports_progress", False) else {}
+
+
+def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | None = None, masks=None,
+                       progress=None) -> dict:
     """The numerical gradient of ``net``'s loss by the named engine (default ``fast``).
 
     The one place where numerical engines are run: a float32 network warns (:data:`FLOAT32_WARNING`),
     and an engine that cannot handle the network falls back to the plain loop with a warning that
     names the reason. ``elements`` (``{key: flat indices}``) asks the loop for those elements only.
-    ``masks`` are the network's dropout masks, held fixed while the loss is differenced.
+    ``masks`` are the network's dropout masks, held fixed while the loss is differenced. ``progress``
+    (``progress(done, total)``) is called by an engine whose gradient takes long (the loop) about every second.
     """
     cls = get_engine(engine, NUMERICAL)
     if net.dtype == np.float32:
@@ -100,7 +107,7 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
     if elements is not None:
         return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, elements=elements, masks=masks)
     try:
-        return cls(net).numerical_gradient(x, t, masks=masks)
+        return cls(net).numerical_gradient(x, t, masks=masks, **_progress_for(cls, progress))
     except Unsupported as exc:
         if cls.name == "loop":  # pragma: no cover - the loop handles every network
             raise
@@ -110,7 +117,7 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
             RuntimeWarning,
             stacklevel=3,
         )
-        return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, masks=masks)
+        return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, masks=masks, progress=progress)
 
 
 def step_check(net, engine, x, t, batch_size: int, eval_rows: int = 2000):
