@@ -262,7 +262,7 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
     """
     from nnlearn.callbacks import standard_callbacks
     from nnlearn.errors import FileFormatError
-    from nnlearn.trainer import build_trainer
+    from nnlearn.training import build_trainer
     from nnlearn.trajectory import TRAJECTORY_FILE, Trajectory
 
     run = Path(run)

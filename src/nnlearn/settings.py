@@ -218,8 +218,10 @@ class TrainSettings:
         regular = (f", weight decay {self.weight_decay:g}" if self.weight_decay else "") + (
             f", dropout {self.dropout:g}" if self.dropout else "") + (
             f", validation {self.validation:g}" if self.validation is not None else "")
+        declared = specs()
+        options = "".join(f" {declared[k].label} {v:g}" for k, v in self.optimizer_options().items() if k != "lr")
         return (
-            f"{sizes} {self.activation}, {init}, {self.optimizer} lr {self.lr:g}{sched}, "
+            f"{sizes} {self.activation}, {init}, {self.optimizer} lr {self.lr:g}{options}{sched}, "
             f"batch {self.batch_size}, {length}, {self.dtype}"
             + (", numerical gradient" if self.grad == "numerical" else "") + regular
         )

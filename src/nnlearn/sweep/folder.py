@@ -138,7 +138,7 @@ class Sweep:
         dict or None
             ``best.json``'s content (None when no trial completed).
         """
-        from nnlearn.trainer import infer_classes
+        from nnlearn.training import infer_classes
 
         n, n_val = self.spec.data_sizes(len(x_train))
         x_train, t_train = np.asarray(x_train)[:n], np.asarray(t_train)[:n]
