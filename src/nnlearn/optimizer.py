@@ -177,7 +177,7 @@ class Momentum(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad: ``h <- h + dW**2``; ``W <- W - lr * dW / (sqrt(h) + 1e-7)``.
+    """AdaGrad: ``h <- h + dW**2``; ``W <- W - lr * dW / (sqrt(h) + eps)`` (the book's ``eps`` is 1e-7).
 
     Each weight's step shrinks as its gradients accumulate.
 
@@ -191,13 +191,20 @@ class AdaGrad(Optimizer):
 
     state_names = ("h",)
 
+    def __init__(self, lr=0.01, eps=1e-7):
+        super().__init__(lr)
+        self.eps = check_positive_number(eps, "eps", "the book uses 1e-7")
+
+    def hyperparameters(self) -> dict:
+        return {"lr": self.lr, "eps": self.eps}
+
     def update(self, params, grads):
         for key, grad in grads.items():
             for g, h, buf, p in blocks(grad, self._zeros("h", key, params[key]), self._scratch(key, grad), params[key]):
                 np.multiply(g, g, out=buf)
                 h += buf
                 np.sqrt(h, out=buf)
-                buf += 1e-7
+                buf += self.eps
                 np.divide(g, buf, out=buf)
                 buf *= self.lr
                 p -= buf
@@ -211,7 +218,7 @@ class Adam(Optimizer):
         lr_k = lr * sqrt(1 - beta2**k) / (1 - beta1**k)
         m <- m + (1 - beta1) * (dW - m)
         v <- v + (1 - beta2) * (dW**2 - v)
-        W <- W - lr_k * m / (sqrt(v) + 1e-7)
+        W <- W - lr_k * m / (sqrt(v) + eps)        (the book's eps: 1e-7)
 
     Examples
     --------
@@ -225,14 +232,15 @@ class Adam(Optimizer):
 
     state_names = ("m", "v")
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7):
         super().__init__(lr)
         self.beta1 = _check_fraction(beta1, "beta1")
         self.beta2 = _check_fraction(beta2, "beta2")
+        self.eps = check_positive_number(eps, "eps", "the book uses 1e-7")
         self.iter = 0
 
     def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2}
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
     def _scalars(self) -> dict:
         return {"iter": self.iter}
@@ -254,7 +262,7 @@ class Adam(Optimizer):
                 buf *= 1.0 - self.beta2
                 v += buf
                 np.sqrt(v, out=buf)
-                buf += 1e-7
+                buf += self.eps
                 np.divide(m, buf, out=buf)
                 buf *= lr_t
                 p -= buf
@@ -269,7 +277,7 @@ def get_optimizer(name, **kwargs) -> Optimizer:
     Examples
     --------
     >>> get_optimizer("Adam", lr=0.01)
-    Adam(lr=0.01, beta1=0.9, beta2=0.999)
+    Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-07)
     """
     if isinstance(name, Optimizer):
         return name

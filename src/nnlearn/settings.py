@@ -97,6 +97,19 @@ class TrainSettings:
     lr: float = setting(0.1, Number(float, 0, None, low_open=True, hint="the book uses 0.1 with SGD"),
                         "learning rate (the start of the schedule)", label="learning rate", group=OPTIMIZER,
                         metavar="LR")
+    momentum: float | None = setting(
+        None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.9")),
+        "the Momentum optimizer's momentum (ch. 6.1.4); not set: the book's 0.9", label="momentum", group=OPTIMIZER)
+    beta1: float | None = setting(
+        None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.9")),
+        "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9", label="beta1", group=OPTIMIZER)
+    beta2: float | None = setting(
+        None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.999")),
+        "Adam's decay of its mean squared gradient; not set: the book's 0.999", label="beta2", group=OPTIMIZER)
+    eps: float | None = setting(
+        None, Optional(Number(float, 0, 1, low_open=True, hint="the book uses 1e-7")),
+        "what AdaGrad and Adam add to the root of their squared gradients, against division by 0; not set: the "
+        "book's 1e-7", label="eps", group=OPTIMIZER)
     batch_size: int = setting(100, Number(int, 1, MAX_BATCH, hint="the book uses 100"), "samples per mini-batch",
                               label="batch size", unit="samples")
     iters: int | None = setting(10000, Optional(Number(int, 1)), "number of iterations (updates)",
