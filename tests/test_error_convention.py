@@ -6,10 +6,6 @@ negative and huge sizes, ...). A call may succeed (a warning is allowed) or rais
 :class:`nnlearn.NnlearnError`; anything else -- ``ValueError``, ``TypeError``, ``IndexError``,
 ``KeyError``, ``MemoryError``, ``ZeroDivisionError``, ``AttributeError``, ... -- escapes. nnlearn's
 ``InputError`` is also a ``ValueError``: the test checks the class, not the base.
-
-The cases known to escape, in files whose owners are fixing them, are listed in :data:`KNOWN` with
-the reason; each is checked still to escape, so that a fix shows as a failure here until its line is
-removed.
 """
 
 from __future__ import annotations
@@ -141,15 +137,6 @@ BAD_SEEDS = ("a string", "True", "a complex number", "NaN", "-1", *ARRAYS, "a di
              "a function returning a string")
 NOT_A_FLAG = tuple(label for label in ALL if label != "True")
 
-#: (call, argument) -> (the bad values that still escape, why): files whose owners are fixing them. Each
-#: is checked still to escape, so that a fix fails the test until its line is removed.
-KNOWN: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
-    **{(f"{o}.update", "params"): (ALL, "optimizer.py: update indexes params without checking it is a dict of "
-                                   "arrays (TypeError, KeyError, IndexError)") for o in ("SGD", "Adam")},
-    **{(f"{o}.update", "grads"): (tuple(v for v in ALL if v != "a dict"), "optimizer.py: grads.items() on a "
-                                  "non-dict (AttributeError)") for o in ("SGD", "Adam")},
-}
-
 #: Values that are legitimate but take long (10**12 steps; iters=None: the recipe's 10,000), not tried.
 SLOW = {("gradient_descent", "step_num", "10**12"), ("train_arrays", "iters", "10**12"), ("train_arrays", "iters", "None")}
 
@@ -196,21 +183,12 @@ def test_the_good_call_works(name):
 @pytest.mark.parametrize("name", CALLS)
 def test_bad_input_raises_nnlearn_errors_only(name):
     fn, good = CALLS[name]
-    escaped, fixed = {}, []
+    escaped = {}
     for arg in good:
-        known = KNOWN.get((name, arg), ((), ""))[0]
         for label, value in BAD.items():
             if (name, arg, label) in SLOW:
                 continue
             found = outcome(fn, good | {arg: value})
-            if label in known and found is None:
-                fixed.append((arg, label))
-            elif label not in known and found is not None:
+            if found is not None:
                 escaped[(arg, label)] = found
     assert escaped == {}
-    assert fixed == [], f"fixed: remove these from KNOWN[({name!r}, ...)]: {fixed}"
-
-
-def test_every_known_case_names_a_call_and_an_argument_of_the_scan():
-    for (name, arg), (labels, reason) in KNOWN.items():
-        assert arg in CALLS[name][1] and set(labels) <= set(BAD) and reason

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from nnlearn._validation import check_positive_number
-from nnlearn.errors import InputError
+from nnlearn.errors import InputError, InputTypeError
 
 
 #: Elements of each array an update works through at a time. A chain of a dozen operations on one
@@ -67,6 +67,19 @@ class Optimizer:
 
     def update(self, params: dict, grads: dict) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @staticmethod
+    def check_update(params, grads) -> None:
+        """Refuse, in one line, ``params``/``grads`` that are not dicts of matching arrays (``net.params``,
+        ``net.gradient(x, t)``): the book's ``update`` would fail deep inside, or update the wrong thing."""
+        if not isinstance(params, dict) or not isinstance(grads, dict):
+            raise InputTypeError(f"params and grads must be dicts of arrays, such as net.params and "
+                                 f"net.gradient(x, t); got {type(params).__name__} and {type(grads).__name__}")
+        for key, grad in grads.items():
+            param = params.get(key)
+            if not (isinstance(param, np.ndarray) and isinstance(grad, np.ndarray) and param.shape == grad.shape):
+                raise InputError(f"grads[{key!r}] must be an array shaped like params[{key!r}]; got "
+                                 f"{type(grad).__name__} for {type(param).__name__}")
 
     def gradient_scale(self) -> float:
         """The factor the trainer asks the engine to multiply the gradients by before :meth:`apply`."""
@@ -130,6 +143,7 @@ class SGD(Optimizer):
     """
 
     def update(self, params, grads):
+        self.check_update(params, grads)
         for key, grad in grads.items():
             step = np.multiply(grad, self.lr, out=self._scratch(key, grad))
             params[key] -= step
@@ -169,6 +183,7 @@ class Momentum(Optimizer):
         return {"lr": self.lr, "momentum": self.momentum}
 
     def update(self, params, grads):
+        self.check_update(params, grads)
         for key, grad in grads.items():
             for g, v, buf, p in blocks(grad, self._zeros("v", key, params[key]), self._scratch(key, grad), params[key]):
                 v *= self.momentum
@@ -199,6 +214,7 @@ class AdaGrad(Optimizer):
         return {"lr": self.lr, "eps": self.eps}
 
     def update(self, params, grads):
+        self.check_update(params, grads)
         for key, grad in grads.items():
             for g, h, buf, p in blocks(grad, self._zeros("h", key, params[key]), self._scratch(key, grad), params[key]):
                 np.multiply(g, g, out=buf)
@@ -249,6 +265,7 @@ class Adam(Optimizer):
         self.iter = int(scalars.get("iter", 0))
 
     def update(self, params, grads):
+        self.check_update(params, grads)
         self.iter += 1
         lr_t = self.lr * math.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)
         for key, grad in grads.items():
