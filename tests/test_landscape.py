@@ -179,6 +179,12 @@ def test_landscape_of_a_trained_run(tmp_path, fake_data, capsys):
     ls = read_landscape(run / "landscape.npz")
     assert ls.meta["directions"] == "pca" and ls.loss.shape == (5, 5) and "the plane holds" in out
     assert ls.alphas[-1] == pytest.approx(1.25 * np.abs(ls.path).max())  # the path fits, with a margin
+    # The run's report shows it (and so does the board, which serves the report).
+    from nnlearn.report import build_report
+
+    page = build_report([run], download=False)
+    assert "<h2>Loss landscape</h2>" in page and 'alt="the loss landscape around the trained weights" src="data:image/png' in page
+    assert "over a plane through the trained weights (pca directions, a 5x5 grid)" in page
 
 
 def test_a_run_without_a_trajectory(tmp_path, fake_data, capsys):

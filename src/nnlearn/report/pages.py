@@ -135,7 +135,27 @@ def run_context(run: Path, *, where=None, test_data=None, data_dir=None, downloa
     return {"name": run.name, "where": str(run) if where is None else where,
             "rows": settings_rows(config, summary, info), "charts": charts,
             "model": model_sections(run, config, info, test_data, data_dir, download),
-            "gradcheck": gradcheck_context(run)}
+            "gradcheck": gradcheck_context(run), "landscape": landscape_context(run)}
+
+
+def landscape_context(run: Path) -> dict | None:
+    """The run's loss landscape (``nnlearn landscape RUN``) as a picture and a line, or None without one."""
+    from nnlearn.landscape import landscape_files, landscape_png, read_landscape
+
+    if not landscape_files(run)[0].is_file():
+        return None
+    try:
+        land = read_landscape(run)
+    except (NnlearnError, OSError, ValueError) as exc:
+        return {"note": f"The landscape cannot be read: {str(exc).splitlines()[0]}"}
+    alpha, beta, lowest = land.lowest()
+    meta = land.meta
+    return {"uri": data_uri(landscape_png(land, dpi=80)), "note": None,
+            "text": f"The training loss on {num(meta.get('samples'))} training images over a plane through the trained "
+                    f"weights ({num(meta.get('directions'))} directions, a {num(meta.get('grid'))}x{num(meta.get('grid'))} "
+                    f"grid), with the path the weights took. The lowest loss, {lowest:.4g}, lies "
+                    f"{land.cells_from_centre()} grid cells from the trained weights (loss "
+                    f"{num(meta.get('centre_loss'))})."}
 
 
 def compare_context(runs: list[Path]) -> dict:
