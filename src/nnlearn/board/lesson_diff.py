@@ -25,8 +25,8 @@ from nnlearn.errors import InputError
 from nnlearn.gradient import numerical_diff
 from nnlearn.plots import function_1
 
-#: The slider's steps: h from 1e-20 to 1, the errors drawn at 8 steps per decade.
-H_MIN, H_MAX = 1e-20, 1.0
+#: The steps the errors are drawn at: 8 per decade over the h slider's range, 1e-20 to 1 (the
+#: bounds of a request, :data:`nnlearn.board.lessons.BOUNDS`).
 CURVE_STEPS = np.logspace(-20, 0, 161)
 METHODS = ("forward", "central", "complex")
 #: Points of f drawn around x.

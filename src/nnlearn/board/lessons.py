@@ -34,9 +34,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nnlearn.board.draw import Refused
-from nnlearn.board.lesson_descent import descent, gradient_at, gradient_field, race
-from nnlearn.board.lesson_diff import H_MAX, H_MIN, diff_lesson
-from nnlearn.board.lesson_numgrad import numgrad_trace
 from nnlearn.board.web import json_safe, work
 from nnlearn.errors import NnlearnError
 from nnlearn.templating import render
@@ -55,19 +52,19 @@ MAX_FORMULA = 200
 MAX_NUMBER_TEXT = 40
 #: Each number's range and default: (low, high, default, whole number?).
 BOUNDS = {
-    "x": (-1e4, 1e4, 5.0, False), "h": (H_MIN, H_MAX, 1e-4, False),
+    "x": (-1e4, 1e4, 5.0, False), "h": (1e-20, 1.0, 1e-4, False),
     "x0": (-1e4, 1e4, -3.0, False), "x1": (-1e4, 1e4, 4.0, False),
     "lim": (0.1, 100.0, 2.0, False), "n": (2, 41, 17, True),
     "lr": (1e-10, 10.0, 0.1, False), "steps": (0, 1000, 100, True), "race_steps": (1, 300, 30, True),
 }
-#: Each endpoint: its function, its functions of x (``f=``; none when it takes no function), its numbers.
+#: Each endpoint: its functions of x (``f=``; none when it takes no function), then its numbers.
 ENDPOINTS = {
-    "diff": (diff_lesson, ("function_1", "exp", "sin", "formula"), ("x", "h")),
-    "field": (gradient_field, ("function_2", "formula"), ("lim", "n")),
-    "gradient": (gradient_at, ("function_2", "formula"), ("x0", "x1")),
-    "descent": (descent, ("function_2", "formula"), ("x0", "x1", "lr", "steps")),
-    "race": (race, (), ("race_steps",)),
-    "numgrad": (numgrad_trace, (), ()),
+    "diff": (("function_1", "exp", "sin", "formula"), ("x", "h")),
+    "field": (("function_2", "formula"), ("lim", "n")),
+    "gradient": (("function_2", "formula"), ("x0", "x1")),
+    "descent": (("function_2", "formula"), ("x0", "x1", "lr", "steps")),
+    "race": ((), ("race_steps",)),
+    "numgrad": ((), ()),
 }
 #: Answers kept (the most recent), as JSON bytes.
 CACHED = 64
@@ -104,7 +101,7 @@ def number(query, name: str):
 
 def arguments(kind: str, query) -> tuple:
     """The arguments of endpoint ``kind``'s function, read from ``query`` and checked."""
-    _, functions, numbers = ENDPOINTS[kind]
+    functions, numbers = ENDPOINTS[kind]
     args: list = []
     if functions:
         name = query.get("f", functions[0])
@@ -117,12 +114,22 @@ def arguments(kind: str, query) -> tuple:
     return tuple(args + [number(query, n) for n in numbers])
 
 
+def lesson_function(kind: str):
+    """The function that answers endpoint ``kind``. Imported on the first lesson, not with the board:
+    the lessons need matplotlib (the chapter's functions live in nnlearn.plots), the runs list does not."""
+    from nnlearn.board import lesson_descent, lesson_diff, lesson_numgrad
+
+    return {"diff": lesson_diff.diff_lesson, "field": lesson_descent.gradient_field,
+            "gradient": lesson_descent.gradient_at, "descent": lesson_descent.descent, "race": lesson_descent.race,
+            "numgrad": lesson_numgrad.numgrad_trace}[kind]
+
+
 @functools.lru_cache(maxsize=CACHED)
 def computed(kind: str, args: tuple) -> tuple[int, bytes]:
     """``(status, JSON)`` of endpoint ``kind`` for ``args``: 200 and the answer, or 400 and the one-line
     message of nnlearn's error (a formula the parser refuses, a point outside its domain)."""
     try:
-        data, status = ENDPOINTS[kind][0](*args), 200
+        data, status = lesson_function(kind)(*args), 200
     except NnlearnError as exc:
         data, status = {"error": str(exc).splitlines()[0]}, 400
     return status, json.dumps(json_safe(data), allow_nan=False).encode("utf-8")
