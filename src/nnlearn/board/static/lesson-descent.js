@@ -7,8 +7,9 @@
   function lrFromSlider() { return Number(Math.pow(10, +$("lrslider").value).toPrecision(2)); }
   function syncSlider() { var lr = Number($("lr").value); if (lr > 0) $("lrslider").value = Math.log10(lr).toFixed(1); }
 
-  function drawPath(svg, d, title, color) {
-    var b = d.box, ax = new Axes(svg, {x: [b[0], b[1]], y: [b[2], b[3]], title: title, xlabel: "x0", ylabel: "x1"});
+  function drawPath(svg, d, title, color, names) {
+    names = names || ["x0", "x1"];
+    var b = d.box, ax = new Axes(svg, {x: [b[0], b[1]], y: [b[2], b[3]], title: title, xlabel: names[0], ylabel: names[1]});
     ax.contours(d.contours);
     ax.path(d.path, {stroke: color, "stroke-width": 1.4, "class": "descent-path"});
     d.path.forEach(function (p) { ax.dot(p[0], p[1], {r: 2.2, fill: color}); });
@@ -46,7 +47,7 @@
       d.paths.forEach(function (p, k) {
         drawPath($("race-" + k), {box: d.box, contours: d.contours, path: p.path},
                  p.optimizer + " (lr = " + p.lr + "): ends at (" + p.end.map(function (v) { return v.toFixed(3); }).join(", ") + ")",
-                 PALETTE[k]);
+                 PALETTE[k], ["x", "y"]);
       });
       $("race-0").dataset.steps = d.steps;
     }, function (err) { $("race-message").textContent = err.message; });

@@ -34,7 +34,7 @@
     METHODS.forEach(function (m) { c[dtype][m].forEach(function (e) { if (e !== null && e > top) top = e; }); });
     var ax = new Axes(svg, {x: [c.h[0], c.h[c.h.length - 1]], y: [FLOOR / 2, top * 2], xlog: true, ylog: true,
                             title: dtype + ": error of the slope against h", xlabel: "step h (truncation grows to the right, rounding to the left)",
-                            ylabel: "absolute error"});
+                            ylabel: "absolute error (0 drawn at 1e-18)"});
     ax.vline(d.book_h, {stroke: "#777"}, "book's h = 1e-4", true);
     ax.vline(d.at_h.h, {stroke: "#000", "stroke-dasharray": "", "class": "current-h"}, "h = " + d.at_h.h_repr);
     METHODS.forEach(function (m) {
@@ -53,7 +53,10 @@
     METHODS.forEach(function (m) {
       var r = tbody.insertRow(), v = at.methods[m];
       r.dataset.method = m;
-      r.insertCell().textContent = {forward: "forward (f(x+h) - f(x)) / h", central: "central (f(x+h) - f(x-h)) / 2h", complex: "complex step Im f(x+ih) / h"}[m];
+      var name = r.insertCell();
+      name.textContent = {forward: "forward", central: "central", complex: "complex step"}[m];
+      name.title = {forward: "(f(x+h) - f(x)) / h", central: "(f(x+h) - f(x-h)) / 2h", complex: "Im f(x+ih) / h"}[m];
+      name.className = "l";
       var value = r.insertCell(); value.textContent = v.repr; value.className = "value mono";
       r.insertCell().textContent = fmtError(v.error.float64);
       r.insertCell().textContent = fmtError(v.error.float32);

@@ -109,8 +109,9 @@ Axes.prototype.vline = function (x, attrs, label, below) {
   var a = {x1: this.X(x), x2: this.X(x), y1: this.top, y2: this.top + this.ph, stroke: "#888", "stroke-dasharray": "4 3"};
   for (var k in attrs) a[k] = attrs[k];
   this.layer.appendChild(el("line", a));
-  var y = below ? this.top + this.ph - 5 : this.top + 12;
-  if (label) this.layer.appendChild(el("text", {x: this.X(x) + 3, y: y, "font-size": 10, fill: a.stroke}, label));
+  var y = below ? this.top + this.ph - 5 : this.top + 12, px = this.X(x), right = px > this.left + this.pw - 70;
+  if (label) this.layer.appendChild(el("text", {x: right ? px - 3 : px + 3, y: y, "font-size": 10, fill: a.stroke,
+                                                "text-anchor": right ? "end" : "start"}, label));
 };
 Axes.prototype.text = function (px, py, str, attrs) {
   var a = {x: px, y: py, "font-size": 11};
@@ -135,7 +136,10 @@ Axes.prototype.contours = function (contours) {
   contours.forEach(function (c) { c.lines.forEach(function (line) { self.path(line, {stroke: "#c8c8c8", "stroke-width": 0.9, "class": "contour"}); }); });
 };
 Axes.prototype.legend = function (items) {
-  var self = this, y = this.top + 14;
+  var self = this, y = this.top + 14, wide = 0;
+  items.forEach(function (it) { wide = Math.max(wide, it.label.length); });
+  this.svg.appendChild(el("rect", {x: this.left + 3, y: this.top + 3, width: 36 + 5.8 * wide, height: 14 * items.length + 4,
+                                   fill: "#fff", "fill-opacity": 0.85, stroke: "#ddd"}));
   items.forEach(function (it) {
     var line = {x1: self.left + 8, x2: self.left + 28, y1: y - 4, y2: y - 4, stroke: it.color, "stroke-width": 2.5};
     if (it.dash) line["stroke-dasharray"] = it.dash;
