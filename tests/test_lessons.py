@@ -141,6 +141,11 @@ def test_every_endpoint_refuses_what_is_too_large_and_writes_nothing(board, tmp_
         "/api/lessons/field?f=formula&formula=" + "x0" * 101: (413, "the formula is longer than 200 characters; write a shorter one"),
         "/api/lessons/diff?h=" + "1" * 41: (413, "h is longer than 40 characters; give a number"),
         "/api/lessons/descent?x0=1&" + "y=1&" * 300: (414, "the request's query is longer than 1024 bytes"),
+        "/api/lessons/numgrad?" + "y=1&" * 300: (414, "the request's query is longer than 1024 bytes"),
+        "/api/lessons/diff?f=formula&formula=abs(x)&x=0": (400, "no derivative of f at x = 0.0 to compare with: f "
+                                                          "does not look differentiable at x=0 (the slopes on either "
+                                                          "side differ by about 2); the value returned is the average "
+                                                          "of the one-sided slopes; choose another x"),
         "/api/lessons/diff?h=1e-21": (400, "h must be a number from 1e-20 to 1"),
         "/api/lessons/diff?h=nan": (400, "h must be a number from 1e-20 to 1"),
         "/api/lessons/diff?x=1e5": (400, "x must be a number from -10000 to 10000"),

@@ -75,7 +75,10 @@ def one_variable(name: str, formula: str = "") -> OneVariable:
     expr = parse_expression(formula, variables=("x",))
 
     def slope(x):
-        return float(derivative(expr, x, method="auto")), "derivative(f, x, method='auto'): the complex step or Richardson extrapolation"
+        value, said = _recorded(derivative, expr, x, method="auto")
+        if said:  # a kink, a jump, the edge of the domain: no slope to measure the errors against
+            raise InputError(f"no derivative of f at x = {x!r} to compare with: {said[0]}; choose another x")
+        return value, "derivative(f, x, method='auto'): the complex step or Richardson extrapolation"
 
     return OneVariable("formula", formula.strip(), expr, functools.partial(expr, dtype=np.float32), slope)
 
