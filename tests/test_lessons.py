@@ -5,11 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -198,32 +193,31 @@ def test_board_open_names_a_page(capsys):
     assert exit_.value.code == 2 and "argument --open: invalid choice: 'lesson'" in capsys.readouterr().err
 
 
-def test_the_runs_list_links_to_the_lessons_and_board_open_opens_them(tmp_path):
-    """``nnlearn board --open lessons`` opens /lessons in the browser that $BROWSER names (here: a
-    command that writes the address it is given to a file)."""
-    opened = tmp_path / "opened.txt"
-    browser = f"{sys.executable} -c 'import sys; open(sys.argv[1], \"w\").write(sys.argv[2])' {opened} %s"
-    (tmp_path / "runs").mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(tmp_path / "runs"), "--port", "0",
-                             "--open", "lessons"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, BROWSER=browser))
-    try:
-        url = proc.stdout.readline().split(" at ")[1].split()[0]
-        assert proc.stdout.readline() == f"nnlearn board: opening {url}lessons in your web browser\n"
-        status, body = _get(url, "/")
-        assert status == 200 and b'<a href="/lessons">lessons</a>' in body
-        for _ in range(200):  # the browser is started in a thread of its own
-            if opened.exists() and opened.read_text():
-                break
-            time.sleep(0.05)
-        assert opened.read_text() == url + "lessons"
-        status, body = _get(url, "/lessons")
-        assert status == 200 and b"/lessons/numgrad" in body
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        proc.kill() if proc.poll() is None else None
-    assert (proc.returncode, err) == (0, "")
+def test_the_runs_list_links_to_the_lessons(board):
+    base, _ = board
+    status, body = _get(base, "/")
+    assert status == 200 and b'<a href="/lessons">lessons</a>' in body
+
+
+def test_board_open_opens_the_page_once_the_board_listens(tmp_path, monkeypatch, capsys):
+    """``nnlearn board --open lessons``: the address of /lessons goes to the web browser while the board
+    listens (here the browser records it, and the board stops at once instead of serving)."""
+    import threading
+    import webbrowser
+
+    from nnlearn.board.server import BoardServer
+    from nnlearn.cli import main
+
+    opened, listening = [], []
+    done = threading.Event()
+    monkeypatch.setattr(webbrowser, "open", lambda url: (opened.append(url), done.set()))
+    monkeypatch.setattr(BoardServer, "serve_forever", lambda self: (listening.append(self.socket.fileno() >= 0),
+                                                                    done.wait(10)))
+    assert main(["board", str(tmp_path), "--port", "0", "--open", "lessons"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    url = out[0].split(" at ")[1].split()[0]
+    assert out[1:] == [f"nnlearn board: opening {url}lessons in your web browser", "nnlearn board: stopped"]
+    assert (opened, listening) == ([url + "lessons"], [True])
 
 
 # -- in Chromium ---------------------------------------------------------------------------------------------------
