@@ -1,28 +1,36 @@
-"""Time per iteration of the book's recipe: nnlearn, a plain NumPy loop like the book's, PyTorch CPU.
+"""Time per training step of the book's recipe: nnlearn against its floor and its peers, in one run.
 
 The recipe (ch. 4.5): TwoLayerNet(784, 50, 10) with sigmoid, weights ~ 0.01 * N(0, 1), SGD with
-lr 0.1, mini-batches of 100 drawn with ``rng.choice(60000, 100)``, 10000 iterations, train and test
-accuracy once per epoch (600 iterations). All three implementations start from the **same
-weights** and see the **same batches** (one ``numpy.random.Generator(seed)`` each, drawing inside
-the timed loop), so their accuracies differ only by arithmetic (float32 vs float64, the book's
-``1e-7`` in the log).
+lr 0.1, mini-batches of 100 drawn with ``rng.choice(60000, 100)``, 10000 iterations. Every
+implementation starts from the **same weights** and sees the **same batches** (one
+``numpy.random.Generator(seed)`` each), so their accuracies differ only by arithmetic.
 
-- nnlearn: ``nnlearn.trainer`` with the book recipe (float32, the fused engine).
-- plain NumPy: the book's ``two_layer_net.py`` and ``train_neuralnet.py`` written out -- float64
-  weights, one-hot labels, the loss recomputed after each update, accuracy on whole data sets.
-- PyTorch (when importable): ``nn.Sequential(Linear, Sigmoid, Linear)``, ``CrossEntropyLoss``,
-  ``optim.SGD``, batches indexed from tensors (no DataLoader), default threads, float32.
+- nnlearn: ``nnlearn.trainer`` with the book recipe (float32, the fused engine), its BLAS threads
+  chosen by its thread policy (``--threads N`` fixes them), accuracy every 600 iterations.
+- floor: what a step cannot avoid -- gathering the batch's 100 rows and its five float32 products
+  (``x @ W1``, ``h @ W2``, ``d2 @ W2.T``, ``h.T @ d2``, ``x.T @ d1``) with ``np.dot``, nothing else, on
+  the thread count nnlearn used in the turn before. "floor, nnlearn's products": the same with the
+  products as the fused engine calls them (a long sum cut in two, see nnlearn.engines.fused).
+- plain NumPy (``--plain``): the book's ``two_layer_net.py`` and ``train_neuralnet.py`` written out.
+- PyTorch (when importable), default threads and one thread: ``nn.Sequential(Linear, Sigmoid,
+  Linear)``, ``CrossEntropyLoss``, ``optim.SGD``, batches indexed from tensors, float32.
+- JAX (when importable), float32, the book's loss (``-mean(log(softmax + 1e-7))``) by ``jax.grad``:
+  "jit step" calls a jitted step (gather, gradient, update) once per iteration from Python; "scan"
+  runs the whole block of iterations in one jitted ``lax.scan`` (indices drawn beforehand).
+  Both take the batch from the training set on the device, as nnlearn's step does.
 
-The three run in turns, 1000 iterations at a time with a short rest before each turn (so that one
-library's spinning worker threads do not slow the next), so that they share the machine's background
-load (it is shared); "step" is the median over those blocks of the time per training iteration
-alone, "all" the whole run's time per iteration with the per-epoch evaluations, and "paired by turn"
-the median over turns of the ratio of two implementations' blocks in the same turn.
-Then the peak memory (``ru_maxrss``) of a whole ``nnlearn train`` run in a child process, and with
-``--strong`` the wall time and accuracy of ``nnlearn train --recipe strong`` (data loading included).
+They run in turns, ``--block`` iterations at a time with a short rest before each (so that one
+library's spinning threads do not slow the next); "step" is the median over turns of the time per
+iteration without evaluations, "all" the whole run's time per iteration, "paired" the median over
+turns of the ratio of an implementation's block to nnlearn's block in the same turn -- steadier
+than a ratio of medians on a shared machine. The machine's BLAS (threadpoolctl) and load average
+are printed with the table. ``--clock cpu`` times every block by this process's CPU time with
+every implementation on one thread (nnlearn, NumPy's BLAS, PyTorch, XLA): the work per step, for a
+machine so busy that wall times measure the other programs. Then the peak memory of a whole
+``nnlearn train`` run in a child process, and with ``--strong`` the wall time of ``nnlearn train --recipe strong``.
 
-Usage: ``NNLEARN_DATA=/path/to/datasets python bench/train_speed.py [--iters 10000] [--strong]``
-(or ``--data-dir FOLDER`` holding the four MNIST files).
+Usage: ``NNLEARN_DATA=/path/to/datasets python bench/train_speed.py [--iters 10000] [--threads N] [--strong]
+[--clock cpu]``
 """
 
 from __future__ import annotations
@@ -38,6 +46,10 @@ from pathlib import Path
 
 import numpy as np
 
+BATCH, LR, EPOCH = 100, 0.1, 600
+#: The clock every block is timed with: wall time, or with --clock cpu this process's CPU time.
+clock = time.perf_counter
+
 
 def find_data_dir(arg):
     if arg:
@@ -48,61 +60,46 @@ def find_data_dir(arg):
     return root
 
 
-class Timer:
-    """Accumulates the time spent in evaluations, to split "step" from "all"."""
-
-    def __init__(self):
-        self.seconds = 0.0
-
-    def wrap(self, fn):
-        def timed(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - t0
-
-        return timed
-
-
 class Runner:
-    """One implementation, trained block by block: ``block(n)`` runs the next ``n`` iterations.
+    """One implementation, trained block by block: ``block(n)`` runs the next ``n`` iterations and
+    keeps their time without evaluations (``timed_eval`` counts those). A ``_run`` that draws its
+    indices before starting its own clock returns the seconds of that clock instead."""
 
-    The implementations take turns, block by block, so that all of them run under the same
-    background load (this machine is shared); each block's time without its evaluations is kept.
-    """
+    all_column = True
 
     def __init__(self, name):
         self.name = name
-        self.timer = Timer()
         self.blocks = []  # (iterations, seconds without evaluation)
         self.total = 0.0
+        self.eval_seconds = 0.0
         self.test_acc = None
 
     def block(self, n):
-        eval_before = self.timer.seconds
-        t0 = time.perf_counter()
-        self._run(n)
-        wall = time.perf_counter() - t0
-        self.total += wall
-        self.blocks.append((n, wall - (self.timer.seconds - eval_before)))
+        before = self.eval_seconds
+        t0 = clock()
+        own = self._run(n)
+        wall = clock() - t0
+        self.total += wall if own is None else own
+        self.blocks.append((n, wall - (self.eval_seconds - before) if own is None else own))
+
+    def timed_eval(self, fn, *args):
+        t0 = clock()
+        try:
+            return fn(*args)
+        finally:
+            self.eval_seconds += clock() - t0
 
     def step_us(self):
-        """Median over blocks of the time per training iteration, in microseconds."""
         return float(np.median([sec / n for n, sec in self.blocks])) * 1e6
 
     def paired_ratio(self, ref):
-        """Median over turns of this runner's time per step divided by ``ref``'s in the same turn.
-
-        The machine's speed drifts (it is shared), by 30% over seconds at times; two blocks of one
-        turn run under nearly the same conditions, so their ratio is steadier than a ratio of medians.
-        """
-        return float(np.median([(sec / n) / (rsec / rn) for (n, sec), (rn, rsec) in zip(self.blocks, ref.blocks)]))
+        """Median over turns of (this block's time per step) / (ref's in the same turn)."""
+        return float(np.median([(s / n) / (rs / rn) for (n, s), (rn, rs) in zip(self.blocks, ref.blocks)]))
 
 
 class NnlearnRunner(Runner):
-    def __init__(self, data, seed, iters):
-        super().__init__("nnlearn (float32, fast path)")
+    def __init__(self, data, seed, iters, threads):
+        super().__init__("nnlearn (float32, fused engine)")
         from nnlearn.callbacks import Callback, Evaluation, standard_callbacks
         from nnlearn.settings import recipe_settings
         from nnlearn.trainer import build_trainer
@@ -115,13 +112,15 @@ class NnlearnRunner(Runner):
                     raise KeyboardInterrupt  # end of a block; the next train() call continues
 
         class TimedEvaluation(Evaluation):
-            on_epoch_end = self.timer.wrap(Evaluation.on_epoch_end)
+            def on_epoch_end(self, trainer):
+                runner.timed_eval(super().on_epoch_end, trainer)
 
         callbacks = [TimedEvaluation() if isinstance(cb, Evaluation) else cb for cb in standard_callbacks(False)]
         (x_train, t_train), (x_test, t_test) = data
         self.trainer = build_trainer(recipe_settings("book", iters=iters, seed=seed), x_train, t_train, x_test,
-                                     t_test, n_classes=10, callbacks=[*callbacks, Stop()])
+                                     t_test, n_classes=10, callbacks=[*callbacks, Stop()], threads=threads)
         self.stop_at = 0
+        self.counts = []  # the thread count at the end of each block
 
     def _run(self, n):
         from nnlearn.trainer import TrainingInterrupted
@@ -131,8 +130,52 @@ class NnlearnRunner(Runner):
             self.trainer.train()
         except TrainingInterrupted:
             pass
+        self.counts.append(self.trainer.threads.count)
         if self.trainer.final is not None:
             self.test_acc = self.trainer.final["test_accuracy"]
+
+
+class FloorRunner(Runner):
+    """The batch's rows gathered and the step's five products, nothing else (indices drawn untimed)."""
+
+    all_column = False
+
+    def __init__(self, data, seed, init, nnlearn, own_products):
+        super().__init__("floor, nnlearn's products" if own_products else "floor: gather + 5 products (np.dot)")
+        from nnlearn.engines.fused import product
+
+        (self.x_train, _), _ = data
+        self.rng = np.random.default_rng(seed)
+        self.nnlearn = nnlearn
+        f32 = np.float32
+        self.W1, self.W2 = init["W1"].astype(f32), init["W2"].astype(f32)
+        self.x = np.empty((BATCH, 784), f32)
+        self.h, self.d1 = np.empty((BATCH, 50), f32), np.empty((BATCH, 50), f32)
+        self.out, self.d2 = np.empty((BATCH, 10), f32), np.full((BATCH, 10), 1e-3, f32)
+        self.gW1, self.gW2 = np.empty((784, 50), f32), np.empty((50, 10), f32)
+        if own_products:  # the calls the fused engine makes for these products
+            products = [product(784, (BATCH, 50), f32), product(50, (BATCH, 10), f32), product(10, (BATCH, 50), f32),
+                        product(BATCH, (50, 10), f32), product(BATCH, (784, 50), f32)]
+        else:
+            products = [lambda a, b, out: np.dot(a, b, out=out)] * 5
+        self.products = products
+
+    def _run(self, n):
+        from nnlearn.threads import blas
+
+        indices = [self.rng.integers(0, len(self.x_train), size=BATCH, dtype=np.int64) for _ in range(n)]
+        fwd1, fwd2, back2, grad2, grad1 = self.products
+        x, h, d1, out, d2, W1, W2 = self.x, self.h, self.d1, self.out, self.d2, self.W1, self.W2
+        with blas().limit(limits=self.nnlearn.trainer.threads.count):
+            t0 = clock()
+            for idx in indices:
+                np.take(self.x_train, idx, axis=0, out=x, mode="clip")
+                fwd1(x, W1, h)
+                fwd2(h, W2, out)
+                back2(d2, W2.T, d1)
+                grad2(h.T, d2, self.gW2)
+                grad1(x.T, d1, self.gW1)
+            return clock() - t0
 
 
 class PlainRunner(Runner):
@@ -147,51 +190,43 @@ class PlainRunner(Runner):
         self.rng = np.random.default_rng(seed)
         self.i = 0
         self.iters = iters
-        self.train_loss_list = []
-        self.accuracy_timed = self.timer.wrap(self.accuracy)
 
     def predict(self, x):
         p = self.params
-        a1 = np.dot(x, p["W1"]) + p["b1"]
-        z1 = sigmoid(a1)
-        return softmax(np.dot(z1, p["W2"]) + p["b2"])
+        return softmax(np.dot(sigmoid(np.dot(x, p["W1"]) + p["b1"]), p["W2"]) + p["b2"])
 
     def loss(self, x, t):
         y = self.predict(x)
         return -np.sum(t * np.log(y + 1e-7)) / y.shape[0]
 
     def accuracy(self, x, t):
-        y = np.argmax(self.predict(x), axis=1)
-        return np.sum(y == np.argmax(t, axis=1)) / float(x.shape[0])
+        return np.sum(np.argmax(self.predict(x), axis=1) == np.argmax(t, axis=1)) / float(x.shape[0])
 
     def gradient(self, x, t):
-        W1, W2, b1, b2 = self.params["W1"], self.params["W2"], self.params["b1"], self.params["b2"]
-        batch_num = x.shape[0]
+        W1, W2, b1 = self.params["W1"], self.params["W2"], self.params["b1"]
         a1 = np.dot(x, W1) + b1
         z1 = sigmoid(a1)
-        y = softmax(np.dot(z1, W2) + b2)
-        dy = (y - t) / batch_num
+        y = softmax(np.dot(z1, W2) + self.params["b2"])
+        dy = (y - t) / x.shape[0]
         grads = {"W2": np.dot(z1.T, dy), "b2": np.sum(dy, axis=0)}
-        da1 = np.dot(dy, W2.T)
-        dz1 = (1.0 - sigmoid(a1)) * sigmoid(a1) * da1
+        dz1 = (1.0 - sigmoid(a1)) * sigmoid(a1) * np.dot(dy, W2.T)
         grads["W1"] = np.dot(x.T, dz1)
         grads["b1"] = np.sum(dz1, axis=0)
         return grads
 
     def _run(self, n):
-        train_size, batch_size, lr = self.x_train.shape[0], 100, 0.1
-        iter_per_epoch = max(train_size / batch_size, 1)
+        train_size = self.x_train.shape[0]
         with np.errstate(over="ignore"):
             for i in range(self.i, self.i + n):
-                batch_mask = self.rng.choice(train_size, batch_size)
+                batch_mask = self.rng.choice(train_size, BATCH)
                 x_batch, t_batch = self.x_train[batch_mask], self.t_train[batch_mask]
                 grad = self.gradient(x_batch, t_batch)
                 for key in ("W1", "b1", "W2", "b2"):
-                    self.params[key] -= lr * grad[key]
-                self.train_loss_list.append(self.loss(x_batch, t_batch))
-                if i % iter_per_epoch == 0:
-                    self.accuracy_timed(self.x_train, self.t_train)
-                    self.accuracy_timed(self.x_test, self.t_test)
+                    self.params[key] -= LR * grad[key]
+                self.loss(x_batch, t_batch)
+                if i % EPOCH == 0:
+                    self.timed_eval(self.accuracy, self.x_train, self.t_train)
+                    self.timed_eval(self.accuracy, self.x_test, self.t_test)
             self.i += n
             if self.i >= self.iters:
                 self.test_acc = float(self.accuracy(self.x_test, self.t_test))
@@ -207,11 +242,14 @@ def softmax(x):
 
 
 class TorchRunner(Runner):
-    def __init__(self, data, seed, iters, init):
+    def __init__(self, data, seed, iters, init, threads=None):
         import torch
         from torch import nn
 
-        super().__init__(f"PyTorch {torch.__version__} CPU (float32, {torch.get_num_threads()} threads)")
+        self.default_threads = torch.get_num_threads()
+        self.threads = threads or self.default_threads
+        super().__init__(f"PyTorch {torch.__version__.split('+')[0]} CPU ({self.threads} thread"
+                         f"{'s' if self.threads > 1 else ''}{', default' if threads is None else ''})")
         self.torch = torch
         (x_train, t_train), (x_test, t_test) = data
         self.X, self.T = torch.from_numpy(x_train), torch.from_numpy(t_train.astype(np.int64))
@@ -223,12 +261,10 @@ class TorchRunner(Runner):
             self.model[2].weight.copy_(torch.from_numpy(init["W2"].T.astype(np.float32)))
             self.model[2].bias.zero_()
         self.loss_fn = nn.CrossEntropyLoss()
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.1)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR)
         self.rng = np.random.default_rng(seed)
         self.i = 0
         self.iters = iters
-        self.losses = []
-        self.accuracy_timed = self.timer.wrap(self.accuracy)
 
     def accuracy(self, x, t):
         with self.torch.no_grad():
@@ -236,20 +272,90 @@ class TorchRunner(Runner):
 
     def _run(self, n):
         torch = self.torch
-        train_size, batch_size, iter_per_epoch = self.X.shape[0], 100, 600
-        for i in range(self.i, self.i + n):
-            idx = torch.from_numpy(self.rng.choice(train_size, batch_size))
-            loss = self.loss_fn(self.model(self.X[idx]), self.T[idx])
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            self.losses.append(loss.item())
-            if (i + 1) % iter_per_epoch == 0 or i + 1 == self.iters:
-                self.accuracy_timed(self.X, self.T)
-                test_acc = self.accuracy_timed(self.Xt, self.Tt)
+        torch.set_num_threads(self.threads)
+        try:
+            for i in range(self.i, self.i + n):
+                idx = torch.from_numpy(self.rng.choice(self.X.shape[0], BATCH))
+                loss = self.loss_fn(self.model(self.X[idx]), self.T[idx])
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+                loss.item()
+                if (i + 1) % EPOCH == 0 or i + 1 == self.iters:
+                    self.timed_eval(self.accuracy, self.X, self.T)
+                    test_acc = self.timed_eval(self.accuracy, self.Xt, self.Tt)
+        finally:
+            torch.set_num_threads(self.default_threads)
         self.i += n
         if self.i >= self.iters:
             self.test_acc = test_acc
+
+
+class JaxRunner(Runner):
+    """The book's step in JAX: called once per iteration (``scan=False``) or a block in one ``lax.scan``."""
+
+    all_column = False
+
+    def __init__(self, data, seed, iters, init, block, scan):
+        import jax
+        import jax.numpy as jnp
+
+        how = "whole block in one lax.scan" if scan else "jit step per iteration"
+        super().__init__(f"JAX {jax.__version__} CPU, {how}")
+        self.jax, self.jnp, self.scan = jax, jnp, scan
+        (x_train, t_train), (x_test, t_test) = data
+        self.X, self.T = jnp.asarray(x_train), jnp.asarray(t_train.astype(np.int32))
+        self.Xt, self.Tt = jnp.asarray(x_test), jnp.asarray(t_test.astype(np.int32))
+        self.params = {k: jnp.asarray(v.astype(np.float32)) for k, v in init.items()}
+        self.rng = np.random.default_rng(seed)
+        self.i, self.iters = 0, iters
+
+        def loss_fn(p, x, t):
+            y = jax.nn.softmax(jax.nn.sigmoid(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"])
+            return -jnp.mean(jnp.log(jnp.take_along_axis(y, t[:, None], axis=1) + 1e-7))
+
+        def step(p, X, T, idx):
+            loss, g = jax.value_and_grad(loss_fn)(p, X[idx], T[idx])
+            return jax.tree.map(lambda a, b: a - LR * b, p, g), loss
+
+        def many(p, X, T, indices):
+            return jax.lax.scan(lambda q, idx: step(q, X, T, idx), p, indices)
+
+        self.step = jax.jit(step)
+        self.many = jax.jit(many)
+        # Compile outside the timing: the step, and the scan for this block length.
+        warm = self.rng_free_indices(block)
+        if scan:
+            jax.block_until_ready(self.many(self.params, self.X, self.T, warm))
+        else:
+            jax.block_until_ready(self.step(self.params, self.X, self.T, warm[0]))
+
+    @staticmethod
+    def rng_free_indices(n):
+        return np.zeros((n, BATCH), dtype=np.int32)
+
+    def _run(self, n):
+        jax = self.jax
+        indices = np.stack([self.rng.integers(0, self.X.shape[0], size=BATCH) for _ in range(n)]).astype(np.int32)
+        t0 = clock()
+        if self.scan:
+            self.params, losses = self.many(self.params, self.X, self.T, indices)
+        else:
+            losses = []
+            for idx in indices:
+                self.params, loss = self.step(self.params, self.X, self.T, idx)
+                losses.append(loss)
+        jax.block_until_ready((self.params, losses))
+        seconds = clock() - t0
+        self.i += n
+        if self.i >= self.iters:
+            self.test_acc = self.accuracy()
+        return seconds
+
+    def accuracy(self):
+        jnp, p = self.jnp, self.params
+        logits = self.jax.nn.sigmoid(self.Xt @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+        return float(jnp.mean(jnp.argmax(logits, axis=1) == self.Tt))
 
 
 # A small launcher starts ``nnlearn train`` and reports its ru_maxrss. Started straight from this
@@ -280,6 +386,16 @@ def child_run(argv, data_dir):
     return report["wall"], report["maxrss_kib"] / 1024.0, summary
 
 
+def describe_machine() -> str:
+    from threadpoolctl import threadpool_info
+
+    blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture')}, {i['num_threads']} threads)"
+            for i in threadpool_info() if i["user_api"] == "blas"]
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return (f"machine: {os.cpu_count()} CPUs, numpy {np.__version__} with {'; '.join(blas) or 'no BLAS found'}, "
+            f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}; load average {load}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=None, help="folder with the MNIST files (default: NNLEARN_DATA)")
@@ -287,14 +403,28 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--block", type=int, default=1000, help="iterations per turn (default 1000)")
     parser.add_argument("--pause", type=float, default=0.3, help="seconds of rest before each turn (default 0.3)")
-    parser.add_argument("--skip-plain", action="store_true")
+    parser.add_argument("--threads", default=None, help="nnlearn's BLAS threads (default: its policy)")
+    parser.add_argument("--plain", action="store_true", help="also the plain NumPy loop written like the book")
     parser.add_argument("--skip-torch", action="store_true")
+    parser.add_argument("--skip-jax", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--strong", action="store_true", help="also time `nnlearn train --recipe strong`")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: time blocks by this process's CPU time, everything on one thread -- the work per "
+                             "step, for a machine too busy for wall times to mean anything")
     args = parser.parse_args()
+    if args.clock == "cpu":
+        global clock
+        clock = time.process_time
+        args.threads = 1
+        # XLA's CPU runtime on one thread too, so that no idle pool spins into the CPU time.
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1").strip()
+    if args.iters % args.block:
+        parser.error("--iters must be a multiple of --block (JAX's scan is compiled for one block length)")
 
-    from nnlearn.datasets import load_dataset
     from nnlearn import TwoLayerNet
+    from nnlearn.datasets import load_dataset
 
     data_dir = find_data_dir(args.data_dir)
     data = load_dataset("mnist", data_dir=data_dir)
@@ -302,49 +432,64 @@ def main():
 
     print(f"book recipe: 784-50-10 sigmoid, std 0.01, SGD lr 0.1, batch 100, {args.iters} iterations, "
           f"accuracy every 600; same initial weights and batches for all (seed {args.seed})")
-    print(f"machine: {os.cpu_count()} CPUs, numpy {np.__version__}, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}, "
-          f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '-')}")
-    runners = [NnlearnRunner(data, args.seed, args.iters)]
-    if not args.skip_plain:
+    print(describe_machine())
+    if args.clock == "cpu":
+        print("clock: CPU time of this process, every implementation on one thread")
+    ref = NnlearnRunner(data, args.seed, args.iters, args.threads)
+    runners = [ref, FloorRunner(data, args.seed, init, ref, own_products=False),
+               FloorRunner(data, args.seed, init, ref, own_products=True)]
+    if args.plain:
         runners.append(PlainRunner(data, args.seed, args.iters, init))
     if not args.skip_torch:
         try:
             import torch  # noqa: F401
         except ImportError:
-            print("PyTorch is not installed (pip install 'nnlearn[bench]'); its row is skipped")
+            print("PyTorch is not installed (pip install 'nnlearn[bench]'); its rows are skipped")
         else:
-            runners.append(TorchRunner(data, args.seed, args.iters, init))
-    done = 0
-    turn = 0
+            if args.clock == "wall":
+                runners.append(TorchRunner(data, args.seed, args.iters, init))
+            runners.append(TorchRunner(data, args.seed, args.iters, init, 1))
+    if not args.skip_jax:
+        try:
+            import jax  # noqa: F401
+        except ImportError:
+            print("JAX is not installed (pip install 'nnlearn[bench]'); its rows are skipped")
+        else:
+            runners += [JaxRunner(data, args.seed, args.iters, init, args.block, scan=False),
+                        JaxRunner(data, args.seed, args.iters, init, args.block, scan=True)]
+    done = turn = 0
     while done < args.iters:
-        n = min(args.block, args.iters - done)
-        order = runners[turn % len(runners):] + runners[: turn % len(runners)]
-        for runner in order:
-            # Let the previous runner's idle BLAS/OpenMP threads stop spinning before timing the next.
-            time.sleep(args.pause)
+        n = args.block
+        # nnlearn first in every turn: the floors run on the thread count it has just used.
+        others = runners[1:]
+        k = turn % len(others)
+        for runner in [runners[0], *others[k:], *others[:k]]:
+            time.sleep(args.pause)  # let the previous runner's idle threads stop spinning
             runner.block(n)
         done += n
         turn += 1
 
-    ref = runners[0]
-    print(f"\n{'implementation':<44} {'us/iter step':>12} {'us/iter all':>12} {'total s':>8} "
-          f"{'test acc':>9} {'step time':>10} {'all time':>9}")
+    counts = {c: ref.counts.count(c) for c in sorted(set(ref.counts), key=str)}
+    print(f"nnlearn's BLAS threads at the end of each turn: {counts} (record: {ref.trainer.threads.record()})")
+    print(f"{'implementation':<52} {'us/step':>8} {'paired':>7} {'us/iter all':>11} {'test acc':>9}")
     for r in runners:
-        every = r.total / args.iters
-        print(f"{r.name:<44} {r.step_us():>12.1f} {every * 1e6:>12.1f} {r.total:>8.2f} {r.test_acc:>9.2%} "
-              f"{r.step_us() / ref.step_us():>9.2f}x {r.total / ref.total:>8.2f}x")
-    print(f"(step: median over blocks of {args.block} iterations, run in turns; all: with the per-epoch "
-          "evaluations. Ratios relative to nnlearn; > 1 means slower than nnlearn.)")
-    for r in runners[1:]:
-        print(f"nnlearn vs {r.name}: {r.step_us() / ref.step_us():.2f}x faster per training step "
-              f"({r.paired_ratio(ref):.2f}x paired by turn), {r.total / ref.total:.2f}x overall; "
-              f"test accuracy {100 * (ref.test_acc - r.test_acc):+.2f} pp")
+        all_us = f"{r.total / args.iters * 1e6:11.1f}" if r.all_column else f"{'-':>11}"
+        acc = f"{r.test_acc:9.2%}" if r.test_acc is not None else f"{'-':>9}"
+        print(f"{r.name:<52} {r.step_us():8.1f} {r.paired_ratio(ref):6.2f}x {all_us} {acc}")
+    print("(us/step: median over turns of the time per iteration without evaluations; paired: median over turns of "
+          "its block / nnlearn's block in the same turn, < 1 is faster than nnlearn; all: with the per-epoch "
+          "evaluations)")
+    floor = runners[1]
+    print(f"nnlearn's step is {1 / floor.paired_ratio(ref):.2f}x its floor (paired by turn); "
+          f"{1 / runners[2].paired_ratio(ref):.2f}x the floor of its own products")
+    for r in runners[3:]:
+        print(f"nnlearn vs {r.name}: {r.paired_ratio(ref):.2f}x the time per step of nnlearn (paired by turn)")
+    print(describe_machine())
 
     if not args.skip_memory:
         wall, peak, summary = child_run([], data_dir)
         print(f"\n`nnlearn train` (book recipe, child process): peak memory {peak:.0f} MiB (ru_maxrss), "
-              f"wall {wall:.1f} s, test accuracy {summary['test_accuracy']:.2%}")
+              f"wall {wall:.1f} s, test accuracy {summary['test_accuracy']:.2%}, threads {summary['threads']}")
     if args.strong:
         wall, peak, summary = child_run(["--recipe", "strong"], data_dir)
         print(f"`nnlearn train --recipe strong` (child process): wall {wall:.1f} s including start-up and data "

@@ -136,9 +136,11 @@ def test_clear_errors_for_bad_arguments():
         next(iterate_minibatches(x, t, 2))
     with pytest.raises(InputError, match="x and t must be arrays with one row per sample, got a scalar"):
         train_validation_split(3.0, 4.0)
-    with pytest.raises(InputError, match="batch_size must be a positive integer, got 0"):
+    with pytest.raises(InputError, match=r"batch_size must be a whole number from 1 to 1,000,000 \(the book uses "
+                                         r"100\), got 0"):
         sample_batch_indices(10, 0)
-    with pytest.raises(InputError, match="batch_size must be a positive integer, got 2.5"):
+    with pytest.raises(InputError, match=r"batch_size must be a whole number from 1 to 1,000,000 \(the book uses "
+                                         r"100\), got 2.5"):
         next(iterate_minibatches(np.zeros(5), np.zeros(5), 2.5))
     with pytest.raises(InputError, match="train_size must be a positive integer"):
         sample_batch_indices(0, 3)

@@ -134,7 +134,7 @@ def test_divergence_stops_with_a_one_line_message(tmp_path, fake_data, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--batch-size", "0"], "argument --batch-size: must be a whole number >= 1, got '0'"),
+        (["train", "--batch-size", "0"], "argument --batch-size: must be a whole number from 1 to 1,000,000, got '0'; the book uses 100"),
         (["train", "--lr", "nan"], "argument --lr: must be a number > 0, got 'nan'; the book uses 0.1 with SGD"),
         (["train", "--init", "lecun"], "argument --init: must be a standard deviation > 0 (the book uses 0.01), or "
                                        "'xavier' or 'he', got 'lecun'"),
@@ -145,7 +145,7 @@ def test_divergence_stops_with_a_one_line_message(tmp_path, fake_data, capsys):
         (["train", "--dataset", "cifar10"], "argument --dataset: invalid choice: 'cifar10'"),
         (["train", "--resume", "somewhere", "--lr", "0.1"], "--resume continues a run with the settings it was started with; drop --lr"),
         (["predict", "somewhere"], "give an IMAGE file or --index N"),
-        (["gradcheck", "--batch-size", "-3"], "argument --batch-size: must be a whole number >= 1, got '-3'"),
+        (["gradcheck", "--batch-size", "-3"], "argument --batch-size: must be a whole number from 1 to 1,000,000, got '-3'"),
         (["gradcheck", "somewhere", "--hidden", "5"], "a run's own network is checked; drop --hidden"),
     ],
 )

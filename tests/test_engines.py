@@ -225,6 +225,47 @@ def test_an_unknown_engine_is_a_one_line_error():
         net.gradient(x, t, engine="fast")
 
 
+# -- wide networks: the long sums the fused engine cuts in two ---------------------------------------
+
+# The fused engine hands a sum of more than 256 terms that is not a multiple of 32 to BLAS in two
+# parts (nnlearn.engines.fused.Product): the inputs of the first layer (301), of the second (300),
+# of the output layer (300) and the samples of a batch (270; 7 needs no cut).
+WIDE_KINDS = [("sigmoid", 1, "cross_entropy", "labels"), ("relu", 2, "mse", "soft"),
+              ("sigmoid", 2, "cross_entropy", "one-hot"), ("relu", 1, "cross_entropy", "labels")]
+
+
+@functools.lru_cache(maxsize=None)
+def wide_case(activation, depth, loss, target, batch, dtype_name):
+    rng = np.random.default_rng(zlib.crc32(repr(("wide", activation, depth, loss, target, batch)).encode()))
+    net = MultiLayerNet(301, [300] * depth, N_OUT, activation=activation, weight_init_std=0.1, loss=loss,
+                        seed=int(rng.integers(1 << 30)), dtype=np.dtype(dtype_name))
+    for key, value in net.params.items():
+        if key.startswith("b"):
+            value[...] = rng.normal(0, 0.3, value.shape)
+    x = rng.standard_normal((batch, 301)).astype(dtype_name)
+    labels = rng.integers(0, N_OUT, batch)
+    t = {"labels": labels, "one-hot": np.eye(N_OUT, dtype=dtype_name)[labels]}.get(target)
+    if t is None:
+        t = rng.random((batch, N_OUT))
+        t = (t / t.sum(axis=1, keepdims=True)).astype(dtype_name)
+    return net, x, t
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("batch", [7, 270])
+@pytest.mark.parametrize("activation, depth, loss, target", WIDE_KINDS)
+def test_fused_engine_on_wide_networks(activation, depth, loss, target, batch, dtype):
+    net, x, t = wide_case(activation, depth, loss, target, batch, dtype)
+    t_checked = net.check_t(t, batch)
+    loss_value, grads = net.engine("fused").loss_and_gradient(x, t_checked, scale=0.5)
+    ref_loss, ref = net.engine("reference").loss_and_gradient(x, t_checked, scale=0.5)
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    assert loss_value == pytest.approx(ref_loss, rel=tol, abs=tol)
+    for k in ref:
+        np.testing.assert_allclose(grads[k], ref[k], rtol=tol, atol=tol)
+    np.testing.assert_allclose(net.engine("fused").logits(x), net.engine("reference").logits(x), rtol=tol, atol=tol)
+
+
 # -- regularisers: weight decay and dropout with a fixed mask -------------------------------------
 
 # A subset of the kinds keeps this quick; together they cover both activations, both losses, every

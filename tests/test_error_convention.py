@@ -144,30 +144,10 @@ NOT_A_FLAG = tuple(label for label in ALL if label != "True")
 #: (call, argument) -> (the bad values that still escape, why): files whose owners are fixing them. Each
 #: is checked still to escape, so that a fix fails the test until its line is removed.
 KNOWN: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
-    **{(f"net.{m}", "engine"): (ARRAYS + ("a dict",), "engines/__init__.py: get_engine looks an unhashable name "
-                                "up in a dict (TypeError: unhashable type)") for m in ("classify", "gradient",
-                                                                                       "numerical_gradient")},
-    ("net.set_params", "params"): (tuple(v for v in ALL if v != "a dict"), "multi_layer_net.py set_params (lead's "
-                                   "part): params.items() on a non-dict (AttributeError)"),
-    ("net.dropout_masks", "rng"): (ALL, "multi_layer_net.py dropout_masks (lead's part): rng.random on a "
-                                   "non-Generator (AttributeError)"),
-    ("net.dropout_masks", "batch_size"): (("10**12",), "multi_layer_net.py dropout_masks (lead's part): no cap "
-                                          "before allocating (MemoryError)"),
-    ("net.loss(masks)", "masks"): (NOT_ITERABLE, "multi_layer_net.py check_masks (lead's part): iterates a "
-                                   "non-sequence (TypeError: not iterable)"),
     **{(f"{o}.update", "params"): (ALL, "optimizer.py: update indexes params without checking it is a dict of "
                                    "arrays (TypeError, KeyError, IndexError)") for o in ("SGD", "Adam")},
     **{(f"{o}.update", "grads"): (tuple(v for v in ALL if v != "a dict"), "optimizer.py: grads.items() on a "
                                   "non-dict (AttributeError)") for o in ("SGD", "Adam")},
-    ("train_arrays", "t_train"): (("NaN", "a NaN array"), "trainer.py infer_classes: int(NaN) (ValueError)"),
-    ("train_arrays", "batch_size"): (("10**12",), "datasets/batches.py: a batch of 10**12 indices allocated "
-                                     "(MemoryError)"),
-    ("train_arrays", "progress"): (ARRAYS, "callbacks.py ProgressBar: truth value of an array (ValueError)"),
-    ("sample_batch_indices", "batch_size"): (("10**12",), "datasets/batches.py: no cap before rng.choice "
-                                             "allocates (MemoryError)"),
-    **{(f, "seed"): (("-1",), "datasets/batches.py: a negative seed goes to default_rng unchecked (ValueError)")
-       for f in ("sample_batch_indices", "sample_batch", "train_validation_split")},
-    ("sample_batch", "batch_size"): (("10**12",), "datasets/batches.py: no cap before allocating (MemoryError)"),
 }
 
 #: Values that are legitimate but take long (10**12 steps; iters=None: the recipe's 10,000), not tried.

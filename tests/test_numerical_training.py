@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from nnlearn import TwoLayerNet
-from nnlearn.callbacks import standard_callbacks
+from nnlearn.callbacks import Callback, standard_callbacks
 from nnlearn.cli import main
-from nnlearn.engines import series
+from nnlearn.engines import loop, series
 from nnlearn.errors import InputError
 from nnlearn.settings import TrainSettings, recipe_settings
-from nnlearn.trainer import Trainer
+from nnlearn.trainer import Trainer, TrainingInterrupted
 
 from mnist_tiny import synthetic_mnist
 
@@ -38,7 +38,10 @@ def test_numerical_and_backprop_training_follow_the_same_path(monkeypatch):
     for key in num_net.params:
         np.testing.assert_allclose(num_net.params[key], bp_net.params[key], rtol=1e-6, atol=1e-9)
     assert num_tr.config()["settings"]["grad"] == "numerical"
-    assert len(engine_calls) == 30  # one numerical gradient per iteration, none for backprop
+    # one numerical gradient per iteration, none for backprop -- and two for the thread policy's check at
+    # the start (one thread, several) where there are several
+    checked = num_tr.threads.record()["same_numbers_on_any_count"] is not None
+    assert len(engine_calls) == 30 + 2 * checked
     # ... and really a different computation: not bit for bit the backprop run
     assert num_tr.train_loss_list[1:] != bp_tr.train_loss_list[1:]
 
@@ -98,3 +101,44 @@ def test_short_real_training_by_numerical_gradient(tmp_path, mnist_dir):
                  "--out", str(run), "--no-progress"]) == 0
     # Half an epoch of the book's network with lr 0.5: backpropagation gets 89.2 % there.
     assert json.loads((run / "summary.json").read_text())["test_accuracy"] >= 0.85
+
+
+class CtrlCAt(Callback):
+    """Ctrl-C (what the SIGINT handler does) at the ``n``-th progress report of the loop's gradient."""
+
+    def __init__(self, n):
+        self.n, self.reports = n, []
+
+    def on_step_progress(self, done, total):
+        self.reports.append((self.trainer.iteration, done, total))
+        if len(self.reports) == self.n:
+            self.trainer.stop.requested = True
+
+
+def test_the_loop_engine_reports_its_progress_and_stops_inside_a_gradient(tmp_path, monkeypatch):
+    monkeypatch.setattr(loop, "PROGRESS_SECONDS", 0.0)  # a report at every loss evaluation
+    rng = np.random.default_rng(0)
+    x, t = rng.random((40, 4)), rng.integers(0, 3, 40)
+    settings = TrainSettings(hidden=(3,), lr=0.5, batch_size=10, iters=6, seed=2, grad="numerical", engine="loop",
+                             dtype="float64")
+
+    def trainer(*callbacks, name="c.npz"):
+        net = TwoLayerNet(4, 3, 3, weight_init_std=0.5, seed=0)
+        return Trainer(net, x, t, settings=settings, threads=1,
+                       callbacks=[*standard_callbacks(False, tmp_path / name), *callbacks])
+
+    straight = trainer(name="straight.npz")
+    straight.train()
+    n_params = 4 * 3 + 3 + 3 * 3 + 3
+    stop = CtrlCAt(3 * 2 * n_params + 10)  # inside the fourth iteration's gradient
+    stopped = trainer(stop)
+    with pytest.raises(TrainingInterrupted) as info:
+        stopped.train()
+    assert stop.reports[0] == (0, 1, 2 * n_params) and stop.reports[-1] == (3, 10, 2 * n_params)
+    assert info.value.iteration == stopped.iteration == 3  # the last whole iteration, saved
+    resumed = trainer()
+    resumed.load_checkpoint(tmp_path / "c.npz")
+    resumed.train()
+    assert resumed.train_loss_list == straight.train_loss_list
+    for key in straight.network.params:
+        assert np.array_equal(resumed.network.params[key], straight.network.params[key])

@@ -107,7 +107,7 @@ def test_get_optimizer_and_validation():
 
 
 @pytest.mark.parametrize("name", ["sgd", "momentum", "adagrad", "adam"])
-def test_every_optimizer_shares_one_base_and_its_step_is_its_update(name):
+def test_every_optimizer_shares_one_base_and_applies_scaled_gradients_as_its_update(name):
     from nnlearn.optimizer import OPTIMIZERS, Optimizer
 
     cls = OPTIMIZERS[name]
@@ -116,10 +116,38 @@ def test_every_optimizer_shares_one_base_and_its_step_is_its_update(name):
     params_a = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
     params_b = {k: v.copy() for k, v in params_a.items()}
     grads = {k: rng.standard_normal(v.shape) for k, v in params_a.items()}
-    by_update, by_step = cls(lr=0.05), cls(lr=0.05)
+    by_update, by_apply = cls(lr=0.05), cls(lr=0.05)
+    # SGD asks for its gradients times lr (the engine folds lr into its output delta); the others for
+    # the gradients themselves.
+    assert by_apply.gradient_scale() == (0.05 if name == "sgd" else 1.0)
     for _ in range(3):
         by_update.update(params_a, grads)
-        loss = by_step.step(params_b, lambda scale: (1.5, {k: g * scale for k, g in grads.items()}))
-        assert loss == 1.5
+        by_apply.apply(params_b, {k: g * by_apply.gradient_scale() for k, g in grads.items()})
     for k in params_a:
         np.testing.assert_allclose(params_b[k], params_a[k], rtol=1e-15, atol=1e-15)
+    if name == "sgd":  # lr * g subtracted: the same operations as update's, so the same bits
+        for k in params_a:
+            np.testing.assert_array_equal(params_b[k], params_a[k])
+
+
+@pytest.mark.parametrize("name", ["momentum", "adagrad", "adam"])
+def test_an_update_in_blocks_gives_the_numbers_of_one_in_a_piece(name, monkeypatch):
+    import nnlearn.optimizer as optimizer
+
+    rng = np.random.default_rng(5)
+    start = {"W": rng.standard_normal((300, 250)).astype(np.float32), "b": rng.standard_normal(250).astype(np.float32)}
+    grads = [{k: rng.standard_normal(v.shape).astype(np.float32) for k, v in start.items()} for _ in range(3)]
+
+    def run(block):
+        monkeypatch.setattr(optimizer, "BLOCK", block)
+        params, opt = {k: v.copy() for k, v in start.items()}, optimizer.OPTIMIZERS[name](lr=0.01)
+        for g in grads:
+            opt.update(params, g)
+        return params, opt.state_dict()["arrays"]
+
+    (p_blocks, s_blocks), (p_whole, s_whole) = run(1 << 12), run(1 << 30)  # 300 x 250 = 75,000 elements
+    for k in p_whole:
+        np.testing.assert_array_equal(p_blocks[k], p_whole[k])
+    for k in s_whole:
+        np.testing.assert_array_equal(s_blocks[k], s_whole[k])
+    assert not np.array_equal(p_whole["W"], start["W"])

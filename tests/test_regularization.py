@@ -14,7 +14,8 @@ from nnlearn.cli import main
 from nnlearn.errors import InputError
 from nnlearn.networks import load_network
 from nnlearn.settings import RECIPES, TrainSettings
-from nnlearn.trainer import Trainer, build_trainer
+from nnlearn.trainer import Trainer
+from nnlearn.training import build_trainer
 
 
 def blobs(n=300, n_in=12, n_classes=3, seed=0):

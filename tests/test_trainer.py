@@ -290,7 +290,7 @@ def test_bad_arguments():
     net = TwoLayerNet(12, 5, 3, seed=0, dtype=np.float32)
     with pytest.raises(ValueError, match=r"give iters or epochs \(exactly one of them\)"):
         TrainSettings(iters=3, epochs=3)
-    with pytest.raises(ValueError, match=r"batch_size must be a whole number >= 1, got 0$"):
+    with pytest.raises(ValueError, match=r"batch_size must be a whole number from 1 to 1,000,000, got 0; the book uses 100$"):
         TrainSettings(batch_size=0)
     with pytest.raises(ValueError, match="x_train has 4 values per sample"):
         T(net, x[:, :4], t)

@@ -115,6 +115,23 @@ def check_positive_int(value, name: str) -> int:
 #: The most weights and biases a network may have: 800 MB in float64, 80 times the largest network
 #: the recipes and sweeps build (784-800-800-10, 1.3 million). More is refused before any allocation.
 MAX_PARAMETERS = 10**8
+#: The most samples one batch may have: a million MNIST rows are 3 GB of float32 already.
+MAX_BATCH = 10**6
+
+
+def check_batch_size(value, name: str = "batch_size") -> int:
+    """A whole number of samples from 1 to :data:`MAX_BATCH`, as a Python int.
+
+    Examples
+    --------
+    >>> check_batch_size(10**12)
+    Traceback (most recent call last):
+    ...
+    nnlearn.errors.InputError: batch_size must be a whole number from 1 to 1,000,000 (the book uses 100), got 1000000000000
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_BATCH:
+        raise InputError(f"{name} must be a whole number from 1 to {MAX_BATCH:,} (the book uses 100), got {value!r}")
+    return int(value)
 
 
 def check_network_size(sizes, dtype=np.float64) -> int:

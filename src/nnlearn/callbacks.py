@@ -7,6 +7,8 @@ callback itself once (:meth:`Callback.set_trainer`), then calls the hooks:
 - ``on_train_begin(logs)``: before the first iteration (of this call to ``train``);
 - ``on_step_end(iteration, loss)``: after every iteration (epoch ends included), with its loss;
   a ``KeyboardInterrupt`` raised here stops like Ctrl-C;
+- ``on_step_progress(done, total)``: about every second inside a step that takes long (the
+  numerical gradient by the book's loop), ``done`` of ``total`` loss evaluations;
 - ``on_epoch_end(epoch, logs)``: after every ``iter_per_epoch`` iterations and after the last one,
   once the epoch is judged: ``logs`` holds ``epoch``, ``iteration``, ``loss`` (the mean loss of the
   epoch), ``train_accuracy``, ``validation_accuracy``, ``test_accuracy`` (``None`` where a set was not
@@ -24,6 +26,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from nnlearn._validation import check_flag
+
 
 class Callback:
     """Base class: every hook does nothing; :attr:`trainer` is the trainer being watched."""
@@ -37,6 +41,9 @@ class Callback:
         pass
 
     def on_step_end(self, iteration: int, loss: float) -> None:
+        pass
+
+    def on_step_progress(self, done: int, total: int) -> None:
         pass
 
     def on_epoch_end(self, epoch: float, logs) -> None:
@@ -96,6 +103,10 @@ class ProgressBar(Callback):
         if not self.bar.disable and iteration % self.EVERY == 0:
             self.bar.set_postfix(self.postfix(), refresh=False)
 
+    def on_step_progress(self, done, total) -> None:
+        if not self.bar.disable:
+            self.bar.set_postfix(self.postfix() | {"gradient": f"{done / total:.0%}"})
+
     def on_epoch_end(self, epoch, logs) -> None:
         for key in ("validation_accuracy", "test_accuracy", "train_accuracy"):
             if logs[key] is not None:  # the accuracy that says most: validation, else test, else train
@@ -110,9 +121,11 @@ class ProgressBar(Callback):
 
     def postfix(self) -> dict:
         recent = self.trainer.train_loss_list[-self.EVERY:]
-        return {"loss": f"{sum(recent) / len(recent):.4f}", **self.accuracy}
+        return ({"loss": f"{sum(recent) / len(recent):.4f}"} if recent else {}) | self.accuracy
 
 
 def standard_callbacks(progress: bool | None = None, checkpoint=None) -> list:
     """What a training run does by default besides learning: [checkpoint], progress bar."""
+    if progress is not None:
+        check_flag(progress, "progress")
     return ([Checkpoint(checkpoint)] if checkpoint is not None else []) + [ProgressBar(progress)]

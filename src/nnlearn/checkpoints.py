@@ -39,6 +39,7 @@ def state_of(trainer) -> dict:
         "rng": trainer.rng.bit_generator.state,
         "optimizer_scalars": opt["scalars"],
         "optimizer_lr": trainer.optimizer.lr,
+        "threads": trainer.threads.state(),
         "seconds": trainer.seconds,
         "final": trainer.final,
         "config": trainer.config(),
@@ -102,6 +103,7 @@ def restore(trainer, path) -> None:
              "scalars": meta["optimizer_scalars"]}
         )
         trainer.optimizer.lr = float(meta["optimizer_lr"])
+        trainer.threads.resume(meta.get("threads"))
         trainer.rng.bit_generator.state = meta["rng"]
         trainer.seconds = float(meta["seconds"])
         trainer.final = meta["final"]

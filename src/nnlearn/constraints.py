@@ -65,7 +65,9 @@ class Number(Constraint):
         super().__init__(hint)
         self.kind, self.low, self.high, self.low_open, self.high_open = kind, low, high, low_open, high_open
         noun = "a whole number" if kind is int else "a number"
-        if low is not None and high is not None:
+        if kind is int and low is not None and high is not None:
+            self.what = f"a whole number from {low:,} to {high:,}"
+        elif low is not None and high is not None:
             self.what = f"{noun} in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         elif low is not None:
             self.what = f"{noun} {'>' if low_open else '>='} {low:g}"

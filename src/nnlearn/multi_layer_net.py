@@ -25,6 +25,7 @@ import numpy as np
 
 from nnlearn import engines
 from nnlearn._validation import (
+    check_batch_size,
     as_float_array,
     check_finite,
     check_choice,
@@ -35,7 +36,7 @@ from nnlearn._validation import (
     check_positive_number,
     check_seed,
 )
-from nnlearn.errors import DivergenceError, InputError
+from nnlearn.errors import DivergenceError, InputError, InputTypeError
 from nnlearn.functions import softmax
 from nnlearn.layers import Affine, Dropout, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
 
@@ -217,7 +218,10 @@ class MultiLayerNet:
         """
         if not self.dropout_ratio:
             return None
-        n = check_positive_int(batch_size, "batch_size")
+        n = check_batch_size(batch_size)
+        if not isinstance(rng, np.random.Generator):
+            raise InputTypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got "
+                                 f"{type(rng).__name__}")
         return tuple(rng.random((n, size)) > self.dropout_ratio for size in self.sizes[1:-1])
 
     def weight_decay_loss(self) -> float:
@@ -388,6 +392,9 @@ class MultiLayerNet:
             return None
         if not self.dropout_ratio:
             raise InputError("dropout masks were given but this network has no dropout (dropout_ratio=0); drop them")
+        if not isinstance(masks, (list, tuple)):
+            raise InputTypeError(f"masks must be a tuple of arrays, one per hidden layer (net.dropout_masks(rng, n)), "
+                                 f"got {type(masks).__name__}")
         shapes = [(n, size) for size in self.sizes[1:-1]]
         masks = [np.asarray(m) for m in masks]
         if [m.shape for m in masks] != shapes:
@@ -427,6 +434,8 @@ class MultiLayerNet:
 
     def set_params(self, params: dict) -> None:
         """Copy ``params`` into this network's arrays (shapes must match; values are copied)."""
+        if not isinstance(params, dict):
+            raise InputTypeError(f"params must be a dict of arrays such as net.params, got {type(params).__name__}")
         for key, value in params.items():
             if key not in self.params:
                 raise InputError(f"unknown parameter {key!r}; this network has {', '.join(self.params)}")

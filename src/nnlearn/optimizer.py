@@ -17,6 +17,29 @@ from nnlearn._validation import check_positive_number
 from nnlearn.errors import InputError
 
 
+#: Elements of each array an update works through at a time. A chain of a dozen operations on one
+#: block stays in the cache instead of streaming every array through memory a dozen times: Adam's
+#: update of the strong recipe's 535,000 weights takes 15 % less time, with the same numbers
+#: (the same operations on every element, BENCHMARKS.md).
+BLOCK = 1 << 15
+
+
+def blocks(*arrays):
+    """Pieces of at most :data:`BLOCK` elements of arrays of one shape, aligned; the arrays
+    themselves when they are small or one of them is not contiguous.
+
+    >>> [len(a) for a, b in blocks(np.zeros(70000), np.ones(70000))]
+    [32768, 32768, 4464]
+    """
+    size = arrays[0].size
+    if size <= BLOCK or not all(a.flags.c_contiguous and a.size == size for a in arrays):
+        yield arrays
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    for start in range(0, size, BLOCK):
+        yield tuple(f[start : start + BLOCK] for f in flat)
+
+
 def _check_rate(value, name: str) -> float:
     return check_positive_number(value, name, "the book uses lr=0.1 for SGD")
 
@@ -45,15 +68,13 @@ class Optimizer:
     def update(self, params: dict, grads: dict) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def step(self, params: dict, loss_and_gradient) -> float:
-        """One update from ``loss_and_gradient(scale)``, which returns ``(loss, grads * scale)``.
+    def gradient_scale(self) -> float:
+        """The factor the trainer asks the engine to multiply the gradients by before :meth:`apply`."""
+        return 1.0
 
-        Returns the loss. The trainer calls this; an optimizer that can use gradients already
-        multiplied by a factor (SGD: by ``lr``) asks for them so.
-        """
-        loss, grads = loss_and_gradient(1.0)
-        self.update(params, grads)
-        return loss
+    def apply(self, params: dict, scaled_grads: dict) -> None:
+        """The update from gradients multiplied by :meth:`gradient_scale` (here: :meth:`update`)."""
+        self.update(params, scaled_grads)
 
     def hyperparameters(self) -> dict:
         """The constructor's arguments, as plain numbers."""
@@ -113,13 +134,16 @@ class SGD(Optimizer):
             step = np.multiply(grad, self.lr, out=self._scratch(key, grad))
             params[key] -= step
 
-    def step(self, params, loss_and_gradient):
-        # The gradients come out multiplied by lr (the engine folds lr into the output layer's
-        # delta), so the update is one subtraction per parameter: one pass over the weights, not two.
-        loss, steps = loss_and_gradient(self.lr)
-        for key, step in steps.items():
+    # SGD's step is lr * gradient. The trainer asks the engine for gradients already multiplied by lr
+    # -- the engine scales the 1,000 numbers of the output layer's delta, not the 39,760 gradients --
+    # and the update is one subtraction per parameter: 6 us less per step of the book's recipe
+    # (BENCHMARKS.md).
+    def gradient_scale(self) -> float:
+        return self.lr
+
+    def apply(self, params, scaled_grads):
+        for key, step in scaled_grads.items():
             np.subtract(params[key], step, out=params[key])
-        return loss
 
 
 class Momentum(Optimizer):
@@ -146,14 +170,14 @@ class Momentum(Optimizer):
 
     def update(self, params, grads):
         for key, grad in grads.items():
-            v = self._zeros("v", key, params[key])
-            v *= self.momentum
-            v -= np.multiply(grad, self.lr, out=self._scratch(key, grad))
-            params[key] += v
+            for g, v, buf, p in blocks(grad, self._zeros("v", key, params[key]), self._scratch(key, grad), params[key]):
+                v *= self.momentum
+                v -= np.multiply(g, self.lr, out=buf)
+                p += v
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad: ``h <- h + dW**2``; ``W <- W - lr * dW / (sqrt(h) + 1e-7)``.
+    """AdaGrad: ``h <- h + dW**2``; ``W <- W - lr * dW / (sqrt(h) + eps)`` (the book's ``eps`` is 1e-7).
 
     Each weight's step shrinks as its gradients accumulate.
 
@@ -167,17 +191,23 @@ class AdaGrad(Optimizer):
 
     state_names = ("h",)
 
+    def __init__(self, lr=0.01, eps=1e-7):
+        super().__init__(lr)
+        self.eps = check_positive_number(eps, "eps", "the book uses 1e-7")
+
+    def hyperparameters(self) -> dict:
+        return {"lr": self.lr, "eps": self.eps}
+
     def update(self, params, grads):
         for key, grad in grads.items():
-            h = self._zeros("h", key, params[key])
-            buf = self._scratch(key, grad)
-            np.multiply(grad, grad, out=buf)
-            h += buf
-            np.sqrt(h, out=buf)
-            buf += 1e-7
-            np.divide(grad, buf, out=buf)
-            buf *= self.lr
-            params[key] -= buf
+            for g, h, buf, p in blocks(grad, self._zeros("h", key, params[key]), self._scratch(key, grad), params[key]):
+                np.multiply(g, g, out=buf)
+                h += buf
+                np.sqrt(h, out=buf)
+                buf += self.eps
+                np.divide(g, buf, out=buf)
+                buf *= self.lr
+                p -= buf
 
 
 class Adam(Optimizer):
@@ -188,7 +218,7 @@ class Adam(Optimizer):
         lr_k = lr * sqrt(1 - beta2**k) / (1 - beta1**k)
         m <- m + (1 - beta1) * (dW - m)
         v <- v + (1 - beta2) * (dW**2 - v)
-        W <- W - lr_k * m / (sqrt(v) + 1e-7)
+        W <- W - lr_k * m / (sqrt(v) + eps)        (the book's eps: 1e-7)
 
     Examples
     --------
@@ -202,14 +232,15 @@ class Adam(Optimizer):
 
     state_names = ("m", "v")
 
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7):
         super().__init__(lr)
         self.beta1 = _check_fraction(beta1, "beta1")
         self.beta2 = _check_fraction(beta2, "beta2")
+        self.eps = check_positive_number(eps, "eps", "the book uses 1e-7")
         self.iter = 0
 
     def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2}
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
     def _scalars(self) -> dict:
         return {"iter": self.iter}
@@ -221,21 +252,20 @@ class Adam(Optimizer):
         self.iter += 1
         lr_t = self.lr * math.sqrt(1.0 - self.beta2**self.iter) / (1.0 - self.beta1**self.iter)
         for key, grad in grads.items():
-            m = self._zeros("m", key, params[key])
-            v = self._zeros("v", key, params[key])
-            buf = self._scratch(key, grad)
-            np.subtract(grad, m, out=buf)
-            buf *= 1.0 - self.beta1
-            m += buf
-            np.multiply(grad, grad, out=buf)
-            buf -= v
-            buf *= 1.0 - self.beta2
-            v += buf
-            np.sqrt(v, out=buf)
-            buf += 1e-7
-            np.divide(m, buf, out=buf)
-            buf *= lr_t
-            params[key] -= buf
+            m, v = self._zeros("m", key, params[key]), self._zeros("v", key, params[key])
+            for g, m, v, buf, p in blocks(grad, m, v, self._scratch(key, grad), params[key]):
+                np.subtract(g, m, out=buf)
+                buf *= 1.0 - self.beta1
+                m += buf
+                np.multiply(g, g, out=buf)
+                buf -= v
+                buf *= 1.0 - self.beta2
+                v += buf
+                np.sqrt(v, out=buf)
+                buf += self.eps
+                np.divide(m, buf, out=buf)
+                buf *= lr_t
+                p -= buf
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "adam": Adam}
@@ -247,7 +277,7 @@ def get_optimizer(name, **kwargs) -> Optimizer:
     Examples
     --------
     >>> get_optimizer("Adam", lr=0.01)
-    Adam(lr=0.01, beta1=0.9, beta2=0.999)
+    Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-07)
     """
     if isinstance(name, Optimizer):
         return name

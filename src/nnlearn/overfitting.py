@@ -7,7 +7,7 @@ import numpy as np
 
 from nnlearn.callbacks import standard_callbacks
 from nnlearn.settings import TrainSettings
-from nnlearn.trainer import build_trainer
+from nnlearn.training import build_trainer
 
 
 def overfitting_settings(train_size: int = 300, epochs: int = 200, seed: int = 0) -> TrainSettings:

@@ -11,6 +11,8 @@ A run directory holds::
     loss.png         the loss curve
     accuracy.png     the book's figure: train vs test (or validation) accuracy per epoch
     summary.json     train_accuracy, test_accuracy, iterations, seconds, ...
+    trajectory.npz   the weights at the start and every epoch end (nnlearn.trajectory; not with --no-trajectory)
+    landscape.npz    written later by `nnlearn landscape`, with landscape.png (nnlearn.landscape)
 
 Every file is written atomically: a reader (the board, say) never sees half of one.
 """
@@ -245,7 +247,8 @@ class Run:
 
 
 def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n_classes=None, progress=None,
-             log: bool = True, other_run: str = "refuse", in_run_folder: bool = False) -> Run:
+             log: bool = True, other_run: str = "refuse", in_run_folder: bool = False, threads=None,
+             trajectory: bool = True) -> Run:
     """The one lifecycle of a run folder, for ``nnlearn train`` and a sweep's final run: build the
     trainer for ``settings`` on ``data`` (``(x_train, t_train), (x_test, t_test)``), then continue the
     folder's run from its checkpoint, or start it (writing ``config.json``).
@@ -253,17 +256,22 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
     The trainer is built before the folder is made, so bad settings leave no folder behind. A folder
     whose checkpoint belongs to other settings is refused (``other_run="refuse"``, the checkpoint's
     one-line error) or started again (``"restart"``: a sweep's final run after the best trial changed).
-    ``in_run_folder``: the run may lie inside a sweep folder (the sweep's own final run).
+    ``in_run_folder``: the run may lie inside a sweep folder (the sweep's own final run). ``threads``: the
+    BLAS threads (:class:`~nnlearn.threads.ThreadPolicy`; default the free cores). ``trajectory``: keep
+    ``trajectory.npz`` (:class:`~nnlearn.trajectory.Trajectory`).
     """
     from nnlearn.callbacks import standard_callbacks
     from nnlearn.errors import FileFormatError
-    from nnlearn.trainer import build_trainer
+    from nnlearn.training import build_trainer
+    from nnlearn.trajectory import TRAJECTORY_FILE, Trajectory
 
     run = Path(run)
     (x_train, t_train), (x_test, t_test) = data
     trainer = build_trainer(settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
                             callbacks=[*standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
-                                       RunWriter(run, log=log)])
+                                       RunWriter(run, log=log),
+                                       *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else [])],
+                            threads=threads)
     make_run_dir(run, in_run_folder=in_run_folder)
     how = "restarted" if (run / "config.json").exists() else "new"
     if how == "restarted" and (run / "checkpoint.npz").exists():
@@ -275,7 +283,7 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
             if other_run != "restart":
                 raise
             trainer = build_trainer(settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
-                                    callbacks=trainer.callbacks)
+                                    callbacks=trainer.callbacks, threads=threads)
     if how in ("new", "restarted"):
         (run / "checkpoint.npz").unlink(missing_ok=True)
         start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
@@ -292,6 +300,7 @@ def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None
         "settings": trainer.settings.to_dict(),
         "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
         "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": version("nnlearn"),
+        "threads": trainer.threads.record(),
     })
 
 
@@ -330,6 +339,7 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
             "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
             "description": trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1]),
             "run_dir": str(run), "load_seconds": load_seconds, "peak_rss_mb": peak_rss_mb(),
+            "threads": trainer.threads.record(),
         }
         write_json(run / "summary.json", summary)
     except BaseException as exc:  # Ctrl-C or a full disk while the final files are written

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 
 from nnlearn import engines
 from nnlearn.constraints import Constraint, Init, Number, Optional, Options, ShareOrCount, Sizes
+from nnlearn._validation import MAX_BATCH
 from nnlearn.errors import InputError
 from nnlearn.multi_layer_net import ACTIVATIONS, DTYPES, INITS, LOSSES
 from nnlearn.optimizer import OPTIMIZERS
@@ -96,7 +97,21 @@ class TrainSettings:
     lr: float = setting(0.1, Number(float, 0, None, low_open=True, hint="the book uses 0.1 with SGD"),
                         "learning rate (the start of the schedule)", label="learning rate", group=OPTIMIZER,
                         metavar="LR")
-    batch_size: int = setting(100, Number(int, 1), "samples per mini-batch", label="batch size", unit="samples")
+    momentum: float | None = setting(
+        None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.9")),
+        "the Momentum optimizer's momentum (ch. 6.1.4); not set: the book's 0.9", label="momentum", group=OPTIMIZER)
+    beta1: float | None = setting(
+        None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.9")),
+        "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9", label="beta1", group=OPTIMIZER)
+    beta2: float | None = setting(
+        None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.999")),
+        "Adam's decay of its mean squared gradient; not set: the book's 0.999", label="beta2", group=OPTIMIZER)
+    eps: float | None = setting(
+        None, Optional(Number(float, 0, 1, low_open=True, hint="the book uses 1e-7")),
+        "what AdaGrad and Adam add to the root of their squared gradients, against division by 0; not set: the "
+        "book's 1e-7", label="eps", group=OPTIMIZER)
+    batch_size: int = setting(100, Number(int, 1, MAX_BATCH, hint="the book uses 100"), "samples per mini-batch",
+                              label="batch size", unit="samples")
     iters: int | None = setting(10000, Optional(Number(int, 1)), "number of iterations (updates)",
                                 label="iterations", exclusive="length", tunable=False)
     epochs: int | None = setting(None, Optional(Number(int, 1)), "number of epochs of train_size / batch_size "
@@ -216,8 +231,10 @@ class TrainSettings:
         regular = (f", weight decay {self.weight_decay:g}" if self.weight_decay else "") + (
             f", dropout {self.dropout:g}" if self.dropout else "") + (
             f", validation {self.validation:g}" if self.validation is not None else "")
+        declared = specs()
+        options = "".join(f" {declared[k].label} {v:g}" for k, v in self.optimizer_options().items() if k != "lr")
         return (
-            f"{sizes} {self.activation}, {init}, {self.optimizer} lr {self.lr:g}{sched}, "
+            f"{sizes} {self.activation}, {init}, {self.optimizer} lr {self.lr:g}{options}{sched}, "
             f"batch {self.batch_size}, {length}, {self.dtype}"
             + (", numerical gradient" if self.grad == "numerical" else "") + regular
         )

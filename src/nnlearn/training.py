@@ -1,4 +1,4 @@
-"""Training by recipe from Python: :func:`train_arrays` and the :class:`TrainedModel` it returns.
+"""Training by recipe from Python: :func:`build_trainer`, :func:`train_arrays` and the :class:`TrainedModel` it returns.
 
 ``nnlearn train`` does the same from the command line, into a run folder (:mod:`nnlearn.runs`).
 """
@@ -12,7 +12,38 @@ import numpy as np
 from nnlearn.callbacks import standard_callbacks
 from nnlearn.multi_layer_net import MultiLayerNet
 from nnlearn.settings import TrainSettings, recipe_settings
-from nnlearn.trainer import Trainer, build_trainer
+from nnlearn.errors import InputError
+from nnlearn.networks import network_for
+from nnlearn.trainer import Trainer
+
+
+def infer_classes(t) -> int:
+    """The number of classes that labels (0..C-1) or one-hot rows ``t`` imply."""
+    t = np.asarray(t)
+    if t.ndim == 2:
+        return int(t.shape[1])
+    if t.size == 0:
+        raise InputError("t_train is empty; pass at least one labelled sample")
+    if t.dtype.kind not in "iuf":
+        raise InputError(f"t_train must hold integer class labels 0..C-1, got an array of {t.dtype}")
+    if t.dtype.kind == "f" and not np.isfinite(t).all():
+        raise InputError("t_train holds NaN or inf; labels are whole numbers 0..C-1")
+    low, high = np.min(t), np.max(t)
+    if low >= 1:
+        raise InputError(
+            f"t_train's labels run from {low:g} to {high:g}, but class labels start at 0; subtract {low:g} from them"
+        )
+    return int(high) + 1
+
+
+def build_trainer(settings: TrainSettings, x_train, t_train, x_test=None, t_test=None, *, n_classes=None,
+                  callbacks=None, threads=None) -> Trainer:
+    """A fresh network and its :class:`Trainer` from ``settings``."""
+    x = np.asarray(x_train)
+    if x.ndim < 2 or x.shape[0] == 0 or x[0].size == 0:
+        raise InputError(f"x_train must hold at least one sample per row, got shape {x.shape}")
+    net = network_for(settings, int(np.prod(x.shape[1:])), n_classes or infer_classes(t_train))
+    return Trainer(net, x_train, t_train, x_test, t_test, settings=settings, callbacks=callbacks, threads=threads)
 
 
 @dataclass

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "nnlearn.cli.board",
     "nnlearn.cli.sweep",
     "nnlearn.cli.check",
+    "nnlearn.cli.landscape",
 )
 
 

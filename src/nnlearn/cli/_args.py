@@ -69,3 +69,12 @@ def class_names_of(name: str):
         return list(class_names(name))
     except KeyError:
         return None
+
+
+def threads_arg(text: str):
+    """``auto`` or a positive whole number of BLAS threads (``--threads``)."""
+    return "auto" if text.strip().lower() == "auto" else int_at_least(1, "a positive integer")(text)
+
+
+THREADS_HELP = ("BLAS threads: a number, or auto (the default, or NNLEARN_THREADS): as many as cores are free "
+                "at the start, one when a busy core slows the steps down; the run's config.json records them")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from nnlearn import engines
-from nnlearn.cli._args import add_data_args, dataset_of, int_at_least, load_arrays
+from nnlearn.cli._args import add_data_args, dataset_of, int_at_least, load_arrays, threads_arg
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 
 _positive_int = int_at_least(1, "a positive integer")
@@ -38,6 +38,7 @@ def _register_gradcheck(commands) -> None:
                    help="check every parameter (numerical gradient by the fast engine) instead of a sample")
     p.add_argument("--sample", type=_positive_int, default=100, metavar="N",
                    help="without --all: elements checked per parameter, each by the plain loop (default 100)")
+    p.add_argument("--threads", type=threads_arg, metavar="N", help="BLAS threads (default: as many as cores are free)")
     p.add_argument("--engine", choices=engines.engine_names(engines.NUMERICAL), default="fast",
                    help="with --all: how the numerical gradient is computed: fast (default), rows, or loop "
                         "(the book's plain loop)")
@@ -66,6 +67,7 @@ GRADCHECK_SETTINGS = ("hidden", "activation", "weight_init_std", "loss", "batch_
 
 def cmd_gradcheck(args) -> int:
     from nnlearn.gradient_check import gradient_check_record
+    from nnlearn.threads import blas_threads
 
     net, x, t, source, run = _gradcheck_subject(args)
     n_params = sum(p.size for p in net.params.values())
@@ -79,8 +81,9 @@ def cmd_gradcheck(args) -> int:
         print(f"numerical gradient: central differences (h=1e-4) for up to {args.sample} random elements of each "
               "parameter, 2 forward passes each (--all checks every parameter) ...")
     t0 = time.perf_counter()
-    record = gradient_check_record(net, x, t, engine=args.engine, sample=None if args.all else args.sample,
-                                   seed=args.seed or 0, batch=source)
+    with blas_threads(args.threads):
+        record = gradient_check_record(net, x, t, engine=args.engine, sample=None if args.all else args.sample,
+                                       seed=args.seed or 0, batch=source)
     seconds = time.perf_counter() - t0
     print(f"{'param':<6} {'shape':<12} {'checked':>8} {'max |backprop - numerical|':>27} {'relative':>10}")
     for key, r in record["params"].items():

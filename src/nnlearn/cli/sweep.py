@@ -110,7 +110,7 @@ def _open(args):
 
 def cmd_sweep(args) -> int:
     from nnlearn.sweep import Sweep, SweepInterrupted, require_sweep_packages
-    from nnlearn.trainer import infer_classes
+    from nnlearn.training import infer_classes
 
     require_sweep_packages()
     sweep, spec = _open(args)

@@ -12,7 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from nnlearn.cli._args import add_data_args, class_names_of, dataset_of, int_at_least, load_arrays
+from nnlearn.cli._args import (
+    THREADS_HELP, add_data_args, class_names_of, dataset_of, int_at_least, load_arrays, threads_arg,
+)
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.errors import InputError, NnlearnError
 from nnlearn.settings import RECIPES
@@ -44,11 +46,14 @@ def _register_train(commands) -> None:
                         "He init, Adam with cosine decay, 8 epochs, float32: about 98.4%% in a few seconds)")
     add_data_args(p)
     add_settings_flags(p)
+    p.add_argument("--threads", type=threads_arg, metavar="N", help=THREADS_HELP)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help="run directory (default runs/RECIPE-DATE-TIME)")
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its checkpoint")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: when the terminal shows it)")
+    p.add_argument("--trajectory", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep the weights of every epoch end in trajectory.npz, for `nnlearn landscape` (default: yes)")
     p.set_defaults(func=cmd_train, parser=p)
 
 
@@ -61,6 +66,7 @@ def _register_evaluate(commands) -> None:
     p.add_argument("run_dir", metavar="DIR")
     add_data_args(p, dataset=False)
     p.add_argument("--out", metavar="PNG", help="where to write the confusion matrix (default DIR/confusion.png)")
+    p.add_argument("--threads", type=threads_arg, metavar="N", help="BLAS threads (default: as many as cores are free)")
     p.set_defaults(func=cmd_evaluate, parser=p)
 
 
@@ -112,7 +118,8 @@ def cmd_train(args) -> int:
     load_seconds = time.perf_counter() - t0
     n_classes = len(class_names_of(dataset) or []) or None
     opened = runs.open_run(run, settings, data, recipe=recipe, dataset=dataset, data_dir=data_dir,
-                           n_classes=n_classes, progress=args.progress)
+                           n_classes=n_classes, progress=args.progress, threads=args.threads,
+                           trajectory=args.trajectory)
     trainer = opened.trainer
     if opened.how == "finished":
         print(f"{run} has finished ({trainer.iteration} iterations); nothing to resume -- "
@@ -190,13 +197,15 @@ def cmd_evaluate(args) -> int:
     from nnlearn._io import check_output_path
     from nnlearn.evaluation import confusion_matrix, format_confusion, most_confused, plot_confusion
     from nnlearn.plots import save_figure
+    from nnlearn.threads import blas_threads
 
     run = Path(args.run_dir)
     out = check_output_path(args.out) if args.out else run / "confusion.png"  # before the work, not after it
     config, net = runs.load_model(run)
     dataset = config["dataset"]
     _, (x_test, t_test) = load_arrays(dataset, runs.data_dir_of(config, args.data_dir))
-    pred = net.classify(x_test)
+    with blas_threads(args.threads):
+        pred = net.classify(x_test)
     n_classes = net.sizes[-1]
     matrix = confusion_matrix(t_test, pred, n_classes)
     correct = int(matrix.trace())

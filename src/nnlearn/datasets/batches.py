@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from nnlearn._validation import check_positive_int
+from nnlearn._validation import check_batch_size, check_positive_int, check_seed
 from nnlearn.errors import InputError, InputTypeError
 
 
@@ -24,7 +24,7 @@ def _rng(seed) -> np.random.Generator:
         return seed
     if seed is not None and not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise InputTypeError(f"seed must be an int, None or a numpy.random.Generator, got {seed!r}")
-    return np.random.default_rng(seed)
+    return np.random.default_rng(check_seed(seed))
 
 
 def _check_pair(x, t):
@@ -38,7 +38,7 @@ def _check_pair(x, t):
 
 
 def _check_size(batch_size, name="batch_size") -> int:
-    return check_positive_int(batch_size, name)
+    return check_batch_size(batch_size, name) if name == "batch_size" else check_positive_int(batch_size, name)
 
 
 def sample_batch_indices(train_size: int, batch_size: int, seed=None) -> np.ndarray:

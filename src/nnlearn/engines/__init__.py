@@ -42,7 +42,7 @@ import warnings
 
 import numpy as np
 
-from nnlearn.errors import InputError
+from nnlearn.errors import InputError, InputTypeError
 
 BACKPROP = "backprop"
 NUMERICAL = "numerical"
@@ -77,19 +77,29 @@ def engine_names(kind: str | None = None) -> tuple[str, ...]:
 def get_engine(name: str | None, kind: str) -> type:
     """The engine class called ``name`` (``None``: the default of ``kind``), refusing the wrong kind."""
     name = DEFAULTS[kind] if name is None else name
+    if not isinstance(name, str):
+        raise InputTypeError(f"engine must be the name of an engine ({', '.join(engine_names(kind))}), got "
+                             f"{type(name).__name__}")
     cls = _REGISTRY.get(name)
     if cls is None or cls.kind != kind:
         raise InputError(f"unknown {kind} engine {name!r}; choose one of {', '.join(engine_names(kind))}")
     return cls
 
 
-def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | None = None, masks=None) -> dict:
+def _progress_for(cls, progress) -> dict:
+    """The ``progress`` keyword for an engine that reports its progress (a long one), else none."""
+    return {"progress": progress} if progress is not None and getattr(cls, "reports_progress", False) else {}
+
+
+def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | None = None, masks=None,
+                       progress=None) -> dict:
     """The numerical gradient of ``net``'s loss by the named engine (default ``fast``).
 
     The one place where numerical engines are run: a float32 network warns (:data:`FLOAT32_WARNING`),
     and an engine that cannot handle the network falls back to the plain loop with a warning that
     names the reason. ``elements`` (``{key: flat indices}``) asks the loop for those elements only.
-    ``masks`` are the network's dropout masks, held fixed while the loss is differenced.
+    ``masks`` are the network's dropout masks, held fixed while the loss is differenced. ``progress``
+    (``progress(done, total)``) is called by an engine whose gradient takes long (the loop) about every second.
     """
     cls = get_engine(engine, NUMERICAL)
     if net.dtype == np.float32:
@@ -97,7 +107,7 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
     if elements is not None:
         return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, elements=elements, masks=masks)
     try:
-        return cls(net).numerical_gradient(x, t, masks=masks)
+        return cls(net).numerical_gradient(x, t, masks=masks, **_progress_for(cls, progress))
     except Unsupported as exc:
         if cls.name == "loop":  # pragma: no cover - the loop handles every network
             raise
@@ -107,7 +117,35 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
             RuntimeWarning,
             stacklevel=3,
         )
-        return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, masks=masks)
+        return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, masks=masks, progress=progress)
+
+
+def step_check(net, engine, x, t, batch_size: int, eval_rows: int = 2000):
+    """A function computing what a training step and an evaluation compute, for
+    :class:`nnlearn.threads.ThreadPolicy`'s check that their bits do not depend on the thread count.
+
+    It returns, as a list of arrays, ``engine``'s loss and gradient on a batch of ``batch_size`` rows
+    made of ``x, t`` (in the network's dtype; the test-time pass when the network has dropout) and
+    the fused engine's logits on ``eval_rows`` such rows (the evaluation's chunk). ``None`` for the
+    plain numerical loop, whose gradient takes seconds: its numbers count as unchecked.
+    """
+    if engine.name == "loop":
+        return None
+    x = np.resize(np.asarray(x, dtype=net.dtype), (batch_size, x.shape[1]))
+    t = np.resize(t, (batch_size, *t.shape[1:]))
+    rows = np.resize(x, (eval_rows, x.shape[1]))
+
+    def compute():
+        with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a float32 network's numerical gradient warns once, in the run
+            if engine.kind == NUMERICAL:
+                grads = numerical_gradient(net, x, t, engine.name)
+                loss = net.engine().loss(x, t)
+            else:
+                loss, grads = engine.loss_and_gradient(x, t)
+            return [np.array(loss), *(np.array(g) for g in grads.values()), net.engine("fused").logits(rows)]
+
+    return compute
 
 
 # Each module of this package that defines engines registers them on import.

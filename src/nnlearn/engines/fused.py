@@ -61,17 +61,68 @@ def _shapes(net):
     return tuple(p.shape for p in net.params.values()) + (net.dropout_ratio, net.weight_decay_lambda)
 
 
+#: A sum of more terms than this whose length is not a multiple of :data:`BLOCK` is cut in two.
+MAX_TERMS = 256
+#: The length, in terms, the first part of a cut sum is a multiple of.
+BLOCK = 32
+
+
+def head(k: int) -> int | None:
+    """Where a sum of ``k`` terms is cut (``None``: it is added up by one BLAS call).
+
+    >>> head(784), head(512), head(100)
+    (768, None, None)
+    """
+    if k <= MAX_TERMS or k % BLOCK == 0:
+        return None
+    return k - k % BLOCK
+
+
+def product(terms: int, out_shape, dtype):
+    """``out = a @ b`` for one product of the step, as a function ``(a, b, out)``: ``np.dot`` itself, or
+    a :class:`CutSum` where :func:`head` cuts the sum."""
+    return np.dot if head(terms) is None else CutSum(head(terms), out_shape, dtype)
+
+
+class CutSum:
+    """``out = a @ b`` with the sum cut in two: the first ``head`` terms in one BLAS call, the rest in another.
+
+    Why: OpenBLAS adds up a sum too long for one block in two halves, and on one thread it rounds
+    the half up to its kernel's width (16 terms) where several threads do not. For the 784 pixels of
+    an MNIST image that is 400 + 384 terms on one thread and 392 + 392 on several: the last bits of
+    ``x @ W1`` depended on the thread count, and a run could not change it halfway
+    (:mod:`nnlearn.threads`). A sum whose length is a multiple of 32 is cut the same way on any count,
+    so the first ``head(k)`` terms go to BLAS in one call, the rest (fewer than 32) in another, and
+    the two parts are added. The start-up check of :class:`nnlearn.threads.ThreadPolicy` verifies it
+    on the BLAS at hand. It costs about 2 % of the book's step, nothing measurable in the strong
+    recipe's (BENCHMARKS.md).
+    """
+
+    def __init__(self, head: int, out_shape, dtype):
+        self.head = head
+        self.tail = np.empty(out_shape, dtype=dtype)
+
+    def __call__(self, a, b, out) -> None:
+        h = self.head
+        # np.matmul: on these strided slices about 10 % faster than np.dot
+        np.matmul(a[..., :h], b[:h], out=out)
+        np.matmul(a[..., h:], b[h:], out=self.tail)
+        np.add(out, self.tail, out=out)
+
+
 class Workspace:
     """The training step: the reference engine's arithmetic from preallocated buffers.
 
-    The reference engine goes layer by layer; this one computes the same numbers -- the same operations on the same values, up to
-    the order in which some sums are added -- and is tested against it. For the book's network
-    (784-50-10, batch 100, float32, 2 cores) a training step costs about 150 us, of which the two
-    large matrix products take about 80 us, gathering the batch about 25 us and the update of W1
-    about 6 us; everything below is about the rest, some 35 small NumPy calls of 0.4-2 us each:
+    The reference engine goes layer by layer; this one computes the same numbers -- the same operations on the same
+    values, up to the order in which some sums are added -- and is tested against it. For the book's network
+    (784-50-10, batch 100, float32) the step's five matrix products and the gathering of its batch are
+    the floor; everything below is about the rest, some 30 small NumPy calls of 0.4-2 us each
+    (BENCHMARKS.md has the per-operation times):
 
     - every intermediate array is preallocated and every operation writes into it (``out=``);
-    - ``np.dot`` rather than ``np.matmul``: about 0.3 us less per call on these sizes;
+    - every product goes through :func:`product`, which cuts a long sum in two so that its bits do
+      not depend on the number of BLAS threads (:class:`CutSum`);
+    - ``np.dot`` rather than ``np.matmul`` for whole products: about 0.3 us less per call on these sizes;
     - the output layer is kept transposed, one column per sample (``out_t``, ``dy_t``): softmax's
       maximum then reduces over the rows of a C-ordered array, which NumPy vectorises, instead of
       along 100 separate rows of 10 numbers (about 3 us less per step);
@@ -81,15 +132,15 @@ class Workspace:
     - the label entries are read and changed through flat indices into the flattened arrays, a
       simpler kind of fancy indexing than ``a[t, samples]`` (about 1 us less);
     - :meth:`loss_and_gradient` leaves overflow warnings to the caller (``Trainer.train`` silences
-      them), so there is no ``np.errstate`` on the hot path; a large ``-a`` in the sigmoid's ``exp``
-      overflows to inf harmlessly (1 / inf = 0).
+      them), so there is no ``np.errstate`` (1.2 us) on the hot path; a large ``-a`` in the sigmoid's
+      ``exp`` overflows to inf harmlessly (1 / inf = 0).
 
     Dropout and weight decay cost nothing when they are off (one false test per layer): with dropout
     the activation stays in ``h`` and the dropped output, ``h * mask`` (or ``h * (1 - ratio)`` at test
     time), goes to ``kept``; weight decay adds ``lambda * scale * W`` through a buffer per weight.
 
     Measured and left out, as slower: gathering the next batch in a background thread (the
-    hand-offs cost more than the copy they hide, and the copy competes with BLAS's two threads);
+    hand-offs cost more than the copy they hide, and the copy competes with BLAS's threads);
     folding the biases into the products with a column of ones (the batch is then gathered into a
     strided buffer, 9 us slower); skipping the input columns that are zero in every sample (it needs
     a second copy of the training set, or a per-step gather of columns dearer than the arithmetic
@@ -105,14 +156,15 @@ class Workspace:
         self.sigmoid = net.activation == "sigmoid"
         self.cross_entropy = net.loss_type == "cross_entropy"
         self.keys = [None] + [(f"W{i}", f"b{i}") for i in range(1, L + 1)]
-        hidden = net.sizes[1:-1]
+        sizes = net.sizes
+        hidden = sizes[1:-1]
         # h[i]: activation of hidden layer i (pre-activation turned into activation in place);
         # d[i]: dL/d(pre-activation of hidden layer i).
         self.h = [None] + [np.empty((n, s), dtype=dt) for s in hidden]
         self.d = [None] + [np.empty((n, s), dtype=dt) for s in hidden]
         self.tmp = [None] + [np.empty((n, s), dtype=dt) for s in hidden]
         self.mask = [None] + [np.empty((n, s), dtype=bool) for s in hidden]
-        n_out = net.sizes[-1]
+        n_out = sizes[-1]
         self.out_t = np.empty((n_out, n), dtype=dt)  # the output layer, transposed
         self.dy_t = np.empty((n_out, n), dtype=dt)  # dL/d(its pre-activation), transposed
         self.row = np.empty((1, n), dtype=dt)
@@ -121,6 +173,14 @@ class Workspace:
         self.samples = np.arange(n)
         self.flat = np.empty(n, dtype=np.intp)  # flat index of each sample's label in out_t
         self.grads = {k: np.empty_like(v) for k, v in net.params.items()}
+        # The products of layer i: forward (a sum over its inputs), its weight and bias gradients (sums
+        # over the samples) and the gradient it passes down (a sum over its outputs).
+        self.forward_product = [None] + [product(sizes[i - 1], (n, sizes[i]), dt) for i in range(1, L)]
+        self.forward_product.append(product(sizes[L - 1], (n_out, n), dt))
+        self.weight_product = [None] + [product(n, (sizes[i - 1], sizes[i]), dt) for i in range(1, L + 1)]
+        self.bias_product = [None] + [product(n, (sizes[i],), dt) for i in range(1, L + 1)]
+        self.down_product = [None, None] + [product(sizes[i], (n, sizes[i - 1]), dt) for i in range(2, L + 1)]
+        self.softmax_sum = product(n_out, (n,), dt)
         self.dropout = net.dropout_ratio
         self.keep = 1.0 - net.dropout_ratio
         self.lam = net.weight_decay_lambda
@@ -134,13 +194,13 @@ class Workspace:
         With dropout, ``masks`` (one per hidden layer) make it a training pass; see :class:`FusedEngine`.
         """
         p, h, keys = self.net.params, self.h, self.keys
-        add, dot = np.add, np.dot
+        add = np.add
         L = self.n_layers
         below = x
         for i in range(1, L):
             W, b = keys[i]
             hi = h[i]
-            dot(below, p[W], out=hi)
+            self.forward_product[i](below, p[W], hi)
             add(hi, p[b], out=hi)
             if self.sigmoid:
                 # 1 / (1 + exp(-a)); exp overflowing to inf gives the right 0.
@@ -156,14 +216,14 @@ class Workspace:
                 np.multiply(hi, self.keep if masks is None else masks[i - 1], out=below)
         W, b = keys[L]
         out_t = self.out_t
-        dot(p[W].T, below.T, out=out_t)
+        self.forward_product[L](p[W].T, below.T, out_t)
         add(out_t, p[b][:, None], out=out_t)
 
     def loss_and_gradient(self, x, t, scale: float = 1.0, masks=None):
         """``(loss, grads)``, the gradients multiplied by ``scale`` (buffers the next call reuses)."""
         self.forward(x, masks)
         p, g, h, d, keys = self.net.params, self.grads, self.h, self.d, self.keys
-        mul, dot = np.multiply, np.dot
+        mul = np.multiply
         L = self.n_layers
         loss = self.loss_and_delta(t, scale)
         if self.lam:
@@ -172,15 +232,15 @@ class Workspace:
         for i in range(L, 0, -1):
             W, b = keys[i]
             below = x if i == 1 else (self.kept[i - 1] if self.dropout else h[i - 1])
-            dot(below.T, delta, out=g[W])
-            dot(self.ones, delta, out=g[b])
+            self.weight_product[i](below.T, delta, g[W])
+            self.bias_product[i](self.ones, delta, g[b])
             if self.lam:
                 decay = self.decay[W]
                 mul(p[W], self.lam * scale, out=decay)
                 np.add(g[W], decay, out=g[W])
             if i > 1:
                 dh = d[i - 1]
-                dot(delta, p[W].T, out=dh)
+                self.down_product[i](delta, p[W].T, dh)
                 if self.dropout:
                     mul(dh, self.keep if masks is None else masks[i - 2], out=dh)
                     below = h[i - 1]  # the activation before dropout, for its derivative
@@ -207,7 +267,7 @@ class Workspace:
             np.maximum.reduce(out_t, axis=0, keepdims=True, out=row)
             sub(out_t, row, out=out_t)
             np.exp(out_t, out=out_t)
-            np.dot(self.ones_out, out_t, out=row[0])
+            self.softmax_sum(self.ones_out, out_t, row[0])
             np.divide(out_t, row, out=out_t)
             if t.ndim == 1:
                 flat = self.flat

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -29,11 +30,14 @@ class LoopEngine:
 
     name = "loop"
     kind = NUMERICAL
+    #: A gradient takes minutes: it calls ``progress(done, total)`` (loss evaluations) at least every
+    #: :data:`PROGRESS_SECONDS`; a ``KeyboardInterrupt`` raised there stops it with the weights restored.
+    reports_progress = True
 
     def __init__(self, net):
         self.net = net
 
-    def numerical_gradient(self, x, t, elements: dict | None = None, masks=None) -> dict:
+    def numerical_gradient(self, x, t, elements: dict | None = None, masks=None, progress=None) -> dict:
         """The gradient of every parameter, or only of the flat ``elements[key]`` of each (others 0).
 
         The loss is the network's, weight decay included; dropout ``masks`` are held fixed (the
@@ -41,7 +45,9 @@ class LoopEngine:
         """
         reference = self.net.engine("reference")
         if elements is None:
-            loss_w = lambda _: reference.loss(x, t, masks)  # noqa: E731 -- the book's idiom
+            total = 2 * sum(p.size for p in self.net.params.values())
+            loss = reported(lambda: reference.loss(x, t, masks), total, progress)
+            loss_w = lambda _: loss()  # noqa: E731 -- the book's idiom
             with warnings.catch_warnings():
                 # float32 was already warned about, in the words every numerical engine uses.
                 warnings.filterwarnings("ignore", message="x is float32", category=RuntimeWarning)
@@ -50,6 +56,27 @@ class LoopEngine:
             key: sampled_central_differences(lambda: reference.loss(x, t, masks), param, elements[key])
             for key, param in self.net.params.items()
         }
+
+
+#: How often, at most, a long gradient reports its progress (and can be stopped).
+PROGRESS_SECONDS = 1.0
+
+
+def reported(loss, total: int, progress):
+    """``loss`` counting its calls, calling ``progress(done, total)`` every :data:`PROGRESS_SECONDS`."""
+    if progress is None:
+        return loss
+    done, last = 0, time.monotonic()
+
+    def counted():
+        nonlocal done, last
+        done += 1
+        if time.monotonic() - last >= PROGRESS_SECONDS:
+            last = time.monotonic()
+            progress(done, total)
+        return loss()
+
+    return counted
 
 
 def sampled_central_differences(loss, param, flat_indices, h=1e-4) -> np.ndarray:

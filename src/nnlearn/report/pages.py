@@ -19,6 +19,7 @@ from nnlearn.images import data_uri
 from nnlearn.report.charts import PALETTE, line_chart, zoomed_range
 from nnlearn.report.model import model_sections
 from nnlearn.report.numbers import jsonish, num, pct, sci, seconds
+from nnlearn.settings import specs
 from nnlearn.templating import render
 
 #: Most loss points drawn per series; longer runs are thinned evenly (the moving average is exact).
@@ -95,8 +96,11 @@ def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
         {"label": "seed", "value": num(config.get("seed"))},
         {"label": "nnlearn version", "value": num(config.get("nnlearn_version"))},
     ]
-    settings = _object(config.get("settings"))
-    rows += [{"label": f"setting: {k}", "value": num(v)} for k, v in sorted(settings.items()) if v is not None]
+    settings, declared = _object(config.get("settings")), specs()
+    # Each setting under its declared label (nnlearn.settings), in declaration order; unknown ones after.
+    order = [k for k in declared if k in settings] + sorted(k for k in settings if k not in declared)
+    rows += [{"label": declared[k].label if k in declared else f"setting: {k}", "value": num(settings[k])}
+             for k in order if settings[k] is not None]
     return [{"state": None, "note": None, "id": None} | r for r in rows]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn._io import check_output_path, read_json
-from nnlearn.errors import FileFormatError, InputError, NnlearnError
+from nnlearn.errors import FileFormatError, NnlearnError
 from nnlearn.runs import open_run, write_json
 from nnlearn.sweep.cluster import connect, require_sweep_packages
 from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
@@ -138,7 +138,7 @@ class Sweep:
         dict or None
             ``best.json``'s content (None when no trial completed).
         """
-        from nnlearn.trainer import infer_classes
+        from nnlearn.training import infer_classes
 
         n, n_val = self.spec.data_sizes(len(x_train))
         x_train, t_train = np.asarray(x_train)[:n], np.asarray(t_train)[:n]

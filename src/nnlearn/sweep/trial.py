@@ -18,7 +18,7 @@ import numpy as np
 from nnlearn._io import read_json
 from nnlearn.errors import FileFormatError, NnlearnError
 from nnlearn.settings import TrainSettings
-from nnlearn.trainer import build_trainer
+from nnlearn.training import build_trainer
 
 #: The states a finished trial's record holds (Optuna's names).
 STATES = ("COMPLETE", "FAIL")

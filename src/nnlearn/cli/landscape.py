@@ -1,0 +1,59 @@
+"""``nnlearn landscape``: the training loss over a plane through a finished run's weights."""
+
+from __future__ import annotations
+
+from nnlearn.cli._args import add_data_args, int_at_least, positive_float
+
+
+def cmd_landscape(args) -> int:
+    import time
+
+    from nnlearn.landscape import landscape_of_run, save_landscape
+
+    t0 = time.perf_counter()
+    ls = landscape_of_run(args.run_dir, directions=args.directions, grid=args.grid, span=args.span,
+                          samples=args.samples, seed=args.seed, data_dir=args.data_dir)
+    npz, png = save_landscape(args.run_dir, ls)
+    meta, grid, span = ls.meta, ls.meta["grid"], ls.meta["span"]
+    how = ("filter-normalised random directions (seed {})".format(meta["seed"]) if meta["directions"] == "random"
+           else "the first two principal directions of the training path")
+    print(f"loss landscape of {args.run_dir}: {meta['network']}, loss on {meta['samples']:,} training images, "
+          f"{grid}x{grid} grid over [-{span:.3g}, {span:.3g}] along {how}; biases fixed")
+    if meta["directions"] == "pca":
+        e1, e2 = meta["explained"]
+        print(f"the plane holds {e1 + e2:.1%} of the path's offsets from the trained weights ({e1:.1%} + {e2:.1%})")
+    if len(ls.path):
+        print(f"path: {len(ls.path)} snapshots (iterations {ls.path_iterations[0]} to {ls.path_iterations[-1]}), "
+              f"projected onto the plane")
+    else:
+        print("path: none (the run holds no trajectory.npz)")
+    alpha, beta, low = ls.lowest()
+    print(f"trained weights: loss {meta['centre_loss']:.4f}; lowest on the grid: {low:.4f} at "
+          f"({alpha:.3g}, {beta:.3g}), {ls.cells_from_centre()} cell(s) from them")
+    print(f"{grid * grid} networks evaluated in {meta['seconds']:.1f} s ({time.perf_counter() - t0:.1f} s in all)")
+    print(f"written: {npz} and {png}")
+    return 0
+
+
+def register(commands, demos) -> None:
+    p = commands.add_parser(
+        "landscape", help="the training loss over a plane through a finished run's weights, with its path",
+        description="Evaluate the training loss of a finished run's network on a grid over a plane through its "
+        "trained weights (Li et al., NeurIPS 2018): along two filter-normalised random directions, or the first "
+        "two principal directions of the path its weights took (the run's trajectory.npz). Biases stay at their "
+        "trained values. Writes landscape.npz and landscape.png (contours with the path) into the run folder.",
+    )
+    p.add_argument("run_dir", metavar="RUN", help="a finished run directory")
+    p.add_argument("--grid", type=int_at_least(3, "at least 3 points a side"), default=41, metavar="N",
+                   help="points per side of the grid (default 41; odd puts the trained weights on a point)")
+    p.add_argument("--span", type=positive_float, default=None, metavar="S",
+                   help="the grid covers [-S, S] on both axes (default 1 for random directions; for pca, "
+                        "the path with a margin)")
+    p.add_argument("--directions", choices=("random", "pca"), default="random",
+                   help="random (filter-normalised; default) or pca (needs the run's trajectory.npz)")
+    p.add_argument("--samples", type=int_at_least(1, "a positive integer"), default=None, metavar="N",
+                   help="average the loss over the first N training images (default 10000, or all if fewer)")
+    p.add_argument("--seed", type=int_at_least(0, "a non-negative integer"), default=0,
+                   help="seed of the random directions (default 0)")
+    add_data_args(p, dataset=False)
+    p.set_defaults(func=cmd_landscape, parser=p)

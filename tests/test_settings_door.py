@@ -1,0 +1,67 @@
+"""A setting enters through one door: its declaration in nnlearn.settings gives the flag, the check,
+the optimizer's argument, the sweep's parameter and the report's label (issue 19's proof, with the book's
+ch. 6 Momentum, Adam's beta1/beta2 and AdaGrad's eps)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from nnlearn import AdaGrad, Adam, Momentum, TrainSettings
+from nnlearn.cli import main
+from nnlearn.errors import InputError
+from nnlearn.report import build_report
+from nnlearn.sweep import parse_param
+from nnlearn.training import build_trainer
+
+
+@pytest.mark.parametrize("optimizer, setting, value, attribute", [
+    ("momentum", "momentum", 0.5, "momentum"), ("adam", "beta1", 0.8, "beta1"), ("adam", "beta2", 0.99, "beta2"),
+    ("adam", "eps", 1e-6, "eps"), ("adagrad", "eps", 1e-3, "eps"),
+])
+def test_a_declared_setting_reaches_the_optimizer(optimizer, setting, value, attribute):
+    x, t = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
+    settings = TrainSettings(hidden=(3,), optimizer=optimizer, lr=0.01, iters=1, **{setting: value})
+    trainer = build_trainer(settings, x, t, callbacks=[])
+    assert getattr(trainer.optimizer, attribute) == value
+    assert f" {setting} {value:g}" in settings.describe(4, 2)
+
+
+def test_without_them_the_optimizers_are_the_books():
+    assert (Momentum().momentum, Adam().beta1, Adam().beta2, Adam().eps, AdaGrad().eps) == (0.9, 0.9, 0.999, 1e-7, 1e-7)
+    assert TrainSettings(optimizer="adam").optimizer_options() == {"lr": 0.1}
+
+
+def test_eps_is_the_one_added_to_the_root():
+    params = {"W": np.array([1.0])}
+    AdaGrad(lr=1.0, eps=1.0).update(params, {"W": np.array([3.0])})
+    assert params["W"].tolist() == [1.0 - 3.0 / (3.0 + 1.0)]
+
+
+def test_a_setting_of_another_optimizer_is_refused_in_one_line():
+    with pytest.raises(InputError, match=r"^momentum is a setting of the momentum optimizer, not of sgd; drop it or "
+                                         r"choose that optimizer$"):
+        TrainSettings(momentum=0.5)
+    with pytest.raises(InputError, match=r"^eps is a setting of the adagrad or adam optimizer, not of momentum"):
+        TrainSettings(optimizer="momentum", eps=1e-6)
+    with pytest.raises(InputError, match=r"^beta2 must be a number in \[0, 1\), got 1\.0; the book uses 0\.999$"):
+        TrainSettings(optimizer="adam", beta2=1.0)
+
+
+def test_flags_runs_reports_and_sweeps_know_them(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--optimizer", "momentum", "--momentum", "0.5", "--lr", "0.05", "--iters", "10",
+                 "--batch-size", "20", "--out", str(run), "--no-progress"]) == 0
+    assert json.loads((run / "config.json").read_text())["settings"]["momentum"] == 0.5
+    assert "784-50-10 sigmoid, std 0.01, momentum lr 0.05 momentum 0.5, batch 20, 10 iterations" in capsys.readouterr().out
+    rows = re.findall(r'<tr><th class="l">([^<]*)</th><td class="l">\s*([^<]*?)\s*<', build_report([run], download=False))
+    assert ("momentum", "0.5") in rows and ("learning rate", "0.05") in rows and ("beta1", "0.8") not in rows
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--momentum", "1.5", "--out", str(tmp_path / "x")])
+    assert exit_info.value.code == 2
+    assert "argument --momentum: must be a number in [0, 1), got '1.5'; the book uses 0.9" in capsys.readouterr().err
+    p = parse_param("beta1=uniform:0.8:0.95")
+    assert (p.name, p.kind, p.low, p.high) == ("beta1", "uniform", 0.8, 0.95)
