@@ -71,6 +71,9 @@ BODY_SECONDS = 10.0
 #: time, each may hold a decoded 2048x2048 image); drawings held in memory while they arrive; the
 #: lessons' small computations (milliseconds each, :mod:`nnlearn.board.lessons`).
 LIMITS = {"read": 4, "compute": 1, "bodies": 8, "lessons": 2}
+#: The figure ``nnlearn landscape`` writes into a run folder (``nnlearn.landscape.FIGURE_FILE``, not
+#: imported here: it brings matplotlib into the board's start).
+LANDSCAPE_FIGURE = "landscape.png"
 #: Bind addresses that listen on every interface.
 WILDCARDS = ("0.0.0.0", "::", "")
 
@@ -149,7 +152,10 @@ class Board:
         self.reports: dict = {}
 
     def listing(self) -> dict:
-        return {"root": self.root.name, "entries": rundir.find_entries(self.root)}
+        entries = rundir.find_entries(self.root)
+        for e in entries:  # a run's loss landscape (nnlearn landscape), linked from its row
+            e["has_landscape"] = e["kind"] == "run" and os.path.lexists(self.root / e["path"] / LANDSCAPE_FIGURE)
+        return {"root": self.root.name, "entries": entries}
 
     def folder(self, rel: str) -> Path:
         target = inside(self.root, rel)
