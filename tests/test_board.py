@@ -374,3 +374,20 @@ def test_idle_connections_and_concurrent_large_drawings_are_all_answered(short_r
     assert answers == [(200, 1)] * 4
     assert statuses == [200] * 120
     assert closed == [b""] * 50
+
+
+def test_a_runs_loss_landscape_is_linked_from_its_row(board_folder, serve_board):
+    """``nnlearn landscape`` writes landscape.png into the run folder; the runs list says so, /files serves it."""
+    from nnlearn.board.app import LANDSCAPE_FIGURE
+    from nnlearn.images import png_bytes
+    from nnlearn.landscape import FIGURE_FILE
+
+    assert LANDSCAPE_FIGURE == FIGURE_FILE
+    picture = png_bytes(np.eye(4))
+    (board_folder / "alpha" / FIGURE_FILE).write_bytes(picture)
+    base = serve_board(board_folder)
+    status, body = _request(base, "GET", "/api/runs")
+    assert {e["path"]: e["has_landscape"] for e in json.loads(body)["entries"]} == {"alpha": True, "beta": False}
+    assert _request(base, "GET", f"/files/alpha/{FIGURE_FILE}") == (200, picture)
+    board_js = _request(base, "GET", "/static/board.js")[1].decode()
+    assert 'if (e.has_landscape) link(pages, "/files/"' in board_js and '"/landscape.png", "loss landscape")' in board_js

@@ -171,6 +171,7 @@ def test_hostile_text_on_every_board_page_is_only_text(hostile_folder, tab, serv
     assert "<img src=x onerror=alert(2)>" in watch.page.inner_text("#runs")
     urls = [f"/draw?path={quote(runs[0].name)}"]
     urls += [f"/report?path={quote(p.relative_to(root).as_posix())}" for p in [*runs, sweep]]
+    urls += ["/lessons", "/lessons/diff", "/lessons/gradient", "/lessons/descent", "/lessons/numgrad"]
     for url in urls:
         response = watch.open(base + url)
         assert response.status == 200, url
@@ -192,3 +193,28 @@ def test_hostile_text_on_every_board_page_is_only_text(hostile_folder, tab, serv
             200, "application/octet-stream", "attachment")
         assert r.getheader("content-security-policy") == "default-src 'none'; sandbox"
         assert r.getheader("x-content-type-options") == "nosniff"
+
+
+@pytest.mark.browser
+def test_hostile_formulas_typed_into_the_lessons_are_only_text(tmp_path, tab, serve_board):
+    """Each lesson's formula box: what the parser refuses comes back as its one-line message, shown as text."""
+    from nnlearn.derivatives.expr import ExpressionError, parse_expression
+
+    base = serve_board(tmp_path)
+    watch = Watch(tab)
+    for page, variables, texts in (("diff", ("x",), HOSTILE), ("gradient", ("x0", "x1"), HOSTILE[:3]),
+                                   ("descent", ("x0", "x1"), HOSTILE[:3])):
+        response = watch.open(f"{base}/lessons/{page}")
+        assert response.headers["content-security-policy"] == header_csp(BOARD_CSP)
+        assert watch.meta_csp() == BOARD_CSP
+        watch.page.select_option("#fn", "formula")
+        for text in texts:
+            with pytest.raises(ExpressionError) as refused:
+                parse_expression(text, variables=variables)
+            watch.page.fill("#formula", text)
+            watch.page.dispatch_event("#formula", "change")
+            watch.page.wait_for_function("m => document.getElementById('message').textContent === m",
+                                         arg=str(refused.value))
+    assert watch.dialogs == []
+    assert watch.page.eval_on_selector_all("script:not([src]), iframe, object, embed", "es => es.length") == 0
+    assert [e for e in tab.errors if "status of 400" not in e] == []

@@ -17,6 +17,8 @@ Routes (GET and HEAD; the one POST is the drawing's prediction)::
                            the body is a PNG of a drawing; the answer is the 28x28 input the network
                            sees (``nnlearn predict``'s preparation) and its probabilities (JSON)
 
+and the lessons, ``/lessons`` and ``/api/lessons/...`` (:mod:`nnlearn.board.lessons`).
+
 Paths: ``REL`` is relative to the folder; it may not be absolute or contain ``..``, and after
 resolving symbolic links it must still lie inside the folder -- otherwise 403.
 
@@ -30,15 +32,12 @@ Work that reads many files or computes (listings, reports, predictions) runs in 
 under :class:`anyio.CapacityLimiter` s, so a burst of requests queues instead of multiplying
 threads and memory. To add a page: a template under ``templates/`` and one ``Route`` in
 :func:`make_app`; to add JSON: a method of :class:`Board` returning a dict, and a ``Route`` that
-passes it to :func:`work`.
+passes it to :func:`~nnlearn.board.web.work`.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
-import math
 import os
 import socket
 import threading
@@ -56,7 +55,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nnlearn import rundir
+from nnlearn.board import lessons
 from nnlearn.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample
+from nnlearn.board.web import answer, work
 from nnlearn.errors import NnlearnError
 from nnlearn.templating import BOARD_CSP, REPORT_CSP, header_csp, render
 
@@ -67,8 +68,12 @@ MAX_FILE_BYTES = 32 << 20
 #: Seconds a client may take to send a drawing once its headers are in.
 BODY_SECONDS = 10.0
 #: Worker threads per kind of work: reading folders; computing (reports, predictions: one at a
-#: time, each may hold a decoded 2048x2048 image); drawings held in memory while they arrive.
-LIMITS = {"read": 4, "compute": 1, "bodies": 8}
+#: time, each may hold a decoded 2048x2048 image); drawings held in memory while they arrive; the
+#: lessons' small computations (milliseconds each, :mod:`nnlearn.board.lessons`).
+LIMITS = {"read": 4, "compute": 1, "bodies": 8, "lessons": 2}
+#: The figure ``nnlearn landscape`` writes into a run folder (``nnlearn.landscape.FIGURE_FILE``, not
+#: imported here: it brings matplotlib into the board's start).
+LANDSCAPE_FIGURE = "landscape.png"
 #: Bind addresses that listen on every interface.
 WILDCARDS = ("0.0.0.0", "::", "")
 
@@ -132,29 +137,6 @@ def allowed_hosts(host: str) -> list[str]:
     return sorted((f"[{n}]" if ":" in n else n).lower() for n in names)
 
 
-def json_safe(value):
-    """``value`` with every non-finite float as None: JSON has no NaN.
-
-    Examples
-    --------
-    >>> json_safe({"a": [1.0, float("nan")], "b": float("inf")})
-    {'a': [1.0, None], 'b': None}
-    """
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
-def answer(data, status: int = 200, headers: dict | None = None) -> Response:
-    """A JSON answer."""
-    return Response(json.dumps(json_safe(data), allow_nan=False).encode("utf-8"), status,
-                    media_type="application/json", headers=headers)
-
-
 class Board:
     """What the requests share: the folder, the pages, loaded models, test sets and reports."""
 
@@ -170,7 +152,10 @@ class Board:
         self.reports: dict = {}
 
     def listing(self) -> dict:
-        return {"root": self.root.name, "entries": rundir.find_entries(self.root)}
+        entries = rundir.find_entries(self.root)
+        for e in entries:  # a run's loss landscape (nnlearn landscape), linked from its row
+            e["has_landscape"] = e["kind"] == "run" and os.path.lexists(self.root / e["path"] / LANDSCAPE_FIGURE)
+        return {"root": self.root.name, "entries": entries}
 
     def folder(self, rel: str) -> Path:
         target = inside(self.root, rel)
@@ -289,12 +274,6 @@ def _signature(folder: Path) -> tuple:
                             for e in os.scandir(folder) if e.name != "report.html"))
     except OSError:
         return ()
-
-
-async def work(request: Request, kind: str, fn, *args):
-    """``fn(*args)`` in a worker thread, at most :data:`LIMITS` ``[kind]`` at a time."""
-    limiters = request.app.state.limiters
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=limiters[kind])
 
 
 def _board(request: Request) -> Board:
@@ -416,7 +395,7 @@ def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
         routes=[Route("/", page), Route("/index.html", page), Route("/draw", page),
                 Route("/static/{name}", static), Route("/api/runs", api_runs), Route("/api/run", api_run),
                 Route("/api/sample", api_sample), Route("/report", report), Route("/files/{rel:path}", files),
-                Route("/api/predict", api_predict, methods=["POST"])],
+                Route("/api/predict", api_predict, methods=["POST"]), *lessons.ROUTES],
         middleware=[Middleware(SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host),
                                                             www_redirect=False)],
         exception_handlers={Refused: refused, HTTPException: http_error, Exception: internal_error},

@@ -106,8 +106,17 @@ class BoardServer:
         self.socket.close()
 
 
-def serve(root, host: str = "127.0.0.1", port: int = 8765, data_dir=None) -> None:
-    """Serve the board until Ctrl-C."""
+def open_in_browser(url: str) -> None:
+    """Open ``url`` in the web browser, in a thread of its own: a browser in the terminal (lynx) may
+    take its time, and the board already listens (connections wait in the backlog)."""
+    import webbrowser
+
+    threading.Thread(target=webbrowser.open, args=(url,), name="nnlearn-board-open", daemon=True).start()
+
+
+def serve(root, host: str = "127.0.0.1", port: int = 8765, data_dir=None, open_page: str | None = None) -> None:
+    """Serve the board until Ctrl-C; with ``open_page`` (a path such as ``"lessons"``, or ``""`` for
+    the runs list), open that page in the web browser once it listens."""
     board = BoardServer(root, host, port, data_dir)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("nnlearn board: %(message)s"))
@@ -120,6 +129,9 @@ def serve(root, host: str = "127.0.0.1", port: int = 8765, data_dir=None) -> Non
               file=sys.stderr, flush=True)
     elif host not in ("127.0.0.1", "localhost", "::1"):
         print(f"note: listening on {host}: other computers can read these runs", file=sys.stderr, flush=True)
+    if open_page is not None:
+        print(f"nnlearn board: opening {board.url}{open_page} in your web browser", flush=True)
+        open_in_browser(board.url + open_page)
     try:
         board.serve_forever()
     except KeyboardInterrupt:

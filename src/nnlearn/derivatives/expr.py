@@ -146,12 +146,13 @@ class _Node:
         self.value = value
 
 
-def _run(program, values):
-    """Evaluate a postfix program on a stack (no recursion, so long formulas are fine)."""
+def _run(program, values, const_type=None):
+    """Evaluate a postfix program on a stack (no recursion, so long formulas are fine); constants
+    are float64, or ``const_type`` (``numpy.float32``) so that nothing widens the precision."""
     stack = []
     for op, arg in program:
         if op == "const":
-            stack.append(arg)
+            stack.append(arg if const_type is None else const_type(arg))
         elif op == "var":
             stack.append(values[arg])
         elif op == "neg":
@@ -347,16 +348,26 @@ class Expression:
         index = {name: i for i, name in enumerate(self.variables)}
         self._program = [("var", index[arg]) if op == "var" else (op, arg) for op, arg in program]
 
-    def __call__(self, *values):
+    def __call__(self, *values, dtype=np.float64):
+        """The formula at ``values``, computed in ``dtype``: float64 (complex128 for complex values),
+        or float32 (complex64) to see what single precision does, as the board's lesson does."""
         if len(values) != len(self.variables) and not (not self.variables and len(values) == 1):
             names = ", ".join(self.variables) or "no variables"
             raise InputTypeError(f"{self.text!r} takes {len(self.variables)} value(s) ({names}), got {len(values)}")
+        try:
+            precision = np.dtype(dtype).type
+        except TypeError:
+            precision = None
+        if precision not in (np.float64, np.float32):
+            raise InputTypeError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+        dtype = precision
+        complex_type = np.complex128 if dtype is np.float64 else np.complex64
         arrays = []
         for name, v in zip(self.variables or ("x",), values):
             v = check_numbers(v, name)
-            arrays.append(np.asarray(v, dtype=np.complex128 if np.iscomplexobj(v) else np.float64))
+            arrays.append(np.asarray(v, dtype=complex_type if np.iscomplexobj(v) else dtype))
         with np.errstate(all="ignore"):
-            out = _run(self._program, arrays)
+            out = _run(self._program, arrays, None if dtype is np.float64 else dtype)
             if not self.variables and arrays:
                 out = out + np.zeros_like(arrays[0])
         return np.asarray(out)[()]
@@ -392,6 +403,8 @@ def parse_expression(text: str, variables=None) -> Expression:
     array([0., 2.])
     >>> complex(f(5 + 1e-20j))
     (0.75+2e-21j)
+    >>> f(np.float32(5.0), dtype=np.float32).dtype
+    dtype('float32')
     >>> g = parse_expression("x0**2 + x1**2")
     >>> g.variables, float(g(3.0, 4.0))
     (('x0', 'x1'), 25.0)

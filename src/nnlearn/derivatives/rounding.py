@@ -28,8 +28,9 @@ def _f(x, dtype):
     return dtype(0.01) * x * x + dtype(0.1) * x
 
 
-def rounding_errors(h, dtype=np.float64, x=X0):
-    """Absolute errors of the forward, central and complex-step slopes of the chapter's function.
+def rounding_errors(h, dtype=np.float64, x=X0, f=None, slope=None):
+    """Absolute errors of the forward, central and complex-step slopes of the chapter's function
+    (or of ``f``).
 
     Parameters
     ----------
@@ -39,6 +40,13 @@ def rounding_errors(h, dtype=np.float64, x=X0):
         The precision of every operation.
     x : float
         The point (default 5, where the true slope is 0.2).
+    f : callable, optional
+        Another function, vectorised, computing in the precision of its argument: ``dtype``, and
+        the matching complex type for the complex step (``np.exp``; a formula of
+        :mod:`~nnlearn.derivatives.expr` with ``dtype=``). One that refuses complex numbers
+        (``TypeError``) gets NaN complex-step errors.
+    slope : float, optional
+        The exact slope of ``f`` at ``x`` (required with ``f``).
 
     Returns
     -------
@@ -58,14 +66,21 @@ def rounding_errors(h, dtype=np.float64, x=X0):
     """
     if dtype not in _COMPLEX:
         raise InputError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+    if f is None:
+        f, slope = (lambda t: _f(t, dtype)), 0.02 * x + 0.1
+    elif slope is None:
+        raise InputError("give the exact slope of f at x with slope=; the errors are measured against it")
     h = np.asarray(h, dtype=np.float64).astype(dtype)
     xd = dtype(x)
-    true = 0.02 * x + 0.1
+    true = slope
     with np.errstate(all="ignore"):
-        forward = (_f(xd + h, dtype) - _f(xd, dtype)) / h
-        central = (_f(xd + h, dtype) - _f(xd - h, dtype)) / (dtype(2) * h)
+        forward = (f(xd + h) - f(xd)) / h
+        central = (f(xd + h) - f(xd - h)) / (dtype(2) * h)
         z = (xd + h * _COMPLEX[dtype](1j)).astype(_COMPLEX[dtype])
-        complex_step = np.imag(_f(z, dtype)) / h
+        try:
+            complex_step = np.imag(f(z)) / h
+        except TypeError:  # abs, relu: no complex step through them
+            complex_step = np.full(h.shape, np.nan)
     return {
         name: np.abs(np.asarray(d, dtype=np.float64) - true)
         for name, d in (("forward", forward), ("central", central), ("complex", complex_step))

@@ -56,6 +56,7 @@
       var pages = cell(row, "", "l");
       link(pages, "/report?path=" + q(e.path), "report");
       if (e.kind === "run" && e.state === "finished" && e.has_model) link(pages, "/draw?path=" + q(e.path), "draw a digit");
+      if (e.has_landscape) link(pages, "/files/" + e.path.split("/").map(encodeURIComponent).join("/") + "/landscape.png", "loss landscape");
     });
     first = false;
   }
