@@ -63,13 +63,26 @@ def short_run(tmp_path_factory, mnist_dir):
     return run
 
 
+#: Test modules that look into the cache folder: each of their tests gets a cache of its own.
+CACHE_MODULES = ("test_mnist", "test_data_fixes", "test_cli_data", "test_download", "test_idx")
+
+
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("xdg-cache-shared")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
+def _isolated_cache(request, tmp_path_factory, monkeypatch):
     """Keep every test away from the user's real cache folder and from the real MNIST mirrors.
 
-    Download tests point ``NNLEARN_MIRRORS`` at a server on 127.0.0.1 that they start themselves.
+    Real-data tests share one cache folder of the session, so that real MNIST is parsed once (0.6 s
+    for each test otherwise); the tests of the cache itself get a folder each. Download tests point
+    ``NNLEARN_MIRRORS`` at a server on 127.0.0.1 that they start themselves.
     """
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    shared = "mnist_dir" in request.fixturenames and request.module.__name__.split(".")[-1] not in CACHE_MODULES
+    folder = request.getfixturevalue("_session_cache") if shared else tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
     monkeypatch.setenv("NNLEARN_MIRRORS", "")
 
 

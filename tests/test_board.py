@@ -140,6 +140,7 @@ def _png(pixels) -> bytes:
     return png_bytes(pixels)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_predict_endpoint_refuses_what_is_not_a_finished_run_or_a_drawing(short_run, make_run, serve_board):
     root = short_run.parent
@@ -180,6 +181,7 @@ def _stroke(page, points):
     page.mouse.up()
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.browser
 def test_drawn_digits_get_the_probabilities_of_nnlearn_predict(short_run, serve_board, tab, tmp_path):
@@ -335,6 +337,7 @@ def test_listening_on_every_interface_warns(board_folder):
                    "that is what you want\n")
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_idle_connections_and_concurrent_large_drawings_are_all_answered(short_run, serve_board, monkeypatch):
     """A smaller version of bench/board_load.py's load: every request answered, none refused or reset;

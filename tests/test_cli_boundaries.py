@@ -70,6 +70,7 @@ def assert_one_line_refusal(capsys, argv):
     return first
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_every_subcommand_refuses_an_unwritable_output_path(capsys, monkeypatch, tmp_path, mnist_dir, trained_run):
     monkeypatch.chdir(tmp_path)
@@ -111,6 +112,7 @@ def test_sigterm_during_training_saves_and_leaves_no_temporary_files(tmp_path, m
     assert '"state": "stopped"' in (run / "state.json").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_leftovers_of_a_killed_run_go_when_it_resumes(tmp_path, mnist_dir):
     from nnlearn._io import temp_prefix

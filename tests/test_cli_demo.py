@@ -26,6 +26,7 @@ EXPECTED_LINES = [
 FIGURES = ["tangent.png", "surface.png", "gradient_field.png", "descent_path.png"]
 
 
+@pytest.mark.slow
 def test_demo_all_prints_every_number_and_writes_the_figures(tmp_path, capsys):
     assert main(["demo", "all", "--out", str(tmp_path / "figs")]) == 0
     out = capsys.readouterr().out

@@ -307,16 +307,26 @@ def test_demo_overfit(tmp_path, fake_data, capsys):
 # -- real MNIST ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_book_recipe_reproduces_the_book(tmp_path, mnist_dir, capsys):
     run = tmp_path / "book"
     assert main(["train", "--data-dir", str(mnist_dir), "--out", str(run), "--no-progress"]) == 0
     summary = json.loads((run / "summary.json").read_text())
     assert summary["iterations"] == 10000
-    assert 0.942 <= summary["test_accuracy"] <= 0.952  # the book: 94.7% +- 0.5
-    assert capsys.readouterr().out.strip().splitlines()[-1] == (
-        f"test accuracy {summary['test_accuracy']:.2%} -- run directory {run}"
-    )
+    assert summary["test_accuracy"] == 0.9461  # the book: about 94.7 %; with seed 0, on any thread count, 94.61 %
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"test accuracy 94.61% -- run directory {run}"
+
+
+@pytest.mark.realdata
+def test_book_recipe_learns_in_its_first_1200_iterations(tmp_path, mnist_dir, capsys):
+    # The same claim, shortened for the quick suite: the book's recipe and loop, the same numbers every time
+    # (the whole 10,000 iterations are the slow test above).
+    run = tmp_path / "book"
+    assert main(["train", "--data-dir", str(mnist_dir), "--out", str(run), "--iters", "1200", "--no-progress"]) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert (summary["iterations"], summary["test_accuracy"]) == (1200, 0.8795)
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"test accuracy 87.95% -- run directory {run}"
 
 
 @pytest.mark.realdata
@@ -335,6 +345,7 @@ def test_gradcheck_the_books_way(mnist_dir, capsys):
     assert "backpropagation and the numerical gradient agree" in out
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_strong_recipe_passes_96_percent_after_one_epoch(short_run):
     # The whole recipe (8 epochs) reaches 98.4 %: bench/train_speed.py --strong measures it
@@ -345,6 +356,7 @@ def test_strong_recipe_passes_96_percent_after_one_epoch(short_run):
     assert summary["epochs"] == 1.0 and summary["test_accuracy"] >= 0.96
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_demo_overfit_on_mnist_shows_the_gap_and_the_remedies_narrow_it(tmp_path, mnist_dir, capsys):
     # 40 epochs (the default is 200) on 1000 test images keep this quick; the ordering of the gaps

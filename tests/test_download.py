@@ -447,7 +447,9 @@ def _killed_mid_download(dest, mirror, sig):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "no .part"
         time.sleep(0.02)
     proc.send_signal(sig)
-    proc.communicate(timeout=20)
+    _, err = proc.communicate(timeout=20)
+    if proc.returncode not in (128 + sig, -sig):  # say why, should it ever end otherwise
+        print(err.decode(errors="replace"))
     return proc.returncode
 
 

@@ -401,6 +401,7 @@ def test_real_mnist_found_through_nnlearn_data(real, oracle, monkeypatch):
         (real / "t10k-labels-idx1-ubyte.gz").resolve())
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_two_processes_loading_at_once_share_one_cache(mnist_dir, tmp_path):
     script = textwrap.dedent(f"""

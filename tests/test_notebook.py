@@ -26,6 +26,7 @@ def text_of(cell) -> str:
     return "".join(out["text"] for out in cell.outputs if out.output_type == "stream" and out.name == "stdout")
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_the_notebook_runs_and_shows_the_chapters_numbers(mnist_dir, tmp_path, tmp_path_factory, monkeypatch):
     nbformat = pytest.importorskip("nbformat")

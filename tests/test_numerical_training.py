@@ -94,6 +94,7 @@ def test_gradcheck_without_all_samples(capsys):
     assert checked == {"W1": 7, "b1": 6, "W2": 7, "b2": 7}
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_short_real_training_by_numerical_gradient(tmp_path, mnist_dir):
     run = tmp_path / "num"

@@ -114,6 +114,7 @@ def test_sweep_report_sorts_trials_by_validation_accuracy(tmp_path):
     assert "{&#34;hidden&#34;: 100, &#34;lr&#34;: 0.5}" in text and 'alt="history.png"' in text
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.browser
 def test_report_of_a_real_run_opens_in_a_browser(short_run, tab, mnist_dir):

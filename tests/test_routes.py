@@ -41,6 +41,7 @@ def test_template_route_on_separable_data():
     assert r.accuracy == 1.0 and r.predictions.shape == (100,)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_same_seed_same_table(mnist):
     (x, t), (xt, tt) = mnist

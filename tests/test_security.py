@@ -130,6 +130,7 @@ class Watch:
         return self.page.eval_on_selector('meta[http-equiv="Content-Security-Policy"]', "m => m.content")
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_hostile_text_in_reports_is_only_text(hostile_folder, tab, tmp_path):
     root, runs, sweep = hostile_folder
@@ -155,6 +156,7 @@ def test_hostile_text_in_reports_is_only_text(hostile_folder, tab, tmp_path):
     assert tab.errors == []
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_hostile_text_on_every_board_page_is_only_text(hostile_folder, tab, serve_board):
     import http.client
@@ -195,6 +197,7 @@ def test_hostile_text_on_every_board_page_is_only_text(hostile_folder, tab, serv
         assert r.getheader("x-content-type-options") == "nosniff"
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_hostile_formulas_typed_into_the_lessons_are_only_text(tmp_path, tab, serve_board):
     """Each lesson's formula box: what the parser refuses comes back as its one-line message, shown as text."""
@@ -218,3 +221,17 @@ def test_hostile_formulas_typed_into_the_lessons_are_only_text(tmp_path, tab, se
     assert watch.dialogs == []
     assert watch.page.eval_on_selector_all("script:not([src]), iframe, object, embed", "es => es.length") == 0
     assert [e for e in tab.errors if "status of 400" not in e] == []
+
+
+def test_the_quick_suite_checks_escaping_without_a_browser(tmp_path):
+    """The same corpus, as HTML text (the browser tests above are marked slow): in the report of a run whose
+    every field is hostile, no hostile string survives as markup, each is shown escaped, and the CSP is there."""
+    from nnlearn.report import build_report
+
+    run = hostile_run(tmp_path / "hostile", 1)
+    page = build_report([run], download=False)
+    assert f'<meta http-equiv="Content-Security-Policy" content="{REPORT_CSP.replace(chr(39), "&#39;")}">' in page
+    assert "<script" not in page.lower() and "onerror=" not in page.replace("onerror=alert", "")
+    for text in ("<img src=x onerror=alert(2)>", "<script>alert(1)</script>", '"><svg onload=alert(3)>'):
+        assert text not in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

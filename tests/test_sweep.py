@@ -221,6 +221,7 @@ def test_a_grid_sweep_runs_every_point_of_its_grid_once(local_client, tmp_path):
         [grid_point(spec, n) for n in range(4)]
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_trial_still_yields_every_trial(local_client, tmp_path):
     (x, t), _ = _data(600, 10)
     spec = SweepSpec(params=("hidden=choice:512-512,1024-512",), trials=4, epochs=2, validation=100)
@@ -266,6 +267,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_driver_killed_resumes_and_sampling_ignores_workers(cli_cluster, local_client, tmp_path, fake_data, capsys):
     folder = tmp_path / "s"
     script = tmp_path / "driver.py"

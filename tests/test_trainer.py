@@ -372,6 +372,7 @@ def test_short_real_training_reaches_85_percent(mnist_dir):
     assert model.summary["train_accuracy"] >= 0.85
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_two_layer_net_example_learns_like_the_book(mnist_dir, tmp_path):
     import re
