@@ -15,6 +15,19 @@ import pytest
 
 matplotlib.use("Agg")
 
+try:  # Hypothesis keeps its examples in ./.hypothesis: tests write nothing into the checkout
+    import atexit
+    import shutil
+    import tempfile
+
+    from hypothesis import configuration
+
+    _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="nnlearn-hypothesis-")
+    configuration.set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+    atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+
 def pytest_configure(config):
     # A relative NNLEARN_DATA (the README's ../shared/datasets) must keep meaning the same folder in
     # tests that change directory or start processes elsewhere.

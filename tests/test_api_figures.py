@@ -37,10 +37,11 @@ def _results(accuracies):
 
 def test_routes_accuracy_says_where_the_axis_starts_and_the_training_size():
     results, _ = _results([("rule: nearest average digit", 0.82), ("network end to end", 0.97)])
-    ax = routes.plot_accuracy(results, train_size=2000, test_size=10000).axes[0]
+    fig = routes.plot_accuracy(results, train_size=2000, test_size=10000)
+    ax = fig.axes[0]
     assert ax.get_xlim() == (72.0, 100.0)
     assert ax.get_xlabel() == "test accuracy (%) on the 10,000 test images; the axis starts at 72 %, not 0"
-    assert ax.get_title() == "Three routes to recognising a digit, each trained on 2,000 images"
+    assert fig.get_suptitle() == "Three routes to recognising a digit, each trained on 2,000 images"
 
 
 def test_routes_mistakes_has_a_title_that_explains_true_to_predicted():

@@ -142,3 +142,71 @@ def test_no_help_text_shows_a_doubled_percent_sign():
     texts = {p.prog: p.format_help() for p in walk(build_parser())}
     assert "nnlearn demo overfit" in texts and "climbs to 100% while" in texts["nnlearn demo overfit"]
     assert [prog for prog, text in texts.items() if "%%" in text] == []
+
+
+# -- runs that stop for a reason of the machine's: their state tells the truth (issue 17, items 9 and 10) --
+
+
+def _state(run) -> dict:
+    import json
+
+    return json.loads((run / "state.json").read_text())
+
+
+def test_a_full_disk_while_training_stops_the_run_with_one_line_and_it_resumes(tmp_path, fake_data, capsys, monkeypatch):
+    import errno
+    import os
+
+    import nnlearn._io
+
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd):  # the 6th file written (a checkpoint, mid-run) meets a full disk, once
+        calls.append(fd)
+        if len(calls) == 6:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(nnlearn._io.os, "fsync", fsync)
+    run = tmp_path / "run"
+    argv = ["train", "--iters", "100", "--batch-size", "20", "--no-progress", "--out", str(run)]
+    assert main(argv) == 1  # was "internal error ... this is a bug" (exit 70), the state left "running"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nnlearn: error: cannot write ")
+    assert err[0].endswith(f": No space left on device; free some space or choose another folder -- the run is "
+                           f"stopped; resume with: nnlearn train --resume {run} once that is fixed")
+    state = _state(run)
+    assert state["state"] == "stopped" and state["reason"].endswith(f"; resume with: nnlearn train --resume {run}")
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+    monkeypatch.setattr(nnlearn._io.os, "fsync", real_fsync)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0 and _state(run)["state"] == "finished"
+
+
+def test_ctrl_c_while_the_final_files_are_written_leaves_a_stopped_run_that_resumes(tmp_path, fake_data, capsys,
+                                                                                  monkeypatch):
+    import nnlearn.runs
+
+    real = nnlearn.runs.write_figures
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nnlearn.runs, "write_figures", interrupted)
+    run = tmp_path / "run"
+    assert main(["train", "--iters", "50", "--batch-size", "20", "--no-progress", "--out", str(run)]) == 130
+    assert capsys.readouterr().err.strip() == (f"nnlearn: interrupted while writing the run's final files; resume with: "
+                                               f"nnlearn train --resume {run}")
+    assert _state(run) | {"pid": 0, "updated": 0} == {
+        "state": "stopped", "pid": 0, "updated": 0,
+        "reason": f"interrupted (Ctrl-C) while writing its final files; resume with: nnlearn train --resume {run}"}
+    assert not (run / "summary.json").exists()
+    monkeypatch.setattr(nnlearn.runs, "write_figures", real)
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    assert _state(run)["state"] == "finished" and (run / "summary.json").is_file() and (run / "loss.png").is_file()
+
+
+def test_settings_the_data_refuses_leave_no_run_folder_behind(tmp_path, fake_data, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--validation", "500", "--out", str(run), "--no-progress"]) == 1  # all 500 samples
+    assert "validation=500 holds back 500 of the 500 samples, leaving none for training" in capsys.readouterr().err
+    assert not run.exists()

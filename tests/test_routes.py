@@ -68,3 +68,14 @@ def test_demo_routes_on_1000_images(mnist_dir, tmp_path, capsys):
     for png in ("routes_accuracy.png", "routes_mistakes.png"):
         data = (out / png).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000
+
+
+def test_the_accuracy_figures_title_lies_within_the_figure():
+    results = [routes.RouteResult(name, acc, 0.0, 0.0, np.zeros(1)) for name, acc in (
+        ("rule: nearest average digit", 0.8203), ("HOG features + linear SVM", 0.9832),
+        ("network end to end (strong recipe)", 0.9841))]
+    fig = routes.plot_accuracy(results, 60000, 10000)
+    fig.canvas.draw()
+    box = fig.texts[0].get_window_extent()  # the title
+    assert fig.texts[0].get_text() == "Three routes to recognising a digit, each trained on 60,000 images"
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
