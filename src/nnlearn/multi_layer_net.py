@@ -246,8 +246,8 @@ class MultiLayerNet:
     def classify(self, x, engine: str | None = "fused", chunk_size: int = EVAL_CHUNK) -> np.ndarray:
         """The predicted class of each row of ``x`` (the largest output), ``chunk_size`` rows at a time.
 
-        Memory stays bounded whatever the size of ``x``: each chunk is checked and converted to the
-        network's dtype on its own. The forward pass is the fused engine's (in place, about 1.5
+        Memory stays bounded whatever the size of ``x``: each chunk is converted to the network's dtype
+        on its own; a NaN or inf in ``x`` (or in the weights) is refused from the outputs it reaches. The forward pass is the fused engine's (in place, about 1.5
         times the reference engine's speed on MNIST's 70,000 images); ``engine="reference"`` runs
         the layers.
         """
@@ -255,9 +255,13 @@ class MultiLayerNet:
         chunk_size = check_positive_int(chunk_size, "chunk_size")
         run = self.engine(engine)
         labels = np.empty(x.shape[0], dtype=np.intp)
+        ones = np.ones(x.shape[1], dtype=self.dtype)
         for start in range(0, x.shape[0], chunk_size):
             chunk = x[start : start + chunk_size].astype(self.dtype, copy=False)
-            check_finite(chunk, "x")
+            # NaN or inf in a row makes its sum NaN or inf: one matrix-vector product (a third of the time
+            # of np.isfinite over every input) says whether to look closer.
+            if not np.isfinite(chunk @ ones).all():
+                check_finite(chunk, "x")
             logits = run.logits(chunk)
             if not np.isfinite(logits).all():  # argmax would still name a class: 0.75 from a NaN weight
                 raise self.not_finite_error(start + int(np.argwhere(~np.isfinite(logits))[0, 0]))
