@@ -18,11 +18,10 @@ import linecache
 import os
 import sys
 import textwrap
-import types
 
 import numpy as np
 
-from nnlearn.check.names import ROWS, find, is_plain_callable, rows_of
+from nnlearn.check.names import ROWS, code_owner, find, is_plain_callable, referenced_names, rows_of
 from nnlearn.check.i18n import N_, CheckInputError, CheckTypeError
 
 #: Constants larger than this many elements are not carried into the check.
@@ -59,20 +58,10 @@ def _namespace_of(target) -> dict:
     """The globals a function, or the methods of a class, look names up in."""
     functions = [target] if not inspect.isclass(target) else list(vars(target).values())
     for fn in functions:
-        fn = _code(fn)
+        fn = code_owner(fn)
         if fn is not None:
             return fn.__globals__
     return vars(sys.modules.get(target.__module__, builtins))
-
-
-def _code(obj):
-    """The plain function behind a function, a method or a callable object."""
-    if isinstance(obj, types.MethodType):
-        obj = obj.__func__
-    if inspect.isfunction(obj):
-        return obj
-    call = getattr(type(obj), "__call__", None)
-    return call if inspect.isfunction(call) else None
 
 
 def _is_users(obj) -> bool:
@@ -163,14 +152,7 @@ def _needed_names(obj) -> set:
         v.__func__ if isinstance(v, (staticmethod, classmethod)) else v for v in vars(obj).values()]
     found = set()
     for fn in functions:
-        fn = _code(fn) if not inspect.isfunction(fn) else fn
-        if fn is None:
-            continue
-        stack = [fn.__code__]
-        while stack:
-            code = stack.pop()
-            found.update(code.co_names)
-            stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+        found |= referenced_names(fn)
     if inspect.isclass(obj):
         found.update(b.__name__ for b in obj.__bases__ if b is not object)
     return found

@@ -13,6 +13,7 @@ holds the reader's objects. It imports nothing heavy.
 from __future__ import annotations
 
 import inspect
+import types
 from dataclasses import dataclass
 
 #: The functions of the chapter (and of chapter 3 that it uses), in the book's order, with the
@@ -133,3 +134,26 @@ def find_method(cls, method: str):
     if method in names:
         return method
     return names[0] if names else None
+
+
+def code_owner(obj):
+    """The plain function behind ``obj`` (a function, a method, a callable object), or None."""
+    if isinstance(obj, types.MethodType):
+        obj = obj.__func__
+    if inspect.isfunction(obj):
+        return obj
+    call = getattr(type(obj), "__call__", None)
+    return call if inspect.isfunction(call) else None
+
+
+def referenced_names(fn) -> set:
+    """The names a function's code (and the code nested in it) refers to, globals and attributes alike."""
+    fn = code_owner(fn)
+    if fn is None:
+        return set()
+    found, stack = set(), [fn.__code__]
+    while stack:
+        code = stack.pop()
+        found.update(code.co_names)
+        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return found

@@ -13,11 +13,10 @@ keeps a row right that works around its dependency (a ``loss`` that applies soft
 from __future__ import annotations
 
 import contextlib
-import inspect
-import types
 
 import numpy as np
 
+from nnlearn.check.names import code_owner, referenced_names
 from nnlearn.functions import sigmoid, softmax
 from nnlearn.gradient import gradient_descent, numerical_gradient
 
@@ -69,29 +68,6 @@ def judged(run, stand_ins):
     if failures(second) == failures(probe):  # the same mistake either way: the row's own, not its dependency's
         return probe, []
     return second, uses
-
-
-def code_owner(obj):
-    """The plain function behind ``obj`` (a function, a method, a callable object), or None."""
-    if isinstance(obj, types.MethodType):
-        obj = obj.__func__
-    if inspect.isfunction(obj):
-        return obj
-    call = getattr(type(obj), "__call__", None)
-    return call if inspect.isfunction(call) else None
-
-
-def referenced_names(fn) -> set:
-    """The names a function's code (and the code nested in it) refers to, globals and attributes alike."""
-    fn = code_owner(fn)
-    if fn is None:
-        return set()
-    found, stack = set(), [fn.__code__]
-    while stack:
-        code = stack.pop()
-        found.update(code.co_names)
-        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-    return found
 
 
 class Isolation:

@@ -18,7 +18,8 @@ from nnlearn.functions import sigmoid, softmax
 from nnlearn.simple_net import SimpleNet
 from nnlearn.two_layer_net import TwoLayerNet
 from nnlearn.check.probes.base import Stop
-from nnlearn.check.probes.isolation import book_cross_entropy_error, judged, referenced_names
+from nnlearn.check.names import referenced_names
+from nnlearn.check.probes.isolation import book_cross_entropy_error, judged
 from nnlearn.check.probes.losses import swapped_values
 from nnlearn.check.values import close, frozen, ratio, show, to_array, to_scalar
 
