@@ -189,21 +189,26 @@ def check_output_path(path, *, in_run_folder: bool = False) -> Path:
     ...
     nnlearn.errors.OutputError: refusing to write /dev/full: it is a device, not a regular file; give the name of a file to create or replace
     """
-    path = Path(path)
+    return _check_target(Path(path), folder=False, in_run_folder=in_run_folder)
+
+
+def _check_target(path: Path, *, folder: bool, in_run_folder: bool) -> Path:
+    """The one rule behind :func:`check_output_path` (a file) and :func:`check_output_folder` (a folder)."""
+    what, into = ("a folder", "write into") if folder else ("a regular file", "write")
     try:
         mode = os.stat(path).st_mode  # follows a link: a link to a device is a device
     except FileNotFoundError:
         mode = None
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}; choose another path") from None
-    if mode is not None and not stat.S_ISREG(mode):
-        raise OutputError(f"refusing to write {path}: it is {file_kind(mode)}, not a regular file; "
-                          "give the name of a file to create or replace")
-    if not in_run_folder:
-        folder = managed_folder(path)
-        if folder is not None:
-            raise OutputError(f"refusing to write {path}: it is inside the run or sweep folder {folder}, whose files "
-                              "nnlearn keeps; choose a path outside it")
+        raise OutputError(f"cannot {into} {path}: {exc.strerror or exc}; choose another "
+                          f"{'folder' if folder else 'path'}") from None
+    if mode is not None and not (stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)):
+        fix = "give a folder to create or fill" if folder else "give the name of a file to create or replace"
+        raise OutputError(f"refusing to {into} {path}: it is {file_kind(mode)}, not {what}; {fix}")
+    owner = None if in_run_folder else managed_folder(path / "_" if folder else path)
+    if owner is not None:
+        raise OutputError(f"refusing to {into} {path}: it is inside the run or sweep folder {owner}, whose files "
+                          f"nnlearn keeps; choose a {'folder' if folder else 'path'} outside it")
     return path
 
 
@@ -252,22 +257,7 @@ def check_output_folder(path, *, in_run_folder: bool = False) -> Path:
     ...
     nnlearn.errors.OutputError: refusing to write into /dev/full: it is a device, not a folder; give a folder to create or fill
     """
-    path = Path(path)
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        mode = None
-    except OSError as exc:
-        raise OutputError(f"cannot write into {path}: {exc.strerror or exc}; choose another folder") from None
-    if mode is not None and not stat.S_ISDIR(mode):
-        raise OutputError(f"refusing to write into {path}: it is {file_kind(mode)}, not a folder; "
-                          "give a folder to create or fill")
-    if not in_run_folder:
-        folder = managed_folder(path / "_")
-        if folder is not None:
-            raise OutputError(f"refusing to write into {path}: it is inside the run or sweep folder {folder}, whose "
-                              "files nnlearn keeps; choose a folder outside it")
-    return path
+    return _check_target(Path(path), folder=True, in_run_folder=in_run_folder)
 
 
 @contextlib.contextmanager
