@@ -8,12 +8,20 @@ folder is a failure: in CI real-data tests must run.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
+
+# Python's bytecode cache stays on for the tests, even where PYTHONDONTWRITEBYTECODE=1 (as container
+# images often set): the suite imports nnlearn in each worker and in dozens of child processes, and
+# compiling it again in every one cost about a tenth of the suite's time. Caches go to __pycache__,
+# which git ignores.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 try:  # Hypothesis keeps its examples in ./.hypothesis: tests write nothing into the checkout
     import atexit

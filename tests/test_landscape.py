@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import zipfile
 
 import numpy as np
@@ -34,6 +35,27 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def train(run, *extra) -> int:
     return main(["train", "--out", str(run), *FAST, *extra])
+
+
+@pytest.fixture(scope="module")
+def fast_run(tmp_path_factory):
+    """One run trained with ``FAST`` on the synthetic digits, for the module: tests copy it (``trained``)."""
+    import nnlearn.datasets
+    from mnist_tiny import synthetic_mnist
+
+    data = synthetic_mnist()
+    run = tmp_path_factory.mktemp("landscape") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nnlearn.datasets, "load_dataset", lambda name, **options: data)
+        assert train(run) == 0
+    return run
+
+
+@pytest.fixture
+def trained(fast_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(fast_run, run)
+    return run
 
 
 NETWORKS = {
@@ -127,9 +149,8 @@ def test_the_trajectory_holds_the_start_every_epoch_end_and_the_trained_weights(
 
 
 @pytest.mark.parametrize("stop", ["ctrl-c at iteration 33", "killed between the checkpoint and the trajectory at 50"])
-def test_a_resumed_run_keeps_the_trajectory_of_an_uninterrupted_one(tmp_path, fake_data, monkeypatch, stop):
-    straight = tmp_path / "straight"
-    assert train(straight) == 0
+def test_a_resumed_run_keeps_the_trajectory_of_an_uninterrupted_one(tmp_path, fake_data, monkeypatch, stop, fast_run):
+    straight = fast_run
     owner, name = (Trainer, "step") if stop.startswith("ctrl-c") else (Trajectory, "record")
     original = getattr(owner, name)
 
@@ -201,9 +222,8 @@ def test_a_run_without_a_trajectory(tmp_path, fake_data, capsys):
     assert ls.path.shape == (0, 2)
 
 
-def test_a_trajectory_that_stops_before_the_trained_weights_is_drawn_as_far_as_it_goes(tmp_path, fake_data, capsys):
-    run = tmp_path / "run"
-    assert train(run) == 0
+def test_a_trajectory_that_stops_before_the_trained_weights_is_drawn_as_far_as_it_goes(trained, fake_data, capsys):
+    run = trained
     iterations, weights, meta = read_trajectory(run / "trajectory.npz")
     # What a run resumed with --no-trajectory leaves: the snapshots up to where it was stopped.
     write_npz(run / "trajectory.npz", {"iterations": iterations[:2], "weights": weights[:2]}, meta, in_run_folder=True)
@@ -226,9 +246,8 @@ def test_bad_arguments_are_argparse_errors(tmp_path, capsys, argv, message):
     assert exc.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_bad_requests_are_one_line_errors(tmp_path, fake_data, capsys):
-    run = tmp_path / "run"
-    assert train(run) == 0
+def test_bad_requests_are_one_line_errors(tmp_path, trained, fake_data, capsys):
+    run = trained
     capsys.readouterr()
     for argv, message in [(["--grid", "202"], "grid must be 3 to 201 points a side"),
                           (["--samples", "501"], "the run trained on 500 images; give --samples 500 or fewer"),
@@ -247,9 +266,8 @@ def _npy(shape_in_header: str, body: bytes) -> bytes:
     return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + body
 
 
-def test_damaged_or_hostile_files_are_refused_before_anything_is_allocated(tmp_path, fake_data):
-    run = tmp_path / "run"
-    assert train(run) == 0
+def test_damaged_or_hostile_files_are_refused_before_anything_is_allocated(tmp_path, trained, fake_data):
+    run = trained
     assert main(["landscape", str(run), "--grid", "3", "--samples", "50"]) == 0
     good = (run / "landscape.npz").read_bytes()
     with zipfile.ZipFile(io.BytesIO(good)) as zf:

@@ -38,11 +38,16 @@ def _api(base, kind, **query):
     return status, json.loads(body)
 
 
-@pytest.fixture
-def board(tmp_path, serve_board):
-    root = tmp_path / "runs"
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    """One board for the module: the lessons do not depend on its folder (an empty one)."""
+    from nnlearn.board.server import BoardServer
+
+    root = tmp_path_factory.mktemp("lessons") / "runs"
     root.mkdir()
-    return serve_board(root), root
+    server = BoardServer(root, "127.0.0.1", 0).start()
+    yield server.url.rstrip("/"), root
+    server.stop()
 
 
 def test_the_numbers_are_nnlearns(board):
@@ -126,11 +131,11 @@ def _error(body) -> str:
     return data["error"]
 
 
-def test_every_endpoint_refuses_what_is_too_large_and_writes_nothing(board, tmp_path):
+def test_every_endpoint_refuses_what_is_too_large_and_writes_nothing(board):
     base, root = board
-    (root / "run").mkdir()
+    (root / "run").mkdir(exist_ok=True)
     (root / "run" / "config.json").write_text("{}")
-    before = sorted((p.name, p.stat().st_mtime_ns) for p in tmp_path.rglob("*"))
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in root.parent.rglob("*"))
     cases = {
         "/api/lessons/diff?f=formula&formula=" + "x%2B" * 200 + "x": (413, "the formula is longer than 200 characters; write a shorter one"),
         "/api/lessons/field?f=formula&formula=" + "x0" * 101: (413, "the formula is longer than 200 characters; write a shorter one"),
@@ -170,7 +175,7 @@ def test_every_endpoint_refuses_what_is_too_large_and_writes_nothing(board, tmp_
                                            "choose another x")
     status, body = _get(base, "/api/lessons/numgrad", method="POST", body=b"x")
     assert status == 405
-    assert sorted((p.name, p.stat().st_mtime_ns) for p in tmp_path.rglob("*")) == before
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in root.parent.rglob("*")) == before
 
 
 def test_a_burst_of_lesson_requests_is_all_answered(board):
