@@ -123,3 +123,31 @@ def fake_data(monkeypatch):
 
     monkeypatch.setattr(nnlearn.datasets, "load_dataset", load_dataset)
     return data, calls
+
+
+#: The quick training the CLI tests share (their ``FAST``): the book's network, 60 iterations.
+FAST_TRAIN = ["--iters", "60", "--batch-size", "20", "--lr", "0.5", "--no-progress"]
+
+
+@pytest.fixture(scope="session")
+def fast_run(tmp_path_factory):
+    """A run trained once with ``FAST_TRAIN`` on the synthetic digits (what ``fake_data`` serves), to
+    be read, never changed: a test that changes a run takes a copy (``trained``)."""
+    import nnlearn.datasets
+    from mnist_tiny import synthetic_mnist
+    from nnlearn.cli import main
+
+    data = synthetic_mnist()
+    run = tmp_path_factory.mktemp("fast") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nnlearn.datasets, "load_dataset", lambda name, **options: data)
+        assert main(["train", "--out", str(run), *FAST_TRAIN]) == 0
+    return run
+
+
+@pytest.fixture
+def trained(fast_run, tmp_path) -> Path:
+    """A copy of ``fast_run`` in ``tmp_path / "run"``, this test's own."""
+    import shutil
+
+    return Path(shutil.copytree(fast_run, tmp_path / "run"))

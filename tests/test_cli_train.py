@@ -62,9 +62,8 @@ def test_train_writes_the_run_directory(tmp_path, fake_data, capsys):
     assert fake_data[1] == [("mnist", None)]
 
 
-def test_resume_after_ctrl_c_is_bit_identical(tmp_path, fake_data, capsys, monkeypatch):
-    straight = tmp_path / "straight"
-    assert train(straight) == 0
+def test_resume_after_ctrl_c_is_bit_identical(tmp_path, fake_data, capsys, monkeypatch, fast_run):
+    straight = fast_run
 
     original = Trainer.step
 
@@ -158,18 +157,16 @@ def test_invalid_flags_are_argparse_errors(argv, message, capsys):
     assert "Traceback" not in err
 
 
-def test_an_existing_run_is_not_overwritten(tmp_path, fake_data, capsys):
-    run = tmp_path / "run"
-    assert train(run) == 0
+def test_an_existing_run_is_not_overwritten(trained, fake_data, capsys):
+    run = trained
     with pytest.raises(SystemExit) as info:
         train(run)
     assert info.value.code == 2
     assert f"{run} already holds a training run; continue it with --resume {run}" in capsys.readouterr().err
 
 
-def test_evaluate_prints_and_draws_the_confusion_matrix(tmp_path, fake_data, capsys):
-    run = tmp_path / "run"
-    assert train(run) == 0
+def test_evaluate_prints_and_draws_the_confusion_matrix(trained, fake_data, capsys):
+    run = trained
     capsys.readouterr()
     assert main(["evaluate", str(run)]) == 0
     out = capsys.readouterr().out.strip().splitlines()
@@ -189,9 +186,8 @@ def test_evaluate_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == f"nnlearn: error: {tmp_path} holds no config.json, so it is not an nnlearn run directory"
 
 
-def test_predict_an_index_of_the_test_set(tmp_path, fake_data, capsys):
-    run = tmp_path / "run"
-    assert train(run) == 0
+def test_predict_an_index_of_the_test_set(fast_run, fake_data, capsys):
+    run = fast_run
     capsys.readouterr()
     assert main(["predict", str(run), "--index", "3"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
@@ -207,9 +203,8 @@ def test_predict_an_index_of_the_test_set(tmp_path, fake_data, capsys):
     assert "200 is out of range; the test set has 200 images" in capsys.readouterr().err
 
 
-def test_predict_an_image_file(tmp_path, fake_data, capsys):
-    run = tmp_path / "run"
-    assert train(run) == 0
+def test_predict_an_image_file(tmp_path, fast_run, fake_data, capsys):
+    run = fast_run
     capsys.readouterr()
     x = fake_data[0][1][0][7].reshape(28, 28)
     png = tmp_path / "digit.png"
@@ -383,9 +378,8 @@ def test_fashion_mnist_runs_name_their_classes(tmp_path, fake_data, capsys):
     assert (run / "confusion.png").exists()
 
 
-def test_resume_from_a_damaged_checkpoint_is_a_one_line_error(tmp_path, fake_data, capsys):
-    run = tmp_path / "run"
-    assert train(run) == 0
+def test_resume_from_a_damaged_checkpoint_is_a_one_line_error(trained, fake_data, capsys):
+    run = trained
     checkpoint = run / "checkpoint.npz"
     checkpoint.write_bytes(checkpoint.read_bytes()[:100])
     capsys.readouterr()
@@ -396,9 +390,8 @@ def test_resume_from_a_damaged_checkpoint_is_a_one_line_error(tmp_path, fake_dat
     assert "\n" not in err and "Traceback" not in err
 
 
-def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it_again(tmp_path, fake_data, capsys):
-    straight = tmp_path / "straight"
-    assert train(straight) == 0
+def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it_again(tmp_path, fake_data, capsys, fast_run):
+    straight = fast_run
     killed = tmp_path / "killed"
     killed.mkdir()
     shutil.copy(straight / "config.json", killed / "config.json")  # all a kill -9 that early leaves
@@ -411,9 +404,8 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_it_again(tmp_
     assert json.loads((killed / "state.json").read_text())["state"] == "finished"
 
 
-def test_resuming_a_finished_run_says_so(tmp_path, fake_data, capsys):
-    run = tmp_path / "run"
-    assert train(run) == 0
+def test_resuming_a_finished_run_says_so(trained, fake_data, capsys):
+    run = trained
     capsys.readouterr()
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     assert capsys.readouterr().out == f"{run} has finished (60 iterations); nothing to resume -- see its " \

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import zipfile
 
 import numpy as np
@@ -35,27 +34,6 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def train(run, *extra) -> int:
     return main(["train", "--out", str(run), *FAST, *extra])
-
-
-@pytest.fixture(scope="module")
-def fast_run(tmp_path_factory):
-    """One run trained with ``FAST`` on the synthetic digits, for the module: tests copy it (``trained``)."""
-    import nnlearn.datasets
-    from mnist_tiny import synthetic_mnist
-
-    data = synthetic_mnist()
-    run = tmp_path_factory.mktemp("landscape") / "run"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(nnlearn.datasets, "load_dataset", lambda name, **options: data)
-        assert train(run) == 0
-    return run
-
-
-@pytest.fixture
-def trained(fast_run, tmp_path):
-    run = tmp_path / "run"
-    shutil.copytree(fast_run, run)
-    return run
 
 
 NETWORKS = {
