@@ -23,20 +23,17 @@ matplotlib.use("Agg")
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
-try:  # Hypothesis keeps its examples in ./.hypothesis: tests write nothing into the checkout
-    import atexit
-    import shutil
-    import tempfile
-
-    from hypothesis import configuration
-
-    _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="nnlearn-hypothesis-")
-    configuration.set_hypothesis_home_dir(_HYPOTHESIS_HOME)
-    atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
-except ImportError:  # pragma: no cover - hypothesis is in the test extra
-    pass
 
 def pytest_configure(config):
+    # Hypothesis keeps its examples and the constants it finds in our modules in pytest's cache
+    # folder (.pytest_cache, which git ignores), not in ./.hypothesis: kept between runs, the
+    # constants are not looked for again in every worker (half a second each).
+    try:
+        from hypothesis import configuration
+    except ImportError:  # pragma: no cover - hypothesis is in the test extra
+        pass
+    else:
+        configuration.set_hypothesis_home_dir(config.cache.mkdir("hypothesis"))
     # A relative NNLEARN_DATA (the README's ../shared/datasets) must keep meaning the same folder in
     # tests that change directory or start processes elsewhere.
     if os.environ.get("NNLEARN_DATA"):
