@@ -98,6 +98,7 @@ def test_board_command_prints_its_url_and_stops_on_ctrl_c(board_folder):
     assert (proc.returncode, out, err) == (0, "nnlearn board: stopped\n", "")
 
 
+@pytest.mark.slow  # a real training process and Chromium: 5 s
 @pytest.mark.realdata
 @pytest.mark.browser
 def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder, serve_board, tab, mnist_dir):
