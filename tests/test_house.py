@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -10,10 +11,16 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "nnlearn"
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
+@functools.lru_cache(maxsize=None)
+def parsed(source: str) -> ast.Module:
+    """The syntax tree of ``source``, parsed once for the three checks that read every module."""
+    return ast.parse(source)
+
+
 def private_uses(source: str) -> list[str]:
     """``from m import _x``, and ``obj._x`` where ``_x`` is not defined in this module (a module may
     use its own classes' private members); dunder names are public protocol."""
-    tree = ast.parse(source)
+    tree = parsed(source)
     own = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -105,7 +112,7 @@ def imports_of(path: Path) -> set[str]:
     if parts[-1] == "__init__":
         package = parts[:-1]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(parsed(path.read_text())):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.split(".")[0] == "nnlearn"}
         elif isinstance(node, ast.ImportFrom):
@@ -179,7 +186,7 @@ def long_functions(source: str, limit: int) -> list[str]:
     """Functions with more than ``limit`` lines of code (no docstring, blank or comment lines)."""
     lines = source.splitlines()
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parsed(source)):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         skip = set()
