@@ -63,7 +63,8 @@ def _tiny_image_file(folder, kind):
     elif kind == "html instead of data":
         path.write_bytes(b"<!DOCTYPE html><title>403 Forbidden</title>")
     elif kind == "wrong element type":
-        write_idx(path, np.zeros((60000, 28, 28), dtype=np.int16))
+        # MNIST's header with int16 (0x0B) for uint8, over 3 images' bytes: refused from the header.
+        path.write_bytes(gzip.compress(bytes([0, 0, 0x0B, 3]) + cut[4:]))
     elif kind == "labels file named as images":
         write_idx(path, np.zeros(60000, dtype=np.uint8))
     elif kind == "not MNIST (wrong size)":
