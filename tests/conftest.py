@@ -94,11 +94,12 @@ def _session_cache(tmp_path_factory) -> Path:
 def _isolated_cache(request, tmp_path_factory, monkeypatch):
     """Keep every test away from the user's real cache folder and from the real MNIST mirrors.
 
-    Real-data tests share one cache folder of the session, so that real MNIST is parsed once (0.6 s
-    for each test otherwise); the tests of the cache itself get a folder each. Download tests point
+    Tests share one cache folder of the session, so that real MNIST is parsed once (0.4-0.6 s for
+    each test that reads it otherwise, also those that only reach it through NNLEARN_DATA, as a
+    report of a run does); the tests of the cache itself get a folder each. Download tests point
     ``NNLEARN_MIRRORS`` at a server on 127.0.0.1 that they start themselves.
     """
-    shared = "mnist_dir" in request.fixturenames and request.module.__name__.split(".")[-1] not in CACHE_MODULES
+    shared = request.module.__name__.split(".")[-1] not in CACHE_MODULES
     folder = request.getfixturevalue("_session_cache") if shared else tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
     monkeypatch.setenv("NNLEARN_MIRRORS", "")
