@@ -24,16 +24,30 @@ sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
-def pytest_configure(config):
-    # Hypothesis keeps its examples and the constants it finds in our modules in pytest's cache
-    # folder (.pytest_cache, which git ignores), not in ./.hypothesis: kept between runs, the
-    # constants are not looked for again in every worker (half a second each).
+def _hypothesis_home(config) -> None:
+    """Hypothesis keeps its examples and the constants it finds in our modules in pytest's cache
+    folder (.pytest_cache, which git ignores), not in ./.hypothesis: kept between runs, the constants
+    are not looked for again in every worker (half a second each). Without pytest's cache
+    (``-p no:cacheprovider``, a read-only checkout) it uses a temporary folder, removed at exit."""
     try:
         from hypothesis import configuration
     except ImportError:  # pragma: no cover - hypothesis is in the test extra
-        pass
+        return
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        home = cache.mkdir("hypothesis")
     else:
-        configuration.set_hypothesis_home_dir(config.cache.mkdir("hypothesis"))
+        import atexit
+        import shutil
+        import tempfile
+
+        home = tempfile.mkdtemp(prefix="nnlearn-hypothesis-")
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
+    configuration.set_hypothesis_home_dir(home)
+
+
+def pytest_configure(config):
+    _hypothesis_home(config)
     # A relative NNLEARN_DATA (the README's ../shared/datasets) must keep meaning the same folder in
     # tests that change directory or start processes elsewhere.
     if os.environ.get("NNLEARN_DATA"):
