@@ -78,3 +78,8 @@ def threads_arg(text: str):
 
 THREADS_HELP = ("BLAS threads: a number, or auto (the default, or NNLEARN_THREADS): as many as cores are free "
                 "at the start, one when a busy core slows the steps down; the run's config.json records them")
+
+
+def add_threads_arg(parser, help: str = "BLAS threads (default: as many as cores are free)") -> None:
+    """``--threads N|auto``, declared once for every command that runs BLAS."""
+    parser.add_argument("--threads", type=threads_arg, metavar="N", help=help)

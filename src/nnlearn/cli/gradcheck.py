@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from nnlearn import engines
-from nnlearn.cli._args import add_data_args, dataset_of, int_at_least, load_arrays, threads_arg
+from nnlearn.cli._args import add_data_args, add_threads_arg, dataset_of, int_at_least, load_arrays
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 
 _positive_int = int_at_least(1, "a positive integer")
@@ -38,7 +38,7 @@ def _register_gradcheck(commands) -> None:
                    help="check every parameter (numerical gradient by the fast engine) instead of a sample")
     p.add_argument("--sample", type=_positive_int, default=100, metavar="N",
                    help="without --all: elements checked per parameter, each by the plain loop (default 100)")
-    p.add_argument("--threads", type=threads_arg, metavar="N", help="BLAS threads (default: as many as cores are free)")
+    add_threads_arg(p)
     p.add_argument("--engine", choices=engines.engine_names(engines.NUMERICAL), default="fast",
                    help="with --all: how the numerical gradient is computed: fast (default), rows, or loop "
                         "(the book's plain loop)")

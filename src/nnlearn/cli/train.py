@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from nnlearn.cli._args import (
-    THREADS_HELP, add_data_args, class_names_of, dataset_of, int_at_least, load_arrays, threads_arg,
+    THREADS_HELP, add_data_args, add_threads_arg, class_names_of, dataset_of, int_at_least, load_arrays,
 )
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.errors import InputError, NnlearnError
@@ -46,7 +46,7 @@ def _register_train(commands) -> None:
                         "He init, Adam with cosine decay, 8 epochs, float32: about 98.4%% in a few seconds)")
     add_data_args(p)
     add_settings_flags(p)
-    p.add_argument("--threads", type=threads_arg, metavar="N", help=THREADS_HELP)
+    add_threads_arg(p, THREADS_HELP)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help="run directory (default runs/RECIPE-DATE-TIME)")
     where.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its checkpoint")
@@ -66,7 +66,7 @@ def _register_evaluate(commands) -> None:
     p.add_argument("run_dir", metavar="DIR")
     add_data_args(p, dataset=False)
     p.add_argument("--out", metavar="PNG", help="where to write the confusion matrix (default DIR/confusion.png)")
-    p.add_argument("--threads", type=threads_arg, metavar="N", help="BLAS threads (default: as many as cores are free)")
+    add_threads_arg(p)
     p.set_defaults(func=cmd_evaluate, parser=p)
 
 
