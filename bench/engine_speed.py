@@ -119,7 +119,7 @@ def delta_ops(y_c, shifted, out_t, dy_t, flat):
 
 def per_op(x_train, t_train, x_test, t_test) -> None:
     from nnlearn.settings import recipe_settings
-    from nnlearn.trainer import build_trainer
+    from nnlearn.training import build_trainer
 
     trainer = build_trainer(recipe_settings("book", iters=10**6), x_train, t_train, x_test, t_test, n_classes=10,
                             callbacks=[], threads=1)

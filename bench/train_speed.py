@@ -100,25 +100,24 @@ class Runner:
 class NnlearnRunner(Runner):
     def __init__(self, data, seed, iters, threads):
         super().__init__("nnlearn (float32, fused engine)")
-        from nnlearn.callbacks import Callback, Evaluation, standard_callbacks
+        from nnlearn.callbacks import Callback, standard_callbacks
         from nnlearn.settings import recipe_settings
-        from nnlearn.trainer import build_trainer
+        from nnlearn.training import build_trainer
 
         runner = self
 
         class Stop(Callback):
-            def on_step_end(self, trainer):
-                if trainer.iteration == runner.stop_at and trainer.iteration < trainer.max_iter:
+            def on_step_end(self, iteration, loss):
+                if iteration == runner.stop_at and iteration < self.trainer.max_iter:
                     raise KeyboardInterrupt  # end of a block; the next train() call continues
 
-        class TimedEvaluation(Evaluation):
-            def on_epoch_end(self, trainer):
-                runner.timed_eval(super().on_epoch_end, trainer)
-
-        callbacks = [TimedEvaluation() if isinstance(cb, Evaluation) else cb for cb in standard_callbacks(False)]
         (x_train, t_train), (x_test, t_test) = data
         self.trainer = build_trainer(recipe_settings("book", iters=iters, seed=seed), x_train, t_train, x_test,
-                                     t_test, n_classes=10, callbacks=[*callbacks, Stop()], threads=threads)
+                                     t_test, n_classes=10, callbacks=[*standard_callbacks(False), Stop()],
+                                     threads=threads)
+        # The loop judges every epoch itself; its time is kept apart from the steps'.
+        judge = self.trainer.evaluate
+        self.trainer.evaluate = lambda: runner.timed_eval(judge)
         self.stop_at = 0
         self.counts = []  # the thread count at the end of each block
 

@@ -226,3 +226,36 @@ def test_modules_and_functions_are_small():
         if problems:
             too_long[str(path.relative_to(SRC))] = problems
     assert too_long == {}
+
+
+# -- the benches: scripts outside the suite, so a renamed name would break them silently ------------
+
+BENCH = SRC.parent.parent / "bench"
+
+
+def missing_imports(source: str) -> list[str]:
+    """``module.name`` for each ``from nnlearn... import name`` in ``source`` that does not resolve."""
+    import importlib
+
+    missing = []
+    for node in ast.walk(parsed(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "nnlearn":
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                is_package = hasattr(module, "__path__")
+                if not hasattr(module, alias.name) and not (
+                        is_package and importlib.util.find_spec(f"{node.module}.{alias.name}")):
+                    missing.append(f"{node.module}.{alias.name}")
+    return missing
+
+
+def test_the_import_check_finds_a_renamed_name():
+    assert missing_imports("def f():\n    from nnlearn.trainer import build_trainer, Trainer\n") == [
+        "nnlearn.trainer.build_trainer"]
+    assert missing_imports("from nnlearn.datasets import mnist, load_mnist\n") == []
+
+
+def test_every_bench_imports_names_that_exist():
+    found = {path.name: missing_imports(path.read_text()) for path in sorted(BENCH.glob("*.py"))}
+    assert len(found) >= 10
+    assert {name: names for name, names in found.items() if names} == {}
