@@ -142,54 +142,58 @@ def relative(a, b) -> float:
     return float(np.linalg.norm(a - b) / denom) if denom else 0.0
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("batch", BATCHES)
+# Each test item runs its kind at every batch size (and dtype): one item per engine and kind keeps
+# the matrix's 1,000 cases to 240 items, and an item's failure names the case it fails on.
 @pytest.mark.parametrize("activation, depth, loss, target", KINDS)
 @pytest.mark.parametrize("name", BACKPROP_ENGINES)
-def test_backprop_engine(name, activation, depth, loss, target, batch, dtype):
-    key = (activation, depth, loss, target, batch, dtype)
+def test_backprop_engine(name, activation, depth, loss, target):
+    for batch, dtype in itertools.product(BATCHES, ["float64", "float32"]):
+        check_backprop_engine(name, (activation, depth, loss, target, batch, dtype))
+
+
+def check_backprop_engine(name, key):
+    activation, depth, loss, target, batch, dtype = key
     net, x, t = case(*key)
     t_checked = net.check_t(t, batch)
     engine = net.engine(name)
     loss_value, grads = engine.loss_and_gradient(x, t_checked)
     grads = {k: g.copy() for k, g in grads.items()}
-    assert sorted(grads) == sorted(net.params)
-    assert all(grads[k].dtype == np.dtype(dtype) and grads[k].shape == net.params[k].shape for k in grads)
+    assert sorted(grads) == sorted(net.params), key
+    assert all(grads[k].dtype == np.dtype(dtype) and grads[k].shape == net.params[k].shape for k in grads), key
     tol = 1e-12 if dtype == "float64" else 2e-5
-    assert loss_value == pytest.approx(oracle_loss(net.params, activation, loss, x, t), rel=tol, abs=tol)
-    assert engine.loss(x, t_checked) == pytest.approx(loss_value, rel=tol, abs=tol)
-    np.testing.assert_allclose(engine.logits(x), net.engine("reference").logits(x), rtol=tol, atol=tol)
+    assert loss_value == pytest.approx(oracle_loss(net.params, activation, loss, x, t), rel=tol, abs=tol), key
+    assert engine.loss(x, t_checked) == pytest.approx(loss_value, rel=tol, abs=tol), key
+    np.testing.assert_allclose(engine.logits(x), net.engine("reference").logits(x), rtol=tol, atol=tol,
+                               err_msg=str(key))
     # scale multiplies the gradients (SGD asks for them times lr)
     _, scaled = engine.loss_and_gradient(x, t_checked, scale=0.5)
     for k in grads:
-        np.testing.assert_allclose(scaled[k], 0.5 * grads[k], rtol=tol, atol=tol)
+        np.testing.assert_allclose(scaled[k], 0.5 * grads[k], rtol=tol, atol=tol, err_msg=f"{key} {k}")
     if name == "reference":
         expected = oracle_gradient(net.params, activation, loss, x, t)
-        for k in grads:
-            np.testing.assert_allclose(grads[k], expected[k], rtol=tol, atol=tol)
     else:
-        _, ref = net.engine("reference").loss_and_gradient(x, t_checked)
-        for k in grads:
-            np.testing.assert_allclose(grads[k], ref[k], rtol=tol, atol=tol)
+        _, expected = net.engine("reference").loss_and_gradient(x, t_checked)
+    for k in grads:
+        np.testing.assert_allclose(grads[k], expected[k], rtol=tol, atol=tol, err_msg=f"{key} {k}")
 
 
-@pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("activation, depth, loss, target", KINDS)
 @pytest.mark.parametrize("name", NUMERICAL_ENGINES)
-def test_numerical_engine(name, activation, depth, loss, target, batch):
-    key = (activation, depth, loss, target, batch, "float64")
-    net, x, t = case(*key)
-    before = {k: v.copy() for k, v in net.params.items()}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no fallback, no float32 warning
-        grads = engines.numerical_gradient(net, x, net.check_t(t, batch), name)
-    expected = oracle_numerical_gradient(*key)
-    # Two central differences of the same loss differ by the rounding of that loss over 2h: 1e-10
-    # for losses of order 1, proportionally more for the large losses of deep MSE networks.
-    atol = 1e-10 * max(1.0, oracle_loss(net.params, activation, loss, x, t))
-    for k in expected:
-        np.testing.assert_allclose(grads[k], expected[k], rtol=0, atol=atol)
-        np.testing.assert_array_equal(net.params[k], before[k])
+def test_numerical_engine(name, activation, depth, loss, target):
+    for batch in BATCHES:
+        key = (activation, depth, loss, target, batch, "float64")
+        net, x, t = case(*key)
+        before = {k: v.copy() for k, v in net.params.items()}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback, no float32 warning
+            grads = engines.numerical_gradient(net, x, net.check_t(t, batch), name)
+        expected = oracle_numerical_gradient(*key)
+        # Two central differences of the same loss differ by the rounding of that loss over 2h: 1e-10
+        # for losses of order 1, proportionally more for the large losses of deep MSE networks.
+        atol = 1e-10 * max(1.0, oracle_loss(net.params, activation, loss, x, t))
+        for k in expected:
+            np.testing.assert_allclose(grads[k], expected[k], rtol=0, atol=atol, err_msg=f"{key} {k}")
+            np.testing.assert_array_equal(net.params[k], before[k], err_msg=f"{key} {k}")
 
 
 def test_float32_warns_the_same_on_every_numerical_path():

@@ -9,6 +9,7 @@ Heavy imports (matplotlib, the data loader) happen inside the command functions 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import sys
@@ -34,6 +35,7 @@ COMMAND_MODULES = (
 )
 
 
+@functools.cache  # built once per process (8 ms): a notebook or a test calls main() many times
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnlearn",
