@@ -56,6 +56,15 @@ def pytest_configure(config):
         )
 
 
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the markers
+def pytest_collection_modifyitems(config, items):
+    """Every test in Chromium is also ``slow``: the browser costs each process that runs one a start
+    (1.5 s) and every page a load, some 6 s of the quick suite's 60; ``pytest -m slow`` runs them."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
 MNIST_FILES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",
