@@ -56,7 +56,6 @@ def pytest_configure(config):
         )
 
 
-
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m selection reads the markers
 def pytest_collection_modifyitems(config, items):
     """Every test in Chromium is also ``slow``: the browser costs each process that runs one a start
@@ -64,6 +63,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+
 
 MNIST_FILES = (
     "train-images-idx3-ubyte.gz",
