@@ -86,8 +86,9 @@ def test_resume_after_ctrl_c_is_bit_identical(tmp_path, fake_data, capsys, monke
     monkeypatch.setattr(Trainer, "step", original)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     assert "resuming" in capsys.readouterr().out
-    for name in ("metrics.csv", "epochs.csv"):
-        assert (run / name).read_bytes() == (straight / name).read_bytes()
+    # The figures too: drawn from the whole record, the resumed run's are the uninterrupted run's.
+    for name in ("metrics.csv", "epochs.csv", "loss.png", "accuracy.png"):
+        assert (run / name).read_bytes() == (straight / name).read_bytes(), name
     a, b = arrays(run / "model.npz"), arrays(straight / "model.npz")
     assert a.keys() == b.keys()
     for k in a:
@@ -113,8 +114,8 @@ def test_resume_after_kill_from_the_last_epoch_checkpoint(tmp_path, fake_data, m
     shutil.copy(straight / "epoch1.npz", killed / "checkpoint.npz")
     (killed / "metrics.csv").write_text("iteration,loss\n1,0.5\n")  # a stale, longer-or-shorter record
     assert main(["train", "--resume", str(killed), "--no-progress"]) == 0
-    for name in ("metrics.csv", "epochs.csv"):
-        assert (killed / name).read_bytes() == (straight / name).read_bytes()
+    for name in ("metrics.csv", "epochs.csv", "loss.png", "accuracy.png"):
+        assert (killed / name).read_bytes() == (straight / name).read_bytes(), name
     a, b = arrays(killed / "model.npz"), arrays(straight / "model.npz")
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
