@@ -1,8 +1,8 @@
 """Fixtures for tests in a real browser: one headless Chromium for the whole session, driven by Playwright.
 
-Test modules load them with ``pytest_plugins = ["browser"]``. Chromium is the system's (Debian's
-``chromium``; ``.ci/run`` installs it), or the one ``NNLEARN_CHROMIUM`` names -- Playwright never
-downloads a browser. Without Chromium or Playwright the browser tests skip, except in CI
+``tests/conftest.py`` loads them for every test module (``pytest_plugins``). Chromium is the
+system's (Debian's ``chromium``; ``.ci/run`` installs it), or the one ``NNLEARN_CHROMIUM`` names --
+Playwright never downloads a browser. Without Chromium or Playwright the browser tests skip, except in CI
 (``NNLEARN_REQUIRE_DATA=1`` or ``CI=true``), where that is a failure: CI must run them.
 
 Also here: ``short_run``, a real short training run (300 iterations on MNIST), shared by the report

@@ -16,6 +16,10 @@ import pytest
 
 matplotlib.use("Agg")
 
+# The browser tests' fixtures (tests/browser.py), declared once here: a test module declaring them
+# again made pytest warn that it could no longer rewrite that module's asserts.
+pytest_plugins = ["browser"]
+
 # Python's bytecode cache stays on for the tests, even where PYTHONDONTWRITEBYTECODE=1 (as container
 # images often set): the suite imports nnlearn in each worker and in dozens of child processes, and
 # compiling it again in every one cost about a tenth of the suite's time. Caches go to __pycache__,

@@ -14,8 +14,6 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-pytest_plugins = ["browser"]
-
 
 def _request(base, method, path, body=None, headers=None):
     """``(status, body bytes)`` of one raw request: the path is sent exactly as given (no normalising)."""

@@ -15,8 +15,6 @@ from nnlearn import SimpleNet, gradient_descent, numerical_diff, numerical_gradi
 from nnlearn.derivatives.expr import ExpressionError, parse_expression
 from nnlearn.plots import function_1, function_2
 
-pytest_plugins = ["browser"]
-
 #: The book's simpleNet (its random W written out), input and label, typed here rather than imported.
 BOOK_W = [[0.47355232, 0.9977393, 0.84668094], [0.85557411, 0.03563661, 0.69422093]]
 PAGES = ["/lessons", "/lessons/diff", "/lessons/gradient", "/lessons/descent", "/lessons/numgrad"]

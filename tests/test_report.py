@@ -13,8 +13,6 @@ import pytest
 from nnlearn.cli import main
 from nnlearn.report import build_report, write_report
 
-pytest_plugins = ["browser"]
-
 
 def _trials(folder):
     folder.mkdir()

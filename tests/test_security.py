@@ -14,8 +14,6 @@ import pytest
 from nnlearn.cli import main
 from nnlearn.templating import BOARD_CSP, REPORT_CSP, header_csp
 
-pytest_plugins = ["browser"]
-
 #: Script tags, event handlers, javascript: URLs, closing tags, quotes, template syntax, Unicode tricks.
 HOSTILE = [
     "<script>alert(1)</script>",
