@@ -136,7 +136,7 @@ def _isolated_cache(request, tmp_path_factory, monkeypatch):
 def fake_data(monkeypatch):
     """``load_dataset`` answers with a small synthetic MNIST; returns ``(data, calls)``."""
     import nnlearn.datasets
-    from mnist_tiny import synthetic_mnist
+    from mnist_tiny import FAST_TRAIN, synthetic_mnist
 
     data = synthetic_mnist()
     calls = []
@@ -150,16 +150,12 @@ def fake_data(monkeypatch):
     return data, calls
 
 
-#: The quick training the CLI tests share (their ``FAST``): the book's network, 60 iterations.
-FAST_TRAIN = ["--iters", "60", "--batch-size", "20", "--lr", "0.5", "--no-progress"]
-
-
 @pytest.fixture(scope="session")
 def fast_run(tmp_path_factory):
     """A run trained once with ``FAST_TRAIN`` on the synthetic digits (what ``fake_data`` serves), to
     be read, never changed: a test that changes a run takes a copy (``trained``)."""
     import nnlearn.datasets
-    from mnist_tiny import synthetic_mnist
+    from mnist_tiny import FAST_TRAIN, synthetic_mnist
     from nnlearn.cli import main
 
     data = synthetic_mnist()

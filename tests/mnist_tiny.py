@@ -61,6 +61,11 @@ def write_tiny(folder: Path, payloads: dict[str, bytes], compresslevel: int = 9)
     return folder
 
 
+#: The quick training of the CLI tests on these digits: the book's network, 60 iterations. One list,
+#: because the resume tests compare a run trained with it to the shared one (conftest ``fast_run``).
+FAST_TRAIN = ["--iters", "60", "--batch-size", "20", "--lr", "0.5", "--no-progress"]
+
+
 def synthetic_mnist(n_train=500, n_test=200, seed=0):
     """Ten noisy, learnable 28x28 'digits' (each class a fixed random stroke pattern), float32 in [0, 1]."""
     rng = np.random.default_rng(seed)

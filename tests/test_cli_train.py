@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mnist_tiny import FAST_TRAIN as FAST
 from nnlearn.cli import main
 from nnlearn.images import image_to_input
 from nnlearn.errors import NnlearnError
@@ -23,9 +24,6 @@ from nnlearn.trainer import Trainer
 
 RUN_FILES = {"config.json", "state.json", "checkpoint.npz", "metrics.csv", "epochs.csv", "model.npz", "loss.png",
              "accuracy.png", "summary.json"}
-
-
-FAST = ["--iters", "60", "--batch-size", "20", "--lr", "0.5", "--no-progress"]
 
 
 def train(run: Path, *extra) -> int:

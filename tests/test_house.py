@@ -235,14 +235,14 @@ BENCH = SRC.parent.parent / "bench"
 
 def missing_imports(source: str) -> list[str]:
     """``module.name`` for each ``from nnlearn... import name`` in ``source`` that does not resolve."""
-    import importlib
+    import importlib.util
 
     missing = []
     for node in ast.walk(parsed(source)):
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "nnlearn":
             module = importlib.import_module(node.module)
+            is_package = hasattr(module, "__path__")  # whose submodules import by name too
             for alias in node.names:
-                is_package = hasattr(module, "__path__")
                 if not hasattr(module, alias.name) and not (
                         is_package and importlib.util.find_spec(f"{node.module}.{alias.name}")):
                     missing.append(f"{node.module}.{alias.name}")

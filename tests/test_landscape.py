@@ -13,6 +13,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from mnist_tiny import FAST_TRAIN as FAST
 from nnlearn import MultiLayerNet, Trainer, TrainSettings, load_network
 from nnlearn.cli import main
 from nnlearn.errors import FileFormatError, InputError
@@ -28,7 +29,6 @@ from nnlearn.landscape import (
 from nnlearn.plane_loss import plane_losses, plane_losses_plain
 from nnlearn.trajectory import Trajectory, flatten_params, param_layout, read_trajectory, unflatten_params
 
-FAST = ["--iters", "60", "--batch-size", "20", "--lr", "0.5", "--no-progress"]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 import zlib
 
 import numpy as np
@@ -205,6 +206,26 @@ def test_an_output_that_overflows_is_blamed_on_the_input():
     x[0] = 0.5
     with np.errstate(all="ignore"), pytest.raises(InputError, match=r"^the network's output for row 1 of x is not finite"):
         net.classify(x)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_nan_or_inf_in_a_later_chunk_of_x_is_refused_as_the_inputs(bad):
+    # classify looks for NaN or inf only in a chunk whose row sums are not finite: the look must
+    # still happen in every chunk, and a finite chunk whose sums overflow must still pass.
+    from nnlearn.errors import InputError
+
+    net = MultiLayerNet(4, [3], 2, dtype=np.float32, seed=0)
+    for p in net.params.values():
+        p[...] = 0.0
+    x = np.full((6, 4), 0.5, dtype=np.float32)
+    x[1] = 3e38  # finite, but its row sums to inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and that overflow is not the user's business
+        assert net.classify(x, chunk_size=2).tolist() == [0] * 6  # zero weights: every output 0, class 0
+    x[4, 2] = bad
+    name = "NaN" if np.isnan(bad) else "inf"
+    with pytest.raises(InputError, match=rf"^x contains {name}; check the data"):
+        net.classify(x, chunk_size=2)
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from mnist_tiny import FAST_TRAIN as FAST
 from nnlearn import MultiLayerNet
 from nnlearn.callbacks import standard_callbacks
 from nnlearn.cli import main
@@ -123,9 +124,6 @@ def test_dropout_masks_are_checked_and_a_saved_network_keeps_its_dropout(tmp_pat
     back = load_network(net.save(tmp_path / "m.npz"))
     assert (back.dropout_ratio, back.weight_decay_lambda) == (0.5, 0.1)
     np.testing.assert_array_equal(back.predict(x), net.predict(x))
-
-
-FAST = ["--iters", "60", "--batch-size", "20", "--lr", "0.5", "--no-progress"]
 
 
 def test_train_with_validation_dropout_and_weight_decay(tmp_path, fake_data, capsys):
