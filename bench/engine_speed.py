@@ -63,8 +63,6 @@ def cpu_us(fn, reps: int, rounds: int = 15) -> float:
 
 def step_ops(trainer):
     """The book step's operations, in order, each a (group, name, function) on the step's own buffers."""
-    from nnlearn.engines.fused import CEE_DELTA
-
     net, rng = trainer.network, np.random.default_rng(1)
     p = net.params
     idx = trainer.next_indices()
@@ -75,10 +73,10 @@ def step_ops(trainer):
     ws = engine.workspace
     h, d, tmp, g = ws.h[1], ws.d[1], ws.tmp[1], ws.grads
     out_t, dy_t, row, flat = ws.out_t, ws.dy_t, ws.row, ws.flat
-    delta = dy_t.T
+    delta, one = ws.dy, ws.one
     n = ws.batch_size
-    y_c = out_t.reshape(-1)[flat]
-    shifted = y_c + CEE_DELTA
+    y_c = ws.out_flat[flat]
+    shifted = y_c + ws.cee_delta
     first, second = ws.forward_product[1], ws.forward_product[2]
     copies = {k: v.copy() for k, v in p.items()}
     return [
@@ -88,21 +86,22 @@ def step_ops(trainer):
         ("batch", "labels t_train[idx]", lambda: trainer.t_train[idx]),
         ("product", "x @ W1 (cut 768 + 16, added)", lambda: first(x, p["W1"], h)),
         ("forward", "+ b1", lambda: np.add(h, p["b1"], out=tmp)),
-        ("forward", "sigmoid: 4 calls", lambda: (np.negative(h, out=tmp), np.exp(tmp, out=tmp), np.add(tmp, 1, out=tmp),
+        ("forward", "sigmoid: 4 calls", lambda: (np.negative(h, out=tmp), np.exp(tmp, out=tmp), np.add(tmp, one, out=tmp),
                                                  np.reciprocal(tmp, out=tmp))),
         ("product", "W2.T @ h.T", lambda: second(p["W2"].T, h.T, out_t)),
         ("forward", "+ b2", lambda: np.add(out_t, p["b2"][:, None], out=dy_t)),
         ("softmax", "softmax: max, subtract, exp, sum (ones @), divide",
          lambda: (np.maximum.reduce(out_t, axis=0, keepdims=True, out=row), np.subtract(out_t, row, out=dy_t),
-                  np.exp(dy_t, out=dy_t), np.dot(ws.ones_out, dy_t, out=row[0]), np.divide(dy_t, row, out=dy_t))),
+                  np.exp(dy_t, out=dy_t), np.dot(ws.ones_out, dy_t, out=ws.sums), np.divide(dy_t, row, out=dy_t))),
         ("softmax", "loss: label indices, y_c, log, sum",
          lambda: (np.multiply(t, n, out=flat, dtype=np.intp), np.add(flat, ws.samples, out=flat),
-                  float(-np.add.reduce(np.log(out_t.reshape(-1)[flat] + CEE_DELTA)) / n))),
-        ("softmax", "delta: r, scale, y * r, label entries -= r", lambda: delta_ops(y_c, shifted, out_t, dy_t, flat)),
+                  float(-np.add.reduce(np.log(np.add(ws.out_flat[flat], ws.cee_delta, out=ws.shifted),
+                                                     out=ws.logs)) / n))),
+        ("softmax", "delta: r, scale, y * r, label entries -= r", lambda: delta_ops(y_c, shifted, ws, flat)),
         ("product", "h.T @ dy (dW2)", lambda: ws.weight_product[2](h.T, delta, g["W2"])),
         ("backward", "ones @ dy (db2)", lambda: ws.bias_product[2](ws.ones, delta, g["b2"])),
         ("product", "dy @ W2.T", lambda: ws.down_product[2](delta, p["W2"].T, d)),
-        ("backward", "sigmoid': 3 calls", lambda: (np.subtract(1, h, out=tmp), np.multiply(tmp, h, out=tmp),
+        ("backward", "sigmoid': 3 calls", lambda: (np.subtract(one, h, out=tmp), np.multiply(tmp, h, out=tmp),
                                                    np.multiply(d, tmp, out=tmp))),
         ("product", "x.T @ d1 (dW1)", lambda: ws.weight_product[1](x.T, d, g["W1"])),
         ("backward", "ones @ d1 (db1)", lambda: ws.bias_product[1](ws.ones, d, g["b1"])),
@@ -110,11 +109,11 @@ def step_ops(trainer):
     ]
 
 
-def delta_ops(y_c, shifted, out_t, dy_t, flat):
+def delta_ops(y_c, shifted, ws, flat):
     r = np.divide(y_c, shifted)
     r *= 0.001
-    np.multiply(out_t, r, out=dy_t)
-    dy_t.reshape(-1)[flat] -= r
+    np.multiply(ws.out_t, r, out=ws.dy_t)
+    ws.dy_flat[flat] -= r
 
 
 def per_op(x_train, t_train, x_test, t_test) -> None:

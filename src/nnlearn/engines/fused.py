@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from nnlearn.engines import BACKPROP, register
@@ -56,9 +58,13 @@ class FusedEngine:
         return self._workspace(x.shape[0]).loss_and_gradient(x, t, scale, masks)
 
 
+_SHAPE = operator.attrgetter("shape")
+
+
 def _shapes(net):
     # The regularisers decide which buffers exist, so a change of them rebuilds the workspace too.
-    return tuple(p.shape for p in net.params.values()) + (net.dropout_ratio, net.weight_decay_lambda)
+    # (map and attrgetter: checked at every step, 0.25 us less than a generator.)
+    return (*map(_SHAPE, net.params.values()), net.dropout_ratio, net.weight_decay_lambda)
 
 
 #: A sum of more terms than this whose length is not a multiple of :data:`BLOCK` is cut in two.
@@ -101,12 +107,17 @@ class CutSum:
     def __init__(self, head: int, out_shape, dtype):
         self.head = head
         self.tail = np.empty(out_shape, dtype=dtype)
+        self.a = self.b = None  # the last operands, and their two parts (slicing costs 0.3 us a view)
 
     def __call__(self, a, b, out) -> None:
         h = self.head
+        if a is not self.a:
+            self.a, self.a_head, self.a_tail = a, a[..., :h], a[..., h:]
+        if b is not self.b:
+            self.b, self.b_head, self.b_tail = b, b[:h], b[h:]
         # np.matmul: on these strided slices about 10 % faster than np.dot
-        np.matmul(a[..., :h], b[:h], out=out)
-        np.matmul(a[..., h:], b[h:], out=self.tail)
+        np.matmul(self.a_head, self.b_head, out=out)
+        np.matmul(self.a_tail, self.b_tail, out=self.tail)
         np.add(out, self.tail, out=out)
 
 
@@ -168,6 +179,12 @@ class Workspace:
         self.out_t = np.empty((n_out, n), dtype=dt)  # the output layer, transposed
         self.dy_t = np.empty((n_out, n), dtype=dt)  # dL/d(its pre-activation), transposed
         self.row = np.empty((1, n), dtype=dt)
+        self.sums = self.row[0]
+        # Views and constants made once: a view costs 0.2-0.4 us to make, and an in-place operation
+        # with a 0-d array of the dtype 0.4 us less than with a Python number (the same values).
+        self.out_flat, self.dy_flat, self.dy = self.out_t.reshape(-1), self.dy_t.reshape(-1), self.dy_t.T
+        self.zero, self.one, self.cee_delta = np.zeros((), dt), np.ones((), dt), np.array(CEE_DELTA, dt)
+        self.shifted, self.logs = np.empty(n, dtype=dt), np.empty(n, dtype=dt)
         self.ones = np.ones(n, dtype=dt)
         self.ones_out = np.ones(n_out, dtype=dt)
         self.samples = np.arange(n)
@@ -206,10 +223,10 @@ class Workspace:
                 # 1 / (1 + exp(-a)); exp overflowing to inf gives the right 0.
                 np.negative(hi, out=hi)
                 np.exp(hi, out=hi)
-                add(hi, 1, out=hi)
+                add(hi, self.one, out=hi)
                 np.reciprocal(hi, out=hi)
             else:
-                np.maximum(hi, 0, out=hi)
+                np.maximum(hi, self.zero, out=hi)
             below = hi
             if self.dropout:
                 below = self.kept[i]
@@ -228,7 +245,7 @@ class Workspace:
         loss = self.loss_and_delta(t, scale)
         if self.lam:
             loss += self.net.weight_decay_loss()
-        delta = self.dy_t.T  # dL/d(pre-activation) of the layer being differentiated, (n, size)
+        delta = self.dy  # dL/d(pre-activation) of the layer being differentiated, (n, size)
         for i in range(L, 0, -1):
             W, b = keys[i]
             below = x if i == 1 else (self.kept[i - 1] if self.dropout else h[i - 1])
@@ -247,12 +264,12 @@ class Workspace:
                 if self.sigmoid:
                     # sigmoid'(a) = s * (1 - s), with s the activation kept in h[i-1].
                     tmp = self.tmp[i - 1]
-                    np.subtract(1, below, out=tmp)
+                    np.subtract(self.one, below, out=tmp)
                     mul(tmp, below, out=tmp)
                     mul(dh, tmp, out=dh)
                 else:
                     mask = self.mask[i - 1]
-                    np.greater(below, 0, out=mask)
+                    np.greater(below, self.zero, out=mask)
                     mul(dh, mask, out=dh)
                 delta = dh
         return loss, g
@@ -267,21 +284,21 @@ class Workspace:
             np.maximum.reduce(out_t, axis=0, keepdims=True, out=row)
             sub(out_t, row, out=out_t)
             np.exp(out_t, out=out_t)
-            self.softmax_sum(self.ones_out, out_t, row[0])
+            self.softmax_sum(self.ones_out, out_t, self.sums)
             np.divide(out_t, row, out=out_t)
             if t.ndim == 1:
                 flat = self.flat
                 mul(t, n, out=flat, dtype=np.intp)
                 add(flat, self.samples, out=flat)
-                y_c = out_t.reshape(-1)[flat]  # each sample's probability of its label
-                shifted = y_c + CEE_DELTA
-                loss = float(-add.reduce(np.log(shifted)) / n)
+                y_c = self.out_flat[flat]  # each sample's probability of its label
+                shifted = add(y_c, self.cee_delta, out=self.shifted)
+                loss = float(-add.reduce(np.log(shifted, out=self.logs)) / n)
                 # The gradient of -log(y_c + 1e-7) through softmax is r * (y - onehot) with
                 # r = y_c / (y_c + 1e-7); the 1/n of the mean and the scale are folded into r.
                 r = np.divide(y_c, shifted, out=y_c)
                 r *= scale / n
                 mul(out_t, r, out=dy_t)
-                dy_t.reshape(-1)[flat] -= r
+                self.dy_flat[flat] -= r
             else:
                 t_t = t.T
                 loss = float(-np.sum(t_t * np.log(out_t + CEE_DELTA)) / n)
