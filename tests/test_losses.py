@@ -1,3 +1,4 @@
+import re
 import warnings
 
 import numpy as np
@@ -75,6 +76,24 @@ def test_batch_is_the_average_of_single_losses():
 def test_bad_input_raises_value_error_naming_the_problem(loss, y, t, message):
     with pytest.raises(ValueError, match=message):
         loss(y, t)
+
+
+@pytest.mark.parametrize("y, t, message", [
+    # A NaN output is what a diverging training produces, so its fix names the learning rate too ...
+    (np.array([0.5, np.nan]), 1, "y contains NaN; check the data or lower the learning rate"),
+    # ... a NaN in the labels or targets is only ever the data's.
+    (np.array([0.5, 0.5]), np.array([1, np.nan]), "t contains NaN; check the data"),
+])
+def test_a_nan_names_the_fix_that_fits_where_it_is(y, t, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        cross_entropy_error(y, t)
+
+
+def test_simple_net_refuses_weights_that_are_not_finite():
+    from nnlearn import SimpleNet
+
+    with pytest.raises(ValueError, match="^W contains inf; pass finite weights$"):
+        SimpleNet(W=np.full((2, 3), np.inf))
 
 
 def test_cross_entropy_refuses_negative_probabilities():

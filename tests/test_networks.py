@@ -224,7 +224,7 @@ def test_a_nan_or_inf_in_a_later_chunk_of_x_is_refused_as_the_inputs(bad):
         assert net.classify(x, chunk_size=2).tolist() == [0] * 6  # zero weights: every output 0, class 0
     x[4, 2] = bad
     name = "NaN" if np.isnan(bad) else "inf"
-    with pytest.raises(InputError, match=rf"^x contains {name}; check the data"):
+    with pytest.raises(InputError, match=rf"^x contains {name}; check the data$"):  # not "lower the learning rate"
         net.classify(x, chunk_size=2)
 
 

@@ -67,10 +67,11 @@ def check_choice(value, choices, name: str) -> str:
     return value
 
 
-def check_finite(arr: np.ndarray, name: str) -> None:
+def check_finite(arr: np.ndarray, name: str, fix: str = "check the data") -> None:
+    """Refuse NaN/inf in ``arr``; ``fix`` is the second half of the message (what to do about it)."""
     if not np.isfinite(arr).all():
         bad = "NaN" if np.isnan(arr).any() else "inf"
-        raise InputError(f"{name} contains {bad}; check the data or lower the learning rate")
+        raise InputError(f"{name} contains {bad}; {fix}")
 
 
 def check_nonempty(arr: np.ndarray, name: str) -> None:

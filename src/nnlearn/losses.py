@@ -37,7 +37,8 @@ def _prepare(y, t, loss: str):
     if y.ndim not in (1, 2):
         raise InputError(f"y must be 1-D (one sample) or 2-D (a batch, one row per sample), got shape {y.shape}")
     check_nonempty(y, "y")
-    check_finite(y, "y")
+    # y is a network's output: NaN/inf there mostly means training diverged.
+    check_finite(y, "y", "check the data or lower the learning rate")
     t_arr = np.asarray(t)
     check_no_bool_labels(t_arr)
     y2 = y.reshape(1, -1) if y.ndim == 1 else y

@@ -52,7 +52,7 @@ class SimpleNet:
         W = as_float_array(check_numbers(W, "W"), "W").astype(np.float64)  # a copy: the caller's W stays theirs
         if W.shape != (2, 3):
             raise InputError(f"W must have shape (2, 3), got {W.shape}")
-        check_finite(W, "W")
+        check_finite(W, "W", "pass finite weights")
         self.params = {"W": W}
 
     @property
