@@ -136,7 +136,7 @@ def _isolated_cache(request, tmp_path_factory, monkeypatch):
 def fake_data(monkeypatch):
     """``load_dataset`` answers with a small synthetic MNIST; returns ``(data, calls)``."""
     import nnlearn.datasets
-    from mnist_tiny import FAST_TRAIN, synthetic_mnist
+    from mnist_tiny import synthetic_mnist
 
     data = synthetic_mnist()
     calls = []

@@ -270,6 +270,31 @@ def test_fused_engine_on_wide_networks(activation, depth, loss, target, batch, d
     np.testing.assert_allclose(net.engine("fused").logits(x), net.engine("reference").logits(x), rtol=tol, atol=tol)
 
 
+def test_a_fused_engine_reused_on_new_batches_gives_what_a_fresh_one_gives():
+    """The fused engine keeps its buffers and the views of its cut sums' operands (the 301 inputs of
+    the wide case are cut 288 + 13) between calls: another batch of the same size -- a new array, as
+    classify's chunks are, or the same array refilled, as the trainer's batch is -- must give exactly
+    what an engine that never saw the first one gives."""
+    net, x, t = wide_case("sigmoid", 1, "cross_entropy", "labels", 7, "float32")
+    other = np.random.default_rng(1).standard_normal(x.shape).astype(x.dtype)
+    t = net.check_t(t, 7)
+
+    def fresh(batch):
+        loss, grads = net.engine("fused").loss_and_gradient(batch, t)
+        return loss, {k: g.copy() for k, g in grads.items()}
+
+    reused, buffer = net.engine("fused"), x.copy()
+    for batch in (x, other, x.copy(), buffer):
+        if batch is buffer:
+            buffer[...] = other
+        loss, grads = reused.loss_and_gradient(batch, t)
+        expected_loss, expected = fresh(batch)
+        assert loss == expected_loss
+        for k in expected:
+            np.testing.assert_array_equal(grads[k], expected[k], err_msg=k)
+    assert fresh(x)[0] != fresh(other)[0]  # the batches differ, so a stale view would show
+
+
 # -- regularisers: weight decay and dropout with a fixed mask -------------------------------------
 
 # A subset of the kinds keeps this quick; together they cover both activations, both losses, every
