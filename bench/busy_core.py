@@ -4,14 +4,14 @@ A learner's laptop always has something else running. This bench runs ``nnlearn 
 recipe, and ``--recipe strong``) as a child process, with data loading and start-up, in four
 conditions, taking turns so that all of them share the machine's drift:
 
-- quiet, nnlearn's thread policy (the default);
-- beside one process spinning on a core (a ``while`` loop), the policy;
+- quiet, nnlearn's thread rule (the default: the cores free at the start);
+- beside one process spinning on a core (a ``while`` loop), the rule;
 - beside it, ``--threads C`` with C the cores BLAS starts with -- BLAS's own default, what nnlearn
-  did before it had a policy;
+  did before it had a rule;
 - quiet, ``--threads C``.
 
-It prints each condition's median wall time, the ratio busy / quiet, and the thread counts the
-policy used (from the run's ``summary.json``). Goal: beside the spinning process each recipe takes
+It prints each condition's median wall time, the ratio busy / quiet, and the thread count the
+rule chose (from the run's ``summary.json``). Goal: beside the spinning process each recipe takes
 at most 1.3 times its quiet time.
 
 Usage: ``NNLEARN_DATA=/path/to/datasets python bench/busy_core.py [--recipes book strong] [--repeats 3]``
@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--recipes", nargs="+", default=["book", "strong"], choices=["book", "strong"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pause", type=float, default=2.0, help="seconds of rest between runs (default 2)")
-    parser.add_argument("--policy-only", action="store_true",
+    parser.add_argument("--rule-only", action="store_true",
                         help="skip the runs on BLAS's own thread count (they take minutes on a loaded machine)")
     args = parser.parse_args()
 
@@ -89,7 +89,7 @@ def main() -> None:
                       for i in blas))
     print(f"load average before: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
     conditions = [("quiet", None, False), ("busy", None, True), (f"busy, --threads {default}", default, True),
-                  (f"quiet, --threads {default}", default, False)][: 2 if args.policy_only else 4]
+                  (f"quiet, --threads {default}", default, False)][: 2 if args.rule_only else 4]
     results = {(r, c[0]): [] for r in args.recipes for c in conditions}
     for rep in range(args.repeats):
         for recipe in args.recipes:
@@ -99,18 +99,17 @@ def main() -> None:
                 results[(recipe, name)].append(result)
                 used = result["threads"] or {}
                 print(f"  {recipe:<6} {name:<22} {result['wall']:6.1f} s  {result['accuracy']:.2%}  "
-                      f"threads first {used.get('first')} last {used.get('threads')} "
-                      f"switches {len(used.get('switches', []))}",
+                      f"threads {used.get('threads')} ({used.get('source')})",
                       flush=True)
     print(f"load average after: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
     print(f"\n{'recipe':<8} " + " ".join(f"{name:>22}" for name, _, _ in conditions) + f" {'busy/quiet':>11} "
-          + ("" if args.policy_only else f"{'before: busy/quiet':>19}"))
+          + ("" if args.rule_only else f"{'before: busy/quiet':>19}"))
     for recipe in args.recipes:
         walls = [median([r["wall"] for r in results[(recipe, name)]]) for name, _, _ in conditions]
         print(f"{recipe:<8} " + " ".join(f"{w:>20.1f} s" for w in walls) + f" {walls[1] / walls[0]:>10.2f}x "
-              + ("" if args.policy_only else f"{walls[2] / walls[3]:>18.2f}x"))
+              + ("" if args.rule_only else f"{walls[2] / walls[3]:>18.2f}x"))
     print(f"(median wall time of {args.repeats} runs of the whole command, data loading included; busy: beside one "
-          f"process spinning on a core; 'before': BLAS's own {default} threads, as nnlearn ran without a policy)")
+          f"process spinning on a core; 'before': BLAS's own {default} threads, as nnlearn ran without a rule)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ implementation starts from the **same weights** and sees the **same batches** (o
 ``numpy.random.Generator(seed)`` each), so their accuracies differ only by arithmetic.
 
 - nnlearn: ``nnlearn.trainer`` with the book recipe (float32, the fused engine), its BLAS threads
-  chosen by its thread policy (``--threads N`` fixes them), accuracy every 600 iterations.
+  chosen from the free cores at the start (``--threads N`` fixes them), accuracy every 600 iterations.
 - floor: what a step cannot avoid -- gathering the batch's 100 rows and its five float32 products
   (``x @ W1``, ``h @ W2``, ``d2 @ W2.T``, ``h.T @ d2``, ``x.T @ d1``) with ``np.dot``, nothing else, on
   the thread count nnlearn used in the turn before. "floor, nnlearn's products": the same with the
@@ -129,7 +129,7 @@ class NnlearnRunner(Runner):
             self.trainer.train()
         except TrainingInterrupted:
             pass
-        self.counts.append(self.trainer.threads.count)
+        self.counts.append(self.trainer.choose_threads().count)
         if self.trainer.final is not None:
             self.test_acc = self.trainer.final["test_accuracy"]
 
@@ -139,10 +139,8 @@ class FloorRunner(Runner):
 
     all_column = False
 
-    def __init__(self, data, seed, init, nnlearn, own_products):
-        super().__init__("floor, nnlearn's products" if own_products else "floor: gather + 5 products (np.dot)")
-        from nnlearn.engines.fused import product
-
+    def __init__(self, data, seed, init, nnlearn):
+        super().__init__("floor: gather + 5 products (np.dot)")
         (self.x_train, _), _ = data
         self.rng = np.random.default_rng(seed)
         self.nnlearn = nnlearn
@@ -152,20 +150,15 @@ class FloorRunner(Runner):
         self.h, self.d1 = np.empty((BATCH, 50), f32), np.empty((BATCH, 50), f32)
         self.out, self.d2 = np.empty((BATCH, 10), f32), np.full((BATCH, 10), 1e-3, f32)
         self.gW1, self.gW2 = np.empty((784, 50), f32), np.empty((50, 10), f32)
-        if own_products:  # the calls the fused engine makes for these products
-            products = [product(784, (BATCH, 50), f32), product(50, (BATCH, 10), f32), product(10, (BATCH, 50), f32),
-                        product(BATCH, (50, 10), f32), product(BATCH, (784, 50), f32)]
-        else:
-            products = [lambda a, b, out: np.dot(a, b, out=out)] * 5
-        self.products = products
+        self.products = [lambda a, b, out: np.dot(a, b, out=out)] * 5
 
     def _run(self, n):
-        from nnlearn.threads import blas
+        from nnlearn.threads import Choice, using
 
         indices = [self.rng.integers(0, len(self.x_train), size=BATCH, dtype=np.int64) for _ in range(n)]
         fwd1, fwd2, back2, grad2, grad1 = self.products
         x, h, d1, out, d2, W1, W2 = self.x, self.h, self.d1, self.out, self.d2, self.W1, self.W2
-        with blas().limit(limits=self.nnlearn.trainer.threads.count):
+        with using(Choice(self.nnlearn.trainer.choose_threads().count, "threads", None)):
             t0 = clock()
             for idx in indices:
                 np.take(self.x_train, idx, axis=0, out=x, mode="clip")
@@ -402,7 +395,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--block", type=int, default=1000, help="iterations per turn (default 1000)")
     parser.add_argument("--pause", type=float, default=0.3, help="seconds of rest before each turn (default 0.3)")
-    parser.add_argument("--threads", default=None, help="nnlearn's BLAS threads (default: its policy)")
+    parser.add_argument("--threads", default=None, help="nnlearn's BLAS threads (default: the free cores at the start)")
     parser.add_argument("--plain", action="store_true", help="also the plain NumPy loop written like the book")
     parser.add_argument("--skip-torch", action="store_true")
     parser.add_argument("--skip-jax", action="store_true")
@@ -435,8 +428,7 @@ def main():
     if args.clock == "cpu":
         print("clock: CPU time of this process, every implementation on one thread")
     ref = NnlearnRunner(data, args.seed, args.iters, args.threads)
-    runners = [ref, FloorRunner(data, args.seed, init, ref, own_products=False),
-               FloorRunner(data, args.seed, init, ref, own_products=True)]
+    runners = [ref, FloorRunner(data, args.seed, init, ref)]
     if args.plain:
         runners.append(PlainRunner(data, args.seed, args.iters, init))
     if not args.skip_torch:
@@ -469,7 +461,7 @@ def main():
         turn += 1
 
     counts = {c: ref.counts.count(c) for c in sorted(set(ref.counts), key=str)}
-    print(f"nnlearn's BLAS threads at the end of each turn: {counts} (record: {ref.trainer.threads.record()})")
+    print(f"nnlearn's BLAS threads at the end of each turn: {counts} (record: {ref.trainer.choose_threads().record()})")
     print(f"{'implementation':<52} {'us/step':>8} {'paired':>7} {'us/iter all':>11} {'test acc':>9}")
     for r in runners:
         all_us = f"{r.total / args.iters * 1e6:11.1f}" if r.all_column else f"{'-':>11}"
@@ -479,9 +471,8 @@ def main():
           "its block / nnlearn's block in the same turn, < 1 is faster than nnlearn; all: with the per-epoch "
           "evaluations)")
     floor = runners[1]
-    print(f"nnlearn's step is {1 / floor.paired_ratio(ref):.2f}x its floor (paired by turn); "
-          f"{1 / runners[2].paired_ratio(ref):.2f}x the floor of its own products")
-    for r in runners[3:]:
+    print(f"nnlearn's step is {1 / floor.paired_ratio(ref):.2f}x its floor (paired by turn)")
+    for r in runners[2:]:
         print(f"nnlearn vs {r.name}: {r.paired_ratio(ref):.2f}x the time per step of nnlearn (paired by turn)")
     print(describe_machine())
 

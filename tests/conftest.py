@@ -52,6 +52,10 @@ def _hypothesis_home(config) -> None:
 
 def pytest_configure(config):
     _hypothesis_home(config)
+    # One BLAS thread unless a test asks otherwise: a run's numbers are promised for its thread count
+    # only, and the count chosen from the free cores (with a line saying so) depends on the machine's
+    # load. The tests of that rule clear it (tests/test_threads.py).
+    os.environ["NNLEARN_THREADS"] = "1"
     # A relative NNLEARN_DATA (the README's ../shared/datasets) must keep meaning the same folder in
     # tests that change directory or start processes elsewhere.
     if os.environ.get("NNLEARN_DATA"):

@@ -165,10 +165,6 @@ def check_backprop_engine(name, key):
     assert engine.loss(x, t_checked) == pytest.approx(loss_value, rel=tol, abs=tol), key
     np.testing.assert_allclose(engine.logits(x), net.engine("reference").logits(x), rtol=tol, atol=tol,
                                err_msg=str(key))
-    # scale multiplies the gradients (SGD asks for them times lr)
-    _, scaled = engine.loss_and_gradient(x, t_checked, scale=0.5)
-    for k in grads:
-        np.testing.assert_allclose(scaled[k], 0.5 * grads[k], rtol=tol, atol=tol, err_msg=f"{key} {k}")
     if name == "reference":
         expected = oracle_gradient(net.params, activation, loss, x, t)
     else:
@@ -229,11 +225,9 @@ def test_an_unknown_engine_is_a_one_line_error():
         net.gradient(x, t, engine="fast")
 
 
-# -- wide networks: the long sums the fused engine cuts in two ---------------------------------------
+# -- wide networks: long sums, which BLAS splits into blocks --------------------------------------
 
-# The fused engine hands a sum of more than 256 terms that is not a multiple of 32 to BLAS in two
-# parts (nnlearn.engines.fused.Product): the inputs of the first layer (301), of the second (300),
-# of the output layer (300) and the samples of a batch (270; 7 needs no cut).
+# Sums of 301 inputs, 300 hidden units and 270 samples: longer than one block of BLAS's kernels.
 WIDE_KINDS = [("sigmoid", 1, "cross_entropy", "labels"), ("relu", 2, "mse", "soft"),
               ("sigmoid", 2, "cross_entropy", "one-hot"), ("relu", 1, "cross_entropy", "labels")]
 
@@ -261,8 +255,8 @@ def wide_case(activation, depth, loss, target, batch, dtype_name):
 def test_fused_engine_on_wide_networks(activation, depth, loss, target, batch, dtype):
     net, x, t = wide_case(activation, depth, loss, target, batch, dtype)
     t_checked = net.check_t(t, batch)
-    loss_value, grads = net.engine("fused").loss_and_gradient(x, t_checked, scale=0.5)
-    ref_loss, ref = net.engine("reference").loss_and_gradient(x, t_checked, scale=0.5)
+    loss_value, grads = net.engine("fused").loss_and_gradient(x, t_checked)
+    ref_loss, ref = net.engine("reference").loss_and_gradient(x, t_checked)
     tol = 1e-12 if dtype == "float64" else 2e-5
     assert loss_value == pytest.approx(ref_loss, rel=tol, abs=tol)
     for k in ref:
@@ -271,10 +265,9 @@ def test_fused_engine_on_wide_networks(activation, depth, loss, target, batch, d
 
 
 def test_a_fused_engine_reused_on_new_batches_gives_what_a_fresh_one_gives():
-    """The fused engine keeps its buffers and the views of its cut sums' operands (the 301 inputs of
-    the wide case are cut 288 + 13) between calls: another batch of the same size -- a new array, as
-    classify's chunks are, or the same array refilled, as the trainer's batch is -- must give exactly
-    what an engine that never saw the first one gives."""
+    """The fused engine keeps its buffers between calls: another batch of the same size -- a new
+    array, as classify's chunks are, or the same array refilled, as the trainer's batch is -- must
+    give exactly what an engine that never saw the first one gives."""
     net, x, t = wide_case("sigmoid", 1, "cross_entropy", "labels", 7, "float32")
     other = np.random.default_rng(1).standard_normal(x.shape).astype(x.dtype)
     t = net.check_t(t, 7)
@@ -395,7 +388,7 @@ def test_backprop_engine_with_regularisers(name, activation, depth, loss, target
     net, x, t, masks = regular_case(activation, depth, loss, target, regulariser, dtype)
     t_checked = net.check_t(t, 7)
     engine = net.engine(name)
-    loss_value, grads = engine.loss_and_gradient(x, t_checked, scale=0.5, masks=masks)
+    loss_value, grads = engine.loss_and_gradient(x, t_checked, masks=masks)
     grads = {k: g.copy() for k, g in grads.items()}
     tol = 1e-12 if dtype == "float64" else 2e-5
     expected_loss = oracle_regular_loss(net.params, net, x, t, masks)
@@ -404,7 +397,7 @@ def test_backprop_engine_with_regularisers(name, activation, depth, loss, target
     expected = oracle_regular_gradient(net.params, net, x, t, masks)
     for k in grads:
         assert grads[k].dtype == np.dtype(dtype)
-        np.testing.assert_allclose(grads[k], 0.5 * expected[k], rtol=tol, atol=tol)
+        np.testing.assert_allclose(grads[k], expected[k], rtol=tol, atol=tol)
     # The regularisers do change the numbers: the plain network's loss differs.
     plain, _, _ = case(activation, depth, loss, target, 7, dtype)
     assert abs(plain.loss(x, t) - loss_value) > 1e-3

@@ -261,26 +261,3 @@ def test_every_bench_imports_names_that_exist():
     assert {name: names for name, names in found.items() if names} == {}
 
 
-def test_the_per_operation_bench_runs_every_operation_of_the_step():
-    """``bench/engine_speed.py --per-op`` rebuilds the step from the fused engine's buffers by name: a
-    renamed buffer would break it where no import check looks. Each of its operations runs once here
-    (on synthetic digits; the bench itself needs real MNIST and half a minute)."""
-    import importlib.util
-
-    import numpy as np
-    from mnist_tiny import synthetic_mnist
-    from nnlearn.settings import recipe_settings
-    from nnlearn.training import build_trainer
-
-    spec = importlib.util.spec_from_file_location("engine_speed", BENCH / "engine_speed.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    (x, t), _ = synthetic_mnist()
-    trainer = build_trainer(recipe_settings("book", iters=10), x, t, n_classes=10, callbacks=[], threads=1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        trainer.step()
-        ops = bench.step_ops(trainer)
-        for group, name, fn in ops:
-            fn()
-    assert len(ops) == 18 and {group for group, _, _ in ops} == {
-        "batch", "product", "forward", "softmax", "backward", "update"}

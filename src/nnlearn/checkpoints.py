@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlearn import threads
 from nnlearn.errors import FileFormatError, InputError
 from nnlearn.saving import check_arrays, check_checkpoint_meta, read_npz, write_npz
 from nnlearn.settings import TrainSettings
@@ -39,7 +40,7 @@ def state_of(trainer) -> dict:
         "rng": trainer.rng.bit_generator.state,
         "optimizer_scalars": opt["scalars"],
         "optimizer_lr": trainer.optimizer.lr,
-        "threads": trainer.threads.state(),
+        "threads": trainer.choose_threads().record(),
         "seconds": trainer.seconds,
         "final": trainer.final,
         "config": trainer.config(),
@@ -103,7 +104,7 @@ def restore(trainer, path) -> None:
              "scalars": meta["optimizer_scalars"]}
         )
         trainer.optimizer.lr = float(meta["optimizer_lr"])
-        trainer.threads.resume(meta.get("threads"))
+        trainer.threads = threads.choose(trainer.threads_asked, recorded=recorded_threads(meta.get("threads")))
         trainer.rng.bit_generator.state = meta["rng"]
         trainer.seconds = float(meta["seconds"])
         trainer.final = meta["final"]
@@ -120,6 +121,16 @@ def restore(trainer, path) -> None:
                             else [None] * len(trainer.train_acc_list))
     trainer.perm = arrays.get("perm")
     trainer.last_checkpoint = (trainer.iteration, path)
+
+
+def recorded_threads(saved) -> int | None:
+    """The thread count a checkpoint's run was on (``None``: not recorded, as in a run that had no BLAS)."""
+    if not isinstance(saved, dict):
+        return None
+    count = saved.get("threads", saved.get("count"))  # "count": checkpoints of nnlearn before 2026-12
+    if isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= threads.MOST:
+        return count
+    return None
 
 
 def with_defaults(config):

@@ -257,7 +257,7 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
     whose checkpoint belongs to other settings is refused (``other_run="refuse"``, the checkpoint's
     one-line error) or started again (``"restart"``: a sweep's final run after the best trial changed).
     ``in_run_folder``: the run may lie inside a sweep folder (the sweep's own final run). ``threads``: the
-    BLAS threads (:class:`~nnlearn.threads.ThreadPolicy`; default the free cores). ``trajectory``: keep
+    BLAS threads (:func:`nnlearn.threads.choose`; default the free cores). ``trajectory``: keep
     ``trajectory.npz`` (:class:`~nnlearn.trajectory.Trajectory`).
     """
     from nnlearn.callbacks import standard_callbacks
@@ -300,7 +300,7 @@ def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None
         "settings": trainer.settings.to_dict(),
         "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
         "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": version("nnlearn"),
-        "threads": trainer.threads.record(),
+        "threads": trainer.choose_threads().record(),
     })
 
 
@@ -339,7 +339,7 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
             "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
             "description": trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1]),
             "run_dir": str(run), "load_seconds": load_seconds, "peak_rss_mb": peak_rss_mb(),
-            "threads": trainer.threads.record(),
+            "threads": trainer.choose_threads().record(),
         }
         write_json(run / "summary.json", summary)
     except BaseException as exc:  # Ctrl-C or a full disk while the final files are written

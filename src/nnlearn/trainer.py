@@ -47,7 +47,7 @@ from nnlearn.multi_layer_net import MultiLayerNet
 from nnlearn.networks import settings_mismatch
 from nnlearn.optimizer import get_optimizer
 from nnlearn.settings import RECIPES, TrainSettings
-from nnlearn.threads import ThreadPolicy
+from nnlearn import threads as blas_threads
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -87,8 +87,9 @@ class Trainer:
         Default :func:`~nnlearn.callbacks.standard_callbacks` (divergence stop, evaluation,
         progress bar). A given list is used as it is.
     threads : int, "auto" or None
-        BLAS threads: a count for the whole run, or (default: ``NNLEARN_THREADS``, else ``"auto"``) the
-        free cores at the start, changed when a step slows down (:class:`~nnlearn.threads.ThreadPolicy`).
+        BLAS threads for the whole run: a count, or (default: ``NNLEARN_THREADS``, else ``"auto"``) the
+        cores free when training starts (:func:`nnlearn.threads.choose`). A resumed run keeps the count
+        it was on, so that it gives the very numbers of an uninterrupted run.
 
     With ``settings.validation`` (a share or a count), the **last** ``N`` training samples are held
     back before anything else (``N = round(share * len(x_train))``): the network never trains on them,
@@ -167,10 +168,11 @@ class Trainer:
             cb.set_trainer(self)
         kind = engines.BACKPROP if settings.grad == "backprop" else engines.NUMERICAL
         self.engine = network.engine(settings.engine_name, kind)
-        #: How many BLAS threads the run uses (``threads``, else NNLEARN_THREADS, else the free cores).
-        check = engines.step_check(network, self.engine, self.x_train[: self.batch_size],
-                                   self.t_train[: self.batch_size], self.batch_size)
-        self.threads = ThreadPolicy(threads, check)
+        #: The run's BLAS threads (:class:`nnlearn.threads.Choice`): chosen when training starts,
+        #: or the count a resumed run was on.
+        self.threads_asked = threads
+        blas_threads.asked(threads)  # a bad count (or NNLEARN_THREADS) is refused before any work
+        self.threads = None
 
         self.iteration = 0
         self.train_loss_list: list[float] = []
@@ -202,17 +204,16 @@ class Trainer:
         """
         self.started = time.perf_counter()
         self.consistent = True
-        self.threads.start()
         try:
             # Ctrl-C and kill (SIGTERM) finish the current iteration, save and stop; overflow on the way
             # to divergence is expected (the divergence stop reports it clearly).
-            with stop_requests(self.stop), np.errstate(over="ignore", invalid="ignore"):
+            with stop_requests(self.stop), np.errstate(over="ignore", invalid="ignore"), \
+                    blas_threads.using(self.choose_threads()):
                 self.notify("on_train_begin", self.logs())
                 self.run_iterations()
         except KeyboardInterrupt:
             raise self.interrupted() from None
         finally:
-            self.threads.stop()
             self.update_time()
             self.started = None
             self.notify("on_train_end", self.logs())
@@ -266,23 +267,31 @@ class Trainer:
             getattr(cb, hook)(*args)
 
     def step(self) -> float:
-        """One iteration: draw a batch, compute its gradient, update the weights; the loss before the update."""
-        started = time.perf_counter()
+        """One iteration of the book's loop: a batch, its gradient, the update; the loss before the update."""
         idx = self.next_indices()
-        x, t = self.gather(idx), self.t_train[idx]
+        x_batch, t_batch = self.gather(idx), self.t_train[idx]
         masks = self.network.dropout_masks(self.rng, len(idx)) if self.network.dropout_ratio else None
-        if self.settings.lr_schedule == "cosine":
-            self.optimizer.lr = self.settings.lr * 0.5 * (1.0 + math.cos(math.pi * self.iteration / self.max_iter))
+        self.optimizer.lr = self.learning_rate()
         if self.settings.grad == "numerical":
-            grads = engines.numerical_gradient(self.network, x, t, self.engine.name, masks=masks,
-                                               progress=self.step_progress)
-            loss = self.network.engine().loss(x, t, masks)
-            self.optimizer.update(self.network.params, grads)
+            grad = engines.numerical_gradient(self.network, x_batch, t_batch, self.engine.name, masks=masks,
+                                              progress=self.step_progress)
+            loss = self.network.engine().loss(x_batch, t_batch, masks)
         else:
-            loss, scaled_grads = self.engine.loss_and_gradient(x, t, scale=self.optimizer.gradient_scale(), masks=masks)
-            self.optimizer.apply(self.network.params, scaled_grads)
-        self.threads.observe(time.perf_counter() - started)
+            loss, grad = self.engine.loss_and_gradient(x_batch, t_batch, masks=masks)
+        self.optimizer.update(self.network.params, grad)
         return loss
+
+    def learning_rate(self) -> float:
+        """The learning rate of this iteration: the settings' own, or on the cosine schedule."""
+        if self.settings.lr_schedule == "cosine":
+            return self.settings.lr * 0.5 * (1.0 + math.cos(math.pi * self.iteration / self.max_iter))
+        return self.settings.lr
+
+    def choose_threads(self) -> "blas_threads.Choice":
+        """The run's thread count (chosen once: a resumed run's comes from its checkpoint)."""
+        if self.threads is None:
+            self.threads = blas_threads.choose(self.threads_asked)
+        return self.threads
 
     def gather(self, idx) -> np.ndarray:
         """The rows ``idx`` of the training images, in the network's dtype.

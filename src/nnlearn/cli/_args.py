@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
+
+from nnlearn.errors import InputError
 
 
 def int_at_least(minimum: int, what: str):
@@ -72,12 +75,24 @@ def class_names_of(name: str):
 
 
 def threads_arg(text: str):
-    """``auto`` or a positive whole number of BLAS threads (``--threads``)."""
-    return "auto" if text.strip().lower() == "auto" else int_at_least(1, "a positive integer")(text)
+    """``auto`` or a whole number of BLAS threads (``--threads``), by :func:`nnlearn.threads.parse_request`."""
+    from nnlearn.threads import MUST, parse_request
+
+    try:
+        return parse_request(text, "--threads") or "auto"
+    except InputError:
+        raise argparse.ArgumentTypeError(f"{MUST}, got {text!r}") from None
 
 
-THREADS_HELP = ("BLAS threads: a number, or auto (the default, or NNLEARN_THREADS): as many as cores are free "
-                "at the start, one when a busy core slows the steps down; the run's config.json records them")
+THREADS_HELP = ("BLAS threads for the whole run: a number, or auto (the default, or NNLEARN_THREADS): as many as "
+                "cores are free at the start; config.json records them and --resume continues on them")
+
+
+def say_threads(choice) -> None:
+    """Print, on stderr, the one line a thread choice has for the user (busy cores), if any."""
+    note = choice.note()
+    if note:
+        print(f"nnlearn: {note}", file=sys.stderr)
 
 
 def add_threads_arg(parser, help: str = "BLAS threads (default: as many as cores are free)") -> None:

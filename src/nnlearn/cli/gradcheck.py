@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from nnlearn import engines
-from nnlearn.cli._args import add_data_args, add_threads_arg, dataset_of, int_at_least, load_arrays
+from nnlearn.cli._args import add_data_args, add_threads_arg, say_threads, dataset_of, int_at_least, load_arrays
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 
 _positive_int = int_at_least(1, "a positive integer")
@@ -81,7 +81,8 @@ def cmd_gradcheck(args) -> int:
         print(f"numerical gradient: central differences (h=1e-4) for up to {args.sample} random elements of each "
               "parameter, 2 forward passes each (--all checks every parameter) ...")
     t0 = time.perf_counter()
-    with blas_threads(args.threads):
+    with blas_threads(args.threads) as choice:
+        say_threads(choice)
         record = gradient_check_record(net, x, t, engine=args.engine, sample=None if args.all else args.sample,
                                        seed=args.seed or 0, batch=source)
     seconds = time.perf_counter() - t0

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from nnlearn.cli._args import (
-    THREADS_HELP, add_data_args, add_threads_arg, class_names_of, dataset_of, int_at_least, load_arrays,
+    THREADS_HELP, add_data_args, add_threads_arg, class_names_of, dataset_of, int_at_least, load_arrays, say_threads,
 )
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.errors import InputError, NnlearnError
@@ -174,6 +174,7 @@ def _run_settings(args):
 def _say_what_trains(opened, data, load_seconds: float) -> None:
     trainer, run = opened.trainer, opened.path
     description = trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1])
+    say_threads(trainer.choose_threads())
     if opened.how == "resumed":
         print(f"resuming {run} at iteration {trainer.iteration} of {trainer.max_iter}: {description}")
         return
@@ -204,7 +205,8 @@ def cmd_evaluate(args) -> int:
     config, net = runs.load_model(run)
     dataset = config["dataset"]
     _, (x_test, t_test) = load_arrays(dataset, runs.data_dir_of(config, args.data_dir))
-    with blas_threads(args.threads):
+    with blas_threads(args.threads) as choice:
+        say_threads(choice)
         pred = net.classify(x_test)
     n_classes = net.sizes[-1]
     matrix = confusion_matrix(t_test, pred, n_classes)

@@ -8,7 +8,7 @@ and weights. An engine computes with that description. There are two kinds:
     engine = Engine(net)
     engine.logits(x, masks=None)               # the last affine layer's output
     engine.loss(x, t, masks=None)              # a float, the weight decay term included
-    engine.loss_and_gradient(x, t, scale=1.0, masks=None)  # (loss, {"W1": dW1, ...}), gradients * scale
+    engine.loss_and_gradient(x, t, masks=None)  # (loss, {"W1": dW1, ...})
 
 ``masks`` are the network's dropout masks (``net.dropout_masks(rng, n)``, one boolean array per
 hidden layer): given, the pass is a training pass (the book's ``train_flg=True``) that keeps the
@@ -118,34 +118,6 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
             stacklevel=3,
         )
         return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, masks=masks, progress=progress)
-
-
-def step_check(net, engine, x, t, batch_size: int, eval_rows: int = 2000):
-    """A function computing what a training step and an evaluation compute, for
-    :class:`nnlearn.threads.ThreadPolicy`'s check that their bits do not depend on the thread count.
-
-    It returns, as a list of arrays, ``engine``'s loss and gradient on a batch of ``batch_size`` rows
-    made of ``x, t`` (in the network's dtype; the test-time pass when the network has dropout) and
-    the fused engine's logits on ``eval_rows`` such rows (the evaluation's chunk). ``None`` for the
-    plain numerical loop, whose gradient takes seconds: its numbers count as unchecked.
-    """
-    if engine.name == "loop":
-        return None
-    x = np.resize(np.asarray(x, dtype=net.dtype), (batch_size, x.shape[1]))
-    t = np.resize(t, (batch_size, *t.shape[1:]))
-    rows = np.resize(x, (eval_rows, x.shape[1]))
-
-    def compute():
-        with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a float32 network's numerical gradient warns once, in the run
-            if engine.kind == NUMERICAL:
-                grads = numerical_gradient(net, x, t, engine.name)
-                loss = net.engine().loss(x, t)
-            else:
-                loss, grads = engine.loss_and_gradient(x, t)
-            return [np.array(loss), *(np.array(g) for g in grads.values()), net.engine("fused").logits(rows)]
-
-    return compute
 
 
 # Each module of this package that defines engines registers them on import.

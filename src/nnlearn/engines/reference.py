@@ -54,15 +54,15 @@ class ReferenceEngine:
     def loss(self, x, t, masks=None) -> float:
         return self.net.last_layer.forward(self.logits(x, masks), t) + self.net.weight_decay_loss()
 
-    def loss_and_gradient(self, x, t, scale: float = 1.0, masks=None):
+    def loss_and_gradient(self, x, t, masks=None):
         loss = self.loss(x, t, masks)
-        dout = self.net.last_layer.backward(scale)
+        dout = self.net.last_layer.backward(1.0)
         for layer in reversed(self.net.layers.values()):
             dout = layer.backward(dout)
         lam = self.net.weight_decay_lambda
         grads = {}
         for i in range(1, self.net.n_affine + 1):
             affine = self.net.layers[f"Affine{i}"]
-            grads[f"W{i}"] = affine.dW + (lam * scale) * affine.W if lam else affine.dW
+            grads[f"W{i}"] = affine.dW + lam * affine.W if lam else affine.dW
             grads[f"b{i}"] = affine.db
         return loss, grads
