@@ -176,3 +176,58 @@ def test_train_records_its_threads_and_takes_the_flag(tmp_path, fake_data, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["nnlearn: error: NNLEARN_THREADS must be a whole number of threads from 1 to 1024 or 'auto', "
                    "got 'many'"]
+
+
+# -- a real process, interrupted and killed, resumed in a new shell ----------------------------------------
+
+
+def train_process(args, env, stop=None):
+    """Run ``nnlearn train ARGS``; with ``stop=(signal, file)``, send the signal once the run folder holds
+    that file. Returns the exit status."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "train", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        if stop is not None:
+            sig, waited = stop
+            deadline = time.monotonic() + 60
+            while not waited.exists() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode in (0, 130, -signal.SIGKILL), err
+    return proc.returncode, out, err
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+@pytest.mark.parametrize("count", [1, pytest.param(2, marks=two_cores)])
+def test_resume_after_ctrl_c_and_after_a_kill_in_a_new_shell_is_bit_identical(tmp_path, mnist_dir, count):
+    """The data come from NNLEARN_DATA; the resume runs in a shell without it, with the command the
+    interruption printed, and ends with the very weights and losses of a run never interrupted."""
+    import signal
+
+    shell = {k: v for k, v in os.environ.items() if k not in ("NNLEARN_DATA", threads.ENV)}
+    first_shell = shell | {"NNLEARN_DATA": str(mnist_dir.parent)}
+    args = ["--iters", "1300", "--no-progress", "--threads", str(count)]
+    code, _, _ = train_process([*args, "--out", str(tmp_path / "whole")], first_shell)
+    assert code == 0
+    whole = np.load(tmp_path / "whole" / "model.npz")
+    for sig, waited in ((signal.SIGINT, "metrics.csv"), (signal.SIGKILL, "checkpoint.npz")):
+        run = tmp_path / sig.name
+        code, _, err = train_process([*args, "--out", str(run)], first_shell, stop=(sig, run / waited))
+        assert code == (130 if sig == signal.SIGINT else -signal.SIGKILL)
+        if sig == signal.SIGINT:
+            assert f"resume with: nnlearn train --resume {run}" in err
+        code, out, err = train_process(["--resume", str(run), "--no-progress"], shell)
+        assert code == 0 and f"resuming {run} at iteration" in out, err
+        resumed = np.load(run / "model.npz")
+        for key in whole.files:
+            if key != "meta":
+                np.testing.assert_array_equal(resumed[key], whole[key], err_msg=f"{sig.name} {key}")
+        assert (run / "metrics.csv").read_bytes() == (tmp_path / "whole" / "metrics.csv").read_bytes()
+        assert json.loads((run / "summary.json").read_text())["threads"]["threads"] == count

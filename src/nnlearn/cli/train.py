@@ -116,6 +116,10 @@ def cmd_train(args) -> int:
     t0 = time.perf_counter()
     data = load_arrays(dataset, data_dir)
     load_seconds = time.perf_counter() - t0
+    if data_dir is None:  # found through NNLEARN_DATA or the cache: recorded, for a --resume in another shell
+        from nnlearn.datasets import data_folder
+
+        data_dir = data_folder(dataset)
     n_classes = len(class_names_of(dataset) or []) or None
     opened = runs.open_run(run, settings, data, recipe=recipe, dataset=dataset, data_dir=data_dir,
                            n_classes=n_classes, progress=args.progress, threads=args.threads,

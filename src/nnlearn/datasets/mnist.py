@@ -8,13 +8,14 @@ returned in the book's layout.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
 from nnlearn.datasets.cache import load_arrays
 from nnlearn.datasets.download import ensure_files
 from nnlearn.datasets.errors import DatasetError
-from nnlearn.datasets.sources import DataFile, DatasetSpec
+from nnlearn.datasets.sources import DataFile, DatasetSpec, find_files
 from nnlearn.errors import InputTypeError
 
 #: Class names, index = label.
@@ -134,6 +135,16 @@ def load_dataset(
         (images(arrays["train-images"]), labels(arrays["train-labels"])),
         (images(arrays["test-images"]), labels(arrays["test-labels"])),
     )
+
+
+def data_folder(name: str | DatasetSpec, data_dir=None) -> Path | None:
+    """The folder the files of data set ``name`` are read from (``data_dir``, ``NNLEARN_DATA``, the
+    cache, ...: :func:`~nnlearn.datasets.sources.find_files`); ``None`` where none holds them yet.
+
+    A run records it, so that ``--resume`` in another shell, without ``NNLEARN_DATA``, reads the same files.
+    """
+    paths = find_files(get_spec(name), data_dir)
+    return None if paths is None else next(iter(paths.values())).parent
 
 
 def load_mnist(normalize=True, flatten=True, one_hot_label=False, data_dir=None):
