@@ -20,7 +20,6 @@ The pass is the network's test-mode forward pass (dropout scales by ``1 - ratio`
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from nnlearn.losses import CEE_DELTA
 from nnlearn.networks import build_network
@@ -60,12 +59,9 @@ def plane_losses(net, x, t, d1: dict, d2: dict, alphas, betas, *, dtype=np.float
     stacks = {k: np.stack([v, d1[k], d2[k]]).astype(dtype) for k, v in net.params.items()}
     total, points = np.zeros(len(coeffs)), coeffs.astype(dtype)
     n = x.shape[0]
-    # One BLAS thread: these thousands of mid-sized products gain little from two, and on a busy
-    # machine the threads' hand-overs made the whole grid 3-4 times slower (BENCHMARKS.md).
-    with threadpool_limits(1, user_api="blas"):
-        for start in range(0, n, sample_block):
-            xb = np.ascontiguousarray(x[start : start + sample_block], dtype=dtype)
-            total += _block_loss_sums(net, xb, labels[start : start + sample_block], points, stacks, chunk_bytes)
+    for start in range(0, n, sample_block):
+        xb = np.ascontiguousarray(x[start : start + sample_block], dtype=dtype)
+        total += _block_loss_sums(net, xb, labels[start : start + sample_block], points, stacks, chunk_bytes)
     total /= n
     total += _weight_decay(net, coeffs, stacks)
     return total.reshape(A.shape)

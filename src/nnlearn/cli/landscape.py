@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from nnlearn.cli._args import add_data_args, int_at_least, positive_float
+from nnlearn.cli._args import add_data_args, add_threads_arg, int_at_least, positive_float, say_threads
 
 
 def cmd_landscape(args) -> int:
     import time
 
     from nnlearn.landscape import landscape_of_run, save_landscape
+    from nnlearn.threads import blas_threads
 
     t0 = time.perf_counter()
-    ls = landscape_of_run(args.run_dir, directions=args.directions, grid=args.grid, span=args.span,
-                          samples=args.samples, seed=args.seed, data_dir=args.data_dir)
+    # Thousands of mid-sized products: on a busy core two threads' hand-overs made the grid 3-4 times
+    # slower (BENCHMARKS.md), which the thread rule's start from the free cores avoids.
+    with blas_threads(args.threads) as choice:
+        say_threads(choice)
+        ls = landscape_of_run(args.run_dir, directions=args.directions, grid=args.grid, span=args.span,
+                              samples=args.samples, seed=args.seed, data_dir=args.data_dir)
     npz, png = save_landscape(args.run_dir, ls)
     meta, grid, span = ls.meta, ls.meta["grid"], ls.meta["span"]
     how = ("filter-normalised random directions (seed {})".format(meta["seed"]) if meta["directions"] == "random"
@@ -56,4 +61,5 @@ def register(commands, demos) -> None:
     p.add_argument("--seed", type=int_at_least(0, "a non-negative integer"), default=0,
                    help="seed of the random directions (default 0)")
     add_data_args(p, dataset=False)
+    add_threads_arg(p)
     p.set_defaults(func=cmd_landscape, parser=p)
