@@ -31,6 +31,10 @@ MOST = 1024
 SPAN = 0.05
 
 
+#: What a thread count must be (``--threads``'s error says it too).
+MUST = f"must be a whole number of threads from 1 to {MOST} or 'auto'"
+
+
 def blas():
     """threadpoolctl's controller of the BLAS libraries loaded in this process."""
     from threadpoolctl import ThreadpoolController
@@ -40,19 +44,11 @@ def blas():
 
 def blas_count() -> int | None:
     """The number of threads BLAS uses now (``None``: no BLAS library found)."""
-    counts = [lib["num_threads"] for lib in blas().info()]
-    return max(counts) if counts else None
+    return max((lib["num_threads"] for lib in blas().info()), default=None)
 
 
 def allowed_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
-
-
-#: What a thread count must be (``--threads``'s error says it too).
-MUST = f"must be a whole number of threads from 1 to {MOST} or 'auto'"
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def parse_request(value, source: str) -> int | None:
@@ -87,11 +83,8 @@ def cpu_reading():
 def busy_elsewhere() -> float:
     """How many of this process's cores other programs keep busy now (over :data:`SPAN` seconds)."""
     before = cpu_reading()
-    if before is None:
-        try:
-            return max(0.0, os.getloadavg()[0] - 1.0)
-        except (AttributeError, OSError):  # pragma: no cover - Windows
-            return 0.0
+    if before is None:  # no /proc/stat: the load average less this process (Windows has neither: 0)
+        return max(0.0, os.getloadavg()[0] - 1.0) if hasattr(os, "getloadavg") else 0.0
     time.sleep(SPAN)
     wall, busy, own = (a - b for a, b in zip(cpu_reading(), before))
     return max(0.0, (busy - own) / wall)
@@ -152,10 +145,7 @@ def choose(threads=None, recorded: int | None = None) -> Choice:
 @contextlib.contextmanager
 def using(choice: Choice):
     """BLAS runs on ``choice.count`` threads inside the block; its own count is restored after it."""
-    if choice.count is None:
-        yield choice
-        return
-    with blas().limit(limits=choice.count):
+    with blas().limit(limits=choice.count) if choice.count else contextlib.nullcontext():
         yield choice
 
 
