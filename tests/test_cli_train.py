@@ -303,12 +303,15 @@ def test_demo_overfit(tmp_path, fake_data, capsys):
 
 @pytest.mark.slow
 @pytest.mark.realdata
-def test_book_recipe_reproduces_the_book(tmp_path, mnist_dir, capsys):
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_book_recipe_reproduces_the_book(tmp_path, mnist_dir, capsys, threads):
     run = tmp_path / "book"
-    assert main(["train", "--data-dir", str(mnist_dir), "--out", str(run), "--no-progress"]) == 0
+    assert main(["train", "--data-dir", str(mnist_dir), "--out", str(run), "--no-progress", "--threads", threads]) == 0
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["iterations"] == 10000
-    assert summary["test_accuracy"] == 0.9461  # the book: about 94.7 %; with seed 0, on any thread count, 94.61 %
+    assert summary["iterations"] == 10000 and summary["threads"]["threads"] == int(threads)
+    # The book: about 94.7 %. With seed 0, 94.61 % on one thread and on two, on each of OpenBLAS's
+    # SkylakeX and Haswell kernels (the weights differ in their last bits; the accuracy does not).
+    assert summary["test_accuracy"] == 0.9461
     assert capsys.readouterr().out.strip().splitlines()[-1] == f"test accuracy 94.61% -- run directory {run}"
 
 
