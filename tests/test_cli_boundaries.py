@@ -210,3 +210,38 @@ def test_settings_the_data_refuses_leave_no_run_folder_behind(tmp_path, fake_dat
     assert main(["train", "--validation", "500", "--out", str(run), "--no-progress"]) == 1  # all 500 samples
     assert "validation=500 holds back 500 of the 500 samples, leaving none for training" in capsys.readouterr().err
     assert not run.exists()
+
+
+# -- folders, links and loops where a run's file belongs (issue 31) ----------------------------------
+
+
+@pytest.mark.parametrize("name, argv", [
+    ("model.npz", ["evaluate", "RUN"]),
+    ("checkpoint.npz", ["train", "--resume", "RUN", "--no-progress"]),
+    ("trajectory.npz", ["landscape", "RUN", "--directions", "pca", "--grid", "3"]),
+])
+@pytest.mark.parametrize("how, said", [("folder", "is a folder, not "),
+                                       ("loop", "is a loop of links, not "),
+                                       ("broken link", "is a link to nothing (")])
+def test_a_folder_or_a_link_where_a_runs_file_belongs_is_one_line(trained, fake_data, capsys, monkeypatch, name, argv,
+                                                                   how, said):
+    import os
+    from pathlib import Path
+
+    monkeypatch.chdir(trained.parent)  # short paths: the messages stay within a line
+    trained = Path("run")
+    path = trained / name
+    path.unlink()
+    if how == "folder":
+        path.mkdir()
+    elif how == "loop":
+        path.symlink_to(path.name)
+    else:
+        path.symlink_to("gone.npz")
+    before = sorted(p.name for p in trained.iterdir())
+    config = (trained / "config.json").read_bytes()
+    first = assert_one_line_refusal(capsys, [a.replace("RUN", str(trained)) for a in argv])
+    # was "internal error: IsADirectoryError", a loop "the run has not finished", a resume from iteration 0
+    assert first.startswith(f"nnlearn: error: {path} {said}"), first
+    assert sorted(p.name for p in trained.iterdir()) == before and (trained / "config.json").read_bytes() == config
+    assert os.path.islink(path) or path.is_dir()

@@ -30,6 +30,7 @@ draws no masks), weight decay included, computed for many grid points at once in
 from __future__ import annotations
 
 import io
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -239,7 +240,7 @@ def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=No
     run = Path(run)
     config, net = runs.load_model(run)
     trajectory = None
-    if (run / TRAJECTORY_FILE).exists():
+    if os.path.lexists(run / TRAJECTORY_FILE):  # a folder or a link loop there is named, not taken for none
         iterations, weights, _ = read_trajectory(run / TRAJECTORY_FILE, net)
         trajectory = (iterations, weights)
         if not np.array_equal(weights[-1], flatten_params(net.params, net.dtype)):

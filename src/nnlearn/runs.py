@@ -119,7 +119,7 @@ def load_model(run):
 
     run = Path(run)
     config = read_config(run)
-    if not (run / "model.npz").exists():
+    if not os.path.lexists(run / "model.npz"):  # a link loop is there, and read_npz says what it is
         raise NnlearnError(
             f"{run} holds no model.npz: the run has not finished; continue it with: nnlearn train --resume {run}"
         )
@@ -274,7 +274,7 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
                             threads=threads)
     make_run_dir(run, in_run_folder=in_run_folder)
     how = "restarted" if (run / "config.json").exists() else "new"
-    if how == "restarted" and (run / "checkpoint.npz").exists():
+    if how == "restarted" and os.path.lexists(run / "checkpoint.npz"):
         try:
             trainer.load_checkpoint(run / "checkpoint.npz")
             finished = trainer.iteration >= trainer.max_iter and (run / "summary.json").exists()
