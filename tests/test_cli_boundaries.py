@@ -245,3 +245,42 @@ def test_a_folder_or_a_link_where_a_runs_file_belongs_is_one_line(trained, fake_
     assert first.startswith(f"nnlearn: error: {path} {said}"), first
     assert sorted(p.name for p in trained.iterdir()) == before and (trained / "config.json").read_bytes() == config
     assert os.path.islink(path) or path.is_dir()
+
+
+# -- a run folder is locked while it trains (issue 31) ------------------------------------------------
+
+
+def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_killed(tmp_path, fake_data, capsys,
+                                                                                     monkeypatch):
+    import json
+    import os
+    from pathlib import Path
+
+    from nnlearn import runs
+
+    run = tmp_path / "run"
+    # A second process trains into the folder (the synthetic digits, for as long as it is let)
+    script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+              "import nnlearn.datasets\nfrom mnist_tiny import synthetic_mnist\nfrom nnlearn.cli import main\n"
+              "data = synthetic_mnist()\nnnlearn.datasets.load_dataset = lambda name, **kw: data\n"
+              f"main(['train', '--out', {str(run)!r}, '--iters', '10000000', '--batch-size', '20', '--no-progress'])")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not (run / "state.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert json.loads((run / "state.json").read_text())["state"] == "running", proc.stderr
+        config = (run / "config.json").read_bytes()
+        monkeypatch.setattr(runs, "finish_run", lambda *a, **kw: pytest.fail("a second trainer was let in"))
+        # was accepted: two trainers writing one folder
+        assert main(["train", "--resume", str(run), "--no-progress"]) == 1
+        err = capsys.readouterr().err
+        assert err == (f"nnlearn: error: {run} is being trained by another process (pid {proc.pid}); wait for it "
+                       f"to finish, or stop it and then resume with: nnlearn train --resume {run}\n")
+        assert proc.poll() is None and json.loads((run / "state.json").read_text())["pid"] == proc.pid
+        assert (run / "config.json").read_bytes() == config
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    # SIGKILL leaves no lock behind: the kernel released it with the process
+    os.close(runs.lock_run(run))
