@@ -284,3 +284,46 @@ def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_kil
         proc.wait(timeout=30)
     # SIGKILL leaves no lock behind: the kernel released it with the process
     os.close(runs.lock_run(run))
+
+
+# -- Ctrl-C while the command line starts (issue 31) --------------------------------------------------
+
+#: A process that starts as the console script `nnlearn` does and gets Ctrl-C the moment a module is
+#: first imported: the same moment every run, where a timer would hit a different one each time.
+_CTRL_C_AT_IMPORT = """
+import os, signal, sys
+target = sys.argv[1]
+class Interrupt:
+    def find_spec(self, name, path=None, target_=None):
+        if name == target:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["nnlearn", *sys.argv[2:]]
+from nnlearn.cli import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("module", [
+    "numpy",  # while `import nnlearn` runs, before the command line's main: was a KeyboardInterrupt traceback
+    "nnlearn.cli.train",  # while the parser is built: was a traceback too
+    "matplotlib.figure",  # inside the command, where main already caught it
+])
+def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(tmp_path, module):
+    proc = subprocess.run([sys.executable, "-c", _CTRL_C_AT_IMPORT, module, "demo", "derivative", "--out",
+                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (130, "nnlearn: interrupted\n")
+
+
+def test_a_program_that_imports_nnlearn_keeps_its_ctrl_c():
+    import signal
+
+    import nnlearn  # noqa: F401 - imported for its effect, or its lack of one
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    proc = subprocess.run([sys.executable, "-c", "import signal, nnlearn; "
+                           "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "True\n"
