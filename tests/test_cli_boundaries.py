@@ -210,3 +210,120 @@ def test_settings_the_data_refuses_leave_no_run_folder_behind(tmp_path, fake_dat
     assert main(["train", "--validation", "500", "--out", str(run), "--no-progress"]) == 1  # all 500 samples
     assert "validation=500 holds back 500 of the 500 samples, leaving none for training" in capsys.readouterr().err
     assert not run.exists()
+
+
+# -- folders, links and loops where a run's file belongs (issue 31) ----------------------------------
+
+
+@pytest.mark.parametrize("name, argv", [
+    ("model.npz", ["evaluate", "RUN"]),
+    ("checkpoint.npz", ["train", "--resume", "RUN", "--no-progress"]),
+    ("trajectory.npz", ["landscape", "RUN", "--directions", "pca", "--grid", "3"]),
+])
+@pytest.mark.parametrize("how, said", [("folder", "is a folder, not "),
+                                       ("loop", "is a loop of links, not "),
+                                       ("broken link", "is a link to nothing (")])
+def test_a_folder_or_a_link_where_a_runs_file_belongs_is_one_line(trained, fake_data, capsys, monkeypatch, name, argv,
+                                                                   how, said):
+    import os
+    from pathlib import Path
+
+    monkeypatch.chdir(trained.parent)  # short paths: the messages stay within a line
+    trained = Path("run")
+    path = trained / name
+    path.unlink()
+    if how == "folder":
+        path.mkdir()
+    elif how == "loop":
+        path.symlink_to(path.name)
+    else:
+        path.symlink_to("gone.npz")
+    before = sorted(p.name for p in trained.iterdir())
+    config = (trained / "config.json").read_bytes()
+    first = assert_one_line_refusal(capsys, [a.replace("RUN", str(trained)) for a in argv])
+    # was "internal error: IsADirectoryError", a loop "the run has not finished", a resume from iteration 0
+    assert first.startswith(f"nnlearn: error: {path} {said}"), first
+    assert sorted(p.name for p in trained.iterdir()) == before and (trained / "config.json").read_bytes() == config
+    assert os.path.islink(path) or path.is_dir()
+
+
+# -- a run folder is locked while it trains (issue 31) ------------------------------------------------
+
+
+def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_killed(tmp_path, fake_data, capsys,
+                                                                                     monkeypatch):
+    import json
+    import os
+    from pathlib import Path
+
+    from nnlearn import runs
+
+    run = tmp_path / "run"
+    # A second process trains into the folder (the synthetic digits, for as long as it is let)
+    script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+              "import nnlearn.datasets\nfrom mnist_tiny import synthetic_mnist\nfrom nnlearn.cli import main\n"
+              "data = synthetic_mnist()\nnnlearn.datasets.load_dataset = lambda name, **kw: data\n"
+              f"main(['train', '--out', {str(run)!r}, '--iters', '10000000', '--batch-size', '20', '--no-progress'])")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not (run / "state.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert json.loads((run / "state.json").read_text())["state"] == "running", proc.stderr
+        config = (run / "config.json").read_bytes()
+        monkeypatch.setattr(runs, "finish_run", lambda *a, **kw: pytest.fail("a second trainer was let in"))
+        # was accepted: two trainers writing one folder
+        assert main(["train", "--resume", str(run), "--no-progress"]) == 1
+        err = capsys.readouterr().err
+        assert err == (f"nnlearn: error: {run} is being trained by another process (pid {proc.pid}); wait for it "
+                       f"to finish, or stop it and then resume with: nnlearn train --resume {run}\n")
+        assert proc.poll() is None and json.loads((run / "state.json").read_text())["pid"] == proc.pid
+        assert (run / "config.json").read_bytes() == config
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    # SIGKILL leaves no lock behind: the kernel released it with the process
+    os.close(runs.lock_run(run))
+
+
+# -- Ctrl-C while the command line starts (issue 31) --------------------------------------------------
+
+#: A process that starts as the console script `nnlearn` does and gets Ctrl-C the moment a module is
+#: first imported: the same moment every run, where a timer would hit a different one each time.
+_CTRL_C_AT_IMPORT = """
+import os, signal, sys
+target = sys.argv[1]
+class Interrupt:
+    def find_spec(self, name, path=None, target_=None):
+        if name == target:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["nnlearn", *sys.argv[2:]]
+from nnlearn.cli import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("module", [
+    "numpy",  # while `import nnlearn` runs, before the command line's main: was a KeyboardInterrupt traceback
+    "nnlearn.cli.train",  # while the parser is built: was a traceback too
+    "matplotlib.figure",  # inside the command, where main already caught it
+])
+def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(tmp_path, module):
+    proc = subprocess.run([sys.executable, "-c", _CTRL_C_AT_IMPORT, module, "demo", "derivative", "--out",
+                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (130, "nnlearn: interrupted\n")
+
+
+def test_a_program_that_imports_nnlearn_keeps_its_ctrl_c():
+    import signal
+
+    import nnlearn  # noqa: F401 - imported for its effect, or its lack of one
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    proc = subprocess.run([sys.executable, "-c", "import signal, nnlearn; "
+                           "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "True\n"

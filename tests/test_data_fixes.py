@@ -85,8 +85,9 @@ def test_one_missing_file_and_a_folder_in_place_of_a_file_are_named(tiny, capsys
                         "expected an IDX file")
     assert lines[3] == f"FAIL t10k-labels-idx1-ubyte.gz: missing from {folder}"
     code, _, err = _run(capsys, "data", "info", "--data-dir", str(folder))
-    assert err.splitlines()[2] == (f"    {folder}: has 3 of 4 files; missing t10k-labels-idx1-ubyte.gz; "
-                                   "train-labels-idx1-ubyte.gz is a folder, not the file")
+    # the folder in the way is the error itself: one line, never a search of other folders
+    assert (code, err) == (1, f"nnlearn: error: the data file {folder / NAMES['train-labels']} is a folder, not a "
+                              "regular file; put the data file itself there, or pass another --data-dir\n")
 
 
 def test_a_fifo_in_the_data_folder_is_refused_never_read(tiny, capsys):
@@ -102,8 +103,46 @@ def test_a_fifo_in_the_data_folder_is_refused_never_read(tiny, capsys):
     assert code == 1
     assert err.splitlines()[1:] == [f"  train-labels-idx1-ubyte.gz: {refused}"]
     code, _, err = finishes(lambda: _run(capsys, "data", "info", "--data-dir", str(folder)), [fifo])
-    assert code == 1
-    assert err.splitlines()[2] == (f"    {folder}: train-labels-idx1-ubyte.gz is a FIFO (named pipe), not the file")
+    assert (code, err) == (1, f"nnlearn: error: the data file {fifo} is a FIFO (named pipe), not a regular file; "
+                              "put the data file itself there, or pass another --data-dir\n")
+
+
+@pytest.mark.parametrize("bad", ["fifo", "device", "folder", "broken link", "link loop"])
+def test_a_bad_file_in_data_dir_is_an_error_never_a_fallback_to_nnlearn_data(tiny, capsys, tmp_path, monkeypatch,
+                                                                              bad):
+    import os
+
+    folder, _ = tiny
+    good = write_tiny(tmp_path / "env", {role: idx_bytes(a) for role, a in _digit_arrays().items()})
+    monkeypatch.setenv("NNLEARN_DATA", str(good))  # a complete copy elsewhere: it was read instead, silently
+    path = folder / NAMES["test-images"]
+    path.unlink()
+    if bad == "fifo":
+        make_fifo(path)
+    elif bad == "device":
+        path.symlink_to("/dev/zero")
+    elif bad == "folder":
+        path.mkdir()
+    elif bad == "broken link":
+        path.symlink_to(tmp_path / "nowhere")
+    else:
+        path.symlink_to(path)
+    run = tmp_path / "run"
+    code, out, err = finishes(lambda: _run(capsys, "train", "--iters", "2", "--batch-size", "4", "--no-progress",
+                                           "--data-dir", str(folder), "--out", str(run)), [path])
+    assert code == 1 and not run.exists(), out
+    assert len(err.splitlines()) == 1 and err.startswith(f"nnlearn: error: the data file {path} "), err
+    assert err.rstrip().endswith("put the data file itself there, or pass another --data-dir"), err
+    kind = {"fifo": "is a FIFO", "device": "is a device", "folder": "is a folder", "broken link": "No such file",
+            "link loop": "Too many levels of symbolic links"}[bad]
+    assert kind in err, err
+    # the same folder without the bad file trains on it, and config.json records the folder that was read
+    os.unlink(path) if bad != "folder" else path.rmdir()
+    write_tiny(folder, {role: idx_bytes(a) for role, a in _digit_arrays().items()})
+    code, _, err = _run(capsys, "train", "--iters", "2", "--batch-size", "4", "--no-progress", "--data-dir",
+                        str(folder), "--out", str(run))
+    assert code == 0, err
+    assert json.loads((run / "config.json").read_text())["data_dir"] == str(folder.resolve())
 
 
 def test_a_data_dir_that_does_not_exist_is_an_error_of_its_own(tiny, capsys, tmp_path):

@@ -20,12 +20,14 @@ from nnlearn.errors import FileFormatError, InputError
 from nnlearn.saving import write_npz
 from nnlearn.threads import blas_threads
 from nnlearn.landscape import (
+    Landscape,
     compute_landscape,
     landscape_png,
     pca_directions,
     project,
     random_directions,
     read_landscape,
+    save_landscape,
 )
 from nnlearn.plane_loss import plane_losses, plane_losses_plain
 from nnlearn.trajectory import Trajectory, flatten_params, param_layout, read_trajectory, unflatten_params
@@ -277,3 +279,25 @@ def test_damaged_or_hostile_files_are_refused_before_anything_is_allocated(tmp_p
         read_trajectory(run / "trajectory.npz", MultiLayerNet(784, [20], 10, dtype=np.float32))
     meta = json.loads(str(np.load(run / "trajectory.npz")["meta"]))
     assert meta["format"] == 1 and meta["dtype"] == "float32"
+
+
+def test_text_from_a_folder_name_or_a_files_meta_is_drawn_as_typed(trained, fake_data, capsys):
+    # matplotlib reads a pair of $ as math: a folder named m$\x$ stopped `landscape` and `report` with
+    # "internal error: ValueError ... Unknown symbol: \x", and the same text in landscape.npz's meta made
+    # the board's /report answer 500.
+    import shutil
+
+    from nnlearn.report import build_report
+
+    run = shutil.move(trained, trained.parent / "m$\\x$")
+    assert main(["landscape", str(run), "--grid", "3", "--samples", "50"]) == 0
+    assert read_landscape(run).meta["run"] == "m$\\x$" and (run / "landscape.png").read_bytes()[:8] == PNG
+    out = run.parent / "report.html"
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    assert "The landscape cannot be read" not in out.read_text()
+    ls = read_landscape(run)
+    save_landscape(run, Landscape(ls.alphas, ls.betas, ls.loss, ls.path, ls.path_iterations,
+                                  ls.meta | {"run": "$\\x$", "network": "$\\frac{$"}))
+    page = build_report([run], download=False)
+    assert "<h2>Loss landscape</h2>" in page and 'src="data:image/png' in page
+    assert "internal error" not in capsys.readouterr().err

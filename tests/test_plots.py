@@ -44,3 +44,24 @@ def test_save_figure_leaves_old_file_when_drawing_fails(tmp_path):
         plots.save_figure(Broken(), target)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["x.png"]
+
+
+def test_text_given_to_a_figure_is_drawn_as_typed_never_as_math(tmp_path):
+    # A pair of $ is math to matplotlib: "m$\x$" (a run folder's name, a class name, a file's meta) stopped
+    # the drawing with "ValueError: Unknown symbol: \x".
+    from nnlearn.evaluation import plot_accuracy, plot_accuracy_panels, plot_confusion, plot_loss
+    from nnlearn.images import digits_figure
+
+    text = "m$\\x$"
+    figures = [
+        plot_loss([2.0, 1.0, 0.5], title=text),
+        plot_accuracy([1, 2], [0.5, 0.9], [0.4, 0.8], title=text, test_label=text),
+        plot_accuracy_panels({text: ([1, 2], [0.5, 0.9], [0.4, 0.8])}, title=text),
+        plot_confusion(np.eye(2, dtype=int), labels=[text, "$\\frac{$"], title=text),
+        digits_figure(np.zeros((2, 28, 28), dtype=np.uint8), [text, "$\\frac{$"]),
+    ]
+    for k, fig in enumerate(figures):
+        assert plots.save_figure(fig, tmp_path / f"{k}.png").read_bytes().startswith(PNG_MAGIC)
+        shown = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+        assert any("m\\$\\x\\$" in s for s in shown), (k, shown)  # the text is there, each $ escaped
+        assert [s for s in shown if s.count("$") != s.count("\\$")] == [], k  # so none of it is math

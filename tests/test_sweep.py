@@ -401,6 +401,54 @@ def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path
     assert fake_data[1] == []  # refused before the data set is loaded
 
 
+def _edit_line(number, change):
+    """A damage that rewrites journal line ``number`` (1-based) with ``change(entry)``."""
+    def damage(folder):
+        journal = folder / "study.journal"
+        lines = journal.read_text().splitlines()
+        entry = json.loads(lines[number - 1])
+        lines[number - 1] = json.dumps(change(entry)) if callable(change) else change
+        journal.write_text("\n".join(lines) + "\n")
+    damage.line = number
+    return damage
+
+
+@pytest.mark.parametrize("damage, why", [
+    # was "internal error: KeyError: 'op_code'" (the README promises one line for a foreign line)
+    (_edit_line(7, '{"hello": "world"}'), "the line is not a journal entry"),
+    (_edit_line(7, lambda e: e | {"op_code": 99}), "op_code 99 is not an operation of Optuna's journal"),  # AssertionError
+    # was "internal error: ValueError: Unknown format code 'f' for object of type 'str'"
+    (_edit_line(6, lambda e: e | {"values": ["x"]}), "its values is ['x'], not a validation accuracy in [0, 1]"),
+    (_edit_line(5, lambda e: e | {"trial_id": "0"}), "its trial_id is '0', not a whole number >= 0"),
+    (_edit_line(2, lambda e: e | {"datetime_start": "yesterday"}), "its datetime_start is 'yesterday', not a time"),
+    # lr outside the declared range was accepted into trials.csv
+    (_edit_line(3, lambda e: e | {"param_value_internal": float("nan")}),
+     "its param_value_internal is NaN or Infinity, not a finite number"),
+    (_edit_line(3, lambda e: e | {"param_value_internal": 1e308}),
+     "lr is 1e+308, outside the sweep's lr=loguniform:0.001:10"),
+    (_edit_line(4, lambda e: e | {"param_value_internal": 2}), "hidden is 2, outside the sweep's hidden=choice:16,32-16"),
+    (_edit_line(3, lambda e: e | {"param_name": "momentum"}), "'momentum' is not a parameter of this sweep (lr, hidden)"),
+    (_edit_line(3, lambda e: e | {"distribution": e["distribution"].replace("10.0", "1e308")}),
+     "lr's distribution is not the sweep's lr=loguniform:0.001:10"),
+])
+def test_a_foreign_or_out_of_range_journal_line_is_one_line_before_the_data_is_loaded(tmp_path, fake_data, capsys,
+                                                                                     damage, why):
+    from nnlearn.sweep.study import ask
+
+    folder = tmp_path / "s"
+    sweep = Sweep.create(folder, SweepSpec(params=PARAMS, trials=3, epochs=1, validation=100))
+    study = sweep.study()
+    study.tell(ask(study, sweep.spec).number, 0.5)  # 6 lines: the study, a trial, 2 params, its result
+    study.tell(ask(study, sweep.spec).number, 0.25)
+    damage(folder)
+    assert main(["sweep", "--resume", str(folder), "--workers", "1", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    line = damage.line
+    assert err == (f"nnlearn: error: {folder}/study.journal is damaged at line {line} ({why}); keep its first "
+                   f"{line - 1} lines to resume with --resume {folder}, or start a new sweep with --out\n")
+    assert fake_data[1] == [] and not (folder / "trials.csv").exists()
+
+
 def test_a_damaged_trial_record_counts_as_no_record(tmp_path):
     from nnlearn.sweep.trial import read_record, record
 

@@ -7,7 +7,9 @@ The public names are the book's (*Deep Learning from Scratch*, chapter 4): ``sig
 
 __version__ = "0.1.0"
 
-from nnlearn.errors import DivergenceError, NnlearnError
+from nnlearn.errors import DivergenceError, NnlearnError, quiet_start
+
+quiet_start()  # Ctrl-C while the command line starts: one line, not a traceback (only for `nnlearn ...`)
 from nnlearn.functions import identity_function, relu, sigmoid, sigmoid_grad, softmax, step_function
 from nnlearn.losses import cross_entropy_error, mean_squared_error
 from nnlearn.gradient import gradient_descent, numerical_diff, numerical_gradient

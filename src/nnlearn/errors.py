@@ -1,5 +1,9 @@
 """Exceptions that the command line turns into a one-line message instead of a traceback."""
 
+import os
+import signal
+import sys
+
 
 class NnlearnError(Exception):
     """An error caused by the user's input or environment, not by a bug.
@@ -35,3 +39,31 @@ class UsageError(NnlearnError):
 
 class OutputError(NnlearnError):
     """An output path cannot be written (no permission, not a folder, a read-only file system)."""
+
+
+def _interrupted_on_start(signum, frame):
+    print("nnlearn: interrupted", file=sys.stderr)
+    raise SystemExit(130)
+
+
+def quiet_start(argv=None) -> None:
+    """When this process is the ``nnlearn`` command, make Ctrl-C before its ``main`` runs one line, exit 130.
+
+    ``import nnlearn`` (NumPy, the modules) takes a fifth of a second before the command line can catch
+    anything, and Ctrl-C then printed a KeyboardInterrupt traceback. Called first by ``nnlearn/__init__``;
+    nothing changes in any other program (a notebook, a script): only for ``nnlearn ...`` and
+    ``python -m nnlearn``, and only while SIGINT has Python's own handler. :func:`end_quiet_start` (the
+    command line's ``main``) gives Ctrl-C back to Python, where ``main`` catches it.
+    """
+    argv = sys.argv if argv is None else argv
+    words = getattr(sys, "orig_argv", argv)
+    command = bool(argv) and os.path.basename(argv[0]) == "nnlearn"
+    module = any(a == "-m" and b in ("nnlearn", "nnlearn.cli") for a, b in zip(words, words[1:]))
+    if (command or module) and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupted_on_start)
+
+
+def end_quiet_start() -> None:
+    """Ctrl-C raises KeyboardInterrupt again (a training run saves its checkpoint on it)."""
+    if signal.getsignal(signal.SIGINT) is _interrupted_on_start:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -13,6 +13,21 @@ from matplotlib.figure import Figure
 from nnlearn.errors import InputError
 
 
+def as_typed(text) -> str:
+    r"""``text`` escaped so that matplotlib draws it as typed: a ``$`` pair is not read as math.
+
+    Every string a figure takes from outside nnlearn (a folder's name, a file's meta, a class name, an
+    expression) goes through here: a run folder named ``m$\x$``, parsed as math, stopped the drawing
+    with a ParseFatalException. nnlearn's own labels use no math (powers are written x², not ``$x^2$``).
+
+    Examples
+    --------
+    >>> print(as_typed("m$\\x$"))
+    m\$\x\$
+    """
+    return str(text).replace("$", r"\$")
+
+
 def moving_average(values, window: int) -> np.ndarray:
     """Mean of each run of ``window`` consecutive values (``len(values) - window + 1`` of them).
 
@@ -48,7 +63,7 @@ def plot_loss(losses, window: int | None = None, title: str = "Training loss") -
                 label=f"mean of {window} iterations")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")
-    ax.set_title(title)
+    ax.set_title(as_typed(title))
     above = 0
     if losses.size:
         finite = losses[np.isfinite(losses)]
@@ -83,7 +98,7 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per e
     test = None
     if test_acc is not None and any(a is not None for a in test_acc):
         test = np.array([np.nan if a is None else a for a in test_acc], dtype=np.float64)
-        ax.plot(epochs, test, marker="s", markersize=4, linestyle="--", label=test_label)
+        ax.plot(epochs, test, marker="s", markersize=4, linestyle="--", label=as_typed(test_label))
     values = np.concatenate([train, test if test is not None else []])
     values = values[np.isfinite(values)]
     low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
@@ -97,8 +112,8 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per e
         gap = train[-1] - test[-1]
         other = test_label.replace(" acc", "")
         xlabel += f"\nlast epoch: train {train[-1]:.1%}, {other} {test[-1]:.1%} -- a gap of {100 * gap:.1f} points"
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    ax.set_xlabel(as_typed(xlabel))
+    ax.set_title(as_typed(title))
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     return fig
@@ -112,13 +127,13 @@ def plot_accuracy_panels(panels: dict, title: str = "Accuracy per epoch") -> Fig
     for ax, (name, (epochs, train_acc, test_acc)) in zip(axes, panels.items()):
         ax.plot(epochs, train_acc, marker="o", markersize=2, label="train acc")
         ax.plot(epochs, test_acc, marker="s", markersize=2, linestyle="--", label="test acc")
-        ax.set_title(f"{name}: gap {train_acc[-1] - test_acc[-1]:.1%}")
+        ax.set_title(as_typed(f"{name}: gap {train_acc[-1] - test_acc[-1]:.1%}"))
         ax.set_xlabel("epochs")
         ax.set_ylim(0, 1.0)
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left")
     axes[0].set_ylabel("accuracy")
-    fig.suptitle(title)
+    fig.suptitle(as_typed(title))
     fig.tight_layout()
     return fig
 
@@ -177,7 +192,7 @@ def plot_confusion(matrix, labels=None, title: str = "Confusion matrix (test dat
     """The confusion matrix as an image with the counts written in each cell."""
     m = np.asarray(matrix)
     n = m.shape[0]
-    labels = [str(i) for i in range(n)] if labels is None else [str(s) for s in labels]
+    labels = [str(i) for i in range(n)] if labels is None else [as_typed(s) for s in labels]
     fig = Figure(figsize=(6.4, 5.6))
     ax = fig.add_subplot()
     # Colour by the share of each true class on a square-root scale (PowerNorm), so that rare
@@ -194,7 +209,7 @@ def plot_confusion(matrix, labels=None, title: str = "Confusion matrix (test dat
     ax.set_yticks(range(n), labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title)
+    ax.set_title(as_typed(title))
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class's images given this prediction")
     fig.tight_layout()
     return fig

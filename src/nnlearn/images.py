@@ -195,6 +195,8 @@ def digits_figure(images, titles, columns: int = 10):
     """A grid of 28x28 uint8 or [0, 1] images with a title each (a figure for people, not for ``predict``)."""
     from matplotlib.figure import Figure
 
+    from nnlearn.evaluation import as_typed
+
     images = np.asarray(images)
     n = len(images)
     rows = max(1, -(-n // columns))
@@ -204,7 +206,7 @@ def digits_figure(images, titles, columns: int = 10):
     for k, (img, title) in enumerate(zip(images, titles)):
         ax = fig.add_subplot(rows, cols, k + 1)
         ax.imshow(np.asarray(img).reshape(28, 28), cmap="gray", vmin=0, vmax=vmax)
-        ax.set_title(str(title), fontsize=9)
+        ax.set_title(as_typed(title), fontsize=9)
         ax.set_axis_off()
     return fig
 

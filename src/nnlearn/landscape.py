@@ -30,6 +30,7 @@ draws no masks), weight decay included, computed for many grid points at once in
 from __future__ import annotations
 
 import io
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from matplotlib.figure import Figure
 
 from nnlearn._validation import check_positive_int, check_positive_number
 from nnlearn.errors import FileFormatError, InputError
+from nnlearn.evaluation import as_typed
 from nnlearn.plane_loss import CHUNK_BYTES, plane_losses
 from nnlearn.saving import read_npz, write_npz
 from nnlearn.trajectory import TRAJECTORY_FILE, flatten_params, param_layout, read_trajectory, unflatten_params
@@ -239,7 +241,7 @@ def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=No
     run = Path(run)
     config, net = runs.load_model(run)
     trajectory = None
-    if (run / TRAJECTORY_FILE).exists():
+    if os.path.lexists(run / TRAJECTORY_FILE):  # a folder or a link loop there is named, not taken for none
         iterations, weights, _ = read_trajectory(run / TRAJECTORY_FILE, net)
         trajectory = (iterations, weights)
         if not np.array_equal(weights[-1], flatten_params(net.params, net.dtype)):
@@ -377,8 +379,10 @@ def plot_landscape(landscape: Landscape) -> Figure:
         ax.set_xlabel("direction 1 (random, filter-normalised)")
         ax.set_ylabel("direction 2 (random, filter-normalised)")
     samples = meta.get("samples")
-    ax.set_title(f"Loss landscape{' of ' + meta['run'] if meta.get('run') else ''}: {meta.get('network', '')}, "
-                 f"{'' if samples is None else f'{samples:,} '}training images", fontsize=10)
+    # The run's name and the network come from the file's meta: drawn as typed, never as math
+    ax.set_title(as_typed(f"Loss landscape{' of ' + meta['run'] if meta.get('run') else ''}: "
+                          f"{meta.get('network', '')}, {'' if samples is None else f'{samples:,} '}training images"),
+                 fontsize=10)
     ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     return fig
 

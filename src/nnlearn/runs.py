@@ -14,16 +14,19 @@ A run directory holds::
     trajectory.npz   the weights at the start and every epoch end (nnlearn.trajectory; not with --no-trajectory)
     landscape.npz    written later by `nnlearn landscape`, with landscape.png (nnlearn.landscape)
 
-Every file is written atomically: a reader (the board, say) never sees half of one.
+Every file is written atomically: a reader (the board, say) never sees half of one. While a process
+trains into the folder it holds a ``flock`` on the folder itself (:func:`lock_run`): a second trainer
+is refused, and a killed one leaves no lock behind (the kernel releases it with the process).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnlearn._io import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
@@ -89,6 +92,31 @@ def make_run_dir(run, *, in_run_folder: bool = False) -> bool:
     return not existed
 
 
+def lock_run(run) -> int:
+    """Lock the run folder ``run`` for this process's training; the descriptor holding the lock.
+
+    The lock is a ``flock`` on the folder itself (no lock file to leave behind): closing the
+    descriptor, or the end of the process however it ends (SIGKILL too), releases it, so a killed
+    run can be resumed at once. A folder another process trains into is one line naming its pid.
+    """
+    fd = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        try:
+            pid = read_json(Path(run) / "state.json").get("pid")
+        except (OSError, NnlearnError, AttributeError):
+            pid = None
+        who = f"another process (pid {pid})" if isinstance(pid, int) and pid != os.getpid() else "another process"
+        raise NnlearnError(f"{run} is being trained by {who}; wait for it to finish, or stop it and then "
+                           f"{resume_hint(run)}") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def read_config(run) -> dict:
     """The ``config.json`` of a run directory, or a one-line error saying what is wrong."""
     run = Path(run)
@@ -119,7 +147,7 @@ def load_model(run):
 
     run = Path(run)
     config = read_config(run)
-    if not (run / "model.npz").exists():
+    if not os.path.lexists(run / "model.npz"):  # a link loop is there, and read_npz says what it is
         raise NnlearnError(
             f"{run} holds no model.npz: the run has not finished; continue it with: nnlearn train --resume {run}"
         )
@@ -239,11 +267,25 @@ class Run:
     recipe: str
     dataset: str
     how: str
+    #: The descriptor of the folder's lock (:func:`lock_run`), held until :meth:`finish` ends.
+    lock: int | None = field(default=None, repr=False)
 
     def finish(self, load_seconds: float = 0.0) -> dict:
-        """Train to the end (:func:`finish_run`); the summary."""
-        return finish_run(self.path, self.trainer, recipe=self.recipe, dataset=self.dataset,
-                          load_seconds=load_seconds)
+        """Train to the end (:func:`finish_run`); the summary. The folder's lock goes with it."""
+        try:
+            return finish_run(self.path, self.trainer, recipe=self.recipe, dataset=self.dataset,
+                              load_seconds=load_seconds)
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Let another process train into the folder (also done when the Run is dropped unfinished)."""
+        fd, self.lock = self.lock, None
+        if fd is not None:
+            os.close(fd)
+
+    def __del__(self):
+        self.release()
 
 
 def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n_classes=None, progress=None,
@@ -261,7 +303,6 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
     ``trajectory.npz`` (:class:`~nnlearn.trajectory.Trajectory`).
     """
     from nnlearn.callbacks import standard_callbacks
-    from nnlearn.errors import FileFormatError
     from nnlearn.training import build_trainer
     from nnlearn.trajectory import TRAJECTORY_FILE, Trajectory
 
@@ -273,8 +314,24 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
                                        *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else [])],
                             threads=threads)
     make_run_dir(run, in_run_folder=in_run_folder)
+    lock = lock_run(run)  # before the folder is read: another process may be writing it
+    try:
+        how, trainer = _continue_or_start(run, trainer, settings, data, recipe=recipe, dataset=dataset,
+                                          data_dir=data_dir, n_classes=n_classes, other_run=other_run, threads=threads)
+    except BaseException:
+        os.close(lock)
+        raise
+    return Run(run, trainer, recipe, dataset, how, lock)
+
+
+def _continue_or_start(run, trainer, settings, data, *, recipe, dataset, data_dir, n_classes, other_run, threads):
+    """``(how, trainer)``: the folder's run continued from its checkpoint, or started (see :class:`Run`)."""
+    from nnlearn.errors import FileFormatError
+    from nnlearn.training import build_trainer
+
+    (x_train, t_train), (x_test, t_test) = data
     how = "restarted" if (run / "config.json").exists() else "new"
-    if how == "restarted" and (run / "checkpoint.npz").exists():
+    if how == "restarted" and os.path.lexists(run / "checkpoint.npz"):
         try:
             trainer.load_checkpoint(run / "checkpoint.npz")
             finished = trainer.iteration >= trainer.max_iter and (run / "summary.json").exists()
@@ -287,7 +344,7 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
     if how in ("new", "restarted"):
         (run / "checkpoint.npz").unlink(missing_ok=True)
         start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
-    return Run(run, trainer, recipe, dataset, how)
+    return how, trainer
 
 
 def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None:

@@ -7,6 +7,7 @@ shapes and dtypes, and that every number is finite. Anything else is a
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import math
@@ -62,13 +63,18 @@ def read_npz(path, what: str, fix: str, expect=None) -> tuple[dict, dict]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO is refused, never waited on
     except FileNotFoundError:
+        if os.path.islink(path):
+            raise FileFormatError(f"{path} is a link to nothing ({os.readlink(path)}), not {what}; {fix}") from None
         raise FileFormatError(f"no {what} at {path}; {fix}") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileFormatError(f"{path} is a loop of links, not {what}; {fix}") from None
         raise FileFormatError(f"cannot read {path} ({exc.strerror or exc}); {fix}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):  # checked on the descriptor: fdopen of a folder raises IsADirectoryError
+        os.close(fd)
+        raise FileFormatError(f"{path} is {file_kind(st.st_mode)}, not {what}; {fix}")
     with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise FileFormatError(f"{path} is {file_kind(st.st_mode)}, not {what}; {fix}")
         try:
             with zipfile.ZipFile(fh) as zf:
                 headers = _headers(zf, path, st.st_size)

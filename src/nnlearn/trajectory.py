@@ -95,7 +95,7 @@ class Trajectory(Callback):
         net = trainer.network
         if trainer.iteration == 0:
             self.iterations, self.weights = [], []
-        elif not self.path.exists():
+        elif not os.path.lexists(self.path):
             self.active = False  # started without a trajectory: keep none rather than half of one
             return
         else:

@@ -136,6 +136,8 @@ def _plot_tangent(expr, text, x, fx, slope):
     import numpy as np
     from matplotlib.figure import Figure
 
+    from nnlearn.evaluation import as_typed
+
     half = max(abs(x), 1.0)
     xs = np.linspace(x - half, x + half, 401)
     with np.errstate(all="ignore"):
@@ -143,7 +145,7 @@ def _plot_tangent(expr, text, x, fx, slope):
     tangent = fx + slope * (xs - x)
     fig = Figure(figsize=(6, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    ax.plot(xs, np.where(np.isfinite(ys), ys, np.nan), label=f"f(x) = {text}")
+    ax.plot(xs, np.where(np.isfinite(ys), ys, np.nan), label=as_typed(f"f(x) = {text}"))
     ax.plot(xs, tangent, "--", label=f"tangent at x = {x:g} (slope {slope:.6g})")
     ax.plot([x], [fx], "o", color="C1")
     finite = ys[np.isfinite(ys)]

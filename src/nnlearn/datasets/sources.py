@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,8 +157,13 @@ def find_files(
 ) -> dict[str, Path] | None:
     """The first candidate folder holding all of ``spec``'s files, as ``{role: path}``; None if none does.
 
-    Folders whose files are another data set's are skipped and appended to ``passed_over``.
+    Folders whose files are another data set's are skipped and appended to ``passed_over``. Something
+    under a file's name in ``data_dir`` that is not a regular file (a folder, a FIFO, a device, a broken
+    link) is an error, never a reason to read another folder's files: the run records ``data_dir``.
     """
+    if data_dir is not None:
+        for folder in _expand(data_dir, spec):
+            check_entries(folder, spec)
     for folder in candidate_dirs(spec, data_dir):
         paths = {f.role: file_in(folder, f) for f in spec.files}
         if all(paths.values()):
@@ -192,6 +198,27 @@ def entries_in(folder: Path, spec: DatasetSpec) -> dict[str, Path | None]:
     for f in spec.files:
         found[f.role] = next((folder / n for n in (f.name, f.stem) if os.path.lexists(folder / n)), None)
     return found
+
+
+def check_entries(folder: Path, spec: DatasetSpec) -> None:
+    """Refuse, in one line, anything under one of ``spec``'s file names in ``folder`` that is not a regular file.
+
+    ``os.stat`` tells the kind without opening it: opening a FIFO for reading waits for a writer forever.
+    """
+    from nnlearn._io import file_kind
+    from nnlearn.datasets.errors import DatasetError
+
+    for path in entries_in(folder, spec).values():
+        if path is None:
+            continue
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:  # a link to nothing, a loop of links, no permission
+            raise DatasetError(f"the data file {path} cannot be read ({exc.strerror or exc}); "
+                               "put the data file itself there, or pass another --data-dir") from None
+        if not stat.S_ISREG(mode):
+            raise DatasetError(f"the data file {path} is {file_kind(mode)}, not a regular file; "
+                               "put the data file itself there, or pass another --data-dir")
 
 
 def best_folder(spec: DatasetSpec, data_dir=None) -> tuple[Path, dict[str, Path | None]]:

@@ -15,7 +15,9 @@ def _label(row, params) -> str:
     for p in params:
         v = row[p.name]
         parts.append(f"{p.name}={v:.3g}" if isinstance(v, float) else f"{p.name}={v}")
-    return f"#{row['number']} " + ", ".join(parts) + f" ({row['validation_accuracy']:.2%})"
+    from nnlearn.evaluation import as_typed
+
+    return as_typed(f"#{row['number']} " + ", ".join(parts) + f" ({row['validation_accuracy']:.2%})")
 
 
 def plot_validation_curves(rows, params):
@@ -38,12 +40,14 @@ def plot_validation_curves(rows, params):
 
 def _axis(ax, which: str, p, rows):
     """Positions of ``p``'s values on an axis (choices at 0, 1, ...; a log axis for loguniform)."""
+    from nnlearn.evaluation import as_typed
+
     values = [r[p.name] for r in rows]
     set_label = ax.set_xlabel if which == "x" else ax.set_ylabel
     set_label(p.name)
     if p.kind == "choice":
         index = {c: i for i, c in enumerate(p.choices)}
-        (ax.set_xticks if which == "x" else ax.set_yticks)(range(len(p.choices)), [str(c) for c in p.choices])
+        (ax.set_xticks if which == "x" else ax.set_yticks)(range(len(p.choices)), [as_typed(c) for c in p.choices])
         (ax.set_xlim if which == "x" else ax.set_ylim)(-0.5, len(p.choices) - 0.5)
         jitter = np.random.default_rng(0).uniform(-0.12, 0.12, len(values))
         return np.array([index.get(v, np.nan) for v in values], dtype=float) + jitter

@@ -16,7 +16,8 @@ from nnlearn.sweep.cluster import connect, require_sweep_packages
 from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
 import nnlearn.sweep.results as results
 from nnlearn.sweep.spec import SweepSpec
-from nnlearn.sweep.study import check_journal, create_study, draw_again, journal_storage, load_study, tell
+from nnlearn.sweep.journal import check_journal
+from nnlearn.sweep.study import create_study, draw_again, journal_storage, load_study, tell
 from nnlearn.sweep.trial import read_record, run_trial
 
 
@@ -100,7 +101,7 @@ class Sweep:
         """The sweep in ``out``, checked (its description, its journal) before any data is loaded."""
         sweep = cls(out, read_spec(out))
         with sweep.lock.hold(sweep.out):
-            check_journal(sweep.journal, sweep.out)
+            check_journal(sweep.journal, sweep.out, sweep.spec.params)
         return sweep
 
     def storage(self):
@@ -145,7 +146,7 @@ class Sweep:
         n_classes = n_classes or infer_classes(t_train)
         self.sizes = (int(np.prod(x_train.shape[1:])), n_classes)
         with self.lock.hold(self.out):
-            check_journal(self.journal, self.out)
+            check_journal(self.journal, self.out, self.spec.params)
             payload = {"x": np.ascontiguousarray(x_train), "t": np.ascontiguousarray(t_train), "n_classes": n_classes}
             self.run_trials(payload, n_val, (client, workers, scheduler), progress, log, trial)
             best = self.write_results()

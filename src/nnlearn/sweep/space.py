@@ -92,6 +92,17 @@ class Param:
         constraint = self.constraint
         return constraint.check(constraint.parse(value) if isinstance(value, str) else value, self.name)
 
+    def holds(self, internal) -> bool:
+        """Whether ``internal``, the value Optuna stores for this parameter (a choice's index, else the
+        value itself), lies in the declared range: a journal's line is checked with it before it is trusted."""
+        if not isinstance(internal, numbers.Real) or isinstance(internal, bool) or not math.isfinite(internal):
+            return False
+        if self.kind == "choice":
+            return internal == int(internal) and 0 <= internal < len(self.choices)
+        if self.kind == "int" and internal != int(internal):
+            return False
+        return self.low <= internal <= self.high
+
     def edges(self) -> list:
         """The values that decide whether the whole range is valid: both ends, or every choice."""
         if self.kind == "choice":

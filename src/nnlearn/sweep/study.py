@@ -3,8 +3,8 @@
 The study lives in one file, ``study.journal`` (Optuna's ``JournalStorage``): one appended line per
 change, a fraction of a millisecond where SQLite takes tens, readable by Optuna's tools
 (``optuna.load_study(study_name="nnlearn-sweep", storage=...)``). Before a sweep is resumed every
-line is checked (:func:`check_journal`): a cut or foreign line is one error naming the line and the
-fix, never an exception from inside Optuna.
+line is checked (:func:`nnlearn.sweep.journal.check_journal`): a cut, foreign or out-of-range line is
+one error naming the line and the fix, never an exception from inside Optuna.
 
 Trial ``n`` is asked with a sampler of its own (:func:`sampler`), seeded from ``(seed, n)``:
 
@@ -24,12 +24,9 @@ import warnings
 
 import numpy as np
 
-from nnlearn._io import parse_json, read_regular_file
 from nnlearn.errors import FileFormatError
 
 STUDY_NAME = "nnlearn-sweep"
-#: The largest journal read (a line is a few hundred bytes; a trial takes a few lines).
-MAX_JOURNAL_BYTES = 256 * 2**20
 
 
 def _quiet():
@@ -56,41 +53,12 @@ def load_study(storage, journal):
     optuna = _quiet()
     try:
         names = optuna.get_all_study_names(storage)
-    except (KeyError, ValueError, TypeError, IndexError) as exc:  # lines that parse but Optuna cannot replay
+    except (KeyError, ValueError, TypeError, IndexError, AssertionError) as exc:  # lines Optuna cannot replay
         raise FileFormatError(f"{journal} is damaged: Optuna cannot replay it ({type(exc).__name__}: {exc}); "
                               "start a new sweep with --out") from None
     if STUDY_NAME not in names:
         raise FileFormatError(f"{journal} holds no nnlearn sweep study; start a new sweep with --out")
     return optuna.load_study(study_name=STUDY_NAME, storage=storage)
-
-
-def check_journal(journal, folder) -> None:
-    """Refuse a journal with a line that is cut off or not a JSON object: one line naming the first
-    bad line and the fix."""
-    try:
-        text = read_regular_file(journal, MAX_JOURNAL_BYTES)
-    except FileNotFoundError:
-        raise FileFormatError(f"{journal} is missing: the sweep in {folder} cannot be resumed; "
-                              "start a new sweep with --out") from None
-    damage = first_damage(text.split(b"\n"))
-    if damage:
-        number, why = damage
-        raise FileFormatError(f"{journal} is damaged at line {number} ({why}); keep its first {number - 1} "
-                              f"lines to resume with --resume {folder}, or start a new sweep with --out")
-
-
-def first_damage(lines: list) -> tuple[int, str] | None:
-    """``(line number, what is wrong)`` of the first bad line of a journal split at its ends of line
-    (the last item is what follows the last end of line: nothing, in a whole journal); None if all are good."""
-    for number, line in enumerate(lines[:-1], 1):
-        try:
-            if not isinstance(parse_json(line, "the line"), dict):
-                return number, "the line is not a journal entry"
-        except FileFormatError as exc:
-            return number, str(exc)
-    if lines[-1]:
-        return len(lines), "the line is cut off: a write that did not finish"
-    return None
 
 
 def trial_seed(seed: int, number: int) -> int:
