@@ -67,10 +67,11 @@ log = logging.getLogger("nnlearn.board")
 MAX_FILE_BYTES = 32 << 20
 #: Seconds a client may take to send a drawing once its headers are in.
 BODY_SECONDS = 10.0
-#: Worker threads per kind of work: reading folders; computing (reports, predictions: one at a
-#: time, each may hold a decoded 2048x2048 image); drawings held in memory while they arrive; the
-#: lessons' small computations (milliseconds each, :mod:`nnlearn.board.lessons`).
-LIMITS = {"read": 4, "compute": 1, "bodies": 8, "lessons": 2}
+#: Worker threads per kind of work: reading folders; a run's curves (bounded, cached: nnlearn.tables;
+#: apart, so that polls of long runs never hold up the runs list); computing (reports, predictions:
+#: one at a time, each may hold a decoded 2048x2048 image); drawings held in memory while they
+#: arrive; the lessons' small computations (milliseconds each, :mod:`nnlearn.board.lessons`).
+LIMITS = {"read": 4, "curves": 2, "compute": 1, "bodies": 8, "lessons": 2}
 #: The figure ``nnlearn landscape`` writes into a run folder (``nnlearn.landscape.FIGURE_FILE``, not
 #: imported here: it brings matplotlib into the board's start).
 LANDSCAPE_FIGURE = "landscape.png"
@@ -194,13 +195,19 @@ class Board:
     def model(self, run: Path):
         from nnlearn.networks import load_network
 
+        try:  # never through a link that leads out of the run folder (nnlearn.tables.open_file)
+            path = rundir.checked_path(run / "model.npz")
+        except NnlearnError as exc:  # names the file, not the folder
+            raise Refused(409, f"the run's model.npz cannot be read: {str(exc).splitlines()[0]}") from None
+        except OSError:
+            raise Refused(409, "the run's model.npz cannot be read") from None
         try:
-            stat = (run / "model.npz").stat()
-            key = (str(run), stat.st_mtime_ns, stat.st_size)
+            stat = path.stat()
+            key = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
             with self.lock:
                 net = self.models.get(key)
             if net is None:
-                net = load_network(run / "model.npz")
+                net = load_network(path)
         except (NnlearnError, OSError, ValueError) as exc:
             log.warning("cannot load %s: %s", run / "model.npz", exc)
             raise Refused(409, "the run's model.npz cannot be read") from None
@@ -304,7 +311,7 @@ async def api_runs(request: Request) -> Response:
 
 
 async def api_run(request: Request) -> Response:
-    return answer(await work(request, "read", _board(request).curves, _rel(request)))
+    return answer(await work(request, "curves", _board(request).curves, _rel(request)))
 
 
 async def api_sample(request: Request) -> Response:
