@@ -132,6 +132,9 @@ def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder
 
 # -- draw a digit ----------------------------------------------------------------------------------
 
+#: What the draw page declares its drawing to be (a cross-site form cannot).
+PNG = {"Content-Type": "image/png"}
+
 
 def _png(pixels) -> bytes:
     from nnlearn.images import png_bytes
@@ -148,7 +151,7 @@ def test_predict_endpoint_refuses_what_is_not_a_finished_run_or_a_drawing(short_
     digit = np.ones((100, 100))
     digit[20:80, 45:55] = 0.0
     ok = _png(digit)
-    status, body = _request(base, "POST", "/api/predict?path=short", body=ok)
+    status, body = _request(base, "POST", "/api/predict?path=short", body=ok, headers=PNG)
     assert status == 200 and len(json.loads(body)["probabilities"]) == 10
     cases = [
         ("/api/predict?path=unfinished", ok, 409, "the run 'unfinished' is running; drawing needs a finished run"),
@@ -161,10 +164,10 @@ def test_predict_endpoint_refuses_what_is_not_a_finished_run_or_a_drawing(short_
         ("/api/other", ok, 405, "POST is not allowed"),
     ]
     for path, data, want, message in cases:
-        status, body = _request(base, "POST", path, body=data)
+        status, body = _request(base, "POST", path, body=data, headers=PNG)
         assert (status, json.loads(body)["error"][: len(message)]) == (want, message), path
     status, body = _request(base, "POST", "/api/predict?path=short", body=b"x" * 10,
-                            headers={"Content-Length": "5000000"})
+                            headers={"Content-Length": "5000000"} | PNG)
     assert (status, json.loads(body)["error"]) == (413, "the drawing is 5000000 bytes; at most 1000000 are accepted")
     status, _ = _request(base, "GET", "/api/runs")
     assert status == 200  # still serving
@@ -358,7 +361,7 @@ def test_idle_connections_and_concurrent_large_drawings_are_all_answered(short_r
         big = _png(drawing)
 
         def draw(_):
-            return _request(base, "POST", "/api/predict?path=short", body=big)
+            return _request(base, "POST", "/api/predict?path=short", body=big, headers=PNG)
 
         def page(_):
             return [_request(base, "GET", "/")[0] for _ in range(20)]
@@ -393,3 +396,79 @@ def test_a_runs_loss_landscape_is_linked_from_its_row(board_folder, serve_board)
     assert _request(base, "GET", f"/files/alpha/{FIGURE_FILE}") == (200, picture)
     board_js = _request(base, "GET", "/static/board.js")[1].decode()
     assert 'if (e.has_landscape) link(pages, "/files/"' in board_js and '"/landscape.png", "loss landscape")' in board_js
+
+
+# -- every answer, errors included -----------------------------------------------------------------
+
+
+def _answer(base, method, path, body=None, headers=None):
+    """``(status, headers, body)`` of one raw request (header names in lower case)."""
+    u = urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def test_every_answer_errors_included_carries_the_security_headers(board_folder, serve_board, monkeypatch):
+    """An unhandled exception's 500 carried no CSP, nosniff or X-Frame-Options: an injected inline script ran."""
+    import socket
+
+    from nnlearn.board.app import SECURITY_HEADERS, Board
+
+    monkeypatch.setattr(Board, "listing", lambda self: 1 / 0)
+    base = serve_board(board_folder)
+    cases = [("GET", "/api/runs", {}, 500), ("GET", "/nowhere", {}, 404), ("GET", "/api/run", {}, 400),
+             ("GET", "/api/run?path=escape", {}, 403), ("DELETE", "/api/runs", {}, 405),
+             ("GET", "/", {"Host": "evil.example"}, 400), ("GET", "/api/sample?path=alpha&class=%C2%B2", {}, 400)]
+    for method, path, headers, want in cases:
+        status, got, _ = _answer(base, method, path, headers=headers)
+        assert status == want, path
+        assert {k: got.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS, path
+    u = urlsplit(base)
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:  # uvicorn's own 400
+        s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n")
+        reply = s.recv(4096).decode("latin-1").lower()
+    assert reply.startswith("http/1.1 400 ")
+    assert all(f"\r\n{k}: {v.lower()}\r\n" in reply for k, v in SECURITY_HEADERS.items())
+
+
+def test_numbers_in_query_strings_are_ascii_digits_only(board_folder, serve_board):
+    """'²'.isdigit() is true and int('²') fails: a 500; int('١٢') is 12."""
+    from urllib.parse import quote
+
+    base = serve_board(board_folder)
+    for name, value in (("class", "²"), ("seed", "²"), ("class", "١"), ("seed", "1e3"), ("seed", "-1"),
+                        ("class", "1" * 6), ("seed", "9" * 20)):
+        status, body = _request(base, "GET", f"/api/sample?path=alpha&{name}={quote(value)}")
+        digits = 5 if name == "class" else 19
+        assert (status, json.loads(body)["error"]) == (
+            400, f"{name} must be a whole number written with the digits 0-9 (at most {digits} of them)"), value
+    for query, message in (("steps=%D9%A1%D9%A2", "steps must be a whole number from 0 to 1000"),
+                           ("steps=%C2%B2", "steps must be a whole number from 0 to 1000"),
+                           ("x0=%D9%A1", "x0 must be a number from -10000 to 10000")):
+        status, body = _request(base, "GET", f"/api/lessons/descent?{query}")
+        assert (status, json.loads(body)["error"]) == (400, message), query
+
+
+def test_a_drawing_from_another_site_is_refused(board_folder, serve_board):
+    """A cross-site POST (Origin: http://evil.com or null, text/plain) was computed."""
+    base = serve_board(board_folder)
+    own = "http://" + urlsplit(base).netloc
+    cases = [({"Origin": "http://evil.com", "Content-Type": "text/plain"}, 403),
+             ({"Origin": "null", "Content-Type": "text/plain"}, 403),
+             ({"Origin": "http://evil.com"} | PNG, 403), ({"Origin": own + ".evil.com"} | PNG, 403),
+             ({"Content-Type": "text/plain"}, 415), ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+             ({"Content-Type": "multipart/form-data; boundary=x"}, 415), ({}, 415)]
+    for headers, want in cases:
+        status, body = _request(base, "POST", "/api/predict?path=alpha", body=b"\x89PNG\r\n\x1a\n", headers=headers)
+        message = ("a drawing is accepted only from the board's own page" if want == 403 else
+                   "send the drawing as a PNG body with Content-Type: image/png")
+        assert (status, json.loads(body)["error"][: len(message)]) == (want, message), headers
+    for headers in ({"Origin": own} | PNG, PNG):  # the board's own page; a script that says what it sends
+        status, body = _request(base, "POST", "/api/predict?path=alpha", body=b"\x89PNG\r\n\x1a\n", headers=headers)
+        assert (status, json.loads(body)["error"]) == (
+            409, "the run 'alpha' is finished; drawing needs a finished run with its model.npz"), headers

@@ -15,7 +15,8 @@ Routes (GET and HEAD; the one POST is the drawing's prediction)::
                            a random test image with the network's probabilities (JSON)
     POST /api/predict?path=REL
                            the body is a PNG of a drawing; the answer is the 28x28 input the network
-                           sees (``nnlearn predict``'s preparation) and its probabilities (JSON)
+                           sees (``nnlearn predict``'s preparation) and its probabilities (JSON); only
+                           from the board's own page (:func:`same_origin`)
 
 and the lessons, ``/lessons`` and ``/api/lessons/...`` (:mod:`nnlearn.board.lessons`).
 
@@ -56,7 +57,7 @@ from starlette.routing import Route
 
 from nnlearn import rundir
 from nnlearn.board import lessons
-from nnlearn.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample
+from nnlearn.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample, whole_number
 from nnlearn.board.web import answer, work
 from nnlearn.errors import NnlearnError
 from nnlearn.templating import BOARD_CSP, REPORT_CSP, header_csp, render
@@ -82,9 +83,10 @@ _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=ut
 #: What /files serves as what it is; everything else is a download.
 _FILE_TYPES = {".png": "image/png", ".csv": "text/plain; charset=utf-8", ".json": "text/plain; charset=utf-8",
                ".txt": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8"}
-_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store", "referrer-policy": "no-referrer",
-            "x-frame-options": "DENY", "cross-origin-resource-policy": "same-origin",
-            "content-security-policy": header_csp(BOARD_CSP)}
+#: What every answer carries, errors included (:class:`SecurityHeaders`; the server's own 400s too).
+SECURITY_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store", "referrer-policy": "no-referrer",
+                    "x-frame-options": "DENY", "cross-origin-resource-policy": "same-origin",
+                    "content-security-policy": header_csp(BOARD_CSP)}
 
 
 def inside(root: Path, rel: str) -> Path:
@@ -232,6 +234,8 @@ class Board:
         return data
 
     def sample(self, query: dict) -> dict:
+        for name, digits in (("seed", 19), ("class", 5)):  # a bad number is the request's fault, whatever the run
+            whole_number(query, name, digits)
         run = self.finished_run(query.get("path", ""))
         net = self.model(run)
         x_test, t_test = self.test_set(rundir.read_json(run / "config.json") or {})
@@ -333,7 +337,23 @@ async def files(request: Request) -> Response:
     return Response(body, media_type=kind or "application/octet-stream", headers=headers)
 
 
+def same_origin(request: Request) -> None:
+    """Refuse (:class:`Refused`) a POST that another site's page could have sent.
+
+    A browser names the page's site in ``Origin`` on every cross-site POST: it must be this board.
+    Without ``Origin`` (a script, an old browser) the body must be declared ``image/png``, which a
+    form or a simple request of another site cannot send without asking first (CORS preflight: an
+    OPTIONS that the board refuses).
+    """
+    origin = request.headers.get("origin")
+    if origin is not None and origin.lower() != f"{request.url.scheme}://{request.headers.get('host', '')}".lower():
+        raise Refused(403, "a drawing is accepted only from the board's own page (the request came from another site)")
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "image/png":
+        raise Refused(415, "send the drawing as a PNG body with Content-Type: image/png")
+
+
 async def api_predict(request: Request) -> Response:
+    same_origin(request)
     length = request.headers.get("content-length", "")
     if not (length.isascii() and length.isdigit()):
         raise Refused(411, "send the drawing as a PNG body with a Content-Length")
@@ -377,7 +397,11 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 
 
 class SecurityHeaders:
-    """Adds :data:`_HEADERS` to every answer that does not set its own (pure ASGI middleware)."""
+    """Adds :data:`SECURITY_HEADERS` to every answer that does not set its own (pure ASGI middleware).
+
+    It wraps the whole application (:class:`BoardApp`), Starlette's handler of unhandled exceptions
+    included: a 500 is a page like any other (an injected inline script ran on one without a CSP).
+    """
 
     def __init__(self, app):
         self.app = app
@@ -389,22 +413,29 @@ class SecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for key, value in _HEADERS.items():
+                for key, value in SECURITY_HEADERS.items():
                     headers.setdefault(key, value)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
+class BoardApp(Starlette):
+    """Starlette with :class:`SecurityHeaders` outside everything, its error handling included
+    (``middleware=`` would put it inside Starlette's ``ServerErrorMiddleware``, which answers 500s)."""
+
+    def build_middleware_stack(self):
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
     """The board's application over the folder ``root``, answering the ``Host`` names of :func:`allowed_hosts`."""
-    app = Starlette(
+    app = BoardApp(
         routes=[Route("/", page), Route("/index.html", page), Route("/draw", page),
                 Route("/static/{name}", static), Route("/api/runs", api_runs), Route("/api/run", api_run),
                 Route("/api/sample", api_sample), Route("/report", report), Route("/files/{rel:path}", files),
                 Route("/api/predict", api_predict, methods=["POST"]), *lessons.ROUTES],
-        middleware=[Middleware(SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host),
-                                                            www_redirect=False)],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host), www_redirect=False)],
         exception_handlers={Refused: refused, HTTPException: http_error, Exception: internal_error},
     )
     app.state.board = Board(root, data_dir)

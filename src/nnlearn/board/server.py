@@ -20,7 +20,7 @@ import h11
 from uvicorn import Config, Server
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from nnlearn.board.app import WILDCARDS, make_app
+from nnlearn.board.app import SECURITY_HEADERS, WILDCARDS, make_app
 from nnlearn.errors import NnlearnError
 
 #: Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
@@ -44,6 +44,15 @@ class HeadTimeoutProtocol(H11Protocol):
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request it cannot parse, with the headers every answer carries."""
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close"),
+                   *((k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items())]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                      h11.Data(data=msg.encode("ascii")), h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         self.conn.receive_data(data)
