@@ -472,3 +472,23 @@ def test_a_drawing_from_another_site_is_refused(board_folder, serve_board):
         status, body = _request(base, "POST", "/api/predict?path=alpha", body=b"\x89PNG\r\n\x1a\n", headers=headers)
         assert (status, json.loads(body)["error"]) == (
             409, "the run 'alpha' is finished; drawing needs a finished run with its model.npz"), headers
+
+
+def test_listening_on_every_interface_answers_this_computers_own_addresses(board_folder):
+    """--host 0.0.0.0 refused its own LAN address as Host; 127.0.0.2 and .3 stand for such addresses
+    here (none of the names allowed_hosts lists; no traffic leaves 127.0.0.0/8)."""
+    from nnlearn.board.app import allowed_hosts
+    from nnlearn.board.server import BoardServer
+
+    server = BoardServer(board_folder, "0.0.0.0", 0).start()
+    try:
+        port = server.socket.getsockname()[1]
+        for address in ("127.0.0.2", "127.0.0.3"):
+            assert address not in allowed_hosts("0.0.0.0")
+            base = f"http://{address}:{port}"
+            status, body = _request(base, "GET", "/api/runs")  # Host: the address connected to
+            assert status == 200 and b'"entries"' in body, address
+            for host in ("127.0.0.9", "evil.example", f"evil.example:{port}", f"{address}.evil.example"):
+                assert _request(base, "GET", "/api/runs", headers={"Host": host}) == (400, b"Invalid host header")
+    finally:
+        server.stop()

@@ -25,8 +25,9 @@ resolving symbolic links it must still lie inside the folder -- otherwise 403.
 
 Every answer carries a Content-Security-Policy (the pages run only the board's own scripts; a
 report runs none; a file under /files runs nothing) and asks not to be cached or framed. Only the
-``Host`` names of :func:`allowed_hosts` are answered (Starlette's TrustedHostMiddleware): a page on
-another site that re-points its name at this computer (DNS rebinding) gets 400. Error bodies are
+``Host`` names of :func:`allowed_hosts`, and the address the connection came in on, are answered
+(:class:`HostCheck`): a page on another site that re-points its name at this computer (DNS
+rebinding) gets 400. Error bodies are
 one generic line; what went wrong in detail goes to the server's log.
 
 Work that reads many files or computes (listings, reports, predictions) runs in worker threads
@@ -38,6 +39,7 @@ passes it to :func:`~nnlearn.board.web.work`.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import socket
@@ -47,12 +49,11 @@ from pathlib import Path, PurePosixPath
 
 import anyio
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from nnlearn import rundir
@@ -420,6 +421,38 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class HostCheck:
+    """Answers only requests whose ``Host`` is one of :func:`allowed_hosts`, or the address the
+    connection came in on (pure ASGI middleware; else 400, as Starlette's TrustedHostMiddleware).
+
+    The address a client connected to is this computer's own, whatever the interface: listening on
+    0.0.0.0, ``http://192.168.1.5:8765/`` works from the LAN without a list of this computer's
+    addresses. A page of another site that re-points its name at this computer (DNS rebinding)
+    still sends its own name as ``Host``, and is refused.
+    """
+
+    def __init__(self, app, allowed):
+        self.app = app
+        self.allowed = set(allowed)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not self.allowed_host(scope):
+            return await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+    def allowed_host(self, scope) -> bool:
+        host = Headers(scope=scope).get("host", "").lower()
+        name = host[: host.find("]") + 1] if host.startswith("[") else host.split(":")[0]
+        if name in self.allowed:
+            return True
+        try:
+            local = ipaddress.ip_address((scope.get("server") or ("",))[0])
+        except ValueError:
+            return False
+        local = getattr(local, "ipv4_mapped", None) or local  # ::ffff:a.b.c.d on a dual-stack socket
+        return name == (f"[{local}]" if local.version == 6 else str(local))
+
+
 class BoardApp(Starlette):
     """Starlette with :class:`SecurityHeaders` outside everything, its error handling included
     (``middleware=`` would put it inside Starlette's ``ServerErrorMiddleware``, which answers 500s)."""
@@ -435,7 +468,7 @@ def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
                 Route("/static/{name}", static), Route("/api/runs", api_runs), Route("/api/run", api_run),
                 Route("/api/sample", api_sample), Route("/report", report), Route("/files/{rel:path}", files),
                 Route("/api/predict", api_predict, methods=["POST"]), *lessons.ROUTES],
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host), www_redirect=False)],
+        middleware=[Middleware(HostCheck, allowed=allowed_hosts(host))],
         exception_handlers={Refused: refused, HTTPException: http_error, Exception: internal_error},
     )
     app.state.board = Board(root, data_dir)
