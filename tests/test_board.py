@@ -492,3 +492,71 @@ def test_listening_on_every_interface_answers_this_computers_own_addresses(board
                 assert _request(base, "GET", "/api/runs", headers={"Host": host}) == (400, b"Invalid host header")
     finally:
         server.stop()
+
+
+# -- connections that send nothing -----------------------------------------------------------------
+
+
+def _digit_png() -> bytes:
+    digit = np.ones((100, 100))
+    digit[20:80, 45:55] = 0.0
+    return _png(digit)
+
+
+def test_connections_that_declare_a_body_and_send_nothing_hold_nothing(fast_run, tmp_path, serve_board, monkeypatch):
+    """24 such connections held the 8 body slots, 10 s each: a real drawing waited 29.5 s (here the
+    deadline is 30 s, past the client's 10 s timeout); they are closed at their deadline."""
+    import shutil
+    import socket
+
+    import nnlearn.board.app
+
+    shutil.copytree(fast_run, tmp_path / "runs" / "run")
+    monkeypatch.setattr(nnlearn.board.app, "BODY_SECONDS", 30.0)
+    base = serve_board(tmp_path / "runs")
+    u = urlsplit(base)
+    head = (b"POST /api/predict?path=run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+            b"Content-Length: 1000\r\n\r\n")
+    stalled = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(24)]
+    try:
+        for s in stalled:
+            s.sendall(head)
+        status, body = _request(base, "POST", "/api/predict?path=run", body=_digit_png(), headers=PNG)
+        assert status == 200 and len(json.loads(body)["probabilities"]) == 10
+    finally:
+        for s in stalled:
+            s.close()
+    monkeypatch.setattr(nnlearn.board.app, "BODY_SECONDS", 1.0)
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+        s.sendall(head)
+        reply = b""
+        while chunk := s.recv(4096):  # until the server closes it
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 408 ") and reply.endswith(b'{"error": "the drawing did not arrive within 1 s"}')
+
+
+def test_idle_connections_cannot_starve_real_requests(board_folder, serve_board, monkeypatch):
+    """1,100 idle connections made 18 of 19 real requests get 503: past the limit (40 here), a new
+    connection closes the one idle longest instead."""
+    import select
+    import socket
+
+    import nnlearn.board.server
+
+    monkeypatch.setattr(nnlearn.board.server, "MAX_CONNECTIONS", 40)
+    monkeypatch.setattr(nnlearn.board.server, "HEAD_SECONDS", 60)  # none closed for idling meanwhile
+    base = serve_board(board_folder)
+    u = urlsplit(base)
+    idle = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(60)]
+    try:
+        statuses = [_request(base, "GET", "/api/runs")[0] for _ in range(19)]
+        closed, _, _ = select.select(idle, [], [], 0.5)
+        assert statuses == [200] * 19
+        # Closed, the oldest first: one for each idle connection past the 40th, one for the first real
+        # request, and one for each later one that came before the server saw the one before it close.
+        n = len(closed)
+        assert 21 <= n <= 39 and [s in closed for s in idle] == [True] * n + [False] * (60 - n)
+        assert all(s.recv(1) == b"" for s in closed)
+    finally:
+        for s in idle:
+            s.close()

@@ -68,12 +68,16 @@ log = logging.getLogger("nnlearn.board")
 #: Largest file /files serves (a checkpoint of the strong recipe is about 7 MB).
 MAX_FILE_BYTES = 32 << 20
 #: Seconds a client may take to send a drawing once its headers are in.
-BODY_SECONDS = 10.0
+BODY_SECONDS = 5.0
+#: Bytes of drawings held in memory while they arrive and wait to be read, all requests together;
+#: past it a drawing gets 503. Bytes, not requests: a connection that declares a body and sends
+#: nothing holds nothing (24 such held 8 request slots and delayed a real drawing by 29.5 s).
+BODY_BUDGET = 16 * MAX_DRAWING_BYTES
 #: Worker threads per kind of work: reading folders; a run's curves (bounded, cached: nnlearn.tables;
 #: apart, so that polls of long runs never hold up the runs list); computing (reports, predictions:
-#: one at a time, each may hold a decoded 2048x2048 image); drawings held in memory while they
-#: arrive; the lessons' small computations (milliseconds each, :mod:`nnlearn.board.lessons`).
-LIMITS = {"read": 4, "curves": 2, "compute": 1, "bodies": 8, "lessons": 2}
+#: one at a time, each may hold a decoded 2048x2048 image); the lessons' small computations
+#: (milliseconds each, :mod:`nnlearn.board.lessons`).
+LIMITS = {"read": 4, "curves": 2, "compute": 1, "lessons": 2}
 #: The figure ``nnlearn landscape`` writes into a run folder (``nnlearn.landscape.FIGURE_FILE``, not
 #: imported here: it brings matplotlib into the board's start).
 LANDSCAPE_FIGURE = "landscape.png"
@@ -361,20 +365,41 @@ async def api_predict(request: Request) -> Response:
     if int(length) > MAX_DRAWING_BYTES:
         return answer({"error": f"the drawing is {int(length)} bytes; at most {MAX_DRAWING_BYTES} are accepted"},
                       413, headers={"connection": "close"})
-    async with request.app.state.limiters["bodies"]:
-        body = bytearray()
-        try:
-            with anyio.fail_after(BODY_SECONDS):
-                async for chunk in request.stream():
-                    body += chunk
-                    if len(body) > MAX_DRAWING_BYTES:
-                        return answer({"error": "the drawing is larger than its Content-Length"}, 400,
-                                      headers={"connection": "close"})
-        except TimeoutError:
-            return answer({"error": f"the drawing did not arrive within {BODY_SECONDS:g} s"}, 408,
-                          headers={"connection": "close"})
+    budget = request.app.state.body_budget
+    body = bytearray()
+    try:
+        with anyio.fail_after(BODY_SECONDS):
+            async for chunk in request.stream():
+                if not budget.take(len(chunk)):
+                    return answer({"error": "the board is receiving many drawings at once; try again in a moment"},
+                                  503, headers={"connection": "close"})
+                body += chunk
+                if len(body) > MAX_DRAWING_BYTES:
+                    return answer({"error": "the drawing is larger than its Content-Length"}, 400,
+                                  headers={"connection": "close"})
         return answer(await work(request, "compute", _board(request).predict, request.query_params.get("path", ""),
                                  bytes(body)))
+    except TimeoutError:
+        return answer({"error": f"the drawing did not arrive within {BODY_SECONDS:g} s"}, 408,
+                      headers={"connection": "close"})
+    finally:
+        budget.give(len(body))
+
+
+class ByteBudget:
+    """Bytes held at most, all requests together (the event loop's thread only: no lock)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+
+    def take(self, n: int) -> bool:
+        if self.used + n > self.limit:
+            return False
+        self.used += n
+        return True
+
+    def give(self, n: int) -> None:
+        self.used -= n
 
 
 async def refused(request: Request, exc: Refused) -> Response:
@@ -473,4 +498,5 @@ def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
     )
     app.state.board = Board(root, data_dir)
     app.state.limiters = {kind: anyio.CapacityLimiter(n) for kind, n in LIMITS.items()}
+    app.state.body_budget = ByteBudget(BODY_BUDGET)
     return app
