@@ -560,3 +560,29 @@ def test_idle_connections_cannot_starve_real_requests(board_folder, serve_board,
     finally:
         for s in idle:
             s.close()
+
+
+@pytest.mark.slow  # writes a 2 M-row metrics.csv (30 MB)
+def test_four_polls_of_a_two_million_row_run_and_the_runs_list_are_all_answered(tmp_path, make_run, serve_board):
+    """One /api/run on such a file took 11.8 s, four at once 54 s each, and held up /api/runs for 53 s
+    (here each request has the client's 10 s)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path / "runs"
+    run = make_run(root / "long", test_accuracy=0.9)
+    rows = 2_000_000
+    with open(run / "metrics.csv", "w") as fh:
+        fh.write("iteration,loss\n")
+        for start in range(1, rows + 1, 100_000):
+            fh.write("".join(f"{i},{2.3 * 0.999999 ** i:.6f}\n" for i in range(start, start + 100_000)))
+    base = serve_board(root)
+    with ThreadPoolExecutor(5) as pool:
+        polls = [pool.submit(_request, base, "GET", "/api/run?path=long") for _ in range(4)]
+        listing = pool.submit(_request, base, "GET", "/api/runs")
+        status, body = listing.result()
+        assert status == 200 and [e["path"] for e in json.loads(body)["entries"]] == ["long"]
+        for poll in polls:
+            status, body = poll.result()
+            curves = json.loads(body)
+            assert status == 200 and curves["iterations"] == rows
+            assert 900 <= len(curves["loss"]) <= 1001 and curves["loss"][-1][:2] == [rows, float(f"{2.3 * 0.999999 ** rows:.6f}")]
