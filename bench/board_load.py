@@ -178,6 +178,7 @@ def main() -> int:
     parser.add_argument("--src", metavar="DIR", help="run the board from this src folder (another checkout)")
     parser.add_argument("--data-dir", default=os.environ.get("NNLEARN_DATA"))
     parser.add_argument("--rows", type=int, default=2_000_000, help="rows of the long run's metrics.csv (0: none)")
+    parser.add_argument("--idle", type=int, default=200, help="idle connections held open (issue 31: 1,100)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nnlearn-board-load-"))
     env = dict(os.environ, PYTHONPATH=str(Path(args.src).resolve())) if args.src else dict(os.environ)
@@ -206,9 +207,9 @@ def main() -> int:
             print(f"20 clients, 2,000 x GET /: {summary(results, seconds)}; peak RSS +{sampler.peak - base:.0f} MiB")
             sampler = Sampler(proc.pid)
             with sampler:
-                threads, results, seconds, closed = asyncio.run(idle_phase(port, sampler, 200))
-            print(f"200 idle connections: {threads} server threads while held; 20 clients x 400 GET / meanwhile: "
-                  f"{summary(results, seconds)}; {closed} of 200 closed by the server within 8 s; "
+                threads, results, seconds, closed = asyncio.run(idle_phase(port, sampler, args.idle))
+            print(f"{args.idle} idle connections: {threads} server threads while held; 20 clients x 400 GET / "
+                  f"meanwhile: {summary(results, seconds)}; {closed} of {args.idle} closed by the server within 8 s; "
                   f"peak RSS +{sampler.peak - base:.0f} MiB")
             sampler = Sampler(proc.pid)
             with sampler:

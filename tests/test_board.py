@@ -417,7 +417,8 @@ def test_every_answer_errors_included_carries_the_security_headers(board_folder,
     """An unhandled exception's 500 carried no CSP, nosniff or X-Frame-Options: an injected inline script ran."""
     import socket
 
-    from nnlearn.board.app import SECURITY_HEADERS, Board
+    from nnlearn.board.app import Board
+    from nnlearn.board.guards import SECURITY_HEADERS
 
     monkeypatch.setattr(Board, "listing", lambda self: 1 / 0)
     base = serve_board(board_folder)
@@ -477,7 +478,7 @@ def test_a_drawing_from_another_site_is_refused(board_folder, serve_board):
 def test_listening_on_every_interface_answers_this_computers_own_addresses(board_folder):
     """--host 0.0.0.0 refused its own LAN address as Host; 127.0.0.2 and .3 stand for such addresses
     here (none of the names allowed_hosts lists; no traffic leaves 127.0.0.0/8)."""
-    from nnlearn.board.app import allowed_hosts
+    from nnlearn.board.guards import allowed_hosts
     from nnlearn.board.server import BoardServer
 
     server = BoardServer(board_folder, "0.0.0.0", 0).start()

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 import time
 from pathlib import Path
 
@@ -33,8 +32,8 @@ from nnlearn._io import parse_json
 from nnlearn.errors import FileFormatError, NnlearnError
 from nnlearn.runs import STATES
 # The report reads these through this module too; nnlearn.tables is where they are.
-from nnlearn.tables import (cell, checked_path, finite, loss_curve, read_bytes, read_table,  # noqa: F401
-                            smoothing_window, thinned_table)
+from nnlearn.tables import (cell, checked_path, finite, loss_curve, open_file, read_bytes,  # noqa: F401
+                            read_table, thinned_table)
 
 #: Without state.json, a run whose files changed within this many seconds counts as running.
 FRESH_SECONDS = 600.0
@@ -82,13 +81,11 @@ def read_json(path) -> dict | None:
 def last_loss(path) -> tuple[int, float | None]:
     """The last ``(iteration, loss)`` of ``metrics.csv``, read from its end only (cheap for long runs)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError:
+        fd = open_file(path)  # a regular file, not through a link out of the folder
+    except (OSError, NnlearnError):
         return 0, None
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return 0, None
         fh.seek(max(0, st.st_size - 4096))
         tail = fh.read(4096).decode("utf-8", "replace")
     # The first line is the header (a short file) or cut in half (a long one): skip it either way.

@@ -22,7 +22,8 @@ import h11
 from uvicorn import Config, Server
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from nnlearn.board.app import SECURITY_HEADERS, WILDCARDS, make_app
+from nnlearn.board.app import make_app
+from nnlearn.board.guards import SECURITY_HEADERS, WILDCARDS
 from nnlearn.errors import NnlearnError
 
 #: Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
