@@ -587,3 +587,33 @@ def test_four_polls_of_a_two_million_row_run_and_the_runs_list_are_all_answered(
             curves = json.loads(body)
             assert status == 200 and curves["iterations"] == rows
             assert 900 <= len(curves["loss"]) <= 1001 and curves["loss"][-1][:2] == [rows, float(f"{2.3 * 0.999999 ** rows:.6f}")]
+
+
+def test_past_the_limit_with_no_idle_connection_a_new_one_gets_503_with_the_headers(board_folder, monkeypatch):
+    import socket
+    import time
+
+    import nnlearn.board.app
+    import nnlearn.board.server
+    from nnlearn.board.guards import SECURITY_HEADERS
+
+    monkeypatch.setattr(nnlearn.board.server, "MAX_CONNECTIONS", 20)
+    monkeypatch.setattr(nnlearn.board.app, "BODY_SECONDS", 30.0)
+    server = nnlearn.board.server.BoardServer(board_folder, "127.0.0.1", 0).start()
+    busy = [socket.create_connection(server.socket.getsockname()[:2], timeout=10) for _ in range(20)]
+    try:
+        for s in busy:  # each a request in progress: its head in, its body awaited
+            s.sendall(b"POST /api/predict?path=alpha HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                      b"Content-Length: 1000\r\n\r\n")
+        connections = server.server.server_state.connections
+        for _ in range(1000):  # until the server has read every head (bounded: 10 s)
+            if len(connections) == 20 and not any(c.idle() for c in connections):
+                break
+            time.sleep(0.01)
+        status, headers, body = _answer(server.url, "GET", "/api/runs")
+        assert (status, body) == (503, b"the board is busy: too many requests at once; try again in a moment\n")
+        assert {k: headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS
+    finally:
+        for s in busy:
+            s.close()
+        server.stop()
