@@ -2,7 +2,10 @@
 
 Goals: 20 clients making 2,000 requests to ``/``, 200 idle connections held open, and 20 concurrent
 2048x2048 draw POSTs -- every request answered with 0 errors; the page's p99 <= 100 ms with 20
-clients; the server process grows <= 150 MB and gives it back.
+clients; the server process grows <= 150 MB and gives it back. And (issue 31) a run folder whose
+metrics.csv has 2 M rows (``--rows``; 0 leaves it out, for a board from before that issue, which
+took 11.8 s per poll): ``/api/run`` under 1 s, also 4 at once on a changed file, the runs list
+served meanwhile, the server's RSS under 300 MiB.
 
 It starts ``nnlearn board`` in its own process (``--src DIR`` runs another checkout's ``src``, e.g.
 the code before the change), drives it with an asyncio client (one connection per request, as a
@@ -139,11 +142,43 @@ async def draw_phase(port: int, run: str, png: bytes, n: int):
     return results, time.perf_counter() - t0
 
 
+def long_run(run: Path, folder: Path, rows: int) -> int:
+    """``folder``: a copy of the finished ``run``'s config and summary, with a metrics.csv of ``rows``
+    iterations (a loss that falls, with noise); its size in bytes."""
+    import numpy as np
+
+    folder.mkdir(parents=True)
+    for name in ("config.json", "summary.json", "epochs.csv"):
+        shutil.copy(run / name, folder / name)
+    loss = 2.3 * 0.999997 ** np.arange(rows) + np.random.default_rng(0).random(rows) * 0.1
+    with open(folder / "metrics.csv", "w") as fh:
+        fh.write("iteration,loss\n")
+        for start in range(0, rows, 100_000):
+            part = loss[start : start + 100_000].round(6).tolist()
+            fh.write("".join(f"{start + i + 1},{v!r}\n" for i, v in enumerate(part)))
+    return (folder / "metrics.csv").stat().st_size
+
+
+async def long_phase(port: int, path: Path):
+    """Times of /api/run on the long run: cold, warm, and 4 at once after the file changed with
+    /api/runs asked meanwhile (one after the other, until the 4 are done)."""
+    cold = await request(port, "GET", "/api/run?path=long")
+    warm = await request(port, "GET", "/api/run?path=long")
+    os.utime(path)  # a new time of change: parsed again
+    polls = [asyncio.ensure_future(request(port, "GET", "/api/run?path=long")) for _ in range(4)]
+    listings = []
+    while not all(p.done() for p in polls) or not listings:
+        listings.append(await request(port, "GET", "/api/runs"))
+    return cold, warm, [p.result() for p in polls], listings
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", metavar="DIR", help="a finished run (default: train a short one)")
     parser.add_argument("--src", metavar="DIR", help="run the board from this src folder (another checkout)")
     parser.add_argument("--data-dir", default=os.environ.get("NNLEARN_DATA"))
+    parser.add_argument("--rows", type=int, default=2_000_000, help="rows of the long run's metrics.csv (0: none)")
+    parser.add_argument("--idle", type=int, default=200, help="idle connections held open (issue 31: 1,100)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nnlearn-board-load-"))
     env = dict(os.environ, PYTHONPATH=str(Path(args.src).resolve())) if args.src else dict(os.environ)
@@ -154,6 +189,7 @@ def main() -> int:
         else:
             subprocess.run([sys.executable, "-m", "nnlearn", "train", "--iters", "600", "--no-progress",
                             "--out", str(tmp / "runs" / "run"), *data], check=True, stdout=subprocess.DEVNULL, env=env)
+        size = long_run(tmp / "runs" / "run", tmp / "runs" / "long", args.rows) if args.rows else 0
         proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(tmp / "runs"), "--port", "0", *data],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
         port = int(proc.stdout.readline().split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
@@ -171,9 +207,9 @@ def main() -> int:
             print(f"20 clients, 2,000 x GET /: {summary(results, seconds)}; peak RSS +{sampler.peak - base:.0f} MiB")
             sampler = Sampler(proc.pid)
             with sampler:
-                threads, results, seconds, closed = asyncio.run(idle_phase(port, sampler, 200))
-            print(f"200 idle connections: {threads} server threads while held; 20 clients x 400 GET / meanwhile: "
-                  f"{summary(results, seconds)}; {closed} of 200 closed by the server within 8 s; "
+                threads, results, seconds, closed = asyncio.run(idle_phase(port, sampler, args.idle))
+            print(f"{args.idle} idle connections: {threads} server threads while held; 20 clients x 400 GET / "
+                  f"meanwhile: {summary(results, seconds)}; {closed} of {args.idle} closed by the server within 8 s; "
                   f"peak RSS +{sampler.peak - base:.0f} MiB")
             sampler = Sampler(proc.pid)
             with sampler:
@@ -184,6 +220,16 @@ def main() -> int:
             print(f"20 concurrent 2048x2048 drawings ({len(png) / 1e3:.0f} kB PNG each): {ok} answered 200, "
                   f"{20 - ok} errors, all done in {seconds:.1f} s; peak RSS +{sampler.peak - base:.0f} MiB, "
                   f"{after - base:+.0f} MiB 2 s later; {sampler.threads} threads at most")
+            if args.rows:
+                sampler = Sampler(proc.pid)
+                with sampler:
+                    cold, warm, polls, listings = asyncio.run(long_phase(port, tmp / "runs" / "long" / "metrics.csv"))
+                statuses = {s for s, _ in [cold, warm, *polls, *listings]}
+                print(f"a {args.rows:,}-row metrics.csv ({size / 1e6:.0f} MB): /api/run {cold[1] * 1e3:.0f} ms cold, "
+                      f"{warm[1] * 1e3:.1f} ms unchanged; 4 at once on the changed file: slowest "
+                      f"{max(t for _, t in polls) * 1e3:.0f} ms; meanwhile {len(listings)} x /api/runs, slowest "
+                      f"{max(t for _, t in listings) * 1e3:.0f} ms; statuses {sorted(statuses)}; "
+                      f"peak server RSS {sampler.peak:.0f} MiB")
         finally:
             proc.terminate()
             proc.wait(timeout=10)

@@ -132,6 +132,9 @@ def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder
 
 # -- draw a digit ----------------------------------------------------------------------------------
 
+#: What the draw page declares its drawing to be (a cross-site form cannot).
+PNG = {"Content-Type": "image/png"}
+
 
 def _png(pixels) -> bytes:
     from nnlearn.images import png_bytes
@@ -148,7 +151,7 @@ def test_predict_endpoint_refuses_what_is_not_a_finished_run_or_a_drawing(short_
     digit = np.ones((100, 100))
     digit[20:80, 45:55] = 0.0
     ok = _png(digit)
-    status, body = _request(base, "POST", "/api/predict?path=short", body=ok)
+    status, body = _request(base, "POST", "/api/predict?path=short", body=ok, headers=PNG)
     assert status == 200 and len(json.loads(body)["probabilities"]) == 10
     cases = [
         ("/api/predict?path=unfinished", ok, 409, "the run 'unfinished' is running; drawing needs a finished run"),
@@ -161,10 +164,10 @@ def test_predict_endpoint_refuses_what_is_not_a_finished_run_or_a_drawing(short_
         ("/api/other", ok, 405, "POST is not allowed"),
     ]
     for path, data, want, message in cases:
-        status, body = _request(base, "POST", path, body=data)
+        status, body = _request(base, "POST", path, body=data, headers=PNG)
         assert (status, json.loads(body)["error"][: len(message)]) == (want, message), path
     status, body = _request(base, "POST", "/api/predict?path=short", body=b"x" * 10,
-                            headers={"Content-Length": "5000000"})
+                            headers={"Content-Length": "5000000"} | PNG)
     assert (status, json.loads(body)["error"]) == (413, "the drawing is 5000000 bytes; at most 1000000 are accepted")
     status, _ = _request(base, "GET", "/api/runs")
     assert status == 200  # still serving
@@ -358,7 +361,7 @@ def test_idle_connections_and_concurrent_large_drawings_are_all_answered(short_r
         big = _png(drawing)
 
         def draw(_):
-            return _request(base, "POST", "/api/predict?path=short", body=big)
+            return _request(base, "POST", "/api/predict?path=short", body=big, headers=PNG)
 
         def page(_):
             return [_request(base, "GET", "/")[0] for _ in range(20)]
@@ -393,3 +396,224 @@ def test_a_runs_loss_landscape_is_linked_from_its_row(board_folder, serve_board)
     assert _request(base, "GET", f"/files/alpha/{FIGURE_FILE}") == (200, picture)
     board_js = _request(base, "GET", "/static/board.js")[1].decode()
     assert 'if (e.has_landscape) link(pages, "/files/"' in board_js and '"/landscape.png", "loss landscape")' in board_js
+
+
+# -- every answer, errors included -----------------------------------------------------------------
+
+
+def _answer(base, method, path, body=None, headers=None):
+    """``(status, headers, body)`` of one raw request (header names in lower case)."""
+    u = urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def test_every_answer_errors_included_carries_the_security_headers(board_folder, serve_board, monkeypatch):
+    """An unhandled exception's 500 carried no CSP, nosniff or X-Frame-Options: an injected inline script ran."""
+    import socket
+
+    from nnlearn.board.app import Board
+    from nnlearn.board.guards import SECURITY_HEADERS
+
+    monkeypatch.setattr(Board, "listing", lambda self: 1 / 0)
+    base = serve_board(board_folder)
+    cases = [("GET", "/api/runs", {}, 500), ("GET", "/nowhere", {}, 404), ("GET", "/api/run", {}, 400),
+             ("GET", "/api/run?path=escape", {}, 403), ("DELETE", "/api/runs", {}, 405),
+             ("GET", "/", {"Host": "evil.example"}, 400), ("GET", "/api/sample?path=alpha&class=%C2%B2", {}, 400)]
+    for method, path, headers, want in cases:
+        status, got, _ = _answer(base, method, path, headers=headers)
+        assert status == want, path
+        assert {k: got.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS, path
+    u = urlsplit(base)
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:  # uvicorn's own 400
+        s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n\r\n")
+        reply = s.recv(4096).decode("latin-1").lower()
+    assert reply.startswith("http/1.1 400 ")
+    assert all(f"\r\n{k}: {v.lower()}\r\n" in reply for k, v in SECURITY_HEADERS.items())
+
+
+def test_numbers_in_query_strings_are_ascii_digits_only(board_folder, serve_board):
+    """'²'.isdigit() is true and int('²') fails: a 500; int('١٢') is 12."""
+    from urllib.parse import quote
+
+    base = serve_board(board_folder)
+    for name, value in (("class", "²"), ("seed", "²"), ("class", "١"), ("seed", "1e3"), ("seed", "-1"),
+                        ("class", "1" * 6), ("seed", "9" * 20)):
+        status, body = _request(base, "GET", f"/api/sample?path=alpha&{name}={quote(value)}")
+        digits = 5 if name == "class" else 19
+        assert (status, json.loads(body)["error"]) == (
+            400, f"{name} must be a whole number written with the digits 0-9 (at most {digits} of them)"), value
+    for query, message in (("steps=%D9%A1%D9%A2", "steps must be a whole number from 0 to 1000"),
+                           ("steps=%C2%B2", "steps must be a whole number from 0 to 1000"),
+                           ("x0=%D9%A1", "x0 must be a number from -10000 to 10000")):
+        status, body = _request(base, "GET", f"/api/lessons/descent?{query}")
+        assert (status, json.loads(body)["error"]) == (400, message), query
+
+
+def test_a_drawing_from_another_site_is_refused(board_folder, serve_board):
+    """A cross-site POST (Origin: http://evil.com or null, text/plain) was computed."""
+    base = serve_board(board_folder)
+    own = "http://" + urlsplit(base).netloc
+    cases = [({"Origin": "http://evil.com", "Content-Type": "text/plain"}, 403),
+             ({"Origin": "null", "Content-Type": "text/plain"}, 403),
+             ({"Origin": "http://evil.com"} | PNG, 403), ({"Origin": own + ".evil.com"} | PNG, 403),
+             ({"Content-Type": "text/plain"}, 415), ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+             ({"Content-Type": "multipart/form-data; boundary=x"}, 415), ({}, 415)]
+    for headers, want in cases:
+        status, body = _request(base, "POST", "/api/predict?path=alpha", body=b"\x89PNG\r\n\x1a\n", headers=headers)
+        message = ("a drawing is accepted only from the board's own page" if want == 403 else
+                   "send the drawing as a PNG body with Content-Type: image/png")
+        assert (status, json.loads(body)["error"][: len(message)]) == (want, message), headers
+    for headers in ({"Origin": own} | PNG, PNG):  # the board's own page; a script that says what it sends
+        status, body = _request(base, "POST", "/api/predict?path=alpha", body=b"\x89PNG\r\n\x1a\n", headers=headers)
+        assert (status, json.loads(body)["error"]) == (
+            409, "the run 'alpha' is finished; drawing needs a finished run with its model.npz"), headers
+
+
+def test_listening_on_every_interface_answers_this_computers_own_addresses(board_folder):
+    """--host 0.0.0.0 refused its own LAN address as Host; 127.0.0.2 and .3 stand for such addresses
+    here (none of the names allowed_hosts lists; no traffic leaves 127.0.0.0/8)."""
+    from nnlearn.board.guards import allowed_hosts
+    from nnlearn.board.server import BoardServer
+
+    server = BoardServer(board_folder, "0.0.0.0", 0).start()
+    try:
+        port = server.socket.getsockname()[1]
+        for address in ("127.0.0.2", "127.0.0.3"):
+            assert address not in allowed_hosts("0.0.0.0")
+            base = f"http://{address}:{port}"
+            status, body = _request(base, "GET", "/api/runs")  # Host: the address connected to
+            assert status == 200 and b'"entries"' in body, address
+            for host in ("127.0.0.9", "evil.example", f"evil.example:{port}", f"{address}.evil.example"):
+                assert _request(base, "GET", "/api/runs", headers={"Host": host}) == (400, b"Invalid host header")
+    finally:
+        server.stop()
+
+
+# -- connections that send nothing -----------------------------------------------------------------
+
+
+def _digit_png() -> bytes:
+    digit = np.ones((100, 100))
+    digit[20:80, 45:55] = 0.0
+    return _png(digit)
+
+
+def test_connections_that_declare_a_body_and_send_nothing_hold_nothing(fast_run, tmp_path, serve_board, monkeypatch):
+    """24 such connections held the 8 body slots, 10 s each: a real drawing waited 29.5 s (here the
+    deadline is 30 s, past the client's 10 s timeout); they are closed at their deadline."""
+    import shutil
+    import socket
+
+    import nnlearn.board.app
+
+    shutil.copytree(fast_run, tmp_path / "runs" / "run")
+    monkeypatch.setattr(nnlearn.board.app, "BODY_SECONDS", 30.0)
+    base = serve_board(tmp_path / "runs")
+    u = urlsplit(base)
+    head = (b"POST /api/predict?path=run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+            b"Content-Length: 1000\r\n\r\n")
+    stalled = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(24)]
+    try:
+        for s in stalled:
+            s.sendall(head)
+        status, body = _request(base, "POST", "/api/predict?path=run", body=_digit_png(), headers=PNG)
+        assert status == 200 and len(json.loads(body)["probabilities"]) == 10
+    finally:
+        for s in stalled:
+            s.close()
+    monkeypatch.setattr(nnlearn.board.app, "BODY_SECONDS", 1.0)
+    with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+        s.sendall(head)
+        reply = b""
+        while chunk := s.recv(4096):  # until the server closes it
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 408 ") and reply.endswith(b'{"error": "the drawing did not arrive within 1 s"}')
+
+
+def test_idle_connections_cannot_starve_real_requests(board_folder, serve_board, monkeypatch):
+    """1,100 idle connections made 18 of 19 real requests get 503: past the limit (40 here), a new
+    connection closes the one idle longest instead."""
+    import select
+    import socket
+
+    import nnlearn.board.server
+
+    monkeypatch.setattr(nnlearn.board.server, "MAX_CONNECTIONS", 40)
+    monkeypatch.setattr(nnlearn.board.server, "HEAD_SECONDS", 60)  # none closed for idling meanwhile
+    base = serve_board(board_folder)
+    u = urlsplit(base)
+    idle = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(60)]
+    try:
+        statuses = [_request(base, "GET", "/api/runs")[0] for _ in range(19)]
+        closed, _, _ = select.select(idle, [], [], 0.5)
+        assert statuses == [200] * 19
+        # Closed, the oldest first: one for each idle connection past the 40th, one for the first real
+        # request, and one for each later one that came before the server saw the one before it close.
+        n = len(closed)
+        assert 21 <= n <= 39 and [s in closed for s in idle] == [True] * n + [False] * (60 - n)
+        assert all(s.recv(1) == b"" for s in closed)
+    finally:
+        for s in idle:
+            s.close()
+
+
+@pytest.mark.slow  # writes a 2 M-row metrics.csv (30 MB)
+def test_four_polls_of_a_two_million_row_run_and_the_runs_list_are_all_answered(tmp_path, make_run, serve_board):
+    """One /api/run on such a file took 11.8 s, four at once 54 s each, and held up /api/runs for 53 s
+    (here each request has the client's 10 s)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path / "runs"
+    run = make_run(root / "long", test_accuracy=0.9)
+    rows = 2_000_000
+    with open(run / "metrics.csv", "w") as fh:
+        fh.write("iteration,loss\n")
+        for start in range(1, rows + 1, 100_000):
+            fh.write("".join(f"{i},{2.3 * 0.999999 ** i:.6f}\n" for i in range(start, start + 100_000)))
+    base = serve_board(root)
+    with ThreadPoolExecutor(5) as pool:
+        polls = [pool.submit(_request, base, "GET", "/api/run?path=long") for _ in range(4)]
+        listing = pool.submit(_request, base, "GET", "/api/runs")
+        status, body = listing.result()
+        assert status == 200 and [e["path"] for e in json.loads(body)["entries"]] == ["long"]
+        for poll in polls:
+            status, body = poll.result()
+            curves = json.loads(body)
+            assert status == 200 and curves["iterations"] == rows
+            assert 900 <= len(curves["loss"]) <= 1001 and curves["loss"][-1][:2] == [rows, float(f"{2.3 * 0.999999 ** rows:.6f}")]
+
+
+def test_past_the_limit_with_no_idle_connection_a_new_one_gets_503_with_the_headers(board_folder, monkeypatch):
+    import socket
+    import time
+
+    import nnlearn.board.app
+    import nnlearn.board.server
+    from nnlearn.board.guards import SECURITY_HEADERS
+
+    monkeypatch.setattr(nnlearn.board.server, "MAX_CONNECTIONS", 20)
+    monkeypatch.setattr(nnlearn.board.app, "BODY_SECONDS", 30.0)
+    server = nnlearn.board.server.BoardServer(board_folder, "127.0.0.1", 0).start()
+    busy = [socket.create_connection(server.socket.getsockname()[:2], timeout=10) for _ in range(20)]
+    try:
+        for s in busy:  # each a request in progress: its head in, its body awaited
+            s.sendall(b"POST /api/predict?path=alpha HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                      b"Content-Length: 1000\r\n\r\n")
+        connections = server.server.server_state.connections
+        for _ in range(1000):  # until the server has read every head (bounded: 10 s)
+            if len(connections) == 20 and not any(c.idle() for c in connections):
+                break
+            time.sleep(0.01)
+        status, headers, body = _answer(server.url, "GET", "/api/runs")
+        assert (status, body) == (503, b"the board is busy: too many requests at once; try again in a moment\n")
+        assert {k: headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS
+    finally:
+        for s in busy:
+            s.close()
+        server.stop()

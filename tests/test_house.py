@@ -87,7 +87,7 @@ LAYERS = [
     ["networks", "gradient_check", "settings", "plane_loss"],
     ["checkpoints"],
     ["trainer", "live"],
-    ["training"],
+    ["training", "tables"],
     ["runs", "overfitting", "routes", "trajectory", "landscape", "rundir"],
     ["sweep", "report", "check"],
     ["board"],

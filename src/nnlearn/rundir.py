@@ -5,8 +5,9 @@ A *run folder* is what ``nnlearn train`` writes (it holds ``config.json``); a *s
 written and a folder from anywhere:
 
 - a missing file is "not yet"; a column added later is carried along, a column missing is empty;
-- every file is read as a regular file of bounded size, never through a symbolic link (a FIFO
-  would hang the reader, a link could lead out of the folder);
+- every file is read as a regular file of bounded size, never through a symbolic link that leads
+  out of its folder (a FIFO would hang the reader, a link could lead anywhere), with bounded work:
+  curves and tables are thinned to what a chart draws (:mod:`nnlearn.tables`);
 - table cells are numbers, ``None`` (empty) or text; NaN and infinity stay floats (a diverged
   loss), and the charts skip whatever is not a finite number;
 - a folder whose files hold the wrong kind of value (``"settings": "abc"``, a ``pid`` of 10**30)
@@ -22,52 +23,24 @@ a metrics file changed in the last :data:`FRESH_SECONDS`, else "stopped".
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
-import stat
 import time
 from pathlib import Path
 
-from nnlearn._io import file_kind, parse_json
+from nnlearn._io import parse_json
 from nnlearn.errors import FileFormatError, NnlearnError
 from nnlearn.runs import STATES
+# The report reads these through this module too; nnlearn.tables is where they are.
+from nnlearn.tables import (cell, checked_path, finite, loss_curve, open_file, read_bytes,  # noqa: F401
+                            read_table, thinned_table)
 
 #: Without state.json, a run whose files changed within this many seconds counts as running.
 FRESH_SECONDS = 600.0
 #: The largest JSON file read from a run folder (configs and summaries are a few KiB).
 MAX_JSON_BYTES = 1 << 20
-#: The largest CSV file read (a million iterations of metrics.csv are about 25 MB).
-MAX_TABLE_BYTES = 64 << 20
 #: Process ids above this are no process of any host (Linux's largest pid_max is 2**22).
 MAX_PID = 2**31 - 1
-
-
-def read_bytes(path, max_bytes: int) -> bytes:
-    """The bytes of the regular file ``path`` (not a link, at most ``max_bytes``).
-
-    ``FileNotFoundError`` when it is missing; :class:`~nnlearn.errors.FileFormatError` naming the
-    file when it is a link, a FIFO, a device, a folder or too large. A FIFO is never waited on.
-    """
-    path = Path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        if os.path.islink(path):
-            raise FileFormatError(f"{path.name} is a symbolic link; a run folder's files are read only as "
-                                  "regular files") from None
-        raise FileFormatError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
-    with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise FileFormatError(f"{path.name} is {file_kind(mode)}, not a regular file")
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise FileFormatError(f"{path.name} is larger than the {max_bytes} bytes such a file may have")
-    return data
 
 
 def is_run_dir(path) -> bool:
@@ -105,92 +78,14 @@ def read_json(path) -> dict | None:
         return None
 
 
-def cell(text):
-    """A table cell: an int, a float (NaN and infinity kept), None when empty, else the text.
-
-    Examples
-    --------
-    >>> [cell(t) for t in ("300", "0.5", "", "nan", "abc", "1e3")]
-    [300, 0.5, None, nan, 'abc', 1000.0]
-    """
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    if value.is_integer() and text.lstrip("+-").isdigit():
-        return int(text)
-    return value
-
-
-def finite(value) -> bool:
-    """True for an int or a finite float (not a bool): what a chart can draw."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def read_table(path) -> tuple[list[str], list[dict]]:
-    """A CSV file with a header as ``(columns, rows)``; cells parsed by :func:`cell`.
-
-    A missing file is an empty table; a line with another number of cells (a writer not yet done,
-    or damage) is dropped; a file that is not a regular file, too large or not UTF-8 is a
-    :class:`~nnlearn.errors.FileFormatError`.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
-    >>> _ = p.write_text("epoch,iteration,test_accuracy\\n0.5,300,0.4964\\n1,600,\\n")
-    >>> read_table(p)
-    (['epoch', 'iteration', 'test_accuracy'], [{'epoch': 0.5, 'iteration': 300, 'test_accuracy': 0.4964}, {'epoch': 1, 'iteration': 600, 'test_accuracy': None}])
-    """
-    path = Path(path)
-    try:
-        text = read_bytes(path, MAX_TABLE_BYTES).decode("utf-8")
-    except FileNotFoundError:
-        return [], []
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{path.name} is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text))
-    try:
-        columns = [c.strip() for c in next(reader)]
-    except (StopIteration, csv.Error):
-        return [], []
-    rows = []
-    try:
-        for cells in reader:
-            if len(cells) == len(columns):
-                rows.append({c: cell(v) for c, v in zip(columns, cells)})
-    except csv.Error:
-        pass  # a NUL byte or a runaway quote: the rows before it stand
-    return columns, rows
-
-
-def read_losses(path) -> tuple[list[int], list[float]]:
-    """Iterations and losses from ``metrics.csv``; rows whose loss is text or empty are skipped."""
-    columns, rows = read_table(path)
-    its, losses = [], []
-    if "loss" not in columns:
-        return its, losses
-    for n, row in enumerate(rows, 1):
-        loss, it = row.get("loss"), row.get("iteration")
-        if isinstance(loss, (int, float)):
-            its.append(it if finite(it) else n)
-            losses.append(float(loss))
-    return its, losses
-
-
 def last_loss(path) -> tuple[int, float | None]:
     """The last ``(iteration, loss)`` of ``metrics.csv``, read from its end only (cheap for long runs)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError:
+        fd = open_file(path)  # a regular file, not through a link out of the folder
+    except (OSError, NnlearnError):
         return 0, None
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return 0, None
         fh.seek(max(0, st.st_size - 4096))
         tail = fh.read(4096).decode("utf-8", "replace")
     # The first line is the header (a short file) or cut in half (a long one): skip it either way.
@@ -334,7 +229,7 @@ def run_info(path, root=None) -> dict:
     """
     path = Path(path)
     config, summary = read_run(path)
-    columns, epochs = read_table(path / "epochs.csv")
+    columns, epochs = thinned_table(path / "epochs.csv")
     last_iteration, final_loss = last_loss(path / "metrics.csv")
     state, reason = run_state(path, final_loss)
     last = epochs[-1] if epochs else {}
@@ -436,32 +331,19 @@ def _newest(path: Path, names) -> float | None:
     return max(times) if times else None
 
 
-def run_curves(path, max_points: int = 1000) -> dict:
-    """A run's curves for the board: the loss (thinned to about ``max_points``) with its moving
-    average, and the epochs table's columns that hold numbers."""
-    from nnlearn.evaluation import moving_average
-
+def run_curves(path) -> dict:
+    """A run's curves for the board, bounded whatever the files hold (:mod:`nnlearn.tables`): the
+    loss (iteration, loss, moving average) at most ``MAX_POINTS + 1`` times, and the epochs
+    table's rows (as many at most) with the columns that hold numbers."""
     path = Path(path)
-    its, losses = read_losses(path / "metrics.csv")
-    columns, epochs = read_table(path / "epochs.csv")
-    window = smoothing_window(len(losses))
-    kept = [i for i, v in enumerate(losses) if math.isfinite(v)]
-    smooth = dict(zip(kept[window - 1:], moving_average([losses[i] for i in kept], window).tolist())) if kept else {}
-    step = max(1, math.ceil(len(losses) / max_points))
-    pick = list(range(0, len(losses), step))
-    if losses and pick[-1] != len(losses) - 1:
-        pick.append(len(losses) - 1)
+    curve = loss_curve(path / "metrics.csv")
+    columns, epochs = thinned_table(path / "epochs.csv")
     return {
-        "loss": [[its[i], losses[i] if math.isfinite(losses[i]) else None, smooth.get(i)] for i in pick],
-        "iterations": its[-1] if its else 0,
+        "loss": [[it, loss if math.isfinite(loss) else None, smooth] for it, loss, smooth in curve["points"]],
+        "iterations": curve["last_iteration"],
         "epoch_columns": drawn_columns(columns, epochs),
         "epochs": [{c: (v if finite(v) else None) for c, v in r.items()} for r in epochs],
     }
-
-
-def smoothing_window(n: int) -> int:
-    """The moving average's window for ``n`` losses: a twentieth of them, between 1 and 100."""
-    return max(1, min(100, n // 20))
 
 
 def find_entries(root, max_depth: int = 3) -> list[dict]:

@@ -15,7 +15,8 @@ Routes (GET and HEAD; the one POST is the drawing's prediction)::
                            a random test image with the network's probabilities (JSON)
     POST /api/predict?path=REL
                            the body is a PNG of a drawing; the answer is the 28x28 input the network
-                           sees (``nnlearn predict``'s preparation) and its probabilities (JSON)
+                           sees (``nnlearn predict``'s preparation) and its probabilities (JSON); only
+                           from the board's own page (:func:`same_origin`)
 
 and the lessons, ``/lessons`` and ``/api/lessons/...`` (:mod:`nnlearn.board.lessons`).
 
@@ -24,8 +25,9 @@ resolving symbolic links it must still lie inside the folder -- otherwise 403.
 
 Every answer carries a Content-Security-Policy (the pages run only the board's own scripts; a
 report runs none; a file under /files runs nothing) and asks not to be cached or framed. Only the
-``Host`` names of :func:`allowed_hosts` are answered (Starlette's TrustedHostMiddleware): a page on
-another site that re-points its name at this computer (DNS rebinding) gets 400. Error bodies are
+``Host`` names of :func:`allowed_hosts`, and the address the connection came in on, are answered
+(:class:`HostCheck`): a page on another site that re-points its name at this computer (DNS
+rebinding) gets 400. Error bodies are
 one generic line; what went wrong in detail goes to the server's log.
 
 Work that reads many files or computes (listings, reports, predictions) runs in worker threads
@@ -39,53 +41,49 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
 import anyio
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from nnlearn import rundir
 from nnlearn.board import lessons
-from nnlearn.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample
+from nnlearn.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample, whole_number
+from nnlearn.board.guards import ByteBudget, HostCheck, SecurityHeaders, allowed_hosts, same_origin
 from nnlearn.board.web import answer, work
 from nnlearn.errors import NnlearnError
-from nnlearn.templating import BOARD_CSP, REPORT_CSP, header_csp, render
+from nnlearn.templating import REPORT_CSP, header_csp, render
 
 log = logging.getLogger("nnlearn.board")
 
 #: Largest file /files serves (a checkpoint of the strong recipe is about 7 MB).
 MAX_FILE_BYTES = 32 << 20
 #: Seconds a client may take to send a drawing once its headers are in.
-BODY_SECONDS = 10.0
-#: Worker threads per kind of work: reading folders; computing (reports, predictions: one at a
-#: time, each may hold a decoded 2048x2048 image); drawings held in memory while they arrive; the
-#: lessons' small computations (milliseconds each, :mod:`nnlearn.board.lessons`).
-LIMITS = {"read": 4, "compute": 1, "bodies": 8, "lessons": 2}
+BODY_SECONDS = 5.0
+#: Bytes of drawings held in memory while they arrive and wait to be read, all requests together;
+#: past it a drawing gets 503. Bytes, not requests: a connection that declares a body and sends
+#: nothing holds nothing (24 such held 8 request slots and delayed a real drawing by 29.5 s).
+BODY_BUDGET = 16 * MAX_DRAWING_BYTES
+#: Worker threads per kind of work: reading folders; a run's curves (bounded, cached: nnlearn.tables;
+#: apart, so that polls of long runs never hold up the runs list); computing (reports, predictions:
+#: one at a time, each may hold a decoded 2048x2048 image); the lessons' small computations
+#: (milliseconds each, :mod:`nnlearn.board.lessons`).
+LIMITS = {"read": 4, "curves": 2, "compute": 1, "lessons": 2}
 #: The figure ``nnlearn landscape`` writes into a run folder (``nnlearn.landscape.FIGURE_FILE``, not
 #: imported here: it brings matplotlib into the board's start).
 LANDSCAPE_FIGURE = "landscape.png"
-#: Bind addresses that listen on every interface.
-WILDCARDS = ("0.0.0.0", "::", "")
 
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 #: What /files serves as what it is; everything else is a download.
 _FILE_TYPES = {".png": "image/png", ".csv": "text/plain; charset=utf-8", ".json": "text/plain; charset=utf-8",
                ".txt": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8"}
-_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store", "referrer-policy": "no-referrer",
-            "x-frame-options": "DENY", "cross-origin-resource-policy": "same-origin",
-            "content-security-policy": header_csp(BOARD_CSP)}
-
-
 def inside(root: Path, rel: str) -> Path:
     """``root / rel`` resolved, when it lies inside ``root``; else :class:`Refused` (403; 404 for a
     name the system cannot look up: too long, a loop of links). ``root`` must already be resolved.
@@ -112,29 +110,6 @@ def inside(root: Path, rel: str) -> Path:
     if target != root and root not in target.parents:
         raise Refused(403, f"the path {rel!r} leads outside the board's folder (a symbolic link)")
     return target
-
-
-def allowed_hosts(host: str) -> list[str]:
-    """The ``Host`` names the board answers: 127.0.0.1, localhost and the address it listens on;
-    listening on every interface (0.0.0.0), also this computer's own names and their addresses.
-
-    Examples
-    --------
-    >>> allowed_hosts("127.0.0.1")
-    ['127.0.0.1', 'localhost']
-    >>> allowed_hosts("::1")
-    ['127.0.0.1', '[::1]', 'localhost']
-    """
-    names = {"127.0.0.1", "localhost", host}
-    if host in WILDCARDS:
-        names |= {socket.gethostname(), socket.getfqdn()}
-        for name in list(names):
-            try:
-                names |= {info[4][0] for info in socket.getaddrinfo(name, None)}
-            except (OSError, UnicodeError):
-                pass
-    names -= set(WILDCARDS)
-    return sorted((f"[{n}]" if ":" in n else n).lower() for n in names)
 
 
 class Board:
@@ -194,13 +169,19 @@ class Board:
     def model(self, run: Path):
         from nnlearn.networks import load_network
 
+        try:  # never through a link that leads out of the run folder (nnlearn.tables.open_file)
+            path = rundir.checked_path(run / "model.npz")
+        except NnlearnError as exc:  # names the file, not the folder
+            raise Refused(409, f"the run's model.npz cannot be read: {str(exc).splitlines()[0]}") from None
+        except OSError:
+            raise Refused(409, "the run's model.npz cannot be read") from None
         try:
-            stat = (run / "model.npz").stat()
-            key = (str(run), stat.st_mtime_ns, stat.st_size)
+            stat = path.stat()
+            key = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
             with self.lock:
                 net = self.models.get(key)
             if net is None:
-                net = load_network(run / "model.npz")
+                net = load_network(path)
         except (NnlearnError, OSError, ValueError) as exc:
             log.warning("cannot load %s: %s", run / "model.npz", exc)
             raise Refused(409, "the run's model.npz cannot be read") from None
@@ -225,6 +206,8 @@ class Board:
         return data
 
     def sample(self, query: dict) -> dict:
+        for name, digits in (("seed", 19), ("class", 5)):  # a bad number is the request's fault, whatever the run
+            whole_number(query, name, digits)
         run = self.finished_run(query.get("path", ""))
         net = self.model(run)
         x_test, t_test = self.test_set(rundir.read_json(run / "config.json") or {})
@@ -304,7 +287,7 @@ async def api_runs(request: Request) -> Response:
 
 
 async def api_run(request: Request) -> Response:
-    return answer(await work(request, "read", _board(request).curves, _rel(request)))
+    return answer(await work(request, "curves", _board(request).curves, _rel(request)))
 
 
 async def api_sample(request: Request) -> Response:
@@ -327,26 +310,32 @@ async def files(request: Request) -> Response:
 
 
 async def api_predict(request: Request) -> Response:
+    same_origin(request)
     length = request.headers.get("content-length", "")
     if not (length.isascii() and length.isdigit()):
         raise Refused(411, "send the drawing as a PNG body with a Content-Length")
     if int(length) > MAX_DRAWING_BYTES:
         return answer({"error": f"the drawing is {int(length)} bytes; at most {MAX_DRAWING_BYTES} are accepted"},
                       413, headers={"connection": "close"})
-    async with request.app.state.limiters["bodies"]:
-        body = bytearray()
-        try:
-            with anyio.fail_after(BODY_SECONDS):
-                async for chunk in request.stream():
-                    body += chunk
-                    if len(body) > MAX_DRAWING_BYTES:
-                        return answer({"error": "the drawing is larger than its Content-Length"}, 400,
-                                      headers={"connection": "close"})
-        except TimeoutError:
-            return answer({"error": f"the drawing did not arrive within {BODY_SECONDS:g} s"}, 408,
-                          headers={"connection": "close"})
+    budget = request.app.state.body_budget
+    body = bytearray()
+    try:
+        with anyio.fail_after(BODY_SECONDS):
+            async for chunk in request.stream():
+                if not budget.take(len(chunk)):
+                    return answer({"error": "the board is receiving many drawings at once; try again in a moment"},
+                                  503, headers={"connection": "close"})
+                body += chunk
+                if len(body) > MAX_DRAWING_BYTES:
+                    return answer({"error": "the drawing is larger than its Content-Length"}, 400,
+                                  headers={"connection": "close"})
         return answer(await work(request, "compute", _board(request).predict, request.query_params.get("path", ""),
                                  bytes(body)))
+    except TimeoutError:
+        return answer({"error": f"the drawing did not arrive within {BODY_SECONDS:g} s"}, 408,
+                      headers={"connection": "close"})
+    finally:
+        budget.give(len(body))
 
 
 async def refused(request: Request, exc: Refused) -> Response:
@@ -369,37 +358,25 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     return answer({"error": "internal error: the board's log says more"}, 500)
 
 
-class SecurityHeaders:
-    """Adds :data:`_HEADERS` to every answer that does not set its own (pure ASGI middleware)."""
+class BoardApp(Starlette):
+    """Starlette with :class:`SecurityHeaders` outside everything, its error handling included
+    (``middleware=`` would put it inside Starlette's ``ServerErrorMiddleware``, which answers 500s)."""
 
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for key, value in _HEADERS.items():
-                    headers.setdefault(key, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def build_middleware_stack(self):
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
     """The board's application over the folder ``root``, answering the ``Host`` names of :func:`allowed_hosts`."""
-    app = Starlette(
+    app = BoardApp(
         routes=[Route("/", page), Route("/index.html", page), Route("/draw", page),
                 Route("/static/{name}", static), Route("/api/runs", api_runs), Route("/api/run", api_run),
                 Route("/api/sample", api_sample), Route("/report", report), Route("/files/{rel:path}", files),
                 Route("/api/predict", api_predict, methods=["POST"]), *lessons.ROUTES],
-        middleware=[Middleware(SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host),
-                                                            www_redirect=False)],
+        middleware=[Middleware(HostCheck, allowed=allowed_hosts(host))],
         exception_handlers={Refused: refused, HTTPException: http_error, Exception: internal_error},
     )
     app.state.board = Board(root, data_dir)
     app.state.limiters = {kind: anyio.CapacityLimiter(n) for kind, n in LIMITS.items()}
+    app.state.body_budget = ByteBudget(BODY_BUDGET)
     return app

@@ -69,17 +69,39 @@ def predict_drawing(net, png: bytes) -> dict:
             "predicted": int(np.argmax(probs)), "inverted": bool(inverted)}
 
 
+def whole_number(query: dict, name: str, digits: int) -> int | None:
+    """``query[name]`` as a whole number of at most ``digits`` ASCII digits; None when absent or empty.
+
+    Anything else is :class:`Refused` (400): ``'²'.isdigit()`` is true and ``int('١٢')`` is 12, so
+    ``isdigit`` and ``int`` alone let other scripts' digits through, or fail on them.
+
+    Examples
+    --------
+    >>> whole_number({"seed": "42"}, "seed", 19), whole_number({}, "seed", 19)
+    (42, None)
+    >>> whole_number({"class": "\u00b2"}, "class", 5)
+    Traceback (most recent call last):
+    ...
+    nnlearn.board.draw.Refused: class must be a whole number written with the digits 0-9 (at most 5 of them)
+    """
+    text = query.get(name, "")
+    if text == "":
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= digits):
+        raise Refused(400, f"{name} must be a whole number written with the digits 0-9 (at most {digits} of them)")
+    return int(text)
+
+
 def sample(net, x_test, t_test, query: dict) -> dict:
     """A random test image -- of class ``query["class"]``, or one the network gets wrong -- with
     the network's probabilities; ``query["seed"]`` makes the choice repeatable."""
-    seed = query.get("seed", "")
-    rng = np.random.default_rng(int(seed) if seed.isdigit() and len(seed) < 20 else None)
+    rng = np.random.default_rng(whole_number(query, "seed", 19))
     t_test = np.asarray(t_test)
     if "class" in query:
-        k = query["class"]
-        if not (k.isdigit() and len(k) < 6 and int(k) < net.sizes[-1]):
+        k = whole_number(query, "class", 5)
+        if k is None or k >= net.sizes[-1]:
             raise Refused(400, f"class must be a whole number 0..{net.sizes[-1] - 1}")
-        pool = np.flatnonzero(t_test == int(k))
+        pool = np.flatnonzero(t_test == k)
     else:
         pred = np.concatenate([np.argmax(net.predict(x_test[i : i + 2000]), axis=1)
                                for i in range(0, len(x_test), 2000)])

@@ -89,8 +89,8 @@ def number(query, name: str):
         return default
     if len(text) > MAX_NUMBER_TEXT:
         raise Refused(413, f"{shown} is longer than {MAX_NUMBER_TEXT} characters; give a number")
-    try:
-        value = int(text) if whole else float(text)
+    try:  # ASCII only: Python's int and float also read other scripts' digits ('١٢' is 12)
+        value = (int(text) if whole else float(text)) if text.isascii() else math.nan
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and lo <= value <= hi):

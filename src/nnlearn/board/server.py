@@ -2,10 +2,12 @@
 
 Why uvicorn (with Starlette): a well-kept ASGI server whose connections cost no thread each (an
 idle one is a few KiB in one event loop), with a listen backlog, a keep-alive timeout, a limit on
-connections and header sizes, and a graceful shutdown -- what ``http.server`` lacks. What uvicorn
-lacks, a deadline for a request's head on a connection that sends nothing or trickles, is the one
-small subclass below. Limits (:data:`BACKLOG`, :data:`MAX_CONNECTIONS`, :data:`HEAD_SECONDS`) are
-measured by ``bench/board_load.py``.
+header sizes, and a graceful shutdown -- what ``http.server`` lacks. What uvicorn lacks is the one
+small subclass below: a deadline for a request's head on a connection that sends nothing or
+trickles, and a limit on connections that idle ones cannot use up (uvicorn's ``limit_concurrency``
+counts them, so 1,100 idle connections made 18 of 19 real requests get 503). Limits
+(:data:`BACKLOG`, :data:`MAX_CONNECTIONS`, :data:`HEAD_SECONDS`) are measured by
+``bench/board_load.py``.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import h11
 from uvicorn import Config, Server
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from nnlearn.board.app import WILDCARDS, make_app
+from nnlearn.board.app import make_app
+from nnlearn.board.guards import SECURITY_HEADERS, WILDCARDS
 from nnlearn.errors import NnlearnError
 
 #: Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
 BACKLOG = 2048
-#: Open connections at most; past it new requests get 503.
+#: Open connections at most (fewer where the process may open fewer files): past it, a new
+#: connection closes the one idle longest (no request in progress), or gets 503 when none is idle.
 MAX_CONNECTIONS = 1000
 #: Seconds a connection may stay idle, or take to send a request's head (headers), before it is closed.
 HEAD_SECONDS = 5
@@ -43,7 +47,36 @@ class HeadTimeoutProtocol(H11Protocol):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        self.opened = self.loop.time()
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+        if len(self.connections) > self.config.max_connections:
+            self.make_room()
+
+    def idle(self) -> bool:
+        """No request in progress: waiting for a request's head (the first, or the next one)."""
+        return self.conn.their_state is h11.IDLE and (self.cycle is None or self.cycle.response_complete)
+
+    def make_room(self) -> None:
+        """Close the connection idle longest, this one excepted; none idle, answer this one 503."""
+        idle = [c for c in self.connections if c is not self and isinstance(c, HeadTimeoutProtocol) and c.idle()]
+        if idle:
+            min(idle, key=lambda c: c.opened).timeout_keep_alive_handler()
+            return
+        body = b"the board is busy: too many requests at once; try again in a moment\n"
+        head = [b"HTTP/1.1 503 Service Unavailable", b"content-type: text/plain; charset=utf-8",
+                b"content-length: %d" % len(body), b"connection: close",
+                *(f"{k}: {v}".encode() for k, v in SECURITY_HEADERS.items())]
+        self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
+        self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request it cannot parse, with the headers every answer carries."""
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close"),
+                   *((k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items())]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                      h11.Data(data=msg.encode("ascii")), h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
 
     def data_received(self, data: bytes) -> None:
         self.conn.receive_data(data)
@@ -52,6 +85,25 @@ class HeadTimeoutProtocol(H11Protocol):
         if task is not None and self.conn.their_state is not h11.IDLE:  # a whole request head is in
             task.cancel()
             self.timeout_keep_alive_task = None
+
+
+def connection_limit(wanted: int) -> int:
+    """``wanted`` connections, or as many as the files this process may open allow (raising its soft
+    limit towards the hard one first: a desktop's 1,024 would fail to accept before the limit)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = wanted + 256  # the board's own files, the worker threads' reads
+    if soft != resource.RLIM_INFINITY and soft < need:
+        raised = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (OSError, ValueError):
+            pass
+    return wanted if soft == resource.RLIM_INFINITY else max(16, min(wanted, soft - 256))
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -75,10 +127,12 @@ class BoardServer:
         self.host = host
         self.app = make_app(root, host=host, data_dir=data_dir)
         self.socket = _listen(host, port)
-        self.server = Server(Config(
+        config = Config(
             self.app, http=HeadTimeoutProtocol, lifespan="off", log_config=None, log_level="warning",
-            access_log=False, server_header=False, backlog=BACKLOG, limit_concurrency=MAX_CONNECTIONS,
-            timeout_keep_alive=HEAD_SECONDS, timeout_graceful_shutdown=3, h11_max_incomplete_event_size=MAX_HEAD_BYTES))
+            access_log=False, server_header=False, backlog=BACKLOG, limit_concurrency=None,
+            timeout_keep_alive=HEAD_SECONDS, timeout_graceful_shutdown=3, h11_max_incomplete_event_size=MAX_HEAD_BYTES)
+        config.max_connections = connection_limit(MAX_CONNECTIONS)  # read by HeadTimeoutProtocol
+        self.server = Server(config)
         self.thread: threading.Thread | None = None
 
     @property

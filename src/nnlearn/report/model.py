@@ -4,10 +4,12 @@ the first layer's weights as pictures, and the most and least confident answers.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 
+from nnlearn import rundir
 from nnlearn.errors import NnlearnError
 from nnlearn.images import data_uri, png_bytes
 from nnlearn.report.numbers import pct
@@ -162,11 +164,11 @@ def model_sections(run: Path, config: dict, info: dict, test_data, data_dir, dow
     from nnlearn.evaluation import confusion_matrix
     from nnlearn.networks import load_network
 
-    if not (run / "model.npz").is_file():
+    if not os.path.lexists(run / "model.npz"):
         return [{"kind": "note", "heading": "Confusion matrix, weights, examples",
                  "text": missing_model(info.get("state"), info.get("reason"), run)}]
-    try:
-        net = load_network(run / "model.npz")
+    try:  # never through a link that leads out of the run folder (nnlearn.tables.open_file)
+        net = load_network(rundir.checked_path(run / "model.npz"))
     except (NnlearnError, OSError, ValueError) as exc:
         return [{"kind": "note", "heading": "Model", "text": str(exc).splitlines()[0]}]
     w1 = net.params.get("W1")

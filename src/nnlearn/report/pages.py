@@ -22,7 +22,7 @@ from nnlearn.report.numbers import jsonish, num, pct, sci, seconds
 from nnlearn.settings import specs
 from nnlearn.templating import render
 
-#: Most loss points drawn per series; longer runs are thinned evenly (the moving average is exact).
+#: Most loss points drawn per series; longer runs are thinned evenly, or sampled (nnlearn.tables).
 MAX_LOSS_POINTS = 2500
 #: Largest PNG figure of a sweep folder embedded, in bytes.
 MAX_FIGURE_BYTES = 2_000_000
@@ -33,37 +33,35 @@ def _object(value) -> dict:
 
 
 def _curves(run: Path):
-    """``(its, losses, columns, epochs, note)``: a file that cannot be read leaves its curve empty and a note."""
+    """``(loss curve, columns, epochs, note)``, each thinned to what a chart draws
+    (:func:`nnlearn.tables.loss_curve`): a file that cannot be read leaves its curve empty and a note."""
     try:
-        its, losses = rundir.read_losses(run / "metrics.csv")
-        columns, epochs = rundir.read_table(run / "epochs.csv")
+        curve = rundir.loss_curve(run / "metrics.csv", MAX_LOSS_POINTS)
+        columns, epochs = rundir.thinned_table(run / "epochs.csv", MAX_LOSS_POINTS)
     except NnlearnError as exc:
-        return [], [], [], [], str(exc).splitlines()[0]
-    return its, losses, columns, epochs, None
+        return {"points": []}, [], [], str(exc).splitlines()[0]
+    return curve, columns, epochs, None
 
 
-def smoothed_series(its, losses) -> tuple[list, list, int]:
-    """``(x, y, window)``: the moving average of the finite losses (:func:`nnlearn.evaluation.moving_average`)."""
-    from nnlearn.evaluation import moving_average
-
-    kept = [i for i, v in enumerate(losses) if math.isfinite(v)]
-    window = rundir.smoothing_window(len(kept))
-    if not kept:
-        return [], [], window
-    return [its[i] for i in kept[window - 1:]], moving_average([losses[i] for i in kept], window).tolist(), window
+def smoothed_series(curve: dict) -> tuple[list, list]:
+    """``(x, y)`` of the curve's moving average where it has one."""
+    kept = [(it, smooth) for it, _, smooth in curve["points"] if smooth is not None]
+    return [it for it, _ in kept], [smooth for _, smooth in kept]
 
 
-def loss_chart(its, losses) -> dict:
-    if not losses:
+def loss_chart(curve: dict) -> dict:
+    points = curve["points"]
+    if not points:
         return {"note": "No loss logged yet (metrics.csv is empty)."}
-    sx, sy, window = smoothed_series(its, losses)
-    step = max(1, math.ceil(len(losses) / MAX_LOSS_POINTS))
-    finite = [v for v in losses if math.isfinite(v)]
+    sx, sy = smoothed_series(curve)
+    step = curve["step"]
+    finite = [v for _, v, _ in points if math.isfinite(v)]
     top = float(np.quantile(finite, 0.995)) * 1.05 if finite else 1.0
+    thinned = f" ({'about ' if curve['sampled'] else ''}every {step}th)" if step > 1 else ""
     series = [
-        {"label": "loss per iteration" + (f" (every {step}th)" if step > 1 else ""), "x": its[::step],
-         "y": losses[::step], "width": 0.8, "opacity": 0.45, "color": PALETTE[0]},
-        {"label": f"mean of the last {window}", "x": sx[::step], "y": sy[::step], "color": PALETTE[1], "width": 2},
+        {"label": "loss per iteration" + thinned, "x": [p[0] for p in points],
+         "y": [p[1] for p in points], "width": 0.8, "opacity": 0.45, "color": PALETTE[0]},
+        {"label": f"mean of the last {curve['window']}", "x": sx, "y": sy, "color": PALETTE[1], "width": 2},
     ]
     return line_chart(series, title="Loss per iteration", xlabel="iteration", ylabel="loss", ylim=(0.0, max(top, 1e-3)))
 
@@ -129,8 +127,8 @@ def run_context(run: Path, *, where=None, test_data=None, data_dir=None, downloa
     config = rundir.read_json(run / "config.json") or {}
     summary = rundir.read_json(run / "summary.json") or {}
     info = rundir.entry(run)
-    its, losses, columns, epochs, note = _curves(run)
-    charts = [{"note": f"The curves cannot be drawn: {note}."}] if note else [loss_chart(its, losses),
+    curve, columns, epochs, note = _curves(run)
+    charts = [{"note": f"The curves cannot be drawn: {note}."}] if note else [loss_chart(curve),
                                                                               accuracy_chart(columns, epochs)]
     return {"name": run.name, "where": str(run) if where is None else where,
             "rows": settings_rows(config, summary, info), "charts": charts,
@@ -164,10 +162,9 @@ def compare_context(runs: list[Path]) -> dict:
     names = short_names(runs)
     for k, (run, name) in enumerate(zip(runs, names)):
         color = PALETTE[k % len(PALETTE)]
-        its, losses, columns, epochs, _ = _curves(run)
-        sx, sy, _ = smoothed_series(its, losses)
-        step = max(1, math.ceil(len(sx) / MAX_LOSS_POINTS))
-        loss_series.append({"label": name, "x": sx[::step], "y": sy[::step], "color": color})
+        curve, columns, epochs, _ = _curves(run)
+        sx, sy = smoothed_series(curve)
+        loss_series.append({"label": name, "x": sx, "y": sy, "color": color})
         col = rundir.accuracy_column(columns, rows=epochs)
         if col:
             acc_series.append({"label": f"{name} ({col.replace('_', ' ')})", "x": [r.get("epoch") for r in epochs],
