@@ -54,6 +54,14 @@ def test_a_short_metrics_csv_is_read_whole_and_thinned_evenly(tmp_path):
     assert curve["points"][-1][2] == pytest.approx(losses[-100:].mean(), abs=1e-12)
 
 
+def test_a_quoted_cell_keeps_its_line_breaks(tmp_path):
+    """csv's rule for lines, not str.splitlines (which also splits at U+2028, as hostile text has)."""
+    path = tmp_path / "epochs.csv"
+    path.write_text('epoch,test_accuracy,note\n1,0.5,"a\u2028b\nc"\n2,0.6,x\n', newline="")
+    rows = [{"epoch": 1, "test_accuracy": 0.5, "note": "a\u2028b\nc"}, {"epoch": 2, "test_accuracy": 0.6, "note": "x"}]
+    assert tables.thinned_table(path) == tables.read_table(path) == (["epoch", "test_accuracy", "note"], rows)
+
+
 def test_a_parse_is_kept_until_the_file_changes(tmp_path, monkeypatch):
     path = tmp_path / "metrics.csv"
     write_metrics(path, 50)
