@@ -155,6 +155,16 @@ def test_a_model_linked_from_outside_is_refused_by_the_report(linked_model):
     assert "First-layer weights" not in text
 
 
+def test_a_landscape_linked_from_outside_is_refused_by_the_report(linked_model, tmp_path):
+    from nnlearn.report import build_report
+
+    _, run = linked_model
+    (tmp_path / "landscape.npz").write_bytes(b"PK")
+    (run / "landscape.npz").symlink_to(tmp_path / "landscape.npz")
+    text = build_report([run], download=False)
+    assert "The landscape cannot be read: landscape.npz is a symbolic link leading outside its folder" in text
+
+
 def test_a_model_linked_from_outside_is_refused_by_the_board(linked_model, serve_board):
     import http.client
     from urllib.parse import urlsplit
