@@ -88,9 +88,12 @@ def test_a_table_too_wide_is_one_line_and_the_other_runs_still_list(tmp_path, ma
 
     def get(path):
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-        conn.request("GET", path)
-        r = conn.getresponse()
-        return r.status, json.loads(r.read())
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            return r.status, json.loads(r.read())
+        finally:
+            conn.close()
 
     reason = "epochs.csv has 5000 columns; at most 64 are read (nnlearn writes a few)"
     status, body = get("/api/runs")
@@ -176,6 +179,8 @@ def test_a_model_linked_from_outside_is_refused_by_the_board(linked_model, serve
         conn.request(method, path, body=b"\x89PNG\r\n\x1a\n" if method == "POST" else None,
                      headers={"Content-Type": "image/png"} if method == "POST" else {})
         r = conn.getresponse()
-        assert (r.status, json.loads(r.read())["error"]) == (
+        answer = r.status, json.loads(r.read())["error"]
+        conn.close()
+        assert answer == (
             409, "the run's model.npz cannot be read: model.npz is a symbolic link leading outside its folder; "
                  "a run folder's files are read only from inside it (copy the file in instead)"), path
