@@ -327,3 +327,55 @@ def test_a_program_that_imports_nnlearn_keeps_its_ctrl_c():
                            "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"],
                           capture_output=True, text=True, timeout=60)
     assert proc.stdout == "True\n"
+
+
+# -- numbers in ASCII digits only, names the file system can hold (issue 31) --------------------------
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["board", ".", "--port", "١٢"], "--port"),  # int("١٢") is 12: it bound port 12
+    (["train", "--iters", "١٢"], "--iters"),
+    (["train", "--hidden", "²-3"], "--hidden"),  # "²".isdigit() is true, int("²") fails
+    (["train", "--lr", "٠.١"], "--lr"),
+    (["train", "--init", "٠.١"], "--init"),
+    (["train", "--validation", "١٠"], "--validation"),
+    (["train", "--threads", "١٢"], "--threads"),
+    (["landscape", ".", "--grid", "١٢"], "--grid"),
+    (["data", "show", "--index", "١٢"], "--index"),
+    (["check", "x.py", "--timeout", "١٢"], "--timeout"),
+])
+def test_a_number_in_other_digits_than_ascii_is_refused(capsys, tmp_path, monkeypatch, argv, flag):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("nnlearn.board.server.serve", lambda *a, **kw: pytest.fail(f"the board served on {kw}"))
+    with pytest.raises(SystemExit) as exit_:  # argparse's refusal: the usage, then one error line
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert f"error: argument {flag}: must be" in last and f"got '{argv[-1]}'" in last, last
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_diff_at_takes_ascii_digits_only(capsys):
+    assert main(["diff", "x**2", "--at", "3"]) == 0
+    capsys.readouterr()
+    first = assert_one_line_refusal(capsys, ["diff", "x**2", "--at", "١٢"])  # was read as 12
+    assert first == "nnlearn: error: --at '١٢': write the numbers in ASCII digits, e.g. --at 3,4"
+    first = assert_one_line_refusal(capsys, ["diff", "x**2", "--at", "1", "--h", "١"])  # was read as 1
+    assert first == "nnlearn: error: --h must be a positive finite number, got '١'; leave it out for an automatic step"
+
+
+LONG = "x" * 400  # longer than a file name may be (255 bytes)
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--out", LONG], ["train", "--out", f"{LONG}/run"], ["train", "--resume", LONG], ["evaluate", LONG],
+    ["landscape", LONG], ["data", "show", "--out", f"{LONG}.png"], ["report", LONG],
+])
+def test_a_name_too_long_for_the_file_system_is_one_line(capsys, tmp_path, monkeypatch, fake_data, argv):
+    monkeypatch.chdir(tmp_path)
+    code = main(argv)  # was "internal error: OSError: [Errno 36] File name too long", exit 70
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and err.startswith("nnlearn: error: "), err
+    assert "too long" in err.lower() and "internal error" not in err, err
+    assert list(tmp_path.iterdir()) == []

@@ -69,3 +69,40 @@ def test_activations_refuse_what_is_not_numbers_and_softmax_an_empty_axis():
             softmax(x)
     # Booleans are numbers: NumPy would refuse to negate them.
     assert float(sigmoid(True)) == float(sigmoid(1.0)) and softmax(np.array([True, True])).tolist() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("fn", [step_function, sigmoid, sigmoid_grad, relu, softmax])
+@pytest.mark.parametrize("x", [1j, np.array([1j]), np.array([1.0, 2.0 + 0j]), np.array([[0.5 + 1e-3j]])])
+def test_activations_refuse_complex_numbers(fn, x):
+    # sigmoid computes from |x| and x >= 0: sigmoid(1j) was 0.731, where the complex logistic function
+    # is 0.5+0.273j; relu(1j) was 1j and step_function(1j) 1 (NumPy orders complex numbers by real part)
+    from nnlearn.errors import InputTypeError
+
+    name = "sigmoid" if fn is sigmoid_grad else fn.__name__
+    with pytest.raises(InputTypeError, match=rf"^{name} takes real numbers, got complex128 .*np\.real\(x\)"):
+        fn(x)
+    assert identity_function(x) is x  # the identity takes anything and gives it back
+
+
+@pytest.mark.parametrize("x, rows", [
+    (np.array([np.inf, 1.0]), None), (np.array([np.nan, 1.0]), None), (np.array([np.inf, np.inf]), None),
+    (np.array([[np.inf, 1.0], [1.0, 2.0], [1.0, np.nan]]), 2),
+])
+def test_softmax_of_inf_or_nan_warns_and_gives_nan(x, rows):
+    # softmax([inf, 1]) was [nan, nan] with NumPy's "invalid value encountered in subtract" at most
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = softmax(x)
+    bad = "NaN" if np.isnan(x).any() else "inf"
+    said = (f"softmax: x holds {bad}, so the result is NaN" if rows is None else
+            f"softmax: {rows} of its 3 rows hold {bad}, so their results are NaN")
+    assert [str(w.message).split(" (inf - inf")[0] for w in caught] == [said]
+    assert caught[0].category is RuntimeWarning and caught[0].filename == __file__  # the reader's line
+    assert "lower the learning rate or check the input" in str(caught[0].message)
+    finite = np.isfinite(x).all(axis=-1)
+    assert np.isnan(out[~finite]).all() and np.isfinite(out[finite]).all()
+    if rows:
+        np.testing.assert_allclose(out[1], softmax(np.array([1.0, 2.0])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # -inf is a score of probability 0: no warning
+        assert softmax(np.array([-np.inf, 1.0])).tolist() == [0.0, 1.0]

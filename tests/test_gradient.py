@@ -204,3 +204,26 @@ def test_no_warnings_on_the_book_path():
         warnings.simplefilter("error")
         numerical_diff(function_1, 5)
         numerical_gradient(function_2, np.array([3.0, 4.0]))
+
+
+def test_a_gradient_that_is_nan_is_said_where():
+    # f returning NaN gave [nan nan] in silence (the other methods of derivative warn)
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.warns(RuntimeWarning) as caught:
+        g = numerical_gradient(lambda v: float("nan"), x)
+    assert np.isnan(g).all() and x.tolist() == [1.0, 2.0, 3.0]
+    assert [str(w.message) for w in caught] == [
+        "the gradient is nan at x[0] (and 2 more): f (<lambda>) is not finite (NaN or inf) within h=0.0001 of "
+        "that point; x lies outside f's domain there, or f overflows"]
+    assert caught[0].filename == __file__  # the reader's line, not nnlearn's
+
+    def log_sum(v):
+        with np.errstate(invalid="ignore"):
+            return np.sum(np.log(v))
+
+    with pytest.warns(RuntimeWarning, match=r"^the gradient is nan at x\[1, 0\]: f \(log_sum\) is not finite"):
+        g = numerical_gradient(log_sum, np.array([[1.0, 2.0], [5e-5, 4.0]]))  # 5e-5 - 1e-4 < 0
+    np.testing.assert_allclose(g[[0, 0, 1], [0, 1, 1]], [1.0, 0.5, 0.25], rtol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a finite gradient: no warning
+        numerical_gradient(log_sum, np.array([1.0, 2.0]))

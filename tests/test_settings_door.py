@@ -51,6 +51,23 @@ def test_a_setting_of_another_optimizer_is_refused_in_one_line():
         TrainSettings(optimizer="adam", beta2=1.0)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "adagrad"])
+def test_an_eps_that_is_0_in_the_networks_dtype_is_named(optimizer, tmp_path, fake_data, capsys):
+    # 1e-50 is 0 in float32: the update divided 0 by 0 where a gradient was 0, and the NaN was blamed on
+    # the learning rate
+    with pytest.raises(InputError, match=rf"^eps 1e-50 is 0 in float32 \(its smallest number above 0 is 1\.4e-45\), "
+                                         rf"so {optimizer} would divide 0 by 0; choose eps of at least 1e-45 \(the "
+                                         r"book uses 1e-7\) or dtype float64$"):
+        TrainSettings(optimizer=optimizer, eps=1e-50)
+    assert TrainSettings(optimizer=optimizer, eps=1e-50, dtype="float64").eps == 1e-50
+    assert TrainSettings(optimizer=optimizer, eps=1e-45).eps == 1e-45  # the smallest float32, rounded to it
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--optimizer", optimizer, "--eps", "1e-50", "--out", str(tmp_path / "run"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "error: eps 1e-50 is 0 in float32" in err and "learning rate" not in err
+    assert not (tmp_path / "run").exists() and fake_data[1] == []
+
+
 def test_flags_runs_reports_and_sweeps_know_them(tmp_path, fake_data, capsys):
     run = tmp_path / "run"
     assert main(["train", "--optimizer", "momentum", "--momentum", "0.5", "--lr", "0.05", "--iters", "10",

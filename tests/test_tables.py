@@ -54,6 +54,14 @@ def test_a_short_metrics_csv_is_read_whole_and_thinned_evenly(tmp_path):
     assert curve["points"][-1][2] == pytest.approx(losses[-100:].mean(), abs=1e-12)
 
 
+def test_a_quoted_cell_keeps_its_line_breaks(tmp_path):
+    """csv's rule for lines, not str.splitlines (which also splits at U+2028, as hostile text has)."""
+    path = tmp_path / "epochs.csv"
+    path.write_text('epoch,test_accuracy,note\n1,0.5,"a\u2028b\nc"\n2,0.6,x\n', newline="")
+    rows = [{"epoch": 1, "test_accuracy": 0.5, "note": "a\u2028b\nc"}, {"epoch": 2, "test_accuracy": 0.6, "note": "x"}]
+    assert tables.thinned_table(path) == tables.read_table(path) == (["epoch", "test_accuracy", "note"], rows)
+
+
 def test_a_parse_is_kept_until_the_file_changes(tmp_path, monkeypatch):
     path = tmp_path / "metrics.csv"
     write_metrics(path, 50)
@@ -80,9 +88,12 @@ def test_a_table_too_wide_is_one_line_and_the_other_runs_still_list(tmp_path, ma
 
     def get(path):
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-        conn.request("GET", path)
-        r = conn.getresponse()
-        return r.status, json.loads(r.read())
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            return r.status, json.loads(r.read())
+        finally:
+            conn.close()
 
     reason = "epochs.csv has 5000 columns; at most 64 are read (nnlearn writes a few)"
     status, body = get("/api/runs")
@@ -147,6 +158,16 @@ def test_a_model_linked_from_outside_is_refused_by_the_report(linked_model):
     assert "First-layer weights" not in text
 
 
+def test_a_landscape_linked_from_outside_is_refused_by_the_report(linked_model, tmp_path):
+    from nnlearn.report import build_report
+
+    _, run = linked_model
+    (tmp_path / "landscape.npz").write_bytes(b"PK")
+    (run / "landscape.npz").symlink_to(tmp_path / "landscape.npz")
+    text = build_report([run], download=False)
+    assert "The landscape cannot be read: landscape.npz is a symbolic link leading outside its folder" in text
+
+
 def test_a_model_linked_from_outside_is_refused_by_the_board(linked_model, serve_board):
     import http.client
     from urllib.parse import urlsplit
@@ -158,6 +179,8 @@ def test_a_model_linked_from_outside_is_refused_by_the_board(linked_model, serve
         conn.request(method, path, body=b"\x89PNG\r\n\x1a\n" if method == "POST" else None,
                      headers={"Content-Type": "image/png"} if method == "POST" else {})
         r = conn.getresponse()
-        assert (r.status, json.loads(r.read())["error"]) == (
+        answer = r.status, json.loads(r.read())["error"]
+        conn.close()
+        assert answer == (
             409, "the run's model.npz cannot be read: model.npz is a symbolic link leading outside its folder; "
                  "a run folder's files are read only from inside it (copy the file in instead)"), path

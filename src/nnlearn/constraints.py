@@ -23,6 +23,27 @@ import numpy as np
 from nnlearn.errors import InputError
 
 
+def number_of(text, kind=float):
+    """The ``int`` or ``float`` (``kind``) a typed word stands for, from ASCII characters only; else ValueError.
+
+    Python's ``int`` and ``float`` read any script's digits: ``int("١٢")`` is 12 and ``"²".isdigit()`` is
+    true, so ``--port ١٢`` bound port 12. A number typed for nnlearn is written in ASCII; anything else
+    is refused as not a number, whatever it looks like.
+
+    Examples
+    --------
+    >>> number_of("12", int), number_of(" 1e-3 ")
+    (12, 0.001)
+    >>> number_of("١٢", int)
+    Traceback (most recent call last):
+    ...
+    ValueError: '١٢' is not a number written in ASCII digits
+    """
+    if not isinstance(text, str) or not text.isascii():
+        raise ValueError(f"{text!r} is not a number written in ASCII digits")
+    return kind(text)
+
+
 class Constraint:
     """Base class: what a setting may hold (see the module's docstring)."""
 
@@ -94,7 +115,7 @@ class Number(Constraint):
 
     def parse(self, text: str):
         try:
-            return int(text) if self.kind is int else float(text)
+            return number_of(text, self.kind)
         except ValueError:
             return text  # check() then names it
 
@@ -156,7 +177,7 @@ class Sizes(Constraint):
 
     def parse(self, text: str):
         parts = str(text).strip().split("-")
-        return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else text
+        return tuple(int(p) for p in parts) if all(p.isascii() and p.isdigit() for p in parts) else text
 
     def metavar(self) -> str | None:
         return "N"
@@ -192,7 +213,7 @@ class Init(Constraint):
 
     def parse(self, text: str):
         try:
-            return float(text)
+            return number_of(text)
         except ValueError:
             return text
 
@@ -224,7 +245,7 @@ class ShareOrCount(Constraint):
     def parse(self, text: str):
         for convert in (int, float):
             try:
-                return convert(text)
+                return number_of(text, convert)
             except ValueError:
                 continue
         return text

@@ -6,11 +6,13 @@ the central difference ``(f(x + h) - f(x - h)) / (2 * h)`` with ``h = 1e-4``.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
 from nnlearn._validation import (
+    callable_name,
     check_callable,
     check_choice,
     check_count,
@@ -160,7 +162,9 @@ def numerical_gradient(f, x, h=None, method="central"):
     if method != "central":
         return _gradient_by(f, x, h, method)
     _check_step_survives(x, h)
-    return _central_differences(f, x, h)
+    grad = _central_differences(f, x, h)
+    _warn_not_finite(grad, f, h)
+    return grad
 
 
 def _central_differences(f, x, h):
@@ -175,8 +179,23 @@ def _central_differences(f, x, h):
             fxh2 = _scalar(f(x), f, idx)
         finally:
             x[idx] = tmp_val
-        grad[idx] = (fxh1 - fxh2) / (2 * h)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: the caller says it in words
+            grad[idx] = (fxh1 - fxh2) / (2 * h)
     return grad
+
+
+def _warn_not_finite(grad: np.ndarray, f, h) -> None:
+    """Say where the gradient is NaN or inf: the other methods warn the same way, and a NaN returned in
+    silence looked like a bug in the reader's network."""
+    bad = np.argwhere(~np.isfinite(grad))
+    if not len(bad):
+        return
+    idx = tuple(int(i) for i in bad[0])
+    where = f"x[{', '.join(map(str, idx))}]" if idx else "x"
+    more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+    warnings.warn(f"the gradient is {grad[idx]} at {where}{more}: {callable_name(f)} is not finite (NaN or inf) "
+                  f"within h={h:g} of that point; x lies outside f's domain there, or f overflows",
+                  RuntimeWarning, stacklevel=3)
 
 
 def _check_array_to_perturb(x) -> None:

@@ -57,6 +57,9 @@ DEFAULT_SAMPLES = 10000
 #: Without --span: random directions span [-1, 1]; PCA directions the path, with this much margin.
 RANDOM_SPAN = 1.0
 PCA_MARGIN = 1.25
+#: The widest plane: a million times the weights' own size (random directions; PCA's are unit vectors).
+#: Far beyond where the loss stops changing, and far inside float32: 1e308 overflowed the grid itself.
+MAX_SPAN = 1e6
 MAX_LANDSCAPE_BYTES = 64 * 2**20
 _FIX = "compute it again with `nnlearn landscape RUN`"
 
@@ -199,6 +202,9 @@ def compute_landscape(net, x, t, *, directions: str = "random", trajectory=None,
         raise InputError(f"grid must be 3 to {MAX_GRID} points a side, got {grid}")
     if span is not None:
         span = check_positive_number(span, "span", "the grid covers [-span, span]")
+        if span > MAX_SPAN:
+            raise InputError(f"span must be at most {MAX_SPAN:,.0f}, got {span:g}; the grid covers [-span, span], and "
+                             f"span {RANDOM_SPAN:g} (random directions' default) moves the weights by their own size")
     if directions == "pca" and trajectory is None:
         raise InputError("principal directions need the run's trajectory (trajectory.npz); use --directions random")
     centre = flatten_params(net.params, np.float64)

@@ -15,6 +15,8 @@ import dataclasses
 import inspect
 from dataclasses import dataclass, field, fields
 
+import numpy as np
+
 from nnlearn import engines
 from nnlearn.constraints import Constraint, Init, Number, Optional, Options, ShareOrCount, Sizes
 from nnlearn._validation import MAX_BATCH
@@ -162,6 +164,13 @@ class TrainSettings:
             if getattr(self, name) is not None and name not in accepted:
                 raise InputError(f"{name} is a setting of the {' or '.join(self.optimizers_with(name))} optimizer, "
                                  f"not of {self.optimizer}; drop it or choose that optimizer")
+        if self.eps is not None and np.dtype(self.dtype).type(self.eps) == 0:
+            # The update would divide 0 by 0 where a gradient is 0 (MNIST's border pixels): a NaN the
+            # divergence check then blamed on the learning rate.
+            tiny = np.finfo(self.dtype).smallest_subnormal
+            raise InputError(f"eps {self.eps:g} is 0 in {self.dtype} (its smallest number above 0 is {tiny:.1e}), "
+                             f"so {self.optimizer} would divide 0 by 0; choose eps of at least {tiny:.0e} (the book "
+                             "uses 1e-7) or dtype float64")
 
     @staticmethod
     def group(group: str) -> tuple:

@@ -167,9 +167,11 @@ def _rows(lines, n_columns: int):
         return  # a NUL byte or a runaway quote: the rows before it stand
 
 
-def _all_lines(fd: int, start: int, size: int, name: str) -> list[str]:
+def _all_lines(fd: int, start: int, size: int, name: str) -> io.StringIO:
+    """The rows' text as lines split at ``\n`` only, as the csv module wants them (a quoted cell
+    may hold a line break, and ``str.splitlines`` would also split at U+2028 and others)."""
     try:
-        return os.pread(fd, size - start, start).decode("utf-8").splitlines()
+        return io.StringIO(os.pread(fd, size - start, start).decode("utf-8"), newline="")
     except UnicodeDecodeError:
         raise FileFormatError(f"{name} is not UTF-8 text") from None
 
@@ -204,7 +206,7 @@ def _sampled_lines(fd: int, start: int, size: int, back: int, count: int):
         seen.add(lo + cut)
         first = 0 if lo == start else block.find(b"\n") + 1  # the block may start inside a line
         try:
-            before = block[first:cut].decode("utf-8").splitlines() if first <= cut else []
+            before = block[first:cut].decode("utf-8").split("\n")[:-1] if first <= cut else []
             yield before, block[cut : end if end >= 0 else len(block)].decode("utf-8")
         except UnicodeDecodeError:
             continue

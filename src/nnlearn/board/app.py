@@ -16,7 +16,7 @@ Routes (GET and HEAD; the one POST is the drawing's prediction)::
     POST /api/predict?path=REL
                            the body is a PNG of a drawing; the answer is the 28x28 input the network
                            sees (``nnlearn predict``'s preparation) and its probabilities (JSON); only
-                           from the board's own page (:func:`same_origin`)
+                           from the board's own page (:func:`~nnlearn.board.guards.same_origin`)
 
 and the lessons, ``/lessons`` and ``/api/lessons/...`` (:mod:`nnlearn.board.lessons`).
 
@@ -26,9 +26,9 @@ resolving symbolic links it must still lie inside the folder -- otherwise 403.
 Every answer carries a Content-Security-Policy (the pages run only the board's own scripts; a
 report runs none; a file under /files runs nothing) and asks not to be cached or framed. Only the
 ``Host`` names of :func:`allowed_hosts`, and the address the connection came in on, are answered
-(:class:`HostCheck`): a page on another site that re-points its name at this computer (DNS
-rebinding) gets 400. Error bodies are
-one generic line; what went wrong in detail goes to the server's log.
+(:class:`~nnlearn.board.guards.HostCheck`): a page on another site that re-points its name at this
+computer (DNS rebinding) gets 400. Error bodies are one generic line; what went wrong in detail
+goes to the server's log.
 
 Work that reads many files or computes (listings, reports, predictions) runs in worker threads
 under :class:`anyio.CapacityLimiter` s, so a burst of requests queues instead of multiplying
@@ -84,6 +84,8 @@ _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=ut
 #: What /files serves as what it is; everything else is a download.
 _FILE_TYPES = {".png": "image/png", ".csv": "text/plain; charset=utf-8", ".json": "text/plain; charset=utf-8",
                ".txt": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8"}
+
+
 def inside(root: Path, rel: str) -> Path:
     """``root / rel`` resolved, when it lies inside ``root``; else :class:`Refused` (403; 404 for a
     name the system cannot look up: too long, a loop of links). ``root`` must already be resolved.
@@ -359,7 +361,7 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 
 
 class BoardApp(Starlette):
-    """Starlette with :class:`SecurityHeaders` outside everything, its error handling included
+    """Starlette with :class:`~nnlearn.board.guards.SecurityHeaders` outside everything, its error handling included
     (``middleware=`` would put it inside Starlette's ``ServerErrorMiddleware``, which answers 500s)."""
 
     def build_middleware_stack(self):

@@ -103,6 +103,7 @@ def check(target, lang: str | None = None, *, only=None, timeout: float = DEFAUL
     from nnlearn.check.live import job_for_object
 
     if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
+        target = os.fsdecode(target)  # a bytes path too (b"/path.py" reached open() and raised a raw TypeError)
         return check_files([target], lang, only=only, timeout=timeout, import_timeout=import_timeout)[0]
     lang = choose(lang)
     timeout = _timeout(timeout)

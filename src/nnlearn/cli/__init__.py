@@ -9,6 +9,7 @@ Heavy imports (matplotlib, the data loader) happen inside the command functions 
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
 import importlib
 import os
@@ -84,6 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+            # A name the file system cannot hold is the user's to shorten, whichever command met it first.
+            if debug:
+                traceback.print_exc()
+            name = str(exc.filename or "a path")
+            shown = name if len(name) <= 60 else f"{name[:28]}...{name[-28:]} ({len(name.encode())} bytes)"
+            print(f"nnlearn: error: {shown}: the name is too long for the file system (at most 255 bytes a "
+                  "folder or file name); choose a shorter one", file=sys.stderr)
+            return 1
         # Anything else is a bug in nnlearn, not a user mistake: say so, and how to see it.
         if debug:
             traceback.print_exc()

@@ -8,13 +8,15 @@ import sys
 
 from nnlearn.errors import InputError
 
+from nnlearn.constraints import number_of
+
 
 def int_at_least(minimum: int, what: str):
     """An argparse type accepting whole numbers >= ``minimum``; ``what`` names them in the error."""
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = number_of(text, int)  # ASCII digits only: int("١٢") is 12
         except ValueError:
             value = None
         if value is None or value < minimum:
@@ -24,9 +26,17 @@ def int_at_least(minimum: int, what: str):
     return parse
 
 
+def whole_number(text: str) -> int:
+    """Any whole number, typed in ASCII digits (a seed, an index)."""
+    try:
+        return number_of(text, int)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
 def positive_float(text: str) -> float:
     try:
-        value = float(text)
+        value = number_of(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
     if not (math.isfinite(value) and value > 0):

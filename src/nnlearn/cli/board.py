@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 
 from nnlearn.cli._args import add_data_args
+from nnlearn.constraints import number_of
 
 
 def _port(text: str) -> int:
     try:
-        value = int(text)
+        value = number_of(text, int)  # ASCII digits only: int("١٢") is 12, and --port ١٢ bound port 12
     except ValueError:
         value = -1
     if not 0 <= value <= 65535:

@@ -7,7 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from nnlearn.cli._args import add_data_args, int_at_least, positive_float
+from nnlearn.cli._args import add_data_args, int_at_least, positive_float, whole_number
 from nnlearn.errors import OutputError, UsageError
 
 #: Grey levels of the text rendering, dark to bright (index = pixel * len // 256).
@@ -81,7 +81,7 @@ def _register_show(actions, demos) -> None:
         "--figure also writes an enlarged figure with a title, for people.",
     )
     add_data_args(p)
-    p.add_argument("--index", type=int, default=0, help="which image (default 0)")
+    p.add_argument("--index", type=whole_number, default=0, help="which image (default 0)")
     p.add_argument("--split", choices=("train", "test"), default="test",
                    help="which split (default: test, as `nnlearn predict --index`)")
     p.add_argument("--out", default=None, metavar="FILE",

@@ -11,7 +11,16 @@ import sys
 import warnings
 from pathlib import Path
 
+from nnlearn.constraints import number_of
 from nnlearn.errors import NnlearnError, UsageError
+
+
+def _number_or_text(text: str):
+    """The number ``text`` is in ASCII (float("١") is 1.0), else the text itself, which cmd_diff refuses."""
+    try:
+        return number_of(text)
+    except ValueError:
+        return text
 
 _METHODS = ("auto", "complex", "richardson", "central", "forward", "backward")
 _METHOD_NAMES = {
@@ -31,6 +40,8 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     """``--at 3,4`` or ``--at x0=3,x1=4``; each value may be a constant formula such as ``pi/2``."""
     from nnlearn.derivatives.expr import ExpressionError, parse_expression
 
+    if not text.isascii():  # the formula reader takes any script's digits: --at ١٢ read as 12
+        raise ExpressionError(f"--at {text!r}: write the numbers in ASCII digits, e.g. --at 3,4")
     items = [item.strip() for item in text.split(",")]
     named = ["=" in item for item in items]
     if any(named) and not all(named):
@@ -83,8 +94,8 @@ def run_diff(args) -> int:
     from nnlearn.derivatives import derivative
     from nnlearn.derivatives.expr import parse_expression
 
-    if args.h is not None and not (math.isfinite(args.h) and args.h > 0):
-        raise UsageError(f"--h must be a positive finite number, got {args.h}; leave it out for an automatic step")
+    if args.h is not None and not (isinstance(args.h, float) and math.isfinite(args.h) and args.h > 0):
+        raise UsageError(f"--h must be a positive finite number, got {args.h!r}; leave it out for an automatic step")
     expr = parse_expression(args.expr)
     variables = expr.variables or ("x",)
     point = _parse_point(args.at, variables)
@@ -195,6 +206,6 @@ def register(commands, demos) -> None:
         help="the point: one value per variable, comma-separated (3,4 or x0=3,x1=4); constants like pi/2 work",
     )
     p.add_argument("--method", choices=_METHODS, default="auto", help="how to differentiate (default: auto)")
-    p.add_argument("--h", type=float, default=None, metavar="H", help="the step (default: scaled with |x|)")
+    p.add_argument("--h", type=_number_or_text, default=None, metavar="H", help="the step (default: scaled with |x|)")
     p.add_argument("--plot", metavar="PNG", default=None, help="also draw f and its tangent line into PNG")
     p.set_defaults(func=run_diff)

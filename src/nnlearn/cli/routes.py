@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from nnlearn.cli._args import add_data_args
+from nnlearn.cli._args import add_data_args, whole_number
 
 
 def _routes(args) -> int:
@@ -50,7 +50,7 @@ def register(commands, demos) -> None:
     p.add_argument("--train-size", type=int_at_least(10, "at least 10 training images"), default=60000, metavar="N", help="training images (default all 60000)")
     p.add_argument("--test-size", type=int_at_least(1, "at least 1 test image"), default=10000, metavar="N",
                    help="judge on the first N test images (default all 10000)")
-    p.add_argument("--seed", type=int, default=0, help="seed for the training subset and the network (default 0)")
+    p.add_argument("--seed", type=whole_number, default=0, help="seed for the training subset and the network (default 0)")
     add_data_args(p, dataset=False)
     add_out_argument(p)
     p.set_defaults(func=_routes)

@@ -9,6 +9,7 @@ template engine.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -140,10 +141,11 @@ def landscape_context(run: Path) -> dict | None:
     """The run's loss landscape (``nnlearn landscape RUN``) as a picture and a line, or None without one."""
     from nnlearn.landscape import landscape_files, landscape_png, read_landscape
 
-    if not landscape_files(run)[0].is_file():
+    npz = landscape_files(run)[0]
+    if not os.path.lexists(npz):
         return None
-    try:
-        land = read_landscape(run)
+    try:  # never through a link that leads out of the run folder (nnlearn.tables.open_file)
+        land = read_landscape(rundir.checked_path(npz))
     except (NnlearnError, OSError, ValueError) as exc:
         return {"note": f"The landscape cannot be read: {str(exc).splitlines()[0]}"}
     alpha, beta, lowest = land.lowest()
