@@ -255,6 +255,7 @@ DETAILS = {
     "axis0": N_("each column sums to 1, not each row"),
     "whole-batch": N_("the whole batch sums to 1, not each row"),
     "nan": N_("the result holds nan or inf"),
+    "worst-of-methods": N_("the worst of its methods below"),
     "one-d-note": N_("it takes one number, as in the book's gradient_1d.py, so it was checked as numerical_diff"),
 }
 

@@ -117,4 +117,18 @@ def run_class(name: str, spelling: str, cls, sandbox, rows, isolation: Isolation
             shown = spelling if "." not in row else f"{spelling}.{methods[row]}"
             out.append(result(row, shown, probe))
             out[-1].uses = probe.uses
-    return out
+    return _worst_of_methods(name, out)
+
+
+def _worst_of_methods(name: str, rows: list) -> list:
+    """The class's row is the worst of its own verdict and its methods': a class whose ``loss`` fails
+    is not right, even when it can be built."""
+    order = (PASS, WARN, FAIL)
+    own = next((r for r in rows if r.name == name), None)
+    methods = [r.status for r in rows if r.name != name and r.status in order]
+    if own is None or own.status not in order or not methods:
+        return rows
+    worst = max(methods, key=order.index)
+    if order.index(worst) > order.index(own.status):
+        own.status, own.note = worst, "worst-of-methods"
+    return rows

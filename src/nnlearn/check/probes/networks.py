@@ -19,7 +19,7 @@ from nnlearn.simple_net import SimpleNet
 from nnlearn.two_layer_net import TwoLayerNet
 from nnlearn.check.probes.base import Stop
 from nnlearn.check.names import referenced_names
-from nnlearn.check.probes.isolation import book_cross_entropy_error, judged
+from nnlearn.check.probes.isolation import book_cross_entropy_error, judged, reachable
 from nnlearn.check.probes.losses import swapped_values
 from nnlearn.check.values import close, frozen, ratio, show, to_array, to_scalar
 
@@ -106,7 +106,7 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
             _run(pp, check_predict)
             return pp
 
-        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(run_predict, lambda: isolation.applied(predict))
+        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(run_predict, lambda: isolation.applied(predict, cls))
         done.add("simpleNet.predict")
     if loss is not None and "simpleNet.loss" in active:
         predict_failed = "simpleNet.predict" in done and any(f.severity == "fail" for f in probes["simpleNet.predict"].findings)
@@ -119,7 +119,8 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
 
         @contextlib.contextmanager
         def stand_ins():
-            with isolation.applied(loss) as uses, _simple_predict_stub(net, methods, loss, W, predict_failed) as own:
+            stop = frozenset({methods["simpleNet.predict"]} if predict_failed else ())
+            with isolation.applied(loss, cls, stop) as uses, _simple_predict_stub(net, methods, loss, W, predict_failed) as own:
                 yield [*uses, *own]
 
         probes["simpleNet.loss"], probes["simpleNet.loss"].uses = judged(run_loss, stand_ins)
@@ -242,10 +243,6 @@ class Fixture:
 _BLOCKING = ("raised-exception", "signature", "timeout", "book-interface")
 
 
-#: The methods each method of the book's TwoLayerNet calls on its own network.
-_CALLS = {"loss": ("predict",), "accuracy": ("predict",), "numerical_gradient": ("loss",)}
-
-
 def _reference_methods(fx) -> dict:
     """The book's ``predict`` and ``loss``, reading the reader's own weight arrays at each call."""
     def predict(x):
@@ -256,12 +253,18 @@ def _reference_methods(fx) -> dict:
     return {"predict": predict, "loss": lambda x, t: book_cross_entropy_error(predict(x), t)}
 
 
+def _failed_spellings(methods, failed) -> frozenset:
+    return frozenset(methods.get(f"TwoLayerNet.{dep}") for dep in failed) - {None}
+
+
 @contextlib.contextmanager
-def _siblings(net, row, method, methods, failed, references):
-    """While probing ``row``: the network's own failing methods it calls are the book's."""
-    names = referenced_names(method)
+def _siblings(net, method, methods, failed, references):
+    """While probing ``method``: the network's own failing methods it calls, at any depth
+    (``numerical_gradient -> loss -> predict``), are the book's."""
+    stop = _failed_spellings(methods, failed)
+    names = set().union(*(referenced_names(f) for f in reachable(method, type(net), stop)))
     swapped = []
-    for dep in _CALLS.get(row, ()):
+    for dep in ("predict", "loss"):
         spelling = methods.get(f"TwoLayerNet.{dep}")
         if dep in failed and spelling in names:
             try:
@@ -304,7 +307,8 @@ def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
 
         @contextlib.contextmanager
         def stand_ins(row=row, method=method):
-            with isolation.applied(method) as uses, _siblings(fx.net, row, method, methods, failed, references) as own:
+            stop = _failed_spellings(methods, failed)
+            with isolation.applied(method, cls, stop) as uses, _siblings(fx.net, method, methods, failed, references) as own:
                 yield [*uses, *own]
 
         probe, probe.uses = judged(run, stand_ins)
