@@ -21,7 +21,7 @@ import os
 
 from nnlearn.check.i18n import N_, CheckInputError, CheckTypeError, choose
 from nnlearn.check.names import ROWS, canonical_row, rows_of
-from nnlearn.check.report import Report, Row
+from nnlearn.check.report import Report, Row, escalated
 from nnlearn.check.runner import CHILD_VARIABLE, run_jobs
 from nnlearn.check.source import job_for_file
 
@@ -140,4 +140,5 @@ def build_report(job: dict, result, rows: list, lang: str) -> Report:
                 out.append(Row(row, "missing", found.get("spelling", ""), origin=found))
         elif "." not in row:  # a class not found is one row; its methods are not listed
             out.append(Row(row, "missing"))
-    return Report(job.get("display", ""), lang, result.status, out, [*job.get("notes", []), *result.notes])
+    notes = [*job.get("notes", []), *result.notes]
+    return Report(job.get("display", ""), lang, result.status, escalated(out, notes), notes)

@@ -255,9 +255,26 @@ DETAILS = {
     "axis0": N_("each column sums to 1, not each row"),
     "whole-batch": N_("the whole batch sums to 1, not each row"),
     "nan": N_("the result holds nan or inf"),
+    "single-sample-cee": N_("the book's version of 4.2.2, for one sample: a mini-batch gets the sum of its "
+                            "losses; the batch version of 4.2.4 divides by the batch size"),
+    "one-d-version": N_("the book's version of 4.4, for a vector: a 2-D array, such as simpleNet's W or "
+                        "TwoLayerNet's W1, breaks it"),
+    "used-where-breaks": N_("{user} uses it where it stops working, so there it is a mistake"),
+    "top-level-breaks": N_("your file's top level uses it where it stops working (line {line}), so there it is "
+                           "a mistake"),
     "worst-of-methods": N_("the worst of its methods below"),
     "one-d-note": N_("it takes one number, as in the book's gradient_1d.py, so it was checked as numerical_diff"),
 }
+
+
+#: The book's own earlier versions (a one-sample loss or softmax, one form of target, a 1-D gradient):
+#: warnings where they are defined, failures where the same file uses them where they stop working.
+EARLIER_VERSIONS = ("sum-not-mean", "softmax-single-sample", "labels-vs-one-hot", "one-dimensional-only")
+
+
+def earlier_version(finding: dict) -> bool:
+    """Whether ``finding`` (a finding's JSON) is one of the book's earlier versions, a warning."""
+    return finding.get("id") in EARLIER_VERSIONS and finding.get("severity") == WARN
 
 
 def entry(finding_id: str) -> Entry:

@@ -12,7 +12,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 
-from nnlearn.check.catalogue import DETAILS, entry
+from nnlearn.check.catalogue import DETAILS, earlier_version, entry
 from nnlearn.check.i18n import N_, translate
 
 SYMBOLS = {"pass": "✓", "warn": "⚠", "fail": "✗", "missing": "–", "untested": "–"}
@@ -64,6 +64,28 @@ class Row:
     note: str | None = None
     uses: list = field(default_factory=list)
     origin: dict | None = None
+
+
+def escalated(rows: list, notes: list) -> list:
+    """The rows with the book's earlier versions made failures where the same file uses them where
+    they stop working: a row that was judged with the book's version in their place (its ``uses``),
+    or the file's top level stopped by an exception at the very line where the probe broke them."""
+    by_name = {r.name: r for r in rows}
+    stopped = [n["where"][-1][:2] for n in notes if n.get("kind") in ("exception", "cell-failed") and n.get("where")]
+    for row in rows:
+        for finding in row.findings:
+            if not earlier_version(finding):
+                continue
+            users = [r.name for r in rows if row.name in r.uses]
+            line = next((f[1] for f in stopped if finding.get("where") and list(f) == finding["where"][-1][:2]), None)
+            if users:
+                finding["details"] = [*finding["details"], ["used-where-breaks", {"user": users[0]}]]
+            elif line is not None:
+                finding["details"] = [*finding["details"], ["top-level-breaks", {"line": line}]]
+            else:
+                continue
+            finding["severity"] = row.status = "fail"
+    return list(by_name.values())
 
 
 @dataclass

@@ -58,8 +58,10 @@ REFERENCES = {
 
 def judged(run, stand_ins):
     """``run()`` (a fresh probe, run) as it is; if it fails, again inside ``stand_ins()`` (a context that
-    yields the rows it stood in for). Returns the probe whose verdict stands and the rows it uses: the
-    second, unless it fails the same way as the first (then the mistake is the row's own)."""
+    yields the rows it stood in for; ``stand_ins(only=[row])`` stands in for that row alone). Returns
+    the probe whose verdict stands and the rows it uses: the second, unless it fails the same way as
+    the first (then the mistake is the row's own). When one of several stand-ins is enough, only that
+    one is blamed (a right one-sample softmax is not blamed for a label-only loss beside it)."""
     probe = run()
     if all(f.severity != "fail" for f in probe.findings):
         return probe, []
@@ -70,6 +72,12 @@ def judged(run, stand_ins):
     failures = lambda p: {f.id for f in p.findings if f.severity == "fail"}  # noqa: E731
     if failures(second) == failures(probe):  # the same mistake either way: the row's own, not its dependency's
         return probe, []
+    if len(uses) > 1 and not failures(second):
+        for row in uses:
+            with stand_ins(only=[row]) as alone:
+                third = run()
+            if not failures(third):
+                return third, alone
     return second, uses
 
 
@@ -125,18 +133,20 @@ class Isolation:
             self.failing[row] = obj
 
     @contextlib.contextmanager
-    def applied(self, fn, cls=None, stop=frozenset()):
+    def applied(self, fn, cls=None, stop=frozenset(), only=None):
         """While probing ``fn``: every failing reader function it calls, at any depth (through the
         reader's other functions and, with ``cls``, the class's other methods), is the book's, in the
         module where it is looked up.
 
-        Yields the list of rows stood in for (filled before the body runs).
+        Yields the list of rows stood in for (filled before the body runs); ``only``: these rows alone.
         """
         swaps = []
         for owner in reachable(fn, cls, stop):
             namespace = owner.__globals__
             for name in sorted(referenced_names(owner)):
                 for row, obj in self.failing.items():
+                    if only is not None and row not in only:
+                        continue
                     if namespace.get(name) is obj and not any(n is namespace and m == name for n, m, _, _ in swaps):
                         swaps.append((namespace, name, obj, row))
         for namespace, name, _, row in swaps:

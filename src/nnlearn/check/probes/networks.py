@@ -106,7 +106,7 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
             _run(pp, check_predict)
             return pp
 
-        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(run_predict, lambda: isolation.applied(predict, cls))
+        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(run_predict, lambda only=None: isolation.applied(predict, cls, only=only))
         done.add("simpleNet.predict")
     if loss is not None and "simpleNet.loss" in active:
         predict_failed = "simpleNet.predict" in done and any(f.severity == "fail" for f in probes["simpleNet.predict"].findings)
@@ -118,9 +118,10 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
             return pl
 
         @contextlib.contextmanager
-        def stand_ins():
+        def stand_ins(only=None):
             stop = frozenset({methods["simpleNet.predict"]} if predict_failed else ())
-            with isolation.applied(loss, cls, stop) as uses, _simple_predict_stub(net, methods, loss, W, predict_failed) as own:
+            stub = predict_failed and (only is None or "simpleNet.predict" in only)
+            with isolation.applied(loss, cls, stop, only) as uses, _simple_predict_stub(net, methods, loss, W, stub) as own:
                 yield [*uses, *own]
 
         probes["simpleNet.loss"], probes["simpleNet.loss"].uses = judged(run_loss, stand_ins)
@@ -258,7 +259,7 @@ def _failed_spellings(methods, failed) -> frozenset:
 
 
 @contextlib.contextmanager
-def _siblings(net, method, methods, failed, references):
+def _siblings(net, method, methods, failed, references, only=None):
     """While probing ``method``: the network's own failing methods it calls, at any depth
     (``numerical_gradient -> loss -> predict``), are the book's."""
     stop = _failed_spellings(methods, failed)
@@ -266,7 +267,7 @@ def _siblings(net, method, methods, failed, references):
     swapped = []
     for dep in ("predict", "loss"):
         spelling = methods.get(f"TwoLayerNet.{dep}")
-        if dep in failed and spelling in names:
+        if dep in failed and spelling in names and (only is None or f"TwoLayerNet.{dep}" in only):
             try:
                 setattr(net, spelling, references[dep])
             except (AttributeError, TypeError):
@@ -306,9 +307,10 @@ def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
             return probe
 
         @contextlib.contextmanager
-        def stand_ins(row=row, method=method):
+        def stand_ins(only=None, row=row, method=method):
             stop = _failed_spellings(methods, failed)
-            with isolation.applied(method, cls, stop) as uses, _siblings(fx.net, method, methods, failed, references) as own:
+            with isolation.applied(method, cls, stop, only) as uses, \
+                    _siblings(fx.net, method, methods, failed, references, only) as own:
                 yield [*uses, *own]
 
         probe, probe.uses = judged(run, stand_ins)
