@@ -178,7 +178,21 @@ def _params(p, net, sizes, shown):
     return params
 
 
+def _check_shared(p, cls):
+    """Two networks of different sizes: the first keeps its own weights (no class-level ``params``)."""
+    first = p.call(cls, *SIZES, show_input=f"TwoLayerNet{SIZES}")
+    kept = {k: np.array(v) for k, v in _params(p, first, SIZES, f"TwoLayerNet{SIZES}").items() if k in KEYS}
+    shown = f"a = TwoLayerNet{SIZES}; b = TwoLayerNet(3, 2, 2)"
+    p.call(cls, 3, 2, 2, show_input=shown)
+    now = getattr(first, "params", None)
+    now = now if isinstance(now, dict) else {}
+    if any(not isinstance(now.get(k), np.ndarray) or now[k].shape != kept[k].shape or not np.array_equal(now[k], kept[k])
+           for k in KEYS):
+        p.fail("shared-params", shown, f"a.params['W1'].shape = {np.shape(now.get('W1'))}", f"{SIZES[:2]}")
+
+
 def _check_init(p, cls):
+    _check_shared(p, cls)
     shown = "TwoLayerNet(input_size=784, hidden_size=100, output_size=10)"
     net = p.call(cls, 784, 100, 10, show_input=shown)
     params = _params(p, net, (784, 100, 10), shown)
@@ -224,6 +238,13 @@ class Fixture:
         self.t = np.eye(SIZES[2])[self.labels]
         self.rtol = 1e-4 if self.float32 else 1e-6
         self.loss_fn = None
+
+    def forward(self, b1=None, b2=None):
+        """The book's predict on the fixture's batch with the known weights, a bias replaced when given."""
+        v = self.values
+        b1 = v["b1"].reshape(-1) if b1 is None else b1
+        b2 = v["b2"].reshape(-1) if b2 is None else b2
+        return softmax(sigmoid(self.x @ v["W1"].reshape(SIZES[:2]) + b1) @ v["W2"].reshape(SIZES[1:]) + b2)
 
     def reset(self) -> None:
         """The known weights again, written into the reader's own arrays."""
@@ -333,6 +354,12 @@ def _check_predict(p, fx, predict, state):
     logits = fx.ref.logits(fx.x)
     if close(got, logits, rtol=fx.rtol):
         p.fail("no-softmax", shown, got, expected)
+    for detail, variant in (("extra-sigmoid", softmax(sigmoid(logits))), ("softmax-twice", softmax(softmax(logits)))):
+        if close(got, variant, rtol=fx.rtol):
+            p.fail("extra-activation", shown, got, expected, details=[(detail, {})])
+    for name in ("b1", "b2"):
+        if close(got, fx.forward(**{name: 0.0}), rtol=fx.rtol):
+            p.fail("bias-not-added", shown, got, expected, details=[("bias", {"name": name})])
     whole = np.exp(logits - logits.max()) / np.sum(np.exp(logits - logits.max()))
     columns = np.exp(logits - logits.max(axis=0)) / np.sum(np.exp(logits - logits.max(axis=0)), axis=0)
     if close(got, whole, rtol=fx.rtol) or close(got, columns, rtol=fx.rtol):
@@ -352,6 +379,8 @@ def _check_loss(p, fx, loss, state):
         p.fail("swapped-arguments", shown, got, expected, section="4.2.2")
     if close(to_scalar(got), expected * len(fx.x), rtol=fx.rtol):
         p.fail("sum-not-mean", shown, got, expected, section="4.2.4")
+    if close(to_scalar(got), book_cross_entropy_error(softmax(y), fx.t), rtol=max(LOSS_RTOL, fx.rtol)):
+        p.fail("extra-activation", shown, got, expected, details=[("softmax-twice", {})])
     own = to_array(state.get("y"))
     if not state.get("predict", True) and own is not None and own.shape == y.shape:
         own_loss = -np.sum(fx.t * np.log(own + 1e-7)) / len(fx.x)
@@ -366,6 +395,11 @@ def _check_accuracy(p, fx, accuracy, state):
     expected = 0.5
     if outcome.ok and close(to_scalar(outcome.value), expected):
         return
+    if outcome.ok and close(to_scalar(outcome.value), 1.0):
+        wrong_t = np.eye(SIZES[2])[(fx.ref.classify(fx.x) + 1) % SIZES[2]]
+        again = p.attempt(accuracy, fx.x.copy(), wrong_t, show_input=fx.call_text("accuracy", fx.x, wrong_t))
+        if again.ok and close(to_scalar(again.value), 1.0):
+            p.fail("accuracy-self-compare", shown, outcome.value, expected, details=[("always-one", {})])
     own = to_array(state.get("y"))
     if outcome.ok and not state.get("predict", True) and own is not None and own.ndim == 2:
         if close(to_scalar(outcome.value), np.mean(own.argmax(axis=1) == fx.labels)):
@@ -393,6 +427,10 @@ def _expected_grads(p, fx, loss_ok, shown) -> list:
 
 def _grads_of(p, got, shown, expected) -> dict:
     """The reader's gradient dict as float arrays of the parameters' shapes (else book-interface or wrong-shape)."""
+    present = [k for k in KEYS if isinstance(got, dict) and to_array(got.get(k)) is not None]
+    if isinstance(got, dict) and present and len(present) < len(KEYS) and set(map(str, got)) <= set(KEYS):
+        p.fail("grad-wrong-key", shown, show(sorted(map(str, got))), show(list(KEYS)),
+               details=[("keys", {"got": show(sorted(map(str, got))), "expected": list(KEYS)})])
     if not isinstance(got, dict) or any(to_array(got.get(k)) is None for k in KEYS):
         p.fail("book-interface", shown, got, "{'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}",
                details=[("keys", {"got": show(sorted(map(str, got)) if isinstance(got, dict) else None),
