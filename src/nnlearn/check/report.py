@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from nnlearn.check.catalogue import DETAILS, earlier_version, entry
 from nnlearn.check.i18n import N_, translate
+from nnlearn.check.names import key as name_key
 
 SYMBOLS = {"pass": "✓", "warn": "⚠", "fail": "✗", "missing": "–", "untested": "–"}
 
@@ -25,6 +26,9 @@ NOTES = {
     "exception": N_("the file raised {exception} at {where}; the names defined before were checked"),
     "cell-failed": N_("cell {cell} raised {exception} at {where}; the cells after it were not run, the names "
                       "defined before were checked"),
+    "definitions-only": N_("then its imports and definitions alone were run, so that everything it defines is "
+                           "checked; skipped: {statements} other statement(s), at lines {lines}"),
+    "definition-failed": N_("line {line} could not be run on its own ({exception}) and was skipped"),
     "printed": N_("the file printed {lines} line(s) while it ran:"),
     "standin": N_("not beside your file, so nnlearn's stand-ins were used: {module}"),
     "magic-skipped": N_("cell {cell}, line {line}: {text} was skipped (IPython, not Python)"),
@@ -175,7 +179,10 @@ class Report:
         if row.status == "untested":
             return self._("not checked: the class could not be built, or the process was lost before")
         parts = []
-        if row.spelling and row.spelling != row.name:
+        if row.spelling and name_key(row.spelling) != name_key(row.name):  # a variant: say which chapter name it stands for
+            parts.append(self._("your {spelling} was checked as the chapter's {name}", spelling=row.spelling,
+                                name=row.name))
+        elif row.spelling and row.spelling != row.name:
             parts.append(self._("found as {spelling}", spelling=row.spelling))
         if row.note:
             parts.append(self._(DETAILS[row.note]))
