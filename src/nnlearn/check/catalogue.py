@@ -298,6 +298,7 @@ DETAILS = {
     "softmax-twice": N_("softmax is applied twice"),
     "bias": N_("the output does not change with {name}"),
     "always-one": N_("the accuracy is 1.0 even when every prediction is wrong"),
+    "after-call": N_("got is x after the call, expected is x before it"),
     "worst-of-methods": N_("the worst of its methods below"),
     "one-d-note": N_("it takes one number, as in the book's gradient_1d.py, so it was checked as numerical_diff"),
 }

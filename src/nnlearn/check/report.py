@@ -42,10 +42,28 @@ NOTES = {
 
 #: The labels of a finding's lines, in the order shown.
 LABELS = {"input": N_("input"), "got": N_("got"), "expected": N_("expected"), "at": N_("at"), "why": N_("why"),
-          "fix": N_("fix"), "book": N_("book")}
+          "fix": N_("fix"), "book": N_("book"), "lesson": N_("lesson")}
+
+#: The board's lesson page of each book section (``nnlearn board``, :mod:`nnlearn.board.lessons`), the
+#: longest matching section first: h-too-small (4.3.1) -> the numerical-differentiation lesson.
+LESSONS = {"4.4.2": "/lessons/numgrad", "4.4.1": "/lessons/descent", "4.4": "/lessons/gradient", "4.3": "/lessons/diff"}
+
+
+def lesson(section: str) -> str:
+    """The board's page for ``section`` ("" when the board has none)."""
+    return next((page for prefix, page in LESSONS.items() if section == prefix or section.startswith(prefix + ".")), "")
 
 #: The top-level states after which the report cannot vouch for the file.
 BROKEN = ("syntax", "error", "killed", "crashed")
+
+
+#: The Jupyter table's look, scoped to the report's own element.
+HTML_STYLE = (".nnlearn-check table{border-collapse:collapse;margin:.4em 0}"
+              ".nnlearn-check th,.nnlearn-check td{border:1px solid #ccc;padding:.25em .6em;text-align:left;"
+              "vertical-align:top}"
+              ".nnlearn-check th{background:#f3f3f3}.nnlearn-check dl{margin:.2em 0 .5em;display:grid;"
+              "grid-template-columns:max-content auto;column-gap:.8em}.nnlearn-check dt{color:#666}"
+              ".nnlearn-check dd{margin:0;font-family:monospace;white-space:pre-wrap}")
 
 
 def width(text: str) -> int:
@@ -237,7 +255,9 @@ class Report:
         """``(label key, text)`` of a finding's lines that have something to say."""
         fields = [("input", finding.get("input")), ("got", finding.get("got")), ("expected", finding.get("expected")),
                   ("at", words["where"]), ("why", words["explanation"]), ("fix", words["fix"]),
-                  ("book", self._("section {section}", section=finding["section"]))]
+                  ("book", self._("section {section}", section=finding["section"])),
+                  ("lesson", self._("nnlearn board, page {page}", page=lesson(finding["section"]))
+                   if lesson(finding["section"]) else "")]
         return [(key, value) for key, value in fields if value]
 
     def __str__(self) -> str:
@@ -263,6 +283,7 @@ class Report:
     def _repr_html_(self) -> str:
         """The report as an HTML table, for Jupyter (built as elements, so every text is escaped)."""
         root = ET.Element("div", {"class": "nnlearn-check"})
+        ET.SubElement(root, "style").text = HTML_STYLE
         ET.SubElement(root, "strong").text = self._("nnlearn check: {file}", file=self.target)
         table = ET.SubElement(root, "table")
         head = ET.SubElement(table, "tr")

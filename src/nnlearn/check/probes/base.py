@@ -115,7 +115,9 @@ class Probe:
         moved = changed(args, copies)
         if moved:
             i = moved[0]
-            self.add(self.finding(mutation, show_input, got=args[i], expected=copies[[j for j, _ in copies].index(i)][1]))
+            details = [("after-call", {})] if mutation == "x-not-restored" else []
+            self.add(self.finding(mutation, show_input, got=args[i], expected=copies[[j for j, _ in copies].index(i)][1],
+                                  details=details))
         return Outcome(value=value)
 
     def call(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", own: bool = False,

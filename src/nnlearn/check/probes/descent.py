@@ -36,8 +36,14 @@ def function_2(x):
     return square(x)
 
 
+#: The check's own test functions, shown as what they compute: a name such as ``square`` would read
+#: as one of the reader's.
+SHOWN = {"square": "lambda x: np.sum(x**2)", "cube": "lambda x: np.sum(x**3)",
+         "coupled": "lambda x: x[0]*x[1] + x[1]**2 * x[2]"}
+
+
 def _diff_call(name, f, x) -> str:
-    return f"{name}({f.__name__}, {show(x)})"
+    return f"{name}({SHOWN.get(f.__name__, f.__name__)}, {show(x)})"
 
 
 def _step(p, zero_sq, zero_cube, show_sq: str):

@@ -255,10 +255,11 @@ class Fixture:
         return all(np.array_equal(np.asarray(self.params[k], dtype=np.float64), self.values[k]) for k in KEYS)
 
     def call_text(self, method, *args) -> str:
-        """``net.loss(x, t) with x.shape == (4, 5), t.shape == (4, 3)``: the batch is the fixture's."""
+        """``net.loss(x, t)  # x.shape == (4, 5), t.shape == (4, 3)``: the batch is the fixture's (a
+        comment, not the word "with": the same in every language of the report)."""
         names = ["x", "t"][: len(args)]
         shapes = ", ".join(f"{n}.shape == {np.shape(a)}" for n, a in zip(names, args))
-        return f"net.{method}({', '.join(names)}) with {shapes}"
+        return f"net.{method}({', '.join(names)})  # {shapes}"
 
 
 #: A finding on the class row after which its methods cannot be judged.
