@@ -47,3 +47,16 @@ def test_a_name_error_is_one_line_naming_the_name(reports):
 def test_the_jupyter_table_is_styled(reports):
     html = reports["diff_tiny_h"]._repr_html_()
     assert html.startswith('<div class="nnlearn-check"><style>.nnlearn-check table{border-collapse:collapse')
+
+
+def test_functions_without_a_source_file_are_said_so_not_listed_as_not_found(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, nnlearn\n"
+            "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
+            "print(nnlearn.check(globals(), lang='en'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path).stdout
+    assert "sigmoid     defined, but Python kept no source of it" in out
+    assert "put the code in a .py file" in out and "not found: sigmoid" not in out
+    assert "none of the chapter's names is defined here" not in out

@@ -37,6 +37,8 @@ NOTES = {
                         "nothing could be checked"),
     "import-crashed": N_("the process running the file ended while it ran ({why}); nothing could be checked"),
     "not-carried": N_("{name} ({type}) could not be carried into the check; define it in the code you check"),
+    "no-source": N_("{name} was defined where Python keeps no source (python -c, or an interactive console), so it "
+                    "could not be checked; put the code in a .py file and run nnlearn check FILE"),
     "nested": N_("nnlearn.check() inside a file that is being checked does nothing"),
 }
 
@@ -188,6 +190,8 @@ class Report:
 
     def row_remark(self, row: Row) -> str:
         """What a row without findings says: not found, not yours, untested, found under another name."""
+        if row.status == "missing" and row.origin and row.origin.get("no-source"):
+            return self._("defined, but Python kept no source of it (python -c or a console): not checked")
         if row.status == "missing" and row.origin:
             key = (N_("from {module} (nnlearn's stand-in), not your code: not checked") if row.origin.get("standin")
                    else N_("from {module}, not your code: not checked"))
@@ -211,7 +215,7 @@ class Report:
         parts = [self._("{passed} of {found} correct", passed=self.count("pass", "warn"), found=len(checked))]
         if self.count("warn"):
             parts.append(self._("warnings: {n}", n=self.count("warn")))
-        missing = [r.name for r in self.missing]
+        missing = [r.name for r in self.missing if not (r.origin or {}).get("no-source")]
         if missing:
             parts.append(self._("not found: {names}", names=", ".join(missing)))
         return self.joined(parts)
@@ -236,7 +240,7 @@ class Report:
             if row.uses:
                 lines.append("      " + self._("it uses {names}, which fails above: fix that first",
                                                names=", ".join(row.uses)))
-        if not self.found:
+        if not self.found and not any((r.origin or {}).get("no-source") for r in self.rows):
             lines.append("  " + self._("none of the chapter's names is defined here"))
         if self.notes:
             lines.append(self._("notes:"))
