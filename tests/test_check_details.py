@@ -60,3 +60,30 @@ def test_functions_without_a_source_file_are_said_so_not_listed_as_not_found(tmp
     assert "sigmoid     defined, but Python kept no source of it" in out
     assert "put the code in a .py file" in out and "not found: sigmoid" not in out
     assert "none of the chapter's names is defined here" not in out
+
+
+LABEL_SUM = '''import numpy as np
+
+
+def cross_entropy_error(y, t):
+    if y.ndim == 1:
+        t = t.reshape(1, t.size)
+        y = y.reshape(1, y.size)
+    return -np.sum(np.log(y[np.arange(y.shape[0]), t] + 1e-7))
+
+
+def softmax(z):
+    return np.exp(z) / np.sum(np.exp(z))
+'''
+
+
+def test_a_fix_is_in_the_readers_names_and_label_code_gets_the_label_formula(tmp_path):
+    path = tmp_path / "notes.py"
+    path.write_text(LABEL_SUM)
+    report = check_files([path], lang="en")[0]
+    overflow = findings(report)["softmax-overflow"]
+    assert overflow["names"] == {"a": "z", "x": "z"}
+    assert report.finding_words(overflow)["fix"] == "c = np.max(z); exp_a = np.exp(z - c); return exp_a / np.sum(exp_a)"
+    summed = findings(report)["sum-not-mean"]
+    assert summed["severity"] == "warn" and ["labels-fix", {}] in summed["details"]
+    assert "return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size" in report.text()

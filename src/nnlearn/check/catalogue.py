@@ -299,6 +299,8 @@ DETAILS = {
     "bias": N_("the output does not change with {name}"),
     "always-one": N_("the accuracy is 1.0 even when every prediction is wrong"),
     "after-call": N_("got is x after the call, expected is x before it"),
+    "labels-fix": N_("for labels the division reads: return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) "
+                     "/ batch_size"),
     "worst-of-methods": N_("the worst of its methods below"),
     "one-d-note": N_("it takes one number, as in the book's gradient_1d.py, so it was checked as numerical_diff"),
 }

@@ -8,11 +8,12 @@ shown, through the gettext catalogues, so one report can be shown in any languag
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 
-from nnlearn.check.catalogue import DETAILS, earlier_version, entry
+from nnlearn.check.catalogue import DETAILS, Code, earlier_version, entry
 from nnlearn.check.i18n import N_, translate
 from nnlearn.check.names import key as name_key
 
@@ -184,8 +185,12 @@ class Report:
         details = [self._(DETAILS[key], **params) for key, params in finding.get("details", [])]
         title = self._(cat.title)
         message = self._("{title} ({details})", title=title, details=self.joined(details)) if details else title
+        fix = self._(cat.fix)
+        if isinstance(cat.fix, Code) and finding.get("names"):  # the book's code in the reader's own names
+            names = finding["names"]
+            fix = re.sub(r"\b(" + "|".join(map(re.escape, names)) + r")\b", lambda m: names[m.group(1)], fix)
         return {"message": message, "explanation": self._(cat.explanation),
-                "fix": self._(cat.fix), "details": details,
+                "fix": fix, "details": details,
                 "where": self.where(finding["where"]) if finding.get("where") else ""}
 
     def row_remark(self, row: Row) -> str:

@@ -9,6 +9,7 @@ context per row (the class itself and each method) and fills them all.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 
 from nnlearn.check.catalogue import earlier_version
@@ -90,10 +91,35 @@ def run_function(name: str, spelling: str, fn, sandbox, isolation: Isolation) ->
 
     probe, uses = judged(run, lambda only=None: isolation.applied(fn, only=only))
     row = result(name, spelling, probe)
+    names = reader_names(name, fn)
+    for finding in row.findings:
+        finding.names = names
     row.uses = uses
     if row.status == FAIL or any(earlier_version(f.to_json()) for f in row.findings):
         isolation.failed(name, fn)  # stood in for where it is used: a limited earlier version too
     return row
+
+
+#: The book's parameters of each function row, in order; the fixes' code is written with them
+#: (softmax's fixes call its input ``a`` or ``x``, as the book's two versions do).
+BOOK_PARAMETERS = {
+    "sigmoid": (("x",),), "softmax": (("a", "x"),), "mean_squared_error": (("y",), ("t",)),
+    "cross_entropy_error": (("y",), ("t",)), "numerical_diff": (("f",), ("x",)),
+    "_numerical_gradient_no_batch": (("f",), ("x",)), "numerical_gradient": (("f",), ("x",)),
+    "gradient_descent": (("f",), ("init_x",), ("lr",), ("step_num",)),
+}
+
+
+def reader_names(name: str, fn) -> dict:
+    """``{book's parameter: the reader's}`` where the reader named a parameter otherwise, so that a fix
+    is shown in the reader's own names (``softmax(z)``: ``np.max(z)``, not ``np.max(a)``)."""
+    try:
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return {}
+    return {book: theirs for books, theirs in zip(BOOK_PARAMETERS.get(name, ()), params)
+            for book in books if book != theirs}
 
 
 def run_class(name: str, spelling: str, cls, sandbox, rows, isolation: Isolation) -> list[RowResult]:

@@ -32,10 +32,12 @@ class Finding:
     expected: str = ""
     details: list = field(default_factory=list)  # [key of catalogue.DETAILS, {field: value}]
     where: list = field(default_factory=list)  # the reader's frames, [label, line, code], innermost last
+    names: dict = field(default_factory=dict)  # the book's parameter name -> the reader's, for the fix's code
 
     def to_json(self) -> dict:
         return {"id": self.id, "severity": self.severity, "section": self.section, "input": self.input,
-                "got": self.got, "expected": self.expected, "details": self.details, "where": self.where}
+                "got": self.got, "expected": self.expected, "details": self.details, "where": self.where,
+                "names": self.names}
 
 
 class Stop(Exception):
