@@ -301,6 +301,8 @@ DETAILS = {
     "after-call": N_("got is x after the call, expected is x before it"),
     "labels-fix": N_("for labels the division reads: return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) "
                      "/ batch_size"),
+    "one-hot-to-labels": N_("it passes one-hot t to a cross entropy that takes labels, so each 0 and 1 is read as "
+                            "a label"),
     "worst-of-methods": N_("the worst of its methods below"),
     "one-d-note": N_("it takes one number, as in the book's gradient_1d.py, so it was checked as numerical_diff"),
 }

@@ -150,6 +150,10 @@ def _check_simple_loss(p, net, loss, W, ref):
         y = softmax(ref.predict(BOOK_X))
         if any(close(to_scalar(got), s, rtol=1e-6) for s in swapped_values(y, BOOK_T)):
             p.fail("swapped-arguments", shown, got, expected, section="4.2.2")
+        # one-hot t given to a label-index loss (the reader's cross_entropy_error_2): each 0/1 read as a label
+        labels_of_one_hot = -np.sum(np.log(y.reshape(1, -1)[np.arange(1), BOOK_T.reshape(1, -1)] + 1e-7))
+        if close(to_scalar(got), labels_of_one_hot, rtol=1e-6):
+            p.fail("labels-vs-one-hot", shown, got, expected, details=[("one-hot-to-labels", {})])
         p.wrong(shown, got, expected)
     grads = _central(lambda f: p.call(f, show_input=shown), {"W": W}, lambda: loss(BOOK_X.copy(), BOOK_T.copy()))
     expected_grad = ref.numerical_gradient(BOOK_X, BOOK_T)["W"]
