@@ -95,7 +95,6 @@ def escalated(rows: list, notes: list) -> list:
     """The rows with the book's earlier versions made failures where the same file uses them where
     they stop working: a row that was judged with the book's version in their place (its ``uses``),
     or the file's top level stopped by an exception at the very line where the probe broke them."""
-    by_name = {r.name: r for r in rows}
     stopped = [n["where"][-1][:2] for n in notes if n.get("kind") in ("exception", "cell-failed") and n.get("where")]
     for row in rows:
         for finding in row.findings:
@@ -110,7 +109,7 @@ def escalated(rows: list, notes: list) -> list:
             else:
                 continue
             finding["severity"] = row.status = "fail"
-    return list(by_name.values())
+    return rows
 
 
 @dataclass
