@@ -79,7 +79,8 @@ def test_a_function_that_swallows_the_alarm_is_killed_and_the_rest_still_checked
 def test_a_top_level_that_runs_long_is_stopped_and_its_names_checked(hanging_reports):
     report, _ = hanging_reports["train"]
     assert report.status == "stopped" and report.ok
-    (note,) = report.notes
+    note, definitions = report.notes  # then the definitions alone (issue 28)
+    assert definitions["kind"] == "definitions-only"
     assert note["kind"] == "top-stopped" and note["seconds"] == "2" and note["where"][0][0] == "train.py"
     assert rows(report)["sigmoid"].status == "pass"
 
@@ -137,21 +138,23 @@ def test_prints_at_import_are_counted_and_the_first_lines_shown(top_level_report
 def test_an_exception_at_import_is_shown_at_the_readers_line(top_level_reports):
     report = top_level_reports["raises"]
     assert report.status == "error" and not report.ok
-    (note,) = report.notes
+    note, definitions = report.notes
     assert note["exception"].startswith("ValueError: matmul")
     assert note["where"] == [["raises.py", 4, "x = np.zeros(3) @ np.zeros(4)", None]]
-    assert rows(report)["sigmoid"].status == "pass" and rows(report)["softmax"].status == "missing"
+    # the definitions after the line that raised are run on their own and checked too (issue 28)
+    assert definitions == {"kind": "definitions-only", "statements": 1, "lines": "4"}
+    assert rows(report)["sigmoid"].status == "pass" and rows(report)["softmax"].status == "pass"
 
 
 def test_input_at_import_reads_nothing_and_says_so(top_level_reports):
-    note, printed = top_level_reports["input"].notes  # the prompt was printed
+    note, _, printed = top_level_reports["input"].notes  # the definitions alone, then the prompt printed
     assert note["kind"] == "exception" and note["exception"].startswith("EOFError")
     assert printed["first"] == ["your name? "]
 
 
 def test_an_error_in_a_sibling_module_is_shown_in_that_file(top_level_reports):
     report = top_level_reports["sibling"]
-    (note,) = report.notes
+    note = report.notes[0]
     assert note["where"] == [["sibling.py", 2, "import helper", None],
                              ["helper.py", 2, "broken = undefined_name + 1", None]]
     assert "nnlearn" not in json.dumps(report.to_json()["notes"])
@@ -201,11 +204,11 @@ def test_a_notebook_runs_its_code_cells_in_order_and_a_failing_cell_stops_there(
         ("code", SOFTMAX),
     ]))
     report = check(path)
-    assert rows(report)["sigmoid"].status == "pass" and rows(report)["softmax"].status == "missing"
+    assert rows(report)["sigmoid"].status == "pass" and rows(report)["softmax"].status == "pass"  # its definition alone
     kinds = [(n["kind"], n.get("cell")) for n in report.notes]
     assert kinds == [("magic-skipped", 2), ("magic-skipped", 2), ("cell-magic-skipped", 4), ("magic-skipped", 5),
-                     ("cell-failed", 5)]
-    failed = report.notes[-1]
+                     ("cell-failed", 5), ("definitions-only", None)]
+    failed = report.notes[-2]
     assert failed["exception"] == "ZeroDivisionError: division by zero"
     assert failed["where"] == [["chapter.ipynb", 2, "result = 1 / 0", 5]]
     assert "cell 5 raised ZeroDivisionError: division by zero at chapter.ipynb, cell 5, line 2" in report.text()

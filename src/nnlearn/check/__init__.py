@@ -21,7 +21,7 @@ import os
 
 from nnlearn.check.i18n import N_, CheckInputError, CheckTypeError, choose
 from nnlearn.check.names import ROWS, canonical_row, rows_of
-from nnlearn.check.report import Report, Row
+from nnlearn.check.report import Report, Row, escalated
 from nnlearn.check.runner import CHILD_VARIABLE, run_jobs
 from nnlearn.check.source import job_for_file
 
@@ -129,6 +129,8 @@ def _nested(target: str, lang: str) -> Report:
 def build_report(job: dict, result, rows: list, lang: str) -> Report:
     """The report of one job from what the child process said about it."""
     out = []
+    notes = [*job.get("notes", []), *result.notes]
+    no_source = {canonical_row(n["name"]) for n in notes if n.get("kind") == "no-source"}
     for row in rows:
         data = result.rows.get(row)
         cls = row.partition(".")[0]
@@ -139,6 +141,8 @@ def build_report(job: dict, result, rows: list, lang: str) -> Report:
         elif found is not None and not found.get("yours", True):
             if "." not in row:
                 out.append(Row(row, "missing", found.get("spelling", ""), origin=found))
+        elif "." not in row and row in no_source:  # defined, but Python kept no source to check
+            out.append(Row(row, "missing", origin={"no-source": True}))
         elif "." not in row:  # a class not found is one row; its methods are not listed
             out.append(Row(row, "missing"))
-    return Report(job.get("display", ""), lang, result.status, out, [*job.get("notes", []), *result.notes])
+    return Report(job.get("display", ""), lang, result.status, escalated(out, notes), notes)

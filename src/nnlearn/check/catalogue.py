@@ -199,6 +199,37 @@ _ENTRIES = (
         "and gradient return a dict with the same keys."), Code(
         "self.params = {}; self.params['W1'] = weight_init_std * np.random.randn(input_size, hidden_size); "
         "self.params['b1'] = np.zeros(hidden_size); ...")),
+    Entry("extra-activation", FAIL, "4.5.1", N_("an activation too many on the output"), N_(
+        "The last layer's scores go through softmax once, and only softmax: sigmoid before it squeezes "
+        "the scores into (0, 1), so the probabilities come out nearly equal; softmax applied a second "
+        "time (in predict and again in loss) flattens them the same way. The loss then barely moves "
+        "and learning crawls."), Code("a2 = np.dot(z1, W2) + b2; y = softmax(a2)")),
+    Entry("bias-not-added", FAIL, "4.5.1", N_("a bias is never added"), N_(
+        "Each layer computes np.dot(x, W) + b. Without + b the output does not change with b at all, "
+        "so the gradient of b is 0 and b never learns."), Code(
+        "a1 = np.dot(x, W1) + b1; a2 = np.dot(z1, W2) + b2")),
+    Entry("shared-params", FAIL, "4.5.1", N_("every network shares one set of weights"), N_(
+        "params = {} written in the class body, outside __init__, is one dict shared by every "
+        "instance: building a second network overwrites the first one's weights (and its sizes)."), N_(
+        "Create the dict inside __init__: self.params = {}.")),
+    Entry("accuracy-self-compare", FAIL, "4.5.1", N_("accuracy compares a value with itself"), N_(
+        "Comparing t with t (or y with y) is always true, so the accuracy is always 1.0 whatever the "
+        "network predicts. The predicted labels, np.argmax(y, axis=1), are compared with the true "
+        "labels, np.argmax(t, axis=1)."), Code(
+        "y = np.argmax(self.predict(x), axis=1); t = np.argmax(t, axis=1); return np.sum(y == t) / float(x.shape[0])")),
+    Entry("grad-wrong-key", FAIL, "4.5.1", N_("a gradient stored under the wrong key"), N_(
+        "Each parameter's gradient goes under its own key: grads['W1'] for W1, grads['b1'] for b1, and "
+        "so on. A copied line that keeps the old key (grads['b2'] twice) overwrites one gradient and "
+        "leaves another missing, so that parameter is never updated."), Code(
+        "grads['W1'] = ...; grads['b1'] = ...; grads['W2'] = ...; grads['b2'] = ...")),
+    Entry("renamed-parameter", FAIL, "", N_("a name the function does not define"), N_(
+        "The body uses a name that is neither a parameter nor defined before: a parameter renamed in "
+        "the def line but not in the body (def numerical_gradient(g, x) that still calls f), or a "
+        "typo."), N_("Use one name in both places: the parameter's name in the body, or the book's name in the def line.")),
+    Entry("python2-name", FAIL, "", N_("a Python 2 name"), N_(
+        "xrange, raw_input, unicode and long were removed in Python 3 (range, input, str and int took "
+        "their place), so code copied from a Python 2 text stops there with a NameError."), N_(
+        "Write range for xrange, input for raw_input, str for unicode, int for long.")),
     # -- any function ----------------------------------------------------------------------------
     Entry("input-modified", FAIL, "", N_("the input array is changed"), N_(
         "The function writes into the array it is given (x -= np.max(x), y += delta, ...), so the "
@@ -255,8 +286,36 @@ DETAILS = {
     "axis0": N_("each column sums to 1, not each row"),
     "whole-batch": N_("the whole batch sums to 1, not each row"),
     "nan": N_("the result holds nan or inf"),
+    "single-sample-cee": N_("the book's version of 4.2.2, for one sample: a mini-batch gets the sum of its "
+                            "losses; the batch version of 4.2.4 divides by the batch size"),
+    "one-d-version": N_("the book's version of 4.4, for a vector: a 2-D array, such as simpleNet's W or "
+                        "TwoLayerNet's W1, breaks it"),
+    "used-where-breaks": N_("{user} uses it where it stops working, so there it is a mistake"),
+    "top-level-breaks": N_("your file's top level uses it where it stops working (line {line}), so there it is "
+                           "a mistake"),
+    "name": N_("{name} is not defined"),
+    "extra-sigmoid": N_("sigmoid is applied to the scores before softmax"),
+    "softmax-twice": N_("softmax is applied twice"),
+    "bias": N_("the output does not change with {name}"),
+    "always-one": N_("the accuracy is 1.0 even when every prediction is wrong"),
+    "after-call": N_("got is x after the call, expected is x before it"),
+    "labels-fix": N_("for labels the division reads: return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) "
+                     "/ batch_size"),
+    "one-hot-to-labels": N_("it passes one-hot t to a cross entropy that takes labels, so each 0 and 1 is read as "
+                            "a label"),
+    "worst-of-methods": N_("the worst of its methods below"),
     "one-d-note": N_("it takes one number, as in the book's gradient_1d.py, so it was checked as numerical_diff"),
 }
+
+
+#: The book's own earlier versions (a one-sample loss or softmax, one form of target, a 1-D gradient):
+#: warnings where they are defined, failures where the same file uses them where they stop working.
+EARLIER_VERSIONS = ("sum-not-mean", "softmax-single-sample", "labels-vs-one-hot", "one-dimensional-only")
+
+
+def earlier_version(finding: dict) -> bool:
+    """Whether ``finding`` (a finding's JSON) is one of the book's earlier versions, a warning."""
+    return finding.get("id") in EARLIER_VERSIONS and finding.get("severity") == WARN
 
 
 def entry(finding_id: str) -> Entry:

@@ -100,8 +100,9 @@ class _Builder:
             return
         self.done.add(name)
         source = definition_source(obj)
-        if source is None:
-            self.notes.append({"kind": "not-carried", "name": name, "type": type(obj).__name__})
+        if source is None:  # a function typed into ``python -c`` or a console: Python kept no source
+            kind = "no-source" if inspect.isroutine(obj) or inspect.isclass(obj) else "not-carried"
+            self.notes.append({"kind": kind, "name": name, "type": type(obj).__name__})
             return
         text, filename, first_line = source
         if getattr(obj, "__name__", name) != name:  # bound under another name (softmax = Softmax())

@@ -19,17 +19,18 @@ from dataclasses import dataclass
 #: The functions of the chapter (and of chapter 3 that it uses), in the book's order, with the
 #: other spellings of the book's own repository (``common/functions.py`` calls the mean squared
 #: error ``sum_squared_error``; ``common/gradient.py`` calls the one-dimensional gradient
-#: ``_numerical_gradient_1d``).
+#: ``_numerical_gradient_1d``) and those learners give their second versions (``cross_entropy_error_2``
+#: for the label version, ``numerical_gradient_2d``); the report says which chapter name each was taken for.
 FUNCTIONS = {
     "sigmoid": (),
     "softmax": (),
-    "mean_squared_error": ("sum_squared_error",),
-    "cross_entropy_error": (),
+    "mean_squared_error": ("sum_squared_error", "mean_square_error"),
+    "cross_entropy_error": ("cross_entropy_error_2",),
     "numerical_diff": (),
     "function_1": (),
     "function_2": (),
     "_numerical_gradient_no_batch": ("_numerical_gradient_1d",),
-    "numerical_gradient": (),
+    "numerical_gradient": ("numerical_gradient_2d", "numerical_grad"),
     "gradient_descent": (),
 }
 

@@ -8,12 +8,14 @@ shown, through the gettext catalogues, so one report can be shown in any languag
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 
-from nnlearn.check.catalogue import DETAILS, entry
+from nnlearn.check.catalogue import DETAILS, Code, earlier_version, entry
 from nnlearn.check.i18n import N_, translate
+from nnlearn.check.names import key as name_key
 
 SYMBOLS = {"pass": "✓", "warn": "⚠", "fail": "✗", "missing": "–", "untested": "–"}
 
@@ -25,6 +27,9 @@ NOTES = {
     "exception": N_("the file raised {exception} at {where}; the names defined before were checked"),
     "cell-failed": N_("cell {cell} raised {exception} at {where}; the cells after it were not run, the names "
                       "defined before were checked"),
+    "definitions-only": N_("then its imports and definitions alone were run, so that everything it defines is "
+                           "checked; skipped: {statements} other statement(s), at lines {lines}"),
+    "definition-failed": N_("line {line} could not be run on its own ({exception}) and was skipped"),
     "printed": N_("the file printed {lines} line(s) while it ran:"),
     "standin": N_("not beside your file, so nnlearn's stand-ins were used: {module}"),
     "magic-skipped": N_("cell {cell}, line {line}: {text} was skipped (IPython, not Python)"),
@@ -33,15 +38,35 @@ NOTES = {
                         "nothing could be checked"),
     "import-crashed": N_("the process running the file ended while it ran ({why}); nothing could be checked"),
     "not-carried": N_("{name} ({type}) could not be carried into the check; define it in the code you check"),
+    "no-source": N_("{name} was defined where Python keeps no source (python -c, or an interactive console), so it "
+                    "could not be checked; put the code in a .py file and run nnlearn check FILE"),
     "nested": N_("nnlearn.check() inside a file that is being checked does nothing"),
 }
 
 #: The labels of a finding's lines, in the order shown.
 LABELS = {"input": N_("input"), "got": N_("got"), "expected": N_("expected"), "at": N_("at"), "why": N_("why"),
-          "fix": N_("fix"), "book": N_("book")}
+          "fix": N_("fix"), "book": N_("book"), "lesson": N_("lesson")}
+
+#: The board's lesson page of each book section (``nnlearn board``, :mod:`nnlearn.board.lessons`), the
+#: longest matching section first: h-too-small (4.3.1) -> the numerical-differentiation lesson.
+LESSONS = {"4.4.2": "/lessons/numgrad", "4.4.1": "/lessons/descent", "4.4": "/lessons/gradient", "4.3": "/lessons/diff"}
+
+
+def lesson(section: str) -> str:
+    """The board's page for ``section`` ("" when the board has none)."""
+    return next((page for prefix, page in LESSONS.items() if section == prefix or section.startswith(prefix + ".")), "")
 
 #: The top-level states after which the report cannot vouch for the file.
 BROKEN = ("syntax", "error", "killed", "crashed")
+
+
+#: The Jupyter table's look, scoped to the report's own element.
+HTML_STYLE = (".nnlearn-check table{border-collapse:collapse;margin:.4em 0}"
+              ".nnlearn-check th,.nnlearn-check td{border:1px solid #ccc;padding:.25em .6em;text-align:left;"
+              "vertical-align:top}"
+              ".nnlearn-check th{background:#f3f3f3}.nnlearn-check dl{margin:.2em 0 .5em;display:grid;"
+              "grid-template-columns:max-content auto;column-gap:.8em}.nnlearn-check dt{color:#666}"
+              ".nnlearn-check dd{margin:0;font-family:monospace;white-space:pre-wrap}")
 
 
 def width(text: str) -> int:
@@ -64,6 +89,27 @@ class Row:
     note: str | None = None
     uses: list = field(default_factory=list)
     origin: dict | None = None
+
+
+def escalated(rows: list, notes: list) -> list:
+    """The rows with the book's earlier versions made failures where the same file uses them where
+    they stop working: a row that was judged with the book's version in their place (its ``uses``),
+    or the file's top level stopped by an exception at the very line where the probe broke them."""
+    stopped = [n["where"][-1][:2] for n in notes if n.get("kind") in ("exception", "cell-failed") and n.get("where")]
+    for row in rows:
+        for finding in row.findings:
+            if not earlier_version(finding):
+                continue
+            users = [r.name for r in rows if row.name in r.uses]
+            line = next((f[1] for f in stopped if finding.get("where") and list(f) == finding["where"][-1][:2]), None)
+            if users:
+                finding["details"] = [*finding["details"], ["used-where-breaks", {"user": users[0]}]]
+            elif line is not None:
+                finding["details"] = [*finding["details"], ["top-level-breaks", {"line": line}]]
+            else:
+                continue
+            finding["severity"] = row.status = "fail"
+    return rows
 
 
 @dataclass
@@ -138,12 +184,18 @@ class Report:
         details = [self._(DETAILS[key], **params) for key, params in finding.get("details", [])]
         title = self._(cat.title)
         message = self._("{title} ({details})", title=title, details=self.joined(details)) if details else title
+        fix = self._(cat.fix)
+        if isinstance(cat.fix, Code) and finding.get("names"):  # the book's code in the reader's own names
+            names = finding["names"]
+            fix = re.sub(r"\b(" + "|".join(map(re.escape, names)) + r")\b", lambda m: names[m.group(1)], fix)
         return {"message": message, "explanation": self._(cat.explanation),
-                "fix": self._(cat.fix), "details": details,
+                "fix": fix, "details": details,
                 "where": self.where(finding["where"]) if finding.get("where") else ""}
 
     def row_remark(self, row: Row) -> str:
         """What a row without findings says: not found, not yours, untested, found under another name."""
+        if row.status == "missing" and row.origin and row.origin.get("no-source"):
+            return self._("defined, but Python kept no source of it (python -c or a console): not checked")
         if row.status == "missing" and row.origin:
             key = (N_("from {module} (nnlearn's stand-in), not your code: not checked") if row.origin.get("standin")
                    else N_("from {module}, not your code: not checked"))
@@ -153,7 +205,10 @@ class Report:
         if row.status == "untested":
             return self._("not checked: the class could not be built, or the process was lost before")
         parts = []
-        if row.spelling and row.spelling != row.name:
+        if row.spelling and name_key(row.spelling) != name_key(row.name):  # a variant: say which chapter name it stands for
+            parts.append(self._("your {spelling} was checked as the chapter's {name}", spelling=row.spelling,
+                                name=row.name))
+        elif row.spelling and row.spelling != row.name:
             parts.append(self._("found as {spelling}", spelling=row.spelling))
         if row.note:
             parts.append(self._(DETAILS[row.note]))
@@ -164,7 +219,7 @@ class Report:
         parts = [self._("{passed} of {found} correct", passed=self.count("pass", "warn"), found=len(checked))]
         if self.count("warn"):
             parts.append(self._("warnings: {n}", n=self.count("warn")))
-        missing = [r.name for r in self.missing]
+        missing = [r.name for r in self.missing if not (r.origin or {}).get("no-source")]
         if missing:
             parts.append(self._("not found: {names}", names=", ".join(missing)))
         return self.joined(parts)
@@ -189,7 +244,7 @@ class Report:
             if row.uses:
                 lines.append("      " + self._("it uses {names}, which fails above: fix that first",
                                                names=", ".join(row.uses)))
-        if not self.found:
+        if not self.found and not any((r.origin or {}).get("no-source") for r in self.rows):
             lines.append("  " + self._("none of the chapter's names is defined here"))
         if self.notes:
             lines.append(self._("notes:"))
@@ -208,7 +263,9 @@ class Report:
         """``(label key, text)`` of a finding's lines that have something to say."""
         fields = [("input", finding.get("input")), ("got", finding.get("got")), ("expected", finding.get("expected")),
                   ("at", words["where"]), ("why", words["explanation"]), ("fix", words["fix"]),
-                  ("book", self._("section {section}", section=finding["section"]))]
+                  ("book", self._("section {section}", section=finding["section"])),
+                  ("lesson", self._("nnlearn board, page {page}", page=lesson(finding["section"]))
+                   if lesson(finding["section"]) else "")]
         return [(key, value) for key, value in fields if value]
 
     def __str__(self) -> str:
@@ -234,6 +291,7 @@ class Report:
     def _repr_html_(self) -> str:
         """The report as an HTML table, for Jupyter (built as elements, so every text is escaped)."""
         root = ET.Element("div", {"class": "nnlearn-check"})
+        ET.SubElement(root, "style").text = HTML_STYLE
         ET.SubElement(root, "strong").text = self._("nnlearn check: {file}", file=self.target)
         table = ET.SubElement(root, "table")
         head = ET.SubElement(table, "tr")

@@ -23,8 +23,15 @@ SERVED = {
     "common.gradient": False,
     "dataset": True,
     "dataset.mnist": False,
+    # The same files under the names that translations' folders and learners' copies give them:
+    # mnist.py, functions.py and gradient.py beside the chapter's files.
+    "mnist": False,
+    "functions": False,
+    "gradient": False,
 }
-BOOK_PACKAGES = ("common", "dataset")
+#: The stand-in file of each module that is not at its own path in the stand-in package.
+MOVED = {"mnist": ("dataset", "mnist"), "functions": ("common", "functions"), "gradient": ("common", "gradient")}
+BOOK_PACKAGES = ("common", "dataset", *MOVED)
 
 
 class BookLayoutFinder(importlib.abc.MetaPathFinder):
@@ -38,6 +45,7 @@ class BookLayoutFinder(importlib.abc.MetaPathFinder):
             folder = BOOKLAYOUT.joinpath(*parts)
             return importlib.util.spec_from_file_location(
                 fullname, folder / "__init__.py", submodule_search_locations=[str(folder)])
+        parts = MOVED.get(fullname, parts)
         return importlib.util.spec_from_file_location(fullname, BOOKLAYOUT.joinpath(*parts).with_suffix(".py"))
 
 

@@ -9,6 +9,7 @@ are checked; the report says where it was stopped.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import importlib
 import linecache
@@ -22,6 +23,8 @@ from nnlearn.check.sandbox import Capture, ReaderError, Timeout
 
 #: Lines of the reader's printed output that a note shows.
 SHOWN_LINES = 5
+#: Seconds each import or definition may take when the definitions are run on their own.
+DEFINITION_S = 5.0
 
 
 class JobEnvironment:
@@ -106,6 +109,8 @@ def run_top_level(job: dict, sandbox, budget: float):
         except ReaderError as exc:
             status = _exception_note(exc, chunk, notes)
             break
+    if status in ("error", "stopped"):
+        notes.extend(_definitions_only(job, sandbox, namespace))
     if sandbox.output.size:
         notes.append(_printed_note(sandbox.output))
     served = used()
@@ -138,3 +143,58 @@ def _exception_note(exc: ReaderError, chunk: dict, notes: list) -> str:
 def _printed_note(output: Capture) -> dict:
     lines = output.text().splitlines()
     return {"kind": "printed", "lines": output.lines or len(lines), "first": lines[:SHOWN_LINES]}
+
+
+def _is_definition(node) -> bool:
+    """An import, a def or class, a constant (``h = 1e-4``), or a change to ``sys.path`` (the book's
+    ``sys.path.append(os.pardir)``, without which its imports of ``common`` fail)."""
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        try:
+            ast.literal_eval(node.value)
+            return True
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return False
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        return ast.unparse(node.value.func).startswith("sys.path.")
+    return False
+
+
+def _definitions_only(job: dict, sandbox, namespace: dict) -> list:
+    """The file's top level stopped: run its imports and definitions alone, each on its own (one that
+    fails is skipped), so that what the file defines is checked. Returns the notes saying what was
+    skipped."""
+    skipped, notes = [], []
+    for chunk in job["chunks"]:
+        source = "\n" * (chunk.get("first_line", 1) - 1) + chunk["source"]
+        try:
+            tree = ast.parse(source, chunk["filename"])
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            continue
+        for node in tree.body:
+            if not _is_definition(node):
+                skipped.append(node.lineno)
+                continue
+            code = compile(ast.Module(body=[node], type_ignores=[]), chunk["filename"], "exec", dont_inherit=True)
+            try:
+                sandbox.run(lambda code=code: exec(code, namespace), DEFINITION_S)
+            except (Timeout, ReaderError) as exc:
+                text = exc.text if isinstance(exc, ReaderError) else str(exc)
+                notes.append({"kind": "definition-failed", "line": node.lineno, "exception": text})
+    return [{"kind": "definitions-only", "statements": len(skipped), "lines": _line_ranges(skipped)}, *notes]
+
+
+def _line_ranges(lines: list) -> str:
+    """``3, 10-14, 20``: the lines skipped, as ranges of consecutive statements' first lines."""
+    parts, start, prev = [], None, None
+    for line in lines:
+        if start is not None and line == prev + 1:
+            prev = line
+            continue
+        if start is not None:
+            parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+        start = prev = line
+    if start is not None:
+        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+    return ", ".join(parts[:8]) + (", ..." if len(parts) > 8 else "")

@@ -1,4 +1,4 @@
-# The batch is summed, not averaged.
+# The batch is summed, not averaged: the book's 4.2.2 version, a warning (nothing here uses it with a batch).
 # expect: cross_entropy_error sum-not-mean
 import numpy as np
 

@@ -1,4 +1,4 @@
-# range(x.size) and x[idx]: fine for a vector, whole rows for a matrix.
+# range(x.size) and x[idx]: the book's 4.4 version, fine for a vector, whole rows for a matrix (a warning: nothing here passes it a matrix).
 # expect: numerical_gradient one-dimensional-only
 import numpy as np
 

@@ -3,6 +3,7 @@ findings) and the generic verdicts (an exception, a timeout, a wrong value)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,6 +11,13 @@ import numpy as np
 from nnlearn.check.catalogue import entry
 from nnlearn.check.sandbox import ReaderError, Timeout
 from nnlearn.check.values import changed, has_nan, show, snapshot, to_array
+
+
+#: "NameError: name 'f' is not defined", as the sandbox describes an exception.
+NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
+#: Builtins of Python 2 that Python 3 removed (code copied from older translations of the book).
+PYTHON2_NAMES = frozenset({"xrange", "raw_input", "unicode", "long", "basestring", "unichr", "execfile", "reduce",
+                           "file", "cmp"})
 
 
 @dataclass
@@ -24,10 +32,12 @@ class Finding:
     expected: str = ""
     details: list = field(default_factory=list)  # [key of catalogue.DETAILS, {field: value}]
     where: list = field(default_factory=list)  # the reader's frames, [label, line, code], innermost last
+    names: dict = field(default_factory=dict)  # the book's parameter name -> the reader's, for the fix's code
 
     def to_json(self) -> dict:
         return {"id": self.id, "severity": self.severity, "section": self.section, "input": self.input,
-                "got": self.got, "expected": self.expected, "details": self.details, "where": self.where}
+                "got": self.got, "expected": self.expected, "details": self.details, "where": self.where,
+                "names": self.names}
 
 
 class Stop(Exception):
@@ -107,7 +117,9 @@ class Probe:
         moved = changed(args, copies)
         if moved:
             i = moved[0]
-            self.add(self.finding(mutation, show_input, got=args[i], expected=copies[[j for j, _ in copies].index(i)][1]))
+            details = [("after-call", {})] if mutation == "x-not-restored" else []
+            self.add(self.finding(mutation, show_input, got=args[i], expected=copies[[j for j, _ in copies].index(i)][1],
+                                  details=details))
         return Outcome(value=value)
 
     def call(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", own: bool = False,
@@ -119,10 +131,16 @@ class Probe:
         return outcome.value
 
     def raised(self, error: ReaderError, show_input: str, book_call: str | None = None):
-        """Stop the row with the finding for an exception (``signature`` when the arguments did not fit)."""
+        """Stop the row with the finding for an exception (``signature`` when the arguments did not fit;
+        a NameError said in one line: a Python 2 name, else a name renamed in the def line only)."""
         if error.signature:
             details = [("book-call", {"call": book_call or show_input})]
             self.fail("signature", show_input, got=error.text, details=details)
+        undefined = NAME_ERROR.search(error.text or "")
+        if undefined:
+            name = undefined.group(1)
+            self.fail("python2-name" if name in PYTHON2_NAMES else "renamed-parameter", show_input, got=error.text,
+                      where=error.where, details=[("name", {"name": name})])
         self.fail("raised-exception", show_input, got=error.text, where=error.where)
 
     def wrong(self, show_input: str, got, expected, *, details=(), finding_id: str = "wrong-result"):

@@ -36,8 +36,14 @@ def function_2(x):
     return square(x)
 
 
+#: The check's own test functions, shown as what they compute: a name such as ``square`` would read
+#: as one of the reader's.
+SHOWN = {"square": "lambda x: np.sum(x**2)", "cube": "lambda x: np.sum(x**3)",
+         "coupled": "lambda x: x[0]*x[1] + x[1]**2 * x[2]"}
+
+
 def _diff_call(name, f, x) -> str:
-    return f"{name}({f.__name__}, {show(x)})"
+    return f"{name}({SHOWN.get(f.__name__, f.__name__)}, {show(x)})"
 
 
 def _step(p, zero_sq, zero_cube, show_sq: str):
@@ -190,9 +196,17 @@ def _probe_in_place(fn, p, name, w, tol, one_d):
 
 
 def _probe_two_d(fn, p, name, tol):
+    """A gradient right for vectors but not for matrices is the book's 4.4 version: a warning (the
+    report makes it a failure where the same file uses it on a matrix)."""
     x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]])
-    _expect_gradient(p, fn, name, square, x, 2 * x, tol, finding_id="one-dimensional-only")
-    _probe_in_place(fn, p, name, np.array([[0.5, -1.0], [2.0, 1.5]]), tol, one_d=False)
+    try:
+        _expect_gradient(p, fn, name, square, x, 2 * x, tol, finding_id="one-dimensional-only")
+        _probe_in_place(fn, p, name, np.array([[0.5, -1.0], [2.0, 1.5]]), tol, one_d=False)
+    except Stop as stop:
+        if stop.finding is None or stop.finding.id != "one-dimensional-only":
+            raise
+        stop.finding.severity = "warn"
+        stop.finding.details.append(["one-d-version", {}])
 
 
 def _probe_dtypes(fn, p, name, first):

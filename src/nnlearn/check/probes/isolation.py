@@ -13,6 +13,9 @@ keeps a row right that works around its dependency (a ``loss`` that applies soft
 from __future__ import annotations
 
 import contextlib
+import inspect
+import os
+import sysconfig
 
 import numpy as np
 
@@ -55,8 +58,10 @@ REFERENCES = {
 
 def judged(run, stand_ins):
     """``run()`` (a fresh probe, run) as it is; if it fails, again inside ``stand_ins()`` (a context that
-    yields the rows it stood in for). Returns the probe whose verdict stands and the rows it uses: the
-    second, unless it fails the same way as the first (then the mistake is the row's own)."""
+    yields the rows it stood in for; ``stand_ins(only=[row])`` stands in for that row alone). Returns
+    the probe whose verdict stands and the rows it uses: the second, unless it fails the same way as
+    the first (then the mistake is the row's own). When one of several stand-ins is enough, only that
+    one is blamed (a right one-sample softmax is not blamed for a label-only loss beside it)."""
     probe = run()
     if all(f.severity != "fail" for f in probe.findings):
         return probe, []
@@ -67,11 +72,58 @@ def judged(run, stand_ins):
     failures = lambda p: {f.id for f in p.findings if f.severity == "fail"}  # noqa: E731
     if failures(second) == failures(probe):  # the same mistake either way: the row's own, not its dependency's
         return probe, []
+    if len(uses) > 1 and not failures(second):
+        for row in uses:
+            with stand_ins(only=[row]) as alone:
+                third = run()
+            if not failures(third):
+                return third, alone
     return second, uses
 
 
+#: Folders whose code is not the reader's: the standard library, installed packages, nnlearn.
+_NOT_READERS = tuple(os.path.realpath(p) + os.sep for p in {
+    sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")} | {
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))})
+
+
+def _readers(fn) -> bool:
+    filename = getattr(getattr(fn, "__code__", None), "co_filename", "")
+    return bool(filename) and not os.path.realpath(filename).startswith(_NOT_READERS)
+
+
+def reachable(fn, cls=None, stop=frozenset(), depth: int = 8) -> list:
+    """The reader's plain functions that ``fn`` calls, at any depth, ``fn``'s own first: the functions
+    its globals name and, for a method of ``cls``, the class's methods it names (``self.predict``).
+    A method whose name is in ``stop`` is not followed (it is stood in for as a whole)."""
+    out, seen = [], set()
+    todo = [(code_owner(fn), depth)]
+    while todo:
+        owner, left = todo.pop(0)
+        if owner is None or id(owner) in seen:
+            continue
+        seen.add(id(owner))
+        out.append(owner)
+        if left == 0:
+            continue
+        for name in sorted(referenced_names(owner)):
+            target = owner.__globals__.get(name)
+            if inspect.isfunction(target) and _readers(target):
+                todo.append((target, left - 1))
+            method = inspect.getattr_static(cls, name, None) if cls is not None and name not in stop else None
+            if inspect.isfunction(method) and _readers(method):
+                todo.append((method, left - 1))
+    return out
+
+
 class Isolation:
-    """The reader's failing function rows so far, and the stand-ins for them."""
+    """The reader's failing function rows so far, and the stand-ins for them.
+
+    A row that passes with only a warning of the book's earlier versions (the one-sample softmax,
+    the one-form cross entropy, the 1-D gradient) is "limited": it is stood in for too, so that a
+    network that uses it where it stops working is judged on its own code, and the report can say
+    where the limited function was used (see :func:`nnlearn.check.report.escalated`).
+    """
 
     def __init__(self):
         self.failing: dict[str, object] = {}  # row -> the reader's object
@@ -81,22 +133,26 @@ class Isolation:
             self.failing[row] = obj
 
     @contextlib.contextmanager
-    def applied(self, fn):
-        """While probing ``fn``: every global it names that is a failing reader function is the book's.
+    def applied(self, fn, cls=None, stop=frozenset(), only=None):
+        """While probing ``fn``: every failing reader function it calls, at any depth (through the
+        reader's other functions and, with ``cls``, the class's other methods), is the book's, in the
+        module where it is looked up.
 
-        Yields the list of rows stood in for (filled before the body runs).
+        Yields the list of rows stood in for (filled before the body runs); ``only``: these rows alone.
         """
-        owner = code_owner(fn)
-        namespace = owner.__globals__ if owner is not None else {}
         swaps = []
-        for name in sorted(referenced_names(fn)):
-            for row, obj in self.failing.items():
-                if namespace.get(name) is obj:
-                    swaps.append((name, obj, row))
-        for name, _, _ in swaps:
-            namespace[name] = REFERENCES[next(r for n, _, r in swaps if n == name)]
+        for owner in reachable(fn, cls, stop):
+            namespace = owner.__globals__
+            for name in sorted(referenced_names(owner)):
+                for row, obj in self.failing.items():
+                    if only is not None and row not in only:
+                        continue
+                    if namespace.get(name) is obj and not any(n is namespace and m == name for n, m, _, _ in swaps):
+                        swaps.append((namespace, name, obj, row))
+        for namespace, name, _, row in swaps:
+            namespace[name] = REFERENCES[row]
         try:
-            yield sorted({row for _, _, row in swaps})
+            yield sorted({row for _, _, _, row in swaps})
         finally:
-            for name, obj, _ in swaps:
+            for namespace, name, obj, _ in reversed(swaps):
                 namespace[name] = obj

@@ -65,13 +65,33 @@ def probe_cross_entropy_error(fn, p):
         for (shown, y, t, expected), outcome in form:
             if outcome.ok and has_nan(outcome.value):
                 p.fail("log-of-zero", shown, outcome.value, expected)
-    for form in results.values():
-        singles_ok = all(_right(o, c[3]) for c, o in form[:2])
-        (shown, y, t, expected), batch = form[2]
-        if singles_ok and batch.ok and close(to_scalar(batch.value), expected * len(y), rtol=1e-5):
-            p.fail("sum-not-mean", shown, batch.value, expected)
+    _single_sample(p, results)
     _judge_forms(p, results)
     _probe_zero(fn, p, results)
+
+
+def _single_sample(p, results) -> None:
+    """A batch summed by a loss right on single samples is the book's 4.2.2 version (a warning, and
+    the sum is taken as that version's answer for the rest of the probe); summed in one target form
+    and averaged in the other, it is a failure."""
+    summed, averaged = [], False
+    for form, items in results.items():
+        singles_ok = all(_right(o, c[3]) for c, o in items[:2])
+        (shown, y, t, expected), batch = items[2]
+        if singles_ok and batch.ok and close(to_scalar(batch.value), expected * len(y), rtol=1e-5):
+            summed.append(form)
+        averaged = averaged or _right(batch, expected)
+    if not summed:
+        return
+    (shown, y, t, expected), batch = results[summed[0]][2]
+    if averaged:
+        p.fail("sum-not-mean", shown, batch.value, expected)
+    label_code = summed == ["labels"]  # the fix's formula is the one-hot one: say the label one too
+    p.add(p.finding("sum-not-mean", shown, batch.value, expected, severity="warn", section="4.2.2",
+                    details=[("single-sample-cee", {}), *([("labels-fix", {})] if label_code else [])]))
+    for form in summed:
+        (shown, y, t, expected), batch = results[form][2]
+        results[form][2] = ((shown, y, t, expected * len(y)), batch)
 
 
 def _right(outcome, expected) -> bool:

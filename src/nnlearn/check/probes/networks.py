@@ -19,7 +19,7 @@ from nnlearn.simple_net import SimpleNet
 from nnlearn.two_layer_net import TwoLayerNet
 from nnlearn.check.probes.base import Stop
 from nnlearn.check.names import referenced_names
-from nnlearn.check.probes.isolation import book_cross_entropy_error, judged
+from nnlearn.check.probes.isolation import book_cross_entropy_error, judged, reachable
 from nnlearn.check.probes.losses import swapped_values
 from nnlearn.check.values import close, frozen, ratio, show, to_array, to_scalar
 
@@ -106,7 +106,7 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
             _run(pp, check_predict)
             return pp
 
-        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(run_predict, lambda: isolation.applied(predict))
+        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(run_predict, lambda only=None: isolation.applied(predict, cls, only=only))
         done.add("simpleNet.predict")
     if loss is not None and "simpleNet.loss" in active:
         predict_failed = "simpleNet.predict" in done and any(f.severity == "fail" for f in probes["simpleNet.predict"].findings)
@@ -118,8 +118,10 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
             return pl
 
         @contextlib.contextmanager
-        def stand_ins():
-            with isolation.applied(loss) as uses, _simple_predict_stub(net, methods, loss, W, predict_failed) as own:
+        def stand_ins(only=None):
+            stop = frozenset({methods["simpleNet.predict"]} if predict_failed else ())
+            stub = predict_failed and (only is None or "simpleNet.predict" in only)
+            with isolation.applied(loss, cls, stop, only) as uses, _simple_predict_stub(net, methods, loss, W, stub) as own:
                 yield [*uses, *own]
 
         probes["simpleNet.loss"], probes["simpleNet.loss"].uses = judged(run_loss, stand_ins)
@@ -148,6 +150,10 @@ def _check_simple_loss(p, net, loss, W, ref):
         y = softmax(ref.predict(BOOK_X))
         if any(close(to_scalar(got), s, rtol=1e-6) for s in swapped_values(y, BOOK_T)):
             p.fail("swapped-arguments", shown, got, expected, section="4.2.2")
+        # one-hot t given to a label-index loss (the reader's cross_entropy_error_2): each 0/1 read as a label
+        labels_of_one_hot = -np.sum(np.log(y.reshape(1, -1)[np.arange(1), BOOK_T.reshape(1, -1)] + 1e-7))
+        if close(to_scalar(got), labels_of_one_hot, rtol=1e-6):
+            p.fail("labels-vs-one-hot", shown, got, expected, details=[("one-hot-to-labels", {})])
         p.wrong(shown, got, expected)
     grads = _central(lambda f: p.call(f, show_input=shown), {"W": W}, lambda: loss(BOOK_X.copy(), BOOK_T.copy()))
     expected_grad = ref.numerical_gradient(BOOK_X, BOOK_T)["W"]
@@ -176,7 +182,21 @@ def _params(p, net, sizes, shown):
     return params
 
 
+def _check_shared(p, cls):
+    """Two networks of different sizes: the first keeps its own weights (no class-level ``params``)."""
+    first = p.call(cls, *SIZES, show_input=f"TwoLayerNet{SIZES}")
+    kept = {k: np.array(v) for k, v in _params(p, first, SIZES, f"TwoLayerNet{SIZES}").items() if k in KEYS}
+    shown = f"a = TwoLayerNet{SIZES}; b = TwoLayerNet(3, 2, 2)"
+    p.call(cls, 3, 2, 2, show_input=shown)
+    now = getattr(first, "params", None)
+    now = now if isinstance(now, dict) else {}
+    if any(not isinstance(now.get(k), np.ndarray) or now[k].shape != kept[k].shape or not np.array_equal(now[k], kept[k])
+           for k in KEYS):
+        p.fail("shared-params", shown, f"a.params['W1'].shape = {np.shape(now.get('W1'))}", f"{SIZES[:2]}")
+
+
 def _check_init(p, cls):
+    _check_shared(p, cls)
     shown = "TwoLayerNet(input_size=784, hidden_size=100, output_size=10)"
     net = p.call(cls, 784, 100, 10, show_input=shown)
     params = _params(p, net, (784, 100, 10), shown)
@@ -223,6 +243,13 @@ class Fixture:
         self.rtol = 1e-4 if self.float32 else 1e-6
         self.loss_fn = None
 
+    def forward(self, b1=None, b2=None):
+        """The book's predict on the fixture's batch with the known weights, a bias replaced when given."""
+        v = self.values
+        b1 = v["b1"].reshape(-1) if b1 is None else b1
+        b2 = v["b2"].reshape(-1) if b2 is None else b2
+        return softmax(sigmoid(self.x @ v["W1"].reshape(SIZES[:2]) + b1) @ v["W2"].reshape(SIZES[1:]) + b2)
+
     def reset(self) -> None:
         """The known weights again, written into the reader's own arrays."""
         for key in KEYS:
@@ -232,18 +259,15 @@ class Fixture:
         return all(np.array_equal(np.asarray(self.params[k], dtype=np.float64), self.values[k]) for k in KEYS)
 
     def call_text(self, method, *args) -> str:
-        """``net.loss(x, t) with x.shape == (4, 5), t.shape == (4, 3)``: the batch is the fixture's."""
+        """``net.loss(x, t)  # x.shape == (4, 5), t.shape == (4, 3)``: the batch is the fixture's (a
+        comment, not the word "with": the same in every language of the report)."""
         names = ["x", "t"][: len(args)]
         shapes = ", ".join(f"{n}.shape == {np.shape(a)}" for n, a in zip(names, args))
-        return f"net.{method}({', '.join(names)}) with {shapes}"
+        return f"net.{method}({', '.join(names)})  # {shapes}"
 
 
 #: A finding on the class row after which its methods cannot be judged.
 _BLOCKING = ("raised-exception", "signature", "timeout", "book-interface")
-
-
-#: The methods each method of the book's TwoLayerNet calls on its own network.
-_CALLS = {"loss": ("predict",), "accuracy": ("predict",), "numerical_gradient": ("loss",)}
 
 
 def _reference_methods(fx) -> dict:
@@ -256,14 +280,20 @@ def _reference_methods(fx) -> dict:
     return {"predict": predict, "loss": lambda x, t: book_cross_entropy_error(predict(x), t)}
 
 
+def _failed_spellings(methods, failed) -> frozenset:
+    return frozenset(methods.get(f"TwoLayerNet.{dep}") for dep in failed) - {None}
+
+
 @contextlib.contextmanager
-def _siblings(net, row, method, methods, failed, references):
-    """While probing ``row``: the network's own failing methods it calls are the book's."""
-    names = referenced_names(method)
+def _siblings(net, method, methods, failed, references, only=None):
+    """While probing ``method``: the network's own failing methods it calls, at any depth
+    (``numerical_gradient -> loss -> predict``), are the book's."""
+    stop = _failed_spellings(methods, failed)
+    names = set().union(*(referenced_names(f) for f in reachable(method, type(net), stop)))
     swapped = []
-    for dep in _CALLS.get(row, ()):
+    for dep in ("predict", "loss"):
         spelling = methods.get(f"TwoLayerNet.{dep}")
-        if dep in failed and spelling in names:
+        if dep in failed and spelling in names and (only is None or f"TwoLayerNet.{dep}" in only):
             try:
                 setattr(net, spelling, references[dep])
             except (AttributeError, TypeError):
@@ -303,8 +333,10 @@ def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
             return probe
 
         @contextlib.contextmanager
-        def stand_ins(row=row, method=method):
-            with isolation.applied(method) as uses, _siblings(fx.net, row, method, methods, failed, references) as own:
+        def stand_ins(only=None, row=row, method=method):
+            stop = _failed_spellings(methods, failed)
+            with isolation.applied(method, cls, stop, only) as uses, \
+                    _siblings(fx.net, method, methods, failed, references, only) as own:
                 yield [*uses, *own]
 
         probe, probe.uses = judged(run, stand_ins)
@@ -327,6 +359,12 @@ def _check_predict(p, fx, predict, state):
     logits = fx.ref.logits(fx.x)
     if close(got, logits, rtol=fx.rtol):
         p.fail("no-softmax", shown, got, expected)
+    for detail, variant in (("extra-sigmoid", softmax(sigmoid(logits))), ("softmax-twice", softmax(softmax(logits)))):
+        if close(got, variant, rtol=fx.rtol):
+            p.fail("extra-activation", shown, got, expected, details=[(detail, {})])
+    for name in ("b1", "b2"):
+        if close(got, fx.forward(**{name: 0.0}), rtol=fx.rtol):
+            p.fail("bias-not-added", shown, got, expected, details=[("bias", {"name": name})])
     whole = np.exp(logits - logits.max()) / np.sum(np.exp(logits - logits.max()))
     columns = np.exp(logits - logits.max(axis=0)) / np.sum(np.exp(logits - logits.max(axis=0)), axis=0)
     if close(got, whole, rtol=fx.rtol) or close(got, columns, rtol=fx.rtol):
@@ -346,6 +384,8 @@ def _check_loss(p, fx, loss, state):
         p.fail("swapped-arguments", shown, got, expected, section="4.2.2")
     if close(to_scalar(got), expected * len(fx.x), rtol=fx.rtol):
         p.fail("sum-not-mean", shown, got, expected, section="4.2.4")
+    if close(to_scalar(got), book_cross_entropy_error(softmax(y), fx.t), rtol=max(LOSS_RTOL, fx.rtol)):
+        p.fail("extra-activation", shown, got, expected, details=[("softmax-twice", {})])
     own = to_array(state.get("y"))
     if not state.get("predict", True) and own is not None and own.shape == y.shape:
         own_loss = -np.sum(fx.t * np.log(own + 1e-7)) / len(fx.x)
@@ -360,6 +400,11 @@ def _check_accuracy(p, fx, accuracy, state):
     expected = 0.5
     if outcome.ok and close(to_scalar(outcome.value), expected):
         return
+    if outcome.ok and close(to_scalar(outcome.value), 1.0):
+        wrong_t = np.eye(SIZES[2])[(fx.ref.classify(fx.x) + 1) % SIZES[2]]
+        again = p.attempt(accuracy, fx.x.copy(), wrong_t, show_input=fx.call_text("accuracy", fx.x, wrong_t))
+        if again.ok and close(to_scalar(again.value), 1.0):
+            p.fail("accuracy-self-compare", shown, outcome.value, expected, details=[("always-one", {})])
     own = to_array(state.get("y"))
     if outcome.ok and not state.get("predict", True) and own is not None and own.ndim == 2:
         if close(to_scalar(outcome.value), np.mean(own.argmax(axis=1) == fx.labels)):
@@ -387,6 +432,10 @@ def _expected_grads(p, fx, loss_ok, shown) -> list:
 
 def _grads_of(p, got, shown, expected) -> dict:
     """The reader's gradient dict as float arrays of the parameters' shapes (else book-interface or wrong-shape)."""
+    present = [k for k in KEYS if isinstance(got, dict) and to_array(got.get(k)) is not None]
+    if isinstance(got, dict) and present and len(present) < len(KEYS) and set(map(str, got)) <= set(KEYS):
+        p.fail("grad-wrong-key", shown, show(sorted(map(str, got))), show(list(KEYS)),
+               details=[("keys", {"got": show(sorted(map(str, got))), "expected": list(KEYS)})])
     if not isinstance(got, dict) or any(to_array(got.get(k)) is None for k in KEYS):
         p.fail("book-interface", shown, got, "{'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}",
                details=[("keys", {"got": show(sorted(map(str, got)) if isinstance(got, dict) else None),
