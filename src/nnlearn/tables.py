@@ -278,10 +278,12 @@ def _table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[d
     n = len(columns)
     if not columns:
         return [], [], False
-    if size <= SMALL_BYTES:
-        rows = [{c: cell(v) for c, v in zip(columns, cells)} for cells in _rows(_all_lines(fd, start, size, name), n)]
-        step = max(1, math.ceil(len(rows) / count))
-        return columns, rows[::step] + (rows[-1:] if (len(rows) - 1) % step else []), step > 1
+    if size <= SMALL_BYTES:  # counted first, then only the kept rows made (64 empty cells a row add up)
+        total = sum(1 for _ in _rows(_all_lines(fd, start, size, name), n))
+        step = max(1, math.ceil(total / count))
+        rows = [{c: cell(v) for c, v in zip(columns, cells)}
+                for k, cells in enumerate(_rows(_all_lines(fd, start, size, name), n)) if k % step == 0 or k == total - 1]
+        return columns, rows, step > 1
     rows = []
     for _, line in _sampled_lines(fd, start, size, 0, count):
         row = next(_rows([line], n), None)
