@@ -120,7 +120,7 @@ def test_a_table_too_wide_is_one_line_and_the_other_runs_still_list(tmp_path, ma
 
 @pytest.mark.parametrize("text, message", [
     ("x" * (tables.MAX_LINE_BYTES + 10), "first line is longer than 65536 bytes"),
-    ("a,b\n" + "1,2\n" * (tables.MAX_ROWS + 1), f"has more than {tables.MAX_ROWS} rows"),
+    ("a,b\n" + "1,2\n" * (tables.MAX_CELLS // 2 + 1), f"has 125001 rows of 2 columns; at most {tables.MAX_CELLS} cells"),
     ("a,b\n\xff\xfe\n", "is not UTF-8 text"),
 ])
 def test_a_table_read_whole_is_bounded(tmp_path, text, message):
