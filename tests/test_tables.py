@@ -54,6 +54,21 @@ def test_a_short_metrics_csv_is_read_whole_and_thinned_evenly(tmp_path):
     assert curve["points"][-1][2] == pytest.approx(losses[-100:].mean(), abs=1e-12)
 
 
+def test_a_long_table_is_thinned_evenly_in_bounded_memory(tmp_path):
+    path = tmp_path / "epochs.csv"
+    path.write_text("epoch,test_accuracy\n" + "".join(f"{e},{e / 10000}\n" for e in range(1, 2502)))
+    columns, rows = tables.thinned_table(path)
+    assert [r["epoch"] for r in rows] == [*range(1, 2502, 3), 2501] and rows[-1]["test_accuracy"] == 0.2501
+    path.write_text(",".join(f"c{k}" for k in range(64)) + "\n" + ("," * 63 + "\n") * 16_000)  # 1 MB of empty cells
+    tracemalloc.start()
+    try:
+        columns, rows = tables.thinned_table(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (len(columns), len(rows), peak < 16 << 20) == (64, 1001, True)  # read whole before: 67 MB
+
+
 def test_a_quoted_cell_keeps_its_line_breaks(tmp_path):
     """csv's rule for lines, not str.splitlines (which also splits at U+2028, as hostile text has)."""
     path = tmp_path / "epochs.csv"
@@ -105,7 +120,7 @@ def test_a_table_too_wide_is_one_line_and_the_other_runs_still_list(tmp_path, ma
 
 @pytest.mark.parametrize("text, message", [
     ("x" * (tables.MAX_LINE_BYTES + 10), "first line is longer than 65536 bytes"),
-    ("a,b\n" + "1,2\n" * (tables.MAX_ROWS + 1), f"has more than {tables.MAX_ROWS} rows"),
+    ("a,b\n" + "1,2\n" * (tables.MAX_CELLS // 2 + 1), f"has 125001 rows of 2 columns; at most {tables.MAX_CELLS} cells"),
     ("a,b\n\xff\xfe\n", "is not UTF-8 text"),
 ])
 def test_a_table_read_whole_is_bounded(tmp_path, text, message):

@@ -10,7 +10,9 @@ polled by the board every few seconds; a chart draws a thousand points. So:
   The work is the same for 2 MB or 60 MB: about that many reads of a few KiB;
 - a header of more than :data:`MAX_COLUMNS` columns, or a first line longer than
   :data:`MAX_LINE_BYTES`, is a :class:`~nnlearn.errors.FileFormatError` naming the file -- nnlearn
-  writes at most a few dozen columns, and a run listed as unreadable beats a board that stalls;
+  writes at most a few dozen columns, and a run listed as unreadable beats a board that stalls; a
+  table shown whole (a sweep's trials.csv, :func:`read_table`) is counted before it is made, and
+  refused past :data:`MAX_CELLS` cells;
 - each answer is kept, per file, until the file's device, inode, size or time of change differ
   (:data:`CACHE_CELLS` numbers in all); a file is parsed by one thread at a time, the others wait
   for its answer instead of parsing it again.
@@ -44,10 +46,10 @@ WINDOW = 100
 MAX_COLUMNS = 64
 #: Longest header line, and longest row a sampled read looks at.
 MAX_LINE_BYTES = 64 << 10
-#: Rows of a table read whole (a sweep's trials.csv: one per trial).
-MAX_ROWS = 20_000
+#: Cells of a table read whole (a sweep's trials.csv: a row per trial, ~20 columns).
+MAX_CELLS = 250_000
 #: Largest table read whole, in bytes.
-MAX_TABLE_BYTES = 16 << 20
+MAX_TABLE_BYTES = 8 << 20
 #: Numbers (points, cells) kept in the cache of parsed files, in all.
 CACHE_CELLS = 400_000
 
@@ -278,10 +280,12 @@ def _table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[d
     n = len(columns)
     if not columns:
         return [], [], False
-    if size <= SMALL_BYTES:
-        rows = [{c: cell(v) for c, v in zip(columns, cells)} for cells in _rows(_all_lines(fd, start, size, name), n)]
-        step = max(1, math.ceil(len(rows) / count))
-        return columns, rows[::step] + (rows[-1:] if (len(rows) - 1) % step else []), step > 1
+    if size <= SMALL_BYTES:  # counted first, then only the kept rows made (64 empty cells a row add up)
+        total = sum(1 for _ in _rows(_all_lines(fd, start, size, name), n))
+        step = max(1, math.ceil(total / count))
+        rows = [{c: cell(v) for c, v in zip(columns, cells)}
+                for k, cells in enumerate(_rows(_all_lines(fd, start, size, name), n)) if k % step == 0 or k == total - 1]
+        return columns, rows, step > 1
     rows = []
     for _, line in _sampled_lines(fd, start, size, 0, count):
         row = next(_rows([line], n), None)
@@ -368,12 +372,27 @@ def thinned_table(path, max_points: int = MAX_POINTS) -> tuple[list[str], list[d
     return columns, rows
 
 
+def _whole_table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[dict]]:
+    if size > MAX_TABLE_BYTES:
+        raise FileFormatError(f"{name} is larger than the {MAX_TABLE_BYTES} bytes such a file may have")
+    columns, start = _header(fd, name, size)
+    if not columns:
+        return [], []
+    n = len(columns)
+    total = sum(1 for _ in _rows(_all_lines(fd, start, size, name), n))  # counted before anything is made
+    if total * n > MAX_CELLS:
+        raise FileFormatError(f"{name} has {total} rows of {n} columns; at most {MAX_CELLS} cells are read (it is no "
+                              "table nnlearn writes)")
+    return columns, [{c: cell(v) for c, v in zip(columns, cells)} for cells in _rows(_all_lines(fd, start, size, name), n)]
+
+
 def read_table(path) -> tuple[list[str], list[dict]]:
-    """A whole CSV table with a header as ``(columns, rows)``; cells parsed by :func:`cell`.
+    """A whole CSV table with a header as ``(columns, rows)``; cells parsed by :func:`cell`; kept
+    until the file changes, as :func:`loss_curve`'s (the rows' list is the caller's own).
 
     A missing file is an empty table; a line with another number of cells (a writer not yet done,
     or damage) is dropped; a file that is not a regular file, larger than :data:`MAX_TABLE_BYTES`,
-    wider than :data:`MAX_COLUMNS`, longer than :data:`MAX_ROWS` rows or not UTF-8 is a
+    wider than :data:`MAX_COLUMNS`, of more than :data:`MAX_CELLS` cells or not UTF-8 is a
     :class:`~nnlearn.errors.FileFormatError`.
 
     Examples
@@ -384,27 +403,8 @@ def read_table(path) -> tuple[list[str], list[dict]]:
     >>> read_table(p)
     (['epoch', 'iteration', 'test_accuracy'], [{'epoch': 0.5, 'iteration': 300, 'test_accuracy': 0.4964}, {'epoch': 1, 'iteration': 600, 'test_accuracy': None}])
     """
-    path = Path(path)
     try:
-        data = read_bytes(path, MAX_TABLE_BYTES)
+        columns, rows = _cached("whole", path, 0, _whole_table, lambda t: len(t[0]) * (len(t[1]) + 1))
     except FileNotFoundError:
         return [], []
-    try:
-        lines = io.StringIO(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise FileFormatError(f"{path.name} is not UTF-8 text") from None
-    header = lines.readline(MAX_LINE_BYTES + 1)
-    if len(header) > MAX_LINE_BYTES:
-        raise FileFormatError(f"{path.name}'s first line is longer than {MAX_LINE_BYTES} bytes")
-    try:
-        columns = [c.strip() for c in next(csv.reader([header]), [])]
-    except csv.Error:
-        return [], []
-    if len(columns) > MAX_COLUMNS:
-        raise FileFormatError(f"{path.name} has {len(columns)} columns; at most {MAX_COLUMNS} are read")
-    rows = []
-    for cells in _rows(lines, len(columns)):
-        if len(rows) == MAX_ROWS:
-            raise FileFormatError(f"{path.name} has more than {MAX_ROWS} rows; it is no table nnlearn writes")
-        rows.append({c: cell(v) for c, v in zip(columns, cells)})
-    return columns, rows
+    return columns, list(rows)
