@@ -193,3 +193,33 @@ def test_no_module_hides_the_translation_function():
         found += [f"{path.name}:{n.lineno} (in an f-string)" for f in ast.walk(tree) if isinstance(f, ast.JoinedStr)
                   for n in ast.walk(f) if isinstance(n, ast.Call) and getattr(n.func, "id", None) in ("_", "N_")]
     assert found == []
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+KANA = re.compile(r"[\u3040-\u30ff]")
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")  # kana, or kanji alone ("予測")
+
+
+def test_training_says_its_progress_and_summary_in_the_language(tmp_path, capsys, fake_data):
+    from mnist_tiny import FAST_TRAIN
+
+    assert main(["train", "--out", str(tmp_path / "run"), *FAST_TRAIN, "--lang", "zh"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("训练（book 配方）") and out[1].startswith("数据：")
+    assert re.search(r"测试正确率 \d+\.\d+%", out[-1]) and str(tmp_path / "run") in out[-1]
+    with pytest.raises(SystemExit) as exc:  # argparse's usage error, its reason in Japanese
+        main(["train", "--out", str(tmp_path / "run"), *FAST_TRAIN, "--lang", "ja"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert "にはすでに訓練の実行があります" in err and f"--resume {tmp_path / 'run'}" in err
+
+
+@pytest.mark.parametrize("lang, script", [("zh", CJK), ("ja", JAPANESE)])
+def test_predict_and_evaluate_speak_the_language(fast_run, fake_data, tmp_path, capsys, lang, script):
+    assert main(["predict", str(fast_run), "--index", "0", "--lang", lang]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    words = [line for line in lines if not re.fullmatch(r"\s+\d\s+[\d.]+", line)]  # the probabilities are numbers
+    assert len(words) == 4 and all(script.search(line) for line in words)  # image, heading, the marked row, verdict
+    assert main(["evaluate", str(fast_run), "--out", str(tmp_path / "c.png"), "--lang", lang]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert script.search(lines[0]) and script.search(lines[1]) and script.search(lines[-1])
