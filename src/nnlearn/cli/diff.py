@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 from nnlearn.errors import NnlearnError, UsageError
+from nnlearn.figtext import in_reader_language
 from nnlearn.i18n import _
 
 _METHODS = ("auto", "complex", "richardson", "central", "forward", "backward")
@@ -128,10 +129,11 @@ def run_diff(args) -> int:
         from nnlearn.plots import save_figure
 
         fig = _plot_tangent(expr, args.expr.strip(), point[0], fx, results[0].df)
-        print(f"wrote {save_figure(fig, Path(args.plot))}")
+        print(_("wrote {path}", path=save_figure(fig, Path(args.plot))))
     return 0
 
 
+@in_reader_language
 def _plot_tangent(expr, text, x, fx, slope):
     """The formula around x with its tangent line there."""
     import numpy as np
@@ -145,7 +147,7 @@ def _plot_tangent(expr, text, x, fx, slope):
     fig = Figure(figsize=(6, 4.5), layout="constrained")
     ax = fig.add_subplot()
     ax.plot(xs, np.where(np.isfinite(ys), ys, np.nan), label=f"f(x) = {text}")
-    ax.plot(xs, tangent, "--", label=f"tangent at x = {x:g} (slope {slope:.6g})")
+    ax.plot(xs, tangent, "--", label=_("tangent at x = {x:g} (slope {slope:.6g})", x=x, slope=slope))
     ax.plot([x], [fx], "o", color="C1")
     finite = ys[np.isfinite(ys)]
     if finite.size:
@@ -154,7 +156,7 @@ def _plot_tangent(expr, text, x, fx, slope):
         ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
-    ax.set_title("f and its tangent line")
+    ax.set_title(_("f and its tangent line"))
     ax.legend()
     return fig
 
