@@ -11,12 +11,22 @@ import pytest
 from matplotlib.text import Text
 
 from nnlearn import figtext, i18n
+import numpy as np
+
 from nnlearn.derivatives.rounding import plot_rounding_lesson
+from nnlearn.evaluation import plot_accuracy, plot_accuracy_panels, plot_confusion, plot_loss
 from nnlearn.plots import plot_descent_path, plot_gradient_field, plot_surface, plot_tangent
 
 #: Each figure of ``nnlearn demo all``, drawn as the demo draws it.
 DEMO_FIGURES = {"tangent": plot_tangent, "surface": plot_surface, "gradient_field": plot_gradient_field,
                 "descent_path": plot_descent_path, "rounding": plot_rounding_lesson}
+#: A run's figures (``nnlearn train``, ``evaluate``, ``demo overfit``), on made-up numbers.
+RUN_FIGURES = {
+    "loss": lambda: plot_loss(np.r_[np.linspace(2.3, 0.3, 300), [40.0]]),
+    "accuracy": lambda: plot_accuracy([1, 2, 3], [0.8, 0.9, 0.95], [0.79, 0.88, 0.9], test_label="validation acc"),
+    "overfit": lambda: plot_accuracy_panels({"plain": ([1, 2], [0.9, 1.0], [0.6, 0.7])}),
+    "confusion": lambda: plot_confusion(np.array([[5, 1], [2, 7]])),
+}
 SCRIPTS = {"zh": re.compile(r"[\u4e00-\u9fff]"), "ja": re.compile(r"[\u3040-\u30ff]")}
 
 
@@ -45,10 +55,10 @@ requires_cjk_font = pytest.mark.skipif(
 
 @requires_cjk_font
 @pytest.mark.parametrize("lang", ["zh", "ja"])
-@pytest.mark.parametrize("name", DEMO_FIGURES)
+@pytest.mark.parametrize("name", [*DEMO_FIGURES, *RUN_FIGURES])
 def test_each_demo_figure_is_drawn_in_the_language_with_every_glyph(name, lang):
     with i18n.use(lang):
-        fig = DEMO_FIGURES[name]()
+        fig = (DEMO_FIGURES | RUN_FIGURES)[name]()
     assert SCRIPTS["zh"].search(title(fig)) or SCRIPTS["ja"].search(title(fig)), title(fig)
     if lang == "ja":
         assert any(SCRIPTS["ja"].search(t) for t in texts(fig)), texts(fig)  # Japanese, not Chinese

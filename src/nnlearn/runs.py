@@ -148,18 +148,22 @@ def write_metrics(run, trainer) -> None:
 
 def write_figures(run, trainer, title: str) -> None:
     from nnlearn.evaluation import plot_accuracy, plot_loss
+    from nnlearn.figtext import figure_text
     from nnlearn.plots import save_figure
 
     run = Path(run)
-    save_figure(plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
-                          title=f"Training loss, {title}"), run / "loss.png", in_run_folder=True)
     epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
     if trainer.x_val is not None:  # the test set was judged once only: the curve is validation's
         other, label = trainer.val_acc_list, "validation acc"
     else:
         other, label = trainer.test_acc_list, "test acc"
-    save_figure(plot_accuracy(epochs, trainer.train_acc_list, other, title=f"Accuracy per epoch, {title}",
-                              test_label=label), run / "accuracy.png", in_run_folder=True)
+    with figure_text():  # the titles in the figures' language
+        loss = plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
+                         title=_("Training loss, {title}", title=title))
+        accuracy = plot_accuracy(epochs, trainer.train_acc_list, other, test_label=label,
+                                 title=_("Accuracy per epoch, {title}", title=title))
+    save_figure(loss, run / "loss.png", in_run_folder=True)
+    save_figure(accuracy, run / "accuracy.png", in_run_folder=True)
 
 
 def peak_rss_mb() -> float | None:
