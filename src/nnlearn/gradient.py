@@ -80,8 +80,8 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     h = _check_step(h)
     if np.any(np.asarray(x) + h == np.asarray(x)):
         warnings.warn(
-            f"h={h:g} is below the spacing of floating-point numbers at x, so x + h == x and the "
-            "difference is lost to rounding; use h around 1e-4",
+            _("h={h:g} is below the spacing of floating-point numbers at x, so x + h == x and the difference is lost "
+              "to rounding; use h around 1e-4", h=h),
             RuntimeWarning,
             stacklevel=2,
         )
@@ -221,8 +221,9 @@ def _check_step_survives(x, h) -> None:
     if x.dtype.itemsize < 8 and x.size:
         units = h / float(np.max(np.spacing(np.abs(x))))
         warnings.warn(
-            f"x is {x.dtype}: a step of h={h:g} is then only about {units:.0f} units in the last place of x, so the "
-            f"gradient has a relative error near {1 / units:.0e}; convert x to float64 to check gradients",
+            _("x is {dtype}: a step of h={h:g} is then only about {units:.0f} units in the last place of x, so the "
+              "gradient has a relative error near {error:.0e}; convert x to float64 to check gradients", dtype=x.dtype,
+              h=h, units=units, error=1 / units),
             RuntimeWarning,
             stacklevel=3,
         )

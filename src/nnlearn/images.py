@@ -33,8 +33,8 @@ def _looks_like_a_digit(path, a: np.ndarray, border: np.ndarray) -> None:
     else:
         return
     warnings.warn(
-        f"{path} does not look like one digit on a plain background ({why}); the prediction may be "
-        "meaningless: crop the image to the digit (a figure with a title and margins is not a digit)",
+        _("{path} does not look like one digit on a plain background ({why}); the prediction may be meaningless: crop "
+          "the image to the digit (a figure with a title and margins is not a digit)", path=path, why=why),
         ImageWarning, stacklevel=3,
     )
 

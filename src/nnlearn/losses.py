@@ -49,8 +49,8 @@ def _prepare(y, t, loss: str):
         check_finite(t_arr, "t")
         if is_one_hot(y) and not is_one_hot(t_arr):
             warnings.warn(
-                f"{loss}(y, t): y is exactly one-hot but t is not a one-hot target; the arguments look "
-                "swapped -- pass the network output first and the target second",
+                _("{loss}(y, t): y is exactly one-hot but t is not a one-hot target; the arguments look swapped -- pass "
+                  "the network output first and the target second", loss=loss),
                 UserWarning,
                 stacklevel=3,
             )

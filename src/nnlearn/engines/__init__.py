@@ -43,14 +43,14 @@ import warnings
 import numpy as np
 
 from nnlearn.errors import InputError, InputTypeError
-from nnlearn.i18n import _
+from nnlearn.i18n import N_, _
 
 BACKPROP = "backprop"
 NUMERICAL = "numerical"
 #: The engine each kind uses unless told otherwise.
 DEFAULTS = {BACKPROP: "reference", NUMERICAL: "fast"}
 #: What every numerical engine warns about a float32 network (one text, wherever it is asked).
-FLOAT32_WARNING = (
+FLOAT32_WARNING = N_(
     "the numerical gradient of a float32 network is inexact: the step h=1e-4 is rounded to a few "
     "hundred units in the last place of each weight; use dtype=np.float64"
 )
@@ -105,7 +105,7 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
     """
     cls = get_engine(engine, NUMERICAL)
     if net.dtype == np.float32:
-        warnings.warn(FLOAT32_WARNING, RuntimeWarning, stacklevel=3)
+        warnings.warn(_(FLOAT32_WARNING), RuntimeWarning, stacklevel=3)
     if elements is not None:
         return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, elements=elements, masks=masks)
     try:
@@ -114,8 +114,8 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
         if cls.name == "loop":  # pragma: no cover - the loop handles every network
             raise
         warnings.warn(
-            f"the {cls.name!r} numerical-gradient engine cannot handle this ({exc}); using the plain "
-            "loop instead, which is about 2000 times slower",
+            _("the {name!r} numerical-gradient engine cannot handle this ({reason}); using the plain loop instead, "
+              "which is about 2000 times slower", name=cls.name, reason=exc),
             RuntimeWarning,
             stacklevel=3,
         )
