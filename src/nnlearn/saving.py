@@ -83,7 +83,8 @@ def read_npz(path, what: str, fix: str, expect=None) -> tuple[dict, dict]:
         except FileFormatError:
             raise  # already names the file and the fix
         except _DAMAGE as exc:
-            raise FileFormatError(f"{path} is not {what} or is damaged ({exc}); {fix}") from None
+            raise FileFormatError(_("{path} is not {what} or is damaged ({reason}); {fix}", path=path, what=what,
+                                    reason=exc, fix=fix)) from None
     return arrays, meta
 
 
@@ -145,14 +146,17 @@ def check_layout(path, layout: dict, expected: dict, fix: str) -> None:
     missing = sorted(set(expected) - set(layout))
     extra = sorted(set(layout) - set(expected))
     if missing or extra:
-        parts = ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has unexpected {', '.join(extra)}"] if extra else [])
-        raise FileFormatError(f"{path} {' and '.join(parts)}; {fix}")
+        parts = ([_("lacks {names}", names=", ".join(missing))] if missing else []) + (
+            [_("has unexpected {names}", names=", ".join(extra))] if extra else [])
+        raise FileFormatError(_("{path} {problems}; {fix}", path=path, problems=_(" and ").join(parts), fix=_(fix)))
     for name, (shape, dtype) in expected.items():
         have_shape, have_dtype = layout[name]
         if shape is not None and tuple(have_shape) != tuple(shape):
-            raise FileFormatError(f"{path}: {name} has shape {tuple(have_shape)}, expected {tuple(shape)}; {fix}")
+            raise FileFormatError(_("{path}: {name} has shape {shape}, expected {expected}; {fix}", path=path, name=name,
+                                    shape=tuple(have_shape), expected=tuple(shape), fix=_(fix)))
         if dtype is not None and np.dtype(have_dtype) != np.dtype(dtype):
-            raise FileFormatError(f"{path}: {name} is {np.dtype(have_dtype)}, expected {np.dtype(dtype)}; {fix}")
+            raise FileFormatError(_("{path}: {name} is {dtype}, expected {expected}; {fix}", path=path, name=name,
+                                    dtype=np.dtype(have_dtype), expected=np.dtype(dtype), fix=_(fix)))
 
 
 def check_arrays(path, arrays: dict, expected: dict, fix: str) -> None:
@@ -160,7 +164,7 @@ def check_arrays(path, arrays: dict, expected: dict, fix: str) -> None:
     check_layout(path, {k: (v.shape, v.dtype) for k, v in arrays.items()}, expected, fix)
     for name, arr in arrays.items():
         if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-            raise FileFormatError(f"{path}: {name} holds NaN or inf; {fix}")
+            raise FileFormatError(_("{path}: {name} holds NaN or inf; {fix}", path=path, name=name, fix=_(fix)))
 
 
 # -- checkpoints ---------------------------------------------------------------------------------
@@ -193,8 +197,8 @@ def check_checkpoint_meta(path, meta: dict, fix: str) -> None:
     nnlearn.errors.FileFormatError: checkpoint.npz is a damaged nnlearn checkpoint: its iteration is inf, not a whole number from 0 to 1000000000000; start again
     """
     def refuse(field, value, expected):
-        raise FileFormatError(f"{path} is a damaged nnlearn checkpoint: its {field} is {_shown(value)}, "
-                              f"not {expected}; {fix}")
+        raise FileFormatError(_("{path} is a damaged nnlearn checkpoint: its {field} is {value}, not {expected}; {fix}",
+                                path=path, field=field, value=_shown(value), expected=expected, fix=_(fix)))
 
     iteration = meta.get("iteration")
     if not (isinstance(iteration, int) and not isinstance(iteration, bool) and 0 <= iteration <= MAX_ITERATION):

@@ -39,10 +39,10 @@ def read_spec(out) -> SweepSpec:
         raise NnlearnError(_("{out} holds no sweep.json, so it is not a sweep folder; start one with --out",
                              out=out)) from None
     except OSError as exc:
-        raise FileFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise FileFormatError(_("cannot read {path}: {reason}", path=path, reason=exc.strerror or exc)) from None
     except NnlearnError as exc:
-        raise FileFormatError(f"{path} is not a sweep description nnlearn can resume ({exc}); start a new "
-                              "sweep with --out") from None
+        raise FileFormatError(_("{path} is not a sweep description nnlearn can resume ({reason}); start a new sweep "
+                                "with --out", path=path, reason=exc)) from None
 
 
 class Progress:
@@ -87,9 +87,10 @@ class Sweep:
     def create(cls, out, spec: SweepSpec) -> "Sweep":
         out = Path(out)
         if (out / "sweep.json").exists():
-            raise NnlearnError(f"{out} already holds a sweep; continue it with --resume {out} or choose another --out")
+            raise NnlearnError(_("{out} already holds a sweep; continue it with --resume {out} or choose another --out",
+                                 out=out))
         if out.exists() and not out.is_dir():
-            raise NnlearnError(f"--out {out} is a file, not a directory")
+            raise NnlearnError(_("--out {out} is a file, not a directory", out=out))
         check_output_path(out / "sweep.json")  # not inside a run folder or another sweep's
         sweep = cls(out, spec)
         out.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ import numpy as np
 
 from nnlearn._io import parse_json, read_regular_file
 from nnlearn.errors import FileFormatError
+from nnlearn.i18n import _
 
 STUDY_NAME = "nnlearn-sweep"
 #: The largest journal read (a line is a few hundred bytes; a trial takes a few lines).
@@ -57,10 +58,10 @@ def load_study(storage, journal):
     try:
         names = optuna.get_all_study_names(storage)
     except (KeyError, ValueError, TypeError, IndexError) as exc:  # lines that parse but Optuna cannot replay
-        raise FileFormatError(f"{journal} is damaged: Optuna cannot replay it ({type(exc).__name__}: {exc}); "
-                              "start a new sweep with --out") from None
+        raise FileFormatError(_("{journal} is damaged: Optuna cannot replay it ({kind}: {reason}); start a new sweep "
+                                "with --out", journal=journal, kind=type(exc).__name__, reason=exc)) from None
     if STUDY_NAME not in names:
-        raise FileFormatError(f"{journal} holds no nnlearn sweep study; start a new sweep with --out")
+        raise FileFormatError(_("{journal} holds no nnlearn sweep study; start a new sweep with --out", journal=journal))
     return optuna.load_study(study_name=STUDY_NAME, storage=storage)
 
 
@@ -70,13 +71,14 @@ def check_journal(journal, folder) -> None:
     try:
         text = read_regular_file(journal, MAX_JOURNAL_BYTES)
     except FileNotFoundError:
-        raise FileFormatError(f"{journal} is missing: the sweep in {folder} cannot be resumed; "
-                              "start a new sweep with --out") from None
+        raise FileFormatError(_("{journal} is missing: the sweep in {folder} cannot be resumed; start a new sweep with "
+                                "--out", journal=journal, folder=folder)) from None
     damage = first_damage(text.split(b"\n"))
     if damage:
         number, why = damage
-        raise FileFormatError(f"{journal} is damaged at line {number} ({why}); keep its first {number - 1} "
-                              f"lines to resume with --resume {folder}, or start a new sweep with --out")
+        raise FileFormatError(_("{journal} is damaged at line {number} ({why}); keep its first {kept} lines to resume "
+                                "with --resume {folder}, or start a new sweep with --out", journal=journal,
+                                number=number, why=why, kept=number - 1, folder=folder))
 
 
 def first_damage(lines: list) -> tuple[int, str] | None:
