@@ -187,11 +187,10 @@ def _check_array_to_perturb(x) -> None:
             "numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type}; pass "
             "np.array(x, dtype=np.float64)", type=type(x).__name__))
     if x.dtype.kind in "biu":
-        raise InputTypeError(
-            f"x is an integer array ({x.dtype}): x[i] + h would be stored back as an integer, so every partial "
-            "derivative would be wrong (the book's own numerical_gradient gives [5000, 15000] for x0**2 + x1**2 "
-            "at np.array([1, 2]), its repository's issue #51); pass x.astype(np.float64)"
-        )
+        raise InputTypeError(_(
+            "x is an integer array ({dtype}): x[i] + h would be stored back as an integer, so every partial derivative "
+            "would be wrong (the book's own numerical_gradient gives [5000, 15000] for x0**2 + x1**2 at np.array([1, "
+            "2]), its repository's issue #51); pass x.astype(np.float64)", dtype=x.dtype))
     if x.dtype.kind != "f":
         raise InputTypeError(_("x must be a float array, got {dtype}; pass np.asarray(x, dtype=np.float64)", dtype=x.dtype))
     if not x.flags.writeable:
@@ -213,11 +212,12 @@ def _check_step_survives(x, h) -> None:
     if lost.any():
         idx = tuple(int(i) for i in np.argwhere(lost)[0])
         where = f"x[{', '.join(map(str, idx))}] = {x[idx]:g}" if x.ndim else f"x = {x[()]:g}"
-        fix = "pass x.astype(np.float64)" if x.dtype != np.float64 else f"use a step h above {np.spacing(x[idx]):.1g}"
-        raise InputError(
-            f"x is {x.dtype}: {where} plus or minus the step h={h:g} rounds back to itself (the {x.dtype} numbers "
-            f"there are {np.spacing(x[idx]):.2g} apart), so that partial derivative would be 0; {fix}"
-        )
+        fix = (_("pass x.astype(np.float64)") if x.dtype != np.float64
+               else _("use a step h above {step:.1g}", step=np.spacing(x[idx])))
+        raise InputError(_(
+            "x is {dtype}: {where} plus or minus the step h={h:g} rounds back to itself (the {dtype} numbers there are "
+            "{spacing:.2g} apart), so that partial derivative would be 0; {fix}", dtype=x.dtype, where=where, h=h,
+            spacing=np.spacing(x[idx]), fix=fix))
     if x.dtype.itemsize < 8 and x.size:
         units = h / float(np.max(np.spacing(np.abs(x))))
         warnings.warn(
@@ -234,9 +234,8 @@ def _gradient_by(f, x, h, method):
     from nnlearn.derivatives import derivative
 
     if x.dtype != np.float64:
-        raise InputTypeError(
-            f"method={method!r} chooses its steps for float64, got x of {x.dtype}; pass x.astype(np.float64)"
-        )
+        raise InputTypeError(_("method={method!r} chooses its steps for float64, got x of {dtype}; pass "
+                               "x.astype(np.float64)", method=method, dtype=x.dtype))
     grad = np.zeros(x.shape, dtype=np.float64)
     for idx in np.ndindex(x.shape):
         grad[idx] = derivative(_along(f, x, idx), float(x[idx]), method=method, h=h)
@@ -313,10 +312,8 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
         grad = _central_differences(f, x, 1e-4)
         x -= lr * grad
         if not np.all(np.isfinite(x)):
-            raise DivergenceError(
-                f"gradient descent diverged to inf/NaN at step {step} of {step_num} with lr={lr:g}; "
-                "lower the learning rate"
-            )
+            raise DivergenceError(_("gradient descent diverged to inf/NaN at step {step} of {n} with lr={lr:g}; lower "
+                                    "the learning rate", step=step, n=step_num, lr=lr))
         if path is not None:
             path.append(x.copy())
     if return_path:

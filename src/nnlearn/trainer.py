@@ -358,17 +358,17 @@ class Trainer:
             recent = math.fsum(losses[-w:]) / w
             if recent <= 3.0 * max(losses[0], self.chance_loss()):
                 return
-            what = (f"the loss exploded: its mean over iterations {self.iteration - w + 1}-{self.iteration} is "
-                    f"{recent:.4g}, up from {losses[0]:.4g} at the start")
+            what = _("the loss exploded: its mean over iterations {first}-{last} is {recent:.4g}, up from {start:.4g} "
+                     "at the start", first=self.iteration - w + 1, last=self.iteration, recent=recent, start=losses[0])
         else:
-            what = f"the loss became {loss} at iteration {self.iteration}"
+            what = _("the loss became {loss} at iteration {i}", loss=loss, i=self.iteration)
         kept = ""
         if self.last_checkpoint is not None:
-            kept = f"; the last good checkpoint (iteration {self.last_checkpoint[0]}) is kept in {self.last_checkpoint[1]}"
-        raise DivergenceError(
-            f"training diverged: {what}. The learning rate (lr={self.settings.lr:g}) is likely too high -- "
-            f"lower it (the book uses 0.1 with SGD), or scale the inputs to [0, 1]{kept}"
-        )
+            kept = _("; the last good checkpoint (iteration {i}) is kept in {path}", i=self.last_checkpoint[0],
+                     path=self.last_checkpoint[1])
+        raise DivergenceError(_(
+            "training diverged: {what}. The learning rate (lr={lr:g}) is likely too high -- lower it (the book uses "
+            "0.1 with SGD), or scale the inputs to [0, 1]", what=what, lr=self.settings.lr) + kept)
 
     def logs(self) -> MappingProxyType:
         """What callbacks are told: the last epoch's record, read-only (see :mod:`nnlearn.callbacks`)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from nnlearn.i18n import _
+
 
 def int_at_least(minimum: int, what: str):
     """An argparse type accepting whole numbers >= ``minimum``; ``what`` names them in the error."""
@@ -15,7 +17,7 @@ def int_at_least(minimum: int, what: str):
         except ValueError:
             value = None
         if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+            raise argparse.ArgumentTypeError(_("must be {what}, got {text!r}", what=what, text=text))
         return value
 
     return parse
@@ -25,9 +27,9 @@ def positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(_("must be a positive number, got {text!r}", text=text)) from None
     if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+        raise argparse.ArgumentTypeError(_("must be a positive finite number, got {text!r}", text=text))
     return value
 
 
