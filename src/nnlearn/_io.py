@@ -321,12 +321,14 @@ def read_regular_file(path, max_bytes: int) -> bytes:
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise FileFormatError(f"{path} is {file_kind(st.st_mode)}, not a regular file; nnlearn reads only regular files")
+            raise FileFormatError(_("{path} is {kind}, not a regular file; nnlearn reads only regular files", path=path,
+                                    kind=file_kind(st.st_mode)))
         if st.st_size > max_bytes:
-            raise FileFormatError(f"{path} is {st.st_size} bytes, more than the {max_bytes} such a file may have")
+            raise FileFormatError(_("{path} is {size} bytes, more than the {most} such a file may have", path=path,
+                                    size=st.st_size, most=max_bytes))
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:  # grew while being read
-        raise FileFormatError(f"{path} is more than the {max_bytes} bytes such a file may have")
+        raise FileFormatError(_("{path} is more than the {most} bytes such a file may have", path=path, most=max_bytes))
     return data
 
 
@@ -352,9 +354,9 @@ def parse_json(text, what: str):
     try:
         return json.loads(text, parse_constant=_finite_only)
     except RecursionError:
-        raise FileFormatError(f"{what} is not valid JSON (nested too deeply)") from None
+        raise FileFormatError(_("{what} is not valid JSON (nested too deeply)", what=what)) from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise FileFormatError(f"{what} is not valid JSON ({exc})") from None
+        raise FileFormatError(_("{what} is not valid JSON ({reason})", what=what, reason=exc)) from None
 
 
 def read_json(path, max_bytes: int = MAX_JSON_BYTES):

@@ -100,11 +100,12 @@ def read_config(run) -> dict:
     except FileNotFoundError:
         raise NnlearnError(_("{run} holds no config.json, so it is not an nnlearn run directory", run=run)) from None
     except OSError as exc:
-        raise FileFormatError(f"{path} cannot be read ({exc.strerror or exc})") from None
+        raise FileFormatError(_("{path} cannot be read ({reason})", path=path, reason=exc.strerror or exc)) from None
     if not isinstance(config, dict) or not {"recipe", "dataset", "settings"} <= set(config):
-        raise FileFormatError(f"{path} is not an nnlearn run configuration (recipe, dataset, settings missing)")
+        raise FileFormatError(_("{path} is not an nnlearn run configuration (recipe, dataset, settings missing)",
+                                path=path))
     if not isinstance(config["settings"], dict):
-        raise FileFormatError(f"{path} is damaged: its settings are not an object; the run cannot be used")
+        raise FileFormatError(_("{path} is damaged: its settings are not an object; the run cannot be used", path=path))
     return config
 
 
@@ -330,7 +331,8 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
         raise
     except OutputError as exc:  # a full disk, say: nothing is lost, the run continues from its checkpoint
         stopped(run, trainer, exc)
-        raise OutputError(f"{exc} -- the run is stopped; {resume_hint(run)} once that is fixed") from None
+        raise OutputError(_("{reason} -- the run is stopped; {hint} once that is fixed", reason=exc,
+                                hint=resume_hint(run))) from None
     except BaseException as exc:
         stopped(run, trainer, exc)
         raise
@@ -348,7 +350,8 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
     except BaseException as exc:  # Ctrl-C or a full disk while the final files are written
         stopped(run, trainer, exc, "while writing its final files")
         if isinstance(exc, OutputError):
-            raise OutputError(f"{exc} -- the run is stopped; {resume_hint(run)} once that is fixed") from None
+            raise OutputError(_("{reason} -- the run is stopped; {hint} once that is fixed", reason=exc,
+                                hint=resume_hint(run))) from None
         raise
     write_state(run, "finished")
     return summary
