@@ -92,7 +92,8 @@ def mirrors_for(spec: DatasetSpec, mirrors=None) -> list[str]:
         url = entry.replace("{dataset}", spec.name)
         problem = _url_problem(url)
         if problem:
-            warnings.warn(f"{setting}: skipped the entry {entry!r}: {problem}", DatasetWarning, stacklevel=2)
+            warnings.warn(_("{setting}: skipped the entry {entry!r}: {problem}", setting=setting, entry=entry,
+                            problem=problem), DatasetWarning, stacklevel=2)
         else:
             usable.append(url)
     return usable
@@ -206,9 +207,10 @@ def download_file(
                     else:
                         time.sleep(backoff * 2**attempt)
     if not mirrors:
-        raise DownloadError(f"{datafile.name}: no mirror to download from "
-                            "(NNLEARN_MIRRORS is empty, or none of its entries is a URL)")
-    raise DownloadError(f"{datafile.name}: no mirror delivered it\n" + "\n".join("  " + f for f in failures))
+        raise DownloadError(_("{name}: no mirror to download from (NNLEARN_MIRRORS is empty, or none of its entries is "
+                              "a URL)", name=datafile.name))
+    raise DownloadError(_("{name}: no mirror delivered it", name=datafile.name) + "\n"
+                        + "\n".join("  " + f for f in failures))
 
 
 def fetch_dataset(
@@ -254,8 +256,8 @@ def fetch_dataset(
         raise DownloadError(_("{title}: not downloading {names}: NNLEARN_OFFLINE is set", title=spec.title,
                               names=names))
     if wanted and not urls:
-        raise DownloadError(f"{spec.title}: no mirror to download {names} from "
-                            "(NNLEARN_MIRRORS is empty, or none of its entries is a URL)")
+        raise DownloadError(_("{title}: no mirror to download {names} from (NNLEARN_MIRRORS is empty, or none of its "
+                              "entries is a URL)", title=spec.title, names=names))
     with exit_on_sigterm():
         for f in wanted:
             if given_up.keys() >= set(urls):
@@ -270,8 +272,8 @@ def fetch_dataset(
                 failures.append(str(exc))
     if failures:
         detail = "\n".join("  " + line for failure in failures for line in failure.splitlines())
-        raise DownloadError(f"{spec.title}: {len(failures)} of {len(spec.files)} files could not be downloaded "
-                            f"into {dest_dir}\n{detail}")
+        raise DownloadError(_("{title}: {failed} of {n} files could not be downloaded into {folder}", title=spec.title,
+                              failed=len(failures), n=len(spec.files), folder=dest_dir) + f"\n{detail}")
     return paths
 
 
