@@ -74,7 +74,7 @@ def test_the_start_count_is_the_free_cores_rounded(monkeypatch, busy, ceiling, e
     # The user hears of it in one line when it is not BLAS's own count.
     assert (choice.note() is None) == (expected == ceiling)
     if expected != ceiling:
-        assert f"busy: using {expected} thread" in choice.note() and "--threads N" in choice.note()
+        assert f"busy: using {expected} BLAS thread" in choice.note() and "--threads N" in choice.note()
 
 
 def test_the_sweeps_workers_keep_one_thread():
@@ -140,7 +140,7 @@ def test_a_run_is_the_same_bits_again_on_its_count_and_resumes_on_it_whatever_is
     resumed = trainer(tmp_path, "resumed.npz", other)
     resumed.load_checkpoint(tmp_path / "resumed.npz")
     assert (resumed.threads.count, resumed.threads.source, resumed.threads.asked) == (count, "run", other)
-    assert f"continues on the {count} thread" in resumed.threads.note()
+    assert f"continues on the {count} BLAS thread" in resumed.threads.note()
     resumed.train()
     assert_same(outcome(resumed), outcome(whole))
 

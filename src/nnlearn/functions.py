@@ -15,6 +15,7 @@ import numpy as np
 
 from nnlearn._validation import check_numbers
 from nnlearn.errors import InputError, InputTypeError
+from nnlearn.i18n import _
 
 
 def identity_function(x):
@@ -102,8 +103,8 @@ def softmax(x):
     """
     x = _floats(x, "softmax")
     if x.ndim == 0 or x.shape[-1] == 0:
-        raise InputError(f"softmax needs at least one value along the last axis, got shape {x.shape}; pass the "
-                         "scores of one sample (1-D) or a batch (one row per sample)")
+        raise InputError(_("softmax needs at least one value along the last axis, got shape {shape}; pass the scores "
+                           "of one sample (1-D) or a batch (one row per sample)", shape=x.shape))
     top = np.max(x, axis=-1, keepdims=True)
     if not np.isfinite(top).all():  # only then: the row maxima are a tenth of x, the usual case costs nothing
         _warn_not_finite(x)

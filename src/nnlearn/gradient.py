@@ -22,13 +22,14 @@ from nnlearn._validation import (
     check_real_result,
 )
 from nnlearn.errors import DivergenceError, InputError, InputTypeError
+from nnlearn.i18n import _
 
 _METHODS = ("central", "forward", "backward")
 _GRADIENT_METHODS = _METHODS + ("complex", "richardson", "auto")
 
 
 def _check_step(h) -> float:
-    return check_positive_number(h, "the step h", "the book uses h=1e-4")
+    return check_positive_number(h, _("the step h"), _("the book uses h=1e-4"))
 
 
 def numerical_diff(f, x, h=1e-4, method="central"):
@@ -81,8 +82,8 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     h = _check_step(h)
     if np.any(np.asarray(x) + h == np.asarray(x)):
         warnings.warn(
-            f"h={h:g} is below the spacing of floating-point numbers at x, so x + h == x and the "
-            "difference is lost to rounding; use h around 1e-4",
+            _("h={h:g} is below the spacing of floating-point numbers at x, so x + h == x and the difference is lost "
+              "to rounding; use h around 1e-4", h=h),
             RuntimeWarning,
             stacklevel=2,
         )
@@ -153,7 +154,7 @@ def numerical_gradient(f, x, h=None, method="central"):
     [6.0, 8.0]
     """
     check_choice(method, _GRADIENT_METHODS, "method")
-    check_callable(f, "a function of the array x")
+    check_callable(f, _("a function of the array x"))
     if method not in _METHODS and h is not None:
         h = _check_step(h)
     elif method in _METHODS:
@@ -201,25 +202,22 @@ def _warn_not_finite(grad: np.ndarray, f, h) -> None:
 def _check_array_to_perturb(x) -> None:
     """``x`` must be what the book's loop can perturb in place: a writable, finite float ndarray."""
     if not isinstance(x, np.ndarray):
-        raise InputTypeError(
-            f"numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type(x).__name__}; "
-            "pass np.array(x, dtype=np.float64)"
-        )
+        raise InputTypeError(_(
+            "numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type}; pass "
+            "np.array(x, dtype=np.float64)", type=type(x).__name__))
     if x.dtype.kind in "biu":
-        raise InputTypeError(
-            f"x is an integer array ({x.dtype}): x[i] + h would be stored back as an integer, so every partial "
-            "derivative would be wrong (the book's own numerical_gradient gives [5000, 15000] for x0**2 + x1**2 "
-            "at np.array([1, 2]), its repository's issue #51); pass x.astype(np.float64)"
-        )
+        raise InputTypeError(_(
+            "x is an integer array ({dtype}): x[i] + h would be stored back as an integer, so every partial derivative "
+            "would be wrong (the book's own numerical_gradient gives [5000, 15000] for x0**2 + x1**2 at np.array([1, "
+            "2]), its repository's issue #51); pass x.astype(np.float64)", dtype=x.dtype))
     if x.dtype.kind != "f":
-        raise InputTypeError(f"x must be a float array, got {x.dtype}; pass np.asarray(x, dtype=np.float64)")
+        raise InputTypeError(_("x must be a float array, got {dtype}; pass np.asarray(x, dtype=np.float64)", dtype=x.dtype))
     if not x.flags.writeable:
-        raise InputError(
-            "x is read-only, but numerical_gradient perturbs it in place (as the book's does, and restores it); "
-            "pass a writable copy, x.copy()"
-        )
+        raise InputError(_("x is read-only, but numerical_gradient perturbs it in place (as the book's does, and "
+                           "restores it); pass a writable copy, x.copy()"))
     if not np.isfinite(x).all():
-        raise InputError(f"x contains {'NaN' if np.isnan(x).any() else 'inf'}; a gradient needs a point of finite numbers")
+        raise InputError(_("x contains {bad}; a gradient needs a point of finite numbers",
+                           bad="NaN" if np.isnan(x).any() else "inf"))
 
 
 def _check_step_survives(x, h) -> None:
@@ -233,16 +231,18 @@ def _check_step_survives(x, h) -> None:
     if lost.any():
         idx = tuple(int(i) for i in np.argwhere(lost)[0])
         where = f"x[{', '.join(map(str, idx))}] = {x[idx]:g}" if x.ndim else f"x = {x[()]:g}"
-        fix = "pass x.astype(np.float64)" if x.dtype != np.float64 else f"use a step h above {np.spacing(x[idx]):.1g}"
-        raise InputError(
-            f"x is {x.dtype}: {where} plus or minus the step h={h:g} rounds back to itself (the {x.dtype} numbers "
-            f"there are {np.spacing(x[idx]):.2g} apart), so that partial derivative would be 0; {fix}"
-        )
+        fix = (_("pass x.astype(np.float64)") if x.dtype != np.float64
+               else _("use a step h above {step:.1g}", step=np.spacing(x[idx])))
+        raise InputError(_(
+            "x is {dtype}: {where} plus or minus the step h={h:g} rounds back to itself (the {dtype} numbers there are "
+            "{spacing:.2g} apart), so that partial derivative would be 0; {fix}", dtype=x.dtype, where=where, h=h,
+            spacing=np.spacing(x[idx]), fix=fix))
     if x.dtype.itemsize < 8 and x.size:
         units = h / float(np.max(np.spacing(np.abs(x))))
         warnings.warn(
-            f"x is {x.dtype}: a step of h={h:g} is then only about {units:.0f} units in the last place of x, so the "
-            f"gradient has a relative error near {1 / units:.0e}; convert x to float64 to check gradients",
+            _("x is {dtype}: a step of h={h:g} is then only about {units:.0f} units in the last place of x, so the "
+              "gradient has a relative error near {error:.0e}; convert x to float64 to check gradients", dtype=x.dtype,
+              h=h, units=units, error=1 / units),
             RuntimeWarning,
             stacklevel=3,
         )
@@ -253,9 +253,8 @@ def _gradient_by(f, x, h, method):
     from nnlearn.derivatives import derivative
 
     if x.dtype != np.float64:
-        raise InputTypeError(
-            f"method={method!r} chooses its steps for float64, got x of {x.dtype}; pass x.astype(np.float64)"
-        )
+        raise InputTypeError(_("method={method!r} chooses its steps for float64, got x of {dtype}; pass "
+                               "x.astype(np.float64)", method=method, dtype=x.dtype))
     grad = np.zeros(x.shape, dtype=np.float64)
     for idx in np.ndindex(x.shape):
         grad[idx] = derivative(_along(f, x, idx), float(x[idx]), method=method, h=h)
@@ -285,7 +284,7 @@ def _scalar(value, f, idx) -> float:
     check_real_result(value, f, f"x with x[{', '.join(map(str, idx))}] stepped")
     arr = np.asarray(value)
     if arr.size != 1:
-        raise InputError(f"f must return a scalar, got an array of shape {arr.shape}")
+        raise InputError(_("f must return a scalar, got an array of shape {shape}", shape=arr.shape))
     return float(arr.reshape(()))
 
 
@@ -319,23 +318,21 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     >>> gradient_descent(function_2, init_x, lr=1e-10, step_num=100)
     array([-2.99999994,  3.99999992])
     """
-    lr = check_positive_number(lr, "lr", "the book uses lr=0.1")
+    lr = check_positive_number(lr, "lr", _("the book uses lr=0.1"))
     step_num = check_count(step_num, "step_num")
     return_path = check_flag(return_path, "return_path")
     check_real_point(init_x, "init_x")
     x = np.array(init_x, dtype=np.float64)
     path = [x.copy()] if return_path else None
-    check_callable(f, "a function of the array x")
+    check_callable(f, _("a function of the array x"))
     for step in range(1, step_num + 1):
         # The book's loop on a float64 copy, kept finite below; no refusal of x's size: the book's
         # lr=10 example runs on to 1e13, where 1e-4 is below the spacing of x, as in the book.
         grad = _central_differences(f, x, 1e-4)
         x -= lr * grad
         if not np.all(np.isfinite(x)):
-            raise DivergenceError(
-                f"gradient descent diverged to inf/NaN at step {step} of {step_num} with lr={lr:g}; "
-                "lower the learning rate"
-            )
+            raise DivergenceError(_("gradient descent diverged to inf/NaN at step {step} of {n} with lr={lr:g}; lower "
+                                    "the learning rate", step=step, n=step_num, lr=lr))
         if path is not None:
             path.append(x.copy())
     if return_path:

@@ -42,6 +42,8 @@ from matplotlib.figure import Figure
 from nnlearn._validation import check_positive_int, check_positive_number
 from nnlearn.errors import FileFormatError, InputError
 from nnlearn.evaluation import as_typed
+from nnlearn.figtext import in_reader_language
+from nnlearn.i18n import N_, _
 from nnlearn.plane_loss import CHUNK_BYTES, plane_losses
 from nnlearn.saving import read_npz, write_npz
 from nnlearn.trajectory import TRAJECTORY_FILE, flatten_params, param_layout, read_trajectory, unflatten_params
@@ -61,7 +63,7 @@ PCA_MARGIN = 1.25
 #: Far beyond where the loss stops changing, and far inside float32: 1e308 overflowed the grid itself.
 MAX_SPAN = 1e6
 MAX_LANDSCAPE_BYTES = 64 * 2**20
-_FIX = "compute it again with `nnlearn landscape RUN`"
+_FIX = N_("compute it again with `nnlearn landscape RUN`")
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class Landscape:
 
     def cells_from_centre(self) -> int:
         """How many grid cells the lowest point lies from the trained weights (the larger of the two axes)."""
-        alpha, beta, _ = self.lowest()
+        alpha, beta, _loss = self.lowest()
         return round(max(abs(alpha) / (self.alphas[1] - self.alphas[0]), abs(beta) / (self.betas[1] - self.betas[0])))
 
 
@@ -127,7 +129,7 @@ def filter_normalized(direction: dict, params: dict) -> dict:
 def random_directions(params: dict, seed=0) -> tuple[dict, dict]:
     """Two filter-normalised directions drawn from a standard normal by ``numpy.random.Generator(seed)``."""
     rng = np.random.default_rng(seed)
-    draws = [{k: rng.standard_normal(np.shape(v)) for k, v in params.items()} for _ in range(2)]
+    draws = [{k: rng.standard_normal(np.shape(v)) for k, v in params.items()} for _draw in range(2)]
     return tuple(filter_normalized(d, params) for d in draws)
 
 
@@ -142,16 +144,15 @@ def pca_directions(weights: np.ndarray, centre: np.ndarray, layout) -> tuple[dic
     offsets = (np.asarray(weights, dtype=np.float64) - centre)[:, mask]
     offsets = offsets[np.any(offsets != 0, axis=1)]
     if len(offsets) < 2:
-        raise InputError(
-            f"the trajectory has only {len(offsets)} snapshot(s) away from the trained weights; principal "
-            "directions need two (a run of at least two epochs); use --directions random"
-        )
+        raise InputError(_("the trajectory has only {n} snapshot(s) away from the trained weights; principal "
+                           "directions need two (a run of at least two epochs); use --directions random",
+                           n=len(offsets)))
     # The right singular vectors of the few-row ``offsets``, from the eigenvectors of its small Gram matrix.
     eigenvalues, u = np.linalg.eigh(offsets @ offsets.T)
     eigenvalues, u = eigenvalues[::-1], u[:, ::-1]
     if eigenvalues[1] <= eigenvalues[0] * 1e-12:
-        raise InputError("the trajectory lies on a line, so it has no second principal direction; "
-                         "use --directions random")
+        raise InputError(_("the trajectory lies on a line, so it has no second principal direction; use --directions "
+                           "random"))
     explained = [float(v) for v in eigenvalues[:2] / np.sum(eigenvalues)]
     dirs = []
     for k in range(2):
@@ -196,17 +197,19 @@ def compute_landscape(net, x, t, *, directions: str = "random", trajectory=None,
         with a margin for PCA.
     """
     if directions not in DIRECTIONS:
-        raise InputError(f"unknown directions {directions!r}; choose one of {', '.join(DIRECTIONS)}")
+        raise InputError(_("unknown directions {value!r}; choose one of {names}", value=directions,
+                           names=", ".join(DIRECTIONS)))
     grid = check_positive_int(grid, "grid")
     if not 3 <= grid <= MAX_GRID:
-        raise InputError(f"grid must be 3 to {MAX_GRID} points a side, got {grid}")
+        raise InputError(_("grid must be 3 to {most} points a side, got {grid}", most=MAX_GRID, grid=grid))
     if span is not None:
-        span = check_positive_number(span, "span", "the grid covers [-span, span]")
+        span = check_positive_number(span, "span", _("the grid covers [-span, span]"))
         if span > MAX_SPAN:
-            raise InputError(f"span must be at most {MAX_SPAN:,.0f}, got {span:g}; the grid covers [-span, span], and "
-                             f"span {RANDOM_SPAN:g} (random directions' default) moves the weights by their own size")
+            raise InputError(_("span must be at most {most}, got {span}; the grid covers [-span, span], and span {usual} "
+                               "(random directions' default) moves the weights by their own size",
+                               most=f"{MAX_SPAN:,.0f}", span=f"{span:g}", usual=f"{RANDOM_SPAN:g}"))
     if directions == "pca" and trajectory is None:
-        raise InputError("principal directions need the run's trajectory (trajectory.npz); use --directions random")
+        raise InputError(_("principal directions need the run's trajectory (trajectory.npz); use --directions random"))
     centre = flatten_params(net.params, np.float64)
     meta = {"format": FORMAT, "directions": directions, "grid": grid, "samples": int(np.shape(x)[0]),
             "dtype": np.dtype(dtype).name, "biases": "fixed at their trained values (direction zero)",
@@ -248,23 +251,24 @@ def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=No
     config, net = runs.load_model(run)
     trajectory = None
     if os.path.lexists(run / TRAJECTORY_FILE):  # a folder or a link loop there is named, not taken for none
-        iterations, weights, _ = read_trajectory(run / TRAJECTORY_FILE, net)
+        iterations, weights, _layout = read_trajectory(run / TRAJECTORY_FILE, net)
         trajectory = (iterations, weights)
         if not np.array_equal(weights[-1], flatten_params(net.params, net.dtype)):
-            warnings.warn(f"{run / TRAJECTORY_FILE} ends at iteration {iterations[-1]}, before the trained weights "
-                          "(the run went on without recording it); the path is drawn as far as it goes",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(_("{path} ends at iteration {i}, before the trained weights (the run went on without "
+                            "recording it); the path is drawn as far as it goes", path=run / TRAJECTORY_FILE,
+                            i=iterations[-1]), RuntimeWarning, stacklevel=2)
     elif directions == "pca":
-        raise InputError(f"{run} holds no {TRAJECTORY_FILE} (it was trained with --no-trajectory, or before nnlearn "
-                         "kept trajectories); use --directions random, or train the run again")
-    (x_train, t_train), _ = datasets.load_dataset(config["dataset"], normalize=True, flatten=True,
+        raise InputError(_("{run} holds no {file} (it was trained with --no-trajectory, or before nnlearn kept "
+                           "trajectories); use --directions random, or train the run again", run=run,
+                           file=TRAJECTORY_FILE))
+    (x_train, t_train), _test = datasets.load_dataset(config["dataset"], normalize=True, flatten=True,
                                                   data_dir=data_dir or config.get("data_dir"))
     n_train = _train_size(run, config, len(x_train))
     if samples is None:
         samples = min(DEFAULT_SAMPLES, n_train)
     samples = check_positive_int(samples, "samples")
     if samples > n_train:
-        raise InputError(f"the run trained on {n_train} images; give --samples {n_train} or fewer")
+        raise InputError(_("the run trained on {n} images; give --samples {n} or fewer", n=n_train))
     landscape = compute_landscape(net, x_train[:samples], t_train[:samples], directions=directions,
                                   trajectory=trajectory, grid=grid, span=span, seed=seed, chunk_bytes=chunk_bytes)
     landscape.meta.update(dataset=config["dataset"], run=run.name, path_complete=bool(
@@ -306,12 +310,13 @@ def read_landscape(run) -> Landscape:
     path = Path(run)
     path = path / LANDSCAPE_FILE if path.is_dir() else path
     if path.is_file() and path.stat().st_size > MAX_LANDSCAPE_BYTES:
-        raise FileFormatError(f"{path} is larger than a landscape can be; {_FIX}")
+        raise FileFormatError(_("{path} is larger than a landscape can be; {fix}", path=path, fix=_(_FIX)))
     names = ("alphas", "betas", "loss", "path", "path_iterations")
-    arrays, meta = read_npz(path, "a landscape written by nnlearn", _FIX,
+    arrays, meta = read_npz(path, N_("a landscape written by nnlearn"), _FIX,
                             expect=lambda meta: {name: (None, None) for name in names})
     if meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path} is not a landscape of format {FORMAT}; {_FIX}")
+        raise FileFormatError(_("{path} is not a landscape of format {format}; {fix}", path=path, format=FORMAT,
+                                fix=_(_FIX)))
     a, b, loss, p, it = (arrays[k] for k in ("alphas", "betas", "loss", "path", "path_iterations"))
     ok = (a.ndim == b.ndim == 1 and 3 <= min(a.size, b.size) and max(a.size, b.size) <= MAX_GRID
           and loss.shape == (b.size, a.size) and p.ndim == 2 and p.shape[1] == 2 and it.shape == (len(p),)
@@ -319,7 +324,8 @@ def read_landscape(run) -> Landscape:
           and all(np.isfinite(v).all() for v in (a, b, p)) and np.all(np.diff(a) > 0) and np.all(np.diff(b) > 0)
           and np.isfinite(loss).any())
     if not ok:
-        raise FileFormatError(f"{path} holds arrays of the wrong shape or kind for a landscape; {_FIX}")
+        raise FileFormatError(_("{path} holds arrays of the wrong shape or kind for a landscape; {fix}", path=path,
+                                fix=_(_FIX)))
     return Landscape(a, b, loss, p, it, _known_meta(meta))
 
 
@@ -345,6 +351,7 @@ def _known_meta(meta: dict) -> dict:
 # -- the figure -------------------------------------------------------------------------------------
 
 
+@in_reader_language
 def plot_landscape(landscape: Landscape) -> Figure:
     """Filled contours of the loss (log-spaced levels when it spans decades), the trained weights at the
     centre, the grid's lowest point and the training path."""
@@ -362,33 +369,33 @@ def plot_landscape(landscape: Landscape) -> Figure:
     filled = ax.contourf(A, B, loss, levels=levels, cmap="viridis", norm=LogNorm(lo, hi) if log else None)
     ax.contour(A, B, loss, levels=levels[::3], colors="white", linewidths=0.5, alpha=0.5)
     bar = fig.colorbar(filled, ax=ax, ticks=None if log else MaxNLocator(8))
-    bar.set_label("training loss" + (" (log scale)" if log else ""))
+    bar.set_label(_("training loss (log scale)") if log else _("training loss"))
     if log:
         bar.set_ticks([v for v in (0.01, 0.03, 0.1, 0.3, 1, 3, 10) if lo <= v <= hi])
         bar.set_ticklabels([f"{v:g}" for v in bar.get_ticks()])
     if len(ls.path):
         ax.plot(ls.path[:, 0], ls.path[:, 1], "o-", color="#ff7f0e", markersize=3, linewidth=1.2,
-                label=f"training path: {len(ls.path)} snapshots (start, epoch ends), projected")
-        ax.annotate("start", ls.path[0], textcoords="offset points", xytext=(4, 4), color="white", fontsize=9)
+                label=_("training path: {n} snapshots (start, epoch ends), projected", n=len(ls.path)))
+        ax.annotate(_("start"), ls.path[0], textcoords="offset points", xytext=(4, 4), color="white", fontsize=9)
     alpha, beta, low = ls.lowest()
-    ax.plot([alpha], [beta], "x", color="white", markersize=9, mew=2, label=f"lowest on the grid: {low:.4g}")
+    ax.plot([alpha], [beta], "x", color="white", markersize=9, mew=2, label=_("lowest on the grid: {low:.4g}", low=low))
     centre = meta.get("centre_loss")
     ax.plot([0], [0], "*", color="red", markersize=13,
-            label="trained weights" + ("" if centre is None else f": loss {centre:.4g}"))
+            label=_("trained weights") if centre is None else _("trained weights: loss {loss:.4g}", loss=centre))
     ax.set_xlim(ls.alphas[0], ls.alphas[-1])
     ax.set_ylim(ls.betas[0], ls.betas[-1])
     if meta.get("directions") == "pca" and meta.get("explained"):
         e = meta["explained"]
-        ax.set_xlabel(f"1st principal direction of the path ({e[0]:.1%} of it)")
-        ax.set_ylabel(f"2nd principal direction ({e[1]:.1%})")
+        ax.set_xlabel(_("1st principal direction of the path ({share:.1%} of it)", share=e[0]))
+        ax.set_ylabel(_("2nd principal direction ({share:.1%})", share=e[1]))
     else:
-        ax.set_xlabel("direction 1 (random, filter-normalised)")
-        ax.set_ylabel("direction 2 (random, filter-normalised)")
+        ax.set_xlabel(_("direction 1 (random, filter-normalised)"))
+        ax.set_ylabel(_("direction 2 (random, filter-normalised)"))
     samples = meta.get("samples")
     # The run's name and the network come from the file's meta: drawn as typed, never as math
-    ax.set_title(as_typed(f"Loss landscape{' of ' + meta['run'] if meta.get('run') else ''}: "
-                          f"{meta.get('network', '')}, {'' if samples is None else f'{samples:,} '}training images"),
-                 fontsize=10)
+    what = _("Loss landscape of {run}", run=meta["run"]) if meta.get("run") else _("Loss landscape")
+    images = _("training images") if samples is None else _("{n:,} training images", n=samples)
+    ax.set_title(as_typed(f"{what}: {meta.get('network', '')}, {images}"), fontsize=10)
     ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     return fig
 

@@ -32,11 +32,12 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from nnlearn.callbacks import Callback
+from nnlearn.i18n import N_, _
 from nnlearn.plots import save_figure
 
 #: What LivePlot says, once, when it has neither a notebook nor a file to draw on.
-NOWHERE = ("LivePlot draws only in a Jupyter notebook, and this is not one: nothing will be drawn; "
-           "give LivePlot(path='live.png') to write the figure to a file after every epoch")
+NOWHERE = N_("LivePlot draws only in a Jupyter notebook, and this is not one: nothing will be drawn; "
+              "give LivePlot(path='live.png') to write the figure to a file after every epoch")
 
 
 def notebook_display():
@@ -131,7 +132,7 @@ class LivePlot(Callback):
         self.handle = None
         if self.display is None and self.path is None and not self.warned:
             self.warned = True
-            warnings.warn(NOWHERE, RuntimeWarning, stacklevel=2)
+            warnings.warn(_(NOWHERE), RuntimeWarning, stacklevel=2)
 
     def on_epoch_end(self, epoch, logs) -> None:
         if self.display is None and self.path is None:
@@ -203,7 +204,7 @@ class LivePlot(Callback):
         last = [f"epoch {trainer.iteration / per_epoch:.2f}", f"iteration {trainer.iteration}"]
         if means and math.isfinite(means[-1]):
             last.append(f"mean loss {means[-1]:.4f}")
-        for label, values, _ in series:
+        for label, values, _style in series:
             if values and values[-1] is not None and len(values) == len(epochs):
                 last.append(f"{label} {values[-1]:.4f}")
         fig.suptitle("   ".join(last), fontsize=9)

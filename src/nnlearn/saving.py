@@ -21,6 +21,7 @@ import numpy as np
 
 from nnlearn._io import atomic_write, file_kind, parse_json
 from nnlearn.errors import FileFormatError, InputTypeError
+from nnlearn.i18n import _
 
 
 def write_npz(path, arrays: dict, meta: dict, *, in_run_folder: bool = False) -> Path:
@@ -58,22 +59,27 @@ def read_npz(path, what: str, fix: str, expect=None) -> tuple[dict, dict]:
     network is refused without allocating it.
     """
     if not isinstance(path, (str, os.PathLike)):
-        raise InputTypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__} {path!r}")
-    path = Path(path)
+        raise InputTypeError(_("path must be a file name (str or pathlib.Path), got {type} {path!r}",
+                               type=type(path).__name__, path=path))
+    path, what, fix = Path(path), _(what), _(fix)  # marked N_ where declared
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO is refused, never waited on
     except FileNotFoundError:
         if os.path.islink(path):
-            raise FileFormatError(f"{path} is a link to nothing ({os.readlink(path)}), not {what}; {fix}") from None
-        raise FileFormatError(f"no {what} at {path}; {fix}") from None
+            raise FileFormatError(_("{path} is a link to nothing ({target}), not {what}; {fix}", path=path,
+                                    target=os.readlink(path), what=what, fix=fix)) from None
+        raise FileFormatError(_("no {what} at {path}; {fix}", what=what, path=path, fix=fix)) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise FileFormatError(f"{path} is a loop of links, not {what}; {fix}") from None
-        raise FileFormatError(f"cannot read {path} ({exc.strerror or exc}); {fix}") from None
+            raise FileFormatError(_("{path} is a loop of links, not {what}; {fix}", path=path, what=what,
+                                    fix=fix)) from None
+        raise FileFormatError(_("cannot read {path} ({reason}); {fix}", path=path, reason=exc.strerror or exc,
+                                fix=fix)) from None
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):  # checked on the descriptor: fdopen of a folder raises IsADirectoryError
         os.close(fd)
-        raise FileFormatError(f"{path} is {file_kind(st.st_mode)}, not {what}; {fix}")
+        raise FileFormatError(_("{path} is {kind}, not {what}; {fix}", path=path, kind=file_kind(st.st_mode), what=what,
+                                fix=fix))
     with os.fdopen(fd, "rb") as fh:
         try:
             with zipfile.ZipFile(fh) as zf:
@@ -81,11 +87,12 @@ def read_npz(path, what: str, fix: str, expect=None) -> tuple[dict, dict]:
                 meta = _read_meta(zf, headers)
                 if expect is not None:
                     check_layout(path, {k: v[:2] for k, v in headers.items()}, expect(meta), fix)
-                arrays = {name: _read_array(zf, info) for name, (_, _, info) in headers.items()}
+                arrays = {name: _read_array(zf, info) for name, (_shape, _dtype, info) in headers.items()}
         except FileFormatError:
             raise  # already names the file and the fix
         except _DAMAGE as exc:
-            raise FileFormatError(f"{path} is not {what} or is damaged ({exc}); {fix}") from None
+            raise FileFormatError(_("{path} is not {what} or is damaged ({reason}); {fix}", path=path, what=what,
+                                    reason=exc, fix=fix)) from None
     return arrays, meta
 
 
@@ -109,7 +116,7 @@ def _headers(zf: zipfile.ZipFile, path: Path, disk_bytes: int) -> dict:
             if version not in ((1, 0), (2, 0)):
                 raise ValueError(f"{name} is a .npy array of version {version}")
             read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read(member)
+            shape, _order, dtype = read(member)
             offset = member.tell()
         if dtype.hasobject:
             raise ValueError(f"{name} holds Python objects, which nnlearn never writes")
@@ -147,14 +154,17 @@ def check_layout(path, layout: dict, expected: dict, fix: str) -> None:
     missing = sorted(set(expected) - set(layout))
     extra = sorted(set(layout) - set(expected))
     if missing or extra:
-        parts = ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has unexpected {', '.join(extra)}"] if extra else [])
-        raise FileFormatError(f"{path} {' and '.join(parts)}; {fix}")
+        parts = ([_("lacks {names}", names=", ".join(missing))] if missing else []) + (
+            [_("has unexpected {names}", names=", ".join(extra))] if extra else [])
+        raise FileFormatError(_("{path} {problems}; {fix}", path=path, problems=_(" and ").join(parts), fix=_(fix)))
     for name, (shape, dtype) in expected.items():
         have_shape, have_dtype = layout[name]
         if shape is not None and tuple(have_shape) != tuple(shape):
-            raise FileFormatError(f"{path}: {name} has shape {tuple(have_shape)}, expected {tuple(shape)}; {fix}")
+            raise FileFormatError(_("{path}: {name} has shape {shape}, expected {expected}; {fix}", path=path, name=name,
+                                    shape=tuple(have_shape), expected=tuple(shape), fix=_(fix)))
         if dtype is not None and np.dtype(have_dtype) != np.dtype(dtype):
-            raise FileFormatError(f"{path}: {name} is {np.dtype(have_dtype)}, expected {np.dtype(dtype)}; {fix}")
+            raise FileFormatError(_("{path}: {name} is {dtype}, expected {expected}; {fix}", path=path, name=name,
+                                    dtype=np.dtype(have_dtype), expected=np.dtype(dtype), fix=_(fix)))
 
 
 def check_arrays(path, arrays: dict, expected: dict, fix: str) -> None:
@@ -162,7 +172,7 @@ def check_arrays(path, arrays: dict, expected: dict, fix: str) -> None:
     check_layout(path, {k: (v.shape, v.dtype) for k, v in arrays.items()}, expected, fix)
     for name, arr in arrays.items():
         if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-            raise FileFormatError(f"{path}: {name} holds NaN or inf; {fix}")
+            raise FileFormatError(_("{path}: {name} holds NaN or inf; {fix}", path=path, name=name, fix=_(fix)))
 
 
 # -- checkpoints ---------------------------------------------------------------------------------
@@ -195,8 +205,8 @@ def check_checkpoint_meta(path, meta: dict, fix: str) -> None:
     nnlearn.errors.FileFormatError: checkpoint.npz is a damaged nnlearn checkpoint: its iteration is inf, not a whole number from 0 to 1000000000000; start again
     """
     def refuse(field, value, expected):
-        raise FileFormatError(f"{path} is a damaged nnlearn checkpoint: its {field} is {_shown(value)}, "
-                              f"not {expected}; {fix}")
+        raise FileFormatError(_("{path} is a damaged nnlearn checkpoint: its {field} is {value}, not {expected}; {fix}",
+                                path=path, field=field, value=_shown(value), expected=expected, fix=_(fix)))
 
     iteration = meta.get("iteration")
     if not (isinstance(iteration, int) and not isinstance(iteration, bool) and 0 <= iteration <= MAX_ITERATION):

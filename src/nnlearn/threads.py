@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 
 from nnlearn.errors import InputError
+from nnlearn.i18n import _
 
 ENV = "NNLEARN_THREADS"
 #: More threads than this is a typo, not a machine (and would make BLAS allocate for each).
@@ -31,8 +32,9 @@ MOST = 1024
 SPAN = 0.05
 
 
-#: What a thread count must be (``--threads``'s error says it too).
-MUST = f"must be a whole number of threads from 1 to {MOST} or 'auto'"
+def must(value) -> str:
+    """What a thread count must be, and the ``value`` given (``--threads``'s error says it too)."""
+    return _("must be a whole number of threads from 1 to {most} or 'auto', got {value!r}", most=MOST, value=value)
 
 
 def blas():
@@ -59,7 +61,7 @@ def parse_request(value, source: str) -> int | None:
     ok = (isinstance(text, int) and not isinstance(text, bool)) or (isinstance(text, str) and text.isascii()
                                                                     and text.isdigit() and len(text) <= 6)
     if not ok or not 1 <= int(text) <= MOST:
-        raise InputError(f"{source} {MUST}, got {value!r}")
+        raise InputError(f"{source} {must(value)}")
     return int(text)
 
 
@@ -102,13 +104,12 @@ class Choice:
 
     def note(self) -> str | None:
         """One line for the user when the count is not the one BLAS or the user would expect."""
-        plural = "s" * (self.count != 1)
         if self.source == "free cores" and self.count != self.default:
-            return (f"other programs keep {self.busy:.1f} cores busy: using {self.count} thread{plural} "
-                    f"instead of {self.default}; --threads N to choose")
+            return _("other programs keep {busy} cores busy: using {count} BLAS thread(s) instead of {default}; "
+                     "--threads N to choose", busy=f"{self.busy:.1f}", count=self.count, default=self.default)
         if self.source == "run" and self.asked not in (None, self.count):
-            return (f"the run continues on the {self.count} thread{plural} it started on, so that its numbers are "
-                    f"those of an uninterrupted run (not on the {self.asked} asked for)")
+            return _("the run continues on the {count} BLAS thread(s) it started on, so that its numbers are those "
+                     "of an uninterrupted run (not on the {asked} asked for)", count=self.count, asked=self.asked)
         return None
 
     def record(self) -> dict:

@@ -43,6 +43,7 @@ from nnlearn._validation import as_float_array, check_finite, is_one_hot
 from nnlearn.callbacks import standard_callbacks
 from nnlearn.datasets.batches import validation_count
 from nnlearn.errors import DivergenceError, InputError, InputTypeError
+from nnlearn.i18n import _
 from nnlearn.multi_layer_net import MultiLayerNet
 from nnlearn.networks import settings_mismatch
 from nnlearn.optimizer import get_optimizer
@@ -128,13 +129,13 @@ class Trainer:
     def __init__(self, network, x_train, t_train, x_test=None, t_test=None, *, settings=RECIPES["book"],
                  callbacks=None, threads=None):
         if not isinstance(network, MultiLayerNet):
-            raise InputTypeError(f"Trainer trains a MultiLayerNet or TwoLayerNet, got {type(network).__name__}")
+            raise InputTypeError(_("Trainer trains a MultiLayerNet or TwoLayerNet, got {type}", type=type(network).__name__))
         if not isinstance(settings, TrainSettings):
-            raise InputTypeError(f"settings must be a TrainSettings, got {type(settings).__name__}")
+            raise InputTypeError(_("settings must be a TrainSettings, got {type}", type=type(settings).__name__))
         mismatch = settings_mismatch(settings, network)
         if mismatch:
-            raise InputError(f"the network does not match the settings ({'; '.join(mismatch)}); build it from the "
-                             "settings (build_trainer does)")
+            raise InputError(_("the network does not match the settings ({mismatch}); build it from the settings "
+                               "(build_trainer does)", mismatch="; ".join(mismatch)))
         self.network = network
         self.settings = settings
         x_train, t_train = checked_data(network, x_train, t_train, "train")
@@ -146,7 +147,7 @@ class Trainer:
             x_train, t_train = x_train[: n - n_val], t_train[: n - n_val]
         self.x_train, self.t_train = x_train, t_train
         if (x_test is None) != (t_test is None):
-            raise InputError("give both x_test and t_test, or neither")
+            raise InputError(_("give both x_test and t_test, or neither"))
         if x_test is not None:
             self.x_test, self.t_test = checked_data(network, x_test, t_test, "test")
         else:
@@ -352,17 +353,17 @@ class Trainer:
             recent = math.fsum(losses[-w:]) / w
             if recent <= 3.0 * max(losses[0], self.chance_loss()):
                 return
-            what = (f"the loss exploded: its mean over iterations {self.iteration - w + 1}-{self.iteration} is "
-                    f"{recent:.4g}, up from {losses[0]:.4g} at the start")
+            what = _("the loss exploded: its mean over iterations {first}-{last} is {recent:.4g}, up from {start:.4g} "
+                     "at the start", first=self.iteration - w + 1, last=self.iteration, recent=recent, start=losses[0])
         else:
-            what = f"the loss became {loss} at iteration {self.iteration}"
+            what = _("the loss became {loss} at iteration {i}", loss=loss, i=self.iteration)
         kept = ""
         if self.last_checkpoint is not None:
-            kept = f"; the last good checkpoint (iteration {self.last_checkpoint[0]}) is kept in {self.last_checkpoint[1]}"
-        raise DivergenceError(
-            f"training diverged: {what}. The learning rate (lr={self.settings.lr:g}) is likely too high -- "
-            f"lower it (the book uses 0.1 with SGD), or scale the inputs to [0, 1]{kept}"
-        )
+            kept = _("; the last good checkpoint (iteration {i}) is kept in {path}", i=self.last_checkpoint[0],
+                     path=self.last_checkpoint[1])
+        raise DivergenceError(_(
+            "training diverged: {what}. The learning rate (lr={lr:g}) is likely too high -- lower it (the book uses "
+            "0.1 with SGD), or scale the inputs to [0, 1]", what=what, lr=self.settings.lr) + kept)
 
     def logs(self) -> MappingProxyType:
         """What callbacks are told: the last epoch's record, read-only (see :mod:`nnlearn.callbacks`)."""

@@ -10,6 +10,8 @@ from nnlearn.errors import InputError
 
 from nnlearn.constraints import number_of
 
+from nnlearn.i18n import _
+
 
 def int_at_least(minimum: int, what: str):
     """An argparse type accepting whole numbers >= ``minimum``; ``what`` names them in the error."""
@@ -20,7 +22,7 @@ def int_at_least(minimum: int, what: str):
         except ValueError:
             value = None
         if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+            raise argparse.ArgumentTypeError(_("must be {what}, got {text!r}", what=what, text=text))
         return value
 
     return parse
@@ -38,9 +40,9 @@ def positive_float(text: str) -> float:
     try:
         value = number_of(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(_("must be a positive number, got {text!r}", text=text)) from None
     if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text!r}")
+        raise argparse.ArgumentTypeError(_("must be a positive finite number, got {text!r}", text=text))
     return value
 
 
@@ -86,12 +88,12 @@ def class_names_of(name: str):
 
 def threads_arg(text: str):
     """``auto`` or a whole number of BLAS threads (``--threads``), by :func:`nnlearn.threads.parse_request`."""
-    from nnlearn.threads import MUST, parse_request
+    from nnlearn.threads import must, parse_request
 
     try:
         return parse_request(text, "--threads") or "auto"
     except InputError:
-        raise argparse.ArgumentTypeError(f"{MUST}, got {text!r}") from None
+        raise argparse.ArgumentTypeError(must(text)) from None
 
 
 THREADS_HELP = ("BLAS threads for the whole run: a number, or auto (the default, or NNLEARN_THREADS): as many as "

@@ -38,6 +38,7 @@ import numpy as np
 from nnlearn._io import file_kind, read_json, remove_stale_temp_files, temp_prefix
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
 from nnlearn.errors import FileFormatError
+from nnlearn.i18n import _
 from nnlearn.datasets.sources import DatasetSpec, cache_root
 from nnlearn.datasets.verify import read_all
 
@@ -268,7 +269,8 @@ def load_arrays(spec: DatasetSpec, paths: dict[str, Path], *, normalize: bool = 
         arrays = _open_entry(entry, spec, normalize)
     except CacheDamaged as exc:
         warnings.warn(
-            f"the parsed cache {entry} was damaged ({exc}); rebuilding it from the source files",
+            _("the parsed cache {entry} was damaged ({reason}); rebuilding it from the source files", entry=entry,
+              reason=exc),
             DatasetWarning, stacklevel=3,
         )
         shutil.rmtree(entry, ignore_errors=True)

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from nnlearn._io import exit_on_sigterm, remove_stale_temp_files
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
+from nnlearn.i18n import _
 from nnlearn.datasets.sources import DataFile, DatasetSpec
 from nnlearn.datasets.transfer import GiveUp, Retry, Skip, fetch
 
@@ -91,7 +92,8 @@ def mirrors_for(spec: DatasetSpec, mirrors=None) -> list[str]:
         url = entry.replace("{dataset}", spec.name)
         problem = _url_problem(url)
         if problem:
-            warnings.warn(f"{setting}: skipped the entry {entry!r}: {problem}", DatasetWarning, stacklevel=2)
+            warnings.warn(_("{setting}: skipped the entry {entry!r}: {problem}", setting=setting, entry=entry,
+                            problem=problem), DatasetWarning, stacklevel=2)
         else:
             usable.append(url)
     return usable
@@ -104,9 +106,9 @@ def _positive_setting(name: str, default: float, unit: str) -> float:
     try:
         value = float(env)
     except ValueError:
-        raise DatasetError(f"{name}={env!r} is not a number of {unit}") from None
+        raise DatasetError(_("{name}={value!r} is not a number of {unit}", name=name, value=env, unit=unit)) from None
     if not 0 < value < float("inf"):
-        raise DatasetError(f"{name}={env!r} must be positive")
+        raise DatasetError(_("{name}={value!r} must be positive", name=name, value=env))
     return value
 
 
@@ -174,8 +176,8 @@ def download_file(
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatasetError(f"cannot create the download folder {dest_dir} ({exc.strerror or exc}); "
-                           "pass --data-dir with a writable folder") from None
+        raise DatasetError(_("cannot create the download folder {folder} ({reason}); pass --data-dir with a writable "
+                             "folder", folder=dest_dir, reason=exc.strerror or exc)) from None
     remove_stale_temp_files(dest_dir)
     dest = dest_dir / datafile.name
     timeout = default_timeout() if timeout is None else float(timeout)
@@ -205,9 +207,10 @@ def download_file(
                     else:
                         time.sleep(backoff * 2**attempt)
     if not mirrors:
-        raise DownloadError(f"{datafile.name}: no mirror to download from "
-                            "(NNLEARN_MIRRORS is empty, or none of its entries is a URL)")
-    raise DownloadError(f"{datafile.name}: no mirror delivered it\n" + "\n".join("  " + f for f in failures))
+        raise DownloadError(_("{name}: no mirror to download from (NNLEARN_MIRRORS is empty, or none of its entries is "
+                              "a URL)", name=datafile.name))
+    raise DownloadError(_("{name}: no mirror delivered it", name=datafile.name) + "\n"
+                        + "\n".join("  " + f for f in failures))
 
 
 def fetch_dataset(
@@ -250,10 +253,11 @@ def fetch_dataset(
         wanted.append(f)
     names = ", ".join(f.name for f in wanted)
     if wanted and offline():
-        raise DownloadError(f"{spec.title}: not downloading {names}: NNLEARN_OFFLINE is set")
+        raise DownloadError(_("{title}: not downloading {names}: NNLEARN_OFFLINE is set", title=spec.title,
+                              names=names))
     if wanted and not urls:
-        raise DownloadError(f"{spec.title}: no mirror to download {names} from "
-                            "(NNLEARN_MIRRORS is empty, or none of its entries is a URL)")
+        raise DownloadError(_("{title}: no mirror to download {names} from (NNLEARN_MIRRORS is empty, or none of its "
+                              "entries is a URL)", title=spec.title, names=names))
     with exit_on_sigterm():
         for f in wanted:
             if given_up.keys() >= set(urls):
@@ -268,8 +272,8 @@ def fetch_dataset(
                 failures.append(str(exc))
     if failures:
         detail = "\n".join("  " + line for failure in failures for line in failure.splitlines())
-        raise DownloadError(f"{spec.title}: {len(failures)} of {len(spec.files)} files could not be downloaded "
-                            f"into {dest_dir}\n{detail}")
+        raise DownloadError(_("{title}: {failed} of {n} files could not be downloaded into {folder}", title=spec.title,
+                              failed=len(failures), n=len(spec.files), folder=dest_dir) + f"\n{detail}")
     return paths
 
 

@@ -35,6 +35,7 @@ import numpy as np
 from nnlearn._io import atomic_write, file_kind, read_regular_file
 from nnlearn.datasets.errors import DatasetError, OversizeDataError, TruncatedDataError
 from nnlearn.errors import FileFormatError, InputError, InputTypeError
+from nnlearn.i18n import _
 
 #: IDX element-type codes and the (big-endian) dtypes they stand for.
 IDX_TYPES = {
@@ -91,13 +92,14 @@ def read_raw(path, max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
+        raise DatasetError(_("{path}: file not found", path=path)) from None
     except OSError as exc:
-        raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise DatasetError(_("{path}: cannot be read ({reason})", path=path, reason=exc.strerror or exc)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise DatasetError(f"{path}: is a folder, expected an IDX file")
+        raise DatasetError(_("{path}: is a folder, expected an IDX file", path=path))
     if not stat.S_ISREG(st.st_mode):
-        raise DatasetError(f"{path}: is {file_kind(st.st_mode)}, not a regular file; put the data file itself there")
+        raise DatasetError(_("{path}: is {kind}, not a regular file; put the data file itself there", path=path,
+                             kind=file_kind(st.st_mode)))
     bound = compressed_bound(max_bytes)
     if st.st_size > bound:
         raise OversizeDataError(f"{path}: {st.st_size} bytes, more than any copy of the file can take ({bound}); "
@@ -107,7 +109,7 @@ def read_raw(path, max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes:
     except FileFormatError as exc:  # replaced by a FIFO, or grown, since the stat
         raise DatasetError(str(exc)) from None
     except OSError as exc:
-        raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise DatasetError(_("{path}: cannot be read ({reason})", path=path, reason=exc.strerror or exc)) from None
 
 
 def _inflate(raw: bytes, path, max_bytes: int) -> Iterator[bytes]:
@@ -154,10 +156,11 @@ def _pieces(path, max_bytes: int) -> Iterator[bytes]:
     try:
         yield from _inflate(raw, path, max_bytes)
     except EOFError:
-        raise TruncatedDataError(f"{path}: the compressed data is truncated (the download or copy was cut short); "
-                                 "delete it and download it again") from None
+        raise TruncatedDataError(_("{path}: the compressed data is truncated (the download or copy was cut short); delete "
+                                   "it and download it again", path=path)) from None
     except zlib.error as exc:
-        raise DatasetError(f"{path}: the gzip data is corrupt ({exc}); delete it and download it again") from None
+        raise DatasetError(_("{path}: the gzip data is corrupt ({reason}); delete it and download it again", path=path,
+                             reason=exc)) from None
 
 
 def read_payload(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes | bytearray:
@@ -204,14 +207,12 @@ def parse_header(data, path: str | os.PathLike = "<bytes>") -> tuple[np.dtype, t
     (dtype('uint8'), (3,), 8)
     """
     if not data:
-        raise DatasetError(f"{path}: the file is empty; delete it and download it again")
+        raise DatasetError(_("{path}: the file is empty; delete it and download it again", path=path))
     if len(data) < 4:
-        raise DatasetError(f"{path}: truncated inside the IDX header ({len(data)} bytes)")
+        raise DatasetError(_("{path}: truncated inside the IDX header ({n} bytes)", path=path, n=len(data)))
     if data[0] != 0 or data[1] != 0:
-        raise DatasetError(
-            f"{path}: not an IDX file (it starts with bytes {bytes(data[:4]).hex()}, "
-            "an IDX file starts with 0000); is it an HTML error page or another format?"
-        )
+        raise DatasetError(_("{path}: not an IDX file (it starts with bytes {start}, an IDX file starts with 0000); is it "
+                             "an HTML error page or another format?", path=path, start=bytes(data[:4]).hex()))
     code, ndim = data[2], data[3]
     if code not in IDX_TYPES:
         raise DatasetError(f"{path}: unknown IDX element type 0x{code:02x} (known: 08 09 0b 0c 0d 0e)")

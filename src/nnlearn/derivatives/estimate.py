@@ -23,6 +23,7 @@ from nnlearn.derivatives.differences import (
 )
 from nnlearn.derivatives.evaluator import Evaluator
 from nnlearn.errors import InputError
+from nnlearn.i18n import _
 
 METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
 
@@ -57,7 +58,7 @@ class DerivativeResult:
 def _check_step(h) -> float | None:
     if h is None:
         return None
-    return check_positive_number(h, "the step h", "leave h=None for an automatic step")
+    return check_positive_number(h, _("the step h"), _("leave h=None for an automatic step"))
 
 
 
@@ -186,7 +187,7 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     if xs.dtype != np.float64:
         xs = xs.astype(np.float64)
     if not np.isfinite(xs).all():
-        raise InputError("x contains NaN or inf; a derivative needs finite points")
+        raise InputError(_("x contains NaN or inf; a derivative needs finite points"))
     ev = Evaluator(f)
     df = np.empty(xs.shape)
     err = np.empty(xs.shape)
@@ -197,28 +198,30 @@ def derivative(f, x, method="auto", h=None, full_output=False):
         df[idx], err[idx], steps[idx], used[idx] = _one_point(ev, float(xs[idx]), method, h, full_output)
     if ev.kinks:
         x0, jump = ev.kinks[0]
+        more = _(", and at {n} more points", n=len(ev.kinks) - 1) if len(ev.kinks) > 1 else ""
         warnings.warn(
-            f"f does not look differentiable at x={x0:g} (the slopes on either side differ by about {jump:.3g}"
-            f"{f', and at {len(ev.kinks) - 1} more points' if len(ev.kinks) > 1 else ''}); "
-            "the value returned is the average of the one-sided slopes",
+            _("f does not look differentiable at x={x:g} (the slopes on either side differ by about {jump:.3g}{more}); "
+              "the value returned is the average of the one-sided slopes", x=x0, jump=jump, more=more),
             RuntimeWarning,
             stacklevel=2,
         )
     if ev.jumps:
         x0, gap = ev.jumps[0]
+        more = _(", and at {n} more points", n=len(ev.jumps) - 1) if len(ev.jumps) > 1 else ""
         warnings.warn(
-            f"f jumps at x={x0:g}: f(x+h) - f(x-h) stays near {gap:.3g} while h shrinks {JUMP_SHRINK}-fold"
-            f"{f', and at {len(ev.jumps) - 1} more points' if len(ev.jumps) > 1 else ''}; f is not continuous "
-            "there, so it has no derivative and the value returned is NaN",
+            _("f jumps at x={x:g}: f(x+h) - f(x-h) stays near {gap:.3g} while h shrinks {shrink}-fold{more}; f is not "
+              "continuous there, so it has no derivative and the value returned is NaN", x=x0, gap=gap,
+              shrink=JUMP_SHRINK, more=more),
             RuntimeWarning,
             stacklevel=2,
         )
-    jumped = {x0 for x0, _ in ev.jumps}
+    jumped = {x0 for x0, _value in ev.jumps}
     undefined = [i for i in np.flatnonzero(np.isnan(df.reshape(-1))) if float(xs.reshape(-1)[i]) not in jumped]
     if undefined:
         reason = ev.why_undefined(float(xs.reshape(-1)[undefined[0]]))
-        more = f" at {len(undefined)} points" if len(undefined) > 1 else ""
-        warnings.warn(f"the derivative is NaN{more}: {reason}", RuntimeWarning, stacklevel=2)
+        warnings.warn(_("the derivative is NaN at {n} points: {reason}", n=len(undefined), reason=reason)
+                      if len(undefined) > 1 else _("the derivative is NaN: {reason}", reason=reason),
+                      RuntimeWarning, stacklevel=2)
     if xs.ndim == 0:
         df, err, steps, used = float(df), float(err), float(steps), str(used)
     if not full_output:

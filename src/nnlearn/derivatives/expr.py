@@ -19,6 +19,7 @@ import numpy as np
 
 from nnlearn._validation import check_numbers
 from nnlearn.errors import InputTypeError, NnlearnError
+from nnlearn.i18n import _
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 50
@@ -123,10 +124,10 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise ExpressionError(
-                f"unexpected character {text[pos]!r} at position {pos + 1} in {_shorten(text)!r}; "
-                "formulas use numbers, variables, + - * / ** ^, parentheses and functions such as exp(x)"
-            )
+            raise ExpressionError(_(
+                "unexpected character {char!r} at position {position} in {text!r}; formulas use numbers, variables, "
+                "+ - * / ** ^, parentheses and functions such as exp(x)", char=text[pos], position=pos + 1,
+                text=_shorten(text)))
         if m.lastgroup != "space":
             tokens.append((m.lastgroup, m.group(), pos))
         pos = m.end()
@@ -184,18 +185,19 @@ class _Parser:
         return token
 
     def fail(self, message, pos):
-        raise ExpressionError(f"{message} at position {pos + 1} in {_shorten(self.text)!r}")
+        raise ExpressionError(_("{message} at position {position} in {text!r}", message=message, position=pos + 1,
+                                text=_shorten(self.text)))
 
     def expect(self, text, what):
         kind, tok, pos = self.take()
         if kind != "op" or tok != text:
-            found = "the end" if kind == "end" else repr(tok)
-            self.fail(f"expected {what} but found {found}", pos)
+            found = _("the end") if kind == "end" else repr(tok)
+            self.fail(_("expected {what} but found {found}", what=what, found=found), pos)
 
     def enter(self, pos):
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            self.fail(f"the formula is nested too deeply (more than {MAX_DEPTH} levels)", pos)
+            self.fail(_("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), pos)
 
     def make(self, program, start, end, children):
         """Build a node; fold it to a constant when all its children are constants."""
@@ -205,10 +207,8 @@ class _Parser:
                 value = _run(program, [])
             if not np.isfinite(value):
                 span = _shorten(self.text[start:end])
-                raise ExpressionError(
-                    f"the constant {span!r} is not a finite number in float64 (overflow, division by zero "
-                    "or outside the domain of a function)"
-                )
+                raise ExpressionError(_("the constant {span!r} is not a finite number in float64 (overflow, division by "
+                                        "zero or outside the domain of a function)", span=span))
             node.program, node.value = [("const", np.float64(value))], np.float64(value)
         return node
 
@@ -220,13 +220,13 @@ class _Parser:
     # atom  := number | name | name '(' expr ')' | '(' expr ')'
     def parse(self):
         if not self.text.strip():
-            raise ExpressionError("the formula is empty; write one in x, such as 'x**2 + 1'")
+            raise ExpressionError(_("the formula is empty; write one in x, such as 'x**2 + 1'"))
         node = self.expr()
         kind, tok, pos = self.peek()
         if kind != "end":
             if kind in ("number", "name") or tok == "(":
-                self.fail(f"expected an operator before {tok!r} (write 2*x, not 2x)", pos)
-            self.fail(f"unexpected {tok!r}", pos)
+                self.fail(_("expected an operator before {tok!r} (write 2*x, not 2x)", tok=tok), pos)
+            self.fail(_("unexpected {tok!r}", tok=tok), pos)
         return node
 
     def expr(self):
@@ -266,11 +266,8 @@ class _Parser:
             exponent = self.unary()
             self.depth -= 1
             if exponent.value is not None and abs(exponent.value) > MAX_EXPONENT:
-                self.fail(
-                    f"the exponent {exponent.value:.6g} is too large in magnitude (the limit is {MAX_EXPONENT}; "
-                    "float64 overflows near 1.8e308)",
-                    exponent.start,
-                )
+                self.fail(_("the exponent {value:.6g} is too large in magnitude (the limit is {most}; float64 overflows "
+                            "near 1.8e308)", value=exponent.value, most=MAX_EXPONENT), exponent.start)
             return self.make(base.program + exponent.program + [("bin", np.power)], base.start, exponent.end, [base, exponent])
         return base
 
@@ -279,7 +276,7 @@ class _Parser:
         if kind == "number":
             value = float(tok)
             if not np.isfinite(value):
-                self.fail(f"the number {_shorten(tok, 20)!r} is too large for float64", pos)
+                self.fail(_("the number {number!r} is too large for float64", number=_shorten(tok, 20)), pos)
             return _Node([("const", np.float64(value))], pos, pos + len(tok), np.float64(value))
         if kind == "name":
             return self.name(tok, pos)
@@ -289,38 +286,41 @@ class _Parser:
             self.expect(")", "')'")
             self.depth -= 1
             return _Node(node.program, pos, self.tokens[self.i - 1][2] + 1, node.value)
-        found = "the end of the formula" if kind == "end" else repr(tok)
-        self.fail(f"expected a number, a variable or '(' but found {found}", pos)
+        found = _("the end of the formula") if kind == "end" else repr(tok)
+        self.fail(_("expected a number, a variable or '(' but found {found}", found=found), pos)
 
     def name(self, tok, pos):
         end = pos + len(tok)
         is_call = self.peek()[1] == "(" and self.peek()[0] == "op"
         if tok.startswith("_"):
-            self.fail(f"names may not start with '_' ({tok!r})", pos)
+            self.fail(_("names may not start with '_' ({tok!r})", tok=tok), pos)
         if is_call:
             if tok not in FUNCTIONS:
                 allowed = ", ".join(sorted(FUNCTIONS))
-                self.fail(f"unknown function {_shorten(tok, 20)!r}; the allowed functions are {allowed}", pos)
+                self.fail(_("unknown function {name!r}; the allowed functions are {allowed}", name=_shorten(tok, 20),
+                            allowed=allowed), pos)
             self.take()
             self.enter(pos)
             argument = self.expr()
             if self.peek()[1] == ",":
-                self.fail(f"{tok} takes one argument", self.peek()[2])
-            self.expect(")", f"')' to close {tok}(")
+                self.fail(_("{name} takes one argument", name=tok), self.peek()[2])
+            self.expect(")", _("')' to close {name}(", name=tok))
             self.depth -= 1
             return self.make(argument.program + [("call", FUNCTIONS[tok])], pos, self.tokens[self.i - 1][2] + 1, [argument])
         if tok in CONSTANTS:
             return _Node([("const", np.float64(CONSTANTS[tok]))], pos, end, np.float64(CONSTANTS[tok]))
         if tok in FUNCTIONS:
-            self.fail(f"{tok} is a function; write {tok}(x)", pos)
+            self.fail(_("{name} is a function; write {name}(x)", name=tok), pos)
         if tok not in self.variables:
             if self.fixed:
                 if not self.variables:
-                    self.fail(f"unknown name {_shorten(tok, 20)!r}: a number or a constant such as pi is expected here", pos)
+                    self.fail(_("unknown name {name!r}: a number or a constant such as pi is expected here",
+                                name=_shorten(tok, 20)), pos)
                 known = ", ".join(self.variables)
-                self.fail(f"unknown name {_shorten(tok, 20)!r} (the variables are: {known})", pos)
+                self.fail(_("unknown name {name!r} (the variables are: {known})", name=_shorten(tok, 20), known=known),
+                          pos)
             if len(self.variables) >= MAX_VARIABLES:
-                self.fail(f"too many variables (at most {MAX_VARIABLES})", pos)
+                self.fail(_("too many variables (at most {most})", most=MAX_VARIABLES), pos)
             self.variables.append(tok)
         return _Node([("var", tok)], pos, end)
 
@@ -352,14 +352,15 @@ class Expression:
         """The formula at ``values``, computed in ``dtype``: float64 (complex128 for complex values),
         or float32 (complex64) to see what single precision does, as the board's lesson does."""
         if len(values) != len(self.variables) and not (not self.variables and len(values) == 1):
-            names = ", ".join(self.variables) or "no variables"
-            raise InputTypeError(f"{self.text!r} takes {len(self.variables)} value(s) ({names}), got {len(values)}")
+            names = ", ".join(self.variables) or _("no variables")
+            raise InputTypeError(_("{text!r} takes {n} value(s) ({names}), got {given}", text=self.text,
+                                   n=len(self.variables), names=names, given=len(values)))
         try:
             precision = np.dtype(dtype).type
         except TypeError:
             precision = None
         if precision not in (np.float64, np.float32):
-            raise InputTypeError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+            raise InputTypeError(_("dtype must be numpy.float64 or numpy.float32, got {dtype!r}", dtype=dtype))
         dtype = precision
         complex_type = np.complex128 if dtype is np.float64 else np.complex64
         arrays = []
@@ -418,16 +419,17 @@ def parse_expression(text: str, variables=None) -> Expression:
     nnlearn.derivatives.expr.ExpressionError: the exponent 3.8742e+08 is too large in magnitude (the limit is 1024; float64 overflows near 1.8e308) at position 7 in '9**9**9**9'
     """
     if not isinstance(text, str):
-        raise ExpressionError(f"a formula must be text, got {type(text).__name__}")
+        raise ExpressionError(_("a formula must be text, got {type}", type=type(text).__name__))
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the formula is {len(text)} characters long; the limit is {MAX_LENGTH}")
+        raise ExpressionError(_("the formula is {n} characters long; the limit is {most}", n=len(text), most=MAX_LENGTH))
     if variables is not None:
         if isinstance(variables, str) or not isinstance(variables, (list, tuple)):
-            raise ExpressionError(f"variables must be a list of names such as ['x0', 'x1'], got {variables!r}")
+            raise ExpressionError(_("variables must be a list of names such as ['x0', 'x1'], got {variables!r}",
+                                    variables=variables))
         variables = [str(v) for v in variables]
         for v in variables:
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v) or v in FUNCTIONS or v in CONSTANTS:
-                raise ExpressionError(f"{v!r} cannot be a variable name")
+                raise ExpressionError(_("{name!r} cannot be a variable name", name=v))
     parser = _Parser(text, variables)
     node = parser.parse()
     names = parser.variables if variables is not None else sorted(parser.variables, key=_natural_key)

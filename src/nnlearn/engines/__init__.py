@@ -43,13 +43,14 @@ import warnings
 import numpy as np
 
 from nnlearn.errors import InputError, InputTypeError
+from nnlearn.i18n import N_, _
 
 BACKPROP = "backprop"
 NUMERICAL = "numerical"
 #: The engine each kind uses unless told otherwise.
 DEFAULTS = {BACKPROP: "reference", NUMERICAL: "fast"}
 #: What every numerical engine warns about a float32 network (one text, wherever it is asked).
-FLOAT32_WARNING = (
+FLOAT32_WARNING = N_(
     "the numerical gradient of a float32 network is inexact: the step h=1e-4 is rounded to a few "
     "hundred units in the last place of each weight; use dtype=np.float64"
 )
@@ -78,11 +79,12 @@ def get_engine(name: str | None, kind: str) -> type:
     """The engine class called ``name`` (``None``: the default of ``kind``), refusing the wrong kind."""
     name = DEFAULTS[kind] if name is None else name
     if not isinstance(name, str):
-        raise InputTypeError(f"engine must be the name of an engine ({', '.join(engine_names(kind))}), got "
-                             f"{type(name).__name__}")
+        raise InputTypeError(_("engine must be the name of an engine ({names}), got {type}",
+                               names=", ".join(engine_names(kind)), type=type(name).__name__))
     cls = _REGISTRY.get(name)
     if cls is None or cls.kind != kind:
-        raise InputError(f"unknown {kind} engine {name!r}; choose one of {', '.join(engine_names(kind))}")
+        raise InputError(_("unknown {kind} engine {name!r}; choose one of {names}", kind=kind, name=name,
+                           names=", ".join(engine_names(kind))))
     return cls
 
 
@@ -103,7 +105,7 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
     """
     cls = get_engine(engine, NUMERICAL)
     if net.dtype == np.float32:
-        warnings.warn(FLOAT32_WARNING, RuntimeWarning, stacklevel=3)
+        warnings.warn(_(FLOAT32_WARNING), RuntimeWarning, stacklevel=3)
     if elements is not None:
         return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, elements=elements, masks=masks)
     try:
@@ -112,8 +114,8 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
         if cls.name == "loop":  # pragma: no cover - the loop handles every network
             raise
         warnings.warn(
-            f"the {cls.name!r} numerical-gradient engine cannot handle this ({exc}); using the plain "
-            "loop instead, which is about 2000 times slower",
+            _("the {name!r} numerical-gradient engine cannot handle this ({reason}); using the plain loop instead, "
+              "which is about 2000 times slower", name=cls.name, reason=exc),
             RuntimeWarning,
             stacklevel=3,
         )

@@ -16,6 +16,7 @@ import numpy as np
 
 from nnlearn import rundir
 from nnlearn.errors import NnlearnError
+from nnlearn.i18n import _
 from nnlearn.images import data_uri
 from nnlearn.report.charts import PALETTE, line_chart, zoomed_range
 from nnlearn.report.model import model_sections
@@ -164,7 +165,7 @@ def compare_context(runs: list[Path]) -> dict:
     names = short_names(runs)
     for k, (run, name) in enumerate(zip(runs, names)):
         color = PALETTE[k % len(PALETTE)]
-        curve, columns, epochs, _ = _curves(run)
+        curve, columns, epochs, _extra = _curves(run)
         sx, sy = smoothed_series(curve)
         loss_series.append({"label": name, "x": sx, "y": sy, "color": color})
         col = rundir.accuracy_column(columns, rows=epochs)
@@ -231,15 +232,16 @@ def check_dirs(dirs) -> list[Path]:
     """The given folders as paths, each a run or sweep directory, else a one-line error."""
     paths = [Path(d) for d in dirs]
     if not paths:
-        raise NnlearnError("give at least one run or sweep directory")
+        raise NnlearnError(_("give at least one run or sweep directory"))
     for p in paths:
         if not p.is_dir():
-            raise NnlearnError(f"{p} is not a directory; give a run directory (from `nnlearn train`) or a sweep directory")
+            raise NnlearnError(_("{path} is not a directory; give a run directory (from `nnlearn train`) or a sweep "
+                                 "directory", path=p))
         if not (rundir.is_run_dir(p) or rundir.is_sweep_dir(p)):
-            raise NnlearnError(f"{p} holds neither config.json (a run) nor trials.csv (a sweep); "
-                               "give the folder that `nnlearn train` wrote")
+            raise NnlearnError(_("{path} holds neither config.json (a run) nor trials.csv (a sweep); give the folder "
+                                 "that `nnlearn train` wrote", path=p))
     if len(paths) > 1 and any(rundir.is_sweep_dir(p) for p in paths):
-        raise NnlearnError("a sweep is reported on its own; give one sweep directory, or several run directories")
+        raise NnlearnError(_("a sweep is reported on its own; give one sweep directory, or several run directories"))
     return paths
 
 
@@ -263,7 +265,7 @@ def default_output(dirs) -> Path:
     """Where ``nnlearn report`` writes by default: ``DIR/report.html`` for one folder."""
     paths = [Path(d) for d in dirs]
     if len(paths) != 1:
-        raise NnlearnError("several directories make one comparison report: say where it goes with --out FILE.html")
+        raise NnlearnError(_("several directories make one comparison report: say where it goes with --out FILE.html"))
     return paths[0] / "report.html"
 
 

@@ -8,6 +8,7 @@ import signal
 import threading
 
 from nnlearn.errors import NnlearnError
+from nnlearn.i18n import _
 
 INSTALL = 'pip install "nnlearn[sweep]"'
 
@@ -29,7 +30,8 @@ def require_sweep_packages():
         except ImportError:
             missing.append("dask[distributed]" if name == "distributed" else name)
     if missing:
-        raise NnlearnError(f"nnlearn sweep needs {' and '.join(missing)}; install them with: {INSTALL}")
+        raise NnlearnError(_("nnlearn sweep needs {names}; install them with: {command}", names=_(" and ").join(missing),
+                             command=INSTALL))
     return tuple(modules)
 
 
@@ -44,8 +46,8 @@ def connect(client=None, workers=None, scheduler=None):
         try:
             client = distributed.Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
-            raise NnlearnError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start it with "
-                               "`dask scheduler` and give its tcp://HOST:PORT") from None
+            raise NnlearnError(_("cannot reach the Dask scheduler at {scheduler} ({reason}); start it with `dask "
+                                 "scheduler` and give its tcp://HOST:PORT", scheduler=scheduler, reason=exc)) from None
         return client, [client]
     cluster = local_cluster(workers or os.cpu_count() or 1)
     client = distributed.Client(cluster)

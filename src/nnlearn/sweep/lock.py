@@ -22,6 +22,7 @@ from pathlib import Path
 from optuna.storages.journal import JournalFileOpenLock
 
 from nnlearn.errors import NnlearnError
+from nnlearn.i18n import _
 
 
 class JournalLock(JournalFileOpenLock):
@@ -63,7 +64,8 @@ class JournalLock(JournalFileOpenLock):
         try:
             self._take(fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise NnlearnError(f"{folder} is being swept by another process; wait for it or stop it first") from None
+            raise NnlearnError(_("{folder} is being swept by another process; wait for it or stop it first",
+                                 folder=folder)) from None
         self.held = True
         try:
             yield self

@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from nnlearn.errors import FileFormatError
+from nnlearn.i18n import _
 
 STUDY_NAME = "nnlearn-sweep"
 
@@ -54,10 +55,10 @@ def load_study(storage, journal):
     try:
         names = optuna.get_all_study_names(storage)
     except (KeyError, ValueError, TypeError, IndexError, AssertionError) as exc:  # lines Optuna cannot replay
-        raise FileFormatError(f"{journal} is damaged: Optuna cannot replay it ({type(exc).__name__}: {exc}); "
-                              "start a new sweep with --out") from None
+        raise FileFormatError(_("{journal} is damaged: Optuna cannot replay it ({kind}: {reason}); start a new sweep "
+                                "with --out", journal=journal, kind=type(exc).__name__, reason=exc)) from None
     if STUDY_NAME not in names:
-        raise FileFormatError(f"{journal} holds no nnlearn sweep study; start a new sweep with --out")
+        raise FileFormatError(_("{journal} holds no nnlearn sweep study; start a new sweep with --out", journal=journal))
     return optuna.load_study(study_name=STUDY_NAME, storage=storage)
 
 
