@@ -317,6 +317,30 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(tmp_path, modu
     assert (proc.returncode, proc.stderr) == (130, "nnlearn: interrupted\n")
 
 
+@pytest.mark.parametrize("argv, orig, quiet", [
+    (["/usr/bin/nnlearn", "train"], ["python", "/usr/bin/nnlearn", "train"], True),  # the console script
+    (["-m"], ["python3", "-X", "importtime", "-m", "nnlearn", "train"], True),  # python -m nnlearn, while importing
+    (["-m"], ["python", "-m", "nnlearn.cli", "--help"], True),
+    (["-c"], ["python", "-c", "import nnlearn"], False),  # a program that imports nnlearn
+    (["notebook.py"], ["python", "notebook.py", "-m", "nnlearn"], False),  # a script's own arguments
+    (["-c"], ["python", "-c", "import nnlearn", "-m", "nnlearn"], False),
+    (["-m"], ["python", "-mnnlearn"], True),
+    ([""], ["python"], False),
+])
+def test_the_quiet_start_is_only_for_the_command_line(monkeypatch, argv, orig, quiet):
+    import signal
+
+    from nnlearn.errors import end_quiet_start, quiet_start
+
+    monkeypatch.setattr(sys, "orig_argv", orig)
+    try:
+        quiet_start(argv)
+        assert (signal.getsignal(signal.SIGINT) is not signal.default_int_handler) == quiet
+    finally:
+        end_quiet_start()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_a_program_that_imports_nnlearn_keeps_its_ctrl_c():
     import signal
 

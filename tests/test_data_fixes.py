@@ -136,8 +136,9 @@ def test_a_bad_file_in_data_dir_is_an_error_never_a_fallback_to_nnlearn_data(tin
     kind = {"fifo": "is a FIFO", "device": "is a device", "folder": "is a folder", "broken link": "No such file",
             "link loop": "Too many levels of symbolic links"}[bad]
     assert kind in err, err
-    # the same folder without the bad file trains on it, and config.json records the folder that was read
-    os.unlink(path) if bad != "folder" else path.rmdir()
+    if bad != "fifo":
+        return  # the rest once: the same folder without the bad file trains on it, and config.json says so
+    os.unlink(path)
     write_tiny(folder, {role: idx_bytes(a) for role, a in _digit_arrays().items()})
     code, _, err = _run(capsys, "train", "--iters", "2", "--batch-size", "4", "--no-progress", "--data-dir",
                         str(folder), "--out", str(run))
