@@ -286,6 +286,21 @@ def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_kil
     os.close(runs.lock_run(run))
 
 
+def test_where_the_file_system_cannot_lock_a_folder_the_run_goes_on_unlocked(tmp_path, fake_data, monkeypatch):
+    import errno
+
+    from mnist_tiny import FAST_TRAIN
+    from nnlearn import runs
+
+    def no_folder_locks(fd, operation):  # what an NFS mount answers for a folder opened read-only
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(runs.fcntl, "flock", no_folder_locks)
+    assert runs.lock_run(tmp_path) is None
+    assert main(["train", "--out", str(tmp_path / "run"), *FAST_TRAIN]) == 0
+    assert _state(tmp_path / "run")["state"] == "finished"
+
+
 # -- Ctrl-C while the command line starts (issue 31) --------------------------------------------------
 
 #: A process that starts as the console script `nnlearn` does and gets Ctrl-C the moment a module is
