@@ -110,6 +110,7 @@ def _register_overfit(demos) -> None:
 
 def cmd_train(args) -> int:
     from nnlearn import runs
+    from nnlearn.datasets import data_folder
     from nnlearn.trainer import TrainingInterrupted
 
     run, settings, recipe, dataset, data_dir = _run_settings(args)
@@ -117,7 +118,8 @@ def cmd_train(args) -> int:
     data = load_arrays(dataset, data_dir)
     load_seconds = time.perf_counter() - t0
     n_classes = len(class_names_of(dataset) or []) or None
-    opened = runs.open_run(run, settings, data, recipe=recipe, dataset=dataset, data_dir=data_dir,
+    opened = runs.open_run(run, settings, data, recipe=recipe, dataset=dataset,  # the folder read is recorded
+                           data_dir=data_dir and (data_folder(dataset, data_dir) or data_dir),
                            n_classes=n_classes, progress=args.progress, threads=args.threads,
                            trajectory=args.trajectory)
     trainer = opened.trainer

@@ -8,13 +8,14 @@ returned in the book's layout.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
 from nnlearn.datasets.cache import load_arrays
 from nnlearn.datasets.download import ensure_files
 from nnlearn.datasets.errors import DatasetError
-from nnlearn.datasets.sources import DataFile, DatasetSpec
+from nnlearn.datasets.sources import DataFile, DatasetSpec, find_files
 from nnlearn.errors import InputTypeError
 
 #: Class names, index = label.
@@ -134,6 +135,14 @@ def load_dataset(
         (images(arrays["train-images"]), labels(arrays["train-labels"])),
         (images(arrays["test-images"]), labels(arrays["test-labels"])),
     )
+
+
+def data_folder(name: str | DatasetSpec, data_dir: str | os.PathLike | None = None) -> Path | None:
+    """The folder :func:`load_dataset` reads ``name``'s files from for ``data_dir`` (None: no folder holds
+    them all). A run records this folder, not the one it was given: the two differ when ``data_dir``
+    lacks a file and the search goes on (``NNLEARN_DATA``, the cache)."""
+    paths = find_files(get_spec(name), data_dir)
+    return None if paths is None else Path(paths["train-images"]).parent.resolve()
 
 
 def load_mnist(normalize=True, flatten=True, one_hot_label=False, data_dir=None):
