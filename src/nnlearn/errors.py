@@ -1,4 +1,5 @@
-"""Exceptions that the command line turns into a one-line message instead of a traceback."""
+"""Exceptions that the command line turns into a one-line message instead of a traceback, and the one
+line for Ctrl-C while the command line is still starting (:func:`quiet_start`)."""
 
 import os
 import signal
