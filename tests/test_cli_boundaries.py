@@ -286,6 +286,21 @@ def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_kil
     os.close(runs.lock_run(run))
 
 
+def test_where_the_file_system_cannot_lock_a_folder_the_run_goes_on_unlocked(tmp_path, fake_data, monkeypatch):
+    import errno
+
+    from mnist_tiny import FAST_TRAIN
+    from nnlearn import runs
+
+    def no_folder_locks(fd, operation):  # what an NFS mount answers for a folder opened read-only
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(runs.fcntl, "flock", no_folder_locks)
+    assert runs.lock_run(tmp_path) is None
+    assert main(["train", "--out", str(tmp_path / "run"), *FAST_TRAIN]) == 0
+    assert _state(tmp_path / "run")["state"] == "finished"
+
+
 # -- Ctrl-C while the command line starts (issue 31) --------------------------------------------------
 
 #: A process that starts as the console script `nnlearn` does and gets Ctrl-C the moment a module is
@@ -315,6 +330,30 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(tmp_path, modu
     proc = subprocess.run([sys.executable, "-c", _CTRL_C_AT_IMPORT, module, "demo", "derivative", "--out",
                            str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stderr) == (130, "nnlearn: interrupted\n")
+
+
+@pytest.mark.parametrize("argv, orig, quiet", [
+    (["/usr/bin/nnlearn", "train"], ["python", "/usr/bin/nnlearn", "train"], True),  # the console script
+    (["-m"], ["python3", "-X", "importtime", "-m", "nnlearn", "train"], True),  # python -m nnlearn, while importing
+    (["-m"], ["python", "-m", "nnlearn.cli", "--help"], True),
+    (["-c"], ["python", "-c", "import nnlearn"], False),  # a program that imports nnlearn
+    (["notebook.py"], ["python", "notebook.py", "-m", "nnlearn"], False),  # a script's own arguments
+    (["-c"], ["python", "-c", "import nnlearn", "-m", "nnlearn"], False),
+    (["-m"], ["python", "-mnnlearn"], True),
+    ([""], ["python"], False),
+])
+def test_the_quiet_start_is_only_for_the_command_line(monkeypatch, argv, orig, quiet):
+    import signal
+
+    from nnlearn.errors import end_quiet_start, quiet_start
+
+    monkeypatch.setattr(sys, "orig_argv", orig)
+    try:
+        quiet_start(argv)
+        assert (signal.getsignal(signal.SIGINT) is not signal.default_int_handler) == quiet
+    finally:
+        end_quiet_start()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_a_program_that_imports_nnlearn_keeps_its_ctrl_c():

@@ -418,9 +418,12 @@ def _edit_line(number, change):
     (_edit_line(7, '{"hello": "world"}'), "the line is not a journal entry"),
     (_edit_line(7, lambda e: e | {"op_code": 99}), "op_code 99 is not an operation of Optuna's journal"),  # AssertionError
     # was "internal error: ValueError: Unknown format code 'f' for object of type 'str'"
-    (_edit_line(6, lambda e: e | {"values": ["x"]}), "its values is ['x'], not a validation accuracy in [0, 1]"),
+    (_edit_line(5, lambda e: e | {"values": ["x"]}), "its values is ['x'], not a validation accuracy in [0, 1]"),
+    (_edit_line(9, lambda e: e | {"values": [float("inf")]}), "its values is [NaN or Infinity], not a validation accuracy in [0, 1]"),
     (_edit_line(5, lambda e: e | {"trial_id": "0"}), "its trial_id is '0', not a whole number >= 0"),
     (_edit_line(2, lambda e: e | {"datetime_start": "yesterday"}), "its datetime_start is 'yesterday', not a time"),
+    (_edit_line(5, lambda e: {k: v for k, v in e.items() if k != "datetime_complete"}),
+     "its datetime_complete is missing, not a time"),  # KeyError in Optuna's replay
     # lr outside the declared range was accepted into trials.csv
     (_edit_line(3, lambda e: e | {"param_value_internal": float("nan")}),
      "its param_value_internal is NaN or Infinity, not a finite number"),
@@ -438,8 +441,8 @@ def test_a_foreign_or_out_of_range_journal_line_is_one_line_before_the_data_is_l
     folder = tmp_path / "s"
     sweep = Sweep.create(folder, SweepSpec(params=PARAMS, trials=3, epochs=1, validation=100))
     study = sweep.study()
-    study.tell(ask(study, sweep.spec).number, 0.5)  # 6 lines: the study, a trial, 2 params, its result
-    study.tell(ask(study, sweep.spec).number, 0.25)
+    study.tell(ask(study, sweep.spec).number, 0.5)  # lines 1-5: the study, a trial, its 2 params, its result
+    study.tell(ask(study, sweep.spec).number, 0.25)  # lines 6-9
     damage(folder)
     assert main(["sweep", "--resume", str(folder), "--workers", "1", "--no-progress"]) == 1
     err = capsys.readouterr().err

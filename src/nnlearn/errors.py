@@ -1,4 +1,5 @@
-"""Exceptions that the command line turns into a one-line message instead of a traceback."""
+"""Exceptions that the command line turns into a one-line message instead of a traceback, and the one
+line for Ctrl-C while the command line is still starting (:func:`quiet_start`)."""
 
 import os
 import signal
@@ -56,11 +57,24 @@ def quiet_start(argv=None) -> None:
     command line's ``main``) gives Ctrl-C back to Python, where ``main`` catches it.
     """
     argv = sys.argv if argv is None else argv
-    words = getattr(sys, "orig_argv", argv)
     command = bool(argv) and os.path.basename(argv[0]) == "nnlearn"
-    module = any(a == "-m" and b in ("nnlearn", "nnlearn.cli") for a, b in zip(words, words[1:]))
-    if (command or module) and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    if (command or _run_as_module(getattr(sys, "orig_argv", []))) \
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _interrupted_on_start)
+
+
+def _run_as_module(words) -> bool:
+    """Whether the interpreter's own options (before any script or -c) say ``-m nnlearn`` (or ``nnlearn.cli``)."""
+    i = 1
+    while i < len(words):
+        word = words[i]
+        if word == "-m" or (word.startswith("-m") and len(word) > 2):
+            module = words[i + 1] if word == "-m" and i + 1 < len(words) else word[2:]
+            return module in ("nnlearn", "nnlearn.cli")
+        if not word.startswith("-") or word == "-" or word.startswith("-c"):
+            return False  # a script, standard input or -c runs, with its own arguments after it
+        i += 2 if word in ("-X", "-W") else 1
+    return False
 
 
 def end_quiet_start() -> None:

@@ -92,14 +92,18 @@ def make_run_dir(run, *, in_run_folder: bool = False) -> bool:
     return not existed
 
 
-def lock_run(run) -> int:
+def lock_run(run) -> int | None:
     """Lock the run folder ``run`` for this process's training; the descriptor holding the lock.
 
     The lock is a ``flock`` on the folder itself (no lock file to leave behind): closing the
     descriptor, or the end of the process however it ends (SIGKILL too), releases it, so a killed
     run can be resumed at once. A folder another process trains into is one line naming its pid.
+    None where the file system cannot lock a folder (an NFS mount may refuse): the run goes on unlocked.
     """
-    fd = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -111,6 +115,9 @@ def lock_run(run) -> int:
         who = f"another process (pid {pid})" if isinstance(pid, int) and pid != os.getpid() else "another process"
         raise NnlearnError(f"{run} is being trained by {who}; wait for it to finish, or stop it and then "
                            f"{resume_hint(run)}") from None
+    except OSError:  # EBADF, ENOLCK, EOPNOTSUPP: no folder locks here
+        os.close(fd)
+        return None
     except BaseException:
         os.close(fd)
         raise
@@ -323,7 +330,8 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
         how, trainer = _continue_or_start(run, trainer, settings, data, recipe=recipe, dataset=dataset,
                                           data_dir=data_dir, n_classes=n_classes, other_run=other_run, threads=threads)
     except BaseException:
-        os.close(lock)
+        if lock is not None:
+            os.close(lock)
         raise
     return Run(run, trainer, recipe, dataset, how, lock)
 

@@ -113,18 +113,18 @@ def _register_overfit(demos) -> None:
 
 def cmd_train(args) -> int:
     from nnlearn import runs
+    from nnlearn.datasets import data_folder
     from nnlearn.trainer import TrainingInterrupted
 
     run, settings, recipe, dataset, data_dir = _run_settings(args)
     t0 = time.perf_counter()
     data = load_arrays(dataset, data_dir)
     load_seconds = time.perf_counter() - t0
-    if data_dir is None:  # found through NNLEARN_DATA or the cache: recorded, for a --resume in another shell
-        from nnlearn.datasets import data_folder
-
-        data_dir = data_folder(dataset)
     n_classes = len(class_names_of(dataset) or []) or None
-    opened = runs.open_run(run, settings, data, recipe=recipe, dataset=dataset, data_dir=data_dir,
+    # The folder the files were read from is recorded (given, or found through NNLEARN_DATA or the
+    # cache): a --resume in another shell reads the same files.
+    opened = runs.open_run(run, settings, data, recipe=recipe, dataset=dataset,
+                           data_dir=data_folder(dataset, data_dir) or data_dir,
                            n_classes=n_classes, progress=args.progress, threads=args.threads,
                            trajectory=args.trajectory)
     trainer = opened.trainer

@@ -139,14 +139,12 @@ def load_dataset(
     )
 
 
-def data_folder(name: str | DatasetSpec, data_dir=None) -> Path | None:
-    """The folder the files of data set ``name`` are read from (``data_dir``, ``NNLEARN_DATA``, the
-    cache, ...: :func:`~nnlearn.datasets.sources.find_files`); ``None`` where none holds them yet.
-
-    A run records it, so that ``--resume`` in another shell, without ``NNLEARN_DATA``, reads the same files.
-    """
+def data_folder(name: str | DatasetSpec, data_dir: str | os.PathLike | None = None) -> Path | None:
+    """The folder :func:`load_dataset` reads ``name``'s files from for ``data_dir`` (None: no folder holds
+    them all). A run records this folder, not the one it was given: the two differ when ``data_dir``
+    lacks a file and the search goes on (``NNLEARN_DATA``, the cache)."""
     paths = find_files(get_spec(name), data_dir)
-    return None if paths is None else next(iter(paths.values())).parent
+    return None if paths is None else Path(paths["train-images"]).parent.resolve()
 
 
 def load_mnist(normalize=True, flatten=True, one_hot_label=False, data_dir=None):

@@ -22,8 +22,14 @@ from nnlearn.errors import FileFormatError
 #: The largest journal read (a line is a few hundred bytes; a trial takes a few lines).
 MAX_JOURNAL_BYTES = 256 * 2**20
 
-#: A NaN or Infinity in a line: no number of a journal nnlearn writes is one.
-_NONFINITE = object()
+class _NonFinite:
+    """A NaN or Infinity in a line, kept apart from numbers: no number of a journal nnlearn writes is one."""
+
+    def __repr__(self) -> str:
+        return "NaN or Infinity"
+
+
+_NONFINITE = _NonFinite()
 
 #: Optuna's journal operations (``optuna.storages.journal._storage.JournalOperation``) and the fields
 #: each writes: ``int``, ``str``, ``time`` (ISO 8601), ``attr`` (an object of one key), ``state``.
@@ -116,6 +122,11 @@ def entry_problem(entry, declared: dict) -> str | None:
     if op == 5:
         return _param_problem(entry["param_name"], entry["param_value_internal"], entry["distribution"], declared)
     if op == 6:
+        # Optuna reads the start of a trial set running, the end of one finished
+        needed = {0: "datetime_start", 1: "datetime_complete", 2: "datetime_complete", 3: "datetime_complete"}
+        field = needed.get(entry["state"])
+        if field and not _is_time(entry.get(field)):
+            return f"its {field} is {_shown(entry.get(field))}, not a time"
         return _result_problem(entry) or _times_problem(entry, ("datetime_start", "datetime_complete"))
     return None
 
@@ -125,8 +136,6 @@ _WORDS = {"int": "a whole number >= 0", "str": "a text", "number": "a finite num
 
 
 def _shown(value) -> str:
-    if value is _NONFINITE:
-        return "NaN or Infinity"
     text = "missing" if value is None else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -28,6 +28,8 @@ from nnlearn.errors import FileFormatError
 from nnlearn.i18n import _
 
 STUDY_NAME = "nnlearn-sweep"
+#: What Optuna's replay of a journal raises on a line it cannot use.
+_REPLAY_ERRORS = (KeyError, ValueError, TypeError, IndexError, AssertionError)
 
 
 def _quiet():
@@ -42,7 +44,11 @@ def journal_storage(journal, lock):
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
-    return JournalStorage(JournalFileBackend(str(journal), lock_obj=lock))
+    try:  # the journal is replayed here: a line journal.check_journal let through must not become a traceback
+        return JournalStorage(JournalFileBackend(str(journal), lock_obj=lock))
+    except _REPLAY_ERRORS as exc:
+        raise FileFormatError(f"{journal} is damaged: Optuna cannot replay it ({type(exc).__name__}: {exc}); "
+                              "start a new sweep with --out") from None
 
 
 def create_study(storage):
@@ -54,7 +60,7 @@ def load_study(storage, journal):
     optuna = _quiet()
     try:
         names = optuna.get_all_study_names(storage)
-    except (KeyError, ValueError, TypeError, IndexError, AssertionError) as exc:  # lines Optuna cannot replay
+    except _REPLAY_ERRORS as exc:  # lines that parse but Optuna cannot replay
         raise FileFormatError(_("{journal} is damaged: Optuna cannot replay it ({kind}: {reason}); start a new sweep "
                                 "with --out", journal=journal, kind=type(exc).__name__, reason=exc)) from None
     if STUDY_NAME not in names:
