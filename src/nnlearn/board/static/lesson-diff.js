@@ -32,18 +32,20 @@
   function drawErrors(svg, d, dtype) {
     var c = d.curves, top = 10;
     METHODS.forEach(function (m) { c[dtype][m].forEach(function (e) { if (e !== null && e > top) top = e; }); });
-    var ax = new Axes(svg, {x: [c.h[0], c.h[c.h.length - 1]], y: [FLOOR / 2, top * 2], xlog: true, ylog: true,
+    // headroom: the legend and the two h labels sit above every curve (the plateau below h = 1e-16 is
+    // the slope's whole size, at the top of the data).
+    var ax = new Axes(svg, {x: [c.h[0], c.h[c.h.length - 1]], y: [FLOOR / 2, top * 2], xlog: true, ylog: true, headroom: 48,
                             title: dtype + ": error of the slope against h", xlabel: "step h (truncation grows to the right, rounding to the left)",
                             ylabel: "absolute error (0 drawn at 1e-18)"});
-    ax.vline(d.book_h, {stroke: "#777"}, "book's h = 1e-4", true);
-    ax.vline(d.at_h.h, {stroke: "#000", "stroke-dasharray": "", "class": "current-h"}, "h = " + d.at_h.h_repr);
+    ax.vline(d.at_h.h, {stroke: "#000", "stroke-dasharray": "", "class": "current-h"}, "h = " + d.at_h.h_repr, 1);
+    ax.vline(d.book_h, {stroke: "#777", "class": "book-h"}, "book's h = 1e-4", 2);
     METHODS.forEach(function (m) {
       var pts = c.h.map(function (h, i) { var e = c[dtype][m][i]; return [h, e === null ? null : Math.max(e, FLOOR)]; });
       ax.path(pts, {stroke: LESSON_COLORS[m], "class": "error-curve", "data-method": m});
       var e = d.at_h.methods[m].error[dtype];
       if (e !== null) ax.dot(d.at_h.h, Math.max(e, FLOOR), {fill: LESSON_COLORS[m], "class": "error-at-h", "data-method": m, "data-error": e});
     });
-    ax.legend(METHODS.map(function (m) { return {label: m === "complex" ? "complex step" : m + " difference", color: LESSON_COLORS[m]}; }));
+    ax.legend(METHODS.map(function (m) { return {label: m === "complex" ? "complex step" : m + " difference", color: LESSON_COLORS[m]}; }), true);
   }
 
   function fmtError(e) { return e === null ? "NaN" : e === 0 ? "0 (exact)" : e.toExponential(2); }
