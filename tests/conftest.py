@@ -27,6 +27,10 @@ pytest_plugins = ["browser"]
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
+# The tests read nnlearn's messages in English whatever the machine's locale (LANG=zh_CN.UTF-8 would
+# make every command speak Chinese); tests of the other languages ask for them (--lang, environ=).
+os.environ["NNLEARN_LANG"] = "en"
+
 
 def _hypothesis_home(config) -> None:
     """Hypothesis keeps its examples and the constants it finds in our modules in pytest's cache

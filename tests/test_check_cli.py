@@ -66,7 +66,7 @@ def test_chinese_and_japanese_output(capsys, lang, script):
 
 def test_the_language_follows_the_locale(capsys, monkeypatch):
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    for variable in ("NNLEARN_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(variable, raising=False)
     code, out, _ = run(capsys, EXAMPLES / "chapter4.py")
     assert code == 0 and "18 个中 18 个正确" in out

@@ -35,8 +35,7 @@ def cmd_check(args) -> int:
 
 
 def register(commands, demos) -> None:
-    from nnlearn.check.i18n import languages
-
+    # --lang, the report's language, is every command's (nnlearn.cli).
     p = commands.add_parser(
         "check", help="check your own chapter-4 functions against nnlearn, with each mistake explained",
         description="Run your .py file or notebook in a separate process with limits, find the chapter's "
@@ -51,8 +50,6 @@ def register(commands, demos) -> None:
     p.add_argument("--only", action="append", metavar="NAME",
                    help="check only this name (softmax, TwoLayerNet, TwoLayerNet.gradient, ...); repeat it, or "
                    "separate names with commas")
-    p.add_argument("--lang", choices=languages(), default=None,
-                   help="the report's language (default: the locale's, from LANGUAGE, LC_ALL or LANG; else en)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--timeout", type=positive_float, default=None, metavar="S",
                    help="seconds one call of your code may take (default 5); the file's top level gets twice as long")
