@@ -19,6 +19,7 @@ from nnlearn import engines
 from nnlearn.constraints import Constraint, Init, Number, Optional, Options, ShareOrCount, Sizes
 from nnlearn._validation import MAX_BATCH
 from nnlearn.errors import InputError
+from nnlearn.i18n import N_
 from nnlearn.multi_layer_net import ACTIVATIONS, DTYPES, INITS, LOSSES
 from nnlearn.optimizer import OPTIMIZERS
 
@@ -84,69 +85,68 @@ class TrainSettings:
     nnlearn.errors.InputError: dropout must be a number in [0, 1), got 1.0; the book uses 0.2 (ch. 6.4); 0 for none
     """
 
-    hidden: tuple = setting((50,), Sizes(), "hidden layer sizes, e.g. --hidden 100 50", label="hidden layers",
+    hidden: tuple = setting((50,), Sizes(), "hidden layer sizes, e.g. --hidden 100 50", label=N_("hidden layers"),
                             group=NETWORK)
     activation: str = setting("sigmoid", Options(tuple(ACTIVATIONS)), "the hidden layers' activation",
-                              label="activation", group=NETWORK)
+                              label=N_("activation"), group=NETWORK)
     weight_init_std: object = setting(
         0.01, Init(INITS), "weight initialisation: a standard deviation (the book's 0.01), xavier or he",
-        label="weight init", group=NETWORK, flag="--init")
+        label=N_("weight init"), group=NETWORK, flag="--init")
     loss: str = setting("cross_entropy", Options(tuple(LOSSES)), "the loss: the book's cross-entropy error or "
-                        "mean squared error", label="loss", group=NETWORK)
-    optimizer: str = setting("sgd", Options(tuple(OPTIMIZERS)), "the update rule (ch. 6.1)", label="optimizer")
+                        "mean squared error", label=N_("loss"), group=NETWORK)
+    optimizer: str = setting("sgd", Options(tuple(OPTIMIZERS)), "the update rule (ch. 6.1)", label=N_("optimizer"))
     lr: float = setting(0.1, Number(float, 0, None, low_open=True, hint="the book uses 0.1 with SGD"),
-                        "learning rate (the start of the schedule)", label="learning rate", group=OPTIMIZER,
+                        "learning rate (the start of the schedule)", label=N_("learning rate"), group=OPTIMIZER,
                         metavar="LR")
     momentum: float | None = setting(
         None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.9")),
-        "the Momentum optimizer's momentum (ch. 6.1.4); not set: the book's 0.9", label="momentum", group=OPTIMIZER)
+        "the Momentum optimizer's momentum (ch. 6.1.4); not set: the book's 0.9", label=N_("momentum"), group=OPTIMIZER)
     beta1: float | None = setting(
         None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.9")),
-        "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9", label="beta1", group=OPTIMIZER)
+        "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9", label=N_("beta1"), group=OPTIMIZER)
     beta2: float | None = setting(
         None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.999")),
-        "Adam's decay of its mean squared gradient; not set: the book's 0.999", label="beta2", group=OPTIMIZER)
+        "Adam's decay of its mean squared gradient; not set: the book's 0.999", label=N_("beta2"), group=OPTIMIZER)
     eps: float | None = setting(
         None, Optional(Number(float, 0, 1, low_open=True, hint="the book uses 1e-7")),
         "what AdaGrad and Adam add to the root of their squared gradients, against division by 0; not set: the "
-        "book's 1e-7", label="eps", group=OPTIMIZER)
+        "book's 1e-7", label=N_("eps"), group=OPTIMIZER)
     batch_size: int = setting(100, Number(int, 1, MAX_BATCH, hint="the book uses 100"), "samples per mini-batch",
-                              label="batch size", unit="samples")
+                              label=N_("batch size"), unit="samples")
     iters: int | None = setting(10000, Optional(Number(int, 1)), "number of iterations (updates)",
-                                label="iterations", exclusive="length", tunable=False)
+                                label=N_("iterations"), exclusive="length", tunable=False)
     epochs: int | None = setting(None, Optional(Number(int, 1)), "number of epochs of train_size / batch_size "
-                                 "iterations", label="epochs", exclusive="length")
+                                 "iterations", label=N_("epochs"), exclusive="length")
     sampling: str = setting("replacement", Options(SAMPLINGS), "replacement: the book's random batches; "
-                            "shuffle: every sample once per epoch", label="sampling")
+                            "shuffle: every sample once per epoch", label=N_("sampling"))
     lr_schedule: str = setting("constant", Options(LR_SCHEDULES), "cosine lowers the learning rate from lr to 0 "
-                               "along half a cosine over the run", label="learning-rate schedule")
+                               "along half a cosine over the run", label=N_("learning-rate schedule"))
     dtype: str = setting("float32", Options(DTYPES), "float32 trains about twice as fast; the numerical gradient "
-                         "wants float64", label="dtype", group=NETWORK, tunable=False)
+                         "wants float64", label=N_("dtype"), group=NETWORK, tunable=False)
     train_eval_samples: int | None = setting(
         None, Optional(Number(int, 1)), "judge training accuracy per epoch on the first N training samples only "
-        "(the book's evaluate_sample_num_per_epoch); the final accuracy uses all", label="train samples judged "
-        "per epoch", tunable=False)
+        "(the book's evaluate_sample_num_per_epoch); the final accuracy uses all", label=N_("train samples judged per epoch"), tunable=False)
     grad: str = setting("backprop", Options(GRADS), "the gradient by backpropagation or by the chapter's "
-                        "numerical differentiation", label="gradient", tunable=False)
+                        "numerical differentiation", label=N_("gradient"), tunable=False)
     engine: str | None = setting(
         None, Optional(Options(engines.engine_names)), "how the gradient is computed: fused (default) or reference "
-        "for backprop; fast (default), rows or loop for --grad numerical", label="engine", tunable=False)
-    seed: int = setting(0, Number(int, 0), "seed of the weights, the batches and the dropout masks", label="seed",
+        "for backprop; fast (default), rows or loop for --grad numerical", label=N_("engine"), tunable=False)
+    seed: int = setting(0, Number(int, 0), "seed of the weights, the batches and the dropout masks", label=N_("seed"),
                         tunable=False)
     divergence_window: int = setting(
         100, Number(int, 1), "the loss has diverged when its mean over this many iterations exceeds three times "
-        "its start (or at once when NaN/inf)", label="divergence window", unit="iterations", tunable=False)
+        "its start (or at once when NaN/inf)", label=N_("divergence window"), unit="iterations", tunable=False)
     weight_decay: float = setting(
         0.0, Number(float, 0, hint="the book's lambda is 0.1 (ch. 6.4); 0 for none"),
         "the book's weight decay lambda: lambda/2 * sum ||W||^2 added to the loss (biases excluded)",
-        label="weight decay", group=NETWORK, metavar="LAMBDA")
+        label=N_("weight decay"), group=NETWORK, metavar="LAMBDA")
     dropout: float = setting(
         0.0, Number(float, 0, 1, high_open=True, hint="the book uses 0.2 (ch. 6.4); 0 for none"),
         "the book's Dropout after each hidden activation: drop this share of units while training",
-        label="dropout", group=NETWORK, metavar="RATE")
+        label=N_("dropout"), group=NETWORK, metavar="RATE")
     validation: float | int | None = setting(
         None, Optional(ShareOrCount()), "hold back the last SHARE (e.g. 0.1) or N samples of the training set and "
-        "judge each epoch on them; the test set is then judged once, at the end", label="validation", tunable=False)
+        "judge each epoch on them; the test set is then judged once, at the end", label=N_("validation"), tunable=False)
 
     def __post_init__(self):
         for name, spec in specs().items():

@@ -33,18 +33,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from nnlearn import i18n
+from nnlearn.board import language
 from nnlearn.board.draw import Refused
 from nnlearn.board.web import json_safe, work
 from nnlearn.errors import NnlearnError
+from nnlearn.i18n import N_
 from nnlearn.templating import render
 
-#: The lessons' pages: path name -> (template, title).
+#: The lessons' pages: path name -> (template, title: its section, and words translated where shown).
 PAGES = {
-    "index": ("lessons/index.html", "Lessons – nnlearn board"),
-    "diff": ("lessons/diff.html", "4.3 Numerical differentiation – nnlearn lessons"),
-    "gradient": ("lessons/gradient.html", "4.4 The gradient – nnlearn lessons"),
-    "descent": ("lessons/descent.html", "4.4.1 Gradient descent – nnlearn lessons"),
-    "numgrad": ("lessons/numgrad.html", "4.4.2 numerical_gradient step by step – nnlearn lessons"),
+    "index": ("lessons/index.html", "", N_("Lessons – nnlearn board")),
+    "diff": ("lessons/diff.html", "4.3 ", N_("Numerical differentiation – nnlearn lessons")),
+    "gradient": ("lessons/gradient.html", "4.4 ", N_("The gradient – nnlearn lessons")),
+    "descent": ("lessons/descent.html", "4.4.1 ", N_("Gradient descent – nnlearn lessons")),
+    "numgrad": ("lessons/numgrad.html", "4.4.2 ", N_("numerical_gradient step by step – nnlearn lessons")),
 }
 #: Longest query string and formula accepted; numbers are at most 40 characters.
 MAX_QUERY = 1024
@@ -125,27 +128,31 @@ def lesson_function(kind: str):
 
 
 @functools.lru_cache(maxsize=CACHED)
-def computed(kind: str, args: tuple) -> tuple[int, bytes]:
-    """``(status, JSON)`` of endpoint ``kind`` for ``args``: 200 and the answer, or 400 and the one-line
-    message of nnlearn's error (a formula the parser refuses, a point outside its domain)."""
+def computed(kind: str, args: tuple, lang: str = i18n.SOURCE_LANGUAGE) -> tuple[int, bytes]:
+    """``(status, JSON)`` of endpoint ``kind`` for ``args``, its words in ``lang``: 200 and the answer, or
+    400 and the one-line message of nnlearn's error (a formula the parser refuses, a point outside its domain)."""
     try:
-        data, status = lesson_function(kind)(*args), 200
+        with i18n.use(lang):
+            data, status = lesson_function(kind)(*args), 200
     except NnlearnError as exc:
         data, status = {"error": str(exc).splitlines()[0]}, 400
     return status, json.dumps(json_safe(data), allow_nan=False).encode("utf-8")
 
 
 @functools.cache
-def page_bytes(name: str) -> bytes:
-    template, title = PAGES[name]
-    return render(template, title=title).encode("utf-8")
+def page_bytes(name: str, lang: str = i18n.SOURCE_LANGUAGE) -> bytes:
+    template, section, title = PAGES[name]
+    return render(template, lang=lang, title=section + i18n.translate(title, lang), languages=language.switcher(lang),
+                  script_messages=language.script_messages(lang)).encode("utf-8")
 
 
 async def page(request: Request) -> Response:
     name = request.path_params.get("name", "index")
     if name not in PAGES:
         raise Refused(404, "no such lesson; the lessons are listed at /lessons")
-    return Response(page_bytes(name), media_type="text/html; charset=utf-8")
+    lang, chosen = language.choose(request)
+    response = Response(page_bytes(name, lang), media_type="text/html; charset=utf-8")
+    return language.keep(response, lang) if chosen else response
 
 
 async def api(request: Request) -> Response:
@@ -155,7 +162,7 @@ async def api(request: Request) -> Response:
     if len(request.scope.get("query_string", b"")) > MAX_QUERY:
         raise Refused(414, f"the request's query is longer than {MAX_QUERY} bytes")
     args = arguments(kind, request.query_params)
-    status, body = await work(request, "lessons", computed, kind, args)
+    status, body = await work(request, "lessons", computed, kind, args, language.choose(request)[0])
     return Response(body, status, media_type="application/json")
 
 
