@@ -9,8 +9,10 @@ the code before the change), drives it with an asyncio client (one connection pe
 browser's new tabs would; no client threads to share the GIL with), and samples the server's
 resident memory (VmRSS) and threads from /proc every 10 ms.
 
-Usage: ``NNLEARN_DATA=/path/to/datasets python bench/board_load.py [--run DIR] [--src DIR]``
-(without ``--run`` it trains a short run of the book recipe for the draw page).
+Usage: ``NNLEARN_DATA=/path/to/datasets python bench/board_load.py [--run DIR] [--src DIR] [--pages]``
+(without ``--run`` it trains a short run of the book recipe for the draw page). ``--pages`` times
+instead every page of the board (runs, draw, the lessons, a run's and a sweep's report), 10 clients x
+200 GETs each, in English and with ``Accept-Language: zh-CN`` (issue 29: no page slower than 1.2x).
 """
 
 from __future__ import annotations
@@ -67,13 +69,13 @@ class Sampler:
         self.thread.join()
 
 
-async def request(port: int, method: str, path: str, body: bytes = b"", timeout: float = 60.0):
+async def request(port: int, method: str, path: str, body: bytes = b"", timeout: float = 60.0, headers: str = ""):
     """``(status, seconds)`` of one request on a new connection; status -1 for an error (reset, timeout)."""
     t0 = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+            head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{headers}"
             if method == "POST":
                 head += f"Content-Type: image/png\r\nContent-Length: {len(body)}\r\n"
             writer.write(head.encode() + b"\r\n" + body)
@@ -86,12 +88,12 @@ async def request(port: int, method: str, path: str, body: bytes = b"", timeout:
     return status, time.perf_counter() - t0
 
 
-async def clients(port: int, n_clients: int, n_requests: int, path: str = "/"):
+async def clients(port: int, n_clients: int, n_requests: int, path: str = "/", headers: str = ""):
     results = []
 
     async def client(k):
         for _ in range(n_requests // n_clients):
-            results.append(await request(port, "GET", path))
+            results.append(await request(port, "GET", path, headers=headers))
 
     t0 = time.perf_counter()
     await asyncio.gather(*(client(k) for k in range(n_clients)))
@@ -139,11 +141,30 @@ async def draw_phase(port: int, run: str, png: bytes, n: int):
     return results, time.perf_counter() - t0
 
 
+#: The board's pages (issue 29's list), each asked for in English and in Chinese.
+PAGES = ["/", "/draw?path=run", "/lessons", "/lessons/diff", "/lessons/gradient", "/lessons/descent",
+         "/lessons/numgrad", "/report?path=run", "/report?path=sweep"]
+
+
+def pages_phase(port: int, runs: Path, src) -> int:
+    sweep = runs / "sweep"  # a sweep folder around a copy of the run: its report has a final run
+    shutil.copytree(runs / "run", sweep / "final")
+    (sweep / "trials.csv").write_text("number,state,lr,validation_accuracy\n0,COMPLETE,0.1,0.9\n1,COMPLETE,0.5,0.8\n")
+    print(f"board from {src or 'this checkout'}: 10 clients x 200 GETs per page (p50 is the figure to compare)")
+    for path in PAGES:
+        for lang, headers in (("en", ""), ("zh", "Accept-Language: zh-CN,zh;q=0.9\r\n")):
+            asyncio.run(request(port, "GET", path, headers=headers))  # built once (a report is kept), as in use
+            results, seconds = asyncio.run(clients(port, 10, 200, path, headers))
+            print(f"{path:<20} {lang}: {summary(results, seconds)}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", metavar="DIR", help="a finished run (default: train a short one)")
     parser.add_argument("--src", metavar="DIR", help="run the board from this src folder (another checkout)")
     parser.add_argument("--data-dir", default=os.environ.get("NNLEARN_DATA"))
+    parser.add_argument("--pages", action="store_true", help="time every page of the board instead")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nnlearn-board-load-"))
     env = dict(os.environ, PYTHONPATH=str(Path(args.src).resolve())) if args.src else dict(os.environ)
@@ -159,6 +180,8 @@ def main() -> int:
         port = int(proc.stdout.readline().split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
         png = drawing_png()
         try:
+            if args.pages:
+                return pages_phase(port, tmp / "runs", args.src)
             asyncio.run(request(port, "GET", "/"))
             asyncio.run(draw_phase(port, "run", png, 1))  # the model loaded, as after a first drawing
             time.sleep(0.5)

@@ -15,7 +15,7 @@ import numpy as np
 
 from nnlearn import rundir
 from nnlearn.errors import NnlearnError
-from nnlearn.i18n import _
+from nnlearn.i18n import N_, _
 from nnlearn.images import data_uri
 from nnlearn.report.charts import PALETTE, line_chart, zoomed_range
 from nnlearn.report.model import model_sections
@@ -27,6 +27,14 @@ from nnlearn.templating import render
 MAX_LOSS_POINTS = 2500
 #: Largest PNG figure of a sweep folder embedded, in bytes.
 MAX_FIGURE_BYTES = 2_000_000
+#: A run's states (nnlearn.rundir) as the page names them; the state itself stays the class of its cell.
+STATES = {"running": N_("running"), "finished": N_("finished"), "stopped": N_("stopped"), "diverged": N_("diverged"),
+          "unreadable": N_("unreadable")}
+
+
+def state_name(state) -> str:
+    """A state in the current language (one nnlearn does not know, as it is)."""
+    return _(STATES[state]) if state in STATES else num(state)
 
 
 def _object(value) -> dict:
@@ -85,7 +93,7 @@ def accuracy_chart(columns, epochs) -> dict:
 def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
     state = info.get("state")
     rows = [
-        {"label": _("state"), "value": state, "state": state, "note": info.get("reason")},
+        {"label": _("state"), "value": state_name(state), "state": state, "note": info.get("reason")},
         {"label": _("recipe"), "value": num(config.get("recipe"))},
         {"label": _("data set"), "value": num(config.get("dataset"))},
         {"label": _("network"), "value": num(summary.get("description") or info.get("description"))},
@@ -180,7 +188,7 @@ def compare_context(runs: list[Path]) -> dict:
     tops = [v for s in loss_series for v in s["y"] if rundir.finite(v)]
     settings = [_object(c.get("settings")) for c in configs]
     keys = sorted({k for s in settings for k, v in s.items() if v is not None})
-    rows = [(_("state"), [i["state"] for i in infos]),
+    rows = [(_("state"), [state_name(i["state"]) for i in infos]),
             (_("test accuracy"), [pct(i.get("test_accuracy")) for i in infos]),
             (_("train accuracy"), [pct(i.get("train_accuracy")) for i in infos]),
             (_("iterations"), [num(i.get("iterations")) for i in infos]),
