@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -55,3 +56,20 @@ def test_console_script_runs_and_bad_usage_exits_2(tmp_path):
     assert ok.returncode == 0 and "0.510825457099338" in ok.stdout
     bad = subprocess.run([sys.executable, "-m", "nnlearn", "demo", "nope"], capture_output=True, text=True)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr and "Traceback" not in bad.stderr
+
+
+SCRIPTS = {"zh": re.compile(r"[\u4e00-\u9fff]"), "ja": re.compile(r"[\u3040-\u30ff]")}
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja"])
+def test_the_explanations_are_in_the_readers_language_and_the_numbers_are_the_same(lang, tmp_path, capsys):
+    assert main(["demo", "losses", "--out", str(tmp_path)]) == 0
+    english = capsys.readouterr().out
+    assert main(["demo", "losses", "--lang", lang, "--out", str(tmp_path)]) == 0
+    said = capsys.readouterr().out
+    lines = said.strip().splitlines()
+    assert lines[0].startswith("== 4.2 ") and SCRIPTS[lang].search(lines[0])
+    explanations = [line for line in lines if "=" not in line]  # the lines that are words, not numbers
+    assert explanations and all(SCRIPTS[lang].search(line) for line in explanations)
+    numbers = [line for line in english.splitlines() if "_error" in line]
+    assert len(numbers) == 6 and all(line in said for line in numbers)

@@ -6,17 +6,20 @@ negative and huge sizes, ...). A call may succeed (a warning is allowed) or rais
 :class:`nnlearn.NnlearnError`; anything else -- ``ValueError``, ``TypeError``, ``IndexError``,
 ``KeyError``, ``MemoryError``, ``ZeroDivisionError``, ``AttributeError``, ... -- escapes. nnlearn's
 ``InputError`` is also a ``ValueError``: the test checks the class, not the base.
+
+Every one of those errors is also said in Chinese and Japanese (nnlearn.i18n), never left in English.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
 import pytest
 
 import nnlearn
-from nnlearn import datasets
+from nnlearn import datasets, i18n
 from nnlearn.derivatives.expr import parse_expression
 from nnlearn.errors import NnlearnError
 
@@ -198,3 +201,37 @@ def test_bad_input_raises_nnlearn_errors_only(name):
             if found is not None:
                 escaped[(arg, label)] = found
     assert escaped == {}
+
+
+#: The script each language writes its messages in (a message also holds names, numbers and values).
+SCRIPTS = {"zh": "[\u4e00-\u9fff]", "ja": "[\u3040-\u30ff]"}
+
+
+def messages(name, lang) -> dict:
+    """``{(argument, bad value): message}`` of the nnlearn errors that the bad calls of ``name`` raise in ``lang``."""
+    fn, good = CALLS[name]
+    found = {}
+    with i18n.use(lang):
+        for arg in good:
+            for label, value in BAD.items():
+                if (name, arg, label) in SLOW:
+                    continue
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    try:
+                        fn(**(good | {arg: value}))
+                    except NnlearnError as exc:
+                        found[(arg, label)] = str(exc)
+                    except Exception:  # noqa: BLE001 - the test above reports these
+                        pass
+    return found
+
+
+@pytest.mark.parametrize("lang", SCRIPTS)
+@pytest.mark.parametrize("name", CALLS)
+def test_every_error_is_said_in_chinese_and_japanese(name, lang):
+    english, said = messages(name, "en"), messages(name, lang)
+    assert said.keys() == english.keys()
+    untranslated = {key: text for key, text in said.items() if not re.search(SCRIPTS[lang], text)}
+    assert untranslated == {}
+    assert all(said[key] != english[key] for key in said)

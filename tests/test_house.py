@@ -32,8 +32,9 @@ def private_uses(source: str) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
+            # ``_`` is gettext's public name for "translate this" (nnlearn.i18n), not a private one.
             found += [f"line {node.lineno}: from {node.module} import {a.name}" for a in node.names
-                      if a.name.startswith("_") and not a.name.startswith("__")]
+                      if a.name.startswith("_") and not a.name.startswith("__") and a.name != "_"]
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
             owner = node.value
             if node.attr not in own and not (isinstance(owner, ast.Name) and owner.id in ("self", "cls")):

@@ -12,13 +12,14 @@ import math
 import numpy as np
 
 from nnlearn.errors import InputError, InputTypeError
+from nnlearn.i18n import _
 
 
 def as_float_array(a, name: str) -> np.ndarray:
     """Return ``a`` as a floating-point array (float64 unless it already is a float type)."""
     arr = np.asarray(a)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise InputError(f"{name} must be numeric, got an array of {arr.dtype}")
+        raise InputError(_("{name} must be numeric, got an array of {dtype}", name=name, dtype=arr.dtype))
     if arr.dtype.kind != "f":
         arr = arr.astype(np.float64)
     return arr
@@ -40,7 +41,8 @@ def check_numbers(x, name: str = "x") -> np.ndarray:
         arr = np.asarray(None, dtype=object)
     if arr.dtype.kind not in "biufc":
         shown = repr(x) if len(repr(x)) <= 40 else repr(x)[:37] + "..."
-        raise InputTypeError(f"{name} must be a number or an array of numbers, got {type(x).__name__} {shown}")
+        raise InputTypeError(_("{name} must be a number or an array of numbers, got {type} {shown}", name=name,
+                                type=type(x).__name__, shown=shown))
     return arr
 
 
@@ -49,34 +51,39 @@ def check_seed(seed, name: str = "seed"):
     if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"{name} must be a whole number >= 0 (or None for a fresh one), got {seed!r}")
+        raise InputError(_("{name} must be a whole number >= 0 (or None for a fresh one), got {seed!r}", name=name,
+                           seed=seed))
     return int(seed)
 
 
 def check_flag(value, name: str) -> bool:
     """True or False (NumPy's bool too), not an array or a number."""
     if not isinstance(value, (bool, np.bool_)):
-        raise InputTypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+        raise InputTypeError(_("{name} must be True or False, got {type} {value!r}", name=name, type=type(value).__name__,
+                                value=value))
     return bool(value)
 
 
 def check_choice(value, choices, name: str) -> str:
     """One of the strings ``choices``; anything else (an array, a number) is refused by name."""
     if not isinstance(value, str) or value not in choices:
-        raise InputError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
+        raise InputError(_("unknown {name} {value!r}; choose one of {choices}", name=name, value=value,
+                           choices=", ".join(choices)))
     return value
 
 
-def check_finite(arr: np.ndarray, name: str, fix: str = "check the data") -> None:
-    """Refuse NaN/inf in ``arr``; ``fix`` is the second half of the message (what to do about it)."""
+def check_finite(arr: np.ndarray, name: str, fix: str | None = None) -> None:
+    """Refuse NaN/inf in ``arr``; ``fix`` is the second half of the message (what to do about it; default:
+    check the data), in the current language."""
     if not np.isfinite(arr).all():
         bad = "NaN" if np.isnan(arr).any() else "inf"
-        raise InputError(f"{name} contains {bad}; {fix}")
+        raise InputError(_("{name} contains {bad}; {fix}", name=name, bad=bad,
+                           fix=_("check the data") if fix is None else fix))
 
 
 def check_nonempty(arr: np.ndarray, name: str) -> None:
     if arr.size == 0:
-        raise InputError(f"{name} is empty; pass at least one sample")
+        raise InputError(_("{name} is empty; pass at least one sample", name=name))
 
 
 def check_labels(t, n_classes: int, name: str = "t") -> np.ndarray:
@@ -84,15 +91,14 @@ def check_labels(t, n_classes: int, name: str = "t") -> np.ndarray:
     arr = np.asarray(t)
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all() or not np.array_equal(arr, np.round(arr)):
-            raise InputError(f"{name} holds non-integer labels; labels are class indices 0..{n_classes - 1}")
+            raise InputError(_("{name} holds non-integer labels; labels are class indices 0..{last}", name=name,
+                               last=n_classes - 1))
         arr = arr.astype(np.intp)
     elif arr.dtype.kind not in "iub":
-        raise InputError(f"{name} must hold integer class labels, got {arr.dtype}")
+        raise InputError(_("{name} must hold integer class labels, got {dtype}", name=name, dtype=arr.dtype))
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
-        raise InputError(
-            f"{name} has labels out of range [{arr.min()}, {arr.max()}]; "
-            f"with {n_classes} outputs labels must lie in 0..{n_classes - 1}"
-        )
+        raise InputError(_("{name} has labels out of range [{low}, {high}]; with {n} outputs labels must lie in "
+                           "0..{last}", name=name, low=arr.min(), high=arr.max(), n=n_classes, last=n_classes - 1))
     return arr.astype(np.intp, copy=False)
 
 
@@ -109,7 +115,7 @@ def is_one_hot(arr: np.ndarray) -> bool:
 def check_positive_int(value, name: str) -> int:
     """A whole number >= 1 (not a bool, not a float), as a Python int."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{name} must be a positive integer, got {value!r}")
+        raise InputError(_("{name} must be a positive integer, got {value!r}", name=name, value=value))
     return int(value)
 
 
@@ -131,7 +137,8 @@ def check_batch_size(value, name: str = "batch_size") -> int:
     nnlearn.errors.InputError: batch_size must be a whole number from 1 to 1,000,000 (the book uses 100), got 1000000000000
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_BATCH:
-        raise InputError(f"{name} must be a whole number from 1 to {MAX_BATCH:,} (the book uses 100), got {value!r}")
+        raise InputError(_("{name} must be a whole number from 1 to {most:,} (the book uses 100), got {value!r}",
+                           name=name, most=MAX_BATCH, value=value))
     return int(value)
 
 
@@ -152,40 +159,40 @@ def check_network_size(sizes, dtype=np.float64) -> int:
     count = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
     if count > MAX_PARAMETERS:
         gigabytes = count * np.dtype(dtype).itemsize / 1e9
-        raise InputError(
-            f"a {'-'.join(map(str, sizes))} network has {count:.3g} parameters ({gigabytes:.3g} GB of "
-            f"{np.dtype(dtype).name}); nnlearn builds networks of at most {MAX_PARAMETERS:,} -- choose smaller layers"
-        )
+        raise InputError(_(
+            "a {sizes} network has {count:.3g} parameters ({gigabytes:.3g} GB of {dtype}); nnlearn builds networks "
+            "of at most {most:,} -- choose smaller layers", sizes="-".join(map(str, sizes)), count=count,
+            gigabytes=gigabytes, dtype=np.dtype(dtype).name, most=MAX_PARAMETERS))
     return count
 
 
 def check_positive_number(value, name: str, hint: str = "") -> float:
-    """A finite number > 0, as a Python float; ``hint`` (e.g. the book's value) ends the message."""
+    """A finite number > 0, as a Python float; ``hint`` (e.g. the book's value, in the current language)
+    ends the message."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = math.nan
     if not (math.isfinite(number) and number > 0):
-        raise InputError(f"{name} must be a positive finite number, got {value!r}" + (f"; {hint}" if hint else ""))
+        message = _("{name} must be a positive finite number, got {value!r}", name=name, value=value)
+        raise InputError(_("{message}; {hint}", message=message, hint=hint) if hint else message)
     return number
 
 
 def check_count(value, name: str) -> int:
     """A whole number >= 0 (not a bool, not a float), as a Python int: 0 means "do nothing"."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InputTypeError(f"{name} must be a whole number (int), got {value!r}")
+        raise InputTypeError(_("{name} must be a whole number (int), got {value!r}", name=name, value=value))
     if value < 0:
-        raise InputError(f"{name} must be 0 or more, got {value!r}")
+        raise InputError(_("{name} must be 0 or more, got {value!r}", name=name, value=value))
     return int(value)
 
 
 def check_no_bool_labels(t, name: str = "t") -> None:
     """Refuse True/False as targets: ``True`` would silently mean class 1."""
     if np.asarray(t).dtype == np.bool_:
-        raise InputTypeError(
-            f"{name} holds booleans (True/False), which would be read as classes 1/0; "
-            "pass integer class labels or a one-hot array of 0.0 and 1.0"
-        )
+        raise InputTypeError(_("{name} holds booleans (True/False), which would be read as classes 1/0; pass "
+                               "integer class labels or a one-hot array of 0.0 and 1.0", name=name))
 
 
 #: How far a row of probabilities may sum from 1: float32 and float16 softmax outputs, and
@@ -193,19 +200,23 @@ def check_no_bool_labels(t, name: str = "t") -> None:
 PROBABILITY_SUM_TOLERANCE = 1e-2
 
 
-def check_probabilities(y: np.ndarray, name: str = "y", fix: str = "apply softmax first") -> None:
-    """Every value in [0, 1] and every row (last axis) summing to 1 within :data:`PROBABILITY_SUM_TOLERANCE`."""
+def check_probabilities(y: np.ndarray, name: str = "y", fix: str | None = None) -> None:
+    """Every value in [0, 1] and every row (last axis) summing to 1 within :data:`PROBABILITY_SUM_TOLERANCE`;
+    ``fix`` ends the message (default: apply softmax first)."""
+    fix = _("apply softmax first") if fix is None else fix
     low, high = float(np.min(y)), float(np.max(y))
     if low < 0 or high > 1:
         bad = low if low < 0 else high
-        raise InputError(f"{name} holds {bad:g}, outside [0, 1]; {name} must be probabilities -- {fix}")
+        raise InputError(_("{name} holds {bad:g}, outside [0, 1]; {name} must be probabilities -- {fix}", name=name,
+                           bad=bad, fix=fix))
     sums = np.sum(y, axis=-1, dtype=np.float64)
     off = np.abs(sums - 1.0)
     # The slack keeps "within 0.01" inclusive despite rounding: 0.33 * 3 sums to 0.99000000000000010.
     if off.max() > PROBABILITY_SUM_TOLERANCE * (1 + 1e-9):
         row = int(np.argmax(off))
-        where = f"row {row} of {name}" if y.ndim > 1 and y.shape[0] > 1 else name
-        raise InputError(f"{where} sums to {sums.reshape(-1)[row]:g}, not 1; {name} must be probabilities -- {fix}")
+        where = _("row {row} of {name}", row=row, name=name) if y.ndim > 1 and y.shape[0] > 1 else name
+        raise InputError(_("{where} sums to {total:g}, not 1; {name} must be probabilities -- {fix}", where=where,
+                           total=sums.reshape(-1)[row], name=name, fix=fix))
 
 
 def callable_name(f) -> str:
@@ -213,18 +224,21 @@ def callable_name(f) -> str:
     return f"f ({getattr(f, '__name__', type(f).__name__)})"
 
 
-def check_callable(f, what: str = "a function of one variable") -> None:
+def check_callable(f, what: str | None = None) -> None:
+    """``f`` callable; ``what`` says what it must be (default: a function of one variable)."""
     if not callable(f):
-        raise InputTypeError(f"f must be {what}, got {type(f).__name__} {f!r}")
+        raise InputTypeError(_("f must be {what}, got {type} {f!r}", what=_("a function of one variable")
+                               if what is None else what, type=type(f).__name__, f=f))
 
 
 def check_real_point(x, name: str = "x") -> None:
     """A finite real number, or an array of them (not a string, bool or complex number)."""
     arr = np.asarray(x) if not isinstance(x, (str, bytes)) else np.asarray(x, dtype=object)
     if arr.dtype.kind not in "iuf":
-        raise InputTypeError(f"{name} must be a real number or an array of real numbers, got {type(x).__name__} {x!r}")
+        raise InputTypeError(_("{name} must be a real number or an array of real numbers, got {type} {x!r}", name=name,
+                               type=type(x).__name__, x=x))
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise InputError(f"{name} must be finite, got {x!r}")
+        raise InputError(_("{name} must be finite, got {x!r}", name=name, x=x))
 
 
 def check_real_result(value, f, x) -> None:
@@ -233,8 +247,9 @@ def check_real_result(value, f, x) -> None:
     if arr.dtype.kind in "biuf":
         return
     if arr.dtype.kind == "c":
-        raise InputTypeError(
-            f"{callable_name(f)} returned the complex number {value!r} at x={x!r}; it must return a real "
-            "number (a complex value means x is outside f's real domain, such as sqrt of a negative number)"
-        )
-    raise InputTypeError(f"{callable_name(f)} returned {value!r} at x={x!r}; it must return a real number")
+        raise InputTypeError(_(
+            "{f} returned the complex number {value!r} at x={x!r}; it must return a real number (a complex value "
+            "means x is outside f's real domain, such as sqrt of a negative number)", f=callable_name(f), value=value,
+            x=x))
+    raise InputTypeError(_("{f} returned {value!r} at x={x!r}; it must return a real number", f=callable_name(f),
+                           value=value, x=x))

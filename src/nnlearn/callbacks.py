@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 from nnlearn._validation import check_flag
+from nnlearn.i18n import _
 
 
 class Callback:
@@ -95,7 +96,7 @@ class ProgressBar(Callback):
             # With the numerical gradient the rate shown is gradients per second.
             total=self.trainer.max_iter, initial=self.trainer.iteration, disable=not show,
             unit="grad" if self.trainer.settings.grad == "numerical" else "it",
-            desc="training", dynamic_ncols=True, leave=True,
+            desc=_("training"), dynamic_ncols=True, leave=True,
         )
 
     def on_step_end(self, iteration, loss) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.errors import FileFormatError, InputError
+from nnlearn.i18n import N_
 from nnlearn.saving import check_arrays, check_checkpoint_meta, read_npz, write_npz
 from nnlearn.settings import TrainSettings
 
 FORMAT = 2
-RESUME_FIX = "start the run again without --resume, or give the run folder it belongs to"
+RESUME_FIX = N_("start the run again without --resume, or give the run folder it belongs to")
 
 
 def state_of(trainer) -> dict:

@@ -21,21 +21,38 @@ import numbers
 import numpy as np
 
 from nnlearn.errors import InputError
+from nnlearn.i18n import N_, _
 
 
 class Constraint:
     """Base class: what a setting may hold (see the module's docstring)."""
 
-    #: The values in words, completing "NAME must be ...".
-    what = "a value"
+    #: The values in words, completing "NAME must be ...": a message of the catalogue and its fields.
+    what_message: tuple = (N_("a value"), {})
     sweep_kinds: tuple = ("choice",)
 
     def __init__(self, hint: str = ""):
-        #: Said after the refusal: the book's value, an example.
+        #: Said after the refusal: the book's value, an example (a message of the catalogue, marked N_).
         self.hint = hint
 
+    @property
+    def what(self) -> str:
+        """The values in words, in English (help texts, the sweep's errors)."""
+        msgid, fields = self.what_message
+        return msgid.format(**fields)
+
+    def what_said(self) -> str:
+        """The values in words, in the current language."""
+        msgid, fields = self.what_message
+        return _(msgid, **fields)
+
+    def hint_said(self) -> str:
+        """``; `` and the hint in the current language, or nothing."""
+        return _("; {hint}", hint=_(self.hint)) if self.hint else ""
+
     def refuse(self, value, name: str):
-        return InputError(f"{name} must be {self.what}, got {value!r}" + (f"; {self.hint}" if self.hint else ""))
+        return InputError(_("{name} must be {what}, got {value!r}", name=name, what=self.what_said(), value=value)
+                          + self.hint_said())
 
     def check(self, value, name: str):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -64,15 +81,18 @@ class Number(Constraint):
     def __init__(self, kind, low=None, high=None, *, low_open=False, high_open=False, hint: str = ""):
         super().__init__(hint)
         self.kind, self.low, self.high, self.low_open, self.high_open = kind, low, high, low_open, high_open
-        noun = "a whole number" if kind is int else "a number"
-        if kind is int and low is not None and high is not None:
-            self.what = f"a whole number from {low:,} to {high:,}"
+        whole = kind is int
+        if whole and low is not None and high is not None:
+            self.what_message = (N_("a whole number from {low:,} to {high:,}"), {"low": low, "high": high})
         elif low is not None and high is not None:
-            self.what = f"{noun} in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            self.what_message = (N_("a whole number in {interval}") if whole else N_("a number in {interval}"),
+                                 {"interval": interval})
         elif low is not None:
-            self.what = f"{noun} {'>' if low_open else '>='} {low:g}"
+            bound = f"{'>' if low_open else '>='} {low:g}"
+            self.what_message = (N_("a whole number {bound}") if whole else N_("a number {bound}"), {"bound": bound})
         else:
-            self.what = noun
+            self.what_message = (N_("a whole number") if whole else N_("a number"), {})
         if kind is int:
             self.sweep_kinds = ("int", "choice")
         else:
@@ -122,13 +142,13 @@ class Options(Constraint):
         return tuple(self.source() if callable(self.source) else self.source)
 
     @property
-    def what(self) -> str:
-        return f"one of {', '.join(self.options)}"
+    def what_message(self) -> tuple:
+        return N_("one of {options}"), {"options": ", ".join(self.options)}
 
     def check(self, value, name: str):
         if not isinstance(value, str) or value not in self.options:
-            raise InputError(f"unknown {name} {value!r}; choose one of {', '.join(self.options)}"
-                             + (f"; {self.hint}" if self.hint else ""))
+            raise InputError(_("unknown {name} {value!r}; choose one of {options}", name=name, value=value,
+                               options=", ".join(self.options)) + self.hint_said())
         return value
 
 
@@ -141,7 +161,7 @@ class Sizes(Constraint):
     ((512, 256), (512, 256))
     """
 
-    what = "one or more whole numbers >= 1 (units per hidden layer), such as 100 or 512-256"
+    what_message = (N_("one or more whole numbers >= 1 (units per hidden layer), such as 100 or 512-256"), {})
 
     def check(self, value, name: str):
         items = (value,) if isinstance(value, numbers.Integral) else value
@@ -171,7 +191,7 @@ class Init(Constraint):
     'he'
     """
 
-    what = "a standard deviation > 0 (the book uses 0.01), or 'xavier' or 'he'"
+    what_message = (N_("a standard deviation > 0 (the book uses 0.01), or 'xavier' or 'he'"), {})
 
     def __init__(self, aliases: dict, hint: str = ""):
         super().__init__(hint)
@@ -210,7 +230,8 @@ class ShareOrCount(Constraint):
     (0.1, 10000, 10000, 0.1)
     """
 
-    what = "a share of the training samples in (0, 1), such as 0.1, or a whole number of samples, such as 10000"
+    what_message = (N_("a share of the training samples in (0, 1), such as 0.1, or a whole number of samples, such "
+                       "as 10000"), {})
 
     def check(self, value, name: str):
         if isinstance(value, (bool, np.bool_)):
@@ -239,7 +260,7 @@ class Optional(Constraint):
     def __init__(self, inner: Constraint, none_means: str = "not set"):
         super().__init__(inner.hint)
         self.inner, self.none_means = inner, none_means
-        self.what = inner.what
+        self.what_message = inner.what_message
         self.sweep_kinds = inner.sweep_kinds
 
     def check(self, value, name: str):

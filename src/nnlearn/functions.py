@@ -11,6 +11,7 @@ import numpy as np
 
 from nnlearn._validation import check_numbers
 from nnlearn.errors import InputError
+from nnlearn.i18n import _
 
 
 def identity_function(x):
@@ -95,8 +96,8 @@ def softmax(x):
     """
     x = _floats(x)
     if x.ndim == 0 or x.shape[-1] == 0:
-        raise InputError(f"softmax needs at least one value along the last axis, got shape {x.shape}; pass the "
-                         "scores of one sample (1-D) or a batch (one row per sample)")
+        raise InputError(_("softmax needs at least one value along the last axis, got shape {shape}; pass the scores "
+                           "of one sample (1-D) or a batch (one row per sample)", shape=x.shape))
     z = x - np.max(x, axis=-1, keepdims=True)
     e = np.exp(z)
     return e / np.sum(e, axis=-1, keepdims=True)

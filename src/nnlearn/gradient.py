@@ -20,13 +20,14 @@ from nnlearn._validation import (
     check_real_result,
 )
 from nnlearn.errors import DivergenceError, InputError, InputTypeError
+from nnlearn.i18n import _
 
 _METHODS = ("central", "forward", "backward")
 _GRADIENT_METHODS = _METHODS + ("complex", "richardson", "auto")
 
 
 def _check_step(h) -> float:
-    return check_positive_number(h, "the step h", "the book uses h=1e-4")
+    return check_positive_number(h, _("the step h"), _("the book uses h=1e-4"))
 
 
 def numerical_diff(f, x, h=1e-4, method="central"):
@@ -151,7 +152,7 @@ def numerical_gradient(f, x, h=None, method="central"):
     [6.0, 8.0]
     """
     check_choice(method, _GRADIENT_METHODS, "method")
-    check_callable(f, "a function of the array x")
+    check_callable(f, _("a function of the array x"))
     if method not in _METHODS and h is not None:
         h = _check_step(h)
     elif method in _METHODS:
@@ -182,10 +183,9 @@ def _central_differences(f, x, h):
 def _check_array_to_perturb(x) -> None:
     """``x`` must be what the book's loop can perturb in place: a writable, finite float ndarray."""
     if not isinstance(x, np.ndarray):
-        raise InputTypeError(
-            f"numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type(x).__name__}; "
-            "pass np.array(x, dtype=np.float64)"
-        )
+        raise InputTypeError(_(
+            "numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type}; pass "
+            "np.array(x, dtype=np.float64)", type=type(x).__name__))
     if x.dtype.kind in "biu":
         raise InputTypeError(
             f"x is an integer array ({x.dtype}): x[i] + h would be stored back as an integer, so every partial "
@@ -193,14 +193,13 @@ def _check_array_to_perturb(x) -> None:
             "at np.array([1, 2]), its repository's issue #51); pass x.astype(np.float64)"
         )
     if x.dtype.kind != "f":
-        raise InputTypeError(f"x must be a float array, got {x.dtype}; pass np.asarray(x, dtype=np.float64)")
+        raise InputTypeError(_("x must be a float array, got {dtype}; pass np.asarray(x, dtype=np.float64)", dtype=x.dtype))
     if not x.flags.writeable:
-        raise InputError(
-            "x is read-only, but numerical_gradient perturbs it in place (as the book's does, and restores it); "
-            "pass a writable copy, x.copy()"
-        )
+        raise InputError(_("x is read-only, but numerical_gradient perturbs it in place (as the book's does, and "
+                           "restores it); pass a writable copy, x.copy()"))
     if not np.isfinite(x).all():
-        raise InputError(f"x contains {'NaN' if np.isnan(x).any() else 'inf'}; a gradient needs a point of finite numbers")
+        raise InputError(_("x contains {bad}; a gradient needs a point of finite numbers",
+                           bad="NaN" if np.isnan(x).any() else "inf"))
 
 
 def _check_step_survives(x, h) -> None:
@@ -266,7 +265,7 @@ def _scalar(value, f, idx) -> float:
     check_real_result(value, f, f"x with x[{', '.join(map(str, idx))}] stepped")
     arr = np.asarray(value)
     if arr.size != 1:
-        raise InputError(f"f must return a scalar, got an array of shape {arr.shape}")
+        raise InputError(_("f must return a scalar, got an array of shape {shape}", shape=arr.shape))
     return float(arr.reshape(()))
 
 
@@ -300,13 +299,13 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     >>> gradient_descent(function_2, init_x, lr=1e-10, step_num=100)
     array([-2.99999994,  3.99999992])
     """
-    lr = check_positive_number(lr, "lr", "the book uses lr=0.1")
+    lr = check_positive_number(lr, "lr", _("the book uses lr=0.1"))
     step_num = check_count(step_num, "step_num")
     return_path = check_flag(return_path, "return_path")
     check_real_point(init_x, "init_x")
     x = np.array(init_x, dtype=np.float64)
     path = [x.copy()] if return_path else None
-    check_callable(f, "a function of the array x")
+    check_callable(f, _("a function of the array x"))
     for step in range(1, step_num + 1):
         # The book's loop on a float64 copy, kept finite below; no refusal of x's size: the book's
         # lr=10 example runs on to 1e13, where 1e-4 is below the spacing of x, as in the book.

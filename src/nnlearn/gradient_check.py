@@ -7,6 +7,7 @@ import numpy as np
 from nnlearn import engines
 from nnlearn._validation import check_positive_int, check_seed
 from nnlearn.errors import InputTypeError
+from nnlearn.i18n import _
 from nnlearn.layers import Relu
 from nnlearn.multi_layer_net import MultiLayerNet
 
@@ -119,7 +120,7 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
 
     def best(fn):
         times = []
-        for _ in range(repeat):
+        for _repeat in range(repeat):
             start = time.perf_counter()
             out = fn()
             times.append(time.perf_counter() - start)
@@ -150,7 +151,7 @@ def kinks_near(network, x, within: float = 1e-3) -> int:
     """
     if network.activation != "relu":
         return 0
-    x, _ = network.check_x(x)
+    x, _single = network.check_x(x)
     near = 0
     for layer in network.layers.values():
         if isinstance(layer, Relu):
@@ -173,4 +174,4 @@ def gradient_check_record(network, x, t, *, engine="fast", sample=None, seed=0, 
 
 def _check_network(network) -> None:
     if not isinstance(network, MultiLayerNet):
-        raise InputTypeError(f"network must be a MultiLayerNet or TwoLayerNet, got {type(network).__name__}")
+        raise InputTypeError(_("network must be a MultiLayerNet or TwoLayerNet, got {type}", type=type(network).__name__))

@@ -40,6 +40,7 @@ from matplotlib.figure import Figure
 
 from nnlearn._validation import check_positive_int, check_positive_number
 from nnlearn.errors import FileFormatError, InputError
+from nnlearn.i18n import N_, _
 from nnlearn.plane_loss import CHUNK_BYTES, plane_losses
 from nnlearn.saving import read_npz, write_npz
 from nnlearn.trajectory import TRAJECTORY_FILE, flatten_params, param_layout, read_trajectory, unflatten_params
@@ -56,7 +57,7 @@ DEFAULT_SAMPLES = 10000
 RANDOM_SPAN = 1.0
 PCA_MARGIN = 1.25
 MAX_LANDSCAPE_BYTES = 64 * 2**20
-_FIX = "compute it again with `nnlearn landscape RUN`"
+_FIX = N_("compute it again with `nnlearn landscape RUN`")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Landscape:
 
     def cells_from_centre(self) -> int:
         """How many grid cells the lowest point lies from the trained weights (the larger of the two axes)."""
-        alpha, beta, _ = self.lowest()
+        alpha, beta, _loss = self.lowest()
         return round(max(abs(alpha) / (self.alphas[1] - self.alphas[0]), abs(beta) / (self.betas[1] - self.betas[0])))
 
 
@@ -122,7 +123,7 @@ def filter_normalized(direction: dict, params: dict) -> dict:
 def random_directions(params: dict, seed=0) -> tuple[dict, dict]:
     """Two filter-normalised directions drawn from a standard normal by ``numpy.random.Generator(seed)``."""
     rng = np.random.default_rng(seed)
-    draws = [{k: rng.standard_normal(np.shape(v)) for k, v in params.items()} for _ in range(2)]
+    draws = [{k: rng.standard_normal(np.shape(v)) for k, v in params.items()} for _draw in range(2)]
     return tuple(filter_normalized(d, params) for d in draws)
 
 
@@ -196,7 +197,7 @@ def compute_landscape(net, x, t, *, directions: str = "random", trajectory=None,
     if not 3 <= grid <= MAX_GRID:
         raise InputError(f"grid must be 3 to {MAX_GRID} points a side, got {grid}")
     if span is not None:
-        span = check_positive_number(span, "span", "the grid covers [-span, span]")
+        span = check_positive_number(span, "span", _("the grid covers [-span, span]"))
     if directions == "pca" and trajectory is None:
         raise InputError("principal directions need the run's trajectory (trajectory.npz); use --directions random")
     centre = flatten_params(net.params, np.float64)
@@ -240,7 +241,7 @@ def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=No
     config, net = runs.load_model(run)
     trajectory = None
     if (run / TRAJECTORY_FILE).exists():
-        iterations, weights, _ = read_trajectory(run / TRAJECTORY_FILE, net)
+        iterations, weights, _layout = read_trajectory(run / TRAJECTORY_FILE, net)
         trajectory = (iterations, weights)
         if not np.array_equal(weights[-1], flatten_params(net.params, net.dtype)):
             warnings.warn(f"{run / TRAJECTORY_FILE} ends at iteration {iterations[-1]}, before the trained weights "
@@ -249,7 +250,7 @@ def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=No
     elif directions == "pca":
         raise InputError(f"{run} holds no {TRAJECTORY_FILE} (it was trained with --no-trajectory, or before nnlearn "
                          "kept trajectories); use --directions random, or train the run again")
-    (x_train, t_train), _ = datasets.load_dataset(config["dataset"], normalize=True, flatten=True,
+    (x_train, t_train), _test = datasets.load_dataset(config["dataset"], normalize=True, flatten=True,
                                                   data_dir=data_dir or config.get("data_dir"))
     n_train = _train_size(run, config, len(x_train))
     if samples is None:
@@ -300,7 +301,7 @@ def read_landscape(run) -> Landscape:
     if path.is_file() and path.stat().st_size > MAX_LANDSCAPE_BYTES:
         raise FileFormatError(f"{path} is larger than a landscape can be; {_FIX}")
     names = ("alphas", "betas", "loss", "path", "path_iterations")
-    arrays, meta = read_npz(path, "a landscape written by nnlearn", _FIX,
+    arrays, meta = read_npz(path, N_("a landscape written by nnlearn"), _FIX,
                             expect=lambda meta: {name: (None, None) for name in names})
     if meta.get("format") != FORMAT:
         raise FileFormatError(f"{path} is not a landscape of format {FORMAT}; {_FIX}")

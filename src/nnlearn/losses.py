@@ -23,6 +23,7 @@ from nnlearn._validation import (
     is_one_hot,
 )
 from nnlearn.errors import InputError
+from nnlearn.i18n import _
 
 #: Added inside the log so that log(0) never happens (the book's ``delta``).
 CEE_DELTA = 1e-7
@@ -35,10 +36,11 @@ def _prepare(y, t, loss: str):
     """
     y = as_float_array(y, "y")
     if y.ndim not in (1, 2):
-        raise InputError(f"y must be 1-D (one sample) or 2-D (a batch, one row per sample), got shape {y.shape}")
+        raise InputError(_("y must be 1-D (one sample) or 2-D (a batch, one row per sample), got shape {shape}",
+                           shape=y.shape))
     check_nonempty(y, "y")
     # y is a network's output: NaN/inf there mostly means training diverged.
-    check_finite(y, "y", "check the data or lower the learning rate")
+    check_finite(y, "y", _("check the data or lower the learning rate"))
     t_arr = np.asarray(t)
     check_no_bool_labels(t_arr)
     y2 = y.reshape(1, -1) if y.ndim == 1 else y
@@ -55,10 +57,9 @@ def _prepare(y, t, loss: str):
         return y2, t_arr.reshape(y2.shape)
     if t_arr.shape == y.shape[:-1]:
         return y2, check_labels(t_arr.reshape(-1), y.shape[-1])
-    raise InputError(
-        f"shape mismatch: y has shape {y.shape} but t has shape {t_arr.shape}; t must be one-hot or a "
-        f"distribution of shape {y.shape}, or class labels of shape {y.shape[:-1]}"
-    )
+    raise InputError(_(
+        "shape mismatch: y has shape {y} but t has shape {t}; t must be one-hot or a distribution of shape {y}, or "
+        "class labels of shape {labels}", y=y.shape, t=t_arr.shape, labels=y.shape[:-1]))
 
 
 def mean_squared_error(y, t) -> float:
@@ -121,11 +122,11 @@ def cross_entropy_error(y, t) -> float:
     nnlearn.errors.InputError: y holds 7, outside [0, 1]; y must be probabilities -- apply softmax first
     """
     y2, target = _prepare(y, t, "cross_entropy_error")
-    check_probabilities(y2, "y", "apply softmax first")
+    check_probabilities(y2, "y")
     if target.ndim == 2 and not is_one_hot(y2):
         # A target that is no distribution (np.ones(10) gave 23.0) weighs log(y) meaninglessly. A
         # one-hot y with such a t is the swapped-arguments pitfall, already warned about by name.
-        check_probabilities(target, "t", "give one-hot targets, distributions over the classes, or class labels")
+        check_probabilities(target, "t", _("give one-hot targets, distributions over the classes, or class labels"))
     n = y2.shape[0]
     if target.ndim == 1:
         return float(-np.sum(np.log(y2[np.arange(n), target] + CEE_DELTA)) / n)

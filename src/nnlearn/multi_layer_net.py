@@ -37,6 +37,7 @@ from nnlearn._validation import (
     check_seed,
 )
 from nnlearn.errors import DivergenceError, InputError, InputTypeError
+from nnlearn.i18n import _
 from nnlearn.functions import softmax
 from nnlearn.layers import Affine, Dropout, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
 
@@ -148,7 +149,7 @@ class MultiLayerNet:
         except TypeError:
             dtype = None
         if dtype is None or dtype.name not in DTYPES:
-            raise InputError(f"dtype must be float32 or float64, got {dtype}")
+            raise InputError(_("dtype must be float32 or float64, got {dtype}", dtype=dtype))
         check_network_size(sizes, dtype)  # before allocating: TwoLayerNet(784, 10**12, 10) was a MemoryError
         self.weight_decay_lambda = check_weight_decay(weight_decay_lambda)
         self.dropout_ratio = check_dropout(dropout_ratio)
@@ -198,7 +199,7 @@ class MultiLayerNet:
 
     def logits(self, x):
         """The output of the last affine layer (the scores before softmax), for a batch ``x``."""
-        x, _ = self.check_x(x)
+        x, _single = self.check_x(x)
         return self.engine().logits(x)
 
     def dropout_masks(self, rng, batch_size: int):
@@ -220,8 +221,8 @@ class MultiLayerNet:
             return None
         n = check_batch_size(batch_size)
         if not isinstance(rng, np.random.Generator):
-            raise InputTypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got "
-                                 f"{type(rng).__name__}")
+            raise InputTypeError(_("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type}",
+                                   type=type(rng).__name__))
         return tuple(rng.random((n, size)) > self.dropout_ratio for size in self.sizes[1:-1])
 
     def weight_decay_loss(self) -> float:
@@ -344,19 +345,19 @@ class MultiLayerNet:
         """``x`` as a 2-D array of samples for this network, without converting its values."""
         x = np.asarray(x)
         if x.dtype == object or x.dtype.kind not in "biuf":
-            raise InputError(f"{name} must be numeric, got an array of {x.dtype}")
+            raise InputError(_("{name} must be numeric, got an array of {dtype}", name=name, dtype=x.dtype))
         if x.ndim == 0:
-            raise InputError(f"{name} is one number ({x[()]!r}); give one sample (1-D) or a batch (one row per sample)")
+            raise InputError(_("{name} is one number ({value!r}); give one sample (1-D) or a batch (one row per sample)",
+                               name=name, value=x[()]))
         if x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim > 2:
             x = x.reshape(x.shape[0], -1)
         check_nonempty(x, name)
         if x.shape[1] != self.sizes[0]:
-            raise InputError(
-                f"{name} has {x.shape[1]} values per sample but the network's input_size is {self.sizes[0]}; "
-                "flatten the images (flatten=True) or build the network for this input"
-            )
+            raise InputError(_(
+                "{name} has {n} values per sample but the network's input_size is {size}; flatten the images "
+                "(flatten=True) or build the network for this input", name=name, n=x.shape[1], size=self.sizes[0]))
         return x
 
     def check_x(self, x):
@@ -374,7 +375,7 @@ class MultiLayerNet:
         if t.ndim == 0:
             t = t.reshape(1)
         if t.shape != (n,):
-            raise InputError(f"t has shape {t.shape} but x holds {n} samples; give one label per sample")
+            raise InputError(_("t has shape {shape} but x holds {n} samples; give one label per sample", shape=t.shape, n=n))
         return check_labels(t, self.sizes[-1])
 
     def check_t(self, t, n: int, name: str = "t", x_name: str = "x") -> np.ndarray:
@@ -389,20 +390,19 @@ class MultiLayerNet:
             t = as_float_array(t, name)
             check_finite(t, name)
             return t.astype(self.dtype, copy=False)
-        raise InputError(
-            f"{name} has shape {t.shape} but {x_name} holds {n} samples; {name} must be labels of shape ({n},) "
-            f"or one-hot targets of shape ({n}, {n_out})"
-        )
+        raise InputError(_(
+            "{name} has shape {shape} but {x_name} holds {n} samples; {name} must be labels of shape ({n},) or "
+            "one-hot targets of shape ({n}, {n_out})", name=name, shape=t.shape, x_name=x_name, n=n, n_out=n_out))
 
     def check_masks(self, masks, n: int):
         """Dropout masks for ``n`` samples as boolean arrays, one per hidden layer (``None`` stays ``None``)."""
         if masks is None:
             return None
         if not self.dropout_ratio:
-            raise InputError("dropout masks were given but this network has no dropout (dropout_ratio=0); drop them")
+            raise InputError(_("dropout masks were given but this network has no dropout (dropout_ratio=0); drop them"))
         if not isinstance(masks, (list, tuple)):
-            raise InputTypeError(f"masks must be a tuple of arrays, one per hidden layer (net.dropout_masks(rng, n)), "
-                                 f"got {type(masks).__name__}")
+            raise InputTypeError(_("masks must be a tuple of arrays, one per hidden layer (net.dropout_masks(rng, n)), "
+                                   "got {type}", type=type(masks).__name__))
         shapes = [(n, size) for size in self.sizes[1:-1]]
         masks = [np.asarray(m) for m in masks]
         if [m.shape for m in masks] != shapes:
@@ -414,7 +414,7 @@ class MultiLayerNet:
 
     def check_batch(self, x, t):
         """A checked batch ``(x, t)`` that any engine accepts."""
-        x, _ = self.check_x(x)
+        x, _single = self.check_x(x)
         return x, self.check_t(t, x.shape[0])
 
     # -- description and weights -----------------------------------------------------------------
@@ -443,15 +443,15 @@ class MultiLayerNet:
     def set_params(self, params: dict) -> None:
         """Copy ``params`` into this network's arrays (shapes must match; values are copied)."""
         if not isinstance(params, dict):
-            raise InputTypeError(f"params must be a dict of arrays such as net.params, got {type(params).__name__}")
+            raise InputTypeError(_("params must be a dict of arrays such as net.params, got {type}", type=type(params).__name__))
         for key, value in params.items():
             if key not in self.params:
-                raise InputError(f"unknown parameter {key!r}; this network has {', '.join(self.params)}")
+                raise InputError(_("unknown parameter {key!r}; this network has {names}", key=key,
+                                   names=", ".join(self.params)))
             value = np.asarray(value)
             if value.shape != self.params[key].shape:
-                raise InputError(
-                    f"parameter {key} has shape {value.shape}, the network needs {self.params[key].shape}"
-                )
+                raise InputError(_("parameter {key} has shape {shape}, the network needs {needed}", key=key,
+                                   shape=value.shape, needed=self.params[key].shape))
             self.params[key][...] = value
 
 
@@ -459,7 +459,8 @@ def check_weight_decay(value) -> float:
     """The weight decay ``lambda``: a finite number >= 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not (np.isfinite(value) and value >= 0):
-        raise InputError(f"weight_decay_lambda must be a number >= 0 (the book uses 0.1; 0 for none), got {value!r}")
+        raise InputError(_("weight_decay_lambda must be a number >= 0 (the book uses 0.1; 0 for none), got {value!r}",
+                           value=value))
     return float(value)
 
 
@@ -467,7 +468,8 @@ def check_dropout(value) -> float:
     """The dropout ratio: a number in [0, 1)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not (0 <= value < 1):
-        raise InputError(f"dropout_ratio must be a number in [0, 1) (the book uses 0.2; 0 for none), got {value!r}")
+        raise InputError(_("dropout_ratio must be a number in [0, 1) (the book uses 0.2; 0 for none), got {value!r}",
+                           value=value))
     return float(value)
 
 
@@ -476,12 +478,10 @@ def check_init(weight_init_std):
     if isinstance(weight_init_std, str):
         key = weight_init_std.lower()
         if key not in INITS:
-            raise InputError(
-                f"unknown weight_init_std {weight_init_std!r}; give a positive number such as 0.01, "
-                "or 'xavier' or 'he'"
-            )
+            raise InputError(_("unknown weight_init_std {value!r}; give a positive number such as 0.01, or 'xavier' "
+                               "or 'he'", value=weight_init_std))
         return INITS[key]
-    return check_positive_number(weight_init_std, "weight_init_std", "or 'xavier' or 'he'")
+    return check_positive_number(weight_init_std, "weight_init_std", _("or 'xavier' or 'he'"))
 
 
 def init_scale(init, n_in: int) -> float:

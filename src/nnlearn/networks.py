@@ -10,13 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.errors import FileFormatError, InputError
+from nnlearn.i18n import N_
 from nnlearn._validation import check_network_size
 from nnlearn.multi_layer_net import DTYPES, MultiLayerNet
 from nnlearn.saving import check_arrays, param_layout, read_npz
 from nnlearn.two_layer_net import TwoLayerNet
 
-_NETWORK = "a network saved by nnlearn"
-_NETWORK_FIX = "train one with `nnlearn train`"
+_NETWORK = N_("a network saved by nnlearn")
+_NETWORK_FIX = N_("train one with `nnlearn train`")
 
 
 def is_two_layer(hidden, activation: str, loss: str) -> bool:

@@ -15,6 +15,7 @@ import numpy as np
 
 from nnlearn._validation import check_positive_number
 from nnlearn.errors import InputError, InputTypeError
+from nnlearn.i18n import _
 
 
 #: Elements of each array an update works through at a time. A chain of a dozen operations on one
@@ -41,16 +42,16 @@ def blocks(*arrays):
 
 
 def _check_rate(value, name: str) -> float:
-    return check_positive_number(value, name, "the book uses lr=0.1 for SGD")
+    return check_positive_number(value, name, _("the book uses lr=0.1 for SGD"))
 
 
 def _check_fraction(value, name: str) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
+        raise InputError(_("{name} must be a number, got {value!r}", name=name, value=value)) from None
     if not (0.0 <= value < 1.0):
-        raise InputError(f"{name} must lie in [0, 1), got {value!r}")
+        raise InputError(_("{name} must lie in [0, 1), got {value!r}", name=name, value=value))
     return value
 
 
@@ -73,13 +74,13 @@ class Optimizer:
         """Refuse, in one line, ``params``/``grads`` that are not dicts of matching arrays (``net.params``,
         ``net.gradient(x, t)``): the book's ``update`` would fail deep inside, or update the wrong thing."""
         if not isinstance(params, dict) or not isinstance(grads, dict):
-            raise InputTypeError(f"params and grads must be dicts of arrays, such as net.params and "
-                                 f"net.gradient(x, t); got {type(params).__name__} and {type(grads).__name__}")
+            raise InputTypeError(_("params and grads must be dicts of arrays, such as net.params and net.gradient(x, t); "
+                                   "got {params} and {grads}", params=type(params).__name__, grads=type(grads).__name__))
         for key, grad in grads.items():
             param = params.get(key)
             if not (isinstance(param, np.ndarray) and isinstance(grad, np.ndarray) and param.shape == grad.shape):
-                raise InputError(f"grads[{key!r}] must be an array shaped like params[{key!r}]; got "
-                                 f"{type(grad).__name__} for {type(param).__name__}")
+                raise InputError(_("grads[{key!r}] must be an array shaped like params[{key!r}]; got {grad} for {param}",
+                                   key=key, grad=type(grad).__name__, param=type(param).__name__))
 
     def gradient_scale(self) -> float:
         """The factor the trainer asks the engine to multiply the gradients by before :meth:`apply`."""
@@ -208,7 +209,7 @@ class AdaGrad(Optimizer):
 
     def __init__(self, lr=0.01, eps=1e-7):
         super().__init__(lr)
-        self.eps = check_positive_number(eps, "eps", "the book uses 1e-7")
+        self.eps = check_positive_number(eps, "eps", _("the book uses 1e-7"))
 
     def hyperparameters(self) -> dict:
         return {"lr": self.lr, "eps": self.eps}
@@ -252,7 +253,7 @@ class Adam(Optimizer):
         super().__init__(lr)
         self.beta1 = _check_fraction(beta1, "beta1")
         self.beta2 = _check_fraction(beta2, "beta2")
-        self.eps = check_positive_number(eps, "eps", "the book uses 1e-7")
+        self.eps = check_positive_number(eps, "eps", _("the book uses 1e-7"))
         self.iter = 0
 
     def hyperparameters(self) -> dict:

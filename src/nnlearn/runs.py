@@ -29,6 +29,7 @@ from pathlib import Path
 from nnlearn._io import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
 from nnlearn.callbacks import Callback
 from nnlearn.errors import FileFormatError, NnlearnError, OutputError
+from nnlearn.i18n import _
 
 STATES = ("running", "finished", "stopped", "diverged")
 #: metrics.csv is rewritten at least this often (seconds) while a run trains, for live views.
@@ -222,7 +223,7 @@ class RunWriter(Callback):
 
 
 def resume_hint(run) -> str:
-    return f"resume with: nnlearn train --resume {run}"
+    return _("resume with: nnlearn train --resume {run}", run=run)
 
 
 @dataclass

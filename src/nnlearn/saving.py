@@ -20,6 +20,7 @@ import numpy as np
 
 from nnlearn._io import atomic_write, file_kind, parse_json
 from nnlearn.errors import FileFormatError, InputTypeError
+from nnlearn.i18n import _
 
 
 def write_npz(path, arrays: dict, meta: dict, *, in_run_folder: bool = False) -> Path:
@@ -57,25 +58,28 @@ def read_npz(path, what: str, fix: str, expect=None) -> tuple[dict, dict]:
     network is refused without allocating it.
     """
     if not isinstance(path, (str, os.PathLike)):
-        raise InputTypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__} {path!r}")
-    path = Path(path)
+        raise InputTypeError(_("path must be a file name (str or pathlib.Path), got {type} {path!r}",
+                               type=type(path).__name__, path=path))
+    path, what, fix = Path(path), _(what), _(fix)  # marked N_ where declared
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO is refused, never waited on
     except FileNotFoundError:
-        raise FileFormatError(f"no {what} at {path}; {fix}") from None
+        raise FileFormatError(_("no {what} at {path}; {fix}", what=what, path=path, fix=fix)) from None
     except OSError as exc:
-        raise FileFormatError(f"cannot read {path} ({exc.strerror or exc}); {fix}") from None
+        raise FileFormatError(_("cannot read {path} ({reason}); {fix}", path=path, reason=exc.strerror or exc,
+                                    fix=fix)) from None
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise FileFormatError(f"{path} is {file_kind(st.st_mode)}, not {what}; {fix}")
+            raise FileFormatError(_("{path} is {kind}, not {what}; {fix}", path=path, kind=file_kind(st.st_mode), what=what,
+                                    fix=fix))
         try:
             with zipfile.ZipFile(fh) as zf:
                 headers = _headers(zf, path, st.st_size)
                 meta = _read_meta(zf, headers)
                 if expect is not None:
                     check_layout(path, {k: v[:2] for k, v in headers.items()}, expect(meta), fix)
-                arrays = {name: _read_array(zf, info) for name, (_, _, info) in headers.items()}
+                arrays = {name: _read_array(zf, info) for name, (_shape, _dtype, info) in headers.items()}
         except FileFormatError:
             raise  # already names the file and the fix
         except _DAMAGE as exc:
@@ -103,7 +107,7 @@ def _headers(zf: zipfile.ZipFile, path: Path, disk_bytes: int) -> dict:
             if version not in ((1, 0), (2, 0)):
                 raise ValueError(f"{name} is a .npy array of version {version}")
             read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read(member)
+            shape, _order, dtype = read(member)
             offset = member.tell()
         if dtype.hasobject:
             raise ValueError(f"{name} holds Python objects, which nnlearn never writes")

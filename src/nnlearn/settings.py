@@ -19,7 +19,7 @@ from nnlearn import engines
 from nnlearn.constraints import Constraint, Init, Number, Optional, Options, ShareOrCount, Sizes
 from nnlearn._validation import MAX_BATCH
 from nnlearn.errors import InputError
-from nnlearn.i18n import N_
+from nnlearn.i18n import N_, _
 from nnlearn.multi_layer_net import ACTIVATIONS, DTYPES, INITS, LOSSES
 from nnlearn.optimizer import OPTIMIZERS
 
@@ -95,23 +95,23 @@ class TrainSettings:
     loss: str = setting("cross_entropy", Options(tuple(LOSSES)), "the loss: the book's cross-entropy error or "
                         "mean squared error", label=N_("loss"), group=NETWORK)
     optimizer: str = setting("sgd", Options(tuple(OPTIMIZERS)), "the update rule (ch. 6.1)", label=N_("optimizer"))
-    lr: float = setting(0.1, Number(float, 0, None, low_open=True, hint="the book uses 0.1 with SGD"),
+    lr: float = setting(0.1, Number(float, 0, None, low_open=True, hint=N_("the book uses 0.1 with SGD")),
                         "learning rate (the start of the schedule)", label=N_("learning rate"), group=OPTIMIZER,
                         metavar="LR")
     momentum: float | None = setting(
-        None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.9")),
+        None, Optional(Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.9"))),
         "the Momentum optimizer's momentum (ch. 6.1.4); not set: the book's 0.9", label=N_("momentum"), group=OPTIMIZER)
     beta1: float | None = setting(
-        None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.9")),
+        None, Optional(Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.9"))),
         "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9", label=N_("beta1"), group=OPTIMIZER)
     beta2: float | None = setting(
-        None, Optional(Number(float, 0, 1, high_open=True, hint="the book uses 0.999")),
+        None, Optional(Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.999"))),
         "Adam's decay of its mean squared gradient; not set: the book's 0.999", label=N_("beta2"), group=OPTIMIZER)
     eps: float | None = setting(
-        None, Optional(Number(float, 0, 1, low_open=True, hint="the book uses 1e-7")),
+        None, Optional(Number(float, 0, 1, low_open=True, hint=N_("the book uses 1e-7"))),
         "what AdaGrad and Adam add to the root of their squared gradients, against division by 0; not set: the "
         "book's 1e-7", label=N_("eps"), group=OPTIMIZER)
-    batch_size: int = setting(100, Number(int, 1, MAX_BATCH, hint="the book uses 100"), "samples per mini-batch",
+    batch_size: int = setting(100, Number(int, 1, MAX_BATCH, hint=N_("the book uses 100")), "samples per mini-batch",
                               label=N_("batch size"), unit="samples")
     iters: int | None = setting(10000, Optional(Number(int, 1)), "number of iterations (updates)",
                                 label=N_("iterations"), exclusive="length", tunable=False)
@@ -137,11 +137,11 @@ class TrainSettings:
         100, Number(int, 1), "the loss has diverged when its mean over this many iterations exceeds three times "
         "its start (or at once when NaN/inf)", label=N_("divergence window"), unit="iterations", tunable=False)
     weight_decay: float = setting(
-        0.0, Number(float, 0, hint="the book's lambda is 0.1 (ch. 6.4); 0 for none"),
+        0.0, Number(float, 0, hint=N_("the book's lambda is 0.1 (ch. 6.4); 0 for none")),
         "the book's weight decay lambda: lambda/2 * sum ||W||^2 added to the loss (biases excluded)",
         label=N_("weight decay"), group=NETWORK, metavar="LAMBDA")
     dropout: float = setting(
-        0.0, Number(float, 0, 1, high_open=True, hint="the book uses 0.2 (ch. 6.4); 0 for none"),
+        0.0, Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.2 (ch. 6.4); 0 for none")),
         "the book's Dropout after each hidden activation: drop this share of units while training",
         label=N_("dropout"), group=NETWORK, metavar="RATE")
     validation: float | int | None = setting(
@@ -152,7 +152,7 @@ class TrainSettings:
         for name, spec in specs().items():
             object.__setattr__(self, name, spec.constraint.check(getattr(self, name), name))
         if (self.iters is None) == (self.epochs is None):
-            raise InputError("give iters or epochs (exactly one of them)")
+            raise InputError(_("give iters or epochs (exactly one of them)"))
         engines.get_engine(self.engine_name, engines.BACKPROP if self.grad == "backprop" else engines.NUMERICAL)
         if self.grad == "numerical" and self.dtype == "float32":
             raise InputError("the numerical gradient computes in float64 (float32 rounds the step h=1e-4); "

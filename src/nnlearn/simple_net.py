@@ -6,6 +6,7 @@ import numpy as np
 
 from nnlearn._validation import as_float_array, check_finite, check_numbers, check_seed
 from nnlearn.errors import InputError
+from nnlearn.i18n import _
 from nnlearn.functions import softmax
 from nnlearn.gradient import numerical_gradient
 from nnlearn.losses import cross_entropy_error
@@ -51,8 +52,8 @@ class SimpleNet:
             W = np.random.default_rng(check_seed(seed)).standard_normal((2, 3))
         W = as_float_array(check_numbers(W, "W"), "W").astype(np.float64)  # a copy: the caller's W stays theirs
         if W.shape != (2, 3):
-            raise InputError(f"W must have shape (2, 3), got {W.shape}")
-        check_finite(W, "W", "pass finite weights")
+            raise InputError(_("W must have shape (2, 3), got {shape}", shape=W.shape))
+        check_finite(W, "W", _("pass finite weights"))
         self.params = {"W": W}
 
     @property
@@ -67,8 +68,8 @@ class SimpleNet:
         """The scores ``x @ W`` (before softmax), for one input of 2 values or a batch of rows of 2."""
         x = as_float_array(check_numbers(x), "x")
         if x.ndim not in (1, 2) or x.shape[-1] != 2:
-            raise InputError(f"x has shape {x.shape}; SimpleNet takes one input of 2 values (shape (2,)) "
-                             "or a batch of them (shape (n, 2))")
+            raise InputError(_("x has shape {shape}; SimpleNet takes one input of 2 values (shape (2,)) or a batch of "
+                               "them (shape (n, 2))", shape=x.shape))
         check_finite(x, "x")
         return np.dot(x, self.W)
 
@@ -78,4 +79,4 @@ class SimpleNet:
 
     def numerical_gradient(self, x, t) -> dict:
         """``{"W": dL/dW}`` by central differences (perturbs ``W`` in place and restores it)."""
-        return {"W": numerical_gradient(lambda _: self.loss(x, t), self.params["W"])}
+        return {"W": numerical_gradient(lambda _W: self.loss(x, t), self.params["W"])}

@@ -43,6 +43,7 @@ from nnlearn._validation import as_float_array, check_finite, is_one_hot
 from nnlearn.callbacks import standard_callbacks
 from nnlearn.datasets.batches import validation_count
 from nnlearn.errors import DivergenceError, InputError, InputTypeError
+from nnlearn.i18n import _
 from nnlearn.multi_layer_net import MultiLayerNet
 from nnlearn.networks import settings_mismatch
 from nnlearn.optimizer import get_optimizer
@@ -127,13 +128,13 @@ class Trainer:
     def __init__(self, network, x_train, t_train, x_test=None, t_test=None, *, settings=RECIPES["book"],
                  callbacks=None, threads=None):
         if not isinstance(network, MultiLayerNet):
-            raise InputTypeError(f"Trainer trains a MultiLayerNet or TwoLayerNet, got {type(network).__name__}")
+            raise InputTypeError(_("Trainer trains a MultiLayerNet or TwoLayerNet, got {type}", type=type(network).__name__))
         if not isinstance(settings, TrainSettings):
-            raise InputTypeError(f"settings must be a TrainSettings, got {type(settings).__name__}")
+            raise InputTypeError(_("settings must be a TrainSettings, got {type}", type=type(settings).__name__))
         mismatch = settings_mismatch(settings, network)
         if mismatch:
-            raise InputError(f"the network does not match the settings ({'; '.join(mismatch)}); build it from the "
-                             "settings (build_trainer does)")
+            raise InputError(_("the network does not match the settings ({mismatch}); build it from the settings "
+                               "(build_trainer does)", mismatch="; ".join(mismatch)))
         self.network = network
         self.settings = settings
         x_train, t_train = checked_data(network, x_train, t_train, "train")
@@ -145,7 +146,7 @@ class Trainer:
             x_train, t_train = x_train[: n - n_val], t_train[: n - n_val]
         self.x_train, self.t_train = x_train, t_train
         if (x_test is None) != (t_test is None):
-            raise InputError("give both x_test and t_test, or neither")
+            raise InputError(_("give both x_test and t_test, or neither"))
         if x_test is not None:
             self.x_test, self.t_test = checked_data(network, x_test, t_test, "test")
         else:

@@ -13,6 +13,7 @@ from nnlearn.callbacks import standard_callbacks
 from nnlearn.multi_layer_net import MultiLayerNet
 from nnlearn.settings import TrainSettings, recipe_settings
 from nnlearn.errors import InputError
+from nnlearn.i18n import _
 from nnlearn.networks import network_for
 from nnlearn.trainer import Trainer
 
@@ -23,16 +24,15 @@ def infer_classes(t) -> int:
     if t.ndim == 2:
         return int(t.shape[1])
     if t.size == 0:
-        raise InputError("t_train is empty; pass at least one labelled sample")
+        raise InputError(_("t_train is empty; pass at least one labelled sample"))
     if t.dtype.kind not in "iuf":
-        raise InputError(f"t_train must hold integer class labels 0..C-1, got an array of {t.dtype}")
+        raise InputError(_("t_train must hold integer class labels 0..C-1, got an array of {dtype}", dtype=t.dtype))
     if t.dtype.kind == "f" and not np.isfinite(t).all():
-        raise InputError("t_train holds NaN or inf; labels are whole numbers 0..C-1")
+        raise InputError(_("t_train holds NaN or inf; labels are whole numbers 0..C-1"))
     low, high = np.min(t), np.max(t)
     if low >= 1:
-        raise InputError(
-            f"t_train's labels run from {low:g} to {high:g}, but class labels start at 0; subtract {low:g} from them"
-        )
+        raise InputError(_("t_train's labels run from {low:g} to {high:g}, but class labels start at 0; subtract {low:g} "
+                           "from them", low=low, high=high))
     return int(high) + 1
 
 
@@ -41,7 +41,7 @@ def build_trainer(settings: TrainSettings, x_train, t_train, x_test=None, t_test
     """A fresh network and its :class:`Trainer` from ``settings``."""
     x = np.asarray(x_train)
     if x.ndim < 2 or x.shape[0] == 0 or x[0].size == 0:
-        raise InputError(f"x_train must hold at least one sample per row, got shape {x.shape}")
+        raise InputError(_("x_train must hold at least one sample per row, got shape {shape}", shape=x.shape))
     net = network_for(settings, int(np.prod(x.shape[1:])), n_classes or infer_classes(t_train))
     return Trainer(net, x_train, t_train, x_test, t_test, settings=settings, callbacks=callbacks, threads=threads)
 

@@ -30,13 +30,15 @@ import numpy as np
 from nnlearn._io import atomic_write
 from nnlearn.callbacks import Callback
 from nnlearn.errors import FileFormatError
+from nnlearn.i18n import N_
 from nnlearn.saving import read_npz
 
 TRAJECTORY_FILE = "trajectory.npz"
 FORMAT = 1
 #: The largest trajectory file read (a 1.3-million-parameter float32 network, 100 epochs, is 520 MB).
 MAX_TRAJECTORY_BYTES = 1 << 30
-_FIX = "train the run again to record it, or drop the file (the landscape's random directions need no trajectory)"
+_FIX = N_("train the run again to record it, or drop the file (the landscape's random directions need no "
+          "trajectory)")
 
 
 def param_layout(net) -> list:
@@ -137,7 +139,7 @@ def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
         size = 0  # missing or unreadable: read_npz says which
     if size > max_bytes:
         raise FileFormatError(f"{path} is {size:,} bytes, more than a trajectory may have ({max_bytes:,}); {_FIX}")
-    arrays, meta = read_npz(path, "a trajectory written by nnlearn", _FIX,
+    arrays, meta = read_npz(path, N_("a trajectory written by nnlearn"), _FIX,
                             expect=lambda meta: {"iterations": (None, np.int64), "weights": (None, None)})
     if meta.get("format") != FORMAT:
         raise FileFormatError(f"{path} is not a trajectory of format {FORMAT}; {_FIX}")

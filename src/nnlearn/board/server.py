@@ -22,6 +22,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from nnlearn.board.app import WILDCARDS, make_app
 from nnlearn.errors import NnlearnError
+from nnlearn.i18n import _
 
 #: Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
 BACKLOG = 2048
@@ -59,8 +60,8 @@ def _listen(host: str, port: int) -> socket.socket:
         family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0][0]
         return socket.create_server((host, port), family=family, backlog=BACKLOG)
     except (OSError, UnicodeError) as exc:
-        raise NnlearnError(f"cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc}); "
-                           "choose another --port (0 picks a free one)") from None
+        raise NnlearnError(_("cannot listen on {host}:{port} ({reason}); choose another --port (0 picks a free one)",
+                             host=host, port=port, reason=getattr(exc, "strerror", None) or exc)) from None
 
 
 class BoardServer:
@@ -69,8 +70,8 @@ class BoardServer:
     def __init__(self, root, host: str = "127.0.0.1", port: int = 0, data_dir=None):
         root = Path(root)
         if not root.is_dir():
-            raise NnlearnError(f"{root} is not a folder; give the folder that holds your runs "
-                               "(`nnlearn train` writes them under ./runs)")
+            raise NnlearnError(_("{root} is not a folder; give the folder that holds your runs (`nnlearn train` writes "
+                                 "them under ./runs)", root=root))
         self.root = root.resolve()
         self.host = host
         self.app = make_app(root, host=host, data_dir=data_dir)
@@ -122,15 +123,17 @@ def serve(root, host: str = "127.0.0.1", port: int = 8765, data_dir=None, open_p
     handler.setFormatter(logging.Formatter("nnlearn board: %(message)s"))
     for name in ("nnlearn.board", "uvicorn.error"):
         logging.getLogger(name).addHandler(handler)
-    print(f"nnlearn board: the runs in {board.root} at {board.url}  (Ctrl-C stops)", flush=True)
+    print("nnlearn board: " + _("the runs in {root} at {url}  (Ctrl-C stops)", root=board.root, url=board.url),
+          flush=True)
     if host in WILDCARDS:
-        print(f"warning: listening on every network interface ({host}): anyone on the network who can reach this "
-              f"computer can read every file under {board.root}; use --host 127.0.0.1 unless that is what you want",
-              file=sys.stderr, flush=True)
+        print(_("warning: listening on every network interface ({host}): anyone on the network who can reach this "
+                "computer can read every file under {root}; use --host 127.0.0.1 unless that is what you want",
+                host=host, root=board.root), file=sys.stderr, flush=True)
     elif host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"note: listening on {host}: other computers can read these runs", file=sys.stderr, flush=True)
+        print(_("note: listening on {host}: other computers can read these runs", host=host), file=sys.stderr,
+              flush=True)
     if open_page is not None:
-        print(f"nnlearn board: opening {board.url}{open_page} in your web browser", flush=True)
+        print("nnlearn board: " + _("opening {url} in your web browser", url=board.url + open_page), flush=True)
         open_in_browser(board.url + open_page)
     try:
         board.serve_forever()
@@ -138,4 +141,4 @@ def serve(root, host: str = "127.0.0.1", port: int = 8765, data_dir=None, open_p
         pass
     finally:
         board.socket.close()
-    print("nnlearn board: stopped", flush=True)
+    print("nnlearn board: " + _("stopped"), flush=True)

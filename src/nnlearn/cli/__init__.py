@@ -21,6 +21,7 @@ import traceback
 import warnings
 
 from nnlearn import __version__, i18n
+from nnlearn.i18n import _
 from nnlearn.errors import NnlearnError
 
 # One entry per module of nnlearn.cli that registers commands.
@@ -118,7 +119,7 @@ def _main(argv: list[str]) -> int:
         print(f"nnlearn: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("nnlearn: interrupted", file=sys.stderr)
+        print("nnlearn: " + _("interrupted"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
@@ -128,8 +129,8 @@ def _main(argv: list[str]) -> int:
             traceback.print_exc()
         else:
             print(f"nnlearn: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-            print("  this is a bug in nnlearn; run again with --debug (or NNLEARN_DEBUG=1) to see the "
-                  "traceback, and report it", file=sys.stderr)
+            print("  " + _("this is a bug in nnlearn; run again with --debug (or NNLEARN_DEBUG=1) to see the "
+                           "traceback, and report it"), file=sys.stderr)
         return 70
 
 

@@ -12,6 +12,7 @@ import argparse
 
 from nnlearn.constraints import Sizes
 from nnlearn.errors import InputError
+from nnlearn.i18n import _
 from nnlearn.settings import specs
 
 
@@ -25,8 +26,8 @@ def _argparse_type(constraint, name: str):
         try:
             return constraint.check(constraint.parse(text), name)
         except InputError:
-            hint = f"; {constraint.hint}" if constraint.hint else ""
-            raise argparse.ArgumentTypeError(f"must be {constraint.what}, got {text!r}{hint}") from None
+            raise argparse.ArgumentTypeError(_("must be {what}, got {text!r}", what=constraint.what_said(), text=text)
+                                             + constraint.hint_said()) from None
 
     return parse
 

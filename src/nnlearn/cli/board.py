@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from nnlearn.cli._args import add_data_args
+from nnlearn.i18n import _
 
 
 def _port(text: str) -> int:
@@ -13,7 +14,8 @@ def _port(text: str) -> int:
     except ValueError:
         value = -1
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number 0..65535 (0 picks a free one), got {text!r}")
+        raise argparse.ArgumentTypeError(_("must be a port number 0..65535 (0 picks a free one), got {text!r}",
+                                           text=text))
     return value
 
 

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 from nnlearn.errors import NnlearnError, UsageError
+from nnlearn.i18n import _
 
 _METHODS = ("auto", "complex", "richardson", "central", "forward", "backward")
 _METHOD_NAMES = {
@@ -38,7 +39,7 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     values: dict[str, float] = {}
     plain: list[float] = []
     for item in items:
-        name, _, value_text = item.rpartition("=") if "=" in item else ("", "", item)
+        name, _eq, value_text = item.rpartition("=") if "=" in item else ("", "", item)
         try:
             value = float(parse_expression(value_text, variables=())())
         except ExpressionError as exc:
@@ -163,14 +164,15 @@ def demo_rounding(out: Path) -> None:
     from nnlearn.plots import save_figure
     from nnlearn.derivatives.rounding import plot_rounding_lesson, rounding_table
 
-    print("\n== Rounding against truncation: the error of the slope of f(x) = 0.01x^2 + 0.1x at x = 5 ==")
+    print("\n== " + _("Rounding against truncation: the error of the slope of f(x) = 0.01x^2 + 0.1x at x = 5") + " ==")
     print(rounding_table())
-    print("  -> forward: the error falls like h (truncation) until h ~ 1e-8, then rises like eps/h (rounding).")
-    print("     central: exact for a quadratic, so only rounding; the book's h = 1e-4 leaves an error of 9e-13.")
-    print("     h = 1e-50: 5 + h == 5, the difference is exactly 0 (float64); float32(1e-50) == 0, so 0/0 = nan.")
-    print("     complex step Im f(x+ih)/h subtracts nothing: no V, full precision for any tiny h.")
+    print("  -> " + _("forward: the error falls like h (truncation) until h ~ 1e-8, then rises like eps/h (rounding)."))
+    print("     " + _("central: exact for a quadratic, so only rounding; the book's h = 1e-4 leaves an error of 9e-13."))
+    print("     " + _("h = 1e-50: 5 + h == 5, the difference is exactly 0 (float64); float32(1e-50) == 0, so 0/0 = "
+                      "nan."))
+    print("     " + _("complex step Im f(x+ih)/h subtracts nothing: no V, full precision for any tiny h."))
     path = save_figure(plot_rounding_lesson(), Path(out) / "rounding.png")
-    print(f"  wrote {path}")
+    print("  " + _("wrote {path}", path=path))
 
 
 def register(commands, demos) -> None:

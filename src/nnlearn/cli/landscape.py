@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nnlearn.cli._args import add_data_args, int_at_least, positive_float
+from nnlearn.i18n import _
 
 
 def cmd_landscape(args) -> int:
@@ -15,23 +16,27 @@ def cmd_landscape(args) -> int:
                           samples=args.samples, seed=args.seed, data_dir=args.data_dir)
     npz, png = save_landscape(args.run_dir, ls)
     meta, grid, span = ls.meta, ls.meta["grid"], ls.meta["span"]
-    how = ("filter-normalised random directions (seed {})".format(meta["seed"]) if meta["directions"] == "random"
-           else "the first two principal directions of the training path")
-    print(f"loss landscape of {args.run_dir}: {meta['network']}, loss on {meta['samples']:,} training images, "
-          f"{grid}x{grid} grid over [-{span:.3g}, {span:.3g}] along {how}; biases fixed")
+    how = (_("filter-normalised random directions (seed {seed})", seed=meta["seed"]) if meta["directions"] == "random"
+           else _("the first two principal directions of the training path"))
+    print(_("loss landscape of {run}: {network}, loss on {samples:,} training images, {grid}x{grid} grid over "
+            "[-{span:.3g}, {span:.3g}] along {how}; biases fixed", run=args.run_dir, network=meta["network"],
+            samples=meta["samples"], grid=grid, span=span, how=how))
     if meta["directions"] == "pca":
         e1, e2 = meta["explained"]
-        print(f"the plane holds {e1 + e2:.1%} of the path's offsets from the trained weights ({e1:.1%} + {e2:.1%})")
+        print(_("the plane holds {both:.1%} of the path's offsets from the trained weights ({e1:.1%} + {e2:.1%})",
+                both=e1 + e2, e1=e1, e2=e2))
     if len(ls.path):
-        print(f"path: {len(ls.path)} snapshots (iterations {ls.path_iterations[0]} to {ls.path_iterations[-1]}), "
-              f"projected onto the plane")
+        print(_("path: {n} snapshots (iterations {first} to {last}), projected onto the plane", n=len(ls.path),
+                first=ls.path_iterations[0], last=ls.path_iterations[-1]))
     else:
-        print("path: none (the run holds no trajectory.npz)")
+        print(_("path: none (the run holds no trajectory.npz)"))
     alpha, beta, low = ls.lowest()
-    print(f"trained weights: loss {meta['centre_loss']:.4f}; lowest on the grid: {low:.4f} at "
-          f"({alpha:.3g}, {beta:.3g}), {ls.cells_from_centre()} cell(s) from them")
-    print(f"{grid * grid} networks evaluated in {meta['seconds']:.1f} s ({time.perf_counter() - t0:.1f} s in all)")
-    print(f"written: {npz} and {png}")
+    print(_("trained weights: loss {centre:.4f}; lowest on the grid: {low:.4f} at ({alpha:.3g}, {beta:.3g}), {cells} "
+            "cell(s) from them", centre=meta["centre_loss"], low=low, alpha=alpha, beta=beta,
+            cells=ls.cells_from_centre()))
+    print(_("{n} networks evaluated in {seconds:.1f} s ({total:.1f} s in all)", n=grid * grid, seconds=meta["seconds"],
+            total=time.perf_counter() - t0))
+    print(_("written: {npz} and {png}", npz=npz, png=png))
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nnlearn.cli._args import add_data_args
+from nnlearn.i18n import _
 
 
 def cmd_report(args) -> int:
@@ -17,7 +18,8 @@ def cmd_report(args) -> int:
     t0 = time.perf_counter()
     out = write_report(args.dirs, args.out, data_dir=args.data_dir)
     size = out.stat().st_size
-    print(f"report written to {out} ({size / 1e6:.2f} MB, {time.perf_counter() - t0:.1f} s); open it in a browser")
+    print(_("report written to {out} ({megabytes:.2f} MB, {seconds:.1f} s); open it in a browser", out=out,
+            megabytes=size / 1e6, seconds=time.perf_counter() - t0))
     return 0
 
 

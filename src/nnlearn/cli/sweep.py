@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nnlearn.cli._args import add_data_args, int_at_least, load_arrays
 from nnlearn.errors import InputError, NnlearnError
+from nnlearn.i18n import _
 
 _positive_int = int_at_least(1, "a positive integer")
 
@@ -96,13 +97,15 @@ def _open(args):
     if args.resume:
         searched = [_flag(name) for name in given if options()[name].searched]
         if searched:
-            parser.error(f"--resume continues a sweep with the settings it was started with; drop {', '.join(searched)}")
+            parser.error(_("--resume continues a sweep with the settings it was started with; drop {flags}",
+                           flags=", ".join(searched)))
         sweep = Sweep.open(args.resume)
         return sweep, sweep.spec
     if "params" not in given:
-        parser.error("give at least one --param NAME=KIND:ARGS, e.g. --param lr=loguniform:1e-4:1e-1")
+        parser.error(_("give at least one --param NAME=KIND:ARGS, e.g. --param lr=loguniform:1e-4:1e-1"))
     if (Path(args.out) / "sweep.json").exists():
-        parser.error(f"{args.out} already holds a sweep; continue it with --resume {args.out} or choose another --out")
+        parser.error(_("{out} already holds a sweep; continue it with --resume {out} or choose another --out",
+                       out=args.out))
     if "data_dir" in given:
         given["data_dir"] = str(Path(given["data_dir"]).resolve())
     return None, SweepSpec(**given)
@@ -120,13 +123,15 @@ def cmd_sweep(args) -> int:
     n, n_val = spec.data_sizes(len(x_train))
     # Created once the data is there: a folder is never left behind by a data set that is missing.
     sweep = sweep or Sweep.create(args.out, spec)
-    where = f"the Dask cluster at {args.scheduler}" if args.scheduler else \
-        f"a local Dask cluster of {args.workers or os.cpu_count()} processes"
-    print(f"sweep: {spec.n_trials()} trials ({spec.sampler} sampler, seed {spec.seed}) of the {spec.recipe} recipe: "
-          f"{spec.base_settings().describe(x_train.shape[1], infer_classes(t_train[:n]))}")
-    print("searching: " + "  ".join(p.spec for p in spec.params))
-    print(f"data: {spec.dataset}, {n - n_val:,} images for training and {n_val:,} more held back for validation "
-          f"({load_seconds:.1f} s to load); trials on {where}; sweep folder {sweep.out}")
+    where = _("the Dask cluster at {scheduler}", scheduler=args.scheduler) if args.scheduler else \
+        _("a local Dask cluster of {n} processes", n=args.workers or os.cpu_count())
+    print(_("sweep: {n} trials ({sampler} sampler, seed {seed}) of the {recipe} recipe: {description}",
+            n=spec.n_trials(), sampler=spec.sampler, seed=spec.seed, recipe=spec.recipe,
+            description=spec.base_settings().describe(x_train.shape[1], infer_classes(t_train[:n]))))
+    print(_("searching: {params}", params="  ".join(p.spec for p in spec.params)))
+    print(_("data: {dataset}, {train:,} images for training and {validation:,} more held back for validation "
+            "({seconds:.1f} s to load); trials on {where}; sweep folder {out}", dataset=spec.dataset,
+            train=n - n_val, validation=n_val, seconds=load_seconds, where=where, out=sweep.out))
     try:
         best = sweep.run(x_train, t_train, x_test, t_test, workers=args.workers, scheduler=args.scheduler,
                          progress=args.progress)
@@ -134,18 +139,20 @@ def cmd_sweep(args) -> int:
         print(f"nnlearn: {exc}", file=sys.stderr)
         return 130
     if best is None:
-        raise NnlearnError(f"no trial completed; see the reasons in {sweep.out / 'trials.csv'}")
+        raise NnlearnError(_("no trial completed; see the reasons in {path}", path=sweep.out / "trials.csv"))
     _say_best(best, sweep.out, time.perf_counter() - t0)
     return 0
 
 
 def _say_best(best: dict, out: Path, seconds: float) -> None:
     values = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in best["params"].items())
-    print(f"best: trial {best['number']}, validation accuracy {best['validation_accuracy']:.2%} "
-          f"({best['trials']['complete']} trials completed, {best['trials']['failed']} failed): {values}")
+    print(_("best: trial {number}, validation accuracy {accuracy:.2%} ({complete} trials completed, {failed} "
+            "failed): {values}", number=best["number"], accuracy=best["validation_accuracy"],
+            complete=best["trials"]["complete"], failed=best["trials"]["failed"], values=values))
     print(f"  {best['description']}")
     final = best.get("final")
     if final:
-        print(f"final run on all training images: test accuracy {final['test_accuracy']:.2%} -- "
-              f"run directory {final['run_dir']}")
-    print(f"{out}: trials.csv, best.json, validation_curves.png, search_space.png ({seconds:.0f} s in all)")
+        print(_("final run on all training images: test accuracy {accuracy:.2%} -- run directory {run}",
+                accuracy=final["test_accuracy"], run=final["run_dir"]))
+    print(_("{out}: trials.csv, best.json, validation_curves.png, search_space.png ({seconds:.0f} s in all)",
+            out=out, seconds=seconds))

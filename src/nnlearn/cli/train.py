@@ -17,6 +17,7 @@ from nnlearn.cli._args import (
 )
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.errors import InputError, NnlearnError
+from nnlearn.i18n import _
 from nnlearn.settings import RECIPES
 
 # -- argument types: a bad value is an argparse error (usage line, exit 2), never a traceback --------
@@ -122,25 +123,29 @@ def cmd_train(args) -> int:
                            trajectory=args.trajectory)
     trainer = opened.trainer
     if opened.how == "finished":
-        print(f"{run} has finished ({trainer.iteration} iterations); nothing to resume -- "
-              f"see its summary.json, or judge it with: nnlearn evaluate {run}")
+        print(_("{run} has finished ({n} iterations); nothing to resume -- see its summary.json, or judge it with: "
+                "nnlearn evaluate {run}", run=run, n=trainer.iteration))
         return 0
     _say_what_trains(opened, data, load_seconds)
     start_iteration = trainer.iteration
     try:
         summary = opened.finish(load_seconds)
     except TrainingInterrupted as exc:
-        print(f"nnlearn: interrupted; checkpoint at iteration {exc.iteration} of {trainer.max_iter} saved in "
-              f"{run / 'checkpoint.npz'}; {runs.resume_hint(run)}", file=sys.stderr)
+        print("nnlearn: " + _("interrupted; checkpoint at iteration {i} of {n} saved in {path}; {hint}",
+                              i=exc.iteration, n=trainer.max_iter, path=run / "checkpoint.npz",
+                              hint=runs.resume_hint(run)), file=sys.stderr)
         return 130
     except KeyboardInterrupt:
-        print(f"nnlearn: interrupted while writing the run's final files; {runs.resume_hint(run)}", file=sys.stderr)
+        print("nnlearn: " + _("interrupted while writing the run's final files; {hint}", hint=runs.resume_hint(run)),
+              file=sys.stderr)
         return 130
-    val = "" if summary["validation_accuracy"] is None else f"validation accuracy {summary['validation_accuracy']:.2%}, "
-    print(f"train accuracy {summary['train_accuracy']:.2%}, {val}test accuracy {summary['test_accuracy']:.2%} after "
-          f"{summary['iterations']} iterations ({summary['epochs']:.1f} epochs, {summary['iterations'] - start_iteration} "
-          f"in this session) in {summary['seconds']:.1f} s of training")
-    print(f"test accuracy {summary['test_accuracy']:.2%} -- run directory {run}")
+    val = "" if summary["validation_accuracy"] is None else _("validation accuracy {accuracy:.2%}, ",
+                                                              accuracy=summary["validation_accuracy"])
+    print(_("train accuracy {train:.2%}, {val}test accuracy {test:.2%} after {iterations} iterations ({epochs:.1f} "
+            "epochs, {session} in this session) in {seconds:.1f} s of training", train=summary["train_accuracy"],
+            val=val, test=summary["test_accuracy"], iterations=summary["iterations"], epochs=summary["epochs"],
+            session=summary["iterations"] - start_iteration, seconds=summary["seconds"]))
+    print(_("test accuracy {accuracy:.2%} -- run directory {run}", accuracy=summary["test_accuracy"], run=run))
     return 0
 
 
@@ -155,7 +160,8 @@ def _run_settings(args):
         given = [flag_of(name) for name in overrides]
         given += [flag for flag in ("--recipe", "--dataset") if getattr(args, flag[2:]) is not None]
         if given:
-            parser.error(f"--resume continues a run with the settings it was started with; drop {', '.join(given)}")
+            parser.error(_("--resume continues a run with the settings it was started with; drop {flags}",
+                           flags=", ".join(given)))
         run = Path(args.resume)
         config = runs.read_config(run)
         settings = TrainSettings.from_dict(config["settings"] | {"seed": config.get("seed", 0)})
@@ -167,7 +173,8 @@ def _run_settings(args):
         parser.error(str(exc))
     run = runs.check_run_dir(Path(args.out) if args.out else runs.default_run_dir(recipe))
     if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
-        parser.error(f"{run} already holds a training run; continue it with --resume {run} or choose another --out")
+        parser.error(_("{run} already holds a training run; continue it with --resume {run} or choose another --out",
+                       run=run))
     return run, settings, recipe, dataset_of(args), args.data_dir
 
 
@@ -175,18 +182,20 @@ def _say_what_trains(opened, data, load_seconds: float) -> None:
     trainer, run = opened.trainer, opened.path
     description = trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1])
     if opened.how == "resumed":
-        print(f"resuming {run} at iteration {trainer.iteration} of {trainer.max_iter}: {description}")
+        print(_("resuming {run} at iteration {i} of {n}: {description}", run=run, i=trainer.iteration,
+                n=trainer.max_iter, description=description))
         return
     if opened.how == "restarted":
-        print(f"{run} was stopped before its first checkpoint; starting it again from the beginning "
-              "with its saved settings")
-    (x_train, _), (x_test, _) = data
-    print(f"training ({opened.recipe} recipe): {description}")
-    held = "" if trainer.x_val is None else (
-        f" ({len(trainer.x_val)} of them, the last, held back for validation; the test images are judged "
-        "once, at the end)")
-    print(f"data: {opened.dataset}, {len(x_train)} training{held} and {len(x_test)} test images "
-          f"({load_seconds:.1f} s to load); run directory {run}")
+        print(_("{run} was stopped before its first checkpoint; starting it again from the beginning with its saved "
+                "settings", run=run))
+    (x_train, _t_train), (x_test, _t_test) = data
+    print(_("training ({recipe} recipe): {description}", recipe=opened.recipe, description=description))
+    held = "" if trainer.x_val is None else _(
+        " ({n} of them, the last, held back for validation; the test images are judged once, at the end)",
+        n=len(trainer.x_val))
+    print(_("data: {dataset}, {train} training{held} and {test} test images ({seconds:.1f} s to load); run "
+            "directory {run}", dataset=opened.dataset, train=len(x_train), held=held, test=len(x_test),
+            seconds=load_seconds, run=run))
 
 
 # -- nnlearn evaluate ------------------------------------------------------------------------------
@@ -203,7 +212,7 @@ def cmd_evaluate(args) -> int:
     out = check_output_path(args.out) if args.out else run / "confusion.png"  # before the work, not after it
     config, net = runs.load_model(run)
     dataset = config["dataset"]
-    _, (x_test, t_test) = load_arrays(dataset, runs.data_dir_of(config, args.data_dir))
+    _train, (x_test, t_test) = load_arrays(dataset, runs.data_dir_of(config, args.data_dir))
     with blas_threads(args.threads):
         pred = net.classify(x_test)
     n_classes = net.sizes[-1]
@@ -211,18 +220,19 @@ def cmd_evaluate(args) -> int:
     correct = int(matrix.trace())
     acc = correct / len(t_test)
     names = class_names_of(dataset)
-    print(f"model: {run} ({'-'.join(map(str, net.sizes))} {net.activation}, {dataset})")
-    print(f"test accuracy {acc:.2%} ({correct} of {len(t_test)})")
-    print("confusion matrix (rows: true class, columns: predicted class):")
+    print(_("model: {run} ({sizes} {activation}, {dataset})", run=run, sizes="-".join(map(str, net.sizes)),
+            activation=net.activation, dataset=dataset))
+    print(_("test accuracy {accuracy:.2%} ({correct} of {n})", accuracy=acc, correct=correct, n=len(t_test)))
+    print(_("confusion matrix (rows: true class, columns: predicted class):"))
     print(format_confusion(matrix, None if names is None or dataset == "mnist" else range(n_classes)))
     pairs = most_confused(matrix, k=5)
     label = (lambda k: f"{k} ({names[k]})") if names and dataset != "mnist" else str
     if pairs:
-        print("most confused: " + ", ".join(f"{label(i)} -> {label(j)} ({n}x)" for i, j, n in pairs))
+        print(_("most confused: {pairs}", pairs=", ".join(f"{label(i)} -> {label(j)} ({n}x)" for i, j, n in pairs)))
     # The default is the run's own figure; a path the user names must lie outside run folders.
-    save_figure(plot_confusion(matrix, names, title=f"Confusion matrix, {dataset} test data ({acc:.2%} correct)"), out,
-                in_run_folder=not args.out)
-    print(f"test accuracy {acc:.2%} -- confusion matrix in {out}")
+    save_figure(plot_confusion(matrix, names, title=_("Confusion matrix, {dataset} test data ({accuracy:.2%} correct)",
+                                                      dataset=dataset, accuracy=acc)), out, in_run_folder=not args.out)
+    print(_("test accuracy {accuracy:.2%} -- confusion matrix in {out}", accuracy=acc, out=out))
     return 0
 
 
@@ -236,7 +246,7 @@ def cmd_predict(args) -> int:
 
     parser = args.parser
     if (args.image is None) == (args.index is None):
-        parser.error("give an IMAGE file or --index N (not both)")
+        parser.error(_("give an IMAGE file or --index N (not both)"))
     run = Path(args.run_dir)
     config, net = runs.load_model(run)
     dataset = config["dataset"]
@@ -247,29 +257,30 @@ def cmd_predict(args) -> int:
         (x_train, t_train), (x_test, t_test) = load_arrays(dataset, runs.data_dir_of(config, args.data_dir))
         x_all, t_all = (x_test, t_test) if args.split == "test" else (x_train, t_train)
         if args.index >= len(x_all):
-            parser.error(f"argument --index: {args.index} is out of range; the {args.split} set has "
-                         f"{len(x_all)} images (0..{len(x_all) - 1})")
+            parser.error(_("argument --index: {index} is out of range; the {split} set has {n} images (0..{last})",
+                           index=args.index, split=args.split, n=len(x_all), last=len(x_all) - 1))
         x, true = x_all[args.index], int(t_all[args.index])
         name = f" {names[true]}" if names and dataset != "mnist" else ""
-        print(f"image {args.index} of the {dataset} {args.split} set (true class {true}{name})")
+        print(_("image {index} of the {dataset} {split} set (true class {true}{name})", index=args.index,
+                dataset=dataset, split=args.split, true=true, name=name))
     else:
         if side * side != net.sizes[0]:
-            raise NnlearnError(f"this model takes {net.sizes[0]} inputs, not a square image; use --index")
+            raise NnlearnError(_("this model takes {n} inputs, not a square image; use --index", n=net.sizes[0]))
         from nnlearn.images import image_to_input
 
         x, inverted = image_to_input(args.image, side)
-        print(f"image {args.image}: converted to {side}x{side} grey, white on black"
-              f"{' (inverted: the background was light)' if inverted else ''}")
+        print(_("image {image}: converted to {side}x{side} grey, white on black", image=args.image, side=side)
+              + (_(" (inverted: the background was light)") if inverted else ""))
     probs = net.predict(np.asarray(x, dtype=np.float64).reshape(-1))
     best = int(np.argmax(probs))
-    print("class probabilities:")
+    print(_("class probabilities:"))
     named = bool(names) and dataset != "mnist"
     for k, p in enumerate(probs):
         name = f" {names[k]:<12}" if named else ""
-        print(f"  {k}{name}  {p:.4f}{'  <- predicted' if k == best else ''}")
-    verdict = "" if true is None else ("  (correct)" if best == true else f"  (wrong: it is {true})")
+        print(f"  {k}{name}  {p:.4f}" + ("  " + _("<- predicted") if k == best else ""))
+    verdict = "" if true is None else "  " + (_("(correct)") if best == true else _("(wrong: it is {true})", true=true))
     label = f"{best} ({names[best]})" if names and dataset != "mnist" else str(best)
-    print(f"predicted class {label} with probability {probs[best]:.2%}{verdict}")
+    print(_("predicted class {label} with probability {p:.2%}", label=label, p=probs[best]) + verdict)
     return 0
 
 
@@ -286,28 +297,29 @@ def cmd_overfit(args) -> int:
     dataset = dataset_of(args)
     (x_train, t_train), (x_test, t_test) = load_arrays(dataset, args.data_dir)
     if args.train_size > len(x_train):
-        args.parser.error(f"argument --train-size: the data set has only {len(x_train)} training images")
+        args.parser.error(_("argument --train-size: the data set has only {n} training images", n=len(x_train)))
     if args.test_size is not None:
         if args.test_size > len(x_test):
-            args.parser.error(f"argument --test-size: the data set has only {len(x_test)} test images")
+            args.parser.error(_("argument --test-size: the data set has only {n} test images", n=len(x_test)))
         x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
     base = overfitting_settings(args.train_size, args.epochs, args.seed)
-    print(f"overfitting: a {'-'.join(map(str, [x_train.shape[1], *base.hidden, int(np.max(t_train)) + 1]))} ReLU "
-          f"network, SGD lr 0.01, trained on only {args.train_size} {dataset} images for {args.epochs} epochs, "
-          f"judged on {len(x_test)} test images -- plain, with weight decay, with dropout")
+    print(_("overfitting: a {sizes} ReLU network, SGD lr 0.01, trained on only {n} {dataset} images for {epochs} "
+            "epochs, judged on {test} test images -- plain, with weight decay, with dropout",
+            sizes="-".join(map(str, [x_train.shape[1], *base.hidden, int(np.max(t_train)) + 1])), n=args.train_size,
+            dataset=dataset, epochs=args.epochs, test=len(x_test)))
     curves = compare_remedies(x_train, t_train, x_test, t_test, train_size=args.train_size, epochs=args.epochs,
                               weight_decay=args.weight_decay, dropout=args.dropout, seed=args.seed,
                               progress=args.progress)
     gaps = {}
-    for name, (_, train_acc, test_acc) in curves.items():
+    for name, (_epochs, train_acc, test_acc) in curves.items():
         gaps[name] = train_acc[-1] - test_acc[-1]
-        print(f"{name:<18} train accuracy {train_acc[-1]:7.2%}, test accuracy {test_acc[-1]:7.2%}: "
-              f"a gap of {gaps[name]:6.1%}")
-    png = save_figure(plot_accuracy_panels(curves, title=f"Overfitting on {args.train_size} training samples, "
-                                                         "and two remedies"), Path(args.out) / "overfit.png")
-    print("Plain, the network memorises its few samples instead of learning what generalises; weight decay "
-          "(large weights cost loss) and dropout (no unit can be relied on) narrow the gap between train and test. "
-          "Dropout also learns more slowly: the book trains its dropout network for 301 epochs (--epochs 301).")
-    print("gaps: " + ", ".join(f"{name} {gap:.1%}" for name, gap in gaps.items()))
-    print(f"figure: {png}")
+        print(f"{name:<18} " + _("train accuracy {train:7.2%}, test accuracy {test:7.2%}: a gap of {gap:6.1%}",
+                                 train=train_acc[-1], test=test_acc[-1], gap=gaps[name]))
+    png = save_figure(plot_accuracy_panels(curves, title=_("Overfitting on {n} training samples, and two remedies",
+                                                           n=args.train_size)), Path(args.out) / "overfit.png")
+    print(_("Plain, the network memorises its few samples instead of learning what generalises; weight decay (large "
+            "weights cost loss) and dropout (no unit can be relied on) narrow the gap between train and test. Dropout "
+            "also learns more slowly: the book trains its dropout network for 301 epochs (--epochs 301)."))
+    print(_("gaps: {gaps}", gaps=", ".join(f"{name} {gap:.1%}" for name, gap in gaps.items())))
+    print(_("figure: {path}", path=png))
     return 0

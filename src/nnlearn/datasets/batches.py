@@ -16,6 +16,7 @@ import numpy as np
 
 from nnlearn._validation import check_batch_size, check_positive_int, check_seed
 from nnlearn.errors import InputError, InputTypeError
+from nnlearn.i18n import _, ngettext
 
 
 def _rng(seed) -> np.random.Generator:
@@ -23,7 +24,7 @@ def _rng(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is not None and not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise InputTypeError(f"seed must be an int, None or a numpy.random.Generator, got {seed!r}")
+        raise InputTypeError(_("seed must be an int, None or a numpy.random.Generator, got {seed!r}", seed=seed))
     return np.random.default_rng(check_seed(seed))
 
 
@@ -31,9 +32,9 @@ def _check_pair(x, t):
     x = np.asarray(x) if not isinstance(x, np.ndarray) else x
     t = np.asarray(t) if not isinstance(t, np.ndarray) else t
     if x.ndim == 0 or t.ndim == 0:
-        raise InputError("x and t must be arrays with one row per sample, got a scalar")
+        raise InputError(_("x and t must be arrays with one row per sample, got a scalar"))
     if len(x) != len(t):
-        raise InputError(f"x has {len(x)} samples but t has {len(t)}; they must pair up row by row")
+        raise InputError(_("x has {nx} samples but t has {nt}; they must pair up row by row", nx=len(x), nt=len(t)))
     return x, t
 
 
@@ -144,13 +145,17 @@ def validation_count(validation, n_samples: int) -> int:
     if count is not None and 0 < count < n:
         return count
     if count is None:
-        what = "is not a share in (0, 1) or a whole number"
+        what = _("validation={validation!r} is not a share in (0, 1) or a whole number", validation=validation)
+    elif count < 1:
+        what = _("validation={validation!r} holds back {count} of the {n} samples, leaving none for validation",
+                 validation=validation, count=count, n=n)
     else:
-        what = (f"holds back {count} of the {n} samples, leaving "
-                + ("none for validation" if count < 1 else "none for training"))
-    fix = (f"give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to {n - 1}" if n >= 2
-           else f"{n} sample{'' if n == 1 else 's'} cannot be split; use more data or no validation part")
-    raise InputError(f"validation={validation!r} {what}; {fix}")
+        what = _("validation={validation!r} holds back {count} of the {n} samples, leaving none for training",
+                 validation=validation, count=count, n=n)
+    fix = (_("give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to {last}", last=n - 1)
+           if n >= 2 else ngettext("{n} sample cannot be split; use more data or no validation part",
+                                   "{n} samples cannot be split; use more data or no validation part", n))
+    raise InputError(_("{what}; {fix}", what=what, fix=fix))
 
 
 def train_validation_split(x, t, validation: float | int = 0.1, *, shuffle: bool = True, seed=None):

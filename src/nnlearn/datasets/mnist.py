@@ -16,6 +16,7 @@ from nnlearn.datasets.download import ensure_files
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.sources import DataFile, DatasetSpec
 from nnlearn.errors import InputTypeError
+from nnlearn.i18n import _
 
 #: Class names, index = label.
 MNIST_CLASSES = tuple(str(d) for d in range(10))
@@ -85,7 +86,8 @@ def get_spec(name: str | DatasetSpec) -> DatasetSpec:
     try:
         return SPECS[name]
     except (KeyError, TypeError):
-        raise DatasetError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}") from None
+        raise DatasetError(_("unknown dataset {name!r}; choose one of: {choices}", name=name,
+                             choices=", ".join(DATASETS))) from None
 
 
 def class_names(name: str | DatasetSpec = "mnist") -> tuple[str, ...]:
@@ -120,7 +122,7 @@ def load_dataset(
     spec = get_spec(name)
     for flag, value in (("normalize", normalize), ("flatten", flatten), ("one_hot_label", one_hot_label)):
         if not isinstance(value, (bool, np.bool_)):
-            raise InputTypeError(f"{flag} must be True or False, got {value!r}")
+            raise InputTypeError(_("{flag} must be True or False, got {value!r}", flag=flag, value=value))
     paths = ensure_files(spec, data_dir)
     arrays = load_arrays(spec, paths, normalize=bool(normalize))
 

@@ -20,6 +20,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from nnlearn.i18n import _
 
 #: The four files of an MNIST-format data set, by role, without the ``.gz`` suffix.
 ROLES = ("train-images", "train-labels", "test-images", "test-labels")
@@ -177,13 +178,14 @@ def check_data_dir(data_dir) -> None:
     if not isinstance(data_dir, (str, os.PathLike)):
         from nnlearn.errors import InputTypeError
 
-        raise InputTypeError(f"data_dir must be a folder's path (a str or a Path), got {data_dir!r}")
+        raise InputTypeError(_("data_dir must be a folder's path (a str or a Path), got {data_dir!r}", data_dir=data_dir))
     folder = Path(data_dir).expanduser()
     if not folder.exists():
-        raise DatasetError(f"the data folder {folder} does not exist (--data-dir, or data_dir= in Python); "
-                           "check the path")
+        raise DatasetError(_("the data folder {folder} does not exist (--data-dir, or data_dir= in Python); check "
+                             "the path", folder=folder))
     if not folder.is_dir():
-        raise DatasetError(f"the data folder {folder} is a file, not a folder (--data-dir, or data_dir= in Python)")
+        raise DatasetError(_("the data folder {folder} is a file, not a folder (--data-dir, or data_dir= in Python)",
+                             folder=folder))
 
 
 def entries_in(folder: Path, spec: DatasetSpec) -> dict[str, Path | None]:
@@ -218,10 +220,11 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
     '/nonexistent: no such folder'
     """
     if not folder.is_dir():
-        return f"{folder}: {'no such folder' if not folder.exists() else 'not a folder'}"
+        return (_("{folder}: no such folder", folder=folder) if not folder.exists()
+                else _("{folder}: not a folder", folder=folder))
     found = entries_in(folder, spec)
     if not any(found.values()):
-        return f"{folder}: none of the files"
+        return _("{folder}: none of the files", folder=folder)
     problems = []
     missing = [f.name for f in spec.files if found[f.role] is None]
     if missing:
@@ -245,18 +248,17 @@ def missing_message(spec: DatasetSpec, data_dir=None, reasons: str | None = None
     A short first line, then one indented line per folder searched, the download's failures, and
     the ways to provide the files.
     """
-    lines = [f"{spec.title} files not found; looked in:"]
+    lines = [_("{title} files not found; looked in:", title=spec.title)]
     lines += ["    " + describe_folder(folder, spec) for folder in candidate_dirs(spec, data_dir)]
     for folder in passed_over:
-        lines.append(f"  passed over {folder}: its files are another data set's (or damaged: "
-                     f"`nnlearn data verify --dataset {spec.name} --data-dir {folder}` tells)")
+        lines.append("  " + _("passed over {folder}: its files are another data set's (or damaged: `nnlearn data "
+                              "verify --dataset {name} --data-dir {folder}` tells)", folder=folder, name=spec.name))
     if reasons:
-        lines.append("  download failed:")
+        lines.append("  " + _("download failed:"))
         lines += ["    " + line for line in reasons.splitlines()]
-    lines.append(
-        f"  to use a copy you have (a folder holding the four files, or a {spec.name}/ sub-folder): register it "
-        f"once with `nnlearn data import FOLDER --dataset {spec.name}`, or pass --data-dir FOLDER "
-        "(data_dir=FOLDER in Python), or set NNLEARN_DATA=FOLDER"
-    )
-    lines.append(f"  where the network is reachable: `nnlearn data download --dataset {spec.name}`")
+    lines.append("  " + _(
+        "to use a copy you have (a folder holding the four files, or a {name}/ sub-folder): register it once with "
+        "`nnlearn data import FOLDER --dataset {name}`, or pass --data-dir FOLDER (data_dir=FOLDER in Python), or "
+        "set NNLEARN_DATA=FOLDER", name=spec.name))
+    lines.append("  " + _("where the network is reachable: `nnlearn data download --dataset {name}`", name=spec.name))
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from nnlearn.derivatives.differences import (
 )
 from nnlearn.derivatives.evaluator import Evaluator
 from nnlearn.errors import InputError
+from nnlearn.i18n import _
 
 METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
 
@@ -57,7 +58,7 @@ class DerivativeResult:
 def _check_step(h) -> float | None:
     if h is None:
         return None
-    return check_positive_number(h, "the step h", "leave h=None for an automatic step")
+    return check_positive_number(h, _("the step h"), _("leave h=None for an automatic step"))
 
 
 
@@ -186,7 +187,7 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     if xs.dtype != np.float64:
         xs = xs.astype(np.float64)
     if not np.isfinite(xs).all():
-        raise InputError("x contains NaN or inf; a derivative needs finite points")
+        raise InputError(_("x contains NaN or inf; a derivative needs finite points"))
     ev = Evaluator(f)
     df = np.empty(xs.shape)
     err = np.empty(xs.shape)
@@ -213,7 +214,7 @@ def derivative(f, x, method="auto", h=None, full_output=False):
             RuntimeWarning,
             stacklevel=2,
         )
-    jumped = {x0 for x0, _ in ev.jumps}
+    jumped = {x0 for x0, _value in ev.jumps}
     undefined = [i for i in np.flatnonzero(np.isnan(df.reshape(-1))) if float(xs.reshape(-1)[i]) not in jumped]
     if undefined:
         reason = ev.why_undefined(float(xs.reshape(-1)[undefined[0]]))

@@ -10,6 +10,7 @@ import numpy as np
 from nnlearn._validation import callable_name
 from nnlearn.derivatives.probe import NON_ANALYTIC, Probe
 from nnlearn.errors import InputError, InputTypeError
+from nnlearn.i18n import _
 
 
 class Evaluator:
@@ -17,7 +18,7 @@ class Evaluator:
 
     def __init__(self, f):
         if not callable(f):
-            raise InputTypeError(f"f must be a callable of one variable, got {type(f).__name__}")
+            raise InputTypeError(_("f must be a callable of one variable, got {type}", type=type(f).__name__))
         self.f = f
         self.nfev = 0
         self._cache: dict[float, float] = {}
@@ -34,7 +35,8 @@ class Evaluator:
             out = self.f(t)
         arr = np.asarray(out)
         if arr.dtype.kind not in "biufc":
-            raise InputTypeError(f"{callable_name(self.f)} returned {out!r} at x={t}; it must return a number")
+            raise InputTypeError(_("{f} returned {out!r} at x={x}; it must return a number", f=callable_name(self.f), out=out,
+                                   x=t))
         if arr.size != 1:
             raise InputError(
                 f"f must return one number for one point, got an array of shape {arr.shape}; "

@@ -19,6 +19,7 @@ import numpy as np
 
 from nnlearn._validation import check_numbers
 from nnlearn.errors import InputTypeError, NnlearnError
+from nnlearn.i18n import _
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 50
@@ -352,8 +353,9 @@ class Expression:
         """The formula at ``values``, computed in ``dtype``: float64 (complex128 for complex values),
         or float32 (complex64) to see what single precision does, as the board's lesson does."""
         if len(values) != len(self.variables) and not (not self.variables and len(values) == 1):
-            names = ", ".join(self.variables) or "no variables"
-            raise InputTypeError(f"{self.text!r} takes {len(self.variables)} value(s) ({names}), got {len(values)}")
+            names = ", ".join(self.variables) or _("no variables")
+            raise InputTypeError(_("{text!r} takes {n} value(s) ({names}), got {given}", text=self.text,
+                                   n=len(self.variables), names=names, given=len(values)))
         try:
             precision = np.dtype(dtype).type
         except TypeError:
@@ -418,12 +420,13 @@ def parse_expression(text: str, variables=None) -> Expression:
     nnlearn.derivatives.expr.ExpressionError: the exponent 3.8742e+08 is too large in magnitude (the limit is 1024; float64 overflows near 1.8e308) at position 7 in '9**9**9**9'
     """
     if not isinstance(text, str):
-        raise ExpressionError(f"a formula must be text, got {type(text).__name__}")
+        raise ExpressionError(_("a formula must be text, got {type}", type=type(text).__name__))
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the formula is {len(text)} characters long; the limit is {MAX_LENGTH}")
     if variables is not None:
         if isinstance(variables, str) or not isinstance(variables, (list, tuple)):
-            raise ExpressionError(f"variables must be a list of names such as ['x0', 'x1'], got {variables!r}")
+            raise ExpressionError(_("variables must be a list of names such as ['x0', 'x1'], got {variables!r}",
+                                    variables=variables))
         variables = [str(v) for v in variables]
         for v in variables:
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v) or v in FUNCTIONS or v in CONSTANTS:

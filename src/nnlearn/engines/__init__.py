@@ -43,6 +43,7 @@ import warnings
 import numpy as np
 
 from nnlearn.errors import InputError, InputTypeError
+from nnlearn.i18n import _
 
 BACKPROP = "backprop"
 NUMERICAL = "numerical"
@@ -78,11 +79,12 @@ def get_engine(name: str | None, kind: str) -> type:
     """The engine class called ``name`` (``None``: the default of ``kind``), refusing the wrong kind."""
     name = DEFAULTS[kind] if name is None else name
     if not isinstance(name, str):
-        raise InputTypeError(f"engine must be the name of an engine ({', '.join(engine_names(kind))}), got "
-                             f"{type(name).__name__}")
+        raise InputTypeError(_("engine must be the name of an engine ({names}), got {type}",
+                               names=", ".join(engine_names(kind)), type=type(name).__name__))
     cls = _REGISTRY.get(name)
     if cls is None or cls.kind != kind:
-        raise InputError(f"unknown {kind} engine {name!r}; choose one of {', '.join(engine_names(kind))}")
+        raise InputError(_("unknown {kind} engine {name!r}; choose one of {names}", kind=kind, name=name,
+                           names=", ".join(engine_names(kind))))
     return cls
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from nnlearn._io import check_output_path, read_json
 from nnlearn.errors import FileFormatError, NnlearnError
+from nnlearn.i18n import _
 from nnlearn.runs import open_run, write_json
 from nnlearn.sweep.cluster import connect, require_sweep_packages
 from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
@@ -25,8 +26,8 @@ class SweepInterrupted(KeyboardInterrupt):
 
     def __init__(self, finished: int, total: int, out):
         self.finished, self.total, self.out = finished, total, Path(out)
-        super().__init__(f"sweep interrupted after {finished} of {total} trials; continue it with: "
-                         f"nnlearn sweep --resume {out}")
+        super().__init__(_("sweep interrupted after {finished} of {total} trials; continue it with: nnlearn sweep "
+                           "--resume {out}", finished=finished, total=total, out=out))
 
 
 def read_spec(out) -> SweepSpec:
@@ -35,7 +36,8 @@ def read_spec(out) -> SweepSpec:
     try:
         return SweepSpec.from_dict(read_json(path))
     except FileNotFoundError:
-        raise NnlearnError(f"{out} holds no sweep.json, so it is not a sweep folder; start one with --out") from None
+        raise NnlearnError(_("{out} holds no sweep.json, so it is not a sweep folder; start one with --out",
+                             out=out)) from None
     except OSError as exc:
         raise FileFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
     except NnlearnError as exc:
@@ -49,7 +51,7 @@ class Progress:
     def __init__(self, show, total: int, done: int, best: float | None):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, initial=done, unit="trial", desc="sweep", dynamic_ncols=True,
+        self.bar = tqdm(total=total, initial=done, unit="trial", desc=_("sweep"), dynamic_ncols=True,
                         disable=(not sys.stderr.isatty()) if show is None else not show)
         self.best = best
 
@@ -223,7 +225,7 @@ class Sweep:
         judge it once on the test data."""
         from nnlearn.settings import TrainSettings
 
-        (x_train, _), (x_test, _) = data
+        (x_train, _t_train), (x_test, _t_test) = data
         settings = TrainSettings.from_dict(best["settings"])
         run = open_run(self.out / "final", settings, data, recipe=self.spec.recipe, dataset=self.spec.dataset,
                        data_dir=self.spec.data_dir, n_classes=n_classes, progress=progress,

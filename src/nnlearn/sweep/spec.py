@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from nnlearn.constraints import Constraint, Number, Optional, Options, ShareOrCount
 from nnlearn.datasets import DATASETS, validation_count
 from nnlearn.errors import InputError
+from nnlearn.i18n import N_
 from nnlearn.settings import RECIPES, recipe_settings
 from nnlearn.sweep.space import Param, check_space, parse_param
 
@@ -52,7 +53,7 @@ def options() -> dict:
 class ParamList(Constraint):
     """The searched settings: ``NAME=KIND:ARGS`` texts (or parsed :class:`Param`), as a tuple of Param."""
 
-    what = "a list of searched settings NAME=KIND:ARGS, such as ['lr=loguniform:1e-4:1e-1']"
+    what_message = (N_("a list of searched settings NAME=KIND:ARGS, such as ['lr=loguniform:1e-4:1e-1']"), {})
 
     def check(self, value, name: str):
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
@@ -68,7 +69,7 @@ class ParamList(Constraint):
 class Folder(Constraint):
     """A folder's path as text."""
 
-    what = "a folder's path"
+    what_message = (N_("a folder's path"), {})
 
     def check(self, value, name: str):
         if not isinstance(value, str) or not value:
