@@ -10,6 +10,7 @@ explanations.
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
 import re
@@ -121,7 +122,12 @@ def test_the_scripts_messages_are_the_pages_json():
     assert "descended: f went down" in ids and "report" in ids
     table = json.loads(language.script_messages("zh"))
     assert set(table) == set(ids) and table["report"] == translate("report", "zh") == "报告"
-    assert "</" not in language.script_messages("ja")  # the block cannot be closed by a message
+    # In the page: an attribute of a <meta>, escaped as any other (no inline script), read back whole.
+    from nnlearn.board.lessons import page_bytes
+
+    page = page_bytes("descent", "ja").decode("utf-8")
+    (content,) = re.findall(r'<meta name="nnlearn-messages" content="([^"]*)">', page)
+    assert json.loads(html.unescape(content)) == json.loads(language.script_messages("ja"))
 
 
 @pytest.mark.parametrize(("header", "want"), [

@@ -8,8 +8,9 @@ is checked against :func:`nnlearn.i18n.languages`; a header is read only up to
 :data:`MAX_HEADER` characters.
 
 The scripts (``static/*.js``) write their messages as ``_("...")`` (extracted into the one catalogue
-by ``babel.cfg``); a page carries their translations as a JSON block (:func:`script_messages`),
-which ``static/i18n.js`` reads, so one catalogue serves the templates and the scripts.
+by ``babel.cfg``); a page carries their translations as JSON in a ``<meta>`` (:func:`script_messages`;
+an attribute, escaped as any other: no inline script), which ``static/i18n.js`` reads, so one
+catalogue serves the templates and the scripts.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from markupsafe import Markup, escape
 
 from nnlearn import i18n
 from nnlearn.errors import UsageError
+from nnlearn.i18n import N_
 
 #: The cookie that keeps a language chosen with ``?lang=`` (a year; the board's own pages only).
 COOKIE = "nnlearn_lang"
@@ -104,14 +106,15 @@ def switcher(lang: str, **query) -> Markup:
     Examples
     --------
     >>> print(switcher("zh", path="runs/a&b"))  # doctest: +ELLIPSIS
-    <nav class="languages" aria-label="language"><a href="?path=runs%2Fa%26b&amp;lang=en" hreflang="en" lang="en">English</a> ...
+    <nav class="languages" aria-label="语言"><a href="?path=runs%2Fa%26b&amp;lang=en" hreflang="en" lang="en">English</a> ...
     """
     links = []
     for other in i18n.languages():
         href = "?" + urlencode({**query, "lang": other})
         current = ' aria-current="true"' if other == lang else ""
         links.append(f'<a href="{escape(href)}" hreflang="{other}" lang="{other}"{current}>{escape(NAMES.get(other, other))}</a>')
-    return Markup(f'<nav class="languages" aria-label="language">{" · ".join(links)}</nav>')
+    label = escape(i18n.translate(N_("language"), lang))
+    return Markup(f'<nav class="languages" aria-label="{label}">{" · ".join(links)}</nav>')
 
 
 @functools.cache
@@ -126,14 +129,12 @@ def script_message_ids() -> tuple[str, ...]:
 
 
 @functools.cache
-def script_messages(lang: str) -> Markup:
-    """The scripts' messages in ``lang`` as JSON fit to stand inside a ``<script type="application/json">``.
+def script_messages(lang: str) -> str:
+    """The scripts' messages in ``lang`` as JSON text (the template escapes it into an attribute).
 
     Examples
     --------
     >>> '"report"' in script_messages("en")
     True
     """
-    table = {m: i18n.translate(m, lang) for m in script_message_ids()}
-    # "<" as \\u003c: no "</script>" (or "<!--") inside the block can end it early.
-    return Markup(json.dumps(table, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c"))
+    return json.dumps({m: i18n.translate(m, lang) for m in script_message_ids()}, ensure_ascii=False, sort_keys=True)

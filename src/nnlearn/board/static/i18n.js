@@ -1,10 +1,10 @@
-// The page's language for the board's scripts: _("...") is a message in it, read from the page's JSON
-// block of translations (nnlearn.board.language.script_messages: one catalogue for pages and scripts);
+// The page's language for the board's scripts: _("...") is a message in it, read from the JSON of the
+// page's <meta name="nnlearn-messages"> (nnlearn.board.language.script_messages: one catalogue for pages and scripts);
 // fill() puts numbers and names into a message's {fields}. Loaded first by every page.
 "use strict";
 var I18N_MESSAGES = (function () {
-  var block = document.getElementById("nnlearn-messages");
-  try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+  var meta = document.querySelector('meta[name="nnlearn-messages"]');
+  try { return meta ? JSON.parse(meta.getAttribute("content")) : {}; } catch (e) { return {}; }
 })();
 
 function _(message) { return Object.prototype.hasOwnProperty.call(I18N_MESSAGES, message) ? I18N_MESSAGES[message] : message; }
