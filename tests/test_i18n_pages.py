@@ -170,6 +170,10 @@ def test_the_language_is_the_url_then_the_cookie_then_the_browser(board):
     assert '<html lang="zh">' in body and "梯度下降法" in body
     status, _, body = _get(board, "/api/lessons/descent?lr=1.0&steps=5", {"Cookie": cookie})
     assert json.loads(body)["function"] == translate("x0² + x1² (the chapter's function_2)", "zh")
+    # A refusal of the lessons' JSON is in the page's language too (and the same in English without one).
+    status, _, body = _get(board, "/api/lessons/descent?lr=100", {"Cookie": cookie})
+    assert status == 400 and json.loads(body)["error"] == "lr 必须是 1e-10 到 10 之间的数"
+    assert json.loads(_get(board, "/api/lessons/descent?lr=100")[2])["error"] == "lr must be a number from 1e-10 to 10"
     # A value that names no language of nnlearn is English, never an error.
     for headers in ({"Cookie": f"{language.COOKIE}=klingon"}, {"Accept-Language": "tlh"}, {}):
         assert '<html lang="en">' in _get(board, "/lessons?lang=xx", headers)[2]

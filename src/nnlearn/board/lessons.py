@@ -38,7 +38,7 @@ from nnlearn.board import language
 from nnlearn.board.draw import Refused
 from nnlearn.board.web import json_safe, work
 from nnlearn.errors import NnlearnError
-from nnlearn.i18n import N_
+from nnlearn.i18n import N_, _
 from nnlearn.templating import render
 
 #: The lessons' pages: path name -> (template, title: its section, and words translated where shown).
@@ -91,14 +91,16 @@ def number(query, name: str):
     if text is None:
         return default
     if len(text) > MAX_NUMBER_TEXT:
-        raise Refused(413, f"{shown} is longer than {MAX_NUMBER_TEXT} characters; give a number")
+        raise Refused(413, _("{name} is longer than {n} characters; give a number", name=shown, n=MAX_NUMBER_TEXT))
     try:
         value = int(text) if whole else float(text)
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and lo <= value <= hi):
-        kind = "a whole number" if whole else "a number"
-        raise Refused(400, f"{shown} must be {kind} from {lo:g} to {hi:g}")
+        bounds = {"name": shown, "lo": format(lo, "g"), "hi": format(hi, "g")}
+        if whole:
+            raise Refused(400, _("{name} must be a whole number from {lo} to {hi}", **bounds))
+        raise Refused(400, _("{name} must be a number from {lo} to {hi}", **bounds))
     return value
 
 
@@ -109,10 +111,10 @@ def arguments(kind: str, query) -> tuple:
     if functions:
         name = query.get("f", functions[0])
         if name not in functions:
-            raise Refused(400, f"f must be one of {', '.join(functions)}")
+            raise Refused(400, _("f must be one of {names}", names=", ".join(functions)))
         formula = query.get("formula", "") if name == "formula" else ""
         if len(formula) > MAX_FORMULA:
-            raise Refused(413, f"the formula is longer than {MAX_FORMULA} characters; write a shorter one")
+            raise Refused(413, _("the formula is longer than {n} characters; write a shorter one", n=MAX_FORMULA))
         args += [name, formula]
     return tuple(args + [number(query, n) for n in numbers])
 
@@ -161,8 +163,10 @@ async def api(request: Request) -> Response:
         raise Refused(404, "no such lesson endpoint")
     if len(request.scope.get("query_string", b"")) > MAX_QUERY:
         raise Refused(414, f"the request's query is longer than {MAX_QUERY} bytes")
-    args = arguments(kind, request.query_params)
-    status, body = await work(request, "lessons", computed, kind, args, language.choose(request)[0])
+    lang = language.choose(request)[0]
+    with i18n.use(lang):  # a refusal in the page's language too
+        args = arguments(kind, request.query_params)
+    status, body = await work(request, "lessons", computed, kind, args, lang)
     return Response(body, status, media_type="application/json")
 
 
