@@ -80,8 +80,8 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     h = _check_step(h)
     if np.any(np.asarray(x) + h == np.asarray(x)):
         warnings.warn(
-            f"h={h:g} is below the spacing of floating-point numbers at x, so x + h == x and the "
-            "difference is lost to rounding; use h around 1e-4",
+            _("h={h} is below the spacing of floating-point numbers at x, so x + h == x and the difference is lost "
+              "to rounding; use h around 1e-4", h=format(h, "g")),
             RuntimeWarning,
             stacklevel=2,
         )
