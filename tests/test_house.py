@@ -79,7 +79,7 @@ def test_every_public_name_of_before_the_redesign_still_imports():
 #: never from a layer above; a package (``engines``, ``datasets``, ...) is one room.
 LAYERS = [
     ["errors"],
-    ["_io", "_validation", "constraints", "i18n", "templating"],
+    ["_io", "_validation", "constraints", "i18n", "figtext", "templating"],
     ["functions", "losses", "derivatives", "datasets", "optimizer", "evaluation", "images", "callbacks", "threads"],
     ["layers", "gradient"],
     ["engines", "simple_net", "saving", "plots"],

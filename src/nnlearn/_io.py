@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from nnlearn.errors import FileFormatError, OutputError
+from nnlearn.i18n import N_, _
 
 #: A temporary file or folder of this module: ``.NAME.HOST-PID.RANDOM.tmp`` / ``.part``.
 _TEMP_NAME = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)\.[a-z0-9_]+\.(?:tmp|part)$")
@@ -140,19 +141,22 @@ def exit_on_sigterm():
 #: The files that mark a folder as nnlearn's own: a run (``state.json``) or a sweep (``sweep.json``).
 MANAGED_MARKERS = ("state.json", "sweep.json")
 
-_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device",
-          stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket", stat.S_IFLNK: "a link"}
+_KINDS = {stat.S_IFDIR: N_("a folder"), stat.S_IFCHR: N_("a device"), stat.S_IFBLK: N_("a device"),
+          stat.S_IFIFO: N_("a FIFO (named pipe)"), stat.S_IFSOCK: N_("a socket"), stat.S_IFLNK: N_("a link")}
 
 
 def file_kind(mode: int) -> str:
-    """What a ``st_mode`` is, in words: ``"a regular file"``, ``"a folder"``, ``"a device"``, ...
+    """What a ``st_mode`` is, in words (the current language's): ``"a regular file"``, ``"a folder"``, ...
 
     Examples
     --------
     >>> file_kind(os.stat("/dev/null").st_mode), file_kind(os.stat("/").st_mode)
     ('a device', 'a folder')
     """
-    return "a regular file" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    if stat.S_ISREG(mode):
+        return _("a regular file")
+    kind = _KINDS.get(stat.S_IFMT(mode))
+    return _(kind) if kind else _("not a regular file")
 
 
 def managed_folder(path) -> Path | None:
@@ -194,21 +198,27 @@ def check_output_path(path, *, in_run_folder: bool = False) -> Path:
 
 def _check_target(path: Path, *, folder: bool, in_run_folder: bool) -> Path:
     """The one rule behind :func:`check_output_path` (a file) and :func:`check_output_folder` (a folder)."""
-    what, into = ("a folder", "write into") if folder else ("a regular file", "write")
     try:
         mode = os.stat(path).st_mode  # follows a link: a link to a device is a device
     except FileNotFoundError:
         mode = None
     except OSError as exc:
-        raise OutputError(f"cannot {into} {path}: {exc.strerror or exc}; choose another "
-                          f"{'folder' if folder else 'path'}") from None
+        reason = exc.strerror or exc
+        raise OutputError(_("cannot write into {path}: {reason}; choose another folder", path=path, reason=reason)
+                          if folder else _("cannot write {path}: {reason}; choose another path", path=path,
+                                           reason=reason)) from None
     if mode is not None and not (stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)):
-        fix = "give a folder to create or fill" if folder else "give the name of a file to create or replace"
-        raise OutputError(f"refusing to {into} {path}: it is {file_kind(mode)}, not {what}; {fix}")
+        kind = file_kind(mode)
+        raise OutputError(_("refusing to write into {path}: it is {kind}, not a folder; give a folder to create or "
+                            "fill", path=path, kind=kind) if folder else
+                          _("refusing to write {path}: it is {kind}, not a regular file; give the name of a file to "
+                            "create or replace", path=path, kind=kind))
     owner = None if in_run_folder else managed_folder(path / "_" if folder else path)
     if owner is not None:
-        raise OutputError(f"refusing to {into} {path}: it is inside the run or sweep folder {owner}, whose files "
-                          f"nnlearn keeps; choose a {'folder' if folder else 'path'} outside it")
+        raise OutputError(_("refusing to write into {path}: it is inside the run or sweep folder {owner}, whose files "
+                            "nnlearn keeps; choose a folder outside it", path=path, owner=owner) if folder else
+                          _("refusing to write {path}: it is inside the run or sweep folder {owner}, whose files "
+                            "nnlearn keeps; choose a path outside it", path=path, owner=owner))
     return path
 
 
@@ -273,9 +283,8 @@ def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = make_temp_file(path.parent, path.name)
     except OSError as exc:
-        raise OutputError(
-            f"cannot write {path}: {exc.strerror or exc}; choose a path in a folder you can write to"
-        ) from None
+        raise OutputError(_("cannot write {path}: {reason}; choose a path in a folder you can write to", path=path,
+                            reason=exc.strerror or exc)) from None
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
@@ -284,8 +293,8 @@ def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
         os.replace(tmp, path)
     except OSError as exc:  # a full disk, a quota, a vanished folder: the user's to fix, not a bug
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}; free some space or choose another "
-                          "folder") from None
+        raise OutputError(_("cannot write {path}: {reason}; free some space or choose another folder", path=path,
+                            reason=exc.strerror or exc)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

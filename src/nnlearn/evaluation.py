@@ -2,6 +2,8 @@
 
 Every ``plot_*`` function returns a :class:`matplotlib.figure.Figure` built with the object API
 (no ``pyplot``, no backend needed); :func:`nnlearn.plots.save_figure` writes it as PNG atomically.
+Their words are in the reader's language where a font can draw it (:mod:`nnlearn.figtext`); a
+``title`` given is in that language already (made inside :func:`nnlearn.figtext.figure_text`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 
 from nnlearn.errors import InputError
+from nnlearn.figtext import in_reader_language
+from nnlearn.i18n import N_, _
 
 
 def moving_average(values, window: int) -> np.ndarray:
@@ -29,7 +33,8 @@ def moving_average(values, window: int) -> np.ndarray:
     return (c[window:] - c[:-window]) / window
 
 
-def plot_loss(losses, window: int | None = None, title: str = "Training loss") -> Figure:
+@in_reader_language
+def plot_loss(losses, window: int | None = None, title: str | None = None) -> Figure:
     """The loss at every iteration (light) and its moving average over ``window`` iterations.
 
     The y-axis runs from 0 to a little above the 99.5th percentile, so that a few large losses
@@ -40,15 +45,15 @@ def plot_loss(losses, window: int | None = None, title: str = "Training loss") -
     fig = Figure(figsize=(6.4, 4.4))
     ax = fig.add_subplot()
     it = np.arange(1, losses.size + 1)
-    ax.plot(it, losses, lw=0.6, alpha=0.45, color="C0", label="loss per iteration")
+    ax.plot(it, losses, lw=0.6, alpha=0.45, color="C0", label=_("loss per iteration"))
     if window is None:
         window = max(1, losses.size // 50)
     if losses.size > window > 1:
         ax.plot(it[window - 1 :], moving_average(losses, window), color="C1", lw=1.6,
-                label=f"mean of {window} iterations")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("loss")
-    ax.set_title(title)
+                label=_("mean of {n} iterations", n=window))
+    ax.set_xlabel(_("iteration"))
+    ax.set_ylabel(_("loss"))
+    ax.set_title(_("Training loss") if title is None else title)
     above = 0
     if losses.size:
         finite = losses[np.isfinite(losses)]
@@ -57,8 +62,10 @@ def plot_loss(losses, window: int | None = None, title: str = "Training loss") -
         ax.set_ylim(0, top)
         above = int(np.sum(losses > top)) + int(np.sum(~np.isfinite(losses)))
         if above:
-            largest = f"; the largest is {float(finite.max()):.3g}" if finite.size and finite.max() > top else ""
-            ax.text(0.01, 0.98, f"y-axis cut at {top:.3g}: {above} of {losses.size} iterations lie above it{largest}",
+            largest = (_("; the largest is {largest:.3g}", largest=float(finite.max()))
+                       if finite.size and finite.max() > top else "")
+            ax.text(0.01, 0.98, _("y-axis cut at {top:.3g}: {above} of {n} iterations lie above it", top=top,
+                                  above=above, n=losses.size) + largest,
                     transform=ax.transAxes, ha="left", va="top", fontsize=8, color="0.25",
                     bbox={"facecolor": "white", "edgecolor": "0.7", "alpha": 0.9})
     ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.9) if above else None)
@@ -66,7 +73,12 @@ def plot_loss(losses, window: int | None = None, title: str = "Training loss") -
     return fig
 
 
-def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per epoch",
+#: The second curve's names (``test_label``): in the legend, and in the last epoch's line.
+CURVE_NAMES = {"test acc": (N_("test acc"), N_("test")), "validation acc": (N_("validation acc"), N_("validation"))}
+
+
+@in_reader_language
+def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None,
                   test_label: str = "test acc") -> Figure:
     """The book's figure: training and test accuracy per epoch (circles and squares).
 
@@ -79,11 +91,12 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per e
     fig = Figure(figsize=(6.4, 4.6), layout="constrained")
     ax = fig.add_subplot()
     train = np.asarray(train_acc, dtype=np.float64)
-    ax.plot(epochs, train, marker="o", markersize=4, label="train acc")
+    legend, other = CURVE_NAMES.get(test_label, (test_label, test_label.replace(" acc", "")))
+    ax.plot(epochs, train, marker="o", markersize=4, label=_("train acc"))
     test = None
     if test_acc is not None and any(a is not None for a in test_acc):
         test = np.array([np.nan if a is None else a for a in test_acc], dtype=np.float64)
-        ax.plot(epochs, test, marker="s", markersize=4, linestyle="--", label=test_label)
+        ax.plot(epochs, test, marker="s", markersize=4, linestyle="--", label=_(legend))
     values = np.concatenate([train, test if test is not None else []])
     values = values[np.isfinite(values)]
     low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
@@ -91,34 +104,35 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str = "Accuracy per e
     # A quarter margin above 1.0, so that markers at 100 % are not cut in half.
     low, high = max(0.0, low - margin), min(1.0 + margin / 4, high + margin)
     ax.set_ylim(low, high)
-    xlabel = "epochs"
-    ax.set_ylabel("accuracy" if low == 0 else f"accuracy (axis zoomed: starts at {low:.2f}, not 0)")
+    xlabel = _("epochs")
+    ax.set_ylabel(_("accuracy") if low == 0 else _("accuracy (axis zoomed: starts at {low:.2f}, not 0)", low=low))
     if test is not None and train.size and np.isfinite(test[-1]):
         gap = train[-1] - test[-1]
-        other = test_label.replace(" acc", "")
-        xlabel += f"\nlast epoch: train {train[-1]:.1%}, {other} {test[-1]:.1%} -- a gap of {100 * gap:.1f} points"
+        xlabel += "\n" + _("last epoch: train {train:.1%}, {other} {test:.1%} -- a gap of {points:.1f} points",
+                           train=train[-1], other=_(other), test=test[-1], points=100 * gap)
     ax.set_xlabel(xlabel)
-    ax.set_title(title)
+    ax.set_title(_("Accuracy per epoch") if title is None else title)
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     return fig
 
 
-def plot_accuracy_panels(panels: dict, title: str = "Accuracy per epoch") -> Figure:
+@in_reader_language
+def plot_accuracy_panels(panels: dict, title: str | None = None) -> Figure:
     """One :func:`plot_accuracy` panel per run, side by side: ``panels`` maps a run's name to
     ``(epochs, train_acc, test_acc)``; each panel's title gives its final train-test gap."""
     fig = Figure(figsize=(4.2 * len(panels), 4.4))
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     for ax, (name, (epochs, train_acc, test_acc)) in zip(axes, panels.items()):
-        ax.plot(epochs, train_acc, marker="o", markersize=2, label="train acc")
-        ax.plot(epochs, test_acc, marker="s", markersize=2, linestyle="--", label="test acc")
-        ax.set_title(f"{name}: gap {train_acc[-1] - test_acc[-1]:.1%}")
-        ax.set_xlabel("epochs")
+        ax.plot(epochs, train_acc, marker="o", markersize=2, label=_("train acc"))
+        ax.plot(epochs, test_acc, marker="s", markersize=2, linestyle="--", label=_("test acc"))
+        ax.set_title(_("{name}: gap {gap:.1%}", name=name, gap=train_acc[-1] - test_acc[-1]))
+        ax.set_xlabel(_("epochs"))
         ax.set_ylim(0, 1.0)
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left")
-    axes[0].set_ylabel("accuracy")
-    fig.suptitle(title)
+    axes[0].set_ylabel(_("accuracy"))
+    fig.suptitle(_("Accuracy per epoch") if title is None else title)
     fig.tight_layout()
     return fig
 
@@ -173,7 +187,8 @@ def format_confusion(matrix, labels=None) -> str:
     return "\n".join([head, *rows])
 
 
-def plot_confusion(matrix, labels=None, title: str = "Confusion matrix (test data)") -> Figure:
+@in_reader_language
+def plot_confusion(matrix, labels=None, title: str | None = None) -> Figure:
     """The confusion matrix as an image with the counts written in each cell."""
     m = np.asarray(matrix)
     n = m.shape[0]
@@ -192,9 +207,10 @@ def plot_confusion(matrix, labels=None, title: str = "Confusion matrix (test dat
     long_names = max(len(s) for s in labels) > 2
     ax.set_xticks(range(n), labels, rotation=45 if long_names else 0, ha="right" if long_names else "center")
     ax.set_yticks(range(n), labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class's images given this prediction")
+    ax.set_xlabel(_("predicted"))
+    ax.set_ylabel(_("true"))
+    ax.set_title(_("Confusion matrix (test data)") if title is None else title)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04,
+                 label=_("fraction of the true class's images given this prediction"))
     fig.tight_layout()
     return fig

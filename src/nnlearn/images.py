@@ -10,6 +10,7 @@ import numpy as np
 from nnlearn._io import atomic_write
 from nnlearn._io import check_output_path as check_ours_to_replace
 from nnlearn.errors import NnlearnError, OutputError
+from nnlearn.i18n import _
 
 #: More than this share of bright pixels (after the polarity check) is no digit: MNIST's most is 40 %.
 MAX_INK = 0.42
@@ -69,18 +70,19 @@ def image_to_input(path, size: int = 28):
             else:
                 grey = img.convert("L")
     except FileNotFoundError:
-        raise NnlearnError(f"no such image file: {path}") from None
+        raise NnlearnError(_("no such image file: {path}", path=path)) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise NnlearnError(f"cannot read {path} as an image ({exc}); give a PNG or JPEG file") from None
+        raise NnlearnError(_("cannot read {path} as an image ({reason}); give a PNG or JPEG file", path=path,
+                             reason=exc)) from None
     a = np.asarray(grey, dtype=np.float32) / 255.0
     if a.ndim != 2 or min(a.shape) < 2:
-        raise NnlearnError(f"{path} is {a.shape} pixels; give an image of at least 2x2 pixels")
+        raise NnlearnError(_("{path} is {shape} pixels; give an image of at least 2x2 pixels", path=path, shape=a.shape))
     border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
     inverted = bool(np.median(border) > 0.5)
     if inverted:
         a, border = 1.0 - a, 1.0 - border
     if a.max() - a.min() < 0.05:
-        raise NnlearnError(f"{path} is (almost) one colour: there is no digit to recognise")
+        raise NnlearnError(_("{path} is (almost) one colour: there is no digit to recognise", path=path))
     _looks_like_a_digit(path, a, border)
     if a.shape == (size, size):
         return np.clip(a, 0.0, 1.0).reshape(-1), inverted
@@ -147,10 +149,10 @@ def check_output_path(path) -> Path:
     sweep folder) or whose folder does not exist."""
     path = Path(path)
     if path.is_dir():
-        raise OutputError(f"{path} is a folder; give a file name, e.g. {path / 'digit.png'}")
+        raise OutputError(_("{path} is a folder; give a file name, e.g. {example}", path=path, example=path / "digit.png"))
     path = check_ours_to_replace(path)
     if not path.parent.is_dir():
-        raise OutputError(f"cannot write {path}: the folder {path.parent} does not exist")
+        raise OutputError(_("cannot write {path}: the folder {folder} does not exist", path=path, folder=path.parent))
     return path
 
 

@@ -40,6 +40,7 @@ from matplotlib.figure import Figure
 
 from nnlearn._validation import check_positive_int, check_positive_number
 from nnlearn.errors import FileFormatError, InputError
+from nnlearn.figtext import in_reader_language
 from nnlearn.i18n import N_, _
 from nnlearn.plane_loss import CHUNK_BYTES, plane_losses
 from nnlearn.saving import read_npz, write_npz
@@ -355,6 +356,7 @@ def _away_from_centre(ls: Landscape, point) -> tuple[float, float]:
     return LABEL_OFFSET * dx / norm, LABEL_OFFSET * dy / norm
 
 
+@in_reader_language
 def plot_landscape(landscape: Landscape) -> Figure:
     """Filled contours of the loss (log-spaced levels when it spans decades), the trained weights at the
     centre, the grid's lowest point and the training path."""
@@ -372,33 +374,34 @@ def plot_landscape(landscape: Landscape) -> Figure:
     filled = ax.contourf(A, B, loss, levels=levels, cmap="viridis", norm=LogNorm(lo, hi) if log else None)
     ax.contour(A, B, loss, levels=levels[::3], colors="white", linewidths=0.5, alpha=0.5)
     bar = fig.colorbar(filled, ax=ax, ticks=None if log else MaxNLocator(8))
-    bar.set_label("training loss" + (" (log scale)" if log else ""))
+    bar.set_label(_("training loss (log scale)") if log else _("training loss"))
     if log:
         bar.set_ticks([v for v in (0.01, 0.03, 0.1, 0.3, 1, 3, 10) if lo <= v <= hi])
         bar.set_ticklabels([f"{v:g}" for v in bar.get_ticks()])
     if len(ls.path):
         ax.plot(ls.path[:, 0], ls.path[:, 1], "o-", color="#ff7f0e", markersize=3, linewidth=1.2,
-                label=f"training path: {len(ls.path)} snapshots (start, epoch ends), projected")
-        ax.annotate("start", ls.path[0], textcoords="offset points", xytext=_away_from_centre(ls, ls.path[0]),
+                label=_("training path: {n} snapshots (start, epoch ends), projected", n=len(ls.path)))
+        ax.annotate(_("start"), ls.path[0], textcoords="offset points", xytext=_away_from_centre(ls, ls.path[0]),
                     ha="center", va="center", color="white", fontsize=9,
                     arrowprops={"arrowstyle": "-", "color": "white", "linewidth": 0.8, "shrinkA": 2, "shrinkB": 3})
     alpha, beta, low = ls.lowest()
-    ax.plot([alpha], [beta], "x", color="white", markersize=9, mew=2, label=f"lowest on the grid: {low:.4g}")
+    ax.plot([alpha], [beta], "x", color="white", markersize=9, mew=2, label=_("lowest on the grid: {low:.4g}", low=low))
     centre = meta.get("centre_loss")
     ax.plot([0], [0], "*", color="red", markersize=13,
-            label="trained weights" + ("" if centre is None else f": loss {centre:.4g}"))
+            label=_("trained weights") if centre is None else _("trained weights: loss {loss:.4g}", loss=centre))
     ax.set_xlim(ls.alphas[0], ls.alphas[-1])
     ax.set_ylim(ls.betas[0], ls.betas[-1])
     if meta.get("directions") == "pca" and meta.get("explained"):
         e = meta["explained"]
-        ax.set_xlabel(f"1st principal direction of the path ({e[0]:.1%} of it)")
-        ax.set_ylabel(f"2nd principal direction ({e[1]:.1%})")
+        ax.set_xlabel(_("1st principal direction of the path ({share:.1%} of it)", share=e[0]))
+        ax.set_ylabel(_("2nd principal direction ({share:.1%})", share=e[1]))
     else:
-        ax.set_xlabel("direction 1 (random, filter-normalised)")
-        ax.set_ylabel("direction 2 (random, filter-normalised)")
+        ax.set_xlabel(_("direction 1 (random, filter-normalised)"))
+        ax.set_ylabel(_("direction 2 (random, filter-normalised)"))
     samples = meta.get("samples")
-    ax.set_title(f"Loss landscape{' of ' + meta['run'] if meta.get('run') else ''}: {meta.get('network', '')}, "
-                 f"{'' if samples is None else f'{samples:,} '}training images", fontsize=10)
+    what = _("Loss landscape of {run}", run=meta["run"]) if meta.get("run") else _("Loss landscape")
+    images = _("training images") if samples is None else _("{n:,} training images", n=samples)
+    ax.set_title(f"{what}: {meta.get('network', '')}, {images}", fontsize=10)
     ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     return fig
 

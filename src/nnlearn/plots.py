@@ -1,7 +1,8 @@
 """The chapter's figures, each returned as a :class:`matplotlib.figure.Figure`.
 
 Figures are built with the object API (no ``pyplot``), so they work headless, in notebooks and in
-tests without choosing a backend. :func:`save_figure` writes a PNG atomically.
+tests without choosing a backend. :func:`save_figure` writes a PNG atomically. Titles, axes and
+legends are in the reader's language where a font can draw it (:mod:`nnlearn.figtext`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from nnlearn._io import atomic_write
+from nnlearn.figtext import in_reader_language
 from nnlearn.gradient import gradient_descent, numerical_diff, numerical_gradient
+from nnlearn.i18n import _
 
 
 def function_1(x):
@@ -36,6 +39,7 @@ def save_figure(fig: Figure, path, dpi: int = 100, *, in_run_folder: bool = Fals
     return path
 
 
+@in_reader_language
 def plot_tangent(f=function_1, x=5.0, xlim=(0.0, 20.0)) -> Figure:
     """``f`` with its tangent line at ``x``, the slope taken by :func:`numerical_diff`."""
     slope = numerical_diff(f, x)
@@ -43,15 +47,16 @@ def plot_tangent(f=function_1, x=5.0, xlim=(0.0, 20.0)) -> Figure:
     fig = Figure(figsize=(6, 4.5))
     ax = fig.add_subplot()
     ax.plot(xs, f(xs), label="f(x) = 0.01x² + 0.1x" if f is function_1 else "f(x)")
-    ax.plot(xs, f(x) + slope * (xs - x), "--", label=f"tangent at x={x:g} (slope {slope:.4f})")
+    ax.plot(xs, f(x) + slope * (xs - x), "--", label=_("tangent at x={x:g} (slope {slope:.4f})", x=x, slope=slope))
     ax.plot([x], [f(x)], "o", color="C1")
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
-    ax.set_title("Numerical differentiation: the slope at a point")
+    ax.set_title(_("Numerical differentiation: the slope at a point"))
     ax.legend()
     return fig
 
 
+@in_reader_language
 def plot_surface(lim=3.0) -> Figure:
     """The 3-D surface of f(x0, x1) = x0**2 + x1**2."""
     g = np.linspace(-lim, lim, 61)
@@ -62,10 +67,11 @@ def plot_surface(lim=3.0) -> Figure:
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.set_zlabel("f(x0, x1)")
-    ax.set_title("f(x0, x1) = x0² + x1²")
+    ax.set_title(_("The surface of f(x0, x1) = x0² + x1²"))
     return fig
 
 
+@in_reader_language
 def plot_gradient_field(lim=2.0, step=0.25) -> Figure:
     """Arrows of the negative gradient of x0**2 + x1**2: they point to the minimum."""
     g = np.arange(-lim, lim + step / 2, step)
@@ -81,7 +87,7 @@ def plot_gradient_field(lim=2.0, step=0.25) -> Figure:
     ax.grid(True)
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
-    ax.set_title("Negative gradient of x0² + x1²")
+    ax.set_title(_("Negative gradient of x0² + x1²"))
     return fig
 
 
@@ -89,6 +95,7 @@ def plot_gradient_field(lim=2.0, step=0.25) -> Figure:
 BOOK_LEARNING_RATES = (0.1, 10.0, 1e-10)
 
 
+@in_reader_language
 def plot_descent_path(init_x=(-3.0, 4.0), lr=BOOK_LEARNING_RATES, step_num=100) -> Figure:
     """The path of :func:`gradient_descent` on x0**2 + x1**2, one panel per learning rate.
 
@@ -101,9 +108,9 @@ def plot_descent_path(init_x=(-3.0, 4.0), lr=BOOK_LEARNING_RATES, step_num=100) 
     fig = Figure(figsize=(5.2 * len(rates), 5.4), layout="constrained")
     axes = fig.subplots(1, len(rates), squeeze=False)[0]
     for ax, rate in zip(axes, rates):
-        _, path = gradient_descent(function_2, start, lr=rate, step_num=step_num, return_path=True)
+        _end, path = gradient_descent(function_2, start, lr=rate, step_num=step_num, return_path=True)
         end = path[-1]
-        label = f"lr={rate:g}, {step_num} steps: ends at ({end[0]:.3g}, {end[1]:.3g})"
+        label = _("lr={rate:g}, {n} steps: ends at ({x0:.3g}, {x1:.3g})", rate=rate, n=step_num, x0=end[0], x1=end[1])
         if np.abs(path).max() <= 10 * np.abs(start).max():
             g = np.linspace(-4.5, 4.5, 181)
             x0, x1 = np.meshgrid(g, g)
@@ -111,7 +118,7 @@ def plot_descent_path(init_x=(-3.0, 4.0), lr=BOOK_LEARNING_RATES, step_num=100) 
             ax.set_aspect("equal")
             moved = float(np.hypot(*(end - start)))
             if moved < 0.05:
-                label += f"\n(moved only {moved:.1e} from the start)"
+                label += "\n" + _("(moved only {moved:.1e} from the start)", moved=moved)
         else:
             ax.set_xscale("symlog", linthresh=1.0)
             ax.set_yscale("symlog", linthresh=1.0)
@@ -120,12 +127,13 @@ def plot_descent_path(init_x=(-3.0, 4.0), lr=BOOK_LEARNING_RATES, step_num=100) 
             ticks = [s * 10.0**k for s in (-1, 1) for k in range(4, top + 4, 4)] + [0.0]
             ax.set_xticks(sorted(ticks))
             ax.set_yticks(sorted(ticks))
-            label += "\n(diverges: axes in powers of ten)"
+            label += "\n" + _("(diverges: axes in powers of ten)")
         ax.plot(path[:, 0], path[:, 1], "o-", markersize=3, linewidth=0.8, label=label)
-        ax.plot([0], [0], "+", color="k", markersize=12, label="minimum (0, 0)")
+        ax.plot([0], [0], "+", color="k", markersize=12, label=_("minimum (0, 0)"))
         ax.set_xlabel("x0")
         ax.set_ylabel("x1")
         ax.set_title(f"lr = {rate:g}")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
-    fig.suptitle(f"Gradient descent on x0² + x1² from ({start[0]:g}, {start[1]:g}), {step_num} steps")
+    fig.suptitle(_("Gradient descent on x0² + x1² from ({x0:g}, {x1:g}), {n} steps", x0=start[0], x1=start[1],
+                   n=step_num))
     return fig

@@ -63,12 +63,12 @@ def check_run_dir(run, *, in_run_folder: bool = False) -> Path:
     inside another run or sweep folder, whose files nnlearn keeps."""
     run = Path(run)
     if run.exists() and not run.is_dir():
-        raise OutputError(f"cannot use {run} as a run directory: it is {file_kind(os.stat(run).st_mode)}; "
-                          "choose another --out")
+        raise OutputError(_("cannot use {run} as a run directory: it is {kind}; choose another --out", run=run,
+                            kind=file_kind(os.stat(run).st_mode)))
     outer = None if in_run_folder else managed_folder(run)
     if outer is not None:
-        raise OutputError(f"refusing to make a run in {run}: it is inside the run or sweep folder {outer}, whose "
-                          "files nnlearn keeps; choose a folder outside it")
+        raise OutputError(_("refusing to make a run in {run}: it is inside the run or sweep folder {outer}, whose "
+                            "files nnlearn keeps; choose a folder outside it", run=run, outer=outer))
     return run
 
 
@@ -83,9 +83,8 @@ def make_run_dir(run, *, in_run_folder: bool = False) -> bool:
     try:
         run.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(
-            f"cannot create the run directory {run}: {exc.strerror or exc}; choose a folder you can write to"
-        ) from None
+        raise OutputError(_("cannot create the run directory {run}: {reason}; choose a folder you can write to",
+                            run=run, reason=exc.strerror or exc)) from None
     remove_stale_temp_files(run)
     return not existed
 
@@ -94,12 +93,12 @@ def read_config(run) -> dict:
     """The ``config.json`` of a run directory, or a one-line error saying what is wrong."""
     run = Path(run)
     if not run.is_dir():
-        raise NnlearnError(f"{run} is not a directory; give the run directory that `nnlearn train` wrote")
+        raise NnlearnError(_("{run} is not a directory; give the run directory that `nnlearn train` wrote", run=run))
     path = run / "config.json"
     try:
         config = read_json(path)
     except FileNotFoundError:
-        raise NnlearnError(f"{run} holds no config.json, so it is not an nnlearn run directory") from None
+        raise NnlearnError(_("{run} holds no config.json, so it is not an nnlearn run directory", run=run)) from None
     except OSError as exc:
         raise FileFormatError(f"{path} cannot be read ({exc.strerror or exc})") from None
     if not isinstance(config, dict) or not {"recipe", "dataset", "settings"} <= set(config):
@@ -121,9 +120,8 @@ def load_model(run):
     run = Path(run)
     config = read_config(run)
     if not (run / "model.npz").exists():
-        raise NnlearnError(
-            f"{run} holds no model.npz: the run has not finished; continue it with: nnlearn train --resume {run}"
-        )
+        raise NnlearnError(_("{run} holds no model.npz: the run has not finished; continue it with: nnlearn train "
+                             "--resume {run}", run=run))
     return config, load_network(run / "model.npz")
 
 
@@ -148,18 +146,22 @@ def write_metrics(run, trainer) -> None:
 
 def write_figures(run, trainer, title: str) -> None:
     from nnlearn.evaluation import plot_accuracy, plot_loss
+    from nnlearn.figtext import figure_text
     from nnlearn.plots import save_figure
 
     run = Path(run)
-    save_figure(plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
-                          title=f"Training loss, {title}"), run / "loss.png", in_run_folder=True)
     epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
     if trainer.x_val is not None:  # the test set was judged once only: the curve is validation's
         other, label = trainer.val_acc_list, "validation acc"
     else:
         other, label = trainer.test_acc_list, "test acc"
-    save_figure(plot_accuracy(epochs, trainer.train_acc_list, other, title=f"Accuracy per epoch, {title}",
-                              test_label=label), run / "accuracy.png", in_run_folder=True)
+    with figure_text():  # the titles in the figures' language
+        loss = plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
+                         title=_("Training loss, {title}", title=title))
+        accuracy = plot_accuracy(epochs, trainer.train_acc_list, other, test_label=label,
+                                 title=_("Accuracy per epoch, {title}", title=title))
+    save_figure(loss, run / "loss.png", in_run_folder=True)
+    save_figure(accuracy, run / "accuracy.png", in_run_folder=True)
 
 
 def peak_rss_mb() -> float | None:

@@ -47,7 +47,10 @@ class Spec:
 
 
 def setting(default, constraint: Constraint, help: str, *, label: str, **declaration):
-    """A dataclass field of :class:`TrainSettings` with its :class:`Spec` (keyword arguments: Spec's)."""
+    """A dataclass field of :class:`TrainSettings` with its :class:`Spec` (keyword arguments: Spec's).
+
+    ``label`` and ``unit`` are messages of the catalogue (marked ``N_``; a label that is a name, such as
+    ``beta1``, is not), shown translated where a page or report names the setting: ``_(spec.label)``."""
     return field(default=default, metadata={"spec": Spec(constraint, help, label, **declaration)})
 
 
@@ -103,16 +106,16 @@ class TrainSettings:
         "the Momentum optimizer's momentum (ch. 6.1.4); not set: the book's 0.9", label=N_("momentum"), group=OPTIMIZER)
     beta1: float | None = setting(
         None, Optional(Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.9"))),
-        "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9", label=N_("beta1"), group=OPTIMIZER)
+        "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9", label="beta1", group=OPTIMIZER)
     beta2: float | None = setting(
         None, Optional(Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.999"))),
-        "Adam's decay of its mean squared gradient; not set: the book's 0.999", label=N_("beta2"), group=OPTIMIZER)
+        "Adam's decay of its mean squared gradient; not set: the book's 0.999", label="beta2", group=OPTIMIZER)
     eps: float | None = setting(
         None, Optional(Number(float, 0, 1, low_open=True, hint=N_("the book uses 1e-7"))),
         "what AdaGrad and Adam add to the root of their squared gradients, against division by 0; not set: the "
-        "book's 1e-7", label=N_("eps"), group=OPTIMIZER)
+        "book's 1e-7", label="eps", group=OPTIMIZER)
     batch_size: int = setting(100, Number(int, 1, MAX_BATCH, hint=N_("the book uses 100")), "samples per mini-batch",
-                              label=N_("batch size"), unit="samples")
+                              label=N_("batch size"), unit=N_("samples"))
     iters: int | None = setting(10000, Optional(Number(int, 1)), "number of iterations (updates)",
                                 label=N_("iterations"), exclusive="length", tunable=False)
     epochs: int | None = setting(None, Optional(Number(int, 1)), "number of epochs of train_size / batch_size "
@@ -122,10 +125,11 @@ class TrainSettings:
     lr_schedule: str = setting("constant", Options(LR_SCHEDULES), "cosine lowers the learning rate from lr to 0 "
                                "along half a cosine over the run", label=N_("learning-rate schedule"))
     dtype: str = setting("float32", Options(DTYPES), "float32 trains about twice as fast; the numerical gradient "
-                         "wants float64", label=N_("dtype"), group=NETWORK, tunable=False)
+                         "wants float64", label="dtype", group=NETWORK, tunable=False)
     train_eval_samples: int | None = setting(
         None, Optional(Number(int, 1)), "judge training accuracy per epoch on the first N training samples only "
-        "(the book's evaluate_sample_num_per_epoch); the final accuracy uses all", label=N_("train samples judged per epoch"), tunable=False)
+        "(the book's evaluate_sample_num_per_epoch); the final accuracy uses all", label=N_("train samples judged "
+        "per epoch"), tunable=False)
     grad: str = setting("backprop", Options(GRADS), "the gradient by backpropagation or by the chapter's "
                         "numerical differentiation", label=N_("gradient"), tunable=False)
     engine: str | None = setting(
@@ -135,7 +139,7 @@ class TrainSettings:
                         tunable=False)
     divergence_window: int = setting(
         100, Number(int, 1), "the loss has diverged when its mean over this many iterations exceeds three times "
-        "its start (or at once when NaN/inf)", label=N_("divergence window"), unit="iterations", tunable=False)
+        "its start (or at once when NaN/inf)", label=N_("divergence window"), unit=N_("iterations"), tunable=False)
     weight_decay: float = setting(
         0.0, Number(float, 0, hint=N_("the book's lambda is 0.1 (ch. 6.4); 0 for none")),
         "the book's weight decay lambda: lambda/2 * sum ||W||^2 added to the loss (biases excluded)",
@@ -155,8 +159,8 @@ class TrainSettings:
             raise InputError(_("give iters or epochs (exactly one of them)"))
         engines.get_engine(self.engine_name, engines.BACKPROP if self.grad == "backprop" else engines.NUMERICAL)
         if self.grad == "numerical" and self.dtype == "float32":
-            raise InputError("the numerical gradient computes in float64 (float32 rounds the step h=1e-4); "
-                             "use dtype float64")
+            raise InputError(_("the numerical gradient computes in float64 (float32 rounds the step h=1e-4); use dtype "
+                               "float64"))
         accepted = optimizer_arguments(self.optimizer)
         for name in self.group(OPTIMIZER):
             if getattr(self, name) is not None and name not in accepted:

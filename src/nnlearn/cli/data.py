@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nnlearn.cli._args import add_data_args, int_at_least, positive_float
 from nnlearn.errors import OutputError, UsageError
+from nnlearn.i18n import _
 
 #: Grey levels of the text rendering, dark to bright (index = pixel * len // 256).
 _SHADES = " .:-=+*#%@"
@@ -117,24 +118,24 @@ def cmd_download(args) -> int:
     if args.data_dir is None:
         paths = find_files(spec)
         if paths is not None and all(r.ok for r in verify_files(spec, paths)):
-            print(f"{spec.title}: all {len(paths)} files present and verified in {paths[spec.files[0].role].parent}")
+            print(_("{title}: all {n} files present and verified in {folder}", title=spec.title, n=len(paths),
+                    folder=paths[spec.files[0].role].parent))
             return 0
     dest = Path(args.data_dir).expanduser() if args.data_dir is not None else download_dir(spec)
     try:
         dest.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made is said before any download
     except OSError as exc:
-        raise OutputError(f"cannot create the data folder {dest}: {exc.strerror or exc}; "
-                          "choose a --data-dir you can write to") from None
+        raise OutputError(_("cannot create the data folder {folder}: {reason}; choose a --data-dir you can write to",
+                            folder=dest, reason=exc.strerror or exc)) from None
     try:
         paths = fetch_dataset(spec, dest, timeout=args.timeout)
     except DatasetError as exc:
-        raise DatasetError(
-            f"{exc}\n  without network: copy the four files to any folder and run `nnlearn data import FOLDER"
-            f" --dataset {spec.name}` once (or pass --data-dir FOLDER / set NNLEARN_DATA=FOLDER)"
-        ) from None
+        raise DatasetError(f"{exc}\n  " + _(
+            "without network: copy the four files to any folder and run `nnlearn data import FOLDER --dataset {name}` "
+            "once (or pass --data-dir FOLDER / set NNLEARN_DATA=FOLDER)", name=spec.name)) from None
     for f in spec.files:
         print(f"OK   {paths[f.role]}")
-    print(f"{spec.title}: all {len(paths)} files verified in {dest}")
+    print(_("{title}: all {n} files verified in {folder}", title=spec.title, n=len(paths), folder=dest))
     return 0
 
 
@@ -146,9 +147,9 @@ def cmd_import(args) -> int:
     done = import_files(spec, args.folder)
     for f in spec.files:
         path, copied = done[f.role]
-        print(f"OK   {f.name}: {'copied to' if copied else 'already in'} {path}")
-    print(f"{spec.title}: all {len(done)} files verified and in {download_dir(spec)}; "
-          "load_mnist() and every nnlearn command now find them without --data-dir")
+        print(f"OK   {f.name}: " + (_("copied to {path}", path=path) if copied else _("already in {path}", path=path)))
+    print(_("{title}: all {n} files verified and in {folder}; load_mnist() and every nnlearn command now find them "
+            "without --data-dir", title=spec.title, n=len(done), folder=download_dir(spec)))
     return 0
 
 
@@ -167,17 +168,19 @@ def cmd_verify(args) -> int:
     if bad:
         if all(p is None for p in paths.values()):
             looked = [str(p) for p in candidate_dirs(spec, args.data_dir)]
-            print(f"{spec.title}: no files found (looked in {', '.join(looked)}); run `nnlearn data download` "
-                  "or `nnlearn data import FOLDER`")
-        print(f"{spec.title}: {bad} of {len(reports)} files failed")
+            print(_("{title}: no files found (looked in {folders}); run `nnlearn data download` or `nnlearn data "
+                    "import FOLDER`", title=spec.title, folders=", ".join(looked)))
+        print(_("{title}: {bad} of {n} files failed", title=spec.title, bad=bad, n=len(reports)))
         return 1
     entry, problem = check_entry(spec, paths)
     if problem is not None:
-        print(f"FAIL parsed cache {entry}: damaged ({problem}); removed, the next load rebuilds it from the verified files")
-        print(f"{spec.title}: all {len(reports)} files verified; the parsed cache was damaged")
+        print("FAIL " + _("parsed cache {entry}: damaged ({problem}); removed, the next load rebuilds it from the "
+                          "verified files", entry=entry, problem=problem))
+        print(_("{title}: all {n} files verified; the parsed cache was damaged", title=spec.title, n=len(reports)))
         return 1
-    print(f"OK   parsed cache {entry}: " + ("matches its digests" if entry.exists() else "not built yet (the next load builds it)"))
-    print(f"{spec.title}: all {len(reports)} files verified")
+    print("OK   " + (_("parsed cache {entry}: matches its digests", entry=entry) if entry.exists()
+                      else _("parsed cache {entry}: not built yet (the next load builds it)", entry=entry)))
+    print(_("{title}: all {n} files verified", title=spec.title, n=len(reports)))
     return 0
 
 
@@ -199,8 +202,8 @@ def cmd_info(args) -> int:
         x, t = arrays[f"{split}-images"], arrays[f"{split}-labels"]
         print(f"{split}: images {x.shape} {x.dtype}, labels {t.shape} {t.dtype}")
         counts = np.bincount(t, minlength=len(spec.classes))
-        print("  class counts: " + ", ".join(f"{c}={n}" for c, n in zip(spec.classes, counts)))
-    print("load with normalize=True: float32 in [0, 1]; flatten=True: (N, 784); one_hot_label=True: (N, 10)")
+        print("  " + _("class counts: {counts}", counts=", ".join(f"{c}={n}" for c, n in zip(spec.classes, counts))))
+    print(_("load with normalize=True: float32 in [0, 1]; flatten=True: (N, 784); one_hot_label=True: (N, 10)"))
     return 0
 
 
@@ -226,15 +229,19 @@ def cmd_show(args) -> int:
     x, t = train if args.split == "train" else test
     n = len(x)
     if not -n <= args.index < n:
-        raise UsageError(f"--index {args.index} is out of range: the {args.split} split has {n} images (0..{n - 1})")
+        raise UsageError(_("--index {index} is out of range: the {split} split has {n} images (0..{last})",
+                           index=args.index, split=args.split, n=n, last=n - 1))
     image, label = x[args.index, 0], int(t[args.index])
     name = spec.classes[label]
-    print(f"{spec.title} {args.split}[{args.index}]: label {label}" + (f" ({name})" if name != str(label) else ""))
+    print(f"{spec.title} {args.split}[{args.index}]: " + _("label {label}", label=label)
+          + (f" ({name})" if name != str(label) else ""))
     print(render_text(image))
-    print(f"wrote {save_image(image, out)}  (28x28, white on black: `nnlearn predict RUN {out}` reads it as is)")
+    print(_("wrote {path}  (28x28, white on black: `nnlearn predict RUN {out}` reads it as is)",
+            path=save_image(image, out), out=out))
     if args.figure:
         fig = digits_figure([image], [f"{args.split}[{args.index}]: {name}"], columns=1)
-        print(f"wrote {save_figure_as(fig, args.figure)}  (a figure for people; give --out's image to predict)")
+        print(_("wrote {path}  (a figure for people; give --out's image to predict)",
+                path=save_figure_as(fig, args.figure)))
     return 0
 
 
@@ -247,9 +254,9 @@ def cmd_demo_minibatch(args) -> int:
     from nnlearn.images import check_output_path, digits_figure, save_figure_as
 
     out = check_output_folder(args.out)
-    (x_train, t_train), _ = load_dataset(args.dataset or "mnist", normalize=True, one_hot_label=True,
-                                         data_dir=args.data_dir)
-    print("== 4.2.3 Mini-batch learning ==")
+    (x_train, t_train), _test = load_dataset(args.dataset or "mnist", normalize=True, one_hot_label=True,
+                                             data_dir=args.data_dir)
+    print("== " + _("4.2.3 Mini-batch learning") + " ==")
     print(f"  x_train.shape = {x_train.shape}")
     print(f"  t_train.shape = {t_train.shape}")
     train_size = x_train.shape[0]
@@ -257,17 +264,19 @@ def cmd_demo_minibatch(args) -> int:
     batch_mask = sample_batch_indices(train_size, args.batch_size, rng)
     x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
     labels = t_batch.argmax(axis=1).tolist()
-    print(f"  batch_mask = rng.choice({train_size}, {args.batch_size})  (seed {args.seed}, with replacement)")
+    print(f"  batch_mask = rng.choice({train_size}, {args.batch_size})  "
+          + _("(seed {seed}, with replacement)", seed=args.seed))
     print(f"  batch_mask = {batch_mask.tolist()}")
     print(f"  labels     = {labels}")
     print(f"  x_batch.shape = {x_batch.shape}, t_batch.shape = {t_batch.shape}")
-    print(f"  -> each step learns from this random handful instead of all {train_size} images.")
+    print("  -> " + _("each step learns from this random handful instead of all {n} images.", n=train_size))
     shown = min(len(batch_mask), 50)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"--out {out}: cannot create the folder ({exc.strerror or exc})") from None
+        raise UsageError(_("--out {out}: cannot create the folder ({reason})", out=out,
+                           reason=exc.strerror or exc)) from None
     fig = digits_figure(x_batch[:shown], [f"[{i}]: {k}" for i, k in zip(batch_mask[:shown], labels)])
-    print(f"  wrote {save_figure_as(fig, check_output_path(out / 'minibatch.png'))}"
-          + (f"  (the first {shown} of the batch)" if shown < len(batch_mask) else ""))
+    print("  " + _("wrote {path}", path=save_figure_as(fig, check_output_path(out / "minibatch.png")))
+          + ("  " + _("(the first {n} of the batch)", n=shown) if shown < len(batch_mask) else ""))
     return 0

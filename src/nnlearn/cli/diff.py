@@ -12,15 +12,16 @@ import warnings
 from pathlib import Path
 
 from nnlearn.errors import NnlearnError, UsageError
-from nnlearn.i18n import _
+from nnlearn.figtext import in_reader_language
+from nnlearn.i18n import N_, _
 
 _METHODS = ("auto", "complex", "richardson", "central", "forward", "backward")
 _METHOD_NAMES = {
-    "complex": "complex step",
-    "richardson": "Richardson extrapolation",
-    "central": "central difference",
-    "forward": "forward difference",
-    "backward": "backward difference",
+    "complex": N_("complex step"),
+    "richardson": N_("Richardson extrapolation"),
+    "central": N_("central difference"),
+    "forward": N_("forward difference"),
+    "backward": N_("backward difference"),
 }
 
 
@@ -35,7 +36,8 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     items = [item.strip() for item in text.split(",")]
     named = ["=" in item for item in items]
     if any(named) and not all(named):
-        raise ExpressionError(f"--at {text!r} mixes named and plain values; write --at 3,4 or --at x0=3,x1=4")
+        raise ExpressionError(_("--at {text!r} mixes named and plain values; write --at 3,4 or --at x0=3,x1=4",
+                                text=text))
     values: dict[str, float] = {}
     plain: list[float] = []
     for item in items:
@@ -47,21 +49,21 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
         if name:
             name = name.strip()
             if name not in variables:
-                raise ExpressionError(f"--at names {name!r}, which is not a variable of the formula ({', '.join(variables)})")
+                raise ExpressionError(_("--at names {name!r}, which is not a variable of the formula ({variables})",
+                                        name=name, variables=", ".join(variables)))
             values[name] = value
         else:
             plain.append(value)
     if values:
         missing = [v for v in variables if v not in values]
         if missing:
-            raise ExpressionError(f"--at gives no value for {', '.join(missing)}")
+            raise ExpressionError(_("--at gives no value for {names}", names=", ".join(missing)))
         return [values[v] for v in variables]
     if len(plain) != len(variables):
         example = ",".join(str(i + 3) for i in range(len(variables)))
-        raise ExpressionError(
-            f"the formula has {len(variables)} variable(s) ({', '.join(variables)}) but --at gives "
-            f"{len(plain)} value(s); write --at {example}"
-        )
+        raise ExpressionError(_(
+            "the formula has {n} variable(s) ({variables}) but --at gives {given} value(s); write --at {example}",
+            n=len(variables), variables=", ".join(variables), given=len(plain), example=example))
     return plain
 
 
@@ -85,12 +87,13 @@ def run_diff(args) -> int:
     from nnlearn.derivatives.expr import parse_expression
 
     if args.h is not None and not (math.isfinite(args.h) and args.h > 0):
-        raise UsageError(f"--h must be a positive finite number, got {args.h}; leave it out for an automatic step")
+        raise UsageError(_("--h must be a positive finite number, got {h}; leave it out for an automatic step",
+                           h=args.h))
     expr = parse_expression(args.expr)
     variables = expr.variables or ("x",)
     point = _parse_point(args.at, variables)
     if args.plot and len(variables) != 1:
-        raise UsageError("--plot draws f and its tangent line, so it needs a formula of one variable")
+        raise UsageError(_("--plot draws f and its tangent line, so it needs a formula of one variable"))
     if args.plot:
         from nnlearn._io import check_output_path
 
@@ -99,7 +102,8 @@ def run_diff(args) -> int:
     fx = float(expr(*point))
     at = ", ".join(f"{v}={_fmt(p)}" for v, p in zip(variables, point))
     if not math.isfinite(fx):
-        raise NoDerivativeError(f"f is {fx} at {at}: the point is outside the formula's domain (or it overflows)")
+        raise NoDerivativeError(_("f is {fx} at {at}: the point is outside the formula's domain (or it overflows)",
+                                  fx=fx, at=at))
 
     # Everything is computed before anything is printed, so an error leaves no half report.
     results, notes = [], []
@@ -109,29 +113,30 @@ def run_diff(args) -> int:
             r = derivative(_partial(expr, point, i), point[i], method=args.method, h=args.h, full_output=True)
         notes += [str(w.message) for w in caught]
         if not math.isfinite(r.df):
-            raise NoDerivativeError(
-                f"no finite derivative in {name} at {at}: f is not smooth there, or not defined on either side"
-            )
+            raise NoDerivativeError(_("no finite derivative in {name} at {at}: f is not smooth there, or not defined on "
+                                      "either side", name=name, at=at))
         results.append(r)
 
     for note in notes:
         print(f"nnlearn: warning: {note}", file=sys.stderr)
     print(f"f({', '.join(variables)}) = {args.expr.strip()}")
-    print(f"f at {at} = {_fmt(fx)}")
+    print(_("f at {at} = {value}", at=at, value=_fmt(fx)))
     for name, r in zip(variables, results):
         label = f"f'({_fmt(point[0])})" if len(variables) == 1 else f"df/d{name}"
-        error = f", estimated error {r.error:.1e}" if math.isfinite(r.error) else ""
-        print(f"{label} = {_fmt(r.df)}   ({_METHOD_NAMES[r.method]}{error}, {r.nfev} evaluations of f)")
+        error = _(", estimated error {error:.1e}", error=r.error) if math.isfinite(r.error) else ""
+        print(f"{label} = {_fmt(r.df)}   (" + _("{method}{error}, {n} evaluations of f", method=_(_METHOD_NAMES[r.method]),
+                                              error=error, n=r.nfev) + ")")
     if len(variables) > 1:
         print(f"gradient = [{', '.join(_fmt(r.df) for r in results)}]")
     if args.plot:
         from nnlearn.plots import save_figure
 
         fig = _plot_tangent(expr, args.expr.strip(), point[0], fx, results[0].df)
-        print(f"wrote {save_figure(fig, Path(args.plot))}")
+        print(_("wrote {path}", path=save_figure(fig, Path(args.plot))))
     return 0
 
 
+@in_reader_language
 def _plot_tangent(expr, text, x, fx, slope):
     """The formula around x with its tangent line there."""
     import numpy as np
@@ -145,7 +150,7 @@ def _plot_tangent(expr, text, x, fx, slope):
     fig = Figure(figsize=(6, 4.5), layout="constrained")
     ax = fig.add_subplot()
     ax.plot(xs, np.where(np.isfinite(ys), ys, np.nan), label=f"f(x) = {text}")
-    ax.plot(xs, tangent, "--", label=f"tangent at x = {x:g} (slope {slope:.6g})")
+    ax.plot(xs, tangent, "--", label=_("tangent at x = {x:g} (slope {slope:.6g})", x=x, slope=slope))
     ax.plot([x], [fx], "o", color="C1")
     finite = ys[np.isfinite(ys)]
     if finite.size:
@@ -154,7 +159,7 @@ def _plot_tangent(expr, text, x, fx, slope):
         ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
-    ax.set_title("f and its tangent line")
+    ax.set_title(_("f and its tangent line"))
     ax.legend()
     return fig
 

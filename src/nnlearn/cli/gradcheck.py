@@ -11,6 +11,7 @@ from pathlib import Path
 from nnlearn import engines
 from nnlearn.cli._args import add_data_args, add_threads_arg, dataset_of, int_at_least, load_arrays
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
+from nnlearn.i18n import _
 
 _positive_int = int_at_least(1, "a positive integer")
 
@@ -71,15 +72,18 @@ def cmd_gradcheck(args) -> int:
 
     net, x, t, source, run = _gradcheck_subject(args)
     n_params = sum(p.size for p in net.params.values())
-    print(f"gradient check: {type(net).__name__} {'-'.join(map(str, net.sizes))} {net.activation}, "
-          f"{net.loss_type}, init {net.config()['weight_init_std']}, on {source}; float64")
+    print(_("gradient check: {kind} {sizes} {activation}, {loss}, init {init}, on {source}; float64",
+            kind=type(net).__name__, sizes="-".join(map(str, net.sizes)), activation=net.activation,
+            loss=net.loss_type, init=net.config()["weight_init_std"], source=source))
     if args.all:
         engine = args.engine
-        how = f"the {engine} engine" + (", 2 forward passes each" if engine == "loop" else "")
-        print(f"numerical gradient: central differences (h=1e-4) for all {n_params} parameters, by {how} ...")
+        how = (_("the {engine} engine, 2 forward passes each", engine=engine) if engine == "loop"
+               else _("the {engine} engine", engine=engine))
+        print(_("numerical gradient: central differences (h=1e-4) for all {n} parameters, by {how} ...", n=n_params,
+                how=how))
     else:
-        print(f"numerical gradient: central differences (h=1e-4) for up to {args.sample} random elements of each "
-              "parameter, 2 forward passes each (--all checks every parameter) ...")
+        print(_("numerical gradient: central differences (h=1e-4) for up to {n} random elements of each parameter, "
+                "2 forward passes each (--all checks every parameter) ...", n=args.sample))
     t0 = time.perf_counter()
     with blas_threads(args.threads):
         record = gradient_check_record(net, x, t, engine=args.engine, sample=None if args.all else args.sample,
@@ -89,16 +93,17 @@ def cmd_gradcheck(args) -> int:
     for key, r in record["params"].items():
         print(f"{key:<6} {str(tuple(r['shape'])):<12} {r['checked']:>8} {r['max_abs']:>27.3e} {r['relative']:>10.3e}")
     if record["kinks"]:
-        print(f"note: {record['kinks']} ReLU inputs lie within 1e-3 of the kink at 0; the numerical gradient is "
-              "unreliable there (a larger --init avoids it)")
-    verdict = "agree" if record["agree"] else "DISAGREE"
-    print(f"backpropagation and the numerical gradient {verdict}: largest relative difference {record['worst']:.2e} "
-          f"(limit {record['limit']:g}), {seconds:.1f} s")
+        print(_("note: {n} ReLU inputs lie within 1e-3 of the kink at 0; the numerical gradient is unreliable there "
+                "(a larger --init avoids it)", n=record["kinks"]))
+    verdict = (_("backpropagation and the numerical gradient agree") if record["agree"]
+               else _("backpropagation and the numerical gradient DISAGREE"))
+    print(verdict + _(": largest relative difference {worst:.2e} (limit {limit:g}), {seconds:.1f} s",
+                      worst=record["worst"], limit=record["limit"], seconds=seconds))
     if run is not None:
         from nnlearn.runs import write_json
 
         write_json(run / "gradcheck.json", record)
-        print(f"saved in {run / 'gradcheck.json'} (`nnlearn report {run}` shows it)")
+        print(_("saved in {path} (`nnlearn report {run}` shows it)", path=run / "gradcheck.json", run=run))
     return 0 if record["agree"] else 1
 
 
@@ -116,7 +121,8 @@ def _gradcheck_subject(args):
 
         extra = [flag_of(name) for name in given if name not in ("batch_size", "seed")]
         if extra or args.synthetic:
-            args.parser.error(f"a run's own network is checked; drop {', '.join(extra or ['--synthetic'])}")
+            args.parser.error(_("a run's own network is checked; drop {flags}",
+                                flags=", ".join(extra or ["--synthetic"])))
         config, net = runs.load_model(run)
         net = with_dtype(net, np.float64)
         dataset, data_dir = config["dataset"], runs.data_dir_of(config, args.data_dir)
@@ -127,11 +133,11 @@ def _gradcheck_subject(args):
     n = args.batch_size
     if args.synthetic:
         x, t = rng.random((n, 784)), rng.integers(0, 10, n)
-        source = f"{n} random inputs"
+        source = _("{n} random inputs", n=n)
     else:
-        (x_train, t_train), _ = load_arrays(dataset, data_dir)
+        (x_train, t_train), _test = load_arrays(dataset, data_dir)
         if n > len(x_train):
-            args.parser.error(f"argument --batch-size: the data set has only {len(x_train)} training images")
+            args.parser.error(_("argument --batch-size: the data set has only {n} training images", n=len(x_train)))
         x, t = x_train[:n].astype(np.float64), t_train[:n]
         source = f"{dataset} train[:{n}]"
     if run is None:
@@ -149,21 +155,22 @@ def cmd_numgrad(args) -> int:
     from nnlearn.gradient_check import time_gradients
 
     dataset = dataset_of(args)
-    (x_train, t_train), _ = load_arrays(dataset, args.data_dir)
+    (x_train, t_train), _test = load_arrays(dataset, args.data_dir)
     batch = np.random.default_rng(0).choice(len(x_train), 100)
     net = TwoLayerNet(x_train.shape[1], 50, int(np.max(t_train)) + 1, seed=0)
     n_params = sum(p.size for p in net.params.values())
-    print(f"the gradient of TwoLayerNet({x_train.shape[1]}, 50, {net.sizes[-1]}) -- {n_params} parameters -- on a "
-          f"batch of 100 {dataset} training images, float64")
+    print(_("the gradient of TwoLayerNet({inputs}, 50, {outputs}) -- {n} parameters -- on a batch of 100 {dataset} "
+            "training images, float64", inputs=x_train.shape[1], outputs=net.sizes[-1], n=n_params, dataset=dataset))
     rows = time_gradients(net, x_train[batch].astype(np.float64), t_train[batch], loop_sample=args.sample)
     names = {"loop": "numerical, the book's loop", "fast": "numerical, fast engine", "backprop": "backpropagation"}
     print(f"{'method':<28} {'seconds':>10} {'vs the loop':>12} {'max |difference| from the loop':>31}")
     for r in rows:
         print(f"{names[r['method']]:<28} {r['seconds']:>10.4f} {r['speedup']:>11.0f}x {r['max_abs_diff']:>31.1e}")
-    print(f"(the loop's time is for {args.sample} elements of each parameter, extrapolated to all {n_params})")
-    print("The loop perturbs one weight at a time and runs the whole network twice for each: 2 x "
-          f"{n_params} forward passes. Backpropagation gets the exact gradient from one forward and one backward pass.")
-    print("The fast engine computes the loop's very central differences without those passes: perturbing one "
-          "weight moves one pre-activation, so it expands each sample's loss as a Taylor series in that "
-          "pre-activation (to the 5th power) and sums the terms with a few matrix products.")
+    print(_("(the loop's time is for {sample} elements of each parameter, extrapolated to all {n})", sample=args.sample,
+            n=n_params))
+    print(_("The loop perturbs one weight at a time and runs the whole network twice for each: 2 x {n} forward passes. "
+            "Backpropagation gets the exact gradient from one forward and one backward pass.", n=n_params))
+    print(_("The fast engine computes the loop's very central differences without those passes: perturbing one weight "
+            "moves one pre-activation, so it expands each sample's loss as a Taylor series in that pre-activation (to "
+            "the 5th power) and sums the terms with a few matrix products."))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from nnlearn.cli._args import add_data_args
+from nnlearn.i18n import _
 
 
 def _routes(args) -> int:
@@ -27,14 +28,16 @@ def _routes(args) -> int:
         x_train, t_train = x_train[keep], t_train[keep]
     x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
     progress = sys.stderr.isatty()
-    print(f"training on {len(x_train)} images, testing on {len(x_test)} that no route has seen")
+    print(_("training on {train} images, testing on {test} that no route has seen", train=len(x_train),
+            test=len(x_test)))
     results = routes.run_routes(x_train, t_train, x_test, t_test, seed=args.seed, progress=progress)
     print(routes.format_table(results))
     for r in results:
         if r.note:
             print(f"  {r.name}: {r.note}")
-    print(f"wrote {save_figure(routes.plot_accuracy(results, len(x_train), len(x_test)), out / 'routes_accuracy.png')}")
-    print(f"wrote {save_figure(routes.plot_mistakes(results, x_test, t_test), out / 'routes_mistakes.png')}")
+    accuracy = routes.plot_accuracy(results, len(x_train), len(x_test))
+    print(_("wrote {path}", path=save_figure(accuracy, out / "routes_accuracy.png")))
+    print(_("wrote {path}", path=save_figure(routes.plot_mistakes(results, x_test, t_test), out / "routes_mistakes.png")))
     return 0
 
 

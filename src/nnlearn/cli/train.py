@@ -17,6 +17,7 @@ from nnlearn.cli._args import (
 )
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.errors import InputError, NnlearnError
+from nnlearn.figtext import figure_text
 from nnlearn.i18n import _
 from nnlearn.settings import RECIPES
 
@@ -230,8 +231,10 @@ def cmd_evaluate(args) -> int:
     if pairs:
         print(_("most confused: {pairs}", pairs=", ".join(f"{label(i)} -> {label(j)} ({n}x)" for i, j, n in pairs)))
     # The default is the run's own figure; a path the user names must lie outside run folders.
-    save_figure(plot_confusion(matrix, names, title=_("Confusion matrix, {dataset} test data ({accuracy:.2%} correct)",
-                                                      dataset=dataset, accuracy=acc)), out, in_run_folder=not args.out)
+    with figure_text():  # the title in the figure's language
+        figure = plot_confusion(matrix, names, title=_("Confusion matrix, {dataset} test data ({accuracy:.2%} correct)",
+                                                       dataset=dataset, accuracy=acc))
+    save_figure(figure, out, in_run_folder=not args.out)
     print(_("test accuracy {accuracy:.2%} -- confusion matrix in {out}", accuracy=acc, out=out))
     return 0
 
@@ -315,8 +318,10 @@ def cmd_overfit(args) -> int:
         gaps[name] = train_acc[-1] - test_acc[-1]
         print(f"{name:<18} " + _("train accuracy {train:7.2%}, test accuracy {test:7.2%}: a gap of {gap:6.1%}",
                                  train=train_acc[-1], test=test_acc[-1], gap=gaps[name]))
-    png = save_figure(plot_accuracy_panels(curves, title=_("Overfitting on {n} training samples, and two remedies",
-                                                           n=args.train_size)), Path(args.out) / "overfit.png")
+    with figure_text():  # the title in the figure's language
+        figure = plot_accuracy_panels(curves, title=_("Overfitting on {n} training samples, and two remedies",
+                                                      n=args.train_size))
+    png = save_figure(figure, Path(args.out) / "overfit.png")
     print(_("Plain, the network memorises its few samples instead of learning what generalises; weight decay (large "
             "weights cost loss) and dropout (no unit can be relied on) narrow the gap between train and test. Dropout "
             "also learns more slowly: the book trains its dropout network for 301 epochs (--epochs 301)."))

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.errors import InputError
+from nnlearn.figtext import in_reader_language
+from nnlearn.i18n import _
 
 #: The book's function, its point and the exact slope there.
 X0 = 5.0
@@ -115,6 +117,7 @@ def rounding_table() -> str:
     return "\n".join(lines)
 
 
+@in_reader_language
 def plot_rounding_lesson(floor: float = 1e-18):
     """The V of truncation against rounding: absolute error against h, log-log, h from 1e-20 to 1e-1
     growing to the right, as the board's lesson 4.3 draws it.
@@ -134,9 +137,9 @@ def plot_rounding_lesson(floor: float = 1e-18):
     fig = Figure(figsize=(12, 5.5), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
     styles = {
-        "forward": ("C0", "forward (f(x+h) - f(x)) / h"),
-        "central": ("C1", "central (f(x+h) - f(x-h)) / 2h, the book's (no truncation error for a quadratic)"),
-        "complex": ("C2", "complex step Im f(x+ih) / h (no subtraction, so its error does not grow as h shrinks)"),
+        "forward": ("C0", _("forward (f(x+h) - f(x)) / h")),
+        "central": ("C1", _("central (f(x+h) - f(x-h)) / 2h, the book's (no truncation error for a quadratic)")),
+        "complex": ("C2", _("complex step Im f(x+ih) / h (no subtraction, so its error does not grow as h shrinks)")),
     }
     # Where the labels go: (h, error) in regions the curves leave empty.
     places = {
@@ -149,27 +152,29 @@ def plot_rounding_lesson(floor: float = 1e-18):
         for name, (color, label) in styles.items():
             ax.loglog(hs, np.maximum(errors[name], floor), color=color, label=label if dtype is np.float64 else None)
         if dtype is np.float64:
-            ax.axhline(rich, color="C3", linestyle=":", label=f"Richardson extrapolation, float64 (error {rich:.0e})")
+            ax.axhline(rich, color="C3", linestyle=":",
+                       label=_("Richardson extrapolation, float64 (error {error:.0e})", error=rich))
         where = places[dtype]
         ax.axvline(BOOK_H, color="gray", linestyle="--", linewidth=1)
-        ax.text(BOOK_H, where["book"], "book's h = 1e-4", color="gray", rotation=90, va="center", ha="right", fontsize=8)
+        ax.text(BOOK_H, where["book"], _("book's h = 1e-4"), color="gray", rotation=90, va="center", ha="right",
+                fontsize=8)
         ax.axhline(TRUE_SLOPE, color="gray", linewidth=0.5)
-        seed = ("5 + h == 5, so the forward difference is exactly 0:\nthe error is the whole slope, 0.2"
-                if dtype is np.float64 else "float32(1e-50) == 0, so the difference is 0/0 = NaN")
+        seed = (_("5 + h == 5, so the forward difference is exactly 0:\nthe error is the whole slope, 0.2")
+                if dtype is np.float64 else _("float32(1e-50) == 0, so the difference is 0/0 = NaN"))
         ax.annotate(
-            f"the book's bad step h = 1e-50 is off the axis, to the left:\n{seed}",
+            _("the book's bad step h = 1e-50 is off the axis, to the left:") + "\n" + seed,
             xy=(hs[-1], TRUE_SLOPE), xytext=where["seed"], fontsize=8, ha="left",
             arrowprops={"arrowstyle": "->", "color": "gray"},
         )
         if where["truncation"]:
-            ax.text(*where["truncation"], "truncation: secant ≠ tangent\n(forward error ~ h)", fontsize=8, ha="right")
-        ax.text(*where["rounding"], "rounding:\nf(x+h) - f(x) cancels\n(error ~ eps / h)", fontsize=8, ha="center")
+            ax.text(*where["truncation"], _("truncation: secant ≠ tangent\n(forward error ~ h)"), fontsize=8, ha="right")
+        ax.text(*where["rounding"], _("rounding:\nf(x+h) - f(x) cancels\n(error ~ eps / h)"), fontsize=8, ha="center")
         ax.set_xlim(hs[-1], hs[0])  # h grows to the right, as on the board's lesson
         ax.set_ylim(floor / 2, 10)
-        ax.set_xlabel("step h")
+        ax.set_xlabel(_("step h"))
         ax.set_title(f"{np.dtype(dtype).name} (eps = {np.finfo(dtype).eps:.1e})")
         ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_ylabel(f"absolute error of the slope (exact 0 drawn at {floor:g})")
+    axes[0].set_ylabel(_("absolute error of the slope (exact 0 drawn at {floor:g})", floor=floor))
     fig.legend(loc="outside lower center", ncols=2, fontsize=8)
-    fig.suptitle("f(x) = 0.01x² + 0.1x at x = 5: truncation error against rounding error")
+    fig.suptitle(_("f(x) = 0.01x² + 0.1x at x = 5: truncation error against rounding error"))
     return fig

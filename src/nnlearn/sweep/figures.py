@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlearn.figtext import in_reader_language
+from nnlearn.i18n import _
+
 
 def _label(row, params) -> str:
     parts = []
@@ -18,6 +21,7 @@ def _label(row, params) -> str:
     return f"#{row['number']} " + ", ".join(parts) + f" ({row['validation_accuracy']:.2%})"
 
 
+@in_reader_language
 def plot_validation_curves(rows, params):
     """The book's figure for a sweep: validation accuracy per epoch of the given trials, each
     labelled with its settings."""
@@ -27,9 +31,9 @@ def plot_validation_curves(rows, params):
     ax = fig.add_subplot()
     for row in rows:
         ax.plot(row["curve_epochs"], row["curve"], marker="o", markersize=3, label=_label(row, params))
-    ax.set_xlabel("epochs")
-    ax.set_ylabel("validation accuracy")
-    ax.set_title(f"Validation accuracy per epoch, the best {len(rows)} trials")
+    ax.set_xlabel(_("epochs"))
+    ax.set_ylabel(_("validation accuracy"))
+    ax.set_title(_("Validation accuracy per epoch, the best {n} trials", n=len(rows)))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
@@ -52,6 +56,7 @@ def _axis(ax, which: str, p, rows):
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
+@in_reader_language
 def plot_search_space(rows, params):
     """Every trial at its first two parameters, coloured by validation accuracy (failed: grey x).
     With one parameter, the validation accuracy against it."""
@@ -67,17 +72,17 @@ def plot_search_space(rows, params):
         if done:
             sc = ax.scatter(_axis(ax, "x", px, done), _axis(ax, "y", py, done), c=[r["validation_accuracy"] for r in done],
                             cmap="viridis", s=40, edgecolors="k", linewidths=0.5)
-            fig.colorbar(sc, ax=ax, label="validation accuracy")
+            fig.colorbar(sc, ax=ax, label=_("validation accuracy"))
         if failed:
             ax.scatter(_axis(ax, "x", px, failed), _axis(ax, "y", py, failed), marker="x", color="grey",
-                       label="failed")
+                       label=_("failed"))
             ax.legend(loc="best", fontsize=8)
-        ax.set_title(f"Search space: {px.name} and {py.name} ({len(rows)} trials)")
+        ax.set_title(_("Search space: {x} and {y} ({n} trials)", x=px.name, y=py.name, n=len(rows)))
     else:
         if done:
             ax.scatter(_axis(ax, "x", px, done), [r["validation_accuracy"] for r in done], s=40)
-        ax.set_ylabel("validation accuracy")
-        ax.set_title(f"Search space: {px.name} ({len(rows)} trials)")
+        ax.set_ylabel(_("validation accuracy"))
+        ax.set_title(_("Search space: {x} ({n} trials)", x=px.name, n=len(rows)))
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     return fig
