@@ -9,11 +9,12 @@ the code before the change), drives it with an asyncio client (one connection pe
 browser's new tabs would; no client threads to share the GIL with), and samples the server's
 resident memory (VmRSS) and threads from /proc every 10 ms.
 
-Usage: ``NNLEARN_DATA=/path/to/datasets python bench/board_load.py [--run DIR] [--src DIR] [--pages]``
-(without ``--run`` it trains a short run of the book recipe for the draw page). ``--pages`` times
-instead every page of the board (runs, draw, the lessons, a run's and a sweep's report), one client
-making 300 GETs in a row, in English and with ``Accept-Language: zh-CN`` (issue 29: no page slower than
-1.2x): on a busy machine compare the lower quartiles, the least disturbed figure.
+Usage: ``NNLEARN_DATA=/path/to/datasets python bench/board_load.py [--run DIR] [--src DIR] [--pages BEFORE_SRC]``
+(without ``--run`` it trains a short run of the book recipe for the draw page). ``--pages BEFORE_SRC``
+times instead every page of the board (runs, draw, the lessons, a run's and a sweep's report), in
+English and with ``Accept-Language: zh-CN``, from this checkout's board and from BEFORE_SRC's side by
+side, asked in turn so that a busy machine slows both alike (issue 29: no page slower than 1.2x); the
+lower quartile of each is the least disturbed figure.
 """
 
 from __future__ import annotations
@@ -145,19 +146,47 @@ async def draw_phase(port: int, run: str, png: bytes, n: int):
 #: The board's pages (issue 29's list), each asked for in English and in Chinese.
 PAGES = ["/", "/draw?path=run", "/lessons", "/lessons/diff", "/lessons/gradient", "/lessons/descent",
          "/lessons/numgrad", "/report?path=run", "/report?path=sweep"]
+LANGUAGES = (("en", ""), ("zh", "Accept-Language: zh-CN,zh;q=0.9\r\n"))
 
 
-def pages_phase(port: int, runs: Path, src) -> int:
+def start_board(runs: Path, data: list, env: dict):
+    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(runs), "--port", "0", *data],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    return proc, int(proc.stdout.readline().split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
+
+
+def pages_phase(runs: Path, data: list, env: dict, before: str, rounds: int = 20, batch: int = 15) -> int:
+    """Each page from this checkout's board and from ``before``'s, the two asked in turn (``batch`` GETs
+    each, ``rounds`` times), so that whatever else the machine does slows both alike."""
     sweep = runs / "sweep"  # a sweep folder around a copy of the run: its report has a final run
     shutil.copytree(runs / "run", sweep / "final")
     (sweep / "trials.csv").write_text("number,state,lr,validation_accuracy\n0,COMPLETE,0.1,0.9\n1,COMPLETE,0.5,0.8\n")
-    print(f"board from {src or 'this checkout'}: 1 client x 300 GETs per page")
-    for path in PAGES:
-        for lang, headers in (("en", ""), ("zh", "Accept-Language: zh-CN,zh;q=0.9\r\n")):
-            asyncio.run(request(port, "GET", path, headers=headers))  # built once (a report is kept), as in use
-            results, seconds = asyncio.run(clients(port, 1, 300, path, headers))
-            p25 = sorted(t for _, t in results)[len(results) // 4] * 1e3
-            print(f"{path:<20} {lang}: p25 {p25:6.2f} ms  {summary(results, seconds)}")
+    boards = {"after": start_board(runs, data, env),
+              "before": start_board(runs, data, dict(os.environ, PYTHONPATH=str(Path(before).resolve())))}
+    try:
+        print(f"each page, {rounds} x {batch} GETs in a row from each board in turn; before = {before}")
+        print(f"{'page':<20} lang  p25 before   p25 after  ratio   median before  median after  ratio")
+        worst = 0.0
+        for path in PAGES:
+            for lang, headers in LANGUAGES:
+                times = {name: [] for name in boards}
+                for name, (_, port) in boards.items():  # built once (a report is kept), as in use
+                    asyncio.run(request(port, "GET", path, headers=headers))
+                for _ in range(rounds):
+                    for name, (_, port) in boards.items():
+                        results, _s = asyncio.run(clients(port, 1, batch, path, headers))
+                        assert all(status == 200 for status, _t in results), (name, path)
+                        times[name] += [t * 1e3 for _s2, t in results]
+                q = {name: (statistics.quantiles(ts, n=4)[0], statistics.median(ts)) for name, ts in times.items()}
+                ratio = q["after"][0] / q["before"][0]
+                worst = max(worst, ratio)
+                print(f"{path:<20} {lang}  {q['before'][0]:8.2f} ms {q['after'][0]:8.2f} ms  {ratio:5.2f}   "
+                      f"{q['before'][1]:10.2f} ms {q['after'][1]:10.2f} ms  {q['after'][1] / q['before'][1]:5.2f}")
+        print(f"slowest page against before (lower quartiles): {worst:.2f}x")
+    finally:
+        for proc, _ in boards.values():
+            proc.terminate()
+            proc.wait(timeout=10)
     return 0
 
 
@@ -166,7 +195,8 @@ def main() -> int:
     parser.add_argument("--run", metavar="DIR", help="a finished run (default: train a short one)")
     parser.add_argument("--src", metavar="DIR", help="run the board from this src folder (another checkout)")
     parser.add_argument("--data-dir", default=os.environ.get("NNLEARN_DATA"))
-    parser.add_argument("--pages", action="store_true", help="time every page of the board instead")
+    parser.add_argument("--pages", metavar="BEFORE_SRC",
+                        help="time every page of this checkout's board against the board of BEFORE_SRC instead")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nnlearn-board-load-"))
     env = dict(os.environ, PYTHONPATH=str(Path(args.src).resolve())) if args.src else dict(os.environ)
@@ -177,13 +207,11 @@ def main() -> int:
         else:
             subprocess.run([sys.executable, "-m", "nnlearn", "train", "--iters", "600", "--no-progress",
                             "--out", str(tmp / "runs" / "run"), *data], check=True, stdout=subprocess.DEVNULL, env=env)
-        proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(tmp / "runs"), "--port", "0", *data],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        port = int(proc.stdout.readline().split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
+        if args.pages:
+            return pages_phase(tmp / "runs", data, env, args.pages)
+        proc, port = start_board(tmp / "runs", data, env)
         png = drawing_png()
         try:
-            if args.pages:
-                return pages_phase(port, tmp / "runs", args.src)
             asyncio.run(request(port, "GET", "/"))
             asyncio.run(draw_phase(port, "run", png, 1))  # the model loaded, as after a first drawing
             time.sleep(0.5)

@@ -117,17 +117,21 @@ def test_the_finders_find_what_is_left_in_english():
     assert untranslated_script_strings(script) == [" just now", "Clear"]
 
 
-def test_the_scripts_messages_are_the_pages_json():
+def test_a_page_carries_its_own_scripts_messages():
     ids = language.script_message_ids()
     assert "descended: f went down" in ids and "report" in ids
-    table = json.loads(language.script_messages("zh"))
-    assert set(table) == set(ids) and table["report"] == translate("report", "zh") == "报告"
-    # In the page: an attribute of a <meta>, escaped as any other (no inline script), read back whole.
+    # In the page: an attribute of a <meta>, escaped as any other (no inline script), read back whole; the
+    # messages of the scripts the page loads, and only those.
     from nnlearn.board.lessons import page_bytes
 
     page = page_bytes("descent", "ja").decode("utf-8")
     (content,) = re.findall(r'<meta name="nnlearn-messages" content="([^"]*)">', page)
-    assert json.loads(html.unescape(content)) == json.loads(language.script_messages("ja"))
+    table = json.loads(html.unescape(content))
+    assert table["descended: f went down"] == translate("descended: f went down", "ja") == "降下：f が減った"
+    scripts = re.findall(r'<script src="/static/([\w.-]+)"></script>', page)
+    assert scripts == ["i18n.js", "chart.js", "lesson-plot.js", "lesson-descent.js"]
+    assert set(table) == set(language.script_message_ids(tuple(sorted(scripts))))
+    assert "report" not in table and "Press Next: numerical_gradient starts with {element}." not in table
 
 
 @pytest.mark.parametrize(("header", "want"), [

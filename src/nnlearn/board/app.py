@@ -59,7 +59,7 @@ from nnlearn.board import language, lessons
 from nnlearn.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample
 from nnlearn.board.web import answer, work
 from nnlearn.errors import NnlearnError
-from nnlearn.templating import BOARD_CSP, REPORT_CSP, header_csp, render
+from nnlearn.templating import BOARD_CSP, REPORT_CSP, header_csp
 
 log = logging.getLogger("nnlearn.board")
 
@@ -146,8 +146,7 @@ class Board:
         folder = resources.files("nnlearn.board") / "static"
         self.static = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file() and f.name[0] != "."}
         # Each page in each language (nnlearn.board.language chooses one per request).
-        self.pages = {(name, lang): render(f"board/{name}.html", lang=lang, languages=language.switcher(lang),
-                                           script_messages=language.script_messages(lang)).encode("utf-8")
+        self.pages = {(name, lang): language.page(f"board/{name}.html", lang)
                       for name in ("board", "draw") for lang in i18n.languages()}
         self.lock = threading.Lock()
         self.models: dict = {}

@@ -8,9 +8,10 @@ is checked against :func:`nnlearn.i18n.languages`; a header is read only up to
 :data:`MAX_HEADER` characters.
 
 The scripts (``static/*.js``) write their messages as ``_("...")`` (extracted into the one catalogue
-by ``babel.cfg``); a page carries their translations as JSON in a ``<meta>`` (:func:`script_messages`;
-an attribute, escaped as any other: no inline script), which ``static/i18n.js`` reads, so one
-catalogue serves the templates and the scripts.
+by ``babel.cfg``); a page carries the translations of its own scripts' messages as JSON in a
+``<meta>`` (:func:`script_messages`; an attribute, escaped as any other: no inline script), which
+``static/i18n.js`` reads, so one catalogue serves the templates and the scripts. :func:`page` renders
+a board page so.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from markupsafe import Markup, escape
 from nnlearn import i18n
 from nnlearn.errors import UsageError
 from nnlearn.i18n import N_
+from nnlearn.templating import render
 
 #: The cookie that keeps a language chosen with ``?lang=`` (a year; the board's own pages only).
 COOKIE = "nnlearn_lang"
@@ -35,8 +37,11 @@ MAX_HEADER = 512
 MAX_ENTRIES = 16
 #: Each language's name as its readers write it, for the switcher.
 NAMES = {"en": "English", "zh": "中文", "ja": "日本語"}
-#: A message of a script: ``_("...")`` with a double-quoted string (what babel.cfg extracts).
+#: A message of a script: ``_("...")`` with a double-quoted string (what babel.cfg extracts); a page's scripts.
 _SCRIPT_MESSAGE = re.compile(r'\b_\("((?:[^"\\]|\\.)*)"\)')
+_SCRIPT = re.compile(r'<script src="/static/([\w.-]+\.js)"></script>')
+#: Where :func:`page` puts the messages (a string no template writes).
+_MESSAGES_HERE = "\x00nnlearn-script-messages\x00"
 
 
 def known(tag) -> str | None:
@@ -118,23 +123,33 @@ def switcher(lang: str, **query) -> Markup:
 
 
 @functools.cache
-def script_message_ids() -> tuple[str, ...]:
-    """Every ``_("...")`` message of the board's scripts, as the scripts write them."""
+def script_message_ids(scripts: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Every ``_("...")`` message of the board's scripts named (all of them when None), as written."""
     folder = resources.files("nnlearn.board") / "static"
     found = set()
     for f in folder.iterdir():
-        if f.name.endswith(".js"):
+        if f.name.endswith(".js") and (scripts is None or f.name in scripts):
             found.update(json.loads(f'"{m}"') for m in _SCRIPT_MESSAGE.findall(f.read_text(encoding="utf-8")))
     return tuple(sorted(found))
 
 
 @functools.cache
-def script_messages(lang: str) -> str:
-    """The scripts' messages in ``lang`` as JSON text (the template escapes it into an attribute).
+def script_messages(lang: str, scripts: tuple[str, ...] | None = None) -> str:
+    """The messages of ``scripts`` (all the board's when None) in ``lang``, as JSON text.
 
     Examples
     --------
-    >>> '"report"' in script_messages("en")
-    True
+    >>> '"report"' in script_messages("en", ("board.js",)), '"report"' in script_messages("en", ("draw.js",))
+    (True, False)
     """
-    return json.dumps({m: i18n.translate(m, lang) for m in script_message_ids()}, ensure_ascii=False, sort_keys=True)
+    table = {m: i18n.translate(m, lang) for m in script_message_ids(scripts)}
+    return json.dumps(table, ensure_ascii=False, sort_keys=True)
+
+
+def page(template: str, lang: str, **context) -> bytes:
+    """The board's page ``template`` in ``lang``: its language links, and its scripts' messages (those of
+    the scripts it loads, found in the page itself) escaped into its ``<meta name="nnlearn-messages">``."""
+    text = render(template, lang=lang, languages=switcher(lang), script_messages=_MESSAGES_HERE, **context)
+    messages = escape(script_messages(lang, tuple(sorted(set(_SCRIPT.findall(text))))))
+    # The template escaped the marker as it escapes any value: it is found as written (no & < > " ').
+    return text.replace(_MESSAGES_HERE, str(messages)).encode("utf-8")

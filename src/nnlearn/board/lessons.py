@@ -39,7 +39,6 @@ from nnlearn.board.draw import Refused
 from nnlearn.board.web import json_safe, work
 from nnlearn.errors import NnlearnError
 from nnlearn.i18n import N_, _
-from nnlearn.templating import render
 
 #: The lessons' pages: path name -> (template, title: its section, and words translated where shown).
 PAGES = {
@@ -144,8 +143,7 @@ def computed(kind: str, args: tuple, lang: str = i18n.SOURCE_LANGUAGE) -> tuple[
 @functools.cache
 def page_bytes(name: str, lang: str = i18n.SOURCE_LANGUAGE) -> bytes:
     template, section, title = PAGES[name]
-    return render(template, lang=lang, title=section + i18n.translate(title, lang), languages=language.switcher(lang),
-                  script_messages=language.script_messages(lang)).encode("utf-8")
+    return language.page(template, lang, title=section + i18n.translate(title, lang))
 
 
 async def page(request: Request) -> Response:
