@@ -20,7 +20,8 @@ from nnlearn.plots import plot_descent_path, plot_gradient_field, plot_surface, 
 #: Each figure of ``nnlearn demo all``, drawn as the demo draws it.
 DEMO_FIGURES = {"tangent": plot_tangent, "surface": plot_surface, "gradient_field": plot_gradient_field,
                 "descent_path": plot_descent_path, "rounding": plot_rounding_lesson}
-#: A run's figures (``nnlearn train``, ``evaluate``, ``demo overfit``), on made-up numbers.
+#: A run's figures (``nnlearn train``, ``evaluate``, ``demo overfit``), on made-up numbers: with the slow tests
+#: (the same code draws them; the demo's figures, the acceptance, are in the quick suite).
 RUN_FIGURES = {
     "loss": lambda: plot_loss(np.r_[np.linspace(2.3, 0.3, 300), [40.0]]),
     "accuracy": lambda: plot_accuracy([1, 2, 3], [0.8, 0.9, 0.95], [0.79, 0.88, 0.9], test_label="validation acc"),
@@ -55,7 +56,7 @@ requires_cjk_font = pytest.mark.skipif(
 
 @requires_cjk_font
 @pytest.mark.parametrize("lang", ["zh", "ja"])
-@pytest.mark.parametrize("name", [*DEMO_FIGURES, *RUN_FIGURES])
+@pytest.mark.parametrize("name", [*DEMO_FIGURES, *(pytest.param(name, marks=pytest.mark.slow) for name in RUN_FIGURES)])
 def test_each_demo_figure_is_drawn_in_the_language_with_every_glyph(name, lang):
     with i18n.use(lang):
         fig = (DEMO_FIGURES | RUN_FIGURES)[name]()

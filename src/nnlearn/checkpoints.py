@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.errors import FileFormatError, InputError
-from nnlearn.i18n import N_
+from nnlearn.i18n import N_, _
 from nnlearn.saving import check_arrays, check_checkpoint_meta, read_npz, write_npz
 from nnlearn.settings import TrainSettings
 
@@ -76,18 +76,15 @@ def expected_arrays(trainer, iteration: int, n_epochs: int) -> dict:
 def check_config(trainer, path, meta: dict) -> None:
     """Refuse a checkpoint of another format or of a run with other settings."""
     if meta.get("format") != FORMAT:
-        raise FileFormatError(
-            f"{path} has checkpoint format {meta.get('format')!r}; this nnlearn reads {FORMAT} -- "
-            "finish the run with the nnlearn version that started it, or start it again"
-        )
+        raise FileFormatError(_("{path} has checkpoint format {format!r}; this nnlearn reads {ours} -- finish the run "
+                                "with the nnlearn version that started it, or start it again", path=path,
+                                format=meta.get("format"), ours=FORMAT))
     check_checkpoint_meta(path, meta, RESUME_FIX)
     mine, theirs = trainer.config(), with_defaults(meta.get("config"))
     if mine != theirs:
         diff = sorted(k for k in set(mine) | set(theirs or {}) if mine.get(k) != (theirs or {}).get(k))
-        raise FileFormatError(
-            f"{path} was written by a run with different settings ({', '.join(diff)} differ); "
-            "resume it with the settings it was started with"
-        )
+        raise FileFormatError(_("{path} was written by a run with different settings ({names} differ); resume it "
+                                "with the settings it was started with", path=path, names=", ".join(diff)))
 
 
 def restore(trainer, path) -> None:
@@ -111,7 +108,8 @@ def restore(trainer, path) -> None:
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, FileFormatError):
             raise
-        raise FileFormatError(f"{path} is a damaged nnlearn checkpoint ({exc!r}); {RESUME_FIX}") from None
+        raise FileFormatError(_("{path} is a damaged nnlearn checkpoint ({reason!r}); {fix}", path=path, reason=exc,
+                                fix=_(RESUME_FIX))) from None
     trainer.iteration = iteration
     trainer.train_loss_list = arrays["train_loss"].tolist()
     trainer.epoch_iterations = arrays["epoch_iterations"].tolist()

@@ -139,16 +139,15 @@ def pca_directions(weights: np.ndarray, centre: np.ndarray, layout) -> tuple[dic
     offsets = (np.asarray(weights, dtype=np.float64) - centre)[:, mask]
     offsets = offsets[np.any(offsets != 0, axis=1)]
     if len(offsets) < 2:
-        raise InputError(
-            f"the trajectory has only {len(offsets)} snapshot(s) away from the trained weights; principal "
-            "directions need two (a run of at least two epochs); use --directions random"
-        )
+        raise InputError(_("the trajectory has only {n} snapshot(s) away from the trained weights; principal "
+                           "directions need two (a run of at least two epochs); use --directions random",
+                           n=len(offsets)))
     # The right singular vectors of the few-row ``offsets``, from the eigenvectors of its small Gram matrix.
     eigenvalues, u = np.linalg.eigh(offsets @ offsets.T)
     eigenvalues, u = eigenvalues[::-1], u[:, ::-1]
     if eigenvalues[1] <= eigenvalues[0] * 1e-12:
-        raise InputError("the trajectory lies on a line, so it has no second principal direction; "
-                         "use --directions random")
+        raise InputError(_("the trajectory lies on a line, so it has no second principal direction; use --directions "
+                           "random"))
     explained = [float(v) for v in eigenvalues[:2] / np.sum(eigenvalues)]
     dirs = []
     for k in range(2):
@@ -193,14 +192,15 @@ def compute_landscape(net, x, t, *, directions: str = "random", trajectory=None,
         with a margin for PCA.
     """
     if directions not in DIRECTIONS:
-        raise InputError(f"unknown directions {directions!r}; choose one of {', '.join(DIRECTIONS)}")
+        raise InputError(_("unknown directions {value!r}; choose one of {names}", value=directions,
+                           names=", ".join(DIRECTIONS)))
     grid = check_positive_int(grid, "grid")
     if not 3 <= grid <= MAX_GRID:
-        raise InputError(f"grid must be 3 to {MAX_GRID} points a side, got {grid}")
+        raise InputError(_("grid must be 3 to {most} points a side, got {grid}", most=MAX_GRID, grid=grid))
     if span is not None:
         span = check_positive_number(span, "span", _("the grid covers [-span, span]"))
     if directions == "pca" and trajectory is None:
-        raise InputError("principal directions need the run's trajectory (trajectory.npz); use --directions random")
+        raise InputError(_("principal directions need the run's trajectory (trajectory.npz); use --directions random"))
     centre = flatten_params(net.params, np.float64)
     meta = {"format": FORMAT, "directions": directions, "grid": grid, "samples": int(np.shape(x)[0]),
             "dtype": np.dtype(dtype).name, "biases": "fixed at their trained values (direction zero)",
@@ -245,12 +245,13 @@ def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=No
         iterations, weights, _layout = read_trajectory(run / TRAJECTORY_FILE, net)
         trajectory = (iterations, weights)
         if not np.array_equal(weights[-1], flatten_params(net.params, net.dtype)):
-            warnings.warn(f"{run / TRAJECTORY_FILE} ends at iteration {iterations[-1]}, before the trained weights "
-                          "(the run went on without recording it); the path is drawn as far as it goes",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(_("{path} ends at iteration {i}, before the trained weights (the run went on without "
+                            "recording it); the path is drawn as far as it goes", path=run / TRAJECTORY_FILE,
+                            i=iterations[-1]), RuntimeWarning, stacklevel=2)
     elif directions == "pca":
-        raise InputError(f"{run} holds no {TRAJECTORY_FILE} (it was trained with --no-trajectory, or before nnlearn "
-                         "kept trajectories); use --directions random, or train the run again")
+        raise InputError(_("{run} holds no {file} (it was trained with --no-trajectory, or before nnlearn kept "
+                           "trajectories); use --directions random, or train the run again", run=run,
+                           file=TRAJECTORY_FILE))
     (x_train, t_train), _test = datasets.load_dataset(config["dataset"], normalize=True, flatten=True,
                                                   data_dir=data_dir or config.get("data_dir"))
     n_train = _train_size(run, config, len(x_train))
@@ -258,7 +259,7 @@ def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=No
         samples = min(DEFAULT_SAMPLES, n_train)
     samples = check_positive_int(samples, "samples")
     if samples > n_train:
-        raise InputError(f"the run trained on {n_train} images; give --samples {n_train} or fewer")
+        raise InputError(_("the run trained on {n} images; give --samples {n} or fewer", n=n_train))
     landscape = compute_landscape(net, x_train[:samples], t_train[:samples], directions=directions,
                                   trajectory=trajectory, grid=grid, span=span, seed=seed, chunk_bytes=chunk_bytes)
     landscape.meta.update(dataset=config["dataset"], run=run.name, path_complete=bool(
@@ -300,12 +301,13 @@ def read_landscape(run) -> Landscape:
     path = Path(run)
     path = path / LANDSCAPE_FILE if path.is_dir() else path
     if path.is_file() and path.stat().st_size > MAX_LANDSCAPE_BYTES:
-        raise FileFormatError(f"{path} is larger than a landscape can be; {_FIX}")
+        raise FileFormatError(_("{path} is larger than a landscape can be; {fix}", path=path, fix=_(_FIX)))
     names = ("alphas", "betas", "loss", "path", "path_iterations")
     arrays, meta = read_npz(path, N_("a landscape written by nnlearn"), _FIX,
                             expect=lambda meta: {name: (None, None) for name in names})
     if meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path} is not a landscape of format {FORMAT}; {_FIX}")
+        raise FileFormatError(_("{path} is not a landscape of format {format}; {fix}", path=path, format=FORMAT,
+                                fix=_(_FIX)))
     a, b, loss, p, it = (arrays[k] for k in ("alphas", "betas", "loss", "path", "path_iterations"))
     ok = (a.ndim == b.ndim == 1 and 3 <= min(a.size, b.size) and max(a.size, b.size) <= MAX_GRID
           and loss.shape == (b.size, a.size) and p.ndim == 2 and p.shape[1] == 2 and it.shape == (len(p),)
@@ -313,7 +315,8 @@ def read_landscape(run) -> Landscape:
           and all(np.isfinite(v).all() for v in (a, b, p)) and np.all(np.diff(a) > 0) and np.all(np.diff(b) > 0)
           and np.isfinite(loss).any())
     if not ok:
-        raise FileFormatError(f"{path} holds arrays of the wrong shape or kind for a landscape; {_FIX}")
+        raise FileFormatError(_("{path} holds arrays of the wrong shape or kind for a landscape; {fix}", path=path,
+                                fix=_(_FIX)))
     return Landscape(a, b, loss, p, it, _known_meta(meta))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.errors import FileFormatError, InputError
-from nnlearn.i18n import N_
+from nnlearn.i18n import N_, _
 from nnlearn._validation import check_network_size
 from nnlearn.multi_layer_net import DTYPES, MultiLayerNet
 from nnlearn.saving import check_arrays, param_layout, read_npz
@@ -103,7 +103,8 @@ def load_network(path):
     try:
         net = build_network(config, seed=0)
     except (KeyError, TypeError, IndexError, InputError) as exc:
-        raise FileFormatError(f"{path} describes no network nnlearn can build ({exc}); {_NETWORK_FIX}") from None
+        raise FileFormatError(_("{path} describes no network nnlearn can build ({reason}); {fix}", path=path,
+                                reason=exc, fix=_(_NETWORK_FIX))) from None
     check_arrays(path, arrays, param_layout(net), _NETWORK_FIX)
     net.set_params({k[len("param_"):]: v for k, v in arrays.items()})
     return net
@@ -118,12 +119,13 @@ def network_layout(path, config: dict, prefix: str = "param_") -> dict:
     dtype = config.get("dtype", "float64")
     try:
         if dtype not in DTYPES:
-            raise InputError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+            raise InputError(_("dtype {dtype!r} is not one of {names}", dtype=dtype, names=", ".join(DTYPES)))
         if config.get("class") == "TwoLayerNet" and len(sizes) != 3:
-            raise InputError(f"a TwoLayerNet has one hidden layer, not {len(sizes) - 2}")
+            raise InputError(_("a TwoLayerNet has one hidden layer, not {n}", n=len(sizes) - 2))
         check_network_size(sizes, dtype)
     except InputError as exc:
-        raise FileFormatError(f"{path} describes no network nnlearn can build ({exc}); {_NETWORK_FIX}") from None
+        raise FileFormatError(_("{path} describes no network nnlearn can build ({reason}); {fix}", path=path,
+                                reason=exc, fix=_(_NETWORK_FIX))) from None
     layout = {}
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
         layout[f"{prefix}W{i}"] = ((n_in, n_out), np.dtype(dtype))

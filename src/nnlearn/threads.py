@@ -52,6 +52,7 @@ import time
 import numpy as np
 
 from nnlearn.errors import InputError
+from nnlearn.i18n import _
 
 ENV = "NNLEARN_THREADS"
 #: Steps per timing window.
@@ -110,7 +111,8 @@ def parse_request(value, source: str) -> int | None:
     except (TypeError, ValueError):
         count = 0
     if isinstance(value, bool) or isinstance(value, float) or count < 1:
-        raise InputError(f"{source} must be a positive whole number of threads or 'auto', got {value!r}")
+        raise InputError(_("{source} must be a positive whole number of threads or 'auto', got {value!r}",
+                           source=source, value=value))
     return count
 
 
@@ -354,7 +356,7 @@ def blas_threads(threads=None):
 
     Yields the count; BLAS's own is restored afterwards.
     """
-    asked, _ = requested(threads)
+    asked, _source = requested(threads)
     default = blas_count()
     if default is None:
         yield None

@@ -30,7 +30,7 @@ import numpy as np
 from nnlearn._io import atomic_write
 from nnlearn.callbacks import Callback
 from nnlearn.errors import FileFormatError
-from nnlearn.i18n import N_
+from nnlearn.i18n import N_, _
 from nnlearn.saving import read_npz
 
 TRAJECTORY_FILE = "trajectory.npz"
@@ -101,7 +101,7 @@ class Trajectory(Callback):
             self.active = False  # started without a trajectory: keep none rather than half of one
             return
         else:
-            iterations, weights, _ = read_trajectory(self.path, net)
+            iterations, weights, _meta = read_trajectory(self.path, net)
             keep = [k for k, it in enumerate(iterations) if it <= trainer.iteration
                     and is_snapshot_iteration(it, trainer.iter_per_epoch, trainer.max_iter)]
             self.iterations = [int(iterations[k]) for k in keep]
@@ -138,22 +138,27 @@ def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
     except OSError:
         size = 0  # missing or unreadable: read_npz says which
     if size > max_bytes:
-        raise FileFormatError(f"{path} is {size:,} bytes, more than a trajectory may have ({max_bytes:,}); {_FIX}")
+        raise FileFormatError(_("{path} is {size:,} bytes, more than a trajectory may have ({most:,}); {fix}",
+                                path=path, size=size, most=max_bytes, fix=_(_FIX)))
     arrays, meta = read_npz(path, N_("a trajectory written by nnlearn"), _FIX,
                             expect=lambda meta: {"iterations": (None, np.int64), "weights": (None, None)})
     if meta.get("format") != FORMAT:
-        raise FileFormatError(f"{path} is not a trajectory of format {FORMAT}; {_FIX}")
+        raise FileFormatError(_("{path} is not a trajectory of format {format}; {fix}", path=path, format=FORMAT,
+                                fix=_(_FIX)))
     iterations, weights = arrays["iterations"], arrays["weights"]
     layout = meta.get("params")
     try:
-        n_params = sum(int(np.prod(shape, dtype=np.int64)) for _, shape in layout)
+        n_params = sum(int(np.prod(shape, dtype=np.int64)) for _name, shape in layout)
     except (TypeError, ValueError):
-        raise FileFormatError(f"{path} has no readable parameter layout; {_FIX}") from None
+        raise FileFormatError(_("{path} has no readable parameter layout; {fix}", path=path, fix=_(_FIX))) from None
     if iterations.ndim != 1 or not len(iterations) or np.any(np.diff(iterations) <= 0) or iterations[0] < 0:
-        raise FileFormatError(f"{path}: its iterations are not an increasing list of whole numbers; {_FIX}")
+        raise FileFormatError(_("{path}: its iterations are not an increasing list of whole numbers; {fix}", path=path,
+                                fix=_(_FIX)))
     k = len(iterations)
     if weights.dtype.kind != "f" or weights.shape != (k, n_params) or not np.isfinite(weights).all():
-        raise FileFormatError(f"{path}: its weights are not {k} finite rows of {n_params} numbers; {_FIX}")
+        raise FileFormatError(_("{path}: its weights are not {k} finite rows of {n} numbers; {fix}", path=path, k=k,
+                                n=n_params, fix=_(_FIX)))
     if net is not None and (layout != param_layout(net) or weights.dtype != net.dtype):
-        raise FileFormatError(f"{path} was recorded for another network than this run's model; {_FIX}")
+        raise FileFormatError(_("{path} was recorded for another network than this run's model; {fix}", path=path,
+                                fix=_(_FIX)))
     return iterations, weights, meta

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from nnlearn._io import exit_on_sigterm, remove_stale_temp_files
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
+from nnlearn.i18n import _
 from nnlearn.datasets.sources import DataFile, DatasetSpec
 from nnlearn.datasets.transfer import GiveUp, Retry, Skip, fetch
 
@@ -104,9 +105,9 @@ def _positive_setting(name: str, default: float, unit: str) -> float:
     try:
         value = float(env)
     except ValueError:
-        raise DatasetError(f"{name}={env!r} is not a number of {unit}") from None
+        raise DatasetError(_("{name}={value!r} is not a number of {unit}", name=name, value=env, unit=unit)) from None
     if not 0 < value < float("inf"):
-        raise DatasetError(f"{name}={env!r} must be positive")
+        raise DatasetError(_("{name}={value!r} must be positive", name=name, value=env))
     return value
 
 
@@ -174,8 +175,8 @@ def download_file(
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatasetError(f"cannot create the download folder {dest_dir} ({exc.strerror or exc}); "
-                           "pass --data-dir with a writable folder") from None
+        raise DatasetError(_("cannot create the download folder {folder} ({reason}); pass --data-dir with a writable "
+                             "folder", folder=dest_dir, reason=exc.strerror or exc)) from None
     remove_stale_temp_files(dest_dir)
     dest = dest_dir / datafile.name
     timeout = default_timeout() if timeout is None else float(timeout)
@@ -250,7 +251,8 @@ def fetch_dataset(
         wanted.append(f)
     names = ", ".join(f.name for f in wanted)
     if wanted and offline():
-        raise DownloadError(f"{spec.title}: not downloading {names}: NNLEARN_OFFLINE is set")
+        raise DownloadError(_("{title}: not downloading {names}: NNLEARN_OFFLINE is set", title=spec.title,
+                              names=names))
     if wanted and not urls:
         raise DownloadError(f"{spec.title}: no mirror to download {names} from "
                             "(NNLEARN_MIRRORS is empty, or none of its entries is a URL)")

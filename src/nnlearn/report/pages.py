@@ -244,15 +244,16 @@ def check_dirs(dirs) -> list[Path]:
     """The given folders as paths, each a run or sweep directory, else a one-line error."""
     paths = [Path(d) for d in dirs]
     if not paths:
-        raise NnlearnError("give at least one run or sweep directory")
+        raise NnlearnError(_("give at least one run or sweep directory"))
     for p in paths:
         if not p.is_dir():
-            raise NnlearnError(f"{p} is not a directory; give a run directory (from `nnlearn train`) or a sweep directory")
+            raise NnlearnError(_("{path} is not a directory; give a run directory (from `nnlearn train`) or a sweep "
+                                 "directory", path=p))
         if not (rundir.is_run_dir(p) or rundir.is_sweep_dir(p)):
-            raise NnlearnError(f"{p} holds neither config.json (a run) nor trials.csv (a sweep); "
-                               "give the folder that `nnlearn train` wrote")
+            raise NnlearnError(_("{path} holds neither config.json (a run) nor trials.csv (a sweep); give the folder "
+                                 "that `nnlearn train` wrote", path=p))
     if len(paths) > 1 and any(rundir.is_sweep_dir(p) for p in paths):
-        raise NnlearnError("a sweep is reported on its own; give one sweep directory, or several run directories")
+        raise NnlearnError(_("a sweep is reported on its own; give one sweep directory, or several run directories"))
     return paths
 
 
@@ -281,7 +282,7 @@ def default_output(dirs) -> Path:
     """Where ``nnlearn report`` writes by default: ``DIR/report.html`` for one folder."""
     paths = [Path(d) for d in dirs]
     if len(paths) != 1:
-        raise NnlearnError("several directories make one comparison report: say where it goes with --out FILE.html")
+        raise NnlearnError(_("several directories make one comparison report: say where it goes with --out FILE.html"))
     return paths[0] / "report.html"
 
 

@@ -18,6 +18,7 @@ import numbers
 from dataclasses import dataclass
 
 from nnlearn.errors import InputError, NnlearnError
+from nnlearn.i18n import _
 from nnlearn.settings import specs
 
 #: Every kind a parameter may have (a setting's constraint allows some of them).
@@ -80,8 +81,8 @@ class Param:
             return len(self.choices)
         if self.kind == "int":
             return int(self.high) - int(self.low) + 1
-        raise InputError(f"--sampler grid tries listed values; --param {self.spec} is a continuous range -- "
-                         f"write it as choice:A,B,... or int:LOW:HIGH")
+        raise InputError(_("--sampler grid tries listed values; --param {spec} is a continuous range -- write it as "
+                           "choice:A,B,... or int:LOW:HIGH", spec=self.spec))
 
     def grid_value(self, index: int):
         """The ``index``-th value of the grid (``0 <= index < grid_size()``)."""
@@ -118,15 +119,17 @@ def parse_param(text: str) -> Param:
     kind, colon, args = rest.partition(":")
     kind = kind.strip()
     if not eq or not name or not colon:
-        raise InputError(f"--param {text!r} is not NAME=KIND:ARGS, e.g. lr=loguniform:1e-4:1e-1")
+        raise InputError(_("--param {text!r} is not NAME=KIND:ARGS, e.g. lr=loguniform:1e-4:1e-1", text=text))
     declared = specs()
     if name not in declared or not declared[name].tunable:
-        what = f"unknown setting {name!r}" if name not in declared else \
-            f"{name} is the same for every trial, not searched"
-        raise InputError(f"--param {text}: {what}; a parameter is one of: {', '.join(tunable())}")
+        what = _("unknown setting {name!r}", name=name) if name not in declared else \
+            _("{name} is the same for every trial, not searched", name=name)
+        raise InputError(_("--param {text}: {what}; a parameter is one of: {names}", text=text, what=what,
+                           names=", ".join(tunable())))
     kinds = declared[name].constraint.sweep_kinds
     if kind not in kinds:
-        raise InputError(f"--param {text}: {name} is searched with {', '.join(kinds)}; not {kind!r}")
+        raise InputError(_("--param {text}: {name} is searched with {kinds}; not {kind!r}", text=text, name=name,
+                           kinds=", ".join(kinds), kind=kind))
     if kind == "choice":
         return Param(name, kind, choices=_choices(text, name, args))
     return Param(name, kind, *_bounds(text, name, kind, args))
@@ -138,10 +141,11 @@ def _choices(text: str, name: str, args: str) -> tuple:
     for word in args.split(","):
         word = word.strip()
         if not word:
-            raise InputError(f"--param {text}: an empty choice; separate choices with commas, e.g. choice:a,b")
+            raise InputError(_("--param {text}: an empty choice; separate choices with commas, e.g. choice:a,b",
+                               text=text))
         value = _checked(text, name, constraint.parse(word))
         if value in seen:
-            raise InputError(f"--param {text}: a choice is listed twice")
+            raise InputError(_("--param {text}: a choice is listed twice", text=text))
         seen.append(value)
         choices.append(_stored(value, word))
     return tuple(choices)
@@ -152,24 +156,25 @@ def _checked(text: str, name: str, value):
     try:
         return specs()[name].constraint.check(value, name)
     except NnlearnError as exc:
-        raise InputError(f"--param {text}: {exc}") from None
+        raise InputError(_("--param {text}: {reason}", text=text, reason=exc)) from None
 
 
 def _bounds(text: str, name: str, kind: str, args: str) -> tuple:
     words = args.split(":")
     if len(words) != 2:
-        raise InputError(f"--param {text}: {kind} takes LOW:HIGH, e.g. {name}={kind}:1:10")
+        raise InputError(_("--param {text}: {kind} takes LOW:HIGH, e.g. {name}={kind}:1:10", text=text, kind=kind,
+                           name=name))
     bounds = [specs()[name].constraint.parse(w.strip()) for w in words]
     number = numbers.Integral if kind == "int" else numbers.Real
     for word, value in zip(words, bounds):
         if isinstance(value, bool) or not isinstance(value, number) or not math.isfinite(value):
-            what = "a whole number" if kind == "int" else "a finite number"
-            raise InputError(f"--param {text}: {word.strip()!r} is not {what}")
+            what = _("a whole number") if kind == "int" else _("a finite number")
+            raise InputError(_("--param {text}: {word!r} is not {what}", text=text, word=word.strip(), what=what))
     low, high = bounds
     if not low < high:
-        raise InputError(f"--param {text}: {kind} needs LOW < HIGH")
+        raise InputError(_("--param {text}: {kind} needs LOW < HIGH", text=text, kind=kind))
     if kind == "loguniform" and low <= 0:
-        raise InputError(f"--param {text}: loguniform needs 0 < LOW < HIGH")
+        raise InputError(_("--param {text}: loguniform needs 0 < LOW < HIGH", text=text))
     return tuple(_checked(text, name, b) for b in bounds)
 
 
@@ -178,12 +183,13 @@ def check_space(params, base) -> None:
     names = [p.name for p in params]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise InputError(f"--param {twice[0]} is given twice; give each setting once")
+        raise InputError(_("--param {name} is given twice; give each setting once", name=twice[0]))
     if not params:
-        raise InputError("give at least one --param NAME=KIND:ARGS to search, e.g. --param lr=loguniform:1e-4:1e-1")
+        raise InputError(_("give at least one --param NAME=KIND:ARGS to search, e.g. --param lr=loguniform:1e-4:1e-1"))
     for p in params:
         for value in p.edges():
             try:
                 base.replace(**{p.name: p.setting(value)})
             except NnlearnError as exc:
-                raise InputError(f"--param {p.spec}: the value {value!r} is refused: {exc}") from None
+                raise InputError(_("--param {spec}: the value {value!r} is refused: {reason}", spec=p.spec, value=value,
+                                   reason=exc)) from None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from nnlearn.constraints import Constraint, Number, Optional, Options, ShareOrCount
 from nnlearn.datasets import DATASETS, validation_count
 from nnlearn.errors import InputError
-from nnlearn.i18n import N_
+from nnlearn.i18n import N_, _
 from nnlearn.settings import RECIPES, recipe_settings
 from nnlearn.sweep.space import Param, check_space, parse_param
 
@@ -136,8 +136,8 @@ class SweepSpec:
         """``(samples used, of them held back for validation)`` of a training set of ``available``."""
         n = available if self.train_size is None else self.train_size
         if n > available:
-            raise InputError(f"train_size {n} is more than the {available} training samples; give at most "
-                             f"--train-size {available}")
+            raise InputError(_("train_size {n} is more than the {available} training samples; give at most "
+                               "--train-size {available}", n=n, available=available))
         return n, validation_count(self.validation, n)
 
     def to_dict(self) -> dict:
