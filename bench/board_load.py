@@ -12,8 +12,12 @@ the code before the change), drives it with an asyncio client (one connection pe
 browser's new tabs would; no client threads to share the GIL with), and samples the server's
 resident memory (VmRSS) and threads from /proc every 10 ms.
 
-Usage: ``NNLEARN_DATA=/path/to/datasets python bench/board_load.py [--run DIR] [--src DIR]``
-(without ``--run`` it trains a short run of the book recipe for the draw page).
+Usage: ``NNLEARN_DATA=/path/to/datasets python bench/board_load.py [--run DIR] [--src DIR] [--pages BEFORE_SRC]``
+(without ``--run`` it trains a short run of the book recipe for the draw page). ``--pages BEFORE_SRC``
+times instead every page of the board (runs, draw, the lessons, a run's and a sweep's report), in
+English and with ``Accept-Language: zh-CN``, from this checkout's board and from BEFORE_SRC's side by
+side, asked in turn so that a busy machine slows both alike (issue 29: no page slower than 1.2x); the
+lower quartile of each is the least disturbed figure.
 """
 
 from __future__ import annotations
@@ -70,13 +74,13 @@ class Sampler:
         self.thread.join()
 
 
-async def request(port: int, method: str, path: str, body: bytes = b"", timeout: float = 60.0):
+async def request(port: int, method: str, path: str, body: bytes = b"", timeout: float = 60.0, headers: str = ""):
     """``(status, seconds)`` of one request on a new connection; status -1 for an error (reset, timeout)."""
     t0 = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+            head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{headers}"
             if method == "POST":
                 head += f"Content-Type: image/png\r\nContent-Length: {len(body)}\r\n"
             writer.write(head.encode() + b"\r\n" + body)
@@ -89,12 +93,12 @@ async def request(port: int, method: str, path: str, body: bytes = b"", timeout:
     return status, time.perf_counter() - t0
 
 
-async def clients(port: int, n_clients: int, n_requests: int, path: str = "/"):
+async def clients(port: int, n_clients: int, n_requests: int, path: str = "/", headers: str = ""):
     results = []
 
     async def client(k):
         for _ in range(n_requests // n_clients):
-            results.append(await request(port, "GET", path))
+            results.append(await request(port, "GET", path, headers=headers))
 
     t0 = time.perf_counter()
     await asyncio.gather(*(client(k) for k in range(n_clients)))
@@ -172,6 +176,53 @@ async def long_phase(port: int, path: Path):
     return cold, warm, [p.result() for p in polls], listings
 
 
+#: The board's pages (issue 29's list), each asked for in English and in Chinese.
+PAGES = ["/", "/draw?path=run", "/lessons", "/lessons/diff", "/lessons/gradient", "/lessons/descent",
+         "/lessons/numgrad", "/report?path=run", "/report?path=sweep"]
+LANGUAGES = (("en", ""), ("zh", "Accept-Language: zh-CN,zh;q=0.9\r\n"))
+
+
+def start_board(runs: Path, data: list, env: dict):
+    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(runs), "--port", "0", *data],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    return proc, int(proc.stdout.readline().split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
+
+
+def pages_phase(runs: Path, data: list, env: dict, before: str, rounds: int = 20, batch: int = 15) -> int:
+    """Each page from this checkout's board and from ``before``'s, the two asked in turn (``batch`` GETs
+    each, ``rounds`` times), so that whatever else the machine does slows both alike."""
+    sweep = runs / "sweep"  # a sweep folder around a copy of the run: its report has a final run
+    shutil.copytree(runs / "run", sweep / "final")
+    (sweep / "trials.csv").write_text("number,state,lr,validation_accuracy\n0,COMPLETE,0.1,0.9\n1,COMPLETE,0.5,0.8\n")
+    boards = {"after": start_board(runs, data, env),
+              "before": start_board(runs, data, dict(os.environ, PYTHONPATH=str(Path(before).resolve())))}
+    try:
+        print(f"each page, {rounds} x {batch} GETs in a row from each board in turn; before = {before}")
+        print(f"{'page':<20} lang  p25 before   p25 after  ratio   median before  median after  ratio")
+        worst = 0.0
+        for path in PAGES:
+            for lang, headers in LANGUAGES:
+                times = {name: [] for name in boards}
+                for name, (_, port) in boards.items():  # built once (a report is kept), as in use
+                    asyncio.run(request(port, "GET", path, headers=headers))
+                for _ in range(rounds):
+                    for name, (_, port) in boards.items():
+                        results, _s = asyncio.run(clients(port, 1, batch, path, headers))
+                        assert all(status == 200 for status, _t in results), (name, path)
+                        times[name] += [t * 1e3 for _s2, t in results]
+                q = {name: (statistics.quantiles(ts, n=4)[0], statistics.median(ts)) for name, ts in times.items()}
+                ratio = q["after"][0] / q["before"][0]
+                worst = max(worst, ratio)
+                print(f"{path:<20} {lang}  {q['before'][0]:8.2f} ms {q['after'][0]:8.2f} ms  {ratio:5.2f}   "
+                      f"{q['before'][1]:10.2f} ms {q['after'][1]:10.2f} ms  {q['after'][1] / q['before'][1]:5.2f}")
+        print(f"slowest page against before (lower quartiles): {worst:.2f}x")
+    finally:
+        for proc, _ in boards.values():
+            proc.terminate()
+            proc.wait(timeout=10)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", metavar="DIR", help="a finished run (default: train a short one)")
@@ -179,6 +230,8 @@ def main() -> int:
     parser.add_argument("--data-dir", default=os.environ.get("NNLEARN_DATA"))
     parser.add_argument("--rows", type=int, default=2_000_000, help="rows of the long run's metrics.csv (0: none)")
     parser.add_argument("--idle", type=int, default=200, help="idle connections held open (issue 31: 1,100)")
+    parser.add_argument("--pages", metavar="BEFORE_SRC",
+                        help="time every page of this checkout's board against the board of BEFORE_SRC instead")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nnlearn-board-load-"))
     env = dict(os.environ, PYTHONPATH=str(Path(args.src).resolve())) if args.src else dict(os.environ)
@@ -189,10 +242,10 @@ def main() -> int:
         else:
             subprocess.run([sys.executable, "-m", "nnlearn", "train", "--iters", "600", "--no-progress",
                             "--out", str(tmp / "runs" / "run"), *data], check=True, stdout=subprocess.DEVNULL, env=env)
+        if args.pages:
+            return pages_phase(tmp / "runs", data, env, args.pages)
         size = long_run(tmp / "runs" / "run", tmp / "runs" / "long", args.rows) if args.rows else 0
-        proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(tmp / "runs"), "--port", "0", *data],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        port = int(proc.stdout.readline().split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
+        proc, port = start_board(tmp / "runs", data, env)
         png = drawing_png()
         try:
             asyncio.run(request(port, "GET", "/"))

@@ -72,8 +72,20 @@ def test_rounding_figure_uses_plain_words():
     fig = plot_rounding_lesson()
     words = " ".join(_texts(fig) + [t.get_text() for t in fig.legends[0].get_texts()])
     assert "seed" not in words and " V" not in words
-    assert "the book's bad step h = 1e-50 is off the axis, to the right:" in words
+    assert "the book's bad step h = 1e-50 is off the axis, to the left:" in words
     assert "complex step Im f(x+ih) / h (no subtraction, so its error does not grow as h shrinks)" in words
+
+
+def test_rounding_figure_runs_h_the_way_the_boards_lesson_does():
+    """Both put the small steps (rounding) on the left and the large ones (truncation) on the right: the
+    board's lesson 4.3 draws h from 1e-20 up to 1 (lesson-diff.js takes the board's h in ascending order)."""
+    from nnlearn.board.lesson_diff import diff_lesson
+
+    hs = diff_lesson("function_1", "", 5.0, 1e-4)["curves"]["h"]
+    assert hs[0] < hs[-1]
+    for ax in plot_rounding_lesson().axes:
+        low, high = ax.get_xlim()
+        assert (low, high) == (1e-20, 1e-1)
 
 
 def test_confusion_colour_bar_is_labelled_in_plain_words_with_true_shares():

@@ -395,7 +395,7 @@ def test_a_runs_loss_landscape_is_linked_from_its_row(board_folder, serve_board)
     assert {e["path"]: e["has_landscape"] for e in json.loads(body)["entries"]} == {"alpha": True, "beta": False}
     assert _request(base, "GET", f"/files/alpha/{FIGURE_FILE}") == (200, picture)
     board_js = _request(base, "GET", "/static/board.js")[1].decode()
-    assert 'if (e.has_landscape) link(pages, "/files/"' in board_js and '"/landscape.png", "loss landscape")' in board_js
+    assert 'if (e.has_landscape) link(pages, "/files/"' in board_js and '"/landscape.png", _("loss landscape"))' in board_js
 
 
 # -- every answer, errors included -----------------------------------------------------------------

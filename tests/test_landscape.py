@@ -24,6 +24,7 @@ from nnlearn.landscape import (
     compute_landscape,
     landscape_png,
     pca_directions,
+    plot_landscape,
     project,
     random_directions,
     read_landscape,
@@ -303,3 +304,25 @@ def test_text_from_a_folder_name_or_a_files_meta_is_drawn_as_typed(trained, fake
     page = build_report([run], download=False)
     assert "<h2>Loss landscape</h2>" in page and 'src="data:image/png' in page
     assert "internal error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("start", [(0.004, -0.003), (-0.002, 0.001), (0.0, 0.0), (0.6, 0.5)])
+def test_the_start_label_stays_off_the_trained_weights_star(start):
+    """With random directions the start projects next to (0, 0): its label must not cover the star."""
+    axis = np.linspace(-1.0, 1.0, 5)
+    path = np.array([start, (start[0] / 2, start[1] / 2), (0.0, 0.0)])
+    loss = 1.0 + np.add.outer(axis**2, axis**2)
+    fig = plot_landscape(Landscape(axis, axis.copy(), loss, path, np.array([0, 10, 20]), {"directions": "random"}))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    (label,) = [t for t in ax.texts if t.get_text() == "start"]
+    (star,) = [line for line in ax.lines if line.get_marker() == "*"]
+    from matplotlib.text import Text
+
+    # The words' box, without the annotation's line to the start (which may cross the star's edge).
+    text_box, star_box = Text.get_window_extent(label, renderer), star.get_window_extent(renderer)
+    assert not text_box.overlaps(star_box), (text_box, star_box)

@@ -75,6 +75,26 @@ def test_the_numbers_are_nnlearns(board):
     assert d["verdict"] == "descended" and d["path"][0] == [-3.0, 4.0]
 
 
+@pytest.mark.parametrize(("lr", "steps", "want"), [
+    ("0.1", 5, "descended"), ("0.1", 100, "descended"),
+    ("0.99", 5, "descended"), ("0.99", 100, "descended"),  # zig-zags across the minimum, but f goes down
+    ("1.0", 5, "oscillated"), ("1.0", 100, "oscillated"),  # x -> -x: jumps 10 units a step, f stays 25
+    ("1.01", 5, "diverged"), ("1.01", 100, "diverged"),  # |x| grows 2% a step: f 25 -> 30.5, 25 -> 1312
+    ("10", 5, "diverged"), ("10", 100, "diverged"),
+    ("1e-10", 5, "stayed"), ("1e-10", 100, "stayed"),
+])
+def test_the_descent_verdict_tells_descent_divergence_oscillation_and_standing_still_apart(board, lr, steps, want):
+    base, _ = board
+    status, d = _api(base, "descent", f="function_2", x0="-3", x1="4", lr=lr, steps=str(steps))
+    assert status == 200 and d["verdict"] == want
+    # The oracle, apart from the verdict's rule: on x0² + x1² each step multiplies x by 1 - 2 lr (until, at
+    # lr 10, x is so large that x ± 1e-4 rounds to x and the numerical gradient is 0).
+    if float(lr) * steps < 100:
+        assert d["f_end"] == pytest.approx(25.0 * abs(1 - 2 * float(lr)) ** (2 * steps), rel=1e-6)
+    if lr == "1.0":  # the end is the start after an even number of steps, but the path is 10 units a step
+        assert d["travelled"] == pytest.approx(10.0 * steps, rel=1e-9)
+
+
 def test_the_optimizers_race_as_the_books_code_does(board):
     """Figure 6-8 against the book's own optimizers and analytic gradient, typed out here."""
     base, _ = board
@@ -269,6 +289,41 @@ def test_the_h_slider_moves_the_errors_and_the_value_is_numerical_diffs(board, t
         parse_expression("2x + 1", variables=("x",))
     assert page.inner_text("#message") == str(refused.value)
     assert [e for e in tab.errors if "status of 400" not in e] == []
+
+
+#: In the page: the error curves' points (sampled along each drawn path) that fall inside the legend's or
+#: an h label's box, per chart.
+_COVERED = """svg => {
+  const boxes = [...svg.querySelectorAll("g.legend, text.vline-label")].map(e => e.getBoundingClientRect());
+  const m = svg.getScreenCTM(), hits = [];
+  for (const p of svg.querySelectorAll("path.error-curve")) {
+    const n = p.getTotalLength();
+    for (let k = 0; k <= 600; k++) {
+      const q = p.getPointAtLength(n * k / 600), x = m.a * q.x + m.e, y = m.d * q.y + m.f;
+      if (boxes.some(b => x >= b.left && x <= b.right && y >= b.top && y <= b.bottom)) hits.push([p.dataset.method, x, y]);
+    }
+  }
+  return {hits: hits, boxes: boxes.length};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("fn", "h"), [("function_1", "1e-18"), ("exp", "1e-18"), ("exp", "1e-05"), ("sin", "0.3")])
+def test_the_legend_and_the_h_labels_cover_no_error_curve(board, tab, fn, h):
+    """The plateau below h = 1e-16 (forward and central error = the whole slope) is the top of the curves:
+    the legend used to sit on it, and the book's h label on the complex step's floor."""
+    base, _ = board
+    page = tab.page
+    page.goto(base + "/lessons/diff")
+    page.wait_for_selector('#values[data-h="0.0001"]')
+    page.select_option("#fn", fn)
+    page.fill("#h", h)
+    page.dispatch_event("#h", "change")
+    page.wait_for_selector(f'#values[data-h="{repr(float(h))}"]')
+    for chart in ("#err64", "#err32"):
+        covered = page.eval_on_selector(chart, _COVERED)
+        assert covered["boxes"] == 3 and covered["hits"] == [], chart
+    assert tab.errors == []
 
 
 @pytest.mark.browser

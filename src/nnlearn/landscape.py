@@ -351,6 +351,23 @@ def _known_meta(meta: dict) -> dict:
 # -- the figure -------------------------------------------------------------------------------------
 
 
+#: How far (points) a label stands from the point it names, on the side away from the trained weights.
+LABEL_OFFSET = 28.0
+
+
+def _away_from_centre(ls: Landscape, point) -> tuple[float, float]:
+    """The offset (points) of a label for ``point``: :data:`LABEL_OFFSET` along the line from the trained
+    weights (0, 0) through ``point``, in the axes' proportions. With random directions the start projects
+    near (0, 0), where a label beside the point lay on the trained weights' star; pushed outwards it
+    cannot. A point at (0, 0) itself gets its label to the lower left."""
+    dx = float(point[0]) / float(ls.alphas[-1] - ls.alphas[0])
+    dy = float(point[1]) / float(ls.betas[-1] - ls.betas[0])
+    norm = float(np.hypot(dx, dy))
+    if norm == 0.0 or not np.isfinite(norm):
+        dx, dy, norm = -1.0, -1.0, float(np.sqrt(2.0))
+    return LABEL_OFFSET * dx / norm, LABEL_OFFSET * dy / norm
+
+
 @in_reader_language
 def plot_landscape(landscape: Landscape) -> Figure:
     """Filled contours of the loss (log-spaced levels when it spans decades), the trained weights at the
@@ -376,7 +393,9 @@ def plot_landscape(landscape: Landscape) -> Figure:
     if len(ls.path):
         ax.plot(ls.path[:, 0], ls.path[:, 1], "o-", color="#ff7f0e", markersize=3, linewidth=1.2,
                 label=_("training path: {n} snapshots (start, epoch ends), projected", n=len(ls.path)))
-        ax.annotate(_("start"), ls.path[0], textcoords="offset points", xytext=(4, 4), color="white", fontsize=9)
+        ax.annotate(_("start"), ls.path[0], textcoords="offset points", xytext=_away_from_centre(ls, ls.path[0]),
+                    ha="center", va="center", color="white", fontsize=9,
+                    arrowprops={"arrowstyle": "-", "color": "white", "linewidth": 0.8, "shrinkA": 2, "shrinkB": 3})
     alpha, beta, low = ls.lowest()
     ax.plot([alpha], [beta], "x", color="white", markersize=9, mew=2, label=_("lowest on the grid: {low:.4g}", low=low))
     centre = meta.get("centre_loss")

@@ -53,13 +53,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from nnlearn import rundir
-from nnlearn.board import lessons
+from nnlearn import i18n, rundir
+from nnlearn.board import language, lessons
 from nnlearn.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample, whole_number
 from nnlearn.board.guards import ByteBudget, HostCheck, SecurityHeaders, allowed_hosts, same_origin
 from nnlearn.board.web import answer, work
 from nnlearn.errors import NnlearnError
-from nnlearn.templating import REPORT_CSP, header_csp, render
+from nnlearn.templating import REPORT_CSP, header_csp
 
 log = logging.getLogger("nnlearn.board")
 
@@ -122,7 +122,9 @@ class Board:
         self.data_dir = data_dir
         folder = resources.files("nnlearn.board") / "static"
         self.static = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file() and f.name[0] != "."}
-        self.pages = {name: render(f"board/{name}.html").encode("utf-8") for name in ("board", "draw")}
+        # Each page in each language (nnlearn.board.language chooses one per request).
+        self.pages = {(name, lang): language.page(f"board/{name}.html", lang)
+                      for name in ("board", "draw") for lang in i18n.languages()}
         self.lock = threading.Lock()
         self.models: dict = {}
         self.test_sets: dict = {}
@@ -218,12 +220,13 @@ class Board:
     def predict(self, rel: str, png: bytes) -> dict:
         return predict_drawing(self.model(self.finished_run(rel)), png)
 
-    def report(self, rel: str) -> bytes:
-        """The report of a run or sweep folder, built in memory (kept until one of its files changes)."""
+    def report(self, rel: str, lang: str = i18n.SOURCE_LANGUAGE) -> bytes:
+        """The report of a run or sweep folder in ``lang``, with links to it in the other languages, built in
+        memory (kept until one of its files changes)."""
         from nnlearn.report import build_report
 
         target = self.folder(rel)
-        key = (str(target), _signature(target), _signature(target / "final"))
+        key = (str(target), lang, _signature(target), _signature(target / "final"))
         with self.lock:
             page = self.reports.get(key)
         if page is not None:
@@ -235,8 +238,9 @@ class Board:
             except Refused:
                 test_data = None  # the report says the test set is missing
         try:
-            page = build_report([target], data_dir=self.data_dir, download=False, test_data=test_data,
-                                where=rel or ".").encode("utf-8")
+            with i18n.use(lang):
+                page = build_report([target], data_dir=self.data_dir, download=False, test_data=test_data,
+                                    where=rel or ".", languages=language.switcher(lang, path=rel)).encode("utf-8")
         except NnlearnError as exc:
             raise Refused(404, f"{rel!r} is neither a run nor a sweep folder") from exc
         with self.lock:
@@ -273,7 +277,9 @@ def _rel(request: Request) -> str:
 
 async def page(request: Request) -> Response:
     name = "draw" if request.url.path == "/draw" else "board"
-    return Response(_board(request).pages[name], media_type="text/html; charset=utf-8")
+    lang, chosen = language.choose(request)
+    response = Response(_board(request).pages[name, lang], media_type="text/html; charset=utf-8")
+    return language.keep(response, lang) if chosen else response
 
 
 async def static(request: Request) -> Response:
@@ -297,9 +303,11 @@ async def api_sample(request: Request) -> Response:
 
 
 async def report(request: Request) -> Response:
-    body = await work(request, "compute", _board(request).report, _rel(request))
-    return Response(body, media_type="text/html; charset=utf-8",
-                    headers={"content-security-policy": header_csp(REPORT_CSP)})
+    lang, chosen = language.choose(request)
+    body = await work(request, "compute", _board(request).report, _rel(request), lang)
+    response = Response(body, media_type="text/html; charset=utf-8",
+                        headers={"content-security-policy": header_csp(REPORT_CSP)})
+    return language.keep(response, lang) if chosen else response
 
 
 async def files(request: Request) -> Response:

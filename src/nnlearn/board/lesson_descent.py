@@ -16,6 +16,7 @@ import numpy as np
 
 from nnlearn.derivatives.expr import parse_expression
 from nnlearn.gradient import gradient_descent, numerical_gradient
+from nnlearn.i18n import N_, _
 from nnlearn.optimizer import SGD, AdaGrad, Adam, Momentum
 from nnlearn.plots import BOOK_LEARNING_RATES, function_2
 
@@ -45,9 +46,9 @@ def function_6_8(p):
 
 
 PRESETS = {
-    "function_2": TwoVariables("function_2", "x0² + x1² (the chapter's function_2)", function_2,
+    "function_2": TwoVariables("function_2", N_("x0² + x1² (the chapter's function_2)"), function_2,
                                lambda a, b: function_2(np.stack([a, b]))),
-    "function_6_8": TwoVariables("function_6_8", "x²/20 + y² (figure 6-8)", function_6_8,
+    "function_6_8": TwoVariables("function_6_8", N_("x²/20 + y² (figure 6-8)"), function_6_8,
                                  lambda a, b: function_6_8((a, b))),
 }
 
@@ -64,6 +65,11 @@ def two_variables(name: str, formula: str = "") -> TwoVariables:
         return PRESETS[name]
     expr = parse_expression(formula, variables=("x0", "x1"))
     return TwoVariables("formula", formula.strip(), lambda p: expr(p[0], p[1]), expr)
+
+
+def shown(fn: TwoVariables) -> str:
+    """How the page names the function: a preset's name in the current language, a formula as typed."""
+    return fn.text if fn.name == "formula" else _(fn.text)
 
 
 def contours(fn: TwoVariables, box) -> list[dict]:
@@ -115,17 +121,41 @@ def gradient_field(name: str, formula: str, lim: float, n: int) -> dict:
     grads = np.array([numerical_gradient(fn.at, p.copy()) for p in points])
     margin = lim / max(n - 1, 1)
     box = (-lim - margin, lim + margin, -lim - margin, lim + margin)
-    return {"function": fn.text, "box": box, "points": points.tolist(), "gradients": grads.tolist(),
+    return {"function": shown(fn), "box": box, "points": points.tolist(), "gradients": grads.tolist(),
             "contours": contours(fn, box)}
 
 
-def verdict(path: np.ndarray) -> str:
-    """``diverged`` (x ran away: over 10 times the start's size), ``stayed`` (moved less than a
-    thousandth of it), else ``descended``."""
-    size = max(float(np.abs(path[0]).max()), 1.0)
-    if not np.all(np.isfinite(path)) or float(np.abs(path).max()) > 10 * size:
+#: Below this fraction of the start's size, the path's total length counts as standing still; below
+#: this fraction of f's scale, a change of f counts as none.
+STILL = 1e-3
+FLAT = 1e-3
+
+
+def verdict(path: np.ndarray, values: np.ndarray) -> str:
+    """What the path did, from its points and f at each of them.
+
+    ``diverged``: a point or f not finite, or f higher at the end than at the start (each step
+    overshoots further, lr 1.01 on x0² + x1²); ``stayed``: the steps together are shorter than a
+    thousandth of the start's size (lr 1e-10); ``oscillated``: x moved but f did not go down
+    (lr 1.0 jumps between x and -x, f the same at each); else ``descended``. The path's length is
+    what tells standing still apart, not its end: lr 1.0's end is its start after an even number of
+    steps.
+
+    Examples
+    --------
+    >>> verdict(np.array([[3.0, 4.0], [-3.0, -4.0], [3.0, 4.0]]), np.array([25.0, 25.0, 25.0]))
+    'oscillated'
+    """
+    if not (np.all(np.isfinite(path)) and np.all(np.isfinite(values))):
         return "diverged"
-    return "stayed" if float(np.hypot(*(path[-1] - path[0]))) < 1e-3 * size else "descended"
+    size = max(float(np.abs(path[0]).max()), 1.0)
+    scale = max(float(np.abs(values).max()), 1e-12)
+    change = float(values[-1] - values[0])
+    if change > FLAT * scale:
+        return "diverged"
+    if float(np.hypot(*np.diff(path, axis=0).T).sum()) < STILL * size:
+        return "stayed"
+    return "oscillated" if change > -FLAT * scale else "descended"
 
 
 def descent(name: str, formula: str, x0: float, x1: float, lr: float, steps: int) -> dict:
@@ -143,12 +173,15 @@ def descent(name: str, formula: str, x0: float, x1: float, lr: float, steps: int
     fn = two_variables(name, formula)
     start = np.array([x0, x1], dtype=np.float64)
     end, path = gradient_descent(fn.at, start, lr=lr, step_num=steps, return_path=True)
+    with np.errstate(all="ignore"):
+        values = np.array([fn.at(p) for p in path], dtype=np.float64)
     half = max(4.5, 1.5 * float(np.abs(start).max()))
     box = (-half, half, -half, half)
-    return {"function": fn.text, "lr": lr, "lr_repr": repr(lr), "steps": steps, "path": path.tolist(),
+    return {"function": shown(fn), "lr": lr, "lr_repr": repr(lr), "steps": steps, "path": path.tolist(),
             "end": end.tolist(), "end_repr": [repr(float(v)) for v in end],
-            "f_start": float(fn.at(start)), "f_end": float(fn.at(end)),
-            "moved": float(np.hypot(*(end - start))), "verdict": verdict(path), "box": box,
+            "f_start": float(values[0]), "f_end": float(values[-1]),
+            "moved": float(np.hypot(*(end - start))), "travelled": float(np.hypot(*np.diff(path, axis=0).T).sum()),
+            "verdict": verdict(path, values), "box": box,
             "presets": list(BOOK_LEARNING_RATES), "contours": contours(fn, box)}
 
 
@@ -167,11 +200,11 @@ def race(steps: int) -> dict:
         optimizer = cls(lr=lr)
         params = {"xy": np.array(RACE_START)}
         path = [params["xy"].copy()]
-        for _ in range(steps):
+        for _step in range(steps):
             optimizer.update(params, {"xy": numerical_gradient(fn.at, params["xy"])})
             path.append(params["xy"].copy())
         end = params["xy"]
         paths.append({"optimizer": label, "lr": lr, "path": np.array(path).tolist(), "end": end.tolist(),
                       "f_end": float(fn.at(end))})
-    return {"function": fn.text, "start": list(RACE_START), "steps": steps, "box": RACE_BOX, "paths": paths,
+    return {"function": shown(fn), "start": list(RACE_START), "steps": steps, "box": RACE_BOX, "paths": paths,
             "contours": contours(fn, RACE_BOX)}

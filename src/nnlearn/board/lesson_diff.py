@@ -23,6 +23,7 @@ from nnlearn.derivatives.expr import parse_expression
 from nnlearn.derivatives.rounding import BOOK_H, SEED_H, rounding_errors
 from nnlearn.errors import InputError
 from nnlearn.gradient import numerical_diff
+from nnlearn.i18n import N_, _
 from nnlearn.plots import function_1
 
 #: The steps the errors are drawn at: 8 per decade over the h slider's range, 1e-20 to 1 (the
@@ -49,10 +50,10 @@ class OneVariable:
 
 #: The chapter's function and two whose slopes everyone knows; each computes in its argument's precision.
 PRESETS = {
-    "function_1": OneVariable("function_1", "0.01x² + 0.1x (the chapter's function_1)", function_1, function_1,
-                              lambda x: (0.02 * x + 0.1, "exact: 0.02x + 0.1")),
-    "exp": OneVariable("exp", "exp(x)", np.exp, np.exp, lambda x: (float(np.exp(x)), "exact: exp(x)")),
-    "sin": OneVariable("sin", "sin(x)", np.sin, np.sin, lambda x: (float(np.cos(x)), "exact: cos(x)")),
+    "function_1": OneVariable("function_1", N_("0.01x² + 0.1x (the chapter's function_1)"), function_1, function_1,
+                              lambda x: (0.02 * x + 0.1, _("exact: {slope}", slope="0.02x + 0.1"))),
+    "exp": OneVariable("exp", "exp(x)", np.exp, np.exp, lambda x: (float(np.exp(x)), _("exact: {slope}", slope="exp(x)"))),
+    "sin": OneVariable("sin", "sin(x)", np.sin, np.sin, lambda x: (float(np.cos(x)), _("exact: {slope}", slope="cos(x)"))),
 }
 
 
@@ -77,8 +78,9 @@ def one_variable(name: str, formula: str = "") -> OneVariable:
     def slope(x):
         value, said = _recorded(derivative, expr, x, method="auto")
         if said:  # a kink, a jump, the edge of the domain: no slope to measure the errors against
-            raise InputError(f"no derivative of f at x = {x!r} to compare with: {said[0]}; choose another x")
-        return value, "derivative(f, x, method='auto'): the complex step or Richardson extrapolation"
+            raise InputError(_("no derivative of f at x = {x} to compare with: {why}; choose another x",
+                               x=repr(x), why=said[0]))
+        return value, _("derivative(f, x, method='auto'): the complex step or Richardson extrapolation")
 
     return OneVariable("formula", formula.strip(), expr, functools.partial(expr, dtype=np.float32), slope)
 
@@ -160,13 +162,14 @@ def diff_lesson(name: str, formula: str, x: float, h: float) -> dict:
     with np.errstate(all="ignore"):
         fx = float(fn.f64(x))
     if not math.isfinite(fx):
-        raise InputError(f"f is {fx} at x = {x!r}: the point is outside the formula's domain; choose another x")
+        raise InputError(_("f is {value} at x = {x}: the point is outside the formula's domain; choose another x",
+                           value=fx, x=repr(x)))
     slope, how = fn.slope(x)
     if not math.isfinite(slope):
-        raise InputError(f"f has no derivative at x = {x!r} (it is not smooth there); choose another x")
+        raise InputError(_("f has no derivative at x = {x} (it is not smooth there); choose another x", x=repr(x)))
     at_h = values_at(fn, x, h, slope)
     return {
-        "function": fn.text, "x": x, "x_repr": repr(x), "f_x": fx, "slope": slope, "slope_repr": repr(slope),
+        "function": _(fn.text) if name != "formula" else fn.text, "x": x, "x_repr": repr(x), "f_x": fx, "slope": slope, "slope_repr": repr(slope),
         "slope_how": how, "book_h": BOOK_H, "at_h": at_h, "book_bad_step": values_at(fn, x, SEED_H, slope),
         "curves": error_curves(fn, x, slope), "plot": lines(fn, x, h, slope, at_h),
     }

@@ -33,18 +33,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from nnlearn import i18n
+from nnlearn.board import language
 from nnlearn.board.draw import Refused
 from nnlearn.board.web import json_safe, work
 from nnlearn.errors import NnlearnError
-from nnlearn.templating import render
+from nnlearn.i18n import N_, _
 
-#: The lessons' pages: path name -> (template, title).
+#: The lessons' pages: path name -> (template, title: its section, and words translated where shown).
 PAGES = {
-    "index": ("lessons/index.html", "Lessons – nnlearn board"),
-    "diff": ("lessons/diff.html", "4.3 Numerical differentiation – nnlearn lessons"),
-    "gradient": ("lessons/gradient.html", "4.4 The gradient – nnlearn lessons"),
-    "descent": ("lessons/descent.html", "4.4.1 Gradient descent – nnlearn lessons"),
-    "numgrad": ("lessons/numgrad.html", "4.4.2 numerical_gradient step by step – nnlearn lessons"),
+    "index": ("lessons/index.html", "", N_("Lessons – nnlearn board")),
+    "diff": ("lessons/diff.html", "4.3 ", N_("Numerical differentiation – nnlearn lessons")),
+    "gradient": ("lessons/gradient.html", "4.4 ", N_("The gradient – nnlearn lessons")),
+    "descent": ("lessons/descent.html", "4.4.1 ", N_("Gradient descent – nnlearn lessons")),
+    "numgrad": ("lessons/numgrad.html", "4.4.2 ", N_("numerical_gradient step by step – nnlearn lessons")),
 }
 #: Longest query string and formula accepted; numbers are at most 40 characters.
 MAX_QUERY = 1024
@@ -88,14 +90,16 @@ def number(query, name: str):
     if text is None:
         return default
     if len(text) > MAX_NUMBER_TEXT:
-        raise Refused(413, f"{shown} is longer than {MAX_NUMBER_TEXT} characters; give a number")
+        raise Refused(413, _("{name} is longer than {n} characters; give a number", name=shown, n=MAX_NUMBER_TEXT))
     try:  # ASCII only: Python's int and float also read other scripts' digits ('١٢' is 12)
         value = (int(text) if whole else float(text)) if text.isascii() else math.nan
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and lo <= value <= hi):
-        kind = "a whole number" if whole else "a number"
-        raise Refused(400, f"{shown} must be {kind} from {lo:g} to {hi:g}")
+        bounds = {"name": shown, "lo": format(lo, "g"), "hi": format(hi, "g")}
+        if whole:
+            raise Refused(400, _("{name} must be a whole number from {lo} to {hi}", **bounds))
+        raise Refused(400, _("{name} must be a number from {lo} to {hi}", **bounds))
     return value
 
 
@@ -106,10 +110,10 @@ def arguments(kind: str, query) -> tuple:
     if functions:
         name = query.get("f", functions[0])
         if name not in functions:
-            raise Refused(400, f"f must be one of {', '.join(functions)}")
+            raise Refused(400, _("f must be one of {names}", names=", ".join(functions)))
         formula = query.get("formula", "") if name == "formula" else ""
         if len(formula) > MAX_FORMULA:
-            raise Refused(413, f"the formula is longer than {MAX_FORMULA} characters; write a shorter one")
+            raise Refused(413, _("the formula is longer than {n} characters; write a shorter one", n=MAX_FORMULA))
         args += [name, formula]
     return tuple(args + [number(query, n) for n in numbers])
 
@@ -125,27 +129,30 @@ def lesson_function(kind: str):
 
 
 @functools.lru_cache(maxsize=CACHED)
-def computed(kind: str, args: tuple) -> tuple[int, bytes]:
-    """``(status, JSON)`` of endpoint ``kind`` for ``args``: 200 and the answer, or 400 and the one-line
-    message of nnlearn's error (a formula the parser refuses, a point outside its domain)."""
+def computed(kind: str, args: tuple, lang: str = i18n.SOURCE_LANGUAGE) -> tuple[int, bytes]:
+    """``(status, JSON)`` of endpoint ``kind`` for ``args``, its words in ``lang``: 200 and the answer, or
+    400 and the one-line message of nnlearn's error (a formula the parser refuses, a point outside its domain)."""
     try:
-        data, status = lesson_function(kind)(*args), 200
+        with i18n.use(lang):
+            data, status = lesson_function(kind)(*args), 200
     except NnlearnError as exc:
         data, status = {"error": str(exc).splitlines()[0]}, 400
     return status, json.dumps(json_safe(data), allow_nan=False).encode("utf-8")
 
 
 @functools.cache
-def page_bytes(name: str) -> bytes:
-    template, title = PAGES[name]
-    return render(template, title=title).encode("utf-8")
+def page_bytes(name: str, lang: str = i18n.SOURCE_LANGUAGE) -> bytes:
+    template, section, title = PAGES[name]
+    return language.page(template, lang, title=section + i18n.translate(title, lang))
 
 
 async def page(request: Request) -> Response:
     name = request.path_params.get("name", "index")
     if name not in PAGES:
         raise Refused(404, "no such lesson; the lessons are listed at /lessons")
-    return Response(page_bytes(name), media_type="text/html; charset=utf-8")
+    lang, chosen = language.choose(request)
+    response = Response(page_bytes(name, lang), media_type="text/html; charset=utf-8")
+    return language.keep(response, lang) if chosen else response
 
 
 async def api(request: Request) -> Response:
@@ -154,8 +161,10 @@ async def api(request: Request) -> Response:
         raise Refused(404, "no such lesson endpoint")
     if len(request.scope.get("query_string", b"")) > MAX_QUERY:
         raise Refused(414, f"the request's query is longer than {MAX_QUERY} bytes")
-    args = arguments(kind, request.query_params)
-    status, body = await work(request, "lessons", computed, kind, args)
+    lang = language.choose(request)[0]
+    with i18n.use(lang):  # a refusal in the page's language too
+        args = arguments(kind, request.query_params)
+    status, body = await work(request, "lessons", computed, kind, args, lang)
     return Response(body, status, media_type="application/json")
 
 

@@ -119,7 +119,8 @@ def rounding_table() -> str:
 
 @in_reader_language
 def plot_rounding_lesson(floor: float = 1e-18):
-    """The V of truncation against rounding: absolute error against h, log-log, h from 1e-1 to 1e-20.
+    """The V of truncation against rounding: absolute error against h, log-log, h from 1e-20 to 1e-1
+    growing to the right, as the board's lesson 4.3 draws it.
 
     One panel per precision (float64, float32), one line per method (forward, central, complex
     step), Richardson extrapolation as a horizontal reference, the book's h = 1e-4 marked, and an
@@ -142,8 +143,8 @@ def plot_rounding_lesson(floor: float = 1e-18):
     }
     # Where the labels go: (h, error) in regions the curves leave empty.
     places = {
-        np.float64: {"truncation": (3e-2, 2e-2), "rounding": (1e-9, 3e-3), "seed": (1.5e-20, 1e-14), "book": 1e-9},
-        np.float32: {"truncation": None, "rounding": (1e-12, 1e-4), "seed": (1.5e-20, 1e-12), "book": 1e-13},
+        np.float64: {"truncation": (7e-2, 2e-2), "rounding": (1e-9, 3e-3), "seed": (1.5e-19, 1e-14), "book": 1e-9},
+        np.float32: {"truncation": None, "rounding": (1e-12, 1e-4), "seed": (1.5e-19, 1e-12), "book": 1e-13},
     }
     rich = max(richardson_error(), floor)
     for ax, dtype in zip(axes, (np.float64, np.float32)):
@@ -161,14 +162,14 @@ def plot_rounding_lesson(floor: float = 1e-18):
         seed = (_("5 + h == 5, so the forward difference is exactly 0:\nthe error is the whole slope, 0.2")
                 if dtype is np.float64 else _("float32(1e-50) == 0, so the difference is 0/0 = NaN"))
         ax.annotate(
-            _("the book's bad step h = 1e-50 is off the axis, to the right:") + "\n" + seed,
-            xy=(hs[-1], TRUE_SLOPE), xytext=where["seed"], fontsize=8, ha="right",
+            _("the book's bad step h = 1e-50 is off the axis, to the left:") + "\n" + seed,
+            xy=(hs[-1], TRUE_SLOPE), xytext=where["seed"], fontsize=8, ha="left",
             arrowprops={"arrowstyle": "->", "color": "gray"},
         )
         if where["truncation"]:
-            ax.text(*where["truncation"], _("truncation: secant ≠ tangent\n(forward error ~ h)"), fontsize=8)
+            ax.text(*where["truncation"], _("truncation: secant ≠ tangent\n(forward error ~ h)"), fontsize=8, ha="right")
         ax.text(*where["rounding"], _("rounding:\nf(x+h) - f(x) cancels\n(error ~ eps / h)"), fontsize=8, ha="center")
-        ax.set_xlim(hs[0], hs[-1])  # h shrinks to the right
+        ax.set_xlim(hs[-1], hs[0])  # h grows to the right, as on the board's lesson
         ax.set_ylim(floor / 2, 10)
         ax.set_xlabel(_("step h"))
         ax.set_title(f"{np.dtype(dtype).name} (eps = {np.finfo(dtype).eps:.1e})")

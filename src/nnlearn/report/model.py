@@ -11,6 +11,7 @@ import numpy as np
 
 from nnlearn import rundir
 from nnlearn.errors import NnlearnError
+from nnlearn.i18n import _
 from nnlearn.images import data_uri, png_bytes
 from nnlearn.report.numbers import pct
 
@@ -98,14 +99,15 @@ def weights_section(w1: np.ndarray) -> dict:
     n_in, hidden = w1.shape
     side = int(round(math.sqrt(n_in)))
     if side * side != n_in:
-        return {"kind": "note", "heading": "First-layer weights",
-                "text": f"The first layer takes {n_in} inputs, not a square image."}
+        return {"kind": "note", "heading": _("First-layer weights"),
+                "text": _("The first layer takes {n} inputs, not a square image.", n=n_in)}
     shown = min(hidden, MAX_WEIGHT_TILES)
     tiles = np.stack([diverging(w1[:, j].astype(np.float64).reshape(side, side)) for j in range(shown)])
     grid = tile(tiles, columns=min(16, shown), gap=1, fill=160)
     scale = 3 if grid.shape[1] * 3 <= 1050 else 2
     return {"kind": "weights", "side": side, "uri": data_uri(png_bytes(grid)),
-            "shown": f"all {hidden} hidden units" if shown == hidden else f"the first {shown} of {hidden} hidden units",
+            "shown": _("all {n} hidden units", n=hidden) if shown == hidden
+            else _("the first {shown} of {n} hidden units", shown=shown, n=hidden),
             "width": grid.shape[1] * scale, "height": grid.shape[0] * scale}
 
 
@@ -140,9 +142,10 @@ def galleries(x_test, t_test, probs, labels, side: int) -> list[dict]:
         return data_uri(png_bytes(np.asarray(x_test[i], dtype=np.float64).reshape(side, side)))
 
     return [
-        {"kind": "gallery", "heading": "Most confident mistakes",
-         "pictures": [(uri(i), f"#{i}: true {labels[t_test[i]]}, said {labels[pred[i]]} ({conf[i]:.1%})") for i in worst]},
-        {"kind": "gallery", "heading": "Least confident correct answers",
+        {"kind": "gallery", "heading": _("Most confident mistakes"),
+         "pictures": [(uri(i), _("#{index}: true {label}, said {said} ({confidence})", index=i, label=labels[t_test[i]],
+                                 said=labels[pred[i]], confidence=format(conf[i], ".1%"))) for i in worst]},
+        {"kind": "gallery", "heading": _("Least confident correct answers"),
          "pictures": [(uri(i), f"#{i}: {labels[pred[i]]} ({conf[i]:.1%})") for i in doubtful]},
     ]
 
@@ -150,13 +153,14 @@ def galleries(x_test, t_test, probs, labels, side: int) -> list[dict]:
 def missing_model(state: str, reason, run: Path) -> str:
     """Why a run has no ``model.npz``, in the words of its state (a diverged run will never have one)."""
     if state == "running":
-        return "No model.npz yet: these sections appear once the run has finished."
+        return _("No model.npz yet: these sections appear once the run has finished.")
     if state == "diverged":
-        return (f"No model.npz: the run diverged ({reason or 'the loss became infinite or NaN'}), so there is no "
-                "trained network to show; train again with a smaller learning rate.")
+        return _("No model.npz: the run diverged ({reason}), so there is no trained network to show; train again "
+                 "with a smaller learning rate.", reason=reason or _("the loss became infinite or NaN"))
     if state == "stopped":
-        return f"No model.npz: the run stopped before it finished; continue it with: nnlearn train --resume {run}"
-    return "No model.npz in the run folder: these sections need the trained network."
+        return _("No model.npz: the run stopped before it finished; continue it with: {command}",
+                 command="nnlearn train --resume " + str(run))
+    return _("No model.npz in the run folder: these sections need the trained network.")
 
 
 def model_sections(run: Path, config: dict, info: dict, test_data, data_dir, download: bool) -> list[dict]:
@@ -165,20 +169,20 @@ def model_sections(run: Path, config: dict, info: dict, test_data, data_dir, dow
     from nnlearn.networks import load_network
 
     if not os.path.lexists(run / "model.npz"):
-        return [{"kind": "note", "heading": "Confusion matrix, weights, examples",
+        return [{"kind": "note", "heading": _("Confusion matrix, weights, examples"),
                  "text": missing_model(info.get("state"), info.get("reason"), run)}]
     try:  # never through a link that leads out of the run folder (nnlearn.tables.open_file)
         net = load_network(rundir.checked_path(run / "model.npz"))
     except (NnlearnError, OSError, ValueError) as exc:
-        return [{"kind": "note", "heading": "Model", "text": str(exc).splitlines()[0]}]
+        return [{"kind": "note", "heading": _("Model"), "text": str(exc).splitlines()[0]}]
     w1 = net.params.get("W1")
     out = [weights_section(np.asarray(w1))] if w1 is not None else []
     try:
         x_test, t_test = test_data if test_data is not None else load_test_set(config, data_dir, download)
     except (NnlearnError, OSError, ValueError) as exc:
         first = str(exc).splitlines()[0]
-        return [{"kind": "note", "heading": "Confusion matrix and examples",
-                 "text": f"The test set could not be read ({first}); give its folder with --data-dir."}] + out
+        return [{"kind": "note", "heading": _("Confusion matrix and examples"),
+                 "text": _("The test set could not be read ({why}); give its folder with --data-dir.", why=first)}] + out
     probs = np.concatenate([net.predict(x_test[i : i + 2000]) for i in range(0, len(x_test), 2000)])
     t_test = np.asarray(t_test)
     labels = class_labels(config.get("dataset"), probs.shape[1])

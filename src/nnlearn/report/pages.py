@@ -16,7 +16,7 @@ import numpy as np
 
 from nnlearn import rundir
 from nnlearn.errors import NnlearnError
-from nnlearn.i18n import _
+from nnlearn.i18n import N_, _
 from nnlearn.images import data_uri
 from nnlearn.report.charts import PALETTE, line_chart, zoomed_range
 from nnlearn.report.model import model_sections
@@ -28,6 +28,14 @@ from nnlearn.templating import render
 MAX_LOSS_POINTS = 2500
 #: Largest PNG figure of a sweep folder embedded, in bytes.
 MAX_FIGURE_BYTES = 2_000_000
+#: A run's states (nnlearn.rundir) as the page names them; the state itself stays the class of its cell.
+STATES = {"running": N_("running"), "finished": N_("finished"), "stopped": N_("stopped"), "diverged": N_("diverged"),
+          "unreadable": N_("unreadable")}
+
+
+def state_name(state) -> str:
+    """A state in the current language (one nnlearn does not know, as it is)."""
+    return _(STATES[state]) if state in STATES else num(state)
 
 
 def _object(value) -> dict:
@@ -54,52 +62,56 @@ def smoothed_series(curve: dict) -> tuple[list, list]:
 def loss_chart(curve: dict) -> dict:
     points = curve["points"]
     if not points:
-        return {"note": "No loss logged yet (metrics.csv is empty)."}
+        return {"note": _("No loss logged yet (metrics.csv is empty).")}
     sx, sy = smoothed_series(curve)
     step = curve["step"]
-    finite = [v for _, v, _ in points if math.isfinite(v)]
+    finite = [v for _i, v, _m in points if math.isfinite(v)]
     top = float(np.quantile(finite, 0.995)) * 1.05 if finite else 1.0
-    thinned = f" ({'about ' if curve['sampled'] else ''}every {step}th)" if step > 1 else ""
+    thinned = ""
+    if step > 1:
+        thinned = " " + (_("(about every {step}th)", step=step) if curve["sampled"] else _("(every {step}th)", step=step))
     series = [
-        {"label": "loss per iteration" + thinned, "x": [p[0] for p in points],
+        {"label": _("loss per iteration") + thinned, "x": [p[0] for p in points],
          "y": [p[1] for p in points], "width": 0.8, "opacity": 0.45, "color": PALETTE[0]},
-        {"label": f"mean of the last {curve['window']}", "x": sx, "y": sy, "color": PALETTE[1], "width": 2},
+        {"label": _("mean of the last {window}", window=curve["window"]), "x": sx, "y": sy, "color": PALETTE[1],
+         "width": 2},
     ]
-    return line_chart(series, title="Loss per iteration", xlabel="iteration", ylabel="loss", ylim=(0.0, max(top, 1e-3)))
+    return line_chart(series, title=_("Loss per iteration"), xlabel=_("iteration"), ylabel=_("loss"),
+                      ylim=(0.0, max(top, 1e-3)))
 
 
 def accuracy_chart(columns, epochs) -> dict:
     """Every accuracy column that holds a number (a run without a validation split has no validation line)."""
     acc_cols = [c for c in rundir.drawn_columns(columns, epochs) if "acc" in c.lower()]
     if not acc_cols:
-        return {"note": "No epoch finished yet (epochs.csv is empty)."}
+        return {"note": _("No epoch finished yet (epochs.csv is empty).")}
     xcol = "epoch" if "epoch" in columns else columns[0]
     series = [{"label": c.replace("_", " "), "x": [r.get(xcol) for r in epochs], "y": [r.get(c) for r in epochs],
                "markers": True, "dash": k % 2 == 1, "color": PALETTE[k % len(PALETTE)]} for k, c in enumerate(acc_cols)]
-    return line_chart(series, title="Accuracy per epoch (axis zoomed to the data)", xlabel=xcol, ylabel="accuracy",
+    return line_chart(series, title=_("Accuracy per epoch (axis zoomed to the data)"), xlabel=xcol, ylabel=_("accuracy"),
                       ylim=zoomed_range([y for s in series for y in s["y"]]), percent=True, legend="lower right")
 
 
 def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
     state = info.get("state")
     rows = [
-        {"label": "state", "value": state, "state": state, "note": info.get("reason")},
-        {"label": "recipe", "value": num(config.get("recipe"))},
-        {"label": "data set", "value": num(config.get("dataset"))},
-        {"label": "network", "value": num(summary.get("description") or info.get("description"))},
-        {"label": "test accuracy", "id": "test-accuracy", "value": pct(summary.get("test_accuracy", info.get("test_accuracy")))},
-        {"label": "train accuracy", "value": pct(summary.get("train_accuracy", info.get("train_accuracy")))},
-        {"label": "iterations", "value": num(summary.get("iterations", info.get("iterations")))},
-        {"label": "epochs", "value": num(summary.get("epochs"))},
-        {"label": "last batch loss", "value": num(summary.get("last_batch_loss", summary.get("final_loss")))},
-        {"label": "time", "value": seconds(summary.get("seconds"))},
-        {"label": "seed", "value": num(config.get("seed"))},
-        {"label": "nnlearn version", "value": num(config.get("nnlearn_version"))},
+        {"label": _("state"), "value": state_name(state), "state": state, "note": info.get("reason")},
+        {"label": _("recipe"), "value": num(config.get("recipe"))},
+        {"label": _("data set"), "value": num(config.get("dataset"))},
+        {"label": _("network"), "value": num(summary.get("description") or info.get("description"))},
+        {"label": _("test accuracy"), "id": "test-accuracy", "value": pct(summary.get("test_accuracy", info.get("test_accuracy")))},
+        {"label": _("train accuracy"), "value": pct(summary.get("train_accuracy", info.get("train_accuracy")))},
+        {"label": _("iterations"), "value": num(summary.get("iterations", info.get("iterations")))},
+        {"label": _("epochs"), "value": num(summary.get("epochs"))},
+        {"label": _("last batch loss"), "value": num(summary.get("last_batch_loss", summary.get("final_loss")))},
+        {"label": _("time"), "value": seconds(summary.get("seconds"))},
+        {"label": _("seed"), "value": num(config.get("seed"))},
+        {"label": _("nnlearn version"), "value": num(config.get("nnlearn_version"))},
     ]
     settings, declared = _object(config.get("settings")), specs()
     # Each setting under its declared label (nnlearn.settings), in declaration order; unknown ones after.
     order = [k for k in declared if k in settings] + sorted(k for k in settings if k not in declared)
-    rows += [{"label": declared[k].label if k in declared else f"setting: {k}", "value": num(settings[k])}
+    rows += [{"label": _(declared[k].label) if k in declared else _("setting: {name}", name=k), "value": num(settings[k])}
              for k in order if settings[k] is not None]
     return [{"state": None, "note": None, "id": None} | r for r in rows]
 
@@ -119,7 +131,7 @@ def gradcheck_context(run: Path) -> dict | None:
         rows.append({"name": key, "shape": num(r.get("shape")), "checked": num(r.get("checked")),
                      "max_abs": sci(r.get("max_abs")), "relative": sci(rel)})
     ok = rundir.finite(limit) and worst <= limit
-    return {"verdict": "agree" if ok else "DISAGREE", "batch": num(data["batch"]) if data.get("batch") else "",
+    return {"agree": ok, "batch": num(data["batch"]) if data.get("batch") else "",
             "worst": sci(worst), "limit": sci(limit), "rows": rows}
 
 
@@ -130,7 +142,7 @@ def run_context(run: Path, *, where=None, test_data=None, data_dir=None, downloa
     summary = rundir.read_json(run / "summary.json") or {}
     info = rundir.entry(run)
     curve, columns, epochs, note = _curves(run)
-    charts = [{"note": f"The curves cannot be drawn: {note}."}] if note else [loss_chart(curve),
+    charts = [{"note": _("The curves cannot be drawn: {why}.", why=note)}] if note else [loss_chart(curve),
                                                                               accuracy_chart(columns, epochs)]
     return {"name": run.name, "where": str(run) if where is None else where,
             "rows": settings_rows(config, summary, info), "charts": charts,
@@ -148,15 +160,16 @@ def landscape_context(run: Path) -> dict | None:
     try:  # never through a link that leads out of the run folder (nnlearn.tables.open_file)
         land = read_landscape(rundir.checked_path(npz))
     except (NnlearnError, OSError, ValueError) as exc:
-        return {"note": f"The landscape cannot be read: {str(exc).splitlines()[0]}"}
+        return {"note": _("The landscape cannot be read: {why}", why=str(exc).splitlines()[0])}
     alpha, beta, lowest = land.lowest()
     meta = land.meta
     return {"uri": data_uri(landscape_png(land, dpi=80)), "note": None,
-            "text": f"The training loss on {num(meta.get('samples'))} training images over a plane through the trained "
-                    f"weights ({num(meta.get('directions'))} directions, a {num(meta.get('grid'))}x{num(meta.get('grid'))} "
-                    f"grid), with the path the weights took. The lowest loss, {lowest:.4g}, lies "
-                    f"{land.cells_from_centre()} grid cells from the trained weights (loss "
-                    f"{num(meta.get('centre_loss'))})."}
+            "text": _("The training loss on {samples} training images over a plane through the trained weights "
+                      "({directions} directions, a {grid}x{grid} grid), with the path the weights took. The lowest "
+                      "loss, {lowest}, lies {cells} grid cells from the trained weights (loss {centre}).",
+                      samples=num(meta.get("samples")), directions=num(meta.get("directions")),
+                      grid=num(meta.get("grid")), lowest=format(lowest, ".4g"), cells=land.cells_from_centre(),
+                      centre=num(meta.get("centre_loss")))}
 
 
 def compare_context(runs: list[Path]) -> dict:
@@ -177,19 +190,20 @@ def compare_context(runs: list[Path]) -> dict:
     tops = [v for s in loss_series for v in s["y"] if rundir.finite(v)]
     settings = [_object(c.get("settings")) for c in configs]
     keys = sorted({k for s in settings for k, v in s.items() if v is not None})
-    rows = [("state", [i["state"] for i in infos]),
-            ("test accuracy", [pct(i.get("test_accuracy")) for i in infos]),
-            ("train accuracy", [pct(i.get("train_accuracy")) for i in infos]),
-            ("iterations", [num(i.get("iterations")) for i in infos]),
-            ("time", [seconds(i.get("seconds")) for i in infos])]
+    rows = [(_("state"), [state_name(i["state"]) for i in infos]),
+            (_("test accuracy"), [pct(i.get("test_accuracy")) for i in infos]),
+            (_("train accuracy"), [pct(i.get("train_accuracy")) for i in infos]),
+            (_("iterations"), [num(i.get("iterations")) for i in infos]),
+            (_("time"), [seconds(i.get("seconds")) for i in infos])]
     rows += [(label, [num(i.get(key)) for i in infos]) for label, key in
-             (("recipe", "recipe"), ("data set", "dataset"), ("seed", "seed"), ("nnlearn version", "nnlearn_version"))]
+             ((_("recipe"), "recipe"), (_("data set"), "dataset"), (_("seed"), "seed"),
+              (_("nnlearn version"), "nnlearn_version"))]
     rows += [(k, [num(s.get(k)) for s in settings]) for k in keys]
     return {"names": names, "rows": rows,
-            "loss_chart": line_chart(loss_series, title="Loss (smoothed)", xlabel="iteration", ylabel="loss",
+            "loss_chart": line_chart(loss_series, title=_("Loss (smoothed)"), xlabel=_("iteration"), ylabel=_("loss"),
                                      ylim=(0.0, max(tops) * 1.05 if tops else 1.0)),
-            "acc_chart": line_chart(acc_series, title="Accuracy per epoch (axis zoomed to the data)", xlabel="epoch",
-                                    ylabel="accuracy", ylim=zoomed_range([y for s in acc_series for y in s["y"]]),
+            "acc_chart": line_chart(acc_series, title=_("Accuracy per epoch (axis zoomed to the data)"),
+                                    xlabel=_("epoch"), ylabel=_("accuracy"), ylim=zoomed_range([y for s in acc_series for y in s["y"]]),
                                     percent=True, legend="lower right")}
 
 
@@ -206,7 +220,7 @@ def figure(path: Path) -> dict:
         data = b""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return {"name": path.name, "uri": data_uri(data)}
-    return {"name": path.name, "uri": "", "why": f"not a PNG file of at most {MAX_FIGURE_BYTES // 1_000_000} MB"}
+    return {"name": path.name, "uri": "", "why": _("not a PNG file of at most {mb} MB", mb=MAX_FIGURE_BYTES // 1_000_000)}
 
 
 def sweep_context(sweep: Path, *, where=None, **run_options) -> dict:
@@ -221,7 +235,7 @@ def sweep_context(sweep: Path, *, where=None, **run_options) -> dict:
     best = rundir.read_json(sweep / "best.json") or {}
     final = sweep / "final"
     return {"name": sweep.name, "where": str(sweep) if where is None else where, "columns": columns,
-            "trials": [[num(r.get(c)) for c in columns] for r in rows], "sort_column": col or "first",
+            "trials": [[num(r.get(c)) for c in columns] for r in rows], "sort_column": col or _("first column"),
             "ranked": bool(col), "best": [(k, jsonish(v)) for k, v in best.items()],
             "figures": [figure(f) for f in sorted(sweep.glob("*.png"))],
             "final": run_context(final, where=f"{where}/final" if where is not None else None, **run_options)
@@ -245,20 +259,25 @@ def check_dirs(dirs) -> list[Path]:
     return paths
 
 
-def build_report(dirs, *, data_dir=None, download: bool = True, test_data=None, where=None) -> str:
-    """The HTML text of the report on ``dirs`` (one run, one sweep, or several runs).
+def build_report(dirs, *, data_dir=None, download: bool = True, test_data=None, where=None, languages=None) -> str:
+    """The HTML text of the report on ``dirs`` (one run, one sweep, or several runs), in the current
+    language (:mod:`nnlearn.i18n`: a command's ``--lang``, ...).
 
     ``test_data`` (``(x_test, t_test)``) saves loading the test set again; ``download=False``
-    never downloads it; ``where`` is how a single folder is named in the page (default: as given).
+    never downloads it; ``where`` is how a single folder is named in the page (default: as given);
+    ``languages``, the board's links to the page in each language (none in a file).
     """
     paths = check_dirs(dirs)
     options = {"data_dir": data_dir, "download": download, "test_data": test_data, "where": where}
     if len(paths) > 1:
-        return render("report/page.html", title="nnlearn: runs compared", kind="compare", **compare_context(paths))
+        return render("report/page.html", title=_("nnlearn: runs compared"), kind="compare", languages=languages,
+                      **compare_context(paths))
     p = paths[0]
     if rundir.is_sweep_dir(p):
-        return render("report/page.html", title=f"nnlearn sweep {p.name}", kind="sweep", **sweep_context(p, **options))
-    return render("report/page.html", title=f"nnlearn run {p.name}", kind="run", run=run_context(p, **options))
+        return render("report/page.html", title=_("nnlearn sweep {name}", name=p.name), kind="sweep", languages=languages,
+                      **sweep_context(p, **options))
+    return render("report/page.html", title=_("nnlearn run {name}", name=p.name), kind="run", languages=languages,
+                  run=run_context(p, **options))
 
 
 def default_output(dirs) -> Path:

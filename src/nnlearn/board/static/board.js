@@ -15,6 +15,11 @@
     return colors[path];
   }
   function q(path) { return encodeURIComponent(path); }
+  // A run's state in the page's language (the state itself stays the data attribute's and the class's).
+  function stateName(state) {
+    return {running: _("running"), finished: _("finished"), stopped: _("stopped"), diverged: _("diverged"),
+            unreadable: _("unreadable")}[state] || state;
+  }
   function getJSON(url) {
     return fetch(url, {cache: "no-store"}).then(function (r) {
       return r.json().then(function (body) { if (!r.ok) throw new Error(body.error || r.statusText); return body; });
@@ -38,25 +43,25 @@
       var plotted = e.state === "unreadable" ? null : (e.kind === "run" ? e.path : e.final);
       if (plotted) {
         var box = document.createElement("input");
-        box.type = "checkbox"; box.checked = !!selected[plotted]; box.title = "overlay the curves";
+        box.type = "checkbox"; box.checked = !!selected[plotted]; box.title = _("overlay the curves");
         box.addEventListener("change", function () { if (box.checked) selected[plotted] = true; else delete selected[plotted]; refreshCurves(); });
         tick.appendChild(box);
         if (selected[plotted]) { var sw = document.createElement("span"); sw.className = "swatch"; sw.style.background = colorOf(plotted); tick.appendChild(sw); }
       }
-      cell(row, e.path + (e.kind === "sweep" ? " (sweep, " + e.trials + " trials)" : ""), "l name");
+      cell(row, e.path + (e.kind === "sweep" ? " " + fill(_("(sweep, {n} trials)"), {n: e.trials}) : ""), "l name");
       // An unreadable folder says why in its row; a state's reason is its cell's tooltip.
-      var st = cell(row, e.state === "unreadable" ? "unreadable: " + e.reason : e.state, "state state-" + e.state);
+      var st = cell(row, e.state === "unreadable" ? fill(_("unreadable: {reason}"), {reason: e.reason}) : stateName(e.state), "state state-" + e.state);
       if (e.reason) st.title = e.reason;
       // Which accuracy: a run's test accuracy, a sweep's best validation accuracy, ...
       var acc = cell(row, pct(e.test_accuracy) + (e.accuracy_name && e.test_accuracy !== null ? " " + e.accuracy_name : ""), "accuracy");
-      acc.title = (e.accuracy_name || "test") + " accuracy";
+      acc.title = fill(_("{which} accuracy"), {which: e.accuracy_name || "test"});
       if (e.state === "unreadable") { cell(row, "", ""); cell(row, "", "l"); cell(row, "", "l"); return; }
       cell(row, e.kind === "run" ? (e.iterations || 0) + (e.max_iterations ? " / " + e.max_iterations : "") : "", "iterations");
       cell(row, e.kind === "run" ? (e.description || "") : "", "l");
       var pages = cell(row, "", "l");
-      link(pages, "/report?path=" + q(e.path), "report");
-      if (e.kind === "run" && e.state === "finished" && e.has_model) link(pages, "/draw?path=" + q(e.path), "draw a digit");
-      if (e.has_landscape) link(pages, "/files/" + e.path.split("/").map(encodeURIComponent).join("/") + "/landscape.png", "loss landscape");
+      link(pages, "/report?path=" + q(e.path), _("report"));
+      if (e.kind === "run" && e.state === "finished" && e.has_model) link(pages, "/draw?path=" + q(e.path), _("draw a digit"));
+      if (e.has_landscape) link(pages, "/files/" + e.path.split("/").map(encodeURIComponent).join("/") + "/landscape.png", _("loss landscape"));
     });
     first = false;
   }
@@ -74,9 +79,9 @@
     });
     var top = 0;
     loss.forEach(function (s) { s.y.forEach(function (y) { if (y !== null && isFinite(y)) top = Math.max(top, y); }); });
-    drawChart(document.getElementById("loss-chart"), loss, {title: "Loss (smoothed)", xlabel: "iteration", ylabel: "loss", ylim: [0, (top || 1) * 1.05]});
+    drawChart(document.getElementById("loss-chart"), loss, {title: _("Loss (smoothed)"), xlabel: _("iteration"), ylabel: _("loss"), ylim: [0, (top || 1) * 1.05]});
     var all = []; acc.forEach(function (s) { all = all.concat(s.y); });
-    drawChart(document.getElementById("acc-chart"), acc, {title: "Accuracy per epoch", xlabel: "epoch", ylabel: "accuracy",
+    drawChart(document.getElementById("acc-chart"), acc, {title: _("Accuracy per epoch"), xlabel: _("epoch"), ylabel: _("accuracy"),
                                                           ylim: zoomedRange(all), percent: true, legend: "lower right"});
   }
 
@@ -90,10 +95,10 @@
   function tick() {
     getJSON("/api/runs").then(function (data) {
       renderList(data);
-      document.getElementById("status").textContent = "updated " + new Date().toLocaleTimeString();
+      document.getElementById("status").textContent = fill(_("updated {time}"), {time: new Date().toLocaleTimeString()});
       return refreshCurves();
     }).catch(function (err) {
-      document.getElementById("status").textContent = "cannot reach the board: " + err.message;
+      document.getElementById("status").textContent = fill(_("cannot reach the board: {error}"), {error: err.message});
     }).then(function () { setTimeout(tick, POLL); });
   }
   tick();

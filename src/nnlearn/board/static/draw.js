@@ -108,7 +108,7 @@
       var tmp = document.createElement("canvas"); tmp.width = tmp.height = 28; tmp.getContext("2d").putImageData(img, 0, 0);
       ctx.imageSmoothingEnabled = false; ctx.drawImage(tmp, 0, 0, pad.width, pad.height);
       message.textContent = "";
-      document.getElementById("source").textContent = "test image #" + answer.index + ", true class " + answer.true;
+      document.getElementById("source").textContent = fill(_("test image #{index}, true class {label}"), {index: answer.index, label: answer.true});
       show(answer);
     }, function (err) { message.textContent = err.message; });
   }

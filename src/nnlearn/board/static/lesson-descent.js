@@ -2,7 +2,8 @@
 "use strict";
 (function () {
   var $ = function (id) { return document.getElementById(id); };
-  var VERDICTS = {descended: "descended towards a minimum", diverged: "diverged: x ran away", stayed: "stayed: it hardly moved"};
+  var VERDICTS = {descended: _("descended: f went down"), diverged: _("diverged: f went up, each step overshoots further"),
+                  oscillated: _("oscillated: x jumped back and forth and f did not go down"), stayed: _("stayed: it hardly moved")};
 
   function lrFromSlider() { return Number(Math.pow(10, +$("lrslider").value).toPrecision(2)); }
   function syncSlider() { var lr = Number($("lr").value); if (lr > 0) $("lrslider").value = Math.log10(lr).toFixed(1); }
@@ -22,12 +23,13 @@
   function draw(d) {
     $("message").textContent = "";
     var ax = drawPath($("path"), d, "f(x0, x1) = " + d.function + ", lr = " + d.lr_repr, "#1f77b4");
-    if (d.verdict === "diverged") ax.text(ax.left + 8, ax.top + ax.ph - 10, "the path leaves the picture: see where it ends →", {fill: "#c62828"});
+    var b = d.box, outside = d.path.some(function (p) { return !(p[0] >= b[0] && p[0] <= b[1] && p[1] >= b[2] && p[1] <= b[3]); });
+    if (outside) ax.text(ax.left + 8, ax.top + ax.ph - 10, _("the path leaves the picture: see where it ends →"), {fill: "#c62828"});
     var v = $("verdict"); v.textContent = VERDICTS[d.verdict]; v.className = "verdict-" + d.verdict;
-    setText("res-lr", d.lr_repr + ", " + d.steps + " steps");
+    setText("res-lr", fill(_("{lr}, {steps} steps"), {lr: d.lr_repr, steps: d.steps}));
     setText("res-end", fmtPoint(d.path[0]) + " → [" + d.end_repr.join(", ") + "]");
     setText("res-f", d.f_start.toPrecision(6) + " → " + (d.f_end === null ? "inf" : d.f_end.toPrecision(6)));
-    setText("res-moved", d.moved === null ? "inf" : d.moved.toPrecision(3));
+    setText("res-moved", (d.moved === null ? "inf" : d.moved.toPrecision(3)) + " / " + (d.travelled === null ? "inf" : d.travelled.toPrecision(3)));
     $("result").dataset.lr = d.lr_repr;
     $("result").dataset.verdict = d.verdict;
   }
@@ -46,7 +48,8 @@
       $("race-message").textContent = "";
       d.paths.forEach(function (p, k) {
         drawPath($("race-" + k), {box: d.box, contours: d.contours, path: p.path},
-                 p.optimizer + " (lr = " + p.lr + "): ends at (" + p.end.map(function (v) { return v.toFixed(3); }).join(", ") + ")",
+                 fill(_("{optimizer} (lr = {lr}): ends at ({end})"), {optimizer: p.optimizer, lr: p.lr,
+                                                                   end: p.end.map(function (v) { return v.toFixed(3); }).join(", ")}),
                  PALETTE[k], ["x", "y"]);
       });
       $("race-0").dataset.steps = d.steps;

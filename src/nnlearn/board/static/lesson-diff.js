@@ -3,6 +3,7 @@
 (function () {
   var $ = function (id) { return document.getElementById(id); };
   var METHODS = ["forward", "central", "complex"];
+  var NAMES = {forward: _("forward difference"), central: _("central difference"), complex: _("complex step")};
   var FLOOR = 1e-18;  // an error of exactly 0 is drawn here (a log axis has no 0)
 
   function hFromSlider() { return Number(Math.pow(10, +$("hslider").value).toPrecision(2)); }
@@ -24,29 +25,32 @@
     ax.path(p.central.line, {stroke: LESSON_COLORS.central, "stroke-dasharray": "2 3", "class": "secant-central"});
     p.central.points.concat(p.forward.points).forEach(function (pt) { ax.dot(pt[0], pt[1], {fill: "#555", r: 3}); });
     ax.dot(p.point[0], p.point[1], {fill: LESSON_COLORS.tangent, r: 4.5});
-    ax.legend([{label: "tangent, slope " + d.slope_repr, color: LESSON_COLORS.tangent},
-               {label: "forward secant through x and x + h", color: LESSON_COLORS.forward, dash: "6 3"},
-               {label: "central secant through x - h and x + h", color: LESSON_COLORS.central, dash: "2 3"}]);
+    ax.legend([{label: fill(_("tangent, slope {slope}"), {slope: d.slope_repr}), color: LESSON_COLORS.tangent},
+               {label: _("forward secant through x and x + h"), color: LESSON_COLORS.forward, dash: "6 3"},
+               {label: _("central secant through x - h and x + h"), color: LESSON_COLORS.central, dash: "2 3"}]);
   }
 
   function drawErrors(svg, d, dtype) {
     var c = d.curves, top = 10;
     METHODS.forEach(function (m) { c[dtype][m].forEach(function (e) { if (e !== null && e > top) top = e; }); });
-    var ax = new Axes(svg, {x: [c.h[0], c.h[c.h.length - 1]], y: [FLOOR / 2, top * 2], xlog: true, ylog: true,
-                            title: dtype + ": error of the slope against h", xlabel: "step h (truncation grows to the right, rounding to the left)",
-                            ylabel: "absolute error (0 drawn at 1e-18)"});
-    ax.vline(d.book_h, {stroke: "#777"}, "book's h = 1e-4", true);
-    ax.vline(d.at_h.h, {stroke: "#000", "stroke-dasharray": "", "class": "current-h"}, "h = " + d.at_h.h_repr);
+    // headroom: the legend and the two h labels sit above every curve (the plateau below h = 1e-16 is
+    // the slope's whole size, at the top of the data).
+    var ax = new Axes(svg, {x: [c.h[0], c.h[c.h.length - 1]], y: [FLOOR / 2, top * 2], xlog: true, ylog: true, headroom: 48,
+                            title: fill(_("{dtype}: error of the slope against h"), {dtype: dtype}),
+                            xlabel: _("step h (truncation grows to the right, rounding to the left)"),
+                            ylabel: _("absolute error (0 drawn at 1e-18)")});
+    ax.vline(d.at_h.h, {stroke: "#000", "stroke-dasharray": "", "class": "current-h"}, "h = " + d.at_h.h_repr, 1);
+    ax.vline(d.book_h, {stroke: "#777", "class": "book-h"}, _("book's h = 1e-4"), 2);
     METHODS.forEach(function (m) {
       var pts = c.h.map(function (h, i) { var e = c[dtype][m][i]; return [h, e === null ? null : Math.max(e, FLOOR)]; });
       ax.path(pts, {stroke: LESSON_COLORS[m], "class": "error-curve", "data-method": m});
       var e = d.at_h.methods[m].error[dtype];
       if (e !== null) ax.dot(d.at_h.h, Math.max(e, FLOOR), {fill: LESSON_COLORS[m], "class": "error-at-h", "data-method": m, "data-error": e});
     });
-    ax.legend(METHODS.map(function (m) { return {label: m === "complex" ? "complex step" : m + " difference", color: LESSON_COLORS[m]}; }));
+    ax.legend(METHODS.map(function (m) { return {label: NAMES[m], color: LESSON_COLORS[m]}; }), true);
   }
 
-  function fmtError(e) { return e === null ? "NaN" : e === 0 ? "0 (exact)" : e.toExponential(2); }
+  function fmtError(e) { return e === null ? "NaN" : e === 0 ? _("0 (exact)") : e.toExponential(2); }
 
   function fillTable(tbody, at) {
     while (tbody.firstChild) tbody.removeChild(tbody.firstChild);
@@ -54,7 +58,7 @@
       var r = tbody.insertRow(), v = at.methods[m];
       r.dataset.method = m;
       var name = r.insertCell();
-      name.textContent = {forward: "forward", central: "central", complex: "complex step"}[m];
+      name.textContent = {forward: _("forward"), central: _("central"), complex: _("complex step")}[m];
       name.title = {forward: "(f(x+h) - f(x)) / h", central: "(f(x+h) - f(x-h)) / 2h", complex: "Im f(x+ih) / h"}[m];
       name.className = "l";
       var value = r.insertCell(); value.textContent = v.repr; value.className = "value mono";

@@ -12,7 +12,7 @@
 
   function drawField() {
     var b = field.box;
-    ax = new Axes($("field"), {x: [b[0], b[1]], y: [b[2], b[3]], title: "−gradient of f(x0, x1) = " + field.function,
+    ax = new Axes($("field"), {x: [b[0], b[1]], y: [b[2], b[3]], title: fill(_("−gradient of f(x0, x1) = {f}"), {f: field.function}),
                                xlabel: "x0", ylabel: "x1"});
     ax.contours(field.contours);
     // The longest arrow spans one grid spacing: the lengths compare, the board's numbers are kept.

@@ -21,7 +21,7 @@
     var k = Math.floor((done - 1) / STAGES), part = (done - 1) % STAGES;
     var grad = trace.gradient_repr.map(function (row) { return row.map(function () { return ""; }); });
     var cls = grad.map(function (row) { return row.map(function () { return ""; }); });
-    var W = trace.W, text = "Press Next: numerical_gradient starts with " + name(trace.steps[0].index) + ".";
+    var W = trace.W, text = fill(_("Press Next: numerical_gradient starts with {element}."), {element: name(trace.steps[0].index)});
     trace.steps.forEach(function (s, n) {
       if (n < k || (n === k && part === 2)) { grad[s.index[0]][s.index[1]] = s.partial_repr; cls[s.index[0]][s.index[1]] = "done"; }
     });
@@ -36,8 +36,8 @@
         text = name(s.index) + " − h = " + s.minus.W[i][j] + "  →  f(W) = net.loss(x, t) = " + s.minus.loss_repr;
       } else {
         moved[i][j] = "done now";
-        text = name(s.index) + " restored to " + trace.W[i][j] + ";  dW[" + i + ", " + j + "] = (" + s.plus.loss_repr +
-               " − " + s.minus.loss_repr + ") / (2 · " + trace.h_repr + ") = " + s.partial_repr;
+        text = fill(_("{element} restored to {value}"), {element: name(s.index), value: trace.W[i][j]}) + ";  dW[" + i + ", " + j +
+               "] = (" + s.plus.loss_repr + " − " + s.minus.loss_repr + ") / (2 · " + trace.h_repr + ") = " + s.partial_repr;
       }
       matrix("W", W, part < 2 ? moved : null);
       cls[i][j] = part === 2 ? "done now" : "now";
@@ -47,7 +47,7 @@
     matrix("grad", grad, cls);
     setText("stage", text);
     var calls = done === 0 ? 0 : 2 * k + (part === 0 ? 1 : 2);
-    setText("progress", "step " + done + " of " + total + " (f called " + calls + " times so far)");
+    setText("progress", fill(_("step {done} of {total} (f called {calls} times so far)"), {done: done, total: total, calls: calls}));
     $("why").hidden = done < total;
     $("next").disabled = done >= total;
     $("grad").dataset.filled = trace.steps.filter(function (s, n) { return n < k || (n === k && part === 2); }).length;
@@ -57,7 +57,7 @@
     trace = d;
     setText("x", "[" + d.x.join(", ") + "]"); setText("t", "[" + d.t.join(", ") + "]");
     setText("h", d.h_repr); setText("loss", d.loss_repr);
-    setText("restored", d.restored ? "unchanged (the same bits)" : "CHANGED");
+    setText("restored", d.restored ? _("unchanged (the same bits)") : _("CHANGED"));
     setText("copy-gradient", JSON.stringify(d.gradient_of_a_copy).replace(/"/g, ""));
     show();
   }, function (err) { $("message").textContent = err.message; });

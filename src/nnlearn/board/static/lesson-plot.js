@@ -36,13 +36,20 @@ function tickLabel(t, log) {
   return +t.toPrecision(4) + "";
 }
 
-// opts: {x: [lo, hi], y: [lo, hi], xlog, ylog, title, xlabel, ylabel}; the SVG's width and height attributes give its size.
+// opts: {x: [lo, hi], y: [lo, hi], xlog, ylog, title, xlabel, ylabel, headroom}; the SVG's width and height
+// attributes give its size. headroom: pixels at the top kept above y[1] (the y axis is stretched), where a
+// legend and labels cover no data.
 function Axes(svg, opts) {
   this.svg = svg;
   this.W = +svg.getAttribute("width"); this.H = +svg.getAttribute("height");
   this.left = 58; this.right = 12; this.top = 28; this.bottom = 40;
   this.pw = this.W - this.left - this.right; this.ph = this.H - this.top - this.bottom;
   this.o = opts;
+  if (opts.headroom) {
+    var f = opts.headroom / this.ph, t = opts.ylog ? Math.log10 : function (v) { return v; };
+    var hi = (t(opts.y[1]) - f * t(opts.y[0])) / (1 - f);
+    opts.y = [opts.y[0], opts.ylog ? Math.pow(10, hi) : hi];
+  }
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   this.clip = "clip" + (++_clipCount);
   var defs = el("defs", {}), cp = el("clipPath", {id: this.clip});
@@ -104,13 +111,13 @@ Axes.prototype.dot = function (x, y, attrs) {
   for (var k in attrs) a[k] = attrs[k];
   var e = el("circle", a); this.layer.appendChild(e); return e;
 };
-// A vertical line at x; its label at the top, or at the bottom with below = true.
-Axes.prototype.vline = function (x, attrs, label, below) {
+// A vertical line at x; its label in the row'th line of text from the top (0 when not given).
+Axes.prototype.vline = function (x, attrs, label, row) {
   var a = {x1: this.X(x), x2: this.X(x), y1: this.top, y2: this.top + this.ph, stroke: "#888", "stroke-dasharray": "4 3"};
   for (var k in attrs) a[k] = attrs[k];
   this.layer.appendChild(el("line", a));
-  var y = below ? this.top + this.ph - 5 : this.top + 12, px = this.X(x), right = px > this.left + this.pw - 70;
-  if (label) this.layer.appendChild(el("text", {x: right ? px - 3 : px + 3, y: y, "font-size": 10, fill: a.stroke,
+  var y = this.top + 12 + 13 * (row || 0), px = this.X(x), right = px > this.left + this.pw - 70;
+  if (label) this.layer.appendChild(el("text", {x: right ? px - 3 : px + 3, y: y, "font-size": 10, fill: a.stroke, "class": "vline-label",
                                                 "text-anchor": right ? "end" : "start"}, label));
 };
 Axes.prototype.text = function (px, py, str, attrs) {
@@ -135,8 +142,22 @@ Axes.prototype.contours = function (contours) {
   var self = this;
   contours.forEach(function (c) { c.lines.forEach(function (line) { self.path(line, {stroke: "#c8c8c8", "stroke-width": 0.9, "class": "contour"}); }); });
 };
-Axes.prototype.legend = function (items) {
+// The legend at the top left: one item a line, or side by side with inline = true.
+Axes.prototype.legend = function (items, inline) {
   var self = this, y = this.top + 14, wide = 0;
+  if (inline) {
+    var g = el("g", {"class": "legend"}), x = this.left + 6;
+    this.svg.appendChild(g);
+    items.forEach(function (it) {
+      var line = {x1: x, x2: x + 18, y1: y - 4, y2: y - 4, stroke: it.color, "stroke-width": 2.5};
+      if (it.dash) line["stroke-dasharray"] = it.dash;
+      g.appendChild(el("line", line));
+      var text = el("text", {x: x + 22, y: y, "font-size": 10.5}, it.label);
+      g.appendChild(text);
+      x += 22 + text.getComputedTextLength() + 14;
+    });
+    return g;
+  }
   items.forEach(function (it) { wide = Math.max(wide, it.label.length); });
   this.svg.appendChild(el("rect", {x: this.left + 3, y: this.top + 3, width: 36 + 5.8 * wide, height: 14 * items.length + 4,
                                    fill: "#fff", "fill-opacity": 0.85, stroke: "#ddd"}));
