@@ -118,19 +118,21 @@ def _warn_not_finite(x: np.ndarray) -> None:
     bad = "NaN" if np.isnan(x).any() else "inf"
     if x.ndim > 1:
         rows = ~np.isfinite(x.reshape(-1, x.shape[-1])).all(axis=-1)
-        what = f"{int(rows.sum())} of its {rows.size} rows hold {bad}, so their results are NaN"
+        what = _("{n} of its {rows} rows hold {bad}, so their results are NaN", n=int(rows.sum()), rows=rows.size,
+                 bad=bad)
     else:
-        what = f"x holds {bad}, so the result is NaN"
-    warnings.warn(f"softmax: {what} (inf - inf is undefined); scores that large come from an overflow before "
-                  "softmax -- lower the learning rate or check the input", RuntimeWarning, stacklevel=3)
+        what = _("x holds {bad}, so the result is NaN", bad=bad)
+    warnings.warn("softmax: " + _("{what} (inf - inf is undefined); scores that large come from an overflow before "
+                                  "softmax -- lower the learning rate or check the input", what=what),
+                  RuntimeWarning, stacklevel=3)
 
 
 def _reals(x, name: str) -> np.ndarray:
     """``x`` as numbers (NumPy subclasses kept), refusing complex ones: these are functions of reals."""
     arr = check_numbers(x)
     if arr.dtype.kind == "c":
-        raise InputTypeError(f"{name} takes real numbers, got {arr.dtype} (x = {np.asarray(x).reshape(-1)[:3]}); "
-                             "pass the real part, np.real(x), if the imaginary parts are 0")
+        raise InputTypeError(_("{name} takes real numbers, got {dtype} (x = {x}); pass the real part, np.real(x), if "
+                               "the imaginary parts are 0", name=name, dtype=arr.dtype, x=np.asarray(x).reshape(-1)[:3]))
     return arr
 
 

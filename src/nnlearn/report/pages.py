@@ -55,8 +55,8 @@ def _curves(run: Path):
 
 def smoothed_series(curve: dict) -> tuple[list, list]:
     """``(x, y)`` of the curve's moving average where it has one."""
-    kept = [(it, smooth) for it, _, smooth in curve["points"] if smooth is not None]
-    return [it for it, _ in kept], [smooth for _, smooth in kept]
+    kept = [(it, smooth) for it, _loss, smooth in curve["points"] if smooth is not None]
+    return [it for it, _smooth in kept], [smooth for _it, smooth in kept]
 
 
 def loss_chart(curve: dict) -> dict:
