@@ -32,6 +32,8 @@ NOTES = {
     "import-killed": N_("the file's top level did not finish within {seconds} s and could not be interrupted; "
                         "nothing could be checked"),
     "import-crashed": N_("the process running the file ended while it ran ({why}); nothing could be checked"),
+    "import-forged": N_("the file's code wrote to the check's own channel, an answer the check did not ask for; "
+                        "the process was ended and nothing could be checked"),
     "not-carried": N_("{name} ({type}) could not be carried into the check; define it in the code you check"),
     "nested": N_("nnlearn.check() inside a file that is being checked does nothing"),
 }

@@ -18,7 +18,8 @@ import time
 import types
 
 from nnlearn.check.standin import served, used
-from nnlearn.check.sandbox import Capture, ReaderError, Timeout
+from nnlearn.check.sandbox import Capture
+from nnlearn.check.wire import ReaderError, Timeout
 
 #: Lines of the reader's printed output that a note shows.
 SHOWN_LINES = 5

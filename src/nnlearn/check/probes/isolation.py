@@ -16,7 +16,7 @@ import contextlib
 
 import numpy as np
 
-from nnlearn.check.names import code_owner, referenced_names
+from nnlearn.check.values import Opaque
 from nnlearn.functions import sigmoid, softmax
 from nnlearn.gradient import gradient_descent, numerical_gradient
 
@@ -71,32 +71,29 @@ def judged(run, stand_ins):
 
 
 class Isolation:
-    """The reader's failing function rows so far, and the stand-ins for them."""
+    """The reader's failing function rows so far (handles in the child), and the stand-ins for them."""
 
-    def __init__(self):
-        self.failing: dict[str, object] = {}  # row -> the reader's object
+    def __init__(self, remote):
+        self.remote = remote
+        self.failing: dict = {}  # row -> the reader's function, an Opaque handle
 
     def failed(self, row: str, obj) -> None:
-        if row in REFERENCES:
+        if row in REFERENCES and isinstance(obj, Opaque):
             self.failing[row] = obj
 
     @contextlib.contextmanager
     def applied(self, fn):
-        """While probing ``fn``: every global it names that is a failing reader function is the book's.
+        """While probing ``fn``: every global it names that is a failing reader function is the book's
+        (swapped in the child, in the module where ``fn`` looks it up).
 
-        Yields the list of rows stood in for (filled before the body runs).
+        Yields the list of rows stood in for.
         """
-        owner = code_owner(fn)
-        namespace = owner.__globals__ if owner is not None else {}
-        swaps = []
-        for name in sorted(referenced_names(fn)):
-            for row, obj in self.failing.items():
-                if namespace.get(name) is obj:
-                    swaps.append((name, obj, row))
-        for name, _, _ in swaps:
-            namespace[name] = REFERENCES[next(r for n, _, r in swaps if n == name)]
+        if not self.failing or not isinstance(fn, Opaque) or fn.handle < 0:
+            yield []
+            return
+        rows, token = self.remote.isolate(fn, self.failing)
         try:
-            yield sorted({row for _, _, row in swaps})
+            yield sorted(rows)
         finally:
-            for name, obj, _ in swaps:
-                namespace[name] = obj
+            if not self.remote.dead:
+                self.remote.restore(token)

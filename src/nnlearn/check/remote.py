@@ -1,0 +1,458 @@
+"""The parent's side of the check: the child process that runs the reader's code, its limits, its end,
+and the requests the probes make of it.
+
+The child runs under ``sys.executable`` with hard limits (soft = hard, so that its code cannot raise
+them) on its address space (``RLIMIT_AS``), CPU time, file size and -- where the system enforces it
+for the user -- processes (``RLIMIT_NPROC``); as root it also loses ``CAP_SYS_RESOURCE`` and
+``CAP_SYS_ADMIN``, which would let it raise them. It starts a session of its own. While a check runs,
+this process is a *child subreaper* on Linux (``prctl(PR_SET_CHILD_SUBREAPER)``): a process the
+reader's code starts and abandons (``start_new_session=True``, a double fork with ``setsid``) is
+adopted here instead of by init, and every process adopted during the check is killed and reaped
+when the child ends. Elsewhere the child's process group is killed.
+
+Each request waits for exactly one answer, with the request's own id, until a deadline set by this
+process's clock when it was sent: the call's limit plus a grace period. Nothing the child sends moves
+that deadline. A line that is not the answer asked for, or a deadline that passes, ends the child
+(:class:`ChildLost`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from nnlearn.check.values import Opaque
+from nnlearn.check.wire import Function, ReaderError, Timeout, WireError, decode, encode, frames
+
+#: The command line of the child (``python -c BOOT IN OUT``): the current folder is taken off
+#: ``sys.path`` before nnlearn is imported, so a reader's file named like a module cannot shadow it.
+BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+        "from nnlearn.check.child import main; main()")
+#: Seconds the parent waits beyond a call's limit before it kills the child (the child's own alarm
+#: comes first; this only ends a child whose code swallowed the alarm or is stuck in C).
+GRACE = 1.0
+#: Seconds a child may take to start (import NumPy and nnlearn) on a busy machine.
+STARTUP_S = 60.0
+#: Bytes of one answer (the largest a probe asks for is a 784x100 weight matrix; an array the
+#: reader returns is cut at wire.MAX_ELEMENTS), and of the child's own output kept for a report.
+MAX_LINE = 64 << 20
+KEEP_OUTPUT = 16 << 10
+DEFAULT_MEMORY_MB = 2048
+#: The largest file the reader's code may write.
+MAX_FILE_MB = 256
+#: Processes and threads the reader's code may add to the user's (RLIMIT_NPROC; root is exempt).
+EXTRA_PROCESSES = 64
+#: Set in the child's environment.
+CHILD_VARIABLE = "NNLEARN_CHECK_CHILD"
+#: Linux's prctl options and the capabilities that lift limits.
+PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 24, 36, 37
+CAP_SYS_ADMIN, CAP_SYS_RESOURCE = 21, 24
+
+
+def grace(limit: float, top_level: bool) -> float:
+    """How long past ``limit`` the parent waits. Killing the child at a file's top level loses the
+    whole file, and one long call in C (decompressing a data set, a large product) delays the alarm,
+    so the top level gets half its budget more (2 to 10 s)."""
+    return max(GRACE, min(10.0, limit / 2)) if top_level else GRACE
+
+
+class ChildLost(Exception):
+    """The child ended, was killed at its deadline, or sent what the check did not ask for.
+
+    ``kind``: ``killed`` (its deadline passed), ``crashed`` (it ended: ``why`` says how) or ``forged``
+    (a line that is not the answer asked for: the reader's code wrote to the check's channel).
+    """
+
+    def __init__(self, kind: str, why: str = "", seconds: float = 0.0):
+        super().__init__(f"{kind}: {why}")
+        self.kind = kind
+        self.why = why
+        self.seconds = seconds
+
+
+def _libc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+LIBC = _libc()
+
+
+def _user_tasks() -> int:
+    """Processes and threads of this user now (what RLIMIT_NPROC counts), or 0 where /proc is not."""
+    uid, count = os.getuid(), 0
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return 0
+    for pid in pids:
+        try:
+            if os.stat(f"/proc/{pid}").st_uid == uid:
+                count += len(os.listdir(f"/proc/{pid}/task"))
+        except OSError:
+            continue
+    return count
+
+
+def _limits(memory_mb: int, cpu_s: int):
+    import resource
+
+    nproc = _user_tasks() + EXTRA_PROCESSES if os.getuid() != 0 else None
+    settings = [(resource.RLIMIT_AS, memory_mb << 20), (resource.RLIMIT_CPU, cpu_s), (resource.RLIMIT_CORE, 0),
+                (resource.RLIMIT_FSIZE, MAX_FILE_MB << 20)]
+    if nproc and hasattr(resource, "RLIMIT_NPROC"):
+        settings.append((resource.RLIMIT_NPROC, nproc))
+
+    def apply():  # runs in the child between fork and exec
+        if LIBC is not None:  # root: without these the reader's code could raise a hard limit again
+            for cap in (CAP_SYS_RESOURCE, CAP_SYS_ADMIN):
+                LIBC.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+        for limit, value in settings:
+            _, hard = resource.getrlimit(limit)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(limit, (value, value))  # soft = hard: the child cannot raise it
+
+    return apply
+
+
+def _environment() -> dict:
+    env = dict(os.environ)
+    env["MPLBACKEND"] = "Agg"  # plt.show() in the reader's file must not open a window and wait
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env[CHILD_VARIABLE] = "1"  # nnlearn.check() called by the reader's file does not start a check of its own
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")  # one BLAS thread: less memory under RLIMIT_AS, no oversubscription
+    env.pop("PYTHONSTARTUP", None)
+    return env
+
+
+def _children() -> set:
+    """The pids whose parent is this process (read from /proc)."""
+    me, found = os.getpid(), set()
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return found
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            found.add(int(pid))
+    return found
+
+
+class Reaper:
+    """While a check runs: this process adopts the orphans of the reader's code (Linux), and ends them.
+
+    ``sweep()`` kills and reaps every process adopted since the first running check began -- neither
+    the processes this process had started before, nor the live children of checks running in other
+    threads -- then whatever those left behind, until none is left. The state is the process's: the
+    subreaper flag is set while any check runs, and put back when the last one ends.
+    """
+
+    lock = threading.RLock()
+    users = 0
+    enabled = False
+    before: set = set()
+    ours: set = set()  # the live child processes of every running check
+
+    def __enter__(self):
+        cls = type(self)
+        with cls.lock:
+            if cls.users == 0 and LIBC is not None:
+                old = ctypes.c_int(0)
+                if LIBC.prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(old), 0, 0, 0) == 0 and old.value == 0:
+                    cls.enabled = LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+                cls.before = _children()
+            cls.users += 1
+        return self
+
+    def start(self, *args, **kwargs) -> subprocess.Popen:
+        """``subprocess.Popen(*args, **kwargs)``, its process known as a check's own before any sweep looks."""
+        with type(self).lock:
+            proc = subprocess.Popen(*args, **kwargs)
+            type(self).ours.add(proc.pid)
+        return proc
+
+    def ended(self, pid: int) -> None:
+        with type(self).lock:
+            type(self).ours.discard(pid)
+
+    def sweep(self) -> None:
+        if LIBC is None:
+            return
+        cls = type(self)
+        for _ in range(200):
+            with cls.lock:
+                adopted = _children() - cls.before - cls.ours
+            if not adopted:
+                return
+            for pid in adopted:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            for pid in adopted:
+                with contextlib.suppress(OSError):
+                    os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.005)
+
+    def __exit__(self, *exc):
+        self.sweep()
+        cls = type(self)
+        with cls.lock:
+            cls.users -= 1
+            if cls.users == 0 and cls.enabled:
+                LIBC.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+                cls.enabled = False
+        return False
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP while a check runs: it ends as Ctrl-C ends it, the child with it."""
+
+
+@contextlib.contextmanager
+def ended_by_signals():
+    """SIGTERM and SIGHUP raise :class:`Interrupted` while a check runs (in the main thread, where the
+    program has not set handlers of its own), so that the child is killed on the way out."""
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
+            if sig is not None and signal.getsignal(sig) in (signal.SIG_DFL, None):
+                saved[sig] = signal.signal(sig, _interrupt)
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def _interrupt(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+class Remote:
+    """One child process, and the requests made of it."""
+
+    def __init__(self, reaper: Reaper, timeout: float, memory_mb: int, cpu_s: int):
+        self.reaper = reaper
+        self.timeout = timeout
+        from_parent, to_child = os.pipe()
+        from_child, to_parent = os.pipe()
+        self.proc = reaper.start(
+            [sys.executable, "-c", BOOT, str(from_parent), str(to_parent)], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(from_parent, to_parent),
+            env=_environment(), start_new_session=True,
+            preexec_fn=_limits(memory_mb, cpu_s) if os.name == "posix" else None)
+        os.close(from_parent)
+        os.close(to_parent)
+        self.requests = to_child
+        self.replies = from_child
+        self.buffer = bytearray()
+        self.next_id = 1
+        self.dead = False
+        self.row = None  # the row whose probe is running (None: a file's top level), to blame on a loss
+        self.output = bytearray()
+        self.drain = threading.Thread(target=self._drain, daemon=True)
+        self.drain.start()
+        ready = self._read_line(time.monotonic() + STARTUP_S, STARTUP_S)
+        if ready != {"id": 0, "ready": True}:
+            self.lose("forged")
+
+    def _drain(self) -> None:
+        for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):
+            if len(self.output) < KEEP_OUTPUT:
+                self.output += chunk[: KEEP_OUTPUT - len(self.output)]
+
+    # -- the end -------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """End the child, its process group, and every process it left behind; reap them."""
+        if self.dead and self.proc.returncode is not None:
+            return
+        self.dead = True
+        with contextlib.suppress(OSError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        self.proc.wait()
+        self.reaper.ended(self.proc.pid)
+        self.reaper.sweep()
+        for fd in (self.requests, self.replies):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.drain.join(timeout=1)
+
+    def ending(self) -> str:
+        """Why the child ended: ``SIGKILL`` or ``exit code 3`` (it has ended, or ends within a second)."""
+        try:
+            code = self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            return "killed"
+        if code < 0:
+            try:
+                return signal.Signals(-code).name
+            except ValueError:
+                return f"signal {-code}"
+        return f"exit code {code}"
+
+    def lose(self, kind: str, seconds: float = 0.0):
+        why = self.ending() if kind == "crashed" else ""
+        self.close()
+        raise ChildLost(kind, why, seconds)
+
+    # -- one request, one answer ------------------------------------------------------------------------
+
+    def _read_line(self, deadline: float, seconds: float) -> dict:
+        while b"\n" not in self.buffer:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                self.lose("killed", seconds)
+            ready, _, _ = select.select([self.replies], [], [], wait)
+            if not ready:
+                continue
+            chunk = os.read(self.replies, 1 << 20)
+            if not chunk:
+                self.lose("crashed")
+            self.buffer += chunk
+            if len(self.buffer) > MAX_LINE and b"\n" not in self.buffer:
+                self.lose("forged")
+        end = self.buffer.index(b"\n")
+        line = bytes(self.buffer[:end])
+        del self.buffer[: end + 1]
+        try:
+            message = json.loads(line)
+        except (ValueError, RecursionError):
+            self.lose("forged")
+        if not isinstance(message, dict):
+            self.lose("forged")
+        return message
+
+    def request(self, op: str, seconds: float, top_level: bool = False, **fields) -> dict:
+        """Send one request and return its answer (a dict without its id); the child is lost (and
+        :class:`ChildLost` raised) when no answer with the request's id comes within ``seconds`` plus
+        the grace period, or any other line comes first."""
+        if self.dead:
+            raise ChildLost("crashed", "ended")
+        rid, self.next_id = self.next_id, self.next_id + 1
+        data = (json.dumps({"id": rid, "op": op, **fields}) + "\n").encode()
+        deadline = time.monotonic() + seconds + grace(seconds, top_level)
+        try:
+            view = memoryview(data)
+            while view:
+                _, ready, _ = select.select([], [self.requests], [], max(0.0, deadline - time.monotonic()))
+                if not ready:
+                    self.lose("killed", seconds)
+                view = view[os.write(self.requests, view[:65536]):]
+        except (BrokenPipeError, OSError):
+            self.lose("crashed")
+        message = self._read_line(deadline, seconds)
+        if message.get("id") != rid or "internal" in message:
+            self.lose("forged")
+        del message["id"]
+        return message
+
+    # -- what the probes ask --------------------------------------------------------------------------
+
+    def _outcome(self, reply: dict):
+        """The value of a reply, or its Timeout / ReaderError raised; anything else loses the child."""
+        try:
+            if "value" in reply:
+                return decode(reply["value"])
+            if "timeout" in reply:
+                t = reply["timeout"]
+                if type(t) is dict and type(t.get("seconds")) in (int, float):
+                    raise Timeout(float(t["seconds"]), frames(t.get("where")))
+            if "error" in reply:
+                e = reply["error"]
+                if type(e) is dict and type(e.get("kind")) is str and type(e.get("text")) is str and \
+                        type(e.get("signature")) is bool:
+                    raise ReaderError(e["kind"][:200], e["text"][:400], frames(e.get("where")), e["signature"])
+        except WireError:
+            pass
+        self.lose("forged")
+
+    def call(self, fn: Opaque, args: tuple, kwargs: dict, back: bool = False):
+        """``fn(*args, **kwargs)`` in the child: its value, and (``back``) the array arguments as the
+        call left them (None where an argument is not an array)."""
+        reply = self.request("call", self.timeout, target=fn.handle, args=[encode(a) for a in args],
+                             kwargs={k: encode(v) for k, v in kwargs.items()}, back=back)
+        value = self._outcome(reply)
+        after = reply.get("after")
+        try:
+            if type(after) is not list or len(after) != (len(args) if back else 0):
+                raise WireError("the arguments after the call are not a list")
+            after = [decode(a) if a is not None else None for a in after]
+        except WireError:
+            self.lose("forged")
+        return value, after
+
+    def attr(self, obj: Opaque, name: str):
+        """``getattr(obj, name)``, or None when it has no such attribute (or getting it fails)."""
+        reply = self.request("attr", self.timeout, target=obj.handle, name=name)
+        if reply.get("missing") is True:
+            return None
+        try:
+            return self._outcome(reply)
+        except (ReaderError, Timeout):
+            return None
+
+    def write(self, obj: Opaque, path: tuple, value, index=None) -> bool:
+        """``obj.path[index] = value`` in the child (``[...]`` without ``index``); whether it worked."""
+        index = [int(i) for i in index] if index is not None else None
+        reply = self.request("write", self.timeout, target=obj.handle, path=list(path), value=encode(value),
+                             index=index)
+        if reply.get("ok") is True:
+            return True
+        try:
+            self._outcome(reply)
+        except (ReaderError, Timeout):
+            return False
+        return False
+
+    def names(self, obj: Opaque) -> set:
+        """The names the code of the reader's function or method refers to."""
+        names = self.request("names", self.timeout, target=obj.handle).get("names")
+        if type(names) is not list or not all(type(n) is str for n in names):
+            self.lose("forged")
+        return set(names)
+
+    def isolate(self, fn: Opaque, failing: dict):
+        """Stand the book's functions in for the failing ones (row -> Opaque) that ``fn``'s code names;
+        returns the rows stood in for and the token that puts them back."""
+        reply = self.request("isolate", self.timeout, target=fn.handle,
+                             failing={row: obj.handle for row, obj in failing.items()})
+        rows, token = reply.get("rows"), reply.get("token")
+        if type(rows) is not list or not set(rows) <= set(failing) or type(token) is not int:
+            self.lose("forged")
+        return rows, token
+
+    def restore(self, token: int) -> None:
+        self.request("restore", self.timeout, token=token)
+
+    def stand_in(self, obj: Opaque, spelling: str, kind: str, path=None) -> bool:
+        """The book's ``kind`` (predict, loss, simple_predict) as the method ``spelling`` of the reader's network."""
+        return self.request("stand_in", self.timeout, target=obj.handle, spelling=spelling, kind=kind,
+                            path=list(path or ())).get("ok") is True
+
+    def remove(self, obj: Opaque, spelling: str) -> None:
+        self.request("remove", self.timeout, target=obj.handle, spelling=spelling)
+
+
+__all__ = ["Remote", "Reaper", "ChildLost", "Interrupted", "ended_by_signals", "Function", "CHILD_VARIABLE",
+           "DEFAULT_MEMORY_MB", "grace"]
