@@ -10,9 +10,10 @@ was running is recorded as such, and a new child loads the file again for the ro
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
-from nnlearn.check.names import CLASSES, FUNCTIONS, rows_of
+from nnlearn.check.names import CLASSES, FUNCTIONS, canonical_row, rows_of
 from nnlearn.check.probes import Isolation, run_class, run_function
 from nnlearn.check.remote import (CHILD_VARIABLE, DEFAULT_MEMORY_MB, STARTUP_S, ChildLost, Reaper, Remote,
                                   ended_by_signals)
@@ -85,8 +86,14 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
         status, notes, found = _loaded(reply)
     except WireError:
         remote.lose("forged")
+    unreached = sorted(set(_defined(job)) - set(found), key=list(FUNCTIONS | CLASSES).index)
+    if unreached and status == "ok":  # a file that ran to its end defines them: the child hid them
+        remote.lose("forged")
     if not result.loaded:
         result.loaded, result.status, result.notes = True, status, notes
+        if unreached and status in ("exit", "stopped"):  # defined after the point where it stopped: not
+            # vouched for (after an error the report vouches for nothing anyway, and says so)
+            result.notes.append({"kind": "unreached", "names": ", ".join(_defined(job)[n] for n in unreached)})
         result.found = {name: {k: v for k, v in info.items() if k not in ("handle", "methods")}
                         for name, info in found.items()}
     wanted, skip = set(job["rows"]), set(result.rows)
@@ -105,6 +112,45 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
         for row in row_results:
             result.rows[row.name] = row.to_json()
     result.finished = True
+
+
+#: Source that can bind or unbind a module's names other than by an assignment the AST shows.
+_DYNAMIC = ("exec", "eval", "globals", "__dict__", "setattr", "delattr", "__import__", "importlib", "del ")
+
+
+def _defined(job: dict) -> dict:
+    """The chapter's names that the job's code defines with a plain ``def`` or ``class`` at its top
+    level and binds nowhere else: {name: spelling}. Read from the source here, where the reader's
+    code does not run, to hold the child to: a file that ran to its end defines each of them."""
+    bound: dict = {}
+    defined: dict = {}
+    for chunk in job["chunks"]:
+        source = chunk["source"]
+        if any(word in source for word in _DYNAMIC):
+            return {}
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return {}
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                names = [node.id]
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [(a.asname or a.name).partition(".")[0] for a in node.names]
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                names = list(node.names)
+            for name in names:
+                bound[name] = bound.get(name, 0) + 1
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.decorator_list:
+                row = canonical_row(node.name)
+                is_class = isinstance(node, ast.ClassDef)
+                if row is not None and "." not in row and (row in CLASSES) == is_class:
+                    defined.setdefault(row, node.name)
+    return {row: spelling for row, spelling in defined.items() if bound.get(spelling) == 1}
 
 
 def _need(condition: bool, what: str) -> None:

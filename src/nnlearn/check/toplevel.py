@@ -69,8 +69,13 @@ class JobEnvironment:
                 del sys.modules[name]
 
 
-def _where_of_syntax_error(exc: SyntaxError, files) -> list:
-    return [files.frame(exc.filename or "", exc.lineno or 0, exc.text or "")]
+def _where_of_syntax_error(exc: SyntaxError, files, chunk: dict, source: str) -> list:
+    """The reader's line of a syntax error; a NUL byte (which Python reports without a line) at its own."""
+    line, text = exc.lineno, exc.text or ""
+    if not line and "\x00" in source:
+        line = source.count("\n", 0, source.index("\x00")) + 1
+        text = source.splitlines()[line - 1].replace("\x00", "\\x00")
+    return [files.frame(exc.filename or chunk["filename"], line, text)] if line else []
 
 
 def run_top_level(job: dict, sandbox, budget: float):
@@ -93,7 +98,7 @@ def run_top_level(job: dict, sandbox, budget: float):
         try:
             code = compile(source, chunk["filename"], "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
-            where = _where_of_syntax_error(exc, sandbox.files) if isinstance(exc, SyntaxError) else []
+            where = _where_of_syntax_error(exc, sandbox.files, chunk, source) if isinstance(exc, SyntaxError) else []
             notes.append({"kind": "syntax", "message": getattr(exc, "msg", str(exc)), "where": where})
             status = "syntax"
             break
