@@ -11,6 +11,7 @@ was running is recorded as such, and a new child loads the file again for the ro
 from __future__ import annotations
 
 import ast
+import time
 from dataclasses import dataclass, field
 
 from nnlearn.check.names import CLASSES, FUNCTIONS, canonical_row, rows_of
@@ -80,12 +81,15 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
     if any("matplotlib" in chunk["source"] for chunk in job["chunks"]):
         # pyplot's first import takes seconds on a busy machine, and is not the reader's code
         remote.request("warm", STARTUP_S, modules=["matplotlib.pyplot"])
+    start = time.monotonic()
     reply = remote.request("load", import_timeout, top_level=True, timeout=timeout, import_timeout=import_timeout,
                            job={k: job[k] for k in ("folder", "path", "chunks")})
     try:
         status, notes, found = _loaded(reply)
     except WireError:
         remote.lose("forged")
+    if status == "stopped" and time.monotonic() - start < import_timeout:
+        remote.lose("forged")  # "stopped at its time limit" before that time had passed here
     unreached = sorted(set(_defined(job)) - set(found), key=list(FUNCTIONS | CLASSES).index)
     if unreached and status == "ok":  # a file that ran to its end defines them: the child hid them
         remote.lose("forged")
