@@ -57,7 +57,7 @@ def checked(tmp_path_factory):
 def test_the_corpus_holds_each_attack():
     assert {p.stem for p in FILES} >= {"stack_walk", "answer_load", "answer_stopped", "forged_value", "patched_numpy",
                                        "patched_nnlearn", "escaped", "raised_limits", "ignored_alarm",
-                                       "forged_tick", "garbage"}
+                                       "forged_tick", "garbage", "closed_channel"}
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])

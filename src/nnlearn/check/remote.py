@@ -43,7 +43,7 @@ GRACE = 1.0
 STARTUP_S = 60.0
 #: Bytes of one answer (the largest a probe asks for is a 784x100 weight matrix; an array the
 #: reader returns is cut at wire.MAX_ELEMENTS), and of the child's own output kept for a report.
-MAX_LINE = 64 << 20
+MAX_LINE = 32 << 20
 KEEP_OUTPUT = 16 << 10
 DEFAULT_MEMORY_MB = 2048
 #: The largest file the reader's code may write.
@@ -183,16 +183,21 @@ class Reaper:
             cls.users += 1
         return self
 
+    def __init__(self):
+        self.mine: dict = {}  # pid -> Popen: the children this check started and has not ended yet
+
     def start(self, *args, **kwargs) -> subprocess.Popen:
         """``subprocess.Popen(*args, **kwargs)``, its process known as a check's own before any sweep looks."""
         with type(self).lock:
             proc = subprocess.Popen(*args, **kwargs)
             type(self).ours.add(proc.pid)
+            self.mine[proc.pid] = proc
         return proc
 
     def ended(self, pid: int) -> None:
         with type(self).lock:
             type(self).ours.discard(pid)
+            self.mine.pop(pid, None)
 
     def sweep(self) -> None:
         if LIBC is None:
@@ -212,6 +217,13 @@ class Reaper:
             time.sleep(0.005)
 
     def __exit__(self, *exc):
+        for pid, proc in list(self.mine.items()):  # a child an interruption left behind (Ctrl-C while it started)
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                proc.kill()
+            proc.wait()
+            self.ended(pid)
         self.sweep()
         cls = type(self)
         with cls.lock:
@@ -298,12 +310,12 @@ class Remote:
                 os.close(fd)
         self.drain.join(timeout=1)
 
-    def ending(self) -> str:
-        """Why the child ended: ``SIGKILL`` or ``exit code 3`` (it has ended, or ends within a second)."""
+    def ending(self) -> str | None:
+        """Why the child ended: ``SIGKILL`` or ``exit code 3``; None when it still runs a second later."""
         try:
             code = self.proc.wait(timeout=1)
         except subprocess.TimeoutExpired:
-            return "killed"
+            return None
         if code < 0:
             try:
                 return signal.Signals(-code).name
@@ -313,13 +325,16 @@ class Remote:
 
     def lose(self, kind: str, seconds: float = 0.0):
         why = self.ending() if kind == "crashed" else ""
+        if why is None:  # the channel closed by a process that goes on: the reader's code closed it
+            kind, why = "forged", ""
         self.close()
         raise ChildLost(kind, why, seconds)
 
     # -- one request, one answer ------------------------------------------------------------------------
 
     def _read_line(self, deadline: float, seconds: float) -> dict:
-        while b"\n" not in self.buffer:
+        end = self.buffer.find(b"\n")
+        while end < 0:
             wait = deadline - time.monotonic()
             if wait <= 0:
                 self.lose("killed", seconds)
@@ -329,10 +344,11 @@ class Remote:
             chunk = os.read(self.replies, 1 << 20)
             if not chunk:
                 self.lose("crashed")
+            end = chunk.find(b"\n")
+            end = end + len(self.buffer) if end >= 0 else -1
             self.buffer += chunk
-            if len(self.buffer) > MAX_LINE and b"\n" not in self.buffer:
+            if end < 0 and len(self.buffer) > MAX_LINE:
                 self.lose("forged")
-        end = self.buffer.index(b"\n")
         line = bytes(self.buffer[:end])
         del self.buffer[: end + 1]
         try:

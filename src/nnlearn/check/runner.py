@@ -11,6 +11,7 @@ was running is recorded as such, and a new child loads the file again for the ro
 from __future__ import annotations
 
 import ast
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -118,8 +119,9 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
     result.finished = True
 
 
-#: Source that can bind or unbind a module's names other than by an assignment the AST shows.
-_DYNAMIC = ("exec", "eval", "globals", "__dict__", "setattr", "delattr", "__import__", "importlib", "del ")
+#: Words of source that can bind a module's names otherwise than the syntax tree shows.
+_DYNAMIC = re.compile(r"\b(exec|eval|globals|locals|vars|__dict__|setattr|delattr|__import__|importlib|modules|"
+                      r"__builtins__|builtins)\b")
 
 
 def _defined(job: dict) -> dict:
@@ -130,7 +132,7 @@ def _defined(job: dict) -> dict:
     defined: dict = {}
     for chunk in job["chunks"]:
         source = chunk["source"]
-        if any(word in source for word in _DYNAMIC):
+        if _DYNAMIC.search(source):
             return {}
         try:
             tree = ast.parse(source)
@@ -143,6 +145,8 @@ def _defined(job: dict) -> dict:
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names = [node.name]
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                if isinstance(node, ast.Import) and any(a.name == "__main__" for a in node.names):
+                    return {}  # the module itself, whose attributes may be set: __main__.sigmoid = ...
                 names = [(a.asname or a.name).partition(".")[0] for a in node.names]
             elif isinstance(node, (ast.Global, ast.Nonlocal)):
                 names = list(node.names)

@@ -25,7 +25,7 @@ import numpy as np
 from nnlearn.check.values import Opaque
 
 #: Elements of one array sent back; a larger one arrives as its shape only.
-MAX_ELEMENTS = 1 << 21
+MAX_ELEMENTS = 1 << 20
 #: Items of one list, tuple or dict, and nesting depth.
 MAX_ITEMS = 10_000
 MAX_DEPTH = 8
