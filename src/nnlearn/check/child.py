@@ -96,7 +96,10 @@ class Server:
         if op == "load":
             return self.load(request)
         try:
-            return getattr(self, "op_" + op)(request)
+            if op in ("call", "attr", "write"):  # each runs the reader's code under the limit itself
+                return getattr(self, "op_" + op)(request)
+            # the others touch the reader's objects (a class's __getattr__, a property) under the same limit
+            return self.sandbox.run(lambda: getattr(self, "op_" + op)(request), self.sandbox.timeout)
         except Timeout as exc:
             return {"timeout": {"seconds": exc.seconds, "where": exc.where}}
         except ReaderError as exc:

@@ -1,14 +1,9 @@
-"""The parent's side of the check: the child process that runs the reader's code, its limits, its end,
-and the requests the probes make of it.
+"""The parent's side of the check: the child process that runs the reader's code, and the requests the
+probes make of it.
 
-The child runs under ``sys.executable`` with hard limits (soft = hard, so that its code cannot raise
-them) on its address space (``RLIMIT_AS``), CPU time, file size and -- where the system enforces it
-for the user -- processes (``RLIMIT_NPROC``); as root it also loses ``CAP_SYS_RESOURCE`` and
-``CAP_SYS_ADMIN``, which would let it raise them. It starts a session of its own. While a check runs,
-this process is a *child subreaper* on Linux (``prctl(PR_SET_CHILD_SUBREAPER)``): a process the
-reader's code starts and abandons (``start_new_session=True``, a double fork with ``setsid``) is
-adopted here instead of by init, and every process adopted during the check is killed and reaped
-when the child ends. Elsewhere the child's process group is killed.
+The child runs under ``sys.executable`` in a session of its own, confined by :mod:`nnlearn.check.confine`
+(hard limits; on Linux every process it leaves behind is adopted and ended, elsewhere its process
+group is killed).
 
 Each request waits for exactly one answer, with the request's own id, until a deadline set by this
 process's clock when it was sent: the call's limit plus a grace period. Nothing the child sends moves
@@ -19,7 +14,6 @@ that deadline. A line that is not the answer asked for, or a deadline that passe
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import select
@@ -29,6 +23,7 @@ import sys
 import threading
 import time
 
+from nnlearn.check.confine import Reaper, environment, limits
 from nnlearn.check.values import Opaque
 from nnlearn.check.wire import Function, ReaderError, Timeout, WireError, decode, encode, frames
 
@@ -45,16 +40,6 @@ STARTUP_S = 60.0
 #: reader returns is cut at wire.MAX_ELEMENTS), and of the child's own output kept for a report.
 MAX_LINE = 32 << 20
 KEEP_OUTPUT = 16 << 10
-DEFAULT_MEMORY_MB = 2048
-#: The largest file the reader's code may write.
-MAX_FILE_MB = 256
-#: Processes and threads the reader's code may add to the user's (RLIMIT_NPROC; root is exempt).
-EXTRA_PROCESSES = 64
-#: Set in the child's environment.
-CHILD_VARIABLE = "NNLEARN_CHECK_CHILD"
-#: Linux's prctl options and the capabilities that lift limits.
-PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 24, 36, 37
-CAP_SYS_ADMIN, CAP_SYS_RESOURCE = 21, 24
 
 
 def grace(limit: float, top_level: bool) -> float:
@@ -78,186 +63,6 @@ class ChildLost(Exception):
         self.seconds = seconds
 
 
-def _libc():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-LIBC = _libc()
-
-
-def _user_tasks() -> int:
-    """Processes and threads of this user now (what RLIMIT_NPROC counts), or 0 where /proc is not."""
-    uid, count = os.getuid(), 0
-    try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return 0
-    for pid in pids:
-        try:
-            if os.stat(f"/proc/{pid}").st_uid == uid:
-                count += len(os.listdir(f"/proc/{pid}/task"))
-        except OSError:
-            continue
-    return count
-
-
-def _limits(memory_mb: int, cpu_s: int):
-    import resource
-
-    nproc = _user_tasks() + EXTRA_PROCESSES if os.getuid() != 0 else None
-    settings = [(resource.RLIMIT_AS, memory_mb << 20), (resource.RLIMIT_CPU, cpu_s), (resource.RLIMIT_CORE, 0),
-                (resource.RLIMIT_FSIZE, MAX_FILE_MB << 20)]
-    if nproc and hasattr(resource, "RLIMIT_NPROC"):
-        settings.append((resource.RLIMIT_NPROC, nproc))
-
-    def apply():  # runs in the child between fork and exec
-        if LIBC is not None:  # root: without these the reader's code could raise a hard limit again
-            for cap in (CAP_SYS_RESOURCE, CAP_SYS_ADMIN):
-                LIBC.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-        for limit, value in settings:
-            _, hard = resource.getrlimit(limit)
-            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(limit, (value, value))  # soft = hard: the child cannot raise it
-
-    return apply
-
-
-def _environment() -> dict:
-    env = dict(os.environ)
-    env["MPLBACKEND"] = "Agg"  # plt.show() in the reader's file must not open a window and wait
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env[CHILD_VARIABLE] = "1"  # nnlearn.check() called by the reader's file does not start a check of its own
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(var, "1")  # one BLAS thread: less memory under RLIMIT_AS, no oversubscription
-    env.pop("PYTHONSTARTUP", None)
-    return env
-
-
-def _children() -> set:
-    """The pids whose parent is this process (read from /proc)."""
-    me, found = os.getpid(), set()
-    try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return found
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        if len(fields) > 1 and int(fields[1]) == me:
-            found.add(int(pid))
-    return found
-
-
-class Reaper:
-    """While a check runs: this process adopts the orphans of the reader's code (Linux), and ends them.
-
-    ``sweep()`` kills and reaps every process adopted since the first running check began -- neither
-    the processes this process had started before, nor the live children of checks running in other
-    threads -- then whatever those left behind, until none is left. The state is the process's: the
-    subreaper flag is set while any check runs, and put back when the last one ends.
-    """
-
-    lock = threading.RLock()
-    users = 0
-    enabled = False
-    before: set = set()
-    ours: set = set()  # the live child processes of every running check
-
-    def __enter__(self):
-        cls = type(self)
-        with cls.lock:
-            if cls.users == 0 and LIBC is not None:
-                old = ctypes.c_int(0)
-                if LIBC.prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(old), 0, 0, 0) == 0 and old.value == 0:
-                    cls.enabled = LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-                cls.before = _children()
-            cls.users += 1
-        return self
-
-    def __init__(self):
-        self.mine: dict = {}  # pid -> Popen: the children this check started and has not ended yet
-
-    def start(self, *args, **kwargs) -> subprocess.Popen:
-        """``subprocess.Popen(*args, **kwargs)``, its process known as a check's own before any sweep looks."""
-        with type(self).lock:
-            proc = subprocess.Popen(*args, **kwargs)
-            type(self).ours.add(proc.pid)
-            self.mine[proc.pid] = proc
-        return proc
-
-    def ended(self, pid: int) -> None:
-        with type(self).lock:
-            type(self).ours.discard(pid)
-            self.mine.pop(pid, None)
-
-    def sweep(self) -> None:
-        if LIBC is None:
-            return
-        cls = type(self)
-        for _ in range(200):
-            with cls.lock:
-                adopted = _children() - cls.before - cls.ours
-            if not adopted:
-                return
-            for pid in adopted:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-            for pid in adopted:
-                with contextlib.suppress(OSError):
-                    os.waitpid(pid, os.WNOHANG)
-            time.sleep(0.005)
-
-    def __exit__(self, *exc):
-        for pid, proc in list(self.mine.items()):  # a child an interruption left behind (Ctrl-C while it started)
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                proc.kill()
-            proc.wait()
-            self.ended(pid)
-        self.sweep()
-        cls = type(self)
-        with cls.lock:
-            cls.users -= 1
-            if cls.users == 0 and cls.enabled:
-                LIBC.prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
-                cls.enabled = False
-        return False
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM or SIGHUP while a check runs: it ends as Ctrl-C ends it, the child with it."""
-
-
-@contextlib.contextmanager
-def ended_by_signals():
-    """SIGTERM and SIGHUP raise :class:`Interrupted` while a check runs (in the main thread, where the
-    program has not set handlers of its own), so that the child is killed on the way out."""
-    saved = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
-            if sig is not None and signal.getsignal(sig) in (signal.SIG_DFL, None):
-                saved[sig] = signal.signal(sig, _interrupt)
-    try:
-        yield
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-
-
-def _interrupt(signum, frame):
-    raise Interrupted(signal.Signals(signum).name)
-
-
 class Remote:
     """One child process, and the requests made of it."""
 
@@ -269,8 +74,8 @@ class Remote:
         self.proc = reaper.start(
             [sys.executable, "-c", BOOT, str(from_parent), str(to_parent)], stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(from_parent, to_parent),
-            env=_environment(), start_new_session=True,
-            preexec_fn=_limits(memory_mb, cpu_s) if os.name == "posix" else None)
+            env=environment(), start_new_session=True,
+            preexec_fn=limits(memory_mb, cpu_s) if os.name == "posix" else None)
         os.close(from_parent)
         os.close(to_parent)
         self.requests = to_child
@@ -443,9 +248,22 @@ class Remote:
             return False
         return False
 
+    def _failed(self, reply: dict) -> bool:
+        """Whether the reader's code raised or overran while the child did what was asked (then the
+        stand-in is not made); any other answer than the one asked for loses the child."""
+        if "error" in reply or "timeout" in reply:
+            try:
+                self._outcome(reply)
+            except (ReaderError, Timeout):
+                return True
+        return False
+
     def names(self, obj: Opaque) -> set:
         """The names the code of the reader's function or method refers to."""
-        names = self.request("names", self.timeout, target=obj.handle).get("names")
+        reply = self.request("names", self.timeout, target=obj.handle)
+        if self._failed(reply):
+            return set()
+        names = reply.get("names")
         if type(names) is not list or not all(type(n) is str for n in names):
             self.lose("forged")
         return set(names)
@@ -455,6 +273,8 @@ class Remote:
         returns the rows stood in for and the token that puts them back."""
         reply = self.request("isolate", self.timeout, target=fn.handle,
                              failing={row: obj.handle for row, obj in failing.items()})
+        if self._failed(reply):
+            return [], 0
         rows, token = reply.get("rows"), reply.get("token")
         if type(rows) is not list or not set(rows) <= set(failing) or type(token) is not int:
             self.lose("forged")
@@ -465,12 +285,12 @@ class Remote:
 
     def stand_in(self, obj: Opaque, spelling: str, kind: str, path=None) -> bool:
         """The book's ``kind`` (predict, loss, simple_predict) as the method ``spelling`` of the reader's network."""
-        return self.request("stand_in", self.timeout, target=obj.handle, spelling=spelling, kind=kind,
-                            path=list(path or ())).get("ok") is True
+        reply = self.request("stand_in", self.timeout, target=obj.handle, spelling=spelling, kind=kind,
+                             path=list(path or ()))
+        return not self._failed(reply) and reply.get("ok") is True
 
     def remove(self, obj: Opaque, spelling: str) -> None:
         self.request("remove", self.timeout, target=obj.handle, spelling=spelling)
 
 
-__all__ = ["Remote", "Reaper", "ChildLost", "Interrupted", "ended_by_signals", "Function", "CHILD_VARIABLE",
-           "DEFAULT_MEMORY_MB", "grace"]
+__all__ = ["Remote", "ChildLost", "Function", "grace", "STARTUP_S"]

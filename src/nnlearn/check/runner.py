@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from nnlearn.check.names import CLASSES, FUNCTIONS, canonical_row, rows_of
 from nnlearn.check.probes import Isolation, run_class, run_function
-from nnlearn.check.remote import (CHILD_VARIABLE, DEFAULT_MEMORY_MB, STARTUP_S, ChildLost, Reaper, Remote,
-                                  ended_by_signals)
+from nnlearn.check.confine import CHILD_VARIABLE, DEFAULT_MEMORY_MB, Reaper, ended_by_signals
+from nnlearn.check.remote import STARTUP_S, ChildLost, Remote
 from nnlearn.check.values import Opaque
 from nnlearn.check.wire import WireError, frames
 
