@@ -61,13 +61,18 @@ def test_the_corpus_holds_each_attack():
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_no_wrong_function_passes_and_the_check_answers_in_time(checked, path):
-    report, seconds, _ = checked[path.stem]
+def test_no_wrong_function_passes(checked, path):
+    report, _, _ = checked[path.stem]
     rows = {r.name: r.status for r in report.rows}
     assert not report.ok and report.exit_code == 1
     for row in wrong_rows(path):
         assert rows[row] not in ("pass", "warn"), (row, rows[row])
-    assert seconds <= TIMEOUT + 5  # the file's top level gets 2 * TIMEOUT, then the same grace
+
+
+@pytest.mark.parametrize("name", ["ignored_alarm", "forged_tick"])
+def test_a_call_that_never_returns_is_answered_within_its_limit_plus_five_seconds(checked, name):
+    _, seconds, _ = checked[name]
+    assert seconds <= TIMEOUT + 5  # the acceptance bound; nothing the child sends moves the deadline
 
 
 @pytest.mark.parametrize("name", ["stack_walk", "forged_value", "forged_tick"])

@@ -114,6 +114,8 @@ class Remote:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.drain.join(timeout=1)
+        if not self.drain.is_alive():
+            self.proc.stdout.close()  # else a ResourceWarning when it is collected, in some later code
 
     def ending(self) -> str | None:
         """Why the child ended: ``SIGKILL`` or ``exit code 3``; None when it still runs a second later."""
