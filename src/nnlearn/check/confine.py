@@ -63,6 +63,8 @@ def _user_tasks() -> int:
 
 
 def limits(memory_mb: int, cpu_s: int):
+    """The function ``subprocess.Popen`` runs in the child before it starts Python (``preexec_fn``): the
+    hard limits, and (as root) the capabilities that would lift them dropped from the bounding set."""
     import resource
 
     nproc = _user_tasks() + EXTRA_PROCESSES if os.getuid() != 0 else None
@@ -84,6 +86,7 @@ def limits(memory_mb: int, cpu_s: int):
 
 
 def environment() -> dict:
+    """The child's environment: this process's (the reader's code sees it all), and the check's settings."""
     env = dict(os.environ)
     env["MPLBACKEND"] = "Agg"  # plt.show() in the reader's file must not open a window and wait
     env["PYTHONDONTWRITEBYTECODE"] = "1"
