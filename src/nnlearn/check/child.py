@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import traceback
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -74,6 +75,14 @@ def origin(obj, spelling: str, files: Files) -> dict:
     return {"yours": False, "module": str(module)[:200], "standin": False}
 
 
+@dataclass(frozen=True)
+class OnArgument:
+    """A probe's function to build over argument ``arg`` of the same call, once the arguments are decoded."""
+
+    name: str
+    arg: int
+
+
 class Server:
     """The state of the child between requests: the file loaded, and the reader's objects by handle."""
 
@@ -118,7 +127,7 @@ class Server:
                 raise WireError("an unknown handle")
             return self.objects[fields[0]]
         name, arg = fields
-        return TARGETS[name] if arg is None else ("on-argument", name, arg)
+        return TARGETS[name] if arg is None else OnArgument(name, arg)
 
     def arguments(self, request: dict):
         args = [decode(a, self.resolve) for a in request.get("args", [])]
@@ -127,8 +136,8 @@ class Server:
             if isinstance(a, np.ndarray):
                 a.flags.writeable = True  # the call's own copy, as the book's caller would pass it
         for i, a in enumerate(args):  # a function over another argument of the same call
-            if isinstance(a, tuple) and len(a) == 3 and a[0] == "on-argument":
-                args[i] = ON_ARGUMENT[a[1]](args[a[2]])
+            if isinstance(a, OnArgument):
+                args[i] = ON_ARGUMENT[a.name](args[a.arg])
         return args, kwargs
 
     # -- operations ------------------------------------------------------------------------------------
