@@ -80,7 +80,14 @@ def limits(memory_mb: int, cpu_s: int):
         for limit, value in settings:
             _, hard = resource.getrlimit(limit)
             value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(limit, (value, value))  # soft = hard: the child cannot raise it
+            # soft = hard, so that the child cannot raise it; else (a system that refuses to lower this
+            # hard limit) the soft one at least; else (RLIMIT_AS on macOS) none
+            for pair in ((value, value), (value, hard)):
+                try:
+                    resource.setrlimit(limit, pair)
+                    break
+                except (ValueError, OSError):
+                    continue
 
     return apply
 
