@@ -26,6 +26,8 @@ __all__ = ["run_jobs", "JobResult", "CHILD_VARIABLE"]
 
 #: The top-level states the child may report.
 STATUSES = ("ok", "stopped", "exit", "error", "syntax")
+#: Notes the child may send about one file (a top level ends once; it prints, and uses stand-ins).
+MAX_NOTES = 8
 #: The notes the child may send about a file's top level, and each one's fields.
 _TEXT, _FRAMES, _CELL = "text", "frames", "cell"
 NOTE_FIELDS = {
@@ -193,7 +195,7 @@ def _loaded(reply: dict):
     """The top level's status, notes and names, from the child's answer to ``load``, checked."""
     status, notes, found = reply.get("status"), reply.get("notes"), reply.get("found")
     _need(status in STATUSES, "a status the check does not know")
-    _need(type(notes) is list and len(notes) <= 10_000, "notes that are not a list")
+    _need(type(notes) is list and len(notes) <= MAX_NOTES, "notes that are not a list")
     notes = [_note(n) for n in notes]
     _need(type(found) is dict, "names that are not a dict")
     for name, info in found.items():
