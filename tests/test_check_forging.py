@@ -57,7 +57,7 @@ def checked(tmp_path_factory):
 def test_the_corpus_holds_each_attack():
     assert {p.stem for p in FILES} >= {"stack_walk", "answer_load", "answer_stopped", "forged_value", "patched_numpy",
                                        "patched_nnlearn", "escaped", "raised_limits", "ignored_alarm",
-                                       "forged_tick", "garbage", "closed_channel"}
+                                       "forged_tick", "garbage", "closed_channel", "slow_drip"}
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -69,7 +69,7 @@ def test_no_wrong_function_passes(checked, path):
         assert rows[row] not in ("pass", "warn"), (row, rows[row])
 
 
-@pytest.mark.parametrize("name", ["ignored_alarm", "forged_tick"])
+@pytest.mark.parametrize("name", ["ignored_alarm", "forged_tick", "slow_drip"])
 def test_a_call_that_never_returns_is_answered_within_its_limit_plus_five_seconds(checked, name):
     _, seconds, _ = checked[name]
     assert seconds <= TIMEOUT + 5  # the acceptance bound; nothing the child sends moves the deadline
@@ -99,8 +99,9 @@ def test_patching_numpy_or_nnlearn_in_the_checked_file_changes_no_verdict(checke
     assert ids["mean_squared_error"] == ["missing-half"]
 
 
-def test_a_function_that_ignores_the_alarm_is_a_timeout(checked):
-    report, seconds, _ = checked["ignored_alarm"]
+@pytest.mark.parametrize("name", ["ignored_alarm", "slow_drip"])
+def test_a_function_that_ignores_the_alarm_is_a_timeout(checked, name):
+    report, _, _ = checked[name]
     (finding,) = {r.name: r for r in report.rows}["sigmoid"].findings
     assert finding["id"] == "timeout" and finding["details"] == [["seconds", {"seconds": "2"}]]
 
