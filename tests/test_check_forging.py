@@ -84,6 +84,12 @@ def test_a_line_on_the_channel_that_was_not_asked_for_fails_the_row_running(chec
     assert "wrote to the check's own channel" in report.text()
 
 
+def test_code_that_forged_once_gets_no_other_process(checked):
+    report, _, _ = checked["stack_walk"]
+    assert {r.name: r.status for r in report.rows if r.status != "missing"} == {
+        "sigmoid": "fail", "softmax": "untested", "mean_squared_error": "untested"}
+
+
 @pytest.mark.parametrize("name", ["answer_load", "answer_stopped", "garbage"])
 def test_a_forged_answer_to_loading_the_file_checks_nothing(checked, name):
     report, _, _ = checked[name]

@@ -233,6 +233,12 @@ def _after_loss(result: JobResult, job: dict, row, lost: ChildLost, seconds: flo
     for r in rows_of([row]):
         if r in job["rows"] and r not in result.rows:
             result.rows[r] = _lost_row(r, result, lost, seconds) if r == row else _untested_row(r, result)
+    if lost.kind == "forged":  # code that writes to the channel is not given another process: the rest
+        # of the file is not checked (a file forging in every function would cost a child each)
+        for r in job["rows"]:
+            if r not in result.rows and result.found.get(r.partition(".")[0], {}).get("yours"):
+                result.rows[r] = _untested_row(r, result)
+        result.finished = True
     if len(result.rows) == before:  # nothing left to blame: another child would only repeat this
         result.finished = True
 
