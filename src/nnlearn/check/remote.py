@@ -80,6 +80,7 @@ class Remote:
         os.close(to_parent)
         self.requests = to_child
         self.replies = from_child
+        os.set_blocking(to_child, False)  # a child that stops reading cannot hold a write past its deadline
         self.buffer = bytearray()
         self.next_id = 1
         self.dead = False
@@ -181,8 +182,9 @@ class Remote:
                 _, ready, _ = select.select([], [self.requests], [], max(0.0, deadline - time.monotonic()))
                 if not ready:
                     self.lose("killed", seconds)
-                view = view[os.write(self.requests, view[:65536]):]
-        except (BrokenPipeError, OSError):
+                with contextlib.suppress(BlockingIOError):
+                    view = view[os.write(self.requests, view):]
+        except OSError:  # BrokenPipeError among them: the child ended
             self.lose("crashed")
         message = self._read_line(deadline, seconds)
         if message.get("id") != rid or "internal" in message:
