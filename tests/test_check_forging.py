@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -188,3 +189,33 @@ def test_sigterm_and_sighup_end_the_check_and_its_child(tmp_path, sig):
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     assert not alive(child)
+
+
+def test_a_child_that_stops_reading_cannot_hold_the_check(tmp_path):
+    """The first file answers its own loading and then never reads again: the second file's source
+    (larger than a pipe holds) cannot be written, and the check still ends at the deadline."""
+    first = tmp_path / "first.py"
+    first.write_text(
+        "import json, signal, sys, time\n"
+        "frame = sys._getframe()\n"
+        "while frame is not None:\n"
+        "    local = frame.f_locals\n"
+        "    if isinstance(local.get('request'), dict) and hasattr(local.get('replies'), 'write'):\n"
+        "        answer = {'id': local['request']['id'], 'status': 'ok', 'notes': [], 'found': {}}\n"
+        "        local['replies'].write(json.dumps(answer) + '\\n')\n"
+        "        local['replies'].flush()\n"
+        "        break\n"
+        "    frame = frame.f_back\n"
+        "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "while True:\n"
+        "    time.sleep(1)\n")
+    second = tmp_path / "second.py"
+    second.write_text("import numpy as np\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n# " + "x" * (3 << 20) + "\n")
+    done = []
+    worker = threading.Thread(target=lambda: done.append(check_files([first, second], lang="en", timeout=1)),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=120)  # not a timing claim: without the deadline on writing, this waits forever
+    assert done, "the check did not end"
+    _, report = done[0]
+    assert report.status == "killed" and [n["kind"] for n in report.notes] == ["import-killed"]
