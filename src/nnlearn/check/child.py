@@ -18,6 +18,7 @@ import inspect
 import io
 import json
 import os
+import signal
 import sys
 import traceback
 from dataclasses import dataclass
@@ -36,6 +37,12 @@ from nnlearn.functions import sigmoid, softmax
 KEYS = ("W1", "b1", "W2", "b2")
 
 
+#: Whether each file runs in a process of its own, forked from this one (NumPy and nnlearn already
+#: imported): one file's code cannot then change what another's is judged by. Linux only, where forking
+#: a process that has loaded NumPy is safe.
+FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
 def main() -> None:
     requests = os.fdopen(int(sys.argv[1]), "rb")
     replies = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
@@ -43,17 +50,57 @@ def main() -> None:
     sys.dont_write_bytecode = True  # the check leaves no __pycache__ in the reader's folder
     install()
     server = Server(list(sys.path))
-    replies.write(json.dumps({"id": 0, "ready": True}) + "\n")
-    replies.flush()
+    send(replies, {"id": 0, "ready": True, "fork": FORK})
     for line in requests:
         request = json.loads(line)
-        try:
-            reply = server.handle(request)
-        except BaseException:  # noqa: BLE001 -- a bug of the checker, or the reader's code broke it: said, then ended
-            reply = {"internal": traceback.format_exc(limit=-3)[-2000:]}
-        replies.write(json.dumps({"id": request["id"], **reply}) + "\n")
-        replies.flush()
+        if request["op"] == "load" and FORK:
+            worker = os.fork()
+            if worker == 0:
+                serve(server, request, requests, replies)  # never returns
+            _, status = os.waitpid(worker, 0)
+            # This process never ran the reader's code; it says how the file's process ended, and waits
+            # for the next file.
+            send(replies, {"id": 0, "worker": ending(status)})
+            continue
+        answer(server, request, replies)
     # The parent ends this process (and anything the reader's code started) when it is done.
+
+
+def send(replies, message: dict) -> None:
+    replies.write(json.dumps(message) + "\n")
+    replies.flush()
+
+
+def answer(server, request: dict, replies) -> None:
+    try:
+        reply = server.handle(request)
+    except BaseException:  # noqa: BLE001 -- a bug of the checker, or the reader's code broke it: said, then ended
+        reply = {"internal": traceback.format_exc(limit=-3)[-2000:]}
+    send(replies, {"id": request["id"], **reply})
+
+
+def serve(server, load: dict, requests, replies) -> None:
+    """The process of one file: its top level, then the parent's requests, until ``end``."""
+    try:
+        answer(server, load, replies)
+        for line in requests:
+            request = json.loads(line)
+            if request["op"] == "end":
+                send(replies, {"id": request["id"], "ok": True})
+                break
+            answer(server, request, replies)
+    finally:
+        os._exit(0)
+
+
+def ending(status: int) -> str:
+    """``exit code 3`` or ``SIGKILL``: how a file's process ended."""
+    if os.WIFSIGNALED(status):
+        try:
+            return signal.Signals(os.WTERMSIG(status)).name
+        except ValueError:
+            return f"signal {os.WTERMSIG(status)}"
+    return f"exit code {os.WEXITSTATUS(status)}"
 
 
 def origin(obj, spelling: str, files: Files) -> dict:
@@ -104,6 +151,8 @@ class Server:
             return {"ok": True}
         if op == "load":
             return self.load(request)
+        if op == "end":  # without a process per file: the next file's load puts the folder back
+            return {"ok": True}
         try:
             if op in ("call", "attr", "write"):  # each runs the reader's code under the limit itself
                 return getattr(self, "op_" + op)(request)

@@ -63,6 +63,12 @@ class ChildLost(Exception):
         self.seconds = seconds
 
 
+def _worker_ending(message: dict) -> str | None:
+    """How a file's process ended, from the child's line about it (``exit code 3``, ``SIGKILL``)."""
+    why = message.get("worker") if set(message) == {"id", "worker"} else None
+    return why if type(why) is str and len(why) <= 40 else None
+
+
 class Remote:
     """One child process, and the requests made of it."""
 
@@ -89,8 +95,9 @@ class Remote:
         self.drain = threading.Thread(target=self._drain, daemon=True)
         self.drain.start()
         ready = self._read_line(time.monotonic() + STARTUP_S, STARTUP_S)
-        if ready != {"id": 0, "ready": True}:
+        if set(ready) != {"id", "ready", "fork"} or ready["id"] != 0 or type(ready["fork"]) is not bool:
             self.lose("forged")
+        self.fork = ready["fork"]  # each file in a process of its own, forked by the child (Linux)
 
     def _drain(self) -> None:
         for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):
@@ -131,8 +138,9 @@ class Remote:
                 return f"signal {-code}"
         return f"exit code {code}"
 
-    def lose(self, kind: str, seconds: float = 0.0):
-        why = self.ending() if kind == "crashed" else ""
+    def lose(self, kind: str, seconds: float = 0.0, why: str | None = None):
+        if why is None:
+            why = self.ending() if kind == "crashed" else ""
         if why is None:  # the channel closed by a process that goes on: the reader's code closed it
             kind, why = "forged", ""
         self.close()
@@ -187,12 +195,24 @@ class Remote:
         except OSError:  # BrokenPipeError among them: the child ended
             self.lose("crashed")
         message = self._read_line(deadline, seconds)
+        if message.get("id") == 0 and self.fork and _worker_ending(message):  # the file's process ended
+            self.lose("crashed", why=_worker_ending(message))
         if message.get("id") != rid or "internal" in message:
             if os.environ.get("NNLEARN_DEBUG", "") not in ("", "0"):  # a bug of the child's own code shows here
                 print(f"nnlearn check: the child answered {str(message)[:4000]}", file=sys.stderr)
             self.lose("forged")
         del message["id"]
         return message
+
+    def end_job(self) -> None:
+        """The file is checked: its process ends (the child forks the next file's from a clean state)."""
+        reply = self.request("end", self.timeout)
+        if reply.get("ok") is not True:
+            self.lose("forged")
+        if self.fork:
+            ended = self._read_line(time.monotonic() + self.timeout + GRACE, self.timeout)
+            if ended.get("id") != 0 or _worker_ending(ended) is None:
+                self.lose("forged")
 
     # -- what the probes ask --------------------------------------------------------------------------
 

@@ -119,6 +119,10 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
         for row in row_results:
             result.rows[row.name] = row.to_json()
     result.finished = True
+    try:
+        remote.end_job()
+    except ChildLost:  # every row is judged: a process that will not end is only killed (lose did)
+        pass
 
 
 #: Words of source that can bind a module's names otherwise than the syntax tree shows.
