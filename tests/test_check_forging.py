@@ -232,3 +232,21 @@ def test_one_files_code_cannot_change_what_anothers_is_judged_by(tmp_path):
     one, two = check_files([first, second], lang="en", timeout=5)
     assert [r.status for r in one.rows if r.name == "sigmoid"] == ["fail"]  # its own patch, its own result
     assert [r.status for r in two.rows if r.name == "sigmoid"] == ["pass"]
+
+
+def test_what_a_file_left_running_ends_before_the_next_file_is_checked(tmp_path):
+    shutil.copy(FORGING / "escaped.py", tmp_path / "escaped.py")
+    (tmp_path / "after.py").write_text(
+        "import os\nimport numpy as np\n"
+        "pids = [int(open(n).read()) for n in ('escaped.session.pid', 'escaped.double.pid')]\n"
+        "alive = []\n"
+        "for pid in pids:\n"
+        "    try:\n"
+        "        os.kill(pid, 0)\n"
+        "        alive.append(pid)\n"
+        "    except ProcessLookupError:\n"
+        "        pass\n"
+        "def sigmoid(x):\n"
+        "    return 1 / (1 + np.exp(-x)) if not alive else x\n")
+    _, after = check_files([tmp_path / "escaped.py", tmp_path / "after.py"], lang="en", timeout=5)
+    assert [r.status for r in after.rows if r.name == "sigmoid"] == ["pass"]

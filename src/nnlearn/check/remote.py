@@ -213,6 +213,7 @@ class Remote:
             ended = self._read_line(time.monotonic() + self.timeout + GRACE, self.timeout)
             if ended.get("id") != 0 or _worker_ending(ended) is None:
                 self.lose("forged")
+            self.reaper.sweep()  # what the file's code left running ends before the next file starts
 
     # -- what the probes ask --------------------------------------------------------------------------
 
