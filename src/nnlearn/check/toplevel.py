@@ -19,12 +19,17 @@ import time
 import types
 
 from nnlearn.check.standin import served, used
-from nnlearn.check.sandbox import Capture, ReaderError, Timeout
+from nnlearn.check.sandbox import Capture
+from nnlearn.check.wire import ReaderError, Timeout
 
 #: Lines of the reader's printed output that a note shows.
 SHOWN_LINES = 5
-#: Seconds each import or definition may take when the definitions are run on their own.
+#: Seconds each import or definition may take when the definitions are run on their own, and all of
+#: them together (the parent waits this much longer for a file's top level).
 DEFINITION_S = 5.0
+DEFINITIONS_S = 10.0
+#: Lines whose definition failed that are said, each in a note (the parent takes at most 8 notes a file).
+FAILED_SHOWN = 4
 
 
 class JobEnvironment:
@@ -71,8 +76,13 @@ class JobEnvironment:
                 del sys.modules[name]
 
 
-def _where_of_syntax_error(exc: SyntaxError, files) -> list:
-    return [files.frame(exc.filename or "", exc.lineno or 0, exc.text or "")]
+def _where_of_syntax_error(exc: SyntaxError, files, chunk: dict, source: str) -> list:
+    """The reader's line of a syntax error; a NUL byte (which Python reports without a line) at its own."""
+    line, text = exc.lineno, exc.text or ""
+    if not line and "\x00" in source:
+        line = source.count("\n", 0, source.index("\x00")) + 1
+        text = source.splitlines()[line - 1].replace("\x00", "\\x00")
+    return [files.frame(exc.filename or chunk["filename"], line, text)] if line else []
 
 
 def run_top_level(job: dict, sandbox, budget: float):
@@ -95,7 +105,7 @@ def run_top_level(job: dict, sandbox, budget: float):
         try:
             code = compile(source, chunk["filename"], "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
-            where = _where_of_syntax_error(exc, sandbox.files) if isinstance(exc, SyntaxError) else []
+            where = _where_of_syntax_error(exc, sandbox.files, chunk, source) if isinstance(exc, SyntaxError) else []
             notes.append({"kind": "syntax", "message": getattr(exc, "msg", str(exc)), "where": where})
             status = "syntax"
             break
@@ -166,6 +176,7 @@ def _definitions_only(job: dict, sandbox, namespace: dict) -> list:
     fails is skipped), so that what the file defines is checked. Returns the notes saying what was
     skipped."""
     skipped, notes = [], []
+    start = time.monotonic()
     for chunk in job["chunks"]:
         source = "\n" * (chunk.get("first_line", 1) - 1) + chunk["source"]
         try:
@@ -176,12 +187,17 @@ def _definitions_only(job: dict, sandbox, namespace: dict) -> list:
             if not _is_definition(node):
                 skipped.append(node.lineno)
                 continue
+            left = DEFINITIONS_S - (time.monotonic() - start)
+            if left <= 0:  # the time for the definitions is spent: the rest is skipped
+                skipped.append(node.lineno)
+                continue
             code = compile(ast.Module(body=[node], type_ignores=[]), chunk["filename"], "exec", dont_inherit=True)
             try:
-                sandbox.run(lambda code=code: exec(code, namespace), DEFINITION_S)
+                sandbox.run(lambda code=code: exec(code, namespace), min(DEFINITION_S, left))
             except (Timeout, ReaderError) as exc:
                 text = exc.text if isinstance(exc, ReaderError) else str(exc)
-                notes.append({"kind": "definition-failed", "line": node.lineno, "exception": text})
+                if len(notes) < FAILED_SHOWN:
+                    notes.append({"kind": "definition-failed", "line": node.lineno, "exception": text[:400]})
     return [{"kind": "definitions-only", "statements": len(skipped), "lines": _line_ranges(skipped)}, *notes]
 
 
