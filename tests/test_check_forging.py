@@ -250,3 +250,26 @@ def test_what_a_file_left_running_ends_before_the_next_file_is_checked(tmp_path)
         "    return 1 / (1 + np.exp(-x)) if not alive else x\n")
     _, after = check_files([tmp_path / "escaped.py", tmp_path / "after.py"], lang="en", timeout=5)
     assert [r.status for r in after.rows if r.name == "sigmoid"] == ["pass"]
+
+
+def test_parameter_names_from_the_child_must_be_names(tmp_path):
+    """The reader's parameter names are shown in a fix's code: an answer to loading the file that gives
+    anything but identifiers is forged (else its text would be written into the report)."""
+    path = tmp_path / "params.py"
+    path.write_text(
+        "import json, os, sys\n"
+        "import numpy as np\n"
+        "def softmax(x):\n    return np.exp(x) / np.sum(np.exp(x))\n"
+        "frame = sys._getframe()\n"
+        "while frame is not None:\n"
+        "    local = frame.f_locals\n"
+        "    if isinstance(local.get('request'), dict) and hasattr(local.get('replies'), 'write'):\n"
+        "        info = {'spelling': 'softmax', 'yours': True, 'handle': 1, 'parameters': ['x); see http://x']}\n"
+        "        answer = {'id': local['request']['id'], 'status': 'ok', 'notes': [], 'found': {'softmax': info}}\n"
+        "        local['replies'].write(json.dumps(answer) + '\\n')\n"
+        "        local['replies'].flush()\n"
+        "        os._exit(0)\n"
+        "    frame = frame.f_back\n")
+    report = check(path, lang="en", timeout=TIMEOUT)
+    assert report.status == "crashed" and [n["kind"] for n in report.notes] == ["import-forged"]
+    assert "http://x" not in report.text()
