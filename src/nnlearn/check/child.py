@@ -3,7 +3,8 @@
 Started by :mod:`nnlearn.check.remote` as ``python -c BOOT IN OUT`` (``remote.BOOT`` calls :func:`main`).
 It reads requests, one JSON line each, on file descriptor IN and answers each on OUT with one JSON
 line carrying the request's ``id``: ``load`` a file (run its top level, name the chapter's names it
-defines), ``call`` one of them on the inputs given, ``attr``/``write`` an attribute or an array of
+defines; after a top level that stopped, ``definitions`` runs its imports and definitions alone and
+names them), ``call`` one of them on the inputs given, ``attr``/``write`` an attribute or an array of
 an object of the reader's, and the few operations the probes need to stand the book's code in for a
 failing function (``isolate``, ``restore``, ``stand_in``, ``remove``, ``names``).
 
@@ -31,7 +32,7 @@ from nnlearn.check.probes.isolation import REFERENCES, book_cross_entropy_error,
 from nnlearn.check.sandbox import Files, Sandbox
 from nnlearn.check.standin import install, used
 from nnlearn.check.targets import ON_ARGUMENT, TARGETS
-from nnlearn.check.toplevel import JobEnvironment, run_top_level
+from nnlearn.check.toplevel import RUN_ALONE, JobEnvironment, closing_notes, definitions_only, run_top_level
 from nnlearn.check.wire import ReaderError, Timeout, WireError, decode, encode
 from nnlearn.functions import sigmoid, softmax
 
@@ -125,6 +126,10 @@ def origin(obj, spelling: str, files: Files) -> dict:
     return {"yours": False, "module": str(module)[:200], "standin": False}
 
 
+def _plain(notes: list) -> list:
+    return json.loads(json.dumps(notes, default=str))
+
+
 def parameters(fn) -> list:
     """The names of a plain function's positional parameters, read from its code (no code of the
     reader's runs), so that a fix can be shown in them; [] for anything else."""
@@ -149,6 +154,8 @@ class Server:
         self.base_path = base_path
         self.environment = None
         self.sandbox = None
+        self.job = None
+        self.namespace = None
         self.objects: dict[int, object] = {}
         self.swaps: dict[int, list] = {}
 
@@ -163,6 +170,8 @@ class Server:
             return {"ok": True}
         if op == "load":
             return self.load(request)
+        if op == "definitions":  # each runs under its own limit
+            return self.definitions()
         if op == "end":  # without a process per file: the next file's load puts the folder back
             return {"ok": True}
         try:
@@ -213,10 +222,22 @@ class Server:
         files = Files(job["folder"], {c["filename"]: c["label"] for c in job["chunks"] if c.get("label")})
         self.sandbox = Sandbox(files, request["timeout"])
         self.environment = JobEnvironment(job, self.base_path, files).__enter__()
-        namespace, status, notes = run_top_level(job, self.sandbox, request["import_timeout"])
+        self.job = job
+        self.namespace, status, notes = run_top_level(job, self.sandbox, request["import_timeout"])
+        if status in RUN_ALONE:  # the parent asks for the definitions next, with a limit of their own
+            return {"status": status, "notes": _plain(notes)}
+        return {"status": status, "notes": _plain(notes + closing_notes(self.sandbox)), "found": self.found()}
+
+    def definitions(self) -> dict:
+        """The file's top level stopped: its imports and definitions run alone, then the names it defines."""
+        notes = definitions_only(self.job, self.sandbox, self.namespace) + closing_notes(self.sandbox)
+        return {"notes": _plain(notes), "found": self.found()}
+
+    def found(self) -> dict:
+        """The chapter's names the file defines: the reader's own by handle, the others by origin."""
         found = {}
-        for name, entry in find(namespace).items():
-            info = {"spelling": entry.spelling, **origin(entry.obj, entry.spelling, files)}
+        for name, entry in find(self.namespace).items():
+            info = {"spelling": entry.spelling, **origin(entry.obj, entry.spelling, self.sandbox.files)}
             if info["yours"]:
                 info["handle"] = self.register(entry.obj)
                 if name not in CLASSES:
@@ -225,7 +246,7 @@ class Server:
                     info["methods"] = {row: find_method(entry.obj, row.partition(".")[2])
                                        for row in rows_of([name]) if "." in row}
             found[name] = info
-        return {"status": status, "notes": json.loads(json.dumps(notes, default=str)), "found": found}
+        return found
 
     def op_call(self, request: dict) -> dict:
         fn = self.objects[request["target"]]

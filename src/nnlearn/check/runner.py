@@ -19,7 +19,7 @@ from nnlearn.check.names import CLASSES, FUNCTIONS, canonical_row, rows_of
 from nnlearn.check.probes import Isolation, run_class, run_function
 from nnlearn.check.confine import CHILD_VARIABLE, DEFAULT_MEMORY_MB, Reaper, ended_by_signals
 from nnlearn.check.remote import STARTUP_S, ChildLost, Remote
-from nnlearn.check.toplevel import DEFINITIONS_S
+from nnlearn.check.toplevel import DEFINITIONS_S, RUN_ALONE
 from nnlearn.check.values import Opaque
 from nnlearn.check.wire import WireError, frames
 
@@ -89,15 +89,17 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
         # pyplot's first import takes seconds on a busy machine, and is not the reader's code
         remote.request("warm", STARTUP_S, modules=["matplotlib.pyplot"])
     start = time.monotonic()
-    # a top level that stopped has its definitions run alone after it (toplevel.DEFINITIONS_S at most)
-    reply = remote.request("load", import_timeout + DEFINITIONS_S, top_level=True, timeout=timeout, import_timeout=import_timeout,
+    reply = remote.request("load", import_timeout, top_level=True, timeout=timeout, import_timeout=import_timeout,
                            job={k: job[k] for k in ("folder", "path", "chunks")})
+    if reply.get("status") == "stopped" and time.monotonic() - start < import_timeout:
+        remote.lose("forged")  # "stopped at its time limit" before that time had passed here
+    definitions = None
+    if reply.get("status") in RUN_ALONE:  # its imports and definitions run alone, under a limit of their own
+        definitions = remote.request("definitions", DEFINITIONS_S, top_level=True)
     try:
-        status, notes, found = _loaded(reply)
+        status, notes, found = _loaded(reply, definitions)
     except WireError:
         remote.lose("forged")
-    if status == "stopped" and time.monotonic() - start < import_timeout:
-        remote.lose("forged")  # "stopped at its time limit" before that time had passed here
     unreached = sorted(set(_defined(job)) - set(found), key=list(FUNCTIONS | CLASSES).index)
     if unreached and status == "ok":  # a file that ran to its end defines them: the child hid them
         remote.lose("forged")
@@ -200,12 +202,19 @@ def _note(note) -> dict:
     return note
 
 
-def _loaded(reply: dict):
-    """The top level's status, notes and names, from the child's answer to ``load``, checked."""
-    status, notes, found = reply.get("status"), reply.get("notes"), reply.get("found")
+def _loaded(reply: dict, definitions: dict | None = None):
+    """The top level's status, notes and names, from the child's answer to ``load`` and, after a top
+    level that stopped (``toplevel.RUN_ALONE``), to ``definitions``, checked."""
+    status, notes, names = reply.get("status"), reply.get("notes"), reply
     _need(status in STATUSES, "a status the check does not know")
-    _need(type(notes) is list and len(notes) <= MAX_NOTES, "notes that are not a list")
+    _need(type(notes) is list, "notes that are not a list")
+    if definitions is not None:
+        _need(set(reply) == {"status", "notes"} and type(definitions.get("notes")) is list,
+              "names before the definitions were run alone")
+        notes, names = notes + definitions["notes"], definitions
+    _need(len(notes) <= MAX_NOTES, "more notes than a file has")
     notes = [_note(n) for n in notes]
+    found = names.get("found")
     _need(type(found) is dict, "names that are not a dict")
     for name, info in found.items():
         _need(name in FUNCTIONS or name in CLASSES, "a name that is not the chapter's")

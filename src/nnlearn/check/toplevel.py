@@ -24,8 +24,10 @@ from nnlearn.check.wire import ReaderError, Timeout
 
 #: Lines of the reader's printed output that a note shows.
 SHOWN_LINES = 5
+#: The top-level states after which the file's imports and definitions are run alone.
+RUN_ALONE = ("error", "stopped")
 #: Seconds each import or definition may take when the definitions are run on their own, and all of
-#: them together (the parent waits this much longer for a file's top level).
+#: them together (the limit of the parent's request for them).
 DEFINITION_S = 5.0
 DEFINITIONS_S = 10.0
 #: Lines whose definition failed that are said, each in a note (the parent takes at most 8 notes a file).
@@ -86,10 +88,12 @@ def _where_of_syntax_error(exc: SyntaxError, files, chunk: dict, source: str) ->
 
 
 def run_top_level(job: dict, sandbox, budget: float):
-    """Run the job's code chunks in a fresh ``__main__``; returns ``(namespace, status, notes)``.
+    """Run the job's code chunks in a fresh ``__main__``; returns ``(namespace, status, notes)``, the
+    notes saying how it ended (:func:`closing_notes` then says what it printed and which stand-ins it used).
 
     ``status`` is ``ok``, ``stopped`` (budget spent), ``exit`` (``sys.exit``), ``error`` (an
-    exception) or ``syntax``.
+    exception) or ``syntax``. After ``stopped`` or ``error`` (:data:`RUN_ALONE`) the parent asks for
+    :func:`definitions_only`, under a limit of its own.
     """
     _warm_up(job)
     module = types.ModuleType("__main__")
@@ -119,15 +123,19 @@ def run_top_level(job: dict, sandbox, budget: float):
         except ReaderError as exc:
             status = _exception_note(exc, chunk, notes)
             break
-    if status in ("error", "stopped"):
-        notes.extend(_definitions_only(job, sandbox, namespace))
+    return namespace, status, notes
+
+
+def closing_notes(sandbox) -> list:
+    """The notes of a file once it has run: what it printed, and the stand-ins it imported."""
+    notes = []
     if sandbox.output.size:
         notes.append(_printed_note(sandbox.output))
     served = used()
     modules = [m for m in served if not any(other.startswith(m + ".") for other in served)]
     if modules:
         notes.append({"kind": "standin", "module": ", ".join(modules)})
-    return namespace, status, notes
+    return notes
 
 
 def _warm_up(job: dict) -> None:
@@ -171,7 +179,7 @@ def _is_definition(node) -> bool:
     return False
 
 
-def _definitions_only(job: dict, sandbox, namespace: dict) -> list:
+def definitions_only(job: dict, sandbox, namespace: dict) -> list:
     """The file's top level stopped: run its imports and definitions alone, each on its own (one that
     fails is skipped), so that what the file defines is checked. Returns the notes saying what was
     skipped."""
