@@ -62,3 +62,16 @@ def test_variants_are_found_and_said_what_they_were_taken_for(reports):
     assert rows["cross_entropy_error"].spelling == "cross_entropy_error_2"
     assert "your numerical_gradient_2d was checked as the chapter's numerical_gradient" in report.text()
     assert note(report, "standin") == {"kind": "standin", "module": "functions"}
+
+
+def test_many_imports_that_fail_alone_are_said_four_times_and_the_file_still_checked(tmp_path):
+    """Each import that fails when the definitions are run alone is a note; the child may send the
+    checker only a few notes a file (more is a forged answer), so the first four are said."""
+    path = tmp_path / "imports.py"
+    path.write_text("import numpy as np\n" + "".join(f"import missing_{i}\n" for i in range(8)) +
+                    "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n")
+    (report,) = check_files([path], lang="en", timeout=5)
+    assert report.status == "error"
+    failed = [n for n in report.notes if n["kind"] == "definition-failed"]
+    assert [n["line"] for n in failed] == [2, 3, 4, 5] and "missing_0" in failed[0]["exception"]
+    assert statuses(report) == {"sigmoid": "pass"}

@@ -2,13 +2,14 @@
 
 ``nnlearn.check(target, lang=None)`` takes a ``.py`` file or notebook (a path), a module, a
 namespace such as ``globals()``, or one function or class. It finds the chapter's names the reader
-defined (:mod:`nnlearn.check.names`), runs their code in a child process with limits
-(:mod:`nnlearn.check.runner`), calls each name the way the book calls it on the book's numbers and
-on generated cases (:mod:`nnlearn.check.probes`), and returns a :class:`Report`: one row per name,
+defined (:mod:`nnlearn.check.names`), runs their code in a child process with hard limits
+(:mod:`nnlearn.check.remote`), calls each name from here the way the book calls it on the book's
+numbers and on generated cases (:mod:`nnlearn.check.probes`, driven by :mod:`nnlearn.check.runner`):
+the child only returns plain values, and the verdicts are made here. It returns a :class:`Report`: one row per name,
 each failure with its diagnosis from the catalogue (:mod:`nnlearn.check.catalogue`, docs/check.md),
 in English, Chinese or Japanese (:mod:`nnlearn.check.i18n`).
 
-The reader's code never runs in the calling process.
+The reader's code never runs in the calling process, and cannot reach the comparisons that judge it.
 
 ``nnlearn.check`` is the function (``from nnlearn import check``); the package's other names are
 imported from it explicitly: ``from nnlearn.check import check_files, Report``.

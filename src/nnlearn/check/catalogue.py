@@ -281,6 +281,7 @@ DETAILS = {
     "book-call": N_("the book calls it as {call}"),
     "signal": N_("the process was ended by {signal}"),
     "exit-code": N_("the process ended with exit code {code}"),
+    "forged": N_("your code wrote to the check's own channel, an answer the check did not ask for; the process was ended"),
     "dtype": N_("the result is {dtype} for a float64 input"),
     "params-dtype": N_("the weights are {dtype}"),
     "axis0": N_("each column sums to 1, not each row"),

@@ -37,6 +37,9 @@ NOTES = {
     "import-killed": N_("the file's top level did not finish within {seconds} s and could not be interrupted; "
                         "nothing could be checked"),
     "import-crashed": N_("the process running the file ended while it ran ({why}); nothing could be checked"),
+    "unreached": N_("{names}: defined in the file after the point where its top level stopped, so not checked"),
+    "import-forged": N_("the file's code wrote to the check's own channel, an answer the check did not ask for; "
+                        "the process was ended and nothing could be checked"),
     "not-carried": N_("{name} ({type}) could not be carried into the check; define it in the code you check"),
     "no-source": N_("{name} was defined where Python keeps no source (python -c, or an interactive console), so it "
                     "could not be checked; put the code in a .py file and run nnlearn check FILE"),
@@ -137,9 +140,11 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """Every chapter name found passes (warnings allowed), at least one was found, the file ran."""
+        """Every chapter name found passes (warnings allowed), at least one was found, the file ran (and
+        defined none after the point where it stopped)."""
         checked = [r for r in self.found if r.status != "untested"]
-        return bool(checked) and self.count("fail", "untested") == 0 and self.status not in BROKEN
+        unreached = any(n.get("kind") == "unreached" for n in self.notes)
+        return bool(checked) and self.count("fail", "untested") == 0 and self.status not in BROKEN and not unreached
 
     @property
     def exit_code(self) -> int:

@@ -1,58 +1,53 @@
-"""Running the reader's code in a child process with limits, and following what it reports.
+"""Driving a check: each file is loaded in the child process, and each of its chapter names probed
+from here (:mod:`nnlearn.check.probes`), the verdicts decided here.
 
-The child (:mod:`nnlearn.check.child`) runs under ``sys.executable`` with a cap on its memory
-(``RLIMIT_AS``) and CPU time (``RLIMIT_CPU``), in a session of its own so that it and anything it
-starts can be killed together. Each call of the reader's code must return within ``timeout``
-seconds: the child interrupts it with an alarm, and when that does not work (a bare ``except``
-that swallows it, a long call in C) the parent kills the child ``GRACE`` seconds later, records
-the row as ``timeout``, and starts a new child for the rest. A child that dies (memory, CPU, a
-crash) is recorded the same way.
+The reader's code runs only in the child (:mod:`nnlearn.check.remote` starts it, with its limits).
+What the child says about a file -- how its top level ended, its notes, the names it defines -- is
+checked field by field before it is believed. When the child is lost (a call that overran its limit
+and could not be interrupted, a crash, a line on the channel the check did not ask for) the row it
+was running is recorded as such, and a new child loads the file again for the rows left.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import select
-import signal
-import subprocess
-import sys
-import threading
+import ast
+import re
 import time
 from dataclasses import dataclass, field
 
-from nnlearn.check.names import rows_of
+from nnlearn.check.names import CLASSES, FUNCTIONS, canonical_row, rows_of
+from nnlearn.check.probes import Isolation, run_class, run_function
+from nnlearn.check.confine import CHILD_VARIABLE, DEFAULT_MEMORY_MB, Reaper, ended_by_signals
+from nnlearn.check.remote import STARTUP_S, ChildLost, Remote
+from nnlearn.check.toplevel import DEFINITIONS_S, RUN_ALONE
+from nnlearn.check.values import Opaque
+from nnlearn.check.wire import WireError, frames
 
-#: The command line of the child (``python -c BOOT FD``): the current folder is taken off
-#: ``sys.path`` before nnlearn is imported, so a reader's file named like a module cannot shadow it.
-BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
-        "from nnlearn.check.child import main; main()")
+__all__ = ["run_jobs", "JobResult", "CHILD_VARIABLE"]
 
-#: Seconds the parent waits beyond a limit before it kills the child (the child's own alarm comes
-#: first; this only ends a child whose code swallowed the alarm or is stuck in C).
-GRACE = 1.0
-
-
-def grace(limit: float, top_level: bool) -> float:
-    """How long past ``limit`` the parent waits. Killing the child at a file's top level loses the
-    whole file, and one long call in C (decompressing a data set, a large product) delays the alarm,
-    so the top level gets half its budget more (2 to 10 s)."""
-    return max(GRACE, min(10.0, limit / 2)) if top_level else GRACE
-
-
-#: Seconds a child may take to start (import NumPy and nnlearn) on a busy machine.
-STARTUP_S = 60.0
-#: Bytes of one message line, and of the child's own output kept for a crash report.
-MAX_LINE = 4 << 20
-KEEP_OUTPUT = 16 << 10
-DEFAULT_MEMORY_MB = 2048
-#: Set in the child's environment.
-CHILD_VARIABLE = "NNLEARN_CHECK_CHILD"
+#: The top-level states the child may report.
+STATUSES = ("ok", "stopped", "exit", "error", "syntax")
+#: Notes the child may send about one file (a top level ends once, its definitions may then be run
+#: alone with up to four failing; it prints, and uses stand-ins).
+MAX_NOTES = 8
+#: The notes the child may send about a file's top level, and each one's fields.
+_TEXT, _FRAMES, _CELL = "text", "frames", "cell"
+NOTE_FIELDS = {
+    "syntax": {"message": _TEXT, "where": _FRAMES},
+    "top-stopped": {"seconds": _TEXT, "where": _FRAMES},
+    "exit": {"code": _TEXT, "where": _FRAMES},
+    "exception": {"exception": _TEXT, "where": _FRAMES, "cell": _CELL},
+    "cell-failed": {"exception": _TEXT, "where": _FRAMES, "cell": _CELL},
+    "definitions-only": {"statements": "count", "lines": _TEXT},
+    "definition-failed": {"line": "count", "exception": _TEXT},
+    "printed": {"lines": "count", "first": "lines"},
+    "standin": {"module": _TEXT},
+}
 
 
 @dataclass
 class JobResult:
-    """What the child reported about one file."""
+    """What is known about one file."""
 
     key: int
     status: str = "ok"  # of the top level: ok, stopped, exit, error, syntax, killed, crashed
@@ -63,192 +58,233 @@ class JobResult:
     finished: bool = False
 
 
-class CheckerBug(RuntimeError):
-    """The child process hit a bug of the checker itself (its traceback is the message)."""
-
-
-def _limits(memory_mb: int, cpu_s: int):
-    def apply():  # runs in the child between fork and exec
-        import resource
-
-        for limit, value in ((resource.RLIMIT_AS, memory_mb << 20), (resource.RLIMIT_CPU, cpu_s),
-                             (resource.RLIMIT_CORE, 0)):
-            soft, hard = resource.getrlimit(limit)
-            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(limit, (value, hard))
-
-    return apply
-
-
-def _environment() -> dict:
-    env = dict(os.environ)
-    env["MPLBACKEND"] = "Agg"  # plt.show() in the reader's file must not open a window and wait
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env[CHILD_VARIABLE] = "1"  # nnlearn.check() called by the reader's file does not start a check of its own
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(var, "1")  # one BLAS thread: less memory under RLIMIT_AS, no oversubscription
-    env.pop("PYTHONSTARTUP", None)
-    return env
-
-
-class Child:
-    """One child process and the reading of its messages."""
-
-    def __init__(self, work: dict, memory_mb: int, cpu_s: int):
-        read_fd, write_fd = os.pipe()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", BOOT, str(write_fd)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=_environment(), start_new_session=True,
-            preexec_fn=_limits(memory_mb, cpu_s) if os.name == "posix" else None)
-        os.close(write_fd)
-        self.messages = os.fdopen(read_fd, "rb")
-        self.output = bytearray()
-        self.drain = threading.Thread(target=self._drain, daemon=True)
-        self.drain.start()
-        self.proc.stdin.write(json.dumps(work).encode())
-        self.proc.stdin.close()
-        self.buffer = b""
-
-    def _drain(self) -> None:
-        for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):
-            if len(self.output) < KEEP_OUTPUT:
-                self.output += chunk[: KEEP_OUTPUT - len(self.output)]
-
-    def next_message(self, deadline: float):
-        """The next message, None at end of file, or "timeout" when ``deadline`` passes first."""
-        while b"\n" not in self.buffer:
-            wait = deadline - time.monotonic()
-            if wait <= 0:
-                return "timeout"
-            ready, _, _ = select.select([self.messages], [], [], wait)
-            if not ready:
-                continue
-            chunk = os.read(self.messages.fileno(), 65536)
-            if not chunk:
-                return None
-            self.buffer += chunk
-            if len(self.buffer) > MAX_LINE and b"\n" not in self.buffer:
-                raise CheckerBug("the check's child process sent an oversized message")
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        return json.loads(line)
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-
-    def ending(self) -> str:
-        """Why the child ended: ``signal SIGKILL`` or ``exit code 3``."""
-        code = self.proc.wait()
-        self.drain.join(timeout=1)
-        self.messages.close()
-        if code < 0:
-            try:
-                return signal.Signals(-code).name
-            except ValueError:
-                return f"signal {-code}"
-        return f"exit code {code}"
-
-
 def run_jobs(jobs: list[dict], *, timeout: float, import_timeout: float,
              memory_mb: int = DEFAULT_MEMORY_MB) -> list[JobResult]:
-    """Run ``jobs`` (files to check) in as few child processes as the reader's code allows."""
+    """Check ``jobs`` (files) in as few child processes as the reader's code allows."""
     results = {job["key"]: JobResult(job["key"]) for job in jobs}
-    pending = [dict(job, skip=[]) for job in jobs]
     cpu_s = int(60 + len(jobs) * (import_timeout + 20 * timeout))
-    while pending:
-        work = {"jobs": pending, "timeout": timeout, "import_timeout": import_timeout}
-        child = Child(work, memory_mb, cpu_s)
+    remote = None
+    with ended_by_signals(), Reaper() as reaper:
         try:
-            pending = _follow(child, pending, results, timeout, import_timeout)
+            for job in jobs:
+                result = results[job["key"]]
+                while not result.finished:
+                    try:
+                        if remote is None or remote.dead:
+                            remote = None
+                            remote = Remote(reaper, timeout, memory_mb, cpu_s)
+                        _run_job(remote, job, result, timeout, import_timeout)
+                    except ChildLost as lost:
+                        _after_loss(result, job, None if remote is None else remote.row, lost,
+                                    timeout if remote is not None and remote.row else import_timeout)
         finally:
-            if child.proc.poll() is None:
-                child.kill()
+            if remote is not None:
+                remote.close()
     return [results[job["key"]] for job in jobs]
 
 
-def _follow(child: Child, pending: list, results: dict, timeout: float, import_timeout: float) -> list:
-    """Read the child's messages until it says bye; returns the jobs still to do when it had to be
-    killed or died."""
-    job, row, limit = None, None, import_timeout
-    deadline = time.monotonic() + STARTUP_S
-    while True:
-        message = child.next_message(deadline)
-        if message == "timeout" or message is None:
-            if message == "timeout":
-                child.kill()
-            return _after_loss(child, pending, results, job, row, killed=message == "timeout", seconds=limit)
-        event = message.get("ev")
-        if event == "internal":
-            raise CheckerBug(message.get("traceback", ""))
-        if event == "bye":  # a thread the reader started may keep the child alive: the parent ends it
-            child.kill()
-            return []
-        if event == "job":
-            job, row, limit = results[message["key"]], None, import_timeout
-        elif event == "tick":
-            row, limit = message.get("row"), float(message.get("s", timeout))
+def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, import_timeout: float) -> None:
+    remote.row = None
+    if any("matplotlib" in chunk["source"] for chunk in job["chunks"]):
+        # pyplot's first import takes seconds on a busy machine, and is not the reader's code
+        remote.request("warm", STARTUP_S, modules=["matplotlib.pyplot"])
+    start = time.monotonic()
+    reply = remote.request("load", import_timeout, top_level=True, timeout=timeout, import_timeout=import_timeout,
+                           job={k: job[k] for k in ("folder", "path", "chunks")})
+    if reply.get("status") == "stopped" and time.monotonic() - start < import_timeout:
+        remote.lose("forged")  # "stopped at its time limit" before that time had passed here
+    definitions = None
+    if reply.get("status") in RUN_ALONE:  # its imports and definitions run alone, under a limit of their own
+        definitions = remote.request("definitions", DEFINITIONS_S, top_level=True)
+    try:
+        status, notes, found = _loaded(reply, definitions)
+    except WireError:
+        remote.lose("forged")
+    unreached = sorted(set(_defined(job)) - set(found), key=list(FUNCTIONS | CLASSES).index)
+    if unreached and status == "ok":  # a file that ran to its end defines them: the child hid them
+        remote.lose("forged")
+    if not result.loaded:
+        result.loaded, result.status, result.notes = True, status, notes
+        if unreached and status in ("exit", "stopped"):  # defined after the point where it stopped: not
+            # vouched for (after an error the report vouches for nothing anyway, and says so)
+            result.notes.append({"kind": "unreached", "names": ", ".join(_defined(job)[n] for n in unreached)})
+        result.found = {name: {k: v for k, v in info.items() if k not in ("handle", "methods", "parameters")}
+                        for name, info in found.items()}
+    wanted, skip = set(job["rows"]), set(result.rows)
+    isolation = Isolation(remote)
+    for name in (*FUNCTIONS, *CLASSES):
+        rows = [r for r in rows_of([name]) if r in wanted and r not in skip]
+        info = found.get(name)
+        if info is None or not info["yours"] or not rows:
+            continue
+        obj = Opaque(info["handle"], name, True)
+        remote.row = name
+        if name in FUNCTIONS:
+            row_results = [run_function(name, info["spelling"], obj, remote, isolation, info.get("parameters", []))]
         else:
-            _record(job, message)
-            row, limit = (None, import_timeout) if event == "end" else (row, timeout)
-        deadline = time.monotonic() + limit + grace(limit, row is None)
+            row_results = run_class(name, info["spelling"], obj, remote, rows, isolation, info["methods"])
+        for row in row_results:
+            result.rows[row.name] = row.to_json()
+    result.finished = True
+    try:
+        remote.end_job()
+    except ChildLost:  # every row is judged: a process that will not end is only killed (lose did)
+        pass
 
 
-def _record(job: JobResult, message: dict) -> None:
-    event = message["ev"]
-    if event == "loaded" and not job.loaded:
-        job.loaded, job.status, job.notes, job.found = True, message["status"], message["notes"], message["found"]
-    elif event == "result":
-        job.rows[message["row"]] = message["result"]
-    elif event == "end":
-        job.finished = True
+#: Words of source that can bind a module's names otherwise than the syntax tree shows.
+_DYNAMIC = re.compile(r"\b(exec|eval|globals|locals|vars|__dict__|setattr|delattr|__import__|importlib|modules|"
+                      r"__builtins__|builtins)\b")
 
 
-def _after_loss(child: Child, pending, results, job, row, *, killed: bool, seconds: float) -> list:
-    """The child was killed or died: record it on the row (or the top level) it was running, and
-    return the jobs left, the current one without its finished rows and that row."""
-    why = "killed" if killed else child.ending()
-    if killed:
-        child.ending()
-    done_keys = {k for k, r in results.items() if r.finished}
-    left = [j for j in pending if j["key"] not in done_keys]
-    if job is None or not left:
-        if not killed and job is None:
-            raise CheckerBug(f"the check's child process ended before it started ({why}): "
-                             + child.output.decode(errors="replace")[-2000:])
-        return left
-    current = left[0]
+def _defined(job: dict) -> dict:
+    """The chapter's names that the job's code defines with a plain ``def`` or ``class`` at its top
+    level and binds nowhere else: {name: spelling}. Read from the source here, where the reader's
+    code does not run, to hold the child to: a file that ran to its end defines each of them."""
+    bound: dict = {}
+    defined: dict = {}
+    for chunk in job["chunks"]:
+        source = chunk["source"]
+        if _DYNAMIC.search(source):
+            return {}
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return {}
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                names = [node.id]
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names = [node.name]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                if isinstance(node, ast.Import) and any(a.name == "__main__" for a in node.names):
+                    return {}  # the module itself, whose attributes may be set: __main__.sigmoid = ...
+                names = [(a.asname or a.name).partition(".")[0] for a in node.names]
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                names = list(node.names)
+            for name in names:
+                bound[name] = bound.get(name, 0) + 1
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.decorator_list:
+                row = canonical_row(node.name)
+                is_class = isinstance(node, ast.ClassDef)
+                if row is not None and "." not in row and (row in CLASSES) == is_class:
+                    defined.setdefault(row, node.name)
+    return {row: spelling for row, spelling in defined.items() if bound.get(spelling) == 1}
+
+
+def _need(condition: bool, what: str) -> None:
+    if not condition:
+        raise WireError(what)
+
+
+def _text(value, limit: int = 4000) -> bool:
+    return type(value) is str and len(value) <= limit
+
+
+def _note(note) -> dict:
+    _need(type(note) is dict and note.get("kind") in NOTE_FIELDS, "a note of a kind the check does not write")
+    fields = NOTE_FIELDS[note["kind"]]
+    _need(set(note) == {"kind", *fields}, "a note with other fields")
+    for name, kind in fields.items():
+        value = note[name]
+        if kind == _FRAMES:
+            frames(value)
+        elif kind == _CELL:
+            _need(value is None or type(value) is int, "a cell that is not a number")
+        elif kind == "count":
+            _need(type(value) is int and value >= 0, "a count that is not one")
+        elif kind == "lines":
+            _need(type(value) is list and len(value) <= 20 and all(_text(v) for v in value), "lines that are not text")
+        else:
+            _need(_text(value), "a note's text that is not text")
+    return note
+
+
+def _loaded(reply: dict, definitions: dict | None = None):
+    """The top level's status, notes and names, from the child's answer to ``load`` and, after a top
+    level that stopped (``toplevel.RUN_ALONE``), to ``definitions``, checked."""
+    status, notes, names = reply.get("status"), reply.get("notes"), reply
+    _need(status in STATUSES, "a status the check does not know")
+    _need(type(notes) is list, "notes that are not a list")
+    if definitions is not None:
+        _need(set(reply) == {"status", "notes"} and type(definitions.get("notes")) is list,
+              "names before the definitions were run alone")
+        notes, names = notes + definitions["notes"], definitions
+    _need(len(notes) <= MAX_NOTES, "more notes than a file has")
+    notes = [_note(n) for n in notes]
+    found = names.get("found")
+    _need(type(found) is dict, "names that are not a dict")
+    for name, info in found.items():
+        _need(name in FUNCTIONS or name in CLASSES, "a name that is not the chapter's")
+        _need(type(info) is dict and _text(info.get("spelling"), 200) and type(info.get("yours")) is bool,
+              "a name without its spelling")
+        if info["yours"]:
+            _need(set(info) <= {"spelling", "yours", "handle", "methods", "parameters"}
+                  and type(info.get("handle")) is int, "a name of yours without its handle")
+            parameters = info.get("parameters", [])  # shown in a fix's code: identifiers only
+            _need(type(parameters) is list and len(parameters) <= 8
+                  and all(_text(n, 60) and n.isidentifier() for n in parameters), "parameters that are not names")
+            if name in CLASSES:
+                methods = info.get("methods")
+                _need(type(methods) is dict and set(methods) == {r for r in rows_of([name]) if "." in r}
+                      and all(m is None or _text(m, 200) for m in methods.values()), "a class without its methods")
+        else:
+            _need(set(info) == {"spelling", "yours", "module", "standin"} and _text(info["module"], 400)
+                  and type(info["standin"]) is bool, "a name not yours without its origin")
+    return status, notes, found
+
+
+def _after_loss(result: JobResult, job: dict, row, lost: ChildLost, seconds: float) -> None:
+    """The child was lost: record it on the row it was running (or the file's top level). A class that
+    cannot even be built leaves its methods untested; the rows done stay done."""
     if row is None:  # the top level itself: nothing of this file can be checked
-        job.status = "killed" if killed else "crashed"
-        job.notes.append({"kind": "import-killed" if killed else "import-crashed", "seconds": f"{seconds:g}",
-                          "why": why})
-        job.finished = True
-        return left[1:]
-    # A method that hangs is that row's failure; a class that cannot even be built leaves its methods untested.
+        result.status = "killed" if lost.kind == "killed" else "crashed"
+        kind = {"killed": "import-killed", "forged": "import-forged"}.get(lost.kind, "import-crashed")
+        note = {"kind": kind}
+        if kind == "import-killed":
+            note["seconds"] = f"{seconds:g}"
+        elif kind == "import-crashed":
+            note["why"] = lost.why
+        result.notes.append(note)
+        result.finished = True
+        return
+    before = len(result.rows)
     for r in rows_of([row]):
-        if r in current["rows"] and r not in job.rows:
-            job.rows[r] = _lost_row(r, job, killed, seconds, why) if r == row else _untested_row(r, job)
-    current = dict(current, skip=sorted(set(current["skip"]) | set(job.rows)))
-    return [current, *left[1:]]
+        if r in job["rows"] and r not in result.rows:
+            result.rows[r] = _lost_row(r, result, lost, seconds) if r == row else _untested_row(r, result)
+    if lost.kind == "forged":  # code that writes to the channel is not given another process: the rest
+        # of the file is not checked (a file forging in every function would cost a child each)
+        for r in job["rows"]:
+            if r not in result.rows and result.found.get(r.partition(".")[0], {}).get("yours"):
+                result.rows[r] = _untested_row(r, result)
+        result.finished = True
+    if len(result.rows) == before:  # nothing left to blame: another child would only repeat this
+        result.finished = True
 
 
-def _spelling(row: str, job: JobResult) -> str:
+def _spelling(row: str, result: JobResult) -> str:
     cls, _, method = row.partition(".")
-    spelling = job.found.get(cls, {}).get("spelling", cls)
+    spelling = result.found.get(cls, {}).get("spelling", cls)
     return f"{spelling}.{method}" if method else spelling
 
 
-def _untested_row(row: str, job: JobResult) -> dict:
-    return {"name": row, "spelling": _spelling(row, job), "status": "untested", "findings": [], "note": None,
+def _untested_row(row: str, result: JobResult) -> dict:
+    return {"name": row, "spelling": _spelling(row, result), "status": "untested", "findings": [], "note": None,
             "uses": []}
 
 
-def _lost_row(row: str, job: JobResult, killed: bool, seconds: float, why: str) -> dict:
-    finding = {"id": "timeout" if killed else "crashed", "severity": "fail", "section": "", "input": "",
-               "got": "", "expected": "", "where": [],
-               "details": [["seconds", {"seconds": f"{seconds:g}"}]] if killed else
-               [["signal", {"signal": why}] if not why.startswith("exit") else ["exit-code", {"code": why[10:]}]]}
-    return {"name": row, "spelling": _spelling(row, job), "status": "fail",
+def _lost_row(row: str, result: JobResult, lost: ChildLost, seconds: float) -> dict:
+    if lost.kind == "killed":
+        details = [["seconds", {"seconds": f"{seconds:g}"}]]
+    elif lost.kind == "forged":
+        details = [["forged", {}]]
+    elif lost.why.startswith("exit code "):
+        details = [["exit-code", {"code": lost.why[len("exit code "):]}]]
+    else:
+        details = [["signal", {"signal": lost.why}]]
+    finding = {"id": "timeout" if lost.kind == "killed" else "crashed", "severity": "fail", "section": "",
+               "input": "", "got": "", "expected": "", "where": [], "details": details}
+    return {"name": row, "spelling": _spelling(row, result), "status": "fail",
             "findings": [finding], "note": None, "uses": []}

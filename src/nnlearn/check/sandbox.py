@@ -4,7 +4,7 @@ captured, and exceptions described by the reader's own file and line only.
 Only the child process imports this module. A call that runs past its limit is interrupted by
 SIGALRM (which raises :class:`CallTimeout`, a ``BaseException`` so that ``except Exception`` in
 the reader's code does not swallow it); a call that cannot be interrupted is ended by the parent
-process, which kills the child.
+process, which kills the child on its own clock (nothing this process says moves the parent's deadline).
 """
 
 from __future__ import annotations
@@ -23,32 +23,14 @@ from functools import lru_cache
 
 import numpy as np
 
+from nnlearn.check.wire import ReaderError, Timeout
+
 #: Characters of the reader's printed output kept per phase (the rest is counted, not kept).
 KEEP_CHARS = 4000
 
 
 class CallTimeout(BaseException):
     """Raised by the alarm inside the reader's code when its time is up."""
-
-
-class Timeout(Exception):
-    """A reader call ran out of time; ``where`` is the reader's line it was running."""
-
-    def __init__(self, seconds: float, where: list):
-        super().__init__(f"did not return within {seconds:g} s")
-        self.seconds = seconds
-        self.where = where
-
-
-class ReaderError(Exception):
-    """The reader's code raised ``exc`` (described by ``text``) at ``where`` (reader frames, innermost last)."""
-
-    def __init__(self, exc: BaseException, text: str, where: list, signature: bool = False):
-        super().__init__(text)
-        self.exc = exc
-        self.text = text
-        self.where = where
-        self.signature = signature
 
 
 class Capture(io.TextIOBase):
@@ -136,8 +118,14 @@ class Files:
 
 
 def describe(exc: BaseException) -> str:
-    """``ValueError: shapes (2,3) and (2,) not aligned``, on one line, cut to a readable length."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split()) if str(exc) else type(exc).__name__
+    """``ValueError: shapes (2,3) and (2,) not aligned``, on one line, cut to a readable length (an
+    exception whose ``__str__`` fails is named by its type)."""
+    name = str.__str__(type(exc).__name__)
+    try:
+        message = str.__str__(str(exc))
+    except BaseException:  # noqa: BLE001 -- the reader's __str__: anything may come out of it
+        message = ""
+    text = " ".join(f"{name}: {message}".split()) if message else name
     return text if len(text) <= 300 else text[:297] + "..."
 
 
@@ -146,29 +134,21 @@ def _on_alarm(signum, frame):
 
 
 class Sandbox:
-    """Runs reader code: ``call(fn, *args)`` with a time limit, output captured, warnings silenced.
+    """Runs reader code: ``call(fn, *args)`` with a time limit, output captured, warnings silenced."""
 
-    ``tick(row, seconds)`` is called before every call, so that the parent process knows which row
-    runs and restarts its own clock (it kills the child when a call overruns its limit by more than a
-    grace period). ``row`` is the row being probed (None: the file's top level).
-    """
-
-    def __init__(self, files: Files, timeout: float, tick=lambda row, seconds: None):
+    def __init__(self, files: Files, timeout: float):
         self.files = files
         self.timeout = timeout
-        self.tick = tick
-        self.row = None
         self.output = Capture()
         signal.signal(signal.SIGALRM, _on_alarm)
 
     def call(self, fn, *args, **kwargs):
         """``fn(*args, **kwargs)``; raises :class:`Timeout` or :class:`ReaderError` instead of the reader's errors."""
-        self._check_signature(fn, args, kwargs)
+        self.check_signature(fn, args, kwargs)
         return self.run(lambda: fn(*args, **kwargs), self.timeout)
 
     def run(self, thunk, seconds: float):
         """``thunk()`` under a limit of ``seconds``, with the reader's output captured."""
-        self.tick(self.row, seconds)
         saved = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = self.output
         try:
@@ -181,18 +161,19 @@ class Sandbox:
                     signal.setitimer(signal.ITIMER_REAL, 0)
         except CallTimeout as exc:
             raise Timeout(seconds, self.files.where(exc.__traceback__)) from None
-        except (Exception, SystemExit, KeyboardInterrupt, GeneratorExit) as exc:
-            raise ReaderError(exc, describe(exc), self.files.where(exc.__traceback__)) from None
+        except BaseException as exc:  # noqa: BLE001 -- whatever the reader raises is the reader's (a BaseException subclass too)
+            raise ReaderError(str.__str__(type(exc).__name__), describe(exc), self.files.where(exc.__traceback__),
+                              exc=exc) from None
         finally:
             sys.stdout, sys.stderr = saved
 
-    def _check_signature(self, fn, args, kwargs) -> None:
+    def check_signature(self, fn, args, kwargs) -> None:
         """A call the reader's function cannot take (another number of parameters) is a ``signature`` error."""
         try:
             sig = inspect.signature(fn)
-        except (TypeError, ValueError):
+        except Exception:  # noqa: BLE001 -- no signature to read (a builtin, or the reader's own __signature__)
             return
         try:
             sig.bind(*args, **kwargs)
         except TypeError as exc:
-            raise ReaderError(exc, describe(exc), [], signature=True) from None
+            raise ReaderError("TypeError", describe(exc), [], signature=True, exc=exc) from None

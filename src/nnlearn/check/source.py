@@ -91,6 +91,10 @@ def notebook_chunks(data: bytes, path: Path):
             source = "".join(s for s in source if isinstance(s, str))
         if not isinstance(source, str):
             continue
+        if len(source) > MAX_SOURCE_BYTES:  # as a .py file's: the cell is not sent to the child at all
+            raise SourceError(N_("{path} cannot be read: {reason}"), path=str(path),
+                              reason=f"cell {number} holds {len(source):,} characters of code, more than the "
+                                     f"{MAX_SOURCE_BYTES >> 20} MiB a file may hold")
         code, skipped = strip_magics(source, number)
         notes.extend(skipped)
         if code.strip():

@@ -19,12 +19,19 @@ import time
 import types
 
 from nnlearn.check.standin import served, used
-from nnlearn.check.sandbox import Capture, ReaderError, Timeout
+from nnlearn.check.sandbox import Capture
+from nnlearn.check.wire import ReaderError, Timeout
 
 #: Lines of the reader's printed output that a note shows.
 SHOWN_LINES = 5
-#: Seconds each import or definition may take when the definitions are run on their own.
+#: The top-level states after which the file's imports and definitions are run alone.
+RUN_ALONE = ("error", "stopped")
+#: Seconds each import or definition may take when the definitions are run on their own, and all of
+#: them together (the limit of the parent's request for them).
 DEFINITION_S = 5.0
+DEFINITIONS_S = 10.0
+#: Lines whose definition failed that are said, each in a note (the parent takes at most 8 notes a file).
+FAILED_SHOWN = 4
 
 
 class JobEnvironment:
@@ -71,15 +78,22 @@ class JobEnvironment:
                 del sys.modules[name]
 
 
-def _where_of_syntax_error(exc: SyntaxError, files) -> list:
-    return [files.frame(exc.filename or "", exc.lineno or 0, exc.text or "")]
+def _where_of_syntax_error(exc: SyntaxError, files, chunk: dict, source: str) -> list:
+    """The reader's line of a syntax error; a NUL byte (which Python reports without a line) at its own."""
+    line, text = exc.lineno, exc.text or ""
+    if not line and "\x00" in source:
+        line = source.count("\n", 0, source.index("\x00")) + 1
+        text = source.splitlines()[line - 1].replace("\x00", "\\x00")
+    return [files.frame(exc.filename or chunk["filename"], line, text)] if line else []
 
 
 def run_top_level(job: dict, sandbox, budget: float):
-    """Run the job's code chunks in a fresh ``__main__``; returns ``(namespace, status, notes)``.
+    """Run the job's code chunks in a fresh ``__main__``; returns ``(namespace, status, notes)``, the
+    notes saying how it ended (:func:`closing_notes` then says what it printed and which stand-ins it used).
 
     ``status`` is ``ok``, ``stopped`` (budget spent), ``exit`` (``sys.exit``), ``error`` (an
-    exception) or ``syntax``.
+    exception) or ``syntax``. After ``stopped`` or ``error`` (:data:`RUN_ALONE`) the parent asks for
+    :func:`definitions_only`, under a limit of its own.
     """
     _warm_up(job)
     module = types.ModuleType("__main__")
@@ -95,7 +109,7 @@ def run_top_level(job: dict, sandbox, budget: float):
         try:
             code = compile(source, chunk["filename"], "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
-            where = _where_of_syntax_error(exc, sandbox.files) if isinstance(exc, SyntaxError) else []
+            where = _where_of_syntax_error(exc, sandbox.files, chunk, source) if isinstance(exc, SyntaxError) else []
             notes.append({"kind": "syntax", "message": getattr(exc, "msg", str(exc)), "where": where})
             status = "syntax"
             break
@@ -109,15 +123,19 @@ def run_top_level(job: dict, sandbox, budget: float):
         except ReaderError as exc:
             status = _exception_note(exc, chunk, notes)
             break
-    if status in ("error", "stopped"):
-        notes.extend(_definitions_only(job, sandbox, namespace))
+    return namespace, status, notes
+
+
+def closing_notes(sandbox) -> list:
+    """The notes of a file once it has run: what it printed, and the stand-ins it imported."""
+    notes = []
     if sandbox.output.size:
         notes.append(_printed_note(sandbox.output))
     served = used()
     modules = [m for m in served if not any(other.startswith(m + ".") for other in served)]
     if modules:
         notes.append({"kind": "standin", "module": ", ".join(modules)})
-    return namespace, status, notes
+    return notes
 
 
 def _warm_up(job: dict) -> None:
@@ -161,11 +179,12 @@ def _is_definition(node) -> bool:
     return False
 
 
-def _definitions_only(job: dict, sandbox, namespace: dict) -> list:
+def definitions_only(job: dict, sandbox, namespace: dict) -> list:
     """The file's top level stopped: run its imports and definitions alone, each on its own (one that
     fails is skipped), so that what the file defines is checked. Returns the notes saying what was
     skipped."""
     skipped, notes = [], []
+    start = time.monotonic()
     for chunk in job["chunks"]:
         source = "\n" * (chunk.get("first_line", 1) - 1) + chunk["source"]
         try:
@@ -176,12 +195,17 @@ def _definitions_only(job: dict, sandbox, namespace: dict) -> list:
             if not _is_definition(node):
                 skipped.append(node.lineno)
                 continue
+            left = DEFINITIONS_S - (time.monotonic() - start)
+            if left <= 0:  # the time for the definitions is spent: the rest is skipped
+                skipped.append(node.lineno)
+                continue
             code = compile(ast.Module(body=[node], type_ignores=[]), chunk["filename"], "exec", dont_inherit=True)
             try:
-                sandbox.run(lambda code=code: exec(code, namespace), DEFINITION_S)
+                sandbox.run(lambda code=code: exec(code, namespace), min(DEFINITION_S, left))
             except (Timeout, ReaderError) as exc:
                 text = exc.text if isinstance(exc, ReaderError) else str(exc)
-                notes.append({"kind": "definition-failed", "line": node.lineno, "exception": text})
+                if len(notes) < FAILED_SHOWN:
+                    notes.append({"kind": "definition-failed", "line": node.lineno, "exception": text[:400]})
     return [{"kind": "definitions-only", "statements": len(skipped), "lines": _line_ranges(skipped)}, *notes]
 
 

@@ -7,9 +7,21 @@ Python numbers, lists and tuples are read; anything else counts as "not a number
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 _NUMBERS = (int, float, bool, np.generic, np.ndarray)
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """An object of the reader's that stays in the check's child process: its handle there (-1: none),
+    its type's name, and whether it can be called. Not a number to any function here."""
+
+    handle: int
+    type_name: str
+    callable: bool = False
 
 
 def to_array(value):
@@ -117,6 +129,8 @@ def show(value, width: int = 200) -> str:
     elif isinstance(value, dict):
         items = list(value.items())[:6]
         text = "{" + ", ".join(f"{k!r}: {_show_short(v)}" for k, v in items if isinstance(k, (str, int))) + "}"
+    elif isinstance(value, Opaque):
+        text = f"<{value.type_name} object>"
     else:
         text = f"<{type(value).__name__} object>"
     return text if len(text) <= width else text[: width - 3] + "..."

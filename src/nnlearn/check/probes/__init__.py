@@ -1,7 +1,9 @@
 """The probes: each chapter name called the way the book calls it, its results compared with
 nnlearn's, and each difference turned into a diagnosis of the catalogue.
 
-Only the check's child process runs probes (they call the reader's code). A function's probe is
+The probes run in the parent process, where the reader's code cannot reach them: they call the
+reader's functions in the child process through a :class:`nnlearn.check.remote.Remote` and get plain
+values back, and compute the book's answers with nnlearn's own functions here. A function's probe is
 ``probe_NAME(fn, p)`` with ``p`` a :class:`~nnlearn.check.probes.base.Probe`; it adds findings and
 may stop early by raising :class:`~nnlearn.check.probes.base.Stop`. A class's probe gets a probe
 context per row (the class itself and each method) and fills them all.
@@ -9,11 +11,10 @@ context per row (the class itself and each method) and fills them all.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 
 from nnlearn.check.catalogue import earlier_version
-from nnlearn.check.names import find_method, rows_of
+from nnlearn.check.names import rows_of
 from nnlearn.check.probes import activations, descent, losses, networks
 from nnlearn.check.probes.base import Probe, Stop
 from nnlearn.check.probes.isolation import Isolation, judged
@@ -78,11 +79,11 @@ def result(name: str, spelling: str, probe: Probe) -> RowResult:
     return RowResult(name, spelling, status_of(probe.findings), probe.findings, probe.note)
 
 
-def run_function(name: str, spelling: str, fn, sandbox, isolation: Isolation) -> RowResult:
+def run_function(name: str, spelling: str, fn, remote, isolation: Isolation, parameters=()) -> RowResult:
     """Probe the reader's function ``fn`` as the book's ``name`` (see :mod:`.isolation` for the failing
-    functions it calls)."""
+    functions it calls); ``parameters``: its positional parameters' names, for the fixes' code."""
     def run():
-        probe = Probe(sandbox, section_of(name), name)
+        probe = Probe(remote, section_of(name), name)
         try:
             FUNCTION_PROBES[name](fn, probe)
         except Stop:
@@ -91,7 +92,7 @@ def run_function(name: str, spelling: str, fn, sandbox, isolation: Isolation) ->
 
     probe, uses = judged(run, lambda only=None: isolation.applied(fn, only=only))
     row = result(name, spelling, probe)
-    names = reader_names(name, fn)
+    names = reader_names(name, parameters)
     for finding in row.findings:
         finding.names = names
     row.uses = uses
@@ -110,27 +111,25 @@ BOOK_PARAMETERS = {
 }
 
 
-def reader_names(name: str, fn) -> dict:
+def reader_names(name: str, params) -> dict:
     """``{book's parameter: the reader's}`` where the reader named a parameter otherwise, so that a fix
-    is shown in the reader's own names (``softmax(z)``: ``np.max(z)``, not ``np.max(a)``)."""
-    try:
-        params = [p.name for p in inspect.signature(fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        return {}
+    is shown in the reader's own names (``softmax(z)``: ``np.max(z)``, not ``np.max(a)``). ``params``:
+    the reader's positional parameters, as the child read them from the function's code (identifiers,
+    checked by the runner)."""
     return {book: theirs for books, theirs in zip(BOOK_PARAMETERS.get(name, ()), params)
             for book in books if book != theirs}
 
 
-def run_class(name: str, spelling: str, cls, sandbox, rows, isolation: Isolation) -> list[RowResult]:
-    """Probe the reader's class ``cls`` as the book's ``name``: the ``rows`` asked for, in the book's order.
+def run_class(name: str, spelling: str, cls, remote, rows, isolation: Isolation, methods: dict) -> list[RowResult]:
+    """Probe the reader's class ``cls`` as the book's ``name``: the ``rows`` asked for, in the book's order;
+    ``methods`` maps each method row to the reader's spelling of it (None: the class has none).
 
     A method the class lacks is ``missing``; the methods of a class that cannot be built are
     ``untested``. The methods of rows not asked for are not called.
     """
-    probes = {row: Probe(sandbox, section_of(row), row) for row in rows_of([name])}
-    methods = {row: find_method(cls, row.partition(".")[2]) for row in probes if "." in row}
-    fresh = lambda row: Probe(sandbox, section_of(row), row)  # noqa: E731
+    probes = {row: Probe(remote, section_of(row), row) for row in rows_of([name])}
+    methods = {row: methods.get(row) for row in probes if "." in row}
+    fresh = lambda row: Probe(remote, section_of(row), row)  # noqa: E731
     done = CLASS_PROBES[name](cls, probes, methods, set(rows), isolation, fresh)
     out = []
     for row, probe in probes.items():

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnlearn.check.catalogue import entry
-from nnlearn.check.sandbox import ReaderError, Timeout
-from nnlearn.check.values import changed, has_nan, show, snapshot, to_array
+from nnlearn.check.targets import TARGETS
+from nnlearn.check.values import Opaque, changed, has_nan, show, snapshot, to_array
+from nnlearn.check.wire import Function, ReaderError, Timeout
 
 
 #: "NameError: name 'f' is not defined", as the sandbox describes an exception.
@@ -60,11 +61,23 @@ class Outcome:
         return self.error is None
 
 
-class Probe:
-    """The context of probing one row: calls into the reader's code and the findings so far."""
+#: The probes' own functions, by the name they cross to the child with.
+_TARGET_NAMES = {f: name for name, f in TARGETS.items()}
 
-    def __init__(self, sandbox, section: str, row: str = ""):
-        self.sandbox = sandbox
+
+def _wire(arg):
+    """A probe's argument as it crosses to the child: one of the probes' functions by its name."""
+    if callable(arg) and not isinstance(arg, (Function, Opaque, np.ndarray)) and arg in _TARGET_NAMES:
+        return Function(_TARGET_NAMES[arg])
+    return arg
+
+
+class Probe:
+    """The context of probing one row: calls into the reader's code (in the child process, through
+    ``remote``, a :class:`nnlearn.check.remote.Remote`) and the findings so far."""
+
+    def __init__(self, remote, section: str, row: str = ""):
+        self.remote = remote
         self.row = row
         self.section = section
         self.findings: list[Finding] = []
@@ -95,37 +108,49 @@ class Probe:
 
     # -- calls -------------------------------------------------------------------------------------
 
-    def attempt(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", own: bool = False,
-                **kwargs) -> Outcome:
-        """Call ``fn`` on copies of the array arguments (the arrays themselves with ``own=True``, when
-        the probe watches what the call does to them); an exception is returned in the outcome, a
-        timeout stops the row.
+    def attempt(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", **kwargs) -> Outcome:
+        """Call the reader's ``fn`` on the arguments (copies of them reach the reader's code); an
+        exception is returned in the outcome, a timeout stops the row.
 
         When the call changes one of its array arguments, a ``mutation`` finding is added
         (``input-modified``; ``x-not-restored`` for a gradient; None: allowed).
         """
-        if not own:
-            args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+        if not isinstance(fn, Opaque) or not fn.callable:
+            return Outcome(error=ReaderError("TypeError", f"TypeError: {show(fn)} is not callable", []))
+        args = tuple(_wire(a) for a in args)
         copies = snapshot(args) if mutation else []
-        self.sandbox.row = self.row
+        self.remote.row = self.row
         try:
-            value = self.sandbox.call(fn, *args, **kwargs)
+            value, after = self.remote.call(fn, args, kwargs, back=bool(copies))
         except Timeout as exc:
             self.fail("timeout", show_input, details=[("seconds", {"seconds": f"{exc.seconds:g}"})], where=exc.where)
         except ReaderError as exc:
             return Outcome(error=exc)
-        moved = changed(args, copies)
+        moved = changed(after, copies)
         if moved:
             i = moved[0]
             details = [("after-call", {})] if mutation == "x-not-restored" else []
-            self.add(self.finding(mutation, show_input, got=args[i], expected=copies[[j for j, _ in copies].index(i)][1],
+            self.add(self.finding(mutation, show_input, got=after[i], expected=copies[[j for j, _ in copies].index(i)][1],
                                   details=details))
         return Outcome(value=value)
 
-    def call(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", own: bool = False,
-             **kwargs):
+    def attr(self, obj, name: str):
+        """The reader's ``obj.name`` (arrays as copies, objects as handles); None when there is none."""
+        if not isinstance(obj, Opaque) or obj.handle < 0:
+            return None
+        self.remote.row = self.row
+        return self.remote.attr(obj, name)
+
+    def write(self, obj, path: tuple, value, index=None) -> bool:
+        """``obj.path[index] = value`` into the reader's own array (``[...]`` without ``index``)."""
+        if not isinstance(obj, Opaque) or obj.handle < 0:
+            return False
+        self.remote.row = self.row
+        return self.remote.write(obj, path, value, index)
+
+    def call(self, fn, *args, show_input: str = "", mutation: str | None = "input-modified", **kwargs):
         """Call ``fn`` and return its value; an exception is a finding that stops the row."""
-        outcome = self.attempt(fn, *args, show_input=show_input, mutation=mutation, own=own, **kwargs)
+        outcome = self.attempt(fn, *args, show_input=show_input, mutation=mutation, **kwargs)
         if not outcome.ok:
             self.raised(outcome.error, show_input)
         return outcome.value

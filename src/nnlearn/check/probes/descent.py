@@ -12,28 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.gradient import numerical_diff, numerical_gradient
-from nnlearn.check.probes.activations import function_1
 from nnlearn.check.probes.base import Stop
+from nnlearn.check.targets import coupled, cube, function_1, function_2, square, weights_of
 from nnlearn.check.values import close, ratio, show, to_array, to_scalar
-
-
-def _exact(x):
-    """``x`` in float64, or complex (a complex-step derivative is a right one too): our test functions are
-    computed exactly whatever the reader's array holds."""
-    x = np.asarray(x)
-    return x if np.iscomplexobj(x) else x.astype(np.float64)
-
-
-def square(x):
-    return np.sum(_exact(x) ** 2)
-
-
-def cube(x):
-    return np.sum(_exact(x) ** 3)
-
-
-def function_2(x):
-    return square(x)
+from nnlearn.check.wire import Function
 
 
 #: The check's own test functions, shown as what they compute: a name such as ``square`` would read
@@ -161,13 +143,6 @@ def _expect_gradient(p, fn, name, f, x, expected, tol, finding_id="wrong-result"
     return outcome.value
 
 
-def coupled(x):
-    """x0*x1 + x1**2 * x2: each partial derivative depends on the other coordinates, so a coordinate
-    left shifted by the previous step changes the next partial derivative."""
-    x = _exact(x)
-    return x[0] * x[1] + x[1] ** 2 * x[2]
-
-
 def _probe_coupled(fn, p, name, tol):
     x = np.array([1.0, 2.0, 3.0])
     _expect_gradient(p, fn, name, coupled, x, np.array([2.0, 13.0, 4.0]), tol)
@@ -175,15 +150,10 @@ def _probe_coupled(fn, p, name, tol):
 
 def _probe_in_place(fn, p, name, w, tol, one_d):
     """The book's f = lambda W: net.loss(x, t): f ignores its argument and reads the array itself."""
-    weights = np.arange(1.0, w.size + 1).reshape(w.shape)
-
-    def loss_W(_):
-        return np.sum(weights * w.astype(np.float64) ** 2)
-
-    loss_W.__name__ = "lambda W: net.loss(x, t)"
-    expected = 2 * weights * w
+    loss_W = Function("weighted_square", arg=1, label="lambda W: net.loss(x, t)")  # reads the array w itself
+    expected = 2 * weights_of(w) * w
     shown = _diff_call(name, loss_W, w)
-    outcome = p.attempt(fn, loss_W, w, show_input=shown, mutation="x-not-restored", own=True)
+    outcome = p.attempt(fn, loss_W, w, show_input=shown, mutation="x-not-restored")
     if outcome.ok and close(outcome.value, np.zeros_like(w)):
         p.fail("copy-not-in-place", shown, outcome.value, expected, details=[("zeros", {})])
     if not one_d and (not outcome.ok or not close(outcome.value, expected, **tol)):

@@ -20,6 +20,7 @@ import sysconfig
 import numpy as np
 
 from nnlearn.check.names import code_owner, referenced_names
+from nnlearn.check.values import Opaque
 from nnlearn.functions import sigmoid, softmax
 from nnlearn.gradient import gradient_descent, numerical_gradient
 
@@ -95,7 +96,9 @@ def _readers(fn) -> bool:
 def reachable(fn, cls=None, stop=frozenset(), depth: int = 8) -> list:
     """The reader's plain functions that ``fn`` calls, at any depth, ``fn``'s own first: the functions
     its globals name and, for a method of ``cls``, the class's methods it names (``self.predict``).
-    A method whose name is in ``stop`` is not followed (it is stood in for as a whole)."""
+    A method whose name is in ``stop`` is not followed (it is stood in for as a whole).
+
+    It reads the reader's objects, so only the check's child process calls it (``isolate``, ``names``)."""
     out, seen = [], set()
     todo = [(code_owner(fn), depth)]
     while todo:
@@ -117,7 +120,7 @@ def reachable(fn, cls=None, stop=frozenset(), depth: int = 8) -> list:
 
 
 class Isolation:
-    """The reader's failing function rows so far, and the stand-ins for them.
+    """The reader's failing function rows so far (handles in the child), and the stand-ins for them.
 
     A row that passes with only a warning of the book's earlier versions (the one-sample softmax,
     the one-form cross entropy, the 1-D gradient) is "limited": it is stood in for too, so that a
@@ -125,34 +128,29 @@ class Isolation:
     where the limited function was used (see :func:`nnlearn.check.report.escalated`).
     """
 
-    def __init__(self):
-        self.failing: dict[str, object] = {}  # row -> the reader's object
+    def __init__(self, remote):
+        self.remote = remote
+        self.failing: dict = {}  # row -> the reader's function, an Opaque handle
 
     def failed(self, row: str, obj) -> None:
-        if row in REFERENCES:
+        if row in REFERENCES and isinstance(obj, Opaque):
             self.failing[row] = obj
 
     @contextlib.contextmanager
     def applied(self, fn, cls=None, stop=frozenset(), only=None):
         """While probing ``fn``: every failing reader function it calls, at any depth (through the
         reader's other functions and, with ``cls``, the class's other methods), is the book's, in the
-        module where it is looked up.
+        module where it is looked up (swapped in the child, :func:`reachable` there).
 
-        Yields the list of rows stood in for (filled before the body runs); ``only``: these rows alone.
+        Yields the list of rows stood in for; ``only``: these rows alone.
         """
-        swaps = []
-        for owner in reachable(fn, cls, stop):
-            namespace = owner.__globals__
-            for name in sorted(referenced_names(owner)):
-                for row, obj in self.failing.items():
-                    if only is not None and row not in only:
-                        continue
-                    if namespace.get(name) is obj and not any(n is namespace and m == name for n, m, _, _ in swaps):
-                        swaps.append((namespace, name, obj, row))
-        for namespace, name, _, row in swaps:
-            namespace[name] = REFERENCES[row]
+        failing = {row: obj for row, obj in self.failing.items() if only is None or row in only}
+        if not failing or not isinstance(fn, Opaque) or fn.handle < 0:
+            yield []
+            return
+        rows, token = self.remote.isolate(fn, failing, cls, stop)
         try:
-            yield sorted({row for _, _, _, row in swaps})
+            yield sorted(rows)
         finally:
-            for namespace, name, obj, _ in reversed(swaps):
-                namespace[name] = obj
+            if not self.remote.dead:
+                self.remote.restore(token)

@@ -18,10 +18,9 @@ from nnlearn.functions import sigmoid, softmax
 from nnlearn.simple_net import SimpleNet
 from nnlearn.two_layer_net import TwoLayerNet
 from nnlearn.check.probes.base import Stop
-from nnlearn.check.names import referenced_names
-from nnlearn.check.probes.isolation import book_cross_entropy_error, judged, reachable
+from nnlearn.check.probes.isolation import book_cross_entropy_error, judged
 from nnlearn.check.probes.losses import swapped_values
-from nnlearn.check.values import close, frozen, ratio, show, to_array, to_scalar
+from nnlearn.check.values import Opaque, close, frozen, ratio, show, to_array, to_scalar
 
 KEYS = ("W1", "b1", "W2", "b2")
 BOOK_W = frozen([[0.47355232, 0.9977393, 0.84668094], [0.85557411, 0.03563661, 0.69422093]])
@@ -45,22 +44,24 @@ def _run(probe, thunk):
         return False
 
 
-def _method(obj, spelling):
-    return getattr(obj, spelling) if spelling else None
+def _method(p, obj, spelling):
+    """The reader's bound method ``obj.spelling`` (a handle in the child), or None."""
+    return p.attr(obj, spelling) if spelling else None
 
 
-def _central(sandbox_call, params, loss):
-    """Our own central difference of the reader's ``loss()`` over each array of ``params`` (in place)."""
+def _central(p, obj, arrays, loss, args, shown):
+    """Our own central difference of the reader's ``loss(*args)`` over each of the network's own arrays,
+    perturbed in place: ``arrays`` maps a name to the array's path on ``obj`` and its current values."""
     grads = {}
-    for key, arr in params.items():
-        grad = np.zeros(arr.shape)
-        for idx in np.ndindex(arr.shape):
-            old = arr[idx]
-            arr[idx] = old + 1e-4
-            up = to_scalar(sandbox_call(loss))
-            arr[idx] = old - 1e-4
-            down = to_scalar(sandbox_call(loss))
-            arr[idx] = old
+    for key, (path, values) in arrays.items():
+        grad = np.zeros(values.shape)
+        for idx in np.ndindex(values.shape):
+            old = values[idx]
+            p.write(obj, path, old + 1e-4, index=idx)
+            up = to_scalar(p.call(loss, *args, show_input=shown, mutation=None))
+            p.write(obj, path, old - 1e-4, index=idx)
+            down = to_scalar(p.call(loss, *args, show_input=shown, mutation=None))
+            p.write(obj, path, old, index=idx)
             grad[idx] = (up - down) / 2e-4 if up is not None and down is not None else np.nan
         grads[key] = grad
     return grads
@@ -72,14 +73,15 @@ def _central(sandbox_call, params, loss):
 def _simple_net(p, cls):
     """A simpleNet with the book's W written into its own array (``net.W``, or ``net.params['W']``)."""
     net = p.call(cls, show_input="simpleNet()")
-    W = getattr(net, "W", None)
+    path, W = ("W",), p.attr(net, "W")
     if not isinstance(W, np.ndarray):
-        params = getattr(net, "params", None)
-        W = params.get("W") if isinstance(params, dict) else None
+        params = p.attr(net, "params")
+        path, W = ("params", "W"), params.get("W") if isinstance(params, dict) else None
     if not isinstance(W, np.ndarray) or W.shape != (2, 3):
         p.fail("book-interface", "simpleNet()", f"W = {show(W)}", "W of shape (2, 3)")
-    W[...] = BOOK_W
-    return net, W
+    if not p.write(net, path, BOOK_W):
+        p.fail("book-interface", "simpleNet()", f"W = {show(W)}", "a writable W of shape (2, 3)")
+    return net, (path, BOOK_W.astype(W.dtype))
 
 
 def probe_simple_net(cls, probes, methods, active, isolation, fresh):
@@ -90,7 +92,7 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
         return set()
     done = {"simpleNet"}
     ref = SimpleNet(W=BOOK_W)
-    predict, loss = _method(net, methods["simpleNet.predict"]), _method(net, methods["simpleNet.loss"])
+    predict, loss = _method(p, net, methods["simpleNet.predict"]), _method(p, net, methods["simpleNet.loss"])
     if predict is not None and "simpleNet.predict" in active:
         shown = f"net.predict({show(BOOK_X)})"
 
@@ -98,7 +100,7 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
             pp = fresh("simpleNet.predict")
 
             def check_predict():
-                W[...] = BOOK_W
+                pp.write(net, W[0], BOOK_W)
                 got = pp.call(predict, BOOK_X, show_input=shown)
                 if not close(got, ref.predict(BOOK_X)):
                     pp.wrong(shown, got, ref.predict(BOOK_X))
@@ -113,7 +115,7 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
 
         def run_loss():
             pl = fresh("simpleNet.loss")
-            W[...] = BOOK_W
+            pl.write(net, W[0], BOOK_W)
             _run(pl, lambda: _check_simple_loss(pl, net, loss, W, ref))
             return pl
 
@@ -121,7 +123,8 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
         def stand_ins(only=None):
             stop = frozenset({methods["simpleNet.predict"]} if predict_failed else ())
             stub = predict_failed and (only is None or "simpleNet.predict" in only)
-            with isolation.applied(loss, cls, stop, only) as uses, _simple_predict_stub(net, methods, loss, W, stub) as own:
+            with isolation.applied(loss, cls, stop, only) as uses, \
+                    _simple_predict_stub(p.remote, net, methods, loss, W, stub) as own:
                 yield [*uses, *own]
 
         probes["simpleNet.loss"], probes["simpleNet.loss"].uses = judged(run_loss, stand_ins)
@@ -130,16 +133,18 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
 
 
 @contextlib.contextmanager
-def _simple_predict_stub(net, methods, loss, W, predict_failed):
+def _simple_predict_stub(remote, net, methods, loss, W, predict_failed):
+    """While the loss is probed: a failing predict it calls is the book's, ``np.dot(x, W)``."""
     spelling = methods["simpleNet.predict"]
-    if not predict_failed or spelling not in referenced_names(loss):
+    if not predict_failed or not isinstance(loss, Opaque) or spelling not in remote.names(loss) \
+            or not remote.stand_in(net, spelling, "simple_predict", W[0]):
         yield []
         return
-    setattr(net, spelling, lambda x: np.dot(x, W))
     try:
         yield ["simpleNet.predict"]
     finally:
-        delattr(net, spelling)
+        if not remote.dead:
+            remote.remove(net, spelling)
 
 
 def _check_simple_loss(p, net, loss, W, ref):
@@ -155,7 +160,7 @@ def _check_simple_loss(p, net, loss, W, ref):
         if close(to_scalar(got), labels_of_one_hot, rtol=1e-6):
             p.fail("labels-vs-one-hot", shown, got, expected, details=[("one-hot-to-labels", {})])
         p.wrong(shown, got, expected)
-    grads = _central(lambda f: p.call(f, show_input=shown), {"W": W}, lambda: loss(BOOK_X.copy(), BOOK_T.copy()))
+    grads = _central(p, net, {"W": W}, loss, (BOOK_X, BOOK_T), shown)
     expected_grad = ref.numerical_gradient(BOOK_X, BOOK_T)["W"]
     if not close(grads["W"], expected_grad, rtol=1e-5, atol=1e-7):
         details = [("zeros", {})] if close(grads["W"], np.zeros((2, 3))) else []
@@ -168,7 +173,7 @@ def _check_simple_loss(p, net, loss, W, ref):
 
 def _params(p, net, sizes, shown):
     """The reader's ``net.params`` after checking the book's keys and shapes (else ``book-interface``)."""
-    params = getattr(net, "params", None)
+    params = p.attr(net, "params")
     if not isinstance(params, dict) or any(not isinstance(params.get(k), np.ndarray) for k in KEYS):
         got = f"params = {show(params)}"
         p.fail("book-interface", shown, got, "params with W1, b1, W2, b2",
@@ -188,7 +193,7 @@ def _check_shared(p, cls):
     kept = {k: np.array(v) for k, v in _params(p, first, SIZES, f"TwoLayerNet{SIZES}").items() if k in KEYS}
     shown = f"a = TwoLayerNet{SIZES}; b = TwoLayerNet(3, 2, 2)"
     p.call(cls, 3, 2, 2, show_input=shown)
-    now = getattr(first, "params", None)
+    now = p.attr(first, "params")  # copies, as the child holds them after the second network was built
     now = now if isinstance(now, dict) else {}
     if any(not isinstance(now.get(k), np.ndarray) or now[k].shape != kept[k].shape or not np.array_equal(now[k], kept[k])
            for k in KEYS):
@@ -222,15 +227,19 @@ class Fixture:
     def __init__(self, p, cls):
         shown = f"TwoLayerNet({', '.join(map(str, SIZES))})"
         self.net = p.call(cls, *SIZES, show_input=shown)
-        self.params = _params(p, self.net, SIZES, shown)
+        self.params = _params(p, self.net, SIZES, shown)  # copies: their shapes and dtypes
         locked = [k for k in KEYS if not self.params[k].flags.writeable or self.params[k].dtype.kind != "f"]
         if locked:  # the probes write known weights into the network's own arrays
             p.fail("book-interface", shown, f"params[{locked[0]!r}]: {show(self.params[locked[0]])}",
                    "writable float arrays")
         rng = np.random.default_rng(4)
+        #: The known weights in the network's own dtypes and shapes.
+        self.initial = {k: ((0.5 if k[0] == "W" else 0.1) * rng.standard_normal(self.params[k].shape))
+                        .astype(self.params[k].dtype) for k in KEYS}
         for key in KEYS:
-            self.params[key][...] = (0.5 if key[0] == "W" else 0.1) * rng.standard_normal(self.params[key].shape)
-        self.values = {k: np.array(self.params[k], dtype=np.float64) for k in KEYS}
+            if not p.write(self.net, ("params", key), self.initial[key]):
+                p.fail("book-interface", shown, f"params[{key!r}]: {show(self.params[key])}", "writable float arrays")
+        self.values = {k: np.array(self.initial[k], dtype=np.float64) for k in KEYS}
         self.float32 = any(self.params[k].dtype == np.float32 for k in KEYS)
         self.ref = TwoLayerNet(*SIZES)
         for key in KEYS:
@@ -250,13 +259,16 @@ class Fixture:
         b2 = v["b2"].reshape(-1) if b2 is None else b2
         return softmax(sigmoid(self.x @ v["W1"].reshape(SIZES[:2]) + b1) @ v["W2"].reshape(SIZES[1:]) + b2)
 
-    def reset(self) -> None:
+    def reset(self, p) -> None:
         """The known weights again, written into the reader's own arrays."""
         for key in KEYS:
-            self.params[key][...] = self.values[key].reshape(self.params[key].shape)
+            p.write(self.net, ("params", key), self.initial[key])
 
-    def restored(self) -> bool:
-        return all(np.array_equal(np.asarray(self.params[k], dtype=np.float64), self.values[k]) for k in KEYS)
+    def restored(self, p) -> bool:
+        params = p.attr(self.net, "params")
+        return isinstance(params, dict) and all(
+            isinstance(params.get(k), np.ndarray) and params[k].shape == self.values[k].shape
+            and np.array_equal(np.asarray(params[k], dtype=np.float64), self.values[k]) for k in KEYS)
 
     def call_text(self, method, *args) -> str:
         """``net.loss(x, t)  # x.shape == (4, 5), t.shape == (4, 3)``: the batch is the fixture's (a
@@ -270,41 +282,29 @@ class Fixture:
 _BLOCKING = ("raised-exception", "signature", "timeout", "book-interface")
 
 
-def _reference_methods(fx) -> dict:
-    """The book's ``predict`` and ``loss``, reading the reader's own weight arrays at each call."""
-    def predict(x):
-        p = {k: np.asarray(fx.params[k], dtype=np.float64) for k in KEYS}
-        z1 = sigmoid(np.asarray(x, dtype=np.float64) @ p["W1"] + p["b1"].reshape(-1))
-        return softmax(z1 @ p["W2"] + p["b2"].reshape(-1))
-
-    return {"predict": predict, "loss": lambda x, t: book_cross_entropy_error(predict(x), t)}
-
-
 def _failed_spellings(methods, failed) -> frozenset:
     return frozenset(methods.get(f"TwoLayerNet.{dep}") for dep in failed) - {None}
 
 
 @contextlib.contextmanager
-def _siblings(net, method, methods, failed, references, only=None):
+def _siblings(remote, net, cls, method, methods, failed, only=None):
     """While probing ``method``: the network's own failing methods it calls, at any depth
-    (``numerical_gradient -> loss -> predict``), are the book's."""
-    stop = _failed_spellings(methods, failed)
-    names = set().union(*(referenced_names(f) for f in reachable(method, type(net), stop)))
+    (``numerical_gradient -> loss -> predict``), are the book's (reading the reader's own weight
+    arrays at each call; the child follows the calls)."""
+    deps = [dep for dep in ("predict", "loss") if dep in failed and (only is None or f"TwoLayerNet.{dep}" in only)]
+    names = remote.names(method, cls, _failed_spellings(methods, failed)) if deps and isinstance(method, Opaque) \
+        else set()
     swapped = []
-    for dep in ("predict", "loss"):
+    for dep in deps:
         spelling = methods.get(f"TwoLayerNet.{dep}")
-        if dep in failed and spelling in names and (only is None or f"TwoLayerNet.{dep}" in only):
-            try:
-                setattr(net, spelling, references[dep])
-            except (AttributeError, TypeError):
-                continue
+        if spelling in names and remote.stand_in(net, spelling, dep):
             swapped.append((spelling, f"TwoLayerNet.{dep}"))
     try:
         yield [r for _, r in swapped]
     finally:
         for spelling, _ in swapped:
-            with contextlib.suppress(AttributeError, TypeError):
-                delattr(net, spelling)
+            if not remote.dead:
+                remote.remove(net, spelling)
 
 
 def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
@@ -317,26 +317,26 @@ def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
     except Stop:
         return {"TwoLayerNet"}
     done = {"TwoLayerNet"}
-    fx.loss_fn = _method(fx.net, methods["TwoLayerNet.loss"])
-    state, failed, references = {}, set(), _reference_methods(fx)
+    fx.loss_fn = _method(p, fx.net, methods["TwoLayerNet.loss"])
+    state, failed = {}, set()
     for row, check in (("predict", _check_predict), ("loss", _check_loss), ("accuracy", _check_accuracy),
                        ("numerical_gradient", _check_numerical_gradient), ("gradient", _check_gradient)):
         spelling = methods[f"TwoLayerNet.{row}"]
         if spelling is None or f"TwoLayerNet.{row}" not in active:
             continue
-        method = getattr(fx.net, spelling)
+        method = p.attr(fx.net, spelling)
 
         def run(row=row, check=check, spelling=spelling):
             probe = fresh(f"TwoLayerNet.{row}")
-            fx.reset()
-            _run(probe, lambda: check(probe, fx, getattr(fx.net, spelling), state))
+            fx.reset(probe)
+            _run(probe, lambda: check(probe, fx, probe.attr(fx.net, spelling), state))
             return probe
 
         @contextlib.contextmanager
         def stand_ins(only=None, row=row, method=method):
             stop = _failed_spellings(methods, failed)
             with isolation.applied(method, cls, stop, only) as uses, \
-                    _siblings(fx.net, method, methods, failed, references, only) as own:
+                    _siblings(p.remote, fx.net, cls, method, methods, failed, only) as own:
                 yield [*uses, *own]
 
         probe, probe.uses = judged(run, stand_ins)
@@ -425,8 +425,8 @@ def _expected_grads(p, fx, loss_ok, shown) -> list:
     candidates = [{k: grads[k].reshape(fx.params[k].shape) for k in KEYS}]
     if not loss_ok and fx.loss_fn is not None:
         loss = fx.loss_fn
-        candidates.append(_central(lambda f: p.call(f, show_input=shown), {k: fx.params[k] for k in KEYS},
-                                   lambda: loss(fx.x.copy(), fx.t.copy())))
+        candidates.append(_central(p, fx.net, {k: (("params", k), fx.initial[k]) for k in KEYS}, loss,
+                                   (fx.x, fx.t), shown))
     return candidates
 
 
@@ -475,7 +475,7 @@ def _compare_grads(p, fx, got, candidates, shown, finding_id, tol):
 def _check_numerical_gradient(p, fx, numerical_gradient, state):
     shown = fx.call_text("numerical_gradient", fx.x, fx.t)
     got = p.call(numerical_gradient, fx.x.copy(), fx.t.copy(), show_input=shown, mutation=None)
-    if not fx.restored():
+    if not fx.restored(p):
         p.fail("x-not-restored", shown, "net.params changed", "net.params unchanged", section="4.4")
     expected = _expected_grads(p, fx, state.get("loss", True), shown)
     if fx.float32:
