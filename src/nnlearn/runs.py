@@ -112,9 +112,10 @@ def lock_run(run) -> int | None:
             pid = read_json(Path(run) / "state.json").get("pid")
         except (OSError, NnlearnError, AttributeError):
             pid = None
-        who = f"another process (pid {pid})" if isinstance(pid, int) and pid != os.getpid() else "another process"
-        raise NnlearnError(f"{run} is being trained by {who}; wait for it to finish, or stop it and then "
-                           f"{resume_hint(run)}") from None
+        who = (_("another process (pid {pid})", pid=pid) if isinstance(pid, int) and pid != os.getpid()
+               else _("another process"))
+        raise NnlearnError(_("{run} is being trained by {who}; wait for it to finish, or stop it and then {resume}",
+                             run=run, who=who, resume=resume_hint(run))) from None
     except OSError:  # EBADF, ENOLCK, EOPNOTSUPP: no folder locks here
         os.close(fd)
         return None
