@@ -406,9 +406,9 @@ class MultiLayerNet:
         shapes = [(n, size) for size in self.sizes[1:-1]]
         masks = [np.asarray(m) for m in masks]
         if [m.shape for m in masks] != shapes:
-            raise InputError(
-                f"dropout masks have shapes {[m.shape for m in masks]} but this network and batch need {shapes}; "
-                "draw them with net.dropout_masks(rng, batch_size)"
+            raise InputError(_(
+                "dropout masks have shapes {got} but this network and batch need {shapes}; draw them with "
+                "net.dropout_masks(rng, batch_size)", got=[m.shape for m in masks], shapes=shapes)
             )
         return tuple(m if m.dtype == bool else m.astype(bool) for m in masks)
 

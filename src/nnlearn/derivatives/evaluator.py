@@ -38,9 +38,9 @@ class Evaluator:
             raise InputTypeError(_("{f} returned {out!r} at x={x}; it must return a number", f=callable_name(self.f), out=out,
                                    x=t))
         if arr.size != 1:
-            raise InputError(
-                f"f must return one number for one point, got an array of shape {arr.shape}; "
-                "for a function of several variables use numerical_gradient"
+            raise InputError(_(
+                "f must return one number for one point, got an array of shape {shape}; for a function of several "
+                "variables use numerical_gradient", shape=arr.shape)
             )
         return arr.reshape(())[()]
 
