@@ -387,7 +387,7 @@ def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
                 Route("/static/{name}", static), Route("/api/runs", api_runs), Route("/api/run", api_run),
                 Route("/api/sample", api_sample), Route("/report", report), Route("/files/{rel:path}", files),
                 Route("/api/predict", api_predict, methods=["POST"]), *lessons.ROUTES],
-        middleware=[Middleware(HostCheck, allowed=allowed_hosts(host)), Middleware(language.RequestLanguage)],
+        middleware=[Middleware(language.RequestLanguage), Middleware(HostCheck, allowed=allowed_hosts(host))],
         exception_handlers={Refused: refused, HTTPException: http_error, Exception: internal_error},
     )
     app.state.board = Board(root, data_dir)

@@ -120,7 +120,7 @@ class HostCheck:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not self.allowed_host(scope):
-            return await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)
+            return await PlainTextResponse(_("Invalid host header"), status_code=400)(scope, receive, send)
         return await self.app(scope, receive, send)
 
     def allowed_host(self, scope) -> bool:
