@@ -30,7 +30,7 @@ from pathlib import Path
 
 from nnlearn._io import parse_json
 from nnlearn.errors import FileFormatError, NnlearnError
-from nnlearn.i18n import _
+from nnlearn.i18n import N_, _
 from nnlearn.runs import STATES
 # The report reads these through this module too; nnlearn.tables is where they are.
 from nnlearn.tables import (cell, checked_path, finite, loss_curve, open_file, read_bytes,  # noqa: F401
@@ -42,6 +42,8 @@ FRESH_SECONDS = 600.0
 MAX_JSON_BYTES = 1 << 20
 #: Process ids above this are no process of any host (Linux's largest pid_max is 2**22).
 MAX_PID = 2**31 - 1
+#: The accuracies a listing names in words (the request's or command's language); other columns by their name.
+ACCURACY_NAMES = {"test": N_("test"), "validation": N_("validation")}
 
 
 def is_run_dir(path) -> bool:
@@ -238,7 +240,7 @@ def run_info(path, root=None) -> dict:
     test = summary.get("test_accuracy")
     name = "test"
     if test is None and acc_col:
-        test, name = last.get(acc_col), acc_col.replace("_accuracy", "").replace("_", " ")
+        test, name = last.get(acc_col), acc_col
     train = summary.get("train_accuracy", last.get("train_accuracy"))
     settings = config.get("settings") or {}
     return {
@@ -251,7 +253,7 @@ def run_info(path, root=None) -> dict:
         "seed": config.get("seed", summary.get("seed")),
         "description": summary.get("description") or describe(settings, config.get("network") or {}),
         "test_accuracy": test if finite(test) else None,
-        "accuracy_name": name,
+        "accuracy_name": _accuracy_word(name),
         "train_accuracy": train if finite(train) else None,
         "iterations": summary.get("iterations", last_iteration),
         "max_iterations": (config.get("trainer") or {}).get("max_iter") or settings.get("iters"),
@@ -303,10 +305,15 @@ def sweep_info(path, root=None) -> dict:
         "reason": None,
         "trials": len(rows),
         "test_accuracy": max(values) if values else None,
-        "accuracy_name": ("best " + col.replace("_accuracy", "").replace(" accuracy", "").replace("_", " ")) if col else None,
+        "accuracy_name": _("best {which}", which=_accuracy_word(col)) if col else None,
         "final": relative(path / "final", root) if is_run_dir(path / "final") else None,
         "updated": _newest(path, ("trials.csv",)),
     }
+
+
+def _accuracy_word(column: str) -> str:
+    name = column.replace("_accuracy", "").replace(" accuracy", "").replace("_", " ")
+    return _(ACCURACY_NAMES[name]) if name in ACCURACY_NAMES else name
 
 
 def entry(path, root=None) -> dict:

@@ -32,7 +32,7 @@ from pathlib import Path
 from nnlearn._io import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
 from nnlearn.callbacks import Callback
 from nnlearn.errors import FileFormatError, NnlearnError, OutputError
-from nnlearn.i18n import _
+from nnlearn.i18n import N_, _
 
 STATES = ("running", "finished", "stopped", "diverged")
 #: metrics.csv is rewritten at least this often (seconds) while a run trains, for live views.
@@ -244,11 +244,12 @@ class RunWriter(Callback):
         if self.log:
             from tqdm import tqdm
 
-            test = "".join(f"  {name} acc {logs[key]:.4f}" for name, key in
-                           (("validation", "validation_accuracy"), ("test", "test_accuracy")) if logs[key] is not None)
+            test = "".join(_("  {name} acc {value:.4f}", name=_(name), value=logs[key]) for name, key in
+                           ((N_("validation"), "validation_accuracy"), (N_("test"), "test_accuracy"))
+                           if logs[key] is not None)
             tqdm.write(
-                f"epoch {epoch:5.2f}  iteration {logs['iteration']:>6}  mean loss of the epoch {logs['loss']:.4f}  "
-                f"train acc {logs['train_accuracy']:.4f}{test}",
+                _("epoch {epoch:5.2f}  iteration {iteration:>6}  mean loss of the epoch {loss:.4f}  train acc {train:.4f}",
+                  epoch=epoch, iteration=logs["iteration"], loss=logs["loss"], train=logs["train_accuracy"]) + test,
                 file=self.stream or sys.stdout,
             )
 
