@@ -139,3 +139,26 @@ def test_settings_that_cannot_work_are_said_in_chinese_and_japanese(lang):
     with i18n.use(lang), pytest.raises(InputError) as info:
         TrainSettings().replace(colour="red")
     assert SCRIPTS[lang].search(str(info.value)) and "colour" in str(info.value)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_diverged_network_and_a_point_outside_fs_domain_are_said_in_the_current_language(lang):
+    import numpy as np
+
+    from nnlearn import TwoLayerNet, derivative
+    from nnlearn.errors import DivergenceError
+
+    net = TwoLayerNet(4, 3, 2, seed=0)
+    net.params["W1"].flat[0] = np.nan
+    net.params["b2"].flat[0] = np.inf
+    with i18n.use(lang), pytest.raises(DivergenceError) as diverged:
+        net.accuracy(np.random.default_rng(0).random((4, 4)), np.array([0, 0, 0, 1]))
+    with i18n.use(lang), pytest.warns(RuntimeWarning) as outside, np.errstate(invalid="ignore"):
+        assert np.isnan(derivative(np.log, -1.0))
+    said = (str(diverged.value), str(outside[-1].message))
+    assert "W1" in said[0] and "b2" in said[0] and "x=-1" in said[1]
+    if lang == "en":
+        assert said[0].startswith("the network's W1 and b2 hold NaN or inf")  # the plural
+        assert "f returned NaN at x=-1" in said[1]
+    else:
+        assert all(SCRIPTS[lang].search(s) for s in said), said

@@ -415,7 +415,7 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
         }
         write_json(run / "summary.json", summary)
     except BaseException as exc:  # Ctrl-C or a full disk while the final files are written
-        stopped(run, trainer, exc, "while writing its final files")
+        stopped(run, trainer, exc, N_("{cause} while writing its final files"))
         if isinstance(exc, OutputError):
             raise OutputError(_("{reason} -- the run is stopped; {hint} once that is fixed", reason=exc,
                                 hint=resume_hint(run))) from None
@@ -425,13 +425,14 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
 
 
 def stopped(run, trainer, exc: BaseException, when: str = "") -> None:
-    """Record, as far as the disk allows, that the run stopped on ``exc`` and how to continue it."""
-    cause = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    """Record, as far as the disk allows, that the run stopped on ``exc`` and how to continue it (``when``: a
+    message, marked N_, that says ``{cause}`` at a moment)."""
+    cause = _("interrupted (Ctrl-C)") if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
     try:
         write_metrics(run, trainer)
     except (OSError, NnlearnError):
         pass  # the disk may be full: the state below matters more
     try:
-        write_state(run, "stopped", f"{cause}{' ' + when if when else ''}; {resume_hint(run)}")
+        write_state(run, "stopped", (_(when, cause=cause) if when else cause) + "; " + resume_hint(run))
     except (OSError, NnlearnError):
         pass

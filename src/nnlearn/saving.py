@@ -211,22 +211,22 @@ def check_checkpoint_meta(path, meta: dict, fix: str) -> None:
 
     iteration = meta.get("iteration")
     if not (isinstance(iteration, int) and not isinstance(iteration, bool) and 0 <= iteration <= MAX_ITERATION):
-        refuse("iteration", iteration, f"a whole number from 0 to {MAX_ITERATION}")
+        refuse("iteration", iteration, _("a whole number from 0 to {n}", n=MAX_ITERATION))
     seconds = meta.get("seconds")
     if not (_real(seconds) and seconds >= 0):
-        refuse("seconds", seconds, "a finite number >= 0")
+        refuse("seconds", seconds, _("a finite number >= 0"))
     lr = meta.get("optimizer_lr")
     if not (_real(lr) and lr > 0):
-        refuse("optimizer_lr", lr, "a finite number > 0")
+        refuse("optimizer_lr", lr, _("a finite number > 0"))
     for field in ("optimizer_scalars", "rng", "config"):
         if not isinstance(meta.get(field), dict):
-            refuse(field, meta.get(field), "an object")
+            refuse(field, meta.get(field), _("an object"))
     for key, value in meta["optimizer_scalars"].items():
         if not _real(value):
-            refuse(f"optimizer_scalars.{key}", value, "a finite number")
+            refuse(f"optimizer_scalars.{key}", value, _("a finite number"))
     final = meta.get("final")
     if final is not None and not (isinstance(final, dict) and all(v is None or _real(v) for v in final.values())):
-        refuse("final", final, "an object of finite numbers")
+        refuse("final", final, _("an object of finite numbers"))
 
 
 # -- networks ------------------------------------------------------------------------------------

@@ -65,8 +65,8 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, iteration: int, checkpoint):
         self.iteration = iteration
         self.checkpoint = checkpoint
-        where = f"; checkpoint at iteration {iteration} in {checkpoint}" if checkpoint else ""
-        super().__init__(f"training interrupted{where}")
+        super().__init__(_("training interrupted; checkpoint at iteration {iteration} in {checkpoint}",
+                           iteration=iteration, checkpoint=checkpoint) if checkpoint else _("training interrupted"))
 
 
 class Trainer:

@@ -265,9 +265,9 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
             try:
                 kind = file_kind(p.stat().st_mode)
             except OSError:
-                kind = "a broken link"
-            problems.append(f"{p.name} is {kind}, not the file")
-    return f"{folder}: " + ("; ".join(problems) if problems else f"all {len(spec.files)} files")
+                kind = _("a broken link")
+            problems.append(_("{name} is {kind}, not the file", name=p.name, kind=kind))
+    return f"{folder}: " + ("; ".join(problems) if problems else _("all {n} files", n=len(spec.files)))
 
 
 def missing_message(spec: DatasetSpec, data_dir=None, reasons: str | None = None, passed_over=()) -> str:

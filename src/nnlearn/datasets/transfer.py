@@ -28,7 +28,7 @@ from pathlib import Path
 from nnlearn._io import make_temp_file
 from nnlearn.datasets.errors import DatasetError, OversizeDataError, TruncatedDataError
 from nnlearn.datasets.sources import DataFile
-from nnlearn.i18n import _
+from nnlearn.i18n import N_, _
 
 _BLOCK = 1 << 16
 #: Deflate's best compression: 258 bytes in 2 bits. No copy of a file is smaller than this share of it.
@@ -47,19 +47,19 @@ class Skip(Exception):
 class GiveUp(Skip):
     """A failure that rules the mirror out for the other files too; ``why`` says it in a few words."""
 
-    why = "failed"
+    why = N_("failed")
 
 
 class Unreachable(GiveUp):
     """The mirror did not answer at all: no other file will come from it either."""
 
-    why = "did not answer"
+    why = N_("did not answer")
 
 
 class TooSlow(GiveUp):
     """The mirror delivered less than the low-speed limit: the other files would take as long."""
 
-    why = "too slow"
+    why = N_("too slow")
 
 
 def wire_bounds(datafile: DataFile) -> tuple[int, int]:
