@@ -27,9 +27,10 @@ def _looks_like_a_digit(path, a: np.ndarray, border: np.ndarray) -> None:
     busy = float(np.mean(np.abs(border - np.median(border)) > 0.2))
     ink = float(np.mean(a > 0.5))
     if busy > MAX_BUSY_BORDER:
-        why = f"{busy:.0%} of its border is not the background colour"
+        why = _("{share} of its border is not the background colour", share=format(busy, ".0%"))
     elif ink > MAX_INK:
-        why = f"{ink:.0%} of it is bright ink after the polarity check, MNIST digits have at most 40%"
+        why = _("{share} of it is bright ink after the polarity check, MNIST digits have at most 40%",
+                share=format(ink, ".0%"))
     else:
         return
     warnings.warn(
