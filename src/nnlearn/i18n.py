@@ -118,7 +118,7 @@ def command_language(argv, environ=None) -> str:
     --------
     >>> command_language(["check", "a.py", "--lang", "ja"]), command_language(["demo", "--lang=zh"])
     ('ja', 'zh')
-    >>> command_language(["diff", "--", "--lang", "ja"], environ={}), command_language(["--lang", "fr"])
+    >>> command_language(["diff", "--", "--lang", "ja"], environ={}), command_language(["--lang", "fr"], environ={})
     ('en', 'en')
     """
     asked = None

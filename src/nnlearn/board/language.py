@@ -1,9 +1,10 @@
 """The board's language: which one a request is answered in, the switcher that keeps a choice, and
 the messages of the board's scripts.
 
-A request is answered (:class:`RequestLanguage`) in the language of ``?lang=`` (and that choice is kept in a cookie, so the
-next page and the scripts' requests use it), else the cookie's, else the first language of the
-browser's ``Accept-Language`` that nnlearn speaks (by its ``q`` weights), else English. Every value
+A request is answered (:class:`RequestLanguage`) in the language of ``?lang=`` (and that choice is
+kept in a cookie, so the next page and the scripts' requests use it), else the cookie's, else the
+first language of the browser's ``Accept-Language`` that nnlearn speaks (by its ``q`` weights), else
+English. Every value
 is checked against :func:`nnlearn.i18n.languages`; a header is read only up to
 :data:`MAX_HEADER` characters.
 
