@@ -3,6 +3,7 @@ there: a short one-line error, a non-zero exit, never a traceback, nothing left 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -330,6 +331,18 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(tmp_path, modu
     proc = subprocess.run([sys.executable, "-c", _CTRL_C_AT_IMPORT, module, "demo", "derivative", "--out",
                            str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stderr) == (130, "nnlearn: interrupted\n")
+
+
+@pytest.mark.parametrize("words, env, lang", [(["--lang", "zh"], {}, "zh"), ([], {"NNLEARN_LANG": "ja"}, "ja")])
+def test_ctrl_c_while_the_command_starts_is_said_in_the_commands_language(tmp_path, words, env, lang):
+    # Before the command line's main runs (the quiet start's handler): the language is --lang, then NNLEARN_LANG.
+    from nnlearn.i18n import translate
+
+    proc = subprocess.run([sys.executable, "-c", _CTRL_C_AT_IMPORT, "numpy", "demo", "derivative", "--out",
+                           str(tmp_path), *words], capture_output=True, text=True, timeout=60,
+                          env=os.environ | env)
+    assert (proc.returncode, proc.stderr) == (130, f"nnlearn: {translate('interrupted', lang)}\n")
+    assert translate("interrupted", lang) != "interrupted"
 
 
 @pytest.mark.parametrize("argv, orig, quiet", [

@@ -456,6 +456,10 @@ def test_the_log_and_the_summary_name_which_loss_they_give(tmp_path, fake_data, 
     assert train(run) == 0
     epoch_lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
     assert epoch_lines and all("mean loss of the epoch" in line for line in epoch_lines)
+    # The same line in the command's language (the epoch callback runs in it).
+    assert train(tmp_path / "zh", "--lang", "zh") == 0
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    assert said and all("本轮平均损失" in line and "训练精度" in line for line in said)
     summary = json.loads((run / "summary.json").read_text())
     with open(run / "metrics.csv") as fh:
         last = list(csv.reader(fh))[-1]

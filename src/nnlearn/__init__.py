@@ -7,9 +7,11 @@ The public names are the book's (*Deep Learning from Scratch*, chapter 4): ``sig
 
 __version__ = "0.1.0"
 
+from nnlearn import i18n
 from nnlearn.errors import DivergenceError, NnlearnError, quiet_start
 
-quiet_start()  # Ctrl-C while the command line starts: one line, not a traceback (only for `nnlearn ...`)
+# Ctrl-C while the command line starts: one line in the command's language, not a traceback (only for `nnlearn ...`)
+quiet_start(said=lambda arguments: i18n.translate("interrupted", i18n.command_language(arguments)))
 from nnlearn.functions import identity_function, relu, sigmoid, sigmoid_grad, softmax, step_function
 from nnlearn.losses import cross_entropy_error, mean_squared_error
 from nnlearn.gradient import gradient_descent, numerical_diff, numerical_gradient

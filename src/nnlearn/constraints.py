@@ -41,7 +41,7 @@ def number_of(text, kind=float):
     ValueError: '١٢' is not a number written in ASCII digits
     """
     if not isinstance(text, str) or not text.isascii():
-        raise ValueError(f"{text!r} is not a number written in ASCII digits")
+        raise ValueError(_("{text!r} is not a number written in ASCII digits", text=text))
     return kind(text)
 
 

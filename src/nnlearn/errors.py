@@ -42,25 +42,36 @@ class OutputError(NnlearnError):
     """An output path cannot be written (no permission, not a folder, a read-only file system)."""
 
 
-def _interrupted_on_start(signum, frame):
-    print("nnlearn: interrupted", file=sys.stderr)
-    raise SystemExit(130)
+class _Interrupted:
+    """Ctrl-C while the command line starts: the one line ``said(arguments)`` (the command's language), exit 130."""
+
+    def __init__(self, said, arguments):
+        self.said, self.arguments = said, arguments
+
+    def __call__(self, signum, frame):
+        try:
+            text = self.said(self.arguments)
+        except Exception:  # noqa: BLE001 - half-imported, the line in English is still one line
+            text = "interrupted"
+        print(f"nnlearn: {text}", file=sys.stderr)
+        raise SystemExit(130)
 
 
-def quiet_start(argv=None) -> None:
+def quiet_start(argv=None, said=lambda arguments: "interrupted") -> None:
     """When this process is the ``nnlearn`` command, make Ctrl-C before its ``main`` runs one line, exit 130.
 
     ``import nnlearn`` (NumPy, the modules) takes a fifth of a second before the command line can catch
     anything, and Ctrl-C then printed a KeyboardInterrupt traceback. Called first by ``nnlearn/__init__``;
     nothing changes in any other program (a notebook, a script): only for ``nnlearn ...`` and
     ``python -m nnlearn``, and only while SIGINT has Python's own handler. :func:`end_quiet_start` (the
-    command line's ``main``) gives Ctrl-C back to Python, where ``main`` catches it.
+    command line's ``main``) gives Ctrl-C back to Python, where ``main`` catches it. ``said(argv[1:])`` is
+    the line's word (``nnlearn/__init__`` says it in the command's language: this module imports nothing of nnlearn).
     """
     argv = sys.argv if argv is None else argv
     command = bool(argv) and os.path.basename(argv[0]) == "nnlearn"
     if (command or _run_as_module(getattr(sys, "orig_argv", []))) \
             and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, _interrupted_on_start)
+        signal.signal(signal.SIGINT, _Interrupted(said, list(argv[1:])))
 
 
 def _run_as_module(words) -> bool:
@@ -79,5 +90,5 @@ def _run_as_module(words) -> bool:
 
 def end_quiet_start() -> None:
     """Ctrl-C raises KeyboardInterrupt again (a training run saves its checkpoint on it)."""
-    if signal.getsignal(signal.SIGINT) is _interrupted_on_start:
+    if isinstance(signal.getsignal(signal.SIGINT), _Interrupted):
         signal.signal(signal.SIGINT, signal.default_int_handler)

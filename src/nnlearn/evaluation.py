@@ -167,7 +167,7 @@ def confusion_matrix(true, pred, n_classes: int) -> np.ndarray:
     true = np.asarray(true, dtype=np.intp)
     pred = np.asarray(pred, dtype=np.intp)
     if true.shape != pred.shape:
-        raise InputError(f"true and pred must have the same shape, got {true.shape} and {pred.shape}")
+        raise InputError(_("true and pred must have the same shape, got {true} and {pred}", true=true.shape, pred=pred.shape))
     return np.bincount(true * n_classes + pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 

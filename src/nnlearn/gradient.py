@@ -193,10 +193,10 @@ def _warn_not_finite(grad: np.ndarray, f, h) -> None:
         return
     idx = tuple(int(i) for i in bad[0])
     where = f"x[{', '.join(map(str, idx))}]" if idx else "x"
-    more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-    warnings.warn(f"the gradient is {grad[idx]} at {where}{more}: {callable_name(f)} is not finite (NaN or inf) "
-                  f"within h={h:g} of that point; x lies outside f's domain there, or f overflows",
-                  RuntimeWarning, stacklevel=3)
+    more = _(" (and {n} more)", n=len(bad) - 1) if len(bad) > 1 else ""
+    warnings.warn(_("the gradient is {value} at {where}{more}: {f} is not finite (NaN or inf) within h={h} of that "
+                    "point; x lies outside f's domain there, or f overflows", value=grad[idx], where=where, more=more,
+                    f=callable_name(f), h=format(h, "g")), RuntimeWarning, stacklevel=3)
 
 
 def _check_array_to_perturb(x) -> None:

@@ -108,6 +108,35 @@ def choose(lang: str | None = None, environ=None) -> str:
     return SOURCE_LANGUAGE
 
 
+def command_language(argv, environ=None) -> str:
+    """The language of the command line ``argv`` (its arguments, without the program): the value of its
+    ``--lang``, else :func:`choose`'s; English where either names no language of ours (argparse, then the
+    command, names that mistake). Read before the arguments are parsed: argparse's own errors, and Ctrl-C
+    while the command starts, are then said in it too.
+
+    Examples
+    --------
+    >>> command_language(["check", "a.py", "--lang", "ja"]), command_language(["demo", "--lang=zh"])
+    ('ja', 'zh')
+    >>> command_language(["diff", "--", "--lang", "ja"], environ={}), command_language(["--lang", "fr"], environ={})
+    ('en', 'en')
+    """
+    asked = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            asked = argv[i + 1]
+            break
+        if arg.startswith("--lang="):
+            asked = arg.split("=", 1)[1]
+            break
+    try:
+        return choose(asked, environ)
+    except UsageError:
+        return SOURCE_LANGUAGE
+
+
 @lru_cache(maxsize=None)
 def translations(lang: str) -> _gettext.NullTranslations:
     """The gettext translations for ``lang`` (English: the messages as written)."""

@@ -27,9 +27,10 @@ def _looks_like_a_digit(path, a: np.ndarray, border: np.ndarray) -> None:
     busy = float(np.mean(np.abs(border - np.median(border)) > 0.2))
     ink = float(np.mean(a > 0.5))
     if busy > MAX_BUSY_BORDER:
-        why = f"{busy:.0%} of its border is not the background colour"
+        why = _("{share} of its border is not the background colour", share=format(busy, ".0%"))
     elif ink > MAX_INK:
-        why = f"{ink:.0%} of it is bright ink after the polarity check, MNIST digits have at most 40%"
+        why = _("{share} of it is bright ink after the polarity check, MNIST digits have at most 40%",
+                share=format(ink, ".0%"))
     else:
         return
     warnings.warn(
@@ -125,8 +126,8 @@ def image_format(path) -> str:
     formats = {ext: fmt for ext, fmt in Image.registered_extensions().items() if fmt in Image.SAVE}
     suffix = Path(path).suffix.lower()
     if suffix not in formats:
-        raise NnlearnError(f"{path}: unknown image type {suffix or '(no suffix)'!r}; name the file .png "
-                           "(or .bmp, .tif, .jpg -- JPEG blurs the pixels)")
+        raise NnlearnError(_("{path}: unknown image type {suffix}; name the file .png (or .bmp, .tif, .jpg -- JPEG blurs "
+                             "the pixels)", path=path, suffix=repr(suffix) if suffix else _("(no suffix)")))
     return formats[suffix]
 
 
@@ -138,8 +139,9 @@ def figure_format(path) -> str:
     supported = FigureCanvasAgg(Figure()).get_supported_filetypes()
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in supported:
-        raise NnlearnError(f"{path}: unknown figure type {('.' + suffix) if suffix else '(no suffix)'!r}; "
-                           f"use one of {', '.join('.' + s for s in sorted(supported))}")
+        raise NnlearnError(_("{path}: unknown figure type {suffix}; use one of {types}", path=path,
+                             suffix=repr("." + suffix) if suffix else _("(no suffix)"),
+                             types=", ".join("." + s for s in sorted(supported))))
     return suffix
 
 
@@ -161,7 +163,7 @@ def _write(path: Path, write) -> Path:
         with atomic_write(path) as fh:
             write(fh)
     except OSError as exc:
-        raise NnlearnError(f"cannot write {path} ({exc.strerror or exc})") from None
+        raise NnlearnError(_("cannot write {path} ({reason})", path=path, reason=exc.strerror or exc)) from None
     return path
 
 
@@ -234,7 +236,7 @@ def png_bytes(pixels) -> bytes:
     if a.dtype != np.uint8:
         a = np.round(np.clip(np.nan_to_num(a.astype(np.float64)), 0.0, 1.0) * 255).astype(np.uint8)
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] == 3)):
-        raise NnlearnError(f"an image must be (h, w) or (h, w, 3) pixels, got shape {a.shape}")
+        raise NnlearnError(_("an image must be (h, w) or (h, w, 3) pixels, got shape {shape}", shape=a.shape))
     out = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(a)).save(out, format="PNG")  # uint8: L for (h, w), RGB for (h, w, 3)
     return out.getvalue()

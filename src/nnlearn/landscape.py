@@ -280,8 +280,9 @@ def _train_size(run: Path, config: dict, available: int) -> int:
     """How many images at the start of the training set the run trained on (the rest was validation)."""
     size = (config.get("trainer") or {}).get("train_size", available)
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= available:
-        raise FileFormatError(f"{run / 'config.json'} gives a training-set size of {size!r}, but the data set has "
-                              f"{available} training images; is this the run's data set?")
+        raise FileFormatError(_("{config} gives a training-set size of {size!r}, but the data set has {available} "
+                                "training images; is this the run's data set?", config=run / "config.json", size=size,
+                                available=available))
     return size
 
 

@@ -37,7 +37,7 @@ from nnlearn._validation import (
     check_seed,
 )
 from nnlearn.errors import DivergenceError, InputError, InputTypeError
-from nnlearn.i18n import _
+from nnlearn.i18n import _, ngettext
 from nnlearn.functions import softmax
 from nnlearn.layers import Affine, Dropout, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
 
@@ -277,15 +277,15 @@ class MultiLayerNet:
         """The error for an output that is NaN or inf at ``row``: the weights' fault, or the input's."""
         bad = [key for key, p in self.params.items() if not np.isfinite(p).all()]
         if bad:
-            return DivergenceError(
-                f"the network's {' and '.join(bad)} {'holds' if len(bad) == 1 else 'hold'} NaN or inf, so its outputs "
-                "mean nothing; such weights come from a training that diverged -- load a good checkpoint, or train "
-                "again with a lower learning rate"
-            )
-        return InputError(
-            f"the network's output for row {row} of x is not finite: x overflows the network; "
-            "scale the inputs to [0, 1] (load_mnist(normalize=True))"
-        )
+            return DivergenceError(ngettext(
+                "the network's {names} holds NaN or inf, so its outputs mean nothing; such weights come from a training "
+                "that diverged -- load a good checkpoint, or train again with a lower learning rate",
+                "the network's {names} hold NaN or inf, so its outputs mean nothing; such weights come from a training "
+                "that diverged -- load a good checkpoint, or train again with a lower learning rate",
+                len(bad), names=_(" and ").join(bad)))
+        return InputError(_(
+            "the network's output for row {row} of x is not finite: x overflows the network; scale the inputs to "
+            "[0, 1] (load_mnist(normalize=True))", row=row))
 
     def loss(self, x, t, masks=None) -> float:
         """The loss of a batch: cross-entropy error of :meth:`predict` (or the mean squared error),
@@ -406,9 +406,9 @@ class MultiLayerNet:
         shapes = [(n, size) for size in self.sizes[1:-1]]
         masks = [np.asarray(m) for m in masks]
         if [m.shape for m in masks] != shapes:
-            raise InputError(
-                f"dropout masks have shapes {[m.shape for m in masks]} but this network and batch need {shapes}; "
-                "draw them with net.dropout_masks(rng, batch_size)"
+            raise InputError(_(
+                "dropout masks have shapes {got} but this network and batch need {shapes}; draw them with "
+                "net.dropout_masks(rng, batch_size)", got=[m.shape for m in masks], shapes=shapes)
             )
         return tuple(m if m.dtype == bool else m.astype(bool) for m in masks)
 

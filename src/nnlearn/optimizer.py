@@ -96,7 +96,7 @@ class Optimizer:
         for full, arr in state.get("arrays", {}).items():
             name, key = full.split("/", 1)
             if name not in self.state:
-                raise InputError(f"optimizer state {full!r} does not belong to {type(self).__name__}")
+                raise InputError(_("optimizer state {full!r} does not belong to {name}", full=full, name=type(self).__name__))
             self.state[name][key] = np.array(arr)
         self._load_scalars(state.get("scalars", {}))
 
@@ -281,5 +281,5 @@ def get_optimizer(name, **kwargs) -> Optimizer:
         return name
     cls = OPTIMIZERS.get(str(name).lower())
     if cls is None:
-        raise InputError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+        raise InputError(_("unknown optimizer {name!r}; choose one of {names}", name=name, names=", ".join(OPTIMIZERS)))
     return cls(**kwargs)

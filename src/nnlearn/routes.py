@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnlearn.errors import NnlearnError
+from nnlearn.i18n import _
 
 CLASSIC_PACKAGES = {"sklearn": "scikit-learn", "skimage": "scikit-image"}
 
@@ -35,9 +36,9 @@ def require_classic() -> None:
     """Refuse to run the classic routes without scikit-learn and scikit-image, saying how to get them."""
     missing = [pkg for mod, pkg in CLASSIC_PACKAGES.items() if importlib.util.find_spec(mod) is None]
     if missing:
-        raise MissingExtra(
-            f"the classic machine-learning routes need {' and '.join(missing)}; "
-            "install them with: pip install 'nnlearn[classic]'"
+        raise MissingExtra(_(
+            "the classic machine-learning routes need {packages}; install them with: pip install 'nnlearn[classic]'",
+            packages=_(" and ").join(missing))
         )
 
 

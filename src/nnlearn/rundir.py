@@ -30,6 +30,7 @@ from pathlib import Path
 
 from nnlearn._io import parse_json
 from nnlearn.errors import FileFormatError, NnlearnError
+from nnlearn.i18n import N_, _
 from nnlearn.runs import STATES
 # The report reads these through this module too; nnlearn.tables is where they are.
 from nnlearn.tables import (cell, checked_path, finite, loss_curve, open_file, read_bytes,  # noqa: F401
@@ -41,6 +42,8 @@ FRESH_SECONDS = 600.0
 MAX_JSON_BYTES = 1 << 20
 #: Process ids above this are no process of any host (Linux's largest pid_max is 2**22).
 MAX_PID = 2**31 - 1
+#: The accuracies a listing names in words (the request's or command's language); other columns by their name.
+ACCURACY_NAMES = {"test": N_("test"), "validation": N_("validation")}
 
 
 def is_run_dir(path) -> bool:
@@ -66,7 +69,7 @@ def load_json(path) -> dict | None:
         return None
     value = parse_json(data, path.name)
     if not isinstance(value, dict):
-        raise FileFormatError(f"{path.name} is not a JSON object")
+        raise FileFormatError(_("{name} is not a JSON object", name=path.name))
     return value
 
 
@@ -116,12 +119,12 @@ def pid_alive(pid) -> bool:
 
 def _check_state(state: dict) -> None:
     if state.get("state") not in STATES:
-        raise FileFormatError(f"state.json: the state is not one of {', '.join(STATES)}")
+        raise FileFormatError(_("state.json: the state is not one of {states}", states=", ".join(STATES)))
     pid = state.get("pid")
     if pid is not None and not (isinstance(pid, int) and not isinstance(pid, bool) and 0 <= pid <= MAX_PID):
-        raise FileFormatError("state.json: the pid is not a process id")
+        raise FileFormatError(_("state.json: the pid is not a process id"))
     if not isinstance(state.get("reason"), (str, type(None))):
-        raise FileFormatError("state.json: the reason is not text")
+        raise FileFormatError(_("state.json: the reason is not text"))
 
 
 def run_state(path, final_loss: float | None = None) -> tuple[str, str | None]:
@@ -135,17 +138,17 @@ def run_state(path, final_loss: float | None = None) -> tuple[str, str | None]:
         _check_state(state)
         name, reason = state["state"], state.get("reason")
         if name == "running" and not pid_alive(state.get("pid")):
-            return "stopped", reason or "its process is no longer running"
+            return "stopped", reason or _("its process is no longer running")
         return name, reason
     if os.path.lexists(path / "summary.json"):
         return "finished", None
     if final_loss is None:
         final_loss = last_loss(path / "metrics.csv")[1]
     if final_loss is not None and not math.isfinite(final_loss):
-        return "diverged", "the loss became infinite or NaN"
+        return "diverged", _("the loss became infinite or NaN")
     if time.time() - (_newest(path, ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json")) or 0) < FRESH_SECONDS:
         return "running", None
-    return "stopped", "no summary.json and no progress for a while"
+    return "stopped", _("no summary.json and no progress for a while")
 
 
 def accuracy_column(columns, prefer=("validation", "test"), rows=None) -> str | None:
@@ -189,7 +192,7 @@ def _object(value, what: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise FileFormatError(f"{what} is not an object")
+        raise FileFormatError(_("{what} is not an object", what=what))
     return value
 
 
@@ -197,13 +200,13 @@ def _numbers(d: dict, keys, what: str) -> None:
     for key in keys:
         v = d.get(key)
         if v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
-            raise FileFormatError(f"{what}: {key} is not a number")
+            raise FileFormatError(_("{what}: {key} is not a number", what=what, key=key))
 
 
 def _texts(d: dict, keys, what: str) -> None:
     for key in keys:
         if not isinstance(d.get(key), (str, int, float, type(None))):
-            raise FileFormatError(f"{what}: {key} is not text")
+            raise FileFormatError(_("{what}: {key} is not text", what=what, key=key))
 
 
 def read_run(path) -> tuple[dict, dict]:
@@ -237,7 +240,7 @@ def run_info(path, root=None) -> dict:
     test = summary.get("test_accuracy")
     name = "test"
     if test is None and acc_col:
-        test, name = last.get(acc_col), acc_col.replace("_accuracy", "").replace("_", " ")
+        test, name = last.get(acc_col), acc_col
     train = summary.get("train_accuracy", last.get("train_accuracy"))
     settings = config.get("settings") or {}
     return {
@@ -250,7 +253,7 @@ def run_info(path, root=None) -> dict:
         "seed": config.get("seed", summary.get("seed")),
         "description": summary.get("description") or describe(settings, config.get("network") or {}),
         "test_accuracy": test if finite(test) else None,
-        "accuracy_name": name,
+        "accuracy_name": _accuracy_word(name),
         "train_accuracy": train if finite(train) else None,
         "iterations": summary.get("iterations", last_iteration),
         "max_iterations": (config.get("trainer") or {}).get("max_iter") or settings.get("iters"),
@@ -302,10 +305,15 @@ def sweep_info(path, root=None) -> dict:
         "reason": None,
         "trials": len(rows),
         "test_accuracy": max(values) if values else None,
-        "accuracy_name": ("best " + col.replace("_accuracy", "").replace(" accuracy", "").replace("_", " ")) if col else None,
+        "accuracy_name": _("best {which}", which=_accuracy_word(col)) if col else None,
         "final": relative(path / "final", root) if is_run_dir(path / "final") else None,
         "updated": _newest(path, ("trials.csv",)),
     }
+
+
+def _accuracy_word(column: str) -> str:
+    name = column.replace("_accuracy", "").replace(" accuracy", "").replace("_", " ")
+    return _(ACCURACY_NAMES[name]) if name in ACCURACY_NAMES else name
 
 
 def entry(path, root=None) -> dict:
@@ -316,7 +324,8 @@ def entry(path, root=None) -> dict:
     try:
         return sweep_info(path, root) if kind == "sweep" else run_info(path, root)
     except (NnlearnError, OSError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if isinstance(exc, NnlearnError) else f"cannot be read ({type(exc).__name__})"
+        reason = (str(exc).splitlines()[0] if isinstance(exc, NnlearnError)
+                  else _("cannot be read ({error})", error=type(exc).__name__))
         return {"kind": kind, "path": relative(path, root), "state": "unreadable", "reason": reason,
                 "test_accuracy": None, "accuracy_name": None, "updated": _newest(path, ("config.json", "trials.csv"))}
 

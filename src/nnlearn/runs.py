@@ -32,7 +32,7 @@ from pathlib import Path
 from nnlearn._io import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
 from nnlearn.callbacks import Callback
 from nnlearn.errors import FileFormatError, NnlearnError, OutputError
-from nnlearn.i18n import _
+from nnlearn.i18n import N_, _
 
 STATES = ("running", "finished", "stopped", "diverged")
 #: metrics.csv is rewritten at least this often (seconds) while a run trains, for live views.
@@ -112,9 +112,10 @@ def lock_run(run) -> int | None:
             pid = read_json(Path(run) / "state.json").get("pid")
         except (OSError, NnlearnError, AttributeError):
             pid = None
-        who = f"another process (pid {pid})" if isinstance(pid, int) and pid != os.getpid() else "another process"
-        raise NnlearnError(f"{run} is being trained by {who}; wait for it to finish, or stop it and then "
-                           f"{resume_hint(run)}") from None
+        who = (_("another process (pid {pid})", pid=pid) if isinstance(pid, int) and pid != os.getpid()
+               else _("another process"))
+        raise NnlearnError(_("{run} is being trained by {who}; wait for it to finish, or stop it and then {resume}",
+                             run=run, who=who, resume=resume_hint(run))) from None
     except OSError:  # EBADF, ENOLCK, EOPNOTSUPP: no folder locks here
         os.close(fd)
         return None
@@ -243,11 +244,12 @@ class RunWriter(Callback):
         if self.log:
             from tqdm import tqdm
 
-            test = "".join(f"  {name} acc {logs[key]:.4f}" for name, key in
-                           (("validation", "validation_accuracy"), ("test", "test_accuracy")) if logs[key] is not None)
+            test = "".join(_("  {name} acc {value:.4f}", name=_(name), value=logs[key]) for name, key in
+                           ((N_("validation"), "validation_accuracy"), (N_("test"), "test_accuracy"))
+                           if logs[key] is not None)
             tqdm.write(
-                f"epoch {epoch:5.2f}  iteration {logs['iteration']:>6}  mean loss of the epoch {logs['loss']:.4f}  "
-                f"train acc {logs['train_accuracy']:.4f}{test}",
+                _("epoch {epoch:5.2f}  iteration {iteration:>6}  mean loss of the epoch {loss:.4f}  train acc {train:.4f}",
+                  epoch=epoch, iteration=logs["iteration"], loss=logs["loss"], train=logs["train_accuracy"]) + test,
                 file=self.stream or sys.stdout,
             )
 
@@ -413,7 +415,7 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
         }
         write_json(run / "summary.json", summary)
     except BaseException as exc:  # Ctrl-C or a full disk while the final files are written
-        stopped(run, trainer, exc, "while writing its final files")
+        stopped(run, trainer, exc, N_("{cause} while writing its final files"))
         if isinstance(exc, OutputError):
             raise OutputError(_("{reason} -- the run is stopped; {hint} once that is fixed", reason=exc,
                                 hint=resume_hint(run))) from None
@@ -423,13 +425,14 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
 
 
 def stopped(run, trainer, exc: BaseException, when: str = "") -> None:
-    """Record, as far as the disk allows, that the run stopped on ``exc`` and how to continue it."""
-    cause = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    """Record, as far as the disk allows, that the run stopped on ``exc`` and how to continue it (``when``: a
+    message, marked N_, that says ``{cause}`` at a moment)."""
+    cause = _("interrupted (Ctrl-C)") if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
     try:
         write_metrics(run, trainer)
     except (OSError, NnlearnError):
         pass  # the disk may be full: the state below matters more
     try:
-        write_state(run, "stopped", f"{cause}{' ' + when if when else ''}; {resume_hint(run)}")
+        write_state(run, "stopped", (_(when, cause=cause) if when else cause) + "; " + resume_hint(run))
     except (OSError, NnlearnError):
         pass

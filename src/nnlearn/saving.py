@@ -101,27 +101,28 @@ def _headers(zf: zipfile.ZipFile, path: Path, disk_bytes: int) -> dict:
     infos = zf.infolist()
     names = [info.filename for info in infos]
     if len(set(names)) != len(names) or not all(n.endswith(".npy") for n in names):
-        raise ValueError("its members are not one .npy array each")
+        raise ValueError(_("its members are not one .npy array each"))
     total = sum(info.file_size for info in infos)
     if total > MAX_EXPANSION * disk_bytes + MAX_META_BYTES:
-        raise ValueError(f"its {disk_bytes:,} bytes would unpack to {total:,}, far more than nnlearn's files do "
-                         "(a zip bomb?)")
+        raise ValueError(_("its {n} bytes would unpack to {total}, far more than nnlearn's files do (a zip bomb?)",
+                           n=format(disk_bytes, ","), total=format(total, ",")))
     headers = {}
     for info in infos:
         name = info.filename[: -len(".npy")]
         if name in ("meta", "config") and info.file_size > MAX_META_BYTES:
-            raise ValueError(f"its {name} is {info.file_size:,} bytes, more than the {MAX_META_BYTES:,} it may take")
+            raise ValueError(_("its {name} is {n} bytes, more than the {most} it may take", name=name,
+                               n=format(info.file_size, ","), most=format(MAX_META_BYTES, ",")))
         with zf.open(info) as member:
             version = np.lib.format.read_magic(member)
             if version not in ((1, 0), (2, 0)):
-                raise ValueError(f"{name} is a .npy array of version {version}")
+                raise ValueError(_("{name} is a .npy array of version {version}", name=name, version=version))
             read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
             shape, _order, dtype = read(member)
             offset = member.tell()
         if dtype.hasobject:
-            raise ValueError(f"{name} holds Python objects, which nnlearn never writes")
+            raise ValueError(_("{name} holds Python objects, which nnlearn never writes", name=name))
         if offset + math.prod(shape) * dtype.itemsize != info.file_size:
-            raise ValueError(f"{name}'s header does not match its size")
+            raise ValueError(_("{name}'s header does not match its size", name=name))
         headers[name] = (tuple(shape), dtype, info)
     return headers
 
@@ -133,13 +134,13 @@ def _read_meta(zf: zipfile.ZipFile, headers: dict) -> dict:
         raise KeyError("meta")
     shape, dtype, info = headers.pop(key)
     if shape != () or dtype.kind != "U":
-        raise ValueError(f"its {key} is not a JSON text")
+        raise ValueError(_("its {key} is not a JSON text", key=key))
     try:
         meta = parse_json(str(_read_array(zf, info)), key)
     except FileFormatError as exc:
         raise ValueError(str(exc)) from None  # named with the file by read_npz
     if not isinstance(meta, dict):
-        raise ValueError(f"its {key} is not a JSON object")
+        raise ValueError(_("its {key} is not a JSON object", key=key))
     return meta
 
 
@@ -210,22 +211,22 @@ def check_checkpoint_meta(path, meta: dict, fix: str) -> None:
 
     iteration = meta.get("iteration")
     if not (isinstance(iteration, int) and not isinstance(iteration, bool) and 0 <= iteration <= MAX_ITERATION):
-        refuse("iteration", iteration, f"a whole number from 0 to {MAX_ITERATION}")
+        refuse("iteration", iteration, _("a whole number from 0 to {n}", n=MAX_ITERATION))
     seconds = meta.get("seconds")
     if not (_real(seconds) and seconds >= 0):
-        refuse("seconds", seconds, "a finite number >= 0")
+        refuse("seconds", seconds, _("a finite number >= 0"))
     lr = meta.get("optimizer_lr")
     if not (_real(lr) and lr > 0):
-        refuse("optimizer_lr", lr, "a finite number > 0")
+        refuse("optimizer_lr", lr, _("a finite number > 0"))
     for field in ("optimizer_scalars", "rng", "config"):
         if not isinstance(meta.get(field), dict):
-            refuse(field, meta.get(field), "an object")
+            refuse(field, meta.get(field), _("an object"))
     for key, value in meta["optimizer_scalars"].items():
         if not _real(value):
-            refuse(f"optimizer_scalars.{key}", value, "a finite number")
+            refuse(f"optimizer_scalars.{key}", value, _("a finite number"))
     final = meta.get("final")
     if final is not None and not (isinstance(final, dict) and all(v is None or _real(v) for v in final.values())):
-        refuse("final", final, "an object of finite numbers")
+        refuse("final", final, _("an object of finite numbers"))
 
 
 # -- networks ------------------------------------------------------------------------------------

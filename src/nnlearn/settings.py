@@ -166,15 +166,17 @@ class TrainSettings:
         accepted = optimizer_arguments(self.optimizer)
         for name in self.group(OPTIMIZER):
             if getattr(self, name) is not None and name not in accepted:
-                raise InputError(f"{name} is a setting of the {' or '.join(self.optimizers_with(name))} optimizer, "
-                                 f"not of {self.optimizer}; drop it or choose that optimizer")
+                raise InputError(_("{name} is a setting of the {optimizers} optimizer, not of {optimizer}; drop it or "
+                                   "choose that optimizer", name=name, optimizers=_(" or ").join(self.optimizers_with(name)),
+                                   optimizer=self.optimizer))
         if self.eps is not None and np.dtype(self.dtype).type(self.eps) == 0:
             # The update would divide 0 by 0 where a gradient is 0 (MNIST's border pixels): a NaN the
             # divergence check then blamed on the learning rate.
             tiny = np.finfo(self.dtype).smallest_subnormal
-            raise InputError(f"eps {self.eps:g} is 0 in {self.dtype} (its smallest number above 0 is {tiny:.1e}), "
-                             f"so {self.optimizer} would divide 0 by 0; choose eps of at least {tiny:.0e} (the book "
-                             "uses 1e-7) or dtype float64")
+            raise InputError(_("eps {eps} is 0 in {dtype} (its smallest number above 0 is {tiny}), so {optimizer} would "
+                               "divide 0 by 0; choose eps of at least {least} (the book uses 1e-7) or dtype float64",
+                               eps=format(self.eps, "g"), dtype=self.dtype, tiny=format(tiny, ".1e"),
+                               optimizer=self.optimizer, least=format(tiny, ".0e")))
 
     @staticmethod
     def group(group: str) -> tuple:
@@ -202,7 +204,8 @@ class TrainSettings:
         changes = {k: v for k, v in changes.items() if v is not None}
         unknown = sorted(set(changes) - {f.name for f in fields(self)})
         if unknown:
-            raise InputError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(f.name for f in fields(self))}")
+            raise InputError(_("unknown setting(s) {names}; known: {known}", names=", ".join(unknown),
+                               known=", ".join(f.name for f in fields(self))))
         if "epochs" in changes and "iters" not in changes:
             changes["iters"] = None
         elif "iters" in changes and "epochs" not in changes:
@@ -223,7 +226,7 @@ class TrainSettings:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise InputError(f"unknown setting(s) {', '.join(unknown)}")
+            raise InputError(_("unknown setting(s) {names}", names=", ".join(unknown)))
         return cls(**d)
 
     def describe(self, input_size: int | None = None, output_size: int | None = None) -> str:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from nnlearn._io import file_kind
 from nnlearn.errors import FileFormatError
+from nnlearn.i18n import _
 
 #: Files up to this size are read whole; larger ones are sampled (module description).
 SMALL_BYTES = 1 << 20
@@ -97,22 +98,22 @@ def open_file(path) -> int:
         if os.path.islink(path):
             target = path.resolve(strict=True)
             if path.parent.resolve() not in target.parents:
-                raise FileFormatError(f"{path.name} is a symbolic link leading outside its folder; a run folder's "
-                                      "files are read only from inside it (copy the file in instead)")
+                raise FileFormatError(_("{name} is a symbolic link leading outside its folder; a run folder's files "
+                                        "are read only from inside it (copy the file in instead)", name=path.name))
             path = target
         fd = os.open(path, flags)
     except FileNotFoundError:
         if os.path.lexists(path):  # a dangling link
-            raise FileFormatError(f"{path.name} is a symbolic link to nothing") from None
+            raise FileFormatError(_("{name} is a symbolic link to nothing", name=path.name)) from None
         raise
     except RuntimeError:  # Python 3.11's resolve() on a loop of links
-        raise FileFormatError(f"{path.name} is a loop of symbolic links") from None
+        raise FileFormatError(_("{name} is a loop of symbolic links", name=path.name)) from None
     except OSError as exc:
-        raise FileFormatError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
+        raise FileFormatError(_("{name} cannot be read ({reason})", name=path.name, reason=exc.strerror or exc)) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise FileFormatError(f"{path.name} is {file_kind(mode)}, not a regular file")
+        raise FileFormatError(_("{name} is {kind}, not a regular file", name=path.name, kind=file_kind(mode)))
     return fd
 
 
@@ -131,7 +132,7 @@ def read_bytes(path, max_bytes: int) -> bytes:
     with os.fdopen(open_file(path), "rb") as fh:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise FileFormatError(f"{path.name} is larger than the {max_bytes} bytes such a file may have")
+        raise FileFormatError(_("{name} is larger than the {n} bytes such a file may have", name=path.name, n=max_bytes))
     return data
 
 
@@ -144,18 +145,18 @@ def _header(fd: int, name: str, size: int) -> tuple[list[str], int]:
     end = head.find(b"\n")
     if end < 0:
         if len(head) > MAX_LINE_BYTES:
-            raise FileFormatError(f"{name}'s first line is longer than {MAX_LINE_BYTES} bytes; it is no table "
-                                  "nnlearn writes")
+            raise FileFormatError(_("{name}'s first line is longer than {n} bytes; it is no table nnlearn writes",
+                                    name=name, n=MAX_LINE_BYTES))
         end = len(head)
     try:
         columns = [c.strip() for c in next(csv.reader([head[:end].decode("utf-8")]), [])]
     except UnicodeDecodeError:
-        raise FileFormatError(f"{name} is not UTF-8 text") from None
+        raise FileFormatError(_("{name} is not UTF-8 text", name=name)) from None
     except csv.Error:
         columns = []
     if len(columns) > MAX_COLUMNS:
-        raise FileFormatError(f"{name} has {len(columns)} columns; at most {MAX_COLUMNS} are read (nnlearn writes "
-                              "a few)")
+        raise FileFormatError(_("{name} has {n} columns; at most {most} are read (nnlearn writes a few)", name=name,
+                                n=len(columns), most=MAX_COLUMNS))
     return columns, min(size, end + 1)
 
 
@@ -175,7 +176,7 @@ def _all_lines(fd: int, start: int, size: int, name: str) -> io.StringIO:
     try:
         return io.StringIO(os.pread(fd, size - start, start).decode("utf-8"), newline="")
     except UnicodeDecodeError:
-        raise FileFormatError(f"{name} is not UTF-8 text") from None
+        raise FileFormatError(_("{name} is not UTF-8 text", name=name)) from None
 
 
 def _sampled_lines(fd: int, start: int, size: int, back: int, count: int):
@@ -281,13 +282,13 @@ def _table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[d
     if not columns:
         return [], [], False
     if size <= SMALL_BYTES:  # counted first, then only the kept rows made (64 empty cells a row add up)
-        total = sum(1 for _ in _rows(_all_lines(fd, start, size, name), n))
+        total = sum(1 for row in _rows(_all_lines(fd, start, size, name), n))
         step = max(1, math.ceil(total / count))
         rows = [{c: cell(v) for c, v in zip(columns, cells)}
                 for k, cells in enumerate(_rows(_all_lines(fd, start, size, name), n)) if k % step == 0 or k == total - 1]
         return columns, rows, step > 1
     rows = []
-    for _, line in _sampled_lines(fd, start, size, 0, count):
+    for offset, line in _sampled_lines(fd, start, size, 0, count):
         row = next(_rows([line], n), None)
         if row is not None:
             rows.append({c: cell(v) for c, v in zip(columns, row)})
@@ -330,7 +331,7 @@ def _cached(kind: str, path, count: int, parse, cells):
                 _cache[key] = (stamp, value, cost)
                 _cache_cells += cost
             while _cache_cells > CACHE_CELLS:
-                _, (_, _, dropped) = _cache.popitem(last=False)
+                dropped = _cache.popitem(last=False)[1][2]
                 _cache_cells -= dropped
             if len(_parsing) > 4 * len(_cache) + 64:  # forget the locks of files long gone
                 _parsing.clear()
@@ -366,7 +367,7 @@ def thinned_table(path, max_points: int = MAX_POINTS) -> tuple[list[str], list[d
     over the file, the last one included (all of them in a file of fewer rows); cells by :func:`cell`.
     A missing file is an empty table; errors as :func:`loss_curve`'s."""
     try:
-        columns, rows, _ = _cached("table", path, max_points, _table, lambda t: len(t[0]) * (len(t[1]) + 1))
+        columns, rows = _cached("table", path, max_points, _table, lambda t: len(t[0]) * (len(t[1]) + 1))[:2]
     except FileNotFoundError:
         return [], []
     return columns, rows
@@ -374,15 +375,15 @@ def thinned_table(path, max_points: int = MAX_POINTS) -> tuple[list[str], list[d
 
 def _whole_table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[dict]]:
     if size > MAX_TABLE_BYTES:
-        raise FileFormatError(f"{name} is larger than the {MAX_TABLE_BYTES} bytes such a file may have")
+        raise FileFormatError(_("{name} is larger than the {n} bytes such a file may have", name=name, n=MAX_TABLE_BYTES))
     columns, start = _header(fd, name, size)
     if not columns:
         return [], []
     n = len(columns)
-    total = sum(1 for _ in _rows(_all_lines(fd, start, size, name), n))  # counted before anything is made
+    total = sum(1 for row in _rows(_all_lines(fd, start, size, name), n))  # counted before anything is made
     if total * n > MAX_CELLS:
-        raise FileFormatError(f"{name} has {total} rows of {n} columns; at most {MAX_CELLS} cells are read (it is no "
-                              "table nnlearn writes)")
+        raise FileFormatError(_("{name} has {total} rows of {n} columns; at most {most} cells are read (it is no "
+                                "table nnlearn writes)", name=name, total=total, n=n, most=MAX_CELLS))
     return columns, [{c: cell(v) for c, v in zip(columns, cells)} for cells in _rows(_all_lines(fd, start, size, name), n)]
 
 

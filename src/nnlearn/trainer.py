@@ -65,8 +65,8 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, iteration: int, checkpoint):
         self.iteration = iteration
         self.checkpoint = checkpoint
-        where = f"; checkpoint at iteration {iteration} in {checkpoint}" if checkpoint else ""
-        super().__init__(f"training interrupted{where}")
+        super().__init__(_("training interrupted; checkpoint at iteration {iteration} in {checkpoint}",
+                           iteration=iteration, checkpoint=checkpoint) if checkpoint else _("training interrupted"))
 
 
 class Trainer:
@@ -155,9 +155,9 @@ class Trainer:
         self.train_size = self.x_train.shape[0]
         self.batch_size = settings.batch_size
         if settings.sampling == "shuffle" and self.batch_size > self.train_size:
-            raise InputError(
-                f"batch_size {self.batch_size} is larger than the {self.train_size} training samples; "
-                "lower it or use sampling='replacement'"
+            raise InputError(_(
+                "batch_size {batch_size} is larger than the {n} training samples; lower it or use sampling='replacement'",
+                batch_size=self.batch_size, n=self.train_size)
             )
         # The book: iter_per_epoch = max(train_size / batch_size, 1), counted in whole iterations.
         self.iter_per_epoch = max(self.train_size // self.batch_size, 1)

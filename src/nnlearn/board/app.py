@@ -59,6 +59,7 @@ from nnlearn.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, samp
 from nnlearn.board.guards import ByteBudget, HostCheck, SecurityHeaders, allowed_hosts, same_origin
 from nnlearn.board.web import answer, work
 from nnlearn.errors import NnlearnError
+from nnlearn.i18n import _
 from nnlearn.templating import REPORT_CSP, header_csp
 
 log = logging.getLogger("nnlearn.board")
@@ -102,15 +103,15 @@ def inside(root: Path, rel: str) -> Path:
     nnlearn.board.draw.Refused: the path '../etc' leaves the board's folder
     """
     if "\x00" in rel or rel.startswith(("/", "\\")) or PurePosixPath(rel).is_absolute() or ":" in rel[:3]:
-        raise Refused(403, f"the path {rel!r} is absolute; give a path inside the board's folder")
+        raise Refused(403, _("the path {rel!r} is absolute; give a path inside the board's folder", rel=rel))
     if any(part == ".." for part in rel.replace("\\", "/").split("/")):
-        raise Refused(403, f"the path {rel!r} leaves the board's folder")
+        raise Refused(403, _("the path {rel!r} leaves the board's folder", rel=rel))
     try:
         target = (root / rel).resolve()
     except (OSError, RuntimeError, ValueError):  # a loop of links, a name too long
-        raise Refused(404, "no such file or folder under the board's folder") from None
+        raise Refused(404, _("no such file or folder under the board's folder")) from None
     if target != root and root not in target.parents:
-        raise Refused(403, f"the path {rel!r} leads outside the board's folder (a symbolic link)")
+        raise Refused(403, _("the path {rel!r} leads outside the board's folder (a symbolic link)", rel=rel))
     return target
 
 
@@ -143,31 +144,32 @@ class Board:
         except OSError:
             ok = False
         if not ok:
-            raise Refused(404, f"no such folder under the board's folder: {rel!r}")
+            raise Refused(404, _("no such folder under the board's folder: {rel!r}", rel=rel))
         return target
 
     def curves(self, rel: str) -> dict:
         run = self.folder(rel)
         if not rundir.is_run_dir(run):
-            raise Refused(404, f"{rel!r} is not a run directory")
+            raise Refused(404, _("{rel!r} is not a run directory", rel=rel))
         info = rundir.entry(run, self.root)
         if info["state"] == "unreadable":
-            raise Refused(409, f"the run {rel!r} is unreadable: {info['reason']}")
+            raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=info["reason"]))
         try:
             return info | rundir.run_curves(run)
         except NnlearnError as exc:
-            raise Refused(409, f"the run {rel!r} is unreadable: {str(exc).splitlines()[0]}") from None
+            raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=str(exc).splitlines()[0])) from None
 
     def finished_run(self, rel: str) -> Path:
         run = inside(self.root, rel)
         if not rundir.is_run_dir(run):
-            raise Refused(404, f"{rel!r} is not a run directory under the board's folder")
+            raise Refused(404, _("{rel!r} is not a run directory under the board's folder", rel=rel))
         try:
-            state, _ = rundir.run_state(run)
+            state = rundir.run_state(run)[0]
         except NnlearnError:
             state = "unreadable"
         if state != "finished" or not os.path.lexists(run / "model.npz"):
-            raise Refused(409, f"the run {rel!r} is {state}; drawing needs a finished run with its model.npz")
+            raise Refused(409, _("the run {rel!r} is {state}; drawing needs a finished run with its model.npz", rel=rel,
+                               state=_(state)))  # the state's word, as the runs list shows it
         return run
 
     def model(self, run: Path):
@@ -176,9 +178,9 @@ class Board:
         try:  # never through a link that leads out of the run folder (nnlearn.tables.open_file)
             path = rundir.checked_path(run / "model.npz")
         except NnlearnError as exc:  # names the file, not the folder
-            raise Refused(409, f"the run's model.npz cannot be read: {str(exc).splitlines()[0]}") from None
+            raise Refused(409, _("the run's model.npz cannot be read: {reason}", reason=str(exc).splitlines()[0])) from None
         except OSError:
-            raise Refused(409, "the run's model.npz cannot be read") from None
+            raise Refused(409, _("the run's model.npz cannot be read")) from None
         try:
             stat = path.stat()
             key = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
@@ -188,7 +190,7 @@ class Board:
                 net = load_network(path)
         except (NnlearnError, OSError, ValueError) as exc:
             log.warning("cannot load %s: %s", run / "model.npz", exc)
-            raise Refused(409, "the run's model.npz cannot be read") from None
+            raise Refused(409, _("the run's model.npz cannot be read")) from None
         with self.lock:
             self.models = {key: net} | {k: v for k, v in list(self.models.items())[:3] if k != key}
         return net
@@ -204,7 +206,7 @@ class Board:
                 data = load_test_set(config, self.data_dir, download=False)
             except (NnlearnError, OSError, ValueError) as exc:
                 log.warning("cannot read the test set: %s", str(exc).splitlines()[0])
-                raise Refused(503, "the test set cannot be read; start the board with --data-dir FOLDER") from None
+                raise Refused(503, _("the test set cannot be read; start the board with --data-dir FOLDER")) from None
             with self.lock:
                 self.test_sets[key] = data
         return data
@@ -242,7 +244,7 @@ class Board:
                 page = build_report([target], data_dir=self.data_dir, download=False, test_data=test_data,
                                     where=rel or ".", languages=language.switcher(lang, path=rel)).encode("utf-8")
         except NnlearnError as exc:
-            raise Refused(404, f"{rel!r} is neither a run nor a sweep folder") from exc
+            raise Refused(404, _("{rel!r} is neither a run nor a sweep folder", rel=rel)) from exc
         with self.lock:
             self.reports = {key: page} | {k: v for k, v in list(self.reports.items())[:7] if k != key}
         return page
@@ -252,9 +254,9 @@ class Board:
         try:
             return rundir.read_bytes(target, MAX_FILE_BYTES), target.suffix.lower()
         except (FileNotFoundError, NotADirectoryError):
-            raise Refused(404, f"no such file under the board's folder: {rel!r}") from None
+            raise Refused(404, _("no such file under the board's folder: {rel!r}", rel=rel)) from None
         except (NnlearnError, OSError):
-            raise Refused(404, f"{rel!r} is not a regular file of at most {MAX_FILE_BYTES >> 20} MB") from None
+            raise Refused(404, _("{rel!r} is not a regular file of at most {mb} MB", rel=rel, mb=MAX_FILE_BYTES >> 20)) from None
 
 
 def _signature(folder: Path) -> tuple:
@@ -271,7 +273,7 @@ def _board(request: Request) -> Board:
 
 def _rel(request: Request) -> str:
     if "path" not in request.query_params:
-        raise Refused(400, "give the run with ?path=RUN (a folder relative to the board's folder)")
+        raise Refused(400, _("give the run with ?path=RUN (a folder relative to the board's folder)"))
     return request.query_params["path"]
 
 
@@ -286,7 +288,7 @@ async def static(request: Request) -> Response:
     name = request.path_params["name"]
     data = _board(request).static.get(name)
     if data is None:
-        raise Refused(404, f"no such file: /static/{name}")
+        raise Refused(404, _("no such file: /static/{name}", name=name))
     return Response(data, media_type=_TYPES.get(Path(name).suffix, "application/octet-stream"))
 
 
@@ -323,9 +325,10 @@ async def api_predict(request: Request) -> Response:
     same_origin(request)
     length = request.headers.get("content-length", "")
     if not (length.isascii() and length.isdigit()):
-        raise Refused(411, "send the drawing as a PNG body with a Content-Length")
+        raise Refused(411, _("send the drawing as a PNG body with a Content-Length"))
     if int(length) > MAX_DRAWING_BYTES:
-        return answer({"error": f"the drawing is {int(length)} bytes; at most {MAX_DRAWING_BYTES} are accepted"},
+        return answer({"error": _("the drawing is {n} bytes; at most {most} are accepted", n=int(length),
+                                   most=MAX_DRAWING_BYTES)},
                       413, headers={"connection": "close"})
     budget = request.app.state.body_budget
     body = bytearray()
@@ -333,16 +336,16 @@ async def api_predict(request: Request) -> Response:
         with anyio.fail_after(BODY_SECONDS):
             async for chunk in request.stream():
                 if not budget.take(len(chunk)):
-                    return answer({"error": "the board is receiving many drawings at once; try again in a moment"},
+                    return answer({"error": _("the board is receiving many drawings at once; try again in a moment")},
                                   503, headers={"connection": "close"})
                 body += chunk
                 if len(body) > MAX_DRAWING_BYTES:
-                    return answer({"error": "the drawing is larger than its Content-Length"}, 400,
+                    return answer({"error": _("the drawing is larger than its Content-Length")}, 400,
                                   headers={"connection": "close"})
         return answer(await work(request, "compute", _board(request).predict, request.query_params.get("path", ""),
                                  bytes(body)))
     except TimeoutError:
-        return answer({"error": f"the drawing did not arrive within {BODY_SECONDS:g} s"}, 408,
+        return answer({"error": _("the drawing did not arrive within {seconds} s", seconds=format(BODY_SECONDS, "g"))}, 408,
                       headers={"connection": "close"})
     finally:
         budget.give(len(body))
@@ -354,18 +357,19 @@ async def refused(request: Request, exc: Refused) -> Response:
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code in (404, 405) and request.method not in ("GET", "HEAD"):
-        return answer({"error": f"{request.method} is not allowed: the board only reads (GET, HEAD)"}, 405,
+        return answer({"error": _("{method} is not allowed: the board only reads (GET, HEAD)", method=request.method)}, 405,
                       headers={"allow": "GET, HEAD"})
     if exc.status_code == 404:
         if ".." in request.url.path:
-            return answer({"error": "the path leaves the board's folder"}, 403)
-        return answer({"error": "no such page"}, 404)
-    return answer({"error": "the request cannot be answered"}, exc.status_code)
+            return answer({"error": _("the path leaves the board's folder")}, 403)
+        return answer({"error": _("no such page")}, 404)
+    return answer({"error": _("the request cannot be answered")}, exc.status_code)
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-    return answer({"error": "internal error: the board's log says more"}, 500)
+    with i18n.use(language.choose(request)[0]):  # Starlette answers a 500 outside the other middleware
+        return answer({"error": _("internal error: the board's log says more")}, 500)
 
 
 class BoardApp(Starlette):
@@ -383,7 +387,7 @@ def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
                 Route("/static/{name}", static), Route("/api/runs", api_runs), Route("/api/run", api_run),
                 Route("/api/sample", api_sample), Route("/report", report), Route("/files/{rel:path}", files),
                 Route("/api/predict", api_predict, methods=["POST"]), *lessons.ROUTES],
-        middleware=[Middleware(HostCheck, allowed=allowed_hosts(host))],
+        middleware=[Middleware(language.RequestLanguage), Middleware(HostCheck, allowed=allowed_hosts(host))],
         exception_handlers={Refused: refused, HTTPException: http_error, Exception: internal_error},
     )
     app.state.board = Board(root, data_dir)

@@ -8,7 +8,9 @@ import math
 
 import numpy as np
 
+from nnlearn import i18n
 from nnlearn.errors import NnlearnError
+from nnlearn.i18n import _
 
 #: Largest drawing accepted, in bytes, pixels per side and pixels in all (checked in the PNG's
 #: header, before anything is decoded).
@@ -31,14 +33,14 @@ def drawing_size(png: bytes) -> tuple[int, int]:
     from PIL import Image, UnidentifiedImageError
 
     if not png.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise Refused(400, "the drawing must be a PNG image (image/png)")
+        raise Refused(400, _("the drawing must be a PNG image (image/png)"))
     try:
         with Image.open(io.BytesIO(png), formats=["PNG"]) as img:  # reads the header only
             w, h = img.size
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise Refused(400, "the drawing is not a readable PNG") from None
+        raise Refused(400, _("the drawing is not a readable PNG")) from None
     if max(w, h) > MAX_DRAWING_SIDE or w * h > MAX_DRAWING_PIXELS:
-        raise Refused(413, f"the drawing is {w}x{h} pixels; at most {MAX_DRAWING_SIDE} per side")
+        raise Refused(413, _("the drawing is {w}x{h} pixels; at most {most} per side", w=w, h=h, most=MAX_DRAWING_SIDE))
     return w, h
 
 
@@ -54,15 +56,16 @@ def predict_drawing(net, png: bytes) -> dict:
     drawing_size(png)
     side = int(round(math.sqrt(net.sizes[0])))
     if side * side != net.sizes[0]:
-        raise Refused(409, f"this model takes {net.sizes[0]} inputs, not a square image")
-    try:
-        x, inverted = image_to_input(io.BytesIO(png), side)
+        raise Refused(409, _("this model takes {n} inputs, not a square image", n=net.sizes[0]))
+    try:  # its message is told apart by its words, in English: the board answers with its own
+        with i18n.use(i18n.SOURCE_LANGUAGE):
+            x, inverted = image_to_input(io.BytesIO(png), side)
     except NnlearnError as exc:
         if "one colour" in str(exc):
-            raise Refused(400, "the drawing is empty: draw a digit") from None
-        raise Refused(400, "the drawing cannot be read as an image") from None
+            raise Refused(400, _("the drawing is empty: draw a digit")) from None
+        raise Refused(400, _("the drawing cannot be read as an image")) from None
     except (OSError, ValueError, Image.DecompressionBombError):
-        raise Refused(400, "the drawing cannot be read as an image") from None
+        raise Refused(400, _("the drawing cannot be read as an image")) from None
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     probs = net.predict(x)
     return {"preview": [float(v) for v in x], "probabilities": [float(p) for p in probs],
@@ -88,7 +91,8 @@ def whole_number(query: dict, name: str, digits: int) -> int | None:
     if text == "":
         return None
     if not (text.isascii() and text.isdigit() and len(text) <= digits):
-        raise Refused(400, f"{name} must be a whole number written with the digits 0-9 (at most {digits} of them)")
+        raise Refused(400, _("{name} must be a whole number written with the digits 0-9 (at most {digits} of them)",
+                              name=name, digits=digits))
     return int(text)
 
 
@@ -100,14 +104,14 @@ def sample(net, x_test, t_test, query: dict) -> dict:
     if "class" in query:
         k = whole_number(query, "class", 5)
         if k is None or k >= net.sizes[-1]:
-            raise Refused(400, f"class must be a whole number 0..{net.sizes[-1] - 1}")
+            raise Refused(400, _("class must be a whole number 0..{last}", last=net.sizes[-1] - 1))
         pool = np.flatnonzero(t_test == k)
     else:
         pred = np.concatenate([np.argmax(net.predict(x_test[i : i + 2000]), axis=1)
                                for i in range(0, len(x_test), 2000)])
         pool = np.flatnonzero(pred != t_test)
     if pool.size == 0:
-        raise Refused(404, "no test image of that kind")
+        raise Refused(404, _("no test image of that kind"))
     i = int(rng.choice(pool))
     x = np.asarray(x_test[i], dtype=np.float64)
     probs = net.predict(x)

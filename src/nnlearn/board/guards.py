@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 from nnlearn.board.draw import Refused
+from nnlearn.i18n import _
 from nnlearn.templating import BOARD_CSP, header_csp
 
 #: Bind addresses that listen on every interface.
@@ -58,9 +59,9 @@ def same_origin(request: Request) -> None:
     """
     origin = request.headers.get("origin")
     if origin is not None and origin.lower() != f"{request.url.scheme}://{request.headers.get('host', '')}".lower():
-        raise Refused(403, "a drawing is accepted only from the board's own page (the request came from another site)")
+        raise Refused(403, _("a drawing is accepted only from the board's own page (the request came from another site)"))
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "image/png":
-        raise Refused(415, "send the drawing as a PNG body with Content-Type: image/png")
+        raise Refused(415, _("send the drawing as a PNG body with Content-Type: image/png"))
 
 
 class ByteBudget:
@@ -119,7 +120,7 @@ class HostCheck:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not self.allowed_host(scope):
-            return await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)
+            return await PlainTextResponse(_("Invalid host header"), status_code=400)(scope, receive, send)
         return await self.app(scope, receive, send)
 
     def allowed_host(self, scope) -> bool:

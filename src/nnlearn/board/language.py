@@ -1,9 +1,10 @@
 """The board's language: which one a request is answered in, the switcher that keeps a choice, and
 the messages of the board's scripts.
 
-A request is answered in the language of ``?lang=`` (and that choice is kept in a cookie, so the
-next page and the scripts' requests use it), else the cookie's, else the first language of the
-browser's ``Accept-Language`` that nnlearn speaks (by its ``q`` weights), else English. Every value
+A request is answered (:class:`RequestLanguage`) in the language of ``?lang=`` (and that choice is
+kept in a cookie, so the next page and the scripts' requests use it), else the cookie's, else the
+first language of the browser's ``Accept-Language`` that nnlearn speaks (by its ``q`` weights), else
+English. Every value
 is checked against :func:`nnlearn.i18n.languages`; a header is read only up to
 :data:`MAX_HEADER` characters.
 
@@ -23,6 +24,7 @@ from importlib import resources
 from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
+from starlette.requests import Request
 
 from nnlearn import i18n
 from nnlearn.errors import UsageError
@@ -97,6 +99,21 @@ def choose(request) -> tuple[str, bool]:
     if kept:
         return kept, False
     return from_accept_language(request.headers.get("accept-language", "")) or i18n.SOURCE_LANGUAGE, False
+
+
+class RequestLanguage:
+    """Every request is answered in its language (:func:`choose`): pages, JSON and refusals alike (pure
+    ASGI middleware; the worker threads of :func:`nnlearn.board.web.work` inherit the language, as anyio
+    copies the context into them)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        with i18n.use(choose(Request(scope))[0]):
+            await self.app(scope, receive, send)
 
 
 def keep(response, lang: str):

@@ -149,7 +149,7 @@ def page_bytes(name: str, lang: str = i18n.SOURCE_LANGUAGE) -> bytes:
 async def page(request: Request) -> Response:
     name = request.path_params.get("name", "index")
     if name not in PAGES:
-        raise Refused(404, "no such lesson; the lessons are listed at /lessons")
+        raise Refused(404, _("no such lesson; the lessons are listed at /lessons"))
     lang, chosen = language.choose(request)
     response = Response(page_bytes(name, lang), media_type="text/html; charset=utf-8")
     return language.keep(response, lang) if chosen else response
@@ -158,13 +158,11 @@ async def page(request: Request) -> Response:
 async def api(request: Request) -> Response:
     kind = request.path_params["kind"]
     if kind not in ENDPOINTS:
-        raise Refused(404, "no such lesson endpoint")
+        raise Refused(404, _("no such lesson endpoint"))
     if len(request.scope.get("query_string", b"")) > MAX_QUERY:
-        raise Refused(414, f"the request's query is longer than {MAX_QUERY} bytes")
-    lang = language.choose(request)[0]
-    with i18n.use(lang):  # a refusal in the page's language too
-        args = arguments(kind, request.query_params)
-    status, body = await work(request, "lessons", computed, kind, args, lang)
+        raise Refused(414, _("the request's query is longer than {n} bytes", n=MAX_QUERY))
+    args = arguments(kind, request.query_params)
+    status, body = await work(request, "lessons", computed, kind, args, i18n.current())  # RequestLanguage's
     return Response(body, status, media_type="application/json")
 
 

@@ -65,7 +65,8 @@ class HeadTimeoutProtocol(H11Protocol):
         if idle:
             min(idle, key=lambda c: c.opened).timeout_keep_alive_handler()
             return
-        body = b"the board is busy: too many requests at once; try again in a moment\n"
+        # No request has been read: the board command's language, not a browser's.
+        body = (_("the board is busy: too many requests at once; try again in a moment") + "\n").encode("utf-8")
         head = [b"HTTP/1.1 503 Service Unavailable", b"content-type: text/plain; charset=utf-8",
                 b"content-length: %d" % len(body), b"connection: close",
                 *(f"{k}: {v}".encode() for k, v in SECURITY_HEADERS.items())]

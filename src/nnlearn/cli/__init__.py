@@ -23,7 +23,7 @@ import warnings
 
 from nnlearn import __version__, i18n
 from nnlearn.errors import NnlearnError, end_quiet_start
-from nnlearn.i18n import _
+from nnlearn.i18n import N_, _
 
 # One entry per module of nnlearn.cli that registers commands.
 COMMAND_MODULES = (
@@ -77,35 +77,20 @@ class _CommandParser(argparse.ArgumentParser):
             self._has_lang = True
 
 
-def _lang_in(argv: list[str]) -> str | None:
-    """The value of ``--lang`` in ``argv`` before parsing (argparse's own errors are then in it too)."""
-    for i, arg in enumerate(argv):
-        if arg == "--":
-            break
-        if arg == "--lang" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--lang="):
-            return arg.split("=", 1)[1]
-    return None
-
-
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     # A warning for the user is one line, like an error; not Python's file:line report.
     print(f"nnlearn: warning: {message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    lang = i18n.command_language(argv)  # a bad --lang: argparse names the choices; a bad NNLEARN_LANG: _main
     try:
         end_quiet_start()  # from here on Ctrl-C is a KeyboardInterrupt, caught here and in _main
-        argv = sys.argv[1:] if argv is None else list(argv)
-        try:
-            lang = i18n.choose(_lang_in(argv))
-        except NnlearnError:
-            lang = i18n.SOURCE_LANGUAGE  # a bad --lang: argparse names the choices; a bad NNLEARN_LANG: below
         with i18n.use(lang):
             return _main(argv)
     except KeyboardInterrupt:
-        print("nnlearn: interrupted", file=sys.stderr)
+        print("nnlearn: " + i18n.translate(N_("interrupted"), lang), file=sys.stderr)
         return 130
 
 
@@ -133,7 +118,7 @@ def _main(argv: list[str]) -> int:
             # A name the file system cannot hold is the user's to shorten, whichever command met it first.
             if debug:
                 traceback.print_exc()
-            name = str(exc.filename or "a path")
+            name = str(exc.filename or _("a path"))
             shown = name if len(name) <= 60 else f"{name[:28]}...{name[-28:]} ({len(name.encode())} bytes)"
             print("nnlearn: error: " + _("{name}: the name is too long for the file system (at most 255 bytes a "
                                          "folder or file name); choose a shorter one", name=shown), file=sys.stderr)
@@ -142,7 +127,8 @@ def _main(argv: list[str]) -> int:
         if debug:
             traceback.print_exc()
         else:
-            print(f"nnlearn: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print("nnlearn: " + _("internal error: {kind}: {reason}", kind=type(exc).__name__, reason=exc),
+                  file=sys.stderr)
             print("  " + _("this is a bug in nnlearn; run again with --debug (or NNLEARN_DEBUG=1) to see the "
                            "traceback, and report it"), file=sys.stderr)
         return 70

@@ -33,7 +33,7 @@ def whole_number(text: str) -> int:
     try:
         return number_of(text, int)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(_("must be a whole number, got {text!r}", text=text)) from None
 
 
 def positive_float(text: str) -> float:

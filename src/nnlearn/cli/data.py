@@ -196,11 +196,12 @@ def cmd_info(args) -> int:
     print(f"{spec.title} ({spec.name})")
     for f in spec.files:
         p = paths[f.role]
-        print(f"  {f.role:<13} {p}  ({p.stat().st_size} bytes)")
-    print(f"  parsed cache  {entry_dir(spec, paths)}")
+        print(f"  {f.role:<13} {p}  " + _("({n} bytes)", n=p.stat().st_size))
+    print("  " + _("parsed cache") + f"  {entry_dir(spec, paths)}")
     for split in ("train", "test"):
         x, t = arrays[f"{split}-images"], arrays[f"{split}-labels"]
-        print(f"{split}: images {x.shape} {x.dtype}, labels {t.shape} {t.dtype}")
+        print(_("{split}: images {shape} {dtype}, labels {label_shape} {label_dtype}", split=split, shape=x.shape,
+                dtype=x.dtype, label_shape=t.shape, label_dtype=t.dtype))
         counts = np.bincount(t, minlength=len(spec.classes))
         print("  " + _("class counts: {counts}", counts=", ".join(f"{c}={n}" for c, n in zip(spec.classes, counts))))
     print(_("load with normalize=True: float32 in [0, 1]; flatten=True: (N, 784); one_hot_label=True: (N, 10)"))

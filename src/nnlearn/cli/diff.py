@@ -43,7 +43,7 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     from nnlearn.derivatives.expr import ExpressionError, parse_expression
 
     if not text.isascii():  # the formula reader takes any script's digits: --at ١٢ read as 12
-        raise ExpressionError(f"--at {text!r}: write the numbers in ASCII digits, e.g. --at 3,4")
+        raise ExpressionError(_("--at {text!r}: write the numbers in ASCII digits, e.g. --at 3,4", text=text))
     items = [item.strip() for item in text.split(",")]
     named = ["=" in item for item in items]
     if any(named) and not all(named):

@@ -67,10 +67,10 @@ def _source_state(spec: DatasetSpec, paths: dict[str, Path]) -> list:
         try:
             st = p.stat()
         except OSError as exc:
-            raise DatasetError(
-                f"{p}: cannot be read ({exc.strerror or exc}); put the {spec.title} files back, or get them "
-                f"again: `nnlearn data download --dataset {spec.name}` (or `nnlearn data import FOLDER`)"
-            ) from None
+            raise DatasetError(_(
+                "{path}: cannot be read ({reason}); put the {title} files back, or get them again: `nnlearn data "
+                "download --dataset {name}` (or `nnlearn data import FOLDER`)", path=p, reason=exc.strerror or exc,
+                title=spec.title, name=spec.name)) from None
         state.append([role, str(p), st.st_size, st.st_mtime_ns, st.st_ino])
     return state
 
@@ -110,9 +110,9 @@ def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.
     with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb", buffering=0) as f:
         st = os.fstat(f.fileno())
         if not stat.S_ISREG(st.st_mode):
-            raise CacheDamaged(f"{path.name} is {file_kind(st.st_mode)}, not a regular file")
+            raise CacheDamaged(_("{name} is {kind}, not a regular file", name=path.name, kind=file_kind(st.st_mode)))
         if st.st_size != n:
-            raise CacheDamaged(f"{path.name} holds {st.st_size} bytes, expected {n}")
+            raise CacheDamaged(_("{name} holds {size} bytes, expected {n}", name=path.name, size=st.st_size, n=n))
         # Allocated only now that the file is known to hold that many bytes.
         out = np.empty(n, dtype=np.float32 if normalize else np.uint8)
         block = np.empty(min(n, _BLOCK), dtype=np.uint8)
@@ -122,13 +122,13 @@ def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.
             view = out[done : done + _BLOCK] if not normalize else block[: min(_BLOCK, n - done)]
             got = f.readinto(memoryview(view))
             if not got:
-                raise CacheDamaged(f"{path.name} ended early")
+                raise CacheDamaged(_("{name} ended early", name=path.name))
             sha.update(view[:got])
             if normalize:
                 normalize_images(view[:got], out[done : done + got])
             done += got
     if sha.hexdigest() != digest:
-        raise CacheDamaged(f"{path.name} does not match its SHA-256")
+        raise CacheDamaged(_("{name} does not match its SHA-256", name=path.name))
     return out.reshape(shape)
 
 
@@ -140,12 +140,14 @@ def _spec_shapes(meta, spec: DatasetSpec) -> dict[str, tuple[int, ...]]:
         if not (isinstance(shape, list) and len(shape) == len(f.shape)
                 and all(type(s) is int and (s == w if w is not None else 0 <= s < 2**31)
                         for s, w in zip(shape, f.shape))):
-            raise CacheDamaged(f"meta.json gives {f.role} the shape {str(shape)[:60]}, not {spec.title}'s")
+            raise CacheDamaged(_("meta.json gives {role} the shape {shape}, not {title}'s", role=f.role,
+                                 shape=str(shape)[:60], title=spec.title))
         shapes[f.role] = tuple(shape)
     for split in ("train", "test"):
         images, labels = shapes.get(f"{split}-images"), shapes.get(f"{split}-labels")
         if images and labels and images[0] != labels[0]:
-            raise CacheDamaged(f"meta.json gives {images[0]} {split} images but {labels[0]} labels")
+            raise CacheDamaged(_("meta.json gives {images} {split} images but {labels} labels", images=images[0],
+                                 split=split, labels=labels[0]))
     return shapes
 
 
@@ -161,14 +163,14 @@ def _meta(entry: Path, spec: DatasetSpec) -> dict | None:
         meta = read_json(entry / "meta.json", _MAX_META_BYTES)
     except (OSError, FileFormatError) as exc:
         # A folder is renamed into place only once complete, so a missing meta.json is damage too.
-        raise CacheDamaged(f"meta.json cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+        raise CacheDamaged(_("meta.json cannot be read ({reason})", reason=getattr(exc, "strerror", None) or exc)) from None
     try:
         shapes = _spec_shapes(meta, spec)
         digests = {f.role: meta["sha256"][f.role] for f in spec.files}
     except (KeyError, TypeError):
-        raise CacheDamaged("meta.json is damaged") from None
+        raise CacheDamaged(_("meta.json is damaged")) from None
     if not all(isinstance(d, str) and _SHA256.match(d) for d in digests.values()):
-        raise CacheDamaged("meta.json is damaged (a digest is not a SHA-256)")
+        raise CacheDamaged(_("meta.json is damaged (a digest is not a SHA-256)"))
     return {role: (shapes[role], digests[role]) for role in shapes}
 
 
@@ -186,9 +188,9 @@ def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np
         try:
             arrays[f.role] = _read_checked(entry / f"{f.role}.u8", shape, digest, normalize and f.role.endswith("images"))
         except FileNotFoundError:
-            raise CacheDamaged(f"{f.role}.u8 is missing") from None
+            raise CacheDamaged(_("{file} is missing", file=f.role + ".u8")) from None
         except OSError as exc:
-            raise CacheDamaged(f"{f.role}.u8 cannot be read ({exc.strerror or exc})") from None
+            raise CacheDamaged(_("{name} cannot be read ({reason})", name=f.role + ".u8", reason=exc.strerror or exc)) from None
     return arrays
 
 

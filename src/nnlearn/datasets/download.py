@@ -67,11 +67,11 @@ def _url_problem(url: str) -> str | None:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
     except ValueError as exc:
-        return f"not a valid URL ({exc})"
+        return _("not a valid URL ({reason})", reason=exc)
     if parts.scheme not in ("http", "https"):
-        return "not an http:// or https:// URL"
+        return _("not an http:// or https:// URL")
     if not parts.hostname:
-        return "no host name"
+        return _("no host name")
     return None
 
 
@@ -190,7 +190,7 @@ def download_file(
         for base in mirrors:
             url = base.rstrip("/") + "/" + datafile.name
             if base in given_up:
-                failures.append(f"{url}: skipped ({given_up[base]} for an earlier file)")
+                failures.append(_("{url}: skipped ({why} for an earlier file)", url=url, why=given_up[base]))
                 continue
             for attempt in range(retries + 1):
                 try:
@@ -198,7 +198,7 @@ def download_file(
                     return dest
                 except Skip as exc:
                     if isinstance(exc, GiveUp):
-                        given_up[base] = exc.why
+                        given_up[base] = _(exc.why)
                     failures.append(f"{url}: {exc}")
                     break
                 except Retry as exc:
@@ -261,7 +261,8 @@ def fetch_dataset(
     with exit_on_sigterm():
         for f in wanted:
             if given_up.keys() >= set(urls):
-                failures.append(f"{f.name}: not tried, every mirror failed for an earlier file (no answer, or too slow)")
+                failures.append(_("{name}: not tried, every mirror failed for an earlier file (no answer, or too slow)",
+                                  name=f.name))
                 continue
             try:
                 paths[f.role] = download_file(

@@ -73,7 +73,7 @@ def compressed_bound(payload_bytes: int) -> int:
 
 def _as_path(path) -> Path:
     if not isinstance(path, (str, os.PathLike)):
-        raise InputTypeError(f"path must be a file's path (a str or a Path), got {path!r}")
+        raise InputTypeError(_("path must be a file's path (a str or a Path), got {path!r}", path=path))
     return Path(path)
 
 
@@ -102,8 +102,8 @@ def read_raw(path, max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes:
                              kind=file_kind(st.st_mode)))
     bound = compressed_bound(max_bytes)
     if st.st_size > bound:
-        raise OversizeDataError(f"{path}: {st.st_size} bytes, more than any copy of the file can take ({bound}); "
-                                "is it the right file?")
+        raise OversizeDataError(_("{path}: {n} bytes, more than any copy of the file can take ({bound}); is it the right "
+                                  "file?", path=path, n=st.st_size, bound=bound))
     try:
         return read_regular_file(path, bound)
     except FileFormatError as exc:  # replaced by a FIFO, or grown, since the stat
@@ -133,10 +133,9 @@ def _inflate(raw: bytes, path, max_bytes: int) -> Iterator[bytes]:
             pending = inflater.unconsumed_tail
             total += len(block)
             if total > max_bytes:
-                raise OversizeDataError(
-                    f"{path}: decompresses to more than {max_bytes} bytes, more than the file can hold "
-                    "(a wrong file, or a decompression bomb); delete it and get it again"
-                )
+                raise OversizeDataError(_(
+                    "{path}: decompresses to more than {n} bytes, more than the file can hold (a wrong file, or a "
+                    "decompression bomb); delete it and get it again", path=path, n=max_bytes))
             if block:
                 yield block
         # Several members (`cat a.gz b.gz`) give the concatenation; zero bytes may pad the end, as gzip allows.
@@ -149,8 +148,8 @@ def _pieces(path, max_bytes: int) -> Iterator[bytes]:
     raw = read_raw(path, max_bytes)
     if not raw.startswith(_GZIP_MAGIC):
         if len(raw) > max_bytes:
-            raise OversizeDataError(f"{path}: holds {len(raw)} bytes, more than the {max_bytes} the file can have; "
-                                    "is it the right file?")
+            raise OversizeDataError(_("{path}: holds {n} bytes, more than the {most} the file can have; is it the right "
+                                      "file?", path=path, n=len(raw), most=max_bytes))
         yield raw
         return
     try:
@@ -215,10 +214,12 @@ def parse_header(data, path: str | os.PathLike = "<bytes>") -> tuple[np.dtype, t
                              "an HTML error page or another format?", path=path, start=bytes(data[:4]).hex()))
     code, ndim = data[2], data[3]
     if code not in IDX_TYPES:
-        raise DatasetError(f"{path}: unknown IDX element type 0x{code:02x} (known: 08 09 0b 0c 0d 0e)")
+        raise DatasetError(_("{path}: unknown IDX element type {code} (known: 08 09 0b 0c 0d 0e)", path=path,
+                             code=format(code, "#04x")))
     start = 4 + 4 * ndim
     if len(data) < start:
-        raise DatasetError(f"{path}: truncated inside the IDX header (its {ndim} dimensions are cut short)")
+        raise DatasetError(_("{path}: truncated inside the IDX header (its {ndim} dimensions are cut short)", path=path,
+                             ndim=ndim))
     return IDX_TYPES[code], struct.unpack(f">{ndim}I", data[4:start]), start
 
 
@@ -230,11 +231,11 @@ def parse_idx(data, path: str | os.PathLike = "<bytes>") -> np.ndarray:
     dtype, shape, start = parse_header(data, path)
     expected = math.prod(shape) * dtype.itemsize
     if len(data) - start != expected:
-        how = "truncated" if len(data) - start < expected else "too long"
-        raise DatasetError(
-            f"{path}: {how}: the header announces shape {tuple(shape)} of {dtype.name} ({expected} bytes) "
-            f"but the file holds {len(data) - start} payload bytes; delete it and download it again"
-        )
+        how = _("truncated") if len(data) - start < expected else _("too long")
+        raise DatasetError(_(
+            "{path}: {how}: the header announces shape {shape} of {dtype} ({expected} bytes) but the file holds {n} "
+            "payload bytes; delete it and download it again", path=path, how=how, shape=tuple(shape),
+            dtype=dtype.name, expected=expected, n=len(data) - start))
     arr = np.frombuffer(data, dtype=dtype, offset=start).reshape(shape)
     arr.flags.writeable = False
     return arr
@@ -246,13 +247,15 @@ def check_header(dtype, shape, path, want_dtype=None, want_shape=None) -> None:
     ``None`` entries of ``want_shape`` match any length.
     """
     if want_dtype is not None and dtype.newbyteorder("=") != np.dtype(want_dtype).newbyteorder("="):
-        raise DatasetError(f"{path}: holds {dtype.name} elements, expected {np.dtype(want_dtype).name}")
+        raise DatasetError(_("{path}: holds {dtype} elements, expected {want}", path=path, dtype=dtype.name,
+                             want=np.dtype(want_dtype).name))
     if want_shape is not None:
         ok = len(shape) == len(want_shape) and all(s is None or s == a for s, a in zip(want_shape, shape))
         if not ok:
             want = ("(" + ", ".join("N" if s is None else str(s) for s in want_shape)
                     + ("," if len(want_shape) == 1 else "") + ")")
-            raise DatasetError(f"{path}: has shape {tuple(shape)}, expected {want}; is it the right file?")
+            raise DatasetError(_("{path}: has shape {shape}, expected {want}; is it the right file?", path=path,
+                                 shape=tuple(shape), want=want))
 
 
 def check_array(arr: np.ndarray, path, dtype=None, shape=None) -> None:
@@ -281,10 +284,10 @@ def read_idx_payload(path, max_bytes: int = MAX_PAYLOAD_BYTES, *, dtype=None, sh
     check_header(got_dtype, got_shape, path, dtype, shape)
     announced = start + math.prod(got_shape) * got_dtype.itemsize
     if announced > max_bytes:
-        raise OversizeDataError(
-            f"{path}: the header announces shape {tuple(got_shape)} of {got_dtype.name} ({announced} bytes), "
-            f"more than the {max_bytes} bytes the file can have; is it the right file?"
-        )
+        raise OversizeDataError(_(
+            "{path}: the header announces shape {shape} of {dtype} ({n} bytes), more than the {most} bytes the file "
+            "can have; is it the right file?", path=path, shape=tuple(got_shape), dtype=got_dtype.name, n=announced,
+            most=max_bytes))
     for block in pieces:
         out += block
         if len(out) > announced + PAYLOAD_MARGIN:
@@ -329,10 +332,11 @@ def read_idx(path: str | os.PathLike, *, dtype=None, shape=None, max_bytes: int 
         try:
             dtype = np.dtype(dtype)
         except TypeError:
-            raise InputTypeError(f"dtype must be a numpy dtype such as np.uint8, got {dtype!r}") from None
+            raise InputTypeError(_("dtype must be a numpy dtype such as np.uint8, got {dtype!r}", dtype=dtype)) from None
     if shape is not None and not (isinstance(shape, (tuple, list)) and all(
             s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, bool)) for s in shape)):
-        raise InputTypeError(f"shape must be a tuple of lengths (None for any), such as (None, 28, 28); got {shape!r}")
+        raise InputTypeError(_("shape must be a tuple of lengths (None for any), such as (None, 28, 28); got {shape!r}",
+                               shape=shape))
     arr = parse_idx(read_idx_payload(path, max_bytes, dtype=dtype, shape=shape), path)
     # A writable native-endian copy: the view is read-only.
     return arr.astype(arr.dtype.newbyteorder("="))
@@ -354,9 +358,10 @@ def write_idx(path: str | os.PathLike, array, *, compress: bool | None = None) -
     arr = np.asarray(array)
     native = arr.dtype.newbyteorder("=") if arr.dtype.itemsize > 1 else arr.dtype
     if native not in _CODES:
-        raise InputError(f"write_idx: dtype {arr.dtype} has no IDX code; use uint8, int8, int16, int32, float32 or float64")
+        raise InputError(_("write_idx: dtype {dtype} has no IDX code; use uint8, int8, int16, int32, float32 or float64",
+                           dtype=arr.dtype))
     if arr.ndim > 255:
-        raise InputError(f"write_idx: an IDX file holds at most 255 dimensions, got {arr.ndim}")
+        raise InputError(_("write_idx: an IDX file holds at most 255 dimensions, got {n}", n=arr.ndim))
     code = _CODES[native]
     data = (
         bytes([0, 0, code, arr.ndim])

@@ -16,6 +16,7 @@ from nnlearn._io import atomic_write
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.sources import DatasetSpec, best_folder, check_data_dir, download_dir, file_in
 from nnlearn.datasets.verify import verify_files
+from nnlearn.i18n import _
 
 
 def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tuple[Path, bool]]:
@@ -36,14 +37,16 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
     bad = [r for r in reports if not r.ok]
     if bad:
         raise DatasetError(
-            f"{spec.title}: not imported, {len(bad)} of {len(reports)} files missing or wrong in {where}\n"
+            _("{title}: not imported, {bad} of {n} files missing or wrong in {where}", title=spec.title, bad=len(bad),
+              n=len(reports), where=where) + "\n"
             + "\n".join(f"  {r.name}: {r.message}" for r in bad)
         )
     dest_dir = download_dir(spec)
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatasetError(f"cannot create the cache folder {dest_dir} ({exc.strerror or exc})") from None
+        raise DatasetError(_("cannot create the cache folder {folder} ({reason})", folder=dest_dir,
+                             reason=exc.strerror or exc)) from None
     done = {}
     digests = {r.role: r.digest for r in reports}
     for f in spec.files:
@@ -61,7 +64,8 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
                 if name != target.name:
                     (dest_dir / name).unlink(missing_ok=True)
         except OSError as exc:
-            raise DatasetError(f"cannot copy {source} to {target} ({exc.strerror or exc})") from None
+            raise DatasetError(_("cannot copy {source} to {target} ({reason})", source=source, target=target,
+                                 reason=exc.strerror or exc)) from None
         done[f.role] = (target, True)
     return done
 

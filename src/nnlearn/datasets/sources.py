@@ -80,7 +80,8 @@ class DatasetSpec:
                 return f
         from nnlearn.errors import InputError
 
-        raise InputError(f"{self.title} has no {role!r} file; choose one of: {', '.join(f.role for f in self.files)}")
+        raise InputError(_("{title} has no {role!r} file; choose one of: {roles}", title=self.title, role=role,
+                               roles=", ".join(f.role for f in self.files)))
 
     @property
     def file_names(self) -> tuple[str, ...]:
@@ -216,11 +217,11 @@ def check_entries(folder: Path, spec: DatasetSpec) -> None:
         try:
             mode = os.stat(path).st_mode
         except OSError as exc:  # a link to nothing, a loop of links, no permission
-            raise DatasetError(f"the data file {path} cannot be read ({exc.strerror or exc}); "
-                               "put the data file itself there, or pass another --data-dir") from None
+            raise DatasetError(_("the data file {path} cannot be read ({reason}); put the data file itself there, or "
+                                 "pass another --data-dir", path=path, reason=exc.strerror or exc)) from None
         if not stat.S_ISREG(mode):
-            raise DatasetError(f"the data file {path} is {file_kind(mode)}, not a regular file; "
-                               "put the data file itself there, or pass another --data-dir")
+            raise DatasetError(_("the data file {path} is {kind}, not a regular file; put the data file itself there, "
+                                 "or pass another --data-dir", path=path, kind=file_kind(mode)))
 
 
 def best_folder(spec: DatasetSpec, data_dir=None) -> tuple[Path, dict[str, Path | None]]:
@@ -264,9 +265,9 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
             try:
                 kind = file_kind(p.stat().st_mode)
             except OSError:
-                kind = "a broken link"
-            problems.append(f"{p.name} is {kind}, not the file")
-    return f"{folder}: " + ("; ".join(problems) if problems else f"all {len(spec.files)} files")
+                kind = _("a broken link")
+            problems.append(_("{name} is {kind}, not the file", name=p.name, kind=kind))
+    return f"{folder}: " + ("; ".join(problems) if problems else _("all {n} files", n=len(spec.files)))
 
 
 def missing_message(spec: DatasetSpec, data_dir=None, reasons: str | None = None, passed_over=()) -> str:

@@ -28,6 +28,7 @@ from pathlib import Path
 from nnlearn._io import make_temp_file
 from nnlearn.datasets.errors import DatasetError, OversizeDataError, TruncatedDataError
 from nnlearn.datasets.sources import DataFile
+from nnlearn.i18n import N_, _
 
 _BLOCK = 1 << 16
 #: Deflate's best compression: 258 bytes in 2 bits. No copy of a file is smaller than this share of it.
@@ -46,19 +47,19 @@ class Skip(Exception):
 class GiveUp(Skip):
     """A failure that rules the mirror out for the other files too; ``why`` says it in a few words."""
 
-    why = "failed"
+    why = N_("failed")
 
 
 class Unreachable(GiveUp):
     """The mirror did not answer at all: no other file will come from it either."""
 
-    why = "did not answer"
+    why = N_("did not answer")
 
 
 class TooSlow(GiveUp):
     """The mirror delivered less than the low-speed limit: the other files would take as long."""
 
-    why = "too slow"
+    why = N_("too slow")
 
 
 def wire_bounds(datafile: DataFile) -> tuple[int, int]:
@@ -88,12 +89,12 @@ def _digest_of(path: Path, datafile: DataFile) -> str:
     try:
         return payload_sha256(path, datafile.payload_cap)
     except TruncatedDataError:
-        raise Retry("the file arrived truncated") from None
+        raise Retry(_("the file arrived truncated")) from None
     except OversizeDataError:
-        raise Skip(f"wrong content (decompresses to more than {datafile.payload_cap} bytes, more than "
-                    f"{datafile.name} holds: a wrong file or a decompression bomb)") from None
+        raise Skip(_("wrong content (decompresses to more than {n} bytes, more than {name} holds: a wrong file or a "
+                     "decompression bomb)", n=datafile.payload_cap, name=datafile.name)) from None
     except DatasetError:
-        raise Skip("not a valid gzip/IDX file") from None
+        raise Skip(_("not a valid gzip/IDX file")) from None
 
 
 class Watchdog:
@@ -180,11 +181,12 @@ def _announced_length(response, datafile: DataFile) -> int | None:
         return None
     length = length.strip()
     if not (length.isascii() and length.isdigit()):
-        raise Skip(f"a broken answer (Content-Length {length[:20]!r} is not a number)")
+        raise Skip(_("a broken answer (Content-Length {length!r} is not a number)", length=length[:20]))
     total = int(length)
     low, high = wire_bounds(datafile)
     if not low <= total <= high:
-        raise Skip(f"wrong content ({total} bytes announced; a copy of {datafile.name} takes {low} to {high} bytes)")
+        raise Skip(_("wrong content ({total} bytes announced; a copy of {name} takes {low} to {high} bytes)", total=total,
+                     name=datafile.name, low=low, high=high))
     return total
 
 
@@ -208,15 +210,15 @@ def _open(url: str, watchdog: Watchdog, timeout: float, too_slow):
             raise too_slow() from None
         r = exc.reason
         if isinstance(r, (TimeoutError, socket.timeout)):
-            raise Unreachable(f"no answer within {timeout:g} s") from None
+            raise Unreachable(_("no answer within {seconds} s", seconds=format(timeout, "g"))) from None
         reason = r.strerror if isinstance(r, OSError) and r.strerror else r
-        raise Unreachable(f"cannot connect ({reason})") from None
+        raise Unreachable(_("cannot connect ({reason})", reason=reason)) from None
     except (TimeoutError, socket.timeout):
-        raise Unreachable(f"no answer within {timeout:g} s") from None
+        raise Unreachable(_("no answer within {seconds} s", seconds=format(timeout, "g"))) from None
     except (http.client.HTTPException, OSError) as exc:
         if watchdog.expired:
             raise too_slow() from None
-        raise Retry(f"connection failed ({exc.__class__.__name__}: {exc})") from None
+        raise Retry(_("connection failed ({kind}: {reason})", kind=exc.__class__.__name__, reason=exc)) from None
 
 
 def _receive(response, out, datafile: DataFile, watchdog: Watchdog, timeout: float, progress: bool, too_slow) -> None:
@@ -239,18 +241,19 @@ def _receive(response, out, datafile: DataFile, watchdog: Watchdog, timeout: flo
                 watchdog.got += len(block)
                 bar.update(len(block))
                 if watchdog.got > high:
-                    raise Skip(f"wrong content (over {high} bytes, more than any copy of {datafile.name})")
+                    raise Skip(_("wrong content (over {high} bytes, more than any copy of {name})", high=high,
+                                     name=datafile.name))
         except (TimeoutError, socket.timeout):
-            raise TooSlow(f"stalled: no data for {timeout:g} s after {watchdog.got} bytes; "
-                           "not tried for the other files") from None
+            raise TooSlow(_("stalled: no data for {seconds} s after {n} bytes; not tried for the other files",
+                            seconds=format(timeout, "g"), n=watchdog.got)) from None
         except (http.client.HTTPException, OSError) as exc:
             if watchdog.expired:
                 raise too_slow() from None
-            raise Retry(f"transfer failed after {watchdog.got} bytes ({exc.__class__.__name__})") from None
+            raise Retry(_("transfer failed after {n} bytes ({kind})", n=watchdog.got, kind=exc.__class__.__name__)) from None
     if watchdog.expired and watchdog.got != total:  # (a transfer complete as the watchdog fired is kept)
         raise too_slow()
     if total is not None and watchdog.got != total:
-        raise Retry(f"transfer cut short: {watchdog.got} of {total} bytes")
+        raise Retry(_("transfer cut short: {n} of {total} bytes", n=watchdog.got, total=total))
 
 
 def fetch(url: str, datafile: DataFile, dest: Path, *, timeout: float, speed: tuple[float, float],
@@ -265,8 +268,9 @@ def fetch(url: str, datafile: DataFile, dest: Path, *, timeout: float, speed: tu
     watchdog = Watchdog(limit, window)
 
     def too_slow():
-        return TooSlow(f"too slow: {watchdog.slow_got} bytes in {window:g} s, less than {limit:g} bytes/s "
-                        "(NNLEARN_SPEED_LIMIT, NNLEARN_SPEED_TIME); not tried for the other files")
+        return TooSlow(_("too slow: {n} bytes in {seconds} s, less than {limit} bytes/s (NNLEARN_SPEED_LIMIT, "
+                         "NNLEARN_SPEED_TIME); not tried for the other files", n=watchdog.slow_got,
+                         seconds=format(window, "g"), limit=format(limit, "g")))
 
     fd, tmp = make_temp_file(dest.parent, dest.name, ".part")
     try:
@@ -278,7 +282,8 @@ def fetch(url: str, datafile: DataFile, dest: Path, *, timeout: float, speed: tu
         watchdog.cancel()
         digest = _digest_of(Path(tmp), datafile)
         if datafile.sha256 is not None and digest != datafile.sha256:
-            raise Skip(f"wrong content (SHA-256 {digest[:12]}..., expected {datafile.sha256[:12]}...)")
+            raise Skip(_("wrong content (SHA-256 {digest}..., expected {expected}...)", digest=digest[:12],
+                         expected=datafile.sha256[:12]))
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(OSError):

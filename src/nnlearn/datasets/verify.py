@@ -77,7 +77,7 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path |
         path = paths.get(f.role)
         if path is None:
             found_any = any(p is not None for p in paths.values())
-            message = f"missing from {where}" if where is not None and found_any else "missing"
+            message = _("missing from {where}", where=where) if where is not None and found_any else _("missing")
             reports.append(FileReport(f.role, f.name, None, False, message))
             continue
         try:
@@ -85,8 +85,9 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path |
         except DatasetError as exc:
             reports.append(FileReport(f.role, f.name, path, False, str(exc)))
             continue
-        known = "matches the known digest" if f.sha256 else "no known digest to compare"
+        known = _("matches the known digest") if f.sha256 else _("no known digest to compare")
         reports.append(FileReport(
-            f.role, f.name, path, True, f"{path} sha256 {digest} ({known}), shape {arr.shape} uint8", digest,
+            f.role, f.name, path, True, _("{path} sha256 {digest} ({known}), shape {shape} uint8", path=path,
+                                          digest=digest, known=known, shape=arr.shape), digest,
         ))
     return reports

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from nnlearn.errors import InputError
+from nnlearn.i18n import _
 
 _EPS = float(np.finfo(np.float64).eps)
 #: Step of the complex step, relative to |x|: small enough that the h**2 truncation error
@@ -60,9 +61,9 @@ def _exact_step(x: float, h: float) -> float:
 
 
 def _tiny_step_error(x, h):
-    raise InputError(
-        f"the step h={h:g} is below the spacing of floating-point numbers at x={x:g}, so x + h == x; "
-        "use a larger h or leave h=None"
+    raise InputError(_(
+        "the step h={h} is below the spacing of floating-point numbers at x={x}, so x + h == x; use a larger h or "
+        "leave h=None", h=format(h, "g"), x=format(x, "g"))
     )
 
 
@@ -119,9 +120,9 @@ def complex_step(ev, x, h, full):
     h = h if h is not None else complex_step_default(x)
     fz = ev.complex(complex(x, h))
     if fz is None:
-        raise InputError(
-            "method='complex' needs f to accept a complex number and return a finite complex value "
-            f"(f refused or dropped the imaginary part at x={x!r}); use method='auto' or 'richardson'"
+        raise InputError(_(
+            "method='complex' needs f to accept a complex number and return a finite complex value (f refused or "
+            "dropped the imaginary part at x={x!r}); use method='auto' or 'richardson'", x=x)
         )
     d1 = fz.imag / h
     if not full:
@@ -165,7 +166,7 @@ def _ridders(ev, x, h0):
 
 def _finite_start(ev, x, h, shrinks=40):
     """Shrink h by 4 until f is finite at x - h and x + h (Richardson stays where f is defined)."""
-    for _ in range(shrinks):
+    for shrink in range(shrinks):
         step = _exact_step(x, h)
         if step == 0:
             return None

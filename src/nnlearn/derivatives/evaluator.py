@@ -38,9 +38,9 @@ class Evaluator:
             raise InputTypeError(_("{f} returned {out!r} at x={x}; it must return a number", f=callable_name(self.f), out=out,
                                    x=t))
         if arr.size != 1:
-            raise InputError(
-                f"f must return one number for one point, got an array of shape {arr.shape}; "
-                "for a function of several variables use numerical_gradient"
+            raise InputError(_(
+                "f must return one number for one point, got an array of shape {shape}; for a function of several "
+                "variables use numerical_gradient", shape=arr.shape)
             )
         return arr.reshape(())[()]
 
@@ -49,18 +49,16 @@ class Evaluator:
         try:
             value = self._call(np.float64(x))
         except Exception as e:  # noqa: BLE001 - the reason is the message; the user's error is named
-            return f"f raised {type(e).__name__} at x={x:g}"
+            return _("f raised {error} at x={x}", error=type(e).__name__, x=format(x, "g"))
         if np.iscomplexobj(value) and np.imag(value) != 0:
-            return (
-                f"f returned the complex number {complex(value):g} at x={x:g}, so it has no real derivative "
-                "there (x is outside f's real domain)"
-            )
+            return _("f returned the complex number {value} at x={x}, so it has no real derivative there (x is outside "
+                     "f's real domain)", value=format(complex(value), "g"), x=format(x, "g"))
         value = float(np.real(value))
         if math.isnan(value):
-            return f"f returned NaN at x={x:g} (is x outside f's domain?)"
+            return _("f returned NaN at x={x} (is x outside f's domain?)", x=format(x, "g"))
         if math.isinf(value):
-            return f"f returned {value} at x={x:g}"
-        return f"f is not finite (NaN, inf, complex or an error) at the steps around x={x:g}"
+            return _("f returned {value} at x={x}", value=value, x=format(x, "g"))
+        return _("f is not finite (NaN, inf, complex or an error) at the steps around x={x}", x=format(x, "g"))
 
     def at(self, x: float) -> float:
         """f(x); exceptions raised by ``f`` at the point itself are the user's and propagate."""

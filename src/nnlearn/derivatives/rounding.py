@@ -67,11 +67,11 @@ def rounding_errors(h, dtype=np.float64, x=X0, f=None, slope=None):
     (0.2, 0.0)
     """
     if dtype not in _COMPLEX:
-        raise InputError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+        raise InputError(_("dtype must be numpy.float64 or numpy.float32, got {dtype!r}", dtype=dtype))
     if f is None:
         f, slope = (lambda t: _f(t, dtype)), 0.02 * x + 0.1
     elif slope is None:
-        raise InputError("give the exact slope of f at x with slope=; the errors are measured against it")
+        raise InputError(_("give the exact slope of f at x with slope=; the errors are measured against it"))
     h = np.asarray(h, dtype=np.float64).astype(dtype)
     xd = dtype(x)
     true = slope

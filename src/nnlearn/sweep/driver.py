@@ -17,6 +17,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, replace
 
+from nnlearn.i18n import _
 from nnlearn.sweep.study import ask
 from nnlearn.sweep.trial import record, run_trial
 
@@ -116,7 +117,7 @@ class TrialLoop:
 
     def record_of(self, future) -> dict | None:
         """The record of a task that ended; None when it was sent again (the data had been lost)."""
-        _, task = self.running.pop(future.key)
+        task = self.running.pop(future.key)[1]
         if future.status == "finished":
             rec = future.result()
         elif self.data.status != "finished" and task.attempt < RESCATTER:
@@ -126,7 +127,7 @@ class TrialLoop:
         else:
             exc = future.exception() if future.status == "error" else None
             rec = record(task.number, "FAIL", f"{type(exc).__name__}: {exc}" if exc is not None
-                         else f"the task was {future.status}")
+                         else _("the task was {status}", status=future.status))
         return rec | {"params": task.values}
 
     def run(self, on_record, critical: CriticalSections) -> None:
@@ -142,4 +143,4 @@ class TrialLoop:
 
     def cancel(self) -> None:
         """Cancel the tasks still running (their trials stay RUNNING in the study: a resume runs them)."""
-        self.client.cancel([future for future, _ in self.running.values()])
+        self.client.cancel([pair[0] for pair in self.running.values()])

@@ -167,7 +167,8 @@ class Sweep:
         if done >= target and not pending:
             return
         if done or pending:
-            log(f"resuming: {done} of {target} trials finished, {len(pending)} to run again")
+            log(_("resuming: {done} of {target} trials finished, {n} to run again", done=done, target=target,
+                  n=len(pending)))
         (self.out / "trials").mkdir(exist_ok=True)
         client, to_close = connect(*where)
         bar = Progress(progress, target, done, best)
@@ -234,9 +235,9 @@ class Sweep:
                        log=progress is not False, other_run="restart", in_run_folder=True)
         if run.how != "finished":
             n_val = self.spec.data_sizes(len(x_train))[1]
-            log(f"final run: trial {best['number']}'s settings on all {len(x_train):,} training images (the "
-                f"{n_val:,} held back for validation included), judged once on the {len(x_test):,} test images "
-                f"-> {run.path}")
+            log(_("final run: trial {number}'s settings on all {n} training images (the {held} held back for "
+                  "validation included), judged once on the {tests} test images -> {path}", number=best["number"],
+                  n=format(len(x_train), ","), held=format(n_val, ","), tests=format(len(x_test), ","), path=run.path))
         try:
             summary = run.finish()
         except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from nnlearn._io import parse_json, read_regular_file
 from nnlearn.errors import FileFormatError
+from nnlearn.i18n import N_, _
 
 #: The largest journal read (a line is a few hundred bytes; a trial takes a few lines).
 MAX_JOURNAL_BYTES = 256 * 2**20
@@ -79,13 +80,14 @@ def check_journal(journal, folder, params) -> None:
     try:
         text = read_regular_file(journal, MAX_JOURNAL_BYTES)
     except FileNotFoundError:
-        raise FileFormatError(f"{journal} is missing: the sweep in {folder} cannot be resumed; "
-                              "start a new sweep with --out") from None
+        raise FileFormatError(_("{journal} is missing: the sweep in {folder} cannot be resumed; start a new sweep "
+                                "with --out", journal=journal, folder=folder)) from None
     damage = first_damage(text.split(b"\n"), params)
     if damage:
         number, why = damage
-        raise FileFormatError(f"{journal} is damaged at line {number} ({why}); keep its first {number - 1} "
-                              f"lines to resume with --resume {folder}, or start a new sweep with --out")
+        raise FileFormatError(_("{journal} is damaged at line {number} ({why}); keep its first {kept} lines to resume "
+                                "with --resume {folder}, or start a new sweep with --out", journal=journal,
+                                number=number, why=why, kept=number - 1, folder=folder))
 
 
 def first_damage(lines: list, params=()) -> tuple[int, str] | None:
@@ -94,29 +96,30 @@ def first_damage(lines: list, params=()) -> tuple[int, str] | None:
     declared = {p.name: p for p in params}
     for number, line in enumerate(lines[:-1], 1):
         try:
-            parse_json(line, "the line")  # damage named as for any JSON file nnlearn reads
+            parse_json(line, _("the line"))  # damage named as for any JSON file nnlearn reads
         except FileFormatError as exc:
             return number, str(exc)
-        why = entry_problem(json.loads(line, parse_constant=lambda _: _NONFINITE), declared)
+        why = entry_problem(json.loads(line, parse_constant=lambda word: _NONFINITE), declared)
         if why:
             return number, why
     if lines[-1]:
-        return len(lines), "the line is cut off: a write that did not finish"
+        return len(lines), _("the line is cut off: a write that did not finish")
     return None
 
 
 def entry_problem(entry, declared: dict) -> str | None:
     """What is wrong with one parsed journal line, in words; None when it is what a sweep writes."""
     if not isinstance(entry, dict) or "op_code" not in entry:
-        return "the line is not a journal entry"
+        return _("the line is not a journal entry")
     op = entry["op_code"]
     if not _is_int(op) or op not in _FIELDS:
-        return f"op_code {op!r} is not an operation of Optuna's journal"
+        return _("op_code {op!r} is not an operation of Optuna's journal", op=op)
     if not isinstance(entry.get("worker_id"), str):
-        return "the line names no worker_id"
+        return _("the line names no worker_id")
     for field, kind in _FIELDS[op].items():
         if field not in entry or not _KINDS[kind](entry[field]):
-            return f"its {field} is {_shown(entry.get(field))}, not {_WORDS[kind]}"
+            return _("its {field} is {value}, not {kind}", field=field, value=_shown(entry.get(field)),
+                     kind=_(_WORDS[kind]))
     if op == 4:
         return _trial_problem(entry, declared)
     if op == 5:
@@ -126,24 +129,25 @@ def entry_problem(entry, declared: dict) -> str | None:
         needed = {0: "datetime_start", 1: "datetime_complete", 2: "datetime_complete", 3: "datetime_complete"}
         field = needed.get(entry["state"])
         if field and not _is_time(entry.get(field)):
-            return f"its {field} is {_shown(entry.get(field))}, not a time"
+            return _("its {field} is {value}, not a time", field=field, value=_shown(entry.get(field)))
         return _result_problem(entry) or _times_problem(entry, ("datetime_start", "datetime_complete"))
     return None
 
 
-_WORDS = {"int": "a whole number >= 0", "str": "a text", "number": "a finite number", "time": "a time",
-          "attr": "an object of one key", "state": "a trial state 0-4", "directions": "a list of directions 1 or 2"}
+_WORDS = {"int": N_("a whole number >= 0"), "str": N_("a text"), "number": N_("a finite number"), "time": N_("a time"),
+          "attr": N_("an object of one key"), "state": N_("a trial state 0-4"),
+          "directions": N_("a list of directions 1 or 2")}
 
 
 def _shown(value) -> str:
-    text = "missing" if value is None else repr(value)
+    text = _("missing") if value is None else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _times_problem(entry: dict, fields) -> str | None:
     for field in fields:
         if entry.get(field) is not None and not _is_time(entry[field]):
-            return f"its {field} is {_shown(entry[field])}, not a time"
+            return _("its {field} is {value}, not a time", field=field, value=_shown(entry[field]))
     return None
 
 
@@ -155,26 +159,26 @@ def _result_problem(entry: dict) -> str | None:
             continue
         numbers_ = value if field == "values" and isinstance(value, list) else [value]
         if len(numbers_) != 1 or not _is_number(numbers_[0]) or not 0 <= numbers_[0] <= 1:
-            return f"its {field} is {_shown(value)}, not a validation accuracy in [0, 1]"
+            return _("its {field} is {value}, not a validation accuracy in [0, 1]", field=field, value=_shown(value))
     return None
 
 
 def _trial_problem(entry: dict, declared: dict) -> str | None:
     """A created trial's optional fields (Optuna writes them when a trial is copied in whole)."""
     if "state" in entry and not _KINDS["state"](entry["state"]):
-        return f"its state is {_shown(entry['state'])}, not a trial state 0-4"
+        return _("its state is {value}, not a trial state 0-4", value=_shown(entry["state"]))
     for field in ("distributions", "params", "user_attrs", "system_attrs", "intermediate_values"):
         if field in entry and not isinstance(entry[field], dict):
-            return f"its {field} is {_shown(entry[field])}, not an object"
+            return _("its {field} is {value}, not an object", field=field, value=_shown(entry[field]))
     distributions = entry.get("distributions", {})
     for name, value in entry.get("params", {}).items():
         if name not in distributions:
-            return f"its parameter {name!r} has no distribution"
+            return _("its parameter {name!r} has no distribution", name=name)
         why = _param_problem(name, value, distributions[name], declared)
         if why:
             return why
     if any(not _is_number(v) for v in entry.get("intermediate_values", {}).values()):
-        return "its intermediate_values are not all finite numbers"
+        return _("its intermediate_values are not all finite numbers")
     return _result_problem(entry) or _times_problem(entry, ("datetime_start", "datetime_complete"))
 
 
@@ -184,14 +188,15 @@ def _param_problem(name, internal, distribution, declared: dict) -> str | None:
 
     param = declared.get(name)
     if param is None:
-        return f"{name!r} is not a parameter of this sweep ({', '.join(declared) or 'none'})"
+        return _("{name!r} is not a parameter of this sweep ({declared})", name=name,
+                 declared=", ".join(declared) or _("none"))
     try:
         same = isinstance(distribution, str) and \
             json.loads(distribution) == json.loads(distribution_to_json(param.distribution()))
     except ValueError:
         same = False
     if not same:
-        return f"{name}'s distribution is not the sweep's {param.spec}"
+        return _("{name}'s distribution is not the sweep's {spec}", name=name, spec=param.spec)
     if not param.holds(internal):
-        return f"{name} is {_shown(internal)}, outside the sweep's {param.spec}"
+        return _("{name} is {value}, outside the sweep's {spec}", name=name, value=_shown(internal), spec=param.spec)
     return None

@@ -149,8 +149,9 @@ class SweepSpec:
     def from_dict(cls, d) -> "SweepSpec":
         """The spec :meth:`to_dict` wrote; anything else is one :class:`~nnlearn.errors.InputError`."""
         if not isinstance(d, dict):
-            raise InputError(f"a sweep description is a JSON object, got {type(d).__name__}")
+            raise InputError(_("a sweep description is a JSON object, got {kind}", kind=type(d).__name__))
         unknown = sorted(set(d) - set(options()))
         if unknown or "params" not in d:
-            raise InputError(f"unknown option(s) {', '.join(map(repr, unknown))}" if unknown else "params missing")
+            raise InputError(_("unknown option(s) {names}", names=", ".join(map(repr, unknown))) if unknown
+                             else _("params missing"))
         return cls(**d)

@@ -47,8 +47,8 @@ def journal_storage(journal, lock):
     try:  # the journal is replayed here: a line journal.check_journal let through must not become a traceback
         return JournalStorage(JournalFileBackend(str(journal), lock_obj=lock))
     except _REPLAY_ERRORS as exc:
-        raise FileFormatError(f"{journal} is damaged: Optuna cannot replay it ({type(exc).__name__}: {exc}); "
-                              "start a new sweep with --out") from None
+        raise FileFormatError(_("{journal} is damaged: Optuna cannot replay it ({kind}: {reason}); start a new sweep "
+                                "with --out", journal=journal, kind=type(exc).__name__, reason=exc)) from None
 
 
 def create_study(storage):
