@@ -252,7 +252,7 @@ def test_checkpoint_of_other_settings_is_refused(tmp_path):
     other = make_trainer(tmp_path, iters=3, lr=0.25)
     with pytest.raises(FileFormatError, match=r"different settings \(settings differ\)"):
         other.load_checkpoint(tmp_path / "ckpt.npz")
-    with pytest.raises(FileFormatError, match="no an nnlearn checkpoint at"):
+    with pytest.raises(FileFormatError, match="nothing at .*, where an nnlearn checkpoint should be"):
         make_trainer(tmp_path).load_checkpoint(tmp_path / "missing.npz")
 
 

@@ -127,7 +127,7 @@ def _check_state(state: dict) -> None:
         raise FileFormatError(_("state.json: the reason is not text"))
 
 
-def run_state(path, final_loss: float | None = None) -> tuple[str, str | None]:
+def run_state(path, last_loss_seen: float | None = None) -> tuple[str, str | None]:
     """``(state, reason)`` of the run in ``path``; see the module's description.
 
     A damaged ``state.json`` is a :class:`~nnlearn.errors.FileFormatError`.
@@ -142,9 +142,9 @@ def run_state(path, final_loss: float | None = None) -> tuple[str, str | None]:
         return name, reason
     if os.path.lexists(path / "summary.json"):
         return "finished", None
-    if final_loss is None:
-        final_loss = last_loss(path / "metrics.csv")[1]
-    if final_loss is not None and not math.isfinite(final_loss):
+    if last_loss_seen is None:
+        last_loss_seen = last_loss(path / "metrics.csv")[1]
+    if last_loss_seen is not None and not math.isfinite(last_loss_seen):
         return "diverged", _("the loss became infinite or NaN")
     if time.time() - (_newest(path, ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json")) or 0) < FRESH_SECONDS:
         return "running", None
@@ -233,8 +233,8 @@ def run_info(path, root=None) -> dict:
     path = Path(path)
     config, summary = read_run(path)
     columns, epochs = thinned_table(path / "epochs.csv")
-    last_iteration, final_loss = last_loss(path / "metrics.csv")
-    state, reason = run_state(path, final_loss)
+    last_iteration, last_batch_loss = last_loss(path / "metrics.csv")
+    state, reason = run_state(path, last_batch_loss)
     last = epochs[-1] if epochs else {}
     acc_col = accuracy_column(columns, rows=epochs)
     test = summary.get("test_accuracy")

@@ -68,7 +68,7 @@ def read_npz(path, what: str, fix: str, expect=None) -> tuple[dict, dict]:
         if os.path.islink(path):
             raise FileFormatError(_("{path} is a link to nothing ({target}), not {what}; {fix}", path=path,
                                     target=os.readlink(path), what=what, fix=fix)) from None
-        raise FileFormatError(_("no {what} at {path}; {fix}", what=what, path=path, fix=fix)) from None
+        raise FileFormatError(_("nothing at {path}, where {what} should be; {fix}", what=what, path=path, fix=fix)) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise FileFormatError(_("{path} is a loop of links, not {what}; {fix}", path=path, what=what,

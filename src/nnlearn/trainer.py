@@ -411,8 +411,7 @@ class Trainer:
 
         ``validation_accuracy`` is the last epoch's (``None`` without ``settings.validation``).
 
-        ``last_batch_loss`` is the loss of the last mini-batch; ``final_loss`` (the same number,
-        kept for older readers) is deprecated in favour of it.
+        ``last_batch_loss`` is the loss of the last mini-batch.
         """
         final = self.final or {}
         last = self.train_loss_list[-1] if self.train_loss_list else None
@@ -423,7 +422,6 @@ class Trainer:
             "iterations": self.iteration,
             "epochs": self.iteration / self.iter_per_epoch,
             "last_batch_loss": last,
-            "final_loss": last,
             "seconds": self.seconds,
         }
 
