@@ -44,11 +44,23 @@ def test_demo_all_prints_every_number_and_writes_the_figures(tmp_path, capsys):
     assert "1e-04      |  1.0e-06   9.1e-13   2.8e-17" in out
 
 
+#: Each section's lines of EXPECTED_LINES (the quick suite checks every number; `demo all`, slow, checks them again).
+SECTION_LINES = {"losses": EXPECTED_LINES[:6], "derivative": EXPECTED_LINES[6:10], "partial": EXPECTED_LINES[10:12],
+                 "gradient": EXPECTED_LINES[12:13], "descent": EXPECTED_LINES[13:]}
+
+
 @pytest.mark.parametrize("section, figure", list(zip(["derivative", "partial", "gradient", "descent"], FIGURES)))
-def test_each_section_writes_its_figure(section, figure, tmp_path, capsys):
+def test_each_section_prints_the_books_numbers_and_writes_its_figure(section, figure, tmp_path, capsys):
     assert main(["demo", section, "--out", str(tmp_path)]) == 0
     assert (tmp_path / figure).exists()
-    assert capsys.readouterr().out.strip()
+    out = capsys.readouterr().out
+    assert [line for line in SECTION_LINES[section] if line not in out] == []
+
+
+def test_the_losses_section_prints_the_books_numbers(tmp_path, capsys):
+    assert main(["demo", "losses", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert [line for line in SECTION_LINES["losses"] if line not in out] == []
 
 
 def test_console_script_runs_and_bad_usage_exits_2(tmp_path):

@@ -131,3 +131,22 @@ def test_unsupported_inputs_are_refused():
         MLP(net.weights, net.biases, "tanh")
     with pytest.raises(Unsupported):
         MLP(net.weights, net.biases, "sigmoid", "identity", "cross_entropy")
+
+
+def test_the_books_network_needs_no_exact_rows(monkeypatch):
+    """The fast engine's speed is its series: for the book's TwoLayerNet on MNIST-like digits every
+    (sample, unit) pair is summed by the series, none falls back to evaluating its rows (a lower
+    ORDER in engines/series.py left the numbers right and made the gradient 125 times slower)."""
+    from mnist_tiny import synthetic_mnist
+    from nnlearn import TwoLayerNet
+    from nnlearn.engines import series
+
+    (x, t), _ = synthetic_mnist()
+    net = TwoLayerNet(784, 50, 10, seed=0)
+    exact = []
+    engine = series._Engine  # the one place the rows are evaluated: counted here
+    original = engine._add_exact
+    monkeypatch.setattr(engine, "_add_exact", lambda self, layer, pairs, *a: exact.append(len(pairs))
+                        or original(self, layer, pairs, *a))
+    net.numerical_gradient(x[:100].astype(np.float64), t[:100])
+    assert sum(exact) == 0
