@@ -162,27 +162,6 @@ def _pieces(path, max_bytes: int) -> Iterator[bytes]:
                              reason=exc)) from None
 
 
-def read_payload(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes | bytearray:
-    """The decompressed content of ``path`` (the file itself when it is not gzip-compressed).
-
-    Decompression stops, and the file is refused, as soon as the content passes ``max_bytes``.
-
-    Raises
-    ------
-    DatasetError
-        When the file is missing, a folder or not a regular file, unreadable, larger than
-        ``max_bytes``, or its gzip data is truncated or corrupt.
-    """
-    pieces = _pieces(path, max_bytes)
-    first = next(pieces, b"")
-    out = None
-    for block in pieces:
-        if out is None:
-            out = bytearray(first)
-        out += block
-    return first if out is None else out
-
-
 def payload_sha256(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES) -> str:
     """SHA-256 of a file's decompressed content (of the file itself when it is not gzip), at most ``max_bytes``.
 
@@ -256,14 +235,6 @@ def check_header(dtype, shape, path, want_dtype=None, want_shape=None) -> None:
                     + ("," if len(want_shape) == 1 else "") + ")")
             raise DatasetError(_("{path}: has shape {shape}, expected {want}; is it the right file?", path=path,
                                  shape=tuple(shape), want=want))
-
-
-def check_array(arr: np.ndarray, path, dtype=None, shape=None) -> None:
-    """Refuse ``arr`` (read from ``path``) unless its element type and shape are as expected.
-
-    ``None`` entries of ``shape`` match any length.
-    """
-    check_header(arr.dtype, arr.shape, path, dtype, shape)
 
 
 def read_idx_payload(path, max_bytes: int = MAX_PAYLOAD_BYTES, *, dtype=None, shape=None) -> bytes | bytearray:
