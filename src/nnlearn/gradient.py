@@ -6,7 +6,6 @@ the central difference ``(f(x + h) - f(x - h)) / (2 * h)`` with ``h = 1e-4``.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np

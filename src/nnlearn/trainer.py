@@ -38,6 +38,7 @@ from types import MappingProxyType
 import numpy as np
 
 from nnlearn import checkpoints, engines
+from nnlearn import threads as blas_threads
 from nnlearn._io import StopRequest, stop_requests
 from nnlearn._validation import as_float_array, check_finite, is_one_hot
 from nnlearn.callbacks import standard_callbacks
@@ -48,7 +49,6 @@ from nnlearn.multi_layer_net import MultiLayerNet
 from nnlearn.networks import settings_mismatch
 from nnlearn.optimizer import get_optimizer
 from nnlearn.settings import RECIPES, TrainSettings
-from nnlearn import threads as blas_threads
 
 
 class TrainingInterrupted(KeyboardInterrupt):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn.check.names import CLASSES, code_owner, find, find_method, referenced_names, rows_of
+from nnlearn.check.names import CLASSES, find, find_method, referenced_names, rows_of
 from nnlearn.check.probes.isolation import REFERENCES, book_cross_entropy_error, reachable
 from nnlearn.check.sandbox import Files, Sandbox
 from nnlearn.check.standin import install, used

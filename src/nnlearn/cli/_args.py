@@ -6,10 +6,8 @@ import argparse
 import math
 import sys
 
-from nnlearn.errors import InputError
-
 from nnlearn.constraints import number_of
-
+from nnlearn.errors import InputError
 from nnlearn.i18n import _
 
 
