@@ -90,7 +90,7 @@ def main() -> int:
         print(f"\n`nnlearn board` with 50 runs: URL printed after {started:.2f} s (goal < 2 s); "
               f"stopped by Ctrl-C with exit code {proc.returncode}")
 
-        from nnlearn.board.server import BoardServer
+        from nnlearn.see.board.server import BoardServer
 
         server = BoardServer(board, "127.0.0.1", 0).start()
         port = server.socket.getsockname()[1]

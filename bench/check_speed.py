@@ -34,7 +34,7 @@ def time_command(repeat: int) -> list[float]:
 
 
 def time_corpus(repeat: int) -> tuple[int, list[float]]:
-    from nnlearn.check import check_files
+    from nnlearn.checker import check_files
 
     files = sorted((ROOT / "tests/check_corpus/mistakes").glob("*.py")) + sorted(
         (ROOT / "tests/check_corpus/correct").glob("*.py"))

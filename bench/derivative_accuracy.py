@@ -29,8 +29,8 @@ import warnings
 import numpy as np
 
 import nnlearn
-from nnlearn.derivatives import derivative
-from nnlearn.gradient import numerical_diff
+from nnlearn.common.derivatives import derivative
+from nnlearn.common.gradient import numerical_diff
 
 
 def _sig(x):

@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from nnlearn import MultiLayerNet, TwoLayerNet, load_mnist
-from nnlearn.threads import blas_threads
+from nnlearn.train.threads import blas_threads
 
 
 def engines_side_by_side(x_train, t_train, turns: int, block: int) -> None:

@@ -60,9 +60,11 @@ def side_by_side(run: Path, data_dir) -> None:
 
     from threadpoolctl import threadpool_limits
 
-    from nnlearn import datasets, runs
-    from nnlearn.landscape import random_directions
-    from nnlearn.plane_loss import plane_losses, plane_losses_plain
+    from nnlearn import datasets
+
+    from nnlearn.train import runs
+    from nnlearn.see.landscape import random_directions
+    from nnlearn.see.plane_loss import plane_losses, plane_losses_plain
 
     config, net = runs.load_model(run)
     (x, t), _ = datasets.load_dataset(config["dataset"], data_dir=data_dir or config.get("data_dir"))
@@ -90,7 +92,7 @@ def side_by_side(run: Path, data_dir) -> None:
 def trajectory_cost(tmp: Path, data: list) -> None:
     code = (
         "import sys, time\n"
-        "from nnlearn.trajectory import Trajectory\n"
+        "from nnlearn.train.trajectory import Trajectory\n"
         "spent = [0.0, 0]\n"
         "record = Trajectory.record\n"
         "def timed(self):\n"

@@ -3,12 +3,12 @@
 One real MNIST batch of 100 (drawn with ``rng.choice(60000, 100)``, seed 0), a float64
 TwoLayerNet(784, 50, 10) with the book's initialisation (std 0.01, seed 0), h = 1e-4:
 
-- **plain loop**: ``nnlearn.gradient.numerical_gradient`` on each parameter -- the book's code, two
+- **plain loop**: ``nnlearn.common.gradient.numerical_gradient`` on each parameter -- the book's code, two
   forward passes of the whole batch per parameter. It runs in full on ``b1``, ``W2`` and ``b2``
   (560 parameters) and on ``--loop-sample`` random elements of ``W1`` (same per-element code);
   its time for all 39,760 parameters is extrapolated from the time per element. ``--full`` runs it
   on every parameter instead (about 10-30 s).
-- **fast engine** (``net.numerical_gradient(x, t)``, engine ``fast``): :mod:`nnlearn.engines.series`, the
+- **fast engine** (``net.numerical_gradient(x, t)``, engine ``fast``): :mod:`nnlearn.common.engines.series`, the
   same central differences from truncated Taylor series, best of ``--repeat`` runs.
 - **exact rows**: the ``rows`` engine, which evaluates every perturbed loss by
   running the layers after the perturbed one (no series) -- the issue's rank-one idea.
@@ -28,7 +28,9 @@ import tracemalloc
 
 import numpy as np
 
-from nnlearn import TwoLayerNet, engines
+from nnlearn import TwoLayerNet
+
+from nnlearn.common import engines
 from nnlearn.datasets import load_mnist
 
 

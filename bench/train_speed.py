@@ -5,12 +5,12 @@ lr 0.1, mini-batches of 100 drawn with ``rng.choice(60000, 100)``, 10000 iterati
 implementation starts from the **same weights** and sees the **same batches** (one
 ``numpy.random.Generator(seed)`` each), so their accuracies differ only by arithmetic.
 
-- nnlearn: ``nnlearn.trainer`` with the book recipe (float32, the fused engine), its BLAS threads
+- nnlearn: ``nnlearn.train.trainer`` with the book recipe (float32, the fused engine), its BLAS threads
   chosen from the free cores at the start (``--threads N`` fixes them), accuracy every 600 iterations.
 - floor: what a step cannot avoid -- gathering the batch's 100 rows and its five float32 products
   (``x @ W1``, ``h @ W2``, ``d2 @ W2.T``, ``h.T @ d2``, ``x.T @ d1``) with ``np.dot``, nothing else, on
   the thread count nnlearn used in the turn before. "floor, nnlearn's products": the same with the
-  products as the fused engine calls them (a long sum cut in two, see nnlearn.engines.fused).
+  products as the fused engine calls them (a long sum cut in two, see nnlearn.common.engines.fused).
 - plain NumPy (``--plain``): the book's ``two_layer_net.py`` and ``train_neuralnet.py`` written out.
 - PyTorch (when importable), default threads and one thread: ``nn.Sequential(Linear, Sigmoid,
   Linear)``, ``CrossEntropyLoss``, ``optim.SGD``, batches indexed from tensors, float32.
@@ -100,9 +100,9 @@ class Runner:
 class NnlearnRunner(Runner):
     def __init__(self, data, seed, iters, threads):
         super().__init__("nnlearn (float32, fused engine)")
-        from nnlearn.callbacks import Callback, standard_callbacks
-        from nnlearn.settings import recipe_settings
-        from nnlearn.training import build_trainer
+        from nnlearn.train.callbacks import Callback, standard_callbacks
+        from nnlearn.train.settings import recipe_settings
+        from nnlearn.train.training import build_trainer
 
         runner = self
 
@@ -122,7 +122,7 @@ class NnlearnRunner(Runner):
         self.counts = []  # the thread count at the end of each block
 
     def _run(self, n):
-        from nnlearn.trainer import TrainingInterrupted
+        from nnlearn.train.trainer import TrainingInterrupted
 
         self.stop_at = self.trainer.iteration + n
         try:
@@ -153,12 +153,12 @@ class FloorRunner(Runner):
         self.products = [lambda a, b, out: np.dot(a, b, out=out)] * 5
 
     def _run(self, n):
-        from nnlearn.threads import Choice, using
+        from nnlearn.train.threads import Choice, using
 
         indices = [self.rng.integers(0, len(self.x_train), size=BATCH, dtype=np.int64) for _ in range(n)]
         fwd1, fwd2, back2, grad2, grad1 = self.products
         x, h, d1, out, d2, W1, W2 = self.x, self.h, self.d1, self.out, self.d2, self.W1, self.W2
-        with using(Choice(self.nnlearn.trainer.choose_threads().count, "threads", None)):
+        with using(Choice(self.nnlearn.train.trainer.choose_threads().count, "threads", None)):
             t0 = clock()
             for idx in indices:
                 np.take(self.x_train, idx, axis=0, out=x, mode="clip")

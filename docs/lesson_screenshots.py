@@ -60,7 +60,7 @@ def main() -> int:
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    from nnlearn.board.server import BoardServer
+    from nnlearn.see.board.server import BoardServer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent), help="folder for the PNGs (default docs)")

@@ -5,8 +5,8 @@ import math
 import numpy as np
 
 from nnlearn import derivative, numerical_diff, numerical_gradient, relu
-from nnlearn.plots import save_figure
-from nnlearn.derivatives.rounding import plot_rounding_lesson, rounding_table
+from nnlearn.common.plots import save_figure
+from nnlearn.common.derivatives.rounding import plot_rounding_lesson, rounding_table
 
 
 def function_1(x):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from nnlearn import numerical_gradient
-from nnlearn.plots import plot_gradient_field, save_figure
+from nnlearn.common.plots import plot_gradient_field, save_figure
 
 
 def function_2(x):

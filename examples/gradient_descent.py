@@ -3,7 +3,7 @@
 import numpy as np
 
 from nnlearn import gradient_descent
-from nnlearn.plots import plot_descent_path, save_figure
+from nnlearn.common.plots import plot_descent_path, save_figure
 
 
 def function_2(x):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from nnlearn import numerical_diff
-from nnlearn.plots import plot_tangent, save_figure
+from nnlearn.common.plots import plot_tangent, save_figure
 
 
 def function_1(x):

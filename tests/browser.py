@@ -69,7 +69,7 @@ def tab(chromium):
 @pytest.fixture
 def serve_board():
     """``serve_board(folder) -> base URL``: a board server on 127.0.0.1, stopped after the test."""
-    from nnlearn.board.server import BoardServer
+    from nnlearn.see.board.server import BoardServer
 
     servers = []
 

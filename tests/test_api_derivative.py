@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from nnlearn.derivatives import derivative
+from nnlearn.common.derivatives import derivative
 
 EULER_GAMMA = 0.5772156649015329
 
@@ -55,7 +55,7 @@ def test_richardson_error_estimate_bounds_the_true_error(name, f, x, true):
 
 
 def test_f_returning_none_is_a_one_line_error_naming_f():
-    from nnlearn.errors import InputTypeError
+    from nnlearn.base.errors import InputTypeError
 
     def broken(x):
         return None

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from nnlearn import routes
-from nnlearn.derivatives.rounding import plot_rounding_lesson
-from nnlearn.evaluation import plot_accuracy, plot_confusion, plot_loss
-from nnlearn.plots import plot_descent_path
+from nnlearn.see import routes
+from nnlearn.common.derivatives.rounding import plot_rounding_lesson
+from nnlearn.common.evaluation import plot_accuracy, plot_confusion, plot_loss
+from nnlearn.common.plots import plot_descent_path
 
 
 def _texts(fig):
@@ -79,7 +79,7 @@ def test_rounding_figure_uses_plain_words():
 def test_rounding_figure_runs_h_the_way_the_boards_lesson_does():
     """Both put the small steps (rounding) on the left and the large ones (truncation) on the right: the
     board's lesson 4.3 draws h from 1e-20 up to 1 (lesson-diff.js takes the board's h in ascending order)."""
-    from nnlearn.board.lesson_diff import diff_lesson
+    from nnlearn.see.board.lesson_diff import diff_lesson
 
     hs = diff_lesson("function_1", "", 5.0, 1e-4)["curves"]["h"]
     assert hs[0] < hs[-1]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from nnlearn import MultiLayerNet, TwoLayerNet, load_network
-from nnlearn.errors import FileFormatError
+from nnlearn.base.errors import FileFormatError
 
 FIX = "train one with `nnlearn train`"
 
@@ -69,12 +69,12 @@ def test_a_zip_bomb_member_is_refused_before_it_is_unpacked(tmp_path):
 
 
 def test_meta_with_a_huge_hidden_layer_is_refused_before_anything_is_built(tmp_path, monkeypatch):
-    import nnlearn.networks
+    import nnlearn.common.networks
 
     def no_build(*args, **kwargs):
         raise AssertionError("a network was built")
 
-    monkeypatch.setattr(nnlearn.networks, "build_network", no_build)
+    monkeypatch.setattr(nnlearn.common.networks, "build_network", no_build)
     net = TwoLayerNet(4, 3, 2, seed=0)
     path = npz(tmp_path / "model.npz", json.dumps(net.config() | {"hidden_size_list": [10**9], "hidden_size": 10**9}),
                **params(net))
@@ -172,9 +172,9 @@ def test_files_of_nnlearn_itself_still_load(tmp_path):
 
 
 def checkpoint_trainer(tmp_path):
-    from nnlearn.callbacks import standard_callbacks
-    from nnlearn.settings import TrainSettings
-    from nnlearn.trainer import Trainer
+    from nnlearn.train.callbacks import standard_callbacks
+    from nnlearn.train.settings import TrainSettings
+    from nnlearn.train.trainer import Trainer
 
     rng = np.random.default_rng(0)
     x, t = rng.random((60, 5)).astype(np.float32), rng.integers(0, 3, 60)
@@ -192,7 +192,7 @@ def checkpoint_trainer(tmp_path):
     ("rng", "[]", "[]", "an object"),
 ])
 def test_checkpoint_meta_no_run_writes_is_one_line(tmp_path, field, text, shown, expected):
-    from nnlearn.saving import read_npz
+    from nnlearn.common.saving import read_npz
 
     trainer = checkpoint_trainer(tmp_path)
     trainer.train()

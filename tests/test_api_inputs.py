@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnlearn import cross_entropy_error, gradient_descent, mean_squared_error, numerical_diff, numerical_gradient
-from nnlearn.errors import InputError, InputTypeError, NnlearnError
+from nnlearn.base.errors import InputError, InputTypeError, NnlearnError
 
 Y2 = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
 

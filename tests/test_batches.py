@@ -12,7 +12,7 @@ from nnlearn.datasets import (
     train_validation_split,
     validation_count,
 )
-from nnlearn.errors import InputError, InputTypeError
+from nnlearn.base.errors import InputError, InputTypeError
 
 
 def test_sampling_is_generator_choice_with_replacement_and_reproducible():

@@ -137,7 +137,7 @@ PNG = {"Content-Type": "image/png"}
 
 
 def _png(pixels) -> bytes:
-    from nnlearn.images import png_bytes
+    from nnlearn.see.images import png_bytes
 
     return png_bytes(pixels)
 
@@ -188,7 +188,7 @@ def _stroke(page, points):
 @pytest.mark.browser
 def test_drawn_digits_get_the_probabilities_of_nnlearn_predict(short_run, serve_board, tab, tmp_path):
     from nnlearn import load_network
-    from nnlearn.images import image_to_input
+    from nnlearn.see.images import image_to_input
 
     net = load_network(short_run / "model.npz")
     base = serve_board(short_run.parent)
@@ -348,9 +348,9 @@ def test_idle_connections_and_concurrent_large_drawings_are_all_answered(short_r
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    import nnlearn.board.server
+    import nnlearn.see.board.server
 
-    monkeypatch.setattr(nnlearn.board.server, "HEAD_SECONDS", 2)
+    monkeypatch.setattr(nnlearn.see.board.server, "HEAD_SECONDS", 2)
     base = serve_board(short_run.parent)
     u = urlsplit(base)
     started = time.monotonic()
@@ -383,9 +383,9 @@ def test_idle_connections_and_concurrent_large_drawings_are_all_answered(short_r
 
 def test_a_runs_loss_landscape_is_linked_from_its_row(board_folder, serve_board):
     """``nnlearn landscape`` writes landscape.png into the run folder; the runs list says so, /files serves it."""
-    from nnlearn.board.app import LANDSCAPE_FIGURE
-    from nnlearn.images import png_bytes
-    from nnlearn.landscape import FIGURE_FILE
+    from nnlearn.see.board.app import LANDSCAPE_FIGURE
+    from nnlearn.see.images import png_bytes
+    from nnlearn.see.landscape import FIGURE_FILE
 
     assert LANDSCAPE_FIGURE == FIGURE_FILE
     picture = png_bytes(np.eye(4))
@@ -417,8 +417,8 @@ def test_every_answer_errors_included_carries_the_security_headers(board_folder,
     """An unhandled exception's 500 carried no CSP, nosniff or X-Frame-Options: an injected inline script ran."""
     import socket
 
-    from nnlearn.board.app import Board
-    from nnlearn.board.guards import SECURITY_HEADERS
+    from nnlearn.see.board.app import Board
+    from nnlearn.see.board.guards import SECURITY_HEADERS
 
     monkeypatch.setattr(Board, "listing", lambda self: 1 / 0)
     base = serve_board(board_folder)
@@ -478,8 +478,8 @@ def test_a_drawing_from_another_site_is_refused(board_folder, serve_board):
 def test_listening_on_every_interface_answers_this_computers_own_addresses(board_folder):
     """--host 0.0.0.0 refused its own LAN address as Host; 127.0.0.2 and .3 stand for such addresses
     here (none of the names allowed_hosts lists; no traffic leaves 127.0.0.0/8)."""
-    from nnlearn.board.guards import allowed_hosts
-    from nnlearn.board.server import BoardServer
+    from nnlearn.see.board.guards import allowed_hosts
+    from nnlearn.see.board.server import BoardServer
 
     server = BoardServer(board_folder, "0.0.0.0", 0).start()
     try:
@@ -510,10 +510,10 @@ def test_connections_that_declare_a_body_and_send_nothing_hold_nothing(fast_run,
     import shutil
     import socket
 
-    import nnlearn.board.app
+    import nnlearn.see.board.app
 
     shutil.copytree(fast_run, tmp_path / "runs" / "run")
-    monkeypatch.setattr(nnlearn.board.app, "BODY_SECONDS", 30.0)
+    monkeypatch.setattr(nnlearn.see.board.app, "BODY_SECONDS", 30.0)
     base = serve_board(tmp_path / "runs")
     u = urlsplit(base)
     head = (b"POST /api/predict?path=run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
@@ -527,7 +527,7 @@ def test_connections_that_declare_a_body_and_send_nothing_hold_nothing(fast_run,
     finally:
         for s in stalled:
             s.close()
-    monkeypatch.setattr(nnlearn.board.app, "BODY_SECONDS", 1.0)
+    monkeypatch.setattr(nnlearn.see.board.app, "BODY_SECONDS", 1.0)
     with socket.create_connection((u.hostname, u.port), timeout=10) as s:
         s.sendall(head)
         reply = b""
@@ -542,10 +542,10 @@ def test_idle_connections_cannot_starve_real_requests(board_folder, serve_board,
     import select
     import socket
 
-    import nnlearn.board.server
+    import nnlearn.see.board.server
 
-    monkeypatch.setattr(nnlearn.board.server, "MAX_CONNECTIONS", 40)
-    monkeypatch.setattr(nnlearn.board.server, "HEAD_SECONDS", 60)  # none closed for idling meanwhile
+    monkeypatch.setattr(nnlearn.see.board.server, "MAX_CONNECTIONS", 40)
+    monkeypatch.setattr(nnlearn.see.board.server, "HEAD_SECONDS", 60)  # none closed for idling meanwhile
     base = serve_board(board_folder)
     u = urlsplit(base)
     idle = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(60)]
@@ -593,13 +593,13 @@ def test_past_the_limit_with_no_idle_connection_a_new_one_gets_503_with_the_head
     import socket
     import time
 
-    import nnlearn.board.app
-    import nnlearn.board.server
-    from nnlearn.board.guards import SECURITY_HEADERS
+    import nnlearn.see.board.app
+    import nnlearn.see.board.server
+    from nnlearn.see.board.guards import SECURITY_HEADERS
 
-    monkeypatch.setattr(nnlearn.board.server, "MAX_CONNECTIONS", 20)
-    monkeypatch.setattr(nnlearn.board.app, "BODY_SECONDS", 30.0)
-    server = nnlearn.board.server.BoardServer(board_folder, "127.0.0.1", 0).start()
+    monkeypatch.setattr(nnlearn.see.board.server, "MAX_CONNECTIONS", 20)
+    monkeypatch.setattr(nnlearn.see.board.app, "BODY_SECONDS", 30.0)
+    server = nnlearn.see.board.server.BoardServer(board_folder, "127.0.0.1", 0).start()
     busy = [socket.create_connection(server.socket.getsockname()[:2], timeout=10) for _ in range(20)]
     try:
         for s in busy:  # each a request in progress: its head in, its body awaited

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nnlearn.check import check_files
+from nnlearn.checker import check_files
 
 MISTAKES = Path(__file__).resolve().parent / "check_corpus" / "mistakes"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from nnlearn.check import check, check_files
+from nnlearn.checker import check, check_files
 
 BOOK = Path(__file__).resolve().parent / "check_corpus" / "book" / "ch04"
 OWN = Path(__file__).resolve().parent / "check_corpus" / "book_own_common" / "ch04"
@@ -112,6 +112,6 @@ def test_the_stand_ins_are_never_on_the_users_path():
     for name in ("common", "dataset"):
         spec = importlib.util.find_spec(name)
         assert spec is None or "booklayout" not in str(spec.origin)
-    proc = subprocess.run([sys.executable, "-c", "import nnlearn.check, common.functions"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", "import nnlearn.checker, common.functions"], capture_output=True,
                           text=True, cwd=BOOK)
     assert proc.returncode == 1 and "No module named 'common'" in proc.stderr

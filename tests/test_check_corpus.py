@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from nnlearn.check import check_files
-from nnlearn.check.catalogue import CATALOGUE
+from nnlearn.checker import check_files
+from nnlearn.checker.catalogue import CATALOGUE
 
 CORPUS = Path(__file__).resolve().parent / "check_corpus"
 MISTAKES = sorted((CORPUS / "mistakes").glob("*.py"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nnlearn.check import check_files
+from nnlearn.checker import check_files
 
 MISTAKES = Path(__file__).resolve().parent / "check_corpus" / "mistakes"
 NAMES = ("diff_forward", "grad_not_restored", "diff_tiny_h", "grad_renamed_param")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from nnlearn.check import check, check_files
+from nnlearn.checker import check, check_files
 
 FORGING = Path(__file__).resolve().parent / "check_corpus" / "forging"
 FILES = sorted(FORGING.glob("*.py"))

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from nnlearn.check import check_files
-from nnlearn.check.catalogue import CATALOGUE, DETAILS, Code
-from nnlearn.check.i18n import LOCALE_DIR, translate
-from nnlearn.check.report import LABELS, NOTES
+from nnlearn.checker import check_files
+from nnlearn.checker.catalogue import CATALOGUE, DETAILS, Code
+from nnlearn.checker.i18n import LOCALE_DIR, translate
+from nnlearn.checker.report import LABELS, NOTES
 
 babel = pytest.importorskip("babel")
 from babel.messages.pofile import read_po  # noqa: E402

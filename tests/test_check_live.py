@@ -11,8 +11,8 @@ import types
 import pytest
 
 import nnlearn
-from nnlearn.check import check
-from nnlearn.errors import InputError, InputTypeError
+from nnlearn.checker import check
+from nnlearn.base.errors import InputError, InputTypeError
 
 CELLS = [
     "import numpy as np\nH = 1e-4",

@@ -83,7 +83,7 @@ def test_the_training_command_runs(capsys, tmp_path, monkeypatch, mnist_dir):
 
 
 def test_the_python_example_checks_a_notebooks_globals():
-    (code,) = [block for block in re.findall(r"```python\n(.*?)```", README_ZH, re.S) if "nnlearn.check" in block]
+    (code,) = [block for block in re.findall(r"```python\n(.*?)```", README_ZH, re.S) if "nnlearn.check(" in block]
     filename = "<ipython-input-1-readme>"  # as Jupyter names a cell, with its source in linecache
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     namespace = {"__name__": "__main__"}

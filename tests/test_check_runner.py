@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from nnlearn.check import check, check_files
+from nnlearn.checker import check, check_files
 
 SIGMOID = "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
 SOFTMAX = ("def softmax(x):\n    x = x - np.max(x, axis=-1, keepdims=True)\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nnlearn.check import check_files
+from nnlearn.checker import check_files
 
 TOPLEVEL = Path(__file__).resolve().parent / "check_corpus" / "toplevel"
 FILES = {"sibling": TOPLEVEL / "missing_sibling.py", "mnist": TOPLEVEL / "mnist_pickle" / "train_neuralnet.py",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nnlearn.check import check_files
-from nnlearn.check import watch as watch_module
-from nnlearn.check.watch import watch
+from nnlearn.checker import check_files
+from nnlearn.checker import watch as watch_module
+from nnlearn.checker.watch import watch
 from nnlearn.cli import main
 
 WRONG = "import numpy as np\n\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(x))\n"

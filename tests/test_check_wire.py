@@ -9,8 +9,8 @@ import base64
 import numpy as np
 import pytest
 
-from nnlearn.check.values import Opaque, show
-from nnlearn.check.wire import MAX_ELEMENTS, Function, WireError, decode, encode
+from nnlearn.checker.values import Opaque, show
+from nnlearn.checker.wire import MAX_ELEMENTS, Function, WireError, decode, encode
 
 
 def test_plain_values_round_trip_with_their_types():

@@ -116,7 +116,7 @@ def test_sigterm_during_training_saves_and_leaves_no_temporary_files(tmp_path, m
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_leftovers_of_a_killed_run_go_when_it_resumes(tmp_path, mnist_dir):
-    from nnlearn._io import temp_prefix
+    from nnlearn.base.files import temp_prefix
 
     run = tmp_path / "run"
     assert main(["train", "--iters", "100", "--no-progress", "--data-dir", str(mnist_dir), "--out", str(run)]) == 0
@@ -158,7 +158,7 @@ def test_a_full_disk_while_training_stops_the_run_with_one_line_and_it_resumes(t
     import errno
     import os
 
-    import nnlearn._io
+    import nnlearn.base.files
 
     real_fsync, calls = os.fsync, []
 
@@ -168,7 +168,7 @@ def test_a_full_disk_while_training_stops_the_run_with_one_line_and_it_resumes(t
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_fsync(fd)
 
-    monkeypatch.setattr(nnlearn._io.os, "fsync", fsync)
+    monkeypatch.setattr(nnlearn.base.files.os, "fsync", fsync)
     run = tmp_path / "run"
     argv = ["train", "--iters", "100", "--batch-size", "20", "--no-progress", "--out", str(run)]
     assert main(argv) == 1  # was "internal error ... this is a bug" (exit 70), the state left "running"
@@ -179,20 +179,20 @@ def test_a_full_disk_while_training_stops_the_run_with_one_line_and_it_resumes(t
     state = _state(run)
     assert state["state"] == "stopped" and state["reason"].endswith(f"; resume with: nnlearn train --resume {run}")
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []  # no temporary file left
-    monkeypatch.setattr(nnlearn._io.os, "fsync", real_fsync)
+    monkeypatch.setattr(nnlearn.base.files.os, "fsync", real_fsync)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0 and _state(run)["state"] == "finished"
 
 
 def test_ctrl_c_while_the_final_files_are_written_leaves_a_stopped_run_that_resumes(tmp_path, fake_data, capsys,
                                                                                   monkeypatch):
-    import nnlearn.runs
+    import nnlearn.train.runs
 
-    real = nnlearn.runs.write_figures
+    real = nnlearn.train.runs.write_figures
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(nnlearn.runs, "write_figures", interrupted)
+    monkeypatch.setattr(nnlearn.train.runs, "write_figures", interrupted)
     run = tmp_path / "run"
     assert main(["train", "--iters", "50", "--batch-size", "20", "--no-progress", "--out", str(run)]) == 130
     assert capsys.readouterr().err.strip() == (f"nnlearn: interrupted while writing the run's final files; resume with: "
@@ -201,7 +201,7 @@ def test_ctrl_c_while_the_final_files_are_written_leaves_a_stopped_run_that_resu
         "state": "stopped", "pid": 0, "updated": 0,
         "reason": f"interrupted (Ctrl-C) while writing its final files; resume with: nnlearn train --resume {run}"}
     assert not (run / "summary.json").exists()
-    monkeypatch.setattr(nnlearn.runs, "write_figures", real)
+    monkeypatch.setattr(nnlearn.train.runs, "write_figures", real)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     assert _state(run)["state"] == "finished" and (run / "summary.json").is_file() and (run / "loss.png").is_file()
 
@@ -257,7 +257,7 @@ def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_kil
     import os
     from pathlib import Path
 
-    from nnlearn import runs
+    from nnlearn.train import runs
 
     run = tmp_path / "run"
     # A second process trains into the folder (the synthetic digits, for as long as it is let)
@@ -291,7 +291,7 @@ def test_where_the_file_system_cannot_lock_a_folder_the_run_goes_on_unlocked(tmp
     import errno
 
     from mnist_tiny import FAST_TRAIN
-    from nnlearn import runs
+    from nnlearn.train import runs
 
     def no_folder_locks(fd, operation):  # what an NFS mount answers for a folder opened read-only
         raise OSError(errno.EBADF, "Bad file descriptor")
@@ -336,7 +336,7 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(tmp_path, modu
 @pytest.mark.parametrize("words, env, lang", [(["--lang", "zh"], {}, "zh"), ([], {"NNLEARN_LANG": "ja"}, "ja")])
 def test_ctrl_c_while_the_command_starts_is_said_in_the_commands_language(tmp_path, words, env, lang):
     # Before the command line's main runs (the quiet start's handler): the language is --lang, then NNLEARN_LANG.
-    from nnlearn.i18n import translate
+    from nnlearn.base.i18n import translate
 
     proc = subprocess.run([sys.executable, "-c", _CTRL_C_AT_IMPORT, "numpy", "demo", "derivative", "--out",
                            str(tmp_path), *words], capture_output=True, text=True, timeout=60,
@@ -358,7 +358,7 @@ def test_ctrl_c_while_the_command_starts_is_said_in_the_commands_language(tmp_pa
 def test_the_quiet_start_is_only_for_the_command_line(monkeypatch, argv, orig, quiet):
     import signal
 
-    from nnlearn.errors import end_quiet_start, quiet_start
+    from nnlearn.base.errors import end_quiet_start, quiet_start
 
     monkeypatch.setattr(sys, "orig_argv", orig)
     try:
@@ -398,7 +398,7 @@ def test_a_program_that_imports_nnlearn_keeps_its_ctrl_c():
 ])
 def test_a_number_in_other_digits_than_ascii_is_refused(capsys, tmp_path, monkeypatch, argv, flag):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("nnlearn.board.server.serve", lambda *a, **kw: pytest.fail(f"the board served on {kw}"))
+    monkeypatch.setattr("nnlearn.see.board.server.serve", lambda *a, **kw: pytest.fail(f"the board served on {kw}"))
     with pytest.raises(SystemExit) as exit_:  # argparse's refusal: the usage, then one error line
         main(argv)
     err = capsys.readouterr().err

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nnlearn.cli import main
-from nnlearn.derivatives.rounding import rounding_errors
+from nnlearn.common.derivatives.rounding import rounding_errors
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -18,9 +18,9 @@ from PIL import Image
 
 from mnist_tiny import FAST_TRAIN as FAST
 from nnlearn.cli import main
-from nnlearn.images import image_to_input
-from nnlearn.errors import NnlearnError
-from nnlearn.trainer import Trainer
+from nnlearn.see.images import image_to_input
+from nnlearn.base.errors import NnlearnError
+from nnlearn.train.trainer import Trainer
 
 RUN_FILES = {"config.json", "state.json", "checkpoint.npz", "metrics.csv", "epochs.csv", "model.npz", "loss.png",
              "accuracy.png", "summary.json"}
@@ -422,12 +422,12 @@ def test_numerical_training_in_float32_is_refused(tmp_path, capsys):
 
 
 def test_a_bug_is_not_disguised_as_a_user_error(tmp_path, fake_data, capsys, monkeypatch):
-    import nnlearn.runs
+    import nnlearn.train.runs
 
     def broken(*args, **kwargs):
         np.ones(3) + np.ones(4)  # a broadcasting bug: ValueError, but not the user's fault
 
-    monkeypatch.setattr(nnlearn.runs, "finish_run", broken)
+    monkeypatch.setattr(nnlearn.train.runs, "finish_run", broken)
     assert train(tmp_path / "run") == 70
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("nnlearn: internal error: ValueError: operands could not be broadcast")
@@ -478,6 +478,6 @@ def test_gradcheck_of_a_run_is_saved_for_its_report(tmp_path, fake_data, capsys)
     assert {k: (v["shape"], v["checked"]) for k, v in record["params"].items()} == {
         "W1": ([784, 50], 3), "b1": ([50], 3), "W2": ([50, 10], 3), "b2": ([10], 3)}
     assert record["worst"] == max(v["relative"] for v in record["params"].values()) < 1e-6
-    from nnlearn.report import build_report
+    from nnlearn.see.report import build_report
 
     assert "Backpropagation and the numerical gradient agree on mnist train[:2]" in build_report([run], download=False)

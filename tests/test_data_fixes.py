@@ -12,7 +12,7 @@ from nnlearn.cli import main
 from nnlearn.datasets import DATASETS, load_dataset
 from nnlearn.datasets import cache as cache_mod
 from nnlearn.datasets import mnist as mnist_mod
-from nnlearn.images import ImageWarning, image_to_input
+from nnlearn.see.images import ImageWarning, image_to_input
 
 
 def _digit_arrays():

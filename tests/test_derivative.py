@@ -1,4 +1,4 @@
-"""nnlearn.derivatives (the function ``nnlearn.derivative``): every method against analytic
+"""nnlearn.common.derivatives (the function ``nnlearn.derivative``): every method against analytic
 derivatives, the choices of ``auto``, the error estimates, arrays of points, domain edges, and the
 methods of ``numerical_gradient``."""
 
@@ -13,10 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnlearn
-from nnlearn import derivatives, numerical_diff, numerical_gradient
-from nnlearn.derivatives import DerivativeResult, derivative
-from nnlearn.derivatives import estimate, probe
-from nnlearn.derivatives.expr import parse_expression
+from nnlearn import numerical_diff, numerical_gradient
+from nnlearn.common import derivatives
+from nnlearn.common.derivatives import DerivativeResult, derivative
+from nnlearn.common.derivatives import estimate, probe
+from nnlearn.common.derivatives.expr import parse_expression
 
 
 def function_1(x):
@@ -546,7 +547,7 @@ def test_gradient_default_step_is_the_books():
 def test_the_module_is_not_shadowed_by_the_function():
     import importlib
 
-    module = importlib.import_module("nnlearn.derivatives")
+    module = importlib.import_module("nnlearn.common.derivatives")
     assert module is derivatives and type(module).__name__ == "module"
     assert nnlearn.derivative is module.derivative and callable(nnlearn.derivative)
     with pytest.raises(ModuleNotFoundError):

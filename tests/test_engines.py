@@ -15,7 +15,9 @@ import zlib
 import numpy as np
 import pytest
 
-from nnlearn import MultiLayerNet, engines
+from nnlearn import MultiLayerNet
+
+from nnlearn.common import engines
 
 # One line per engine. The reference engine is checked against the oracle's chain rule; every other
 # backprop engine against the reference engine.

@@ -7,7 +7,7 @@ negative and huge sizes, ...). A call may succeed (a warning is allowed) or rais
 ``KeyError``, ``MemoryError``, ``ZeroDivisionError``, ``AttributeError``, ... -- escapes. nnlearn's
 ``InputError`` is also a ``ValueError``: the test checks the class, not the base.
 
-Every one of those errors is also said in Chinese and Japanese (nnlearn.i18n), never left in English.
+Every one of those errors is also said in Chinese and Japanese (nnlearn.base.i18n), never left in English.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 
 import nnlearn
-from nnlearn import datasets, i18n
-from nnlearn.derivatives.expr import parse_expression
-from nnlearn.errors import NnlearnError
+from nnlearn import datasets
+from nnlearn.base import i18n
+from nnlearn.common.derivatives.expr import parse_expression
+from nnlearn.base.errors import NnlearnError
 
 NET = dict(input_size=4, hidden_size=3, output_size=2)
 X = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.4, 0.3, 0.2], [0.9, 0.1, 0.5, 0.5]])

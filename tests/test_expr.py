@@ -1,4 +1,4 @@
-"""nnlearn.derivatives.expr: what the formula language computes, and everything it refuses (quickly)."""
+"""nnlearn.common.derivatives.expr: what the formula language computes, and everything it refuses (quickly)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnlearn.errors import NnlearnError
-from nnlearn.derivatives.expr import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, ExpressionError, parse_expression
+from nnlearn.base.errors import NnlearnError
+from nnlearn.common.derivatives.expr import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, ExpressionError, parse_expression
 
 
 def value(text, *args):

@@ -10,12 +10,14 @@ import warnings
 import pytest
 from matplotlib.text import Text
 
-from nnlearn import figtext, i18n
+from nnlearn.base import figtext
+
+from nnlearn.base import i18n
 import numpy as np
 
-from nnlearn.derivatives.rounding import plot_rounding_lesson
-from nnlearn.evaluation import plot_accuracy, plot_accuracy_panels, plot_confusion, plot_loss
-from nnlearn.plots import plot_descent_path, plot_gradient_field, plot_surface, plot_tangent
+from nnlearn.common.derivatives.rounding import plot_rounding_lesson
+from nnlearn.common.evaluation import plot_accuracy, plot_accuracy_panels, plot_confusion, plot_loss
+from nnlearn.common.plots import plot_descent_path, plot_gradient_field, plot_surface, plot_tangent
 
 #: Each figure of ``nnlearn demo all``, drawn as the demo draws it.
 DEMO_FIGURES = {"tangent": plot_tangent, "surface": plot_surface, "gradient_field": plot_gradient_field,

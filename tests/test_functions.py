@@ -57,7 +57,7 @@ def test_softmax_extreme_inputs():
 
 
 def test_activations_refuse_what_is_not_numbers_and_softmax_an_empty_axis():
-    from nnlearn.errors import InputError, InputTypeError
+    from nnlearn.base.errors import InputError, InputTypeError
 
     for f in (step_function, sigmoid, sigmoid_grad, relu, softmax):
         with pytest.raises(InputTypeError, match=r"^x must be a number or an array of numbers, got NoneType None$"):
@@ -76,7 +76,7 @@ def test_activations_refuse_what_is_not_numbers_and_softmax_an_empty_axis():
 def test_activations_refuse_complex_numbers(fn, x):
     # sigmoid computes from |x| and x >= 0: sigmoid(1j) was 0.731, where the complex logistic function
     # is 0.5+0.273j; relu(1j) was 1j and step_function(1j) 1 (NumPy orders complex numbers by real part)
-    from nnlearn.errors import InputTypeError
+    from nnlearn.base.errors import InputTypeError
 
     name = "sigmoid" if fn is sigmoid_grad else fn.__name__
     with pytest.raises(InputTypeError, match=rf"^{name} takes real numbers, got complex128 .*np\.real\(x\)"):

@@ -93,7 +93,7 @@ def test_in_place_semantics_like_the_book():
 
 
 def test_integer_arrays_refused_and_float32_warns():
-    from nnlearn.errors import InputTypeError
+    from nnlearn.base.errors import InputTypeError
 
     # The book's own numerical_gradient gives [5000, 15000] here (its repository's issue #51).
     with pytest.raises(InputTypeError, match=r"^x is an integer array \(int64\): .*issue #51\); pass x.astype\(np.float64\)$"):
@@ -107,7 +107,7 @@ def test_integer_arrays_refused_and_float32_warns():
 
 
 def test_a_step_lost_to_rounding_is_refused_not_zero():
-    from nnlearn.errors import InputError
+    from nnlearn.base.errors import InputError
 
     # float16 numbers are 0.002 apart at 3: 3 + 1e-4 is 3 again, and the gradient was [0, 0].
     x = np.array([3.0, 4.0], dtype=np.float16)
@@ -125,7 +125,7 @@ def test_a_step_lost_to_rounding_is_refused_not_zero():
 
 
 def test_nan_and_read_only_points_are_refused():
-    from nnlearn.errors import InputError
+    from nnlearn.base.errors import InputError
 
     with pytest.raises(InputError, match="^x contains NaN; a gradient needs a point of finite numbers$"):
         numerical_gradient(function_2, np.array([np.nan, 4.0]))
@@ -138,7 +138,7 @@ def test_nan_and_read_only_points_are_refused():
 
 
 def test_other_methods_need_float64_with_an_nnlearn_error():
-    from nnlearn.errors import InputTypeError
+    from nnlearn.base.errors import InputTypeError
 
     with pytest.raises(InputTypeError, match="method='auto' chooses its steps for float64, got x of float32"):
         numerical_gradient(function_2, np.array([3.0, 4.0], dtype=np.float32), method="auto")

@@ -1,19 +1,25 @@
-"""House rules checked on the source: modules talk through public names; the README maps every module."""
+"""House rules checked on the source: modules talk through public names; the floors of pyproject.toml's
+import-linter contracts hold; functions are short."""
 
 from __future__ import annotations
 
 import ast
 import functools
-import re
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parent.parent / "src" / "nnlearn"
-README = Path(__file__).resolve().parent.parent / "README.md"
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
 @functools.lru_cache(maxsize=None)
 def parsed(source: str) -> ast.Module:
-    """The syntax tree of ``source``, parsed once for the three checks that read every module."""
+    """The syntax tree of ``source``, parsed once for the checks that read every module."""
     return ast.parse(source)
 
 
@@ -32,7 +38,7 @@ def private_uses(source: str) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            # ``_`` is gettext's public name for "translate this" (nnlearn.i18n), not a private one.
+            # ``_`` is gettext's public name for "translate this" (nnlearn.base.i18n), not a private one.
             found += [f"line {node.lineno}: from {node.module} import {a.name}" for a in node.names
                       if a.name.startswith("_") and not a.name.startswith("__") and a.name != "_"]
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
@@ -43,24 +49,13 @@ def private_uses(source: str) -> list[str]:
 
 
 def test_the_scan_finds_private_uses():
-    source = "from nnlearn.trainer import _check_data\nnet._loss(x)\nself._ok\nclass A:\n    def _mine(self): pass\nA()._mine()\n"
-    assert private_uses(source) == ["line 1: from nnlearn.trainer import _check_data", "line 2: net._loss"]
+    source = "from nnlearn.train.trainer import _check_data\nnet._loss(x)\nself._ok\nclass A:\n    def _mine(self): pass\nA()._mine()\n"
+    assert private_uses(source) == ["line 1: from nnlearn.train.trainer import _check_data", "line 2: net._loss"]
 
 
 def test_no_module_uses_another_modules_private_members():
     offences = {str(p.relative_to(SRC)): private_uses(p.read_text()) for p in sorted(SRC.rglob("*.py"))}
     assert {k: v for k, v in offences.items() if v} == {}
-
-
-def test_the_readme_maps_every_module():
-    text = README.read_text()
-    section = text[text.index("## Map of the code"):]
-    section = section[: section.find("\n## ", 4)] if "\n## " in section[4:] else section
-    listed = set(re.findall(r"`(nnlearn/[\w/]+\.py|nnlearn/[\w/]+/)`", section))
-    modules = {f"nnlearn/{p.relative_to(SRC)}" for p in SRC.rglob("*.py")
-               if p.name not in ("__init__.py", "__main__.py")}
-    packages = {f"nnlearn/{p.parent.relative_to(SRC)}/" for p in SRC.rglob("__init__.py") if p.parent != SRC}
-    assert modules | packages | {"nnlearn/__init__.py"} == listed
 
 
 def test_every_public_name_of_before_the_redesign_still_imports():
@@ -73,114 +68,42 @@ def test_every_public_name_of_before_the_redesign_still_imports():
     assert [name for name in before if not hasattr(nnlearn, name)] == []
 
 
-# -- the house's shape: layers, circles, sizes ---------------------------------------------------
+# -- the house's shape: floors, circles, sizes -----------------------------------------------------
 
-#: The layers of the house, lowest first. A module may import from its own layer and those below,
-#: never from a layer above; a package (``engines``, ``datasets``, ...) is one room.
-LAYERS = [
-    ["errors"],
-    ["_io", "_validation", "constraints", "i18n", "figtext", "templating"],
-    ["functions", "losses", "derivatives", "datasets", "optimizer", "evaluation", "images", "callbacks", "threads"],
-    ["layers", "gradient"],
-    ["engines", "simple_net", "saving", "plots"],
-    ["multi_layer_net"],
-    ["two_layer_net"],
-    ["networks", "gradient_check", "settings", "plane_loss"],
-    ["checkpoints"],
-    ["trainer", "live"],
-    ["training", "tables"],
-    ["runs", "overfitting", "routes", "trajectory", "landscape", "rundir"],
-    ["sweep", "report", "check"],
-    ["board"],
-    ["cli", "__main__", "__init__"],
-]
-MAX_MODULE_LINES = 500
+#: What stands at the top of ``src/nnlearn``, each named for what it holds; pyproject.toml's
+#: import-linter contracts say which floor imports which.
+TOP_LEVEL = ["__init__.py", "__main__.py", "base", "checker", "cli", "common", "datasets", "see", "sweep", "train"]
 MAX_FUNCTION_LINES = 60
 
 
-def room_of(module: str) -> str:
-    """The room of ``nnlearn.a.b``: ``a`` (the package ``nnlearn`` itself is ``__init__``)."""
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 else "__init__"
+def test_the_top_of_the_package_is_its_floors():
+    assert sorted(p.name for p in SRC.iterdir() if p.name != "__pycache__") == TOP_LEVEL
 
 
-def imports_of(path: Path) -> set[str]:
-    """The nnlearn modules ``path`` imports, also inside functions (``from nnlearn import engines`` is
-    ``nnlearn.engines``; ``from nnlearn import X`` of a name is the package ``nnlearn``)."""
-    rel = path.relative_to(SRC.parent).with_suffix("")
-    parts = list(rel.parts)
-    package = parts if parts[-1] == "__init__" else parts[:-1]
-    if parts[-1] == "__init__":
-        package = parts[:-1]
-    found = set()
-    for node in ast.walk(parsed(path.read_text())):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.split(".")[0] == "nnlearn"}
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            module = ".".join(base + ([node.module] if node.module else []))
-            if module.split(".")[0] != "nnlearn":
-                continue
-            subs = [f"{module}.{a.name}" for a in node.names if (SRC.parent / f"{module}.{a.name}".replace(".", "/")).exists()
-                    or (SRC.parent / (f"{module}.{a.name}".replace(".", "/") + ".py")).exists()]
-            found |= set(subs) if len(subs) == len(node.names) else {module, *subs}
-    return found
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    """import-linter's contracts of pyproject.toml, held against the package under ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([sys.executable, "-c", "from importlinter.cli import lint_imports_command as c; c()",
+                           "--config", str(PYPROJECT), "--no-cache"], cwd=root, env=env, capture_output=True, text=True)
 
 
-def module_graph() -> dict[str, set[str]]:
-    graph = {}
-    for path in SRC.rglob("*.py"):
-        rel = path.relative_to(SRC.parent).with_suffix("")
-        name = ".".join(rel.parts[:-1] if rel.parts[-1] == "__init__" else rel.parts)
-        graph[name] = imports_of(path) - {name}
-    return graph
+def test_the_import_contracts_hold():
+    result = lint_imports(SRC.parent)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "0 broken" in result.stdout
 
 
-def upward_imports(graph, layers) -> list[str]:
-    level = {room: i for i, rooms in enumerate(layers) for room in rooms}
-    found = []
-    for module, targets in sorted(graph.items()):
-        here = level.get(room_of(module))
-        for target in sorted(targets):
-            there = level.get(room_of(target))
-            if here is None or there is None:
-                found.append(f"{module} or {target} has no layer in LAYERS")
-            elif there > here:
-                found.append(f"{module} imports {target}, a layer above it")
-    return sorted(set(found))
-
-
-def circles(graph) -> list[list[str]]:
-    """Strongly connected groups of modules (Tarjan's algorithm): each one a circle of imports."""
-    index, low, stack, on, found = {}, {}, [], set(), []
-
-    def visit(v):
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on.add(v)
-        for w in graph.get(v, ()):
-            if w not in graph:
-                continue
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            group = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                group.append(w)
-                if w == v:
-                    break
-            if len(group) > 1:
-                found.append(sorted(group))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return found
+@pytest.mark.parametrize("plant", [
+    ("base/errors.py", "from nnlearn.train import trainer"),  # a floor imports one above it
+    ("common/functions.py", "from nnlearn.common import networks"),  # inside a floor, upward
+    ("see/templating.py", "from nnlearn import sweep"),  # side by side: see and sweep are independent
+])
+def test_a_planted_upward_import_breaks_the_contracts(tmp_path, plant):
+    shutil.copytree(SRC, tmp_path / "nnlearn", ignore=shutil.ignore_patterns("__pycache__", "locale", "static"))
+    path = tmp_path / "nnlearn" / plant[0]
+    path.write_text(path.read_text() + "\n" + plant[1] + "\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1 and "BROKEN" in result.stdout
 
 
 def long_functions(source: str, limit: int) -> list[str]:
@@ -201,34 +124,19 @@ def long_functions(source: str, limit: int) -> list[str]:
     return found
 
 
-def test_the_checks_find_what_they_look_for():
-    graph = {"nnlearn.a": {"nnlearn.b"}, "nnlearn.b": {"nnlearn.c"}, "nnlearn.c": {"nnlearn.a"}, "nnlearn.d": set()}
-    assert circles(graph) == [["nnlearn.a", "nnlearn.b", "nnlearn.c"]]
-    assert upward_imports({"nnlearn.a": {"nnlearn.b"}, "nnlearn.b": set()}, [["a"], ["b"]]) == [
-        "nnlearn.a imports nnlearn.b, a layer above it"]
+def test_the_length_check_finds_a_long_function():
     body = "\n".join(f"    x{i} = {i}" for i in range(60))  # with the def line: 61 lines of code
     assert long_functions(f'def f():\n    """Doc."""\n    # why\n{body}\n', 60) == ["f (61 lines)"]
     assert long_functions(f'def f():\n    """Doc\n\n    more."""\n{body[: body.rindex(chr(10))]}\n', 60) == []
 
 
-def test_no_import_circles_and_nothing_imported_upward():
-    graph = module_graph()
-    assert circles(graph) == []
-    assert upward_imports(graph, LAYERS) == []
-
-
-def test_modules_and_functions_are_small():
+def test_functions_are_small():
     too_long = {}
     for path in sorted(SRC.rglob("*.py")):
-        source = path.read_text()
-        problems = long_functions(source, MAX_FUNCTION_LINES)
-        if len(source.splitlines()) > MAX_MODULE_LINES:
-            problems.append(f"the module has {len(source.splitlines())} lines")
+        problems = long_functions(path.read_text(), MAX_FUNCTION_LINES)
         if problems:
             too_long[str(path.relative_to(SRC))] = problems
     assert too_long == {}
-
-
 # -- the benches: scripts outside the suite, so a renamed name would break them silently ------------
 
 BENCH = SRC.parent.parent / "bench"
@@ -251,8 +159,8 @@ def missing_imports(source: str) -> list[str]:
 
 
 def test_the_import_check_finds_a_renamed_name():
-    assert missing_imports("def f():\n    from nnlearn.trainer import build_trainer, Trainer\n") == [
-        "nnlearn.trainer.build_trainer"]
+    assert missing_imports("def f():\n    from nnlearn.train.trainer import build_trainer, Trainer\n") == [
+        "nnlearn.train.trainer.build_trainer"]
     assert missing_imports("from nnlearn.datasets import mnist, load_mnist\n") == []
 
 

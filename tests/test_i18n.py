@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from nnlearn import i18n
+from nnlearn.base import i18n
 from nnlearn.cli import build_parser, main
-from nnlearn.errors import UsageError
-from nnlearn.i18n import LOCALE_DIR, choose, languages, translate
-from nnlearn.templating import render_string
+from nnlearn.base.errors import UsageError
+from nnlearn.base.i18n import LOCALE_DIR, choose, languages, translate
+from nnlearn.see.templating import render_string
 
 babel = pytest.importorskip("babel")
 from babel.messages.extract import extract_from_dir  # noqa: E402
@@ -90,7 +90,7 @@ def test_the_shipped_mo_is_the_po_compiled(lang):
 def test_the_old_check_catalogue_is_gone():
     # One catalogue for the whole tool: a second one would drift apart from it.
     assert sorted(p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src").rglob("*.po")) == [
-        "nnlearn/locale/ja/LC_MESSAGES/nnlearn.po", "nnlearn/locale/zh/LC_MESSAGES/nnlearn.po"]
+        "nnlearn/base/locale/ja/LC_MESSAGES/nnlearn.po", "nnlearn/base/locale/zh/LC_MESSAGES/nnlearn.po"]
 
 
 def test_the_language_is_the_argument_then_nnlearn_lang_then_the_locale():
@@ -183,7 +183,7 @@ def test_no_module_hides_the_translation_function():
     found = []
     for path in sorted((ROOT / "src" / "nnlearn").rglob("*.py")):
         tree = ast.parse(path.read_text())
-        translates = any(isinstance(n, ast.ImportFrom) and n.module in ("nnlearn.i18n", "nnlearn.check.i18n")
+        translates = any(isinstance(n, ast.ImportFrom) and n.module in ("nnlearn.base.i18n", "nnlearn.checker.i18n")
                          and any(a.name == "_" for a in n.names) for n in ast.walk(tree))
         if translates:
             found += [f"{path.name}:{n.lineno}" for n in ast.walk(tree)

@@ -3,7 +3,7 @@ board's refusals and JSON errors, a run folder's unreadable files, a sweep journ
 that cannot work, a locked run, in Chinese and Japanese as in English, never left in English.
 
 The board answers each request in its language (``Accept-Language`` here), the work done in its worker
-threads included; the library's errors in the current language (:func:`nnlearn.i18n.use`).
+threads included; the library's errors in the current language (:func:`nnlearn.base.i18n.use`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from nnlearn import i18n
-from nnlearn.errors import FileFormatError, InputError
-from nnlearn.i18n import translate
+from nnlearn.base import i18n
+from nnlearn.base.errors import FileFormatError, InputError
+from nnlearn.base.i18n import translate
 
 #: The script each language writes its messages in (a message also holds names, numbers and paths).
 SCRIPTS = {"zh": re.compile("[\u4e00-\u9fff]"), "ja": re.compile("[\u3040-\u30ff]")}
@@ -146,7 +146,7 @@ def test_a_diverged_network_and_a_point_outside_fs_domain_are_said_in_the_curren
     import numpy as np
 
     from nnlearn import TwoLayerNet, derivative
-    from nnlearn.errors import DivergenceError
+    from nnlearn.base.errors import DivergenceError
 
     net = TwoLayerNet(4, 3, 2, seed=0)
     net.params["W1"].flat[0] = np.nan

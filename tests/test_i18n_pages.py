@@ -20,13 +20,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from nnlearn.board import language
+from nnlearn.see.board import language
 from nnlearn.cli import main
-from nnlearn.i18n import translate
+from nnlearn.base.i18n import translate
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "nnlearn"
-TEMPLATES = sorted(p for p in (SRC / "templates").rglob("*") if p.suffix in (".html", ".svg"))
-SCRIPTS = sorted((SRC / "board" / "static").glob("*.js"))
+TEMPLATES = sorted(p for p in (SRC / "see" / "templates").rglob("*") if p.suffix in (".html", ".svg"))
+SCRIPTS = sorted((SRC / "see" / "board" / "static").glob("*.js"))
 #: Chinese and Japanese characters (Han and kana), and the kana only Japanese writes.
 CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 KANA = re.compile(r"[\u3040-\u30ff]")
@@ -98,7 +98,7 @@ def untranslated_script_strings(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.relative_to(SRC / "templates").as_posix())
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.relative_to(SRC / "see" / "templates").as_posix())
 def test_every_words_of_a_template_go_through_the_catalogue(path):
     assert untranslated_template_text(path.read_text(encoding="utf-8")) == []
 
@@ -122,7 +122,7 @@ def test_a_page_carries_its_own_scripts_messages():
     assert "descended: f went down" in ids and "report" in ids
     # In the page: an attribute of a <meta>, escaped as any other (no inline script), read back whole; the
     # messages of the scripts the page loads, and only those.
-    from nnlearn.board.lessons import page_bytes
+    from nnlearn.see.board.lessons import page_bytes
 
     page = page_bytes("descent", "ja").decode("utf-8")
     (content,) = re.findall(r'<meta name="nnlearn-messages" content="([^"]*)">', page)
@@ -220,7 +220,7 @@ PAGES = {
 def board_with_a_sweep(tmp_path_factory):
     from browser import fake_run
 
-    from nnlearn.board.server import BoardServer
+    from nnlearn.see.board.server import BoardServer
 
     root = tmp_path_factory.mktemp("i18n") / "runs"
     fake_run(root / "alpha", test_accuracy=0.88)

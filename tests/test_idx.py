@@ -13,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 from mnist_tiny import InflateCounter, finishes, gzip_bomb, idx_bytes, make_fifo
 from nnlearn.datasets import DatasetError, read_idx, write_idx
 from nnlearn.datasets.idx import PAYLOAD_MARGIN, payload_sha256
-from nnlearn.errors import InputError, InputTypeError, NnlearnError
+from nnlearn.base.errors import InputError, InputTypeError, NnlearnError
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 CODES = {np.uint8: 8, np.int8: 9, np.int16: 11, np.int32: 12, np.float32: 13, np.float64: 14}

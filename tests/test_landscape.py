@@ -16,10 +16,10 @@ import pytest
 from mnist_tiny import FAST_TRAIN as FAST
 from nnlearn import MultiLayerNet, Trainer, TrainSettings, load_network
 from nnlearn.cli import main
-from nnlearn.errors import FileFormatError, InputError
-from nnlearn.saving import write_npz
-from nnlearn.threads import blas_threads
-from nnlearn.landscape import (
+from nnlearn.base.errors import FileFormatError, InputError
+from nnlearn.common.saving import write_npz
+from nnlearn.train.threads import blas_threads
+from nnlearn.see.landscape import (
     Landscape,
     compute_landscape,
     landscape_png,
@@ -30,8 +30,8 @@ from nnlearn.landscape import (
     read_landscape,
     save_landscape,
 )
-from nnlearn.plane_loss import plane_losses, plane_losses_plain
-from nnlearn.trajectory import Trajectory, flatten_params, param_layout, read_trajectory, unflatten_params
+from nnlearn.see.plane_loss import plane_losses, plane_losses_plain
+from nnlearn.train.trajectory import Trajectory, flatten_params, param_layout, read_trajectory, unflatten_params
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -184,7 +184,7 @@ def test_landscape_of_a_trained_run(tmp_path, fake_data, capsys):
     assert ls.meta["directions"] == "pca" and ls.loss.shape == (5, 5) and "the plane holds" in out
     assert ls.alphas[-1] == pytest.approx(1.25 * np.abs(ls.path).max())  # the path fits, with a margin
     # The run's report shows it (and so does the board, which serves the report).
-    from nnlearn.report import build_report
+    from nnlearn.see.report import build_report
 
     page = build_report([run], download=False)
     assert "<h2>Loss landscape</h2>" in page and 'alt="the loss landscape around the trained weights" src="data:image/png' in page
@@ -290,7 +290,7 @@ def test_text_from_a_folder_name_or_a_files_meta_is_drawn_as_typed(trained, fake
     # the board's /report answer 500.
     import shutil
 
-    from nnlearn.report import build_report
+    from nnlearn.see.report import build_report
 
     run = shutil.move(trained, trained.parent / "m$\\x$")
     assert main(["landscape", str(run), "--grid", "3", "--samples", "50"]) == 0

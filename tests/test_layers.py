@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnlearn.gradient import numerical_gradient
-from nnlearn.functions import softmax
-from nnlearn.layers import Affine, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
-from nnlearn.losses import cross_entropy_error, mean_squared_error
+from nnlearn.common.gradient import numerical_gradient
+from nnlearn.common.functions import softmax
+from nnlearn.common.layers import Affine, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
+from nnlearn.common.losses import cross_entropy_error, mean_squared_error
 
 
 def rel_error(a, b) -> float:

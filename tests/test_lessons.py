@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from nnlearn import SimpleNet, gradient_descent, numerical_diff, numerical_gradient
-from nnlearn.derivatives.expr import ExpressionError, parse_expression
-from nnlearn.plots import function_1, function_2
+from nnlearn.common.derivatives.expr import ExpressionError, parse_expression
+from nnlearn.common.plots import function_1, function_2
 
 #: The book's simpleNet (its random W written out), input and label, typed here rather than imported.
 BOOK_W = [[0.47355232, 0.9977393, 0.84668094], [0.85557411, 0.03563661, 0.69422093]]
@@ -39,7 +39,7 @@ def _api(base, kind, **query):
 @pytest.fixture(scope="module")
 def board(tmp_path_factory):
     """One board for the module: the lessons do not depend on its folder (an empty one)."""
-    from nnlearn.board.server import BoardServer
+    from nnlearn.see.board.server import BoardServer
 
     root = tmp_path_factory.mktemp("lessons") / "runs"
     root.mkdir()
@@ -228,7 +228,7 @@ def test_board_open_opens_the_page_once_the_board_listens(tmp_path, monkeypatch,
     import threading
     import webbrowser
 
-    from nnlearn.board.server import BoardServer
+    from nnlearn.see.board.server import BoardServer
     from nnlearn.cli import main
 
     opened, listening = [], []

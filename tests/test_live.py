@@ -10,9 +10,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-import nnlearn.live
-from nnlearn.live import NOWHERE, LivePlot, notebook_display
-from nnlearn.training import train_arrays
+import nnlearn.train.live
+from nnlearn.train.live import NOWHERE, LivePlot, notebook_display
+from nnlearn.train.training import train_arrays
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -53,7 +53,7 @@ def line(ax, label):
 @pytest.fixture
 def fake_display(monkeypatch):
     shown = FakeDisplay()
-    monkeypatch.setattr(nnlearn.live, "notebook_display", lambda: shown)
+    monkeypatch.setattr(nnlearn.train.live, "notebook_display", lambda: shown)
     return shown
 
 
@@ -124,7 +124,7 @@ def test_outside_a_notebook_it_warns_once_and_draws_nothing():
 
 def test_with_a_path_it_writes_the_figure_after_every_epoch(tmp_path, monkeypatch):
     written = []
-    monkeypatch.setattr(nnlearn.live, "save_figure", lambda fig, path, dpi: written.append((fig, path, dpi)))
+    monkeypatch.setattr(nnlearn.train.live, "save_figure", lambda fig, path, dpi: written.append((fig, path, dpi)))
     live = LivePlot(tmp_path / "live.png", dpi=50)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

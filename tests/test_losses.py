@@ -110,7 +110,7 @@ def test_cross_entropy_refuses_negative_probabilities():
 ])
 def test_cross_entropy_refuses_a_target_that_is_no_distribution(t, message):
     from nnlearn import softmax
-    from nnlearn.errors import InputError
+    from nnlearn.base.errors import InputError
 
     with pytest.raises(InputError) as e:
         cross_entropy_error(softmax(np.arange(10.0)), t)

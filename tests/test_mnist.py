@@ -31,7 +31,7 @@ from nnlearn.datasets import (
 )
 from nnlearn.datasets import cache as cache_mod
 from nnlearn.datasets.sources import cache_root, candidate_dirs, download_dir, find_files
-from nnlearn.errors import InputTypeError
+from nnlearn.base.errors import InputTypeError
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

@@ -9,11 +9,11 @@ import zlib
 import numpy as np
 import pytest
 
-from nnlearn import gradient as diff
-from nnlearn.functions import sigmoid, softmax
-from nnlearn.losses import cross_entropy_error
+from nnlearn.common import gradient as diff
+from nnlearn.common.functions import sigmoid, softmax
+from nnlearn.common.losses import cross_entropy_error
 from nnlearn import MultiLayerNet, SimpleNet, TwoLayerNet, gradient_check, load_network
-from nnlearn.errors import FileFormatError
+from nnlearn.base.errors import FileFormatError
 
 BOOK_W = [[0.47355232, 0.9977393, 0.84668094], [0.85557411, 0.03563661, 0.69422093]]
 
@@ -172,7 +172,7 @@ def test_bad_input_gives_clear_errors():
 
 
 def test_a_network_too_large_is_refused_before_anything_is_allocated():
-    from nnlearn.errors import InputError
+    from nnlearn.base.errors import InputError
 
     with pytest.raises(InputError) as e:  # was a raw MemoryError
         TwoLayerNet(784, 10**12, 10)
@@ -184,7 +184,7 @@ def test_a_network_too_large_is_refused_before_anything_is_allocated():
 
 @pytest.mark.parametrize("key", ["W1", "b2"])
 def test_accuracy_and_classify_of_a_net_with_a_nan_weight_raise(key):
-    from nnlearn.errors import DivergenceError
+    from nnlearn.base.errors import DivergenceError
 
     net = TwoLayerNet(4, 3, 2, seed=0)
     net.params[key].flat[0] = np.nan
@@ -199,7 +199,7 @@ def test_accuracy_and_classify_of_a_net_with_a_nan_weight_raise(key):
 
 
 def test_an_output_that_overflows_is_blamed_on_the_input():
-    from nnlearn.errors import InputError
+    from nnlearn.base.errors import InputError
 
     net = MultiLayerNet(4, [3], 2, weight_init_std=1.0, dtype=np.float32, seed=0)
     x = np.full((3, 4), 3e38, dtype=np.float32)
@@ -212,7 +212,7 @@ def test_an_output_that_overflows_is_blamed_on_the_input():
 def test_a_nan_or_inf_in_a_later_chunk_of_x_is_refused_as_the_inputs(bad):
     # classify looks for NaN or inf only in a chunk whose row sums are not finite: the look must
     # still happen in every chunk, and a finite chunk whose sums overflow must still pass.
-    from nnlearn.errors import InputError
+    from nnlearn.base.errors import InputError
 
     net = MultiLayerNet(4, [3], 2, dtype=np.float32, seed=0)
     for p in net.params.values():

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from nnlearn import TwoLayerNet
-from nnlearn.callbacks import Callback, standard_callbacks
+from nnlearn.train.callbacks import Callback, standard_callbacks
 from nnlearn.cli import main
-from nnlearn.engines import loop, series
-from nnlearn.errors import InputError
-from nnlearn.settings import TrainSettings, recipe_settings
-from nnlearn.trainer import Trainer, TrainingInterrupted
+from nnlearn.common.engines import loop, series
+from nnlearn.base.errors import InputError
+from nnlearn.train.settings import TrainSettings, recipe_settings
+from nnlearn.train.trainer import Trainer, TrainingInterrupted
 
 from mnist_tiny import synthetic_mnist
 

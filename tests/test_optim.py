@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nnlearn.optimizer import SGD, AdaGrad, Adam, Momentum, get_optimizer
+from nnlearn.common.optimizer import SGD, AdaGrad, Adam, Momentum, get_optimizer
 
 
 def test_sgd_one_step():
@@ -108,7 +108,7 @@ def test_get_optimizer_and_validation():
 
 @pytest.mark.parametrize("name", ["sgd", "momentum", "adagrad", "adam"])
 def test_every_optimizer_shares_one_base(name):
-    from nnlearn.optimizer import OPTIMIZERS, Optimizer
+    from nnlearn.common.optimizer import OPTIMIZERS, Optimizer
 
     assert OPTIMIZERS[name].__bases__ == (Optimizer,)  # no optimizer is another's subclass
 
@@ -128,7 +128,7 @@ def test_sgd_is_the_books_update_to_the_bit():
 
 @pytest.mark.parametrize("name", ["momentum", "adagrad", "adam"])
 def test_an_update_in_blocks_gives_the_numbers_of_one_in_a_piece(name, monkeypatch):
-    import nnlearn.optimizer as optimizer
+    import nnlearn.common.optimizer as optimizer
 
     rng = np.random.default_rng(5)
     start = {"W": rng.standard_normal((300, 250)).astype(np.float32), "b": rng.standard_normal(250).astype(np.float32)}

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from nnlearn import plots
+from nnlearn.common import plots
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -49,8 +49,8 @@ def test_save_figure_leaves_old_file_when_drawing_fails(tmp_path):
 def test_text_given_to_a_figure_is_drawn_as_typed_never_as_math(tmp_path):
     # A pair of $ is math to matplotlib: "m$\x$" (a run folder's name, a class name, a file's meta) stopped
     # the drawing with "ValueError: Unknown symbol: \x".
-    from nnlearn.evaluation import plot_accuracy, plot_accuracy_panels, plot_confusion, plot_loss
-    from nnlearn.images import digits_figure
+    from nnlearn.common.evaluation import plot_accuracy, plot_accuracy_panels, plot_confusion, plot_loss
+    from nnlearn.see.images import digits_figure
 
     text = "m$\\x$"
     figures = [

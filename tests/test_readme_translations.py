@@ -105,7 +105,7 @@ def test_the_japanese_demos_and_checks_run_in_japanese(capsys, tmp_path, monkeyp
 
 def test_the_japanese_python_example_checks_a_notebooks_globals():
     text = (ROOT / TRANSLATIONS["ja"]).read_text()
-    (code,) = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "nnlearn.check" in b]
+    (code,) = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "nnlearn.check(" in b]
     filename = "<ipython-input-1-readme-ja>"
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     namespace = {"__name__": "__main__"}

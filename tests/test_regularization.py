@@ -10,13 +10,13 @@ import pytest
 
 from mnist_tiny import FAST_TRAIN as FAST
 from nnlearn import MultiLayerNet
-from nnlearn.callbacks import standard_callbacks
+from nnlearn.train.callbacks import standard_callbacks
 from nnlearn.cli import main
-from nnlearn.errors import InputError
-from nnlearn.networks import load_network
-from nnlearn.settings import RECIPES, TrainSettings
-from nnlearn.trainer import Trainer
-from nnlearn.training import build_trainer
+from nnlearn.base.errors import InputError
+from nnlearn.common.networks import load_network
+from nnlearn.train.settings import RECIPES, TrainSettings
+from nnlearn.train.trainer import Trainer
+from nnlearn.train.training import build_trainer
 
 
 def blobs(n=300, n_in=12, n_classes=3, seed=0):

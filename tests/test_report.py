@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nnlearn.cli import main
-from nnlearn.report import build_report, write_report
+from nnlearn.see.report import build_report, write_report
 
 
 def _trials(folder):
@@ -23,7 +23,7 @@ def _trials(folder):
         "2,pruned,0.01,50,0.7003,2,1.0,w1\n"
         "3,running,1.0,100,,1,0.5,w2\n")
     (folder / "best.json").write_text(json.dumps({"number": 1, "params": {"lr": 0.5, "hidden": 100}}))
-    from nnlearn.images import png_bytes as encode_png
+    from nnlearn.see.images import png_bytes as encode_png
 
     (folder / "history.png").write_bytes(encode_png(np.eye(8)))
     return folder

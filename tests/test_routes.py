@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from nnlearn import routes
+from nnlearn.see import routes
 from nnlearn.cli import main
 from nnlearn.datasets import load_mnist
 

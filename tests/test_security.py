@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from nnlearn.cli import main
-from nnlearn.templating import BOARD_CSP, REPORT_CSP, header_csp
+from nnlearn.see.templating import BOARD_CSP, REPORT_CSP, header_csp
 
 #: Script tags, event handlers, javascript: URLs, closing tags, quotes, template syntax, Unicode tricks.
 HOSTILE = [
@@ -86,7 +86,7 @@ def hostile_sweep(folder: Path) -> Path:
     import csv
     import io
 
-    from nnlearn.images import png_bytes
+    from nnlearn.see.images import png_bytes
 
     folder.mkdir(parents=True)
     out = io.StringIO()
@@ -201,7 +201,7 @@ def test_hostile_text_on_every_board_page_is_only_text(hostile_folder, tab, serv
 @pytest.mark.browser
 def test_hostile_formulas_typed_into_the_lessons_are_only_text(tmp_path, tab, serve_board):
     """Each lesson's formula box: what the parser refuses comes back as its one-line message, shown as text."""
-    from nnlearn.derivatives.expr import ExpressionError, parse_expression
+    from nnlearn.common.derivatives.expr import ExpressionError, parse_expression
 
     base = serve_board(tmp_path)
     watch = Watch(tab)
@@ -229,7 +229,7 @@ def test_the_quick_suite_checks_escaping_without_a_browser(tmp_path):
     handler or a javascript: URL, every hostile string is text, and the CSP is there."""
     from html.parser import HTMLParser
 
-    from nnlearn.report import build_report
+    from nnlearn.see.report import build_report
 
     class Elements(HTMLParser):
         def __init__(self):

@@ -5,11 +5,11 @@ import zlib
 import numpy as np
 import pytest
 
-from nnlearn import gradient as diff
-from nnlearn.engines import Unsupported
-from nnlearn.engines.series import MLP, numerical_gradient
-from nnlearn.functions import relu, sigmoid, softmax
-from nnlearn.losses import cross_entropy_error, mean_squared_error
+from nnlearn.common import gradient as diff
+from nnlearn.common.engines import Unsupported
+from nnlearn.common.engines.series import MLP, numerical_gradient
+from nnlearn.common.functions import relu, sigmoid, softmax
+from nnlearn.common.losses import cross_entropy_error, mean_squared_error
 
 
 def plain_loss(net: MLP, x, t):
@@ -139,7 +139,7 @@ def test_the_books_network_needs_no_exact_rows(monkeypatch):
     ORDER in engines/series.py left the numbers right and made the gradient 125 times slower)."""
     from mnist_tiny import synthetic_mnist
     from nnlearn import TwoLayerNet
-    from nnlearn.engines import series
+    from nnlearn.common.engines import series
 
     (x, t), _ = synthetic_mnist()
     net = TwoLayerNet(784, 50, 10, seed=0)

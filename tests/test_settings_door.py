@@ -1,4 +1,4 @@
-"""A setting enters through one door: its declaration in nnlearn.settings gives the flag, the check,
+"""A setting enters through one door: its declaration in nnlearn.train.settings gives the flag, the check,
 the optimizer's argument, the sweep's parameter and the report's label (issue 19's proof, with the book's
 ch. 6 Momentum, Adam's beta1/beta2 and AdaGrad's eps)."""
 
@@ -12,10 +12,10 @@ import pytest
 
 from nnlearn import AdaGrad, Adam, Momentum, TrainSettings
 from nnlearn.cli import main
-from nnlearn.errors import InputError
-from nnlearn.report import build_report
+from nnlearn.base.errors import InputError
+from nnlearn.see.report import build_report
 from nnlearn.sweep import parse_param
-from nnlearn.training import build_trainer
+from nnlearn.train.training import build_trainer
 
 
 @pytest.mark.parametrize("optimizer, setting, value, attribute", [

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from nnlearn.cli import main
-from nnlearn.errors import InputError, NnlearnError
+from nnlearn.base.errors import InputError, NnlearnError
 from nnlearn.sweep import Param, Sweep, SweepSpec, parse_param
 
 # Found, not imported: importing distributed (0.4 s) at collection would cost every test process,

@@ -1,4 +1,4 @@
-"""A run's CSV files read with bounded work (nnlearn.tables): a long metrics.csv is sampled with its
+"""A run's CSV files read with bounded work (nnlearn.train.tables): a long metrics.csv is sampled with its
 own values, a table too wide is one line, a parse is kept until the file changes; and the one rule
 for links, whatever the file's name."""
 
@@ -12,8 +12,10 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from nnlearn import rundir, tables
-from nnlearn.errors import FileFormatError
+from nnlearn.train import rundir
+
+from nnlearn.train import tables
+from nnlearn.base.errors import FileFormatError
 
 
 def write_metrics(path, n: int) -> np.ndarray:
@@ -165,7 +167,7 @@ def linked_model(fast_run, tmp_path):
 
 
 def test_a_model_linked_from_outside_is_refused_by_the_report(linked_model):
-    from nnlearn.report import build_report
+    from nnlearn.see.report import build_report
 
     _, run = linked_model
     text = build_report([run], download=False)
@@ -174,7 +176,7 @@ def test_a_model_linked_from_outside_is_refused_by_the_report(linked_model):
 
 
 def test_a_landscape_linked_from_outside_is_refused_by_the_report(linked_model, tmp_path):
-    from nnlearn.report import build_report
+    from nnlearn.see.report import build_report
 
     _, run = linked_model
     (tmp_path / "landscape.npz").write_bytes(b"PK")

@@ -11,13 +11,15 @@ import sys
 import numpy as np
 import pytest
 
-from nnlearn import TwoLayerNet, threads
-from nnlearn.callbacks import Callback, standard_callbacks
+from nnlearn import TwoLayerNet
+
+from nnlearn.train import threads
+from nnlearn.train.callbacks import Callback, standard_callbacks
 from nnlearn.cli import main
-from nnlearn.errors import InputError
-from nnlearn.settings import TrainSettings
-from nnlearn.threads import blas_count, blas_threads, choose
-from nnlearn.trainer import Trainer, TrainingInterrupted
+from nnlearn.base.errors import InputError
+from nnlearn.train.settings import TrainSettings
+from nnlearn.train.threads import blas_count, blas_threads, choose
+from nnlearn.train.trainer import Trainer, TrainingInterrupted
 
 two_cores = pytest.mark.skipif(min(threads.allowed_cores(), blas_count() or 1) < 2,
                                reason="needs two cores and a BLAS allowed to use them")
@@ -79,7 +81,7 @@ def test_the_start_count_is_the_free_cores_rounded(monkeypatch, busy, ceiling, e
 
 def test_the_sweeps_workers_keep_one_thread():
     # The sweep starts its workers with OPENBLAS_NUM_THREADS=1: the rule never goes above what BLAS started with.
-    code = "from nnlearn.threads import choose\nc = choose()\nprint(c.count, c.default)"
+    code = "from nnlearn.train.threads import choose\nc = choose()\nprint(c.count, c.default)"
     env = {k: v for k, v in os.environ.items() if k != threads.ENV} | {"OPENBLAS_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split() == ["1", "1"]
@@ -146,7 +148,7 @@ def test_a_run_is_the_same_bits_again_on_its_count_and_resumes_on_it_whatever_is
 
 
 def test_a_checkpoint_of_an_older_nnlearn_keeps_its_count():
-    from nnlearn.checkpoints import recorded_threads
+    from nnlearn.train.checkpoints import recorded_threads
 
     assert recorded_threads({"count": 3, "invariant": False}) == 3  # before 2026-12
     assert recorded_threads({"threads": 2, "source": "free cores"}) == 2

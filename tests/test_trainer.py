@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from nnlearn import MultiLayerNet, TwoLayerNet
-from nnlearn.callbacks import Callback, standard_callbacks
-from nnlearn.errors import DivergenceError, FileFormatError
-from nnlearn.settings import RECIPES, TrainSettings, recipe_settings
-from nnlearn.trainer import Trainer, TrainingInterrupted
-from nnlearn.training import train_arrays
+from nnlearn.train.callbacks import Callback, standard_callbacks
+from nnlearn.base.errors import DivergenceError, FileFormatError
+from nnlearn.train.settings import RECIPES, TrainSettings, recipe_settings
+from nnlearn.train.trainer import Trainer, TrainingInterrupted
+from nnlearn.train.training import train_arrays
 
 
 def T(net, x, t, x_test=None, t_test=None, *, checkpoint=None, callbacks=(), **settings):
@@ -396,7 +396,7 @@ def test_two_layer_net_example_learns_like_the_book(mnist_dir, tmp_path):
 
 
 def test_a_checkpoint_of_another_format_says_what_to_do(tmp_path):
-    from nnlearn.saving import read_npz, write_npz
+    from nnlearn.common.saving import read_npz, write_npz
 
     trainer = make_trainer(tmp_path, iters=3)
     trainer.train()

@@ -6,7 +6,7 @@ Heavy imports (matplotlib, the data loader) happen inside the command functions 
 ``nnlearn --help`` stays instant.
 
 Every command takes ``--lang en|zh|ja`` (added here to each, not by the modules); the language is
-chosen before the arguments are parsed (:func:`nnlearn.i18n.choose`: ``--lang``, ``NNLEARN_LANG``,
+chosen before the arguments are parsed (:func:`nnlearn.base.i18n.choose`: ``--lang``, ``NNLEARN_LANG``,
 the locale) and is the current language while the command runs, its errors included.
 """
 
@@ -21,9 +21,11 @@ import sys
 import traceback
 import warnings
 
-from nnlearn import __version__, i18n
-from nnlearn.errors import NnlearnError, end_quiet_start
-from nnlearn.i18n import N_, _
+from nnlearn import __version__
+
+from nnlearn.base import i18n
+from nnlearn.base.errors import NnlearnError, end_quiet_start
+from nnlearn.base.i18n import N_, _
 
 # One entry per module of nnlearn.cli that registers commands.
 COMMAND_MODULES = (

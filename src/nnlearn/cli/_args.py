@@ -6,9 +6,9 @@ import argparse
 import math
 import sys
 
-from nnlearn.constraints import number_of
-from nnlearn.errors import InputError
-from nnlearn.i18n import _
+from nnlearn.base.constraints import number_of
+from nnlearn.base.errors import InputError
+from nnlearn.base.i18n import _
 
 
 def int_at_least(minimum: int, what: str):
@@ -85,8 +85,8 @@ def class_names_of(name: str):
 
 
 def threads_arg(text: str):
-    """``auto`` or a whole number of BLAS threads (``--threads``), by :func:`nnlearn.threads.parse_request`."""
-    from nnlearn.threads import must, parse_request
+    """``auto`` or a whole number of BLAS threads (``--threads``), by :func:`nnlearn.train.threads.parse_request`."""
+    from nnlearn.train.threads import must, parse_request
 
     try:
         return parse_request(text, "--threads") or "auto"

@@ -1,4 +1,4 @@
-"""The training settings as flags: one flag per :class:`~nnlearn.settings.TrainSettings` field, derived
+"""The training settings as flags: one flag per :class:`~nnlearn.train.settings.TrainSettings` field, derived
 from its declaration (nanoGPT's configurator is the model) -- no hand-kept list of flags.
 
 ``--batch-size`` sets ``batch_size``, ``--init`` (the declared flag) sets ``weight_init_std``; a flag
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 
-from nnlearn.constraints import Sizes
-from nnlearn.errors import InputError
-from nnlearn.i18n import _
-from nnlearn.settings import specs
+from nnlearn.base.constraints import Sizes
+from nnlearn.base.errors import InputError
+from nnlearn.base.i18n import _
+from nnlearn.train.settings import specs
 
 
 def flag_of(name: str) -> str:

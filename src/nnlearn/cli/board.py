@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from nnlearn.cli._args import add_data_args
-from nnlearn.constraints import number_of
-from nnlearn.i18n import _
+from nnlearn.base.constraints import number_of
+from nnlearn.base.i18n import _
 
 
 def _port(text: str) -> int:
@@ -25,7 +25,7 @@ PAGES = ("runs", "lessons", "lessons/diff", "lessons/gradient", "lessons/descent
 
 
 def cmd_board(args) -> int:
-    from nnlearn.board.server import serve
+    from nnlearn.see.board.server import serve
 
     page = None if args.open is None else ("" if args.open == "runs" else args.open)
     serve(args.dir, host=args.host, port=args.port, data_dir=args.data_dir, open_page=page)

@@ -1,6 +1,6 @@
 """``nnlearn check FILE...``: the reader's own chapter-4 functions, tested against nnlearn and explained.
 
-Parses, calls :func:`nnlearn.check.check_files`, prints the report (a table, or ``--json``); exits 0
+Parses, calls :func:`nnlearn.checker.check_files`, prints the report (a table, or ``--json``); exits 0
 only when every chapter function found in every file passes.
 """
 
@@ -13,7 +13,7 @@ from nnlearn.cli._args import positive_float
 
 
 def cmd_check(args) -> int:
-    from nnlearn.check.i18n import choose
+    from nnlearn.checker.i18n import choose
 
     lang = choose(args.lang)
     if sys.stdout.encoding and sys.stdout.encoding.lower().replace("-", "") not in ("utf8", "utf16", "utf32"):
@@ -24,8 +24,8 @@ def cmd_check(args) -> int:
 
 
 def _check_once(args, lang) -> int:
-    from nnlearn.check import DEFAULT_TIMEOUT, CheckInputError, check_files
-    from nnlearn.errors import InputError
+    from nnlearn.checker import DEFAULT_TIMEOUT, CheckInputError, check_files
+    from nnlearn.base.errors import InputError
 
     try:
         reports = check_files(args.files, lang, only=args.only,
@@ -46,9 +46,9 @@ def _watch(args, lang, **bounds) -> int:
     file that cannot be read (an editor halfway through saving) is said in one line and watched on."""
     import time
 
-    from nnlearn.check.i18n import translate
-    from nnlearn.check.watch import CHECKING, ONE_FILE, watch
-    from nnlearn.errors import InputError
+    from nnlearn.checker.i18n import translate
+    from nnlearn.checker.watch import CHECKING, ONE_FILE, watch
+    from nnlearn.base.errors import InputError
 
     if len(args.files) != 1:
         raise InputError(translate(ONE_FILE, lang, count=len(args.files)))

@@ -8,8 +8,8 @@ import warnings
 from pathlib import Path
 
 from nnlearn.cli._args import add_data_args, int_at_least, positive_float, whole_number
-from nnlearn.errors import OutputError, UsageError
-from nnlearn.i18n import _
+from nnlearn.base.errors import OutputError, UsageError
+from nnlearn.base.i18n import _
 
 #: Grey levels of the text rendering, dark to bright (index = pixel * len // 256).
 _SHADES = " .:-=+*#%@"
@@ -218,7 +218,7 @@ def render_text(image) -> str:
 
 def cmd_show(args) -> int:
     from nnlearn.datasets.mnist import load_dataset
-    from nnlearn.images import check_output_path, digits_figure, figure_format, image_format, save_figure_as, save_image
+    from nnlearn.see.images import check_output_path, digits_figure, figure_format, image_format, save_figure_as, save_image
 
     spec = _spec(args)
     out = Path(args.out) if args.out else Path(f"{spec.name}-{args.split}-{args.index}.png")
@@ -251,8 +251,8 @@ def cmd_demo_minibatch(args) -> int:
 
     from nnlearn.datasets.batches import sample_batch_indices
     from nnlearn.datasets.mnist import load_dataset
-    from nnlearn._io import check_output_folder
-    from nnlearn.images import check_output_path, digits_figure, save_figure_as
+    from nnlearn.base.files import check_output_folder
+    from nnlearn.see.images import check_output_path, digits_figure, save_figure_as
 
     out = check_output_folder(args.out)
     (x_train, t_train), _test = load_dataset(args.dataset or "mnist", normalize=True, one_hot_label=True,

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn.cli.diff import demo_rounding
-from nnlearn.i18n import N_, _
+from nnlearn.base.i18n import N_, _
 
 DEFAULT_OUT = "nnlearn-demo"
 
@@ -27,7 +27,7 @@ def _wrote(path: Path) -> None:
 
 
 def demo_losses(out: Path) -> None:
-    from nnlearn.losses import cross_entropy_error, mean_squared_error
+    from nnlearn.common.losses import cross_entropy_error, mean_squared_error
 
     _header(_("4.2 Loss functions: how badly the output y fits the target t"))
     t = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
@@ -56,8 +56,8 @@ def demo_losses(out: Path) -> None:
 
 
 def demo_derivative(out: Path) -> None:
-    from nnlearn.gradient import numerical_diff
-    from nnlearn.plots import function_1, plot_tangent, save_figure
+    from nnlearn.common.gradient import numerical_diff
+    from nnlearn.common.plots import function_1, plot_tangent, save_figure
 
     _header(_("4.3.1-4.3.2 Numerical differentiation of f(x) = 0.01x^2 + 0.1x"))
     for x, true in ((5, 0.2), (10, 0.3)):
@@ -82,8 +82,8 @@ def demo_derivative(out: Path) -> None:
 
 
 def demo_partial(out: Path) -> None:
-    from nnlearn.gradient import numerical_diff
-    from nnlearn.plots import plot_surface, save_figure
+    from nnlearn.common.gradient import numerical_diff
+    from nnlearn.common.plots import plot_surface, save_figure
 
     _header(_("4.3.3 Partial derivatives of f(x0, x1) = x0^2 + x1^2 at (3, 4)"))
     d0 = numerical_diff(lambda x0: x0 * x0 + 4.0**2.0, 3.0)
@@ -94,8 +94,8 @@ def demo_partial(out: Path) -> None:
 
 
 def demo_gradient(out: Path) -> None:
-    from nnlearn.gradient import numerical_gradient
-    from nnlearn.plots import function_2, plot_gradient_field, save_figure
+    from nnlearn.common.gradient import numerical_gradient
+    from nnlearn.common.plots import function_2, plot_gradient_field, save_figure
 
     _header(_("4.4 Gradient of f(x0, x1) = x0^2 + x1^2"))
     for point in ((3.0, 4.0), (0.0, 2.0), (3.0, 0.0)):
@@ -106,8 +106,8 @@ def demo_gradient(out: Path) -> None:
 
 
 def demo_descent(out: Path) -> None:
-    from nnlearn.gradient import gradient_descent
-    from nnlearn.plots import function_2, plot_descent_path, save_figure
+    from nnlearn.common.gradient import gradient_descent
+    from nnlearn.common.plots import function_2, plot_descent_path, save_figure
 
     _header(_("4.4.1 Gradient descent on x0^2 + x1^2 from (-3, 4), 100 steps"))
     notes = {
@@ -133,7 +133,7 @@ SECTIONS = {
 
 def _run(names):
     def run(args) -> int:
-        from nnlearn._io import check_output_folder
+        from nnlearn.base.files import check_output_folder
 
         out = check_output_folder(args.out)  # before the first section prints: a wrong --out costs nothing
         for name in names:

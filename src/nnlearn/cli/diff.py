@@ -1,6 +1,6 @@
 """``nnlearn diff EXPR --at X``: the derivative of a typed formula; the ``rounding`` demo section.
 
-The formula is read by :mod:`nnlearn.derivatives.expr` (a restricted parser, never ``eval``); a refused formula
+The formula is read by :mod:`nnlearn.common.derivatives.expr` (a restricted parser, never ``eval``); a refused formula
 exits with status 2 and a one-line message.
 """
 
@@ -11,10 +11,10 @@ import sys
 import warnings
 from pathlib import Path
 
-from nnlearn.constraints import number_of
-from nnlearn.errors import NnlearnError, UsageError
-from nnlearn.figtext import in_reader_language
-from nnlearn.i18n import N_, _
+from nnlearn.base.constraints import number_of
+from nnlearn.base.errors import NnlearnError, UsageError
+from nnlearn.base.figtext import in_reader_language
+from nnlearn.base.i18n import N_, _
 
 
 def _number_or_text(text: str):
@@ -40,7 +40,7 @@ class NoDerivativeError(NnlearnError):
 
 def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     """``--at 3,4`` or ``--at x0=3,x1=4``; each value may be a constant formula such as ``pi/2``."""
-    from nnlearn.derivatives.expr import ExpressionError, parse_expression
+    from nnlearn.common.derivatives.expr import ExpressionError, parse_expression
 
     if not text.isascii():  # the formula reader takes any script's digits: --at ١٢ read as 12
         raise ExpressionError(_("--at {text!r}: write the numbers in ASCII digits, e.g. --at 3,4", text=text))
@@ -94,8 +94,8 @@ def _fmt(value: float) -> str:
 
 
 def run_diff(args) -> int:
-    from nnlearn.derivatives import derivative
-    from nnlearn.derivatives.expr import parse_expression
+    from nnlearn.common.derivatives import derivative
+    from nnlearn.common.derivatives.expr import parse_expression
 
     if args.h is not None and not (isinstance(args.h, float) and math.isfinite(args.h) and args.h > 0):
         raise UsageError(_("--h must be a positive finite number, got {h}; leave it out for an automatic step",
@@ -106,7 +106,7 @@ def run_diff(args) -> int:
     if args.plot and len(variables) != 1:
         raise UsageError(_("--plot draws f and its tangent line, so it needs a formula of one variable"))
     if args.plot:
-        from nnlearn._io import check_output_path
+        from nnlearn.base.files import check_output_path
 
         check_output_path(args.plot)  # before anything is printed
     # A formula without variables is a constant function of x; Expression takes one value then too.
@@ -140,7 +140,7 @@ def run_diff(args) -> int:
     if len(variables) > 1:
         print(f"gradient = [{', '.join(_fmt(r.df) for r in results)}]")
     if args.plot:
-        from nnlearn.plots import save_figure
+        from nnlearn.common.plots import save_figure
 
         fig = _plot_tangent(expr, args.expr.strip(), point[0], fx, results[0].df)
         print(_("wrote {path}", path=save_figure(fig, Path(args.plot))))
@@ -153,7 +153,7 @@ def _plot_tangent(expr, text, x, fx, slope):
     import numpy as np
     from matplotlib.figure import Figure
 
-    from nnlearn.evaluation import as_typed
+    from nnlearn.common.evaluation import as_typed
 
     half = max(abs(x), 1.0)
     xs = np.linspace(x - half, x + half, 401)
@@ -179,8 +179,8 @@ def _plot_tangent(expr, text, x, fx, slope):
 
 def demo_rounding(out: Path) -> None:
     """``nnlearn demo rounding`` (a section of ``nnlearn demo all``): the table, then the figure into ``out``."""
-    from nnlearn.plots import save_figure
-    from nnlearn.derivatives.rounding import plot_rounding_lesson, rounding_table
+    from nnlearn.common.plots import save_figure
+    from nnlearn.common.derivatives.rounding import plot_rounding_lesson, rounding_table
 
     print("\n== " + _("Rounding against truncation: the error of the slope of f(x) = 0.01x^2 + 0.1x at x = 5") + " ==")
     print(rounding_table())

@@ -1,6 +1,6 @@
 """``nnlearn gradcheck`` and ``nnlearn demo numgrad``: backpropagation against the numerical gradient.
 
-Each command parses its arguments, calls the library (:mod:`nnlearn.gradient_check`) and prints.
+Each command parses its arguments, calls the library (:mod:`nnlearn.common.gradient_check`) and prints.
 """
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from nnlearn import engines
+from nnlearn.common import engines
 from nnlearn.cli._args import add_data_args, add_threads_arg, say_threads, dataset_of, int_at_least, load_arrays
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
-from nnlearn.i18n import _
+from nnlearn.base.i18n import _
 
 _positive_int = int_at_least(1, "a positive integer")
 
@@ -67,8 +67,8 @@ GRADCHECK_SETTINGS = ("hidden", "activation", "weight_init_std", "loss", "batch_
 
 
 def cmd_gradcheck(args) -> int:
-    from nnlearn.gradient_check import gradient_check_record
-    from nnlearn.threads import blas_threads
+    from nnlearn.common.gradient_check import gradient_check_record
+    from nnlearn.train.threads import blas_threads
 
     net, x, t, source, run = _gradcheck_subject(args)
     n_params = sum(p.size for p in net.params.values())
@@ -101,7 +101,7 @@ def cmd_gradcheck(args) -> int:
     print(verdict + _(": largest relative difference {worst:.2e} (limit {limit:g}), {seconds:.1f} s",
                       worst=record["worst"], limit=record["limit"], seconds=seconds))
     if run is not None:
-        from nnlearn.runs import write_json
+        from nnlearn.train.runs import write_json
 
         write_json(run / "gradcheck.json", record)
         print(_("saved in {path} (`nnlearn report {run}` shows it)", path=run / "gradcheck.json", run=run))
@@ -112,13 +112,13 @@ def _gradcheck_subject(args):
     """``(float64 network, x, t, where the batch comes from, run folder or None)`` of gradcheck's arguments."""
     import numpy as np
 
-    from nnlearn.networks import network_for, with_dtype
-    from nnlearn.settings import TrainSettings
+    from nnlearn.common.networks import network_for, with_dtype
+    from nnlearn.train.settings import TrainSettings
 
     given = settings_given(args, only=GRADCHECK_SETTINGS)
     run = None if args.run_dir is None else Path(args.run_dir)
     if run is not None:
-        from nnlearn import runs
+        from nnlearn.train import runs
 
         extra = [flag_of(name) for name in given if name not in ("batch_size", "seed")]
         if extra or args.synthetic:
@@ -153,7 +153,7 @@ def cmd_numgrad(args) -> int:
     import numpy as np
 
     from nnlearn import TwoLayerNet
-    from nnlearn.gradient_check import time_gradients
+    from nnlearn.common.gradient_check import time_gradients
 
     dataset = dataset_of(args)
     (x_train, t_train), _test = load_arrays(dataset, args.data_dir)

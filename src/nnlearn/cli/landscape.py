@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from nnlearn.cli._args import add_data_args, add_threads_arg, int_at_least, positive_float, say_threads
-from nnlearn.i18n import _
+from nnlearn.base.i18n import _
 
 
 def cmd_landscape(args) -> int:
     import time
 
-    from nnlearn.landscape import landscape_of_run, save_landscape
-    from nnlearn.threads import blas_threads
+    from nnlearn.see.landscape import landscape_of_run, save_landscape
+    from nnlearn.train.threads import blas_threads
 
     t0 = time.perf_counter()
     # Thousands of mid-sized products: on a busy core two threads' hand-overs made the grid 3-4 times

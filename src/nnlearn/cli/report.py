@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from nnlearn.cli._args import add_data_args
-from nnlearn.i18n import _
+from nnlearn.base.i18n import _
 
 
 def cmd_report(args) -> int:
     import time
 
-    from nnlearn._io import check_output_path
-    from nnlearn.report import default_output, write_report
+    from nnlearn.base.files import check_output_path
+    from nnlearn.see.report import default_output, write_report
 
     # Refused before the report is built (it reads every run and the test images). The default,
     # DIR/report.html, is the folder's own file; a path the user names must lie outside run folders.

@@ -5,16 +5,16 @@ from __future__ import annotations
 import sys
 
 from nnlearn.cli._args import add_data_args, whole_number
-from nnlearn.i18n import _
+from nnlearn.base.i18n import _
 
 
 def _routes(args) -> int:
     import numpy as np
 
-    from nnlearn import routes
-    from nnlearn._io import check_output_folder, check_output_path
+    from nnlearn.see import routes
+    from nnlearn.base.files import check_output_folder, check_output_path
     from nnlearn.datasets import load_dataset
-    from nnlearn.plots import save_figure
+    from nnlearn.common.plots import save_figure
 
     # The figures come after a minute of work: a --out that cannot take them is refused first.
     out = check_output_folder(args.out)

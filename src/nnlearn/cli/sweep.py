@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from nnlearn.cli._args import add_data_args, int_at_least, load_arrays
-from nnlearn.errors import InputError, NnlearnError
-from nnlearn.i18n import _
+from nnlearn.base.errors import InputError, NnlearnError
+from nnlearn.base.i18n import _
 
 _positive_int = int_at_least(1, "a positive integer")
 
@@ -113,7 +113,7 @@ def _open(args):
 
 def cmd_sweep(args) -> int:
     from nnlearn.sweep import Sweep, SweepInterrupted, require_sweep_packages
-    from nnlearn.training import infer_classes
+    from nnlearn.train.training import infer_classes
 
     require_sweep_packages()
     sweep, spec = _open(args)

@@ -1,7 +1,7 @@
 """``nnlearn train``, ``evaluate``, ``predict``, ``gradcheck`` and ``nnlearn demo overfit``.
 
-Each command parses its arguments, calls the library (:mod:`nnlearn.runs` for run directories) and
-prints; the run directory's files are described in :mod:`nnlearn.runs`.
+Each command parses its arguments, calls the library (:mod:`nnlearn.train.runs` for run directories) and
+prints; the run directory's files are described in :mod:`nnlearn.train.runs`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from nnlearn.cli._args import (
     THREADS_HELP, add_data_args, add_threads_arg, class_names_of, dataset_of, int_at_least, load_arrays, say_threads,
 )
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
-from nnlearn.errors import InputError, NnlearnError
-from nnlearn.figtext import figure_text
-from nnlearn.i18n import _
-from nnlearn.settings import RECIPES
+from nnlearn.base.errors import InputError, NnlearnError
+from nnlearn.base.figtext import figure_text
+from nnlearn.base.i18n import _
+from nnlearn.train.settings import RECIPES
 
 # -- argument types: a bad value is an argparse error (usage line, exit 2), never a traceback --------
 
@@ -112,9 +112,9 @@ def _register_overfit(demos) -> None:
 
 
 def cmd_train(args) -> int:
-    from nnlearn import runs
+    from nnlearn.train import runs
     from nnlearn.datasets import data_folder
-    from nnlearn.trainer import TrainingInterrupted
+    from nnlearn.train.trainer import TrainingInterrupted
 
     run, settings, recipe, dataset, data_dir = _run_settings(args)
     t0 = time.perf_counter()
@@ -157,8 +157,8 @@ def cmd_train(args) -> int:
 
 def _run_settings(args):
     """``(run folder, settings, recipe, dataset, data folder)`` of ``nnlearn train``'s arguments."""
-    from nnlearn import runs
-    from nnlearn.settings import TrainSettings, recipe_settings
+    from nnlearn.train import runs
+    from nnlearn.train.settings import TrainSettings, recipe_settings
 
     parser = args.parser
     overrides = settings_given(args)
@@ -209,11 +209,11 @@ def _say_what_trains(opened, data, load_seconds: float) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from nnlearn import runs
-    from nnlearn._io import check_output_path
-    from nnlearn.evaluation import confusion_matrix, format_confusion, most_confused, plot_confusion
-    from nnlearn.plots import save_figure
-    from nnlearn.threads import blas_threads
+    from nnlearn.train import runs
+    from nnlearn.base.files import check_output_path
+    from nnlearn.common.evaluation import confusion_matrix, format_confusion, most_confused, plot_confusion
+    from nnlearn.common.plots import save_figure
+    from nnlearn.train.threads import blas_threads
 
     run = Path(args.run_dir)
     out = check_output_path(args.out) if args.out else run / "confusion.png"  # before the work, not after it
@@ -252,7 +252,7 @@ def cmd_evaluate(args) -> int:
 def cmd_predict(args) -> int:
     import numpy as np
 
-    from nnlearn import runs
+    from nnlearn.train import runs
 
     parser = args.parser
     if (args.image is None) == (args.index is None):
@@ -276,7 +276,7 @@ def cmd_predict(args) -> int:
     else:
         if side * side != net.sizes[0]:
             raise NnlearnError(_("this model takes {n} inputs, not a square image; use --index", n=net.sizes[0]))
-        from nnlearn.images import image_to_input
+        from nnlearn.see.images import image_to_input
 
         x, inverted = image_to_input(args.image, side)
         print(_("image {image}: converted to {side}x{side} grey, white on black", image=args.image, side=side)
@@ -300,9 +300,9 @@ def cmd_predict(args) -> int:
 def cmd_overfit(args) -> int:
     import numpy as np
 
-    from nnlearn.evaluation import plot_accuracy_panels
-    from nnlearn.overfitting import compare_remedies, overfitting_settings
-    from nnlearn.plots import save_figure
+    from nnlearn.common.evaluation import plot_accuracy_panels
+    from nnlearn.see.overfitting import compare_remedies, overfitting_settings
+    from nnlearn.common.plots import save_figure
 
     dataset = dataset_of(args)
     (x_train, t_train), (x_test, t_test) = load_arrays(dataset, args.data_dir)

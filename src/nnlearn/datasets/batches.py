@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from nnlearn._validation import check_batch_size, check_positive_int, check_seed
-from nnlearn.errors import InputError, InputTypeError
-from nnlearn.i18n import _, ngettext
+from nnlearn.base.validation import check_batch_size, check_positive_int, check_seed
+from nnlearn.base.errors import InputError, InputTypeError
+from nnlearn.base.i18n import _, ngettext
 
 
 def _rng(seed) -> np.random.Generator:
@@ -131,7 +131,7 @@ def validation_count(validation, n_samples: int) -> int:
     >>> validation_count(0.01, 20)
     Traceback (most recent call last):
     ...
-    nnlearn.errors.InputError: validation=0.01 holds back 0 of the 20 samples, leaving none for validation; give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to 19
+    nnlearn.base.errors.InputError: validation=0.01 holds back 0 of the 20 samples, leaving none for validation; give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to 19
     """
     n = int(n_samples)
     if isinstance(validation, (bool, np.bool_)):

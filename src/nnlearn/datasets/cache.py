@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn._io import file_kind, read_json, remove_stale_temp_files, temp_prefix
+from nnlearn.base.files import file_kind, read_json, remove_stale_temp_files, temp_prefix
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
-from nnlearn.errors import FileFormatError
-from nnlearn.i18n import _
+from nnlearn.base.errors import FileFormatError
+from nnlearn.base.i18n import _
 from nnlearn.datasets.sources import DatasetSpec, cache_root
 from nnlearn.datasets.verify import read_all
 

@@ -39,9 +39,9 @@ import time
 import warnings
 from pathlib import Path
 
-from nnlearn._io import exit_on_sigterm, remove_stale_temp_files
+from nnlearn.base.files import exit_on_sigterm, remove_stale_temp_files
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
-from nnlearn.i18n import _
+from nnlearn.base.i18n import _
 from nnlearn.datasets.sources import DataFile, DatasetSpec
 from nnlearn.datasets.transfer import GiveUp, Retry, Skip, fetch
 

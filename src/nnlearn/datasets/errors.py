@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnlearn.errors import NnlearnError
+from nnlearn.base.errors import NnlearnError
 
 
 class DatasetError(NnlearnError, ValueError):

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn._io import atomic_write, file_kind, read_regular_file
+from nnlearn.base.files import atomic_write, file_kind, read_regular_file
 from nnlearn.datasets.errors import DatasetError, OversizeDataError, TruncatedDataError
-from nnlearn.errors import FileFormatError, InputError, InputTypeError
-from nnlearn.i18n import _
+from nnlearn.base.errors import FileFormatError, InputError, InputTypeError
+from nnlearn.base.i18n import _
 
 #: IDX element-type codes and the (big-endian) dtypes they stand for.
 IDX_TYPES = {

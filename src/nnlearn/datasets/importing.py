@@ -12,11 +12,11 @@ import os
 import shutil
 from pathlib import Path
 
-from nnlearn._io import atomic_write
+from nnlearn.base.files import atomic_write
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.sources import DatasetSpec, best_folder, check_data_dir, download_dir, file_in
 from nnlearn.datasets.verify import verify_files
-from nnlearn.i18n import _
+from nnlearn.base.i18n import _
 
 
 def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tuple[Path, bool]]:

@@ -16,8 +16,8 @@ from nnlearn.datasets.cache import load_arrays
 from nnlearn.datasets.download import ensure_files
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.sources import DataFile, DatasetSpec, find_files
-from nnlearn.errors import InputTypeError
-from nnlearn.i18n import _
+from nnlearn.base.errors import InputTypeError
+from nnlearn.base.i18n import _
 
 #: Class names, index = label.
 MNIST_CLASSES = tuple(str(d) for d in range(10))

@@ -21,7 +21,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from nnlearn.i18n import _
+from nnlearn.base.i18n import _
 
 #: The four files of an MNIST-format data set, by role, without the ``.gz`` suffix.
 ROLES = ("train-images", "train-labels", "test-images", "test-labels")
@@ -78,7 +78,7 @@ class DatasetSpec:
         for f in self.files:
             if f.role == role:
                 return f
-        from nnlearn.errors import InputError
+        from nnlearn.base.errors import InputError
 
         raise InputError(_("{title} has no {role!r} file; choose one of: {roles}", title=self.title, role=role,
                                roles=", ".join(f.role for f in self.files)))
@@ -183,7 +183,7 @@ def check_data_dir(data_dir) -> None:
     if data_dir is None:
         return
     if not isinstance(data_dir, (str, os.PathLike)):
-        from nnlearn.errors import InputTypeError
+        from nnlearn.base.errors import InputTypeError
 
         raise InputTypeError(_("data_dir must be a folder's path (a str or a Path), got {data_dir!r}", data_dir=data_dir))
     folder = Path(data_dir).expanduser()
@@ -208,7 +208,7 @@ def check_entries(folder: Path, spec: DatasetSpec) -> None:
 
     ``os.stat`` tells the kind without opening it: opening a FIFO for reading waits for a writer forever.
     """
-    from nnlearn._io import file_kind
+    from nnlearn.base.files import file_kind
     from nnlearn.datasets.errors import DatasetError
 
     for path in entries_in(folder, spec).values():
@@ -260,7 +260,7 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
     for f in spec.files:
         p = found[f.role]
         if p is not None and not p.is_file():
-            from nnlearn._io import file_kind
+            from nnlearn.base.files import file_kind
 
             try:
                 kind = file_kind(p.stat().st_mode)

@@ -25,10 +25,10 @@ import sys
 import threading
 from pathlib import Path
 
-from nnlearn._io import make_temp_file
+from nnlearn.base.files import make_temp_file
 from nnlearn.datasets.errors import DatasetError, OversizeDataError, TruncatedDataError
 from nnlearn.datasets.sources import DataFile
-from nnlearn.i18n import N_, _
+from nnlearn.base.i18n import N_, _
 
 _BLOCK = 1 << 16
 #: Deflate's best compression: 258 bytes in 2 bits. No copy of a file is smaller than this share of it.

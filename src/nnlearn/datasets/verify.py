@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn.datasets.errors import DatasetError
-from nnlearn.i18n import _
+from nnlearn.base.i18n import _
 from nnlearn.datasets.idx import parse_idx, read_idx_payload
 from nnlearn.datasets.sources import DataFile, DatasetSpec
 

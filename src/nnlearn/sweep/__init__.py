@@ -26,7 +26,7 @@ The modules, in the order a sweep uses them:
 - :mod:`.driver`: the loop that keeps the workers busy (ask, submit, tell) and Ctrl-C's critical sections;
 - :mod:`.results` and :mod:`.figures`: ``trials.csv``, ``best.json`` and the figures;
 - :mod:`.folder`: :class:`Sweep`, which ties them together, and the final run (the run lifecycle of
-  ``nnlearn train``, :func:`nnlearn.runs.open_run`).
+  ``nnlearn train``, :func:`nnlearn.train.runs.open_run`).
 
 Design
 ------

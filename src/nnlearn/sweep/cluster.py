@@ -7,8 +7,8 @@ import os
 import signal
 import threading
 
-from nnlearn.errors import NnlearnError
-from nnlearn.i18n import _
+from nnlearn.base.errors import NnlearnError
+from nnlearn.base.i18n import _
 
 INSTALL = 'pip install "nnlearn[sweep]"'
 

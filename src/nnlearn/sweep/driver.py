@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, replace
 
-from nnlearn.i18n import _
+from nnlearn.base.i18n import _
 from nnlearn.sweep.study import ask
 from nnlearn.sweep.trial import record, run_trial
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn._io import check_output_path, read_json
-from nnlearn.errors import FileFormatError, NnlearnError
-from nnlearn.i18n import _
-from nnlearn.runs import open_run, write_json
+from nnlearn.base.files import check_output_path, read_json
+from nnlearn.base.errors import FileFormatError, NnlearnError
+from nnlearn.base.i18n import _
+from nnlearn.train.runs import open_run, write_json
 from nnlearn.sweep.cluster import connect, require_sweep_packages
 from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
 import nnlearn.sweep.results as results
@@ -142,7 +142,7 @@ class Sweep:
         dict or None
             ``best.json``'s content (None when no trial completed).
         """
-        from nnlearn.training import infer_classes
+        from nnlearn.train.training import infer_classes
 
         n, n_val = self.spec.data_sizes(len(x_train))
         x_train, t_train = np.asarray(x_train)[:n], np.asarray(t_train)[:n]
@@ -226,7 +226,7 @@ class Sweep:
         """Retrain ``best``'s settings on all training data into ``out/final`` (the run lifecycle of
         ``nnlearn train``: resumed from its checkpoint, or started again when the best trial changed);
         judge it once on the test data."""
-        from nnlearn.settings import TrainSettings
+        from nnlearn.train.settings import TrainSettings
 
         (x_train, _t_train), (x_test, _t_test) = data
         settings = TrainSettings.from_dict(best["settings"])

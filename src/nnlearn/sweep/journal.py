@@ -16,9 +16,9 @@ import math
 import numbers
 from datetime import datetime
 
-from nnlearn._io import parse_json, read_regular_file
-from nnlearn.errors import FileFormatError
-from nnlearn.i18n import N_, _
+from nnlearn.base.files import parse_json, read_regular_file
+from nnlearn.base.errors import FileFormatError
+from nnlearn.base.i18n import N_, _
 
 #: The largest journal read (a line is a few hundred bytes; a trial takes a few lines).
 MAX_JOURNAL_BYTES = 256 * 2**20

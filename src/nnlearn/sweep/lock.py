@@ -21,8 +21,8 @@ from pathlib import Path
 
 from optuna.storages.journal import JournalFileOpenLock
 
-from nnlearn.errors import NnlearnError
-from nnlearn.i18n import _
+from nnlearn.base.errors import NnlearnError
+from nnlearn.base.i18n import _
 
 
 class JournalLock(JournalFileOpenLock):

@@ -10,9 +10,9 @@ import csv
 import io
 from pathlib import Path
 
-from nnlearn._io import read_json
-from nnlearn.errors import FileFormatError
-from nnlearn.runs import write_json, write_text
+from nnlearn.base.files import read_json
+from nnlearn.base.errors import FileFormatError
+from nnlearn.train.runs import write_json, write_text
 from nnlearn.sweep.figures import plot_search_space, plot_validation_curves
 from nnlearn.sweep.trial import read_record
 
@@ -82,7 +82,7 @@ def best_entry(spec, trial_rows, sizes) -> dict | None:
 def write_results(out, spec, study, sizes) -> dict | None:
     """``trials.csv``, ``best.json`` and the two figures from the trials so far; the best trial's
     entry (None when no trial has completed). A final run already made for the same best trial is kept."""
-    from nnlearn.plots import save_figure  # matplotlib: not on the workers, which import this package
+    from nnlearn.common.plots import save_figure  # matplotlib: not on the workers, which import this package
 
     out = Path(out)
     trial_rows = rows(out, spec, study)

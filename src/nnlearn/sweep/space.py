@@ -1,10 +1,10 @@
 """The search space: ``--param NAME=KIND:ARGS``, derived from the settings' declarations.
 
 Which settings a sweep may search, and how, is not decided here: a setting is searchable when its
-:class:`~nnlearn.settings.Spec` says ``tunable``, with the kinds its constraint lists in
+:class:`~nnlearn.train.settings.Spec` says ``tunable``, with the kinds its constraint lists in
 ``sweep_kinds`` (a float >= 0: ``loguniform``, ``uniform``, ``choice``; a whole number: ``int``,
 ``choice``; names and layer sizes: ``choice``). A choice is read by the constraint's own ``parse``
-(``512-256`` is two layer sizes because :class:`~nnlearn.constraints.Sizes` says so), and every
+(``512-256`` is two layer sizes because :class:`~nnlearn.base.constraints.Sizes` says so), and every
 value a range or a list can give is checked by the constraint before the first trial.
 
 Optuna stores a choice as a number or a text: a value that is neither (layer sizes) is kept as the
@@ -17,9 +17,9 @@ import math
 import numbers
 from dataclasses import dataclass
 
-from nnlearn.errors import InputError, NnlearnError
-from nnlearn.i18n import _
-from nnlearn.settings import specs
+from nnlearn.base.errors import InputError, NnlearnError
+from nnlearn.base.i18n import _
+from nnlearn.train.settings import specs
 
 #: Every kind a parameter may have (a setting's constraint allows some of them).
 KINDS = ("loguniform", "uniform", "int", "choice")
@@ -123,7 +123,7 @@ def parse_param(text: str) -> Param:
     Param(name='batch_size', kind='int', low=32, high=256, choices=())
     >>> parse_param("lr=loguniform:0:1")
     Traceback (most recent call last):
-    nnlearn.errors.InputError: --param lr=loguniform:0:1: loguniform needs 0 < LOW < HIGH
+    nnlearn.base.errors.InputError: --param lr=loguniform:0:1: loguniform needs 0 < LOW < HIGH
     """
     name, eq, rest = str(text).partition("=")
     name = name.strip()

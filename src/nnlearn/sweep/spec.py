@@ -1,9 +1,9 @@
 """What a sweep searches and how (:class:`SweepSpec`), each option declared once.
 
-Every field is declared with :func:`option`: its default, its :mod:`~nnlearn.constraints`
+Every field is declared with :func:`option`: its default, its :mod:`~nnlearn.base.constraints`
 constraint (the check and its message), its help text. ``nnlearn sweep``'s flags, their defaults in
 ``--help``, the checks here and ``sweep.json`` all come from that declaration, as the training
-settings' flags come from :mod:`nnlearn.settings`.
+settings' flags come from :mod:`nnlearn.train.settings`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import dataclasses
 import math
 from dataclasses import dataclass, field, fields
 
-from nnlearn.constraints import Constraint, Number, Optional, Options, ShareOrCount
+from nnlearn.base.constraints import Constraint, Number, Optional, Options, ShareOrCount
 from nnlearn.datasets import DATASETS, validation_count
-from nnlearn.errors import InputError
-from nnlearn.i18n import N_, _
-from nnlearn.settings import RECIPES, recipe_settings
+from nnlearn.base.errors import InputError
+from nnlearn.base.i18n import N_, _
+from nnlearn.train.settings import RECIPES, recipe_settings
 from nnlearn.sweep.space import Param, check_space, parse_param
 
 SAMPLERS = ("random", "tpe", "grid")
@@ -147,7 +147,7 @@ class SweepSpec:
 
     @classmethod
     def from_dict(cls, d) -> "SweepSpec":
-        """The spec :meth:`to_dict` wrote; anything else is one :class:`~nnlearn.errors.InputError`."""
+        """The spec :meth:`to_dict` wrote; anything else is one :class:`~nnlearn.base.errors.InputError`."""
         if not isinstance(d, dict):
             raise InputError(_("a sweep description is a JSON object, got {kind}", kind=type(d).__name__))
         unknown = sorted(set(d) - set(options()))

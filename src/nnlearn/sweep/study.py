@@ -24,8 +24,8 @@ import warnings
 
 import numpy as np
 
-from nnlearn.errors import FileFormatError
-from nnlearn.i18n import _
+from nnlearn.base.errors import FileFormatError
+from nnlearn.base.i18n import _
 
 STUDY_NAME = "nnlearn-sweep"
 #: What Optuna's replay of a journal raises on a line it cannot use.

@@ -15,10 +15,10 @@ import time
 
 import numpy as np
 
-from nnlearn._io import read_json
-from nnlearn.errors import FileFormatError, NnlearnError
-from nnlearn.settings import TrainSettings
-from nnlearn.training import build_trainer
+from nnlearn.base.files import read_json
+from nnlearn.base.errors import FileFormatError, NnlearnError
+from nnlearn.train.settings import TrainSettings
+from nnlearn.train.training import build_trainer
 
 #: The states a finished trial's record holds (Optuna's names).
 STATES = ("COMPLETE", "FAIL")
@@ -84,7 +84,7 @@ def _finite(value) -> bool:
 
 def check_record(rec, number: int) -> dict:
     """``rec`` if it is a record of trial ``number`` as :func:`run_trial` and the driver write it,
-    else one :class:`~nnlearn.errors.FileFormatError` saying what is wrong."""
+    else one :class:`~nnlearn.base.errors.FileFormatError` saying what is wrong."""
     if not isinstance(rec, dict) or rec.get("number") != number or rec.get("state") not in STATES:
         raise FileFormatError(f"not the record of trial {number} (number and state COMPLETE or FAIL)")
     if rec["state"] == "COMPLETE" and not _finite(rec.get("value")):

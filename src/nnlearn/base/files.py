@@ -1,0 +1,368 @@
+"""Files that never exist half-written: atomic writes, temporary files that do not outlive their process.
+
+Every temporary file or folder made here is named ``.NAME.HOST-PID.RANDOM.tmp`` (or ``.part``):
+the process that made it can be told from the name, so :func:`remove_stale_temp_files` can remove
+what a killed process left behind without touching the work of a live one. Inside
+:func:`exit_on_sigterm`, SIGTERM raises :class:`SystemExit`, so the ``except``/``finally`` clean-ups
+run on ``kill`` as they do on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from nnlearn.base.errors import FileFormatError, OutputError
+from nnlearn.base.i18n import N_, _
+
+#: A temporary file or folder of this module: ``.NAME.HOST-PID.RANDOM.tmp`` / ``.part``.
+_TEMP_NAME = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)\.[a-z0-9_]+\.(?:tmp|part)$")
+#: Another machine's temporary files (a shared folder) are left alone until they are this old.
+OTHER_HOST_AGE_S = 24 * 3600.0
+
+
+def _host() -> str:
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def temp_prefix(name: str) -> str:
+    """The prefix for a temporary file or folder standing for ``name``: ``.NAME.HOST-PID.``.
+
+    Pass it to :func:`tempfile.mkstemp` / :func:`tempfile.mkdtemp` with ``suffix=".tmp"`` (or
+    ``".part"``) so that :func:`remove_stale_temp_files` recognises what is left if this process dies.
+
+    Examples
+    --------
+    >>> temp_prefix("model.npz").startswith(".model.npz.")
+    True
+    """
+    return f".{name}.{_host()}-{os.getpid()}."
+
+
+def make_temp_file(folder, name: str, suffix: str = ".tmp") -> tuple[int, Path]:
+    """Create a temporary file for ``name`` in ``folder``; returns ``(fd, path)``.
+
+    Its permissions follow the umask like an ordinary new file (``mkstemp`` alone would make it
+    private to the user).
+    """
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=temp_prefix(name), suffix=suffix)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return fd, Path(tmp)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_stale_temp_files(folder) -> list[Path]:
+    """Remove, in ``folder``, the temporary files and folders (see :func:`temp_prefix`) of dead processes.
+
+    Those of a live process on this machine are kept; those made on another machine (a shared
+    folder) only go once older than :data:`OTHER_HOST_AGE_S`. Returns what was removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / f".data.gz.{_host()}-999999999.abc.part").write_bytes(b"x")  # no such process
+    >>> fd, mine = make_temp_file(folder, "data.gz", ".part"); os.close(fd)
+    >>> [p.name.endswith("abc.part") for p in remove_stale_temp_files(folder)]
+    [True]
+    >>> [p.name == mine.name for p in folder.iterdir()]
+    [True]
+    """
+    removed = []
+    host, now = _host(), time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _TEMP_NAME.match(entry.name)
+        if not m:
+            continue
+        try:
+            if m["host"] == host:
+                stale = not _alive(int(m["pid"]))
+            else:
+                stale = now - entry.stat(follow_symlinks=False).st_mtime > OTHER_HOST_AGE_S
+            if not stale:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            continue  # removed meanwhile, or not ours to remove
+        removed.append(Path(entry.path))
+    return removed
+
+
+@contextlib.contextmanager
+def exit_on_sigterm():
+    """Within the block, SIGTERM raises ``SystemExit(143)`` so that clean-up code runs, then the process exits.
+
+    Does nothing outside the main thread, or when a SIGTERM handler other than the default is
+    already installed (an outer ``exit_on_sigterm``, or the application's own).
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+#: The files that mark a folder as nnlearn's own: a run (``state.json``) or a sweep (``sweep.json``).
+MANAGED_MARKERS = ("state.json", "sweep.json")
+
+_KINDS = {stat.S_IFDIR: N_("a folder"), stat.S_IFCHR: N_("a device"), stat.S_IFBLK: N_("a device"),
+          stat.S_IFIFO: N_("a FIFO (named pipe)"), stat.S_IFSOCK: N_("a socket"), stat.S_IFLNK: N_("a link")}
+
+
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` is, in words (the current language's): ``"a regular file"``, ``"a folder"``, ...
+
+    Examples
+    --------
+    >>> file_kind(os.stat("/dev/null").st_mode), file_kind(os.stat("/").st_mode)
+    ('a device', 'a folder')
+    """
+    if stat.S_ISREG(mode):
+        return _("a regular file")
+    kind = _KINDS.get(stat.S_IFMT(mode))
+    return _(kind) if kind else _("not a regular file")
+
+
+def managed_folder(path) -> Path | None:
+    """The run or sweep folder (see :data:`MANAGED_MARKERS`) that ``path`` lies in, or None.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp())
+    >>> managed_folder(run / "config.json") is None
+    True
+    >>> _ = (run / "state.json").write_text("{}")
+    >>> managed_folder(run / "sub" / "x.png") == run.resolve()
+    True
+    """
+    for folder in Path(path).resolve().parents:
+        if any((folder / marker).is_file() for marker in MANAGED_MARKERS):
+            return folder
+    return None
+
+
+def check_output_path(path, *, in_run_folder: bool = False) -> Path:
+    """Refuse to write ``path`` when it is not ours to replace; return it as a Path.
+
+    Refused, each with a one-line :class:`~nnlearn.base.errors.OutputError`: an existing ``path`` that is
+    not a regular file (a folder, a device such as ``/dev/full``, a FIFO, a socket), and -- unless
+    ``in_run_folder`` (the caller is the writer of that run or sweep folder, writing one of its own
+    files) -- any path inside a run or sweep folder, whose files ``nnlearn`` keeps.
+
+    Examples
+    --------
+    >>> check_output_path("/dev/full")
+    Traceback (most recent call last):
+    ...
+    nnlearn.base.errors.OutputError: refusing to write /dev/full: it is a device, not a regular file; give the name of a file to create or replace
+    """
+    return _check_target(Path(path), folder=False, in_run_folder=in_run_folder)
+
+
+def _check_target(path: Path, *, folder: bool, in_run_folder: bool) -> Path:
+    """The one rule behind :func:`check_output_path` (a file) and :func:`check_output_folder` (a folder)."""
+    try:
+        mode = os.stat(path).st_mode  # follows a link: a link to a device is a device
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise OutputError(_("cannot write into {path}: {reason}; choose another folder", path=path, reason=reason)
+                          if folder else _("cannot write {path}: {reason}; choose another path", path=path,
+                                           reason=reason)) from None
+    if mode is not None and not (stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)):
+        kind = file_kind(mode)
+        raise OutputError(_("refusing to write into {path}: it is {kind}, not a folder; give a folder to create or "
+                            "fill", path=path, kind=kind) if folder else
+                          _("refusing to write {path}: it is {kind}, not a regular file; give the name of a file to "
+                            "create or replace", path=path, kind=kind))
+    owner = None if in_run_folder else managed_folder(path / "_" if folder else path)
+    if owner is not None:
+        raise OutputError(_("refusing to write into {path}: it is inside the run or sweep folder {owner}, whose files "
+                            "nnlearn keeps; choose a folder outside it", path=path, owner=owner) if folder else
+                          _("refusing to write {path}: it is inside the run or sweep folder {owner}, whose files "
+                            "nnlearn keeps; choose a path outside it", path=path, owner=owner))
+    return path
+
+
+class StopRequest:
+    """Set by :func:`stop_requests`' signal handler: stop at the next safe point."""
+
+    def __init__(self):
+        self.requested = False
+
+
+@contextlib.contextmanager
+def stop_requests(request: StopRequest | None = None):
+    """Within the block, the first Ctrl-C (SIGINT) or SIGTERM only sets ``request.requested``, so that
+    work stops at its next safe point; a second Ctrl-C interrupts at once. Outside the main thread
+    the signals are left alone.
+    """
+    request = request if request is not None else StopRequest()
+    request.requested = False
+
+    def handler(signum, frame):
+        request.requested = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield request
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def check_output_folder(path, *, in_run_folder: bool = False) -> Path:
+    """Refuse, before any work, a folder to write figures into that is not ours to fill; return it as a Path.
+
+    Refused, each with a one-line :class:`~nnlearn.base.errors.OutputError`: an existing ``path`` that is
+    not a folder (a file, a device, a FIFO, a socket), and -- unless ``in_run_folder`` -- a run or
+    sweep folder or any folder inside one. Each file written into it is still checked by
+    :func:`atomic_write`.
+
+    Examples
+    --------
+    >>> check_output_folder("/dev/full")
+    Traceback (most recent call last):
+    ...
+    nnlearn.base.errors.OutputError: refusing to write into /dev/full: it is a device, not a folder; give a folder to create or fill
+    """
+    return _check_target(Path(path), folder=True, in_run_folder=in_run_folder)
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
+    """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``.
+
+    On any exception the temporary file is removed and ``path`` is left as it was. What is not ours
+    to replace is refused first (:func:`check_output_path`): pass ``in_run_folder=True`` only for a
+    file that a run or sweep folder's own writer keeps there.
+    """
+    path = check_output_path(path, in_run_folder=in_run_folder)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = make_temp_file(path.parent, path.name)
+    except OSError as exc:
+        raise OutputError(_("cannot write {path}: {reason}; choose a path in a folder you can write to", path=path,
+                            reason=exc.strerror or exc)) from None
+    try:
+        with os.fdopen(fd, mode) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a quota, a vanished folder: the user's to fix, not a bug
+        tmp.unlink(missing_ok=True)
+        raise OutputError(_("cannot write {path}: {reason}; free some space or choose another folder", path=path,
+                            reason=exc.strerror or exc)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+#: The largest JSON file nnlearn reads (configs, summaries, metadata are a few KiB).
+MAX_JSON_BYTES = 8 * 2**20
+
+
+def read_regular_file(path, max_bytes: int) -> bytes:
+    """The bytes of ``path``, refusing anything but a regular file and anything over ``max_bytes``.
+
+    A FIFO is opened without blocking and refused, never read (reading one waits for a writer
+    forever). Raises :class:`~nnlearn.base.errors.FileFormatError` for those two, ``OSError`` otherwise.
+
+    Examples
+    --------
+    >>> read_regular_file("/dev/zero", 10)
+    Traceback (most recent call last):
+    ...
+    nnlearn.base.errors.FileFormatError: /dev/zero is a device, not a regular file; nnlearn reads only regular files
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileFormatError(_("{path} is {kind}, not a regular file; nnlearn reads only regular files", path=path,
+                                    kind=file_kind(st.st_mode)))
+        if st.st_size > max_bytes:
+            raise FileFormatError(_("{path} is {size} bytes, more than the {most} such a file may have", path=path,
+                                    size=st.st_size, most=max_bytes))
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew while being read
+        raise FileFormatError(_("{path} is more than the {most} bytes such a file may have", path=path, most=max_bytes))
+    return data
+
+
+def _finite_only(constant: str):
+    return None  # NaN, Infinity, -Infinity: no JSON file nnlearn writes means them; read as "no value"
+
+
+def parse_json(text, what: str):
+    """JSON ``text`` (str or bytes) as Python values; NaN and Infinity read as None.
+
+    Damage (bad UTF-8, bad syntax, nesting deep enough to exhaust the parser) is one
+    :class:`~nnlearn.base.errors.FileFormatError` naming ``what``.
+
+    Examples
+    --------
+    >>> parse_json('{"loss": NaN, "acc": 0.9461}', "summary.json")
+    {'loss': None, 'acc': 0.9461}
+    >>> parse_json("[" * 100000, "x.json")
+    Traceback (most recent call last):
+    ...
+    nnlearn.base.errors.FileFormatError: x.json is not valid JSON (nested too deeply)
+    """
+    try:
+        return json.loads(text, parse_constant=_finite_only)
+    except RecursionError:
+        raise FileFormatError(_("{what} is not valid JSON (nested too deeply)", what=what)) from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise FileFormatError(_("{what} is not valid JSON ({reason})", what=what, reason=exc)) from None
+
+
+def read_json(path, max_bytes: int = MAX_JSON_BYTES):
+    """The JSON value in ``path``: a regular file of at most ``max_bytes``, parsed by :func:`parse_json`.
+
+    Raises ``FileNotFoundError`` (and other ``OSError``) as ``open`` does, and
+    :class:`~nnlearn.base.errors.FileFormatError` for anything else wrong with the file.
+    """
+    return parse_json(read_regular_file(path, max_bytes), str(path))

@@ -1,0 +1,199 @@
+"""The reader's language: one gettext catalogue for the whole tool, in English, Chinese and Japanese.
+
+Every string a user reads is written in English in the code and marked: ``_("...")`` translates it
+now, in the current language; ``N_("...")`` only marks it (a table of messages translated where
+shown, with :func:`translate`). Templates use Jinja2's ``{% trans %}`` and ``_()``
+(:mod:`nnlearn.see.templating`), the board's scripts ``_("...")``. All of them go to one catalogue,
+domain ``nnlearn``, under ``nnlearn/base/locale/LANG/LC_MESSAGES/``: ``nnlearn.pot`` is the template that
+``pybabel extract`` writes from ``babel.cfg``, each ``.po`` a language's source, and each ``.mo``
+beside it the source compiled and shipped in the package, so that installing nnlearn needs no build
+step and no Babel (``tests/test_i18n.py`` fails when a marked message lacks a translation or a
+``.mo`` is not its ``.po`` compiled). The commands that update them are in ``docs/i18n.md``.
+
+Messages in Python are ``str.format`` fields (``{name}``); in templates, Jinja2's ``%(name)s``.
+Identifiers, flags and numbers stay as they are in every language.
+
+The language of a command is ``--lang``, else ``NNLEARN_LANG``, else the first of ``LANGUAGE``,
+``LC_ALL``, ``LC_MESSAGES``, ``LANG`` that names a language we have, else English (:func:`choose`);
+``nnlearn``'s command line makes it the current language (:func:`use`) before it runs the command.
+Called from Python, nnlearn speaks English until told otherwise (``nnlearn.base.i18n.set_language("zh")``),
+so that a library's messages never depend on the machine it runs on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import gettext as _gettext
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from nnlearn.base.errors import UsageError
+
+DOMAIN = "nnlearn"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: The language of the messages as written in the code.
+SOURCE_LANGUAGE = "en"
+#: The variable that chooses nnlearn's language over the locale's.
+LANG_VARIABLE = "NNLEARN_LANG"
+#: Environment variables that name the user's language, in gettext's order.
+LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("nnlearn_language", default=SOURCE_LANGUAGE)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it now (it is translated where shown)."""
+    return message
+
+
+@lru_cache(maxsize=None)
+def languages() -> tuple[str, ...]:
+    """The languages nnlearn speaks: English and every compiled catalogue.
+
+    Examples
+    --------
+    >>> languages()
+    ('en', 'ja', 'zh')
+    """
+    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))
+    return (SOURCE_LANGUAGE, *found)
+
+
+def _from_locale_name(name: str) -> str | None:
+    """``zh_CN.UTF-8`` -> ``zh``, ``ja_JP`` -> ``ja``, ``C`` -> None: the language part, if we have it."""
+    lang = name.split(".")[0].split("@")[0].replace("-", "_")
+    for candidate in (lang, lang.split("_")[0]):
+        if candidate.lower() in languages():
+            return candidate.lower()
+    return None
+
+
+def choose(lang: str | None = None, environ=None) -> str:
+    """The language to use: ``lang`` if given (``zh``, ``zh_CN``, ``zh-CN``, ``ja``, ``en``), else
+    ``NNLEARN_LANG``, else the first of ``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` that names an
+    available language, else English.
+
+    Examples
+    --------
+    >>> choose("zh-CN"), choose(environ={"LANG": "ja_JP.UTF-8"}), choose(environ={"LC_ALL": "C"})
+    ('zh', 'ja', 'en')
+    >>> choose(environ={"NNLEARN_LANG": "ja", "LANG": "zh_CN.UTF-8"})
+    'ja'
+    >>> choose("fr")
+    Traceback (most recent call last):
+    ...
+    nnlearn.base.errors.UsageError: no messages in language 'fr'; choose one of en, ja, zh
+    """
+    if lang is not None:
+        found = _from_locale_name(str(lang))
+        if found is None:
+            raise UsageError(f"no messages in language {lang!r}; choose one of {', '.join(languages())}")
+        return found
+    environ = os.environ if environ is None else environ
+    chosen = environ.get(LANG_VARIABLE, "").strip()
+    if chosen:
+        found = _from_locale_name(chosen)
+        if found is None:
+            raise UsageError(f"{LANG_VARIABLE}={chosen!r} names no language of nnlearn; set it to one of "
+                             f"{', '.join(languages())}, or unset it")
+        return found
+    for variable in LOCALE_VARIABLES:
+        for name in environ.get(variable, "").split(":"):
+            if name and name not in ("C", "POSIX"):
+                found = _from_locale_name(name)
+                if found:
+                    return found
+    return SOURCE_LANGUAGE
+
+
+def command_language(argv, environ=None) -> str:
+    """The language of the command line ``argv`` (its arguments, without the program): the value of its
+    ``--lang``, else :func:`choose`'s; English where either names no language of ours (argparse, then the
+    command, names that mistake). Read before the arguments are parsed: argparse's own errors, and Ctrl-C
+    while the command starts, are then said in it too.
+
+    Examples
+    --------
+    >>> command_language(["check", "a.py", "--lang", "ja"]), command_language(["demo", "--lang=zh"])
+    ('ja', 'zh')
+    >>> command_language(["diff", "--", "--lang", "ja"], environ={}), command_language(["--lang", "fr"], environ={})
+    ('en', 'en')
+    """
+    asked = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            asked = argv[i + 1]
+            break
+        if arg.startswith("--lang="):
+            asked = arg.split("=", 1)[1]
+            break
+    try:
+        return choose(asked, environ)
+    except UsageError:
+        return SOURCE_LANGUAGE
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str) -> _gettext.NullTranslations:
+    """The gettext translations for ``lang`` (English: the messages as written)."""
+    if lang == SOURCE_LANGUAGE:
+        return _gettext.NullTranslations()
+    return _gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang])
+
+
+def translate(msgid: str, lang: str, /, **params) -> str:
+    """``msgid`` in ``lang``, with ``{name}`` fields filled from ``params``.
+
+    Examples
+    --------
+    >>> translate("{passed} of {found} correct", "en", passed=7, found=9)
+    '7 of 9 correct'
+    >>> translate("{passed} of {found} correct", "ja", passed=7, found=9)
+    '9 個中 7 個が正しい'
+    """
+    text = translations(lang).gettext(msgid)
+    return text.format(**params) if params else text
+
+
+def current() -> str:
+    """The current language (English unless :func:`use` or :func:`set_language` chose another)."""
+    return _current.get()
+
+
+def set_language(lang: str | None) -> str:
+    """Make ``lang`` (or :func:`choose`'s pick, for None) the current language; returns it."""
+    chosen = choose(lang)
+    _current.set(chosen)
+    return chosen
+
+
+@contextlib.contextmanager
+def use(lang: str):
+    """The current language is ``lang`` inside the ``with`` block (``lang`` as :func:`choose` takes it)."""
+    token = _current.set(choose(lang))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def _(message: str, /, **params) -> str:
+    """``message`` in the current language, with ``{name}`` fields filled from ``params``.
+
+    Examples
+    --------
+    >>> with use("zh"):
+    ...     _("{passed} of {found} correct", passed=7, found=9)
+    '9 个中 7 个正确'
+    """
+    return translate(message, current(), **params)
+
+
+def ngettext(singular: str, plural: str, n: int, /, **params) -> str:
+    """The singular or plural form for ``n``, in the current language (``{n}`` is filled in too)."""
+    text = translations(current()).ngettext(singular, plural, n)
+    return text.format(n=n, **params)

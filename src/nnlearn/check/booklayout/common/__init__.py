@@ -1,1 +1,0 @@
-"""Stand-in for the book's ``common`` package (see :mod:`nnlearn.check.booklayout`)."""

@@ -1,1 +1,0 @@
-"""Stand-in for the book's ``dataset`` package (see :mod:`nnlearn.check.booklayout`)."""

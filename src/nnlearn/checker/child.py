@@ -1,0 +1,357 @@
+"""The check's child process: runs the reader's code, and nothing else, on the parent's request.
+
+Started by :mod:`nnlearn.checker.remote` as ``python -c BOOT IN OUT`` (``remote.BOOT`` calls :func:`main`).
+It reads requests, one JSON line each, on file descriptor IN and answers each on OUT with one JSON
+line carrying the request's ``id``: ``load`` a file (run its top level, name the chapter's names it
+defines; after a top level that stopped, ``definitions`` runs its imports and definitions alone and
+names them), ``call`` one of them on the inputs given, ``attr``/``write`` an attribute or an array of
+an object of the reader's, and the few operations the probes need to stand the book's code in for a
+failing function (``isolate``, ``restore``, ``stand_in``, ``remove``, ``names``).
+
+It decides nothing. The probes, the book's answers and the verdicts live in the parent, which the
+reader's code cannot reach; what this process sends back is plain values (:mod:`nnlearn.checker.wire`),
+and a line the parent did not ask for ends it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import os
+import signal
+import sys
+import traceback
+import types
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnlearn.checker.names import CLASSES, find, find_method, referenced_names, rows_of
+from nnlearn.checker.probes.isolation import REFERENCES, book_cross_entropy_error, reachable
+from nnlearn.checker.sandbox import Files, Sandbox
+from nnlearn.checker.standin import install, used
+from nnlearn.checker.targets import ON_ARGUMENT, TARGETS
+from nnlearn.checker.toplevel import RUN_ALONE, JobEnvironment, closing_notes, definitions_only, run_top_level
+from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode
+from nnlearn.common.functions import sigmoid, softmax
+
+KEYS = ("W1", "b1", "W2", "b2")
+#: Positional parameters of a function said to the parent (the book's have at most four).
+MAX_PARAMETERS = 8
+
+
+#: Whether each file runs in a process of its own, forked from this one (NumPy and nnlearn already
+#: imported): one file's code cannot then change what another's is judged by. Linux only, where forking
+#: a process that has loaded NumPy is safe.
+FORK = hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+def main() -> None:
+    requests = os.fdopen(int(sys.argv[1]), "rb")
+    replies = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
+    sys.stdin = io.StringIO("")  # input() in the reader's file reads nothing, and says so (EOFError)
+    sys.dont_write_bytecode = True  # the check leaves no __pycache__ in the reader's folder
+    install()
+    server = Server(list(sys.path))
+    send(replies, {"id": 0, "ready": True, "fork": FORK})
+    for line in requests:
+        request = json.loads(line)
+        if request["op"] == "load" and FORK:
+            worker = os.fork()
+            if worker == 0:
+                serve(server, request, requests, replies)  # never returns
+            _, status = os.waitpid(worker, 0)
+            # This process never ran the reader's code; it says how the file's process ended, and waits
+            # for the next file.
+            send(replies, {"id": 0, "worker": ending(status)})
+            continue
+        answer(server, request, replies)
+    # The parent ends this process (and anything the reader's code started) when it is done.
+
+
+def send(replies, message: dict) -> None:
+    replies.write(json.dumps(message) + "\n")
+    replies.flush()
+
+
+def answer(server, request: dict, replies) -> None:
+    try:
+        reply = server.handle(request)
+    except BaseException:  # noqa: BLE001 -- a bug of the checker, or the reader's code broke it: said, then ended
+        reply = {"internal": traceback.format_exc(limit=-3)[-2000:]}
+    send(replies, {"id": request["id"], **reply})
+
+
+def serve(server, load: dict, requests, replies) -> None:
+    """The process of one file: its top level, then the parent's requests, until ``end``; it never returns."""
+    try:
+        answer(server, load, replies)
+        for line in requests:
+            request = json.loads(line)
+            if request["op"] == "end":
+                send(replies, {"id": request["id"], "ok": True})
+                break
+            answer(server, request, replies)
+    finally:  # ended at once: nothing of the reader's (an atexit handler, a finalizer) runs after the last row
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def ending(status: int) -> str:
+    """``exit code 3`` or ``SIGKILL``: how a file's process ended."""
+    if os.WIFSIGNALED(status):
+        try:
+            return signal.Signals(os.WTERMSIG(status)).name
+        except ValueError:
+            return f"signal {os.WTERMSIG(status)}"
+    return f"exit code {os.WEXITSTATUS(status)}"
+
+
+def origin(obj, spelling: str, files: Files) -> dict:
+    """Whose code ``obj`` is: ``{"yours": True}``, or where it was imported from."""
+    target = obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj)
+    for module_name in used():
+        if getattr(sys.modules.get(module_name), spelling, None) is obj:
+            return {"yours": False, "module": module_name, "standin": True}
+    filenames = []
+    if inspect.isclass(target):
+        filenames = [f.__code__.co_filename for f in vars(target).values() if hasattr(f, "__code__")]
+        module = sys.modules.get(target.__module__)
+        filenames.append(getattr(module, "__file__", None) or "")
+    elif hasattr(target, "__code__"):
+        filenames = [target.__code__.co_filename]
+    if any(isinstance(f, str) and f and files.is_reader(f) for f in filenames):
+        return {"yours": True}
+    module = getattr(target, "__module__", None) or type(obj).__name__
+    return {"yours": False, "module": str(module)[:200], "standin": False}
+
+
+def _plain(notes: list) -> list:
+    return json.loads(json.dumps(notes, default=str))
+
+
+def parameters(fn) -> list:
+    """The names of a plain function's positional parameters, read from its code (no code of the
+    reader's runs), so that a fix can be shown in them; [] for anything else."""
+    code = fn.__code__ if type(fn) is types.FunctionType else None
+    if code is None:
+        return []
+    return [str(n) for n in code.co_varnames[: code.co_posonlyargcount + code.co_argcount]][:MAX_PARAMETERS]
+
+
+@dataclass(frozen=True)
+class OnArgument:
+    """A probe's function to build over argument ``arg`` of the same call, once the arguments are decoded."""
+
+    name: str
+    arg: int
+
+
+class Server:
+    """The state of the child between requests: the file loaded, and the reader's objects by handle."""
+
+    def __init__(self, base_path: list):
+        self.base_path = base_path
+        self.environment = None
+        self.sandbox = None
+        self.job = None
+        self.namespace = None
+        self.objects: dict[int, object] = {}
+        self.swaps: dict[int, list] = {}
+
+    def handle(self, request: dict) -> dict:
+        op = request["op"]
+        if op == "warm":
+            for name in request["modules"]:
+                try:
+                    __import__(name)
+                except ImportError:
+                    pass
+            return {"ok": True}
+        if op == "load":
+            return self.load(request)
+        if op == "definitions":  # each runs under its own limit
+            return self.definitions()
+        if op == "end":  # without a process per file: the next file's load puts the folder back
+            return {"ok": True}
+        try:
+            if op in ("call", "attr", "write"):  # each runs the reader's code under the limit itself
+                return getattr(self, "op_" + op)(request)
+            # the others touch the reader's objects (a class's __getattr__, a property) under the same limit
+            return self.sandbox.run(lambda: getattr(self, "op_" + op)(request), self.sandbox.timeout)
+        except Timeout as exc:
+            return {"timeout": {"seconds": exc.seconds, "where": exc.where}}
+        except ReaderError as exc:
+            return {"error": {"kind": exc.kind, "text": exc.text, "where": exc.where, "signature": exc.signature}}
+
+    # -- objects ---------------------------------------------------------------------------------------
+
+    def register(self, obj) -> int:
+        handle = len(self.objects) + 1
+        self.objects[handle] = obj
+        return handle
+
+    def resolve(self, tag: str, fields):
+        if tag == "$o":
+            if fields[0] not in self.objects:
+                raise WireError("an unknown handle")
+            return self.objects[fields[0]]
+        name, arg = fields
+        return TARGETS[name] if arg is None else OnArgument(name, arg)
+
+    def arguments(self, request: dict):
+        args = [decode(a, self.resolve) for a in request.get("args", [])]
+        kwargs = {k: decode(v, self.resolve) for k, v in request.get("kwargs", {}).items()}
+        for a in (*args, *kwargs.values()):
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = True  # the call's own copy, as the book's caller would pass it
+        for i, a in enumerate(args):  # a function over another argument of the same call
+            if isinstance(a, OnArgument):
+                args[i] = ON_ARGUMENT[a.name](args[a.arg])
+        return args, kwargs
+
+    # -- operations ------------------------------------------------------------------------------------
+
+    def load(self, request: dict) -> dict:
+        """Run a file's top level and name the chapter's names it defines."""
+        if self.environment is not None:
+            self.environment.__exit__(None, None, None)
+        self.objects.clear()
+        self.swaps.clear()
+        job = request["job"]
+        files = Files(job["folder"], {c["filename"]: c["label"] for c in job["chunks"] if c.get("label")})
+        self.sandbox = Sandbox(files, request["timeout"])
+        self.environment = JobEnvironment(job, self.base_path, files).__enter__()
+        self.job = job
+        self.namespace, status, notes = run_top_level(job, self.sandbox, request["import_timeout"])
+        if status in RUN_ALONE:  # the parent asks for the definitions next, with a limit of their own
+            return {"status": status, "notes": _plain(notes)}
+        return {"status": status, "notes": _plain(notes + closing_notes(self.sandbox)), "found": self.found()}
+
+    def definitions(self) -> dict:
+        """The file's top level stopped: its imports and definitions run alone, then the names it defines."""
+        notes = definitions_only(self.job, self.sandbox, self.namespace) + closing_notes(self.sandbox)
+        return {"notes": _plain(notes), "found": self.found()}
+
+    def found(self) -> dict:
+        """The chapter's names the file defines: the reader's own by handle, the others by origin."""
+        found = {}
+        for name, entry in find(self.namespace).items():
+            info = {"spelling": entry.spelling, **origin(entry.obj, entry.spelling, self.sandbox.files)}
+            if info["yours"]:
+                info["handle"] = self.register(entry.obj)
+                if name not in CLASSES:
+                    info["parameters"] = parameters(entry.obj)
+                if name in CLASSES:
+                    info["methods"] = {row: find_method(entry.obj, row.partition(".")[2])
+                                       for row in rows_of([name]) if "." in row}
+            found[name] = info
+        return found
+
+    def op_call(self, request: dict) -> dict:
+        fn = self.objects[request["target"]]
+        args, kwargs = self.arguments(request)
+        self.sandbox.check_signature(fn, args, kwargs)
+        value = self.sandbox.run(lambda: encode(fn(*args, **kwargs), self.register), self.sandbox.timeout)
+        after = [encode(a) if isinstance(a, np.ndarray) else None for a in args] if request.get("back") else []
+        return {"value": value, "after": after}
+
+    def _path(self, obj, path: list):
+        for i, step in enumerate(path):
+            obj = getattr(obj, step) if i == 0 else obj[step]
+        return obj
+
+    def op_attr(self, request: dict) -> dict:
+        obj = self.objects[request["target"]]
+
+        def get():
+            try:
+                return {"value": encode(getattr(obj, request["name"]), self.register)}
+            except AttributeError:
+                return {"missing": True}
+
+        return self.sandbox.run(get, self.sandbox.timeout)
+
+    def op_write(self, request: dict) -> dict:
+        """``obj.path[...] = value`` (or ``[index]``): the known weights written into the reader's own array."""
+        obj = self.objects[request["target"]]
+        value = decode(request["value"])
+        index = tuple(request["index"]) if request.get("index") is not None else Ellipsis
+
+        def write():
+            arr = self._path(obj, request["path"])
+            if not isinstance(arr, np.ndarray):
+                raise TypeError(f"{type(arr).__name__} is not an array")
+            arr[index] = value
+            return {"ok": True}
+
+        return self.sandbox.run(write, self.sandbox.timeout)
+
+    def _following(self, request: dict):
+        """The class whose methods a request follows (None: none), and the method names not followed."""
+        cls = self.objects[request["cls"]] if request.get("cls") is not None else None
+        return cls, frozenset(request.get("stop", ()))
+
+    def op_names(self, request: dict) -> dict:
+        obj = self.objects[request["target"]]
+        if request.get("cls") is None:
+            return {"names": sorted(str(n) for n in referenced_names(obj))}
+        cls, stop = self._following(request)
+        names = set().union(*(referenced_names(f) for f in reachable(obj, cls, stop)))
+        return {"names": sorted(str(n) for n in names)}
+
+    def op_isolate(self, request: dict) -> dict:
+        """While a row is probed: every failing reader function it calls, at any depth (through the
+        reader's functions and the class's methods), is the book's, in the module where it is looked up."""
+        fn = self.objects[request["target"]]
+        failing = {row: self.objects[h] for row, h in request["failing"].items()}
+        cls, stop = self._following(request)
+        swaps = []
+        for owner in reachable(fn, cls, stop):
+            namespace = owner.__globals__
+            for name in sorted(referenced_names(owner)):
+                for row, obj in failing.items():
+                    if namespace.get(name) is obj and not any(n is namespace and m == name for n, m, _, _ in swaps):
+                        swaps.append((namespace, name, obj, row))
+        for namespace, name, _, row in swaps:
+            namespace[name] = REFERENCES[row]
+        token = len(self.swaps) + 1
+        self.swaps[token] = [(namespace, name, obj) for namespace, name, obj, _ in reversed(swaps)]
+        return {"rows": sorted({row for _, _, _, row in swaps}), "token": token}
+
+    def op_restore(self, request: dict) -> dict:
+        for namespace, name, obj in self.swaps.pop(request["token"], []):
+            namespace[name] = obj
+        return {"ok": True}
+
+    def op_stand_in(self, request: dict) -> dict:
+        """The book's method on the reader's network while another of its methods is probed."""
+        obj = self.objects[request["target"]]
+        kind = request["kind"]
+        if kind == "simple_predict":
+            W = self._path(obj, request["path"])
+            method = lambda x: np.dot(x, W)  # noqa: E731
+        else:
+            params = obj.params
+
+            def predict(x):
+                p = {k: np.asarray(params[k], dtype=np.float64) for k in KEYS}
+                z1 = sigmoid(np.asarray(x, dtype=np.float64) @ p["W1"] + p["b1"].reshape(-1))
+                return softmax(z1 @ p["W2"] + p["b2"].reshape(-1))
+
+            method = predict if kind == "predict" else lambda x, t: book_cross_entropy_error(predict(x), t)
+        try:
+            setattr(obj, request["spelling"], method)
+        except (AttributeError, TypeError):
+            return {"ok": False}
+        return {"ok": True}
+
+    def op_remove(self, request: dict) -> dict:
+        try:
+            delattr(self.objects[request["target"]], request["spelling"])
+        except (AttributeError, TypeError):
+            pass
+        return {"ok": True}
+
+
+__all__ = ["main", "origin", "Server"]

@@ -1,0 +1,160 @@
+"""The probes: each chapter name called the way the book calls it, its results compared with
+nnlearn's, and each difference turned into a diagnosis of the catalogue.
+
+The probes run in the parent process, where the reader's code cannot reach them: they call the
+reader's functions in the child process through a :class:`nnlearn.checker.remote.Remote` and get plain
+values back, and compute the book's answers with nnlearn's own functions here. A function's probe is
+``probe_NAME(fn, p)`` with ``p`` a :class:`~nnlearn.checker.probes.base.Probe`; it adds findings and
+may stop early by raising :class:`~nnlearn.checker.probes.base.Stop`. A class's probe gets a probe
+context per row (the class itself and each method) and fills them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nnlearn.checker.catalogue import earlier_version
+from nnlearn.checker.names import rows_of
+from nnlearn.checker.probes import activations, descent, losses, networks
+from nnlearn.checker.probes.base import Probe, Stop
+from nnlearn.checker.probes.isolation import Isolation, judged
+
+__all__ = ["Isolation", "run_function", "run_class", "RowResult", "FUNCTION_PROBES", "CLASS_PROBES"]
+
+FUNCTION_PROBES = {
+    "sigmoid": activations.probe_sigmoid,
+    "softmax": activations.probe_softmax,
+    "mean_squared_error": losses.probe_mean_squared_error,
+    "cross_entropy_error": losses.probe_cross_entropy_error,
+    "numerical_diff": descent.probe_numerical_diff,
+    "function_1": activations.probe_function_1,
+    "function_2": activations.probe_function_2,
+    "_numerical_gradient_no_batch": descent.probe_numerical_gradient_no_batch,
+    "numerical_gradient": descent.probe_numerical_gradient,
+    "gradient_descent": descent.probe_gradient_descent,
+}
+
+CLASS_PROBES = {
+    "simpleNet": networks.probe_simple_net,
+    "TwoLayerNet": networks.probe_two_layer_net,
+}
+
+#: The book's section of each row, for the findings that have no section of their own.
+SECTIONS = {
+    "sigmoid": "3.2.4", "softmax": "3.5", "mean_squared_error": "4.2.1", "cross_entropy_error": "4.2.2",
+    "numerical_diff": "4.3.1", "function_1": "4.3.2", "function_2": "4.3.3",
+    "_numerical_gradient_no_batch": "4.4", "numerical_gradient": "4.4", "gradient_descent": "4.4.1",
+    "simpleNet": "4.4.2", "TwoLayerNet": "4.5.1", "TwoLayerNet.gradient": "5.7.2",
+}
+
+PASS, FAIL, WARN, MISSING, UNTESTED = "pass", "fail", "warn", "missing", "untested"
+
+
+def section_of(row: str) -> str:
+    return SECTIONS.get(row) or SECTIONS[row.partition(".")[0]]
+
+
+@dataclass
+class RowResult:
+    """The verdict on one row: ``status`` and the findings that explain it."""
+
+    name: str
+    spelling: str
+    status: str
+    findings: list = field(default_factory=list)
+    note: str | None = None  # a key of catalogue.DETAILS saying how the row was checked
+    uses: list = field(default_factory=list)  # the reader's failing functions this row calls
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "spelling": self.spelling, "status": self.status,
+                "findings": [f.to_json() for f in self.findings], "note": self.note, "uses": self.uses}
+
+
+def status_of(findings) -> str:
+    severities = {f.severity for f in findings}
+    return FAIL if FAIL in severities else WARN if WARN in severities else PASS
+
+
+def result(name: str, spelling: str, probe: Probe) -> RowResult:
+    return RowResult(name, spelling, status_of(probe.findings), probe.findings, probe.note)
+
+
+def run_function(name: str, spelling: str, fn, remote, isolation: Isolation, parameters=()) -> RowResult:
+    """Probe the reader's function ``fn`` as the book's ``name`` (see :mod:`.isolation` for the failing
+    functions it calls); ``parameters``: its positional parameters' names, for the fixes' code."""
+    def run():
+        probe = Probe(remote, section_of(name), name)
+        try:
+            FUNCTION_PROBES[name](fn, probe)
+        except Stop:
+            pass
+        return probe
+
+    probe, uses = judged(run, lambda only=None: isolation.applied(fn, only=only))
+    row = result(name, spelling, probe)
+    names = reader_names(name, parameters)
+    for finding in row.findings:
+        finding.names = names
+    row.uses = uses
+    if row.status == FAIL or any(earlier_version(f.to_json()) for f in row.findings):
+        isolation.failed(name, fn)  # stood in for where it is used: a limited earlier version too
+    return row
+
+
+#: The book's parameters of each function row, in order; the fixes' code is written with them
+#: (softmax's fixes call its input ``a`` or ``x``, as the book's two versions do).
+BOOK_PARAMETERS = {
+    "sigmoid": (("x",),), "softmax": (("a", "x"),), "mean_squared_error": (("y",), ("t",)),
+    "cross_entropy_error": (("y",), ("t",)), "numerical_diff": (("f",), ("x",)),
+    "_numerical_gradient_no_batch": (("f",), ("x",)), "numerical_gradient": (("f",), ("x",)),
+    "gradient_descent": (("f",), ("init_x",), ("lr",), ("step_num",)),
+}
+
+
+def reader_names(name: str, params) -> dict:
+    """``{book's parameter: the reader's}`` where the reader named a parameter otherwise, so that a fix
+    is shown in the reader's own names (``softmax(z)``: ``np.max(z)``, not ``np.max(a)``). ``params``:
+    the reader's positional parameters, as the child read them from the function's code (identifiers,
+    checked by the runner)."""
+    return {book: theirs for books, theirs in zip(BOOK_PARAMETERS.get(name, ()), params)
+            for book in books if book != theirs}
+
+
+def run_class(name: str, spelling: str, cls, remote, rows, isolation: Isolation, methods: dict) -> list[RowResult]:
+    """Probe the reader's class ``cls`` as the book's ``name``: the ``rows`` asked for, in the book's order;
+    ``methods`` maps each method row to the reader's spelling of it (None: the class has none).
+
+    A method the class lacks is ``missing``; the methods of a class that cannot be built are
+    ``untested``. The methods of rows not asked for are not called.
+    """
+    probes = {row: Probe(remote, section_of(row), row) for row in rows_of([name])}
+    methods = {row: methods.get(row) for row in probes if "." in row}
+    fresh = lambda row: Probe(remote, section_of(row), row)  # noqa: E731
+    done = CLASS_PROBES[name](cls, probes, methods, set(rows), isolation, fresh)
+    out = []
+    for row, probe in probes.items():
+        if row not in rows:
+            continue
+        if "." in row and methods[row] is None:
+            out.append(RowResult(row, "", MISSING))
+        elif row not in done:
+            out.append(RowResult(row, f"{spelling}.{methods.get(row) or ''}".rstrip("."), UNTESTED))
+        else:
+            shown = spelling if "." not in row else f"{spelling}.{methods[row]}"
+            out.append(result(row, shown, probe))
+            out[-1].uses = probe.uses
+    return _worst_of_methods(name, out)
+
+
+def _worst_of_methods(name: str, rows: list) -> list:
+    """The class's row is the worst of its own verdict and its methods': a class whose ``loss`` fails
+    is not right, even when it can be built."""
+    order = (PASS, WARN, FAIL)
+    own = next((r for r in rows if r.name == name), None)
+    methods = [r.status for r in rows if r.name != name and r.status in order]
+    if own is None or own.status not in order or not methods:
+        return rows
+    worst = max(methods, key=order.index)
+    if order.index(worst) > order.index(own.status):
+        own.status, own.note = worst, "worst-of-methods"
+    return rows

@@ -1,0 +1,156 @@
+"""Judging each row on its own code. A row is probed as it is; when it fails and it calls reader
+functions that have already failed, it is probed again with those replaced by the book's (in the
+module where the row looks them up), and that second verdict stands, with the row recording that it
+uses them.
+
+So a ``gradient_descent`` that calls a broken ``numerical_gradient``, or a ``TwoLayerNet.loss`` that
+calls a broken ``cross_entropy_error``, is judged on what it does itself, and the report says to fix
+the function it uses first -- one mistake is reported once, where it is. Probing as it is first
+keeps a row right that works around its dependency (a ``loss`` that applies softmax itself to a
+``predict`` without it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import sysconfig
+
+import numpy as np
+
+from nnlearn.checker.names import code_owner, referenced_names
+from nnlearn.checker.values import Opaque
+from nnlearn.common.functions import sigmoid, softmax
+from nnlearn.common.gradient import gradient_descent, numerical_gradient
+
+
+def book_cross_entropy_error(y, t):
+    """The book's ``common/functions.py`` cross-entropy: one-hot rows or labels, batch average."""
+    y, t = np.asarray(y, dtype=np.float64), np.asarray(t)
+    if y.ndim == 1:
+        t, y = t.reshape(1, t.size), y.reshape(1, y.size)
+    if t.size == y.size:
+        t = t.argmax(axis=1)
+    return -np.sum(np.log(y[np.arange(y.shape[0]), t.reshape(-1)] + 1e-7)) / y.shape[0]
+
+
+def book_numerical_diff(f, x):
+    h = 1e-4
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def book_mean_squared_error(y, t):
+    return 0.5 * np.sum((np.asarray(y) - np.asarray(t)) ** 2)
+
+
+#: The book's version of each function row, standing in for a failing one.
+REFERENCES = {
+    "sigmoid": sigmoid,
+    "softmax": softmax,
+    "mean_squared_error": book_mean_squared_error,
+    "cross_entropy_error": book_cross_entropy_error,
+    "numerical_diff": book_numerical_diff,
+    "_numerical_gradient_no_batch": numerical_gradient,
+    "numerical_gradient": numerical_gradient,
+    "gradient_descent": gradient_descent,
+}
+
+
+def judged(run, stand_ins):
+    """``run()`` (a fresh probe, run) as it is; if it fails, again inside ``stand_ins()`` (a context that
+    yields the rows it stood in for; ``stand_ins(only=[row])`` stands in for that row alone). Returns
+    the probe whose verdict stands and the rows it uses: the second, unless it fails the same way as
+    the first (then the mistake is the row's own). When one of several stand-ins is enough, only that
+    one is blamed (a right one-sample softmax is not blamed for a label-only loss beside it)."""
+    probe = run()
+    if all(f.severity != "fail" for f in probe.findings):
+        return probe, []
+    with stand_ins() as uses:
+        if not uses:
+            return probe, []
+        second = run()
+    failures = lambda p: {f.id for f in p.findings if f.severity == "fail"}  # noqa: E731
+    if failures(second) == failures(probe):  # the same mistake either way: the row's own, not its dependency's
+        return probe, []
+    if len(uses) > 1 and not failures(second):
+        for row in uses:
+            with stand_ins(only=[row]) as alone:
+                third = run()
+            if not failures(third):
+                return third, alone
+    return second, uses
+
+
+#: Folders whose code is not the reader's: the standard library, installed packages, nnlearn.
+_NOT_READERS = tuple(os.path.realpath(p) + os.sep for p in {
+    sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")} | {
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))})
+
+
+def _readers(fn) -> bool:
+    filename = getattr(getattr(fn, "__code__", None), "co_filename", "")
+    return bool(filename) and not os.path.realpath(filename).startswith(_NOT_READERS)
+
+
+def reachable(fn, cls=None, stop=frozenset(), depth: int = 8) -> list:
+    """The reader's plain functions that ``fn`` calls, at any depth, ``fn``'s own first: the functions
+    its globals name and, for a method of ``cls``, the class's methods it names (``self.predict``).
+    A method whose name is in ``stop`` is not followed (it is stood in for as a whole).
+
+    It reads the reader's objects, so only the check's child process calls it (``isolate``, ``names``)."""
+    out, seen = [], set()
+    todo = [(code_owner(fn), depth)]
+    while todo:
+        owner, left = todo.pop(0)
+        if owner is None or id(owner) in seen:
+            continue
+        seen.add(id(owner))
+        out.append(owner)
+        if left == 0:
+            continue
+        for name in sorted(referenced_names(owner)):
+            target = owner.__globals__.get(name)
+            if inspect.isfunction(target) and _readers(target):
+                todo.append((target, left - 1))
+            method = inspect.getattr_static(cls, name, None) if cls is not None and name not in stop else None
+            if inspect.isfunction(method) and _readers(method):
+                todo.append((method, left - 1))
+    return out
+
+
+class Isolation:
+    """The reader's failing function rows so far (handles in the child), and the stand-ins for them.
+
+    A row that passes with only a warning of the book's earlier versions (the one-sample softmax,
+    the one-form cross entropy, the 1-D gradient) is "limited": it is stood in for too, so that a
+    network that uses it where it stops working is judged on its own code, and the report can say
+    where the limited function was used (see :func:`nnlearn.checker.report.escalated`).
+    """
+
+    def __init__(self, remote):
+        self.remote = remote
+        self.failing: dict = {}  # row -> the reader's function, an Opaque handle
+
+    def failed(self, row: str, obj) -> None:
+        if row in REFERENCES and isinstance(obj, Opaque):
+            self.failing[row] = obj
+
+    @contextlib.contextmanager
+    def applied(self, fn, cls=None, stop=frozenset(), only=None):
+        """While probing ``fn``: every failing reader function it calls, at any depth (through the
+        reader's other functions and, with ``cls``, the class's other methods), is the book's, in the
+        module where it is looked up (swapped in the child, :func:`reachable` there).
+
+        Yields the list of rows stood in for; ``only``: these rows alone.
+        """
+        failing = {row: obj for row, obj in self.failing.items() if only is None or row in only}
+        if not failing or not isinstance(fn, Opaque) or fn.handle < 0:
+            yield []
+            return
+        rows, token = self.remote.isolate(fn, failing, cls, stop)
+        try:
+            yield sorted(rows)
+        finally:
+            if not self.remote.dead:
+                self.remote.restore(token)

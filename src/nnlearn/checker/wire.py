@@ -1,0 +1,228 @@
+"""The values that cross between the check's two processes: plain data as JSON, never pickle.
+
+The parent (:mod:`nnlearn.checker.remote`) sends the inputs of a call; the child
+(:mod:`nnlearn.checker.child`) sends back what the reader's code returned. Everything the parent reads
+comes from a process that ran the reader's code, so :func:`decode` trusts nothing: every field's
+type, every array's dtype, shape and byte count are checked, sizes are capped before anything is
+allocated, and anything else is a :class:`WireError` (the reader's doing, said in one line).
+
+A value is JSON: ``None``, a bool, an int, a float, a string; or an object with one tag --
+``$f`` a float that JSON cannot hold (nan, inf), ``$a`` an array (dtype, shape, base64 bytes, writeable),
+``$n`` a NumPy scalar, ``$l``/``$t`` a list/tuple, ``$d`` a dict as ``[key, value]`` pairs, ``$o`` an
+object that stays in the child (a handle, its type's name, whether it can be called), ``$big`` an
+array too large to send, ``$fn`` (parent to child only) one of the probes' functions by name.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnlearn.checker.values import Opaque
+
+#: Elements of one array sent back; a larger one arrives as its shape only.
+MAX_ELEMENTS = 1 << 20
+#: Items of one list, tuple or dict, and nesting depth.
+MAX_ITEMS = 10_000
+MAX_DEPTH = 8
+#: Characters of one string.
+MAX_TEXT = 20_000
+#: Integers beyond this are sent as floats (JSON's and Python's parsers limit long digit strings).
+MAX_INT = 1 << 63
+#: The array dtypes that cross, little-endian as the machine's: numbers only (never object arrays).
+DTYPES = frozenset(np.dtype(t).str for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
+                                              np.uint16, np.uint32, np.uint64, np.float16, np.float32,
+                                              np.float64, np.complex64, np.complex128))
+
+
+class WireError(ValueError):
+    """A message from the child that is not what the check asked for."""
+
+
+class Timeout(Exception):
+    """A reader call ran out of time; ``where`` is the reader's line it was running."""
+
+    def __init__(self, seconds: float, where: list):
+        super().__init__(f"did not return within {seconds:g} s")
+        self.seconds = seconds
+        self.where = where
+
+
+class ReaderError(Exception):
+    """The reader's code raised an exception of type ``kind`` (described by ``text``) at ``where``
+    (the reader's frames, innermost last). ``signature``: the arguments did not fit the function.
+    ``exc`` is the exception itself, in the child only."""
+
+    def __init__(self, kind: str, text: str, where: list, signature: bool = False, exc: BaseException | None = None):
+        super().__init__(text)
+        self.kind = kind
+        self.text = text
+        self.where = where
+        self.signature = signature
+        self.exc = exc
+
+
+@dataclass(frozen=True)
+class Function:
+    """One of the probes' functions (:data:`nnlearn.checker.targets.TARGETS`), passed by name; ``arg``: the
+    position of the call's argument it reads (the book's ``lambda W: net.loss(x, t)``), else None."""
+
+    name: str
+    arg: int | None = None
+    label: str = ""
+
+    @property
+    def __name__(self) -> str:  # noqa: PLW3201 -- shown in a report as the function's name
+        return self.label or self.name
+
+
+# -- encoding (both processes) ------------------------------------------------------------------------
+
+
+def _array(arr: np.ndarray) -> dict:
+    if arr.dtype.str not in DTYPES:
+        native = arr.dtype.newbyteorder("=")
+        if native.str not in DTYPES:
+            return None
+        arr = arr.astype(native)
+    if arr.size > MAX_ELEMENTS:
+        return {"$big": [arr.dtype.str, list(arr.shape)]}
+    data = base64.b64encode(np.ascontiguousarray(arr).tobytes()).decode("ascii")
+    return {"$a": [arr.dtype.str, list(arr.shape), data, bool(arr.flags.writeable)]}
+
+
+def encode(value, register=None, depth: int = 0):
+    """``value`` as JSON; an object that is not plain data becomes ``$o`` through ``register(obj)``
+    (which returns its handle), or its type's name alone without ``register``.
+
+    Only exact types are read, through their base classes' own methods: nothing a reader's subclass
+    overrides (``__float__``, ``__iter__``, ``__getitem__``) is called.
+    """
+    if value is None or type(value) is bool:
+        return value
+    if isinstance(value, bool):  # a bool subclass cannot exist; kept for the order of the checks
+        return bool(value)
+    if isinstance(value, np.generic) and value.dtype.str in DTYPES:  # before float: np.float64 is one
+        return {"$n": [value.dtype.str, base64.b64encode(np.asarray(value).tobytes()).decode("ascii")]}
+    if isinstance(value, int):
+        number = int.__int__(value)
+        return number if -MAX_INT < number < MAX_INT else encode(float(number) if abs(number) < 1 << 1000 else math.inf)
+    if isinstance(value, float):
+        number = float.__float__(value)
+        return number if math.isfinite(number) else {"$f": repr(number)}
+    if isinstance(value, str):
+        return str.__str__(value)[:MAX_TEXT]
+    if isinstance(value, Function):
+        return {"$fn": [value.name, value.arg]}
+    if isinstance(value, np.ndarray):
+        out = _array(np.asarray(value))
+        if out is not None:
+            return out
+    elif depth < MAX_DEPTH and isinstance(value, (list, tuple)):
+        items = list.copy(value) if isinstance(value, list) else tuple.__getitem__(value, slice(None))
+        if len(items) <= MAX_ITEMS:
+            return {"$l" if isinstance(value, list) else "$t": [encode(v, register, depth + 1) for v in items]}
+    elif depth < MAX_DEPTH and isinstance(value, dict):
+        items = list(dict.items(value))
+        if len(items) <= MAX_ITEMS and all(type(k) in (str, int) for k, _ in items):
+            return {"$d": [[k, encode(v, register, depth + 1)] for k, v in items]}
+    handle = register(value) if register is not None else -1
+    return {"$o": [handle, type(value).__name__[:100], callable(value)]}
+
+
+# -- decoding (hardened: the parent reads what a process running the reader's code sent) -------------
+
+
+def _need(condition: bool, what: str) -> None:
+    if not condition:
+        raise WireError(what)
+
+
+def _bytes(text, limit: int) -> bytes:
+    _need(isinstance(text, str) and len(text) <= 4 * (limit // 3 + 1), "an array's data is not text of its size")
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise WireError("an array's data is not base64") from None
+
+
+def _dtype(text) -> np.dtype:
+    _need(isinstance(text, str) and text in DTYPES, "an array of a type the check does not send")
+    return np.dtype(text)
+
+
+def _shape(shape) -> tuple:
+    _need(isinstance(shape, list) and len(shape) <= 32
+          and all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape), "an array's shape is not a shape")
+    _need(math.prod(shape) <= MAX_ELEMENTS, "an array larger than the check sends")
+    return tuple(shape)
+
+
+def decode(data, resolve=None, depth: int = 0):
+    """The value :func:`encode` made of ``data``; ``resolve(tag, fields)`` turns ``$o`` and ``$fn`` into
+    objects (without it, ``$o`` is an :class:`~nnlearn.checker.values.Opaque` and ``$fn`` is refused)."""
+    _need(depth <= MAX_DEPTH + 1, "values nested too deep")
+    if data is None or type(data) in (bool, str):
+        return data
+    if type(data) is int:
+        _need(-MAX_INT < data < MAX_INT, "an integer out of range")
+        return data
+    if type(data) is float:
+        return data
+    _need(type(data) is dict and len(data) == 1, "a value that is not one of the check's")
+    (tag, fields), = data.items()
+    if tag == "$f":
+        _need(fields in ("nan", "inf", "-inf"), "a float that is not one")
+        return float(fields)
+    if tag == "$a":
+        _need(type(fields) is list and len(fields) == 4 and type(fields[3]) is bool, "an array without its fields")
+        dtype, shape = _dtype(fields[0]), _shape(fields[1])
+        raw = _bytes(fields[2], math.prod(shape) * dtype.itemsize)
+        _need(len(raw) == math.prod(shape) * dtype.itemsize, "an array whose bytes do not fill its shape")
+        arr = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+        arr.flags.writeable = fields[3]
+        return arr
+    if tag == "$n":
+        _need(type(fields) is list and len(fields) == 2, "a number without its fields")
+        dtype = _dtype(fields[0])
+        raw = _bytes(fields[1], dtype.itemsize)
+        _need(len(raw) == dtype.itemsize, "a number of the wrong size")
+        return np.frombuffer(raw, dtype=dtype)[0]
+    if tag in ("$l", "$t"):
+        _need(type(fields) is list and len(fields) <= MAX_ITEMS, "a list too long")
+        items = [decode(v, resolve, depth + 1) for v in fields]
+        return items if tag == "$l" else tuple(items)
+    if tag == "$d":
+        _need(type(fields) is list and len(fields) <= MAX_ITEMS, "a dict too long")
+        out = {}
+        for pair in fields:
+            _need(type(pair) is list and len(pair) == 2 and type(pair[0]) in (str, int), "a dict item that is not one")
+            out[pair[0]] = decode(pair[1], resolve, depth + 1)
+        return out
+    if tag == "$big":
+        _need(type(fields) is list and len(fields) == 2 and type(fields[1]) is list
+              and all(type(n) is int and n >= 0 for n in fields[1][:32]), "a large array without its shape")
+        return Opaque(-1, f"array of shape {tuple(fields[1][:32])}")
+    if tag == "$o":
+        _need(type(fields) is list and len(fields) == 3 and type(fields[0]) is int and type(fields[1]) is str
+              and type(fields[2]) is bool, "an object without its fields")
+        if resolve is not None:
+            return resolve(tag, fields)
+        return Opaque(fields[0], fields[1][:100], fields[2])
+    if tag == "$fn" and resolve is not None:
+        return resolve(tag, fields)
+    raise WireError("a value that is not one of the check's")
+
+
+def frames(data) -> list:
+    """The reader's frames of a message (``[file, line, code, cell]``), checked."""
+    _need(type(data) is list and len(data) <= 20, "frames that are not a list")
+    for frame in data:
+        _need(type(frame) is list and len(frame) == 4 and type(frame[0]) is str and type(frame[1]) is int
+              and type(frame[2]) is str and (frame[3] is None or type(frame[3]) in (int, str))
+              and len(frame[0]) <= 4096 and len(frame[2]) <= 400, "a frame that is not one")
+    return data

@@ -1,0 +1,229 @@
+"""``derivative``: each point by the method asked for (``auto``: the complex step or Richardson), with warnings that say why."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnlearn.base.validation import as_float_array, check_choice, check_flag, check_positive_number
+from nnlearn.common.derivatives.differences import (
+    JUMP_SHRINK,
+    CENTRAL_REL_STEP,
+    central,
+    central_value,
+    complex_step,
+    complex_step_default,
+    complex_step_error,
+    one_sided,
+    richardson,
+    scale,
+)
+from nnlearn.common.derivatives.evaluator import Evaluator
+from nnlearn.base.errors import InputError
+from nnlearn.base.i18n import _
+
+METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
+
+
+@dataclass(frozen=True)
+class DerivativeResult:
+    """What :func:`derivative` returns with ``full_output=True``.
+
+    Attributes
+    ----------
+    df : float or ndarray
+        The derivative (an array of the shape of ``x`` for an array of points).
+    error : float or ndarray
+        Estimated absolute error of ``df``. ``inf`` where no estimate could be made, NaN where
+        ``df`` is NaN.
+    method : str or ndarray of str
+        The method actually used at each point (``auto`` resolves to ``complex`` or
+        ``richardson``, or to ``none`` where ``f`` is not finite at the point).
+    nfev : int
+        Number of calls of ``f`` in total.
+    h : float or ndarray
+        The step finally used (for Richardson: the smallest step of the best tableau).
+    """
+
+    df: float | np.ndarray
+    error: float | np.ndarray
+    method: str | np.ndarray
+    nfev: int
+    h: float | np.ndarray
+
+
+def _check_step(h) -> float | None:
+    if h is None:
+        return None
+    return check_positive_number(h, _("the step h"), _("leave h=None for an automatic step"))
+
+
+
+def _cross_check(ev, x, cs):
+    """Does the complex-step slope agree with a real central difference? Tries a few steps so that
+    steep or oscillating functions are not mistaken for non-analytic ones."""
+    s = scale(x)
+    steps = [CENTRAL_REL_STEP * s, CENTRAL_REL_STEP * s / 100, CENTRAL_REL_STEP * s / 1e4]
+    if s > 1e4:
+        steps.append(CENTRAL_REL_STEP)  # sin(x) at x = 1e8 varies on a unit scale, not on |x|
+    for h in steps:
+        d, step, rounding = central_value(ev, x, h)
+        if step == 0 or not math.isfinite(d):
+            continue
+        if abs(d - cs) <= 1e-6 * abs(cs) + 100 * rounding:
+            return True
+    return False
+
+
+def _auto(ev, x, h, full):
+    fx = ev.at(x)
+    if not math.isfinite(fx):
+        return math.nan, math.nan, math.nan, "none"
+    hc = complex_step_default(x)
+    fz, non_analytic = ev.probe(complex(x, hc))
+    cs = None
+    if not non_analytic and fz is not None and abs(fz.real - fx) <= 1e-12 * abs(fx) + 1e-300:
+        cs = fz.imag / hc
+        if _cross_check(ev, x, cs):
+            return cs, complex_step_error(fz, x, hc), hc, "complex"
+    kinks = len(ev.kinks)
+    d, err, h_last = richardson(ev, x, h, full)
+    smooth = len(ev.kinks) == kinks
+    if cs is not None and smooth and math.isfinite(d) and abs(cs - d) <= max(3 * err, 1e-6 * abs(d)):
+        # The real differences were only too coarse to confirm the complex step; it is the better value.
+        return cs, complex_step_error(fz, x, hc), hc, "complex"
+    return d, err, h_last, "richardson"
+
+
+def _one_point(ev, x, method, h, full):
+    if method == "auto":
+        return _auto(ev, x, h, full)
+    if method == "forward":
+        return (*one_sided(ev, x, h, +1, full), method)
+    if method == "backward":
+        return (*one_sided(ev, x, h, -1, full), method)
+    if method == "central":
+        return (*central(ev, x, h, full), method)
+    if method == "complex":
+        return (*complex_step(ev, x, h, full), method)
+    return (*richardson(ev, x, h, full), method)
+
+
+def derivative(f, x, method="auto", h=None, full_output=False):
+    """Derivative of a function of one real variable, at one point or at an array of points.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(t)`` for a float ``t`` returns one number. For the complex step it must also accept a
+        complex ``t`` and return a complex number; ``auto`` tries that and falls back when it fails.
+    x : float or array_like of float
+        The point(s). ``f`` is called once per point and step (it need not be vectorised).
+    method : {"auto", "forward", "backward", "central", "complex", "richardson"}
+        ``forward``/``backward``: ``(f(x+h) - f(x)) / h``, error ~ h.
+        ``central``: the book's ``(f(x+h) - f(x-h)) / 2h``, error ~ h**2.
+        ``complex``: ``Im f(x+ih) / h``; no subtraction, so ``h`` can be tiny; f must be analytic.
+        ``richardson``: central differences at steps shrinking by 2, extrapolated to h = 0
+        (Ridders' tableau); starts where ``f`` is finite and stops when rounding takes over.
+        ``auto`` (default): the complex step when ``f`` accepts complex input, applies no
+        non-analytic NumPy operation to it (``abs``, ``maximum`` as in ReLU, comparisons, rounding;
+        see ``NON_ANALYTIC``), keeps the real part, and its slope agrees with a real difference;
+        Richardson otherwise.
+    h : float, optional
+        The step (the starting step for Richardson). By default it scales with ``|x|`` (with 1
+        at x = 0): sqrt(eps)|x| forward/backward, eps**(1/3)|x| central, 1e-20|x| complex.
+    full_output : bool
+        Return a :class:`DerivativeResult` (value, error estimate, method used, evaluations, step)
+        instead of the value. For the fixed-step methods the truncation estimate costs one or two
+        more evaluations of ``f``.
+
+    Returns
+    -------
+    float, ndarray or DerivativeResult
+        float64. NaN where ``f`` is not finite at ``x`` or nowhere near it, and where ``f`` jumps
+        (``np.sign`` at 0: a function that is not continuous has no derivative); a warning says
+        which.
+
+    Examples
+    --------
+    The chapter's function at x = 5, whose slope is 0.2:
+
+    >>> def function_1(x):
+    ...     return 0.01 * x**2 + 0.1 * x
+    >>> derivative(function_1, 5)
+    0.2
+    >>> r = derivative(function_1, 5, full_output=True)
+    >>> r.method, r.nfev, r.error < 1e-15
+    ('complex', 4, True)
+
+    ``math.log`` refuses complex numbers, so ``auto`` extrapolates; the steps stay above 0:
+
+    >>> import math
+    >>> r = derivative(math.log, 1e-3, full_output=True)
+    >>> r.method, abs(r.df - 1000) < 1e-9, r.error < 1e-8
+    ('richardson', True, True)
+
+    ReLU away from its kink: ``np.maximum`` orders complex numbers by their real part, so a complex
+    step through it only happens to look right; ``auto`` sees the ``maximum`` and extrapolates:
+
+    >>> def relu(x):
+    ...     return np.maximum(0, x)
+    >>> r = derivative(relu, 2.0, full_output=True)
+    >>> r.df, r.method, r.nfev
+    (1.0, 'richardson', 13)
+
+    Arrays of points:
+
+    >>> derivative(np.sin, [0.0, np.pi])
+    array([ 1., -1.])
+    """
+    check_choice(method, METHODS, "method")
+    full_output = check_flag(full_output, "full_output")
+    h = _check_step(h)
+    xs = as_float_array(x, "x")
+    if xs.dtype != np.float64:
+        xs = xs.astype(np.float64)
+    if not np.isfinite(xs).all():
+        raise InputError(_("x contains NaN or inf; a derivative needs finite points"))
+    ev = Evaluator(f)
+    df = np.empty(xs.shape)
+    err = np.empty(xs.shape)
+    steps = np.empty(xs.shape)
+    used = np.empty(xs.shape, dtype="<U10")
+    for idx in np.ndindex(xs.shape):
+        ev.forget()
+        df[idx], err[idx], steps[idx], used[idx] = _one_point(ev, float(xs[idx]), method, h, full_output)
+    if ev.kinks:
+        x0, jump = ev.kinks[0]
+        more = _(", and at {n} more points", n=len(ev.kinks) - 1) if len(ev.kinks) > 1 else ""
+        warnings.warn(
+            _("f does not look differentiable at x={x:g} (the slopes on either side differ by about {jump:.3g}{more}); "
+              "the value returned is the average of the one-sided slopes", x=x0, jump=jump, more=more),
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    if ev.jumps:
+        x0, gap = ev.jumps[0]
+        more = _(", and at {n} more points", n=len(ev.jumps) - 1) if len(ev.jumps) > 1 else ""
+        warnings.warn(
+            _("f jumps at x={x:g}: f(x+h) - f(x-h) stays near {gap:.3g} while h shrinks {shrink}-fold{more}; f is not "
+              "continuous there, so it has no derivative and the value returned is NaN", x=x0, gap=gap,
+              shrink=JUMP_SHRINK, more=more),
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    jumped = {x0 for x0, _value in ev.jumps}
+    undefined = [i for i in np.flatnonzero(np.isnan(df.reshape(-1))) if float(xs.reshape(-1)[i]) not in jumped]
+    if undefined:
+        reason = ev.why_undefined(float(xs.reshape(-1)[undefined[0]]))
+        warnings.warn(_("the derivative is NaN at {n} points: {reason}", n=len(undefined), reason=reason)
+                      if len(undefined) > 1 else _("the derivative is NaN: {reason}", reason=reason),
+                      RuntimeWarning, stacklevel=2)
+    if xs.ndim == 0:
+        df, err, steps, used = float(df), float(err), float(steps), str(used)
+    if not full_output:
+        return df
+    return DerivativeResult(df=df, error=err, method=used, nfev=ev.nfev, h=steps)

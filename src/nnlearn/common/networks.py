@@ -1,0 +1,133 @@
+"""Building networks: from a description (:meth:`~nnlearn.MultiLayerNet.config`), from training settings,
+from a file -- the one place that decides between ``TwoLayerNet`` and ``MultiLayerNet``.
+
+The network classes know nothing of this module; everything that makes a network from a
+description (loading a model or checkpoint, a trainer building from its settings) comes here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlearn.base.errors import FileFormatError, InputError
+from nnlearn.base.i18n import N_, _
+from nnlearn.base.validation import check_network_size
+from nnlearn.common.multi_layer_net import DTYPES, MultiLayerNet
+from nnlearn.common.saving import check_arrays, param_layout, read_npz
+from nnlearn.common.two_layer_net import TwoLayerNet
+
+_NETWORK = N_("a network saved by nnlearn")
+_NETWORK_FIX = N_("train one with `nnlearn train`")
+
+
+def is_two_layer(hidden, activation: str, loss: str) -> bool:
+    """True for the chapter's network: one sigmoid hidden layer and the cross-entropy loss."""
+    return len(hidden) == 1 and activation == "sigmoid" and loss == "cross_entropy"
+
+
+def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
+    """Build the network a :meth:`MultiLayerNet.config` dict describes (fresh weights).
+
+    Examples
+    --------
+    >>> net = build_network({"class": "TwoLayerNet", "input_size": 4, "hidden_size_list": [3], "output_size": 2,
+    ...                      "weight_init_std": 0.01})
+    >>> type(net).__name__, net.sizes
+    ('TwoLayerNet', (4, 3, 2))
+    """
+    dtype = np.dtype(dtype or config.get("dtype", "float64"))
+    # Files written before regularisation existed lack these keys: no decay, no dropout.
+    regular = {key: config.get(key, 0.0) for key in ("weight_decay_lambda", "dropout_ratio")}
+    if config.get("class") == "TwoLayerNet":
+        return TwoLayerNet(
+            config["input_size"], config["hidden_size_list"][0], config["output_size"],
+            weight_init_std=config["weight_init_std"], seed=seed, dtype=dtype, **regular,
+        )
+    return MultiLayerNet(
+        config["input_size"], config["hidden_size_list"], config["output_size"],
+        activation=config["activation"], weight_init_std=config["weight_init_std"],
+        loss=config.get("loss", "cross_entropy"), seed=seed, dtype=dtype, **regular,
+    )
+
+
+def network_for(settings, input_size: int, output_size: int) -> MultiLayerNet:
+    """A fresh network as training ``settings`` describe it (a :class:`TwoLayerNet` for the chapter's).
+
+    The settings' names are the trainer's (``weight_decay``, ``dropout``), the network's the book's
+    (``weight_decay_lambda``, ``dropout_ratio``); this is where one becomes the other.
+    """
+    sizes = dict(weight_init_std=settings.weight_init_std, seed=settings.seed, dtype=np.dtype(settings.dtype),
+                 weight_decay_lambda=settings.weight_decay, dropout_ratio=settings.dropout)
+    if is_two_layer(settings.hidden, settings.activation, settings.loss):
+        return TwoLayerNet(input_size, settings.hidden[0], output_size, **sizes)
+    return MultiLayerNet(input_size, list(settings.hidden), output_size, activation=settings.activation,
+                         loss=settings.loss, **sizes)
+
+
+def with_dtype(network, dtype) -> MultiLayerNet:
+    """``network`` itself when it already has ``dtype``, else a copy in ``dtype`` (same description and weights).
+
+    Examples
+    --------
+    >>> net = TwoLayerNet(4, 3, 2, seed=0, dtype=np.float32)
+    >>> wide = with_dtype(net, np.float64)
+    >>> wide.dtype, bool(np.array_equal(wide.params["W1"], net.params["W1"]))
+    (dtype('float64'), True)
+    """
+    if network.dtype == np.dtype(dtype):
+        return network
+    copy = build_network(network.config(), seed=0, dtype=dtype)
+    copy.set_params(network.params)
+    return copy
+
+
+def settings_mismatch(settings, network) -> list[str]:
+    """What of ``settings`` the given ``network`` contradicts, as ``"name: network N, settings S"`` lines.
+
+    A trainer may train any network (its sizes and activation are its own), but how it trains must
+    agree with the settings it records: the dtype, the weight decay and the dropout.
+    """
+    seen = {"dtype": network.dtype.name, "weight_decay": network.weight_decay_lambda,
+            "dropout": network.dropout_ratio}
+    return [f"{name}: network {value!r}, settings {getattr(settings, name)!r}"
+            for name, value in seen.items() if getattr(settings, name) != value]
+
+
+def load_network(path):
+    """Load a network saved by :func:`~nnlearn.common.saving.save_network`, refusing anything incomplete or damaged.
+
+    The sizes its metadata gives are checked against nnlearn's limits and against the stored
+    arrays' shapes before anything is unpacked or built.
+    """
+    arrays, config = read_npz(path, _NETWORK, _NETWORK_FIX, expect=lambda meta: network_layout(path, meta))
+    try:
+        net = build_network(config, seed=0)
+    except (KeyError, TypeError, IndexError, InputError) as exc:
+        raise FileFormatError(_("{path} describes no network nnlearn can build ({reason}); {fix}", path=path,
+                                reason=exc, fix=_(_NETWORK_FIX))) from None
+    check_arrays(path, arrays, param_layout(net), _NETWORK_FIX)
+    net.set_params({k[len("param_"):]: v for k, v in arrays.items()})
+    return net
+
+
+def network_layout(path, config: dict, prefix: str = "param_") -> dict:
+    """``{prefix + key: (shape, dtype)}`` of the network a :meth:`~nnlearn.MultiLayerNet.config` describes,
+    without building it: its sizes must be whole numbers and the network within
+    :data:`~nnlearn.base.validation.MAX_PARAMETERS`, else a :class:`FileFormatError` naming ``path``."""
+    hidden = config.get("hidden_size_list")
+    sizes = [config.get("input_size"), *(hidden if isinstance(hidden, list) else [None]), config.get("output_size")]
+    dtype = config.get("dtype", "float64")
+    try:
+        if dtype not in DTYPES:
+            raise InputError(_("dtype {dtype!r} is not one of {names}", dtype=dtype, names=", ".join(DTYPES)))
+        if config.get("class") == "TwoLayerNet" and len(sizes) != 3:
+            raise InputError(_("a TwoLayerNet has one hidden layer, not {n}", n=len(sizes) - 2))
+        check_network_size(sizes, dtype)
+    except InputError as exc:
+        raise FileFormatError(_("{path} describes no network nnlearn can build ({reason}); {fix}", path=path,
+                                reason=exc, fix=_(_NETWORK_FIX))) from None
+    layout = {}
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+        layout[f"{prefix}W{i}"] = ((n_in, n_out), np.dtype(dtype))
+        layout[f"{prefix}b{i}"] = ((n_out,), np.dtype(dtype))
+    return layout

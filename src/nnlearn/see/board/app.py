@@ -1,0 +1,398 @@
+"""The board as a web application (Starlette): its pages, its JSON, and what every answer carries.
+
+Routes (GET and HEAD; the one POST is the drawing's prediction)::
+
+    /                      the runs list (templates/board/board.html)
+    /draw?path=REL         draw a digit and watch a finished run's network decide
+    /static/NAME           the pages' own script and style, shipped in this package
+    /api/runs              the runs and sweeps under the folder: state, accuracy, ... (JSON); a
+                           folder that cannot be read is one entry of state "unreadable"
+    /api/run?path=REL      one run's curves: loss per iteration (thinned), the epochs table (JSON)
+    /report?path=REL       the report of a run or sweep, built in memory (nothing is written)
+    /files/REL             a file under the folder: pictures as pictures, text as plain text,
+                           anything else as a download; never as a page or a script
+    /api/sample?path=REL&class=K | &mistake=1
+                           a random test image with the network's probabilities (JSON)
+    POST /api/predict?path=REL
+                           the body is a PNG of a drawing; the answer is the 28x28 input the network
+                           sees (``nnlearn predict``'s preparation) and its probabilities (JSON); only
+                           from the board's own page (:func:`~nnlearn.see.board.guards.same_origin`)
+
+and the lessons, ``/lessons`` and ``/api/lessons/...`` (:mod:`nnlearn.see.board.lessons`).
+
+Paths: ``REL`` is relative to the folder; it may not be absolute or contain ``..``, and after
+resolving symbolic links it must still lie inside the folder -- otherwise 403.
+
+Every answer carries a Content-Security-Policy (the pages run only the board's own scripts; a
+report runs none; a file under /files runs nothing) and asks not to be cached or framed. Only the
+``Host`` names of :func:`allowed_hosts`, and the address the connection came in on, are answered
+(:class:`~nnlearn.see.board.guards.HostCheck`): a page on another site that re-points its name at this
+computer (DNS rebinding) gets 400. Error bodies are one generic line; what went wrong in detail
+goes to the server's log.
+
+Work that reads many files or computes (listings, reports, predictions) runs in worker threads
+under :class:`anyio.CapacityLimiter` s, so a burst of requests queues instead of multiplying
+threads and memory. To add a page: a template under ``templates/`` and one ``Route`` in
+:func:`make_app`; to add JSON: a method of :class:`Board` returning a dict, and a ``Route`` that
+passes it to :func:`~nnlearn.see.board.web.work`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from importlib import resources
+from pathlib import Path, PurePosixPath
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nnlearn.base import i18n
+
+from nnlearn.train import rundir
+from nnlearn.see.board import language, lessons
+from nnlearn.see.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample, whole_number
+from nnlearn.see.board.guards import ByteBudget, HostCheck, SecurityHeaders, allowed_hosts, same_origin
+from nnlearn.see.board.web import answer, work
+from nnlearn.base.errors import NnlearnError
+from nnlearn.base.i18n import _
+from nnlearn.see.templating import REPORT_CSP, header_csp
+
+log = logging.getLogger("nnlearn.see.board")
+
+#: Largest file /files serves (a checkpoint of the strong recipe is about 7 MB).
+MAX_FILE_BYTES = 32 << 20
+#: Seconds a client may take to send a drawing once its headers are in.
+BODY_SECONDS = 5.0
+#: Bytes of drawings held in memory while they arrive and wait to be read, all requests together;
+#: past it a drawing gets 503. Bytes, not requests: a connection that declares a body and sends
+#: nothing holds nothing (24 such held 8 request slots and delayed a real drawing by 29.5 s).
+BODY_BUDGET = 16 * MAX_DRAWING_BYTES
+#: Worker threads per kind of work: reading folders; a run's curves (bounded, cached: nnlearn.train.tables;
+#: apart, so that polls of long runs never hold up the runs list); computing (reports, predictions:
+#: one at a time, each may hold a decoded 2048x2048 image); the lessons' small computations
+#: (milliseconds each, :mod:`nnlearn.see.board.lessons`).
+LIMITS = {"read": 4, "curves": 2, "compute": 1, "lessons": 2}
+#: The figure ``nnlearn landscape`` writes into a run folder (``nnlearn.see.landscape.FIGURE_FILE``, not
+#: imported here: it brings matplotlib into the board's start).
+LANDSCAPE_FIGURE = "landscape.png"
+
+_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+#: What /files serves as what it is; everything else is a download.
+_FILE_TYPES = {".png": "image/png", ".csv": "text/plain; charset=utf-8", ".json": "text/plain; charset=utf-8",
+               ".txt": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8"}
+
+
+def inside(root: Path, rel: str) -> Path:
+    """``root / rel`` resolved, when it lies inside ``root``; else :class:`Refused` (403; 404 for a
+    name the system cannot look up: too long, a loop of links). ``root`` must already be resolved.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp()).resolve()
+    >>> inside(root, "a/b") == root / "a" / "b"
+    True
+    >>> inside(root, "../etc")
+    Traceback (most recent call last):
+    ...
+    nnlearn.see.board.draw.Refused: the path '../etc' leaves the board's folder
+    """
+    if "\x00" in rel or rel.startswith(("/", "\\")) or PurePosixPath(rel).is_absolute() or ":" in rel[:3]:
+        raise Refused(403, _("the path {rel!r} is absolute; give a path inside the board's folder", rel=rel))
+    if any(part == ".." for part in rel.replace("\\", "/").split("/")):
+        raise Refused(403, _("the path {rel!r} leaves the board's folder", rel=rel))
+    try:
+        target = (root / rel).resolve()
+    except (OSError, RuntimeError, ValueError):  # a loop of links, a name too long
+        raise Refused(404, _("no such file or folder under the board's folder")) from None
+    if target != root and root not in target.parents:
+        raise Refused(403, _("the path {rel!r} leads outside the board's folder (a symbolic link)", rel=rel))
+    return target
+
+
+class Board:
+    """What the requests share: the folder, the pages, loaded models, test sets and reports."""
+
+    def __init__(self, root, data_dir=None):
+        self.root = Path(root).resolve()
+        self.data_dir = data_dir
+        folder = resources.files("nnlearn.see.board") / "static"
+        self.static = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file() and f.name[0] != "."}
+        # Each page in each language (nnlearn.see.board.language chooses one per request).
+        self.pages = {(name, lang): language.page(f"board/{name}.html", lang)
+                      for name in ("board", "draw") for lang in i18n.languages()}
+        self.lock = threading.Lock()
+        self.models: dict = {}
+        self.test_sets: dict = {}
+        self.reports: dict = {}
+
+    def listing(self) -> dict:
+        entries = rundir.find_entries(self.root)
+        for e in entries:  # a run's loss landscape (nnlearn landscape), linked from its row
+            e["has_landscape"] = e["kind"] == "run" and os.path.lexists(self.root / e["path"] / LANDSCAPE_FIGURE)
+        return {"root": self.root.name, "entries": entries}
+
+    def folder(self, rel: str) -> Path:
+        target = inside(self.root, rel)
+        try:
+            ok = target.is_dir()
+        except OSError:
+            ok = False
+        if not ok:
+            raise Refused(404, _("no such folder under the board's folder: {rel!r}", rel=rel))
+        return target
+
+    def curves(self, rel: str) -> dict:
+        run = self.folder(rel)
+        if not rundir.is_run_dir(run):
+            raise Refused(404, _("{rel!r} is not a run directory", rel=rel))
+        info = rundir.entry(run, self.root)
+        if info["state"] == "unreadable":
+            raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=info["reason"]))
+        try:
+            return info | rundir.run_curves(run)
+        except NnlearnError as exc:
+            raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=str(exc).splitlines()[0])) from None
+
+    def finished_run(self, rel: str) -> Path:
+        run = inside(self.root, rel)
+        if not rundir.is_run_dir(run):
+            raise Refused(404, _("{rel!r} is not a run directory under the board's folder", rel=rel))
+        try:
+            state = rundir.run_state(run)[0]
+        except NnlearnError:
+            state = "unreadable"
+        if state != "finished" or not os.path.lexists(run / "model.npz"):
+            raise Refused(409, _("the run {rel!r} is {state}; drawing needs a finished run with its model.npz", rel=rel,
+                               state=_(state)))  # the state's word, as the runs list shows it
+        return run
+
+    def model(self, run: Path):
+        from nnlearn.common.networks import load_network
+
+        try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
+            path = rundir.checked_path(run / "model.npz")
+        except NnlearnError as exc:  # names the file, not the folder
+            raise Refused(409, _("the run's model.npz cannot be read: {reason}", reason=str(exc).splitlines()[0])) from None
+        except OSError:
+            raise Refused(409, _("the run's model.npz cannot be read")) from None
+        try:
+            stat = path.stat()
+            key = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            with self.lock:
+                net = self.models.get(key)
+            if net is None:
+                net = load_network(path)
+        except (NnlearnError, OSError, ValueError) as exc:
+            log.warning("cannot load %s: %s", run / "model.npz", exc)
+            raise Refused(409, _("the run's model.npz cannot be read")) from None
+        with self.lock:
+            self.models = {key: net} | {k: v for k, v in list(self.models.items())[:3] if k != key}
+        return net
+
+    def test_set(self, config: dict):
+        from nnlearn.see.report import load_test_set
+
+        key = (str(config.get("dataset")), str(config.get("data_dir")), str(self.data_dir))
+        with self.lock:
+            data = self.test_sets.get(key)
+        if data is None:
+            try:
+                data = load_test_set(config, self.data_dir, download=False)
+            except (NnlearnError, OSError, ValueError) as exc:
+                log.warning("cannot read the test set: %s", str(exc).splitlines()[0])
+                raise Refused(503, _("the test set cannot be read; start the board with --data-dir FOLDER")) from None
+            with self.lock:
+                self.test_sets[key] = data
+        return data
+
+    def sample(self, query: dict) -> dict:
+        for name, digits in (("seed", 19), ("class", 5)):  # a bad number is the request's fault, whatever the run
+            whole_number(query, name, digits)
+        run = self.finished_run(query.get("path", ""))
+        net = self.model(run)
+        x_test, t_test = self.test_set(rundir.read_json(run / "config.json") or {})
+        return sample(net, x_test, t_test, query)
+
+    def predict(self, rel: str, png: bytes) -> dict:
+        return predict_drawing(self.model(self.finished_run(rel)), png)
+
+    def report(self, rel: str, lang: str = i18n.SOURCE_LANGUAGE) -> bytes:
+        """The report of a run or sweep folder in ``lang``, with links to it in the other languages, built in
+        memory (kept until one of its files changes)."""
+        from nnlearn.see.report import build_report
+
+        target = self.folder(rel)
+        key = (str(target), lang, _signature(target), _signature(target / "final"))
+        with self.lock:
+            page = self.reports.get(key)
+        if page is not None:
+            return page
+        test_data = None
+        if rundir.is_run_dir(target) and os.path.lexists(target / "model.npz"):
+            try:
+                test_data = self.test_set(rundir.read_json(target / "config.json") or {})
+            except Refused:
+                test_data = None  # the report says the test set is missing
+        try:
+            with i18n.use(lang):
+                page = build_report([target], data_dir=self.data_dir, download=False, test_data=test_data,
+                                    where=rel or ".", languages=language.switcher(lang, path=rel)).encode("utf-8")
+        except NnlearnError as exc:
+            raise Refused(404, _("{rel!r} is neither a run nor a sweep folder", rel=rel)) from exc
+        with self.lock:
+            self.reports = {key: page} | {k: v for k, v in list(self.reports.items())[:7] if k != key}
+        return page
+
+    def file(self, rel: str) -> tuple[bytes, str]:
+        target = inside(self.root, rel)
+        try:
+            return rundir.read_bytes(target, MAX_FILE_BYTES), target.suffix.lower()
+        except (FileNotFoundError, NotADirectoryError):
+            raise Refused(404, _("no such file under the board's folder: {rel!r}", rel=rel)) from None
+        except (NnlearnError, OSError):
+            raise Refused(404, _("{rel!r} is not a regular file of at most {mb} MB", rel=rel, mb=MAX_FILE_BYTES >> 20)) from None
+
+
+def _signature(folder: Path) -> tuple:
+    try:
+        return tuple(sorted((e.name, e.stat(follow_symlinks=False).st_mtime_ns, e.stat(follow_symlinks=False).st_size)
+                            for e in os.scandir(folder) if e.name != "report.html"))
+    except OSError:
+        return ()
+
+
+def _board(request: Request) -> Board:
+    return request.app.state.board
+
+
+def _rel(request: Request) -> str:
+    if "path" not in request.query_params:
+        raise Refused(400, _("give the run with ?path=RUN (a folder relative to the board's folder)"))
+    return request.query_params["path"]
+
+
+async def page(request: Request) -> Response:
+    name = "draw" if request.url.path == "/draw" else "board"
+    lang, chosen = language.choose(request)
+    response = Response(_board(request).pages[name, lang], media_type="text/html; charset=utf-8")
+    return language.keep(response, lang) if chosen else response
+
+
+async def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    data = _board(request).static.get(name)
+    if data is None:
+        raise Refused(404, _("no such file: /static/{name}", name=name))
+    return Response(data, media_type=_TYPES.get(Path(name).suffix, "application/octet-stream"))
+
+
+async def api_runs(request: Request) -> Response:
+    return answer(await work(request, "read", _board(request).listing))
+
+
+async def api_run(request: Request) -> Response:
+    return answer(await work(request, "curves", _board(request).curves, _rel(request)))
+
+
+async def api_sample(request: Request) -> Response:
+    return answer(await work(request, "compute", _board(request).sample, dict(request.query_params)))
+
+
+async def report(request: Request) -> Response:
+    lang, chosen = language.choose(request)
+    body = await work(request, "compute", _board(request).report, _rel(request), lang)
+    response = Response(body, media_type="text/html; charset=utf-8",
+                        headers={"content-security-policy": header_csp(REPORT_CSP)})
+    return language.keep(response, lang) if chosen else response
+
+
+async def files(request: Request) -> Response:
+    body, suffix = await work(request, "read", _board(request).file, request.path_params["rel"])
+    kind = _FILE_TYPES.get(suffix)
+    headers = {"content-security-policy": "default-src 'none'; sandbox"}
+    if kind is None:
+        headers["content-disposition"] = "attachment"
+    return Response(body, media_type=kind or "application/octet-stream", headers=headers)
+
+
+async def api_predict(request: Request) -> Response:
+    same_origin(request)
+    length = request.headers.get("content-length", "")
+    if not (length.isascii() and length.isdigit()):
+        raise Refused(411, _("send the drawing as a PNG body with a Content-Length"))
+    if int(length) > MAX_DRAWING_BYTES:
+        return answer({"error": _("the drawing is {n} bytes; at most {most} are accepted", n=int(length),
+                                   most=MAX_DRAWING_BYTES)},
+                      413, headers={"connection": "close"})
+    budget = request.app.state.body_budget
+    body = bytearray()
+    try:
+        with anyio.fail_after(BODY_SECONDS):
+            async for chunk in request.stream():
+                if not budget.take(len(chunk)):
+                    return answer({"error": _("the board is receiving many drawings at once; try again in a moment")},
+                                  503, headers={"connection": "close"})
+                body += chunk
+                if len(body) > MAX_DRAWING_BYTES:
+                    return answer({"error": _("the drawing is larger than its Content-Length")}, 400,
+                                  headers={"connection": "close"})
+        return answer(await work(request, "compute", _board(request).predict, request.query_params.get("path", ""),
+                                 bytes(body)))
+    except TimeoutError:
+        return answer({"error": _("the drawing did not arrive within {seconds} s", seconds=format(BODY_SECONDS, "g"))}, 408,
+                      headers={"connection": "close"})
+    finally:
+        budget.give(len(body))
+
+
+async def refused(request: Request, exc: Refused) -> Response:
+    return answer({"error": str(exc)}, exc.status)
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code in (404, 405) and request.method not in ("GET", "HEAD"):
+        return answer({"error": _("{method} is not allowed: the board only reads (GET, HEAD)", method=request.method)}, 405,
+                      headers={"allow": "GET, HEAD"})
+    if exc.status_code == 404:
+        if ".." in request.url.path:
+            return answer({"error": _("the path leaves the board's folder")}, 403)
+        return answer({"error": _("no such page")}, 404)
+    return answer({"error": _("the request cannot be answered")}, exc.status_code)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    with i18n.use(language.choose(request)[0]):  # Starlette answers a 500 outside the other middleware
+        return answer({"error": _("internal error: the board's log says more")}, 500)
+
+
+class BoardApp(Starlette):
+    """Starlette with :class:`~nnlearn.see.board.guards.SecurityHeaders` outside everything, its error handling included
+    (``middleware=`` would put it inside Starlette's ``ServerErrorMiddleware``, which answers 500s)."""
+
+    def build_middleware_stack(self):
+        return SecurityHeaders(super().build_middleware_stack())
+
+
+def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
+    """The board's application over the folder ``root``, answering the ``Host`` names of :func:`allowed_hosts`."""
+    app = BoardApp(
+        routes=[Route("/", page), Route("/index.html", page), Route("/draw", page),
+                Route("/static/{name}", static), Route("/api/runs", api_runs), Route("/api/run", api_run),
+                Route("/api/sample", api_sample), Route("/report", report), Route("/files/{rel:path}", files),
+                Route("/api/predict", api_predict, methods=["POST"]), *lessons.ROUTES],
+        middleware=[Middleware(language.RequestLanguage), Middleware(HostCheck, allowed=allowed_hosts(host))],
+        exception_handlers={Refused: refused, HTTPException: http_error, Exception: internal_error},
+    )
+    app.state.board = Board(root, data_dir)
+    app.state.limiters = {kind: anyio.CapacityLimiter(n) for kind, n in LIMITS.items()}
+    app.state.body_budget = ByteBudget(BODY_BUDGET)
+    return app

@@ -1,0 +1,170 @@
+"""The board's lessons: sections 4.3-4.4 of the chapter as pages you can touch, each driven by
+nnlearn's own functions through the board's JSON (the pages only draw what the board computed).
+
+Routes (GET and HEAD; nothing is written anywhere)::
+
+    /lessons                 the list of lessons
+    /lessons/diff            4.3   numerical differentiation: h between truncation and rounding
+    /lessons/gradient        4.4   the gradient field; click a point for its gradient
+    /lessons/descent         4.4.1 gradient descent, the book's three learning rates, ch. 6's optimizers
+    /lessons/numgrad         4.4.2 numerical_gradient on simpleNet, one element at a time
+    /api/lessons/diff?f=function_1|exp|sin|formula&formula=TEXT&x=X&h=H
+    /api/lessons/field?f=function_2|formula&formula=TEXT&lim=L&n=N
+    /api/lessons/gradient?f=function_2|formula&formula=TEXT&x0=X0&x1=X1
+    /api/lessons/descent?f=function_2|formula&formula=TEXT&x0=X0&x1=X1&lr=LR&steps=N
+    /api/lessons/race?steps=N
+    /api/lessons/numgrad
+
+Every request is bounded before any work (:data:`BOUNDS`, :data:`MAX_FORMULA`, :data:`MAX_QUERY`):
+too long is 413/414, out of range 400, each with a one-line message that repeats nothing of the
+request. A formula is read by ``nnlearn diff``'s parser (never ``eval``); one it refuses is 400 with
+the parser's one-line message. The work runs in at most ``LIMITS["lessons"]`` worker threads
+(:mod:`nnlearn.see.board.app`), and the last answers are kept (:data:`CACHED`), so a burst of the same
+requests costs one computation.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from nnlearn.base import i18n
+from nnlearn.see.board import language
+from nnlearn.see.board.draw import Refused
+from nnlearn.see.board.web import json_safe, work
+from nnlearn.base.errors import NnlearnError
+from nnlearn.base.i18n import N_, _
+
+#: The lessons' pages: path name -> (template, title: its section, and words translated where shown).
+PAGES = {
+    "index": ("lessons/index.html", "", N_("Lessons – nnlearn board")),
+    "diff": ("lessons/diff.html", "4.3 ", N_("Numerical differentiation – nnlearn lessons")),
+    "gradient": ("lessons/gradient.html", "4.4 ", N_("The gradient – nnlearn lessons")),
+    "descent": ("lessons/descent.html", "4.4.1 ", N_("Gradient descent – nnlearn lessons")),
+    "numgrad": ("lessons/numgrad.html", "4.4.2 ", N_("numerical_gradient step by step – nnlearn lessons")),
+}
+#: Longest query string and formula accepted; numbers are at most 40 characters.
+MAX_QUERY = 1024
+MAX_FORMULA = 200
+MAX_NUMBER_TEXT = 40
+#: Each number's range and default: (low, high, default, whole number?).
+BOUNDS = {
+    "x": (-1e4, 1e4, 5.0, False), "h": (1e-20, 1.0, 1e-4, False),
+    "x0": (-1e4, 1e4, -3.0, False), "x1": (-1e4, 1e4, 4.0, False),
+    "lim": (0.1, 100.0, 2.0, False), "n": (2, 41, 17, True),
+    "lr": (1e-10, 10.0, 0.1, False), "steps": (0, 1000, 100, True), "race_steps": (1, 300, 30, True),
+}
+#: Each endpoint: its functions of x (``f=``; none when it takes no function), then its numbers.
+ENDPOINTS = {
+    "diff": (("function_1", "exp", "sin", "formula"), ("x", "h")),
+    "field": (("function_2", "formula"), ("lim", "n")),
+    "gradient": (("function_2", "formula"), ("x0", "x1")),
+    "descent": (("function_2", "formula"), ("x0", "x1", "lr", "steps")),
+    "race": ((), ("race_steps",)),
+    "numgrad": ((), ()),
+}
+#: Answers kept (the most recent), as JSON bytes.
+CACHED = 64
+
+
+def number(query, name: str):
+    """The number ``query[name]`` within :data:`BOUNDS` ``[name]`` (its default when absent), else :class:`Refused`.
+
+    Examples
+    --------
+    >>> number({"h": "1e-4"}, "h"), number({}, "steps")
+    (0.0001, 100)
+    >>> number({"h": "1e-30"}, "h")
+    Traceback (most recent call last):
+    ...
+    nnlearn.see.board.draw.Refused: h must be a number from 1e-20 to 1
+    """
+    lo, hi, default, whole = BOUNDS[name]
+    shown = name.removeprefix("race_")
+    text = query.get(shown)
+    if text is None:
+        return default
+    if len(text) > MAX_NUMBER_TEXT:
+        raise Refused(413, _("{name} is longer than {n} characters; give a number", name=shown, n=MAX_NUMBER_TEXT))
+    try:  # ASCII only: Python's int and float also read other scripts' digits ('١٢' is 12)
+        value = (int(text) if whole else float(text)) if text.isascii() else math.nan
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and lo <= value <= hi):
+        bounds = {"name": shown, "lo": format(lo, "g"), "hi": format(hi, "g")}
+        if whole:
+            raise Refused(400, _("{name} must be a whole number from {lo} to {hi}", **bounds))
+        raise Refused(400, _("{name} must be a number from {lo} to {hi}", **bounds))
+    return value
+
+
+def arguments(kind: str, query) -> tuple:
+    """The arguments of endpoint ``kind``'s function, read from ``query`` and checked."""
+    functions, numbers = ENDPOINTS[kind]
+    args: list = []
+    if functions:
+        name = query.get("f", functions[0])
+        if name not in functions:
+            raise Refused(400, _("f must be one of {names}", names=", ".join(functions)))
+        formula = query.get("formula", "") if name == "formula" else ""
+        if len(formula) > MAX_FORMULA:
+            raise Refused(413, _("the formula is longer than {n} characters; write a shorter one", n=MAX_FORMULA))
+        args += [name, formula]
+    return tuple(args + [number(query, n) for n in numbers])
+
+
+def lesson_function(kind: str):
+    """The function that answers endpoint ``kind``. Imported on the first lesson, not with the board:
+    the lessons need matplotlib (the chapter's functions live in nnlearn.common.plots), the runs list does not."""
+    from nnlearn.see.board import lesson_descent, lesson_diff, lesson_numgrad
+
+    return {"diff": lesson_diff.diff_lesson, "field": lesson_descent.gradient_field,
+            "gradient": lesson_descent.gradient_at, "descent": lesson_descent.descent, "race": lesson_descent.race,
+            "numgrad": lesson_numgrad.numgrad_trace}[kind]
+
+
+@functools.lru_cache(maxsize=CACHED)
+def computed(kind: str, args: tuple, lang: str = i18n.SOURCE_LANGUAGE) -> tuple[int, bytes]:
+    """``(status, JSON)`` of endpoint ``kind`` for ``args``, its words in ``lang``: 200 and the answer, or
+    400 and the one-line message of nnlearn's error (a formula the parser refuses, a point outside its domain)."""
+    try:
+        with i18n.use(lang):
+            data, status = lesson_function(kind)(*args), 200
+    except NnlearnError as exc:
+        data, status = {"error": str(exc).splitlines()[0]}, 400
+    return status, json.dumps(json_safe(data), allow_nan=False).encode("utf-8")
+
+
+@functools.cache
+def page_bytes(name: str, lang: str = i18n.SOURCE_LANGUAGE) -> bytes:
+    template, section, title = PAGES[name]
+    return language.page(template, lang, title=section + i18n.translate(title, lang))
+
+
+async def page(request: Request) -> Response:
+    name = request.path_params.get("name", "index")
+    if name not in PAGES:
+        raise Refused(404, _("no such lesson; the lessons are listed at /lessons"))
+    lang, chosen = language.choose(request)
+    response = Response(page_bytes(name, lang), media_type="text/html; charset=utf-8")
+    return language.keep(response, lang) if chosen else response
+
+
+async def api(request: Request) -> Response:
+    kind = request.path_params["kind"]
+    if kind not in ENDPOINTS:
+        raise Refused(404, _("no such lesson endpoint"))
+    if len(request.scope.get("query_string", b"")) > MAX_QUERY:
+        raise Refused(414, _("the request's query is longer than {n} bytes", n=MAX_QUERY))
+    args = arguments(kind, request.query_params)
+    status, body = await work(request, "lessons", computed, kind, args, i18n.current())  # RequestLanguage's
+    return Response(body, status, media_type="application/json")
+
+
+#: What :func:`nnlearn.see.board.app.make_app` serves for the lessons.
+ROUTES = [Route("/lessons", page), Route("/lessons/{name}", page), Route("/api/lessons/{kind}", api)]

@@ -1,0 +1,302 @@
+"""The report's pages: what is shown of a run, of several runs and of a sweep, rendered by the
+templates in ``nnlearn/see/templates/report/`` (see :mod:`nnlearn.see.templating`).
+
+Everything read from the folders goes through :mod:`nnlearn.train.rundir` (tolerant: a damaged file is
+a note in the page, not a failed report) and reaches the page as text or numbers, escaped by the
+template engine.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nnlearn.train import rundir
+from nnlearn.base.errors import NnlearnError
+from nnlearn.base.i18n import N_, _
+from nnlearn.see.images import data_uri
+from nnlearn.see.report.charts import PALETTE, line_chart, zoomed_range
+from nnlearn.see.report.model import model_sections
+from nnlearn.see.report.numbers import jsonish, num, pct, sci, seconds
+from nnlearn.train.settings import specs
+from nnlearn.see.templating import render
+
+#: Most loss points drawn per series; longer runs are thinned evenly, or sampled (nnlearn.train.tables).
+MAX_LOSS_POINTS = 2500
+#: Largest PNG figure of a sweep folder embedded, in bytes.
+MAX_FIGURE_BYTES = 2_000_000
+#: A run's states (nnlearn.train.rundir) as the page names them; the state itself stays the class of its cell.
+STATES = {"running": N_("running"), "finished": N_("finished"), "stopped": N_("stopped"), "diverged": N_("diverged"),
+          "unreadable": N_("unreadable")}
+
+
+def state_name(state) -> str:
+    """A state in the current language (one nnlearn does not know, as it is)."""
+    return _(STATES[state]) if state in STATES else num(state)
+
+
+def _object(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _curves(run: Path):
+    """``(loss curve, columns, epochs, note)``, each thinned to what a chart draws
+    (:func:`nnlearn.train.tables.loss_curve`): a file that cannot be read leaves its curve empty and a note."""
+    try:
+        curve = rundir.loss_curve(run / "metrics.csv", MAX_LOSS_POINTS)
+        columns, epochs = rundir.thinned_table(run / "epochs.csv", MAX_LOSS_POINTS)
+    except NnlearnError as exc:
+        return {"points": []}, [], [], str(exc).splitlines()[0]
+    return curve, columns, epochs, None
+
+
+def smoothed_series(curve: dict) -> tuple[list, list]:
+    """``(x, y)`` of the curve's moving average where it has one."""
+    kept = [(it, smooth) for it, _loss, smooth in curve["points"] if smooth is not None]
+    return [it for it, _smooth in kept], [smooth for _it, smooth in kept]
+
+
+def loss_chart(curve: dict) -> dict:
+    points = curve["points"]
+    if not points:
+        return {"note": _("No loss logged yet (metrics.csv is empty).")}
+    sx, sy = smoothed_series(curve)
+    step = curve["step"]
+    finite = [v for _i, v, _m in points if math.isfinite(v)]
+    top = float(np.quantile(finite, 0.995)) * 1.05 if finite else 1.0
+    thinned = ""
+    if step > 1:
+        thinned = " " + (_("(about every {step}th)", step=step) if curve["sampled"] else _("(every {step}th)", step=step))
+    series = [
+        {"label": _("loss per iteration") + thinned, "x": [p[0] for p in points],
+         "y": [p[1] for p in points], "width": 0.8, "opacity": 0.45, "color": PALETTE[0]},
+        {"label": _("mean of the last {window}", window=curve["window"]), "x": sx, "y": sy, "color": PALETTE[1],
+         "width": 2},
+    ]
+    return line_chart(series, title=_("Loss per iteration"), xlabel=_("iteration"), ylabel=_("loss"),
+                      ylim=(0.0, max(top, 1e-3)))
+
+
+def accuracy_chart(columns, epochs) -> dict:
+    """Every accuracy column that holds a number (a run without a validation split has no validation line)."""
+    acc_cols = [c for c in rundir.drawn_columns(columns, epochs) if "acc" in c.lower()]
+    if not acc_cols:
+        return {"note": _("No epoch finished yet (epochs.csv is empty).")}
+    xcol = "epoch" if "epoch" in columns else columns[0]
+    series = [{"label": c.replace("_", " "), "x": [r.get(xcol) for r in epochs], "y": [r.get(c) for r in epochs],
+               "markers": True, "dash": k % 2 == 1, "color": PALETTE[k % len(PALETTE)]} for k, c in enumerate(acc_cols)]
+    return line_chart(series, title=_("Accuracy per epoch (axis zoomed to the data)"), xlabel=xcol, ylabel=_("accuracy"),
+                      ylim=zoomed_range([y for s in series for y in s["y"]]), percent=True, legend="lower right")
+
+
+def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
+    state = info.get("state")
+    rows = [
+        {"label": _("state"), "value": state_name(state), "state": state, "note": info.get("reason")},
+        {"label": _("recipe"), "value": num(config.get("recipe"))},
+        {"label": _("data set"), "value": num(config.get("dataset"))},
+        {"label": _("network"), "value": num(summary.get("description") or info.get("description"))},
+        {"label": _("test accuracy"), "id": "test-accuracy", "value": pct(summary.get("test_accuracy", info.get("test_accuracy")))},
+        {"label": _("train accuracy"), "value": pct(summary.get("train_accuracy", info.get("train_accuracy")))},
+        {"label": _("iterations"), "value": num(summary.get("iterations", info.get("iterations")))},
+        {"label": _("epochs"), "value": num(summary.get("epochs"))},
+        {"label": _("last batch loss"), "value": num(summary.get("last_batch_loss", summary.get("final_loss")))},
+        {"label": _("time"), "value": seconds(summary.get("seconds"))},
+        {"label": _("seed"), "value": num(config.get("seed"))},
+        {"label": _("nnlearn version"), "value": num(config.get("nnlearn_version"))},
+    ]
+    settings, declared = _object(config.get("settings")), specs()
+    # Each setting under its declared label (nnlearn.train.settings), in declaration order; unknown ones after.
+    order = [k for k in declared if k in settings] + sorted(k for k in settings if k not in declared)
+    rows += [{"label": _(declared[k].label) if k in declared else _("setting: {name}", name=k), "value": num(settings[k])}
+             for k in order if settings[k] is not None]
+    return [{"state": None, "note": None, "id": None} | r for r in rows]
+
+
+def gradcheck_context(run: Path) -> dict | None:
+    """The gradient check of ``gradcheck.json`` (see :mod:`nnlearn.see.report`), or None."""
+    data = rundir.read_json(run / "gradcheck.json")
+    if not data or not isinstance(data.get("params"), dict):
+        return None
+    limit = data.get("limit", 1e-6)
+    rows, worst = [], 0.0
+    for key, r in data["params"].items():
+        r = _object(r)
+        rel = r.get("relative")
+        if rundir.finite(rel):
+            worst = max(worst, rel)
+        rows.append({"name": key, "shape": num(r.get("shape")), "checked": num(r.get("checked")),
+                     "max_abs": sci(r.get("max_abs")), "relative": sci(rel)})
+    ok = rundir.finite(limit) and worst <= limit
+    return {"agree": ok, "batch": num(data["batch"]) if data.get("batch") else "",
+            "worst": sci(worst), "limit": sci(limit), "rows": rows}
+
+
+def run_context(run: Path, *, where=None, test_data=None, data_dir=None, download: bool = True) -> dict:
+    """What ``report/run.html`` shows of one run folder; ``where`` is the folder as shown (default: as given)."""
+    run = Path(run)
+    config = rundir.read_json(run / "config.json") or {}
+    summary = rundir.read_json(run / "summary.json") or {}
+    info = rundir.entry(run)
+    curve, columns, epochs, note = _curves(run)
+    charts = [{"note": _("The curves cannot be drawn: {why}.", why=note)}] if note else [loss_chart(curve),
+                                                                              accuracy_chart(columns, epochs)]
+    return {"name": run.name, "where": str(run) if where is None else where,
+            "rows": settings_rows(config, summary, info), "charts": charts,
+            "model": model_sections(run, config, info, test_data, data_dir, download),
+            "gradcheck": gradcheck_context(run), "landscape": landscape_context(run)}
+
+
+def landscape_context(run: Path) -> dict | None:
+    """The run's loss landscape (``nnlearn landscape RUN``) as a picture and a line, or None without one."""
+    from nnlearn.see.landscape import landscape_files, landscape_png, read_landscape
+
+    npz = landscape_files(run)[0]
+    if not os.path.lexists(npz):
+        return None
+    try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
+        land = read_landscape(rundir.checked_path(npz))
+    except (NnlearnError, OSError, ValueError) as exc:
+        return {"note": _("The landscape cannot be read: {why}", why=str(exc).splitlines()[0])}
+    alpha, beta, lowest = land.lowest()
+    meta = land.meta
+    return {"uri": data_uri(landscape_png(land, dpi=80)), "note": None,
+            "text": _("The training loss on {samples} training images over a plane through the trained weights "
+                      "({directions} directions, a {grid}x{grid} grid), with the path the weights took. The lowest "
+                      "loss, {lowest}, lies {cells} grid cells from the trained weights (loss {centre}).",
+                      samples=num(meta.get("samples")), directions=num(meta.get("directions")),
+                      grid=num(meta.get("grid")), lowest=format(lowest, ".4g"), cells=land.cells_from_centre(),
+                      centre=num(meta.get("centre_loss")))}
+
+
+def compare_context(runs: list[Path]) -> dict:
+    """Curves of several runs overlaid, and their settings side by side."""
+    loss_series, acc_series, infos, configs = [], [], [], []
+    names = short_names(runs)
+    for k, (run, name) in enumerate(zip(runs, names)):
+        color = PALETTE[k % len(PALETTE)]
+        curve, columns, epochs, _extra = _curves(run)
+        sx, sy = smoothed_series(curve)
+        loss_series.append({"label": name, "x": sx, "y": sy, "color": color})
+        col = rundir.accuracy_column(columns, rows=epochs)
+        if col:
+            acc_series.append({"label": f"{name} ({col.replace('_', ' ')})", "x": [r.get("epoch") for r in epochs],
+                               "y": [r.get(col) for r in epochs], "color": color, "markers": True})
+        infos.append(rundir.entry(run))
+        configs.append(rundir.read_json(run / "config.json") or {})
+    tops = [v for s in loss_series for v in s["y"] if rundir.finite(v)]
+    settings = [_object(c.get("settings")) for c in configs]
+    keys = sorted({k for s in settings for k, v in s.items() if v is not None})
+    rows = [(_("state"), [state_name(i["state"]) for i in infos]),
+            (_("test accuracy"), [pct(i.get("test_accuracy")) for i in infos]),
+            (_("train accuracy"), [pct(i.get("train_accuracy")) for i in infos]),
+            (_("iterations"), [num(i.get("iterations")) for i in infos]),
+            (_("time"), [seconds(i.get("seconds")) for i in infos])]
+    rows += [(label, [num(i.get(key)) for i in infos]) for label, key in
+             ((_("recipe"), "recipe"), (_("data set"), "dataset"), (_("seed"), "seed"),
+              (_("nnlearn version"), "nnlearn_version"))]
+    rows += [(k, [num(s.get(k)) for s in settings]) for k in keys]
+    return {"names": names, "rows": rows,
+            "loss_chart": line_chart(loss_series, title=_("Loss (smoothed)"), xlabel=_("iteration"), ylabel=_("loss"),
+                                     ylim=(0.0, max(tops) * 1.05 if tops else 1.0)),
+            "acc_chart": line_chart(acc_series, title=_("Accuracy per epoch (axis zoomed to the data)"),
+                                    xlabel=_("epoch"), ylabel=_("accuracy"), ylim=zoomed_range([y for s in acc_series for y in s["y"]]),
+                                    percent=True, legend="lower right")}
+
+
+def short_names(runs: list[Path]) -> list[str]:
+    names = [r.name or str(r) for r in runs]
+    return [str(r) for r in runs] if len(set(names)) < len(names) else names
+
+
+def figure(path: Path) -> dict:
+    """A sweep's PNG figure as a ``data:`` URI, or why it is not embedded."""
+    try:
+        data = rundir.read_bytes(path, MAX_FIGURE_BYTES)
+    except (NnlearnError, OSError):
+        data = b""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return {"name": path.name, "uri": data_uri(data)}
+    return {"name": path.name, "uri": "", "why": _("not a PNG file of at most {mb} MB", mb=MAX_FIGURE_BYTES // 1_000_000)}
+
+
+def sweep_context(sweep: Path, *, where=None, **run_options) -> dict:
+    """A sweep's trials sorted by validation accuracy, its best trial, figures and final run."""
+    try:
+        columns, rows = rundir.read_table(sweep / "trials.csv")
+    except NnlearnError:
+        columns, rows = [], []
+    col = rundir.accuracy_column(columns, rows=rows)
+    if col:
+        rows.sort(key=lambda r: -r[col] if rundir.finite(r.get(col)) else math.inf)
+    best = rundir.read_json(sweep / "best.json") or {}
+    final = sweep / "final"
+    return {"name": sweep.name, "where": str(sweep) if where is None else where, "columns": columns,
+            "trials": [[num(r.get(c)) for c in columns] for r in rows], "sort_column": col or _("first column"),
+            "ranked": bool(col), "best": [(k, jsonish(v)) for k, v in best.items()],
+            "figures": [figure(f) for f in sorted(sweep.glob("*.png"))],
+            "final": run_context(final, where=f"{where}/final" if where is not None else None, **run_options)
+            if rundir.is_run_dir(final) else None}
+
+
+def check_dirs(dirs) -> list[Path]:
+    """The given folders as paths, each a run or sweep directory, else a one-line error."""
+    paths = [Path(d) for d in dirs]
+    if not paths:
+        raise NnlearnError(_("give at least one run or sweep directory"))
+    for p in paths:
+        if not p.is_dir():
+            raise NnlearnError(_("{path} is not a directory; give a run directory (from `nnlearn train`) or a sweep "
+                                 "directory", path=p))
+        if not (rundir.is_run_dir(p) or rundir.is_sweep_dir(p)):
+            raise NnlearnError(_("{path} holds neither config.json (a run) nor trials.csv (a sweep); give the folder "
+                                 "that `nnlearn train` wrote", path=p))
+    if len(paths) > 1 and any(rundir.is_sweep_dir(p) for p in paths):
+        raise NnlearnError(_("a sweep is reported on its own; give one sweep directory, or several run directories"))
+    return paths
+
+
+def build_report(dirs, *, data_dir=None, download: bool = True, test_data=None, where=None, languages=None) -> str:
+    """The HTML text of the report on ``dirs`` (one run, one sweep, or several runs), in the current
+    language (:mod:`nnlearn.base.i18n`: a command's ``--lang``, ...).
+
+    ``test_data`` (``(x_test, t_test)``) saves loading the test set again; ``download=False``
+    never downloads it; ``where`` is how a single folder is named in the page (default: as given);
+    ``languages``, the board's links to the page in each language (none in a file).
+    """
+    paths = check_dirs(dirs)
+    options = {"data_dir": data_dir, "download": download, "test_data": test_data, "where": where}
+    if len(paths) > 1:
+        return render("report/page.html", title=_("nnlearn: runs compared"), kind="compare", languages=languages,
+                      **compare_context(paths))
+    p = paths[0]
+    if rundir.is_sweep_dir(p):
+        return render("report/page.html", title=_("nnlearn sweep {name}", name=p.name), kind="sweep", languages=languages,
+                      **sweep_context(p, **options))
+    return render("report/page.html", title=_("nnlearn run {name}", name=p.name), kind="run", languages=languages,
+                  run=run_context(p, **options))
+
+
+def default_output(dirs) -> Path:
+    """Where ``nnlearn report`` writes by default: ``DIR/report.html`` for one folder."""
+    paths = [Path(d) for d in dirs]
+    if len(paths) != 1:
+        raise NnlearnError(_("several directories make one comparison report: say where it goes with --out FILE.html"))
+    return paths[0] / "report.html"
+
+
+def write_report(dirs, out=None, *, data_dir=None, download: bool = True) -> Path:
+    """Write the report on ``dirs`` to ``out`` (default :func:`default_output`) atomically; return the path."""
+    from nnlearn.base.files import atomic_write
+
+    # The default, DIR/report.html, is the folder's own report; a path the user names must lie outside
+    # every run or sweep folder.
+    own = out is None
+    out = Path(out) if out is not None else default_output(dirs)
+    text = build_report(dirs, data_dir=data_dir, download=download)
+    with atomic_write(out, "wb", in_run_folder=own) as fh:
+        fh.write(text.encode("utf-8"))
+    return out

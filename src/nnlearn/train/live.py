@@ -1,0 +1,211 @@
+"""Watch a network learn in Jupyter: the loss and the accuracies, redrawn in place every epoch.
+
+:class:`LivePlot` is a training callback (like d2l's ``Animator``). In a Jupyter notebook::
+
+    from nnlearn import train_arrays
+    from nnlearn.train.live import LivePlot
+
+    model = train_arrays(x_train, t_train, x_test, t_test, callbacks=[LivePlot()])
+
+shows one figure under the cell and replaces it after every epoch: on the left the loss of every
+iteration (light) and its mean over each epoch; on the right the training and test accuracy per
+epoch (and the validation accuracy when the trainer records one).
+
+Outside a Jupyter kernel (a script, a terminal, a test) there is nowhere to draw: the callback
+warns once and does nothing -- unless it was given ``path=``, where it writes the figure as a PNG
+after every epoch (atomically, so an image viewer never shows half a file), in a notebook too.
+
+IPython is imported only when it is already loaded (a kernel always has it), so this module costs
+nothing where IPython is not installed. The figure is a :class:`matplotlib.figure.Figure` made
+without ``pyplot``: it is never registered with a backend, so a run leaks no figures and the
+notebook does not show a second, static copy at the end of the cell.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import sys
+import warnings
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from nnlearn.train.callbacks import Callback
+from nnlearn.base.i18n import N_, _
+from nnlearn.common.plots import save_figure
+
+#: What LivePlot says, once, when it has neither a notebook nor a file to draw on.
+NOWHERE = N_("LivePlot draws only in a Jupyter notebook, and this is not one: nothing will be drawn; "
+              "give LivePlot(path='live.png') to write the figure to a file after every epoch")
+
+
+def notebook_display():
+    """IPython's ``display`` function when running in a Jupyter kernel, else ``None``.
+
+    A terminal IPython is not a kernel: it would print ``<Figure ...>`` rather than draw, so it
+    counts as no display.
+
+    Examples
+    --------
+    >>> notebook_display() is None  # doctests do not run in a kernel
+    True
+    """
+    ipython = sys.modules.get("IPython")  # never imported here: a kernel has loaded it already
+    if ipython is None:
+        return None
+    shell = ipython.get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return None
+    from IPython.display import display
+
+    return display
+
+
+class PNGImage:
+    """PNG bytes that IPython shows as an image (whatever matplotlib backend the kernel uses)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def _repr_png_(self) -> bytes:
+        return self.data
+
+    def __repr__(self) -> str:
+        return f"<nnlearn live plot, {len(self.data)} bytes of PNG>"
+
+
+class LivePlot(Callback):
+    """Redraw the loss and the accuracies in place after every epoch (a training callback).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Also write the figure to this PNG file after every epoch (atomically). Outside a notebook
+        this is the only output; without it nothing is drawn there and a warning says so, once.
+    figsize : (float, float)
+        The figure's size in inches.
+    dpi : int
+        Resolution of the PNG shown or written.
+
+    Attributes
+    ----------
+    figure : matplotlib.figure.Figure or None
+        The figure as last drawn (kept after training, e.g. to save it); ``None`` before the first
+        epoch end or when there is nowhere to draw.
+    frames : int
+        How many times the figure was drawn (once per epoch end while there is somewhere to draw).
+
+    Examples
+    --------
+    Outside a notebook and without ``path`` it warns once and draws nothing:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from nnlearn import train_arrays
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.random((60, 4)); t = (x[:, 0] > x[:, 1]).astype(int)
+    >>> live = LivePlot()
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     model = train_arrays(x, t, hidden=[8], iters=None, epochs=3, batch_size=20, lr=1.0,
+    ...                          progress=False, callbacks=[live])
+    >>> len(caught), live.frames, live.figure
+    (1, 0, None)
+    """
+
+    def __init__(self, path=None, *, figsize=(9.0, 3.4), dpi: int = 80):
+        self.path = None if path is None else Path(path)
+        self.figsize = tuple(figsize)
+        self.dpi = int(dpi)
+        self.figure: Figure | None = None
+        self.frames = 0
+        self.display = None
+        self.handle = None
+        self.warned = False
+
+    # -- hooks ---------------------------------------------------------------------------------
+
+    def on_train_begin(self, logs) -> None:
+        self.display = notebook_display()
+        # A new call to train() shows a new figure under the cell that runs it.
+        self.handle = None
+        if self.display is None and self.path is None and not self.warned:
+            self.warned = True
+            warnings.warn(_(NOWHERE), RuntimeWarning, stacklevel=2)
+
+    def on_epoch_end(self, epoch, logs) -> None:
+        if self.display is None and self.path is None:
+            return
+        self.figure = self.draw(self.trainer)
+        self.frames += 1
+        if self.path is not None:
+            save_figure(self.figure, self.path, dpi=self.dpi)
+        if self.display is not None:
+            buf = io.BytesIO()
+            self.figure.savefig(buf, format="png", dpi=self.dpi)
+            image = PNGImage(buf.getvalue())
+            if self.handle is None:
+                self.handle = self.display(image, display_id=True)
+            else:
+                self.handle.update(image)
+
+    def on_train_end(self, logs) -> None:
+        self.display = None
+        self.handle = None
+
+    # -- the figure ----------------------------------------------------------------------------
+
+    def draw(self, trainer) -> Figure:
+        """A new figure of ``trainer``'s record so far (loss per iteration and per epoch, accuracies)."""
+        per_epoch = trainer.iter_per_epoch
+        losses = list(trainer.train_loss_list)
+        # Epoch ends: where the accuracies were taken, plus this one if the evaluation callback
+        # comes after this one in the list.
+        ends = list(trainer.epoch_iterations)
+        if not ends or ends[-1] != trainer.iteration:
+            ends.append(trainer.iteration)
+        means, starts = [], [0, *ends[:-1]]
+        for start, end in zip(starts, ends):
+            chunk = losses[start:end]
+            means.append(math.fsum(chunk) / len(chunk) if chunk else math.nan)
+
+        fig = Figure(figsize=self.figsize, layout="constrained")
+        loss_ax, acc_ax = fig.subplots(1, 2)
+        loss_ax.plot([i / per_epoch for i in range(1, len(losses) + 1)], losses, lw=0.6, alpha=0.4,
+                     color="C0", label="loss per iteration")
+        # Each epoch's mean sits in the middle of its epoch, on the curve it averages.
+        loss_ax.plot([(s + e) / 2 / per_epoch for s, e in zip(starts, ends)], means, "o-", color="C1", lw=1.6,
+                     ms=3, label="mean loss of the epoch")
+        loss_ax.set_xlabel("epoch")
+        loss_ax.set_ylabel("loss")
+        finite = [v for v in losses if math.isfinite(v)]
+        if finite:
+            loss_ax.set_ylim(0, max(sorted(finite)[int(0.995 * (len(finite) - 1))] * 1.05, 1e-3))
+        loss_ax.legend(loc="upper right", fontsize=8)
+        loss_ax.grid(alpha=0.3)
+
+        epochs = [e / per_epoch for e in trainer.epoch_iterations]
+        series = [("train accuracy", trainer.train_acc_list, "o-"), ("test accuracy", trainer.test_acc_list, "s--")]
+        val = getattr(trainer, "val_acc_list", None)
+        if val:
+            series.append(("validation accuracy", val, "^:"))
+        for label, values, style in series:
+            points = [(x, v) for x, v in zip(epochs, values) if v is not None]
+            if points:
+                acc_ax.plot(*zip(*points), style, ms=4, label=label)
+        acc_ax.set_xlabel("epoch")
+        acc_ax.set_ylabel("accuracy")
+        acc_ax.set_ylim(0, 1.0)
+        acc_ax.grid(alpha=0.3)
+        if acc_ax.lines:
+            acc_ax.legend(loc="lower right", fontsize=8)
+
+        last = [f"epoch {trainer.iteration / per_epoch:.2f}", f"iteration {trainer.iteration}"]
+        if means and math.isfinite(means[-1]):
+            last.append(f"mean loss {means[-1]:.4f}")
+        for label, values, _style in series:
+            if values and values[-1] is not None and len(values) == len(epochs):
+                last.append(f"{label} {values[-1]:.4f}")
+        fig.suptitle("   ".join(last), fontsize=9)
+        return fig

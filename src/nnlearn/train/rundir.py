@@ -1,0 +1,383 @@
+"""Reading run and sweep folders: what the report and the board show, read without writing.
+
+A *run folder* is what ``nnlearn train`` writes (it holds ``config.json``); a *sweep folder* holds
+``trials.csv``. Everything here only reads, and is tolerant where it must survive a run being
+written and a folder from anywhere:
+
+- a missing file is "not yet"; a column added later is carried along, a column missing is empty;
+- every file is read as a regular file of bounded size, never through a symbolic link that leads
+  out of its folder (a FIFO would hang the reader, a link could lead anywhere), with bounded work:
+  curves and tables are thinned to what a chart draws (:mod:`nnlearn.train.tables`);
+- table cells are numbers, ``None`` (empty) or text; NaN and infinity stay floats (a diverged
+  loss), and the charts skip whatever is not a finite number;
+- a folder whose files hold the wrong kind of value (``"settings": "abc"``, a ``pid`` of 10**30)
+  is one entry of state ``"unreadable"`` whose ``reason`` says which file and what; the other
+  folders still list (:func:`find_entries`).
+
+The state of a run comes from ``state.json`` (``{"state": one of runs.STATES, "pid": ...,
+"updated": ..., "reason": ...}``, written by the trainer) when present; a "running" state whose
+process is no longer alive on this host reads as "stopped". Without ``state.json``: "finished"
+when ``summary.json`` exists, "diverged" when the last loss logged is not finite, "running" when
+a metrics file changed in the last :data:`FRESH_SECONDS`, else "stopped".
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+from nnlearn.base.files import parse_json
+from nnlearn.base.errors import FileFormatError, NnlearnError
+from nnlearn.base.i18n import N_, _
+from nnlearn.train.runs import STATES
+# The report reads these through this module too; nnlearn.train.tables is where they are.
+from nnlearn.train.tables import (cell, checked_path, finite, loss_curve, open_file, read_bytes,  # noqa: F401
+                            read_table, thinned_table)
+
+#: Without state.json, a run whose files changed within this many seconds counts as running.
+FRESH_SECONDS = 600.0
+#: The largest JSON file read from a run folder (configs and summaries are a few KiB).
+MAX_JSON_BYTES = 1 << 20
+#: Process ids above this are no process of any host (Linux's largest pid_max is 2**22).
+MAX_PID = 2**31 - 1
+#: The accuracies a listing names in words (the request's or command's language); other columns by their name.
+ACCURACY_NAMES = {"test": N_("test"), "validation": N_("validation")}
+
+
+def is_run_dir(path) -> bool:
+    """True when ``path`` holds a training run (its ``config.json``)."""
+    return os.path.lexists(Path(path) / "config.json")
+
+
+def is_sweep_dir(path) -> bool:
+    """True when ``path`` holds a hyper-parameter sweep (its ``trials.csv``)."""
+    return os.path.lexists(Path(path) / "trials.csv")
+
+
+def load_json(path) -> dict | None:
+    """The JSON object in ``path``; None when the file is missing.
+
+    NaN and infinity read as None. A file that is damaged, not an object, a link or too large is a
+    :class:`~nnlearn.base.errors.FileFormatError` naming the file.
+    """
+    path = Path(path)
+    try:
+        data = read_bytes(path, MAX_JSON_BYTES)
+    except FileNotFoundError:
+        return None
+    value = parse_json(data, path.name)
+    if not isinstance(value, dict):
+        raise FileFormatError(_("{name} is not a JSON object", name=path.name))
+    return value
+
+
+def read_json(path) -> dict | None:
+    """Like :func:`load_json`, but None for a damaged file too (for what is merely shown)."""
+    try:
+        return load_json(path)
+    except (NnlearnError, OSError):
+        return None
+
+
+def last_loss(path) -> tuple[int, float | None]:
+    """The last ``(iteration, loss)`` of ``metrics.csv``, read from its end only (cheap for long runs)."""
+    try:
+        fd = open_file(path)  # a regular file, not through a link out of the folder
+    except (OSError, NnlearnError):
+        return 0, None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        fh.seek(max(0, st.st_size - 4096))
+        tail = fh.read(4096).decode("utf-8", "replace")
+    # The first line is the header (a short file) or cut in half (a long one): skip it either way.
+    for line in reversed(tail.strip().splitlines()[1:]):
+        cells = line.split(",")
+        if len(cells) >= 2:
+            try:
+                return int(cells[0]), float(cells[1])
+            except ValueError:
+                continue
+    return 0, None
+
+
+def pid_alive(pid) -> bool:
+    """True when a process with this id exists on this host."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= MAX_PID:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    except (OSError, OverflowError):
+        return False
+    return True
+
+
+def _check_state(state: dict) -> None:
+    if state.get("state") not in STATES:
+        raise FileFormatError(_("state.json: the state is not one of {states}", states=", ".join(STATES)))
+    pid = state.get("pid")
+    if pid is not None and not (isinstance(pid, int) and not isinstance(pid, bool) and 0 <= pid <= MAX_PID):
+        raise FileFormatError(_("state.json: the pid is not a process id"))
+    if not isinstance(state.get("reason"), (str, type(None))):
+        raise FileFormatError(_("state.json: the reason is not text"))
+
+
+def run_state(path, last_loss_seen: float | None = None) -> tuple[str, str | None]:
+    """``(state, reason)`` of the run in ``path``; see the module's description.
+
+    A damaged ``state.json`` is a :class:`~nnlearn.base.errors.FileFormatError`.
+    """
+    path = Path(path)
+    state = load_json(path / "state.json")
+    if state is not None:
+        _check_state(state)
+        name, reason = state["state"], state.get("reason")
+        if name == "running" and not pid_alive(state.get("pid")):
+            return "stopped", reason or _("its process is no longer running")
+        return name, reason
+    if os.path.lexists(path / "summary.json"):
+        return "finished", None
+    if last_loss_seen is None:
+        last_loss_seen = last_loss(path / "metrics.csv")[1]
+    if last_loss_seen is not None and not math.isfinite(last_loss_seen):
+        return "diverged", _("the loss became infinite or NaN")
+    if time.time() - (_newest(path, ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json")) or 0) < FRESH_SECONDS:
+        return "running", None
+    return "stopped", _("no summary.json and no progress for a while")
+
+
+def accuracy_column(columns, prefer=("validation", "test"), rows=None) -> str | None:
+    """The accuracy column to judge by: validation, else test; None when there is neither.
+
+    With ``rows``, a column that holds no finite number in any row is passed over (``nnlearn train``
+    writes an empty ``validation_accuracy`` column when no data are held back).
+
+    Examples
+    --------
+    >>> accuracy_column(["epoch", "train_accuracy", "test_accuracy", "validation_accuracy"])
+    'validation_accuracy'
+    >>> accuracy_column(["epoch", "test_accuracy", "validation_accuracy"],
+    ...                 rows=[{"test_accuracy": 0.9, "validation_accuracy": None}])
+    'test_accuracy'
+    >>> accuracy_column(["number", "state", "lr", "validation accuracy"])
+    'validation accuracy'
+    """
+    for word in prefer:
+        for c in columns:
+            low = c.lower()
+            if word in low and "acc" in low:
+                if rows is None or any(finite(r.get(c)) for r in rows):
+                    return c
+    return None
+
+
+def drawn_columns(columns, rows) -> list[str]:
+    """The columns that hold at least one finite number: what a chart draws (no empty legend).
+
+    Examples
+    --------
+    >>> drawn_columns(["epoch", "test_accuracy", "validation_accuracy"],
+    ...               [{"epoch": 1, "test_accuracy": 0.9, "validation_accuracy": None}])
+    ['epoch', 'test_accuracy']
+    """
+    return [c for c in columns if any(finite(r.get(c)) for r in rows)]
+
+
+def _object(value, what: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FileFormatError(_("{what} is not an object", what=what))
+    return value
+
+
+def _numbers(d: dict, keys, what: str) -> None:
+    for key in keys:
+        v = d.get(key)
+        if v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
+            raise FileFormatError(_("{what}: {key} is not a number", what=what, key=key))
+
+
+def _texts(d: dict, keys, what: str) -> None:
+    for key in keys:
+        if not isinstance(d.get(key), (str, int, float, type(None))):
+            raise FileFormatError(_("{what}: {key} is not text", what=what, key=key))
+
+
+def read_run(path) -> tuple[dict, dict]:
+    """``(config, summary)`` of a run folder, checked: every value the report and the board show
+    has the kind they expect. :class:`~nnlearn.base.errors.FileFormatError` names what is wrong."""
+    path = Path(path)
+    config = load_json(path / "config.json") or {}
+    summary = load_json(path / "summary.json") or {}
+    for key in ("settings", "trainer", "network"):
+        _object(config.get(key), f"config.json: {key}")
+    _texts(config, ("recipe", "dataset", "seed", "nnlearn_version", "data_dir"), "config.json")
+    _numbers(config.get("trainer") or {}, ("max_iter",), "config.json: trainer")
+    _numbers(summary, ("test_accuracy", "train_accuracy", "validation_accuracy", "iterations", "epochs",
+                       "seconds", "final_loss", "last_batch_loss"), "summary.json")
+    _texts(summary, ("recipe", "dataset", "seed", "description"), "summary.json")
+    return config, summary
+
+
+def run_info(path, root=None) -> dict:
+    """A run's summary for listings: state, accuracy, settings (small; no curves).
+
+    A damaged run raises :class:`~nnlearn.base.errors.FileFormatError`; see :func:`entry`.
+    """
+    path = Path(path)
+    config, summary = read_run(path)
+    columns, epochs = thinned_table(path / "epochs.csv")
+    last_iteration, last_batch_loss = last_loss(path / "metrics.csv")
+    state, reason = run_state(path, last_batch_loss)
+    last = epochs[-1] if epochs else {}
+    acc_col = accuracy_column(columns, rows=epochs)
+    test = summary.get("test_accuracy")
+    name = "test"
+    if test is None and acc_col:
+        test, name = last.get(acc_col), acc_col
+    train = summary.get("train_accuracy", last.get("train_accuracy"))
+    settings = config.get("settings") or {}
+    return {
+        "kind": "run",
+        "path": relative(path, root),
+        "state": state,
+        "reason": reason,
+        "recipe": config.get("recipe", summary.get("recipe")),
+        "dataset": config.get("dataset", summary.get("dataset")),
+        "seed": config.get("seed", summary.get("seed")),
+        "description": summary.get("description") or describe(settings, config.get("network") or {}),
+        "test_accuracy": test if finite(test) else None,
+        "accuracy_name": _accuracy_word(name),
+        "train_accuracy": train if finite(train) else None,
+        "iterations": summary.get("iterations", last_iteration),
+        "max_iterations": (config.get("trainer") or {}).get("max_iter") or settings.get("iters"),
+        "seconds": summary.get("seconds"),
+        "nnlearn_version": config.get("nnlearn_version"),
+        "updated": _newest(path, ("metrics.csv", "epochs.csv", "summary.json", "state.json")),
+        "has_model": os.path.lexists(path / "model.npz"),
+    }
+
+
+def describe(settings: dict, network: dict | None = None) -> str:
+    """A one-line description of a run's settings (for runs without a summary yet), with the
+    network's real sizes when ``network`` (config.json's) has them.
+
+    Examples
+    --------
+    >>> describe({"hidden": [50], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1},
+    ...          {"input_size": 784, "output_size": 10})
+    '784-50-10 sigmoid, sgd lr 0.1'
+    >>> describe({"hidden": [100, 100], "activation": "relu"})
+    'hidden 100-100 relu'
+    """
+    network = network or {}
+    hidden = settings.get("hidden")
+    hidden = list(hidden) if isinstance(hidden, (list, tuple)) else ([hidden] if hidden else [])
+    ends = network.get("input_size"), network.get("output_size")
+    if all(isinstance(n, int) for n in ends):
+        sizes = "-".join(str(h) for h in [ends[0], *hidden, ends[1]])
+    else:
+        sizes = "hidden " + "-".join(str(h) for h in hidden) if hidden else ""
+    first = " ".join(str(p) for p in (sizes, settings.get("activation")) if p)
+    rest = f"{settings['optimizer']} lr {settings.get('lr')}" if settings.get("optimizer") else ""
+    return ", ".join(p for p in (first, rest) if p)
+
+
+def sweep_info(path, root=None) -> dict:
+    """A sweep's summary for listings: number of trials and the best validation accuracy."""
+    path = Path(path)
+    columns, rows = read_table(path / "trials.csv")
+    col = accuracy_column(columns, rows=rows)
+    values = [r[col] for r in rows if col and finite(r.get(col))]
+    states = [str(r.get("state", "")).lower() for r in rows]
+    best = read_json(path / "best.json") or {}
+    finished = bool(best) or os.path.lexists(path / "final" / "summary.json")
+    return {
+        "kind": "sweep",
+        "path": relative(path, root),
+        "state": "finished" if finished else ("running" if any(s in ("running", "") for s in states) else "stopped"),
+        "reason": None,
+        "trials": len(rows),
+        "test_accuracy": max(values) if values else None,
+        "accuracy_name": _("best {which}", which=_accuracy_word(col)) if col else None,
+        "final": relative(path / "final", root) if is_run_dir(path / "final") else None,
+        "updated": _newest(path, ("trials.csv",)),
+    }
+
+
+def _accuracy_word(column: str) -> str:
+    name = column.replace("_accuracy", "").replace(" accuracy", "").replace("_", " ")
+    return _(ACCURACY_NAMES[name]) if name in ACCURACY_NAMES else name
+
+
+def entry(path, root=None) -> dict:
+    """:func:`sweep_info` or :func:`run_info` of ``path``; a folder that cannot be read is an
+    entry of state ``"unreadable"`` whose ``reason`` says why (the listing goes on without it)."""
+    path = Path(path)
+    kind = "sweep" if is_sweep_dir(path) else "run"
+    try:
+        return sweep_info(path, root) if kind == "sweep" else run_info(path, root)
+    except (NnlearnError, OSError, ValueError) as exc:
+        reason = (str(exc).splitlines()[0] if isinstance(exc, NnlearnError)
+                  else _("cannot be read ({error})", error=type(exc).__name__))
+        return {"kind": kind, "path": relative(path, root), "state": "unreadable", "reason": reason,
+                "test_accuracy": None, "accuracy_name": None, "updated": _newest(path, ("config.json", "trials.csv"))}
+
+
+def _newest(path: Path, names) -> float | None:
+    times = []
+    for name in names:
+        try:
+            times.append(os.lstat(path / name).st_mtime)
+        except OSError:
+            pass
+    return max(times) if times else None
+
+
+def run_curves(path) -> dict:
+    """A run's curves for the board, bounded whatever the files hold (:mod:`nnlearn.train.tables`): the
+    loss (iteration, loss, moving average) at most ``MAX_POINTS + 1`` times, and the epochs
+    table's rows (as many at most) with the columns that hold numbers."""
+    path = Path(path)
+    curve = loss_curve(path / "metrics.csv")
+    columns, epochs = thinned_table(path / "epochs.csv")
+    return {
+        "loss": [[it, loss if math.isfinite(loss) else None, smooth] for it, loss, smooth in curve["points"]],
+        "iterations": curve["last_iteration"],
+        "epoch_columns": drawn_columns(columns, epochs),
+        "epochs": [{c: (v if finite(v) else None) for c, v in r.items()} for r in epochs],
+    }
+
+
+def find_entries(root, max_depth: int = 3) -> list[dict]:
+    """Every run and sweep under ``root`` (not following symbolic links), newest first; each read
+    on its own by :func:`entry`."""
+    root = Path(root)
+    found = []
+    base_depth = len(root.parts)
+    for folder, dirs, _files in os.walk(root, onerror=lambda exc: None):
+        here = Path(folder)
+        dirs.sort()
+        if is_sweep_dir(here) or is_run_dir(here):
+            found.append(entry(here, root))
+            dirs.clear()  # a sweep's trials and final run belong to it
+            continue
+        if len(here.parts) - base_depth >= max_depth:
+            dirs.clear()
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    found.sort(key=lambda e: (-(e.get("updated") or 0), e["path"]))
+    return found
+
+
+def relative(path, root=None) -> str:
+    """``path`` relative to ``root`` with forward slashes ("" for the root itself); ``path`` as it is without a root."""
+    if root is None:
+        return str(path)
+    rel = Path(os.path.relpath(path, root)).as_posix()
+    return "" if rel == "." else rel

@@ -1,0 +1,438 @@
+"""Run directories: what ``nnlearn train`` writes, so that a run can be watched, resumed and judged.
+
+A run directory holds::
+
+    config.json      what was trained, how, on what (enough to resume or evaluate it)
+    state.json       running, finished, stopped or diverged; the process id; when last written
+    checkpoint.npz   the state at the last epoch (or Ctrl-C): weights, optimizer, RNG, metrics
+    metrics.csv      the loss at every iteration (rewritten every epoch, and every few seconds)
+    epochs.csv       train, test and validation accuracy after every epoch (empty where not judged)
+    model.npz        the trained network
+    loss.png         the loss curve
+    accuracy.png     the book's figure: train vs test (or validation) accuracy per epoch
+    summary.json     train_accuracy, test_accuracy, iterations, seconds, ...
+    trajectory.npz   the weights at the start and every epoch end (nnlearn.train.trajectory; not with --no-trajectory)
+    landscape.npz    written later by `nnlearn landscape`, with landscape.png (nnlearn.see.landscape)
+
+Every file is written atomically: a reader (the board, say) never sees half of one. While a process
+trains into the folder it holds a ``flock`` on the folder itself (:func:`lock_run`): a second trainer
+is refused, and a killed one leaves no lock behind (the kernel releases it with the process).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nnlearn.base.files import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
+from nnlearn.train.callbacks import Callback
+from nnlearn.base.errors import FileFormatError, NnlearnError, OutputError
+from nnlearn.base.i18n import N_, _
+
+STATES = ("running", "finished", "stopped", "diverged")
+#: metrics.csv is rewritten at least this often (seconds) while a run trains, for live views.
+LIVE_INTERVAL = 2.0
+
+
+def write_text(path, text: str) -> None:
+    """Write one of a run folder's own files (this module is the run folder's writer)."""
+    with atomic_write(path, "w", in_run_folder=True) as fh:
+        fh.write(text)
+
+
+def write_json(path, obj) -> None:
+    write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def default_run_dir(recipe: str, root="runs") -> Path:
+    """``runs/RECIPE-DATE-TIME`` (with ``-2``, ``-3``, ... if taken)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{recipe}-{stamp}"
+    path, n = base, 2
+    while path.exists():
+        path = base.with_name(f"{base.name}-{n}")
+        n += 1
+    return path
+
+
+def check_run_dir(run, *, in_run_folder: bool = False) -> Path:
+    """Refuse, with one :class:`~nnlearn.base.errors.OutputError` line, a run folder that is not ours to make:
+    something other than a folder, or -- unless ``in_run_folder`` (a sweep's own final run) -- a folder
+    inside another run or sweep folder, whose files nnlearn keeps."""
+    run = Path(run)
+    if run.exists() and not run.is_dir():
+        raise OutputError(_("cannot use {run} as a run directory: it is {kind}; choose another --out", run=run,
+                            kind=file_kind(os.stat(run).st_mode)))
+    outer = None if in_run_folder else managed_folder(run)
+    if outer is not None:
+        raise OutputError(_("refusing to make a run in {run}: it is inside the run or sweep folder {outer}, whose "
+                            "files nnlearn keeps; choose a folder outside it", run=run, outer=outer))
+    return run
+
+
+def make_run_dir(run, *, in_run_folder: bool = False) -> bool:
+    """Create the run directory (and its parents) after :func:`check_run_dir`; ``True`` if it is new.
+
+    A folder that cannot be made is a one-line :class:`~nnlearn.base.errors.OutputError`; stale
+    temporary files of a killed process in it are removed.
+    """
+    run = check_run_dir(run, in_run_folder=in_run_folder)
+    existed = run.is_dir()
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(_("cannot create the run directory {run}: {reason}; choose a folder you can write to",
+                            run=run, reason=exc.strerror or exc)) from None
+    remove_stale_temp_files(run)
+    return not existed
+
+
+def lock_run(run) -> int | None:
+    """Lock the run folder ``run`` for this process's training; the descriptor holding the lock.
+
+    The lock is a ``flock`` on the folder itself (no lock file to leave behind): closing the
+    descriptor, or the end of the process however it ends (SIGKILL too), releases it, so a killed
+    run can be resumed at once. A folder another process trains into is one line naming its pid.
+    None where the file system cannot lock a folder (an NFS mount may refuse): the run goes on unlocked.
+    """
+    try:
+        fd = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        try:
+            pid = read_json(Path(run) / "state.json").get("pid")
+        except (OSError, NnlearnError, AttributeError):
+            pid = None
+        who = (_("another process (pid {pid})", pid=pid) if isinstance(pid, int) and pid != os.getpid()
+               else _("another process"))
+        raise NnlearnError(_("{run} is being trained by {who}; wait for it to finish, or stop it and then {resume}",
+                             run=run, who=who, resume=resume_hint(run))) from None
+    except OSError:  # EBADF, ENOLCK, EOPNOTSUPP: no folder locks here
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_config(run) -> dict:
+    """The ``config.json`` of a run directory, or a one-line error saying what is wrong."""
+    run = Path(run)
+    if not run.is_dir():
+        raise NnlearnError(_("{run} is not a directory; give the run directory that `nnlearn train` wrote", run=run))
+    path = run / "config.json"
+    try:
+        config = read_json(path)
+    except FileNotFoundError:
+        raise NnlearnError(_("{run} holds no config.json, so it is not an nnlearn run directory", run=run)) from None
+    except OSError as exc:
+        raise FileFormatError(_("{path} cannot be read ({reason})", path=path, reason=exc.strerror or exc)) from None
+    if not isinstance(config, dict) or not {"recipe", "dataset", "settings"} <= set(config):
+        raise FileFormatError(_("{path} is not an nnlearn run configuration (recipe, dataset, settings missing)",
+                                path=path))
+    if not isinstance(config["settings"], dict):
+        raise FileFormatError(_("{path} is damaged: its settings are not an object; the run cannot be used", path=path))
+    return config
+
+
+def data_dir_of(config: dict, given=None):
+    """The data folder for a run: the one the user ``given`` (``--data-dir``), else the one it trained from."""
+    return given or config.get("data_dir")
+
+
+def load_model(run):
+    """``(config, network)`` of a finished run."""
+    from nnlearn.common.networks import load_network
+
+    run = Path(run)
+    config = read_config(run)
+    if not os.path.lexists(run / "model.npz"):  # a link loop is there, and read_npz says what it is
+        raise NnlearnError(_("{run} holds no model.npz: the run has not finished; continue it with: nnlearn train "
+                             "--resume {run}", run=run))
+    return config, load_network(run / "model.npz")
+
+
+def write_state(run, state: str, reason: str | None = None) -> None:
+    """Record the run's state (one of :data:`STATES`) with this process's id and the time."""
+    write_json(Path(run) / "state.json",
+               {"state": state, "pid": os.getpid(), "updated": time.time(), "reason": reason})
+
+
+def write_metrics(run, trainer) -> None:
+    """``metrics.csv`` (loss per iteration) and ``epochs.csv`` (accuracies per epoch)."""
+    run = Path(run)
+    lines = ["iteration,loss"] + [f"{i},{loss!r}" for i, loss in enumerate(trainer.train_loss_list, 1)]
+    write_text(run / "metrics.csv", "\n".join(lines) + "\n")
+    rows = ["epoch,iteration,train_accuracy,test_accuracy,validation_accuracy"]
+    for it, tr, te, va in zip(trainer.epoch_iterations, trainer.train_acc_list, trainer.test_acc_list,
+                              trainer.val_acc_list):
+        rows.append(f"{it / trainer.iter_per_epoch:.6g},{it},{tr!r},{'' if te is None else repr(te)},"
+                    f"{'' if va is None else repr(va)}")
+    write_text(run / "epochs.csv", "\n".join(rows) + "\n")
+
+
+def write_figures(run, trainer, title: str) -> None:
+    from nnlearn.common.evaluation import plot_accuracy, plot_loss
+    from nnlearn.base.figtext import figure_text
+    from nnlearn.common.plots import save_figure
+
+    run = Path(run)
+    epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
+    if trainer.x_val is not None:  # the test set was judged once only: the curve is validation's
+        other, label = trainer.val_acc_list, "validation acc"
+    else:
+        other, label = trainer.test_acc_list, "test acc"
+    with figure_text():  # the titles in the figures' language
+        loss = plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
+                         title=_("Training loss, {title}", title=title))
+        accuracy = plot_accuracy(epochs, trainer.train_acc_list, other, test_label=label,
+                                 title=_("Accuracy per epoch, {title}", title=title))
+    save_figure(loss, run / "loss.png", in_run_folder=True)
+    save_figure(accuracy, run / "accuracy.png", in_run_folder=True)
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MiB.
+
+    Linux's ``VmHWM`` first: ``ru_maxrss`` can carry over the parent's peak across fork + exec.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
+    except (ImportError, OSError):  # pragma: no cover - not on Linux
+        return None
+
+
+class RunWriter(Callback):
+    """Keep a run directory up to date: metrics at every epoch end (and every few seconds, for
+    live views), the state, and one log line per epoch on ``stream`` (default stdout)."""
+
+    def __init__(self, run, stream=None, log: bool = True):
+        self.run = Path(run)
+        self.stream = stream
+        self.log = log
+        self.last_write = 0.0
+
+    def on_train_begin(self, logs) -> None:
+        write_state(self.run, "running")
+        self.last_write = time.monotonic()
+
+    def on_step_end(self, iteration, loss) -> None:
+        if iteration % 50 == 0 and time.monotonic() - self.last_write > LIVE_INTERVAL:
+            self._write()
+
+    def on_epoch_end(self, epoch, logs) -> None:
+        self._write()
+        if self.log:
+            from tqdm import tqdm
+
+            test = "".join(_("  {name} acc {value:.4f}", name=_(name), value=logs[key]) for name, key in
+                           ((N_("validation"), "validation_accuracy"), (N_("test"), "test_accuracy"))
+                           if logs[key] is not None)
+            tqdm.write(
+                _("epoch {epoch:5.2f}  iteration {iteration:>6}  mean loss of the epoch {loss:.4f}  train acc {train:.4f}",
+                  epoch=epoch, iteration=logs["iteration"], loss=logs["loss"], train=logs["train_accuracy"]) + test,
+                file=self.stream or sys.stdout,
+            )
+
+    def on_interrupt(self, logs) -> None:
+        self._write()
+        write_state(self.run, "stopped", f"interrupted (Ctrl-C); {resume_hint(self.run)}")
+
+    def _write(self) -> None:
+        write_metrics(self.run, self.trainer)
+        self.last_write = time.monotonic()
+
+
+def resume_hint(run) -> str:
+    return _("resume with: nnlearn train --resume {run}", run=run)
+
+
+@dataclass
+class Run:
+    """A run folder and the trainer that trains into it (see :func:`open_run`).
+
+    ``how`` says what :func:`open_run` found: ``"new"`` (nothing: a new run), ``"resumed"`` (its
+    checkpoint, continued), ``"restarted"`` (a run killed before its first checkpoint, or another
+    run's folder when allowed, started again) or ``"finished"`` (nothing left to train).
+    """
+
+    path: Path
+    trainer: object
+    recipe: str
+    dataset: str
+    how: str
+    #: The descriptor of the folder's lock (:func:`lock_run`), held until :meth:`finish` ends.
+    lock: int | None = field(default=None, repr=False)
+
+    def finish(self, load_seconds: float = 0.0) -> dict:
+        """Train to the end (:func:`finish_run`); the summary. The folder's lock goes with it."""
+        try:
+            return finish_run(self.path, self.trainer, recipe=self.recipe, dataset=self.dataset,
+                              load_seconds=load_seconds)
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Let another process train into the folder (also done when the Run is dropped unfinished)."""
+        fd, self.lock = self.lock, None
+        if fd is not None:
+            os.close(fd)
+
+    def __del__(self):
+        self.release()
+
+
+def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n_classes=None, progress=None,
+             log: bool = True, other_run: str = "refuse", in_run_folder: bool = False, threads=None,
+             trajectory: bool = True) -> Run:
+    """The one lifecycle of a run folder, for ``nnlearn train`` and a sweep's final run: build the
+    trainer for ``settings`` on ``data`` (``(x_train, t_train), (x_test, t_test)``), then continue the
+    folder's run from its checkpoint, or start it (writing ``config.json``).
+
+    The trainer is built before the folder is made, so bad settings leave no folder behind. A folder
+    whose checkpoint belongs to other settings is refused (``other_run="refuse"``, the checkpoint's
+    one-line error) or started again (``"restart"``: a sweep's final run after the best trial changed).
+    ``in_run_folder``: the run may lie inside a sweep folder (the sweep's own final run). ``threads``: the
+    BLAS threads (:func:`nnlearn.train.threads.choose`; default the free cores). ``trajectory``: keep
+    ``trajectory.npz`` (:class:`~nnlearn.train.trajectory.Trajectory`).
+    """
+    from nnlearn.train.callbacks import standard_callbacks
+    from nnlearn.train.training import build_trainer
+    from nnlearn.train.trajectory import TRAJECTORY_FILE, Trajectory
+
+    run = Path(run)
+    (x_train, t_train), (x_test, t_test) = data
+    trainer = build_trainer(settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
+                            callbacks=[*standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
+                                       RunWriter(run, log=log),
+                                       *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else [])],
+                            threads=threads)
+    make_run_dir(run, in_run_folder=in_run_folder)
+    lock = lock_run(run)  # before the folder is read: another process may be writing it
+    try:
+        how, trainer = _continue_or_start(run, trainer, settings, data, recipe=recipe, dataset=dataset,
+                                          data_dir=data_dir, n_classes=n_classes, other_run=other_run, threads=threads)
+    except BaseException:
+        if lock is not None:
+            os.close(lock)
+        raise
+    return Run(run, trainer, recipe, dataset, how, lock)
+
+
+def _continue_or_start(run, trainer, settings, data, *, recipe, dataset, data_dir, n_classes, other_run, threads):
+    """``(how, trainer)``: the folder's run continued from its checkpoint, or started (see :class:`Run`)."""
+    from nnlearn.base.errors import FileFormatError
+    from nnlearn.train.training import build_trainer
+
+    (x_train, t_train), (x_test, t_test) = data
+    how = "restarted" if (run / "config.json").exists() else "new"
+    if how == "restarted" and os.path.lexists(run / "checkpoint.npz"):
+        try:
+            trainer.load_checkpoint(run / "checkpoint.npz")
+            finished = trainer.iteration >= trainer.max_iter and (run / "summary.json").exists()
+            how = "finished" if finished else "resumed"
+        except FileFormatError:
+            if other_run != "restart":
+                raise
+            trainer = build_trainer(settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
+                                    callbacks=trainer.callbacks, threads=threads)
+    if how in ("new", "restarted"):
+        (run / "checkpoint.npz").unlink(missing_ok=True)
+        start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
+    return how, trainer
+
+
+def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None:
+    """Write a new run's ``config.json`` into its folder (made by :func:`make_run_dir`)."""
+    from importlib.metadata import version
+
+    run = Path(run)
+    write_json(run / "config.json", {
+        "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
+        "settings": trainer.settings.to_dict(),
+        "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
+        "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": version("nnlearn"),
+        "threads": trainer.choose_threads().record(),
+    })
+
+
+def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float = 0.0) -> dict:
+    """Train to the end with ``trainer`` (callbacks keep the folder current), then write the model,
+    the figures, ``summary.json`` and the final state. Returns the summary.
+
+    A divergence or Ctrl-C leaves the metrics and a state that says so, and is raised on.
+    """
+    from nnlearn.base.errors import DivergenceError
+    from nnlearn.common.saving import save_network
+    from nnlearn.train.trainer import TrainingInterrupted
+
+    run = Path(run)
+    try:
+        if trainer.iteration < trainer.max_iter:
+            trainer.train()
+    except TrainingInterrupted:
+        write_metrics(run, trainer)
+        raise
+    except DivergenceError as exc:
+        write_metrics(run, trainer)
+        write_state(run, "diverged", str(exc))
+        raise
+    except OutputError as exc:  # a full disk, say: nothing is lost, the run continues from its checkpoint
+        stopped(run, trainer, exc)
+        raise OutputError(_("{reason} -- the run is stopped; {hint} once that is fixed", reason=exc,
+                                hint=resume_hint(run))) from None
+    except BaseException as exc:
+        stopped(run, trainer, exc)
+        raise
+    try:
+        write_metrics(run, trainer)
+        save_network(trainer.network, run / "model.npz", in_run_folder=True)
+        write_figures(run, trainer, f"{recipe} recipe")
+        summary = trainer.summary() | {
+            "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
+            "description": trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1]),
+            "run_dir": str(run), "load_seconds": load_seconds, "peak_rss_mb": peak_rss_mb(),
+            "threads": trainer.choose_threads().record(),
+        }
+        write_json(run / "summary.json", summary)
+    except BaseException as exc:  # Ctrl-C or a full disk while the final files are written
+        stopped(run, trainer, exc, N_("{cause} while writing its final files"))
+        if isinstance(exc, OutputError):
+            raise OutputError(_("{reason} -- the run is stopped; {hint} once that is fixed", reason=exc,
+                                hint=resume_hint(run))) from None
+        raise
+    write_state(run, "finished")
+    return summary
+
+
+def stopped(run, trainer, exc: BaseException, when: str = "") -> None:
+    """Record, as far as the disk allows, that the run stopped on ``exc`` and how to continue it (``when``: a
+    message, marked N_, that says ``{cause}`` at a moment)."""
+    cause = _("interrupted (Ctrl-C)") if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    try:
+        write_metrics(run, trainer)
+    except (OSError, NnlearnError):
+        pass  # the disk may be full: the state below matters more
+    try:
+        write_state(run, "stopped", (_(when, cause=cause) if when else cause) + "; " + resume_hint(run))
+    except (OSError, NnlearnError):
+        pass

@@ -1,0 +1,411 @@
+"""The CSV files of run and sweep folders, read with bounded work: what the board and the report draw.
+
+``metrics.csv`` holds one row per iteration (a million-iteration run writes 25 MB of it) and is
+polled by the board every few seconds; a chart draws a thousand points. So:
+
+- a file of at most :data:`SMALL_BYTES` is read whole and thinned evenly (every k-th row, and the last);
+- a larger one is *sampled*: :data:`MAX_POINTS` (or the caller's number of) byte offsets spread
+  evenly over it, the row that starts after each (its iteration and loss are the file's own, not
+  estimated), the :data:`WINDOW` rows before it for the loss's moving average, and the last row.
+  The work is the same for 2 MB or 60 MB: about that many reads of a few KiB;
+- a header of more than :data:`MAX_COLUMNS` columns, or a first line longer than
+  :data:`MAX_LINE_BYTES`, is a :class:`~nnlearn.base.errors.FileFormatError` naming the file -- nnlearn
+  writes at most a few dozen columns, and a run listed as unreadable beats a board that stalls; a
+  table shown whole (a sweep's trials.csv, :func:`read_table`) is counted before it is made, and
+  refused past :data:`MAX_CELLS` cells;
+- each answer is kept, per file, until the file's device, inode, size or time of change differ
+  (:data:`CACHE_CELLS` numbers in all); a file is parsed by one thread at a time, the others wait
+  for its answer instead of parsing it again.
+
+Only regular files are read, never waiting on a FIFO; a symbolic link is followed only while it
+stays in the folder of the link (:func:`open_file`), so a run folder cannot make the board read
+``/etc/shadow`` under another name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import stat
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from nnlearn.base.files import file_kind
+from nnlearn.base.errors import FileFormatError
+from nnlearn.base.i18n import _
+
+#: Files up to this size are read whole; larger ones are sampled (module description).
+SMALL_BYTES = 1 << 20
+#: Points of a curve (rows of a table) a chart gets, the last row included.
+MAX_POINTS = 1000
+#: The moving average's window for a long curve (``smoothing_window`` of 2,000 losses or more).
+WINDOW = 100
+#: Columns read from a CSV file; more is an error (nnlearn's widest, a sweep's trials.csv, has ~30).
+MAX_COLUMNS = 64
+#: Longest header line, and longest row a sampled read looks at.
+MAX_LINE_BYTES = 64 << 10
+#: Cells of a table read whole (a sweep's trials.csv: a row per trial, ~20 columns).
+MAX_CELLS = 250_000
+#: Largest table read whole, in bytes.
+MAX_TABLE_BYTES = 8 << 20
+#: Numbers (points, cells) kept in the cache of parsed files, in all.
+CACHE_CELLS = 400_000
+
+
+def cell(text):
+    """A table cell: an int, a float (NaN and infinity kept), None when empty, else the text.
+
+    Examples
+    --------
+    >>> [cell(t) for t in ("300", "0.5", "", "nan", "abc", "1e3")]
+    [300, 0.5, None, nan, 'abc', 1000.0]
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if value.is_integer() and text.lstrip("+-").isascii() and text.lstrip("+-").isdigit():
+        return int(text)
+    return value
+
+
+def finite(value) -> bool:
+    """True for an int or a finite float (not a bool): what a chart can draw."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def smoothing_window(n: int) -> int:
+    """The moving average's window for ``n`` losses: a twentieth of them, between 1 and :data:`WINDOW`."""
+    return max(1, min(WINDOW, n // 20))
+
+
+def open_file(path) -> int:
+    """A read-only descriptor of the regular file ``path``.
+
+    ``FileNotFoundError`` when it is missing; :class:`~nnlearn.base.errors.FileFormatError` naming the
+    file when it is a FIFO, a device, a folder, a loop of links, or a symbolic link that leads
+    outside the folder it is in (one rule, whatever the file's name). A FIFO is never waited on.
+    """
+    path = Path(path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW
+    try:
+        if os.path.islink(path):
+            target = path.resolve(strict=True)
+            if path.parent.resolve() not in target.parents:
+                raise FileFormatError(_("{name} is a symbolic link leading outside its folder; a run folder's files "
+                                        "are read only from inside it (copy the file in instead)", name=path.name))
+            path = target
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        if os.path.lexists(path):  # a dangling link
+            raise FileFormatError(_("{name} is a symbolic link to nothing", name=path.name)) from None
+        raise
+    except RuntimeError:  # Python 3.11's resolve() on a loop of links
+        raise FileFormatError(_("{name} is a loop of symbolic links", name=path.name)) from None
+    except OSError as exc:
+        raise FileFormatError(_("{name} cannot be read ({reason})", name=path.name, reason=exc.strerror or exc)) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise FileFormatError(_("{name} is {kind}, not a regular file", name=path.name, kind=file_kind(mode)))
+    return fd
+
+
+def checked_path(path) -> Path:
+    """``path`` as :func:`open_file` would read it (a link inside its folder resolved), for readers
+    that open files themselves (``np.load`` of a run's model.npz); the same errors."""
+    os.close(open_file(path))
+    path = Path(path)
+    return path.resolve() if os.path.islink(path) else path
+
+
+def read_bytes(path, max_bytes: int) -> bytes:
+    """The bytes of the regular file ``path`` (:func:`open_file`), at most ``max_bytes``, else a
+    :class:`~nnlearn.base.errors.FileFormatError` naming the file."""
+    path = Path(path)
+    with os.fdopen(open_file(path), "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise FileFormatError(_("{name} is larger than the {n} bytes such a file may have", name=path.name, n=max_bytes))
+    return data
+
+
+# -- parsing ---------------------------------------------------------------------------------------
+
+
+def _header(fd: int, name: str, size: int) -> tuple[list[str], int]:
+    """The header's columns and where the rows start; ``([], size)`` for an empty file."""
+    head = os.pread(fd, min(size, MAX_LINE_BYTES + 1), 0)
+    end = head.find(b"\n")
+    if end < 0:
+        if len(head) > MAX_LINE_BYTES:
+            raise FileFormatError(_("{name}'s first line is longer than {n} bytes; it is no table nnlearn writes",
+                                    name=name, n=MAX_LINE_BYTES))
+        end = len(head)
+    try:
+        columns = [c.strip() for c in next(csv.reader([head[:end].decode("utf-8")]), [])]
+    except UnicodeDecodeError:
+        raise FileFormatError(_("{name} is not UTF-8 text", name=name)) from None
+    except csv.Error:
+        columns = []
+    if len(columns) > MAX_COLUMNS:
+        raise FileFormatError(_("{name} has {n} columns; at most {most} are read (nnlearn writes a few)", name=name,
+                                n=len(columns), most=MAX_COLUMNS))
+    return columns, min(size, end + 1)
+
+
+def _rows(lines, n_columns: int):
+    """The rows of ``lines`` (text) that have ``n_columns`` cells, as lists of text; damage ends them."""
+    try:
+        for cells in csv.reader(lines):
+            if len(cells) == n_columns:
+                yield cells
+    except csv.Error:
+        return  # a NUL byte or a runaway quote: the rows before it stand
+
+
+def _all_lines(fd: int, start: int, size: int, name: str) -> io.StringIO:
+    """The rows' text as lines split at ``\n`` only, as the csv module wants them (a quoted cell
+    may hold a line break, and ``str.splitlines`` would also split at U+2028 and others)."""
+    try:
+        return io.StringIO(os.pread(fd, size - start, start).decode("utf-8"), newline="")
+    except UnicodeDecodeError:
+        raise FileFormatError(_("{name} is not UTF-8 text", name=name)) from None
+
+
+def _sampled_lines(fd: int, start: int, size: int, back: int, count: int):
+    """For ``count`` offsets spread over ``[start, size)``, and the file's end: the first
+    line that starts at or after the offset, with the complete lines of the ``back`` bytes before it
+    (``(before, line)``, text; a line that is not UTF-8, or longer than :data:`MAX_LINE_BYTES`, is
+    left out as a damaged row would be)."""
+    seen = set()
+    span = size - start
+    for offset in [start + span * k // count for k in range(count)] + [None]:
+        if offset is None:  # the last line, wherever it starts
+            lo = max(start, size - back - MAX_LINE_BYTES)
+            block = os.pread(fd, size - lo, lo)
+            cut = block.rstrip(b"\n").rfind(b"\n") + 1
+            if cut == 0 and lo > start:
+                continue  # a last line longer than MAX_LINE_BYTES
+        else:  # one byte more in front: is the offset itself a line's start?
+            lo = max(start, offset - back - 1)
+            block = os.pread(fd, min(size, offset + MAX_LINE_BYTES) - lo, lo)
+            at = offset - lo
+            if lo + at == start or block[at - 1 : at] == b"\n":
+                cut = at
+            else:
+                cut = block.find(b"\n", at) + 1
+                if cut == 0:
+                    continue
+        end = block.find(b"\n", cut)
+        if (end < 0 and lo + len(block) < size) or lo + cut in seen or cut >= len(block):
+            continue  # cut off by MAX_LINE_BYTES, seen already, or no line after the offset
+        seen.add(lo + cut)
+        first = 0 if lo == start else block.find(b"\n") + 1  # the block may start inside a line
+        try:
+            before = block[first:cut].decode("utf-8").split("\n")[:-1] if first <= cut else []
+            yield before, block[cut : end if end >= 0 else len(block)].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+
+
+def _number(cells, k):
+    """The cell ``k`` of a row as an int or a float; None when it is text, empty or absent."""
+    value = cell(cells[k]) if k is not None else None
+    return value if isinstance(value, (int, float)) else None
+
+
+def _loss_curve(fd: int, name: str, size: int, count: int) -> dict:
+    columns, start = _header(fd, name, size)
+    if "loss" not in columns:
+        return {"points": [], "window": 1, "rows": 0, "step": 1, "sampled": False, "last_iteration": 0}
+    n, li = len(columns), columns.index("loss")
+    ii = columns.index("iteration") if "iteration" in columns else None
+    if size <= SMALL_BYTES:
+        return _whole_loss_curve(_all_lines(fd, start, size, name), n, li, ii, count)
+    return _sampled_loss_curve(fd, start, size, n, li, ii, count)
+
+
+def _whole_loss_curve(lines, n: int, li: int, ii, count: int) -> dict:
+    """Every row read; every ``step``-th kept, and the last (a row without an iteration is its row number)."""
+    its, losses = [], []
+    for row, cells in enumerate(_rows(lines, n), 1):
+        loss = _number(cells, li)
+        if loss is not None:
+            it = _number(cells, ii)
+            its.append(it if finite(it) else row)
+            losses.append(float(loss))
+    window = smoothing_window(len(losses))
+    kept = [i for i, v in enumerate(losses) if math.isfinite(v)]
+    smooth = {}
+    if kept:
+        from nnlearn.common.evaluation import moving_average
+
+        smooth = dict(zip(kept[window - 1:], moving_average([losses[i] for i in kept], window).tolist()))
+    step = max(1, math.ceil(len(losses) / count))
+    pick = list(range(0, len(losses), step))
+    if losses and pick[-1] != len(losses) - 1:
+        pick.append(len(losses) - 1)
+    return {"points": [(its[i], losses[i], smooth.get(i)) for i in pick], "window": window,
+            "rows": len(losses), "step": step, "sampled": False, "last_iteration": its[-1] if its else 0}
+
+
+def _sampled_loss_curve(fd: int, start: int, size: int, n: int, li: int, ii, count: int) -> dict:
+    """The rows at ``count`` offsets, each with the mean of the last :data:`WINDOW` finite
+    losses up to it (None where fewer are in reach); rows without a finite iteration are skipped."""
+    first_rows = os.pread(fd, min(size - start, 64 << 10), start)
+    line_bytes = max(1, len(first_rows) // max(1, first_rows.count(b"\n")))
+    back = min(MAX_LINE_BYTES, 2 * WINDOW * line_bytes)  # WINDOW rows as long as the first, twice over
+    points = []
+    for before, line in _sampled_lines(fd, start, size, back, count):
+        row = next(_rows([line], n), None)
+        loss, it = (None, None) if row is None else (_number(row, li), _number(row, ii))
+        if loss is None or not finite(it) or (points and it <= points[-1][0]):
+            continue
+        recent = [v for v in (_number(r, li) for r in _rows(before[-WINDOW:], n)) if v is not None and math.isfinite(v)]
+        recent = (recent + ([float(loss)] if math.isfinite(loss) else []))[-WINDOW:]
+        points.append((it, float(loss), sum(recent) / WINDOW if len(recent) == WINDOW else None))
+    last = points[-1][0] if points else 0
+    step = max(1, round((last - points[0][0]) / max(1, len(points) - 1))) if points else 1
+    return {"points": points, "window": WINDOW, "rows": None, "step": step, "sampled": True, "last_iteration": last}
+
+
+def _table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[dict], bool]:
+    columns, start = _header(fd, name, size)
+    n = len(columns)
+    if not columns:
+        return [], [], False
+    if size <= SMALL_BYTES:  # counted first, then only the kept rows made (64 empty cells a row add up)
+        total = sum(1 for row in _rows(_all_lines(fd, start, size, name), n))
+        step = max(1, math.ceil(total / count))
+        rows = [{c: cell(v) for c, v in zip(columns, cells)}
+                for k, cells in enumerate(_rows(_all_lines(fd, start, size, name), n)) if k % step == 0 or k == total - 1]
+        return columns, rows, step > 1
+    rows = []
+    for offset, line in _sampled_lines(fd, start, size, 0, count):
+        row = next(_rows([line], n), None)
+        if row is not None:
+            rows.append({c: cell(v) for c, v in zip(columns, row)})
+    return columns, rows, True
+
+
+# -- the cache -------------------------------------------------------------------------------------
+
+_cache: OrderedDict = OrderedDict()
+_cache_cells = 0
+_cache_lock = threading.Lock()
+_parsing: dict = {}
+
+
+def _cached(kind: str, path, count: int, parse, cells):
+    """``parse(fd, name, size, count)`` of ``path``, or the answer kept from the last parse of the same file."""
+    global _cache_cells
+    path = Path(path)
+    key = (kind, os.path.abspath(path), count)
+    with _cache_lock:
+        lock = _parsing.setdefault(key, threading.Lock())
+    with lock:  # one parse of a file at a time; the others take its answer
+        fd = open_file(path)
+        try:
+            st = os.fstat(fd)
+            stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            with _cache_lock:
+                hit = _cache.get(key)
+                if hit is not None and hit[0] == stamp:
+                    _cache.move_to_end(key)
+                    return hit[1]
+            value = parse(fd, path.name, st.st_size, count)
+        finally:
+            os.close(fd)
+        cost = cells(value)
+        with _cache_lock:
+            old = _cache.pop(key, None)
+            _cache_cells -= old[2] if old else 0
+            if cost <= CACHE_CELLS // 4:
+                _cache[key] = (stamp, value, cost)
+                _cache_cells += cost
+            while _cache_cells > CACHE_CELLS:
+                dropped = _cache.popitem(last=False)[1][2]
+                _cache_cells -= dropped
+            if len(_parsing) > 4 * len(_cache) + 64:  # forget the locks of files long gone
+                _parsing.clear()
+    return value
+
+
+def loss_curve(path, max_points: int = MAX_POINTS) -> dict:
+    """The loss curve of ``metrics.csv`` for a chart (module description), a dict with:
+
+    ``points``: ``(iteration, loss, moving average or None)``, at most ``max_points + 1``, in order;
+    ``window``: the moving average's; ``rows``: the losses in the file (None when sampled);
+    ``step``: rows per point (about, when sampled); ``sampled``; ``last_iteration``.
+    A missing file is an empty curve; a file that is not a regular file, too wide or not UTF-8 is a
+    :class:`~nnlearn.base.errors.FileFormatError`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "metrics.csv"
+    >>> _ = p.write_text("iteration,loss\\n1,2.5\\n2,nan\\n3,abc\\n4,1.5\\n")
+    >>> c = loss_curve(p)
+    >>> c["points"], c["rows"], c["window"]
+    ([(1, 2.5, 2.5), (2, nan, None), (4, 1.5, 1.5)], 3, 1)
+    """
+    try:
+        return _cached("loss", path, max_points, _loss_curve, lambda c: 3 * len(c["points"]))
+    except FileNotFoundError:
+        return {"points": [], "window": 1, "rows": 0, "step": 1, "sampled": False, "last_iteration": 0}
+
+
+def thinned_table(path, max_points: int = MAX_POINTS) -> tuple[list[str], list[dict]]:
+    """``(columns, rows)`` of a CSV table for a chart: at most ``max_points + 1`` rows spread evenly
+    over the file, the last one included (all of them in a file of fewer rows); cells by :func:`cell`.
+    A missing file is an empty table; errors as :func:`loss_curve`'s."""
+    try:
+        columns, rows = _cached("table", path, max_points, _table, lambda t: len(t[0]) * (len(t[1]) + 1))[:2]
+    except FileNotFoundError:
+        return [], []
+    return columns, rows
+
+
+def _whole_table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[dict]]:
+    if size > MAX_TABLE_BYTES:
+        raise FileFormatError(_("{name} is larger than the {n} bytes such a file may have", name=name, n=MAX_TABLE_BYTES))
+    columns, start = _header(fd, name, size)
+    if not columns:
+        return [], []
+    n = len(columns)
+    total = sum(1 for row in _rows(_all_lines(fd, start, size, name), n))  # counted before anything is made
+    if total * n > MAX_CELLS:
+        raise FileFormatError(_("{name} has {total} rows of {n} columns; at most {most} cells are read (it is no "
+                                "table nnlearn writes)", name=name, total=total, n=n, most=MAX_CELLS))
+    return columns, [{c: cell(v) for c, v in zip(columns, cells)} for cells in _rows(_all_lines(fd, start, size, name), n)]
+
+
+def read_table(path) -> tuple[list[str], list[dict]]:
+    """A whole CSV table with a header as ``(columns, rows)``; cells parsed by :func:`cell`; kept
+    until the file changes, as :func:`loss_curve`'s (the rows' list is the caller's own).
+
+    A missing file is an empty table; a line with another number of cells (a writer not yet done,
+    or damage) is dropped; a file that is not a regular file, larger than :data:`MAX_TABLE_BYTES`,
+    wider than :data:`MAX_COLUMNS`, of more than :data:`MAX_CELLS` cells or not UTF-8 is a
+    :class:`~nnlearn.base.errors.FileFormatError`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = p.write_text("epoch,iteration,test_accuracy\\n0.5,300,0.4964\\n1,600,\\n")
+    >>> read_table(p)
+    (['epoch', 'iteration', 'test_accuracy'], [{'epoch': 0.5, 'iteration': 300, 'test_accuracy': 0.4964}, {'epoch': 1, 'iteration': 600, 'test_accuracy': None}])
+    """
+    try:
+        columns, rows = _cached("whole", path, 0, _whole_table, lambda t: len(t[0]) * (len(t[1]) + 1))
+    except FileNotFoundError:
+        return [], []
+    return columns, list(rows)
