@@ -431,3 +431,13 @@ def test_a_name_too_long_for_the_file_system_is_one_line(capsys, tmp_path, monke
     assert code == 1 and err.count("\n") == 1 and err.startswith("nnlearn: error: "), err
     assert "too long" in err.lower() and "internal error" not in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_warning_is_one_line_while_a_command_runs_and_pythons_own_display_comes_back_after(capsys):
+    import warnings
+
+    before = warnings.showwarning
+    code = main(["diff", "abs(x)", "--at", "0"])
+    err = capsys.readouterr().err
+    assert code == 0 and err.startswith("nnlearn: warning:") and err.count("\n") == 1
+    assert warnings.showwarning is before

@@ -89,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     lang = i18n.command_language(argv)  # a bad --lang: argparse names the choices; a bad NNLEARN_LANG: _main
     try:
         end_quiet_start()  # from here on Ctrl-C is a KeyboardInterrupt, caught here and in _main
-        with i18n.use(lang):
+        # catch_warnings puts Python's own warning display back when the command ends: main() runs in
+        # notebooks and tests too, whose warnings are theirs to show.
+        with i18n.use(lang), warnings.catch_warnings():
+            warnings.showwarning = _show_warning
             return _main(argv)
     except KeyboardInterrupt:
         print("nnlearn: " + i18n.translate(N_("interrupted"), lang), file=sys.stderr)
@@ -99,7 +102,6 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)  # imports every command's module: a fifth of a second
     debug = args.debug or os.environ.get("NNLEARN_DEBUG", "") not in ("", "0")
-    warnings.showwarning = _show_warning
     try:
         if getattr(args, "lang", None) is None:
             i18n.choose()  # NNLEARN_LANG naming no language of ours is an error, not a silent English
