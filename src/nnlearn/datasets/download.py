@@ -389,6 +389,7 @@ def offline() -> bool:
     """True when ``NNLEARN_OFFLINE`` asks never to download."""
     return os.environ.get("NNLEARN_OFFLINE", "").strip().lower() in ("1", "true", "yes")
 
+
 def download_file(
     datafile: DataFile,
     dest_dir: str | os.PathLike,

@@ -22,10 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from nnlearn.base.i18n import _
 
-#: The four files of an MNIST-format data set, by role, without the ``.gz`` suffix.
-ROLES = ("train-images", "train-labels", "test-images", "test-labels")
-
-
 @dataclass(frozen=True)
 class DataFile:
     """One file of a data set: its name, the SHA-256 of its decompressed content, its shape."""
