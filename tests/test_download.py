@@ -380,6 +380,29 @@ def test_a_mirror_below_the_speed_limit_is_abandoned_and_skipped_for_the_other_f
     assert _leftovers(tmp_path) == ["b"] and list((tmp_path / "b").iterdir()) == []
 
 
+def test_pooch_alone_does_not_cut_a_trickling_mirror(server):
+    # Why the watchdog exists: pooch's time-out (requests') bounds each read, and a byte every 0.1 s
+    # satisfies it. Should pooch ever bound the transfer itself, this fails and the watchdog can go.
+    import io
+
+    import pooch
+
+    out = io.BytesIO()
+    failed = []
+
+    def transfer():
+        try:
+            pooch.HTTPDownloader(timeout=0.3, chunk_size=1)(f"{server}/trickle/{NAMES['train-labels']}", out, None)
+        except Exception as exc:  # noqa: BLE001 -- any failure is the finding
+            failed.append(exc)
+
+    thread = threading.Thread(target=transfer, daemon=True)  # it finishes, 4 s later, on its own
+    thread.start()
+    thread.join(1.5)
+    assert thread.is_alive() and not failed
+    assert 3 <= len(out.getvalue()) < len(GOOD[NAMES["train-labels"]])
+
+
 def test_the_speed_limit_is_bytes_per_second_over_the_window(server, tmp_path, monkeypatch):
     spec = tiny_spec(PAYLOADS)
     # The drip delivers about 10 kB/s: enough under a limit of 500 bytes/s, too little under 50,000. The bytes
