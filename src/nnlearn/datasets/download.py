@@ -51,10 +51,16 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from typing import Self
 
 from nnlearn.base.files import exit_on_sigterm, make_temp_file, remove_stale_temp_files
 from nnlearn.base.i18n import N_, _
-from nnlearn.datasets.errors import DatasetError, DatasetWarning, OversizeDataError, TruncatedDataError
+from nnlearn.datasets.errors import (
+    DatasetError,
+    DatasetWarning,
+    OversizeDataError,
+    TruncatedDataError,
+)
 from nnlearn.datasets.idx import MAX_PAYLOAD_BYTES, compressed_bound, payload_sha256
 from nnlearn.datasets.sources import DataFile, DatasetSpec
 
@@ -139,7 +145,7 @@ class Watchdog:
         self.lock = threading.Lock()
         self.done = threading.Event()
 
-    def __enter__(self) -> Watchdog:
+    def __enter__(self) -> Self:
         if not Watchdog.hooked:
             sys.addaudithook(_on_connect)
             Watchdog.hooked = True
