@@ -40,7 +40,8 @@ def _register_gradcheck(commands) -> None:
     p.add_argument("--sample", type=_positive_int, default=100, metavar="N",
                    help="without --all: elements checked per parameter, each by the plain loop (default 100)")
     add_threads_arg(p)
-    p.add_argument("--engine", choices=engines.engine_names(engines.NUMERICAL), default="fast",
+    p.add_argument("--engine", choices=engines.engine_names(engines.NUMERICAL),
+                   default=engines.default_engine(engines.NUMERICAL),
                    help="with --all: how the numerical gradient is computed: fast (default), rows, or loop "
                         "(the book's plain loop)")
     p.set_defaults(func=cmd_gradcheck, parser=p)
