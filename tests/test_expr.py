@@ -150,6 +150,15 @@ REFUSED = [
     ("x**" * 60 + "x", "nested too deeply"),
     ("sin(" * 60 + "x" + ")" * 60, "nested too deeply"),
     ("x+" * (MAX_LENGTH // 2) + "x", "characters long"),
+    # Python's own words and operators, which its parser would read: refused by the whitelist.
+    ("True", "'True' cannot be a variable name"),
+    ("None + x", "'None' cannot be a variable name"),
+    ("not x", "expected an operator before 'x'"),
+    ("x//2", "not part of the formula language"),
+    ("x, y", "not part of the formula language"),
+    ("sin x", "sin is a function; write sin(x)"),
+    ("1j", "expected an operator before 'j'"),
+    ("0x1f", "expected an operator before 'x1f'"),
 ]
 
 
@@ -233,3 +242,20 @@ def _combine(children):
 def test_random_arithmetic_matches_python(pair):
     text, expected = pair
     assert value(text) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_leading_zeros_are_read_as_in_mathematics():
+    # Python refuses 007; the formula language reads it as 7.
+    assert value("007 + 00.5") == 7.5
+    assert parse_expression("x * 010")(2.0) == 20.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="x0123456789.eE+-*/^(), _abinoprstl\n'[:=", max_size=40))
+def test_any_text_is_a_formula_or_a_one_line_refusal(text):
+    try:
+        f = parse_expression(text)
+    except ExpressionError as e:
+        assert "\n" not in str(e)
+    else:
+        assert np.shape(f(*([0.5] * len(f.variables) or [0.5]))) == ()

@@ -15,6 +15,7 @@ refused when it is read, not computed for ever.
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 
 import numpy as np
@@ -97,7 +98,8 @@ class _Reader:
         self.variables: list[str] = list(variables) if variables is not None else []
         # What Python reads: in parentheses (so that spaces and line breaks anywhere are fine), ^ as **;
         # where[i] is the position in the typed text of Python's character i.
-        self.python = "(" + re.sub(r"\s", " ", text).replace("^", "**") + ")"
+        # Leading zeros (007) become spaces: Python refuses them, the formula language reads 7.
+        self.python = "(" + re.sub(r"\s|(?<![\w.])0+(?=[0-9])", lambda m: " " * len(m.group()), text).replace("^", "**") + ")"
         self.where = [0] + [i for i, char in enumerate(text) for _twice in range(1 + (char == "^"))] + [len(text)] * 2
 
     def fail(self, message, pos):
@@ -133,13 +135,17 @@ class _Reader:
     def check_tokens(self):
         """Parentheses that match and nest at most MAX_DEPTH deep; no operand right after another (2x,
         x y, x if y, (x)(y)), which Python reads as a call or as "invalid syntax"."""
-        opened, before = [], "op"
+        opened, before, previous, word = [], "op", ("", 0), None
         for token in _TOKEN.finditer(self.text):
             tok, pos, kind = token.group(), token.start(), token.lastgroup
             if kind == "other":
                 self.outside(tok, pos)
             if (kind != "op" or tok == "(") and before in ("number", "name", ")") and (tok, before) != ("(", "name"):
+                if previous[0] in FUNCTIONS:
+                    self.fail(_("{name} is a function; write {name}(x)", name=previous[0]), previous[1])
                 self.fail(_("expected an operator before {tok!r} (write 2*x, not 2x)", tok=tok), pos)
+            if kind == "name" and keyword.iskeyword(tok) and word is None:  # if, not, None: Python's words
+                word = (tok, pos)
             if tok == "(":
                 opened.append(pos)
                 if len(opened) > MAX_DEPTH:
@@ -148,7 +154,9 @@ class _Reader:
                 if not opened:
                     self.fail(_("unexpected {tok!r}", tok=")"), pos)
                 opened.pop()
-            before = ")" if tok == ")" else kind
+            before, previous = ")" if tok == ")" else kind, (tok, pos)
+        if word:  # after the characters: "lambda: 1" is refused for its ':'
+            self.fail(_("{name!r} cannot be a variable name", name=word[0]), word[1])
         if opened:
             name = re.search(r"[A-Za-z_]\w*\s*$", self.text[: opened[-1]])
             what = _("')' to close {name}(", name=name.group().strip()) if name else "')'"
