@@ -71,11 +71,11 @@ def _softplus(x):
 
 #: name -> NumPy function of one argument. All but abs and relu are analytic and accept complex.
 FUNCTIONS = {name: getattr(np, name) for name in (
-    "exp expm1 log log10 log2 log1p sqrt sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arccosh arctanh"
-).split()} | {"ln": np.log, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "asinh": np.arcsinh,
+    "exp", "expm1", "log", "log10", "log2", "log1p", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",
+    "cosh", "tanh", "arcsinh", "arccosh", "arctanh")}
+FUNCTIONS |= {"ln": np.log, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "asinh": np.arcsinh,
               "acosh": np.arccosh, "atanh": np.arctanh, "abs": _real_only("abs", np.abs),
-              "relu": _real_only("relu", lambda x: np.maximum(0.0, x)), "sigmoid": _sigmoid,
-              "softplus": _softplus}
+              "relu": _real_only("relu", lambda x: np.maximum(0.0, x)), "sigmoid": _sigmoid, "softplus": _softplus}
 CONSTANTS = {"pi": np.pi, "e": np.e}
 _BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide, ast.Pow: np.power}
 _NUMBER = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -99,7 +99,8 @@ class _Reader:
         # What Python reads: in parentheses (so that spaces and line breaks anywhere are fine), ^ as **;
         # where[i] is the position in the typed text of Python's character i.
         # Leading zeros (007) become spaces: Python refuses them, the formula language reads 7.
-        self.python = "(" + re.sub(r"\s|(?<![\w.])0+(?=[0-9])", lambda m: " " * len(m.group()), text).replace("^", "**") + ")"
+        spaced = re.sub(r"\s|(?<![\w.])0+(?=[0-9])", lambda m: " " * len(m.group()), text)
+        self.python = "(" + spaced.replace("^", "**") + ")"
         self.where = [0] + [i for i, char in enumerate(text) for _twice in range(1 + (char == "^"))] + [len(text)] * 2
 
     def fail(self, message, pos):
@@ -178,7 +179,8 @@ class _Reader:
                 right = self.node(op.right, depth + 1)
                 if isinstance(op.op, ast.Pow) and isinstance(right, ast.Constant) and abs(right.value) > MAX_EXPONENT:
                     self.fail(_("the exponent {value:.6g} is too large in magnitude (the limit is {most}; float64 "
-                                "overflows near 1.8e308)", value=right.value, most=MAX_EXPONENT), self.piece(op.right)[1])
+                                "overflows near 1.8e308)", value=right.value, most=MAX_EXPONENT),
+                              self.piece(op.right)[1])
                 out = self.fold(ast.BinOp(out, op.op, right), op)
             return out
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
@@ -231,7 +233,8 @@ class _Reader:
     def fold(self, new, old):
         """``new`` in ``old``'s place; computed now, in float64, when its operands are all constants."""
         ast.copy_location(new, old)
-        operands = (o for o in ast.iter_child_nodes(new) if isinstance(o, ast.expr) and o is not getattr(new, "func", 0))
+        operands = [new.operand] if isinstance(new, ast.UnaryOp) else new.args if isinstance(new, ast.Call) else (
+            new.left, new.right)
         if not all(isinstance(o, ast.Constant) for o in operands):
             return new
         with np.errstate(all="ignore"):
