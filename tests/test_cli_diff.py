@@ -150,7 +150,7 @@ def test_demo_rounding_writes_figure_and_table(capsys, tmp_path):
 
 def test_demo_rounding_is_one_section_of_demo_all(capsys, tmp_path):
     from nnlearn.cli.demo import SECTIONS
-    from nnlearn.cli.diff import demo_rounding
+    from nnlearn.cli.demo import demo_rounding
 
     assert SECTIONS["rounding"][0] is demo_rounding
     with pytest.raises(SystemExit) as exc:

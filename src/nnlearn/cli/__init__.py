@@ -1,7 +1,7 @@
 """The ``nnlearn`` command line.
 
-Each area of the package owns one module here with a ``register(commands, demos)`` function that
-adds its sub-commands to ``commands`` and its chapter demos (``nnlearn demo NAME``) to ``demos``.
+Each area of the package owns one module here with a ``register(commands)`` function that adds its
+sub-commands to ``commands``; :mod:`nnlearn.cli.demo` adds ``nnlearn demo`` and all its sections.
 Heavy imports (matplotlib, the data loader) happen inside the command functions so that
 ``nnlearn --help`` stays instant.
 
@@ -34,7 +34,6 @@ COMMAND_MODULES = (
     "nnlearn.cli.diff",
     "nnlearn.cli.train",
     "nnlearn.cli.gradcheck",
-    "nnlearn.cli.routes",
     "nnlearn.cli.report",
     "nnlearn.cli.board",
     "nnlearn.cli.sweep",
@@ -53,14 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an internal error (or set NNLEARN_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_CommandParser)
-    demo = commands.add_parser(
-        "demo",
-        help="reproduce a section of the chapter: numbers and figures",
-        description="Reproduce a section of the chapter: print its numbers and write its figures.",
-    )
-    demos = demo.add_subparsers(dest="demo", metavar="SECTION", required=True)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(commands, demos)
+        importlib.import_module(name).register(commands)
     return parser
 
 

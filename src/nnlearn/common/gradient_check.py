@@ -24,7 +24,7 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
         Use a float64 network: the central difference with h = 1e-4 is then good to about 1e-10.
     x, t : ndarray
         The batch.
-    engine : {"fast", "rows", "loop"}, default "fast"
+    engine : {"fast", "rows", "loop"}, optional
         How the numerical gradient of every element is computed (see
         :meth:`MultiLayerNet.numerical_gradient`). Ignored with ``sample``.
     sample : int, optional
@@ -160,7 +160,7 @@ def kinks_near(network, x, within: float = 1e-3) -> int:
     return near
 
 
-def gradient_check_record(network, x, t, *, engine="fast", sample=None, seed=0, batch: str = "") -> dict:
+def gradient_check_record(network, x, t, *, engine=None, sample=None, seed=0, batch: str = "") -> dict:
     """:func:`gradient_check` as the JSON a run keeps (``gradcheck.json``, shown by ``nnlearn report``):
     ``{"params": {key: {"shape", "checked", "max_abs", "relative"}}, "limit", "worst", "agree", "batch",
     "kinks", "network"}``."""
@@ -169,7 +169,7 @@ def gradient_check_record(network, x, t, *, engine="fast", sample=None, seed=0, 
     params = {key: {"shape": list(network.params[key].shape), **r} for key, r in report.items()}
     return {"params": params, "limit": AGREEMENT, "worst": worst, "agree": worst <= AGREEMENT, "batch": batch,
             "kinks": kinks_near(network, x), "network": "-".join(map(str, network.sizes)) + f" {network.activation}",
-            "engine": engine if sample is None else "loop", "sample": sample}
+            "engine": engine or engines.default_engine(engines.NUMERICAL) if sample is None else "loop", "sample": sample}
 
 
 def _check_network(network) -> None:

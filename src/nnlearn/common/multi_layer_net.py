@@ -319,7 +319,7 @@ class MultiLayerNet:
         ----------
         x, t : ndarray
             A batch and its labels (or one-hot targets).
-        engine : {"fast", "rows", "loop"}, default "fast"
+        engine : {"fast", "rows", "loop"}, optional
             ``"loop"`` is the book's plain loop: each element of each parameter is perturbed in
             place, the loss of the whole batch recomputed twice, and the element restored -- two
             forward passes per parameter, obviously right, and slow (about 10 s for

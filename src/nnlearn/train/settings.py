@@ -196,7 +196,7 @@ class TrainSettings:
         """The engine used: ``engine``, or the default for ``grad`` (``fused``, ``fast``)."""
         if self.engine is not None:
             return self.engine
-        return "fused" if self.grad == "backprop" else engines.DEFAULTS[engines.NUMERICAL]
+        return engines.default_engine(engines.BACKPROP if self.grad == "backprop" else engines.NUMERICAL, training=True)
 
     def replace(self, **changes) -> "TrainSettings":
         """These settings with ``changes`` (``None`` values ignored). Setting ``epochs`` clears
