@@ -113,12 +113,12 @@ def test_damaged_meta_is_one_file_format_error(tmp_path, meta, reason):
 def test_an_oversized_meta_and_pickled_objects_are_refused(tmp_path):
     net = TwoLayerNet(4, 3, 2, seed=0)
     path = npz(tmp_path / "model.npz", json.dumps(net.config() | {"pad": "x" * 300_000}), **params(net))
-    with pytest.raises(FileFormatError, match=r"its meta is 1,2\d\d,\d{3} bytes, more than the 1,048,576 it may take"):
+    with pytest.raises(FileFormatError, match=r"meta .*1,2\d\d,\d{3} bytes.*1,048,576"):
         load_network(path)
     buf = io.BytesIO()
     np.savez(buf, meta=np.array(json.dumps(net.config())), **params(net) | {"param_b1": np.array([None] * 3)})
     (tmp_path / "objects.npz").write_bytes(buf.getvalue())
-    with pytest.raises(FileFormatError, match="param_b1 holds Python objects, which nnlearn never writes"):
+    with pytest.raises(FileFormatError, match="param_b1 holds Python objects"):
         load_network(tmp_path / "objects.npz")
 
 
