@@ -431,8 +431,7 @@ def test_a_bug_is_not_disguised_as_a_user_error(tmp_path, fake_data, capsys, mon
     assert train(tmp_path / "run") == 70
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("nnlearn: internal error: ValueError: operands could not be broadcast")
-    assert err[1] == ("  this is a bug in nnlearn; run again with --debug (or NNLEARN_DEBUG=1) to see the "
-                      "traceback, and report it")
+    assert "bug" in err[1] and "--debug" in err[1] and "NNLEARN_DEBUG=1" in err[1], err[1]
     monkeypatch.setenv("NNLEARN_DEBUG", "1")
     assert train(tmp_path / "run2") == 70
     err = capsys.readouterr().err

@@ -381,16 +381,13 @@ def _params_five(folder):
     (folder / "sweep.json").write_text('{"params": 5}')
 
 
-@pytest.mark.parametrize("damage, message", [
-    (_cut_last_line, r"{s}/study.journal is damaged at line 3 \(the line is cut off: a write that did not finish\); "
-                     r"keep its first 2 lines to resume with --resume {s}, or start a new sweep with --out"),
-    (_append_junk, r"{s}/study.journal is damaged at line 4 \(the line is not valid JSON \('utf-8' codec can't decode "
-                   r"byte 0x80 in position 0: invalid start byte\)\); keep its first 3 lines to resume with --resume "
-                   r"{s}, or start a new sweep with --out"),
-    (_params_five, r"{s}/sweep.json is not a sweep description nnlearn can resume \(params must be a list of searched "
-                   r"settings NAME=KIND:ARGS, such as \['lr=loguniform:1e-4:1e-1'\], got 5\); start a new sweep with --out"),
+@pytest.mark.parametrize("damage, file, tokens", [  # the line, what is wrong there, how many lines to keep, the fix
+    (_cut_last_line, "study.journal", [" 3 ", "cut off", " 2 ", "--resume {s}", "--out"]),
+    (_append_junk, "study.journal", [" 4 ", "JSON", "0x80", " 3 ", "--resume {s}", "--out"]),
+    (_params_five, "sweep.json", ["params", "NAME=KIND:ARGS", "got 5", "--out"]),
 ])
-def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path, fake_data, capsys, damage, message):
+def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path, fake_data, capsys, damage, file,
+                                                                         tokens):
     folder = tmp_path / "s"
     sweep = Sweep.create(folder, SweepSpec(params=PARAMS, trials=3, epochs=1, validation=100))
     study = sweep.study()
@@ -398,7 +395,8 @@ def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path
     damage(folder)
     assert main(["sweep", "--resume", str(folder), "--workers", "1", "--no-progress"]) == 1
     err = capsys.readouterr().err
-    assert re.fullmatch("nnlearn: error: " + message.format(s=re.escape(str(folder))) + "\n", err), err
+    assert err.startswith(f"nnlearn: error: {folder}/{file} ") and err.count("\n") == 1, err
+    assert all(token.format(s=folder) in err for token in tokens), err
     assert fake_data[1] == []  # refused before the data set is loaded
 
 
@@ -448,8 +446,9 @@ def test_a_foreign_or_out_of_range_journal_line_is_one_line_before_the_data_is_l
     assert main(["sweep", "--resume", str(folder), "--workers", "1", "--no-progress"]) == 1
     err = capsys.readouterr().err
     line = damage.line
-    assert err == (f"nnlearn: error: {folder}/study.journal is damaged at line {line} ({why}); keep its first "
-                   f"{line - 1} lines to resume with --resume {folder}, or start a new sweep with --out\n")
+    # one line naming the file, the line, what is wrong there, and both ways on
+    assert err.startswith(f"nnlearn: error: {folder}/study.journal ") and err.count("\n") == 1, err
+    assert all(token in err for token in (f" {line} ", f"({why})", f" {line - 1} ", f"--resume {folder}", "--out")), err
     assert fake_data[1] == [] and not (folder / "trials.csv").exists()
 
 

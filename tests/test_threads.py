@@ -45,8 +45,7 @@ def test_nnlearn_threads_is_read_and_a_bad_value_is_one_clear_error(monkeypatch)
     # Words, zero, fractions, overflowing and non-ASCII digits ('١٢' is 12 to int()): one line, no traceback.
     for bad in ("two", "0", "-1", "1.5", "1" * 31, "\u0661\u0662", "2000"):
         monkeypatch.setenv(threads.ENV, bad)
-        with pytest.raises(InputError, match=r"NNLEARN_THREADS must be a whole number of threads from 1 to 1024 "
-                                             r"or 'auto', got"):
+        with pytest.raises(InputError, match=r"NNLEARN_THREADS .*1 to 1024.*'auto'"):
             choose()
     for bad in (True, 1.5, 10**30, 0):
         with pytest.raises(InputError, match="threads must be a whole number"):
