@@ -15,11 +15,14 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnlearn.cli import main
 from nnlearn.base.errors import InputError, NnlearnError
@@ -465,6 +468,25 @@ def test_a_damaged_trial_record_counts_as_no_record(tmp_path):
     assert read_record(path, 3) is None
     path.write_text(json.dumps(good))
     assert read_record(path, 3) == good
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                     max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["number", "state", "value", "curve", "epochs", "params", "reason", "seconds", "worker"]), _JSON)
+def test_a_trial_record_with_any_field_replaced_is_read_whole_or_not_at_all(field, value):
+    from nnlearn.sweep.trial import read_record, record
+
+    written = record(3) | {"value": 0.5, "curve": [0.4, 0.5], "epochs": [1.0, 2.0], "params": {"lr": 0.1}}
+    written[field] = value
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "0003.json"
+        path.write_text(json.dumps(written))
+        read = read_record(path, 3)  # damaged: None, a trial to run again; never an exception
+    assert read is None or read == written
 
 
 def test_a_sweep_is_not_made_inside_a_run_folder(tmp_path):
