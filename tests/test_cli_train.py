@@ -418,7 +418,7 @@ def test_numerical_training_in_float32_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["train", "--grad", "numerical", "--dtype", "float32", "--out", str(tmp_path / "r")])
     assert exc.value.code == 2
-    assert "the numerical gradient computes in float64 (float32 rounds the step h=1e-4)" in capsys.readouterr().err
+    assert re.search(r"float64.*h=1e-4", capsys.readouterr().err)
 
 
 def test_a_bug_is_not_disguised_as_a_user_error(tmp_path, fake_data, capsys, monkeypatch):
@@ -431,8 +431,7 @@ def test_a_bug_is_not_disguised_as_a_user_error(tmp_path, fake_data, capsys, mon
     assert train(tmp_path / "run") == 70
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("nnlearn: internal error: ValueError: operands could not be broadcast")
-    assert err[1] == ("  this is a bug in nnlearn; run again with --debug (or NNLEARN_DEBUG=1) to see the "
-                      "traceback, and report it")
+    assert "bug" in err[1] and "--debug" in err[1] and "NNLEARN_DEBUG=1" in err[1], err[1]
     monkeypatch.setenv("NNLEARN_DEBUG", "1")
     assert train(tmp_path / "run2") == 70
     err = capsys.readouterr().err

@@ -212,9 +212,10 @@ def test_a_fallback_to_the_loop_warns_and_names_why(monkeypatch):
         raise engines.Unsupported("no series for this network")
 
     monkeypatch.setattr(engines.get_engine("fast", engines.NUMERICAL), "numerical_gradient", refuse)
-    with pytest.warns(RuntimeWarning, match=r"'fast' numerical-gradient engine cannot handle this "
-                                            r"\(no series for this network\); using the plain loop"):
+    with pytest.warns(RuntimeWarning) as record:
         grads = net.numerical_gradient(x, t)
+    (said,) = {str(w.message) for w in record}  # the engine, why it cannot, what is used instead
+    assert "'fast'" in said and "(no series for this network)" in said and "loop" in said, said
     np.testing.assert_allclose(grads["W1"], oracle_numerical_gradient("relu", 1, "mse", "labels", 7, "float64")["W1"],
                                rtol=0, atol=1e-10)
 
@@ -248,9 +249,9 @@ def test_every_engine_has_its_kinds_methods():
 
 def test_an_unknown_engine_is_a_one_line_error():
     net, x, t = case("relu", 1, "mse", "labels", 7, "float64")
-    with pytest.raises(ValueError, match="unknown numerical engine 'auto'; choose one of loop, fast, rows"):
+    with pytest.raises(ValueError, match=r"'auto'.*loop, fast, rows"):
         net.numerical_gradient(x, t, engine="auto")
-    with pytest.raises(ValueError, match="unknown backprop engine 'fast'; choose one of fused, reference"):
+    with pytest.raises(ValueError, match=r"backprop.*'fast'.*fused, reference"):
         net.gradient(x, t, engine="fast")
 
 

@@ -11,15 +11,17 @@ import csv
 import importlib.util
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnlearn.cli import main
 from nnlearn.base.errors import InputError, NnlearnError
@@ -115,44 +117,45 @@ def test_parse_param_kinds():
     assert Param("hidden", "choice", choices=("512-256",)).setting("512-256") == (512, 256)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("lr", "--param 'lr' is not NAME=KIND:ARGS, e.g. lr=loguniform:1e-4:1e-1"),
-    ("speed=uniform:0:1", "--param speed=uniform:0:1: unknown setting 'speed'; a parameter is one of: hidden,"),
-    ("lr=normal:0:1", "--param lr=normal:0:1: lr is searched with loguniform, uniform, choice; not 'normal'"),
-    ("hidden=int:1:9", "--param hidden=int:1:9: hidden is searched with choice; not 'int'"),
-    ("batch_size=uniform:1:9", "--param batch_size=uniform:1:9: batch_size is searched with int, choice; not 'uniform'"),
-    ("lr=uniform:1", "--param lr=uniform:1: uniform takes LOW:HIGH, e.g. lr=uniform:1:10"),
-    ("lr=uniform:__import__('os'):1", "--param lr=uniform:__import__('os'):1: \"__import__('os')\" is not a finite number"),
-    ("lr=uniform:nan:1", "--param lr=uniform:nan:1: 'nan' is not a finite number"),
-    ("lr=uniform:0.5:0.1", "--param lr=uniform:0.5:0.1: uniform needs LOW < HIGH"),
-    ("batch_size=int:1.5:9", "--param batch_size=int:1.5:9: '1.5' is not a whole number"),
-    ("dropout=uniform:0:1", "--param dropout=uniform:0:1: dropout must be a number in [0, 1), got 1.0"),
-    ("hidden=choice:512-x", "--param hidden=choice:512-x: hidden must be one or more whole numbers >= 1"),
-    ("activation=choice:relu,tanh", "--param activation=choice:relu,tanh: unknown activation 'tanh'; choose one of"),
-    ("lr=choice:0.1,0.10", "--param lr=choice:0.1,0.10: a choice is listed twice"),
-    ("seed=int:0:9", "--param seed=int:0:9: seed is the same for every trial, not searched; a parameter is one of"),
-    ("iters=int:1:9", "--param iters=int:1:9: iters is the same for every trial, not searched;"),
+@pytest.mark.parametrize("text, tokens", [  # what the message must name: the value refused, the way out
+    ("lr", ["'lr'", "NAME=KIND:ARGS", "lr=loguniform:1e-4:1e-1"]),
+    ("speed=uniform:0:1", ["'speed'", "hidden,"]),
+    ("lr=normal:0:1", ["loguniform, uniform, choice", "'normal'"]),
+    ("hidden=int:1:9", ["choice", "'int'"]),
+    ("batch_size=uniform:1:9", ["int, choice", "'uniform'"]),
+    ("lr=uniform:1", ["LOW:HIGH", "lr=uniform:1:10"]),
+    ("lr=uniform:__import__('os'):1", ["\"__import__('os')\"", "finite number"]),
+    ("lr=uniform:nan:1", ["'nan'", "finite number"]),
+    ("lr=uniform:0.5:0.1", ["LOW < HIGH"]),
+    ("batch_size=int:1.5:9", ["'1.5'", "whole number"]),
+    ("dropout=uniform:0:1", ["dropout", "[0, 1)", "1.0"]),
+    ("hidden=choice:512-x", ["hidden", "whole numbers >= 1"]),
+    ("activation=choice:relu,tanh", ["'tanh'", "relu"]),
+    ("lr=choice:0.1,0.10", ["twice"]),
+    ("seed=int:0:9", ["seed", "every trial", "hidden,"]),
+    ("iters=int:1:9", ["iters", "every trial"]),
 ])
-def test_parse_param_refuses(text, message):
+def test_parse_param_refuses(text, tokens):
     with pytest.raises(InputError) as info:
         parse_param(text)
-    assert str(info.value).startswith(message)
+    said = str(info.value)
+    assert said.startswith(f"--param {text}" if "=" in text else f"--param '{text}'"), said
+    assert all(token in said for token in tokens), said
 
 
 def test_spec_refuses_values_the_settings_refuse():
-    with pytest.raises(InputError, match=r"^--sampler grid tries listed values; --param lr=uniform:0.1:1 is a "
-                                         r"continuous range"):
+    with pytest.raises(InputError, match=r"^--sampler grid .*--param lr=uniform:0\.1:1"):
         SweepSpec(params=("lr=uniform:0.1:1",), sampler="grid")
-    with pytest.raises(InputError, match=r"^trials must be a whole number >= 1, got 0$"):
+    with pytest.raises(InputError, match=r"^trials .*>= 1.*got 0"):
         SweepSpec(params=PARAMS, trials=0)
     assert SweepSpec(params=("hidden=choice:8,16", "batch_size=int:10:12"), sampler="grid", trials=30).n_trials() == 6
     # The one validation rule (datasets.validation_count): a share rounds, a count is taken as it is.
     assert SweepSpec(params=PARAMS).data_sizes(60000) == (60000, 10000)
     assert SweepSpec(params=PARAMS, train_size=20000).data_sizes(60000) == (20000, 3333)
     assert SweepSpec(params=PARAMS, validation=100, train_size=500).data_sizes(600) == (500, 100)
-    with pytest.raises(InputError, match=r"^validation=500 holds back 500 of the 500 samples, leaving none for training"):
+    with pytest.raises(InputError, match=r"^validation=500 .*500 samples"):
         SweepSpec(params=PARAMS, validation=500).data_sizes(500)
-    with pytest.raises(InputError, match=r"^train_size 700 is more than the 600 training samples"):
+    with pytest.raises(InputError, match=r"^train_size 700 .*600"):
         SweepSpec(params=PARAMS, train_size=700).data_sizes(600)
 
 
@@ -355,8 +358,8 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
     rows = _rows(tmp_path / "s")
     finished = [r for r in rows if r["state"] == "COMPLETE"]
     assert 1 <= len(finished) < 30 and {r["state"] for r in rows} <= {"COMPLETE", "RUNNING"}
-    assert str(info.value) == (f"sweep interrupted after {len(finished)} of 30 trials; continue it with: "
-                               f"nnlearn sweep --resume {tmp_path / 's'}")
+    said = str(info.value)  # how far it got, and the command that continues it
+    assert f"{len(finished)} of 30" in said and said.endswith(f"nnlearn sweep --resume {tmp_path / 's'}"), said
     assert json.loads((tmp_path / "s" / "best.json").read_text())["trials"]["complete"] == len(finished)
     # No lock is left behind: the journal's lock is a flock, gone with its holder.
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
@@ -380,16 +383,13 @@ def _params_five(folder):
     (folder / "sweep.json").write_text('{"params": 5}')
 
 
-@pytest.mark.parametrize("damage, message", [
-    (_cut_last_line, r"{s}/study.journal is damaged at line 3 \(the line is cut off: a write that did not finish\); "
-                     r"keep its first 2 lines to resume with --resume {s}, or start a new sweep with --out"),
-    (_append_junk, r"{s}/study.journal is damaged at line 4 \(the line is not valid JSON \('utf-8' codec can't decode "
-                   r"byte 0x80 in position 0: invalid start byte\)\); keep its first 3 lines to resume with --resume "
-                   r"{s}, or start a new sweep with --out"),
-    (_params_five, r"{s}/sweep.json is not a sweep description nnlearn can resume \(params must be a list of searched "
-                   r"settings NAME=KIND:ARGS, such as \['lr=loguniform:1e-4:1e-1'\], got 5\); start a new sweep with --out"),
+@pytest.mark.parametrize("damage, file, tokens", [  # the line, what is wrong there, how many lines to keep, the fix
+    (_cut_last_line, "study.journal", [" 3 ", "cut off", " 2 ", "--resume {s}", "--out"]),
+    (_append_junk, "study.journal", [" 4 ", "JSON", "0x80", " 3 ", "--resume {s}", "--out"]),
+    (_params_five, "sweep.json", ["params", "NAME=KIND:ARGS", "got 5", "--out"]),
 ])
-def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path, fake_data, capsys, damage, message):
+def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path, fake_data, capsys, damage, file,
+                                                                         tokens):
     folder = tmp_path / "s"
     sweep = Sweep.create(folder, SweepSpec(params=PARAMS, trials=3, epochs=1, validation=100))
     study = sweep.study()
@@ -397,7 +397,8 @@ def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path
     damage(folder)
     assert main(["sweep", "--resume", str(folder), "--workers", "1", "--no-progress"]) == 1
     err = capsys.readouterr().err
-    assert re.fullmatch("nnlearn: error: " + message.format(s=re.escape(str(folder))) + "\n", err), err
+    assert err.startswith(f"nnlearn: error: {folder}/{file} ") and err.count("\n") == 1, err
+    assert all(token.format(s=folder) in err for token in tokens), err
     assert fake_data[1] == []  # refused before the data set is loaded
 
 
@@ -447,8 +448,9 @@ def test_a_foreign_or_out_of_range_journal_line_is_one_line_before_the_data_is_l
     assert main(["sweep", "--resume", str(folder), "--workers", "1", "--no-progress"]) == 1
     err = capsys.readouterr().err
     line = damage.line
-    assert err == (f"nnlearn: error: {folder}/study.journal is damaged at line {line} ({why}); keep its first "
-                   f"{line - 1} lines to resume with --resume {folder}, or start a new sweep with --out\n")
+    # one line naming the file, the line, what is wrong there, and both ways on
+    assert err.startswith(f"nnlearn: error: {folder}/study.journal ") and err.count("\n") == 1, err
+    assert all(token in err for token in (f" {line} ", f"({why})", f" {line - 1} ", f"--resume {folder}", "--out")), err
     assert fake_data[1] == [] and not (folder / "trials.csv").exists()
 
 
@@ -467,10 +469,29 @@ def test_a_damaged_trial_record_counts_as_no_record(tmp_path):
     assert read_record(path, 3) == good
 
 
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                     max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["number", "state", "value", "curve", "epochs", "params", "reason", "seconds", "worker"]), _JSON)
+def test_a_trial_record_with_any_field_replaced_is_read_whole_or_not_at_all(field, value):
+    from nnlearn.sweep.trial import read_record, record
+
+    written = record(3) | {"value": 0.5, "curve": [0.4, 0.5], "epochs": [1.0, 2.0], "params": {"lr": 0.1}}
+    written[field] = value
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "0003.json"
+        path.write_text(json.dumps(written))
+        read = read_record(path, 3)  # damaged: None, a trial to run again; never an exception
+    assert read is None or read == written
+
+
 def test_a_sweep_is_not_made_inside_a_run_folder(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "state.json").write_text("{}")
-    with pytest.raises(NnlearnError, match=r"^refusing to write .*run/s/sweep.json: it is inside the run or sweep "):
+    with pytest.raises(NnlearnError, match=r"^refusing to write .*run/s/sweep\.json"):
         Sweep.create(tmp_path / "run" / "s", SweepSpec(params=PARAMS))
     assert not (tmp_path / "run" / "s").exists()
 
@@ -478,6 +499,6 @@ def test_a_sweep_is_not_made_inside_a_run_folder(tmp_path):
 def test_a_second_driver_on_the_same_folder_is_refused(tmp_path):
     sweep = Sweep.create(tmp_path / "s", SweepSpec(params=PARAMS))
     with sweep.lock.hold(sweep.out):
-        with pytest.raises(NnlearnError, match=r"s is being swept by another process; wait for it or stop it first$"):
+        with pytest.raises(NnlearnError, match=r"s is being swept by another process"):
             Sweep.open(tmp_path / "s")
     assert Sweep.open(tmp_path / "s").spec == sweep.spec  # the lock went with its holder

@@ -19,6 +19,7 @@ training speed (``nnlearn train`` does).
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -352,7 +353,7 @@ class MultiLayerNet:
         if x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim > 2:
-            x = x.reshape(x.shape[0], -1)
+            x = x.reshape(x.shape[0], math.prod(x.shape[1:]))  # not -1: an empty x has no -1 to infer
         check_nonempty(x, name)
         if x.shape[1] != self.sizes[0]:
             raise InputError(_(
