@@ -211,6 +211,8 @@ def figure_svg(fig: Figure, name: str) -> str:
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "none", "path.simplify": False}):
+        for line in (line for ax in fig.axes for line in ax.lines):
+            line.recache(always=True)  # a line's path takes path.simplify when it is made: maybe before this block
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
     return text[text.index("<svg"):]
