@@ -81,9 +81,9 @@ def main() -> None:
         worst = 0.0
         for n in (1, 3, MAX_DRAWN):
             drawn = names[:n]
-            curves = median_ms(lambda: [board.curves(r) for r in drawn], args.repeat, grow)
-            changed = median_ms(lambda: board.chart(drawn), args.repeat, grow)
-            kept = median_ms(lambda: board.chart(drawn), args.repeat)
+            curves = median_ms(lambda drawn=drawn: [board.curves(r) for r in drawn], args.repeat, grow)
+            changed = median_ms(lambda drawn=drawn: board.chart(drawn), args.repeat, grow)
+            kept = median_ms(lambda drawn=drawn: board.chart(drawn), args.repeat)
             size = len(board.chart(drawn))
             worst = max(worst, changed)
             print(f"{n:2d} run(s): curves (/api/run's work) {curves:6.1f} ms; chart drawn {changed:6.1f} ms "

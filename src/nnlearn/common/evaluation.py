@@ -114,7 +114,7 @@ def plot_loss(losses, window: int | None = None, title: str | None = None, *, it
 CURVE_NAMES = {"test acc": (N_("test acc"), N_("test")), "validation acc": (N_("validation acc"), N_("validation"))}
 
 
-def zoom_accuracy(ax, values) -> float:
+def _zoom_accuracy(ax, values) -> float:
     """Zoom ``ax``'s y-axis to the accuracies ``values`` (None and NaN left out), with a margin of a tenth of
     their range, at least 0.01; returns where the axis starts."""
     values = floats(values)
@@ -127,7 +127,7 @@ def zoom_accuracy(ax, values) -> float:
     return low
 
 
-def accuracy_label(low: float) -> str:
+def _accuracy_label(low: float) -> str:
     """The accuracy axis's label, which says where a zoomed axis starts."""
     return _("accuracy") if low == 0 else _("accuracy (axis zoomed: starts at {low:.2f}, not 0)", low=low)
 
@@ -138,7 +138,7 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None,
     """The book's figure: training and test accuracy per epoch (circles and squares).
 
     When the two lines stay together the network generalises; when the training accuracy runs
-    away from the test accuracy, it overfits. The y-axis is zoomed to the data (:func:`zoom_accuracy`),
+    away from the test accuracy, it overfits. The y-axis is zoomed to the data (:func:`_zoom_accuracy`),
     so that a gap of a few points is visible; the axis label says where it starts, and the last
     epoch's gap is written under the axis. ``test_label`` names the second curve (e.g.
     ``"validation acc"``). A missing accuracy (None) is a gap in its line.
@@ -153,9 +153,9 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None,
         test = floats(test_acc)
         ax.plot(epochs, test, marker="s", markersize=4, linestyle="--", gid="test-acc",
                 label=_(legend) if test_label in CURVE_NAMES else as_typed(legend))
-    low = zoom_accuracy(ax, np.concatenate([train, test if test is not None else []]))
+    low = _zoom_accuracy(ax, np.concatenate([train, test if test is not None else []]))
     xlabel = _("epochs")
-    ax.set_ylabel(accuracy_label(low))
+    ax.set_ylabel(_accuracy_label(low))
     if test is not None and train.size and np.isfinite(test[-1]) and np.isfinite(train[-1]):
         gap = train[-1] - test[-1]
         other = _(other) if test_label in CURVE_NAMES else as_typed(other)
@@ -189,7 +189,7 @@ def plot_runs(runs) -> Figure:
             accuracies += list(acc)
     loss_ax.set_ylim(0, max(tops) * 1.05 if tops else 1.0)
     loss_ax.set(title=_("Loss (smoothed)"), xlabel=_("iteration"), ylabel=_("loss"))
-    acc_ax.set(title=_("Accuracy per epoch"), xlabel=_("epochs"), ylabel=accuracy_label(zoom_accuracy(acc_ax, accuracies)))
+    acc_ax.set(title=_("Accuracy per epoch"), xlabel=_("epochs"), ylabel=_accuracy_label(_zoom_accuracy(acc_ax, accuracies)))
     for ax, where in ((loss_ax, "upper right"), (acc_ax, "lower right")):
         ax.grid(alpha=0.3)
         if ax.lines:
