@@ -24,7 +24,7 @@ from nnlearn.train.training import build_trainer
 ])
 def test_a_declared_setting_reaches_the_optimizer(optimizer, setting, value, attribute):
     x, t = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
-    settings = TrainSettings(hidden=(3,), optimizer=optimizer, lr=0.01, iters=1, **{setting: value})
+    settings = TrainSettings(hidden_size=(3,), optimizer=optimizer, lr=0.01, iters=1, **{setting: value})
     trainer = build_trainer(settings, x, t, callbacks=[])
     assert getattr(trainer.optimizer, attribute) == value
     assert f" {setting} {value:g}" in settings.describe(4, 2)

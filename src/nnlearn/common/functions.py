@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from nnlearn.base.validation import check_numbers
+from nnlearn.base.constraints import check_numbers
 from nnlearn.base.errors import InputError, InputTypeError
 from nnlearn.base.i18n import _
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from nnlearn.base.errors import InputError, NnlearnError
 from nnlearn.base.i18n import _
-from nnlearn.train.settings import specs
+from nnlearn.train.settings import applies, specs
 
 #: Every kind a parameter may have (a setting's constraint allows some of them).
 KINDS = ("loguniform", "uniform", "int", "choice")
@@ -117,8 +117,8 @@ def parse_param(text: str) -> Param:
 
     Examples
     --------
-    >>> parse_param("hidden=choice:256,512-256")
-    Param(name='hidden', kind='choice', low=None, high=None, choices=('256', '512-256'))
+    >>> parse_param("hidden_size=choice:256,512-256")
+    Param(name='hidden_size', kind='choice', low=None, high=None, choices=('256', '512-256'))
     >>> parse_param("batch_size=int:32:256")
     Param(name='batch_size', kind='int', low=32, high=256, choices=())
     >>> parse_param("lr=loguniform:0:1")
@@ -197,10 +197,14 @@ def check_space(params, base) -> None:
         raise InputError(_("--param {name} is given twice; give each setting once", name=twice[0]))
     if not params:
         raise InputError(_("give at least one --param NAME=KIND:ARGS to search, e.g. --param lr=loguniform:1e-4:1e-1"))
+    # A setting of some optimizers (momentum) is checked with each optimizer a trial may have that takes it.
+    optimizers = next((p.edges() for p in params if p.name == "optimizer"), [base.optimizer])
     for p in params:
+        takers = [o for o in optimizers if applies(p.name, o)] or optimizers[:1]  # none: the refusal names it
         for value in p.edges():
             try:
-                base.replace(**{p.name: p.setting(value)})
+                for optimizer in takers:
+                    base.replace(**{"optimizer": optimizer, p.name: p.setting(value)})
             except NnlearnError as exc:
                 raise InputError(_("--param {spec}: the value {value!r} is refused: {reason}", spec=p.spec, value=value,
                                    reason=exc)) from None

@@ -16,7 +16,7 @@ from nnlearn.base.constraints import Constraint, Number, Optional, Options, Shar
 from nnlearn.datasets import DATASETS, validation_count
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import N_, _
-from nnlearn.train.settings import RECIPES, recipe_settings
+from nnlearn.train.settings import RECIPES, applies, recipe_settings
 from nnlearn.sweep.space import Param, check_space, parse_param
 
 SAMPLERS = ("random", "tpe", "grid")
@@ -120,9 +120,23 @@ class SweepSpec:
         return recipe_settings(self.recipe, epochs=self.epochs, seed=self.seed)
 
     def settings(self, values: dict):
-        """The TrainSettings of a trial whose sampled parameters are ``values``."""
+        """The TrainSettings of a trial whose sampled parameters are ``values``, checked against the trial's own
+        optimizer: a sampled optimizer setting that this optimizer does not take (``momentum`` in a trial of
+        ``adam``) is left out of that trial, as a conditional parameter is.
+
+        Examples
+        --------
+        >>> spec = SweepSpec(params=("optimizer=choice:momentum,adam", "momentum=uniform:0.5:0.95"))
+        >>> spec.settings({"optimizer": "momentum", "momentum": 0.7}).momentum
+        0.7
+        >>> spec.settings({"optimizer": "adam", "momentum": 0.7}).momentum is None
+        True
+        """
         by_name = {p.name: p for p in self.params}
-        return self.base_settings().replace(**{k: by_name[k].setting(v) for k, v in values.items()})
+        chosen = {k: by_name[k].setting(v) for k, v in values.items()}
+        base = self.base_settings()
+        optimizer = chosen.get("optimizer", base.optimizer)
+        return base.replace(**{k: v for k, v in chosen.items() if applies(k, optimizer)})
 
     def grid_size(self) -> int:
         """The number of points of the grid (every parameter a choice or an int range)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn.base.validation import as_float_array, check_choice, check_flag, check_positive_number
+from nnlearn.base.constraints import FLAG, POSITIVE, Options, as_float_array
 from nnlearn.common.derivatives.differences import (
     JUMP_SHRINK,
     CENTRAL_REL_STEP,
@@ -58,7 +58,7 @@ class DerivativeResult:
 def _check_step(h) -> float | None:
     if h is None:
         return None
-    return check_positive_number(h, _("the step h"), _("leave h=None for an automatic step"))
+    return POSITIVE.check(h, "h")
 
 
 
@@ -180,8 +180,8 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     >>> derivative(np.sin, [0.0, np.pi])
     array([ 1., -1.])
     """
-    check_choice(method, METHODS, "method")
-    full_output = check_flag(full_output, "full_output")
+    Options(METHODS).check(method, "method")
+    full_output = FLAG.check(full_output, "full_output")
     h = _check_step(h)
     xs = as_float_array(x, "x")
     if xs.dtype != np.float64:

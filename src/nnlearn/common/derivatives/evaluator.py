@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from nnlearn.base.validation import callable_name
+from nnlearn.base.constraints import callable_name
 from nnlearn.common.derivatives.probe import NON_ANALYTIC, Probe
 from nnlearn.base.errors import InputError, InputTypeError
 from nnlearn.base.i18n import _
