@@ -440,7 +440,7 @@ def test_bad_input_errors():
         derivative(np.sin, 1.0, h=0)
     with pytest.raises(ValueError, match="h must be a number > 0"):
         derivative(np.sin, 1.0, h=float("nan"))
-    with pytest.raises(ValueError, match="x contains NaN or inf"):
+    with pytest.raises(ValueError, match="x contains (NaN|inf); a derivative needs finite points"):
         derivative(np.sin, [1.0, np.nan])
     with pytest.raises(ValueError, match="must return one number"):
         derivative(lambda t: np.array([t, t]), 1.0)

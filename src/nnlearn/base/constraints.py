@@ -431,6 +431,16 @@ def check_numbers(x, name: str = "x") -> np.ndarray:
 
 
 
+def check_real_numbers(x, name: str) -> np.ndarray:
+    """``x`` as real numbers (NumPy subclasses kept): :func:`check_numbers` refusing complex ones too, for the
+    function ``name`` of real numbers (sigmoid, relu, ...)."""
+    arr = check_numbers(x)
+    if arr.dtype.kind == "c":
+        raise InputTypeError(_("{name} takes real numbers, got {dtype} (x = {x}); pass the real part, np.real(x), if "
+                               "the imaginary parts are 0", name=name, dtype=arr.dtype, x=np.asarray(x).reshape(-1)[:3]))
+    return arr
+
+
 def check_finite(arr: np.ndarray, name: str, fix: str | None = None) -> None:
     """Refuse NaN/inf in ``arr``; ``fix`` is the second half of the message (what to do about it; default:
     check the data), in the current language."""

@@ -13,6 +13,7 @@ import numpy as np
 from nnlearn.base.constraints import (
     callable_name,
     check_callable,
+    check_finite,
     COUNT,
     FLAG,
     Options,
@@ -210,9 +211,7 @@ def _check_array_to_perturb(x) -> None:
     if not x.flags.writeable:
         raise InputError(_("x is read-only, but numerical_gradient perturbs it in place (as the book's does, and "
                            "restores it); pass a writable copy, x.copy()"))
-    if not np.isfinite(x).all():
-        raise InputError(_("x contains {bad}; a gradient needs a point of finite numbers",
-                           bad="NaN" if np.isnan(x).any() else "inf"))
+    check_finite(x, "x", _("a gradient needs a point of finite numbers"))
 
 
 def _check_step_survives(x, h) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn.base.constraints import FLAG, POSITIVE, Options, as_float_array
+from nnlearn.base.constraints import FLAG, POSITIVE, Options, as_float_array, check_finite
 from nnlearn.common.derivatives.differences import (
     JUMP_SHRINK,
     CENTRAL_REL_STEP,
@@ -22,7 +22,6 @@ from nnlearn.common.derivatives.differences import (
     scale,
 )
 from nnlearn.common.derivatives.evaluator import Evaluator
-from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import _
 
 METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
@@ -186,8 +185,7 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     xs = as_float_array(x, "x")
     if xs.dtype != np.float64:
         xs = xs.astype(np.float64)
-    if not np.isfinite(xs).all():
-        raise InputError(_("x contains NaN or inf; a derivative needs finite points"))
+    check_finite(xs, "x", _("a derivative needs finite points"))
     ev = Evaluator(f)
     df = np.empty(xs.shape)
     err = np.empty(xs.shape)
