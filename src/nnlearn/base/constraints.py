@@ -32,6 +32,8 @@ from nnlearn.base.i18n import N_, _
 MUST_BE = N_("{name} must be {what}, got {value!r}")
 UNKNOWN = N_("unknown {name} {value!r}; choose one of {options}")
 HINT = N_("; {hint}")
+#: The refusal of a word typed for a flag (argparse names the flag before it).
+MUST_BE_WORD = N_("must be {what}, got {text!r}")
 
 
 def number_of(text, kind=float):
@@ -87,6 +89,10 @@ class Constraint:
 
     def refuse(self, value, name: str):
         return self.error(_(MUST_BE, name=name, what=self.what_said(), value=value) + self.hint_said())
+
+    def refuse_word(self, text: str) -> str:
+        """The refusal of ``text`` typed for a flag of this setting, in the current language."""
+        return _(MUST_BE_WORD, what=self.what_said(), text=text) + self.hint_said()
 
     def check(self, value, name: str):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -13,7 +13,6 @@ import argparse
 
 from nnlearn.base.constraints import Sizes
 from nnlearn.base.errors import InputError
-from nnlearn.base.i18n import _
 from nnlearn.train.settings import specs
 
 
@@ -27,8 +26,7 @@ def _argparse_type(constraint, name: str):
         try:
             return constraint.check(constraint.parse(text), name)
         except InputError:
-            raise argparse.ArgumentTypeError(_("must be {what}, got {text!r}", what=constraint.what_said(), text=text)
-                                             + constraint.hint_said()) from None
+            raise argparse.ArgumentTypeError(constraint.refuse_word(text)) from None
 
     return parse
 

@@ -42,7 +42,7 @@ import warnings
 
 import numpy as np
 
-from nnlearn.base.errors import InputError, InputTypeError
+from nnlearn.base.constraints import Options
 from nnlearn.base.i18n import N_, _
 
 BACKPROP = "backprop"
@@ -78,14 +78,7 @@ def engine_names(kind: str | None = None) -> tuple[str, ...]:
 def get_engine(name: str | None, kind: str) -> type:
     """The engine class called ``name`` (``None``: the default of ``kind``), refusing the wrong kind."""
     name = DEFAULTS[kind] if name is None else name
-    if not isinstance(name, str):
-        raise InputTypeError(_("engine must be the name of an engine ({names}), got {type}",
-                               names=", ".join(engine_names(kind)), type=type(name).__name__))
-    cls = _REGISTRY.get(name)
-    if cls is None or cls.kind != kind:
-        raise InputError(_("unknown {kind} engine {name!r}; choose one of {names}", kind=kind, name=name,
-                           names=", ".join(engine_names(kind))))
-    return cls
+    return _REGISTRY[Options(engine_names(kind)).check(name, f"{kind} engine")]
 
 
 def _progress_for(cls, progress) -> dict:
