@@ -156,6 +156,35 @@ def test_spec_refuses_values_the_settings_refuse():
         SweepSpec(params=PARAMS, train_size=700).data_sizes(600)
 
 
+def test_a_setting_of_one_optimizer_is_searched_with_a_sampled_optimizer():
+    # Issue #30: momentum was refused because the check looked at the recipe's optimizer (adam), not the sampled one.
+    import optuna
+
+    from nnlearn.sweep.study import ask
+
+    spec = SweepSpec(params=("optimizer=choice:momentum,adam", "momentum=uniform:0.5:0.95"), recipe="strong")
+    assert SweepSpec.from_dict(spec.to_dict()) == spec
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = set()
+    for _ in range(20):  # each trial is checked against its own optimizer: momentum only where it applies
+        values = ask(study, spec).params
+        settings = spec.settings(values)
+        assert settings.optimizer == values["optimizer"]
+        assert settings.momentum == (values["momentum"] if values["optimizer"] == "momentum" else None)
+        assert 0.5 <= values["momentum"] <= 0.95
+        seen.add(settings.optimizer)
+    assert seen == {"momentum", "adam"}
+    assert spec.settings({"optimizer": "momentum", "momentum": 0.7}).optimizer_options() == {"lr": 0.001,
+                                                                                             "momentum": 0.7}
+    # Still refused: a range the sampled optimizer refuses, and a setting no optimizer of the sweep takes.
+    with pytest.raises(InputError, match=r"^--param momentum=uniform:0.5:1: momentum must be a number in \[0, 1\), "
+                                         r"got 1.0"):
+        SweepSpec(params=("optimizer=choice:momentum,adam", "momentum=uniform:0.5:1"))
+    for optimizers in ("optimizer=choice:sgd,adam", None):
+        with pytest.raises(InputError, match=r"momentum is a setting of the momentum optimizer, not of (sgd|adam)"):
+            SweepSpec(params=tuple(p for p in (optimizers, "momentum=uniform:0.5:0.9") if p))
+
+
 def test_cli_refuses_bad_params_and_missing_packages(capsys, monkeypatch, tmp_path):
     with pytest.raises(SystemExit) as info:
         main(["sweep", "--param", "lr=loguniform:0:1", "--out", str(tmp_path / "s")])
