@@ -400,14 +400,18 @@ def check(name: str, value, label: str | None = None):
 
 
 # The arrays a user passes to the chapter's functions and networks.
-def as_float_array(a, name: str) -> np.ndarray:
-    """Return ``a`` as a floating-point array (float64 unless it already is a float type)."""
+def check_numeric(a, name: str) -> np.ndarray:
+    """``a`` as an array of bool, int or float numbers, its values unconverted."""
     arr = np.asarray(a)
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise InputError(_("{name} must be numeric, got an array of {dtype}", name=name, dtype=arr.dtype))
-    if arr.dtype.kind != "f":
-        arr = arr.astype(np.float64)
     return arr
+
+
+def as_float_array(a, name: str) -> np.ndarray:
+    """Return ``a`` as a floating-point array (float64 unless it already is a float type)."""
+    arr = check_numeric(a, name)
+    return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
 
 
 def check_numbers(x, name: str = "x") -> np.ndarray:

@@ -3,8 +3,8 @@ from its declaration (nanoGPT's configurator is the model) -- no hand-kept list 
 
 A flag is its setting's name with dashes (``--batch-size`` sets ``batch_size``, ``--hidden-size``
 ``hidden_size``); a flag left out keeps the recipe's value. argparse also takes a flag's unique prefix,
-so the flags of the settings' older names (``--hidden``, ``--dropout``, ``--weight-decay``) still work. A value the setting's constraint refuses is a usage error naming
-the flag (exit 2).
+so the flags of the settings' older names (``--hidden``, ``--dropout``, ``--weight-decay``) still work.
+A value the setting's constraint refuses is a usage error naming the flag (exit 2).
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from nnlearn.base.constraints import (
     check_labels,
     check_network_size,
     check_nonempty,
+    check_numeric,
 )
 from nnlearn.base.errors import DivergenceError, InputError, InputTypeError
 from nnlearn.base.i18n import _, ngettext
@@ -338,9 +339,7 @@ class MultiLayerNet:
 
     def check_rows(self, x, name: str = "x") -> np.ndarray:
         """``x`` as a 2-D array of samples for this network, without converting its values."""
-        x = np.asarray(x)
-        if x.dtype == object or x.dtype.kind not in "biuf":
-            raise InputError(_("{name} must be numeric, got an array of {dtype}", name=name, dtype=x.dtype))
+        x = check_numeric(x, name)
         if x.ndim == 0:
             raise InputError(_("{name} is one number ({value!r}); give one sample (1-D) or a batch (one row per sample)",
                                name=name, value=x[()]))

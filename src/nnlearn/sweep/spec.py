@@ -12,7 +12,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field, fields
 
-from nnlearn.base.constraints import Constraint, Number, Optional, Options, ShareOrCount
+from nnlearn.base.constraints import COUNT, POSITIVE_WHOLE, Constraint, Optional, Options, ShareOrCount
 from nnlearn.datasets import DATASETS, validation_count
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import N_, _
@@ -93,12 +93,12 @@ class SweepSpec:
                            "sizes like 512-256); repeat for more", flag="--param", metavar="NAME=KIND:ARGS",
                            repeated=True)
     recipe: str = option("strong", Options(tuple(RECIPES)), "settings to start from")
-    trials: int = option(30, Number(int, 1), "number of trials")
+    trials: int = option(30, POSITIVE_WHOLE, "number of trials")
     sampler: str = option("random", Options(SAMPLERS), "random, tpe (Optuna's Bayesian sampler) or grid "
                           "(every combination of the choices and int ranges)")
-    seed: int = option(0, Number(int, 0), "seed of the sampler and of every trial's weights and batches")
-    epochs: int | None = option(None, Optional(Number(int, 1)), "epochs per trial", shown="the recipe's")
-    train_size: int | None = option(None, Optional(Number(int, 1)), "use the first N training images",
+    seed: int = option(0, COUNT, "seed of the sampler and of every trial's weights and batches")
+    epochs: int | None = option(None, Optional(POSITIVE_WHOLE), "epochs per trial", shown="the recipe's")
+    train_size: int | None = option(None, Optional(POSITIVE_WHOLE), "use the first N training images",
                                     shown="all", metavar="N")
     validation: float | int = option(1 / 6, ShareOrCount(), "held back from the end of the training images "
                                      "for choosing: a share (0.2) or a number (10000)",
