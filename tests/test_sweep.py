@@ -185,6 +185,17 @@ def test_a_setting_of_one_optimizer_is_searched_with_a_sampled_optimizer():
             SweepSpec(params=tuple(p for p in (optimizers, "momentum=uniform:0.5:0.9") if p))
 
 
+def test_a_sweep_written_with_the_settings_old_names_is_still_read():
+    # Its journal knows the parameters as hidden, dropout, weight_decay: they keep those names, the trials the book's.
+    spec = SweepSpec.from_dict({"params": ["hidden=choice:8,16-8", "dropout=uniform:0:0.5",
+                                           "weight_decay=loguniform:1e-6:1e-3"], "recipe": "strong"})
+    assert [p.name for p in spec.params] == ["hidden", "dropout", "weight_decay"]
+    settings = spec.settings({"hidden": "16-8", "dropout": 0.25, "weight_decay": 1e-4})
+    assert (settings.hidden_size, settings.dropout_ratio, settings.weight_decay_lambda) == ((16, 8), 0.25, 1e-4)
+    with pytest.raises(InputError, match=r"^--param hidden_size is given twice"):
+        SweepSpec(params=("hidden=choice:8", "hidden_size=choice:16"))
+
+
 def test_cli_refuses_bad_params_and_missing_packages(capsys, monkeypatch, tmp_path):
     with pytest.raises(SystemExit) as info:
         main(["sweep", "--param", "lr=loguniform:0:1", "--out", str(tmp_path / "s")])

@@ -133,7 +133,7 @@ class SweepSpec:
         True
         """
         by_name = {p.name: p for p in self.params}
-        chosen = {k: by_name[k].setting(v) for k, v in values.items()}
+        chosen = {by_name[k].setting_name: by_name[k].setting(v) for k, v in values.items()}
         base = self.base_settings()
         optimizer = chosen.get("optimizer", base.optimizer)
         return base.replace(**{k: v for k, v in chosen.items() if applies(k, optimizer)})
