@@ -119,3 +119,11 @@ def test_a_run_written_with_the_settings_old_names_resumes_bit_identical(tmp_pat
     assert main(["train", "--resume", str(killed), "--no-progress"]) == 0
     with np.load(killed / "model.npz") as a, np.load(straight / "model.npz") as b:
         assert [k for k in a.files if k != "meta"] and all(np.array_equal(a[k], b[k]) for k in a.files if k != "meta")
+
+
+def test_a_report_of_a_run_written_with_the_old_names_labels_them_as_today():
+    from nnlearn.see.report.pages import settings_rows
+
+    rows = settings_rows({"settings": {"hidden": [50], "dropout": 0.2, "weight_decay": 0.0}}, {}, {})
+    shown = {r["label"]: r["value"] for r in rows}
+    assert shown["hidden layers"] == "50" and shown["dropout"] == "0.2" and not any("setting:" in k for k in shown)

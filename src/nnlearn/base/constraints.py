@@ -1,8 +1,10 @@
 """The one vocabulary of validation: what a setting or an argument may hold, each rule and its message once.
 
 Settings (:mod:`nnlearn.train.settings`), the networks, the optimizers and the chapter's public functions
-all check their inputs here; nowhere else is a rule of input written. The messages a refusal may
-carry are the templates of :data:`MESSAGES` (a test holds every refusal to them).
+all check their inputs here: the rule of each argument the book names is in :data:`RULES` (``lr``,
+``momentum``, ``dropout_ratio``, ...), the rules of arrays are the ``check_*`` functions below. A refusal
+says :data:`MUST_BE`, :data:`UNKNOWN` or the message of one array rule, nothing else (tests/test_rules.py
+holds every refusal of the settings and the public functions to these templates).
 
 A constraint (scikit-learn's ``_parameter_constraints`` is the model) knows three things about the
 values of one setting:
@@ -399,7 +401,9 @@ def check(name: str, value, label: str | None = None):
     return RULES[name].check(value, label or name)
 
 
-# The arrays a user passes to the chapter's functions and networks.
+# -- the arrays a user passes to the chapter's functions and networks ----------------------------------------
+
+
 def check_numeric(a, name: str) -> np.ndarray:
     """``a`` as an array of bool, int or float numbers, its values unconverted."""
     arr = np.asarray(a)
