@@ -388,9 +388,9 @@ def test_a_program_that_imports_nnlearn_keeps_its_ctrl_c():
 @pytest.mark.parametrize("argv, flag", [
     (["board", ".", "--port", "١٢"], "--port"),  # int("١٢") is 12: it bound port 12
     (["train", "--iters", "١٢"], "--iters"),
-    (["train", "--hidden", "²-3"], "--hidden"),  # "²".isdigit() is true, int("²") fails
+    (["train", "--hidden-size", "²-3"], "--hidden-size"),  # "²".isdigit() is true, int("²") fails
     (["train", "--lr", "٠.١"], "--lr"),
-    (["train", "--init", "٠.١"], "--init"),
+    (["train", "--weight-init-std", "٠.١"], "--weight-init-std"),
     (["train", "--validation", "١٠"], "--validation"),
     (["train", "--threads", "١٢"], "--threads"),
     (["landscape", ".", "--grid", "١٢"], "--grid"),

@@ -163,9 +163,9 @@ def test_bad_input_gives_clear_errors():
         MultiLayerNet(4, [3], 2, activation="tanh")
     with pytest.raises(ValueError, match="weight_init_std"):
         MultiLayerNet(4, [3], 2, weight_init_std=-1)
-    with pytest.raises(ValueError, match="unknown weight_init_std"):
+    with pytest.raises(ValueError, match="weight_init_std must be a standard deviation > 0"):
         MultiLayerNet(4, [3], 2, weight_init_std="lecun")
-    with pytest.raises(ValueError, match="hidden size must be a positive integer"):
+    with pytest.raises(ValueError, match=r"hidden_size_list must be one or more whole numbers >= 1"):
         MultiLayerNet(4, [0], 2)
     with pytest.raises(ValueError, match="unknown loss"):
         MultiLayerNet(4, [3], 2, loss="hinge")

@@ -117,7 +117,7 @@ def test_the_loop_engine_reports_its_progress_and_stops_inside_a_gradient(tmp_pa
     monkeypatch.setattr(loop, "PROGRESS_SECONDS", 0.0)  # a report at every loss evaluation
     rng = np.random.default_rng(0)
     x, t = rng.random((40, 4)), rng.integers(0, 3, 40)
-    settings = TrainSettings(hidden=(3,), lr=0.5, batch_size=10, iters=6, seed=2, grad="numerical", engine="loop",
+    settings = TrainSettings(hidden_size=(3,), lr=0.5, batch_size=10, iters=6, seed=2, grad="numerical", engine="loop",
                              dtype="float64")
 
     def trainer(*callbacks, name="c.npz"):

@@ -55,7 +55,7 @@ def hostile_run(folder: Path, k: int, *, gradcheck: bool = True) -> Path:
     """A run whose every field holds hostile text: scalar fields ``HOSTILE[k]``, every collection all of them."""
     bad = HOSTILE[k % len(HOSTILE)]
     folder.mkdir(parents=True)
-    settings = {h: h for h in HOSTILE} | {"hidden": HOSTILE, "lr": bad, "optimizer": bad, "activation": bad}
+    settings = {h: h for h in HOSTILE} | {"hidden_size": HOSTILE, "lr": bad, "optimizer": bad, "activation": bad}
     (folder / "config.json").write_text(json.dumps({
         "recipe": bad, "dataset": bad, "seed": bad, "nnlearn_version": bad, "data_dir": bad, "settings": settings,
         "network": {"input_size": bad, "output_size": bad}, "trainer": {}}))

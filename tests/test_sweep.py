@@ -36,7 +36,7 @@ for _package in ("distributed", "optuna"):
 TESTS = Path(__file__).resolve().parent
 PNG = b"\x89PNG\r\n\x1a\n"
 # Adam with lr above about 1 diverges on this data: the range holds completing and failing trials.
-PARAMS = ("lr=loguniform:1e-3:1e1", "hidden=choice:16,32-16")
+PARAMS = ("lr=loguniform:1e-3:1e1", "hidden_size=choice:16,32-16")
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -107,32 +107,32 @@ def _rows(folder) -> list[dict]:
 
 def test_parse_param_kinds():
     assert parse_param("lr=loguniform:1e-4:1e-1") == Param("lr", "loguniform", 1e-4, 0.1)
-    assert parse_param("weight_decay=uniform:0:0.5") == Param("weight_decay", "uniform", 0.0, 0.5)
+    assert parse_param("weight_decay_lambda=uniform:0:0.5") == Param("weight_decay_lambda", "uniform", 0.0, 0.5)
     assert parse_param("batch_size=int:32:256") == Param("batch_size", "int", 32, 256)
     # Each choice is read by the setting's constraint: layer sizes because Sizes says so.
-    assert parse_param("hidden=choice:256,512-256,800-800").choices == ("256", "512-256", "800-800")
+    assert parse_param("hidden_size=choice:256,512-256,800-800").choices == ("256", "512-256", "800-800")
     assert parse_param("optimizer=choice:adam,sgd").choices == ("adam", "sgd")
     assert parse_param("lr=choice:0.1,1").choices == (0.1, 1.0)
     assert parse_param("weight_init_std=choice:0.01,relu").choices == (0.01, "he")
-    assert Param("hidden", "choice", choices=("512-256",)).setting("512-256") == (512, 256)
+    assert Param("hidden_size", "choice", choices=("512-256",)).setting("512-256") == (512, 256)
 
 
 @pytest.mark.parametrize("text, tokens", [  # what the message must name: the value refused, the way out
     ("lr", ["'lr'", "NAME=KIND:ARGS", "lr=loguniform:1e-4:1e-1"]),
-    ("speed=uniform:0:1", ["'speed'", "hidden,"]),
+    ("speed=uniform:0:1", ["'speed'", "hidden_size,"]),
     ("lr=normal:0:1", ["loguniform, uniform, choice", "'normal'"]),
-    ("hidden=int:1:9", ["choice", "'int'"]),
+    ("hidden_size=int:1:9", ["choice", "'int'"]),
     ("batch_size=uniform:1:9", ["int, choice", "'uniform'"]),
     ("lr=uniform:1", ["LOW:HIGH", "lr=uniform:1:10"]),
     ("lr=uniform:__import__('os'):1", ["\"__import__('os')\"", "finite number"]),
     ("lr=uniform:nan:1", ["'nan'", "finite number"]),
     ("lr=uniform:0.5:0.1", ["LOW < HIGH"]),
     ("batch_size=int:1.5:9", ["'1.5'", "whole number"]),
-    ("dropout=uniform:0:1", ["dropout", "[0, 1)", "1.0"]),
-    ("hidden=choice:512-x", ["hidden", "whole numbers >= 1"]),
+    ("dropout_ratio=uniform:0:1", ["dropout_ratio", "[0, 1)", "1.0"]),
+    ("hidden_size=choice:512-x", ["hidden_size", "whole numbers >= 1"]),
     ("activation=choice:relu,tanh", ["'tanh'", "relu"]),
     ("lr=choice:0.1,0.10", ["twice"]),
-    ("seed=int:0:9", ["seed", "every trial", "hidden,"]),
+    ("seed=int:0:9", ["seed", "every trial", "hidden_size,"]),
     ("iters=int:1:9", ["iters", "every trial"]),
 ])
 def test_parse_param_refuses(text, tokens):
@@ -148,7 +148,7 @@ def test_spec_refuses_values_the_settings_refuse():
         SweepSpec(params=("lr=uniform:0.1:1",), sampler="grid")
     with pytest.raises(InputError, match=r"^trials .*>= 1.*got 0"):
         SweepSpec(params=PARAMS, trials=0)
-    assert SweepSpec(params=("hidden=choice:8,16", "batch_size=int:10:12"), sampler="grid", trials=30).n_trials() == 6
+    assert SweepSpec(params=("hidden_size=choice:8,16", "batch_size=int:10:12"), sampler="grid", trials=30).n_trials() == 6
     # The one validation rule (datasets.validation_count): a share rounds, a count is taken as it is.
     assert SweepSpec(params=PARAMS).data_sizes(60000) == (60000, 10000)
     assert SweepSpec(params=PARAMS, train_size=20000).data_sizes(60000) == (20000, 3333)
@@ -157,6 +157,46 @@ def test_spec_refuses_values_the_settings_refuse():
         SweepSpec(params=PARAMS, validation=500).data_sizes(500)
     with pytest.raises(InputError, match=r"^train_size 700 .*600"):
         SweepSpec(params=PARAMS, train_size=700).data_sizes(600)
+
+
+def test_a_setting_of_one_optimizer_is_searched_with_a_sampled_optimizer():
+    # Issue #30: momentum was refused because the check looked at the recipe's optimizer (adam), not the sampled one.
+    import optuna
+
+    from nnlearn.sweep.study import ask
+
+    spec = SweepSpec(params=("optimizer=choice:momentum,adam", "momentum=uniform:0.5:0.95"), recipe="strong")
+    assert SweepSpec.from_dict(spec.to_dict()) == spec
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = set()
+    for _ in range(20):  # each trial is checked against its own optimizer: momentum only where it applies
+        values = ask(study, spec).params
+        settings = spec.settings(values)
+        assert settings.optimizer == values["optimizer"]
+        assert settings.momentum == (values["momentum"] if values["optimizer"] == "momentum" else None)
+        assert 0.5 <= values["momentum"] <= 0.95
+        seen.add(settings.optimizer)
+    assert seen == {"momentum", "adam"}
+    assert spec.settings({"optimizer": "momentum", "momentum": 0.7}).optimizer_options() == {"lr": 0.001,
+                                                                                             "momentum": 0.7}
+    # Still refused: a range the sampled optimizer refuses, and a setting no optimizer of the sweep takes.
+    with pytest.raises(InputError, match=r"^--param momentum=uniform:0.5:1: momentum must be a number in \[0, 1\), "
+                                         r"got 1.0"):
+        SweepSpec(params=("optimizer=choice:momentum,adam", "momentum=uniform:0.5:1"))
+    for optimizers in ("optimizer=choice:sgd,adam", None):
+        with pytest.raises(InputError, match=r"momentum is a setting of the momentum optimizer, not of (sgd|adam)"):
+            SweepSpec(params=tuple(p for p in (optimizers, "momentum=uniform:0.5:0.9") if p))
+
+
+def test_a_sweep_written_with_the_settings_old_names_is_still_read():
+    # Its journal knows the parameters as hidden, dropout, weight_decay: they keep those names, the trials the book's.
+    spec = SweepSpec.from_dict({"params": ["hidden=choice:8,16-8", "dropout=uniform:0:0.5",
+                                           "weight_decay=loguniform:1e-6:1e-3"], "recipe": "strong"})
+    assert [p.name for p in spec.params] == ["hidden", "dropout", "weight_decay"]
+    settings = spec.settings({"hidden": "16-8", "dropout": 0.25, "weight_decay": 1e-4})
+    assert (settings.hidden_size, settings.dropout_ratio, settings.weight_decay_lambda) == ((16, 8), 0.25, 1e-4)
+    with pytest.raises(InputError, match=r"^--param hidden_size is given twice"):
+        SweepSpec(params=("hidden=choice:8", "hidden_size=choice:16"))
 
 
 def test_cli_refuses_bad_params_and_missing_packages(capsys, monkeypatch, tmp_path):
@@ -186,7 +226,7 @@ def test_sweep_completes_with_failed_trials_and_final_run(local_client, tmp_path
     best = Sweep.create(tmp_path / "s", spec).run(x, t, xs, ts, client=local_client, progress=False)
     rows = _rows(tmp_path / "s")
     assert [r["number"] for r in rows] == ["0", "1", "2", "3", "4", "5"]
-    assert list(rows[0]) == ["number", "state", "lr", "hidden", "validation_accuracy", "epochs", "seconds", "worker",
+    assert list(rows[0]) == ["number", "state", "lr", "hidden_size", "validation_accuracy", "epochs", "seconds", "worker",
                              "reason"]
     states = [r["state"] for r in rows]
     # Sampled from (seed 5, trial number): lr above ~1 diverges, and those trials fail with the reason.
@@ -202,8 +242,8 @@ def test_sweep_completes_with_failed_trials_and_final_run(local_client, tmp_path
     saved = json.loads((tmp_path / "s" / "best.json").read_text())
     assert saved == best
     assert best["number"] == int(top["number"]) and best["validation_accuracy"] == float(top["validation_accuracy"])
-    assert best["params"] == {"lr": float(top["lr"]), "hidden": top["hidden"]}
-    assert best["description"].startswith(f"784-{top['hidden']}-10 relu, he init, adam lr {float(top['lr']):g}, ")
+    assert best["params"] == {"lr": float(top["lr"]), "hidden_size": top["hidden_size"]}
+    assert best["description"].startswith(f"784-{top['hidden_size']}-10 relu, he init, adam lr {float(top['lr']):g}, ")
     assert best["settings"]["lr"] == float(top["lr"]) and best["settings"]["seed"] == 5
     summary = json.loads((tmp_path / "s" / "final" / "summary.json").read_text())
     assert best["final"]["test_accuracy"] == summary["test_accuracy"]
@@ -219,23 +259,23 @@ def test_a_grid_sweep_runs_every_point_of_its_grid_once(local_client, tmp_path):
     # Optuna's grid sampler asks the study to stop when its grid is done; outside optimize() that
     # was an error after the last trial.
     (x, t), (xs, ts) = _data()
-    spec = SweepSpec(params=("hidden=choice:4,8", "batch_size=int:10:11"), sampler="grid", trials=30,
+    spec = SweepSpec(params=("hidden_size=choice:4,8", "batch_size=int:10:11"), sampler="grid", trials=30,
                      epochs=1, validation=100, seed=1)
     Sweep.create(tmp_path / "g", spec).run(x, t, xs, ts, client=local_client, progress=False)
     rows = _rows(tmp_path / "g")
-    assert sorted((r["hidden"], r["batch_size"]) for r in rows) == [("4", "10"), ("4", "11"), ("8", "10"), ("8", "11")]
+    assert sorted((r["hidden_size"], r["batch_size"]) for r in rows) == [("4", "10"), ("4", "11"), ("8", "10"), ("8", "11")]
     assert {r["state"] for r in rows} == {"COMPLETE"}
     # Trial n takes the point the seed puts at place n, whichever of the two workers was free first.
     from nnlearn.sweep.study import grid_point
 
-    assert [{"hidden": r["hidden"], "batch_size": int(r["batch_size"])} for r in rows] == \
+    assert [{"hidden_size": r["hidden_size"], "batch_size": int(r["batch_size"])} for r in rows] == \
         [grid_point(spec, n) for n in range(4)]
 
 
 @pytest.mark.slow
 def test_worker_killed_mid_trial_still_yields_every_trial(local_client, tmp_path):
     (x, t), _ = _data(600, 10)
-    spec = SweepSpec(params=("hidden=choice:512-512,1024-512",), trials=4, epochs=2, validation=100)
+    spec = SweepSpec(params=("hidden_size=choice:512-512,1024-512",), trials=4, epochs=2, validation=100)
     sweep = Sweep.create(tmp_path / "s", spec)
     errors = []
     thread = threading.Thread(target=lambda: _catch(errors, sweep.run, x, t, client=local_client, final=False,
@@ -317,7 +357,7 @@ def test_driver_killed_resumes_and_sampling_ignores_workers(cli_cluster, local_c
     spec = SweepSpec(params=PARAMS, trials=8, epochs=2, validation=100, seed=5)
     Sweep.create(tmp_path / "two", spec).run(x, t, client=local_client, final=False, progress=False)
     two = _rows(tmp_path / "two")
-    assert [(r["lr"], r["hidden"]) for r in two] == [(r["lr"], r["hidden"]) for r in rows]
+    assert [(r["lr"], r["hidden_size"]) for r in two] == [(r["lr"], r["hidden_size"]) for r in rows]
 
 
 def test_a_trial_left_without_settings_by_a_dead_driver_draws_the_same_ones_again(local_client, tmp_path):
@@ -329,8 +369,8 @@ def test_a_trial_left_without_settings_by_a_dead_driver_draws_the_same_ones_agai
     killed.run(x, t, client=local_client, final=False, progress=False)
     Sweep.create(tmp_path / "straight", spec).run(x, t, client=local_client, final=False, progress=False)
     rows, straight = _rows(tmp_path / "killed"), _rows(tmp_path / "straight")
-    assert [(r["state"], r["lr"], r["hidden"]) for r in rows] == [(r["state"], r["lr"], r["hidden"]) for r in straight]
-    assert all(r["lr"] and r["hidden"] for r in rows)
+    assert [(r["state"], r["lr"], r["hidden_size"]) for r in rows] == [(r["state"], r["lr"], r["hidden_size"]) for r in straight]
+    assert all(r["lr"] and r["hidden_size"] for r in rows)
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
@@ -339,7 +379,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
     from nnlearn.sweep import SweepInterrupted
 
     (x, t), _ = _data(600, 10)
-    spec = SweepSpec(params=("hidden=choice:512-512,1024-512",), trials=30, epochs=2, validation=100)
+    spec = SweepSpec(params=("hidden_size=choice:512-512,1024-512",), trials=30, epochs=2, validation=100)
     sweep = Sweep.create(tmp_path / "s", spec)
 
     def ctrl_c_after_first_trial():
@@ -430,8 +470,8 @@ def _edit_line(number, change):
      "its param_value_internal is NaN or Infinity, not a finite number"),
     (_edit_line(3, lambda e: e | {"param_value_internal": 1e308}),
      "lr is 1e+308, outside the sweep's lr=loguniform:0.001:10"),
-    (_edit_line(4, lambda e: e | {"param_value_internal": 2}), "hidden is 2, outside the sweep's hidden=choice:16,32-16"),
-    (_edit_line(3, lambda e: e | {"param_name": "momentum"}), "'momentum' is not a parameter of this sweep (lr, hidden)"),
+    (_edit_line(4, lambda e: e | {"param_value_internal": 2}), "hidden_size is 2, outside the sweep's hidden_size=choice:16,32-16"),
+    (_edit_line(3, lambda e: e | {"param_name": "momentum"}), "'momentum' is not a parameter of this sweep (lr, hidden_size)"),
     (_edit_line(3, lambda e: e | {"distribution": e["distribution"].replace("10.0", "1e308")}),
      "lr's distribution is not the sweep's lr=loguniform:0.001:10"),
 ])

@@ -8,7 +8,7 @@ import math
 import sys
 import warnings
 
-from nnlearn.base.constraints import number_of
+from nnlearn.base.constraints import MUST_BE_WORD, number_of
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import _
 
@@ -22,7 +22,7 @@ def int_at_least(minimum: int, what: str):
         except ValueError:
             value = None
         if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(_("must be {what}, got {text!r}", what=what, text=text))
+            raise argparse.ArgumentTypeError(_(MUST_BE_WORD, what=what, text=text))
         return value
 
     return parse

@@ -264,9 +264,9 @@ def _register_overfit(demos) -> None:
     p.add_argument("--train-size", type=_positive_int, default=300, metavar="N")
     p.add_argument("--test-size", type=_positive_int, default=None, metavar="N",
                    help="judge on the first N test images only (default: all; fewer is faster)")
-    add_settings_flags(p, only=("epochs", "weight_decay", "dropout", "seed"),
+    add_settings_flags(p, only=("epochs", "weight_decay_lambda", "dropout_ratio", "seed"),
                        default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0")
-    p.set_defaults(epochs=200, weight_decay=0.1, dropout=0.2, seed=0)
+    p.set_defaults(epochs=200, weight_decay_lambda=0.1, dropout_ratio=0.2, seed=0)
     p.add_argument("--out", metavar="DIR", default="nnlearn-demo", help="folder for overfit.png (default nnlearn-demo)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(func=cmd_overfit, parser=p)
@@ -290,10 +290,10 @@ def cmd_overfit(args) -> int:
     base = overfitting_settings(args.train_size, args.epochs, args.seed)
     print(_("overfitting: a {sizes} ReLU network, SGD lr 0.01, trained on only {n} {dataset} images for {epochs} "
             "epochs, judged on {test} test images -- plain, with weight decay, with dropout",
-            sizes="-".join(map(str, [x_train.shape[1], *base.hidden, int(np.max(t_train)) + 1])), n=args.train_size,
+            sizes="-".join(map(str, [x_train.shape[1], *base.hidden_size, int(np.max(t_train)) + 1])), n=args.train_size,
             dataset=dataset, epochs=args.epochs, test=len(x_test)))
     curves = compare_remedies(x_train, t_train, x_test, t_test, train_size=args.train_size, epochs=args.epochs,
-                              weight_decay=args.weight_decay, dropout=args.dropout, seed=args.seed,
+                              weight_decay=args.weight_decay_lambda, dropout=args.dropout_ratio, seed=args.seed,
                               progress=args.progress)
     gaps = {}
     for name, (_epochs, train_acc, test_acc) in curves.items():

@@ -50,7 +50,7 @@ def _register_gradcheck(commands) -> None:
 
 
 #: The settings ``nnlearn gradcheck`` takes: the network's and the batch's.
-GRADCHECK_SETTINGS = ("hidden", "activation", "weight_init_std", "loss", "batch_size", "seed")
+GRADCHECK_SETTINGS = ("hidden_size", "activation", "weight_init_std", "loss", "batch_size", "seed")
 
 
 def cmd_gradcheck(args) -> int:
@@ -82,7 +82,7 @@ def cmd_gradcheck(args) -> int:
         print(f"{key:<6} {str(tuple(r['shape'])):<12} {r['checked']:>8} {r['max_abs']:>27.3e} {r['relative']:>10.3e}")
     if record["kinks"]:
         print(_("note: {n} ReLU inputs lie within 1e-3 of the kink at 0; the numerical gradient is unreliable there "
-                "(a larger --init avoids it)", n=record["kinks"]))
+                "(a larger --weight-init-std avoids it)", n=record["kinks"]))
     verdict = (_("backpropagation and the numerical gradient agree") if record["agree"]
                else _("backpropagation and the numerical gradient DISAGREE"))
     print(verdict + _(": largest relative difference {worst:.2e} (limit {limit:g}), {seconds:.1f} s",

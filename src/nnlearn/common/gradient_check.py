@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.common import engines
-from nnlearn.base.validation import check_positive_int, check_seed
+from nnlearn.base.constraints import POSITIVE_WHOLE, check
 from nnlearn.base.errors import InputTypeError
 from nnlearn.base.i18n import _
 from nnlearn.common.layers import Relu
@@ -64,8 +64,8 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
     x, t = network.check_batch(x, t)
     masks = network.check_masks(masks, x.shape[0])
     if sample is not None:
-        sample = check_positive_int(sample, "sample")
-    seed = check_seed(seed)
+        sample = POSITIVE_WHOLE.check(sample, "sample")
+    seed = check("seed", seed)
     bp = network.gradient(x, t, engine=backprop, masks=masks)
     if sample is None:
         num = network.numerical_gradient(x, t, engine=engine, masks=masks)
@@ -106,9 +106,9 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
     _check_network(network)
     x, t = network.check_batch(x, t)
     if loop_sample is not None:
-        loop_sample = check_positive_int(loop_sample, "loop_sample")
-    repeat = check_positive_int(repeat, "repeat")
-    seed = check_seed(seed)
+        loop_sample = POSITIVE_WHOLE.check(loop_sample, "loop_sample")
+    repeat = POSITIVE_WHOLE.check(repeat, "repeat")
+    seed = check("seed", seed)
     n_params = sum(p.size for p in network.params.values())
     rng = np.random.default_rng(seed)
     picks = {key: (np.arange(p.size) if loop_sample is None or p.size <= loop_sample

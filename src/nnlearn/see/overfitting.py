@@ -12,7 +12,7 @@ from nnlearn.train.training import build_trainer
 
 def overfitting_settings(train_size: int = 300, epochs: int = 200, seed: int = 0) -> TrainSettings:
     """The book's overfitting network: 6 x 100 ReLU (He init), SGD lr 0.01, batches of 100."""
-    return TrainSettings(hidden=(100,) * 6, activation="relu", weight_init_std="he", optimizer="sgd", lr=0.01,
+    return TrainSettings(hidden_size=(100,) * 6, activation="relu", weight_init_std="he", optimizer="sgd", lr=0.01,
                          batch_size=min(100, train_size), iters=None, epochs=epochs, seed=seed)
 
 
@@ -31,8 +31,8 @@ def compare_remedies(x_train, t_train, x_test, t_test, *, train_size: int = 300,
     base = overfitting_settings(train_size, epochs, seed)
     runs = {
         "plain": base,
-        f"weight decay {weight_decay:g}": base.replace(weight_decay=weight_decay),
-        f"dropout {dropout:g}": base.replace(dropout=dropout),
+        f"weight decay {weight_decay:g}": base.replace(weight_decay_lambda=weight_decay),
+        f"dropout {dropout:g}": base.replace(dropout_ratio=dropout),
     }
     n_classes = n_classes or int(np.max(t_train)) + 1
     curves = {}

@@ -42,7 +42,7 @@ from nnlearn.train import checkpoints
 from nnlearn.common import engines
 from nnlearn.train import threads as blas_threads
 from nnlearn.base.files import StopRequest, stop_requests
-from nnlearn.base.validation import as_float_array, check_finite, is_one_hot
+from nnlearn.base.constraints import as_float_array, check_finite, is_one_hot
 from nnlearn.train.callbacks import standard_callbacks
 from nnlearn.datasets.batches import validation_count
 from nnlearn.base.errors import DivergenceError, InputError, InputTypeError

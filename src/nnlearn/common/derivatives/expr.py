@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from nnlearn.base.validation import check_numbers
+from nnlearn.base.constraints import check_numbers
 from nnlearn.base.errors import InputTypeError, NnlearnError
 from nnlearn.base.i18n import _
 

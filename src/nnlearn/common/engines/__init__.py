@@ -41,7 +41,7 @@ import warnings
 
 import numpy as np
 
-from nnlearn.base.errors import InputError, InputTypeError
+from nnlearn.base.constraints import Options
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.engines.fused import FusedEngine
 from nnlearn.common.engines.loop import LoopEngine
@@ -77,15 +77,8 @@ def engine_names(kind: str | None = None) -> tuple[str, ...]:
 
 def get_engine(name: str | None, kind: str) -> type:
     """The engine class called ``name`` (``None``: the default of ``kind``), refusing the wrong kind."""
-    name = default_engine(kind) if name is None else name
-    if not isinstance(name, str):
-        raise InputTypeError(_("engine must be the name of an engine ({names}), got {type}",
-                               names=", ".join(engine_names(kind)), type=type(name).__name__))
-    cls = next((cls for cls in ENGINES[kind] if cls.name == name), None)
-    if cls is None:
-        raise InputError(_("unknown {kind} engine {name!r}; choose one of {names}", kind=kind, name=name,
-                           names=", ".join(engine_names(kind))))
-    return cls
+    name = Options(engine_names(kind)).check(default_engine(kind) if name is None else name, f"{kind} engine")
+    return next(cls for cls in ENGINES[kind] if cls.name == name)
 
 
 def _progress_for(cls, progress) -> dict:

@@ -22,7 +22,7 @@ from nnlearn.base.i18n import N_, _
 from nnlearn.see.images import data_uri
 from nnlearn.see.report.model import model_sections
 from nnlearn.see.report.numbers import jsonish, num, pct, sci, seconds
-from nnlearn.train.settings import specs
+from nnlearn.train.settings import RENAMED, specs
 from nnlearn.see.templating import render
 
 #: Most loss points drawn per series; longer runs are thinned evenly, or sampled (nnlearn.train.tables).
@@ -41,6 +41,11 @@ def state_name(state) -> str:
 
 def _object(value) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _settings(config: dict) -> dict:
+    """A run's settings under today's names (a run written before the book's names says ``hidden``)."""
+    return {RENAMED.get(k, k): v for k, v in _object(config.get("settings")).items()}
 
 
 def _curves(run: Path):
@@ -107,7 +112,7 @@ def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
         {"label": _("seed"), "value": num(config.get("seed"))},
         {"label": _("nnlearn version"), "value": num(config.get("nnlearn_version"))},
     ]
-    settings, declared = _object(config.get("settings")), specs()
+    settings, declared = _settings(config), specs()
     # Each setting under its declared label (nnlearn.train.settings), in declaration order; unknown ones after.
     order = [k for k in declared if k in settings] + sorted(k for k in settings if k not in declared)
     rows += [{"label": _(declared[k].label) if k in declared else _("setting: {name}", name=k), "value": num(settings[k])}
@@ -184,7 +189,7 @@ def compare_context(runs: list[Path]) -> dict:
                        "accuracy": numbers(epochs, col), "column": col and col.replace("_", " ")})
         infos.append(rundir.entry(run))
         configs.append(rundir.read_json(run / "config.json") or {})
-    settings = [_object(c.get("settings")) for c in configs]
+    settings = [_settings(c) for c in configs]
     keys = sorted({k for s in settings for k, v in s.items() if v is not None})
     rows = [(_("state"), [state_name(i["state"]) for i in infos]),
             (_("test accuracy"), [pct(i.get("test_accuracy")) for i in infos]),
