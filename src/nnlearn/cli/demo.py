@@ -293,7 +293,7 @@ def cmd_overfit(args) -> int:
             sizes="-".join(map(str, [x_train.shape[1], *base.hidden_size, int(np.max(t_train)) + 1])), n=args.train_size,
             dataset=dataset, epochs=args.epochs, test=len(x_test)))
     curves = compare_remedies(x_train, t_train, x_test, t_test, train_size=args.train_size, epochs=args.epochs,
-                              weight_decay=args.weight_decay_lambda, dropout=args.dropout_ratio, seed=args.seed,
+                              weight_decay_lambda=args.weight_decay_lambda, dropout_ratio=args.dropout_ratio, seed=args.seed,
                               progress=args.progress)
     gaps = {}
     for name, (_epochs, train_acc, test_acc) in curves.items():
