@@ -141,7 +141,8 @@ def test_the_file_is_a_png_and_no_temporary_file_is_left(tmp_path):
 
 
 def test_notebook_display_means_a_jupyter_kernel(monkeypatch):
-    IPython = pytest.importorskip("IPython")
+    pytest.importorskip("IPython")
+    import IPython
     import IPython.display
 
     class Shell:

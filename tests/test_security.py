@@ -78,7 +78,7 @@ def hostile_run(folder: Path, k: int, *, gradcheck: bool = True) -> Path:
             "params": {h: {"shape": [h, 1], "checked": h, "max_abs": h, "relative": h} for h in HOSTILE},
             "limit": bad, "batch": bad, "seconds": bad}))
     (folder / "evil.html").write_text(bad)
-    (folder / "evil.svg").write_text(f'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(99)</script></svg>')
+    (folder / "evil.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(99)</script></svg>')
     return folder
 
 
