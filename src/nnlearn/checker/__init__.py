@@ -21,6 +21,7 @@ import math
 import os
 
 from nnlearn.checker.i18n import N_, CheckInputError, CheckTypeError, choose
+from nnlearn.checker.live import job_for_object
 from nnlearn.checker.names import ROWS, canonical_row, rows_of
 from nnlearn.checker.report import Report, Row, escalated
 from nnlearn.checker.runner import CHILD_VARIABLE, run_jobs
@@ -101,8 +102,6 @@ def check(target, lang: str | None = None, *, only=None, timeout: float = DEFAUL
     Report
         Prints as a table, shows as an HTML table in Jupyter; ``report.ok``, ``report.to_json()``.
     """
-    from nnlearn.checker.live import job_for_object
-
     if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
         target = os.fsdecode(target)  # a bytes path too (b"/path.py" reached open() and raised a raw TypeError)
         return check_files([target], lang, only=only, timeout=timeout, import_timeout=import_timeout)[0]

@@ -23,6 +23,7 @@ from nnlearn.base.constraints import (
 )
 from nnlearn.base.errors import DivergenceError, InputError, InputTypeError
 from nnlearn.base.i18n import _
+from nnlearn.common.derivatives import complex_copy, derivative
 
 _METHODS = ("central", "forward", "backward")
 _GRADIENT_METHODS = _METHODS + ("complex", "richardson", "auto")
@@ -244,8 +245,6 @@ def _check_step_survives(x, h) -> None:
 
 def _gradient_by(f, x, h, method):
     """Each partial derivative by nnlearn.derivative, through a function of that element alone."""
-    from nnlearn.common.derivatives import derivative
-
     if x.dtype != np.float64:
         raise InputTypeError(_("method={method!r} chooses its steps for float64, got x of {dtype}; pass "
                                "x.astype(np.float64)", method=method, dtype=x.dtype))
@@ -259,8 +258,6 @@ def _along(f, x, idx):
     """``t -> f(x with x[idx] = t)``: real t perturbs x in place (restored exactly, also when f
     raises); complex t goes into a complex copy, since a float array cannot hold it (a copy that
     records what f does with it when t is derivative's recording probe)."""
-    from nnlearn.common.derivatives import complex_copy
-
     def g(t):
         if np.iscomplexobj(t):
             return f(complex_copy(x, idx, t))

@@ -40,6 +40,7 @@ from nnlearn.base.errors import DivergenceError, InputError, InputTypeError
 from nnlearn.base.i18n import _, ngettext
 from nnlearn.common.functions import softmax
 from nnlearn.common.layers import Affine, Dropout, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
+from nnlearn.common.saving import save_network
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu}
 LOSSES = {"cross_entropy": SoftmaxWithLoss, "mse": IdentityWithLoss}
@@ -431,8 +432,6 @@ class MultiLayerNet:
 
     def save(self, path):
         """Write the weights and :meth:`config` to an ``.npz`` file, atomically (see :mod:`nnlearn.common.saving`)."""
-        from nnlearn.common.saving import save_network
-
         return save_network(self, path)
 
     def set_params(self, params: dict) -> None:

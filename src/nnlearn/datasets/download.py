@@ -62,7 +62,15 @@ from nnlearn.datasets.errors import (
     TruncatedDataError,
 )
 from nnlearn.datasets.idx import MAX_PAYLOAD_BYTES, compressed_bound, payload_sha256
-from nnlearn.datasets.sources import DataFile, DatasetSpec
+from nnlearn.datasets.sources import (
+    DataFile,
+    DatasetSpec,
+    check_data_dir,
+    download_dir,
+    file_in,
+    find_files,
+    missing_message,
+)
 
 #: Seconds to wait for a connection, or for the next block of data, before giving up on a mirror.
 DEFAULT_TIMEOUT = 10.0
@@ -495,8 +503,6 @@ def fetch_dataset(
     DownloadError
         Naming every file that could not be obtained and what each mirror did (one detail line each).
     """
-    from nnlearn.datasets.sources import download_dir, file_in
-
     dest_dir = Path(dest_dir) if dest_dir is not None else download_dir(spec)
     remove_stale_temp_files(dest_dir)
     urls = mirrors_for(spec, mirrors)
@@ -550,8 +556,6 @@ def ensure_files(spec: DatasetSpec, data_dir=None, *, download: bool = True, **d
         naming the missing files, where they were looked for, why the download failed, and how to
         provide them.
     """
-    from nnlearn.datasets.sources import check_data_dir, find_files, missing_message
-
     check_data_dir(data_dir)
     passed_over: list = []
     paths = find_files(spec, data_dir, passed_over=passed_over)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nnlearn.base.files import atomic_write
 from nnlearn.datasets.errors import DatasetError
+from nnlearn.datasets.idx import payload_sha256
 from nnlearn.datasets.sources import DatasetSpec, best_folder, check_data_dir, download_dir, file_in
 from nnlearn.datasets.verify import verify_files
 from nnlearn.base.i18n import _
@@ -71,8 +72,6 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
 
 
 def _same_content(path: Path, max_bytes: int, digest: str) -> bool:
-    from nnlearn.datasets.idx import payload_sha256
-
     try:
         return payload_sha256(path, max_bytes) == digest
     except DatasetError:

@@ -20,7 +20,13 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from nnlearn.base.errors import InputError, InputTypeError
+from nnlearn.base.files import file_kind
 from nnlearn.base.i18n import _
+from nnlearn.datasets.errors import DatasetError
+from nnlearn.datasets.idx import MAX_PAYLOAD_BYTES, PAYLOAD_MARGIN, payload_sha256
+
 
 @dataclass(frozen=True)
 class DataFile:
@@ -52,8 +58,6 @@ class DataFile:
         >>> DataFile("test-labels", "t10k-labels-idx1-ubyte.gz", None, (10000,)).payload_cap  # 10008 + 64 KiB
         75544
         """
-        from nnlearn.datasets.idx import MAX_PAYLOAD_BYTES, PAYLOAD_MARGIN
-
         size = self.payload_size
         return MAX_PAYLOAD_BYTES if size is None else size + PAYLOAD_MARGIN
 
@@ -73,8 +77,6 @@ class DatasetSpec:
         for f in self.files:
             if f.role == role:
                 return f
-        from nnlearn.base.errors import InputError
-
         raise InputError(_("{title} has no {role!r} file; choose one of: {roles}", title=self.title, role=role,
                                roles=", ".join(f.role for f in self.files)))
 
@@ -138,9 +140,6 @@ def _belongs(spec: DatasetSpec, paths: dict[str, Path]) -> bool:
     either; checking one small file tells them apart in well under a millisecond. A damaged file
     counts as belonging: the full check then reports what is wrong with it.
     """
-    from nnlearn.datasets.errors import DatasetError
-    from nnlearn.datasets.idx import payload_sha256
-
     f = spec.file("test-labels")
     if f.sha256 is None:
         return True
@@ -174,13 +173,9 @@ def find_files(
 
 def check_data_dir(data_dir) -> None:
     """Refuse a ``data_dir`` that is not an existing folder: a typo is an error, not an empty folder."""
-    from nnlearn.datasets.errors import DatasetError
-
     if data_dir is None:
         return
     if not isinstance(data_dir, (str, os.PathLike)):
-        from nnlearn.base.errors import InputTypeError
-
         raise InputTypeError(_("data_dir must be a folder's path (a str or a Path), got {data_dir!r}", data_dir=data_dir))
     folder = Path(data_dir).expanduser()
     if not folder.exists():
@@ -204,9 +199,6 @@ def check_entries(folder: Path, spec: DatasetSpec) -> None:
 
     ``os.stat`` tells the kind without opening it: opening a FIFO for reading waits for a writer forever.
     """
-    from nnlearn.base.files import file_kind
-    from nnlearn.datasets.errors import DatasetError
-
     for path in entries_in(folder, spec).values():
         if path is None:
             continue
@@ -256,8 +248,6 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
     for f in spec.files:
         p = found[f.role]
         if p is not None and not p.is_file():
-            from nnlearn.base.files import file_kind
-
             try:
                 kind = file_kind(p.stat().st_mode)
             except OSError:

@@ -199,7 +199,7 @@ def digits_figure(images, titles, columns: int = 10):
     """A grid of 28x28 uint8 or [0, 1] images with a title each (a figure for people, not for ``predict``)."""
     from matplotlib.figure import Figure
 
-    from nnlearn.common.evaluation import as_typed
+    from nnlearn.common.evaluation import as_typed  # matplotlib: `predict` and the board's drawings go without it
 
     images = np.asarray(images)
     n = len(images)

@@ -39,14 +39,17 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from nnlearn import datasets
 from nnlearn.base.constraints import POSITIVE, POSITIVE_WHOLE
 from nnlearn.base.errors import FileFormatError, InputError
 from nnlearn.common.evaluation import as_typed
+from nnlearn.common.plots import save_figure
 from nnlearn.base.figtext import in_reader_language
 from nnlearn.base.i18n import N_, _
 from nnlearn.see.plane_loss import CHUNK_BYTES, plane_losses
 from nnlearn.common.saving import read_npz, write_npz
 from nnlearn.train.trajectory import TRAJECTORY_FILE, flatten_params, param_layout, read_trajectory, unflatten_params
+from nnlearn.train import runs
 
 LANDSCAPE_FILE = "landscape.npz"
 FIGURE_FILE = "landscape.png"
@@ -245,9 +248,6 @@ def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=No
     Warns when the trajectory does not end at the trained weights (a run resumed with
     ``--no-trajectory``): the path is then drawn as far as it was recorded.
     """
-    from nnlearn import datasets
-    from nnlearn.train import runs
-
     run = Path(run)
     config, net = runs.load_model(run)
     trajectory = None
@@ -297,8 +297,6 @@ def landscape_files(run) -> tuple[Path, Path]:
 
 def save_landscape(run, landscape: Landscape) -> tuple[Path, Path]:
     """Write ``landscape.npz`` and ``landscape.png`` into the run folder, atomically; returns their paths."""
-    from nnlearn.common.plots import save_figure
-
     npz, png = landscape_files(run)
     write_npz(npz, {"alphas": landscape.alphas, "betas": landscape.betas, "loss": landscape.loss,
                     "path": landscape.path, "path_iterations": landscape.path_iterations},

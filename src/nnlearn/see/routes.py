@@ -24,6 +24,7 @@ import numpy as np
 
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
+from nnlearn.train.training import train_arrays
 
 CLASSIC_PACKAGES = {"sklearn": "scikit-learn", "skimage": "scikit-image"}
 
@@ -144,8 +145,6 @@ def svm_route(name, f_train, t_train, f_test, t_test, progress=False) -> RouteRe
 
 def network_route(x_train, t_train, x_test, t_test, seed=0, progress=True) -> RouteResult:
     """The network of the ``strong`` recipe, trained on the same images."""
-    from nnlearn.train.training import train_arrays
-
     run, fit_seconds = _timed(
         lambda: train_arrays(x_train, t_train, x_test, t_test, recipe="strong", seed=seed, progress=progress)
     )

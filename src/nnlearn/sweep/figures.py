@@ -18,7 +18,7 @@ def _label(row, params) -> str:
     for p in params:
         v = row[p.name]
         parts.append(f"{p.name}={v:.3g}" if isinstance(v, float) else f"{p.name}={v}")
-    from nnlearn.common.evaluation import as_typed
+    from nnlearn.common.evaluation import as_typed  # matplotlib: a Dask worker imports this module and never draws
 
     return as_typed(f"#{row['number']} " + ", ".join(parts) + f" ({row['validation_accuracy']:.2%})")
 
@@ -44,7 +44,7 @@ def plot_validation_curves(rows, params):
 
 def _axis(ax, which: str, p, rows):
     """Positions of ``p``'s values on an axis (choices at 0, 1, ...; a log axis for loguniform)."""
-    from nnlearn.common.evaluation import as_typed
+    from nnlearn.common.evaluation import as_typed  # matplotlib: a Dask worker imports this module and never draws
 
     values = [r[p.name] for r in rows]
     set_label = ax.set_xlabel if which == "x" else ax.set_ylabel

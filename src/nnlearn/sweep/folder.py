@@ -13,6 +13,8 @@ from nnlearn.base.files import check_output_path, read_json
 from nnlearn.base.errors import FileFormatError, NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.train.runs import open_run, write_json
+from nnlearn.train.settings import TrainSettings
+from nnlearn.train.training import infer_classes
 from nnlearn.sweep.cluster import connect, require_sweep_packages
 from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
 import nnlearn.sweep.results as results
@@ -75,7 +77,7 @@ class Sweep:
 
     def __init__(self, out, spec: SweepSpec):
         require_sweep_packages()
-        from nnlearn.sweep.lock import JournalLock
+        from nnlearn.sweep.lock import JournalLock  # optuna (optional): only after require_sweep_packages() checked it
 
         self.out = Path(out)
         self.spec = spec
@@ -142,8 +144,6 @@ class Sweep:
         dict or None
             ``best.json``'s content (None when no trial completed).
         """
-        from nnlearn.train.training import infer_classes
-
         n, n_val = self.spec.data_sizes(len(x_train))
         x_train, t_train = np.asarray(x_train)[:n], np.asarray(t_train)[:n]
         n_classes = n_classes or infer_classes(t_train)
@@ -226,8 +226,6 @@ class Sweep:
         """Retrain ``best``'s settings on all training data into ``out/final`` (the run lifecycle of
         ``nnlearn train``: resumed from its checkpoint, or started again when the best trial changed);
         judge it once on the test data."""
-        from nnlearn.train.settings import TrainSettings
-
         (x_train, _t_train), (x_test, _t_test) = data
         settings = TrainSettings.from_dict(best["settings"])
         run = open_run(self.out / "final", settings, data, recipe=self.spec.recipe, dataset=self.spec.dataset,

@@ -15,6 +15,7 @@ import numpy as np
 from nnlearn.base.errors import InputError
 from nnlearn.base.figtext import in_reader_language
 from nnlearn.base.i18n import _
+from nnlearn.common.derivatives import derivative
 
 #: The book's function, its point and the exact slope there.
 X0 = 5.0
@@ -91,8 +92,6 @@ def rounding_errors(h, dtype=np.float64, x=X0, f=None, slope=None):
 
 def richardson_error(x=X0) -> float:
     """Absolute error of ``derivative(..., method="richardson")`` (float64) for the same function."""
-    from nnlearn.common.derivatives import derivative
-
     return abs(derivative(lambda t: _f(t, np.float64), x, method="richardson") - (0.02 * x + 0.1))
 
 

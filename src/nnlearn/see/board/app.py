@@ -67,6 +67,7 @@ from nnlearn.see.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, 
 from nnlearn.see.board.guards import ByteBudget, HostCheck, SecurityHeaders, allowed_hosts, same_origin
 from nnlearn.see.board.web import answer, work
 from nnlearn.base.errors import NnlearnError
+from nnlearn.common.networks import load_network
 from nnlearn.base.i18n import _
 from nnlearn.see.templating import REPORT_CSP, header_csp
 
@@ -174,7 +175,7 @@ class Board:
     def chart(self, rels: list[str]) -> bytes:
         """The curves of the runs ``rels`` overlaid, as SVG in the current language (the report's figure of runs
         compared); kept until one of them changes. Each run is read as :meth:`curves` reads it (bounded)."""
-        from nnlearn.common.evaluation import figure_svg, plot_runs
+        from nnlearn.common.evaluation import figure_svg, plot_runs  # matplotlib: the board starts without it
 
         if not rels:
             raise Refused(400, _("give the run with ?path=RUN (a folder relative to the board's folder)"))
@@ -210,8 +211,6 @@ class Board:
         return run
 
     def model(self, run: Path):
-        from nnlearn.common.networks import load_network
-
         try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
             path = rundir.checked_path(run / "model.npz")
         except NnlearnError as exc:  # names the file, not the folder
@@ -233,7 +232,7 @@ class Board:
         return net
 
     def test_set(self, config: dict):
-        from nnlearn.see.report import load_test_set
+        from nnlearn.see.report import load_test_set  # the report draws with matplotlib: the board starts without it
 
         key = (str(config.get("dataset")), str(config.get("data_dir")), str(self.data_dir))
         with self.lock:
@@ -262,7 +261,7 @@ class Board:
     def report(self, rel: str, lang: str = i18n.SOURCE_LANGUAGE) -> bytes:
         """The report of a run or sweep folder in ``lang``, with links to it in the other languages, built in
         memory (kept until one of its files changes)."""
-        from nnlearn.see.report import build_report
+        from nnlearn.see.report import build_report  # matplotlib: the board starts without it
 
         target = self.folder(rel)
         key = (str(target), lang, _signature(target), _signature(target / "final"))

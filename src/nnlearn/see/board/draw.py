@@ -11,6 +11,7 @@ import numpy as np
 from nnlearn.base import i18n
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
+from nnlearn.see.images import image_to_input
 
 #: Largest drawing accepted, in bytes, pixels per side and pixels in all (checked in the PNG's
 #: header, before anything is decoded).
@@ -50,8 +51,6 @@ def predict_drawing(net, png: bytes) -> dict:
     Raises :class:`Refused` (400/409/413) for anything that is not a PNG drawing of a sensible size.
     """
     from PIL import Image
-
-    from nnlearn.see.images import image_to_input
 
     drawing_size(png)
     side = int(round(math.sqrt(net.sizes[0])))

@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn.train import rundir
+from nnlearn.train.runs import data_dir_of
 from nnlearn.base.errors import NnlearnError
+from nnlearn.common.evaluation import confusion_matrix
+from nnlearn.common.networks import load_network
+from nnlearn.datasets import class_names, get_spec
+from nnlearn.datasets.cache import load_arrays
+from nnlearn.datasets.download import ensure_files
 from nnlearn.base.i18n import _
 from nnlearn.see.images import data_uri, png_bytes
 from nnlearn.see.report.numbers import pct
@@ -27,13 +33,7 @@ def load_test_set(config: dict, data_dir=None, download: bool = True):
     ``data_dir`` first, else the folder the run was trained from; ``download=False`` never reaches
     the network: missing files are an error instead.
     """
-    from nnlearn.datasets import get_spec
-    from nnlearn.datasets.cache import load_arrays
-    from nnlearn.datasets.download import ensure_files
-
     spec = get_spec(config.get("dataset") or "mnist")
-    from nnlearn.train.runs import data_dir_of
-
     folder = data_dir_of(config, data_dir)
     arrays = load_arrays(spec, ensure_files(spec, folder, download=download), normalize=True)
     x = arrays["test-images"]
@@ -44,8 +44,6 @@ def class_labels(dataset, n: int) -> list[str]:
     """The names of the ``n`` classes of ``dataset`` (plain numbers for MNIST or an unknown set)."""
     if dataset and dataset != "mnist":
         try:
-            from nnlearn.datasets import class_names
-
             names = [str(c) for c in class_names(dataset)]
             if len(names) == n:
                 return names
@@ -165,9 +163,6 @@ def missing_model(state: str, reason, run: Path) -> str:
 
 def model_sections(run: Path, config: dict, info: dict, test_data, data_dir, download: bool) -> list[dict]:
     """The sections of a run that need its network (and the test set): see the module's description."""
-    from nnlearn.common.evaluation import confusion_matrix
-    from nnlearn.common.networks import load_network
-
     if not os.path.lexists(run / "model.npz"):
         return [{"kind": "note", "heading": _("Confusion matrix, weights, examples"),
                  "text": missing_model(info.get("state"), info.get("reason"), run)}]

@@ -18,8 +18,11 @@ from markupsafe import Markup
 
 from nnlearn.train import rundir
 from nnlearn.base.errors import NnlearnError
+from nnlearn.base.files import atomic_write
+from nnlearn.common.evaluation import figure_svg, plot_accuracy, plot_loss, plot_runs
 from nnlearn.base.i18n import N_, _
 from nnlearn.see.images import data_uri
+from nnlearn.see.landscape import landscape_files, landscape_png, read_landscape
 from nnlearn.see.report.model import model_sections
 from nnlearn.see.report.numbers import jsonish, num, pct, sci, seconds
 from nnlearn.train.settings import RENAMED, specs
@@ -67,15 +70,11 @@ def numbers(rows, column) -> list:
 def chart(fig, name: str) -> dict:
     """A figure of :mod:`nnlearn.common.evaluation` as an inline ``<svg>`` (matplotlib escapes its texts; the page's
     policy runs no script in it)."""
-    from nnlearn.common.evaluation import figure_svg
-
     return {"svg": Markup(figure_svg(fig, name))}
 
 
 def loss_chart(curve: dict) -> dict:
     """The run's loss figure (``loss.png``'s, :func:`nnlearn.common.evaluation.plot_loss`) of the thinned curve."""
-    from nnlearn.common.evaluation import plot_loss
-
     points = curve["points"]
     if not points:
         return {"note": _("No loss logged yet (metrics.csv is empty).")}
@@ -85,8 +84,6 @@ def loss_chart(curve: dict) -> dict:
 
 def accuracy_chart(columns, epochs) -> dict:
     """The run's accuracy figure (``accuracy.png``'s): the training accuracy and the validation one, else the test one."""
-    from nnlearn.common.evaluation import plot_accuracy
-
     if not any("acc" in c.lower() for c in rundir.drawn_columns(columns, epochs)):
         return {"note": _("No epoch finished yet (epochs.csv is empty).")}
     other = rundir.accuracy_column(columns, rows=epochs)
@@ -156,8 +153,6 @@ def run_context(run: Path, *, where=None, test_data=None, data_dir=None, downloa
 
 def landscape_context(run: Path) -> dict | None:
     """The run's loss landscape (``nnlearn landscape RUN``) as a picture and a line, or None without one."""
-    from nnlearn.see.landscape import landscape_files, landscape_png, read_landscape
-
     npz = landscape_files(run)[0]
     if not os.path.lexists(npz):
         return None
@@ -178,8 +173,6 @@ def landscape_context(run: Path) -> dict | None:
 
 def compare_context(runs: list[Path]) -> dict:
     """Curves of several runs overlaid (:func:`nnlearn.common.evaluation.plot_runs`), and their settings side by side."""
-    from nnlearn.common.evaluation import plot_runs
-
     curves, infos, configs = [], [], []
     for run, name in zip(runs, short_names(runs)):
         curve, columns, epochs, _extra = _curves(run)
@@ -286,8 +279,6 @@ def default_output(dirs) -> Path:
 
 def write_report(dirs, out=None, *, data_dir=None, download: bool = True) -> Path:
     """Write the report on ``dirs`` to ``out`` (default :func:`default_output`) atomically; return the path."""
-    from nnlearn.base.files import atomic_write
-
     # The default, DIR/report.html, is the folder's own report; a path the user names must lie outside
     # every run or sweep folder.
     own = out is None
