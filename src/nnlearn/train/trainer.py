@@ -99,10 +99,10 @@ class Trainer:
     With ``settings.validation`` (a share or a count), the **last** ``N`` training samples are held
     back before anything else (``N = round(share * len(x_train))``): the network never trains on them,
     each epoch is judged on them (``history.val_acc_list``), and the test set is judged once, after the
-    last iteration (``history.final["test_accuracy"]``; ``history.test_acc_list`` holds ``None``). The last samples, not
-    a random draw: MNIST's training set is already in random order (the last 10000 hold every digit
-    about 1000 times), a slice is a view (no copy of the images), and the split is the same whatever
-    the seed -- the usual ``validation_split`` convention.
+    last iteration (``history.final["test_accuracy"]``; ``history.test_acc_list`` holds ``None``). The
+    last samples, not a random draw: MNIST's training set is already in random order (the last 10000
+    hold every digit about 1000 times), a slice is a view (no copy of the images), and the split is the
+    same whatever the seed -- the usual ``validation_split`` convention.
 
     Attributes
     ----------
@@ -221,6 +221,7 @@ class Trainer:
     def run_iterations(self) -> None:
         """The chapter's loop: batch, gradient, update, record; every epoch, judge and tell the callbacks."""
         while self.iteration < self.max_iter:
+            self.consistent = False  # until the iteration is recorded, judged and saved
             loss = self.step()
             self.iteration += 1
             self.history.train_loss_list.append(loss)
@@ -237,7 +238,6 @@ class Trainer:
 
     def step(self) -> float:
         """One iteration of the book's loop: a batch, its gradient, the update; the loss before the update."""
-        self.consistent = False
         x_batch, t_batch, masks = self.next_batch()
         loss, grad = self.gradient(x_batch, t_batch, masks)
         self.optimizer.lr = self.learning_rate()
@@ -334,11 +334,11 @@ class Trainer:
         n = self.train_size
         if not final and self.settings.train_eval_samples is not None:
             n = min(self.settings.train_eval_samples, n)
-        train_acc = self.accuracy(self.x_train[:n], self.t_train_labels[:n])
-        val_acc = None if self.x_val is None else self.accuracy(self.x_val, self.t_val_labels)
+        train_acc = self.accuracy(self.x_train[:n], self.t_train[:n])
+        val_acc = None if self.x_val is None else self.accuracy(self.x_val, self.t_val)
         test_acc = None
         if self.x_test is not None and (final or self.x_val is None):
-            test_acc = self.accuracy(self.x_test, self.t_test_labels)
+            test_acc = self.accuracy(self.x_test, self.t_test)
         self.history.add_epoch(self.iteration, train_acc, val_acc, None if self.x_val is not None else test_acc)
         if final:
             self.history.final = {"train_accuracy": train_acc, "test_accuracy": test_acc,
@@ -384,21 +384,10 @@ class Trainer:
             "test_accuracy": last(history.test_acc_list), "lr": self.optimizer.lr, "seconds": self.seconds,
         })
 
-    def accuracy(self, x, labels) -> float:
-        """Fraction of rows of ``x`` the network classifies as ``labels`` (checked data, in chunks)."""
+    def accuracy(self, x, t) -> float:
+        """Fraction of rows of ``x`` the network classifies as ``t`` says (labels, or soft targets' likeliest class)."""
+        labels = t if t.ndim == 1 else np.argmax(t, axis=1)
         return int(np.count_nonzero(self.network.classify(x) == labels)) / x.shape[0]
-
-    @property
-    def t_train_labels(self) -> np.ndarray:
-        return self.t_train if self.t_train.ndim == 1 else np.argmax(self.t_train, axis=1)
-
-    @property
-    def t_val_labels(self) -> np.ndarray:
-        return self.t_val if self.t_val.ndim == 1 else np.argmax(self.t_val, axis=1)
-
-    @property
-    def t_test_labels(self) -> np.ndarray:
-        return self.t_test if self.t_test.ndim == 1 else np.argmax(self.t_test, axis=1)
 
     def chance_loss(self) -> float:
         """The loss of a network that knows nothing (uniform output)."""
