@@ -49,7 +49,7 @@ def main() -> None:
     from nnlearn.sweep import Sweep, SweepSpec, run_trial
 
     (x, t), _ = load_dataset("mnist", normalize=True, flatten=True, data_dir=args.data_dir)
-    spec = SweepSpec(params=(f"lr=choice:{','.join(LRS)}", f"hidden=choice:{','.join(HIDDEN)}"), sampler="grid",
+    spec = SweepSpec(params=(f"lr=choice:{','.join(LRS)}", f"hidden_size=choice:{','.join(HIDDEN)}"), sampler="grid",
                      trials=args.trials, epochs=args.epochs, train_size=args.train_size, validation=args.validation,
                      seed=0)
     size, n_val = spec.data_sizes(len(x))

@@ -112,3 +112,18 @@ def fake_run(folder: Path, *, test_accuracy=None, epochs=((1, 0.8, 0.79), (2, 0.
     if state is not None:
         (folder / "state.json").write_text(json.dumps(state))
     return folder
+
+
+#: In a page of the board: the SVG text of its chart of the ticked runs (a ``data:`` picture), "" before one.
+CHART_SVG = """() => {
+  const img = document.getElementById("curves"), src = img ? img.getAttribute("src") || "" : "";
+  return src.startsWith("data:image/svg+xml") ? decodeURIComponent(src.slice(src.indexOf(",") + 1)) : "";
+}"""
+
+
+def chart_points(svg: str, gid: str) -> int:
+    """The points of the line ``gid`` of a chart's SVG (the vertices of its path), 0 without that line."""
+    import re
+
+    found = re.search(rf'<g id="{gid}">\s*<path d="([^"]*)"', svg)
+    return 0 if found is None else len(re.findall(r"[ML] ", found.group(1)))

@@ -80,9 +80,9 @@ def test_meta_with_a_huge_hidden_layer_is_refused_before_anything_is_built(tmp_p
                **params(net))
     with pytest.raises(FileFormatError) as e:  # was a MemoryError ("internal error")
         load_network(path)
-    assert str(e.value) == (f"{path} describes no network nnlearn can build (a 4-1000000000-2 network has 7e+09 "
-                            f"parameters (56 GB of float64); nnlearn builds networks of at most 100,000,000 -- "
-                            f"choose smaller layers); {FIX}")
+    said = str(e.value)  # the file, the network it describes, its size and the limit, and the fix
+    assert said.startswith(str(path)) and said.endswith(FIX), said
+    assert all(token in said for token in ("4-1000000000-2", "7e+09", "100,000,000")), said
     # Within the limit but not what the arrays hold: refused from the headers, still without building.
     path = npz(tmp_path / "wide.npz", json.dumps(net.config() | {"hidden_size_list": [1000]}), **params(net))
     with pytest.raises(FileFormatError, match=r"param_W1 has shape \(4, 3\), expected \(4, 1000\)"):
@@ -105,20 +105,20 @@ def test_damaged_meta_is_one_file_format_error(tmp_path, meta, reason):
     message = str(e.value)
     assert "\n" not in message and message.startswith(str(path)) and message.endswith(FIX)
     if reason:
-        assert message == f"{path} is not a network saved by nnlearn or is damaged ({reason}); {FIX}"
+        assert f"({reason})" in message and "damaged" in message, message
     else:
-        assert message.startswith(f"{path} describes no network nnlearn can build (")
+        assert "no network" in message, message
 
 
 def test_an_oversized_meta_and_pickled_objects_are_refused(tmp_path):
     net = TwoLayerNet(4, 3, 2, seed=0)
     path = npz(tmp_path / "model.npz", json.dumps(net.config() | {"pad": "x" * 300_000}), **params(net))
-    with pytest.raises(FileFormatError, match=r"its meta is 1,2\d\d,\d{3} bytes, more than the 1,048,576 it may take"):
+    with pytest.raises(FileFormatError, match=r"meta .*1,2\d\d,\d{3} bytes.*1,048,576"):
         load_network(path)
     buf = io.BytesIO()
     np.savez(buf, meta=np.array(json.dumps(net.config())), **params(net) | {"param_b1": np.array([None] * 3)})
     (tmp_path / "objects.npz").write_bytes(buf.getvalue())
-    with pytest.raises(FileFormatError, match="param_b1 holds Python objects, which nnlearn never writes"):
+    with pytest.raises(FileFormatError, match="param_b1 holds Python objects"):
         load_network(tmp_path / "objects.npz")
 
 
@@ -151,7 +151,8 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
         with open(fifo, "wb"):
             pass
         pytest.fail("load_network waited on a FIFO")
-    assert str(result[0].value) == f"{fifo} is a FIFO (named pipe), not a network saved by nnlearn; {FIX}"
+    said = str(result[0].value)
+    assert said.startswith(str(fifo)) and "FIFO" in said and said.endswith(FIX), said
 
 
 def test_files_of_nnlearn_itself_still_load(tmp_path):

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+from browser import CHART_SVG, chart_points
 
 
 def _request(base, method, path, body=None, headers=None):
@@ -46,11 +47,34 @@ def test_nothing_outside_the_folder_is_served(board_folder, serve_board):
     for path in ("/../private/secret.txt", "/files/../private/secret.txt", "/files/%2e%2e/private/secret.txt",
                  "/files/%2E%2E%2Fprivate%2Fsecret.txt", "/files//etc/passwd", "/files/%2Fetc%2Fpasswd",
                  "/files/escape/secret.txt", "/report?path=..%2Fprivate", "/report?path=/etc",
-                 "/report?path=escape", "/api/run?path=escape"):
+                 "/report?path=escape", "/api/run?path=escape", "/api/chart?path=alpha&path=escape"):
         status, body = _request(base, "GET", path)
         assert status == 403, path
         assert b"SECRET" not in body and b"root:" not in body
         assert json.loads(body)["error"].startswith("the path "), path
+
+
+def test_the_chart_of_the_ticked_runs_is_the_reports_figure_in_svg(board_folder, serve_board):
+    """/api/chart draws what /api/run reads, with matplotlib: each run's smoothed loss and accuracy, in its colour."""
+    from nnlearn.base.i18n import translate
+
+    base = serve_board(board_folder)
+    status, body = _request(base, "GET", "/api/chart?path=beta&path=alpha")
+    svg = body.decode("utf-8")
+    assert status == 200 and svg.startswith("<svg") and "<script" not in svg
+    smoothed = sum(p[2] is not None for p in json.loads(_request(base, "GET", "/api/run?path=alpha")[1])["loss"])
+    assert smoothed > 500
+    assert [chart_points(svg, g) for g in ("loss-0", "loss-1", "acc-0", "acc-1")] == [smoothed, smoothed, 2, 2]
+    assert ">beta (test accuracy)</text>" in svg and "stroke: #ff7f0e" in svg  # alpha, second: matplotlib's C1
+    # The same curves, the same bytes (kept, or drawn again); in the request's language.
+    assert _request(base, "GET", "/api/chart?path=beta&path=alpha")[1] == body
+    ja = _request(base, "GET", "/api/chart?path=alpha", headers={"Accept-Language": "ja"})[1].decode("utf-8")
+    assert translate("Loss (smoothed)", "ja") in ja and "Loss (smoothed)" in svg
+    # Bounded: at most ten runs, at least one; every path checked as /api/run checks it.
+    status, body = _request(base, "GET", "/api/chart?" + "&".join(["path=alpha"] * 11))
+    assert status == 400 and "at most 10 runs" in json.loads(body)["error"]
+    assert _request(base, "GET", "/api/chart")[0] == 400
+    assert _request(base, "GET", "/api/chart?path=alpha&path=nowhere")[0] == 404
 
 
 def test_only_reading_is_allowed(board_folder, serve_board):
@@ -117,12 +141,20 @@ def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder
         page.wait_for_selector('tr.entry[data-path="live"][data-state="running"]', timeout=20000)
         if not page.is_checked('tr.entry[data-path="live"] input'):
             page.check('tr.entry[data-path="live"] input')
-        series = 'path.series[data-run="live"][data-label^="live ("]'
-        page.wait_for_function(f"() => (document.querySelector('{series}') || {{dataset: {{}}}}).dataset.points >= 1",
-                               timeout=20000)
-        first = int(page.get_attribute(series, "data-points"))
-        page.wait_for_function(f"() => +document.querySelector('{series}').dataset.points > {first}", timeout=20000)
-        assert int(page.get_attribute(series, "data-points")) > first
+        for other in ("alpha", "beta"):  # the live run alone: the first line of the chart
+            page.uncheck(f'tr.entry[data-path="{other}"] input')
+
+        def live_points(enough):  # the live run's accuracy points, once there are ``enough``
+            for _ in range(100):
+                svg = page.evaluate(CHART_SVG)
+                n = chart_points(svg, "acc-0") if "live (" in svg and "alpha" not in svg else 0
+                if enough(n):
+                    return n
+                page.wait_for_timeout(200)
+            raise AssertionError(f"the chart of the live run did not grow: {n} points")
+
+        first = live_points(lambda n: n >= 1)
+        assert live_points(lambda n: n > first) > first
         assert page.evaluate("window.notReloaded") is True
     finally:
         proc.kill()

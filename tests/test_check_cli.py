@@ -74,12 +74,15 @@ def test_the_language_follows_the_locale(capsys, monkeypatch):
 
 def test_user_mistakes_are_one_line_errors_in_the_chosen_language(capsys, tmp_path):
     code, _, err = run(capsys, tmp_path / "missing.py", "--lang", "zh")
-    assert code == 1 and err.strip() == f"nnlearn: error: {tmp_path / 'missing.py'}：文件不存在；请给出你的 .py 文件或 notebook 的路径"
+    # one line: the file named, what is wrong said in Chinese, the kinds of file that would do
+    assert code == 1 and len(err.strip().splitlines()) == 1 and err.startswith("nnlearn: error: ")
+    assert str(tmp_path / "missing.py") in err and ".py" in err and "notebook" in err and CJK.search(err), err
     code, _, err = run(capsys, EXAMPLES / "chapter4.py", "--only", "relu")
-    assert code == 1 and err.startswith("nnlearn: error: 'relu' is not one of the chapter's names; choose from sigmoid,")
+    assert code == 1 and err.startswith("nnlearn: error: 'relu'") and "sigmoid," in err, err
     (tmp_path / "notes.txt").write_text("x")
     code, _, err = run(capsys, tmp_path / "notes.txt", "--lang", "en")
-    assert code == 1 and err.strip().endswith("notes.txt: nnlearn check reads .py files and .ipynb notebooks")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "notes.txt" in err and ".py" in err and ".ipynb" in err, err
     with pytest.raises(SystemExit) as exc:
         main(["check", str(EXAMPLES / "chapter4.py"), "--timeout", "0"])
     assert exc.value.code == 2

@@ -214,4 +214,4 @@ def test_a_notebook_runs_its_code_cells_in_order_and_a_failing_cell_stops_there(
     failed = report.notes[-2]
     assert failed["exception"] == "ZeroDivisionError: division by zero"
     assert failed["where"] == [["chapter.ipynb", 2, "result = 1 / 0", 5]]
-    assert "cell 5 raised ZeroDivisionError: division by zero at chapter.ipynb, cell 5, line 2" in report.text()
+    assert re.search(r"cell 5 .*ZeroDivisionError.*chapter\.ipynb, cell 5, line 2", report.text())

@@ -5,6 +5,7 @@ chapter's names in their learners' variants are found, and the report says what 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def test_variants_are_found_and_said_what_they_were_taken_for(reports):
                                 "simpleNet.loss": "pass"}
     rows = {r.name: r for r in report.rows}
     assert rows["cross_entropy_error"].spelling == "cross_entropy_error_2"
-    assert "your numerical_gradient_2d was checked as the chapter's numerical_gradient" in report.text()
+    assert re.search(r"numerical_gradient_2d .*checked as .*numerical_gradient\b", report.text())
     assert note(report, "standin") == {"kind": "standin", "module": "functions"}
 
 

@@ -8,6 +8,8 @@ import base64
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnlearn.checker.values import Opaque, show
 from nnlearn.checker.wire import MAX_ELEMENTS, Function, WireError, decode, encode
@@ -75,6 +77,30 @@ def _array(dtype: str, shape, data: bytes, writeable=True) -> dict:
 def test_anything_else_is_refused(data):
     with pytest.raises(WireError):
         decode(data)
+
+
+#: The pieces a forged message is made of: the wire's own tags and fields, dtypes (pickled, void, string,
+#: big-endian, made up), shapes (empty, negative, huge) and base64 that may or may not fill them.
+_TAGS = st.sampled_from(["$a", "$n", "$l", "$t", "$d", "$f", "$o", "$fn", "id", "value"]) | st.text(max_size=4)
+_DTYPES = st.sampled_from(["<f8", "<f4", "|b1", "<i8", "|O", "<U3", "|V8", ">i4", "<c16", "<M8[s]", "float32", "?"])
+_LEAVES = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | _DTYPES
+           | st.binary(max_size=24).map(lambda raw: base64.b64encode(raw).decode())
+           | st.lists(st.integers(-2, 1 << 41), max_size=3))
+_BASE64 = st.binary(max_size=24).map(lambda raw: base64.b64encode(raw).decode()) | st.text(max_size=8)
+_FORGED = (st.tuples(_DTYPES, st.lists(st.integers(-2, 1 << 41), max_size=3) | _LEAVES, _BASE64, st.booleans() | _LEAVES)
+           .map(lambda fields: {"$a": list(fields)})
+           | st.tuples(_DTYPES, _BASE64).map(lambda fields: {"$n": list(fields)})
+           | st.tuples(_TAGS, _LEAVES).map(lambda item: dict([item])))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.recursive(_LEAVES | _FORGED, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TAGS, inner, max_size=2),
+                    max_leaves=12))
+def test_whatever_arrives_is_a_value_or_a_wire_error(data):
+    try:
+        decode(data)
+    except WireError:
+        pass  # refused, in the check's own words; any other exception fails the test
 
 
 def test_nesting_is_bounded():

@@ -4,6 +4,7 @@ there: a short one-line error, a non-zero exit, never a traceback, nothing left 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -174,8 +175,7 @@ def test_a_full_disk_while_training_stops_the_run_with_one_line_and_it_resumes(t
     assert main(argv) == 1  # was "internal error ... this is a bug" (exit 70), the state left "running"
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("nnlearn: error: cannot write ")
-    assert err[0].endswith(f": No space left on device; free some space or choose another folder -- the run is "
-                           f"stopped; resume with: nnlearn train --resume {run} once that is fixed")
+    assert "No space left on device" in err[0] and f"nnlearn train --resume {run}" in err[0], err[0]
     state = _state(run)
     assert state["state"] == "stopped" and state["reason"].endswith(f"; resume with: nnlearn train --resume {run}")
     assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []  # no temporary file left
@@ -195,8 +195,9 @@ def test_ctrl_c_while_the_final_files_are_written_leaves_a_stopped_run_that_resu
     monkeypatch.setattr(nnlearn.train.runs, "write_figures", interrupted)
     run = tmp_path / "run"
     assert main(["train", "--iters", "50", "--batch-size", "20", "--no-progress", "--out", str(run)]) == 130
-    assert capsys.readouterr().err.strip() == (f"nnlearn: interrupted while writing the run's final files; resume with: "
-                                               f"nnlearn train --resume {run}")
+    said = capsys.readouterr().err.strip()
+    assert said.startswith("nnlearn: interrupted") and said.endswith(f"nnlearn train --resume {run}"), said
+    assert len(said.splitlines()) == 1
     assert _state(run) | {"pid": 0, "updated": 0} == {
         "state": "stopped", "pid": 0, "updated": 0,
         "reason": f"interrupted (Ctrl-C) while writing its final files; resume with: nnlearn train --resume {run}"}
@@ -209,7 +210,7 @@ def test_ctrl_c_while_the_final_files_are_written_leaves_a_stopped_run_that_resu
 def test_settings_the_data_refuses_leave_no_run_folder_behind(tmp_path, fake_data, capsys):
     run = tmp_path / "run"
     assert main(["train", "--validation", "500", "--out", str(run), "--no-progress"]) == 1  # all 500 samples
-    assert "validation=500 holds back 500 of the 500 samples, leaving none for training" in capsys.readouterr().err
+    assert re.search(r"validation=500 .*500 samples", capsys.readouterr().err)
     assert not run.exists()
 
 
@@ -387,9 +388,9 @@ def test_a_program_that_imports_nnlearn_keeps_its_ctrl_c():
 @pytest.mark.parametrize("argv, flag", [
     (["board", ".", "--port", "١٢"], "--port"),  # int("١٢") is 12: it bound port 12
     (["train", "--iters", "١٢"], "--iters"),
-    (["train", "--hidden", "²-3"], "--hidden"),  # "²".isdigit() is true, int("²") fails
+    (["train", "--hidden-size", "²-3"], "--hidden-size"),  # "²".isdigit() is true, int("²") fails
     (["train", "--lr", "٠.١"], "--lr"),
-    (["train", "--init", "٠.١"], "--init"),
+    (["train", "--weight-init-std", "٠.١"], "--weight-init-std"),
     (["train", "--validation", "١٠"], "--validation"),
     (["train", "--threads", "١٢"], "--threads"),
     (["landscape", ".", "--grid", "١٢"], "--grid"),
@@ -412,9 +413,9 @@ def test_diff_at_takes_ascii_digits_only(capsys):
     assert main(["diff", "x**2", "--at", "3"]) == 0
     capsys.readouterr()
     first = assert_one_line_refusal(capsys, ["diff", "x**2", "--at", "١٢"])  # was read as 12
-    assert first == "nnlearn: error: --at '١٢': write the numbers in ASCII digits, e.g. --at 3,4"
+    assert first.startswith("nnlearn: error: --at '١٢'") and "ASCII" in first and "--at 3,4" in first, first
     first = assert_one_line_refusal(capsys, ["diff", "x**2", "--at", "1", "--h", "١"])  # was read as 1
-    assert first == "nnlearn: error: --h must be a positive finite number, got '١'; leave it out for an automatic step"
+    assert first.startswith("nnlearn: error: --h ") and "positive" in first and "'١'" in first, first
 
 
 LONG = "x" * 400  # longer than a file name may be (255 bytes)
@@ -431,3 +432,13 @@ def test_a_name_too_long_for_the_file_system_is_one_line(capsys, tmp_path, monke
     assert code == 1 and err.count("\n") == 1 and err.startswith("nnlearn: error: "), err
     assert "too long" in err.lower() and "internal error" not in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_warning_is_one_line_while_a_command_runs_and_pythons_own_display_comes_back_after(capsys):
+    import warnings
+
+    before = warnings.showwarning
+    code = main(["diff", "abs(x)", "--at", "0"])
+    err = capsys.readouterr().err
+    assert code == 0 and err.startswith("nnlearn: warning:") and err.count("\n") == 1
+    assert warnings.showwarning is before

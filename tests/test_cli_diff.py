@@ -106,7 +106,7 @@ def test_diff_refusals_exit_2_on_one_line(capsys, tmp_path, monkeypatch, argv, m
 def test_diff_outside_the_domain_exits_1(capsys):
     code, out, err = run(capsys, "diff", "log(x)", "--at", "-1")
     assert code == 1
-    assert "f is nan at x=-1.0: the point is outside the formula's domain" in err
+    assert "nan at x=-1.0" in err and "domain" in err, err
 
 
 def test_unknown_method_is_an_argparse_error(capsys):
@@ -150,7 +150,7 @@ def test_demo_rounding_writes_figure_and_table(capsys, tmp_path):
 
 def test_demo_rounding_is_one_section_of_demo_all(capsys, tmp_path):
     from nnlearn.cli.demo import SECTIONS
-    from nnlearn.cli.diff import demo_rounding
+    from nnlearn.cli.demo import demo_rounding
 
     assert SECTIONS["rounding"][0] is demo_rounding
     with pytest.raises(SystemExit) as exc:

@@ -436,11 +436,11 @@ def test_random_polynomials_property(coeffs, x):
 def test_bad_input_errors():
     with pytest.raises(ValueError, match="unknown method 'bogus'"):
         derivative(np.sin, 1.0, method="bogus")
-    with pytest.raises(ValueError, match="positive finite"):
+    with pytest.raises(ValueError, match="h must be a number > 0"):
         derivative(np.sin, 1.0, h=0)
-    with pytest.raises(ValueError, match="positive finite"):
+    with pytest.raises(ValueError, match="h must be a number > 0"):
         derivative(np.sin, 1.0, h=float("nan"))
-    with pytest.raises(ValueError, match="x contains NaN or inf"):
+    with pytest.raises(ValueError, match="x contains (NaN|inf); a derivative needs finite points"):
         derivative(np.sin, [1.0, np.nan])
     with pytest.raises(ValueError, match="must return one number"):
         derivative(lambda t: np.array([t, t]), 1.0)
@@ -535,7 +535,7 @@ def test_gradient_method_errors():
         numerical_gradient(function_2, np.array([3.0, 4.0], dtype=np.float32), method="auto")
     with pytest.raises(TypeError, match="x is an integer array"):
         numerical_gradient(function_2, np.array([3, 4]), method="auto")
-    with pytest.raises(ValueError, match="positive finite"):
+    with pytest.raises(ValueError, match="h must be a number > 0"):
         numerical_gradient(function_2, np.array([3.0, 4.0]), h=-1.0, method="richardson")
 
 

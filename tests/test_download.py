@@ -97,11 +97,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(GOOD[name])))
             self.end_headers()
             self._trickle(GOOD[name])
-        elif behaviour == "drip":  # 200 bytes/s
+        elif behaviour == "drip":  # about 10 kB/s
             self.send_response(200)
             self.send_header("Content-Length", str(len(GOOD[name])))
             self.end_headers()
-            self._trickle(GOOD[name], step=10, pause=0.05)
+            self._trickle(GOOD[name], step=512, pause=0.05)
         elif behaviour == "trickleheaders":
             self._trickle(b"HTTP/1.0 200 OK\r\nX-Slow: " + b"x" * 1000)
         elif behaviour == "stall":
@@ -380,17 +380,40 @@ def test_a_mirror_below_the_speed_limit_is_abandoned_and_skipped_for_the_other_f
     assert _leftovers(tmp_path) == ["b"] and list((tmp_path / "b").iterdir()) == []
 
 
+def test_pooch_alone_does_not_cut_a_trickling_mirror(server):
+    # Why the watchdog exists: pooch's time-out (requests') bounds each read, and a byte every 0.1 s
+    # satisfies it. Should pooch ever bound the transfer itself, this fails and the watchdog can go.
+    import io
+
+    import pooch
+
+    out = io.BytesIO()
+    failed = []
+
+    def transfer():
+        try:
+            pooch.HTTPDownloader(timeout=0.3, chunk_size=1)(f"{server}/trickle/{NAMES['train-labels']}", out, None)
+        except Exception as exc:  # noqa: BLE001 -- any failure is the finding
+            failed.append(exc)
+
+    thread = threading.Thread(target=transfer, daemon=True)  # it finishes, 4 s later, on its own
+    thread.start()
+    thread.join(1.5)
+    assert thread.is_alive() and not failed
+    assert 3 <= len(out.getvalue()) < len(GOOD[NAMES["train-labels"]])
+
+
 def test_the_speed_limit_is_bytes_per_second_over_the_window(server, tmp_path, monkeypatch):
     spec = tiny_spec(PAYLOADS)
-    # The drip delivers 200 bytes/s: enough under a limit of 20 bytes/s, too little under 400. (At
-    # 50 bytes/s a busy machine that held the drip back for a window failed the first half.)
-    f = spec.file("train-labels")  # 40 bytes of gzip
-    monkeypatch.setenv("NNLEARN_SPEED_TIME", "0.15")
-    monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "20")
+    # The drip delivers about 10 kB/s: enough under a limit of 500 bytes/s, too little under 50,000. The bytes
+    # are counted in pooch's 1 KiB chunks, so each window must hold a few of them at the drip's rate.
+    f = spec.file("train-images")  # 9,447 bytes of gzip
+    monkeypatch.setenv("NNLEARN_SPEED_TIME", "0.4")
+    monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "500")
     path = download_file(f, tmp_path, [f"{server}/drip"], timeout=2)
     assert path.read_bytes() == GOOD[f.name]
-    monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "400")
-    with pytest.raises(DownloadError, match=r"too slow: \d+ bytes in 0\.15 s, less than 400 bytes/s"):
+    monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "50000")
+    with pytest.raises(DownloadError, match=r"too slow: \d+ bytes in 0\.4 s, less than 50000 bytes/s"):
         download_file(f, tmp_path / "b", [f"{server}/drip"], timeout=2)
 
 

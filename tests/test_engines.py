@@ -2,7 +2,7 @@
 
 The oracle is written here, in plain NumPy, apart from the package: the network's forward pass and
 loss, and the book's central difference over that loss, one parameter at a time. A new engine is
-one new file in ``nnlearn/engines`` plus one line in the lists below.
+one new module in ``nnlearn/common/engines``, one line in its ``ENGINES`` and one in the lists below.
 """
 
 from __future__ import annotations
@@ -212,18 +212,46 @@ def test_a_fallback_to_the_loop_warns_and_names_why(monkeypatch):
         raise engines.Unsupported("no series for this network")
 
     monkeypatch.setattr(engines.get_engine("fast", engines.NUMERICAL), "numerical_gradient", refuse)
-    with pytest.warns(RuntimeWarning, match=r"'fast' numerical-gradient engine cannot handle this "
-                                            r"\(no series for this network\); using the plain loop"):
+    with pytest.warns(RuntimeWarning) as record:
         grads = net.numerical_gradient(x, t)
+    (said,) = {str(w.message) for w in record}  # the engine, why it cannot, what is used instead
+    assert "'fast'" in said and "(no series for this network)" in said and "loop" in said, said
     np.testing.assert_allclose(grads["W1"], oracle_numerical_gradient("relu", 1, "mse", "labels", 7, "float64")["W1"],
                                rtol=0, atol=1e-10)
 
 
+def test_the_default_engines_are_decided_in_one_place(monkeypatch):
+    """engines.DEFAULTS and TRAINING_DEFAULTS decide for the network, gradient_check, training and the CLI."""
+    from nnlearn import TrainSettings
+    from nnlearn.cli import build_parser
+    from nnlearn.common.gradient_check import gradient_check_record
+
+    net, x, t = case("relu", 1, "mse", "labels", 7, "float64")
+    assert (net.engine().name, TrainSettings(iters=1).engine_name) == ("reference", "fused")
+    monkeypatch.setitem(engines.DEFAULTS, engines.BACKPROP, "fused")
+    monkeypatch.setitem(engines.DEFAULTS, engines.NUMERICAL, "rows")
+    monkeypatch.setitem(engines.TRAINING_DEFAULTS, engines.BACKPROP, "reference")
+    monkeypatch.setitem(engines.TRAINING_DEFAULTS, engines.NUMERICAL, "loop")
+    assert net.engine().name == "fused"
+    assert gradient_check_record(net, x, t)["engine"] == "rows"
+    assert TrainSettings(iters=1).engine_name == "reference"
+    assert TrainSettings(iters=1, grad="numerical", dtype="float64").engine_name == "loop"
+    assert build_parser().parse_args(["gradcheck"]).engine == "rows"
+
+
+def test_every_engine_has_its_kinds_methods():
+    methods = {engines.BACKPROP: ("logits", "loss", "loss_and_gradient"), engines.NUMERICAL: ("numerical_gradient",)}
+    for kind, classes in engines.ENGINES.items():
+        for cls in classes:
+            assert engines.get_engine(cls.name, kind) is cls
+            assert all(callable(getattr(cls, m, None)) for m in methods[kind]), cls
+
+
 def test_an_unknown_engine_is_a_one_line_error():
     net, x, t = case("relu", 1, "mse", "labels", 7, "float64")
-    with pytest.raises(ValueError, match="unknown numerical engine 'auto'; choose one of loop, fast, rows"):
+    with pytest.raises(ValueError, match=r"'auto'.*loop, fast, rows"):
         net.numerical_gradient(x, t, engine="auto")
-    with pytest.raises(ValueError, match="unknown backprop engine 'fast'; choose one of fused, reference"):
+    with pytest.raises(ValueError, match=r"backprop.*'fast'.*fused, reference"):
         net.gradient(x, t, engine="fast")
 
 

@@ -17,6 +17,9 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 
 import nnlearn
 from nnlearn import datasets
@@ -120,10 +123,10 @@ CALLS = {
                    {"params": {"W": np.ones(2)}, "grads": {"W": np.ones(2)}}),
     "Adam.update": (lambda **kw: nnlearn.Adam().update(**kw),
                     {"params": {"W": np.ones(2)}, "grads": {"W": np.ones(2)}}),
-    "TrainSettings": (nnlearn.TrainSettings, {"hidden": (3,), "lr": 0.1, "batch_size": 2, "iters": 2, "seed": 0,
+    "TrainSettings": (nnlearn.TrainSettings, {"hidden_size": (3,), "lr": 0.1, "batch_size": 2, "iters": 2, "seed": 0,
                                               "optimizer": "sgd", "activation": "sigmoid"}),
     "train_arrays": (nnlearn.train_arrays, {"x_train": X, "t_train": T, "x_test": X, "t_test": T, "recipe": "book",
-                                            "hidden": [3], "iters": 2, "batch_size": 2, "progress": False}),
+                                            "hidden_size": [3], "iters": 2, "batch_size": 2, "progress": False}),
     "Trainer": (lambda **kw: nnlearn.Trainer(**kw), {"network": _net(), "x_train": X, "t_train": T,
                                                     "x_test": X, "t_test": T}),
     "load_dataset": (nnlearn.load_dataset, {"name": "no-such-dataset"}),
@@ -202,6 +205,40 @@ def test_bad_input_raises_nnlearn_errors_only(name):
             if found is not None:
                 escaped[(arg, label)] = found
     assert escaped == {}
+
+
+#: Beyond the list above, values drawn by Hypothesis: arrays of every kind of element (booleans, unsigned and
+#: half-precision numbers, complex, text, bytes, dates, objects) and of every shape up to 3-D, empty ones
+#: included; and plain values of every type (NaN and infinite floats, complex numbers, text, lists, dicts).
+#: Whole numbers stay small: a large one is a legitimate count of steps (``SLOW``), not a bad one.
+_ELEMENTS = [np.bool_, np.int8, np.uint64, np.float16, np.float32, np.float64, np.complex128, "<U2", "S2", "M8[s]",
+             "m8[s]", object]
+ODD_ARRAYS = st.sampled_from(_ELEMENTS).flatmap(lambda dtype: arrays(
+    dtype, array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+    elements=st.none() | st.text(max_size=2) | st.floats() if dtype is object else None))
+ODD_VALUES = (st.none() | st.booleans() | st.integers(-3, 3) | st.floats() | st.complex_numbers() | st.text(max_size=6)
+              | st.lists(st.floats() | st.integers(-3, 3), max_size=4)
+              | st.dictionaries(st.text(max_size=3), st.integers(-2, 2), max_size=2))
+ARGUMENTS = [(name, arg) for name, (_, good) in CALLS.items() for arg in good]
+ARRAY_ARGUMENTS = [(name, arg) for name, (_, good) in CALLS.items() for arg, value in good.items()
+                   if isinstance(value, np.ndarray)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(ARRAY_ARGUMENTS), ODD_ARRAYS)
+@example(("net.loss", "x"), np.zeros((0, 3, 3)))  # found by it: a raw ValueError from reshape(0, -1)
+def test_odd_arrays_raise_nnlearn_errors_only(where, value):
+    name, arg = where
+    fn, good = CALLS[name]
+    assert outcome(fn, good | {arg: value}) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(ARGUMENTS), ODD_VALUES)
+def test_odd_values_raise_nnlearn_errors_only(where, value):
+    name, arg = where
+    fn, good = CALLS[name]
+    assert outcome(fn, good | {arg: value}) is None
 
 
 #: The script each language writes its messages in (a message also holds names, numbers and values).

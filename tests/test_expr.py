@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
 import math
 
@@ -149,6 +150,15 @@ REFUSED = [
     ("x**" * 60 + "x", "nested too deeply"),
     ("sin(" * 60 + "x" + ")" * 60, "nested too deeply"),
     ("x+" * (MAX_LENGTH // 2) + "x", "characters long"),
+    # Python's own words and operators, which its parser would read: refused by the whitelist.
+    ("True", "'True' cannot be a variable name"),
+    ("None + x", "'None' cannot be a variable name"),
+    ("not x", "expected an operator before 'x'"),
+    ("x//2", "not part of the formula language"),
+    ("x, y", "not part of the formula language"),
+    ("sin x", "sin is a function; write sin(x)"),
+    ("1j", "expected an operator before 'j'"),
+    ("0x1f", "expected an operator before 'x1f'"),
 ]
 
 
@@ -179,12 +189,20 @@ def test_long_but_legal_formula_is_fine():
     assert float(f(1.0)) == sum(range(1, 80))
 
 
-def test_never_calls_eval_compile_or_exec(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise AssertionError("eval/compile/exec was called")
+def test_never_calls_eval_or_exec_and_compiles_only_to_a_tree(monkeypatch):
+    real_compile = builtins.compile
 
-    for name in ("eval", "exec", "compile"):
-        monkeypatch.setattr(builtins, name, forbidden)
+    def forbidden(*args, **kwargs):
+        raise AssertionError("eval/exec was called")
+
+    def tree_only(source, filename, mode, flags=0, *args, **kwargs):
+        # ast.parse is compile(..., flags=PyCF_ONLY_AST): reading, never code that could run.
+        assert flags & ast.PyCF_ONLY_AST, "compile was asked for code"
+        return real_compile(source, filename, mode, flags, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(builtins, "exec", forbidden)
+    monkeypatch.setattr(builtins, "compile", tree_only)
     f = parse_expression("exp(-x0) * sin(x1) + 2^x0")
     assert float(f(0.0, math.pi / 2)) == 2.0
     with pytest.raises(ExpressionError):
@@ -224,3 +242,20 @@ def _combine(children):
 def test_random_arithmetic_matches_python(pair):
     text, expected = pair
     assert value(text) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_leading_zeros_are_read_as_in_mathematics():
+    # Python refuses 007; the formula language reads it as 7.
+    assert value("007 + 00.5") == 7.5
+    assert parse_expression("x * 010")(2.0) == 20.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="x0123456789.eE+-*/^(), _abinoprstl\n'[:=", max_size=40))
+def test_any_text_is_a_formula_or_a_one_line_refusal(text):
+    try:
+        f = parse_expression(text)
+    except ExpressionError as e:
+        assert "\n" not in str(e)
+    else:
+        assert np.shape(f(*([0.5] * len(f.variables) or [0.5]))) == ()

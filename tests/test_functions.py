@@ -60,7 +60,7 @@ def test_activations_refuse_what_is_not_numbers_and_softmax_an_empty_axis():
     from nnlearn.base.errors import InputError, InputTypeError
 
     for f in (step_function, sigmoid, sigmoid_grad, relu, softmax):
-        with pytest.raises(InputTypeError, match=r"^x must be a number or an array of numbers, got NoneType None$"):
+        with pytest.raises(InputTypeError, match=r"^x .*numbers.*got NoneType None$"):
             f(None)
         with pytest.raises(InputTypeError, match=r"got ndarray array\(\['a', 'b'\]"):
             f(np.array(["a", "b"]))

@@ -96,11 +96,11 @@ def test_integer_arrays_refused_and_float32_warns():
     from nnlearn.base.errors import InputTypeError
 
     # The book's own numerical_gradient gives [5000, 15000] here (its repository's issue #51).
-    with pytest.raises(InputTypeError, match=r"^x is an integer array \(int64\): .*issue #51\); pass x.astype\(np.float64\)$"):
+    with pytest.raises(InputTypeError, match=r"^x .*\(int64\).*issue #51.*x\.astype\(np\.float64\)"):
         numerical_gradient(function_2, np.array([1, 2]))
     with pytest.raises(InputTypeError, match="NumPy float array, got list"):
         numerical_gradient(function_2, [3.0, 4.0])
-    with pytest.warns(RuntimeWarning, match=r"^x is float32: a step of h=0.0001 is then only about 210 units"):
+    with pytest.warns(RuntimeWarning, match=r"^x is float32.*h=0\.0001.*210 units"):
         g = numerical_gradient(function_2, np.array([3.0, 4.0], dtype=np.float32))
     assert g.dtype == np.float64
     np.testing.assert_allclose(g, [6, 8], rtol=1e-2)
@@ -113,8 +113,9 @@ def test_a_step_lost_to_rounding_is_refused_not_zero():
     x = np.array([3.0, 4.0], dtype=np.float16)
     with pytest.raises(InputError) as e:
         numerical_gradient(function_2, x)
-    assert str(e.value) == ("x is float16: x[0] = 3 plus or minus the step h=0.0001 rounds back to itself (the float16 "
-                            "numbers there are 0.002 apart), so that partial derivative would be 0; pass x.astype(np.float64)")
+    # the dtype, the element and its value, the step, the spacing there, and the fix
+    said = str(e.value)
+    assert all(token in said for token in ("float16", "x[0] = 3", "h=0.0001", "0.002", "x.astype(np.float64)")), said
     assert x.tolist() == [3.0, 4.0]
     with pytest.raises(InputError, match=r"x\[1\] = 1e\+13 .* use a step h above 0.002$"):
         numerical_gradient(function_2, np.array([1.0, 1e13]))
@@ -127,28 +128,28 @@ def test_a_step_lost_to_rounding_is_refused_not_zero():
 def test_nan_and_read_only_points_are_refused():
     from nnlearn.base.errors import InputError
 
-    with pytest.raises(InputError, match="^x contains NaN; a gradient needs a point of finite numbers$"):
+    with pytest.raises(InputError, match="^x contains NaN"):
         numerical_gradient(function_2, np.array([np.nan, 4.0]))
     with pytest.raises(InputError, match="^x contains inf"):
         numerical_gradient(function_2, np.array([3.0, -np.inf]), method="auto")
     x = np.array([3.0, 4.0])
     x.flags.writeable = False
-    with pytest.raises(InputError, match=r"^x is read-only, but numerical_gradient perturbs it in place .* x.copy\(\)$"):
+    with pytest.raises(InputError, match=r"^x is read-only.* x\.copy\(\)"):
         numerical_gradient(function_2, x)
 
 
 def test_other_methods_need_float64_with_an_nnlearn_error():
     from nnlearn.base.errors import InputTypeError
 
-    with pytest.raises(InputTypeError, match="method='auto' chooses its steps for float64, got x of float32"):
+    with pytest.raises(InputTypeError, match=r"method='auto'.*float64.*float32"):
         numerical_gradient(function_2, np.array([3.0, 4.0], dtype=np.float32), method="auto")
 
 
 @pytest.mark.parametrize("h", [0, -1e-4, np.nan, np.inf])
 def test_bad_step(h):
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="h must be a number > 0"):
         numerical_diff(function_1, 5.0, h=h)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="h must be a number > 0"):
         numerical_gradient(function_2, np.array([1.0, 2.0]), h=h)
 
 
@@ -221,7 +222,7 @@ def test_a_gradient_that_is_nan_is_said_where():
         with np.errstate(invalid="ignore"):
             return np.sum(np.log(v))
 
-    with pytest.warns(RuntimeWarning, match=r"^the gradient is nan at x\[1, 0\]: f \(log_sum\) is not finite"):
+    with pytest.warns(RuntimeWarning, match=r"nan at x\[1, 0\].*\(log_sum\)"):
         g = numerical_gradient(log_sum, np.array([[1.0, 2.0], [5e-5, 4.0]]))  # 5e-5 - 1e-4 < 0
     np.testing.assert_allclose(g[[0, 0, 1], [0, 1, 1]], [1.0, 0.5, 0.25], rtol=1e-6)
     with warnings.catch_warnings():

@@ -129,7 +129,7 @@ def test_a_page_carries_its_own_scripts_messages():
     table = json.loads(html.unescape(content))
     assert table["descended: f went down"] == translate("descended: f went down", "ja") == "降下：f が減った"
     scripts = re.findall(r'<script src="/static/([\w.-]+)"></script>', page)
-    assert scripts == ["i18n.js", "chart.js", "lesson-plot.js", "lesson-descent.js"]
+    assert scripts == ["i18n.js", "lesson-plot.js", "lesson-descent.js"]
     assert set(table) == set(language.script_message_ids(tuple(sorted(scripts))))
     assert "report" not in table and "Press Next: numerical_gradient starts with {element}." not in table
 
@@ -202,7 +202,7 @@ def test_a_written_report_is_in_the_language_of_the_command(tmp_path, make_run):
 #: script: headings, controls (buttons, labels, options, table heads) and explanations.
 PAGES = {
     "runs": ("/", "#runs tbody tr.entry", ["h1", "#runs th:nth-child(3)", "header a[href='/lessons']", "p.note"]),
-    "a run": ("/", "#loss-chart path.series", ["#runs td.state", "#runs td.l a", "#loss-chart text", "#acc-chart text"]),
+    "a run": ("/", "#curves[src^='data:']", ["#runs td.state", "#runs td.l a"]),
     "draw": ("/draw?path=alpha", "#bars tr", ["h1", "#clear", "#mistake", "label", "p.note"]),
     "lessons": ("/lessons", "ul.lesson-list", ["h1", "ul.lesson-list li", "p.lead", "nav.lessons-nav"]),
     "diff": ("/lessons/diff", "#values[data-h]", ["h1", "#book-h", "#fn option", "#values th", "#err64 text",
@@ -250,6 +250,11 @@ def test_every_page_speaks_the_browsers_language(board_with_a_sweep, chromium, n
         for selector in parts:
             texts = page.eval_on_selector_all(selector, "es => es.map(e => e.textContent)")
             assert texts and any(CJK.search(t) for t in texts), (selector, texts[:5])
+        if name == "a run":  # the chart's words: drawn by the board, in the page's language
+            from browser import CHART_SVG
+
+            words = re.findall(r"<text [^>]*>([^<]*)</text>", page.evaluate(CHART_SVG))
+            assert any(CJK.search(w) for w in words), words
         # Chinese, or Japanese: the page has kana only in Japanese.
         assert bool(KANA.search(page.inner_text("body"))) == (lang == "ja")
         # The switcher is on the page and keeps the choice in the other language.

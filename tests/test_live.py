@@ -41,7 +41,7 @@ def data():
 
 def train(callbacks, epochs=3, **settings):
     # 80 samples in batches of 20: 4 iterations per epoch.
-    return train_arrays(*data(), hidden=[8], iters=None, epochs=epochs, batch_size=20, lr=1.0,
+    return train_arrays(*data(), hidden_size=[8], iters=None, epochs=epochs, batch_size=20, lr=1.0,
                         progress=False, callbacks=callbacks, **settings)
 
 
@@ -97,7 +97,7 @@ def test_one_display_then_one_update_per_epoch_holding_the_trainers_numbers(fake
 def test_without_validation_or_test_data_those_lines_are_absent(fake_display):
     live = LivePlot()
     x, t, _, _ = data()
-    model = train_arrays(x, t, hidden=[8], iters=None, epochs=1, batch_size=20, lr=1.0, progress=False,
+    model = train_arrays(x, t, hidden_size=[8], iters=None, epochs=1, batch_size=20, lr=1.0, progress=False,
                          callbacks=[live])
     _, acc_ax = live.figure.axes
     assert [ln.get_label() for ln in acc_ax.lines] == ["train accuracy"]
@@ -141,7 +141,8 @@ def test_the_file_is_a_png_and_no_temporary_file_is_left(tmp_path):
 
 
 def test_notebook_display_means_a_jupyter_kernel(monkeypatch):
-    IPython = pytest.importorskip("IPython")
+    pytest.importorskip("IPython")
+    import IPython
     import IPython.display
 
     class Shell:

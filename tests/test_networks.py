@@ -163,9 +163,9 @@ def test_bad_input_gives_clear_errors():
         MultiLayerNet(4, [3], 2, activation="tanh")
     with pytest.raises(ValueError, match="weight_init_std"):
         MultiLayerNet(4, [3], 2, weight_init_std=-1)
-    with pytest.raises(ValueError, match="unknown weight_init_std"):
+    with pytest.raises(ValueError, match="weight_init_std must be a standard deviation > 0"):
         MultiLayerNet(4, [3], 2, weight_init_std="lecun")
-    with pytest.raises(ValueError, match="hidden size must be a positive integer"):
+    with pytest.raises(ValueError, match=r"hidden_size_list must be one or more whole numbers >= 1"):
         MultiLayerNet(4, [0], 2)
     with pytest.raises(ValueError, match="unknown loss"):
         MultiLayerNet(4, [3], 2, loss="hinge")
@@ -176,8 +176,8 @@ def test_a_network_too_large_is_refused_before_anything_is_allocated():
 
     with pytest.raises(InputError) as e:  # was a raw MemoryError
         TwoLayerNet(784, 10**12, 10)
-    assert str(e.value) == ("a 784-1000000000000-10 network has 7.95e+14 parameters (6.36e+06 GB of float64); "
-                            "nnlearn builds networks of at most 100,000,000 -- choose smaller layers")
+    said = str(e.value)  # the network, its size, the limit
+    assert all(token in said for token in ("784-1000000000000-10", "7.95e+14", "100,000,000")), said
     with pytest.raises(InputError, match=r"^a 784-20000-10000-10 network has 2.16e\+08 parameters"):
         MultiLayerNet(784, [20000, 10000], 10)
 
@@ -189,11 +189,10 @@ def test_accuracy_and_classify_of_a_net_with_a_nan_weight_raise(key):
     net = TwoLayerNet(4, 3, 2, seed=0)
     net.params[key].flat[0] = np.nan
     x = np.random.default_rng(0).random((4, 4))
-    message = (f"the network's {key} holds NaN or inf, so its outputs mean nothing; such weights come from a training "
-               "that diverged -- load a good checkpoint, or train again with a lower learning rate")
     with pytest.raises(DivergenceError) as e:
         net.accuracy(x, np.array([0, 0, 0, 1]))  # was 0.75
-    assert str(e.value) == message
+    said = str(e.value)  # the weight, what it holds, and the two ways on
+    assert all(token in said for token in (f"network's {key}", "NaN or inf", "checkpoint", "learning rate")), said
     with pytest.raises(DivergenceError):
         net.classify(x, engine="reference")
 

@@ -46,14 +46,13 @@ def test_numerical_and_backprop_training_follow_the_same_path(monkeypatch):
 
 def test_numerical_recipe_uses_float64_unless_told_otherwise():
     assert recipe_settings("book", grad="numerical").dtype == "float64"
-    with pytest.raises(InputError, match=r"the numerical gradient computes in float64 \(float32 rounds the step "
-                                          r"h=1e-4\); use dtype float64$"):
+    with pytest.raises(InputError, match=r"float64.*h=1e-4.*dtype float64"):
         recipe_settings("book", grad="numerical", dtype="float32")
     assert recipe_settings("book").dtype == "float32"
 
 
 def test_unknown_grad_is_refused():
-    with pytest.raises(ValueError, match="unknown grad 'symbolic'; choose one of backprop, numerical"):
+    with pytest.raises(ValueError, match=r"'symbolic'.*backprop, numerical"):
         TrainSettings(grad="symbolic")
 
 
@@ -118,7 +117,7 @@ def test_the_loop_engine_reports_its_progress_and_stops_inside_a_gradient(tmp_pa
     monkeypatch.setattr(loop, "PROGRESS_SECONDS", 0.0)  # a report at every loss evaluation
     rng = np.random.default_rng(0)
     x, t = rng.random((40, 4)), rng.integers(0, 3, 40)
-    settings = TrainSettings(hidden=(3,), lr=0.5, batch_size=10, iters=6, seed=2, grad="numerical", engine="loop",
+    settings = TrainSettings(hidden_size=(3,), lr=0.5, batch_size=10, iters=6, seed=2, grad="numerical", engine="loop",
                              dtype="float64")
 
     def trainer(*callbacks, name="c.npz"):

@@ -134,7 +134,7 @@ def test_file_writers_refuse_what_is_not_theirs(world, capsys, writer):
         elif kind != "a folder" or writer in ("diff --plot", "report --out"):
             assert f"it is {WORDS.get(kind, kind)}, not a regular file" in line, line
         else:  # data show names a folder with an example of a file name
-            assert f"{target} is a folder; give a file name, e.g. {target / 'digit.png'}" in line
+            assert f"{target} " in line and "folder" in line and str(target / "digit.png") in line, line
 
 
 def test_evaluate_refuses_what_is_not_its_own(world, capsys):

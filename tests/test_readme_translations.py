@@ -1,6 +1,6 @@
-"""README.zh-CN.md and README.ja.md keep in step with README.md: every command README.md gives a reader
-(installation and tests, training and resuming, predict, report, board and lessons, landscape, sweep,
-data, diff, check) is in each, word for word; so is every picture; the three link each other; and the
+"""README.zh-CN.md and README.ja.md keep in step with README.md: every command README.md and docs/usage.md
+give a reader (installation and tests, training and resuming, predict, report, board and lessons, landscape,
+sweep on a cluster, data, diff, check) is in each, word for word; so is every picture; the three link each other; and the
 commands the translations add (the demos and checks of the examples, in their language) run, their
 example output being the real output."""
 
@@ -17,12 +17,13 @@ from nnlearn.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
+USAGE = (ROOT / "docs" / "usage.md").read_text()  # the details the README leaves out, its commands included
 TRANSLATIONS = {"zh": "README.zh-CN.md", "ja": "README.ja.md"}
 SCRIPTS = {"zh": re.compile(r"[\u4e00-\u9fff]"), "ja": re.compile(r"[\u3040-\u30ff]")}
 
 
 def reader_part(text: str) -> str:
-    """README.md up to its developers' sections (conventions, development, the map of the code)."""
+    """README.md up to its developers' sections (conventions, development, the floors of the code)."""
     return text[: text.index("## Conventions")] if "## Conventions" in text else text
 
 
@@ -49,8 +50,9 @@ def translation(request):
 
 def test_every_command_of_the_readme_is_in_each_translation(translation):
     lang, text = translation
-    expected = commands(reader_part(README))
+    expected = commands(reader_part(README)) + commands(USAGE)
     assert len(expected) > 30 and any(c.startswith("nnlearn board --open lessons") for c in expected)
+    assert any(c.startswith("dask worker") for c in expected)
     assert [c for c in expected if c not in commands(text)] == []
 
 

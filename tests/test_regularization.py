@@ -27,15 +27,15 @@ def blobs(n=300, n_in=12, n_classes=3, seed=0):
 
 
 def trainer_for(x, t, x_test=None, t_test=None, **settings):
-    settings = TrainSettings(**{"hidden": (10,), "lr": 0.5, "batch_size": 25, "iters": None, "epochs": 3,
+    settings = TrainSettings(**{"hidden_size": (10,), "lr": 0.5, "batch_size": 25, "iters": None, "epochs": 3,
                                 "seed": 4, **settings})
     return build_trainer(settings, x, t, x_test, t_test, callbacks=standard_callbacks(False))
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"weight_decay": -0.1}, "weight_decay must be a number >= 0, got -0.1; the book's lambda is 0.1 (ch. 6.4); 0 for none"),
-    ({"weight_decay": float("nan")}, "weight_decay must be a number >= 0"),
-    ({"dropout": 1.0}, "dropout must be a number in [0, 1), got 1.0; the book uses 0.2 (ch. 6.4); 0 for none"),
+    ({"weight_decay_lambda": -0.1}, "weight_decay_lambda must be a number >= 0, got -0.1; the book's lambda is 0.1 (ch. 6.4); 0 for none"),
+    ({"weight_decay_lambda": float("nan")}, "weight_decay_lambda must be a number >= 0"),
+    ({"dropout_ratio": 1.0}, "dropout_ratio must be a number in [0, 1), got 1.0; the book uses 0.2 (ch. 6.4); 0 for none"),
     ({"validation": 1.5}, "validation must be a share of the training samples in (0, 1), such as 0.1, or a whole "
                           "number of samples, such as 10000, got 1.5"),
     ({"validation": 0}, "got 0"),
@@ -48,8 +48,8 @@ def test_settings_refuse_bad_regularisers(changes, message):
 
 def test_the_first_loss_is_the_books_regularised_loss_with_masks_from_the_runs_generator():
     x, t = blobs()
-    trainer = trainer_for(x, t, hidden=(10, 8), activation="relu", weight_init_std="he", weight_decay=0.05,
-                          dropout=0.3, iters=1, epochs=None)
+    trainer = trainer_for(x, t, hidden_size=(10, 8), activation="relu", weight_init_std="he", weight_decay_lambda=0.05,
+                          dropout_ratio=0.3, iters=1, epochs=None)
     net = trainer.network
     before = {k: v.copy() for k, v in net.params.items()}
     trainer.train()
@@ -71,7 +71,7 @@ def test_weight_decay_keeps_the_weights_small():
     x, t = blobs()
     norms = {}
     for lam in (0.0, 0.1):
-        net = trainer_for(x, t, weight_decay=lam, epochs=10)
+        net = trainer_for(x, t, weight_decay_lambda=lam, epochs=10)
         net.train()
         norms[lam] = sum(float(np.sum(net.network.params[k] ** 2)) for k in ("W1", "W2"))
     assert norms[0.1] < 0.5 * norms[0.0]
@@ -109,9 +109,9 @@ def test_a_validation_set_that_leaves_nothing_is_refused(validation, message):
 def test_network_and_settings_must_agree_on_the_regularisers():
     x, t = blobs()
     net = MultiLayerNet(12, [10], 3, dtype=np.float32, dropout_ratio=0.2)
-    with pytest.raises(InputError, match=r"the network does not match the settings \(dropout: network 0.2, settings "
+    with pytest.raises(InputError, match=r"the network does not match the settings \(dropout_ratio: network 0.2, settings "
                                          r"0.0\); build it from the settings"):
-        Trainer(net, x, t, settings=TrainSettings(hidden=(10,)))
+        Trainer(net, x, t, settings=TrainSettings(hidden_size=(10,)))
 
 
 def test_dropout_masks_are_checked_and_a_saved_network_keeps_its_dropout(tmp_path):
@@ -151,8 +151,8 @@ def test_train_with_validation_dropout_and_weight_decay(tmp_path, fake_data, cap
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--dropout", "1"], "argument --dropout: must be a number in [0, 1), got '1'; the book uses 0.2 (ch. 6.4); 0 for none"),
-    (["--weight-decay", "-1"], "argument --weight-decay: must be a number >= 0, got '-1'; the book's lambda is 0.1"),
+    (["--dropout", "1"], "argument --dropout-ratio: must be a number in [0, 1), got '1'; the book uses 0.2 (ch. 6.4); 0 for none"),
+    (["--weight-decay", "-1"], "argument --weight-decay-lambda: must be a number >= 0, got '-1'; the book's lambda is 0.1"),
     (["--validation", "1.5"], "argument --validation: must be a share of the training samples in (0, 1), such as 0.1, "
                               "or a whole number of samples, such as 10000, got '1.5'"),
     (["--validation", "0"], "argument --validation: must be a share of the training samples in (0, 1)"),

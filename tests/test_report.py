@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -29,18 +30,35 @@ def _trials(folder):
     return folder
 
 
+def _points(text, gid):
+    """The points of the chart's line ``gid`` (the vertices of its SVG path), or None without that line."""
+    found = re.search(rf'<g id="{gid}">\s*<path d="([^"]*)"', text)
+    return None if found is None else len(re.findall(r"[ML] ", found.group(1)))
+
+
+def _texts(text):
+    """The words of the page's charts (matplotlib's SVG writes each as a <text>)."""
+    return [html.unescape(t) for t in re.findall(r"<text [^>]*>([^<]*)</text>", text)]
+
+
 def test_run_report_states_the_settings_and_result_and_says_what_is_missing(tmp_path, make_run):
     run = make_run(tmp_path / "r", test_accuracy=0.8765)
     text = build_report([run], download=False)
     assert re.search(r'id="test-accuracy">87\.65%<', text)
     assert "<td class=\"l\">book</td>" in text and "<td class=\"l\">0.1.0</td>" in text
-    # The curves: 1200 raw losses thinned to at most 2500 points (all kept), and two epochs.
-    assert 'data-label="loss per iteration" data-points="1200"' in text
-    assert 'data-label="test accuracy" data-points="2"' in text
+    # The curves, drawn as the run's figures are: 1200 raw losses thinned to at most 2500 points (all kept),
+    # their moving average from the 60th on, and two epochs.
+    assert (_points(text, "loss"), _points(text, "loss-mean"), _points(text, "test-acc")) == (1200, 1141, 2)
+    words = _texts(text)
+    assert {"Training loss", "loss per iteration", "mean of 60 iterations", "Accuracy per epoch", "test acc"} <= set(words)
     # The accuracy axis is zoomed to the data (0.79 .. 0.90), not 0 .. 100%.
-    assert ">80%<" in text and ">0%<" not in text
+    assert "accuracy (axis zoomed: starts at 0.78, not 0)" in words and "0.80" in words and "0.70" not in words
     assert "No model.npz in the run folder: these sections need the trained network." in text
-    assert "<script" not in text and "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    # Nothing runs and nothing is loaded: the SVG's namespaces are its only addresses.
+    assert "<script" not in text and {h[0] for h in re.findall(r'href="([^"]*)"', text)} == {"#"}
+    assert set(re.findall(r'"(https?://[^"]*)"', text)) == {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    # The same run gives the same page, byte for byte (matplotlib's made-up ids are salted, no date).
+    assert build_report([run], download=False) == text
 
 
 def test_a_run_without_a_model_says_why_in_the_words_of_its_state(tmp_path, make_run):
@@ -61,8 +79,12 @@ def test_a_run_without_a_validation_split_has_no_validation_line(tmp_path, make_
     (run / "epochs.csv").write_text("epoch,iteration,train_accuracy,test_accuracy,validation_accuracy\n"
                                     "1,600,0.8,0.79,\n2,1200,0.9,0.88,\n")
     text = build_report([run], download=False)
-    assert re.findall(r'data-label="([^"]*accuracy)"', text) == ["train accuracy", "test accuracy"]
-    assert "validation" not in text
+    assert (_points(text, "train-acc"), _points(text, "test-acc")) == (2, 2)
+    assert "test acc" in _texts(text) and "validation" not in text
+    # With a validation split, the second line is validation's (as in the run's accuracy.png).
+    (run / "epochs.csv").write_text("epoch,iteration,train_accuracy,test_accuracy,validation_accuracy\n"
+                                    "1,600,0.8,0.79,0.7\n2,1200,0.9,0.88,\n")
+    assert "validation acc" in _texts(build_report([run], download=False))
 
 
 def test_gradcheck_json_is_shown_with_its_verdict(tmp_path, make_run):
@@ -84,8 +106,8 @@ def test_several_runs_are_overlaid_and_side_by_side(tmp_path, make_run):
     text = out.read_text(encoding="utf-8")
     assert "<h1>2 training runs compared</h1>" in text
     # The moving average of 1,200 losses over windows of 60 (a twentieth): 1,141 points.
-    assert 'data-label="a" data-points="1141"' in text and 'data-label="b" data-points="1141"' in text
-    assert 'data-label="b (test accuracy)" data-points="2"' in text
+    assert (_points(text, "loss-0"), _points(text, "loss-1"), _points(text, "acc-1")) == (1141, 1141, 2)
+    assert {"a", "b", "b (test accuracy)", "Loss (smoothed)"} <= set(_texts(text))
     assert re.search(r"test accuracy</th><td>88\.00%</td><td>91\.00%</td>", text)
     assert re.search(r"recipe</th><td>book</td><td>strong</td>", text)
 

@@ -24,7 +24,7 @@ from nnlearn.train.training import build_trainer
 ])
 def test_a_declared_setting_reaches_the_optimizer(optimizer, setting, value, attribute):
     x, t = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
-    settings = TrainSettings(hidden=(3,), optimizer=optimizer, lr=0.01, iters=1, **{setting: value})
+    settings = TrainSettings(hidden_size=(3,), optimizer=optimizer, lr=0.01, iters=1, **{setting: value})
     trainer = build_trainer(settings, x, t, callbacks=[])
     assert getattr(trainer.optimizer, attribute) == value
     assert f" {setting} {value:g}" in settings.describe(4, 2)
@@ -82,3 +82,48 @@ def test_flags_runs_reports_and_sweeps_know_them(tmp_path, fake_data, capsys):
     assert "argument --momentum: must be a number in [0, 1), got '1.5'; the book uses 0.9" in capsys.readouterr().err
     p = parse_param("beta1=uniform:0.8:0.95")
     assert (p.name, p.kind, p.low, p.high) == ("beta1", "uniform", 0.8, 0.95)
+
+
+def test_a_run_written_with_the_settings_old_names_resumes_bit_identical(tmp_path, fake_data, monkeypatch):
+    # Before issue #30 the settings were hidden, weight_decay and dropout; a run of then still resumes.
+    from mnist_tiny import FAST_TRAIN
+    from nnlearn.train.trainer import Trainer
+
+    regular = ["--dropout-ratio", "0.1", "--weight-decay-lambda", "1e-3", "--hidden-size", "12"]
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    assert main(["train", "--out", str(straight), *FAST_TRAIN, *regular]) == 0
+    original = Trainer.step
+
+    def stop_at_33(self):
+        if self.iteration == 32:
+            self.stop.requested = True  # what Ctrl-C does
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "step", stop_at_33)
+    assert main(["train", "--out", str(killed), *FAST_TRAIN, *regular]) == 130
+    monkeypatch.setattr(Trainer, "step", original)
+
+    def old_names(settings: dict) -> dict:
+        renamed = {"hidden_size": "hidden", "weight_decay_lambda": "weight_decay", "dropout_ratio": "dropout"}
+        return {renamed.get(k, k): v for k, v in settings.items()}
+
+    config = json.loads((killed / "config.json").read_text())
+    (killed / "config.json").write_text(json.dumps(config | {"settings": old_names(config["settings"])}))
+    with np.load(killed / "checkpoint.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    meta = json.loads(str(arrays.pop("meta")))
+    meta["config"]["settings"] = old_names(meta["config"]["settings"])
+    assert {"hidden", "dropout", "weight_decay"} <= set(meta["config"]["settings"])
+    np.savez(killed / "checkpoint.npz", meta=np.array(json.dumps(meta)), **arrays)
+
+    assert main(["train", "--resume", str(killed), "--no-progress"]) == 0
+    with np.load(killed / "model.npz") as a, np.load(straight / "model.npz") as b:
+        assert [k for k in a.files if k != "meta"] and all(np.array_equal(a[k], b[k]) for k in a.files if k != "meta")
+
+
+def test_a_report_of_a_run_written_with_the_old_names_labels_them_as_today():
+    from nnlearn.see.report.pages import settings_rows
+
+    rows = settings_rows({"settings": {"hidden": [50], "dropout": 0.2, "weight_decay": 0.0}}, {}, {})
+    shown = {r["label"]: r["value"] for r in rows}
+    assert shown["hidden layers"] == "50" and shown["dropout"] == "0.2" and not any("setting:" in k for k in shown)

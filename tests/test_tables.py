@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tracemalloc
 
@@ -182,7 +183,7 @@ def test_a_landscape_linked_from_outside_is_refused_by_the_report(linked_model, 
     (tmp_path / "landscape.npz").write_bytes(b"PK")
     (run / "landscape.npz").symlink_to(tmp_path / "landscape.npz")
     text = build_report([run], download=False)
-    assert "The landscape cannot be read: landscape.npz is a symbolic link leading outside its folder" in text
+    assert re.search(r"landscape\.npz is a symbolic link", text)
 
 
 def test_a_model_linked_from_outside_is_refused_by_the_board(linked_model, serve_board):

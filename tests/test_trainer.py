@@ -50,8 +50,8 @@ def make_trainer(tmp_path=None, *, optimizer="sgd", lr=0.5, sampling="replacemen
                  **kw):
     x, t = blobs()
     net = MultiLayerNet(12, [10], 3, activation=activation, weight_init_std=0.3, loss=loss, seed=1,
-                        dtype=np.float32, dropout_ratio=kw.get("dropout", 0.0),
-                        weight_decay_lambda=kw.get("weight_decay", 0.0))
+                        dtype=np.float32, dropout_ratio=kw.get("dropout_ratio", 0.0),
+                        weight_decay_lambda=kw.get("weight_decay_lambda", 0.0))
     return T(net, x[:300], t[:300], x[300:], t[300:], optimizer=optimizer, lr=lr, batch_size=25,
              iters=iters, epochs=None if iters else epochs, seed=7, sampling=sampling, lr_schedule=lr_schedule,
              checkpoint=None if tmp_path is None else tmp_path / name, callbacks=[OnStep(f) for f in callbacks],
@@ -194,7 +194,7 @@ def test_resume_after_interruption_is_bit_identical(tmp_path, optimizer, samplin
 @pytest.mark.parametrize("sampling, stop", [("replacement", 17), ("shuffle", 24)])
 def test_resume_with_dropout_weight_decay_and_validation_is_bit_identical(tmp_path, sampling, stop):
     # The dropout masks come from the run's Generator, whose state the checkpoint holds.
-    kw = dict(sampling=sampling, dropout=0.3, weight_decay=0.01, validation=50)
+    kw = dict(sampling=sampling, dropout_ratio=0.3, weight_decay_lambda=0.01, validation=50)
     straight = make_trainer(tmp_path, name="a.npz", **kw)
     straight.train()
     first = make_trainer(tmp_path, callbacks=[stop_at(stop)], name="b.npz", **kw)
@@ -209,7 +209,7 @@ def test_resume_with_dropout_weight_decay_and_validation_is_bit_identical(tmp_pa
     assert resumed.summary() | {"seconds": 0} == straight.summary() | {"seconds": 0}
     assert len(straight.history.val_acc_list) == 4 and straight.history.test_acc_list == [None] * 4
     # Without dropout the same seed gives another run: the masks really are drawn.
-    plain = make_trainer(sampling=sampling, weight_decay=0.01, validation=50)
+    plain = make_trainer(sampling=sampling, weight_decay_lambda=0.01, validation=50)
     plain.train()
     assert plain.history.train_loss_list[1:] != straight.history.train_loss_list[1:]
 
@@ -344,15 +344,15 @@ def test_one_hot_targets_train_like_labels():
 
 def test_recipes_and_train_arrays():
     book, strong = recipe_settings("book"), recipe_settings("strong")
-    assert (book.hidden, book.activation, book.weight_init_std, book.optimizer, book.lr, book.batch_size,
+    assert (book.hidden_size, book.activation, book.weight_init_std, book.optimizer, book.lr, book.batch_size,
             book.iters, book.sampling) == ((50,), "sigmoid", 0.01, "sgd", 0.1, 100, 10000, "replacement")
-    assert (strong.hidden, strong.activation, strong.optimizer, strong.lr, strong.epochs, strong.lr_schedule) == \
+    assert (strong.hidden_size, strong.activation, strong.optimizer, strong.lr, strong.epochs, strong.lr_schedule) == \
         ((512, 256), "relu", "adam", 0.001, 8, "cosine")
     s = recipe_settings("book", epochs=3)
     assert s.epochs == 3 and s.iters is None
     assert TrainSettings.from_dict(RECIPES["strong"].to_dict()) == RECIPES["strong"]
     x, t = blobs(n=300)
-    model = train_arrays(x, t, recipe="book", seed=0, hidden=[8], lr=0.5, batch_size=30, iters=60, progress=False)
+    model = train_arrays(x, t, recipe="book", seed=0, hidden_size=[8], lr=0.5, batch_size=30, iters=60, progress=False)
     assert model.description == "12-8-3 sigmoid, std 0.01, sgd lr 0.5, batch 30, 60 iterations, float32"
     assert model.classify(x).shape == (300,) and model.predict(x).shape == (300, 3)
     np.testing.assert_array_equal(model.classify(x), np.argmax(model.predict(x), axis=1))

@@ -1,7 +1,7 @@
 """The ``nnlearn`` command line.
 
-Each area of the package owns one module here with a ``register(commands, demos)`` function that
-adds its sub-commands to ``commands`` and its chapter demos (``nnlearn demo NAME``) to ``demos``.
+Each area of the package owns one module here with a ``register(commands)`` function that adds its
+sub-commands to ``commands``; :mod:`nnlearn.cli.demo` adds ``nnlearn demo`` and all its sections.
 Heavy imports (matplotlib, the data loader) happen inside the command functions so that
 ``nnlearn --help`` stays instant.
 
@@ -34,7 +34,6 @@ COMMAND_MODULES = (
     "nnlearn.cli.diff",
     "nnlearn.cli.train",
     "nnlearn.cli.gradcheck",
-    "nnlearn.cli.routes",
     "nnlearn.cli.report",
     "nnlearn.cli.board",
     "nnlearn.cli.sweep",
@@ -53,14 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an internal error (or set NNLEARN_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_CommandParser)
-    demo = commands.add_parser(
-        "demo",
-        help="reproduce a section of the chapter: numbers and figures",
-        description="Reproduce a section of the chapter: print its numbers and write its figures.",
-    )
-    demos = demo.add_subparsers(dest="demo", metavar="SECTION", required=True)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(commands, demos)
+        importlib.import_module(name).register(commands)
     return parser
 
 
@@ -89,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     lang = i18n.command_language(argv)  # a bad --lang: argparse names the choices; a bad NNLEARN_LANG: _main
     try:
         end_quiet_start()  # from here on Ctrl-C is a KeyboardInterrupt, caught here and in _main
-        with i18n.use(lang):
+        # catch_warnings puts Python's own warning display back when the command ends: main() runs in
+        # notebooks and tests too, whose warnings are theirs to show.
+        with i18n.use(lang), warnings.catch_warnings():
+            warnings.showwarning = _show_warning
             return _main(argv)
     except KeyboardInterrupt:
         print("nnlearn: " + i18n.translate(N_("interrupted"), lang), file=sys.stderr)
@@ -99,7 +95,6 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)  # imports every command's module: a fifth of a second
     debug = args.debug or os.environ.get("NNLEARN_DEBUG", "") not in ("", "0")
-    warnings.showwarning = _show_warning
     try:
         if getattr(args, "lang", None) is None:
             i18n.choose()  # NNLEARN_LANG naming no language of ours is an error, not a silent English

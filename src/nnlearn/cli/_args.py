@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
+import warnings
 
-from nnlearn.base.constraints import number_of
+from nnlearn.base.constraints import MUST_BE_WORD, number_of
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import _
 
@@ -20,7 +22,7 @@ def int_at_least(minimum: int, what: str):
         except ValueError:
             value = None
         if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(_("must be {what}, got {text!r}", what=what, text=text))
+            raise argparse.ArgumentTypeError(_(MUST_BE_WORD, what=what, text=text))
         return value
 
     return parse
@@ -108,3 +110,18 @@ def say_threads(choice) -> None:
 def add_threads_arg(parser, help: str = "BLAS threads (default: as many as cores are free)") -> None:
     """``--threads N|auto``, declared once for every command that runs BLAS."""
     parser.add_argument("--threads", type=threads_arg, metavar="N", help=help)
+
+
+def warnings_as_lines(func):
+    """Run a command with each warning printed as one ``nnlearn: warning: ...`` line on stderr."""
+
+    @functools.wraps(func)
+    def run(args):
+        def show(message, category, filename, lineno, file=None, line=None):
+            print(f"nnlearn: warning: {message}", file=sys.stderr)
+
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            return func(args)
+
+    return run

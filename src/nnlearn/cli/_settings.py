@@ -1,9 +1,10 @@
 """The training settings as flags: one flag per :class:`~nnlearn.train.settings.TrainSettings` field, derived
 from its declaration (nanoGPT's configurator is the model) -- no hand-kept list of flags.
 
-``--batch-size`` sets ``batch_size``, ``--init`` (the declared flag) sets ``weight_init_std``; a flag
-left out keeps the recipe's value. A value the setting's constraint refuses is a usage error naming
-the flag (exit 2).
+A flag is its setting's name with dashes (``--batch-size`` sets ``batch_size``, ``--hidden-size``
+``hidden_size``); a flag left out keeps the recipe's value. argparse also takes a flag's unique prefix,
+so the flags of the settings' older names (``--hidden``, ``--dropout``, ``--weight-decay``) still work.
+A value the setting's constraint refuses is a usage error naming the flag (exit 2).
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ import argparse
 
 from nnlearn.base.constraints import Sizes
 from nnlearn.base.errors import InputError
-from nnlearn.base.i18n import _
 from nnlearn.train.settings import specs
 
 
 def flag_of(name: str) -> str:
-    """The command-line flag of setting ``name``: the declared one, else ``--`` and the name with dashes."""
-    return specs()[name].flag or "--" + name.replace("_", "-")
+    """The command-line flag of setting ``name``: ``--`` and the name with dashes."""
+    return "--" + name.replace("_", "-")
 
 
 def _argparse_type(constraint, name: str):
@@ -26,8 +26,7 @@ def _argparse_type(constraint, name: str):
         try:
             return constraint.check(constraint.parse(text), name)
         except InputError:
-            raise argparse.ArgumentTypeError(_("must be {what}, got {text!r}", what=constraint.what_said(), text=text)
-                                             + constraint.hint_said()) from None
+            raise argparse.ArgumentTypeError(constraint.refuse_word(text)) from None
 
     return parse
 
@@ -55,12 +54,12 @@ def add_settings_flags(parser: argparse.ArgumentParser, only=None, default: str 
             kwargs["type"] = _argparse_type(constraint, name)
             kwargs["metavar"] = spec.metavar or constraint.metavar()
         if isinstance(getattr(constraint, "inner", constraint), Sizes):
-            kwargs["nargs"] = "+"  # --hidden 100 50 (or 100-50)
+            kwargs["nargs"] = "+"  # --hidden-size 100 50 (or 100-50)
         target.add_argument(flag_of(name), **kwargs)
 
 
 def settings_given(args: argparse.Namespace, only=None) -> dict:
-    """``{name: value}`` of the settings whose flags were given (``--hidden 100 50`` -> ``(100, 50)``);
+    """``{name: value}`` of the settings whose flags were given (``--hidden-size 100 50`` -> ``(100, 50)``);
     ``only``: the settings :func:`add_settings_flags` was given."""
     given = {}
     for name in only or specs():

@@ -32,7 +32,7 @@ def cmd_board(args) -> int:
     return 0
 
 
-def register(commands, demos) -> None:
+def register(commands) -> None:
     p = commands.add_parser(
         "board", help="a local web page of the runs in a folder: states, accuracies, live curves, reports",
         description="Serve a read-only web page listing the runs and sweeps under DIR (default ./runs) with "

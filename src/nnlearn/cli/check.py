@@ -68,7 +68,7 @@ def _watch(args, lang, **bounds) -> int:
     return watch(args.files[0], once, **bounds)
 
 
-def register(commands, demos) -> None:
+def register(commands) -> None:
     # --lang, the report's language, is every command's (nnlearn.cli).
     p = commands.add_parser(
         "check", help="check your own chapter-4 functions against nnlearn, with each mistake explained",

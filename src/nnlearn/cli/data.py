@@ -1,13 +1,10 @@
-"""``nnlearn data download|import|verify|info|show`` and ``nnlearn demo minibatch``."""
+"""``nnlearn data download|import|verify|info|show``."""
 
 from __future__ import annotations
 
-import functools
-import sys
-import warnings
 from pathlib import Path
 
-from nnlearn.cli._args import add_data_args, int_at_least, positive_float, whole_number
+from nnlearn.cli._args import add_data_args, positive_float, warnings_as_lines, whole_number
 from nnlearn.base.errors import OutputError, UsageError
 from nnlearn.base.i18n import _
 
@@ -15,22 +12,7 @@ from nnlearn.base.i18n import _
 _SHADES = " .:-=+*#%@"
 
 
-def _warnings_as_lines(func):
-    """Run a command with each warning printed as one ``nnlearn: warning: ...`` line on stderr."""
-
-    @functools.wraps(func)
-    def run(args):
-        def show(message, category, filename, lineno, file=None, line=None):
-            print(f"nnlearn: warning: {message}", file=sys.stderr)
-
-        with warnings.catch_warnings():
-            warnings.showwarning = show
-            return func(args)
-
-    return run
-
-
-def register(commands, demos) -> None:
+def register(commands) -> None:
     data = commands.add_parser(
         "data", help="download, import, verify, describe and show MNIST / Fashion-MNIST",
         description="Get the data sets, check them, and look at them.",
@@ -48,7 +30,7 @@ def register(commands, demos) -> None:
     add_data_args(p)
     p.add_argument("--timeout", type=positive_float, default=None, metavar="S",
                    help="seconds to wait for a connection or the next block of data (default: NNLEARN_TIMEOUT or 10)")
-    p.set_defaults(func=_warnings_as_lines(cmd_download))
+    p.set_defaults(func=warnings_as_lines(cmd_download))
 
     p = actions.add_parser(
         "import", help="register a local copy once: verify FOLDER's files and copy them into the cache folder",
@@ -57,7 +39,7 @@ def register(commands, demos) -> None:
     )
     p.add_argument("folder", metavar="FOLDER", help="a folder holding the four files (.gz or not)")
     add_data_args(p, data_dir=False)
-    p.set_defaults(func=_warnings_as_lines(cmd_import))
+    p.set_defaults(func=warnings_as_lines(cmd_import))
 
     p = actions.add_parser(
         "verify", help="check every file and the parsed cache: one line each; non-zero exit on any problem",
@@ -65,17 +47,15 @@ def register(commands, demos) -> None:
         "parsed cache's arrays against their digests (a damaged cache is removed; the next load rebuilds it).",
     )
     add_data_args(p)
-    p.set_defaults(func=_warnings_as_lines(cmd_verify))
+    p.set_defaults(func=warnings_as_lines(cmd_verify))
 
     p = actions.add_parser("info", help="where the files are, shapes, dtypes, class counts")
     add_data_args(p)
-    p.set_defaults(func=_warnings_as_lines(cmd_info))
-    _register_show(actions, demos)
+    p.set_defaults(func=warnings_as_lines(cmd_info))
+    _register_show(actions)
 
 
-def _register_show(actions, demos) -> None:
-    from nnlearn.cli.demo import add_out_argument
-
+def _register_show(actions) -> None:
     p = actions.add_parser(
         "show", help="one image: as text, and as a 28x28 image file that `nnlearn predict` reads back exactly",
         description="Print one image as text and write it, pixel for pixel (28x28, white on black), to --out; "
@@ -88,19 +68,7 @@ def _register_show(actions, demos) -> None:
     p.add_argument("--out", default=None, metavar="FILE",
                    help="the 28x28 image; its type follows the suffix: .png (default DATASET-SPLIT-INDEX.png), .bmp, .tif, .jpg")
     p.add_argument("--figure", default=None, metavar="FILE", help="also write an enlarged figure with a title (.png, .pdf, .svg...)")
-    p.set_defaults(func=_warnings_as_lines(cmd_show))
-
-    p = demos.add_parser(
-        "minibatch", help="4.2.3 mini-batch learning: the data's shapes and a random batch of 10",
-        description="Load MNIST as the chapter does and draw a mini-batch with np.random.choice semantics; "
-        "write the batch's images to OUT/minibatch.png.",
-    )
-    add_data_args(p)
-    p.add_argument("--batch-size", type=int_at_least(1, "a whole number >= 1"), default=10)
-    p.add_argument("--seed", type=int_at_least(0, "a whole number >= 0"), default=0)
-    add_out_argument(p)
-    p.set_defaults(func=_warnings_as_lines(cmd_demo_minibatch))
-
+    p.set_defaults(func=warnings_as_lines(cmd_show))
 
 def _spec(args):
     from nnlearn.datasets.mnist import get_spec
@@ -246,38 +214,3 @@ def cmd_show(args) -> int:
     return 0
 
 
-def cmd_demo_minibatch(args) -> int:
-    import numpy as np
-
-    from nnlearn.datasets.batches import sample_batch_indices
-    from nnlearn.datasets.mnist import load_dataset
-    from nnlearn.base.files import check_output_folder
-    from nnlearn.see.images import check_output_path, digits_figure, save_figure_as
-
-    out = check_output_folder(args.out)
-    (x_train, t_train), _test = load_dataset(args.dataset or "mnist", normalize=True, one_hot_label=True,
-                                             data_dir=args.data_dir)
-    print("== " + _("4.2.3 Mini-batch learning") + " ==")
-    print(f"  x_train.shape = {x_train.shape}")
-    print(f"  t_train.shape = {t_train.shape}")
-    train_size = x_train.shape[0]
-    rng = np.random.default_rng(args.seed)
-    batch_mask = sample_batch_indices(train_size, args.batch_size, rng)
-    x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
-    labels = t_batch.argmax(axis=1).tolist()
-    print(f"  batch_mask = rng.choice({train_size}, {args.batch_size})  "
-          + _("(seed {seed}, with replacement)", seed=args.seed))
-    print(f"  batch_mask = {batch_mask.tolist()}")
-    print(f"  labels     = {labels}")
-    print(f"  x_batch.shape = {x_batch.shape}, t_batch.shape = {t_batch.shape}")
-    print("  -> " + _("each step learns from this random handful instead of all {n} images.", n=train_size))
-    shown = min(len(batch_mask), 50)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(_("--out {out}: cannot create the folder ({reason})", out=out,
-                           reason=exc.strerror or exc)) from None
-    fig = digits_figure(x_batch[:shown], [f"[{i}]: {k}" for i, k in zip(batch_mask[:shown], labels)])
-    print("  " + _("wrote {path}", path=save_figure_as(fig, check_output_path(out / "minibatch.png")))
-          + ("  " + _("(the first {n} of the batch)", n=shown) if shown < len(batch_mask) else ""))
-    return 0

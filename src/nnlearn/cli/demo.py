@@ -1,18 +1,27 @@
-"""``nnlearn demo SECTION``: the chapter's numbers and figures, section by section.
+"""``nnlearn demo SECTION``: the chapter's numbers and figures, section by section; every section is here.
 
 Each section prints the book's numbers exactly (``repr``) with a line of explanation and writes its
-figure as a PNG into ``--out``. ``nnlearn demo all`` runs every section of this module. The
-explanations are in the command's language (``--lang``); the numbers and code stay as they are.
+figure as a PNG into ``--out``. The chapter's mathematics (:data:`SECTIONS`, ``losses`` to ``descent``)
+needs no data, and ``nnlearn demo all`` runs it in order; ``minibatch``, ``overfit``, ``numgrad`` and
+``routes`` load a data set. The library does the work; this module reads the arguments and prints.
+The explanations are in the command's language (``--lang``); the numbers and code stay as they are.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from nnlearn.cli.diff import demo_rounding
+from nnlearn.cli._args import (
+    add_data_args, dataset_of, int_at_least, load_arrays, warnings_as_lines, whole_number,
+)
+from nnlearn.cli._settings import add_settings_flags
+from nnlearn.base.errors import UsageError
+from nnlearn.base.figtext import figure_text
 from nnlearn.base.i18n import N_, _
 
 DEFAULT_OUT = "nnlearn-demo"
@@ -121,6 +130,21 @@ def demo_descent(out: Path) -> None:
     _wrote(save_figure(plot_descent_path(), out / "descent_path.png"))
 
 
+def demo_rounding(out: Path) -> None:
+    """``nnlearn demo rounding`` (a section of ``nnlearn demo all``): the table, then the figure into ``out``."""
+    from nnlearn.common.plots import save_figure
+    from nnlearn.common.derivatives.rounding import plot_rounding_lesson, rounding_table
+
+    _header(_("Rounding against truncation: the error of the slope of f(x) = 0.01x^2 + 0.1x at x = 5"))
+    print(rounding_table())
+    print("  -> " + _("forward: the error falls like h (truncation) until h ~ 1e-8, then rises like eps/h (rounding)."))
+    print("     " + _("central: exact for a quadratic, so only rounding; the book's h = 1e-4 leaves an error of 9e-13."))
+    print("     " + _("h = 1e-50: 5 + h == 5, the difference is exactly 0 (float64); float32(1e-50) == 0, so 0/0 = "
+                      "nan."))
+    print("     " + _("complex step Im f(x+ih)/h subtracts nothing: no V, full precision for any tiny h."))
+    _wrote(save_figure(plot_rounding_lesson(), Path(out) / "rounding.png"))
+
+
 SECTIONS = {
     "losses": (demo_losses, N_("loss functions: mean squared error and cross-entropy")),
     "derivative": (demo_derivative, N_("numerical differentiation, and why h=1e-50 fails")),
@@ -149,7 +173,16 @@ def add_out_argument(parser) -> None:
     )
 
 
-def register(commands, demos) -> None:
+_positive_int = int_at_least(1, "a positive integer")
+
+
+def register(commands) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="reproduce a section of the chapter: numbers and figures",
+        description="Reproduce a section of the chapter: print its numbers and write its figures.",
+    )
+    demos = demo.add_subparsers(dest="demo", metavar="SECTION", required=True)
     for name, (_section, help_text) in SECTIONS.items():
         p = demos.add_parser(name, help=help_text, description=help_text)
         add_out_argument(p)
@@ -157,3 +190,218 @@ def register(commands, demos) -> None:
     p = demos.add_parser("all", help="every section of the chapter's mathematics, in order")
     add_out_argument(p)
     p.set_defaults(func=_run(list(SECTIONS)))
+    _register_minibatch(demos)
+    _register_overfit(demos)
+    _register_numgrad(demos)
+    _register_routes(demos)
+
+
+# -- nnlearn demo minibatch ------------------------------------------------------------------------
+
+
+def _register_minibatch(demos) -> None:
+    p = demos.add_parser(
+        "minibatch", help="4.2.3 mini-batch learning: the data's shapes and a random batch of 10",
+        description="Load MNIST as the chapter does and draw a mini-batch with np.random.choice semantics; "
+        "write the batch's images to OUT/minibatch.png.",
+    )
+    add_data_args(p)
+    p.add_argument("--batch-size", type=int_at_least(1, "a whole number >= 1"), default=10)
+    p.add_argument("--seed", type=int_at_least(0, "a whole number >= 0"), default=0)
+    add_out_argument(p)
+    p.set_defaults(func=warnings_as_lines(cmd_demo_minibatch))
+
+
+def cmd_demo_minibatch(args) -> int:
+    import numpy as np
+
+    from nnlearn.datasets.batches import sample_batch_indices
+    from nnlearn.datasets.mnist import load_dataset
+    from nnlearn.base.files import check_output_folder
+    from nnlearn.see.images import check_output_path, digits_figure, save_figure_as
+
+    out = check_output_folder(args.out)
+    (x_train, t_train), _test = load_dataset(args.dataset or "mnist", normalize=True, one_hot_label=True,
+                                             data_dir=args.data_dir)
+    print("== " + _("4.2.3 Mini-batch learning") + " ==")
+    print(f"  x_train.shape = {x_train.shape}")
+    print(f"  t_train.shape = {t_train.shape}")
+    train_size = x_train.shape[0]
+    rng = np.random.default_rng(args.seed)
+    batch_mask = sample_batch_indices(train_size, args.batch_size, rng)
+    x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
+    labels = t_batch.argmax(axis=1).tolist()
+    print(f"  batch_mask = rng.choice({train_size}, {args.batch_size})  "
+          + _("(seed {seed}, with replacement)", seed=args.seed))
+    print(f"  batch_mask = {batch_mask.tolist()}")
+    print(f"  labels     = {labels}")
+    print(f"  x_batch.shape = {x_batch.shape}, t_batch.shape = {t_batch.shape}")
+    print("  -> " + _("each step learns from this random handful instead of all {n} images.", n=train_size))
+    shown = min(len(batch_mask), 50)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(_("--out {out}: cannot create the folder ({reason})", out=out,
+                           reason=exc.strerror or exc)) from None
+    fig = digits_figure(x_batch[:shown], [f"[{i}]: {k}" for i, k in zip(batch_mask[:shown], labels)])
+    print("  " + _("wrote {path}", path=save_figure_as(fig, check_output_path(out / "minibatch.png")))
+          + ("  " + _("(the first {n} of the batch)", n=shown) if shown < len(batch_mask) else ""))
+    return 0
+
+
+# -- nnlearn demo overfit ---------------------------------------------------------------------------
+
+
+def _register_overfit(demos) -> None:
+    p = demos.add_parser(
+        "overfit", help="overfitting and its remedies: a deep net on 300 samples, plain, with weight decay, with dropout",
+        description="Train a 7-layer ReLU network (6 x 100 hidden) on only --train-size training samples "
+        "with SGD: training accuracy climbs to 100% while test accuracy stalls far below -- overfitting. "
+        "Then the same network and data with the book's weight decay (lambda 0.1) and with its Dropout "
+        "(ratio 0.2): the gap between train and test accuracy narrows. One figure, three panels.",
+    )
+    add_data_args(p)
+    p.add_argument("--train-size", type=_positive_int, default=300, metavar="N")
+    p.add_argument("--test-size", type=_positive_int, default=None, metavar="N",
+                   help="judge on the first N test images only (default: all; fewer is faster)")
+    add_settings_flags(p, only=("epochs", "weight_decay_lambda", "dropout_ratio", "seed"),
+                       default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0")
+    p.set_defaults(epochs=200, weight_decay_lambda=0.1, dropout_ratio=0.2, seed=0)
+    p.add_argument("--out", metavar="DIR", default="nnlearn-demo", help="folder for overfit.png (default nnlearn-demo)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.set_defaults(func=cmd_overfit, parser=p)
+
+
+def cmd_overfit(args) -> int:
+    import numpy as np
+
+    from nnlearn.common.evaluation import plot_accuracy_panels
+    from nnlearn.see.overfitting import compare_remedies, overfitting_settings
+    from nnlearn.common.plots import save_figure
+
+    dataset = dataset_of(args)
+    (x_train, t_train), (x_test, t_test) = load_arrays(dataset, args.data_dir)
+    if args.train_size > len(x_train):
+        args.parser.error(_("argument --train-size: the data set has only {n} training images", n=len(x_train)))
+    if args.test_size is not None:
+        if args.test_size > len(x_test):
+            args.parser.error(_("argument --test-size: the data set has only {n} test images", n=len(x_test)))
+        x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
+    base = overfitting_settings(args.train_size, args.epochs, args.seed)
+    print(_("overfitting: a {sizes} ReLU network, SGD lr 0.01, trained on only {n} {dataset} images for {epochs} "
+            "epochs, judged on {test} test images -- plain, with weight decay, with dropout",
+            sizes="-".join(map(str, [x_train.shape[1], *base.hidden_size, int(np.max(t_train)) + 1])), n=args.train_size,
+            dataset=dataset, epochs=args.epochs, test=len(x_test)))
+    curves = compare_remedies(x_train, t_train, x_test, t_test, train_size=args.train_size, epochs=args.epochs,
+                              weight_decay_lambda=args.weight_decay_lambda, dropout_ratio=args.dropout_ratio, seed=args.seed,
+                              progress=args.progress)
+    gaps = {}
+    for name, (_epochs, train_acc, test_acc) in curves.items():
+        gaps[name] = train_acc[-1] - test_acc[-1]
+        print(f"{name:<18} " + _("train accuracy {train:7.2%}, test accuracy {test:7.2%}: a gap of {gap:6.1%}",
+                                 train=train_acc[-1], test=test_acc[-1], gap=gaps[name]))
+    with figure_text():  # the title in the figure's language
+        figure = plot_accuracy_panels(curves, title=_("Overfitting on {n} training samples, and two remedies",
+                                                      n=args.train_size))
+    png = save_figure(figure, Path(args.out) / "overfit.png")
+    print(_("Plain, the network memorises its few samples instead of learning what generalises; weight decay (large "
+            "weights cost loss) and dropout (no unit can be relied on) narrow the gap between train and test. Dropout "
+            "also learns more slowly: the book trains its dropout network for 301 epochs (--epochs 301)."))
+    print(_("gaps: {gaps}", gaps=", ".join(f"{name} {gap:.1%}" for name, gap in gaps.items())))
+    print(_("figure: {path}", path=png))
+    return 0
+
+
+# -- nnlearn demo numgrad ---------------------------------------------------------------------------
+
+
+def _register_numgrad(demos) -> None:
+    p = demos.add_parser(
+        "numgrad", help="why backpropagation: the numerical gradient's loop, the fast engine and backprop timed",
+        description="On one real batch of 100 images, compute TwoLayerNet(784, 50, 10)'s gradient three ways -- "
+        "the book's plain loop of central differences (on a sample of elements, time extrapolated), the fast "
+        "engine that gives the loop's numbers, and backpropagation -- and print their times and agreement.",
+    )
+    add_data_args(p)
+    p.add_argument("--sample", type=_positive_int, default=1000, metavar="N",
+                   help="elements of each parameter the plain loop computes (default 1000)")
+    p.set_defaults(func=cmd_numgrad, parser=p)
+
+
+def cmd_numgrad(args) -> int:
+    import numpy as np
+
+    from nnlearn import TwoLayerNet
+    from nnlearn.common.gradient_check import time_gradients
+
+    dataset = dataset_of(args)
+    (x_train, t_train), _test = load_arrays(dataset, args.data_dir)
+    batch = np.random.default_rng(0).choice(len(x_train), 100)
+    net = TwoLayerNet(x_train.shape[1], 50, int(np.max(t_train)) + 1, seed=0)
+    n_params = sum(p.size for p in net.params.values())
+    print(_("the gradient of TwoLayerNet({inputs}, 50, {outputs}) -- {n} parameters -- on a batch of 100 {dataset} "
+            "training images, float64", inputs=x_train.shape[1], outputs=net.sizes[-1], n=n_params, dataset=dataset))
+    rows = time_gradients(net, x_train[batch].astype(np.float64), t_train[batch], loop_sample=args.sample)
+    names = {"loop": "numerical, the book's loop", "fast": "numerical, fast engine", "backprop": "backpropagation"}
+    print(f"{'method':<28} {'seconds':>10} {'vs the loop':>12} {'max |difference| from the loop':>31}")
+    for r in rows:
+        print(f"{names[r['method']]:<28} {r['seconds']:>10.4f} {r['speedup']:>11.0f}x {r['max_abs_diff']:>31.1e}")
+    print(_("(the loop's time is for {sample} elements of each parameter, extrapolated to all {n})", sample=args.sample,
+            n=n_params))
+    print(_("The loop perturbs one weight at a time and runs the whole network twice for each: 2 x {n} forward passes. "
+            "Backpropagation gets the exact gradient from one forward and one backward pass.", n=n_params))
+    print(_("The fast engine computes the loop's very central differences without those passes: perturbing one weight "
+            "moves one pre-activation, so it expands each sample's loss as a Taylor series in that pre-activation (to "
+            "the 5th power) and sums the terms with a few matrix products."))
+    return 0
+
+
+# -- nnlearn demo routes ----------------------------------------------------------------------------
+
+
+def _register_routes(demos) -> None:
+    p = demos.add_parser(
+        "routes",
+        help="a rule, hand-made features + classic ML, and a network: who reads digits best?",
+        description="Three routes to recognising a digit, judged on the same test images (all 10,000 by default).",
+    )
+    p.add_argument("--train-size", type=int_at_least(10, "at least 10 training images"), default=60000, metavar="N", help="training images (default all 60000)")
+    p.add_argument("--test-size", type=int_at_least(1, "at least 1 test image"), default=10000, metavar="N",
+                   help="judge on the first N test images (default all 10000)")
+    p.add_argument("--seed", type=whole_number, default=0, help="seed for the training subset and the network (default 0)")
+    add_data_args(p, dataset=False)
+    add_out_argument(p)
+    p.set_defaults(func=_routes)
+
+
+def _routes(args) -> int:
+    import numpy as np
+
+    from nnlearn.see import routes
+    from nnlearn.base.files import check_output_folder, check_output_path
+    from nnlearn.datasets import load_dataset
+    from nnlearn.common.plots import save_figure
+
+    # The figures come after a minute of work: a --out that cannot take them is refused first.
+    out = check_output_folder(args.out)
+    for name in ("routes_accuracy.png", "routes_mistakes.png"):
+        check_output_path(out / name)
+    routes.require_classic()  # before loading anything: say at once what is missing
+    (x_train, t_train), (x_test, t_test) = load_dataset("mnist", data_dir=args.data_dir)
+    if args.train_size < len(x_train):
+        # A fixed seed picks the same subset every time, so the table is reproducible.
+        keep = np.sort(np.random.default_rng(args.seed).choice(len(x_train), args.train_size, replace=False))
+        x_train, t_train = x_train[keep], t_train[keep]
+    x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
+    progress = sys.stderr.isatty()
+    print(_("training on {train} images, testing on {test} that no route has seen", train=len(x_train),
+            test=len(x_test)))
+    results = routes.run_routes(x_train, t_train, x_test, t_test, seed=args.seed, progress=progress)
+    print(routes.format_table(results))
+    for r in results:
+        if r.note:
+            print(f"  {r.name}: {r.note}")
+    accuracy = routes.plot_accuracy(results, len(x_train), len(x_test))
+    print(_("wrote {path}", path=save_figure(accuracy, out / "routes_accuracy.png")))
+    print(_("wrote {path}", path=save_figure(routes.plot_mistakes(results, x_test, t_test), out / "routes_mistakes.png")))
+    return 0

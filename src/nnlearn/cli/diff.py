@@ -1,4 +1,4 @@
-"""``nnlearn diff EXPR --at X``: the derivative of a typed formula; the ``rounding`` demo section.
+"""``nnlearn diff EXPR --at X``: the derivative of a typed formula.
 
 The formula is read by :mod:`nnlearn.common.derivatives.expr` (a restricted parser, never ``eval``); a refused formula
 exits with status 2 and a one-line message.
@@ -177,24 +177,7 @@ def _plot_tangent(expr, text, x, fx, slope):
     return fig
 
 
-def demo_rounding(out: Path) -> None:
-    """``nnlearn demo rounding`` (a section of ``nnlearn demo all``): the table, then the figure into ``out``."""
-    from nnlearn.common.plots import save_figure
-    from nnlearn.common.derivatives.rounding import plot_rounding_lesson, rounding_table
-
-    print("\n== " + _("Rounding against truncation: the error of the slope of f(x) = 0.01x^2 + 0.1x at x = 5") + " ==")
-    print(rounding_table())
-    print("  -> " + _("forward: the error falls like h (truncation) until h ~ 1e-8, then rises like eps/h (rounding)."))
-    print("     " + _("central: exact for a quadratic, so only rounding; the book's h = 1e-4 leaves an error of 9e-13."))
-    print("     " + _("h = 1e-50: 5 + h == 5, the difference is exactly 0 (float64); float32(1e-50) == 0, so 0/0 = "
-                      "nan."))
-    print("     " + _("complex step Im f(x+ih)/h subtracts nothing: no V, full precision for any tiny h."))
-    path = save_figure(plot_rounding_lesson(), Path(out) / "rounding.png")
-    print("  " + _("wrote {path}", path=path))
-
-
-def register(commands, demos) -> None:
-    # ``nnlearn demo rounding`` is registered by nnlearn.cli.demo, whose SECTIONS list demo_rounding.
+def register(commands) -> None:
     p = commands.add_parser(
         "diff",
         help="the derivative of a formula at a point, to machine precision",

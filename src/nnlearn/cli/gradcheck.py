@@ -1,4 +1,4 @@
-"""``nnlearn gradcheck`` and ``nnlearn demo numgrad``: backpropagation against the numerical gradient.
+"""``nnlearn gradcheck``: backpropagation against the numerical gradient.
 
 Each command parses its arguments, calls the library (:mod:`nnlearn.common.gradient_check`) and prints.
 """
@@ -16,9 +16,8 @@ from nnlearn.base.i18n import _
 _positive_int = int_at_least(1, "a positive integer")
 
 
-def register(commands, demos) -> None:
+def register(commands) -> None:
     _register_gradcheck(commands)
-    _register_numgrad(demos)
 
 
 def _register_gradcheck(commands) -> None:
@@ -40,30 +39,18 @@ def _register_gradcheck(commands) -> None:
     p.add_argument("--sample", type=_positive_int, default=100, metavar="N",
                    help="without --all: elements checked per parameter, each by the plain loop (default 100)")
     add_threads_arg(p)
-    p.add_argument("--engine", choices=engines.engine_names(engines.NUMERICAL), default="fast",
+    p.add_argument("--engine", choices=engines.engine_names(engines.NUMERICAL),
+                   default=engines.default_engine(engines.NUMERICAL),
                    help="with --all: how the numerical gradient is computed: fast (default), rows, or loop "
                         "(the book's plain loop)")
     p.set_defaults(func=cmd_gradcheck, parser=p)
-
-
-def _register_numgrad(demos) -> None:
-    p = demos.add_parser(
-        "numgrad", help="why backpropagation: the numerical gradient's loop, the fast engine and backprop timed",
-        description="On one real batch of 100 images, compute TwoLayerNet(784, 50, 10)'s gradient three ways -- "
-        "the book's plain loop of central differences (on a sample of elements, time extrapolated), the fast "
-        "engine that gives the loop's numbers, and backpropagation -- and print their times and agreement.",
-    )
-    add_data_args(p)
-    p.add_argument("--sample", type=_positive_int, default=1000, metavar="N",
-                   help="elements of each parameter the plain loop computes (default 1000)")
-    p.set_defaults(func=cmd_numgrad, parser=p)
 
 
 # -- nnlearn gradcheck -----------------------------------------------------------------------------
 
 
 #: The settings ``nnlearn gradcheck`` takes: the network's and the batch's.
-GRADCHECK_SETTINGS = ("hidden", "activation", "weight_init_std", "loss", "batch_size", "seed")
+GRADCHECK_SETTINGS = ("hidden_size", "activation", "weight_init_std", "loss", "batch_size", "seed")
 
 
 def cmd_gradcheck(args) -> int:
@@ -95,7 +82,7 @@ def cmd_gradcheck(args) -> int:
         print(f"{key:<6} {str(tuple(r['shape'])):<12} {r['checked']:>8} {r['max_abs']:>27.3e} {r['relative']:>10.3e}")
     if record["kinks"]:
         print(_("note: {n} ReLU inputs lie within 1e-3 of the kink at 0; the numerical gradient is unreliable there "
-                "(a larger --init avoids it)", n=record["kinks"]))
+                "(a larger --weight-init-std avoids it)", n=record["kinks"]))
     verdict = (_("backpropagation and the numerical gradient agree") if record["agree"]
                else _("backpropagation and the numerical gradient DISAGREE"))
     print(verdict + _(": largest relative difference {worst:.2e} (limit {limit:g}), {seconds:.1f} s",
@@ -144,34 +131,3 @@ def _gradcheck_subject(args):
     if run is None:
         net = network_for(settings, x.shape[1], 10)
     return net, x, t, source, run
-
-
-# -- nnlearn demo numgrad ---------------------------------------------------------------------------
-
-
-def cmd_numgrad(args) -> int:
-    import numpy as np
-
-    from nnlearn import TwoLayerNet
-    from nnlearn.common.gradient_check import time_gradients
-
-    dataset = dataset_of(args)
-    (x_train, t_train), _test = load_arrays(dataset, args.data_dir)
-    batch = np.random.default_rng(0).choice(len(x_train), 100)
-    net = TwoLayerNet(x_train.shape[1], 50, int(np.max(t_train)) + 1, seed=0)
-    n_params = sum(p.size for p in net.params.values())
-    print(_("the gradient of TwoLayerNet({inputs}, 50, {outputs}) -- {n} parameters -- on a batch of 100 {dataset} "
-            "training images, float64", inputs=x_train.shape[1], outputs=net.sizes[-1], n=n_params, dataset=dataset))
-    rows = time_gradients(net, x_train[batch].astype(np.float64), t_train[batch], loop_sample=args.sample)
-    names = {"loop": "numerical, the book's loop", "fast": "numerical, fast engine", "backprop": "backpropagation"}
-    print(f"{'method':<28} {'seconds':>10} {'vs the loop':>12} {'max |difference| from the loop':>31}")
-    for r in rows:
-        print(f"{names[r['method']]:<28} {r['seconds']:>10.4f} {r['speedup']:>11.0f}x {r['max_abs_diff']:>31.1e}")
-    print(_("(the loop's time is for {sample} elements of each parameter, extrapolated to all {n})", sample=args.sample,
-            n=n_params))
-    print(_("The loop perturbs one weight at a time and runs the whole network twice for each: 2 x {n} forward passes. "
-            "Backpropagation gets the exact gradient from one forward and one backward pass.", n=n_params))
-    print(_("The fast engine computes the loop's very central differences without those passes: perturbing one weight "
-            "moves one pre-activation, so it expands each sample's loss as a Taylor series in that pre-activation (to "
-            "the 5th power) and sums the terms with a few matrix products."))
-    return 0

@@ -45,7 +45,7 @@ def cmd_landscape(args) -> int:
     return 0
 
 
-def register(commands, demos) -> None:
+def register(commands) -> None:
     p = commands.add_parser(
         "landscape", help="the training loss over a plane through a finished run's weights, with its path",
         description="Evaluate the training loss of a finished run's network on a grid over a plane through its "

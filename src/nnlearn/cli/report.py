@@ -23,7 +23,7 @@ def cmd_report(args) -> int:
     return 0
 
 
-def register(commands, demos) -> None:
+def register(commands) -> None:
     p = commands.add_parser(
         "report", help="write one self-contained HTML page about a run, several runs, or a sweep",
         description="Write one HTML file that holds everything (charts, images, style; no network needed): "

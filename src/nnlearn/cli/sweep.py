@@ -57,7 +57,7 @@ def _add_spec_flags(parser) -> None:
         parser.add_argument(option.flag or "--" + name.replace("_", "-"), **kwargs)
 
 
-def register(commands, demos) -> None:
+def register(commands) -> None:
     p = commands.add_parser(
         "sweep", help="search training settings (learning rate, sizes, ...) by validation accuracy, on Dask",
         description="Train many settings of a recipe (the trials), each judged on validation data held back "

@@ -1,4 +1,4 @@
-"""``nnlearn train``, ``evaluate``, ``predict``, ``gradcheck`` and ``nnlearn demo overfit``.
+"""``nnlearn train``, ``evaluate`` and ``predict``.
 
 Each command parses its arguments, calls the library (:mod:`nnlearn.train.runs` for run directories) and
 prints; the run directory's files are described in :mod:`nnlearn.train.runs`.
@@ -28,11 +28,10 @@ _positive_int = int_at_least(1, "a positive integer")
 _nonnegative_int = int_at_least(0, "a non-negative integer")
 
 
-def register(commands, demos) -> None:
+def register(commands) -> None:
     _register_train(commands)
     _register_evaluate(commands)
     _register_predict(commands)
-    _register_overfit(demos)
 
 
 def _register_train(commands) -> None:
@@ -86,26 +85,6 @@ def _register_predict(commands) -> None:
     p.add_argument("--split", choices=("train", "test"), default="test", help="with --index (default test)")
     add_data_args(p, dataset=False)
     p.set_defaults(func=cmd_predict, parser=p)
-
-
-def _register_overfit(demos) -> None:
-    p = demos.add_parser(
-        "overfit", help="overfitting and its remedies: a deep net on 300 samples, plain, with weight decay, with dropout",
-        description="Train a 7-layer ReLU network (6 x 100 hidden) on only --train-size training samples "
-        "with SGD: training accuracy climbs to 100% while test accuracy stalls far below -- overfitting. "
-        "Then the same network and data with the book's weight decay (lambda 0.1) and with its Dropout "
-        "(ratio 0.2): the gap between train and test accuracy narrows. One figure, three panels.",
-    )
-    add_data_args(p)
-    p.add_argument("--train-size", type=_positive_int, default=300, metavar="N")
-    p.add_argument("--test-size", type=_positive_int, default=None, metavar="N",
-                   help="judge on the first N test images only (default: all; fewer is faster)")
-    add_settings_flags(p, only=("epochs", "weight_decay", "dropout", "seed"),
-                       default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0")
-    p.set_defaults(epochs=200, weight_decay=0.1, dropout=0.2, seed=0)
-    p.add_argument("--out", metavar="DIR", default="nnlearn-demo", help="folder for overfit.png (default nnlearn-demo)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
-    p.set_defaults(func=cmd_overfit, parser=p)
 
 
 # -- nnlearn train ---------------------------------------------------------------------------------
@@ -291,47 +270,4 @@ def cmd_predict(args) -> int:
     verdict = "" if true is None else "  " + (_("(correct)") if best == true else _("(wrong: it is {true})", true=true))
     label = f"{best} ({names[best]})" if names and dataset != "mnist" else str(best)
     print(_("predicted class {label} with probability {p:.2%}", label=label, p=probs[best]) + verdict)
-    return 0
-
-
-# -- nnlearn demo overfit ---------------------------------------------------------------------------
-
-
-def cmd_overfit(args) -> int:
-    import numpy as np
-
-    from nnlearn.common.evaluation import plot_accuracy_panels
-    from nnlearn.see.overfitting import compare_remedies, overfitting_settings
-    from nnlearn.common.plots import save_figure
-
-    dataset = dataset_of(args)
-    (x_train, t_train), (x_test, t_test) = load_arrays(dataset, args.data_dir)
-    if args.train_size > len(x_train):
-        args.parser.error(_("argument --train-size: the data set has only {n} training images", n=len(x_train)))
-    if args.test_size is not None:
-        if args.test_size > len(x_test):
-            args.parser.error(_("argument --test-size: the data set has only {n} test images", n=len(x_test)))
-        x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
-    base = overfitting_settings(args.train_size, args.epochs, args.seed)
-    print(_("overfitting: a {sizes} ReLU network, SGD lr 0.01, trained on only {n} {dataset} images for {epochs} "
-            "epochs, judged on {test} test images -- plain, with weight decay, with dropout",
-            sizes="-".join(map(str, [x_train.shape[1], *base.hidden, int(np.max(t_train)) + 1])), n=args.train_size,
-            dataset=dataset, epochs=args.epochs, test=len(x_test)))
-    curves = compare_remedies(x_train, t_train, x_test, t_test, train_size=args.train_size, epochs=args.epochs,
-                              weight_decay=args.weight_decay, dropout=args.dropout, seed=args.seed,
-                              progress=args.progress)
-    gaps = {}
-    for name, (_epochs, train_acc, test_acc) in curves.items():
-        gaps[name] = train_acc[-1] - test_acc[-1]
-        print(f"{name:<18} " + _("train accuracy {train:7.2%}, test accuracy {test:7.2%}: a gap of {gap:6.1%}",
-                                 train=train_acc[-1], test=test_acc[-1], gap=gaps[name]))
-    with figure_text():  # the title in the figure's language
-        figure = plot_accuracy_panels(curves, title=_("Overfitting on {n} training samples, and two remedies",
-                                                      n=args.train_size))
-    png = save_figure(figure, Path(args.out) / "overfit.png")
-    print(_("Plain, the network memorises its few samples instead of learning what generalises; weight decay (large "
-            "weights cost loss) and dropout (no unit can be relied on) narrow the gap between train and test. Dropout "
-            "also learns more slowly: the book trains its dropout network for 301 epochs (--epochs 301)."))
-    print(_("gaps: {gaps}", gaps=", ".join(f"{name} {gap:.1%}" for name, gap in gaps.items())))
-    print(_("figure: {path}", path=png))
     return 0

@@ -32,6 +32,17 @@ def as_typed(text) -> str:
     return str(text).replace("$", r"\$")
 
 
+def floats(values) -> np.ndarray:
+    """``values`` as floats, None (a missing number) as NaN: a gap in a line.
+
+    Examples
+    --------
+    >>> floats([1, None, 0.5])
+    array([1. , nan, 0.5])
+    """
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
 def moving_average(values, window: int) -> np.ndarray:
     """Mean of each run of ``window`` consecutive values (``len(values) - window + 1`` of them).
 
@@ -49,23 +60,34 @@ def moving_average(values, window: int) -> np.ndarray:
 
 
 @in_reader_language
-def plot_loss(losses, window: int | None = None, title: str | None = None) -> Figure:
+def plot_loss(losses, window: int | None = None, title: str | None = None, *, iterations=None, means=None,
+              step: int = 1, sampled: bool = False) -> Figure:
     """The loss at every iteration (light) and its moving average over ``window`` iterations.
 
     The y-axis runs from 0 to a little above the 99.5th percentile, so that a few large losses
     early in training do not flatten the curve; when that cuts off any point, the figure says how
     many and how large the largest is.
+
+    A curve thinned for a chart (``nnlearn.train.tables.loss_curve``: every ``step``-th loss, about
+    every when ``sampled``) gives the ``iterations`` of its losses and their moving averages ``means``
+    (over ``window`` iterations of the whole run; None where there is none yet).
     """
     losses = np.asarray(losses, dtype=np.float64)
     fig = Figure(figsize=(6.4, 4.4))
     ax = fig.add_subplot()
-    it = np.arange(1, losses.size + 1)
-    ax.plot(it, losses, lw=0.6, alpha=0.45, color="C0", label=_("loss per iteration"))
+    it = np.arange(1, losses.size + 1) if iterations is None else floats(iterations)
+    label = _("loss per iteration")
+    if step > 1:
+        label += " " + (_("(about every {step}th)", step=step) if sampled else _("(every {step}th)", step=step))
+    ax.plot(it, losses, lw=0.6, alpha=0.45, color="C0", label=label, gid="loss")
     if window is None:
         window = max(1, losses.size // 50)
-    if losses.size > window > 1:
-        ax.plot(it[window - 1 :], moving_average(losses, window), color="C1", lw=1.6,
-                label=_("mean of {n} iterations", n=window))
+    if means is not None:
+        mean_it, means = it, floats(means)
+    elif losses.size > window > 1:
+        mean_it, means = it[window - 1 :], moving_average(losses, window)
+    if means is not None and np.isfinite(means).any():
+        ax.plot(mean_it, means, color="C1", lw=1.6, label=_("mean of {n} iterations", n=window), gid="loss-mean")
     ax.set_xlabel(_("iteration"))
     ax.set_ylabel(_("loss"))
     ax.set_title(_("Training loss") if title is None else as_typed(title))
@@ -92,37 +114,49 @@ def plot_loss(losses, window: int | None = None, title: str | None = None) -> Fi
 CURVE_NAMES = {"test acc": (N_("test acc"), N_("test")), "validation acc": (N_("validation acc"), N_("validation"))}
 
 
-@in_reader_language
-def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None,
-                  test_label: str = "test acc") -> Figure:
-    """The book's figure: training and test accuracy per epoch (circles and squares).
-
-    When the two lines stay together the network generalises; when the training accuracy runs
-    away from the test accuracy, it overfits. The y-axis is zoomed to the data (with a margin of a
-    tenth of their range, at least 0.01), so that a gap of a few points is visible; the axis label
-    says where it starts, and the last epoch's gap is written under the axis. ``test_label`` names
-    the second curve (e.g. ``"validation acc"``).
-    """
-    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
-    ax = fig.add_subplot()
-    train = np.asarray(train_acc, dtype=np.float64)
-    legend, other = CURVE_NAMES.get(test_label, (test_label, test_label.replace(" acc", "")))
-    ax.plot(epochs, train, marker="o", markersize=4, label=_("train acc"))
-    test = None
-    if test_acc is not None and any(a is not None for a in test_acc):
-        test = np.array([np.nan if a is None else a for a in test_acc], dtype=np.float64)
-        ax.plot(epochs, test, marker="s", markersize=4, linestyle="--",
-                label=_(legend) if test_label in CURVE_NAMES else as_typed(legend))
-    values = np.concatenate([train, test if test is not None else []])
+def _zoom_accuracy(ax, values) -> float:
+    """Zoom ``ax``'s y-axis to the accuracies ``values`` (None and NaN left out), with a margin of a tenth of
+    their range, at least 0.01; returns where the axis starts."""
+    values = floats(values)
     values = values[np.isfinite(values)]
     low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
     margin = max(0.1 * (high - low), 0.01)
     # A quarter margin above 1.0, so that markers at 100 % are not cut in half.
     low, high = max(0.0, low - margin), min(1.0 + margin / 4, high + margin)
     ax.set_ylim(low, high)
+    return low
+
+
+def _accuracy_label(low: float) -> str:
+    """The accuracy axis's label, which says where a zoomed axis starts."""
+    return _("accuracy") if low == 0 else _("accuracy (axis zoomed: starts at {low:.2f}, not 0)", low=low)
+
+
+@in_reader_language
+def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None,
+                  test_label: str = "test acc") -> Figure:
+    """The book's figure: training and test accuracy per epoch (circles and squares).
+
+    When the two lines stay together the network generalises; when the training accuracy runs
+    away from the test accuracy, it overfits. The y-axis is zoomed to the data (:func:`_zoom_accuracy`),
+    so that a gap of a few points is visible; the axis label says where it starts, and the last
+    epoch's gap is written under the axis. ``test_label`` names the second curve (e.g.
+    ``"validation acc"``). A missing accuracy (None) is a gap in its line.
+    """
+    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
+    ax = fig.add_subplot()
+    epochs, train = floats(epochs), floats(train_acc)
+    legend, other = CURVE_NAMES.get(test_label, (test_label, test_label.replace(" acc", "")))
+    ax.plot(epochs, train, marker="o", markersize=4, label=_("train acc"), gid="train-acc")
+    test = None
+    if test_acc is not None and any(a is not None for a in test_acc):
+        test = floats(test_acc)
+        ax.plot(epochs, test, marker="s", markersize=4, linestyle="--", gid="test-acc",
+                label=_(legend) if test_label in CURVE_NAMES else as_typed(legend))
+    low = _zoom_accuracy(ax, np.concatenate([train, test if test is not None else []]))
     xlabel = _("epochs")
-    ax.set_ylabel(_("accuracy") if low == 0 else _("accuracy (axis zoomed: starts at {low:.2f}, not 0)", low=low))
-    if test is not None and train.size and np.isfinite(test[-1]):
+    ax.set_ylabel(_accuracy_label(low))
+    if test is not None and train.size and np.isfinite(test[-1]) and np.isfinite(train[-1]):
         gap = train[-1] - test[-1]
         other = _(other) if test_label in CURVE_NAMES else as_typed(other)
         xlabel += "\n" + _("last epoch: train {train:.1%}, {other} {test:.1%} -- a gap of {points:.1f} points",
@@ -132,6 +166,56 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None,
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     return fig
+
+
+@in_reader_language
+def plot_runs(runs) -> Figure:
+    """Several runs overlaid, each in its colour: the moving average of the loss (left) and an accuracy
+    per epoch (right, zoomed as :func:`plot_accuracy`'s). ``runs`` is a list of dicts: ``name``,
+    ``iterations`` and ``means`` (the loss's moving average, None where there is none), ``epochs`` and
+    ``accuracy`` (None where missing), and ``column`` (which accuracy, e.g. ``"test accuracy"``; None for no
+    accuracy line)."""
+    fig = Figure(figsize=(11.2, 4.4), layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    tops, accuracies = [], []
+    for k, run in enumerate(runs):
+        means = floats(run["means"])
+        loss_ax.plot(floats(run["iterations"]), means, color=f"C{k % 10}", lw=1.6, label=as_typed(run["name"]), gid=f"loss-{k}")
+        tops += [float(means[np.isfinite(means)].max())] if np.isfinite(means).any() else []
+        if run["column"]:
+            acc = floats(run["accuracy"])
+            acc_ax.plot(floats(run["epochs"]), acc, color=f"C{k % 10}", marker="o", markersize=3, gid=f"acc-{k}",
+                        label=as_typed(f"{run['name']} ({run['column']})"))
+            accuracies += list(acc)
+    loss_ax.set_ylim(0, max(tops) * 1.05 if tops else 1.0)
+    loss_ax.set(title=_("Loss (smoothed)"), xlabel=_("iteration"), ylabel=_("loss"))
+    acc_ax.set(title=_("Accuracy per epoch"), xlabel=_("epochs"), ylabel=_accuracy_label(_zoom_accuracy(acc_ax, accuracies)))
+    for ax, where in ((loss_ax, "upper right"), (acc_ax, "lower right")):
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(loc=where, fontsize=8)
+    return fig
+
+
+def figure_svg(fig: Figure, name: str) -> str:
+    """``fig`` as an ``<svg>`` element to put inside a page: every point kept, text as text (searchable,
+    drawn in the reader's fonts), no XML prolog and no metadata. The same figure gives the same text:
+    the ids matplotlib makes up are salted with ``name``, which keeps two figures of one page apart.
+
+    Every text of the figure is escaped by matplotlib's SVG writer; the figure has no script, link or
+    picture from elsewhere (nothing nnlearn draws makes one).
+    """
+    import io
+
+    import matplotlib
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": name, "svg.fonttype": "none", "path.simplify": False}):
+        for line in (line for ax in fig.axes for line in ax.lines):
+            line.recache(always=True)  # a line's path takes path.simplify when it is made: maybe before this block
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
 
 
 @in_reader_language

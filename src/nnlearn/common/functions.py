@@ -13,8 +13,8 @@ import warnings
 
 import numpy as np
 
-from nnlearn.base.validation import check_numbers
-from nnlearn.base.errors import InputError, InputTypeError
+from nnlearn.base.constraints import check_real_numbers
+from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import _
 
 
@@ -40,7 +40,7 @@ def step_function(x):
     >>> step_function(np.array([-1.0, 0.0, 2.0]))
     array([0, 0, 1])
     """
-    return np.asarray(_reals(x, "step_function") > 0, dtype=np.int_)
+    return np.asarray(check_real_numbers(x, "step_function") > 0, dtype=np.int_)
 
 
 def sigmoid(x):
@@ -81,7 +81,7 @@ def relu(x):
     >>> relu(np.array([-1.0, 0.0, 2.0]))
     array([0., 0., 2.])
     """
-    _reals(x, "relu")  # x itself goes on (a NumPy subclass stays one)
+    check_real_numbers(x, "relu")  # x itself goes on (a NumPy subclass stays one)
     return np.maximum(0, x)
 
 
@@ -127,16 +127,7 @@ def _warn_not_finite(x: np.ndarray) -> None:
                   RuntimeWarning, stacklevel=3)
 
 
-def _reals(x, name: str) -> np.ndarray:
-    """``x`` as numbers (NumPy subclasses kept), refusing complex ones: these are functions of reals."""
-    arr = check_numbers(x)
-    if arr.dtype.kind == "c":
-        raise InputTypeError(_("{name} takes real numbers, got {dtype} (x = {x}); pass the real part, np.real(x), if "
-                               "the imaginary parts are 0", name=name, dtype=arr.dtype, x=np.asarray(x).reshape(-1)[:3]))
-    return arr
-
-
 def _floats(x, name: str) -> np.ndarray:
     """``x`` as a plain array of real numbers; True/False as 1.0/0.0 (NumPy refuses to negate booleans)."""
-    x = np.asarray(_reals(x, name))
+    x = np.asarray(check_real_numbers(x, name))
     return x.astype(np.float64) if x.dtype.kind == "b" else x

@@ -10,13 +10,14 @@ import warnings
 
 import numpy as np
 
-from nnlearn.base.validation import (
+from nnlearn.base.constraints import (
     callable_name,
     check_callable,
-    check_choice,
-    check_count,
-    check_flag,
-    check_positive_number,
+    check_finite,
+    COUNT,
+    FLAG,
+    Options,
+    check,
     check_real_point,
     check_real_result,
 )
@@ -25,10 +26,6 @@ from nnlearn.base.i18n import _
 
 _METHODS = ("central", "forward", "backward")
 _GRADIENT_METHODS = _METHODS + ("complex", "richardson", "auto")
-
-
-def _check_step(h) -> float:
-    return check_positive_number(h, _("the step h"), _("the book uses h=1e-4"))
 
 
 def numerical_diff(f, x, h=1e-4, method="central"):
@@ -73,12 +70,12 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     ...
     nnlearn.base.errors.InputTypeError: x must be a real number or an array of real numbers, got str '5'
     """
-    check_choice(method, _METHODS, "method")
+    Options(_METHODS).check(method, "method")
     check_callable(f)
     check_real_point(x)
     if isinstance(x, (list, tuple)):
         x = np.asarray(x, dtype=np.float64)  # several points at once, for an f that takes an array
-    h = _check_step(h)
+    h = check("h", h)
     if np.any(np.asarray(x) + h == np.asarray(x)):
         warnings.warn(
             _("h={h:g} is below the spacing of floating-point numbers at x, so x + h == x and the difference is lost "
@@ -152,12 +149,12 @@ def numerical_gradient(f, x, h=None, method="central"):
     >>> numerical_gradient(function_2, np.array([3.0, 4.0]), method="auto").tolist()
     [6.0, 8.0]
     """
-    check_choice(method, _GRADIENT_METHODS, "method")
+    Options(_GRADIENT_METHODS).check(method, "method")
     check_callable(f, _("a function of the array x"))
     if method not in _METHODS and h is not None:
-        h = _check_step(h)
+        h = check("h", h)
     elif method in _METHODS:
-        h = _check_step(1e-4 if h is None else h)
+        h = check("h", 1e-4 if h is None else h)
     _check_array_to_perturb(x)
     if method != "central":
         return _gradient_by(f, x, h, method)
@@ -214,9 +211,7 @@ def _check_array_to_perturb(x) -> None:
     if not x.flags.writeable:
         raise InputError(_("x is read-only, but numerical_gradient perturbs it in place (as the book's does, and "
                            "restores it); pass a writable copy, x.copy()"))
-    if not np.isfinite(x).all():
-        raise InputError(_("x contains {bad}; a gradient needs a point of finite numbers",
-                           bad="NaN" if np.isnan(x).any() else "inf"))
+    check_finite(x, "x", _("a gradient needs a point of finite numbers"))
 
 
 def _check_step_survives(x, h) -> None:
@@ -317,9 +312,9 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     >>> gradient_descent(function_2, init_x, lr=1e-10, step_num=100)
     array([-2.99999994,  3.99999992])
     """
-    lr = check_positive_number(lr, "lr", _("the book uses lr=0.1"))
-    step_num = check_count(step_num, "step_num")
-    return_path = check_flag(return_path, "return_path")
+    lr = check("lr", lr)
+    step_num = COUNT.check(step_num, "step_num")
+    return_path = FLAG.check(return_path, "return_path")
     check_real_point(init_x, "init_x")
     x = np.array(init_x, dtype=np.float64)
     path = [x.copy()] if return_path else None

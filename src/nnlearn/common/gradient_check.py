@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.common import engines
-from nnlearn.base.validation import check_positive_int, check_seed
+from nnlearn.base.constraints import POSITIVE_WHOLE, check
 from nnlearn.base.errors import InputTypeError
 from nnlearn.base.i18n import _
 from nnlearn.common.layers import Relu
@@ -24,7 +24,7 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
         Use a float64 network: the central difference with h = 1e-4 is then good to about 1e-10.
     x, t : ndarray
         The batch.
-    engine : {"fast", "rows", "loop"}, default "fast"
+    engine : {"fast", "rows", "loop"}, optional
         How the numerical gradient of every element is computed (see
         :meth:`MultiLayerNet.numerical_gradient`). Ignored with ``sample``.
     sample : int, optional
@@ -64,8 +64,8 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
     x, t = network.check_batch(x, t)
     masks = network.check_masks(masks, x.shape[0])
     if sample is not None:
-        sample = check_positive_int(sample, "sample")
-    seed = check_seed(seed)
+        sample = POSITIVE_WHOLE.check(sample, "sample")
+    seed = check("seed", seed)
     bp = network.gradient(x, t, engine=backprop, masks=masks)
     if sample is None:
         num = network.numerical_gradient(x, t, engine=engine, masks=masks)
@@ -106,9 +106,9 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
     _check_network(network)
     x, t = network.check_batch(x, t)
     if loop_sample is not None:
-        loop_sample = check_positive_int(loop_sample, "loop_sample")
-    repeat = check_positive_int(repeat, "repeat")
-    seed = check_seed(seed)
+        loop_sample = POSITIVE_WHOLE.check(loop_sample, "loop_sample")
+    repeat = POSITIVE_WHOLE.check(repeat, "repeat")
+    seed = check("seed", seed)
     n_params = sum(p.size for p in network.params.values())
     rng = np.random.default_rng(seed)
     picks = {key: (np.arange(p.size) if loop_sample is None or p.size <= loop_sample
@@ -160,7 +160,7 @@ def kinks_near(network, x, within: float = 1e-3) -> int:
     return near
 
 
-def gradient_check_record(network, x, t, *, engine="fast", sample=None, seed=0, batch: str = "") -> dict:
+def gradient_check_record(network, x, t, *, engine=None, sample=None, seed=0, batch: str = "") -> dict:
     """:func:`gradient_check` as the JSON a run keeps (``gradcheck.json``, shown by ``nnlearn report``):
     ``{"params": {key: {"shape", "checked", "max_abs", "relative"}}, "limit", "worst", "agree", "batch",
     "kinks", "network"}``."""
@@ -169,7 +169,7 @@ def gradient_check_record(network, x, t, *, engine="fast", sample=None, seed=0, 
     params = {key: {"shape": list(network.params[key].shape), **r} for key, r in report.items()}
     return {"params": params, "limit": AGREEMENT, "worst": worst, "agree": worst <= AGREEMENT, "batch": batch,
             "kinks": kinks_near(network, x), "network": "-".join(map(str, network.sizes)) + f" {network.activation}",
-            "engine": engine if sample is None else "loop", "sample": sample}
+            "engine": engine or engines.default_engine(engines.NUMERICAL) if sample is None else "loop", "sample": sample}
 
 
 def _check_network(network) -> None:

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from nnlearn.base.validation import (
+from nnlearn.base.constraints import (
     as_float_array,
     check_finite,
     check_labels,

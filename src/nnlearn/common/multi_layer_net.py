@@ -19,22 +19,22 @@ training speed (``nnlearn train`` does).
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import numpy as np
 
 from nnlearn.common import engines
-from nnlearn.base.validation import (
-    check_batch_size,
+from nnlearn.base.constraints import (
+    POSITIVE_WHOLE,
+    Options,
     as_float_array,
+    check,
     check_finite,
-    check_choice,
     check_labels,
     check_network_size,
     check_nonempty,
-    check_positive_int,
-    check_positive_number,
-    check_seed,
+    check_numeric,
 )
 from nnlearn.base.errors import DivergenceError, InputError, InputTypeError
 from nnlearn.base.i18n import _, ngettext
@@ -43,8 +43,6 @@ from nnlearn.common.layers import Affine, Dropout, IdentityWithLoss, Relu, Sigmo
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu}
 LOSSES = {"cross_entropy": SoftmaxWithLoss, "mse": IdentityWithLoss}
-#: Names of the weight initialisations, with the book's aliases (ch. 6: "sigmoid" means Xavier).
-INITS = {"xavier": "xavier", "sigmoid": "xavier", "he": "he", "relu": "he"}
 DTYPES = ("float32", "float64")
 #: Rows per chunk when a whole data set is evaluated: memory stays bounded (a 2000 x 784 float64
 #: chunk is 12 MiB) whatever the size of the data.
@@ -138,28 +136,27 @@ class MultiLayerNet:
         weight_decay_lambda=0.0,
         dropout_ratio=0.0,
     ):
-        hidden = [hidden_size_list] if np.ndim(hidden_size_list) == 0 else list(hidden_size_list)
-        sizes = [input_size, *hidden, output_size]
-        for name, value in zip(["input_size", *["hidden size"] * len(hidden), "output_size"], sizes):
-            check_positive_int(value, name)
-        check_choice(activation, ACTIVATIONS, "activation")
-        check_choice(loss, LOSSES, "loss")
+        # An empty list is the linear classifier; the sizes rule wants at least one layer.
+        empty = isinstance(hidden_size_list, (list, tuple, np.ndarray)) and len(hidden_size_list) == 0
+        hidden = () if empty else check("hidden_size", hidden_size_list, "hidden_size_list")
+        sizes = [POSITIVE_WHOLE.check(input_size, "input_size"), *hidden, POSITIVE_WHOLE.check(output_size, "output_size")]
+        Options(tuple(ACTIVATIONS)).check(activation, "activation")
+        Options(tuple(LOSSES)).check(loss, "loss")
         try:
             dtype = np.dtype(dtype)
         except TypeError:
-            dtype = None
-        if dtype is None or dtype.name not in DTYPES:
-            raise InputError(_("dtype must be float32 or float64, got {dtype}", dtype=dtype))
+            pass
+        dtype = np.dtype(Options(DTYPES).check(getattr(dtype, "name", dtype), "dtype"))
         check_network_size(sizes, dtype)  # before allocating: TwoLayerNet(784, 10**12, 10) was a MemoryError
-        self.weight_decay_lambda = check_weight_decay(weight_decay_lambda)
-        self.dropout_ratio = check_dropout(dropout_ratio)
-        self.sizes = tuple(int(s) for s in sizes)
+        self.weight_decay_lambda = check("weight_decay_lambda", weight_decay_lambda)
+        self.dropout_ratio = check("dropout_ratio", dropout_ratio)
+        self.sizes = tuple(sizes)
         self.activation = activation
         self.loss_type = loss
-        self.weight_init_std = check_init(weight_init_std)
+        self.weight_init_std = check("weight_init_std", weight_init_std)
         self.dtype = dtype
         self.params = {}
-        rng = np.random.default_rng(check_seed(seed))
+        rng = np.random.default_rng(check("seed", seed))
         for i in range(1, len(self.sizes)):
             n_in, n_out = self.sizes[i - 1], self.sizes[i]
             scale = init_scale(self.weight_init_std, n_in)
@@ -219,7 +216,7 @@ class MultiLayerNet:
         """
         if not self.dropout_ratio:
             return None
-        n = check_batch_size(batch_size)
+        n = check("batch_size", batch_size)
         if not isinstance(rng, np.random.Generator):
             raise InputTypeError(_("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type}",
                                    type=type(rng).__name__))
@@ -254,7 +251,7 @@ class MultiLayerNet:
         the layers.
         """
         x = self.check_rows(x)
-        chunk_size = check_positive_int(chunk_size, "chunk_size")
+        chunk_size = POSITIVE_WHOLE.check(chunk_size, "chunk_size")
         run = self.engine(engine)
         labels = np.empty(x.shape[0], dtype=np.intp)
         ones = np.ones(x.shape[1], dtype=self.dtype)
@@ -319,7 +316,7 @@ class MultiLayerNet:
         ----------
         x, t : ndarray
             A batch and its labels (or one-hot targets).
-        engine : {"fast", "rows", "loop"}, default "fast"
+        engine : {"fast", "rows", "loop"}, optional
             ``"loop"`` is the book's plain loop: each element of each parameter is perturbed in
             place, the loss of the whole batch recomputed twice, and the element restored -- two
             forward passes per parameter, obviously right, and slow (about 10 s for
@@ -343,16 +340,14 @@ class MultiLayerNet:
 
     def check_rows(self, x, name: str = "x") -> np.ndarray:
         """``x`` as a 2-D array of samples for this network, without converting its values."""
-        x = np.asarray(x)
-        if x.dtype == object or x.dtype.kind not in "biuf":
-            raise InputError(_("{name} must be numeric, got an array of {dtype}", name=name, dtype=x.dtype))
+        x = check_numeric(x, name)
         if x.ndim == 0:
             raise InputError(_("{name} is one number ({value!r}); give one sample (1-D) or a batch (one row per sample)",
                                name=name, value=x[()]))
         if x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim > 2:
-            x = x.reshape(x.shape[0], -1)
+            x = x.reshape(x.shape[0], math.prod(x.shape[1:]))  # not -1: an empty x has no -1 to infer
         check_nonempty(x, name)
         if x.shape[1] != self.sizes[0]:
             raise InputError(_(
@@ -453,35 +448,6 @@ class MultiLayerNet:
                 raise InputError(_("parameter {key} has shape {shape}, the network needs {needed}", key=key,
                                    shape=value.shape, needed=self.params[key].shape))
             self.params[key][...] = value
-
-
-def check_weight_decay(value) -> float:
-    """The weight decay ``lambda``: a finite number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not (np.isfinite(value) and value >= 0):
-        raise InputError(_("weight_decay_lambda must be a number >= 0 (the book uses 0.1; 0 for none), got {value!r}",
-                           value=value))
-    return float(value)
-
-
-def check_dropout(value) -> float:
-    """The dropout ratio: a number in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not (0 <= value < 1):
-        raise InputError(_("dropout_ratio must be a number in [0, 1) (the book uses 0.2; 0 for none), got {value!r}",
-                           value=value))
-    return float(value)
-
-
-def check_init(weight_init_std):
-    """A weight initialisation: a positive standard deviation, ``"xavier"`` or ``"he"`` (aliases allowed)."""
-    if isinstance(weight_init_std, str):
-        key = weight_init_std.lower()
-        if key not in INITS:
-            raise InputError(_("unknown weight_init_std {value!r}; give a positive number such as 0.01, or 'xavier' "
-                               "or 'he'", value=weight_init_std))
-        return INITS[key]
-    return check_positive_number(weight_init_std, "weight_init_std", _("or 'xavier' or 'he'"))
 
 
 def init_scale(init, n_in: int) -> float:

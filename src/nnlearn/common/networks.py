@@ -11,7 +11,7 @@ import numpy as np
 
 from nnlearn.base.errors import FileFormatError, InputError
 from nnlearn.base.i18n import N_, _
-from nnlearn.base.validation import check_network_size
+from nnlearn.base.constraints import Options, check_network_size
 from nnlearn.common.multi_layer_net import DTYPES, MultiLayerNet
 from nnlearn.common.saving import check_arrays, param_layout, read_npz
 from nnlearn.common.two_layer_net import TwoLayerNet
@@ -51,16 +51,12 @@ def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
 
 
 def network_for(settings, input_size: int, output_size: int) -> MultiLayerNet:
-    """A fresh network as training ``settings`` describe it (a :class:`TwoLayerNet` for the chapter's).
-
-    The settings' names are the trainer's (``weight_decay``, ``dropout``), the network's the book's
-    (``weight_decay_lambda``, ``dropout_ratio``); this is where one becomes the other.
-    """
+    """A fresh network as training ``settings`` describe it (a :class:`TwoLayerNet` for the chapter's)."""
     sizes = dict(weight_init_std=settings.weight_init_std, seed=settings.seed, dtype=np.dtype(settings.dtype),
-                 weight_decay_lambda=settings.weight_decay, dropout_ratio=settings.dropout)
-    if is_two_layer(settings.hidden, settings.activation, settings.loss):
-        return TwoLayerNet(input_size, settings.hidden[0], output_size, **sizes)
-    return MultiLayerNet(input_size, list(settings.hidden), output_size, activation=settings.activation,
+                 weight_decay_lambda=settings.weight_decay_lambda, dropout_ratio=settings.dropout_ratio)
+    if is_two_layer(settings.hidden_size, settings.activation, settings.loss):
+        return TwoLayerNet(input_size, settings.hidden_size[0], output_size, **sizes)
+    return MultiLayerNet(input_size, list(settings.hidden_size), output_size, activation=settings.activation,
                          loss=settings.loss, **sizes)
 
 
@@ -87,8 +83,8 @@ def settings_mismatch(settings, network) -> list[str]:
     A trainer may train any network (its sizes and activation are its own), but how it trains must
     agree with the settings it records: the dtype, the weight decay and the dropout.
     """
-    seen = {"dtype": network.dtype.name, "weight_decay": network.weight_decay_lambda,
-            "dropout": network.dropout_ratio}
+    seen = {"dtype": network.dtype.name, "weight_decay_lambda": network.weight_decay_lambda,
+            "dropout_ratio": network.dropout_ratio}
     return [f"{name}: network {value!r}, settings {getattr(settings, name)!r}"
             for name, value in seen.items() if getattr(settings, name) != value]
 
@@ -113,13 +109,12 @@ def load_network(path):
 def network_layout(path, config: dict, prefix: str = "param_") -> dict:
     """``{prefix + key: (shape, dtype)}`` of the network a :meth:`~nnlearn.MultiLayerNet.config` describes,
     without building it: its sizes must be whole numbers and the network within
-    :data:`~nnlearn.base.validation.MAX_PARAMETERS`, else a :class:`FileFormatError` naming ``path``."""
+    :data:`~nnlearn.base.constraints.MAX_PARAMETERS`, else a :class:`FileFormatError` naming ``path``."""
     hidden = config.get("hidden_size_list")
     sizes = [config.get("input_size"), *(hidden if isinstance(hidden, list) else [None]), config.get("output_size")]
     dtype = config.get("dtype", "float64")
     try:
-        if dtype not in DTYPES:
-            raise InputError(_("dtype {dtype!r} is not one of {names}", dtype=dtype, names=", ".join(DTYPES)))
+        Options(DTYPES).check(dtype, "dtype")
         if config.get("class") == "TwoLayerNet" and len(sizes) != 3:
             raise InputError(_("a TwoLayerNet has one hidden layer, not {n}", n=len(sizes) - 2))
         check_network_size(sizes, dtype)

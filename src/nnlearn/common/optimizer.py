@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from nnlearn.base.validation import check_positive_number
+from nnlearn.base.constraints import Options, check
 from nnlearn.base.errors import InputError, InputTypeError
 from nnlearn.base.i18n import _
 
@@ -41,19 +41,6 @@ def blocks(*arrays):
         yield tuple(f[start : start + BLOCK] for f in flat)
 
 
-def _check_rate(value, name: str) -> float:
-    return check_positive_number(value, name, _("the book uses lr=0.1 for SGD"))
-
-
-def _check_fraction(value, name: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise InputError(_("{name} must be a number, got {value!r}", name=name, value=value)) from None
-    if not (0.0 <= value < 1.0):
-        raise InputError(_("{name} must lie in [0, 1), got {value!r}", name=name, value=value))
-    return value
-
 
 class Optimizer:
     """Base class: holds the hyperparameters and per-parameter state arrays."""
@@ -62,7 +49,7 @@ class Optimizer:
     state_names: tuple = ()
 
     def __init__(self, lr=0.01):
-        self.lr = _check_rate(lr, "lr")
+        self.lr = check("lr", lr)
         self.state = {name: {} for name in self.state_names}
         self._buf = {}
 
@@ -158,7 +145,7 @@ class Momentum(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__(lr)
-        self.momentum = _check_fraction(momentum, "momentum")
+        self.momentum = check("momentum", momentum)
 
     def hyperparameters(self) -> dict:
         return {"lr": self.lr, "momentum": self.momentum}
@@ -189,7 +176,7 @@ class AdaGrad(Optimizer):
 
     def __init__(self, lr=0.01, eps=1e-7):
         super().__init__(lr)
-        self.eps = check_positive_number(eps, "eps", _("the book uses 1e-7"))
+        self.eps = check("eps", eps)
 
     def hyperparameters(self) -> dict:
         return {"lr": self.lr, "eps": self.eps}
@@ -231,9 +218,9 @@ class Adam(Optimizer):
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7):
         super().__init__(lr)
-        self.beta1 = _check_fraction(beta1, "beta1")
-        self.beta2 = _check_fraction(beta2, "beta2")
-        self.eps = check_positive_number(eps, "eps", _("the book uses 1e-7"))
+        self.beta1 = check("beta1", beta1)
+        self.beta2 = check("beta2", beta2)
+        self.eps = check("eps", eps)
         self.iter = 0
 
     def hyperparameters(self) -> dict:
@@ -279,7 +266,5 @@ def get_optimizer(name, **kwargs) -> Optimizer:
     """
     if isinstance(name, Optimizer):
         return name
-    cls = OPTIMIZERS.get(str(name).lower())
-    if cls is None:
-        raise InputError(_("unknown optimizer {name!r}; choose one of {names}", name=name, names=", ".join(OPTIMIZERS)))
-    return cls(**kwargs)
+    return OPTIMIZERS[Options(tuple(OPTIMIZERS)).check(name.lower() if isinstance(name, str) else name,
+                                                      "optimizer")](**kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlearn.base.validation import as_float_array, check_finite, check_numbers, check_seed
+from nnlearn.base.constraints import as_float_array, check, check_finite, check_numbers
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import _
 from nnlearn.common.functions import softmax
@@ -49,7 +49,7 @@ class SimpleNet:
 
     def __init__(self, W=None, seed=None):
         if W is None:
-            W = np.random.default_rng(check_seed(seed)).standard_normal((2, 3))
+            W = np.random.default_rng(check("seed", seed)).standard_normal((2, 3))
         W = as_float_array(check_numbers(W, "W"), "W").astype(np.float64)  # a copy: the caller's W stays theirs
         if W.shape != (2, 3):
             raise InputError(_("W must have shape (2, 3), got {shape}", shape=W.shape))

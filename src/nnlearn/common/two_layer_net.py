@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlearn.base.constraints import POSITIVE_WHOLE
 from nnlearn.common.multi_layer_net import MultiLayerNet
 
 
@@ -30,7 +31,7 @@ class TwoLayerNet(MultiLayerNet):
                  weight_decay_lambda=0.0, dropout_ratio=0.0):
         super().__init__(
             input_size,
-            [hidden_size],
+            [POSITIVE_WHOLE.check(hidden_size, "hidden_size")],
             output_size,
             activation="sigmoid",
             weight_init_std=weight_init_std,

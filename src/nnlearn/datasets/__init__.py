@@ -4,8 +4,8 @@
 >>> (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True)  # doctest: +SKIP
 
 Where the files come from, in order: ``data_dir`` / ``--data-dir``, ``NNLEARN_DATA``, the user
-cache folder (``$XDG_CACHE_HOME/nnlearn``), a distribution's folder, else a download over several
-mirrors (see :mod:`nnlearn.datasets.download`).
+cache folder (platformdirs': ``~/.cache/nnlearn`` on Linux), a distribution's folder, else a
+download over several mirrors (see :mod:`nnlearn.datasets.download`).
 """
 
 from nnlearn.datasets.batches import (

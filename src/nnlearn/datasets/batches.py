@@ -14,18 +14,14 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from nnlearn.base.validation import check_batch_size, check_positive_int, check_seed
-from nnlearn.base.errors import InputError, InputTypeError
+from nnlearn.base.constraints import POSITIVE_WHOLE, check
+from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import _, ngettext
 
 
 def _rng(seed) -> np.random.Generator:
     """A Generator from a seed (int or None) or a Generator itself (used as is)."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise InputTypeError(_("seed must be an int, None or a numpy.random.Generator, got {seed!r}", seed=seed))
-    return np.random.default_rng(check_seed(seed))
+    return np.random.default_rng(check("seed", seed))
 
 
 def _check_pair(x, t):
@@ -36,10 +32,6 @@ def _check_pair(x, t):
     if len(x) != len(t):
         raise InputError(_("x has {nx} samples but t has {nt}; they must pair up row by row", nx=len(x), nt=len(t)))
     return x, t
-
-
-def _check_size(batch_size, name="batch_size") -> int:
-    return check_batch_size(batch_size, name) if name == "batch_size" else check_positive_int(batch_size, name)
 
 
 def sample_batch_indices(train_size: int, batch_size: int, seed=None) -> np.ndarray:
@@ -53,8 +45,8 @@ def sample_batch_indices(train_size: int, batch_size: int, seed=None) -> np.ndar
     array([51037, 38217, 30668, 16187, 18469,  2458,  4514,   991, 10516,
            48796])
     """
-    train_size = _check_size(train_size, "train_size")
-    return _rng(seed).choice(train_size, _check_size(batch_size))
+    train_size = POSITIVE_WHOLE.check(train_size, "train_size")
+    return _rng(seed).choice(train_size, check("batch_size", batch_size))
 
 
 def sample_batch(x, t, batch_size: int, seed=None) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +95,7 @@ def iterate_minibatches(
     [3, 3]
     """
     x, t = _check_pair(x, t)
-    batch_size = _check_size(batch_size)
+    batch_size = check("batch_size", batch_size)
     n = len(x)
     order = _rng(seed).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n

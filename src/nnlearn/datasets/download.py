@@ -1,17 +1,27 @@
-"""Verified downloads over a list of mirrors.
+"""Verified downloads over a list of mirrors: pooch moves the bytes, this module decides what to keep.
 
-Each file is fetched from the first mirror that delivers the right content: the download streams
-into a temporary file beside its destination (with a tqdm progress bar on a terminal), every
-network operation has a time-out, a cut-short transfer or a server error is retried, and the file
-is moved into place (atomically) only after the SHA-256 of its **decompressed** content matches
-the known digest. So a re-compressed copy is accepted, a wrong or truncated one is refused, and
-nothing partial or wrong is ever left under the final name.
+Each transfer is :class:`pooch.HTTPDownloader` (requests, with a connect/read time-out and a tqdm
+bar on a terminal). What pooch could not do, each shown by a test in ``tests/test_download.py``
+against a mirror on 127.0.0.1, is the small hand code below:
 
-Each attempt (:func:`nnlearn.datasets.transfer.fetch`) is bounded in time, speed and size: a
-``Content-Length`` that no copy of the file can have is refused at once, a gzip bomb after the
-file's known size, and a mirror that delivers less than a low-speed limit over a window -- curl's
-``--speed-limit``/``--speed-time`` model -- is abandoned, and skipped for the rest of the command,
-as is one that does not answer.
+- **The content's SHA-256, across mirrors.** pooch's ``known_hash`` is the digest of the bytes on
+  the wire, and ``pooch.retrieve`` moves the file into place before a processor could look inside.
+  MNIST's known digests are those of the *decompressed* files, and mirrors serve other
+  compressions of them (``test_recompressed_copy_is_accepted``): the file streams into a temporary
+  file beside its destination and is moved into place (atomically) only once its content's digest
+  matches, else the next mirror is tried; nothing partial or wrong is left under the final name.
+- **Bounded decompression.** pooch's ``Decompress`` gunzips all there is; the digest here is
+  computed by :func:`nnlearn.datasets.idx.payload_sha256`, which stops one byte past the file's
+  known size (``test_a_gzip_bomb_from_a_mirror_is_refused_without_decompressing_past_the_cap``).
+- **Size caps.** pooch writes whatever the server sends: a ``Content-Length`` that no copy of the
+  file can have is refused before the body is read, and so is a body that runs past it
+  (``test_an_endless_answer_is_refused``, ``test_a_lying_content_length_is_refused_at_once``).
+- **The slow-mirror cut.** requests' time-out bounds each read, not the transfer: measured,
+  ``pooch.HTTPDownloader(timeout=2)`` fed MNIST's 28,881-byte labels file at 1 byte/s was still
+  running after 30 s, with 8 hours to go (``test_a_mirror_below_the_speed_limit_...``: a byte
+  every 0.1 s). The :class:`Watchdog` applies curl's ``--speed-limit``/``--speed-time`` model, to
+  pooch's 1 KiB chunks; the mirror is then skipped for the other files, as is one that does not
+  answer.
 
 Settings, for tests and for readers behind a proxy or without network:
 
@@ -33,17 +43,26 @@ Settings, for tests and for readers behind a proxy or without network:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
+from typing import Self
 
-from nnlearn.base.files import exit_on_sigterm, remove_stale_temp_files
-from nnlearn.datasets.errors import DatasetError, DatasetWarning
-from nnlearn.base.i18n import _
+from nnlearn.base.files import exit_on_sigterm, make_temp_file, remove_stale_temp_files
+from nnlearn.base.i18n import N_, _
+from nnlearn.datasets.errors import (
+    DatasetError,
+    DatasetWarning,
+    OversizeDataError,
+    TruncatedDataError,
+)
+from nnlearn.datasets.idx import MAX_PAYLOAD_BYTES, compressed_bound, payload_sha256
 from nnlearn.datasets.sources import DataFile, DatasetSpec
-from nnlearn.datasets.transfer import GiveUp, Retry, Skip, fetch
 
 #: Seconds to wait for a connection, or for the next block of data, before giving up on a mirror.
 DEFAULT_TIMEOUT = 10.0
@@ -53,10 +72,253 @@ DEFAULT_SPEED_LIMIT = 1024
 DEFAULT_SPEED_TIME = 20.0
 #: Further attempts on the same mirror after a cut-short transfer or a server error (5xx).
 DEFAULT_RETRIES = 1
+#: Deflate's best compression: 258 bytes in 2 bits. No copy of a file is smaller than this share of it.
+_MAX_RATIO = 1032
+_HEADERS = {"User-Agent": "nnlearn-datasets/2 (+pooch)", "Accept-Encoding": "identity"}  # identity: no hidden gunzip
 
 
 class DownloadError(DatasetError):
     """No mirror delivered a file with the right content."""
+
+
+class Retry(Exception):
+    """A failure worth another attempt on the same mirror."""
+
+
+class Skip(Exception):
+    """A failure that another attempt on the same mirror would repeat: go to the next mirror."""
+
+
+class GiveUp(Skip):
+    """A failure that rules the mirror out for the other files too; ``why`` says it in a few words."""
+
+    def __init__(self, message: str, why: str):
+        super().__init__(message)
+        self.why = why
+
+
+def wire_bounds(datafile: DataFile) -> tuple[int, int]:
+    """The fewest and the most bytes a copy of ``datafile`` (gzip or plain) can take on the wire.
+
+    At most the decompressed size plus deflate's and gzip's overhead; at least the decompressed
+    size over deflate's best ratio, 1032:1. A ``Content-Length`` outside is a lie.
+
+    Examples
+    --------
+    >>> from nnlearn.datasets import MNIST
+    >>> wire_bounds(MNIST.file("train-labels"))  # 60,008 bytes decompressed; the original gzip is 28,881
+    (58, 64111)
+    """
+    size = datafile.payload_size
+    if size is None:
+        return 0, compressed_bound(MAX_PAYLOAD_BYTES)
+    return size // _MAX_RATIO, compressed_bound(size)
+
+
+_watched = threading.local()
+
+
+def _on_connect(event: str, args) -> None:
+    """An audit hook: hands each socket this thread connects during a watched transfer to its watchdog.
+
+    requests and urllib3 expose no connection hook, and the headers can trickle as slowly as the
+    body; the ``socket.connect`` audit event is the one place that sees every socket in time.
+    """
+    if event == "socket.connect" and (dog := getattr(_watched, "dog", None)) is not None:
+        dog.add(args[0].fileno())
+
+
+class Watchdog:
+    """Abandons one transfer that falls below the low-speed limit, by shutting its sockets.
+
+    Every ``window`` seconds from the start it checks that at least ``limit * window`` bytes of
+    the body arrived since the previous check (the writer adds to :attr:`got`); if not, it shuts
+    the sockets, so that a read blocked in any stage (connection, headers, body) returns at once.
+    Use it as a context manager around the transfer, in the thread that makes it.
+    """
+
+    hooked = False
+
+    def __init__(self, limit: float, window: float):
+        self.limit, self.window = limit, window
+        self.got, self.slow_got, self.expired, self.fds = 0, 0, False, []
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+
+    def __enter__(self) -> Self:
+        if not Watchdog.hooked:
+            sys.addaudithook(_on_connect)
+            Watchdog.hooked = True
+        _watched.dog = self
+        threading.Thread(target=self._watch, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _watched.dog = None
+        with self.lock:
+            self.done.set()
+            self.fds.clear()
+
+    def _watch(self) -> None:
+        last = 0
+        while not self.done.wait(self.window):
+            got = self.got
+            if got - last < self.limit * self.window:
+                self.slow_got = got - last
+                with self.lock:
+                    self.expired = not self.done.is_set()
+                    for fd in self.fds:
+                        self._shut(fd)
+                return
+            last = got
+
+    def add(self, fd: int) -> None:
+        with self.lock:
+            self.fds.append(fd)
+            if self.expired:
+                self._shut(fd)
+
+    @staticmethod
+    def _shut(fd: int) -> None:
+        # By descriptor: ssl wraps (and detaches) the socket object after connecting. Shutting
+        # the plain socket wakes the reader, also under TLS; detach() leaves the fd to its owner.
+        with contextlib.suppress(OSError):
+            sock = socket.socket(fileno=fd)
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            finally:
+                sock.detach()
+
+
+class _CappedFile:
+    """The file pooch writes into: counts the bytes for the watchdog, refuses more than ``high``."""
+
+    def __init__(self, out, datafile: DataFile, dog: Watchdog):
+        self.out, self.datafile, self.dog = out, datafile, dog
+        self.high = wire_bounds(datafile)[1]
+
+    def write(self, block: bytes) -> None:
+        self.dog.got += len(block)
+        if self.dog.got > self.high:
+            raise Skip(_("wrong content (over {high} bytes, more than any copy of {name})", high=self.high,
+                         name=self.datafile.name))
+        self.out.write(block)
+
+    def flush(self) -> None:
+        pass  # pooch flushes after each KiB; the file is flushed and synced once, when complete
+
+    def announced(self, response, **_kw) -> None:
+        """requests' response hook: refuse at once a ``Content-Length`` that no copy of the file can have."""
+        self.response = response
+        length = response.headers.get("Content-Length")
+        if response.status_code != 200 or length is None:
+            return
+        length = length.strip()
+        if not (length.isascii() and length.isdigit()):
+            raise Skip(_("a broken answer (Content-Length {length!r} is not a number)", length=length[:20]))
+        low, high = wire_bounds(self.datafile)
+        if not low <= int(length) <= high:
+            raise Skip(_("wrong content ({total} bytes announced; a copy of {name} takes {low} to {high} bytes)",
+                         total=int(length), name=self.datafile.name, low=low, high=high))
+        self.high = int(length)
+
+
+def _reason(exc: BaseException) -> str:
+    """The operating system's words for a connection failure wrapped by requests and urllib3, else the message."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        seen = seen.__cause__ or seen.__context__ or getattr(seen, "reason", None)
+    return str(exc)
+
+
+def _failure(exc, dog: Watchdog, out: _CappedFile, timeout: float) -> Exception:
+    """What a requests exception (None: a transfer ended early) means for this mirror: Retry, Skip or GiveUp."""
+    import requests
+
+    seconds = format(timeout, "g")
+    if dog.expired:
+        return GiveUp(_("too slow: {n} bytes in {seconds} s, less than {limit} bytes/s (NNLEARN_SPEED_LIMIT, "
+                        "NNLEARN_SPEED_TIME); not tried for the other files", n=dog.slow_got,
+                        seconds=format(dog.window, "g"), limit=format(dog.limit, "g")), N_("too slow"))
+    if isinstance(exc, requests.HTTPError):
+        reason = f"HTTP {exc.response.status_code} {exc.response.reason}"
+        return (Retry if exc.response.status_code >= 500 else Skip)(reason)
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+    answered = getattr(out, "response", None)
+    # A read that times out in the body arrives as a ConnectionError around urllib3's time-out.
+    timed_out = isinstance(exc, requests.Timeout) or any(isinstance(a, Urllib3Timeout) for a in exc.args)
+    if answered is None and timed_out:
+        return GiveUp(_("no answer within {seconds} s", seconds=seconds), N_("did not answer"))
+    if answered is None and isinstance(exc, requests.ConnectionError):
+        return GiveUp(_("cannot connect ({reason})", reason=_reason(exc)), N_("did not answer"))
+    if timed_out:
+        return GiveUp(_("stalled: no data for {seconds} s after {n} bytes; not tried for the other files",
+                        seconds=seconds, n=answered.raw.tell()), N_("too slow"))
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return Retry(_("transfer cut short: {n} of {total} bytes", n=answered.raw.tell(), total=out.high))
+    return Retry(_("transfer failed after {n} bytes ({kind})", n=dog.got, kind=exc.__class__.__name__))
+
+
+def _digest_of(path: Path, datafile: DataFile) -> str:
+    """SHA-256 of the decompressed content (at most its known size), or Retry if the compressed data is cut short."""
+    try:
+        return payload_sha256(path, datafile.payload_cap)
+    except TruncatedDataError:
+        raise Retry(_("the file arrived truncated")) from None
+    except OversizeDataError:
+        raise Skip(_("wrong content (decompresses to more than {n} bytes, more than {name} holds: a wrong file or a "
+                     "decompression bomb)", n=datafile.payload_cap, name=datafile.name)) from None
+    except DatasetError:
+        raise Skip(_("not a valid gzip/IDX file")) from None
+
+
+def fetch(url: str, datafile: DataFile, dest: Path, *, timeout: float, speed: tuple[float, float],
+          progress: bool) -> None:
+    """One attempt: stream ``url`` into a temporary file, verify it, move it onto ``dest``.
+
+    ``timeout``: seconds to wait for a connection or the next block; ``speed``: the low-speed
+    limit, ``(bytes per second, seconds)``; ``progress``: show a tqdm bar on standard error.
+    Raises :class:`Retry`, :class:`Skip` or :class:`GiveUp` (with a few words saying what happened).
+    """
+    # Imported here: a load from local files never needs requests (~40 ms).
+    import pooch
+    import requests
+    from tqdm import tqdm
+
+    fd, tmp = make_temp_file(dest.parent, dest.name, ".part")
+    try:
+        with os.fdopen(fd, "wb") as raw, Watchdog(*speed) as dog:
+            out = _CappedFile(raw, datafile, dog)
+            # total=1: pooch tests the bar's truth, which tqdm refuses to tell while the total is unknown.
+            bar = progress and tqdm(total=1, unit="B", unit_scale=True, unit_divisor=1024, desc=datafile.name,
+                                    leave=False, file=sys.stderr)
+            downloader = pooch.HTTPDownloader(progressbar=bar, timeout=timeout, headers=_HEADERS,
+                                              hooks={"response": out.announced})
+            try:
+                downloader(url, out, None)
+            except requests.RequestException as exc:
+                raise _failure(exc, dog, out, timeout) from None
+            finally:
+                if progress:
+                    bar.close()
+                if hasattr(out, "response"):  # pooch leaves it open when the body fails or is refused
+                    out.response.close()
+            if dog.expired and dog.got != out.high:  # a shut socket may end a body of unknown length quietly
+                raise _failure(None, dog, out, timeout)
+            raw.flush()
+            os.fsync(raw.fileno())
+        digest = _digest_of(Path(tmp), datafile)
+        if datafile.sha256 is not None and digest != datafile.sha256:
+            raise Skip(_("wrong content (SHA-256 {digest}..., expected {expected}...)", digest=digest[:12],
+                         expected=datafile.sha256[:12]))
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _url_problem(url: str) -> str | None:
@@ -132,6 +394,7 @@ def speed_limit() -> tuple[float, float]:
 def offline() -> bool:
     """True when ``NNLEARN_OFFLINE`` asks never to download."""
     return os.environ.get("NNLEARN_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+
 
 def download_file(
     datafile: DataFile,
@@ -232,7 +495,6 @@ def fetch_dataset(
     DownloadError
         Naming every file that could not be obtained and what each mirror did (one detail line each).
     """
-    from nnlearn.datasets.idx import payload_sha256
     from nnlearn.datasets.sources import download_dir, file_in
 
     dest_dir = Path(dest_dir) if dest_dir is not None else download_dir(spec)

@@ -16,7 +16,7 @@ from nnlearn.datasets.cache import load_arrays
 from nnlearn.datasets.download import ensure_files
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.sources import DataFile, DatasetSpec, find_files
-from nnlearn.base.errors import InputTypeError
+from nnlearn.base.constraints import FLAG
 from nnlearn.base.i18n import _
 
 #: Class names, index = label.
@@ -122,8 +122,7 @@ def load_dataset(
     """
     spec = get_spec(name)
     for flag, value in (("normalize", normalize), ("flatten", flatten), ("one_hot_label", one_hot_label)):
-        if not isinstance(value, (bool, np.bool_)):
-            raise InputTypeError(_("{flag} must be True or False, got {value!r}", flag=flag, value=value))
+        FLAG.check(value, flag)
     paths = ensure_files(spec, data_dir)
     arrays = load_arrays(spec, paths, normalize=bool(normalize))
 

@@ -4,8 +4,7 @@ The order is the one a reader expects:
 
 1. the ``data_dir`` argument (``--data-dir`` on the command line);
 2. the ``NNLEARN_DATA`` environment variable;
-3. the user cache folder, ``$XDG_CACHE_HOME/nnlearn`` (``~/.cache/nnlearn`` when unset), where
-   downloads go;
+3. the user cache folder (:func:`cache_root`, ``~/.cache/nnlearn`` on Linux), where downloads go;
 4. folders where a Linux distribution installs the data set (Debian's ``dataset-fashion-mnist``
    puts Fashion-MNIST in ``/usr/share/datasets/fashion-mnist``);
 
@@ -22,10 +21,6 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from nnlearn.base.i18n import _
-
-#: The four files of an MNIST-format data set, by role, without the ``.gz`` suffix.
-ROLES = ("train-images", "train-labels", "test-images", "test-labels")
-
 
 @dataclass(frozen=True)
 class DataFile:
@@ -89,10 +84,11 @@ class DatasetSpec:
 
 
 def cache_root() -> Path:
-    """The user cache folder of nnlearn: ``$XDG_CACHE_HOME/nnlearn``, else ``~/.cache/nnlearn``."""
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "nnlearn"
+    """The user cache folder of nnlearn, platformdirs' ``user_cache_dir``: ``$XDG_CACHE_HOME/nnlearn``, else
+    ``~/.cache/nnlearn`` on Linux; ``~/Library/Caches/nnlearn`` on macOS; ``%LOCALAPPDATA%\\nnlearn\\Cache`` on Windows."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("nnlearn", appauthor=False))
 
 
 def download_dir(spec: DatasetSpec) -> Path:

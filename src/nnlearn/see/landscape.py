@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from nnlearn.base.validation import check_positive_int, check_positive_number
+from nnlearn.base.constraints import POSITIVE, POSITIVE_WHOLE
 from nnlearn.base.errors import FileFormatError, InputError
 from nnlearn.common.evaluation import as_typed
 from nnlearn.base.figtext import in_reader_language
@@ -199,11 +199,11 @@ def compute_landscape(net, x, t, *, directions: str = "random", trajectory=None,
     if directions not in DIRECTIONS:
         raise InputError(_("unknown directions {value!r}; choose one of {names}", value=directions,
                            names=", ".join(DIRECTIONS)))
-    grid = check_positive_int(grid, "grid")
+    grid = POSITIVE_WHOLE.check(grid, "grid")
     if not 3 <= grid <= MAX_GRID:
         raise InputError(_("grid must be 3 to {most} points a side, got {grid}", most=MAX_GRID, grid=grid))
     if span is not None:
-        span = check_positive_number(span, "span", _("the grid covers [-span, span]"))
+        span = POSITIVE.check(span, "span")
         if span > MAX_SPAN:
             raise InputError(_("span must be at most {most}, got {span}; the grid covers [-span, span], and span {usual} "
                                "(random directions' default) moves the weights by their own size",
@@ -267,7 +267,7 @@ def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=No
     n_train = _train_size(run, config, len(x_train))
     if samples is None:
         samples = min(DEFAULT_SAMPLES, n_train)
-    samples = check_positive_int(samples, "samples")
+    samples = POSITIVE_WHOLE.check(samples, "samples")
     if samples > n_train:
         raise InputError(_("the run trained on {n} images; give --samples {n} or fewer", n=n_train))
     landscape = compute_landscape(net, x_train[:samples], t_train[:samples], directions=directions,

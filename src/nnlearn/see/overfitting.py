@@ -12,12 +12,12 @@ from nnlearn.train.training import build_trainer
 
 def overfitting_settings(train_size: int = 300, epochs: int = 200, seed: int = 0) -> TrainSettings:
     """The book's overfitting network: 6 x 100 ReLU (He init), SGD lr 0.01, batches of 100."""
-    return TrainSettings(hidden=(100,) * 6, activation="relu", weight_init_std="he", optimizer="sgd", lr=0.01,
+    return TrainSettings(hidden_size=(100,) * 6, activation="relu", weight_init_std="he", optimizer="sgd", lr=0.01,
                          batch_size=min(100, train_size), iters=None, epochs=epochs, seed=seed)
 
 
 def compare_remedies(x_train, t_train, x_test, t_test, *, train_size: int = 300, epochs: int = 200,
-                     weight_decay: float = 0.1, dropout: float = 0.2, seed: int = 0, n_classes=None,
+                     weight_decay_lambda: float = 0.1, dropout_ratio: float = 0.2, seed: int = 0, n_classes=None,
                      progress=None) -> dict:
     """Train the same network on the first ``train_size`` samples three ways: plain, with weight decay,
     with dropout; judged on the test data after every epoch.
@@ -31,8 +31,8 @@ def compare_remedies(x_train, t_train, x_test, t_test, *, train_size: int = 300,
     base = overfitting_settings(train_size, epochs, seed)
     runs = {
         "plain": base,
-        f"weight decay {weight_decay:g}": base.replace(weight_decay=weight_decay),
-        f"dropout {dropout:g}": base.replace(dropout=dropout),
+        f"weight decay {weight_decay_lambda:g}": base.replace(weight_decay_lambda=weight_decay_lambda),
+        f"dropout {dropout_ratio:g}": base.replace(dropout_ratio=dropout_ratio),
     }
     n_classes = n_classes or int(np.max(t_train)) + 1
     curves = {}

@@ -2,8 +2,10 @@
 
 Every page nnlearn writes (``nnlearn report``) or serves (``nnlearn board``) is rendered here from
 the templates in ``nnlearn/see/templates/``: autoescaping is on for HTML and SVG, an undefined name is
-an error (``StrictUndefined``), and no page is assembled from strings of HTML anywhere else. A value
-read from a run folder -- a setting, a file name, a column -- is text, whatever characters it holds.
+an error (``StrictUndefined``), and no page is assembled from strings of HTML anywhere else; the one
+piece of markup a template takes whole is the report's charts, SVG written by matplotlib, which escapes
+every text it draws (:func:`nnlearn.common.evaluation.figure_svg`). A value read from a run folder -- a
+setting, a file name, a column -- is text, whatever characters it holds.
 
 Each page also carries a Content-Security-Policy (a ``<meta>`` in the page, and a header where the
 board serves it): no inline script or event handler runs, nothing is loaded from another origin,

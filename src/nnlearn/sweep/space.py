@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from nnlearn.base.errors import InputError, NnlearnError
 from nnlearn.base.i18n import _
-from nnlearn.train.settings import specs
+from nnlearn.train.settings import RENAMED, applies, specs
 
 #: Every kind a parameter may have (a setting's constraint allows some of them).
 KINDS = ("loguniform", "uniform", "int", "choice")
@@ -48,9 +48,15 @@ class Param:
     choices: tuple = ()
 
     @property
+    def setting_name(self) -> str:
+        """The setting searched: ``name``, or the book's name of a sweep written before the settings took them
+        (its journal knows the parameter as ``hidden``, the trial's settings as ``hidden_size``)."""
+        return RENAMED.get(self.name, self.name)
+
+    @property
     def constraint(self):
         """The declared constraint of the setting searched."""
-        return specs()[self.name].constraint
+        return specs()[self.setting_name].constraint
 
     @property
     def spec(self) -> str:
@@ -91,7 +97,7 @@ class Param:
     def setting(self, value):
         """The TrainSettings value of a sampled ``value`` (``'512-256'`` -> ``(512, 256)``), checked."""
         constraint = self.constraint
-        return constraint.check(constraint.parse(value) if isinstance(value, str) else value, self.name)
+        return constraint.check(constraint.parse(value) if isinstance(value, str) else value, self.setting_name)
 
     def holds(self, internal) -> bool:
         """Whether ``internal``, the value Optuna stores for this parameter (a choice's index, else the
@@ -117,8 +123,8 @@ def parse_param(text: str) -> Param:
 
     Examples
     --------
-    >>> parse_param("hidden=choice:256,512-256")
-    Param(name='hidden', kind='choice', low=None, high=None, choices=('256', '512-256'))
+    >>> parse_param("hidden_size=choice:256,512-256")
+    Param(name='hidden_size', kind='choice', low=None, high=None, choices=('256', '512-256'))
     >>> parse_param("batch_size=int:32:256")
     Param(name='batch_size', kind='int', low=32, high=256, choices=())
     >>> parse_param("lr=loguniform:0:1")
@@ -131,7 +137,8 @@ def parse_param(text: str) -> Param:
     kind = kind.strip()
     if not eq or not name or not colon:
         raise InputError(_("--param {text!r} is not NAME=KIND:ARGS, e.g. lr=loguniform:1e-4:1e-1", text=text))
-    declared = specs()
+    declared, written = specs(), name
+    name = RENAMED.get(name, name)
     if name not in declared or not declared[name].tunable:
         what = _("unknown setting {name!r}", name=name) if name not in declared else \
             _("{name} is the same for every trial, not searched", name=name)
@@ -142,8 +149,8 @@ def parse_param(text: str) -> Param:
         raise InputError(_("--param {text}: {name} is searched with {kinds}; not {kind!r}", text=text, name=name,
                            kinds=", ".join(kinds), kind=kind))
     if kind == "choice":
-        return Param(name, kind, choices=_choices(text, name, args))
-    return Param(name, kind, *_bounds(text, name, kind, args))
+        return Param(written, kind, choices=_choices(text, name, args))
+    return Param(written, kind, *_bounds(text, name, kind, args))
 
 
 def _choices(text: str, name: str, args: str) -> tuple:
@@ -191,16 +198,20 @@ def _bounds(text: str, name: str, kind: str, args: str) -> tuple:
 
 def check_space(params, base) -> None:
     """Refuse a search space with a value the training settings ``base`` would refuse (one line)."""
-    names = [p.name for p in params]
+    names = [p.setting_name for p in params]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise InputError(_("--param {name} is given twice; give each setting once", name=twice[0]))
     if not params:
         raise InputError(_("give at least one --param NAME=KIND:ARGS to search, e.g. --param lr=loguniform:1e-4:1e-1"))
+    # A setting of some optimizers (momentum) is checked with each optimizer a trial may have that takes it.
+    optimizers = next((p.edges() for p in params if p.name == "optimizer"), [base.optimizer])
     for p in params:
+        takers = [o for o in optimizers if applies(p.setting_name, o)] or optimizers[:1]  # none: the refusal names it
         for value in p.edges():
             try:
-                base.replace(**{p.name: p.setting(value)})
+                for optimizer in takers:
+                    base.replace(**{"optimizer": optimizer, p.setting_name: p.setting(value)})
             except NnlearnError as exc:
                 raise InputError(_("--param {spec}: the value {value!r} is refused: {reason}", spec=p.spec, value=value,
                                    reason=exc)) from None

@@ -12,11 +12,11 @@ import dataclasses
 import math
 from dataclasses import dataclass, field, fields
 
-from nnlearn.base.constraints import Constraint, Number, Optional, Options, ShareOrCount
+from nnlearn.base.constraints import COUNT, POSITIVE_WHOLE, Constraint, Optional, Options, ShareOrCount
 from nnlearn.datasets import DATASETS, validation_count
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import N_, _
-from nnlearn.train.settings import RECIPES, recipe_settings
+from nnlearn.train.settings import RECIPES, applies, recipe_settings
 from nnlearn.sweep.space import Param, check_space, parse_param
 
 SAMPLERS = ("random", "tpe", "grid")
@@ -93,12 +93,12 @@ class SweepSpec:
                            "sizes like 512-256); repeat for more", flag="--param", metavar="NAME=KIND:ARGS",
                            repeated=True)
     recipe: str = option("strong", Options(tuple(RECIPES)), "settings to start from")
-    trials: int = option(30, Number(int, 1), "number of trials")
+    trials: int = option(30, POSITIVE_WHOLE, "number of trials")
     sampler: str = option("random", Options(SAMPLERS), "random, tpe (Optuna's Bayesian sampler) or grid "
                           "(every combination of the choices and int ranges)")
-    seed: int = option(0, Number(int, 0), "seed of the sampler and of every trial's weights and batches")
-    epochs: int | None = option(None, Optional(Number(int, 1)), "epochs per trial", shown="the recipe's")
-    train_size: int | None = option(None, Optional(Number(int, 1)), "use the first N training images",
+    seed: int = option(0, COUNT, "seed of the sampler and of every trial's weights and batches")
+    epochs: int | None = option(None, Optional(POSITIVE_WHOLE), "epochs per trial", shown="the recipe's")
+    train_size: int | None = option(None, Optional(POSITIVE_WHOLE), "use the first N training images",
                                     shown="all", metavar="N")
     validation: float | int = option(1 / 6, ShareOrCount(), "held back from the end of the training images "
                                      "for choosing: a share (0.2) or a number (10000)",
@@ -120,9 +120,23 @@ class SweepSpec:
         return recipe_settings(self.recipe, epochs=self.epochs, seed=self.seed)
 
     def settings(self, values: dict):
-        """The TrainSettings of a trial whose sampled parameters are ``values``."""
+        """The TrainSettings of a trial whose sampled parameters are ``values``, checked against the trial's own
+        optimizer: a sampled optimizer setting that this optimizer does not take (``momentum`` in a trial of
+        ``adam``) is left out of that trial, as a conditional parameter is.
+
+        Examples
+        --------
+        >>> spec = SweepSpec(params=("optimizer=choice:momentum,adam", "momentum=uniform:0.5:0.95"))
+        >>> spec.settings({"optimizer": "momentum", "momentum": 0.7}).momentum
+        0.7
+        >>> spec.settings({"optimizer": "adam", "momentum": 0.7}).momentum is None
+        True
+        """
         by_name = {p.name: p for p in self.params}
-        return self.base_settings().replace(**{k: by_name[k].setting(v) for k, v in values.items()})
+        chosen = {by_name[k].setting_name: by_name[k].setting(v) for k, v in values.items()}
+        base = self.base_settings()
+        optimizer = chosen.get("optimizer", base.optimizer)
+        return base.replace(**{k: v for k, v in chosen.items() if applies(k, optimizer)})
 
     def grid_size(self) -> int:
         """The number of points of the grid (every parameter a choice or an int range)."""

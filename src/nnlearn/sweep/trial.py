@@ -39,7 +39,7 @@ def run_trial(data: dict, settings: dict, n_val: int, number: int) -> dict:
     --------
     >>> rng = np.random.default_rng(0)
     >>> x = rng.random((120, 4)).astype(np.float32); t = (x[:, 0] > x[:, 1]).astype(int)
-    >>> s = {"hidden": [8], "activation": "relu", "weight_init_std": "he", "optimizer": "adam", "lr": 0.01,
+    >>> s = {"hidden_size": [8], "activation": "relu", "weight_init_std": "he", "optimizer": "adam", "lr": 0.01,
     ...      "batch_size": 10, "iters": None, "epochs": 2}
     >>> r = run_trial({"x": x, "t": t, "n_classes": 2}, s, 20, 7)
     >>> r["number"], r["state"], len(r["curve"]), r["epochs"]

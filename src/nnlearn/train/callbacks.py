@@ -26,7 +26,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from nnlearn.base.validation import check_flag
+from nnlearn.base.constraints import FLAG
 from nnlearn.base.i18n import _
 
 
@@ -128,5 +128,5 @@ class ProgressBar(Callback):
 def standard_callbacks(progress: bool | None = None, checkpoint=None) -> list:
     """What a training run does by default besides learning: [checkpoint], progress bar."""
     if progress is not None:
-        check_flag(progress, "progress")
+        FLAG.check(progress, "progress")
     return ([Checkpoint(checkpoint)] if checkpoint is not None else []) + [ProgressBar(progress)]

@@ -108,7 +108,7 @@ class LivePlot(Callback):
     >>> live = LivePlot()
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     model = train_arrays(x, t, hidden=[8], iters=None, epochs=3, batch_size=20, lr=1.0,
+    ...     model = train_arrays(x, t, hidden_size=[8], iters=None, epochs=3, batch_size=20, lr=1.0,
     ...                          progress=False, callbacks=[live])
     >>> len(caught), live.frames, live.figure
     (1, 0, None)

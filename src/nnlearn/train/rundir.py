@@ -270,14 +270,14 @@ def describe(settings: dict, network: dict | None = None) -> str:
 
     Examples
     --------
-    >>> describe({"hidden": [50], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1},
+    >>> describe({"hidden_size": [50], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1},
     ...          {"input_size": 784, "output_size": 10})
     '784-50-10 sigmoid, sgd lr 0.1'
     >>> describe({"hidden": [100, 100], "activation": "relu"})
     'hidden 100-100 relu'
     """
     network = network or {}
-    hidden = settings.get("hidden")
+    hidden = settings.get("hidden_size", settings.get("hidden"))  # "hidden": a run written before the book's names
     hidden = list(hidden) if isinstance(hidden, (list, tuple)) else ([hidden] if hidden else [])
     ends = network.get("input_size"), network.get("output_size")
     if all(isinstance(n, int) for n in ends):

@@ -18,14 +18,15 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from nnlearn.common import engines
-from nnlearn.base.constraints import Constraint, Init, Number, Optional, Options, ShareOrCount, Sizes
-from nnlearn.base.validation import MAX_BATCH
+from nnlearn.base.constraints import COUNT, POSITIVE_WHOLE, RULES, Constraint, Optional, Options, ShareOrCount
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import N_, _
-from nnlearn.common.multi_layer_net import ACTIVATIONS, DTYPES, INITS, LOSSES
+from nnlearn.common.multi_layer_net import ACTIVATIONS, DTYPES, LOSSES
 from nnlearn.common.optimizer import OPTIMIZERS
 
 SAMPLINGS = ("replacement", "shuffle")
+#: The names settings had before they took the book's (config.json and checkpoints of older runs hold them).
+RENAMED = {"hidden": "hidden_size", "weight_decay": "weight_decay_lambda", "dropout": "dropout_ratio"}
 GRADS = ("backprop", "numerical")
 LR_SCHEDULES = ("constant", "cosine")
 #: Where a setting goes besides the trainer: the network's description, the optimizer's arguments.
@@ -42,7 +43,6 @@ class Spec:
     unit: str = ""
     tunable: bool = True
     group: str | None = None
-    flag: str | None = None
     metavar: str | None = None
     #: Settings sharing an ``exclusive`` name are alternatives: at most one is given on the command line.
     exclusive: str | None = None
@@ -59,6 +59,18 @@ def setting(default, constraint: Constraint, help: str, *, label: str, **declara
 def optimizer_arguments(name: str) -> tuple:
     """The names of the arguments optimizer ``name``'s constructor takes (``lr``, ``momentum``, ...)."""
     return tuple(inspect.signature(OPTIMIZERS[name]).parameters)
+
+
+def applies(name: str, optimizer: str) -> bool:
+    """Whether setting ``name`` means something with ``optimizer``: ``momentum`` only with the Momentum
+    optimizer, ``beta1`` only with Adam; a setting outside the optimizer's group always.
+
+    Examples
+    --------
+    >>> applies("momentum", "momentum"), applies("momentum", "adam"), applies("dropout_ratio", "adam")
+    (True, False, True)
+    """
+    return specs()[name].group != OPTIMIZER or name in optimizer_arguments(optimizer)
 
 
 def specs() -> dict:
@@ -80,47 +92,47 @@ class TrainSettings:
     Examples
     --------
     >>> s = RECIPES["book"]
-    >>> s.hidden, s.lr, s.iters
+    >>> s.hidden_size, s.lr, s.iters
     ((50,), 0.1, 10000)
     >>> s.replace(epochs=3).iters is None
     True
-    >>> TrainSettings(dropout=1.0)
+    >>> TrainSettings(dropout_ratio=1.0)
     Traceback (most recent call last):
     ...
-    nnlearn.base.errors.InputError: dropout must be a number in [0, 1), got 1.0; the book uses 0.2 (ch. 6.4); 0 for none
+    nnlearn.base.errors.InputError: dropout_ratio must be a number in [0, 1), got 1.0; the book uses 0.2 (ch. 6.4); 0 for none
     """
 
-    hidden: tuple = setting((50,), Sizes(), "hidden layer sizes, e.g. --hidden 100 50", label=N_("hidden layers"),
-                            group=NETWORK)
+    hidden_size: tuple = setting((50,), RULES["hidden_size"], "hidden layer sizes, e.g. --hidden-size 100 50",
+                                 label=N_("hidden layers"), group=NETWORK)
     activation: str = setting("sigmoid", Options(tuple(ACTIVATIONS)), "the hidden layers' activation",
                               label=N_("activation"), group=NETWORK)
     weight_init_std: object = setting(
-        0.01, Init(INITS), "weight initialisation: a standard deviation (the book's 0.01), xavier or he",
-        label=N_("weight init"), group=NETWORK, flag="--init")
+        0.01, RULES["weight_init_std"], "weight initialisation: a standard deviation (the book's 0.01), xavier or he",
+        label=N_("weight init"), group=NETWORK)
     loss: str = setting("cross_entropy", Options(tuple(LOSSES)), "the loss: the book's cross-entropy error or "
                         "mean squared error", label=N_("loss"), group=NETWORK)
     optimizer: str = setting("sgd", Options(tuple(OPTIMIZERS)), "the update rule (ch. 6.1)", label=N_("optimizer"))
-    lr: float = setting(0.1, Number(float, 0, None, low_open=True, hint=N_("the book uses 0.1 with SGD")),
+    lr: float = setting(0.1, RULES["lr"],
                         "learning rate (the start of the schedule)", label=N_("learning rate"), group=OPTIMIZER,
                         metavar="LR")
     momentum: float | None = setting(
-        None, Optional(Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.9"))),
+        None, Optional(RULES["momentum"]),
         "the Momentum optimizer's momentum (ch. 6.1.4); not set: the book's 0.9", label=N_("momentum"), group=OPTIMIZER)
     beta1: float | None = setting(
-        None, Optional(Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.9"))),
+        None, Optional(RULES["beta1"]),
         "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9", label="beta1", group=OPTIMIZER)
     beta2: float | None = setting(
-        None, Optional(Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.999"))),
+        None, Optional(RULES["beta2"]),
         "Adam's decay of its mean squared gradient; not set: the book's 0.999", label="beta2", group=OPTIMIZER)
     eps: float | None = setting(
-        None, Optional(Number(float, 0, 1, low_open=True, hint=N_("the book uses 1e-7"))),
+        None, Optional(RULES["eps"]),
         "what AdaGrad and Adam add to the root of their squared gradients, against division by 0; not set: the "
         "book's 1e-7", label="eps", group=OPTIMIZER)
-    batch_size: int = setting(100, Number(int, 1, MAX_BATCH, hint=N_("the book uses 100")), "samples per mini-batch",
+    batch_size: int = setting(100, RULES["batch_size"], "samples per mini-batch",
                               label=N_("batch size"), unit=N_("samples"))
-    iters: int | None = setting(10000, Optional(Number(int, 1)), "number of iterations (updates)",
+    iters: int | None = setting(10000, Optional(POSITIVE_WHOLE), "number of iterations (updates)",
                                 label=N_("iterations"), exclusive="length", tunable=False)
-    epochs: int | None = setting(None, Optional(Number(int, 1)), "number of epochs of train_size / batch_size "
+    epochs: int | None = setting(None, Optional(POSITIVE_WHOLE), "number of epochs of train_size / batch_size "
                                  "iterations", label=N_("epochs"), exclusive="length")
     sampling: str = setting("replacement", Options(SAMPLINGS), "replacement: the book's random batches; "
                             "shuffle: every sample once per epoch", label=N_("sampling"))
@@ -129,7 +141,7 @@ class TrainSettings:
     dtype: str = setting("float32", Options(DTYPES), "float32 trains about twice as fast; the numerical gradient "
                          "wants float64", label="dtype", group=NETWORK, tunable=False)
     train_eval_samples: int | None = setting(
-        None, Optional(Number(int, 1)), "judge training accuracy per epoch on the first N training samples only "
+        None, Optional(POSITIVE_WHOLE), "judge training accuracy per epoch on the first N training samples only "
         "(the book's evaluate_sample_num_per_epoch); the final accuracy uses all", label=N_("train samples judged "
         "per epoch"), tunable=False)
     grad: str = setting("backprop", Options(GRADS), "the gradient by backpropagation or by the chapter's "
@@ -137,17 +149,17 @@ class TrainSettings:
     engine: str | None = setting(
         None, Optional(Options(engines.engine_names)), "how the gradient is computed: fused (default) or reference "
         "for backprop; fast (default), rows or loop for --grad numerical", label=N_("engine"), tunable=False)
-    seed: int = setting(0, Number(int, 0), "seed of the weights, the batches and the dropout masks", label=N_("seed"),
+    seed: int = setting(0, COUNT, "seed of the weights, the batches and the dropout masks", label=N_("seed"),
                         tunable=False)
     divergence_window: int = setting(
-        100, Number(int, 1), "the loss has diverged when its mean over this many iterations exceeds three times "
+        100, POSITIVE_WHOLE, "the loss has diverged when its mean over this many iterations exceeds three times "
         "its start (or at once when NaN/inf)", label=N_("divergence window"), unit=N_("iterations"), tunable=False)
-    weight_decay: float = setting(
-        0.0, Number(float, 0, hint=N_("the book's lambda is 0.1 (ch. 6.4); 0 for none")),
+    weight_decay_lambda: float = setting(
+        0.0, RULES["weight_decay_lambda"],
         "the book's weight decay lambda: lambda/2 * sum ||W||^2 added to the loss (biases excluded)",
         label=N_("weight decay"), group=NETWORK, metavar="LAMBDA")
-    dropout: float = setting(
-        0.0, Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.2 (ch. 6.4); 0 for none")),
+    dropout_ratio: float = setting(
+        0.0, RULES["dropout_ratio"],
         "the book's Dropout after each hidden activation: drop this share of units while training",
         label=N_("dropout"), group=NETWORK, metavar="RATE")
     validation: float | int | None = setting(
@@ -163,9 +175,8 @@ class TrainSettings:
         if self.grad == "numerical" and self.dtype == "float32":
             raise InputError(_("the numerical gradient computes in float64 (float32 rounds the step h=1e-4); use dtype "
                                "float64"))
-        accepted = optimizer_arguments(self.optimizer)
         for name in self.group(OPTIMIZER):
-            if getattr(self, name) is not None and name not in accepted:
+            if getattr(self, name) is not None and not applies(name, self.optimizer):
                 raise InputError(_("{name} is a setting of the {optimizers} optimizer, not of {optimizer}; drop it or "
                                    "choose that optimizer", name=name, optimizers=_(" or ").join(self.optimizers_with(name)),
                                    optimizer=self.optimizer))
@@ -196,7 +207,7 @@ class TrainSettings:
         """The engine used: ``engine``, or the default for ``grad`` (``fused``, ``fast``)."""
         if self.engine is not None:
             return self.engine
-        return "fused" if self.grad == "backprop" else engines.DEFAULTS[engines.NUMERICAL]
+        return engines.default_engine(engines.BACKPROP if self.grad == "backprop" else engines.NUMERICAL, training=True)
 
     def replace(self, **changes) -> "TrainSettings":
         """These settings with ``changes`` (``None`` values ignored). Setting ``epochs`` clears
@@ -215,14 +226,22 @@ class TrainSettings:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
-        """Plain JSON values (``hidden`` as a list)."""
+        """Plain JSON values (``hidden_size`` as a list)."""
         d = dataclasses.asdict(self)
-        d["hidden"] = list(self.hidden)
+        d["hidden_size"] = list(self.hidden_size)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainSettings":
-        """The settings :meth:`to_dict` wrote (keys it does not know are refused)."""
+        """The settings :meth:`to_dict` wrote, also before the settings took the book's names (keys it does not
+        know are refused).
+
+        Examples
+        --------
+        >>> TrainSettings.from_dict({"hidden": [8], "dropout": 0.1}).hidden_size
+        (8,)
+        """
+        d = {RENAMED.get(key, key): value for key, value in d.items()}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -236,16 +255,16 @@ class TrainSettings:
         --------
         >>> RECIPES["book"].describe(784, 10)
         '784-50-10 sigmoid, std 0.01, sgd lr 0.1, batch 100, 10000 iterations, float32'
-        >>> RECIPES["book"].replace(weight_decay=1e-6, dropout=0.2, validation=10000).describe(784, 10)
+        >>> RECIPES["book"].replace(weight_decay_lambda=1e-6, dropout_ratio=0.2, validation=10000).describe(784, 10)
         '784-50-10 sigmoid, std 0.01, sgd lr 0.1, batch 100, 10000 iterations, float32, weight decay 1e-06, dropout 0.2, validation 10000'
         """
-        sizes = "-".join(str(s) for s in [input_size or "in", *self.hidden, output_size or "out"])
+        sizes = "-".join(str(s) for s in [input_size or "in", *self.hidden_size, output_size or "out"])
         length = f"{self.epochs} epochs" if self.epochs else f"{self.iters} iterations"
         init = self.weight_init_std
         init = f"std {init:g}" if isinstance(init, (int, float)) else f"{init} init"
         sched = ", cosine lr decay" if self.lr_schedule == "cosine" else ""
-        regular = (f", weight decay {self.weight_decay:g}" if self.weight_decay else "") + (
-            f", dropout {self.dropout:g}" if self.dropout else "") + (
+        regular = (f", weight decay {self.weight_decay_lambda:g}" if self.weight_decay_lambda else "") + (
+            f", dropout {self.dropout_ratio:g}" if self.dropout_ratio else "") + (
             f", validation {self.validation:g}" if self.validation is not None else "")
         declared = specs()
         options = "".join(f" {declared[k].label} {v:g}" for k, v in self.optimizer_options().items() if k != "lr")
@@ -264,7 +283,7 @@ RECIPES = {
     # epochs that see every sample once. On MNIST: 98.4-98.5% test accuracy (seeds 0-2) in about
     # 11 s on 2 cores, data loading included.
     "strong": TrainSettings(
-        hidden=(512, 256), activation="relu", weight_init_std="he", optimizer="adam", lr=0.001,
+        hidden_size=(512, 256), activation="relu", weight_init_std="he", optimizer="adam", lr=0.001,
         batch_size=128, iters=None, epochs=8, sampling="shuffle", lr_schedule="cosine",
         train_eval_samples=10000,
     ),
@@ -277,7 +296,7 @@ def recipe_settings(recipe: str = "book", **overrides) -> TrainSettings:
     Examples
     --------
     >>> s = recipe_settings("book", lr=0.5)
-    >>> s.hidden, s.lr, s.iters
+    >>> s.hidden_size, s.lr, s.iters
     ((50,), 0.5, 10000)
     """
     Options(tuple(RECIPES)).check(recipe, "recipe")

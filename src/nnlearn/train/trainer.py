@@ -43,7 +43,7 @@ from nnlearn.train import checkpoints
 from nnlearn.common import engines
 from nnlearn.train import threads as blas_threads
 from nnlearn.base.files import StopRequest, stop_requests
-from nnlearn.base.validation import as_float_array, check_finite, is_one_hot
+from nnlearn.base.constraints import as_float_array, check_finite, is_one_hot
 from nnlearn.train.callbacks import standard_callbacks
 from nnlearn.train.history import History
 from nnlearn.datasets.batches import validation_count

@@ -83,7 +83,7 @@ def train_arrays(x_train, t_train, x_test=None, t_test=None, *, recipe="book", p
     --------
     >>> rng = np.random.default_rng(0)
     >>> x = rng.random((300, 4)); t = (x[:, 0] + x[:, 1] > 1).astype(int)
-    >>> model = train_arrays(x, t, recipe="strong", hidden=[16], epochs=100, batch_size=30, lr=0.01,
+    >>> model = train_arrays(x, t, recipe="strong", hidden_size=[16], epochs=100, batch_size=30, lr=0.01,
     ...                      progress=False)
     >>> model.description
     '4-16-2 relu, he init, adam lr 0.01, cosine lr decay, batch 30, 100 epochs, float32'

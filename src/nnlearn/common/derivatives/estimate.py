@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn.base.validation import as_float_array, check_choice, check_flag, check_positive_number
+from nnlearn.base.constraints import FLAG, POSITIVE, Options, as_float_array, check_finite
 from nnlearn.common.derivatives.differences import (
     JUMP_SHRINK,
     CENTRAL_REL_STEP,
@@ -22,7 +22,6 @@ from nnlearn.common.derivatives.differences import (
     scale,
 )
 from nnlearn.common.derivatives.evaluator import Evaluator
-from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import _
 
 METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
@@ -58,7 +57,7 @@ class DerivativeResult:
 def _check_step(h) -> float | None:
     if h is None:
         return None
-    return check_positive_number(h, _("the step h"), _("leave h=None for an automatic step"))
+    return POSITIVE.check(h, "h")
 
 
 
@@ -180,14 +179,13 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     >>> derivative(np.sin, [0.0, np.pi])
     array([ 1., -1.])
     """
-    check_choice(method, METHODS, "method")
-    full_output = check_flag(full_output, "full_output")
+    Options(METHODS).check(method, "method")
+    full_output = FLAG.check(full_output, "full_output")
     h = _check_step(h)
     xs = as_float_array(x, "x")
     if xs.dtype != np.float64:
         xs = xs.astype(np.float64)
-    if not np.isfinite(xs).all():
-        raise InputError(_("x contains NaN or inf; a derivative needs finite points"))
+    check_finite(xs, "x", _("a derivative needs finite points"))
     ev = Evaluator(f)
     df = np.empty(xs.shape)
     err = np.empty(xs.shape)

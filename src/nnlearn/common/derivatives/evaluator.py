@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from nnlearn.base.validation import callable_name
+from nnlearn.base.constraints import callable_name, check_callable
 from nnlearn.common.derivatives.probe import NON_ANALYTIC, Probe
 from nnlearn.base.errors import InputError, InputTypeError
 from nnlearn.base.i18n import _
@@ -17,8 +17,7 @@ class Evaluator:
     """Calls ``f`` on one point, counting calls and turning failures into NaN / None."""
 
     def __init__(self, f):
-        if not callable(f):
-            raise InputTypeError(_("f must be a callable of one variable, got {type}", type=type(f).__name__))
+        check_callable(f, _("a callable of one variable"))
         self.f = f
         self.nfev = 0
         self._cache: dict[float, float] = {}

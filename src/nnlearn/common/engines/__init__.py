@@ -30,62 +30,55 @@ The network's ``weight_decay_lambda`` adds ``lambda / 2 * sum ||W||**2`` to ever
   every perturbed loss directly, without the series.
 
 Inputs reaching an engine have been checked by the network (shapes, dtype, labels). Engines are
-found by name (:func:`get_engine`); an engine is a class in a module of this package with a
-``name`` and a ``kind``, registered with :func:`register` -- a new engine is one new file here.
+found by name (:func:`get_engine`) in :data:`ENGINES`: a new engine is a class with a ``name`` in a
+new module here, and one line there. Which engine computes when none is named is decided in
+:data:`DEFAULTS` and nowhere else.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import warnings
 
 import numpy as np
 
-from nnlearn.base.errors import InputError, InputTypeError
+from nnlearn.base.constraints import Options
 from nnlearn.base.i18n import N_, _
+from nnlearn.common.engines.fused import FusedEngine
+from nnlearn.common.engines.loop import LoopEngine
+from nnlearn.common.engines.reference import ReferenceEngine
+from nnlearn.common.engines.series import FastEngine, RowsEngine, Unsupported
 
 BACKPROP = "backprop"
 NUMERICAL = "numerical"
-#: The engine each kind uses unless told otherwise.
+#: Every engine, by kind, in the order messages list them.
+ENGINES = {BACKPROP: (FusedEngine, ReferenceEngine), NUMERICAL: (LoopEngine, FastEngine, RowsEngine)}
+#: The engine of each kind when none is named -- the one place this is decided. A network asked
+#: directly (``net.gradient``, ``gradient_check``) answers by the book's layers, which a reader can
+#: step through; training steps by the fused engine, the same arithmetic from preallocated buffers
+#: (:func:`default_engine` with ``training=True``); the numerical gradient is the fast series.
 DEFAULTS = {BACKPROP: "reference", NUMERICAL: "fast"}
+TRAINING_DEFAULTS = {BACKPROP: "fused", NUMERICAL: "fast"}
 #: What every numerical engine warns about a float32 network (one text, wherever it is asked).
 FLOAT32_WARNING = N_(
     "the numerical gradient of a float32 network is inexact: the step h=1e-4 is rounded to a few "
     "hundred units in the last place of each weight; use dtype=np.float64"
 )
 
-_REGISTRY: dict[str, type] = {}
 
-
-class Unsupported(Exception):
-    """An engine cannot compute for this network or batch; the message says why."""
-
-
-def register(cls: type) -> type:
-    """Class decorator: make ``cls`` findable by its ``name`` (its ``kind`` is backprop or numerical)."""
-    if cls.kind not in (BACKPROP, NUMERICAL):
-        raise TypeError(f"engine {cls.__name__} has kind {cls.kind!r}; use {BACKPROP!r} or {NUMERICAL!r}")
-    _REGISTRY[cls.name] = cls
-    return cls
+def default_engine(kind: str, training: bool = False) -> str:
+    """The name of the engine of ``kind`` used when none is named (in training, or asked directly)."""
+    return (TRAINING_DEFAULTS if training else DEFAULTS)[kind]
 
 
 def engine_names(kind: str | None = None) -> tuple[str, ...]:
-    """The registered engines' names (of one kind, or all), in registration order."""
-    return tuple(name for name, cls in _REGISTRY.items() if kind is None or cls.kind == kind)
+    """The engines' names (of one kind, or all)."""
+    return tuple(cls.name for k, classes in ENGINES.items() if kind in (None, k) for cls in classes)
 
 
 def get_engine(name: str | None, kind: str) -> type:
     """The engine class called ``name`` (``None``: the default of ``kind``), refusing the wrong kind."""
-    name = DEFAULTS[kind] if name is None else name
-    if not isinstance(name, str):
-        raise InputTypeError(_("engine must be the name of an engine ({names}), got {type}",
-                               names=", ".join(engine_names(kind)), type=type(name).__name__))
-    cls = _REGISTRY.get(name)
-    if cls is None or cls.kind != kind:
-        raise InputError(_("unknown {kind} engine {name!r}; choose one of {names}", kind=kind, name=name,
-                           names=", ".join(engine_names(kind))))
-    return cls
+    name = Options(engine_names(kind)).check(default_engine(kind) if name is None else name, f"{kind} engine")
+    return next(cls for cls in ENGINES[kind] if cls.name == name)
 
 
 def _progress_for(cls, progress) -> dict:
@@ -107,11 +100,11 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
     if net.dtype == np.float32:
         warnings.warn(_(FLOAT32_WARNING), RuntimeWarning, stacklevel=3)
     if elements is not None:
-        return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, elements=elements, masks=masks)
+        return LoopEngine(net).numerical_gradient(x, t, elements=elements, masks=masks)
     try:
         return cls(net).numerical_gradient(x, t, masks=masks, **_progress_for(cls, progress))
     except Unsupported as exc:
-        if cls.name == "loop":  # pragma: no cover - the loop handles every network
+        if cls is LoopEngine:  # pragma: no cover - the loop handles every network
             raise
         warnings.warn(
             _("the {name!r} numerical-gradient engine cannot handle this ({reason}); using the plain loop instead, "
@@ -119,9 +112,4 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
             RuntimeWarning,
             stacklevel=3,
         )
-        return get_engine("loop", NUMERICAL)(net).numerical_gradient(x, t, masks=masks, progress=progress)
-
-
-# Each module of this package that defines engines registers them on import.
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+        return LoopEngine(net).numerical_gradient(x, t, masks=masks, progress=progress)

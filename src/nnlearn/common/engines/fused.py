@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlearn.common.engines import BACKPROP, register
 from nnlearn.common.losses import CEE_DELTA
 
 
-@register
 class FusedEngine:
     """The reference engine's numbers, faster: the training step of ``nnlearn train``.
 
@@ -26,7 +24,6 @@ class FusedEngine:
     """
 
     name = "fused"
-    kind = BACKPROP
 
     def __init__(self, net):
         self.net = net

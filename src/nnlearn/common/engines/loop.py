@@ -7,11 +7,9 @@ import warnings
 
 import numpy as np
 
-from nnlearn.common.engines import NUMERICAL, register
 from nnlearn.common.gradient import numerical_gradient
 
 
-@register
 class LoopEngine:
     """Each element of each parameter is perturbed in place to ``w + h`` and ``w - h``, the loss of
     the whole batch recomputed by the reference engine, and the element restored: two forward
@@ -29,7 +27,6 @@ class LoopEngine:
     """
 
     name = "loop"
-    kind = NUMERICAL
     #: A gradient takes minutes: it calls ``progress(done, total)`` (loss evaluations) at least every
     #: :data:`PROGRESS_SECONDS`; a ``KeyboardInterrupt`` raised there stops it with the weights restored.
     reports_progress = True

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from nnlearn.common.engines import BACKPROP, register
 from nnlearn.common.layers import Dropout
 
 
-@register
 class ReferenceEngine:
     """Forward and backward through ``net.layers`` and ``net.last_layer`` (*Deep Learning from Scratch*, ch. 5).
 
@@ -27,7 +25,6 @@ class ReferenceEngine:
     """
 
     name = "reference"
-    kind = BACKPROP
 
     def __init__(self, net):
         self.net = net

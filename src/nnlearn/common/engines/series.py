@@ -40,7 +40,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn.common.engines import NUMERICAL, Unsupported, register
 from nnlearn.common.functions import relu, sigmoid, softmax
 from nnlearn.common.losses import CEE_DELTA
 
@@ -111,6 +110,11 @@ _ACTIVATION = {"sigmoid": sigmoid, "relu": relu}
 def _variation_bound(s, eps_max):
     """An upper bound of |s(eps) - s(0)| for |eps| <= eps_max (eps_max broadcasts like s[0])."""
     return sum(np.abs(s[p]) * eps_max**p for p in range(1, ORDER + 1))
+
+
+
+class Unsupported(Exception):
+    """The series cannot compute for this network or batch; the message says why (the loop can)."""
 
 
 @dataclass
@@ -391,7 +395,6 @@ class _Engine:
 class _SeriesEngine:
     """A network's numerical gradient by :func:`numerical_gradient` (``mode`` "series" or "rows")."""
 
-    kind = NUMERICAL
     mode = "series"
 
     def __init__(self, net):
@@ -418,7 +421,6 @@ class _SeriesEngine:
         return {key: g for i, pair in enumerate(grads, start=1) for key, g in zip((f"W{i}", f"b{i}"), pair)}
 
 
-@register
 class FastEngine(_SeriesEngine):
     """The Taylor-series engine: the loop's central differences, thousands of times faster."""
 
@@ -426,7 +428,6 @@ class FastEngine(_SeriesEngine):
     mode = "series"
 
 
-@register
 class RowsEngine(_SeriesEngine):
     """The same engine evaluating every perturbed loss by running the layers after the perturbed one."""
 

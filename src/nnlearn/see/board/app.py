@@ -8,6 +8,10 @@ Routes (GET and HEAD; the one POST is the drawing's prediction)::
     /api/runs              the runs and sweeps under the folder: state, accuracy, ... (JSON); a
                            folder that cannot be read is one entry of state "unreadable"
     /api/run?path=REL      one run's curves: loss per iteration (thinned), the epochs table (JSON)
+    /api/chart?path=REL&path=REL2...
+                           those runs' curves overlaid, as the SVG of the report's figure of runs
+                           compared (:func:`nnlearn.common.evaluation.plot_runs`, matplotlib); the
+                           page polls it and shows it as a picture (``data:`` image: no script runs)
     /report?path=REL       the report of a run or sweep, built in memory (nothing is written)
     /files/REL             a file under the folder: pictures as pictures, text as plain text,
                            anything else as a download; never as a page or a script
@@ -39,6 +43,8 @@ passes it to :func:`~nnlearn.see.board.web.work`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import threading
@@ -75,10 +81,13 @@ BODY_SECONDS = 5.0
 #: nothing holds nothing (24 such held 8 request slots and delayed a real drawing by 29.5 s).
 BODY_BUDGET = 16 * MAX_DRAWING_BYTES
 #: Worker threads per kind of work: reading folders; a run's curves (bounded, cached: nnlearn.train.tables;
-#: apart, so that polls of long runs never hold up the runs list); computing (reports, predictions:
-#: one at a time, each may hold a decoded 2048x2048 image); the lessons' small computations
+#: apart, so that polls of long runs never hold up the runs list); computing (reports, charts, predictions:
+#: one at a time, each may hold a decoded 2048x2048 image, and matplotlib's settings -- the fonts of the
+#: figures' language, nnlearn.base.figtext -- are the whole process's); the lessons' small computations
 #: (milliseconds each, :mod:`nnlearn.see.board.lessons`).
 LIMITS = {"read": 4, "curves": 2, "compute": 1, "lessons": 2}
+#: Runs drawn in one chart at most (matplotlib's ten colours; bench/board_charts.py measures ten).
+MAX_DRAWN = 10
 #: The figure ``nnlearn landscape`` writes into a run folder (``nnlearn.see.landscape.FIGURE_FILE``, not
 #: imported here: it brings matplotlib into the board's start).
 LANDSCAPE_FIGURE = "landscape.png"
@@ -132,6 +141,7 @@ class Board:
         self.models: dict = {}
         self.test_sets: dict = {}
         self.reports: dict = {}
+        self.charts: dict = {}
 
     def listing(self) -> dict:
         entries = rundir.find_entries(self.root)
@@ -160,6 +170,31 @@ class Board:
             return info | rundir.run_curves(run)
         except NnlearnError as exc:
             raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=str(exc).splitlines()[0])) from None
+
+    def chart(self, rels: list[str]) -> bytes:
+        """The curves of the runs ``rels`` overlaid, as SVG in the current language (the report's figure of runs
+        compared); kept until one of them changes. Each run is read as :meth:`curves` reads it (bounded)."""
+        from nnlearn.common.evaluation import figure_svg, plot_runs
+
+        if not rels:
+            raise Refused(400, _("give the run with ?path=RUN (a folder relative to the board's folder)"))
+        if len(rels) > MAX_DRAWN:
+            raise Refused(400, _("at most {n} runs are drawn together; untick some", n=MAX_DRAWN))
+        runs = []
+        for rel in rels:
+            c = self.curves(rel)
+            col = rundir.accuracy_column(c["epoch_columns"], rows=c["epochs"])
+            runs.append({"name": rel, "iterations": [p[0] for p in c["loss"]], "means": [p[2] for p in c["loss"]],
+                         "epochs": [r.get("epoch") for r in c["epochs"]], "accuracy": [r.get(col) for r in c["epochs"]],
+                         "column": col and col.replace("_", " ")})
+        key = (i18n.current(), hashlib.sha256(json.dumps(runs).encode("utf-8")).hexdigest())
+        with self.lock:
+            svg = self.charts.get(key)
+        if svg is None:
+            svg = figure_svg(plot_runs(runs), "board").encode("utf-8")
+            with self.lock:
+                self.charts = {key: svg} | {k: v for k, v in list(self.charts.items())[:7] if k != key}
+        return svg
 
     def finished_run(self, rel: str) -> Path:
         run = inside(self.root, rel)
@@ -302,6 +337,13 @@ async def api_run(request: Request) -> Response:
     return answer(await work(request, "curves", _board(request).curves, _rel(request)))
 
 
+async def api_chart(request: Request) -> Response:
+    body = await work(request, "compute", _board(request).chart, request.query_params.getlist("path"))
+    # Shown as a picture, where no script runs; opened by itself, its styles are all it may use.
+    return Response(body, media_type="image/svg+xml",
+                    headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"})
+
+
 async def api_sample(request: Request) -> Response:
     return answer(await work(request, "compute", _board(request).sample, dict(request.query_params)))
 
@@ -387,6 +429,7 @@ def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
     app = BoardApp(
         routes=[Route("/", page), Route("/index.html", page), Route("/draw", page),
                 Route("/static/{name}", static), Route("/api/runs", api_runs), Route("/api/run", api_run),
+                Route("/api/chart", api_chart),
                 Route("/api/sample", api_sample), Route("/report", report), Route("/files/{rel:path}", files),
                 Route("/api/predict", api_predict, methods=["POST"]), *lessons.ROUTES],
         middleware=[Middleware(language.RequestLanguage), Middleware(HostCheck, allowed=allowed_hosts(host))],

@@ -5,7 +5,7 @@ Everything the page shows is computed here by nnlearn's own functions: the value
 :func:`nnlearn.numerical_diff` (forward and central differences) and :func:`nnlearn.derivative`
 (``method="complex"``), the errors against h in float64 and float32 by
 :func:`nnlearn.common.derivatives.rounding.rounding_errors`, a typed formula by ``nnlearn diff``'s parser
-(:mod:`nnlearn.common.derivatives.expr`, never ``eval``). The page only draws the answer.
+(:mod:`nnlearn.common.derivatives.expr`: an ``ast`` whitelist, never ``eval``). The page only draws the answer.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A training run, several runs or a sweep as ONE self-contained HTML file.
 
-Every chart is inline SVG, every picture an embedded PNG (``data:`` URI), the style sheet is in
+Every chart is inline SVG drawn by matplotlib (the run figures' functions), every picture an embedded PNG (``data:`` URI), the style sheet is in
 the page: the file opens from disk, mailed or archived, with no network and no other file. It is
 rendered by Jinja2 templates that escape every value (:mod:`nnlearn.see.templating`), and carries a
 Content-Security-Policy under which no script runs and nothing is loaded.

@@ -3,7 +3,9 @@ templates in ``nnlearn/see/templates/report/`` (see :mod:`nnlearn.see.templating
 
 Everything read from the folders goes through :mod:`nnlearn.train.rundir` (tolerant: a damaged file is
 a note in the page, not a failed report) and reaches the page as text or numbers, escaped by the
-template engine.
+template engine. The charts are the run figures' own (:mod:`nnlearn.common.evaluation`, the functions that
+draw ``loss.png`` and ``accuracy.png``), written by matplotlib as inline SVG: the one piece of markup not
+made by a template, its texts escaped by matplotlib's SVG writer.
 """
 
 from __future__ import annotations
@@ -12,16 +14,15 @@ import math
 import os
 from pathlib import Path
 
-import numpy as np
+from markupsafe import Markup
 
 from nnlearn.train import rundir
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import N_, _
 from nnlearn.see.images import data_uri
-from nnlearn.see.report.charts import PALETTE, line_chart, zoomed_range
 from nnlearn.see.report.model import model_sections
 from nnlearn.see.report.numbers import jsonish, num, pct, sci, seconds
-from nnlearn.train.settings import specs
+from nnlearn.train.settings import RENAMED, specs
 from nnlearn.see.templating import render
 
 #: Most loss points drawn per series; longer runs are thinned evenly, or sampled (nnlearn.train.tables).
@@ -42,6 +43,11 @@ def _object(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _settings(config: dict) -> dict:
+    """A run's settings under today's names (a run written before the book's names says ``hidden``)."""
+    return {RENAMED.get(k, k): v for k, v in _object(config.get("settings")).items()}
+
+
 def _curves(run: Path):
     """``(loss curve, columns, epochs, note)``, each thinned to what a chart draws
     (:func:`nnlearn.train.tables.loss_curve`): a file that cannot be read leaves its curve empty and a note."""
@@ -53,43 +59,41 @@ def _curves(run: Path):
     return curve, columns, epochs, None
 
 
-def smoothed_series(curve: dict) -> tuple[list, list]:
-    """``(x, y)`` of the curve's moving average where it has one."""
-    kept = [(it, smooth) for it, _loss, smooth in curve["points"] if smooth is not None]
-    return [it for it, _smooth in kept], [smooth for _it, smooth in kept]
+def numbers(rows, column) -> list:
+    """A column of a table as numbers for a chart: a cell that is not a finite number (text, NaN) is None, a gap."""
+    return [r.get(column) if rundir.finite(r.get(column)) else None for r in rows]
+
+
+def chart(fig, name: str) -> dict:
+    """A figure of :mod:`nnlearn.common.evaluation` as an inline ``<svg>`` (matplotlib escapes its texts; the page's
+    policy runs no script in it)."""
+    from nnlearn.common.evaluation import figure_svg
+
+    return {"svg": Markup(figure_svg(fig, name))}
 
 
 def loss_chart(curve: dict) -> dict:
+    """The run's loss figure (``loss.png``'s, :func:`nnlearn.common.evaluation.plot_loss`) of the thinned curve."""
+    from nnlearn.common.evaluation import plot_loss
+
     points = curve["points"]
     if not points:
         return {"note": _("No loss logged yet (metrics.csv is empty).")}
-    sx, sy = smoothed_series(curve)
-    step = curve["step"]
-    finite = [v for _i, v, _m in points if math.isfinite(v)]
-    top = float(np.quantile(finite, 0.995)) * 1.05 if finite else 1.0
-    thinned = ""
-    if step > 1:
-        thinned = " " + (_("(about every {step}th)", step=step) if curve["sampled"] else _("(every {step}th)", step=step))
-    series = [
-        {"label": _("loss per iteration") + thinned, "x": [p[0] for p in points],
-         "y": [p[1] for p in points], "width": 0.8, "opacity": 0.45, "color": PALETTE[0]},
-        {"label": _("mean of the last {window}", window=curve["window"]), "x": sx, "y": sy, "color": PALETTE[1],
-         "width": 2},
-    ]
-    return line_chart(series, title=_("Loss per iteration"), xlabel=_("iteration"), ylabel=_("loss"),
-                      ylim=(0.0, max(top, 1e-3)))
+    return chart(plot_loss([p[1] for p in points], curve["window"], iterations=[p[0] for p in points],
+                           means=[p[2] for p in points], step=curve["step"], sampled=curve["sampled"]), "loss")
 
 
 def accuracy_chart(columns, epochs) -> dict:
-    """Every accuracy column that holds a number (a run without a validation split has no validation line)."""
-    acc_cols = [c for c in rundir.drawn_columns(columns, epochs) if "acc" in c.lower()]
-    if not acc_cols:
+    """The run's accuracy figure (``accuracy.png``'s): the training accuracy and the validation one, else the test one."""
+    from nnlearn.common.evaluation import plot_accuracy
+
+    if not any("acc" in c.lower() for c in rundir.drawn_columns(columns, epochs)):
         return {"note": _("No epoch finished yet (epochs.csv is empty).")}
+    other = rundir.accuracy_column(columns, rows=epochs)
     xcol = "epoch" if "epoch" in columns else columns[0]
-    series = [{"label": c.replace("_", " "), "x": [r.get(xcol) for r in epochs], "y": [r.get(c) for r in epochs],
-               "markers": True, "dash": k % 2 == 1, "color": PALETTE[k % len(PALETTE)]} for k, c in enumerate(acc_cols)]
-    return line_chart(series, title=_("Accuracy per epoch (axis zoomed to the data)"), xlabel=xcol, ylabel=_("accuracy"),
-                      ylim=zoomed_range([y for s in series for y in s["y"]]), percent=True, legend="lower right")
+    label = ("validation acc" if "valid" in other.lower() else "test acc") if other else "test acc"
+    return chart(plot_accuracy(numbers(epochs, xcol), numbers(epochs, "train_accuracy"),
+                               numbers(epochs, other) if other else None, test_label=label), "accuracy")
 
 
 def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
@@ -108,7 +112,7 @@ def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
         {"label": _("seed"), "value": num(config.get("seed"))},
         {"label": _("nnlearn version"), "value": num(config.get("nnlearn_version"))},
     ]
-    settings, declared = _object(config.get("settings")), specs()
+    settings, declared = _settings(config), specs()
     # Each setting under its declared label (nnlearn.train.settings), in declaration order; unknown ones after.
     order = [k for k in declared if k in settings] + sorted(k for k in settings if k not in declared)
     rows += [{"label": _(declared[k].label) if k in declared else _("setting: {name}", name=k), "value": num(settings[k])}
@@ -173,22 +177,19 @@ def landscape_context(run: Path) -> dict | None:
 
 
 def compare_context(runs: list[Path]) -> dict:
-    """Curves of several runs overlaid, and their settings side by side."""
-    loss_series, acc_series, infos, configs = [], [], [], []
-    names = short_names(runs)
-    for k, (run, name) in enumerate(zip(runs, names)):
-        color = PALETTE[k % len(PALETTE)]
+    """Curves of several runs overlaid (:func:`nnlearn.common.evaluation.plot_runs`), and their settings side by side."""
+    from nnlearn.common.evaluation import plot_runs
+
+    curves, infos, configs = [], [], []
+    for run, name in zip(runs, short_names(runs)):
         curve, columns, epochs, _extra = _curves(run)
-        sx, sy = smoothed_series(curve)
-        loss_series.append({"label": name, "x": sx, "y": sy, "color": color})
         col = rundir.accuracy_column(columns, rows=epochs)
-        if col:
-            acc_series.append({"label": f"{name} ({col.replace('_', ' ')})", "x": [r.get("epoch") for r in epochs],
-                               "y": [r.get(col) for r in epochs], "color": color, "markers": True})
+        curves.append({"name": name, "iterations": [p[0] for p in curve["points"]],
+                       "means": [p[2] for p in curve["points"]], "epochs": numbers(epochs, "epoch"),
+                       "accuracy": numbers(epochs, col), "column": col and col.replace("_", " ")})
         infos.append(rundir.entry(run))
         configs.append(rundir.read_json(run / "config.json") or {})
-    tops = [v for s in loss_series for v in s["y"] if rundir.finite(v)]
-    settings = [_object(c.get("settings")) for c in configs]
+    settings = [_settings(c) for c in configs]
     keys = sorted({k for s in settings for k, v in s.items() if v is not None})
     rows = [(_("state"), [state_name(i["state"]) for i in infos]),
             (_("test accuracy"), [pct(i.get("test_accuracy")) for i in infos]),
@@ -199,12 +200,7 @@ def compare_context(runs: list[Path]) -> dict:
              ((_("recipe"), "recipe"), (_("data set"), "dataset"), (_("seed"), "seed"),
               (_("nnlearn version"), "nnlearn_version"))]
     rows += [(k, [num(s.get(k)) for s in settings]) for k in keys]
-    return {"names": names, "rows": rows,
-            "loss_chart": line_chart(loss_series, title=_("Loss (smoothed)"), xlabel=_("iteration"), ylabel=_("loss"),
-                                     ylim=(0.0, max(tops) * 1.05 if tops else 1.0)),
-            "acc_chart": line_chart(acc_series, title=_("Accuracy per epoch (axis zoomed to the data)"),
-                                    xlabel=_("epoch"), ylabel=_("accuracy"), ylim=zoomed_range([y for s in acc_series for y in s["y"]]),
-                                    percent=True, legend="lower right")}
+    return {"names": [c["name"] for c in curves], "rows": rows, "chart": chart(plot_runs(curves), "runs")}
 
 
 def short_names(runs: list[Path]) -> list[str]:

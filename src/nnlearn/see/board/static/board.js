@@ -1,19 +1,18 @@
-// The board: polls /api/runs and the ticked runs' curves, redraws without reloading the page.
+// The board: polls /api/runs and the ticked runs' chart, shows them without reloading the page.
+// The chart is drawn by the server with matplotlib (/api/chart: the report's figure of runs compared) and
+// shown as a data: picture, in which no script runs; bench/board_charts.py measures its cost per poll.
 "use strict";
 (function () {
+  // matplotlib's colours C0..C9: the server draws the ticked runs in them, in the order they are ticked.
+  var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
   var params = new URLSearchParams(location.search);
   var POLL = Math.max(200, parseInt(params.get("poll") || "2000", 10) || 2000);
-  var selected = {};   // path -> true when ticked
+  var selected = {};   // path -> true when ticked, in the order of ticking
   var seen = {};       // paths listed before: a run first seen while training is ticked once, by itself
-  var colors = {};     // path -> colour, stable while the page lives
-  var curves = {};     // path -> last /api/run answer
   var first = true;
 
   function pct(v) { return v === null || v === undefined ? "–" : (v * 100).toFixed(2) + "%"; }
-  function colorOf(path) {
-    if (!(path in colors)) colors[path] = PALETTE[Object.keys(colors).length % PALETTE.length];
-    return colors[path];
-  }
+  function colorOf(path) { return PALETTE[Object.keys(selected).indexOf(path) % PALETTE.length]; }
   function q(path) { return encodeURIComponent(path); }
   // A run's state in the page's language (the state itself stays the data attribute's and the class's).
   function stateName(state) {
@@ -33,6 +32,9 @@
     var body = document.querySelector("#runs tbody");
     while (body.firstChild) body.removeChild(body.firstChild);
     document.getElementById("empty").hidden = data.entries.length > 0;
+    var listed = {};
+    data.entries.forEach(function (e) { if (e.state !== "unreadable") listed[e.kind === "run" ? e.path : e.final] = true; });
+    Object.keys(selected).forEach(function (path) { if (!listed[path]) delete selected[path]; });  // gone, or unreadable now
     data.entries.forEach(function (e) {
       var isNew = !(e.path in seen);
       seen[e.path] = true;
@@ -44,7 +46,7 @@
       if (plotted) {
         var box = document.createElement("input");
         box.type = "checkbox"; box.checked = !!selected[plotted]; box.title = _("overlay the curves");
-        box.addEventListener("change", function () { if (box.checked) selected[plotted] = true; else delete selected[plotted]; refreshCurves(); });
+        box.addEventListener("change", function () { if (box.checked) selected[plotted] = true; else delete selected[plotted]; refreshChart(); });
         tick.appendChild(box);
         if (selected[plotted]) { var sw = document.createElement("span"); sw.className = "swatch"; sw.style.background = colorOf(plotted); tick.appendChild(sw); }
       }
@@ -66,37 +68,25 @@
     first = false;
   }
 
-  function drawCharts() {
-    var loss = [], acc = [];
-    Object.keys(selected).forEach(function (path) {
-      var c = curves[path]; if (!c) return;
-      var color = colorOf(path);
-      loss.push({label: path, run: path, color: color, x: c.loss.map(function (p) { return p[0]; }), y: c.loss.map(function (p) { return p[2]; })});
-      var cols = c.epoch_columns.filter(function (n) { return /acc/i.test(n); });
-      var col = cols.filter(function (n) { return /valid/i.test(n); })[0] || cols.filter(function (n) { return /test/i.test(n); })[0];
-      if (col) acc.push({label: path + " (" + col.replace(/_/g, " ") + ")", run: path, color: color, markers: true,
-                         x: c.epochs.map(function (r) { return r.epoch; }), y: c.epochs.map(function (r) { return r[col]; })});
+  // The ticked runs' chart, swapped in once it has arrived whole (the old one stays until then).
+  function refreshChart() {
+    var paths = Object.keys(selected), img = document.getElementById("curves");
+    if (!paths.length) { img.hidden = true; return Promise.resolve(); }
+    var url = "/api/chart?" + paths.map(function (p) { return "path=" + q(p); }).join("&");
+    return fetch(url, {cache: "no-store"}).then(function (r) {
+      if (!r.ok) return r.json().then(function (body) { throw new Error(body.error || r.statusText); });
+      return r.text();
+    }).then(function (svg) {
+      img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(svg);
+      img.hidden = false;
     });
-    var top = 0;
-    loss.forEach(function (s) { s.y.forEach(function (y) { if (y !== null && isFinite(y)) top = Math.max(top, y); }); });
-    drawChart(document.getElementById("loss-chart"), loss, {title: _("Loss (smoothed)"), xlabel: _("iteration"), ylabel: _("loss"), ylim: [0, (top || 1) * 1.05]});
-    var all = []; acc.forEach(function (s) { all = all.concat(s.y); });
-    drawChart(document.getElementById("acc-chart"), acc, {title: _("Accuracy per epoch"), xlabel: _("epoch"), ylabel: _("accuracy"),
-                                                          ylim: zoomedRange(all), percent: true, legend: "lower right"});
-  }
-
-  function refreshCurves() {
-    var paths = Object.keys(selected);
-    return Promise.all(paths.map(function (path) {
-      return getJSON("/api/run?path=" + q(path)).then(function (c) { curves[path] = c; }, function () { delete selected[path]; });
-    })).then(drawCharts);
   }
 
   function tick() {
     getJSON("/api/runs").then(function (data) {
       renderList(data);
       document.getElementById("status").textContent = fill(_("updated {time}"), {time: new Date().toLocaleTimeString()});
-      return refreshCurves();
+      return refreshChart();
     }).catch(function (err) {
       document.getElementById("status").textContent = fill(_("cannot reach the board: {error}"), {error: err.message});
     }).then(function () { setTimeout(tick, POLL); });

@@ -1,7 +1,25 @@
 // The lessons' drawing: axes (linear or log), lines, dots, arrows and text on an SVG, and fetching
 // the board's JSON. It computes nothing of the lesson: every number it draws came from the board.
-// Uses el() and niceTicks() of chart.js.
 "use strict";
+// matplotlib's colours C0..C9, as in nnlearn's figures.
+var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+var SVGNS = "http://www.w3.org/2000/svg";
+
+function niceTicks(lo, hi, n) {
+  if (!(isFinite(lo) && isFinite(hi)) || hi <= lo) return [lo];
+  var raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw))), step = mag;
+  [1, 2, 2.5, 5, 10].some(function (m) { step = m * mag; return step >= raw; });
+  var out = [];
+  for (var t = Math.ceil(lo / step - 1e-9) * step; t <= hi + 1e-9 * step; t += step) out.push(+t.toPrecision(12));
+  return out;
+}
+
+function el(name, attrs, text) {
+  var e = document.createElementNS(SVGNS, name);
+  for (var k in attrs) e.setAttribute(k, attrs[k]);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
 var LESSON_COLORS = {forward: "#1f77b4", central: "#ff7f0e", complex: "#2ca02c", tangent: "#d62728", f: "#333"};
 var _clipCount = 0;
 
