@@ -130,8 +130,8 @@ class NnlearnRunner(Runner):
         except TrainingInterrupted:
             pass
         self.counts.append(self.trainer.choose_threads().count)
-        if self.trainer.final is not None:
-            self.test_acc = self.trainer.final["test_accuracy"]
+        if self.trainer.history.final is not None:
+            self.test_acc = self.trainer.history.final["test_accuracy"]
 
 
 class FloorRunner(Runner):

@@ -74,18 +74,18 @@ def test_one_display_then_one_update_per_epoch_holding_the_trainers_numbers(fake
 
     loss_ax, acc_ax = live.figure.axes
     xs, losses = line(loss_ax, "loss per iteration")
-    assert losses == tr.train_loss_list and len(losses) == 12
+    assert losses == tr.history.train_loss_list and len(losses) == 12
     assert xs == [i / 4 for i in range(1, 13)]
     xs, means = line(loss_ax, "mean loss of the epoch")
     assert xs == [0.5, 1.5, 2.5]
-    assert means == pytest.approx(np.mean(np.reshape(tr.train_loss_list, (3, 4)), axis=1).tolist(), rel=1e-15)
-    assert line(acc_ax, "train accuracy") == ([1.0, 2.0, 3.0], tr.train_acc_list)
-    assert line(acc_ax, "test accuracy") == ([1.0, 2.0, 3.0], tr.test_acc_list)
+    assert means == pytest.approx(np.mean(np.reshape(tr.history.train_loss_list, (3, 4)), axis=1).tolist(), rel=1e-15)
+    assert line(acc_ax, "train accuracy") == ([1.0, 2.0, 3.0], tr.history.train_acc_list)
+    assert line(acc_ax, "test accuracy") == ([1.0, 2.0, 3.0], tr.history.test_acc_list)
     _, _, x_test, t_test = data()
-    assert tr.test_acc_list[-1] == np.mean(model.classify(x_test) == t_test)  # the final network's
+    assert tr.history.test_acc_list[-1] == np.mean(model.classify(x_test) == t_test)  # the final network's
     assert live.figure.get_suptitle() == (
-        f"epoch 3.00   iteration 12   mean loss {means[-1]:.4f}   train accuracy {tr.train_acc_list[-1]:.4f}"
-        f"   test accuracy {tr.test_acc_list[-1]:.4f}"
+        f"epoch 3.00   iteration 12   mean loss {means[-1]:.4f}   train accuracy {tr.history.train_acc_list[-1]:.4f}"
+        f"   test accuracy {tr.history.test_acc_list[-1]:.4f}"
     )
 
     # No figure leaks: none is registered with pyplot, and only the last one drawn is still alive.
@@ -101,7 +101,7 @@ def test_without_validation_or_test_data_those_lines_are_absent(fake_display):
                          callbacks=[live])
     _, acc_ax = live.figure.axes
     assert [ln.get_label() for ln in acc_ax.lines] == ["train accuracy"]
-    assert line(acc_ax, "train accuracy") == ([1.0], model.trainer.train_acc_list)
+    assert line(acc_ax, "train accuracy") == ([1.0], model.trainer.history.train_acc_list)
 
 
 def test_each_training_shows_a_new_figure(fake_display):
@@ -131,7 +131,7 @@ def test_with_a_path_it_writes_the_figure_after_every_epoch(tmp_path, monkeypatc
         tr = train([live], epochs=2).trainer
     assert [(path, dpi) for _, path, dpi in written] == [(tmp_path / "live.png", 50)] * 2
     assert written[-1][0] is live.figure
-    assert line(live.figure.axes[1], "test accuracy")[1] == tr.test_acc_list
+    assert line(live.figure.axes[1], "test accuracy")[1] == tr.history.test_acc_list
 
 
 def test_the_file_is_a_png_and_no_temporary_file_is_left(tmp_path):
@@ -162,6 +162,6 @@ def test_a_validation_split_is_drawn_as_the_validation_curve(fake_display):
     live = LivePlot()
     model = train([live], validation=20)  # 60 samples train: 3 iterations per epoch
     tr = model.trainer
-    assert len(tr.val_acc_list) == 3
+    assert len(tr.history.val_acc_list) == 3
     _, acc_ax = live.figure.axes
-    assert line(acc_ax, "validation accuracy") == ([1.0, 2.0, 3.0], tr.val_acc_list)
+    assert line(acc_ax, "validation accuracy") == ([1.0, 2.0, 3.0], tr.history.val_acc_list)

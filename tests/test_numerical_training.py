@@ -34,14 +34,14 @@ def test_numerical_and_backprop_training_follow_the_same_path(monkeypatch):
     (num_net, num_tr), (bp_net, bp_tr) = runs["numerical"], runs["backprop"]
     # The central difference differs from the exact gradient by ~h^2 g''' (about 1e-9 relative here),
     # so the two runs stay together: same batches, same losses to many digits.
-    np.testing.assert_allclose(num_tr.train_loss_list, bp_tr.train_loss_list, rtol=1e-7)
+    np.testing.assert_allclose(num_tr.history.train_loss_list, bp_tr.history.train_loss_list, rtol=1e-7)
     for key in num_net.params:
         np.testing.assert_allclose(num_net.params[key], bp_net.params[key], rtol=1e-6, atol=1e-9)
     assert num_tr.config()["settings"]["grad"] == "numerical"
     # one numerical gradient per iteration, none for backprop
     assert len(engine_calls) == 30
     # ... and really a different computation: not bit for bit the backprop run
-    assert num_tr.train_loss_list[1:] != bp_tr.train_loss_list[1:]
+    assert num_tr.history.train_loss_list[1:] != bp_tr.history.train_loss_list[1:]
 
 
 def test_numerical_recipe_uses_float64_unless_told_otherwise():
@@ -137,6 +137,6 @@ def test_the_loop_engine_reports_its_progress_and_stops_inside_a_gradient(tmp_pa
     resumed = trainer()
     resumed.load_checkpoint(tmp_path / "c.npz")
     resumed.train()
-    assert resumed.train_loss_list == straight.train_loss_list
+    assert resumed.history.train_loss_list == straight.history.train_loss_list
     for key in straight.network.params:
         assert np.array_equal(resumed.network.params[key], straight.network.params[key])

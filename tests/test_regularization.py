@@ -61,10 +61,10 @@ def test_the_first_loss_is_the_books_regularised_loss_with_masks_from_the_runs_g
     fresh.set_params(before)
     decay = 0.025 * sum(float(np.sum(before[f"W{i}"].astype(np.float64) ** 2)) for i in (1, 2, 3))
     assert fresh.weight_decay_loss() == pytest.approx(decay, rel=1e-6)
-    assert trainer.train_loss_list[0] == pytest.approx(fresh.loss(x[idx], t[idx], masks), rel=1e-6)
+    assert trainer.history.train_loss_list[0] == pytest.approx(fresh.loss(x[idx], t[idx], masks), rel=1e-6)
     assert trainer.rng.bit_generator.state == rng.bit_generator.state
     # ... and the plain test-time loss (every unit, times 0.7) is another number.
-    assert abs(fresh.loss(x[idx], t[idx]) - trainer.train_loss_list[0]) > 1e-3
+    assert abs(fresh.loss(x[idx], t[idx]) - trainer.history.train_loss_list[0]) > 1e-3
 
 
 def test_weight_decay_keeps_the_weights_small():
@@ -84,11 +84,12 @@ def test_validation_holds_back_the_last_samples_and_the_test_set_is_judged_once(
     np.testing.assert_array_equal(trainer.x_val, x[200:250])
     summary = trainer.train()
     net = trainer.network
-    assert trainer.test_acc_list == [None, None, None]
-    assert len(trainer.val_acc_list) == 3
-    assert trainer.val_acc_list[-1] == float(np.mean(net.classify(x[200:250]) == t[200:250]))
-    assert summary["test_accuracy"] == trainer.final["test_accuracy"] == float(np.mean(net.classify(x[250:]) == t[250:]))
-    assert summary["validation_accuracy"] == trainer.val_acc_list[-1]
+    assert trainer.history.test_acc_list == [None, None, None]
+    assert len(trainer.history.val_acc_list) == 3
+    assert trainer.history.val_acc_list[-1] == float(np.mean(net.classify(x[200:250]) == t[200:250]))
+    test_accuracy = float(np.mean(net.classify(x[250:]) == t[250:]))
+    assert summary["test_accuracy"] == trainer.history.final["test_accuracy"] == test_accuracy
+    assert summary["validation_accuracy"] == trainer.history.val_acc_list[-1]
     assert summary["train_accuracy"] == float(np.mean(net.classify(x[:200]) == t[:200]))
     assert trainer_for(x, t, validation=40).train_size == 260
 

@@ -140,8 +140,8 @@ class StopAt(Callback):
 
 
 def outcome(trainer):
-    return {k: v.copy() for k, v in trainer.network.params.items()}, list(trainer.train_loss_list), \
-        list(trainer.test_acc_list)
+    return {k: v.copy() for k, v in trainer.network.params.items()}, list(trainer.history.train_loss_list), \
+        list(trainer.history.test_acc_list)
 
 
 def assert_same(a, b):

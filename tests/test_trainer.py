@@ -61,11 +61,11 @@ def make_trainer(tmp_path=None, *, optimizer="sgd", lr=0.5, sampling="replacemen
 def state_of(trainer):
     return (
         {k: v.copy() for k, v in trainer.network.params.items()},
-        list(trainer.train_loss_list),
-        list(trainer.epoch_iterations),
-        list(trainer.train_acc_list),
-        list(trainer.val_acc_list),
-        list(trainer.test_acc_list),
+        list(trainer.history.train_loss_list),
+        list(trainer.history.epoch_iterations),
+        list(trainer.history.train_acc_list),
+        list(trainer.history.val_acc_list),
+        list(trainer.history.test_acc_list),
     )
 
 
@@ -81,20 +81,20 @@ def test_trainer_learns_and_records_the_books_lists():
     trainer = make_trainer(epochs=6)
     result = trainer.train()
     assert trainer.iter_per_epoch == 12 and trainer.max_iter == 72 and trainer.iteration == 72
-    assert len(trainer.train_loss_list) == 72
-    assert trainer.epoch_iterations == [12, 24, 36, 48, 60, 72]
-    assert len(trainer.train_acc_list) == len(trainer.test_acc_list) == 6
-    assert result["test_accuracy"] == trainer.test_acc_list[-1] >= 0.95
-    assert result["train_accuracy"] == trainer.train_acc_list[-1] >= 0.95
-    assert np.mean(trainer.train_loss_list[-12:]) < 0.5 * np.mean(trainer.train_loss_list[:12])
+    assert len(trainer.history.train_loss_list) == 72
+    assert trainer.history.epoch_iterations == [12, 24, 36, 48, 60, 72]
+    assert len(trainer.history.train_acc_list) == len(trainer.history.test_acc_list) == 6
+    assert result["test_accuracy"] == trainer.history.test_acc_list[-1] >= 0.95
+    assert result["train_accuracy"] == trainer.history.train_acc_list[-1] >= 0.95
+    assert np.mean(trainer.history.train_loss_list[-12:]) < 0.5 * np.mean(trainer.history.train_loss_list[:12])
     assert result["iterations"] == 72 and result["epochs"] == 6.0 and result["seconds"] > 0
 
 
 def test_last_evaluation_comes_after_the_last_iteration():
     trainer = make_trainer(iters=30)  # 12 per epoch: evaluated at 12, 24 and 30
     trainer.train()
-    assert trainer.epoch_iterations == [12, 24, 30]
-    assert trainer.final["test_accuracy"] == trainer.test_acc_list[-1]
+    assert trainer.history.epoch_iterations == [12, 24, 30]
+    assert trainer.history.final["test_accuracy"] == trainer.history.test_acc_list[-1]
 
 
 def test_batches_are_the_books_rng_choice():
@@ -123,7 +123,7 @@ def test_fused_engine_trains_like_the_reference_engine(optimizer):
         trainer = T(net, x, t, batch_size=20, iters=40, lr=0.5 if optimizer == "sgd" else 0.01, seed=3,
                     engine=engine, optimizer=optimizer)
         trainer.train()
-        return net.params, trainer.train_loss_list
+        return net.params, trainer.history.train_loss_list
 
     (p_fast, l_fast), (p_plain, l_plain) = run("fused"), run("reference")
     np.testing.assert_allclose(l_fast, l_plain, rtol=1e-12)
@@ -202,15 +202,16 @@ def test_resume_with_dropout_weight_decay_and_validation_is_bit_identical(tmp_pa
         first.train()
     resumed = make_trainer(tmp_path, name="b.npz", **kw)
     resumed.load_checkpoint(tmp_path / "b.npz")
-    assert resumed.iteration == stop and len(resumed.val_acc_list) == len(resumed.epoch_iterations) >= 1
+    assert resumed.iteration == stop
+    assert len(resumed.history.val_acc_list) == len(resumed.history.epoch_iterations) >= 1
     resumed.train()
     assert_same_run(state_of(resumed), state_of(straight))
     assert resumed.summary() | {"seconds": 0} == straight.summary() | {"seconds": 0}
-    assert len(straight.val_acc_list) == 4 and straight.test_acc_list == [None] * 4
+    assert len(straight.history.val_acc_list) == 4 and straight.history.test_acc_list == [None] * 4
     # Without dropout the same seed gives another run: the masks really are drawn.
     plain = make_trainer(sampling=sampling, weight_decay_lambda=0.01, validation=50)
     plain.train()
-    assert plain.train_loss_list[1:] != straight.train_loss_list[1:]
+    assert plain.history.train_loss_list[1:] != straight.history.train_loss_list[1:]
 
 
 def test_resume_from_an_epoch_checkpoint_after_a_crash_is_bit_identical(tmp_path):
@@ -223,7 +224,7 @@ def test_resume_from_an_epoch_checkpoint_after_a_crash_is_bit_identical(tmp_path
     straight.train()
     resumed = make_trainer(tmp_path, optimizer="adam", lr=0.01, name="crash.npz")
     resumed.load_checkpoint(resumed.callbacks[0].path)
-    assert resumed.iteration == 24 and len(resumed.train_loss_list) == 24
+    assert resumed.iteration == 24 and len(resumed.history.train_loss_list) == 24
     resumed.train()
     assert_same_run(state_of(resumed), state_of(straight))
 
@@ -365,7 +366,7 @@ def test_short_real_training_reaches_85_percent(mnist_dir):
     (x_train, t_train), (x_test, t_test) = load_mnist(data_dir=mnist_dir)
     # The book's network and batches with a larger step (lr 0.5): one epoch of 600 iterations.
     model = train_arrays(x_train, t_train, x_test, t_test, recipe="book", seed=0, iters=600, lr=0.5, progress=False)
-    assert model.trainer.epoch_iterations == [600]
+    assert model.trainer.history.epoch_iterations == [600]
     assert model.summary["test_accuracy"] >= 0.85
     assert model.summary["train_accuracy"] >= 0.85
 

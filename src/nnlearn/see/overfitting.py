@@ -40,6 +40,6 @@ def compare_remedies(x_train, t_train, x_test, t_test, *, train_size: int = 300,
         trainer = build_trainer(settings, x_train[:train_size], t_train[:train_size], x_test, t_test,
                                 n_classes=n_classes, callbacks=standard_callbacks(progress))
         trainer.train()
-        epoch_marks = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
-        curves[name] = (epoch_marks, trainer.train_acc_list, trainer.test_acc_list)
+        history = trainer.history
+        curves[name] = (history.epochs(trainer.iter_per_epoch), history.train_acc_list, history.test_acc_list)
     return curves

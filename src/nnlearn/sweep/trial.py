@@ -62,8 +62,8 @@ def run_trial(data: dict, settings: dict, n_val: int, number: int) -> dict:
     except NnlearnError as exc:  # DivergenceError included: a failed trial, and the sweep goes on
         rec.update(state="FAIL", reason=str(exc))
     else:
-        rec.update(value=trainer.val_acc_list[-1], curve=list(trainer.val_acc_list),
-                   epochs=[it / trainer.iter_per_epoch for it in trainer.epoch_iterations])
+        rec.update(value=trainer.history.val_acc_list[-1], curve=list(trainer.history.val_acc_list),
+                   epochs=trainer.history.epochs(trainer.iter_per_epoch))
     rec["seconds"] = time.perf_counter() - started
     return rec
 

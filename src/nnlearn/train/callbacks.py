@@ -16,8 +16,8 @@ callback itself once (:meth:`Callback.set_trainer`), then calls the hooks:
 - ``on_interrupt(logs)``: on Ctrl-C, when the state is consistent (a whole iteration done);
 - ``on_train_end(logs)``: always, last (also after an error).
 
-``logs`` are read-only mappings; a callback reads the record (``trainer.train_loss_list``, ...) and
-never changes it, so the order of callbacks does not matter and no list of callbacks can take the
+``logs`` are read-only mappings; a callback reads the record (``trainer.history``, a
+:class:`~nnlearn.train.history.History`) and never changes it, so the order of callbacks does not matter and no list of callbacks can take the
 accuracies away.
 """
 
@@ -121,8 +121,8 @@ class ProgressBar(Callback):
             self.bar.close()
 
     def postfix(self) -> dict:
-        recent = self.trainer.train_loss_list[-self.EVERY:]
-        return ({"loss": f"{sum(recent) / len(recent):.4f}"} if recent else {}) | self.accuracy
+        loss = self.trainer.history.mean_loss(self.EVERY)
+        return ({"loss": f"{loss:.4f}"} if loss is not None else {}) | self.accuracy
 
 
 def standard_callbacks(progress: bool | None = None, checkpoint=None) -> list:

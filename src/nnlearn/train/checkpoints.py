@@ -1,15 +1,14 @@
 """Checkpoints: a trainer's whole state in one file, so that a run resumes bit for bit.
 
-A checkpoint (an ``.npz`` written by :func:`nnlearn.common.saving.write_npz`) holds the weights, the
-optimizer's state, the loss and accuracy record, the shuffling permutation, and as metadata the
+A checkpoint (an ``.npz`` written by :func:`nnlearn.common.saving.write_npz`) holds the trainer's
+:meth:`~nnlearn.train.trainer.Trainer.state`: the weights, the optimizer's state, the loss and accuracy
+record (:class:`~nnlearn.train.history.History`), the shuffling permutation, and as metadata the
 iteration, the random generator's state, the seconds trained and the run's configuration. A
 checkpoint only resumes a trainer built with the same configuration; anything incomplete, damaged
 or written by another run is one :class:`~nnlearn.base.errors.FileFormatError` line.
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from nnlearn.train import threads
 from nnlearn.base.errors import FileFormatError, InputError
@@ -21,57 +20,11 @@ FORMAT = 2
 RESUME_FIX = N_("start the run again without --resume, or give the run folder it belongs to")
 
 
-def state_of(trainer) -> dict:
-    """Everything the rest of ``trainer``'s run depends on: ``{"arrays": {...}, "meta": {...}}``."""
-    arrays = {f"param_{k}": v for k, v in trainer.network.params.items()}
-    opt = trainer.optimizer.state_dict()
-    arrays.update({f"opt_{k}": v for k, v in opt["arrays"].items()})
-    arrays["train_loss"] = np.array(trainer.train_loss_list, dtype=np.float64)
-    arrays["epoch_iterations"] = np.array(trainer.epoch_iterations, dtype=np.int64)
-    arrays["train_acc"] = np.array(trainer.train_acc_list, dtype=np.float64)
-    # No test set: -1 (a NaN would not pass the check that a checkpoint holds finite numbers).
-    arrays["test_acc"] = np.array([-1.0 if a is None else a for a in trainer.test_acc_list], dtype=np.float64)
-    if trainer.x_val is not None:
-        arrays["val_acc"] = np.array(trainer.val_acc_list, dtype=np.float64)
-    if trainer.perm is not None:
-        arrays["perm"] = trainer.perm
-    meta = {
-        "format": FORMAT,
-        "iteration": trainer.iteration,
-        "rng": trainer.rng.bit_generator.state,
-        "optimizer_scalars": opt["scalars"],
-        "optimizer_lr": trainer.optimizer.lr,
-        "threads": trainer.choose_threads().record(),
-        "seconds": trainer.seconds,
-        "final": trainer.final,
-        "config": trainer.config(),
-    }
-    return {"arrays": arrays, "meta": meta}
-
-
 def save(trainer, path):
-    """Write :func:`state_of` ``trainer`` to ``path``, atomically; returns the path."""
-    state = state_of(trainer)
+    """Write ``trainer``'s :meth:`~nnlearn.train.trainer.Trainer.state` to ``path``, atomically; returns the path."""
+    state = trainer.state()
     # A checkpoint is a run folder's own file wherever it is kept.
-    return write_npz(path, state["arrays"], state["meta"], in_run_folder=True)
-
-
-def expected_arrays(trainer, iteration: int, n_epochs: int) -> dict:
-    """``{name: (shape, dtype)}`` of the arrays a checkpoint of ``trainer`` at ``iteration`` holds."""
-    params = trainer.network.params
-    expected = {f"param_{k}": (v.shape, v.dtype) for k, v in params.items()}
-    if iteration > 0:
-        expected.update({f"opt_{name}/{k}": (v.shape, v.dtype) for name in trainer.optimizer.state_names
-                         for k, v in params.items()})
-    expected.update({
-        "train_loss": ((iteration,), np.float64), "epoch_iterations": ((n_epochs,), np.int64),
-        "train_acc": ((n_epochs,), np.float64), "test_acc": ((n_epochs,), np.float64),
-    })
-    if trainer.settings.sampling == "shuffle" and iteration > 0:
-        expected["perm"] = ((trainer.train_size,), None)
-    if trainer.x_val is not None:
-        expected["val_acc"] = ((n_epochs,), np.float64)
-    return expected
+    return write_npz(path, state["arrays"], {"format": FORMAT, **state["meta"]}, in_run_folder=True)
 
 
 def check_config(trainer, path, meta: dict) -> None:
@@ -93,33 +46,14 @@ def restore(trainer, path) -> None:
     arrays, meta = read_npz(path, "an nnlearn checkpoint", RESUME_FIX)
     check_config(trainer, path, meta)
     try:
-        iteration = int(meta["iteration"])
-        check_arrays(path, arrays, expected_arrays(trainer, iteration, len(arrays.get("epoch_iterations", ()))),
-                     RESUME_FIX)
-        trainer.network.set_params({k[len("param_"):]: v for k, v in arrays.items() if k.startswith("param_")})
-        trainer.optimizer.load_state_dict(
-            {"arrays": {k[len("opt_"):]: v for k, v in arrays.items() if k.startswith("opt_")},
-             "scalars": meta["optimizer_scalars"]}
-        )
-        trainer.optimizer.lr = float(meta["optimizer_lr"])
-        trainer.threads = threads.choose(trainer.threads_asked, recorded=recorded_threads(meta.get("threads")))
-        trainer.rng.bit_generator.state = meta["rng"]
-        trainer.seconds = float(meta["seconds"])
-        trainer.final = meta["final"]
+        n_epochs = len(arrays.get("epoch_iterations", ()))
+        check_arrays(path, arrays, trainer.state_layout(int(meta["iteration"]), n_epochs), RESUME_FIX)
+        trainer.load_state({"arrays": arrays, "meta": meta})
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, FileFormatError):
             raise
         raise FileFormatError(_("{path} is a damaged nnlearn checkpoint ({reason!r}); {fix}", path=path, reason=exc,
                                 fix=_(RESUME_FIX))) from None
-    trainer.iteration = iteration
-    trainer.train_loss_list = arrays["train_loss"].tolist()
-    trainer.epoch_iterations = arrays["epoch_iterations"].tolist()
-    trainer.train_acc_list = arrays["train_acc"].tolist()
-    trainer.test_acc_list = [None if a < 0 else a for a in arrays["test_acc"].tolist()]
-    trainer.val_acc_list = (arrays["val_acc"].tolist() if trainer.x_val is not None
-                            else [None] * len(trainer.train_acc_list))
-    trainer.perm = arrays.get("perm")
-    trainer.last_checkpoint = (trainer.iteration, path)
 
 
 def recorded_threads(saved) -> int | None:

@@ -158,11 +158,10 @@ class LivePlot(Callback):
 
     def draw(self, trainer) -> Figure:
         """A new figure of ``trainer``'s record so far (loss per iteration and per epoch, accuracies)."""
-        per_epoch = trainer.iter_per_epoch
-        losses = list(trainer.train_loss_list)
-        # Epoch ends: where the accuracies were taken, plus this one if the evaluation callback
-        # comes after this one in the list.
-        ends = list(trainer.epoch_iterations)
+        per_epoch, history = trainer.iter_per_epoch, trainer.history
+        losses = list(history.train_loss_list)
+        # Epoch ends: where the accuracies were taken, plus the iteration now when the run stands inside an epoch.
+        ends = list(history.epoch_iterations)
         if not ends or ends[-1] != trainer.iteration:
             ends.append(trainer.iteration)
         means, starts = [], [0, *ends[:-1]]
@@ -185,11 +184,10 @@ class LivePlot(Callback):
         loss_ax.legend(loc="upper right", fontsize=8)
         loss_ax.grid(alpha=0.3)
 
-        epochs = [e / per_epoch for e in trainer.epoch_iterations]
-        series = [("train accuracy", trainer.train_acc_list, "o-"), ("test accuracy", trainer.test_acc_list, "s--")]
-        val = getattr(trainer, "val_acc_list", None)
-        if val:
-            series.append(("validation accuracy", val, "^:"))
+        epochs = history.epochs(per_epoch)
+        series = [("train accuracy", history.train_acc_list, "o-"), ("test accuracy", history.test_acc_list, "s--")]
+        if history.validation:
+            series.append(("validation accuracy", history.val_acc_list, "^:"))
         for label, values, style in series:
             points = [(x, v) for x, v in zip(epochs, values) if v is not None]
             if points:

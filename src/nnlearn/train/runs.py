@@ -171,14 +171,8 @@ def write_state(run, state: str, reason: str | None = None) -> None:
 def write_metrics(run, trainer) -> None:
     """``metrics.csv`` (loss per iteration) and ``epochs.csv`` (accuracies per epoch)."""
     run = Path(run)
-    lines = ["iteration,loss"] + [f"{i},{loss!r}" for i, loss in enumerate(trainer.train_loss_list, 1)]
-    write_text(run / "metrics.csv", "\n".join(lines) + "\n")
-    rows = ["epoch,iteration,train_accuracy,test_accuracy,validation_accuracy"]
-    for it, tr, te, va in zip(trainer.epoch_iterations, trainer.train_acc_list, trainer.test_acc_list,
-                              trainer.val_acc_list):
-        rows.append(f"{it / trainer.iter_per_epoch:.6g},{it},{tr!r},{'' if te is None else repr(te)},"
-                    f"{'' if va is None else repr(va)}")
-    write_text(run / "epochs.csv", "\n".join(rows) + "\n")
+    write_text(run / "metrics.csv", trainer.history.metrics_csv())
+    write_text(run / "epochs.csv", trainer.history.epochs_csv(trainer.iter_per_epoch))
 
 
 def write_figures(run, trainer, title: str) -> None:
@@ -186,16 +180,15 @@ def write_figures(run, trainer, title: str) -> None:
     from nnlearn.base.figtext import figure_text
     from nnlearn.common.plots import save_figure
 
-    run = Path(run)
-    epochs = [it / trainer.iter_per_epoch for it in trainer.epoch_iterations]
-    if trainer.x_val is not None:  # the test set was judged once only: the curve is validation's
-        other, label = trainer.val_acc_list, "validation acc"
+    run, history = Path(run), trainer.history
+    if history.validation:  # the test set was judged once only: the curve is validation's
+        other, label = history.val_acc_list, "validation acc"
     else:
-        other, label = trainer.test_acc_list, "test acc"
+        other, label = history.test_acc_list, "test acc"
     with figure_text():  # the titles in the figures' language
-        loss = plot_loss(trainer.train_loss_list, window=min(100, trainer.iter_per_epoch),
+        loss = plot_loss(history.train_loss_list, window=min(100, trainer.iter_per_epoch),
                          title=_("Training loss, {title}", title=title))
-        accuracy = plot_accuracy(epochs, trainer.train_acc_list, other, test_label=label,
+        accuracy = plot_accuracy(history.epochs(trainer.iter_per_epoch), history.train_acc_list, other, test_label=label,
                                  title=_("Accuracy per epoch, {title}", title=title))
     save_figure(loss, run / "loss.png", in_run_folder=True)
     save_figure(accuracy, run / "accuracy.png", in_run_folder=True)

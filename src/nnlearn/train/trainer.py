@@ -13,9 +13,11 @@ The book's loop (*Deep Learning from Scratch*, ch. 4.5) is::
             test_acc_list.append(network.accuracy(x_test, t_test))
 
 :class:`Trainer` runs that loop from :class:`~nnlearn.train.settings.TrainSettings` with a seeded
-``numpy.random.Generator`` and any optimizer. The loop itself judges every epoch (:meth:`Trainer.evaluate`)
-and stops on divergence; checkpoints, the progress bar and anything else watch it as callbacks
-(:mod:`nnlearn.train.callbacks`). A run resumes from a checkpoint bit for bit and stops cleanly on Ctrl-C.
+``numpy.random.Generator`` and any optimizer, into a :class:`~nnlearn.train.history.History` (the book's
+three lists). The loop itself judges every epoch (:meth:`Trainer.evaluate`) and stops on divergence;
+checkpoints, the progress bar and anything else watch it as callbacks (:mod:`nnlearn.train.callbacks`).
+A run resumes from a checkpoint bit for bit (:meth:`Trainer.state` / :meth:`Trainer.load_state`) and
+stops cleanly on Ctrl-C.
 
 Differences from the book, each deliberate:
 
@@ -38,12 +40,12 @@ from types import MappingProxyType
 import numpy as np
 
 from nnlearn.train import checkpoints
-
 from nnlearn.common import engines
 from nnlearn.train import threads as blas_threads
 from nnlearn.base.files import StopRequest, stop_requests
 from nnlearn.base.constraints import as_float_array, check_finite, is_one_hot
 from nnlearn.train.callbacks import standard_callbacks
+from nnlearn.train.history import History
 from nnlearn.datasets.batches import validation_count
 from nnlearn.base.errors import DivergenceError, InputError, InputTypeError
 from nnlearn.base.i18n import _
@@ -96,19 +98,16 @@ class Trainer:
 
     With ``settings.validation`` (a share or a count), the **last** ``N`` training samples are held
     back before anything else (``N = round(share * len(x_train))``): the network never trains on them,
-    each epoch is judged on them (``val_acc_list``), and the test set is judged once, after the last
-    iteration (``final["test_accuracy"]``; ``test_acc_list`` holds ``None``). The last samples, not
-    a random draw: MNIST's training set is already in random order (the last 10000 hold every digit
-    about 1000 times), a slice is a view (no copy of the images), and the split is the same whatever
-    the seed -- the usual ``validation_split`` convention.
+    each epoch is judged on them (``history.val_acc_list``), and the test set is judged once, after the
+    last iteration (``history.final["test_accuracy"]``; ``history.test_acc_list`` holds ``None``). The
+    last samples, not a random draw: MNIST's training set is already in random order (the last 10000
+    hold every digit about 1000 times), a slice is a view (no copy of the images), and the split is the
+    same whatever the seed -- the usual ``validation_split`` convention.
 
     Attributes
     ----------
-    train_loss_list : list of float
-        The loss at every iteration (the weight decay term included).
-    epoch_iterations, train_acc_list, val_acc_list, test_acc_list : list
-        After how many iterations the accuracies were taken, and the accuracies (``None`` where a
-        set was not judged).
+    history : History
+        The run's record: the loss at every iteration, the accuracies at every epoch end.
     x_val, t_val : ndarray or None
         The held-back validation samples.
     iteration : int
@@ -122,7 +121,7 @@ class Trainer:
     >>> settings = TrainSettings(lr=1.0, batch_size=10, iters=None, epochs=20)
     >>> trainer = Trainer(net, x[:150], t[:150], x[150:], t[150:], settings=settings)
     >>> result = trainer.train()
-    >>> trainer.iter_per_epoch, trainer.iteration, len(trainer.train_loss_list)
+    >>> trainer.iter_per_epoch, trainer.iteration, len(trainer.history.train_loss_list)
     (15, 300, 300)
     >>> round(result["test_accuracy"], 2), round(result["train_accuracy"], 2)
     (1.0, 0.99)
@@ -178,18 +177,16 @@ class Trainer:
         self.threads = None
 
         self.iteration = 0
-        self.train_loss_list: list[float] = []
-        self.epoch_iterations: list[int] = []
-        self.train_acc_list: list[float] = []
-        self.val_acc_list: list[float | None] = []
-        self.test_acc_list: list[float | None] = []
+        self.history = History(validation=self.x_val is not None)
         self.seconds = 0.0
-        self.final: dict | None = None
         #: ``(iteration, path)`` of the last checkpoint written or loaded.
         self.last_checkpoint = None
         self.perm = None
+        #: The Generator's state before the batch of a numerical step (its draws are undone on Ctrl-C).
+        self.rng_before_batch = None
         self.stop = StopRequest()
         self.started = None
+        self.consistent = True
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -222,32 +219,59 @@ class Trainer:
         return self.summary()
 
     def run_iterations(self) -> None:
-        """The chapter's loop: step, record the loss, judge every epoch; callbacks watch."""
+        """The chapter's loop: batch, gradient, update, record; every epoch, judge and tell the callbacks."""
         while self.iteration < self.max_iter:
-            self.consistent = False
-            before = self.rng.bit_generator.state if self.settings.grad == "numerical" else None
-            try:
-                loss = self.step()
-            except KeyboardInterrupt:
-                if before is not None and self.stop.requested:
-                    # Stopped inside a long numerical gradient (step_progress): the weights are restored
-                    # and unchanged, so with the batch's draws undone the state is the last iteration's.
-                    self.rng.bit_generator.state = before
-                    self.consistent = True
-                raise
+            self.consistent = False  # until the iteration is recorded, judged and saved
+            loss = self.step()
             self.iteration += 1
-            self.train_loss_list.append(loss)
-            self.check_divergence()
-            if self.iteration % self.iter_per_epoch == 0 or self.iteration == self.max_iter:
+            self.history.train_loss_list.append(loss)
+            self.check_divergence()  # before the epoch is judged or saved: no checkpoint holds a diverged network
+            if self.epoch_end():
                 self.update_time()
                 self.evaluate()
-                self.notify("on_epoch_end", self.iteration / self.iter_per_epoch, self.logs())
+                self.notify("on_epoch_end", self.iteration / self.iter_per_epoch, self.logs())  # checkpoint, run folder
             # The iteration is complete (its epoch judged and saved): a Ctrl-C from here on saves this state.
             self.consistent = True
-            for cb in self.callbacks:
-                cb.on_step_end(self.iteration, loss)
+            self.notify("on_step_end", self.iteration, loss)
             if self.stop.requested:
                 raise KeyboardInterrupt
+
+    def step(self) -> float:
+        """One iteration of the book's loop: a batch, its gradient, the update; the loss before the update."""
+        x_batch, t_batch, masks = self.next_batch()
+        loss, grad = self.gradient(x_batch, t_batch, masks)
+        self.optimizer.lr = self.learning_rate()
+        self.optimizer.update(self.network.params, grad)
+        return loss
+
+    def next_batch(self):
+        """``(x_batch, t_batch, masks)``: the next mini-batch and, with dropout, its masks, drawn from the run's
+        Generator right after the batch (so that a resumed run draws the same)."""
+        if self.settings.grad == "numerical":
+            self.rng_before_batch = self.rng.bit_generator.state
+        idx = self.next_indices()
+        masks = self.network.dropout_masks(self.rng, len(idx)) if self.network.dropout_ratio else None
+        return self.gather(idx), self.t_train[idx], masks
+
+    def gradient(self, x_batch, t_batch, masks) -> tuple[float, dict]:
+        """``(loss, grads)`` of the batch: by the engine's backpropagation, or by the book's numerical gradient."""
+        if self.settings.grad == "backprop":
+            return self.engine.loss_and_gradient(x_batch, t_batch, masks=masks)
+        try:
+            grad = engines.numerical_gradient(self.network, x_batch, t_batch, self.engine.name, masks=masks,
+                                              progress=self.step_progress)
+        except KeyboardInterrupt:
+            if self.stop.requested:
+                # Stopped inside a long numerical gradient (step_progress): the weights are restored and
+                # unchanged, so with the batch's draws undone the state is the last iteration's.
+                self.rng.bit_generator.state = self.rng_before_batch
+                self.consistent = True
+            raise
+        return self.network.engine().loss(x_batch, t_batch, masks), grad
+
+    def epoch_end(self) -> bool:
+        """After every ``iter_per_epoch`` iterations, and after the last one: the accuracies are taken."""
+        return self.iteration % self.iter_per_epoch == 0 or self.iteration == self.max_iter
 
     def step_progress(self, done: int, total: int) -> None:
         """A long gradient's progress (about every second): told to callbacks; a Ctrl-C stops it here."""
@@ -267,21 +291,6 @@ class Trainer:
     def notify(self, hook: str, *args) -> None:
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
-
-    def step(self) -> float:
-        """One iteration of the book's loop: a batch, its gradient, the update; the loss before the update."""
-        idx = self.next_indices()
-        x_batch, t_batch = self.gather(idx), self.t_train[idx]
-        masks = self.network.dropout_masks(self.rng, len(idx)) if self.network.dropout_ratio else None
-        self.optimizer.lr = self.learning_rate()
-        if self.settings.grad == "numerical":
-            grad = engines.numerical_gradient(self.network, x_batch, t_batch, self.engine.name, masks=masks,
-                                              progress=self.step_progress)
-            loss = self.network.engine().loss(x_batch, t_batch, masks)
-        else:
-            loss, grad = self.engine.loss_and_gradient(x_batch, t_batch, masks=masks)
-        self.optimizer.update(self.network.params, grad)
-        return loss
 
     def learning_rate(self) -> float:
         """The learning rate of this iteration: the settings' own, or on the cosine schedule."""
@@ -314,8 +323,8 @@ class Trainer:
 
     def evaluate(self) -> None:
         """At an epoch end: training accuracy (on ``train_eval_samples`` rows, all of them at the end),
-        validation accuracy and test accuracy, appended to ``train_acc_list``, ``val_acc_list`` and
-        ``test_acc_list``; after the last iteration also :attr:`final`.
+        validation accuracy and test accuracy, added to :attr:`history`; after the last iteration also
+        its ``final``.
 
         With a validation set the test set is judged once only, after the last iteration, into
         ``final["test_accuracy"]`` (``test_acc_list`` then holds ``None``): choosing settings by the
@@ -325,17 +334,15 @@ class Trainer:
         n = self.train_size
         if not final and self.settings.train_eval_samples is not None:
             n = min(self.settings.train_eval_samples, n)
-        train_acc = self.accuracy(self.x_train[:n], self.t_train_labels[:n])
-        val_acc = None if self.x_val is None else self.accuracy(self.x_val, self.t_val_labels)
+        train_acc = self.accuracy(self.x_train[:n], self.t_train[:n])
+        val_acc = None if self.x_val is None else self.accuracy(self.x_val, self.t_val)
         test_acc = None
         if self.x_test is not None and (final or self.x_val is None):
-            test_acc = self.accuracy(self.x_test, self.t_test_labels)
-        self.epoch_iterations.append(self.iteration)
-        self.train_acc_list.append(train_acc)
-        self.val_acc_list.append(val_acc)
-        self.test_acc_list.append(None if self.x_val is not None else test_acc)
+            test_acc = self.accuracy(self.x_test, self.t_test)
+        self.history.add_epoch(self.iteration, train_acc, val_acc, None if self.x_val is not None else test_acc)
         if final:
-            self.final = {"train_accuracy": train_acc, "test_accuracy": test_acc, "validation_accuracy": val_acc}
+            self.history.final = {"train_accuracy": train_acc, "test_accuracy": test_acc,
+                                  "validation_accuracy": val_acc}
 
     def check_divergence(self) -> None:
         """Stop with :class:`~nnlearn.base.errors.DivergenceError` when the loss is NaN/inf or explodes.
@@ -344,11 +351,10 @@ class Trainer:
         starting value (or chance level, whichever is larger); judged every window and at every
         epoch end, before the epoch is judged or saved, so no checkpoint holds a diverged network.
         """
-        losses, w = self.train_loss_list, self.settings.divergence_window
+        losses, w = self.history.train_loss_list, self.settings.divergence_window
         loss = losses[-1]
-        epoch_end = self.iteration % self.iter_per_epoch == 0 or self.iteration == self.max_iter
         if math.isfinite(loss):
-            if epoch_end:
+            if self.epoch_end():
                 w = min(w, self.iteration)
             elif self.iteration % w or self.iteration < w:
                 return
@@ -369,30 +375,19 @@ class Trainer:
 
     def logs(self) -> MappingProxyType:
         """What callbacks are told: the last epoch's record, read-only (see :mod:`nnlearn.train.callbacks`)."""
-        recent = self.train_loss_list[-self.iter_per_epoch:]
+        history = self.history
         last = (lambda values: values[-1] if values else None)
         return MappingProxyType({
             "epoch": self.iteration / self.iter_per_epoch, "iteration": self.iteration,
-            "loss": math.fsum(recent) / len(recent) if recent else None,
-            "train_accuracy": last(self.train_acc_list), "validation_accuracy": last(self.val_acc_list),
-            "test_accuracy": last(self.test_acc_list), "lr": self.optimizer.lr, "seconds": self.seconds,
+            "loss": history.mean_loss(self.iter_per_epoch),
+            "train_accuracy": last(history.train_acc_list), "validation_accuracy": last(history.val_acc_list),
+            "test_accuracy": last(history.test_acc_list), "lr": self.optimizer.lr, "seconds": self.seconds,
         })
 
-    def accuracy(self, x, labels) -> float:
-        """Fraction of rows of ``x`` the network classifies as ``labels`` (checked data, in chunks)."""
+    def accuracy(self, x, t) -> float:
+        """Fraction of rows of ``x`` the network classifies as ``t`` says (labels, or soft targets' likeliest class)."""
+        labels = t if t.ndim == 1 else np.argmax(t, axis=1)
         return int(np.count_nonzero(self.network.classify(x) == labels)) / x.shape[0]
-
-    @property
-    def t_train_labels(self) -> np.ndarray:
-        return self.t_train if self.t_train.ndim == 1 else np.argmax(self.t_train, axis=1)
-
-    @property
-    def t_val_labels(self) -> np.ndarray:
-        return self.t_val if self.t_val.ndim == 1 else np.argmax(self.t_val, axis=1)
-
-    @property
-    def t_test_labels(self) -> np.ndarray:
-        return self.t_test if self.t_test.ndim == 1 else np.argmax(self.t_test, axis=1)
 
     def chance_loss(self) -> float:
         """The loss of a network that knows nothing (uniform output)."""
@@ -409,23 +404,9 @@ class Trainer:
             self.started = now
 
     def summary(self) -> dict:
-        """Final accuracies, iterations and seconds (``None`` where not yet known).
-
-        ``validation_accuracy`` is the last epoch's (``None`` without ``settings.validation``).
-
-        ``last_batch_loss`` is the loss of the last mini-batch.
-        """
-        final = self.final or {}
-        last = self.train_loss_list[-1] if self.train_loss_list else None
-        return {
-            "train_accuracy": final.get("train_accuracy"),
-            "test_accuracy": final.get("test_accuracy"),
-            "validation_accuracy": self.val_acc_list[-1] if self.val_acc_list else None,
-            "iterations": self.iteration,
-            "epochs": self.iteration / self.iter_per_epoch,
-            "last_batch_loss": last,
-            "seconds": self.seconds,
-        }
+        """Final accuracies and last batch loss (:meth:`History.summary`), iterations, epochs and seconds."""
+        return self.history.summary() | {"iterations": self.iteration, "epochs": self.iteration / self.iter_per_epoch,
+                                         "seconds": self.seconds}
 
     def config(self) -> dict:
         """The settings that determine the run (a checkpoint only resumes under the same ones)."""
@@ -439,14 +420,51 @@ class Trainer:
             "validation_size": None if self.x_val is None else int(self.x_val.shape[0]),
         }
 
-    # -- checkpoints (nnlearn.train.checkpoints) ------------------------------------------------------
+    # -- checkpoints (nnlearn.train.checkpoints writes and checks the file) ------------------------------
 
-    def state_dict(self) -> dict:
-        """Everything the rest of the run depends on: ``{"arrays": {...}, "meta": {...}}``."""
-        return checkpoints.state_of(self)
+    def state(self) -> dict:
+        """Everything the rest of the run depends on: ``{"arrays": {...}, "meta": {...}}`` (JSON-able meta)."""
+        opt, record = self.optimizer.state_dict(), self.history.state_dict()
+        arrays = {f"param_{k}": v for k, v in self.network.params.items()}
+        arrays.update({f"opt_{k}": v for k, v in opt["arrays"].items()})
+        arrays.update(record["arrays"])
+        if self.perm is not None:
+            arrays["perm"] = self.perm
+        meta = {"iteration": self.iteration, "rng": self.rng.bit_generator.state, "optimizer_scalars": opt["scalars"],
+                "optimizer_lr": self.optimizer.lr, "threads": self.choose_threads().record(), "seconds": self.seconds,
+                **record["meta"], "config": self.config()}
+        return {"arrays": arrays, "meta": meta}
+
+    def state_layout(self, iteration: int, n_epochs: int) -> dict:
+        """``{name: (shape, dtype)}`` of the arrays of :meth:`state` after ``iteration`` iterations and ``n_epochs``."""
+        params = self.network.params
+        layout = {f"param_{k}": (v.shape, v.dtype) for k, v in params.items()}
+        if iteration > 0:
+            layout.update({f"opt_{name}/{k}": (v.shape, v.dtype) for name in self.optimizer.state_names
+                           for k, v in params.items()})
+        layout.update(self.history.layout(iteration, n_epochs))
+        if self.settings.sampling == "shuffle" and iteration > 0:
+            layout["perm"] = ((self.train_size,), None)
+        return layout
+
+    def load_state(self, state: dict) -> None:
+        """Continue from what :meth:`state` gave (its arrays checked against :meth:`state_layout`); a missing
+        or wrong entry of its meta raises ``KeyError``, ``TypeError`` or ``ValueError``."""
+        arrays, meta = state["arrays"], state["meta"]
+        part = (lambda prefix: {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)})
+        self.network.set_params(part("param_"))
+        self.optimizer.load_state_dict({"arrays": part("opt_"), "scalars": meta["optimizer_scalars"]})
+        self.optimizer.lr = float(meta["optimizer_lr"])
+        recorded = checkpoints.recorded_threads(meta.get("threads"))
+        self.threads = blas_threads.choose(self.threads_asked, recorded=recorded)
+        self.rng.bit_generator.state = meta["rng"]
+        self.seconds = float(meta["seconds"])
+        self.history.load_state_dict(state)
+        self.iteration = int(meta["iteration"])
+        self.perm = arrays.get("perm")
 
     def save_checkpoint(self, path):
-        """Write :meth:`state_dict` to ``path``, atomically."""
+        """Write :meth:`state` to ``path``, atomically."""
         path = checkpoints.save(self, path)
         self.last_checkpoint = (self.iteration, path)
         return path
@@ -458,6 +476,7 @@ class Trainer:
         wrote the checkpoint; the file must hold exactly the arrays such a run has, all finite.
         """
         checkpoints.restore(self, path)
+        self.last_checkpoint = (self.iteration, path)
 
 
 def checked_data(network, x, t, split: str):

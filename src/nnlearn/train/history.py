@@ -1,0 +1,117 @@
+"""The run record: the book's ``train_loss_list``, ``train_acc_list`` and ``test_acc_list``, kept in one place.
+
+As Keras's ``History``: the :class:`~nnlearn.train.trainer.Trainer` appends to it in its loop (a loss
+every iteration, accuracies every epoch), callbacks read it, and it writes itself, once per format:
+the rows of ``metrics.csv`` and ``epochs.csv``, its fields of the summary, and its part of a
+checkpoint (:meth:`History.state_dict` out, :meth:`History.load_state_dict` in).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class History:
+    """The loss at every iteration and the accuracies at every epoch end of one training run.
+
+    Parameters
+    ----------
+    validation : bool
+        The run holds back a validation set: ``val_acc_list`` is recorded (and checkpointed); the test
+        set is judged once, at the end (``test_acc_list`` then holds ``None``).
+
+    Attributes
+    ----------
+    train_loss_list : list of float
+        The loss at every iteration (the weight decay term included).
+    epoch_iterations : list of int
+        After how many iterations the accuracies were taken.
+    train_acc_list, val_acc_list, test_acc_list : list
+        The accuracies (``None`` where a set was not judged).
+    final : dict or None
+        ``train_accuracy``, ``test_accuracy`` and ``validation_accuracy`` after the last iteration.
+    """
+
+    def __init__(self, validation: bool = False):
+        self.validation = validation
+        self.train_loss_list: list[float] = []
+        self.epoch_iterations: list[int] = []
+        self.train_acc_list: list[float] = []
+        self.val_acc_list: list[float | None] = []
+        self.test_acc_list: list[float | None] = []
+        self.final: dict | None = None
+
+    def add_epoch(self, iteration: int, train_acc: float, val_acc: float | None, test_acc: float | None) -> None:
+        """The accuracies taken after ``iteration`` iterations (``None`` where a set was not judged)."""
+        self.epoch_iterations.append(iteration)
+        self.train_acc_list.append(train_acc)
+        self.val_acc_list.append(val_acc)
+        self.test_acc_list.append(test_acc)
+
+    def mean_loss(self, last: int) -> float | None:
+        """The mean loss of the ``last`` iterations (``None`` before the first)."""
+        recent = self.train_loss_list[-last:]
+        return math.fsum(recent) / len(recent) if recent else None
+
+    def epochs(self, iter_per_epoch: int) -> list[float]:
+        """The epoch (a fraction where the run ended inside one) of each entry of the accuracy lists."""
+        return [it / iter_per_epoch for it in self.epoch_iterations]
+
+    # -- written out, once per format ------------------------------------------------------------
+
+    def metrics_csv(self) -> str:
+        """``metrics.csv``: the loss at every iteration (``repr``: the very float, read back exactly)."""
+        rows = ["iteration,loss"] + [f"{i},{loss!r}" for i, loss in enumerate(self.train_loss_list, 1)]
+        return "\n".join(rows) + "\n"
+
+    def epochs_csv(self, iter_per_epoch: int) -> str:
+        """``epochs.csv``: the accuracies at every epoch end (empty where a set was not judged)."""
+        rows = ["epoch,iteration,train_accuracy,test_accuracy,validation_accuracy"]
+        for it, tr, te, va in zip(self.epoch_iterations, self.train_acc_list, self.test_acc_list, self.val_acc_list):
+            rows.append(f"{it / iter_per_epoch:.6g},{it},{tr!r},{'' if te is None else repr(te)},"
+                        f"{'' if va is None else repr(va)}")
+        return "\n".join(rows) + "\n"
+
+    def summary(self) -> dict:
+        """The record's part of a run's summary: the final accuracies (``validation_accuracy`` the last
+        epoch's) and ``last_batch_loss``, the loss of the last mini-batch (``None`` where not yet known)."""
+        final = self.final or {}
+        return {
+            "train_accuracy": final.get("train_accuracy"),
+            "test_accuracy": final.get("test_accuracy"),
+            "validation_accuracy": self.val_acc_list[-1] if self.val_acc_list else None,
+            "last_batch_loss": self.train_loss_list[-1] if self.train_loss_list else None,
+        }
+
+    def state_dict(self) -> dict:
+        """The record as a checkpoint holds it: ``{"arrays": {...}, "meta": {"final": ...}}``."""
+        arrays = {
+            "train_loss": np.array(self.train_loss_list, dtype=np.float64),
+            "epoch_iterations": np.array(self.epoch_iterations, dtype=np.int64),
+            "train_acc": np.array(self.train_acc_list, dtype=np.float64),
+            # No test accuracy: -1 (a NaN would not pass the check that a checkpoint holds finite numbers).
+            "test_acc": np.array([-1.0 if a is None else a for a in self.test_acc_list], dtype=np.float64),
+        }
+        if self.validation:
+            arrays["val_acc"] = np.array(self.val_acc_list, dtype=np.float64)
+        return {"arrays": arrays, "meta": {"final": self.final}}
+
+    def layout(self, iterations: int, n_epochs: int) -> dict:
+        """``{name: (shape, dtype)}`` of the arrays :meth:`state_dict` gives after ``iterations`` and ``n_epochs``."""
+        layout = {"train_loss": ((iterations,), np.float64), "epoch_iterations": ((n_epochs,), np.int64),
+                  "train_acc": ((n_epochs,), np.float64), "test_acc": ((n_epochs,), np.float64)}
+        if self.validation:
+            layout["val_acc"] = ((n_epochs,), np.float64)
+        return layout
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` gave (its arrays checked against :meth:`layout`)."""
+        arrays = state["arrays"]
+        self.train_loss_list = arrays["train_loss"].tolist()
+        self.epoch_iterations = arrays["epoch_iterations"].tolist()
+        self.train_acc_list = arrays["train_acc"].tolist()
+        self.test_acc_list = [None if a < 0 else a for a in arrays["test_acc"].tolist()]
+        self.val_acc_list = arrays["val_acc"].tolist() if self.validation else [None] * len(self.train_acc_list)
+        self.final = state["meta"]["final"]
