@@ -380,6 +380,7 @@ def test_a_mirror_below_the_speed_limit_is_abandoned_and_skipped_for_the_other_f
     assert _leftovers(tmp_path) == ["b"] and list((tmp_path / "b").iterdir()) == []
 
 
+@pytest.mark.slow  # a property of pooch, not of nnlearn: checked with the long tests
 def test_pooch_alone_does_not_cut_a_trickling_mirror(server):
     # Why the watchdog exists: pooch's time-out (requests') bounds each read, and a byte every 0.1 s
     # satisfies it. Should pooch ever bound the transfer itself, this fails and the watchdog can go.

@@ -273,7 +273,7 @@ def test_a_decay_outside_0_1_is_refused_alike_by_the_settings_and_the_optimizer(
     assert speaks_the_vocabulary(by_settings)
 
 
-@hypothesis_settings(max_examples=40, deadline=None)
+@hypothesis_settings(max_examples=15, deadline=None)
 @given(st.one_of(st.floats(max_value=0), st.sampled_from([math.nan, math.inf]), st.text(max_size=5).filter(
     lambda s: s.lower() not in ("xavier", "he", "sigmoid", "relu"))))
 def test_a_weight_init_is_refused_alike_by_the_settings_and_the_networks(value):
