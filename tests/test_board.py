@@ -310,7 +310,7 @@ def test_every_folder_is_read_on_its_own(tmp_path, make_run, serve_board):
                       "settings-text": "config.json: settings is not an object",
                       "not-json": "summary.json is not valid JSON (Expecting property name enclosed in double quotes: "
                                   "line 1 column 2 (char 1))",
-                      "fifo-run": "config.json is a FIFO (named pipe), not a regular file"}
+                      "fifo-run": "config.json is a FIFO (named pipe), not a regular file; nnlearn reads only regular files"}
     # NaN is no value: the run lists with what can be read (the last epoch's test accuracy).
     assert (entries["nan-summary"]["test_accuracy"], entries["nan-summary"]["seconds"]) == (0.88, None)
     assert entries["nan-config"]["seed"] is None

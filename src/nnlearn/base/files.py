@@ -300,15 +300,42 @@ def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
         raise
 
 
-#: The largest JSON file nnlearn reads (configs, summaries, metadata are a few KiB).
-MAX_JSON_BYTES = 8 * 2**20
+#: The largest JSON file nnlearn reads: configs, summaries, specs and records are a few KiB.
+MAX_JSON_BYTES = 1 << 20
+
+
+def open_regular_file(path, name=None) -> int:
+    """A read-only descriptor of ``path``, which must be a regular file (messages name it ``name``,
+    the path by default).
+
+    A FIFO is opened without blocking and refused, never read (reading one waits for a writer
+    forever); a device or a folder is refused too: :class:`~nnlearn.base.errors.FileFormatError`.
+    A missing file raises ``FileNotFoundError`` (and other ``OSError``) as ``open`` does.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise FileFormatError(_("{path} is {kind}, not a regular file; nnlearn reads only regular files",
+                                path=path if name is None else name, kind=file_kind(mode)))
+    return fd
+
+
+def read_at_most(fd: int, max_bytes: int, name) -> bytes:
+    """The bytes of the open regular file ``fd`` (closed after), refused past ``max_bytes`` -- also
+    when the file grows while it is read -- with a :class:`~nnlearn.base.errors.FileFormatError`
+    naming ``name``. The one bounded read of nnlearn: nothing is allocated past the cap."""
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fd).st_size
+        data = fh.read(max_bytes + 1) if size <= max_bytes else b""
+    if size > max_bytes or len(data) > max_bytes:
+        raise FileFormatError(_("{path} is more than the {most} bytes such a file may have", path=name, most=max_bytes))
+    return data
 
 
 def read_regular_file(path, max_bytes: int) -> bytes:
-    """The bytes of ``path``, refusing anything but a regular file and anything over ``max_bytes``.
-
-    A FIFO is opened without blocking and refused, never read (reading one waits for a writer
-    forever). Raises :class:`~nnlearn.base.errors.FileFormatError` for those two, ``OSError`` otherwise.
+    """The bytes of the regular file ``path`` (:func:`open_regular_file`), at most ``max_bytes``
+    (:func:`read_at_most`).
 
     Examples
     --------
@@ -317,19 +344,7 @@ def read_regular_file(path, max_bytes: int) -> bytes:
     ...
     nnlearn.base.errors.FileFormatError: /dev/zero is a device, not a regular file; nnlearn reads only regular files
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise FileFormatError(_("{path} is {kind}, not a regular file; nnlearn reads only regular files", path=path,
-                                    kind=file_kind(st.st_mode)))
-        if st.st_size > max_bytes:
-            raise FileFormatError(_("{path} is {size} bytes, more than the {most} such a file may have", path=path,
-                                    size=st.st_size, most=max_bytes))
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:  # grew while being read
-        raise FileFormatError(_("{path} is more than the {most} bytes such a file may have", path=path, most=max_bytes))
-    return data
+    return read_at_most(open_regular_file(path), max_bytes, path)
 
 
 def _finite_only(constant: str):

@@ -28,7 +28,7 @@ import os
 import time
 from pathlib import Path
 
-from nnlearn.base.files import parse_json
+from nnlearn.base.files import MAX_JSON_BYTES, parse_json
 from nnlearn.base.errors import FileFormatError, NnlearnError
 from nnlearn.base.i18n import N_, _
 from nnlearn.train.runs import STATES
@@ -38,8 +38,6 @@ from nnlearn.train.tables import (cell, checked_path, finite, loss_curve, open_f
 
 #: Without state.json, a run whose files changed within this many seconds counts as running.
 FRESH_SECONDS = 600.0
-#: The largest JSON file read from a run folder (configs and summaries are a few KiB).
-MAX_JSON_BYTES = 1 << 20
 #: Process ids above this are no process of any host (Linux's largest pid_max is 2**22).
 MAX_PID = 2**31 - 1
 #: The accuracies a listing names in words (the request's or command's language); other columns by their name.
@@ -64,7 +62,7 @@ def load_json(path) -> dict | None:
     """
     path = Path(path)
     try:
-        data = read_bytes(path, MAX_JSON_BYTES)
+        data = read_bytes(path, MAX_JSON_BYTES)  # through open_file: no link out of the folder
     except FileNotFoundError:
         return None
     value = parse_json(data, path.name)
@@ -73,7 +71,7 @@ def load_json(path) -> dict | None:
     return value
 
 
-def read_json(path) -> dict | None:
+def json_if_readable(path) -> dict | None:
     """Like :func:`load_json`, but None for a damaged file too (for what is merely shown)."""
     try:
         return load_json(path)
@@ -296,7 +294,7 @@ def sweep_info(path, root=None) -> dict:
     col = accuracy_column(columns, rows=rows)
     values = [r[col] for r in rows if col and finite(r.get(col))]
     states = [str(r.get("state", "")).lower() for r in rows]
-    best = read_json(path / "best.json") or {}
+    best = json_if_readable(path / "best.json") or {}
     finished = bool(best) or os.path.lexists(path / "final" / "summary.json")
     return {
         "kind": "sweep",

@@ -28,12 +28,11 @@ import csv
 import io
 import math
 import os
-import stat
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from nnlearn.base.files import file_kind
+from nnlearn.base.files import open_regular_file, read_at_most
 from nnlearn.base.errors import FileFormatError
 from nnlearn.base.i18n import _
 
@@ -86,14 +85,15 @@ def smoothing_window(n: int) -> int:
 
 
 def open_file(path) -> int:
-    """A read-only descriptor of the regular file ``path``.
+    """A read-only descriptor of the regular file ``path`` of a run folder
+    (:func:`nnlearn.base.files.open_regular_file`), never through a symbolic link that leads outside
+    the folder it is in (one rule, whatever the file's name): the board and the report show a run's
+    files, not what a link in it points at.
 
     ``FileNotFoundError`` when it is missing; :class:`~nnlearn.base.errors.FileFormatError` naming the
-    file when it is a FIFO, a device, a folder, a loop of links, or a symbolic link that leads
-    outside the folder it is in (one rule, whatever the file's name). A FIFO is never waited on.
+    file for a link out of the folder, a link to nothing, a loop of links, or no regular file.
     """
-    path = Path(path)
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW
+    path = name = Path(path)
     try:
         if os.path.islink(path):
             target = path.resolve(strict=True)
@@ -101,20 +101,17 @@ def open_file(path) -> int:
                 raise FileFormatError(_("{name} is a symbolic link leading outside its folder; a run folder's files "
                                         "are read only from inside it (copy the file in instead)", name=path.name))
             path = target
-        fd = os.open(path, flags)
+        return open_regular_file(path, name.name)
     except FileNotFoundError:
         if os.path.lexists(path):  # a dangling link
             raise FileFormatError(_("{name} is a symbolic link to nothing", name=path.name)) from None
         raise
     except RuntimeError:  # Python 3.11's resolve() on a loop of links
         raise FileFormatError(_("{name} is a loop of symbolic links", name=path.name)) from None
+    except FileFormatError:
+        raise
     except OSError as exc:
         raise FileFormatError(_("{name} cannot be read ({reason})", name=path.name, reason=exc.strerror or exc)) from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        raise FileFormatError(_("{name} is {kind}, not a regular file", name=path.name, kind=file_kind(mode)))
-    return fd
 
 
 def checked_path(path) -> Path:
@@ -126,14 +123,9 @@ def checked_path(path) -> Path:
 
 
 def read_bytes(path, max_bytes: int) -> bytes:
-    """The bytes of the regular file ``path`` (:func:`open_file`), at most ``max_bytes``, else a
-    :class:`~nnlearn.base.errors.FileFormatError` naming the file."""
-    path = Path(path)
-    with os.fdopen(open_file(path), "rb") as fh:
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise FileFormatError(_("{name} is larger than the {n} bytes such a file may have", name=path.name, n=max_bytes))
-    return data
+    """The bytes of a run folder's file ``path`` (:func:`open_file`), at most ``max_bytes``
+    (:func:`nnlearn.base.files.read_at_most`)."""
+    return read_at_most(open_file(path), max_bytes, Path(path).name)
 
 
 # -- parsing ---------------------------------------------------------------------------------------

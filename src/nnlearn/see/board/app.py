@@ -252,7 +252,7 @@ class Board:
             whole_number(query, name, digits)
         run = self.finished_run(query.get("path", ""))
         net = self.model(run)
-        x_test, t_test = self.test_set(rundir.read_json(run / "config.json") or {})
+        x_test, t_test = self.test_set(rundir.json_if_readable(run / "config.json") or {})
         return sample(net, x_test, t_test, query)
 
     def predict(self, rel: str, png: bytes) -> dict:
@@ -272,7 +272,7 @@ class Board:
         test_data = None
         if rundir.is_run_dir(target) and os.path.lexists(target / "model.npz"):
             try:
-                test_data = self.test_set(rundir.read_json(target / "config.json") or {})
+                test_data = self.test_set(rundir.json_if_readable(target / "config.json") or {})
             except Refused:
                 test_data = None  # the report says the test set is missing
         try:

@@ -119,7 +119,7 @@ def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
 
 def gradcheck_context(run: Path) -> dict | None:
     """The gradient check of ``gradcheck.json`` (see :mod:`nnlearn.see.report`), or None."""
-    data = rundir.read_json(run / "gradcheck.json")
+    data = rundir.json_if_readable(run / "gradcheck.json")
     if not data or not isinstance(data.get("params"), dict):
         return None
     limit = data.get("limit", 1e-6)
@@ -139,8 +139,8 @@ def gradcheck_context(run: Path) -> dict | None:
 def run_context(run: Path, *, where=None, test_data=None, data_dir=None, download: bool = True) -> dict:
     """What ``report/run.html`` shows of one run folder; ``where`` is the folder as shown (default: as given)."""
     run = Path(run)
-    config = rundir.read_json(run / "config.json") or {}
-    summary = rundir.read_json(run / "summary.json") or {}
+    config = rundir.json_if_readable(run / "config.json") or {}
+    summary = rundir.json_if_readable(run / "summary.json") or {}
     info = rundir.entry(run)
     curve, columns, epochs, note = _curves(run)
     charts = [{"note": _("The curves cannot be drawn: {why}.", why=note)}] if note else [loss_chart(curve),
@@ -181,7 +181,7 @@ def compare_context(runs: list[Path]) -> dict:
                        "means": [p[2] for p in curve["points"]], "epochs": numbers(epochs, "epoch"),
                        "accuracy": numbers(epochs, col), "column": col and col.replace("_", " ")})
         infos.append(rundir.entry(run))
-        configs.append(rundir.read_json(run / "config.json") or {})
+        configs.append(rundir.json_if_readable(run / "config.json") or {})
     settings = [_settings(c) for c in configs]
     keys = sorted({k for s in settings for k, v in s.items() if v is not None})
     rows = [(_("state"), [state_name(i["state"]) for i in infos]),
@@ -221,7 +221,7 @@ def sweep_context(sweep: Path, *, where=None, **run_options) -> dict:
     col = rundir.accuracy_column(columns, rows=rows)
     if col:
         rows.sort(key=lambda r: -r[col] if rundir.finite(r.get(col)) else math.inf)
-    best = rundir.read_json(sweep / "best.json") or {}
+    best = rundir.json_if_readable(sweep / "best.json") or {}
     final = sweep / "final"
     return {"name": sweep.name, "where": str(sweep) if where is None else where, "columns": columns,
             "trials": [[num(r.get(c)) for c in columns] for r in rows], "sort_column": col or _("first column"),
