@@ -137,7 +137,7 @@ def cmd_train(args) -> int:
 def _run_settings(args):
     """``(run folder, settings, recipe, dataset, data folder)`` of ``nnlearn train``'s arguments."""
     from nnlearn.train import runs
-    from nnlearn.train.settings import TrainSettings, recipe_settings
+    from nnlearn.train.settings import recipe_settings
 
     parser = args.parser
     overrides = settings_given(args)
@@ -147,19 +147,13 @@ def _run_settings(args):
         if given:
             parser.error(_("--resume continues a run with the settings it was started with; drop {flags}",
                            flags=", ".join(given)))
-        run = Path(args.resume)
-        config = runs.read_config(run)
-        settings = TrainSettings.from_dict(config["settings"] | {"seed": config.get("seed", 0)})
-        return run, settings, config["recipe"], config["dataset"], runs.data_dir_of(config, args.data_dir)
+        return (Path(args.resume), *runs.run_to_resume(args.resume, args.data_dir))
     recipe = args.recipe or "book"
-    try:
+    try:  # flags that do not go together, or a folder that holds a run already: usage errors, like a bad flag
         settings = recipe_settings(recipe, **overrides)
-    except InputError as exc:  # flags that do not go together: a usage error, like a bad flag
+        run = runs.new_run_dir(args.out, recipe)
+    except InputError as exc:
         parser.error(str(exc))
-    run = runs.check_run_dir(Path(args.out) if args.out else runs.default_run_dir(recipe))
-    if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
-        parser.error(_("{run} already holds a training run; continue it with --resume {run} or choose another --out",
-                       run=run))
     return run, settings, recipe, dataset_of(args), args.data_dir
 
 

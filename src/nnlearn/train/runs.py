@@ -31,8 +31,9 @@ from pathlib import Path
 
 from nnlearn.base.files import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
 from nnlearn.train.callbacks import Callback
-from nnlearn.base.errors import FileFormatError, NnlearnError, OutputError
+from nnlearn.base.errors import FileFormatError, InputError, NnlearnError, OutputError
 from nnlearn.base.i18n import N_, _
+from nnlearn.train.settings import TrainSettings
 
 STATES = ("running", "finished", "stopped", "diverged")
 #: metrics.csv is rewritten at least this often (seconds) while a run trains, for live views.
@@ -73,6 +74,25 @@ def check_run_dir(run, *, in_run_folder: bool = False) -> Path:
         raise OutputError(_("refusing to make a run in {run}: it is inside the run or sweep folder {outer}, whose "
                             "files nnlearn keeps; choose a folder outside it", run=run, outer=outer))
     return run
+
+
+def new_run_dir(out=None, recipe: str = "book") -> Path:
+    """The folder of a new run: ``out``, else ``runs/RECIPE-DATE-TIME`` (:func:`check_run_dir`). A folder
+    that already holds a run is an :class:`~nnlearn.base.errors.InputError` naming ``--resume``."""
+    run = Path(out) if out else default_run_dir(recipe)
+    check_run_dir(run)
+    if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
+        raise InputError(_("{run} already holds a training run; continue it with --resume {run} or choose another --out",
+                           run=run))
+    return run
+
+
+def run_to_resume(run, data_dir=None) -> tuple:
+    """``(settings, recipe, dataset, data folder)`` of the run in the folder ``run``, as it was started;
+    ``data_dir``: the data folder given instead of the one it trained from."""
+    config = read_config(run)
+    settings = TrainSettings.from_dict(config["settings"] | {"seed": config.get("seed", 0)})
+    return settings, config["recipe"], config["dataset"], data_dir_of(config, data_dir)
 
 
 def make_run_dir(run, *, in_run_folder: bool = False) -> bool:
@@ -190,8 +210,8 @@ def write_figures(run, trainer, title: str) -> None:
                          title=_("Training loss, {title}", title=title))
         accuracy = plot_accuracy(history.epochs(trainer.iter_per_epoch), history.train_acc_list, other, test_label=label,
                                  title=_("Accuracy per epoch, {title}", title=title))
-    save_figure(loss, run / "loss.png", in_run_folder=True)
-    save_figure(accuracy, run / "accuracy.png", in_run_folder=True)
+    for figure, name in ((loss, "loss.png"), (accuracy, "accuracy.png")):
+        save_figure(figure, run / name, in_run_folder=True)
 
 
 def peak_rss_mb() -> float | None:
@@ -245,10 +265,6 @@ class RunWriter(Callback):
                   epoch=epoch, iteration=logs["iteration"], loss=logs["loss"], train=logs["train_accuracy"]) + test,
                 file=self.stream or sys.stdout,
             )
-
-    def on_interrupt(self, logs) -> None:
-        self._write()
-        write_state(self.run, "stopped", f"interrupted (Ctrl-C); {resume_hint(self.run)}")
 
     def _write(self) -> None:
         write_metrics(self.run, self.trainer)
@@ -372,31 +388,16 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
     """Train to the end with ``trainer`` (callbacks keep the folder current), then write the model,
     the figures, ``summary.json`` and the final state. Returns the summary.
 
-    A divergence or Ctrl-C leaves the metrics and a state that says so, and is raised on.
+    Whatever stops it -- Ctrl-C, a divergence, a full disk, a bug -- leaves the metrics and a state
+    that says so (:func:`stopped`), and is raised on.
     """
-    from nnlearn.base.errors import DivergenceError
     from nnlearn.common.saving import save_network
-    from nnlearn.train.trainer import TrainingInterrupted
 
-    run = Path(run)
+    run, when = Path(run), ""
     try:
         if trainer.iteration < trainer.max_iter:
             trainer.train()
-    except TrainingInterrupted:
-        write_metrics(run, trainer)
-        raise
-    except DivergenceError as exc:
-        write_metrics(run, trainer)
-        write_state(run, "diverged", str(exc))
-        raise
-    except OutputError as exc:  # a full disk, say: nothing is lost, the run continues from its checkpoint
-        stopped(run, trainer, exc)
-        raise OutputError(_("{reason} -- the run is stopped; {hint} once that is fixed", reason=exc,
-                                hint=resume_hint(run))) from None
-    except BaseException as exc:
-        stopped(run, trainer, exc)
-        raise
-    try:
+        when = N_("{cause} while writing its final files")
         write_metrics(run, trainer)
         save_network(trainer.network, run / "model.npz", in_run_folder=True)
         write_figures(run, trainer, f"{recipe} recipe")
@@ -407,9 +408,9 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
             "threads": trainer.choose_threads().record(),
         }
         write_json(run / "summary.json", summary)
-    except BaseException as exc:  # Ctrl-C or a full disk while the final files are written
-        stopped(run, trainer, exc, N_("{cause} while writing its final files"))
-        if isinstance(exc, OutputError):
+    except BaseException as exc:
+        stopped(run, trainer, exc, when)
+        if isinstance(exc, OutputError):  # a full disk, say: nothing is lost, the run continues from its checkpoint
             raise OutputError(_("{reason} -- the run is stopped; {hint} once that is fixed", reason=exc,
                                 hint=resume_hint(run))) from None
         raise
@@ -418,14 +419,20 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
 
 
 def stopped(run, trainer, exc: BaseException, when: str = "") -> None:
-    """Record, as far as the disk allows, that the run stopped on ``exc`` and how to continue it (``when``: a
-    message, marked N_, that says ``{cause}`` at a moment)."""
-    cause = _("interrupted (Ctrl-C)") if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    """Record, as far as the disk allows, the metrics so far and why the run ended on ``exc``: diverged, or
+    stopped and how to continue it (``when``: a message, marked N_, that says ``{cause}`` at a moment)."""
+    from nnlearn.base.errors import DivergenceError
+
     try:
         write_metrics(run, trainer)
     except (OSError, NnlearnError):
         pass  # the disk may be full: the state below matters more
+    if isinstance(exc, DivergenceError):
+        state, reason = "diverged", str(exc)
+    else:
+        cause = _("interrupted (Ctrl-C)") if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        state, reason = "stopped", (_(when, cause=cause) if when else cause) + "; " + resume_hint(run)
     try:
-        write_state(run, "stopped", (_(when, cause=cause) if when else cause) + "; " + resume_hint(run))
+        write_state(run, state, reason)
     except (OSError, NnlearnError):
         pass
