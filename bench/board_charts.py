@@ -30,13 +30,16 @@ def write_run(folder: Path, rows: int, epochs: int, rng: np.random.Generator) ->
     import json
 
     folder.mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps({"recipe": "book", "dataset": "mnist", "seed": 0,
-                                                    "settings": {"hidden": [50], "lr": 0.1}}))
+    (folder / "config.json").write_text(
+        json.dumps({"recipe": "book", "dataset": "mnist", "seed": 0, "settings": {"hidden": [50], "lr": 0.1}})
+    )
     loss = 2.3 * np.exp(-np.arange(rows) / (rows / 5)) + 0.1 * rng.random(rows)
     (folder / "metrics.csv").write_text("iteration,loss\n" + "".join(f"{i + 1},{v:.6f}\n" for i, v in enumerate(loss)))
     acc = 0.98 - 0.3 * np.exp(-np.arange(1, epochs + 1) / 10)
-    (folder / "epochs.csv").write_text("epoch,iteration,train_accuracy,test_accuracy\n" + "".join(
-        f"{e},{e * rows // epochs},{a:.4f},{a - 0.01:.4f}\n" for e, a in enumerate(acc, 1)))
+    (folder / "epochs.csv").write_text(
+        "epoch,iteration,train_accuracy,test_accuracy\n"
+        + "".join(f"{e},{e * rows // epochs},{a:.4f},{a - 0.01:.4f}\n" for e, a in enumerate(acc, 1))
+    )
     (folder / "state.json").write_text(json.dumps({"state": "running", "pid": 1, "reason": None}))
 
 
@@ -77,7 +80,9 @@ def main() -> None:
             with open(root / names[0] / "metrics.csv", "a") as fh:
                 fh.write(f"{row[0]},0.1\n")
 
-        print(f"{args.rows:,} losses and {args.epochs} epochs per run; median of {args.repeat}; poll every {args.poll:g} s")
+        print(
+            f"{args.rows:,} losses and {args.epochs} epochs per run; median of {args.repeat}; poll every {args.poll:g} s"
+        )
         worst = 0.0
         for n in (1, 3, MAX_DRAWN):
             drawn = names[:n]
@@ -86,12 +91,16 @@ def main() -> None:
             kept = median_ms(lambda drawn=drawn: board.chart(drawn), args.repeat)
             size = len(board.chart(drawn))
             worst = max(worst, changed)
-            print(f"{n:2d} run(s): curves (/api/run's work) {curves:6.1f} ms; chart drawn {changed:6.1f} ms "
-                  f"({changed / curves:4.1f}x the curves, {changed / 10 / args.poll:4.1f}% of the poll), "
-                  f"unchanged {kept:5.1f} ms; SVG {size / 1e3:.0f} kB")
+            print(
+                f"{n:2d} run(s): curves (/api/run's work) {curves:6.1f} ms; chart drawn {changed:6.1f} ms "
+                f"({changed / curves:4.1f}x the curves, {changed / 10 / args.poll:4.1f}% of the poll), "
+                f"unchanged {kept:5.1f} ms; SVG {size / 1e3:.0f} kB"
+            )
         share = worst / 1e3 / args.poll
-        print(f"worst drawing per poll: {worst:.0f} ms = {share:.1%} of the {args.poll:g} s poll "
-              f"(goal: under 25%): {'met' if share < 0.25 else 'NOT met'}")
+        print(
+            f"worst drawing per poll: {worst:.0f} ms = {share:.1%} of the {args.poll:g} s poll "
+            f"(goal: under 25%): {'met' if share < 0.25 else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

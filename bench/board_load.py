@@ -109,8 +109,10 @@ def summary(results, seconds) -> str:
     times = sorted(t for _, t in results)
     errors = sum(s != 200 for s, _ in results)
     p = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1e3  # noqa: E731
-    return (f"{len(results):>5} requests {len(results) / seconds:>7.0f}/s  p50 {p(0.5):6.1f} ms  p99 {p(0.99):6.1f} ms  "
-            f"max {times[-1] * 1e3:7.1f} ms  errors {errors}")
+    return (
+        f"{len(results):>5} requests {len(results) / seconds:>7.0f}/s  p50 {p(0.5):6.1f} ms  p99 {p(0.99):6.1f} ms  "
+        f"max {times[-1] * 1e3:7.1f} ms  errors {errors}"
+    )
 
 
 def drawing_png() -> bytes:
@@ -142,7 +144,9 @@ async def idle_phase(port: int, sampler: Sampler, n_idle: int):
 
 async def draw_phase(port: int, run: str, png: bytes, n: int):
     t0 = time.perf_counter()
-    results = await asyncio.gather(*(request(port, "POST", f"/api/predict?path={run}", png, timeout=120) for _ in range(n)))
+    results = await asyncio.gather(
+        *(request(port, "POST", f"/api/predict?path={run}", png, timeout=120) for _ in range(n))
+    )
     return results, time.perf_counter() - t0
 
 
@@ -177,14 +181,28 @@ async def long_phase(port: int, path: Path):
 
 
 #: The board's pages (issue 29's list), each asked for in English and in Chinese.
-PAGES = ["/", "/draw?path=run", "/lessons", "/lessons/diff", "/lessons/gradient", "/lessons/descent",
-         "/lessons/numgrad", "/report?path=run", "/report?path=sweep"]
+PAGES = [
+    "/",
+    "/draw?path=run",
+    "/lessons",
+    "/lessons/diff",
+    "/lessons/gradient",
+    "/lessons/descent",
+    "/lessons/numgrad",
+    "/report?path=run",
+    "/report?path=sweep",
+]
 LANGUAGES = (("en", ""), ("zh", "Accept-Language: zh-CN,zh;q=0.9\r\n"))
 
 
 def start_board(runs: Path, data: list, env: dict):
-    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(runs), "--port", "0", *data],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnlearn", "board", str(runs), "--port", "0", *data],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     return proc, int(proc.stdout.readline().split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
 
 
@@ -194,8 +212,10 @@ def pages_phase(runs: Path, data: list, env: dict, before: str, rounds: int = 20
     sweep = runs / "sweep"  # a sweep folder around a copy of the run: its report has a final run
     shutil.copytree(runs / "run", sweep / "final")
     (sweep / "trials.csv").write_text("number,state,lr,validation_accuracy\n0,COMPLETE,0.1,0.9\n1,COMPLETE,0.5,0.8\n")
-    boards = {"after": start_board(runs, data, env),
-              "before": start_board(runs, data, dict(os.environ, PYTHONPATH=str(Path(before).resolve())))}
+    boards = {
+        "after": start_board(runs, data, env),
+        "before": start_board(runs, data, dict(os.environ, PYTHONPATH=str(Path(before).resolve()))),
+    }
     try:
         print(f"each page, {rounds} x {batch} GETs in a row from each board in turn; before = {before}")
         print(f"{'page':<20} lang  p25 before   p25 after  ratio   median before  median after  ratio")
@@ -213,8 +233,10 @@ def pages_phase(runs: Path, data: list, env: dict, before: str, rounds: int = 20
                 q = {name: (statistics.quantiles(ts, n=4)[0], statistics.median(ts)) for name, ts in times.items()}
                 ratio = q["after"][0] / q["before"][0]
                 worst = max(worst, ratio)
-                print(f"{path:<20} {lang}  {q['before'][0]:8.2f} ms {q['after'][0]:8.2f} ms  {ratio:5.2f}   "
-                      f"{q['before'][1]:10.2f} ms {q['after'][1]:10.2f} ms  {q['after'][1] / q['before'][1]:5.2f}")
+                print(
+                    f"{path:<20} {lang}  {q['before'][0]:8.2f} ms {q['after'][0]:8.2f} ms  {ratio:5.2f}   "
+                    f"{q['before'][1]:10.2f} ms {q['after'][1]:10.2f} ms  {q['after'][1] / q['before'][1]:5.2f}"
+                )
         print(f"slowest page against before (lower quartiles): {worst:.2f}x")
     finally:
         for proc, _ in boards.values():
@@ -230,8 +252,11 @@ def main() -> int:
     parser.add_argument("--data-dir", default=os.environ.get("NNLEARN_DATA"))
     parser.add_argument("--rows", type=int, default=2_000_000, help="rows of the long run's metrics.csv (0: none)")
     parser.add_argument("--idle", type=int, default=200, help="idle connections held open (issue 31: 1,100)")
-    parser.add_argument("--pages", metavar="BEFORE_SRC",
-                        help="time every page of this checkout's board against the board of BEFORE_SRC instead")
+    parser.add_argument(
+        "--pages",
+        metavar="BEFORE_SRC",
+        help="time every page of this checkout's board against the board of BEFORE_SRC instead",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="nnlearn-board-load-"))
     env = dict(os.environ, PYTHONPATH=str(Path(args.src).resolve())) if args.src else dict(os.environ)
@@ -240,8 +265,23 @@ def main() -> int:
         if args.run:
             shutil.copytree(args.run, tmp / "runs" / "run", ignore=shutil.ignore_patterns("checkpoint.npz"))
         else:
-            subprocess.run([sys.executable, "-m", "nnlearn", "train", "--iters", "600", "--no-progress",
-                            "--out", str(tmp / "runs" / "run"), *data], check=True, stdout=subprocess.DEVNULL, env=env)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "nnlearn",
+                    "train",
+                    "--iters",
+                    "600",
+                    "--no-progress",
+                    "--out",
+                    str(tmp / "runs" / "run"),
+                    *data,
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                env=env,
+            )
         if args.pages:
             return pages_phase(tmp / "runs", data, env, args.pages)
         size = long_run(tmp / "runs" / "run", tmp / "runs" / "long", args.rows) if args.rows else 0
@@ -253,36 +293,44 @@ def main() -> int:
             time.sleep(0.5)
             sampler = Sampler(proc.pid)
             base = sampler.rss()
-            print(f"board from {args.src or 'this checkout'}; after one page and one drawing: RSS {base:.0f} MiB, "
-                  f"{proc_status(proc.pid).get('Threads')} threads")
+            print(
+                f"board from {args.src or 'this checkout'}; after one page and one drawing: RSS {base:.0f} MiB, "
+                f"{proc_status(proc.pid).get('Threads')} threads"
+            )
             with sampler:
                 results, seconds = asyncio.run(clients(port, 20, 2000))
             print(f"20 clients, 2,000 x GET /: {summary(results, seconds)}; peak RSS +{sampler.peak - base:.0f} MiB")
             sampler = Sampler(proc.pid)
             with sampler:
                 threads, results, seconds, closed = asyncio.run(idle_phase(port, sampler, args.idle))
-            print(f"{args.idle} idle connections: {threads} server threads while held; 20 clients x 400 GET / "
-                  f"meanwhile: {summary(results, seconds)}; {closed} of {args.idle} closed by the server within 8 s; "
-                  f"peak RSS +{sampler.peak - base:.0f} MiB")
+            print(
+                f"{args.idle} idle connections: {threads} server threads while held; 20 clients x 400 GET / "
+                f"meanwhile: {summary(results, seconds)}; {closed} of {args.idle} closed by the server within 8 s; "
+                f"peak RSS +{sampler.peak - base:.0f} MiB"
+            )
             sampler = Sampler(proc.pid)
             with sampler:
                 results, seconds = asyncio.run(draw_phase(port, "run", png, 20))
             time.sleep(2.0)
             after = sampler.rss()
             ok = sum(s == 200 for s, _ in results)
-            print(f"20 concurrent 2048x2048 drawings ({len(png) / 1e3:.0f} kB PNG each): {ok} answered 200, "
-                  f"{20 - ok} errors, all done in {seconds:.1f} s; peak RSS +{sampler.peak - base:.0f} MiB, "
-                  f"{after - base:+.0f} MiB 2 s later; {sampler.threads} threads at most")
+            print(
+                f"20 concurrent 2048x2048 drawings ({len(png) / 1e3:.0f} kB PNG each): {ok} answered 200, "
+                f"{20 - ok} errors, all done in {seconds:.1f} s; peak RSS +{sampler.peak - base:.0f} MiB, "
+                f"{after - base:+.0f} MiB 2 s later; {sampler.threads} threads at most"
+            )
             if args.rows:
                 sampler = Sampler(proc.pid)
                 with sampler:
                     cold, warm, polls, listings = asyncio.run(long_phase(port, tmp / "runs" / "long" / "metrics.csv"))
                 statuses = {s for s, _ in [cold, warm, *polls, *listings]}
-                print(f"a {args.rows:,}-row metrics.csv ({size / 1e6:.0f} MB): /api/run {cold[1] * 1e3:.0f} ms cold, "
-                      f"{warm[1] * 1e3:.1f} ms unchanged; 4 at once on the changed file: slowest "
-                      f"{max(t for _, t in polls) * 1e3:.0f} ms; meanwhile {len(listings)} x /api/runs, slowest "
-                      f"{max(t for _, t in listings) * 1e3:.0f} ms; statuses {sorted(statuses)}; "
-                      f"peak server RSS {sampler.peak:.0f} MiB")
+                print(
+                    f"a {args.rows:,}-row metrics.csv ({size / 1e6:.0f} MB): /api/run {cold[1] * 1e3:.0f} ms cold, "
+                    f"{warm[1] * 1e3:.1f} ms unchanged; 4 at once on the changed file: slowest "
+                    f"{max(t for _, t in polls) * 1e3:.0f} ms; meanwhile {len(listings)} x /api/runs, slowest "
+                    f"{max(t for _, t in listings) * 1e3:.0f} ms; statuses {sorted(statuses)}; "
+                    f"peak server RSS {sampler.peak:.0f} MiB"
+                )
         finally:
             proc.terminate()
             proc.wait(timeout=10)

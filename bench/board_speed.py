@@ -55,7 +55,10 @@ def main() -> int:
         runs = [Path(r) for r in args.run]
         if not runs:
             data = ["--data-dir", args.data_dir] if args.data_dir else []
-            for name, extra in (("book", ["--iters", str(args.iters)]), ("strong", ["--recipe", "strong", "--epochs", "1"])):
+            for name, extra in (
+                ("book", ["--iters", str(args.iters)]),
+                ("strong", ["--recipe", "strong", "--epochs", "1"]),
+            ):
                 seconds = _nnlearn("train", *extra, "--out", str(tmp / name), "--no-progress", *data)
                 print(f"trained {name}: {' '.join(extra)} in {seconds:.1f} s")
                 runs.append(tmp / name)
@@ -80,15 +83,18 @@ def main() -> int:
             shutil.copytree(src, board / f"run-{k:02d}", ignore=shutil.ignore_patterns("checkpoint.npz"))
 
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(board), "--port", "0"],
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nnlearn", "board", str(board), "--port", "0"], stdout=subprocess.PIPE, text=True
+        )
         line = proc.stdout.readline()
         started = time.perf_counter() - t0
         port = int(line.split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
         proc.send_signal(2)
         proc.wait(timeout=10)
-        print(f"\n`nnlearn board` with 50 runs: URL printed after {started:.2f} s (goal < 2 s); "
-              f"stopped by Ctrl-C with exit code {proc.returncode}")
+        print(
+            f"\n`nnlearn board` with 50 runs: URL printed after {started:.2f} s (goal < 2 s); "
+            f"stopped by Ctrl-C with exit code {proc.returncode}"
+        )
 
         from nnlearn.see.board.server import BoardServer
 

@@ -35,8 +35,17 @@ SPIN = "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    pas
 def run_train(recipe: str, threads, data_dir) -> dict:
     """``nnlearn train --recipe RECIPE`` in a child process: wall seconds and its summary."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "nnlearn", "train", "--recipe", recipe, "--out", str(Path(tmp) / "run"),
-               "--no-progress"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "nnlearn",
+            "train",
+            "--recipe",
+            recipe,
+            "--out",
+            str(Path(tmp) / "run"),
+            "--no-progress",
+        ]
         if threads is not None:
             cmd += ["--threads", str(threads)]
         if data_dir:
@@ -75,8 +84,11 @@ def main() -> None:
     parser.add_argument("--recipes", nargs="+", default=["book", "strong"], choices=["book", "strong"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pause", type=float, default=2.0, help="seconds of rest between runs (default 2)")
-    parser.add_argument("--rule-only", action="store_true",
-                        help="skip the runs on BLAS's own thread count (they take minutes on a loaded machine)")
+    parser.add_argument(
+        "--rule-only",
+        action="store_true",
+        help="skip the runs on BLAS's own thread count (they take minutes on a loaded machine)",
+    )
     args = parser.parse_args()
 
     import numpy  # noqa: F401 -- loads the BLAS that threadpoolctl describes
@@ -84,12 +96,19 @@ def main() -> None:
 
     blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
     default = max((i["num_threads"] for i in blas), default=1)
-    print(f"machine: {os.cpu_count()} CPUs; numpy's BLAS: "
-          + "; ".join(f"{i['internal_api']} {i['version']} ({i.get('architecture')}, {i['num_threads']} threads)"
-                      for i in blas))
+    print(
+        f"machine: {os.cpu_count()} CPUs; numpy's BLAS: "
+        + "; ".join(
+            f"{i['internal_api']} {i['version']} ({i.get('architecture')}, {i['num_threads']} threads)" for i in blas
+        )
+    )
     print(f"load average before: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
-    conditions = [("quiet", None, False), ("busy", None, True), (f"busy, --threads {default}", default, True),
-                  (f"quiet, --threads {default}", default, False)][: 2 if args.rule_only else 4]
+    conditions = [
+        ("quiet", None, False),
+        ("busy", None, True),
+        (f"busy, --threads {default}", default, True),
+        (f"quiet, --threads {default}", default, False),
+    ][: 2 if args.rule_only else 4]
     results = {(r, c[0]): [] for r in args.recipes for c in conditions}
     for rep in range(args.repeats):
         for recipe in args.recipes:
@@ -98,18 +117,30 @@ def main() -> None:
                 result = measure(recipe, threads, busy, args.data_dir)
                 results[(recipe, name)].append(result)
                 used = result["threads"] or {}
-                print(f"  {recipe:<6} {name:<22} {result['wall']:6.1f} s  {result['accuracy']:.2%}  "
-                      f"threads {used.get('threads')} ({used.get('source')})",
-                      flush=True)
+                print(
+                    f"  {recipe:<6} {name:<22} {result['wall']:6.1f} s  {result['accuracy']:.2%}  "
+                    f"threads {used.get('threads')} ({used.get('source')})",
+                    flush=True,
+                )
     print(f"load average after: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
-    print(f"\n{'recipe':<8} " + " ".join(f"{name:>22}" for name, _, _ in conditions) + f" {'busy/quiet':>11} "
-          + ("" if args.rule_only else f"{'before: busy/quiet':>19}"))
+    print(
+        f"\n{'recipe':<8} "
+        + " ".join(f"{name:>22}" for name, _, _ in conditions)
+        + f" {'busy/quiet':>11} "
+        + ("" if args.rule_only else f"{'before: busy/quiet':>19}")
+    )
     for recipe in args.recipes:
         walls = [median([r["wall"] for r in results[(recipe, name)]]) for name, _, _ in conditions]
-        print(f"{recipe:<8} " + " ".join(f"{w:>20.1f} s" for w in walls) + f" {walls[1] / walls[0]:>10.2f}x "
-              + ("" if args.rule_only else f"{walls[2] / walls[3]:>18.2f}x"))
-    print(f"(median wall time of {args.repeats} runs of the whole command, data loading included; busy: beside one "
-          f"process spinning on a core; 'before': BLAS's own {default} threads, as nnlearn ran without a rule)")
+        print(
+            f"{recipe:<8} "
+            + " ".join(f"{w:>20.1f} s" for w in walls)
+            + f" {walls[1] / walls[0]:>10.2f}x "
+            + ("" if args.rule_only else f"{walls[2] / walls[3]:>18.2f}x")
+        )
+    print(
+        f"(median wall time of {args.repeats} runs of the whole command, data loading included; busy: beside one "
+        f"process spinning on a core; 'before': BLAS's own {default} threads, as nnlearn ran without a rule)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,11 @@ def time_command(repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "nnlearn", "check", str(ROOT / "examples/check/chapter4.py"),
-                               "--lang", "en"], capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "nnlearn", "check", str(ROOT / "examples/check/chapter4.py"), "--lang", "en"],
+            capture_output=True,
+            text=True,
+        )
         times.append(time.perf_counter() - start)
         if proc.returncode != 0:
             sys.exit(f"nnlearn check failed:\n{proc.stdout}{proc.stderr}")
@@ -37,7 +40,8 @@ def time_corpus(repeat: int) -> tuple[int, list[float]]:
     from nnlearn.checker import check_files
 
     files = sorted((ROOT / "tests/check_corpus/mistakes").glob("*.py")) + sorted(
-        (ROOT / "tests/check_corpus/correct").glob("*.py"))
+        (ROOT / "tests/check_corpus/correct").glob("*.py")
+    )
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -53,11 +57,15 @@ def main() -> None:
     command = time_command(args.repeat)
     n, corpus = time_corpus(args.repeat)
     med = statistics.median(command)
-    print(f"nnlearn check examples/check/chapter4.py: median {med:.2f} s (min {min(command):.2f}, "
-          f"max {max(command):.2f}, {args.repeat} runs) | goal <= {GOAL_S:.0f} s: "
-          f"{'met' if med <= GOAL_S else 'NOT met'}, {GOAL_S / med:.1f}x under")
-    print(f"corpus, {n} files in one check_files call: median {statistics.median(corpus):.2f} s "
-          f"({statistics.median(corpus) / n * 1000:.0f} ms per file)")
+    print(
+        f"nnlearn check examples/check/chapter4.py: median {med:.2f} s (min {min(command):.2f}, "
+        f"max {max(command):.2f}, {args.repeat} runs) | goal <= {GOAL_S:.0f} s: "
+        f"{'met' if med <= GOAL_S else 'NOT met'}, {GOAL_S / med:.1f}x under"
+    )
+    print(
+        f"corpus, {n} files in one check_files call: median {statistics.median(corpus):.2f} s "
+        f"({statistics.median(corpus) / n * 1000:.0f} ms per file)"
+    )
 
 
 if __name__ == "__main__":

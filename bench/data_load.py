@@ -63,8 +63,13 @@ print(json.dumps({"load": t_load, "total": t_total, "rss_growth": (peak - base) 
 
 def child(mode: str, data_dir: str, xdg: str, touch: bool) -> dict:
     env = dict(os.environ, XDG_CACHE_HOME=xdg, NNLEARN_MIRRORS="")
-    proc = subprocess.run([sys.executable, "-c", CHILD, mode, data_dir, "1" if touch else "0"],
-                          env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, data_dir, "1" if touch else "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode:
         sys.exit(f"bench child failed: {proc.stderr.strip().splitlines()[-1]}")
     return json.loads(proc.stdout)
@@ -102,19 +107,29 @@ def main() -> None:
     mib = 1024 * 1024
     print(f"MNIST from {data_dir}; load_mnist(normalize=True); median of {args.repeat} fresh processes each")
     print(f"returned arrays: {rows['nnlearn warm']['nbytes'] / mib:.1f} MiB (x_train {cold['shape']} {cold['dtype']})")
-    print(f"{'':24}{'time (s)':>10}{'vs plain':>10}{'RSS growth':>12}{'x arrays':>10}{'tracemalloc':>13}{'x arrays':>10}")
+    print(
+        f"{'':24}{'time (s)':>10}{'vs plain':>10}{'RSS growth':>12}{'x arrays':>10}{'tracemalloc':>13}{'x arrays':>10}"
+    )
     for name, r in rows.items():
-        print(f"{name:24}{r['total']:10.4f}{base / r['total']:9.1f}x{r['rss_growth'] / mib:9.1f} MiB"
-              f"{r['rss_growth'] / r['nbytes']:9.2f}x{r['traced'] / mib:10.1f} MiB{r['traced'] / r['nbytes']:9.2f}x")
-    print(f"{'nnlearn cold (1st load)':24}{cold['total']:10.4f}{base / cold['total']:9.1f}x"
-          f"{cold['rss_growth'] / mib:9.1f} MiB{cold['rss_growth'] / cold['nbytes']:9.2f}x")
+        print(
+            f"{name:24}{r['total']:10.4f}{base / r['total']:9.1f}x{r['rss_growth'] / mib:9.1f} MiB"
+            f"{r['rss_growth'] / r['nbytes']:9.2f}x{r['traced'] / mib:10.1f} MiB{r['traced'] / r['nbytes']:9.2f}x"
+        )
+    print(
+        f"{'nnlearn cold (1st load)':24}{cold['total']:10.4f}{base / cold['total']:9.1f}x"
+        f"{cold['rss_growth'] / mib:9.1f} MiB{cold['rss_growth'] / cold['nbytes']:9.2f}x"
+    )
     warm, touched = rows["nnlearn warm"], rows["nnlearn warm + touch"]
     ok_time = warm["total"] <= 0.1
     ok_mem = max(warm["rss_growth"], touched["rss_growth"]) <= 1.2 * touched["nbytes"]
-    print(f"goal: warm load (every cached byte checked against its SHA-256) <= 0.1 s: {warm['total']:.4f} s (with every element read: {touched['total']:.4f} s) "
-          f"{'MET' if ok_time else 'NOT MET'}")
-    print(f"goal: peak memory <= 1.2x the arrays: {max(warm['rss_growth'], touched['rss_growth']) / touched['nbytes']:.2f}x "
-          f"{'MET' if ok_mem else 'NOT MET'}")
+    print(
+        f"goal: warm load (every cached byte checked against its SHA-256) <= 0.1 s: {warm['total']:.4f} s (with every element read: {touched['total']:.4f} s) "
+        f"{'MET' if ok_time else 'NOT MET'}"
+    )
+    print(
+        f"goal: peak memory <= 1.2x the arrays: {max(warm['rss_growth'], touched['rss_growth']) / touched['nbytes']:.2f}x "
+        f"{'MET' if ok_mem else 'NOT MET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -273,11 +273,7 @@ def main(argv=None):
         print(
             f"  auto used {method:10s} on {sub.size:2d} cases: median {np.median(sub):7.1e}, worst {np.max(sub):7.1e}"
         )
-    ok = (
-        np.all(np.isfinite(auto_errs))
-        and np.median(auto_errs) <= 1e-13
-        and np.max(auto_errs) <= 1e-9
-    )
+    ok = np.all(np.isfinite(auto_errs)) and np.median(auto_errs) <= 1e-13 and np.max(auto_errs) <= 1e-9
     print(f"goal for auto (median <= 1e-13, worst <= 1e-9, no NaN): {'met' if ok else 'NOT met'}")
 
     print()

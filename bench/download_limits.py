@@ -35,12 +35,17 @@ import time
 import zlib
 
 # The original MNIST gzip sizes, for an honest Content-Length.
-SIZES = {"train-images-idx3-ubyte.gz": 9912422, "train-labels-idx1-ubyte.gz": 28881,
-         "t10k-images-idx3-ubyte.gz": 1648877, "t10k-labels-idx1-ubyte.gz": 4542}
+SIZES = {
+    "train-images-idx3-ubyte.gz": 9912422,
+    "train-labels-idx1-ubyte.gz": 28881,
+    "t10k-images-idx3-ubyte.gz": 1648877,
+    "t10k-labels-idx1-ubyte.gz": 4542,
+}
 
 
 def make_bomb() -> bytes:
     """The MNIST train-images header, then 1 GiB of zeros, as 16 gzip members of 64 MiB each."""
+
     def member(head: bytes) -> bytes:
         c = zlib.compressobj(9, zlib.DEFLATED, 31)
         zeros = bytes(1 << 20)
@@ -129,8 +134,11 @@ def attempt_case(mode, role, base_url, src, limit):
 def download_case(mode, base_url, src, limit):
     with tempfile.TemporaryDirectory() as dest:
         seconds, code, out = run_child(
-            [sys.executable, "-m", "nnlearn.cli", "data", "download", "--data-dir", dest], src, limit,
-            {"NNLEARN_MIRRORS": f"{base_url}/{mode}"})
+            [sys.executable, "-m", "nnlearn.cli", "data", "download", "--data-dir", dest],
+            src,
+            limit,
+            {"NNLEARN_MIRRORS": f"{base_url}/{mode}"},
+        )
     lines = out.splitlines()
     return {"seconds": seconds, "exit": code, "first": lines[0] if lines else "", "detail": lines[1:6]}
 
@@ -149,8 +157,10 @@ def main() -> None:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}"
     sides = [("after", None, 600.0)] + ([("before", args.before, args.before_limit)] if args.before else [])
-    print(f"load average {os.getloadavg()[0]:.1f}; bomb: {len(Mirror.bomb) / 1e6:.2f} MB of gzip, "
-          f"{(47040016 + 15 * 64 * 2**20) / 2**30:.2f} GiB decompressed")
+    print(
+        f"load average {os.getloadavg()[0]:.1f}; bomb: {len(Mirror.bomb) / 1e6:.2f} MB of gzip, "
+        f"{(47040016 + 15 * 64 * 2**20) / 2**30:.2f} GiB decompressed"
+    )
     for case in cases:
         for side, src, limit in sides:
             if case in ("bomb", "liar"):
@@ -159,17 +169,23 @@ def main() -> None:
                     print(f"{case:7} {side:6} {r['wall']:7.2f} s  {r['outcome']}")
                 elif case == "bomb":
                     ok = r["growth"] <= 50e6 and r["seconds"] <= 2 and r["outcome"] != "accepted"
-                    print(f"bomb    {side:6} {r['seconds']:7.2f} s  peak RSS growth {r['growth'] / 1e6:7.1f} MB  "
-                          f"{'MET' if ok else 'NOT MET'} (<= 50 MB, <= 2 s)\n        {r['outcome']}")
+                    print(
+                        f"bomb    {side:6} {r['seconds']:7.2f} s  peak RSS growth {r['growth'] / 1e6:7.1f} MB  "
+                        f"{'MET' if ok else 'NOT MET'} (<= 50 MB, <= 2 s)\n        {r['outcome']}"
+                    )
                 else:
                     ok = r["seconds"] <= 1 and r["outcome"] != "accepted"
-                    print(f"liar    {side:6} {r['seconds']:7.2f} s  {'MET' if ok else 'NOT MET'} (refused at once)"
-                          f"\n        {r['outcome']}")
+                    print(
+                        f"liar    {side:6} {r['seconds']:7.2f} s  {'MET' if ok else 'NOT MET'} (refused at once)"
+                        f"\n        {r['outcome']}"
+                    )
             else:
                 r = download_case(case, url, src, limit)
                 ok = r["exit"] == 1 and r["seconds"] <= 60
-                print(f"{case:7} {side:6} {r['seconds']:7.2f} s  exit {r['exit']}  "
-                      f"{'MET' if ok else 'NOT MET'} (a clear error in <= 60 s)\n        {r['first']}")
+                print(
+                    f"{case:7} {side:6} {r['seconds']:7.2f} s  exit {r['exit']}  "
+                    f"{'MET' if ok else 'NOT MET'} (a clear error in <= 60 s)\n        {r['first']}"
+                )
                 for line in r["detail"]:
                     print(f"        {line}")
     httpd.shutdown()

@@ -24,7 +24,9 @@ def engines_side_by_side(x_train, t_train, turns: int, block: int) -> None:
     nets = {
         "784-50-10 sigmoid, batch 100": (TwoLayerNet(784, 50, 10, seed=0, dtype=np.float32), 100),
         "784-512-256-10 relu, batch 128": (
-            MultiLayerNet(784, [512, 256], 10, activation="relu", weight_init_std="he", seed=0, dtype=np.float32), 128),
+            MultiLayerNet(784, [512, 256], 10, activation="relu", weight_init_std="he", seed=0, dtype=np.float32),
+            128,
+        ),
     }
     print(f"{'network':<32} {'reference us/step':>18} {'fused us/step':>14} {'fused speed-up':>15}")
     for name, (net, batch) in nets.items():

@@ -45,8 +45,9 @@ def time_command(run: Path, data: list, repeat: int) -> None:
         walls = []
         for _ in range(repeat):
             load = _load()
-            seconds, out = _nnlearn("landscape", str(run), "--grid", "41", "--samples", "10000",
-                                    "--directions", directions, *data)
+            seconds, out = _nnlearn(
+                "landscape", str(run), "--grid", "41", "--samples", "10000", "--directions", directions, *data
+            )
             walls.append(seconds)
             print(f"  {directions:<6} {seconds:6.2f} s wall (load average before: {load})")
         print(f"  {directions:<6} median {statistics.median(walls):.2f} s, min {min(walls):.2f}, max {max(walls):.2f}")
@@ -57,14 +58,12 @@ def time_command(run: Path, data: list, repeat: int) -> None:
 
 def side_by_side(run: Path, data_dir) -> None:
     import numpy as np
-
     from threadpoolctl import threadpool_limits
 
     from nnlearn import datasets
-
-    from nnlearn.train import runs
     from nnlearn.see.landscape import random_directions
     from nnlearn.see.plane_loss import plane_losses, plane_losses_plain
+    from nnlearn.train import runs
 
     config, net = runs.load_model(run)
     (x, t), _ = datasets.load_dataset(config["dataset"], data_dir=data_dir or config.get("data_dir"))
@@ -83,8 +82,10 @@ def side_by_side(run: Path, data_dir) -> None:
     diff = float(np.max(np.abs(fast[:1] - row) / row))
     print(f"\n41x41 grid, 10,000 images, in this process (load average {_load()}):")
     for threads, what in ((None, "BLAS's threads"), (1, "one BLAS thread")):
-        print(f"  plain (net.loss per point, {what:<15}; one row timed x 41) {plain[threads]:7.2f} s"
-              f"   {plain[threads] / seconds:5.1f}x the fast one's time")
+        print(
+            f"  plain (net.loss per point, {what:<15}; one row timed x 41) {plain[threads]:7.2f} s"
+            f"   {plain[threads] / seconds:5.1f}x the fast one's time"
+        )
     print(f"  fast (plane_losses, float32, one BLAS thread, whole grid)       {seconds:7.2f} s")
     print(f"  largest relative difference on the timed row: {diff:.1e}")
 
@@ -111,10 +112,14 @@ def trajectory_cost(tmp: Path, data: list) -> None:
     summary = json.loads((run / "summary.json").read_text())
     size = (run / "trajectory.npz").stat().st_size
     print(f"\nstrong recipe, 8 epochs (load average before: {load}): test accuracy {summary['test_accuracy']:.2%}")
-    print(f"  trajectory.npz: {int(snapshots)} snapshots, {size:,} bytes ({size / 2**20:.1f} MiB); "
-          f"model.npz {(run / 'model.npz').stat().st_size:,} bytes")
-    print(f"  recording it: {float(spent):.2f} s of {summary['seconds']:.1f} s of training "
-          f"({float(spent) / summary['seconds']:.1%})")
+    print(
+        f"  trajectory.npz: {int(snapshots)} snapshots, {size:,} bytes ({size / 2**20:.1f} MiB); "
+        f"model.npz {(run / 'model.npz').stat().st_size:,} bytes"
+    )
+    print(
+        f"  recording it: {float(spent):.2f} s of {summary['seconds']:.1f} s of training "
+        f"({float(spent) / summary['seconds']:.1%})"
+    )
 
 
 def main() -> int:

@@ -49,11 +49,13 @@ OVERSIZED = {
 
 def varied(k: int) -> str:
     """The k-th of a stream of requests whose parameters never repeat (each one is computed)."""
-    kinds = [f"/api/lessons/diff?f=sin&x={k / 1000:.3f}&h=1e-{k % 20}",
-             f"/api/lessons/field?n={21 + k % 21}&lim={1 + k / 1000:.3f}",
-             f"/api/lessons/gradient?x0={k / 100:.2f}&x1=1",
-             f"/api/lessons/descent?lr={0.001 + k / 10000:.4f}&steps={200 + k % 800}",
-             f"/api/lessons/race?steps={1 + k % 300}"]
+    kinds = [
+        f"/api/lessons/diff?f=sin&x={k / 1000:.3f}&h=1e-{k % 20}",
+        f"/api/lessons/field?n={21 + k % 21}&lim={1 + k / 1000:.3f}",
+        f"/api/lessons/gradient?x0={k / 100:.2f}&x1=1",
+        f"/api/lessons/descent?lr={0.001 + k / 10000:.4f}&steps={200 + k % 800}",
+        f"/api/lessons/race?steps={1 + k % 300}",
+    ]
     return kinds[k % len(kinds)]
 
 
@@ -101,26 +103,45 @@ def main() -> int:
     args = parser.parse_args()
     env = dict(os.environ, PYTHONPATH=str(Path(args.src).resolve())) if args.src else dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="nnlearn-lessons-load-") as tmp:
-        proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", tmp, "--port", "0"],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nnlearn", "board", tmp, "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
         port = int(proc.stdout.readline().split(" at ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
         try:
             asyncio.run(request(port, "GET", "/api/lessons/numgrad"))  # the lessons' modules imported
             base = Sampler(proc.pid).rss()
-            print(f"board from {args.src or 'this checkout'}; after one lesson: RSS {base:.0f} MiB, "
-                  f"{proc_status(proc.pid).get('Threads')} threads")
+            print(
+                f"board from {args.src or 'this checkout'}; after one lesson: RSS {base:.0f} MiB, "
+                f"{proc_status(proc.pid).get('Threads')} threads"
+            )
             for name, path in LARGEST.items():
                 status, seconds = asyncio.run(request(port, "GET", path))
                 print(f"  one request, {name}: {status}, {seconds * 1e3:.0f} ms")
             phase("20 clients, 2,000 x the lesson pages", port, proc.pid, base, PAGES * 400)
-            phase("20 clients, 1,000 x the endpoints, every request different (computed)", port, proc.pid, base,
-                  [varied(k) for k in range(1000)])
-            phase("20 clients, 2,000 x the endpoints, the same few requests (kept answers)", port, proc.pid, base,
-                  list(LARGEST.values()) * 334)
+            phase(
+                "20 clients, 1,000 x the endpoints, every request different (computed)",
+                port,
+                proc.pid,
+                base,
+                [varied(k) for k in range(1000)],
+            )
+            phase(
+                "20 clients, 2,000 x the endpoints, the same few requests (kept answers)",
+                port,
+                proc.pid,
+                base,
+                list(LARGEST.values()) * 334,
+            )
             results, seconds = asyncio.run(stream(port, list(OVERSIZED) * 200))
             right = sum(status == OVERSIZED[path] for path, status, _ in results)
-            print(f"20 clients, {len(results):,} oversized requests: {right} refused with their 4xx, "
-                  f"{len(results) - right} otherwise, {len(results) / seconds:.0f}/s")
+            print(
+                f"20 clients, {len(results):,} oversized requests: {right} refused with their 4xx, "
+                f"{len(results) - right} otherwise, {len(results) / seconds:.0f}/s"
+            )
             time.sleep(2.0)
             print(f"2 s later: RSS {Sampler(proc.pid).rss() - base:+.0f} MiB against the start")
         finally:

@@ -29,7 +29,6 @@ import tracemalloc
 import numpy as np
 
 from nnlearn import TwoLayerNet
-
 from nnlearn.common import engines
 from nnlearn.datasets import load_mnist
 
@@ -86,20 +85,30 @@ def main() -> None:
     def max_diff(grads):
         return max(float(np.max(np.abs(grads[k].reshape(-1)[i] - loop[k].reshape(-1)[i]))) for k, i in computed.items())
 
-    how = "every parameter" if args.full else f"{loop_elements} parameters ({args.loop_sample} of W1, all of b1, W2, b2), extrapolated"
+    how = (
+        "every parameter"
+        if args.full
+        else f"{loop_elements} parameters ({args.loop_sample} of W1, all of b1, W2, b2), extrapolated"
+    )
     print(f"plain loop: {loop_seconds:.2f} s for {how}")
     print()
     print(f"{'method':<34} {'seconds':>10} {'speed-up vs loop':>17} {'max |diff| vs loop':>19}")
     print(f"{'plain loop (book), all parameters':<34} {loop_total:>10.3f} {1.0:>16.0f}x {0.0:>19.1e}")
     print(f"{'fast engine':<34} {fast_seconds:>10.4f} {loop_total / fast_seconds:>16.0f}x {max_diff(fast):>19.1e}")
-    print(f"{'exact rows (no series)':<34} {rows_seconds:>10.4f} {loop_total / rows_seconds:>16.0f}x {max_diff(rows):>19.1e}")
-    print(f"{'backpropagation (not numerical)':<34} {bp_seconds:>10.4f} {loop_total / bp_seconds:>16.0f}x {max_diff(bp):>19.1e}")
+    print(
+        f"{'exact rows (no series)':<34} {rows_seconds:>10.4f} {loop_total / rows_seconds:>16.0f}x {max_diff(rows):>19.1e}"
+    )
+    print(
+        f"{'backpropagation (not numerical)':<34} {bp_seconds:>10.4f} {loop_total / bp_seconds:>16.0f}x {max_diff(bp):>19.1e}"
+    )
     print()
     print(f"fast engine: peak memory {peak / 2**20:.1f} MiB above the batch (tracemalloc)")
     speedup, worst = loop_total / fast_seconds, max_diff(fast)
     met = speedup >= 1000 and worst <= 1e-9
-    print(f"goal: >= 1000x faster than the loop, difference <= 1e-9: {speedup:.0f}x, {worst:.1e} -> "
-          f"{'MET' if met else 'NOT MET'}")
+    print(
+        f"goal: >= 1000x faster than the loop, difference <= 1e-9: {speedup:.0f}x, {worst:.1e} -> "
+        f"{'MET' if met else 'NOT MET'}"
+    )
 
 
 if __name__ == "__main__":

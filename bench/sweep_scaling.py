@@ -49,14 +49,22 @@ def main() -> None:
     from nnlearn.sweep import Sweep, SweepSpec, run_trial
 
     (x, t), _ = load_dataset("mnist", normalize=True, flatten=True, data_dir=args.data_dir)
-    spec = SweepSpec(params=(f"lr=choice:{','.join(LRS)}", f"hidden_size=choice:{','.join(HIDDEN)}"), sampler="grid",
-                     trials=args.trials, epochs=args.epochs, train_size=args.train_size, validation=args.validation,
-                     seed=0)
+    spec = SweepSpec(
+        params=(f"lr=choice:{','.join(LRS)}", f"hidden_size=choice:{','.join(HIDDEN)}"),
+        sampler="grid",
+        trials=args.trials,
+        epochs=args.epochs,
+        train_size=args.train_size,
+        validation=args.validation,
+        seed=0,
+    )
     size, n_val = spec.data_sizes(len(x))
     x, t = x[:size], t[:size]
     n = spec.n_trials()
-    print(f"{n} trials of the strong recipe ({args.epochs} epochs) on MNIST: {size - n_val:,} images for training "
-          f"and {n_val:,} more held back for validation; load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"{n} trials of the strong recipe ({args.epochs} epochs) on MNIST: {size - n_val:,} images for training "
+        f"and {n_val:,} more held back for validation; load average {os.getloadavg()[0]:.2f}"
+    )
 
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,9 +76,11 @@ def main() -> None:
             wall = time.perf_counter() - t0
             rows = sweep.rows()
             results[workers] = {"wall": wall, "rows": rows, "task": sum(r["seconds"] for r in rows)}
-            print(f"{workers} worker(s): {wall:6.1f} s (cluster start-up included; in the workers the trials took "
-                  f"{results[workers]['task']:.1f} s), "
-                  f"{60 * n / wall:5.2f} trials per minute; load average {os.getloadavg()[0]:.2f}")
+            print(
+                f"{workers} worker(s): {wall:6.1f} s (cluster start-up included; in the workers the trials took "
+                f"{results[workers]['task']:.1f} s), "
+                f"{60 * n / wall:5.2f} trials per minute; load average {os.getloadavg()[0]:.2f}"
+            )
 
         # The same trials in this process, one BLAS thread, the data already here.
         data = {"x": x, "t": t, "n_classes": 10}
@@ -85,9 +95,11 @@ def main() -> None:
     ratio = results[1]["wall"] / results[2]["wall"]
     print(f"in-process: {local:6.1f} s, {per_trial:.2f} s per trial; load average {os.getloadavg()[0]:.2f}")
     print(f"2 workers vs 1: {ratio:.2f}x the trials per minute (goal >= 1.7x)")
-    print(f"distributed overhead per trial (1 worker vs in-process): {overhead:+.2f} s = "
-          f"{100 * overhead / per_trial:+.1f} % of a {per_trial:.1f}-second trial (goal <= 10 %); "
-          f"inside the worker {overhead_task:+.2f} s = {100 * overhead_task / per_trial:+.1f} %")
+    print(
+        f"distributed overhead per trial (1 worker vs in-process): {overhead:+.2f} s = "
+        f"{100 * overhead / per_trial:+.1f} % of a {per_trial:.1f}-second trial (goal <= 10 %); "
+        f"inside the worker {overhead_task:+.2f} s = {100 * overhead_task / per_trial:+.1f} %"
+    )
 
 
 if __name__ == "__main__":

@@ -112,9 +112,16 @@ class NnlearnRunner(Runner):
                     raise KeyboardInterrupt  # end of a block; the next train() call continues
 
         (x_train, t_train), (x_test, t_test) = data
-        self.trainer = build_trainer(recipe_settings("book", iters=iters, seed=seed), x_train, t_train, x_test,
-                                     t_test, n_classes=10, callbacks=[*standard_callbacks(False), Stop()],
-                                     threads=threads)
+        self.trainer = build_trainer(
+            recipe_settings("book", iters=iters, seed=seed),
+            x_train,
+            t_train,
+            x_test,
+            t_test,
+            n_classes=10,
+            callbacks=[*standard_callbacks(False), Stop()],
+            threads=threads,
+        )
         # The loop judges every epoch itself; its time is kept apart from the steps'.
         judge = self.trainer.evaluate
         self.trainer.evaluate = lambda: runner.timed_eval(judge)
@@ -240,8 +247,10 @@ class TorchRunner(Runner):
 
         self.default_threads = torch.get_num_threads()
         self.threads = threads or self.default_threads
-        super().__init__(f"PyTorch {torch.__version__.split('+')[0]} CPU ({self.threads} thread"
-                         f"{'s' if self.threads > 1 else ''}{', default' if threads is None else ''})")
+        super().__init__(
+            f"PyTorch {torch.__version__.split('+')[0]} CPU ({self.threads} thread"
+            f"{'s' if self.threads > 1 else ''}{', default' if threads is None else ''})"
+        )
         self.torch = torch
         (x_train, t_train), (x_test, t_test) = data
         self.X, self.T = torch.from_numpy(x_train), torch.from_numpy(t_train.astype(np.int64))
@@ -370,8 +379,9 @@ def child_run(argv, data_dir):
         cmd = [sys.executable, "-m", "nnlearn", "train", "--out", str(out), "--no-progress", *argv]
         if data_dir:
             cmd += ["--data-dir", data_dir]
-        report = json.loads(subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], capture_output=True,
-                                           text=True, check=True).stdout)
+        report = json.loads(
+            subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], capture_output=True, text=True, check=True).stdout
+        )
         if report["rc"] != 0:
             raise SystemExit(f"nnlearn train {' '.join(argv)} failed:\n{report['err']}")
         summary = json.loads((out / "summary.json").read_text())
@@ -381,11 +391,16 @@ def child_run(argv, data_dir):
 def describe_machine() -> str:
     from threadpoolctl import threadpool_info
 
-    blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture')}, {i['num_threads']} threads)"
-            for i in threadpool_info() if i["user_api"] == "blas"]
+    blas = [
+        f"{i['internal_api']} {i['version']} ({i.get('architecture')}, {i['num_threads']} threads)"
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    ]
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    return (f"machine: {os.cpu_count()} CPUs, numpy {np.__version__} with {'; '.join(blas) or 'no BLAS found'}, "
-            f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}; load average {load}")
+    return (
+        f"machine: {os.cpu_count()} CPUs, numpy {np.__version__} with {'; '.join(blas) or 'no BLAS found'}, "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}; load average {load}"
+    )
 
 
 def main():
@@ -401,17 +416,22 @@ def main():
     parser.add_argument("--skip-jax", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--strong", action="store_true", help="also time `nnlearn train --recipe strong`")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="cpu: time blocks by this process's CPU time, everything on one thread -- the work per "
-                             "step, for a machine too busy for wall times to mean anything")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="cpu: time blocks by this process's CPU time, everything on one thread -- the work per "
+        "step, for a machine too busy for wall times to mean anything",
+    )
     args = parser.parse_args()
     if args.clock == "cpu":
         global clock
         clock = time.process_time
         args.threads = 1
         # XLA's CPU runtime on one thread too, so that no idle pool spins into the CPU time.
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
-                                   "intra_op_parallelism_threads=1").strip()
+        os.environ["XLA_FLAGS"] = (
+            os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        ).strip()
     if args.iters % args.block:
         parser.error("--iters must be a multiple of --block (JAX's scan is compiled for one block length)")
 
@@ -422,8 +442,10 @@ def main():
     data = load_dataset("mnist", data_dir=data_dir)
     init = {k: v.copy() for k, v in TwoLayerNet(784, 50, 10, seed=args.seed).params.items()}
 
-    print(f"book recipe: 784-50-10 sigmoid, std 0.01, SGD lr 0.1, batch 100, {args.iters} iterations, "
-          f"accuracy every 600; same initial weights and batches for all (seed {args.seed})")
+    print(
+        f"book recipe: 784-50-10 sigmoid, std 0.01, SGD lr 0.1, batch 100, {args.iters} iterations, "
+        f"accuracy every 600; same initial weights and batches for all (seed {args.seed})"
+    )
     print(describe_machine())
     if args.clock == "cpu":
         print("clock: CPU time of this process, every implementation on one thread")
@@ -446,8 +468,10 @@ def main():
         except ImportError:
             print("JAX is not installed (pip install 'nnlearn[bench]'); its rows are skipped")
         else:
-            runners += [JaxRunner(data, args.seed, args.iters, init, args.block, scan=False),
-                        JaxRunner(data, args.seed, args.iters, init, args.block, scan=True)]
+            runners += [
+                JaxRunner(data, args.seed, args.iters, init, args.block, scan=False),
+                JaxRunner(data, args.seed, args.iters, init, args.block, scan=True),
+            ]
     done = turn = 0
     while done < args.iters:
         n = args.block
@@ -467,9 +491,11 @@ def main():
         all_us = f"{r.total / args.iters * 1e6:11.1f}" if r.all_column else f"{'-':>11}"
         acc = f"{r.test_acc:9.2%}" if r.test_acc is not None else f"{'-':>9}"
         print(f"{r.name:<52} {r.step_us():8.1f} {r.paired_ratio(ref):6.2f}x {all_us} {acc}")
-    print("(us/step: median over turns of the time per iteration without evaluations; paired: median over turns of "
-          "its block / nnlearn's block in the same turn, < 1 is faster than nnlearn; all: with the per-epoch "
-          "evaluations)")
+    print(
+        "(us/step: median over turns of the time per iteration without evaluations; paired: median over turns of "
+        "its block / nnlearn's block in the same turn, < 1 is faster than nnlearn; all: with the per-epoch "
+        "evaluations)"
+    )
     floor = runners[1]
     print(f"nnlearn's step is {1 / floor.paired_ratio(ref):.2f}x its floor (paired by turn)")
     for r in runners[2:]:
@@ -478,13 +504,17 @@ def main():
 
     if not args.skip_memory:
         wall, peak, summary = child_run([], data_dir)
-        print(f"\n`nnlearn train` (book recipe, child process): peak memory {peak:.0f} MiB (ru_maxrss), "
-              f"wall {wall:.1f} s, test accuracy {summary['test_accuracy']:.2%}, threads {summary['threads']}")
+        print(
+            f"\n`nnlearn train` (book recipe, child process): peak memory {peak:.0f} MiB (ru_maxrss), "
+            f"wall {wall:.1f} s, test accuracy {summary['test_accuracy']:.2%}, threads {summary['threads']}"
+        )
     if args.strong:
         wall, peak, summary = child_run(["--recipe", "strong"], data_dir)
-        print(f"`nnlearn train --recipe strong` (child process): wall {wall:.1f} s including start-up and data "
-              f"loading ({summary['seconds']:.1f} s training), test accuracy {summary['test_accuracy']:.2%}, "
-              f"peak memory {peak:.0f} MiB")
+        print(
+            f"`nnlearn train --recipe strong` (child process): wall {wall:.1f} s including start-up and data "
+            f"loading ({summary['seconds']:.1f} s training), test accuracy {summary['test_accuracy']:.2%}, "
+            f"peak memory {peak:.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

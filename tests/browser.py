@@ -39,8 +39,9 @@ def chromium():
     except ImportError:
         _missing("playwright is not installed")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=path, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        browser = pw.chromium.launch(
+            executable_path=path, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
         yield browser
         browser.close()
 
@@ -89,26 +90,55 @@ def make_run():
     return fake_run
 
 
-def fake_run(folder: Path, *, test_accuracy=None, epochs=((1, 0.8, 0.79), (2, 0.9, 0.88)), iters_per_epoch=600,
-             state=None, recipe="book") -> Path:
+def fake_run(
+    folder: Path,
+    *,
+    test_accuracy=None,
+    epochs=((1, 0.8, 0.79), (2, 0.9, 0.88)),
+    iters_per_epoch=600,
+    state=None,
+    recipe="book",
+) -> Path:
     """A small run directory as ``nnlearn train`` writes it (no model): config, metrics, epochs, summary."""
     import json
 
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps({
-        "recipe": recipe, "dataset": "mnist", "seed": 0, "nnlearn_version": "0.1.0",
-        "settings": {"hidden": [50], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1, "batch_size": 100},
-        "trainer": {"max_iter": iters_per_epoch * len(epochs)}}))
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "recipe": recipe,
+                "dataset": "mnist",
+                "seed": 0,
+                "nnlearn_version": "0.1.0",
+                "settings": {"hidden": [50], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1, "batch_size": 100},
+                "trainer": {"max_iter": iters_per_epoch * len(epochs)},
+            }
+        )
+    )
     n = iters_per_epoch * len(epochs)
-    (folder / "metrics.csv").write_text("iteration,loss\n" + "".join(
-        f"{i},{2.3 * 0.999 ** i!r}\n" for i in range(1, n + 1)))
-    (folder / "epochs.csv").write_text("epoch,iteration,train_accuracy,test_accuracy\n" + "".join(
-        f"{e},{e * iters_per_epoch},{tr},{te}\n" for e, tr, te in epochs))
+    (folder / "metrics.csv").write_text(
+        "iteration,loss\n" + "".join(f"{i},{2.3 * 0.999**i!r}\n" for i in range(1, n + 1))
+    )
+    (folder / "epochs.csv").write_text(
+        "epoch,iteration,train_accuracy,test_accuracy\n"
+        + "".join(f"{e},{e * iters_per_epoch},{tr},{te}\n" for e, tr, te in epochs)
+    )
     if test_accuracy is not None:
-        (folder / "summary.json").write_text(json.dumps({
-            "test_accuracy": test_accuracy, "train_accuracy": epochs[-1][1], "iterations": n,
-            "epochs": len(epochs), "seconds": 1.5, "recipe": recipe, "dataset": "mnist", "seed": 0,
-            "description": "784-50-10 sigmoid"}))
+        (folder / "summary.json").write_text(
+            json.dumps(
+                {
+                    "test_accuracy": test_accuracy,
+                    "train_accuracy": epochs[-1][1],
+                    "iterations": n,
+                    "epochs": len(epochs),
+                    "seconds": 1.5,
+                    "recipe": recipe,
+                    "dataset": "mnist",
+                    "seed": 0,
+                    "description": "784-50-10 sigmoid",
+                }
+            )
+        )
     if state is not None:
         (folder / "state.json").write_text(json.dumps(state))
     return folder

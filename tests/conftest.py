@@ -111,8 +111,23 @@ def short_run(tmp_path_factory, mnist_dir):
 
     runs = tmp_path_factory.mktemp("runs")
     run = runs / "short"
-    assert main(["train", "--recipe", "strong", "--epochs", "1", "--out", str(run), "--data-dir",
-                 str(mnist_dir.parent), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--recipe",
+                "strong",
+                "--epochs",
+                "1",
+                "--out",
+                str(run),
+                "--data-dir",
+                str(mnist_dir.parent),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     return run
 
 
@@ -143,8 +158,9 @@ def _isolated_cache(request, tmp_path_factory, monkeypatch):
 @pytest.fixture
 def fake_data(monkeypatch):
     """``load_dataset`` answers with a small synthetic MNIST; returns ``(data, calls)``."""
-    import nnlearn.datasets
     from mnist_tiny import synthetic_mnist
+
+    import nnlearn.datasets
 
     data = synthetic_mnist()
     calls = []
@@ -162,8 +178,9 @@ def fake_data(monkeypatch):
 def fast_run(tmp_path_factory):
     """A run trained once with ``FAST_TRAIN`` on the synthetic digits (what ``fake_data`` serves), to
     be read, never changed: a test that changes a run takes a copy (``trained``)."""
-    import nnlearn.datasets
     from mnist_tiny import FAST_TRAIN, synthetic_mnist
+
+    import nnlearn.datasets
     from nnlearn.cli import main
 
     data = synthetic_mnist()

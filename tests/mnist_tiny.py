@@ -50,8 +50,13 @@ def tiny_spec(payloads: dict[str, bytes], name: str = "tiny", mirrors=()) -> Dat
         n = struct.unpack(">I", data[4:8])[0]
         shape = (n, 28, 28) if role.endswith("images") else (n,)
         files.append(DataFile(role, NAMES[role], hashlib.sha256(data).hexdigest(), shape))
-    return DatasetSpec(name=name, title=name.upper(), files=tuple(files),
-                       classes=tuple(str(i) for i in range(10)), mirrors=tuple(mirrors))
+    return DatasetSpec(
+        name=name,
+        title=name.upper(),
+        files=tuple(files),
+        classes=tuple(str(i) for i in range(10)),
+        mirrors=tuple(mirrors),
+    )
 
 
 def write_tiny(folder: Path, payloads: dict[str, bytes], compresslevel: int = 9) -> Path:

@@ -65,13 +65,16 @@ def test_f_returning_none_is_a_one_line_error_naming_f():
     assert str(e.value) == "f (broken) returned None at x=1.0; it must return a number"
 
 
-@pytest.mark.parametrize("f, x, gap", [
-    (np.sign, 0.0, "2"),                                    # was 9.333333333333334, silently
-    (lambda t: np.where(t > 1, 1.0, 0.0), 1.0, "1"),        # was 4.67 with a warning about a kink
-    (lambda t: float(t > 0), 0.0, "1"),                     # not probed: Richardson from the start
-    (lambda t: np.sign(t) + t, 0.0, "2"),                   # a jump on a slope
-    (lambda t: np.sign(t - 1e8), 1e8, "2"),                 # far from 0
-])
+@pytest.mark.parametrize(
+    "f, x, gap",
+    [
+        (np.sign, 0.0, "2"),  # was 9.333333333333334, silently
+        (lambda t: np.where(t > 1, 1.0, 0.0), 1.0, "1"),  # was 4.67 with a warning about a kink
+        (lambda t: float(t > 0), 0.0, "1"),  # not probed: Richardson from the start
+        (lambda t: np.sign(t) + t, 0.0, "2"),  # a jump on a slope
+        (lambda t: np.sign(t - 1e8), 1e8, "2"),  # far from 0
+    ],
+)
 def test_a_jump_is_nan_with_a_warning_that_names_it(f, x, gap):
     with pytest.warns(RuntimeWarning) as caught:
         r = derivative(f, x, full_output=True)
@@ -87,7 +90,7 @@ def test_continuous_functions_are_not_jumps():
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert derivative(np.sign, [1.0, -2.0]).tolist() == [0.0, 0.0]   # flat on either side of nothing
+        assert derivative(np.sign, [1.0, -2.0]).tolist() == [0.0, 0.0]  # flat on either side of nothing
         assert derivative(lambda t: t + 1e-9 * t**3, 0.0) == 1.0
         assert derivative(np.floor, 2.5) == 0.0
     # A kink is not a jump: the average of the one-sided slopes, with its own warning.

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from nnlearn.see import routes
 from nnlearn.common.derivatives.rounding import plot_rounding_lesson
 from nnlearn.common.evaluation import plot_accuracy, plot_confusion, plot_loss
 from nnlearn.common.plots import plot_descent_path
+from nnlearn.see import routes
 
 
 def _texts(fig):
@@ -60,8 +60,11 @@ def test_descent_path_shows_the_three_learning_rates_of_the_text():
     assert [ax.get_title() for ax in fig.axes] == ["lr = 0.1", "lr = 10", "lr = 1e-10"]
     legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in fig.axes]
     # each path's end (the book's three outcomes), what the axes do for the diverging one, the minimum
-    ends = ["lr=0.1", "(-6.11e-10, 8.15e-10)"], ["lr=10", "(-2.59e+13, -1.3e+12)", "powers of ten"], \
-        ["lr=1e-10", "(-3, 4)", "1.0e-07"]
+    ends = (
+        ["lr=0.1", "(-6.11e-10, 8.15e-10)"],
+        ["lr=10", "(-2.59e+13, -1.3e+12)", "powers of ten"],
+        ["lr=1e-10", "(-3, 4)", "1.0e-07"],
+    )
     assert [len(legend) for legend in legends] == [2, 2, 2] and all(legend[1] == "minimum (0, 0)" for legend in legends)
     assert all(token in legend[0] for legend, tokens in zip(legends, ends) for token in tokens), legends
     assert [len(ax.lines[0].get_xdata()) for ax in fig.axes] == [101, 101, 101]

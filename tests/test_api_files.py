@@ -76,8 +76,11 @@ def test_meta_with_a_huge_hidden_layer_is_refused_before_anything_is_built(tmp_p
 
     monkeypatch.setattr(nnlearn.common.networks, "build_network", no_build)
     net = TwoLayerNet(4, 3, 2, seed=0)
-    path = npz(tmp_path / "model.npz", json.dumps(net.config() | {"hidden_size_list": [10**9], "hidden_size": 10**9}),
-               **params(net))
+    path = npz(
+        tmp_path / "model.npz",
+        json.dumps(net.config() | {"hidden_size_list": [10**9], "hidden_size": 10**9}),
+        **params(net),
+    )
     with pytest.raises(FileFormatError) as e:  # was a MemoryError ("internal error")
         load_network(path)
     said = str(e.value)  # the file, the network it describes, its size and the limit, and the fix
@@ -89,14 +92,17 @@ def test_meta_with_a_huge_hidden_layer_is_refused_before_anything_is_built(tmp_p
         load_network(path)
 
 
-@pytest.mark.parametrize("meta, reason", [
-    ("[" * 100_000, "meta is not valid JSON (nested too deeply)"),     # was a RecursionError
-    ('{"class": ', "meta is not valid JSON (Expecting value: line 1 column 11 (char 10))"),
-    ("[1, 2]", "its meta is not a JSON object"),
-    ('{"input_size": 4, "hidden_size_list": "abc", "output_size": 2}', None),
-    ('{"input_size": true, "hidden_size_list": [3], "output_size": 2}', None),
-    ('{"input_size": 4, "hidden_size_list": [3], "output_size": 2, "dtype": "float16"}', None),
-])
+@pytest.mark.parametrize(
+    "meta, reason",
+    [
+        ("[" * 100_000, "meta is not valid JSON (nested too deeply)"),  # was a RecursionError
+        ('{"class": ', "meta is not valid JSON (Expecting value: line 1 column 11 (char 10))"),
+        ("[1, 2]", "its meta is not a JSON object"),
+        ('{"input_size": 4, "hidden_size_list": "abc", "output_size": 2}', None),
+        ('{"input_size": true, "hidden_size_list": [3], "output_size": 2}', None),
+        ('{"input_size": 4, "hidden_size_list": [3], "output_size": 2, "dtype": "float16"}', None),
+    ],
+)
 def test_damaged_meta_is_one_file_format_error(tmp_path, meta, reason):
     net = TwoLayerNet(4, 3, 2, seed=0)
     path = npz(tmp_path / "model.npz", meta, **params(net))
@@ -143,8 +149,9 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     fifo = tmp_path / "model.npz"
     os.mkfifo(fifo)
     result = []
-    reader = threading.Thread(target=lambda: result.append(pytest.raises(FileFormatError, load_network, fifo)),
-                              daemon=True)
+    reader = threading.Thread(
+        target=lambda: result.append(pytest.raises(FileFormatError, load_network, fifo)), daemon=True
+    )
     reader.start()
     reader.join(10)
     if reader.is_alive():  # unblock the reader before failing
@@ -156,8 +163,17 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
 
 
 def test_files_of_nnlearn_itself_still_load(tmp_path):
-    deep = MultiLayerNet(6, [5, 4], 3, activation="relu", loss="mse", seed=1, dtype=np.float32,
-                         weight_decay_lambda=0.1, dropout_ratio=0.2)
+    deep = MultiLayerNet(
+        6,
+        [5, 4],
+        3,
+        activation="relu",
+        loss="mse",
+        seed=1,
+        dtype=np.float32,
+        weight_decay_lambda=0.1,
+        dropout_ratio=0.2,
+    )
     back = load_network(deep.save(tmp_path / "deep.npz"))
     assert back.sizes == (6, 5, 4, 3) and back.dtype == np.float32 and back.dropout_ratio == 0.2
     for k in deep.params:
@@ -184,14 +200,17 @@ def checkpoint_trainer(tmp_path):
     return Trainer(net, x, t, settings=settings, callbacks=standard_callbacks(False, tmp_path / "ckpt.npz"))
 
 
-@pytest.mark.parametrize("field, text, shown, expected", [
-    ("seconds", "NaN", "missing (or NaN)", "a finite number >= 0"),              # was NaN in summary.json
-    ("optimizer_lr", "-0.1", "-0.1", "a finite number > 0"),                      # was a false "diverged"
-    ("iteration", "1e400", "inf", "a whole number from 0 to 1000000000000"),      # was an OverflowError
-    ("iteration", "2.5", "2.5", "a whole number from 0 to 1000000000000"),
-    ("optimizer_scalars", '{"iter": "x"}', "'x'", "a finite number"),
-    ("rng", "[]", "[]", "an object"),
-])
+@pytest.mark.parametrize(
+    "field, text, shown, expected",
+    [
+        ("seconds", "NaN", "missing (or NaN)", "a finite number >= 0"),  # was NaN in summary.json
+        ("optimizer_lr", "-0.1", "-0.1", "a finite number > 0"),  # was a false "diverged"
+        ("iteration", "1e400", "inf", "a whole number from 0 to 1000000000000"),  # was an OverflowError
+        ("iteration", "2.5", "2.5", "a whole number from 0 to 1000000000000"),
+        ("optimizer_scalars", '{"iter": "x"}', "'x'", "a finite number"),
+        ("rng", "[]", "[]", "an object"),
+    ],
+)
 def test_checkpoint_meta_no_run_writes_is_one_line(tmp_path, field, text, shown, expected):
     from nnlearn.common.saving import read_npz
 

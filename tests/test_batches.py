@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nnlearn.base.errors import InputError
 from nnlearn.datasets import (
     iterate_minibatches,
     sample_batch,
@@ -12,7 +13,6 @@ from nnlearn.datasets import (
     train_validation_split,
     validation_count,
 )
-from nnlearn.base.errors import InputError
 
 
 def test_sampling_is_generator_choice_with_replacement_and_reproducible():
@@ -97,23 +97,28 @@ def test_validation_count_is_the_one_rule_share_or_count():
     assert validation_count(1, 2) == 1
 
 
-@pytest.mark.parametrize("bad, what", [
-    (0, "holds back 0 of the 100 samples, leaving none for validation"),
-    (100, "holds back 100 of the 100 samples, leaving none for training"),
-    (101, "holds back 101 of the 100 samples, leaving none for training"),
-    (-3, "holds back -3 of the 100 samples, leaving none for validation"),
-    (0.001, "holds back 0 of the 100 samples, leaving none for validation"),
-    (0.999, "holds back 100 of the 100 samples, leaving none for training"),
-    (1.0, "is not a share in (0, 1) or a whole number"),
-    (0.0, "is not a share in (0, 1) or a whole number"),
-    (-0.1, "is not a share in (0, 1) or a whole number"),
-    (float("nan"), "is not a share in (0, 1) or a whole number"),
-    (True, "is not a share in (0, 1) or a whole number"),
-    ("0.1", "is not a share in (0, 1) or a whole number"),
-    (None, "is not a share in (0, 1) or a whole number"),
-])
+@pytest.mark.parametrize(
+    "bad, what",
+    [
+        (0, "holds back 0 of the 100 samples, leaving none for validation"),
+        (100, "holds back 100 of the 100 samples, leaving none for training"),
+        (101, "holds back 101 of the 100 samples, leaving none for training"),
+        (-3, "holds back -3 of the 100 samples, leaving none for validation"),
+        (0.001, "holds back 0 of the 100 samples, leaving none for validation"),
+        (0.999, "holds back 100 of the 100 samples, leaving none for training"),
+        (1.0, "is not a share in (0, 1) or a whole number"),
+        (0.0, "is not a share in (0, 1) or a whole number"),
+        (-0.1, "is not a share in (0, 1) or a whole number"),
+        (float("nan"), "is not a share in (0, 1) or a whole number"),
+        (True, "is not a share in (0, 1) or a whole number"),
+        ("0.1", "is not a share in (0, 1) or a whole number"),
+        (None, "is not a share in (0, 1) or a whole number"),
+    ],
+)
 def test_split_refuses_a_validation_size_leaving_a_part_empty(bad, what):
-    message = f"validation={bad!r} {what}; give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to 99"
+    message = (
+        f"validation={bad!r} {what}; give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to 99"
+    )
     with pytest.raises(InputError) as info:
         validation_count(bad, 100)
     assert str(info.value) == message
@@ -123,8 +128,11 @@ def test_split_refuses_a_validation_size_leaving_a_part_empty(bad, what):
 
 
 def test_too_few_samples_to_split_says_so():
-    with pytest.raises(InputError, match=r"^validation=1 holds back 1 of the 1 samples, leaving none for training; 1 sample cannot be split; "
-                                         r"use more data or no validation part$"):
+    with pytest.raises(
+        InputError,
+        match=r"^validation=1 holds back 1 of the 1 samples, leaving none for training; 1 sample cannot be split; "
+        r"use more data or no validation part$",
+    ):
         validation_count(1, 1)
 
 
@@ -136,8 +144,11 @@ def test_clear_errors_for_bad_arguments():
         next(iterate_minibatches(x, t, 2))
     with pytest.raises(InputError, match="x and t must be arrays with one row per sample, got a scalar"):
         train_validation_split(3.0, 4.0)
-    with pytest.raises(InputError, match=r"batch_size must be a whole number from 1 to 1,000,000, got 0; the book "
-                                         r"uses 100"):
+    with pytest.raises(
+        InputError,
+        match=r"batch_size must be a whole number from 1 to 1,000,000, got 0; the book "
+        r"uses 100",
+    ):
         sample_batch_indices(10, 0)
     with pytest.raises(InputError, match=r"batch_size must be a whole number from 1 to 1,000,000, got 2.5"):
         next(iterate_minibatches(np.zeros(5), np.zeros(5), 2.5))

@@ -44,10 +44,20 @@ def test_nothing_outside_the_folder_is_served(board_folder, serve_board):
     base = serve_board(board_folder)
     status, body = _request(base, "GET", "/files/alpha/epochs.csv")
     assert (status, body) == (200, (board_folder / "alpha" / "epochs.csv").read_bytes())
-    for path in ("/../private/secret.txt", "/files/../private/secret.txt", "/files/%2e%2e/private/secret.txt",
-                 "/files/%2E%2E%2Fprivate%2Fsecret.txt", "/files//etc/passwd", "/files/%2Fetc%2Fpasswd",
-                 "/files/escape/secret.txt", "/report?path=..%2Fprivate", "/report?path=/etc",
-                 "/report?path=escape", "/api/run?path=escape", "/api/chart?path=alpha&path=escape"):
+    for path in (
+        "/../private/secret.txt",
+        "/files/../private/secret.txt",
+        "/files/%2e%2e/private/secret.txt",
+        "/files/%2E%2E%2Fprivate%2Fsecret.txt",
+        "/files//etc/passwd",
+        "/files/%2Fetc%2Fpasswd",
+        "/files/escape/secret.txt",
+        "/report?path=..%2Fprivate",
+        "/report?path=/etc",
+        "/report?path=escape",
+        "/api/run?path=escape",
+        "/api/chart?path=alpha&path=escape",
+    ):
         status, body = _request(base, "GET", path)
         assert status == 403, path
         assert b"SECRET" not in body and b"root:" not in body
@@ -90,7 +100,9 @@ def test_only_reading_is_allowed(board_folder, serve_board):
     status, body = _request(base, "GET", "/api/runs")
     entries = json.loads(body)["entries"]
     assert sorted((e["path"], e["state"], e["test_accuracy"]) for e in entries) == [
-        ("alpha", "finished", 0.88), ("beta", "finished", 0.91)]
+        ("alpha", "finished", 0.88),
+        ("beta", "finished", 0.91),
+    ]
 
 
 def test_state_json_decides_the_state(tmp_path, make_run, serve_board):
@@ -100,13 +112,20 @@ def test_state_json_decides_the_state(tmp_path, make_run, serve_board):
     make_run(root / "here", state={"state": "running", "pid": os.getpid(), "updated": 0, "reason": None})
     status, body = _request(serve_board(root), "GET", "/api/runs")
     got = {e["path"]: (e["state"], e["reason"]) for e in json.loads(body)["entries"]}
-    assert got == {"gone": ("stopped", "its process is no longer running"),
-                   "nan": ("diverged", "loss became nan"), "here": ("running", None)}
+    assert got == {
+        "gone": ("stopped", "its process is no longer running"),
+        "nan": ("diverged", "loss became nan"),
+        "here": ("running", None),
+    }
 
 
 def test_board_command_prints_its_url_and_stops_on_ctrl_c(board_folder):
-    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(board_folder), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnlearn", "board", str(board_folder), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith(f"nnlearn board: the runs in {board_folder.resolve()} at http://127.0.0.1:")
@@ -131,12 +150,29 @@ def test_board_lists_runs_and_a_training_curve_grows_without_reload(board_folder
     names = page.eval_on_selector_all("tr.entry", "rows => rows.map(r => r.dataset.path + ' ' + r.dataset.state)")
     assert sorted(names) == ["alpha finished", "beta finished"]
     assert sorted(page.eval_on_selector_all("tr.entry td.accuracy", "cs => cs.map(c => c.textContent)")) == [
-        "88.00% test", "91.00% test"]
+        "88.00% test",
+        "91.00% test",
+    ]
     page.evaluate("window.notReloaded = true")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nnlearn", "train", "--iters", "200000", "--batch-size", "600", "--no-progress",
-         "--out", str(board_folder / "live"), "--data-dir", str(mnist_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "nnlearn",
+            "train",
+            "--iters",
+            "200000",
+            "--batch-size",
+            "600",
+            "--no-progress",
+            "--out",
+            str(board_folder / "live"),
+            "--data-dir",
+            str(mnist_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         page.wait_for_selector('tr.entry[data-path="live"][data-state="running"]', timeout=20000)
         if not page.is_checked('tr.entry[data-path="live"] input'):
@@ -198,8 +234,9 @@ def test_predict_endpoint_refuses_what_is_not_a_finished_run_or_a_drawing(short_
     for path, data, want, message in cases:
         status, body = _request(base, "POST", path, body=data, headers=PNG)
         assert (status, json.loads(body)["error"][: len(message)]) == (want, message), path
-    status, body = _request(base, "POST", "/api/predict?path=short", body=b"x" * 10,
-                            headers={"Content-Length": "5000000"} | PNG)
+    status, body = _request(
+        base, "POST", "/api/predict?path=short", body=b"x" * 10, headers={"Content-Length": "5000000"} | PNG
+    )
     assert (status, json.loads(body)["error"]) == (413, "the drawing is 5000000 bytes; at most 1000000 are accepted")
     status, _ = _request(base, "GET", "/api/runs")
     assert status == 200  # still serving
@@ -227,8 +264,7 @@ def test_drawn_digits_get_the_probabilities_of_nnlearn_predict(short_run, serve_
     page = tab.page
     page.goto(base + "/draw?path=short")
     previews = []
-    for name, strokes in (("one", [[(0.5, 0.15), (0.5, 0.85)]]),
-                          ("seven", [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]])):
+    for name, strokes in (("one", [[(0.5, 0.15), (0.5, 0.85)]]), ("seven", [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]])):
         page.click("#clear")
         done = page.evaluate("window.nnlearnDraw.predictions")
         for s in strokes:
@@ -244,8 +280,10 @@ def test_drawn_digits_get_the_probabilities_of_nnlearn_predict(short_run, serve_
         assert page.inner_text("#predicted") == str(int(np.argmax(shown)))
         assert int(np.argmax(shown)) == {"one": 1, "seven": 7}[name]  # the strong recipe's net reads them
         # The preview canvas shows that image ...
-        pixels = page.evaluate("Array.from(document.getElementById('preview').getContext('2d')"
-                               ".getImageData(0, 0, 28, 28).data.filter((v, i) => i % 4 === 0))")
+        pixels = page.evaluate(
+            "Array.from(document.getElementById('preview').getContext('2d')"
+            ".getImageData(0, 0, 28, 28).data.filter((v, i) => i % 4 === 0))"
+        )
         assert pixels == [round(255 * v) for v in preview]
         # ... which is what `nnlearn predict` makes of the drawing saved as an image file.
         png = tmp_path / f"{name}.png"
@@ -283,8 +321,10 @@ def test_every_folder_is_read_on_its_own(tmp_path, make_run, serve_board):
     root = tmp_path / "runs"
     for k in range(50):
         make_run(root / f"good-{k:02d}", test_accuracy=0.9)
-    bad = {name: make_run(root / name, test_accuracy=0.5) for name in
-           ("huge-pid", "settings-text", "nan-summary", "nan-config", "nan-epochs", "text-epochs", "not-json")}
+    bad = {
+        name: make_run(root / name, test_accuracy=0.5)
+        for name in ("huge-pid", "settings-text", "nan-summary", "nan-config", "nan-epochs", "text-epochs", "not-json")
+    }
     (bad["huge-pid"] / "state.json").write_text('{"state": "running", "pid": 1000000000000000000000000000000}')
     config = json.loads((bad["settings-text"] / "config.json").read_text())
     (bad["settings-text"] / "config.json").write_text(json.dumps(config | {"settings": "abc"}))
@@ -306,25 +346,32 @@ def test_every_folder_is_read_on_its_own(tmp_path, make_run, serve_board):
     assert sorted(p for p in entries if p.startswith("good-")) == [f"good-{k:02d}" for k in range(50)]
     assert all(entries[f"good-{k:02d}"]["state"] == "finished" for k in range(50))
     marked = {p: e["reason"] for p, e in entries.items() if e["state"] == "unreadable"}
-    assert marked == {"huge-pid": "state.json: the pid is not a process id",
-                      "settings-text": "config.json: settings is not an object",
-                      "not-json": "summary.json is not valid JSON (Expecting property name enclosed in double quotes: "
-                                  "line 1 column 2 (char 1))",
-                      "fifo-run": "config.json is a FIFO (named pipe), not a regular file; nnlearn reads only regular files"}
+    assert marked == {
+        "huge-pid": "state.json: the pid is not a process id",
+        "settings-text": "config.json: settings is not an object",
+        "not-json": "summary.json is not valid JSON (Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1))",
+        "fifo-run": "config.json is a FIFO (named pipe), not a regular file; nnlearn reads only regular files",
+    }
     # NaN is no value: the run lists with what can be read (the last epoch's test accuracy).
     assert (entries["nan-summary"]["test_accuracy"], entries["nan-summary"]["seconds"]) == (0.88, None)
     assert entries["nan-config"]["seed"] is None
     # The accuracy says which it is: a sweep's best validation accuracy, a run's test accuracy.
     assert (entries["sweep"]["state"], entries["sweep"]["test_accuracy"], entries["sweep"]["accuracy_name"]) == (
-        "running", 0.9, "best validation")
+        "running",
+        0.9,
+        "best validation",
+    )
     assert entries["good-00"]["accuracy_name"] == "test"
     for name, accuracies in (("nan-epochs", [None, 0.5, None]), ("text-epochs", [None, None, 0.5])):
         status, body = _request(base, "GET", f"/api/run?path={name}")
         assert status == 200, name
         assert [r["test_accuracy"] for r in json.loads(body)["epochs"]] == accuracies
     status, body = _request(base, "GET", "/api/run?path=settings-text")
-    assert (status, json.loads(body)) == (409, {"error": "the run 'settings-text' is unreadable: config.json: "
-                                                         "settings is not an object"})
+    assert (status, json.loads(body)) == (
+        409,
+        {"error": "the run 'settings-text' is unreadable: config.json: settings is not an object"},
+    )
     for name in ("nan-epochs", "text-epochs", "huge-pid", "settings-text", "fifo-run", "sweep"):
         status, body = _request(base, "GET", f"/report?path={name}")
         assert status == 200 and b"<h1>" in body, name
@@ -334,8 +381,13 @@ def test_errors_name_no_path_and_never_fail_the_server(board_folder, serve_board
     (board_folder / "loop").symlink_to(board_folder / "loop")
     base = serve_board(board_folder)
     secret = str(tmp_path).encode()
-    cases = [("/files/loop/x", 404), ("/report?path=loop", 404), ("/files/" + "n" * 300, 404),
-             ("/report?path=" + "n" * 300, 404), ("/api/run?path=" + "a/" * 2000, 404)]
+    cases = [
+        ("/files/loop/x", 404),
+        ("/report?path=loop", 404),
+        ("/files/" + "n" * 300, 404),
+        ("/report?path=" + "n" * 300, 404),
+        ("/api/run?path=" + "a/" * 2000, 404),
+    ]
     for path, want in cases:
         status, body = _request(base, "GET", path)
         assert status == want, path
@@ -354,8 +406,12 @@ def test_errors_name_no_path_and_never_fail_the_server(board_folder, serve_board
 
 
 def test_listening_on_every_interface_warns(board_folder):
-    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "board", str(board_folder), "--host", "0.0.0.0",
-                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnlearn", "board", str(board_folder), "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith(f"nnlearn board: the runs in {board_folder.resolve()} at http://0.0.0.0:")
@@ -366,9 +422,11 @@ def test_listening_on_every_interface_warns(board_folder):
         out, err = proc.communicate(timeout=10)
     finally:
         proc.kill() if proc.poll() is None else None
-    assert err == (f"warning: listening on every network interface (0.0.0.0): anyone on the network who can reach "
-                   f"this computer can read every file under {board_folder.resolve()}; use --host 127.0.0.1 unless "
-                   "that is what you want\n")
+    assert err == (
+        f"warning: listening on every network interface (0.0.0.0): anyone on the network who can reach "
+        f"this computer can read every file under {board_folder.resolve()}; use --host 127.0.0.1 unless "
+        "that is what you want\n"
+    )
 
 
 @pytest.mark.slow
@@ -427,7 +485,10 @@ def test_a_runs_loss_landscape_is_linked_from_its_row(board_folder, serve_board)
     assert {e["path"]: e["has_landscape"] for e in json.loads(body)["entries"]} == {"alpha": True, "beta": False}
     assert _request(base, "GET", f"/files/alpha/{FIGURE_FILE}") == (200, picture)
     board_js = _request(base, "GET", "/static/board.js")[1].decode()
-    assert 'if (e.has_landscape) link(pages, "/files/"' in board_js and '"/landscape.png", _("loss landscape"))' in board_js
+    assert (
+        'if (e.has_landscape) link(pages, "/files/"' in board_js
+        and '"/landscape.png", _("loss landscape"))' in board_js
+    )
 
 
 # -- every answer, errors included -----------------------------------------------------------------
@@ -454,9 +515,15 @@ def test_every_answer_errors_included_carries_the_security_headers(board_folder,
 
     monkeypatch.setattr(Board, "listing", lambda self: 1 / 0)
     base = serve_board(board_folder)
-    cases = [("GET", "/api/runs", {}, 500), ("GET", "/nowhere", {}, 404), ("GET", "/api/run", {}, 400),
-             ("GET", "/api/run?path=escape", {}, 403), ("DELETE", "/api/runs", {}, 405),
-             ("GET", "/", {"Host": "evil.example"}, 400), ("GET", "/api/sample?path=alpha&class=%C2%B2", {}, 400)]
+    cases = [
+        ("GET", "/api/runs", {}, 500),
+        ("GET", "/nowhere", {}, 404),
+        ("GET", "/api/run", {}, 400),
+        ("GET", "/api/run?path=escape", {}, 403),
+        ("DELETE", "/api/runs", {}, 405),
+        ("GET", "/", {"Host": "evil.example"}, 400),
+        ("GET", "/api/sample?path=alpha&class=%C2%B2", {}, 400),
+    ]
     for method, path, headers, want in cases:
         status, got, _ = _answer(base, method, path, headers=headers)
         assert status == want, path
@@ -474,15 +541,26 @@ def test_numbers_in_query_strings_are_ascii_digits_only(board_folder, serve_boar
     from urllib.parse import quote
 
     base = serve_board(board_folder)
-    for name, value in (("class", "²"), ("seed", "²"), ("class", "١"), ("seed", "1e3"), ("seed", "-1"),
-                        ("class", "1" * 6), ("seed", "9" * 20)):
+    for name, value in (
+        ("class", "²"),
+        ("seed", "²"),
+        ("class", "١"),
+        ("seed", "1e3"),
+        ("seed", "-1"),
+        ("class", "1" * 6),
+        ("seed", "9" * 20),
+    ):
         status, body = _request(base, "GET", f"/api/sample?path=alpha&{name}={quote(value)}")
         digits = 5 if name == "class" else 19
         assert (status, json.loads(body)["error"]) == (
-            400, f"{name} must be a whole number written with the digits 0-9 (at most {digits} of them)"), value
-    for query, message in (("steps=%D9%A1%D9%A2", "steps must be a whole number from 0 to 1000"),
-                           ("steps=%C2%B2", "steps must be a whole number from 0 to 1000"),
-                           ("x0=%D9%A1", "x0 must be a number from -10000 to 10000")):
+            400,
+            f"{name} must be a whole number written with the digits 0-9 (at most {digits} of them)",
+        ), value
+    for query, message in (
+        ("steps=%D9%A1%D9%A2", "steps must be a whole number from 0 to 1000"),
+        ("steps=%C2%B2", "steps must be a whole number from 0 to 1000"),
+        ("x0=%D9%A1", "x0 must be a number from -10000 to 10000"),
+    ):
         status, body = _request(base, "GET", f"/api/lessons/descent?{query}")
         assert (status, json.loads(body)["error"]) == (400, message), query
 
@@ -491,20 +569,30 @@ def test_a_drawing_from_another_site_is_refused(board_folder, serve_board):
     """A cross-site POST (Origin: http://evil.com or null, text/plain) was computed."""
     base = serve_board(board_folder)
     own = "http://" + urlsplit(base).netloc
-    cases = [({"Origin": "http://evil.com", "Content-Type": "text/plain"}, 403),
-             ({"Origin": "null", "Content-Type": "text/plain"}, 403),
-             ({"Origin": "http://evil.com"} | PNG, 403), ({"Origin": own + ".evil.com"} | PNG, 403),
-             ({"Content-Type": "text/plain"}, 415), ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
-             ({"Content-Type": "multipart/form-data; boundary=x"}, 415), ({}, 415)]
+    cases = [
+        ({"Origin": "http://evil.com", "Content-Type": "text/plain"}, 403),
+        ({"Origin": "null", "Content-Type": "text/plain"}, 403),
+        ({"Origin": "http://evil.com"} | PNG, 403),
+        ({"Origin": own + ".evil.com"} | PNG, 403),
+        ({"Content-Type": "text/plain"}, 415),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        ({"Content-Type": "multipart/form-data; boundary=x"}, 415),
+        ({}, 415),
+    ]
     for headers, want in cases:
         status, body = _request(base, "POST", "/api/predict?path=alpha", body=b"\x89PNG\r\n\x1a\n", headers=headers)
-        message = ("a drawing is accepted only from the board's own page" if want == 403 else
-                   "send the drawing as a PNG body with Content-Type: image/png")
+        message = (
+            "a drawing is accepted only from the board's own page"
+            if want == 403
+            else "send the drawing as a PNG body with Content-Type: image/png"
+        )
         assert (status, json.loads(body)["error"][: len(message)]) == (want, message), headers
     for headers in ({"Origin": own} | PNG, PNG):  # the board's own page; a script that says what it sends
         status, body = _request(base, "POST", "/api/predict?path=alpha", body=b"\x89PNG\r\n\x1a\n", headers=headers)
         assert (status, json.loads(body)["error"]) == (
-            409, "the run 'alpha' is finished; drawing needs a finished run with its model.npz"), headers
+            409,
+            "the run 'alpha' is finished; drawing needs a finished run with its model.npz",
+        ), headers
 
 
 def test_listening_on_every_interface_answers_this_computers_own_addresses(board_folder):
@@ -548,8 +636,10 @@ def test_connections_that_declare_a_body_and_send_nothing_hold_nothing(fast_run,
     monkeypatch.setattr(nnlearn.see.board.app, "BODY_SECONDS", 30.0)
     base = serve_board(tmp_path / "runs")
     u = urlsplit(base)
-    head = (b"POST /api/predict?path=run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
-            b"Content-Length: 1000\r\n\r\n")
+    head = (
+        b"POST /api/predict?path=run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+        b"Content-Length: 1000\r\n\r\n"
+    )
     stalled = [socket.create_connection((u.hostname, u.port), timeout=10) for _ in range(24)]
     try:
         for s in stalled:
@@ -607,7 +697,7 @@ def test_four_polls_of_a_two_million_row_run_and_the_runs_list_are_all_answered(
     with open(run / "metrics.csv", "w") as fh:
         fh.write("iteration,loss\n")
         for start in range(1, rows + 1, 100_000):
-            fh.write("".join(f"{i},{2.3 * 0.999999 ** i:.6f}\n" for i in range(start, start + 100_000)))
+            fh.write("".join(f"{i},{2.3 * 0.999999**i:.6f}\n" for i in range(start, start + 100_000)))
     base = serve_board(root)
     with ThreadPoolExecutor(5) as pool:
         polls = [pool.submit(_request, base, "GET", "/api/run?path=long") for _ in range(4)]
@@ -618,7 +708,10 @@ def test_four_polls_of_a_two_million_row_run_and_the_runs_list_are_all_answered(
             status, body = poll.result()
             curves = json.loads(body)
             assert status == 200 and curves["iterations"] == rows
-            assert 900 <= len(curves["loss"]) <= 1001 and curves["loss"][-1][:2] == [rows, float(f"{2.3 * 0.999999 ** rows:.6f}")]
+            assert 900 <= len(curves["loss"]) <= 1001 and curves["loss"][-1][:2] == [
+                rows,
+                float(f"{2.3 * 0.999999**rows:.6f}"),
+            ]
 
 
 def test_past_the_limit_with_no_idle_connection_a_new_one_gets_503_with_the_headers(board_folder, monkeypatch):
@@ -635,8 +728,10 @@ def test_past_the_limit_with_no_idle_connection_a_new_one_gets_503_with_the_head
     busy = [socket.create_connection(server.socket.getsockname()[:2], timeout=10) for _ in range(20)]
     try:
         for s in busy:  # each a request in progress: its head in, its body awaited
-            s.sendall(b"POST /api/predict?path=alpha HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
-                      b"Content-Length: 1000\r\n\r\n")
+            s.sendall(
+                b"POST /api/predict?path=alpha HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                b"Content-Length: 1000\r\n\r\n"
+            )
         connections = server.server.server_state.connections
         for _ in range(1000):  # until the server has read every head (bounded: 10 s)
             if len(connections) == 20 and not any(c.idle() for c in connections):

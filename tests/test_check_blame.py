@@ -34,13 +34,20 @@ def test_a_class_whose_methods_only_use_a_failing_function_passes(reports):
     assert got["TwoLayerNet"].status == "pass" and got["TwoLayerNet"].note is None
     assert got["softmax"].status == "fail"
     assert {r: got[f"TwoLayerNet.{r}"].uses for r in ("predict", "loss", "accuracy")} == {
-        "predict": ["softmax"], "loss": ["softmax"], "accuracy": ["softmax"]}
+        "predict": ["softmax"],
+        "loss": ["softmax"],
+        "accuracy": ["softmax"],
+    }
 
 
 @pytest.fixture(scope="module")
 def earlier():
-    files = [MISTAKES / "cee_sum.py", MISTAKES / "grad_one_d.py", MISTAKES / "earlier_one_d_in_net.py",
-             MISTAKES.parent / "toplevel" / "one_d_gradient_simplenet.py"]
+    files = [
+        MISTAKES / "cee_sum.py",
+        MISTAKES / "grad_one_d.py",
+        MISTAKES / "earlier_one_d_in_net.py",
+        MISTAKES.parent / "toplevel" / "one_d_gradient_simplenet.py",
+    ]
     return [{r.name: r for r in rep.rows} for rep in check_files(files, lang="en", timeout=10)]
 
 

@@ -36,21 +36,36 @@ def test_the_json_report(capsys):
     report = json.loads(out)
     functions = {f["name"]: f for f in report["functions"]}
     assert {k: f["status"] for k, f in functions.items() if f["status"] != "missing"} == {
-        "softmax": "fail", "mean_squared_error": "pass", "cross_entropy_error": "fail"}
+        "softmax": "fail",
+        "mean_squared_error": "pass",
+        "cross_entropy_error": "fail",
+    }
     (finding,) = functions["cross_entropy_error"]["findings"]
     assert set(finding) >= {"id", "severity", "message", "section", "input", "got", "expected"}
     assert (finding["id"], finding["severity"], finding["section"]) == ("swapped-arguments", "fail", "4.2.2")
     assert (finding["got"], finding["expected"]) == ("6.447238200383332", "0.510825457099338")
-    assert functions["sigmoid"] == {"name": "sigmoid", "found_as": None, "status": "missing", "remark": "not found",
-                                    "findings": []}
+    assert functions["sigmoid"] == {
+        "name": "sigmoid",
+        "found_as": None,
+        "status": "missing",
+        "remark": "not found",
+        "findings": [],
+    }
 
 
 def test_only_some_names(capsys):
-    code, out, _ = run(capsys, EXAMPLES / "gradient_in_a_copy.py", "--only", "TwoLayerNet", "--only", "softmax,sigmoid",
-                       "--lang", "en")
+    code, out, _ = run(
+        capsys, EXAMPLES / "gradient_in_a_copy.py", "--only", "TwoLayerNet", "--only", "softmax,sigmoid", "--lang", "en"
+    )
     assert code == 1
-    assert re.findall(r"^  \S (\S+)", out, re.M) == ["sigmoid", "softmax", "TwoLayerNet", "TwoLayerNet.predict",
-                                                     "TwoLayerNet.loss", "TwoLayerNet.numerical_gradient"]
+    assert re.findall(r"^  \S (\S+)", out, re.M) == [
+        "sigmoid",
+        "softmax",
+        "TwoLayerNet",
+        "TwoLayerNet.predict",
+        "TwoLayerNet.loss",
+        "TwoLayerNet.numerical_gradient",
+    ]
     # its numerical_gradient, not checked this time, copies x: the network's own row says so
     assert "✗ TwoLayerNet.numerical_gradient\n      ✗ a copy is perturbed, not the array itself" in out
     assert "input     net.numerical_gradient(x, t)  # x.shape == (4, 5), t.shape == (4, 3)" in out
@@ -90,7 +105,7 @@ def test_user_mistakes_are_one_line_errors_in_the_chosen_language(capsys, tmp_pa
 
 def test_the_readme_shows_the_real_output(capsys):
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Check your own code: `nnlearn check`"):]
+    section = readme[readme.index("## Check your own code: `nnlearn check`") :]
     block = re.search(r"```\n\$ nnlearn check examples/check/losses_from_notes.py\n(.*?)```", section, re.S).group(1)
     code, out, _ = run(capsys, EXAMPLES / "losses_from_notes.py", "--lang", "en")
     assert code == 1 and out == block

@@ -69,7 +69,7 @@ def test_a_mistake_gets_exactly_its_diagnosis(reports, path):
     declared, got, untested, uses = _judge(report, path)
     assert report.status == "ok"
     assert got == declared
-    (faulty, _), = expectations(path)["fail"]
+    ((faulty, _),) = expectations(path)["fail"]
     # A class that cannot be built leaves its methods untested, nothing else does.
     assert all(row.startswith(faulty + ".") for row in untested)
     assert uses == {row: [dep] for row, dep in expectations(path)["uses"]}

@@ -53,16 +53,18 @@ def test_functions_without_a_source_file_are_said_so_not_listed_as_not_found(tmp
     import subprocess
     import sys
 
-    code = ("import numpy as np, nnlearn\n"
-            "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
-            "print(nnlearn.check(globals(), lang='en'))\n")
+    code = (
+        "import numpy as np, nnlearn\n"
+        "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
+        "print(nnlearn.check(globals(), lang='en'))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path).stdout
     assert "sigmoid     defined, but Python kept no source of it" in out
     assert "put the code in a .py file" in out and "not found: sigmoid" not in out
     assert "none of the chapter's names is defined here" not in out
 
 
-LABEL_SUM = '''import numpy as np
+LABEL_SUM = """import numpy as np
 
 
 def cross_entropy_error(y, t):
@@ -74,7 +76,7 @@ def cross_entropy_error(y, t):
 
 def softmax(z):
     return np.exp(z) / np.sum(np.exp(z))
-'''
+"""
 
 
 def test_a_fix_is_in_the_readers_names_and_label_code_gets_the_label_formula(tmp_path):

@@ -30,18 +30,20 @@ def catalogue_markdown() -> str:
         lines += [f'<a id="{entry.id}"></a>', f"### `{entry.id}` {SEVERITY[entry.severity]} ({section})", ""]
         for lang, name in LANGS:
             fix = f"`{entry.fix}`" if isinstance(entry.fix, Code) else translate(entry.fix, lang)
-            lines.append(f"- **{name}** -- *{translate(entry.title, lang)}* -- {translate(entry.explanation, lang)} "
-                         f"**{translate('fix', lang)}**: {fix}")
+            lines.append(
+                f"- **{name}** -- *{translate(entry.title, lang)}* -- {translate(entry.explanation, lang)} "
+                f"**{translate('fix', lang)}**: {fix}"
+            )
         lines.append("")
     return BEGIN + "\n".join(lines) + END
 
 
 def test_the_docs_hold_the_catalogue_as_the_code_has_it():
     text = DOC.read_text()
-    assert text[text.index(BEGIN): text.index(END) + len(END)] == catalogue_markdown()
+    assert text[text.index(BEGIN) : text.index(END) + len(END)] == catalogue_markdown()
 
 
 if __name__ == "__main__":  # rewrite the generated part of docs/check.md
     text = DOC.read_text()
-    DOC.write_text(text[: text.index(BEGIN)] + catalogue_markdown() + text[text.index(END) + len(END):])
+    DOC.write_text(text[: text.index(BEGIN)] + catalogue_markdown() + text[text.index(END) + len(END) :])
     sys.exit(0)

@@ -43,6 +43,7 @@ def alive(pid: int) -> bool:
 def checked(tmp_path_factory):
     """Each forging file, copied to a folder of its own (the files write beside themselves), checked
     on its own, several at a time: {name: (report, seconds, folder)}."""
+
     def run(path):
         folder = tmp_path_factory.mktemp(path.stem)
         copy = folder / path.name
@@ -56,9 +57,21 @@ def checked(tmp_path_factory):
 
 
 def test_the_corpus_holds_each_attack():
-    assert {p.stem for p in FILES} >= {"stack_walk", "answer_load", "answer_stopped", "forged_value", "patched_numpy",
-                                       "patched_nnlearn", "escaped", "raised_limits", "ignored_alarm",
-                                       "forged_tick", "garbage", "closed_channel", "slow_drip"}
+    assert {p.stem for p in FILES} >= {
+        "stack_walk",
+        "answer_load",
+        "answer_stopped",
+        "forged_value",
+        "patched_numpy",
+        "patched_nnlearn",
+        "escaped",
+        "raised_limits",
+        "ignored_alarm",
+        "forged_tick",
+        "garbage",
+        "closed_channel",
+        "slow_drip",
+    }
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -88,7 +101,10 @@ def test_a_line_on_the_channel_that_was_not_asked_for_fails_the_row_running(chec
 def test_code_that_forged_once_gets_no_other_process(checked):
     report, _, _ = checked["stack_walk"]
     assert {r.name: r.status for r in report.rows if r.status != "missing"} == {
-        "sigmoid": "fail", "softmax": "untested", "mean_squared_error": "untested"}
+        "sigmoid": "fail",
+        "softmax": "untested",
+        "mean_squared_error": "untested",
+    }
 
 
 @pytest.mark.parametrize("name", ["answer_load", "answer_stopped", "garbage"])
@@ -147,7 +163,8 @@ def test_what_the_reader_raises_or_returns_is_never_an_internal_error(tmp_path):
         "def softmax(x):\n    return Bad(0.5)\n"
         "def mean_squared_error(y, t):\n    return Worse()\n"
         "def cross_entropy_error(y, t):\n    raise Loud()\n"
-        "raise Boom('at the top level')\n")
+        "raise Boom('at the top level')\n"
+    )
     nul, odd = check_files([tmp_path / "nul.py", tmp_path / "odd.py"], lang="en", timeout=5)
     (note,) = nul.notes
     assert nul.status == "syntax" and note["where"][0][:2] == ["nul.py", 4] and "null bytes" in note["message"]
@@ -160,15 +177,22 @@ def test_what_the_reader_raises_or_returns_is_never_an_internal_error(tmp_path):
 
 
 def _notebook(source: str) -> str:
-    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": source}]})
+    return json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": source}],
+        }
+    )
 
 
 def test_a_30_mb_notebook_cell_is_one_line_before_anything_runs(tmp_path):
     path = tmp_path / "big.ipynb"
     path.write_text(_notebook("x = 1\n# " + "a" * (30 << 20) + "\n"))
-    run = subprocess.run([sys.executable, "-m", "nnlearn", "check", str(path)], capture_output=True, text=True,
-                         timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "nnlearn", "check", str(path)], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode != 0 and run.stdout == ""
     assert run.stderr.count("\n") == 1 and "cell 1 holds" in run.stderr and "Traceback" not in run.stderr
 
@@ -177,8 +201,12 @@ def test_a_30_mb_notebook_cell_is_one_line_before_anything_runs(tmp_path):
 def test_sigterm_and_sighup_end_the_check_and_its_child(tmp_path, sig):
     path = tmp_path / "waits.py"
     path.write_text("import os, time\nopen('child.pid', 'w').write(str(os.getpid()))\ntime.sleep(120)\n")
-    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "check", "--timeout", "60", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnlearn", "check", "--timeout", "60", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     pid_file = tmp_path / "child.pid"
     for _ in range(600):
         if pid_file.exists() and pid_file.read_text():
@@ -208,12 +236,16 @@ def test_a_child_that_stops_reading_cannot_hold_the_check(tmp_path):
         "    frame = frame.f_back\n"
         "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
         "while True:\n"
-        "    time.sleep(1)\n")
+        "    time.sleep(1)\n"
+    )
     second = tmp_path / "second.py"
-    second.write_text("import numpy as np\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n# " + "x" * (3 << 20) + "\n")
+    second.write_text(
+        "import numpy as np\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n# " + "x" * (3 << 20) + "\n"
+    )
     done = []
-    worker = threading.Thread(target=lambda: done.append(check_files([first, second], lang="en", timeout=1)),
-                              daemon=True)
+    worker = threading.Thread(
+        target=lambda: done.append(check_files([first, second], lang="en", timeout=1)), daemon=True
+    )
     worker.start()
     worker.join(timeout=120)  # not a timing claim: without the deadline on writing, this waits forever
     assert done, "the check did not end"
@@ -225,8 +257,9 @@ def test_one_files_code_cannot_change_what_anothers_is_judged_by(tmp_path):
     """Files checked together share no process state: NumPy patched by the first (the way a file that
     wanted to pass another's wrong code would start) is NumPy again for the second."""
     first = tmp_path / "first.py"
-    first.write_text("import numpy as np\nnp.exp = lambda x: x * 0 + 7.0\n"
-                     "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n")
+    first.write_text(
+        "import numpy as np\nnp.exp = lambda x: x * 0 + 7.0\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
+    )
     second = tmp_path / "second.py"
     second.write_text("import numpy as np\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n")
     one, two = check_files([first, second], lang="en", timeout=5)
@@ -247,7 +280,8 @@ def test_what_a_file_left_running_ends_before_the_next_file_is_checked(tmp_path)
         "    except ProcessLookupError:\n"
         "        pass\n"
         "def sigmoid(x):\n"
-        "    return 1 / (1 + np.exp(-x)) if not alive else x\n")
+        "    return 1 / (1 + np.exp(-x)) if not alive else x\n"
+    )
     _, after = check_files([tmp_path / "escaped.py", tmp_path / "after.py"], lang="en", timeout=5)
     assert [r.status for r in after.rows if r.name == "sigmoid"] == ["pass"]
 
@@ -269,7 +303,8 @@ def test_parameter_names_from_the_child_must_be_names(tmp_path):
         "        local['replies'].write(json.dumps(answer) + '\\n')\n"
         "        local['replies'].flush()\n"
         "        os._exit(0)\n"
-        "    frame = frame.f_back\n")
+        "    frame = frame.f_back\n"
+    )
     report = check(path, lang="en", timeout=TIMEOUT)
     assert report.status == "crashed" and [n["kind"] for n in report.notes] == ["import-forged"]
     assert "http://x" not in report.text()

@@ -11,8 +11,8 @@ import types
 import pytest
 
 import nnlearn
-from nnlearn.checker import check
 from nnlearn.base.errors import InputError, InputTypeError
+from nnlearn.checker import check
 
 CELLS = [
     "import numpy as np\nH = 1e-4",
@@ -46,19 +46,30 @@ def statuses(report) -> dict:
 def test_a_notebooks_globals_are_checked_from_their_source(notebook):
     report = check(notebook, lang="en")
     assert statuses(report) == {
-        "softmax": ("pass", [], []), "cross_entropy_error": ("fail", ["swapped-arguments"], []),
-        "numerical_diff": ("pass", [], []), "simpleNet": ("pass", [], []),
-        "simpleNet.predict": ("pass", [], []), "simpleNet.loss": ("pass", [], ["cross_entropy_error"])}
+        "softmax": ("pass", [], []),
+        "cross_entropy_error": ("fail", ["swapped-arguments"], []),
+        "numerical_diff": ("pass", [], []),
+        "simpleNet": ("pass", [], []),
+        "simpleNet.predict": ("pass", [], []),
+        "simpleNet.loss": ("pass", [], ["cross_entropy_error"]),
+    }
     assert report.target == "globals()" and report.notes == []
 
 
 def test_an_error_is_shown_in_the_cell_that_defines_it(notebook):
     notebook["sigmoid"] = None
-    exec(compile("def sigmoid(x):\n    return 1 / (1 + np.exp(-x)) + undefined", "<ipython-input-9-abc>", "exec"), notebook)
+    exec(
+        compile("def sigmoid(x):\n    return 1 / (1 + np.exp(-x)) + undefined", "<ipython-input-9-abc>", "exec"),
+        notebook,
+    )
     import linecache
 
-    linecache.cache["<ipython-input-9-abc>"] = (1, None, ["def sigmoid(x):\n", "    return 1 / (1 + np.exp(-x)) + undefined\n"],
-                                                "<ipython-input-9-abc>")
+    linecache.cache["<ipython-input-9-abc>"] = (
+        1,
+        None,
+        ["def sigmoid(x):\n", "    return 1 / (1 + np.exp(-x)) + undefined\n"],
+        "<ipython-input-9-abc>",
+    )
     try:
         report = check(notebook["sigmoid"], lang="en")
     finally:
@@ -96,7 +107,8 @@ def test_what_cannot_be_carried_is_named(notebook):
 
 def test_a_module_and_a_scripts_globals_are_checked_by_their_file(tmp_path):
     script = tmp_path / "my_chapter.py"
-    script.write_text(textwrap.dedent("""\
+    script.write_text(
+        textwrap.dedent("""\
         import numpy as np
         import nnlearn
 
@@ -105,7 +117,8 @@ def test_a_module_and_a_scripts_globals_are_checked_by_their_file(tmp_path):
 
         if __name__ == "__main__":
             print(nnlearn.check(globals(), lang="en").summary())
-    """))
+    """)
+    )
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     # the file ran again in the child, where its own nnlearn.check(globals()) did nothing

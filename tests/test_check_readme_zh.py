@@ -47,8 +47,11 @@ def test_the_english_readme_links_the_chinese_one_near_the_top():
 
 def test_the_commands_are_the_chapters_demos_and_checks_in_chinese():
     assert [shlex.split(c, comments=True)[:3] for c in commands()] == [
-        ["nnlearn", "demo", "losses"], ["nnlearn", "demo", "all"],
-        ["nnlearn", "check", "examples/check/chapter4.py"], ["nnlearn", "check", "examples/check/losses_from_notes.py"]]
+        ["nnlearn", "demo", "losses"],
+        ["nnlearn", "demo", "all"],
+        ["nnlearn", "check", "examples/check/chapter4.py"],
+        ["nnlearn", "check", "examples/check/losses_from_notes.py"],
+    ]
     assert all(shlex.split(c, comments=True)[-2:] == ["--lang", "zh"] for c in commands())
 
 
@@ -59,7 +62,8 @@ def test_the_demos_run(capsys, tmp_path, monkeypatch):
     assert code == 0 and "cross_entropy_error(y, t) = 0.510825457099338" in out and "4.2 损失函数" in out
     code, out = run(capsys, everything)
     assert code == 0 and {"tangent.png", "gradient_field.png", "descent_path.png"} <= {
-        p.name for p in (tmp_path / "nnlearn-demo").iterdir()}
+        p.name for p in (tmp_path / "nnlearn-demo").iterdir()
+    }
 
 
 def test_the_checks_run_and_the_example_output_is_the_real_output(capsys, tmp_path, monkeypatch):

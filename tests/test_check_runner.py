@@ -16,8 +16,10 @@ import pytest
 from nnlearn.checker import check, check_files
 
 SIGMOID = "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
-SOFTMAX = ("def softmax(x):\n    x = x - np.max(x, axis=-1, keepdims=True)\n"
-           "    return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)\n")
+SOFTMAX = (
+    "def softmax(x):\n    x = x - np.max(x, axis=-1, keepdims=True)\n"
+    "    return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)\n"
+)
 
 
 def write(folder, name, text):
@@ -37,10 +39,10 @@ def ids(row) -> list:
 HANGING = {
     "loop": "import numpy as np\n" + SIGMOID + "def softmax(x):\n    while True:\n        pass\n",
     "swallow": "import time\nimport numpy as np\ndef sigmoid(x):\n    while True:\n        try:\n            time.sleep(5)\n"
-               "        except BaseException:\n            pass\n" + SOFTMAX,
+    "        except BaseException:\n            pass\n" + SOFTMAX,
     "train": "import numpy as np\n" + SIGMOID + "step = 0\nwhile True:\n    step += 1\n",
     "stuck": "import time\n" + SIGMOID + "while True:\n    try:\n        time.sleep(5)\n    except BaseException:\n"
-             "        pass\n",
+    "        pass\n",
 }
 
 
@@ -106,8 +108,9 @@ def top_level_reports(tmp_path_factory):
         "input": "import numpy as np\n" + SIGMOID + "name = input('your name? ')\n",
         "sibling": "import numpy as np\nimport helper\n" + SIGMOID,
         "memory": "import numpy as np\n" + SIGMOID + "def softmax(x):\n    return np.ones((200000, 200000))\n",
-        "exits_in_call": "import os\nimport numpy as np\n" + SIGMOID +
-                         "def softmax(x):\n    os._exit(3)\n\ndef cross_entropy_error(y, t):\n    return 1 / 0\n",
+        "exits_in_call": "import os\nimport numpy as np\n"
+        + SIGMOID
+        + "def softmax(x):\n    os._exit(3)\n\ndef cross_entropy_error(y, t):\n    return 1 / 0\n",
         "html": "import numpy as np\ndef sigmoid(x):\n    raise ValueError('<script>alert(1)</script>')\n",
     }
     write(folder, "helper.py", "VALUE = 1\nbroken = undefined_name + 1\n")
@@ -158,8 +161,10 @@ def test_input_at_import_reads_nothing_and_says_so(top_level_reports):
 def test_an_error_in_a_sibling_module_is_shown_in_that_file(top_level_reports):
     report = top_level_reports["sibling"]
     note = report.notes[0]
-    assert note["where"] == [["sibling.py", 2, "import helper", None],
-                             ["helper.py", 2, "broken = undefined_name + 1", None]]
+    assert note["where"] == [
+        ["sibling.py", 2, "import helper", None],
+        ["helper.py", 2, "broken = undefined_name + 1", None],
+    ]
     assert "nnlearn" not in json.dumps(report.to_json()["notes"])
 
 
@@ -191,26 +196,50 @@ def test_the_html_table_escapes_what_the_readers_code_says(top_level_reports):
 
 
 def _notebook(cells) -> str:
-    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": kind, "metadata": {}, "source": source, **({"outputs": [], "execution_count": None}
-                                                                  if kind == "code" else {})}
-        for kind, source in cells]})
+    return json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [
+                {
+                    "cell_type": kind,
+                    "metadata": {},
+                    "source": source,
+                    **({"outputs": [], "execution_count": None} if kind == "code" else {}),
+                }
+                for kind, source in cells
+            ],
+        }
+    )
 
 
 def test_a_notebook_runs_its_code_cells_in_order_and_a_failing_cell_stops_there(tmp_path):
-    path = write(tmp_path, "chapter.ipynb", _notebook([
-        ("markdown", "# Chapter 4"),
-        ("code", ["%matplotlib inline\n", "import numpy as np\n", "!pip list\n"]),
-        ("code", SIGMOID),
-        ("code", "%%bash\necho hi\n"),
-        ("code", "np.sum?\nresult = 1 / 0\n"),
-        ("code", SOFTMAX),
-    ]))
+    path = write(
+        tmp_path,
+        "chapter.ipynb",
+        _notebook(
+            [
+                ("markdown", "# Chapter 4"),
+                ("code", ["%matplotlib inline\n", "import numpy as np\n", "!pip list\n"]),
+                ("code", SIGMOID),
+                ("code", "%%bash\necho hi\n"),
+                ("code", "np.sum?\nresult = 1 / 0\n"),
+                ("code", SOFTMAX),
+            ]
+        ),
+    )
     report = check(path)
     assert rows(report)["sigmoid"].status == "pass" and rows(report)["softmax"].status == "pass"  # its definition alone
     kinds = [(n["kind"], n.get("cell")) for n in report.notes]
-    assert kinds == [("magic-skipped", 2), ("magic-skipped", 2), ("cell-magic-skipped", 4), ("magic-skipped", 5),
-                     ("cell-failed", 5), ("definitions-only", None)]
+    assert kinds == [
+        ("magic-skipped", 2),
+        ("magic-skipped", 2),
+        ("cell-magic-skipped", 4),
+        ("magic-skipped", 5),
+        ("cell-failed", 5),
+        ("definitions-only", None),
+    ]
     failed = report.notes[-2]
     assert failed["exception"] == "ZeroDivisionError: division by zero"
     assert failed["where"] == [["chapter.ipynb", 2, "result = 1 / 0", 5]]

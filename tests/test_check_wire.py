@@ -16,8 +16,14 @@ from nnlearn.checker.wire import MAX_ELEMENTS, Function, WireError, decode, enco
 
 
 def test_plain_values_round_trip_with_their_types():
-    value = {"W1": np.arange(6, dtype=np.float32).reshape(2, 3), "n": 3, "ok": True, "none": None,
-             "pair": (np.float64(0.5), [1.5, float("nan"), -np.inf]), "text": "täst"}
+    value = {
+        "W1": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "n": 3,
+        "ok": True,
+        "none": None,
+        "pair": (np.float64(0.5), [1.5, float("nan"), -np.inf]),
+        "text": "täst",
+    }
     back = decode(encode(value))
     assert back["W1"].dtype == np.float32 and back["W1"].tolist() == [[0, 1, 2], [3, 4, 5]]
     assert back["n"] == 3 and back["ok"] is True and back["none"] is None and back["text"] == "täst"
@@ -57,23 +63,41 @@ def _array(dtype: str, shape, data: bytes, writeable=True) -> dict:
     return {"$a": [dtype, shape, base64.b64encode(data).decode(), writeable]}
 
 
-@pytest.mark.parametrize("data", [
-    _array("|O", [1], b"\0" * 8),  # an object array: a pickle's way in
-    _array("<f8", [2], b"\0" * 8),  # bytes that do not fill the shape
-    _array("<f8", [1 << 40], b""),  # a huge shape, nothing allocated
-    _array("<f8", [-1], b""),
-    {"$a": ["<f8", [1], "not base64!", True]},
-    {"$n": ["<f8", base64.b64encode(b"\0" * 4).decode()]},
-    {"$fn": ["square", None]},  # a function: the parent sends those, the child never does
-    {"$o": ["1", "x", True]},
-    {"$d": [[1.5, 0]]},
-    {"$f": "1e400"},
-    {"$l": [0] * 10_001},
-    {"id": 1, "value": 0.5},  # two keys: not a value
-    1 << 70,
-    [1, 2],  # a bare JSON list
-], ids=["object-dtype", "short-bytes", "huge-shape", "negative-shape", "bad-base64", "short-scalar",
-        "function", "handle-fields", "dict-key", "float-text", "long-list", "two-keys", "big-int", "bare-list"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        _array("|O", [1], b"\0" * 8),  # an object array: a pickle's way in
+        _array("<f8", [2], b"\0" * 8),  # bytes that do not fill the shape
+        _array("<f8", [1 << 40], b""),  # a huge shape, nothing allocated
+        _array("<f8", [-1], b""),
+        {"$a": ["<f8", [1], "not base64!", True]},
+        {"$n": ["<f8", base64.b64encode(b"\0" * 4).decode()]},
+        {"$fn": ["square", None]},  # a function: the parent sends those, the child never does
+        {"$o": ["1", "x", True]},
+        {"$d": [[1.5, 0]]},
+        {"$f": "1e400"},
+        {"$l": [0] * 10_001},
+        {"id": 1, "value": 0.5},  # two keys: not a value
+        1 << 70,
+        [1, 2],  # a bare JSON list
+    ],
+    ids=[
+        "object-dtype",
+        "short-bytes",
+        "huge-shape",
+        "negative-shape",
+        "bad-base64",
+        "short-scalar",
+        "function",
+        "handle-fields",
+        "dict-key",
+        "float-text",
+        "long-list",
+        "two-keys",
+        "big-int",
+        "bare-list",
+    ],
+)
 def test_anything_else_is_refused(data):
     with pytest.raises(WireError):
         decode(data)
@@ -83,19 +107,34 @@ def test_anything_else_is_refused(data):
 #: big-endian, made up), shapes (empty, negative, huge) and base64 that may or may not fill them.
 _TAGS = st.sampled_from(["$a", "$n", "$l", "$t", "$d", "$f", "$o", "$fn", "id", "value"]) | st.text(max_size=4)
 _DTYPES = st.sampled_from(["<f8", "<f4", "|b1", "<i8", "|O", "<U3", "|V8", ">i4", "<c16", "<M8[s]", "float32", "?"])
-_LEAVES = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | _DTYPES
-           | st.binary(max_size=24).map(lambda raw: base64.b64encode(raw).decode())
-           | st.lists(st.integers(-2, 1 << 41), max_size=3))
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=8)
+    | _DTYPES
+    | st.binary(max_size=24).map(lambda raw: base64.b64encode(raw).decode())
+    | st.lists(st.integers(-2, 1 << 41), max_size=3)
+)
 _BASE64 = st.binary(max_size=24).map(lambda raw: base64.b64encode(raw).decode()) | st.text(max_size=8)
-_FORGED = (st.tuples(_DTYPES, st.lists(st.integers(-2, 1 << 41), max_size=3) | _LEAVES, _BASE64, st.booleans() | _LEAVES)
-           .map(lambda fields: {"$a": list(fields)})
-           | st.tuples(_DTYPES, _BASE64).map(lambda fields: {"$n": list(fields)})
-           | st.tuples(_TAGS, _LEAVES).map(lambda item: dict([item])))
+_FORGED = (
+    st.tuples(_DTYPES, st.lists(st.integers(-2, 1 << 41), max_size=3) | _LEAVES, _BASE64, st.booleans() | _LEAVES).map(
+        lambda fields: {"$a": list(fields)}
+    )
+    | st.tuples(_DTYPES, _BASE64).map(lambda fields: {"$n": list(fields)})
+    | st.tuples(_TAGS, _LEAVES).map(lambda item: dict([item]))
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.recursive(_LEAVES | _FORGED, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TAGS, inner, max_size=2),
-                    max_leaves=12))
+@given(
+    st.recursive(
+        _LEAVES | _FORGED,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TAGS, inner, max_size=2),
+        max_leaves=12,
+    )
+)
 def test_whatever_arrives_is_a_value_or_a_wire_error(data):
     try:
         decode(data)

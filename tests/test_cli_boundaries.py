@@ -34,8 +34,19 @@ def output_commands(data: str, run: str) -> dict:
         "data download": ["data", "download", "--data-dir", f"{NOWHERE}/data"],
         "data show": ["data", "show", "--data-dir", data, "--out", f"{NOWHERE}/digit.png"],
         "demo minibatch": ["demo", "minibatch", "--data-dir", data, "--out", NOWHERE],
-        "demo overfit": ["demo", "overfit", "--epochs", "1", "--train-size", "100", "--no-progress",
-                         "--data-dir", data, "--out", NOWHERE],
+        "demo overfit": [
+            "demo",
+            "overfit",
+            "--epochs",
+            "1",
+            "--train-size",
+            "100",
+            "--no-progress",
+            "--data-dir",
+            data,
+            "--out",
+            NOWHERE,
+        ],
         "diff --plot": ["diff", "x**2", "--at", "1", "--plot", f"{NOWHERE}/tangent.png"],
     }
     commands |= {f"demo {s}": ["demo", s, "--out", NOWHERE] for s in demo_sections}
@@ -97,8 +108,19 @@ def test_every_subcommand_refuses_a_missing_data_folder(capsys, tmp_path, monkey
 @pytest.mark.realdata
 def test_sigterm_during_training_saves_and_leaves_no_temporary_files(tmp_path, mnist_dir):
     run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "nnlearn", "train", "--iters", "200000", "--no-progress",
-           "--data-dir", str(mnist_dir), "--out", str(run)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "nnlearn",
+        "train",
+        "--iters",
+        "200000",
+        "--no-progress",
+        "--data-dir",
+        str(mnist_dir),
+        "--out",
+        str(run),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -155,7 +177,9 @@ def _state(run) -> dict:
     return json.loads((run / "state.json").read_text())
 
 
-def test_a_full_disk_while_training_stops_the_run_with_one_line_and_it_resumes(tmp_path, fake_data, capsys, monkeypatch):
+def test_a_full_disk_while_training_stops_the_run_with_one_line_and_it_resumes(
+    tmp_path, fake_data, capsys, monkeypatch
+):
     import errno
     import os
 
@@ -183,8 +207,9 @@ def test_a_full_disk_while_training_stops_the_run_with_one_line_and_it_resumes(t
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0 and _state(run)["state"] == "finished"
 
 
-def test_ctrl_c_while_the_final_files_are_written_leaves_a_stopped_run_that_resumes(tmp_path, fake_data, capsys,
-                                                                                  monkeypatch):
+def test_ctrl_c_while_the_final_files_are_written_leaves_a_stopped_run_that_resumes(
+    tmp_path, fake_data, capsys, monkeypatch
+):
     import nnlearn.train.runs
 
     real = nnlearn.train.runs.write_figures
@@ -199,8 +224,11 @@ def test_ctrl_c_while_the_final_files_are_written_leaves_a_stopped_run_that_resu
     assert said.startswith("nnlearn: interrupted") and said.endswith(f"nnlearn train --resume {run}"), said
     assert len(said.splitlines()) == 1
     assert _state(run) | {"pid": 0, "updated": 0} == {
-        "state": "stopped", "pid": 0, "updated": 0,
-        "reason": f"interrupted (Ctrl-C) while writing its final files; resume with: nnlearn train --resume {run}"}
+        "state": "stopped",
+        "pid": 0,
+        "updated": 0,
+        "reason": f"interrupted (Ctrl-C) while writing its final files; resume with: nnlearn train --resume {run}",
+    }
     assert not (run / "summary.json").exists()
     monkeypatch.setattr(nnlearn.train.runs, "write_figures", real)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
@@ -217,16 +245,21 @@ def test_settings_the_data_refuses_leave_no_run_folder_behind(tmp_path, fake_dat
 # -- folders, links and loops where a run's file belongs (issue 31) ----------------------------------
 
 
-@pytest.mark.parametrize("name, argv", [
-    ("model.npz", ["evaluate", "RUN"]),
-    ("checkpoint.npz", ["train", "--resume", "RUN", "--no-progress"]),
-    ("trajectory.npz", ["landscape", "RUN", "--directions", "pca", "--grid", "3"]),
-])
-@pytest.mark.parametrize("how, said", [("folder", "is a folder, not "),
-                                       ("loop", "is a loop of links, not "),
-                                       ("broken link", "is a link to nothing (")])
-def test_a_folder_or_a_link_where_a_runs_file_belongs_is_one_line(trained, fake_data, capsys, monkeypatch, name, argv,
-                                                                   how, said):
+@pytest.mark.parametrize(
+    "name, argv",
+    [
+        ("model.npz", ["evaluate", "RUN"]),
+        ("checkpoint.npz", ["train", "--resume", "RUN", "--no-progress"]),
+        ("trajectory.npz", ["landscape", "RUN", "--directions", "pca", "--grid", "3"]),
+    ],
+)
+@pytest.mark.parametrize(
+    "how, said",
+    [("folder", "is a folder, not "), ("loop", "is a loop of links, not "), ("broken link", "is a link to nothing (")],
+)
+def test_a_folder_or_a_link_where_a_runs_file_belongs_is_one_line(
+    trained, fake_data, capsys, monkeypatch, name, argv, how, said
+):
     import os
     from pathlib import Path
 
@@ -252,8 +285,9 @@ def test_a_folder_or_a_link_where_a_runs_file_belongs_is_one_line(trained, fake_
 # -- a run folder is locked while it trains (issue 31) ------------------------------------------------
 
 
-def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_killed(tmp_path, fake_data, capsys,
-                                                                                     monkeypatch):
+def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_killed(
+    tmp_path, fake_data, capsys, monkeypatch
+):
     import json
     import os
     from pathlib import Path
@@ -262,10 +296,12 @@ def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_kil
 
     run = tmp_path / "run"
     # A second process trains into the folder (the synthetic digits, for as long as it is let)
-    script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-              "import nnlearn.datasets\nfrom mnist_tiny import synthetic_mnist\nfrom nnlearn.cli import main\n"
-              "data = synthetic_mnist()\nnnlearn.datasets.load_dataset = lambda name, **kw: data\n"
-              f"main(['train', '--out', {str(run)!r}, '--iters', '10000000', '--batch-size', '20', '--no-progress'])")
+    script = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import nnlearn.datasets\nfrom mnist_tiny import synthetic_mnist\nfrom nnlearn.cli import main\n"
+        "data = synthetic_mnist()\nnnlearn.datasets.load_dataset = lambda name, **kw: data\n"
+        f"main(['train', '--out', {str(run)!r}, '--iters', '10000000', '--batch-size', '20', '--no-progress'])"
+    )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -277,8 +313,10 @@ def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_kil
         # was accepted: two trainers writing one folder
         assert main(["train", "--resume", str(run), "--no-progress"]) == 1
         err = capsys.readouterr().err
-        assert err == (f"nnlearn: error: {run} is being trained by another process (pid {proc.pid}); wait for it "
-                       f"to finish, or stop it and then resume with: nnlearn train --resume {run}\n")
+        assert err == (
+            f"nnlearn: error: {run} is being trained by another process (pid {proc.pid}); wait for it "
+            f"to finish, or stop it and then resume with: nnlearn train --resume {run}\n"
+        )
         assert proc.poll() is None and json.loads((run / "state.json").read_text())["pid"] == proc.pid
         assert (run / "config.json").read_bytes() == config
     finally:
@@ -292,6 +330,7 @@ def test_where_the_file_system_cannot_lock_a_folder_the_run_goes_on_unlocked(tmp
     import errno
 
     from mnist_tiny import FAST_TRAIN
+
     from nnlearn.train import runs
 
     def no_folder_locks(fd, operation):  # what an NFS mount answers for a folder opened read-only
@@ -323,14 +362,21 @@ sys.exit(main())
 """
 
 
-@pytest.mark.parametrize("module", [
-    "numpy",  # while `import nnlearn` runs, before the command line's main: was a KeyboardInterrupt traceback
-    "nnlearn.cli.train",  # while the parser is built: was a traceback too
-    "matplotlib.figure",  # inside the command, where main already caught it
-])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "numpy",  # while `import nnlearn` runs, before the command line's main: was a KeyboardInterrupt traceback
+        "nnlearn.cli.train",  # while the parser is built: was a traceback too
+        "matplotlib.figure",  # inside the command, where main already caught it
+    ],
+)
 def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_130(tmp_path, module):
-    proc = subprocess.run([sys.executable, "-c", _CTRL_C_AT_IMPORT, module, "demo", "derivative", "--out",
-                           str(tmp_path)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_AT_IMPORT, module, "demo", "derivative", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (proc.returncode, proc.stderr) == (130, "nnlearn: interrupted\n")
 
 
@@ -339,23 +385,30 @@ def test_ctrl_c_while_the_command_starts_is_said_in_the_commands_language(tmp_pa
     # Before the command line's main runs (the quiet start's handler): the language is --lang, then NNLEARN_LANG.
     from nnlearn.base.i18n import translate
 
-    proc = subprocess.run([sys.executable, "-c", _CTRL_C_AT_IMPORT, "numpy", "demo", "derivative", "--out",
-                           str(tmp_path), *words], capture_output=True, text=True, timeout=60,
-                          env=os.environ | env)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_AT_IMPORT, "numpy", "demo", "derivative", "--out", str(tmp_path), *words],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ | env,
+    )
     assert (proc.returncode, proc.stderr) == (130, f"nnlearn: {translate('interrupted', lang)}\n")
     assert translate("interrupted", lang) != "interrupted"
 
 
-@pytest.mark.parametrize("argv, orig, quiet", [
-    (["/usr/bin/nnlearn", "train"], ["python", "/usr/bin/nnlearn", "train"], True),  # the console script
-    (["-m"], ["python3", "-X", "importtime", "-m", "nnlearn", "train"], True),  # python -m nnlearn, while importing
-    (["-m"], ["python", "-m", "nnlearn.cli", "--help"], True),
-    (["-c"], ["python", "-c", "import nnlearn"], False),  # a program that imports nnlearn
-    (["notebook.py"], ["python", "notebook.py", "-m", "nnlearn"], False),  # a script's own arguments
-    (["-c"], ["python", "-c", "import nnlearn", "-m", "nnlearn"], False),
-    (["-m"], ["python", "-mnnlearn"], True),
-    ([""], ["python"], False),
-])
+@pytest.mark.parametrize(
+    "argv, orig, quiet",
+    [
+        (["/usr/bin/nnlearn", "train"], ["python", "/usr/bin/nnlearn", "train"], True),  # the console script
+        (["-m"], ["python3", "-X", "importtime", "-m", "nnlearn", "train"], True),  # python -m nnlearn, while importing
+        (["-m"], ["python", "-m", "nnlearn.cli", "--help"], True),
+        (["-c"], ["python", "-c", "import nnlearn"], False),  # a program that imports nnlearn
+        (["notebook.py"], ["python", "notebook.py", "-m", "nnlearn"], False),  # a script's own arguments
+        (["-c"], ["python", "-c", "import nnlearn", "-m", "nnlearn"], False),
+        (["-m"], ["python", "-mnnlearn"], True),
+        ([""], ["python"], False),
+    ],
+)
 def test_the_quiet_start_is_only_for_the_command_line(monkeypatch, argv, orig, quiet):
     import signal
 
@@ -376,27 +429,37 @@ def test_a_program_that_imports_nnlearn_keeps_its_ctrl_c():
     import nnlearn  # noqa: F401 - imported for its effect, or its lack of one
 
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    proc = subprocess.run([sys.executable, "-c", "import signal, nnlearn; "
-                           "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import signal, nnlearn; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.stdout == "True\n"
 
 
 # -- numbers in ASCII digits only, names the file system can hold (issue 31) --------------------------
 
 
-@pytest.mark.parametrize("argv, flag", [
-    (["board", ".", "--port", "١٢"], "--port"),  # int("١٢") is 12: it bound port 12
-    (["train", "--iters", "١٢"], "--iters"),
-    (["train", "--hidden-size", "²-3"], "--hidden-size"),  # "²".isdigit() is true, int("²") fails
-    (["train", "--lr", "٠.١"], "--lr"),
-    (["train", "--weight-init-std", "٠.١"], "--weight-init-std"),
-    (["train", "--validation", "١٠"], "--validation"),
-    (["train", "--threads", "١٢"], "--threads"),
-    (["landscape", ".", "--grid", "١٢"], "--grid"),
-    (["data", "show", "--index", "١٢"], "--index"),
-    (["check", "x.py", "--timeout", "١٢"], "--timeout"),
-])
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["board", ".", "--port", "١٢"], "--port"),  # int("١٢") is 12: it bound port 12
+        (["train", "--iters", "١٢"], "--iters"),
+        (["train", "--hidden-size", "²-3"], "--hidden-size"),  # "²".isdigit() is true, int("²") fails
+        (["train", "--lr", "٠.١"], "--lr"),
+        (["train", "--weight-init-std", "٠.١"], "--weight-init-std"),
+        (["train", "--validation", "١٠"], "--validation"),
+        (["train", "--threads", "١٢"], "--threads"),
+        (["landscape", ".", "--grid", "١٢"], "--grid"),
+        (["data", "show", "--index", "١٢"], "--index"),
+        (["check", "x.py", "--timeout", "١٢"], "--timeout"),
+    ],
+)
 def test_a_number_in_other_digits_than_ascii_is_refused(capsys, tmp_path, monkeypatch, argv, flag):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("nnlearn.see.board.server.serve", lambda *a, **kw: pytest.fail(f"the board served on {kw}"))
@@ -421,10 +484,18 @@ def test_diff_at_takes_ascii_digits_only(capsys):
 LONG = "x" * 400  # longer than a file name may be (255 bytes)
 
 
-@pytest.mark.parametrize("argv", [
-    ["train", "--out", LONG], ["train", "--out", f"{LONG}/run"], ["train", "--resume", LONG], ["evaluate", LONG],
-    ["landscape", LONG], ["data", "show", "--out", f"{LONG}.png"], ["report", LONG],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--out", LONG],
+        ["train", "--out", f"{LONG}/run"],
+        ["train", "--resume", LONG],
+        ["evaluate", LONG],
+        ["landscape", LONG],
+        ["data", "show", "--out", f"{LONG}.png"],
+        ["report", LONG],
+    ],
+)
 def test_a_name_too_long_for_the_file_system_is_one_line(capsys, tmp_path, monkeypatch, fake_data, argv):
     monkeypatch.chdir(tmp_path)
     code = main(argv)  # was "internal error: OSError: [Errno 36] File name too long", exit 70

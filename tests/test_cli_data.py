@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 import pytest
+from mnist_tiny import NAMES, tiny_payloads, write_tiny
 from PIL import Image
 
-from mnist_tiny import NAMES, tiny_payloads, write_tiny
 from nnlearn.cli import main
 from nnlearn.cli.data import render_text
 from nnlearn.datasets import write_idx
@@ -35,6 +35,7 @@ def _run(capsys, *argv):
 
 
 # --- verify -----------------------------------------------------------------------------------
+
 
 @pytest.mark.realdata
 def test_verify_real_mnist(mnist_dir, capsys):
@@ -77,7 +78,7 @@ def _tiny_image_file(folder, kind):
 KINDS = {
     "truncated": "the compressed data is truncated",
     "truncated payload": "truncated: the header announces shape (60000, 28, 28) of uint8 (47040000 bytes) but the file "
-                         "holds 2352 payload bytes",
+    "holds 2352 payload bytes",
     "corrupt gzip": "the gzip data is corrupt",
     "html instead of data": "not an IDX file",
     "wrong element type": "holds int16 elements, expected uint8",
@@ -115,6 +116,7 @@ def test_verify_without_files_or_with_wrong_files_exits_non_zero(tmp_path, capsy
 
 # --- info, show, demo ---------------------------------------------------------------------------
 
+
 @pytest.mark.realdata
 def test_info_real_mnist(mnist_dir, capsys):
     code, out, _ = _run(capsys, "data", "info", "--data-dir", str(mnist_dir))
@@ -132,8 +134,11 @@ def test_info_without_files_says_how_to_provide_them(tmp_path, capsys, monkeypat
     assert time.monotonic() - start < 10
     assert code == 1 and out == ""
     lines = err.splitlines()
-    assert lines[:3] == ["nnlearn: error: MNIST files not found; looked in:",
-                         f"    {tmp_path}/mnist: no such folder", f"    {tmp_path}: none of the files"]
+    assert lines[:3] == [
+        "nnlearn: error: MNIST files not found; looked in:",
+        f"    {tmp_path}/mnist: no such folder",
+        f"    {tmp_path}: none of the files",
+    ]
     assert "nnlearn data import FOLDER --dataset mnist" in lines[-2] and "NNLEARN_DATA" in lines[-2]
 
 
@@ -149,15 +154,27 @@ def test_show_writes_the_png_and_prints_the_digit(mnist_dir, tmp_path, capsys):
     assert all(len(ln) <= 56 for ln in art) and sum(ch == "@" for ln in art for ch in ln) > 20
     with Image.open(png) as im:
         assert im.format == "PNG" and im.size == (28, 28)
-    code, out, _ = _run(capsys, "data", "show", "--split", "train", "--index", "0", "--out", str(png),
-                        "--data-dir", str(mnist_dir))
+    code, out, _ = _run(
+        capsys, "data", "show", "--split", "train", "--index", "0", "--out", str(png), "--data-dir", str(mnist_dir)
+    )
     assert out.splitlines()[0] == "MNIST train[0]: label 5"
 
 
 @pytest.mark.realdata
 def test_show_index_out_of_range_is_a_one_line_error(mnist_dir, capsys, tmp_path):
-    code, out, err = _run(capsys, "data", "show", "--split", "test", "--index", "10000", "--data-dir", str(mnist_dir),
-                          "--out", str(tmp_path / "x.png"))
+    code, out, err = _run(
+        capsys,
+        "data",
+        "show",
+        "--split",
+        "test",
+        "--index",
+        "10000",
+        "--data-dir",
+        str(mnist_dir),
+        "--out",
+        str(tmp_path / "x.png"),
+    )
     assert code == 2
     assert err == "nnlearn: error: --index 10000 is out of range: the test split has 10000 images (0..9999)\n"
     assert not (tmp_path / "x.png").exists()
@@ -184,6 +201,7 @@ def test_demo_minibatch_prints_the_chapters_shapes(mnist_dir, capsys, tmp_path, 
 
 
 # --- download -----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def file_server(mnist_dir):
@@ -235,5 +253,7 @@ def test_download_with_every_mirror_down_fails_fast_with_one_line(tmp_path, caps
         f"    http://127.0.0.1:{port}/train-images-idx3-ubyte.gz: cannot connect (Connection refused)",
         "  train-labels-idx1-ubyte.gz: not tried, every mirror failed for an earlier file (no answer, or too slow)",
     ]
-    assert lines[-1].startswith("  without network: copy the four files to any folder and run `nnlearn data import FOLDER")
+    assert lines[-1].startswith(
+        "  without network: copy the four files to any folder and run `nnlearn data import FOLDER"
+    )
     assert list((tmp_path / "d").iterdir()) == []

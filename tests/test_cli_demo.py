@@ -45,8 +45,13 @@ def test_demo_all_prints_every_number_and_writes_the_figures(tmp_path, capsys):
 
 
 #: Each section's lines of EXPECTED_LINES (the quick suite checks every number; `demo all`, slow, checks them again).
-SECTION_LINES = {"losses": EXPECTED_LINES[:6], "derivative": EXPECTED_LINES[6:10], "partial": EXPECTED_LINES[10:12],
-                 "gradient": EXPECTED_LINES[12:13], "descent": EXPECTED_LINES[13:]}
+SECTION_LINES = {
+    "losses": EXPECTED_LINES[:6],
+    "derivative": EXPECTED_LINES[6:10],
+    "partial": EXPECTED_LINES[10:12],
+    "gradient": EXPECTED_LINES[12:13],
+    "descent": EXPECTED_LINES[13:],
+}
 
 
 @pytest.mark.parametrize("section, figure", list(zip(["derivative", "partial", "gradient", "descent"], FIGURES)))

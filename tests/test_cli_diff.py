@@ -119,7 +119,9 @@ def test_console_script_refuses_at_once():
     # A hostile formula is refused by the parser, never evaluated: the timeout is the deadline.
     proc = subprocess.run(
         [sys.executable, "-m", "nnlearn", "diff", "9**9**9**9", "--at", "1"],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("nnlearn: error: the exponent") and proc.stderr.count("\n") == 1
@@ -149,8 +151,7 @@ def test_demo_rounding_writes_figure_and_table(capsys, tmp_path):
 
 
 def test_demo_rounding_is_one_section_of_demo_all(capsys, tmp_path):
-    from nnlearn.cli.demo import SECTIONS
-    from nnlearn.cli.demo import demo_rounding
+    from nnlearn.cli.demo import SECTIONS, demo_rounding
 
     assert SECTIONS["rounding"][0] is demo_rounding
     with pytest.raises(SystemExit) as exc:

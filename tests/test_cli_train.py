@@ -14,16 +14,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mnist_tiny import FAST_TRAIN as FAST
 from PIL import Image
 
-from mnist_tiny import FAST_TRAIN as FAST
+from nnlearn.base.errors import NnlearnError
 from nnlearn.cli import main
 from nnlearn.see.images import image_to_input
-from nnlearn.base.errors import NnlearnError
 from nnlearn.train.trainer import Trainer
 
-RUN_FILES = {"config.json", "state.json", "checkpoint.npz", "metrics.csv", "epochs.csv", "model.npz", "loss.png",
-             "accuracy.png", "summary.json"}
+RUN_FILES = {
+    "config.json",
+    "state.json",
+    "checkpoint.npz",
+    "metrics.csv",
+    "epochs.csv",
+    "model.npz",
+    "loss.png",
+    "accuracy.png",
+    "summary.json",
+}
 
 
 def train(run: Path, *extra) -> int:
@@ -132,18 +141,32 @@ def test_divergence_stops_with_a_one_line_message(tmp_path, fake_data, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--batch-size", "0"], "argument --batch-size: must be a whole number from 1 to 1,000,000, got '0'; the book uses 100"),
+        (
+            ["train", "--batch-size", "0"],
+            "argument --batch-size: must be a whole number from 1 to 1,000,000, got '0'; the book uses 100",
+        ),
         (["train", "--lr", "nan"], "argument --lr: must be a number > 0, got 'nan'; the book uses 0.1 with SGD"),
-        (["train", "--weight-init-std", "lecun"], "argument --weight-init-std: must be a standard deviation > 0 (the book uses 0.01), or "
-                                       "'xavier' or 'he', got 'lecun'"),
-        (["train", "--grad", "numerical", "--engine", "fused"], "unknown numerical engine 'fused'; choose one of "
-                                                                 "loop, fast, rows"),
+        (
+            ["train", "--weight-init-std", "lecun"],
+            "argument --weight-init-std: must be a standard deviation > 0 (the book uses 0.01), or "
+            "'xavier' or 'he', got 'lecun'",
+        ),
+        (
+            ["train", "--grad", "numerical", "--engine", "fused"],
+            "unknown numerical engine 'fused'; choose one of loop, fast, rows",
+        ),
         (["train", "--optimizer", "rmsprop"], "argument --optimizer: invalid choice: 'rmsprop'"),
         (["train", "--iters", "5", "--epochs", "2"], "argument --epochs: not allowed with argument --iters"),
         (["train", "--dataset", "cifar10"], "argument --dataset: invalid choice: 'cifar10'"),
-        (["train", "--resume", "somewhere", "--lr", "0.1"], "--resume continues a run with the settings it was started with; drop --lr"),
+        (
+            ["train", "--resume", "somewhere", "--lr", "0.1"],
+            "--resume continues a run with the settings it was started with; drop --lr",
+        ),
         (["predict", "somewhere"], "give an IMAGE file or --index N"),
-        (["gradcheck", "--batch-size", "-3"], "argument --batch-size: must be a whole number from 1 to 1,000,000, got '-3'"),
+        (
+            ["gradcheck", "--batch-size", "-3"],
+            "argument --batch-size: must be a whole number from 1 to 1,000,000, got '-3'",
+        ),
         (["gradcheck", "somewhere", "--hidden", "5"], "a run's own network is checked; drop --hidden"),
     ],
 )
@@ -182,7 +205,10 @@ def test_evaluate_prints_and_draws_the_confusion_matrix(trained, fake_data, caps
 
 def test_evaluate_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path)]) == 1
-    assert capsys.readouterr().err.strip() == f"nnlearn: error: {tmp_path} holds no config.json, so it is not an nnlearn run directory"
+    assert (
+        capsys.readouterr().err.strip()
+        == f"nnlearn: error: {tmp_path} holds no config.json, so it is not an nnlearn run directory"
+    )
 
 
 def test_predict_an_index_of_the_test_set(fast_run, fake_data, capsys):
@@ -258,10 +284,28 @@ def test_image_conversion_scales_and_centres_like_mnist(tmp_path):
 
 
 def test_gradcheck_on_random_inputs(capsys):
-    assert main(["gradcheck", "--synthetic", "--hidden", "8", "6", "--activation", "relu", "--weight-init-std", "he",
-                 "--batch-size", "4"]) == 0
+    assert (
+        main(
+            [
+                "gradcheck",
+                "--synthetic",
+                "--hidden",
+                "8",
+                "6",
+                "--activation",
+                "relu",
+                "--weight-init-std",
+                "he",
+                "--batch-size",
+                "4",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[0].startswith("gradient check: MultiLayerNet 784-8-6-10 relu, cross_entropy, init he, on 4 random inputs")
+    assert out[0].startswith(
+        "gradient check: MultiLayerNet 784-8-6-10 relu, cross_entropy, init he, on 4 random inputs"
+    )
     table = {line.split()[0]: line.split() for line in out[3:9]}
     assert list(table) == ["W1", "b1", "W2", "b2", "W3", "b3"]
     assert all(float(row[-1]) <= 1e-6 and float(row[-2]) <= 1e-8 for row in table.values())
@@ -270,8 +314,25 @@ def test_gradcheck_on_random_inputs(capsys):
 
 def test_strong_recipe_and_overrides(tmp_path, fake_data, capsys):
     run = tmp_path / "strong"
-    assert main(["train", "--recipe", "strong", "--hidden", "32", "--epochs", "2", "--out", str(run),
-                 "--no-progress", "--seed", "3"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--recipe",
+                "strong",
+                "--hidden",
+                "32",
+                "--epochs",
+                "2",
+                "--out",
+                str(run),
+                "--no-progress",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     config = json.loads((run / "config.json").read_text())
     assert config["recipe"] == "strong" and config["seed"] == 3
     assert config["network"]["hidden_size_list"] == [32] and config["network"]["activation"] == "relu"
@@ -286,8 +347,26 @@ def overfit_runs(out: str) -> dict:
 
 
 def test_demo_overfit(tmp_path, fake_data, capsys):
-    assert main(["demo", "overfit", "--train-size", "40", "--epochs", "25", "--test-size", "100",
-                 "--weight-decay", "0.05", "--out", str(tmp_path), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "overfit",
+                "--train-size",
+                "40",
+                "--epochs",
+                "25",
+                "--test-size",
+                "100",
+                "--weight-decay",
+                "0.05",
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "trained on only 40 mnist images for 25 epochs, judged on 100 test images" in out
     runs = overfit_runs(out)
@@ -328,8 +407,9 @@ def test_book_recipe_learns_in_its_first_1200_iterations(tmp_path, mnist_dir, ca
 
 @pytest.mark.realdata
 def test_book_recipe_with_lr_100_diverges(tmp_path, mnist_dir, capsys):
-    assert main(["train", "--data-dir", str(mnist_dir), "--out", str(tmp_path / "r"), "--lr", "100",
-                 "--no-progress"]) == 1
+    assert (
+        main(["train", "--data-dir", str(mnist_dir), "--out", str(tmp_path / "r"), "--lr", "100", "--no-progress"]) == 1
+    )
     err = capsys.readouterr().err
     assert "training diverged: the loss exploded" in err and "(lr=100) is likely too high" in err
 
@@ -358,8 +438,24 @@ def test_strong_recipe_passes_96_percent_after_one_epoch(short_run):
 def test_demo_overfit_on_mnist_shows_the_gap_and_the_remedies_narrow_it(tmp_path, mnist_dir, capsys):
     # 40 epochs (the default is 200) on 1000 test images keep this quick; the ordering of the gaps
     # holds from about 30 epochs on (at 40: plain 25%, weight decay 15%, dropout 6%).
-    assert main(["demo", "overfit", "--data-dir", str(mnist_dir), "--epochs", "40", "--test-size", "1000",
-                 "--out", str(tmp_path), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "overfit",
+                "--data-dir",
+                str(mnist_dir),
+                "--epochs",
+                "40",
+                "--test-size",
+                "1000",
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     runs = overfit_runs(capsys.readouterr().out)
     plain, decay, dropout = runs["plain"], runs["weight decay 0.1"], runs["dropout 0.2"]
     assert plain[0] >= 0.75 and plain[2] >= 0.15  # the network overfits ...
@@ -387,8 +483,10 @@ def test_resume_from_a_damaged_checkpoint_is_a_one_line_error(trained, fake_data
     capsys.readouterr()
     assert main(["train", "--resume", str(run)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == (f"nnlearn: error: {checkpoint} is not an nnlearn checkpoint or is damaged (File is not a zip "
-                   "file); start the run again without --resume, or give the run folder it belongs to")
+    assert err == (
+        f"nnlearn: error: {checkpoint} is not an nnlearn checkpoint or is damaged (File is not a zip "
+        "file); start the run again without --resume, or give the run folder it belongs to"
+    )
     assert "\n" not in err and "Traceback" not in err
 
 
@@ -410,8 +508,10 @@ def test_resuming_a_finished_run_says_so(trained, fake_data, capsys):
     run = trained
     capsys.readouterr()
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
-    assert capsys.readouterr().out == f"{run} has finished (60 iterations); nothing to resume -- see its " \
-                                      f"summary.json, or judge it with: nnlearn evaluate {run}\n"
+    assert (
+        capsys.readouterr().out == f"{run} has finished (60 iterations); nothing to resume -- see its "
+        f"summary.json, or judge it with: nnlearn evaluate {run}\n"
+    )
 
 
 def test_numerical_training_in_float32_is_refused(tmp_path, capsys):
@@ -441,8 +541,10 @@ def test_a_bug_is_not_disguised_as_a_user_error(tmp_path, fake_data, capsys, mon
 def test_demo_numgrad_times_the_three_ways_and_says_how_the_engine_works(fake_data, capsys):
     assert main(["demo", "numgrad", "--sample", "5"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == ("the gradient of TwoLayerNet(784, 50, 10) -- 39760 parameters -- on a batch of 100 mnist "
-                      "training images, float64")
+    assert out[0] == (
+        "the gradient of TwoLayerNet(784, 50, 10) -- 39760 parameters -- on a batch of 100 mnist "
+        "training images, float64"
+    )
     rows = {line[:28].strip(): line[28:].split() for line in out[2:5]}
     assert list(rows) == ["numerical, the book's loop", "numerical, fast engine", "backpropagation"]
     assert float(rows["numerical, fast engine"][2]) <= 1e-10  # the fast engine gives the loop's numbers
@@ -475,7 +577,11 @@ def test_gradcheck_of_a_run_is_saved_for_its_report(tmp_path, fake_data, capsys)
     record = json.loads((run / "gradcheck.json").read_text())
     assert record["batch"] == "mnist train[:2]" and record["agree"] is True and record["limit"] == 1e-6
     assert {k: (v["shape"], v["checked"]) for k, v in record["params"].items()} == {
-        "W1": ([784, 50], 3), "b1": ([50], 3), "W2": ([50, 10], 3), "b2": ([10], 3)}
+        "W1": ([784, 50], 3),
+        "b1": ([50], 3),
+        "W2": ([50, 10], 3),
+        "b2": ([10], 3),
+    }
     assert record["worst"] == max(v["relative"] for v in record["params"].values()) < 1e-6
     from nnlearn.see.report import build_report
 

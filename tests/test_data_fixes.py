@@ -5,9 +5,9 @@ import warnings
 
 import numpy as np
 import pytest
+from mnist_tiny import NAMES, finishes, idx_bytes, make_fifo, tiny_arrays, tiny_spec, write_tiny
 from PIL import Image
 
-from mnist_tiny import NAMES, finishes, idx_bytes, make_fifo, tiny_arrays, tiny_spec, write_tiny
 from nnlearn.cli import main
 from nnlearn.datasets import DATASETS, load_dataset
 from nnlearn.datasets import cache as cache_mod
@@ -50,8 +50,10 @@ def test_verify_checks_the_parsed_cache_too(tiny, capsys):
     code, out, _ = _run(capsys, "data", "verify", "--data-dir", str(folder))
     lines = out.splitlines()
     assert code == 1
-    assert lines[4] == (f"FAIL parsed cache {entry}: damaged (test-labels.u8 does not match its SHA-256); removed, "
-                        "the next load rebuilds it from the verified files")
+    assert lines[4] == (
+        f"FAIL parsed cache {entry}: damaged (test-labels.u8 does not match its SHA-256); removed, "
+        "the next load rebuilds it from the verified files"
+    )
     assert not entry.exists()
     code, out, _ = _run(capsys, "data", "verify", "--data-dir", str(folder))
     assert code == 0 and out.splitlines()[4] == f"OK   parsed cache {entry}: not built yet (the next load builds it)"
@@ -69,8 +71,10 @@ def test_info_after_the_cache_meta_was_edited_rebuilds_and_shows_the_true_shapes
     code, out, err = _run(capsys, "data", "info", "--data-dir", str(folder))
     assert code == 0
     assert "train: images (12, 28, 28) uint8, labels (12,) uint8" in out.splitlines()
-    assert err == (f"nnlearn: warning: the parsed cache {entry} was damaged (meta.json gives train-labels the shape "
-                   "[6, 2], not MNIST's); rebuilding it from the source files\n")
+    assert err == (
+        f"nnlearn: warning: the parsed cache {entry} was damaged (meta.json gives train-labels the shape "
+        "[6, 2], not MNIST's); rebuilding it from the source files\n"
+    )
 
 
 def test_one_missing_file_and_a_folder_in_place_of_a_file_are_named(tiny, capsys):
@@ -81,13 +85,17 @@ def test_one_missing_file_and_a_folder_in_place_of_a_file_are_named(tiny, capsys
     code, out, _ = _run(capsys, "data", "verify", "--data-dir", str(folder))
     lines = out.splitlines()
     assert code == 1
-    assert lines[1] == (f"FAIL train-labels-idx1-ubyte.gz: {folder / NAMES['train-labels']}: is a folder, "
-                        "expected an IDX file")
+    assert lines[1] == (
+        f"FAIL train-labels-idx1-ubyte.gz: {folder / NAMES['train-labels']}: is a folder, expected an IDX file"
+    )
     assert lines[3] == f"FAIL t10k-labels-idx1-ubyte.gz: missing from {folder}"
     code, _, err = _run(capsys, "data", "info", "--data-dir", str(folder))
     # the folder in the way is the error itself: one line, never a search of other folders
-    assert (code, err) == (1, f"nnlearn: error: the data file {folder / NAMES['train-labels']} is a folder, not a "
-                              "regular file; put the data file itself there, or pass another --data-dir\n")
+    assert (code, err) == (
+        1,
+        f"nnlearn: error: the data file {folder / NAMES['train-labels']} is a folder, not a "
+        "regular file; put the data file itself there, or pass another --data-dir\n",
+    )
 
 
 def test_a_fifo_in_the_data_folder_is_refused_never_read(tiny, capsys):
@@ -103,13 +111,15 @@ def test_a_fifo_in_the_data_folder_is_refused_never_read(tiny, capsys):
     assert code == 1
     assert err.splitlines()[1:] == [f"  train-labels-idx1-ubyte.gz: {refused}"]
     code, _, err = finishes(lambda: _run(capsys, "data", "info", "--data-dir", str(folder)), [fifo])
-    assert (code, err) == (1, f"nnlearn: error: the data file {fifo} is a FIFO (named pipe), not a regular file; "
-                              "put the data file itself there, or pass another --data-dir\n")
+    assert (code, err) == (
+        1,
+        f"nnlearn: error: the data file {fifo} is a FIFO (named pipe), not a regular file; "
+        "put the data file itself there, or pass another --data-dir\n",
+    )
 
 
 @pytest.mark.parametrize("bad", ["fifo", "device", "folder", "broken link", "link loop"])
-def test_a_bad_file_in_data_dir_is_an_error_never_a_fallback_to_nnlearn_data(tiny, capsys, tmp_path, monkeypatch,
-                                                                              bad):
+def test_a_bad_file_in_data_dir_is_an_error_never_a_fallback_to_nnlearn_data(tiny, capsys, tmp_path, monkeypatch, bad):
     import os
 
     folder, _ = tiny
@@ -128,20 +138,50 @@ def test_a_bad_file_in_data_dir_is_an_error_never_a_fallback_to_nnlearn_data(tin
     else:
         path.symlink_to(path)
     run = tmp_path / "run"
-    code, out, err = finishes(lambda: _run(capsys, "train", "--iters", "2", "--batch-size", "4", "--no-progress",
-                                           "--data-dir", str(folder), "--out", str(run)), [path])
+    code, out, err = finishes(
+        lambda: _run(
+            capsys,
+            "train",
+            "--iters",
+            "2",
+            "--batch-size",
+            "4",
+            "--no-progress",
+            "--data-dir",
+            str(folder),
+            "--out",
+            str(run),
+        ),
+        [path],
+    )
     assert code == 1 and not run.exists(), out
     assert len(err.splitlines()) == 1 and err.startswith(f"nnlearn: error: the data file {path} "), err
     assert err.rstrip().endswith("put the data file itself there, or pass another --data-dir"), err
-    kind = {"fifo": "is a FIFO", "device": "is a device", "folder": "is a folder", "broken link": "No such file",
-            "link loop": "Too many levels of symbolic links"}[bad]
+    kind = {
+        "fifo": "is a FIFO",
+        "device": "is a device",
+        "folder": "is a folder",
+        "broken link": "No such file",
+        "link loop": "Too many levels of symbolic links",
+    }[bad]
     assert kind in err, err
     if bad != "fifo":
         return  # the rest once: the same folder without the bad file trains on it, and config.json says so
     os.unlink(path)
     write_tiny(folder, {role: idx_bytes(a) for role, a in _digit_arrays().items()})
-    code, _, err = _run(capsys, "train", "--iters", "2", "--batch-size", "4", "--no-progress", "--data-dir",
-                        str(folder), "--out", str(run))
+    code, _, err = _run(
+        capsys,
+        "train",
+        "--iters",
+        "2",
+        "--batch-size",
+        "4",
+        "--no-progress",
+        "--data-dir",
+        str(folder),
+        "--out",
+        str(run),
+    )
     assert code == 0, err
     assert json.loads((run / "config.json").read_text())["data_dir"] == str(folder.resolve())
 
@@ -149,8 +189,10 @@ def test_a_bad_file_in_data_dir_is_an_error_never_a_fallback_to_nnlearn_data(tin
 def test_a_data_dir_that_does_not_exist_is_an_error_of_its_own(tiny, capsys, tmp_path):
     code, out, err = _run(capsys, "data", "info", "--data-dir", str(tmp_path / "typo"))
     assert (code, out) == (1, "")
-    assert err == (f"nnlearn: error: the data folder {tmp_path / 'typo'} does not exist (--data-dir, or data_dir= "
-                   "in Python); check the path\n")
+    assert err == (
+        f"nnlearn: error: the data folder {tmp_path / 'typo'} does not exist (--data-dir, or data_dir= "
+        "in Python); check the path\n"
+    )
 
 
 def test_import_registers_a_local_copy_for_every_later_load(tiny, capsys, tmp_path):
@@ -174,8 +216,9 @@ def test_import_registers_a_local_copy_for_every_later_load(tiny, capsys, tmp_pa
 def test_show_writes_the_image_predict_reads_back_exactly(tiny, capsys, tmp_path):
     folder, arrays = tiny
     png = tmp_path / "digit.png"
-    code, out, _ = _run(capsys, "data", "show", "--out", str(png), "--figure", str(tmp_path / "fig.png"),
-                        "--data-dir", str(folder))
+    code, out, _ = _run(
+        capsys, "data", "show", "--out", str(png), "--figure", str(tmp_path / "fig.png"), "--data-dir", str(folder)
+    )
     assert code == 0 and out.splitlines()[0] == "MNIST test[0]: label %d" % arrays["test-labels"][0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -198,7 +241,10 @@ def test_show_writes_the_format_its_suffix_names_and_refuses_bad_paths(tiny, cap
         (tmp_path / "d.xyz", f"{tmp_path / 'd.xyz'}: unknown image type '.xyz'; name the file .png"),
         (tmp_path, f"{tmp_path} is a folder; give a file name, e.g. {tmp_path / 'digit.png'}"),
         ("/proc/x.png", "cannot write /proc/x.png: "),
-        (tmp_path / "no" / "x.png", f"cannot write {tmp_path / 'no' / 'x.png'}: the folder {tmp_path / 'no'} does not exist"),
+        (
+            tmp_path / "no" / "x.png",
+            f"cannot write {tmp_path / 'no' / 'x.png'}: the folder {tmp_path / 'no'} does not exist",
+        ),
     ]:
         code, out_text, err = _run(capsys, "data", "show", "--out", str(out), "--data-dir", str(folder))
         assert code == 1 and err.startswith(f"nnlearn: error: {message}") and err.count("\n") == 1, err
@@ -206,8 +252,9 @@ def test_show_writes_the_format_its_suffix_names_and_refuses_bad_paths(tiny, cap
 
 def test_demo_minibatch_writes_its_figure_and_validates_first(tiny, capsys, tmp_path):
     folder, _ = tiny
-    code, out, _ = _run(capsys, "demo", "minibatch", "--batch-size", "3", "--out", str(tmp_path / "figs"),
-                        "--data-dir", str(folder))
+    code, out, _ = _run(
+        capsys, "demo", "minibatch", "--batch-size", "3", "--out", str(tmp_path / "figs"), "--data-dir", str(folder)
+    )
     assert code == 0 and out.splitlines()[-1] == f"  wrote {tmp_path / 'figs' / 'minibatch.png'}"
     with Image.open(tmp_path / "figs" / "minibatch.png") as im:
         assert im.format == "PNG"

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 import nnlearn
 from nnlearn import numerical_diff, numerical_gradient
 from nnlearn.common import derivatives
-from nnlearn.common.derivatives import DerivativeResult, derivative
-from nnlearn.common.derivatives import estimate, probe
+from nnlearn.common.derivatives import DerivativeResult, derivative, estimate, probe
 from nnlearn.common.derivatives.expr import parse_expression
 
 
@@ -48,12 +47,27 @@ ANALYTIC = [
     ("sin large x", np.sin, math.sin, 1e5, math.cos(1e5)),
     ("sin larger x", np.sin, math.sin, 1e8, math.cos(1e8)),
     ("sigmoid", _sigmoid, lambda x: 1 / (1 + math.exp(-x)), 0.7, math.exp(-0.7) / (1 + math.exp(-0.7)) ** 2),
-    ("exp(sin x)", lambda x: np.exp(np.sin(x)), lambda x: math.exp(math.sin(x)), 2.0,
-     math.cos(2.0) * math.exp(math.sin(2.0))),
-    ("log(1+exp(x))", lambda x: np.log(1 + np.exp(x)), lambda x: math.log(1 + math.exp(x)), 3.0,
-     1 / (1 + math.exp(-3.0))),
-    ("sqrt(sigmoid)", lambda x: np.sqrt(_sigmoid(x)), lambda x: math.sqrt(1 / (1 + math.exp(-x))), -2.0,
-     0.5 * math.sqrt(1 / (1 + math.exp(2.0))) * (1 - 1 / (1 + math.exp(2.0)))),
+    (
+        "exp(sin x)",
+        lambda x: np.exp(np.sin(x)),
+        lambda x: math.exp(math.sin(x)),
+        2.0,
+        math.cos(2.0) * math.exp(math.sin(2.0)),
+    ),
+    (
+        "log(1+exp(x))",
+        lambda x: np.log(1 + np.exp(x)),
+        lambda x: math.log(1 + math.exp(x)),
+        3.0,
+        1 / (1 + math.exp(-3.0)),
+    ),
+    (
+        "sqrt(sigmoid)",
+        lambda x: np.sqrt(_sigmoid(x)),
+        lambda x: math.sqrt(1 / (1 + math.exp(-x))),
+        -2.0,
+        0.5 * math.sqrt(1 / (1 + math.exp(2.0))) * (1 - 1 / (1 + math.exp(2.0))),
+    ),
     ("tanh(x^2)", lambda x: np.tanh(x**2), lambda x: math.tanh(x * x), 0.8, 1.6 / math.cosh(0.64) ** 2),
 ]
 IDS = [case[0] for case in ANALYTIC]
@@ -540,7 +554,10 @@ def test_gradient_method_errors():
 
 
 def test_gradient_default_step_is_the_books():
-    assert numerical_gradient(function_2, np.array([3.0, 4.0]), h=1e-4).tolist() == [6.00000000000378, 7.999999999999119]
+    assert numerical_gradient(function_2, np.array([3.0, 4.0]), h=1e-4).tolist() == [
+        6.00000000000378,
+        7.999999999999119,
+    ]
     assert numerical_gradient(function_2, np.array([3.0, 4.0]), method="auto").tolist() == [6.0, 8.0]
 
 

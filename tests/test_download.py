@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from mnist_tiny import NAMES, InflateCounter, gzip_bomb, tiny_payloads, tiny_spec, write_tiny
+
 from nnlearn.datasets import DatasetError, DatasetWarning, load_dataset
 from nnlearn.datasets.download import DownloadError, download_file, ensure_files, fetch_dataset, mirrors_for
 from nnlearn.datasets.sources import download_dir
@@ -181,7 +181,13 @@ def test_load_succeeds_from_the_fourth_mirror_and_leaves_nothing_wrong(server, m
         assert (folder / name).read_bytes() == body
     assert _leftovers(folder) == []
     # Each mirror was asked for each file, in order; the truncated one twice (one retry).
-    assert [b for b, n in Handler.log if n == "train-images-idx3-ubyte.gz"] == ["403", "trunc", "trunc", "wrong", "good"]
+    assert [b for b, n in Handler.log if n == "train-images-idx3-ubyte.gz"] == [
+        "403",
+        "trunc",
+        "trunc",
+        "wrong",
+        "good",
+    ]
     raw = np.frombuffer(PAYLOADS["train-images"], np.uint8, offset=16).reshape(-1, 1, 28, 28)
     np.testing.assert_array_equal(x, raw)
     np.testing.assert_array_equal(tt, np.frombuffer(PAYLOADS["test-labels"], np.uint8, offset=8))
@@ -191,9 +197,14 @@ def test_download_error_says_what_each_mirror_did(server, tmp_path):
     spec = tiny_spec(PAYLOADS)
     f = spec.file("train-labels")
     with pytest.raises(DownloadError) as info:
-        download_file(f, tmp_path, [f"{server}/403", f"{server}/trunc", f"{server}/wrong", f"{server}/html",
-                                    f"{server}/badgz"],
-                      timeout=2, retries=2, backoff=0.01)
+        download_file(
+            f,
+            tmp_path,
+            [f"{server}/403", f"{server}/trunc", f"{server}/wrong", f"{server}/html", f"{server}/badgz"],
+            timeout=2,
+            retries=2,
+            backoff=0.01,
+        )
     msg = str(info.value)
     assert f"{server}/403/{f.name}: HTTP 403 Forbidden" in msg
     assert f"{server}/trunc/{f.name}: transfer cut short" in msg
@@ -206,7 +217,9 @@ def test_download_error_says_what_each_mirror_did(server, tmp_path):
 
 def test_an_endless_answer_is_refused(server, tmp_path):
     spec = tiny_spec(PAYLOADS)
-    with pytest.raises(DownloadError, match=r"/huge/train-labels-idx1-ubyte\.gz: wrong content \(1099511627776 bytes announced"):
+    with pytest.raises(
+        DownloadError, match=r"/huge/train-labels-idx1-ubyte\.gz: wrong content \(1099511627776 bytes announced"
+    ):
         download_file(spec.file("train-labels"), tmp_path, [f"{server}/huge"], timeout=2)
     assert list(tmp_path.iterdir()) == []
 
@@ -252,9 +265,11 @@ def test_all_mirrors_down_gives_the_clear_message_within_seconds(server, refused
         f"        {refused}/a/train-images-idx3-ubyte.gz: cannot connect (Connection refused)",
         f"        {server}/403/train-images-idx3-ubyte.gz: HTTP 403 Forbidden",
     ]
-    assert lines[-2].startswith("  to use a copy you have (a folder holding the four files, or a tiny/ sub-folder): "
-                                "register it once with `nnlearn data import FOLDER --dataset tiny`, or pass "
-                                "--data-dir FOLDER (data_dir=FOLDER in Python), or set NNLEARN_DATA=FOLDER")
+    assert lines[-2].startswith(
+        "  to use a copy you have (a folder holding the four files, or a tiny/ sub-folder): "
+        "register it once with `nnlearn data import FOLDER --dataset tiny`, or pass "
+        "--data-dir FOLDER (data_dir=FOLDER in Python), or set NNLEARN_DATA=FOLDER"
+    )
     assert lines[-1] == "  where the network is reachable: `nnlearn data download --dataset tiny`"
     assert list(cache.iterdir()) == []
 
@@ -313,7 +328,9 @@ def test_offline_and_no_mirrors_fail_at_once(monkeypatch, tmp_path):
         ensure_files(spec)
     monkeypatch.delenv("NNLEARN_OFFLINE")
     monkeypatch.setenv("NNLEARN_MIRRORS", "")
-    with pytest.raises(DatasetError, match=r"no mirror to download train-images-idx3-ubyte\.gz, .* from \(NNLEARN_MIRRORS is empty"):
+    with pytest.raises(
+        DatasetError, match=r"no mirror to download train-images-idx3-ubyte\.gz, .* from \(NNLEARN_MIRRORS is empty"
+    ):
         ensure_files(spec)
 
 
@@ -439,7 +456,8 @@ def test_a_gzip_bomb_from_a_mirror_is_refused_without_decompressing_past_the_cap
         download_file(f, tmp_path, [f"{server}/bomb"], timeout=2)
     assert str(info.value).splitlines()[1] == (
         f"  {server}/bomb/{f.name}: wrong content (decompresses to more than {f.payload_cap} bytes, more than "
-        f"{f.name} holds: a wrong file or a decompression bomb)")
+        f"{f.name} holds: a wrong file or a decompression bomb)"
+    )
     assert 0 < counter.total <= f.payload_cap + 1
     assert list(tmp_path.iterdir()) == []
 

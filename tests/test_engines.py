@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from nnlearn import MultiLayerNet
-
 from nnlearn.common import engines
 
 # One line per engine. The reference engine is checked against the oracle's chain rule; every other
@@ -31,8 +30,9 @@ NUMERICAL_ENGINES = [
     "rows",
 ]
 
-KINDS = list(itertools.product(["sigmoid", "relu"], [0, 1, 2, 3], ["cross_entropy", "mse"],
-                               ["labels", "one-hot", "soft"]))
+KINDS = list(
+    itertools.product(["sigmoid", "relu"], [0, 1, 2, 3], ["cross_entropy", "mse"], ["labels", "one-hot", "soft"])
+)
 BATCHES = [1, 7, 100]
 N_IN, N_HIDDEN, N_OUT = 6, 5, 4
 
@@ -46,8 +46,16 @@ def test_every_registered_engine_is_in_the_conformance_lists():
 def case(activation, depth, loss, target, batch, dtype_name):
     """A network and a batch, the same for every engine (seeded by the case itself)."""
     rng = np.random.default_rng(zlib.crc32(repr((activation, depth, loss, target, batch)).encode()))
-    net = MultiLayerNet(N_IN, [N_HIDDEN] * depth, N_OUT, activation=activation, weight_init_std=0.7, loss=loss,
-                        seed=int(rng.integers(1 << 30)), dtype=np.dtype(dtype_name))
+    net = MultiLayerNet(
+        N_IN,
+        [N_HIDDEN] * depth,
+        N_OUT,
+        activation=activation,
+        weight_init_std=0.7,
+        loss=loss,
+        seed=int(rng.integers(1 << 30)),
+        dtype=np.dtype(dtype_name),
+    )
     # Non-zero biases, so that no ReLU input sits exactly on its kink.
     for key, value in net.params.items():
         if key.startswith("b"):
@@ -165,8 +173,9 @@ def check_backprop_engine(name, key):
     tol = 1e-12 if dtype == "float64" else 2e-5
     assert loss_value == pytest.approx(oracle_loss(net.params, activation, loss, x, t), rel=tol, abs=tol), key
     assert engine.loss(x, t_checked) == pytest.approx(loss_value, rel=tol, abs=tol), key
-    np.testing.assert_allclose(engine.logits(x), net.engine("reference").logits(x), rtol=tol, atol=tol,
-                               err_msg=str(key))
+    np.testing.assert_allclose(
+        engine.logits(x), net.engine("reference").logits(x), rtol=tol, atol=tol, err_msg=str(key)
+    )
     if name == "reference":
         expected = oracle_gradient(net.params, activation, loss, x, t)
     else:
@@ -197,8 +206,11 @@ def test_numerical_engine(name, activation, depth, loss, target):
 def test_float32_warns_the_same_on_every_numerical_path():
     net, x, t = case("sigmoid", 1, "cross_entropy", "labels", 7, "float32")
     messages = set()
-    for run in (lambda: net.numerical_gradient(x, t), lambda: net.numerical_gradient(x, t, engine="loop"),
-                lambda: __import__("nnlearn").gradient_check(net, x, t, sample=3)):
+    for run in (
+        lambda: net.numerical_gradient(x, t),
+        lambda: net.numerical_gradient(x, t, engine="loop"),
+        lambda: __import__("nnlearn").gradient_check(net, x, t, sample=3),
+    ):
         with pytest.warns(RuntimeWarning) as record:
             run()
         messages |= {str(w.message) for w in record}
@@ -216,8 +228,9 @@ def test_a_fallback_to_the_loop_warns_and_names_why(monkeypatch):
         grads = net.numerical_gradient(x, t)
     (said,) = {str(w.message) for w in record}  # the engine, why it cannot, what is used instead
     assert "'fast'" in said and "(no series for this network)" in said and "loop" in said, said
-    np.testing.assert_allclose(grads["W1"], oracle_numerical_gradient("relu", 1, "mse", "labels", 7, "float64")["W1"],
-                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        grads["W1"], oracle_numerical_gradient("relu", 1, "mse", "labels", 7, "float64")["W1"], rtol=0, atol=1e-10
+    )
 
 
 def test_the_default_engines_are_decided_in_one_place(monkeypatch):
@@ -258,15 +271,27 @@ def test_an_unknown_engine_is_a_one_line_error():
 # -- wide networks: long sums, which BLAS splits into blocks --------------------------------------
 
 # Sums of 301 inputs, 300 hidden units and 270 samples: longer than one block of BLAS's kernels.
-WIDE_KINDS = [("sigmoid", 1, "cross_entropy", "labels"), ("relu", 2, "mse", "soft"),
-              ("sigmoid", 2, "cross_entropy", "one-hot"), ("relu", 1, "cross_entropy", "labels")]
+WIDE_KINDS = [
+    ("sigmoid", 1, "cross_entropy", "labels"),
+    ("relu", 2, "mse", "soft"),
+    ("sigmoid", 2, "cross_entropy", "one-hot"),
+    ("relu", 1, "cross_entropy", "labels"),
+]
 
 
 @functools.lru_cache(maxsize=None)
 def wide_case(activation, depth, loss, target, batch, dtype_name):
     rng = np.random.default_rng(zlib.crc32(repr(("wide", activation, depth, loss, target, batch)).encode()))
-    net = MultiLayerNet(301, [300] * depth, N_OUT, activation=activation, weight_init_std=0.1, loss=loss,
-                        seed=int(rng.integers(1 << 30)), dtype=np.dtype(dtype_name))
+    net = MultiLayerNet(
+        301,
+        [300] * depth,
+        N_OUT,
+        activation=activation,
+        weight_init_std=0.1,
+        loss=loss,
+        seed=int(rng.integers(1 << 30)),
+        dtype=np.dtype(dtype_name),
+    )
     for key, value in net.params.items():
         if key.startswith("b"):
             value[...] = rng.normal(0, 0.3, value.shape)
@@ -322,8 +347,11 @@ def test_a_fused_engine_reused_on_new_batches_gives_what_a_fresh_one_gives():
 
 # A subset of the kinds keeps this quick; together they cover both activations, both losses, every
 # target form and a network deeper than one hidden layer.
-REGULAR_KINDS = [("sigmoid", 2, "cross_entropy", "labels"), ("relu", 2, "mse", "soft"),
-                 ("relu", 1, "cross_entropy", "one-hot")]
+REGULAR_KINDS = [
+    ("sigmoid", 2, "cross_entropy", "labels"),
+    ("relu", 2, "mse", "soft"),
+    ("relu", 1, "cross_entropy", "one-hot"),
+]
 REGULARISERS = ["decay", "dropout-train", "dropout-test", "both"]
 LAMBDA, RATIO = 0.3, 0.4
 
@@ -334,8 +362,16 @@ def regular_case(activation, depth, loss, target, regulariser, dtype_name):
     net, x, t = case(activation, depth, loss, target, 7, dtype_name)
     lam = LAMBDA if regulariser in ("decay", "both") else 0.0
     ratio = RATIO if regulariser != "decay" else 0.0
-    reg = MultiLayerNet(N_IN, [N_HIDDEN] * depth, N_OUT, activation=activation, loss=loss, dtype=net.dtype,
-                        weight_decay_lambda=lam, dropout_ratio=ratio)
+    reg = MultiLayerNet(
+        N_IN,
+        [N_HIDDEN] * depth,
+        N_OUT,
+        activation=activation,
+        loss=loss,
+        dtype=net.dtype,
+        weight_decay_lambda=lam,
+        dropout_ratio=ratio,
+    )
     reg.set_params(net.params)
     rng = np.random.default_rng(zlib.crc32(regulariser.encode()))
     masks = reg.dropout_masks(rng, 7) if regulariser in ("dropout-train", "both") else None
@@ -358,8 +394,11 @@ def oracle_regular_loss(params, net, x, t, masks):
     h = x.astype(np.float64)
     for i in range(1, n_layers + 1):
         a = h @ params[f"W{i}"].astype(np.float64) + params[f"b{i}"].astype(np.float64)
-        h = ((1 / (1 + np.exp(-a)) if net.activation == "sigmoid" else np.where(a > 0, a, 0.0)) * factors[i - 1]
-             if i < n_layers else a)
+        h = (
+            (1 / (1 + np.exp(-a)) if net.activation == "sigmoid" else np.where(a > 0, a, 0.0)) * factors[i - 1]
+            if i < n_layers
+            else a
+        )
     target = np.eye(h.shape[1])[t] if t.ndim == 1 else t.astype(np.float64)
     if net.loss_type == "mse":
         data = 0.5 * np.sum((h - target) ** 2) / x.shape[0]

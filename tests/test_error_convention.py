@@ -24,8 +24,8 @@ from hypothesis.extra.numpy import array_shapes, arrays
 import nnlearn
 from nnlearn import datasets
 from nnlearn.base import i18n
-from nnlearn.common.derivatives.expr import parse_expression
 from nnlearn.base.errors import NnlearnError
+from nnlearn.common.derivatives.expr import parse_expression
 
 NET = dict(input_size=4, hidden_size=3, output_size=2)
 X = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.4, 0.3, 0.2], [0.9, 0.1, 0.5, 0.5]])
@@ -82,26 +82,56 @@ CALLS = {
     "mean_squared_error": (nnlearn.mean_squared_error, {"y": np.array([0.1, 0.6, 0.3]), "t": np.array([0, 1, 0])}),
     "cross_entropy_error": (nnlearn.cross_entropy_error, {"y": np.array([0.1, 0.6, 0.3]), "t": np.array([0, 1, 0])}),
     "numerical_diff": (nnlearn.numerical_diff, {"f": _f1, "x": 5.0, "h": 1e-4, "method": "central"}),
-    "numerical_gradient": (lambda **kw: nnlearn.numerical_gradient(**kw) if not isinstance(kw["x"], np.ndarray)
-                           else nnlearn.numerical_gradient(**kw | {"x": kw["x"].copy()}),
-                           {"f": _f2, "x": np.array([3.0, 4.0]), "h": 1e-4, "method": "central"}),
-    "gradient_descent": (nnlearn.gradient_descent, {"f": _f2, "init_x": np.array([-3.0, 4.0]), "lr": 0.1,
-                                                    "step_num": 3, "return_path": False}),
+    "numerical_gradient": (
+        lambda **kw: (
+            nnlearn.numerical_gradient(**kw)
+            if not isinstance(kw["x"], np.ndarray)
+            else nnlearn.numerical_gradient(**kw | {"x": kw["x"].copy()})
+        ),
+        {"f": _f2, "x": np.array([3.0, 4.0]), "h": 1e-4, "method": "central"},
+    ),
+    "gradient_descent": (
+        nnlearn.gradient_descent,
+        {"f": _f2, "init_x": np.array([-3.0, 4.0]), "lr": 0.1, "step_num": 3, "return_path": False},
+    ),
     "derivative": (nnlearn.derivative, {"f": np.sin, "x": 1.0, "method": "auto", "h": None, "full_output": False}),
     "parse_expression": (parse_expression, {"text": "x**2 + 1", "variables": None}),
     "Expression()": (lambda **kw: _expression("x0 * x1")(*kw.values()), {"x0": 2.0, "x1": 3.0}),
     "Expression(one value too many)": (lambda **kw: _expression("x0 * x1")(2.0, 3.0, kw["x2"]), {"x2": 1.0}),
     "SimpleNet": (nnlearn.SimpleNet, {"W": np.ones((2, 3)), "seed": 0}),
     "SimpleNet.predict": (lambda **kw: nnlearn.SimpleNet(seed=0).predict(**kw), {"x": np.array([0.6, 0.9])}),
-    "SimpleNet.loss": (lambda **kw: nnlearn.SimpleNet(seed=0).loss(**kw), {"x": np.array([0.6, 0.9]),
-                                                                           "t": np.array([0, 0, 1])}),
-    "SimpleNet.numerical_gradient": (lambda **kw: nnlearn.SimpleNet(seed=0).numerical_gradient(**kw),
-                                     {"x": np.array([0.6, 0.9]), "t": np.array([0, 0, 1])}),
-    "TwoLayerNet": (nnlearn.TwoLayerNet, {**NET, "weight_init_std": 0.01, "seed": 0, "dtype": np.float64,
-                                          "weight_decay_lambda": 0.0, "dropout_ratio": 0.0}),
-    "MultiLayerNet": (nnlearn.MultiLayerNet, {"input_size": 4, "hidden_size_list": [3], "output_size": 2,
-                                              "activation": "relu", "weight_init_std": "he", "loss": "cross_entropy",
-                                              "seed": 0, "dtype": np.float64}),
+    "SimpleNet.loss": (
+        lambda **kw: nnlearn.SimpleNet(seed=0).loss(**kw),
+        {"x": np.array([0.6, 0.9]), "t": np.array([0, 0, 1])},
+    ),
+    "SimpleNet.numerical_gradient": (
+        lambda **kw: nnlearn.SimpleNet(seed=0).numerical_gradient(**kw),
+        {"x": np.array([0.6, 0.9]), "t": np.array([0, 0, 1])},
+    ),
+    "TwoLayerNet": (
+        nnlearn.TwoLayerNet,
+        {
+            **NET,
+            "weight_init_std": 0.01,
+            "seed": 0,
+            "dtype": np.float64,
+            "weight_decay_lambda": 0.0,
+            "dropout_ratio": 0.0,
+        },
+    ),
+    "MultiLayerNet": (
+        nnlearn.MultiLayerNet,
+        {
+            "input_size": 4,
+            "hidden_size_list": [3],
+            "output_size": 2,
+            "activation": "relu",
+            "weight_init_std": "he",
+            "loss": "cross_entropy",
+            "seed": 0,
+            "dtype": np.float64,
+        },
+    ),
     "net.predict": (lambda **kw: _net().predict(**kw), {"x": X}),
     "net.loss": (lambda **kw: _net().loss(**kw), {"x": X, "t": T}),
     "net.accuracy": (lambda **kw: _net().accuracy(**kw), {"x": X, "t": T, "chunk_size": 2}),
@@ -109,29 +139,60 @@ CALLS = {
     "net.gradient": (lambda **kw: _net().gradient(**kw), {"x": X, "t": T, "engine": None}),
     "net.numerical_gradient": (lambda **kw: _net().numerical_gradient(**kw), {"x": X, "t": T, "engine": "fast"}),
     "net.set_params": (lambda **kw: _net().set_params(**kw), {"params": {"b2": np.zeros(2)}}),
-    "net.dropout_masks": (lambda **kw: _mlp().dropout_masks(**kw), {"rng": np.random.default_rng(0),
-                                                                     "batch_size": 3}),
+    "net.dropout_masks": (lambda **kw: _mlp().dropout_masks(**kw), {"rng": np.random.default_rng(0), "batch_size": 3}),
     "net.loss(masks)": (lambda **kw: _mlp().loss(X, T, **kw), {"masks": (np.ones((3, 3), dtype=bool),)}),
     "load_network": (nnlearn.load_network, {"path": "no-such-model.npz"}),
-    "gradient_check": (nnlearn.gradient_check, {"network": _net(), "x": X, "t": T, "engine": None, "sample": 2,
-                                                "seed": 0}),
+    "gradient_check": (
+        nnlearn.gradient_check,
+        {"network": _net(), "x": X, "t": T, "engine": None, "sample": 2, "seed": 0},
+    ),
     "SGD": (nnlearn.SGD, {"lr": 0.1}),
     "Momentum": (nnlearn.Momentum, {"lr": 0.1, "momentum": 0.9}),
     "AdaGrad": (nnlearn.AdaGrad, {"lr": 0.1}),
     "Adam": (nnlearn.Adam, {"lr": 0.001, "beta1": 0.9, "beta2": 0.999}),
-    "SGD.update": (lambda **kw: nnlearn.SGD(lr=0.1).update(**kw),
-                   {"params": {"W": np.ones(2)}, "grads": {"W": np.ones(2)}}),
-    "Adam.update": (lambda **kw: nnlearn.Adam().update(**kw),
-                    {"params": {"W": np.ones(2)}, "grads": {"W": np.ones(2)}}),
-    "TrainSettings": (nnlearn.TrainSettings, {"hidden_size": (3,), "lr": 0.1, "batch_size": 2, "iters": 2, "seed": 0,
-                                              "optimizer": "sgd", "activation": "sigmoid"}),
-    "train_arrays": (nnlearn.train_arrays, {"x_train": X, "t_train": T, "x_test": X, "t_test": T, "recipe": "book",
-                                            "hidden_size": [3], "iters": 2, "batch_size": 2, "progress": False}),
-    "Trainer": (lambda **kw: nnlearn.Trainer(**kw), {"network": _net(), "x_train": X, "t_train": T,
-                                                    "x_test": X, "t_test": T}),
+    "SGD.update": (
+        lambda **kw: nnlearn.SGD(lr=0.1).update(**kw),
+        {"params": {"W": np.ones(2)}, "grads": {"W": np.ones(2)}},
+    ),
+    "Adam.update": (
+        lambda **kw: nnlearn.Adam().update(**kw),
+        {"params": {"W": np.ones(2)}, "grads": {"W": np.ones(2)}},
+    ),
+    "TrainSettings": (
+        nnlearn.TrainSettings,
+        {
+            "hidden_size": (3,),
+            "lr": 0.1,
+            "batch_size": 2,
+            "iters": 2,
+            "seed": 0,
+            "optimizer": "sgd",
+            "activation": "sigmoid",
+        },
+    ),
+    "train_arrays": (
+        nnlearn.train_arrays,
+        {
+            "x_train": X,
+            "t_train": T,
+            "x_test": X,
+            "t_test": T,
+            "recipe": "book",
+            "hidden_size": [3],
+            "iters": 2,
+            "batch_size": 2,
+            "progress": False,
+        },
+    ),
+    "Trainer": (
+        lambda **kw: nnlearn.Trainer(**kw),
+        {"network": _net(), "x_train": X, "t_train": T, "x_test": X, "t_test": T},
+    ),
     "load_dataset": (nnlearn.load_dataset, {"name": "no-such-dataset"}),
-    "load_mnist": (nnlearn.load_mnist, {"normalize": True, "flatten": True, "one_hot_label": False,
-                                        "data_dir": "/nonexistent-nnlearn-data"}),
+    "load_mnist": (
+        nnlearn.load_mnist,
+        {"normalize": True, "flatten": True, "one_hot_label": False, "data_dir": "/nonexistent-nnlearn-data"},
+    ),
     "sample_batch_indices": (datasets.sample_batch_indices, {"train_size": 10, "batch_size": 3, "seed": 0}),
     "sample_batch": (datasets.sample_batch, {"x": X, "t": T, "batch_size": 2, "seed": 0}),
     "train_validation_split": (datasets.train_validation_split, {"x": X, "t": T, "validation": 1, "seed": 0}),
@@ -140,12 +201,25 @@ CALLS = {
 ALL = tuple(BAD)
 ARRAYS = ("an empty array", "a NaN array", "a 3-D array", "an array of strings")
 NOT_ITERABLE = ("True", "a complex number", "NaN", "-1", "0", "10**12", "an object", "a function returning a string")
-BAD_SEEDS = ("a string", "True", "a complex number", "NaN", "-1", *ARRAYS, "a dict", "an object",
-             "a function returning a string")
+BAD_SEEDS = (
+    "a string",
+    "True",
+    "a complex number",
+    "NaN",
+    "-1",
+    *ARRAYS,
+    "a dict",
+    "an object",
+    "a function returning a string",
+)
 NOT_A_FLAG = tuple(label for label in ALL if label != "True")
 
 #: Values that are legitimate but take long (10**12 steps; iters=None: the recipe's 10,000), not tried.
-SLOW = {("gradient_descent", "step_num", "10**12"), ("train_arrays", "iters", "10**12"), ("train_arrays", "iters", "None")}
+SLOW = {
+    ("gradient_descent", "step_num", "10**12"),
+    ("train_arrays", "iters", "10**12"),
+    ("train_arrays", "iters", "None"),
+}
 
 #: What counts as escaping: everything but nnlearn's own errors (and a KeyboardInterrupt, which is not input).
 GOOD = (NnlearnError,)
@@ -211,17 +285,41 @@ def test_bad_input_raises_nnlearn_errors_only(name):
 #: half-precision numbers, complex, text, bytes, dates, objects) and of every shape up to 3-D, empty ones
 #: included; and plain values of every type (NaN and infinite floats, complex numbers, text, lists, dicts).
 #: Whole numbers stay small: a large one is a legitimate count of steps (``SLOW``), not a bad one.
-_ELEMENTS = [np.bool_, np.int8, np.uint64, np.float16, np.float32, np.float64, np.complex128, "<U2", "S2", "M8[s]",
-             "m8[s]", object]
-ODD_ARRAYS = st.sampled_from(_ELEMENTS).flatmap(lambda dtype: arrays(
-    dtype, array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
-    elements=st.none() | st.text(max_size=2) | st.floats() if dtype is object else None))
-ODD_VALUES = (st.none() | st.booleans() | st.integers(-3, 3) | st.floats() | st.complex_numbers() | st.text(max_size=6)
-              | st.lists(st.floats() | st.integers(-3, 3), max_size=4)
-              | st.dictionaries(st.text(max_size=3), st.integers(-2, 2), max_size=2))
+_ELEMENTS = [
+    np.bool_,
+    np.int8,
+    np.uint64,
+    np.float16,
+    np.float32,
+    np.float64,
+    np.complex128,
+    "<U2",
+    "S2",
+    "M8[s]",
+    "m8[s]",
+    object,
+]
+ODD_ARRAYS = st.sampled_from(_ELEMENTS).flatmap(
+    lambda dtype: arrays(
+        dtype,
+        array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+        elements=st.none() | st.text(max_size=2) | st.floats() if dtype is object else None,
+    )
+)
+ODD_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats()
+    | st.complex_numbers()
+    | st.text(max_size=6)
+    | st.lists(st.floats() | st.integers(-3, 3), max_size=4)
+    | st.dictionaries(st.text(max_size=3), st.integers(-2, 2), max_size=2)
+)
 ARGUMENTS = [(name, arg) for name, (_, good) in CALLS.items() for arg in good]
-ARRAY_ARGUMENTS = [(name, arg) for name, (_, good) in CALLS.items() for arg, value in good.items()
-                   if isinstance(value, np.ndarray)]
+ARRAY_ARGUMENTS = [
+    (name, arg) for name, (_, good) in CALLS.items() for arg, value in good.items() if isinstance(value, np.ndarray)
+]
 
 
 @settings(max_examples=80, deadline=None)

@@ -7,21 +7,23 @@ import io
 import re
 import warnings
 
+import numpy as np
 import pytest
 from matplotlib.text import Text
 
-from nnlearn.base import figtext
-
-from nnlearn.base import i18n
-import numpy as np
-
+from nnlearn.base import figtext, i18n
 from nnlearn.common.derivatives.rounding import plot_rounding_lesson
 from nnlearn.common.evaluation import plot_accuracy, plot_accuracy_panels, plot_confusion, plot_loss, plot_runs
 from nnlearn.common.plots import plot_descent_path, plot_gradient_field, plot_surface, plot_tangent
 
 #: Each figure of ``nnlearn demo all``, drawn as the demo draws it.
-DEMO_FIGURES = {"tangent": plot_tangent, "surface": plot_surface, "gradient_field": plot_gradient_field,
-                "descent_path": plot_descent_path, "rounding": plot_rounding_lesson}
+DEMO_FIGURES = {
+    "tangent": plot_tangent,
+    "surface": plot_surface,
+    "gradient_field": plot_gradient_field,
+    "descent_path": plot_descent_path,
+    "rounding": plot_rounding_lesson,
+}
 #: A run's figures (``nnlearn train``, ``evaluate``, ``demo overfit``), on made-up numbers: with the slow tests
 #: (the same code draws them; the demo's figures, the acceptance, are in the quick suite).
 RUN_FIGURES = {
@@ -29,8 +31,18 @@ RUN_FIGURES = {
     "accuracy": lambda: plot_accuracy([1, 2, 3], [0.8, 0.9, 0.95], [0.79, 0.88, 0.9], test_label="validation acc"),
     "overfit": lambda: plot_accuracy_panels({"plain": ([1, 2], [0.9, 1.0], [0.6, 0.7])}),
     "confusion": lambda: plot_confusion(np.array([[5, 1], [2, 7]])),
-    "runs": lambda: plot_runs([{"name": "a", "iterations": [1, 2], "means": [1.0, 0.5], "epochs": [1, 2],
-                                "accuracy": [0.8, 0.9], "column": "test accuracy"}]),
+    "runs": lambda: plot_runs(
+        [
+            {
+                "name": "a",
+                "iterations": [1, 2],
+                "means": [1.0, 0.5],
+                "epochs": [1, 2],
+                "accuracy": [0.8, 0.9],
+                "column": "test accuracy",
+            }
+        ]
+    ),
 }
 SCRIPTS = {"zh": re.compile(r"[\u4e00-\u9fff]"), "ja": re.compile(r"[\u3040-\u30ff]")}
 
@@ -55,7 +67,8 @@ def drawn_warnings(fig) -> list[str]:
 
 requires_cjk_font = pytest.mark.skipif(
     figtext.cjk_font("zh") is None or figtext.cjk_font("ja") is None,
-    reason="no CJK font installed (Debian: fonts-noto-cjk; .ci/run installs it)")
+    reason="no CJK font installed (Debian: fonts-noto-cjk; .ci/run installs it)",
+)
 
 
 @requires_cjk_font

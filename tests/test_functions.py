@@ -65,7 +65,9 @@ def test_activations_refuse_what_is_not_numbers_and_softmax_an_empty_axis():
         with pytest.raises(InputTypeError, match=r"got ndarray array\(\['a', 'b'\]"):
             f(np.array(["a", "b"]))
     for x, shape in ((3.0, "()"), (np.empty((2, 0)), r"\(2, 0\)")):
-        with pytest.raises(InputError, match=rf"^softmax needs at least one value along the last axis, got shape {shape}"):
+        with pytest.raises(
+            InputError, match=rf"^softmax needs at least one value along the last axis, got shape {shape}"
+        ):
             softmax(x)
     # Booleans are numbers: NumPy would refuse to negate them.
     assert float(sigmoid(True)) == float(sigmoid(1.0)) and softmax(np.array([True, True])).tolist() == [0.5, 0.5]
@@ -84,18 +86,26 @@ def test_activations_refuse_complex_numbers(fn, x):
     assert identity_function(x) is x  # the identity takes anything and gives it back
 
 
-@pytest.mark.parametrize("x, rows", [
-    (np.array([np.inf, 1.0]), None), (np.array([np.nan, 1.0]), None), (np.array([np.inf, np.inf]), None),
-    (np.array([[np.inf, 1.0], [1.0, 2.0], [1.0, np.nan]]), 2),
-])
+@pytest.mark.parametrize(
+    "x, rows",
+    [
+        (np.array([np.inf, 1.0]), None),
+        (np.array([np.nan, 1.0]), None),
+        (np.array([np.inf, np.inf]), None),
+        (np.array([[np.inf, 1.0], [1.0, 2.0], [1.0, np.nan]]), 2),
+    ],
+)
 def test_softmax_of_inf_or_nan_warns_and_gives_nan(x, rows):
     # softmax([inf, 1]) was [nan, nan] with NumPy's "invalid value encountered in subtract" at most
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = softmax(x)
     bad = "NaN" if np.isnan(x).any() else "inf"
-    said = (f"softmax: x holds {bad}, so the result is NaN" if rows is None else
-            f"softmax: {rows} of its 3 rows hold {bad}, so their results are NaN")
+    said = (
+        f"softmax: x holds {bad}, so the result is NaN"
+        if rows is None
+        else f"softmax: {rows} of its 3 rows hold {bad}, so their results are NaN"
+    )
     assert [str(w.message).split(" (inf - inf")[0] for w in caught] == [said]
     assert caught[0].category is RuntimeWarning and caught[0].filename == __file__  # the reader's line
     assert "lower the learning rate or check the input" in str(caught[0].message)

@@ -36,9 +36,7 @@ def test_one_sided_differences():
     assert numerical_diff(function_1, 5, method="backward") == pytest.approx(0.199999, rel=1e-9)
 
 
-@pytest.mark.parametrize(
-    "point, expected", [((3.0, 4.0), [6, 8]), ((0.0, 2.0), [0, 4]), ((3.0, 0.0), [6, 0])]
-)
+@pytest.mark.parametrize("point, expected", [((3.0, 4.0), [6, 8]), ((0.0, 2.0), [0, 4]), ((3.0, 0.0), [6, 0])])
 def test_gradient_of_function_2(point, expected):
     np.testing.assert_allclose(numerical_gradient(function_2, np.array(point)), expected, atol=1e-10)
 
@@ -46,9 +44,7 @@ def test_gradient_of_function_2(point, expected):
 def test_gradient_descent_chapter_values():
     init = np.array([-3.0, 4.0])
     np.testing.assert_allclose(gradient_descent(function_2, init, lr=0.1), [-6.11110793e-10, 8.14814391e-10], rtol=1e-8)
-    np.testing.assert_allclose(
-        gradient_descent(function_2, init, lr=10.0), [-2.58983747e13, -1.29524862e12], rtol=1e-8
-    )
+    np.testing.assert_allclose(gradient_descent(function_2, init, lr=10.0), [-2.58983747e13, -1.29524862e12], rtol=1e-8)
     np.testing.assert_allclose(gradient_descent(function_2, init, lr=1e-10), [-2.99999994, 3.99999992], rtol=1e-8)
     assert init.tolist() == [-3.0, 4.0]  # not modified
 
@@ -215,7 +211,8 @@ def test_a_gradient_that_is_nan_is_said_where():
     assert np.isnan(g).all() and x.tolist() == [1.0, 2.0, 3.0]
     assert [str(w.message) for w in caught] == [
         "the gradient is nan at x[0] (and 2 more): f (<lambda>) is not finite (NaN or inf) within h=0.0001 of "
-        "that point; x lies outside f's domain there, or f overflows"]
+        "that point; x lies outside f's domain there, or f overflows"
+    ]
     assert caught[0].filename == __file__  # the reader's line, not nnlearn's
 
     def log_sum(v):

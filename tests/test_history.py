@@ -27,10 +27,15 @@ def recorded(validation: bool) -> History:
 def test_the_record_writes_its_csv_rows_and_summary_fields():
     history = recorded(validation=False)
     assert history.metrics_csv() == "iteration,loss\n1,0.5\n2,0.25\n3,0.1\n"
-    assert history.epochs_csv(iter_per_epoch=2) == ("epoch,iteration,train_accuracy,test_accuracy,validation_accuracy\n"
-                                                     "1,2,0.5,0.75,\n1.5,3,0.625,0.8,\n")
-    assert history.summary() == {"train_accuracy": 0.625, "test_accuracy": 0.8, "validation_accuracy": None,
-                                 "last_batch_loss": 0.1}
+    assert history.epochs_csv(iter_per_epoch=2) == (
+        "epoch,iteration,train_accuracy,test_accuracy,validation_accuracy\n1,2,0.5,0.75,\n1.5,3,0.625,0.8,\n"
+    )
+    assert history.summary() == {
+        "train_accuracy": 0.625,
+        "test_accuracy": 0.8,
+        "validation_accuracy": None,
+        "last_batch_loss": 0.1,
+    }
     assert history.epochs(2) == [1.0, 1.5]
     assert history.mean_loss(2) == pytest.approx(0.175, rel=1e-15)
     with_validation = recorded(validation=True)
@@ -40,8 +45,9 @@ def test_the_record_writes_its_csv_rows_and_summary_fields():
 
 def test_an_empty_record_knows_nothing_yet():
     history = History()
-    assert history.summary() == dict.fromkeys(("train_accuracy", "test_accuracy", "validation_accuracy",
-                                               "last_batch_loss"))
+    assert history.summary() == dict.fromkeys(
+        ("train_accuracy", "test_accuracy", "validation_accuracy", "last_batch_loss")
+    )
     assert history.mean_loss(10) is None
     assert history.metrics_csv() == "iteration,loss\n"
 
@@ -72,8 +78,9 @@ def trainer(callbacks=()):
     rng = np.random.default_rng(0)
     x = rng.random((240, 6)).astype(np.float32)
     t = (x[:, 0] > x[:, 1]).astype(int)
-    settings = TrainSettings(optimizer="adam", lr=0.01, batch_size=20, iters=None, epochs=3, sampling="shuffle",
-                             validation=0.25, seed=2)
+    settings = TrainSettings(
+        optimizer="adam", lr=0.01, batch_size=20, iters=None, epochs=3, sampling="shuffle", validation=0.25, seed=2
+    )
     return build_trainer(settings, x[:200], t[:200], x[200:], t[200:], callbacks=list(callbacks), threads=1)
 
 
@@ -85,11 +92,33 @@ def test_a_checkpoint_keeps_format_2s_names_so_older_files_still_resume(tmp_path
     with np.load(path) as saved:
         names = sorted(saved.files)
         meta = json.loads(str(saved["meta"]))
-    assert names == sorted(["meta", "param_W1", "param_b1", "param_W2", "param_b2", "train_loss", "epoch_iterations",
-                            "train_acc", "test_acc", "val_acc", "perm"]
-                           + [f"opt_{m}/{p}" for m in "mv" for p in ("W1", "b1", "W2", "b2")])
-    assert list(meta) == ["format", "iteration", "rng", "optimizer_scalars", "optimizer_lr", "threads", "seconds",
-                          "final", "config"]
+    assert names == sorted(
+        [
+            "meta",
+            "param_W1",
+            "param_b1",
+            "param_W2",
+            "param_b2",
+            "train_loss",
+            "epoch_iterations",
+            "train_acc",
+            "test_acc",
+            "val_acc",
+            "perm",
+        ]
+        + [f"opt_{m}/{p}" for m in "mv" for p in ("W1", "b1", "W2", "b2")]
+    )
+    assert list(meta) == [
+        "format",
+        "iteration",
+        "rng",
+        "optimizer_scalars",
+        "optimizer_lr",
+        "threads",
+        "seconds",
+        "final",
+        "config",
+    ]
     assert meta["format"] == 2 and meta["iteration"] == 10 and meta["final"] is None
 
     resumed = trainer()

@@ -39,8 +39,11 @@ def private_uses(source: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             # ``_`` is gettext's public name for "translate this" (nnlearn.base.i18n), not a private one.
-            found += [f"line {node.lineno}: from {node.module} import {a.name}" for a in node.names
-                      if a.name.startswith("_") and not a.name.startswith("__") and a.name != "_"]
+            found += [
+                f"line {node.lineno}: from {node.module} import {a.name}"
+                for a in node.names
+                if a.name.startswith("_") and not a.name.startswith("__") and a.name != "_"
+            ]
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
             owner = node.value
             if node.attr not in own and not (isinstance(owner, ast.Name) and owner.id in ("self", "cls")):
@@ -83,8 +86,20 @@ def test_the_top_of_the_package_is_its_floors():
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
     """import-linter's contracts of pyproject.toml, held against the package under ``root``."""
     env = {**os.environ, "PYTHONPATH": str(root)}
-    return subprocess.run([sys.executable, "-c", "from importlinter.cli import lint_imports_command as c; c()",
-                           "--config", str(PYPROJECT), "--no-cache"], cwd=root, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from importlinter.cli import lint_imports_command as c; c()",
+            "--config",
+            str(PYPROJECT),
+            "--no-cache",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_the_import_contracts_hold():
@@ -93,11 +108,14 @@ def test_the_import_contracts_hold():
     assert "0 broken" in result.stdout
 
 
-@pytest.mark.parametrize("plant", [
-    ("base/errors.py", "from nnlearn.train import trainer"),  # a floor imports one above it
-    ("common/functions.py", "from nnlearn.common import networks"),  # inside a floor, upward
-    ("see/templating.py", "from nnlearn import sweep"),  # side by side: see and sweep are independent
-])
+@pytest.mark.parametrize(
+    "plant",
+    [
+        ("base/errors.py", "from nnlearn.train import trainer"),  # a floor imports one above it
+        ("common/functions.py", "from nnlearn.common import networks"),  # inside a floor, upward
+        ("see/templating.py", "from nnlearn import sweep"),  # side by side: see and sweep are independent
+    ],
+)
 def test_a_planted_upward_import_breaks_the_contracts(tmp_path, plant):
     shutil.copytree(SRC, tmp_path / "nnlearn", ignore=shutil.ignore_patterns("__pycache__", "locale", "static"))
     path = tmp_path / "nnlearn" / plant[0]
@@ -115,9 +133,12 @@ def long_functions(source: str, limit: int) -> list[str]:
             continue
         body = node.body
         first = body[0]
-        doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
-        statements = 1 + sum(1 for n in ast.walk(node) if isinstance(n, ast.stmt) and n is not node
-                             and not (doc and n is first))
+        doc = (
+            isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+        )
+        statements = 1 + sum(
+            1 for n in ast.walk(node) if isinstance(n, ast.stmt) and n is not node and not (doc and n is first)
+        )
         if statements > limit:
             found.append(f"{node.name} ({statements} statements)")
     return found
@@ -136,6 +157,8 @@ def test_functions_are_small():
         if problems:
             too_long[str(path.relative_to(SRC))] = problems
     assert too_long == {}
+
+
 # -- the benches: scripts outside the suite, so a renamed name would break them silently ------------
 
 BENCH = SRC.parent.parent / "bench"
@@ -152,14 +175,16 @@ def missing_imports(source: str) -> list[str]:
             is_package = hasattr(module, "__path__")  # whose submodules import by name too
             for alias in node.names:
                 if not hasattr(module, alias.name) and not (
-                        is_package and importlib.util.find_spec(f"{node.module}.{alias.name}")):
+                    is_package and importlib.util.find_spec(f"{node.module}.{alias.name}")
+                ):
                     missing.append(f"{node.module}.{alias.name}")
     return missing
 
 
 def test_the_import_check_finds_a_renamed_name():
     assert missing_imports("def f():\n    from nnlearn.train.trainer import build_trainer, Trainer\n") == [
-        "nnlearn.train.trainer.build_trainer"]
+        "nnlearn.train.trainer.build_trainer"
+    ]
     assert missing_imports("from nnlearn.datasets import mnist, load_mnist\n") == []
 
 
@@ -167,5 +192,3 @@ def test_every_bench_imports_names_that_exist():
     found = {path.name: missing_imports(path.read_text()) for path in sorted(BENCH.glob("*.py"))}
     assert len(found) >= 10
     assert {name: names for name, names in found.items() if names} == {}
-
-

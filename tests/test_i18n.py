@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from nnlearn.base import i18n
-from nnlearn.cli import build_parser, main
 from nnlearn.base.errors import UsageError
 from nnlearn.base.i18n import LOCALE_DIR, choose, languages, translate
+from nnlearn.cli import build_parser, main
 from nnlearn.see.templating import render_string
 
 babel = pytest.importorskip("babel")
@@ -78,8 +78,13 @@ def test_every_message_is_translated_with_the_same_fields(lang, marked):
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_the_shipped_mo_is_the_po_compiled(lang):
     def entries(messages):  # plural forms come back as lists from one reader, tuples from the other
-        return {tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id:
-                tuple(m.string) if isinstance(m.string, (list, tuple)) else m.string for m in messages if m.id}
+        return {
+            tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id: tuple(m.string)
+            if isinstance(m.string, (list, tuple))
+            else m.string
+            for m in messages
+            if m.id
+        }
 
     with open(LOCALE_DIR / lang / "LC_MESSAGES" / "nnlearn.mo", "rb") as fh:
         compiled = entries(read_mo(fh))
@@ -90,7 +95,9 @@ def test_the_shipped_mo_is_the_po_compiled(lang):
 def test_the_old_check_catalogue_is_gone():
     # One catalogue for the whole tool: a second one would drift apart from it.
     assert sorted(p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src").rglob("*.po")) == [
-        "nnlearn/base/locale/ja/LC_MESSAGES/nnlearn.po", "nnlearn/base/locale/zh/LC_MESSAGES/nnlearn.po"]
+        "nnlearn/base/locale/ja/LC_MESSAGES/nnlearn.po",
+        "nnlearn/base/locale/zh/LC_MESSAGES/nnlearn.po",
+    ]
 
 
 def test_the_language_is_the_argument_then_nnlearn_lang_then_the_locale():
@@ -154,13 +161,24 @@ def test_the_command_runs_in_its_language_and_python_is_english_again(capsys, mo
 
 def test_the_locale_chooses_when_nothing_else_does(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src"), "LANG": "zh_CN.UTF-8", "LC_ALL": ""}
-    out = subprocess.run([sys.executable, "-m", "nnlearn", "check", str(tmp_path / "missing.py")],
-                         capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "nnlearn", "check", str(tmp_path / "missing.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert out.returncode == 1 and re.search(r"[\u4e00-\u9fff]", out.stderr), out.stderr
 
 
-@pytest.mark.parametrize("lang, expected", [("en", "your code: not found"), ("zh", "你的代码: 未找到"),
-                                            ("ja", translate("your code", "ja") + ": " + translate("not found", "ja"))])
+@pytest.mark.parametrize(
+    "lang, expected",
+    [
+        ("en", "your code: not found"),
+        ("zh", "你的代码: 未找到"),
+        ("ja", translate("your code", "ja") + ": " + translate("not found", "ja")),
+    ],
+)
 def test_templates_translate_in_the_pages_language(lang, expected):
     source = "{% trans %}your code{% endtrans %}: {{ _('not found') }}"
     assert render_string(source, lang=lang) == expected
@@ -183,15 +201,30 @@ def test_no_module_hides_the_translation_function():
     found = []
     for path in sorted((ROOT / "src" / "nnlearn").rglob("*.py")):
         tree = ast.parse(path.read_text())
-        translates = any(isinstance(n, ast.ImportFrom) and n.module in ("nnlearn.base.i18n", "nnlearn.checker.i18n")
-                         and any(a.name == "_" for a in n.names) for n in ast.walk(tree))
+        translates = any(
+            isinstance(n, ast.ImportFrom)
+            and n.module in ("nnlearn.base.i18n", "nnlearn.checker.i18n")
+            and any(a.name == "_" for a in n.names)
+            for n in ast.walk(tree)
+        )
         if translates:
-            found += [f"{path.name}:{n.lineno}" for n in ast.walk(tree)
-                      if isinstance(n, ast.Name) and n.id == "_" and not isinstance(n.ctx, ast.Load)
-                      or isinstance(n, ast.arg) and n.arg == "_"]
+            found += [
+                f"{path.name}:{n.lineno}"
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Name)
+                and n.id == "_"
+                and not isinstance(n.ctx, ast.Load)
+                or isinstance(n, ast.arg)
+                and n.arg == "_"
+            ]
         # pybabel does not look inside f-strings: a message marked there never reaches the catalogue.
-        found += [f"{path.name}:{n.lineno} (in an f-string)" for f in ast.walk(tree) if isinstance(f, ast.JoinedStr)
-                  for n in ast.walk(f) if isinstance(n, ast.Call) and getattr(n.func, "id", None) in ("_", "N_")]
+        found += [
+            f"{path.name}:{n.lineno} (in an f-string)"
+            for f in ast.walk(tree)
+            if isinstance(f, ast.JoinedStr)
+            for n in ast.walk(f)
+            if isinstance(n, ast.Call) and getattr(n.func, "id", None) in ("_", "N_")
+        ]
     assert found == []
 
 

@@ -48,20 +48,36 @@ def board(tmp_path, make_run, serve_board):
 
 #: (method, path, extra headers, body) -> (status, the English message, its fields)
 REFUSALS = [
-    (("GET", "/api/sample?path=alpha&class=%C2%B2", {}, None),  # refused in a worker thread
-     (400, "{name} must be a whole number written with the digits 0-9 (at most {digits} of them)",
-      {"name": "class", "digits": 5})),
-    (("POST", "/api/predict?path=alpha", {"Origin": "http://evil.com", "Content-Type": "image/png"}, b"\x89PNG"),
-     (403, "a drawing is accepted only from the board's own page (the request came from another site)", {})),
-    (("POST", "/api/predict?path=alpha", {"Content-Type": "text/plain"}, b"\x89PNG"),
-     (415, "send the drawing as a PNG body with Content-Type: image/png", {})),
-    (("POST", "/api/predict?path=alpha", {"Content-Type": "image/png", "Content-Length": "99999999"}, None),
-     (413, "the drawing is {n} bytes; at most {most} are accepted", {"n": 99999999, "most": 1_000_000})),
-    (("POST", "/api/predict?path=alpha", {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n"),
-     (409, "the run {rel!r} is {state}; drawing needs a finished run with its model.npz", {"rel": "alpha"})),
+    (
+        ("GET", "/api/sample?path=alpha&class=%C2%B2", {}, None),  # refused in a worker thread
+        (
+            400,
+            "{name} must be a whole number written with the digits 0-9 (at most {digits} of them)",
+            {"name": "class", "digits": 5},
+        ),
+    ),
+    (
+        ("POST", "/api/predict?path=alpha", {"Origin": "http://evil.com", "Content-Type": "image/png"}, b"\x89PNG"),
+        (403, "a drawing is accepted only from the board's own page (the request came from another site)", {}),
+    ),
+    (
+        ("POST", "/api/predict?path=alpha", {"Content-Type": "text/plain"}, b"\x89PNG"),
+        (415, "send the drawing as a PNG body with Content-Type: image/png", {}),
+    ),
+    (
+        ("POST", "/api/predict?path=alpha", {"Content-Type": "image/png", "Content-Length": "99999999"}, None),
+        (413, "the drawing is {n} bytes; at most {most} are accepted", {"n": 99999999, "most": 1_000_000}),
+    ),
+    (
+        ("POST", "/api/predict?path=alpha", {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n"),
+        (409, "the run {rel!r} is {state}; drawing needs a finished run with its model.npz", {"rel": "alpha"}),
+    ),
     (("GET", "/api/run?path=../x", {}, None), (403, "the path {rel!r} leaves the board's folder", {"rel": "../x"})),
     (("GET", "/nowhere", {}, None), (404, "no such page", {})),
-    (("DELETE", "/", {}, None), (405, "{method} is not allowed: the board only reads (GET, HEAD)", {"method": "DELETE"})),
+    (
+        ("DELETE", "/", {}, None),
+        (405, "{method} is not allowed: the board only reads (GET, HEAD)", {"method": "DELETE"}),
+    ),
     (("GET", "/lessons/nothing", {}, None), (404, "no such lesson; the lessons are listed at /lessons", {})),
 ]
 
@@ -84,8 +100,10 @@ def test_a_run_folder_that_cannot_be_read_is_said_in_the_boards_language(board, 
     status, body = _request(board, "GET", "/api/runs", {"Accept-Language": lang})
     reasons = {e["path"]: e["reason"] for e in json.loads(body)["entries"] if e["state"] == "unreadable"}
     with i18n.use(lang):
-        assert reasons == {"huge-pid": i18n._("state.json: the pid is not a process id"),
-                           "not-json": i18n._("{name} is not a JSON object", name="config.json")}
+        assert reasons == {
+            "huge-pid": i18n._("state.json: the pid is not a process id"),
+            "not-json": i18n._("{name} is not a JSON object", name="config.json"),
+        }
     status, body = _request(board, "GET", "/api/run?path=huge-pid", {"Accept-Language": lang})
     assert status == 409 and reasons["huge-pid"] in json.loads(body)["error"]
     if lang != "en":
@@ -102,13 +120,27 @@ CREATE = {"op_code": 0, "worker_id": "w", "study_name": "s", "directions": [2]}
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("lines, cut, line, why", [
-    ((CREATE, {"op_code": 42, "worker_id": "w"}), b"", 2,
-     ("op_code {op!r} is not an operation of Optuna's journal", {"op": 42})),
-    ((CREATE, {"op_code": 1, "worker_id": "w", "study_id": "one"}), b"", 2,
-     ("its {field} is {value}, not {kind}", {"field": "study_id", "value": "'one'", "kind": "a whole number >= 0"})),
-    ((CREATE,), b'{"op_code": 4', 2, ("the line is cut off: a write that did not finish", {})),
-])
+@pytest.mark.parametrize(
+    "lines, cut, line, why",
+    [
+        (
+            (CREATE, {"op_code": 42, "worker_id": "w"}),
+            b"",
+            2,
+            ("op_code {op!r} is not an operation of Optuna's journal", {"op": 42}),
+        ),
+        (
+            (CREATE, {"op_code": 1, "worker_id": "w", "study_id": "one"}),
+            b"",
+            2,
+            (
+                "its {field} is {value}, not {kind}",
+                {"field": "study_id", "value": "'one'", "kind": "a whole number >= 0"},
+            ),
+        ),
+        ((CREATE,), b'{"op_code": 4', 2, ("the line is cut off: a write that did not finish", {})),
+    ],
+)
 def test_a_damaged_journal_is_said_in_the_commands_language(tmp_path, lang, lines, cut, line, why):
     from nnlearn.sweep.journal import check_journal
 

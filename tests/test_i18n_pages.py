@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from nnlearn.see.board import language
-from nnlearn.cli import main
 from nnlearn.base.i18n import translate
+from nnlearn.cli import main
+from nnlearn.see.board import language
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "nnlearn"
 TEMPLATES = sorted(p for p in (SRC / "see" / "templates").rglob("*") if p.suffix in (".html", ".svg"))
@@ -33,8 +33,25 @@ KANA = re.compile(r"[\u3040-\u30ff]")
 #: A word of prose: three letters or more (x0, lr, f(x), W, dW are symbols, the same in every language).
 WORD = re.compile(r"[A-Za-z]{3,}")
 #: Words that stay as they are in every language: names of code, of formats, of the book's functions.
-NAMES = {"nnlearn", "float32", "float64", "repr", "NaN", "inf", "numerical_gradient", "function_1", "function_2",
-         "simpleNet", "SGD", "Momentum", "AdaGrad", "Adam", "exp", "sin", "English"}
+NAMES = {
+    "nnlearn",
+    "float32",
+    "float64",
+    "repr",
+    "NaN",
+    "inf",
+    "numerical_gradient",
+    "function_1",
+    "function_2",
+    "simpleNet",
+    "SGD",
+    "Momentum",
+    "AdaGrad",
+    "Adam",
+    "exp",
+    "sin",
+    "English",
+}
 
 
 def _prose(text: str) -> bool:
@@ -80,7 +97,17 @@ def untranslated_template_text(source: str) -> list[str]:
 _LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'')
 _MARKED = re.compile(r'\b_\(\s*"(?:[^"\\]|\\.)*"\s*\)')
 #: Literals of the scripts that are code, not words: a directive, SVG/CSS values, option names.
-CODE = {"use strict", "lower right", "done now", "value mono", "l name", "Content-Type", "translate(13 ", "translate(14 ", ") rotate(-90)"}
+CODE = {
+    "use strict",
+    "lower right",
+    "done now",
+    "value mono",
+    "l name",
+    "Content-Type",
+    "translate(13 ",
+    "translate(14 ",
+    ") rotate(-90)",
+}
 
 
 def untranslated_script_strings(source: str) -> list[str]:
@@ -110,8 +137,10 @@ def test_every_words_of_a_script_go_through_the_catalogue(path):
 
 def test_the_finders_find_what_is_left_in_english():
     """The two finders above are not blind: English left outside the catalogue is found."""
-    template = '<h1>{{ _("Runs") }}</h1><p>{% trans %}Tick runs{% endtrans %} to compare</p><code>net.loss(x, t)</code>' \
-               '<svg aria-label="the loss"></svg><label>lr <input></label>'
+    template = (
+        '<h1>{{ _("Runs") }}</h1><p>{% trans %}Tick runs{% endtrans %} to compare</p><code>net.loss(x, t)</code>'
+        '<svg aria-label="the loss"></svg><label>lr <input></label>'
+    )
     assert untranslated_template_text(template) == ["to compare", "the loss"]
     script = 'x.textContent = _("updated") + " just now"; b.title = "Clear"; el("text", {"text-anchor": "end"});'
     assert untranslated_script_strings(script) == [" just now", "Clear"]
@@ -134,11 +163,21 @@ def test_a_page_carries_its_own_scripts_messages():
     assert "report" not in table and "Press Next: numerical_gradient starts with {element}." not in table
 
 
-@pytest.mark.parametrize(("header", "want"), [
-    ("zh-CN,zh;q=0.9,en;q=0.8", "zh"), ("ja", "ja"), ("en-US,en;q=0.9", "en"), ("fr, de;q=0.5", None),
-    ("fr;q=1, ja;q=0.2, zh;q=0.3", "zh"), ("zh;q=0, ja", "ja"), ("zh;q=abc, ja;q=0.1", "ja"), ("", None),
-    ("x" * 10_000, None), (",".join(["fr"] * 100 + ["ja"]), None),  # read only so far: no work without bound
-])
+@pytest.mark.parametrize(
+    ("header", "want"),
+    [
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+        ("ja", "ja"),
+        ("en-US,en;q=0.9", "en"),
+        ("fr, de;q=0.5", None),
+        ("fr;q=1, ja;q=0.2, zh;q=0.3", "zh"),
+        ("zh;q=0, ja", "ja"),
+        ("zh;q=abc, ja;q=0.1", "ja"),
+        ("", None),
+        ("x" * 10_000, None),
+        (",".join(["fr"] * 100 + ["ja"]), None),  # read only so far: no work without bound
+    ],
+)
 def test_accept_language_is_weighed_and_bounded(header, want):
     assert language.from_accept_language(header) == want
 
@@ -193,7 +232,7 @@ def test_a_written_report_is_in_the_language_of_the_command(tmp_path, make_run):
     zh, en = (tmp_path / "zh.html").read_text(encoding="utf-8"), (tmp_path / "en.html").read_text(encoding="utf-8")
     assert '<html lang="zh">' in zh and "学习曲线" in zh and "批大小" in zh and "Learning curves" not in zh
     assert '<html lang="en">' in en and "Learning curves" in en and "batch size" in en
-    assert "nav class=\"languages\"" not in zh  # a file has no board to switch with
+    assert 'nav class="languages"' not in zh  # a file has no board to switch with
 
 
 # -- in Chromium -------------------------------------------------------------------------------------
@@ -205,11 +244,17 @@ PAGES = {
     "a run": ("/", "#curves[src^='data:']", ["#runs td.state", "#runs td.l a"]),
     "draw": ("/draw?path=alpha", "#bars tr", ["h1", "#clear", "#mistake", "label", "p.note"]),
     "lessons": ("/lessons", "ul.lesson-list", ["h1", "ul.lesson-list li", "p.lead", "nav.lessons-nav"]),
-    "diff": ("/lessons/diff", "#values[data-h]", ["h1", "#book-h", "#fn option", "#values th", "#err64 text",
-                                                  "p.lead", "#values td.l"]),
+    "diff": (
+        "/lessons/diff",
+        "#values[data-h]",
+        ["h1", "#book-h", "#fn option", "#values th", "#err64 text", "p.lead", "#values td.l"],
+    ),
     "gradient": ("/lessons/gradient", "#field[data-arrows]", ["h1", "label", "#fn option", "#picked p.note", "p.lead"]),
-    "descent": ("/lessons/descent", "#result[data-lr]", ["h1", "#verdict", "#result th", "label", "h2", "p.lead",
-                                                         "#race-0 text"]),
+    "descent": (
+        "/lessons/descent",
+        "#result[data-lr]",
+        ["h1", "#verdict", "#result th", "label", "h2", "p.lead", "#race-0 text"],
+    ),
     "numgrad": ("/lessons/numgrad", "#W td", ["h1", "#next", "#finish", "#progress", "#stage", "p.lead"]),
     "report": ("/report?path=alpha", "h1", ["h1", "h2", "table th.l"]),
     "sweep report": ("/report?path=search", "h1", ["h1", "h2", "p.note"]),
@@ -239,7 +284,9 @@ def board_with_a_sweep(tmp_path_factory):
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_speaks_the_browsers_language(board_with_a_sweep, chromium, name, lang, header):
     path, ready, parts = PAGES[name]
-    context = chromium.new_context(extra_http_headers={"Accept-Language": header}, viewport={"width": 1200, "height": 900})
+    context = chromium.new_context(
+        extra_http_headers={"Accept-Language": header}, viewport={"width": 1200, "height": 900}
+    )
     errors = []
     try:
         page = context.new_page()

@@ -12,13 +12,12 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from mnist_tiny import FAST_TRAIN as FAST
+
 from nnlearn import MultiLayerNet, Trainer, TrainSettings, load_network
-from nnlearn.cli import main
 from nnlearn.base.errors import FileFormatError, InputError
+from nnlearn.cli import main
 from nnlearn.common.saving import write_npz
-from nnlearn.train.threads import blas_threads
 from nnlearn.see.landscape import (
     Landscape,
     compute_landscape,
@@ -31,6 +30,7 @@ from nnlearn.see.landscape import (
     save_landscape,
 )
 from nnlearn.see.plane_loss import plane_losses, plane_losses_plain
+from nnlearn.train.threads import blas_threads
 from nnlearn.train.trajectory import Trajectory, flatten_params, param_layout, read_trajectory, unflatten_params
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -42,8 +42,9 @@ def train(run, *extra) -> int:
 
 NETWORKS = {
     "sigmoid, two hidden layers": dict(hidden=[5, 4], activation="sigmoid"),
-    "relu, dropout and weight decay": dict(hidden=[5, 4], activation="relu", dropout_ratio=0.3,
-                                           weight_decay_lambda=0.1),
+    "relu, dropout and weight decay": dict(
+        hidden=[5, 4], activation="relu", dropout_ratio=0.3, weight_decay_lambda=0.1
+    ),
     "mean squared error": dict(hidden=[5], activation="relu", loss="mse"),
     "no hidden layer": dict(hidden=[]),
 }
@@ -77,8 +78,11 @@ def test_random_directions_are_filter_normalised_and_leave_biases_alone():
         for j in range(w.shape[1]):  # a filter: the incoming weights of output unit j
             for d in (d1, d2):
                 assert np.linalg.norm(d[key][:, j]) == pytest.approx(np.linalg.norm(w[:, j]), rel=1e-12)
-            np.testing.assert_allclose(d1[key][:, j] / np.linalg.norm(d1[key][:, j]),
-                                       raw1[key][:, j] / np.linalg.norm(raw1[key][:, j]), rtol=1e-12)
+            np.testing.assert_allclose(
+                d1[key][:, j] / np.linalg.norm(d1[key][:, j]),
+                raw1[key][:, j] / np.linalg.norm(raw1[key][:, j]),
+                rtol=1e-12,
+            )
     assert not np.allclose(d1["W1"], d2["W1"])
     again = random_directions(net.params, seed=5)
     assert all(np.array_equal(again[0][k], d1[k]) for k in d1)
@@ -158,8 +162,27 @@ def test_landscape_of_a_trained_run(tmp_path, fake_data, capsys):
     # Trained to its minimum: the synthetic digits are separable, so without weight decay the loss
     # only ever falls further as the weights grow, and its lowest point is off the centre.
     run = tmp_path / "run"
-    assert main(["train", "--out", str(run), "--iters", "500", "--batch-size", "20", "--lr", "0.5", "--weight-decay",
-                 "0.01", "--lr-schedule", "cosine", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--out",
+                str(run),
+                "--iters",
+                "500",
+                "--batch-size",
+                "20",
+                "--lr",
+                "0.5",
+                "--weight-decay",
+                "0.01",
+                "--lr-schedule",
+                "cosine",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["landscape", str(run), "--samples", "500"]) == 0
     out = capsys.readouterr().out
@@ -187,7 +210,10 @@ def test_landscape_of_a_trained_run(tmp_path, fake_data, capsys):
     from nnlearn.see.report import build_report
 
     page = build_report([run], download=False)
-    assert "<h2>Loss landscape</h2>" in page and 'alt="the loss landscape around the trained weights" src="data:image/png' in page
+    assert (
+        "<h2>Loss landscape</h2>" in page
+        and 'alt="the loss landscape around the trained weights" src="data:image/png' in page
+    )
     assert "over a plane through the trained weights (pca directions, a 5x5 grid)" in page
 
 
@@ -218,11 +244,14 @@ def test_a_trajectory_that_stops_before_the_trained_weights_is_drawn_as_far_as_i
     assert not ls.meta["path_complete"] and ls.path_iterations.tolist() == [0, 25]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--grid", "2"], "argument --grid: must be at least 3 points a side"),
-    (["--span", "0"], "argument --span: must be a positive finite number"),
-    (["--directions", "hessian"], "argument --directions: invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--grid", "2"], "argument --grid: must be at least 3 points a side"),
+        (["--span", "0"], "argument --span: must be a positive finite number"),
+        (["--directions", "hessian"], "argument --directions: invalid choice"),
+    ],
+)
 def test_bad_arguments_are_argparse_errors(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit) as exc:
         main(["landscape", str(tmp_path), *argv])
@@ -232,11 +261,13 @@ def test_bad_arguments_are_argparse_errors(tmp_path, capsys, argv, message):
 def test_bad_requests_are_one_line_errors(tmp_path, trained, fake_data, capsys):
     run = trained
     capsys.readouterr()
-    for argv, message in [(["--grid", "202"], "grid must be 3 to 201 points a side"),
-                          (["--samples", "501"], "the run trained on 500 images; give --samples 500 or fewer"),
-                          # was "internal error: ValueError: Axis limits cannot be NaN or Inf"
-                          (["--span", "1e308"], "span must be at most 1,000,000, got 1e+308; the grid covers"),
-                          ([], "holds no config.json")]:
+    for argv, message in [
+        (["--grid", "202"], "grid must be 3 to 201 points a side"),
+        (["--samples", "501"], "the run trained on 500 images; give --samples 500 or fewer"),
+        # was "internal error: ValueError: Axis limits cannot be NaN or Inf"
+        (["--span", "1e308"], "span must be at most 1,000,000, got 1e+308; the grid covers"),
+        ([], "holds no config.json"),
+    ]:
         assert main(["landscape", str(run if argv else tmp_path), *argv]) == 1
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err
@@ -268,8 +299,13 @@ def test_damaged_or_hostile_files_are_refused_before_anything_is_allocated(tmp_p
         read_landscape(tmp_path / "huge.npz")
     # A file's meta is data from anywhere: what a figure or a page could trip on is dropped.
     ls = read_landscape(run)
-    arrays = {"alphas": ls.alphas, "betas": ls.betas, "loss": ls.loss, "path": ls.path,
-              "path_iterations": ls.path_iterations}
+    arrays = {
+        "alphas": ls.alphas,
+        "betas": ls.betas,
+        "loss": ls.loss,
+        "path": ls.path,
+        "path_iterations": ls.path_iterations,
+    }
     odd = {**ls.meta, "samples": "many", "explained": ["a", 1], "run": 5, "directions": "pca", "extra": {"x": 1}}
     write_npz(tmp_path / "odd.npz", arrays, odd)
     back = read_landscape(tmp_path / "odd.npz")
@@ -299,8 +335,17 @@ def test_text_from_a_folder_name_or_a_files_meta_is_drawn_as_typed(trained, fake
     assert main(["report", str(run), "--out", str(out)]) == 0
     assert "The landscape cannot be read" not in out.read_text()
     ls = read_landscape(run)
-    save_landscape(run, Landscape(ls.alphas, ls.betas, ls.loss, ls.path, ls.path_iterations,
-                                  ls.meta | {"run": "$\\x$", "network": "$\\frac{$"}))
+    save_landscape(
+        run,
+        Landscape(
+            ls.alphas,
+            ls.betas,
+            ls.loss,
+            ls.path,
+            ls.path_iterations,
+            ls.meta | {"run": "$\\x$", "network": "$\\frac{$"},
+        ),
+    )
     page = build_report([run], download=False)
     assert "<h2>Loss landscape</h2>" in page and 'src="data:image/png' in page
     assert "internal error" not in capsys.readouterr().err

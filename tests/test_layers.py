@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnlearn.common.gradient import numerical_gradient
 from nnlearn.common.functions import softmax
+from nnlearn.common.gradient import numerical_gradient
 from nnlearn.common.layers import Affine, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
 from nnlearn.common.losses import cross_entropy_error, mean_squared_error
 

@@ -52,7 +52,9 @@ def test_the_numbers_are_nnlearns(board):
     base, _ = board
     status, d = _api(base, "diff", f="function_1", x="5", h="1e-4")
     assert status == 200
-    assert d["at_h"]["methods"]["central"]["repr"] == repr(numerical_diff(function_1, 5.0, 1e-4)) == "0.1999999999990898"
+    assert (
+        d["at_h"]["methods"]["central"]["repr"] == repr(numerical_diff(function_1, 5.0, 1e-4)) == "0.1999999999990898"
+    )
     assert d["at_h"]["methods"]["forward"]["repr"] == repr(numerical_diff(function_1, 5.0, 1e-4, method="forward"))
     # The book's bad step: 5 + 1e-50 == 5, so the forward difference is exactly 0; float32's 1e-50 is 0: 0/0.
     bad = d["book_bad_step"]["methods"]["forward"]
@@ -75,14 +77,23 @@ def test_the_numbers_are_nnlearns(board):
     assert d["verdict"] == "descended" and d["path"][0] == [-3.0, 4.0]
 
 
-@pytest.mark.parametrize(("lr", "steps", "want"), [
-    ("0.1", 5, "descended"), ("0.1", 100, "descended"),
-    ("0.99", 5, "descended"), ("0.99", 100, "descended"),  # zig-zags across the minimum, but f goes down
-    ("1.0", 5, "oscillated"), ("1.0", 100, "oscillated"),  # x -> -x: jumps 10 units a step, f stays 25
-    ("1.01", 5, "diverged"), ("1.01", 100, "diverged"),  # |x| grows 2% a step: f 25 -> 30.5, 25 -> 1312
-    ("10", 5, "diverged"), ("10", 100, "diverged"),
-    ("1e-10", 5, "stayed"), ("1e-10", 100, "stayed"),
-])
+@pytest.mark.parametrize(
+    ("lr", "steps", "want"),
+    [
+        ("0.1", 5, "descended"),
+        ("0.1", 100, "descended"),
+        ("0.99", 5, "descended"),
+        ("0.99", 100, "descended"),  # zig-zags across the minimum, but f goes down
+        ("1.0", 5, "oscillated"),
+        ("1.0", 100, "oscillated"),  # x -> -x: jumps 10 units a step, f stays 25
+        ("1.01", 5, "diverged"),
+        ("1.01", 100, "diverged"),  # |x| grows 2% a step: f 25 -> 30.5, 25 -> 1312
+        ("10", 5, "diverged"),
+        ("10", 100, "diverged"),
+        ("1e-10", 5, "stayed"),
+        ("1e-10", 100, "stayed"),
+    ],
+)
 def test_the_descent_verdict_tells_descent_divergence_oscillation_and_standing_still_apart(board, lr, steps, want):
     base, _ = board
     status, d = _api(base, "descent", f="function_2", x0="-3", x1="4", lr=lr, steps=str(steps))
@@ -155,15 +166,24 @@ def test_every_endpoint_refuses_what_is_too_large_and_writes_nothing(board):
     (root / "run" / "config.json").write_text("{}")
     before = sorted((p.name, p.stat().st_mtime_ns) for p in root.parent.rglob("*"))
     cases = {
-        "/api/lessons/diff?f=formula&formula=" + "x%2B" * 200 + "x": (413, "the formula is longer than 200 characters; write a shorter one"),
-        "/api/lessons/field?f=formula&formula=" + "x0" * 101: (413, "the formula is longer than 200 characters; write a shorter one"),
+        "/api/lessons/diff?f=formula&formula=" + "x%2B" * 200 + "x": (
+            413,
+            "the formula is longer than 200 characters; write a shorter one",
+        ),
+        "/api/lessons/field?f=formula&formula=" + "x0" * 101: (
+            413,
+            "the formula is longer than 200 characters; write a shorter one",
+        ),
         "/api/lessons/diff?h=" + "1" * 41: (413, "h is longer than 40 characters; give a number"),
         "/api/lessons/descent?x0=1&" + "y=1&" * 300: (414, "the request's query is longer than 1024 bytes"),
         "/api/lessons/numgrad?" + "y=1&" * 300: (414, "the request's query is longer than 1024 bytes"),
-        "/api/lessons/diff?f=formula&formula=abs(x)&x=0": (400, "no derivative of f at x = 0.0 to compare with: f "
-                                                          "does not look differentiable at x=0 (the slopes on either "
-                                                          "side differ by about 2); the value returned is the average "
-                                                          "of the one-sided slopes; choose another x"),
+        "/api/lessons/diff?f=formula&formula=abs(x)&x=0": (
+            400,
+            "no derivative of f at x = 0.0 to compare with: f "
+            "does not look differentiable at x=0 (the slopes on either "
+            "side differ by about 2); the value returned is the average "
+            "of the one-sided slopes; choose another x",
+        ),
         "/api/lessons/diff?h=1e-21": (400, "h must be a number from 1e-20 to 1"),
         "/api/lessons/diff?h=nan": (400, "h must be a number from 1e-20 to 1"),
         "/api/lessons/diff?x=1e5": (400, "x must be a number from -10000 to 10000"),
@@ -189,8 +209,10 @@ def test_every_endpoint_refuses_what_is_too_large_and_writes_nothing(board):
             parse_expression(formula, variables=("x",))
         assert (status, _error(body)) == (400, str(refused.value)), formula
     status, body = _get(base, "/api/lessons/diff?f=formula&formula=log(x)&x=-1")
-    assert (status, _error(body)) == (400, "f is nan at x = -1.0: the point is outside the formula's domain; "
-                                           "choose another x")
+    assert (status, _error(body)) == (
+        400,
+        "f is nan at x = -1.0: the point is outside the formula's domain; choose another x",
+    )
     status, body = _get(base, "/api/lessons/numgrad", method="POST", body=b"x")
     assert status == 405
     assert sorted((p.name, p.stat().st_mtime_ns) for p in root.parent.rglob("*")) == before
@@ -228,14 +250,15 @@ def test_board_open_opens_the_page_once_the_board_listens(tmp_path, monkeypatch,
     import threading
     import webbrowser
 
-    from nnlearn.see.board.server import BoardServer
     from nnlearn.cli import main
+    from nnlearn.see.board.server import BoardServer
 
     opened, listening = [], []
     done = threading.Event()
     monkeypatch.setattr(webbrowser, "open", lambda url: (opened.append(url), done.set()))
-    monkeypatch.setattr(BoardServer, "serve_forever", lambda self: (listening.append(self.socket.fileno() >= 0),
-                                                                    done.wait(10)))
+    monkeypatch.setattr(
+        BoardServer, "serve_forever", lambda self: (listening.append(self.socket.fileno() >= 0), done.wait(10))
+    )
     assert main(["board", str(tmp_path), "--port", "0", "--open", "lessons"]) == 0
     out = capsys.readouterr().out.splitlines()
     url = out[0].split(" at ")[1].split()[0]
@@ -244,6 +267,7 @@ def test_board_open_opens_the_page_once_the_board_listens(tmp_path, monkeypatch,
 
 
 # -- in Chromium ---------------------------------------------------------------------------------------------------
+
 
 def _cell(page, table, method):
     return page.inner_text(f"#{table} tr[data-method={method}] td.value")
@@ -265,7 +289,8 @@ def test_the_h_slider_moves_the_errors_and_the_value_is_numerical_diffs(board, t
     after = page.eval_on_selector_all("#err64 .error-at-h, #err32 .error-at-h", dots)
     # Each method's error at h, float64 then float32: all move left; all but the complex step's change.
     assert [(m, cx < cx0) for (m, _, cx), (_, _, cx0) in zip(after, before)] == [
-        (m, True) for m in ("forward", "central", "complex") * 2]
+        (m, True) for m in ("forward", "central", "complex") * 2
+    ]
     # The complex step subtracts nothing: its error is the same at both steps (0 in float64).
     changed = [e != e0 for (_, e, _), (_, e0, _) in zip(after, before)]
     assert changed == [True, True, False, True, True, False]

@@ -41,8 +41,17 @@ def data():
 
 def train(callbacks, epochs=3, **settings):
     # 80 samples in batches of 20: 4 iterations per epoch.
-    return train_arrays(*data(), hidden_size=[8], iters=None, epochs=epochs, batch_size=20, lr=1.0,
-                        progress=False, callbacks=callbacks, **settings)
+    return train_arrays(
+        *data(),
+        hidden_size=[8],
+        iters=None,
+        epochs=epochs,
+        batch_size=20,
+        lr=1.0,
+        progress=False,
+        callbacks=callbacks,
+        **settings,
+    )
 
 
 def line(ax, label):
@@ -97,8 +106,9 @@ def test_one_display_then_one_update_per_epoch_holding_the_trainers_numbers(fake
 def test_without_validation_or_test_data_those_lines_are_absent(fake_display):
     live = LivePlot()
     x, t, _, _ = data()
-    model = train_arrays(x, t, hidden_size=[8], iters=None, epochs=1, batch_size=20, lr=1.0, progress=False,
-                         callbacks=[live])
+    model = train_arrays(
+        x, t, hidden_size=[8], iters=None, epochs=1, batch_size=20, lr=1.0, progress=False, callbacks=[live]
+    )
     _, acc_ax = live.figure.axes
     assert [ln.get_label() for ln in acc_ax.lines] == ["train accuracy"]
     assert line(acc_ax, "train accuracy") == ([1.0], model.trainer.history.train_acc_list)

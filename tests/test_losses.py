@@ -78,12 +78,15 @@ def test_bad_input_raises_value_error_naming_the_problem(loss, y, t, message):
         loss(y, t)
 
 
-@pytest.mark.parametrize("y, t, message", [
-    # A NaN output is what a diverging training produces, so its fix names the learning rate too ...
-    (np.array([0.5, np.nan]), 1, "y contains NaN; check the data or lower the learning rate"),
-    # ... a NaN in the labels or targets is only ever the data's.
-    (np.array([0.5, 0.5]), np.array([1, np.nan]), "t contains NaN; check the data"),
-])
+@pytest.mark.parametrize(
+    "y, t, message",
+    [
+        # A NaN output is what a diverging training produces, so its fix names the learning rate too ...
+        (np.array([0.5, np.nan]), 1, "y contains NaN; check the data or lower the learning rate"),
+        # ... a NaN in the labels or targets is only ever the data's.
+        (np.array([0.5, 0.5]), np.array([1, np.nan]), "t contains NaN; check the data"),
+    ],
+)
 def test_a_nan_names_the_fix_that_fits_where_it_is(y, t, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         cross_entropy_error(y, t)
@@ -101,13 +104,19 @@ def test_cross_entropy_refuses_negative_probabilities():
         cross_entropy_error(np.array([-0.5, 1.5]), 1)
 
 
-@pytest.mark.parametrize("t, message", [
-    # was 23.0: ten ones are no distribution over ten classes
-    (np.ones(10), "t sums to 10, not 1; t must be probabilities -- give one-hot targets, distributions over the "
-                  "classes, or class labels"),
-    (np.full(10, 0.2), "t sums to 2, not 1; "),
-    (-np.eye(10)[2], "t holds -1, outside [0, 1]; "),
-])
+@pytest.mark.parametrize(
+    "t, message",
+    [
+        # was 23.0: ten ones are no distribution over ten classes
+        (
+            np.ones(10),
+            "t sums to 10, not 1; t must be probabilities -- give one-hot targets, distributions over the "
+            "classes, or class labels",
+        ),
+        (np.full(10, 0.2), "t sums to 2, not 1; "),
+        (-np.eye(10)[2], "t holds -1, outside [0, 1]; "),
+    ],
+)
 def test_cross_entropy_refuses_a_target_that_is_no_distribution(t, message):
     from nnlearn import softmax
     from nnlearn.base.errors import InputError

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mnist_tiny import NAMES, finishes, make_fifo, tiny_payloads, tiny_spec, write_tiny
 
 import nnlearn
-from mnist_tiny import NAMES, finishes, make_fifo, tiny_payloads, tiny_spec, write_tiny
+from nnlearn.base.errors import InputTypeError
 from nnlearn.datasets import (
     DATASETS,
     FASHION_MNIST_CLASSES,
@@ -31,7 +32,6 @@ from nnlearn.datasets import (
 )
 from nnlearn.datasets import cache as cache_mod
 from nnlearn.datasets.sources import cache_root, candidate_dirs, download_dir, find_files
-from nnlearn.base.errors import InputTypeError
 
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -48,6 +48,7 @@ def _raw(payload: bytes, offset: int) -> np.ndarray:
 
 
 # --- the public names -------------------------------------------------------------------------
+
 
 def test_public_names():
     assert DATASETS == ("mnist", "fashion-mnist")
@@ -69,11 +70,15 @@ def test_unknown_dataset_and_bad_flags():
 
 # --- where the files come from ----------------------------------------------------------------
 
+
 def test_search_order(tmp_path, monkeypatch):
     spec = tiny_spec(tiny_payloads())
     monkeypatch.setenv("NNLEARN_DATA", str(tmp_path / "env"))
     assert candidate_dirs(spec, tmp_path / "arg") == [
-        tmp_path / "arg" / "tiny", tmp_path / "arg", tmp_path / "env" / "tiny", tmp_path / "env",
+        tmp_path / "arg" / "tiny",
+        tmp_path / "arg",
+        tmp_path / "env" / "tiny",
+        tmp_path / "env",
         cache_root() / "tiny",
     ]
     assert cache_root() == Path(os.environ["XDG_CACHE_HOME"]) / "nnlearn"
@@ -116,8 +121,9 @@ def test_book_layout_for_every_flag_combination_on_tiny_data(tmp_path):
     for normalize in (False, True):
         for flatten in (False, True):
             for one_hot in (False, True):
-                (x, t), (xt, tt) = load_dataset(spec, normalize=normalize, flatten=flatten,
-                                                one_hot_label=one_hot, data_dir=tmp_path)
+                (x, t), (xt, tt) = load_dataset(
+                    spec, normalize=normalize, flatten=flatten, one_hot_label=one_hot, data_dir=tmp_path
+                )
                 assert x.shape == ((12, 784) if flatten else (12, 1, 28, 28))
                 assert xt.shape == ((5, 784) if flatten else (5, 1, 28, 28))
                 assert x.dtype == (np.float32 if normalize else np.uint8)
@@ -135,8 +141,11 @@ def test_wrong_local_file_is_refused_with_its_digest(tmp_path):
     payloads = tiny_payloads()
     spec = tiny_spec(payloads)
     write_tiny(tmp_path, {**payloads, "train-images": tiny_payloads(seed=5)["train-images"]})
-    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte\.gz: not the TINY train-images file: "
-                                           r"the SHA-256 of its decompressed content is [0-9a-f]{64}, expected"):
+    with pytest.raises(
+        DatasetError,
+        match=r"train-images-idx3-ubyte\.gz: not the TINY train-images file: "
+        r"the SHA-256 of its decompressed content is [0-9a-f]{64}, expected",
+    ):
         load_dataset(spec, data_dir=tmp_path)
 
 
@@ -169,6 +178,7 @@ def test_label_out_of_range_and_mismatched_counts_are_refused(tmp_path):
 
 
 # --- the parsed cache -------------------------------------------------------------------------
+
 
 def _entries():
     root = cache_mod.parsed_root()
@@ -281,8 +291,9 @@ def test_damaged_cache_is_never_returned_and_is_rebuilt(tmp_path, name, how):
             (x, t), (xt, tt) = finishes(lambda: load_dataset(spec, normalize=normalize, data_dir=tmp_path), [damaged])
         want = _raw(payloads["train-images"], 16).reshape(-1, 784)
         np.testing.assert_array_equal(x, want / np.float32(255) if normalize else want)
-        np.testing.assert_array_equal(xt.reshape(-1)[:4] * (255 if normalize else 1),
-                                      _raw(payloads["test-images"], 16)[:4])
+        np.testing.assert_array_equal(
+            xt.reshape(-1)[:4] * (255 if normalize else 1), _raw(payloads["test-images"], 16)[:4]
+        )
         np.testing.assert_array_equal(tt, _raw(payloads["test-labels"], 8))
         _damage(cache_mod.parsed_root() / entry / name, how)  # damaged again for the next round
     assert _entries() == [entry]
@@ -301,7 +312,8 @@ def test_damaged_cache_with_its_sources_gone_is_a_one_line_error(tmp_path):
         cache_mod.load_arrays(spec, paths)
     assert str(info.value) == (
         f"{tmp_path / NAMES['train-labels']}: cannot be read (No such file or directory); put the TINY files "
-        "back, or get them again: `nnlearn data download --dataset tiny` (or `nnlearn data import FOLDER`)")
+        "back, or get them again: `nnlearn data download --dataset tiny` (or `nnlearn data import FOLDER`)"
+    )
 
 
 def test_unwritable_cache_folder_still_loads(tmp_path, monkeypatch):
@@ -329,6 +341,7 @@ def test_normalize_images_is_the_books_computation():
 
 # --- real MNIST -------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def real_cache(tmp_path_factory):
     """One cache folder for this module's real-data tests, so MNIST is parsed once."""
@@ -344,6 +357,7 @@ def real(mnist_dir, real_cache, monkeypatch):
 @pytest.fixture(scope="module")
 def oracle(mnist_dir):
     """MNIST parsed the plain way: gzip + numpy.frombuffer, as the book's loader does."""
+
     def read(name, offset):
         with gzip.open(mnist_dir / name, "rb") as f:
             return np.frombuffer(f.read(), np.uint8, offset=offset)
@@ -367,8 +381,10 @@ def test_real_mnist_counts_and_pixel_sums(real):
 
 @pytest.mark.realdata
 # Every pair of the three options' values, in four loads rather than eight: each option works alone.
-@pytest.mark.parametrize("normalize, flatten, one_hot_label",
-                         [(True, True, True), (True, False, False), (False, True, False), (False, False, True)])
+@pytest.mark.parametrize(
+    "normalize, flatten, one_hot_label",
+    [(True, True, True), (True, False, False), (False, True, False), (False, False, True)],
+)
 def test_real_mnist_shapes_and_dtypes(real, oracle, normalize, flatten, one_hot_label):
     (x, t), (xt, tt) = load_mnist(normalize=normalize, flatten=flatten, one_hot_label=one_hot_label, data_dir=real)
     assert x.shape == ((60000, 784) if flatten else (60000, 1, 28, 28))
@@ -398,7 +414,8 @@ def test_real_mnist_found_through_nnlearn_data(real, oracle, monkeypatch):
     # The sources are read-only in CI; the cache went to the (writable) cache folder.
     [entry] = [p for p in cache_mod.parsed_root().iterdir() if p.name.startswith("mnist-")]
     assert json.loads((entry / "meta.json").read_text())["sources"]["test-labels"] == str(
-        (real / "t10k-labels-idx1-ubyte.gz").resolve())
+        (real / "t10k-labels-idx1-ubyte.gz").resolve()
+    )
 
 
 @pytest.mark.slow
@@ -412,8 +429,12 @@ def test_two_processes_loading_at_once_share_one_cache(mnist_dir, tmp_path):
         print(int((x * 255).round().sum(dtype=np.float64)), int(np.bincount(tt)[1]))
     """)
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "xdg"))
-    procs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     for p, (out, err) in zip(procs, outs):
         assert p.returncode == 0, err
@@ -421,7 +442,12 @@ def test_two_processes_loading_at_once_share_one_cache(mnist_dir, tmp_path):
     parsed = tmp_path / "xdg" / "nnlearn" / "parsed"
     [entry] = list(parsed.iterdir())  # one folder, no temporary leftovers
     assert sorted(p.name for p in entry.iterdir()) == [
-        "meta.json", "test-images.u8", "test-labels.u8", "train-images.u8", "train-labels.u8"]
+        "meta.json",
+        "test-images.u8",
+        "test-labels.u8",
+        "train-images.u8",
+        "train-labels.u8",
+    ]
     assert not [p for p in entry.iterdir() if p.name.startswith(".")]
 
 
@@ -429,14 +455,16 @@ def test_two_processes_loading_at_once_share_one_cache(mnist_dir, tmp_path):
 def test_real_mnist_examples_minibatch_script(mnist_dir, tmp_path, monkeypatch):
     script = Path(__file__).resolve().parent.parent / "examples" / "minibatch.py"
     env = dict(os.environ, NNLEARN_DATA=str(mnist_dir.parent))
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert "(60000, 784)" in proc.stdout and "(60000, 10)" in proc.stdout
     assert "(10, 784) (10, 10)" in proc.stdout
 
 
 # --- real Fashion-MNIST (Debian's dataset-fashion-mnist; absent in CI) --------------------------
+
 
 @pytest.mark.realdata
 @pytest.mark.skipif(not FASHION_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")

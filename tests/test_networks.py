@@ -9,11 +9,11 @@ import zlib
 import numpy as np
 import pytest
 
+from nnlearn import MultiLayerNet, SimpleNet, TwoLayerNet, gradient_check, load_network
+from nnlearn.base.errors import FileFormatError
 from nnlearn.common import gradient as diff
 from nnlearn.common.functions import sigmoid, softmax
 from nnlearn.common.losses import cross_entropy_error
-from nnlearn import MultiLayerNet, SimpleNet, TwoLayerNet, gradient_check, load_network
-from nnlearn.base.errors import FileFormatError
 
 BOOK_W = [[0.47355232, 0.9977393, 0.84668094], [0.85557411, 0.03563661, 0.69422093]]
 
@@ -30,8 +30,9 @@ def test_simple_net_reproduces_the_book():
     t = np.array([0, 0, 1])
     assert repr(net.loss(x, t)) == "0.9280682857864075"
     dW = net.numerical_gradient(x, t)["W"]
-    np.testing.assert_allclose(dW, [[0.21924757, 0.14356243, -0.36281], [0.32887136, 0.21534364, -0.544215]],
-                               rtol=0, atol=5e-9)
+    np.testing.assert_allclose(
+        dW, [[0.21924757, 0.14356243, -0.36281], [0.32887136, 0.21534364, -0.544215]], rtol=0, atol=5e-9
+    )
     # The book's own spelling gives the same array, and W is restored exactly.
     np.testing.assert_array_equal(diff.numerical_gradient(lambda W: net.loss(x, t), net.W), dW)
     np.testing.assert_array_equal(net.W, np.array(BOOK_W))
@@ -92,8 +93,9 @@ KINDS = list(itertools.product(["sigmoid", "relu"], ["cross_entropy", "mse"], [[
 @pytest.mark.parametrize("activation, loss, hidden, init", KINDS)
 def test_backprop_matches_numerical_gradient_for_every_kind(activation, loss, hidden, init):
     rng = np.random.default_rng(zlib.crc32(repr((activation, loss, hidden, init)).encode()))
-    net = MultiLayerNet(8, hidden, 4, activation=activation, weight_init_std=init, loss=loss,
-                        seed=int(rng.integers(1000)))
+    net = MultiLayerNet(
+        8, hidden, 4, activation=activation, weight_init_std=init, loss=loss, seed=int(rng.integers(1000))
+    )
     # Non-zero biases: with zero ones, a sample whose ReLUs are all off puts the next layer exactly
     # on the kink, where the central difference straddles it and legitimately differs from backprop.
     for key, value in net.params.items():
@@ -135,8 +137,13 @@ def test_float32_and_float64_nets_share_their_draws():
 
 
 def test_init_scales():
-    for init, scale in (("xavier", np.sqrt(1 / 400)), ("he", np.sqrt(2 / 400)), ("sigmoid", np.sqrt(1 / 400)),
-                        ("relu", np.sqrt(2 / 400)), (0.05, 0.05)):
+    for init, scale in (
+        ("xavier", np.sqrt(1 / 400)),
+        ("he", np.sqrt(2 / 400)),
+        ("sigmoid", np.sqrt(1 / 400)),
+        ("relu", np.sqrt(2 / 400)),
+        (0.05, 0.05),
+    ):
         net = MultiLayerNet(400, [300], 2, weight_init_std=init, seed=0)
         assert float(net.params["W1"].std()) == pytest.approx(scale, rel=0.02)
 
@@ -203,7 +210,10 @@ def test_an_output_that_overflows_is_blamed_on_the_input():
     net = MultiLayerNet(4, [3], 2, weight_init_std=1.0, dtype=np.float32, seed=0)
     x = np.full((3, 4), 3e38, dtype=np.float32)
     x[0] = 0.5
-    with np.errstate(all="ignore"), pytest.raises(InputError, match=r"^the network's output for row 1 of x is not finite"):
+    with (
+        np.errstate(all="ignore"),
+        pytest.raises(InputError, match=r"^the network's output for row 1 of x is not finite"),
+    ):
         net.classify(x)
 
 
@@ -258,8 +268,13 @@ def test_simple_net_example_prints_the_books_numbers(tmp_path):
     script = Path(__file__).resolve().parent.parent / "examples" / "simple_net.py"
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    for text in ("[1.05414809 0.63071653 1.1328074 ]", "0.9280682857864075",
-                 "[[ 0.21924757  0.14356243 -0.36281   ]", " [ 0.32887136  0.21534364 -0.544215  ]]", "True"):
+    for text in (
+        "[1.05414809 0.63071653 1.1328074 ]",
+        "0.9280682857864075",
+        "[[ 0.21924757  0.14356243 -0.36281   ]",
+        " [ 0.32887136  0.21534364 -0.544215  ]]",
+        "True",
+    ):
         assert text in proc.stdout
 
 

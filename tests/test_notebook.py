@@ -59,8 +59,7 @@ def test_the_notebook_runs_and_shows_the_chapters_numbers(mnist_dir, tmp_path, t
         assert [o for o in cell.get("outputs", ()) if o.output_type == "error" or o.get("name") == "stderr"] == []
 
     assert text_of(cells["loss"]) == (
-        "mean squared error:  0.09750000000000003 0.5975\n"
-        "cross-entropy error: 0.510825457099338 2.302584092994546\n"
+        "mean squared error:  0.09750000000000003 0.5975\ncross-entropy error: 0.510825457099338 2.302584092994546\n"
     )
     assert text_of(cells["diff"]) == "0.1999999999990898 0.2999999999986347\n0.0\n"
     assert text_of(cells["gradient"]) == "[3.0, 4.0] [6. 8.]\n[0.0, 2.0] [0. 4.]\n[3.0, 0.0] [6. 0.]\n"
@@ -76,9 +75,11 @@ def test_the_notebook_runs_and_shows_the_chapters_numbers(mnist_dir, tmp_path, t
     # The live plot: shown once as a PNG under the training cell, then replaced after each of the
     # other two epochs; the executed notebook keeps the one (last) figure.
     train_index = nb.cells.index(cells["train"])
-    assert messages == [(train_index, "display_data", ["image/png", "text/plain"]),
-                               (train_index, "update_display_data", ["image/png", "text/plain"]),
-                               (train_index, "update_display_data", ["image/png", "text/plain"])]
+    assert messages == [
+        (train_index, "display_data", ["image/png", "text/plain"]),
+        (train_index, "update_display_data", ["image/png", "text/plain"]),
+        (train_index, "update_display_data", ["image/png", "text/plain"]),
+    ]
     shown = [o for o in cells["train"].outputs if o.output_type == "display_data"]
     assert len(shown) == 1 and shown[0].data["image/png"]
 

@@ -6,16 +6,15 @@ import json
 
 import numpy as np
 import pytest
+from mnist_tiny import synthetic_mnist
 
 from nnlearn import TwoLayerNet
-from nnlearn.train.callbacks import Callback, standard_callbacks
+from nnlearn.base.errors import InputError
 from nnlearn.cli import main
 from nnlearn.common.engines import loop, series
-from nnlearn.base.errors import InputError
+from nnlearn.train.callbacks import Callback, standard_callbacks
 from nnlearn.train.settings import TrainSettings, recipe_settings
 from nnlearn.train.trainer import Trainer, TrainingInterrupted
-
-from mnist_tiny import synthetic_mnist
 
 
 def test_numerical_and_backprop_training_follow_the_same_path(monkeypatch):
@@ -26,8 +25,15 @@ def test_numerical_and_backprop_training_follow_the_same_path(monkeypatch):
     runs = {}
     for grad in ("numerical", "backprop"):
         net = TwoLayerNet(784, 20, 10, seed=0)
-        settings = TrainSettings(lr=0.5, batch_size=20, iters=30, seed=1, grad=grad, dtype="float64",
-                                 engine="reference" if grad == "backprop" else None)
+        settings = TrainSettings(
+            lr=0.5,
+            batch_size=20,
+            iters=30,
+            seed=1,
+            grad=grad,
+            dtype="float64",
+            engine="reference" if grad == "backprop" else None,
+        )
         trainer = Trainer(net, x, t, xt, tt, settings=settings, callbacks=standard_callbacks(False))
         trainer.train()
         runs[grad] = (net, trainer)
@@ -58,8 +64,25 @@ def test_unknown_grad_is_refused():
 
 def test_cli_train_grad_numerical(tmp_path, fake_data, capsys):
     run = tmp_path / "num"
-    assert main(["train", "--grad", "numerical", "--iters", "40", "--batch-size", "20", "--lr", "0.5",
-                 "--no-progress", "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--grad",
+                "numerical",
+                "--iters",
+                "40",
+                "--batch-size",
+                "20",
+                "--lr",
+                "0.5",
+                "--no-progress",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "float64, numerical gradient" in out.splitlines()[0]
     config = json.loads((run / "config.json").read_text())
@@ -95,8 +118,25 @@ def test_gradcheck_without_all_samples(capsys):
 @pytest.mark.realdata
 def test_short_real_training_by_numerical_gradient(tmp_path, mnist_dir):
     run = tmp_path / "num"
-    assert main(["train", "--grad", "numerical", "--iters", "300", "--lr", "0.5", "--data-dir", str(mnist_dir),
-                 "--out", str(run), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--grad",
+                "numerical",
+                "--iters",
+                "300",
+                "--lr",
+                "0.5",
+                "--data-dir",
+                str(mnist_dir),
+                "--out",
+                str(run),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     # Half an epoch of the book's network with lr 0.5: backpropagation gets 89.2 % there.
     assert json.loads((run / "summary.json").read_text())["test_accuracy"] >= 0.85
 
@@ -117,13 +157,15 @@ def test_the_loop_engine_reports_its_progress_and_stops_inside_a_gradient(tmp_pa
     monkeypatch.setattr(loop, "PROGRESS_SECONDS", 0.0)  # a report at every loss evaluation
     rng = np.random.default_rng(0)
     x, t = rng.random((40, 4)), rng.integers(0, 3, 40)
-    settings = TrainSettings(hidden_size=(3,), lr=0.5, batch_size=10, iters=6, seed=2, grad="numerical", engine="loop",
-                             dtype="float64")
+    settings = TrainSettings(
+        hidden_size=(3,), lr=0.5, batch_size=10, iters=6, seed=2, grad="numerical", engine="loop", dtype="float64"
+    )
 
     def trainer(*callbacks, name="c.npz"):
         net = TwoLayerNet(4, 3, 3, weight_init_std=0.5, seed=0)
-        return Trainer(net, x, t, settings=settings, threads=1,
-                       callbacks=[*standard_callbacks(False, tmp_path / name), *callbacks])
+        return Trainer(
+            net, x, t, settings=settings, threads=1, callbacks=[*standard_callbacks(False, tmp_path / name), *callbacks]
+        )
 
     straight = trainer(name="straight.npz")
     straight.train()

@@ -67,8 +67,10 @@ def test_adam_one_step_and_a_second():
 @pytest.mark.parametrize("name", ["sgd", "momentum", "adagrad", "adam"])
 def test_state_dict_resumes_bit_for_bit(name):
     rng = np.random.default_rng(0)
-    grads = [{"W": rng.standard_normal((3, 2)).astype(np.float32), "b": rng.standard_normal(2).astype(np.float32)}
-             for _ in range(6)]
+    grads = [
+        {"W": rng.standard_normal((3, 2)).astype(np.float32), "b": rng.standard_normal(2).astype(np.float32)}
+        for _ in range(6)
+    ]
     start = {"W": np.ones((3, 2), np.float32), "b": np.zeros(2, np.float32)}
 
     straight = {k: v.copy() for k, v in start.items()}

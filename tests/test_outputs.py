@@ -38,8 +38,12 @@ def _world(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     data = write_tiny(tmp_path / "data", payloads)
     run = tmp_path / "runs" / "k1"
-    assert main(["train", "--data-dir", str(data), "--iters", "3", "--batch-size", "4", "--no-progress",
-                 "--out", str(run)]) == 0
+    assert (
+        main(
+            ["train", "--data-dir", str(data), "--iters", "3", "--batch-size", "4", "--no-progress", "--out", str(run)]
+        )
+        == 0
+    )
     sweep = tmp_path / "sweeps" / "s1"
     sweep.mkdir(parents=True)
     (sweep / "sweep.json").write_text('{"params": {}}')
@@ -65,16 +69,30 @@ def _world(tmp_path, monkeypatch):
 
 def file_targets(w) -> dict:
     t, run, sweep = w["t"], w["run"], w["sweep"]
-    return {"a device": w["device"], "a FIFO": t / "fifo.png", "a folder": t / "dir.png", "a socket": t / "sock.png",
-            "a link to a device": t / "link.png", "a file of a run": run / "config.json",
-            "a new file in a run": run / "new.png", "a file of a sweep": sweep / "trials.csv"}
+    return {
+        "a device": w["device"],
+        "a FIFO": t / "fifo.png",
+        "a folder": t / "dir.png",
+        "a socket": t / "sock.png",
+        "a link to a device": t / "link.png",
+        "a file of a run": run / "config.json",
+        "a new file in a run": run / "new.png",
+        "a file of a sweep": sweep / "trials.csv",
+    }
 
 
 def folder_targets(w) -> dict:
     t, run, sweep = w["t"], w["run"], w["sweep"]
-    return {"a device": w["device"], "a FIFO": t / "fifo.png", "a socket": t / "sock.png", "a file": t / "file.txt",
-            "a link to a device": t / "link.png", "a run": run, "a folder in a run": run / "figures",
-            "a sweep": sweep}
+    return {
+        "a device": w["device"],
+        "a FIFO": t / "fifo.png",
+        "a socket": t / "sock.png",
+        "a file": t / "file.txt",
+        "a link to a device": t / "link.png",
+        "a run": run,
+        "a folder in a run": run / "figures",
+        "a sweep": sweep,
+    }
 
 
 def snapshot(root: Path, device: Path) -> dict:
@@ -119,8 +137,16 @@ WORDS = {"a FIFO": "a FIFO (named pipe)", "a link to a device": "a device"}
 FILE_WRITERS = {
     "diff --plot": lambda w, t: ["diff", "x**2", "--at", "1", "--plot", t],
     "data show --out": lambda w, t: ["data", "show", "--data-dir", w["data"], "--out", t],
-    "data show --figure": lambda w, t: ["data", "show", "--data-dir", w["data"], "--out", w["t"] / "ok.png",
-                                        "--figure", t],
+    "data show --figure": lambda w, t: [
+        "data",
+        "show",
+        "--data-dir",
+        w["data"],
+        "--out",
+        w["t"] / "ok.png",
+        "--figure",
+        t,
+    ],
     "report --out": lambda w, t: ["report", w["run"], "--out", t],
 }
 
@@ -143,21 +169,39 @@ def test_evaluate_refuses_what_is_not_its_own(world, capsys):
 
 
 def test_evaluate_checks_its_output_before_the_work(world, capsys):
-    assert_refused(capsys, world, ["evaluate", world["run"], "--out", world["t"] / "fifo.png"],
-                   world["t"] / "fifo.png")
+    assert_refused(capsys, world, ["evaluate", world["run"], "--out", world["t"] / "fifo.png"], world["t"] / "fifo.png")
 
 
 FOLDER_WRITERS = {
-    **{f"demo {s}": (lambda s: lambda w, d: ["demo", s, "--out", d])(s)
-       for s in ("derivative", "rounding", "partial", "gradient", "descent", "all")},
+    **{
+        f"demo {s}": (lambda s: lambda w, d: ["demo", s, "--out", d])(s)
+        for s in ("derivative", "rounding", "partial", "gradient", "descent", "all")
+    },
     "demo minibatch": lambda w, d: ["demo", "minibatch", "--data-dir", w["data"], "--out", d],
-    "demo routes": lambda w, d: ["demo", "routes", "--train-size", "20", "--test-size", "5", "--data-dir", w["data"],
-                                 "--out", d],
+    "demo routes": lambda w, d: [
+        "demo",
+        "routes",
+        "--train-size",
+        "20",
+        "--test-size",
+        "5",
+        "--data-dir",
+        w["data"],
+        "--out",
+        d,
+    ],
 }
 #: The file each writer puts into its folder.
-FIGURE = {"demo derivative": "tangent.png", "demo rounding": "rounding.png", "demo partial": "surface.png",
-          "demo gradient": "gradient_field.png", "demo descent": "descent_path.png", "demo all": "tangent.png",
-          "demo minibatch": "minibatch.png", "demo routes": "routes_accuracy.png"}
+FIGURE = {
+    "demo derivative": "tangent.png",
+    "demo rounding": "rounding.png",
+    "demo partial": "surface.png",
+    "demo gradient": "gradient_field.png",
+    "demo descent": "descent_path.png",
+    "demo all": "tangent.png",
+    "demo minibatch": "minibatch.png",
+    "demo routes": "routes_accuracy.png",
+}
 
 
 @pytest.mark.parametrize("writer", FOLDER_WRITERS)
@@ -169,37 +213,80 @@ def test_folder_writers_refuse_what_is_not_theirs(world, capsys, writer):
     figures = world["root"] / f"figures-{writer.replace(' ', '-')}"
     figures.mkdir()
     os.mkfifo(figures / FIGURE[writer])
-    assert_refused(capsys, world, FOLDER_WRITERS[writer](world, figures), figures / FIGURE[writer],
-                   before_work=writer == "demo routes")
+    assert_refused(
+        capsys,
+        world,
+        FOLDER_WRITERS[writer](world, figures),
+        figures / FIGURE[writer],
+        before_work=writer == "demo routes",
+    )
 
 
 def test_train_refuses_what_is_not_a_folder(world, capsys):
     for kind, target in folder_targets(world).items():
         if kind in ("a run", "a folder in a run", "a sweep"):
             continue  # see test_train_refuses_a_run_inside_a_run_folder
-        assert_refused(capsys, world, ["train", "--data-dir", world["data"], "--iters", "3", "--batch-size", "4",
-                                       "--no-progress", "--out", target], target)
+        assert_refused(
+            capsys,
+            world,
+            [
+                "train",
+                "--data-dir",
+                world["data"],
+                "--iters",
+                "3",
+                "--batch-size",
+                "4",
+                "--no-progress",
+                "--out",
+                target,
+            ],
+            target,
+        )
 
 
 @pytest.mark.parametrize("kind", ["a device", "a run"])
 def test_demo_overfit_refuses_what_is_not_its_folder(world, capsys, kind):
     # Refused when the figure is written, after the training (cli/train.py checks no earlier).
     target = folder_targets(world)[kind]
-    assert_refused(capsys, world, ["demo", "overfit", "--data-dir", world["data"], "--epochs", "1", "--train-size",
-                                   "20", "--no-progress", "--out", target], target, before_work=False)
+    assert_refused(
+        capsys,
+        world,
+        [
+            "demo",
+            "overfit",
+            "--data-dir",
+            world["data"],
+            "--epochs",
+            "1",
+            "--train-size",
+            "20",
+            "--no-progress",
+            "--out",
+            target,
+        ],
+        target,
+        before_work=False,
+    )
 
 
 def test_train_refuses_a_run_inside_a_run_folder(world, capsys):
     target = world["run"] / "nested"
-    assert_refused(capsys, world, ["train", "--data-dir", world["data"], "--iters", "3", "--batch-size", "4",
-                                   "--no-progress", "--out", target], target)
+    assert_refused(
+        capsys,
+        world,
+        ["train", "--data-dir", world["data"], "--iters", "3", "--batch-size", "4", "--no-progress", "--out", target],
+        target,
+    )
 
 
 def test_a_regular_file_the_user_names_is_replaced_atomically(world, capsys):
     t = world["t"]
-    for argv, name in ((["diff", "x**2", "--at", "1", "--plot", t / "old.png"], "old.png"),
-                       (["data", "show", "--data-dir", world["data"], "--out", t / "digit.png"], "digit.png"),
-                       (["report", world["run"], "--out", t / "report.html"], "report.html")):
+    for argv, name in (
+        (["diff", "x**2", "--at", "1", "--plot", t / "old.png"], "old.png"),
+        (["data", "show", "--data-dir", world["data"], "--out", t / "digit.png"], "digit.png"),
+        (["report", world["run"], "--out", t / "report.html"], "report.html"),
+    ):
         (t / name).write_bytes(b"old contents")
         inode = os.stat(t / name).st_ino
         code, out, err = run_cli(capsys, argv)

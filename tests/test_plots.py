@@ -63,8 +63,18 @@ def test_text_given_to_a_figure_is_drawn_as_typed_never_as_math(tmp_path):
         plot_loss([2.0, 1.0, 0.5], title=text),
         plot_accuracy([1, 2], [0.5, 0.9], [0.4, 0.8], title=text, test_label=text),
         plot_accuracy_panels({text: ([1, 2], [0.5, 0.9], [0.4, 0.8])}, title=text),
-        plot_runs([{"name": text, "iterations": [1, 2], "means": [None, 1.0], "epochs": [1], "accuracy": [0.5],
-                    "column": text}]),
+        plot_runs(
+            [
+                {
+                    "name": text,
+                    "iterations": [1, 2],
+                    "means": [None, 1.0],
+                    "epochs": [1],
+                    "accuracy": [0.5],
+                    "column": text,
+                }
+            ]
+        ),
         plot_confusion(np.eye(2, dtype=int), labels=[text, "$\\frac{$"], title=text),
         digits_figure(np.zeros((2, 28, 28), dtype=np.uint8), [text, "$\\frac{$"]),
     ]
@@ -89,7 +99,22 @@ def test_a_figure_as_svg_keeps_every_point_and_gives_the_same_text_twice():
     assert len(re.findall(r"[ML] ", path)) == 3000
     assert figure_svg(plot_loss(losses, window=100), "loss") == svg
     clips = set(re.findall(r'clipPath id="(\w+)"', svg))
-    assert clips and clips.isdisjoint(re.findall(r'clipPath id="(\w+)"', figure_svg(plot_loss(losses, window=100), "other")))
-    hostile = figure_svg(plot_runs([{"name": "<script>alert(1)</script>", "iterations": [1, 2], "means": [1.0, 0.5],
-                                     "epochs": [1, 2], "accuracy": [0.5, None], "column": "test accuracy"}]), "runs")
+    assert clips and clips.isdisjoint(
+        re.findall(r'clipPath id="(\w+)"', figure_svg(plot_loss(losses, window=100), "other"))
+    )
+    hostile = figure_svg(
+        plot_runs(
+            [
+                {
+                    "name": "<script>alert(1)</script>",
+                    "iterations": [1, 2],
+                    "means": [1.0, 0.5],
+                    "epochs": [1, 2],
+                    "accuracy": [0.5, None],
+                    "column": "test accuracy",
+                }
+            ]
+        ),
+        "runs",
+    )
     assert "<script" not in hostile and ">&lt;script&gt;alert(1)&lt;/script&gt;</text>" in hostile

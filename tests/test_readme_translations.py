@@ -74,9 +74,21 @@ def test_each_translation_is_written_in_its_language_and_covers_the_readers_topi
     lang, text = translation
     prose = re.sub(r"```.*?```", "", text, flags=re.S)
     assert len(SCRIPTS[lang].findall(prose)) > 2000
-    for topic in ("nnlearn board", "/lessons/diff", "/lessons/gradient", "/lessons/descent", "/lessons/numgrad",
-                  "draw a digit", "nnlearn landscape", "nnlearn sweep", "--resume", "nnlearn predict", "nnlearn check",
-                  "NNLEARN_LANG", "fonts-noto-cjk"):
+    for topic in (
+        "nnlearn board",
+        "/lessons/diff",
+        "/lessons/gradient",
+        "/lessons/descent",
+        "/lessons/numgrad",
+        "draw a digit",
+        "nnlearn landscape",
+        "nnlearn sweep",
+        "--resume",
+        "nnlearn predict",
+        "nnlearn check",
+        "NNLEARN_LANG",
+        "fonts-noto-cjk",
+    ):
         assert topic in text, topic
 
 
@@ -91,9 +103,12 @@ def test_the_japanese_demos_and_checks_run_in_japanese(capsys, tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     text = (ROOT / TRANSLATIONS["ja"]).read_text()
     own = [c for c in commands(text) if c.startswith(("nnlearn demo", "nnlearn check examples/"))]
-    assert [shlex.split(c)[1:3] for c in own] == [["demo", "losses"], ["demo", "all"],
-                                                   ["check", "examples/check/chapter4.py"],
-                                                   ["check", "examples/check/losses_from_notes.py"]]
+    assert [shlex.split(c)[1:3] for c in own] == [
+        ["demo", "losses"],
+        ["demo", "all"],
+        ["check", "examples/check/chapter4.py"],
+        ["check", "examples/check/losses_from_notes.py"],
+    ]
     assert all(c.endswith("--lang ja") for c in own)
     code, out = run(capsys, own[0])
     assert code == 0 and "4.2 損失関数" in out and "cross_entropy_error(y, t) = 0.510825457099338" in out

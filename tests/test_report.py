@@ -22,7 +22,8 @@ def _trials(folder):
         "0,finished,0.1,50,0.9012,5,3.5,w1\n"
         "1,finished,0.5,100,0.9561,5,4.0,w2\n"
         "2,pruned,0.01,50,0.7003,2,1.0,w1\n"
-        "3,running,1.0,100,,1,0.5,w2\n")
+        "3,running,1.0,100,,1,0.5,w2\n"
+    )
     (folder / "best.json").write_text(json.dumps({"number": 1, "params": {"lr": 0.5, "hidden": 100}}))
     from nnlearn.see.images import png_bytes as encode_png
 
@@ -45,54 +46,75 @@ def test_run_report_states_the_settings_and_result_and_says_what_is_missing(tmp_
     run = make_run(tmp_path / "r", test_accuracy=0.8765)
     text = build_report([run], download=False)
     assert re.search(r'id="test-accuracy">87\.65%<', text)
-    assert "<td class=\"l\">book</td>" in text and "<td class=\"l\">0.1.0</td>" in text
+    assert '<td class="l">book</td>' in text and '<td class="l">0.1.0</td>' in text
     # The curves, drawn as the run's figures are: 1200 raw losses thinned to at most 2500 points (all kept),
     # their moving average from the 60th on, and two epochs.
     assert (_points(text, "loss"), _points(text, "loss-mean"), _points(text, "test-acc")) == (1200, 1141, 2)
     words = _texts(text)
-    assert {"Training loss", "loss per iteration", "mean of 60 iterations", "Accuracy per epoch", "test acc"} <= set(words)
+    assert {"Training loss", "loss per iteration", "mean of 60 iterations", "Accuracy per epoch", "test acc"} <= set(
+        words
+    )
     # The accuracy axis is zoomed to the data (0.79 .. 0.90), not 0 .. 100%.
     assert "accuracy (axis zoomed: starts at 0.78, not 0)" in words and "0.80" in words and "0.70" not in words
     assert "No model.npz in the run folder: these sections need the trained network." in text
     # Nothing runs and nothing is loaded: the SVG's namespaces are its only addresses.
     assert "<script" not in text and {h[0] for h in re.findall(r'href="([^"]*)"', text)} == {"#"}
-    assert set(re.findall(r'"(https?://[^"]*)"', text)) == {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    assert set(re.findall(r'"(https?://[^"]*)"', text)) == {
+        "http://www.w3.org/2000/svg",
+        "http://www.w3.org/1999/xlink",
+    }
     # The same run gives the same page, byte for byte (matplotlib's made-up ids are salted, no date).
     assert build_report([run], download=False) == text
 
 
 def test_a_run_without_a_model_says_why_in_the_words_of_its_state(tmp_path, make_run):
     """A diverged run never gets a model: its report must not promise one "once the run has finished"."""
-    diverged = make_run(tmp_path / "d", state={"state": "diverged", "pid": 1, "reason": "loss became nan at iteration 7"})
+    diverged = make_run(
+        tmp_path / "d", state={"state": "diverged", "pid": 1, "reason": "loss became nan at iteration 7"}
+    )
     text = build_report([diverged], download=False)
-    assert ("No model.npz: the run diverged (loss became nan at iteration 7), so there is no trained network to "
-            "show; train again with a smaller learning rate.") in text
+    assert (
+        "No model.npz: the run diverged (loss became nan at iteration 7), so there is no trained network to "
+        "show; train again with a smaller learning rate."
+    ) in text
     assert "once the run has finished" not in text
     stopped = make_run(tmp_path / "s", state={"state": "stopped", "pid": 1, "reason": "interrupted (Ctrl-C)"})
     assert f"continue it with: nnlearn train --resume {stopped}" in build_report([stopped], download=False)
     running = make_run(tmp_path / "r", state={"state": "running", "pid": os.getpid(), "reason": None})
-    assert "No model.npz yet: these sections appear once the run has finished." in build_report([running], download=False)
+    assert "No model.npz yet: these sections appear once the run has finished." in build_report(
+        [running], download=False
+    )
 
 
 def test_a_run_without_a_validation_split_has_no_validation_line(tmp_path, make_run):
     run = make_run(tmp_path / "r", test_accuracy=0.9)
-    (run / "epochs.csv").write_text("epoch,iteration,train_accuracy,test_accuracy,validation_accuracy\n"
-                                    "1,600,0.8,0.79,\n2,1200,0.9,0.88,\n")
+    (run / "epochs.csv").write_text(
+        "epoch,iteration,train_accuracy,test_accuracy,validation_accuracy\n1,600,0.8,0.79,\n2,1200,0.9,0.88,\n"
+    )
     text = build_report([run], download=False)
     assert (_points(text, "train-acc"), _points(text, "test-acc")) == (2, 2)
     assert "test acc" in _texts(text) and "validation" not in text
     # With a validation split, the second line is validation's (as in the run's accuracy.png).
-    (run / "epochs.csv").write_text("epoch,iteration,train_accuracy,test_accuracy,validation_accuracy\n"
-                                    "1,600,0.8,0.79,0.7\n2,1200,0.9,0.88,\n")
+    (run / "epochs.csv").write_text(
+        "epoch,iteration,train_accuracy,test_accuracy,validation_accuracy\n1,600,0.8,0.79,0.7\n2,1200,0.9,0.88,\n"
+    )
     assert "validation acc" in _texts(build_report([run], download=False))
 
 
 def test_gradcheck_json_is_shown_with_its_verdict(tmp_path, make_run):
     run = make_run(tmp_path / "r", test_accuracy=0.9)
-    (run / "gradcheck.json").write_text(json.dumps({
-        "params": {"W1": {"shape": [784, 50], "checked": 100, "max_abs": 2.5e-10, "relative": 3.25e-9},
-                   "b1": {"shape": [50], "checked": 50, "max_abs": 1e-9, "relative": 4e-7}},
-        "limit": 1e-6, "batch": "mnist train[:3]"}))
+    (run / "gradcheck.json").write_text(
+        json.dumps(
+            {
+                "params": {
+                    "W1": {"shape": [784, 50], "checked": 100, "max_abs": 2.5e-10, "relative": 3.25e-9},
+                    "b1": {"shape": [50], "checked": 50, "max_abs": 1e-9, "relative": 4e-7},
+                },
+                "limit": 1e-6,
+                "batch": "mnist train[:3]",
+            }
+        )
+    )
     text = build_report([run], download=False)
     assert "numerical gradient agree on mnist train[:3]: largest relative difference 4.00e-07 (limit 1.00e-06)" in text
     assert "<td>784-50</td><td>100</td><td>2.50e-10</td><td>3.25e-09</td>" in text
@@ -115,11 +137,14 @@ def test_several_runs_are_overlaid_and_side_by_side(tmp_path, make_run):
 def test_several_runs_need_out_and_a_non_run_is_a_one_line_error(tmp_path, capsys, make_run):
     a, b = make_run(tmp_path / "a"), make_run(tmp_path / "b")
     assert main(["report", str(a), str(b)]) == 1
-    assert capsys.readouterr().err == ("nnlearn: error: several directories make one comparison report: "
-                                       "say where it goes with --out FILE.html\n")
+    assert capsys.readouterr().err == (
+        "nnlearn: error: several directories make one comparison report: say where it goes with --out FILE.html\n"
+    )
     assert main(["report", str(tmp_path)]) == 1
-    assert capsys.readouterr().err == (f"nnlearn: error: {tmp_path} holds neither config.json (a run) nor "
-                                       "trials.csv (a sweep); give the folder that `nnlearn train` wrote\n")
+    assert capsys.readouterr().err == (
+        f"nnlearn: error: {tmp_path} holds neither config.json (a run) nor "
+        "trials.csv (a sweep); give the folder that `nnlearn train` wrote\n"
+    )
     assert not list(tmp_path.glob("**/report.html"))
 
 

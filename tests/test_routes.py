@@ -6,9 +6,9 @@ import re
 import numpy as np
 import pytest
 
-from nnlearn.see import routes
 from nnlearn.cli import main
 from nnlearn.datasets import load_mnist
+from nnlearn.see import routes
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,23 @@ def test_same_seed_same_table(mnist):
 @pytest.mark.slow
 def test_demo_routes_on_1000_images(mnist_dir, tmp_path, capsys):
     out = tmp_path / "routes"
-    assert main(["demo", "routes", "--train-size", "1000", "--test-size", "1000", "--data-dir", str(mnist_dir),
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "routes",
+                "--train-size",
+                "1000",
+                "--test-size",
+                "1000",
+                "--data-dir",
+                str(mnist_dir),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     rows = re.findall(r"^(.+?)\s+(\d+\.\d\d)%\s+(\d+\.\d\d)\s+(\d+\.\d\d)$", text, flags=re.M)
     names = [name for name, *_ in rows]
@@ -71,9 +86,14 @@ def test_demo_routes_on_1000_images(mnist_dir, tmp_path, capsys):
 
 
 def test_the_accuracy_figures_title_lies_within_the_figure():
-    results = [routes.RouteResult(name, acc, 0.0, 0.0, np.zeros(1)) for name, acc in (
-        ("rule: nearest average digit", 0.8203), ("HOG features + linear SVM", 0.9832),
-        ("network end to end (strong recipe)", 0.9841))]
+    results = [
+        routes.RouteResult(name, acc, 0.0, 0.0, np.zeros(1))
+        for name, acc in (
+            ("rule: nearest average digit", 0.8203),
+            ("HOG features + linear SVM", 0.9832),
+            ("network end to end (strong recipe)", 0.9841),
+        )
+    ]
     fig = routes.plot_accuracy(results, 60000, 10000)
     fig.canvas.draw()
     box = fig.texts[0].get_window_extent()  # the title

@@ -31,8 +31,14 @@ def _templates() -> set:
     found = {constraints.MUST_BE, constraints.UNKNOWN}
     for node in ast.walk(tree):
         if isinstance(node, ast.Raise):
-            found |= {call.args[0].value for call in ast.walk(node) if isinstance(call, ast.Call)
-                      and getattr(call.func, "id", None) == "_" and call.args and isinstance(call.args[0], ast.Constant)}
+            found |= {
+                call.args[0].value
+                for call in ast.walk(node)
+                if isinstance(call, ast.Call)
+                and getattr(call.func, "id", None) == "_"
+                and call.args
+                and isinstance(call.args[0], ast.Constant)
+            }
     return found
 
 
@@ -127,23 +133,47 @@ ARGUMENTS = [
     ("MultiLayerNet", "seed", RULES["seed"], lambda v: _network(seed=v)),
     ("TwoLayerNet", "hidden_size", constraints.POSITIVE_WHOLE, lambda v: nnlearn.TwoLayerNet(4, v, 2)),
     ("SimpleNet", "seed", RULES["seed"], lambda v: nnlearn.SimpleNet(seed=v)),
-    ("gradient_descent", "step_num", constraints.COUNT,
-     lambda v: nnlearn.gradient_descent(lambda x: x @ x, [1.0], lr=0.1, step_num=v)),
-    ("gradient_descent", "return_path", constraints.FLAG,
-     lambda v: nnlearn.gradient_descent(lambda x: x @ x, [1.0], lr=0.1, return_path=v)),
-    ("numerical_diff", "method", Options(("central", "forward", "backward")),
-     lambda v: nnlearn.numerical_diff(math.sin, 1.0, method=v)),
+    (
+        "gradient_descent",
+        "step_num",
+        constraints.COUNT,
+        lambda v: nnlearn.gradient_descent(lambda x: x @ x, [1.0], lr=0.1, step_num=v),
+    ),
+    (
+        "gradient_descent",
+        "return_path",
+        constraints.FLAG,
+        lambda v: nnlearn.gradient_descent(lambda x: x @ x, [1.0], lr=0.1, return_path=v),
+    ),
+    (
+        "numerical_diff",
+        "method",
+        Options(("central", "forward", "backward")),
+        lambda v: nnlearn.numerical_diff(math.sin, 1.0, method=v),
+    ),
     ("numerical_diff", "h", RULES["h"], lambda v: nnlearn.numerical_diff(math.sin, 1.0, h=v)),
     ("numerical_gradient", "h", RULES["h"], lambda v: nnlearn.numerical_gradient(lambda x: x @ x, np.ones(2), h=v)),
-    ("numerical_gradient", "method", Options(("central",)),
-     lambda v: nnlearn.numerical_gradient(lambda x: x @ x, np.ones(2), method=v)),
+    (
+        "numerical_gradient",
+        "method",
+        Options(("central",)),
+        lambda v: nnlearn.numerical_gradient(lambda x: x @ x, np.ones(2), method=v),
+    ),
     ("derivative", "method", Options(("auto",)), lambda v: nnlearn.derivative(math.sin, 1.0, method=v)),
     ("derivative", "full_output", constraints.FLAG, lambda v: nnlearn.derivative(math.sin, 1.0, full_output=v)),
-    ("gradient_check", "sample", constraints.POSITIVE_WHOLE,
-     lambda v: nnlearn.gradient_check(_network(seed=0), _x(), [0, 1], sample=v)),
+    (
+        "gradient_check",
+        "sample",
+        constraints.POSITIVE_WHOLE,
+        lambda v: nnlearn.gradient_check(_network(seed=0), _x(), [0, 1], sample=v),
+    ),
     ("gradient_check", "seed", RULES["seed"], lambda v: nnlearn.gradient_check(_network(seed=0), _x(), [0, 1], seed=v)),
-    ("gradient_check", "numerical engine", Options(("fast",)),
-     lambda v: nnlearn.gradient_check(_network(seed=0), _x(), [0, 1], engine=v)),
+    (
+        "gradient_check",
+        "numerical engine",
+        Options(("fast",)),
+        lambda v: nnlearn.gradient_check(_network(seed=0), _x(), [0, 1], engine=v),
+    ),
     ("load_mnist", "normalize", constraints.FLAG, lambda v: nnlearn.load_mnist(normalize=v)),
     ("load_fashion_mnist", "one_hot_label", constraints.FLAG, lambda v: nnlearn.load_fashion_mnist(one_hot_label=v)),
     ("load_dataset", "flatten", constraints.FLAG, lambda v: nnlearn.load_dataset("mnist", flatten=v)),
@@ -151,64 +181,135 @@ ARGUMENTS = [
     ("train_arrays", "batch_size", RULES["batch_size"], lambda v: nnlearn.train_arrays(_x(), [0, 1], batch_size=v)),
 ]
 # The book's arguments of the networks and the optimizers, each with its one rule.
-ARGUMENTS += [(cls.__name__, name, RULES[name], lambda v, cls=cls, name=name: cls(**{name: v}))
-              for cls, names in ((nnlearn.SGD, ("lr",)), (nnlearn.Momentum, ("lr", "momentum")),
-                                 (nnlearn.AdaGrad, ("lr", "eps")), (nnlearn.Adam, ("lr", "beta1", "beta2", "eps")))
-              for name in names]
-ARGUMENTS += [(cls, name, RULES[name], lambda v, cls=cls, name=name: getattr(nnlearn, cls)(4, 3, 2, **{name: v}))
-              for cls in ("MultiLayerNet", "TwoLayerNet")
-              for name in ("weight_init_std", "weight_decay_lambda", "dropout_ratio")]
+ARGUMENTS += [
+    (cls.__name__, name, RULES[name], lambda v, cls=cls, name=name: cls(**{name: v}))
+    for cls, names in (
+        (nnlearn.SGD, ("lr",)),
+        (nnlearn.Momentum, ("lr", "momentum")),
+        (nnlearn.AdaGrad, ("lr", "eps")),
+        (nnlearn.Adam, ("lr", "beta1", "beta2", "eps")),
+    )
+    for name in names
+]
+ARGUMENTS += [
+    (cls, name, RULES[name], lambda v, cls=cls, name=name: getattr(nnlearn, cls)(4, 3, 2, **{name: v}))
+    for cls in ("MultiLayerNet", "TwoLayerNet")
+    for name in ("weight_init_std", "weight_decay_lambda", "dropout_ratio")
+]
 #: Where None is a value: a fresh seed, the automatic step, every element, the recipe's batch size.
 NONE_MEANS = {"seed", "h", "sample", "batch_size"}
-CASES = [(who, name, value, call) for who, name, rule, call in ARGUMENTS for value in refused(rule)
-         if not (value is None and name in NONE_MEANS) and not (value == [] and name == "hidden_size_list")]
+CASES = [
+    (who, name, value, call)
+    for who, name, rule, call in ARGUMENTS
+    for value in refused(rule)
+    if not (value is None and name in NONE_MEANS) and not (value == [] and name == "hidden_size_list")
+]
 
 
 @pytest.mark.parametrize("who, name, value, call", CASES, ids=[f"{w}-{n}={v!r}" for w, n, v, _c in CASES])
 def test_every_argument_of_the_public_functions_refuses_in_the_vocabulary(who, name, value, call):
-    error = InputTypeError if name in ("return_path", "full_output", "normalize", "one_hot_label", "flatten") \
+    error = (
+        InputTypeError
+        if name in ("return_path", "full_output", "normalize", "one_hot_label", "flatten")
         else InputError
+    )
     assert_refused(lambda: call(value), name, value, error)
 
 
 #: The arrays the public functions take: what each refuses, the error and the key words.
 ARRAYS = [
-    *[(f.__name__, lambda f=f: f(bad), InputTypeError, ["x must be a number or an array of numbers"])
-      for f in (nnlearn.sigmoid, nnlearn.relu, nnlearn.step_function, nnlearn.sigmoid_grad, nnlearn.softmax)
-      for bad in (None, "abc", [1, "a"])],
-    *[(f.__name__, lambda f=f: f(np.array([1j])), InputTypeError, ["takes real numbers", "complex"])
-      for f in (nnlearn.sigmoid, nnlearn.relu, nnlearn.step_function)],
-    ("cross_entropy_error", lambda: nnlearn.cross_entropy_error(np.array([0.5, np.nan]), 0), InputError,
-     ["y contains NaN", "lower the learning rate"]),
-    ("cross_entropy_error", lambda: nnlearn.cross_entropy_error(np.array([[0.5, 0.5]]), [2]), InputError,
-     ["labels out of range", "0..1"]),
-    ("cross_entropy_error", lambda: nnlearn.cross_entropy_error(np.array([0.5, 0.6]), 0), InputError,
-     ["sums to 1.1", "probabilities"]),
-    ("cross_entropy_error", lambda: nnlearn.cross_entropy_error(np.array([0.5, 0.5]), np.array([True, False])),
-     InputTypeError, ["t holds booleans"]),
+    *[
+        (f.__name__, lambda f=f: f(bad), InputTypeError, ["x must be a number or an array of numbers"])
+        for f in (nnlearn.sigmoid, nnlearn.relu, nnlearn.step_function, nnlearn.sigmoid_grad, nnlearn.softmax)
+        for bad in (None, "abc", [1, "a"])
+    ],
+    *[
+        (f.__name__, lambda f=f: f(np.array([1j])), InputTypeError, ["takes real numbers", "complex"])
+        for f in (nnlearn.sigmoid, nnlearn.relu, nnlearn.step_function)
+    ],
+    (
+        "cross_entropy_error",
+        lambda: nnlearn.cross_entropy_error(np.array([0.5, np.nan]), 0),
+        InputError,
+        ["y contains NaN", "lower the learning rate"],
+    ),
+    (
+        "cross_entropy_error",
+        lambda: nnlearn.cross_entropy_error(np.array([[0.5, 0.5]]), [2]),
+        InputError,
+        ["labels out of range", "0..1"],
+    ),
+    (
+        "cross_entropy_error",
+        lambda: nnlearn.cross_entropy_error(np.array([0.5, 0.6]), 0),
+        InputError,
+        ["sums to 1.1", "probabilities"],
+    ),
+    (
+        "cross_entropy_error",
+        lambda: nnlearn.cross_entropy_error(np.array([0.5, 0.5]), np.array([True, False])),
+        InputTypeError,
+        ["t holds booleans"],
+    ),
     ("mean_squared_error", lambda: nnlearn.mean_squared_error(np.array(["a"]), 0), InputError, ["y must be numeric"]),
-    ("mean_squared_error", lambda: nnlearn.mean_squared_error(np.zeros((0, 2)), np.zeros(0)), InputError,
-     ["y is empty"]),
-    ("cross_entropy_error", lambda: nnlearn.cross_entropy_error(np.array([[0.5, 0.5]]), [0.5]), InputError,
-     ["t holds non-integer labels"]),
+    (
+        "mean_squared_error",
+        lambda: nnlearn.mean_squared_error(np.zeros((0, 2)), np.zeros(0)),
+        InputError,
+        ["y is empty"],
+    ),
+    (
+        "cross_entropy_error",
+        lambda: nnlearn.cross_entropy_error(np.array([[0.5, 0.5]]), [0.5]),
+        InputError,
+        ["t holds non-integer labels"],
+    ),
     ("gradient_descent", lambda: nnlearn.gradient_descent(3, [1.0]), InputTypeError, ["f must be", "int"]),
-    ("gradient_descent", lambda: nnlearn.gradient_descent(lambda x: x, "5"), InputTypeError,
-     ["init_x must be a real number"]),
+    (
+        "gradient_descent",
+        lambda: nnlearn.gradient_descent(lambda x: x, "5"),
+        InputTypeError,
+        ["init_x must be a real number"],
+    ),
     ("numerical_diff", lambda: nnlearn.numerical_diff(lambda x: x, np.inf), InputError, ["x must be finite"]),
-    ("numerical_diff", lambda: nnlearn.numerical_diff(lambda x: None, 1.0), InputTypeError,
-     ["returned None", "must return a real number"]),
-    ("numerical_gradient", lambda: nnlearn.numerical_gradient(lambda x: x @ x, np.array([1.0, np.nan])), InputError,
-     ["x contains NaN", "a gradient needs a point of finite numbers"]),
-    ("derivative", lambda: nnlearn.derivative(math.sin, [0.0, np.inf]), InputError,
-     ["x contains inf", "a derivative needs finite points"]),
+    (
+        "numerical_diff",
+        lambda: nnlearn.numerical_diff(lambda x: None, 1.0),
+        InputTypeError,
+        ["returned None", "must return a real number"],
+    ),
+    (
+        "numerical_gradient",
+        lambda: nnlearn.numerical_gradient(lambda x: x @ x, np.array([1.0, np.nan])),
+        InputError,
+        ["x contains NaN", "a gradient needs a point of finite numbers"],
+    ),
+    (
+        "derivative",
+        lambda: nnlearn.derivative(math.sin, [0.0, np.inf]),
+        InputError,
+        ["x contains inf", "a derivative needs finite points"],
+    ),
     ("SimpleNet", lambda: nnlearn.SimpleNet(W=np.full((2, 3), np.nan)), InputError, ["W contains NaN"]),
-    ("MultiLayerNet", lambda: nnlearn.MultiLayerNet(784, [10**12], 10), InputError,
-     ["parameters", "choose smaller layers"]),
-    ("MultiLayerNet.predict", lambda: _network().predict(np.array([[1.0, np.nan, 0, 0]])), InputError,
-     ["x contains NaN"]),
+    (
+        "MultiLayerNet",
+        lambda: nnlearn.MultiLayerNet(784, [10**12], 10),
+        InputError,
+        ["parameters", "choose smaller layers"],
+    ),
+    (
+        "MultiLayerNet.predict",
+        lambda: _network().predict(np.array([[1.0, np.nan, 0, 0]])),
+        InputError,
+        ["x contains NaN"],
+    ),
     ("MultiLayerNet.loss", lambda: _network().loss(_x(), [0, 5]), InputError, ["labels out of range"]),
-    ("Trainer", lambda: nnlearn.Trainer(_network(dtype=np.float32), np.full((2, 4), np.nan), [0, 1]), InputError,
-     ["contains NaN"]),
+    (
+        "Trainer",
+        lambda: nnlearn.Trainer(_network(dtype=np.float32), np.full((2, 4), np.nan), [0, 1]),
+        InputError,
+        ["contains NaN"],
+    ),
 ]
 
 
@@ -225,9 +326,24 @@ def test_every_public_function_that_takes_arguments_is_listed():
     """A new public name comes with its refusals here (nnlearn.check, the sandboxed checker, has its own
     catalogue; load_network's refusals are those of a file, base.files')."""
     listed = {who.split(".")[0] for who, *_ in ARGUMENTS + ARRAYS} | {"TrainSettings", "Trainer", "identity_function"}
-    public = {n for n in nnlearn.__all__ if callable(getattr(nnlearn, n)) and not isinstance(getattr(nnlearn, n), type)
-              or n in ("SimpleNet", "MultiLayerNet", "TwoLayerNet", "SGD", "Momentum", "AdaGrad", "Adam",
-                       "TrainSettings", "Trainer")}
+    public = {
+        n
+        for n in nnlearn.__all__
+        if callable(getattr(nnlearn, n))
+        and not isinstance(getattr(nnlearn, n), type)
+        or n
+        in (
+            "SimpleNet",
+            "MultiLayerNet",
+            "TwoLayerNet",
+            "SGD",
+            "Momentum",
+            "AdaGrad",
+            "Adam",
+            "TrainSettings",
+            "Trainer",
+        )
+    }
     assert public - listed == {"check", "load_network"}
 
 
@@ -240,8 +356,10 @@ def message_of(call) -> str:
     return str(e.value)
 
 
-out_of_unit = st.one_of(st.floats(allow_nan=True, allow_infinity=True).filter(lambda v: not 0 <= v < 1),
-                        st.sampled_from([math.nan, math.inf, -math.inf, 1.0, -1e-300]))
+out_of_unit = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).filter(lambda v: not 0 <= v < 1),
+    st.sampled_from([math.nan, math.inf, -math.inf, 1.0, -1e-300]),
+)
 
 
 @hypothesis_settings(max_examples=60, deadline=None)
@@ -250,7 +368,9 @@ def test_a_dropout_ratio_outside_0_1_is_refused_alike_by_the_settings_and_the_ne
     by_settings = message_of(lambda: TrainSettings(dropout_ratio=value))
     assert by_settings == message_of(lambda: nnlearn.MultiLayerNet(4, [3], 2, dropout_ratio=value))
     assert by_settings == message_of(lambda: nnlearn.TwoLayerNet(4, 3, 2, dropout_ratio=value))
-    assert by_settings.startswith("dropout_ratio must be a number in [0, 1), got ") and speaks_the_vocabulary(by_settings)
+    assert by_settings.startswith("dropout_ratio must be a number in [0, 1), got ") and speaks_the_vocabulary(
+        by_settings
+    )
 
 
 @hypothesis_settings(max_examples=60, deadline=None)
@@ -274,8 +394,13 @@ def test_a_decay_outside_0_1_is_refused_alike_by_the_settings_and_the_optimizer(
 
 
 @hypothesis_settings(max_examples=15, deadline=None)
-@given(st.one_of(st.floats(max_value=0), st.sampled_from([math.nan, math.inf]), st.text(max_size=5).filter(
-    lambda s: s.lower() not in ("xavier", "he", "sigmoid", "relu"))))
+@given(
+    st.one_of(
+        st.floats(max_value=0),
+        st.sampled_from([math.nan, math.inf]),
+        st.text(max_size=5).filter(lambda s: s.lower() not in ("xavier", "he", "sigmoid", "relu")),
+    )
+)
 def test_a_weight_init_is_refused_alike_by_the_settings_and_the_networks(value):
     by_settings = message_of(lambda: TrainSettings(weight_init_std=value))
     assert message_of(lambda: nnlearn.TwoLayerNet(4, 3, 2, weight_init_std=value)) == by_settings
@@ -283,15 +408,25 @@ def test_a_weight_init_is_refused_alike_by_the_settings_and_the_networks(value):
 
 
 @hypothesis_settings(max_examples=40, deadline=None)
-@given(st.one_of(st.integers(max_value=0), st.integers(min_value=constraints.MAX_BATCH + 1),
-                 st.floats(allow_nan=True), st.booleans()))
+@given(
+    st.one_of(
+        st.integers(max_value=0),
+        st.integers(min_value=constraints.MAX_BATCH + 1),
+        st.floats(allow_nan=True),
+        st.booleans(),
+    )
+)
 def test_a_batch_size_is_refused_alike_by_the_settings_the_networks_and_the_batches(value):
     from nnlearn.datasets.batches import sample_batch_indices
 
     by_settings = message_of(lambda: TrainSettings(batch_size=value))
     assert message_of(lambda: sample_batch_indices(10, value)) == by_settings
-    assert message_of(lambda: nnlearn.MultiLayerNet(4, [3], 2, dropout_ratio=0.5).dropout_masks(
-        np.random.default_rng(0), value)) == by_settings
+    assert (
+        message_of(
+            lambda: nnlearn.MultiLayerNet(4, [3], 2, dropout_ratio=0.5).dropout_masks(np.random.default_rng(0), value)
+        )
+        == by_settings
+    )
 
 
 def test_no_module_but_the_vocabulary_writes_a_rule_of_the_books_arguments():
@@ -303,8 +438,13 @@ def test_no_module_but_the_vocabulary_writes_a_rule_of_the_books_arguments():
         if path == Path(constraints.__file__):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("_", "N_") and node.args \
-                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) \
-                    and rule.match(node.args[0].value):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ("_", "N_")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and rule.match(node.args[0].value)
+            ):
                 written.append(f"{path.relative_to(SRC)}: {node.args[0].value}")
     assert written == []

@@ -56,11 +56,25 @@ def hostile_run(folder: Path, k: int, *, gradcheck: bool = True) -> Path:
     bad = HOSTILE[k % len(HOSTILE)]
     folder.mkdir(parents=True)
     settings = {h: h for h in HOSTILE} | {"hidden_size": HOSTILE, "lr": bad, "optimizer": bad, "activation": bad}
-    (folder / "config.json").write_text(json.dumps({
-        "recipe": bad, "dataset": bad, "seed": bad, "nnlearn_version": bad, "data_dir": bad, "settings": settings,
-        "network": {"input_size": bad, "output_size": bad}, "trainer": {}}))
-    (folder / "summary.json").write_text(json.dumps({
-        "description": bad, "recipe": bad, "dataset": bad, "seed": bad, "test_accuracy": 0.5, "iterations": 3}))
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "recipe": bad,
+                "dataset": bad,
+                "seed": bad,
+                "nnlearn_version": bad,
+                "data_dir": bad,
+                "settings": settings,
+                "network": {"input_size": bad, "output_size": bad},
+                "trainer": {},
+            }
+        )
+    )
+    (folder / "summary.json").write_text(
+        json.dumps(
+            {"description": bad, "recipe": bad, "dataset": bad, "seed": bad, "test_accuracy": 0.5, "iterations": 3}
+        )
+    )
     (folder / "state.json").write_text(json.dumps({"state": "diverged", "pid": 1, "reason": bad}))
     columns = ["epoch", "train_accuracy", *HOSTILE]
     import csv
@@ -74,9 +88,16 @@ def hostile_run(folder: Path, k: int, *, gradcheck: bool = True) -> Path:
     (folder / "epochs.csv").write_text(out.getvalue())
     (folder / "metrics.csv").write_text("iteration,loss\n1,2.3\n2,2.0\n" + "".join(f'3,"{h}"\n' for h in HOSTILE[:3]))
     if gradcheck:
-        (folder / "gradcheck.json").write_text(json.dumps({
-            "params": {h: {"shape": [h, 1], "checked": h, "max_abs": h, "relative": h} for h in HOSTILE},
-            "limit": bad, "batch": bad, "seconds": bad}))
+        (folder / "gradcheck.json").write_text(
+            json.dumps(
+                {
+                    "params": {h: {"shape": [h, 1], "checked": h, "max_abs": h, "relative": h} for h in HOSTILE},
+                    "limit": bad,
+                    "batch": bad,
+                    "seconds": bad,
+                }
+            )
+        )
     (folder / "evil.html").write_text(bad)
     (folder / "evil.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(99)</script></svg>')
     return folder
@@ -148,8 +169,12 @@ def test_hostile_text_in_reports_is_only_text(hostile_folder, tab, tmp_path):
             assert HOSTILE[k].strip() in text  # shown, as text
             assert watch.page.title() == f"nnlearn run {_name(k, HOSTILE[k])}"
         assert "<img src=x onerror=alert(2)>" in text
-        assert watch.page.eval_on_selector_all("script, iframe, object, embed, base, img[onerror], svg[onload]",
-                                               "es => es.length") == 0, page
+        assert (
+            watch.page.eval_on_selector_all(
+                "script, iframe, object, embed, base, img[onerror], svg[onload]", "es => es.length"
+            )
+            == 0
+        ), page
     assert watch.dialogs == []
     assert tab.errors == []
 
@@ -182,7 +207,11 @@ def test_hostile_text_on_every_board_page_is_only_text(hostile_folder, tab, serv
             watch.page.wait_for_load_state("networkidle")
     assert watch.dialogs == []
     # Leaving the runs list cuts its polls short (aborted requests); nothing else may fail.
-    assert [e for e in tab.errors if not e.startswith((f"request failed: {base}/api/runs", f"request failed: {base}/api/chart"))] == []
+    assert [
+        e
+        for e in tab.errors
+        if not e.startswith((f"request failed: {base}/api/runs", f"request failed: {base}/api/chart"))
+    ] == []
     # A run folder's own HTML or SVG file is never a page of the board: a download, sandboxed.
     u = urlsplit(base)
     for name in ("evil.html", "evil.svg"):
@@ -192,7 +221,10 @@ def test_hostile_text_on_every_board_page_is_only_text(hostile_folder, tab, serv
         r.read()
         conn.close()
         assert (r.status, r.getheader("content-type"), r.getheader("content-disposition")) == (
-            200, "application/octet-stream", "attachment")
+            200,
+            "application/octet-stream",
+            "attachment",
+        )
         assert r.getheader("content-security-policy") == "default-src 'none'; sandbox"
         assert r.getheader("x-content-type-options") == "nosniff"
 
@@ -205,8 +237,11 @@ def test_hostile_formulas_typed_into_the_lessons_are_only_text(tmp_path, tab, se
 
     base = serve_board(tmp_path)
     watch = Watch(tab)
-    for page, variables, texts in (("diff", ("x",), HOSTILE), ("gradient", ("x0", "x1"), HOSTILE[:3]),
-                                   ("descent", ("x0", "x1"), HOSTILE[:3])):
+    for page, variables, texts in (
+        ("diff", ("x",), HOSTILE),
+        ("gradient", ("x0", "x1"), HOSTILE[:3]),
+        ("descent", ("x0", "x1"), HOSTILE[:3]),
+    ):
         response = watch.open(f"{base}/lessons/{page}")
         assert response.headers["content-security-policy"] == header_csp(BOARD_CSP)
         assert watch.meta_csp() == BOARD_CSP
@@ -216,8 +251,9 @@ def test_hostile_formulas_typed_into_the_lessons_are_only_text(tmp_path, tab, se
                 parse_expression(text, variables=variables)
             watch.page.fill("#formula", text)
             watch.page.dispatch_event("#formula", "change")
-            watch.page.wait_for_function("m => document.getElementById('message').textContent === m",
-                                         arg=str(refused.value))
+            watch.page.wait_for_function(
+                "m => document.getElementById('message').textContent === m", arg=str(refused.value)
+            )
     assert watch.dialogs == []
     assert watch.page.eval_on_selector_all("script:not([src]), iframe, object, embed", "es => es.length") == 0
     assert [e for e in tab.errors if "status of 400" not in e] == []

@@ -138,6 +138,7 @@ def test_the_books_network_needs_no_exact_rows(monkeypatch):
     (sample, unit) pair is summed by the series, none falls back to evaluating its rows (a lower
     ORDER in engines/series.py left the numbers right and made the gradient 125 times slower)."""
     from mnist_tiny import synthetic_mnist
+
     from nnlearn import TwoLayerNet
     from nnlearn.common.engines import series
 
@@ -146,7 +147,10 @@ def test_the_books_network_needs_no_exact_rows(monkeypatch):
     exact = []
     engine = series._Engine  # the one place the rows are evaluated: counted here
     original = engine._add_exact
-    monkeypatch.setattr(engine, "_add_exact", lambda self, layer, pairs, *a: exact.append(len(pairs))
-                        or original(self, layer, pairs, *a))
+    monkeypatch.setattr(
+        engine,
+        "_add_exact",
+        lambda self, layer, pairs, *a: exact.append(len(pairs)) or original(self, layer, pairs, *a),
+    )
     net.numerical_gradient(x[:100].astype(np.float64), t[:100])
     assert sum(exact) == 0

@@ -11,17 +11,23 @@ import numpy as np
 import pytest
 
 from nnlearn import AdaGrad, Adam, Momentum, TrainSettings
-from nnlearn.cli import main
 from nnlearn.base.errors import InputError
+from nnlearn.cli import main
 from nnlearn.see.report import build_report
 from nnlearn.sweep import parse_param
 from nnlearn.train.training import build_trainer
 
 
-@pytest.mark.parametrize("optimizer, setting, value, attribute", [
-    ("momentum", "momentum", 0.5, "momentum"), ("adam", "beta1", 0.8, "beta1"), ("adam", "beta2", 0.99, "beta2"),
-    ("adam", "eps", 1e-6, "eps"), ("adagrad", "eps", 1e-3, "eps"),
-])
+@pytest.mark.parametrize(
+    "optimizer, setting, value, attribute",
+    [
+        ("momentum", "momentum", 0.5, "momentum"),
+        ("adam", "beta1", 0.8, "beta1"),
+        ("adam", "beta2", 0.99, "beta2"),
+        ("adam", "eps", 1e-6, "eps"),
+        ("adagrad", "eps", 1e-3, "eps"),
+    ],
+)
 def test_a_declared_setting_reaches_the_optimizer(optimizer, setting, value, attribute):
     x, t = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
     settings = TrainSettings(hidden_size=(3,), optimizer=optimizer, lr=0.01, iters=1, **{setting: value})
@@ -42,8 +48,11 @@ def test_eps_is_the_one_added_to_the_root():
 
 
 def test_a_setting_of_another_optimizer_is_refused_in_one_line():
-    with pytest.raises(InputError, match=r"^momentum is a setting of the momentum optimizer, not of sgd; drop it or "
-                                         r"choose that optimizer$"):
+    with pytest.raises(
+        InputError,
+        match=r"^momentum is a setting of the momentum optimizer, not of sgd; drop it or "
+        r"choose that optimizer$",
+    ):
         TrainSettings(momentum=0.5)
     with pytest.raises(InputError, match=r"^eps is a setting of the adagrad or adam optimizer, not of momentum"):
         TrainSettings(optimizer="momentum", eps=1e-6)
@@ -55,9 +64,12 @@ def test_a_setting_of_another_optimizer_is_refused_in_one_line():
 def test_an_eps_that_is_0_in_the_networks_dtype_is_named(optimizer, tmp_path, fake_data, capsys):
     # 1e-50 is 0 in float32: the update divided 0 by 0 where a gradient was 0, and the NaN was blamed on
     # the learning rate
-    with pytest.raises(InputError, match=rf"^eps 1e-50 is 0 in float32 \(its smallest number above 0 is 1\.4e-45\), "
-                                         rf"so {optimizer} would divide 0 by 0; choose eps of at least 1e-45 \(the "
-                                         r"book uses 1e-7\) or dtype float64$"):
+    with pytest.raises(
+        InputError,
+        match=rf"^eps 1e-50 is 0 in float32 \(its smallest number above 0 is 1\.4e-45\), "
+        rf"so {optimizer} would divide 0 by 0; choose eps of at least 1e-45 \(the "
+        r"book uses 1e-7\) or dtype float64$",
+    ):
         TrainSettings(optimizer=optimizer, eps=1e-50)
     assert TrainSettings(optimizer=optimizer, eps=1e-50, dtype="float64").eps == 1e-50
     assert TrainSettings(optimizer=optimizer, eps=1e-45).eps == 1e-45  # the smallest float32, rounded to it
@@ -70,11 +82,34 @@ def test_an_eps_that_is_0_in_the_networks_dtype_is_named(optimizer, tmp_path, fa
 
 def test_flags_runs_reports_and_sweeps_know_them(tmp_path, fake_data, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--optimizer", "momentum", "--momentum", "0.5", "--lr", "0.05", "--iters", "10",
-                 "--batch-size", "20", "--out", str(run), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--optimizer",
+                "momentum",
+                "--momentum",
+                "0.5",
+                "--lr",
+                "0.05",
+                "--iters",
+                "10",
+                "--batch-size",
+                "20",
+                "--out",
+                str(run),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert json.loads((run / "config.json").read_text())["settings"]["momentum"] == 0.5
-    assert "784-50-10 sigmoid, std 0.01, momentum lr 0.05 momentum 0.5, batch 20, 10 iterations" in capsys.readouterr().out
-    rows = re.findall(r'<tr><th class="l">([^<]*)</th><td class="l">\s*([^<]*?)\s*<', build_report([run], download=False))
+    assert (
+        "784-50-10 sigmoid, std 0.01, momentum lr 0.05 momentum 0.5, batch 20, 10 iterations" in capsys.readouterr().out
+    )
+    rows = re.findall(
+        r'<tr><th class="l">([^<]*)</th><td class="l">\s*([^<]*?)\s*<', build_report([run], download=False)
+    )
     assert ("momentum", "0.5") in rows and ("learning rate", "0.05") in rows and ("beta1", "0.8") not in rows
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--momentum", "1.5", "--out", str(tmp_path / "x")])
@@ -87,6 +122,7 @@ def test_flags_runs_reports_and_sweeps_know_them(tmp_path, fake_data, capsys):
 def test_a_run_written_with_the_settings_old_names_resumes_bit_identical(tmp_path, fake_data, monkeypatch):
     # Before issue #30 the settings were hidden, weight_decay and dropout; a run of then still resumes.
     from mnist_tiny import FAST_TRAIN
+
     from nnlearn.train.trainer import Trainer
 
     regular = ["--dropout-ratio", "0.1", "--weight-decay-lambda", "1e-3", "--hidden-size", "12"]

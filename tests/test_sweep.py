@@ -23,8 +23,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnlearn.cli import main
 from nnlearn.base.errors import InputError, NnlearnError
+from nnlearn.cli import main
 from nnlearn.sweep import Param, Sweep, SweepSpec, parse_param
 
 # Found, not imported: importing distributed (0.4 s) at collection would cost every test process,
@@ -51,9 +51,15 @@ def local_client():
 
     import distributed
 
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
-                                       silence_logs=logging.ERROR)
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        scheduler_kwargs={"dashboard": False},
+        silence_logs=logging.ERROR,
+    )
     client = distributed.Client(cluster)
     try:
         yield client
@@ -69,18 +75,52 @@ def cli_cluster(tmp_path_factory):
     info = folder / "scheduler.json"
     procs = []
     try:
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--dashboard-address", "127.0.0.1:0",
-             "--scheduler-file", str(info)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dask",
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--no-dashboard",
+                    "--dashboard-address",
+                    "127.0.0.1:0",
+                    "--scheduler-file",
+                    str(info),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         deadline = time.monotonic() + 60
         while not info.exists() or not info.read_text().strip():
             assert procs[0].poll() is None and time.monotonic() < deadline, "dask scheduler did not start"
             time.sleep(0.05)
         address = json.loads(info.read_text())["address"]
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "dask", "worker", address, "--host", "127.0.0.1", "--nworkers", "1",
-             "--nthreads", "1", "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dask",
+                    "worker",
+                    address,
+                    "--host",
+                    "127.0.0.1",
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         from distributed import Client
 
         with Client(address, timeout="30s") as client:
@@ -117,24 +157,27 @@ def test_parse_param_kinds():
     assert Param("hidden_size", "choice", choices=("512-256",)).setting("512-256") == (512, 256)
 
 
-@pytest.mark.parametrize("text, tokens", [  # what the message must name: the value refused, the way out
-    ("lr", ["'lr'", "NAME=KIND:ARGS", "lr=loguniform:1e-4:1e-1"]),
-    ("speed=uniform:0:1", ["'speed'", "hidden_size,"]),
-    ("lr=normal:0:1", ["loguniform, uniform, choice", "'normal'"]),
-    ("hidden_size=int:1:9", ["choice", "'int'"]),
-    ("batch_size=uniform:1:9", ["int, choice", "'uniform'"]),
-    ("lr=uniform:1", ["LOW:HIGH", "lr=uniform:1:10"]),
-    ("lr=uniform:__import__('os'):1", ["\"__import__('os')\"", "finite number"]),
-    ("lr=uniform:nan:1", ["'nan'", "finite number"]),
-    ("lr=uniform:0.5:0.1", ["LOW < HIGH"]),
-    ("batch_size=int:1.5:9", ["'1.5'", "whole number"]),
-    ("dropout_ratio=uniform:0:1", ["dropout_ratio", "[0, 1)", "1.0"]),
-    ("hidden_size=choice:512-x", ["hidden_size", "whole numbers >= 1"]),
-    ("activation=choice:relu,tanh", ["'tanh'", "relu"]),
-    ("lr=choice:0.1,0.10", ["twice"]),
-    ("seed=int:0:9", ["seed", "every trial", "hidden_size,"]),
-    ("iters=int:1:9", ["iters", "every trial"]),
-])
+@pytest.mark.parametrize(
+    "text, tokens",
+    [  # what the message must name: the value refused, the way out
+        ("lr", ["'lr'", "NAME=KIND:ARGS", "lr=loguniform:1e-4:1e-1"]),
+        ("speed=uniform:0:1", ["'speed'", "hidden_size,"]),
+        ("lr=normal:0:1", ["loguniform, uniform, choice", "'normal'"]),
+        ("hidden_size=int:1:9", ["choice", "'int'"]),
+        ("batch_size=uniform:1:9", ["int, choice", "'uniform'"]),
+        ("lr=uniform:1", ["LOW:HIGH", "lr=uniform:1:10"]),
+        ("lr=uniform:__import__('os'):1", ["\"__import__('os')\"", "finite number"]),
+        ("lr=uniform:nan:1", ["'nan'", "finite number"]),
+        ("lr=uniform:0.5:0.1", ["LOW < HIGH"]),
+        ("batch_size=int:1.5:9", ["'1.5'", "whole number"]),
+        ("dropout_ratio=uniform:0:1", ["dropout_ratio", "[0, 1)", "1.0"]),
+        ("hidden_size=choice:512-x", ["hidden_size", "whole numbers >= 1"]),
+        ("activation=choice:relu,tanh", ["'tanh'", "relu"]),
+        ("lr=choice:0.1,0.10", ["twice"]),
+        ("seed=int:0:9", ["seed", "every trial", "hidden_size,"]),
+        ("iters=int:1:9", ["iters", "every trial"]),
+    ],
+)
 def test_parse_param_refuses(text, tokens):
     with pytest.raises(InputError) as info:
         parse_param(text)
@@ -148,7 +191,9 @@ def test_spec_refuses_values_the_settings_refuse():
         SweepSpec(params=("lr=uniform:0.1:1",), sampler="grid")
     with pytest.raises(InputError, match=r"^trials .*>= 1.*got 0"):
         SweepSpec(params=PARAMS, trials=0)
-    assert SweepSpec(params=("hidden_size=choice:8,16", "batch_size=int:10:12"), sampler="grid", trials=30).n_trials() == 6
+    assert (
+        SweepSpec(params=("hidden_size=choice:8,16", "batch_size=int:10:12"), sampler="grid", trials=30).n_trials() == 6
+    )
     # The one validation rule (datasets.validation_count): a share rounds, a count is taken as it is.
     assert SweepSpec(params=PARAMS).data_sizes(60000) == (60000, 10000)
     assert SweepSpec(params=PARAMS, train_size=20000).data_sizes(60000) == (20000, 3333)
@@ -177,11 +222,16 @@ def test_a_setting_of_one_optimizer_is_searched_with_a_sampled_optimizer():
         assert 0.5 <= values["momentum"] <= 0.95
         seen.add(settings.optimizer)
     assert seen == {"momentum", "adam"}
-    assert spec.settings({"optimizer": "momentum", "momentum": 0.7}).optimizer_options() == {"lr": 0.001,
-                                                                                             "momentum": 0.7}
+    assert spec.settings({"optimizer": "momentum", "momentum": 0.7}).optimizer_options() == {
+        "lr": 0.001,
+        "momentum": 0.7,
+    }
     # Still refused: a range the sampled optimizer refuses, and a setting no optimizer of the sweep takes.
-    with pytest.raises(InputError, match=r"^--param momentum=uniform:0.5:1: momentum must be a number in \[0, 1\), "
-                                         r"got 1.0"):
+    with pytest.raises(
+        InputError,
+        match=r"^--param momentum=uniform:0.5:1: momentum must be a number in \[0, 1\), "
+        r"got 1.0",
+    ):
         SweepSpec(params=("optimizer=choice:momentum,adam", "momentum=uniform:0.5:1"))
     for optimizers in ("optimizer=choice:sgd,adam", None):
         with pytest.raises(InputError, match=r"momentum is a setting of the momentum optimizer, not of (sgd|adam)"):
@@ -190,8 +240,12 @@ def test_a_setting_of_one_optimizer_is_searched_with_a_sampled_optimizer():
 
 def test_a_sweep_written_with_the_settings_old_names_is_still_read():
     # Its journal knows the parameters as hidden, dropout, weight_decay: they keep those names, the trials the book's.
-    spec = SweepSpec.from_dict({"params": ["hidden=choice:8,16-8", "dropout=uniform:0:0.5",
-                                           "weight_decay=loguniform:1e-6:1e-3"], "recipe": "strong"})
+    spec = SweepSpec.from_dict(
+        {
+            "params": ["hidden=choice:8,16-8", "dropout=uniform:0:0.5", "weight_decay=loguniform:1e-6:1e-3"],
+            "recipe": "strong",
+        }
+    )
     assert [p.name for p in spec.params] == ["hidden", "dropout", "weight_decay"]
     settings = spec.settings({"hidden": "16-8", "dropout": 0.25, "weight_decay": 1e-4})
     assert (settings.hidden_size, settings.dropout_ratio, settings.weight_decay_lambda) == ((16, 8), 0.25, 1e-4)
@@ -204,16 +258,19 @@ def test_cli_refuses_bad_params_and_missing_packages(capsys, monkeypatch, tmp_pa
         main(["sweep", "--param", "lr=loguniform:0:1", "--out", str(tmp_path / "s")])
     assert info.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "nnlearn sweep: error: argument --param: lr=loguniform:0:1: loguniform needs 0 < LOW < HIGH")
+        "nnlearn sweep: error: argument --param: lr=loguniform:0:1: loguniform needs 0 < LOW < HIGH"
+    )
     with pytest.raises(SystemExit) as info:
         main(["sweep", "--resume", str(tmp_path / "s"), "--trials", "3"])
     assert info.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "nnlearn sweep: error: --resume continues a sweep with the settings it was started with; drop --trials")
+        "nnlearn sweep: error: --resume continues a sweep with the settings it was started with; drop --trials"
+    )
     monkeypatch.setitem(sys.modules, "optuna", None)
     assert main(["sweep", "--param", "lr=loguniform:1e-4:1e-1", "--out", str(tmp_path / "s")]) == 1
     assert capsys.readouterr().err == (
-        'nnlearn: error: nnlearn sweep needs optuna; install them with: pip install "nnlearn[sweep]"\n')
+        'nnlearn: error: nnlearn sweep needs optuna; install them with: pip install "nnlearn[sweep]"\n'
+    )
     assert not (tmp_path / "s").exists()
 
 
@@ -226,8 +283,17 @@ def test_sweep_completes_with_failed_trials_and_final_run(local_client, tmp_path
     best = Sweep.create(tmp_path / "s", spec).run(x, t, xs, ts, client=local_client, progress=False)
     rows = _rows(tmp_path / "s")
     assert [r["number"] for r in rows] == ["0", "1", "2", "3", "4", "5"]
-    assert list(rows[0]) == ["number", "state", "lr", "hidden_size", "validation_accuracy", "epochs", "seconds", "worker",
-                             "reason"]
+    assert list(rows[0]) == [
+        "number",
+        "state",
+        "lr",
+        "hidden_size",
+        "validation_accuracy",
+        "epochs",
+        "seconds",
+        "worker",
+        "reason",
+    ]
     states = [r["state"] for r in rows]
     # Sampled from (seed 5, trial number): lr above ~1 diverges, and those trials fail with the reason.
     assert states == ["COMPLETE" if float(r["lr"]) < 0.5 else "FAIL" for r in rows]
@@ -259,17 +325,29 @@ def test_a_grid_sweep_runs_every_point_of_its_grid_once(local_client, tmp_path):
     # Optuna's grid sampler asks the study to stop when its grid is done; outside optimize() that
     # was an error after the last trial.
     (x, t), (xs, ts) = _data()
-    spec = SweepSpec(params=("hidden_size=choice:4,8", "batch_size=int:10:11"), sampler="grid", trials=30,
-                     epochs=1, validation=100, seed=1)
+    spec = SweepSpec(
+        params=("hidden_size=choice:4,8", "batch_size=int:10:11"),
+        sampler="grid",
+        trials=30,
+        epochs=1,
+        validation=100,
+        seed=1,
+    )
     Sweep.create(tmp_path / "g", spec).run(x, t, xs, ts, client=local_client, progress=False)
     rows = _rows(tmp_path / "g")
-    assert sorted((r["hidden_size"], r["batch_size"]) for r in rows) == [("4", "10"), ("4", "11"), ("8", "10"), ("8", "11")]
+    assert sorted((r["hidden_size"], r["batch_size"]) for r in rows) == [
+        ("4", "10"),
+        ("4", "11"),
+        ("8", "10"),
+        ("8", "11"),
+    ]
     assert {r["state"] for r in rows} == {"COMPLETE"}
     # Trial n takes the point the seed puts at place n, whichever of the two workers was free first.
     from nnlearn.sweep.study import grid_point
 
-    assert [{"hidden_size": r["hidden_size"], "batch_size": int(r["batch_size"])} for r in rows] == \
-        [grid_point(spec, n) for n in range(4)]
+    assert [{"hidden_size": r["hidden_size"], "batch_size": int(r["batch_size"])} for r in rows] == [
+        grid_point(spec, n) for n in range(4)
+    ]
 
 
 @pytest.mark.slow
@@ -278,8 +356,9 @@ def test_worker_killed_mid_trial_still_yields_every_trial(local_client, tmp_path
     spec = SweepSpec(params=("hidden_size=choice:512-512,1024-512",), trials=4, epochs=2, validation=100)
     sweep = Sweep.create(tmp_path / "s", spec)
     errors = []
-    thread = threading.Thread(target=lambda: _catch(errors, sweep.run, x, t, client=local_client, final=False,
-                                                    progress=False))
+    thread = threading.Thread(
+        target=lambda: _catch(errors, sweep.run, x, t, client=local_client, final=False, progress=False)
+    )
     pids = local_client.run(os.getpid)
     thread.start()
     try:
@@ -323,10 +402,27 @@ def test_driver_killed_resumes_and_sampling_ignores_workers(cli_cluster, local_c
     folder = tmp_path / "s"
     script = tmp_path / "driver.py"
     script.write_text(DRIVER.format(tests=str(TESTS)))
-    args = ["sweep", "--param", PARAMS[0], "--param", PARAMS[1], "--trials", "8", "--epochs", "2",
-            "--validation", "100", "--seed", "5", "--no-progress"]
-    driver = subprocess.Popen([sys.executable, str(script), *args, "--scheduler", cli_cluster, "--out", str(folder)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    args = [
+        "sweep",
+        "--param",
+        PARAMS[0],
+        "--param",
+        PARAMS[1],
+        "--trials",
+        "8",
+        "--epochs",
+        "2",
+        "--validation",
+        "100",
+        "--seed",
+        "5",
+        "--no-progress",
+    ]
+    driver = subprocess.Popen(
+        [sys.executable, str(script), *args, "--scheduler", cli_cluster, "--out", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not (folder / "trials" / "0001.json").exists():
@@ -369,7 +465,9 @@ def test_a_trial_left_without_settings_by_a_dead_driver_draws_the_same_ones_agai
     killed.run(x, t, client=local_client, final=False, progress=False)
     Sweep.create(tmp_path / "straight", spec).run(x, t, client=local_client, final=False, progress=False)
     rows, straight = _rows(tmp_path / "killed"), _rows(tmp_path / "straight")
-    assert [(r["state"], r["lr"], r["hidden_size"]) for r in rows] == [(r["state"], r["lr"], r["hidden_size"]) for r in straight]
+    assert [(r["state"], r["lr"], r["hidden_size"]) for r in rows] == [
+        (r["state"], r["lr"], r["hidden_size"]) for r in straight
+    ]
     assert all(r["lr"] and r["hidden_size"] for r in rows)
 
 
@@ -403,7 +501,14 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
     assert json.loads((tmp_path / "s" / "best.json").read_text())["trials"]["complete"] == len(finished)
     # No lock is left behind: the journal's lock is a flock, gone with its holder.
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [
-        "best.json", "search_space.png", "study.journal", "sweep.json", "trials", "trials.csv", "validation_curves.png"]
+        "best.json",
+        "search_space.png",
+        "study.journal",
+        "sweep.json",
+        "trials",
+        "trials.csv",
+        "validation_curves.png",
+    ]
 
 
 # -- a damaged sweep folder -------------------------------------------------------------------------
@@ -423,13 +528,17 @@ def _params_five(folder):
     (folder / "sweep.json").write_text('{"params": 5}')
 
 
-@pytest.mark.parametrize("damage, file, tokens", [  # the line, what is wrong there, how many lines to keep, the fix
-    (_cut_last_line, "study.journal", [" 3 ", "cut off", " 2 ", "--resume {s}", "--out"]),
-    (_append_junk, "study.journal", [" 4 ", "JSON", "0x80", " 3 ", "--resume {s}", "--out"]),
-    (_params_five, "sweep.json", ["params", "NAME=KIND:ARGS", "got 5", "--out"]),
-])
-def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path, fake_data, capsys, damage, file,
-                                                                         tokens):
+@pytest.mark.parametrize(
+    "damage, file, tokens",
+    [  # the line, what is wrong there, how many lines to keep, the fix
+        (_cut_last_line, "study.journal", [" 3 ", "cut off", " 2 ", "--resume {s}", "--out"]),
+        (_append_junk, "study.journal", [" 4 ", "JSON", "0x80", " 3 ", "--resume {s}", "--out"]),
+        (_params_five, "sweep.json", ["params", "NAME=KIND:ARGS", "got 5", "--out"]),
+    ],
+)
+def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(
+    tmp_path, fake_data, capsys, damage, file, tokens
+):
     folder = tmp_path / "s"
     sweep = Sweep.create(folder, SweepSpec(params=PARAMS, trials=3, epochs=1, validation=100))
     study = sweep.study()
@@ -444,39 +553,65 @@ def test_a_damaged_sweep_folder_is_one_line_naming_the_file_and_the_fix(tmp_path
 
 def _edit_line(number, change):
     """A damage that rewrites journal line ``number`` (1-based) with ``change(entry)``."""
+
     def damage(folder):
         journal = folder / "study.journal"
         lines = journal.read_text().splitlines()
         entry = json.loads(lines[number - 1])
         lines[number - 1] = json.dumps(change(entry)) if callable(change) else change
         journal.write_text("\n".join(lines) + "\n")
+
     damage.line = number
     return damage
 
 
-@pytest.mark.parametrize("damage, why", [
-    # was "internal error: KeyError: 'op_code'" (the README promises one line for a foreign line)
-    (_edit_line(7, '{"hello": "world"}'), "the line is not a journal entry"),
-    (_edit_line(7, lambda e: e | {"op_code": 99}), "op_code 99 is not an operation of Optuna's journal"),  # AssertionError
-    # was "internal error: ValueError: Unknown format code 'f' for object of type 'str'"
-    (_edit_line(5, lambda e: e | {"values": ["x"]}), "its values is ['x'], not a validation accuracy in [0, 1]"),
-    (_edit_line(9, lambda e: e | {"values": [float("inf")]}), "its values is [NaN or Infinity], not a validation accuracy in [0, 1]"),
-    (_edit_line(5, lambda e: e | {"trial_id": "0"}), "its trial_id is '0', not a whole number >= 0"),
-    (_edit_line(2, lambda e: e | {"datetime_start": "yesterday"}), "its datetime_start is 'yesterday', not a time"),
-    (_edit_line(5, lambda e: {k: v for k, v in e.items() if k != "datetime_complete"}),
-     "its datetime_complete is missing, not a time"),  # KeyError in Optuna's replay
-    # lr outside the declared range was accepted into trials.csv
-    (_edit_line(3, lambda e: e | {"param_value_internal": float("nan")}),
-     "its param_value_internal is NaN or Infinity, not a finite number"),
-    (_edit_line(3, lambda e: e | {"param_value_internal": 1e308}),
-     "lr is 1e+308, outside the sweep's lr=loguniform:0.001:10"),
-    (_edit_line(4, lambda e: e | {"param_value_internal": 2}), "hidden_size is 2, outside the sweep's hidden_size=choice:16,32-16"),
-    (_edit_line(3, lambda e: e | {"param_name": "momentum"}), "'momentum' is not a parameter of this sweep (lr, hidden_size)"),
-    (_edit_line(3, lambda e: e | {"distribution": e["distribution"].replace("10.0", "1e308")}),
-     "lr's distribution is not the sweep's lr=loguniform:0.001:10"),
-])
-def test_a_foreign_or_out_of_range_journal_line_is_one_line_before_the_data_is_loaded(tmp_path, fake_data, capsys,
-                                                                                     damage, why):
+@pytest.mark.parametrize(
+    "damage, why",
+    [
+        # was "internal error: KeyError: 'op_code'" (the README promises one line for a foreign line)
+        (_edit_line(7, '{"hello": "world"}'), "the line is not a journal entry"),
+        (
+            _edit_line(7, lambda e: e | {"op_code": 99}),
+            "op_code 99 is not an operation of Optuna's journal",
+        ),  # AssertionError
+        # was "internal error: ValueError: Unknown format code 'f' for object of type 'str'"
+        (_edit_line(5, lambda e: e | {"values": ["x"]}), "its values is ['x'], not a validation accuracy in [0, 1]"),
+        (
+            _edit_line(9, lambda e: e | {"values": [float("inf")]}),
+            "its values is [NaN or Infinity], not a validation accuracy in [0, 1]",
+        ),
+        (_edit_line(5, lambda e: e | {"trial_id": "0"}), "its trial_id is '0', not a whole number >= 0"),
+        (_edit_line(2, lambda e: e | {"datetime_start": "yesterday"}), "its datetime_start is 'yesterday', not a time"),
+        (
+            _edit_line(5, lambda e: {k: v for k, v in e.items() if k != "datetime_complete"}),
+            "its datetime_complete is missing, not a time",
+        ),  # KeyError in Optuna's replay
+        # lr outside the declared range was accepted into trials.csv
+        (
+            _edit_line(3, lambda e: e | {"param_value_internal": float("nan")}),
+            "its param_value_internal is NaN or Infinity, not a finite number",
+        ),
+        (
+            _edit_line(3, lambda e: e | {"param_value_internal": 1e308}),
+            "lr is 1e+308, outside the sweep's lr=loguniform:0.001:10",
+        ),
+        (
+            _edit_line(4, lambda e: e | {"param_value_internal": 2}),
+            "hidden_size is 2, outside the sweep's hidden_size=choice:16,32-16",
+        ),
+        (
+            _edit_line(3, lambda e: e | {"param_name": "momentum"}),
+            "'momentum' is not a parameter of this sweep (lr, hidden_size)",
+        ),
+        (
+            _edit_line(3, lambda e: e | {"distribution": e["distribution"].replace("10.0", "1e308")}),
+            "lr's distribution is not the sweep's lr=loguniform:0.001:10",
+        ),
+    ],
+)
+def test_a_foreign_or_out_of_range_journal_line_is_one_line_before_the_data_is_loaded(
+    tmp_path, fake_data, capsys, damage, why
+):
     from nnlearn.sweep.study import ask
 
     folder = tmp_path / "s"
@@ -499,8 +634,16 @@ def test_a_damaged_trial_record_counts_as_no_record(tmp_path):
 
     good = record(3) | {"value": 0.5, "curve": [0.4, 0.5], "epochs": [1.0, 2.0], "params": {"lr": 0.1}}
     path = tmp_path / "0003.json"
-    for bad in ([good], good | {"number": 4}, good | {"state": "RUNNING"}, good | {"value": None},
-                good | {"curve": ["<script>"]}, good | {"curve": [0.5]}, good | {"params": 5}, good | {"reason": 5}):
+    for bad in (
+        [good],
+        good | {"number": 4},
+        good | {"state": "RUNNING"},
+        good | {"value": None},
+        good | {"curve": ["<script>"]},
+        good | {"curve": [0.5]},
+        good | {"params": 5},
+        good | {"reason": 5},
+    ):
         path.write_text(json.dumps(bad))
         assert read_record(path, 3) is None, bad
     path.write_bytes(b"[" * 100000)
@@ -510,10 +653,11 @@ def test_a_damaged_trial_record_counts_as_no_record(tmp_path):
 
 
 # Finite floats: a file's NaN and Infinity read as None (nnlearn.base.files.parse_json), which nnlearn never writes.
-_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
-                     | st.text(max_size=6),
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-                     max_leaves=8)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=60, deadline=None)

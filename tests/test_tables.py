@@ -13,10 +13,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from nnlearn.train import rundir
-
-from nnlearn.train import tables
 from nnlearn.base.errors import FileFormatError
+from nnlearn.train import rundir, tables
 
 
 def write_metrics(path, n: int) -> np.ndarray:
@@ -117,15 +115,23 @@ def test_a_table_too_wide_is_one_line_and_the_other_runs_still_list(tmp_path, ma
     status, body = get("/api/runs")
     assert status == 200
     assert {e["path"]: (e["state"], e["reason"]) for e in body["entries"]} == {
-        "good": ("finished", None), "wide": ("unreadable", reason)}
+        "good": ("finished", None),
+        "wide": ("unreadable", reason),
+    }
     assert get("/api/run?path=wide") == (409, {"error": f"the run 'wide' is unreadable: {reason}"})
 
 
-@pytest.mark.parametrize("text, message", [
-    ("x" * (tables.MAX_LINE_BYTES + 10), "first line is longer than 65536 bytes"),
-    ("a,b\n" + "1,2\n" * (tables.MAX_CELLS // 2 + 1), f"has 125001 rows of 2 columns; at most {tables.MAX_CELLS} cells"),
-    ("a,b\n\xff\xfe\n", "is not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x" * (tables.MAX_LINE_BYTES + 10), "first line is longer than 65536 bytes"),
+        (
+            "a,b\n" + "1,2\n" * (tables.MAX_CELLS // 2 + 1),
+            f"has 125001 rows of 2 columns; at most {tables.MAX_CELLS} cells",
+        ),
+        ("a,b\n\xff\xfe\n", "is not UTF-8 text"),
+    ],
+)
 def test_a_table_read_whole_is_bounded(tmp_path, text, message):
     path = tmp_path / "trials.csv"
     path.write_bytes(text.encode("utf-8", "surrogateescape") if "\xff" not in text else b"a,b\n\xff\xfe\n")
@@ -194,11 +200,17 @@ def test_a_model_linked_from_outside_is_refused_by_the_board(linked_model, serve
     u = urlsplit(serve_board(root))
     for method, path in (("GET", "/api/sample?path=linked&class=1"), ("POST", "/api/predict?path=linked")):
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-        conn.request(method, path, body=b"\x89PNG\r\n\x1a\n" if method == "POST" else None,
-                     headers={"Content-Type": "image/png"} if method == "POST" else {})
+        conn.request(
+            method,
+            path,
+            body=b"\x89PNG\r\n\x1a\n" if method == "POST" else None,
+            headers={"Content-Type": "image/png"} if method == "POST" else {},
+        )
         r = conn.getresponse()
         answer = r.status, json.loads(r.read())["error"]
         conn.close()
         assert answer == (
-            409, "the run's model.npz cannot be read: model.npz is a symbolic link leading outside its folder; "
-                 "a run folder's files are read only from inside it (copy the file in instead)"), path
+            409,
+            "the run's model.npz cannot be read: model.npz is a symbolic link leading outside its folder; "
+            "a run folder's files are read only from inside it (copy the file in instead)",
+        ), path

@@ -15,17 +15,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnlearn import TwoLayerNet
-
+from nnlearn.base.errors import InputError
+from nnlearn.cli import main
 from nnlearn.train import threads
 from nnlearn.train.callbacks import Callback, standard_callbacks
-from nnlearn.cli import main
-from nnlearn.base.errors import InputError
 from nnlearn.train.settings import TrainSettings
 from nnlearn.train.threads import blas_count, blas_threads, choose
 from nnlearn.train.trainer import Trainer, TrainingInterrupted
 
-two_cores = pytest.mark.skipif(min(threads.allowed_cores(), blas_count() or 1) < 2,
-                               reason="needs two cores and a BLAS allowed to use them")
+two_cores = pytest.mark.skipif(
+    min(threads.allowed_cores(), blas_count() or 1) < 2, reason="needs two cores and a BLAS allowed to use them"
+)
 
 
 def test_a_count_asked_for_is_applied_recorded_and_given_back(monkeypatch):
@@ -58,10 +58,13 @@ def _a_count(text: str) -> bool:
 
 # Words, zero, fractions, overflowing and non-ASCII digits ('١٢' is 12 to int()): one line, no traceback.
 @settings(max_examples=80, deadline=None)
-@given(st.sampled_from(["two", "0", "-1", "1.5", "1" * 31, "\u0661\u0662", "2000"])
-       | st.integers().filter(lambda n: not 1 <= n <= threads.MOST).map(str)
-       | st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
-       .filter(lambda text: not _a_count(text)))
+@given(
+    st.sampled_from(["two", "0", "-1", "1.5", "1" * 31, "\u0661\u0662", "2000"])
+    | st.integers().filter(lambda n: not 1 <= n <= threads.MOST).map(str)
+    | st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12).filter(
+        lambda text: not _a_count(text)
+    )
+)
 def test_nnlearn_threads_refuses_whatever_is_not_a_count(bad):
     with pytest.MonkeyPatch.context() as env:
         env.setenv(threads.ENV, bad)
@@ -72,8 +75,12 @@ def test_nnlearn_threads_refuses_whatever_is_not_a_count(bad):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.booleans() | st.floats() | st.integers().filter(lambda n: not 1 <= n <= threads.MOST)
-       | st.text(st.characters(codec="ascii"), min_size=1).filter(lambda text: not _a_count(text)))
+@given(
+    st.booleans()
+    | st.floats()
+    | st.integers().filter(lambda n: not 1 <= n <= threads.MOST)
+    | st.text(st.characters(codec="ascii"), min_size=1).filter(lambda text: not _a_count(text))
+)
 def test_a_thread_count_argument_refuses_whatever_is_not_a_count(bad):
     with pytest.raises(InputError, match="^threads must be a whole number"):
         threads.asked(bad)
@@ -90,8 +97,10 @@ def test_busy_cores_are_the_busy_time_of_others_over_the_time_between_readings(m
     assert 0.0 <= threads.busy_elsewhere() <= threads.allowed_cores() + 0.5
 
 
-@pytest.mark.parametrize("busy, ceiling, expected", [(0.0, 2, 2), (0.4, 2, 2), (0.6, 2, 1), (1.0, 2, 1), (2.0, 2, 1),
-                                                     (0.0, 1, 1), (3.0, 8, 5)])
+@pytest.mark.parametrize(
+    "busy, ceiling, expected",
+    [(0.0, 2, 2), (0.4, 2, 2), (0.6, 2, 1), (1.0, 2, 1), (2.0, 2, 1), (0.0, 1, 1), (3.0, 8, 5)],
+)
 def test_the_start_count_is_the_free_cores_rounded(monkeypatch, busy, ceiling, expected):
     monkeypatch.delenv(threads.ENV, raising=False)
     monkeypatch.setattr(threads, "allowed_cores", lambda: 8 if ceiling == 8 else 2)
@@ -126,8 +135,16 @@ def trainer(tmp_path, name, threads_asked, *, callbacks=(), iters=40):
     x, t = mnist_like()
     net = TwoLayerNet(784, 50, 10, seed=1, dtype=np.float32)
     settings = TrainSettings(lr=0.5, batch_size=50, iters=iters, epochs=None, seed=3, dtype="float32")
-    return Trainer(net, x[:500], t[:500], x[500:], t[500:], settings=settings, threads=threads_asked,
-                   callbacks=[*standard_callbacks(False, tmp_path / name), *callbacks])
+    return Trainer(
+        net,
+        x[:500],
+        t[:500],
+        x[500:],
+        t[500:],
+        settings=settings,
+        threads=threads_asked,
+        callbacks=[*standard_callbacks(False, tmp_path / name), *callbacks],
+    )
 
 
 class StopAt(Callback):
@@ -140,8 +157,11 @@ class StopAt(Callback):
 
 
 def outcome(trainer):
-    return {k: v.copy() for k, v in trainer.network.params.items()}, list(trainer.history.train_loss_list), \
-        list(trainer.history.test_acc_list)
+    return (
+        {k: v.copy() for k, v in trainer.network.params.items()},
+        list(trainer.history.train_loss_list),
+        list(trainer.history.test_acc_list),
+    )
 
 
 def assert_same(a, b):
@@ -184,15 +204,33 @@ def test_a_checkpoint_of_an_older_nnlearn_keeps_its_count():
 def test_train_records_its_threads_and_takes_the_flag(tmp_path, fake_data, capsys, monkeypatch):
     monkeypatch.delenv(threads.ENV, raising=False)
     run = tmp_path / "run"
-    assert main(["train", "--iters", "20", "--batch-size", "20", "--lr", "0.5", "--out", str(run), "--no-progress",
-                 "--threads", "1"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--iters",
+                "20",
+                "--batch-size",
+                "20",
+                "--lr",
+                "0.5",
+                "--out",
+                str(run),
+                "--no-progress",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     config = json.loads((run / "config.json").read_text())
     summary = json.loads((run / "summary.json").read_text())
     assert config["threads"]["threads"] == summary["threads"]["threads"] == 1
     assert config["threads"]["source"] == summary["threads"]["source"] == "threads"
     # gradcheck and evaluate take it too
-    assert main(["gradcheck", "--synthetic", "--hidden", "4", "--batch-size", "2", "--sample", "3",
-                 "--threads", "1"]) == 0
+    assert (
+        main(["gradcheck", "--synthetic", "--hidden", "4", "--batch-size", "2", "--sample", "3", "--threads", "1"]) == 0
+    )
     assert main(["evaluate", str(run), "--threads", "auto", "--out", str(tmp_path / "confusion.png")]) == 0
     capsys.readouterr()
     with pytest.raises(SystemExit):
@@ -201,8 +239,9 @@ def test_train_records_its_threads_and_takes_the_flag(tmp_path, fake_data, capsy
     monkeypatch.setenv(threads.ENV, "many")
     assert main(["train", "--iters", "5", "--out", str(tmp_path / "bad"), "--no-progress"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["nnlearn: error: NNLEARN_THREADS must be a whole number of threads from 1 to 1024 or 'auto', "
-                   "got 'many'"]
+    assert err == [
+        "nnlearn: error: NNLEARN_THREADS must be a whole number of threads from 1 to 1024 or 'auto', got 'many'"
+    ]
 
 
 # -- a real process, interrupted and killed, resumed in a new shell ----------------------------------------
@@ -214,8 +253,13 @@ def train_process(args, env, stop=None):
     import signal
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "nnlearn", "train", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnlearn", "train", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         if stop is not None:
             sig, waited = stop

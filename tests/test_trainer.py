@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from nnlearn import MultiLayerNet, TwoLayerNet
-from nnlearn.train.callbacks import Callback, standard_callbacks
 from nnlearn.base.errors import DivergenceError, FileFormatError
+from nnlearn.train.callbacks import Callback, standard_callbacks
 from nnlearn.train.settings import RECIPES, TrainSettings, recipe_settings
 from nnlearn.train.trainer import Trainer, TrainingInterrupted
 from nnlearn.train.training import train_arrays
@@ -22,8 +22,15 @@ def T(net, x, t, x_test=None, t_test=None, *, checkpoint=None, callbacks=(), **s
     if "epochs" in settings and "iters" not in settings:
         settings["iters"] = None
     settings.setdefault("dtype", net.dtype.name)
-    return Trainer(net, x, t, x_test, t_test, settings=TrainSettings(**settings),
-                   callbacks=[*standard_callbacks(False, checkpoint), *callbacks])
+    return Trainer(
+        net,
+        x,
+        t,
+        x_test,
+        t_test,
+        settings=TrainSettings(**settings),
+        callbacks=[*standard_callbacks(False, checkpoint), *callbacks],
+    )
 
 
 class OnStep(Callback):
@@ -45,17 +52,52 @@ def blobs(n=400, n_in=12, n_classes=3, seed=0, dtype=np.float32):
     return x.astype(dtype), t
 
 
-def make_trainer(tmp_path=None, *, optimizer="sgd", lr=0.5, sampling="replacement", lr_schedule="constant",
-                 iters=None, epochs=4, activation="sigmoid", loss="cross_entropy", callbacks=(), name="ckpt.npz",
-                 **kw):
+def make_trainer(
+    tmp_path=None,
+    *,
+    optimizer="sgd",
+    lr=0.5,
+    sampling="replacement",
+    lr_schedule="constant",
+    iters=None,
+    epochs=4,
+    activation="sigmoid",
+    loss="cross_entropy",
+    callbacks=(),
+    name="ckpt.npz",
+    **kw,
+):
     x, t = blobs()
-    net = MultiLayerNet(12, [10], 3, activation=activation, weight_init_std=0.3, loss=loss, seed=1,
-                        dtype=np.float32, dropout_ratio=kw.get("dropout_ratio", 0.0),
-                        weight_decay_lambda=kw.get("weight_decay_lambda", 0.0))
-    return T(net, x[:300], t[:300], x[300:], t[300:], optimizer=optimizer, lr=lr, batch_size=25,
-             iters=iters, epochs=None if iters else epochs, seed=7, sampling=sampling, lr_schedule=lr_schedule,
-             checkpoint=None if tmp_path is None else tmp_path / name, callbacks=[OnStep(f) for f in callbacks],
-             **kw)
+    net = MultiLayerNet(
+        12,
+        [10],
+        3,
+        activation=activation,
+        weight_init_std=0.3,
+        loss=loss,
+        seed=1,
+        dtype=np.float32,
+        dropout_ratio=kw.get("dropout_ratio", 0.0),
+        weight_decay_lambda=kw.get("weight_decay_lambda", 0.0),
+    )
+    return T(
+        net,
+        x[:300],
+        t[:300],
+        x[300:],
+        t[300:],
+        optimizer=optimizer,
+        lr=lr,
+        batch_size=25,
+        iters=iters,
+        epochs=None if iters else epochs,
+        seed=7,
+        sampling=sampling,
+        lr_schedule=lr_schedule,
+        checkpoint=None if tmp_path is None else tmp_path / name,
+        callbacks=[OnStep(f) for f in callbacks],
+        **kw,
+    )
 
 
 def state_of(trainer):
@@ -120,8 +162,17 @@ def test_fused_engine_trains_like_the_reference_engine(optimizer):
     def run(engine):
         x, t = blobs(dtype=np.float64)
         net = TwoLayerNet(12, 8, 3, weight_init_std=0.3, seed=2)
-        trainer = T(net, x, t, batch_size=20, iters=40, lr=0.5 if optimizer == "sgd" else 0.01, seed=3,
-                    engine=engine, optimizer=optimizer)
+        trainer = T(
+            net,
+            x,
+            t,
+            batch_size=20,
+            iters=40,
+            lr=0.5 if optimizer == "sgd" else 0.01,
+            seed=3,
+            engine=engine,
+            optimizer=optimizer,
+        )
         trainer.train()
         return net.params, trainer.history.train_loss_list
 
@@ -171,19 +222,24 @@ def stop_at(iteration):
 )
 def test_resume_after_interruption_is_bit_identical(tmp_path, optimizer, sampling, schedule, stop):
     lr = 0.01 if optimizer == "adam" else 0.5
-    straight = make_trainer(tmp_path, optimizer=optimizer, lr=lr, sampling=sampling, lr_schedule=schedule,
-                            name="a.npz")
+    straight = make_trainer(tmp_path, optimizer=optimizer, lr=lr, sampling=sampling, lr_schedule=schedule, name="a.npz")
     straight.train()
 
-    first = make_trainer(tmp_path, optimizer=optimizer, lr=lr, sampling=sampling, lr_schedule=schedule,
-                         callbacks=[stop_at(stop)], name="b.npz")
+    first = make_trainer(
+        tmp_path,
+        optimizer=optimizer,
+        lr=lr,
+        sampling=sampling,
+        lr_schedule=schedule,
+        callbacks=[stop_at(stop)],
+        name="b.npz",
+    )
     with pytest.raises(TrainingInterrupted) as info:
         first.train()
     assert info.value.iteration == stop and info.value.checkpoint == tmp_path / "b.npz"
     assert first.iteration == stop
 
-    resumed = make_trainer(tmp_path, optimizer=optimizer, lr=lr, sampling=sampling, lr_schedule=schedule,
-                           name="b.npz")
+    resumed = make_trainer(tmp_path, optimizer=optimizer, lr=lr, sampling=sampling, lr_schedule=schedule, name="b.npz")
     resumed.load_checkpoint(resumed.callbacks[0].path)
     assert resumed.iteration == stop
     resumed.train()
@@ -289,7 +345,9 @@ def test_bad_arguments():
     net = TwoLayerNet(12, 5, 3, seed=0, dtype=np.float32)
     with pytest.raises(ValueError, match=r"give iters or epochs \(exactly one of them\)"):
         TrainSettings(iters=3, epochs=3)
-    with pytest.raises(ValueError, match=r"batch_size must be a whole number from 1 to 1,000,000, got 0; the book uses 100$"):
+    with pytest.raises(
+        ValueError, match=r"batch_size must be a whole number from 1 to 1,000,000, got 0; the book uses 100$"
+    ):
         TrainSettings(batch_size=0)
     with pytest.raises(ValueError, match="x_train has 4 values per sample"):
         T(net, x[:, :4], t)
@@ -305,8 +363,11 @@ def test_bad_arguments():
         TrainSettings(sampling="bootstrap")
     with pytest.raises(ValueError, match="larger than the 400 training samples"):
         T(net, x, t, batch_size=500, sampling="shuffle")
-    with pytest.raises(ValueError, match=r"the network does not match the settings \(dtype: network 'float32', settings 'float64'\); "
-                                         r"build it from the settings \(build_trainer does\)$"):
+    with pytest.raises(
+        ValueError,
+        match=r"the network does not match the settings \(dtype: network 'float32', settings 'float64'\); "
+        r"build it from the settings \(build_trainer does\)$",
+    ):
         T(net, x, t, dtype="float64")
     with pytest.raises(ValueError, match="unknown backprop engine 'loop'"):
         TrainSettings(engine="loop")
@@ -318,12 +379,19 @@ def test_bad_arguments():
         Trainer(net, x, t, settings={"lr": 0.1})
 
 
-@pytest.mark.parametrize("x, t, message", [
-    (np.ones((4, 3)), np.array(["a", "b", "a", "b"]), "t_train must hold integer class labels 0..C-1, got an array of <U1"),
-    (np.ones((0, 3)), np.zeros(0, dtype=int), r"x_train must hold at least one sample per row, got shape \(0, 3\)"),
-    (np.ones(4), np.array([0, 1, 0, 1]), r"x_train must hold at least one sample per row, got shape \(4,\)"),
-    (np.ones((4, 3)), np.array([1, 2, 10, 3]), "labels run from 1 to 10, but class labels start at 0; subtract 1"),
-])
+@pytest.mark.parametrize(
+    "x, t, message",
+    [
+        (
+            np.ones((4, 3)),
+            np.array(["a", "b", "a", "b"]),
+            "t_train must hold integer class labels 0..C-1, got an array of <U1",
+        ),
+        (np.ones((0, 3)), np.zeros(0, dtype=int), r"x_train must hold at least one sample per row, got shape \(0, 3\)"),
+        (np.ones(4), np.array([0, 1, 0, 1]), r"x_train must hold at least one sample per row, got shape \(4,\)"),
+        (np.ones((4, 3)), np.array([1, 2, 10, 3]), "labels run from 1 to 10, but class labels start at 0; subtract 1"),
+    ],
+)
 def test_train_arrays_refuses_bad_data_in_one_line(x, t, message):
     with pytest.raises(ValueError, match=message) as info:
         train_arrays(x, t, iters=2, progress=False)
@@ -344,10 +412,24 @@ def test_one_hot_targets_train_like_labels():
 
 def test_recipes_and_train_arrays():
     book, strong = recipe_settings("book"), recipe_settings("strong")
-    assert (book.hidden_size, book.activation, book.weight_init_std, book.optimizer, book.lr, book.batch_size,
-            book.iters, book.sampling) == ((50,), "sigmoid", 0.01, "sgd", 0.1, 100, 10000, "replacement")
-    assert (strong.hidden_size, strong.activation, strong.optimizer, strong.lr, strong.epochs, strong.lr_schedule) == \
-        ((512, 256), "relu", "adam", 0.001, 8, "cosine")
+    assert (
+        book.hidden_size,
+        book.activation,
+        book.weight_init_std,
+        book.optimizer,
+        book.lr,
+        book.batch_size,
+        book.iters,
+        book.sampling,
+    ) == ((50,), "sigmoid", 0.01, "sgd", 0.1, 100, 10000, "replacement")
+    assert (strong.hidden_size, strong.activation, strong.optimizer, strong.lr, strong.epochs, strong.lr_schedule) == (
+        (512, 256),
+        "relu",
+        "adam",
+        0.001,
+        8,
+        "cosine",
+    )
     s = recipe_settings("book", epochs=3)
     assert s.epochs == 3 and s.iters is None
     assert TrainSettings.from_dict(RECIPES["strong"].to_dict()) == RECIPES["strong"]
@@ -387,8 +469,9 @@ def test_two_layer_net_example_learns_like_the_book(mnist_dir, tmp_path):
     script = tmp_path / "two_layer_net_train.py"
     script.write_text(source.replace("iters_num = 10000", "iters_num = 1800"))
     env = dict(os.environ, NNLEARN_DATA=str(mnist_dir.parent))
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert sum(line.startswith("train acc, test acc | ") for line in lines) == 3  # i = 0, 600, 1200
@@ -405,5 +488,7 @@ def test_a_checkpoint_of_another_format_says_what_to_do(tmp_path):
     write_npz(tmp_path / "old.npz", arrays, meta | {"format": 1})
     with pytest.raises(FileFormatError) as info:
         make_trainer(tmp_path, iters=3).load_checkpoint(tmp_path / "old.npz")
-    assert str(info.value) == (f"{tmp_path / 'old.npz'} has checkpoint format 1; this nnlearn reads 2 -- finish the "
-                               "run with the nnlearn version that started it, or start it again")
+    assert str(info.value) == (
+        f"{tmp_path / 'old.npz'} has checkpoint format 1; this nnlearn reads 2 -- finish the "
+        "run with the nnlearn version that started it, or start it again"
+    )

@@ -128,8 +128,10 @@ class Number(Constraint):
             self.what_message = (N_("a whole number from {low:,} to {high:,}"), {"low": low, "high": high})
         elif low is not None and high is not None:
             interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-            self.what_message = (N_("a whole number in {interval}") if whole else N_("a number in {interval}"),
-                                 {"interval": interval})
+            self.what_message = (
+                N_("a whole number in {interval}") if whole else N_("a number in {interval}"),
+                {"interval": interval},
+            )
         elif low is not None:
             bound = f"{'>' if low_open else '>='} {low:g}"
             self.what_message = (N_("a whole number {bound}") if whole else N_("a number {bound}"), {"bound": bound})
@@ -210,8 +212,9 @@ class Sizes(Constraint):
             sizes = tuple(items)
         except TypeError:
             raise self.refuse(value, name) from None
-        if not sizes or not all(isinstance(s, numbers.Integral) and not isinstance(s, (bool, np.bool_)) and s >= 1
-                                for s in sizes):
+        if not sizes or not all(
+            isinstance(s, numbers.Integral) and not isinstance(s, (bool, np.bool_)) and s >= 1 for s in sizes
+        ):
             raise self.refuse(value, name)
         return tuple(int(s) for s in sizes)
 
@@ -248,8 +251,12 @@ class Init(Constraint):
 
     @staticmethod
     def positive(value) -> bool:
-        return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and \
-            math.isfinite(value) and value > 0
+        return (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, (bool, np.bool_))
+            and math.isfinite(value)
+            and value > 0
+        )
 
     def parse(self, text: str):
         try:
@@ -271,8 +278,10 @@ class ShareOrCount(Constraint):
     (0.1, 10000, 10000, 0.1)
     """
 
-    what_message = (N_("a share of the training samples in (0, 1), such as 0.1, or a whole number of samples, such "
-                       "as 10000"), {})
+    what_message = (
+        N_("a share of the training samples in (0, 1), such as 0.1, or a whole number of samples, such as 10000"),
+        {},
+    )
 
     def check(self, value, name: str):
         if isinstance(value, (bool, np.bool_)):
@@ -434,15 +443,15 @@ def check_numbers(x, name: str = "x") -> np.ndarray:
         arr = np.asarray(None, dtype=object)
     if arr.dtype.kind not in "biufc":
         shown = repr(x) if len(repr(x)) <= 40 else repr(x)[:37] + "..."
-        raise InputTypeError(_("{name} must be a number or an array of numbers, got {type} {shown}", name=name,
-                                type=type(x).__name__, shown=shown))
+        raise InputTypeError(
+            _(
+                "{name} must be a number or an array of numbers, got {type} {shown}",
+                name=name,
+                type=type(x).__name__,
+                shown=shown,
+            )
+        )
     return arr
-
-
-
-
-
-
 
 
 def check_real_numbers(x, name: str) -> np.ndarray:
@@ -450,8 +459,15 @@ def check_real_numbers(x, name: str) -> np.ndarray:
     function ``name`` of real numbers (sigmoid, relu, ...)."""
     arr = check_numbers(x)
     if arr.dtype.kind == "c":
-        raise InputTypeError(_("{name} takes real numbers, got {dtype} (x = {x}); pass the real part, np.real(x), if "
-                               "the imaginary parts are 0", name=name, dtype=arr.dtype, x=np.asarray(x).reshape(-1)[:3]))
+        raise InputTypeError(
+            _(
+                "{name} takes real numbers, got {dtype} (x = {x}); pass the real part, np.real(x), if "
+                "the imaginary parts are 0",
+                name=name,
+                dtype=arr.dtype,
+                x=np.asarray(x).reshape(-1)[:3],
+            )
+        )
     return arr
 
 
@@ -460,8 +476,9 @@ def check_finite(arr: np.ndarray, name: str, fix: str | None = None) -> None:
     check the data), in the current language."""
     if not np.isfinite(arr).all():
         bad = "NaN" if np.isnan(arr).any() else "inf"
-        raise InputError(_("{name} contains {bad}; {fix}", name=name, bad=bad,
-                           fix=_("check the data") if fix is None else fix))
+        raise InputError(
+            _("{name} contains {bad}; {fix}", name=name, bad=bad, fix=_("check the data") if fix is None else fix)
+        )
 
 
 def check_nonempty(arr: np.ndarray, name: str) -> None:
@@ -474,31 +491,29 @@ def check_labels(t, n_classes: int, name: str = "t") -> np.ndarray:
     arr = np.asarray(t)
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all() or not np.array_equal(arr, np.round(arr)):
-            raise InputError(_("{name} holds non-integer labels; labels are class indices 0..{last}", name=name,
-                               last=n_classes - 1))
+            raise InputError(
+                _("{name} holds non-integer labels; labels are class indices 0..{last}", name=name, last=n_classes - 1)
+            )
         arr = arr.astype(np.intp)
     elif arr.dtype.kind not in "iub":
         raise InputError(_("{name} must hold integer class labels, got {dtype}", name=name, dtype=arr.dtype))
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
-        raise InputError(_("{name} has labels out of range [{low}, {high}]; with {n} outputs labels must lie in "
-                           "0..{last}", name=name, low=arr.min(), high=arr.max(), n=n_classes, last=n_classes - 1))
+        raise InputError(
+            _(
+                "{name} has labels out of range [{low}, {high}]; with {n} outputs labels must lie in 0..{last}",
+                name=name,
+                low=arr.min(),
+                high=arr.max(),
+                n=n_classes,
+                last=n_classes - 1,
+            )
+        )
     return arr.astype(np.intp, copy=False)
 
 
 def is_one_hot(arr: np.ndarray) -> bool:
     """True when every row (last axis) holds exactly one 1 and zeros elsewhere."""
-    return bool(
-        arr.ndim >= 1
-        and arr.size > 0
-        and np.all((arr == 0) | (arr == 1))
-        and np.all(arr.sum(axis=-1) == 1)
-    )
-
-
-
-
-
-
+    return bool(arr.ndim >= 1 and arr.size > 0 and np.all((arr == 0) | (arr == 1)) and np.all(arr.sum(axis=-1) == 1))
 
 
 def check_network_size(sizes, dtype=np.float64) -> int:
@@ -518,22 +533,30 @@ def check_network_size(sizes, dtype=np.float64) -> int:
     count = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
     if count > MAX_PARAMETERS:
         gigabytes = count * np.dtype(dtype).itemsize / 1e9
-        raise InputError(_(
-            "a {sizes} network has {count:.3g} parameters ({gigabytes:.3g} GB of {dtype}); nnlearn builds networks "
-            "of at most {most:,} -- choose smaller layers", sizes="-".join(map(str, sizes)), count=count,
-            gigabytes=gigabytes, dtype=np.dtype(dtype).name, most=MAX_PARAMETERS))
+        raise InputError(
+            _(
+                "a {sizes} network has {count:.3g} parameters ({gigabytes:.3g} GB of {dtype}); nnlearn builds networks "
+                "of at most {most:,} -- choose smaller layers",
+                sizes="-".join(map(str, sizes)),
+                count=count,
+                gigabytes=gigabytes,
+                dtype=np.dtype(dtype).name,
+                most=MAX_PARAMETERS,
+            )
+        )
     return count
-
-
-
-
 
 
 def check_no_bool_labels(t, name: str = "t") -> None:
     """Refuse True/False as targets: ``True`` would silently mean class 1."""
     if np.asarray(t).dtype == np.bool_:
-        raise InputTypeError(_("{name} holds booleans (True/False), which would be read as classes 1/0; pass "
-                               "integer class labels or a one-hot array of 0.0 and 1.0", name=name))
+        raise InputTypeError(
+            _(
+                "{name} holds booleans (True/False), which would be read as classes 1/0; pass "
+                "integer class labels or a one-hot array of 0.0 and 1.0",
+                name=name,
+            )
+        )
 
 
 #: How far a row of probabilities may sum from 1: float32 and float16 softmax outputs, and
@@ -548,16 +571,29 @@ def check_probabilities(y: np.ndarray, name: str = "y", fix: str | None = None) 
     low, high = float(np.min(y)), float(np.max(y))
     if low < 0 or high > 1:
         bad = low if low < 0 else high
-        raise InputError(_("{name} holds {bad:g}, outside [0, 1]; {name} must be probabilities -- {fix}", name=name,
-                           bad=bad, fix=fix))
+        raise InputError(
+            _(
+                "{name} holds {bad:g}, outside [0, 1]; {name} must be probabilities -- {fix}",
+                name=name,
+                bad=bad,
+                fix=fix,
+            )
+        )
     sums = np.sum(y, axis=-1, dtype=np.float64)
     off = np.abs(sums - 1.0)
     # The slack keeps "within 0.01" inclusive despite rounding: 0.33 * 3 sums to 0.99000000000000010.
     if off.max() > PROBABILITY_SUM_TOLERANCE * (1 + 1e-9):
         row = int(np.argmax(off))
         where = _("row {row} of {name}", row=row, name=name) if y.ndim > 1 and y.shape[0] > 1 else name
-        raise InputError(_("{where} sums to {total:g}, not 1; {name} must be probabilities -- {fix}", where=where,
-                           total=sums.reshape(-1)[row], name=name, fix=fix))
+        raise InputError(
+            _(
+                "{where} sums to {total:g}, not 1; {name} must be probabilities -- {fix}",
+                where=where,
+                total=sums.reshape(-1)[row],
+                name=name,
+                fix=fix,
+            )
+        )
 
 
 def callable_name(f) -> str:
@@ -568,16 +604,28 @@ def callable_name(f) -> str:
 def check_callable(f, what: str | None = None) -> None:
     """``f`` callable; ``what`` says what it must be (default: a function of one variable)."""
     if not callable(f):
-        raise InputTypeError(_("f must be {what}, got {type} {f!r}", what=_("a function of one variable")
-                               if what is None else what, type=type(f).__name__, f=f))
+        raise InputTypeError(
+            _(
+                "f must be {what}, got {type} {f!r}",
+                what=_("a function of one variable") if what is None else what,
+                type=type(f).__name__,
+                f=f,
+            )
+        )
 
 
 def check_real_point(x, name: str = "x") -> None:
     """A finite real number, or an array of them (not a string, bool or complex number)."""
     arr = np.asarray(x) if not isinstance(x, (str, bytes)) else np.asarray(x, dtype=object)
     if arr.dtype.kind not in "iuf":
-        raise InputTypeError(_("{name} must be a real number or an array of real numbers, got {type} {x!r}", name=name,
-                               type=type(x).__name__, x=x))
+        raise InputTypeError(
+            _(
+                "{name} must be a real number or an array of real numbers, got {type} {x!r}",
+                name=name,
+                type=type(x).__name__,
+                x=x,
+            )
+        )
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise InputError(_("{name} must be finite, got {x!r}", name=name, x=x))
 
@@ -588,9 +636,15 @@ def check_real_result(value, f, x) -> None:
     if arr.dtype.kind in "biuf":
         return
     if arr.dtype.kind == "c":
-        raise InputTypeError(_(
-            "{f} returned the complex number {value!r} at x={x!r}; it must return a real number (a complex value "
-            "means x is outside f's real domain, such as sqrt of a negative number)", f=callable_name(f), value=value,
-            x=x))
-    raise InputTypeError(_("{f} returned {value!r} at x={x!r}; it must return a real number", f=callable_name(f),
-                           value=value, x=x))
+        raise InputTypeError(
+            _(
+                "{f} returned the complex number {value!r} at x={x!r}; it must return a real number (a complex value "
+                "means x is outside f's real domain, such as sqrt of a negative number)",
+                f=callable_name(f),
+                value=value,
+                x=x,
+            )
+        )
+    raise InputTypeError(
+        _("{f} returned {value!r} at x={x!r}; it must return a real number", f=callable_name(f), value=value, x=x)
+    )

@@ -69,8 +69,9 @@ def quiet_start(argv=None, said=lambda arguments: "interrupted") -> None:
     """
     argv = sys.argv if argv is None else argv
     command = bool(argv) and os.path.basename(argv[0]) == "nnlearn"
-    if (command or _run_as_module(getattr(sys, "orig_argv", []))) \
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    if (command or _run_as_module(getattr(sys, "orig_argv", []))) and signal.getsignal(
+        signal.SIGINT
+    ) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _Interrupted(said, list(argv[1:])))
 
 

@@ -23,19 +23,45 @@ from nnlearn.base.i18n import _
 
 #: Fonts that draw Chinese and Japanese, per language, in order of preference (matplotlib's names).
 CJK_FONTS = {
-    "zh": ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-           "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "SimHei", "Heiti SC", "Arial Unicode MS",
-           "Noto Sans CJK JP", "Source Han Sans JP"),
-    "ja": ("Noto Sans CJK JP", "Source Han Sans JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "Yu Gothic",
-           "Meiryo", "MS Gothic", "Hiragino Sans", "Hiragino Kaku Gothic Pro", "TakaoGothic", "VL Gothic",
-           "Arial Unicode MS", "Noto Sans CJK SC", "Source Han Sans SC"),
+    "zh": (
+        "Noto Sans CJK SC",
+        "Source Han Sans SC",
+        "Noto Sans SC",
+        "WenQuanYi Zen Hei",
+        "WenQuanYi Micro Hei",
+        "Microsoft YaHei",
+        "PingFang SC",
+        "Hiragino Sans GB",
+        "SimHei",
+        "Heiti SC",
+        "Arial Unicode MS",
+        "Noto Sans CJK JP",
+        "Source Han Sans JP",
+    ),
+    "ja": (
+        "Noto Sans CJK JP",
+        "Source Han Sans JP",
+        "Noto Sans JP",
+        "IPAexGothic",
+        "IPAGothic",
+        "Yu Gothic",
+        "Meiryo",
+        "MS Gothic",
+        "Hiragino Sans",
+        "Hiragino Kaku Gothic Pro",
+        "TakaoGothic",
+        "VL Gothic",
+        "Arial Unicode MS",
+        "Noto Sans CJK SC",
+        "Source Han Sans SC",
+    ),
 }
 #: What to install, in words, where none of them is.
 INSTALL_HINT = {
     "zh": "Debian/Ubuntu: apt install fonts-noto-cjk; Fedora: dnf install google-noto-sans-cjk-fonts; "
-          "Windows and macOS have one (Microsoft YaHei, PingFang SC)",
+    "Windows and macOS have one (Microsoft YaHei, PingFang SC)",
     "ja": "Debian/Ubuntu: apt install fonts-noto-cjk; Fedora: dnf install google-noto-sans-cjk-fonts; "
-          "Windows and macOS have one (Yu Gothic, Hiragino Sans)",
+    "Windows and macOS have one (Yu Gothic, Hiragino Sans)",
 }
 #: The font of everything else (matplotlib's own): digits, Latin letters, the minus sign, Greek.
 BASE_FONT = "DejaVu Sans"
@@ -48,8 +74,9 @@ def _installed_families() -> frozenset:
     from matplotlib import font_manager
 
     known = {entry.fname for entry in font_manager.fontManager.ttflist}
-    if not any(name in CJK_FONTS["zh"] + CJK_FONTS["ja"] for name in
-               (entry.name for entry in font_manager.fontManager.ttflist)):
+    if not any(
+        name in CJK_FONTS["zh"] + CJK_FONTS["ja"] for name in (entry.name for entry in font_manager.fontManager.ttflist)
+    ):
         for path in font_manager.findSystemFonts():
             if path not in known and any(word in path for word in ("CJK", "Han", "wqy", "WenQuanYi", "Noto")):
                 with contextlib.suppress(Exception):  # a font file matplotlib cannot read is skipped
@@ -66,8 +93,15 @@ def cjk_font(lang: str) -> str | None:
 @functools.cache
 def _warn_no_font(lang: str) -> None:
     # Once per language and process: every figure of a command would say it again.
-    warnings.warn(_("no font for {language} is installed, so the figures keep English labels; install one ({hint})",
-                    language=_(LANGUAGE_NAMES[lang]), hint=INSTALL_HINT[lang]), UserWarning, stacklevel=4)
+    warnings.warn(
+        _(
+            "no font for {language} is installed, so the figures keep English labels; install one ({hint})",
+            language=_(LANGUAGE_NAMES[lang]),
+            hint=INSTALL_HINT[lang],
+        ),
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 LANGUAGE_NAMES = {"zh": i18n.N_("Chinese"), "ja": i18n.N_("Japanese")}

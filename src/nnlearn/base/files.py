@@ -124,7 +124,10 @@ def exit_on_sigterm():
     Does nothing outside the main thread, or when a SIGTERM handler other than the default is
     already installed (an outer ``exit_on_sigterm``, or the application's own).
     """
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
         yield
         return
 
@@ -141,8 +144,14 @@ def exit_on_sigterm():
 #: The files that mark a folder as nnlearn's own: a run (``state.json``) or a sweep (``sweep.json``).
 MANAGED_MARKERS = ("state.json", "sweep.json")
 
-_KINDS = {stat.S_IFDIR: N_("a folder"), stat.S_IFCHR: N_("a device"), stat.S_IFBLK: N_("a device"),
-          stat.S_IFIFO: N_("a FIFO (named pipe)"), stat.S_IFSOCK: N_("a socket"), stat.S_IFLNK: N_("a link")}
+_KINDS = {
+    stat.S_IFDIR: N_("a folder"),
+    stat.S_IFCHR: N_("a device"),
+    stat.S_IFBLK: N_("a device"),
+    stat.S_IFIFO: N_("a FIFO (named pipe)"),
+    stat.S_IFSOCK: N_("a socket"),
+    stat.S_IFLNK: N_("a link"),
+}
 
 
 def file_kind(mode: int) -> str:
@@ -204,21 +213,44 @@ def _check_target(path: Path, *, folder: bool, in_run_folder: bool) -> Path:
         mode = None
     except OSError as exc:
         reason = exc.strerror or exc
-        raise OutputError(_("cannot write into {path}: {reason}; choose another folder", path=path, reason=reason)
-                          if folder else _("cannot write {path}: {reason}; choose another path", path=path,
-                                           reason=reason)) from None
+        raise OutputError(
+            _("cannot write into {path}: {reason}; choose another folder", path=path, reason=reason)
+            if folder
+            else _("cannot write {path}: {reason}; choose another path", path=path, reason=reason)
+        ) from None
     if mode is not None and not (stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)):
         kind = file_kind(mode)
-        raise OutputError(_("refusing to write into {path}: it is {kind}, not a folder; give a folder to create or "
-                            "fill", path=path, kind=kind) if folder else
-                          _("refusing to write {path}: it is {kind}, not a regular file; give the name of a file to "
-                            "create or replace", path=path, kind=kind))
+        raise OutputError(
+            _(
+                "refusing to write into {path}: it is {kind}, not a folder; give a folder to create or fill",
+                path=path,
+                kind=kind,
+            )
+            if folder
+            else _(
+                "refusing to write {path}: it is {kind}, not a regular file; give the name of a file to "
+                "create or replace",
+                path=path,
+                kind=kind,
+            )
+        )
     owner = None if in_run_folder else managed_folder(path / "_" if folder else path)
     if owner is not None:
-        raise OutputError(_("refusing to write into {path}: it is inside the run or sweep folder {owner}, whose files "
-                            "nnlearn keeps; choose a folder outside it", path=path, owner=owner) if folder else
-                          _("refusing to write {path}: it is inside the run or sweep folder {owner}, whose files "
-                            "nnlearn keeps; choose a path outside it", path=path, owner=owner))
+        raise OutputError(
+            _(
+                "refusing to write into {path}: it is inside the run or sweep folder {owner}, whose files "
+                "nnlearn keeps; choose a folder outside it",
+                path=path,
+                owner=owner,
+            )
+            if folder
+            else _(
+                "refusing to write {path}: it is inside the run or sweep folder {owner}, whose files "
+                "nnlearn keeps; choose a path outside it",
+                path=path,
+                owner=owner,
+            )
+        )
     return path
 
 
@@ -283,8 +315,13 @@ def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = make_temp_file(path.parent, path.name)
     except OSError as exc:
-        raise OutputError(_("cannot write {path}: {reason}; choose a path in a folder you can write to", path=path,
-                            reason=exc.strerror or exc)) from None
+        raise OutputError(
+            _(
+                "cannot write {path}: {reason}; choose a path in a folder you can write to",
+                path=path,
+                reason=exc.strerror or exc,
+            )
+        ) from None
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
@@ -293,8 +330,13 @@ def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
         os.replace(tmp, path)
     except OSError as exc:  # a full disk, a quota, a vanished folder: the user's to fix, not a bug
         tmp.unlink(missing_ok=True)
-        raise OutputError(_("cannot write {path}: {reason}; free some space or choose another folder", path=path,
-                            reason=exc.strerror or exc)) from None
+        raise OutputError(
+            _(
+                "cannot write {path}: {reason}; free some space or choose another folder",
+                path=path,
+                reason=exc.strerror or exc,
+            )
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -316,8 +358,13 @@ def open_regular_file(path, name=None) -> int:
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise FileFormatError(_("{path} is {kind}, not a regular file; nnlearn reads only regular files",
-                                path=path if name is None else name, kind=file_kind(mode)))
+        raise FileFormatError(
+            _(
+                "{path} is {kind}, not a regular file; nnlearn reads only regular files",
+                path=path if name is None else name,
+                kind=file_kind(mode),
+            )
+        )
     return fd
 
 

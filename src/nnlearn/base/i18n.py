@@ -96,8 +96,10 @@ def choose(lang: str | None = None, environ=None) -> str:
     if chosen:
         found = _from_locale_name(chosen)
         if found is None:
-            raise UsageError(f"{LANG_VARIABLE}={chosen!r} names no language of nnlearn; set it to one of "
-                             f"{', '.join(languages())}, or unset it")
+            raise UsageError(
+                f"{LANG_VARIABLE}={chosen!r} names no language of nnlearn; set it to one of "
+                f"{', '.join(languages())}, or unset it"
+            )
         return found
     for variable in LOCALE_VARIABLES:
         for name in environ.get(variable, "").split(":"):

@@ -44,8 +44,11 @@ def _rows(only) -> list[str]:
     for text in only:
         row = canonical_row(str(text))
         if row is None:
-            raise CheckInputError(N_("{name!r} is not one of the chapter's names; choose from {names}"),
-                                  name=str(text), names=", ".join(ROWS))
+            raise CheckInputError(
+                N_("{name!r} is not one of the chapter's names; choose from {names}"),
+                name=str(text),
+                names=", ".join(ROWS),
+            )
         chosen.append(row)
     return list(rows_of(chosen))
 
@@ -54,13 +57,17 @@ def _timeout(timeout) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise CheckTypeError(N_("timeout must be a number of seconds, got {type}"), type=type(timeout).__name__)
     if not (math.isfinite(timeout) and 0 < timeout <= 3600):
-        raise CheckInputError(N_("timeout must be more than 0 and at most 3600 seconds, got {value}; the default is {default}"),
-                              value=repr(timeout), default=f"{DEFAULT_TIMEOUT:g}")
+        raise CheckInputError(
+            N_("timeout must be more than 0 and at most 3600 seconds, got {value}; the default is {default}"),
+            value=repr(timeout),
+            default=f"{DEFAULT_TIMEOUT:g}",
+        )
     return float(timeout)
 
 
-def check_files(paths, lang: str | None = None, *, only=None, timeout: float = DEFAULT_TIMEOUT,
-                import_timeout: float | None = None) -> list[Report]:
+def check_files(
+    paths, lang: str | None = None, *, only=None, timeout: float = DEFAULT_TIMEOUT, import_timeout: float | None = None
+) -> list[Report]:
     """Check several files (``.py`` or ``.ipynb``) in as few child processes as their code allows.
 
     Each file gets a fresh namespace, its own folder as working directory and first entry of
@@ -77,8 +84,9 @@ def check_files(paths, lang: str | None = None, *, only=None, timeout: float = D
     return [build_report(job, res, rows, lang) for job, res in zip(jobs, results)]
 
 
-def check(target, lang: str | None = None, *, only=None, timeout: float = DEFAULT_TIMEOUT,
-          import_timeout: float | None = None) -> Report:
+def check(
+    target, lang: str | None = None, *, only=None, timeout: float = DEFAULT_TIMEOUT, import_timeout: float | None = None
+) -> Report:
     """Check the reader's chapter functions in ``target`` and return the :class:`Report`.
 
     Parameters
@@ -136,8 +144,16 @@ def build_report(job: dict, result, rows: list, lang: str) -> Report:
         cls = row.partition(".")[0]
         found = result.found.get(cls)
         if data is not None:
-            out.append(Row(row, data["status"], data.get("spelling", ""), data.get("findings", []),
-                           data.get("note"), data.get("uses", [])))
+            out.append(
+                Row(
+                    row,
+                    data["status"],
+                    data.get("spelling", ""),
+                    data.get("findings", []),
+                    data.get("note"),
+                    data.get("uses", []),
+                )
+            )
         elif found is not None and not found.get("yours", True):
             if "." not in row:
                 out.append(Row(row, "missing", found.get("spelling", ""), origin=found))

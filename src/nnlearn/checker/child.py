@@ -243,8 +243,9 @@ class Server:
                 if name not in CLASSES:
                     info["parameters"] = parameters(entry.obj)
                 if name in CLASSES:
-                    info["methods"] = {row: find_method(entry.obj, row.partition(".")[2])
-                                       for row in rows_of([name]) if "." in row}
+                    info["methods"] = {
+                        row: find_method(entry.obj, row.partition(".")[2]) for row in rows_of([name]) if "." in row
+                    }
             found[name] = info
         return found
 

@@ -68,8 +68,12 @@ def limits(memory_mb: int, cpu_s: int):
     import resource
 
     nproc = _user_tasks() + EXTRA_PROCESSES if os.getuid() != 0 else None
-    settings = [(resource.RLIMIT_AS, memory_mb << 20), (resource.RLIMIT_CPU, cpu_s), (resource.RLIMIT_CORE, 0),
-                (resource.RLIMIT_FSIZE, MAX_FILE_MB << 20)]
+    settings = [
+        (resource.RLIMIT_AS, memory_mb << 20),
+        (resource.RLIMIT_CPU, cpu_s),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_FSIZE, MAX_FILE_MB << 20),
+    ]
     if nproc and hasattr(resource, "RLIMIT_NPROC"):
         settings.append((resource.RLIMIT_NPROC, nproc))
 
@@ -117,7 +121,7 @@ def _children() -> set:
                 stat = f.read()
         except OSError:
             continue
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         if len(fields) > 1 and int(fields[1]) == me:
             found.add(int(pid))
     return found

@@ -10,10 +10,20 @@ the same in every language and stay out of the catalogue.
 from __future__ import annotations
 
 from nnlearn.base.errors import InputError, InputTypeError
-from nnlearn.base.i18n import DOMAIN, LOCALE_DIR, SOURCE_LANGUAGE, N_, choose, languages, translate, translations
+from nnlearn.base.i18n import DOMAIN, LOCALE_DIR, N_, SOURCE_LANGUAGE, choose, languages, translate, translations
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "SOURCE_LANGUAGE", "N_", "choose", "languages", "translate", "translations",
-           "CheckInputError", "CheckTypeError"]
+__all__ = [
+    "DOMAIN",
+    "LOCALE_DIR",
+    "SOURCE_LANGUAGE",
+    "N_",
+    "choose",
+    "languages",
+    "translate",
+    "translations",
+    "CheckInputError",
+    "CheckTypeError",
+]
 
 
 class CheckInputError(InputError):

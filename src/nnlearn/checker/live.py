@@ -21,8 +21,8 @@ import textwrap
 
 import numpy as np
 
-from nnlearn.checker.names import ROWS, code_owner, find, is_plain_callable, referenced_names, rows_of
 from nnlearn.checker.i18n import N_, CheckInputError, CheckTypeError
+from nnlearn.checker.names import ROWS, code_owner, find, is_plain_callable, referenced_names, rows_of
 
 #: Constants larger than this many elements are not carried into the check.
 MAX_ARRAY = 10_000
@@ -34,24 +34,38 @@ def job_for_object(target) -> dict:
     if inspect.ismodule(target):
         path = getattr(target, "__file__", None)
         if not path or not str(path).endswith(".py"):
-            raise CheckInputError(N_("module {name} has no .py file to check; pass its namespace, vars({name}), "
-                                     "instead"), name=target.__name__)
+            raise CheckInputError(
+                N_("module {name} has no .py file to check; pass its namespace, vars({name}), instead"),
+                name=target.__name__,
+            )
         return {"path_target": path}
     if isinstance(target, dict):
         path = target.get("__file__")
-        if target.get("__name__") == "__main__" and isinstance(path, str) and path.endswith(".py") and os.path.isfile(path):
+        if (
+            target.get("__name__") == "__main__"
+            and isinstance(path, str)
+            and path.endswith(".py")
+            and os.path.isfile(path)
+        ):
             return {"path_target": path}  # a script's globals(): its file says everything
         found = {n: f.obj for n, f in find(target).items() if _is_users(f.obj)}
         return _job(target, found, rows=None)
     if is_plain_callable(target) or inspect.isclass(target):
         found = {n: f.obj for n, f in find({getattr(target, "__name__", ""): target}).items()}
         if not found:
-            raise CheckInputError(N_("{name!r} is not one of the chapter's names; check one of {names}, or a whole "
-                                     "namespace: nnlearn.check(globals())"), name=getattr(target, "__name__", str(target)),
-                                  names=", ".join(ROWS))
+            raise CheckInputError(
+                N_(
+                    "{name!r} is not one of the chapter's names; check one of {names}, or a whole "
+                    "namespace: nnlearn.check(globals())"
+                ),
+                name=getattr(target, "__name__", str(target)),
+                names=", ".join(ROWS),
+            )
         return _job(dict(_namespace_of(target)), found, rows=list(rows_of(found)))
-    raise CheckTypeError(N_("nnlearn.check takes a path, a module, a namespace such as globals(), a function or a "
-                            "class, got {type}"), type=type(target).__name__)
+    raise CheckTypeError(
+        N_("nnlearn.check takes a path, a module, a namespace such as globals(), a function or a class, got {type}"),
+        type=type(target).__name__,
+    )
 
 
 def _namespace_of(target) -> dict:
@@ -76,8 +90,15 @@ def _job(namespace: dict, found: dict, rows) -> dict:
         builder.define(_spelling(namespace, obj, name), obj)
     chunks = builder.imports_and_constants() + builder.definitions
     cwd = os.getcwd()
-    return {"key": 0, "folder": cwd, "path": None, "display": "globals()" if rows is None else rows[0],
-            "chunks": chunks, "notes": builder.notes, "rows": rows}
+    return {
+        "key": 0,
+        "folder": cwd,
+        "path": None,
+        "display": "globals()" if rows is None else rows[0],
+        "chunks": chunks,
+        "notes": builder.notes,
+        "rows": rows,
+    }
 
 
 def _spelling(namespace, obj, default):
@@ -109,8 +130,15 @@ class _Builder:
             text += f"\n{name} = {obj.__name__}\n" if inspect.isroutine(obj) or inspect.isclass(obj) else ""
         for needed in sorted(_needed_names(obj)):
             self.need(needed)
-        self.definitions.append({"source": text, "filename": f"<nnlearn-check:{name}>", "first_line": first_line,
-                                 "cell": None, "label": ["", name]})
+        self.definitions.append(
+            {
+                "source": text,
+                "filename": f"<nnlearn-check:{name}>",
+                "first_line": first_line,
+                "cell": None,
+                "label": ["", name],
+            }
+        )
 
     def need(self, name: str) -> None:
         if name in self.done or name not in self.namespace or hasattr(builtins, name):
@@ -119,9 +147,13 @@ class _Builder:
         if inspect.ismodule(value):
             self.done.add(name)
             module = value.__name__
-            self.imports.append(f"import {module}" if module == name else
-                                f"import {module} as {name}" if "." not in module else
-                                f"import {module}\n{name} = {module}")
+            self.imports.append(
+                f"import {module}"
+                if module == name
+                else f"import {module} as {name}"
+                if "." not in module
+                else f"import {module}\n{name} = {module}"
+            )
         elif (inspect.isroutine(value) or inspect.isclass(value)) and not _is_users(value):
             self.done.add(name)
             self.imports.append(f"from {value.__module__} import {value.__qualname__} as {name}")
@@ -132,7 +164,9 @@ class _Builder:
             self._constant(name, value)
 
     def _constant(self, name: str, value) -> None:
-        if isinstance(value, _SIMPLE) or (isinstance(value, (tuple, list)) and all(isinstance(v, _SIMPLE) for v in value)):
+        if isinstance(value, _SIMPLE) or (
+            isinstance(value, (tuple, list)) and all(isinstance(v, _SIMPLE) for v in value)
+        ):
             self.constants.append(f"{name} = {value!r}")
         elif isinstance(value, np.ndarray) and value.size <= MAX_ARRAY and value.dtype.kind in "biuf":
             self.constants.append(f"{name} = __import__('numpy').array({value.tolist()!r}, dtype={str(value.dtype)!r})")
@@ -143,14 +177,24 @@ class _Builder:
         text = "\n".join(self.imports + self.constants)
         if not text:
             return []
-        return [{"source": text + "\n", "filename": "<nnlearn-check:imports>", "first_line": 1, "cell": None,
-                 "label": ["", "imports"]}]
+        return [
+            {
+                "source": text + "\n",
+                "filename": "<nnlearn-check:imports>",
+                "first_line": 1,
+                "cell": None,
+                "label": ["", "imports"],
+            }
+        ]
 
 
 def _needed_names(obj) -> set:
     """The names a function's code, or every method of a class, refers to."""
-    functions = [obj] if not inspect.isclass(obj) else [
-        v.__func__ if isinstance(v, (staticmethod, classmethod)) else v for v in vars(obj).values()]
+    functions = (
+        [obj]
+        if not inspect.isclass(obj)
+        else [v.__func__ if isinstance(v, (staticmethod, classmethod)) else v for v in vars(obj).values()]
+    )
     found = set()
     for fn in functions:
         found |= referenced_names(fn)
@@ -185,9 +229,12 @@ def _class_source_from_methods(cls):
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and node.name == cls.__name__ and \
-                    node.lineno <= code.co_firstlineno <= (node.end_lineno or node.lineno):
+            if (
+                isinstance(node, ast.ClassDef)
+                and node.name == cls.__name__
+                and node.lineno <= code.co_firstlineno <= (node.end_lineno or node.lineno)
+            ):
                 start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-                lines = source.splitlines(True)[start - 1: node.end_lineno]
+                lines = source.splitlines(True)[start - 1 : node.end_lineno]
                 return lines, start, code.co_filename
     return None

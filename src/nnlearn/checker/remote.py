@@ -29,8 +29,10 @@ from nnlearn.checker.wire import Function, ReaderError, Timeout, WireError, deco
 
 #: The command line of the child (``python -c BOOT IN OUT``): the current folder is taken off
 #: ``sys.path`` before nnlearn is imported, so a reader's file named like a module cannot shadow it.
-BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
-        "from nnlearn.checker.child import main; main()")
+BOOT = (
+    "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+    "from nnlearn.checker.child import main; main()"
+)
 #: Seconds the parent waits beyond a call's limit before it kills the child (the child's own alarm
 #: comes first; this only ends a child whose code swallowed the alarm or is stuck in C).
 GRACE = 1.0
@@ -85,10 +87,15 @@ class Remote:
         from_parent, to_child = os.pipe()
         from_child, to_parent = os.pipe()
         self.proc = reaper.start(
-            [sys.executable, "-c", BOOT, str(from_parent), str(to_parent)], stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(from_parent, to_parent),
-            env=environment(), start_new_session=True,
-            preexec_fn=limits(memory_mb, cpu_s) if os.name == "posix" else None)
+            [sys.executable, "-c", BOOT, str(from_parent), str(to_parent)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(from_parent, to_parent),
+            env=environment(),
+            start_new_session=True,
+            preexec_fn=limits(memory_mb, cpu_s) if os.name == "posix" else None,
+        )
         os.close(from_parent)
         os.close(to_parent)
         self.requests = to_child
@@ -198,7 +205,7 @@ class Remote:
                 if not ready:
                     self.lose("killed", seconds)
                 with contextlib.suppress(BlockingIOError):
-                    view = view[os.write(self.requests, view):]
+                    view = view[os.write(self.requests, view) :]
         except OSError:  # BrokenPipeError among them: the child ended
             self.lose("crashed")
         message = self._read_line(deadline, seconds)
@@ -235,8 +242,12 @@ class Remote:
                     raise Timeout(float(t["seconds"]), frames(t.get("where")))
             if "error" in reply:
                 e = reply["error"]
-                if type(e) is dict and type(e.get("kind")) is str and type(e.get("text")) is str and \
-                        type(e.get("signature")) is bool:
+                if (
+                    type(e) is dict
+                    and type(e.get("kind")) is str
+                    and type(e.get("text")) is str
+                    and type(e.get("signature")) is bool
+                ):
                     raise ReaderError(e["kind"][:200], e["text"][:400], frames(e.get("where")), e["signature"])
         except WireError:
             pass
@@ -245,8 +256,14 @@ class Remote:
     def call(self, fn: Opaque, args: tuple, kwargs: dict, back: bool = False):
         """``fn(*args, **kwargs)`` in the child: its value, and (``back``) the array arguments as the
         call left them (None where an argument is not an array)."""
-        reply = self.request("call", self.timeout, target=fn.handle, args=[encode(a) for a in args],
-                             kwargs={k: encode(v) for k, v in kwargs.items()}, back=back)
+        reply = self.request(
+            "call",
+            self.timeout,
+            target=fn.handle,
+            args=[encode(a) for a in args],
+            kwargs={k: encode(v) for k, v in kwargs.items()},
+            back=back,
+        )
         value = self._outcome(reply)
         after = reply.get("after")
         try:
@@ -270,8 +287,9 @@ class Remote:
     def write(self, obj: Opaque, path: tuple, value, index=None) -> bool:
         """``obj.path[index] = value`` in the child (``[...]`` without ``index``); whether it worked."""
         index = [int(i) for i in index] if index is not None else None
-        reply = self.request("write", self.timeout, target=obj.handle, path=list(path), value=encode(value),
-                             index=index)
+        reply = self.request(
+            "write", self.timeout, target=obj.handle, path=list(path), value=encode(value), index=index
+        )
         if reply.get("ok") is True:
             return True
         try:
@@ -306,8 +324,13 @@ class Remote:
         """Stand the book's functions in for the failing ones (row -> Opaque) that ``fn`` calls, at any
         depth (through the reader's functions and, with ``cls``, its methods; a method named in ``stop``
         not followed); returns the rows stood in for and the token that puts them back."""
-        reply = self.request("isolate", self.timeout, target=fn.handle,
-                             failing={row: obj.handle for row, obj in failing.items()}, **_follow(cls, stop))
+        reply = self.request(
+            "isolate",
+            self.timeout,
+            target=fn.handle,
+            failing={row: obj.handle for row, obj in failing.items()},
+            **_follow(cls, stop),
+        )
         if self._failed(reply):
             return [], 0
         rows, token = reply.get("rows"), reply.get("token")
@@ -320,8 +343,9 @@ class Remote:
 
     def stand_in(self, obj: Opaque, spelling: str, kind: str, path=None) -> bool:
         """The book's ``kind`` (predict, loss, simple_predict) as the method ``spelling`` of the reader's network."""
-        reply = self.request("stand_in", self.timeout, target=obj.handle, spelling=spelling, kind=kind,
-                             path=list(path or ()))
+        reply = self.request(
+            "stand_in", self.timeout, target=obj.handle, spelling=spelling, kind=kind, path=list(path or ())
+        )
         return not self._failed(reply) and reply.get("ok") is True
 
     def remove(self, obj: Opaque, spelling: str) -> None:

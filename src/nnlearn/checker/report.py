@@ -21,34 +21,53 @@ SYMBOLS = {"pass": "✓", "warn": "⚠", "fail": "✗", "missing": "–", "untes
 
 NOTES = {
     "syntax": N_("syntax error at {where}: {message}; nothing could be checked"),
-    "top-stopped": N_("the file's top level was still running after {seconds} s, at {where}; it was stopped "
-                      "there, and the names defined until then were checked (a larger timeout gives it more time)"),
+    "top-stopped": N_(
+        "the file's top level was still running after {seconds} s, at {where}; it was stopped "
+        "there, and the names defined until then were checked (a larger timeout gives it more time)"
+    ),
     "exit": N_("the file called sys.exit({code}) at {where}; the names defined before were checked"),
     "exception": N_("the file raised {exception} at {where}; the names defined before were checked"),
-    "cell-failed": N_("cell {cell} raised {exception} at {where}; the cells after it were not run, the names "
-                      "defined before were checked"),
-    "definitions-only": N_("then its imports and definitions alone were run, so that everything it defines is "
-                           "checked; skipped: {statements} other statement(s), at lines {lines}"),
+    "cell-failed": N_(
+        "cell {cell} raised {exception} at {where}; the cells after it were not run, the names "
+        "defined before were checked"
+    ),
+    "definitions-only": N_(
+        "then its imports and definitions alone were run, so that everything it defines is "
+        "checked; skipped: {statements} other statement(s), at lines {lines}"
+    ),
     "definition-failed": N_("line {line} could not be run on its own ({exception}) and was skipped"),
     "printed": N_("the file printed {lines} line(s) while it ran:"),
     "standin": N_("not beside your file, so nnlearn's stand-ins were used: {module}"),
     "magic-skipped": N_("cell {cell}, line {line}: {text} was skipped (IPython, not Python)"),
     "cell-magic-skipped": N_("cell {cell} was skipped: {magic} does not run Python"),
-    "import-killed": N_("the file's top level did not finish within {seconds} s and could not be interrupted; "
-                        "nothing could be checked"),
+    "import-killed": N_(
+        "the file's top level did not finish within {seconds} s and could not be interrupted; nothing could be checked"
+    ),
     "import-crashed": N_("the process running the file ended while it ran ({why}); nothing could be checked"),
     "unreached": N_("{names}: defined in the file after the point where its top level stopped, so not checked"),
-    "import-forged": N_("the file's code wrote to the check's own channel, an answer the check did not ask for; "
-                        "the process was ended and nothing could be checked"),
+    "import-forged": N_(
+        "the file's code wrote to the check's own channel, an answer the check did not ask for; "
+        "the process was ended and nothing could be checked"
+    ),
     "not-carried": N_("{name} ({type}) could not be carried into the check; define it in the code you check"),
-    "no-source": N_("{name} was defined where Python keeps no source (python -c, or an interactive console), so it "
-                    "could not be checked; put the code in a .py file and run nnlearn check FILE"),
+    "no-source": N_(
+        "{name} was defined where Python keeps no source (python -c, or an interactive console), so it "
+        "could not be checked; put the code in a .py file and run nnlearn check FILE"
+    ),
     "nested": N_("nnlearn.check() inside a file that is being checked does nothing"),
 }
 
 #: The labels of a finding's lines, in the order shown.
-LABELS = {"input": N_("input"), "got": N_("got"), "expected": N_("expected"), "at": N_("at"), "why": N_("why"),
-          "fix": N_("fix"), "book": N_("book"), "lesson": N_("lesson")}
+LABELS = {
+    "input": N_("input"),
+    "got": N_("got"),
+    "expected": N_("expected"),
+    "at": N_("at"),
+    "why": N_("why"),
+    "fix": N_("fix"),
+    "book": N_("book"),
+    "lesson": N_("lesson"),
+}
 
 #: The board's lesson page of each book section (``nnlearn board``, :mod:`nnlearn.see.board.lessons`), the
 #: longest matching section first: h-too-small (4.3.1) -> the numerical-differentiation lesson.
@@ -59,17 +78,20 @@ def lesson(section: str) -> str:
     """The board's page for ``section`` ("" when the board has none)."""
     return next((page for prefix, page in LESSONS.items() if section == prefix or section.startswith(prefix + ".")), "")
 
+
 #: The top-level states after which the report cannot vouch for the file.
 BROKEN = ("syntax", "error", "killed", "crashed")
 
 
 #: The Jupyter table's look, scoped to the report's own element.
-HTML_STYLE = (".nnlearn-check table{border-collapse:collapse;margin:.4em 0}"
-              ".nnlearn-check th,.nnlearn-check td{border:1px solid #ccc;padding:.25em .6em;text-align:left;"
-              "vertical-align:top}"
-              ".nnlearn-check th{background:#f3f3f3}.nnlearn-check dl{margin:.2em 0 .5em;display:grid;"
-              "grid-template-columns:max-content auto;column-gap:.8em}.nnlearn-check dt{color:#666}"
-              ".nnlearn-check dd{margin:0;font-family:monospace;white-space:pre-wrap}")
+HTML_STYLE = (
+    ".nnlearn-check table{border-collapse:collapse;margin:.4em 0}"
+    ".nnlearn-check th,.nnlearn-check td{border:1px solid #ccc;padding:.25em .6em;text-align:left;"
+    "vertical-align:top}"
+    ".nnlearn-check th{background:#f3f3f3}.nnlearn-check dl{margin:.2em 0 .5em;display:grid;"
+    "grid-template-columns:max-content auto;column-gap:.8em}.nnlearn-check dt{color:#666}"
+    ".nnlearn-check dd{margin:0;font-family:monospace;white-space:pre-wrap}"
+)
 
 
 def width(text: str) -> int:
@@ -193,26 +215,36 @@ class Report:
         if isinstance(cat.fix, Code) and finding.get("names"):  # the book's code in the reader's own names
             names = finding["names"]
             fix = re.sub(r"\b(" + "|".join(map(re.escape, names)) + r")\b", lambda m: names[m.group(1)], fix)
-        return {"message": message, "explanation": self._(cat.explanation),
-                "fix": fix, "details": details,
-                "where": self.where(finding["where"]) if finding.get("where") else ""}
+        return {
+            "message": message,
+            "explanation": self._(cat.explanation),
+            "fix": fix,
+            "details": details,
+            "where": self.where(finding["where"]) if finding.get("where") else "",
+        }
 
     def row_remark(self, row: Row) -> str:
         """What a row without findings says: not found, not yours, untested, found under another name."""
         if row.status == "missing" and row.origin and row.origin.get("no-source"):
             return self._("defined, but Python kept no source of it (python -c or a console): not checked")
         if row.status == "missing" and row.origin:
-            key = (N_("from {module} (nnlearn's stand-in), not your code: not checked") if row.origin.get("standin")
-                   else N_("from {module}, not your code: not checked"))
+            key = (
+                N_("from {module} (nnlearn's stand-in), not your code: not checked")
+                if row.origin.get("standin")
+                else N_("from {module}, not your code: not checked")
+            )
             return self._(key, module=row.origin.get("module"))
         if row.status == "missing":
             return self._("not found")
         if row.status == "untested":
             return self._("not checked: the class could not be built, or the process was lost before")
         parts = []
-        if row.spelling and name_key(row.spelling) != name_key(row.name):  # a variant: say which chapter name it stands for
-            parts.append(self._("your {spelling} was checked as the chapter's {name}", spelling=row.spelling,
-                                name=row.name))
+        if row.spelling and name_key(row.spelling) != name_key(
+            row.name
+        ):  # a variant: say which chapter name it stands for
+            parts.append(
+                self._("your {spelling} was checked as the chapter's {name}", spelling=row.spelling, name=row.name)
+            )
         elif row.spelling and row.spelling != row.name:
             parts.append(self._("found as {spelling}", spelling=row.spelling))
         if row.note:
@@ -247,8 +279,9 @@ class Report:
             for finding in sorted(row.findings, key=lambda f: f["severity"] != "fail"):
                 lines.extend(self._finding_lines(finding, label_width))
             if row.uses:
-                lines.append("      " + self._("it uses {names}, which fails above: fix that first",
-                                               names=", ".join(row.uses)))
+                lines.append(
+                    "      " + self._("it uses {names}, which fails above: fix that first", names=", ".join(row.uses))
+                )
         if not self.found and not any((r.origin or {}).get("no-source") for r in self.rows):
             lines.append("  " + self._("none of the chapter's names is defined here"))
         if self.notes:
@@ -266,11 +299,21 @@ class Report:
 
     def _finding_fields(self, finding, words) -> list:
         """``(label key, text)`` of a finding's lines that have something to say."""
-        fields = [("input", finding.get("input")), ("got", finding.get("got")), ("expected", finding.get("expected")),
-                  ("at", words["where"]), ("why", words["explanation"]), ("fix", words["fix"]),
-                  ("book", self._("section {section}", section=finding["section"])),
-                  ("lesson", self._("nnlearn board, page {page}", page=lesson(finding["section"]))
-                   if lesson(finding["section"]) else "")]
+        fields = [
+            ("input", finding.get("input")),
+            ("got", finding.get("got")),
+            ("expected", finding.get("expected")),
+            ("at", words["where"]),
+            ("why", words["explanation"]),
+            ("fix", words["fix"]),
+            ("book", self._("section {section}", section=finding["section"])),
+            (
+                "lesson",
+                self._("nnlearn board, page {page}", page=lesson(finding["section"]))
+                if lesson(finding["section"])
+                else "",
+            ),
+        ]
         return [(key, value) for key, value in fields if value]
 
     def __str__(self) -> str:
@@ -283,15 +326,38 @@ class Report:
             findings = []
             for f in row.findings:
                 words = self.finding_words(f)
-                findings.append({"id": f["id"], "severity": f["severity"], "message": words["message"],
-                                 "section": f["section"], "input": f.get("input", ""), "got": f.get("got", ""),
-                                 "expected": f.get("expected", ""), "explanation": words["explanation"],
-                                 "fix": words["fix"], "where": words["where"]})
-            functions.append({"name": row.name, "found_as": row.spelling or None, "status": row.status,
-                              "remark": self.row_remark(row) or None, "findings": findings})
-        return {"file": self.target, "lang": self.lang, "top_level": self.status, "ok": self.ok,
-                "notes": [self.note_text(n) for n in self.notes], "functions": functions,
-                "summary": self.summary()}
+                findings.append(
+                    {
+                        "id": f["id"],
+                        "severity": f["severity"],
+                        "message": words["message"],
+                        "section": f["section"],
+                        "input": f.get("input", ""),
+                        "got": f.get("got", ""),
+                        "expected": f.get("expected", ""),
+                        "explanation": words["explanation"],
+                        "fix": words["fix"],
+                        "where": words["where"],
+                    }
+                )
+            functions.append(
+                {
+                    "name": row.name,
+                    "found_as": row.spelling or None,
+                    "status": row.status,
+                    "remark": self.row_remark(row) or None,
+                    "findings": findings,
+                }
+            )
+        return {
+            "file": self.target,
+            "lang": self.lang,
+            "top_level": self.status,
+            "ok": self.ok,
+            "notes": [self.note_text(n) for n in self.notes],
+            "functions": functions,
+            "summary": self.summary(),
+        }
 
     def _repr_html_(self) -> str:
         """The report as an HTML table, for Jupyter (built as elements, so every text is escaped)."""

@@ -15,9 +15,9 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from nnlearn.checker.confine import CHILD_VARIABLE, DEFAULT_MEMORY_MB, Reaper, ended_by_signals
 from nnlearn.checker.names import CLASSES, FUNCTIONS, canonical_row, rows_of
 from nnlearn.checker.probes import Isolation, run_class, run_function
-from nnlearn.checker.confine import CHILD_VARIABLE, DEFAULT_MEMORY_MB, Reaper, ended_by_signals
 from nnlearn.checker.remote import STARTUP_S, ChildLost, Remote
 from nnlearn.checker.toplevel import DEFINITIONS_S, RUN_ALONE
 from nnlearn.checker.values import Opaque
@@ -58,8 +58,9 @@ class JobResult:
     finished: bool = False
 
 
-def run_jobs(jobs: list[dict], *, timeout: float, import_timeout: float,
-             memory_mb: int = DEFAULT_MEMORY_MB) -> list[JobResult]:
+def run_jobs(
+    jobs: list[dict], *, timeout: float, import_timeout: float, memory_mb: int = DEFAULT_MEMORY_MB
+) -> list[JobResult]:
     """Check ``jobs`` (files) in as few child processes as the reader's code allows."""
     results = {job["key"]: JobResult(job["key"]) for job in jobs}
     cpu_s = int(60 + len(jobs) * (import_timeout + 20 * timeout))
@@ -75,8 +76,13 @@ def run_jobs(jobs: list[dict], *, timeout: float, import_timeout: float,
                             remote = Remote(reaper, timeout, memory_mb, cpu_s)
                         _run_job(remote, job, result, timeout, import_timeout)
                     except ChildLost as lost:
-                        _after_loss(result, job, None if remote is None else remote.row, lost,
-                                    timeout if remote is not None and remote.row else import_timeout)
+                        _after_loss(
+                            result,
+                            job,
+                            None if remote is None else remote.row,
+                            lost,
+                            timeout if remote is not None and remote.row else import_timeout,
+                        )
         finally:
             if remote is not None:
                 remote.close()
@@ -89,8 +95,14 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
         # pyplot's first import takes seconds on a busy machine, and is not the reader's code
         remote.request("warm", STARTUP_S, modules=["matplotlib.pyplot"])
     start = time.monotonic()
-    reply = remote.request("load", import_timeout, top_level=True, timeout=timeout, import_timeout=import_timeout,
-                           job={k: job[k] for k in ("folder", "path", "chunks")})
+    reply = remote.request(
+        "load",
+        import_timeout,
+        top_level=True,
+        timeout=timeout,
+        import_timeout=import_timeout,
+        job={k: job[k] for k in ("folder", "path", "chunks")},
+    )
     if reply.get("status") == "stopped" and time.monotonic() - start < import_timeout:
         remote.lose("forged")  # "stopped at its time limit" before that time had passed here
     definitions = None
@@ -108,8 +120,10 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
         if unreached and status in ("exit", "stopped"):  # defined after the point where it stopped: not
             # vouched for (after an error the report vouches for nothing anyway, and says so)
             result.notes.append({"kind": "unreached", "names": ", ".join(_defined(job)[n] for n in unreached)})
-        result.found = {name: {k: v for k, v in info.items() if k not in ("handle", "methods", "parameters")}
-                        for name, info in found.items()}
+        result.found = {
+            name: {k: v for k, v in info.items() if k not in ("handle", "methods", "parameters")}
+            for name, info in found.items()
+        }
     wanted, skip = set(job["rows"]), set(result.rows)
     isolation = Isolation(remote)
     for name in (*FUNCTIONS, *CLASSES):
@@ -133,8 +147,10 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
 
 
 #: Words of source that can bind a module's names otherwise than the syntax tree shows.
-_DYNAMIC = re.compile(r"\b(exec|eval|globals|locals|vars|__dict__|setattr|delattr|__import__|importlib|modules|"
-                      r"__builtins__|builtins)\b")
+_DYNAMIC = re.compile(
+    r"\b(exec|eval|globals|locals|vars|__dict__|setattr|delattr|__import__|importlib|modules|"
+    r"__builtins__|builtins)\b"
+)
 
 
 def _defined(job: dict) -> dict:
@@ -209,8 +225,10 @@ def _loaded(reply: dict, definitions: dict | None = None):
     _need(status in STATUSES, "a status the check does not know")
     _need(type(notes) is list, "notes that are not a list")
     if definitions is not None:
-        _need(set(reply) == {"status", "notes"} and type(definitions.get("notes")) is list,
-              "names before the definitions were run alone")
+        _need(
+            set(reply) == {"status", "notes"} and type(definitions.get("notes")) is list,
+            "names before the definitions were run alone",
+        )
         notes, names = notes + definitions["notes"], definitions
     _need(len(notes) <= MAX_NOTES, "more notes than a file has")
     notes = [_note(n) for n in notes]
@@ -218,21 +236,38 @@ def _loaded(reply: dict, definitions: dict | None = None):
     _need(type(found) is dict, "names that are not a dict")
     for name, info in found.items():
         _need(name in FUNCTIONS or name in CLASSES, "a name that is not the chapter's")
-        _need(type(info) is dict and _text(info.get("spelling"), 200) and type(info.get("yours")) is bool,
-              "a name without its spelling")
+        _need(
+            type(info) is dict and _text(info.get("spelling"), 200) and type(info.get("yours")) is bool,
+            "a name without its spelling",
+        )
         if info["yours"]:
-            _need(set(info) <= {"spelling", "yours", "handle", "methods", "parameters"}
-                  and type(info.get("handle")) is int, "a name of yours without its handle")
+            _need(
+                set(info) <= {"spelling", "yours", "handle", "methods", "parameters"}
+                and type(info.get("handle")) is int,
+                "a name of yours without its handle",
+            )
             parameters = info.get("parameters", [])  # shown in a fix's code: identifiers only
-            _need(type(parameters) is list and len(parameters) <= 8
-                  and all(_text(n, 60) and n.isidentifier() for n in parameters), "parameters that are not names")
+            _need(
+                type(parameters) is list
+                and len(parameters) <= 8
+                and all(_text(n, 60) and n.isidentifier() for n in parameters),
+                "parameters that are not names",
+            )
             if name in CLASSES:
                 methods = info.get("methods")
-                _need(type(methods) is dict and set(methods) == {r for r in rows_of([name]) if "." in r}
-                      and all(m is None or _text(m, 200) for m in methods.values()), "a class without its methods")
+                _need(
+                    type(methods) is dict
+                    and set(methods) == {r for r in rows_of([name]) if "." in r}
+                    and all(m is None or _text(m, 200) for m in methods.values()),
+                    "a class without its methods",
+                )
         else:
-            _need(set(info) == {"spelling", "yours", "module", "standin"} and _text(info["module"], 400)
-                  and type(info["standin"]) is bool, "a name not yours without its origin")
+            _need(
+                set(info) == {"spelling", "yours", "module", "standin"}
+                and _text(info["module"], 400)
+                and type(info["standin"]) is bool,
+                "a name not yours without its origin",
+            )
     return status, notes, found
 
 
@@ -271,8 +306,14 @@ def _spelling(row: str, result: JobResult) -> str:
 
 
 def _untested_row(row: str, result: JobResult) -> dict:
-    return {"name": row, "spelling": _spelling(row, result), "status": "untested", "findings": [], "note": None,
-            "uses": []}
+    return {
+        "name": row,
+        "spelling": _spelling(row, result),
+        "status": "untested",
+        "findings": [],
+        "note": None,
+        "uses": [],
+    }
 
 
 def _lost_row(row: str, result: JobResult, lost: ChildLost, seconds: float) -> dict:
@@ -281,10 +322,24 @@ def _lost_row(row: str, result: JobResult, lost: ChildLost, seconds: float) -> d
     elif lost.kind == "forged":
         details = [["forged", {}]]
     elif lost.why.startswith("exit code "):
-        details = [["exit-code", {"code": lost.why[len("exit code "):]}]]
+        details = [["exit-code", {"code": lost.why[len("exit code ") :]}]]
     else:
         details = [["signal", {"signal": lost.why}]]
-    finding = {"id": "timeout" if lost.kind == "killed" else "crashed", "severity": "fail", "section": "",
-               "input": "", "got": "", "expected": "", "where": [], "details": details}
-    return {"name": row, "spelling": _spelling(row, result), "status": "fail",
-            "findings": [finding], "note": None, "uses": []}
+    finding = {
+        "id": "timeout" if lost.kind == "killed" else "crashed",
+        "severity": "fail",
+        "section": "",
+        "input": "",
+        "got": "",
+        "expected": "",
+        "where": [],
+        "details": details,
+    }
+    return {
+        "name": row,
+        "spelling": _spelling(row, result),
+        "status": "fail",
+        "findings": [finding],
+        "note": None,
+        "uses": [],
+    }

@@ -59,9 +59,15 @@ class Capture(io.TextIOBase):
 
 def _system_dirs() -> tuple[str, ...]:
     """Folders whose files are Python's, installed packages' or nnlearn's -- never the reader's."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sysconfig.get_paths()["stdlib"],
-             sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
-             os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    paths = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    }
     try:
         paths.update(site.getsitepackages())
         paths.add(site.getusersitepackages())
@@ -162,8 +168,9 @@ class Sandbox:
         except CallTimeout as exc:
             raise Timeout(seconds, self.files.where(exc.__traceback__)) from None
         except BaseException as exc:  # noqa: BLE001 -- whatever the reader raises is the reader's (a BaseException subclass too)
-            raise ReaderError(str.__str__(type(exc).__name__), describe(exc), self.files.where(exc.__traceback__),
-                              exc=exc) from None
+            raise ReaderError(
+                str.__str__(type(exc).__name__), describe(exc), self.files.where(exc.__traceback__), exc=exc
+            ) from None
         finally:
             sys.stdout, sys.stderr = saved
 

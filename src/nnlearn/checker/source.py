@@ -14,9 +14,9 @@ import re
 import tokenize
 from pathlib import Path
 
-from nnlearn.base.files import parse_json, read_regular_file
-from nnlearn.checker.i18n import CheckInputError, N_
 from nnlearn.base.errors import FileFormatError
+from nnlearn.base.files import parse_json, read_regular_file
+from nnlearn.checker.i18n import N_, CheckInputError
 
 MAX_SOURCE_BYTES = 4 << 20
 MAX_NOTEBOOK_BYTES = 64 << 20
@@ -34,11 +34,13 @@ def _read(path: Path, limit: int) -> bytes:
     try:
         return read_regular_file(path, limit)
     except FileNotFoundError:
-        raise SourceError(N_("{path}: no such file; give the path of your .py file or notebook"),
-                          path=str(path)) from None
+        raise SourceError(
+            N_("{path}: no such file; give the path of your .py file or notebook"), path=str(path)
+        ) from None
     except IsADirectoryError:
-        raise SourceError(N_("{path} is a folder; give the path of a .py file or notebook in it"),
-                          path=str(path)) from None
+        raise SourceError(
+            N_("{path} is a folder; give the path of a .py file or notebook in it"), path=str(path)
+        ) from None
     except (FileFormatError, OSError) as exc:
         raise SourceError(N_("{path} cannot be read: {reason}"), path=str(path), reason=str(exc)) from None
 
@@ -48,8 +50,9 @@ def _decode(data: bytes, path: Path) -> str:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         return data.decode(encoding)
     except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
-        raise SourceError(N_("{path} is not text in the encoding Python expects (UTF-8): {reason}"),
-                          path=str(path), reason=str(exc)) from None
+        raise SourceError(
+            N_("{path} is not text in the encoding Python expects (UTF-8): {reason}"), path=str(path), reason=str(exc)
+        ) from None
 
 
 def job_for_file(path, key: int = 0) -> dict:
@@ -62,13 +65,18 @@ def job_for_file(path, key: int = 0) -> dict:
     folder = str(path.parent)
     if suffix == ".py":
         text = _decode(_read(path, MAX_SOURCE_BYTES), path)
-        chunks = [{"source": text, "filename": str(path), "label": [path.name, None], "first_line": 1,
-                   "cell": None}]
+        chunks = [{"source": text, "filename": str(path), "label": [path.name, None], "first_line": 1, "cell": None}]
         notes = []
     else:
         chunks, notes = notebook_chunks(_read(path, MAX_NOTEBOOK_BYTES), path)
-    return {"key": key, "folder": folder, "path": str(path), "display": str(path.name), "chunks": chunks,
-            "notes": notes}
+    return {
+        "key": key,
+        "folder": folder,
+        "path": str(path),
+        "display": str(path.name),
+        "chunks": chunks,
+        "notes": notes,
+    }
 
 
 def notebook_chunks(data: bytes, path: Path):
@@ -76,12 +84,14 @@ def notebook_chunks(data: bytes, path: Path):
     try:
         notebook = parse_json(data.decode("utf-8"), f"notebook {path.name}")
     except (FileFormatError, UnicodeDecodeError) as exc:
-        raise SourceError(N_("{path} is not a notebook (not valid JSON): {reason}"), path=str(path),
-                          reason=str(exc)) from None
+        raise SourceError(
+            N_("{path} is not a notebook (not valid JSON): {reason}"), path=str(path), reason=str(exc)
+        ) from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
-        raise SourceError(N_("{path} is not a notebook of Jupyter's format 4 (it has no list of cells)"),
-                          path=str(path))
+        raise SourceError(
+            N_("{path} is not a notebook of Jupyter's format 4 (it has no list of cells)"), path=str(path)
+        )
     chunks, notes = [], []
     for number, cell in enumerate(cells, 1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -92,14 +102,24 @@ def notebook_chunks(data: bytes, path: Path):
         if not isinstance(source, str):
             continue
         if len(source) > MAX_SOURCE_BYTES:  # as a .py file's: the cell is not sent to the child at all
-            raise SourceError(N_("{path} cannot be read: {reason}"), path=str(path),
-                              reason=f"cell {number} holds {len(source):,} characters of code, more than the "
-                                     f"{MAX_SOURCE_BYTES >> 20} MiB a file may hold")
+            raise SourceError(
+                N_("{path} cannot be read: {reason}"),
+                path=str(path),
+                reason=f"cell {number} holds {len(source):,} characters of code, more than the "
+                f"{MAX_SOURCE_BYTES >> 20} MiB a file may hold",
+            )
         code, skipped = strip_magics(source, number)
         notes.extend(skipped)
         if code.strip():
-            chunks.append({"source": code, "filename": f"{path}#cell{number}", "first_line": 1, "cell": number,
-                           "label": [path.name, number]})
+            chunks.append(
+                {
+                    "source": code,
+                    "filename": f"{path}#cell{number}",
+                    "first_line": 1,
+                    "cell": number,
+                    "label": [path.name, number],
+                }
+            )
     return chunks, notes
 
 

@@ -44,7 +44,8 @@ class BookLayoutFinder(importlib.abc.MetaPathFinder):
         if SERVED[fullname]:
             folder = BOOKLAYOUT.joinpath(*parts)
             return importlib.util.spec_from_file_location(
-                fullname, folder / "__init__.py", submodule_search_locations=[str(folder)])
+                fullname, folder / "__init__.py", submodule_search_locations=[str(folder)]
+            )
         parts = MOVED.get(fullname, parts)
         return importlib.util.spec_from_file_location(fullname, BOOKLAYOUT.joinpath(*parts).with_suffix(".py"))
 

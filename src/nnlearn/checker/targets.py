@@ -59,7 +59,13 @@ def weighted_square(w):
 
 
 #: The functions passed by name; ``sin`` is NumPy's.
-TARGETS = {"square": square, "cube": cube, "function_1": function_1, "function_2": function_2,
-           "coupled": coupled, "sin": np.sin}
+TARGETS = {
+    "square": square,
+    "cube": cube,
+    "function_1": function_1,
+    "function_2": function_2,
+    "coupled": coupled,
+    "sin": np.sin,
+}
 #: The functions built over one argument of the call.
 ON_ARGUMENT = {"weighted_square": weighted_square}

@@ -18,8 +18,8 @@ import sys
 import time
 import types
 
-from nnlearn.checker.standin import served, used
 from nnlearn.checker.sandbox import Capture
+from nnlearn.checker.standin import served, used
 from nnlearn.checker.wire import ReaderError, Timeout
 
 #: Lines of the reader's printed output that a note shows.

@@ -78,7 +78,8 @@ def close(got, expected, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
         return False
     finite = np.isfinite(exp)
     return bool(np.all(arr[~finite] == exp[~finite])) and bool(
-        np.allclose(arr[finite], exp[finite], rtol=rtol, atol=atol))
+        np.allclose(arr[finite], exp[finite], rtol=rtol, atol=atol)
+    )
 
 
 def ratio(got, expected) -> float | None:

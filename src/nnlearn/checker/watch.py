@@ -30,8 +30,9 @@ def stamp(path) -> tuple | None:
     return st.st_mtime_ns, st.st_size
 
 
-def watch(path, check_once, *, poll: float = POLL_S, runs: int | None = None, polls: int | None = None,
-          sleep=None) -> int:
+def watch(
+    path, check_once, *, poll: float = POLL_S, runs: int | None = None, polls: int | None = None, sleep=None
+) -> int:
     """Call ``check_once()`` now and again after each saved change of ``path``; returns 0 when Ctrl-C
     ends it (or after ``runs`` checks or ``polls`` looks, which bound the loop in tests)."""
     sleep = sleep or time.sleep

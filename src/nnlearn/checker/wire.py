@@ -34,9 +34,25 @@ MAX_TEXT = 20_000
 #: Integers beyond this are sent as floats (JSON's and Python's parsers limit long digit strings).
 MAX_INT = 1 << 63
 #: The array dtypes that cross, little-endian as the machine's: numbers only (never object arrays).
-DTYPES = frozenset(np.dtype(t).str for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
-                                              np.uint16, np.uint32, np.uint64, np.float16, np.float32,
-                                              np.float64, np.complex64, np.complex128))
+DTYPES = frozenset(
+    np.dtype(t).str
+    for t in (
+        np.bool_,
+        np.int8,
+        np.int16,
+        np.int32,
+        np.int64,
+        np.uint8,
+        np.uint16,
+        np.uint32,
+        np.uint64,
+        np.float16,
+        np.float32,
+        np.float64,
+        np.complex64,
+        np.complex128,
+    )
+)
 
 
 class WireError(ValueError):
@@ -156,8 +172,10 @@ def _dtype(text) -> np.dtype:
 
 
 def _shape(shape) -> tuple:
-    _need(isinstance(shape, list) and len(shape) <= 32
-          and all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape), "an array's shape is not a shape")
+    _need(
+        isinstance(shape, list) and len(shape) <= 32 and all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape),
+        "an array's shape is not a shape",
+    )
     _need(math.prod(shape) <= MAX_ELEMENTS, "an array larger than the check sends")
     return tuple(shape)
 
@@ -174,7 +192,7 @@ def decode(data, resolve=None, depth: int = 0):
     if type(data) is float:
         return data
     _need(type(data) is dict and len(data) == 1, "a value that is not one of the check's")
-    (tag, fields), = data.items()
+    ((tag, fields),) = data.items()
     if tag == "$f":
         _need(fields in ("nan", "inf", "-inf"), "a float that is not one")
         return float(fields)
@@ -204,12 +222,23 @@ def decode(data, resolve=None, depth: int = 0):
             out[pair[0]] = decode(pair[1], resolve, depth + 1)
         return out
     if tag == "$big":
-        _need(type(fields) is list and len(fields) == 2 and type(fields[1]) is list
-              and all(type(n) is int and n >= 0 for n in fields[1][:32]), "a large array without its shape")
+        _need(
+            type(fields) is list
+            and len(fields) == 2
+            and type(fields[1]) is list
+            and all(type(n) is int and n >= 0 for n in fields[1][:32]),
+            "a large array without its shape",
+        )
         return Opaque(-1, f"array of shape {tuple(fields[1][:32])}")
     if tag == "$o":
-        _need(type(fields) is list and len(fields) == 3 and type(fields[0]) is int and type(fields[1]) is str
-              and type(fields[2]) is bool, "an object without its fields")
+        _need(
+            type(fields) is list
+            and len(fields) == 3
+            and type(fields[0]) is int
+            and type(fields[1]) is str
+            and type(fields[2]) is bool,
+            "an object without its fields",
+        )
         if resolve is not None:
             return resolve(tag, fields)
         return Opaque(fields[0], fields[1][:100], fields[2])
@@ -222,7 +251,15 @@ def frames(data) -> list:
     """The reader's frames of a message (``[file, line, code, cell]``), checked."""
     _need(type(data) is list and len(data) <= 20, "frames that are not a list")
     for frame in data:
-        _need(type(frame) is list and len(frame) == 4 and type(frame[0]) is str and type(frame[1]) is int
-              and type(frame[2]) is str and (frame[3] is None or type(frame[3]) in (int, str))
-              and len(frame[0]) <= 4096 and len(frame[2]) <= 400, "a frame that is not one")
+        _need(
+            type(frame) is list
+            and len(frame) == 4
+            and type(frame[0]) is str
+            and type(frame[1]) is int
+            and type(frame[2]) is str
+            and (frame[3] is None or type(frame[3]) in (int, str))
+            and len(frame[0]) <= 4096
+            and len(frame[2]) <= 400,
+            "a frame that is not one",
+        )
     return data

@@ -22,7 +22,6 @@ import traceback
 import warnings
 
 from nnlearn import __version__
-
 from nnlearn.base import i18n
 from nnlearn.base.errors import NnlearnError, end_quiet_start
 from nnlearn.base.i18n import N_, _
@@ -49,16 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="A neural network that learns its weights from data (Deep Learning from Scratch, ch. 4).",
     )
     parser.add_argument("--version", action="version", version=f"nnlearn {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of an internal error (or set NNLEARN_DEBUG=1)")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an internal error (or set NNLEARN_DEBUG=1)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_CommandParser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(commands)
     return parser
 
 
-LANG_HELP = (f"the language of the messages, explanations and figures (default: {i18n.LANG_VARIABLE}, "
-             "else the locale's, from LANGUAGE, LC_ALL or LANG; else en)")
+LANG_HELP = (
+    f"the language of the messages, explanations and figures (default: {i18n.LANG_VARIABLE}, "
+    "else the locale's, from LANGUAGE, LC_ALL or LANG; else en)"
+)
 
 
 class _CommandParser(argparse.ArgumentParser):
@@ -117,17 +119,32 @@ def _main(argv: list[str]) -> int:
                 traceback.print_exc()
             name = str(exc.filename or _("a path"))
             shown = name if len(name) <= 60 else f"{name[:28]}...{name[-28:]} ({len(name.encode())} bytes)"
-            print("nnlearn: error: " + _("{name}: the name is too long for the file system (at most 255 bytes a "
-                                         "folder or file name); choose a shorter one", name=shown), file=sys.stderr)
+            print(
+                "nnlearn: error: "
+                + _(
+                    "{name}: the name is too long for the file system (at most 255 bytes a "
+                    "folder or file name); choose a shorter one",
+                    name=shown,
+                ),
+                file=sys.stderr,
+            )
             return 1
         # Anything else is a bug in nnlearn, not a user mistake: say so, and how to see it.
         if debug:
             traceback.print_exc()
         else:
-            print("nnlearn: " + _("internal error: {kind}: {reason}", kind=type(exc).__name__, reason=exc),
-                  file=sys.stderr)
-            print("  " + _("this is a bug in nnlearn; run again with --debug (or NNLEARN_DEBUG=1) to see the "
-                           "traceback, and report it"), file=sys.stderr)
+            print(
+                "nnlearn: " + _("internal error: {kind}: {reason}", kind=type(exc).__name__, reason=exc),
+                file=sys.stderr,
+            )
+            print(
+                "  "
+                + _(
+                    "this is a bug in nnlearn; run again with --debug (or NNLEARN_DEBUG=1) to see the "
+                    "traceback, and report it"
+                ),
+                file=sys.stderr,
+            )
         return 70
 
 

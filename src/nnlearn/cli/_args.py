@@ -58,7 +58,9 @@ def add_data_args(parser: argparse.ArgumentParser, dataset: bool = True, *, data
     if not data_dir:
         return
     parser.add_argument(
-        "--data-dir", metavar="FOLDER", default=None,
+        "--data-dir",
+        metavar="FOLDER",
+        default=None,
         help="folder holding the four files (or a DATASET/ sub-folder); it must exist. Default: NNLEARN_DATA, "
         "then the cache folder (where `nnlearn data download` and `nnlearn data import` put them)",
     )
@@ -96,8 +98,10 @@ def threads_arg(text: str):
         raise argparse.ArgumentTypeError(must(text)) from None
 
 
-THREADS_HELP = ("BLAS threads for the whole run: a number, or auto (the default, or NNLEARN_THREADS): as many as "
-                "cores are free at the start; config.json records them and --resume continues on them")
+THREADS_HELP = (
+    "BLAS threads for the whole run: a number, or auto (the default, or NNLEARN_THREADS): as many as "
+    "cores are free at the start; config.json records them and --resume continues on them"
+)
 
 
 def say_threads(choice) -> None:

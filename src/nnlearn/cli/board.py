@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from nnlearn.cli._args import add_data_args
 from nnlearn.base.constraints import number_of
 from nnlearn.base.i18n import _
+from nnlearn.cli._args import add_data_args
 
 
 def _port(text: str) -> int:
@@ -15,8 +15,9 @@ def _port(text: str) -> int:
     except ValueError:
         value = -1
     if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(_("must be a port number 0..65535 (0 picks a free one), got {text!r}",
-                                           text=text))
+        raise argparse.ArgumentTypeError(
+            _("must be a port number 0..65535 (0 picks a free one), got {text!r}", text=text)
+        )
     return value
 
 
@@ -34,20 +35,31 @@ def cmd_board(args) -> int:
 
 def register(commands) -> None:
     p = commands.add_parser(
-        "board", help="a local web page of the runs in a folder: states, accuracies, live curves, reports",
+        "board",
+        help="a local web page of the runs in a folder: states, accuracies, live curves, reports",
         description="Serve a read-only web page listing the runs and sweeps under DIR (default ./runs) with "
         "their state and accuracy; overlay their curves (a training run's curves update by themselves) and "
         "open each run's report. Its lessons (/lessons) let you touch sections 4.3-4.4 of the chapter. It only "
         "reads: nothing under DIR is written. Ctrl-C stops it.",
     )
-    p.add_argument("dir", nargs="?", default="runs", metavar="DIR", help="folder holding run directories (default runs)")
-    p.add_argument("--port", type=_port, default=8765,
-                   help="port (default 8765; 0 picks a free one)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 lets anyone on the "
-                   "network read the folder). Only requests naming 127.0.0.1, localhost or this address are answered")
-    p.add_argument("--open", nargs="?", const="runs", choices=PAGES, metavar="PAGE",
-                   help="open PAGE in the web browser once the board listens: runs (the default), lessons (the "
-                   "chapter's lessons), or one lesson: " + ", ".join(PAGES[2:]))
+    p.add_argument(
+        "dir", nargs="?", default="runs", metavar="DIR", help="folder holding run directories (default runs)"
+    )
+    p.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 lets anyone on the "
+        "network read the folder). Only requests naming 127.0.0.1, localhost or this address are answered",
+    )
+    p.add_argument(
+        "--open",
+        nargs="?",
+        const="runs",
+        choices=PAGES,
+        metavar="PAGE",
+        help="open PAGE in the web browser once the board listens: runs (the default), lessons (the "
+        "chapter's lessons), or one lesson: " + ", ".join(PAGES[2:]),
+    )
     add_data_args(p, dataset=False)  # the test images of the report's mistakes; a run's own folder first
     p.set_defaults(func=cmd_board, parser=p)

@@ -24,17 +24,21 @@ def cmd_check(args) -> int:
 
 
 def _check_once(args, lang) -> int:
-    from nnlearn.checker import DEFAULT_TIMEOUT, CheckInputError, check_files
     from nnlearn.base.errors import InputError
+    from nnlearn.checker import DEFAULT_TIMEOUT, CheckInputError, check_files
 
     try:
-        reports = check_files(args.files, lang, only=args.only,
-                              timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout)
+        reports = check_files(
+            args.files, lang, only=args.only, timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout
+        )
     except CheckInputError as exc:  # a file that cannot be read, an unknown name: said in the report's language
         raise InputError(exc.in_language(lang)) from None
     if args.json:
-        data = reports[0].to_json() if len(reports) == 1 else {"files": [r.to_json() for r in reports],
-                                                               "ok": all(r.ok for r in reports)}
+        data = (
+            reports[0].to_json()
+            if len(reports) == 1
+            else {"files": [r.to_json() for r in reports], "ok": all(r.ok for r in reports)}
+        )
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print("\n\n".join(r.text() for r in reports))
@@ -46,9 +50,9 @@ def _watch(args, lang, **bounds) -> int:
     file that cannot be read (an editor halfway through saving) is said in one line and watched on."""
     import time
 
+    from nnlearn.base.errors import InputError
     from nnlearn.checker.i18n import translate
     from nnlearn.checker.watch import CHECKING, ONE_FILE, watch
-    from nnlearn.base.errors import InputError
 
     if len(args.files) != 1:
         raise InputError(translate(ONE_FILE, lang, count=len(args.files)))
@@ -71,7 +75,8 @@ def _watch(args, lang, **bounds) -> int:
 def register(commands) -> None:
     # --lang, the report's language, is every command's (nnlearn.cli).
     p = commands.add_parser(
-        "check", help="check your own chapter-4 functions against nnlearn, with each mistake explained",
+        "check",
+        help="check your own chapter-4 functions against nnlearn, with each mistake explained",
         description="Run your .py file or notebook in a separate process with limits, find the chapter's "
         "functions you wrote (sigmoid, softmax, cross_entropy_error, numerical_gradient, gradient_descent, "
         "simpleNet, TwoLayerNet, ...), call each the way the book does, compare with nnlearn, and explain "
@@ -81,12 +86,20 @@ def register(commands) -> None:
         "nnlearn check two_layer_net.py --only TwoLayerNet --json;  nnlearn check --watch my_functions.py",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="a .py file or a Jupyter notebook (.ipynb)")
-    p.add_argument("--only", action="append", metavar="NAME",
-                   help="check only this name (softmax, TwoLayerNet, TwoLayerNet.gradient, ...); repeat it, or "
-                   "separate names with commas")
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="check only this name (softmax, TwoLayerNet, TwoLayerNet.gradient, ...); repeat it, or "
+        "separate names with commas",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--timeout", type=positive_float, default=None, metavar="S",
-                   help="seconds one call of your code may take (default 5); the file's top level gets twice as long")
-    p.add_argument("--watch", action="store_true",
-                   help="check the file again each time it is saved (Ctrl-C ends)")
+    p.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=None,
+        metavar="S",
+        help="seconds one call of your code may take (default 5); the file's top level gets twice as long",
+    )
+    p.add_argument("--watch", action="store_true", help="check the file again each time it is saved (Ctrl-C ends)")
     p.set_defaults(func=cmd_check, parser=p)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nnlearn.cli._args import add_data_args, positive_float, warnings_as_lines, whole_number
 from nnlearn.base.errors import OutputError, UsageError
 from nnlearn.base.i18n import _
+from nnlearn.cli._args import add_data_args, positive_float, warnings_as_lines, whole_number
 
 #: Grey levels of the text rendering, dark to bright (index = pixel * len // 256).
 _SHADES = " .:-=+*#%@"
@@ -14,13 +14,15 @@ _SHADES = " .:-=+*#%@"
 
 def register(commands) -> None:
     data = commands.add_parser(
-        "data", help="download, import, verify, describe and show MNIST / Fashion-MNIST",
+        "data",
+        help="download, import, verify, describe and show MNIST / Fashion-MNIST",
         description="Get the data sets, check them, and look at them.",
     )
     actions = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
     p = actions.add_parser(
-        "download", help="download the files (verified) unless they are already there",
+        "download",
+        help="download the files (verified) unless they are already there",
         description="Download the four files over the mirrors into --data-dir (default: the user cache "
         "folder, created if needed), verifying each by the SHA-256 of its decompressed content. Files "
         "already present and verified are kept. A mirror that delivers less than NNLEARN_SPEED_LIMIT "
@@ -28,12 +30,18 @@ def register(commands) -> None:
         "for the other files.",
     )
     add_data_args(p)
-    p.add_argument("--timeout", type=positive_float, default=None, metavar="S",
-                   help="seconds to wait for a connection or the next block of data (default: NNLEARN_TIMEOUT or 10)")
+    p.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=None,
+        metavar="S",
+        help="seconds to wait for a connection or the next block of data (default: NNLEARN_TIMEOUT or 10)",
+    )
     p.set_defaults(func=warnings_as_lines(cmd_download))
 
     p = actions.add_parser(
-        "import", help="register a local copy once: verify FOLDER's files and copy them into the cache folder",
+        "import",
+        help="register a local copy once: verify FOLDER's files and copy them into the cache folder",
         description="Verify the four files in FOLDER (or FOLDER/DATASET/) and copy them into the user cache "
         "folder, where load_mnist() and every nnlearn command find them without --data-dir or NNLEARN_DATA.",
     )
@@ -42,7 +50,8 @@ def register(commands) -> None:
     p.set_defaults(func=warnings_as_lines(cmd_import))
 
     p = actions.add_parser(
-        "verify", help="check every file and the parsed cache: one line each; non-zero exit on any problem",
+        "verify",
+        help="check every file and the parsed cache: one line each; non-zero exit on any problem",
         description="Check each file's IDX structure and the SHA-256 of its decompressed content, then the "
         "parsed cache's arrays against their digests (a damaged cache is removed; the next load rebuilds it).",
     )
@@ -57,18 +66,33 @@ def register(commands) -> None:
 
 def _register_show(actions) -> None:
     p = actions.add_parser(
-        "show", help="one image: as text, and as a 28x28 image file that `nnlearn predict` reads back exactly",
+        "show",
+        help="one image: as text, and as a 28x28 image file that `nnlearn predict` reads back exactly",
         description="Print one image as text and write it, pixel for pixel (28x28, white on black), to --out; "
         "--figure also writes an enlarged figure with a title, for people.",
     )
     add_data_args(p)
     p.add_argument("--index", type=whole_number, default=0, help="which image (default 0)")
-    p.add_argument("--split", choices=("train", "test"), default="test",
-                   help="which split (default: test, as `nnlearn predict --index`)")
-    p.add_argument("--out", default=None, metavar="FILE",
-                   help="the 28x28 image; its type follows the suffix: .png (default DATASET-SPLIT-INDEX.png), .bmp, .tif, .jpg")
-    p.add_argument("--figure", default=None, metavar="FILE", help="also write an enlarged figure with a title (.png, .pdf, .svg...)")
+    p.add_argument(
+        "--split",
+        choices=("train", "test"),
+        default="test",
+        help="which split (default: test, as `nnlearn predict --index`)",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="the 28x28 image; its type follows the suffix: .png (default DATASET-SPLIT-INDEX.png), .bmp, .tif, .jpg",
+    )
+    p.add_argument(
+        "--figure",
+        default=None,
+        metavar="FILE",
+        help="also write an enlarged figure with a title (.png, .pdf, .svg...)",
+    )
     p.set_defaults(func=warnings_as_lines(cmd_show))
+
 
 def _spec(args):
     from nnlearn.datasets.mnist import get_spec
@@ -86,21 +110,37 @@ def cmd_download(args) -> int:
     if args.data_dir is None:
         paths = find_files(spec)
         if paths is not None and all(r.ok for r in verify_files(spec, paths)):
-            print(_("{title}: all {n} files present and verified in {folder}", title=spec.title, n=len(paths),
-                    folder=paths[spec.files[0].role].parent))
+            print(
+                _(
+                    "{title}: all {n} files present and verified in {folder}",
+                    title=spec.title,
+                    n=len(paths),
+                    folder=paths[spec.files[0].role].parent,
+                )
+            )
             return 0
     dest = Path(args.data_dir).expanduser() if args.data_dir is not None else download_dir(spec)
     try:
         dest.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made is said before any download
     except OSError as exc:
-        raise OutputError(_("cannot create the data folder {folder}: {reason}; choose a --data-dir you can write to",
-                            folder=dest, reason=exc.strerror or exc)) from None
+        raise OutputError(
+            _(
+                "cannot create the data folder {folder}: {reason}; choose a --data-dir you can write to",
+                folder=dest,
+                reason=exc.strerror or exc,
+            )
+        ) from None
     try:
         paths = fetch_dataset(spec, dest, timeout=args.timeout)
     except DatasetError as exc:
-        raise DatasetError(f"{exc}\n  " + _(
-            "without network: copy the four files to any folder and run `nnlearn data import FOLDER --dataset {name}` "
-            "once (or pass --data-dir FOLDER / set NNLEARN_DATA=FOLDER)", name=spec.name)) from None
+        raise DatasetError(
+            f"{exc}\n  "
+            + _(
+                "without network: copy the four files to any folder and run `nnlearn data import FOLDER --dataset {name}` "
+                "once (or pass --data-dir FOLDER / set NNLEARN_DATA=FOLDER)",
+                name=spec.name,
+            )
+        ) from None
     for f in spec.files:
         print(f"OK   {paths[f.role]}")
     print(_("{title}: all {n} files verified in {folder}", title=spec.title, n=len(paths), folder=dest))
@@ -116,8 +156,15 @@ def cmd_import(args) -> int:
     for f in spec.files:
         path, copied = done[f.role]
         print(f"OK   {f.name}: " + (_("copied to {path}", path=path) if copied else _("already in {path}", path=path)))
-    print(_("{title}: all {n} files verified and in {folder}; load_mnist() and every nnlearn command now find them "
-            "without --data-dir", title=spec.title, n=len(done), folder=download_dir(spec)))
+    print(
+        _(
+            "{title}: all {n} files verified and in {folder}; load_mnist() and every nnlearn command now find them "
+            "without --data-dir",
+            title=spec.title,
+            n=len(done),
+            folder=download_dir(spec),
+        )
+    )
     return 0
 
 
@@ -136,18 +183,36 @@ def cmd_verify(args) -> int:
     if bad:
         if all(p is None for p in paths.values()):
             looked = [str(p) for p in candidate_dirs(spec, args.data_dir)]
-            print(_("{title}: no files found (looked in {folders}); run `nnlearn data download` or `nnlearn data "
-                    "import FOLDER`", title=spec.title, folders=", ".join(looked)))
+            print(
+                _(
+                    "{title}: no files found (looked in {folders}); run `nnlearn data download` or `nnlearn data "
+                    "import FOLDER`",
+                    title=spec.title,
+                    folders=", ".join(looked),
+                )
+            )
         print(_("{title}: {bad} of {n} files failed", title=spec.title, bad=bad, n=len(reports)))
         return 1
     entry, problem = check_entry(spec, paths)
     if problem is not None:
-        print("FAIL " + _("parsed cache {entry}: damaged ({problem}); removed, the next load rebuilds it from the "
-                          "verified files", entry=entry, problem=problem))
+        print(
+            "FAIL "
+            + _(
+                "parsed cache {entry}: damaged ({problem}); removed, the next load rebuilds it from the verified files",
+                entry=entry,
+                problem=problem,
+            )
+        )
         print(_("{title}: all {n} files verified; the parsed cache was damaged", title=spec.title, n=len(reports)))
         return 1
-    print("OK   " + (_("parsed cache {entry}: matches its digests", entry=entry) if entry.exists()
-                      else _("parsed cache {entry}: not built yet (the next load builds it)", entry=entry)))
+    print(
+        "OK   "
+        + (
+            _("parsed cache {entry}: matches its digests", entry=entry)
+            if entry.exists()
+            else _("parsed cache {entry}: not built yet (the next load builds it)", entry=entry)
+        )
+    )
     print(_("{title}: all {n} files verified", title=spec.title, n=len(reports)))
     return 0
 
@@ -168,8 +233,16 @@ def cmd_info(args) -> int:
     print("  " + _("parsed cache") + f"  {entry_dir(spec, paths)}")
     for split in ("train", "test"):
         x, t = arrays[f"{split}-images"], arrays[f"{split}-labels"]
-        print(_("{split}: images {shape} {dtype}, labels {label_shape} {label_dtype}", split=split, shape=x.shape,
-                dtype=x.dtype, label_shape=t.shape, label_dtype=t.dtype))
+        print(
+            _(
+                "{split}: images {shape} {dtype}, labels {label_shape} {label_dtype}",
+                split=split,
+                shape=x.shape,
+                dtype=x.dtype,
+                label_shape=t.shape,
+                label_dtype=t.dtype,
+            )
+        )
         counts = np.bincount(t, minlength=len(spec.classes))
         print("  " + _("class counts: {counts}", counts=", ".join(f"{c}={n}" for c, n in zip(spec.classes, counts))))
     print(_("load with normalize=True: float32 in [0, 1]; flatten=True: (N, 784); one_hot_label=True: (N, 10)"))
@@ -186,7 +259,14 @@ def render_text(image) -> str:
 
 def cmd_show(args) -> int:
     from nnlearn.datasets.mnist import load_dataset
-    from nnlearn.see.images import check_output_path, digits_figure, figure_format, image_format, save_figure_as, save_image
+    from nnlearn.see.images import (
+        check_output_path,
+        digits_figure,
+        figure_format,
+        image_format,
+        save_figure_as,
+        save_image,
+    )
 
     spec = _spec(args)
     out = Path(args.out) if args.out else Path(f"{spec.name}-{args.split}-{args.index}.png")
@@ -198,19 +278,36 @@ def cmd_show(args) -> int:
     x, t = train if args.split == "train" else test
     n = len(x)
     if not -n <= args.index < n:
-        raise UsageError(_("--index {index} is out of range: the {split} split has {n} images (0..{last})",
-                           index=args.index, split=args.split, n=n, last=n - 1))
+        raise UsageError(
+            _(
+                "--index {index} is out of range: the {split} split has {n} images (0..{last})",
+                index=args.index,
+                split=args.split,
+                n=n,
+                last=n - 1,
+            )
+        )
     image, label = x[args.index, 0], int(t[args.index])
     name = spec.classes[label]
-    print(f"{spec.title} {args.split}[{args.index}]: " + _("label {label}", label=label)
-          + (f" ({name})" if name != str(label) else ""))
+    print(
+        f"{spec.title} {args.split}[{args.index}]: "
+        + _("label {label}", label=label)
+        + (f" ({name})" if name != str(label) else "")
+    )
     print(render_text(image))
-    print(_("wrote {path}  (28x28, white on black: `nnlearn predict RUN {out}` reads it as is)",
-            path=save_image(image, out), out=out))
+    print(
+        _(
+            "wrote {path}  (28x28, white on black: `nnlearn predict RUN {out}` reads it as is)",
+            path=save_image(image, out),
+            out=out,
+        )
+    )
     if args.figure:
         fig = digits_figure([image], [f"{args.split}[{args.index}]: {name}"], columns=1)
-        print(_("wrote {path}  (a figure for people; give --out's image to predict)",
-                path=save_figure_as(fig, args.figure)))
+        print(
+            _(
+                "wrote {path}  (a figure for people; give --out's image to predict)",
+                path=save_figure_as(fig, args.figure),
+            )
+        )
     return 0
-
-

@@ -16,13 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.cli._args import (
-    add_data_args, dataset_of, int_at_least, load_arrays, warnings_as_lines, whole_number,
-)
-from nnlearn.cli._settings import add_settings_flags
 from nnlearn.base.errors import UsageError
 from nnlearn.base.figtext import figure_text
 from nnlearn.base.i18n import N_, _
+from nnlearn.cli._args import (
+    add_data_args,
+    dataset_of,
+    int_at_least,
+    load_arrays,
+    warnings_as_lines,
+    whole_number,
+)
+from nnlearn.cli._settings import add_settings_flags
 
 DEFAULT_OUT = "nnlearn-demo"
 
@@ -60,8 +65,14 @@ def demo_losses(out: Path) -> None:
         cee = cross_entropy_error(y_swapped, t_swapped)
     print(f"    mean_squared_error  = {mse!r}")
     print(f"    cross_entropy_error = {cee!r}")
-    print("  -> " + _("log(0 + 1e-7) = -16.1 on every class the one-hot y rules out, so the swapped cross-entropy is "
-                      "large; nnlearn warned {n} times that the arguments look swapped.", n=len(caught)))
+    print(
+        "  -> "
+        + _(
+            "log(0 + 1e-7) = -16.1 on every class the one-hot y rules out, so the swapped cross-entropy is "
+            "large; nnlearn warned {n} times that the arguments look swapped.",
+            n=len(caught),
+        )
+    )
 
 
 def demo_derivative(out: Path) -> None:
@@ -71,21 +82,29 @@ def demo_derivative(out: Path) -> None:
     _header(_("4.3.1-4.3.2 Numerical differentiation of f(x) = 0.01x^2 + 0.1x"))
     for x, true in ((5, 0.2), (10, 0.3)):
         d = numerical_diff(function_1, x)
-        print(f"  numerical_diff(function_1, {x}) = {d!r}   "
-              + _("(true slope {true}; error {error:.1e})", true=true, error=abs(d - true)))
+        print(
+            f"  numerical_diff(function_1, {x}) = {d!r}   "
+            + _("(true slope {true}; error {error:.1e})", true=true, error=abs(d - true))
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bad = numerical_diff(function_1, 5, h=10e-50, method="forward")
     print("  " + _("forward difference with h=10e-50: {value!r}", value=bad))
-    print("    " + _("rounding error: 5 + 1e-49 == 5 in float64 (the spacing of floats at 5 is {spacing:.1e}),",
-                     spacing=np.spacing(5.0)))
+    print(
+        "    "
+        + _(
+            "rounding error: 5 + 1e-49 == 5 in float64 (the spacing of floats at 5 is {spacing:.1e}),",
+            spacing=np.spacing(5.0),
+        )
+    )
     print("    " + _("so f(x+h) - f(x) is exactly 0."))
     print(f"  numpy.float32(1e-50) == 0.0: {bool(np.float32(1e-50) == 0.0)!r}")
     print("    " + _("in float32 the step itself rounds to zero (the smallest float32 is about 1.4e-45)."))
     fwd = numerical_diff(function_1, 5, h=1e-4, method="forward")
     print("  " + _("forward difference with h=1e-4: {value!r}", value=fwd))
-    print("    " + _("difference vs true slope: (f(x+h) - f(x)) / h is the slope at about x + h/2, an error of "
-                     "order h;"))
+    print(
+        "    " + _("difference vs true slope: (f(x+h) - f(x)) / h is the slope at about x + h/2, an error of order h;")
+    )
     print("    " + _("the central difference (f(x+h) - f(x-h)) / 2h is centred on x, its error is of order h^2."))
     _wrote(save_figure(plot_tangent(), out / "tangent.png"))
 
@@ -132,15 +151,18 @@ def demo_descent(out: Path) -> None:
 
 def demo_rounding(out: Path) -> None:
     """``nnlearn demo rounding`` (a section of ``nnlearn demo all``): the table, then the figure into ``out``."""
-    from nnlearn.common.plots import save_figure
     from nnlearn.common.derivatives.rounding import plot_rounding_lesson, rounding_table
+    from nnlearn.common.plots import save_figure
 
     _header(_("Rounding against truncation: the error of the slope of f(x) = 0.01x^2 + 0.1x at x = 5"))
     print(rounding_table())
     print("  -> " + _("forward: the error falls like h (truncation) until h ~ 1e-8, then rises like eps/h (rounding)."))
-    print("     " + _("central: exact for a quadratic, so only rounding; the book's h = 1e-4 leaves an error of 9e-13."))
-    print("     " + _("h = 1e-50: 5 + h == 5, the difference is exactly 0 (float64); float32(1e-50) == 0, so 0/0 = "
-                      "nan."))
+    print(
+        "     " + _("central: exact for a quadratic, so only rounding; the book's h = 1e-4 leaves an error of 9e-13.")
+    )
+    print(
+        "     " + _("h = 1e-50: 5 + h == 5, the difference is exactly 0 (float64); float32(1e-50) == 0, so 0/0 = nan.")
+    )
     print("     " + _("complex step Im f(x+ih)/h subtracts nothing: no V, full precision for any tiny h."))
     _wrote(save_figure(plot_rounding_lesson(), Path(out) / "rounding.png"))
 
@@ -201,7 +223,8 @@ def register(commands) -> None:
 
 def _register_minibatch(demos) -> None:
     p = demos.add_parser(
-        "minibatch", help="4.2.3 mini-batch learning: the data's shapes and a random batch of 10",
+        "minibatch",
+        help="4.2.3 mini-batch learning: the data's shapes and a random batch of 10",
         description="Load MNIST as the chapter does and draw a mini-batch with np.random.choice semantics; "
         "write the batch's images to OUT/minibatch.png.",
     )
@@ -215,14 +238,15 @@ def _register_minibatch(demos) -> None:
 def cmd_demo_minibatch(args) -> int:
     import numpy as np
 
+    from nnlearn.base.files import check_output_folder
     from nnlearn.datasets.batches import sample_batch_indices
     from nnlearn.datasets.mnist import load_dataset
-    from nnlearn.base.files import check_output_folder
     from nnlearn.see.images import check_output_path, digits_figure, save_figure_as
 
     out = check_output_folder(args.out)
-    (x_train, t_train), _test = load_dataset(args.dataset or "mnist", normalize=True, one_hot_label=True,
-                                             data_dir=args.data_dir)
+    (x_train, t_train), _test = load_dataset(
+        args.dataset or "mnist", normalize=True, one_hot_label=True, data_dir=args.data_dir
+    )
     print("== " + _("4.2.3 Mini-batch learning") + " ==")
     print(f"  x_train.shape = {x_train.shape}")
     print(f"  t_train.shape = {t_train.shape}")
@@ -231,8 +255,10 @@ def cmd_demo_minibatch(args) -> int:
     batch_mask = sample_batch_indices(train_size, args.batch_size, rng)
     x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
     labels = t_batch.argmax(axis=1).tolist()
-    print(f"  batch_mask = rng.choice({train_size}, {args.batch_size})  "
-          + _("(seed {seed}, with replacement)", seed=args.seed))
+    print(
+        f"  batch_mask = rng.choice({train_size}, {args.batch_size})  "
+        + _("(seed {seed}, with replacement)", seed=args.seed)
+    )
     print(f"  batch_mask = {batch_mask.tolist()}")
     print(f"  labels     = {labels}")
     print(f"  x_batch.shape = {x_batch.shape}, t_batch.shape = {t_batch.shape}")
@@ -241,11 +267,15 @@ def cmd_demo_minibatch(args) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(_("--out {out}: cannot create the folder ({reason})", out=out,
-                           reason=exc.strerror or exc)) from None
+        raise UsageError(
+            _("--out {out}: cannot create the folder ({reason})", out=out, reason=exc.strerror or exc)
+        ) from None
     fig = digits_figure(x_batch[:shown], [f"[{i}]: {k}" for i, k in zip(batch_mask[:shown], labels)])
-    print("  " + _("wrote {path}", path=save_figure_as(fig, check_output_path(out / "minibatch.png")))
-          + ("  " + _("(the first {n} of the batch)", n=shown) if shown < len(batch_mask) else ""))
+    print(
+        "  "
+        + _("wrote {path}", path=save_figure_as(fig, check_output_path(out / "minibatch.png")))
+        + ("  " + _("(the first {n} of the batch)", n=shown) if shown < len(batch_mask) else "")
+    )
     return 0
 
 
@@ -254,7 +284,8 @@ def cmd_demo_minibatch(args) -> int:
 
 def _register_overfit(demos) -> None:
     p = demos.add_parser(
-        "overfit", help="overfitting and its remedies: a deep net on 300 samples, plain, with weight decay, with dropout",
+        "overfit",
+        help="overfitting and its remedies: a deep net on 300 samples, plain, with weight decay, with dropout",
         description="Train a 7-layer ReLU network (6 x 100 hidden) on only --train-size training samples "
         "with SGD: training accuracy climbs to 100% while test accuracy stalls far below -- overfitting. "
         "Then the same network and data with the book's weight decay (lambda 0.1) and with its Dropout "
@@ -262,10 +293,18 @@ def _register_overfit(demos) -> None:
     )
     add_data_args(p)
     p.add_argument("--train-size", type=_positive_int, default=300, metavar="N")
-    p.add_argument("--test-size", type=_positive_int, default=None, metavar="N",
-                   help="judge on the first N test images only (default: all; fewer is faster)")
-    add_settings_flags(p, only=("epochs", "weight_decay_lambda", "dropout_ratio", "seed"),
-                       default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0")
+    p.add_argument(
+        "--test-size",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="judge on the first N test images only (default: all; fewer is faster)",
+    )
+    add_settings_flags(
+        p,
+        only=("epochs", "weight_decay_lambda", "dropout_ratio", "seed"),
+        default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0",
+    )
     p.set_defaults(epochs=200, weight_decay_lambda=0.1, dropout_ratio=0.2, seed=0)
     p.add_argument("--out", metavar="DIR", default="nnlearn-demo", help="folder for overfit.png (default nnlearn-demo)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
@@ -276,8 +315,8 @@ def cmd_overfit(args) -> int:
     import numpy as np
 
     from nnlearn.common.evaluation import plot_accuracy_panels
-    from nnlearn.see.overfitting import compare_remedies, overfitting_settings
     from nnlearn.common.plots import save_figure
+    from nnlearn.see.overfitting import compare_remedies, overfitting_settings
 
     dataset = dataset_of(args)
     (x_train, t_train), (x_test, t_test) = load_arrays(dataset, args.data_dir)
@@ -288,25 +327,53 @@ def cmd_overfit(args) -> int:
             args.parser.error(_("argument --test-size: the data set has only {n} test images", n=len(x_test)))
         x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
     base = overfitting_settings(args.train_size, args.epochs, args.seed)
-    print(_("overfitting: a {sizes} ReLU network, SGD lr 0.01, trained on only {n} {dataset} images for {epochs} "
+    print(
+        _(
+            "overfitting: a {sizes} ReLU network, SGD lr 0.01, trained on only {n} {dataset} images for {epochs} "
             "epochs, judged on {test} test images -- plain, with weight decay, with dropout",
-            sizes="-".join(map(str, [x_train.shape[1], *base.hidden_size, int(np.max(t_train)) + 1])), n=args.train_size,
-            dataset=dataset, epochs=args.epochs, test=len(x_test)))
-    curves = compare_remedies(x_train, t_train, x_test, t_test, train_size=args.train_size, epochs=args.epochs,
-                              weight_decay_lambda=args.weight_decay_lambda, dropout_ratio=args.dropout_ratio, seed=args.seed,
-                              progress=args.progress)
+            sizes="-".join(map(str, [x_train.shape[1], *base.hidden_size, int(np.max(t_train)) + 1])),
+            n=args.train_size,
+            dataset=dataset,
+            epochs=args.epochs,
+            test=len(x_test),
+        )
+    )
+    curves = compare_remedies(
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        train_size=args.train_size,
+        epochs=args.epochs,
+        weight_decay_lambda=args.weight_decay_lambda,
+        dropout_ratio=args.dropout_ratio,
+        seed=args.seed,
+        progress=args.progress,
+    )
     gaps = {}
     for name, (_epochs, train_acc, test_acc) in curves.items():
         gaps[name] = train_acc[-1] - test_acc[-1]
-        print(f"{name:<18} " + _("train accuracy {train:7.2%}, test accuracy {test:7.2%}: a gap of {gap:6.1%}",
-                                 train=train_acc[-1], test=test_acc[-1], gap=gaps[name]))
+        print(
+            f"{name:<18} "
+            + _(
+                "train accuracy {train:7.2%}, test accuracy {test:7.2%}: a gap of {gap:6.1%}",
+                train=train_acc[-1],
+                test=test_acc[-1],
+                gap=gaps[name],
+            )
+        )
     with figure_text():  # the title in the figure's language
-        figure = plot_accuracy_panels(curves, title=_("Overfitting on {n} training samples, and two remedies",
-                                                      n=args.train_size))
+        figure = plot_accuracy_panels(
+            curves, title=_("Overfitting on {n} training samples, and two remedies", n=args.train_size)
+        )
     png = save_figure(figure, Path(args.out) / "overfit.png")
-    print(_("Plain, the network memorises its few samples instead of learning what generalises; weight decay (large "
+    print(
+        _(
+            "Plain, the network memorises its few samples instead of learning what generalises; weight decay (large "
             "weights cost loss) and dropout (no unit can be relied on) narrow the gap between train and test. Dropout "
-            "also learns more slowly: the book trains its dropout network for 301 epochs (--epochs 301)."))
+            "also learns more slowly: the book trains its dropout network for 301 epochs (--epochs 301)."
+        )
+    )
     print(_("gaps: {gaps}", gaps=", ".join(f"{name} {gap:.1%}" for name, gap in gaps.items())))
     print(_("figure: {path}", path=png))
     return 0
@@ -317,14 +384,20 @@ def cmd_overfit(args) -> int:
 
 def _register_numgrad(demos) -> None:
     p = demos.add_parser(
-        "numgrad", help="why backpropagation: the numerical gradient's loop, the fast engine and backprop timed",
+        "numgrad",
+        help="why backpropagation: the numerical gradient's loop, the fast engine and backprop timed",
         description="On one real batch of 100 images, compute TwoLayerNet(784, 50, 10)'s gradient three ways -- "
         "the book's plain loop of central differences (on a sample of elements, time extrapolated), the fast "
         "engine that gives the loop's numbers, and backpropagation -- and print their times and agreement.",
     )
     add_data_args(p)
-    p.add_argument("--sample", type=_positive_int, default=1000, metavar="N",
-                   help="elements of each parameter the plain loop computes (default 1000)")
+    p.add_argument(
+        "--sample",
+        type=_positive_int,
+        default=1000,
+        metavar="N",
+        help="elements of each parameter the plain loop computes (default 1000)",
+    )
     p.set_defaults(func=cmd_numgrad, parser=p)
 
 
@@ -339,20 +412,42 @@ def cmd_numgrad(args) -> int:
     batch = np.random.default_rng(0).choice(len(x_train), 100)
     net = TwoLayerNet(x_train.shape[1], 50, int(np.max(t_train)) + 1, seed=0)
     n_params = sum(p.size for p in net.params.values())
-    print(_("the gradient of TwoLayerNet({inputs}, 50, {outputs}) -- {n} parameters -- on a batch of 100 {dataset} "
-            "training images, float64", inputs=x_train.shape[1], outputs=net.sizes[-1], n=n_params, dataset=dataset))
+    print(
+        _(
+            "the gradient of TwoLayerNet({inputs}, 50, {outputs}) -- {n} parameters -- on a batch of 100 {dataset} "
+            "training images, float64",
+            inputs=x_train.shape[1],
+            outputs=net.sizes[-1],
+            n=n_params,
+            dataset=dataset,
+        )
+    )
     rows = time_gradients(net, x_train[batch].astype(np.float64), t_train[batch], loop_sample=args.sample)
     names = {"loop": "numerical, the book's loop", "fast": "numerical, fast engine", "backprop": "backpropagation"}
     print(f"{'method':<28} {'seconds':>10} {'vs the loop':>12} {'max |difference| from the loop':>31}")
     for r in rows:
         print(f"{names[r['method']]:<28} {r['seconds']:>10.4f} {r['speedup']:>11.0f}x {r['max_abs_diff']:>31.1e}")
-    print(_("(the loop's time is for {sample} elements of each parameter, extrapolated to all {n})", sample=args.sample,
-            n=n_params))
-    print(_("The loop perturbs one weight at a time and runs the whole network twice for each: 2 x {n} forward passes. "
-            "Backpropagation gets the exact gradient from one forward and one backward pass.", n=n_params))
-    print(_("The fast engine computes the loop's very central differences without those passes: perturbing one weight "
+    print(
+        _(
+            "(the loop's time is for {sample} elements of each parameter, extrapolated to all {n})",
+            sample=args.sample,
+            n=n_params,
+        )
+    )
+    print(
+        _(
+            "The loop perturbs one weight at a time and runs the whole network twice for each: 2 x {n} forward passes. "
+            "Backpropagation gets the exact gradient from one forward and one backward pass.",
+            n=n_params,
+        )
+    )
+    print(
+        _(
+            "The fast engine computes the loop's very central differences without those passes: perturbing one weight "
             "moves one pre-activation, so it expands each sample's loss as a Taylor series in that pre-activation (to "
-            "the 5th power) and sums the terms with a few matrix products."))
+            "the 5th power) and sums the terms with a few matrix products."
+        )
+    )
     return 0
 
 
@@ -365,10 +460,23 @@ def _register_routes(demos) -> None:
         help="a rule, hand-made features + classic ML, and a network: who reads digits best?",
         description="Three routes to recognising a digit, judged on the same test images (all 10,000 by default).",
     )
-    p.add_argument("--train-size", type=int_at_least(10, "at least 10 training images"), default=60000, metavar="N", help="training images (default all 60000)")
-    p.add_argument("--test-size", type=int_at_least(1, "at least 1 test image"), default=10000, metavar="N",
-                   help="judge on the first N test images (default all 10000)")
-    p.add_argument("--seed", type=whole_number, default=0, help="seed for the training subset and the network (default 0)")
+    p.add_argument(
+        "--train-size",
+        type=int_at_least(10, "at least 10 training images"),
+        default=60000,
+        metavar="N",
+        help="training images (default all 60000)",
+    )
+    p.add_argument(
+        "--test-size",
+        type=int_at_least(1, "at least 1 test image"),
+        default=10000,
+        metavar="N",
+        help="judge on the first N test images (default all 10000)",
+    )
+    p.add_argument(
+        "--seed", type=whole_number, default=0, help="seed for the training subset and the network (default 0)"
+    )
     add_data_args(p, dataset=False)
     add_out_argument(p)
     p.set_defaults(func=_routes)
@@ -377,10 +485,10 @@ def _register_routes(demos) -> None:
 def _routes(args) -> int:
     import numpy as np
 
-    from nnlearn.see import routes
     from nnlearn.base.files import check_output_folder, check_output_path
-    from nnlearn.datasets import load_dataset
     from nnlearn.common.plots import save_figure
+    from nnlearn.datasets import load_dataset
+    from nnlearn.see import routes
 
     # The figures come after a minute of work: a --out that cannot take them is refused first.
     out = check_output_folder(args.out)
@@ -394,8 +502,9 @@ def _routes(args) -> int:
         x_train, t_train = x_train[keep], t_train[keep]
     x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
     progress = sys.stderr.isatty()
-    print(_("training on {train} images, testing on {test} that no route has seen", train=len(x_train),
-            test=len(x_test)))
+    print(
+        _("training on {train} images, testing on {test} that no route has seen", train=len(x_train), test=len(x_test))
+    )
     results = routes.run_routes(x_train, t_train, x_test, t_test, seed=args.seed, progress=progress)
     print(routes.format_table(results))
     for r in results:
@@ -403,5 +512,7 @@ def _routes(args) -> int:
             print(f"  {r.name}: {r.note}")
     accuracy = routes.plot_accuracy(results, len(x_train), len(x_test))
     print(_("wrote {path}", path=save_figure(accuracy, out / "routes_accuracy.png")))
-    print(_("wrote {path}", path=save_figure(routes.plot_mistakes(results, x_test, t_test), out / "routes_mistakes.png")))
+    print(
+        _("wrote {path}", path=save_figure(routes.plot_mistakes(results, x_test, t_test), out / "routes_mistakes.png"))
+    )
     return 0

@@ -24,6 +24,7 @@ def _number_or_text(text: str):
     except ValueError:
         return text
 
+
 _METHODS = ("auto", "complex", "richardson", "central", "forward", "backward")
 _METHOD_NAMES = {
     "complex": N_("complex step"),
@@ -47,8 +48,9 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     items = [item.strip() for item in text.split(",")]
     named = ["=" in item for item in items]
     if any(named) and not all(named):
-        raise ExpressionError(_("--at {text!r} mixes named and plain values; write --at 3,4 or --at x0=3,x1=4",
-                                text=text))
+        raise ExpressionError(
+            _("--at {text!r} mixes named and plain values; write --at 3,4 or --at x0=3,x1=4", text=text)
+        )
     values: dict[str, float] = {}
     plain: list[float] = []
     for item in items:
@@ -60,8 +62,13 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
         if name:
             name = name.strip()
             if name not in variables:
-                raise ExpressionError(_("--at names {name!r}, which is not a variable of the formula ({variables})",
-                                        name=name, variables=", ".join(variables)))
+                raise ExpressionError(
+                    _(
+                        "--at names {name!r}, which is not a variable of the formula ({variables})",
+                        name=name,
+                        variables=", ".join(variables),
+                    )
+                )
             values[name] = value
         else:
             plain.append(value)
@@ -72,9 +79,15 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
         return [values[v] for v in variables]
     if len(plain) != len(variables):
         example = ",".join(str(i + 3) for i in range(len(variables)))
-        raise ExpressionError(_(
-            "the formula has {n} variable(s) ({variables}) but --at gives {given} value(s); write --at {example}",
-            n=len(variables), variables=", ".join(variables), given=len(plain), example=example))
+        raise ExpressionError(
+            _(
+                "the formula has {n} variable(s) ({variables}) but --at gives {given} value(s); write --at {example}",
+                n=len(variables),
+                variables=", ".join(variables),
+                given=len(plain),
+                example=example,
+            )
+        )
     return plain
 
 
@@ -98,8 +111,9 @@ def run_diff(args) -> int:
     from nnlearn.common.derivatives.expr import parse_expression
 
     if args.h is not None and not (isinstance(args.h, float) and math.isfinite(args.h) and args.h > 0):
-        raise UsageError(_("--h must be a positive finite number, got {h}; leave it out for an automatic step",
-                           h=repr(args.h)))
+        raise UsageError(
+            _("--h must be a positive finite number, got {h}; leave it out for an automatic step", h=repr(args.h))
+        )
     expr = parse_expression(args.expr)
     variables = expr.variables or ("x",)
     point = _parse_point(args.at, variables)
@@ -113,8 +127,9 @@ def run_diff(args) -> int:
     fx = float(expr(*point))
     at = ", ".join(f"{v}={_fmt(p)}" for v, p in zip(variables, point))
     if not math.isfinite(fx):
-        raise NoDerivativeError(_("f is {fx} at {at}: the point is outside the formula's domain (or it overflows)",
-                                  fx=fx, at=at))
+        raise NoDerivativeError(
+            _("f is {fx} at {at}: the point is outside the formula's domain (or it overflows)", fx=fx, at=at)
+        )
 
     # Everything is computed before anything is printed, so an error leaves no half report.
     results, notes = [], []
@@ -124,8 +139,13 @@ def run_diff(args) -> int:
             r = derivative(_partial(expr, point, i), point[i], method=args.method, h=args.h, full_output=True)
         notes += [str(w.message) for w in caught]
         if not math.isfinite(r.df):
-            raise NoDerivativeError(_("no finite derivative in {name} at {at}: f is not smooth there, or not defined on "
-                                      "either side", name=name, at=at))
+            raise NoDerivativeError(
+                _(
+                    "no finite derivative in {name} at {at}: f is not smooth there, or not defined on either side",
+                    name=name,
+                    at=at,
+                )
+            )
         results.append(r)
 
     for note in notes:
@@ -135,8 +155,11 @@ def run_diff(args) -> int:
     for name, r in zip(variables, results):
         label = f"f'({_fmt(point[0])})" if len(variables) == 1 else f"df/d{name}"
         error = _(", estimated error {error:.1e}", error=r.error) if math.isfinite(r.error) else ""
-        print(f"{label} = {_fmt(r.df)}   (" + _("{method}{error}, {n} evaluations of f", method=_(_METHOD_NAMES[r.method]),
-                                              error=error, n=r.nfev) + ")")
+        print(
+            f"{label} = {_fmt(r.df)}   ("
+            + _("{method}{error}, {n} evaluations of f", method=_(_METHOD_NAMES[r.method]), error=error, n=r.nfev)
+            + ")"
+        )
     if len(variables) > 1:
         print(f"gradient = [{', '.join(_fmt(r.df) for r in results)}]")
     if args.plot:
@@ -192,7 +215,9 @@ def register(commands) -> None:
     )
     p.add_argument("expr", metavar="EXPR", help="the formula, e.g. '0.01*x**2 + 0.1*x'")
     p.add_argument(
-        "--at", required=True, metavar="X",
+        "--at",
+        required=True,
+        metavar="X",
         help="the point: one value per variable, comma-separated (3,4 or x0=3,x1=4); constants like pi/2 work",
     )
     p.add_argument("--method", choices=_METHODS, default="auto", help="how to differentiate (default: auto)")

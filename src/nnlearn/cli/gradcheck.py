@@ -8,10 +8,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from nnlearn.common import engines
-from nnlearn.cli._args import add_data_args, add_threads_arg, say_threads, dataset_of, int_at_least, load_arrays
-from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.base.i18n import _
+from nnlearn.cli._args import add_data_args, add_threads_arg, dataset_of, int_at_least, load_arrays, say_threads
+from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
+from nnlearn.common import engines
 
 _positive_int = int_at_least(1, "a positive integer")
 
@@ -22,7 +22,8 @@ def register(commands) -> None:
 
 def _register_gradcheck(commands) -> None:
     p = commands.add_parser(
-        "gradcheck", help="compare backpropagation with the numerical gradient",
+        "gradcheck",
+        help="compare backpropagation with the numerical gradient",
         description="Compute the gradient of a network's loss on a small batch both ways -- backpropagation "
         "and the chapter's numerical gradient -- and print, per parameter, the largest absolute and the "
         "relative difference. float64; by default the book's check: TwoLayerNet(784, 50, 10), MNIST train[:3]. "
@@ -34,15 +35,26 @@ def _register_gradcheck(commands) -> None:
     p.add_argument("--synthetic", action="store_true", help="random inputs instead of a data set (no files needed)")
     add_settings_flags(p, only=GRADCHECK_SETTINGS, default="the book's TwoLayerNet(784, 50, 10); batch 3")
     p.set_defaults(batch_size=3)
-    p.add_argument("--all", action="store_true",
-                   help="check every parameter (numerical gradient by the fast engine) instead of a sample")
-    p.add_argument("--sample", type=_positive_int, default=100, metavar="N",
-                   help="without --all: elements checked per parameter, each by the plain loop (default 100)")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="check every parameter (numerical gradient by the fast engine) instead of a sample",
+    )
+    p.add_argument(
+        "--sample",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="without --all: elements checked per parameter, each by the plain loop (default 100)",
+    )
     add_threads_arg(p)
-    p.add_argument("--engine", choices=engines.engine_names(engines.NUMERICAL),
-                   default=engines.default_engine(engines.NUMERICAL),
-                   help="with --all: how the numerical gradient is computed: fast (default), rows, or loop "
-                        "(the book's plain loop)")
+    p.add_argument(
+        "--engine",
+        choices=engines.engine_names(engines.NUMERICAL),
+        default=engines.default_engine(engines.NUMERICAL),
+        help="with --all: how the numerical gradient is computed: fast (default), rows, or loop "
+        "(the book's plain loop)",
+    )
     p.set_defaults(func=cmd_gradcheck, parser=p)
 
 
@@ -59,34 +71,71 @@ def cmd_gradcheck(args) -> int:
 
     net, x, t, source, run = _gradcheck_subject(args)
     n_params = sum(p.size for p in net.params.values())
-    print(_("gradient check: {kind} {sizes} {activation}, {loss}, init {init}, on {source}; float64",
-            kind=type(net).__name__, sizes="-".join(map(str, net.sizes)), activation=net.activation,
-            loss=net.loss_type, init=net.config()["weight_init_std"], source=source))
+    print(
+        _(
+            "gradient check: {kind} {sizes} {activation}, {loss}, init {init}, on {source}; float64",
+            kind=type(net).__name__,
+            sizes="-".join(map(str, net.sizes)),
+            activation=net.activation,
+            loss=net.loss_type,
+            init=net.config()["weight_init_std"],
+            source=source,
+        )
+    )
     if args.all:
         engine = args.engine
-        how = (_("the {engine} engine, 2 forward passes each", engine=engine) if engine == "loop"
-               else _("the {engine} engine", engine=engine))
-        print(_("numerical gradient: central differences (h=1e-4) for all {n} parameters, by {how} ...", n=n_params,
-                how=how))
+        how = (
+            _("the {engine} engine, 2 forward passes each", engine=engine)
+            if engine == "loop"
+            else _("the {engine} engine", engine=engine)
+        )
+        print(
+            _(
+                "numerical gradient: central differences (h=1e-4) for all {n} parameters, by {how} ...",
+                n=n_params,
+                how=how,
+            )
+        )
     else:
-        print(_("numerical gradient: central differences (h=1e-4) for up to {n} random elements of each parameter, "
-                "2 forward passes each (--all checks every parameter) ...", n=args.sample))
+        print(
+            _(
+                "numerical gradient: central differences (h=1e-4) for up to {n} random elements of each parameter, "
+                "2 forward passes each (--all checks every parameter) ...",
+                n=args.sample,
+            )
+        )
     t0 = time.perf_counter()
     with blas_threads(args.threads) as choice:
         say_threads(choice)
-        record = gradient_check_record(net, x, t, engine=args.engine, sample=None if args.all else args.sample,
-                                       seed=args.seed or 0, batch=source)
+        record = gradient_check_record(
+            net, x, t, engine=args.engine, sample=None if args.all else args.sample, seed=args.seed or 0, batch=source
+        )
     seconds = time.perf_counter() - t0
     print(f"{'param':<6} {'shape':<12} {'checked':>8} {'max |backprop - numerical|':>27} {'relative':>10}")
     for key, r in record["params"].items():
         print(f"{key:<6} {str(tuple(r['shape'])):<12} {r['checked']:>8} {r['max_abs']:>27.3e} {r['relative']:>10.3e}")
     if record["kinks"]:
-        print(_("note: {n} ReLU inputs lie within 1e-3 of the kink at 0; the numerical gradient is unreliable there "
-                "(a larger --weight-init-std avoids it)", n=record["kinks"]))
-    verdict = (_("backpropagation and the numerical gradient agree") if record["agree"]
-               else _("backpropagation and the numerical gradient DISAGREE"))
-    print(verdict + _(": largest relative difference {worst:.2e} (limit {limit:g}), {seconds:.1f} s",
-                      worst=record["worst"], limit=record["limit"], seconds=seconds))
+        print(
+            _(
+                "note: {n} ReLU inputs lie within 1e-3 of the kink at 0; the numerical gradient is unreliable there "
+                "(a larger --weight-init-std avoids it)",
+                n=record["kinks"],
+            )
+        )
+    verdict = (
+        _("backpropagation and the numerical gradient agree")
+        if record["agree"]
+        else _("backpropagation and the numerical gradient DISAGREE")
+    )
+    print(
+        verdict
+        + _(
+            ": largest relative difference {worst:.2e} (limit {limit:g}), {seconds:.1f} s",
+            worst=record["worst"],
+            limit=record["limit"],
+            seconds=seconds,
+        )
+    )
     if run is not None:
         from nnlearn.train.runs import write_json
 
@@ -109,8 +158,9 @@ def _gradcheck_subject(args):
 
         extra = [flag_of(name) for name in given if name not in ("batch_size", "seed")]
         if extra or args.synthetic:
-            args.parser.error(_("a run's own network is checked; drop {flags}",
-                                flags=", ".join(extra or ["--synthetic"])))
+            args.parser.error(
+                _("a run's own network is checked; drop {flags}", flags=", ".join(extra or ["--synthetic"]))
+            )
         config, net = runs.load_model(run)
         net = with_dtype(net, np.float64)
         dataset, data_dir = config["dataset"], runs.data_dir_of(config, args.data_dir)

@@ -60,8 +60,16 @@ def moving_average(values, window: int) -> np.ndarray:
 
 
 @in_reader_language
-def plot_loss(losses, window: int | None = None, title: str | None = None, *, iterations=None, means=None,
-              step: int = 1, sampled: bool = False) -> Figure:
+def plot_loss(
+    losses,
+    window: int | None = None,
+    title: str | None = None,
+    *,
+    iterations=None,
+    means=None,
+    step: int = 1,
+    sampled: bool = False,
+) -> Figure:
     """The loss at every iteration (light) and its moving average over ``window`` iterations.
 
     The y-axis runs from 0 to a little above the 99.5th percentile, so that a few large losses
@@ -99,12 +107,28 @@ def plot_loss(losses, window: int | None = None, title: str | None = None, *, it
         ax.set_ylim(0, top)
         above = int(np.sum(losses > top)) + int(np.sum(~np.isfinite(losses)))
         if above:
-            largest = (_("; the largest is {largest:.3g}", largest=float(finite.max()))
-                       if finite.size and finite.max() > top else "")
-            ax.text(0.01, 0.98, _("y-axis cut at {top:.3g}: {above} of {n} iterations lie above it", top=top,
-                                  above=above, n=losses.size) + largest,
-                    transform=ax.transAxes, ha="left", va="top", fontsize=8, color="0.25",
-                    bbox={"facecolor": "white", "edgecolor": "0.7", "alpha": 0.9})
+            largest = (
+                _("; the largest is {largest:.3g}", largest=float(finite.max()))
+                if finite.size and finite.max() > top
+                else ""
+            )
+            ax.text(
+                0.01,
+                0.98,
+                _(
+                    "y-axis cut at {top:.3g}: {above} of {n} iterations lie above it",
+                    top=top,
+                    above=above,
+                    n=losses.size,
+                )
+                + largest,
+                transform=ax.transAxes,
+                ha="left",
+                va="top",
+                fontsize=8,
+                color="0.25",
+                bbox={"facecolor": "white", "edgecolor": "0.7", "alpha": 0.9},
+            )
     ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.9) if above else None)
     ax.grid(alpha=0.3)
     return fig
@@ -133,8 +157,7 @@ def _accuracy_label(low: float) -> str:
 
 
 @in_reader_language
-def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None,
-                  test_label: str = "test acc") -> Figure:
+def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None, test_label: str = "test acc") -> Figure:
     """The book's figure: training and test accuracy per epoch (circles and squares).
 
     When the two lines stay together the network generalises; when the training accuracy runs
@@ -151,16 +174,28 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None,
     test = None
     if test_acc is not None and any(a is not None for a in test_acc):
         test = floats(test_acc)
-        ax.plot(epochs, test, marker="s", markersize=4, linestyle="--", gid="test-acc",
-                label=_(legend) if test_label in CURVE_NAMES else as_typed(legend))
+        ax.plot(
+            epochs,
+            test,
+            marker="s",
+            markersize=4,
+            linestyle="--",
+            gid="test-acc",
+            label=_(legend) if test_label in CURVE_NAMES else as_typed(legend),
+        )
     low = _zoom_accuracy(ax, np.concatenate([train, test if test is not None else []]))
     xlabel = _("epochs")
     ax.set_ylabel(_accuracy_label(low))
     if test is not None and train.size and np.isfinite(test[-1]) and np.isfinite(train[-1]):
         gap = train[-1] - test[-1]
         other = _(other) if test_label in CURVE_NAMES else as_typed(other)
-        xlabel += "\n" + _("last epoch: train {train:.1%}, {other} {test:.1%} -- a gap of {points:.1f} points",
-                           train=train[-1], other=other, test=test[-1], points=100 * gap)
+        xlabel += "\n" + _(
+            "last epoch: train {train:.1%}, {other} {test:.1%} -- a gap of {points:.1f} points",
+            train=train[-1],
+            other=other,
+            test=test[-1],
+            points=100 * gap,
+        )
     ax.set_xlabel(xlabel)
     ax.set_title(_("Accuracy per epoch") if title is None else as_typed(title))
     ax.legend(loc="lower right")
@@ -180,16 +215,27 @@ def plot_runs(runs) -> Figure:
     tops, accuracies = [], []
     for k, run in enumerate(runs):
         means = floats(run["means"])
-        loss_ax.plot(floats(run["iterations"]), means, color=f"C{k % 10}", lw=1.6, label=as_typed(run["name"]), gid=f"loss-{k}")
+        loss_ax.plot(
+            floats(run["iterations"]), means, color=f"C{k % 10}", lw=1.6, label=as_typed(run["name"]), gid=f"loss-{k}"
+        )
         tops += [float(means[np.isfinite(means)].max())] if np.isfinite(means).any() else []
         if run["column"]:
             acc = floats(run["accuracy"])
-            acc_ax.plot(floats(run["epochs"]), acc, color=f"C{k % 10}", marker="o", markersize=3, gid=f"acc-{k}",
-                        label=as_typed(f"{run['name']} ({run['column']})"))
+            acc_ax.plot(
+                floats(run["epochs"]),
+                acc,
+                color=f"C{k % 10}",
+                marker="o",
+                markersize=3,
+                gid=f"acc-{k}",
+                label=as_typed(f"{run['name']} ({run['column']})"),
+            )
             accuracies += list(acc)
     loss_ax.set_ylim(0, max(tops) * 1.05 if tops else 1.0)
     loss_ax.set(title=_("Loss (smoothed)"), xlabel=_("iteration"), ylabel=_("loss"))
-    acc_ax.set(title=_("Accuracy per epoch"), xlabel=_("epochs"), ylabel=_accuracy_label(_zoom_accuracy(acc_ax, accuracies)))
+    acc_ax.set(
+        title=_("Accuracy per epoch"), xlabel=_("epochs"), ylabel=_accuracy_label(_zoom_accuracy(acc_ax, accuracies))
+    )
     for ax, where in ((loss_ax, "upper right"), (acc_ax, "lower right")):
         ax.grid(alpha=0.3)
         if ax.lines:
@@ -215,7 +261,7 @@ def figure_svg(fig: Figure, name: str) -> str:
             line.recache(always=True)  # a line's path takes path.simplify when it is made: maybe before this block
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 @in_reader_language
@@ -251,7 +297,9 @@ def confusion_matrix(true, pred, n_classes: int) -> np.ndarray:
     true = np.asarray(true, dtype=np.intp)
     pred = np.asarray(pred, dtype=np.intp)
     if true.shape != pred.shape:
-        raise InputError(_("true and pred must have the same shape, got {true} and {pred}", true=true.shape, pred=pred.shape))
+        raise InputError(
+            _("true and pred must have the same shape, got {true} and {pred}", true=true.shape, pred=pred.shape)
+        )
     return np.bincount(true * n_classes + pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
@@ -303,15 +351,23 @@ def plot_confusion(matrix, labels=None, title: str | None = None) -> Figure:
     for i in range(n):
         for j in range(n):
             if m[i, j]:
-                ax.text(j, i, str(int(m[i, j])), ha="center", va="center", fontsize=7,
-                        color="white" if share[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(int(m[i, j])),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if share[i, j] > 0.5 else "black",
+                )
     long_names = max(len(s) for s in labels) > 2
     ax.set_xticks(range(n), labels, rotation=45 if long_names else 0, ha="right" if long_names else "center")
     ax.set_yticks(range(n), labels)
     ax.set_xlabel(_("predicted"))
     ax.set_ylabel(_("true"))
     ax.set_title(_("Confusion matrix (test data)") if title is None else as_typed(title))
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04,
-                 label=_("fraction of the true class's images given this prediction"))
+    fig.colorbar(
+        im, ax=ax, fraction=0.046, pad=0.04, label=_("fraction of the true class's images given this prediction")
+    )
     fig.tight_layout()
     return fig

@@ -103,8 +103,13 @@ def softmax(x):
     """
     x = _floats(x, "softmax")
     if x.ndim == 0 or x.shape[-1] == 0:
-        raise InputError(_("softmax needs at least one value along the last axis, got shape {shape}; pass the scores "
-                           "of one sample (1-D) or a batch (one row per sample)", shape=x.shape))
+        raise InputError(
+            _(
+                "softmax needs at least one value along the last axis, got shape {shape}; pass the scores "
+                "of one sample (1-D) or a batch (one row per sample)",
+                shape=x.shape,
+            )
+        )
     top = np.max(x, axis=-1, keepdims=True)
     if not np.isfinite(top).all():  # only then: the row maxima are a tenth of x, the usual case costs nothing
         _warn_not_finite(x)
@@ -118,13 +123,21 @@ def _warn_not_finite(x: np.ndarray) -> None:
     bad = "NaN" if np.isnan(x).any() else "inf"
     if x.ndim > 1:
         rows = ~np.isfinite(x.reshape(-1, x.shape[-1])).all(axis=-1)
-        what = _("{n} of its {rows} rows hold {bad}, so their results are NaN", n=int(rows.sum()), rows=rows.size,
-                 bad=bad)
+        what = _(
+            "{n} of its {rows} rows hold {bad}, so their results are NaN", n=int(rows.sum()), rows=rows.size, bad=bad
+        )
     else:
         what = _("x holds {bad}, so the result is NaN", bad=bad)
-    warnings.warn("softmax: " + _("{what} (inf - inf is undefined); scores that large come from an overflow before "
-                                  "softmax -- lower the learning rate or check the input", what=what),
-                  RuntimeWarning, stacklevel=3)
+    warnings.warn(
+        "softmax: "
+        + _(
+            "{what} (inf - inf is undefined); scores that large come from an overflow before "
+            "softmax -- lower the learning rate or check the input",
+            what=what,
+        ),
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def _floats(x, name: str) -> np.ndarray:

@@ -11,13 +11,13 @@ import warnings
 import numpy as np
 
 from nnlearn.base.constraints import (
-    callable_name,
-    check_callable,
-    check_finite,
     COUNT,
     FLAG,
     Options,
+    callable_name,
     check,
+    check_callable,
+    check_finite,
     check_real_point,
     check_real_result,
 )
@@ -79,8 +79,11 @@ def numerical_diff(f, x, h=1e-4, method="central"):
     h = check("h", h)
     if np.any(np.asarray(x) + h == np.asarray(x)):
         warnings.warn(
-            _("h={h:g} is below the spacing of floating-point numbers at x, so x + h == x and the difference is lost "
-              "to rounding; use h around 1e-4", h=h),
+            _(
+                "h={h:g} is below the spacing of floating-point numbers at x, so x + h == x and the difference is lost "
+                "to rounding; use h around 1e-4",
+                h=h,
+            ),
             RuntimeWarning,
             stacklevel=2,
         )
@@ -191,27 +194,51 @@ def _warn_not_finite(grad: np.ndarray, f, h) -> None:
     idx = tuple(int(i) for i in bad[0])
     where = f"x[{', '.join(map(str, idx))}]" if idx else "x"
     more = _(" (and {n} more)", n=len(bad) - 1) if len(bad) > 1 else ""
-    warnings.warn(_("the gradient is {value} at {where}{more}: {f} is not finite (NaN or inf) within h={h} of that "
-                    "point; x lies outside f's domain there, or f overflows", value=grad[idx], where=where, more=more,
-                    f=callable_name(f), h=format(h, "g")), RuntimeWarning, stacklevel=3)
+    warnings.warn(
+        _(
+            "the gradient is {value} at {where}{more}: {f} is not finite (NaN or inf) within h={h} of that "
+            "point; x lies outside f's domain there, or f overflows",
+            value=grad[idx],
+            where=where,
+            more=more,
+            f=callable_name(f),
+            h=format(h, "g"),
+        ),
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def _check_array_to_perturb(x) -> None:
     """``x`` must be what the book's loop can perturb in place: a writable, finite float ndarray."""
     if not isinstance(x, np.ndarray):
-        raise InputTypeError(_(
-            "numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type}; pass "
-            "np.array(x, dtype=np.float64)", type=type(x).__name__))
+        raise InputTypeError(
+            _(
+                "numerical_gradient perturbs x in place, so x must be a NumPy float array, got {type}; pass "
+                "np.array(x, dtype=np.float64)",
+                type=type(x).__name__,
+            )
+        )
     if x.dtype.kind in "biu":
-        raise InputTypeError(_(
-            "x is an integer array ({dtype}): x[i] + h would be stored back as an integer, so every partial derivative "
-            "would be wrong (the book's own numerical_gradient gives [5000, 15000] for x0**2 + x1**2 at np.array([1, "
-            "2]), its repository's issue #51); pass x.astype(np.float64)", dtype=x.dtype))
+        raise InputTypeError(
+            _(
+                "x is an integer array ({dtype}): x[i] + h would be stored back as an integer, so every partial derivative "
+                "would be wrong (the book's own numerical_gradient gives [5000, 15000] for x0**2 + x1**2 at np.array([1, "
+                "2]), its repository's issue #51); pass x.astype(np.float64)",
+                dtype=x.dtype,
+            )
+        )
     if x.dtype.kind != "f":
-        raise InputTypeError(_("x must be a float array, got {dtype}; pass np.asarray(x, dtype=np.float64)", dtype=x.dtype))
+        raise InputTypeError(
+            _("x must be a float array, got {dtype}; pass np.asarray(x, dtype=np.float64)", dtype=x.dtype)
+        )
     if not x.flags.writeable:
-        raise InputError(_("x is read-only, but numerical_gradient perturbs it in place (as the book's does, and "
-                           "restores it); pass a writable copy, x.copy()"))
+        raise InputError(
+            _(
+                "x is read-only, but numerical_gradient perturbs it in place (as the book's does, and "
+                "restores it); pass a writable copy, x.copy()"
+            )
+        )
     check_finite(x, "x", _("a gradient needs a point of finite numbers"))
 
 
@@ -226,18 +253,33 @@ def _check_step_survives(x, h) -> None:
     if lost.any():
         idx = tuple(int(i) for i in np.argwhere(lost)[0])
         where = f"x[{', '.join(map(str, idx))}] = {x[idx]:g}" if x.ndim else f"x = {x[()]:g}"
-        fix = (_("pass x.astype(np.float64)") if x.dtype != np.float64
-               else _("use a step h above {step:.1g}", step=np.spacing(x[idx])))
-        raise InputError(_(
-            "x is {dtype}: {where} plus or minus the step h={h:g} rounds back to itself (the {dtype} numbers there are "
-            "{spacing:.2g} apart), so that partial derivative would be 0; {fix}", dtype=x.dtype, where=where, h=h,
-            spacing=np.spacing(x[idx]), fix=fix))
+        fix = (
+            _("pass x.astype(np.float64)")
+            if x.dtype != np.float64
+            else _("use a step h above {step:.1g}", step=np.spacing(x[idx]))
+        )
+        raise InputError(
+            _(
+                "x is {dtype}: {where} plus or minus the step h={h:g} rounds back to itself (the {dtype} numbers there are "
+                "{spacing:.2g} apart), so that partial derivative would be 0; {fix}",
+                dtype=x.dtype,
+                where=where,
+                h=h,
+                spacing=np.spacing(x[idx]),
+                fix=fix,
+            )
+        )
     if x.dtype.itemsize < 8 and x.size:
         units = h / float(np.max(np.spacing(np.abs(x))))
         warnings.warn(
-            _("x is {dtype}: a step of h={h:g} is then only about {units:.0f} units in the last place of x, so the "
-              "gradient has a relative error near {error:.0e}; convert x to float64 to check gradients", dtype=x.dtype,
-              h=h, units=units, error=1 / units),
+            _(
+                "x is {dtype}: a step of h={h:g} is then only about {units:.0f} units in the last place of x, so the "
+                "gradient has a relative error near {error:.0e}; convert x to float64 to check gradients",
+                dtype=x.dtype,
+                h=h,
+                units=units,
+                error=1 / units,
+            ),
             RuntimeWarning,
             stacklevel=3,
         )
@@ -246,8 +288,13 @@ def _check_step_survives(x, h) -> None:
 def _gradient_by(f, x, h, method):
     """Each partial derivative by nnlearn.derivative, through a function of that element alone."""
     if x.dtype != np.float64:
-        raise InputTypeError(_("method={method!r} chooses its steps for float64, got x of {dtype}; pass "
-                               "x.astype(np.float64)", method=method, dtype=x.dtype))
+        raise InputTypeError(
+            _(
+                "method={method!r} chooses its steps for float64, got x of {dtype}; pass x.astype(np.float64)",
+                method=method,
+                dtype=x.dtype,
+            )
+        )
     grad = np.zeros(x.shape, dtype=np.float64)
     for idx in np.ndindex(x.shape):
         grad[idx] = derivative(_along(f, x, idx), float(x[idx]), method=method, h=h)
@@ -258,6 +305,7 @@ def _along(f, x, idx):
     """``t -> f(x with x[idx] = t)``: real t perturbs x in place (restored exactly, also when f
     raises); complex t goes into a complex copy, since a float array cannot hold it (a copy that
     records what f does with it when t is derivative's recording probe)."""
+
     def g(t):
         if np.iscomplexobj(t):
             return f(complex_copy(x, idx, t))
@@ -322,8 +370,15 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
         grad = _central_differences(f, x, 1e-4)
         x -= lr * grad
         if not np.all(np.isfinite(x)):
-            raise DivergenceError(_("gradient descent diverged to inf/NaN at step {step} of {n} with lr={lr:g}; lower "
-                                    "the learning rate", step=step, n=step_num, lr=lr))
+            raise DivergenceError(
+                _(
+                    "gradient descent diverged to inf/NaN at step {step} of {n} with lr={lr:g}; lower "
+                    "the learning rate",
+                    step=step,
+                    n=step_num,
+                    lr=lr,
+                )
+            )
         if path is not None:
             path.append(x.copy())
     if return_path:

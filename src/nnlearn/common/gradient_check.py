@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlearn.common import engines
 from nnlearn.base.constraints import POSITIVE_WHOLE, check
 from nnlearn.base.errors import InputTypeError
 from nnlearn.base.i18n import _
+from nnlearn.common import engines
 from nnlearn.common.layers import Relu
 from nnlearn.common.multi_layer_net import MultiLayerNet
 
@@ -72,8 +72,9 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
         picks = {key: np.arange(p.size) for key, p in network.params.items()}
     else:
         rng = np.random.default_rng(seed)
-        picks = {key: np.sort(rng.choice(p.size, min(sample, p.size), replace=False))
-                 for key, p in network.params.items()}
+        picks = {
+            key: np.sort(rng.choice(p.size, min(sample, p.size), replace=False)) for key, p in network.params.items()
+        }
         num = engines.numerical_gradient(network, x, t, "loop", elements=picks, masks=masks)
     report = {}
     for key in network.params:
@@ -111,9 +112,14 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
     seed = check("seed", seed)
     n_params = sum(p.size for p in network.params.values())
     rng = np.random.default_rng(seed)
-    picks = {key: (np.arange(p.size) if loop_sample is None or p.size <= loop_sample
-                   else np.sort(rng.choice(p.size, loop_sample, replace=False)))
-             for key, p in network.params.items()}
+    picks = {
+        key: (
+            np.arange(p.size)
+            if loop_sample is None or p.size <= loop_sample
+            else np.sort(rng.choice(p.size, loop_sample, replace=False))
+        )
+        for key, p in network.params.items()
+    }
     start = time.perf_counter()
     loop = engines.numerical_gradient(network, x, t, "loop", elements=picks)
     loop_seconds = (time.perf_counter() - start) / sum(len(i) for i in picks.values()) * n_params
@@ -127,11 +133,15 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
         return out, min(times)
 
     rows = [{"method": "loop", "seconds": loop_seconds, "speedup": 1.0, "max_abs_diff": 0.0}]
-    for method, fn in (("fast", lambda: network.numerical_gradient(x, t, engine="fast")),
-                       ("backprop", lambda: network.gradient(x, t))):
+    for method, fn in (
+        ("fast", lambda: network.numerical_gradient(x, t, engine="fast")),
+        ("backprop", lambda: network.gradient(x, t)),
+    ):
         grads, seconds = best(fn)
-        diff = max(float(np.max(np.abs(np.asarray(grads[k], np.float64).reshape(-1)[i] - loop[k].reshape(-1)[i])))
-                   for k, i in picks.items())
+        diff = max(
+            float(np.max(np.abs(np.asarray(grads[k], np.float64).reshape(-1)[i] - loop[k].reshape(-1)[i])))
+            for k, i in picks.items()
+        )
         rows.append({"method": method, "seconds": seconds, "speedup": loop_seconds / seconds, "max_abs_diff": diff})
     return rows
 
@@ -167,11 +177,21 @@ def gradient_check_record(network, x, t, *, engine=None, sample=None, seed=0, ba
     report = gradient_check(network, x, t, engine=engine, sample=sample, seed=seed)
     worst = max(r["relative"] for r in report.values())
     params = {key: {"shape": list(network.params[key].shape), **r} for key, r in report.items()}
-    return {"params": params, "limit": AGREEMENT, "worst": worst, "agree": worst <= AGREEMENT, "batch": batch,
-            "kinks": kinks_near(network, x), "network": "-".join(map(str, network.sizes)) + f" {network.activation}",
-            "engine": engine or engines.default_engine(engines.NUMERICAL) if sample is None else "loop", "sample": sample}
+    return {
+        "params": params,
+        "limit": AGREEMENT,
+        "worst": worst,
+        "agree": worst <= AGREEMENT,
+        "batch": batch,
+        "kinks": kinks_near(network, x),
+        "network": "-".join(map(str, network.sizes)) + f" {network.activation}",
+        "engine": engine or engines.default_engine(engines.NUMERICAL) if sample is None else "loop",
+        "sample": sample,
+    }
 
 
 def _check_network(network) -> None:
     if not isinstance(network, MultiLayerNet):
-        raise InputTypeError(_("network must be a MultiLayerNet or TwoLayerNet, got {type}", type=type(network).__name__))
+        raise InputTypeError(
+            _("network must be a MultiLayerNet or TwoLayerNet, got {type}", type=type(network).__name__)
+        )

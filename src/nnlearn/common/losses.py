@@ -36,8 +36,9 @@ def _prepare(y, t, loss: str):
     """
     y = as_float_array(y, "y")
     if y.ndim not in (1, 2):
-        raise InputError(_("y must be 1-D (one sample) or 2-D (a batch, one row per sample), got shape {shape}",
-                           shape=y.shape))
+        raise InputError(
+            _("y must be 1-D (one sample) or 2-D (a batch, one row per sample), got shape {shape}", shape=y.shape)
+        )
     check_nonempty(y, "y")
     # y is a network's output: NaN/inf there mostly means training diverged.
     check_finite(y, "y", _("check the data or lower the learning rate"))
@@ -49,17 +50,26 @@ def _prepare(y, t, loss: str):
         check_finite(t_arr, "t")
         if is_one_hot(y) and not is_one_hot(t_arr):
             warnings.warn(
-                _("{loss}(y, t): y is exactly one-hot but t is not a one-hot target; the arguments look swapped -- pass "
-                  "the network output first and the target second", loss=loss),
+                _(
+                    "{loss}(y, t): y is exactly one-hot but t is not a one-hot target; the arguments look swapped -- pass "
+                    "the network output first and the target second",
+                    loss=loss,
+                ),
                 UserWarning,
                 stacklevel=3,
             )
         return y2, t_arr.reshape(y2.shape)
     if t_arr.shape == y.shape[:-1]:
         return y2, check_labels(t_arr.reshape(-1), y.shape[-1])
-    raise InputError(_(
-        "shape mismatch: y has shape {y} but t has shape {t}; t must be one-hot or a distribution of shape {y}, or "
-        "class labels of shape {labels}", y=y.shape, t=t_arr.shape, labels=y.shape[:-1]))
+    raise InputError(
+        _(
+            "shape mismatch: y has shape {y} but t has shape {t}; t must be one-hot or a distribution of shape {y}, or "
+            "class labels of shape {labels}",
+            y=y.shape,
+            t=t_arr.shape,
+            labels=y.shape[:-1],
+        )
+    )
 
 
 def mean_squared_error(y, t) -> float:

@@ -24,7 +24,6 @@ from collections import OrderedDict
 
 import numpy as np
 
-from nnlearn.common import engines
 from nnlearn.base.constraints import (
     POSITIVE_WHOLE,
     Options,
@@ -38,6 +37,7 @@ from nnlearn.base.constraints import (
 )
 from nnlearn.base.errors import DivergenceError, InputError, InputTypeError
 from nnlearn.base.i18n import _, ngettext
+from nnlearn.common import engines
 from nnlearn.common.functions import softmax
 from nnlearn.common.layers import Affine, Dropout, IdentityWithLoss, Relu, Sigmoid, SoftmaxWithLoss
 from nnlearn.common.saving import save_network
@@ -140,7 +140,11 @@ class MultiLayerNet:
         # An empty list is the linear classifier; the sizes rule wants at least one layer.
         empty = isinstance(hidden_size_list, (list, tuple, np.ndarray)) and len(hidden_size_list) == 0
         hidden = () if empty else check("hidden_size", hidden_size_list, "hidden_size_list")
-        sizes = [POSITIVE_WHOLE.check(input_size, "input_size"), *hidden, POSITIVE_WHOLE.check(output_size, "output_size")]
+        sizes = [
+            POSITIVE_WHOLE.check(input_size, "input_size"),
+            *hidden,
+            POSITIVE_WHOLE.check(output_size, "output_size"),
+        ]
         Options(tuple(ACTIVATIONS)).check(activation, "activation")
         Options(tuple(LOSSES)).check(loss, "loss")
         try:
@@ -219,8 +223,12 @@ class MultiLayerNet:
             return None
         n = check("batch_size", batch_size)
         if not isinstance(rng, np.random.Generator):
-            raise InputTypeError(_("rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type}",
-                                   type=type(rng).__name__))
+            raise InputTypeError(
+                _(
+                    "rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type}",
+                    type=type(rng).__name__,
+                )
+            )
         return tuple(rng.random((n, size)) > self.dropout_ratio for size in self.sizes[1:-1])
 
     def weight_decay_loss(self) -> float:
@@ -228,8 +236,11 @@ class MultiLayerNet:
         lam = self.weight_decay_lambda
         if not lam:
             return 0.0
-        return 0.5 * lam * sum(float(np.vdot(self.params[f"W{i}"], self.params[f"W{i}"]))
-                               for i in range(1, self.n_affine + 1))
+        return (
+            0.5
+            * lam
+            * sum(float(np.vdot(self.params[f"W{i}"], self.params[f"W{i}"])) for i in range(1, self.n_affine + 1))
+        )
 
     def predict(self, x):
         """The network's output: softmax probabilities (or the identity output for ``loss="mse"``).
@@ -275,15 +286,23 @@ class MultiLayerNet:
         """The error for an output that is NaN or inf at ``row``: the weights' fault, or the input's."""
         bad = [key for key, p in self.params.items() if not np.isfinite(p).all()]
         if bad:
-            return DivergenceError(ngettext(
-                "the network's {names} holds NaN or inf, so its outputs mean nothing; such weights come from a training "
-                "that diverged -- load a good checkpoint, or train again with a lower learning rate",
-                "the network's {names} hold NaN or inf, so its outputs mean nothing; such weights come from a training "
-                "that diverged -- load a good checkpoint, or train again with a lower learning rate",
-                len(bad), names=_(" and ").join(bad)))
-        return InputError(_(
-            "the network's output for row {row} of x is not finite: x overflows the network; scale the inputs to "
-            "[0, 1] (load_mnist(normalize=True))", row=row))
+            return DivergenceError(
+                ngettext(
+                    "the network's {names} holds NaN or inf, so its outputs mean nothing; such weights come from a training "
+                    "that diverged -- load a good checkpoint, or train again with a lower learning rate",
+                    "the network's {names} hold NaN or inf, so its outputs mean nothing; such weights come from a training "
+                    "that diverged -- load a good checkpoint, or train again with a lower learning rate",
+                    len(bad),
+                    names=_(" and ").join(bad),
+                )
+            )
+        return InputError(
+            _(
+                "the network's output for row {row} of x is not finite: x overflows the network; scale the inputs to "
+                "[0, 1] (load_mnist(normalize=True))",
+                row=row,
+            )
+        )
 
     def loss(self, x, t, masks=None) -> float:
         """The loss of a batch: cross-entropy error of :meth:`predict` (or the mean squared error),
@@ -343,17 +362,28 @@ class MultiLayerNet:
         """``x`` as a 2-D array of samples for this network, without converting its values."""
         x = check_numeric(x, name)
         if x.ndim == 0:
-            raise InputError(_("{name} is one number ({value!r}); give one sample (1-D) or a batch (one row per sample)",
-                               name=name, value=x[()]))
+            raise InputError(
+                _(
+                    "{name} is one number ({value!r}); give one sample (1-D) or a batch (one row per sample)",
+                    name=name,
+                    value=x[()],
+                )
+            )
         if x.ndim == 1:
             x = x.reshape(1, -1)
         elif x.ndim > 2:
             x = x.reshape(x.shape[0], math.prod(x.shape[1:]))  # not -1: an empty x has no -1 to infer
         check_nonempty(x, name)
         if x.shape[1] != self.sizes[0]:
-            raise InputError(_(
-                "{name} has {n} values per sample but the network's input_size is {size}; flatten the images "
-                "(flatten=True) or build the network for this input", name=name, n=x.shape[1], size=self.sizes[0]))
+            raise InputError(
+                _(
+                    "{name} has {n} values per sample but the network's input_size is {size}; flatten the images "
+                    "(flatten=True) or build the network for this input",
+                    name=name,
+                    n=x.shape[1],
+                    size=self.sizes[0],
+                )
+            )
         return x
 
     def check_x(self, x):
@@ -371,7 +401,9 @@ class MultiLayerNet:
         if t.ndim == 0:
             t = t.reshape(1)
         if t.shape != (n,):
-            raise InputError(_("t has shape {shape} but x holds {n} samples; give one label per sample", shape=t.shape, n=n))
+            raise InputError(
+                _("t has shape {shape} but x holds {n} samples; give one label per sample", shape=t.shape, n=n)
+            )
         return check_labels(t, self.sizes[-1])
 
     def check_t(self, t, n: int, name: str = "t", x_name: str = "x") -> np.ndarray:
@@ -386,9 +418,17 @@ class MultiLayerNet:
             t = as_float_array(t, name)
             check_finite(t, name)
             return t.astype(self.dtype, copy=False)
-        raise InputError(_(
-            "{name} has shape {shape} but {x_name} holds {n} samples; {name} must be labels of shape ({n},) or "
-            "one-hot targets of shape ({n}, {n_out})", name=name, shape=t.shape, x_name=x_name, n=n, n_out=n_out))
+        raise InputError(
+            _(
+                "{name} has shape {shape} but {x_name} holds {n} samples; {name} must be labels of shape ({n},) or "
+                "one-hot targets of shape ({n}, {n_out})",
+                name=name,
+                shape=t.shape,
+                x_name=x_name,
+                n=n,
+                n_out=n_out,
+            )
+        )
 
     def check_masks(self, masks, n: int):
         """Dropout masks for ``n`` samples as boolean arrays, one per hidden layer (``None`` stays ``None``)."""
@@ -397,14 +437,22 @@ class MultiLayerNet:
         if not self.dropout_ratio:
             raise InputError(_("dropout masks were given but this network has no dropout (dropout_ratio=0); drop them"))
         if not isinstance(masks, (list, tuple)):
-            raise InputTypeError(_("masks must be a tuple of arrays, one per hidden layer (net.dropout_masks(rng, n)), "
-                                   "got {type}", type=type(masks).__name__))
+            raise InputTypeError(
+                _(
+                    "masks must be a tuple of arrays, one per hidden layer (net.dropout_masks(rng, n)), got {type}",
+                    type=type(masks).__name__,
+                )
+            )
         shapes = [(n, size) for size in self.sizes[1:-1]]
         masks = [np.asarray(m) for m in masks]
         if [m.shape for m in masks] != shapes:
-            raise InputError(_(
-                "dropout masks have shapes {got} but this network and batch need {shapes}; draw them with "
-                "net.dropout_masks(rng, batch_size)", got=[m.shape for m in masks], shapes=shapes)
+            raise InputError(
+                _(
+                    "dropout masks have shapes {got} but this network and batch need {shapes}; draw them with "
+                    "net.dropout_masks(rng, batch_size)",
+                    got=[m.shape for m in masks],
+                    shapes=shapes,
+                )
             )
         return tuple(m if m.dtype == bool else m.astype(bool) for m in masks)
 
@@ -437,15 +485,24 @@ class MultiLayerNet:
     def set_params(self, params: dict) -> None:
         """Copy ``params`` into this network's arrays (shapes must match; values are copied)."""
         if not isinstance(params, dict):
-            raise InputTypeError(_("params must be a dict of arrays such as net.params, got {type}", type=type(params).__name__))
+            raise InputTypeError(
+                _("params must be a dict of arrays such as net.params, got {type}", type=type(params).__name__)
+            )
         for key, value in params.items():
             if key not in self.params:
-                raise InputError(_("unknown parameter {key!r}; this network has {names}", key=key,
-                                   names=", ".join(self.params)))
+                raise InputError(
+                    _("unknown parameter {key!r}; this network has {names}", key=key, names=", ".join(self.params))
+                )
             value = np.asarray(value)
             if value.shape != self.params[key].shape:
-                raise InputError(_("parameter {key} has shape {shape}, the network needs {needed}", key=key,
-                                   shape=value.shape, needed=self.params[key].shape))
+                raise InputError(
+                    _(
+                        "parameter {key} has shape {shape}, the network needs {needed}",
+                        key=key,
+                        shape=value.shape,
+                        needed=self.params[key].shape,
+                    )
+                )
             self.params[key][...] = value
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlearn.base.constraints import Options, check_network_size
 from nnlearn.base.errors import FileFormatError, InputError
 from nnlearn.base.i18n import N_, _
-from nnlearn.base.constraints import Options, check_network_size
 from nnlearn.common.multi_layer_net import DTYPES, MultiLayerNet
 from nnlearn.common.saving import check_arrays, param_layout, read_npz
 from nnlearn.common.two_layer_net import TwoLayerNet
@@ -40,24 +40,41 @@ def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
     regular = {key: config.get(key, 0.0) for key in ("weight_decay_lambda", "dropout_ratio")}
     if config.get("class") == "TwoLayerNet":
         return TwoLayerNet(
-            config["input_size"], config["hidden_size_list"][0], config["output_size"],
-            weight_init_std=config["weight_init_std"], seed=seed, dtype=dtype, **regular,
+            config["input_size"],
+            config["hidden_size_list"][0],
+            config["output_size"],
+            weight_init_std=config["weight_init_std"],
+            seed=seed,
+            dtype=dtype,
+            **regular,
         )
     return MultiLayerNet(
-        config["input_size"], config["hidden_size_list"], config["output_size"],
-        activation=config["activation"], weight_init_std=config["weight_init_std"],
-        loss=config.get("loss", "cross_entropy"), seed=seed, dtype=dtype, **regular,
+        config["input_size"],
+        config["hidden_size_list"],
+        config["output_size"],
+        activation=config["activation"],
+        weight_init_std=config["weight_init_std"],
+        loss=config.get("loss", "cross_entropy"),
+        seed=seed,
+        dtype=dtype,
+        **regular,
     )
 
 
 def network_for(settings, input_size: int, output_size: int) -> MultiLayerNet:
     """A fresh network as training ``settings`` describe it (a :class:`TwoLayerNet` for the chapter's)."""
-    sizes = dict(weight_init_std=settings.weight_init_std, seed=settings.seed, dtype=np.dtype(settings.dtype),
-                 weight_decay_lambda=settings.weight_decay_lambda, dropout_ratio=settings.dropout_ratio)
+    sizes = dict(
+        weight_init_std=settings.weight_init_std,
+        seed=settings.seed,
+        dtype=np.dtype(settings.dtype),
+        weight_decay_lambda=settings.weight_decay_lambda,
+        dropout_ratio=settings.dropout_ratio,
+    )
     if is_two_layer(settings.hidden_size, settings.activation, settings.loss):
         return TwoLayerNet(input_size, settings.hidden_size[0], output_size, **sizes)
-    return MultiLayerNet(input_size, list(settings.hidden_size), output_size, activation=settings.activation,
-                         loss=settings.loss, **sizes)
+    return MultiLayerNet(
+        input_size, list(settings.hidden_size), output_size, activation=settings.activation, loss=settings.loss, **sizes
+    )
 
 
 def with_dtype(network, dtype) -> MultiLayerNet:
@@ -83,10 +100,16 @@ def settings_mismatch(settings, network) -> list[str]:
     A trainer may train any network (its sizes and activation are its own), but how it trains must
     agree with the settings it records: the dtype, the weight decay and the dropout.
     """
-    seen = {"dtype": network.dtype.name, "weight_decay_lambda": network.weight_decay_lambda,
-            "dropout_ratio": network.dropout_ratio}
-    return [f"{name}: network {value!r}, settings {getattr(settings, name)!r}"
-            for name, value in seen.items() if getattr(settings, name) != value]
+    seen = {
+        "dtype": network.dtype.name,
+        "weight_decay_lambda": network.weight_decay_lambda,
+        "dropout_ratio": network.dropout_ratio,
+    }
+    return [
+        f"{name}: network {value!r}, settings {getattr(settings, name)!r}"
+        for name, value in seen.items()
+        if getattr(settings, name) != value
+    ]
 
 
 def load_network(path):
@@ -99,10 +122,16 @@ def load_network(path):
     try:
         net = build_network(config, seed=0)
     except (KeyError, TypeError, IndexError, InputError) as exc:
-        raise FileFormatError(_("{path} describes no network nnlearn can build ({reason}); {fix}", path=path,
-                                reason=exc, fix=_(_NETWORK_FIX))) from None
+        raise FileFormatError(
+            _(
+                "{path} describes no network nnlearn can build ({reason}); {fix}",
+                path=path,
+                reason=exc,
+                fix=_(_NETWORK_FIX),
+            )
+        ) from None
     check_arrays(path, arrays, param_layout(net), _NETWORK_FIX)
-    net.set_params({k[len("param_"):]: v for k, v in arrays.items()})
+    net.set_params({k[len("param_") :]: v for k, v in arrays.items()})
     return net
 
 
@@ -119,8 +148,14 @@ def network_layout(path, config: dict, prefix: str = "param_") -> dict:
             raise InputError(_("a TwoLayerNet has one hidden layer, not {n}", n=len(sizes) - 2))
         check_network_size(sizes, dtype)
     except InputError as exc:
-        raise FileFormatError(_("{path} describes no network nnlearn can build ({reason}); {fix}", path=path,
-                                reason=exc, fix=_(_NETWORK_FIX))) from None
+        raise FileFormatError(
+            _(
+                "{path} describes no network nnlearn can build ({reason}); {fix}",
+                path=path,
+                reason=exc,
+                fix=_(_NETWORK_FIX),
+            )
+        ) from None
     layout = {}
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
         layout[f"{prefix}W{i}"] = ((n_in, n_out), np.dtype(dtype))

@@ -17,7 +17,6 @@ from nnlearn.base.constraints import Options, check
 from nnlearn.base.errors import InputError, InputTypeError
 from nnlearn.base.i18n import _
 
-
 #: Elements of each array an update works through at a time. A chain of a dozen operations on one
 #: block stays in the cache instead of streaming every array through memory a dozen times: Adam's
 #: update of the strong recipe's 535,000 weights takes 15 % less time, with the same numbers
@@ -41,7 +40,6 @@ def blocks(*arrays):
         yield tuple(f[start : start + BLOCK] for f in flat)
 
 
-
 class Optimizer:
     """Base class: holds the hyperparameters and per-parameter state arrays."""
 
@@ -61,13 +59,25 @@ class Optimizer:
         """Refuse, in one line, ``params``/``grads`` that are not dicts of matching arrays (``net.params``,
         ``net.gradient(x, t)``): the book's ``update`` would fail deep inside, or update the wrong thing."""
         if not isinstance(params, dict) or not isinstance(grads, dict):
-            raise InputTypeError(_("params and grads must be dicts of arrays, such as net.params and net.gradient(x, t); "
-                                   "got {params} and {grads}", params=type(params).__name__, grads=type(grads).__name__))
+            raise InputTypeError(
+                _(
+                    "params and grads must be dicts of arrays, such as net.params and net.gradient(x, t); "
+                    "got {params} and {grads}",
+                    params=type(params).__name__,
+                    grads=type(grads).__name__,
+                )
+            )
         for key, grad in grads.items():
             param = params.get(key)
             if not (isinstance(param, np.ndarray) and isinstance(grad, np.ndarray) and param.shape == grad.shape):
-                raise InputError(_("grads[{key!r}] must be an array shaped like params[{key!r}]; got {grad} for {param}",
-                                   key=key, grad=type(grad).__name__, param=type(param).__name__))
+                raise InputError(
+                    _(
+                        "grads[{key!r}] must be an array shaped like params[{key!r}]; got {grad} for {param}",
+                        key=key,
+                        grad=type(grad).__name__,
+                        param=type(param).__name__,
+                    )
+                )
 
     def hyperparameters(self) -> dict:
         """The constructor's arguments, as plain numbers."""
@@ -83,7 +93,9 @@ class Optimizer:
         for full, arr in state.get("arrays", {}).items():
             name, key = full.split("/", 1)
             if name not in self.state:
-                raise InputError(_("optimizer state {full!r} does not belong to {name}", full=full, name=type(self).__name__))
+                raise InputError(
+                    _("optimizer state {full!r} does not belong to {name}", full=full, name=type(self).__name__)
+                )
             self.state[name][key] = np.array(arr)
         self._load_scalars(state.get("scalars", {}))
 
@@ -266,5 +278,6 @@ def get_optimizer(name, **kwargs) -> Optimizer:
     """
     if isinstance(name, Optimizer):
         return name
-    return OPTIMIZERS[Options(tuple(OPTIMIZERS)).check(name.lower() if isinstance(name, str) else name,
-                                                      "optimizer")](**kwargs)
+    return OPTIMIZERS[Options(tuple(OPTIMIZERS)).check(name.lower() if isinstance(name, str) else name, "optimizer")](
+        **kwargs
+    )

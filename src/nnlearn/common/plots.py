@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from nnlearn.base.files import atomic_write
 from nnlearn.base.figtext import in_reader_language
-from nnlearn.common.gradient import gradient_descent, numerical_diff, numerical_gradient
+from nnlearn.base.files import atomic_write
 from nnlearn.base.i18n import _
+from nnlearn.common.gradient import gradient_descent, numerical_diff, numerical_gradient
 
 
 def function_1(x):
@@ -134,6 +134,7 @@ def plot_descent_path(init_x=(-3.0, 4.0), lr=BOOK_LEARNING_RATES, step_num=100) 
         ax.set_ylabel("x1")
         ax.set_title(f"lr = {rate:g}")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
-    fig.suptitle(_("Gradient descent on x0² + x1² from ({x0:g}, {x1:g}), {n} steps", x0=start[0], x1=start[1],
-                   n=step_num))
+    fig.suptitle(
+        _("Gradient descent on x0² + x1² from ({x0:g}, {x1:g}), {n} steps", x0=start[0], x1=start[1], n=step_num)
+    )
     return fig

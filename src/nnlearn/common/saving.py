@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.base.files import atomic_write, file_kind, parse_json
 from nnlearn.base.errors import FileFormatError, InputTypeError
+from nnlearn.base.files import atomic_write, file_kind, parse_json
 from nnlearn.base.i18n import _
 
 
@@ -59,27 +59,44 @@ def read_npz(path, what: str, fix: str, expect=None) -> tuple[dict, dict]:
     network is refused without allocating it.
     """
     if not isinstance(path, (str, os.PathLike)):
-        raise InputTypeError(_("path must be a file name (str or pathlib.Path), got {type} {path!r}",
-                               type=type(path).__name__, path=path))
+        raise InputTypeError(
+            _(
+                "path must be a file name (str or pathlib.Path), got {type} {path!r}",
+                type=type(path).__name__,
+                path=path,
+            )
+        )
     path, what, fix = Path(path), _(what), _(fix)  # marked N_ where declared
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO is refused, never waited on
     except FileNotFoundError:
         if os.path.islink(path):
-            raise FileFormatError(_("{path} is a link to nothing ({target}), not {what}; {fix}", path=path,
-                                    target=os.readlink(path), what=what, fix=fix)) from None
-        raise FileFormatError(_("nothing at {path}, where {what} should be; {fix}", what=what, path=path, fix=fix)) from None
+            raise FileFormatError(
+                _(
+                    "{path} is a link to nothing ({target}), not {what}; {fix}",
+                    path=path,
+                    target=os.readlink(path),
+                    what=what,
+                    fix=fix,
+                )
+            ) from None
+        raise FileFormatError(
+            _("nothing at {path}, where {what} should be; {fix}", what=what, path=path, fix=fix)
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise FileFormatError(_("{path} is a loop of links, not {what}; {fix}", path=path, what=what,
-                                    fix=fix)) from None
-        raise FileFormatError(_("cannot read {path} ({reason}); {fix}", path=path, reason=exc.strerror or exc,
-                                fix=fix)) from None
+            raise FileFormatError(
+                _("{path} is a loop of links, not {what}; {fix}", path=path, what=what, fix=fix)
+            ) from None
+        raise FileFormatError(
+            _("cannot read {path} ({reason}); {fix}", path=path, reason=exc.strerror or exc, fix=fix)
+        ) from None
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):  # checked on the descriptor: fdopen of a folder raises IsADirectoryError
         os.close(fd)
-        raise FileFormatError(_("{path} is {kind}, not {what}; {fix}", path=path, kind=file_kind(st.st_mode), what=what,
-                                fix=fix))
+        raise FileFormatError(
+            _("{path} is {kind}, not {what}; {fix}", path=path, kind=file_kind(st.st_mode), what=what, fix=fix)
+        )
     with os.fdopen(fd, "rb") as fh:
         try:
             with zipfile.ZipFile(fh) as zf:
@@ -91,8 +108,9 @@ def read_npz(path, what: str, fix: str, expect=None) -> tuple[dict, dict]:
         except FileFormatError:
             raise  # already names the file and the fix
         except _DAMAGE as exc:
-            raise FileFormatError(_("{path} is not {what} or is damaged ({reason}); {fix}", path=path, what=what,
-                                    reason=exc, fix=fix)) from None
+            raise FileFormatError(
+                _("{path} is not {what} or is damaged ({reason}); {fix}", path=path, what=what, reason=exc, fix=fix)
+            ) from None
     return arrays, meta
 
 
@@ -104,14 +122,25 @@ def _headers(zf: zipfile.ZipFile, path: Path, disk_bytes: int) -> dict:
         raise ValueError(_("its members are not one .npy array each"))
     total = sum(info.file_size for info in infos)
     if total > MAX_EXPANSION * disk_bytes + MAX_META_BYTES:
-        raise ValueError(_("its {n} bytes would unpack to {total}, far more than nnlearn's files do (a zip bomb?)",
-                           n=format(disk_bytes, ","), total=format(total, ",")))
+        raise ValueError(
+            _(
+                "its {n} bytes would unpack to {total}, far more than nnlearn's files do (a zip bomb?)",
+                n=format(disk_bytes, ","),
+                total=format(total, ","),
+            )
+        )
     headers = {}
     for info in infos:
         name = info.filename[: -len(".npy")]
         if name in ("meta", "config") and info.file_size > MAX_META_BYTES:
-            raise ValueError(_("its {name} is {n} bytes, more than the {most} it may take", name=name,
-                               n=format(info.file_size, ","), most=format(MAX_META_BYTES, ",")))
+            raise ValueError(
+                _(
+                    "its {name} is {n} bytes, more than the {most} it may take",
+                    name=name,
+                    n=format(info.file_size, ","),
+                    most=format(MAX_META_BYTES, ","),
+                )
+            )
         with zf.open(info) as member:
             version = np.lib.format.read_magic(member)
             if version not in ((1, 0), (2, 0)):
@@ -156,16 +185,33 @@ def check_layout(path, layout: dict, expected: dict, fix: str) -> None:
     extra = sorted(set(layout) - set(expected))
     if missing or extra:
         parts = ([_("lacks {names}", names=", ".join(missing))] if missing else []) + (
-            [_("has unexpected {names}", names=", ".join(extra))] if extra else [])
+            [_("has unexpected {names}", names=", ".join(extra))] if extra else []
+        )
         raise FileFormatError(_("{path} {problems}; {fix}", path=path, problems=_(" and ").join(parts), fix=_(fix)))
     for name, (shape, dtype) in expected.items():
         have_shape, have_dtype = layout[name]
         if shape is not None and tuple(have_shape) != tuple(shape):
-            raise FileFormatError(_("{path}: {name} has shape {shape}, expected {expected}; {fix}", path=path, name=name,
-                                    shape=tuple(have_shape), expected=tuple(shape), fix=_(fix)))
+            raise FileFormatError(
+                _(
+                    "{path}: {name} has shape {shape}, expected {expected}; {fix}",
+                    path=path,
+                    name=name,
+                    shape=tuple(have_shape),
+                    expected=tuple(shape),
+                    fix=_(fix),
+                )
+            )
         if dtype is not None and np.dtype(have_dtype) != np.dtype(dtype):
-            raise FileFormatError(_("{path}: {name} is {dtype}, expected {expected}; {fix}", path=path, name=name,
-                                    dtype=np.dtype(have_dtype), expected=np.dtype(dtype), fix=_(fix)))
+            raise FileFormatError(
+                _(
+                    "{path}: {name} is {dtype}, expected {expected}; {fix}",
+                    path=path,
+                    name=name,
+                    dtype=np.dtype(have_dtype),
+                    expected=np.dtype(dtype),
+                    fix=_(fix),
+                )
+            )
 
 
 def check_arrays(path, arrays: dict, expected: dict, fix: str) -> None:
@@ -205,9 +251,18 @@ def check_checkpoint_meta(path, meta: dict, fix: str) -> None:
     ...
     nnlearn.base.errors.FileFormatError: checkpoint.npz is a damaged nnlearn checkpoint: its iteration is inf, not a whole number from 0 to 1000000000000; start again
     """
+
     def refuse(field, value, expected):
-        raise FileFormatError(_("{path} is a damaged nnlearn checkpoint: its {field} is {value}, not {expected}; {fix}",
-                                path=path, field=field, value=_shown(value), expected=expected, fix=_(fix)))
+        raise FileFormatError(
+            _(
+                "{path} is a damaged nnlearn checkpoint: its {field} is {value}, not {expected}; {fix}",
+                path=path,
+                field=field,
+                value=_shown(value),
+                expected=expected,
+                fix=_(fix),
+            )
+        )
 
     iteration = meta.get("iteration")
     if not (isinstance(iteration, int) and not isinstance(iteration, bool) and 0 <= iteration <= MAX_ITERATION):
@@ -230,6 +285,7 @@ def check_checkpoint_meta(path, meta: dict, fix: str) -> None:
 
 
 # -- networks ------------------------------------------------------------------------------------
+
 
 def save_network(net, path, *, in_run_folder: bool = False) -> Path:
     """Write ``net``'s weights and :meth:`~nnlearn.MultiLayerNet.config` to an ``.npz`` file, atomically.

@@ -68,8 +68,13 @@ class SimpleNet:
         """The scores ``x @ W`` (before softmax), for one input of 2 values or a batch of rows of 2."""
         x = as_float_array(check_numbers(x), "x")
         if x.ndim not in (1, 2) or x.shape[-1] != 2:
-            raise InputError(_("x has shape {shape}; SimpleNet takes one input of 2 values (shape (2,)) or a batch of "
-                               "them (shape (n, 2))", shape=x.shape))
+            raise InputError(
+                _(
+                    "x has shape {shape}; SimpleNet takes one input of 2 values (shape (2,)) or a batch of "
+                    "them (shape (n, 2))",
+                    shape=x.shape,
+                )
+            )
         check_finite(x, "x")
         return np.dot(x, self.W)
 

@@ -27,8 +27,17 @@ class TwoLayerNet(MultiLayerNet):
     2.3037
     """
 
-    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, seed=None, dtype=np.float64,
-                 weight_decay_lambda=0.0, dropout_ratio=0.0):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        output_size,
+        weight_init_std=0.01,
+        seed=None,
+        dtype=np.float64,
+        weight_decay_lambda=0.0,
+        dropout_ratio=0.0,
+    ):
         super().__init__(
             input_size,
             [POSITIVE_WHOLE.check(hidden_size, "hidden_size")],

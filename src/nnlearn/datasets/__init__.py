@@ -32,7 +32,24 @@ from nnlearn.datasets.mnist import (
 )
 
 __all__ = [
-    "DATASETS", "DatasetError", "DatasetWarning", "FASHION_MNIST", "FASHION_MNIST_CLASSES", "MNIST", "MNIST_CLASSES",
-    "class_names", "data_folder", "get_spec", "iterate_minibatches", "load_dataset", "load_fashion_mnist", "load_mnist",
-    "read_idx", "sample_batch", "sample_batch_indices", "train_validation_split", "validation_count", "write_idx",
+    "DATASETS",
+    "DatasetError",
+    "DatasetWarning",
+    "FASHION_MNIST",
+    "FASHION_MNIST_CLASSES",
+    "MNIST",
+    "MNIST_CLASSES",
+    "class_names",
+    "data_folder",
+    "get_spec",
+    "iterate_minibatches",
+    "load_dataset",
+    "load_fashion_mnist",
+    "load_mnist",
+    "read_idx",
+    "sample_batch",
+    "sample_batch_indices",
+    "train_validation_split",
+    "validation_count",
+    "write_idx",
 ]

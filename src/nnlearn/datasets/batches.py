@@ -100,7 +100,7 @@ def iterate_minibatches(
     order = _rng(seed).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         yield x[idx], t[idx]
 
 
@@ -139,14 +139,28 @@ def validation_count(validation, n_samples: int) -> int:
     if count is None:
         what = _("validation={validation!r} is not a share in (0, 1) or a whole number", validation=validation)
     elif count < 1:
-        what = _("validation={validation!r} holds back {count} of the {n} samples, leaving none for validation",
-                 validation=validation, count=count, n=n)
+        what = _(
+            "validation={validation!r} holds back {count} of the {n} samples, leaving none for validation",
+            validation=validation,
+            count=count,
+            n=n,
+        )
     else:
-        what = _("validation={validation!r} holds back {count} of the {n} samples, leaving none for training",
-                 validation=validation, count=count, n=n)
-    fix = (_("give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to {last}", last=n - 1)
-           if n >= 2 else ngettext("{n} sample cannot be split; use more data or no validation part",
-                                   "{n} samples cannot be split; use more data or no validation part", n))
+        what = _(
+            "validation={validation!r} holds back {count} of the {n} samples, leaving none for training",
+            validation=validation,
+            count=count,
+            n=n,
+        )
+    fix = (
+        _("give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to {last}", last=n - 1)
+        if n >= 2
+        else ngettext(
+            "{n} sample cannot be split; use more data or no validation part",
+            "{n} samples cannot be split; use more data or no validation part",
+            n,
+        )
+    )
     raise InputError(_("{what}; {fix}", what=what, fix=fix))
 
 
@@ -176,5 +190,5 @@ def train_validation_split(x, t, validation: float | int = 0.1, *, shuffle: bool
     n = len(x)
     n_val = validation_count(validation, n)
     order = _rng(seed).permutation(n) if shuffle else np.arange(n)
-    train_idx, val_idx = np.sort(order[: n - n_val]), np.sort(order[n - n_val:])
+    train_idx, val_idx = np.sort(order[: n - n_val]), np.sort(order[n - n_val :])
     return (x[train_idx], t[train_idx]), (x[val_idx], t[val_idx])

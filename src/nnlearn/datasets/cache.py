@@ -35,10 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.base.files import file_kind, read_json, remove_stale_temp_files, temp_prefix
-from nnlearn.datasets.errors import DatasetError, DatasetWarning
 from nnlearn.base.errors import FileFormatError
+from nnlearn.base.files import file_kind, read_json, remove_stale_temp_files, temp_prefix
 from nnlearn.base.i18n import _
+from nnlearn.datasets.errors import DatasetError, DatasetWarning
 from nnlearn.datasets.sources import DatasetSpec, cache_root
 from nnlearn.datasets.verify import read_all
 
@@ -67,10 +67,16 @@ def _source_state(spec: DatasetSpec, paths: dict[str, Path]) -> list:
         try:
             st = p.stat()
         except OSError as exc:
-            raise DatasetError(_(
-                "{path}: cannot be read ({reason}); put the {title} files back, or get them again: `nnlearn data "
-                "download --dataset {name}` (or `nnlearn data import FOLDER`)", path=p, reason=exc.strerror or exc,
-                title=spec.title, name=spec.name)) from None
+            raise DatasetError(
+                _(
+                    "{path}: cannot be read ({reason}); put the {title} files back, or get them again: `nnlearn data "
+                    "download --dataset {name}` (or `nnlearn data import FOLDER`)",
+                    path=p,
+                    reason=exc.strerror or exc,
+                    title=spec.title,
+                    name=spec.name,
+                )
+            ) from None
         state.append([role, str(p), st.st_size, st.st_mtime_ns, st.st_ino])
     return state
 
@@ -137,17 +143,31 @@ def _spec_shapes(meta, spec: DatasetSpec) -> dict[str, tuple[int, ...]]:
     shapes = {}
     for f in spec.files:
         shape = meta["shapes"][f.role]
-        if not (isinstance(shape, list) and len(shape) == len(f.shape)
-                and all(type(s) is int and (s == w if w is not None else 0 <= s < 2**31)
-                        for s, w in zip(shape, f.shape))):
-            raise CacheDamaged(_("meta.json gives {role} the shape {shape}, not {title}'s", role=f.role,
-                                 shape=str(shape)[:60], title=spec.title))
+        if not (
+            isinstance(shape, list)
+            and len(shape) == len(f.shape)
+            and all(type(s) is int and (s == w if w is not None else 0 <= s < 2**31) for s, w in zip(shape, f.shape))
+        ):
+            raise CacheDamaged(
+                _(
+                    "meta.json gives {role} the shape {shape}, not {title}'s",
+                    role=f.role,
+                    shape=str(shape)[:60],
+                    title=spec.title,
+                )
+            )
         shapes[f.role] = tuple(shape)
     for split in ("train", "test"):
         images, labels = shapes.get(f"{split}-images"), shapes.get(f"{split}-labels")
         if images and labels and images[0] != labels[0]:
-            raise CacheDamaged(_("meta.json gives {images} {split} images but {labels} labels", images=images[0],
-                                 split=split, labels=labels[0]))
+            raise CacheDamaged(
+                _(
+                    "meta.json gives {images} {split} images but {labels} labels",
+                    images=images[0],
+                    split=split,
+                    labels=labels[0],
+                )
+            )
     return shapes
 
 
@@ -163,7 +183,9 @@ def _meta(entry: Path, spec: DatasetSpec) -> dict | None:
         meta = read_json(entry / "meta.json", _MAX_META_BYTES)
     except (OSError, FileFormatError) as exc:
         # A folder is renamed into place only once complete, so a missing meta.json is damage too.
-        raise CacheDamaged(_("meta.json cannot be read ({reason})", reason=getattr(exc, "strerror", None) or exc)) from None
+        raise CacheDamaged(
+            _("meta.json cannot be read ({reason})", reason=getattr(exc, "strerror", None) or exc)
+        ) from None
     try:
         shapes = _spec_shapes(meta, spec)
         digests = {f.role: meta["sha256"][f.role] for f in spec.files}
@@ -186,11 +208,15 @@ def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np
     for f in spec.files:
         shape, digest = meta[f.role]
         try:
-            arrays[f.role] = _read_checked(entry / f"{f.role}.u8", shape, digest, normalize and f.role.endswith("images"))
+            arrays[f.role] = _read_checked(
+                entry / f"{f.role}.u8", shape, digest, normalize and f.role.endswith("images")
+            )
         except FileNotFoundError:
             raise CacheDamaged(_("{file} is missing", file=f.role + ".u8")) from None
         except OSError as exc:
-            raise CacheDamaged(_("{name} cannot be read ({reason})", name=f.role + ".u8", reason=exc.strerror or exc)) from None
+            raise CacheDamaged(
+                _("{name} cannot be read ({reason})", name=f.role + ".u8", reason=exc.strerror or exc)
+            ) from None
     return arrays
 
 
@@ -271,9 +297,13 @@ def load_arrays(spec: DatasetSpec, paths: dict[str, Path], *, normalize: bool = 
         arrays = _open_entry(entry, spec, normalize)
     except CacheDamaged as exc:
         warnings.warn(
-            _("the parsed cache {entry} was damaged ({reason}); rebuilding it from the source files", entry=entry,
-              reason=exc),
-            DatasetWarning, stacklevel=3,
+            _(
+                "the parsed cache {entry} was damaged ({reason}); rebuilding it from the source files",
+                entry=entry,
+                reason=exc,
+            ),
+            DatasetWarning,
+            stacklevel=3,
         )
         shutil.rmtree(entry, ignore_errors=True)
         arrays = None

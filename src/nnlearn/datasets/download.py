@@ -208,8 +208,13 @@ class _CappedFile:
     def write(self, block: bytes) -> None:
         self.dog.got += len(block)
         if self.dog.got > self.high:
-            raise Skip(_("wrong content (over {high} bytes, more than any copy of {name})", high=self.high,
-                         name=self.datafile.name))
+            raise Skip(
+                _(
+                    "wrong content (over {high} bytes, more than any copy of {name})",
+                    high=self.high,
+                    name=self.datafile.name,
+                )
+            )
         self.out.write(block)
 
     def flush(self) -> None:
@@ -226,8 +231,15 @@ class _CappedFile:
             raise Skip(_("a broken answer (Content-Length {length!r} is not a number)", length=length[:20]))
         low, high = wire_bounds(self.datafile)
         if not low <= int(length) <= high:
-            raise Skip(_("wrong content ({total} bytes announced; a copy of {name} takes {low} to {high} bytes)",
-                         total=int(length), name=self.datafile.name, low=low, high=high))
+            raise Skip(
+                _(
+                    "wrong content ({total} bytes announced; a copy of {name} takes {low} to {high} bytes)",
+                    total=int(length),
+                    name=self.datafile.name,
+                    low=low,
+                    high=high,
+                )
+            )
         self.high = int(length)
 
 
@@ -247,9 +259,16 @@ def _failure(exc, dog: Watchdog, out: _CappedFile, timeout: float) -> Exception:
 
     seconds = format(timeout, "g")
     if dog.expired:
-        return GiveUp(_("too slow: {n} bytes in {seconds} s, less than {limit} bytes/s (NNLEARN_SPEED_LIMIT, "
-                        "NNLEARN_SPEED_TIME); not tried for the other files", n=dog.slow_got,
-                        seconds=format(dog.window, "g"), limit=format(dog.limit, "g")), N_("too slow"))
+        return GiveUp(
+            _(
+                "too slow: {n} bytes in {seconds} s, less than {limit} bytes/s (NNLEARN_SPEED_LIMIT, "
+                "NNLEARN_SPEED_TIME); not tried for the other files",
+                n=dog.slow_got,
+                seconds=format(dog.window, "g"),
+                limit=format(dog.limit, "g"),
+            ),
+            N_("too slow"),
+        )
     if isinstance(exc, requests.HTTPError):
         reason = f"HTTP {exc.response.status_code} {exc.response.reason}"
         return (Retry if exc.response.status_code >= 500 else Skip)(reason)
@@ -263,8 +282,14 @@ def _failure(exc, dog: Watchdog, out: _CappedFile, timeout: float) -> Exception:
     if answered is None and isinstance(exc, requests.ConnectionError):
         return GiveUp(_("cannot connect ({reason})", reason=_reason(exc)), N_("did not answer"))
     if timed_out:
-        return GiveUp(_("stalled: no data for {seconds} s after {n} bytes; not tried for the other files",
-                        seconds=seconds, n=answered.raw.tell()), N_("too slow"))
+        return GiveUp(
+            _(
+                "stalled: no data for {seconds} s after {n} bytes; not tried for the other files",
+                seconds=seconds,
+                n=answered.raw.tell(),
+            ),
+            N_("too slow"),
+        )
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return Retry(_("transfer cut short: {n} of {total} bytes", n=answered.raw.tell(), total=out.high))
     return Retry(_("transfer failed after {n} bytes ({kind})", n=dog.got, kind=exc.__class__.__name__))
@@ -277,14 +302,21 @@ def _digest_of(path: Path, datafile: DataFile) -> str:
     except TruncatedDataError:
         raise Retry(_("the file arrived truncated")) from None
     except OversizeDataError:
-        raise Skip(_("wrong content (decompresses to more than {n} bytes, more than {name} holds: a wrong file or a "
-                     "decompression bomb)", n=datafile.payload_cap, name=datafile.name)) from None
+        raise Skip(
+            _(
+                "wrong content (decompresses to more than {n} bytes, more than {name} holds: a wrong file or a "
+                "decompression bomb)",
+                n=datafile.payload_cap,
+                name=datafile.name,
+            )
+        ) from None
     except DatasetError:
         raise Skip(_("not a valid gzip/IDX file")) from None
 
 
-def fetch(url: str, datafile: DataFile, dest: Path, *, timeout: float, speed: tuple[float, float],
-          progress: bool) -> None:
+def fetch(
+    url: str, datafile: DataFile, dest: Path, *, timeout: float, speed: tuple[float, float], progress: bool
+) -> None:
     """One attempt: stream ``url`` into a temporary file, verify it, move it onto ``dest``.
 
     ``timeout``: seconds to wait for a connection or the next block; ``speed``: the low-speed
@@ -301,10 +333,12 @@ def fetch(url: str, datafile: DataFile, dest: Path, *, timeout: float, speed: tu
         with os.fdopen(fd, "wb") as raw, Watchdog(*speed) as dog:
             out = _CappedFile(raw, datafile, dog)
             # total=1: pooch tests the bar's truth, which tqdm refuses to tell while the total is unknown.
-            bar = progress and tqdm(total=1, unit="B", unit_scale=True, unit_divisor=1024, desc=datafile.name,
-                                    leave=False, file=sys.stderr)
-            downloader = pooch.HTTPDownloader(progressbar=bar, timeout=timeout, headers=_HEADERS,
-                                              hooks={"response": out.announced})
+            bar = progress and tqdm(
+                total=1, unit="B", unit_scale=True, unit_divisor=1024, desc=datafile.name, leave=False, file=sys.stderr
+            )
+            downloader = pooch.HTTPDownloader(
+                progressbar=bar, timeout=timeout, headers=_HEADERS, hooks={"response": out.announced}
+            )
             try:
                 downloader(url, out, None)
             except requests.RequestException as exc:
@@ -320,8 +354,13 @@ def fetch(url: str, datafile: DataFile, dest: Path, *, timeout: float, speed: tu
             os.fsync(raw.fileno())
         digest = _digest_of(Path(tmp), datafile)
         if datafile.sha256 is not None and digest != datafile.sha256:
-            raise Skip(_("wrong content (SHA-256 {digest}..., expected {expected}...)", digest=digest[:12],
-                         expected=datafile.sha256[:12]))
+            raise Skip(
+                _(
+                    "wrong content (SHA-256 {digest}..., expected {expected}...)",
+                    digest=digest[:12],
+                    expected=datafile.sha256[:12],
+                )
+            )
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -362,8 +401,11 @@ def mirrors_for(spec: DatasetSpec, mirrors=None) -> list[str]:
         url = entry.replace("{dataset}", spec.name)
         problem = _url_problem(url)
         if problem:
-            warnings.warn(_("{setting}: skipped the entry {entry!r}: {problem}", setting=setting, entry=entry,
-                            problem=problem), DatasetWarning, stacklevel=2)
+            warnings.warn(
+                _("{setting}: skipped the entry {entry!r}: {problem}", setting=setting, entry=entry, problem=problem),
+                DatasetWarning,
+                stacklevel=2,
+            )
         else:
             usable.append(url)
     return usable
@@ -395,8 +437,10 @@ def speed_limit() -> tuple[float, float]:
     >>> speed_limit()  # doctest: +SKIP
     (1024.0, 20.0)
     """
-    return (_positive_setting("NNLEARN_SPEED_LIMIT", DEFAULT_SPEED_LIMIT, "bytes per second"),
-            _positive_setting("NNLEARN_SPEED_TIME", DEFAULT_SPEED_TIME, "seconds"))
+    return (
+        _positive_setting("NNLEARN_SPEED_LIMIT", DEFAULT_SPEED_LIMIT, "bytes per second"),
+        _positive_setting("NNLEARN_SPEED_TIME", DEFAULT_SPEED_TIME, "seconds"),
+    )
 
 
 def offline() -> bool:
@@ -447,8 +491,13 @@ def download_file(
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatasetError(_("cannot create the download folder {folder} ({reason}); pass --data-dir with a writable "
-                             "folder", folder=dest_dir, reason=exc.strerror or exc)) from None
+        raise DatasetError(
+            _(
+                "cannot create the download folder {folder} ({reason}); pass --data-dir with a writable folder",
+                folder=dest_dir,
+                reason=exc.strerror or exc,
+            )
+        ) from None
     remove_stale_temp_files(dest_dir)
     dest = dest_dir / datafile.name
     timeout = default_timeout() if timeout is None else float(timeout)
@@ -478,10 +527,15 @@ def download_file(
                     else:
                         time.sleep(backoff * 2**attempt)
     if not mirrors:
-        raise DownloadError(_("{name}: no mirror to download from (NNLEARN_MIRRORS is empty, or none of its entries is "
-                              "a URL)", name=datafile.name))
-    raise DownloadError(_("{name}: no mirror delivered it", name=datafile.name) + "\n"
-                        + "\n".join("  " + f for f in failures))
+        raise DownloadError(
+            _(
+                "{name}: no mirror to download from (NNLEARN_MIRRORS is empty, or none of its entries is a URL)",
+                name=datafile.name,
+            )
+        )
+    raise DownloadError(
+        _("{name}: no mirror delivered it", name=datafile.name) + "\n" + "\n".join("  " + f for f in failures)
+    )
 
 
 def fetch_dataset(
@@ -521,28 +575,53 @@ def fetch_dataset(
         wanted.append(f)
     names = ", ".join(f.name for f in wanted)
     if wanted and offline():
-        raise DownloadError(_("{title}: not downloading {names}: NNLEARN_OFFLINE is set", title=spec.title,
-                              names=names))
+        raise DownloadError(
+            _("{title}: not downloading {names}: NNLEARN_OFFLINE is set", title=spec.title, names=names)
+        )
     if wanted and not urls:
-        raise DownloadError(_("{title}: no mirror to download {names} from (NNLEARN_MIRRORS is empty, or none of its "
-                              "entries is a URL)", title=spec.title, names=names))
+        raise DownloadError(
+            _(
+                "{title}: no mirror to download {names} from (NNLEARN_MIRRORS is empty, or none of its "
+                "entries is a URL)",
+                title=spec.title,
+                names=names,
+            )
+        )
     with exit_on_sigterm():
         for f in wanted:
             if given_up.keys() >= set(urls):
-                failures.append(_("{name}: not tried, every mirror failed for an earlier file (no answer, or too slow)",
-                                  name=f.name))
+                failures.append(
+                    _(
+                        "{name}: not tried, every mirror failed for an earlier file (no answer, or too slow)",
+                        name=f.name,
+                    )
+                )
                 continue
             try:
                 paths[f.role] = download_file(
-                    f, dest_dir, urls, timeout=timeout, retries=retries, backoff=backoff, progress=progress,
+                    f,
+                    dest_dir,
+                    urls,
+                    timeout=timeout,
+                    retries=retries,
+                    backoff=backoff,
+                    progress=progress,
                     given_up=given_up,
                 )
             except DownloadError as exc:
                 failures.append(str(exc))
     if failures:
         detail = "\n".join("  " + line for failure in failures for line in failure.splitlines())
-        raise DownloadError(_("{title}: {failed} of {n} files could not be downloaded into {folder}", title=spec.title,
-                              failed=len(failures), n=len(spec.files), folder=dest_dir) + f"\n{detail}")
+        raise DownloadError(
+            _(
+                "{title}: {failed} of {n} files could not be downloaded into {folder}",
+                title=spec.title,
+                failed=len(failures),
+                n=len(spec.files),
+                folder=dest_dir,
+            )
+            + f"\n{detail}"
+        )
     return paths
 
 

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.base.files import atomic_write, file_kind, read_regular_file
-from nnlearn.datasets.errors import DatasetError, OversizeDataError, TruncatedDataError
 from nnlearn.base.errors import FileFormatError, InputError, InputTypeError
+from nnlearn.base.files import atomic_write, file_kind, read_regular_file
 from nnlearn.base.i18n import _
+from nnlearn.datasets.errors import DatasetError, OversizeDataError, TruncatedDataError
 
 #: IDX element-type codes and the (big-endian) dtypes they stand for.
 IDX_TYPES = {
@@ -98,12 +98,23 @@ def read_raw(path, max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes:
     if stat.S_ISDIR(st.st_mode):
         raise DatasetError(_("{path}: is a folder, expected an IDX file", path=path))
     if not stat.S_ISREG(st.st_mode):
-        raise DatasetError(_("{path}: is {kind}, not a regular file; put the data file itself there", path=path,
-                             kind=file_kind(st.st_mode)))
+        raise DatasetError(
+            _(
+                "{path}: is {kind}, not a regular file; put the data file itself there",
+                path=path,
+                kind=file_kind(st.st_mode),
+            )
+        )
     bound = compressed_bound(max_bytes)
     if st.st_size > bound:
-        raise OversizeDataError(_("{path}: {n} bytes, more than any copy of the file can take ({bound}); is it the right "
-                                  "file?", path=path, n=st.st_size, bound=bound))
+        raise OversizeDataError(
+            _(
+                "{path}: {n} bytes, more than any copy of the file can take ({bound}); is it the right file?",
+                path=path,
+                n=st.st_size,
+                bound=bound,
+            )
+        )
     try:
         return read_regular_file(path, bound)
     except FileFormatError as exc:  # replaced by a FIFO, or grown, since the stat
@@ -120,22 +131,27 @@ def _inflate(raw: bytes, path, max_bytes: int) -> Iterator[bytes]:
     """
     view, pos, total = memoryview(raw), 0, 0
     while pos < len(raw):
-        if bytes(view[pos:pos + 2]) != _GZIP_MAGIC:
+        if bytes(view[pos : pos + 2]) != _GZIP_MAGIC:
             raise zlib.error(f"data after the end of the gzip stream (at byte {pos})")
         inflater, pending = zlib.decompressobj(wbits=31), b""
         while not inflater.eof:
             if not pending:
                 if pos >= len(raw):
                     raise EOFError
-                pending, pos = view[pos:pos + _BLOCK], pos + _BLOCK
+                pending, pos = view[pos : pos + _BLOCK], pos + _BLOCK
             want = min(_HEADER_MAX if total == 0 else _BLOCK, max_bytes + 1 - total)
             block = inflater.decompress(pending, want)
             pending = inflater.unconsumed_tail
             total += len(block)
             if total > max_bytes:
-                raise OversizeDataError(_(
-                    "{path}: decompresses to more than {n} bytes, more than the file can hold (a wrong file, or a "
-                    "decompression bomb); delete it and get it again", path=path, n=max_bytes))
+                raise OversizeDataError(
+                    _(
+                        "{path}: decompresses to more than {n} bytes, more than the file can hold (a wrong file, or a "
+                        "decompression bomb); delete it and get it again",
+                        path=path,
+                        n=max_bytes,
+                    )
+                )
             if block:
                 yield block
         # Several members (`cat a.gz b.gz`) give the concatenation; zero bytes may pad the end, as gzip allows.
@@ -148,18 +164,30 @@ def _pieces(path, max_bytes: int) -> Iterator[bytes]:
     raw = read_raw(path, max_bytes)
     if not raw.startswith(_GZIP_MAGIC):
         if len(raw) > max_bytes:
-            raise OversizeDataError(_("{path}: holds {n} bytes, more than the {most} the file can have; is it the right "
-                                      "file?", path=path, n=len(raw), most=max_bytes))
+            raise OversizeDataError(
+                _(
+                    "{path}: holds {n} bytes, more than the {most} the file can have; is it the right file?",
+                    path=path,
+                    n=len(raw),
+                    most=max_bytes,
+                )
+            )
         yield raw
         return
     try:
         yield from _inflate(raw, path, max_bytes)
     except EOFError:
-        raise TruncatedDataError(_("{path}: the compressed data is truncated (the download or copy was cut short); delete "
-                                   "it and download it again", path=path)) from None
+        raise TruncatedDataError(
+            _(
+                "{path}: the compressed data is truncated (the download or copy was cut short); delete "
+                "it and download it again",
+                path=path,
+            )
+        ) from None
     except zlib.error as exc:
-        raise DatasetError(_("{path}: the gzip data is corrupt ({reason}); delete it and download it again", path=path,
-                             reason=exc)) from None
+        raise DatasetError(
+            _("{path}: the gzip data is corrupt ({reason}); delete it and download it again", path=path, reason=exc)
+        ) from None
 
 
 def payload_sha256(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES) -> str:
@@ -189,16 +217,28 @@ def parse_header(data, path: str | os.PathLike = "<bytes>") -> tuple[np.dtype, t
     if len(data) < 4:
         raise DatasetError(_("{path}: truncated inside the IDX header ({n} bytes)", path=path, n=len(data)))
     if data[0] != 0 or data[1] != 0:
-        raise DatasetError(_("{path}: not an IDX file (it starts with bytes {start}, an IDX file starts with 0000); is it "
-                             "an HTML error page or another format?", path=path, start=bytes(data[:4]).hex()))
+        raise DatasetError(
+            _(
+                "{path}: not an IDX file (it starts with bytes {start}, an IDX file starts with 0000); is it "
+                "an HTML error page or another format?",
+                path=path,
+                start=bytes(data[:4]).hex(),
+            )
+        )
     code, ndim = data[2], data[3]
     if code not in IDX_TYPES:
-        raise DatasetError(_("{path}: unknown IDX element type {code} (known: 08 09 0b 0c 0d 0e)", path=path,
-                             code=format(code, "#04x")))
+        raise DatasetError(
+            _(
+                "{path}: unknown IDX element type {code} (known: 08 09 0b 0c 0d 0e)",
+                path=path,
+                code=format(code, "#04x"),
+            )
+        )
     start = 4 + 4 * ndim
     if len(data) < start:
-        raise DatasetError(_("{path}: truncated inside the IDX header (its {ndim} dimensions are cut short)", path=path,
-                             ndim=ndim))
+        raise DatasetError(
+            _("{path}: truncated inside the IDX header (its {ndim} dimensions are cut short)", path=path, ndim=ndim)
+        )
     return IDX_TYPES[code], struct.unpack(f">{ndim}I", data[4:start]), start
 
 
@@ -211,10 +251,18 @@ def parse_idx(data, path: str | os.PathLike = "<bytes>") -> np.ndarray:
     expected = math.prod(shape) * dtype.itemsize
     if len(data) - start != expected:
         how = _("truncated") if len(data) - start < expected else _("too long")
-        raise DatasetError(_(
-            "{path}: {how}: the header announces shape {shape} of {dtype} ({expected} bytes) but the file holds {n} "
-            "payload bytes; delete it and download it again", path=path, how=how, shape=tuple(shape),
-            dtype=dtype.name, expected=expected, n=len(data) - start))
+        raise DatasetError(
+            _(
+                "{path}: {how}: the header announces shape {shape} of {dtype} ({expected} bytes) but the file holds {n} "
+                "payload bytes; delete it and download it again",
+                path=path,
+                how=how,
+                shape=tuple(shape),
+                dtype=dtype.name,
+                expected=expected,
+                n=len(data) - start,
+            )
+        )
     arr = np.frombuffer(data, dtype=dtype, offset=start).reshape(shape)
     arr.flags.writeable = False
     return arr
@@ -226,15 +274,31 @@ def check_header(dtype, shape, path, want_dtype=None, want_shape=None) -> None:
     ``None`` entries of ``want_shape`` match any length.
     """
     if want_dtype is not None and dtype.newbyteorder("=") != np.dtype(want_dtype).newbyteorder("="):
-        raise DatasetError(_("{path}: holds {dtype} elements, expected {want}", path=path, dtype=dtype.name,
-                             want=np.dtype(want_dtype).name))
+        raise DatasetError(
+            _(
+                "{path}: holds {dtype} elements, expected {want}",
+                path=path,
+                dtype=dtype.name,
+                want=np.dtype(want_dtype).name,
+            )
+        )
     if want_shape is not None:
         ok = len(shape) == len(want_shape) and all(s is None or s == a for s, a in zip(want_shape, shape))
         if not ok:
-            want = ("(" + ", ".join("N" if s is None else str(s) for s in want_shape)
-                    + ("," if len(want_shape) == 1 else "") + ")")
-            raise DatasetError(_("{path}: has shape {shape}, expected {want}; is it the right file?", path=path,
-                                 shape=tuple(shape), want=want))
+            want = (
+                "("
+                + ", ".join("N" if s is None else str(s) for s in want_shape)
+                + ("," if len(want_shape) == 1 else "")
+                + ")"
+            )
+            raise DatasetError(
+                _(
+                    "{path}: has shape {shape}, expected {want}; is it the right file?",
+                    path=path,
+                    shape=tuple(shape),
+                    want=want,
+                )
+            )
 
 
 def read_idx_payload(path, max_bytes: int = MAX_PAYLOAD_BYTES, *, dtype=None, shape=None) -> bytes | bytearray:
@@ -255,10 +319,17 @@ def read_idx_payload(path, max_bytes: int = MAX_PAYLOAD_BYTES, *, dtype=None, sh
     check_header(got_dtype, got_shape, path, dtype, shape)
     announced = start + math.prod(got_shape) * got_dtype.itemsize
     if announced > max_bytes:
-        raise OversizeDataError(_(
-            "{path}: the header announces shape {shape} of {dtype} ({n} bytes), more than the {most} bytes the file "
-            "can have; is it the right file?", path=path, shape=tuple(got_shape), dtype=got_dtype.name, n=announced,
-            most=max_bytes))
+        raise OversizeDataError(
+            _(
+                "{path}: the header announces shape {shape} of {dtype} ({n} bytes), more than the {most} bytes the file "
+                "can have; is it the right file?",
+                path=path,
+                shape=tuple(got_shape),
+                dtype=got_dtype.name,
+                n=announced,
+                most=max_bytes,
+            )
+        )
     for block in pieces:
         out += block
         if len(out) > announced + PAYLOAD_MARGIN:
@@ -303,11 +374,16 @@ def read_idx(path: str | os.PathLike, *, dtype=None, shape=None, max_bytes: int 
         try:
             dtype = np.dtype(dtype)
         except TypeError:
-            raise InputTypeError(_("dtype must be a numpy dtype such as np.uint8, got {dtype!r}", dtype=dtype)) from None
-    if shape is not None and not (isinstance(shape, (tuple, list)) and all(
-            s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, bool)) for s in shape)):
-        raise InputTypeError(_("shape must be a tuple of lengths (None for any), such as (None, 28, 28); got {shape!r}",
-                               shape=shape))
+            raise InputTypeError(
+                _("dtype must be a numpy dtype such as np.uint8, got {dtype!r}", dtype=dtype)
+            ) from None
+    if shape is not None and not (
+        isinstance(shape, (tuple, list))
+        and all(s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, bool)) for s in shape)
+    ):
+        raise InputTypeError(
+            _("shape must be a tuple of lengths (None for any), such as (None, 28, 28); got {shape!r}", shape=shape)
+        )
     arr = parse_idx(read_idx_payload(path, max_bytes, dtype=dtype, shape=shape), path)
     # A writable native-endian copy: the view is read-only.
     return arr.astype(arr.dtype.newbyteorder("="))
@@ -329,8 +405,12 @@ def write_idx(path: str | os.PathLike, array, *, compress: bool | None = None) -
     arr = np.asarray(array)
     native = arr.dtype.newbyteorder("=") if arr.dtype.itemsize > 1 else arr.dtype
     if native not in _CODES:
-        raise InputError(_("write_idx: dtype {dtype} has no IDX code; use uint8, int8, int16, int32, float32 or float64",
-                           dtype=arr.dtype))
+        raise InputError(
+            _(
+                "write_idx: dtype {dtype} has no IDX code; use uint8, int8, int16, int32, float32 or float64",
+                dtype=arr.dtype,
+            )
+        )
     if arr.ndim > 255:
         raise InputError(_("write_idx: an IDX file holds at most 255 dimensions, got {n}", n=arr.ndim))
     code = _CODES[native]

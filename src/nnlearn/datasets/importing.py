@@ -13,11 +13,11 @@ import shutil
 from pathlib import Path
 
 from nnlearn.base.files import atomic_write
+from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.idx import payload_sha256
 from nnlearn.datasets.sources import DatasetSpec, best_folder, check_data_dir, download_dir, file_in
 from nnlearn.datasets.verify import verify_files
-from nnlearn.base.i18n import _
 
 
 def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tuple[Path, bool]]:
@@ -38,16 +38,23 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
     bad = [r for r in reports if not r.ok]
     if bad:
         raise DatasetError(
-            _("{title}: not imported, {bad} of {n} files missing or wrong in {where}", title=spec.title, bad=len(bad),
-              n=len(reports), where=where) + "\n"
+            _(
+                "{title}: not imported, {bad} of {n} files missing or wrong in {where}",
+                title=spec.title,
+                bad=len(bad),
+                n=len(reports),
+                where=where,
+            )
+            + "\n"
             + "\n".join(f"  {r.name}: {r.message}" for r in bad)
         )
     dest_dir = download_dir(spec)
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatasetError(_("cannot create the cache folder {folder} ({reason})", folder=dest_dir,
-                             reason=exc.strerror or exc)) from None
+        raise DatasetError(
+            _("cannot create the cache folder {folder} ({reason})", folder=dest_dir, reason=exc.strerror or exc)
+        ) from None
     done = {}
     digests = {r.role: r.digest for r in reports}
     for f in spec.files:
@@ -65,8 +72,14 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
                 if name != target.name:
                     (dest_dir / name).unlink(missing_ok=True)
         except OSError as exc:
-            raise DatasetError(_("cannot copy {source} to {target} ({reason})", source=source, target=target,
-                                 reason=exc.strerror or exc)) from None
+            raise DatasetError(
+                _(
+                    "cannot copy {source} to {target} ({reason})",
+                    source=source,
+                    target=target,
+                    reason=exc.strerror or exc,
+                )
+            ) from None
         done[f.role] = (target, True)
     return done
 

@@ -12,17 +12,26 @@ from pathlib import Path
 
 import numpy as np
 
+from nnlearn.base.constraints import FLAG
+from nnlearn.base.i18n import _
 from nnlearn.datasets.cache import load_arrays
 from nnlearn.datasets.download import ensure_files
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.sources import DataFile, DatasetSpec, find_files
-from nnlearn.base.constraints import FLAG
-from nnlearn.base.i18n import _
 
 #: Class names, index = label.
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 
 
@@ -39,12 +48,16 @@ MNIST = DatasetSpec(
     name="mnist",
     title="MNIST",
     # SHA-256 of the decompressed files, as published with the original gzip files.
-    files=_files(60000, 10000, (
-        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-    )),
+    files=_files(
+        60000,
+        10000,
+        (
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        ),
+    ),
     classes=MNIST_CLASSES,
     # The original site (last) has answered HTTP 403 since 2024; the copies come first.
     mirrors=(
@@ -61,12 +74,16 @@ FASHION_MNIST = DatasetSpec(
     # SHA-256 of the decompressed files. Computed from Debian's re-compressed copies
     # (package dataset-fashion-mnist) and equal to the digests others derived from the original
     # archives, whose published MD5s are 8d4fb7e6..., 25c81989..., bef4ecab..., bb300cfd....
-    files=_files(60000, 10000, (
-        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-    )),
+    files=_files(
+        60000,
+        10000,
+        (
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        ),
+    ),
     classes=FASHION_MNIST_CLASSES,
     mirrors=(
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
@@ -87,8 +104,9 @@ def get_spec(name: str | DatasetSpec) -> DatasetSpec:
     try:
         return SPECS[name]
     except (KeyError, TypeError):
-        raise DatasetError(_("unknown dataset {name!r}; choose one of: {choices}", name=name,
-                             choices=", ".join(DATASETS))) from None
+        raise DatasetError(
+            _("unknown dataset {name!r}; choose one of: {choices}", name=name, choices=", ".join(DATASETS))
+        ) from None
 
 
 def class_names(name: str | DatasetSpec = "mnist") -> tuple[str, ...]:
@@ -180,9 +198,7 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, data_dir=None)
     >>> x_train.shape, t_train.shape, x_train.dtype           # doctest: +SKIP
     ((60000, 784), (60000,), dtype('float32'))
     """
-    return load_dataset(
-        MNIST, normalize=normalize, flatten=flatten, one_hot_label=one_hot_label, data_dir=data_dir
-    )
+    return load_dataset(MNIST, normalize=normalize, flatten=flatten, one_hot_label=one_hot_label, data_dir=data_dir)
 
 
 def load_fashion_mnist(normalize=True, flatten=True, one_hot_label=False, data_dir=None):

@@ -77,8 +77,14 @@ class DatasetSpec:
         for f in self.files:
             if f.role == role:
                 return f
-        raise InputError(_("{title} has no {role!r} file; choose one of: {roles}", title=self.title, role=role,
-                               roles=", ".join(f.role for f in self.files)))
+        raise InputError(
+            _(
+                "{title} has no {role!r} file; choose one of: {roles}",
+                title=self.title,
+                role=role,
+                roles=", ".join(f.role for f in self.files),
+            )
+        )
 
     @property
     def file_names(self) -> tuple[str, ...]:
@@ -176,14 +182,21 @@ def check_data_dir(data_dir) -> None:
     if data_dir is None:
         return
     if not isinstance(data_dir, (str, os.PathLike)):
-        raise InputTypeError(_("data_dir must be a folder's path (a str or a Path), got {data_dir!r}", data_dir=data_dir))
+        raise InputTypeError(
+            _("data_dir must be a folder's path (a str or a Path), got {data_dir!r}", data_dir=data_dir)
+        )
     folder = Path(data_dir).expanduser()
     if not folder.exists():
-        raise DatasetError(_("the data folder {folder} does not exist (--data-dir, or data_dir= in Python); check "
-                             "the path", folder=folder))
+        raise DatasetError(
+            _(
+                "the data folder {folder} does not exist (--data-dir, or data_dir= in Python); check the path",
+                folder=folder,
+            )
+        )
     if not folder.is_dir():
-        raise DatasetError(_("the data folder {folder} is a file, not a folder (--data-dir, or data_dir= in Python)",
-                             folder=folder))
+        raise DatasetError(
+            _("the data folder {folder} is a file, not a folder (--data-dir, or data_dir= in Python)", folder=folder)
+        )
 
 
 def entries_in(folder: Path, spec: DatasetSpec) -> dict[str, Path | None]:
@@ -205,11 +218,23 @@ def check_entries(folder: Path, spec: DatasetSpec) -> None:
         try:
             mode = os.stat(path).st_mode
         except OSError as exc:  # a link to nothing, a loop of links, no permission
-            raise DatasetError(_("the data file {path} cannot be read ({reason}); put the data file itself there, or "
-                                 "pass another --data-dir", path=path, reason=exc.strerror or exc)) from None
+            raise DatasetError(
+                _(
+                    "the data file {path} cannot be read ({reason}); put the data file itself there, or "
+                    "pass another --data-dir",
+                    path=path,
+                    reason=exc.strerror or exc,
+                )
+            ) from None
         if not stat.S_ISREG(mode):
-            raise DatasetError(_("the data file {path} is {kind}, not a regular file; put the data file itself there, "
-                                 "or pass another --data-dir", path=path, kind=file_kind(mode)))
+            raise DatasetError(
+                _(
+                    "the data file {path} is {kind}, not a regular file; put the data file itself there, "
+                    "or pass another --data-dir",
+                    path=path,
+                    kind=file_kind(mode),
+                )
+            )
 
 
 def best_folder(spec: DatasetSpec, data_dir=None) -> tuple[Path, dict[str, Path | None]]:
@@ -236,15 +261,20 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
     '/nonexistent: no such folder'
     """
     if not folder.is_dir():
-        return (_("{folder}: no such folder", folder=folder) if not folder.exists()
-                else _("{folder}: not a folder", folder=folder))
+        return (
+            _("{folder}: no such folder", folder=folder)
+            if not folder.exists()
+            else _("{folder}: not a folder", folder=folder)
+        )
     found = entries_in(folder, spec)
     if not any(found.values()):
         return _("{folder}: none of the files", folder=folder)
     problems = []
     missing = [f.name for f in spec.files if found[f.role] is None]
     if missing:
-        problems.append(f"has {len(spec.files) - len(missing)} of {len(spec.files)} files; missing {', '.join(missing)}")
+        problems.append(
+            f"has {len(spec.files) - len(missing)} of {len(spec.files)} files; missing {', '.join(missing)}"
+        )
     for f in spec.files:
         p = found[f.role]
         if p is not None and not p.is_file():
@@ -265,14 +295,26 @@ def missing_message(spec: DatasetSpec, data_dir=None, reasons: str | None = None
     lines = [_("{title} files not found; looked in:", title=spec.title)]
     lines += ["    " + describe_folder(folder, spec) for folder in candidate_dirs(spec, data_dir)]
     for folder in passed_over:
-        lines.append("  " + _("passed over {folder}: its files are another data set's (or damaged: `nnlearn data "
-                              "verify --dataset {name} --data-dir {folder}` tells)", folder=folder, name=spec.name))
+        lines.append(
+            "  "
+            + _(
+                "passed over {folder}: its files are another data set's (or damaged: `nnlearn data "
+                "verify --dataset {name} --data-dir {folder}` tells)",
+                folder=folder,
+                name=spec.name,
+            )
+        )
     if reasons:
         lines.append("  " + _("download failed:"))
         lines += ["    " + line for line in reasons.splitlines()]
-    lines.append("  " + _(
-        "to use a copy you have (a folder holding the four files, or a {name}/ sub-folder): register it once with "
-        "`nnlearn data import FOLDER --dataset {name}`, or pass --data-dir FOLDER (data_dir=FOLDER in Python), or "
-        "set NNLEARN_DATA=FOLDER", name=spec.name))
+    lines.append(
+        "  "
+        + _(
+            "to use a copy you have (a folder holding the four files, or a {name}/ sub-folder): register it once with "
+            "`nnlearn data import FOLDER --dataset {name}`, or pass --data-dir FOLDER (data_dir=FOLDER in Python), or "
+            "set NNLEARN_DATA=FOLDER",
+            name=spec.name,
+        )
+    )
     lines.append("  " + _("where the network is reachable: `nnlearn data download --dataset {name}`", name=spec.name))
     return "\n".join(lines)

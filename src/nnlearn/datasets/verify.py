@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.datasets.errors import DatasetError
 from nnlearn.base.i18n import _
+from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.idx import parse_idx, read_idx_payload
 from nnlearn.datasets.sources import DataFile, DatasetSpec
 
@@ -27,15 +27,29 @@ def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.
     arr = parse_idx(data, path)
     digest = hashlib.sha256(data).hexdigest()
     if datafile.sha256 is not None and digest != datafile.sha256:
-        raise DatasetError(_(
-            "{path}: not the {title} {role} file: the SHA-256 of its decompressed content is {digest}, expected "
-            "{expected}; it is damaged or belongs to another data set: replace it with a good copy (`nnlearn data "
-            "download --dataset {name}`)", path=path, title=spec.title, role=datafile.role, digest=digest,
-            expected=datafile.sha256, name=spec.name))
+        raise DatasetError(
+            _(
+                "{path}: not the {title} {role} file: the SHA-256 of its decompressed content is {digest}, expected "
+                "{expected}; it is damaged or belongs to another data set: replace it with a good copy (`nnlearn data "
+                "download --dataset {name}`)",
+                path=path,
+                title=spec.title,
+                role=datafile.role,
+                digest=digest,
+                expected=datafile.sha256,
+                name=spec.name,
+            )
+        )
     if datafile.role.endswith("labels") and arr.size and int(arr.max()) >= len(spec.classes):
-        raise DatasetError(_("{path}: holds label {label} but {title} has classes 0..{last}; is it a labels file of "
-                             "this data set?", path=path, label=int(arr.max()), title=spec.title,
-                             last=len(spec.classes) - 1))
+        raise DatasetError(
+            _(
+                "{path}: holds label {label} but {title} has classes 0..{last}; is it a labels file of this data set?",
+                path=path,
+                label=int(arr.max()),
+                title=spec.title,
+                last=len(spec.classes) - 1,
+            )
+        )
     return arr, digest
 
 
@@ -45,9 +59,16 @@ def read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray]
     for split in ("train", "test"):
         n_img, n_lab = len(arrays[f"{split}-images"]), len(arrays[f"{split}-labels"])
         if n_img != n_lab:
-            raise DatasetError(_("{images} holds {n_img} images but {labels} holds {n_lab} labels; the two files do "
-                                 "not belong together", images=paths[f"{split}-images"], n_img=n_img,
-                                 labels=paths[f"{split}-labels"], n_lab=n_lab))
+            raise DatasetError(
+                _(
+                    "{images} holds {n_img} images but {labels} holds {n_lab} labels; the two files do "
+                    "not belong together",
+                    images=paths[f"{split}-images"],
+                    n_img=n_img,
+                    labels=paths[f"{split}-labels"],
+                    n_lab=n_lab,
+                )
+            )
     return arrays
 
 
@@ -86,8 +107,20 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path |
             reports.append(FileReport(f.role, f.name, path, False, str(exc)))
             continue
         known = _("matches the known digest") if f.sha256 else _("no known digest to compare")
-        reports.append(FileReport(
-            f.role, f.name, path, True, _("{path} sha256 {digest} ({known}), shape {shape} uint8", path=path,
-                                          digest=digest, known=known, shape=arr.shape), digest,
-        ))
+        reports.append(
+            FileReport(
+                f.role,
+                f.name,
+                path,
+                True,
+                _(
+                    "{path} sha256 {digest} ({known}), shape {shape} uint8",
+                    path=path,
+                    digest=digest,
+                    known=known,
+                    shape=arr.shape,
+                ),
+                digest,
+            )
+        )
     return reports

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nnlearn.base.errors import NnlearnError, OutputError
 from nnlearn.base.files import atomic_write
 from nnlearn.base.files import check_output_path as check_ours_to_replace
-from nnlearn.base.errors import NnlearnError, OutputError
 from nnlearn.base.i18n import _
 
 #: More than this share of bright pixels (after the polarity check) is no digit: MNIST's most is 40 %.
@@ -29,14 +29,21 @@ def _looks_like_a_digit(path, a: np.ndarray, border: np.ndarray) -> None:
     if busy > MAX_BUSY_BORDER:
         why = _("{share} of its border is not the background colour", share=format(busy, ".0%"))
     elif ink > MAX_INK:
-        why = _("{share} of it is bright ink after the polarity check, MNIST digits have at most 40%",
-                share=format(ink, ".0%"))
+        why = _(
+            "{share} of it is bright ink after the polarity check, MNIST digits have at most 40%",
+            share=format(ink, ".0%"),
+        )
     else:
         return
     warnings.warn(
-        _("{path} does not look like one digit on a plain background ({why}); the prediction may be meaningless: crop "
-          "the image to the digit (a figure with a title and margins is not a digit)", path=path, why=why),
-        ImageWarning, stacklevel=3,
+        _(
+            "{path} does not look like one digit on a plain background ({why}); the prediction may be meaningless: crop "
+            "the image to the digit (a figure with a title and margins is not a digit)",
+            path=path,
+            why=why,
+        ),
+        ImageWarning,
+        stacklevel=3,
     )
 
 
@@ -73,11 +80,14 @@ def image_to_input(path, size: int = 28):
     except FileNotFoundError:
         raise NnlearnError(_("no such image file: {path}", path=path)) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise NnlearnError(_("cannot read {path} as an image ({reason}); give a PNG or JPEG file", path=path,
-                             reason=exc)) from None
+        raise NnlearnError(
+            _("cannot read {path} as an image ({reason}); give a PNG or JPEG file", path=path, reason=exc)
+        ) from None
     a = np.asarray(grey, dtype=np.float32) / 255.0
     if a.ndim != 2 or min(a.shape) < 2:
-        raise NnlearnError(_("{path} is {shape} pixels; give an image of at least 2x2 pixels", path=path, shape=a.shape))
+        raise NnlearnError(
+            _("{path} is {shape} pixels; give an image of at least 2x2 pixels", path=path, shape=a.shape)
+        )
     border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
     inverted = bool(np.median(border) > 0.5)
     if inverted:
@@ -126,8 +136,14 @@ def image_format(path) -> str:
     formats = {ext: fmt for ext, fmt in Image.registered_extensions().items() if fmt in Image.SAVE}
     suffix = Path(path).suffix.lower()
     if suffix not in formats:
-        raise NnlearnError(_("{path}: unknown image type {suffix}; name the file .png (or .bmp, .tif, .jpg -- JPEG blurs "
-                             "the pixels)", path=path, suffix=repr(suffix) if suffix else _("(no suffix)")))
+        raise NnlearnError(
+            _(
+                "{path}: unknown image type {suffix}; name the file .png (or .bmp, .tif, .jpg -- JPEG blurs "
+                "the pixels)",
+                path=path,
+                suffix=repr(suffix) if suffix else _("(no suffix)"),
+            )
+        )
     return formats[suffix]
 
 
@@ -139,9 +155,14 @@ def figure_format(path) -> str:
     supported = FigureCanvasAgg(Figure()).get_supported_filetypes()
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in supported:
-        raise NnlearnError(_("{path}: unknown figure type {suffix}; use one of {types}", path=path,
-                             suffix=repr("." + suffix) if suffix else _("(no suffix)"),
-                             types=", ".join("." + s for s in sorted(supported))))
+        raise NnlearnError(
+            _(
+                "{path}: unknown figure type {suffix}; use one of {types}",
+                path=path,
+                suffix=repr("." + suffix) if suffix else _("(no suffix)"),
+                types=", ".join("." + s for s in sorted(supported)),
+            )
+        )
     return suffix
 
 
@@ -151,7 +172,9 @@ def check_output_path(path) -> Path:
     sweep folder) or whose folder does not exist."""
     path = Path(path)
     if path.is_dir():
-        raise OutputError(_("{path} is a folder; give a file name, e.g. {example}", path=path, example=path / "digit.png"))
+        raise OutputError(
+            _("{path} is a folder; give a file name, e.g. {example}", path=path, example=path / "digit.png")
+        )
     path = check_ours_to_replace(path)
     if not path.parent.is_dir():
         raise OutputError(_("cannot write {path}: the folder {folder} does not exist", path=path, folder=path.parent))

@@ -42,14 +42,14 @@ from matplotlib.figure import Figure
 from nnlearn import datasets
 from nnlearn.base.constraints import POSITIVE, POSITIVE_WHOLE
 from nnlearn.base.errors import FileFormatError, InputError
-from nnlearn.common.evaluation import as_typed
-from nnlearn.common.plots import save_figure
 from nnlearn.base.figtext import in_reader_language
 from nnlearn.base.i18n import N_, _
-from nnlearn.see.plane_loss import CHUNK_BYTES, plane_losses
+from nnlearn.common.evaluation import as_typed
+from nnlearn.common.plots import save_figure
 from nnlearn.common.saving import read_npz, write_npz
-from nnlearn.train.trajectory import TRAJECTORY_FILE, flatten_params, param_layout, read_trajectory, unflatten_params
+from nnlearn.see.plane_loss import CHUNK_BYTES, plane_losses
 from nnlearn.train import runs
+from nnlearn.train.trajectory import TRAJECTORY_FILE, flatten_params, param_layout, read_trajectory, unflatten_params
 
 LANDSCAPE_FILE = "landscape.npz"
 FIGURE_FILE = "landscape.png"
@@ -147,15 +147,20 @@ def pca_directions(weights: np.ndarray, centre: np.ndarray, layout) -> tuple[dic
     offsets = (np.asarray(weights, dtype=np.float64) - centre)[:, mask]
     offsets = offsets[np.any(offsets != 0, axis=1)]
     if len(offsets) < 2:
-        raise InputError(_("the trajectory has only {n} snapshot(s) away from the trained weights; principal "
-                           "directions need two (a run of at least two epochs); use --directions random",
-                           n=len(offsets)))
+        raise InputError(
+            _(
+                "the trajectory has only {n} snapshot(s) away from the trained weights; principal "
+                "directions need two (a run of at least two epochs); use --directions random",
+                n=len(offsets),
+            )
+        )
     # The right singular vectors of the few-row ``offsets``, from the eigenvectors of its small Gram matrix.
     eigenvalues, u = np.linalg.eigh(offsets @ offsets.T)
     eigenvalues, u = eigenvalues[::-1], u[:, ::-1]
     if eigenvalues[1] <= eigenvalues[0] * 1e-12:
-        raise InputError(_("the trajectory lies on a line, so it has no second principal direction; use --directions "
-                           "random"))
+        raise InputError(
+            _("the trajectory lies on a line, so it has no second principal direction; use --directions random")
+        )
     explained = [float(v) for v in eigenvalues[:2] / np.sum(eigenvalues)]
     dirs = []
     for k in range(2):
@@ -178,8 +183,19 @@ def project(points: np.ndarray, centre: np.ndarray, d1: dict, d2: dict) -> np.nd
 # -- a landscape ------------------------------------------------------------------------------------
 
 
-def compute_landscape(net, x, t, *, directions: str = "random", trajectory=None, grid: int = 41, span=None,
-                      seed: int = 0, dtype=np.float32, chunk_bytes: int = CHUNK_BYTES) -> Landscape:
+def compute_landscape(
+    net,
+    x,
+    t,
+    *,
+    directions: str = "random",
+    trajectory=None,
+    grid: int = 41,
+    span=None,
+    seed: int = 0,
+    dtype=np.float32,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Landscape:
     """The loss of ``net`` on ``(x, t)`` over a ``grid x grid`` plane through its weights.
 
     Parameters
@@ -200,23 +216,36 @@ def compute_landscape(net, x, t, *, directions: str = "random", trajectory=None,
         with a margin for PCA.
     """
     if directions not in DIRECTIONS:
-        raise InputError(_("unknown directions {value!r}; choose one of {names}", value=directions,
-                           names=", ".join(DIRECTIONS)))
+        raise InputError(
+            _("unknown directions {value!r}; choose one of {names}", value=directions, names=", ".join(DIRECTIONS))
+        )
     grid = POSITIVE_WHOLE.check(grid, "grid")
     if not 3 <= grid <= MAX_GRID:
         raise InputError(_("grid must be 3 to {most} points a side, got {grid}", most=MAX_GRID, grid=grid))
     if span is not None:
         span = POSITIVE.check(span, "span")
         if span > MAX_SPAN:
-            raise InputError(_("span must be at most {most}, got {span}; the grid covers [-span, span], and span {usual} "
-                               "(random directions' default) moves the weights by their own size",
-                               most=f"{MAX_SPAN:,.0f}", span=f"{span:g}", usual=f"{RANDOM_SPAN:g}"))
+            raise InputError(
+                _(
+                    "span must be at most {most}, got {span}; the grid covers [-span, span], and span {usual} "
+                    "(random directions' default) moves the weights by their own size",
+                    most=f"{MAX_SPAN:,.0f}",
+                    span=f"{span:g}",
+                    usual=f"{RANDOM_SPAN:g}",
+                )
+            )
     if directions == "pca" and trajectory is None:
         raise InputError(_("principal directions need the run's trajectory (trajectory.npz); use --directions random"))
     centre = flatten_params(net.params, np.float64)
-    meta = {"format": FORMAT, "directions": directions, "grid": grid, "samples": int(np.shape(x)[0]),
-            "dtype": np.dtype(dtype).name, "biases": "fixed at their trained values (direction zero)",
-            "network": "-".join(map(str, net.sizes)) + f" {net.activation}"}
+    meta = {
+        "format": FORMAT,
+        "directions": directions,
+        "grid": grid,
+        "samples": int(np.shape(x)[0]),
+        "dtype": np.dtype(dtype).name,
+        "biases": "fixed at their trained values (direction zero)",
+        "network": "-".join(map(str, net.sizes)) + f" {net.activation}",
+    }
     if directions == "random":
         d1, d2 = random_directions(net.params, seed)
         meta["seed"] = int(seed)
@@ -240,8 +269,17 @@ def compute_landscape(net, x, t, *, directions: str = "random", trajectory=None,
     return Landscape(axis, axis.copy(), loss, path, iterations, meta)
 
 
-def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=None, samples=None, seed: int = 0,
-                     data_dir=None, chunk_bytes: int = CHUNK_BYTES) -> Landscape:
+def landscape_of_run(
+    run,
+    *,
+    directions: str = "random",
+    grid: int = 41,
+    span=None,
+    samples=None,
+    seed: int = 0,
+    data_dir=None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Landscape:
     """:func:`compute_landscape` for a finished run: its model, its trajectory, the first ``samples`` of its
     training images (default :data:`DEFAULT_SAMPLES`, or all if fewer; never its validation images).
 
@@ -255,25 +293,52 @@ def landscape_of_run(run, *, directions: str = "random", grid: int = 41, span=No
         iterations, weights, _layout = read_trajectory(run / TRAJECTORY_FILE, net)
         trajectory = (iterations, weights)
         if not np.array_equal(weights[-1], flatten_params(net.params, net.dtype)):
-            warnings.warn(_("{path} ends at iteration {i}, before the trained weights (the run went on without "
-                            "recording it); the path is drawn as far as it goes", path=run / TRAJECTORY_FILE,
-                            i=iterations[-1]), RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                _(
+                    "{path} ends at iteration {i}, before the trained weights (the run went on without "
+                    "recording it); the path is drawn as far as it goes",
+                    path=run / TRAJECTORY_FILE,
+                    i=iterations[-1],
+                ),
+                RuntimeWarning,
+                stacklevel=2,
+            )
     elif directions == "pca":
-        raise InputError(_("{run} holds no {file} (it was trained with --no-trajectory, or before nnlearn kept "
-                           "trajectories); use --directions random, or train the run again", run=run,
-                           file=TRAJECTORY_FILE))
-    (x_train, t_train), _test = datasets.load_dataset(config["dataset"], normalize=True, flatten=True,
-                                                  data_dir=data_dir or config.get("data_dir"))
+        raise InputError(
+            _(
+                "{run} holds no {file} (it was trained with --no-trajectory, or before nnlearn kept "
+                "trajectories); use --directions random, or train the run again",
+                run=run,
+                file=TRAJECTORY_FILE,
+            )
+        )
+    (x_train, t_train), _test = datasets.load_dataset(
+        config["dataset"], normalize=True, flatten=True, data_dir=data_dir or config.get("data_dir")
+    )
     n_train = _train_size(run, config, len(x_train))
     if samples is None:
         samples = min(DEFAULT_SAMPLES, n_train)
     samples = POSITIVE_WHOLE.check(samples, "samples")
     if samples > n_train:
         raise InputError(_("the run trained on {n} images; give --samples {n} or fewer", n=n_train))
-    landscape = compute_landscape(net, x_train[:samples], t_train[:samples], directions=directions,
-                                  trajectory=trajectory, grid=grid, span=span, seed=seed, chunk_bytes=chunk_bytes)
-    landscape.meta.update(dataset=config["dataset"], run=run.name, path_complete=bool(
-        trajectory is not None and np.array_equal(trajectory[1][-1], flatten_params(net.params, net.dtype))))
+    landscape = compute_landscape(
+        net,
+        x_train[:samples],
+        t_train[:samples],
+        directions=directions,
+        trajectory=trajectory,
+        grid=grid,
+        span=span,
+        seed=seed,
+        chunk_bytes=chunk_bytes,
+    )
+    landscape.meta.update(
+        dataset=config["dataset"],
+        run=run.name,
+        path_complete=bool(
+            trajectory is not None and np.array_equal(trajectory[1][-1], flatten_params(net.params, net.dtype))
+        ),
+    )
     return landscape
 
 
@@ -281,9 +346,15 @@ def _train_size(run: Path, config: dict, available: int) -> int:
     """How many images at the start of the training set the run trained on (the rest was validation)."""
     size = (config.get("trainer") or {}).get("train_size", available)
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= available:
-        raise FileFormatError(_("{config} gives a training-set size of {size!r}, but the data set has {available} "
-                                "training images; is this the run's data set?", config=run / "config.json", size=size,
-                                available=available))
+        raise FileFormatError(
+            _(
+                "{config} gives a training-set size of {size!r}, but the data set has {available} "
+                "training images; is this the run's data set?",
+                config=run / "config.json",
+                size=size,
+                available=available,
+            )
+        )
     return size
 
 
@@ -298,9 +369,18 @@ def landscape_files(run) -> tuple[Path, Path]:
 def save_landscape(run, landscape: Landscape) -> tuple[Path, Path]:
     """Write ``landscape.npz`` and ``landscape.png`` into the run folder, atomically; returns their paths."""
     npz, png = landscape_files(run)
-    write_npz(npz, {"alphas": landscape.alphas, "betas": landscape.betas, "loss": landscape.loss,
-                    "path": landscape.path, "path_iterations": landscape.path_iterations},
-              landscape.meta, in_run_folder=True)
+    write_npz(
+        npz,
+        {
+            "alphas": landscape.alphas,
+            "betas": landscape.betas,
+            "loss": landscape.loss,
+            "path": landscape.path,
+            "path_iterations": landscape.path_iterations,
+        },
+        landscape.meta,
+        in_run_folder=True,
+    )
     save_figure(plot_landscape(landscape), png, in_run_folder=True)
     return npz, png
 
@@ -312,27 +392,53 @@ def read_landscape(run) -> Landscape:
     if path.is_file() and path.stat().st_size > MAX_LANDSCAPE_BYTES:
         raise FileFormatError(_("{path} is larger than a landscape can be; {fix}", path=path, fix=_(_FIX)))
     names = ("alphas", "betas", "loss", "path", "path_iterations")
-    arrays, meta = read_npz(path, N_("a landscape written by nnlearn"), _FIX,
-                            expect=lambda meta: {name: (None, None) for name in names})
+    arrays, meta = read_npz(
+        path, N_("a landscape written by nnlearn"), _FIX, expect=lambda meta: {name: (None, None) for name in names}
+    )
     if meta.get("format") != FORMAT:
-        raise FileFormatError(_("{path} is not a landscape of format {format}; {fix}", path=path, format=FORMAT,
-                                fix=_(_FIX)))
+        raise FileFormatError(
+            _("{path} is not a landscape of format {format}; {fix}", path=path, format=FORMAT, fix=_(_FIX))
+        )
     a, b, loss, p, it = (arrays[k] for k in ("alphas", "betas", "loss", "path", "path_iterations"))
-    ok = (a.ndim == b.ndim == 1 and 3 <= min(a.size, b.size) and max(a.size, b.size) <= MAX_GRID
-          and loss.shape == (b.size, a.size) and p.ndim == 2 and p.shape[1] == 2 and it.shape == (len(p),)
-          and all(v.dtype.kind == "f" for v in (a, b, loss, p)) and it.dtype.kind in "iu"
-          and all(np.isfinite(v).all() for v in (a, b, p)) and np.all(np.diff(a) > 0) and np.all(np.diff(b) > 0)
-          and np.isfinite(loss).any())
+    ok = (
+        a.ndim == b.ndim == 1
+        and 3 <= min(a.size, b.size)
+        and max(a.size, b.size) <= MAX_GRID
+        and loss.shape == (b.size, a.size)
+        and p.ndim == 2
+        and p.shape[1] == 2
+        and it.shape == (len(p),)
+        and all(v.dtype.kind == "f" for v in (a, b, loss, p))
+        and it.dtype.kind in "iu"
+        and all(np.isfinite(v).all() for v in (a, b, p))
+        and np.all(np.diff(a) > 0)
+        and np.all(np.diff(b) > 0)
+        and np.isfinite(loss).any()
+    )
     if not ok:
-        raise FileFormatError(_("{path} holds arrays of the wrong shape or kind for a landscape; {fix}", path=path,
-                                fix=_(_FIX)))
+        raise FileFormatError(
+            _("{path} holds arrays of the wrong shape or kind for a landscape; {fix}", path=path, fix=_(_FIX))
+        )
     return Landscape(a, b, loss, p, it, _known_meta(meta))
 
 
 #: What a landscape's ``meta`` may say, and of what type; anything else read from a file is dropped.
-_META = {"format": int, "directions": str, "network": str, "run": str, "dataset": str, "dtype": str, "biases": str,
-         "samples": int, "grid": int, "seed": int, "span": float, "centre_loss": float, "seconds": float,
-         "path_complete": bool}
+_META = {
+    "format": int,
+    "directions": str,
+    "network": str,
+    "run": str,
+    "dataset": str,
+    "dtype": str,
+    "biases": str,
+    "samples": int,
+    "grid": int,
+    "seed": int,
+    "span": float,
+    "centre_loss": float,
+    "seconds": float,
+    "path_complete": bool,
+}
 
 
 def _known_meta(meta: dict) -> dict:
@@ -391,16 +497,37 @@ def plot_landscape(landscape: Landscape) -> Figure:
         bar.set_ticks([v for v in (0.01, 0.03, 0.1, 0.3, 1, 3, 10) if lo <= v <= hi])
         bar.set_ticklabels([f"{v:g}" for v in bar.get_ticks()])
     if len(ls.path):
-        ax.plot(ls.path[:, 0], ls.path[:, 1], "o-", color="#ff7f0e", markersize=3, linewidth=1.2,
-                label=_("training path: {n} snapshots (start, epoch ends), projected", n=len(ls.path)))
-        ax.annotate(_("start"), ls.path[0], textcoords="offset points", xytext=_away_from_centre(ls, ls.path[0]),
-                    ha="center", va="center", color="white", fontsize=9,
-                    arrowprops={"arrowstyle": "-", "color": "white", "linewidth": 0.8, "shrinkA": 2, "shrinkB": 3})
+        ax.plot(
+            ls.path[:, 0],
+            ls.path[:, 1],
+            "o-",
+            color="#ff7f0e",
+            markersize=3,
+            linewidth=1.2,
+            label=_("training path: {n} snapshots (start, epoch ends), projected", n=len(ls.path)),
+        )
+        ax.annotate(
+            _("start"),
+            ls.path[0],
+            textcoords="offset points",
+            xytext=_away_from_centre(ls, ls.path[0]),
+            ha="center",
+            va="center",
+            color="white",
+            fontsize=9,
+            arrowprops={"arrowstyle": "-", "color": "white", "linewidth": 0.8, "shrinkA": 2, "shrinkB": 3},
+        )
     alpha, beta, low = ls.lowest()
     ax.plot([alpha], [beta], "x", color="white", markersize=9, mew=2, label=_("lowest on the grid: {low:.4g}", low=low))
     centre = meta.get("centre_loss")
-    ax.plot([0], [0], "*", color="red", markersize=13,
-            label=_("trained weights") if centre is None else _("trained weights: loss {loss:.4g}", loss=centre))
+    ax.plot(
+        [0],
+        [0],
+        "*",
+        color="red",
+        markersize=13,
+        label=_("trained weights") if centre is None else _("trained weights: loss {loss:.4g}", loss=centre),
+    )
     ax.set_xlim(ls.alphas[0], ls.alphas[-1])
     ax.set_ylim(ls.betas[0], ls.betas[-1])
     if meta.get("directions") == "pca" and meta.get("explained"):

@@ -12,13 +12,33 @@ from nnlearn.train.training import build_trainer
 
 def overfitting_settings(train_size: int = 300, epochs: int = 200, seed: int = 0) -> TrainSettings:
     """The book's overfitting network: 6 x 100 ReLU (He init), SGD lr 0.01, batches of 100."""
-    return TrainSettings(hidden_size=(100,) * 6, activation="relu", weight_init_std="he", optimizer="sgd", lr=0.01,
-                         batch_size=min(100, train_size), iters=None, epochs=epochs, seed=seed)
+    return TrainSettings(
+        hidden_size=(100,) * 6,
+        activation="relu",
+        weight_init_std="he",
+        optimizer="sgd",
+        lr=0.01,
+        batch_size=min(100, train_size),
+        iters=None,
+        epochs=epochs,
+        seed=seed,
+    )
 
 
-def compare_remedies(x_train, t_train, x_test, t_test, *, train_size: int = 300, epochs: int = 200,
-                     weight_decay_lambda: float = 0.1, dropout_ratio: float = 0.2, seed: int = 0, n_classes=None,
-                     progress=None) -> dict:
+def compare_remedies(
+    x_train,
+    t_train,
+    x_test,
+    t_test,
+    *,
+    train_size: int = 300,
+    epochs: int = 200,
+    weight_decay_lambda: float = 0.1,
+    dropout_ratio: float = 0.2,
+    seed: int = 0,
+    n_classes=None,
+    progress=None,
+) -> dict:
     """Train the same network on the first ``train_size`` samples three ways: plain, with weight decay,
     with dropout; judged on the test data after every epoch.
 
@@ -37,8 +57,15 @@ def compare_remedies(x_train, t_train, x_test, t_test, *, train_size: int = 300,
     n_classes = n_classes or int(np.max(t_train)) + 1
     curves = {}
     for name, settings in runs.items():
-        trainer = build_trainer(settings, x_train[:train_size], t_train[:train_size], x_test, t_test,
-                                n_classes=n_classes, callbacks=standard_callbacks(progress))
+        trainer = build_trainer(
+            settings,
+            x_train[:train_size],
+            t_train[:train_size],
+            x_test,
+            t_test,
+            n_classes=n_classes,
+            callbacks=standard_callbacks(progress),
+        )
         trainer.train()
         history = trainer.history
         curves[name] = (history.epochs(trainer.iter_per_epoch), history.train_acc_list, history.test_acc_list)

@@ -43,8 +43,19 @@ def plane_losses_plain(net, x, t, d1: dict, d2: dict, alphas, betas) -> np.ndarr
     return out
 
 
-def plane_losses(net, x, t, d1: dict, d2: dict, alphas, betas, *, dtype=np.float32,
-                 chunk_bytes: int = CHUNK_BYTES, sample_block: int = SAMPLE_BLOCK) -> np.ndarray:
+def plane_losses(
+    net,
+    x,
+    t,
+    d1: dict,
+    d2: dict,
+    alphas,
+    betas,
+    *,
+    dtype=np.float32,
+    chunk_bytes: int = CHUNK_BYTES,
+    sample_block: int = SAMPLE_BLOCK,
+) -> np.ndarray:
     """The numbers of :func:`plane_losses_plain`, many grid points per BLAS call (see the module's notes).
 
     ``dtype`` is what the activations are computed in (float32: about twice as fast; the loss of

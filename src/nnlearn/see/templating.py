@@ -27,8 +27,10 @@ from nnlearn.base import i18n
 #: The report: one file with its style and ``data:`` pictures; no script, nothing loaded.
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 #: The board's pages: their own scripts and style sheet from the board, requests to the board only.
-BOARD_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-             "base-uri 'none'; form-action 'none'")
+BOARD_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 
 def header_csp(policy: str) -> str:
@@ -42,10 +44,15 @@ def environment():
     from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 
     # babel.cfg extracts the templates with these same options (trim_blocks, lstrip_blocks, trimmed).
-    env = Environment(loader=PackageLoader("nnlearn.see", "templates"), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html", "svg", "xml"], default_for_string=True, default=True),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      extensions=["jinja2.ext.i18n"])
+    env = Environment(
+        loader=PackageLoader("nnlearn.see", "templates"),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html", "svg", "xml"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
     # One environment serves every language: the translation is looked up in the page's own ``lang``
     # (Jinja2's new-style gettext calls these with the render context), so concurrent requests in
     # different languages never share a global.

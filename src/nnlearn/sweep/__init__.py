@@ -61,7 +61,20 @@ from nnlearn.sweep.study import STUDY_NAME
 from nnlearn.sweep.trial import run_trial
 
 __all__ = [
-    "CURVES", "INSTALL", "KINDS", "SAMPLERS", "STUDY_NAME", "Param", "Sweep", "SweepInterrupted", "SweepSpec",
-    "check_space", "parse_param", "plot_search_space", "plot_validation_curves", "read_spec",
-    "require_sweep_packages", "run_trial",
+    "CURVES",
+    "INSTALL",
+    "KINDS",
+    "SAMPLERS",
+    "STUDY_NAME",
+    "Param",
+    "Sweep",
+    "SweepInterrupted",
+    "SweepSpec",
+    "check_space",
+    "parse_param",
+    "plot_search_space",
+    "plot_validation_curves",
+    "read_spec",
+    "require_sweep_packages",
+    "run_trial",
 ]

@@ -30,8 +30,13 @@ def require_sweep_packages():
         except ImportError:
             missing.append("dask[distributed]" if name == "distributed" else name)
     if missing:
-        raise NnlearnError(_("nnlearn sweep needs {names}; install them with: {command}", names=_(" and ").join(missing),
-                             command=INSTALL))
+        raise NnlearnError(
+            _(
+                "nnlearn sweep needs {names}; install them with: {command}",
+                names=_(" and ").join(missing),
+                command=INSTALL,
+            )
+        )
     return tuple(modules)
 
 
@@ -46,8 +51,14 @@ def connect(client=None, workers=None, scheduler=None):
         try:
             client = distributed.Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
-            raise NnlearnError(_("cannot reach the Dask scheduler at {scheduler} ({reason}); start it with `dask "
-                                 "scheduler` and give its tcp://HOST:PORT", scheduler=scheduler, reason=exc)) from None
+            raise NnlearnError(
+                _(
+                    "cannot reach the Dask scheduler at {scheduler} ({reason}); start it with `dask "
+                    "scheduler` and give its tcp://HOST:PORT",
+                    scheduler=scheduler,
+                    reason=exc,
+                )
+            ) from None
         return client, [client]
     cluster = local_cluster(workers or os.cpu_count() or 1)
     client = distributed.Client(cluster)
@@ -70,9 +81,15 @@ def local_cluster(workers: int):
     try:
         with dask.config.set({"distributed.nanny.pre-spawn-environ": one}):
             # No dashboard; the scheduler's small HTTP server on a free port of 127.0.0.1.
-            return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                            host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                                            scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
+            return distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+                scheduler_kwargs={"dashboard": False},
+                silence_logs=logging.ERROR,
+            )
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)

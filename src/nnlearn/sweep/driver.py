@@ -80,8 +80,7 @@ class TrialLoop:
     ``trial`` is the task function (:func:`~nnlearn.sweep.trial.run_trial`, or a wrapper of it).
     """
 
-    def __init__(self, client, study, spec, payload: dict, n_val: int, target: int, *, pending=(),
-                 trial=run_trial):
+    def __init__(self, client, study, spec, payload: dict, n_val: int, target: int, *, pending=(), trial=run_trial):
         import distributed
 
         self.client, self.study, self.spec = client, study, spec
@@ -110,8 +109,7 @@ class TrialLoop:
 
     def submit(self, task: Task) -> None:
         settings = self.spec.settings(task.values).to_dict()
-        future = self.client.submit(self.trial, self.data, settings, self.n_val, task.number, pure=False,
-                                    retries=1)
+        future = self.client.submit(self.trial, self.data, settings, self.n_val, task.number, pure=False, retries=1)
         self.running[future.key] = (future, task)
         self.completed.add(future)
 
@@ -126,8 +124,11 @@ class TrialLoop:
             return None
         else:
             exc = future.exception() if future.status == "error" else None
-            rec = record(task.number, "FAIL", f"{type(exc).__name__}: {exc}" if exc is not None
-                         else _("the task was {status}", status=future.status))
+            rec = record(
+                task.number,
+                "FAIL",
+                f"{type(exc).__name__}: {exc}" if exc is not None else _("the task was {status}", status=future.status),
+            )
         return rec | {"params": task.values}
 
     def run(self, on_record, critical: CriticalSections) -> None:

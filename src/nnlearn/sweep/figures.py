@@ -74,12 +74,20 @@ def plot_search_space(rows, params):
     if len(params) >= 2:
         py = params[1]
         if done:
-            sc = ax.scatter(_axis(ax, "x", px, done), _axis(ax, "y", py, done), c=[r["validation_accuracy"] for r in done],
-                            cmap="viridis", s=40, edgecolors="k", linewidths=0.5)
+            sc = ax.scatter(
+                _axis(ax, "x", px, done),
+                _axis(ax, "y", py, done),
+                c=[r["validation_accuracy"] for r in done],
+                cmap="viridis",
+                s=40,
+                edgecolors="k",
+                linewidths=0.5,
+            )
             fig.colorbar(sc, ax=ax, label=_("validation accuracy"))
         if failed:
-            ax.scatter(_axis(ax, "x", px, failed), _axis(ax, "y", py, failed), marker="x", color="grey",
-                       label=_("failed"))
+            ax.scatter(
+                _axis(ax, "x", px, failed), _axis(ax, "y", py, failed), marker="x", color="grey", label=_("failed")
+            )
             ax.legend(loc="best", fontsize=8)
         ax.set_title(_("Search space: {x} and {y} ({n} trials)", x=px.name, y=py.name, n=len(rows)))
     else:

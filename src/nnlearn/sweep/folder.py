@@ -9,19 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.base.files import check_output_path, read_json
+import nnlearn.sweep.results as results
 from nnlearn.base.errors import FileFormatError, NnlearnError
+from nnlearn.base.files import check_output_path, read_json
 from nnlearn.base.i18n import _
+from nnlearn.sweep.cluster import connect, require_sweep_packages
+from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
+from nnlearn.sweep.journal import check_journal
+from nnlearn.sweep.spec import SweepSpec
+from nnlearn.sweep.study import create_study, draw_again, journal_storage, load_study, tell
+from nnlearn.sweep.trial import read_record, run_trial
 from nnlearn.train.runs import open_run, write_json
 from nnlearn.train.settings import TrainSettings
 from nnlearn.train.training import infer_classes
-from nnlearn.sweep.cluster import connect, require_sweep_packages
-from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
-import nnlearn.sweep.results as results
-from nnlearn.sweep.spec import SweepSpec
-from nnlearn.sweep.journal import check_journal
-from nnlearn.sweep.study import create_study, draw_again, journal_storage, load_study, tell
-from nnlearn.sweep.trial import read_record, run_trial
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -29,8 +29,14 @@ class SweepInterrupted(KeyboardInterrupt):
 
     def __init__(self, finished: int, total: int, out):
         self.finished, self.total, self.out = finished, total, Path(out)
-        super().__init__(_("sweep interrupted after {finished} of {total} trials; continue it with: nnlearn sweep "
-                           "--resume {out}", finished=finished, total=total, out=out))
+        super().__init__(
+            _(
+                "sweep interrupted after {finished} of {total} trials; continue it with: nnlearn sweep --resume {out}",
+                finished=finished,
+                total=total,
+                out=out,
+            )
+        )
 
 
 def read_spec(out) -> SweepSpec:
@@ -39,13 +45,19 @@ def read_spec(out) -> SweepSpec:
     try:
         return SweepSpec.from_dict(read_json(path))
     except FileNotFoundError:
-        raise NnlearnError(_("{out} holds no sweep.json, so it is not a sweep folder; start one with --out",
-                             out=out)) from None
+        raise NnlearnError(
+            _("{out} holds no sweep.json, so it is not a sweep folder; start one with --out", out=out)
+        ) from None
     except OSError as exc:
         raise FileFormatError(_("cannot read {path}: {reason}", path=path, reason=exc.strerror or exc)) from None
     except NnlearnError as exc:
-        raise FileFormatError(_("{path} is not a sweep description nnlearn can resume ({reason}); start a new sweep "
-                                "with --out", path=path, reason=exc)) from None
+        raise FileFormatError(
+            _(
+                "{path} is not a sweep description nnlearn can resume ({reason}); start a new sweep with --out",
+                path=path,
+                reason=exc,
+            )
+        ) from None
 
 
 class Progress:
@@ -54,8 +66,14 @@ class Progress:
     def __init__(self, show, total: int, done: int, best: float | None):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, initial=done, unit="trial", desc=_("sweep"), dynamic_ncols=True,
-                        disable=(not sys.stderr.isatty()) if show is None else not show)
+        self.bar = tqdm(
+            total=total,
+            initial=done,
+            unit="trial",
+            desc=_("sweep"),
+            dynamic_ncols=True,
+            disable=(not sys.stderr.isatty()) if show is None else not show,
+        )
         self.best = best
 
     def told(self, rec: dict) -> None:
@@ -90,8 +108,9 @@ class Sweep:
     def create(cls, out, spec: SweepSpec) -> "Sweep":
         out = Path(out)
         if (out / "sweep.json").exists():
-            raise NnlearnError(_("{out} already holds a sweep; continue it with --resume {out} or choose another --out",
-                                 out=out))
+            raise NnlearnError(
+                _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=out)
+            )
         if out.exists() and not out.is_dir():
             raise NnlearnError(_("--out {out} is a file, not a directory", out=out))
         check_output_path(out / "sweep.json")  # not inside a run folder or another sweep's
@@ -123,8 +142,22 @@ class Sweep:
         """``trials.csv``, ``best.json`` and the figures from the trials so far; the best trial's entry."""
         return results.write_results(self.out, self.spec, study or self.study(), self.sizes)
 
-    def run(self, x_train, t_train, x_test=None, t_test=None, *, n_classes=None, client=None, workers=None,
-            scheduler=None, progress=None, final=True, log=print, trial=run_trial) -> dict | None:
+    def run(
+        self,
+        x_train,
+        t_train,
+        x_test=None,
+        t_test=None,
+        *,
+        n_classes=None,
+        client=None,
+        workers=None,
+        scheduler=None,
+        progress=None,
+        final=True,
+        log=print,
+        trial=run_trial,
+    ) -> dict | None:
         """Run the trials not yet finished, write the files, retrain the best on all training data.
 
         Parameters
@@ -167,8 +200,14 @@ class Sweep:
         if done >= target and not pending:
             return
         if done or pending:
-            log(_("resuming: {done} of {target} trials finished, {n} to run again", done=done, target=target,
-                  n=len(pending)))
+            log(
+                _(
+                    "resuming: {done} of {target} trials finished, {n} to run again",
+                    done=done,
+                    target=target,
+                    n=len(pending),
+                )
+            )
         (self.out / "trials").mkdir(exist_ok=True)
         client, to_close = connect(*where)
         bar = Progress(progress, target, done, best)
@@ -228,17 +267,39 @@ class Sweep:
         judge it once on the test data."""
         (x_train, _t_train), (x_test, _t_test) = data
         settings = TrainSettings.from_dict(best["settings"])
-        run = open_run(self.out / "final", settings, data, recipe=self.spec.recipe, dataset=self.spec.dataset,
-                       data_dir=self.spec.data_dir, n_classes=n_classes, progress=progress,
-                       log=progress is not False, other_run="restart", in_run_folder=True)
+        run = open_run(
+            self.out / "final",
+            settings,
+            data,
+            recipe=self.spec.recipe,
+            dataset=self.spec.dataset,
+            data_dir=self.spec.data_dir,
+            n_classes=n_classes,
+            progress=progress,
+            log=progress is not False,
+            other_run="restart",
+            in_run_folder=True,
+        )
         if run.how != "finished":
             n_val = self.spec.data_sizes(len(x_train))[1]
-            log(_("final run: trial {number}'s settings on all {n} training images (the {held} held back for "
-                  "validation included), judged once on the {tests} test images -> {path}", number=best["number"],
-                  n=format(len(x_train), ","), held=format(n_val, ","), tests=format(len(x_test), ","), path=run.path))
+            log(
+                _(
+                    "final run: trial {number}'s settings on all {n} training images (the {held} held back for "
+                    "validation included), judged once on the {tests} test images -> {path}",
+                    number=best["number"],
+                    n=format(len(x_train), ","),
+                    held=format(n_val, ","),
+                    tests=format(len(x_test), ","),
+                    path=run.path,
+                )
+            )
         try:
             summary = run.finish()
         except KeyboardInterrupt:
             raise SweepInterrupted(best["trials"]["total"], best["trials"]["total"], self.out) from None
-        return {"test_accuracy": summary["test_accuracy"], "train_accuracy": summary["train_accuracy"],
-                "seconds": summary["seconds"], "run_dir": str(run.path)}
+        return {
+            "test_accuracy": summary["test_accuracy"],
+            "train_accuracy": summary["train_accuracy"],
+            "seconds": summary["seconds"],
+            "run_dir": str(run.path),
+        }

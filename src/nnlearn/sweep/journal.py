@@ -16,12 +16,13 @@ import math
 import numbers
 from datetime import datetime
 
-from nnlearn.base.files import parse_json, read_regular_file
 from nnlearn.base.errors import FileFormatError
+from nnlearn.base.files import parse_json, read_regular_file
 from nnlearn.base.i18n import N_, _
 
 #: The largest journal read (a line is a few hundred bytes; a trial takes a few lines).
 MAX_JOURNAL_BYTES = 256 * 2**20
+
 
 class _NonFinite:
     """A NaN or Infinity in a line, kept apart from numbers: no number of a journal nnlearn writes is one."""
@@ -67,8 +68,12 @@ def _is_time(value) -> bool:
 
 
 _KINDS = {
-    "int": _is_int, "str": lambda v: isinstance(v, str), "number": _is_number, "time": _is_time,
-    "attr": lambda v: isinstance(v, dict) and len(v) == 1, "state": lambda v: _is_int(v) and v in _STATES,
+    "int": _is_int,
+    "str": lambda v: isinstance(v, str),
+    "number": _is_number,
+    "time": _is_time,
+    "attr": lambda v: isinstance(v, dict) and len(v) == 1,
+    "state": lambda v: _is_int(v) and v in _STATES,
     "directions": lambda v: isinstance(v, list) and len(v) > 0 and all(d in (1, 2) and _is_int(d) for d in v),
 }
 
@@ -80,14 +85,27 @@ def check_journal(journal, folder, params) -> None:
     try:
         text = read_regular_file(journal, MAX_JOURNAL_BYTES)
     except FileNotFoundError:
-        raise FileFormatError(_("{journal} is missing: the sweep in {folder} cannot be resumed; start a new sweep "
-                                "with --out", journal=journal, folder=folder)) from None
+        raise FileFormatError(
+            _(
+                "{journal} is missing: the sweep in {folder} cannot be resumed; start a new sweep with --out",
+                journal=journal,
+                folder=folder,
+            )
+        ) from None
     damage = first_damage(text.split(b"\n"), params)
     if damage:
         number, why = damage
-        raise FileFormatError(_("{journal} is damaged at line {number} ({why}); keep its first {kept} lines to resume "
-                                "with --resume {folder}, or start a new sweep with --out", journal=journal,
-                                number=number, why=why, kept=number - 1, folder=folder))
+        raise FileFormatError(
+            _(
+                "{journal} is damaged at line {number} ({why}); keep its first {kept} lines to resume "
+                "with --resume {folder}, or start a new sweep with --out",
+                journal=journal,
+                number=number,
+                why=why,
+                kept=number - 1,
+                folder=folder,
+            )
+        )
 
 
 def first_damage(lines: list, params=()) -> tuple[int, str] | None:
@@ -118,8 +136,9 @@ def entry_problem(entry, declared: dict) -> str | None:
         return _("the line names no worker_id")
     for field, kind in _FIELDS[op].items():
         if field not in entry or not _KINDS[kind](entry[field]):
-            return _("its {field} is {value}, not {kind}", field=field, value=_shown(entry.get(field)),
-                     kind=_(_WORDS[kind]))
+            return _(
+                "its {field} is {value}, not {kind}", field=field, value=_shown(entry.get(field)), kind=_(_WORDS[kind])
+            )
     if op == 4:
         return _trial_problem(entry, declared)
     if op == 5:
@@ -134,9 +153,15 @@ def entry_problem(entry, declared: dict) -> str | None:
     return None
 
 
-_WORDS = {"int": N_("a whole number >= 0"), "str": N_("a text"), "number": N_("a finite number"), "time": N_("a time"),
-          "attr": N_("an object of one key"), "state": N_("a trial state 0-4"),
-          "directions": N_("a list of directions 1 or 2")}
+_WORDS = {
+    "int": N_("a whole number >= 0"),
+    "str": N_("a text"),
+    "number": N_("a finite number"),
+    "time": N_("a time"),
+    "attr": N_("an object of one key"),
+    "state": N_("a trial state 0-4"),
+    "directions": N_("a list of directions 1 or 2"),
+}
 
 
 def _shown(value) -> str:
@@ -188,11 +213,15 @@ def _param_problem(name, internal, distribution, declared: dict) -> str | None:
 
     param = declared.get(name)
     if param is None:
-        return _("{name!r} is not a parameter of this sweep ({declared})", name=name,
-                 declared=", ".join(declared) or _("none"))
+        return _(
+            "{name!r} is not a parameter of this sweep ({declared})",
+            name=name,
+            declared=", ".join(declared) or _("none"),
+        )
     try:
-        same = isinstance(distribution, str) and \
-            json.loads(distribution) == json.loads(distribution_to_json(param.distribution()))
+        same = isinstance(distribution, str) and json.loads(distribution) == json.loads(
+            distribution_to_json(param.distribution())
+        )
     except ValueError:
         same = False
     if not same:

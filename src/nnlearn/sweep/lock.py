@@ -64,8 +64,9 @@ class JournalLock(JournalFileOpenLock):
         try:
             self._take(fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise NnlearnError(_("{folder} is being swept by another process; wait for it or stop it first",
-                                 folder=folder)) from None
+            raise NnlearnError(
+                _("{folder} is being swept by another process; wait for it or stop it first", folder=folder)
+            ) from None
         self.held = True
         try:
             yield self

@@ -10,11 +10,11 @@ import csv
 import io
 from pathlib import Path
 
-from nnlearn.base.files import read_json
 from nnlearn.base.errors import FileFormatError
-from nnlearn.train.runs import write_json, write_text
+from nnlearn.base.files import read_json
 from nnlearn.sweep.figures import plot_search_space, plot_validation_curves
 from nnlearn.sweep.trial import read_record
+from nnlearn.train.runs import write_json, write_text
 
 #: How many of the best trials the validation-curve figure shows.
 CURVES = 5
@@ -34,32 +34,47 @@ def rows(out, spec, study) -> list[dict]:
             # A trial drawn again after its driver died keeps its settings in its record only.
             row[p.name] = tr.params.get(p.name, rec.get("params", {}).get(p.name))
         curve_epochs = rec.get("epochs", [])
-        row.update({
-            "validation_accuracy": tr.value if tr.state.name == "COMPLETE" else None,
-            "epochs": curve_epochs[-1] if curve_epochs else None,
-            "seconds": rec.get("seconds"), "worker": rec.get("worker"), "reason": rec.get("reason"),
-            "curve": rec.get("curve", []), "curve_epochs": curve_epochs,
-        })
+        row.update(
+            {
+                "validation_accuracy": tr.value if tr.state.name == "COMPLETE" else None,
+                "epochs": curve_epochs[-1] if curve_epochs else None,
+                "seconds": rec.get("seconds"),
+                "worker": rec.get("worker"),
+                "reason": rec.get("reason"),
+                "curve": rec.get("curve", []),
+                "curve_epochs": curve_epochs,
+            }
+        )
         found.append(row)
     return found
 
 
 def write_trials_csv(out, spec, trial_rows) -> None:
-    columns = ["number", "state", *[p.name for p in spec.params], "validation_accuracy", "epochs", "seconds",
-               "worker", "reason"]
+    columns = [
+        "number",
+        "state",
+        *[p.name for p in spec.params],
+        "validation_accuracy",
+        "epochs",
+        "seconds",
+        "worker",
+        "reason",
+    ]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for row in trial_rows:
-        writer.writerow(["" if row[c] is None else (repr(row[c]) if isinstance(row[c], float) else row[c])
-                         for c in columns])
+        writer.writerow(
+            ["" if row[c] is None else (repr(row[c]) if isinstance(row[c], float) else row[c]) for c in columns]
+        )
     write_text(Path(out) / "trials.csv", buf.getvalue())
 
 
 def ranked(trial_rows) -> list[dict]:
     """The complete trials, best validation accuracy first (the first trial of equals first)."""
-    return sorted((r for r in trial_rows if r["state"] == "COMPLETE"),
-                  key=lambda r: (-r["validation_accuracy"], r["number"]))
+    return sorted(
+        (r for r in trial_rows if r["state"] == "COMPLETE"), key=lambda r: (-r["validation_accuracy"], r["number"])
+    )
 
 
 def best_entry(spec, trial_rows, sizes) -> dict | None:
@@ -72,10 +87,16 @@ def best_entry(spec, trial_rows, sizes) -> dict | None:
     values = {p.name: top[p.name] for p in spec.params}
     settings = spec.settings(values)
     return {
-        "number": top["number"], "params": values, "validation_accuracy": top["validation_accuracy"],
-        "settings": settings.to_dict(), "description": settings.describe(*sizes),
-        "trials": {"complete": len(complete), "failed": sum(r["state"] == "FAIL" for r in trial_rows),
-                   "total": len(trial_rows)},
+        "number": top["number"],
+        "params": values,
+        "validation_accuracy": top["validation_accuracy"],
+        "settings": settings.to_dict(),
+        "description": settings.describe(*sizes),
+        "trials": {
+            "complete": len(complete),
+            "failed": sum(r["state"] == "FAIL" for r in trial_rows),
+            "total": len(trial_rows),
+        },
     }
 
 
@@ -92,8 +113,11 @@ def write_results(out, spec, study, sizes) -> dict | None:
     best = best_entry(spec, trial_rows, sizes)
     if best is None:
         return None
-    save_figure(plot_validation_curves(ranked(trial_rows)[:CURVES], spec.params), out / "validation_curves.png",
-                in_run_folder=True)
+    save_figure(
+        plot_validation_curves(ranked(trial_rows)[:CURVES], spec.params),
+        out / "validation_curves.png",
+        in_run_folder=True,
+    )
     try:
         old = read_json(out / "best.json")
     except (OSError, FileFormatError):

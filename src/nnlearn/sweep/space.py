@@ -87,8 +87,13 @@ class Param:
             return len(self.choices)
         if self.kind == "int":
             return int(self.high) - int(self.low) + 1
-        raise InputError(_("--sampler grid tries listed values; --param {spec} is a continuous range -- write it as "
-                           "choice:A,B,... or int:LOW:HIGH", spec=self.spec))
+        raise InputError(
+            _(
+                "--sampler grid tries listed values; --param {spec} is a continuous range -- write it as "
+                "choice:A,B,... or int:LOW:HIGH",
+                spec=self.spec,
+            )
+        )
 
     def grid_value(self, index: int):
         """The ``index``-th value of the grid (``0 <= index < grid_size()``)."""
@@ -140,14 +145,30 @@ def parse_param(text: str) -> Param:
     declared, written = specs(), name
     name = RENAMED.get(name, name)
     if name not in declared or not declared[name].tunable:
-        what = _("unknown setting {name!r}", name=name) if name not in declared else \
-            _("{name} is the same for every trial, not searched", name=name)
-        raise InputError(_("--param {text}: {what}; a parameter is one of: {names}", text=text, what=what,
-                           names=", ".join(tunable())))
+        what = (
+            _("unknown setting {name!r}", name=name)
+            if name not in declared
+            else _("{name} is the same for every trial, not searched", name=name)
+        )
+        raise InputError(
+            _(
+                "--param {text}: {what}; a parameter is one of: {names}",
+                text=text,
+                what=what,
+                names=", ".join(tunable()),
+            )
+        )
     kinds = declared[name].constraint.sweep_kinds
     if kind not in kinds:
-        raise InputError(_("--param {text}: {name} is searched with {kinds}; not {kind!r}", text=text, name=name,
-                           kinds=", ".join(kinds), kind=kind))
+        raise InputError(
+            _(
+                "--param {text}: {name} is searched with {kinds}; not {kind!r}",
+                text=text,
+                name=name,
+                kinds=", ".join(kinds),
+                kind=kind,
+            )
+        )
     if kind == "choice":
         return Param(written, kind, choices=_choices(text, name, args))
     return Param(written, kind, *_bounds(text, name, kind, args))
@@ -159,8 +180,9 @@ def _choices(text: str, name: str, args: str) -> tuple:
     for word in args.split(","):
         word = word.strip()
         if not word:
-            raise InputError(_("--param {text}: an empty choice; separate choices with commas, e.g. choice:a,b",
-                               text=text))
+            raise InputError(
+                _("--param {text}: an empty choice; separate choices with commas, e.g. choice:a,b", text=text)
+            )
         value = _checked(text, name, constraint.parse(word))
         if value in seen:
             raise InputError(_("--param {text}: a choice is listed twice", text=text))
@@ -180,8 +202,9 @@ def _checked(text: str, name: str, value):
 def _bounds(text: str, name: str, kind: str, args: str) -> tuple:
     words = args.split(":")
     if len(words) != 2:
-        raise InputError(_("--param {text}: {kind} takes LOW:HIGH, e.g. {name}={kind}:1:10", text=text, kind=kind,
-                           name=name))
+        raise InputError(
+            _("--param {text}: {kind} takes LOW:HIGH, e.g. {name}={kind}:1:10", text=text, kind=kind, name=name)
+        )
     bounds = [specs()[name].constraint.parse(w.strip()) for w in words]
     number = numbers.Integral if kind == "int" else numbers.Real
     for word, value in zip(words, bounds):
@@ -213,5 +236,6 @@ def check_space(params, base) -> None:
                 for optimizer in takers:
                     base.replace(**{"optimizer": optimizer, p.setting_name: p.setting(value)})
             except NnlearnError as exc:
-                raise InputError(_("--param {spec}: the value {value!r} is refused: {reason}", spec=p.spec, value=value,
-                                   reason=exc)) from None
+                raise InputError(
+                    _("--param {spec}: the value {value!r} is refused: {reason}", spec=p.spec, value=value, reason=exc)
+                ) from None

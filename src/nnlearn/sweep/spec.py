@@ -13,11 +13,11 @@ import math
 from dataclasses import dataclass, field, fields
 
 from nnlearn.base.constraints import COUNT, POSITIVE_WHOLE, Constraint, Optional, Options, ShareOrCount
-from nnlearn.datasets import DATASETS, validation_count
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import N_, _
-from nnlearn.train.settings import RECIPES, applies, recipe_settings
+from nnlearn.datasets import DATASETS, validation_count
 from nnlearn.sweep.space import Param, check_space, parse_param
+from nnlearn.train.settings import RECIPES, applies, recipe_settings
 
 SAMPLERS = ("random", "tpe", "grid")
 
@@ -88,24 +88,38 @@ class SweepSpec:
     (30, 'random', (20000, 3333))
     """
 
-    params: tuple = option(dataclasses.MISSING, ParamList(), "a searched setting: loguniform:LOW:HIGH, "
-                           "uniform:LOW:HIGH, int:LOW:HIGH or choice:A,B,... (the kinds a setting allows; hidden "
-                           "sizes like 512-256); repeat for more", flag="--param", metavar="NAME=KIND:ARGS",
-                           repeated=True)
+    params: tuple = option(
+        dataclasses.MISSING,
+        ParamList(),
+        "a searched setting: loguniform:LOW:HIGH, "
+        "uniform:LOW:HIGH, int:LOW:HIGH or choice:A,B,... (the kinds a setting allows; hidden "
+        "sizes like 512-256); repeat for more",
+        flag="--param",
+        metavar="NAME=KIND:ARGS",
+        repeated=True,
+    )
     recipe: str = option("strong", Options(tuple(RECIPES)), "settings to start from")
     trials: int = option(30, POSITIVE_WHOLE, "number of trials")
-    sampler: str = option("random", Options(SAMPLERS), "random, tpe (Optuna's Bayesian sampler) or grid "
-                          "(every combination of the choices and int ranges)")
+    sampler: str = option(
+        "random",
+        Options(SAMPLERS),
+        "random, tpe (Optuna's Bayesian sampler) or grid (every combination of the choices and int ranges)",
+    )
     seed: int = option(0, COUNT, "seed of the sampler and of every trial's weights and batches")
     epochs: int | None = option(None, Optional(POSITIVE_WHOLE), "epochs per trial", shown="the recipe's")
-    train_size: int | None = option(None, Optional(POSITIVE_WHOLE), "use the first N training images",
-                                    shown="all", metavar="N")
-    validation: float | int = option(1 / 6, ShareOrCount(), "held back from the end of the training images "
-                                     "for choosing: a share (0.2) or a number (10000)",
-                                     shown="a sixth, 10,000 of MNIST's 60,000")
+    train_size: int | None = option(
+        None, Optional(POSITIVE_WHOLE), "use the first N training images", shown="all", metavar="N"
+    )
+    validation: float | int = option(
+        1 / 6,
+        ShareOrCount(),
+        "held back from the end of the training images for choosing: a share (0.2) or a number (10000)",
+        shown="a sixth, 10,000 of MNIST's 60,000",
+    )
     dataset: str = option("mnist", Options(DATASETS), "which data set", own_flag=False)
-    data_dir: str | None = option(None, Optional(Folder()), "where the data set's files are", searched=False,
-                                  own_flag=False)
+    data_dir: str | None = option(
+        None, Optional(Folder()), "where the data set's files are", searched=False, own_flag=False
+    )
 
     def __post_init__(self):
         for name, declared in options().items():
@@ -150,8 +164,14 @@ class SweepSpec:
         """``(samples used, of them held back for validation)`` of a training set of ``available``."""
         n = available if self.train_size is None else self.train_size
         if n > available:
-            raise InputError(_("train_size {n} is more than the {available} training samples; give at most "
-                               "--train-size {available}", n=n, available=available))
+            raise InputError(
+                _(
+                    "train_size {n} is more than the {available} training samples; give at most "
+                    "--train-size {available}",
+                    n=n,
+                    available=available,
+                )
+            )
         return n, validation_count(self.validation, n)
 
     def to_dict(self) -> dict:
@@ -166,6 +186,7 @@ class SweepSpec:
             raise InputError(_("a sweep description is a JSON object, got {kind}", kind=type(d).__name__))
         unknown = sorted(set(d) - set(options()))
         if unknown or "params" not in d:
-            raise InputError(_("unknown option(s) {names}", names=", ".join(map(repr, unknown))) if unknown
-                             else _("params missing"))
+            raise InputError(
+                _("unknown option(s) {names}", names=", ".join(map(repr, unknown))) if unknown else _("params missing")
+            )
         return cls(**d)

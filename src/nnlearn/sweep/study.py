@@ -47,8 +47,14 @@ def journal_storage(journal, lock):
     try:  # the journal is replayed here: a line journal.check_journal let through must not become a traceback
         return JournalStorage(JournalFileBackend(str(journal), lock_obj=lock))
     except _REPLAY_ERRORS as exc:
-        raise FileFormatError(_("{journal} is damaged: Optuna cannot replay it ({kind}: {reason}); start a new sweep "
-                                "with --out", journal=journal, kind=type(exc).__name__, reason=exc)) from None
+        raise FileFormatError(
+            _(
+                "{journal} is damaged: Optuna cannot replay it ({kind}: {reason}); start a new sweep with --out",
+                journal=journal,
+                kind=type(exc).__name__,
+                reason=exc,
+            )
+        ) from None
 
 
 def create_study(storage):
@@ -61,10 +67,18 @@ def load_study(storage, journal):
     try:
         names = optuna.get_all_study_names(storage)
     except _REPLAY_ERRORS as exc:  # lines that parse but Optuna cannot replay
-        raise FileFormatError(_("{journal} is damaged: Optuna cannot replay it ({kind}: {reason}); start a new sweep "
-                                "with --out", journal=journal, kind=type(exc).__name__, reason=exc)) from None
+        raise FileFormatError(
+            _(
+                "{journal} is damaged: Optuna cannot replay it ({kind}: {reason}); start a new sweep with --out",
+                journal=journal,
+                kind=type(exc).__name__,
+                reason=exc,
+            )
+        ) from None
     if STUDY_NAME not in names:
-        raise FileFormatError(_("{journal} holds no nnlearn sweep study; start a new sweep with --out", journal=journal))
+        raise FileFormatError(
+            _("{journal} holds no nnlearn sweep study; start a new sweep with --out", journal=journal)
+        )
     return optuna.load_study(study_name=STUDY_NAME, storage=storage)
 
 

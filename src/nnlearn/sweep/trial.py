@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from nnlearn.base.files import read_json
 from nnlearn.base.errors import FileFormatError, NnlearnError
+from nnlearn.base.files import read_json
 from nnlearn.train.settings import TrainSettings
 from nnlearn.train.training import build_trainer
 
@@ -26,8 +26,16 @@ STATES = ("COMPLETE", "FAIL")
 
 def record(number: int, state: str = "COMPLETE", reason: str | None = None, worker: str | None = None) -> dict:
     """A trial's record with nothing measured yet."""
-    return {"number": number, "state": state, "value": None, "curve": [], "epochs": [], "seconds": None,
-            "worker": worker, "reason": reason}
+    return {
+        "number": number,
+        "state": state,
+        "value": None,
+        "curve": [],
+        "epochs": [],
+        "seconds": None,
+        "worker": worker,
+        "reason": reason,
+    }
 
 
 def run_trial(data: dict, settings: dict, n_val: int, number: int) -> dict:
@@ -56,14 +64,18 @@ def run_trial(data: dict, settings: dict, n_val: int, number: int) -> dict:
         x = np.array(x)
     try:
         # The trainer holds the last n_val samples back itself (its validation setting): no test set here.
-        trainer = build_trainer(TrainSettings.from_dict(settings | {"validation": n_val}), x, t,
-                                n_classes=data["n_classes"], callbacks=[])
+        trainer = build_trainer(
+            TrainSettings.from_dict(settings | {"validation": n_val}), x, t, n_classes=data["n_classes"], callbacks=[]
+        )
         trainer.train()
     except NnlearnError as exc:  # DivergenceError included: a failed trial, and the sweep goes on
         rec.update(state="FAIL", reason=str(exc))
     else:
-        rec.update(value=trainer.history.val_acc_list[-1], curve=list(trainer.history.val_acc_list),
-                   epochs=trainer.history.epochs(trainer.iter_per_epoch))
+        rec.update(
+            value=trainer.history.val_acc_list[-1],
+            curve=list(trainer.history.val_acc_list),
+            epochs=trainer.history.epochs(trainer.iter_per_epoch),
+        )
     rec["seconds"] = time.perf_counter() - started
     return rec
 
@@ -90,8 +102,12 @@ def check_record(rec, number: int) -> dict:
     if rec["state"] == "COMPLETE" and not _finite(rec.get("value")):
         raise FileFormatError("a complete trial's record without its validation accuracy (value)")
     curve, epochs = rec.get("curve", []), rec.get("epochs", [])
-    if not (isinstance(curve, list) and isinstance(epochs, list) and len(curve) == len(epochs)
-            and all(_finite(v) for v in curve + epochs)):
+    if not (
+        isinstance(curve, list)
+        and isinstance(epochs, list)
+        and len(curve) == len(epochs)
+        and all(_finite(v) for v in curve + epochs)
+    ):
         raise FileFormatError("curve and epochs must be lists of numbers of the same length")
     if not isinstance(rec.get("params", {}), dict):
         raise FileFormatError("params must be an object")

@@ -94,9 +94,13 @@ class ProgressBar(Callback):
         show = sys.stderr.isatty() if self.show is None else bool(self.show)
         self.bar = tqdm(
             # With the numerical gradient the rate shown is gradients per second.
-            total=self.trainer.max_iter, initial=self.trainer.iteration, disable=not show,
+            total=self.trainer.max_iter,
+            initial=self.trainer.iteration,
+            disable=not show,
             unit="grad" if self.trainer.settings.grad == "numerical" else "it",
-            desc=_("training"), dynamic_ncols=True, leave=True,
+            desc=_("training"),
+            dynamic_ncols=True,
+            leave=True,
         )
 
     def on_step_end(self, iteration, loss) -> None:

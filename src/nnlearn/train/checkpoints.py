@@ -10,10 +10,10 @@ or written by another run is one :class:`~nnlearn.base.errors.FileFormatError` l
 
 from __future__ import annotations
 
-from nnlearn.train import threads
 from nnlearn.base.errors import FileFormatError, InputError
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.saving import check_arrays, check_checkpoint_meta, read_npz, write_npz
+from nnlearn.train import threads
 from nnlearn.train.settings import TrainSettings
 
 FORMAT = 2
@@ -30,15 +30,27 @@ def save(trainer, path):
 def check_config(trainer, path, meta: dict) -> None:
     """Refuse a checkpoint of another format or of a run with other settings."""
     if meta.get("format") != FORMAT:
-        raise FileFormatError(_("{path} has checkpoint format {format!r}; this nnlearn reads {ours} -- finish the run "
-                                "with the nnlearn version that started it, or start it again", path=path,
-                                format=meta.get("format"), ours=FORMAT))
+        raise FileFormatError(
+            _(
+                "{path} has checkpoint format {format!r}; this nnlearn reads {ours} -- finish the run "
+                "with the nnlearn version that started it, or start it again",
+                path=path,
+                format=meta.get("format"),
+                ours=FORMAT,
+            )
+        )
     check_checkpoint_meta(path, meta, RESUME_FIX)
     mine, theirs = trainer.config(), with_defaults(meta.get("config"))
     if mine != theirs:
         diff = sorted(k for k in set(mine) | set(theirs or {}) if mine.get(k) != (theirs or {}).get(k))
-        raise FileFormatError(_("{path} was written by a run with different settings ({names} differ); resume it "
-                                "with the settings it was started with", path=path, names=", ".join(diff)))
+        raise FileFormatError(
+            _(
+                "{path} was written by a run with different settings ({names} differ); resume it "
+                "with the settings it was started with",
+                path=path,
+                names=", ".join(diff),
+            )
+        )
 
 
 def restore(trainer, path) -> None:
@@ -52,8 +64,9 @@ def restore(trainer, path) -> None:
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, FileFormatError):
             raise
-        raise FileFormatError(_("{path} is a damaged nnlearn checkpoint ({reason!r}); {fix}", path=path, reason=exc,
-                                fix=_(RESUME_FIX))) from None
+        raise FileFormatError(
+            _("{path} is a damaged nnlearn checkpoint ({reason!r}); {fix}", path=path, reason=exc, fix=_(RESUME_FIX))
+        ) from None
 
 
 def recorded_threads(saved) -> int | None:

@@ -70,8 +70,10 @@ class History:
         """``epochs.csv``: the accuracies at every epoch end (empty where a set was not judged)."""
         rows = ["epoch,iteration,train_accuracy,test_accuracy,validation_accuracy"]
         for it, tr, te, va in zip(self.epoch_iterations, self.train_acc_list, self.test_acc_list, self.val_acc_list):
-            rows.append(f"{it / iter_per_epoch:.6g},{it},{tr!r},{'' if te is None else repr(te)},"
-                        f"{'' if va is None else repr(va)}")
+            rows.append(
+                f"{it / iter_per_epoch:.6g},{it},{tr!r},{'' if te is None else repr(te)},"
+                f"{'' if va is None else repr(va)}"
+            )
         return "\n".join(rows) + "\n"
 
     def summary(self) -> dict:
@@ -100,8 +102,12 @@ class History:
 
     def layout(self, iterations: int, n_epochs: int) -> dict:
         """``{name: (shape, dtype)}`` of the arrays :meth:`state_dict` gives after ``iterations`` and ``n_epochs``."""
-        layout = {"train_loss": ((iterations,), np.float64), "epoch_iterations": ((n_epochs,), np.int64),
-                  "train_acc": ((n_epochs,), np.float64), "test_acc": ((n_epochs,), np.float64)}
+        layout = {
+            "train_loss": ((iterations,), np.float64),
+            "epoch_iterations": ((n_epochs,), np.int64),
+            "train_acc": ((n_epochs,), np.float64),
+            "test_acc": ((n_epochs,), np.float64),
+        }
         if self.validation:
             layout["val_acc"] = ((n_epochs,), np.float64)
         return layout

@@ -31,13 +31,15 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from nnlearn.train.callbacks import Callback
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.plots import save_figure
+from nnlearn.train.callbacks import Callback
 
 #: What LivePlot says, once, when it has neither a notebook nor a file to draw on.
-NOWHERE = N_("LivePlot draws only in a Jupyter notebook, and this is not one: nothing will be drawn; "
-              "give LivePlot(path='live.png') to write the figure to a file after every epoch")
+NOWHERE = N_(
+    "LivePlot draws only in a Jupyter notebook, and this is not one: nothing will be drawn; "
+    "give LivePlot(path='live.png') to write the figure to a file after every epoch"
+)
 
 
 def notebook_display():
@@ -171,11 +173,24 @@ class LivePlot(Callback):
 
         fig = Figure(figsize=self.figsize, layout="constrained")
         loss_ax, acc_ax = fig.subplots(1, 2)
-        loss_ax.plot([i / per_epoch for i in range(1, len(losses) + 1)], losses, lw=0.6, alpha=0.4,
-                     color="C0", label="loss per iteration")
+        loss_ax.plot(
+            [i / per_epoch for i in range(1, len(losses) + 1)],
+            losses,
+            lw=0.6,
+            alpha=0.4,
+            color="C0",
+            label="loss per iteration",
+        )
         # Each epoch's mean sits in the middle of its epoch, on the curve it averages.
-        loss_ax.plot([(s + e) / 2 / per_epoch for s, e in zip(starts, ends)], means, "o-", color="C1", lw=1.6,
-                     ms=3, label="mean loss of the epoch")
+        loss_ax.plot(
+            [(s + e) / 2 / per_epoch for s, e in zip(starts, ends)],
+            means,
+            "o-",
+            color="C1",
+            lw=1.6,
+            ms=3,
+            label="mean loss of the epoch",
+        )
         loss_ax.set_xlabel("epoch")
         loss_ax.set_ylabel("loss")
         finite = [v for v in losses if math.isfinite(v)]

@@ -28,13 +28,22 @@ import os
 import time
 from pathlib import Path
 
-from nnlearn.base.files import MAX_JSON_BYTES, parse_json
 from nnlearn.base.errors import FileFormatError, NnlearnError
+from nnlearn.base.files import MAX_JSON_BYTES, parse_json
 from nnlearn.base.i18n import N_, _
 from nnlearn.train.runs import STATES
+
 # The report reads these through this module too; nnlearn.train.tables is where they are.
-from nnlearn.train.tables import (cell, checked_path, finite, loss_curve, open_file, read_bytes,  # noqa: F401
-                            read_table, thinned_table)
+from nnlearn.train.tables import (  # noqa: F401
+    cell,
+    checked_path,
+    finite,
+    loss_curve,
+    open_file,
+    read_bytes,
+    read_table,
+    thinned_table,
+)
 
 #: Without state.json, a run whose files changed within this many seconds counts as running.
 FRESH_SECONDS = 600.0
@@ -144,7 +153,10 @@ def run_state(path, last_loss_seen: float | None = None) -> tuple[str, str | Non
         last_loss_seen = last_loss(path / "metrics.csv")[1]
     if last_loss_seen is not None and not math.isfinite(last_loss_seen):
         return "diverged", _("the loss became infinite or NaN")
-    if time.time() - (_newest(path, ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json")) or 0) < FRESH_SECONDS:
+    if (
+        time.time() - (_newest(path, ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json")) or 0)
+        < FRESH_SECONDS
+    ):
         return "running", None
     return "stopped", _("no summary.json and no progress for a while")
 
@@ -217,8 +229,20 @@ def read_run(path) -> tuple[dict, dict]:
         _object(config.get(key), f"config.json: {key}")
     _texts(config, ("recipe", "dataset", "seed", "nnlearn_version", "data_dir"), "config.json")
     _numbers(config.get("trainer") or {}, ("max_iter",), "config.json: trainer")
-    _numbers(summary, ("test_accuracy", "train_accuracy", "validation_accuracy", "iterations", "epochs",
-                       "seconds", "final_loss", "last_batch_loss"), "summary.json")
+    _numbers(
+        summary,
+        (
+            "test_accuracy",
+            "train_accuracy",
+            "validation_accuracy",
+            "iterations",
+            "epochs",
+            "seconds",
+            "final_loss",
+            "last_batch_loss",
+        ),
+        "summary.json",
+    )
     _texts(summary, ("recipe", "dataset", "seed", "description"), "summary.json")
     return config, summary
 
@@ -322,10 +346,20 @@ def entry(path, root=None) -> dict:
     try:
         return sweep_info(path, root) if kind == "sweep" else run_info(path, root)
     except (NnlearnError, OSError, ValueError) as exc:
-        reason = (str(exc).splitlines()[0] if isinstance(exc, NnlearnError)
-                  else _("cannot be read ({error})", error=type(exc).__name__))
-        return {"kind": kind, "path": relative(path, root), "state": "unreadable", "reason": reason,
-                "test_accuracy": None, "accuracy_name": None, "updated": _newest(path, ("config.json", "trials.csv"))}
+        reason = (
+            str(exc).splitlines()[0]
+            if isinstance(exc, NnlearnError)
+            else _("cannot be read ({error})", error=type(exc).__name__)
+        )
+        return {
+            "kind": kind,
+            "path": relative(path, root),
+            "state": "unreadable",
+            "reason": reason,
+            "test_accuracy": None,
+            "accuracy_name": None,
+            "updated": _newest(path, ("config.json", "trials.csv")),
+        }
 
 
 def _newest(path: Path, names) -> float | None:

@@ -29,10 +29,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnlearn.base.files import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
-from nnlearn.train.callbacks import Callback
 from nnlearn.base.errors import FileFormatError, InputError, NnlearnError, OutputError
+from nnlearn.base.files import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
 from nnlearn.base.i18n import N_, _
+from nnlearn.train.callbacks import Callback
 from nnlearn.train.settings import TrainSettings
 
 STATES = ("running", "finished", "stopped", "diverged")
@@ -67,12 +67,23 @@ def check_run_dir(run, *, in_run_folder: bool = False) -> Path:
     inside another run or sweep folder, whose files nnlearn keeps."""
     run = Path(run)
     if run.exists() and not run.is_dir():
-        raise OutputError(_("cannot use {run} as a run directory: it is {kind}; choose another --out", run=run,
-                            kind=file_kind(os.stat(run).st_mode)))
+        raise OutputError(
+            _(
+                "cannot use {run} as a run directory: it is {kind}; choose another --out",
+                run=run,
+                kind=file_kind(os.stat(run).st_mode),
+            )
+        )
     outer = None if in_run_folder else managed_folder(run)
     if outer is not None:
-        raise OutputError(_("refusing to make a run in {run}: it is inside the run or sweep folder {outer}, whose "
-                            "files nnlearn keeps; choose a folder outside it", run=run, outer=outer))
+        raise OutputError(
+            _(
+                "refusing to make a run in {run}: it is inside the run or sweep folder {outer}, whose "
+                "files nnlearn keeps; choose a folder outside it",
+                run=run,
+                outer=outer,
+            )
+        )
     return run
 
 
@@ -82,8 +93,9 @@ def new_run_dir(out=None, recipe: str = "book") -> Path:
     run = Path(out) if out else default_run_dir(recipe)
     check_run_dir(run)
     if (run / "config.json").exists() or (run / "checkpoint.npz").exists():
-        raise InputError(_("{run} already holds a training run; continue it with --resume {run} or choose another --out",
-                           run=run))
+        raise InputError(
+            _("{run} already holds a training run; continue it with --resume {run} or choose another --out", run=run)
+        )
     return run
 
 
@@ -106,8 +118,13 @@ def make_run_dir(run, *, in_run_folder: bool = False) -> bool:
     try:
         run.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(_("cannot create the run directory {run}: {reason}; choose a folder you can write to",
-                            run=run, reason=exc.strerror or exc)) from None
+        raise OutputError(
+            _(
+                "cannot create the run directory {run}: {reason}; choose a folder you can write to",
+                run=run,
+                reason=exc.strerror or exc,
+            )
+        ) from None
     remove_stale_temp_files(run)
     return not existed
 
@@ -132,10 +149,19 @@ def lock_run(run) -> int | None:
             pid = read_json(Path(run) / "state.json").get("pid")
         except (OSError, NnlearnError, AttributeError):
             pid = None
-        who = (_("another process (pid {pid})", pid=pid) if isinstance(pid, int) and pid != os.getpid()
-               else _("another process"))
-        raise NnlearnError(_("{run} is being trained by {who}; wait for it to finish, or stop it and then {resume}",
-                             run=run, who=who, resume=resume_hint(run))) from None
+        who = (
+            _("another process (pid {pid})", pid=pid)
+            if isinstance(pid, int) and pid != os.getpid()
+            else _("another process")
+        )
+        raise NnlearnError(
+            _(
+                "{run} is being trained by {who}; wait for it to finish, or stop it and then {resume}",
+                run=run,
+                who=who,
+                resume=resume_hint(run),
+            )
+        ) from None
     except OSError:  # EBADF, ENOLCK, EOPNOTSUPP: no folder locks here
         os.close(fd)
         return None
@@ -158,8 +184,9 @@ def read_config(run) -> dict:
     except OSError as exc:
         raise FileFormatError(_("{path} cannot be read ({reason})", path=path, reason=exc.strerror or exc)) from None
     if not isinstance(config, dict) or not {"recipe", "dataset", "settings"} <= set(config):
-        raise FileFormatError(_("{path} is not an nnlearn run configuration (recipe, dataset, settings missing)",
-                                path=path))
+        raise FileFormatError(
+            _("{path} is not an nnlearn run configuration (recipe, dataset, settings missing)", path=path)
+        )
     if not isinstance(config["settings"], dict):
         raise FileFormatError(_("{path} is damaged: its settings are not an object; the run cannot be used", path=path))
     return config
@@ -177,15 +204,18 @@ def load_model(run):
     run = Path(run)
     config = read_config(run)
     if not os.path.lexists(run / "model.npz"):  # a link loop is there, and read_npz says what it is
-        raise NnlearnError(_("{run} holds no model.npz: the run has not finished; continue it with: nnlearn train "
-                             "--resume {run}", run=run))
+        raise NnlearnError(
+            _(
+                "{run} holds no model.npz: the run has not finished; continue it with: nnlearn train --resume {run}",
+                run=run,
+            )
+        )
     return config, load_network(run / "model.npz")
 
 
 def write_state(run, state: str, reason: str | None = None) -> None:
     """Record the run's state (one of :data:`STATES`) with this process's id and the time."""
-    write_json(Path(run) / "state.json",
-               {"state": state, "pid": os.getpid(), "updated": time.time(), "reason": reason})
+    write_json(Path(run) / "state.json", {"state": state, "pid": os.getpid(), "updated": time.time(), "reason": reason})
 
 
 def write_metrics(run, trainer) -> None:
@@ -196,8 +226,8 @@ def write_metrics(run, trainer) -> None:
 
 
 def write_figures(run, trainer, title: str) -> None:
-    from nnlearn.common.evaluation import plot_accuracy, plot_loss
     from nnlearn.base.figtext import figure_text
+    from nnlearn.common.evaluation import plot_accuracy, plot_loss
     from nnlearn.common.plots import save_figure
 
     run, history = Path(run), trainer.history
@@ -206,10 +236,18 @@ def write_figures(run, trainer, title: str) -> None:
     else:
         other, label = history.test_acc_list, "test acc"
     with figure_text():  # the titles in the figures' language
-        loss = plot_loss(history.train_loss_list, window=min(100, trainer.iter_per_epoch),
-                         title=_("Training loss, {title}", title=title))
-        accuracy = plot_accuracy(history.epochs(trainer.iter_per_epoch), history.train_acc_list, other, test_label=label,
-                                 title=_("Accuracy per epoch, {title}", title=title))
+        loss = plot_loss(
+            history.train_loss_list,
+            window=min(100, trainer.iter_per_epoch),
+            title=_("Training loss, {title}", title=title),
+        )
+        accuracy = plot_accuracy(
+            history.epochs(trainer.iter_per_epoch),
+            history.train_acc_list,
+            other,
+            test_label=label,
+            title=_("Accuracy per epoch, {title}", title=title),
+        )
     for figure, name in ((loss, "loss.png"), (accuracy, "accuracy.png")):
         save_figure(figure, run / name, in_run_folder=True)
 
@@ -257,12 +295,20 @@ class RunWriter(Callback):
         if self.log:
             from tqdm import tqdm
 
-            test = "".join(_("  {name} acc {value:.4f}", name=_(name), value=logs[key]) for name, key in
-                           ((N_("validation"), "validation_accuracy"), (N_("test"), "test_accuracy"))
-                           if logs[key] is not None)
+            test = "".join(
+                _("  {name} acc {value:.4f}", name=_(name), value=logs[key])
+                for name, key in ((N_("validation"), "validation_accuracy"), (N_("test"), "test_accuracy"))
+                if logs[key] is not None
+            )
             tqdm.write(
-                _("epoch {epoch:5.2f}  iteration {iteration:>6}  mean loss of the epoch {loss:.4f}  train acc {train:.4f}",
-                  epoch=epoch, iteration=logs["iteration"], loss=logs["loss"], train=logs["train_accuracy"]) + test,
+                _(
+                    "epoch {epoch:5.2f}  iteration {iteration:>6}  mean loss of the epoch {loss:.4f}  train acc {train:.4f}",
+                    epoch=epoch,
+                    iteration=logs["iteration"],
+                    loss=logs["loss"],
+                    train=logs["train_accuracy"],
+                )
+                + test,
                 file=self.stream or sys.stdout,
             )
 
@@ -295,8 +341,9 @@ class Run:
     def finish(self, load_seconds: float = 0.0) -> dict:
         """Train to the end (:func:`finish_run`); the summary. The folder's lock goes with it."""
         try:
-            return finish_run(self.path, self.trainer, recipe=self.recipe, dataset=self.dataset,
-                              load_seconds=load_seconds)
+            return finish_run(
+                self.path, self.trainer, recipe=self.recipe, dataset=self.dataset, load_seconds=load_seconds
+            )
         finally:
             self.release()
 
@@ -310,9 +357,22 @@ class Run:
         self.release()
 
 
-def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n_classes=None, progress=None,
-             log: bool = True, other_run: str = "refuse", in_run_folder: bool = False, threads=None,
-             trajectory: bool = True) -> Run:
+def open_run(
+    run,
+    settings,
+    data,
+    *,
+    recipe: str,
+    dataset: str,
+    data_dir=None,
+    n_classes=None,
+    progress=None,
+    log: bool = True,
+    other_run: str = "refuse",
+    in_run_folder: bool = False,
+    threads=None,
+    trajectory: bool = True,
+) -> Run:
     """The one lifecycle of a run folder, for ``nnlearn train`` and a sweep's final run: build the
     trainer for ``settings`` on ``data`` (``(x_train, t_train), (x_test, t_test)``), then continue the
     folder's run from its checkpoint, or start it (writing ``config.json``).
@@ -330,16 +390,35 @@ def open_run(run, settings, data, *, recipe: str, dataset: str, data_dir=None, n
 
     run = Path(run)
     (x_train, t_train), (x_test, t_test) = data
-    trainer = build_trainer(settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
-                            callbacks=[*standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
-                                       RunWriter(run, log=log),
-                                       *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else [])],
-                            threads=threads)
+    trainer = build_trainer(
+        settings,
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        n_classes=n_classes,
+        callbacks=[
+            *standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
+            RunWriter(run, log=log),
+            *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else []),
+        ],
+        threads=threads,
+    )
     make_run_dir(run, in_run_folder=in_run_folder)
     lock = lock_run(run)  # before the folder is read: another process may be writing it
     try:
-        how, trainer = _continue_or_start(run, trainer, settings, data, recipe=recipe, dataset=dataset,
-                                          data_dir=data_dir, n_classes=n_classes, other_run=other_run, threads=threads)
+        how, trainer = _continue_or_start(
+            run,
+            trainer,
+            settings,
+            data,
+            recipe=recipe,
+            dataset=dataset,
+            data_dir=data_dir,
+            n_classes=n_classes,
+            other_run=other_run,
+            threads=threads,
+        )
     except BaseException:
         if lock is not None:
             os.close(lock)
@@ -362,8 +441,16 @@ def _continue_or_start(run, trainer, settings, data, *, recipe, dataset, data_di
         except FileFormatError:
             if other_run != "restart":
                 raise
-            trainer = build_trainer(settings, x_train, t_train, x_test, t_test, n_classes=n_classes,
-                                    callbacks=trainer.callbacks, threads=threads)
+            trainer = build_trainer(
+                settings,
+                x_train,
+                t_train,
+                x_test,
+                t_test,
+                n_classes=n_classes,
+                callbacks=trainer.callbacks,
+                threads=threads,
+            )
     if how in ("new", "restarted"):
         (run / "checkpoint.npz").unlink(missing_ok=True)
         start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
@@ -375,13 +462,20 @@ def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None
     from importlib.metadata import version
 
     run = Path(run)
-    write_json(run / "config.json", {
-        "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
-        "settings": trainer.settings.to_dict(),
-        "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
-        "network": trainer.network.config(), "trainer": trainer.config(), "nnlearn_version": version("nnlearn"),
-        "threads": trainer.choose_threads().record(),
-    })
+    write_json(
+        run / "config.json",
+        {
+            "recipe": recipe,
+            "dataset": dataset,
+            "seed": trainer.settings.seed,
+            "settings": trainer.settings.to_dict(),
+            "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
+            "network": trainer.network.config(),
+            "trainer": trainer.config(),
+            "nnlearn_version": version("nnlearn"),
+            "threads": trainer.choose_threads().record(),
+        },
+    )
 
 
 def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float = 0.0) -> dict:
@@ -402,17 +496,22 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
         save_network(trainer.network, run / "model.npz", in_run_folder=True)
         write_figures(run, trainer, f"{recipe} recipe")
         summary = trainer.summary() | {
-            "recipe": recipe, "dataset": dataset, "seed": trainer.settings.seed,
+            "recipe": recipe,
+            "dataset": dataset,
+            "seed": trainer.settings.seed,
             "description": trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1]),
-            "run_dir": str(run), "load_seconds": load_seconds, "peak_rss_mb": peak_rss_mb(),
+            "run_dir": str(run),
+            "load_seconds": load_seconds,
+            "peak_rss_mb": peak_rss_mb(),
             "threads": trainer.choose_threads().record(),
         }
         write_json(run / "summary.json", summary)
     except BaseException as exc:
         stopped(run, trainer, exc, when)
         if isinstance(exc, OutputError):  # a full disk, say: nothing is lost, the run continues from its checkpoint
-            raise OutputError(_("{reason} -- the run is stopped; {hint} once that is fixed", reason=exc,
-                                hint=resume_hint(run))) from None
+            raise OutputError(
+                _("{reason} -- the run is stopped; {hint} once that is fixed", reason=exc, hint=resume_hint(run))
+            ) from None
         raise
     write_state(run, "finished")
     return summary

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from nnlearn.common import engines
 from nnlearn.base.constraints import COUNT, POSITIVE_WHOLE, RULES, Constraint, Optional, Options, ShareOrCount
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import N_, _
+from nnlearn.common import engines
 from nnlearn.common.multi_layer_net import ACTIVATIONS, DTYPES, LOSSES
 from nnlearn.common.optimizer import OPTIMIZERS
 
@@ -102,69 +102,165 @@ class TrainSettings:
     nnlearn.base.errors.InputError: dropout_ratio must be a number in [0, 1), got 1.0; the book uses 0.2 (ch. 6.4); 0 for none
     """
 
-    hidden_size: tuple = setting((50,), RULES["hidden_size"], "hidden layer sizes, e.g. --hidden-size 100 50",
-                                 label=N_("hidden layers"), group=NETWORK)
-    activation: str = setting("sigmoid", Options(tuple(ACTIVATIONS)), "the hidden layers' activation",
-                              label=N_("activation"), group=NETWORK)
+    hidden_size: tuple = setting(
+        (50,),
+        RULES["hidden_size"],
+        "hidden layer sizes, e.g. --hidden-size 100 50",
+        label=N_("hidden layers"),
+        group=NETWORK,
+    )
+    activation: str = setting(
+        "sigmoid", Options(tuple(ACTIVATIONS)), "the hidden layers' activation", label=N_("activation"), group=NETWORK
+    )
     weight_init_std: object = setting(
-        0.01, RULES["weight_init_std"], "weight initialisation: a standard deviation (the book's 0.01), xavier or he",
-        label=N_("weight init"), group=NETWORK)
-    loss: str = setting("cross_entropy", Options(tuple(LOSSES)), "the loss: the book's cross-entropy error or "
-                        "mean squared error", label=N_("loss"), group=NETWORK)
+        0.01,
+        RULES["weight_init_std"],
+        "weight initialisation: a standard deviation (the book's 0.01), xavier or he",
+        label=N_("weight init"),
+        group=NETWORK,
+    )
+    loss: str = setting(
+        "cross_entropy",
+        Options(tuple(LOSSES)),
+        "the loss: the book's cross-entropy error or mean squared error",
+        label=N_("loss"),
+        group=NETWORK,
+    )
     optimizer: str = setting("sgd", Options(tuple(OPTIMIZERS)), "the update rule (ch. 6.1)", label=N_("optimizer"))
-    lr: float = setting(0.1, RULES["lr"],
-                        "learning rate (the start of the schedule)", label=N_("learning rate"), group=OPTIMIZER,
-                        metavar="LR")
+    lr: float = setting(
+        0.1,
+        RULES["lr"],
+        "learning rate (the start of the schedule)",
+        label=N_("learning rate"),
+        group=OPTIMIZER,
+        metavar="LR",
+    )
     momentum: float | None = setting(
-        None, Optional(RULES["momentum"]),
-        "the Momentum optimizer's momentum (ch. 6.1.4); not set: the book's 0.9", label=N_("momentum"), group=OPTIMIZER)
+        None,
+        Optional(RULES["momentum"]),
+        "the Momentum optimizer's momentum (ch. 6.1.4); not set: the book's 0.9",
+        label=N_("momentum"),
+        group=OPTIMIZER,
+    )
     beta1: float | None = setting(
-        None, Optional(RULES["beta1"]),
-        "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9", label="beta1", group=OPTIMIZER)
+        None,
+        Optional(RULES["beta1"]),
+        "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9",
+        label="beta1",
+        group=OPTIMIZER,
+    )
     beta2: float | None = setting(
-        None, Optional(RULES["beta2"]),
-        "Adam's decay of its mean squared gradient; not set: the book's 0.999", label="beta2", group=OPTIMIZER)
+        None,
+        Optional(RULES["beta2"]),
+        "Adam's decay of its mean squared gradient; not set: the book's 0.999",
+        label="beta2",
+        group=OPTIMIZER,
+    )
     eps: float | None = setting(
-        None, Optional(RULES["eps"]),
+        None,
+        Optional(RULES["eps"]),
         "what AdaGrad and Adam add to the root of their squared gradients, against division by 0; not set: the "
-        "book's 1e-7", label="eps", group=OPTIMIZER)
-    batch_size: int = setting(100, RULES["batch_size"], "samples per mini-batch",
-                              label=N_("batch size"), unit=N_("samples"))
-    iters: int | None = setting(10000, Optional(POSITIVE_WHOLE), "number of iterations (updates)",
-                                label=N_("iterations"), exclusive="length", tunable=False)
-    epochs: int | None = setting(None, Optional(POSITIVE_WHOLE), "number of epochs of train_size / batch_size "
-                                 "iterations", label=N_("epochs"), exclusive="length")
-    sampling: str = setting("replacement", Options(SAMPLINGS), "replacement: the book's random batches; "
-                            "shuffle: every sample once per epoch", label=N_("sampling"))
-    lr_schedule: str = setting("constant", Options(LR_SCHEDULES), "cosine lowers the learning rate from lr to 0 "
-                               "along half a cosine over the run", label=N_("learning-rate schedule"))
-    dtype: str = setting("float32", Options(DTYPES), "float32 trains about twice as fast; the numerical gradient "
-                         "wants float64", label="dtype", group=NETWORK, tunable=False)
+        "book's 1e-7",
+        label="eps",
+        group=OPTIMIZER,
+    )
+    batch_size: int = setting(
+        100, RULES["batch_size"], "samples per mini-batch", label=N_("batch size"), unit=N_("samples")
+    )
+    iters: int | None = setting(
+        10000,
+        Optional(POSITIVE_WHOLE),
+        "number of iterations (updates)",
+        label=N_("iterations"),
+        exclusive="length",
+        tunable=False,
+    )
+    epochs: int | None = setting(
+        None,
+        Optional(POSITIVE_WHOLE),
+        "number of epochs of train_size / batch_size iterations",
+        label=N_("epochs"),
+        exclusive="length",
+    )
+    sampling: str = setting(
+        "replacement",
+        Options(SAMPLINGS),
+        "replacement: the book's random batches; shuffle: every sample once per epoch",
+        label=N_("sampling"),
+    )
+    lr_schedule: str = setting(
+        "constant",
+        Options(LR_SCHEDULES),
+        "cosine lowers the learning rate from lr to 0 along half a cosine over the run",
+        label=N_("learning-rate schedule"),
+    )
+    dtype: str = setting(
+        "float32",
+        Options(DTYPES),
+        "float32 trains about twice as fast; the numerical gradient wants float64",
+        label="dtype",
+        group=NETWORK,
+        tunable=False,
+    )
     train_eval_samples: int | None = setting(
-        None, Optional(POSITIVE_WHOLE), "judge training accuracy per epoch on the first N training samples only "
-        "(the book's evaluate_sample_num_per_epoch); the final accuracy uses all", label=N_("train samples judged "
-        "per epoch"), tunable=False)
-    grad: str = setting("backprop", Options(GRADS), "the gradient by backpropagation or by the chapter's "
-                        "numerical differentiation", label=N_("gradient"), tunable=False)
+        None,
+        Optional(POSITIVE_WHOLE),
+        "judge training accuracy per epoch on the first N training samples only "
+        "(the book's evaluate_sample_num_per_epoch); the final accuracy uses all",
+        label=N_("train samples judged per epoch"),
+        tunable=False,
+    )
+    grad: str = setting(
+        "backprop",
+        Options(GRADS),
+        "the gradient by backpropagation or by the chapter's numerical differentiation",
+        label=N_("gradient"),
+        tunable=False,
+    )
     engine: str | None = setting(
-        None, Optional(Options(engines.engine_names)), "how the gradient is computed: fused (default) or reference "
-        "for backprop; fast (default), rows or loop for --grad numerical", label=N_("engine"), tunable=False)
-    seed: int = setting(0, COUNT, "seed of the weights, the batches and the dropout masks", label=N_("seed"),
-                        tunable=False)
+        None,
+        Optional(Options(engines.engine_names)),
+        "how the gradient is computed: fused (default) or reference "
+        "for backprop; fast (default), rows or loop for --grad numerical",
+        label=N_("engine"),
+        tunable=False,
+    )
+    seed: int = setting(
+        0, COUNT, "seed of the weights, the batches and the dropout masks", label=N_("seed"), tunable=False
+    )
     divergence_window: int = setting(
-        100, POSITIVE_WHOLE, "the loss has diverged when its mean over this many iterations exceeds three times "
-        "its start (or at once when NaN/inf)", label=N_("divergence window"), unit=N_("iterations"), tunable=False)
+        100,
+        POSITIVE_WHOLE,
+        "the loss has diverged when its mean over this many iterations exceeds three times "
+        "its start (or at once when NaN/inf)",
+        label=N_("divergence window"),
+        unit=N_("iterations"),
+        tunable=False,
+    )
     weight_decay_lambda: float = setting(
-        0.0, RULES["weight_decay_lambda"],
+        0.0,
+        RULES["weight_decay_lambda"],
         "the book's weight decay lambda: lambda/2 * sum ||W||^2 added to the loss (biases excluded)",
-        label=N_("weight decay"), group=NETWORK, metavar="LAMBDA")
+        label=N_("weight decay"),
+        group=NETWORK,
+        metavar="LAMBDA",
+    )
     dropout_ratio: float = setting(
-        0.0, RULES["dropout_ratio"],
+        0.0,
+        RULES["dropout_ratio"],
         "the book's Dropout after each hidden activation: drop this share of units while training",
-        label=N_("dropout"), group=NETWORK, metavar="RATE")
+        label=N_("dropout"),
+        group=NETWORK,
+        metavar="RATE",
+    )
     validation: float | int | None = setting(
-        None, Optional(ShareOrCount()), "hold back the last SHARE (e.g. 0.1) or N samples of the training set and "
-        "judge each epoch on them; the test set is then judged once, at the end", label=N_("validation"), tunable=False)
+        None,
+        Optional(ShareOrCount()),
+        "hold back the last SHARE (e.g. 0.1) or N samples of the training set and "
+        "judge each epoch on them; the test set is then judged once, at the end",
+        label=N_("validation"),
+        tunable=False,
+    )
 
     def __post_init__(self):
         for name, spec in specs().items():
@@ -173,21 +269,35 @@ class TrainSettings:
             raise InputError(_("give iters or epochs (exactly one of them)"))
         engines.get_engine(self.engine_name, engines.BACKPROP if self.grad == "backprop" else engines.NUMERICAL)
         if self.grad == "numerical" and self.dtype == "float32":
-            raise InputError(_("the numerical gradient computes in float64 (float32 rounds the step h=1e-4); use dtype "
-                               "float64"))
+            raise InputError(
+                _("the numerical gradient computes in float64 (float32 rounds the step h=1e-4); use dtype float64")
+            )
         for name in self.group(OPTIMIZER):
             if getattr(self, name) is not None and not applies(name, self.optimizer):
-                raise InputError(_("{name} is a setting of the {optimizers} optimizer, not of {optimizer}; drop it or "
-                                   "choose that optimizer", name=name, optimizers=_(" or ").join(self.optimizers_with(name)),
-                                   optimizer=self.optimizer))
+                raise InputError(
+                    _(
+                        "{name} is a setting of the {optimizers} optimizer, not of {optimizer}; drop it or "
+                        "choose that optimizer",
+                        name=name,
+                        optimizers=_(" or ").join(self.optimizers_with(name)),
+                        optimizer=self.optimizer,
+                    )
+                )
         if self.eps is not None and np.dtype(self.dtype).type(self.eps) == 0:
             # The update would divide 0 by 0 where a gradient is 0 (MNIST's border pixels): a NaN the
             # divergence check then blamed on the learning rate.
             tiny = np.finfo(self.dtype).smallest_subnormal
-            raise InputError(_("eps {eps} is 0 in {dtype} (its smallest number above 0 is {tiny}), so {optimizer} would "
-                               "divide 0 by 0; choose eps of at least {least} (the book uses 1e-7) or dtype float64",
-                               eps=format(self.eps, "g"), dtype=self.dtype, tiny=format(tiny, ".1e"),
-                               optimizer=self.optimizer, least=format(tiny, ".0e")))
+            raise InputError(
+                _(
+                    "eps {eps} is 0 in {dtype} (its smallest number above 0 is {tiny}), so {optimizer} would "
+                    "divide 0 by 0; choose eps of at least {least} (the book uses 1e-7) or dtype float64",
+                    eps=format(self.eps, "g"),
+                    dtype=self.dtype,
+                    tiny=format(tiny, ".1e"),
+                    optimizer=self.optimizer,
+                    least=format(tiny, ".0e"),
+                )
+            )
 
     @staticmethod
     def group(group: str) -> tuple:
@@ -215,8 +325,13 @@ class TrainSettings:
         changes = {k: v for k, v in changes.items() if v is not None}
         unknown = sorted(set(changes) - {f.name for f in fields(self)})
         if unknown:
-            raise InputError(_("unknown setting(s) {names}; known: {known}", names=", ".join(unknown),
-                               known=", ".join(f.name for f in fields(self))))
+            raise InputError(
+                _(
+                    "unknown setting(s) {names}; known: {known}",
+                    names=", ".join(unknown),
+                    known=", ".join(f.name for f in fields(self)),
+                )
+            )
         if "epochs" in changes and "iters" not in changes:
             changes["iters"] = None
         elif "iters" in changes and "epochs" not in changes:
@@ -263,15 +378,18 @@ class TrainSettings:
         init = self.weight_init_std
         init = f"std {init:g}" if isinstance(init, (int, float)) else f"{init} init"
         sched = ", cosine lr decay" if self.lr_schedule == "cosine" else ""
-        regular = (f", weight decay {self.weight_decay_lambda:g}" if self.weight_decay_lambda else "") + (
-            f", dropout {self.dropout_ratio:g}" if self.dropout_ratio else "") + (
-            f", validation {self.validation:g}" if self.validation is not None else "")
+        regular = (
+            (f", weight decay {self.weight_decay_lambda:g}" if self.weight_decay_lambda else "")
+            + (f", dropout {self.dropout_ratio:g}" if self.dropout_ratio else "")
+            + (f", validation {self.validation:g}" if self.validation is not None else "")
+        )
         declared = specs()
         options = "".join(f" {declared[k].label} {v:g}" for k, v in self.optimizer_options().items() if k != "lr")
         return (
             f"{sizes} {self.activation}, {init}, {self.optimizer} lr {self.lr:g}{options}{sched}, "
             f"batch {self.batch_size}, {length}, {self.dtype}"
-            + (", numerical gradient" if self.grad == "numerical" else "") + regular
+            + (", numerical gradient" if self.grad == "numerical" else "")
+            + regular
         )
 
 
@@ -283,8 +401,16 @@ RECIPES = {
     # epochs that see every sample once. On MNIST: 98.4-98.5% test accuracy (seeds 0-2) in about
     # 11 s on 2 cores, data loading included.
     "strong": TrainSettings(
-        hidden_size=(512, 256), activation="relu", weight_init_std="he", optimizer="adam", lr=0.001,
-        batch_size=128, iters=None, epochs=8, sampling="shuffle", lr_schedule="cosine",
+        hidden_size=(512, 256),
+        activation="relu",
+        weight_init_std="he",
+        optimizer="adam",
+        lr=0.001,
+        batch_size=128,
+        iters=None,
+        epochs=8,
+        sampling="shuffle",
+        lr_schedule="cosine",
         train_eval_samples=10000,
     ),
 }

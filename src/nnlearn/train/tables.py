@@ -32,8 +32,8 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from nnlearn.base.files import open_regular_file, read_at_most
 from nnlearn.base.errors import FileFormatError
+from nnlearn.base.files import open_regular_file, read_at_most
 from nnlearn.base.i18n import _
 
 #: Files up to this size are read whole; larger ones are sampled (module description).
@@ -98,8 +98,13 @@ def open_file(path) -> int:
         if os.path.islink(path):
             target = path.resolve(strict=True)
             if path.parent.resolve() not in target.parents:
-                raise FileFormatError(_("{name} is a symbolic link leading outside its folder; a run folder's files "
-                                        "are read only from inside it (copy the file in instead)", name=path.name))
+                raise FileFormatError(
+                    _(
+                        "{name} is a symbolic link leading outside its folder; a run folder's files "
+                        "are read only from inside it (copy the file in instead)",
+                        name=path.name,
+                    )
+                )
             path = target
         return open_regular_file(path, name.name)
     except FileNotFoundError:
@@ -111,7 +116,9 @@ def open_file(path) -> int:
     except FileFormatError:
         raise
     except OSError as exc:
-        raise FileFormatError(_("{name} cannot be read ({reason})", name=path.name, reason=exc.strerror or exc)) from None
+        raise FileFormatError(
+            _("{name} cannot be read ({reason})", name=path.name, reason=exc.strerror or exc)
+        ) from None
 
 
 def checked_path(path) -> Path:
@@ -137,8 +144,13 @@ def _header(fd: int, name: str, size: int) -> tuple[list[str], int]:
     end = head.find(b"\n")
     if end < 0:
         if len(head) > MAX_LINE_BYTES:
-            raise FileFormatError(_("{name}'s first line is longer than {n} bytes; it is no table nnlearn writes",
-                                    name=name, n=MAX_LINE_BYTES))
+            raise FileFormatError(
+                _(
+                    "{name}'s first line is longer than {n} bytes; it is no table nnlearn writes",
+                    name=name,
+                    n=MAX_LINE_BYTES,
+                )
+            )
         end = len(head)
     try:
         columns = [c.strip() for c in next(csv.reader([head[:end].decode("utf-8")]), [])]
@@ -147,8 +159,14 @@ def _header(fd: int, name: str, size: int) -> tuple[list[str], int]:
     except csv.Error:
         columns = []
     if len(columns) > MAX_COLUMNS:
-        raise FileFormatError(_("{name} has {n} columns; at most {most} are read (nnlearn writes a few)", name=name,
-                                n=len(columns), most=MAX_COLUMNS))
+        raise FileFormatError(
+            _(
+                "{name} has {n} columns; at most {most} are read (nnlearn writes a few)",
+                name=name,
+                n=len(columns),
+                most=MAX_COLUMNS,
+            )
+        )
     return columns, min(size, end + 1)
 
 
@@ -239,13 +257,19 @@ def _whole_loss_curve(lines, n: int, li: int, ii, count: int) -> dict:
     if kept:
         from nnlearn.common.evaluation import moving_average
 
-        smooth = dict(zip(kept[window - 1:], moving_average([losses[i] for i in kept], window).tolist()))
+        smooth = dict(zip(kept[window - 1 :], moving_average([losses[i] for i in kept], window).tolist()))
     step = max(1, math.ceil(len(losses) / count))
     pick = list(range(0, len(losses), step))
     if losses and pick[-1] != len(losses) - 1:
         pick.append(len(losses) - 1)
-    return {"points": [(its[i], losses[i], smooth.get(i)) for i in pick], "window": window,
-            "rows": len(losses), "step": step, "sampled": False, "last_iteration": its[-1] if its else 0}
+    return {
+        "points": [(its[i], losses[i], smooth.get(i)) for i in pick],
+        "window": window,
+        "rows": len(losses),
+        "step": step,
+        "sampled": False,
+        "last_iteration": its[-1] if its else 0,
+    }
 
 
 def _sampled_loss_curve(fd: int, start: int, size: int, n: int, li: int, ii, count: int) -> dict:
@@ -276,8 +300,11 @@ def _table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[d
     if size <= SMALL_BYTES:  # counted first, then only the kept rows made (64 empty cells a row add up)
         total = sum(1 for row in _rows(_all_lines(fd, start, size, name), n))
         step = max(1, math.ceil(total / count))
-        rows = [{c: cell(v) for c, v in zip(columns, cells)}
-                for k, cells in enumerate(_rows(_all_lines(fd, start, size, name), n)) if k % step == 0 or k == total - 1]
+        rows = [
+            {c: cell(v) for c, v in zip(columns, cells)}
+            for k, cells in enumerate(_rows(_all_lines(fd, start, size, name), n))
+            if k % step == 0 or k == total - 1
+        ]
         return columns, rows, step > 1
     rows = []
     for offset, line in _sampled_lines(fd, start, size, 0, count):
@@ -367,16 +394,27 @@ def thinned_table(path, max_points: int = MAX_POINTS) -> tuple[list[str], list[d
 
 def _whole_table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[dict]]:
     if size > MAX_TABLE_BYTES:
-        raise FileFormatError(_("{name} is larger than the {n} bytes such a file may have", name=name, n=MAX_TABLE_BYTES))
+        raise FileFormatError(
+            _("{name} is larger than the {n} bytes such a file may have", name=name, n=MAX_TABLE_BYTES)
+        )
     columns, start = _header(fd, name, size)
     if not columns:
         return [], []
     n = len(columns)
     total = sum(1 for row in _rows(_all_lines(fd, start, size, name), n))  # counted before anything is made
     if total * n > MAX_CELLS:
-        raise FileFormatError(_("{name} has {total} rows of {n} columns; at most {most} cells are read (it is no "
-                                "table nnlearn writes)", name=name, total=total, n=n, most=MAX_CELLS))
-    return columns, [{c: cell(v) for c, v in zip(columns, cells)} for cells in _rows(_all_lines(fd, start, size, name), n)]
+        raise FileFormatError(
+            _(
+                "{name} has {total} rows of {n} columns; at most {most} cells are read (it is no table nnlearn writes)",
+                name=name,
+                total=total,
+                n=n,
+                most=MAX_CELLS,
+            )
+        )
+    return columns, [
+        {c: cell(v) for c, v in zip(columns, cells)} for cells in _rows(_all_lines(fd, start, size, name), n)
+    ]
 
 
 def read_table(path) -> tuple[list[str], list[dict]]:

@@ -58,8 +58,9 @@ def parse_request(value, source: str) -> int | None:
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
         return None
     text = value.strip() if isinstance(value, str) else value
-    ok = (isinstance(text, int) and not isinstance(text, bool)) or (isinstance(text, str) and text.isascii()
-                                                                    and text.isdigit() and len(text) <= 6)
+    ok = (isinstance(text, int) and not isinstance(text, bool)) or (
+        isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= 6
+    )
     if not ok or not 1 <= int(text) <= MOST:
         raise InputError(f"{source} {must(value)}")
     return int(text)
@@ -105,17 +106,30 @@ class Choice:
     def note(self) -> str | None:
         """One line for the user when the count is not the one BLAS or the user would expect."""
         if self.source == "free cores" and self.count != self.default:
-            return _("other programs keep {busy} cores busy: using {count} BLAS thread(s) instead of {default}; "
-                     "--threads N to choose", busy=f"{self.busy:.1f}", count=self.count, default=self.default)
+            return _(
+                "other programs keep {busy} cores busy: using {count} BLAS thread(s) instead of {default}; "
+                "--threads N to choose",
+                busy=f"{self.busy:.1f}",
+                count=self.count,
+                default=self.default,
+            )
         if self.source == "run" and self.asked not in (None, self.count):
-            return _("the run continues on the {count} BLAS thread(s) it started on, so that its numbers are those "
-                     "of an uninterrupted run (not on the {asked} asked for)", count=self.count, asked=self.asked)
+            return _(
+                "the run continues on the {count} BLAS thread(s) it started on, so that its numbers are those "
+                "of an uninterrupted run (not on the {asked} asked for)",
+                count=self.count,
+                asked=self.asked,
+            )
         return None
 
     def record(self) -> dict:
         """What a run's config and summary say about its threads."""
-        return {"threads": self.count, "source": self.source, "blas_default": self.default,
-                "busy_cores": None if self.busy is None else round(self.busy, 2)}
+        return {
+            "threads": self.count,
+            "source": self.source,
+            "blas_default": self.default,
+            "busy_cores": None if self.busy is None else round(self.busy, 2),
+        }
 
 
 def asked(threads=None) -> tuple[int | None, str]:

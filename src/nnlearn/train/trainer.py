@@ -39,19 +39,19 @@ from types import MappingProxyType
 
 import numpy as np
 
-from nnlearn.train import checkpoints
-from nnlearn.common import engines
-from nnlearn.train import threads as blas_threads
-from nnlearn.base.files import StopRequest, stop_requests
 from nnlearn.base.constraints import as_float_array, check_finite, is_one_hot
-from nnlearn.train.callbacks import standard_callbacks
-from nnlearn.train.history import History
-from nnlearn.datasets.batches import validation_count
 from nnlearn.base.errors import DivergenceError, InputError, InputTypeError
+from nnlearn.base.files import StopRequest, stop_requests
 from nnlearn.base.i18n import _
+from nnlearn.common import engines
 from nnlearn.common.multi_layer_net import MultiLayerNet
 from nnlearn.common.networks import settings_mismatch
 from nnlearn.common.optimizer import get_optimizer
+from nnlearn.datasets.batches import validation_count
+from nnlearn.train import checkpoints
+from nnlearn.train import threads as blas_threads
+from nnlearn.train.callbacks import standard_callbacks
+from nnlearn.train.history import History
 from nnlearn.train.settings import RECIPES, TrainSettings
 
 
@@ -69,8 +69,15 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, iteration: int, checkpoint):
         self.iteration = iteration
         self.checkpoint = checkpoint
-        super().__init__(_("training interrupted; checkpoint at iteration {iteration} in {checkpoint}",
-                           iteration=iteration, checkpoint=checkpoint) if checkpoint else _("training interrupted"))
+        super().__init__(
+            _(
+                "training interrupted; checkpoint at iteration {iteration} in {checkpoint}",
+                iteration=iteration,
+                checkpoint=checkpoint,
+            )
+            if checkpoint
+            else _("training interrupted")
+        )
 
 
 class Trainer:
@@ -127,16 +134,33 @@ class Trainer:
     (1.0, 0.99)
     """
 
-    def __init__(self, network, x_train, t_train, x_test=None, t_test=None, *, settings=RECIPES["book"],
-                 callbacks=None, threads=None):
+    def __init__(
+        self,
+        network,
+        x_train,
+        t_train,
+        x_test=None,
+        t_test=None,
+        *,
+        settings=RECIPES["book"],
+        callbacks=None,
+        threads=None,
+    ):
         if not isinstance(network, MultiLayerNet):
-            raise InputTypeError(_("Trainer trains a MultiLayerNet or TwoLayerNet, got {type}", type=type(network).__name__))
+            raise InputTypeError(
+                _("Trainer trains a MultiLayerNet or TwoLayerNet, got {type}", type=type(network).__name__)
+            )
         if not isinstance(settings, TrainSettings):
             raise InputTypeError(_("settings must be a TrainSettings, got {type}", type=type(settings).__name__))
         mismatch = settings_mismatch(settings, network)
         if mismatch:
-            raise InputError(_("the network does not match the settings ({mismatch}); build it from the settings "
-                               "(build_trainer does)", mismatch="; ".join(mismatch)))
+            raise InputError(
+                _(
+                    "the network does not match the settings ({mismatch}); build it from the settings "
+                    "(build_trainer does)",
+                    mismatch="; ".join(mismatch),
+                )
+            )
         self.network = network
         self.settings = settings
         x_train, t_train = checked_data(network, x_train, t_train, "train")
@@ -144,7 +168,7 @@ class Trainer:
         if settings.validation is not None:
             n = x_train.shape[0]
             n_val = validation_count(settings.validation, n)
-            self.x_val, self.t_val = x_train[n - n_val:], t_train[n - n_val:]
+            self.x_val, self.t_val = x_train[n - n_val :], t_train[n - n_val :]
             x_train, t_train = x_train[: n - n_val], t_train[: n - n_val]
         self.x_train, self.t_train = x_train, t_train
         if (x_test is None) != (t_test is None):
@@ -156,9 +180,12 @@ class Trainer:
         self.train_size = self.x_train.shape[0]
         self.batch_size = settings.batch_size
         if settings.sampling == "shuffle" and self.batch_size > self.train_size:
-            raise InputError(_(
-                "batch_size {batch_size} is larger than the {n} training samples; lower it or use sampling='replacement'",
-                batch_size=self.batch_size, n=self.train_size)
+            raise InputError(
+                _(
+                    "batch_size {batch_size} is larger than the {n} training samples; lower it or use sampling='replacement'",
+                    batch_size=self.batch_size,
+                    n=self.train_size,
+                )
             )
         # The book: iter_per_epoch = max(train_size / batch_size, 1), counted in whole iterations.
         self.iter_per_epoch = max(self.train_size // self.batch_size, 1)
@@ -206,8 +233,11 @@ class Trainer:
         try:
             # Ctrl-C and kill (SIGTERM) finish the current iteration, save and stop; overflow on the way
             # to divergence is expected (the divergence stop reports it clearly).
-            with stop_requests(self.stop), np.errstate(over="ignore", invalid="ignore"), \
-                    blas_threads.using(self.choose_threads()):
+            with (
+                stop_requests(self.stop),
+                np.errstate(over="ignore", invalid="ignore"),
+                blas_threads.using(self.choose_threads()),
+            ):
                 self.notify("on_train_begin", self.logs())
                 self.run_iterations()
         except KeyboardInterrupt:
@@ -258,8 +288,9 @@ class Trainer:
         if self.settings.grad == "backprop":
             return self.engine.loss_and_gradient(x_batch, t_batch, masks=masks)
         try:
-            grad = engines.numerical_gradient(self.network, x_batch, t_batch, self.engine.name, masks=masks,
-                                              progress=self.step_progress)
+            grad = engines.numerical_gradient(
+                self.network, x_batch, t_batch, self.engine.name, masks=masks, progress=self.step_progress
+            )
         except KeyboardInterrupt:
             if self.stop.requested:
                 # Stopped inside a long numerical gradient (step_progress): the weights are restored and
@@ -285,8 +316,10 @@ class Trainer:
             self.update_time()
             self.notify("on_interrupt", self.logs())
         checkpoint = self.last_checkpoint
-        return TrainingInterrupted(self.iteration if self.consistent else (checkpoint[0] if checkpoint else 0),
-                                   checkpoint[1] if checkpoint else None)
+        return TrainingInterrupted(
+            self.iteration if self.consistent else (checkpoint[0] if checkpoint else 0),
+            checkpoint[1] if checkpoint else None,
+        )
 
     def notify(self, hook: str, *args) -> None:
         for cb in self.callbacks:
@@ -341,8 +374,11 @@ class Trainer:
             test_acc = self.accuracy(self.x_test, self.t_test)
         self.history.add_epoch(self.iteration, train_acc, val_acc, None if self.x_val is not None else test_acc)
         if final:
-            self.history.final = {"train_accuracy": train_acc, "test_accuracy": test_acc,
-                                  "validation_accuracy": val_acc}
+            self.history.final = {
+                "train_accuracy": train_acc,
+                "test_accuracy": test_acc,
+                "validation_accuracy": val_acc,
+            }
 
     def check_divergence(self) -> None:
         """Stop with :class:`~nnlearn.base.errors.DivergenceError` when the loss is NaN/inf or explodes.
@@ -361,28 +397,49 @@ class Trainer:
             recent = math.fsum(losses[-w:]) / w
             if recent <= 3.0 * max(losses[0], self.chance_loss()):
                 return
-            what = _("the loss exploded: its mean over iterations {first}-{last} is {recent:.4g}, up from {start:.4g} "
-                     "at the start", first=self.iteration - w + 1, last=self.iteration, recent=recent, start=losses[0])
+            what = _(
+                "the loss exploded: its mean over iterations {first}-{last} is {recent:.4g}, up from {start:.4g} "
+                "at the start",
+                first=self.iteration - w + 1,
+                last=self.iteration,
+                recent=recent,
+                start=losses[0],
+            )
         else:
             what = _("the loss became {loss} at iteration {i}", loss=loss, i=self.iteration)
         kept = ""
         if self.last_checkpoint is not None:
-            kept = _("; the last good checkpoint (iteration {i}) is kept in {path}", i=self.last_checkpoint[0],
-                     path=self.last_checkpoint[1])
-        raise DivergenceError(_(
-            "training diverged: {what}. The learning rate (lr={lr:g}) is likely too high -- lower it (the book uses "
-            "0.1 with SGD), or scale the inputs to [0, 1]", what=what, lr=self.settings.lr) + kept)
+            kept = _(
+                "; the last good checkpoint (iteration {i}) is kept in {path}",
+                i=self.last_checkpoint[0],
+                path=self.last_checkpoint[1],
+            )
+        raise DivergenceError(
+            _(
+                "training diverged: {what}. The learning rate (lr={lr:g}) is likely too high -- lower it (the book uses "
+                "0.1 with SGD), or scale the inputs to [0, 1]",
+                what=what,
+                lr=self.settings.lr,
+            )
+            + kept
+        )
 
     def logs(self) -> MappingProxyType:
         """What callbacks are told: the last epoch's record, read-only (see :mod:`nnlearn.train.callbacks`)."""
         history = self.history
-        last = (lambda values: values[-1] if values else None)
-        return MappingProxyType({
-            "epoch": self.iteration / self.iter_per_epoch, "iteration": self.iteration,
-            "loss": history.mean_loss(self.iter_per_epoch),
-            "train_accuracy": last(history.train_acc_list), "validation_accuracy": last(history.val_acc_list),
-            "test_accuracy": last(history.test_acc_list), "lr": self.optimizer.lr, "seconds": self.seconds,
-        })
+        last = lambda values: values[-1] if values else None
+        return MappingProxyType(
+            {
+                "epoch": self.iteration / self.iter_per_epoch,
+                "iteration": self.iteration,
+                "loss": history.mean_loss(self.iter_per_epoch),
+                "train_accuracy": last(history.train_acc_list),
+                "validation_accuracy": last(history.val_acc_list),
+                "test_accuracy": last(history.test_acc_list),
+                "lr": self.optimizer.lr,
+                "seconds": self.seconds,
+            }
+        )
 
     def accuracy(self, x, t) -> float:
         """Fraction of rows of ``x`` the network classifies as ``t`` says (labels, or soft targets' likeliest class)."""
@@ -405,8 +462,11 @@ class Trainer:
 
     def summary(self) -> dict:
         """Final accuracies and last batch loss (:meth:`History.summary`), iterations, epochs and seconds."""
-        return self.history.summary() | {"iterations": self.iteration, "epochs": self.iteration / self.iter_per_epoch,
-                                         "seconds": self.seconds}
+        return self.history.summary() | {
+            "iterations": self.iteration,
+            "epochs": self.iteration / self.iter_per_epoch,
+            "seconds": self.seconds,
+        }
 
     def config(self) -> dict:
         """The settings that determine the run (a checkpoint only resumes under the same ones)."""
@@ -430,9 +490,16 @@ class Trainer:
         arrays.update(record["arrays"])
         if self.perm is not None:
             arrays["perm"] = self.perm
-        meta = {"iteration": self.iteration, "rng": self.rng.bit_generator.state, "optimizer_scalars": opt["scalars"],
-                "optimizer_lr": self.optimizer.lr, "threads": self.choose_threads().record(), "seconds": self.seconds,
-                **record["meta"], "config": self.config()}
+        meta = {
+            "iteration": self.iteration,
+            "rng": self.rng.bit_generator.state,
+            "optimizer_scalars": opt["scalars"],
+            "optimizer_lr": self.optimizer.lr,
+            "threads": self.choose_threads().record(),
+            "seconds": self.seconds,
+            **record["meta"],
+            "config": self.config(),
+        }
         return {"arrays": arrays, "meta": meta}
 
     def state_layout(self, iteration: int, n_epochs: int) -> dict:
@@ -440,8 +507,13 @@ class Trainer:
         params = self.network.params
         layout = {f"param_{k}": (v.shape, v.dtype) for k, v in params.items()}
         if iteration > 0:
-            layout.update({f"opt_{name}/{k}": (v.shape, v.dtype) for name in self.optimizer.state_names
-                           for k, v in params.items()})
+            layout.update(
+                {
+                    f"opt_{name}/{k}": (v.shape, v.dtype)
+                    for name in self.optimizer.state_names
+                    for k, v in params.items()
+                }
+            )
         layout.update(self.history.layout(iteration, n_epochs))
         if self.settings.sampling == "shuffle" and iteration > 0:
             layout["perm"] = ((self.train_size,), None)
@@ -451,7 +523,7 @@ class Trainer:
         """Continue from what :meth:`state` gave (its arrays checked against :meth:`state_layout`); a missing
         or wrong entry of its meta raises ``KeyError``, ``TypeError`` or ``ValueError``."""
         arrays, meta = state["arrays"], state["meta"]
-        part = (lambda prefix: {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)})
+        part = lambda prefix: {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
         self.network.set_params(part("param_"))
         self.optimizer.load_state_dict({"arrays": part("opt_"), "scalars": meta["optimizer_scalars"]})
         self.optimizer.lr = float(meta["optimizer_lr"])

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnlearn.train.callbacks import standard_callbacks
-from nnlearn.common.multi_layer_net import MultiLayerNet
-from nnlearn.train.settings import TrainSettings, recipe_settings
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import _
+from nnlearn.common.multi_layer_net import MultiLayerNet
 from nnlearn.common.networks import network_for
+from nnlearn.train.callbacks import standard_callbacks
+from nnlearn.train.settings import TrainSettings, recipe_settings
 from nnlearn.train.trainer import Trainer
 
 
@@ -31,13 +31,20 @@ def infer_classes(t) -> int:
         raise InputError(_("t_train holds NaN or inf; labels are whole numbers 0..C-1"))
     low, high = np.min(t), np.max(t)
     if low >= 1:
-        raise InputError(_("t_train's labels run from {low:g} to {high:g}, but class labels start at 0; subtract {low:g} "
-                           "from them", low=low, high=high))
+        raise InputError(
+            _(
+                "t_train's labels run from {low:g} to {high:g}, but class labels start at 0; subtract {low:g} "
+                "from them",
+                low=low,
+                high=high,
+            )
+        )
     return int(high) + 1
 
 
-def build_trainer(settings: TrainSettings, x_train, t_train, x_test=None, t_test=None, *, n_classes=None,
-                  callbacks=None, threads=None) -> Trainer:
+def build_trainer(
+    settings: TrainSettings, x_train, t_train, x_test=None, t_test=None, *, n_classes=None, callbacks=None, threads=None
+) -> Trainer:
     """A fresh network and its :class:`Trainer` from ``settings``."""
     x = np.asarray(x_train)
     if x.ndim < 2 or x.shape[0] == 0 or x[0].size == 0:
@@ -71,8 +78,9 @@ class TrainedModel:
         return self.network.classify(x)
 
 
-def train_arrays(x_train, t_train, x_test=None, t_test=None, *, recipe="book", progress=None, callbacks=(),
-                 live=False, **overrides) -> TrainedModel:
+def train_arrays(
+    x_train, t_train, x_test=None, t_test=None, *, recipe="book", progress=None, callbacks=(), live=False, **overrides
+) -> TrainedModel:
     """Train a recipe's network on arrays and return the :class:`TrainedModel`.
 
     ``overrides`` are :class:`~nnlearn.train.settings.TrainSettings` fields (``lr=0.5``, ``epochs=3``,
@@ -95,7 +103,8 @@ def train_arrays(x_train, t_train, x_test=None, t_test=None, *, recipe="book", p
         from nnlearn.train.live import LivePlot
 
         callbacks = [*callbacks, LivePlot()]
-    trainer = build_trainer(settings, x_train, t_train, x_test, t_test,
-                            callbacks=[*standard_callbacks(progress), *callbacks])
+    trainer = build_trainer(
+        settings, x_train, t_train, x_test, t_test, callbacks=[*standard_callbacks(progress), *callbacks]
+    )
     summary = trainer.train()
     return TrainedModel(trainer.network, trainer, settings, summary)

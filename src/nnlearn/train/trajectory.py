@@ -27,18 +27,17 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.base.files import atomic_write
-from nnlearn.train.callbacks import Callback
 from nnlearn.base.errors import FileFormatError
+from nnlearn.base.files import atomic_write
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.saving import read_npz
+from nnlearn.train.callbacks import Callback
 
 TRAJECTORY_FILE = "trajectory.npz"
 FORMAT = 1
 #: The largest trajectory file read (a 1.3-million-parameter float32 network, 100 epochs, is 520 MB).
 MAX_TRAJECTORY_BYTES = 1 << 30
-_FIX = N_("train the run again to record it, or drop the file (the landscape's random directions need no "
-          "trajectory)")
+_FIX = N_("train the run again to record it, or drop the file (the landscape's random directions need no trajectory)")
 
 
 def param_layout(net) -> list:
@@ -102,12 +101,16 @@ class Trajectory(Callback):
             return
         else:
             iterations, weights, _meta = read_trajectory(self.path, net)
-            keep = [k for k, it in enumerate(iterations) if it <= trainer.iteration
-                    and is_snapshot_iteration(it, trainer.iter_per_epoch, trainer.max_iter)]
+            keep = [
+                k
+                for k, it in enumerate(iterations)
+                if it <= trainer.iteration and is_snapshot_iteration(it, trainer.iter_per_epoch, trainer.max_iter)
+            ]
             self.iterations = [int(iterations[k]) for k in keep]
             self.weights = [weights[k] for k in keep]
-        if is_snapshot_iteration(trainer.iteration, trainer.iter_per_epoch, trainer.max_iter) \
-                and (not self.iterations or self.iterations[-1] != trainer.iteration):
+        if is_snapshot_iteration(trainer.iteration, trainer.iter_per_epoch, trainer.max_iter) and (
+            not self.iterations or self.iterations[-1] != trainer.iteration
+        ):
             self.record()
 
     def on_epoch_end(self, epoch, logs) -> None:
@@ -123,8 +126,12 @@ class Trajectory(Callback):
         # The layout of nnlearn.common.saving.write_npz, written straight into the file: through a BytesIO
         # first, as write_npz does, the strong recipe's 19 MB took twice as long.
         with atomic_write(self.path, in_run_folder=True) as fh:
-            np.savez(fh, meta=np.array(json.dumps(meta)), iterations=np.array(self.iterations, dtype=np.int64),
-                     weights=np.stack(self.weights))
+            np.savez(
+                fh,
+                meta=np.array(json.dumps(meta)),
+                iterations=np.array(self.iterations, dtype=np.int64),
+                weights=np.stack(self.weights),
+            )
 
 
 def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
@@ -138,13 +145,25 @@ def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
     except OSError:
         size = 0  # missing or unreadable: read_npz says which
     if size > max_bytes:
-        raise FileFormatError(_("{path} is {size:,} bytes, more than a trajectory may have ({most:,}); {fix}",
-                                path=path, size=size, most=max_bytes, fix=_(_FIX)))
-    arrays, meta = read_npz(path, N_("a trajectory written by nnlearn"), _FIX,
-                            expect=lambda meta: {"iterations": (None, np.int64), "weights": (None, None)})
+        raise FileFormatError(
+            _(
+                "{path} is {size:,} bytes, more than a trajectory may have ({most:,}); {fix}",
+                path=path,
+                size=size,
+                most=max_bytes,
+                fix=_(_FIX),
+            )
+        )
+    arrays, meta = read_npz(
+        path,
+        N_("a trajectory written by nnlearn"),
+        _FIX,
+        expect=lambda meta: {"iterations": (None, np.int64), "weights": (None, None)},
+    )
     if meta.get("format") != FORMAT:
-        raise FileFormatError(_("{path} is not a trajectory of format {format}; {fix}", path=path, format=FORMAT,
-                                fix=_(_FIX)))
+        raise FileFormatError(
+            _("{path} is not a trajectory of format {format}; {fix}", path=path, format=FORMAT, fix=_(_FIX))
+        )
     iterations, weights = arrays["iterations"], arrays["weights"]
     layout = meta.get("params")
     try:
@@ -152,13 +171,22 @@ def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
     except (TypeError, ValueError):
         raise FileFormatError(_("{path} has no readable parameter layout; {fix}", path=path, fix=_(_FIX))) from None
     if iterations.ndim != 1 or not len(iterations) or np.any(np.diff(iterations) <= 0) or iterations[0] < 0:
-        raise FileFormatError(_("{path}: its iterations are not an increasing list of whole numbers; {fix}", path=path,
-                                fix=_(_FIX)))
+        raise FileFormatError(
+            _("{path}: its iterations are not an increasing list of whole numbers; {fix}", path=path, fix=_(_FIX))
+        )
     k = len(iterations)
     if weights.dtype.kind != "f" or weights.shape != (k, n_params) or not np.isfinite(weights).all():
-        raise FileFormatError(_("{path}: its weights are not {k} finite rows of {n} numbers; {fix}", path=path, k=k,
-                                n=n_params, fix=_(_FIX)))
+        raise FileFormatError(
+            _(
+                "{path}: its weights are not {k} finite rows of {n} numbers; {fix}",
+                path=path,
+                k=k,
+                n=n_params,
+                fix=_(_FIX),
+            )
+        )
     if net is not None and (layout != param_layout(net) or weights.dtype != net.dtype):
-        raise FileFormatError(_("{path} was recorded for another network than this run's model; {fix}", path=path,
-                                fix=_(_FIX)))
+        raise FileFormatError(
+            _("{path} was recorded for another network than this run's model; {fix}", path=path, fix=_(_FIX))
+        )
     return iterations, weights, meta

@@ -41,10 +41,19 @@ CLASS_PROBES = {
 
 #: The book's section of each row, for the findings that have no section of their own.
 SECTIONS = {
-    "sigmoid": "3.2.4", "softmax": "3.5", "mean_squared_error": "4.2.1", "cross_entropy_error": "4.2.2",
-    "numerical_diff": "4.3.1", "function_1": "4.3.2", "function_2": "4.3.3",
-    "_numerical_gradient_no_batch": "4.4", "numerical_gradient": "4.4", "gradient_descent": "4.4.1",
-    "simpleNet": "4.4.2", "TwoLayerNet": "4.5.1", "TwoLayerNet.gradient": "5.7.2",
+    "sigmoid": "3.2.4",
+    "softmax": "3.5",
+    "mean_squared_error": "4.2.1",
+    "cross_entropy_error": "4.2.2",
+    "numerical_diff": "4.3.1",
+    "function_1": "4.3.2",
+    "function_2": "4.3.3",
+    "_numerical_gradient_no_batch": "4.4",
+    "numerical_gradient": "4.4",
+    "gradient_descent": "4.4.1",
+    "simpleNet": "4.4.2",
+    "TwoLayerNet": "4.5.1",
+    "TwoLayerNet.gradient": "5.7.2",
 }
 
 PASS, FAIL, WARN, MISSING, UNTESTED = "pass", "fail", "warn", "missing", "untested"
@@ -66,8 +75,14 @@ class RowResult:
     uses: list = field(default_factory=list)  # the reader's failing functions this row calls
 
     def to_json(self) -> dict:
-        return {"name": self.name, "spelling": self.spelling, "status": self.status,
-                "findings": [f.to_json() for f in self.findings], "note": self.note, "uses": self.uses}
+        return {
+            "name": self.name,
+            "spelling": self.spelling,
+            "status": self.status,
+            "findings": [f.to_json() for f in self.findings],
+            "note": self.note,
+            "uses": self.uses,
+        }
 
 
 def status_of(findings) -> str:
@@ -82,6 +97,7 @@ def result(name: str, spelling: str, probe: Probe) -> RowResult:
 def run_function(name: str, spelling: str, fn, remote, isolation: Isolation, parameters=()) -> RowResult:
     """Probe the reader's function ``fn`` as the book's ``name`` (see :mod:`.isolation` for the failing
     functions it calls); ``parameters``: its positional parameters' names, for the fixes' code."""
+
     def run():
         probe = Probe(remote, section_of(name), name)
         try:
@@ -104,9 +120,13 @@ def run_function(name: str, spelling: str, fn, remote, isolation: Isolation, par
 #: The book's parameters of each function row, in order; the fixes' code is written with them
 #: (softmax's fixes call its input ``a`` or ``x``, as the book's two versions do).
 BOOK_PARAMETERS = {
-    "sigmoid": (("x",),), "softmax": (("a", "x"),), "mean_squared_error": (("y",), ("t",)),
-    "cross_entropy_error": (("y",), ("t",)), "numerical_diff": (("f",), ("x",)),
-    "_numerical_gradient_no_batch": (("f",), ("x",)), "numerical_gradient": (("f",), ("x",)),
+    "sigmoid": (("x",),),
+    "softmax": (("a", "x"),),
+    "mean_squared_error": (("y",), ("t",)),
+    "cross_entropy_error": (("y",), ("t",)),
+    "numerical_diff": (("f",), ("x",)),
+    "_numerical_gradient_no_batch": (("f",), ("x",)),
+    "numerical_gradient": (("f",), ("x",)),
     "gradient_descent": (("f",), ("init_x",), ("lr",), ("step_num",)),
 }
 
@@ -116,8 +136,9 @@ def reader_names(name: str, params) -> dict:
     is shown in the reader's own names (``softmax(z)``: ``np.max(z)``, not ``np.max(a)``). ``params``:
     the reader's positional parameters, as the child read them from the function's code (identifiers,
     checked by the runner)."""
-    return {book: theirs for books, theirs in zip(BOOK_PARAMETERS.get(name, ()), params)
-            for book in books if book != theirs}
+    return {
+        book: theirs for books, theirs in zip(BOOK_PARAMETERS.get(name, ()), params) for book in books if book != theirs
+    }
 
 
 def run_class(name: str, spelling: str, cls, remote, rows, isolation: Isolation, methods: dict) -> list[RowResult]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlearn.common.functions import sigmoid, softmax
 from nnlearn.checker.targets import function_1
 from nnlearn.checker.values import close, frozen, has_nan, show
+from nnlearn.common.functions import sigmoid, softmax
 
 BOOK_X = frozen([-1.0, 1.0, 2.0])
 SOFTMAX_A = frozen([0.3, 2.9, 4.0])
@@ -41,8 +41,12 @@ def probe_sigmoid(fn, p):
         if close(first.value, 1 + np.exp(-x)):
             p.fail("operator-precedence", shown, first.value, expected, section="3.2.4")
         p.wrong(shown, first.value, expected)
-    cases = [np.float64(0.0), np.array([[-1.0, 0.0], [1.0, 2.0]]), np.array([-1, 0, 1]),
-             np.array([-3.0, 0.5, 4.0], dtype=np.float32)]
+    cases = [
+        np.float64(0.0),
+        np.array([[-1.0, 0.0], [1.0, 2.0]]),
+        np.array([-1, 0, 1]),
+        np.array([-3.0, 0.5, 4.0], dtype=np.float32),
+    ]
     for arg in cases:
         _expect(p, fn, "sigmoid", arg, sigmoid(np.asarray(arg, dtype=np.float64)), rtol=1e-6)
     big = np.array([-1000.0, 1000.0])
@@ -98,11 +102,13 @@ def _probe_softmax_batch(fn, p):
         outcome = p.attempt(fn, batch, show_input=shown)
         expected = softmax(batch)
         if not outcome.ok:
-            single = single or p.finding("softmax-single-sample", shown, outcome.error.text, expected,
-                                         where=outcome.error.where)
+            single = single or p.finding(
+                "softmax-single-sample", shown, outcome.error.text, expected, where=outcome.error.where
+            )
         elif close(outcome.value, _whole(batch)):
-            single = single or p.finding("softmax-single-sample", shown, outcome.value, expected,
-                                         details=[("whole-batch", {})])
+            single = single or p.finding(
+                "softmax-single-sample", shown, outcome.value, expected, details=[("whole-batch", {})]
+            )
         elif not close(outcome.value, expected):
             if has_nan(outcome.value):
                 p.fail("softmax-overflow", shown, outcome.value, expected)

@@ -13,12 +13,12 @@ from nnlearn.checker.targets import TARGETS
 from nnlearn.checker.values import Opaque, changed, has_nan, show, snapshot, to_array
 from nnlearn.checker.wire import Function, ReaderError, Timeout
 
-
 #: "NameError: name 'f' is not defined", as the sandbox describes an exception.
 NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 #: Builtins of Python 2 that Python 3 removed (code copied from older translations of the book).
-PYTHON2_NAMES = frozenset({"xrange", "raw_input", "unicode", "long", "basestring", "unichr", "execfile", "reduce",
-                           "file", "cmp"})
+PYTHON2_NAMES = frozenset(
+    {"xrange", "raw_input", "unicode", "long", "basestring", "unichr", "execfile", "reduce", "file", "cmp"}
+)
 
 
 @dataclass
@@ -36,9 +36,17 @@ class Finding:
     names: dict = field(default_factory=dict)  # the book's parameter name -> the reader's, for the fix's code
 
     def to_json(self) -> dict:
-        return {"id": self.id, "severity": self.severity, "section": self.section, "input": self.input,
-                "got": self.got, "expected": self.expected, "details": self.details, "where": self.where,
-                "names": self.names}
+        return {
+            "id": self.id,
+            "severity": self.severity,
+            "section": self.section,
+            "input": self.input,
+            "got": self.got,
+            "expected": self.expected,
+            "details": self.details,
+            "where": self.where,
+            "names": self.names,
+        }
 
 
 class Stop(Exception):
@@ -86,15 +94,30 @@ class Probe:
 
     # -- findings ----------------------------------------------------------------------------------
 
-    def finding(self, finding_id: str, show_input: str = "", got=None, expected=None, *, details=(),
-                severity: str | None = None, section: str | None = None, where=()) -> Finding:
+    def finding(
+        self,
+        finding_id: str,
+        show_input: str = "",
+        got=None,
+        expected=None,
+        *,
+        details=(),
+        severity: str | None = None,
+        section: str | None = None,
+        where=(),
+    ) -> Finding:
         """A finding of ``finding_id``; ``got`` and ``expected`` are values (shown) or ready strings."""
         cat = entry(finding_id)
         return Finding(
-            id=finding_id, severity=severity or cat.severity, section=section or cat.section or self.section,
-            input=show_input, got=got if isinstance(got, str) else ("" if got is None else show(got)),
+            id=finding_id,
+            severity=severity or cat.severity,
+            section=section or cat.section or self.section,
+            input=show_input,
+            got=got if isinstance(got, str) else ("" if got is None else show(got)),
             expected=expected if isinstance(expected, str) else ("" if expected is None else show(expected)),
-            details=[[k, dict(v)] for k, v in details], where=list(where))
+            details=[[k, dict(v)] for k, v in details],
+            where=list(where),
+        )
 
     def add(self, finding: Finding) -> Finding:
         """Keep ``finding``, once per id (the first example of a mistake is the one shown)."""
@@ -130,8 +153,15 @@ class Probe:
         if moved:
             i = moved[0]
             details = [("after-call", {})] if mutation == "x-not-restored" else []
-            self.add(self.finding(mutation, show_input, got=after[i], expected=copies[[j for j, _ in copies].index(i)][1],
-                                  details=details))
+            self.add(
+                self.finding(
+                    mutation,
+                    show_input,
+                    got=after[i],
+                    expected=copies[[j for j, _ in copies].index(i)][1],
+                    details=details,
+                )
+            )
         return Outcome(value=value)
 
     def attr(self, obj, name: str):
@@ -164,8 +194,13 @@ class Probe:
         undefined = NAME_ERROR.search(error.text or "")
         if undefined:
             name = undefined.group(1)
-            self.fail("python2-name" if name in PYTHON2_NAMES else "renamed-parameter", show_input, got=error.text,
-                      where=error.where, details=[("name", {"name": name})])
+            self.fail(
+                "python2-name" if name in PYTHON2_NAMES else "renamed-parameter",
+                show_input,
+                got=error.text,
+                where=error.where,
+                details=[("name", {"name": name})],
+            )
         self.fail("raised-exception", show_input, got=error.text, where=error.where)
 
     def wrong(self, show_input: str, got, expected, *, details=(), finding_id: str = "wrong-result"):
@@ -174,7 +209,12 @@ class Probe:
             self.fail("missing-return", show_input, got=None, expected=expected)
         arr, exp = to_array(got), to_array(expected)
         if arr is not None and exp is not None and arr.shape != exp.shape and not (arr.size == exp.size == 1):
-            self.fail("wrong-shape", show_input, got=f"shape {arr.shape}: {show(got)}",
-                      expected=f"shape {exp.shape}: {show(expected)}", details=details)
+            self.fail(
+                "wrong-shape",
+                show_input,
+                got=f"shape {arr.shape}: {show(got)}",
+                expected=f"shape {exp.shape}: {show(expected)}",
+                details=details,
+            )
         extra = [("nan", {})] if has_nan(got) and not has_nan(expected) else []
         self.fail(finding_id, show_input, got=got, expected=expected, details=[*details, *extra])

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlearn.common.gradient import numerical_diff, numerical_gradient
 from nnlearn.checker.probes.base import Stop
 from nnlearn.checker.targets import coupled, cube, function_1, function_2, square, weights_of
 from nnlearn.checker.values import close, ratio, show, to_array, to_scalar
 from nnlearn.checker.wire import Function
-
+from nnlearn.common.gradient import numerical_diff, numerical_gradient
 
 #: The check's own test functions, shown as what they compute: a name such as ``square`` would read
 #: as one of the reader's.
-SHOWN = {"square": "lambda x: np.sum(x**2)", "cube": "lambda x: np.sum(x**3)",
-         "coupled": "lambda x: x[0]*x[1] + x[1]**2 * x[2]"}
+SHOWN = {
+    "square": "lambda x: np.sum(x**2)",
+    "cube": "lambda x: np.sum(x**3)",
+    "coupled": "lambda x: x[0]*x[1] + x[1]**2 * x[2]",
+}
 
 
 def _diff_call(name, f, x) -> str:
@@ -182,8 +184,14 @@ def _probe_two_d(fn, p, name, tol):
 def _probe_dtypes(fn, p, name, first):
     """Integer arrays (the book's own code returns a wrong gradient: a warning) and float32 ones."""
     if isinstance(first, np.ndarray) and first.dtype == np.float32:
-        p.add(p.finding("float32-precision", _diff_call(name, function_2, np.array([3.0, 4.0])), first,
-                        details=[("dtype", {"dtype": "float32"})]))
+        p.add(
+            p.finding(
+                "float32-precision",
+                _diff_call(name, function_2, np.array([3.0, 4.0])),
+                first,
+                details=[("dtype", {"dtype": "float32"})],
+            )
+        )
     xi = np.array([3, 4])
     shown = _diff_call(name, function_2, xi)
     outcome = p.attempt(fn, function_2, xi, show_input=shown, mutation="x-not-restored")

@@ -83,9 +83,11 @@ def judged(run, stand_ins):
 
 
 #: Folders whose code is not the reader's: the standard library, installed packages, nnlearn.
-_NOT_READERS = tuple(os.path.realpath(p) + os.sep for p in {
-    sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")} | {
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))})
+_NOT_READERS = tuple(
+    os.path.realpath(p) + os.sep
+    for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    | {os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}
+)
 
 
 def _readers(fn) -> bool:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlearn.common.losses import cross_entropy_error, mean_squared_error
 from nnlearn.checker.values import close, frozen, has_nan, ratio, show, to_scalar
+from nnlearn.common.losses import cross_entropy_error, mean_squared_error
 
 #: The book's outputs for the target "2": most confident in 2, then most confident in 7.
 Y1 = frozen([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
@@ -50,14 +50,18 @@ def _cases(name):
         forms["labels"].append((y, np.array(label)))
     forms["one-hot"].append((BATCH, one_hot(LABELS)))
     forms["labels"].append((BATCH, LABELS))
-    return {form: [(loss_call(name, y, t), y, t, cross_entropy_error(y, t)) for y, t in cases]
-            for form, cases in forms.items()}
+    return {
+        form: [(loss_call(name, y, t), y, t, cross_entropy_error(y, t)) for y, t in cases]
+        for form, cases in forms.items()
+    }
 
 
 def probe_cross_entropy_error(fn, p):
     cases = _cases("cross_entropy_error")
-    results = {form: [(case, p.attempt(fn, case[1], case[2], show_input=case[0])) for case in form_cases]
-               for form, form_cases in cases.items()}
+    results = {
+        form: [(case, p.attempt(fn, case[1], case[2], show_input=case[0])) for case in form_cases]
+        for form, form_cases in cases.items()
+    }
     for (shown, y, t, expected), outcome in results["one-hot"][:2]:
         if outcome.ok and any(close(outcome.value, s, rtol=1e-6) for s in swapped_values(y, t)):
             p.fail("swapped-arguments", shown, outcome.value, expected)
@@ -87,8 +91,17 @@ def _single_sample(p, results) -> None:
     if averaged:
         p.fail("sum-not-mean", shown, batch.value, expected)
     label_code = summed == ["labels"]  # the fix's formula is the one-hot one: say the label one too
-    p.add(p.finding("sum-not-mean", shown, batch.value, expected, severity="warn", section="4.2.2",
-                    details=[("single-sample-cee", {}), *([("labels-fix", {})] if label_code else [])]))
+    p.add(
+        p.finding(
+            "sum-not-mean",
+            shown,
+            batch.value,
+            expected,
+            severity="warn",
+            section="4.2.2",
+            details=[("single-sample-cee", {}), *([("labels-fix", {})] if label_code else [])],
+        )
+    )
     for form in summed:
         (shown, y, t, expected), batch = results[form][2]
         results[form][2] = ((shown, y, t, expected * len(y)), batch)
@@ -108,8 +121,9 @@ def _judge_forms(p, results):
         bad = [(c, o) for (c, o), r in zip(items, right) if not r]
         verdict[form] = (all(right), any(right), bad)
     one_hot_singles = results["one-hot"][:2]
-    if verdict["one-hot"][1] and all(o.ok and close(to_scalar(o.value), c[3] / c[1].size, rtol=1e-5)
-                                     for c, o in one_hot_singles):
+    if verdict["one-hot"][1] and all(
+        o.ok and close(to_scalar(o.value), c[3] / c[1].size, rtol=1e-5) for c, o in one_hot_singles
+    ):
         (shown, y, t, expected), outcome = one_hot_singles[0]
         p.fail("no-reshape", shown, outcome.value, expected)
     for form, (all_right, any_right, bad) in verdict.items():
@@ -131,8 +145,9 @@ def _judge_forms(p, results):
         if wrong:
             (shown, y, t, expected), outcome = wrong[0]
             detail = "one-hot-only" if good[0] == "one-hot" else "labels-only"
-            p.add(p.finding("labels-vs-one-hot", shown, outcome.value, expected, severity="warn",
-                            details=[(detail, {})]))
+            p.add(
+                p.finding("labels-vs-one-hot", shown, outcome.value, expected, severity="warn", details=[(detail, {})])
+            )
         return
     (shown, y, t, expected), outcome = results["one-hot"][0]
     if not outcome.ok:

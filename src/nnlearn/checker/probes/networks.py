@@ -14,13 +14,13 @@ import contextlib
 
 import numpy as np
 
-from nnlearn.common.functions import sigmoid, softmax
-from nnlearn.common.simple_net import SimpleNet
-from nnlearn.common.two_layer_net import TwoLayerNet
 from nnlearn.checker.probes.base import Stop
 from nnlearn.checker.probes.isolation import book_cross_entropy_error, judged
 from nnlearn.checker.probes.losses import swapped_values
 from nnlearn.checker.values import Opaque, close, frozen, ratio, show, to_array, to_scalar
+from nnlearn.common.functions import sigmoid, softmax
+from nnlearn.common.simple_net import SimpleNet
+from nnlearn.common.two_layer_net import TwoLayerNet
 
 KEYS = ("W1", "b1", "W2", "b2")
 BOOK_W = frozen([[0.47355232, 0.9977393, 0.84668094], [0.85557411, 0.03563661, 0.69422093]])
@@ -108,10 +108,14 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
             _run(pp, check_predict)
             return pp
 
-        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(run_predict, lambda only=None: isolation.applied(predict, cls, only=only))
+        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(
+            run_predict, lambda only=None: isolation.applied(predict, cls, only=only)
+        )
         done.add("simpleNet.predict")
     if loss is not None and "simpleNet.loss" in active:
-        predict_failed = "simpleNet.predict" in done and any(f.severity == "fail" for f in probes["simpleNet.predict"].findings)
+        predict_failed = "simpleNet.predict" in done and any(
+            f.severity == "fail" for f in probes["simpleNet.predict"].findings
+        )
 
         def run_loss():
             pl = fresh("simpleNet.loss")
@@ -123,8 +127,10 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
         def stand_ins(only=None):
             stop = frozenset({methods["simpleNet.predict"]} if predict_failed else ())
             stub = predict_failed and (only is None or "simpleNet.predict" in only)
-            with isolation.applied(loss, cls, stop, only) as uses, \
-                    _simple_predict_stub(p.remote, net, methods, loss, W, stub) as own:
+            with (
+                isolation.applied(loss, cls, stop, only) as uses,
+                _simple_predict_stub(p.remote, net, methods, loss, W, stub) as own,
+            ):
                 yield [*uses, *own]
 
         probes["simpleNet.loss"], probes["simpleNet.loss"].uses = judged(run_loss, stand_ins)
@@ -136,8 +142,12 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
 def _simple_predict_stub(remote, net, methods, loss, W, predict_failed):
     """While the loss is probed: a failing predict it calls is the book's, ``np.dot(x, W)``."""
     spelling = methods["simpleNet.predict"]
-    if not predict_failed or not isinstance(loss, Opaque) or spelling not in remote.names(loss) \
-            or not remote.stand_in(net, spelling, "simple_predict", W[0]):
+    if (
+        not predict_failed
+        or not isinstance(loss, Opaque)
+        or spelling not in remote.names(loss)
+        or not remote.stand_in(net, spelling, "simple_predict", W[0])
+    ):
         yield []
         return
     try:
@@ -164,8 +174,12 @@ def _check_simple_loss(p, net, loss, W, ref):
     expected_grad = ref.numerical_gradient(BOOK_X, BOOK_T)["W"]
     if not close(grads["W"], expected_grad, rtol=1e-5, atol=1e-7):
         details = [("zeros", {})] if close(grads["W"], np.zeros((2, 3))) else []
-        p.wrong(f"numerical_gradient(lambda W: net.loss(x, t), net.W) at W = {show(BOOK_W)}", grads["W"],
-                expected_grad, details=details)
+        p.wrong(
+            f"numerical_gradient(lambda W: net.loss(x, t), net.W) at W = {show(BOOK_W)}",
+            grads["W"],
+            expected_grad,
+            details=details,
+        )
 
 
 # -- TwoLayerNet -------------------------------------------------------------------------------------
@@ -176,14 +190,26 @@ def _params(p, net, sizes, shown):
     params = p.attr(net, "params")
     if not isinstance(params, dict) or any(not isinstance(params.get(k), np.ndarray) for k in KEYS):
         got = f"params = {show(params)}"
-        p.fail("book-interface", shown, got, "params with W1, b1, W2, b2",
-               details=[("keys", {"got": show(sorted(params) if isinstance(params, dict) else None), "expected": list(KEYS)})])
+        p.fail(
+            "book-interface",
+            shown,
+            got,
+            "params with W1, b1, W2, b2",
+            details=[
+                ("keys", {"got": show(sorted(params) if isinstance(params, dict) else None), "expected": list(KEYS)})
+            ],
+        )
     i, h, o = sizes
     for key, shape in (("W1", (i, h)), ("b1", (h,)), ("W2", (h, o)), ("b2", (o,))):
         got = params[key].shape
         if got != shape and not (key[0] == "b" and params[key].size == shape[0]):
-            p.fail("book-interface", shown, f"{key}.shape = {got}", f"{shape}",
-                   details=[("shape", {"name": key, "got": str(got), "expected": str(shape)})])
+            p.fail(
+                "book-interface",
+                shown,
+                f"{key}.shape = {got}",
+                f"{shape}",
+                details=[("shape", {"name": key, "got": str(got), "expected": str(shape)})],
+            )
     return params
 
 
@@ -195,8 +221,10 @@ def _check_shared(p, cls):
     p.call(cls, 3, 2, 2, show_input=shown)
     now = p.attr(first, "params")  # copies, as the child holds them after the second network was built
     now = now if isinstance(now, dict) else {}
-    if any(not isinstance(now.get(k), np.ndarray) or now[k].shape != kept[k].shape or not np.array_equal(now[k], kept[k])
-           for k in KEYS):
+    if any(
+        not isinstance(now.get(k), np.ndarray) or now[k].shape != kept[k].shape or not np.array_equal(now[k], kept[k])
+        for k in KEYS
+    ):
         p.fail("shared-params", shown, f"a.params['W1'].shape = {np.shape(now.get('W1'))}", f"{SIZES[:2]}")
 
 
@@ -217,8 +245,15 @@ def _check_init(p, cls):
     params = _params(p, p.call(cls, 784, 100, 10, 0.1, show_input=shown), (784, 100, 10), shown)
     std = float(np.std(params["W1"]))
     if not np.isclose(std, 0.1, rtol=0.1):
-        p.add(p.finding("init-std-ignored", shown, f"std(W1) = {std:.3g}", "0.1",
-                        details=[("std", {"std": f"{std:.3g}", "expected": 0.1})]))
+        p.add(
+            p.finding(
+                "init-std-ignored",
+                shown,
+                f"std(W1) = {std:.3g}",
+                "0.1",
+                details=[("std", {"std": f"{std:.3g}", "expected": 0.1})],
+            )
+        )
 
 
 class Fixture:
@@ -230,12 +265,18 @@ class Fixture:
         self.params = _params(p, self.net, SIZES, shown)  # copies: their shapes and dtypes
         locked = [k for k in KEYS if not self.params[k].flags.writeable or self.params[k].dtype.kind != "f"]
         if locked:  # the probes write known weights into the network's own arrays
-            p.fail("book-interface", shown, f"params[{locked[0]!r}]: {show(self.params[locked[0]])}",
-                   "writable float arrays")
+            p.fail(
+                "book-interface",
+                shown,
+                f"params[{locked[0]!r}]: {show(self.params[locked[0]])}",
+                "writable float arrays",
+            )
         rng = np.random.default_rng(4)
         #: The known weights in the network's own dtypes and shapes.
-        self.initial = {k: ((0.5 if k[0] == "W" else 0.1) * rng.standard_normal(self.params[k].shape))
-                        .astype(self.params[k].dtype) for k in KEYS}
+        self.initial = {
+            k: ((0.5 if k[0] == "W" else 0.1) * rng.standard_normal(self.params[k].shape)).astype(self.params[k].dtype)
+            for k in KEYS
+        }
         for key in KEYS:
             if not p.write(self.net, ("params", key), self.initial[key]):
                 p.fail("book-interface", shown, f"params[{key!r}]: {show(self.params[key])}", "writable float arrays")
@@ -267,8 +308,11 @@ class Fixture:
     def restored(self, p) -> bool:
         params = p.attr(self.net, "params")
         return isinstance(params, dict) and all(
-            isinstance(params.get(k), np.ndarray) and params[k].shape == self.values[k].shape
-            and np.array_equal(np.asarray(params[k], dtype=np.float64), self.values[k]) for k in KEYS)
+            isinstance(params.get(k), np.ndarray)
+            and params[k].shape == self.values[k].shape
+            and np.array_equal(np.asarray(params[k], dtype=np.float64), self.values[k])
+            for k in KEYS
+        )
 
     def call_text(self, method, *args) -> str:
         """``net.loss(x, t)  # x.shape == (4, 5), t.shape == (4, 3)``: the batch is the fixture's (a
@@ -292,8 +336,9 @@ def _siblings(remote, net, cls, method, methods, failed, only=None):
     (``numerical_gradient -> loss -> predict``), are the book's (reading the reader's own weight
     arrays at each call; the child follows the calls)."""
     deps = [dep for dep in ("predict", "loss") if dep in failed and (only is None or f"TwoLayerNet.{dep}" in only)]
-    names = remote.names(method, cls, _failed_spellings(methods, failed)) if deps and isinstance(method, Opaque) \
-        else set()
+    names = (
+        remote.names(method, cls, _failed_spellings(methods, failed)) if deps and isinstance(method, Opaque) else set()
+    )
     swapped = []
     for dep in deps:
         spelling = methods.get(f"TwoLayerNet.{dep}")
@@ -319,8 +364,13 @@ def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
     done = {"TwoLayerNet"}
     fx.loss_fn = _method(p, fx.net, methods["TwoLayerNet.loss"])
     state, failed = {}, set()
-    for row, check in (("predict", _check_predict), ("loss", _check_loss), ("accuracy", _check_accuracy),
-                       ("numerical_gradient", _check_numerical_gradient), ("gradient", _check_gradient)):
+    for row, check in (
+        ("predict", _check_predict),
+        ("loss", _check_loss),
+        ("accuracy", _check_accuracy),
+        ("numerical_gradient", _check_numerical_gradient),
+        ("gradient", _check_gradient),
+    ):
         spelling = methods[f"TwoLayerNet.{row}"]
         if spelling is None or f"TwoLayerNet.{row}" not in active:
             continue
@@ -335,8 +385,10 @@ def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
         @contextlib.contextmanager
         def stand_ins(only=None, row=row, method=method):
             stop = _failed_spellings(methods, failed)
-            with isolation.applied(method, cls, stop, only) as uses, \
-                    _siblings(p.remote, fx.net, cls, method, methods, failed, only) as own:
+            with (
+                isolation.applied(method, cls, stop, only) as uses,
+                _siblings(p.remote, fx.net, cls, method, methods, failed, only) as own,
+            ):
                 yield [*uses, *own]
 
         probe, probe.uses = judged(run, stand_ins)
@@ -409,7 +461,9 @@ def _check_accuracy(p, fx, accuracy, state):
     if outcome.ok and not state.get("predict", True) and own is not None and own.ndim == 2:
         if close(to_scalar(outcome.value), np.mean(own.argmax(axis=1) == fx.labels)):
             return
-    with_labels = p.attempt(accuracy, fx.x.copy(), fx.labels.copy(), show_input=fx.call_text("accuracy", fx.x, fx.labels))
+    with_labels = p.attempt(
+        accuracy, fx.x.copy(), fx.labels.copy(), show_input=fx.call_text("accuracy", fx.x, fx.labels)
+    )
     if with_labels.ok and close(to_scalar(with_labels.value), expected):
         got = outcome.value if outcome.ok else outcome.error.text
         p.fail("accuracy-one-hot", shown, got, expected, where=() if outcome.ok else outcome.error.where)
@@ -425,8 +479,9 @@ def _expected_grads(p, fx, loss_ok, shown) -> list:
     candidates = [{k: grads[k].reshape(fx.params[k].shape) for k in KEYS}]
     if not loss_ok and fx.loss_fn is not None:
         loss = fx.loss_fn
-        candidates.append(_central(p, fx.net, {k: (("params", k), fx.initial[k]) for k in KEYS}, loss,
-                                   (fx.x, fx.t), shown))
+        candidates.append(
+            _central(p, fx.net, {k: (("params", k), fx.initial[k]) for k in KEYS}, loss, (fx.x, fx.t), shown)
+        )
     return candidates
 
 
@@ -434,25 +489,47 @@ def _grads_of(p, got, shown, expected) -> dict:
     """The reader's gradient dict as float arrays of the parameters' shapes (else book-interface or wrong-shape)."""
     present = [k for k in KEYS if isinstance(got, dict) and to_array(got.get(k)) is not None]
     if isinstance(got, dict) and present and len(present) < len(KEYS) and set(map(str, got)) <= set(KEYS):
-        p.fail("grad-wrong-key", shown, show(sorted(map(str, got))), show(list(KEYS)),
-               details=[("keys", {"got": show(sorted(map(str, got))), "expected": list(KEYS)})])
+        p.fail(
+            "grad-wrong-key",
+            shown,
+            show(sorted(map(str, got))),
+            show(list(KEYS)),
+            details=[("keys", {"got": show(sorted(map(str, got))), "expected": list(KEYS)})],
+        )
     if not isinstance(got, dict) or any(to_array(got.get(k)) is None for k in KEYS):
-        p.fail("book-interface", shown, got, "{'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}",
-               details=[("keys", {"got": show(sorted(map(str, got)) if isinstance(got, dict) else None),
-                                  "expected": list(KEYS)})])
+        p.fail(
+            "book-interface",
+            shown,
+            got,
+            "{'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}",
+            details=[
+                (
+                    "keys",
+                    {"got": show(sorted(map(str, got)) if isinstance(got, dict) else None), "expected": list(KEYS)},
+                )
+            ],
+        )
     arrays = {}
     for k in KEYS:
         arr = to_array(got[k])
         if arr.size != expected[k].size:
-            p.fail("wrong-shape", f"{shown} -> grads[{k!r}]", f"shape {arr.shape}", f"shape {expected[k].shape}",
-                   details=[("shape", {"name": k, "got": str(arr.shape), "expected": str(expected[k].shape)})])
+            p.fail(
+                "wrong-shape",
+                f"{shown} -> grads[{k!r}]",
+                f"shape {arr.shape}",
+                f"shape {expected[k].shape}",
+                details=[("shape", {"name": k, "got": str(arr.shape), "expected": str(expected[k].shape)})],
+            )
         arrays[k] = arr.reshape(expected[k].shape)
     return arrays
 
 
 def _disagreeing(got, expected, tol) -> list:
-    return [k for k in KEYS if not close(got[k], expected[k], rtol=0,
-                                         atol=tol * max(1.0, float(np.max(np.abs(expected[k])))))]
+    return [
+        k
+        for k in KEYS
+        if not close(got[k], expected[k], rtol=0, atol=tol * max(1.0, float(np.max(np.abs(expected[k])))))
+    ]
 
 
 def _compare_grads(p, fx, got, candidates, shown, finding_id, tol):
@@ -465,8 +542,12 @@ def _compare_grads(p, fx, got, candidates, shown, finding_id, tol):
     key = bad[0]
     details = [("disagree", {"names": ", ".join(bad)})]
     if all(close(arrays[k], np.zeros(expected[k].shape)) for k in bad) and finding_id != "backprop-mismatch":
-        p.fail("copy-not-in-place", shown, arrays[key], expected[key], details=[*details, ("zeros", {})], section="4.4.2")
-    factor = ratio(np.concatenate([arrays[k].ravel() for k in KEYS]), np.concatenate([expected[k].ravel() for k in KEYS]))
+        p.fail(
+            "copy-not-in-place", shown, arrays[key], expected[key], details=[*details, ("zeros", {})], section="4.4.2"
+        )
+    factor = ratio(
+        np.concatenate([arrays[k].ravel() for k in KEYS]), np.concatenate([expected[k].ravel() for k in KEYS])
+    )
     if factor is not None and abs(factor - 1) > 1e-3:
         details.append(("factor", {"factor": f"{factor:.4g}"}))
     p.fail(finding_id, f"{shown} -> grads[{key!r}]", arrays[key], expected[key], details=details)

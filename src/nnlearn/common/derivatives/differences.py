@@ -55,15 +55,18 @@ def _exact_step(x: float, h: float) -> float:
     return (x + h) - x
 
 
-
 # --------------------------------------------------------------------------------------------
 # One point, one method. Each returns (df, error, h_used).
 
 
 def _tiny_step_error(x, h):
-    raise InputError(_(
-        "the step h={h} is below the spacing of floating-point numbers at x={x}, so x + h == x; use a larger h or "
-        "leave h=None", h=format(h, "g"), x=format(x, "g"))
+    raise InputError(
+        _(
+            "the step h={h} is below the spacing of floating-point numbers at x={x}, so x + h == x; use a larger h or "
+            "leave h=None",
+            h=format(h, "g"),
+            x=format(x, "g"),
+        )
     )
 
 
@@ -120,9 +123,12 @@ def complex_step(ev, x, h, full):
     h = h if h is not None else complex_step_default(x)
     fz = ev.complex(complex(x, h))
     if fz is None:
-        raise InputError(_(
-            "method='complex' needs f to accept a complex number and return a finite complex value (f refused or "
-            "dropped the imaginary part at x={x!r}); use method='auto' or 'richardson'", x=x)
+        raise InputError(
+            _(
+                "method='complex' needs f to accept a complex number and return a finite complex value (f refused or "
+                "dropped the imaginary part at x={x!r}); use method='auto' or 'richardson'",
+                x=x,
+            )
         )
     d1 = fz.imag / h
     if not full:

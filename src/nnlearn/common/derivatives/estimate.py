@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlearn.base.constraints import FLAG, POSITIVE, Options, as_float_array, check_finite
+from nnlearn.base.i18n import _
 from nnlearn.common.derivatives.differences import (
-    JUMP_SHRINK,
     CENTRAL_REL_STEP,
+    JUMP_SHRINK,
     central,
     central_value,
     complex_step,
@@ -22,7 +23,6 @@ from nnlearn.common.derivatives.differences import (
     scale,
 )
 from nnlearn.common.derivatives.evaluator import Evaluator
-from nnlearn.base.i18n import _
 
 METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
 
@@ -58,7 +58,6 @@ def _check_step(h) -> float | None:
     if h is None:
         return None
     return POSITIVE.check(h, "h")
-
 
 
 def _cross_check(ev, x, cs):
@@ -198,8 +197,13 @@ def derivative(f, x, method="auto", h=None, full_output=False):
         x0, jump = ev.kinks[0]
         more = _(", and at {n} more points", n=len(ev.kinks) - 1) if len(ev.kinks) > 1 else ""
         warnings.warn(
-            _("f does not look differentiable at x={x:g} (the slopes on either side differ by about {jump:.3g}{more}); "
-              "the value returned is the average of the one-sided slopes", x=x0, jump=jump, more=more),
+            _(
+                "f does not look differentiable at x={x:g} (the slopes on either side differ by about {jump:.3g}{more}); "
+                "the value returned is the average of the one-sided slopes",
+                x=x0,
+                jump=jump,
+                more=more,
+            ),
             RuntimeWarning,
             stacklevel=2,
         )
@@ -207,9 +211,14 @@ def derivative(f, x, method="auto", h=None, full_output=False):
         x0, gap = ev.jumps[0]
         more = _(", and at {n} more points", n=len(ev.jumps) - 1) if len(ev.jumps) > 1 else ""
         warnings.warn(
-            _("f jumps at x={x:g}: f(x+h) - f(x-h) stays near {gap:.3g} while h shrinks {shrink}-fold{more}; f is not "
-              "continuous there, so it has no derivative and the value returned is NaN", x=x0, gap=gap,
-              shrink=JUMP_SHRINK, more=more),
+            _(
+                "f jumps at x={x:g}: f(x+h) - f(x-h) stays near {gap:.3g} while h shrinks {shrink}-fold{more}; f is not "
+                "continuous there, so it has no derivative and the value returned is NaN",
+                x=x0,
+                gap=gap,
+                shrink=JUMP_SHRINK,
+                more=more,
+            ),
             RuntimeWarning,
             stacklevel=2,
         )
@@ -217,9 +226,13 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     undefined = [i for i in np.flatnonzero(np.isnan(df.reshape(-1))) if float(xs.reshape(-1)[i]) not in jumped]
     if undefined:
         reason = ev.why_undefined(float(xs.reshape(-1)[undefined[0]]))
-        warnings.warn(_("the derivative is NaN at {n} points: {reason}", n=len(undefined), reason=reason)
-                      if len(undefined) > 1 else _("the derivative is NaN: {reason}", reason=reason),
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            _("the derivative is NaN at {n} points: {reason}", n=len(undefined), reason=reason)
+            if len(undefined) > 1
+            else _("the derivative is NaN: {reason}", reason=reason),
+            RuntimeWarning,
+            stacklevel=2,
+        )
     if xs.ndim == 0:
         df, err, steps, used = float(df), float(err), float(steps), str(used)
     if not full_output:

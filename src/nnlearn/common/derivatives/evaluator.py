@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 
 from nnlearn.base.constraints import callable_name, check_callable
-from nnlearn.common.derivatives.probe import NON_ANALYTIC, Probe
 from nnlearn.base.errors import InputError, InputTypeError
 from nnlearn.base.i18n import _
+from nnlearn.common.derivatives.probe import NON_ANALYTIC, Probe
 
 
 class Evaluator:
@@ -34,12 +34,16 @@ class Evaluator:
             out = self.f(t)
         arr = np.asarray(out)
         if arr.dtype.kind not in "biufc":
-            raise InputTypeError(_("{f} returned {out!r} at x={x}; it must return a number", f=callable_name(self.f), out=out,
-                                   x=t))
+            raise InputTypeError(
+                _("{f} returned {out!r} at x={x}; it must return a number", f=callable_name(self.f), out=out, x=t)
+            )
         if arr.size != 1:
-            raise InputError(_(
-                "f must return one number for one point, got an array of shape {shape}; for a function of several "
-                "variables use numerical_gradient", shape=arr.shape)
+            raise InputError(
+                _(
+                    "f must return one number for one point, got an array of shape {shape}; for a function of several "
+                    "variables use numerical_gradient",
+                    shape=arr.shape,
+                )
             )
         return arr.reshape(())[()]
 
@@ -50,8 +54,12 @@ class Evaluator:
         except Exception as e:  # noqa: BLE001 - the reason is the message; the user's error is named
             return _("f raised {error} at x={x}", error=type(e).__name__, x=format(x, "g"))
         if np.iscomplexobj(value) and np.imag(value) != 0:
-            return _("f returned the complex number {value} at x={x}, so it has no real derivative there (x is outside "
-                     "f's real domain)", value=format(complex(value), "g"), x=format(x, "g"))
+            return _(
+                "f returned the complex number {value} at x={x}, so it has no real derivative there (x is outside "
+                "f's real domain)",
+                value=format(complex(value), "g"),
+                x=format(x, "g"),
+            )
         value = float(np.real(value))
         if math.isnan(value):
             return _("f returned NaN at x={x} (is x outside f's domain?)", x=format(x, "g"))

@@ -70,12 +70,43 @@ def _softplus(x):
 
 
 #: name -> NumPy function of one argument. All but abs and relu are analytic and accept complex.
-FUNCTIONS = {name: getattr(np, name) for name in (
-    "exp", "expm1", "log", "log10", "log2", "log1p", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",
-    "cosh", "tanh", "arcsinh", "arccosh", "arctanh")}
-FUNCTIONS |= {"ln": np.log, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "asinh": np.arcsinh,
-              "acosh": np.arccosh, "atanh": np.arctanh, "abs": _real_only("abs", np.abs),
-              "relu": _real_only("relu", lambda x: np.maximum(0.0, x)), "sigmoid": _sigmoid, "softplus": _softplus}
+FUNCTIONS = {
+    name: getattr(np, name)
+    for name in (
+        "exp",
+        "expm1",
+        "log",
+        "log10",
+        "log2",
+        "log1p",
+        "sqrt",
+        "sin",
+        "cos",
+        "tan",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "arcsinh",
+        "arccosh",
+        "arctanh",
+    )
+}
+FUNCTIONS |= {
+    "ln": np.log,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "asinh": np.arcsinh,
+    "acosh": np.arccosh,
+    "atanh": np.arctanh,
+    "abs": _real_only("abs", np.abs),
+    "relu": _real_only("relu", lambda x: np.maximum(0.0, x)),
+    "sigmoid": _sigmoid,
+    "softplus": _softplus,
+}
 CONSTANTS = {"pi": np.pi, "e": np.e}
 _BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide, ast.Pow: np.power}
 _NUMBER = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -104,8 +135,14 @@ class _Reader:
         self.where = [0] + [i for i, char in enumerate(text) for _twice in range(1 + (char == "^"))] + [len(text)] * 2
 
     def fail(self, message, pos):
-        raise ExpressionError(_("{message} at position {position} in {text!r}", message=message, position=pos + 1,
-                                text=_shorten(self.text)))
+        raise ExpressionError(
+            _(
+                "{message} at position {position} in {text!r}",
+                message=message,
+                position=pos + 1,
+                text=_shorten(self.text),
+            )
+        )
 
     def piece(self, node) -> tuple[str, int]:
         """The typed text of a node, and where it starts."""
@@ -121,17 +158,24 @@ class _Reader:
         except SyntaxError as e:  # what check_tokens leaves to Python: an operator without operand (x+, *x, x+*y)
             token = _TOKEN.search(self.text, self.where[min(max((e.offset or 1) - 1, 0), len(self.python) - 1)])
             found = repr(token.group()) if token else _("the end of the formula")
-            self.fail(_("expected a number, a variable or '(' but found {found}", found=found),
-                      token.start() if token else len(self.text))
+            self.fail(
+                _("expected a number, a variable or '(' but found {found}", found=found),
+                token.start() if token else len(self.text),
+            )
         except (RecursionError, MemoryError):
             self.fail(_("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), 0)
         return self.node(tree, 0)
 
     def outside(self, char, pos):
-        raise ExpressionError(_(
-            "unexpected character {char!r} at position {position} in {text!r}; formulas use numbers, variables, "
-            "+ - * / ** ^, parentheses and functions such as exp(x)", char=char, position=pos + 1,
-            text=_shorten(self.text)))
+        raise ExpressionError(
+            _(
+                "unexpected character {char!r} at position {position} in {text!r}; formulas use numbers, variables, "
+                "+ - * / ** ^, parentheses and functions such as exp(x)",
+                char=char,
+                position=pos + 1,
+                text=_shorten(self.text),
+            )
+        )
 
     def check_tokens(self):
         """Parentheses that match and nest at most MAX_DEPTH deep; no operand right after another (2x,
@@ -167,8 +211,9 @@ class _Reader:
         """The checked node, a float64 ast.Constant where it does not depend on the variables. ``depth``
         counts signs, calls and right operands: a long sum (its left operands) costs nothing."""
         if depth > MAX_DEPTH:
-            self.fail(_("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH),
-                      self.piece(node)[1])
+            self.fail(
+                _("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), self.piece(node)[1]
+            )
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             spine = []  # a + b + c is ((a + b) + c): walk down the left operands without recursion
             while isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
@@ -178,9 +223,15 @@ class _Reader:
             for op in reversed(spine):
                 right = self.node(op.right, depth + 1)
                 if isinstance(op.op, ast.Pow) and isinstance(right, ast.Constant) and abs(right.value) > MAX_EXPONENT:
-                    self.fail(_("the exponent {value:.6g} is too large in magnitude (the limit is {most}; float64 "
-                                "overflows near 1.8e308)", value=right.value, most=MAX_EXPONENT),
-                              self.piece(op.right)[1])
+                    self.fail(
+                        _(
+                            "the exponent {value:.6g} is too large in magnitude (the limit is {most}; float64 "
+                            "overflows near 1.8e308)",
+                            value=right.value,
+                            most=MAX_EXPONENT,
+                        ),
+                        self.piece(op.right)[1],
+                    )
                 out = self.fold(ast.BinOp(out, op.op, right), op)
             return out
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
@@ -196,16 +247,28 @@ class _Reader:
             if not np.isfinite(value):
                 self.fail(_("the number {number!r} is too large for float64", number=_shorten(text, 20)), pos)
             return ast.copy_location(ast.Constant(value), node)
-        self.fail(_("{piece!r} is not part of the formula language (numbers, variables, + - * / ** ^, parentheses "
-                    "and functions such as exp(x))", piece=_shorten(text, 20)), pos)
+        self.fail(
+            _(
+                "{piece!r} is not part of the formula language (numbers, variables, + - * / ** ^, parentheses "
+                "and functions such as exp(x))",
+                piece=_shorten(text, 20),
+            ),
+            pos,
+        )
 
     def call(self, node, depth):
         if not isinstance(node.func, ast.Name):  # pragma: no cover - 2(x) and (x)(y) were refused by check_tokens
             self.fail(_("unexpected {tok!r}", tok="("), self.where[node.func.end_col_offset])
         name, (_text, pos) = node.func.id, self.piece(node)
         if name not in FUNCTIONS:
-            self.fail(_("unknown function {name!r}; the allowed functions are {allowed}", name=_shorten(name, 20),
-                        allowed=", ".join(sorted(FUNCTIONS))), pos)
+            self.fail(
+                _(
+                    "unknown function {name!r}; the allowed functions are {allowed}",
+                    name=_shorten(name, 20),
+                    allowed=", ".join(sorted(FUNCTIONS)),
+                ),
+                pos,
+            )
         if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
             self.fail(_("{name} takes one argument", name=name), pos)
         return self.fold(ast.Call(node.func, [self.node(node.args[0], depth + 1)], []), node)
@@ -221,10 +284,21 @@ class _Reader:
         if tok not in self.variables:
             if self.fixed:
                 if not self.variables:
-                    self.fail(_("unknown name {name!r}: a number or a constant such as pi is expected here",
-                                name=_shorten(tok, 20)), pos)
-                self.fail(_("unknown name {name!r} (the variables are: {known})", name=_shorten(tok, 20),
-                            known=", ".join(self.variables)), pos)
+                    self.fail(
+                        _(
+                            "unknown name {name!r}: a number or a constant such as pi is expected here",
+                            name=_shorten(tok, 20),
+                        ),
+                        pos,
+                    )
+                self.fail(
+                    _(
+                        "unknown name {name!r} (the variables are: {known})",
+                        name=_shorten(tok, 20),
+                        known=", ".join(self.variables),
+                    ),
+                    pos,
+                )
             if len(self.variables) >= MAX_VARIABLES:
                 self.fail(_("too many variables (at most {most})", most=MAX_VARIABLES), pos)
             self.variables.append(tok)
@@ -233,15 +307,25 @@ class _Reader:
     def fold(self, new, old):
         """``new`` in ``old``'s place; computed now, in float64, when its operands are all constants."""
         ast.copy_location(new, old)
-        operands = [new.operand] if isinstance(new, ast.UnaryOp) else new.args if isinstance(new, ast.Call) else (
-            new.left, new.right)
+        operands = (
+            [new.operand]
+            if isinstance(new, ast.UnaryOp)
+            else new.args
+            if isinstance(new, ast.Call)
+            else (new.left, new.right)
+        )
         if not all(isinstance(o, ast.Constant) for o in operands):
             return new
         with np.errstate(all="ignore"):
             value = np.float64(_evaluate(new, {}, None))
         if not np.isfinite(value):
-            raise ExpressionError(_("the constant {span!r} is not a finite number in float64 (overflow, division by "
-                                    "zero or outside the domain of a function)", span=_shorten(self.piece(old)[0])))
+            raise ExpressionError(
+                _(
+                    "the constant {span!r} is not a finite number in float64 (overflow, division by "
+                    "zero or outside the domain of a function)",
+                    span=_shorten(self.piece(old)[0]),
+                )
+            )
         return ast.copy_location(ast.Constant(value), old)
 
 
@@ -293,8 +377,15 @@ class Expression:
         or float32 (complex64) to see what single precision does, as the board's lesson does."""
         if len(values) != len(self.variables) and not (not self.variables and len(values) == 1):
             names = ", ".join(self.variables) or _("no variables")
-            raise InputTypeError(_("{text!r} takes {n} value(s) ({names}), got {given}", text=self.text,
-                                   n=len(self.variables), names=names, given=len(values)))
+            raise InputTypeError(
+                _(
+                    "{text!r} takes {n} value(s) ({names}), got {given}",
+                    text=self.text,
+                    n=len(self.variables),
+                    names=names,
+                    given=len(values),
+                )
+            )
         try:
             precision = np.dtype(dtype).type
         except TypeError:
@@ -354,11 +445,14 @@ def parse_expression(text: str, variables=None) -> Expression:
     if not isinstance(text, str):
         raise ExpressionError(_("a formula must be text, got {type}", type=type(text).__name__))
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(_("the formula is {n} characters long; the limit is {most}", n=len(text), most=MAX_LENGTH))
+        raise ExpressionError(
+            _("the formula is {n} characters long; the limit is {most}", n=len(text), most=MAX_LENGTH)
+        )
     if variables is not None:
         if isinstance(variables, str) or not isinstance(variables, (list, tuple)):
-            raise ExpressionError(_("variables must be a list of names such as ['x0', 'x1'], got {variables!r}",
-                                    variables=variables))
+            raise ExpressionError(
+                _("variables must be a list of names such as ['x0', 'x1'], got {variables!r}", variables=variables)
+            )
         variables = [str(v) for v in variables]
         for v in variables:
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v) or v in FUNCTIONS or v in CONSTANTS:

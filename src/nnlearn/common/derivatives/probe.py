@@ -106,4 +106,3 @@ def complex_copy(x: np.ndarray, idx, t) -> np.ndarray:
     xc = x.astype(np.complex128)
     xc[idx] = t
     return t._wrap(xc) if isinstance(t, Probe) else xc
-

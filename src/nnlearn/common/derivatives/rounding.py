@@ -151,22 +151,35 @@ def plot_rounding_lesson(floor: float = 1e-18):
         for name, (color, label) in styles.items():
             ax.loglog(hs, np.maximum(errors[name], floor), color=color, label=label if dtype is np.float64 else None)
         if dtype is np.float64:
-            ax.axhline(rich, color="C3", linestyle=":",
-                       label=_("Richardson extrapolation, float64 (error {error:.0e})", error=rich))
+            ax.axhline(
+                rich,
+                color="C3",
+                linestyle=":",
+                label=_("Richardson extrapolation, float64 (error {error:.0e})", error=rich),
+            )
         where = places[dtype]
         ax.axvline(BOOK_H, color="gray", linestyle="--", linewidth=1)
-        ax.text(BOOK_H, where["book"], _("book's h = 1e-4"), color="gray", rotation=90, va="center", ha="right",
-                fontsize=8)
+        ax.text(
+            BOOK_H, where["book"], _("book's h = 1e-4"), color="gray", rotation=90, va="center", ha="right", fontsize=8
+        )
         ax.axhline(TRUE_SLOPE, color="gray", linewidth=0.5)
-        seed = (_("5 + h == 5, so the forward difference is exactly 0:\nthe error is the whole slope, 0.2")
-                if dtype is np.float64 else _("float32(1e-50) == 0, so the difference is 0/0 = NaN"))
+        seed = (
+            _("5 + h == 5, so the forward difference is exactly 0:\nthe error is the whole slope, 0.2")
+            if dtype is np.float64
+            else _("float32(1e-50) == 0, so the difference is 0/0 = NaN")
+        )
         ax.annotate(
             _("the book's bad step h = 1e-50 is off the axis, to the left:") + "\n" + seed,
-            xy=(hs[-1], TRUE_SLOPE), xytext=where["seed"], fontsize=8, ha="left",
+            xy=(hs[-1], TRUE_SLOPE),
+            xytext=where["seed"],
+            fontsize=8,
+            ha="left",
             arrowprops={"arrowstyle": "->", "color": "gray"},
         )
         if where["truncation"]:
-            ax.text(*where["truncation"], _("truncation: secant ≠ tangent\n(forward error ~ h)"), fontsize=8, ha="right")
+            ax.text(
+                *where["truncation"], _("truncation: secant ≠ tangent\n(forward error ~ h)"), fontsize=8, ha="right"
+            )
         ax.text(*where["rounding"], _("rounding:\nf(x+h) - f(x) cancels\n(error ~ eps / h)"), fontsize=8, ha="center")
         ax.set_xlim(hs[-1], hs[0])  # h grows to the right, as on the board's lesson
         ax.set_ylim(floor / 2, 10)

@@ -86,8 +86,9 @@ def _progress_for(cls, progress) -> dict:
     return {"progress": progress} if progress is not None and getattr(cls, "reports_progress", False) else {}
 
 
-def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | None = None, masks=None,
-                       progress=None) -> dict:
+def numerical_gradient(
+    net, x, t, engine: str | None = None, elements: dict | None = None, masks=None, progress=None
+) -> dict:
     """The numerical gradient of ``net``'s loss by the named engine (default ``fast``).
 
     The one place where numerical engines are run: a float32 network warns (:data:`FLOAT32_WARNING`),
@@ -107,8 +108,12 @@ def numerical_gradient(net, x, t, engine: str | None = None, elements: dict | No
         if cls is LoopEngine:  # pragma: no cover - the loop handles every network
             raise
         warnings.warn(
-            _("the {name!r} numerical-gradient engine cannot handle this ({reason}); using the plain loop instead, "
-              "which is about 2000 times slower", name=cls.name, reason=exc),
+            _(
+                "the {name!r} numerical-gradient engine cannot handle this ({reason}); using the plain loop instead, "
+                "which is about 2000 times slower",
+                name=cls.name,
+                reason=exc,
+            ),
             RuntimeWarning,
             stacklevel=3,
         )

@@ -112,7 +112,6 @@ def _variation_bound(s, eps_max):
     return sum(np.abs(s[p]) * eps_max**p for p in range(1, ORDER + 1))
 
 
-
 class Unsupported(Exception):
     """The series cannot compute for this network or batch; the message says why (the loop can)."""
 
@@ -406,8 +405,11 @@ class _SeriesEngine:
         multipliers = None
         if net.dropout_ratio:
             # The dropout of the pass being differenced, held fixed: the masks, or 1 - ratio at test time.
-            multipliers = (list(masks) if masks is not None else
-                           [np.full((x.shape[0], size), 1.0 - net.dropout_ratio) for size in net.sizes[1:-1]])
+            multipliers = (
+                list(masks)
+                if masks is not None
+                else [np.full((x.shape[0], size), 1.0 - net.dropout_ratio) for size in net.sizes[1:-1]]
+            )
         mlp = MLP(
             [net.params[f"W{i}"] for i in range(1, n + 1)],
             [net.params[f"b{i}"] for i in range(1, n + 1)],

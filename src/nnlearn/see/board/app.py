@@ -60,16 +60,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nnlearn.base import i18n
-
-from nnlearn.train import rundir
+from nnlearn.base.errors import NnlearnError
+from nnlearn.base.i18n import _
+from nnlearn.common.networks import load_network
 from nnlearn.see.board import language, lessons
 from nnlearn.see.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample, whole_number
 from nnlearn.see.board.guards import ByteBudget, HostCheck, SecurityHeaders, allowed_hosts, same_origin
 from nnlearn.see.board.web import answer, work
-from nnlearn.base.errors import NnlearnError
-from nnlearn.common.networks import load_network
-from nnlearn.base.i18n import _
 from nnlearn.see.templating import REPORT_CSP, header_csp
+from nnlearn.train import rundir
 
 log = logging.getLogger("nnlearn.see.board")
 
@@ -95,8 +94,13 @@ LANDSCAPE_FIGURE = "landscape.png"
 
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 #: What /files serves as what it is; everything else is a download.
-_FILE_TYPES = {".png": "image/png", ".csv": "text/plain; charset=utf-8", ".json": "text/plain; charset=utf-8",
-               ".txt": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8"}
+_FILE_TYPES = {
+    ".png": "image/png",
+    ".csv": "text/plain; charset=utf-8",
+    ".json": "text/plain; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".log": "text/plain; charset=utf-8",
+}
 
 
 def inside(root: Path, rel: str) -> Path:
@@ -136,8 +140,11 @@ class Board:
         folder = resources.files("nnlearn.see.board") / "static"
         self.static = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file() and f.name[0] != "."}
         # Each page in each language (nnlearn.see.board.language chooses one per request).
-        self.pages = {(name, lang): language.page(f"board/{name}.html", lang)
-                      for name in ("board", "draw") for lang in i18n.languages()}
+        self.pages = {
+            (name, lang): language.page(f"board/{name}.html", lang)
+            for name in ("board", "draw")
+            for lang in i18n.languages()
+        }
         self.lock = threading.Lock()
         self.models: dict = {}
         self.test_sets: dict = {}
@@ -170,7 +177,9 @@ class Board:
         try:
             return info | rundir.run_curves(run)
         except NnlearnError as exc:
-            raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=str(exc).splitlines()[0])) from None
+            raise Refused(
+                409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=str(exc).splitlines()[0])
+            ) from None
 
     def chart(self, rels: list[str]) -> bytes:
         """The curves of the runs ``rels`` overlaid, as SVG in the current language (the report's figure of runs
@@ -185,9 +194,16 @@ class Board:
         for rel in rels:
             c = self.curves(rel)
             col = rundir.accuracy_column(c["epoch_columns"], rows=c["epochs"])
-            runs.append({"name": rel, "iterations": [p[0] for p in c["loss"]], "means": [p[2] for p in c["loss"]],
-                         "epochs": [r.get("epoch") for r in c["epochs"]], "accuracy": [r.get(col) for r in c["epochs"]],
-                         "column": col and col.replace("_", " ")})
+            runs.append(
+                {
+                    "name": rel,
+                    "iterations": [p[0] for p in c["loss"]],
+                    "means": [p[2] for p in c["loss"]],
+                    "epochs": [r.get("epoch") for r in c["epochs"]],
+                    "accuracy": [r.get(col) for r in c["epochs"]],
+                    "column": col and col.replace("_", " "),
+                }
+            )
         key = (i18n.current(), hashlib.sha256(json.dumps(runs).encode("utf-8")).hexdigest())
         with self.lock:
             svg = self.charts.get(key)
@@ -206,15 +222,23 @@ class Board:
         except NnlearnError:
             state = "unreadable"
         if state != "finished" or not os.path.lexists(run / "model.npz"):
-            raise Refused(409, _("the run {rel!r} is {state}; drawing needs a finished run with its model.npz", rel=rel,
-                               state=_(state)))  # the state's word, as the runs list shows it
+            raise Refused(
+                409,
+                _(
+                    "the run {rel!r} is {state}; drawing needs a finished run with its model.npz",
+                    rel=rel,
+                    state=_(state),
+                ),
+            )  # the state's word, as the runs list shows it
         return run
 
     def model(self, run: Path):
         try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
             path = rundir.checked_path(run / "model.npz")
         except NnlearnError as exc:  # names the file, not the folder
-            raise Refused(409, _("the run's model.npz cannot be read: {reason}", reason=str(exc).splitlines()[0])) from None
+            raise Refused(
+                409, _("the run's model.npz cannot be read: {reason}", reason=str(exc).splitlines()[0])
+            ) from None
         except OSError:
             raise Refused(409, _("the run's model.npz cannot be read")) from None
         try:
@@ -277,8 +301,14 @@ class Board:
                 test_data = None  # the report says the test set is missing
         try:
             with i18n.use(lang):
-                page = build_report([target], data_dir=self.data_dir, download=False, test_data=test_data,
-                                    where=rel or ".", languages=language.switcher(lang, path=rel)).encode("utf-8")
+                page = build_report(
+                    [target],
+                    data_dir=self.data_dir,
+                    download=False,
+                    test_data=test_data,
+                    where=rel or ".",
+                    languages=language.switcher(lang, path=rel),
+                ).encode("utf-8")
         except NnlearnError as exc:
             raise Refused(404, _("{rel!r} is neither a run nor a sweep folder", rel=rel)) from exc
         with self.lock:
@@ -292,13 +322,20 @@ class Board:
         except (FileNotFoundError, NotADirectoryError):
             raise Refused(404, _("no such file under the board's folder: {rel!r}", rel=rel)) from None
         except (NnlearnError, OSError):
-            raise Refused(404, _("{rel!r} is not a regular file of at most {mb} MB", rel=rel, mb=MAX_FILE_BYTES >> 20)) from None
+            raise Refused(
+                404, _("{rel!r} is not a regular file of at most {mb} MB", rel=rel, mb=MAX_FILE_BYTES >> 20)
+            ) from None
 
 
 def _signature(folder: Path) -> tuple:
     try:
-        return tuple(sorted((e.name, e.stat(follow_symlinks=False).st_mtime_ns, e.stat(follow_symlinks=False).st_size)
-                            for e in os.scandir(folder) if e.name != "report.html"))
+        return tuple(
+            sorted(
+                (e.name, e.stat(follow_symlinks=False).st_mtime_ns, e.stat(follow_symlinks=False).st_size)
+                for e in os.scandir(folder)
+                if e.name != "report.html"
+            )
+        )
     except OSError:
         return ()
 
@@ -339,8 +376,11 @@ async def api_run(request: Request) -> Response:
 async def api_chart(request: Request) -> Response:
     body = await work(request, "compute", _board(request).chart, request.query_params.getlist("path"))
     # Shown as a picture, where no script runs; opened by itself, its styles are all it may use.
-    return Response(body, media_type="image/svg+xml",
-                    headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"})
+    return Response(
+        body,
+        media_type="image/svg+xml",
+        headers={"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"},
+    )
 
 
 async def api_sample(request: Request) -> Response:
@@ -350,8 +390,9 @@ async def api_sample(request: Request) -> Response:
 async def report(request: Request) -> Response:
     lang, chosen = language.choose(request)
     body = await work(request, "compute", _board(request).report, _rel(request), lang)
-    response = Response(body, media_type="text/html; charset=utf-8",
-                        headers={"content-security-policy": header_csp(REPORT_CSP)})
+    response = Response(
+        body, media_type="text/html; charset=utf-8", headers={"content-security-policy": header_csp(REPORT_CSP)}
+    )
     return language.keep(response, lang) if chosen else response
 
 
@@ -370,26 +411,42 @@ async def api_predict(request: Request) -> Response:
     if not (length.isascii() and length.isdigit()):
         raise Refused(411, _("send the drawing as a PNG body with a Content-Length"))
     if int(length) > MAX_DRAWING_BYTES:
-        return answer({"error": _("the drawing is {n} bytes; at most {most} are accepted", n=int(length),
-                                   most=MAX_DRAWING_BYTES)},
-                      413, headers={"connection": "close"})
+        return answer(
+            {
+                "error": _(
+                    "the drawing is {n} bytes; at most {most} are accepted", n=int(length), most=MAX_DRAWING_BYTES
+                )
+            },
+            413,
+            headers={"connection": "close"},
+        )
     budget = request.app.state.body_budget
     body = bytearray()
     try:
         with anyio.fail_after(BODY_SECONDS):
             async for chunk in request.stream():
                 if not budget.take(len(chunk)):
-                    return answer({"error": _("the board is receiving many drawings at once; try again in a moment")},
-                                  503, headers={"connection": "close"})
+                    return answer(
+                        {"error": _("the board is receiving many drawings at once; try again in a moment")},
+                        503,
+                        headers={"connection": "close"},
+                    )
                 body += chunk
                 if len(body) > MAX_DRAWING_BYTES:
-                    return answer({"error": _("the drawing is larger than its Content-Length")}, 400,
-                                  headers={"connection": "close"})
-        return answer(await work(request, "compute", _board(request).predict, request.query_params.get("path", ""),
-                                 bytes(body)))
+                    return answer(
+                        {"error": _("the drawing is larger than its Content-Length")},
+                        400,
+                        headers={"connection": "close"},
+                    )
+        return answer(
+            await work(request, "compute", _board(request).predict, request.query_params.get("path", ""), bytes(body))
+        )
     except TimeoutError:
-        return answer({"error": _("the drawing did not arrive within {seconds} s", seconds=format(BODY_SECONDS, "g"))}, 408,
-                      headers={"connection": "close"})
+        return answer(
+            {"error": _("the drawing did not arrive within {seconds} s", seconds=format(BODY_SECONDS, "g"))},
+            408,
+            headers={"connection": "close"},
+        )
     finally:
         budget.give(len(body))
 
@@ -400,8 +457,11 @@ async def refused(request: Request, exc: Refused) -> Response:
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code in (404, 405) and request.method not in ("GET", "HEAD"):
-        return answer({"error": _("{method} is not allowed: the board only reads (GET, HEAD)", method=request.method)}, 405,
-                      headers={"allow": "GET, HEAD"})
+        return answer(
+            {"error": _("{method} is not allowed: the board only reads (GET, HEAD)", method=request.method)},
+            405,
+            headers={"allow": "GET, HEAD"},
+        )
     if exc.status_code == 404:
         if ".." in request.url.path:
             return answer({"error": _("the path leaves the board's folder")}, 403)
@@ -426,11 +486,20 @@ class BoardApp(Starlette):
 def make_app(root, *, host: str = "127.0.0.1", data_dir=None) -> Starlette:
     """The board's application over the folder ``root``, answering the ``Host`` names of :func:`allowed_hosts`."""
     app = BoardApp(
-        routes=[Route("/", page), Route("/index.html", page), Route("/draw", page),
-                Route("/static/{name}", static), Route("/api/runs", api_runs), Route("/api/run", api_run),
-                Route("/api/chart", api_chart),
-                Route("/api/sample", api_sample), Route("/report", report), Route("/files/{rel:path}", files),
-                Route("/api/predict", api_predict, methods=["POST"]), *lessons.ROUTES],
+        routes=[
+            Route("/", page),
+            Route("/index.html", page),
+            Route("/draw", page),
+            Route("/static/{name}", static),
+            Route("/api/runs", api_runs),
+            Route("/api/run", api_run),
+            Route("/api/chart", api_chart),
+            Route("/api/sample", api_sample),
+            Route("/report", report),
+            Route("/files/{rel:path}", files),
+            Route("/api/predict", api_predict, methods=["POST"]),
+            *lessons.ROUTES,
+        ],
         middleware=[Middleware(language.RequestLanguage), Middleware(HostCheck, allowed=allowed_hosts(host))],
         exception_handlers={Refused: refused, HTTPException: http_error, Exception: internal_error},
     )

@@ -67,8 +67,12 @@ def predict_drawing(net, png: bytes) -> dict:
         raise Refused(400, _("the drawing cannot be read as an image")) from None
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     probs = net.predict(x)
-    return {"preview": [float(v) for v in x], "probabilities": [float(p) for p in probs],
-            "predicted": int(np.argmax(probs)), "inverted": bool(inverted)}
+    return {
+        "preview": [float(v) for v in x],
+        "probabilities": [float(p) for p in probs],
+        "predicted": int(np.argmax(probs)),
+        "inverted": bool(inverted),
+    }
 
 
 def whole_number(query: dict, name: str, digits: int) -> int | None:
@@ -90,8 +94,14 @@ def whole_number(query: dict, name: str, digits: int) -> int | None:
     if text == "":
         return None
     if not (text.isascii() and text.isdigit() and len(text) <= digits):
-        raise Refused(400, _("{name} must be a whole number written with the digits 0-9 (at most {digits} of them)",
-                              name=name, digits=digits))
+        raise Refused(
+            400,
+            _(
+                "{name} must be a whole number written with the digits 0-9 (at most {digits} of them)",
+                name=name,
+                digits=digits,
+            ),
+        )
     return int(text)
 
 
@@ -106,13 +116,19 @@ def sample(net, x_test, t_test, query: dict) -> dict:
             raise Refused(400, _("class must be a whole number 0..{last}", last=net.sizes[-1] - 1))
         pool = np.flatnonzero(t_test == k)
     else:
-        pred = np.concatenate([np.argmax(net.predict(x_test[i : i + 2000]), axis=1)
-                               for i in range(0, len(x_test), 2000)])
+        pred = np.concatenate(
+            [np.argmax(net.predict(x_test[i : i + 2000]), axis=1) for i in range(0, len(x_test), 2000)]
+        )
         pool = np.flatnonzero(pred != t_test)
     if pool.size == 0:
         raise Refused(404, _("no test image of that kind"))
     i = int(rng.choice(pool))
     x = np.asarray(x_test[i], dtype=np.float64)
     probs = net.predict(x)
-    return {"index": i, "true": int(t_test[i]), "preview": [round(float(v), 6) for v in x],
-            "probabilities": [float(p) for p in probs], "predicted": int(np.argmax(probs))}
+    return {
+        "index": i,
+        "true": int(t_test[i]),
+        "preview": [round(float(v), 6) for v in x],
+        "probabilities": [float(p) for p in probs],
+        "predicted": int(np.argmax(probs)),
+    }

@@ -13,17 +13,22 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from nnlearn.see.board.draw import Refused
 from nnlearn.base.i18n import _
+from nnlearn.see.board.draw import Refused
 from nnlearn.see.templating import BOARD_CSP, header_csp
 
 #: Bind addresses that listen on every interface.
 WILDCARDS = ("0.0.0.0", "::", "")
 
 #: What every answer carries, errors included (:class:`SecurityHeaders`; the server's own 400s too).
-SECURITY_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store", "referrer-policy": "no-referrer",
-                    "x-frame-options": "DENY", "cross-origin-resource-policy": "same-origin",
-                    "content-security-policy": header_csp(BOARD_CSP)}
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-resource-policy": "same-origin",
+    "content-security-policy": header_csp(BOARD_CSP),
+}
 
 
 def allowed_hosts(host: str) -> list[str]:
@@ -59,7 +64,9 @@ def same_origin(request: Request) -> None:
     """
     origin = request.headers.get("origin")
     if origin is not None and origin.lower() != f"{request.url.scheme}://{request.headers.get('host', '')}".lower():
-        raise Refused(403, _("a drawing is accepted only from the board's own page (the request came from another site)"))
+        raise Refused(
+            403, _("a drawing is accepted only from the board's own page (the request came from another site)")
+        )
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "image/png":
         raise Refused(415, _("send the drawing as a PNG body with Content-Type: image/png"))
 

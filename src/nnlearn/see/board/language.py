@@ -134,7 +134,9 @@ def switcher(lang: str, **query) -> Markup:
     for other in i18n.languages():
         href = "?" + urlencode({**query, "lang": other})
         current = ' aria-current="true"' if other == lang else ""
-        links.append(f'<a href="{escape(href)}" hreflang="{other}" lang="{other}"{current}>{escape(NAMES.get(other, other))}</a>')
+        links.append(
+            f'<a href="{escape(href)}" hreflang="{other}" lang="{other}"{current}>{escape(NAMES.get(other, other))}</a>'
+        )
     label = escape(i18n.translate(N_("language"), lang))
     return Markup(f'<nav class="languages" aria-label="{label}">{" · ".join(links)}</nav>')
 

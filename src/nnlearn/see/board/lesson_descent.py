@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlearn.base.i18n import N_, _
 from nnlearn.common.derivatives.expr import parse_expression
 from nnlearn.common.gradient import gradient_descent, numerical_gradient
-from nnlearn.base.i18n import N_, _
 from nnlearn.common.optimizer import SGD, AdaGrad, Adam, Momentum
 from nnlearn.common.plots import BOOK_LEARNING_RATES, function_2
 
@@ -46,10 +46,12 @@ def function_6_8(p):
 
 
 PRESETS = {
-    "function_2": TwoVariables("function_2", N_("x0² + x1² (the chapter's function_2)"), function_2,
-                               lambda a, b: function_2(np.stack([a, b]))),
-    "function_6_8": TwoVariables("function_6_8", N_("x²/20 + y² (figure 6-8)"), function_6_8,
-                                 lambda a, b: function_6_8((a, b))),
+    "function_2": TwoVariables(
+        "function_2", N_("x0² + x1² (the chapter's function_2)"), function_2, lambda a, b: function_2(np.stack([a, b]))
+    ),
+    "function_6_8": TwoVariables(
+        "function_6_8", N_("x²/20 + y² (figure 6-8)"), function_6_8, lambda a, b: function_6_8((a, b))
+    ),
 }
 
 
@@ -108,8 +110,13 @@ def gradient_at(name: str, formula: str, x0: float, x1: float) -> dict:
     fn = two_variables(name, formula)
     grad = numerical_gradient(fn.at, np.array([x0, x1], dtype=np.float64))
     value = float(fn.at(np.array([x0, x1])))
-    return {"point": [x0, x1], "value": value, "value_repr": repr(value), "gradient": grad.tolist(),
-            "gradient_repr": [repr(float(g)) for g in grad]}
+    return {
+        "point": [x0, x1],
+        "value": value,
+        "value_repr": repr(value),
+        "gradient": grad.tolist(),
+        "gradient_repr": [repr(float(g)) for g in grad],
+    }
 
 
 def gradient_field(name: str, formula: str, lim: float, n: int) -> dict:
@@ -121,8 +128,13 @@ def gradient_field(name: str, formula: str, lim: float, n: int) -> dict:
     grads = np.array([numerical_gradient(fn.at, p.copy()) for p in points])
     margin = lim / max(n - 1, 1)
     box = (-lim - margin, lim + margin, -lim - margin, lim + margin)
-    return {"function": shown(fn), "box": box, "points": points.tolist(), "gradients": grads.tolist(),
-            "contours": contours(fn, box)}
+    return {
+        "function": shown(fn),
+        "box": box,
+        "points": points.tolist(),
+        "gradients": grads.tolist(),
+        "contours": contours(fn, box),
+    }
 
 
 #: Below this fraction of the start's size, the path's total length counts as standing still; below
@@ -177,12 +189,23 @@ def descent(name: str, formula: str, x0: float, x1: float, lr: float, steps: int
         values = np.array([fn.at(p) for p in path], dtype=np.float64)
     half = max(4.5, 1.5 * float(np.abs(start).max()))
     box = (-half, half, -half, half)
-    return {"function": shown(fn), "lr": lr, "lr_repr": repr(lr), "steps": steps, "path": path.tolist(),
-            "end": end.tolist(), "end_repr": [repr(float(v)) for v in end],
-            "f_start": float(values[0]), "f_end": float(values[-1]),
-            "moved": float(np.hypot(*(end - start))), "travelled": float(np.hypot(*np.diff(path, axis=0).T).sum()),
-            "verdict": verdict(path, values), "box": box,
-            "presets": list(BOOK_LEARNING_RATES), "contours": contours(fn, box)}
+    return {
+        "function": shown(fn),
+        "lr": lr,
+        "lr_repr": repr(lr),
+        "steps": steps,
+        "path": path.tolist(),
+        "end": end.tolist(),
+        "end_repr": [repr(float(v)) for v in end],
+        "f_start": float(values[0]),
+        "f_end": float(values[-1]),
+        "moved": float(np.hypot(*(end - start))),
+        "travelled": float(np.hypot(*np.diff(path, axis=0).T).sum()),
+        "verdict": verdict(path, values),
+        "box": box,
+        "presets": list(BOOK_LEARNING_RATES),
+        "contours": contours(fn, box),
+    }
 
 
 def race(steps: int) -> dict:
@@ -204,7 +227,20 @@ def race(steps: int) -> dict:
             optimizer.update(params, {"xy": numerical_gradient(fn.at, params["xy"])})
             path.append(params["xy"].copy())
         end = params["xy"]
-        paths.append({"optimizer": label, "lr": lr, "path": np.array(path).tolist(), "end": end.tolist(),
-                      "f_end": float(fn.at(end))})
-    return {"function": shown(fn), "start": list(RACE_START), "steps": steps, "box": RACE_BOX, "paths": paths,
-            "contours": contours(fn, RACE_BOX)}
+        paths.append(
+            {
+                "optimizer": label,
+                "lr": lr,
+                "path": np.array(path).tolist(),
+                "end": end.tolist(),
+                "f_end": float(fn.at(end)),
+            }
+        )
+    return {
+        "function": shown(fn),
+        "start": list(RACE_START),
+        "steps": steps,
+        "box": RACE_BOX,
+        "paths": paths,
+        "contours": contours(fn, RACE_BOX),
+    }

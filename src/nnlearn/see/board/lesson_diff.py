@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlearn.base.errors import InputError
+from nnlearn.base.i18n import N_, _
 from nnlearn.common.derivatives import derivative
 from nnlearn.common.derivatives.expr import parse_expression
 from nnlearn.common.derivatives.rounding import BOOK_H, SEED_H, rounding_errors
-from nnlearn.base.errors import InputError
 from nnlearn.common.gradient import numerical_diff
-from nnlearn.base.i18n import N_, _
 from nnlearn.common.plots import function_1
 
 #: The steps the errors are drawn at: 8 per decade over the h slider's range, 1e-20 to 1 (the
@@ -50,10 +50,19 @@ class OneVariable:
 
 #: The chapter's function and two whose slopes everyone knows; each computes in its argument's precision.
 PRESETS = {
-    "function_1": OneVariable("function_1", N_("0.01x² + 0.1x (the chapter's function_1)"), function_1, function_1,
-                              lambda x: (0.02 * x + 0.1, _("exact: {slope}", slope="0.02x + 0.1"))),
-    "exp": OneVariable("exp", "exp(x)", np.exp, np.exp, lambda x: (float(np.exp(x)), _("exact: {slope}", slope="exp(x)"))),
-    "sin": OneVariable("sin", "sin(x)", np.sin, np.sin, lambda x: (float(np.cos(x)), _("exact: {slope}", slope="cos(x)"))),
+    "function_1": OneVariable(
+        "function_1",
+        N_("0.01x² + 0.1x (the chapter's function_1)"),
+        function_1,
+        function_1,
+        lambda x: (0.02 * x + 0.1, _("exact: {slope}", slope="0.02x + 0.1")),
+    ),
+    "exp": OneVariable(
+        "exp", "exp(x)", np.exp, np.exp, lambda x: (float(np.exp(x)), _("exact: {slope}", slope="exp(x)"))
+    ),
+    "sin": OneVariable(
+        "sin", "sin(x)", np.sin, np.sin, lambda x: (float(np.cos(x)), _("exact: {slope}", slope="cos(x)"))
+    ),
 }
 
 
@@ -78,8 +87,9 @@ def one_variable(name: str, formula: str = "") -> OneVariable:
     def slope(x):
         value, said = _recorded(derivative, expr, x, method="auto")
         if said:  # a kink, a jump, the edge of the domain: no slope to measure the errors against
-            raise InputError(_("no derivative of f at x = {x} to compare with: {why}; choose another x",
-                               x=repr(x), why=said[0]))
+            raise InputError(
+                _("no derivative of f at x = {x} to compare with: {why}; choose another x", x=repr(x), why=said[0])
+            )
         return value, _("derivative(f, x, method='auto'): the complex step or Richardson extrapolation")
 
     return OneVariable("formula", formula.strip(), expr, functools.partial(expr, dtype=np.float32), slope)
@@ -106,12 +116,21 @@ def values_at(fn: OneVariable, x: float, h: float, slope: float) -> dict:
         notes += said
     values["complex"], said = _recorded(derivative, fn.f64, x, method="complex", h=h)
     notes += said
-    errors = {dt.__name__: rounding_errors([h], dt, x, f=f, slope=slope)
-              for dt, f in ((np.float64, fn.f64), (np.float32, fn.f32))}
+    errors = {
+        dt.__name__: rounding_errors([h], dt, x, f=f, slope=slope)
+        for dt, f in ((np.float64, fn.f64), (np.float32, fn.f32))
+    }
     return {
-        "h": h, "h_repr": repr(h),
-        "methods": {m: {"value": values[m], "repr": repr(values[m]),
-                        "error": {dt: float(err[m][0]) for dt, err in errors.items()}} for m in METHODS},
+        "h": h,
+        "h_repr": repr(h),
+        "methods": {
+            m: {
+                "value": values[m],
+                "repr": repr(values[m]),
+                "error": {dt: float(err[m][0]) for dt, err in errors.items()},
+            }
+            for m in METHODS
+        },
         "notes": list(dict.fromkeys(notes)),
     }
 
@@ -162,14 +181,28 @@ def diff_lesson(name: str, formula: str, x: float, h: float) -> dict:
     with np.errstate(all="ignore"):
         fx = float(fn.f64(x))
     if not math.isfinite(fx):
-        raise InputError(_("f is {value} at x = {x}: the point is outside the formula's domain; choose another x",
-                           value=fx, x=repr(x)))
+        raise InputError(
+            _(
+                "f is {value} at x = {x}: the point is outside the formula's domain; choose another x",
+                value=fx,
+                x=repr(x),
+            )
+        )
     slope, how = fn.slope(x)
     if not math.isfinite(slope):
         raise InputError(_("f has no derivative at x = {x} (it is not smooth there); choose another x", x=repr(x)))
     at_h = values_at(fn, x, h, slope)
     return {
-        "function": _(fn.text) if name != "formula" else fn.text, "x": x, "x_repr": repr(x), "f_x": fx, "slope": slope, "slope_repr": repr(slope),
-        "slope_how": how, "book_h": BOOK_H, "at_h": at_h, "book_bad_step": values_at(fn, x, SEED_H, slope),
-        "curves": error_curves(fn, x, slope), "plot": lines(fn, x, h, slope, at_h),
+        "function": _(fn.text) if name != "formula" else fn.text,
+        "x": x,
+        "x_repr": repr(x),
+        "f_x": fx,
+        "slope": slope,
+        "slope_repr": repr(slope),
+        "slope_how": how,
+        "book_h": BOOK_H,
+        "at_h": at_h,
+        "book_bad_step": values_at(fn, x, SEED_H, slope),
+        "curves": error_curves(fn, x, slope),
+        "plot": lines(fn, x, h, slope, at_h),
     }

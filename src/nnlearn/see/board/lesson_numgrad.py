@@ -62,9 +62,28 @@ def numgrad_trace() -> dict:
     on_a_copy = numerical_gradient(f, net.W.copy(), h=H)  # the moves never reach net.W: all 0
     steps = []
     for k, idx in enumerate(np.ndindex(before.shape)):
-        steps.append({"index": list(idx), "plus": calls[2 * k], "minus": calls[2 * k + 1],
-                      "partial": float(grad[idx]), "partial_repr": repr(float(grad[idx]))})
-    return {"W": _reprs(before), "x": list(BOOK_X), "t": list(BOOK_T), "h": H, "h_repr": repr(H),
-            "loss": float(net.loss(x, t)), "loss_repr": repr(float(net.loss(x, t))), "steps": steps,
-            "gradient": grad.tolist(), "gradient_repr": _reprs(grad), "W_after": _reprs(net.W),
-            "restored": bool(np.array_equal(net.W, before)), "calls": moves, "gradient_of_a_copy": _reprs(on_a_copy)}
+        steps.append(
+            {
+                "index": list(idx),
+                "plus": calls[2 * k],
+                "minus": calls[2 * k + 1],
+                "partial": float(grad[idx]),
+                "partial_repr": repr(float(grad[idx])),
+            }
+        )
+    return {
+        "W": _reprs(before),
+        "x": list(BOOK_X),
+        "t": list(BOOK_T),
+        "h": H,
+        "h_repr": repr(H),
+        "loss": float(net.loss(x, t)),
+        "loss_repr": repr(float(net.loss(x, t))),
+        "steps": steps,
+        "gradient": grad.tolist(),
+        "gradient_repr": _reprs(grad),
+        "W_after": _reprs(net.W),
+        "restored": bool(np.array_equal(net.W, before)),
+        "calls": moves,
+        "gradient_of_a_copy": _reprs(on_a_copy),
+    }

@@ -34,11 +34,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from nnlearn.base import i18n
+from nnlearn.base.errors import NnlearnError
+from nnlearn.base.i18n import N_, _
 from nnlearn.see.board import language
 from nnlearn.see.board.draw import Refused
 from nnlearn.see.board.web import json_safe, work
-from nnlearn.base.errors import NnlearnError
-from nnlearn.base.i18n import N_, _
 
 #: The lessons' pages: path name -> (template, title: its section, and words translated where shown).
 PAGES = {
@@ -54,10 +54,15 @@ MAX_FORMULA = 200
 MAX_NUMBER_TEXT = 40
 #: Each number's range and default: (low, high, default, whole number?).
 BOUNDS = {
-    "x": (-1e4, 1e4, 5.0, False), "h": (1e-20, 1.0, 1e-4, False),
-    "x0": (-1e4, 1e4, -3.0, False), "x1": (-1e4, 1e4, 4.0, False),
-    "lim": (0.1, 100.0, 2.0, False), "n": (2, 41, 17, True),
-    "lr": (1e-10, 10.0, 0.1, False), "steps": (0, 1000, 100, True), "race_steps": (1, 300, 30, True),
+    "x": (-1e4, 1e4, 5.0, False),
+    "h": (1e-20, 1.0, 1e-4, False),
+    "x0": (-1e4, 1e4, -3.0, False),
+    "x1": (-1e4, 1e4, 4.0, False),
+    "lim": (0.1, 100.0, 2.0, False),
+    "n": (2, 41, 17, True),
+    "lr": (1e-10, 10.0, 0.1, False),
+    "steps": (0, 1000, 100, True),
+    "race_steps": (1, 300, 30, True),
 }
 #: Each endpoint: its functions of x (``f=``; none when it takes no function), then its numbers.
 ENDPOINTS = {
@@ -123,9 +128,14 @@ def lesson_function(kind: str):
     the lessons need matplotlib (the chapter's functions live in nnlearn.common.plots), the runs list does not."""
     from nnlearn.see.board import lesson_descent, lesson_diff, lesson_numgrad
 
-    return {"diff": lesson_diff.diff_lesson, "field": lesson_descent.gradient_field,
-            "gradient": lesson_descent.gradient_at, "descent": lesson_descent.descent, "race": lesson_descent.race,
-            "numgrad": lesson_numgrad.numgrad_trace}[kind]
+    return {
+        "diff": lesson_diff.diff_lesson,
+        "field": lesson_descent.gradient_field,
+        "gradient": lesson_descent.gradient_at,
+        "descent": lesson_descent.descent,
+        "race": lesson_descent.race,
+        "numgrad": lesson_numgrad.numgrad_trace,
+    }[kind]
 
 
 @functools.lru_cache(maxsize=CACHED)

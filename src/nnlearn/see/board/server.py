@@ -22,10 +22,10 @@ import h11
 from uvicorn import Config, Server
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from nnlearn.see.board.app import make_app
-from nnlearn.see.board.guards import SECURITY_HEADERS, WILDCARDS
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
+from nnlearn.see.board.app import make_app
+from nnlearn.see.board.guards import SECURITY_HEADERS, WILDCARDS
 
 #: Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
 BACKLOG = 2048
@@ -67,18 +67,28 @@ class HeadTimeoutProtocol(H11Protocol):
             return
         # No request has been read: the board command's language, not a browser's.
         body = (_("the board is busy: too many requests at once; try again in a moment") + "\n").encode("utf-8")
-        head = [b"HTTP/1.1 503 Service Unavailable", b"content-type: text/plain; charset=utf-8",
-                b"content-length: %d" % len(body), b"connection: close",
-                *(f"{k}: {v}".encode() for k, v in SECURITY_HEADERS.items())]
+        head = [
+            b"HTTP/1.1 503 Service Unavailable",
+            b"content-type: text/plain; charset=utf-8",
+            b"content-length: %d" % len(body),
+            b"connection: close",
+            *(f"{k}: {v}".encode() for k, v in SECURITY_HEADERS.items()),
+        ]
         self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
         self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a request it cannot parse, with the headers every answer carries."""
-        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close"),
-                   *((k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items())]
-        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
-                      h11.Data(data=msg.encode("ascii")), h11.EndOfMessage()):
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"connection", b"close"),
+            *((k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()),
+        ]
+        for event in (
+            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+            h11.Data(data=msg.encode("ascii")),
+            h11.EndOfMessage(),
+        ):
             self.transport.write(self.conn.send(event))
         self.transport.close()
 
@@ -115,8 +125,14 @@ def _listen(host: str, port: int) -> socket.socket:
         family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0][0]
         return socket.create_server((host, port), family=family, backlog=BACKLOG)
     except (OSError, UnicodeError) as exc:
-        raise NnlearnError(_("cannot listen on {host}:{port} ({reason}); choose another --port (0 picks a free one)",
-                             host=host, port=port, reason=getattr(exc, "strerror", None) or exc)) from None
+        raise NnlearnError(
+            _(
+                "cannot listen on {host}:{port} ({reason}); choose another --port (0 picks a free one)",
+                host=host,
+                port=port,
+                reason=getattr(exc, "strerror", None) or exc,
+            )
+        ) from None
 
 
 class BoardServer:
@@ -125,16 +141,31 @@ class BoardServer:
     def __init__(self, root, host: str = "127.0.0.1", port: int = 0, data_dir=None):
         root = Path(root)
         if not root.is_dir():
-            raise NnlearnError(_("{root} is not a folder; give the folder that holds your runs (`nnlearn train` writes "
-                                 "them under ./runs)", root=root))
+            raise NnlearnError(
+                _(
+                    "{root} is not a folder; give the folder that holds your runs (`nnlearn train` writes "
+                    "them under ./runs)",
+                    root=root,
+                )
+            )
         self.root = root.resolve()
         self.host = host
         self.app = make_app(root, host=host, data_dir=data_dir)
         self.socket = _listen(host, port)
         config = Config(
-            self.app, http=HeadTimeoutProtocol, lifespan="off", log_config=None, log_level="warning",
-            access_log=False, server_header=False, backlog=BACKLOG, limit_concurrency=None,
-            timeout_keep_alive=HEAD_SECONDS, timeout_graceful_shutdown=3, h11_max_incomplete_event_size=MAX_HEAD_BYTES)
+            self.app,
+            http=HeadTimeoutProtocol,
+            lifespan="off",
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            backlog=BACKLOG,
+            limit_concurrency=None,
+            timeout_keep_alive=HEAD_SECONDS,
+            timeout_graceful_shutdown=3,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        )
         config.max_connections = connection_limit(MAX_CONNECTIONS)  # read by HeadTimeoutProtocol
         self.server = Server(config)
         self.thread: threading.Thread | None = None
@@ -180,15 +211,24 @@ def serve(root, host: str = "127.0.0.1", port: int = 8765, data_dir=None, open_p
     handler.setFormatter(logging.Formatter("nnlearn board: %(message)s"))
     for name in ("nnlearn.see.board", "uvicorn.error"):
         logging.getLogger(name).addHandler(handler)
-    print("nnlearn board: " + _("the runs in {root} at {url}  (Ctrl-C stops)", root=board.root, url=board.url),
-          flush=True)
+    print(
+        "nnlearn board: " + _("the runs in {root} at {url}  (Ctrl-C stops)", root=board.root, url=board.url), flush=True
+    )
     if host in WILDCARDS:
-        print(_("warning: listening on every network interface ({host}): anyone on the network who can reach this "
+        print(
+            _(
+                "warning: listening on every network interface ({host}): anyone on the network who can reach this "
                 "computer can read every file under {root}; use --host 127.0.0.1 unless that is what you want",
-                host=host, root=board.root), file=sys.stderr, flush=True)
+                host=host,
+                root=board.root,
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
     elif host not in ("127.0.0.1", "localhost", "::1"):
-        print(_("note: listening on {host}: other computers can read these runs", host=host), file=sys.stderr,
-              flush=True)
+        print(
+            _("note: listening on {host}: other computers can read these runs", host=host), file=sys.stderr, flush=True
+        )
     if open_page is not None:
         print("nnlearn board: " + _("opening {url} in your web browser", url=board.url + open_page), flush=True)
         open_in_browser(board.url + open_page)

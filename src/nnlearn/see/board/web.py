@@ -36,8 +36,12 @@ def json_safe(value):
 
 def answer(data, status: int = 200, headers: dict | None = None) -> Response:
     """A JSON answer."""
-    return Response(json.dumps(json_safe(data), allow_nan=False).encode("utf-8"), status,
-                    media_type="application/json", headers=headers)
+    return Response(
+        json.dumps(json_safe(data), allow_nan=False).encode("utf-8"),
+        status,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 async def work(request: Request, kind: str, fn, *args):

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.train import rundir
-from nnlearn.train.runs import data_dir_of
 from nnlearn.base.errors import NnlearnError
+from nnlearn.base.i18n import _
 from nnlearn.common.evaluation import confusion_matrix
 from nnlearn.common.networks import load_network
 from nnlearn.datasets import class_names, get_spec
 from nnlearn.datasets.cache import load_arrays
 from nnlearn.datasets.download import ensure_files
-from nnlearn.base.i18n import _
 from nnlearn.see.images import data_uri, png_bytes
 from nnlearn.see.report.numbers import pct
+from nnlearn.train import rundir
+from nnlearn.train.runs import data_dir_of
 
 #: Most hidden units drawn in the weight grid; the images of a wide layer would make the file large.
 MAX_WEIGHT_TILES = 128
@@ -97,16 +97,25 @@ def weights_section(w1: np.ndarray) -> dict:
     n_in, hidden = w1.shape
     side = int(round(math.sqrt(n_in)))
     if side * side != n_in:
-        return {"kind": "note", "heading": _("First-layer weights"),
-                "text": _("The first layer takes {n} inputs, not a square image.", n=n_in)}
+        return {
+            "kind": "note",
+            "heading": _("First-layer weights"),
+            "text": _("The first layer takes {n} inputs, not a square image.", n=n_in),
+        }
     shown = min(hidden, MAX_WEIGHT_TILES)
     tiles = np.stack([diverging(w1[:, j].astype(np.float64).reshape(side, side)) for j in range(shown)])
     grid = tile(tiles, columns=min(16, shown), gap=1, fill=160)
     scale = 3 if grid.shape[1] * 3 <= 1050 else 2
-    return {"kind": "weights", "side": side, "uri": data_uri(png_bytes(grid)),
-            "shown": _("all {n} hidden units", n=hidden) if shown == hidden
-            else _("the first {shown} of {n} hidden units", shown=shown, n=hidden),
-            "width": grid.shape[1] * scale, "height": grid.shape[0] * scale}
+    return {
+        "kind": "weights",
+        "side": side,
+        "uri": data_uri(png_bytes(grid)),
+        "shown": _("all {n} hidden units", n=hidden)
+        if shown == hidden
+        else _("the first {shown} of {n} hidden units", shown=shown, n=hidden),
+        "width": grid.shape[1] * scale,
+        "height": grid.shape[0] * scale,
+    }
 
 
 def confusion_section(matrix: np.ndarray, labels: list[str]) -> dict:
@@ -118,13 +127,31 @@ def confusion_section(matrix: np.ndarray, labels: list[str]) -> dict:
         for j in range(len(labels)):
             # The square root of the share: rare mistakes stay visible.
             alpha = math.sqrt(matrix[i, j] / max(1, totals[i]))
-            cells.append({"count": int(matrix[i, j]), "alpha": f"{alpha:.2f}", "fg": "#fff" if alpha > 0.6 else "#222",
-                          "rgb": "46,125,50" if i == j else "198,40,40"})
-        rows.append({"label": label, "cells": cells, "total": int(totals[i]),
-                     "accuracy": pct(matrix[i, i] / totals[i], 1) if totals[i] else pct(None)})
+            cells.append(
+                {
+                    "count": int(matrix[i, j]),
+                    "alpha": f"{alpha:.2f}",
+                    "fg": "#fff" if alpha > 0.6 else "#222",
+                    "rgb": "46,125,50" if i == j else "198,40,40",
+                }
+            )
+        rows.append(
+            {
+                "label": label,
+                "cells": cells,
+                "total": int(totals[i]),
+                "accuracy": pct(matrix[i, i] / totals[i], 1) if totals[i] else pct(None),
+            }
+        )
     right, total = int(np.trace(matrix)), int(matrix.sum())
-    return {"kind": "confusion", "labels": labels, "rows": rows, "right": right, "total": total,
-            "accuracy": pct(right / max(1, total))}
+    return {
+        "kind": "confusion",
+        "labels": labels,
+        "rows": rows,
+        "right": right,
+        "total": total,
+        "accuracy": pct(right / max(1, total)),
+    }
 
 
 def galleries(x_test, t_test, probs, labels, side: int) -> list[dict]:
@@ -140,11 +167,28 @@ def galleries(x_test, t_test, probs, labels, side: int) -> list[dict]:
         return data_uri(png_bytes(np.asarray(x_test[i], dtype=np.float64).reshape(side, side)))
 
     return [
-        {"kind": "gallery", "heading": _("Most confident mistakes"),
-         "pictures": [(uri(i), _("#{index}: true {label}, said {said} ({confidence})", index=i, label=labels[t_test[i]],
-                                 said=labels[pred[i]], confidence=format(conf[i], ".1%"))) for i in worst]},
-        {"kind": "gallery", "heading": _("Least confident correct answers"),
-         "pictures": [(uri(i), f"#{i}: {labels[pred[i]]} ({conf[i]:.1%})") for i in doubtful]},
+        {
+            "kind": "gallery",
+            "heading": _("Most confident mistakes"),
+            "pictures": [
+                (
+                    uri(i),
+                    _(
+                        "#{index}: true {label}, said {said} ({confidence})",
+                        index=i,
+                        label=labels[t_test[i]],
+                        said=labels[pred[i]],
+                        confidence=format(conf[i], ".1%"),
+                    ),
+                )
+                for i in worst
+            ],
+        },
+        {
+            "kind": "gallery",
+            "heading": _("Least confident correct answers"),
+            "pictures": [(uri(i), f"#{i}: {labels[pred[i]]} ({conf[i]:.1%})") for i in doubtful],
+        },
     ]
 
 
@@ -153,19 +197,29 @@ def missing_model(state: str, reason, run: Path) -> str:
     if state == "running":
         return _("No model.npz yet: these sections appear once the run has finished.")
     if state == "diverged":
-        return _("No model.npz: the run diverged ({reason}), so there is no trained network to show; train again "
-                 "with a smaller learning rate.", reason=reason or _("the loss became infinite or NaN"))
+        return _(
+            "No model.npz: the run diverged ({reason}), so there is no trained network to show; train again "
+            "with a smaller learning rate.",
+            reason=reason or _("the loss became infinite or NaN"),
+        )
     if state == "stopped":
-        return _("No model.npz: the run stopped before it finished; continue it with: {command}",
-                 command="nnlearn train --resume " + str(run))
+        return _(
+            "No model.npz: the run stopped before it finished; continue it with: {command}",
+            command="nnlearn train --resume " + str(run),
+        )
     return _("No model.npz in the run folder: these sections need the trained network.")
 
 
 def model_sections(run: Path, config: dict, info: dict, test_data, data_dir, download: bool) -> list[dict]:
     """The sections of a run that need its network (and the test set): see the module's description."""
     if not os.path.lexists(run / "model.npz"):
-        return [{"kind": "note", "heading": _("Confusion matrix, weights, examples"),
-                 "text": missing_model(info.get("state"), info.get("reason"), run)}]
+        return [
+            {
+                "kind": "note",
+                "heading": _("Confusion matrix, weights, examples"),
+                "text": missing_model(info.get("state"), info.get("reason"), run),
+            }
+        ]
     try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
         net = load_network(rundir.checked_path(run / "model.npz"))
     except (NnlearnError, OSError, ValueError) as exc:
@@ -176,8 +230,13 @@ def model_sections(run: Path, config: dict, info: dict, test_data, data_dir, dow
         x_test, t_test = test_data if test_data is not None else load_test_set(config, data_dir, download)
     except (NnlearnError, OSError, ValueError) as exc:
         first = str(exc).splitlines()[0]
-        return [{"kind": "note", "heading": _("Confusion matrix and examples"),
-                 "text": _("The test set could not be read ({why}); give its folder with --data-dir.", why=first)}] + out
+        return [
+            {
+                "kind": "note",
+                "heading": _("Confusion matrix and examples"),
+                "text": _("The test set could not be read ({why}); give its folder with --data-dir.", why=first),
+            }
+        ] + out
     probs = np.concatenate([net.predict(x_test[i : i + 2000]) for i in range(0, len(x_test), 2000)])
     t_test = np.asarray(t_test)
     labels = class_labels(config.get("dataset"), probs.shape[1])

@@ -16,25 +16,30 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from nnlearn.train import rundir
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.files import atomic_write
-from nnlearn.common.evaluation import figure_svg, plot_accuracy, plot_loss, plot_runs
 from nnlearn.base.i18n import N_, _
+from nnlearn.common.evaluation import figure_svg, plot_accuracy, plot_loss, plot_runs
 from nnlearn.see.images import data_uri
 from nnlearn.see.landscape import landscape_files, landscape_png, read_landscape
 from nnlearn.see.report.model import model_sections
 from nnlearn.see.report.numbers import jsonish, num, pct, sci, seconds
-from nnlearn.train.settings import RENAMED, specs
 from nnlearn.see.templating import render
+from nnlearn.train import rundir
+from nnlearn.train.settings import RENAMED, specs
 
 #: Most loss points drawn per series; longer runs are thinned evenly, or sampled (nnlearn.train.tables).
 MAX_LOSS_POINTS = 2500
 #: Largest PNG figure of a sweep folder embedded, in bytes.
 MAX_FIGURE_BYTES = 2_000_000
 #: A run's states (nnlearn.train.rundir) as the page names them; the state itself stays the class of its cell.
-STATES = {"running": N_("running"), "finished": N_("finished"), "stopped": N_("stopped"), "diverged": N_("diverged"),
-          "unreadable": N_("unreadable")}
+STATES = {
+    "running": N_("running"),
+    "finished": N_("finished"),
+    "stopped": N_("stopped"),
+    "diverged": N_("diverged"),
+    "unreadable": N_("unreadable"),
+}
 
 
 def state_name(state) -> str:
@@ -78,8 +83,17 @@ def loss_chart(curve: dict) -> dict:
     points = curve["points"]
     if not points:
         return {"note": _("No loss logged yet (metrics.csv is empty).")}
-    return chart(plot_loss([p[1] for p in points], curve["window"], iterations=[p[0] for p in points],
-                           means=[p[2] for p in points], step=curve["step"], sampled=curve["sampled"]), "loss")
+    return chart(
+        plot_loss(
+            [p[1] for p in points],
+            curve["window"],
+            iterations=[p[0] for p in points],
+            means=[p[2] for p in points],
+            step=curve["step"],
+            sampled=curve["sampled"],
+        ),
+        "loss",
+    )
 
 
 def accuracy_chart(columns, epochs) -> dict:
@@ -89,8 +103,15 @@ def accuracy_chart(columns, epochs) -> dict:
     other = rundir.accuracy_column(columns, rows=epochs)
     xcol = "epoch" if "epoch" in columns else columns[0]
     label = ("validation acc" if "valid" in other.lower() else "test acc") if other else "test acc"
-    return chart(plot_accuracy(numbers(epochs, xcol), numbers(epochs, "train_accuracy"),
-                               numbers(epochs, other) if other else None, test_label=label), "accuracy")
+    return chart(
+        plot_accuracy(
+            numbers(epochs, xcol),
+            numbers(epochs, "train_accuracy"),
+            numbers(epochs, other) if other else None,
+            test_label=label,
+        ),
+        "accuracy",
+    )
 
 
 def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
@@ -100,7 +121,11 @@ def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
         {"label": _("recipe"), "value": num(config.get("recipe"))},
         {"label": _("data set"), "value": num(config.get("dataset"))},
         {"label": _("network"), "value": num(summary.get("description") or info.get("description"))},
-        {"label": _("test accuracy"), "id": "test-accuracy", "value": pct(summary.get("test_accuracy", info.get("test_accuracy")))},
+        {
+            "label": _("test accuracy"),
+            "id": "test-accuracy",
+            "value": pct(summary.get("test_accuracy", info.get("test_accuracy"))),
+        },
         {"label": _("train accuracy"), "value": pct(summary.get("train_accuracy", info.get("train_accuracy")))},
         {"label": _("iterations"), "value": num(summary.get("iterations", info.get("iterations")))},
         {"label": _("epochs"), "value": num(summary.get("epochs"))},
@@ -112,8 +137,11 @@ def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
     settings, declared = _settings(config), specs()
     # Each setting under its declared label (nnlearn.train.settings), in declaration order; unknown ones after.
     order = [k for k in declared if k in settings] + sorted(k for k in settings if k not in declared)
-    rows += [{"label": _(declared[k].label) if k in declared else _("setting: {name}", name=k), "value": num(settings[k])}
-             for k in order if settings[k] is not None]
+    rows += [
+        {"label": _(declared[k].label) if k in declared else _("setting: {name}", name=k), "value": num(settings[k])}
+        for k in order
+        if settings[k] is not None
+    ]
     return [{"state": None, "note": None, "id": None} | r for r in rows]
 
 
@@ -129,11 +157,23 @@ def gradcheck_context(run: Path) -> dict | None:
         rel = r.get("relative")
         if rundir.finite(rel):
             worst = max(worst, rel)
-        rows.append({"name": key, "shape": num(r.get("shape")), "checked": num(r.get("checked")),
-                     "max_abs": sci(r.get("max_abs")), "relative": sci(rel)})
+        rows.append(
+            {
+                "name": key,
+                "shape": num(r.get("shape")),
+                "checked": num(r.get("checked")),
+                "max_abs": sci(r.get("max_abs")),
+                "relative": sci(rel),
+            }
+        )
     ok = rundir.finite(limit) and worst <= limit
-    return {"agree": ok, "batch": num(data["batch"]) if data.get("batch") else "",
-            "worst": sci(worst), "limit": sci(limit), "rows": rows}
+    return {
+        "agree": ok,
+        "batch": num(data["batch"]) if data.get("batch") else "",
+        "worst": sci(worst),
+        "limit": sci(limit),
+        "rows": rows,
+    }
 
 
 def run_context(run: Path, *, where=None, test_data=None, data_dir=None, download: bool = True) -> dict:
@@ -143,12 +183,20 @@ def run_context(run: Path, *, where=None, test_data=None, data_dir=None, downloa
     summary = rundir.json_if_readable(run / "summary.json") or {}
     info = rundir.entry(run)
     curve, columns, epochs, note = _curves(run)
-    charts = [{"note": _("The curves cannot be drawn: {why}.", why=note)}] if note else [loss_chart(curve),
-                                                                              accuracy_chart(columns, epochs)]
-    return {"name": run.name, "where": str(run) if where is None else where,
-            "rows": settings_rows(config, summary, info), "charts": charts,
-            "model": model_sections(run, config, info, test_data, data_dir, download),
-            "gradcheck": gradcheck_context(run), "landscape": landscape_context(run)}
+    charts = (
+        [{"note": _("The curves cannot be drawn: {why}.", why=note)}]
+        if note
+        else [loss_chart(curve), accuracy_chart(columns, epochs)]
+    )
+    return {
+        "name": run.name,
+        "where": str(run) if where is None else where,
+        "rows": settings_rows(config, summary, info),
+        "charts": charts,
+        "model": model_sections(run, config, info, test_data, data_dir, download),
+        "gradcheck": gradcheck_context(run),
+        "landscape": landscape_context(run),
+    }
 
 
 def landscape_context(run: Path) -> dict | None:
@@ -162,13 +210,21 @@ def landscape_context(run: Path) -> dict | None:
         return {"note": _("The landscape cannot be read: {why}", why=str(exc).splitlines()[0])}
     alpha, beta, lowest = land.lowest()
     meta = land.meta
-    return {"uri": data_uri(landscape_png(land, dpi=80)), "note": None,
-            "text": _("The training loss on {samples} training images over a plane through the trained weights "
-                      "({directions} directions, a {grid}x{grid} grid), with the path the weights took. The lowest "
-                      "loss, {lowest}, lies {cells} grid cells from the trained weights (loss {centre}).",
-                      samples=num(meta.get("samples")), directions=num(meta.get("directions")),
-                      grid=num(meta.get("grid")), lowest=format(lowest, ".4g"), cells=land.cells_from_centre(),
-                      centre=num(meta.get("centre_loss")))}
+    return {
+        "uri": data_uri(landscape_png(land, dpi=80)),
+        "note": None,
+        "text": _(
+            "The training loss on {samples} training images over a plane through the trained weights "
+            "({directions} directions, a {grid}x{grid} grid), with the path the weights took. The lowest "
+            "loss, {lowest}, lies {cells} grid cells from the trained weights (loss {centre}).",
+            samples=num(meta.get("samples")),
+            directions=num(meta.get("directions")),
+            grid=num(meta.get("grid")),
+            lowest=format(lowest, ".4g"),
+            cells=land.cells_from_centre(),
+            centre=num(meta.get("centre_loss")),
+        ),
+    }
 
 
 def compare_context(runs: list[Path]) -> dict:
@@ -177,21 +233,36 @@ def compare_context(runs: list[Path]) -> dict:
     for run, name in zip(runs, short_names(runs)):
         curve, columns, epochs, _extra = _curves(run)
         col = rundir.accuracy_column(columns, rows=epochs)
-        curves.append({"name": name, "iterations": [p[0] for p in curve["points"]],
-                       "means": [p[2] for p in curve["points"]], "epochs": numbers(epochs, "epoch"),
-                       "accuracy": numbers(epochs, col), "column": col and col.replace("_", " ")})
+        curves.append(
+            {
+                "name": name,
+                "iterations": [p[0] for p in curve["points"]],
+                "means": [p[2] for p in curve["points"]],
+                "epochs": numbers(epochs, "epoch"),
+                "accuracy": numbers(epochs, col),
+                "column": col and col.replace("_", " "),
+            }
+        )
         infos.append(rundir.entry(run))
         configs.append(rundir.json_if_readable(run / "config.json") or {})
     settings = [_settings(c) for c in configs]
     keys = sorted({k for s in settings for k, v in s.items() if v is not None})
-    rows = [(_("state"), [state_name(i["state"]) for i in infos]),
-            (_("test accuracy"), [pct(i.get("test_accuracy")) for i in infos]),
-            (_("train accuracy"), [pct(i.get("train_accuracy")) for i in infos]),
-            (_("iterations"), [num(i.get("iterations")) for i in infos]),
-            (_("time"), [seconds(i.get("seconds")) for i in infos])]
-    rows += [(label, [num(i.get(key)) for i in infos]) for label, key in
-             ((_("recipe"), "recipe"), (_("data set"), "dataset"), (_("seed"), "seed"),
-              (_("nnlearn version"), "nnlearn_version"))]
+    rows = [
+        (_("state"), [state_name(i["state"]) for i in infos]),
+        (_("test accuracy"), [pct(i.get("test_accuracy")) for i in infos]),
+        (_("train accuracy"), [pct(i.get("train_accuracy")) for i in infos]),
+        (_("iterations"), [num(i.get("iterations")) for i in infos]),
+        (_("time"), [seconds(i.get("seconds")) for i in infos]),
+    ]
+    rows += [
+        (label, [num(i.get(key)) for i in infos])
+        for label, key in (
+            (_("recipe"), "recipe"),
+            (_("data set"), "dataset"),
+            (_("seed"), "seed"),
+            (_("nnlearn version"), "nnlearn_version"),
+        )
+    ]
     rows += [(k, [num(s.get(k)) for s in settings]) for k in keys]
     return {"names": [c["name"] for c in curves], "rows": rows, "chart": chart(plot_runs(curves), "runs")}
 
@@ -209,7 +280,11 @@ def figure(path: Path) -> dict:
         data = b""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return {"name": path.name, "uri": data_uri(data)}
-    return {"name": path.name, "uri": "", "why": _("not a PNG file of at most {mb} MB", mb=MAX_FIGURE_BYTES // 1_000_000)}
+    return {
+        "name": path.name,
+        "uri": "",
+        "why": _("not a PNG file of at most {mb} MB", mb=MAX_FIGURE_BYTES // 1_000_000),
+    }
 
 
 def sweep_context(sweep: Path, *, where=None, **run_options) -> dict:
@@ -223,12 +298,19 @@ def sweep_context(sweep: Path, *, where=None, **run_options) -> dict:
         rows.sort(key=lambda r: -r[col] if rundir.finite(r.get(col)) else math.inf)
     best = rundir.json_if_readable(sweep / "best.json") or {}
     final = sweep / "final"
-    return {"name": sweep.name, "where": str(sweep) if where is None else where, "columns": columns,
-            "trials": [[num(r.get(c)) for c in columns] for r in rows], "sort_column": col or _("first column"),
-            "ranked": bool(col), "best": [(k, jsonish(v)) for k, v in best.items()],
-            "figures": [figure(f) for f in sorted(sweep.glob("*.png"))],
-            "final": run_context(final, where=f"{where}/final" if where is not None else None, **run_options)
-            if rundir.is_run_dir(final) else None}
+    return {
+        "name": sweep.name,
+        "where": str(sweep) if where is None else where,
+        "columns": columns,
+        "trials": [[num(r.get(c)) for c in columns] for r in rows],
+        "sort_column": col or _("first column"),
+        "ranked": bool(col),
+        "best": [(k, jsonish(v)) for k, v in best.items()],
+        "figures": [figure(f) for f in sorted(sweep.glob("*.png"))],
+        "final": run_context(final, where=f"{where}/final" if where is not None else None, **run_options)
+        if rundir.is_run_dir(final)
+        else None,
+    }
 
 
 def check_dirs(dirs) -> list[Path]:
@@ -238,11 +320,17 @@ def check_dirs(dirs) -> list[Path]:
         raise NnlearnError(_("give at least one run or sweep directory"))
     for p in paths:
         if not p.is_dir():
-            raise NnlearnError(_("{path} is not a directory; give a run directory (from `nnlearn train`) or a sweep "
-                                 "directory", path=p))
+            raise NnlearnError(
+                _("{path} is not a directory; give a run directory (from `nnlearn train`) or a sweep directory", path=p)
+            )
         if not (rundir.is_run_dir(p) or rundir.is_sweep_dir(p)):
-            raise NnlearnError(_("{path} holds neither config.json (a run) nor trials.csv (a sweep); give the folder "
-                                 "that `nnlearn train` wrote", path=p))
+            raise NnlearnError(
+                _(
+                    "{path} holds neither config.json (a run) nor trials.csv (a sweep); give the folder "
+                    "that `nnlearn train` wrote",
+                    path=p,
+                )
+            )
     if len(paths) > 1 and any(rundir.is_sweep_dir(p) for p in paths):
         raise NnlearnError(_("a sweep is reported on its own; give one sweep directory, or several run directories"))
     return paths
@@ -259,14 +347,29 @@ def build_report(dirs, *, data_dir=None, download: bool = True, test_data=None, 
     paths = check_dirs(dirs)
     options = {"data_dir": data_dir, "download": download, "test_data": test_data, "where": where}
     if len(paths) > 1:
-        return render("report/page.html", title=_("nnlearn: runs compared"), kind="compare", languages=languages,
-                      **compare_context(paths))
+        return render(
+            "report/page.html",
+            title=_("nnlearn: runs compared"),
+            kind="compare",
+            languages=languages,
+            **compare_context(paths),
+        )
     p = paths[0]
     if rundir.is_sweep_dir(p):
-        return render("report/page.html", title=_("nnlearn sweep {name}", name=p.name), kind="sweep", languages=languages,
-                      **sweep_context(p, **options))
-    return render("report/page.html", title=_("nnlearn run {name}", name=p.name), kind="run", languages=languages,
-                  run=run_context(p, **options))
+        return render(
+            "report/page.html",
+            title=_("nnlearn sweep {name}", name=p.name),
+            kind="sweep",
+            languages=languages,
+            **sweep_context(p, **options),
+        )
+    return render(
+        "report/page.html",
+        title=_("nnlearn run {name}", name=p.name),
+        kind="run",
+        languages=languages,
+        run=run_context(p, **options),
+    )
 
 
 def default_output(dirs) -> Path:

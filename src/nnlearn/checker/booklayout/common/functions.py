@@ -9,8 +9,20 @@ import numpy as np
 from nnlearn.common.functions import identity_function, relu, sigmoid, sigmoid_grad, softmax, step_function
 from nnlearn.common.losses import cross_entropy_error
 
-__all__ = ["np", "identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu", "relu_grad",
-           "softmax", "sum_squared_error", "mean_squared_error", "cross_entropy_error", "softmax_loss"]
+__all__ = [
+    "np",
+    "identity_function",
+    "step_function",
+    "sigmoid",
+    "sigmoid_grad",
+    "relu",
+    "relu_grad",
+    "softmax",
+    "sum_squared_error",
+    "mean_squared_error",
+    "cross_entropy_error",
+    "softmax_loss",
+]
 
 
 def relu_grad(x):
