@@ -29,11 +29,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnlearn.base.errors import FileFormatError, InputError, NnlearnError, OutputError
+from nnlearn.base.errors import DivergenceError, FileFormatError, InputError, NnlearnError, OutputError
 from nnlearn.base.files import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
 from nnlearn.base.i18n import N_, _
-from nnlearn.train.callbacks import Callback
+from nnlearn.common.networks import load_network
+from nnlearn.common.saving import save_network
+from nnlearn.train.callbacks import Callback, standard_callbacks
 from nnlearn.train.settings import TrainSettings
+from nnlearn.train.training import build_trainer
+from nnlearn.train.trajectory import TRAJECTORY_FILE, Trajectory
 
 STATES = ("running", "finished", "stopped", "diverged")
 #: metrics.csv is rewritten at least this often (seconds) while a run trains, for live views.
@@ -199,7 +203,6 @@ def data_dir_of(config: dict, given=None):
 
 def load_model(run):
     """``(config, network)`` of a finished run."""
-    from nnlearn.common.networks import load_network
 
     run = Path(run)
     config = read_config(run)
@@ -226,6 +229,7 @@ def write_metrics(run, trainer) -> None:
 
 
 def write_figures(run, trainer, title: str) -> None:
+    # matplotlib, imported only when a run draws: the board and the sweep's workers read run folders without it
     from nnlearn.base.figtext import figure_text
     from nnlearn.common.evaluation import plot_accuracy, plot_loss
     from nnlearn.common.plots import save_figure
@@ -384,9 +388,6 @@ def open_run(
     BLAS threads (:func:`nnlearn.train.threads.choose`; default the free cores). ``trajectory``: keep
     ``trajectory.npz`` (:class:`~nnlearn.train.trajectory.Trajectory`).
     """
-    from nnlearn.train.callbacks import standard_callbacks
-    from nnlearn.train.training import build_trainer
-    from nnlearn.train.trajectory import TRAJECTORY_FILE, Trajectory
 
     run = Path(run)
     (x_train, t_train), (x_test, t_test) = data
@@ -428,8 +429,6 @@ def open_run(
 
 def _continue_or_start(run, trainer, settings, data, *, recipe, dataset, data_dir, n_classes, other_run, threads):
     """``(how, trainer)``: the folder's run continued from its checkpoint, or started (see :class:`Run`)."""
-    from nnlearn.base.errors import FileFormatError
-    from nnlearn.train.training import build_trainer
 
     (x_train, t_train), (x_test, t_test) = data
     how = "restarted" if (run / "config.json").exists() else "new"
@@ -485,7 +484,6 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
     Whatever stops it -- Ctrl-C, a divergence, a full disk, a bug -- leaves the metrics and a state
     that says so (:func:`stopped`), and is raised on.
     """
-    from nnlearn.common.saving import save_network
 
     run, when = Path(run), ""
     try:
@@ -520,7 +518,6 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
 def stopped(run, trainer, exc: BaseException, when: str = "") -> None:
     """Record, as far as the disk allows, the metrics so far and why the run ended on ``exc``: diverged, or
     stopped and how to continue it (``when``: a message, marked N_, that says ``{cause}`` at a moment)."""
-    from nnlearn.base.errors import DivergenceError
 
     try:
         write_metrics(run, trainer)

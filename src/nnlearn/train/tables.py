@@ -255,7 +255,7 @@ def _whole_loss_curve(lines, n: int, li: int, ii, count: int) -> dict:
     kept = [i for i, v in enumerate(losses) if math.isfinite(v)]
     smooth = {}
     if kept:
-        from nnlearn.common.evaluation import moving_average
+        from nnlearn.common.evaluation import moving_average  # matplotlib: the board reads tables without it
 
         smooth = dict(zip(kept[window - 1 :], moving_average([losses[i] for i in kept], window).tolist()))
     step = max(1, math.ceil(len(losses) / count))

@@ -100,7 +100,7 @@ def train_arrays(
     """
     settings = recipe_settings(recipe, **overrides)
     if live:
-        from nnlearn.train.live import LivePlot
+        from nnlearn.train.live import LivePlot  # matplotlib and IPython, for a notebook only
 
         callbacks = [*callbacks, LivePlot()]
     trainer = build_trainer(
