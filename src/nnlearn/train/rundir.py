@@ -32,18 +32,7 @@ from nnlearn.base.errors import FileFormatError, NnlearnError
 from nnlearn.base.files import MAX_JSON_BYTES, parse_json
 from nnlearn.base.i18n import N_, _
 from nnlearn.train.runs import STATES
-
-# The report reads these through this module too; nnlearn.train.tables is where they are.
-from nnlearn.train.tables import (  # noqa: F401
-    cell,
-    checked_path,
-    finite,
-    loss_curve,
-    open_file,
-    read_bytes,
-    read_table,
-    thinned_table,
-)
+from nnlearn.train.tables import finite, loss_curve, open_file, read_bytes, read_table, thinned_table
 
 #: Without state.json, a run whose files changed within this many seconds counts as running.
 FRESH_SECONDS = 600.0

@@ -68,7 +68,7 @@ from nnlearn.see.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, 
 from nnlearn.see.board.guards import ByteBudget, HostCheck, SecurityHeaders, allowed_hosts, same_origin
 from nnlearn.see.board.web import answer, work
 from nnlearn.see.templating import REPORT_CSP, header_csp
-from nnlearn.train import rundir
+from nnlearn.train import rundir, tables
 
 log = logging.getLogger("nnlearn.see.board")
 
@@ -234,7 +234,7 @@ class Board:
 
     def model(self, run: Path):
         try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
-            path = rundir.checked_path(run / "model.npz")
+            path = tables.checked_path(run / "model.npz")
         except NnlearnError as exc:  # names the file, not the folder
             raise Refused(
                 409, _("the run's model.npz cannot be read: {reason}", reason=str(exc).splitlines()[0])
@@ -318,7 +318,7 @@ class Board:
     def file(self, rel: str) -> tuple[bytes, str]:
         target = inside(self.root, rel)
         try:
-            return rundir.read_bytes(target, MAX_FILE_BYTES), target.suffix.lower()
+            return tables.read_bytes(target, MAX_FILE_BYTES), target.suffix.lower()
         except (FileNotFoundError, NotADirectoryError):
             raise Refused(404, _("no such file under the board's folder: {rel!r}", rel=rel)) from None
         except (NnlearnError, OSError):

@@ -18,7 +18,7 @@ from nnlearn.datasets.cache import load_arrays
 from nnlearn.datasets.download import ensure_files
 from nnlearn.see.images import data_uri, png_bytes
 from nnlearn.see.report.numbers import pct
-from nnlearn.train import rundir
+from nnlearn.train import tables
 from nnlearn.train.runs import data_dir_of
 
 #: Most hidden units drawn in the weight grid; the images of a wide layer would make the file large.
@@ -221,7 +221,7 @@ def model_sections(run: Path, config: dict, info: dict, test_data, data_dir, dow
             }
         ]
     try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
-        net = load_network(rundir.checked_path(run / "model.npz"))
+        net = load_network(tables.checked_path(run / "model.npz"))
     except (NnlearnError, OSError, ValueError) as exc:
         return [{"kind": "note", "heading": _("Model"), "text": str(exc).splitlines()[0]}]
     w1 = net.params.get("W1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from nnlearn.train.rundir import finite
+from nnlearn.train.tables import finite
 
 #: Written where there is no value (missing, NaN, infinity).
 NONE = "–"

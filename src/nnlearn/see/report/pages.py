@@ -25,7 +25,7 @@ from nnlearn.see.landscape import landscape_files, landscape_png, read_landscape
 from nnlearn.see.report.model import model_sections
 from nnlearn.see.report.numbers import jsonish, num, pct, sci, seconds
 from nnlearn.see.templating import render
-from nnlearn.train import rundir
+from nnlearn.train import rundir, tables
 from nnlearn.train.settings import RENAMED, specs
 
 #: Most loss points drawn per series; longer runs are thinned evenly, or sampled (nnlearn.train.tables).
@@ -60,8 +60,8 @@ def _curves(run: Path):
     """``(loss curve, columns, epochs, note)``, each thinned to what a chart draws
     (:func:`nnlearn.train.tables.loss_curve`): a file that cannot be read leaves its curve empty and a note."""
     try:
-        curve = rundir.loss_curve(run / "metrics.csv", MAX_LOSS_POINTS)
-        columns, epochs = rundir.thinned_table(run / "epochs.csv", MAX_LOSS_POINTS)
+        curve = tables.loss_curve(run / "metrics.csv", MAX_LOSS_POINTS)
+        columns, epochs = tables.thinned_table(run / "epochs.csv", MAX_LOSS_POINTS)
     except NnlearnError as exc:
         return {"points": []}, [], [], str(exc).splitlines()[0]
     return curve, columns, epochs, None
@@ -69,7 +69,7 @@ def _curves(run: Path):
 
 def numbers(rows, column) -> list:
     """A column of a table as numbers for a chart: a cell that is not a finite number (text, NaN) is None, a gap."""
-    return [r.get(column) if rundir.finite(r.get(column)) else None for r in rows]
+    return [r.get(column) if tables.finite(r.get(column)) else None for r in rows]
 
 
 def chart(fig, name: str) -> dict:
@@ -155,7 +155,7 @@ def gradcheck_context(run: Path) -> dict | None:
     for key, r in data["params"].items():
         r = _object(r)
         rel = r.get("relative")
-        if rundir.finite(rel):
+        if tables.finite(rel):
             worst = max(worst, rel)
         rows.append(
             {
@@ -166,7 +166,7 @@ def gradcheck_context(run: Path) -> dict | None:
                 "relative": sci(rel),
             }
         )
-    ok = rundir.finite(limit) and worst <= limit
+    ok = tables.finite(limit) and worst <= limit
     return {
         "agree": ok,
         "batch": num(data["batch"]) if data.get("batch") else "",
@@ -205,7 +205,7 @@ def landscape_context(run: Path) -> dict | None:
     if not os.path.lexists(npz):
         return None
     try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
-        land = read_landscape(rundir.checked_path(npz))
+        land = read_landscape(tables.checked_path(npz))
     except (NnlearnError, OSError, ValueError) as exc:
         return {"note": _("The landscape cannot be read: {why}", why=str(exc).splitlines()[0])}
     alpha, beta, lowest = land.lowest()
@@ -275,7 +275,7 @@ def short_names(runs: list[Path]) -> list[str]:
 def figure(path: Path) -> dict:
     """A sweep's PNG figure as a ``data:`` URI, or why it is not embedded."""
     try:
-        data = rundir.read_bytes(path, MAX_FIGURE_BYTES)
+        data = tables.read_bytes(path, MAX_FIGURE_BYTES)
     except (NnlearnError, OSError):
         data = b""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -290,12 +290,12 @@ def figure(path: Path) -> dict:
 def sweep_context(sweep: Path, *, where=None, **run_options) -> dict:
     """A sweep's trials sorted by validation accuracy, its best trial, figures and final run."""
     try:
-        columns, rows = rundir.read_table(sweep / "trials.csv")
+        columns, rows = tables.read_table(sweep / "trials.csv")
     except NnlearnError:
         columns, rows = [], []
     col = rundir.accuracy_column(columns, rows=rows)
     if col:
-        rows.sort(key=lambda r: -r[col] if rundir.finite(r.get(col)) else math.inf)
+        rows.sort(key=lambda r: -r[col] if tables.finite(r.get(col)) else math.inf)
     best = rundir.json_if_readable(sweep / "best.json") or {}
     final = sweep / "final"
     return {
