@@ -122,17 +122,22 @@ def load_network(path):
     try:
         net = build_network(config, seed=0)
     except (KeyError, TypeError, IndexError, InputError) as exc:
-        raise FileFormatError(
-            _(
-                "{path} describes no network nnlearn can build ({reason}); {fix}",
-                path=path,
-                reason=exc,
-                fix=_(_NETWORK_FIX),
-            )
-        ) from None
+        raise unbuildable(path, exc) from None
     check_arrays(path, arrays, param_layout(net), _NETWORK_FIX)
     net.set_params({k[len("param_") :]: v for k, v in arrays.items()})
     return net
+
+
+def unbuildable(path, reason) -> FileFormatError:
+    """The one error of a file whose network cannot be built, naming ``path``, the ``reason`` and the fix."""
+    return FileFormatError(
+        _(
+            "{path} describes no network nnlearn can build ({reason}); {fix}",
+            path=path,
+            reason=reason,
+            fix=_(_NETWORK_FIX),
+        )
+    )
 
 
 def network_layout(path, config: dict, prefix: str = "param_") -> dict:
@@ -148,14 +153,7 @@ def network_layout(path, config: dict, prefix: str = "param_") -> dict:
             raise InputError(_("a TwoLayerNet has one hidden layer, not {n}", n=len(sizes) - 2))
         check_network_size(sizes, dtype)
     except InputError as exc:
-        raise FileFormatError(
-            _(
-                "{path} describes no network nnlearn can build ({reason}); {fix}",
-                path=path,
-                reason=exc,
-                fix=_(_NETWORK_FIX),
-            )
-        ) from None
+        raise unbuildable(path, exc) from None
     layout = {}
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
         layout[f"{prefix}W{i}"] = ((n_in, n_out), np.dtype(dtype))
