@@ -127,7 +127,7 @@ _FORGED = (
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     st.recursive(
         _LEAVES | _FORGED,

@@ -167,7 +167,7 @@ def test_divergence_stops_with_a_one_line_message(tmp_path, fake_data, capsys):
             ["gradcheck", "--batch-size", "-3"],
             "argument --batch-size: must be a whole number from 1 to 1,000,000, got '-3'",
         ),
-        (["gradcheck", "somewhere", "--hidden", "5"], "a run's own network is checked; drop --hidden"),
+        (["gradcheck", "somewhere", "--hidden-size", "5"], "a run's own network is checked; drop --hidden"),
     ],
 )
 def test_invalid_flags_are_argparse_errors(argv, message, capsys):
@@ -289,7 +289,7 @@ def test_gradcheck_on_random_inputs(capsys):
             [
                 "gradcheck",
                 "--synthetic",
-                "--hidden",
+                "--hidden-size",
                 "8",
                 "6",
                 "--activation",
@@ -320,7 +320,7 @@ def test_strong_recipe_and_overrides(tmp_path, fake_data, capsys):
                 "train",
                 "--recipe",
                 "strong",
-                "--hidden",
+                "--hidden-size",
                 "32",
                 "--epochs",
                 "2",
@@ -358,7 +358,7 @@ def test_demo_overfit(tmp_path, fake_data, capsys):
                 "25",
                 "--test-size",
                 "100",
-                "--weight-decay",
+                "--weight-decay-lambda",
                 "0.05",
                 "--out",
                 str(tmp_path),

@@ -174,7 +174,7 @@ def test_landscape_of_a_trained_run(tmp_path, fake_data, capsys):
                 "20",
                 "--lr",
                 "0.5",
-                "--weight-decay",
+                "--weight-decay-lambda",
                 "0.01",
                 "--lr-schedule",
                 "cosine",

@@ -99,7 +99,9 @@ def test_cli_rejects_a_bad_grad(capsys):
 
 @pytest.mark.parametrize("engine", ["fast", "loop"])
 def test_gradcheck_all_checks_every_parameter(engine, capsys):
-    assert main(["gradcheck", "--synthetic", "--all", "--engine", engine, "--hidden", "6", "--batch-size", "4"]) == 0
+    assert (
+        main(["gradcheck", "--synthetic", "--all", "--engine", engine, "--hidden-size", "6", "--batch-size", "4"]) == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert f"for all {784 * 6 + 6 + 6 * 10 + 10} parameters" in out[1]
     checked = {line.split()[0]: int(line.split()[-3]) for line in out[3:7]}
@@ -108,7 +110,7 @@ def test_gradcheck_all_checks_every_parameter(engine, capsys):
 
 
 def test_gradcheck_without_all_samples(capsys):
-    assert main(["gradcheck", "--synthetic", "--hidden", "6", "--batch-size", "2", "--sample", "7"]) == 0
+    assert main(["gradcheck", "--synthetic", "--hidden-size", "6", "--batch-size", "2", "--sample", "7"]) == 0
     out = capsys.readouterr().out.splitlines()
     checked = {line.split()[0]: int(line.split()[-3]) for line in out[3:7]}
     assert checked == {"W1": 7, "b1": 6, "W2": 7, "b2": 7}

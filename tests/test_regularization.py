@@ -164,7 +164,20 @@ def test_dropout_masks_are_checked_and_a_saved_network_keeps_its_dropout(tmp_pat
 def test_train_with_validation_dropout_and_weight_decay(tmp_path, fake_data, capsys):
     run = tmp_path / "run"
     assert (
-        main(["train", "--out", str(run), *FAST, "--validation", "0.2", "--dropout", "0.1", "--weight-decay", "1e-4"])
+        main(
+            [
+                "train",
+                "--out",
+                str(run),
+                *FAST,
+                "--validation",
+                "0.2",
+                "--dropout-ratio",
+                "0.1",
+                "--weight-decay-lambda",
+                "1e-4",
+            ]
+        )
         == 0
     )
     out = capsys.readouterr().out
@@ -184,7 +197,7 @@ def test_train_with_validation_dropout_and_weight_decay(tmp_path, fake_data, cap
     config = json.loads((run / "config.json").read_text())
     assert config["network"]["dropout_ratio"] == 0.1 and config["trainer"]["validation_size"] == 100
     with pytest.raises(SystemExit):
-        main(["train", "--resume", str(run), "--dropout", "0.2"])
+        main(["train", "--resume", str(run), "--dropout-ratio", "0.2"])
     assert "drop --dropout" in capsys.readouterr().err
 
 
@@ -192,11 +205,11 @@ def test_train_with_validation_dropout_and_weight_decay(tmp_path, fake_data, cap
     "argv, message",
     [
         (
-            ["--dropout", "1"],
+            ["--dropout-ratio", "1"],
             "argument --dropout-ratio: must be a number in [0, 1), got '1'; the book uses 0.2 (ch. 6.4); 0 for none",
         ),
         (
-            ["--weight-decay", "-1"],
+            ["--weight-decay-lambda", "-1"],
             "argument --weight-decay-lambda: must be a number >= 0, got '-1'; the book's lambda is 0.1",
         ),
         (

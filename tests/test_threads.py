@@ -229,7 +229,8 @@ def test_train_records_its_threads_and_takes_the_flag(tmp_path, fake_data, capsy
     assert config["threads"]["source"] == summary["threads"]["source"] == "threads"
     # gradcheck and evaluate take it too
     assert (
-        main(["gradcheck", "--synthetic", "--hidden", "4", "--batch-size", "2", "--sample", "3", "--threads", "1"]) == 0
+        main(["gradcheck", "--synthetic", "--hidden-size", "4", "--batch-size", "2", "--sample", "3", "--threads", "1"])
+        == 0
     )
     assert main(["evaluate", str(run), "--threads", "auto", "--out", str(tmp_path / "confusion.png")]) == 0
     capsys.readouterr()
