@@ -167,7 +167,7 @@ def test_divergence_stops_with_a_one_line_message(tmp_path, fake_data, capsys):
             ["gradcheck", "--batch-size", "-3"],
             "argument --batch-size: must be a whole number from 1 to 1,000,000, got '-3'",
         ),
-        (["gradcheck", "somewhere", "--hidden-size", "5"], "a run's own network is checked; drop --hidden"),
+        (["gradcheck", "somewhere", "--hidden-size", "5"], "a run's own network is checked; drop --hidden-size"),
     ],
 )
 def test_invalid_flags_are_argparse_errors(argv, message, capsys):
