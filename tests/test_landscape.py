@@ -247,8 +247,8 @@ def test_a_trajectory_that_stops_before_the_trained_weights_is_drawn_as_far_as_i
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--grid", "2"], "argument --grid: must be at least 3 points a side"),
-        (["--span", "0"], "argument --span: must be a positive finite number"),
+        (["--grid", "2"], "argument --grid: must be a whole number >= 3, got '2'"),
+        (["--span", "0"], "argument --span: must be a number > 0, got '0'"),
         (["--directions", "hessian"], "argument --directions: invalid choice"),
     ],
 )

@@ -29,7 +29,7 @@ def test_train_size_is_validated(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["demo", "routes", "--train-size", "5"])
     assert exc.value.code == 2
-    assert "at least 10" in capsys.readouterr().err
+    assert "argument --train-size: must be a whole number >= 10, got '5'" in capsys.readouterr().err
 
 
 def test_template_route_on_separable_data():

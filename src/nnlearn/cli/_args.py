@@ -4,46 +4,34 @@ from __future__ import annotations
 
 import argparse
 import functools
-import math
 import sys
 import warnings
 
-from nnlearn.base.constraints import MUST_BE_WORD, number_of
+from nnlearn.base.constraints import POSITIVE, Number
 from nnlearn.base.errors import InputError
-from nnlearn.base.i18n import _
 
 
-def int_at_least(minimum: int, what: str):
-    """An argparse type accepting whole numbers >= ``minimum``; ``what`` names them in the error."""
+def flag_type(constraint, name: str = "value"):
+    """An argparse type: the typed word as ``constraint`` reads and checks it (the vocabulary of
+    :mod:`nnlearn.base.constraints`); a refusal is its message, a usage error naming the flag (exit 2)."""
 
-    def parse(text: str) -> int:
+    def parse(text: str):
         try:
-            value = number_of(text, int)  # ASCII digits only: int("١٢") is 12
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(_(MUST_BE_WORD, what=what, text=text))
-        return value
+            return constraint.check(constraint.parse(text), name)
+        except InputError:
+            raise argparse.ArgumentTypeError(constraint.refuse_word(text)) from None
 
     return parse
 
 
-def whole_number(text: str) -> int:
-    """Any whole number, typed in ASCII digits (a seed, an index)."""
-    try:
-        return number_of(text, int)
-    except ValueError:
-        raise argparse.ArgumentTypeError(_("must be a whole number, got {text!r}", text=text)) from None
+def int_at_least(minimum: int):
+    """Whole numbers >= ``minimum``, typed in ASCII digits (``int("١٢")`` is 12: refused)."""
+    return flag_type(Number(int, minimum))
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = number_of(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(_("must be a positive number, got {text!r}", text=text)) from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(_("must be a positive finite number, got {text!r}", text=text))
-    return value
+#: Any whole number (a seed, an index); any number > 0.
+whole_number = flag_type(Number(int))
+positive_float = flag_type(POSITIVE)
 
 
 def add_data_args(parser: argparse.ArgumentParser, dataset: bool = True, *, data_dir: bool = True) -> None:

@@ -12,23 +12,13 @@ from __future__ import annotations
 import argparse
 
 from nnlearn.base.constraints import Sizes
-from nnlearn.base.errors import InputError
+from nnlearn.cli._args import flag_type
 from nnlearn.train.settings import specs
 
 
 def flag_of(name: str) -> str:
     """The command-line flag of setting ``name``: ``--`` and the name with dashes."""
     return "--" + name.replace("_", "-")
-
-
-def _argparse_type(constraint, name: str):
-    def parse(text: str):
-        try:
-            return constraint.check(constraint.parse(text), name)
-        except InputError:
-            raise argparse.ArgumentTypeError(constraint.refuse_word(text)) from None
-
-    return parse
 
 
 def add_settings_flags(parser: argparse.ArgumentParser, only=None, default: str = "the recipe's") -> None:
@@ -51,7 +41,7 @@ def add_settings_flags(parser: argparse.ArgumentParser, only=None, default: str 
         if options is not None:
             kwargs["choices"] = options
         else:
-            kwargs["type"] = _argparse_type(constraint, name)
+            kwargs["type"] = flag_type(constraint, name)
             kwargs["metavar"] = spec.metavar or constraint.metavar()
         if isinstance(getattr(constraint, "inner", constraint), Sizes):
             kwargs["nargs"] = "+"  # --hidden-size 100 50 (or 100-50)

@@ -195,7 +195,7 @@ def add_out_argument(parser) -> None:
     )
 
 
-_positive_int = int_at_least(1, "a positive integer")
+_positive_int = int_at_least(1)
 
 
 def register(commands) -> None:
@@ -229,8 +229,8 @@ def _register_minibatch(demos) -> None:
         "write the batch's images to OUT/minibatch.png.",
     )
     add_data_args(p)
-    p.add_argument("--batch-size", type=int_at_least(1, "a whole number >= 1"), default=10)
-    p.add_argument("--seed", type=int_at_least(0, "a whole number >= 0"), default=0)
+    p.add_argument("--batch-size", type=int_at_least(1), default=10)
+    p.add_argument("--seed", type=int_at_least(0), default=0)
     add_out_argument(p)
     p.set_defaults(func=warnings_as_lines(cmd_demo_minibatch))
 
@@ -462,14 +462,14 @@ def _register_routes(demos) -> None:
     )
     p.add_argument(
         "--train-size",
-        type=int_at_least(10, "at least 10 training images"),
+        type=int_at_least(10),
         default=60000,
         metavar="N",
         help="training images (default all 60000)",
     )
     p.add_argument(
         "--test-size",
-        type=int_at_least(1, "at least 1 test image"),
+        type=int_at_least(1),
         default=10000,
         metavar="N",
         help="judge on the first N test images (default all 10000)",

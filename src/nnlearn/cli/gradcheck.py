@@ -13,7 +13,7 @@ from nnlearn.cli._args import add_data_args, add_threads_arg, dataset_of, int_at
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.common import engines
 
-_positive_int = int_at_least(1, "a positive integer")
+_positive_int = int_at_least(1)
 
 
 def register(commands) -> None:

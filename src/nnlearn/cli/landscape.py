@@ -102,7 +102,7 @@ def register(commands) -> None:
     p.add_argument("run_dir", metavar="RUN", help="a finished run directory")
     p.add_argument(
         "--grid",
-        type=int_at_least(3, "at least 3 points a side"),
+        type=int_at_least(3),
         default=41,
         metavar="N",
         help="points per side of the grid (default 41; odd puts the trained weights on a point)",
@@ -122,14 +122,14 @@ def register(commands) -> None:
     )
     p.add_argument(
         "--samples",
-        type=int_at_least(1, "a positive integer"),
+        type=int_at_least(1),
         default=None,
         metavar="N",
         help="average the loss over the first N training images (default 10000, or all if fewer)",
     )
     p.add_argument(
         "--seed",
-        type=int_at_least(0, "a non-negative integer"),
+        type=int_at_least(0),
         default=0,
         help="seed of the random directions (default 0)",
     )

@@ -17,7 +17,7 @@ from nnlearn.base.errors import InputError, NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import add_data_args, int_at_least, load_arrays
 
-_positive_int = int_at_least(1, "a positive integer")
+_positive_int = int_at_least(1)
 
 
 def _argparse_type(constraint, name: str, repeated: bool):

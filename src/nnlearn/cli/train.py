@@ -31,8 +31,8 @@ from nnlearn.train.settings import RECIPES
 # -- argument types: a bad value is an argparse error (usage line, exit 2), never a traceback --------
 
 
-_positive_int = int_at_least(1, "a positive integer")
-_nonnegative_int = int_at_least(0, "a non-negative integer")
+_positive_int = int_at_least(1)
+_nonnegative_int = int_at_least(0)
 
 
 def register(commands) -> None:
