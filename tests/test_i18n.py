@@ -256,3 +256,16 @@ def test_predict_and_evaluate_speak_the_language(fast_run, fake_data, tmp_path, 
     assert main(["evaluate", str(fast_run), "--out", str(tmp_path / "c.png"), "--lang", lang]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert script.search(lines[0]) and script.search(lines[1]) and script.search(lines[-1])
+
+
+def test_a_table_of_the_command_line_lines_up_in_chinese_and_japanese(capsys):
+    # gradcheck's and demo numgrad's tables: translated headers, columns counted in terminal cells
+    # (a CJK character takes two), so each column ends at the same place on every line.
+    from nnlearn.base.i18n import width
+
+    assert main(["gradcheck", "--synthetic", "--hidden-size", "4", "--batch-size", "2", "--lang", "zh"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("参数", "W1", "b1", "W2", "b2"))]
+    assert lines[0].startswith("参数") and "相对" in lines[0] and len(lines) == 5
+    assert len({width(line) for line in lines}) == 1, lines  # the last column ends alike
+    shape_end = width(lines[0][: lines[0].index("形状") + 2])
+    assert all(width(line[: line.index(")") + 1]) == shape_end for line in lines[1:]), lines  # and the shapes

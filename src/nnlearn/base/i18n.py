@@ -26,6 +26,7 @@ import contextlib
 import contextvars
 import gettext as _gettext
 import os
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -199,3 +200,23 @@ def ngettext(singular: str, plural: str, n: int, /, **params) -> str:
     """The singular or plural form for ``n``, in the current language (``{n}`` is filled in too)."""
     text = translations(current()).ngettext(singular, plural, n)
     return text.format(n=n, **params)
+
+
+def width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a Chinese or Japanese character takes two.
+
+    >>> width("loss"), width("损失")
+    (4, 4)
+    """
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, columns: int, align: str = "<") -> str:
+    """``text`` padded to ``columns`` terminal columns (:func:`width`), on the right (``<``) or the left (``>``):
+    the columns of a table line up in every language.
+
+    >>> pad("损失", 6) + "|", pad("x", 3, ">")
+    ('损失  |', '  x')
+    """
+    spaces = " " * max(0, columns - width(text))
+    return text + spaces if align == "<" else spaces + text

@@ -9,10 +9,10 @@ shown, through the gettext catalogues, so one report can be shown in any languag
 from __future__ import annotations
 
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 
+from nnlearn.base.i18n import pad, width
 from nnlearn.checker.catalogue import DETAILS, Code, earlier_version, entry
 from nnlearn.checker.i18n import N_, translate
 from nnlearn.checker.names import key as name_key
@@ -92,15 +92,6 @@ HTML_STYLE = (
     "grid-template-columns:max-content auto;column-gap:.8em}.nnlearn-check dt{color:#666}"
     ".nnlearn-check dd{margin:0;font-family:monospace;white-space:pre-wrap}"
 )
-
-
-def width(text: str) -> int:
-    """Columns ``text`` takes in a terminal (a CJK character takes two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def pad(text: str, columns: int) -> str:
-    return text + " " * max(0, columns - width(text))
 
 
 @dataclass

@@ -9,6 +9,7 @@ import warnings
 
 from nnlearn.base.constraints import POSITIVE, Number
 from nnlearn.base.errors import InputError
+from nnlearn.base.i18n import pad, width
 
 
 def flag_type(constraint, name: str = "value"):
@@ -117,3 +118,11 @@ def warnings_as_lines(func):
             return func(args)
 
     return run
+
+
+def print_table(header: list, rows: list, least: list) -> None:
+    """Print a table whose first column is left-aligned and the others right-aligned, each at least
+    ``least[i]`` terminal columns and as wide as its widest cell, so that it lines up in every language."""
+    sizes = [max(n, *(width(str(row[i])) for row in [header, *rows])) for i, n in enumerate(least)]
+    for row in [header, *rows]:
+        print(" ".join(pad(str(cell), n, "<" if i == 0 else ">") for i, (cell, n) in enumerate(zip(row, sizes))))

@@ -24,6 +24,7 @@ from nnlearn.cli._args import (
     dataset_of,
     int_at_least,
     load_arrays,
+    print_table,
     warnings_as_lines,
     whole_number,
 )
@@ -423,10 +424,16 @@ def cmd_numgrad(args) -> int:
         )
     )
     rows = time_gradients(net, x_train[batch].astype(np.float64), t_train[batch], loop_sample=args.sample)
-    names = {"loop": "numerical, the book's loop", "fast": "numerical, fast engine", "backprop": "backpropagation"}
-    print(f"{'method':<28} {'seconds':>10} {'vs the loop':>12} {'max |difference| from the loop':>31}")
-    for r in rows:
-        print(f"{names[r['method']]:<28} {r['seconds']:>10.4f} {r['speedup']:>11.0f}x {r['max_abs_diff']:>31.1e}")
+    names = {
+        "loop": _("numerical, the book's loop"),
+        "fast": _("numerical, fast engine"),
+        "backprop": _("backpropagation"),
+    }
+    print_table(
+        [_("method"), _("seconds"), _("vs the loop"), _("max |difference| from the loop")],
+        [[names[r["method"]], f"{r['seconds']:.4f}", f"{r['speedup']:.0f}x", f"{r['max_abs_diff']:.1e}"] for r in rows],
+        [28, 10, 12, 31],
+    )
     print(
         _(
             "(the loop's time is for {sample} elements of each parameter, extrapolated to all {n})",

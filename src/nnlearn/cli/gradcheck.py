@@ -9,7 +9,15 @@ import time
 from pathlib import Path
 
 from nnlearn.base.i18n import _
-from nnlearn.cli._args import add_data_args, add_threads_arg, dataset_of, int_at_least, load_arrays, say_threads
+from nnlearn.cli._args import (
+    add_data_args,
+    add_threads_arg,
+    dataset_of,
+    int_at_least,
+    load_arrays,
+    print_table,
+    say_threads,
+)
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.common import engines
 
@@ -111,9 +119,14 @@ def cmd_gradcheck(args) -> int:
             net, x, t, engine=args.engine, sample=None if args.all else args.sample, seed=args.seed or 0, batch=source
         )
     seconds = time.perf_counter() - t0
-    print(f"{'param':<6} {'shape':<12} {'checked':>8} {'max |backprop - numerical|':>27} {'relative':>10}")
-    for key, r in record["params"].items():
-        print(f"{key:<6} {str(tuple(r['shape'])):<12} {r['checked']:>8} {r['max_abs']:>27.3e} {r['relative']:>10.3e}")
+    print_table(
+        [_("param"), _("shape"), _("checked"), _("max |backprop - numerical|"), _("relative")],
+        [
+            [key, str(tuple(r["shape"])), r["checked"], f"{r['max_abs']:.3e}", f"{r['relative']:.3e}"]
+            for key, r in record["params"].items()
+        ],
+        [6, 12, 8, 27, 10],
+    )
     if record["kinks"]:
         print(
             _(
