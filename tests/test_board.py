@@ -80,6 +80,9 @@ def test_the_chart_of_the_ticked_runs_is_the_reports_figure_in_svg(board_folder,
     assert _request(base, "GET", "/api/chart?path=beta&path=alpha")[1] == body
     ja = _request(base, "GET", "/api/chart?path=alpha", headers={"Accept-Language": "ja"})[1].decode("utf-8")
     assert translate("Loss (smoothed)", "ja") in ja and "Loss (smoothed)" in svg
+    # The legend names the accuracy in the reader's words too (it showed the CSV's column name).
+    test_accuracy = translate("{which} accuracy", "ja", which=translate("test", "ja"))
+    assert f">alpha ({test_accuracy})</text>" in ja and "test accuracy" not in ja
     # Bounded: at most ten runs, at least one; every path checked as /api/run checks it.
     status, body = _request(base, "GET", "/api/chart?" + "&".join(["path=alpha"] * 11))
     assert status == 400 and "at most 10 runs" in json.loads(body)["error"]

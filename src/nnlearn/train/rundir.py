@@ -322,6 +322,11 @@ def sweep_info(path, root=None) -> dict:
     }
 
 
+def accuracy_label(column: str) -> str:
+    """An accuracy column as a reader calls it, in the current language (``test_accuracy`` -> "test accuracy")."""
+    return _("{which} accuracy", which=_accuracy_word(column))
+
+
 def _accuracy_word(column: str) -> str:
     name = column.replace("_accuracy", "").replace(" accuracy", "").replace("_", " ")
     return _(ACCURACY_NAMES[name]) if name in ACCURACY_NAMES else name

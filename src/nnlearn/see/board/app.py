@@ -201,7 +201,7 @@ class Board:
                     "means": [p[2] for p in c["loss"]],
                     "epochs": [r.get("epoch") for r in c["epochs"]],
                     "accuracy": [r.get(col) for r in c["epochs"]],
-                    "column": col and col.replace("_", " "),
+                    "column": col and rundir.accuracy_label(col),
                 }
             )
         key = (i18n.current(), hashlib.sha256(json.dumps(runs).encode("utf-8")).hexdigest())
