@@ -210,14 +210,14 @@ def test_a_full_disk_while_training_stops_the_run_with_one_line_and_it_resumes(
 def test_ctrl_c_while_the_final_files_are_written_leaves_a_stopped_run_that_resumes(
     tmp_path, fake_data, capsys, monkeypatch
 ):
-    import nnlearn.train.runs
+    from nnlearn.train.history import History
 
-    real = nnlearn.train.runs.write_figures
+    real = History.figures
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(nnlearn.train.runs, "write_figures", interrupted)
+    monkeypatch.setattr(History, "figures", interrupted)
     run = tmp_path / "run"
     assert main(["train", "--iters", "50", "--batch-size", "20", "--no-progress", "--out", str(run)]) == 130
     said = capsys.readouterr().err.strip()
@@ -230,7 +230,7 @@ def test_ctrl_c_while_the_final_files_are_written_leaves_a_stopped_run_that_resu
         "reason": f"interrupted (Ctrl-C) while writing its final files; resume with: nnlearn train --resume {run}",
     }
     assert not (run / "summary.json").exists()
-    monkeypatch.setattr(nnlearn.train.runs, "write_figures", real)
+    monkeypatch.setattr(History, "figures", real)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 0
     assert _state(run)["state"] == "finished" and (run / "summary.json").is_file() and (run / "loss.png").is_file()
 
@@ -323,7 +323,7 @@ def test_a_run_folder_is_locked_while_it_trains_and_free_once_its_trainer_is_kil
         proc.kill()
         proc.wait(timeout=30)
     # SIGKILL leaves no lock behind: the kernel released it with the process
-    os.close(runs.lock_run(run))
+    os.close(runs.claim_run_dir(run))
 
 
 def test_where_the_file_system_cannot_lock_a_folder_the_run_goes_on_unlocked(tmp_path, fake_data, monkeypatch):
@@ -337,7 +337,7 @@ def test_where_the_file_system_cannot_lock_a_folder_the_run_goes_on_unlocked(tmp
         raise OSError(errno.EBADF, "Bad file descriptor")
 
     monkeypatch.setattr(runs.fcntl, "flock", no_folder_locks)
-    assert runs.lock_run(tmp_path) is None
+    assert runs.claim_run_dir(tmp_path / "unlocked") is None
     assert main(["train", "--out", str(tmp_path / "run"), *FAST_TRAIN]) == 0
     assert _state(tmp_path / "run")["state"] == "finished"
 

@@ -220,7 +220,7 @@ def _run_settings(args):
 
 def _say_what_trains(opened, data, load_seconds: float) -> None:
     trainer, run = opened.trainer, opened.path
-    description = trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1])
+    description = trainer.description
     say_threads(trainer.choose_threads())
     if opened.how == "resumed":
         print(

@@ -2,8 +2,8 @@
 
 As Keras's ``History``: the :class:`~nnlearn.train.trainer.Trainer` appends to it in its loop (a loss
 every iteration, accuracies every epoch), callbacks read it, and it writes itself, once per format:
-the rows of ``metrics.csv`` and ``epochs.csv``, its fields of the summary, and its part of a
-checkpoint (:meth:`History.state_dict` out, :meth:`History.load_state_dict` in).
+the rows of ``metrics.csv`` and ``epochs.csv``, the figures ``loss.png`` and ``accuracy.png``, its
+fields of the summary, and its part of a checkpoint (:meth:`History.state_dict` out, :meth:`History.load_state_dict` in).
 """
 
 from __future__ import annotations
@@ -75,6 +75,34 @@ class History:
                 f"{'' if va is None else repr(va)}"
             )
         return "\n".join(rows) + "\n"
+
+    def figures(self, iter_per_epoch: int, title: str) -> tuple:
+        """The book's two figures of the run, titled in the reader's language: the loss per iteration
+        (a moving average over an epoch at most) and the accuracies per epoch (train against test, or
+        against validation where the test set is judged once only)."""
+        # matplotlib, imported only when a run draws: the board and the sweep's workers read runs without it
+        from nnlearn.base.figtext import figure_text
+        from nnlearn.base.i18n import _
+        from nnlearn.common.evaluation import plot_accuracy, plot_loss
+
+        if self.validation:
+            other, label = self.val_acc_list, "validation acc"
+        else:
+            other, label = self.test_acc_list, "test acc"
+        with figure_text():
+            loss = plot_loss(
+                self.train_loss_list,
+                window=min(100, iter_per_epoch),
+                title=_("Training loss, {title}", title=title),
+            )
+            accuracy = plot_accuracy(
+                self.epochs(iter_per_epoch),
+                self.train_acc_list,
+                other,
+                test_label=label,
+                title=_("Accuracy per epoch, {title}", title=title),
+            )
+        return loss, accuracy
 
     def summary(self) -> dict:
         """The record's part of a run's summary: the final accuracies (``validation_accuracy`` the last

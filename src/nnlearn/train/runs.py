@@ -15,7 +15,7 @@ A run directory holds::
     landscape.npz    written later by `nnlearn landscape`, with landscape.png (nnlearn.see.landscape)
 
 Every file is written atomically: a reader (the board, say) never sees half of one. While a process
-trains into the folder it holds a ``flock`` on the folder itself (:func:`lock_run`): a second trainer
+trains into the folder it holds a ``flock`` on the folder itself (:func:`claim_run_dir`): a second trainer
 is refused, and a killed one leaves no lock behind (the kernel releases it with the process).
 """
 
@@ -40,6 +40,8 @@ from nnlearn.train.training import build_trainer
 from nnlearn.train.trajectory import TRAJECTORY_FILE, Trajectory
 
 STATES = ("running", "finished", "stopped", "diverged")
+#: The figures of a run (:meth:`~nnlearn.train.history.History.figures`).
+FIGURES = ("loss.png", "accuracy.png")
 #: metrics.csv is rewritten at least this often (seconds) while a run trains, for live views.
 LIVE_INTERVAL = 2.0
 
@@ -70,15 +72,12 @@ def check_run_dir(run, *, in_run_folder: bool = False) -> Path:
     something other than a folder, or -- unless ``in_run_folder`` (a sweep's own final run) -- a folder
     inside another run or sweep folder, whose files nnlearn keeps."""
     run = Path(run)
-    if run.exists() and not run.is_dir():
+    kind = file_kind(os.stat(run).st_mode) if run.exists() and not run.is_dir() else None
+    outer = None if in_run_folder or kind else managed_folder(run)
+    if kind:
         raise OutputError(
-            _(
-                "cannot use {run} as a run directory: it is {kind}; choose another --out",
-                run=run,
-                kind=file_kind(os.stat(run).st_mode),
-            )
+            _("cannot use {run} as a run directory: it is {kind}; choose another --out", run=run, kind=kind)
         )
-    outer = None if in_run_folder else managed_folder(run)
     if outer is not None:
         raise OutputError(
             _(
@@ -111,14 +110,16 @@ def run_to_resume(run, data_dir=None) -> tuple:
     return settings, config["recipe"], config["dataset"], data_dir_of(config, data_dir)
 
 
-def make_run_dir(run, *, in_run_folder: bool = False) -> bool:
-    """Create the run directory (and its parents) after :func:`check_run_dir`; ``True`` if it is new.
+def claim_run_dir(run, *, in_run_folder: bool = False) -> int | None:
+    """Make the run directory (and its parents) after :func:`check_run_dir`, lock it for this process's
+    training, and remove the temporary files a killed process left in it; the descriptor holding the lock.
 
-    A folder that cannot be made is a one-line :class:`~nnlearn.base.errors.OutputError`; stale
-    temporary files of a killed process in it are removed.
+    The lock is a ``flock`` on the folder itself (no lock file to leave behind): closing the
+    descriptor, or the end of the process however it ends (SIGKILL too), releases it, so a killed
+    run can be resumed at once. A folder another process trains into is one line naming its pid.
+    None where the file system cannot lock a folder (an NFS mount may refuse): the run goes on unlocked.
     """
     run = check_run_dir(run, in_run_folder=in_run_folder)
-    existed = run.is_dir()
     try:
         run.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -129,28 +130,14 @@ def make_run_dir(run, *, in_run_folder: bool = False) -> bool:
                 reason=exc.strerror or exc,
             )
         ) from None
-    remove_stale_temp_files(run)
-    return not existed
-
-
-def lock_run(run) -> int | None:
-    """Lock the run folder ``run`` for this process's training; the descriptor holding the lock.
-
-    The lock is a ``flock`` on the folder itself (no lock file to leave behind): closing the
-    descriptor, or the end of the process however it ends (SIGKILL too), releases it, so a killed
-    run can be resumed at once. A folder another process trains into is one line naming its pid.
-    None where the file system cannot lock a folder (an NFS mount may refuse): the run goes on unlocked.
-    """
+    lock = None
     try:
-        fd = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        os.close(fd)
+        os.close(lock)
         try:
-            pid = read_json(Path(run) / "state.json").get("pid")
+            pid = read_json(run / "state.json").get("pid")
         except (OSError, NnlearnError, AttributeError):
             pid = None
         who = (
@@ -160,19 +147,22 @@ def lock_run(run) -> int | None:
         )
         raise NnlearnError(
             _(
-                "{run} is being trained by {who}; wait for it to finish, or stop it and then {resume}",
+                "{run} is being trained by {who}; wait for it to finish, or stop it and then resume with: "
+                "nnlearn train --resume {run}",
                 run=run,
                 who=who,
-                resume=resume_hint(run),
             )
         ) from None
     except OSError:  # EBADF, ENOLCK, EOPNOTSUPP: no folder locks here
-        os.close(fd)
-        return None
+        if lock is not None:
+            os.close(lock)
+        lock = None
     except BaseException:
-        os.close(fd)
+        if lock is not None:
+            os.close(lock)
         raise
-    return fd
+    remove_stale_temp_files(run)  # under the lock: no other trainer is writing here
+    return lock
 
 
 def read_config(run) -> dict:
@@ -226,34 +216,6 @@ def write_metrics(run, trainer) -> None:
     run = Path(run)
     write_text(run / "metrics.csv", trainer.history.metrics_csv())
     write_text(run / "epochs.csv", trainer.history.epochs_csv(trainer.iter_per_epoch))
-
-
-def write_figures(run, trainer, title: str) -> None:
-    # matplotlib, imported only when a run draws: the board and the sweep's workers read run folders without it
-    from nnlearn.base.figtext import figure_text
-    from nnlearn.common.evaluation import plot_accuracy, plot_loss
-    from nnlearn.common.plots import save_figure
-
-    run, history = Path(run), trainer.history
-    if history.validation:  # the test set was judged once only: the curve is validation's
-        other, label = history.val_acc_list, "validation acc"
-    else:
-        other, label = history.test_acc_list, "test acc"
-    with figure_text():  # the titles in the figures' language
-        loss = plot_loss(
-            history.train_loss_list,
-            window=min(100, trainer.iter_per_epoch),
-            title=_("Training loss, {title}", title=title),
-        )
-        accuracy = plot_accuracy(
-            history.epochs(trainer.iter_per_epoch),
-            history.train_acc_list,
-            other,
-            test_label=label,
-            title=_("Accuracy per epoch, {title}", title=title),
-        )
-    for figure, name in ((loss, "loss.png"), (accuracy, "accuracy.png")):
-        save_figure(figure, run / name, in_run_folder=True)
 
 
 def peak_rss_mb() -> float | None:
@@ -339,7 +301,7 @@ class Run:
     recipe: str
     dataset: str
     how: str
-    #: The descriptor of the folder's lock (:func:`lock_run`), held until :meth:`finish` ends.
+    #: The descriptor of the folder's lock (:func:`claim_run_dir`), held until :meth:`finish` ends.
     lock: int | None = field(default=None, repr=False)
 
     def finish(self, load_seconds: float = 0.0) -> dict:
@@ -400,13 +362,12 @@ def open_run(
         n_classes=n_classes,
         callbacks=[
             *standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
-            RunWriter(run, log=log),
             *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else []),
+            RunWriter(run, log=log),
         ],
         threads=threads,
     )
-    make_run_dir(run, in_run_folder=in_run_folder)
-    lock = lock_run(run)  # before the folder is read: another process may be writing it
+    lock = claim_run_dir(run, in_run_folder=in_run_folder)
     try:
         how, trainer = _continue_or_start(
             run,
@@ -457,7 +418,7 @@ def _continue_or_start(run, trainer, settings, data, *, recipe, dataset, data_di
 
 
 def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None:
-    """Write a new run's ``config.json`` into its folder (made by :func:`make_run_dir`)."""
+    """Write a new run's ``config.json`` into its folder (made by :func:`claim_run_dir`)."""
     from importlib.metadata import version
 
     run = Path(run)
@@ -492,12 +453,15 @@ def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float =
         when = N_("{cause} while writing its final files")
         write_metrics(run, trainer)
         save_network(trainer.network, run / "model.npz", in_run_folder=True)
-        write_figures(run, trainer, f"{recipe} recipe")
+        from nnlearn.common.plots import save_figure  # matplotlib: the board and a sweep's workers read runs without it
+
+        for figure, name in zip(trainer.history.figures(trainer.iter_per_epoch, f"{recipe} recipe"), FIGURES):
+            save_figure(figure, run / name, in_run_folder=True)
         summary = trainer.summary() | {
             "recipe": recipe,
             "dataset": dataset,
             "seed": trainer.settings.seed,
-            "description": trainer.settings.describe(trainer.network.sizes[0], trainer.network.sizes[-1]),
+            "description": trainer.description,
             "run_dir": str(run),
             "load_seconds": load_seconds,
             "peak_rss_mb": peak_rss_mb(),

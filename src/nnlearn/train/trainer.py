@@ -460,6 +460,11 @@ class Trainer:
             self.seconds += now - self.started
             self.started = now
 
+    @property
+    def description(self) -> str:
+        """The network and settings in one line (:meth:`TrainSettings.describe`)."""
+        return self.settings.describe(self.network.sizes[0], self.network.sizes[-1])
+
     def summary(self) -> dict:
         """Final accuracies and last batch loss (:meth:`History.summary`), iterations, epochs and seconds."""
         return self.history.summary() | {

@@ -67,7 +67,7 @@ class TrainedModel:
 
     @property
     def description(self) -> str:
-        return self.settings.describe(self.network.sizes[0], self.network.sizes[-1])
+        return self.trainer.description
 
     def predict(self, x) -> np.ndarray:
         """The softmax probabilities of each row of ``x``."""
