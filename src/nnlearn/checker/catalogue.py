@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nnlearn.checker.i18n import N_
+from nnlearn.base.i18n import N_
 
 FAIL, WARN = "fail", "warn"
 

@@ -21,7 +21,8 @@ import textwrap
 
 import numpy as np
 
-from nnlearn.checker.i18n import N_, CheckInputError, CheckTypeError
+from nnlearn.base.i18n import N_
+from nnlearn.checker.i18n import CheckInputError, CheckTypeError
 from nnlearn.checker.names import ROWS, code_owner, find, is_plain_callable, referenced_names, rows_of
 
 #: Constants larger than this many elements are not carried into the check.

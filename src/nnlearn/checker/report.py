@@ -12,9 +12,8 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 
-from nnlearn.base.i18n import pad, width
+from nnlearn.base.i18n import N_, pad, translate, width
 from nnlearn.checker.catalogue import DETAILS, Code, earlier_version, entry
-from nnlearn.checker.i18n import N_, translate
 from nnlearn.checker.names import key as name_key
 
 SYMBOLS = {"pass": "✓", "warn": "⚠", "fail": "✗", "missing": "–", "untested": "–"}

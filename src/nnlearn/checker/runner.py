@@ -13,12 +13,14 @@ from __future__ import annotations
 import ast
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from nnlearn.checker.confine import CHILD_VARIABLE, DEFAULT_MEMORY_MB, Reaper, ended_by_signals
 from nnlearn.checker.names import CLASSES, FUNCTIONS, canonical_row, rows_of
 from nnlearn.checker.probes import Isolation, run_class, run_function
+from nnlearn.checker.probes.base import Finding
 from nnlearn.checker.remote import STARTUP_S, ChildLost, Remote
+from nnlearn.checker.report import Row
 from nnlearn.checker.toplevel import DEFINITIONS_S, RUN_ALONE
 from nnlearn.checker.values import Opaque
 from nnlearn.checker.wire import WireError, frames
@@ -53,7 +55,7 @@ class JobResult:
     status: str = "ok"  # of the top level: ok, stopped, exit, error, syntax, killed, crashed
     notes: list = field(default_factory=list)
     found: dict = field(default_factory=dict)
-    rows: dict = field(default_factory=dict)  # row -> the result's JSON
+    rows: dict = field(default_factory=dict)  # row -> its report.Row
     loaded: bool = False
     finished: bool = False
 
@@ -137,8 +139,7 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
             row_results = [run_function(name, info["spelling"], obj, remote, isolation, info.get("parameters", []))]
         else:
             row_results = run_class(name, info["spelling"], obj, remote, rows, isolation, info["methods"])
-        for row in row_results:
-            result.rows[row.name] = row.to_json()
+        result.rows.update((row.name, row) for row in row_results)
     result.finished = True
     try:
         remote.end_job()
@@ -305,18 +306,11 @@ def _spelling(row: str, result: JobResult) -> str:
     return f"{spelling}.{method}" if method else spelling
 
 
-def _untested_row(row: str, result: JobResult) -> dict:
-    return {
-        "name": row,
-        "spelling": _spelling(row, result),
-        "status": "untested",
-        "findings": [],
-        "note": None,
-        "uses": [],
-    }
+def _untested_row(row: str, result: JobResult) -> Row:
+    return Row(row, "untested", _spelling(row, result))
 
 
-def _lost_row(row: str, result: JobResult, lost: ChildLost, seconds: float) -> dict:
+def _lost_row(row: str, result: JobResult, lost: ChildLost, seconds: float) -> Row:
     if lost.kind == "killed":
         details = [["seconds", {"seconds": f"{seconds:g}"}]]
     elif lost.kind == "forged":
@@ -325,21 +319,5 @@ def _lost_row(row: str, result: JobResult, lost: ChildLost, seconds: float) -> d
         details = [["exit-code", {"code": lost.why[len("exit code ") :]}]]
     else:
         details = [["signal", {"signal": lost.why}]]
-    finding = {
-        "id": "timeout" if lost.kind == "killed" else "crashed",
-        "severity": "fail",
-        "section": "",
-        "input": "",
-        "got": "",
-        "expected": "",
-        "where": [],
-        "details": details,
-    }
-    return {
-        "name": row,
-        "spelling": _spelling(row, result),
-        "status": "fail",
-        "findings": [finding],
-        "note": None,
-        "uses": [],
-    }
+    finding = Finding("timeout" if lost.kind == "killed" else "crashed", "fail", "", details=details)
+    return Row(row, "fail", _spelling(row, result), [asdict(finding)])

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from nnlearn.base.errors import FileFormatError
 from nnlearn.base.files import parse_json, read_regular_file
-from nnlearn.checker.i18n import N_, CheckInputError
+from nnlearn.base.i18n import N_
+from nnlearn.checker.i18n import CheckInputError
 
 MAX_SOURCE_BYTES = 4 << 20
 MAX_NOTEBOOK_BYTES = 64 << 20

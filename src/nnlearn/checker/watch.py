@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 
-from nnlearn.checker.i18n import N_
+from nnlearn.base.i18n import N_
 
 #: Seconds between two looks at the file.
 POLL_S = 0.5

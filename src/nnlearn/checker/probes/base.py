@@ -35,19 +35,6 @@ class Finding:
     where: list = field(default_factory=list)  # the reader's frames, [label, line, code], innermost last
     names: dict = field(default_factory=dict)  # the book's parameter name -> the reader's, for the fix's code
 
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "severity": self.severity,
-            "section": self.section,
-            "input": self.input,
-            "got": self.got,
-            "expected": self.expected,
-            "details": self.details,
-            "where": self.where,
-            "names": self.names,
-        }
-
 
 class Stop(Exception):
     """Probing a row ends here (an exception, a timeout, a wrong value that makes the rest moot)."""
