@@ -15,6 +15,7 @@ and a line the parent did not ask for ends it.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import json
@@ -27,13 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn.checker.names import CLASSES, find, find_method, referenced_names, rows_of
-from nnlearn.checker.probes.isolation import REFERENCES, book_cross_entropy_error, reachable
-from nnlearn.checker.sandbox import Files, Sandbox
+from nnlearn.checker.names import CLASSES, code_owner, find, find_method, referenced_names, rows_of
+from nnlearn.checker.probes.isolation import REFERENCES, book_cross_entropy_error
+from nnlearn.checker.sandbox import Files, Sandbox, is_system_file
 from nnlearn.checker.standin import install, used
 from nnlearn.checker.targets import ON_ARGUMENT, TARGETS
 from nnlearn.checker.toplevel import RUN_ALONE, JobEnvironment, closing_notes, definitions_only, run_top_level
-from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode
+from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode, ending
 from nnlearn.common.functions import sigmoid, softmax
 
 KEYS = ("W1", "b1", "W2", "b2")
@@ -64,7 +65,7 @@ def main() -> None:
             _, status = os.waitpid(worker, 0)
             # This process never ran the reader's code; it says how the file's process ended, and waits
             # for the next file.
-            send(replies, {"id": 0, "worker": ending(status)})
+            send(replies, {"id": 0, "worker": ending(os.waitstatus_to_exitcode(status))})
             continue
         answer(server, request, replies)
     # The parent ends this process (and anything the reader's code started) when it is done.
@@ -95,16 +96,6 @@ def serve(server, load: dict, requests, replies) -> None:
             answer(server, request, replies)
     finally:  # ended at once: nothing of the reader's (an atexit handler, a finalizer) runs after the last row
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def ending(status: int) -> str:
-    """``exit code 3`` or ``SIGKILL``: how a file's process ended."""
-    if os.WIFSIGNALED(status):
-        try:
-            return signal.Signals(os.WTERMSIG(status)).name
-        except ValueError:
-            return f"signal {os.WTERMSIG(status)}"
-    return f"exit code {os.WEXITSTATUS(status)}"
 
 
 def origin(obj, spelling: str, files: Files) -> dict:
@@ -139,6 +130,35 @@ def parameters(fn) -> list:
     return [str(n) for n in code.co_varnames[: code.co_posonlyargcount + code.co_argcount]][:MAX_PARAMETERS]
 
 
+def _readers(fn) -> bool:
+    filename = getattr(getattr(fn, "__code__", None), "co_filename", "")
+    return bool(filename) and not is_system_file(filename)
+
+
+def reachable(fn, cls=None, stop=frozenset(), depth: int = 8) -> list:
+    """The reader's plain functions that ``fn`` calls, at any depth, ``fn``'s own first: the functions
+    its globals name and, for a method of ``cls``, the class's methods it names (``self.predict``).
+    A method whose name is in ``stop`` is not followed (it is stood in for as a whole)."""
+    out, seen = [], set()
+    todo = [(code_owner(fn), depth)]
+    while todo:
+        owner, left = todo.pop(0)
+        if owner is None or id(owner) in seen:
+            continue
+        seen.add(id(owner))
+        out.append(owner)
+        if left == 0:
+            continue
+        for name in sorted(referenced_names(owner)):
+            target = owner.__globals__.get(name)
+            if inspect.isfunction(target) and _readers(target):
+                todo.append((target, left - 1))
+            method = inspect.getattr_static(cls, name, None) if cls is not None and name not in stop else None
+            if inspect.isfunction(method) and _readers(method):
+                todo.append((method, left - 1))
+    return out
+
+
 @dataclass(frozen=True)
 class OnArgument:
     """A probe's function to build over argument ``arg`` of the same call, once the arguments are decoded."""
@@ -161,12 +181,9 @@ class Server:
 
     def handle(self, request: dict) -> dict:
         op = request["op"]
-        if op == "warm":
-            for name in request["modules"]:
-                try:
-                    __import__(name)
-                except ImportError:
-                    pass
+        if op == "warm":  # pyplot's first import takes seconds on a busy machine, and is not the reader's code
+            with contextlib.suppress(ImportError):
+                import matplotlib.pyplot  # noqa: F401
             return {"ok": True}
         if op == "load":
             return self.load(request)

@@ -46,14 +46,18 @@ def _libc():
 LIBC = _libc()
 
 
+def _pids() -> list[str]:
+    """The processes of the system, from /proc ([] where there is none)."""
+    try:
+        return [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return []
+
+
 def _user_tasks() -> int:
     """Processes and threads of this user now (what RLIMIT_NPROC counts), or 0 where /proc is not."""
     uid, count = os.getuid(), 0
-    try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return 0
-    for pid in pids:
+    for pid in _pids():
         try:
             if os.stat(f"/proc/{pid}").st_uid == uid:
                 count += len(os.listdir(f"/proc/{pid}/task"))
@@ -111,11 +115,7 @@ def environment() -> dict:
 def _children() -> set:
     """The pids whose parent is this process (read from /proc)."""
     me, found = os.getpid(), set()
-    try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return found
-    for pid in pids:
+    for pid in _pids():
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
                 stat = f.read()
@@ -164,10 +164,16 @@ class Reaper:
             self.mine[proc.pid] = proc
         return proc
 
-    def ended(self, pid: int) -> None:
+    def end(self, proc: subprocess.Popen) -> None:
+        """Kill a child this check started, with its process group, and reap it."""
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            proc.kill()
+        proc.wait()
         with type(self).lock:
-            type(self).ours.discard(pid)
-            self.mine.pop(pid, None)
+            type(self).ours.discard(proc.pid)
+            self.mine.pop(proc.pid, None)
 
     def sweep(self) -> None:
         if LIBC is None:
@@ -187,13 +193,8 @@ class Reaper:
             time.sleep(0.005)
 
     def __exit__(self, *exc):
-        for pid, proc in list(self.mine.items()):  # a child an interruption left behind (Ctrl-C while it started)
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                proc.kill()
-            proc.wait()
-            self.ended(pid)
+        for proc in list(self.mine.values()):  # a child an interruption left behind (Ctrl-C while it started)
+            self.end(proc)
         self.sweep()
         cls = type(self)
         with cls.lock:

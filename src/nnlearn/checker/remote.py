@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ import time
 
 from nnlearn.checker.confine import Reaper, environment, limits
 from nnlearn.checker.values import Opaque
-from nnlearn.checker.wire import Function, ReaderError, Timeout, WireError, decode, encode, frames
+from nnlearn.checker.wire import Function, ReaderError, Timeout, WireError, decode, encode, ending, frames
 
 #: The command line of the child (``python -c BOOT IN OUT``): the current folder is taken off
 #: ``sys.path`` before nnlearn is imported, so a reader's file named like a module cannot shadow it.
@@ -125,12 +124,7 @@ class Remote:
         if self.dead and self.proc.returncode is not None:
             return
         self.dead = True
-        with contextlib.suppress(OSError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-        self.proc.wait()
-        self.reaper.ended(self.proc.pid)
+        self.reaper.end(self.proc)
         self.reaper.sweep()
         for fd in (self.requests, self.replies):
             with contextlib.suppress(OSError):
@@ -142,15 +136,9 @@ class Remote:
     def ending(self) -> str | None:
         """Why the child ended: ``SIGKILL`` or ``exit code 3``; None when it still runs a second later."""
         try:
-            code = self.proc.wait(timeout=1)
+            return ending(self.proc.wait(timeout=1))
         except subprocess.TimeoutExpired:
             return None
-        if code < 0:
-            try:
-                return signal.Signals(-code).name
-            except ValueError:
-                return f"signal {-code}"
-        return f"exit code {code}"
 
     def lose(self, kind: str, seconds: float = 0.0, why: str | None = None):
         if why is None:

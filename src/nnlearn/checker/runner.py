@@ -95,7 +95,7 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
     remote.row = None
     if any("matplotlib" in chunk["source"] for chunk in job["chunks"]):
         # pyplot's first import takes seconds on a busy machine, and is not the reader's code
-        remote.request("warm", STARTUP_S, modules=["matplotlib.pyplot"])
+        remote.request("warm", STARTUP_S)
     start = time.monotonic()
     reply = remote.request(
         "load",

@@ -148,11 +148,6 @@ class Sandbox:
         self.output = Capture()
         signal.signal(signal.SIGALRM, _on_alarm)
 
-    def call(self, fn, *args, **kwargs):
-        """``fn(*args, **kwargs)``; raises :class:`Timeout` or :class:`ReaderError` instead of the reader's errors."""
-        self.check_signature(fn, args, kwargs)
-        return self.run(lambda: fn(*args, **kwargs), self.timeout)
-
     def run(self, thunk, seconds: float):
         """``thunk()`` under a limit of ``seconds``, with the reader's output captured."""
         saved = sys.stdout, sys.stderr

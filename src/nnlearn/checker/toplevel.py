@@ -95,7 +95,6 @@ def run_top_level(job: dict, sandbox, budget: float):
     exception) or ``syntax``. After ``stopped`` or ``error`` (:data:`RUN_ALONE`) the parent asks for
     :func:`definitions_only`, under a limit of its own.
     """
-    _warm_up(job)
     module = types.ModuleType("__main__")
     namespace = module.__dict__
     namespace.update(__builtins__=builtins, __file__=job.get("path"), __cached__=None)
@@ -136,16 +135,6 @@ def closing_notes(sandbox) -> list:
     if modules:
         notes.append({"kind": "standin", "module": ", ".join(modules)})
     return notes
-
-
-def _warm_up(job: dict) -> None:
-    """Import matplotlib's pyplot before the top level's clock starts, when the file uses it: its
-    first import takes seconds on a busy machine, and is not the reader's code."""
-    if any("matplotlib" in chunk["source"] for chunk in job["chunks"]):
-        try:
-            import matplotlib.pyplot  # noqa: F401
-        except ImportError:
-            pass
 
 
 def _exception_note(exc: ReaderError, chunk: dict, notes: list) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import signal
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,23 +36,8 @@ MAX_TEXT = 20_000
 MAX_INT = 1 << 63
 #: The array dtypes that cross, little-endian as the machine's: numbers only (never object arrays).
 DTYPES = frozenset(
-    np.dtype(t).str
-    for t in (
-        np.bool_,
-        np.int8,
-        np.int16,
-        np.int32,
-        np.int64,
-        np.uint8,
-        np.uint16,
-        np.uint32,
-        np.uint64,
-        np.float16,
-        np.float32,
-        np.float64,
-        np.complex64,
-        np.complex128,
-    )
+    np.dtype(name).str
+    for name in "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 complex64 complex128".split()
 )
 
 
@@ -96,6 +82,16 @@ class Function:
         return self.label or self.name
 
 
+def ending(code: int) -> str:
+    """How a process ended, from its return code (negative: the signal): ``exit code 3``, ``SIGKILL``."""
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
 # -- encoding (both processes) ------------------------------------------------------------------------
 
 
@@ -120,8 +116,6 @@ def encode(value, register=None, depth: int = 0):
     """
     if value is None or type(value) is bool:
         return value
-    if isinstance(value, bool):  # a bool subclass cannot exist; kept for the order of the checks
-        return bool(value)
     if isinstance(value, np.generic) and value.dtype.str in DTYPES:  # before float: np.float64 is one
         return {"$n": [value.dtype.str, base64.b64encode(np.asarray(value).tobytes()).decode("ascii")]}
     if isinstance(value, int):

@@ -13,13 +13,9 @@ keeps a row right that works around its dependency (a ``loss`` that applies soft
 from __future__ import annotations
 
 import contextlib
-import inspect
-import os
-import sysconfig
 
 import numpy as np
 
-from nnlearn.checker.names import code_owner, referenced_names
 from nnlearn.checker.values import Opaque
 from nnlearn.common.functions import sigmoid, softmax
 from nnlearn.common.gradient import gradient_descent, numerical_gradient
@@ -82,45 +78,6 @@ def judged(run, stand_ins):
     return second, uses
 
 
-#: Folders whose code is not the reader's: the standard library, installed packages, nnlearn.
-_NOT_READERS = tuple(
-    os.path.realpath(p) + os.sep
-    for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    | {os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}
-)
-
-
-def _readers(fn) -> bool:
-    filename = getattr(getattr(fn, "__code__", None), "co_filename", "")
-    return bool(filename) and not os.path.realpath(filename).startswith(_NOT_READERS)
-
-
-def reachable(fn, cls=None, stop=frozenset(), depth: int = 8) -> list:
-    """The reader's plain functions that ``fn`` calls, at any depth, ``fn``'s own first: the functions
-    its globals name and, for a method of ``cls``, the class's methods it names (``self.predict``).
-    A method whose name is in ``stop`` is not followed (it is stood in for as a whole).
-
-    It reads the reader's objects, so only the check's child process calls it (``isolate``, ``names``)."""
-    out, seen = [], set()
-    todo = [(code_owner(fn), depth)]
-    while todo:
-        owner, left = todo.pop(0)
-        if owner is None or id(owner) in seen:
-            continue
-        seen.add(id(owner))
-        out.append(owner)
-        if left == 0:
-            continue
-        for name in sorted(referenced_names(owner)):
-            target = owner.__globals__.get(name)
-            if inspect.isfunction(target) and _readers(target):
-                todo.append((target, left - 1))
-            method = inspect.getattr_static(cls, name, None) if cls is not None and name not in stop else None
-            if inspect.isfunction(method) and _readers(method):
-                todo.append((method, left - 1))
-    return out
-
-
 class Isolation:
     """The reader's failing function rows so far (handles in the child), and the stand-ins for them.
 
@@ -142,7 +99,7 @@ class Isolation:
     def applied(self, fn, cls=None, stop=frozenset(), only=None):
         """While probing ``fn``: every failing reader function it calls, at any depth (through the
         reader's other functions and, with ``cls``, the class's other methods), is the book's, in the
-        module where it is looked up (swapped in the child, :func:`reachable` there).
+        module where it is looked up (swapped in the child, :func:`nnlearn.checker.child.reachable`).
 
         Yields the list of rows stood in for; ``only``: these rows alone.
         """
