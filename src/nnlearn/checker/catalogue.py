@@ -681,8 +681,3 @@ EARLIER_VERSIONS = ("sum-not-mean", "softmax-single-sample", "labels-vs-one-hot"
 def earlier_version(finding: dict) -> bool:
     """Whether ``finding`` (a finding's JSON) is one of the book's earlier versions, a warning."""
     return finding.get("id") in EARLIER_VERSIONS and finding.get("severity") == WARN
-
-
-def entry(finding_id: str) -> Entry:
-    """The catalogue entry of ``finding_id`` (a KeyError for an unknown id is a bug in a probe)."""
-    return CATALOGUE[finding_id]

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 
 from nnlearn.base.i18n import N_, pad, translate, width
-from nnlearn.checker.catalogue import DETAILS, Code, earlier_version, entry
+from nnlearn.checker.catalogue import CATALOGUE, DETAILS, Code, earlier_version
 from nnlearn.checker.names import key as name_key
 
 SYMBOLS = {"pass": "✓", "warn": "⚠", "fail": "✗", "missing": "–", "untested": "–"}
@@ -197,7 +197,7 @@ class Report:
 
     def finding_words(self, finding: dict) -> dict:
         """A finding's sentences: title (with its details), explanation, fix, section."""
-        cat = entry(finding["id"])
+        cat = CATALOGUE[finding["id"]]
         details = [self._(DETAILS[key], **params) for key, params in finding.get("details", [])]
         title = self._(cat.title)
         message = self._("{title} ({details})", title=title, details=self.joined(details)) if details else title

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import itertools
 import linecache
 import os
 import sys
@@ -200,14 +201,8 @@ def definitions_only(job: dict, sandbox, namespace: dict) -> list:
 
 def _line_ranges(lines: list) -> str:
     """``3, 10-14, 20``: the lines skipped, as ranges of consecutive statements' first lines."""
-    parts, start, prev = [], None, None
-    for line in lines:
-        if start is not None and line == prev + 1:
-            prev = line
-            continue
-        if start is not None:
-            parts.append(f"{start}" if start == prev else f"{start}-{prev}")
-        start = prev = line
-    if start is not None:
-        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+    parts = []
+    for _, run in itertools.groupby(enumerate(lines), lambda pair: pair[1] - pair[0]):  # consecutive lines
+        run = [line for _, line in run]
+        parts.append(f"{run[0]}" if len(run) == 1 else f"{run[0]}-{run[-1]}")
     return ", ".join(parts[:8]) + (", ..." if len(parts) > 8 else "")

@@ -12,6 +12,7 @@ context per row (the class itself and each method) and fills them all.
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import partial
 
 from nnlearn.checker.catalogue import earlier_version
 from nnlearn.checker.names import rows_of
@@ -30,8 +31,8 @@ FUNCTION_PROBES = {
     "numerical_diff": descent.probe_numerical_diff,
     "function_1": activations.probe_function_1,
     "function_2": activations.probe_function_2,
-    "_numerical_gradient_no_batch": descent.probe_numerical_gradient_no_batch,
-    "numerical_gradient": descent.probe_numerical_gradient,
+    "_numerical_gradient_no_batch": partial(descent.probe_gradient, name="_numerical_gradient_no_batch", two_d=False),
+    "numerical_gradient": partial(descent.probe_gradient, name="numerical_gradient", two_d=True),
     "gradient_descent": descent.probe_gradient_descent,
 }
 

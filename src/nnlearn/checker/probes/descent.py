@@ -93,15 +93,8 @@ def probe_numerical_diff(fn, p):
             p.wrong(shown, got, exact)
 
 
-def probe_numerical_gradient_no_batch(fn, p):
-    _probe_gradient(fn, p, "_numerical_gradient_no_batch", two_d=False)
-
-
-def probe_numerical_gradient(fn, p):
-    _probe_gradient(fn, p, "numerical_gradient", two_d=True)
-
-
-def _probe_gradient(fn, p, name, two_d: bool):
+def probe_gradient(fn, p, name, two_d: bool):
+    """``_numerical_gradient_no_batch`` (vectors only) and ``numerical_gradient`` (``two_d``: matrices too)."""
     x = np.array([3.0, 4.0])
     shown = _diff_call(name, function_2, x)
     first = p.call(fn, function_2, x, show_input=shown, mutation="x-not-restored")
