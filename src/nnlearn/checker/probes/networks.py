@@ -11,6 +11,7 @@ reader's own ``predict`` output, and the gradients with the numerical gradient o
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 
 import numpy as np
 
@@ -45,11 +46,6 @@ def _run(probe, thunk):
         return False
 
 
-def _method(p, obj, spelling):
-    """The reader's bound method ``obj.spelling`` (a handle in the child), or None."""
-    return p.attr(obj, spelling) if spelling else None
-
-
 def _central(p, obj, arrays, loss, args, shown):
     """Our own central difference of the reader's ``loss(*args)`` over each of the network's own arrays,
     perturbed in place: ``arrays`` maps a name to the array's path on ``obj`` and its current values."""
@@ -66,6 +62,65 @@ def _central(p, obj, arrays, loss, args, shown):
             grad[idx] = (up - down) / 2e-4 if up is not None and down is not None else np.nan
         grads[key] = grad
     return grads
+
+
+def _probe_methods(probes, methods, active, isolation, fresh, cls, net, checks, reset, book_method) -> set:
+    """Probe each method row of ``checks`` (``(row, check)`` in the book's order) that the class has and
+    was asked for, each judged on its own code (:func:`judged`): the reader's failing functions, and the
+    network's own failing methods it calls, stood in for by the book's. ``reset(probe)`` writes the known
+    weights again; ``book_method(row)``: the child's stand-in for a failing method row (``(kind, path)``),
+    or None. ``check(probe, method, state)`` may leave in ``state`` what later checks read: the reader's
+    own ``y``, and whether each method is right as it is."""
+    state, failed, done = {}, [], set()
+    for row, check in checks:
+        spelling, owner = methods[row], probes[row.partition(".")[0]]
+        if spelling is None or row not in active:
+            continue
+        method = owner.attr(net, spelling)
+
+        def run(row=row, check=check, spelling=spelling):
+            probe = fresh(row)
+            reset(probe)
+            _run(probe, lambda: check(probe, probe.attr(net, spelling), state))
+            return probe
+
+        @contextlib.contextmanager
+        def stand_ins(only=None, method=method):
+            stop = frozenset(methods[r] for r in failed)
+            with (
+                isolation.applied(method, cls, stop, only) as uses,
+                _siblings(owner.remote, net, cls, method, methods, failed, book_method, only) as own,
+            ):
+                yield [*uses, *own]
+
+        probe, probe.uses = judged(run, stand_ins)
+        probes[row] = probe
+        own_ok = all(f.severity != "fail" for f in probe.findings)
+        state[row.partition(".")[2]] = own_ok and not probe.uses  # right as it is, its dependencies included
+        if not own_ok:
+            failed.append(row)
+        done.add(row)
+    return done
+
+
+@contextlib.contextmanager
+def _siblings(remote, net, cls, method, methods, failed, book_method, only=None):
+    """While probing ``method``: the network's own failing methods it calls, at any depth
+    (``numerical_gradient -> loss -> predict``), are the book's (reading the reader's own weight
+    arrays at each call; the child follows the calls)."""
+    deps = [row for row in failed if book_method(row) and (only is None or row in only)]
+    stop = frozenset(methods[r] for r in failed)
+    names = remote.names(method, cls, stop) if deps and isinstance(method, Opaque) else set()
+    swapped = []
+    for row in deps:
+        if methods[row] in names and remote.stand_in(net, methods[row], *book_method(row)):
+            swapped.append(row)
+    try:
+        yield swapped
+    finally:
+        for row in swapped:
+            if not remote.dead:
+                remote.remove(net, methods[row])
 
 
 # -- simpleNet ---------------------------------------------------------------------------------------
@@ -86,79 +141,28 @@ def _simple_net(p, cls):
 
 
 def probe_simple_net(cls, probes, methods, active, isolation, fresh):
-    p = probes["simpleNet"]
     try:
-        net, W = _simple_net(p, cls)
+        net, W = _simple_net(probes["simpleNet"], cls)
     except Stop:
         return set()
-    done = {"simpleNet"}
     ref = SimpleNet(W=BOOK_W)
-    predict, loss = _method(p, net, methods["simpleNet.predict"]), _method(p, net, methods["simpleNet.loss"])
-    if predict is not None and "simpleNet.predict" in active:
-        shown = f"net.predict({show(BOOK_X)})"
-
-        def run_predict():
-            pp = fresh("simpleNet.predict")
-
-            def check_predict():
-                pp.write(net, W[0], BOOK_W)
-                got = pp.call(predict, BOOK_X, show_input=shown)
-                if not close(got, ref.predict(BOOK_X)):
-                    pp.wrong(shown, got, ref.predict(BOOK_X))
-
-            _run(pp, check_predict)
-            return pp
-
-        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(
-            run_predict, lambda only=None: isolation.applied(predict, cls, only=only)
-        )
-        done.add("simpleNet.predict")
-    if loss is not None and "simpleNet.loss" in active:
-        predict_failed = "simpleNet.predict" in done and any(
-            f.severity == "fail" for f in probes["simpleNet.predict"].findings
-        )
-
-        def run_loss():
-            pl = fresh("simpleNet.loss")
-            pl.write(net, W[0], BOOK_W)
-            _run(pl, lambda: _check_simple_loss(pl, net, loss, W, ref))
-            return pl
-
-        @contextlib.contextmanager
-        def stand_ins(only=None):
-            stop = frozenset({methods["simpleNet.predict"]} if predict_failed else ())
-            stub = predict_failed and (only is None or "simpleNet.predict" in only)
-            with (
-                isolation.applied(loss, cls, stop, only) as uses,
-                _simple_predict_stub(p.remote, net, methods, loss, W, stub) as own,
-            ):
-                yield [*uses, *own]
-
-        probes["simpleNet.loss"], probes["simpleNet.loss"].uses = judged(run_loss, stand_ins)
-        done.add("simpleNet.loss")
-    return done
+    checks = [
+        ("simpleNet.predict", partial(_check_simple_predict, ref=ref)),
+        ("simpleNet.loss", partial(_check_simple_loss, net=net, W=W, ref=ref)),
+    ]
+    book = {"simpleNet.predict": ("simple_predict", W[0])}
+    reset = lambda probe: probe.write(net, W[0], BOOK_W)  # noqa: E731
+    return {"simpleNet"} | _probe_methods(probes, methods, active, isolation, fresh, cls, net, checks, reset, book.get)
 
 
-@contextlib.contextmanager
-def _simple_predict_stub(remote, net, methods, loss, W, predict_failed):
-    """While the loss is probed: a failing predict it calls is the book's, ``np.dot(x, W)``."""
-    spelling = methods["simpleNet.predict"]
-    if (
-        not predict_failed
-        or not isinstance(loss, Opaque)
-        or spelling not in remote.names(loss)
-        or not remote.stand_in(net, spelling, "simple_predict", W[0])
-    ):
-        yield []
-        return
-    try:
-        yield ["simpleNet.predict"]
-    finally:
-        if not remote.dead:
-            remote.remove(net, spelling)
+def _check_simple_predict(p, predict, state, ref):
+    shown = f"net.predict({show(BOOK_X)})"
+    got = p.call(predict, BOOK_X, show_input=shown)
+    if not close(got, ref.predict(BOOK_X)):
+        p.wrong(shown, got, ref.predict(BOOK_X))
 
 
-def _check_simple_loss(p, net, loss, W, ref):
+def _check_simple_loss(p, loss, state, net, W, ref):
     shown = f"net.loss({show(BOOK_X)}, {show(BOOK_T)})"
     got = p.call(loss, BOOK_X.copy(), BOOK_T.copy(), show_input=shown)
     expected = ref.loss(BOOK_X, BOOK_T)
@@ -324,33 +328,8 @@ class Fixture:
 
 
 #: A finding on the class row after which its methods cannot be judged.
+#: A finding on the class row after which its methods cannot be judged.
 _BLOCKING = ("raised-exception", "signature", "timeout", "book-interface")
-
-
-def _failed_spellings(methods, failed) -> frozenset:
-    return frozenset(methods.get(f"TwoLayerNet.{dep}") for dep in failed) - {None}
-
-
-@contextlib.contextmanager
-def _siblings(remote, net, cls, method, methods, failed, only=None):
-    """While probing ``method``: the network's own failing methods it calls, at any depth
-    (``numerical_gradient -> loss -> predict``), are the book's (reading the reader's own weight
-    arrays at each call; the child follows the calls)."""
-    deps = [dep for dep in ("predict", "loss") if dep in failed and (only is None or f"TwoLayerNet.{dep}" in only)]
-    names = (
-        remote.names(method, cls, _failed_spellings(methods, failed)) if deps and isinstance(method, Opaque) else set()
-    )
-    swapped = []
-    for dep in deps:
-        spelling = methods.get(f"TwoLayerNet.{dep}")
-        if spelling in names and remote.stand_in(net, spelling, dep):
-            swapped.append((spelling, f"TwoLayerNet.{dep}"))
-    try:
-        yield [r for _, r in swapped]
-    finally:
-        for spelling, _ in swapped:
-            if not remote.dead:
-                remote.remove(net, spelling)
 
 
 def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
@@ -362,47 +341,25 @@ def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
         fx = Fixture(p, cls)
     except Stop:
         return {"TwoLayerNet"}
-    done = {"TwoLayerNet"}
-    fx.loss_fn = _method(p, fx.net, methods["TwoLayerNet.loss"])
-    state, failed = {}, set()
-    for row, check in (
-        ("predict", _check_predict),
-        ("loss", _check_loss),
-        ("accuracy", _check_accuracy),
-        ("numerical_gradient", _check_numerical_gradient),
-        ("gradient", _check_gradient),
-    ):
-        spelling = methods[f"TwoLayerNet.{row}"]
-        if spelling is None or f"TwoLayerNet.{row}" not in active:
-            continue
-        method = p.attr(fx.net, spelling)
-
-        def run(row=row, check=check, spelling=spelling):
-            probe = fresh(f"TwoLayerNet.{row}")
-            fx.reset(probe)
-            _run(probe, lambda: check(probe, fx, probe.attr(fx.net, spelling), state))
-            return probe
-
-        @contextlib.contextmanager
-        def stand_ins(only=None, row=row, method=method):
-            stop = _failed_spellings(methods, failed)
-            with (
-                isolation.applied(method, cls, stop, only) as uses,
-                _siblings(p.remote, fx.net, cls, method, methods, failed, only) as own,
-            ):
-                yield [*uses, *own]
-
-        probe, probe.uses = judged(run, stand_ins)
-        probes[f"TwoLayerNet.{row}"] = probe
-        own_ok = all(f.severity != "fail" for f in probe.findings)
-        state[row] = own_ok and not probe.uses  # the method as it is, its dependencies included, is right
-        if not own_ok:
-            failed.add(row)
-        done.add(f"TwoLayerNet.{row}")
-    return done
+    loss = methods["TwoLayerNet.loss"]
+    fx.loss_fn = p.attr(fx.net, loss) if loss else None
+    checks = [
+        (f"TwoLayerNet.{name}", partial(check, fx=fx))
+        for name, check in (
+            ("predict", _check_predict),
+            ("loss", _check_loss),
+            ("accuracy", _check_accuracy),
+            ("numerical_gradient", _check_numerical_gradient),
+            ("gradient", _check_gradient),
+        )
+    ]
+    book = {"TwoLayerNet.predict": ("predict",), "TwoLayerNet.loss": ("loss",)}
+    return {"TwoLayerNet"} | _probe_methods(
+        probes, methods, active, isolation, fresh, cls, fx.net, checks, fx.reset, book.get
+    )
 
 
-def _check_predict(p, fx, predict, state):
+def _check_predict(p, predict, state, fx):
     shown = fx.call_text("predict", fx.x)
     got = p.call(predict, fx.x.copy(), show_input=shown)
     expected = fx.ref.predict(fx.x)
@@ -424,7 +381,7 @@ def _check_predict(p, fx, predict, state):
     p.wrong(shown, got, expected)
 
 
-def _check_loss(p, fx, loss, state):
+def _check_loss(p, loss, state, fx):
     shown = fx.call_text("loss", fx.x, fx.t)
     got = p.call(loss, fx.x.copy(), fx.t.copy(), show_input=shown)
     expected = fx.ref.loss(fx.x, fx.t)
@@ -445,7 +402,7 @@ def _check_loss(p, fx, loss, state):
     p.wrong(shown, got, expected)
 
 
-def _check_accuracy(p, fx, accuracy, state):
+def _check_accuracy(p, accuracy, state, fx):
     shown = fx.call_text("accuracy", fx.x, fx.t)
     outcome = p.attempt(accuracy, fx.x.copy(), fx.t.copy(), show_input=shown)
     expected = 0.5
@@ -552,7 +509,7 @@ def _compare_grads(p, fx, got, candidates, shown, finding_id, tol):
     p.fail(finding_id, f"{shown} -> grads[{key!r}]", arrays[key], expected[key], details=details)
 
 
-def _check_numerical_gradient(p, fx, numerical_gradient, state):
+def _check_numerical_gradient(p, numerical_gradient, state, fx):
     shown = fx.call_text("numerical_gradient", fx.x, fx.t)
     got = p.call(numerical_gradient, fx.x.copy(), fx.t.copy(), show_input=shown, mutation=None)
     if not fx.restored(p):
@@ -563,7 +520,7 @@ def _check_numerical_gradient(p, fx, numerical_gradient, state):
     _compare_grads(p, fx, got, expected, shown, "wrong-result", 5e-2 if fx.float32 else NUMERICAL_TOL)
 
 
-def _check_gradient(p, fx, gradient, state):
+def _check_gradient(p, gradient, state, fx):
     shown = fx.call_text("gradient", fx.x, fx.t)
     got = p.call(gradient, fx.x.copy(), fx.t.copy(), show_input=shown, mutation=None)
     expected = _expected_grads(p, fx, state.get("loss", True), shown)
