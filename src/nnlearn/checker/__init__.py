@@ -13,11 +13,12 @@ import math
 import os
 
 from nnlearn.base.i18n import N_, choose
+from nnlearn.checker.confine import CHILD_VARIABLE
 from nnlearn.checker.i18n import CheckInputError, CheckTypeError
 from nnlearn.checker.live import job_for_object
 from nnlearn.checker.names import ROWS, canonical_row, rows_of
 from nnlearn.checker.report import Report, Row, escalated
-from nnlearn.checker.runner import CHILD_VARIABLE, run_jobs
+from nnlearn.checker.runner import run_jobs
 from nnlearn.checker.source import job_for_file
 
 __all__ = ["check", "check_files", "Report", "CheckInputError", "DEFAULT_TIMEOUT"]

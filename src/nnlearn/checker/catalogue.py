@@ -1,15 +1,9 @@
 """The catalogue of diagnoses: what a failed probe most likely means, why, and the smallest fix.
 
-Each entry has a stable ``id`` (used in ``--json`` and in docs/check.md), a default severity
-(``fail``: ✗, the function is wrong; ``warn``: ⚠, a choice that costs precision or surprises a
-caller), the book's section, and three texts -- a short title, the explanation and the minimal
-fix -- written in English and translated through the gettext catalogues (:mod:`nnlearn.checker.i18n`).
-A finding may carry its own severity and section (``labels-vs-one-hot`` is a warning when a loss
-accepts one target form only; ``operator-precedence`` points to 3.2.4 in the sigmoid, 4.3.1 in a
-derivative).
-
-Besides the entries, :data:`DETAILS` holds the short phrases a finding adds about what was seen
-("your step h is about 1e-50"), each with ``{fields}`` filled in when shown.
+Each entry has a stable ``id`` (``--json``, docs/check.md), a default severity (``fail``: the function
+is wrong; ``warn``: a choice that costs precision or surprises a caller), the book's section, and a
+title, explanation and fix, translated through gettext. A finding may carry its own severity and
+section. :data:`DETAILS` holds the phrases a finding adds about what was seen ("your step h is about 1e-50").
 """
 
 from __future__ import annotations

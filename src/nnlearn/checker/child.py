@@ -1,16 +1,9 @@
 """The check's child process: runs the reader's code, and nothing else, on the parent's request.
 
-Started by :mod:`nnlearn.checker.remote` as ``python -c BOOT IN OUT`` (``remote.BOOT`` calls :func:`main`).
-It reads requests, one JSON line each, on file descriptor IN and answers each on OUT with one JSON
-line carrying the request's ``id``: ``load`` a file (run its top level, name the chapter's names it
-defines; after a top level that stopped, ``definitions`` runs its imports and definitions alone and
-names them), ``call`` one of them on the inputs given, ``attr``/``write`` an attribute or an array of
-an object of the reader's, and the few operations the probes need to stand the book's code in for a
-failing function (``isolate``, ``restore``, ``stand_in``, ``remove``, ``names``).
-
-It decides nothing. The probes, the book's answers and the verdicts live in the parent, which the
-reader's code cannot reach; what this process sends back is plain values (:mod:`nnlearn.checker.wire`),
-and a line the parent did not ask for ends it.
+Started by :mod:`.remote` as ``python -c BOOT IN OUT``, it answers each JSON line read on IN with one
+JSON line on OUT carrying the request's ``id``: ``load`` a file, ``call`` a name, read or write an
+attribute, and the few operations that stand the book's code in for a failing function. It decides
+nothing: the verdicts are made in the parent, and what this process sends back is plain values.
 """
 
 from __future__ import annotations
@@ -370,6 +363,3 @@ class Server:
         except (AttributeError, TypeError):
             pass
         return {"ok": True}
-
-
-__all__ = ["main", "origin", "Server"]

@@ -1,13 +1,10 @@
 """Confining the check's child process: its hard limits, and the end of everything it starts.
 
-The child runs with hard limits (soft = hard, so that its code cannot raise them) on its address space
-(``RLIMIT_AS``), CPU time, file size and -- where the system enforces it for the user -- processes
-(``RLIMIT_NPROC``); as root it also loses ``CAP_SYS_RESOURCE`` and ``CAP_SYS_ADMIN``, which would let it
-raise them. While a check runs, this process is a *child subreaper* on Linux
-(``prctl(PR_SET_CHILD_SUBREAPER)``): a process the reader's code starts and abandons
-(``start_new_session=True``, a double fork with ``setsid``) is adopted here instead of by init, and every
-process adopted during the check is killed and reaped when the child ends (:class:`Reaper`). SIGTERM and
-SIGHUP end a check as Ctrl-C does (:func:`ended_by_signals`).
+The child runs with hard limits (soft = hard, so that its code cannot raise them) on memory, CPU time,
+file size and processes; as root it also loses the capabilities that would lift them. While a check
+runs, this process is a *child subreaper* on Linux, so that a process the reader's code starts and
+abandons is adopted here and killed at the end (:class:`Reaper`). SIGTERM and SIGHUP end a check as
+Ctrl-C does (:func:`ended_by_signals`).
 """
 
 from __future__ import annotations

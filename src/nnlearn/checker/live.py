@@ -1,12 +1,9 @@
 """Checking live objects: a module, a namespace such as ``globals()``, one function or one class.
 
-The objects themselves never cross into the child process, and nothing is run here. A module is
-checked by its file, as is the namespace of a script. For a notebook's namespace (or a function, or
-a class) the *source* of the chapter's definitions is sent instead -- read from the cells IPython
-keeps in ``linecache`` -- together with what that source needs from the namespace: the modules it
-uses (``import numpy as np``), the functions and classes it calls (their source too, or an import
-when they come from an installed module) and simple constants (numbers, strings, small arrays).
-Anything else it names is listed in the report as not carried.
+The objects never cross into the child process. A module, or a script's namespace, is checked by its
+file. For a notebook's namespace (or a function, or a class) the *source* of the chapter's definitions
+is sent, read from the cells IPython keeps in ``linecache``, with what it needs from the namespace:
+the modules, functions and classes it uses and simple constants. Anything else is said not carried.
 """
 
 from __future__ import annotations

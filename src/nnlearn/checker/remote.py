@@ -1,14 +1,9 @@
 """The parent's side of the check: the child process that runs the reader's code, and the requests the
 probes make of it.
 
-The child runs under ``sys.executable`` in a session of its own, confined by :mod:`nnlearn.checker.confine`
-(hard limits; on Linux every process it leaves behind is adopted and ended, elsewhere its process
-group is killed).
-
 Each request waits for exactly one answer, with the request's own id, until a deadline set by this
-process's clock when it was sent: the call's limit plus a grace period. Nothing the child sends moves
-that deadline. A line that is not the answer asked for, or a deadline that passes, ends the child
-(:class:`ChildLost`).
+process's clock when it was sent: nothing the child sends moves it. A line that is not the answer asked
+for, or a deadline that passes, ends the child (:class:`ChildLost`).
 """
 
 from __future__ import annotations
@@ -19,12 +14,11 @@ import os
 import select
 import subprocess
 import sys
-import threading
 import time
 
 from nnlearn.checker.confine import Reaper, environment, limits
 from nnlearn.checker.values import Opaque
-from nnlearn.checker.wire import Function, ReaderError, Timeout, WireError, decode, encode, ending, frames
+from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode, ending, frames
 
 #: The command line of the child (``python -c BOOT IN OUT``): the current folder is taken off
 #: ``sys.path`` before nnlearn is imported, so a reader's file named like a module cannot shadow it.
@@ -38,9 +32,8 @@ GRACE = 1.0
 #: Seconds a child may take to start (import NumPy and nnlearn) on a busy machine.
 STARTUP_S = 60.0
 #: Bytes of one answer (the largest a probe asks for is a 784x100 weight matrix; an array the
-#: reader returns is cut at wire.MAX_ELEMENTS), and of the child's own output kept for a report.
+#: reader returns is cut at wire.MAX_ELEMENTS).
 MAX_LINE = 32 << 20
-KEEP_OUTPUT = 16 << 10
 
 
 def grace(limit: float, top_level: bool) -> float:
@@ -57,11 +50,9 @@ class ChildLost(Exception):
     (a line that is not the answer asked for: the reader's code wrote to the check's channel).
     """
 
-    def __init__(self, kind: str, why: str = "", seconds: float = 0.0):
+    def __init__(self, kind: str, why: str = ""):
         super().__init__(f"{kind}: {why}")
-        self.kind = kind
-        self.why = why
-        self.seconds = seconds
+        self.kind, self.why = kind, why
 
 
 def _worker_ending(message: dict) -> str | None:
@@ -87,9 +78,11 @@ class Remote:
         from_child, to_parent = os.pipe()
         self.proc = reaper.start(
             [sys.executable, "-c", BOOT, str(from_parent), str(to_parent)],
+            # What the reader's code prints is captured in the child (sandbox.Capture); what it writes
+            # to the file descriptors themselves goes nowhere.
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             pass_fds=(from_parent, to_parent),
             env=environment(),
             start_new_session=True,
@@ -104,18 +97,10 @@ class Remote:
         self.next_id = 1
         self.dead = False
         self.row = None  # the row whose probe is running (None: a file's top level), to blame on a loss
-        self.output = bytearray()
-        self.drain = threading.Thread(target=self._drain, daemon=True)
-        self.drain.start()
-        ready = self._read_line(time.monotonic() + STARTUP_S, STARTUP_S)
+        ready = self._read_line(time.monotonic() + STARTUP_S)
         if set(ready) != {"id", "ready", "fork"} or ready["id"] != 0 or type(ready["fork"]) is not bool:
             self.lose("forged")
         self.fork = ready["fork"]  # each file in a process of its own, forked by the child (Linux)
-
-    def _drain(self) -> None:
-        for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):
-            if len(self.output) < KEEP_OUTPUT:
-                self.output += chunk[: KEEP_OUTPUT - len(self.output)]
 
     # -- the end -------------------------------------------------------------------------------------
 
@@ -129,9 +114,6 @@ class Remote:
         for fd in (self.requests, self.replies):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        self.drain.join(timeout=1)
-        if not self.drain.is_alive():
-            self.proc.stdout.close()  # else a ResourceWarning when it is collected, in some later code
 
     def ending(self) -> str | None:
         """Why the child ended: ``SIGKILL`` or ``exit code 3``; None when it still runs a second later."""
@@ -140,22 +122,22 @@ class Remote:
         except subprocess.TimeoutExpired:
             return None
 
-    def lose(self, kind: str, seconds: float = 0.0, why: str | None = None):
+    def lose(self, kind: str, why: str | None = None):
         if why is None:
             why = self.ending() if kind == "crashed" else ""
         if why is None:  # the channel closed by a process that goes on: the reader's code closed it
             kind, why = "forged", ""
         self.close()
-        raise ChildLost(kind, why, seconds)
+        raise ChildLost(kind, why)
 
     # -- one request, one answer ------------------------------------------------------------------------
 
-    def _read_line(self, deadline: float, seconds: float) -> dict:
+    def _read_line(self, deadline: float) -> dict:
         end = self.buffer.find(b"\n")
         while end < 0:
             wait = deadline - time.monotonic()
             if wait <= 0:
-                self.lose("killed", seconds)
+                self.lose("killed")
             ready, _, _ = select.select([self.replies], [], [], wait)
             if not ready:
                 continue
@@ -191,12 +173,12 @@ class Remote:
             while view:
                 _, ready, _ = select.select([], [self.requests], [], max(0.0, deadline - time.monotonic()))
                 if not ready:
-                    self.lose("killed", seconds)
+                    self.lose("killed")
                 with contextlib.suppress(BlockingIOError):
                     view = view[os.write(self.requests, view) :]
         except OSError:  # BrokenPipeError among them: the child ended
             self.lose("crashed")
-        message = self._read_line(deadline, seconds)
+        message = self._read_line(deadline)
         if message.get("id") == 0 and self.fork and _worker_ending(message):  # the file's process ended
             self.lose("crashed", why=_worker_ending(message))
         if message.get("id") != rid or "internal" in message:
@@ -212,7 +194,7 @@ class Remote:
         if reply.get("ok") is not True:
             self.lose("forged")
         if self.fork:
-            ended = self._read_line(time.monotonic() + self.timeout + GRACE, self.timeout)
+            ended = self._read_line(time.monotonic() + self.timeout + GRACE)
             if ended.get("id") != 0 or _worker_ending(ended) is None:
                 self.lose("forged")
             self.reaper.sweep()  # what the file's code left running ends before the next file starts
@@ -338,6 +320,3 @@ class Remote:
 
     def remove(self, obj: Opaque, spelling: str) -> None:
         self.request("remove", self.timeout, target=obj.handle, spelling=spelling)
-
-
-__all__ = ["Remote", "ChildLost", "Function", "grace", "STARTUP_S"]

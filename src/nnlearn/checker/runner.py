@@ -1,11 +1,9 @@
 """Driving a check: each file is loaded in the child process, and each of its chapter names probed
-from here (:mod:`nnlearn.checker.probes`), the verdicts decided here.
+from here (:mod:`.probes`), the verdicts decided here.
 
-The reader's code runs only in the child (:mod:`nnlearn.checker.remote` starts it, with its limits).
-What the child says about a file -- how its top level ended, its notes, the names it defines -- is
-checked field by field before it is believed. When the child is lost (a call that overran its limit
-and could not be interrupted, a crash, a line on the channel the check did not ask for) the row it
-was running is recorded as such, and a new child loads the file again for the rows left.
+What the child says about a file is checked field by field before it is believed. When the child is
+lost (a call it could not interrupt, a crash, a line on the channel the check did not ask for) the
+row it was running is recorded as such, and a new child loads the file again for the rows left.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from nnlearn.checker.confine import CHILD_VARIABLE, DEFAULT_MEMORY_MB, Reaper, ended_by_signals
+from nnlearn.checker.confine import DEFAULT_MEMORY_MB, Reaper, ended_by_signals
 from nnlearn.checker.names import CLASSES, FUNCTIONS, canonical_row, rows_of
 from nnlearn.checker.probes import Isolation, run_class, run_function
 from nnlearn.checker.probes.base import Finding
@@ -24,8 +22,6 @@ from nnlearn.checker.report import Row
 from nnlearn.checker.toplevel import DEFINITIONS_S, RUN_ALONE
 from nnlearn.checker.values import Opaque
 from nnlearn.checker.wire import WireError, frames
-
-__all__ = ["run_jobs", "JobResult", "CHILD_VARIABLE"]
 
 #: The top-level states the child may report.
 STATUSES = ("ok", "stopped", "exit", "error", "syntax")

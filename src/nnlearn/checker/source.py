@@ -1,10 +1,7 @@
-"""What a check runs: a ``.py`` file, a notebook's code cells, or the definitions of a live namespace,
-as a *job* for the child process -- code chunks with the filename and label each is reported by.
-
-Nothing here runs the reader's code. A file is read with a size cap and decoded as Python decodes
-source (a ``coding`` line, else UTF-8); a notebook is parsed as JSON and its code cells are taken in
-order, with IPython's magics and shell lines replaced by ``pass`` (so that line numbers and blocks
-stay as they are) and listed in the report.
+"""What a check runs: a ``.py`` file or a notebook's code cells, as a *job* for the child process:
+code chunks, each with the filename and label it is reported by. Nothing here runs the reader's code.
+A file is read with a size cap and decoded as Python decodes source; in a notebook IPython's magics
+and shell lines are replaced by ``pass`` (line numbers and blocks stay) and listed in the report.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""Serving the book's ``common`` and ``dataset`` modules from :mod:`nnlearn.checker.booklayout` when a
-reader's file imports them and they are not there.
-
-The finder sits at the *end* of ``sys.meta_path`` of the check's child process, so the reader's
-own ``common/`` (beside or above their file) always wins; only a module that nothing else provides
-falls through to it. Nothing here runs in the user's own process.
+"""Serving the book's ``common`` and ``dataset`` modules from :mod:`.booklayout` when a reader's file
+imports them and they are not there. The finder sits at the *end* of the child's ``sys.meta_path``,
+so the reader's own ``common/`` always wins. Nothing here runs in the user's own process.
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
-"""Running the reader's file in the check's child process, as ``python FILE`` would: its folder first
-on ``sys.path`` and as the working directory, ``__name__ == "__main__"``, its code cells (a
-notebook) in order -- and everything that can happen at its top level turned into a note.
-
-The top level gets its own time budget. A script that trains for minutes at import (the book's
-``train_neuralnet.py``) is stopped when the budget is spent, and the names it defined up to there
-are checked; the report says where it was stopped.
+"""Running the reader's file in the check's child process as ``python FILE`` would (its folder first on
+``sys.path`` and the working directory, ``__name__ == "__main__"``, a notebook's cells in order), and
+turning everything that can happen at its top level into a note. A script that trains for minutes at
+import (the book's ``train_neuralnet.py``) is stopped when its budget is spent, and the names it
+defined until then are checked.
 """
 
 from __future__ import annotations

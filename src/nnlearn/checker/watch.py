@@ -1,10 +1,8 @@
-"""``nnlearn check --watch FILE``: check the file again each time it is saved, for the learner's
-edit-and-run loop.
+"""``nnlearn check --watch FILE``: check the file again each time it is saved.
 
-The file's modification time and size are polled (no file-system events: they differ on every
-system and miss saves through a network folder); a change starts a new check once the file has
-stayed the same for one more poll, so that an editor writing in several steps is checked once.
-Ctrl-C ends the loop.
+The file's modification time and size are polled (file-system events differ on every system and miss
+saves through a network folder); a change is checked once the file has stayed the same for one more
+poll, so that an editor writing in several steps is checked once. Ctrl-C ends the loop.
 """
 
 from __future__ import annotations

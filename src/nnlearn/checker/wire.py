@@ -1,16 +1,10 @@
 """The values that cross between the check's two processes: plain data as JSON, never pickle.
 
-The parent (:mod:`nnlearn.checker.remote`) sends the inputs of a call; the child
-(:mod:`nnlearn.checker.child`) sends back what the reader's code returned. Everything the parent reads
-comes from a process that ran the reader's code, so :func:`decode` trusts nothing: every field's
-type, every array's dtype, shape and byte count are checked, sizes are capped before anything is
-allocated, and anything else is a :class:`WireError` (the reader's doing, said in one line).
-
-A value is JSON: ``None``, a bool, an int, a float, a string; or an object with one tag --
-``$f`` a float that JSON cannot hold (nan, inf), ``$a`` an array (dtype, shape, base64 bytes, writeable),
-``$n`` a NumPy scalar, ``$l``/``$t`` a list/tuple, ``$d`` a dict as ``[key, value]`` pairs, ``$o`` an
-object that stays in the child (a handle, its type's name, whether it can be called), ``$big`` an
-array too large to send, ``$fn`` (parent to child only) one of the probes' functions by name.
+A value is JSON, or an object with one tag: ``$f`` a float JSON cannot hold, ``$a`` an array, ``$n`` a
+NumPy scalar, ``$l``/``$t``/``$d`` a list/tuple/dict, ``$o`` an object that stays in the child (a
+handle), ``$big`` an array too large to send, ``$fn`` (to the child only) a probe's function by name.
+What the parent reads comes from a process that ran the reader's code, so :func:`decode` checks every
+field and caps every size before allocating; anything else is a :class:`WireError`.
 """
 
 from __future__ import annotations

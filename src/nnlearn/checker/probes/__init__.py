@@ -1,12 +1,9 @@
 """The probes: each chapter name called the way the book calls it, its results compared with
 nnlearn's, and each difference turned into a diagnosis of the catalogue.
 
-The probes run in the parent process, where the reader's code cannot reach them: they call the
-reader's functions in the child process through a :class:`nnlearn.checker.remote.Remote` and get plain
-values back, and compute the book's answers with nnlearn's own functions here. A function's probe is
-``probe_NAME(fn, p)`` with ``p`` a :class:`~nnlearn.checker.probes.base.Probe`; it adds findings and
-may stop early by raising :class:`~nnlearn.checker.probes.base.Stop`. A class's probe gets a probe
-context per row (the class itself and each method) and fills them all.
+They run in the parent, where the reader's code cannot reach them, and call the reader's code in the
+child through a :class:`~nnlearn.checker.remote.Remote`. A function's probe is ``probe_NAME(fn, p)``
+with ``p`` a :class:`~.base.Probe`; it adds findings and may stop early by raising :class:`~.base.Stop`.
 """
 
 from __future__ import annotations
@@ -20,8 +17,6 @@ from nnlearn.checker.probes import activations, descent, losses, networks
 from nnlearn.checker.probes.base import Probe, Stop
 from nnlearn.checker.probes.isolation import Isolation, judged
 from nnlearn.checker.report import Row
-
-__all__ = ["Isolation", "run_function", "run_class", "FUNCTION_PROBES", "CLASS_PROBES"]
 
 FUNCTION_PROBES = {
     "sigmoid": activations.probe_sigmoid,

@@ -1,13 +1,7 @@
-"""Judging each row on its own code. A row is probed as it is; when it fails and it calls reader
-functions that have already failed, it is probed again with those replaced by the book's (in the
-module where the row looks them up), and that second verdict stands, with the row recording that it
-uses them.
-
-So a ``gradient_descent`` that calls a broken ``numerical_gradient``, or a ``TwoLayerNet.loss`` that
-calls a broken ``cross_entropy_error``, is judged on what it does itself, and the report says to fix
-the function it uses first -- one mistake is reported once, where it is. Probing as it is first
-keeps a row right that works around its dependency (a ``loss`` that applies softmax itself to a
-``predict`` without it).
+"""Judging each row on its own code. A row that fails while it calls reader functions that have
+already failed is probed again with those replaced by the book's, and that verdict stands, the row
+recording that it uses them: one mistake is reported once, where it is. Probing as it is first keeps
+a row right that works around its dependency (a ``loss`` that applies softmax to a ``predict`` without).
 """
 
 from __future__ import annotations

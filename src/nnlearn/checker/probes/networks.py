@@ -1,11 +1,7 @@
 """Probes of the chapter's networks: ``simpleNet`` (4.4.2) and ``TwoLayerNet`` (4.5.1, its ``gradient``
-from 5.7.2), built and called as the book does, their weights then set to known values *in place*
-(so that a network whose layers hold the same arrays sees them), and every method compared with
-nnlearn's network holding the same weights.
-
-A method is judged on its own: when ``predict`` is wrong, ``loss`` is compared with the loss of the
-reader's own ``predict`` output, and the gradients with the numerical gradient of the reader's own
-``loss``, so that one mistake is reported once, where it is.
+from 5.7.2), built and called as the book does, their weights set to known values *in place*, and
+every method compared with nnlearn's network holding the same weights. Each method is judged on its
+own: a wrong ``predict`` is reported there, not again in ``loss`` and the gradients.
 """
 
 from __future__ import annotations
