@@ -21,6 +21,7 @@ import numpy as np
 from nnlearn.base.i18n import N_
 from nnlearn.checker.i18n import CheckInputError, CheckTypeError
 from nnlearn.checker.names import ROWS, code_owner, find, is_plain_callable, referenced_names, rows_of
+from nnlearn.checker.source import chunk
 
 #: Constants larger than this many elements are not carried into the check.
 MAX_ARRAY = 10_000
@@ -128,15 +129,7 @@ class _Builder:
             text += f"\n{name} = {obj.__name__}\n" if inspect.isroutine(obj) or inspect.isclass(obj) else ""
         for needed in sorted(_needed_names(obj)):
             self.need(needed)
-        self.definitions.append(
-            {
-                "source": text,
-                "filename": f"<nnlearn-check:{name}>",
-                "first_line": first_line,
-                "cell": None,
-                "label": ["", name],
-            }
-        )
+        self.definitions.append(chunk(text, f"<nnlearn-check:{name}>", ["", name], first_line=first_line))
 
     def need(self, name: str) -> None:
         if name in self.done or name not in self.namespace or hasattr(builtins, name):
@@ -175,15 +168,7 @@ class _Builder:
         text = "\n".join(self.imports + self.constants)
         if not text:
             return []
-        return [
-            {
-                "source": text + "\n",
-                "filename": "<nnlearn-check:imports>",
-                "first_line": 1,
-                "cell": None,
-                "label": ["", "imports"],
-            }
-        ]
+        return [chunk(text + "\n", "<nnlearn-check:imports>", ["", "imports"])]
 
 
 def _needed_names(obj) -> set:

@@ -21,7 +21,7 @@ from nnlearn.checker.remote import STARTUP_S, ChildLost, Remote
 from nnlearn.checker.report import Row
 from nnlearn.checker.toplevel import DEFINITIONS_S, RUN_ALONE
 from nnlearn.checker.values import Opaque
-from nnlearn.checker.wire import WireError, frames
+from nnlearn.checker.wire import WireError, frames, need
 
 #: The top-level states the child may report.
 STATUSES = ("ok", "stopped", "exit", "error", "syntax")
@@ -187,31 +187,26 @@ def _defined(job: dict) -> dict:
     return {row: spelling for row, spelling in defined.items() if bound.get(spelling) == 1}
 
 
-def _need(condition: bool, what: str) -> None:
-    if not condition:
-        raise WireError(what)
-
-
 def _text(value, limit: int = 4000) -> bool:
     return type(value) is str and len(value) <= limit
 
 
 def _note(note) -> dict:
-    _need(type(note) is dict and note.get("kind") in NOTE_FIELDS, "a note of a kind the check does not write")
+    need(type(note) is dict and note.get("kind") in NOTE_FIELDS, "a note of a kind the check does not write")
     fields = NOTE_FIELDS[note["kind"]]
-    _need(set(note) == {"kind", *fields}, "a note with other fields")
+    need(set(note) == {"kind", *fields}, "a note with other fields")
     for name, kind in fields.items():
         value = note[name]
         if kind == _FRAMES:
             frames(value)
         elif kind == _CELL:
-            _need(value is None or type(value) is int, "a cell that is not a number")
+            need(value is None or type(value) is int, "a cell that is not a number")
         elif kind == "count":
-            _need(type(value) is int and value >= 0, "a count that is not one")
+            need(type(value) is int and value >= 0, "a count that is not one")
         elif kind == "lines":
-            _need(type(value) is list and len(value) <= 20 and all(_text(v) for v in value), "lines that are not text")
+            need(type(value) is list and len(value) <= 20 and all(_text(v) for v in value), "lines that are not text")
         else:
-            _need(_text(value), "a note's text that is not text")
+            need(_text(value), "a note's text that is not text")
     return note
 
 
@@ -219,32 +214,32 @@ def _loaded(reply: dict, definitions: dict | None = None):
     """The top level's status, notes and names, from the child's answer to ``load`` and, after a top
     level that stopped (``toplevel.RUN_ALONE``), to ``definitions``, checked."""
     status, notes, names = reply.get("status"), reply.get("notes"), reply
-    _need(status in STATUSES, "a status the check does not know")
-    _need(type(notes) is list, "notes that are not a list")
+    need(status in STATUSES, "a status the check does not know")
+    need(type(notes) is list, "notes that are not a list")
     if definitions is not None:
-        _need(
+        need(
             set(reply) == {"status", "notes"} and type(definitions.get("notes")) is list,
             "names before the definitions were run alone",
         )
         notes, names = notes + definitions["notes"], definitions
-    _need(len(notes) <= MAX_NOTES, "more notes than a file has")
+    need(len(notes) <= MAX_NOTES, "more notes than a file has")
     notes = [_note(n) for n in notes]
     found = names.get("found")
-    _need(type(found) is dict, "names that are not a dict")
+    need(type(found) is dict, "names that are not a dict")
     for name, info in found.items():
-        _need(name in FUNCTIONS or name in CLASSES, "a name that is not the chapter's")
-        _need(
+        need(name in FUNCTIONS or name in CLASSES, "a name that is not the chapter's")
+        need(
             type(info) is dict and _text(info.get("spelling"), 200) and type(info.get("yours")) is bool,
             "a name without its spelling",
         )
         if info["yours"]:
-            _need(
+            need(
                 set(info) <= {"spelling", "yours", "handle", "methods", "parameters"}
                 and type(info.get("handle")) is int,
                 "a name of yours without its handle",
             )
             parameters = info.get("parameters", [])  # shown in a fix's code: identifiers only
-            _need(
+            need(
                 type(parameters) is list
                 and len(parameters) <= 8
                 and all(_text(n, 60) and n.isidentifier() for n in parameters),
@@ -252,14 +247,14 @@ def _loaded(reply: dict, definitions: dict | None = None):
             )
             if name in CLASSES:
                 methods = info.get("methods")
-                _need(
+                need(
                     type(methods) is dict
                     and set(methods) == {r for r in rows_of([name]) if "." in r}
                     and all(m is None or _text(m, 200) for m in methods.values()),
                     "a class without its methods",
                 )
         else:
-            _need(
+            need(
                 set(info) == {"spelling", "yours", "module", "standin"}
                 and _text(info["module"], 400)
                 and type(info["standin"]) is bool,

@@ -28,6 +28,12 @@ class SourceError(CheckInputError):
     """A file to check cannot be read as Python source or as a notebook."""
 
 
+def chunk(source: str, filename: str, label: list, cell=None, first_line: int = 1) -> dict:
+    """A piece of code the child runs, the filename and label (``[file, cell]``) it is reported by, and
+    its line numbers kept (its source starts at ``first_line``)."""
+    return {"source": "\n" * (first_line - 1) + source, "filename": filename, "label": label, "cell": cell}
+
+
 def _read(path: Path, limit: int) -> bytes:
     try:
         return read_regular_file(path, limit)
@@ -63,7 +69,7 @@ def job_for_file(path, key: int = 0) -> dict:
     folder = str(path.parent)
     if suffix == ".py":
         text = _decode(_read(path, MAX_SOURCE_BYTES), path)
-        chunks = [{"source": text, "filename": str(path), "label": [path.name, None], "first_line": 1, "cell": None}]
+        chunks = [chunk(text, str(path), [path.name, None])]
         notes = []
     else:
         chunks, notes = notebook_chunks(_read(path, MAX_NOTEBOOK_BYTES), path)
@@ -109,15 +115,7 @@ def notebook_chunks(data: bytes, path: Path):
         code, skipped = strip_magics(source, number)
         notes.extend(skipped)
         if code.strip():
-            chunks.append(
-                {
-                    "source": code,
-                    "filename": f"{path}#cell{number}",
-                    "first_line": 1,
-                    "cell": number,
-                    "label": [path.name, number],
-                }
-            )
+            chunks.append(chunk(code, f"{path}#cell{number}", [path.name, number], cell=number))
     return chunks, notes
 
 

@@ -102,7 +102,7 @@ def run_top_level(job: dict, sandbox, budget: float):
     start = time.monotonic()
     status, notes = "ok", []
     for chunk in job["chunks"]:
-        source = "\n" * (chunk.get("first_line", 1) - 1) + chunk["source"]
+        source = chunk["source"]
         linecache.cache[chunk["filename"]] = (len(source), None, source.splitlines(True), chunk["filename"])
         try:
             code = compile(source, chunk["filename"], "exec", dont_inherit=True)
@@ -174,9 +174,8 @@ def definitions_only(job: dict, sandbox, namespace: dict) -> list:
     skipped, notes = [], []
     start = time.monotonic()
     for chunk in job["chunks"]:
-        source = "\n" * (chunk.get("first_line", 1) - 1) + chunk["source"]
         try:
-            tree = ast.parse(source, chunk["filename"])
+            tree = ast.parse(chunk["source"], chunk["filename"])
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue
         for node in tree.body:

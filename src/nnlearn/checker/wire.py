@@ -141,13 +141,14 @@ def encode(value, register=None, depth: int = 0):
 # -- decoding (hardened: the parent reads what a process running the reader's code sent) -------------
 
 
-def _need(condition: bool, what: str) -> None:
+def need(condition: bool, what: str) -> None:
+    """A :class:`WireError` saying ``what`` unless ``condition`` holds."""
     if not condition:
         raise WireError(what)
 
 
 def _bytes(text, limit: int) -> bytes:
-    _need(isinstance(text, str) and len(text) <= 4 * (limit // 3 + 1), "an array's data is not text of its size")
+    need(isinstance(text, str) and len(text) <= 4 * (limit // 3 + 1), "an array's data is not text of its size")
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
@@ -155,62 +156,62 @@ def _bytes(text, limit: int) -> bytes:
 
 
 def _dtype(text) -> np.dtype:
-    _need(isinstance(text, str) and text in DTYPES, "an array of a type the check does not send")
+    need(isinstance(text, str) and text in DTYPES, "an array of a type the check does not send")
     return np.dtype(text)
 
 
 def _shape(shape) -> tuple:
-    _need(
+    need(
         isinstance(shape, list) and len(shape) <= 32 and all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape),
         "an array's shape is not a shape",
     )
-    _need(math.prod(shape) <= MAX_ELEMENTS, "an array larger than the check sends")
+    need(math.prod(shape) <= MAX_ELEMENTS, "an array larger than the check sends")
     return tuple(shape)
 
 
 def decode(data, resolve=None, depth: int = 0):
     """The value :func:`encode` made of ``data``; ``resolve(tag, fields)`` turns ``$o`` and ``$fn`` into
     objects (without it, ``$o`` is an :class:`~nnlearn.checker.values.Opaque` and ``$fn`` is refused)."""
-    _need(depth <= MAX_DEPTH + 1, "values nested too deep")
+    need(depth <= MAX_DEPTH + 1, "values nested too deep")
     if data is None or type(data) in (bool, str):
         return data
     if type(data) is int:
-        _need(-MAX_INT < data < MAX_INT, "an integer out of range")
+        need(-MAX_INT < data < MAX_INT, "an integer out of range")
         return data
     if type(data) is float:
         return data
-    _need(type(data) is dict and len(data) == 1, "a value that is not one of the check's")
+    need(type(data) is dict and len(data) == 1, "a value that is not one of the check's")
     ((tag, fields),) = data.items()
     if tag == "$f":
-        _need(fields in ("nan", "inf", "-inf"), "a float that is not one")
+        need(fields in ("nan", "inf", "-inf"), "a float that is not one")
         return float(fields)
     if tag == "$a":
-        _need(type(fields) is list and len(fields) == 4 and type(fields[3]) is bool, "an array without its fields")
+        need(type(fields) is list and len(fields) == 4 and type(fields[3]) is bool, "an array without its fields")
         dtype, shape = _dtype(fields[0]), _shape(fields[1])
         raw = _bytes(fields[2], math.prod(shape) * dtype.itemsize)
-        _need(len(raw) == math.prod(shape) * dtype.itemsize, "an array whose bytes do not fill its shape")
+        need(len(raw) == math.prod(shape) * dtype.itemsize, "an array whose bytes do not fill its shape")
         arr = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
         arr.flags.writeable = fields[3]
         return arr
     if tag == "$n":
-        _need(type(fields) is list and len(fields) == 2, "a number without its fields")
+        need(type(fields) is list and len(fields) == 2, "a number without its fields")
         dtype = _dtype(fields[0])
         raw = _bytes(fields[1], dtype.itemsize)
-        _need(len(raw) == dtype.itemsize, "a number of the wrong size")
+        need(len(raw) == dtype.itemsize, "a number of the wrong size")
         return np.frombuffer(raw, dtype=dtype)[0]
     if tag in ("$l", "$t"):
-        _need(type(fields) is list and len(fields) <= MAX_ITEMS, "a list too long")
+        need(type(fields) is list and len(fields) <= MAX_ITEMS, "a list too long")
         items = [decode(v, resolve, depth + 1) for v in fields]
         return items if tag == "$l" else tuple(items)
     if tag == "$d":
-        _need(type(fields) is list and len(fields) <= MAX_ITEMS, "a dict too long")
+        need(type(fields) is list and len(fields) <= MAX_ITEMS, "a dict too long")
         out = {}
         for pair in fields:
-            _need(type(pair) is list and len(pair) == 2 and type(pair[0]) in (str, int), "a dict item that is not one")
+            need(type(pair) is list and len(pair) == 2 and type(pair[0]) in (str, int), "a dict item that is not one")
             out[pair[0]] = decode(pair[1], resolve, depth + 1)
         return out
     if tag == "$big":
-        _need(
+        need(
             type(fields) is list
             and len(fields) == 2
             and type(fields[1]) is list
@@ -219,7 +220,7 @@ def decode(data, resolve=None, depth: int = 0):
         )
         return Opaque(-1, f"array of shape {tuple(fields[1][:32])}")
     if tag == "$o":
-        _need(
+        need(
             type(fields) is list
             and len(fields) == 3
             and type(fields[0]) is int
@@ -237,9 +238,9 @@ def decode(data, resolve=None, depth: int = 0):
 
 def frames(data) -> list:
     """The reader's frames of a message (``[file, line, code, cell]``), checked."""
-    _need(type(data) is list and len(data) <= 20, "frames that are not a list")
+    need(type(data) is list and len(data) <= 20, "frames that are not a list")
     for frame in data:
-        _need(
+        need(
             type(frame) is list
             and len(frame) == 4
             and type(frame[0]) is str

@@ -186,19 +186,17 @@ def _check_simple_loss(p, loss, state, net, W, ref):
 # -- TwoLayerNet -------------------------------------------------------------------------------------
 
 
+def _keys(d) -> tuple:
+    """The ``keys`` detail: the keys of ``d`` (None: not a dict), and the book's."""
+    return ("keys", {"got": show(sorted(map(str, d)) if isinstance(d, dict) else None), "expected": list(KEYS)})
+
+
 def _params(p, net, sizes, shown):
     """The reader's ``net.params`` after checking the book's keys and shapes (else ``book-interface``)."""
     params = p.attr(net, "params")
     if not isinstance(params, dict) or any(not isinstance(params.get(k), np.ndarray) for k in KEYS):
-        got = f"params = {show(params)}"
         p.fail(
-            "book-interface",
-            shown,
-            got,
-            "params with W1, b1, W2, b2",
-            details=[
-                ("keys", {"got": show(sorted(params) if isinstance(params, dict) else None), "expected": list(KEYS)})
-            ],
+            "book-interface", shown, f"params = {show(params)}", "params with W1, b1, W2, b2", details=[_keys(params)]
         )
     i, h, o = sizes
     for key, shape in (("W1", (i, h)), ("b1", (h,)), ("W2", (h, o)), ("b2", (o,))):
@@ -230,31 +228,21 @@ def _check_shared(p, cls):
 
 
 def _check_init(p, cls):
+    """The weights drawn with the default weight_init_std (0.01), then with 0.1."""
     _check_shared(p, cls)
-    shown = "TwoLayerNet(input_size=784, hidden_size=100, output_size=10)"
-    net = p.call(cls, 784, 100, 10, show_input=shown)
-    params = _params(p, net, (784, 100, 10), shown)
-    std = float(np.std(params["W1"]))
-    if not np.isclose(std, 0.01, rtol=0.1):
-        finding = "init-not-scaled" if np.isclose(std, 1.0, rtol=0.1) else "init-std-ignored"
-        details = [("std", {"std": f"{std:.3g}", "expected": 0.01})]
-        if finding == "init-not-scaled":
-            p.fail(finding, shown, f"std(W1) = {std:.3g}", "0.01", details=details)
-        p.add(p.finding(finding, shown, f"std(W1) = {std:.3g}", "0.01", details=details))
+    for shown, extra, expected in (
+        ("TwoLayerNet(input_size=784, hidden_size=100, output_size=10)", (), 0.01),
+        ("TwoLayerNet(784, 100, 10, weight_init_std=0.1)", (0.1,), 0.1),
+    ):
+        params = _params(p, p.call(cls, 784, 100, 10, *extra, show_input=shown), (784, 100, 10), shown)
+        std = float(np.std(params["W1"]))
+        if np.isclose(std, expected, rtol=0.1):
+            continue
+        details = [("std", {"std": f"{std:.3g}", "expected": expected})]
+        if not extra and np.isclose(std, 1.0, rtol=0.1):
+            p.fail("init-not-scaled", shown, f"std(W1) = {std:.3g}", f"{expected}", details=details)
+        p.add(p.finding("init-std-ignored", shown, f"std(W1) = {std:.3g}", f"{expected}", details=details))
         return
-    shown = "TwoLayerNet(784, 100, 10, weight_init_std=0.1)"
-    params = _params(p, p.call(cls, 784, 100, 10, 0.1, show_input=shown), (784, 100, 10), shown)
-    std = float(np.std(params["W1"]))
-    if not np.isclose(std, 0.1, rtol=0.1):
-        p.add(
-            p.finding(
-                "init-std-ignored",
-                shown,
-                f"std(W1) = {std:.3g}",
-                "0.1",
-                details=[("std", {"std": f"{std:.3g}", "expected": 0.1})],
-            )
-        )
 
 
 class Fixture:
@@ -441,26 +429,9 @@ def _grads_of(p, got, shown, expected) -> dict:
     """The reader's gradient dict as float arrays of the parameters' shapes (else book-interface or wrong-shape)."""
     present = [k for k in KEYS if isinstance(got, dict) and to_array(got.get(k)) is not None]
     if isinstance(got, dict) and present and len(present) < len(KEYS) and set(map(str, got)) <= set(KEYS):
-        p.fail(
-            "grad-wrong-key",
-            shown,
-            show(sorted(map(str, got))),
-            show(list(KEYS)),
-            details=[("keys", {"got": show(sorted(map(str, got))), "expected": list(KEYS)})],
-        )
+        p.fail("grad-wrong-key", shown, show(sorted(map(str, got))), show(list(KEYS)), details=[_keys(got)])
     if not isinstance(got, dict) or any(to_array(got.get(k)) is None for k in KEYS):
-        p.fail(
-            "book-interface",
-            shown,
-            got,
-            "{'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}",
-            details=[
-                (
-                    "keys",
-                    {"got": show(sorted(map(str, got)) if isinstance(got, dict) else None), "expected": list(KEYS)},
-                )
-            ],
-        )
+        p.fail("book-interface", shown, got, "{'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}", details=[_keys(got)])
     arrays = {}
     for k in KEYS:
         arr = to_array(got[k])
