@@ -78,7 +78,7 @@ def check_files(
     lang, rows, timeout, import_timeout = _settings(lang, only, timeout, import_timeout)
     if os.environ.get(CHILD_VARIABLE):
         return [_nested(str(p), lang) for p in paths]
-    jobs = [dict(job_for_file(path, key), rows=rows) for key, path in enumerate(paths)]
+    jobs = [dict(job_for_file(path), rows=rows) for path in paths]
     results = run_jobs(jobs, timeout=timeout, import_timeout=import_timeout)
     return [build_report(job, res, rows, lang) for job, res in zip(jobs, results)]
 

@@ -17,7 +17,6 @@ import signal
 import sys
 import traceback
 import types
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,7 +26,7 @@ from nnlearn.checker.sandbox import Files, Sandbox, is_system_file
 from nnlearn.checker.standin import install, used
 from nnlearn.checker.targets import ON_ARGUMENT, TARGETS
 from nnlearn.checker.toplevel import RUN_ALONE, JobEnvironment, closing_notes, definitions_only, run_top_level
-from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode, ending
+from nnlearn.checker.wire import Function, ReaderError, Timeout, WireError, decode, encode, ending
 from nnlearn.common.functions import sigmoid, softmax
 
 KEYS = ("W1", "b1", "W2", "b2")
@@ -152,14 +151,6 @@ def reachable(fn, cls=None, stop=frozenset(), depth: int = 8) -> list:
     return out
 
 
-@dataclass(frozen=True)
-class OnArgument:
-    """A probe's function to build over argument ``arg`` of the same call, once the arguments are decoded."""
-
-    name: str
-    arg: int
-
-
 class Server:
     """The state of the child between requests: the file loaded, and the reader's objects by handle."""
 
@@ -207,7 +198,7 @@ class Server:
                 raise WireError("an unknown handle")
             return self.objects[fields[0]]
         name, arg = fields
-        return TARGETS[name] if arg is None else OnArgument(name, arg)
+        return TARGETS[name] if arg is None else Function(name, arg)  # built once the arguments are decoded
 
     def arguments(self, request: dict):
         args = [decode(a, self.resolve) for a in request.get("args", [])]
@@ -216,7 +207,7 @@ class Server:
             if isinstance(a, np.ndarray):
                 a.flags.writeable = True  # the call's own copy, as the book's caller would pass it
         for i, a in enumerate(args):  # a function over another argument of the same call
-            if isinstance(a, OnArgument):
+            if isinstance(a, Function):
                 args[i] = ON_ARGUMENT[a.name](args[a.arg])
         return args, kwargs
 

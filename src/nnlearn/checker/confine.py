@@ -19,7 +19,7 @@ import threading
 import time
 
 #: The child's address space.
-DEFAULT_MEMORY_MB = 2048
+MEMORY_MB = 2048
 #: The largest file the reader's code may write.
 MAX_FILE_MB = 256
 #: Processes and threads the reader's code may add to the user's (RLIMIT_NPROC; root is exempt).
@@ -63,14 +63,14 @@ def _user_tasks() -> int:
     return count
 
 
-def limits(memory_mb: int, cpu_s: int):
+def limits(cpu_s: int):
     """The function ``subprocess.Popen`` runs in the child before it starts Python (``preexec_fn``): the
     hard limits, and (as root) the capabilities that would lift them dropped from the bounding set."""
     import resource
 
     nproc = _user_tasks() + EXTRA_PROCESSES if os.getuid() != 0 else None
     settings = [
-        (resource.RLIMIT_AS, memory_mb << 20),
+        (resource.RLIMIT_AS, MEMORY_MB << 20),
         (resource.RLIMIT_CPU, cpu_s),
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_FSIZE, MAX_FILE_MB << 20),

@@ -90,7 +90,6 @@ def _job(namespace: dict, found: dict, rows) -> dict:
     chunks = builder.imports_and_constants() + builder.definitions
     cwd = os.getcwd()
     return {
-        "key": 0,
         "folder": cwd,
         "path": None,
         "display": "globals()" if rows is None else rows[0],

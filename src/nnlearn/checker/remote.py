@@ -71,7 +71,7 @@ def _follow(cls, stop) -> dict:
 class Remote:
     """One child process, and the requests made of it."""
 
-    def __init__(self, reaper: Reaper, timeout: float, memory_mb: int, cpu_s: int):
+    def __init__(self, reaper: Reaper, timeout: float, cpu_s: int):
         self.reaper = reaper
         self.timeout = timeout
         from_parent, to_child = os.pipe()
@@ -86,7 +86,7 @@ class Remote:
             pass_fds=(from_parent, to_parent),
             env=environment(),
             start_new_session=True,
-            preexec_fn=limits(memory_mb, cpu_s) if os.name == "posix" else None,
+            preexec_fn=limits(cpu_s) if os.name == "posix" else None,
         )
         os.close(from_parent)
         os.close(to_parent)

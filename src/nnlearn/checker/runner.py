@@ -13,7 +13,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from nnlearn.checker.confine import DEFAULT_MEMORY_MB, Reaper, ended_by_signals
+from nnlearn.checker.confine import Reaper, ended_by_signals
 from nnlearn.checker.names import CLASSES, FUNCTIONS, canonical_row, rows_of
 from nnlearn.checker.probes import Isolation, run_class, run_function
 from nnlearn.checker.probes.base import Finding
@@ -47,7 +47,6 @@ NOTE_FIELDS = {
 class JobResult:
     """What is known about one file."""
 
-    key: int
     status: str = "ok"  # of the top level: ok, stopped, exit, error, syntax, killed, crashed
     notes: list = field(default_factory=list)
     found: dict = field(default_factory=dict)
@@ -56,22 +55,19 @@ class JobResult:
     finished: bool = False
 
 
-def run_jobs(
-    jobs: list[dict], *, timeout: float, import_timeout: float, memory_mb: int = DEFAULT_MEMORY_MB
-) -> list[JobResult]:
+def run_jobs(jobs: list[dict], *, timeout: float, import_timeout: float) -> list[JobResult]:
     """Check ``jobs`` (files) in as few child processes as the reader's code allows."""
-    results = {job["key"]: JobResult(job["key"]) for job in jobs}
+    results = [JobResult() for _ in jobs]
     cpu_s = int(60 + len(jobs) * (import_timeout + 20 * timeout))
     remote = None
     with ended_by_signals(), Reaper() as reaper:
         try:
-            for job in jobs:
-                result = results[job["key"]]
+            for job, result in zip(jobs, results):
                 while not result.finished:
                     try:
                         if remote is None or remote.dead:
                             remote = None
-                            remote = Remote(reaper, timeout, memory_mb, cpu_s)
+                            remote = Remote(reaper, timeout, cpu_s)
                         _run_job(remote, job, result, timeout, import_timeout)
                     except ChildLost as lost:
                         _after_loss(
@@ -84,7 +80,7 @@ def run_jobs(
         finally:
             if remote is not None:
                 remote.close()
-    return [results[job["key"]] for job in jobs]
+    return results
 
 
 def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, import_timeout: float) -> None:

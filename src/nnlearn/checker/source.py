@@ -59,7 +59,7 @@ def _decode(data: bytes, path: Path) -> str:
         ) from None
 
 
-def job_for_file(path, key: int = 0) -> dict:
+def job_for_file(path) -> dict:
     """The job of checking a ``.py`` file or an ``.ipynb`` notebook."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
@@ -74,7 +74,6 @@ def job_for_file(path, key: int = 0) -> dict:
     else:
         chunks, notes = notebook_chunks(_read(path, MAX_NOTEBOOK_BYTES), path)
     return {
-        "key": key,
         "folder": folder,
         "path": str(path),
         "display": str(path.name),

@@ -128,7 +128,8 @@ def closing_notes(sandbox) -> list:
     """The notes of a file once it has run: what it printed, and the stand-ins it imported."""
     notes = []
     if sandbox.output.size:
-        notes.append(_printed_note(sandbox.output))
+        lines = sandbox.output.text().splitlines()
+        notes.append({"kind": "printed", "lines": sandbox.output.lines or len(lines), "first": lines[:SHOWN_LINES]})
     served = used()
     modules = [m for m in served if not any(other.startswith(m + ".") for other in served)]
     if modules:
@@ -144,11 +145,6 @@ def _exception_note(exc: ReaderError, chunk: dict, notes: list) -> str:
     kind = "cell-failed" if chunk.get("cell") is not None else "exception"
     notes.append({"kind": kind, "exception": exc.text, "where": exc.where, "cell": chunk.get("cell")})
     return "error"
-
-
-def _printed_note(output: Capture) -> dict:
-    lines = output.text().splitlines()
-    return {"kind": "printed", "lines": output.lines or len(lines), "first": lines[:SHOWN_LINES]}
 
 
 def _is_definition(node) -> bool:

@@ -60,15 +60,11 @@ def section_of(row: str) -> str:
     return SECTIONS.get(row) or SECTIONS[row.partition(".")[0]]
 
 
-def status_of(findings) -> str:
-    severities = {f.severity for f in findings}
-    return FAIL if FAIL in severities else WARN if WARN in severities else PASS
-
-
 def result(name: str, spelling: str, probe: Probe) -> Row:
     """The report's row of a probe: its verdict, its findings as data, the failing rows it uses."""
-    findings = [asdict(f) for f in probe.findings]
-    return Row(name, status_of(probe.findings), spelling, findings, probe.note, probe.uses)
+    severities = {f.severity for f in probe.findings}
+    status = FAIL if FAIL in severities else WARN if WARN in severities else PASS
+    return Row(name, status, spelling, [asdict(f) for f in probe.findings], probe.note, probe.uses)
 
 
 def run_function(name: str, spelling: str, fn, remote, isolation: Isolation, parameters=()) -> Row:

@@ -117,7 +117,7 @@ def probe_gradient(fn, p, name, two_d: bool):
     _expect_gradient(p, fn, name, function_2, x, expected, tol)
     for point in (np.array([0.0, 2.0]), np.array([3.0, 0.0])):
         _expect_gradient(p, fn, name, function_2, point, 2 * point, tol)
-    _probe_coupled(fn, p, name, tol)
+    _expect_gradient(p, fn, name, coupled, np.array([1.0, 2.0, 3.0]), np.array([2.0, 13.0, 4.0]), tol)
     _probe_in_place(fn, p, name, np.array([1.0, 2.0, 3.0]), tol, one_d=True)
     if two_d:
         _probe_two_d(fn, p, name, tol)
@@ -136,11 +136,6 @@ def _expect_gradient(p, fn, name, f, x, expected, tol, finding_id="wrong-result"
     if not close(outcome.value, expected, **tol):
         p.wrong(shown, outcome.value, expected, finding_id=finding_id)
     return outcome.value
-
-
-def _probe_coupled(fn, p, name, tol):
-    x = np.array([1.0, 2.0, 3.0])
-    _expect_gradient(p, fn, name, coupled, x, np.array([2.0, 13.0, 4.0]), tol)
 
 
 def _probe_in_place(fn, p, name, w, tol, one_d):
