@@ -294,47 +294,49 @@ class Server:
         cls = self.objects[request["cls"]] if request.get("cls") is not None else None
         return cls, frozenset(request.get("stop", ()))
 
-    def op_names(self, request: dict) -> dict:
-        obj = self.objects[request["target"]]
-        if request.get("cls") is None:
-            return {"names": sorted(str(n) for n in referenced_names(obj))}
-        cls, stop = self._following(request)
-        names = set().union(*(referenced_names(f) for f in reachable(obj, cls, stop)))
-        return {"names": sorted(str(n) for n in names)}
-
     def op_isolate(self, request: dict) -> dict:
         """While a row is probed: every failing reader function it calls, at any depth (through the
-        reader's functions and the class's methods), is the book's, in the module where it is looked up."""
+        reader's functions and the class's methods), is the book's, in the module where it is looked up;
+        and each failing method of the network ``net`` it calls (``methods``: row -> [spelling, kind,
+        path]) is the book's on that network. ``restore`` with the token puts everything back."""
         fn = self.objects[request["target"]]
         failing = {row: self.objects[h] for row, h in request["failing"].items()}
         cls, stop = self._following(request)
+        owners = reachable(fn, cls, stop)
+        token = len(self.swaps) + 1
+        self.swaps[token] = undo = []
+        names = set().union(*(referenced_names(f) for f in owners))
+        methods = []  # first, while no global is swapped: a stand-in reads the reader's network
+        for row, (spelling, kind, path) in request["methods"].items():
+            net = self.objects[request["net"]]
+            if spelling in names and self._stand_in(net, spelling, kind, path):
+                undo.append(lambda net=net, spelling=spelling: delattr(net, spelling))
+                methods.append(row)
         swaps = []
-        for owner in reachable(fn, cls, stop):
+        for owner in owners:
             namespace = owner.__globals__
             for name in sorted(referenced_names(owner)):
                 for row, obj in failing.items():
-                    if namespace.get(name) is obj and not any(n is namespace and m == name for n, m, _, _ in swaps):
-                        swaps.append((namespace, name, obj, row))
-        for namespace, name, _, row in swaps:
+                    if namespace.get(name) is obj and not any(n is namespace and m == name for n, m, _ in swaps):
+                        swaps.append((namespace, name, row))
+        for namespace, name, row in swaps:
+            undo.append(lambda namespace=namespace, name=name, obj=namespace[name]: namespace.__setitem__(name, obj))
             namespace[name] = REFERENCES[row]
-        token = len(self.swaps) + 1
-        self.swaps[token] = [(namespace, name, obj) for namespace, name, obj, _ in reversed(swaps)]
-        return {"rows": sorted({row for _, _, _, row in swaps}), "token": token}
+        return {"rows": sorted({row for _, _, row in swaps}) + methods, "token": token}
 
     def op_restore(self, request: dict) -> dict:
-        for namespace, name, obj in self.swaps.pop(request["token"], []):
-            namespace[name] = obj
+        for undo in reversed(self.swaps.pop(request["token"], [])):
+            with contextlib.suppress(AttributeError, TypeError):
+                undo()
         return {"ok": True}
 
-    def op_stand_in(self, request: dict) -> dict:
-        """The book's method on the reader's network while another of its methods is probed."""
-        obj = self.objects[request["target"]]
-        kind = request["kind"]
+    def _stand_in(self, net, spelling: str, kind: str, path: list) -> bool:
+        """The book's ``kind`` (predict, loss, simple_predict) as the method ``spelling`` of the reader's ``net``."""
         if kind == "simple_predict":
-            W = self._path(obj, request["path"])
+            W = self._path(net, path)
             method = lambda x: np.dot(x, W)  # noqa: E731
         else:
-            params = obj.params
+            params = net.params
 
             def predict(x):
                 p = {k: np.asarray(params[k], dtype=np.float64) for k in KEYS}
@@ -343,14 +345,7 @@ class Server:
 
             method = predict if kind == "predict" else lambda x, t: book_cross_entropy_error(predict(x), t)
         try:
-            setattr(obj, request["spelling"], method)
+            setattr(net, spelling, method)
         except (AttributeError, TypeError):
-            return {"ok": False}
-        return {"ok": True}
-
-    def op_remove(self, request: dict) -> dict:
-        try:
-            delattr(self.objects[request["target"]], request["spelling"])
-        except (AttributeError, TypeError):
-            pass
-        return {"ok": True}
+            return False
+        return True

@@ -278,45 +278,26 @@ class Remote:
                 return True
         return False
 
-    def names(self, obj: Opaque, cls: Opaque | None = None, stop=frozenset()) -> set:
-        """The names the code of the reader's function or method refers to; with ``cls``, also those of
-        the reader's functions and of ``cls``'s methods it calls, at any depth (a method named in
-        ``stop`` not followed)."""
-        reply = self.request("names", self.timeout, target=obj.handle, **_follow(cls, stop))
-        if self._failed(reply):
-            return set()
-        names = reply.get("names")
-        if type(names) is not list or not all(type(n) is str for n in names):
-            self.lose("forged")
-        return set(names)
-
-    def isolate(self, fn: Opaque, failing: dict, cls: Opaque | None = None, stop=frozenset()):
+    def isolate(self, fn: Opaque, failing: dict, cls: Opaque | None, stop, net: Opaque | None, methods: dict):
         """Stand the book's functions in for the failing ones (row -> Opaque) that ``fn`` calls, at any
         depth (through the reader's functions and, with ``cls``, its methods; a method named in ``stop``
-        not followed); returns the rows stood in for and the token that puts them back."""
+        not followed), and the book's methods for the failing ``methods`` of ``net`` it calls (row ->
+        (spelling, kind, path)); returns the rows stood in for and the token that puts them back."""
         reply = self.request(
             "isolate",
             self.timeout,
             target=fn.handle,
             failing={row: obj.handle for row, obj in failing.items()},
+            net=net.handle if methods else None,
+            methods={row: [spelling, kind, list(path)] for row, (spelling, kind, path) in methods.items()},
             **_follow(cls, stop),
         )
         if self._failed(reply):
             return [], 0
         rows, token = reply.get("rows"), reply.get("token")
-        if type(rows) is not list or not set(rows) <= set(failing) or type(token) is not int:
+        if type(rows) is not list or not set(rows) <= {*failing, *methods} or type(token) is not int:
             self.lose("forged")
         return rows, token
 
     def restore(self, token: int) -> None:
         self.request("restore", self.timeout, token=token)
-
-    def stand_in(self, obj: Opaque, spelling: str, kind: str, path=None) -> bool:
-        """The book's ``kind`` (predict, loss, simple_predict) as the method ``spelling`` of the reader's network."""
-        reply = self.request(
-            "stand_in", self.timeout, target=obj.handle, spelling=spelling, kind=kind, path=list(path or ())
-        )
-        return not self._failed(reply) and reply.get("ok") is True
-
-    def remove(self, obj: Opaque, spelling: str) -> None:
-        self.request("remove", self.timeout, target=obj.handle, spelling=spelling)

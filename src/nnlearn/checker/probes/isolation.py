@@ -90,20 +90,24 @@ class Isolation:
             self.failing[row] = obj
 
     @contextlib.contextmanager
-    def applied(self, fn, cls=None, stop=frozenset(), only=None):
+    def applied(self, fn, cls=None, stop=frozenset(), only=None, net=None, methods=None):
         """While probing ``fn``: every failing reader function it calls, at any depth (through the
         reader's other functions and, with ``cls``, the class's other methods), is the book's, in the
-        module where it is looked up (swapped in the child, :func:`nnlearn.checker.child.reachable`).
+        module where it is looked up (swapped in the child, :func:`nnlearn.checker.child.reachable`);
+        so are the failing ``methods`` of the network ``net`` it calls (row -> (spelling, kind, path)).
 
         Yields the list of rows stood in for; ``only``: these rows alone.
         """
         failing = {row: obj for row, obj in self.failing.items() if only is None or row in only}
-        if not failing or not isinstance(fn, Opaque) or fn.handle < 0:
+        methods = {row: m for row, m in (methods or {}).items() if only is None or row in only}
+        if not isinstance(net, Opaque) or net.handle < 0:
+            methods = {}
+        if not (failing or methods) or not isinstance(fn, Opaque) or fn.handle < 0:
             yield []
             return
-        rows, token = self.remote.isolate(fn, failing, cls, stop)
+        rows, token = self.remote.isolate(fn, failing, cls, stop, net, methods)
         try:
-            yield sorted(rows)
+            yield sorted(rows, key=lambda row: (row in methods, row))  # the functions first, then the methods
         finally:
             if not self.remote.dead:
                 self.remote.restore(token)

@@ -6,7 +6,6 @@ own: a wrong ``predict`` is reported there, not again in ``loss`` and the gradie
 
 from __future__ import annotations
 
-import contextlib
 from functools import partial
 
 import numpy as np
@@ -15,7 +14,7 @@ from nnlearn.checker.probes.activations import columns, whole_batch
 from nnlearn.checker.probes.base import Stop
 from nnlearn.checker.probes.isolation import book_cross_entropy_error, judged
 from nnlearn.checker.probes.losses import swapped_values
-from nnlearn.checker.values import Opaque, close, frozen, ratio, show, to_array, to_scalar
+from nnlearn.checker.values import close, frozen, ratio, show, to_array, to_scalar
 from nnlearn.common.functions import sigmoid, softmax
 from nnlearn.common.simple_net import SimpleNet
 from nnlearn.common.two_layer_net import TwoLayerNet
@@ -80,14 +79,9 @@ def _probe_methods(probes, methods, active, isolation, fresh, cls, net, checks, 
             _run(probe, lambda: check(probe, probe.attr(net, spelling), state))
             return probe
 
-        @contextlib.contextmanager
         def stand_ins(only=None, method=method):
-            stop = frozenset(methods[r] for r in failed)
-            with (
-                isolation.applied(method, cls, stop, only) as uses,
-                _siblings(owner.remote, net, cls, method, methods, failed, book_method, only) as own,
-            ):
-                yield [*uses, *own]
+            book = {dep: (methods[dep], *book_method(dep)) for dep in failed if book_method(dep)}
+            return isolation.applied(method, cls, frozenset(methods[r] for r in failed), only, net, book)
 
         probe, probe.uses = judged(run, stand_ins)
         probes[row] = probe
@@ -97,26 +91,6 @@ def _probe_methods(probes, methods, active, isolation, fresh, cls, net, checks, 
             failed.append(row)
         done.add(row)
     return done
-
-
-@contextlib.contextmanager
-def _siblings(remote, net, cls, method, methods, failed, book_method, only=None):
-    """While probing ``method``: the network's own failing methods it calls, at any depth
-    (``numerical_gradient -> loss -> predict``), are the book's (reading the reader's own weight
-    arrays at each call; the child follows the calls)."""
-    deps = [row for row in failed if book_method(row) and (only is None or row in only)]
-    stop = frozenset(methods[r] for r in failed)
-    names = remote.names(method, cls, stop) if deps and isinstance(method, Opaque) else set()
-    swapped = []
-    for row in deps:
-        if methods[row] in names and remote.stand_in(net, methods[row], *book_method(row)):
-            swapped.append(row)
-    try:
-        yield swapped
-    finally:
-        for row in swapped:
-            if not remote.dead:
-                remote.remove(net, methods[row])
 
 
 # -- simpleNet ---------------------------------------------------------------------------------------
@@ -337,7 +311,7 @@ def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
             ("gradient", _check_gradient),
         )
     ]
-    book = {"TwoLayerNet.predict": ("predict",), "TwoLayerNet.loss": ("loss",)}
+    book = {"TwoLayerNet.predict": ("predict", ()), "TwoLayerNet.loss": ("loss", ())}
     return {"TwoLayerNet"} | _probe_methods(
         probes, methods, active, isolation, fresh, cls, fx.net, checks, fx.reset, book.get
     )
