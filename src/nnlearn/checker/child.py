@@ -44,7 +44,6 @@ def main() -> None:
     requests = os.fdopen(int(sys.argv[1]), "rb")
     replies = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
     sys.stdin = io.StringIO("")  # input() in the reader's file reads nothing, and says so (EOFError)
-    sys.dont_write_bytecode = True  # the check leaves no __pycache__ in the reader's folder
     install()
     server = Server(list(sys.path))
     send(replies, {"id": 0, "ready": True, "fork": FORK})

@@ -101,7 +101,7 @@ def environment() -> dict:
     """The child's environment: this process's (the reader's code sees it all), and the check's settings."""
     env = dict(os.environ)
     env["MPLBACKEND"] = "Agg"  # plt.show() in the reader's file must not open a window and wait
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # the check leaves no __pycache__ in the reader's folder
     env[CHILD_VARIABLE] = "1"  # nnlearn.check() called by the reader's file does not start a check of its own
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")  # one BLAS thread: less memory under RLIMIT_AS, no oversubscription

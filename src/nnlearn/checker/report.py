@@ -92,7 +92,7 @@ HTML_STYLE = (
 
 @dataclass
 class Row:
-    """The verdict on one chapter name; ``findings`` are the child's finding dicts."""
+    """The verdict on one chapter name; ``findings`` are the probes' findings as dicts (``probes.base.Finding``)."""
 
     name: str
     status: str
