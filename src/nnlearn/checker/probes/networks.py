@@ -59,13 +59,14 @@ def _central(p, obj, arrays, loss, args, shown):
     return grads
 
 
-def _probe_methods(probes, methods, active, isolation, fresh, cls, net, checks, reset, book_method) -> set:
+def _probe_methods(cls, probes, methods, active, isolation, fresh, net, checks, reset, book_method) -> set:
     """Probe each method row of ``checks`` (``(row, check)`` in the book's order) that the class has and
-    was asked for, each judged on its own code (:func:`judged`): the reader's failing functions, and the
-    network's own failing methods it calls, stood in for by the book's. ``reset(probe)`` writes the known
-    weights again; ``book_method(row)``: the child's stand-in for a failing method row (``(kind, path)``),
-    or None. ``check(probe, method, state)`` may leave in ``state`` what later checks read: the reader's
-    own ``y``, and whether each method is right as it is."""
+    was asked for (the first six arguments are the class probe's own), each judged on its own code
+    (:func:`judged`): the reader's failing functions, and the network's own failing methods it calls,
+    stood in for by the book's. ``reset(probe)`` writes the known weights again; ``book_method(row)``:
+    the child's stand-in for a failing method row (``(kind, path)``), or None. ``check(probe, method,
+    state)`` may leave in ``state`` what later checks read: the reader's own ``y``, and whether each
+    method is right as it is."""
     state, failed, done = {}, [], set()
     for row, check in checks:
         spelling, owner = methods[row], probes[row.partition(".")[0]]
@@ -122,7 +123,7 @@ def probe_simple_net(cls, probes, methods, active, isolation, fresh):
     ]
     book = {"simpleNet.predict": ("simple_predict", W[0])}
     reset = lambda probe: probe.write(net, W[0], BOOK_W)  # noqa: E731
-    return {"simpleNet"} | _probe_methods(probes, methods, active, isolation, fresh, cls, net, checks, reset, book.get)
+    return {"simpleNet"} | _probe_methods(cls, probes, methods, active, isolation, fresh, net, checks, reset, book.get)
 
 
 def _check_simple_predict(p, predict, state, ref):
@@ -313,7 +314,7 @@ def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
     ]
     book = {"TwoLayerNet.predict": ("predict", ()), "TwoLayerNet.loss": ("loss", ())}
     return {"TwoLayerNet"} | _probe_methods(
-        probes, methods, active, isolation, fresh, cls, fx.net, checks, fx.reset, book.get
+        cls, probes, methods, active, isolation, fresh, fx.net, checks, fx.reset, book.get
     )
 
 
