@@ -264,13 +264,8 @@ def _after_loss(result: JobResult, job: dict, row, lost: ChildLost, seconds: flo
     cannot even be built leaves its methods untested; the rows done stay done."""
     if row is None:  # the top level itself: nothing of this file can be checked
         result.status = "killed" if lost.kind == "killed" else "crashed"
-        kind = {"killed": "import-killed", "forged": "import-forged"}.get(lost.kind, "import-crashed")
-        note = {"kind": kind}
-        if kind == "import-killed":
-            note["seconds"] = f"{seconds:g}"
-        elif kind == "import-crashed":
-            note["why"] = lost.why
-        result.notes.append(note)
+        notes = {"killed": {"kind": "import-killed", "seconds": f"{seconds:g}"}, "forged": {"kind": "import-forged"}}
+        result.notes.append(notes.get(lost.kind, {"kind": "import-crashed", "why": lost.why}))
         result.finished = True
         return
     before = len(result.rows)
@@ -303,7 +298,7 @@ def _lost_row(row: str, result: JobResult, lost: ChildLost, seconds: float) -> R
     elif lost.kind == "forged":
         details = [["forged", {}]]
     elif lost.why.startswith("exit code "):
-        details = [["exit-code", {"code": lost.why[len("exit code ") :]}]]
+        details = [["exit-code", {"code": lost.why.removeprefix("exit code ")}]]
     else:
         details = [["signal", {"signal": lost.why}]]
     finding = Finding("timeout" if lost.kind == "killed" else "crashed", "fail", "", details=details)
