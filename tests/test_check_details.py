@@ -9,12 +9,28 @@ import pytest
 from nnlearn.checker import check_files
 
 MISTAKES = Path(__file__).resolve().parent / "check_corpus" / "mistakes"
+CORRECT = MISTAKES.parent / "correct"
 NAMES = ("diff_forward", "grad_not_restored", "diff_tiny_h", "grad_renamed_param")
 
 
+#: A correct TwoLayerNet whose weights are integer or read-only arrays: the probes cannot write them.
+UNWRITABLE = {"integer": "p[k] = p[k].astype(int)", "read_only": "p[k].flags.writeable = False"}
+
+
 @pytest.fixture(scope="module")
-def reports():
-    return dict(zip(NAMES, check_files([MISTAKES / f"{n}.py" for n in NAMES], lang="en", timeout=10)))
+def reports(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("unwritable")
+    for name, change in UNWRITABLE.items():
+        (folder / f"{name}.py").write_text(
+            f"import sys\nsys.path.insert(0, {str(CORRECT)!r})\nfrom book_loops import TwoLayerNet as Book\n\n\n"
+            "class TwoLayerNet(Book):\n"
+            "    def __init__(self, *args, **kwargs):\n"
+            "        super().__init__(*args, **kwargs)\n"
+            "        p = self.params\n"
+            f"        for k in p:\n            {change}\n"
+        )
+    files = [MISTAKES / f"{n}.py" for n in NAMES] + [folder / f"{n}.py" for n in UNWRITABLE]
+    return dict(zip([*NAMES, *UNWRITABLE], check_files(files, lang="en", timeout=10)))
 
 
 def findings(report) -> dict:
@@ -89,3 +105,13 @@ def test_a_fix_is_in_the_readers_names_and_label_code_gets_the_label_formula(tmp
     summed = findings(report)["sum-not-mean"]
     assert summed["severity"] == "warn" and ["labels-fix", {}] in summed["details"]
     assert "return -np.sum(np.log(y[np.arange(batch_size), t] + 1e-7)) / batch_size" in report.text()
+
+
+def test_weights_the_probes_cannot_write_make_the_network_not_the_books(reports):
+    """The probes write known weights into the network's own arrays: an integer or read-only array
+    refuses them (an integer one silently, by rounding), so the class is not the book's interface."""
+    for name in UNWRITABLE:
+        rows = {r.name: r for r in reports[name].rows}
+        (finding,) = [f for f in rows["TwoLayerNet"].findings if f["severity"] == "fail"]
+        assert finding["id"] == "book-interface" and finding["expected"] == "writable float arrays"
+        assert {rows["TwoLayerNet.loss"].status, rows["TwoLayerNet.gradient"].status} == {"untested"}

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from nnlearn.base.i18n import LOCALE_DIR, translate
 from nnlearn.checker import check_files
 from nnlearn.checker.catalogue import CATALOGUE, DETAILS, Code
-from nnlearn.checker.i18n import LOCALE_DIR, translate
 from nnlearn.checker.report import LABELS, NOTES
 
 babel = pytest.importorskip("babel")

@@ -1,18 +1,10 @@
 """Check a reader's own chapter-4 functions against nnlearn, and explain each mistake.
 
-``nnlearn.check(target, lang=None)`` takes a ``.py`` file or notebook (a path), a module, a
-namespace such as ``globals()``, or one function or class. It finds the chapter's names the reader
-defined (:mod:`nnlearn.checker.names`), runs their code in a child process with hard limits
-(:mod:`nnlearn.checker.remote`), calls each name from here the way the book calls it on the book's
-numbers and on generated cases (:mod:`nnlearn.checker.probes`, driven by :mod:`nnlearn.checker.runner`):
-the child only returns plain values, and the verdicts are made here. It returns a :class:`Report`: one row per name,
-each failure with its diagnosis from the catalogue (:mod:`nnlearn.checker.catalogue`, docs/check.md),
-in English, Chinese or Japanese (:mod:`nnlearn.checker.i18n`).
-
-The reader's code never runs in the calling process, and cannot reach the comparisons that judge it.
-
-``nnlearn.check`` is the function (``from nnlearn import check``); this package is ``nnlearn.checker``,
-its other names imported from it explicitly: ``from nnlearn.checker import check_files, Report``.
+``nnlearn.check(target)`` finds the chapter's names the reader defined (:mod:`.names`), runs their code
+in a child process with hard limits (:mod:`.remote`) and calls each name from here as the book does
+(:mod:`.probes`, driven by :mod:`.runner`): the child only returns plain values, the verdicts are made
+here, where the reader's code cannot reach them. The :class:`Report` explains each failure from the
+catalogue (:mod:`.catalogue`, docs/check.md) in English, Chinese or Japanese.
 """
 
 from __future__ import annotations
@@ -20,11 +12,13 @@ from __future__ import annotations
 import math
 import os
 
-from nnlearn.checker.i18n import N_, CheckInputError, CheckTypeError, choose
+from nnlearn.base.i18n import N_, choose
+from nnlearn.checker.confine import CHILD_VARIABLE
+from nnlearn.checker.i18n import CheckInputError, CheckTypeError
 from nnlearn.checker.live import job_for_object
 from nnlearn.checker.names import ROWS, canonical_row, rows_of
 from nnlearn.checker.report import Report, Row, escalated
-from nnlearn.checker.runner import CHILD_VARIABLE, run_jobs
+from nnlearn.checker.runner import run_jobs
 from nnlearn.checker.source import job_for_file
 
 __all__ = ["check", "check_files", "Report", "CheckInputError", "DEFAULT_TIMEOUT"]
@@ -65,6 +59,14 @@ def _timeout(timeout) -> float:
     return float(timeout)
 
 
+def _settings(lang, only, timeout, import_timeout) -> tuple:
+    """The arguments every check takes, checked: ``(lang, rows, timeout, import_timeout)``."""
+    lang = choose(lang)
+    timeout = _timeout(timeout)
+    import_timeout = _timeout(import_timeout if import_timeout is not None else TOP_LEVEL_FACTOR * timeout)
+    return lang, _rows(only), timeout, import_timeout
+
+
 def check_files(
     paths, lang: str | None = None, *, only=None, timeout: float = DEFAULT_TIMEOUT, import_timeout: float | None = None
 ) -> list[Report]:
@@ -73,13 +75,10 @@ def check_files(
     Each file gets a fresh namespace, its own folder as working directory and first entry of
     ``sys.path``; the modules it imported from its folder are forgotten before the next file.
     """
-    lang = choose(lang)
-    timeout = _timeout(timeout)
-    import_timeout = _timeout(import_timeout if import_timeout is not None else TOP_LEVEL_FACTOR * timeout)
-    rows = _rows(only)
+    lang, rows, timeout, import_timeout = _settings(lang, only, timeout, import_timeout)
     if os.environ.get(CHILD_VARIABLE):
         return [_nested(str(p), lang) for p in paths]
-    jobs = [dict(job_for_file(path, key), rows=rows) for key, path in enumerate(paths)]
+    jobs = [dict(job_for_file(path), rows=rows) for path in paths]
     results = run_jobs(jobs, timeout=timeout, import_timeout=import_timeout)
     return [build_report(job, res, rows, lang) for job, res in zip(jobs, results)]
 
@@ -113,10 +112,7 @@ def check(
     if isinstance(target, (str, bytes)) or hasattr(target, "__fspath__"):
         target = os.fsdecode(target)  # a bytes path too (b"/path.py" reached open() and raised a raw TypeError)
         return check_files([target], lang, only=only, timeout=timeout, import_timeout=import_timeout)[0]
-    lang = choose(lang)
-    timeout = _timeout(timeout)
-    import_timeout = _timeout(import_timeout if import_timeout is not None else TOP_LEVEL_FACTOR * timeout)
-    rows = _rows(only)
+    lang, rows, timeout, import_timeout = _settings(lang, only, timeout, import_timeout)
     if os.environ.get(CHILD_VARIABLE):
         return _nested(getattr(target, "__name__", type(target).__name__), lang)
     job = job_for_object(target)
@@ -140,25 +136,15 @@ def build_report(job: dict, result, rows: list, lang: str) -> Report:
     notes = [*job.get("notes", []), *result.notes]
     no_source = {canonical_row(n["name"]) for n in notes if n.get("kind") == "no-source"}
     for row in rows:
-        data = result.rows.get(row)
-        cls = row.partition(".")[0]
-        found = result.found.get(cls)
-        if data is not None:
-            out.append(
-                Row(
-                    row,
-                    data["status"],
-                    data.get("spelling", ""),
-                    data.get("findings", []),
-                    data.get("note"),
-                    data.get("uses", []),
-                )
-            )
+        found = result.found.get(row.partition(".")[0])
+        if row in result.rows:
+            out.append(result.rows[row])
+        elif "." in row:  # a method row not probed: its class's row says why
+            continue
         elif found is not None and not found.get("yours", True):
-            if "." not in row:
-                out.append(Row(row, "missing", found.get("spelling", ""), origin=found))
-        elif "." not in row and row in no_source:  # defined, but Python kept no source to check
+            out.append(Row(row, "missing", found.get("spelling", ""), origin=found))
+        elif row in no_source:  # defined, but Python kept no source to check
             out.append(Row(row, "missing", origin={"no-source": True}))
-        elif "." not in row:  # a class not found is one row; its methods are not listed
+        else:  # a class not found is one row; its methods are not listed
             out.append(Row(row, "missing"))
     return Report(job.get("display", ""), lang, result.status, escalated(out, notes), notes)

@@ -1,22 +1,16 @@
 """The catalogue of diagnoses: what a failed probe most likely means, why, and the smallest fix.
 
-Each entry has a stable ``id`` (used in ``--json`` and in docs/check.md), a default severity
-(``fail``: ✗, the function is wrong; ``warn``: ⚠, a choice that costs precision or surprises a
-caller), the book's section, and three texts -- a short title, the explanation and the minimal
-fix -- written in English and translated through the gettext catalogues (:mod:`nnlearn.checker.i18n`).
-A finding may carry its own severity and section (``labels-vs-one-hot`` is a warning when a loss
-accepts one target form only; ``operator-precedence`` points to 3.2.4 in the sigmoid, 4.3.1 in a
-derivative).
-
-Besides the entries, :data:`DETAILS` holds the short phrases a finding adds about what was seen
-("your step h is about 1e-50"), each with ``{fields}`` filled in when shown.
+Each entry has a stable ``id`` (``--json``, docs/check.md), a default severity (``fail``: the function
+is wrong; ``warn``: a choice that costs precision or surprises a caller), the book's section, and a
+title, explanation and fix, translated through gettext. A finding may carry its own severity and
+section. :data:`DETAILS` holds the phrases a finding adds about what was seen ("your step h is about 1e-50").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nnlearn.checker.i18n import N_
+from nnlearn.base.i18n import N_
 
 FAIL, WARN = "fail", "warn"
 
@@ -681,8 +675,3 @@ EARLIER_VERSIONS = ("sum-not-mean", "softmax-single-sample", "labels-vs-one-hot"
 def earlier_version(finding: dict) -> bool:
     """Whether ``finding`` (a finding's JSON) is one of the book's earlier versions, a warning."""
     return finding.get("id") in EARLIER_VERSIONS and finding.get("severity") == WARN
-
-
-def entry(finding_id: str) -> Entry:
-    """The catalogue entry of ``finding_id`` (a KeyError for an unknown id is a bug in a probe)."""
-    return CATALOGUE[finding_id]

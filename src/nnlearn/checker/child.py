@@ -1,20 +1,14 @@
 """The check's child process: runs the reader's code, and nothing else, on the parent's request.
 
-Started by :mod:`nnlearn.checker.remote` as ``python -c BOOT IN OUT`` (``remote.BOOT`` calls :func:`main`).
-It reads requests, one JSON line each, on file descriptor IN and answers each on OUT with one JSON
-line carrying the request's ``id``: ``load`` a file (run its top level, name the chapter's names it
-defines; after a top level that stopped, ``definitions`` runs its imports and definitions alone and
-names them), ``call`` one of them on the inputs given, ``attr``/``write`` an attribute or an array of
-an object of the reader's, and the few operations the probes need to stand the book's code in for a
-failing function (``isolate``, ``restore``, ``stand_in``, ``remove``, ``names``).
-
-It decides nothing. The probes, the book's answers and the verdicts live in the parent, which the
-reader's code cannot reach; what this process sends back is plain values (:mod:`nnlearn.checker.wire`),
-and a line the parent did not ask for ends it.
+Started by :mod:`.remote` as ``python -c BOOT IN OUT``, it answers each JSON line read on IN with one
+JSON line on OUT carrying the request's ``id``: ``load`` a file, ``call`` a name, read or write an
+attribute, and the few operations that stand the book's code in for a failing function. It decides
+nothing: the verdicts are made in the parent, and what this process sends back is plain values.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import json
@@ -23,17 +17,16 @@ import signal
 import sys
 import traceback
 import types
-from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn.checker.names import CLASSES, find, find_method, referenced_names, rows_of
-from nnlearn.checker.probes.isolation import REFERENCES, book_cross_entropy_error, reachable
-from nnlearn.checker.sandbox import Files, Sandbox
+from nnlearn.checker.names import CLASSES, code_owner, find, find_method, referenced_names, rows_of
+from nnlearn.checker.probes.isolation import REFERENCES, book_cross_entropy_error
+from nnlearn.checker.sandbox import Files, Sandbox, is_system_file
 from nnlearn.checker.standin import install, used
 from nnlearn.checker.targets import ON_ARGUMENT, TARGETS
 from nnlearn.checker.toplevel import RUN_ALONE, JobEnvironment, closing_notes, definitions_only, run_top_level
-from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode
+from nnlearn.checker.wire import Function, ReaderError, Timeout, WireError, decode, encode, ending
 from nnlearn.common.functions import sigmoid, softmax
 
 KEYS = ("W1", "b1", "W2", "b2")
@@ -51,7 +44,6 @@ def main() -> None:
     requests = os.fdopen(int(sys.argv[1]), "rb")
     replies = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
     sys.stdin = io.StringIO("")  # input() in the reader's file reads nothing, and says so (EOFError)
-    sys.dont_write_bytecode = True  # the check leaves no __pycache__ in the reader's folder
     install()
     server = Server(list(sys.path))
     send(replies, {"id": 0, "ready": True, "fork": FORK})
@@ -64,7 +56,7 @@ def main() -> None:
             _, status = os.waitpid(worker, 0)
             # This process never ran the reader's code; it says how the file's process ended, and waits
             # for the next file.
-            send(replies, {"id": 0, "worker": ending(status)})
+            send(replies, {"id": 0, "worker": ending(os.waitstatus_to_exitcode(status))})
             continue
         answer(server, request, replies)
     # The parent ends this process (and anything the reader's code started) when it is done.
@@ -95,16 +87,6 @@ def serve(server, load: dict, requests, replies) -> None:
             answer(server, request, replies)
     finally:  # ended at once: nothing of the reader's (an atexit handler, a finalizer) runs after the last row
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def ending(status: int) -> str:
-    """``exit code 3`` or ``SIGKILL``: how a file's process ended."""
-    if os.WIFSIGNALED(status):
-        try:
-            return signal.Signals(os.WTERMSIG(status)).name
-        except ValueError:
-            return f"signal {os.WTERMSIG(status)}"
-    return f"exit code {os.WEXITSTATUS(status)}"
 
 
 def origin(obj, spelling: str, files: Files) -> dict:
@@ -139,12 +121,33 @@ def parameters(fn) -> list:
     return [str(n) for n in code.co_varnames[: code.co_posonlyargcount + code.co_argcount]][:MAX_PARAMETERS]
 
 
-@dataclass(frozen=True)
-class OnArgument:
-    """A probe's function to build over argument ``arg`` of the same call, once the arguments are decoded."""
+def _readers(fn) -> bool:
+    filename = getattr(getattr(fn, "__code__", None), "co_filename", "")
+    return bool(filename) and not is_system_file(filename)
 
-    name: str
-    arg: int
+
+def reachable(fn, cls=None, stop=frozenset(), depth: int = 8) -> list:
+    """The reader's plain functions that ``fn`` calls, at any depth, ``fn``'s own first: the functions
+    its globals name and, for a method of ``cls``, the class's methods it names (``self.predict``).
+    A method whose name is in ``stop`` is not followed (it is stood in for as a whole)."""
+    out, seen = [], set()
+    todo = [(code_owner(fn), depth)]
+    while todo:
+        owner, left = todo.pop(0)
+        if owner is None or id(owner) in seen:
+            continue
+        seen.add(id(owner))
+        out.append(owner)
+        if left == 0:
+            continue
+        for name in sorted(referenced_names(owner)):
+            target = owner.__globals__.get(name)
+            if inspect.isfunction(target) and _readers(target):
+                todo.append((target, left - 1))
+            method = inspect.getattr_static(cls, name, None) if cls is not None and name not in stop else None
+            if inspect.isfunction(method) and _readers(method):
+                todo.append((method, left - 1))
+    return out
 
 
 class Server:
@@ -161,12 +164,9 @@ class Server:
 
     def handle(self, request: dict) -> dict:
         op = request["op"]
-        if op == "warm":
-            for name in request["modules"]:
-                try:
-                    __import__(name)
-                except ImportError:
-                    pass
+        if op == "warm":  # pyplot's first import takes seconds on a busy machine, and is not the reader's code
+            with contextlib.suppress(ImportError):
+                import matplotlib.pyplot  # noqa: F401
             return {"ok": True}
         if op == "load":
             return self.load(request)
@@ -197,7 +197,7 @@ class Server:
                 raise WireError("an unknown handle")
             return self.objects[fields[0]]
         name, arg = fields
-        return TARGETS[name] if arg is None else OnArgument(name, arg)
+        return TARGETS[name] if arg is None else Function(name, arg)  # built once the arguments are decoded
 
     def arguments(self, request: dict):
         args = [decode(a, self.resolve) for a in request.get("args", [])]
@@ -206,7 +206,7 @@ class Server:
             if isinstance(a, np.ndarray):
                 a.flags.writeable = True  # the call's own copy, as the book's caller would pass it
         for i, a in enumerate(args):  # a function over another argument of the same call
-            if isinstance(a, OnArgument):
+            if isinstance(a, Function):
                 args[i] = ON_ARGUMENT[a.name](args[a.arg])
         return args, kwargs
 
@@ -293,47 +293,49 @@ class Server:
         cls = self.objects[request["cls"]] if request.get("cls") is not None else None
         return cls, frozenset(request.get("stop", ()))
 
-    def op_names(self, request: dict) -> dict:
-        obj = self.objects[request["target"]]
-        if request.get("cls") is None:
-            return {"names": sorted(str(n) for n in referenced_names(obj))}
-        cls, stop = self._following(request)
-        names = set().union(*(referenced_names(f) for f in reachable(obj, cls, stop)))
-        return {"names": sorted(str(n) for n in names)}
-
     def op_isolate(self, request: dict) -> dict:
         """While a row is probed: every failing reader function it calls, at any depth (through the
-        reader's functions and the class's methods), is the book's, in the module where it is looked up."""
+        reader's functions and the class's methods), is the book's, in the module where it is looked up;
+        and each failing method of the network ``net`` it calls (``methods``: row -> [spelling, kind,
+        path]) is the book's on that network. ``restore`` with the token puts everything back."""
         fn = self.objects[request["target"]]
         failing = {row: self.objects[h] for row, h in request["failing"].items()}
         cls, stop = self._following(request)
+        owners = reachable(fn, cls, stop)
+        token = len(self.swaps) + 1
+        self.swaps[token] = undo = []
+        names = set().union(*(referenced_names(f) for f in owners))
+        methods = []  # first, while no global is swapped: a stand-in reads the reader's network
+        for row, (spelling, kind, path) in request["methods"].items():
+            net = self.objects[request["net"]]
+            if spelling in names and self._stand_in(net, spelling, kind, path):
+                undo.append(lambda net=net, spelling=spelling: delattr(net, spelling))
+                methods.append(row)
         swaps = []
-        for owner in reachable(fn, cls, stop):
+        for owner in owners:
             namespace = owner.__globals__
             for name in sorted(referenced_names(owner)):
                 for row, obj in failing.items():
-                    if namespace.get(name) is obj and not any(n is namespace and m == name for n, m, _, _ in swaps):
-                        swaps.append((namespace, name, obj, row))
-        for namespace, name, _, row in swaps:
+                    if namespace.get(name) is obj and not any(n is namespace and m == name for n, m, _ in swaps):
+                        swaps.append((namespace, name, row))
+        for namespace, name, row in swaps:
+            undo.append(lambda namespace=namespace, name=name, obj=namespace[name]: namespace.__setitem__(name, obj))
             namespace[name] = REFERENCES[row]
-        token = len(self.swaps) + 1
-        self.swaps[token] = [(namespace, name, obj) for namespace, name, obj, _ in reversed(swaps)]
-        return {"rows": sorted({row for _, _, _, row in swaps}), "token": token}
+        return {"rows": sorted({row for _, _, row in swaps}) + methods, "token": token}
 
     def op_restore(self, request: dict) -> dict:
-        for namespace, name, obj in self.swaps.pop(request["token"], []):
-            namespace[name] = obj
+        for undo in reversed(self.swaps.pop(request["token"], [])):
+            with contextlib.suppress(AttributeError, TypeError):
+                undo()
         return {"ok": True}
 
-    def op_stand_in(self, request: dict) -> dict:
-        """The book's method on the reader's network while another of its methods is probed."""
-        obj = self.objects[request["target"]]
-        kind = request["kind"]
+    def _stand_in(self, net, spelling: str, kind: str, path: list) -> bool:
+        """The book's ``kind`` (predict, loss, simple_predict) as the method ``spelling`` of the reader's ``net``."""
         if kind == "simple_predict":
-            W = self._path(obj, request["path"])
+            W = self._path(net, path)
             method = lambda x: np.dot(x, W)  # noqa: E731
         else:
-            params = obj.params
+            params = net.params
 
             def predict(x):
                 p = {k: np.asarray(params[k], dtype=np.float64) for k in KEYS}
@@ -342,17 +344,7 @@ class Server:
 
             method = predict if kind == "predict" else lambda x, t: book_cross_entropy_error(predict(x), t)
         try:
-            setattr(obj, request["spelling"], method)
+            setattr(net, spelling, method)
         except (AttributeError, TypeError):
-            return {"ok": False}
-        return {"ok": True}
-
-    def op_remove(self, request: dict) -> dict:
-        try:
-            delattr(self.objects[request["target"]], request["spelling"])
-        except (AttributeError, TypeError):
-            pass
-        return {"ok": True}
-
-
-__all__ = ["main", "origin", "Server"]
+            return False
+        return True

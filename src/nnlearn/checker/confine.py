@@ -1,13 +1,10 @@
 """Confining the check's child process: its hard limits, and the end of everything it starts.
 
-The child runs with hard limits (soft = hard, so that its code cannot raise them) on its address space
-(``RLIMIT_AS``), CPU time, file size and -- where the system enforces it for the user -- processes
-(``RLIMIT_NPROC``); as root it also loses ``CAP_SYS_RESOURCE`` and ``CAP_SYS_ADMIN``, which would let it
-raise them. While a check runs, this process is a *child subreaper* on Linux
-(``prctl(PR_SET_CHILD_SUBREAPER)``): a process the reader's code starts and abandons
-(``start_new_session=True``, a double fork with ``setsid``) is adopted here instead of by init, and every
-process adopted during the check is killed and reaped when the child ends (:class:`Reaper`). SIGTERM and
-SIGHUP end a check as Ctrl-C does (:func:`ended_by_signals`).
+The child runs with hard limits (soft = hard, so that its code cannot raise them) on memory, CPU time,
+file size and processes; as root it also loses the capabilities that would lift them. While a check
+runs, this process is a *child subreaper* on Linux, so that a process the reader's code starts and
+abandons is adopted here and killed at the end (:class:`Reaper`). SIGTERM and SIGHUP end a check as
+Ctrl-C does (:func:`ended_by_signals`).
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ import threading
 import time
 
 #: The child's address space.
-DEFAULT_MEMORY_MB = 2048
+MEMORY_MB = 2048
 #: The largest file the reader's code may write.
 MAX_FILE_MB = 256
 #: Processes and threads the reader's code may add to the user's (RLIMIT_NPROC; root is exempt).
@@ -46,14 +43,18 @@ def _libc():
 LIBC = _libc()
 
 
+def _pids() -> list[str]:
+    """The processes of the system, from /proc ([] where there is none)."""
+    try:
+        return [p for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return []
+
+
 def _user_tasks() -> int:
     """Processes and threads of this user now (what RLIMIT_NPROC counts), or 0 where /proc is not."""
     uid, count = os.getuid(), 0
-    try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return 0
-    for pid in pids:
+    for pid in _pids():
         try:
             if os.stat(f"/proc/{pid}").st_uid == uid:
                 count += len(os.listdir(f"/proc/{pid}/task"))
@@ -62,14 +63,14 @@ def _user_tasks() -> int:
     return count
 
 
-def limits(memory_mb: int, cpu_s: int):
+def limits(cpu_s: int):
     """The function ``subprocess.Popen`` runs in the child before it starts Python (``preexec_fn``): the
     hard limits, and (as root) the capabilities that would lift them dropped from the bounding set."""
     import resource
 
     nproc = _user_tasks() + EXTRA_PROCESSES if os.getuid() != 0 else None
     settings = [
-        (resource.RLIMIT_AS, memory_mb << 20),
+        (resource.RLIMIT_AS, MEMORY_MB << 20),
         (resource.RLIMIT_CPU, cpu_s),
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_FSIZE, MAX_FILE_MB << 20),
@@ -100,7 +101,7 @@ def environment() -> dict:
     """The child's environment: this process's (the reader's code sees it all), and the check's settings."""
     env = dict(os.environ)
     env["MPLBACKEND"] = "Agg"  # plt.show() in the reader's file must not open a window and wait
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # the check leaves no __pycache__ in the reader's folder
     env[CHILD_VARIABLE] = "1"  # nnlearn.check() called by the reader's file does not start a check of its own
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")  # one BLAS thread: less memory under RLIMIT_AS, no oversubscription
@@ -111,11 +112,7 @@ def environment() -> dict:
 def _children() -> set:
     """The pids whose parent is this process (read from /proc)."""
     me, found = os.getpid(), set()
-    try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return found
-    for pid in pids:
+    for pid in _pids():
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
                 stat = f.read()
@@ -164,10 +161,16 @@ class Reaper:
             self.mine[proc.pid] = proc
         return proc
 
-    def ended(self, pid: int) -> None:
+    def end(self, proc: subprocess.Popen) -> None:
+        """Kill a child this check started, with its process group, and reap it."""
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            proc.kill()
+        proc.wait()
         with type(self).lock:
-            type(self).ours.discard(pid)
-            self.mine.pop(pid, None)
+            type(self).ours.discard(proc.pid)
+            self.mine.pop(proc.pid, None)
 
     def sweep(self) -> None:
         if LIBC is None:
@@ -187,13 +190,8 @@ class Reaper:
             time.sleep(0.005)
 
     def __exit__(self, *exc):
-        for pid, proc in list(self.mine.items()):  # a child an interruption left behind (Ctrl-C while it started)
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                proc.kill()
-            proc.wait()
-            self.ended(pid)
+        for proc in list(self.mine.values()):  # a child an interruption left behind (Ctrl-C while it started)
+            self.end(proc)
         self.sweep()
         cls = type(self)
         with cls.lock:

@@ -1,12 +1,9 @@
 """Checking live objects: a module, a namespace such as ``globals()``, one function or one class.
 
-The objects themselves never cross into the child process, and nothing is run here. A module is
-checked by its file, as is the namespace of a script. For a notebook's namespace (or a function, or
-a class) the *source* of the chapter's definitions is sent instead -- read from the cells IPython
-keeps in ``linecache`` -- together with what that source needs from the namespace: the modules it
-uses (``import numpy as np``), the functions and classes it calls (their source too, or an import
-when they come from an installed module) and simple constants (numbers, strings, small arrays).
-Anything else it names is listed in the report as not carried.
+The objects never cross into the child process. A module, or a script's namespace, is checked by its
+file. For a notebook's namespace (or a function, or a class) the *source* of the chapter's definitions
+is sent, read from the cells IPython keeps in ``linecache``, with what it needs from the namespace:
+the modules, functions and classes it uses and simple constants. Anything else is said not carried.
 """
 
 from __future__ import annotations
@@ -21,8 +18,10 @@ import textwrap
 
 import numpy as np
 
-from nnlearn.checker.i18n import N_, CheckInputError, CheckTypeError
+from nnlearn.base.i18n import N_
+from nnlearn.checker.i18n import CheckInputError, CheckTypeError
 from nnlearn.checker.names import ROWS, code_owner, find, is_plain_callable, referenced_names, rows_of
+from nnlearn.checker.source import chunk
 
 #: Constants larger than this many elements are not carried into the check.
 MAX_ARRAY = 10_000
@@ -91,7 +90,6 @@ def _job(namespace: dict, found: dict, rows) -> dict:
     chunks = builder.imports_and_constants() + builder.definitions
     cwd = os.getcwd()
     return {
-        "key": 0,
         "folder": cwd,
         "path": None,
         "display": "globals()" if rows is None else rows[0],
@@ -130,15 +128,7 @@ class _Builder:
             text += f"\n{name} = {obj.__name__}\n" if inspect.isroutine(obj) or inspect.isclass(obj) else ""
         for needed in sorted(_needed_names(obj)):
             self.need(needed)
-        self.definitions.append(
-            {
-                "source": text,
-                "filename": f"<nnlearn-check:{name}>",
-                "first_line": first_line,
-                "cell": None,
-                "label": ["", name],
-            }
-        )
+        self.definitions.append(chunk(text, f"<nnlearn-check:{name}>", ["", name], first_line=first_line))
 
     def need(self, name: str) -> None:
         if name in self.done or name not in self.namespace or hasattr(builtins, name):
@@ -177,15 +167,7 @@ class _Builder:
         text = "\n".join(self.imports + self.constants)
         if not text:
             return []
-        return [
-            {
-                "source": text + "\n",
-                "filename": "<nnlearn-check:imports>",
-                "first_line": 1,
-                "cell": None,
-                "label": ["", "imports"],
-            }
-        ]
+        return [chunk(text + "\n", "<nnlearn-check:imports>", ["", "imports"])]
 
 
 def _needed_names(obj) -> set:

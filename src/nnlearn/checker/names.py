@@ -1,13 +1,9 @@
 """The chapter's names, as a reader may spell them, and finding them among the names a file defined.
 
-A reader writes ``cross_entropy_error``, ``crossEntropyError`` or ``CrossEntropyError``; ``simpleNet``
-or ``SimpleNet``; ``function_1`` or ``function1``. All of them are the book's name once case,
-underscores and leading underscores are dropped (:func:`key`). A function name is only matched by
-something callable that is not a class, a class name only by a class, so that a layer class
-``Softmax`` (chapter 5) is not taken for the function ``softmax``.
-
-This module is used by both sides of a check: the parent (``--only``) and the child process that
-holds the reader's objects. It imports nothing heavy.
+``cross_entropy_error``, ``crossEntropyError`` and ``CrossEntropyError`` are one name once case and
+underscores are dropped (:func:`key`). A function name is only matched by a callable that is not a
+class, a class name only by a class (a chapter-5 layer ``Softmax`` is not the function ``softmax``).
+Used by both processes of a check; it imports nothing heavy.
 """
 
 from __future__ import annotations

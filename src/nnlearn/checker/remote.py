@@ -1,14 +1,9 @@
 """The parent's side of the check: the child process that runs the reader's code, and the requests the
 probes make of it.
 
-The child runs under ``sys.executable`` in a session of its own, confined by :mod:`nnlearn.checker.confine`
-(hard limits; on Linux every process it leaves behind is adopted and ended, elsewhere its process
-group is killed).
-
 Each request waits for exactly one answer, with the request's own id, until a deadline set by this
-process's clock when it was sent: the call's limit plus a grace period. Nothing the child sends moves
-that deadline. A line that is not the answer asked for, or a deadline that passes, ends the child
-(:class:`ChildLost`).
+process's clock when it was sent: nothing the child sends moves it. A line that is not the answer asked
+for, or a deadline that passes, ends the child (:class:`ChildLost`).
 """
 
 from __future__ import annotations
@@ -17,15 +12,13 @@ import contextlib
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
-import threading
 import time
 
 from nnlearn.checker.confine import Reaper, environment, limits
 from nnlearn.checker.values import Opaque
-from nnlearn.checker.wire import Function, ReaderError, Timeout, WireError, decode, encode, frames
+from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode, ending, frames
 
 #: The command line of the child (``python -c BOOT IN OUT``): the current folder is taken off
 #: ``sys.path`` before nnlearn is imported, so a reader's file named like a module cannot shadow it.
@@ -39,9 +32,8 @@ GRACE = 1.0
 #: Seconds a child may take to start (import NumPy and nnlearn) on a busy machine.
 STARTUP_S = 60.0
 #: Bytes of one answer (the largest a probe asks for is a 784x100 weight matrix; an array the
-#: reader returns is cut at wire.MAX_ELEMENTS), and of the child's own output kept for a report.
+#: reader returns is cut at wire.MAX_ELEMENTS).
 MAX_LINE = 32 << 20
-KEEP_OUTPUT = 16 << 10
 
 
 def grace(limit: float, top_level: bool) -> float:
@@ -58,11 +50,9 @@ class ChildLost(Exception):
     (a line that is not the answer asked for: the reader's code wrote to the check's channel).
     """
 
-    def __init__(self, kind: str, why: str = "", seconds: float = 0.0):
+    def __init__(self, kind: str, why: str = ""):
         super().__init__(f"{kind}: {why}")
-        self.kind = kind
-        self.why = why
-        self.seconds = seconds
+        self.kind, self.why = kind, why
 
 
 def _worker_ending(message: dict) -> str | None:
@@ -81,20 +71,22 @@ def _follow(cls, stop) -> dict:
 class Remote:
     """One child process, and the requests made of it."""
 
-    def __init__(self, reaper: Reaper, timeout: float, memory_mb: int, cpu_s: int):
+    def __init__(self, reaper: Reaper, timeout: float, cpu_s: int):
         self.reaper = reaper
         self.timeout = timeout
         from_parent, to_child = os.pipe()
         from_child, to_parent = os.pipe()
         self.proc = reaper.start(
             [sys.executable, "-c", BOOT, str(from_parent), str(to_parent)],
+            # What the reader's code prints is captured in the child (sandbox.Capture); what it writes
+            # to the file descriptors themselves goes nowhere.
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             pass_fds=(from_parent, to_parent),
             env=environment(),
             start_new_session=True,
-            preexec_fn=limits(memory_mb, cpu_s) if os.name == "posix" else None,
+            preexec_fn=limits(cpu_s) if os.name == "posix" else None,
         )
         os.close(from_parent)
         os.close(to_parent)
@@ -105,18 +97,10 @@ class Remote:
         self.next_id = 1
         self.dead = False
         self.row = None  # the row whose probe is running (None: a file's top level), to blame on a loss
-        self.output = bytearray()
-        self.drain = threading.Thread(target=self._drain, daemon=True)
-        self.drain.start()
-        ready = self._read_line(time.monotonic() + STARTUP_S, STARTUP_S)
+        ready = self._read_line(time.monotonic() + STARTUP_S)
         if set(ready) != {"id", "ready", "fork"} or ready["id"] != 0 or type(ready["fork"]) is not bool:
             self.lose("forged")
         self.fork = ready["fork"]  # each file in a process of its own, forked by the child (Linux)
-
-    def _drain(self) -> None:
-        for chunk in iter(lambda: self.proc.stdout.read1(65536), b""):
-            if len(self.output) < KEEP_OUTPUT:
-                self.output += chunk[: KEEP_OUTPUT - len(self.output)]
 
     # -- the end -------------------------------------------------------------------------------------
 
@@ -125,49 +109,35 @@ class Remote:
         if self.dead and self.proc.returncode is not None:
             return
         self.dead = True
-        with contextlib.suppress(OSError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-        self.proc.wait()
-        self.reaper.ended(self.proc.pid)
+        self.reaper.end(self.proc)
         self.reaper.sweep()
         for fd in (self.requests, self.replies):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        self.drain.join(timeout=1)
-        if not self.drain.is_alive():
-            self.proc.stdout.close()  # else a ResourceWarning when it is collected, in some later code
 
     def ending(self) -> str | None:
         """Why the child ended: ``SIGKILL`` or ``exit code 3``; None when it still runs a second later."""
         try:
-            code = self.proc.wait(timeout=1)
+            return ending(self.proc.wait(timeout=1))
         except subprocess.TimeoutExpired:
             return None
-        if code < 0:
-            try:
-                return signal.Signals(-code).name
-            except ValueError:
-                return f"signal {-code}"
-        return f"exit code {code}"
 
-    def lose(self, kind: str, seconds: float = 0.0, why: str | None = None):
+    def lose(self, kind: str, why: str | None = None):
         if why is None:
             why = self.ending() if kind == "crashed" else ""
         if why is None:  # the channel closed by a process that goes on: the reader's code closed it
             kind, why = "forged", ""
         self.close()
-        raise ChildLost(kind, why, seconds)
+        raise ChildLost(kind, why)
 
     # -- one request, one answer ------------------------------------------------------------------------
 
-    def _read_line(self, deadline: float, seconds: float) -> dict:
+    def _read_line(self, deadline: float) -> dict:
         end = self.buffer.find(b"\n")
         while end < 0:
             wait = deadline - time.monotonic()
             if wait <= 0:
-                self.lose("killed", seconds)
+                self.lose("killed")
             ready, _, _ = select.select([self.replies], [], [], wait)
             if not ready:
                 continue
@@ -203,12 +173,12 @@ class Remote:
             while view:
                 _, ready, _ = select.select([], [self.requests], [], max(0.0, deadline - time.monotonic()))
                 if not ready:
-                    self.lose("killed", seconds)
+                    self.lose("killed")
                 with contextlib.suppress(BlockingIOError):
                     view = view[os.write(self.requests, view) :]
         except OSError:  # BrokenPipeError among them: the child ended
             self.lose("crashed")
-        message = self._read_line(deadline, seconds)
+        message = self._read_line(deadline)
         if message.get("id") == 0 and self.fork and _worker_ending(message):  # the file's process ended
             self.lose("crashed", why=_worker_ending(message))
         if message.get("id") != rid or "internal" in message:
@@ -224,7 +194,7 @@ class Remote:
         if reply.get("ok") is not True:
             self.lose("forged")
         if self.fork:
-            ended = self._read_line(time.monotonic() + self.timeout + GRACE, self.timeout)
+            ended = self._read_line(time.monotonic() + self.timeout + GRACE)
             if ended.get("id") != 0 or _worker_ending(ended) is None:
                 self.lose("forged")
             self.reaper.sweep()  # what the file's code left running ends before the next file starts
@@ -308,48 +278,26 @@ class Remote:
                 return True
         return False
 
-    def names(self, obj: Opaque, cls: Opaque | None = None, stop=frozenset()) -> set:
-        """The names the code of the reader's function or method refers to; with ``cls``, also those of
-        the reader's functions and of ``cls``'s methods it calls, at any depth (a method named in
-        ``stop`` not followed)."""
-        reply = self.request("names", self.timeout, target=obj.handle, **_follow(cls, stop))
-        if self._failed(reply):
-            return set()
-        names = reply.get("names")
-        if type(names) is not list or not all(type(n) is str for n in names):
-            self.lose("forged")
-        return set(names)
-
-    def isolate(self, fn: Opaque, failing: dict, cls: Opaque | None = None, stop=frozenset()):
+    def isolate(self, fn: Opaque, failing: dict, cls: Opaque | None, stop, net: Opaque | None, methods: dict):
         """Stand the book's functions in for the failing ones (row -> Opaque) that ``fn`` calls, at any
         depth (through the reader's functions and, with ``cls``, its methods; a method named in ``stop``
-        not followed); returns the rows stood in for and the token that puts them back."""
+        not followed), and the book's methods for the failing ``methods`` of ``net`` it calls (row ->
+        (spelling, kind, path)); returns the rows stood in for and the token that puts them back."""
         reply = self.request(
             "isolate",
             self.timeout,
             target=fn.handle,
             failing={row: obj.handle for row, obj in failing.items()},
+            net=net.handle if methods else None,
+            methods={row: [spelling, kind, list(path)] for row, (spelling, kind, path) in methods.items()},
             **_follow(cls, stop),
         )
         if self._failed(reply):
             return [], 0
         rows, token = reply.get("rows"), reply.get("token")
-        if type(rows) is not list or not set(rows) <= set(failing) or type(token) is not int:
+        if type(rows) is not list or not set(rows) <= {*failing, *methods} or type(token) is not int:
             self.lose("forged")
         return rows, token
 
     def restore(self, token: int) -> None:
         self.request("restore", self.timeout, token=token)
-
-    def stand_in(self, obj: Opaque, spelling: str, kind: str, path=None) -> bool:
-        """The book's ``kind`` (predict, loss, simple_predict) as the method ``spelling`` of the reader's network."""
-        reply = self.request(
-            "stand_in", self.timeout, target=obj.handle, spelling=spelling, kind=kind, path=list(path or ())
-        )
-        return not self._failed(reply) and reply.get("ok") is True
-
-    def remove(self, obj: Opaque, spelling: str) -> None:
-        self.request("remove", self.timeout, target=obj.handle, spelling=spelling)
-
-
-__all__ = ["Remote", "ChildLost", "Function", "grace", "STARTUP_S"]

@@ -1,9 +1,6 @@
 """The report of a check: one row per chapter name, shown as a terminal table, an HTML table in
-Jupyter (``_repr_html_``) or JSON (``to_json``), in the language chosen.
-
-The rows and notes hold ids and fields, never sentences: every sentence is made when the report is
-shown, through the gettext catalogues, so one report can be shown in any language
-(``report.in_language("zh")``).
+Jupyter or JSON. Rows and notes hold ids and fields, never sentences, so one report can be shown in
+any language (``report.in_language("zh")``).
 """
 
 from __future__ import annotations
@@ -12,9 +9,8 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 
-from nnlearn.base.i18n import pad, width
-from nnlearn.checker.catalogue import DETAILS, Code, earlier_version, entry
-from nnlearn.checker.i18n import N_, translate
+from nnlearn.base.i18n import N_, pad, translate, width
+from nnlearn.checker.catalogue import CATALOGUE, DETAILS, Code, earlier_version
 from nnlearn.checker.names import key as name_key
 
 SYMBOLS = {"pass": "✓", "warn": "⚠", "fail": "✗", "missing": "–", "untested": "–"}
@@ -96,7 +92,7 @@ HTML_STYLE = (
 
 @dataclass
 class Row:
-    """The verdict on one chapter name; ``findings`` are the child's finding dicts."""
+    """The verdict on one chapter name; ``findings`` are the probes' findings as dicts (``probes.base.Finding``)."""
 
     name: str
     status: str
@@ -143,6 +139,11 @@ class Report:
     @property
     def found(self) -> list:
         return [r for r in self.rows if r.status not in ("missing",)]
+
+    @property
+    def shown(self) -> list:
+        """The rows a table shows: not the chapter's names that are simply absent."""
+        return [r for r in self.rows if not (r.status == "missing" and not r.origin)]
 
     @property
     def missing(self) -> list:
@@ -198,7 +199,7 @@ class Report:
 
     def finding_words(self, finding: dict) -> dict:
         """A finding's sentences: title (with its details), explanation, fix, section."""
-        cat = entry(finding["id"])
+        cat = CATALOGUE[finding["id"]]
         details = [self._(DETAILS[key], **params) for key, params in finding.get("details", [])]
         title = self._(cat.title)
         message = self._("{title} ({details})", title=title, details=self.joined(details)) if details else title
@@ -230,9 +231,7 @@ class Report:
         if row.status == "untested":
             return self._("not checked: the class could not be built, or the process was lost before")
         parts = []
-        if row.spelling and name_key(row.spelling) != name_key(
-            row.name
-        ):  # a variant: say which chapter name it stands for
+        if row.spelling and name_key(row.spelling) != name_key(row.name):  # a variant: which chapter name it is
             parts.append(
                 self._("your {spelling} was checked as the chapter's {name}", spelling=row.spelling, name=row.name)
             )
@@ -261,10 +260,9 @@ class Report:
     def text(self) -> str:
         """The terminal table."""
         lines = [self._("nnlearn check: {file}", file=self.target)]
-        shown = [r for r in self.rows if not (r.status == "missing" and not r.origin)]
-        name_width = max([width(r.name) for r in shown] + [10])
+        name_width = max([width(r.name) for r in self.shown] + [10])
         label_width = max(width(self._(label)) for label in LABELS.values()) + 1
-        for row in shown:
+        for row in self.shown:
             remark = self.row_remark(row)
             lines.append(f"  {SYMBOLS[row.status]} {pad(row.name, name_width)}  {remark}".rstrip())
             for finding in sorted(row.findings, key=lambda f: f["severity"] != "fail"):
@@ -290,6 +288,7 @@ class Report:
 
     def _finding_fields(self, finding, words) -> list:
         """``(label key, text)`` of a finding's lines that have something to say."""
+        page = lesson(finding["section"])
         fields = [
             ("input", finding.get("input")),
             ("got", finding.get("got")),
@@ -298,12 +297,7 @@ class Report:
             ("why", words["explanation"]),
             ("fix", words["fix"]),
             ("book", self._("section {section}", section=finding["section"])),
-            (
-                "lesson",
-                self._("nnlearn board, page {page}", page=lesson(finding["section"]))
-                if lesson(finding["section"])
-                else "",
-            ),
+            ("lesson", self._("nnlearn board, page {page}", page=page) if page else ""),
         ]
         return [(key, value) for key, value in fields if value]
 
@@ -359,9 +353,7 @@ class Report:
         head = ET.SubElement(table, "tr")
         for title in ("", self._("function"), self._("diagnosis")):
             ET.SubElement(head, "th").text = title
-        for row in self.rows:
-            if row.status == "missing" and not row.origin:
-                continue
+        for row in self.shown:
             tr = ET.SubElement(table, "tr")
             ET.SubElement(tr, "td").text = SYMBOLS[row.status]
             ET.SubElement(tr, "td").text = row.name

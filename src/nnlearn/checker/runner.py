@@ -1,11 +1,9 @@
 """Driving a check: each file is loaded in the child process, and each of its chapter names probed
-from here (:mod:`nnlearn.checker.probes`), the verdicts decided here.
+from here (:mod:`.probes`), the verdicts decided here.
 
-The reader's code runs only in the child (:mod:`nnlearn.checker.remote` starts it, with its limits).
-What the child says about a file -- how its top level ended, its notes, the names it defines -- is
-checked field by field before it is believed. When the child is lost (a call that overran its limit
-and could not be interrupted, a crash, a line on the channel the check did not ask for) the row it
-was running is recorded as such, and a new child loads the file again for the rows left.
+What the child says about a file is checked field by field before it is believed. When the child is
+lost (a call it could not interrupt, a crash, a line on the channel the check did not ask for) the
+row it was running is recorded as such, and a new child loads the file again for the rows left.
 """
 
 from __future__ import annotations
@@ -13,17 +11,17 @@ from __future__ import annotations
 import ast
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from nnlearn.checker.confine import CHILD_VARIABLE, DEFAULT_MEMORY_MB, Reaper, ended_by_signals
+from nnlearn.checker.confine import Reaper, ended_by_signals
 from nnlearn.checker.names import CLASSES, FUNCTIONS, canonical_row, rows_of
 from nnlearn.checker.probes import Isolation, run_class, run_function
+from nnlearn.checker.probes.base import Finding
 from nnlearn.checker.remote import STARTUP_S, ChildLost, Remote
+from nnlearn.checker.report import Row
 from nnlearn.checker.toplevel import DEFINITIONS_S, RUN_ALONE
 from nnlearn.checker.values import Opaque
-from nnlearn.checker.wire import WireError, frames
-
-__all__ = ["run_jobs", "JobResult", "CHILD_VARIABLE"]
+from nnlearn.checker.wire import WireError, frames, need
 
 #: The top-level states the child may report.
 STATUSES = ("ok", "stopped", "exit", "error", "syntax")
@@ -49,31 +47,27 @@ NOTE_FIELDS = {
 class JobResult:
     """What is known about one file."""
 
-    key: int
     status: str = "ok"  # of the top level: ok, stopped, exit, error, syntax, killed, crashed
     notes: list = field(default_factory=list)
     found: dict = field(default_factory=dict)
-    rows: dict = field(default_factory=dict)  # row -> the result's JSON
+    rows: dict = field(default_factory=dict)  # row -> its report.Row
     loaded: bool = False
     finished: bool = False
 
 
-def run_jobs(
-    jobs: list[dict], *, timeout: float, import_timeout: float, memory_mb: int = DEFAULT_MEMORY_MB
-) -> list[JobResult]:
+def run_jobs(jobs: list[dict], *, timeout: float, import_timeout: float) -> list[JobResult]:
     """Check ``jobs`` (files) in as few child processes as the reader's code allows."""
-    results = {job["key"]: JobResult(job["key"]) for job in jobs}
+    results = [JobResult() for _ in jobs]
     cpu_s = int(60 + len(jobs) * (import_timeout + 20 * timeout))
     remote = None
     with ended_by_signals(), Reaper() as reaper:
         try:
-            for job in jobs:
-                result = results[job["key"]]
+            for job, result in zip(jobs, results):
                 while not result.finished:
                     try:
                         if remote is None or remote.dead:
                             remote = None
-                            remote = Remote(reaper, timeout, memory_mb, cpu_s)
+                            remote = Remote(reaper, timeout, cpu_s)
                         _run_job(remote, job, result, timeout, import_timeout)
                     except ChildLost as lost:
                         _after_loss(
@@ -86,14 +80,14 @@ def run_jobs(
         finally:
             if remote is not None:
                 remote.close()
-    return [results[job["key"]] for job in jobs]
+    return results
 
 
 def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, import_timeout: float) -> None:
     remote.row = None
     if any("matplotlib" in chunk["source"] for chunk in job["chunks"]):
         # pyplot's first import takes seconds on a busy machine, and is not the reader's code
-        remote.request("warm", STARTUP_S, modules=["matplotlib.pyplot"])
+        remote.request("warm", STARTUP_S)
     start = time.monotonic()
     reply = remote.request(
         "load",
@@ -137,8 +131,7 @@ def _run_job(remote: Remote, job: dict, result: JobResult, timeout: float, impor
             row_results = [run_function(name, info["spelling"], obj, remote, isolation, info.get("parameters", []))]
         else:
             row_results = run_class(name, info["spelling"], obj, remote, rows, isolation, info["methods"])
-        for row in row_results:
-            result.rows[row.name] = row.to_json()
+        result.rows.update((row.name, row) for row in row_results)
     result.finished = True
     try:
         remote.end_job()
@@ -190,31 +183,26 @@ def _defined(job: dict) -> dict:
     return {row: spelling for row, spelling in defined.items() if bound.get(spelling) == 1}
 
 
-def _need(condition: bool, what: str) -> None:
-    if not condition:
-        raise WireError(what)
-
-
 def _text(value, limit: int = 4000) -> bool:
     return type(value) is str and len(value) <= limit
 
 
 def _note(note) -> dict:
-    _need(type(note) is dict and note.get("kind") in NOTE_FIELDS, "a note of a kind the check does not write")
+    need(type(note) is dict and note.get("kind") in NOTE_FIELDS, "a note of a kind the check does not write")
     fields = NOTE_FIELDS[note["kind"]]
-    _need(set(note) == {"kind", *fields}, "a note with other fields")
+    need(set(note) == {"kind", *fields}, "a note with other fields")
     for name, kind in fields.items():
         value = note[name]
         if kind == _FRAMES:
             frames(value)
         elif kind == _CELL:
-            _need(value is None or type(value) is int, "a cell that is not a number")
+            need(value is None or type(value) is int, "a cell that is not a number")
         elif kind == "count":
-            _need(type(value) is int and value >= 0, "a count that is not one")
+            need(type(value) is int and value >= 0, "a count that is not one")
         elif kind == "lines":
-            _need(type(value) is list and len(value) <= 20 and all(_text(v) for v in value), "lines that are not text")
+            need(type(value) is list and len(value) <= 20 and all(_text(v) for v in value), "lines that are not text")
         else:
-            _need(_text(value), "a note's text that is not text")
+            need(_text(value), "a note's text that is not text")
     return note
 
 
@@ -222,32 +210,32 @@ def _loaded(reply: dict, definitions: dict | None = None):
     """The top level's status, notes and names, from the child's answer to ``load`` and, after a top
     level that stopped (``toplevel.RUN_ALONE``), to ``definitions``, checked."""
     status, notes, names = reply.get("status"), reply.get("notes"), reply
-    _need(status in STATUSES, "a status the check does not know")
-    _need(type(notes) is list, "notes that are not a list")
+    need(status in STATUSES, "a status the check does not know")
+    need(type(notes) is list, "notes that are not a list")
     if definitions is not None:
-        _need(
+        need(
             set(reply) == {"status", "notes"} and type(definitions.get("notes")) is list,
             "names before the definitions were run alone",
         )
         notes, names = notes + definitions["notes"], definitions
-    _need(len(notes) <= MAX_NOTES, "more notes than a file has")
+    need(len(notes) <= MAX_NOTES, "more notes than a file has")
     notes = [_note(n) for n in notes]
     found = names.get("found")
-    _need(type(found) is dict, "names that are not a dict")
+    need(type(found) is dict, "names that are not a dict")
     for name, info in found.items():
-        _need(name in FUNCTIONS or name in CLASSES, "a name that is not the chapter's")
-        _need(
+        need(name in FUNCTIONS or name in CLASSES, "a name that is not the chapter's")
+        need(
             type(info) is dict and _text(info.get("spelling"), 200) and type(info.get("yours")) is bool,
             "a name without its spelling",
         )
         if info["yours"]:
-            _need(
+            need(
                 set(info) <= {"spelling", "yours", "handle", "methods", "parameters"}
                 and type(info.get("handle")) is int,
                 "a name of yours without its handle",
             )
             parameters = info.get("parameters", [])  # shown in a fix's code: identifiers only
-            _need(
+            need(
                 type(parameters) is list
                 and len(parameters) <= 8
                 and all(_text(n, 60) and n.isidentifier() for n in parameters),
@@ -255,14 +243,14 @@ def _loaded(reply: dict, definitions: dict | None = None):
             )
             if name in CLASSES:
                 methods = info.get("methods")
-                _need(
+                need(
                     type(methods) is dict
                     and set(methods) == {r for r in rows_of([name]) if "." in r}
                     and all(m is None or _text(m, 200) for m in methods.values()),
                     "a class without its methods",
                 )
         else:
-            _need(
+            need(
                 set(info) == {"spelling", "yours", "module", "standin"}
                 and _text(info["module"], 400)
                 and type(info["standin"]) is bool,
@@ -276,13 +264,8 @@ def _after_loss(result: JobResult, job: dict, row, lost: ChildLost, seconds: flo
     cannot even be built leaves its methods untested; the rows done stay done."""
     if row is None:  # the top level itself: nothing of this file can be checked
         result.status = "killed" if lost.kind == "killed" else "crashed"
-        kind = {"killed": "import-killed", "forged": "import-forged"}.get(lost.kind, "import-crashed")
-        note = {"kind": kind}
-        if kind == "import-killed":
-            note["seconds"] = f"{seconds:g}"
-        elif kind == "import-crashed":
-            note["why"] = lost.why
-        result.notes.append(note)
+        notes = {"killed": {"kind": "import-killed", "seconds": f"{seconds:g}"}, "forged": {"kind": "import-forged"}}
+        result.notes.append(notes.get(lost.kind, {"kind": "import-crashed", "why": lost.why}))
         result.finished = True
         return
     before = len(result.rows)
@@ -305,41 +288,18 @@ def _spelling(row: str, result: JobResult) -> str:
     return f"{spelling}.{method}" if method else spelling
 
 
-def _untested_row(row: str, result: JobResult) -> dict:
-    return {
-        "name": row,
-        "spelling": _spelling(row, result),
-        "status": "untested",
-        "findings": [],
-        "note": None,
-        "uses": [],
-    }
+def _untested_row(row: str, result: JobResult) -> Row:
+    return Row(row, "untested", _spelling(row, result))
 
 
-def _lost_row(row: str, result: JobResult, lost: ChildLost, seconds: float) -> dict:
+def _lost_row(row: str, result: JobResult, lost: ChildLost, seconds: float) -> Row:
     if lost.kind == "killed":
         details = [["seconds", {"seconds": f"{seconds:g}"}]]
     elif lost.kind == "forged":
         details = [["forged", {}]]
     elif lost.why.startswith("exit code "):
-        details = [["exit-code", {"code": lost.why[len("exit code ") :]}]]
+        details = [["exit-code", {"code": lost.why.removeprefix("exit code ")}]]
     else:
         details = [["signal", {"signal": lost.why}]]
-    finding = {
-        "id": "timeout" if lost.kind == "killed" else "crashed",
-        "severity": "fail",
-        "section": "",
-        "input": "",
-        "got": "",
-        "expected": "",
-        "where": [],
-        "details": details,
-    }
-    return {
-        "name": row,
-        "spelling": _spelling(row, result),
-        "status": "fail",
-        "findings": [finding],
-        "note": None,
-        "uses": [],
-    }
+    finding = Finding("timeout" if lost.kind == "killed" else "crashed", "fail", "", details=details)
+    return Row(row, "fail", _spelling(row, result), [asdict(finding)])

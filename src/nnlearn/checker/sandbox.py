@@ -1,10 +1,9 @@
 """Calling the reader's code inside the check's child process: a time limit per call, output
 captured, and exceptions described by the reader's own file and line only.
 
-Only the child process imports this module. A call that runs past its limit is interrupted by
-SIGALRM (which raises :class:`CallTimeout`, a ``BaseException`` so that ``except Exception`` in
-the reader's code does not swallow it); a call that cannot be interrupted is ended by the parent
-process, which kills the child on its own clock (nothing this process says moves the parent's deadline).
+A call past its limit is interrupted by SIGALRM, which raises :class:`CallTimeout`, a ``BaseException``
+that ``except Exception`` in the reader's code does not swallow; one that cannot be interrupted is
+killed by the parent on its own clock.
 """
 
 from __future__ import annotations
@@ -147,11 +146,6 @@ class Sandbox:
         self.timeout = timeout
         self.output = Capture()
         signal.signal(signal.SIGALRM, _on_alarm)
-
-    def call(self, fn, *args, **kwargs):
-        """``fn(*args, **kwargs)``; raises :class:`Timeout` or :class:`ReaderError` instead of the reader's errors."""
-        self.check_signature(fn, args, kwargs)
-        return self.run(lambda: fn(*args, **kwargs), self.timeout)
 
     def run(self, thunk, seconds: float):
         """``thunk()`` under a limit of ``seconds``, with the reader's output captured."""

@@ -1,10 +1,7 @@
-"""What a check runs: a ``.py`` file, a notebook's code cells, or the definitions of a live namespace,
-as a *job* for the child process -- code chunks with the filename and label each is reported by.
-
-Nothing here runs the reader's code. A file is read with a size cap and decoded as Python decodes
-source (a ``coding`` line, else UTF-8); a notebook is parsed as JSON and its code cells are taken in
-order, with IPython's magics and shell lines replaced by ``pass`` (so that line numbers and blocks
-stay as they are) and listed in the report.
+"""What a check runs: a ``.py`` file or a notebook's code cells, as a *job* for the child process:
+code chunks, each with the filename and label it is reported by. Nothing here runs the reader's code.
+A file is read with a size cap and decoded as Python decodes source; in a notebook IPython's magics
+and shell lines are replaced by ``pass`` (line numbers and blocks stay) and listed in the report.
 """
 
 from __future__ import annotations
@@ -16,7 +13,8 @@ from pathlib import Path
 
 from nnlearn.base.errors import FileFormatError
 from nnlearn.base.files import parse_json, read_regular_file
-from nnlearn.checker.i18n import N_, CheckInputError
+from nnlearn.base.i18n import N_
+from nnlearn.checker.i18n import CheckInputError
 
 MAX_SOURCE_BYTES = 4 << 20
 MAX_NOTEBOOK_BYTES = 64 << 20
@@ -28,6 +26,12 @@ _SHELL_ASSIGN = re.compile(r"^\s*[\w.]+\s*=\s*[!%]")
 
 class SourceError(CheckInputError):
     """A file to check cannot be read as Python source or as a notebook."""
+
+
+def chunk(source: str, filename: str, label: list, cell=None, first_line: int = 1) -> dict:
+    """A piece of code the child runs, the filename and label (``[file, cell]``) it is reported by, and
+    its line numbers kept (its source starts at ``first_line``)."""
+    return {"source": "\n" * (first_line - 1) + source, "filename": filename, "label": label, "cell": cell}
 
 
 def _read(path: Path, limit: int) -> bytes:
@@ -55,7 +59,7 @@ def _decode(data: bytes, path: Path) -> str:
         ) from None
 
 
-def job_for_file(path, key: int = 0) -> dict:
+def job_for_file(path) -> dict:
     """The job of checking a ``.py`` file or an ``.ipynb`` notebook."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
@@ -65,12 +69,11 @@ def job_for_file(path, key: int = 0) -> dict:
     folder = str(path.parent)
     if suffix == ".py":
         text = _decode(_read(path, MAX_SOURCE_BYTES), path)
-        chunks = [{"source": text, "filename": str(path), "label": [path.name, None], "first_line": 1, "cell": None}]
+        chunks = [chunk(text, str(path), [path.name, None])]
         notes = []
     else:
         chunks, notes = notebook_chunks(_read(path, MAX_NOTEBOOK_BYTES), path)
     return {
-        "key": key,
         "folder": folder,
         "path": str(path),
         "display": str(path.name),
@@ -111,15 +114,7 @@ def notebook_chunks(data: bytes, path: Path):
         code, skipped = strip_magics(source, number)
         notes.extend(skipped)
         if code.strip():
-            chunks.append(
-                {
-                    "source": code,
-                    "filename": f"{path}#cell{number}",
-                    "first_line": 1,
-                    "cell": number,
-                    "label": [path.name, number],
-                }
-            )
+            chunks.append(chunk(code, f"{path}#cell{number}", [path.name, number], cell=number))
     return chunks, notes
 
 

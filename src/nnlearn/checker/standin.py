@@ -1,9 +1,6 @@
-"""Serving the book's ``common`` and ``dataset`` modules from :mod:`nnlearn.checker.booklayout` when a
-reader's file imports them and they are not there.
-
-The finder sits at the *end* of ``sys.meta_path`` of the check's child process, so the reader's
-own ``common/`` (beside or above their file) always wins; only a module that nothing else provides
-falls through to it. Nothing here runs in the user's own process.
+"""Serving the book's ``common`` and ``dataset`` modules from :mod:`.booklayout` when a reader's file
+imports them and they are not there. The finder sits at the *end* of the child's ``sys.meta_path``,
+so the reader's own ``common/`` always wins. Nothing here runs in the user's own process.
 """
 
 from __future__ import annotations
@@ -16,22 +13,19 @@ from functools import lru_cache
 from pathlib import Path
 
 BOOKLAYOUT = Path(__file__).resolve().parent / "booklayout"
-#: The book's modules that have a stand-in, and whether each is a package.
+#: The book's modules that have a stand-in, and its file; the last three under the names that
+#: translations' folders and learners' copies give them (mnist.py, functions.py beside the chapter's files).
 SERVED = {
-    "common": True,
-    "common.functions": False,
-    "common.gradient": False,
-    "dataset": True,
-    "dataset.mnist": False,
-    # The same files under the names that translations' folders and learners' copies give them:
-    # mnist.py, functions.py and gradient.py beside the chapter's files.
-    "mnist": False,
-    "functions": False,
-    "gradient": False,
+    "common": "common/__init__.py",
+    "common.functions": "common/functions.py",
+    "common.gradient": "common/gradient.py",
+    "dataset": "dataset/__init__.py",
+    "dataset.mnist": "dataset/mnist.py",
+    "mnist": "dataset/mnist.py",
+    "functions": "common/functions.py",
+    "gradient": "common/gradient.py",
 }
-#: The stand-in file of each module that is not at its own path in the stand-in package.
-MOVED = {"mnist": ("dataset", "mnist"), "functions": ("common", "functions"), "gradient": ("common", "gradient")}
-BOOK_PACKAGES = ("common", "dataset", *MOVED)
+BOOK_PACKAGES = {name.partition(".")[0] for name in SERVED}
 
 
 class BookLayoutFinder(importlib.abc.MetaPathFinder):
@@ -40,14 +34,9 @@ class BookLayoutFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in SERVED:
             return None
-        parts = fullname.split(".")
-        if SERVED[fullname]:
-            folder = BOOKLAYOUT.joinpath(*parts)
-            return importlib.util.spec_from_file_location(
-                fullname, folder / "__init__.py", submodule_search_locations=[str(folder)]
-            )
-        parts = MOVED.get(fullname, parts)
-        return importlib.util.spec_from_file_location(fullname, BOOKLAYOUT.joinpath(*parts).with_suffix(".py"))
+        file = BOOKLAYOUT / SERVED[fullname]
+        folder = [str(file.parent)] if file.name == "__init__.py" else None
+        return importlib.util.spec_from_file_location(fullname, file, submodule_search_locations=folder)
 
 
 def install() -> None:

@@ -1,10 +1,7 @@
-"""The functions the probes hand to the reader's code (``numerical_diff(f, x)``, ``numerical_gradient(f, x)``,
-``gradient_descent(f, init_x, ...)``), known to both processes by name.
-
-A function cannot cross between the processes; its name does (:class:`nnlearn.checker.wire.Function`).
-The child calls these with the reader's arrays; the parent computes with them what the book's
-answer is. Each computes exactly, in float64 (or complex: a complex-step derivative is a right one too),
-whatever the reader's array holds.
+"""The functions the probes hand to the reader's code (``numerical_diff(f, x)``, ``gradient_descent(f, ...)``),
+known to both processes by name: a function cannot cross between them, its name does
+(:class:`~.wire.Function`). Each computes exactly, in float64 (or complex: a complex-step derivative is
+right too), whatever the reader's array holds.
 """
 
 from __future__ import annotations

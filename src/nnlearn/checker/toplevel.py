@@ -1,10 +1,8 @@
-"""Running the reader's file in the check's child process, as ``python FILE`` would: its folder first
-on ``sys.path`` and as the working directory, ``__name__ == "__main__"``, its code cells (a
-notebook) in order -- and everything that can happen at its top level turned into a note.
-
-The top level gets its own time budget. A script that trains for minutes at import (the book's
-``train_neuralnet.py``) is stopped when the budget is spent, and the names it defined up to there
-are checked; the report says where it was stopped.
+"""Running the reader's file in the check's child process as ``python FILE`` would (its folder first on
+``sys.path`` and the working directory, ``__name__ == "__main__"``, a notebook's cells in order), and
+turning everything that can happen at its top level into a note. A script that trains for minutes at
+import (the book's ``train_neuralnet.py``) is stopped when its budget is spent, and the names it
+defined until then are checked.
 """
 
 from __future__ import annotations
@@ -12,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import itertools
 import linecache
 import os
 import sys
@@ -95,7 +94,6 @@ def run_top_level(job: dict, sandbox, budget: float):
     exception) or ``syntax``. After ``stopped`` or ``error`` (:data:`RUN_ALONE`) the parent asks for
     :func:`definitions_only`, under a limit of its own.
     """
-    _warm_up(job)
     module = types.ModuleType("__main__")
     namespace = module.__dict__
     namespace.update(__builtins__=builtins, __file__=job.get("path"), __cached__=None)
@@ -104,7 +102,7 @@ def run_top_level(job: dict, sandbox, budget: float):
     start = time.monotonic()
     status, notes = "ok", []
     for chunk in job["chunks"]:
-        source = "\n" * (chunk.get("first_line", 1) - 1) + chunk["source"]
+        source = chunk["source"]
         linecache.cache[chunk["filename"]] = (len(source), None, source.splitlines(True), chunk["filename"])
         try:
             code = compile(source, chunk["filename"], "exec", dont_inherit=True)
@@ -130,22 +128,13 @@ def closing_notes(sandbox) -> list:
     """The notes of a file once it has run: what it printed, and the stand-ins it imported."""
     notes = []
     if sandbox.output.size:
-        notes.append(_printed_note(sandbox.output))
+        lines = sandbox.output.text().splitlines()
+        notes.append({"kind": "printed", "lines": sandbox.output.lines or len(lines), "first": lines[:SHOWN_LINES]})
     served = used()
     modules = [m for m in served if not any(other.startswith(m + ".") for other in served)]
     if modules:
         notes.append({"kind": "standin", "module": ", ".join(modules)})
     return notes
-
-
-def _warm_up(job: dict) -> None:
-    """Import matplotlib's pyplot before the top level's clock starts, when the file uses it: its
-    first import takes seconds on a busy machine, and is not the reader's code."""
-    if any("matplotlib" in chunk["source"] for chunk in job["chunks"]):
-        try:
-            import matplotlib.pyplot  # noqa: F401
-        except ImportError:
-            pass
 
 
 def _exception_note(exc: ReaderError, chunk: dict, notes: list) -> str:
@@ -156,11 +145,6 @@ def _exception_note(exc: ReaderError, chunk: dict, notes: list) -> str:
     kind = "cell-failed" if chunk.get("cell") is not None else "exception"
     notes.append({"kind": kind, "exception": exc.text, "where": exc.where, "cell": chunk.get("cell")})
     return "error"
-
-
-def _printed_note(output: Capture) -> dict:
-    lines = output.text().splitlines()
-    return {"kind": "printed", "lines": output.lines or len(lines), "first": lines[:SHOWN_LINES]}
 
 
 def _is_definition(node) -> bool:
@@ -186,9 +170,8 @@ def definitions_only(job: dict, sandbox, namespace: dict) -> list:
     skipped, notes = [], []
     start = time.monotonic()
     for chunk in job["chunks"]:
-        source = "\n" * (chunk.get("first_line", 1) - 1) + chunk["source"]
         try:
-            tree = ast.parse(source, chunk["filename"])
+            tree = ast.parse(chunk["source"], chunk["filename"])
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue
         for node in tree.body:
@@ -211,14 +194,8 @@ def definitions_only(job: dict, sandbox, namespace: dict) -> list:
 
 def _line_ranges(lines: list) -> str:
     """``3, 10-14, 20``: the lines skipped, as ranges of consecutive statements' first lines."""
-    parts, start, prev = [], None, None
-    for line in lines:
-        if start is not None and line == prev + 1:
-            prev = line
-            continue
-        if start is not None:
-            parts.append(f"{start}" if start == prev else f"{start}-{prev}")
-        start = prev = line
-    if start is not None:
-        parts.append(f"{start}" if start == prev else f"{start}-{prev}")
+    parts = []
+    for _, run in itertools.groupby(enumerate(lines), lambda pair: pair[1] - pair[0]):  # consecutive lines
+        run = [line for _, line in run]
+        parts.append(f"{run[0]}" if len(run) == 1 else f"{run[0]}-{run[-1]}")
     return ", ".join(parts[:8]) + (", ..." if len(parts) > 8 else "")

@@ -1,10 +1,8 @@
-"""``nnlearn check --watch FILE``: check the file again each time it is saved, for the learner's
-edit-and-run loop.
+"""``nnlearn check --watch FILE``: check the file again each time it is saved.
 
-The file's modification time and size are polled (no file-system events: they differ on every
-system and miss saves through a network folder); a change starts a new check once the file has
-stayed the same for one more poll, so that an editor writing in several steps is checked once.
-Ctrl-C ends the loop.
+The file's modification time and size are polled (file-system events differ on every system and miss
+saves through a network folder); a change is checked once the file has stayed the same for one more
+poll, so that an editor writing in several steps is checked once. Ctrl-C ends the loop.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from nnlearn.checker.i18n import N_
+from nnlearn.base.i18n import N_
 
 #: Seconds between two looks at the file.
 POLL_S = 0.5

@@ -1,16 +1,10 @@
 """The values that cross between the check's two processes: plain data as JSON, never pickle.
 
-The parent (:mod:`nnlearn.checker.remote`) sends the inputs of a call; the child
-(:mod:`nnlearn.checker.child`) sends back what the reader's code returned. Everything the parent reads
-comes from a process that ran the reader's code, so :func:`decode` trusts nothing: every field's
-type, every array's dtype, shape and byte count are checked, sizes are capped before anything is
-allocated, and anything else is a :class:`WireError` (the reader's doing, said in one line).
-
-A value is JSON: ``None``, a bool, an int, a float, a string; or an object with one tag --
-``$f`` a float that JSON cannot hold (nan, inf), ``$a`` an array (dtype, shape, base64 bytes, writeable),
-``$n`` a NumPy scalar, ``$l``/``$t`` a list/tuple, ``$d`` a dict as ``[key, value]`` pairs, ``$o`` an
-object that stays in the child (a handle, its type's name, whether it can be called), ``$big`` an
-array too large to send, ``$fn`` (parent to child only) one of the probes' functions by name.
+A value is JSON, or an object with one tag: ``$f`` a float JSON cannot hold, ``$a`` an array, ``$n`` a
+NumPy scalar, ``$l``/``$t``/``$d`` a list/tuple/dict, ``$o`` an object that stays in the child (a
+handle), ``$big`` an array too large to send, ``$fn`` (to the child only) a probe's function by name.
+What the parent reads comes from a process that ran the reader's code, so :func:`decode` checks every
+field and caps every size before allocating; anything else is a :class:`WireError`.
 """
 
 from __future__ import annotations
@@ -18,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import signal
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,23 +30,8 @@ MAX_TEXT = 20_000
 MAX_INT = 1 << 63
 #: The array dtypes that cross, little-endian as the machine's: numbers only (never object arrays).
 DTYPES = frozenset(
-    np.dtype(t).str
-    for t in (
-        np.bool_,
-        np.int8,
-        np.int16,
-        np.int32,
-        np.int64,
-        np.uint8,
-        np.uint16,
-        np.uint32,
-        np.uint64,
-        np.float16,
-        np.float32,
-        np.float64,
-        np.complex64,
-        np.complex128,
-    )
+    np.dtype(name).str
+    for name in "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 complex64 complex128".split()
 )
 
 
@@ -96,6 +76,16 @@ class Function:
         return self.label or self.name
 
 
+def ending(code: int) -> str:
+    """How a process ended, from its return code (negative: the signal): ``exit code 3``, ``SIGKILL``."""
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
 # -- encoding (both processes) ------------------------------------------------------------------------
 
 
@@ -120,8 +110,6 @@ def encode(value, register=None, depth: int = 0):
     """
     if value is None or type(value) is bool:
         return value
-    if isinstance(value, bool):  # a bool subclass cannot exist; kept for the order of the checks
-        return bool(value)
     if isinstance(value, np.generic) and value.dtype.str in DTYPES:  # before float: np.float64 is one
         return {"$n": [value.dtype.str, base64.b64encode(np.asarray(value).tobytes()).decode("ascii")]}
     if isinstance(value, int):
@@ -153,13 +141,14 @@ def encode(value, register=None, depth: int = 0):
 # -- decoding (hardened: the parent reads what a process running the reader's code sent) -------------
 
 
-def _need(condition: bool, what: str) -> None:
+def need(condition: bool, what: str) -> None:
+    """A :class:`WireError` saying ``what`` unless ``condition`` holds."""
     if not condition:
         raise WireError(what)
 
 
 def _bytes(text, limit: int) -> bytes:
-    _need(isinstance(text, str) and len(text) <= 4 * (limit // 3 + 1), "an array's data is not text of its size")
+    need(isinstance(text, str) and len(text) <= 4 * (limit // 3 + 1), "an array's data is not text of its size")
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
@@ -167,62 +156,62 @@ def _bytes(text, limit: int) -> bytes:
 
 
 def _dtype(text) -> np.dtype:
-    _need(isinstance(text, str) and text in DTYPES, "an array of a type the check does not send")
+    need(isinstance(text, str) and text in DTYPES, "an array of a type the check does not send")
     return np.dtype(text)
 
 
 def _shape(shape) -> tuple:
-    _need(
+    need(
         isinstance(shape, list) and len(shape) <= 32 and all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape),
         "an array's shape is not a shape",
     )
-    _need(math.prod(shape) <= MAX_ELEMENTS, "an array larger than the check sends")
+    need(math.prod(shape) <= MAX_ELEMENTS, "an array larger than the check sends")
     return tuple(shape)
 
 
 def decode(data, resolve=None, depth: int = 0):
     """The value :func:`encode` made of ``data``; ``resolve(tag, fields)`` turns ``$o`` and ``$fn`` into
     objects (without it, ``$o`` is an :class:`~nnlearn.checker.values.Opaque` and ``$fn`` is refused)."""
-    _need(depth <= MAX_DEPTH + 1, "values nested too deep")
+    need(depth <= MAX_DEPTH + 1, "values nested too deep")
     if data is None or type(data) in (bool, str):
         return data
     if type(data) is int:
-        _need(-MAX_INT < data < MAX_INT, "an integer out of range")
+        need(-MAX_INT < data < MAX_INT, "an integer out of range")
         return data
     if type(data) is float:
         return data
-    _need(type(data) is dict and len(data) == 1, "a value that is not one of the check's")
+    need(type(data) is dict and len(data) == 1, "a value that is not one of the check's")
     ((tag, fields),) = data.items()
     if tag == "$f":
-        _need(fields in ("nan", "inf", "-inf"), "a float that is not one")
+        need(fields in ("nan", "inf", "-inf"), "a float that is not one")
         return float(fields)
     if tag == "$a":
-        _need(type(fields) is list and len(fields) == 4 and type(fields[3]) is bool, "an array without its fields")
+        need(type(fields) is list and len(fields) == 4 and type(fields[3]) is bool, "an array without its fields")
         dtype, shape = _dtype(fields[0]), _shape(fields[1])
         raw = _bytes(fields[2], math.prod(shape) * dtype.itemsize)
-        _need(len(raw) == math.prod(shape) * dtype.itemsize, "an array whose bytes do not fill its shape")
+        need(len(raw) == math.prod(shape) * dtype.itemsize, "an array whose bytes do not fill its shape")
         arr = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
         arr.flags.writeable = fields[3]
         return arr
     if tag == "$n":
-        _need(type(fields) is list and len(fields) == 2, "a number without its fields")
+        need(type(fields) is list and len(fields) == 2, "a number without its fields")
         dtype = _dtype(fields[0])
         raw = _bytes(fields[1], dtype.itemsize)
-        _need(len(raw) == dtype.itemsize, "a number of the wrong size")
+        need(len(raw) == dtype.itemsize, "a number of the wrong size")
         return np.frombuffer(raw, dtype=dtype)[0]
     if tag in ("$l", "$t"):
-        _need(type(fields) is list and len(fields) <= MAX_ITEMS, "a list too long")
+        need(type(fields) is list and len(fields) <= MAX_ITEMS, "a list too long")
         items = [decode(v, resolve, depth + 1) for v in fields]
         return items if tag == "$l" else tuple(items)
     if tag == "$d":
-        _need(type(fields) is list and len(fields) <= MAX_ITEMS, "a dict too long")
+        need(type(fields) is list and len(fields) <= MAX_ITEMS, "a dict too long")
         out = {}
         for pair in fields:
-            _need(type(pair) is list and len(pair) == 2 and type(pair[0]) in (str, int), "a dict item that is not one")
+            need(type(pair) is list and len(pair) == 2 and type(pair[0]) in (str, int), "a dict item that is not one")
             out[pair[0]] = decode(pair[1], resolve, depth + 1)
         return out
     if tag == "$big":
-        _need(
+        need(
             type(fields) is list
             and len(fields) == 2
             and type(fields[1]) is list
@@ -231,7 +220,7 @@ def decode(data, resolve=None, depth: int = 0):
         )
         return Opaque(-1, f"array of shape {tuple(fields[1][:32])}")
     if tag == "$o":
-        _need(
+        need(
             type(fields) is list
             and len(fields) == 3
             and type(fields[0]) is int
@@ -249,9 +238,9 @@ def decode(data, resolve=None, depth: int = 0):
 
 def frames(data) -> list:
     """The reader's frames of a message (``[file, line, code, cell]``), checked."""
-    _need(type(data) is list and len(data) <= 20, "frames that are not a list")
+    need(type(data) is list and len(data) <= 20, "frames that are not a list")
     for frame in data:
-        _need(
+        need(
             type(frame) is list
             and len(frame) == 4
             and type(frame[0]) is str

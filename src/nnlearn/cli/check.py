@@ -13,7 +13,7 @@ from nnlearn.cli._args import positive_float
 
 
 def cmd_check(args) -> int:
-    from nnlearn.checker.i18n import choose
+    from nnlearn.base.i18n import choose
 
     lang = choose(args.lang)
     if sys.stdout.encoding and sys.stdout.encoding.lower().replace("-", "") not in ("utf8", "utf16", "utf32"):
@@ -51,7 +51,7 @@ def _watch(args, lang, **bounds) -> int:
     import time
 
     from nnlearn.base.errors import InputError
-    from nnlearn.checker.i18n import translate
+    from nnlearn.base.i18n import translate
     from nnlearn.checker.watch import CHECKING, ONE_FILE, watch
 
     if len(args.files) != 1:

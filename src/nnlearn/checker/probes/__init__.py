@@ -1,25 +1,22 @@
 """The probes: each chapter name called the way the book calls it, its results compared with
 nnlearn's, and each difference turned into a diagnosis of the catalogue.
 
-The probes run in the parent process, where the reader's code cannot reach them: they call the
-reader's functions in the child process through a :class:`nnlearn.checker.remote.Remote` and get plain
-values back, and compute the book's answers with nnlearn's own functions here. A function's probe is
-``probe_NAME(fn, p)`` with ``p`` a :class:`~nnlearn.checker.probes.base.Probe`; it adds findings and
-may stop early by raising :class:`~nnlearn.checker.probes.base.Stop`. A class's probe gets a probe
-context per row (the class itself and each method) and fills them all.
+They run in the parent, where the reader's code cannot reach them, and call the reader's code in the
+child through a :class:`~nnlearn.checker.remote.Remote`. A function's probe is ``probe_NAME(fn, p)``
+with ``p`` a :class:`~.base.Probe`; it adds findings and may stop early by raising :class:`~.base.Stop`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict
+from functools import partial
 
 from nnlearn.checker.catalogue import earlier_version
 from nnlearn.checker.names import rows_of
 from nnlearn.checker.probes import activations, descent, losses, networks
 from nnlearn.checker.probes.base import Probe, Stop
 from nnlearn.checker.probes.isolation import Isolation, judged
-
-__all__ = ["Isolation", "run_function", "run_class", "RowResult", "FUNCTION_PROBES", "CLASS_PROBES"]
+from nnlearn.checker.report import Row
 
 FUNCTION_PROBES = {
     "sigmoid": activations.probe_sigmoid,
@@ -29,8 +26,8 @@ FUNCTION_PROBES = {
     "numerical_diff": descent.probe_numerical_diff,
     "function_1": activations.probe_function_1,
     "function_2": activations.probe_function_2,
-    "_numerical_gradient_no_batch": descent.probe_numerical_gradient_no_batch,
-    "numerical_gradient": descent.probe_numerical_gradient,
+    "_numerical_gradient_no_batch": partial(descent.probe_gradient, name="_numerical_gradient_no_batch", two_d=False),
+    "numerical_gradient": partial(descent.probe_gradient, name="numerical_gradient", two_d=True),
     "gradient_descent": descent.probe_gradient_descent,
 }
 
@@ -63,38 +60,14 @@ def section_of(row: str) -> str:
     return SECTIONS.get(row) or SECTIONS[row.partition(".")[0]]
 
 
-@dataclass
-class RowResult:
-    """The verdict on one row: ``status`` and the findings that explain it."""
-
-    name: str
-    spelling: str
-    status: str
-    findings: list = field(default_factory=list)
-    note: str | None = None  # a key of catalogue.DETAILS saying how the row was checked
-    uses: list = field(default_factory=list)  # the reader's failing functions this row calls
-
-    def to_json(self) -> dict:
-        return {
-            "name": self.name,
-            "spelling": self.spelling,
-            "status": self.status,
-            "findings": [f.to_json() for f in self.findings],
-            "note": self.note,
-            "uses": self.uses,
-        }
+def result(name: str, spelling: str, probe: Probe) -> Row:
+    """The report's row of a probe: its verdict, its findings as data, the failing rows it uses."""
+    severities = {f.severity for f in probe.findings}
+    status = FAIL if FAIL in severities else WARN if WARN in severities else PASS
+    return Row(name, status, spelling, [asdict(f) for f in probe.findings], probe.note, probe.uses)
 
 
-def status_of(findings) -> str:
-    severities = {f.severity for f in findings}
-    return FAIL if FAIL in severities else WARN if WARN in severities else PASS
-
-
-def result(name: str, spelling: str, probe: Probe) -> RowResult:
-    return RowResult(name, spelling, status_of(probe.findings), probe.findings, probe.note)
-
-
-def run_function(name: str, spelling: str, fn, remote, isolation: Isolation, parameters=()) -> RowResult:
+def run_function(name: str, spelling: str, fn, remote, isolation: Isolation, parameters=()) -> Row:
     """Probe the reader's function ``fn`` as the book's ``name`` (see :mod:`.isolation` for the failing
     functions it calls); ``parameters``: its positional parameters' names, for the fixes' code."""
 
@@ -106,13 +79,11 @@ def run_function(name: str, spelling: str, fn, remote, isolation: Isolation, par
             pass
         return probe
 
-    probe, uses = judged(run, lambda only=None: isolation.applied(fn, only=only))
+    probe, probe.uses = judged(run, lambda only=None: isolation.applied(fn, only=only))
+    for finding in probe.findings:
+        finding.names = reader_names(name, parameters)
     row = result(name, spelling, probe)
-    names = reader_names(name, parameters)
-    for finding in row.findings:
-        finding.names = names
-    row.uses = uses
-    if row.status == FAIL or any(earlier_version(f.to_json()) for f in row.findings):
+    if row.status == FAIL or any(earlier_version(f) for f in row.findings):
         isolation.failed(name, fn)  # stood in for where it is used: a limited earlier version too
     return row
 
@@ -141,7 +112,7 @@ def reader_names(name: str, params) -> dict:
     }
 
 
-def run_class(name: str, spelling: str, cls, remote, rows, isolation: Isolation, methods: dict) -> list[RowResult]:
+def run_class(name: str, spelling: str, cls, remote, rows, isolation: Isolation, methods: dict) -> list[Row]:
     """Probe the reader's class ``cls`` as the book's ``name``: the ``rows`` asked for, in the book's order;
     ``methods`` maps each method row to the reader's spelling of it (None: the class has none).
 
@@ -157,13 +128,11 @@ def run_class(name: str, spelling: str, cls, remote, rows, isolation: Isolation,
         if row not in rows:
             continue
         if "." in row and methods[row] is None:
-            out.append(RowResult(row, "", MISSING))
+            out.append(Row(row, MISSING))
         elif row not in done:
-            out.append(RowResult(row, f"{spelling}.{methods.get(row) or ''}".rstrip("."), UNTESTED))
+            out.append(Row(row, UNTESTED, f"{spelling}.{methods.get(row) or ''}".rstrip(".")))
         else:
-            shown = spelling if "." not in row else f"{spelling}.{methods[row]}"
-            out.append(result(row, shown, probe))
-            out[-1].uses = probe.uses
+            out.append(result(row, spelling if "." not in row else f"{spelling}.{methods[row]}", probe))
     return _worst_of_methods(name, out)
 
 

@@ -65,12 +65,14 @@ def _expect(p, fn, name, arg, expected, rtol=1e-6, atol=1e-9):
     return got
 
 
-def _whole(a):
+def whole_batch(a):
+    """Softmax normalising the whole batch at once (the one-sample softmax of 3.5 given a batch)."""
     e = np.exp(a - np.max(a))
     return e / np.sum(e)
 
 
-def _columns(a):
+def columns(a):
+    """Softmax normalising each column (``axis=0``) instead of each row."""
     e = np.exp(a - np.max(a, axis=0))
     return e / np.sum(e, axis=0)
 
@@ -105,14 +107,14 @@ def _probe_softmax_batch(fn, p):
             single = single or p.finding(
                 "softmax-single-sample", shown, outcome.error.text, expected, where=outcome.error.where
             )
-        elif close(outcome.value, _whole(batch)):
+        elif close(outcome.value, whole_batch(batch)):
             single = single or p.finding(
                 "softmax-single-sample", shown, outcome.value, expected, details=[("whole-batch", {})]
             )
         elif not close(outcome.value, expected):
             if has_nan(outcome.value):
                 p.fail("softmax-overflow", shown, outcome.value, expected)
-            details = [("axis0", {})] if close(outcome.value, _columns(batch)) else []
+            details = [("axis0", {})] if close(outcome.value, columns(batch)) else []
             p.fail("softmax-axis", shown, outcome.value, expected, details=details)
     if single:
         p.add(single)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnlearn.checker.catalogue import entry
+from nnlearn.checker.catalogue import CATALOGUE
 from nnlearn.checker.targets import TARGETS
 from nnlearn.checker.values import Opaque, changed, has_nan, show, snapshot, to_array
 from nnlearn.checker.wire import Function, ReaderError, Timeout
@@ -34,19 +34,6 @@ class Finding:
     details: list = field(default_factory=list)  # [key of catalogue.DETAILS, {field: value}]
     where: list = field(default_factory=list)  # the reader's frames, [label, line, code], innermost last
     names: dict = field(default_factory=dict)  # the book's parameter name -> the reader's, for the fix's code
-
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "severity": self.severity,
-            "section": self.section,
-            "input": self.input,
-            "got": self.got,
-            "expected": self.expected,
-            "details": self.details,
-            "where": self.where,
-            "names": self.names,
-        }
 
 
 class Stop(Exception):
@@ -107,7 +94,7 @@ class Probe:
         where=(),
     ) -> Finding:
         """A finding of ``finding_id``; ``got`` and ``expected`` are values (shown) or ready strings."""
-        cat = entry(finding_id)
+        cat = CATALOGUE[finding_id]  # a KeyError for an unknown id is a bug in a probe
         return Finding(
             id=finding_id,
             severity=severity or cat.severity,

@@ -1,25 +1,16 @@
-"""Judging each row on its own code. A row is probed as it is; when it fails and it calls reader
-functions that have already failed, it is probed again with those replaced by the book's (in the
-module where the row looks them up), and that second verdict stands, with the row recording that it
-uses them.
-
-So a ``gradient_descent`` that calls a broken ``numerical_gradient``, or a ``TwoLayerNet.loss`` that
-calls a broken ``cross_entropy_error``, is judged on what it does itself, and the report says to fix
-the function it uses first -- one mistake is reported once, where it is. Probing as it is first
-keeps a row right that works around its dependency (a ``loss`` that applies softmax itself to a
-``predict`` without it).
+"""Judging each row on its own code. A row that fails while it calls reader functions that have
+already failed is probed again with those replaced by the book's, and that verdict stands, the row
+recording that it uses them: one mistake is reported once, where it is. Probing as it is first keeps
+a row right that works around its dependency (a ``loss`` that applies softmax to a ``predict`` without).
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
-import os
-import sysconfig
 
 import numpy as np
 
-from nnlearn.checker.names import code_owner, referenced_names
+from nnlearn.checker.booklayout.common.functions import sum_squared_error
 from nnlearn.checker.values import Opaque
 from nnlearn.common.functions import sigmoid, softmax
 from nnlearn.common.gradient import gradient_descent, numerical_gradient
@@ -40,15 +31,11 @@ def book_numerical_diff(f, x):
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
-def book_mean_squared_error(y, t):
-    return 0.5 * np.sum((np.asarray(y) - np.asarray(t)) ** 2)
-
-
 #: The book's version of each function row, standing in for a failing one.
 REFERENCES = {
     "sigmoid": sigmoid,
     "softmax": softmax,
-    "mean_squared_error": book_mean_squared_error,
+    "mean_squared_error": sum_squared_error,
     "cross_entropy_error": book_cross_entropy_error,
     "numerical_diff": book_numerical_diff,
     "_numerical_gradient_no_batch": numerical_gradient,
@@ -82,45 +69,6 @@ def judged(run, stand_ins):
     return second, uses
 
 
-#: Folders whose code is not the reader's: the standard library, installed packages, nnlearn.
-_NOT_READERS = tuple(
-    os.path.realpath(p) + os.sep
-    for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    | {os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}
-)
-
-
-def _readers(fn) -> bool:
-    filename = getattr(getattr(fn, "__code__", None), "co_filename", "")
-    return bool(filename) and not os.path.realpath(filename).startswith(_NOT_READERS)
-
-
-def reachable(fn, cls=None, stop=frozenset(), depth: int = 8) -> list:
-    """The reader's plain functions that ``fn`` calls, at any depth, ``fn``'s own first: the functions
-    its globals name and, for a method of ``cls``, the class's methods it names (``self.predict``).
-    A method whose name is in ``stop`` is not followed (it is stood in for as a whole).
-
-    It reads the reader's objects, so only the check's child process calls it (``isolate``, ``names``)."""
-    out, seen = [], set()
-    todo = [(code_owner(fn), depth)]
-    while todo:
-        owner, left = todo.pop(0)
-        if owner is None or id(owner) in seen:
-            continue
-        seen.add(id(owner))
-        out.append(owner)
-        if left == 0:
-            continue
-        for name in sorted(referenced_names(owner)):
-            target = owner.__globals__.get(name)
-            if inspect.isfunction(target) and _readers(target):
-                todo.append((target, left - 1))
-            method = inspect.getattr_static(cls, name, None) if cls is not None and name not in stop else None
-            if inspect.isfunction(method) and _readers(method):
-                todo.append((method, left - 1))
-    return out
-
-
 class Isolation:
     """The reader's failing function rows so far (handles in the child), and the stand-ins for them.
 
@@ -139,20 +87,24 @@ class Isolation:
             self.failing[row] = obj
 
     @contextlib.contextmanager
-    def applied(self, fn, cls=None, stop=frozenset(), only=None):
+    def applied(self, fn, cls=None, stop=frozenset(), only=None, net=None, methods=None):
         """While probing ``fn``: every failing reader function it calls, at any depth (through the
         reader's other functions and, with ``cls``, the class's other methods), is the book's, in the
-        module where it is looked up (swapped in the child, :func:`reachable` there).
+        module where it is looked up (swapped in the child, :func:`nnlearn.checker.child.reachable`);
+        so are the failing ``methods`` of the network ``net`` it calls (row -> (spelling, kind, path)).
 
         Yields the list of rows stood in for; ``only``: these rows alone.
         """
         failing = {row: obj for row, obj in self.failing.items() if only is None or row in only}
-        if not failing or not isinstance(fn, Opaque) or fn.handle < 0:
+        methods = {row: m for row, m in (methods or {}).items() if only is None or row in only}
+        if not isinstance(net, Opaque) or net.handle < 0:
+            methods = {}
+        if not (failing or methods) or not isinstance(fn, Opaque) or fn.handle < 0:
             yield []
             return
-        rows, token = self.remote.isolate(fn, failing, cls, stop)
+        rows, token = self.remote.isolate(fn, failing, cls, stop, net, methods)
         try:
-            yield sorted(rows)
+            yield sorted(rows, key=lambda row: (row in methods, row))  # the functions first, then the methods
         finally:
             if not self.remote.dead:
                 self.remote.restore(token)

@@ -1,23 +1,20 @@
 """Probes of the chapter's networks: ``simpleNet`` (4.4.2) and ``TwoLayerNet`` (4.5.1, its ``gradient``
-from 5.7.2), built and called as the book does, their weights then set to known values *in place*
-(so that a network whose layers hold the same arrays sees them), and every method compared with
-nnlearn's network holding the same weights.
-
-A method is judged on its own: when ``predict`` is wrong, ``loss`` is compared with the loss of the
-reader's own ``predict`` output, and the gradients with the numerical gradient of the reader's own
-``loss``, so that one mistake is reported once, where it is.
+from 5.7.2), built and called as the book does, their weights set to known values *in place*, and
+every method compared with nnlearn's network holding the same weights. Each method is judged on its
+own: a wrong ``predict`` is reported there, not again in ``loss`` and the gradients.
 """
 
 from __future__ import annotations
 
-import contextlib
+from functools import partial
 
 import numpy as np
 
+from nnlearn.checker.probes.activations import columns, whole_batch
 from nnlearn.checker.probes.base import Stop
 from nnlearn.checker.probes.isolation import book_cross_entropy_error, judged
 from nnlearn.checker.probes.losses import swapped_values
-from nnlearn.checker.values import Opaque, close, frozen, ratio, show, to_array, to_scalar
+from nnlearn.checker.values import close, frozen, ratio, show, to_array, to_scalar
 from nnlearn.common.functions import sigmoid, softmax
 from nnlearn.common.simple_net import SimpleNet
 from nnlearn.common.two_layer_net import TwoLayerNet
@@ -44,11 +41,6 @@ def _run(probe, thunk):
         return False
 
 
-def _method(p, obj, spelling):
-    """The reader's bound method ``obj.spelling`` (a handle in the child), or None."""
-    return p.attr(obj, spelling) if spelling else None
-
-
 def _central(p, obj, arrays, loss, args, shown):
     """Our own central difference of the reader's ``loss(*args)`` over each of the network's own arrays,
     perturbed in place: ``arrays`` maps a name to the array's path on ``obj`` and its current values."""
@@ -65,6 +57,41 @@ def _central(p, obj, arrays, loss, args, shown):
             grad[idx] = (up - down) / 2e-4 if up is not None and down is not None else np.nan
         grads[key] = grad
     return grads
+
+
+def _probe_methods(cls, probes, methods, active, isolation, fresh, net, checks, reset, book_method) -> set:
+    """Probe each method row of ``checks`` (``(row, check)`` in the book's order) that the class has and
+    was asked for (the first six arguments are the class probe's own), each judged on its own code
+    (:func:`judged`): the reader's failing functions, and the network's own failing methods it calls,
+    stood in for by the book's. ``reset(probe)`` writes the known weights again; ``book_method(row)``:
+    the child's stand-in for a failing method row (``(kind, path)``), or None. ``check(probe, method,
+    state)`` may leave in ``state`` what later checks read: the reader's own ``y``, and whether each
+    method is right as it is."""
+    state, failed, done = {}, [], set()
+    for row, check in checks:
+        spelling, owner = methods[row], probes[row.partition(".")[0]]
+        if spelling is None or row not in active:
+            continue
+        method = owner.attr(net, spelling)
+
+        def run(row=row, check=check, spelling=spelling):
+            probe = fresh(row)
+            reset(probe)
+            _run(probe, lambda: check(probe, probe.attr(net, spelling), state))
+            return probe
+
+        def stand_ins(only=None, method=method):
+            book = {dep: (methods[dep], *book_method(dep)) for dep in failed if book_method(dep)}
+            return isolation.applied(method, cls, frozenset(methods[r] for r in failed), only, net, book)
+
+        probe, probe.uses = judged(run, stand_ins)
+        probes[row] = probe
+        own_ok = all(f.severity != "fail" for f in probe.findings)
+        state[row.partition(".")[2]] = own_ok and not probe.uses  # right as it is, its dependencies included
+        if not own_ok:
+            failed.append(row)
+        done.add(row)
+    return done
 
 
 # -- simpleNet ---------------------------------------------------------------------------------------
@@ -85,79 +112,28 @@ def _simple_net(p, cls):
 
 
 def probe_simple_net(cls, probes, methods, active, isolation, fresh):
-    p = probes["simpleNet"]
     try:
-        net, W = _simple_net(p, cls)
+        net, W = _simple_net(probes["simpleNet"], cls)
     except Stop:
         return set()
-    done = {"simpleNet"}
     ref = SimpleNet(W=BOOK_W)
-    predict, loss = _method(p, net, methods["simpleNet.predict"]), _method(p, net, methods["simpleNet.loss"])
-    if predict is not None and "simpleNet.predict" in active:
-        shown = f"net.predict({show(BOOK_X)})"
-
-        def run_predict():
-            pp = fresh("simpleNet.predict")
-
-            def check_predict():
-                pp.write(net, W[0], BOOK_W)
-                got = pp.call(predict, BOOK_X, show_input=shown)
-                if not close(got, ref.predict(BOOK_X)):
-                    pp.wrong(shown, got, ref.predict(BOOK_X))
-
-            _run(pp, check_predict)
-            return pp
-
-        probes["simpleNet.predict"], probes["simpleNet.predict"].uses = judged(
-            run_predict, lambda only=None: isolation.applied(predict, cls, only=only)
-        )
-        done.add("simpleNet.predict")
-    if loss is not None and "simpleNet.loss" in active:
-        predict_failed = "simpleNet.predict" in done and any(
-            f.severity == "fail" for f in probes["simpleNet.predict"].findings
-        )
-
-        def run_loss():
-            pl = fresh("simpleNet.loss")
-            pl.write(net, W[0], BOOK_W)
-            _run(pl, lambda: _check_simple_loss(pl, net, loss, W, ref))
-            return pl
-
-        @contextlib.contextmanager
-        def stand_ins(only=None):
-            stop = frozenset({methods["simpleNet.predict"]} if predict_failed else ())
-            stub = predict_failed and (only is None or "simpleNet.predict" in only)
-            with (
-                isolation.applied(loss, cls, stop, only) as uses,
-                _simple_predict_stub(p.remote, net, methods, loss, W, stub) as own,
-            ):
-                yield [*uses, *own]
-
-        probes["simpleNet.loss"], probes["simpleNet.loss"].uses = judged(run_loss, stand_ins)
-        done.add("simpleNet.loss")
-    return done
+    checks = [
+        ("simpleNet.predict", partial(_check_simple_predict, ref=ref)),
+        ("simpleNet.loss", partial(_check_simple_loss, net=net, W=W, ref=ref)),
+    ]
+    book = {"simpleNet.predict": ("simple_predict", W[0])}
+    reset = lambda probe: probe.write(net, W[0], BOOK_W)  # noqa: E731
+    return {"simpleNet"} | _probe_methods(cls, probes, methods, active, isolation, fresh, net, checks, reset, book.get)
 
 
-@contextlib.contextmanager
-def _simple_predict_stub(remote, net, methods, loss, W, predict_failed):
-    """While the loss is probed: a failing predict it calls is the book's, ``np.dot(x, W)``."""
-    spelling = methods["simpleNet.predict"]
-    if (
-        not predict_failed
-        or not isinstance(loss, Opaque)
-        or spelling not in remote.names(loss)
-        or not remote.stand_in(net, spelling, "simple_predict", W[0])
-    ):
-        yield []
-        return
-    try:
-        yield ["simpleNet.predict"]
-    finally:
-        if not remote.dead:
-            remote.remove(net, spelling)
+def _check_simple_predict(p, predict, state, ref):
+    shown = f"net.predict({show(BOOK_X)})"
+    got = p.call(predict, BOOK_X, show_input=shown)
+    if not close(got, ref.predict(BOOK_X)):
+        p.wrong(shown, got, ref.predict(BOOK_X))
 
 
-def _check_simple_loss(p, net, loss, W, ref):
+def _check_simple_loss(p, loss, state, net, W, ref):
     shown = f"net.loss({show(BOOK_X)}, {show(BOOK_T)})"
     got = p.call(loss, BOOK_X.copy(), BOOK_T.copy(), show_input=shown)
     expected = ref.loss(BOOK_X, BOOK_T)
@@ -185,19 +161,17 @@ def _check_simple_loss(p, net, loss, W, ref):
 # -- TwoLayerNet -------------------------------------------------------------------------------------
 
 
+def _keys(d) -> tuple:
+    """The ``keys`` detail: the keys of ``d`` (None: not a dict), and the book's."""
+    return ("keys", {"got": show(sorted(map(str, d)) if isinstance(d, dict) else None), "expected": list(KEYS)})
+
+
 def _params(p, net, sizes, shown):
     """The reader's ``net.params`` after checking the book's keys and shapes (else ``book-interface``)."""
     params = p.attr(net, "params")
     if not isinstance(params, dict) or any(not isinstance(params.get(k), np.ndarray) for k in KEYS):
-        got = f"params = {show(params)}"
         p.fail(
-            "book-interface",
-            shown,
-            got,
-            "params with W1, b1, W2, b2",
-            details=[
-                ("keys", {"got": show(sorted(params) if isinstance(params, dict) else None), "expected": list(KEYS)})
-            ],
+            "book-interface", shown, f"params = {show(params)}", "params with W1, b1, W2, b2", details=[_keys(params)]
         )
     i, h, o = sizes
     for key, shape in (("W1", (i, h)), ("b1", (h,)), ("W2", (h, o)), ("b2", (o,))):
@@ -229,31 +203,21 @@ def _check_shared(p, cls):
 
 
 def _check_init(p, cls):
+    """The weights drawn with the default weight_init_std (0.01), then with 0.1."""
     _check_shared(p, cls)
-    shown = "TwoLayerNet(input_size=784, hidden_size=100, output_size=10)"
-    net = p.call(cls, 784, 100, 10, show_input=shown)
-    params = _params(p, net, (784, 100, 10), shown)
-    std = float(np.std(params["W1"]))
-    if not np.isclose(std, 0.01, rtol=0.1):
-        finding = "init-not-scaled" if np.isclose(std, 1.0, rtol=0.1) else "init-std-ignored"
-        details = [("std", {"std": f"{std:.3g}", "expected": 0.01})]
-        if finding == "init-not-scaled":
-            p.fail(finding, shown, f"std(W1) = {std:.3g}", "0.01", details=details)
-        p.add(p.finding(finding, shown, f"std(W1) = {std:.3g}", "0.01", details=details))
+    for shown, extra, expected in (
+        ("TwoLayerNet(input_size=784, hidden_size=100, output_size=10)", (), 0.01),
+        ("TwoLayerNet(784, 100, 10, weight_init_std=0.1)", (0.1,), 0.1),
+    ):
+        params = _params(p, p.call(cls, 784, 100, 10, *extra, show_input=shown), (784, 100, 10), shown)
+        std = float(np.std(params["W1"]))
+        if np.isclose(std, expected, rtol=0.1):
+            continue
+        details = [("std", {"std": f"{std:.3g}", "expected": expected})]
+        if not extra and np.isclose(std, 1.0, rtol=0.1):
+            p.fail("init-not-scaled", shown, f"std(W1) = {std:.3g}", f"{expected}", details=details)
+        p.add(p.finding("init-std-ignored", shown, f"std(W1) = {std:.3g}", f"{expected}", details=details))
         return
-    shown = "TwoLayerNet(784, 100, 10, weight_init_std=0.1)"
-    params = _params(p, p.call(cls, 784, 100, 10, 0.1, show_input=shown), (784, 100, 10), shown)
-    std = float(np.std(params["W1"]))
-    if not np.isclose(std, 0.1, rtol=0.1):
-        p.add(
-            p.finding(
-                "init-std-ignored",
-                shown,
-                f"std(W1) = {std:.3g}",
-                "0.1",
-                details=[("std", {"std": f"{std:.3g}", "expected": 0.1})],
-            )
-        )
 
 
 class Fixture:
@@ -263,22 +227,14 @@ class Fixture:
         shown = f"TwoLayerNet({', '.join(map(str, SIZES))})"
         self.net = p.call(cls, *SIZES, show_input=shown)
         self.params = _params(p, self.net, SIZES, shown)  # copies: their shapes and dtypes
-        locked = [k for k in KEYS if not self.params[k].flags.writeable or self.params[k].dtype.kind != "f"]
-        if locked:  # the probes write known weights into the network's own arrays
-            p.fail(
-                "book-interface",
-                shown,
-                f"params[{locked[0]!r}]: {show(self.params[locked[0]])}",
-                "writable float arrays",
-            )
         rng = np.random.default_rng(4)
         #: The known weights in the network's own dtypes and shapes.
         self.initial = {
             k: ((0.5 if k[0] == "W" else 0.1) * rng.standard_normal(self.params[k].shape)).astype(self.params[k].dtype)
             for k in KEYS
         }
-        for key in KEYS:
-            if not p.write(self.net, ("params", key), self.initial[key]):
+        for key in KEYS:  # written into the network's own arrays (read-only ones refuse), which must hold floats
+            if self.params[key].dtype.kind != "f" or not p.write(self.net, ("params", key), self.initial[key]):
                 p.fail("book-interface", shown, f"params[{key!r}]: {show(self.params[key])}", "writable float arrays")
         self.values = {k: np.array(self.initial[k], dtype=np.float64) for k in KEYS}
         self.float32 = any(self.params[k].dtype == np.float32 for k in KEYS)
@@ -323,33 +279,8 @@ class Fixture:
 
 
 #: A finding on the class row after which its methods cannot be judged.
+#: A finding on the class row after which its methods cannot be judged.
 _BLOCKING = ("raised-exception", "signature", "timeout", "book-interface")
-
-
-def _failed_spellings(methods, failed) -> frozenset:
-    return frozenset(methods.get(f"TwoLayerNet.{dep}") for dep in failed) - {None}
-
-
-@contextlib.contextmanager
-def _siblings(remote, net, cls, method, methods, failed, only=None):
-    """While probing ``method``: the network's own failing methods it calls, at any depth
-    (``numerical_gradient -> loss -> predict``), are the book's (reading the reader's own weight
-    arrays at each call; the child follows the calls)."""
-    deps = [dep for dep in ("predict", "loss") if dep in failed and (only is None or f"TwoLayerNet.{dep}" in only)]
-    names = (
-        remote.names(method, cls, _failed_spellings(methods, failed)) if deps and isinstance(method, Opaque) else set()
-    )
-    swapped = []
-    for dep in deps:
-        spelling = methods.get(f"TwoLayerNet.{dep}")
-        if spelling in names and remote.stand_in(net, spelling, dep):
-            swapped.append((spelling, f"TwoLayerNet.{dep}"))
-    try:
-        yield [r for _, r in swapped]
-    finally:
-        for spelling, _ in swapped:
-            if not remote.dead:
-                remote.remove(net, spelling)
 
 
 def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
@@ -361,47 +292,25 @@ def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
         fx = Fixture(p, cls)
     except Stop:
         return {"TwoLayerNet"}
-    done = {"TwoLayerNet"}
-    fx.loss_fn = _method(p, fx.net, methods["TwoLayerNet.loss"])
-    state, failed = {}, set()
-    for row, check in (
-        ("predict", _check_predict),
-        ("loss", _check_loss),
-        ("accuracy", _check_accuracy),
-        ("numerical_gradient", _check_numerical_gradient),
-        ("gradient", _check_gradient),
-    ):
-        spelling = methods[f"TwoLayerNet.{row}"]
-        if spelling is None or f"TwoLayerNet.{row}" not in active:
-            continue
-        method = p.attr(fx.net, spelling)
-
-        def run(row=row, check=check, spelling=spelling):
-            probe = fresh(f"TwoLayerNet.{row}")
-            fx.reset(probe)
-            _run(probe, lambda: check(probe, fx, probe.attr(fx.net, spelling), state))
-            return probe
-
-        @contextlib.contextmanager
-        def stand_ins(only=None, row=row, method=method):
-            stop = _failed_spellings(methods, failed)
-            with (
-                isolation.applied(method, cls, stop, only) as uses,
-                _siblings(p.remote, fx.net, cls, method, methods, failed, only) as own,
-            ):
-                yield [*uses, *own]
-
-        probe, probe.uses = judged(run, stand_ins)
-        probes[f"TwoLayerNet.{row}"] = probe
-        own_ok = all(f.severity != "fail" for f in probe.findings)
-        state[row] = own_ok and not probe.uses  # the method as it is, its dependencies included, is right
-        if not own_ok:
-            failed.add(row)
-        done.add(f"TwoLayerNet.{row}")
-    return done
+    loss = methods["TwoLayerNet.loss"]
+    fx.loss_fn = p.attr(fx.net, loss) if loss else None
+    checks = [
+        (f"TwoLayerNet.{name}", partial(check, fx=fx))
+        for name, check in (
+            ("predict", _check_predict),
+            ("loss", _check_loss),
+            ("accuracy", _check_accuracy),
+            ("numerical_gradient", _check_numerical_gradient),
+            ("gradient", _check_gradient),
+        )
+    ]
+    book = {"TwoLayerNet.predict": ("predict", ()), "TwoLayerNet.loss": ("loss", ())}
+    return {"TwoLayerNet"} | _probe_methods(
+        cls, probes, methods, active, isolation, fresh, fx.net, checks, fx.reset, book.get
+    )
 
 
-def _check_predict(p, fx, predict, state):
+def _check_predict(p, predict, state, fx):
     shown = fx.call_text("predict", fx.x)
     got = p.call(predict, fx.x.copy(), show_input=shown)
     expected = fx.ref.predict(fx.x)
@@ -417,15 +326,13 @@ def _check_predict(p, fx, predict, state):
     for name in ("b1", "b2"):
         if close(got, fx.forward(**{name: 0.0}), rtol=fx.rtol):
             p.fail("bias-not-added", shown, got, expected, details=[("bias", {"name": name})])
-    whole = np.exp(logits - logits.max()) / np.sum(np.exp(logits - logits.max()))
-    columns = np.exp(logits - logits.max(axis=0)) / np.sum(np.exp(logits - logits.max(axis=0)), axis=0)
-    if close(got, whole, rtol=fx.rtol) or close(got, columns, rtol=fx.rtol):
-        detail = "whole-batch" if close(got, whole, rtol=fx.rtol) else "axis0"
-        p.fail("softmax-axis", shown, got, expected, details=[(detail, {})], section="3.5")
+    for detail, variant in (("whole-batch", whole_batch(logits)), ("axis0", columns(logits))):
+        if close(got, variant, rtol=fx.rtol):
+            p.fail("softmax-axis", shown, got, expected, details=[(detail, {})], section="3.5")
     p.wrong(shown, got, expected)
 
 
-def _check_loss(p, fx, loss, state):
+def _check_loss(p, loss, state, fx):
     shown = fx.call_text("loss", fx.x, fx.t)
     got = p.call(loss, fx.x.copy(), fx.t.copy(), show_input=shown)
     expected = fx.ref.loss(fx.x, fx.t)
@@ -446,7 +353,7 @@ def _check_loss(p, fx, loss, state):
     p.wrong(shown, got, expected)
 
 
-def _check_accuracy(p, fx, accuracy, state):
+def _check_accuracy(p, accuracy, state, fx):
     shown = fx.call_text("accuracy", fx.x, fx.t)
     outcome = p.attempt(accuracy, fx.x.copy(), fx.t.copy(), show_input=shown)
     expected = 0.5
@@ -489,26 +396,9 @@ def _grads_of(p, got, shown, expected) -> dict:
     """The reader's gradient dict as float arrays of the parameters' shapes (else book-interface or wrong-shape)."""
     present = [k for k in KEYS if isinstance(got, dict) and to_array(got.get(k)) is not None]
     if isinstance(got, dict) and present and len(present) < len(KEYS) and set(map(str, got)) <= set(KEYS):
-        p.fail(
-            "grad-wrong-key",
-            shown,
-            show(sorted(map(str, got))),
-            show(list(KEYS)),
-            details=[("keys", {"got": show(sorted(map(str, got))), "expected": list(KEYS)})],
-        )
+        p.fail("grad-wrong-key", shown, show(sorted(map(str, got))), show(list(KEYS)), details=[_keys(got)])
     if not isinstance(got, dict) or any(to_array(got.get(k)) is None for k in KEYS):
-        p.fail(
-            "book-interface",
-            shown,
-            got,
-            "{'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}",
-            details=[
-                (
-                    "keys",
-                    {"got": show(sorted(map(str, got)) if isinstance(got, dict) else None), "expected": list(KEYS)},
-                )
-            ],
-        )
+        p.fail("book-interface", shown, got, "{'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}", details=[_keys(got)])
     arrays = {}
     for k in KEYS:
         arr = to_array(got[k])
@@ -553,7 +443,7 @@ def _compare_grads(p, fx, got, candidates, shown, finding_id, tol):
     p.fail(finding_id, f"{shown} -> grads[{key!r}]", arrays[key], expected[key], details=details)
 
 
-def _check_numerical_gradient(p, fx, numerical_gradient, state):
+def _check_numerical_gradient(p, numerical_gradient, state, fx):
     shown = fx.call_text("numerical_gradient", fx.x, fx.t)
     got = p.call(numerical_gradient, fx.x.copy(), fx.t.copy(), show_input=shown, mutation=None)
     if not fx.restored(p):
@@ -564,7 +454,7 @@ def _check_numerical_gradient(p, fx, numerical_gradient, state):
     _compare_grads(p, fx, got, expected, shown, "wrong-result", 5e-2 if fx.float32 else NUMERICAL_TOL)
 
 
-def _check_gradient(p, fx, gradient, state):
+def _check_gradient(p, gradient, state, fx):
     shown = fx.call_text("gradient", fx.x, fx.t)
     got = p.call(gradient, fx.x.copy(), fx.t.copy(), show_input=shown, mutation=None)
     expected = _expected_grads(p, fx, state.get("loss", True), shown)
