@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
-import warnings
 
 from nnlearn.base.constraints import POSITIVE, Number
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import pad, width
 
 
-def flag_type(constraint, name: str = "value"):
+def flag_type(constraint, name: str = "value", check: bool = True):
     """An argparse type: the typed word as ``constraint`` reads and checks it (the vocabulary of
-    :mod:`nnlearn.base.constraints`); a refusal is its message, a usage error naming the flag (exit 2)."""
+    :mod:`nnlearn.base.constraints`); a refusal is a usage error naming the flag (exit 2). A word the
+    constraint cannot read at all keeps its reason (``--param``'s NAME=KIND:ARGS)."""
 
     def parse(text: str):
         try:
-            return constraint.check(constraint.parse(text), name)
+            value = constraint.parse(text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix("--param ")) from None
+        try:
+            return constraint.check(value, name) if check else value
         except InputError:
             raise argparse.ArgumentTypeError(constraint.refuse_word(text)) from None
 
@@ -30,8 +33,9 @@ def int_at_least(minimum: int):
     return flag_type(Number(int, minimum))
 
 
-#: Any whole number (a seed, an index); any number > 0.
+#: Any whole number (a seed, an index); a whole number >= 1; any number > 0.
 whole_number = flag_type(Number(int))
+positive_int = int_at_least(1)
 positive_float = flag_type(POSITIVE)
 
 
@@ -103,21 +107,6 @@ def say_threads(choice) -> None:
 def add_threads_arg(parser, help: str = "BLAS threads (default: as many as cores are free)") -> None:
     """``--threads N|auto``, declared once for every command that runs BLAS."""
     parser.add_argument("--threads", type=threads_arg, metavar="N", help=help)
-
-
-def warnings_as_lines(func):
-    """Run a command with each warning printed as one ``nnlearn: warning: ...`` line on stderr."""
-
-    @functools.wraps(func)
-    def run(args):
-        def show(message, category, filename, lineno, file=None, line=None):
-            print(f"nnlearn: warning: {message}", file=sys.stderr)
-
-        with warnings.catch_warnings():
-            warnings.showwarning = show
-            return func(args)
-
-    return run
 
 
 def print_table(header: list, rows: list, least: list) -> None:

@@ -2,24 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-
-from nnlearn.base.constraints import number_of
-from nnlearn.base.i18n import _
-from nnlearn.cli._args import add_data_args
-
-
-def _port(text: str) -> int:
-    try:
-        value = number_of(text, int)  # ASCII digits only: int("١٢") is 12, and --port ١٢ bound port 12
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(
-            _("must be a port number 0..65535 (0 picks a free one), got {text!r}", text=text)
-        )
-    return value
-
+from nnlearn.base.constraints import Number
+from nnlearn.cli._args import add_data_args, flag_type
 
 #: What ``--open`` may open: the runs list, the lessons, or one lesson.
 PAGES = ("runs", "lessons", "lessons/diff", "lessons/gradient", "lessons/descent", "lessons/numgrad")
@@ -45,7 +29,9 @@ def register(commands) -> None:
     p.add_argument(
         "dir", nargs="?", default="runs", metavar="DIR", help="folder holding run directories (default runs)"
     )
-    p.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument(
+        "--port", type=flag_type(Number(int, 0, 65535)), default=8765, help="port (default 8765; 0 picks a free one)"
+    )
     p.add_argument(
         "--host",
         default="127.0.0.1",

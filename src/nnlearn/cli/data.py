@@ -6,7 +6,7 @@ from pathlib import Path
 
 from nnlearn.base.errors import OutputError, UsageError
 from nnlearn.base.i18n import _
-from nnlearn.cli._args import add_data_args, positive_float, warnings_as_lines, whole_number
+from nnlearn.cli._args import add_data_args, dataset_of, positive_float, whole_number
 
 #: Grey levels of the text rendering, dark to bright (index = pixel * len // 256).
 _SHADES = " .:-=+*#%@"
@@ -37,7 +37,7 @@ def register(commands) -> None:
         metavar="S",
         help="seconds to wait for a connection or the next block of data (default: NNLEARN_TIMEOUT or 10)",
     )
-    p.set_defaults(func=warnings_as_lines(cmd_download))
+    p.set_defaults(func=cmd_download)
 
     p = actions.add_parser(
         "import",
@@ -47,7 +47,7 @@ def register(commands) -> None:
     )
     p.add_argument("folder", metavar="FOLDER", help="a folder holding the four files (.gz or not)")
     add_data_args(p, data_dir=False)
-    p.set_defaults(func=warnings_as_lines(cmd_import))
+    p.set_defaults(func=cmd_import)
 
     p = actions.add_parser(
         "verify",
@@ -56,11 +56,11 @@ def register(commands) -> None:
         "parsed cache's arrays against their digests (a damaged cache is removed; the next load rebuilds it).",
     )
     add_data_args(p)
-    p.set_defaults(func=warnings_as_lines(cmd_verify))
+    p.set_defaults(func=cmd_verify)
 
     p = actions.add_parser("info", help="where the files are, shapes, dtypes, class counts")
     add_data_args(p)
-    p.set_defaults(func=warnings_as_lines(cmd_info))
+    p.set_defaults(func=cmd_info)
     _register_show(actions)
 
 
@@ -91,13 +91,13 @@ def _register_show(actions) -> None:
         metavar="FILE",
         help="also write an enlarged figure with a title (.png, .pdf, .svg...)",
     )
-    p.set_defaults(func=warnings_as_lines(cmd_show))
+    p.set_defaults(func=cmd_show)
 
 
 def _spec(args):
     from nnlearn.datasets.mnist import get_spec
 
-    return get_spec(args.dataset or "mnist")
+    return get_spec(dataset_of(args))
 
 
 def cmd_download(args) -> int:

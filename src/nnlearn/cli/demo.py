@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.base.errors import UsageError
 from nnlearn.base.figtext import figure_text
 from nnlearn.base.i18n import N_, _
 from nnlearn.cli._args import (
@@ -24,8 +23,8 @@ from nnlearn.cli._args import (
     dataset_of,
     int_at_least,
     load_arrays,
+    positive_int,
     print_table,
-    warnings_as_lines,
     whole_number,
 )
 from nnlearn.cli._settings import add_settings_flags
@@ -196,9 +195,6 @@ def add_out_argument(parser) -> None:
     )
 
 
-_positive_int = int_at_least(1)
-
-
 def register(commands) -> None:
     demo = commands.add_parser(
         "demo",
@@ -230,25 +226,24 @@ def _register_minibatch(demos) -> None:
         "write the batch's images to OUT/minibatch.png.",
     )
     add_data_args(p)
-    p.add_argument("--batch-size", type=int_at_least(1), default=10)
+    p.add_argument("--batch-size", type=positive_int, default=10)
     p.add_argument("--seed", type=int_at_least(0), default=0)
     add_out_argument(p)
-    p.set_defaults(func=warnings_as_lines(cmd_demo_minibatch))
+    p.set_defaults(func=cmd_demo_minibatch)
 
 
 def cmd_demo_minibatch(args) -> int:
-    import numpy as np
-
     from nnlearn.base.files import check_output_folder
+    from nnlearn.common.plots import save_figure
     from nnlearn.datasets.batches import sample_batch_indices
     from nnlearn.datasets.mnist import load_dataset
-    from nnlearn.see.images import check_output_path, digits_figure, save_figure_as
+    from nnlearn.see.images import digits_figure
 
     out = check_output_folder(args.out)
     (x_train, t_train), _test = load_dataset(
-        args.dataset or "mnist", normalize=True, one_hot_label=True, data_dir=args.data_dir
+        dataset_of(args), normalize=True, one_hot_label=True, data_dir=args.data_dir
     )
-    print("== " + _("4.2.3 Mini-batch learning") + " ==")
+    _header(_("4.2.3 Mini-batch learning"))
     print(f"  x_train.shape = {x_train.shape}")
     print(f"  t_train.shape = {t_train.shape}")
     train_size = x_train.shape[0]
@@ -265,16 +260,10 @@ def cmd_demo_minibatch(args) -> int:
     print(f"  x_batch.shape = {x_batch.shape}, t_batch.shape = {t_batch.shape}")
     print("  -> " + _("each step learns from this random handful instead of all {n} images.", n=train_size))
     shown = min(len(batch_mask), 50)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            _("--out {out}: cannot create the folder ({reason})", out=out, reason=exc.strerror or exc)
-        ) from None
     fig = digits_figure(x_batch[:shown], [f"[{i}]: {k}" for i, k in zip(batch_mask[:shown], labels)])
     print(
         "  "
-        + _("wrote {path}", path=save_figure_as(fig, check_output_path(out / "minibatch.png")))
+        + _("wrote {path}", path=save_figure(fig, out / "minibatch.png"))
         + ("  " + _("(the first {n} of the batch)", n=shown) if shown < len(batch_mask) else "")
     )
     return 0
@@ -293,10 +282,10 @@ def _register_overfit(demos) -> None:
         "(ratio 0.2): the gap between train and test accuracy narrows. One figure, three panels.",
     )
     add_data_args(p)
-    p.add_argument("--train-size", type=_positive_int, default=300, metavar="N")
+    p.add_argument("--train-size", type=positive_int, default=300, metavar="N")
     p.add_argument(
         "--test-size",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="judge on the first N test images only (default: all; fewer is faster)",
@@ -307,14 +296,12 @@ def _register_overfit(demos) -> None:
         default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0",
     )
     p.set_defaults(epochs=200, weight_decay_lambda=0.1, dropout_ratio=0.2, seed=0)
-    p.add_argument("--out", metavar="DIR", default="nnlearn-demo", help="folder for overfit.png (default nnlearn-demo)")
+    add_out_argument(p)
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(func=cmd_overfit, parser=p)
 
 
 def cmd_overfit(args) -> int:
-    import numpy as np
-
     from nnlearn.common.evaluation import plot_accuracy_panels
     from nnlearn.common.plots import save_figure
     from nnlearn.see.overfitting import compare_remedies, overfitting_settings
@@ -394,7 +381,7 @@ def _register_numgrad(demos) -> None:
     add_data_args(p)
     p.add_argument(
         "--sample",
-        type=_positive_int,
+        type=positive_int,
         default=1000,
         metavar="N",
         help="elements of each parameter the plain loop computes (default 1000)",
@@ -403,8 +390,6 @@ def _register_numgrad(demos) -> None:
 
 
 def cmd_numgrad(args) -> int:
-    import numpy as np
-
     from nnlearn import TwoLayerNet
     from nnlearn.common.gradient_check import time_gradients
 
@@ -490,8 +475,6 @@ def _register_routes(demos) -> None:
 
 
 def _routes(args) -> int:
-    import numpy as np
-
     from nnlearn.base.files import check_output_folder, check_output_path
     from nnlearn.common.plots import save_figure
     from nnlearn.datasets import load_dataset

@@ -11,19 +11,10 @@ import sys
 import warnings
 from pathlib import Path
 
-from nnlearn.base.constraints import number_of
 from nnlearn.base.errors import NnlearnError, UsageError
 from nnlearn.base.figtext import in_reader_language
 from nnlearn.base.i18n import N_, _
-
-
-def _number_or_text(text: str):
-    """The number ``text`` is in ASCII (float("١") is 1.0), else the text itself, which cmd_diff refuses."""
-    try:
-        return number_of(text)
-    except ValueError:
-        return text
-
+from nnlearn.cli._args import positive_float
 
 _METHODS = ("auto", "complex", "richardson", "central", "forward", "backward")
 _METHOD_NAMES = {
@@ -54,7 +45,7 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     values: dict[str, float] = {}
     plain: list[float] = []
     for item in items:
-        name, _eq, value_text = item.rpartition("=") if "=" in item else ("", "", item)
+        name, _eq, value_text = item.rpartition("=")
         try:
             value = float(parse_expression(value_text, variables=())())
         except ExpressionError as exc:
@@ -91,17 +82,6 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     return plain
 
 
-def _partial(expr, point, i):
-    """The function of variable i alone, the others held at ``point``."""
-
-    def g(t):
-        values = list(point)
-        values[i] = t
-        return expr(*values)
-
-    return g
-
-
 def _fmt(value: float) -> str:
     return repr(float(value))
 
@@ -110,10 +90,6 @@ def run_diff(args) -> int:
     from nnlearn.common.derivatives import derivative
     from nnlearn.common.derivatives.expr import parse_expression
 
-    if args.h is not None and not (isinstance(args.h, float) and math.isfinite(args.h) and args.h > 0):
-        raise UsageError(
-            _("--h must be a positive finite number, got {h}; leave it out for an automatic step", h=repr(args.h))
-        )
     expr = parse_expression(args.expr)
     variables = expr.variables or ("x",)
     point = _parse_point(args.at, variables)
@@ -136,7 +112,8 @@ def run_diff(args) -> int:
     for i, name in enumerate(variables):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            r = derivative(_partial(expr, point, i), point[i], method=args.method, h=args.h, full_output=True)
+            along = lambda t: expr(*point[:i], t, *point[i + 1 :])  # variable i alone, the others held
+            r = derivative(along, point[i], method=args.method, h=args.h, full_output=True)
         notes += [str(w.message) for w in caught]
         if not math.isfinite(r.df):
             raise NoDerivativeError(
@@ -221,6 +198,6 @@ def register(commands) -> None:
         help="the point: one value per variable, comma-separated (3,4 or x0=3,x1=4); constants like pi/2 work",
     )
     p.add_argument("--method", choices=_METHODS, default="auto", help="how to differentiate (default: auto)")
-    p.add_argument("--h", type=_number_or_text, default=None, metavar="H", help="the step (default: scaled with |x|)")
+    p.add_argument("--h", type=positive_float, default=None, metavar="H", help="the step (default: scaled with |x|)")
     p.add_argument("--plot", metavar="PNG", default=None, help="also draw f and its tangent line into PNG")
     p.set_defaults(func=run_diff)

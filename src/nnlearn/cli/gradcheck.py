@@ -1,7 +1,4 @@
-"""``nnlearn gradcheck``: backpropagation against the numerical gradient.
-
-Each command parses its arguments, calls the library (:mod:`nnlearn.common.gradient_check`) and prints.
-"""
+"""``nnlearn gradcheck``: backpropagation against the numerical gradient (:mod:`nnlearn.common.gradient_check`)."""
 
 from __future__ import annotations
 
@@ -13,22 +10,19 @@ from nnlearn.cli._args import (
     add_data_args,
     add_threads_arg,
     dataset_of,
-    int_at_least,
     load_arrays,
+    positive_int,
     print_table,
     say_threads,
 )
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.common import engines
 
-_positive_int = int_at_least(1)
+#: The settings ``nnlearn gradcheck`` takes: the network's and the batch's.
+GRADCHECK_SETTINGS = ("hidden_size", "activation", "weight_init_std", "loss", "batch_size", "seed")
 
 
 def register(commands) -> None:
-    _register_gradcheck(commands)
-
-
-def _register_gradcheck(commands) -> None:
     p = commands.add_parser(
         "gradcheck",
         help="compare backpropagation with the numerical gradient",
@@ -50,7 +44,7 @@ def _register_gradcheck(commands) -> None:
     )
     p.add_argument(
         "--sample",
-        type=_positive_int,
+        type=positive_int,
         default=100,
         metavar="N",
         help="without --all: elements checked per parameter, each by the plain loop (default 100)",
@@ -64,13 +58,6 @@ def _register_gradcheck(commands) -> None:
         "(the book's plain loop)",
     )
     p.set_defaults(func=cmd_gradcheck, parser=p)
-
-
-# -- nnlearn gradcheck -----------------------------------------------------------------------------
-
-
-#: The settings ``nnlearn gradcheck`` takes: the network's and the batch's.
-GRADCHECK_SETTINGS = ("hidden_size", "activation", "weight_init_std", "loss", "batch_size", "seed")
 
 
 def cmd_gradcheck(args) -> int:

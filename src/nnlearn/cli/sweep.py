@@ -13,24 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from nnlearn.base.errors import InputError, NnlearnError
+from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
-from nnlearn.cli._args import add_data_args, int_at_least, load_arrays
-
-_positive_int = int_at_least(1)
-
-
-def _argparse_type(constraint, name: str, repeated: bool):
-    """Read a flag's word as the option's constraint says; a refusal is an argparse error (exit 2)."""
-
-    def parse(text: str):
-        try:
-            value = constraint.parse(text)
-            return value if repeated else constraint.check(value, name)
-        except InputError as exc:
-            raise argparse.ArgumentTypeError(str(exc).removeprefix("--param ")) from None
-
-    return parse
+from nnlearn.cli._args import add_data_args, load_arrays, positive_int
+from nnlearn.cli._settings import add_declared_flag, flag_of
 
 
 def _add_spec_flags(parser) -> None:
@@ -41,20 +27,11 @@ def _add_spec_flags(parser) -> None:
 
     defaults = {f.name: f.default for f in dataclasses.fields(SweepSpec)}
     for name, option in options().items():
-        if not option.own_flag:
-            continue
-        shown = option.shown or defaults[name]
-        help = option.help + ("" if shown is dataclasses.MISSING else f"; default {shown}")
-        kwargs = {"dest": name, "default": None, "help": help.replace("%", "%%")}
-        choices = getattr(option.constraint, "options", None)
-        if choices is not None:
-            kwargs["choices"] = choices
-        else:
-            kwargs["type"] = _argparse_type(option.constraint, name, option.repeated)
-            kwargs["metavar"] = option.metavar or option.constraint.metavar()
-        if option.repeated:
-            kwargs["action"] = "append"
-        parser.add_argument(option.flag or "--" + name.replace("_", "-"), **kwargs)
+        if option.own_flag:
+            shown = option.shown or defaults[name]
+            help = option.help + ("" if shown is dataclasses.MISSING else f"; default {shown}")
+            flag = option.flag or flag_of(name)
+            add_declared_flag(parser, flag, name, option.constraint, help, option.metavar, option.repeated)
 
 
 def register(commands) -> None:
@@ -72,7 +49,7 @@ def register(commands) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help=f"processes of the local Dask cluster, one BLAS thread each (default {os.cpu_count()})",
     )
@@ -94,12 +71,6 @@ def register(commands) -> None:
     p.set_defaults(func=cmd_sweep, parser=p)
 
 
-def _flag(name: str) -> str:
-    from nnlearn.sweep.spec import options
-
-    return options()[name].flag or "--" + name.replace("_", "-")
-
-
 def _open(args):
     """``(sweep, spec)``: the sweep to resume (its spec), or None and the spec of a new one."""
     from nnlearn.sweep import Sweep, SweepSpec
@@ -108,7 +79,7 @@ def _open(args):
     parser = args.parser
     given = {name: getattr(args, name) for name in options() if getattr(args, name) is not None}
     if args.resume:
-        searched = [_flag(name) for name in given if options()[name].searched]
+        searched = [options()[name].flag or flag_of(name) for name in given if options()[name].searched]
         if searched:
             parser.error(
                 _(
