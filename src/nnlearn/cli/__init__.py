@@ -22,7 +22,7 @@ from nnlearn.base.errors import NnlearnError, end_quiet_start
 from nnlearn.base.i18n import N_, _
 
 # The modules of nnlearn.cli that register commands, in the order of `nnlearn --help`.
-COMMAND_MODULES = ("demo", "data", "diff", "train", "gradcheck", "report", "board", "sweep", "check", "landscape")
+COMMAND_MODULES = ("demo", "data", "diff", "train", "gradcheck", "see", "sweep", "check")
 
 
 @functools.cache  # built once per process (8 ms): a notebook or a test calls main() many times

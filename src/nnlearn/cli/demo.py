@@ -29,8 +29,6 @@ from nnlearn.cli._args import (
 )
 from nnlearn.cli._settings import add_settings_flags
 
-DEFAULT_OUT = "nnlearn-demo"
-
 
 def _header(title: str) -> None:
     print(f"\n== {title} ==")
@@ -177,21 +175,18 @@ SECTIONS = {
 }
 
 
-def _run(names):
-    def run(args) -> int:
-        from nnlearn.base.files import check_output_folder
+def _run(args) -> int:
+    from nnlearn.base.files import check_output_folder
 
-        out = check_output_folder(args.out)  # before the first section prints: a wrong --out costs nothing
-        for name in names:
-            SECTIONS[name][0](out)
-        return 0
-
-    return run
+    out = check_output_folder(args.out)  # before the first section prints: a wrong --out costs nothing
+    for name in args.sections:
+        SECTIONS[name][0](out)
+    return 0
 
 
 def add_out_argument(parser) -> None:
     parser.add_argument(
-        "--out", default=DEFAULT_OUT, metavar="DIR", help=f"folder for the figures (default: ./{DEFAULT_OUT})"
+        "--out", default="nnlearn-demo", metavar="DIR", help="folder for the figures (default: ./nnlearn-demo)"
     )
 
 
@@ -205,10 +200,10 @@ def register(commands) -> None:
     for name, (_section, help_text) in SECTIONS.items():
         p = demos.add_parser(name, help=help_text, description=help_text)
         add_out_argument(p)
-        p.set_defaults(func=_run([name]))
+        p.set_defaults(func=_run, sections=[name])
     p = demos.add_parser("all", help="every section of the chapter's mathematics, in order")
     add_out_argument(p)
-    p.set_defaults(func=_run(list(SECTIONS)))
+    p.set_defaults(func=_run, sections=list(SECTIONS))
     _register_minibatch(demos)
     _register_overfit(demos)
     _register_numgrad(demos)
@@ -471,10 +466,10 @@ def _register_routes(demos) -> None:
     )
     add_data_args(p, dataset=False)
     add_out_argument(p)
-    p.set_defaults(func=_routes)
+    p.set_defaults(func=cmd_routes)
 
 
-def _routes(args) -> int:
+def cmd_routes(args) -> int:
     from nnlearn.base.files import check_output_folder, check_output_path
     from nnlearn.common.plots import save_figure
     from nnlearn.datasets import load_dataset
@@ -491,18 +486,14 @@ def _routes(args) -> int:
         keep = np.sort(np.random.default_rng(args.seed).choice(len(x_train), args.train_size, replace=False))
         x_train, t_train = x_train[keep], t_train[keep]
     x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
-    progress = sys.stderr.isatty()
     print(
         _("training on {train} images, testing on {test} that no route has seen", train=len(x_train), test=len(x_test))
     )
-    results = routes.run_routes(x_train, t_train, x_test, t_test, seed=args.seed, progress=progress)
+    results = routes.run_routes(x_train, t_train, x_test, t_test, seed=args.seed, progress=sys.stderr.isatty())
     print(routes.format_table(results))
     for r in results:
         if r.note:
             print(f"  {r.name}: {r.note}")
-    accuracy = routes.plot_accuracy(results, len(x_train), len(x_test))
-    print(_("wrote {path}", path=save_figure(accuracy, out / "routes_accuracy.png")))
-    print(
-        _("wrote {path}", path=save_figure(routes.plot_mistakes(results, x_test, t_test), out / "routes_mistakes.png"))
-    )
+    _wrote(save_figure(routes.plot_accuracy(results, len(x_train), len(x_test)), out / "routes_accuracy.png"))
+    _wrote(save_figure(routes.plot_mistakes(results, x_test, t_test), out / "routes_mistakes.png"))
     return 0

@@ -26,10 +26,6 @@ _METHOD_NAMES = {
 }
 
 
-class NoDerivativeError(NnlearnError):
-    """The formula has no finite derivative at the point (outside its domain, or not smooth)."""
-
-
 def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     """``--at 3,4`` or ``--at x0=3,x1=4``; each value may be a constant formula such as ``pi/2``."""
     from nnlearn.common.derivatives.expr import ExpressionError, parse_expression
@@ -42,44 +38,39 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
         raise ExpressionError(
             _("--at {text!r} mixes named and plain values; write --at 3,4 or --at x0=3,x1=4", text=text)
         )
-    values: dict[str, float] = {}
-    plain: list[float] = []
+    values = {}
     for item in items:
         name, _eq, value_text = item.rpartition("=")
+        name = name.strip()
+        if name and name not in variables:
+            raise ExpressionError(
+                _(
+                    "--at names {name!r}, which is not a variable of the formula ({variables})",
+                    name=name,
+                    variables=", ".join(variables),
+                )
+            )
         try:
-            value = float(parse_expression(value_text, variables=())())
+            values[name or len(values)] = float(parse_expression(value_text, variables=())())
         except ExpressionError as exc:
             raise ExpressionError(f"--at: {exc}") from None
-        if name:
-            name = name.strip()
-            if name not in variables:
-                raise ExpressionError(
-                    _(
-                        "--at names {name!r}, which is not a variable of the formula ({variables})",
-                        name=name,
-                        variables=", ".join(variables),
-                    )
-                )
-            values[name] = value
-        else:
-            plain.append(value)
-    if values:
+    if all(named):
         missing = [v for v in variables if v not in values]
         if missing:
             raise ExpressionError(_("--at gives no value for {names}", names=", ".join(missing)))
         return [values[v] for v in variables]
-    if len(plain) != len(variables):
+    if len(values) != len(variables):
         example = ",".join(str(i + 3) for i in range(len(variables)))
         raise ExpressionError(
             _(
                 "the formula has {n} variable(s) ({variables}) but --at gives {given} value(s); write --at {example}",
                 n=len(variables),
                 variables=", ".join(variables),
-                given=len(plain),
+                given=len(values),
                 example=example,
             )
         )
-    return plain
+    return list(values.values())
 
 
 def _fmt(value: float) -> str:
@@ -93,17 +84,17 @@ def run_diff(args) -> int:
     expr = parse_expression(args.expr)
     variables = expr.variables or ("x",)
     point = _parse_point(args.at, variables)
-    if args.plot and len(variables) != 1:
-        raise UsageError(_("--plot draws f and its tangent line, so it needs a formula of one variable"))
     if args.plot:
         from nnlearn.base.files import check_output_path
 
+        if len(variables) != 1:
+            raise UsageError(_("--plot draws f and its tangent line, so it needs a formula of one variable"))
         check_output_path(args.plot)  # before anything is printed
     # A formula without variables is a constant function of x; Expression takes one value then too.
     fx = float(expr(*point))
     at = ", ".join(f"{v}={_fmt(p)}" for v, p in zip(variables, point))
     if not math.isfinite(fx):
-        raise NoDerivativeError(
+        raise NnlearnError(  # exit status 1: the formula and the point are well formed
             _("f is {fx} at {at}: the point is outside the formula's domain (or it overflows)", fx=fx, at=at)
         )
 
@@ -116,7 +107,7 @@ def run_diff(args) -> int:
             r = derivative(along, point[i], method=args.method, h=args.h, full_output=True)
         notes += [str(w.message) for w in caught]
         if not math.isfinite(r.df):
-            raise NoDerivativeError(
+            raise NnlearnError(
                 _(
                     "no finite derivative in {name} at {at}: f is not smooth there, or not defined on either side",
                     name=name,
