@@ -10,7 +10,7 @@ from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import pad, width
 
 
-def flag_type(constraint, name: str = "value", check: bool = True):
+def flag_type(constraint, check: bool = True):
     """An argparse type: the typed word as ``constraint`` reads and checks it (the vocabulary of
     :mod:`nnlearn.base.constraints`); a refusal is a usage error naming the flag (exit 2). A word the
     constraint cannot read at all keeps its reason (``--param``'s NAME=KIND:ARGS)."""
@@ -21,7 +21,7 @@ def flag_type(constraint, name: str = "value", check: bool = True):
         except InputError as exc:
             raise argparse.ArgumentTypeError(str(exc).removeprefix("--param ")) from None
         try:
-            return constraint.check(value, name) if check else value
+            return constraint.check(value, "value") if check else value  # its refusal names the flag
         except InputError:
             raise argparse.ArgumentTypeError(constraint.refuse_word(text)) from None
 
@@ -47,16 +47,14 @@ def add_data_args(parser: argparse.ArgumentParser, dataset: bool = True, *, data
     if dataset:
         from nnlearn.datasets import DATASETS
 
-        parser.add_argument("--dataset", choices=DATASETS, default=None, help="which data set (default: mnist)")
-    if not data_dir:
-        return
-    parser.add_argument(
-        "--data-dir",
-        metavar="FOLDER",
-        default=None,
-        help="folder holding the four files (or a DATASET/ sub-folder); it must exist. Default: NNLEARN_DATA, "
-        "then the cache folder (where `nnlearn data download` and `nnlearn data import` put them)",
-    )
+        parser.add_argument("--dataset", choices=DATASETS, help="which data set (default: mnist)")
+    if data_dir:
+        parser.add_argument(
+            "--data-dir",
+            metavar="FOLDER",
+            help="folder holding the four files (or a DATASET/ sub-folder); it must exist. Default: NNLEARN_DATA, "
+            "then the cache folder (where `nnlearn data download` and `nnlearn data import` put them)",
+        )
 
 
 def dataset_of(args) -> str:

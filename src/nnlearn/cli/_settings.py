@@ -28,7 +28,7 @@ def add_declared_flag(target, flag: str, name: str, constraint, help: str, metav
     if options is not None:
         kwargs["choices"] = options
     else:
-        kwargs["type"] = flag_type(constraint, name, check=not repeated)
+        kwargs["type"] = flag_type(constraint, check=not repeated)
         kwargs["metavar"] = metavar or constraint.metavar()
     if repeated:
         kwargs["action"] = "append"

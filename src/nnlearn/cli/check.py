@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
+from nnlearn.base.errors import InputError
 from nnlearn.cli._args import positive_float
 
 
@@ -22,13 +23,10 @@ def cmd_check(args) -> int:
 
 
 def _check_once(args, lang) -> int:
-    from nnlearn.base.errors import InputError
     from nnlearn.checker import DEFAULT_TIMEOUT, CheckInputError, check_files
 
     try:
-        reports = check_files(
-            args.files, lang, only=args.only, timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout
-        )
+        reports = check_files(args.files, lang, only=args.only, timeout=args.timeout or DEFAULT_TIMEOUT)
     except CheckInputError as exc:  # a file that cannot be read, an unknown name: said in the report's language
         raise InputError(exc.in_language(lang)) from None
     if args.json:
@@ -48,7 +46,6 @@ def _watch(args, lang) -> int:
     file that cannot be read (an editor halfway through saving) is said in one line and watched on."""
     import time
 
-    from nnlearn.base.errors import InputError
     from nnlearn.checker.i18n import translate
     from nnlearn.checker.watch import CHECKING, ONE_FILE, watch
 
@@ -95,7 +92,6 @@ def register(commands) -> None:
     p.add_argument(
         "--timeout",
         type=positive_float,
-        default=None,
         metavar="S",
         help="seconds one call of your code may take (default 5); the file's top level gets twice as long",
     )

@@ -33,7 +33,6 @@ def register(commands) -> None:
     p.add_argument(
         "--timeout",
         type=positive_float,
-        default=None,
         metavar="S",
         help="seconds to wait for a connection or the next block of data (default: NNLEARN_TIMEOUT or 10)",
     )
@@ -61,10 +60,7 @@ def register(commands) -> None:
     p = actions.add_parser("info", help="where the files are, shapes, dtypes, class counts")
     add_data_args(p)
     p.set_defaults(func=cmd_info)
-    _register_show(actions)
 
-
-def _register_show(actions) -> None:
     p = actions.add_parser(
         "show",
         help="one image: as text, and as a 28x28 image file that `nnlearn predict` reads back exactly",
@@ -81,16 +77,10 @@ def _register_show(actions) -> None:
     )
     p.add_argument(
         "--out",
-        default=None,
         metavar="FILE",
         help="the 28x28 image; its type follows the suffix: .png (default DATASET-SPLIT-INDEX.png), .bmp, .tif, .jpg",
     )
-    p.add_argument(
-        "--figure",
-        default=None,
-        metavar="FILE",
-        help="also write an enlarged figure with a title (.png, .pdf, .svg...)",
-    )
+    p.add_argument("--figure", metavar="FILE", help="also write an enlarged figure with a title (.png, .pdf, .svg...)")
     p.set_defaults(func=cmd_show)
 
 
@@ -251,29 +241,20 @@ def cmd_info(args) -> int:
 
 def render_text(image) -> str:
     """A 28x28 uint8 image as text, two characters per pixel (so it looks square)."""
-    rows = []
-    for row in image:
-        rows.append("".join(_SHADES[int(v) * len(_SHADES) // 256] * 2 for v in row).rstrip())
-    return "\n".join(rows)
+    rows = ("".join(_SHADES[int(v) * len(_SHADES) // 256] * 2 for v in row) for row in image)
+    return "\n".join(row.rstrip() for row in rows)
 
 
 def cmd_show(args) -> int:
     from nnlearn.datasets.mnist import load_dataset
-    from nnlearn.see.images import (
-        check_output_path,
-        digits_figure,
-        figure_format,
-        image_format,
-        save_figure_as,
-        save_image,
-    )
+    from nnlearn.see import images
 
     spec = _spec(args)
     out = Path(args.out) if args.out else Path(f"{spec.name}-{args.split}-{args.index}.png")
     # Every output checked before the data are loaded: a typo costs no time.
-    image_format(check_output_path(out))
+    images.image_format(images.check_output_path(out))
     if args.figure:
-        figure_format(check_output_path(args.figure))
+        images.figure_format(images.check_output_path(args.figure))
     train, test = load_dataset(spec, normalize=False, flatten=False, data_dir=args.data_dir)
     x, t = train if args.split == "train" else test
     n = len(x)
@@ -298,16 +279,16 @@ def cmd_show(args) -> int:
     print(
         _(
             "wrote {path}  (28x28, white on black: `nnlearn predict RUN {out}` reads it as is)",
-            path=save_image(image, out),
+            path=images.save_image(image, out),
             out=out,
         )
     )
     if args.figure:
-        fig = digits_figure([image], [f"{args.split}[{args.index}]: {name}"], columns=1)
+        fig = images.digits_figure([image], [f"{args.split}[{args.index}]: {name}"], columns=1)
         print(
             _(
                 "wrote {path}  (a figure for people; give --out's image to predict)",
-                path=save_figure_as(fig, args.figure),
+                path=images.save_figure_as(fig, args.figure),
             )
         )
     return 0

@@ -18,15 +18,7 @@ import numpy as np
 
 from nnlearn.base.figtext import figure_text
 from nnlearn.base.i18n import N_, _
-from nnlearn.cli._args import (
-    add_data_args,
-    dataset_of,
-    int_at_least,
-    load_arrays,
-    positive_int,
-    print_table,
-    whole_number,
-)
+from nnlearn.cli._args import add_data_args, dataset_of, int_at_least, load_arrays, positive_int, print_table
 from nnlearn.cli._settings import add_settings_flags
 
 
@@ -281,7 +273,6 @@ def _register_overfit(demos) -> None:
     p.add_argument(
         "--test-size",
         type=positive_int,
-        default=None,
         metavar="N",
         help="judge on the first N test images only (default: all; fewer is faster)",
     )
@@ -292,7 +283,7 @@ def _register_overfit(demos) -> None:
     )
     p.set_defaults(epochs=200, weight_decay_lambda=0.1, dropout_ratio=0.2, seed=0)
     add_out_argument(p)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction)
     p.set_defaults(func=cmd_overfit, parser=p)
 
 
@@ -448,11 +439,7 @@ def _register_routes(demos) -> None:
         description="Three routes to recognising a digit, judged on the same test images (all 10,000 by default).",
     )
     p.add_argument(
-        "--train-size",
-        type=int_at_least(10),
-        default=60000,
-        metavar="N",
-        help="training images (default all 60000)",
+        "--train-size", type=int_at_least(10), default=60000, metavar="N", help="training images (default all 60000)"
     )
     p.add_argument(
         "--test-size",
@@ -462,7 +449,7 @@ def _register_routes(demos) -> None:
         help="judge on the first N test images (default all 10000)",
     )
     p.add_argument(
-        "--seed", type=whole_number, default=0, help="seed for the training subset and the network (default 0)"
+        "--seed", type=int_at_least(0), default=0, help="seed for the training subset and the network (default 0)"
     )
     add_data_args(p, dataset=False)
     add_out_argument(p)

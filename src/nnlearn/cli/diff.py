@@ -189,6 +189,6 @@ def register(commands) -> None:
         help="the point: one value per variable, comma-separated (3,4 or x0=3,x1=4); constants like pi/2 work",
     )
     p.add_argument("--method", choices=_METHODS, default="auto", help="how to differentiate (default: auto)")
-    p.add_argument("--h", type=positive_float, default=None, metavar="H", help="the step (default: scaled with |x|)")
-    p.add_argument("--plot", metavar="PNG", default=None, help="also draw f and its tangent line into PNG")
+    p.add_argument("--h", type=positive_float, metavar="H", help="the step (default: scaled with |x|)")
+    p.add_argument("--plot", metavar="PNG", help="also draw f and its tangent line into PNG")
     p.set_defaults(func=run_diff)

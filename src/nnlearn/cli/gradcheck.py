@@ -78,11 +78,10 @@ def cmd_gradcheck(args) -> int:
         )
     )
     if args.all:
-        engine = args.engine
         how = (
-            _("the {engine} engine, 2 forward passes each", engine=engine)
-            if engine == "loop"
-            else _("the {engine} engine", engine=engine)
+            _("the {engine} engine, 2 forward passes each", engine=args.engine)
+            if args.engine == "loop"
+            else _("the {engine} engine", engine=args.engine)
         )
         print(
             _(

@@ -192,7 +192,6 @@ def register(commands) -> None:
     p.add_argument(
         "--span",
         type=positive_float,
-        default=None,
         metavar="S",
         help="the grid covers [-S, S] on both axes (default 1 for random directions; for pca, the path with a margin)",
     )
@@ -205,7 +204,6 @@ def register(commands) -> None:
     p.add_argument(
         "--samples",
         type=int_at_least(1),
-        default=None,
         metavar="N",
         help="average the loss over the first N training images (default 10000, or all if fewer)",
     )

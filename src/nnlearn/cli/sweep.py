@@ -50,23 +50,18 @@ def register(commands) -> None:
     where.add_argument(
         "--workers",
         type=positive_int,
-        default=None,
         help=f"processes of the local Dask cluster, one BLAS thread each (default {os.cpu_count()})",
     )
     where.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",
-        default=None,
         help="run the trials on this running Dask cluster instead (`dask scheduler`)",
     )
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--out", metavar="DIR", help="the sweep folder to create")
     out.add_argument("--resume", metavar="DIR", help="continue the sweep in DIR without redoing finished trials")
     p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar (default: when the terminal shows it)",
+        "--progress", action=argparse.BooleanOptionalAction, help="progress bar (default: when the terminal shows it)"
     )
     p.set_defaults(func=cmd_sweep, parser=p)
 
@@ -91,10 +86,6 @@ def _open(args):
         return sweep, sweep.spec
     if "params" not in given:
         parser.error(_("give at least one --param NAME=KIND:ARGS, e.g. --param lr=loguniform:1e-4:1e-1"))
-    if (Path(args.out) / "sweep.json").exists():
-        parser.error(
-            _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=args.out)
-        )
     if "data_dir" in given:
         given["data_dir"] = str(Path(given["data_dir"]).resolve())
     return None, SweepSpec(**given)
