@@ -18,7 +18,7 @@ import warnings
 
 from nnlearn import __version__
 from nnlearn.base import i18n
-from nnlearn.base.errors import NnlearnError, end_quiet_start
+from nnlearn.base.errors import NnlearnError, OutputError, end_quiet_start
 from nnlearn.base.i18n import N_, _
 
 # The modules of nnlearn.cli that register commands, in the order of `nnlearn --help`.
@@ -90,23 +90,20 @@ def _main(argv: list[str]) -> int:
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        if isinstance(exc, NnlearnError):  # bad input, bad data, bad files: the message names the fix
-            print(f"nnlearn: error: {exc}", file=sys.stderr)
-            return exc.exit_code
         if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
             # A name the file system cannot hold is the user's to shorten, whichever command met it first.
             name = str(exc.filename or _("a path"))
             shown = name if len(name) <= 60 else f"{name[:28]}...{name[-28:]} ({len(name.encode())} bytes)"
-            print(
-                "nnlearn: error: "
-                + _(
+            exc = OutputError(
+                _(
                     "{name}: the name is too long for the file system (at most 255 bytes a "
                     "folder or file name); choose a shorter one",
                     name=shown,
-                ),
-                file=sys.stderr,
+                )
             )
-            return 1
+        if isinstance(exc, NnlearnError):  # bad input, bad data, bad files: the message names the fix
+            print(f"nnlearn: error: {exc}", file=sys.stderr)
+            return exc.exit_code
         # Anything else is a bug in nnlearn, not a user mistake: say so, and how to see it.
         if not debug:
             print(

@@ -40,10 +40,7 @@ positive_float = flag_type(POSITIVE)
 
 
 def add_data_args(parser: argparse.ArgumentParser, dataset: bool = True, *, data_dir: bool = True) -> None:
-    """``--dataset`` (choices: :data:`nnlearn.datasets.DATASETS`; default None, meaning mnist) and ``--data-dir``.
-
-    The one definition of these options for every command that reads a data set.
-    """
+    """``--dataset`` (default None, meaning mnist) and ``--data-dir``, for every command that reads a data set."""
     if dataset:
         from nnlearn.datasets import DATASETS
 

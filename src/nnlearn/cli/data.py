@@ -172,13 +172,12 @@ def cmd_verify(args) -> int:
     bad = sum(not r.ok for r in reports)
     if bad:
         if all(p is None for p in paths.values()):
-            looked = [str(p) for p in candidate_dirs(spec, args.data_dir)]
             print(
                 _(
                     "{title}: no files found (looked in {folders}); run `nnlearn data download` or `nnlearn data "
                     "import FOLDER`",
                     title=spec.title,
-                    folders=", ".join(looked),
+                    folders=", ".join(map(str, candidate_dirs(spec, args.data_dir))),
                 )
             )
         print(_("{title}: {bad} of {n} files failed", title=spec.title, bad=bad, n=len(reports)))

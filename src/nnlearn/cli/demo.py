@@ -1,10 +1,9 @@
 """``nnlearn demo SECTION``: the chapter's numbers and figures, section by section; every section is here.
 
-Each section prints the book's numbers exactly (``repr``) with a line of explanation and writes its
-figure as a PNG into ``--out``. The chapter's mathematics (:data:`SECTIONS`, ``losses`` to ``descent``)
+Each section prints the book's numbers exactly (``repr``) with a line of explanation in the command's
+language, and writes its figure as a PNG into ``--out``. The chapter's mathematics (:data:`SECTIONS`)
 needs no data, and ``nnlearn demo all`` runs it in order; ``minibatch``, ``overfit``, ``numgrad`` and
-``routes`` load a data set. The library does the work; this module reads the arguments and prints.
-The explanations are in the command's language (``--lang``); the numbers and code stay as they are.
+``routes`` load a data set.
 """
 
 from __future__ import annotations
@@ -140,7 +139,6 @@ def demo_descent(out: Path) -> None:
 
 
 def demo_rounding(out: Path) -> None:
-    """``nnlearn demo rounding`` (a section of ``nnlearn demo all``): the table, then the figure into ``out``."""
     from nnlearn.common.derivatives.rounding import plot_rounding_lesson, rounding_table
     from nnlearn.common.plots import save_figure
 
