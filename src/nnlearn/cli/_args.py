@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from nnlearn import datasets
 from nnlearn.base.constraints import POSITIVE, Number
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import pad, width
+from nnlearn.train.threads import must, parse_request
 
 
 def flag_type(constraint, check: bool = True):
@@ -42,9 +44,7 @@ positive_float = flag_type(POSITIVE)
 def add_data_args(parser: argparse.ArgumentParser, dataset: bool = True, *, data_dir: bool = True) -> None:
     """``--dataset`` (default None, meaning mnist) and ``--data-dir``, for every command that reads a data set."""
     if dataset:
-        from nnlearn.datasets import DATASETS
-
-        parser.add_argument("--dataset", choices=DATASETS, help="which data set (default: mnist)")
+        parser.add_argument("--dataset", choices=datasets.DATASETS, help="which data set (default: mnist)")
     if data_dir:
         parser.add_argument(
             "--data-dir",
@@ -61,25 +61,19 @@ def dataset_of(args) -> str:
 
 def load_arrays(name: str, data_dir):
     """``(x_train, t_train), (x_test, t_test)`` of data set ``name``, as training sees them."""
-    from nnlearn import datasets
-
     return datasets.load_dataset(name, normalize=True, flatten=True, data_dir=data_dir)
 
 
 def class_names_of(name: str):
     """The class names of data set ``name``, or None for one without names (plain numbers)."""
-    from nnlearn.datasets import class_names
-
     try:
-        return list(class_names(name))
+        return list(datasets.class_names(name))
     except KeyError:
         return None
 
 
 def threads_arg(text: str):
     """``auto`` or a whole number of BLAS threads (``--threads``), by :func:`nnlearn.train.threads.parse_request`."""
-    from nnlearn.train.threads import must, parse_request
-
     try:
         return parse_request(text, "--threads") or "auto"
     except InputError:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 
-from nnlearn.base.errors import InputError
 from nnlearn.cli._args import positive_float
 
 
@@ -23,6 +22,7 @@ def cmd_check(args) -> int:
 
 
 def _check_once(args, lang) -> int:
+    from nnlearn.base.errors import InputError
     from nnlearn.checker import DEFAULT_TIMEOUT, CheckInputError, check_files
 
     try:
@@ -46,6 +46,7 @@ def _watch(args, lang) -> int:
     file that cannot be read (an editor halfway through saving) is said in one line and watched on."""
     import time
 
+    from nnlearn.base.errors import InputError
     from nnlearn.checker.i18n import translate
     from nnlearn.checker.watch import CHECKING, ONE_FILE, watch
 

@@ -15,10 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
+from nnlearn import datasets
 from nnlearn.base.figtext import figure_text
+from nnlearn.base.files import check_output_folder, check_output_path
 from nnlearn.base.i18n import N_, _
 from nnlearn.cli._args import add_data_args, dataset_of, int_at_least, load_arrays, positive_int, print_table
 from nnlearn.cli._settings import add_settings_flags
+from nnlearn.common.gradient import gradient_descent, numerical_diff, numerical_gradient
+from nnlearn.common.gradient_check import time_gradients
+from nnlearn.common.losses import cross_entropy_error, mean_squared_error
+from nnlearn.common.two_layer_net import TwoLayerNet
+from nnlearn.datasets.batches import sample_batch_indices
 
 
 def _header(title: str) -> None:
@@ -30,8 +37,6 @@ def _wrote(path: Path) -> None:
 
 
 def demo_losses(out: Path) -> None:
-    from nnlearn.common.losses import cross_entropy_error, mean_squared_error
-
     _header(_("4.2 Loss functions: how badly the output y fits the target t"))
     t = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
     cases = {
@@ -65,7 +70,6 @@ def demo_losses(out: Path) -> None:
 
 
 def demo_derivative(out: Path) -> None:
-    from nnlearn.common.gradient import numerical_diff
     from nnlearn.common.plots import function_1, plot_tangent, save_figure
 
     _header(_("4.3.1-4.3.2 Numerical differentiation of f(x) = 0.01x^2 + 0.1x"))
@@ -99,7 +103,6 @@ def demo_derivative(out: Path) -> None:
 
 
 def demo_partial(out: Path) -> None:
-    from nnlearn.common.gradient import numerical_diff
     from nnlearn.common.plots import plot_surface, save_figure
 
     _header(_("4.3.3 Partial derivatives of f(x0, x1) = x0^2 + x1^2 at (3, 4)"))
@@ -111,7 +114,6 @@ def demo_partial(out: Path) -> None:
 
 
 def demo_gradient(out: Path) -> None:
-    from nnlearn.common.gradient import numerical_gradient
     from nnlearn.common.plots import function_2, plot_gradient_field, save_figure
 
     _header(_("4.4 Gradient of f(x0, x1) = x0^2 + x1^2"))
@@ -123,7 +125,6 @@ def demo_gradient(out: Path) -> None:
 
 
 def demo_descent(out: Path) -> None:
-    from nnlearn.common.gradient import gradient_descent
     from nnlearn.common.plots import function_2, plot_descent_path, save_figure
 
     _header(_("4.4.1 Gradient descent on x0^2 + x1^2 from (-3, 4), 100 steps"))
@@ -166,8 +167,6 @@ SECTIONS = {
 
 
 def _run(args) -> int:
-    from nnlearn.base.files import check_output_folder
-
     out = check_output_folder(args.out)  # before the first section prints: a wrong --out costs nothing
     for name in args.sections:
         SECTIONS[name][0](out)
@@ -218,14 +217,11 @@ def _register_minibatch(demos) -> None:
 
 
 def cmd_demo_minibatch(args) -> int:
-    from nnlearn.base.files import check_output_folder
     from nnlearn.common.plots import save_figure
-    from nnlearn.datasets.batches import sample_batch_indices
-    from nnlearn.datasets.mnist import load_dataset
     from nnlearn.see.images import digits_figure
 
     out = check_output_folder(args.out)
-    (x_train, t_train), _test = load_dataset(
+    (x_train, t_train), _test = datasets.load_dataset(
         dataset_of(args), normalize=True, one_hot_label=True, data_dir=args.data_dir
     )
     _header(_("4.2.3 Mini-batch learning"))
@@ -374,9 +370,6 @@ def _register_numgrad(demos) -> None:
 
 
 def cmd_numgrad(args) -> int:
-    from nnlearn import TwoLayerNet
-    from nnlearn.common.gradient_check import time_gradients
-
     dataset = dataset_of(args)
     (x_train, t_train), _test = load_arrays(dataset, args.data_dir)
     batch = np.random.default_rng(0).choice(len(x_train), 100)
@@ -455,9 +448,7 @@ def _register_routes(demos) -> None:
 
 
 def cmd_routes(args) -> int:
-    from nnlearn.base.files import check_output_folder, check_output_path
     from nnlearn.common.plots import save_figure
-    from nnlearn.datasets import load_dataset
     from nnlearn.see import routes
 
     # The figures come after a minute of work: a --out that cannot take them is refused first.
@@ -465,7 +456,7 @@ def cmd_routes(args) -> int:
     for name in ("routes_accuracy.png", "routes_mistakes.png"):
         check_output_path(out / name)
     routes.require_classic()  # before loading anything: say at once what is missing
-    (x_train, t_train), (x_test, t_test) = load_dataset("mnist", data_dir=args.data_dir)
+    (x_train, t_train), (x_test, t_test) = datasets.load_dataset("mnist", data_dir=args.data_dir)
     if args.train_size < len(x_train):
         # A fixed seed picks the same subset every time, so the table is reproducible.
         keep = np.sort(np.random.default_rng(args.seed).choice(len(x_train), args.train_size, replace=False))

@@ -11,12 +11,16 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from nnlearn.base.errors import NnlearnError, UsageError
 from nnlearn.base.figtext import in_reader_language
+from nnlearn.base.files import check_output_path
 from nnlearn.base.i18n import N_, _
 from nnlearn.cli._args import positive_float
+from nnlearn.common.derivatives import METHODS, derivative
+from nnlearn.common.derivatives.expr import ExpressionError, parse_expression
 
-_METHODS = ("auto", "complex", "richardson", "central", "forward", "backward")
 _METHOD_NAMES = {
     "complex": N_("complex step"),
     "richardson": N_("Richardson extrapolation"),
@@ -28,8 +32,6 @@ _METHOD_NAMES = {
 
 def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     """``--at 3,4`` or ``--at x0=3,x1=4``; each value may be a constant formula such as ``pi/2``."""
-    from nnlearn.common.derivatives.expr import ExpressionError, parse_expression
-
     if not text.isascii():  # the formula reader takes any script's digits: --at ١٢ read as 12
         raise ExpressionError(_("--at {text!r}: write the numbers in ASCII digits, e.g. --at 3,4", text=text))
     items = [item.strip() for item in text.split(",")]
@@ -78,15 +80,10 @@ def _fmt(value: float) -> str:
 
 
 def run_diff(args) -> int:
-    from nnlearn.common.derivatives import derivative
-    from nnlearn.common.derivatives.expr import parse_expression
-
     expr = parse_expression(args.expr)
     variables = expr.variables or ("x",)
     point = _parse_point(args.at, variables)
     if args.plot:
-        from nnlearn.base.files import check_output_path
-
         if len(variables) != 1:
             raise UsageError(_("--plot draws f and its tangent line, so it needs a formula of one variable"))
         check_output_path(args.plot)  # before anything is printed
@@ -141,7 +138,6 @@ def run_diff(args) -> int:
 @in_reader_language
 def _plot_tangent(expr, text, x, fx, slope):
     """The formula around x with its tangent line there."""
-    import numpy as np
     from matplotlib.figure import Figure
 
     from nnlearn.common.evaluation import as_typed
@@ -188,7 +184,7 @@ def register(commands) -> None:
         metavar="X",
         help="the point: one value per variable, comma-separated (3,4 or x0=3,x1=4); constants like pi/2 work",
     )
-    p.add_argument("--method", choices=_METHODS, default="auto", help="how to differentiate (default: auto)")
+    p.add_argument("--method", choices=METHODS, default="auto", help="how to differentiate (default: auto)")
     p.add_argument("--h", type=positive_float, metavar="H", help="the step (default: scaled with |x|)")
     p.add_argument("--plot", metavar="PNG", help="also draw f and its tangent line into PNG")
     p.set_defaults(func=run_diff)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import (
     add_data_args,
@@ -17,6 +19,11 @@ from nnlearn.cli._args import (
 )
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.common import engines
+from nnlearn.common.gradient_check import gradient_check_record
+from nnlearn.common.networks import network_for, with_dtype
+from nnlearn.train import runs
+from nnlearn.train.settings import TrainSettings
+from nnlearn.train.threads import blas_threads
 
 #: The settings ``nnlearn gradcheck`` takes: the network's and the batch's.
 GRADCHECK_SETTINGS = ("hidden_size", "activation", "weight_init_std", "loss", "batch_size", "seed")
@@ -61,9 +68,6 @@ def register(commands) -> None:
 
 
 def cmd_gradcheck(args) -> int:
-    from nnlearn.common.gradient_check import gradient_check_record
-    from nnlearn.train.threads import blas_threads
-
     net, x, t, source, run = _gradcheck_subject(args)
     n_params = sum(p.size for p in net.params.values())
     print(
@@ -136,25 +140,16 @@ def cmd_gradcheck(args) -> int:
         )
     )
     if run is not None:
-        from nnlearn.train.runs import write_json
-
-        write_json(run / "gradcheck.json", record)
+        runs.write_json(run / "gradcheck.json", record)
         print(_("saved in {path} (`nnlearn report {run}` shows it)", path=run / "gradcheck.json", run=run))
     return 0 if record["agree"] else 1
 
 
 def _gradcheck_subject(args):
     """``(float64 network, x, t, where the batch comes from, run folder or None)`` of gradcheck's arguments."""
-    import numpy as np
-
-    from nnlearn.common.networks import network_for, with_dtype
-    from nnlearn.train.settings import TrainSettings
-
     given = settings_given(args, only=GRADCHECK_SETTINGS)
     run = None if args.run_dir is None else Path(args.run_dir)
     if run is not None:
-        from nnlearn.train import runs
-
         extra = [flag_of(name) for name in given if name not in ("batch_size", "seed")]
         if extra or args.synthetic:
             args.parser.error(

@@ -5,15 +5,16 @@ from __future__ import annotations
 import time
 
 from nnlearn.base.constraints import Number
+from nnlearn.base.files import check_output_path
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import add_data_args, add_threads_arg, flag_type, int_at_least, positive_float, say_threads
+from nnlearn.train.threads import blas_threads
 
 #: What ``--open`` may open: the runs list, the lessons, or one lesson.
 PAGES = ("runs", "lessons", "lessons/diff", "lessons/gradient", "lessons/descent", "lessons/numgrad")
 
 
 def cmd_report(args) -> int:
-    from nnlearn.base.files import check_output_path
     from nnlearn.see.report import default_output, write_report
 
     # Refused before the report is built (it reads every run and the test images). The default,
@@ -43,7 +44,6 @@ def cmd_board(args) -> int:
 
 def cmd_landscape(args) -> int:
     from nnlearn.see.landscape import landscape_of_run, save_landscape
-    from nnlearn.train.threads import blas_threads
 
     t0 = time.perf_counter()
     # Thousands of mid-sized products: on a busy core two threads' hand-overs made the grid 3-4 times

@@ -8,6 +8,7 @@ The command parses its arguments, loads the data set, and hands the rest to :mod
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -17,14 +18,13 @@ from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import add_data_args, load_arrays, positive_int
 from nnlearn.cli._settings import add_declared_flag, flag_of
+from nnlearn.sweep import Sweep, SweepInterrupted, SweepSpec, require_sweep_packages
+from nnlearn.sweep.spec import options
+from nnlearn.train.training import infer_classes
 
 
 def _add_spec_flags(parser) -> None:
     """A flag for every field of SweepSpec but those the data options give; defaults None."""
-    import dataclasses
-
-    from nnlearn.sweep.spec import SweepSpec, options
-
     defaults = {f.name: f.default for f in dataclasses.fields(SweepSpec)}
     for name, option in options().items():
         if option.own_flag:
@@ -68,9 +68,6 @@ def register(commands) -> None:
 
 def _open(args):
     """``(sweep, spec)``: the sweep to resume (its spec), or None and the spec of a new one."""
-    from nnlearn.sweep import Sweep, SweepSpec
-    from nnlearn.sweep.spec import options
-
     parser = args.parser
     given = {name: getattr(args, name) for name in options() if getattr(args, name) is not None}
     if args.resume:
@@ -92,9 +89,6 @@ def _open(args):
 
 
 def cmd_sweep(args) -> int:
-    from nnlearn.sweep import Sweep, SweepInterrupted, require_sweep_packages
-    from nnlearn.train.training import infer_classes
-
     require_sweep_packages()
     sweep, spec = _open(args)
     t0 = time.perf_counter()
