@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from nnlearn.base.errors import OutputError, UsageError
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import add_data_args, dataset_of, positive_float, whole_number
+from nnlearn.datasets.cache import check_entry, entry_dir, load_arrays
+from nnlearn.datasets.download import ensure_files, fetch_dataset
+from nnlearn.datasets.errors import DatasetError
+from nnlearn.datasets.mnist import get_spec, load_dataset
+from nnlearn.datasets.sources import best_folder, candidate_dirs, check_data_dir, download_dir, find_files
+from nnlearn.datasets.verify import verify_files
 
 #: Grey levels of the text rendering, dark to bright (index = pixel * len // 256).
 _SHADES = " .:-=+*#%@"
@@ -85,17 +93,10 @@ def register(commands) -> None:
 
 
 def _spec(args):
-    from nnlearn.datasets.mnist import get_spec
-
     return get_spec(dataset_of(args))
 
 
 def cmd_download(args) -> int:
-    from nnlearn.datasets.download import fetch_dataset
-    from nnlearn.datasets.errors import DatasetError
-    from nnlearn.datasets.sources import download_dir, find_files
-    from nnlearn.datasets.verify import verify_files
-
     spec = _spec(args)
     if args.data_dir is None:
         paths = find_files(spec)
@@ -159,10 +160,6 @@ def cmd_import(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from nnlearn.datasets.cache import check_entry
-    from nnlearn.datasets.sources import best_folder, candidate_dirs, check_data_dir
-    from nnlearn.datasets.verify import verify_files
-
     spec = _spec(args)
     check_data_dir(args.data_dir)
     where, paths = best_folder(spec, args.data_dir)
@@ -207,11 +204,6 @@ def cmd_verify(args) -> int:
 
 
 def cmd_info(args) -> int:
-    import numpy as np
-
-    from nnlearn.datasets.cache import entry_dir, load_arrays
-    from nnlearn.datasets.download import ensure_files
-
     spec = _spec(args)
     paths = ensure_files(spec, args.data_dir, download=False)
     arrays = load_arrays(spec, paths)
@@ -245,7 +237,6 @@ def render_text(image) -> str:
 
 
 def cmd_show(args) -> int:
-    from nnlearn.datasets.mnist import load_dataset
     from nnlearn.see import images
 
     spec = _spec(args)
