@@ -92,12 +92,8 @@ def register(commands) -> None:
     p.set_defaults(func=cmd_show)
 
 
-def _spec(args):
-    return get_spec(dataset_of(args))
-
-
 def cmd_download(args) -> int:
-    spec = _spec(args)
+    spec = get_spec(dataset_of(args))
     if args.data_dir is None:
         paths = find_files(spec)
         if paths is not None and all(r.ok for r in verify_files(spec, paths)):
@@ -142,7 +138,7 @@ def cmd_import(args) -> int:
     from nnlearn.datasets.importing import import_files
     from nnlearn.datasets.sources import download_dir
 
-    spec = _spec(args)
+    spec = get_spec(dataset_of(args))
     done = import_files(spec, args.folder)
     for f in spec.files:
         path, copied = done[f.role]
@@ -160,7 +156,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    spec = _spec(args)
+    spec = get_spec(dataset_of(args))
     check_data_dir(args.data_dir)
     where, paths = best_folder(spec, args.data_dir)
     reports = verify_files(spec, paths, where=where)
@@ -204,7 +200,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_info(args) -> int:
-    spec = _spec(args)
+    spec = get_spec(dataset_of(args))
     paths = ensure_files(spec, args.data_dir, download=False)
     arrays = load_arrays(spec, paths)
     print(f"{spec.title} ({spec.name})")
@@ -239,7 +235,7 @@ def render_text(image) -> str:
 def cmd_show(args) -> int:
     from nnlearn.see import images
 
-    spec = _spec(args)
+    spec = get_spec(dataset_of(args))
     out = Path(args.out) if args.out else Path(f"{spec.name}-{args.split}-{args.index}.png")
     # Every output checked before the data are loaded: a typo costs no time.
     images.image_format(images.check_output_path(out))
