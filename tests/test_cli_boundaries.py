@@ -474,6 +474,15 @@ def test_a_number_in_other_digits_than_ascii_is_refused(capsys, tmp_path, monkey
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("port", ["65536", "-1", "80.5"])
+def test_a_port_outside_0_to_65535_is_refused_before_the_board_serves(capsys, monkeypatch, port):
+    monkeypatch.setattr("nnlearn.see.board.server.serve", lambda *a, **kw: pytest.fail(f"the board served on {kw}"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["board", ".", "--port", port])
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exit_.value.code == 2 and "argument --port: must be" in last and "65,535" in last, last
+
+
 def test_diff_at_takes_ascii_digits_only(capsys):
     assert main(["diff", "x**2", "--at", "3"]) == 0
     capsys.readouterr()
