@@ -20,11 +20,11 @@ def flag_type(constraint, check: bool = True):
     def parse(text: str):
         try:
             value = constraint.parse(text)
-        except InputError as exc:
+        except InputError as exc:  # argparse names the flag itself: "argument --param: lr=..."
             raise argparse.ArgumentTypeError(str(exc).removeprefix("--param ")) from None
         try:
-            return constraint.check(value, "value") if check else value  # its refusal names the flag
-        except InputError:
+            return constraint.check(value, "value") if check else value
+        except InputError:  # said as MUST_BE_WORD, which quotes the word as typed
             raise argparse.ArgumentTypeError(constraint.refuse_word(text)) from None
 
     return parse
