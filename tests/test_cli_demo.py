@@ -101,3 +101,10 @@ def test_minibatch_draws_the_seeded_batch_and_writes_its_images(tmp_path, capsys
     assert f"batch_mask = {np.random.default_rng(0).choice(60000, 10).tolist()}" in out  # np.random.choice's draw
     assert "x_batch.shape = (10, 784), t_batch.shape = (10, 10)" in out
     assert (tmp_path / "figs" / "minibatch.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("section", ["routes", "minibatch"])
+def test_a_negative_seed_is_a_usage_error(section, capsys):
+    with pytest.raises(SystemExit) as exit_:  # numpy's default_rng(-1) raised ValueError: an internal error
+        main(["demo", section, "--seed", "-1"])
+    assert exit_.value.code == 2 and "argument --seed: must be" in capsys.readouterr().err
