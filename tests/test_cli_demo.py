@@ -95,11 +95,12 @@ def test_the_explanations_are_in_the_readers_language_and_the_numbers_are_the_sa
 def test_minibatch_draws_the_seeded_batch_and_writes_its_images(tmp_path, capsys, mnist_dir):
     import numpy as np
 
-    assert main(["demo", "minibatch", "--data-dir", str(mnist_dir), "--out", str(tmp_path / "figs")]) == 0
+    argv = ["demo", "minibatch", "--batch-size", "3", "--data-dir", str(mnist_dir), "--out", str(tmp_path / "figs")]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "x_train.shape = (60000, 784)" in out and "t_train.shape = (60000, 10)" in out
-    assert f"batch_mask = {np.random.default_rng(0).choice(60000, 10).tolist()}" in out  # np.random.choice's draw
-    assert "x_batch.shape = (10, 784), t_batch.shape = (10, 10)" in out
+    assert f"batch_mask = {np.random.default_rng(0).choice(60000, 3).tolist()}" in out  # np.random.choice's draw
+    assert "x_batch.shape = (3, 784), t_batch.shape = (3, 10)" in out
     assert (tmp_path / "figs" / "minibatch.png").read_bytes().startswith(b"\x89PNG")
 
 
