@@ -179,44 +179,10 @@ def add_out_argument(parser) -> None:
     )
 
 
-def register(commands) -> None:
-    demo = commands.add_parser(
-        "demo",
-        help="reproduce a section of the chapter: numbers and figures",
-        description="Reproduce a section of the chapter: print its numbers and write its figures.",
-    )
-    demos = demo.add_subparsers(dest="demo", metavar="SECTION", required=True)
-    for name, (_section, help_text) in SECTIONS.items():
-        p = demos.add_parser(name, help=help_text, description=help_text)
-        add_out_argument(p)
-        p.set_defaults(func=_run, sections=[name])
-    p = demos.add_parser("all", help="every section of the chapter's mathematics, in order")
-    add_out_argument(p)
-    p.set_defaults(func=_run, sections=list(SECTIONS))
-    _register_minibatch(demos)
-    _register_overfit(demos)
-    _register_numgrad(demos)
-    _register_routes(demos)
+# -- the sections that load a data set ------------------------------------------------------------
 
 
-# -- nnlearn demo minibatch ------------------------------------------------------------------------
-
-
-def _register_minibatch(demos) -> None:
-    p = demos.add_parser(
-        "minibatch",
-        help="4.2.3 mini-batch learning: the data's shapes and a random batch of 10",
-        description="Load MNIST as the chapter does and draw a mini-batch with np.random.choice semantics; "
-        "write the batch's images to OUT/minibatch.png.",
-    )
-    add_data_args(p)
-    p.add_argument("--batch-size", type=positive_int, default=10)
-    p.add_argument("--seed", type=int_at_least(0), default=0)
-    add_out_argument(p)
-    p.set_defaults(func=cmd_demo_minibatch)
-
-
-def cmd_demo_minibatch(args) -> int:
+def cmd_minibatch(args) -> int:
     from nnlearn.common.plots import save_figure
     from nnlearn.see.images import digits_figure
 
@@ -248,37 +214,6 @@ def cmd_demo_minibatch(args) -> int:
         + ("  " + _("(the first {n} of the batch)", n=shown) if shown < len(batch_mask) else "")
     )
     return 0
-
-
-# -- nnlearn demo overfit ---------------------------------------------------------------------------
-
-
-def _register_overfit(demos) -> None:
-    p = demos.add_parser(
-        "overfit",
-        help="overfitting and its remedies: a deep net on 300 samples, plain, with weight decay, with dropout",
-        description="Train a 7-layer ReLU network (6 x 100 hidden) on only --train-size training samples "
-        "with SGD: training accuracy climbs to 100% while test accuracy stalls far below -- overfitting. "
-        "Then the same network and data with the book's weight decay (lambda 0.1) and with its Dropout "
-        "(ratio 0.2): the gap between train and test accuracy narrows. One figure, three panels.",
-    )
-    add_data_args(p)
-    p.add_argument("--train-size", type=positive_int, default=300, metavar="N")
-    p.add_argument(
-        "--test-size",
-        type=positive_int,
-        metavar="N",
-        help="judge on the first N test images only (default: all; fewer is faster)",
-    )
-    add_settings_flags(
-        p,
-        only=("epochs", "weight_decay_lambda", "dropout_ratio", "seed"),
-        default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0",
-    )
-    p.set_defaults(epochs=200, weight_decay_lambda=0.1, dropout_ratio=0.2, seed=0)
-    add_out_argument(p)
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction)
-    p.set_defaults(func=cmd_overfit, parser=p)
 
 
 def cmd_overfit(args) -> int:
@@ -347,28 +282,6 @@ def cmd_overfit(args) -> int:
     return 0
 
 
-# -- nnlearn demo numgrad ---------------------------------------------------------------------------
-
-
-def _register_numgrad(demos) -> None:
-    p = demos.add_parser(
-        "numgrad",
-        help="why backpropagation: the numerical gradient's loop, the fast engine and backprop timed",
-        description="On one real batch of 100 images, compute TwoLayerNet(784, 50, 10)'s gradient three ways -- "
-        "the book's plain loop of central differences (on a sample of elements, time extrapolated), the fast "
-        "engine that gives the loop's numbers, and backpropagation -- and print their times and agreement.",
-    )
-    add_data_args(p)
-    p.add_argument(
-        "--sample",
-        type=positive_int,
-        default=1000,
-        metavar="N",
-        help="elements of each parameter the plain loop computes (default 1000)",
-    )
-    p.set_defaults(func=cmd_numgrad, parser=p)
-
-
 def cmd_numgrad(args) -> int:
     dataset = dataset_of(args)
     (x_train, t_train), _test = load_arrays(dataset, args.data_dir)
@@ -420,33 +333,6 @@ def cmd_numgrad(args) -> int:
     return 0
 
 
-# -- nnlearn demo routes ----------------------------------------------------------------------------
-
-
-def _register_routes(demos) -> None:
-    p = demos.add_parser(
-        "routes",
-        help="a rule, hand-made features + classic ML, and a network: who reads digits best?",
-        description="Three routes to recognising a digit, judged on the same test images (all 10,000 by default).",
-    )
-    p.add_argument(
-        "--train-size", type=int_at_least(10), default=60000, metavar="N", help="training images (default all 60000)"
-    )
-    p.add_argument(
-        "--test-size",
-        type=int_at_least(1),
-        default=10000,
-        metavar="N",
-        help="judge on the first N test images (default all 10000)",
-    )
-    p.add_argument(
-        "--seed", type=int_at_least(0), default=0, help="seed for the training subset and the network (default 0)"
-    )
-    add_data_args(p, dataset=False)
-    add_out_argument(p)
-    p.set_defaults(func=cmd_routes)
-
-
 def cmd_routes(args) -> int:
     from nnlearn.common.plots import save_figure
     from nnlearn.see import routes
@@ -473,3 +359,96 @@ def cmd_routes(args) -> int:
     _wrote(save_figure(routes.plot_accuracy(results, len(x_train), len(x_test)), out / "routes_accuracy.png"))
     _wrote(save_figure(routes.plot_mistakes(results, x_test, t_test), out / "routes_mistakes.png"))
     return 0
+
+
+def register(commands) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="reproduce a section of the chapter: numbers and figures",
+        description="Reproduce a section of the chapter: print its numbers and write its figures.",
+    )
+    demos = demo.add_subparsers(dest="demo", metavar="SECTION", required=True)
+    for name, (_section, help_text) in SECTIONS.items():
+        p = demos.add_parser(name, help=help_text, description=help_text)
+        add_out_argument(p)
+        p.set_defaults(func=_run, sections=[name])
+    p = demos.add_parser("all", help="every section of the chapter's mathematics, in order")
+    add_out_argument(p)
+    p.set_defaults(func=_run, sections=list(SECTIONS))
+
+    p = demos.add_parser(
+        "minibatch",
+        help="4.2.3 mini-batch learning: the data's shapes and a random batch of 10",
+        description="Load MNIST as the chapter does and draw a mini-batch with np.random.choice semantics; "
+        "write the batch's images to OUT/minibatch.png.",
+    )
+    add_data_args(p)
+    p.add_argument("--batch-size", type=positive_int, default=10)
+    p.add_argument("--seed", type=int_at_least(0), default=0)
+    add_out_argument(p)
+    p.set_defaults(func=cmd_minibatch)
+
+    p = demos.add_parser(
+        "overfit",
+        help="overfitting and its remedies: a deep net on 300 samples, plain, with weight decay, with dropout",
+        description="Train a 7-layer ReLU network (6 x 100 hidden) on only --train-size training samples "
+        "with SGD: training accuracy climbs to 100% while test accuracy stalls far below -- overfitting. "
+        "Then the same network and data with the book's weight decay (lambda 0.1) and with its Dropout "
+        "(ratio 0.2): the gap between train and test accuracy narrows. One figure, three panels.",
+    )
+    add_data_args(p)
+    p.add_argument("--train-size", type=positive_int, default=300, metavar="N")
+    p.add_argument(
+        "--test-size",
+        type=positive_int,
+        metavar="N",
+        help="judge on the first N test images only (default: all; fewer is faster)",
+    )
+    add_settings_flags(
+        p,
+        only=("epochs", "weight_decay_lambda", "dropout_ratio", "seed"),
+        default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0",
+    )
+    p.set_defaults(epochs=200, weight_decay_lambda=0.1, dropout_ratio=0.2, seed=0)
+    add_out_argument(p)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction)
+    p.set_defaults(func=cmd_overfit, parser=p)
+
+    p = demos.add_parser(
+        "numgrad",
+        help="why backpropagation: the numerical gradient's loop, the fast engine and backprop timed",
+        description="On one real batch of 100 images, compute TwoLayerNet(784, 50, 10)'s gradient three ways -- "
+        "the book's plain loop of central differences (on a sample of elements, time extrapolated), the fast "
+        "engine that gives the loop's numbers, and backpropagation -- and print their times and agreement.",
+    )
+    add_data_args(p)
+    p.add_argument(
+        "--sample",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="elements of each parameter the plain loop computes (default 1000)",
+    )
+    p.set_defaults(func=cmd_numgrad)
+
+    p = demos.add_parser(
+        "routes",
+        help="a rule, hand-made features + classic ML, and a network: who reads digits best?",
+        description="Three routes to recognising a digit, judged on the same test images (all 10,000 by default).",
+    )
+    p.add_argument(
+        "--train-size", type=int_at_least(10), default=60000, metavar="N", help="training images (default all 60000)"
+    )
+    p.add_argument(
+        "--test-size",
+        type=positive_int,
+        default=10000,
+        metavar="N",
+        help="judge on the first N test images (default all 10000)",
+    )
+    p.add_argument(
+        "--seed", type=int_at_least(0), default=0, help="seed for the training subset and the network (default 0)"
+    )
+    add_data_args(p, dataset=False)
+    add_out_argument(p)
+    p.set_defaults(func=cmd_routes)
