@@ -90,3 +90,22 @@ def test_the_explanations_are_in_the_readers_language_and_the_numbers_are_the_sa
     assert explanations and all(SCRIPTS[lang].search(line) for line in explanations)
     numbers = [line for line in english.splitlines() if "_error" in line]
     assert len(numbers) == 6 and all(line in said for line in numbers)
+
+
+def test_minibatch_draws_the_seeded_batch_and_writes_its_images(tmp_path, capsys, mnist_dir):
+    import numpy as np
+
+    argv = ["demo", "minibatch", "--batch-size", "3", "--data-dir", str(mnist_dir), "--out", str(tmp_path / "figs")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "x_train.shape = (60000, 784)" in out and "t_train.shape = (60000, 10)" in out
+    assert f"batch_mask = {np.random.default_rng(0).choice(60000, 3).tolist()}" in out  # np.random.choice's draw
+    assert "x_batch.shape = (3, 784), t_batch.shape = (3, 10)" in out
+    assert (tmp_path / "figs" / "minibatch.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("section", ["routes", "minibatch"])
+def test_a_negative_seed_is_a_usage_error(section, capsys):
+    with pytest.raises(SystemExit) as exit_:  # numpy's default_rng(-1) raised ValueError: an internal error
+        main(["demo", section, "--seed", "-1"])
+    assert exit_.value.code == 2 and "argument --seed: must be" in capsys.readouterr().err

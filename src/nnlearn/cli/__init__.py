@@ -1,13 +1,8 @@
 """The ``nnlearn`` command line.
 
-Each area of the package owns one module here with a ``register(commands)`` function that adds its
-sub-commands to ``commands``; :mod:`nnlearn.cli.demo` adds ``nnlearn demo`` and all its sections.
-Heavy imports (matplotlib, the data loader) happen inside the command functions so that
-``nnlearn --help`` stays instant.
-
-Every command takes ``--lang en|zh|ja`` (added here to each, not by the modules); the language is
-chosen before the arguments are parsed (:func:`nnlearn.base.i18n.choose`: ``--lang``, ``NNLEARN_LANG``,
-the locale) and is the current language while the command runs, its errors included.
+Each module here has a ``register(commands)`` function that adds its sub-commands; heavy imports
+(matplotlib, the data loader) happen inside the command functions so that ``nnlearn --help`` stays
+instant. Every command takes ``--lang en|zh|ja``, the current language while it runs, its errors included.
 """
 
 from __future__ import annotations
@@ -23,22 +18,11 @@ import warnings
 
 from nnlearn import __version__
 from nnlearn.base import i18n
-from nnlearn.base.errors import NnlearnError, end_quiet_start
+from nnlearn.base.errors import NnlearnError, OutputError, end_quiet_start
 from nnlearn.base.i18n import N_, _
 
-# One entry per module of nnlearn.cli that registers commands.
-COMMAND_MODULES = (
-    "nnlearn.cli.demo",
-    "nnlearn.cli.data",
-    "nnlearn.cli.diff",
-    "nnlearn.cli.train",
-    "nnlearn.cli.gradcheck",
-    "nnlearn.cli.report",
-    "nnlearn.cli.board",
-    "nnlearn.cli.sweep",
-    "nnlearn.cli.check",
-    "nnlearn.cli.landscape",
-)
+# The modules of nnlearn.cli that register commands, in the order of `nnlearn --help`.
+COMMAND_MODULES = ("demo", "data", "diff", "train", "gradcheck", "see", "sweep", "check")
 
 
 @functools.cache  # built once per process (8 ms): a notebook or a test calls main() many times
@@ -53,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_CommandParser)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(commands)
+        importlib.import_module(f"nnlearn.cli.{name}").register(commands)
     return parser
 
 
@@ -74,7 +58,7 @@ class _CommandParser(argparse.ArgumentParser):
             self._has_lang = True
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
+def _show_warning(message, *_where):
     # A warning for the user is one line, like an error; not Python's file:line report.
     print(f"nnlearn: warning: {message}", file=sys.stderr)
 
@@ -83,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     lang = i18n.command_language(argv)  # a bad --lang: argparse names the choices; a bad NNLEARN_LANG: _main
     try:
-        end_quiet_start()  # from here on Ctrl-C is a KeyboardInterrupt, caught here and in _main
+        end_quiet_start()  # from here on Ctrl-C is a KeyboardInterrupt, caught here
         # catch_warnings puts Python's own warning display back when the command ends: main() runs in
         # notebooks and tests too, whose warnings are theirs to show.
         with i18n.use(lang), warnings.catch_warnings():
@@ -101,38 +85,27 @@ def _main(argv: list[str]) -> int:
         if getattr(args, "lang", None) is None:
             i18n.choose()  # NNLEARN_LANG naming no language of ours is an error, not a silent English
         return int(args.func(args) or 0)
-    except NnlearnError as exc:
-        # nnlearn's own errors: bad input, bad data, bad files. The message names the fix.
-        if debug:
-            traceback.print_exc()
-        print(f"nnlearn: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("nnlearn: " + _("interrupted"), file=sys.stderr)
-        return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:
+        if debug:
+            traceback.print_exc()
         if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
             # A name the file system cannot hold is the user's to shorten, whichever command met it first.
-            if debug:
-                traceback.print_exc()
             name = str(exc.filename or _("a path"))
             shown = name if len(name) <= 60 else f"{name[:28]}...{name[-28:]} ({len(name.encode())} bytes)"
-            print(
-                "nnlearn: error: "
-                + _(
+            exc = OutputError(
+                _(
                     "{name}: the name is too long for the file system (at most 255 bytes a "
                     "folder or file name); choose a shorter one",
                     name=shown,
-                ),
-                file=sys.stderr,
+                )
             )
-            return 1
+        if isinstance(exc, NnlearnError):  # bad input, bad data, bad files: the message names the fix
+            print(f"nnlearn: error: {exc}", file=sys.stderr)
+            return exc.exit_code
         # Anything else is a bug in nnlearn, not a user mistake: say so, and how to see it.
-        if debug:
-            traceback.print_exc()
-        else:
+        if not debug:
             print(
                 "nnlearn: " + _("internal error: {kind}: {reason}", kind=type(exc).__name__, reason=exc),
                 file=sys.stderr,
@@ -146,7 +119,3 @@ def _main(argv: list[str]) -> int:
                 file=sys.stderr,
             )
         return 70
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

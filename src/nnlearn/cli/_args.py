@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
-import warnings
 
+from nnlearn import datasets
 from nnlearn.base.constraints import POSITIVE, Number
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import pad, width
+from nnlearn.train.threads import must, parse_request
 
 
-def flag_type(constraint, name: str = "value"):
+def flag_type(constraint, check: bool = True):
     """An argparse type: the typed word as ``constraint`` reads and checks it (the vocabulary of
-    :mod:`nnlearn.base.constraints`); a refusal is its message, a usage error naming the flag (exit 2)."""
+    :mod:`nnlearn.base.constraints`); a refusal is a usage error naming the flag (exit 2). A word the
+    constraint cannot read at all keeps its reason (``--param``'s NAME=KIND:ARGS)."""
 
     def parse(text: str):
         try:
-            return constraint.check(constraint.parse(text), name)
-        except InputError:
+            value = constraint.parse(text)
+        except InputError as exc:  # argparse names the flag itself: "argument --param: lr=..."
+            raise argparse.ArgumentTypeError(str(exc).removeprefix("--param ")) from None
+        try:
+            return constraint.check(value, "value") if check else value
+        except InputError:  # said as MUST_BE_WORD, which quotes the word as typed
             raise argparse.ArgumentTypeError(constraint.refuse_word(text)) from None
 
     return parse
@@ -30,29 +35,23 @@ def int_at_least(minimum: int):
     return flag_type(Number(int, minimum))
 
 
-#: Any whole number (a seed, an index); any number > 0.
+#: Any whole number (a seed, an index); a whole number >= 1; any number > 0.
 whole_number = flag_type(Number(int))
+positive_int = int_at_least(1)
 positive_float = flag_type(POSITIVE)
 
 
 def add_data_args(parser: argparse.ArgumentParser, dataset: bool = True, *, data_dir: bool = True) -> None:
-    """``--dataset`` (choices: :data:`nnlearn.datasets.DATASETS`; default None, meaning mnist) and ``--data-dir``.
-
-    The one definition of these options for every command that reads a data set.
-    """
+    """``--dataset`` (default None, meaning mnist) and ``--data-dir``, for every command that reads a data set."""
     if dataset:
-        from nnlearn.datasets import DATASETS
-
-        parser.add_argument("--dataset", choices=DATASETS, default=None, help="which data set (default: mnist)")
-    if not data_dir:
-        return
-    parser.add_argument(
-        "--data-dir",
-        metavar="FOLDER",
-        default=None,
-        help="folder holding the four files (or a DATASET/ sub-folder); it must exist. Default: NNLEARN_DATA, "
-        "then the cache folder (where `nnlearn data download` and `nnlearn data import` put them)",
-    )
+        parser.add_argument("--dataset", choices=datasets.DATASETS, help="which data set (default: mnist)")
+    if data_dir:
+        parser.add_argument(
+            "--data-dir",
+            metavar="FOLDER",
+            help="folder holding the four files (or a DATASET/ sub-folder); it must exist. Default: NNLEARN_DATA, "
+            "then the cache folder (where `nnlearn data download` and `nnlearn data import` put them)",
+        )
 
 
 def dataset_of(args) -> str:
@@ -62,25 +61,19 @@ def dataset_of(args) -> str:
 
 def load_arrays(name: str, data_dir):
     """``(x_train, t_train), (x_test, t_test)`` of data set ``name``, as training sees them."""
-    from nnlearn import datasets
-
     return datasets.load_dataset(name, normalize=True, flatten=True, data_dir=data_dir)
 
 
 def class_names_of(name: str):
     """The class names of data set ``name``, or None for one without names (plain numbers)."""
-    from nnlearn.datasets import class_names
-
     try:
-        return list(class_names(name))
+        return list(datasets.class_names(name))
     except KeyError:
         return None
 
 
 def threads_arg(text: str):
     """``auto`` or a whole number of BLAS threads (``--threads``), by :func:`nnlearn.train.threads.parse_request`."""
-    from nnlearn.train.threads import must, parse_request
-
     try:
         return parse_request(text, "--threads") or "auto"
     except InputError:
@@ -103,21 +96,6 @@ def say_threads(choice) -> None:
 def add_threads_arg(parser, help: str = "BLAS threads (default: as many as cores are free)") -> None:
     """``--threads N|auto``, declared once for every command that runs BLAS."""
     parser.add_argument("--threads", type=threads_arg, metavar="N", help=help)
-
-
-def warnings_as_lines(func):
-    """Run a command with each warning printed as one ``nnlearn: warning: ...`` line on stderr."""
-
-    @functools.wraps(func)
-    def run(args):
-        def show(message, category, filename, lineno, file=None, line=None):
-            print(f"nnlearn: warning: {message}", file=sys.stderr)
-
-        with warnings.catch_warnings():
-            warnings.showwarning = show
-            return func(args)
-
-    return run
 
 
 def print_table(header: list, rows: list, least: list) -> None:

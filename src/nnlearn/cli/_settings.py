@@ -1,10 +1,9 @@
-"""The training settings as flags: one flag per :class:`~nnlearn.train.settings.TrainSettings` field, derived
-from its declaration (nanoGPT's configurator is the model) -- no hand-kept list of flags.
+"""Flags derived from declarations -- no hand-kept list of flags (nanoGPT's configurator is the model).
 
-A flag is its setting's name with dashes (``--batch-size`` sets ``batch_size``, ``--hidden-size``
-``hidden_size``); a flag left out keeps the recipe's value. argparse also takes a flag's unique prefix,
+One flag per :class:`~nnlearn.train.settings.TrainSettings` field, and per field of the sweep's
+:class:`~nnlearn.sweep.SweepSpec`. A flag is its setting's name with dashes (``--batch-size`` sets
+``batch_size``); a flag left out keeps the recipe's value. argparse also takes a flag's unique prefix,
 so the flags of the settings' older names (``--hidden``, ``--dropout``, ``--weight-decay``) still work.
-A value the setting's constraint refuses is a usage error naming the flag (exit 2).
 """
 
 from __future__ import annotations
@@ -21,6 +20,23 @@ def flag_of(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def add_declared_flag(target, flag: str, name: str, constraint, help: str, metavar=None, repeated=False) -> None:
+    """Add ``flag`` (default None) setting ``name``: a choice among the constraint's options, else a word the
+    constraint reads and checks; ``repeated``: given once per item, each only read (the whole is checked later)."""
+    kwargs = {"dest": name, "default": None, "help": help.replace("%", "%%")}
+    options = getattr(constraint, "options", None)
+    if options is not None:
+        kwargs["choices"] = options
+    else:
+        kwargs["type"] = flag_type(constraint, check=not repeated)
+        kwargs["metavar"] = metavar or constraint.metavar()
+    if repeated:
+        kwargs["action"] = "append"
+    elif isinstance(getattr(constraint, "inner", constraint), Sizes):
+        kwargs["nargs"] = "+"  # --hidden-size 100 50 (or 100-50)
+    target.add_argument(flag, **kwargs)
+
+
 def add_settings_flags(parser: argparse.ArgumentParser, only=None, default: str = "the recipe's") -> None:
     """Add a flag for every training setting (or those named in ``only``) to ``parser``; defaults None.
 
@@ -35,17 +51,8 @@ def add_settings_flags(parser: argparse.ArgumentParser, only=None, default: str 
             if spec.exclusive not in exclusive:
                 exclusive[spec.exclusive] = parser.add_mutually_exclusive_group()
             target = exclusive[spec.exclusive]
-        constraint = spec.constraint
-        kwargs = {"dest": name, "default": None, "help": f"{spec.help}; default: {default}".replace("%", "%%")}
-        options = getattr(constraint, "options", None)
-        if options is not None:
-            kwargs["choices"] = options
-        else:
-            kwargs["type"] = flag_type(constraint, name)
-            kwargs["metavar"] = spec.metavar or constraint.metavar()
-        if isinstance(getattr(constraint, "inner", constraint), Sizes):
-            kwargs["nargs"] = "+"  # --hidden-size 100 50 (or 100-50)
-        target.add_argument(flag_of(name), **kwargs)
+        help = f"{spec.help}; default: {default}"
+        add_declared_flag(target, flag_of(name), name, spec.constraint, help, spec.metavar)
 
 
 def settings_given(args: argparse.Namespace, only=None) -> dict:

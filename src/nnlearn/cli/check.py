@@ -18,9 +18,7 @@ def cmd_check(args) -> int:
     lang = choose(args.lang)
     if sys.stdout.encoding and sys.stdout.encoding.lower().replace("-", "") not in ("utf8", "utf16", "utf32"):
         sys.stdout.reconfigure(errors="backslashreplace")  # a terminal without ✓ or 中文 still gets the report
-    if getattr(args, "watch", False):
-        return _watch(args, lang)
-    return _check_once(args, lang)
+    return _watch(args, lang) if args.watch else _check_once(args, lang)
 
 
 def _check_once(args, lang) -> int:
@@ -28,9 +26,7 @@ def _check_once(args, lang) -> int:
     from nnlearn.checker import DEFAULT_TIMEOUT, CheckInputError, check_files
 
     try:
-        reports = check_files(
-            args.files, lang, only=args.only, timeout=DEFAULT_TIMEOUT if args.timeout is None else args.timeout
-        )
+        reports = check_files(args.files, lang, only=args.only, timeout=args.timeout or DEFAULT_TIMEOUT)
     except CheckInputError as exc:  # a file that cannot be read, an unknown name: said in the report's language
         raise InputError(exc.in_language(lang)) from None
     if args.json:
@@ -45,7 +41,7 @@ def _check_once(args, lang) -> int:
     return 0 if all(r.ok for r in reports) else 1
 
 
-def _watch(args, lang, **bounds) -> int:
+def _watch(args, lang) -> int:
     """``--watch``: one file, checked now and after each save, until Ctrl-C. After the first check a
     file that cannot be read (an editor halfway through saving) is said in one line and watched on."""
     import time
@@ -69,7 +65,7 @@ def _watch(args, lang, **bounds) -> int:
             print(f"nnlearn: error: {exc}", file=sys.stderr)
         sys.stdout.flush()
 
-    return watch(args.files[0], once, **bounds)
+    return watch(args.files[0], once)
 
 
 def register(commands) -> None:
@@ -97,7 +93,6 @@ def register(commands) -> None:
     p.add_argument(
         "--timeout",
         type=positive_float,
-        default=None,
         metavar="S",
         help="seconds one call of your code may take (default 5); the file's top level gets twice as long",
     )

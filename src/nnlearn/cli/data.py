@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from nnlearn.base.errors import OutputError, UsageError
 from nnlearn.base.i18n import _
-from nnlearn.cli._args import add_data_args, positive_float, warnings_as_lines, whole_number
+from nnlearn.cli._args import add_data_args, dataset_of, positive_float, whole_number
+from nnlearn.datasets.cache import check_entry, entry_dir, load_arrays
+from nnlearn.datasets.download import ensure_files, fetch_dataset
+from nnlearn.datasets.errors import DatasetError
+from nnlearn.datasets.mnist import get_spec, load_dataset
+from nnlearn.datasets.sources import best_folder, candidate_dirs, check_data_dir, download_dir, find_files
+from nnlearn.datasets.verify import verify_files
 
 #: Grey levels of the text rendering, dark to bright (index = pixel * len // 256).
 _SHADES = " .:-=+*#%@"
@@ -33,11 +41,10 @@ def register(commands) -> None:
     p.add_argument(
         "--timeout",
         type=positive_float,
-        default=None,
         metavar="S",
         help="seconds to wait for a connection or the next block of data (default: NNLEARN_TIMEOUT or 10)",
     )
-    p.set_defaults(func=warnings_as_lines(cmd_download))
+    p.set_defaults(func=cmd_download)
 
     p = actions.add_parser(
         "import",
@@ -47,7 +54,7 @@ def register(commands) -> None:
     )
     p.add_argument("folder", metavar="FOLDER", help="a folder holding the four files (.gz or not)")
     add_data_args(p, data_dir=False)
-    p.set_defaults(func=warnings_as_lines(cmd_import))
+    p.set_defaults(func=cmd_import)
 
     p = actions.add_parser(
         "verify",
@@ -56,15 +63,12 @@ def register(commands) -> None:
         "parsed cache's arrays against their digests (a damaged cache is removed; the next load rebuilds it).",
     )
     add_data_args(p)
-    p.set_defaults(func=warnings_as_lines(cmd_verify))
+    p.set_defaults(func=cmd_verify)
 
     p = actions.add_parser("info", help="where the files are, shapes, dtypes, class counts")
     add_data_args(p)
-    p.set_defaults(func=warnings_as_lines(cmd_info))
-    _register_show(actions)
+    p.set_defaults(func=cmd_info)
 
-
-def _register_show(actions) -> None:
     p = actions.add_parser(
         "show",
         help="one image: as text, and as a 28x28 image file that `nnlearn predict` reads back exactly",
@@ -81,32 +85,15 @@ def _register_show(actions) -> None:
     )
     p.add_argument(
         "--out",
-        default=None,
         metavar="FILE",
         help="the 28x28 image; its type follows the suffix: .png (default DATASET-SPLIT-INDEX.png), .bmp, .tif, .jpg",
     )
-    p.add_argument(
-        "--figure",
-        default=None,
-        metavar="FILE",
-        help="also write an enlarged figure with a title (.png, .pdf, .svg...)",
-    )
-    p.set_defaults(func=warnings_as_lines(cmd_show))
-
-
-def _spec(args):
-    from nnlearn.datasets.mnist import get_spec
-
-    return get_spec(args.dataset or "mnist")
+    p.add_argument("--figure", metavar="FILE", help="also write an enlarged figure with a title (.png, .pdf, .svg...)")
+    p.set_defaults(func=cmd_show)
 
 
 def cmd_download(args) -> int:
-    from nnlearn.datasets.download import fetch_dataset
-    from nnlearn.datasets.errors import DatasetError
-    from nnlearn.datasets.sources import download_dir, find_files
-    from nnlearn.datasets.verify import verify_files
-
-    spec = _spec(args)
+    spec = get_spec(dataset_of(args))
     if args.data_dir is None:
         paths = find_files(spec)
         if paths is not None and all(r.ok for r in verify_files(spec, paths)):
@@ -151,7 +138,7 @@ def cmd_import(args) -> int:
     from nnlearn.datasets.importing import import_files
     from nnlearn.datasets.sources import download_dir
 
-    spec = _spec(args)
+    spec = get_spec(dataset_of(args))
     done = import_files(spec, args.folder)
     for f in spec.files:
         path, copied = done[f.role]
@@ -169,11 +156,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from nnlearn.datasets.cache import check_entry
-    from nnlearn.datasets.sources import best_folder, candidate_dirs, check_data_dir
-    from nnlearn.datasets.verify import verify_files
-
-    spec = _spec(args)
+    spec = get_spec(dataset_of(args))
     check_data_dir(args.data_dir)
     where, paths = best_folder(spec, args.data_dir)
     reports = verify_files(spec, paths, where=where)
@@ -182,13 +165,12 @@ def cmd_verify(args) -> int:
     bad = sum(not r.ok for r in reports)
     if bad:
         if all(p is None for p in paths.values()):
-            looked = [str(p) for p in candidate_dirs(spec, args.data_dir)]
             print(
                 _(
                     "{title}: no files found (looked in {folders}); run `nnlearn data download` or `nnlearn data "
                     "import FOLDER`",
                     title=spec.title,
-                    folders=", ".join(looked),
+                    folders=", ".join(map(str, candidate_dirs(spec, args.data_dir))),
                 )
             )
         print(_("{title}: {bad} of {n} files failed", title=spec.title, bad=bad, n=len(reports)))
@@ -218,12 +200,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_info(args) -> int:
-    import numpy as np
-
-    from nnlearn.datasets.cache import entry_dir, load_arrays
-    from nnlearn.datasets.download import ensure_files
-
-    spec = _spec(args)
+    spec = get_spec(dataset_of(args))
     paths = ensure_files(spec, args.data_dir, download=False)
     arrays = load_arrays(spec, paths)
     print(f"{spec.title} ({spec.name})")
@@ -251,29 +228,19 @@ def cmd_info(args) -> int:
 
 def render_text(image) -> str:
     """A 28x28 uint8 image as text, two characters per pixel (so it looks square)."""
-    rows = []
-    for row in image:
-        rows.append("".join(_SHADES[int(v) * len(_SHADES) // 256] * 2 for v in row).rstrip())
-    return "\n".join(rows)
+    rows = ("".join(_SHADES[int(v) * len(_SHADES) // 256] * 2 for v in row) for row in image)
+    return "\n".join(row.rstrip() for row in rows)
 
 
 def cmd_show(args) -> int:
-    from nnlearn.datasets.mnist import load_dataset
-    from nnlearn.see.images import (
-        check_output_path,
-        digits_figure,
-        figure_format,
-        image_format,
-        save_figure_as,
-        save_image,
-    )
+    from nnlearn.see import images
 
-    spec = _spec(args)
+    spec = get_spec(dataset_of(args))
     out = Path(args.out) if args.out else Path(f"{spec.name}-{args.split}-{args.index}.png")
     # Every output checked before the data are loaded: a typo costs no time.
-    image_format(check_output_path(out))
+    images.image_format(images.check_output_path(out))
     if args.figure:
-        figure_format(check_output_path(args.figure))
+        images.figure_format(images.check_output_path(args.figure))
     train, test = load_dataset(spec, normalize=False, flatten=False, data_dir=args.data_dir)
     x, t = train if args.split == "train" else test
     n = len(x)
@@ -298,16 +265,16 @@ def cmd_show(args) -> int:
     print(
         _(
             "wrote {path}  (28x28, white on black: `nnlearn predict RUN {out}` reads it as is)",
-            path=save_image(image, out),
+            path=images.save_image(image, out),
             out=out,
         )
     )
     if args.figure:
-        fig = digits_figure([image], [f"{args.split}[{args.index}]: {name}"], columns=1)
+        fig = images.digits_figure([image], [f"{args.split}[{args.index}]: {name}"], columns=1)
         print(
             _(
                 "wrote {path}  (a figure for people; give --out's image to predict)",
-                path=save_figure_as(fig, args.figure),
+                path=images.save_figure_as(fig, args.figure),
             )
         )
     return 0

@@ -1,10 +1,9 @@
 """``nnlearn demo SECTION``: the chapter's numbers and figures, section by section; every section is here.
 
-Each section prints the book's numbers exactly (``repr``) with a line of explanation and writes its
-figure as a PNG into ``--out``. The chapter's mathematics (:data:`SECTIONS`, ``losses`` to ``descent``)
+Each section prints the book's numbers exactly (``repr``) with a line of explanation in the command's
+language, and writes its figure as a PNG into ``--out``. The chapter's mathematics (:data:`SECTIONS`)
 needs no data, and ``nnlearn demo all`` runs it in order; ``minibatch``, ``overfit``, ``numgrad`` and
-``routes`` load a data set. The library does the work; this module reads the arguments and prints.
-The explanations are in the command's language (``--lang``); the numbers and code stay as they are.
+``routes`` load a data set.
 """
 
 from __future__ import annotations
@@ -16,21 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.base.errors import UsageError
+from nnlearn import datasets
 from nnlearn.base.figtext import figure_text
+from nnlearn.base.files import check_output_folder, check_output_path
 from nnlearn.base.i18n import N_, _
-from nnlearn.cli._args import (
-    add_data_args,
-    dataset_of,
-    int_at_least,
-    load_arrays,
-    print_table,
-    warnings_as_lines,
-    whole_number,
-)
+from nnlearn.cli._args import add_data_args, dataset_of, int_at_least, load_arrays, positive_int, print_table
 from nnlearn.cli._settings import add_settings_flags
-
-DEFAULT_OUT = "nnlearn-demo"
+from nnlearn.common.gradient import gradient_descent, numerical_diff, numerical_gradient
+from nnlearn.common.gradient_check import time_gradients
+from nnlearn.common.losses import cross_entropy_error, mean_squared_error
+from nnlearn.common.two_layer_net import TwoLayerNet
+from nnlearn.datasets.batches import sample_batch_indices
 
 
 def _header(title: str) -> None:
@@ -42,8 +37,6 @@ def _wrote(path: Path) -> None:
 
 
 def demo_losses(out: Path) -> None:
-    from nnlearn.common.losses import cross_entropy_error, mean_squared_error
-
     _header(_("4.2 Loss functions: how badly the output y fits the target t"))
     t = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
     cases = {
@@ -77,7 +70,6 @@ def demo_losses(out: Path) -> None:
 
 
 def demo_derivative(out: Path) -> None:
-    from nnlearn.common.gradient import numerical_diff
     from nnlearn.common.plots import function_1, plot_tangent, save_figure
 
     _header(_("4.3.1-4.3.2 Numerical differentiation of f(x) = 0.01x^2 + 0.1x"))
@@ -111,7 +103,6 @@ def demo_derivative(out: Path) -> None:
 
 
 def demo_partial(out: Path) -> None:
-    from nnlearn.common.gradient import numerical_diff
     from nnlearn.common.plots import plot_surface, save_figure
 
     _header(_("4.3.3 Partial derivatives of f(x0, x1) = x0^2 + x1^2 at (3, 4)"))
@@ -123,7 +114,6 @@ def demo_partial(out: Path) -> None:
 
 
 def demo_gradient(out: Path) -> None:
-    from nnlearn.common.gradient import numerical_gradient
     from nnlearn.common.plots import function_2, plot_gradient_field, save_figure
 
     _header(_("4.4 Gradient of f(x0, x1) = x0^2 + x1^2"))
@@ -135,7 +125,6 @@ def demo_gradient(out: Path) -> None:
 
 
 def demo_descent(out: Path) -> None:
-    from nnlearn.common.gradient import gradient_descent
     from nnlearn.common.plots import function_2, plot_descent_path, save_figure
 
     _header(_("4.4.1 Gradient descent on x0^2 + x1^2 from (-3, 4), 100 steps"))
@@ -151,7 +140,6 @@ def demo_descent(out: Path) -> None:
 
 
 def demo_rounding(out: Path) -> None:
-    """``nnlearn demo rounding`` (a section of ``nnlearn demo all``): the table, then the figure into ``out``."""
     from nnlearn.common.derivatives.rounding import plot_rounding_lesson, rounding_table
     from nnlearn.common.plots import save_figure
 
@@ -178,77 +166,31 @@ SECTIONS = {
 }
 
 
-def _run(names):
-    def run(args) -> int:
-        from nnlearn.base.files import check_output_folder
-
-        out = check_output_folder(args.out)  # before the first section prints: a wrong --out costs nothing
-        for name in names:
-            SECTIONS[name][0](out)
-        return 0
-
-    return run
+def _run(args) -> int:
+    out = check_output_folder(args.out)  # before the first section prints: a wrong --out costs nothing
+    for name in args.sections:
+        SECTIONS[name][0](out)
+    return 0
 
 
 def add_out_argument(parser) -> None:
     parser.add_argument(
-        "--out", default=DEFAULT_OUT, metavar="DIR", help=f"folder for the figures (default: ./{DEFAULT_OUT})"
+        "--out", default="nnlearn-demo", metavar="DIR", help="folder for the figures (default: ./nnlearn-demo)"
     )
 
 
-_positive_int = int_at_least(1)
+# -- the sections that load a data set ------------------------------------------------------------
 
 
-def register(commands) -> None:
-    demo = commands.add_parser(
-        "demo",
-        help="reproduce a section of the chapter: numbers and figures",
-        description="Reproduce a section of the chapter: print its numbers and write its figures.",
-    )
-    demos = demo.add_subparsers(dest="demo", metavar="SECTION", required=True)
-    for name, (_section, help_text) in SECTIONS.items():
-        p = demos.add_parser(name, help=help_text, description=help_text)
-        add_out_argument(p)
-        p.set_defaults(func=_run([name]))
-    p = demos.add_parser("all", help="every section of the chapter's mathematics, in order")
-    add_out_argument(p)
-    p.set_defaults(func=_run(list(SECTIONS)))
-    _register_minibatch(demos)
-    _register_overfit(demos)
-    _register_numgrad(demos)
-    _register_routes(demos)
-
-
-# -- nnlearn demo minibatch ------------------------------------------------------------------------
-
-
-def _register_minibatch(demos) -> None:
-    p = demos.add_parser(
-        "minibatch",
-        help="4.2.3 mini-batch learning: the data's shapes and a random batch of 10",
-        description="Load MNIST as the chapter does and draw a mini-batch with np.random.choice semantics; "
-        "write the batch's images to OUT/minibatch.png.",
-    )
-    add_data_args(p)
-    p.add_argument("--batch-size", type=int_at_least(1), default=10)
-    p.add_argument("--seed", type=int_at_least(0), default=0)
-    add_out_argument(p)
-    p.set_defaults(func=warnings_as_lines(cmd_demo_minibatch))
-
-
-def cmd_demo_minibatch(args) -> int:
-    import numpy as np
-
-    from nnlearn.base.files import check_output_folder
-    from nnlearn.datasets.batches import sample_batch_indices
-    from nnlearn.datasets.mnist import load_dataset
-    from nnlearn.see.images import check_output_path, digits_figure, save_figure_as
+def cmd_minibatch(args) -> int:
+    from nnlearn.common.plots import save_figure
+    from nnlearn.see.images import digits_figure
 
     out = check_output_folder(args.out)
-    (x_train, t_train), _test = load_dataset(
-        args.dataset or "mnist", normalize=True, one_hot_label=True, data_dir=args.data_dir
+    (x_train, t_train), _test = datasets.load_dataset(
+        dataset_of(args), normalize=True, one_hot_label=True, data_dir=args.data_dir
     )
-    print("== " + _("4.2.3 Mini-batch learning") + " ==")
+    _header(_("4.2.3 Mini-batch learning"))
     print(f"  x_train.shape = {x_train.shape}")
     print(f"  t_train.shape = {t_train.shape}")
     train_size = x_train.shape[0]
@@ -265,56 +207,16 @@ def cmd_demo_minibatch(args) -> int:
     print(f"  x_batch.shape = {x_batch.shape}, t_batch.shape = {t_batch.shape}")
     print("  -> " + _("each step learns from this random handful instead of all {n} images.", n=train_size))
     shown = min(len(batch_mask), 50)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(
-            _("--out {out}: cannot create the folder ({reason})", out=out, reason=exc.strerror or exc)
-        ) from None
     fig = digits_figure(x_batch[:shown], [f"[{i}]: {k}" for i, k in zip(batch_mask[:shown], labels)])
     print(
         "  "
-        + _("wrote {path}", path=save_figure_as(fig, check_output_path(out / "minibatch.png")))
+        + _("wrote {path}", path=save_figure(fig, out / "minibatch.png"))
         + ("  " + _("(the first {n} of the batch)", n=shown) if shown < len(batch_mask) else "")
     )
     return 0
 
 
-# -- nnlearn demo overfit ---------------------------------------------------------------------------
-
-
-def _register_overfit(demos) -> None:
-    p = demos.add_parser(
-        "overfit",
-        help="overfitting and its remedies: a deep net on 300 samples, plain, with weight decay, with dropout",
-        description="Train a 7-layer ReLU network (6 x 100 hidden) on only --train-size training samples "
-        "with SGD: training accuracy climbs to 100% while test accuracy stalls far below -- overfitting. "
-        "Then the same network and data with the book's weight decay (lambda 0.1) and with its Dropout "
-        "(ratio 0.2): the gap between train and test accuracy narrows. One figure, three panels.",
-    )
-    add_data_args(p)
-    p.add_argument("--train-size", type=_positive_int, default=300, metavar="N")
-    p.add_argument(
-        "--test-size",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="judge on the first N test images only (default: all; fewer is faster)",
-    )
-    add_settings_flags(
-        p,
-        only=("epochs", "weight_decay_lambda", "dropout_ratio", "seed"),
-        default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0",
-    )
-    p.set_defaults(epochs=200, weight_decay_lambda=0.1, dropout_ratio=0.2, seed=0)
-    p.add_argument("--out", metavar="DIR", default="nnlearn-demo", help="folder for overfit.png (default nnlearn-demo)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
-    p.set_defaults(func=cmd_overfit, parser=p)
-
-
 def cmd_overfit(args) -> int:
-    import numpy as np
-
     from nnlearn.common.evaluation import plot_accuracy_panels
     from nnlearn.common.plots import save_figure
     from nnlearn.see.overfitting import compare_remedies, overfitting_settings
@@ -380,34 +282,7 @@ def cmd_overfit(args) -> int:
     return 0
 
 
-# -- nnlearn demo numgrad ---------------------------------------------------------------------------
-
-
-def _register_numgrad(demos) -> None:
-    p = demos.add_parser(
-        "numgrad",
-        help="why backpropagation: the numerical gradient's loop, the fast engine and backprop timed",
-        description="On one real batch of 100 images, compute TwoLayerNet(784, 50, 10)'s gradient three ways -- "
-        "the book's plain loop of central differences (on a sample of elements, time extrapolated), the fast "
-        "engine that gives the loop's numbers, and backpropagation -- and print their times and agreement.",
-    )
-    add_data_args(p)
-    p.add_argument(
-        "--sample",
-        type=_positive_int,
-        default=1000,
-        metavar="N",
-        help="elements of each parameter the plain loop computes (default 1000)",
-    )
-    p.set_defaults(func=cmd_numgrad, parser=p)
-
-
 def cmd_numgrad(args) -> int:
-    import numpy as np
-
-    from nnlearn import TwoLayerNet
-    from nnlearn.common.gradient_check import time_gradients
-
     dataset = dataset_of(args)
     (x_train, t_train), _test = load_arrays(dataset, args.data_dir)
     batch = np.random.default_rng(0).choice(len(x_train), 100)
@@ -458,43 +333,8 @@ def cmd_numgrad(args) -> int:
     return 0
 
 
-# -- nnlearn demo routes ----------------------------------------------------------------------------
-
-
-def _register_routes(demos) -> None:
-    p = demos.add_parser(
-        "routes",
-        help="a rule, hand-made features + classic ML, and a network: who reads digits best?",
-        description="Three routes to recognising a digit, judged on the same test images (all 10,000 by default).",
-    )
-    p.add_argument(
-        "--train-size",
-        type=int_at_least(10),
-        default=60000,
-        metavar="N",
-        help="training images (default all 60000)",
-    )
-    p.add_argument(
-        "--test-size",
-        type=int_at_least(1),
-        default=10000,
-        metavar="N",
-        help="judge on the first N test images (default all 10000)",
-    )
-    p.add_argument(
-        "--seed", type=whole_number, default=0, help="seed for the training subset and the network (default 0)"
-    )
-    add_data_args(p, dataset=False)
-    add_out_argument(p)
-    p.set_defaults(func=_routes)
-
-
-def _routes(args) -> int:
-    import numpy as np
-
-    from nnlearn.base.files import check_output_folder, check_output_path
+def cmd_routes(args) -> int:
     from nnlearn.common.plots import save_figure
-    from nnlearn.datasets import load_dataset
     from nnlearn.see import routes
 
     # The figures come after a minute of work: a --out that cannot take them is refused first.
@@ -502,24 +342,113 @@ def _routes(args) -> int:
     for name in ("routes_accuracy.png", "routes_mistakes.png"):
         check_output_path(out / name)
     routes.require_classic()  # before loading anything: say at once what is missing
-    (x_train, t_train), (x_test, t_test) = load_dataset("mnist", data_dir=args.data_dir)
+    (x_train, t_train), (x_test, t_test) = datasets.load_dataset("mnist", data_dir=args.data_dir)
     if args.train_size < len(x_train):
         # A fixed seed picks the same subset every time, so the table is reproducible.
         keep = np.sort(np.random.default_rng(args.seed).choice(len(x_train), args.train_size, replace=False))
         x_train, t_train = x_train[keep], t_train[keep]
     x_test, t_test = x_test[: args.test_size], t_test[: args.test_size]
-    progress = sys.stderr.isatty()
     print(
         _("training on {train} images, testing on {test} that no route has seen", train=len(x_train), test=len(x_test))
     )
-    results = routes.run_routes(x_train, t_train, x_test, t_test, seed=args.seed, progress=progress)
+    results = routes.run_routes(x_train, t_train, x_test, t_test, seed=args.seed, progress=sys.stderr.isatty())
     print(routes.format_table(results))
     for r in results:
         if r.note:
             print(f"  {r.name}: {r.note}")
-    accuracy = routes.plot_accuracy(results, len(x_train), len(x_test))
-    print(_("wrote {path}", path=save_figure(accuracy, out / "routes_accuracy.png")))
-    print(
-        _("wrote {path}", path=save_figure(routes.plot_mistakes(results, x_test, t_test), out / "routes_mistakes.png"))
-    )
+    _wrote(save_figure(routes.plot_accuracy(results, len(x_train), len(x_test)), out / "routes_accuracy.png"))
+    _wrote(save_figure(routes.plot_mistakes(results, x_test, t_test), out / "routes_mistakes.png"))
     return 0
+
+
+def register(commands) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="reproduce a section of the chapter: numbers and figures",
+        description="Reproduce a section of the chapter: print its numbers and write its figures.",
+    )
+    demos = demo.add_subparsers(dest="demo", metavar="SECTION", required=True)
+    for name, (_section, help_text) in SECTIONS.items():
+        p = demos.add_parser(name, help=help_text, description=help_text)
+        add_out_argument(p)
+        p.set_defaults(func=_run, sections=[name])
+    p = demos.add_parser("all", help="every section of the chapter's mathematics, in order")
+    add_out_argument(p)
+    p.set_defaults(func=_run, sections=list(SECTIONS))
+
+    p = demos.add_parser(
+        "minibatch",
+        help="4.2.3 mini-batch learning: the data's shapes and a random batch of 10",
+        description="Load MNIST as the chapter does and draw a mini-batch with np.random.choice semantics; "
+        "write the batch's images to OUT/minibatch.png.",
+    )
+    add_data_args(p)
+    p.add_argument("--batch-size", type=positive_int, default=10)
+    p.add_argument("--seed", type=int_at_least(0), default=0)
+    add_out_argument(p)
+    p.set_defaults(func=cmd_minibatch)
+
+    p = demos.add_parser(
+        "overfit",
+        help="overfitting and its remedies: a deep net on 300 samples, plain, with weight decay, with dropout",
+        description="Train a 7-layer ReLU network (6 x 100 hidden) on only --train-size training samples "
+        "with SGD: training accuracy climbs to 100% while test accuracy stalls far below -- overfitting. "
+        "Then the same network and data with the book's weight decay (lambda 0.1) and with its Dropout "
+        "(ratio 0.2): the gap between train and test accuracy narrows. One figure, three panels.",
+    )
+    add_data_args(p)
+    p.add_argument("--train-size", type=positive_int, default=300, metavar="N")
+    p.add_argument(
+        "--test-size",
+        type=positive_int,
+        metavar="N",
+        help="judge on the first N test images only (default: all; fewer is faster)",
+    )
+    add_settings_flags(
+        p,
+        only=("epochs", "weight_decay_lambda", "dropout_ratio", "seed"),
+        default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0",
+    )
+    p.set_defaults(epochs=200, weight_decay_lambda=0.1, dropout_ratio=0.2, seed=0)
+    add_out_argument(p)
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction)
+    p.set_defaults(func=cmd_overfit, parser=p)
+
+    p = demos.add_parser(
+        "numgrad",
+        help="why backpropagation: the numerical gradient's loop, the fast engine and backprop timed",
+        description="On one real batch of 100 images, compute TwoLayerNet(784, 50, 10)'s gradient three ways -- "
+        "the book's plain loop of central differences (on a sample of elements, time extrapolated), the fast "
+        "engine that gives the loop's numbers, and backpropagation -- and print their times and agreement.",
+    )
+    add_data_args(p)
+    p.add_argument(
+        "--sample",
+        type=positive_int,
+        default=1000,
+        metavar="N",
+        help="elements of each parameter the plain loop computes (default 1000)",
+    )
+    p.set_defaults(func=cmd_numgrad)
+
+    p = demos.add_parser(
+        "routes",
+        help="a rule, hand-made features + classic ML, and a network: who reads digits best?",
+        description="Three routes to recognising a digit, judged on the same test images (all 10,000 by default).",
+    )
+    p.add_argument(
+        "--train-size", type=int_at_least(10), default=60000, metavar="N", help="training images (default all 60000)"
+    )
+    p.add_argument(
+        "--test-size",
+        type=positive_int,
+        default=10000,
+        metavar="N",
+        help="judge on the first N test images (default all 10000)",
+    )
+    p.add_argument(
+        "--seed", type=int_at_least(0), default=0, help="seed for the training subset and the network (default 0)"
+    )
+    add_data_args(p, dataset=False)
+    add_out_argument(p)
+    p.set_defaults(func=cmd_routes)

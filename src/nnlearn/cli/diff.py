@@ -11,21 +11,16 @@ import sys
 import warnings
 from pathlib import Path
 
-from nnlearn.base.constraints import number_of
+import numpy as np
+
 from nnlearn.base.errors import NnlearnError, UsageError
 from nnlearn.base.figtext import in_reader_language
+from nnlearn.base.files import check_output_path
 from nnlearn.base.i18n import N_, _
+from nnlearn.cli._args import positive_float
+from nnlearn.common.derivatives import METHODS, derivative
+from nnlearn.common.derivatives.expr import ExpressionError, parse_expression
 
-
-def _number_or_text(text: str):
-    """The number ``text`` is in ASCII (float("١") is 1.0), else the text itself, which cmd_diff refuses."""
-    try:
-        return number_of(text)
-    except ValueError:
-        return text
-
-
-_METHODS = ("auto", "complex", "richardson", "central", "forward", "backward")
 _METHOD_NAMES = {
     "complex": N_("complex step"),
     "richardson": N_("Richardson extrapolation"),
@@ -35,14 +30,8 @@ _METHOD_NAMES = {
 }
 
 
-class NoDerivativeError(NnlearnError):
-    """The formula has no finite derivative at the point (outside its domain, or not smooth)."""
-
-
 def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
     """``--at 3,4`` or ``--at x0=3,x1=4``; each value may be a constant formula such as ``pi/2``."""
-    from nnlearn.common.derivatives.expr import ExpressionError, parse_expression
-
     if not text.isascii():  # the formula reader takes any script's digits: --at ١٢ read as 12
         raise ExpressionError(_("--at {text!r}: write the numbers in ASCII digits, e.g. --at 3,4", text=text))
     items = [item.strip() for item in text.split(",")]
@@ -51,55 +40,39 @@ def _parse_point(text: str, variables: tuple[str, ...]) -> list[float]:
         raise ExpressionError(
             _("--at {text!r} mixes named and plain values; write --at 3,4 or --at x0=3,x1=4", text=text)
         )
-    values: dict[str, float] = {}
-    plain: list[float] = []
+    values = {}
     for item in items:
-        name, _eq, value_text = item.rpartition("=") if "=" in item else ("", "", item)
+        name, _eq, value_text = item.rpartition("=")
+        name = name.strip()
+        if name and name not in variables:
+            raise ExpressionError(
+                _(
+                    "--at names {name!r}, which is not a variable of the formula ({variables})",
+                    name=name,
+                    variables=", ".join(variables),
+                )
+            )
         try:
-            value = float(parse_expression(value_text, variables=())())
+            values[name or len(values)] = float(parse_expression(value_text, variables=())())
         except ExpressionError as exc:
             raise ExpressionError(f"--at: {exc}") from None
-        if name:
-            name = name.strip()
-            if name not in variables:
-                raise ExpressionError(
-                    _(
-                        "--at names {name!r}, which is not a variable of the formula ({variables})",
-                        name=name,
-                        variables=", ".join(variables),
-                    )
-                )
-            values[name] = value
-        else:
-            plain.append(value)
-    if values:
+    if all(named):
         missing = [v for v in variables if v not in values]
         if missing:
             raise ExpressionError(_("--at gives no value for {names}", names=", ".join(missing)))
         return [values[v] for v in variables]
-    if len(plain) != len(variables):
+    if len(values) != len(variables):
         example = ",".join(str(i + 3) for i in range(len(variables)))
         raise ExpressionError(
             _(
                 "the formula has {n} variable(s) ({variables}) but --at gives {given} value(s); write --at {example}",
                 n=len(variables),
                 variables=", ".join(variables),
-                given=len(plain),
+                given=len(values),
                 example=example,
             )
         )
-    return plain
-
-
-def _partial(expr, point, i):
-    """The function of variable i alone, the others held at ``point``."""
-
-    def g(t):
-        values = list(point)
-        values[i] = t
-        return expr(*values)
-
-    return g
+    return list(values.values())
 
 
 def _fmt(value: float) -> str:
@@ -107,27 +80,18 @@ def _fmt(value: float) -> str:
 
 
 def run_diff(args) -> int:
-    from nnlearn.common.derivatives import derivative
-    from nnlearn.common.derivatives.expr import parse_expression
-
-    if args.h is not None and not (isinstance(args.h, float) and math.isfinite(args.h) and args.h > 0):
-        raise UsageError(
-            _("--h must be a positive finite number, got {h}; leave it out for an automatic step", h=repr(args.h))
-        )
     expr = parse_expression(args.expr)
     variables = expr.variables or ("x",)
     point = _parse_point(args.at, variables)
-    if args.plot and len(variables) != 1:
-        raise UsageError(_("--plot draws f and its tangent line, so it needs a formula of one variable"))
     if args.plot:
-        from nnlearn.base.files import check_output_path
-
+        if len(variables) != 1:
+            raise UsageError(_("--plot draws f and its tangent line, so it needs a formula of one variable"))
         check_output_path(args.plot)  # before anything is printed
     # A formula without variables is a constant function of x; Expression takes one value then too.
     fx = float(expr(*point))
     at = ", ".join(f"{v}={_fmt(p)}" for v, p in zip(variables, point))
     if not math.isfinite(fx):
-        raise NoDerivativeError(
+        raise NnlearnError(  # exit status 1: the formula and the point are well formed
             _("f is {fx} at {at}: the point is outside the formula's domain (or it overflows)", fx=fx, at=at)
         )
 
@@ -136,10 +100,11 @@ def run_diff(args) -> int:
     for i, name in enumerate(variables):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            r = derivative(_partial(expr, point, i), point[i], method=args.method, h=args.h, full_output=True)
+            along = lambda t: expr(*point[:i], t, *point[i + 1 :])  # variable i alone, the others held
+            r = derivative(along, point[i], method=args.method, h=args.h, full_output=True)
         notes += [str(w.message) for w in caught]
         if not math.isfinite(r.df):
-            raise NoDerivativeError(
+            raise NnlearnError(
                 _(
                     "no finite derivative in {name} at {at}: f is not smooth there, or not defined on either side",
                     name=name,
@@ -173,7 +138,6 @@ def run_diff(args) -> int:
 @in_reader_language
 def _plot_tangent(expr, text, x, fx, slope):
     """The formula around x with its tangent line there."""
-    import numpy as np
     from matplotlib.figure import Figure
 
     from nnlearn.common.evaluation import as_typed
@@ -220,7 +184,7 @@ def register(commands) -> None:
         metavar="X",
         help="the point: one value per variable, comma-separated (3,4 or x0=3,x1=4); constants like pi/2 work",
     )
-    p.add_argument("--method", choices=_METHODS, default="auto", help="how to differentiate (default: auto)")
-    p.add_argument("--h", type=_number_or_text, default=None, metavar="H", help="the step (default: scaled with |x|)")
-    p.add_argument("--plot", metavar="PNG", default=None, help="also draw f and its tangent line into PNG")
+    p.add_argument("--method", choices=METHODS, default="auto", help="how to differentiate (default: auto)")
+    p.add_argument("--h", type=positive_float, metavar="H", help="the step (default: scaled with |x|)")
+    p.add_argument("--plot", metavar="PNG", help="also draw f and its tangent line into PNG")
     p.set_defaults(func=run_diff)

@@ -1,34 +1,35 @@
-"""``nnlearn gradcheck``: backpropagation against the numerical gradient.
-
-Each command parses its arguments, calls the library (:mod:`nnlearn.common.gradient_check`) and prints.
-"""
+"""``nnlearn gradcheck``: backpropagation against the numerical gradient (:mod:`nnlearn.common.gradient_check`)."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import numpy as np
+
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import (
     add_data_args,
     add_threads_arg,
     dataset_of,
-    int_at_least,
     load_arrays,
+    positive_int,
     print_table,
     say_threads,
 )
 from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
 from nnlearn.common import engines
+from nnlearn.common.gradient_check import gradient_check_record
+from nnlearn.common.networks import network_for, with_dtype
+from nnlearn.train import runs
+from nnlearn.train.settings import TrainSettings
+from nnlearn.train.threads import blas_threads
 
-_positive_int = int_at_least(1)
+#: The settings ``nnlearn gradcheck`` takes: the network's and the batch's.
+GRADCHECK_SETTINGS = ("hidden_size", "activation", "weight_init_std", "loss", "batch_size", "seed")
 
 
 def register(commands) -> None:
-    _register_gradcheck(commands)
-
-
-def _register_gradcheck(commands) -> None:
     p = commands.add_parser(
         "gradcheck",
         help="compare backpropagation with the numerical gradient",
@@ -50,7 +51,7 @@ def _register_gradcheck(commands) -> None:
     )
     p.add_argument(
         "--sample",
-        type=_positive_int,
+        type=positive_int,
         default=100,
         metavar="N",
         help="without --all: elements checked per parameter, each by the plain loop (default 100)",
@@ -66,17 +67,7 @@ def _register_gradcheck(commands) -> None:
     p.set_defaults(func=cmd_gradcheck, parser=p)
 
 
-# -- nnlearn gradcheck -----------------------------------------------------------------------------
-
-
-#: The settings ``nnlearn gradcheck`` takes: the network's and the batch's.
-GRADCHECK_SETTINGS = ("hidden_size", "activation", "weight_init_std", "loss", "batch_size", "seed")
-
-
 def cmd_gradcheck(args) -> int:
-    from nnlearn.common.gradient_check import gradient_check_record
-    from nnlearn.train.threads import blas_threads
-
     net, x, t, source, run = _gradcheck_subject(args)
     n_params = sum(p.size for p in net.params.values())
     print(
@@ -91,11 +82,10 @@ def cmd_gradcheck(args) -> int:
         )
     )
     if args.all:
-        engine = args.engine
         how = (
-            _("the {engine} engine, 2 forward passes each", engine=engine)
-            if engine == "loop"
-            else _("the {engine} engine", engine=engine)
+            _("the {engine} engine, 2 forward passes each", engine=args.engine)
+            if args.engine == "loop"
+            else _("the {engine} engine", engine=args.engine)
         )
         print(
             _(
@@ -150,25 +140,16 @@ def cmd_gradcheck(args) -> int:
         )
     )
     if run is not None:
-        from nnlearn.train.runs import write_json
-
-        write_json(run / "gradcheck.json", record)
+        runs.write_json(run / "gradcheck.json", record)
         print(_("saved in {path} (`nnlearn report {run}` shows it)", path=run / "gradcheck.json", run=run))
     return 0 if record["agree"] else 1
 
 
 def _gradcheck_subject(args):
     """``(float64 network, x, t, where the batch comes from, run folder or None)`` of gradcheck's arguments."""
-    import numpy as np
-
-    from nnlearn.common.networks import network_for, with_dtype
-    from nnlearn.train.settings import TrainSettings
-
     given = settings_given(args, only=GRADCHECK_SETTINGS)
     run = None if args.run_dir is None else Path(args.run_dir)
     if run is not None:
-        from nnlearn.train import runs
-
         extra = [flag_of(name) for name in given if name not in ("batch_size", "seed")]
         if extra or args.synthetic:
             args.parser.error(

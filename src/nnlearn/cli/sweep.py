@@ -8,53 +8,30 @@ The command parses its arguments, loads the data set, and hands the rest to :mod
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
 from pathlib import Path
 
-from nnlearn.base.errors import InputError, NnlearnError
+from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
-from nnlearn.cli._args import add_data_args, int_at_least, load_arrays
-
-_positive_int = int_at_least(1)
-
-
-def _argparse_type(constraint, name: str, repeated: bool):
-    """Read a flag's word as the option's constraint says; a refusal is an argparse error (exit 2)."""
-
-    def parse(text: str):
-        try:
-            value = constraint.parse(text)
-            return value if repeated else constraint.check(value, name)
-        except InputError as exc:
-            raise argparse.ArgumentTypeError(str(exc).removeprefix("--param ")) from None
-
-    return parse
+from nnlearn.cli._args import add_data_args, load_arrays, positive_int
+from nnlearn.cli._settings import add_declared_flag, flag_of
+from nnlearn.sweep import Sweep, SweepInterrupted, SweepSpec, require_sweep_packages
+from nnlearn.sweep.spec import options
+from nnlearn.train.training import infer_classes
 
 
 def _add_spec_flags(parser) -> None:
     """A flag for every field of SweepSpec but those the data options give; defaults None."""
-    import dataclasses
-
-    from nnlearn.sweep.spec import SweepSpec, options
-
     defaults = {f.name: f.default for f in dataclasses.fields(SweepSpec)}
     for name, option in options().items():
-        if not option.own_flag:
-            continue
-        shown = option.shown or defaults[name]
-        help = option.help + ("" if shown is dataclasses.MISSING else f"; default {shown}")
-        kwargs = {"dest": name, "default": None, "help": help.replace("%", "%%")}
-        choices = getattr(option.constraint, "options", None)
-        if choices is not None:
-            kwargs["choices"] = choices
-        else:
-            kwargs["type"] = _argparse_type(option.constraint, name, option.repeated)
-            kwargs["metavar"] = option.metavar or option.constraint.metavar()
-        if option.repeated:
-            kwargs["action"] = "append"
-        parser.add_argument(option.flag or "--" + name.replace("_", "-"), **kwargs)
+        if option.own_flag:
+            shown = option.shown or defaults[name]
+            help = option.help + ("" if shown is dataclasses.MISSING else f"; default {shown}")
+            flag = option.flag or flag_of(name)
+            add_declared_flag(parser, flag, name, option.constraint, help, option.metavar, option.repeated)
 
 
 def register(commands) -> None:
@@ -72,43 +49,29 @@ def register(commands) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
-        type=_positive_int,
-        default=None,
+        type=positive_int,
         help=f"processes of the local Dask cluster, one BLAS thread each (default {os.cpu_count()})",
     )
     where.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",
-        default=None,
         help="run the trials on this running Dask cluster instead (`dask scheduler`)",
     )
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--out", metavar="DIR", help="the sweep folder to create")
     out.add_argument("--resume", metavar="DIR", help="continue the sweep in DIR without redoing finished trials")
     p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar (default: when the terminal shows it)",
+        "--progress", action=argparse.BooleanOptionalAction, help="progress bar (default: when the terminal shows it)"
     )
     p.set_defaults(func=cmd_sweep, parser=p)
 
 
-def _flag(name: str) -> str:
-    from nnlearn.sweep.spec import options
-
-    return options()[name].flag or "--" + name.replace("_", "-")
-
-
 def _open(args):
     """``(sweep, spec)``: the sweep to resume (its spec), or None and the spec of a new one."""
-    from nnlearn.sweep import Sweep, SweepSpec
-    from nnlearn.sweep.spec import options
-
     parser = args.parser
     given = {name: getattr(args, name) for name in options() if getattr(args, name) is not None}
     if args.resume:
-        searched = [_flag(name) for name in given if options()[name].searched]
+        searched = [options()[name].flag or flag_of(name) for name in given if options()[name].searched]
         if searched:
             parser.error(
                 _(
@@ -120,19 +83,12 @@ def _open(args):
         return sweep, sweep.spec
     if "params" not in given:
         parser.error(_("give at least one --param NAME=KIND:ARGS, e.g. --param lr=loguniform:1e-4:1e-1"))
-    if (Path(args.out) / "sweep.json").exists():
-        parser.error(
-            _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=args.out)
-        )
     if "data_dir" in given:
         given["data_dir"] = str(Path(given["data_dir"]).resolve())
     return None, SweepSpec(**given)
 
 
 def cmd_sweep(args) -> int:
-    from nnlearn.sweep import Sweep, SweepInterrupted, require_sweep_packages
-    from nnlearn.train.training import infer_classes
-
     require_sweep_packages()
     sweep, spec = _open(args)
     t0 = time.perf_counter()
