@@ -266,6 +266,14 @@ def test_cli_refuses_bad_params_and_missing_packages(capsys, monkeypatch, tmp_pa
     assert capsys.readouterr().err.splitlines()[-1] == (
         "nnlearn sweep: error: --resume continues a sweep with the settings it was started with; drop --trials"
     )
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "sweep.json").write_text("{}")
+    with pytest.raises(SystemExit) as info:  # before the data set is looked for: there is none here
+        main(["sweep", "--param", "lr=loguniform:1e-4:1e-1", "--out", str(taken), "--data-dir", str(tmp_path / "x")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert "already holds a sweep" in err and f"--resume {taken}" in err
     monkeypatch.setitem(sys.modules, "optuna", None)
     assert main(["sweep", "--param", "lr=loguniform:1e-4:1e-1", "--out", str(tmp_path / "s")]) == 1
     assert capsys.readouterr().err == (

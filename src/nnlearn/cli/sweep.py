@@ -83,6 +83,10 @@ def _open(args):
         return sweep, sweep.spec
     if "params" not in given:
         parser.error(_("give at least one --param NAME=KIND:ARGS, e.g. --param lr=loguniform:1e-4:1e-1"))
+    if (Path(args.out) / "sweep.json").exists():  # a usage error, before the data set loads
+        parser.error(
+            _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=args.out)
+        )
     if "data_dir" in given:
         given["data_dir"] = str(Path(given["data_dir"]).resolve())
     return None, SweepSpec(**given)
