@@ -9,7 +9,7 @@ terminal). The hand code below is what pooch could not do, each shown by a test 
   compressions of them (``test_recompressed_copy_is_accepted``). The file streams into a temporary
   file and is moved into place only once its content verifies, else the next mirror is tried.
 - **Bounded decompression.** pooch's ``Decompress`` gunzips all there is; the digest here
-  (:func:`nnlearn.datasets.idx.payload_sha256`) stops one block past the file's known size.
+  (:func:`nnlearn.datasets.idx.payload_sha256`) stops as soon as it passes the file's known size.
 - **Size caps.** pooch writes whatever the server sends: a ``Content-Length`` that no copy of the
   file can have is refused before the body is read, and so is a body that runs past it.
 - **The slow-mirror cut.** requests' time-out bounds each read, not the transfer: measured,
@@ -57,6 +57,7 @@ from nnlearn.datasets.sources import (
     download_dir,
     file_in,
     find_files,
+    holds_content,
     missing_message,
 )
 
@@ -485,13 +486,8 @@ def download_file(
 def _verified(dest_dir: Path, datafile: DataFile) -> Path | None:
     """The copy of ``datafile`` in ``dest_dir`` when its content verifies, else None."""
     have = file_in(dest_dir, datafile) if dest_dir.is_dir() else None
-    try:
-        if have is not None and (
-            datafile.sha256 is None or payload_sha256(have, datafile.payload_cap) == datafile.sha256
-        ):
-            return have
-    except DatasetError:
-        pass
+    if have is not None and (datafile.sha256 is None or holds_content(have, datafile, datafile.sha256)):
+        return have
     return None
 
 

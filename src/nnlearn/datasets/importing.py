@@ -15,8 +15,7 @@ from pathlib import Path
 from nnlearn.base.files import atomic_write
 from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError
-from nnlearn.datasets.idx import payload_sha256
-from nnlearn.datasets.sources import DatasetSpec, best_folder, check_data_dir, download_dir, file_in
+from nnlearn.datasets.sources import DatasetSpec, best_folder, check_data_dir, download_dir, file_in, holds_content
 from nnlearn.datasets.verify import verify_files
 
 
@@ -61,7 +60,7 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
         source = paths[f.role]
         target = dest_dir / source.name
         current = file_in(dest_dir, f)
-        if current is not None and _same_content(current, f.payload_cap, digests[f.role]):
+        if current is not None and holds_content(current, f, digests[f.role]):
             done[f.role] = (current, False)
             continue
         try:
@@ -82,10 +81,3 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
             ) from None
         done[f.role] = (target, True)
     return done
-
-
-def _same_content(path: Path, max_bytes: int, digest: str) -> bool:
-    try:
-        return payload_sha256(path, max_bytes) == digest
-    except DatasetError:
-        return False

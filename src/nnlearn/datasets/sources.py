@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from nnlearn.base.errors import InputError, InputTypeError
@@ -71,7 +71,7 @@ class DatasetSpec:
     files: tuple[DataFile, ...]
     classes: tuple[str, ...]
     mirrors: tuple[str, ...] = ()
-    system_dirs: tuple[str, ...] = field(default=())
+    system_dirs: tuple[str, ...] = ()
 
     def file(self, role: str) -> DataFile:
         for f in self.files:
@@ -85,10 +85,6 @@ class DatasetSpec:
                 roles=", ".join(f.role for f in self.files),
             )
         )
-
-    @property
-    def file_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.files)
 
 
 def cache_root() -> Path:
@@ -121,13 +117,7 @@ def candidate_dirs(spec: DatasetSpec, data_dir: str | os.PathLike | None = None)
                 folders += _expand(part, spec)
     folders.append(download_dir(spec))
     folders += [Path(d) for d in spec.system_dirs]
-    seen: set[Path] = set()
-    unique = []
-    for f in folders:
-        if f not in seen:
-            seen.add(f)
-            unique.append(f)
-    return unique
+    return list(dict.fromkeys(folders))
 
 
 def file_in(folder: Path, datafile: DataFile) -> Path | None:
@@ -137,6 +127,14 @@ def file_in(folder: Path, datafile: DataFile) -> Path | None:
         if p.is_file():
             return p
     return None
+
+
+def holds_content(path: Path, datafile: DataFile, digest: str) -> bool:
+    """Whether the decompressed content of ``path`` has the SHA-256 ``digest`` (False when it cannot be read)."""
+    try:
+        return payload_sha256(path, datafile.payload_cap) == digest
+    except DatasetError:
+        return False
 
 
 def _belongs(spec: DatasetSpec, paths: dict[str, Path]) -> bool:
@@ -243,12 +241,8 @@ def best_folder(spec: DatasetSpec, data_dir=None) -> tuple[Path, dict[str, Path 
     With ``data_dir``, only ``data_dir/<name>`` and ``data_dir`` are searched.
     """
     folders = _expand(data_dir, spec) if data_dir is not None else candidate_dirs(spec)
-    best = (folders[0], entries_in(folders[0], spec))
-    for folder in folders[1:]:
-        found = entries_in(folder, spec)
-        if sum(p is not None for p in found.values()) > sum(p is not None for p in best[1].values()):
-            best = (folder, found)
-    return best
+    found = [(folder, entries_in(folder, spec)) for folder in folders]
+    return max(found, key=lambda pair: sum(p is not None for p in pair[1].values()))
 
 
 def describe_folder(folder: Path, spec: DatasetSpec) -> str:
