@@ -18,6 +18,8 @@ from nnlearn.train.runs import write_json, write_text
 
 #: How many of the best trials the validation-curve figure shows.
 CURVES = 5
+#: The columns of ``trials.csv`` after the trial's number, state and parameters.
+_MEASURED = ("validation_accuracy", "epochs", "seconds", "worker", "reason")
 
 
 def record_path(out, number: int) -> Path:
@@ -50,16 +52,7 @@ def rows(out, spec, study) -> list[dict]:
 
 
 def write_trials_csv(out, spec, trial_rows) -> None:
-    columns = [
-        "number",
-        "state",
-        *[p.name for p in spec.params],
-        "validation_accuracy",
-        "epochs",
-        "seconds",
-        "worker",
-        "reason",
-    ]
+    columns = ["number", "state", *[p.name for p in spec.params], *_MEASURED]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
