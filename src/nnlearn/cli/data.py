@@ -148,8 +148,8 @@ def cmd_download(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from nnlearn.datasets.importing import import_files
     from nnlearn.datasets.sources import download_dir
+    from nnlearn.datasets.verify import import_files
 
     spec = _spec(args)
     done = import_files(spec, args.folder)

@@ -28,10 +28,9 @@ anything runs (:mod:`.journal`).
 Optional: ``pip install "nnlearn[sweep]"`` brings ``optuna`` and ``dask[distributed]``.
 """
 
-from nnlearn.sweep.cluster import INSTALL, require_sweep_packages
-from nnlearn.sweep.figures import plot_search_space, plot_validation_curves
+from nnlearn.sweep.driver import INSTALL, require_sweep_packages
 from nnlearn.sweep.folder import Sweep, SweepInterrupted, read_spec
-from nnlearn.sweep.results import CURVES
+from nnlearn.sweep.results import CURVES, plot_search_space, plot_validation_curves
 from nnlearn.sweep.space import KINDS, Param, check_space, parse_param
 from nnlearn.sweep.spec import SAMPLERS, SweepSpec
 from nnlearn.sweep.study import STUDY_NAME

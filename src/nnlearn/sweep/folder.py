@@ -13,8 +13,7 @@ import nnlearn.sweep.results as results
 from nnlearn.base.errors import FileFormatError, NnlearnError
 from nnlearn.base.files import check_output_path, read_json
 from nnlearn.base.i18n import _
-from nnlearn.sweep.cluster import connect, require_sweep_packages
-from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
+from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop, connect, require_sweep_packages
 from nnlearn.sweep.journal import check_journal
 from nnlearn.sweep.spec import SweepSpec
 from nnlearn.sweep.study import create_study, draw_again, journal_storage, load_study, tell
