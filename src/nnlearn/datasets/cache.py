@@ -1,22 +1,20 @@
 """The parsed cache: the data set as raw uint8 arrays with their digests, checked on every load.
 
 Parsing MNIST (gunzip, checksum, checks) takes about half a second; reading the parsed arrays back
-takes a few hundredths. The cache lives under ``<cache_root>/parsed/`` -- never beside the source
-files, which may be read-only -- in one folder per data set and *source state*: the folder's name
-carries a digest of each source file's path, size, modification time and inode, so replacing a
-source file (a fresh download, a copy) makes a new folder and the old one is removed.
+a few hundredths. The cache lives under ``<cache_root>/parsed/`` (never beside the source files,
+which may be read-only), one folder per data set and *source state*: the folder's name carries a
+digest of each source file's path, size, modification time and inode, so a replaced source file
+makes a new folder and the old one is removed.
 
-A folder holds ``meta.json`` (shapes and the SHA-256 of each array) and one raw ``ROLE.u8`` file
-per array. Every load reads the uint8 files in blocks, hashing each block and (for
-``normalize=True``) converting it to float32 as it goes: a cache damaged by a disk error or an
-edit -- one flipped byte, an empty file -- is never returned as data; it is removed and rebuilt
-from the source files, whose digests are checked again. The float32 images are derived, not
-cached: storing them would make every load hash four times as many bytes.
+A folder holds ``meta.json`` (shapes and the SHA-256 of each array) and one raw ``ROLE.u8`` file per
+array. Every load hashes the uint8 files block by block (converting each block to float32 as it goes,
+for ``normalize=True``): a cache damaged by a disk error or an edit is never returned as data; it is
+removed and rebuilt from the source files. The float32 images are derived, not cached: storing them
+would make every load hash four times as many bytes.
 
-Concurrency: a folder is built under a temporary name and renamed into place in one step, so a
-reader sees a complete folder or none; when two processes build the same folder at once, the
-second rename fails and that process simply uses the first one's folder. A folder left half-built
-by a killed process is removed by the next build.
+A folder is built under a temporary name and renamed into place in one step, so a reader sees a
+complete folder or none; of two processes building the same folder at once, the second uses the
+first one's. A folder left half-built by a killed process is removed by the next build.
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ import math
 import os
 import re
 import shutil
-import stat
 import tempfile
 import time
 import warnings
@@ -36,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn.base.errors import FileFormatError
-from nnlearn.base.files import file_kind, read_json, remove_stale_temp_files, temp_prefix
+from nnlearn.base.files import open_regular_file, read_json, remove_stale_temp_files, temp_prefix
 from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
 from nnlearn.datasets.sources import DatasetSpec, cache_root
@@ -112,11 +109,12 @@ def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.
     """The array in ``path``, as uint8 or normalized float32; CacheDamaged unless its SHA-256 is ``digest``."""
     n = math.prod(shape)
     sha = hashlib.sha256()
-    # O_NONBLOCK: a FIFO put in place of the file is refused below instead of blocking the open.
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb", buffering=0) as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise CacheDamaged(_("{name} is {kind}, not a regular file", name=path.name, kind=file_kind(st.st_mode)))
+    try:
+        fd = open_regular_file(path, path.name)
+    except FileFormatError as exc:
+        raise CacheDamaged(str(exc)) from None
+    with open(fd, "rb", buffering=0) as f:
+        st = os.fstat(fd)
         if st.st_size != n:
             raise CacheDamaged(_("{name} holds {size} bytes, expected {n}", name=path.name, size=st.st_size, n=n))
         # Allocated only now that the file is known to hold that many bytes.
@@ -171,11 +169,12 @@ def _spec_shapes(meta, spec: DatasetSpec) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _meta(entry: Path, spec: DatasetSpec) -> dict | None:
-    """``{role: (shape, sha256)}`` from the ``meta.json`` of ``entry``, checked; None when the folder does not exist.
+def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np.ndarray] | None:
+    """The arrays of the cache folder ``entry``, checked; None when there is none.
 
-    The shapes must be ``spec``'s, so a damaged or edited file can neither make a load allocate
-    more than the data set holds nor hand out arrays of another shape.
+    Raises CacheDamaged when the folder exists but does not hold what its ``meta.json`` says. The
+    shapes must be ``spec``'s, so that a damaged or edited ``meta.json`` can neither make a load
+    allocate more than the data set holds nor hand out arrays of another shape.
     """
     if not entry.exists():
         return None
@@ -193,30 +192,17 @@ def _meta(entry: Path, spec: DatasetSpec) -> dict | None:
         raise CacheDamaged(_("meta.json is damaged")) from None
     if not all(isinstance(d, str) and _SHA256.match(d) for d in digests.values()):
         raise CacheDamaged(_("meta.json is damaged (a digest is not a SHA-256)"))
-    return {role: (shapes[role], digests[role]) for role in shapes}
-
-
-def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np.ndarray] | None:
-    """The arrays of the cache folder ``entry``, checked; None when there is none.
-
-    Raises CacheDamaged when the folder exists but does not hold what its ``meta.json`` says.
-    """
-    meta = _meta(entry, spec)
-    if meta is None:
-        return None
     arrays = {}
     for f in spec.files:
-        shape, digest = meta[f.role]
+        name = f.role + ".u8"
         try:
             arrays[f.role] = _read_checked(
-                entry / f"{f.role}.u8", shape, digest, normalize and f.role.endswith("images")
+                entry / name, shapes[f.role], digests[f.role], normalize and f.role.endswith("images")
             )
         except FileNotFoundError:
-            raise CacheDamaged(_("{file} is missing", file=f.role + ".u8")) from None
+            raise CacheDamaged(_("{file} is missing", file=name)) from None
         except OSError as exc:
-            raise CacheDamaged(
-                _("{name} cannot be read ({reason})", name=f.role + ".u8", reason=exc.strerror or exc)
-            ) from None
+            raise CacheDamaged(_("{name} cannot be read ({reason})", name=name, reason=exc.strerror or exc)) from None
     return arrays
 
 

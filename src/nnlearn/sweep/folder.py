@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import warnings
@@ -57,33 +58,6 @@ def read_spec(out) -> SweepSpec:
                 reason=exc,
             )
         ) from None
-
-
-class Progress:
-    """The sweep's progress bar: trials finished, and the best validation accuracy so far."""
-
-    def __init__(self, show, total: int, done: int, best: float | None):
-        from tqdm import tqdm
-
-        self.bar = tqdm(
-            total=total,
-            initial=done,
-            unit="trial",
-            desc=_("sweep"),
-            dynamic_ncols=True,
-            disable=(not sys.stderr.isatty()) if show is None else not show,
-        )
-        self.best = best
-
-    def told(self, rec: dict) -> None:
-        self.bar.update(1)
-        if rec["state"] == "COMPLETE" and (self.best is None or rec["value"] > self.best):
-            self.best = rec["value"]
-        if self.best is not None:
-            self.bar.set_postfix(best=f"{self.best:.4f}", refresh=False)
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 class Sweep:
@@ -195,7 +169,7 @@ class Sweep:
         """Run the trials not yet finished on the cluster ``where`` (client, workers, scheduler)."""
         study = self.study()
         target = self.spec.n_trials()
-        pending, done, best = self.resume(study)
+        pending, done = self.resume(study)
         if done >= target and not pending:
             return
         if done or pending:
@@ -207,9 +181,18 @@ class Sweep:
                     n=len(pending),
                 )
             )
+        from tqdm import tqdm
+
         (self.out / "trials").mkdir(exist_ok=True)
         client, to_close = connect(*where)
-        bar = Progress(progress, target, done, best)
+        bar = tqdm(
+            total=target,
+            initial=done,
+            unit="trial",
+            desc=_("sweep"),
+            dynamic_ncols=True,
+            disable=(not sys.stderr.isatty()) if progress is None else not progress,
+        )
         critical = CriticalSections()
         critical.install()
         loop = None
@@ -230,9 +213,8 @@ class Sweep:
                     warnings.simplefilter("ignore")
                     thing.close()
 
-    def resume(self, study) -> tuple[list, int, float | None]:
-        """Tell the trials a dead driver recorded but did not tell; ``(trials to run again, trials
-        finished, best validation accuracy so far)``."""
+    def resume(self, study) -> tuple[list, int]:
+        """Tell the trials a dead driver recorded but did not tell; ``(trials to run again, trials finished)``."""
         from optuna.trial import TrialState
 
         for tr in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -241,9 +223,7 @@ class Sweep:
                 tell(study, rec)
         trials = study.get_trials(deepcopy=False)
         pending = [Task(tr.number, self.values_of(tr)) for tr in trials if tr.state == TrialState.RUNNING]
-        done = sum(tr.state.is_finished() for tr in trials)
-        best = max((tr.value for tr in trials if tr.state == TrialState.COMPLETE), default=None)
-        return pending, done, best
+        return pending, sum(tr.state.is_finished() for tr in trials)
 
     def values_of(self, trial) -> dict:
         """The sampled values of a study's trial; drawn again when a driver killed between creating
@@ -253,11 +233,14 @@ class Sweep:
             return values
         return draw_again(self.spec, trial.number)
 
-    def keep(self, study, bar: Progress, rec: dict) -> None:
-        """Keep a trial's record: its file first (a resume tells it from there), then the study."""
+    def keep(self, study, bar, rec: dict) -> None:
+        """Keep a trial's record: its file first (a resume tells it from there), then the study; the
+        progress ``bar`` shows the best validation accuracy so far."""
         write_json(results.record_path(self.out, rec["number"]), rec)
         tell(study, rec)
-        bar.told(rec)
+        bar.update(1)
+        with contextlib.suppress(ValueError):  # no trial has completed yet
+            bar.set_postfix(best=f"{study.best_value:.4f}", refresh=False)
         results.write_trials_csv(self.out, self.spec, self.rows(study))
 
     def final_run(self, best: dict, data, n_classes: int, progress, log) -> dict:
