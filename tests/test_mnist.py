@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -237,14 +238,6 @@ def _damage(path: Path, how: str) -> None:
         path.unlink()
         make_fifo(path)
         return
-    if how in ("huge shapes", "labels reshaped"):
-        meta = json.loads(path.read_text())
-        if how == "huge shapes":
-            meta["shapes"]["train-images"] = [10**9, 28, 28]
-        else:  # the same bytes, so the same digest, read as another shape
-            meta["shapes"]["test-labels"] = [1, 5]
-        path.write_text(json.dumps(meta))
-        return
     if how == "nested":
         path.write_text("[" * 30_000)  # under the size limit: the depth limit refuses it
         return
@@ -269,12 +262,29 @@ DAMAGE = {  # (file, how): what the load would have returned from the damaged ca
     ("train-images.u8", "empty"): "an EOFError traceback (zero-length file)",
     ("train-images.u8", "short"): "a truncated array",
     ("meta.json", "empty"): "a JSON traceback",
-    ("meta.json", "huge shapes"): "a MemoryError",
-    ("meta.json", "labels reshaped"): "test labels of shape (1, 5)",
     ("meta.json", "nested"): "a RecursionError",
     ("meta.json", "fifo"): "a load that waits forever",
     ("train-labels.u8", "fifo"): "a load that waits forever",
 }
+
+
+def test_the_shapes_come_from_the_spec_never_from_the_cache_folder(tmp_path):
+    payloads = tiny_payloads()
+    spec = tiny_spec(payloads)
+    write_tiny(tmp_path, payloads)
+    load_dataset(spec, data_dir=tmp_path)
+    [entry] = _entries()
+    meta_path = cache_mod.parsed_root() / entry / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    # Once a MemoryError, and test labels of shape (1, 5) (the same bytes, so the same digest).
+    meta["shapes"] = {"train-images": [10**9, 28, 28], "test-labels": [1, 5]}
+    meta_path.write_text(json.dumps(meta))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x, _t), (_xt, tt) = load_dataset(spec, normalize=False, flatten=False, data_dir=tmp_path)
+    assert x.shape == (spec.file("train-images").shape[0], 1, 28, 28)
+    assert tt.shape == spec.file("test-labels").shape
+    np.testing.assert_array_equal(tt, _raw(payloads["test-labels"], 8))
 
 
 @pytest.mark.parametrize("name,how", sorted(DAMAGE))

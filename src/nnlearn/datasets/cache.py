@@ -6,7 +6,7 @@ which may be read-only), one folder per data set and *source state*: the folder'
 digest of each source file's path, size, modification time and inode, so a replaced source file
 makes a new folder and the old one is removed.
 
-A folder holds ``meta.json`` (shapes and the SHA-256 of each array) and one raw ``ROLE.u8`` file per
+A folder holds ``meta.json`` (the SHA-256 of each array) and one raw ``ROLE.u8`` file per
 array. Every load hashes the uint8 files block by block (converting each block to float32 as it goes,
 for ``normalize=True``): a cache damaged by a disk error or an edit is never returned as data; it is
 removed and rebuilt from the source files. The float32 images are derived, not cached: storing them
@@ -136,45 +136,12 @@ def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.
     return out.reshape(shape)
 
 
-def _spec_shapes(meta, spec: DatasetSpec) -> dict[str, tuple[int, ...]]:
-    """The shapes in ``meta``, each checked against ``spec`` (None entries: images and labels agree)."""
-    shapes = {}
-    for f in spec.files:
-        shape = meta["shapes"][f.role]
-        if not (
-            isinstance(shape, list)
-            and len(shape) == len(f.shape)
-            and all(type(s) is int and (s == w if w is not None else 0 <= s < 2**31) for s, w in zip(shape, f.shape))
-        ):
-            raise CacheDamaged(
-                _(
-                    "meta.json gives {role} the shape {shape}, not {title}'s",
-                    role=f.role,
-                    shape=str(shape)[:60],
-                    title=spec.title,
-                )
-            )
-        shapes[f.role] = tuple(shape)
-    for split in ("train", "test"):
-        images, labels = shapes.get(f"{split}-images"), shapes.get(f"{split}-labels")
-        if images and labels and images[0] != labels[0]:
-            raise CacheDamaged(
-                _(
-                    "meta.json gives {images} {split} images but {labels} labels",
-                    images=images[0],
-                    split=split,
-                    labels=labels[0],
-                )
-            )
-    return shapes
-
-
 def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np.ndarray] | None:
     """The arrays of the cache folder ``entry``, checked; None when there is none.
 
     Raises CacheDamaged when the folder exists but does not hold what its ``meta.json`` says. The
-    shapes must be ``spec``'s, so that a damaged or edited ``meta.json`` can neither make a load
-    allocate more than the data set holds nor hand out arrays of another shape.
+    shapes are ``spec``'s, never read from the folder: nothing in it can make a load allocate more
+    than the data set holds or hand out arrays of another shape.
     """
     if not entry.exists():
         return None
@@ -186,7 +153,6 @@ def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np
             _("meta.json cannot be read ({reason})", reason=getattr(exc, "strerror", None) or exc)
         ) from None
     try:
-        shapes = _spec_shapes(meta, spec)
         digests = {f.role: meta["sha256"][f.role] for f in spec.files}
     except (KeyError, TypeError):
         raise CacheDamaged(_("meta.json is damaged")) from None
@@ -197,7 +163,7 @@ def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np
         name = f.role + ".u8"
         try:
             arrays[f.role] = _read_checked(
-                entry / name, shapes[f.role], digests[f.role], normalize and f.role.endswith("images")
+                entry / name, f.shape, digests[f.role], normalize and f.role.endswith("images")
             )
         except FileNotFoundError:
             raise CacheDamaged(_("{file} is missing", file=name)) from None
@@ -240,7 +206,6 @@ def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays:
             "format": CACHE_FORMAT,
             "dataset": spec.name,
             "sources": {role: str(Path(p).resolve()) for role, p in paths.items()},
-            "shapes": {role: list(arr.shape) for role, arr in arrays.items()},
             "sha256": digests,
             "created": time.time(),
         }

@@ -49,7 +49,7 @@ from nnlearn.datasets.errors import (
     OversizeDataError,
     TruncatedDataError,
 )
-from nnlearn.datasets.idx import MAX_PAYLOAD_BYTES, compressed_bound, payload_sha256
+from nnlearn.datasets.idx import compressed_bound, payload_sha256
 from nnlearn.datasets.sources import (
     DataFile,
     DatasetSpec,
@@ -106,10 +106,7 @@ def wire_bounds(datafile: DataFile) -> tuple[int, int]:
     >>> wire_bounds(MNIST.file("train-labels"))  # 60,008 bytes decompressed; the original gzip is 28,881
     (58, 64111)
     """
-    size = datafile.payload_size
-    if size is None:
-        return 0, compressed_bound(MAX_PAYLOAD_BYTES)
-    return size // _MAX_RATIO, compressed_bound(size)
+    return datafile.payload_size // _MAX_RATIO, compressed_bound(datafile.payload_size)
 
 
 _watched = threading.local()

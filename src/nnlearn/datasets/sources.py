@@ -25,17 +25,17 @@ from nnlearn.base.errors import InputError, InputTypeError
 from nnlearn.base.files import file_kind
 from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError
-from nnlearn.datasets.idx import MAX_PAYLOAD_BYTES, PAYLOAD_MARGIN, payload_sha256
+from nnlearn.datasets.idx import PAYLOAD_MARGIN, payload_sha256
 
 
 @dataclass(frozen=True)
 class DataFile:
-    """One file of a data set: its name, the SHA-256 of its decompressed content, its shape."""
+    """One file of a data set: its name, the SHA-256 of its decompressed content, its uint8 array's shape."""
 
     role: str
     name: str  # e.g. "train-images-idx3-ubyte.gz": the name on the mirrors
     sha256: str | None
-    shape: tuple  # None entries match any length
+    shape: tuple[int, ...]
 
     @property
     def stem(self) -> str:
@@ -43,10 +43,8 @@ class DataFile:
         return self.name[:-3] if self.name.endswith(".gz") else self.name
 
     @property
-    def payload_size(self) -> int | None:
-        """Bytes of the decompressed file (an IDX header and uint8 elements); None when the shape is open."""
-        if any(s is None for s in self.shape):
-            return None
+    def payload_size(self) -> int:
+        """Bytes of the decompressed file: an IDX header and uint8 elements."""
         return 4 + 4 * len(self.shape) + math.prod(self.shape)
 
     @property
@@ -58,8 +56,7 @@ class DataFile:
         >>> DataFile("test-labels", "t10k-labels-idx1-ubyte.gz", None, (10000,)).payload_cap  # 10008 + 64 KiB
         75544
         """
-        size = self.payload_size
-        return MAX_PAYLOAD_BYTES if size is None else size + PAYLOAD_MARGIN
+        return self.payload_size + PAYLOAD_MARGIN
 
 
 @dataclass(frozen=True)
