@@ -196,10 +196,9 @@ def check_data_dir(data_dir) -> None:
 
 def entries_in(folder: Path, spec: DatasetSpec) -> dict[str, Path | None]:
     """``{role: path}`` of whatever stands under each file's name in ``folder`` (a file, a folder...), or None."""
-    found: dict[str, Path | None] = {}
-    for f in spec.files:
-        found[f.role] = next((folder / n for n in (f.name, f.stem) if os.path.lexists(folder / n)), None)
-    return found
+    return {
+        f.role: next((folder / n for n in (f.name, f.stem) if os.path.lexists(folder / n)), None) for f in spec.files
+    }
 
 
 def check_entries(folder: Path, spec: DatasetSpec) -> None:

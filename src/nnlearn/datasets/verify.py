@@ -67,22 +67,8 @@ def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.
 
 
 def read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray]:
-    """Read and check all files of ``spec``; images and labels of a split must agree in number."""
-    arrays = {f.role: read_checked(spec, f, paths[f.role])[0] for f in spec.files}
-    for split in ("train", "test"):
-        n_img, n_lab = len(arrays[f"{split}-images"]), len(arrays[f"{split}-labels"])
-        if n_img != n_lab:
-            raise DatasetError(
-                _(
-                    "{images} holds {n_img} images but {labels} holds {n_lab} labels; the two files do "
-                    "not belong together",
-                    images=paths[f"{split}-images"],
-                    n_img=n_img,
-                    labels=paths[f"{split}-labels"],
-                    n_lab=n_lab,
-                )
-            )
-    return arrays
+    """Read and check all files of ``spec`` (each of its exact shape: images and labels agree in number)."""
+    return {f.role: read_checked(spec, f, paths[f.role])[0] for f in spec.files}
 
 
 @dataclass(frozen=True)
