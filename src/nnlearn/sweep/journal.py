@@ -12,13 +12,12 @@ in [0, 1]. The first line that is not is named, with the fix (:func:`check_journ
 from __future__ import annotations
 
 import json
-import math
-import numbers
 from datetime import datetime
 
 from nnlearn.base.errors import FileFormatError
 from nnlearn.base.files import parse_json, read_regular_file
 from nnlearn.base.i18n import N_, _
+from nnlearn.train.tables import finite
 
 #: The largest journal read (a line is a few hundred bytes; a trial takes a few lines).
 MAX_JOURNAL_BYTES = 256 * 2**20
@@ -55,10 +54,6 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _is_time(value) -> bool:
     try:
         datetime.fromisoformat(value)
@@ -71,7 +66,7 @@ def _is_time(value) -> bool:
 _KINDS = {
     "int": (_is_int, N_("a whole number >= 0")),
     "str": (lambda v: isinstance(v, str), N_("a text")),
-    "number": (_is_number, N_("a finite number")),
+    "number": (finite, N_("a finite number")),
     "time": (_is_time, N_("a time")),
     "attr": (lambda v: isinstance(v, dict) and len(v) == 1, N_("an object of one key")),
     "state": (lambda v: _is_int(v) and v in _STATES, N_("a trial state 0-4")),
@@ -175,7 +170,7 @@ def _result_problem(entry: dict) -> str | None:
         if value is None:
             continue
         numbers_ = value if field == "values" and isinstance(value, list) else [value]
-        if len(numbers_) != 1 or not _is_number(numbers_[0]) or not 0 <= numbers_[0] <= 1:
+        if len(numbers_) != 1 or not finite(numbers_[0]) or not 0 <= numbers_[0] <= 1:
             return _("its {field} is {value}, not a validation accuracy in [0, 1]", field=field, value=_shown(value))
     return None
 
@@ -194,7 +189,7 @@ def _trial_problem(entry: dict, declared: dict) -> str | None:
         why = _param_problem(name, value, distributions[name], declared)
         if why:
             return why
-    if any(not _is_number(v) for v in entry.get("intermediate_values", {}).values()):
+    if any(not finite(v) for v in entry.get("intermediate_values", {}).values()):
         return _("its intermediate_values are not all finite numbers")
     return _result_problem(entry) or _times_problem(entry)
 
