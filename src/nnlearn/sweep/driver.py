@@ -165,15 +165,14 @@ class Task:
 class TrialLoop:
     """Run a sweep's trials on a Dask ``client`` until ``target`` trials are asked and all are back.
 
-    ``pending`` are trials to run before asking new ones (those a dead driver left running);
-    ``trial`` is the task function (:func:`~nnlearn.sweep.trial.run_trial`, or a wrapper of it).
+    ``pending`` are trials to run before asking new ones (those a dead driver left running).
     """
 
-    def __init__(self, client, study, spec, payload: dict, n_val: int, target: int, *, pending=(), trial=run_trial):
+    def __init__(self, client, study, spec, payload: dict, n_val: int, target: int, *, pending=()):
         import distributed
 
         self.client, self.study, self.spec = client, study, spec
-        self.payload, self.n_val, self.target, self.trial = payload, n_val, target, trial
+        self.payload, self.n_val, self.target = payload, n_val, target
         self.pending = deque(pending)
         self.asked = len(study.get_trials(deepcopy=False))
         self.running = {}  # a task's key -> (its future, its Task)
@@ -198,7 +197,7 @@ class TrialLoop:
 
     def submit(self, task: Task) -> None:
         settings = self.spec.settings(task.values).to_dict()
-        future = self.client.submit(self.trial, self.data, settings, self.n_val, task.number, pure=False, retries=1)
+        future = self.client.submit(run_trial, self.data, settings, self.n_val, task.number, pure=False, retries=1)
         self.running[future.key] = (future, task)
         self.completed.add(future)
 

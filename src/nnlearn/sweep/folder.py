@@ -18,7 +18,7 @@ from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop, connect, req
 from nnlearn.sweep.journal import check_journal
 from nnlearn.sweep.spec import SweepSpec
 from nnlearn.sweep.study import create_study, draw_again, journal_storage, load_study, tell
-from nnlearn.sweep.trial import read_record, run_trial
+from nnlearn.sweep.trial import read_record
 from nnlearn.train.runs import open_run, write_json
 from nnlearn.train.settings import TrainSettings
 from nnlearn.train.training import infer_classes
@@ -122,14 +122,12 @@ class Sweep:
         x_test=None,
         t_test=None,
         *,
-        n_classes=None,
         client=None,
         workers=None,
         scheduler=None,
         progress=None,
         final=True,
         log=print,
-        trial=run_trial,
     ) -> dict | None:
         """Run the trials not yet finished, write the files, retrain the best on all training data.
 
@@ -142,8 +140,6 @@ class Sweep:
             ``tcp://host:8786``), or a local cluster of ``workers`` processes (default: the cores).
         final : bool
             Retrain the best settings into ``out/final`` (needs the test data).
-        trial : callable
-            The task each trial runs (:func:`~nnlearn.sweep.trial.run_trial`).
 
         Returns
         -------
@@ -152,12 +148,12 @@ class Sweep:
         """
         n, n_val = self.spec.data_sizes(len(x_train))
         x_train, t_train = np.asarray(x_train)[:n], np.asarray(t_train)[:n]
-        n_classes = n_classes or infer_classes(t_train)
+        n_classes = infer_classes(t_train)
         self.sizes = (int(np.prod(x_train.shape[1:])), n_classes)
         with self.lock.hold(self.out):
             check_journal(self.journal, self.out, self.spec.params)
             payload = {"x": np.ascontiguousarray(x_train), "t": np.ascontiguousarray(t_train), "n_classes": n_classes}
-            self.run_trials(payload, n_val, (client, workers, scheduler), progress, log, trial)
+            self.run_trials(payload, n_val, (client, workers, scheduler), progress, log)
             best = self.write_results()
             if final and best is not None and x_test is not None:
                 data = ((x_train, t_train), (x_test, t_test))
@@ -165,7 +161,7 @@ class Sweep:
                 write_json(self.out / "best.json", best)
             return best
 
-    def run_trials(self, payload: dict, n_val: int, where: tuple, progress, log, trial) -> None:
+    def run_trials(self, payload: dict, n_val: int, where: tuple, progress, log) -> None:
         """Run the trials not yet finished on the cluster ``where`` (client, workers, scheduler)."""
         study = self.study()
         target = self.spec.n_trials()
@@ -197,7 +193,7 @@ class Sweep:
         critical.install()
         loop = None
         try:
-            loop = TrialLoop(client, study, self.spec, payload, n_val, target, pending=pending, trial=trial)
+            loop = TrialLoop(client, study, self.spec, payload, n_val, target, pending=pending)
             loop.run(functools.partial(self.keep, study, bar), critical)
         except KeyboardInterrupt:
             if loop is not None:
