@@ -1,4 +1,4 @@
-"""The parsed cache: the data set as raw uint8 arrays with their digests, checked on every load.
+"""The parsed cache: the data set as raw uint8 arrays, checked against its known digests on every load.
 
 Parsing MNIST (gunzip, checksum, checks) takes about half a second; reading the parsed arrays back
 a few hundredths. The cache lives under ``<cache_root>/parsed/`` (never beside the source files,
@@ -6,10 +6,11 @@ which may be read-only), one folder per data set and *source state*: the folder'
 digest of each source file's path, size, modification time and inode, so a replaced source file
 makes a new folder and the old one is removed.
 
-A folder holds ``meta.json`` (the SHA-256 of each array) and one raw ``ROLE.u8`` file per
-array. Every load hashes the uint8 files block by block (converting each block to float32 as it goes,
-for ``normalize=True``): a cache damaged by a disk error or an edit is never returned as data; it is
-removed and rebuilt from the source files. The float32 images are derived, not cached: storing them
+A folder holds one raw ``ROLE.u8`` file per array and ``meta.json`` (where the arrays came from, for
+people: a load never reads it). Every load hashes each array behind the IDX header of its shape, block
+by block (converting each block to float32 as it goes, for ``normalize=True``), and compares the digest
+with the data set's known SHA-256 of the decompressed file: a cache damaged by a disk error or an edit
+is never returned as data; it is removed and rebuilt from the source files. The float32 images are derived, not cached: storing them
 would make every load hash four times as many bytes.
 
 A folder is built under a temporary name and renamed into place in one step, so a reader sees a
@@ -23,8 +24,8 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
+import struct
 import tempfile
 import time
 import warnings
@@ -33,23 +34,20 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn.base.errors import FileFormatError
-from nnlearn.base.files import open_regular_file, read_json, remove_stale_temp_files, temp_prefix
+from nnlearn.base.files import open_regular_file, remove_stale_temp_files, temp_prefix
 from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
-from nnlearn.datasets.sources import DatasetSpec, cache_root
+from nnlearn.datasets.sources import DataFile, DatasetSpec, cache_root
 from nnlearn.datasets.verify import read_all
 
 #: Bumped whenever the layout of a cache folder changes; older folders are then rebuilt.
 CACHE_FORMAT = 2
 #: Bytes read, hashed and converted at a time: small enough to stay in the CPU cache between steps.
 _BLOCK = 1 << 20
-#: A cache folder's meta.json is about 1 KiB; anything much larger is not one.
-_MAX_META_BYTES = 64 << 10
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class CacheDamaged(Exception):
-    """A cache folder does not hold what its ``meta.json`` says; the message says what is wrong."""
+    """A cache folder does not hold the data set; the message says what is wrong."""
 
 
 def parsed_root() -> Path:
@@ -105,10 +103,12 @@ def normalize_images(images: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return out
 
 
-def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.ndarray:
-    """The array in ``path``, as uint8 or normalized float32; CacheDamaged unless its SHA-256 is ``digest``."""
+def _read_checked(path: Path, datafile: DataFile, normalize: bool) -> np.ndarray:
+    """The array in ``path``, as uint8 or normalized float32; CacheDamaged unless, behind the IDX header of
+    its shape, it is the file whose SHA-256 the spec knows."""
+    shape = datafile.shape
     n = math.prod(shape)
-    sha = hashlib.sha256()
+    sha = hashlib.sha256(bytes([0, 0, 8, len(shape)]) + struct.pack(f">{len(shape)}I", *shape))
     try:
         fd = open_regular_file(path, path.name)
     except FileFormatError as exc:
@@ -131,7 +131,7 @@ def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.
             if normalize:
                 normalize_images(view[:got], out[done : done + got])
             done += got
-    if sha.hexdigest() != digest:
+    if sha.hexdigest() != datafile.sha256:
         raise CacheDamaged(_("{name} does not match its SHA-256", name=path.name))
     return out.reshape(shape)
 
@@ -139,32 +139,17 @@ def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.
 def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np.ndarray] | None:
     """The arrays of the cache folder ``entry``, checked; None when there is none.
 
-    Raises CacheDamaged when the folder exists but does not hold what its ``meta.json`` says. The
-    shapes are ``spec``'s, never read from the folder: nothing in it can make a load allocate more
-    than the data set holds or hand out arrays of another shape.
+    Raises CacheDamaged when the folder exists but does not hold the data set. Only the arrays are
+    read, each checked against its shape and digest in ``spec``: nothing else in the folder can make
+    a load allocate more than the data set holds or hand out other arrays.
     """
     if not entry.exists():
         return None
-    try:
-        meta = read_json(entry / "meta.json", _MAX_META_BYTES)
-    except (OSError, FileFormatError) as exc:
-        # A folder is renamed into place only once complete, so a missing meta.json is damage too.
-        raise CacheDamaged(
-            _("meta.json cannot be read ({reason})", reason=getattr(exc, "strerror", None) or exc)
-        ) from None
-    try:
-        digests = {f.role: meta["sha256"][f.role] for f in spec.files}
-    except (KeyError, TypeError):
-        raise CacheDamaged(_("meta.json is damaged")) from None
-    if not all(isinstance(d, str) and _SHA256.match(d) for d in digests.values()):
-        raise CacheDamaged(_("meta.json is damaged (a digest is not a SHA-256)"))
     arrays = {}
     for f in spec.files:
         name = f.role + ".u8"
         try:
-            arrays[f.role] = _read_checked(
-                entry / name, f.shape, digests[f.role], normalize and f.role.endswith("images")
-            )
+            arrays[f.role] = _read_checked(entry / name, f, normalize and f.role.endswith("images"))
         except FileNotFoundError:
             raise CacheDamaged(_("{file} is missing", file=name)) from None
         except OSError as exc:
@@ -194,19 +179,15 @@ def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
-        digests = {}
         for role, arr in arrays.items():
-            data = np.ascontiguousarray(arr, dtype=np.uint8)
-            digests[role] = hashlib.sha256(data).hexdigest()
             with open(tmp / f"{role}.u8", "wb") as f:
-                f.write(data)
+                f.write(np.ascontiguousarray(arr, dtype=np.uint8))
                 f.flush()
                 os.fsync(f.fileno())
         meta = {
             "format": CACHE_FORMAT,
             "dataset": spec.name,
             "sources": {role: str(Path(p).resolve()) for role, p in paths.items()},
-            "sha256": digests,
             "created": time.time(),
         }
         with open(tmp / "meta.json", "w") as f:
@@ -241,7 +222,7 @@ def load_arrays(spec: DatasetSpec, paths: dict[str, Path], *, normalize: bool = 
     Images are ``(N, 28, 28)``, uint8, or float32 in [0, 1] when ``normalize``; labels are ``(N,)``
     uint8. The arrays are the caller's own (writable, in memory). The source files are checked
     (structure, known digests) whenever the cache is built; a warm load checks the cache's arrays
-    against the digests recorded when it was built, and rebuilds it when they differ.
+    against the same digests, and rebuilds it when they differ.
     """
     entry = entry_dir(spec, paths)
     try:

@@ -339,7 +339,7 @@ def fetch(
             raw.flush()
             os.fsync(raw.fileno())
         digest = _digest_of(Path(tmp), datafile)
-        if datafile.sha256 is not None and digest != datafile.sha256:
+        if digest != datafile.sha256:
             raise Skip(
                 _(
                     "wrong content (SHA-256 {digest}..., expected {expected}...)",
@@ -483,7 +483,7 @@ def download_file(
 def _verified(dest_dir: Path, datafile: DataFile) -> Path | None:
     """The copy of ``datafile`` in ``dest_dir`` when its content verifies, else None."""
     have = file_in(dest_dir, datafile) if dest_dir.is_dir() else None
-    if have is not None and (datafile.sha256 is None or holds_content(have, datafile, datafile.sha256)):
+    if have is not None and holds_content(have, datafile, datafile.sha256):
         return have
     return None
 

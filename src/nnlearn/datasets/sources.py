@@ -34,7 +34,7 @@ class DataFile:
 
     role: str
     name: str  # e.g. "train-images-idx3-ubyte.gz": the name on the mirrors
-    sha256: str | None
+    sha256: str
     shape: tuple[int, ...]
 
     @property
@@ -53,7 +53,8 @@ class DataFile:
 
         Examples
         --------
-        >>> DataFile("test-labels", "t10k-labels-idx1-ubyte.gz", None, (10000,)).payload_cap  # 10008 + 64 KiB
+        >>> from nnlearn.datasets import MNIST
+        >>> MNIST.file("test-labels").payload_cap  # 10008 + 64 KiB
         75544
         """
         return self.payload_size + PAYLOAD_MARGIN
@@ -142,8 +143,6 @@ def _belongs(spec: DatasetSpec, paths: dict[str, Path]) -> bool:
     counts as belonging: the full check then reports what is wrong with it.
     """
     f = spec.file("test-labels")
-    if f.sha256 is None:
-        return True
     try:
         return payload_sha256(paths[f.role], f.payload_cap) == f.sha256
     except DatasetError:

@@ -39,7 +39,7 @@ def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.
     data = read_idx_payload(path, datafile.payload_cap, dtype=np.uint8, shape=datafile.shape)
     arr = parse_idx(data, path)
     digest = hashlib.sha256(data).hexdigest()
-    if datafile.sha256 is not None and digest != datafile.sha256:
+    if digest != datafile.sha256:
         raise DatasetError(
             _(
                 "{path}: not the {title} {role} file: the SHA-256 of its decompressed content is {digest}, expected "
@@ -104,7 +104,6 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path |
         except DatasetError as exc:
             reports.append(FileReport(f.role, f.name, False, str(exc)))
             continue
-        known = _("matches the known digest") if f.sha256 else _("no known digest to compare")
         reports.append(
             FileReport(
                 f.role,
@@ -114,7 +113,7 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path |
                     "{path} sha256 {digest} ({known}), shape {shape} uint8",
                     path=path,
                     digest=digest,
-                    known=known,
+                    known=_("matches the known digest"),
                     shape=arr.shape,
                 ),
                 digest,
