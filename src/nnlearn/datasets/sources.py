@@ -262,7 +262,12 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
     missing = [f.name for f in spec.files if found[f.role] is None]
     if missing:
         problems.append(
-            f"has {len(spec.files) - len(missing)} of {len(spec.files)} files; missing {', '.join(missing)}"
+            _(
+                "has {found} of {n} files; missing {names}",
+                found=len(spec.files) - len(missing),
+                n=len(spec.files),
+                names=", ".join(missing),
+            )
         )
     for f in spec.files:
         p = found[f.role]
