@@ -157,18 +157,21 @@ def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np
     return arrays
 
 
-def check_entry(spec: DatasetSpec, paths: dict[str, Path]) -> tuple[Path, str | None]:
-    """The cache folder of ``spec``'s files at ``paths``, and what is wrong with it (None: fine or absent).
-
-    A damaged folder is removed, so that the next load rebuilds it.
-    """
-    entry = entry_dir(spec, paths)
+def _open_or_remove(entry: Path, spec: DatasetSpec, normalize: bool) -> tuple[dict | None, str | None]:
+    """``(arrays, None)`` of the cache folder ``entry`` (None: there is none), or ``(None, what is wrong)``
+    when it is damaged: then it is removed, so that the next load rebuilds it."""
     try:
-        _open_entry(entry, spec, normalize=False)
+        return _open_entry(entry, spec, normalize), None
     except CacheDamaged as exc:
         shutil.rmtree(entry, ignore_errors=True)
-        return entry, str(exc)
-    return entry, None
+        return None, str(exc)
+
+
+def check_entry(spec: DatasetSpec, paths: dict[str, Path]) -> tuple[Path, str | None]:
+    """The cache folder of ``spec``'s files at ``paths``, and what was wrong with it (None: fine or absent);
+    a damaged folder is removed."""
+    entry = entry_dir(spec, paths)
+    return entry, _open_or_remove(entry, spec, normalize=False)[1]
 
 
 def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays: dict[str, np.ndarray]) -> None:
@@ -225,20 +228,17 @@ def load_arrays(spec: DatasetSpec, paths: dict[str, Path], *, normalize: bool = 
     against the same digests, and rebuilds it when they differ.
     """
     entry = entry_dir(spec, paths)
-    try:
-        arrays = _open_entry(entry, spec, normalize)
-    except CacheDamaged as exc:
+    arrays, problem = _open_or_remove(entry, spec, normalize)
+    if problem is not None:
         warnings.warn(
             _(
                 "the parsed cache {entry} was damaged ({reason}); rebuilding it from the source files",
                 entry=entry,
-                reason=exc,
+                reason=problem,
             ),
             DatasetWarning,
             stacklevel=3,
         )
-        shutil.rmtree(entry, ignore_errors=True)
-        arrays = None
     if arrays is not None:
         return arrays
     parsed = read_all(spec, paths)
