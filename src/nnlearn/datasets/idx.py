@@ -98,8 +98,9 @@ def _open_raw(path, max_bytes: int) -> tuple[int, int]:
 def _pieces(path, max_bytes: int) -> Iterator[bytes]:
     """The decompressed content of ``path`` in blocks, the first at most a header's size.
 
-    gzip's reader decompresses only what it is asked for (every member, zero padding allowed), so a
-    gzip bomb costs a block past ``max_bytes``: OversizeDataError as soon as it passes it.
+    gzip's reader (every member, zero padding allowed) decompresses only what ``read1`` asks for --
+    ``read`` would fill an 8 KiB buffer ahead -- so never more than ``max_bytes + 1`` bytes are
+    decompressed: OversizeDataError as soon as that one is out.
     """
     fd, size = _open_raw(path, max_bytes)
     with os.fdopen(fd, "rb") as raw:
