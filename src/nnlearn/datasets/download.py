@@ -190,6 +190,7 @@ class _CappedFile:
     def __init__(self, out, datafile: DataFile, dog: Watchdog):
         self.out, self.datafile, self.dog = out, datafile, dog
         self.high = wire_bounds(datafile)[1]
+        self.response = None  # requests' answer, once its headers are in
 
     def write(self, block: bytes) -> None:
         self.dog.got += len(block)
@@ -260,7 +261,7 @@ def _failure(exc, dog: Watchdog, out: _CappedFile, timeout: float) -> Exception:
         return (Retry if exc.response.status_code >= 500 else Skip)(reason)
     from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-    answered = getattr(out, "response", None)
+    answered = out.response
     # A read that times out in the body arrives as a ConnectionError around urllib3's time-out.
     timed_out = isinstance(exc, requests.Timeout) or any(isinstance(a, Urllib3Timeout) for a in exc.args)
     if answered is None and timed_out:
@@ -332,7 +333,7 @@ def fetch(
             finally:
                 if progress:
                     bar.close()
-                if hasattr(out, "response"):  # pooch leaves it open when the body fails or is refused
+                if out.response is not None:  # pooch leaves it open when the body fails or is refused
                     out.response.close()
             if dog.expired and dog.got != out.high:  # a shut socket may end a body of unknown length quietly
                 raise _failure(None, dog, out, timeout)
