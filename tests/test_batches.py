@@ -5,7 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nnlearn.base.constraints import MUST_BE, ShareOrCount
 from nnlearn.base.errors import InputError
+from nnlearn.base.i18n import _
 from nnlearn.datasets import (
     iterate_minibatches,
     sample_batch,
@@ -100,19 +102,10 @@ def test_validation_count_is_the_one_rule_share_or_count():
 @pytest.mark.parametrize(
     "bad, what",
     [
-        (0, "holds back 0 of the 100 samples, leaving none for validation"),
         (100, "holds back 100 of the 100 samples, leaving none for training"),
         (101, "holds back 101 of the 100 samples, leaving none for training"),
-        (-3, "holds back -3 of the 100 samples, leaving none for validation"),
         (0.001, "holds back 0 of the 100 samples, leaving none for validation"),
         (0.999, "holds back 100 of the 100 samples, leaving none for training"),
-        (1.0, "is not a share in (0, 1) or a whole number"),
-        (0.0, "is not a share in (0, 1) or a whole number"),
-        (-0.1, "is not a share in (0, 1) or a whole number"),
-        (float("nan"), "is not a share in (0, 1) or a whole number"),
-        (True, "is not a share in (0, 1) or a whole number"),
-        ("0.1", "is not a share in (0, 1) or a whole number"),
-        (None, "is not a share in (0, 1) or a whole number"),
     ],
 )
 def test_split_refuses_a_validation_size_leaving_a_part_empty(bad, what):
@@ -125,6 +118,18 @@ def test_split_refuses_a_validation_size_leaving_a_part_empty(bad, what):
     with pytest.raises(InputError) as info:
         train_validation_split(np.arange(100), np.arange(100), bad)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("bad", [0, -3, 1.0, 0.0, -0.1, float("nan"), True, "0.1", None])
+def test_split_refuses_what_is_not_a_share_or_a_count_in_the_settings_words(bad):
+    # The rule of the training setting `validation` (constraints.ShareOrCount), said the same way.
+    for call in (
+        lambda: validation_count(bad, 100),
+        lambda: train_validation_split(np.arange(100), np.arange(100), bad),
+    ):
+        with pytest.raises(InputError) as info:
+            call()
+        assert str(info.value) == _(MUST_BE, name="validation", what=ShareOrCount().what_said(), value=bad)
 
 
 def test_too_few_samples_to_split_says_so():

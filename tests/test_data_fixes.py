@@ -61,20 +61,16 @@ def test_verify_checks_the_parsed_cache_too(tiny, capsys):
     np.testing.assert_array_equal(t_test, arrays["test-labels"])
 
 
-def test_info_after_the_cache_meta_was_edited_rebuilds_and_shows_the_true_shapes(tiny, capsys):
+def test_info_after_the_cache_meta_was_edited_shows_the_true_shapes(tiny, capsys):
     folder, _ = tiny
     load_dataset("mnist", data_dir=folder)
     [entry] = cache_mod.parsed_root().iterdir()
     meta = json.loads((entry / "meta.json").read_text())
-    meta["shapes"]["train-labels"] = [6, 2]  # the same 12 bytes, so the same digest
+    meta["shapes"] = {"train-labels": [6, 2]}  # the same 12 bytes, so the same digest: ignored, never read
     (entry / "meta.json").write_text(json.dumps(meta))
     code, out, err = _run(capsys, "data", "info", "--data-dir", str(folder))
-    assert code == 0
+    assert (code, err) == (0, "")
     assert "train: images (12, 28, 28) uint8, labels (12,) uint8" in out.splitlines()
-    assert err == (
-        f"nnlearn: warning: the parsed cache {entry} was damaged (meta.json gives train-labels the shape "
-        "[6, 2], not MNIST's); rebuilding it from the source files\n"
-    )
 
 
 def test_one_missing_file_and_a_folder_in_place_of_a_file_are_named(tiny, capsys):
@@ -85,9 +81,7 @@ def test_one_missing_file_and_a_folder_in_place_of_a_file_are_named(tiny, capsys
     code, out, _ = _run(capsys, "data", "verify", "--data-dir", str(folder))
     lines = out.splitlines()
     assert code == 1
-    assert lines[1] == (
-        f"FAIL train-labels-idx1-ubyte.gz: {folder / NAMES['train-labels']}: is a folder, expected an IDX file"
-    )
+    assert lines[1].startswith(f"FAIL train-labels-idx1-ubyte.gz: {folder / NAMES['train-labels']} is a folder")
     assert lines[3] == f"FAIL t10k-labels-idx1-ubyte.gz: missing from {folder}"
     code, _, err = _run(capsys, "data", "info", "--data-dir", str(folder))
     # the folder in the way is the error itself: one line, never a search of other folders
@@ -103,7 +97,7 @@ def test_a_fifo_in_the_data_folder_is_refused_never_read(tiny, capsys):
     fifo = folder / NAMES["train-labels"]
     fifo.unlink()
     make_fifo(fifo)
-    refused = f"{fifo}: is a FIFO (named pipe), not a regular file; put the data file itself there"
+    refused = f"{fifo} is a FIFO (named pipe), not a regular file; nnlearn reads only regular files"
     code, out, _ = finishes(lambda: _run(capsys, "data", "verify", "--data-dir", str(folder)), [fifo])
     assert code == 1
     assert out.splitlines()[1] == f"FAIL train-labels-idx1-ubyte.gz: {refused}"

@@ -348,20 +348,20 @@ def test_bad_timeout_and_speed_settings_are_clear_errors(monkeypatch):
 
     assert speed_limit() == (1024, 20)
     monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "fast")
-    with pytest.raises(DatasetError, match="NNLEARN_SPEED_LIMIT='fast' is not a number of bytes per second"):
+    with pytest.raises(DatasetError, match="NNLEARN_SPEED_LIMIT must be a number > 0, got 'fast'"):
         speed_limit()
     monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "100")
     monkeypatch.setenv("NNLEARN_SPEED_TIME", "-1")
-    with pytest.raises(DatasetError, match="NNLEARN_SPEED_TIME='-1' must be positive"):
+    with pytest.raises(DatasetError, match="NNLEARN_SPEED_TIME must be a number > 0, got -1"):
         speed_limit()
     monkeypatch.setenv("NNLEARN_SPEED_TIME", "2")
     assert speed_limit() == (100, 2)
 
     monkeypatch.setenv("NNLEARN_TIMEOUT", "soon")
-    with pytest.raises(DatasetError, match="NNLEARN_TIMEOUT='soon' is not a number of seconds"):
+    with pytest.raises(DatasetError, match="NNLEARN_TIMEOUT must be a number > 0, got 'soon'"):
         default_timeout()
     monkeypatch.setenv("NNLEARN_TIMEOUT", "0")
-    with pytest.raises(DatasetError, match="must be positive"):
+    with pytest.raises(DatasetError, match="must be a number > 0"):
         default_timeout()
     monkeypatch.setenv("NNLEARN_TIMEOUT", "2.5")
     assert default_timeout() == 2.5
@@ -432,7 +432,7 @@ def test_the_speed_limit_is_bytes_per_second_over_the_window(server, tmp_path, m
     assert path.read_bytes() == GOOD[f.name]
     monkeypatch.setenv("NNLEARN_SPEED_LIMIT", "50000")
     with pytest.raises(DownloadError, match=r"too slow: \d+ bytes in 0\.4 s, less than 50000 bytes/s"):
-        download_file(f, tmp_path / "b", [f"{server}/drip"], timeout=2)
+        download_file(f, tmp_path, [f"{server}/drip"], timeout=2)
 
 
 def test_a_lying_content_length_is_refused_at_once(server, tmp_path):

@@ -14,9 +14,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from nnlearn.base.constraints import POSITIVE_WHOLE, check
+from nnlearn.base.constraints import POSITIVE_WHOLE, ShareOrCount, check
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import _, ngettext
+
+_SHARE_OR_COUNT = ShareOrCount()
 
 
 def _rng(seed) -> np.random.Generator:
@@ -107,14 +109,14 @@ def iterate_minibatches(
 def validation_count(validation, n_samples: int) -> int:
     """How many of ``n_samples`` samples a validation share or count holds back: nnlearn's one rule.
 
-    A share is a float in (0, 1): ``round(validation * n_samples)`` samples (Python's ``round``). A
-    count is a whole number, taken as it is. Either way both parts must keep at least one sample.
+    ``validation`` is what :class:`~nnlearn.base.constraints.ShareOrCount` allows: a share, a float in
+    (0, 1), holds back ``round(validation * n_samples)`` samples (Python's ``round``); a count, a whole
+    number, is taken as it is. Either way both parts must keep at least one sample.
 
     Raises
     ------
     InputError
-        For anything else (a bool, a string, a float outside (0, 1), NaN, a count that leaves a part
-        empty), with one message saying what to give instead.
+        For anything else, or a share or count that leaves a part empty, saying what to give instead.
 
     Examples
     --------
@@ -125,20 +127,12 @@ def validation_count(validation, n_samples: int) -> int:
     ...
     nnlearn.base.errors.InputError: validation=0.01 holds back 0 of the 20 samples, leaving none for validation; give a share in (0, 1), such as 0.1, or a whole number of samples from 1 to 19
     """
+    validation = _SHARE_OR_COUNT.check(validation, "validation")
     n = int(n_samples)
-    if isinstance(validation, (bool, np.bool_)):
-        count = None
-    elif isinstance(validation, (int, np.integer)):
-        count = int(validation)
-    elif isinstance(validation, (float, np.floating)) and 0 < validation < 1:
-        count = int(round(float(validation) * n))
-    else:
-        count = None
-    if count is not None and 0 < count < n:
+    count = validation if isinstance(validation, int) else int(round(validation * n))
+    if 1 <= count < n:
         return count
-    if count is None:
-        what = _("validation={validation!r} is not a share in (0, 1) or a whole number", validation=validation)
-    elif count < 1:
+    if count < 1:
         what = _(
             "validation={validation!r} holds back {count} of the {n} samples, leaving none for validation",
             validation=validation,

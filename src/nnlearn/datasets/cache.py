@@ -1,22 +1,21 @@
-"""The parsed cache: the data set as raw uint8 arrays with their digests, checked on every load.
+"""The parsed cache: the data set as raw uint8 arrays, checked against its known digests on every load.
 
 Parsing MNIST (gunzip, checksum, checks) takes about half a second; reading the parsed arrays back
-takes a few hundredths. The cache lives under ``<cache_root>/parsed/`` -- never beside the source
-files, which may be read-only -- in one folder per data set and *source state*: the folder's name
-carries a digest of each source file's path, size, modification time and inode, so replacing a
-source file (a fresh download, a copy) makes a new folder and the old one is removed.
+a few hundredths. The cache lives under ``<cache_root>/parsed/`` (never beside the source files,
+which may be read-only), one folder per data set and *source state*: the folder's name carries a
+digest of each source file's path, size, modification time and inode, so a replaced source file
+makes a new folder and the old one is removed.
 
-A folder holds ``meta.json`` (shapes and the SHA-256 of each array) and one raw ``ROLE.u8`` file
-per array. Every load reads the uint8 files in blocks, hashing each block and (for
-``normalize=True``) converting it to float32 as it goes: a cache damaged by a disk error or an
-edit -- one flipped byte, an empty file -- is never returned as data; it is removed and rebuilt
-from the source files, whose digests are checked again. The float32 images are derived, not
-cached: storing them would make every load hash four times as many bytes.
+A folder holds one raw ``ROLE.u8`` file per array and ``meta.json`` (where the arrays came from, for
+people: a load never reads it). Every load hashes each array behind the IDX header of its shape, block
+by block (converting each block to float32 as it goes, for ``normalize=True``), and compares the digest
+with the data set's known SHA-256 of the decompressed file: a cache damaged by a disk error or an edit
+is never returned as data; it is removed and rebuilt from the source files. The float32 images are derived, not cached: storing them
+would make every load hash four times as many bytes.
 
-Concurrency: a folder is built under a temporary name and renamed into place in one step, so a
-reader sees a complete folder or none; when two processes build the same folder at once, the
-second rename fails and that process simply uses the first one's folder. A folder left half-built
-by a killed process is removed by the next build.
+A folder is built under a temporary name and renamed into place in one step, so a reader sees a
+complete folder or none; of two processes building the same folder at once, the second uses the
+first one's. A folder left half-built by a killed process is removed by the next build.
 """
 
 from __future__ import annotations
@@ -25,9 +24,8 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
-import stat
+import struct
 import tempfile
 import time
 import warnings
@@ -36,23 +34,20 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn.base.errors import FileFormatError
-from nnlearn.base.files import file_kind, read_json, remove_stale_temp_files, temp_prefix
+from nnlearn.base.files import open_regular_file, remove_stale_temp_files, temp_prefix
 from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
-from nnlearn.datasets.sources import DatasetSpec, cache_root
+from nnlearn.datasets.sources import DataFile, DatasetSpec, cache_root
 from nnlearn.datasets.verify import read_all
 
 #: Bumped whenever the layout of a cache folder changes; older folders are then rebuilt.
 CACHE_FORMAT = 2
 #: Bytes read, hashed and converted at a time: small enough to stay in the CPU cache between steps.
 _BLOCK = 1 << 20
-#: A cache folder's meta.json is about 1 KiB; anything much larger is not one.
-_MAX_META_BYTES = 64 << 10
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class CacheDamaged(Exception):
-    """A cache folder does not hold what its ``meta.json`` says; the message says what is wrong."""
+    """A cache folder does not hold the data set; the message says what is wrong."""
 
 
 def parsed_root() -> Path:
@@ -108,15 +103,18 @@ def normalize_images(images: np.ndarray, out: np.ndarray | None = None) -> np.nd
     return out
 
 
-def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.ndarray:
-    """The array in ``path``, as uint8 or normalized float32; CacheDamaged unless its SHA-256 is ``digest``."""
+def _read_checked(path: Path, datafile: DataFile, normalize: bool) -> np.ndarray:
+    """The array in ``path``, as uint8 or normalized float32; CacheDamaged unless, behind the IDX header of
+    its shape, it is the file whose SHA-256 the spec knows."""
+    shape = datafile.shape
     n = math.prod(shape)
-    sha = hashlib.sha256()
-    # O_NONBLOCK: a FIFO put in place of the file is refused below instead of blocking the open.
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb", buffering=0) as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise CacheDamaged(_("{name} is {kind}, not a regular file", name=path.name, kind=file_kind(st.st_mode)))
+    sha = hashlib.sha256(bytes([0, 0, 8, len(shape)]) + struct.pack(f">{len(shape)}I", *shape))
+    try:
+        fd = open_regular_file(path, path.name)
+    except FileFormatError as exc:
+        raise CacheDamaged(str(exc)) from None
+    with open(fd, "rb", buffering=0) as f:
+        st = os.fstat(fd)
         if st.st_size != n:
             raise CacheDamaged(_("{name} holds {size} bytes, expected {n}", name=path.name, size=st.st_size, n=n))
         # Allocated only now that the file is known to hold that many bytes.
@@ -133,105 +131,47 @@ def _read_checked(path: Path, shape: tuple, digest: str, normalize: bool) -> np.
             if normalize:
                 normalize_images(view[:got], out[done : done + got])
             done += got
-    if sha.hexdigest() != digest:
+    if sha.hexdigest() != datafile.sha256:
         raise CacheDamaged(_("{name} does not match its SHA-256", name=path.name))
     return out.reshape(shape)
-
-
-def _spec_shapes(meta, spec: DatasetSpec) -> dict[str, tuple[int, ...]]:
-    """The shapes in ``meta``, each checked against ``spec`` (None entries: images and labels agree)."""
-    shapes = {}
-    for f in spec.files:
-        shape = meta["shapes"][f.role]
-        if not (
-            isinstance(shape, list)
-            and len(shape) == len(f.shape)
-            and all(type(s) is int and (s == w if w is not None else 0 <= s < 2**31) for s, w in zip(shape, f.shape))
-        ):
-            raise CacheDamaged(
-                _(
-                    "meta.json gives {role} the shape {shape}, not {title}'s",
-                    role=f.role,
-                    shape=str(shape)[:60],
-                    title=spec.title,
-                )
-            )
-        shapes[f.role] = tuple(shape)
-    for split in ("train", "test"):
-        images, labels = shapes.get(f"{split}-images"), shapes.get(f"{split}-labels")
-        if images and labels and images[0] != labels[0]:
-            raise CacheDamaged(
-                _(
-                    "meta.json gives {images} {split} images but {labels} labels",
-                    images=images[0],
-                    split=split,
-                    labels=labels[0],
-                )
-            )
-    return shapes
-
-
-def _meta(entry: Path, spec: DatasetSpec) -> dict | None:
-    """``{role: (shape, sha256)}`` from the ``meta.json`` of ``entry``, checked; None when the folder does not exist.
-
-    The shapes must be ``spec``'s, so a damaged or edited file can neither make a load allocate
-    more than the data set holds nor hand out arrays of another shape.
-    """
-    if not entry.exists():
-        return None
-    try:
-        meta = read_json(entry / "meta.json", _MAX_META_BYTES)
-    except (OSError, FileFormatError) as exc:
-        # A folder is renamed into place only once complete, so a missing meta.json is damage too.
-        raise CacheDamaged(
-            _("meta.json cannot be read ({reason})", reason=getattr(exc, "strerror", None) or exc)
-        ) from None
-    try:
-        shapes = _spec_shapes(meta, spec)
-        digests = {f.role: meta["sha256"][f.role] for f in spec.files}
-    except (KeyError, TypeError):
-        raise CacheDamaged(_("meta.json is damaged")) from None
-    if not all(isinstance(d, str) and _SHA256.match(d) for d in digests.values()):
-        raise CacheDamaged(_("meta.json is damaged (a digest is not a SHA-256)"))
-    return {role: (shapes[role], digests[role]) for role in shapes}
 
 
 def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np.ndarray] | None:
     """The arrays of the cache folder ``entry``, checked; None when there is none.
 
-    Raises CacheDamaged when the folder exists but does not hold what its ``meta.json`` says.
+    Raises CacheDamaged when the folder exists but does not hold the data set. Only the arrays are
+    read, each checked against its shape and digest in ``spec``: nothing else in the folder can make
+    a load allocate more than the data set holds or hand out other arrays.
     """
-    meta = _meta(entry, spec)
-    if meta is None:
+    if not entry.exists():
         return None
     arrays = {}
     for f in spec.files:
-        shape, digest = meta[f.role]
+        name = f.role + ".u8"
         try:
-            arrays[f.role] = _read_checked(
-                entry / f"{f.role}.u8", shape, digest, normalize and f.role.endswith("images")
-            )
+            arrays[f.role] = _read_checked(entry / name, f, normalize and f.role.endswith("images"))
         except FileNotFoundError:
-            raise CacheDamaged(_("{file} is missing", file=f.role + ".u8")) from None
+            raise CacheDamaged(_("{file} is missing", file=name)) from None
         except OSError as exc:
-            raise CacheDamaged(
-                _("{name} cannot be read ({reason})", name=f.role + ".u8", reason=exc.strerror or exc)
-            ) from None
+            raise CacheDamaged(_("{name} cannot be read ({reason})", name=name, reason=exc.strerror or exc)) from None
     return arrays
 
 
-def check_entry(spec: DatasetSpec, paths: dict[str, Path]) -> tuple[Path, str | None]:
-    """The cache folder of ``spec``'s files at ``paths``, and what is wrong with it (None: fine or absent).
-
-    A damaged folder is removed, so that the next load rebuilds it.
-    """
-    entry = entry_dir(spec, paths)
+def _open_or_remove(entry: Path, spec: DatasetSpec, normalize: bool) -> tuple[dict | None, str | None]:
+    """``(arrays, None)`` of the cache folder ``entry`` (None: there is none), or ``(None, what is wrong)``
+    when it is damaged: then it is removed, so that the next load rebuilds it."""
     try:
-        _open_entry(entry, spec, normalize=False)
+        return _open_entry(entry, spec, normalize), None
     except CacheDamaged as exc:
         shutil.rmtree(entry, ignore_errors=True)
-        return entry, str(exc)
-    return entry, None
+        return None, str(exc)
+
+
+def check_entry(spec: DatasetSpec, paths: dict[str, Path]) -> tuple[Path, str | None]:
+    """The cache folder of ``spec``'s files at ``paths``, and what was wrong with it (None: fine or absent);
+    a damaged folder is removed."""
+    entry = entry_dir(spec, paths)
+    return entry, _open_or_remove(entry, spec, normalize=False)[1]
 
 
 def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays: dict[str, np.ndarray]) -> None:
@@ -242,20 +182,15 @@ def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
-        digests = {}
         for role, arr in arrays.items():
-            data = np.ascontiguousarray(arr, dtype=np.uint8)
-            digests[role] = hashlib.sha256(data).hexdigest()
             with open(tmp / f"{role}.u8", "wb") as f:
-                f.write(data)
+                f.write(np.ascontiguousarray(arr, dtype=np.uint8))
                 f.flush()
                 os.fsync(f.fileno())
         meta = {
             "format": CACHE_FORMAT,
             "dataset": spec.name,
             "sources": {role: str(Path(p).resolve()) for role, p in paths.items()},
-            "shapes": {role: list(arr.shape) for role, arr in arrays.items()},
-            "sha256": digests,
             "created": time.time(),
         }
         with open(tmp / "meta.json", "w") as f:
@@ -290,23 +225,20 @@ def load_arrays(spec: DatasetSpec, paths: dict[str, Path], *, normalize: bool = 
     Images are ``(N, 28, 28)``, uint8, or float32 in [0, 1] when ``normalize``; labels are ``(N,)``
     uint8. The arrays are the caller's own (writable, in memory). The source files are checked
     (structure, known digests) whenever the cache is built; a warm load checks the cache's arrays
-    against the digests recorded when it was built, and rebuilds it when they differ.
+    against the same digests, and rebuilds it when they differ.
     """
     entry = entry_dir(spec, paths)
-    try:
-        arrays = _open_entry(entry, spec, normalize)
-    except CacheDamaged as exc:
+    arrays, problem = _open_or_remove(entry, spec, normalize)
+    if problem is not None:
         warnings.warn(
             _(
                 "the parsed cache {entry} was damaged ({reason}); rebuilding it from the source files",
                 entry=entry,
-                reason=exc,
+                reason=problem,
             ),
             DatasetWarning,
             stacklevel=3,
         )
-        shutil.rmtree(entry, ignore_errors=True)
-        arrays = None
     if arrays is not None:
         return arrays
     parsed = read_all(spec, paths)

@@ -1,44 +1,30 @@
 """Verified downloads over a list of mirrors: pooch moves the bytes, this module decides what to keep.
 
-Each transfer is :class:`pooch.HTTPDownloader` (requests, with a connect/read time-out and a tqdm
-bar on a terminal). What pooch could not do, each shown by a test in ``tests/test_download.py``
-against a mirror on 127.0.0.1, is the small hand code below:
+Each transfer is a :class:`pooch.HTTPDownloader` (requests, a connect/read time-out, a tqdm bar on a
+terminal). The hand code below is what pooch could not do, each shown by a test in
+``tests/test_download.py`` against a mirror on 127.0.0.1:
 
 - **The content's SHA-256, across mirrors.** pooch's ``known_hash`` is the digest of the bytes on
-  the wire, and ``pooch.retrieve`` moves the file into place before a processor could look inside.
-  MNIST's known digests are those of the *decompressed* files, and mirrors serve other
-  compressions of them (``test_recompressed_copy_is_accepted``): the file streams into a temporary
-  file beside its destination and is moved into place (atomically) only once its content's digest
-  matches, else the next mirror is tried; nothing partial or wrong is left under the final name.
-- **Bounded decompression.** pooch's ``Decompress`` gunzips all there is; the digest here is
-  computed by :func:`nnlearn.datasets.idx.payload_sha256`, which stops one byte past the file's
-  known size (``test_a_gzip_bomb_from_a_mirror_is_refused_without_decompressing_past_the_cap``).
+  the wire, but MNIST's known digests are those of the *decompressed* files, and mirrors serve other
+  compressions of them (``test_recompressed_copy_is_accepted``). The file streams into a temporary
+  file and is moved into place only once its content verifies, else the next mirror is tried.
+- **Bounded decompression.** pooch's ``Decompress`` gunzips all there is; the digest here
+  (:func:`nnlearn.datasets.idx.payload_sha256`) stops as soon as it passes the file's known size.
 - **Size caps.** pooch writes whatever the server sends: a ``Content-Length`` that no copy of the
-  file can have is refused before the body is read, and so is a body that runs past it
-  (``test_an_endless_answer_is_refused``, ``test_a_lying_content_length_is_refused_at_once``).
+  file can have is refused before the body is read, and so is a body that runs past it.
 - **The slow-mirror cut.** requests' time-out bounds each read, not the transfer: measured,
   ``pooch.HTTPDownloader(timeout=2)`` fed MNIST's 28,881-byte labels file at 1 byte/s was still
-  running after 30 s, with 8 hours to go (``test_a_mirror_below_the_speed_limit_...``: a byte
-  every 0.1 s). The :class:`Watchdog` applies curl's ``--speed-limit``/``--speed-time`` model, to
-  pooch's 1 KiB chunks; the mirror is then skipped for the other files, as is one that does not
-  answer.
+  running after 30 s, with 8 hours to go. The :class:`Watchdog` applies curl's
+  ``--speed-limit``/``--speed-time`` model; the mirror is then skipped for the other files, as is
+  one that does not answer.
 
-Settings, for tests and for readers behind a proxy or without network:
-
-``NNLEARN_MIRRORS``
-    Base URLs separated by spaces or commas, replacing the built-in list; ``{dataset}`` in a URL
-    becomes the data set's name (``mnist``, ``fashion-mnist``). An entry that is not an http(s)
-    URL is skipped with a warning.
-``NNLEARN_TIMEOUT``
-    Seconds to wait for a connection or for the next block of data (default 10).
-``NNLEARN_SPEED_LIMIT``, ``NNLEARN_SPEED_TIME``
-    The low-speed limit: a transfer that receives fewer than ``SPEED_LIMIT`` bytes per second on
-    average over any ``SPEED_TIME`` seconds (counted in consecutive windows from the request; the
-    first window includes connecting and the answer's headers) is abandoned, and its mirror is
-    not tried again for the other files. Defaults: 1024 bytes/s over 20 s, so a mirror that only
-    trickles costs 20 s once, and the three built-in MNIST mirrors all trickling cost a minute.
-``NNLEARN_OFFLINE=1``
-    Never download.
+Settings, for tests and for readers behind a proxy or without network: ``NNLEARN_MIRRORS`` (base
+URLs separated by spaces or commas, replacing the built-in list; ``{dataset}`` in a URL becomes the
+data set's name; an entry that is not an http(s) URL is skipped with a warning), ``NNLEARN_TIMEOUT``
+(seconds to wait for a connection or the next block, default 10), ``NNLEARN_SPEED_LIMIT`` and
+``NNLEARN_SPEED_TIME`` (a transfer receiving fewer than LIMIT bytes/s over any TIME seconds, counted
+in consecutive windows from the request, is abandoned; default 1024 bytes/s over 20 s, so a
+trickling mirror costs 20 s once), ``NNLEARN_OFFLINE=1`` (never download).
 """
 
 from __future__ import annotations
@@ -53,6 +39,8 @@ import warnings
 from pathlib import Path
 from typing import Self
 
+from nnlearn.base.constraints import POSITIVE
+from nnlearn.base.errors import InputError
 from nnlearn.base.files import exit_on_sigterm, make_temp_file, remove_stale_temp_files
 from nnlearn.base.i18n import N_, _
 from nnlearn.datasets.errors import (
@@ -61,7 +49,7 @@ from nnlearn.datasets.errors import (
     OversizeDataError,
     TruncatedDataError,
 )
-from nnlearn.datasets.idx import MAX_PAYLOAD_BYTES, compressed_bound, payload_sha256
+from nnlearn.datasets.idx import compressed_bound, payload_sha256
 from nnlearn.datasets.sources import (
     DataFile,
     DatasetSpec,
@@ -69,6 +57,7 @@ from nnlearn.datasets.sources import (
     download_dir,
     file_in,
     find_files,
+    holds_content,
     missing_message,
 )
 
@@ -117,10 +106,7 @@ def wire_bounds(datafile: DataFile) -> tuple[int, int]:
     >>> wire_bounds(MNIST.file("train-labels"))  # 60,008 bytes decompressed; the original gzip is 28,881
     (58, 64111)
     """
-    size = datafile.payload_size
-    if size is None:
-        return 0, compressed_bound(MAX_PAYLOAD_BYTES)
-    return size // _MAX_RATIO, compressed_bound(size)
+    return datafile.payload_size // _MAX_RATIO, compressed_bound(datafile.payload_size)
 
 
 _watched = threading.local()
@@ -204,6 +190,7 @@ class _CappedFile:
     def __init__(self, out, datafile: DataFile, dog: Watchdog):
         self.out, self.datafile, self.dog = out, datafile, dog
         self.high = wire_bounds(datafile)[1]
+        self.response = None  # requests' answer, once its headers are in
 
     def write(self, block: bytes) -> None:
         self.dog.got += len(block)
@@ -274,7 +261,7 @@ def _failure(exc, dog: Watchdog, out: _CappedFile, timeout: float) -> Exception:
         return (Retry if exc.response.status_code >= 500 else Skip)(reason)
     from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-    answered = getattr(out, "response", None)
+    answered = out.response
     # A read that times out in the body arrives as a ConnectionError around urllib3's time-out.
     timed_out = isinstance(exc, requests.Timeout) or any(isinstance(a, Urllib3Timeout) for a in exc.args)
     if answered is None and timed_out:
@@ -346,14 +333,14 @@ def fetch(
             finally:
                 if progress:
                     bar.close()
-                if hasattr(out, "response"):  # pooch leaves it open when the body fails or is refused
+                if out.response is not None:  # pooch leaves it open when the body fails or is refused
                     out.response.close()
             if dog.expired and dog.got != out.high:  # a shut socket may end a body of unknown length quietly
                 raise _failure(None, dog, out, timeout)
             raw.flush()
             os.fsync(raw.fileno())
         digest = _digest_of(Path(tmp), datafile)
-        if datafile.sha256 is not None and digest != datafile.sha256:
+        if digest != datafile.sha256:
             raise Skip(
                 _(
                     "wrong content (SHA-256 {digest}..., expected {expected}...)",
@@ -411,35 +398,27 @@ def mirrors_for(spec: DatasetSpec, mirrors=None) -> list[str]:
     return usable
 
 
-def _positive_setting(name: str, default: float, unit: str) -> float:
+def _positive_setting(name: str, default: float) -> float:
+    """The environment variable ``name`` as a number > 0, else ``default``."""
     env = os.environ.get(name)
     if not env:
         return default
     try:
-        value = float(env)
-    except ValueError:
-        raise DatasetError(_("{name}={value!r} is not a number of {unit}", name=name, value=env, unit=unit)) from None
-    if not 0 < value < float("inf"):
-        raise DatasetError(_("{name}={value!r} must be positive", name=name, value=env))
-    return value
+        return POSITIVE.check(POSITIVE.parse(env), name)
+    except InputError as exc:
+        raise DatasetError(str(exc)) from None
 
 
 def default_timeout() -> float:
     """``NNLEARN_TIMEOUT`` as a number of seconds, else :data:`DEFAULT_TIMEOUT`."""
-    return _positive_setting("NNLEARN_TIMEOUT", DEFAULT_TIMEOUT, "seconds")
+    return _positive_setting("NNLEARN_TIMEOUT", DEFAULT_TIMEOUT)
 
 
 def speed_limit() -> tuple[float, float]:
-    """``(bytes per second, seconds)``: ``NNLEARN_SPEED_LIMIT`` and ``NNLEARN_SPEED_TIME``, else the defaults.
-
-    Examples
-    --------
-    >>> speed_limit()  # doctest: +SKIP
-    (1024.0, 20.0)
-    """
+    """``(bytes per second, seconds)``: ``NNLEARN_SPEED_LIMIT`` and ``NNLEARN_SPEED_TIME``, else the defaults."""
     return (
-        _positive_setting("NNLEARN_SPEED_LIMIT", DEFAULT_SPEED_LIMIT, "bytes per second"),
-        _positive_setting("NNLEARN_SPEED_TIME", DEFAULT_SPEED_TIME, "seconds"),
+        _positive_setting("NNLEARN_SPEED_LIMIT", DEFAULT_SPEED_LIMIT),
+        _positive_setting("NNLEARN_SPEED_TIME", DEFAULT_SPEED_TIME),
     )
 
 
@@ -450,7 +429,7 @@ def offline() -> bool:
 
 def download_file(
     datafile: DataFile,
-    dest_dir: str | os.PathLike,
+    dest_dir: Path,
     mirrors: list[str],
     *,
     timeout: float | None = None,
@@ -459,51 +438,22 @@ def download_file(
     progress: bool | None = None,
     given_up: dict | None = None,
 ) -> Path:
-    """Download ``datafile`` into ``dest_dir`` from the first mirror that delivers the right content.
+    """Download ``datafile`` into the folder ``dest_dir`` from the first mirror (a base URL) that delivers
+    the right content; only a verified file appears there.
 
-    Parameters
-    ----------
-    datafile : DataFile
-        The file's name on the mirrors and the SHA-256 of its decompressed content.
-    dest_dir : path-like
-        Where the file goes (created if needed); only a verified file appears there.
-    mirrors : list of str
-        Base URLs; the file's URL is the base URL, a ``/``, and the file name.
-    timeout : float, optional
-        Seconds to wait for a connection or for the next block of data (default ``NNLEARN_TIMEOUT`` or 10).
-    retries : int
-        Further attempts on one mirror after a cut-short transfer or a 5xx answer.
-    backoff : float
-        Seconds before the first retry, doubled for each further one.
-    progress : bool, optional
-        Show a progress bar; by default only when standard error is a terminal.
-    given_up : dict, optional
-        ``{mirror: why}`` of the mirrors ruled out for this command (one that did not answer, or
-        was too slow): they are skipped, and mirrors ruled out now are added, so that a dead or
-        trickling mirror costs its time-out or its low-speed window once per command, not once per file.
+    ``timeout``: seconds to wait for a connection or the next block (default ``NNLEARN_TIMEOUT`` or 10);
+    ``retries``: further attempts on one mirror after a cut-short transfer or a 5xx answer, the first
+    ``backoff`` seconds later, doubled for each further one; ``progress``: a progress bar (default: when
+    standard error is a terminal). ``given_up`` is ``{mirror: why}`` of the mirrors ruled out for this
+    command (no answer, or too slow): they are skipped, and the ones ruled out now are added, so that a
+    dead or trickling mirror costs its time-out or its low-speed window once per command, not per file.
 
-    Raises
-    ------
-    DownloadError
-        When no mirror delivered the right file; the message says what each mirror did.
+    Raises :class:`DownloadError` when no mirror delivered it, saying what each mirror did.
     """
-    dest_dir = Path(dest_dir)
-    try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(
-            _(
-                "cannot create the download folder {folder} ({reason}); pass --data-dir with a writable folder",
-                folder=dest_dir,
-                reason=exc.strerror or exc,
-            )
-        ) from None
-    remove_stale_temp_files(dest_dir)
-    dest = dest_dir / datafile.name
+    dest = Path(dest_dir) / datafile.name
     timeout = default_timeout() if timeout is None else float(timeout)
     speed = speed_limit()
-    if progress is None:
-        progress = sys.stderr.isatty()
+    progress = sys.stderr.isatty() if progress is None else progress
     failures = []
     given_up = {} if given_up is None else given_up
     with exit_on_sigterm():  # so that `kill` removes the temporary file too
@@ -526,59 +476,39 @@ def download_file(
                         failures.append(f"{url}: {exc}")
                     else:
                         time.sleep(backoff * 2**attempt)
-    if not mirrors:
-        raise DownloadError(
-            _(
-                "{name}: no mirror to download from (NNLEARN_MIRRORS is empty, or none of its entries is a URL)",
-                name=datafile.name,
-            )
-        )
     raise DownloadError(
         _("{name}: no mirror delivered it", name=datafile.name) + "\n" + "\n".join("  " + f for f in failures)
     )
 
 
+def _verified(dest_dir: Path, datafile: DataFile) -> Path | None:
+    """The copy of ``datafile`` in ``dest_dir`` when its content verifies, else None."""
+    have = file_in(dest_dir, datafile) if dest_dir.is_dir() else None
+    if have is not None and holds_content(have, datafile, datafile.sha256):
+        return have
+    return None
+
+
 def fetch_dataset(
-    spec: DatasetSpec,
-    dest_dir: str | os.PathLike | None = None,
-    *,
-    mirrors=None,
-    timeout: float | None = None,
-    retries: int = DEFAULT_RETRIES,
-    backoff: float = 0.5,
-    progress: bool | None = None,
+    spec: DatasetSpec, dest_dir: str | os.PathLike | None = None, *, mirrors=None, timeout: float | None = None
 ) -> dict[str, Path]:
-    """Make sure ``dest_dir`` (default: the cache folder) holds every file of ``spec``, downloading what is missing.
+    """Make sure ``dest_dir`` (default: the cache folder) holds every file of ``spec``, downloading what is
+    missing from ``mirrors`` (:func:`mirrors_for`); a file already there is kept when its content verifies.
 
-    A file already there is kept when its content verifies, and downloaded again otherwise.
-
-    Raises
-    ------
-    DownloadError
-        Naming every file that could not be obtained and what each mirror did (one detail line each).
+    Raises :class:`DownloadError` naming every file that could not be obtained and what each mirror did.
     """
     dest_dir = Path(dest_dir) if dest_dir is not None else download_dir(spec)
-    remove_stale_temp_files(dest_dir)
     urls = mirrors_for(spec, mirrors)
-    paths: dict[str, Path] = {}
-    failures = []
-    given_up: dict = {}
-    wanted = []
-    for f in spec.files:
-        have = file_in(dest_dir, f) if dest_dir.is_dir() else None
-        try:
-            if have is not None and (f.sha256 is None or payload_sha256(have, f.payload_cap) == f.sha256):
-                paths[f.role] = have
-                continue
-        except DatasetError:
-            pass
-        wanted.append(f)
+    paths = {f.role: have for f in spec.files if (have := _verified(dest_dir, f)) is not None}
+    wanted = [f for f in spec.files if f.role not in paths]
+    if not wanted:
+        return paths
     names = ", ".join(f.name for f in wanted)
-    if wanted and offline():
+    if offline():
         raise DownloadError(
             _("{title}: not downloading {names}: NNLEARN_OFFLINE is set", title=spec.title, names=names)
         )
-    if wanted and not urls:
+    if not urls:
         raise DownloadError(
             _(
                 "{title}: no mirror to download {names} from (NNLEARN_MIRRORS is empty, or none of its "
@@ -587,29 +517,29 @@ def fetch_dataset(
                 names=names,
             )
         )
-    with exit_on_sigterm():
-        for f in wanted:
-            if given_up.keys() >= set(urls):
-                failures.append(
-                    _(
-                        "{name}: not tried, every mirror failed for an earlier file (no answer, or too slow)",
-                        name=f.name,
-                    )
-                )
-                continue
-            try:
-                paths[f.role] = download_file(
-                    f,
-                    dest_dir,
-                    urls,
-                    timeout=timeout,
-                    retries=retries,
-                    backoff=backoff,
-                    progress=progress,
-                    given_up=given_up,
-                )
-            except DownloadError as exc:
-                failures.append(str(exc))
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(
+            _(
+                "cannot create the download folder {folder} ({reason}); pass --data-dir with a writable folder",
+                folder=dest_dir,
+                reason=exc.strerror or exc,
+            )
+        ) from None
+    remove_stale_temp_files(dest_dir)
+    failures = []
+    given_up: dict = {}
+    for f in wanted:
+        if given_up.keys() >= set(urls):
+            failures.append(
+                _("{name}: not tried, every mirror failed for an earlier file (no answer, or too slow)", name=f.name)
+            )
+            continue
+        try:
+            paths[f.role] = download_file(f, dest_dir, urls, timeout=timeout, given_up=given_up)
+        except DownloadError as exc:
+            failures.append(str(exc))
     if failures:
         detail = "\n".join("  " + line for failure in failures for line in failure.splitlines())
         raise DownloadError(
@@ -625,15 +555,12 @@ def fetch_dataset(
     return paths
 
 
-def ensure_files(spec: DatasetSpec, data_dir=None, *, download: bool = True, **download_options) -> dict[str, Path]:
+def ensure_files(spec: DatasetSpec, data_dir=None, *, download: bool = True) -> dict[str, Path]:
     """The paths of ``spec``'s four files: found in the searched folders, else downloaded into the cache.
 
-    Raises
-    ------
-    DatasetError
-        When ``data_dir`` is given but is not a folder (a typo must not start a download), or
-        naming the missing files, where they were looked for, why the download failed, and how to
-        provide them.
+    Raises :class:`DatasetError` when ``data_dir`` is given but is not a folder (a typo must not start
+    a download), or naming the missing files, where they were looked for, why the download failed, and
+    how to provide them.
     """
     check_data_dir(data_dir)
     passed_over: list = []
@@ -643,6 +570,6 @@ def ensure_files(spec: DatasetSpec, data_dir=None, *, download: bool = True, **d
     if not download:
         raise DatasetError(missing_message(spec, data_dir, passed_over=passed_over))
     try:
-        return fetch_dataset(spec, **download_options)
+        return fetch_dataset(spec)
     except DownloadError as exc:
         raise DatasetError(missing_message(spec, data_dir, reasons=str(exc), passed_over=passed_over)) from None

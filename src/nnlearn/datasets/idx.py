@@ -2,20 +2,13 @@
 
 An IDX file is a header -- two zero bytes, an element-type code, the number of dimensions, then
 each dimension as a big-endian 32-bit integer -- followed by the elements in C order, big-endian.
-MNIST ships its four files gzip-compressed; both plain and gzip-compressed files are read here
-(recognised by their content, not by their name).
+Plain and gzip-compressed files are read (recognised by their content, not by their name).
 
-Everything read is hostile until checked, and sizes are capped before anything grows. A file is
-read only when it is a regular file (a FIFO or a device is refused without being opened for
-reading, so nothing blocks) no larger than a compressed copy of its payload can be; it is
-decompressed as a stream that stops as soon as it passes ``max_bytes`` -- a file's known
-decompressed size plus :data:`PAYLOAD_MARGIN` when the caller knows it -- so a gzip bomb costs at
-most that much memory and time. The IDX header is checked (element type, shape, and the size it
-announces) as soon as its bytes are out, before the rest is decompressed. :func:`parse_idx` then
-checks the length against the header and views the rest with ``numpy.frombuffer``. Every problem
--- a missing, truncated or corrupt file, a wrong element type, a labels file where images were
-expected -- raises :class:`~nnlearn.datasets.errors.DatasetError` naming the file and what is
-wrong, instead of a silent wrong array, a hang or a raw zlib/struct traceback.
+Everything read is hostile until checked: only a regular file no larger than a copy of its payload
+can be is read, decompression stops as soon as it passes ``max_bytes`` (a gzip bomb costs at most
+that), and the header (element type, shape, announced size) is checked before the rest is
+decompressed. Every problem raises :class:`~nnlearn.datasets.errors.DatasetError` naming the file
+and what is wrong, instead of a silent wrong array, a hang or a raw zlib/struct traceback.
 """
 
 from __future__ import annotations
@@ -24,7 +17,6 @@ import gzip
 import hashlib
 import math
 import os
-import stat
 import struct
 import zlib
 from collections.abc import Iterator
@@ -33,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn.base.errors import FileFormatError, InputError, InputTypeError
-from nnlearn.base.files import atomic_write, file_kind, read_regular_file
+from nnlearn.base.files import atomic_write, open_regular_file
 from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError, OversizeDataError, TruncatedDataError
 
@@ -77,117 +69,80 @@ def _as_path(path) -> Path:
     return Path(path)
 
 
-def read_raw(path, max_bytes: int = MAX_PAYLOAD_BYTES) -> bytes:
-    """The bytes of ``path`` as stored: a regular file, at most :func:`compressed_bound` of ``max_bytes``.
-
-    A FIFO, a device or a socket is refused without being opened for reading (reading a FIFO
-    would wait for a writer forever).
-
-    Raises
-    ------
-    DatasetError
-        When the file is missing, a folder or not a regular file, unreadable, or too large.
-    """
+def _open_raw(path, max_bytes: int) -> tuple[int, int]:
+    """A read-only descriptor of the regular file ``path`` and its size, at most :func:`compressed_bound` of
+    ``max_bytes`` (a FIFO is refused without being read: reading one waits for a writer forever)."""
     path = _as_path(path)
     try:
-        st = os.stat(path)
+        fd = open_regular_file(path)
     except FileNotFoundError:
         raise DatasetError(_("{path}: file not found", path=path)) from None
+    except FileFormatError as exc:
+        raise DatasetError(str(exc)) from None
     except OSError as exc:
         raise DatasetError(_("{path}: cannot be read ({reason})", path=path, reason=exc.strerror or exc)) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise DatasetError(_("{path}: is a folder, expected an IDX file", path=path))
-    if not stat.S_ISREG(st.st_mode):
-        raise DatasetError(
-            _(
-                "{path}: is {kind}, not a regular file; put the data file itself there",
-                path=path,
-                kind=file_kind(st.st_mode),
-            )
-        )
-    bound = compressed_bound(max_bytes)
-    if st.st_size > bound:
+    size, bound = os.fstat(fd).st_size, compressed_bound(max_bytes)
+    if size > bound:
+        os.close(fd)
         raise OversizeDataError(
             _(
                 "{path}: {n} bytes, more than any copy of the file can take ({bound}); is it the right file?",
                 path=path,
-                n=st.st_size,
+                n=size,
                 bound=bound,
             )
         )
-    try:
-        return read_regular_file(path, bound)
-    except FileFormatError as exc:  # replaced by a FIFO, or grown, since the stat
-        raise DatasetError(str(exc)) from None
-    except OSError as exc:
-        raise DatasetError(_("{path}: cannot be read ({reason})", path=path, reason=exc.strerror or exc)) from None
-
-
-def _inflate(raw: bytes, path, max_bytes: int) -> Iterator[bytes]:
-    """The decompressed blocks of the gzip data ``raw`` (every member); the first is at most a header's size.
-
-    zlib is fed the input in slices and asked for at most the bytes still allowed, so never more
-    than ``max_bytes + 1`` bytes are decompressed: OversizeDataError as soon as that one is out.
-    """
-    view, pos, total = memoryview(raw), 0, 0
-    while pos < len(raw):
-        if bytes(view[pos : pos + 2]) != _GZIP_MAGIC:
-            raise zlib.error(f"data after the end of the gzip stream (at byte {pos})")
-        inflater, pending = zlib.decompressobj(wbits=31), b""
-        while not inflater.eof:
-            if not pending:
-                if pos >= len(raw):
-                    raise EOFError
-                pending, pos = view[pos : pos + _BLOCK], pos + _BLOCK
-            want = min(_HEADER_MAX if total == 0 else _BLOCK, max_bytes + 1 - total)
-            block = inflater.decompress(pending, want)
-            pending = inflater.unconsumed_tail
-            total += len(block)
-            if total > max_bytes:
-                raise OversizeDataError(
-                    _(
-                        "{path}: decompresses to more than {n} bytes, more than the file can hold (a wrong file, or a "
-                        "decompression bomb); delete it and get it again",
-                        path=path,
-                        n=max_bytes,
-                    )
-                )
-            if block:
-                yield block
-        # Several members (`cat a.gz b.gz`) give the concatenation; zero bytes may pad the end, as gzip allows.
-        pos = min(pos, len(raw)) - len(inflater.unused_data)
-        pos = len(raw) - len(raw[pos:].lstrip(b"\x00"))
+    return fd, size
 
 
 def _pieces(path, max_bytes: int) -> Iterator[bytes]:
-    """The decompressed content of ``path`` in blocks; OversizeDataError as soon as it passes ``max_bytes``."""
-    raw = read_raw(path, max_bytes)
-    if not raw.startswith(_GZIP_MAGIC):
-        if len(raw) > max_bytes:
-            raise OversizeDataError(
+    """The decompressed content of ``path`` in blocks, the first at most a header's size.
+
+    gzip's reader (every member, zero padding allowed) decompresses only what ``read1`` asks for --
+    ``read`` would fill an 8 KiB buffer ahead -- so never more than ``max_bytes + 1`` bytes are
+    decompressed: OversizeDataError as soon as that one is out.
+    """
+    fd, size = _open_raw(path, max_bytes)
+    with os.fdopen(fd, "rb") as raw:
+        packed = raw.peek(2)[:2] == _GZIP_MAGIC
+        stream = gzip.GzipFile(fileobj=raw) if packed else raw
+        total = 0
+        try:
+            while block := stream.read1(min(_HEADER_MAX if total == 0 else _BLOCK, max_bytes + 1 - total)):
+                total += len(block)
+                if total > max_bytes:
+                    raise OversizeDataError(
+                        _(
+                            "{path}: decompresses to more than {n} bytes, more than the file can hold (a wrong file, "
+                            "or a decompression bomb); delete it and get it again",
+                            path=path,
+                            n=max_bytes,
+                        )
+                        if packed
+                        else _(
+                            "{path}: holds {n} bytes, more than the {most} the file can have; is it the right file?",
+                            path=path,
+                            n=size,
+                            most=max_bytes,
+                        )
+                    )
+                yield block
+        except EOFError:
+            raise TruncatedDataError(
                 _(
-                    "{path}: holds {n} bytes, more than the {most} the file can have; is it the right file?",
+                    "{path}: the compressed data is truncated (the download or copy was cut short); delete "
+                    "it and download it again",
                     path=path,
-                    n=len(raw),
-                    most=max_bytes,
                 )
-            )
-        yield raw
-        return
-    try:
-        yield from _inflate(raw, path, max_bytes)
-    except EOFError:
-        raise TruncatedDataError(
-            _(
-                "{path}: the compressed data is truncated (the download or copy was cut short); delete "
-                "it and download it again",
-                path=path,
-            )
-        ) from None
-    except zlib.error as exc:
-        raise DatasetError(
-            _("{path}: the gzip data is corrupt ({reason}); delete it and download it again", path=path, reason=exc)
-        ) from None
+            ) from None
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            raise DatasetError(
+                _(
+                    "{path}: the gzip data is corrupt ({reason}); delete it and download it again",
+                    path=path,
+                    reason=exc,
+                )
+            ) from None
 
 
 def payload_sha256(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES) -> str:
@@ -285,12 +240,7 @@ def check_header(dtype, shape, path, want_dtype=None, want_shape=None) -> None:
     if want_shape is not None:
         ok = len(shape) == len(want_shape) and all(s is None or s == a for s, a in zip(want_shape, shape))
         if not ok:
-            want = (
-                "("
-                + ", ".join("N" if s is None else str(s) for s in want_shape)
-                + ("," if len(want_shape) == 1 else "")
-                + ")"
-            )
+            want = str(tuple("N" if s is None else s for s in want_shape)).replace("'", "")
             raise DatasetError(
                 _(
                     "{path}: has shape {shape}, expected {want}; is it the right file?",

@@ -183,8 +183,7 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, data_dir=None)
     Returns
     -------
     (x_train, t_train), (x_test, t_test)
-        60000 training and 10000 test images. The arrays are writable copy-on-write memory maps
-        of the parsed cache: nothing you do to them reaches the cache or another process.
+        60000 training and 10000 test images, in arrays of your own (writable, in memory).
 
     Raises
     ------

@@ -18,24 +18,24 @@ from __future__ import annotations
 import math
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from nnlearn.base.errors import InputError, InputTypeError
 from nnlearn.base.files import file_kind
 from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError
-from nnlearn.datasets.idx import MAX_PAYLOAD_BYTES, PAYLOAD_MARGIN, payload_sha256
+from nnlearn.datasets.idx import PAYLOAD_MARGIN, payload_sha256
 
 
 @dataclass(frozen=True)
 class DataFile:
-    """One file of a data set: its name, the SHA-256 of its decompressed content, its shape."""
+    """One file of a data set: its name, the SHA-256 of its decompressed content, its uint8 array's shape."""
 
     role: str
     name: str  # e.g. "train-images-idx3-ubyte.gz": the name on the mirrors
-    sha256: str | None
-    shape: tuple  # None entries match any length
+    sha256: str
+    shape: tuple[int, ...]
 
     @property
     def stem(self) -> str:
@@ -43,10 +43,8 @@ class DataFile:
         return self.name[:-3] if self.name.endswith(".gz") else self.name
 
     @property
-    def payload_size(self) -> int | None:
-        """Bytes of the decompressed file (an IDX header and uint8 elements); None when the shape is open."""
-        if any(s is None for s in self.shape):
-            return None
+    def payload_size(self) -> int:
+        """Bytes of the decompressed file: an IDX header and uint8 elements."""
         return 4 + 4 * len(self.shape) + math.prod(self.shape)
 
     @property
@@ -55,11 +53,11 @@ class DataFile:
 
         Examples
         --------
-        >>> DataFile("test-labels", "t10k-labels-idx1-ubyte.gz", None, (10000,)).payload_cap  # 10008 + 64 KiB
+        >>> from nnlearn.datasets import MNIST
+        >>> MNIST.file("test-labels").payload_cap  # 10008 + 64 KiB
         75544
         """
-        size = self.payload_size
-        return MAX_PAYLOAD_BYTES if size is None else size + PAYLOAD_MARGIN
+        return self.payload_size + PAYLOAD_MARGIN
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ class DatasetSpec:
     files: tuple[DataFile, ...]
     classes: tuple[str, ...]
     mirrors: tuple[str, ...] = ()
-    system_dirs: tuple[str, ...] = field(default=())
+    system_dirs: tuple[str, ...] = ()
 
     def file(self, role: str) -> DataFile:
         for f in self.files:
@@ -85,10 +83,6 @@ class DatasetSpec:
                 roles=", ".join(f.role for f in self.files),
             )
         )
-
-    @property
-    def file_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.files)
 
 
 def cache_root() -> Path:
@@ -121,13 +115,7 @@ def candidate_dirs(spec: DatasetSpec, data_dir: str | os.PathLike | None = None)
                 folders += _expand(part, spec)
     folders.append(download_dir(spec))
     folders += [Path(d) for d in spec.system_dirs]
-    seen: set[Path] = set()
-    unique = []
-    for f in folders:
-        if f not in seen:
-            seen.add(f)
-            unique.append(f)
-    return unique
+    return list(dict.fromkeys(folders))
 
 
 def file_in(folder: Path, datafile: DataFile) -> Path | None:
@@ -139,6 +127,14 @@ def file_in(folder: Path, datafile: DataFile) -> Path | None:
     return None
 
 
+def holds_content(path: Path, datafile: DataFile, digest: str) -> bool:
+    """Whether the decompressed content of ``path`` has the SHA-256 ``digest`` (False when it cannot be read)."""
+    try:
+        return payload_sha256(path, datafile.payload_cap) == digest
+    except DatasetError:
+        return False
+
+
 def _belongs(spec: DatasetSpec, paths: dict[str, Path]) -> bool:
     """False when the folder's smallest file (test labels, 10 kB) is another data set's.
 
@@ -147,8 +143,6 @@ def _belongs(spec: DatasetSpec, paths: dict[str, Path]) -> bool:
     counts as belonging: the full check then reports what is wrong with it.
     """
     f = spec.file("test-labels")
-    if f.sha256 is None:
-        return True
     try:
         return payload_sha256(paths[f.role], f.payload_cap) == f.sha256
     except DatasetError:
@@ -201,10 +195,9 @@ def check_data_dir(data_dir) -> None:
 
 def entries_in(folder: Path, spec: DatasetSpec) -> dict[str, Path | None]:
     """``{role: path}`` of whatever stands under each file's name in ``folder`` (a file, a folder...), or None."""
-    found: dict[str, Path | None] = {}
-    for f in spec.files:
-        found[f.role] = next((folder / n for n in (f.name, f.stem) if os.path.lexists(folder / n)), None)
-    return found
+    return {
+        f.role: next((folder / n for n in (f.name, f.stem) if os.path.lexists(folder / n)), None) for f in spec.files
+    }
 
 
 def check_entries(folder: Path, spec: DatasetSpec) -> None:
@@ -243,12 +236,8 @@ def best_folder(spec: DatasetSpec, data_dir=None) -> tuple[Path, dict[str, Path 
     With ``data_dir``, only ``data_dir/<name>`` and ``data_dir`` are searched.
     """
     folders = _expand(data_dir, spec) if data_dir is not None else candidate_dirs(spec)
-    best = (folders[0], entries_in(folders[0], spec))
-    for folder in folders[1:]:
-        found = entries_in(folder, spec)
-        if sum(p is not None for p in found.values()) > sum(p is not None for p in best[1].values()):
-            best = (folder, found)
-    return best
+    found = [(folder, entries_in(folder, spec)) for folder in folders]
+    return max(found, key=lambda pair: sum(p is not None for p in pair[1].values()))
 
 
 def describe_folder(folder: Path, spec: DatasetSpec) -> str:
@@ -273,7 +262,12 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
     missing = [f.name for f in spec.files if found[f.role] is None]
     if missing:
         problems.append(
-            f"has {len(spec.files) - len(missing)} of {len(spec.files)} files; missing {', '.join(missing)}"
+            _(
+                "has {found} of {n} files; missing {names}",
+                found=len(spec.files) - len(missing),
+                n=len(spec.files),
+                names=", ".join(missing),
+            )
         )
     for f in spec.files:
         p = found[f.role]

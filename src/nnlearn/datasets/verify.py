@@ -1,17 +1,30 @@
-"""Checking a data set's files: IDX structure, known digests, label range, matching counts."""
+"""Checking a data set's files (IDX structure, known digests, label range, matching counts), and
+registering a local copy once (``nnlearn data import FOLDER``): verified, then copied -- not linked,
+so that the copy outlives an unplugged disk -- into the user cache folder that every later load searches."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from nnlearn.base.files import atomic_write
 from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.idx import parse_idx, read_idx_payload
-from nnlearn.datasets.sources import DataFile, DatasetSpec
+from nnlearn.datasets.sources import (
+    DataFile,
+    DatasetSpec,
+    best_folder,
+    check_data_dir,
+    download_dir,
+    file_in,
+    holds_content,
+)
 
 
 def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.ndarray, str]:
@@ -26,7 +39,7 @@ def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.
     data = read_idx_payload(path, datafile.payload_cap, dtype=np.uint8, shape=datafile.shape)
     arr = parse_idx(data, path)
     digest = hashlib.sha256(data).hexdigest()
-    if datafile.sha256 is not None and digest != datafile.sha256:
+    if digest != datafile.sha256:
         raise DatasetError(
             _(
                 "{path}: not the {title} {role} file: the SHA-256 of its decompressed content is {digest}, expected "
@@ -54,22 +67,8 @@ def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.
 
 
 def read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray]:
-    """Read and check all files of ``spec``; images and labels of a split must agree in number."""
-    arrays = {f.role: read_checked(spec, f, paths[f.role])[0] for f in spec.files}
-    for split in ("train", "test"):
-        n_img, n_lab = len(arrays[f"{split}-images"]), len(arrays[f"{split}-labels"])
-        if n_img != n_lab:
-            raise DatasetError(
-                _(
-                    "{images} holds {n_img} images but {labels} holds {n_lab} labels; the two files do "
-                    "not belong together",
-                    images=paths[f"{split}-images"],
-                    n_img=n_img,
-                    labels=paths[f"{split}-labels"],
-                    n_lab=n_lab,
-                )
-            )
-    return arrays
+    """Read and check all files of ``spec`` (each of its exact shape: images and labels agree in number)."""
+    return {f.role: read_checked(spec, f, paths[f.role])[0] for f in spec.files}
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,6 @@ class FileReport:
 
     role: str
     name: str
-    path: Path | None
     ok: bool
     message: str
     digest: str | None = None
@@ -99,28 +97,90 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path |
         if path is None:
             found_any = any(p is not None for p in paths.values())
             message = _("missing from {where}", where=where) if where is not None and found_any else _("missing")
-            reports.append(FileReport(f.role, f.name, None, False, message))
+            reports.append(FileReport(f.role, f.name, False, message))
             continue
         try:
             arr, digest = read_checked(spec, f, path)
         except DatasetError as exc:
-            reports.append(FileReport(f.role, f.name, path, False, str(exc)))
+            reports.append(FileReport(f.role, f.name, False, str(exc)))
             continue
-        known = _("matches the known digest") if f.sha256 else _("no known digest to compare")
         reports.append(
             FileReport(
                 f.role,
                 f.name,
-                path,
                 True,
                 _(
                     "{path} sha256 {digest} ({known}), shape {shape} uint8",
                     path=path,
                     digest=digest,
-                    known=known,
+                    known=_("matches the known digest"),
                     shape=arr.shape,
                 ),
                 digest,
             )
         )
     return reports
+
+
+def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tuple[Path, bool]]:
+    """Verify ``spec``'s files in ``folder`` (or its ``<name>/`` sub-folder) and copy them into the cache folder.
+
+    Returns ``{role: (path in the cache folder, copied)}``; ``copied`` is False where the same
+    content was already there.
+
+    Raises
+    ------
+    DatasetError
+        When ``folder`` does not exist, or a file is missing or wrong: a short first line, then
+        one indented line per file that failed. Nothing is copied then.
+    """
+    check_data_dir(folder)
+    where, paths = best_folder(spec, folder)
+    reports = verify_files(spec, paths, where=where)
+    bad = [r for r in reports if not r.ok]
+    if bad:
+        raise DatasetError(
+            _(
+                "{title}: not imported, {bad} of {n} files missing or wrong in {where}",
+                title=spec.title,
+                bad=len(bad),
+                n=len(reports),
+                where=where,
+            )
+            + "\n"
+            + "\n".join(f"  {r.name}: {r.message}" for r in bad)
+        )
+    dest_dir = download_dir(spec)
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(
+            _("cannot create the cache folder {folder} ({reason})", folder=dest_dir, reason=exc.strerror or exc)
+        ) from None
+    done = {}
+    digests = {r.role: r.digest for r in reports}
+    for f in spec.files:
+        source = paths[f.role]
+        target = dest_dir / source.name
+        current = file_in(dest_dir, f)
+        if current is not None and holds_content(current, f, digests[f.role]):
+            done[f.role] = (current, False)
+            continue
+        try:
+            with open(source, "rb") as src, atomic_write(target) as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            # The other spelling (.gz or plain) of the same file would be found first or shadow it.
+            for name in (f.name, f.stem):
+                if name != target.name:
+                    (dest_dir / name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise DatasetError(
+                _(
+                    "cannot copy {source} to {target} ({reason})",
+                    source=source,
+                    target=target,
+                    reason=exc.strerror or exc,
+                )
+            ) from None
+        done[f.role] = (target, True)
+    return done

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import warnings
@@ -13,12 +14,11 @@ import nnlearn.sweep.results as results
 from nnlearn.base.errors import FileFormatError, NnlearnError
 from nnlearn.base.files import check_output_path, read_json
 from nnlearn.base.i18n import _
-from nnlearn.sweep.cluster import connect, require_sweep_packages
-from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop
+from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop, connect, require_sweep_packages
 from nnlearn.sweep.journal import check_journal
 from nnlearn.sweep.spec import SweepSpec
 from nnlearn.sweep.study import create_study, draw_again, journal_storage, load_study, tell
-from nnlearn.sweep.trial import read_record, run_trial
+from nnlearn.sweep.trial import read_record
 from nnlearn.train.runs import open_run, write_json
 from nnlearn.train.settings import TrainSettings
 from nnlearn.train.training import infer_classes
@@ -58,33 +58,6 @@ def read_spec(out) -> SweepSpec:
                 reason=exc,
             )
         ) from None
-
-
-class Progress:
-    """The sweep's progress bar: trials finished, and the best validation accuracy so far."""
-
-    def __init__(self, show, total: int, done: int, best: float | None):
-        from tqdm import tqdm
-
-        self.bar = tqdm(
-            total=total,
-            initial=done,
-            unit="trial",
-            desc=_("sweep"),
-            dynamic_ncols=True,
-            disable=(not sys.stderr.isatty()) if show is None else not show,
-        )
-        self.best = best
-
-    def told(self, rec: dict) -> None:
-        self.bar.update(1)
-        if rec["state"] == "COMPLETE" and (self.best is None or rec["value"] > self.best):
-            self.best = rec["value"]
-        if self.best is not None:
-            self.bar.set_postfix(best=f"{self.best:.4f}", refresh=False)
-
-    def close(self) -> None:
-        self.bar.close()
 
 
 class Sweep:
@@ -149,14 +122,12 @@ class Sweep:
         x_test=None,
         t_test=None,
         *,
-        n_classes=None,
         client=None,
         workers=None,
         scheduler=None,
         progress=None,
         final=True,
         log=print,
-        trial=run_trial,
     ) -> dict | None:
         """Run the trials not yet finished, write the files, retrain the best on all training data.
 
@@ -169,8 +140,6 @@ class Sweep:
             ``tcp://host:8786``), or a local cluster of ``workers`` processes (default: the cores).
         final : bool
             Retrain the best settings into ``out/final`` (needs the test data).
-        trial : callable
-            The task each trial runs (:func:`~nnlearn.sweep.trial.run_trial`).
 
         Returns
         -------
@@ -179,12 +148,12 @@ class Sweep:
         """
         n, n_val = self.spec.data_sizes(len(x_train))
         x_train, t_train = np.asarray(x_train)[:n], np.asarray(t_train)[:n]
-        n_classes = n_classes or infer_classes(t_train)
+        n_classes = infer_classes(t_train)
         self.sizes = (int(np.prod(x_train.shape[1:])), n_classes)
         with self.lock.hold(self.out):
             check_journal(self.journal, self.out, self.spec.params)
             payload = {"x": np.ascontiguousarray(x_train), "t": np.ascontiguousarray(t_train), "n_classes": n_classes}
-            self.run_trials(payload, n_val, (client, workers, scheduler), progress, log, trial)
+            self.run_trials(payload, n_val, (client, workers, scheduler), progress, log)
             best = self.write_results()
             if final and best is not None and x_test is not None:
                 data = ((x_train, t_train), (x_test, t_test))
@@ -192,11 +161,11 @@ class Sweep:
                 write_json(self.out / "best.json", best)
             return best
 
-    def run_trials(self, payload: dict, n_val: int, where: tuple, progress, log, trial) -> None:
+    def run_trials(self, payload: dict, n_val: int, where: tuple, progress, log) -> None:
         """Run the trials not yet finished on the cluster ``where`` (client, workers, scheduler)."""
         study = self.study()
         target = self.spec.n_trials()
-        pending, done, best = self.resume(study)
+        pending, done = self.resume(study)
         if done >= target and not pending:
             return
         if done or pending:
@@ -208,14 +177,23 @@ class Sweep:
                     n=len(pending),
                 )
             )
+        from tqdm import tqdm
+
         (self.out / "trials").mkdir(exist_ok=True)
         client, to_close = connect(*where)
-        bar = Progress(progress, target, done, best)
+        bar = tqdm(
+            total=target,
+            initial=done,
+            unit="trial",
+            desc=_("sweep"),
+            dynamic_ncols=True,
+            disable=(not sys.stderr.isatty()) if progress is None else not progress,
+        )
         critical = CriticalSections()
         critical.install()
         loop = None
         try:
-            loop = TrialLoop(client, study, self.spec, payload, n_val, target, pending=pending, trial=trial)
+            loop = TrialLoop(client, study, self.spec, payload, n_val, target, pending=pending)
             loop.run(functools.partial(self.keep, study, bar), critical)
         except KeyboardInterrupt:
             if loop is not None:
@@ -231,9 +209,8 @@ class Sweep:
                     warnings.simplefilter("ignore")
                     thing.close()
 
-    def resume(self, study) -> tuple[list, int, float | None]:
-        """Tell the trials a dead driver recorded but did not tell; ``(trials to run again, trials
-        finished, best validation accuracy so far)``."""
+    def resume(self, study) -> tuple[list, int]:
+        """Tell the trials a dead driver recorded but did not tell; ``(trials to run again, trials finished)``."""
         from optuna.trial import TrialState
 
         for tr in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -242,9 +219,7 @@ class Sweep:
                 tell(study, rec)
         trials = study.get_trials(deepcopy=False)
         pending = [Task(tr.number, self.values_of(tr)) for tr in trials if tr.state == TrialState.RUNNING]
-        done = sum(tr.state.is_finished() for tr in trials)
-        best = max((tr.value for tr in trials if tr.state == TrialState.COMPLETE), default=None)
-        return pending, done, best
+        return pending, sum(tr.state.is_finished() for tr in trials)
 
     def values_of(self, trial) -> dict:
         """The sampled values of a study's trial; drawn again when a driver killed between creating
@@ -254,11 +229,14 @@ class Sweep:
             return values
         return draw_again(self.spec, trial.number)
 
-    def keep(self, study, bar: Progress, rec: dict) -> None:
-        """Keep a trial's record: its file first (a resume tells it from there), then the study."""
+    def keep(self, study, bar, rec: dict) -> None:
+        """Keep a trial's record: its file first (a resume tells it from there), then the study; the
+        progress ``bar`` shows the best validation accuracy so far."""
         write_json(results.record_path(self.out, rec["number"]), rec)
         tell(study, rec)
-        bar.told(rec)
+        bar.update(1)
+        with contextlib.suppress(ValueError):  # no trial has completed yet
+            bar.set_postfix(best=f"{study.best_value:.4f}", refresh=False)
         results.write_trials_csv(self.out, self.spec, self.rows(study))
 
     def final_run(self, best: dict, data, n_classes: int, progress, log) -> dict:

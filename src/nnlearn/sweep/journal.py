@@ -12,13 +12,12 @@ in [0, 1]. The first line that is not is named, with the fix (:func:`check_journ
 from __future__ import annotations
 
 import json
-import math
-import numbers
 from datetime import datetime
 
 from nnlearn.base.errors import FileFormatError
 from nnlearn.base.files import parse_json, read_regular_file
 from nnlearn.base.i18n import N_, _
+from nnlearn.train.tables import finite
 
 #: The largest journal read (a line is a few hundred bytes; a trial takes a few lines).
 MAX_JOURNAL_BYTES = 256 * 2**20
@@ -55,10 +54,6 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _is_time(value) -> bool:
     try:
         datetime.fromisoformat(value)
@@ -67,14 +62,18 @@ def _is_time(value) -> bool:
     return True
 
 
+#: Each kind of field: its check, and its name in the message of a line that fails it.
 _KINDS = {
-    "int": _is_int,
-    "str": lambda v: isinstance(v, str),
-    "number": _is_number,
-    "time": _is_time,
-    "attr": lambda v: isinstance(v, dict) and len(v) == 1,
-    "state": lambda v: _is_int(v) and v in _STATES,
-    "directions": lambda v: isinstance(v, list) and len(v) > 0 and all(d in (1, 2) and _is_int(d) for d in v),
+    "int": (_is_int, N_("a whole number >= 0")),
+    "str": (lambda v: isinstance(v, str), N_("a text")),
+    "number": (finite, N_("a finite number")),
+    "time": (_is_time, N_("a time")),
+    "attr": (lambda v: isinstance(v, dict) and len(v) == 1, N_("an object of one key")),
+    "state": (lambda v: _is_int(v) and v in _STATES, N_("a trial state 0-4")),
+    "directions": (
+        lambda v: isinstance(v, list) and len(v) > 0 and all(d in (1, 2) and _is_int(d) for d in v),
+        N_("a list of directions 1 or 2"),
+    ),
 }
 
 
@@ -135,10 +134,9 @@ def entry_problem(entry, declared: dict) -> str | None:
     if not isinstance(entry.get("worker_id"), str):
         return _("the line names no worker_id")
     for field, kind in _FIELDS[op].items():
-        if field not in entry or not _KINDS[kind](entry[field]):
-            return _(
-                "its {field} is {value}, not {kind}", field=field, value=_shown(entry.get(field)), kind=_(_WORDS[kind])
-            )
+        holds, words = _KINDS[kind]
+        if field not in entry or not holds(entry[field]):
+            return _("its {field} is {value}, not {kind}", field=field, value=_shown(entry.get(field)), kind=_(words))
     if op == 4:
         return _trial_problem(entry, declared)
     if op == 5:
@@ -149,19 +147,8 @@ def entry_problem(entry, declared: dict) -> str | None:
         field = needed.get(entry["state"])
         if field and not _is_time(entry.get(field)):
             return _("its {field} is {value}, not a time", field=field, value=_shown(entry.get(field)))
-        return _result_problem(entry) or _times_problem(entry, ("datetime_start", "datetime_complete"))
+        return _result_problem(entry) or _times_problem(entry)
     return None
-
-
-_WORDS = {
-    "int": N_("a whole number >= 0"),
-    "str": N_("a text"),
-    "number": N_("a finite number"),
-    "time": N_("a time"),
-    "attr": N_("an object of one key"),
-    "state": N_("a trial state 0-4"),
-    "directions": N_("a list of directions 1 or 2"),
-}
 
 
 def _shown(value) -> str:
@@ -169,8 +156,8 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _times_problem(entry: dict, fields) -> str | None:
-    for field in fields:
+def _times_problem(entry: dict) -> str | None:
+    for field in ("datetime_start", "datetime_complete"):
         if entry.get(field) is not None and not _is_time(entry[field]):
             return _("its {field} is {value}, not a time", field=field, value=_shown(entry[field]))
     return None
@@ -183,14 +170,14 @@ def _result_problem(entry: dict) -> str | None:
         if value is None:
             continue
         numbers_ = value if field == "values" and isinstance(value, list) else [value]
-        if len(numbers_) != 1 or not _is_number(numbers_[0]) or not 0 <= numbers_[0] <= 1:
+        if len(numbers_) != 1 or not finite(numbers_[0]) or not 0 <= numbers_[0] <= 1:
             return _("its {field} is {value}, not a validation accuracy in [0, 1]", field=field, value=_shown(value))
     return None
 
 
 def _trial_problem(entry: dict, declared: dict) -> str | None:
     """A created trial's optional fields (Optuna writes them when a trial is copied in whole)."""
-    if "state" in entry and not _KINDS["state"](entry["state"]):
+    if "state" in entry and not _KINDS["state"][0](entry["state"]):
         return _("its state is {value}, not a trial state 0-4", value=_shown(entry["state"]))
     for field in ("distributions", "params", "user_attrs", "system_attrs", "intermediate_values"):
         if field in entry and not isinstance(entry[field], dict):
@@ -202,9 +189,9 @@ def _trial_problem(entry: dict, declared: dict) -> str | None:
         why = _param_problem(name, value, distributions[name], declared)
         if why:
             return why
-    if any(not _is_number(v) for v in entry.get("intermediate_values", {}).values()):
+    if any(not finite(v) for v in entry.get("intermediate_values", {}).values()):
         return _("its intermediate_values are not all finite numbers")
-    return _result_problem(entry) or _times_problem(entry, ("datetime_start", "datetime_complete"))
+    return _result_problem(entry) or _times_problem(entry)
 
 
 def _param_problem(name, internal, distribution, declared: dict) -> str | None:

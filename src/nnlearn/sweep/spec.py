@@ -56,9 +56,7 @@ class ParamList(Constraint):
     what_message = (N_("a list of searched settings NAME=KIND:ARGS, such as ['lr=loguniform:1e-4:1e-1']"), {})
 
     def check(self, value, name: str):
-        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-            raise self.refuse(value, name)
-        if not all(isinstance(p, (str, Param)) for p in value):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(p, (str, Param)) for p in value):
             raise self.refuse(value, name)
         return tuple(p if isinstance(p, Param) else parse_param(p) for p in value)
 

@@ -39,13 +39,11 @@ def _quiet():
     return optuna
 
 
-def journal_storage(journal, lock):
-    """The Optuna storage on the journal file ``journal``, locked by ``lock`` (:mod:`.lock`)."""
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
-    try:  # the journal is replayed here: a line journal.check_journal let through must not become a traceback
-        return JournalStorage(JournalFileBackend(str(journal), lock_obj=lock))
+def _replayed(journal, replay):
+    """``replay()``, in which Optuna replays the journal: a line :func:`nnlearn.sweep.journal.check_journal`
+    let through but Optuna cannot use is one error, never a traceback."""
+    try:
+        return replay()
     except _REPLAY_ERRORS as exc:
         raise FileFormatError(
             _(
@@ -57,6 +55,14 @@ def journal_storage(journal, lock):
         ) from None
 
 
+def journal_storage(journal, lock):
+    """The Optuna storage on the journal file ``journal``, locked by ``lock`` (:mod:`.lock`)."""
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    return _replayed(journal, lambda: JournalStorage(JournalFileBackend(str(journal), lock_obj=lock)))
+
+
 def create_study(storage):
     return _quiet().create_study(study_name=STUDY_NAME, storage=storage, direction="maximize")
 
@@ -64,18 +70,7 @@ def create_study(storage):
 def load_study(storage, journal):
     """The sweep's study in ``storage``, or one error saying the journal is not a sweep's."""
     optuna = _quiet()
-    try:
-        names = optuna.get_all_study_names(storage)
-    except _REPLAY_ERRORS as exc:  # lines that parse but Optuna cannot replay
-        raise FileFormatError(
-            _(
-                "{journal} is damaged: Optuna cannot replay it ({kind}: {reason}); start a new sweep with --out",
-                journal=journal,
-                kind=type(exc).__name__,
-                reason=exc,
-            )
-        ) from None
-    if STUDY_NAME not in names:
+    if STUDY_NAME not in _replayed(journal, lambda: optuna.get_all_study_names(storage)):
         raise FileFormatError(
             _("{journal} holds no nnlearn sweep study; start a new sweep with --out", journal=journal)
         )

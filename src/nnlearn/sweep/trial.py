@@ -9,8 +9,6 @@ that may come from anywhere.
 
 from __future__ import annotations
 
-import math
-import numbers
 import time
 
 import numpy as np
@@ -18,6 +16,7 @@ import numpy as np
 from nnlearn.base.errors import FileFormatError, NnlearnError
 from nnlearn.base.files import read_json
 from nnlearn.train.settings import TrainSettings
+from nnlearn.train.tables import finite
 from nnlearn.train.training import build_trainer
 
 #: The states a finished trial's record holds (Optuna's names).
@@ -90,23 +89,19 @@ def worker_name() -> str:
         return "local"
 
 
-def _finite(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def check_record(rec, number: int) -> dict:
     """``rec`` if it is a record of trial ``number`` as :func:`run_trial` and the driver write it,
     else one :class:`~nnlearn.base.errors.FileFormatError` saying what is wrong."""
     if not isinstance(rec, dict) or rec.get("number") != number or rec.get("state") not in STATES:
         raise FileFormatError(f"not the record of trial {number} (number and state COMPLETE or FAIL)")
-    if rec["state"] == "COMPLETE" and not _finite(rec.get("value")):
+    if rec["state"] == "COMPLETE" and not finite(rec.get("value")):
         raise FileFormatError("a complete trial's record without its validation accuracy (value)")
     curve, epochs = rec.get("curve", []), rec.get("epochs", [])
     if not (
         isinstance(curve, list)
         and isinstance(epochs, list)
         and len(curve) == len(epochs)
-        and all(_finite(v) for v in curve + epochs)
+        and all(finite(v) for v in curve + epochs)
     ):
         raise FileFormatError("curve and epochs must be lists of numbers of the same length")
     if not isinstance(rec.get("params", {}), dict):
@@ -114,7 +109,7 @@ def check_record(rec, number: int) -> dict:
     for key in ("worker", "reason"):
         if not isinstance(rec.get(key), (str, type(None))):
             raise FileFormatError(f"{key} must be a text")
-    if rec.get("seconds") is not None and not _finite(rec["seconds"]):
+    if rec.get("seconds") is not None and not finite(rec["seconds"]):
         raise FileFormatError("seconds must be a number")
     return rec
 
