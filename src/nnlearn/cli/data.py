@@ -135,7 +135,6 @@ def cmd_download(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from nnlearn.datasets.sources import download_dir
     from nnlearn.datasets.verify import import_files
 
     spec = get_spec(dataset_of(args))
