@@ -27,15 +27,15 @@ class LoopEngine:
     """
 
     name = "loop"
-    #: A gradient takes minutes: it calls ``progress(done, total)`` (loss evaluations) at least every
-    #: :data:`PROGRESS_SECONDS`; a ``KeyboardInterrupt`` raised there stops it with the weights restored.
-    reports_progress = True
 
     def __init__(self, net):
         self.net = net
 
     def numerical_gradient(self, x, t, elements: dict | None = None, masks=None, progress=None) -> dict:
         """The gradient of every parameter, or only of the flat ``elements[key]`` of each (others 0).
+
+        A gradient takes minutes: ``progress(done, total)`` (loss evaluations) is called about every
+        :data:`PROGRESS_SECONDS`; a ``KeyboardInterrupt`` raised there stops it with the weights restored.
 
         The loss is the network's, weight decay included; dropout ``masks`` are held fixed (the
         same masks for every perturbed loss), without them the test-time pass is differenced.
