@@ -127,10 +127,6 @@ def test_unsupported_inputs_are_refused():
         numerical_gradient(net, np.ones((2, 4)), np.array([0, 1]))
     with pytest.raises(Unsupported):
         numerical_gradient(net, np.ones((2, 3)), np.array([[0.5, 0.5, 0.0]] * 2))
-    with pytest.raises(Unsupported):
-        MLP(net.weights, net.biases, "tanh")
-    with pytest.raises(Unsupported):
-        MLP(net.weights, net.biases, "sigmoid", "identity", "cross_entropy")
 
 
 def test_the_books_network_needs_no_exact_rows(monkeypatch):

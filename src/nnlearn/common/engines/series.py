@@ -45,9 +45,6 @@ from nnlearn.common.losses import CEE_DELTA
 
 #: Highest power of the perturbation kept in the Taylor expansion of the loss.
 ORDER = 5
-ACTIVATIONS = ("sigmoid", "relu")
-OUTPUTS = ("softmax", "identity")
-LOSSES = ("cross_entropy", "mse")
 _MAX_CHUNK_BYTES = 64 * 2**20
 
 
@@ -119,7 +116,7 @@ class Unsupported(Exception):
 @dataclass
 class MLP:
     """What the engine needs to know of a network: ``a_l = h_{l-1} @ W_l + b_l``, ``h_l = act(a_l)``,
-    output ``y = output(a_L)``, loss averaged over the batch.
+    output ``y = output(a_L)``, loss averaged over the batch (the network has checked its kind and shapes).
 
     ``multipliers`` (optional): one array ``(N, units)`` per hidden layer, fixed factors of its output
     (``h_l = act(a_l) * m_l``: dropout masks, or ``1 - ratio`` at test time). ``weight_decay``: the
@@ -133,53 +130,20 @@ class MLP:
     multipliers: list | None = None
     weight_decay: float = 0.0
 
-    def __post_init__(self):
-        if self.activation not in ACTIVATIONS or self.output not in OUTPUTS or self.loss not in LOSSES:
-            raise Unsupported(f"unsupported network kind {self.activation}/{self.output}/{self.loss}")
-        if self.loss == "cross_entropy" and self.output != "softmax":
-            raise Unsupported("cross-entropy needs a softmax output")
-        if len(self.weights) != len(self.biases) or not self.weights:
-            raise Unsupported("weights and biases must pair up")
-        for w, b in zip(self.weights, self.biases):
-            if w.ndim != 2 or b.shape != (w.shape[1],) or w.dtype.kind != "f" or b.dtype.kind != "f":
-                raise Unsupported("every layer needs a 2-D float W and a matching 1-D float b")
-        if self.multipliers is not None and len(self.multipliers) != len(self.weights) - 1:
-            raise Unsupported("give one multiplier array per hidden layer")
-
 
 def numerical_gradient(net: MLP, x, t, h=1e-4, method="series"):
-    """Central-difference gradient of the batch loss of ``net`` for every weight and bias.
+    """Central-difference gradient (step ``h``) of the batch loss of ``net``: ``[(dW, db), ...]`` in float64.
 
-    Parameters
-    ----------
-    net : MLP
-    x : ndarray (N, input_size)
-    t : ndarray
-        Integer labels (N,) or targets of the output's shape (N, output_size).
-    h : float
-        The step, 1e-4 as in the book.
-    method : {"series", "rows"}
-        ``series`` (fast) or ``rows`` (every perturbed loss evaluated by running the layers after
-        the perturbed one; no series).
-
-    Returns
-    -------
-    list of (dW, db), float64, one pair per layer.
-
-    Raises
-    ------
-    Unsupported
-        For inputs the engine does not handle; use the plain loop then.
+    ``x`` is ``(N, input_size)``, ``t`` labels ``(N,)`` or targets ``(N, output_size)``. ``method``
+    ``"series"`` is fast; ``"rows"`` evaluates every perturbed loss by running the layers after the
+    perturbed one. :class:`Unsupported` where the engine cannot compute (the plain loop can).
     """
     return _Engine(net, x, t, h).gradient(method)
 
 
 class _Engine:
     def __init__(self, net: MLP, x, t, h):
-        h = float(h)
-        if not (np.isfinite(h) and h > 0):
-            raise Unsupported("h must be positive")
-        self.net, self.h = net, h
+        self.net, self.h = net, float(h)
         self.ws = [np.asarray(w, dtype=np.float64) for w in net.weights]
         self.bs = [np.asarray(b, dtype=np.float64) for b in net.biases]
         x = np.asarray(x, dtype=np.float64)
@@ -332,12 +296,9 @@ class _Engine:
         return plus, minus
 
     def gradient(self, method="series"):
-        if method not in ("series", "rows"):
-            raise ValueError(f"unknown method {method!r}; choose 'series' or 'rows'")
-        grads = []
-        for layer, (w, b) in enumerate(zip(self.net.weights, self.net.biases)):
-            grads.append(self._layer_gradient(layer, w, b, method))
-        return grads
+        return [
+            self._layer_gradient(i, w, b, method) for i, (w, b) in enumerate(zip(self.net.weights, self.net.biases))
+        ]
 
     def _layer_gradient(self, layer, w, b, method):
         h_in = self.hs[layer]
@@ -391,9 +352,10 @@ class _Engine:
             np.add.at(gw, (ii, u), diff)
 
 
-class _SeriesEngine:
-    """A network's numerical gradient by :func:`numerical_gradient` (``mode`` "series" or "rows")."""
+class FastEngine:
+    """The Taylor-series engine: the loop's central differences, thousands of times faster."""
 
+    name = "fast"
     mode = "series"
 
     def __init__(self, net):
@@ -423,14 +385,7 @@ class _SeriesEngine:
         return {key: g for i, pair in enumerate(grads, start=1) for key, g in zip((f"W{i}", f"b{i}"), pair)}
 
 
-class FastEngine(_SeriesEngine):
-    """The Taylor-series engine: the loop's central differences, thousands of times faster."""
-
-    name = "fast"
-    mode = "series"
-
-
-class RowsEngine(_SeriesEngine):
+class RowsEngine(FastEngine):
     """The same engine evaluating every perturbed loss by running the layers after the perturbed one."""
 
     name = "rows"
