@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlearn.base.constraints import FLAG, POSITIVE, Options, as_float_array, check_finite
-from nnlearn.base.i18n import _
+from nnlearn.base.i18n import N_, _
 from nnlearn.common.derivatives.differences import (
     CENTRAL_REL_STEP,
     JUMP_SHRINK,
@@ -54,12 +54,6 @@ class DerivativeResult:
     h: float | np.ndarray
 
 
-def _check_step(h) -> float | None:
-    if h is None:
-        return None
-    return POSITIVE.check(h, "h")
-
-
 def _cross_check(ev, x, cs):
     """Does the complex-step slope agree with a real central difference? Tries a few steps so that
     steep or oscillating functions are not mistaken for non-analytic ones."""
@@ -96,18 +90,19 @@ def _auto(ev, x, h, full):
     return d, err, h_last, "richardson"
 
 
+_BY_METHOD = {
+    "forward": lambda ev, x, h, full: one_sided(ev, x, h, +1, full),
+    "backward": lambda ev, x, h, full: one_sided(ev, x, h, -1, full),
+    "central": central,
+    "complex": complex_step,
+    "richardson": richardson,
+}
+
+
 def _one_point(ev, x, method, h, full):
     if method == "auto":
         return _auto(ev, x, h, full)
-    if method == "forward":
-        return (*one_sided(ev, x, h, +1, full), method)
-    if method == "backward":
-        return (*one_sided(ev, x, h, -1, full), method)
-    if method == "central":
-        return (*central(ev, x, h, full), method)
-    if method == "complex":
-        return (*complex_step(ev, x, h, full), method)
-    return (*richardson(ev, x, h, full), method)
+    return (*_BY_METHOD[method](ev, x, h, full), method)
 
 
 def derivative(f, x, method="auto", h=None, full_output=False):
@@ -180,7 +175,7 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     """
     Options(METHODS).check(method, "method")
     full_output = FLAG.check(full_output, "full_output")
-    h = _check_step(h)
+    h = None if h is None else POSITIVE.check(h, "h")
     xs = as_float_array(x, "x")
     if xs.dtype != np.float64:
         xs = xs.astype(np.float64)
@@ -193,35 +188,27 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     for idx in np.ndindex(xs.shape):
         ev.forget()
         df[idx], err[idx], steps[idx], used[idx] = _one_point(ev, float(xs[idx]), method, h, full_output)
-    if ev.kinks:
-        x0, jump = ev.kinks[0]
-        more = _(", and at {n} more points", n=len(ev.kinks) - 1) if len(ev.kinks) > 1 else ""
-        warnings.warn(
-            _(
+    for found, message in (
+        (
+            ev.kinks,
+            N_(
                 "f does not look differentiable at x={x:g} (the slopes on either side differ by about {jump:.3g}{more}); "
-                "the value returned is the average of the one-sided slopes",
-                x=x0,
-                jump=jump,
-                more=more,
+                "the value returned is the average of the one-sided slopes"
             ),
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    if ev.jumps:
-        x0, gap = ev.jumps[0]
-        more = _(", and at {n} more points", n=len(ev.jumps) - 1) if len(ev.jumps) > 1 else ""
-        warnings.warn(
-            _(
+        ),
+        (
+            ev.jumps,
+            N_(
                 "f jumps at x={x:g}: f(x+h) - f(x-h) stays near {gap:.3g} while h shrinks {shrink}-fold{more}; f is not "
-                "continuous there, so it has no derivative and the value returned is NaN",
-                x=x0,
-                gap=gap,
-                shrink=JUMP_SHRINK,
-                more=more,
+                "continuous there, so it has no derivative and the value returned is NaN"
             ),
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        ),
+    ):
+        if found:
+            x0, size = found[0]
+            more = _(", and at {n} more points", n=len(found) - 1) if len(found) > 1 else ""
+            text = _(message, x=x0, jump=size, gap=size, shrink=JUMP_SHRINK, more=more)
+            warnings.warn(text, RuntimeWarning, stacklevel=2)
     jumped = {x0 for x0, _value in ev.jumps}
     undefined = [i for i in np.flatnonzero(np.isnan(df.reshape(-1))) if float(xs.reshape(-1)[i]) not in jumped]
     if undefined:

@@ -96,12 +96,7 @@ class Evaluator:
                 value = self._call(complex(z))
         except (TypeError, ValueError, ArithmeticError, np.exceptions.ComplexWarning):
             return None
-        if not np.iscomplexobj(value):
-            return None
-        value = complex(value)
-        if not (math.isfinite(value.real) and math.isfinite(value.imag)):
-            return None
-        return value
+        return finite_complex(value)
 
     def probe(self, z: complex) -> tuple[complex | None, list[str]]:
         """f(z) with z passed as a :class:`Probe`: (the value as :meth:`complex` gives it, the
@@ -119,10 +114,15 @@ class Evaluator:
             return None, non_analytic
         if value is None or not np.iscomplexobj(value):
             return self.complex(z), []
-        value = complex(value)
-        if not (math.isfinite(value.real) and math.isfinite(value.imag)):
-            return None, []
-        return value, []
+        return finite_complex(value), []
+
+
+def finite_complex(value) -> complex | None:
+    """``value`` as a finite complex number; None where ``f`` dropped the imaginary part or overflowed."""
+    if not np.iscomplexobj(value):
+        return None
+    value = complex(value)
+    return value if math.isfinite(value.real) and math.isfinite(value.imag) else None
 
 
 def as_real(value) -> float:
