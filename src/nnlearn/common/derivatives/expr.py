@@ -52,11 +52,8 @@ def _real_only(name, f):
 
 
 def _sigmoid(x):
-    if not np.iscomplexobj(x):
-        # exp(-|x|) never overflows; the same formula as nnlearn.sigmoid.
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    # The analytic formula, in the form that does not overflow on either side.
+    # nnlearn.sigmoid's formula, exp(-|x|) on either side so that nothing overflows, written with
+    # x's real part so that it stays analytic for a complex step.
     pos = np.real(x) >= 0
     e = np.exp(np.where(pos, -x, x))
     return np.where(pos, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -69,31 +66,11 @@ def _softplus(x):
     return np.where(pos, x, 0.0) + np.log1p(np.exp(np.where(pos, -x, x)))
 
 
+_NUMPY_FUNCTIONS = """
+    exp expm1 log log10 log2 log1p sqrt sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arccosh arctanh
+"""
 #: name -> NumPy function of one argument. All but abs and relu are analytic and accept complex.
-FUNCTIONS = {
-    name: getattr(np, name)
-    for name in (
-        "exp",
-        "expm1",
-        "log",
-        "log10",
-        "log2",
-        "log1p",
-        "sqrt",
-        "sin",
-        "cos",
-        "tan",
-        "arcsin",
-        "arccos",
-        "arctan",
-        "sinh",
-        "cosh",
-        "tanh",
-        "arcsinh",
-        "arccosh",
-        "arctanh",
-    )
-}
+FUNCTIONS = {name: getattr(np, name) for name in _NUMPY_FUNCTIONS.split()}
 FUNCTIONS |= {
     "ln": np.log,
     "asin": np.arcsin,
