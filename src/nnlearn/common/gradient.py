@@ -137,15 +137,19 @@ def numerical_gradient(f, x, h=None, method="central"):
     if method != "central":
         return _gradient_by(f, x, h, method)
     _check_step_survives(x, h)
-    grad = _central_differences(f, x, h)
+    grad = central_differences(f, x, h)
     _warn_not_finite(grad, f, h)
     return grad
 
 
-def _central_differences(f, x, h):
-    """The book's loop: each element perturbed in place by +-h, f twice, the element restored."""
+def central_differences(f, x, h, flat_indices=None):
+    """The book's loop: each element perturbed in place by +-h, f twice, the element restored.
+
+    With ``flat_indices``, only those elements (the others' partial derivatives left 0).
+    """
     grad = np.zeros(x.shape, dtype=np.float64)
-    for idx in np.ndindex(x.shape):
+    every = np.ndindex(x.shape) if flat_indices is None else zip(*np.unravel_index(flat_indices, x.shape))
+    for idx in every:
         tmp_val = x[idx]
         try:
             x[idx] = float(tmp_val) + h
@@ -334,7 +338,7 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     for step in range(1, step_num + 1):
         # The book's loop on a float64 copy, kept finite below; no refusal of x's size: the book's
         # lr=10 example runs on to 1e13, where 1e-4 is below the spacing of x, as in the book.
-        grad = _central_differences(f, x, 1e-4)
+        grad = central_differences(f, x, 1e-4)
         x -= lr * grad
         if not np.all(np.isfinite(x)):
             raise DivergenceError(
