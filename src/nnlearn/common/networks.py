@@ -13,7 +13,7 @@ from nnlearn.base.constraints import Options, check_network_size
 from nnlearn.base.errors import FileFormatError, InputError
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.multi_layer_net import DTYPES, MultiLayerNet
-from nnlearn.common.saving import check_arrays, param_layout, read_npz
+from nnlearn.common.saving import check_arrays, read_npz
 from nnlearn.common.two_layer_net import TwoLayerNet
 
 _NETWORK = N_("a network saved by nnlearn")
@@ -123,7 +123,7 @@ def load_network(path):
         net = build_network(config, seed=0)
     except (KeyError, TypeError, IndexError, InputError) as exc:
         raise unbuildable(path, exc) from None
-    check_arrays(path, arrays, param_layout(net), _NETWORK_FIX)
+    check_arrays(path, arrays, network_layout(path, config), _NETWORK_FIX)
     net.set_params({k[len("param_") :]: v for k, v in arrays.items()})
     return net
 
@@ -140,8 +140,8 @@ def unbuildable(path, reason) -> FileFormatError:
     )
 
 
-def network_layout(path, config: dict, prefix: str = "param_") -> dict:
-    """``{prefix + key: (shape, dtype)}`` of the network a :meth:`~nnlearn.MultiLayerNet.config` describes,
+def network_layout(path, config: dict) -> dict:
+    """``{"param_" + key: (shape, dtype)}`` of the network a :meth:`~nnlearn.MultiLayerNet.config` describes,
     without building it: its sizes must be whole numbers and the network within
     :data:`~nnlearn.base.constraints.MAX_PARAMETERS`, else a :class:`FileFormatError` naming ``path``."""
     hidden = config.get("hidden_size_list")
@@ -156,6 +156,6 @@ def network_layout(path, config: dict, prefix: str = "param_") -> dict:
         raise unbuildable(path, exc) from None
     layout = {}
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
-        layout[f"{prefix}W{i}"] = ((n_in, n_out), np.dtype(dtype))
-        layout[f"{prefix}b{i}"] = ((n_out,), np.dtype(dtype))
+        layout[f"param_W{i}"] = ((n_in, n_out), np.dtype(dtype))
+        layout[f"param_b{i}"] = ((n_out,), np.dtype(dtype))
     return layout
