@@ -163,13 +163,13 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None, te
     When the two lines stay together the network generalises; when the training accuracy runs
     away from the test accuracy, it overfits. The y-axis is zoomed to the data (:func:`_zoom_accuracy`),
     so that a gap of a few points is visible; the axis label says where it starts, and the last
-    epoch's gap is written under the axis. ``test_label`` names the second curve (e.g.
-    ``"validation acc"``). A missing accuracy (None) is a gap in its line.
+    epoch's gap is written under the axis. ``test_label`` names the second curve: ``"test acc"`` or
+    ``"validation acc"``. A missing accuracy (None) is a gap in its line.
     """
     fig = Figure(figsize=(6.4, 4.6), layout="constrained")
     ax = fig.add_subplot()
     epochs, train = floats(epochs), floats(train_acc)
-    legend, other = CURVE_NAMES.get(test_label, (test_label, test_label.replace(" acc", "")))
+    legend, other = CURVE_NAMES[test_label]
     ax.plot(epochs, train, marker="o", markersize=4, label=_("train acc"), gid="train-acc")
     test = None
     if test_acc is not None and any(a is not None for a in test_acc):
@@ -181,18 +181,17 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None, te
             markersize=4,
             linestyle="--",
             gid="test-acc",
-            label=_(legend) if test_label in CURVE_NAMES else as_typed(legend),
+            label=_(legend),
         )
     low = _zoom_accuracy(ax, np.concatenate([train, test if test is not None else []]))
     xlabel = _("epochs")
     ax.set_ylabel(_accuracy_label(low))
     if test is not None and train.size and np.isfinite(test[-1]) and np.isfinite(train[-1]):
         gap = train[-1] - test[-1]
-        other = _(other) if test_label in CURVE_NAMES else as_typed(other)
         xlabel += "\n" + _(
             "last epoch: train {train:.1%}, {other} {test:.1%} -- a gap of {points:.1f} points",
             train=train[-1],
-            other=other,
+            other=_(other),
             test=test[-1],
             points=100 * gap,
         )
