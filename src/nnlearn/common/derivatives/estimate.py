@@ -108,37 +108,17 @@ def _one_point(ev, x, method, h, full):
 def derivative(f, x, method="auto", h=None, full_output=False):
     """Derivative of a function of one real variable, at one point or at an array of points.
 
-    Parameters
-    ----------
-    f : callable
-        ``f(t)`` for a float ``t`` returns one number. For the complex step it must also accept a
-        complex ``t`` and return a complex number; ``auto`` tries that and falls back when it fails.
-    x : float or array_like of float
-        The point(s). ``f`` is called once per point and step (it need not be vectorised).
-    method : {"auto", "forward", "backward", "central", "complex", "richardson"}
-        ``forward``/``backward``: ``(f(x+h) - f(x)) / h``, error ~ h.
-        ``central``: the book's ``(f(x+h) - f(x-h)) / 2h``, error ~ h**2.
-        ``complex``: ``Im f(x+ih) / h``; no subtraction, so ``h`` can be tiny; f must be analytic.
-        ``richardson``: central differences at steps shrinking by 2, extrapolated to h = 0
-        (Ridders' tableau); starts where ``f`` is finite and stops when rounding takes over.
-        ``auto`` (default): the complex step when ``f`` accepts complex input, applies no
-        non-analytic NumPy operation to it (``abs``, ``maximum`` as in ReLU, comparisons, rounding;
-        see ``NON_ANALYTIC``), keeps the real part, and its slope agrees with a real difference;
-        Richardson otherwise.
-    h : float, optional
-        The step (the starting step for Richardson). By default it scales with ``|x|`` (with 1
-        at x = 0): sqrt(eps)|x| forward/backward, eps**(1/3)|x| central, 1e-20|x| complex.
-    full_output : bool
-        Return a :class:`DerivativeResult` (value, error estimate, method used, evaluations, step)
-        instead of the value. For the fixed-step methods the truncation estimate costs one or two
-        more evaluations of ``f``.
+    ``f(t)`` returns one number for a float ``t`` (and a complex one for a complex ``t``, for the
+    complex step); it is called once per point and step. ``method``: ``forward`` and ``backward``
+    (error ~ h), the book's ``central`` (error ~ h**2), ``complex`` (``Im f(x+ih) / h``, for analytic
+    ``f``), ``richardson`` (central differences at steps shrinking by 2, extrapolated to h = 0) or
+    ``auto`` (see the package). ``h`` is the step (Richardson's first); by default it scales with
+    ``|x|`` (1 at x = 0): sqrt(eps)|x| one-sided, eps**(1/3)|x| central, 1e-20|x| complex.
+    ``full_output=True`` returns a :class:`DerivativeResult` (value, error estimate, method used,
+    evaluations, step) instead of the value.
 
-    Returns
-    -------
-    float, ndarray or DerivativeResult
-        float64. NaN where ``f`` is not finite at ``x`` or nowhere near it, and where ``f`` jumps
-        (``np.sign`` at 0: a function that is not continuous has no derivative); a warning says
-        which.
+    The result is float64: NaN where ``f`` is not finite at ``x`` or nowhere near it, and where
+    ``f`` jumps (``np.sign`` at 0 has no derivative), with a warning that says which.
 
     Examples
     --------

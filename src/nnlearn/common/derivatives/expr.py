@@ -388,20 +388,9 @@ class Expression:
 def parse_expression(text: str, variables=None) -> Expression:
     """Parse a formula into an :class:`Expression`, refusing anything outside the small language.
 
-    Parameters
-    ----------
-    text : str
-        E.g. ``"0.01*x**2 + 0.1*x"``, ``"x0**2 + x1**2"``, ``"sigmoid(3*x - 1)"``, ``"2^-x"``.
-    variables : sequence of str, optional
-        The allowed variable names, in call order. By default every other name is a variable,
-        ordered naturally (x0, x1, ..., x10) or alphabetically.
-
-    Raises
-    ------
-    ExpressionError
-        (a ValueError, exit status 2) for anything else: other characters or names, calls outside
-        :data:`FUNCTIONS`, more than :data:`MAX_LENGTH` characters or :data:`MAX_DEPTH` levels,
-        constant exponents above :data:`MAX_EXPONENT`, constants that are not finite.
+    ``text`` is e.g. ``"0.01*x**2 + 0.1*x"``, ``"x0**2 + x1**2"``, ``"sigmoid(3*x - 1)"`` or ``"2^-x"``;
+    ``variables`` the allowed variable names in call order (by default every other name, ordered
+    naturally: x0, x1, ..., x10). Anything else is an :class:`ExpressionError` (a ValueError).
 
     Examples
     --------

@@ -32,30 +32,11 @@ def _f(x, dtype):
 
 
 def rounding_errors(h, dtype=np.float64, x=X0, f=None, slope=None):
-    """Absolute errors of the forward, central and complex-step slopes of the chapter's function
-    (or of ``f``).
-
-    Parameters
-    ----------
-    h : array_like
-        Steps; converted to ``dtype`` (so 1e-50 becomes 0 in float32).
-    dtype : {numpy.float64, numpy.float32}
-        The precision of every operation.
-    x : float
-        The point (default 5, where the true slope is 0.2).
-    f : callable, optional
-        Another function, vectorised, computing in the precision of its argument: ``dtype``, and
-        the matching complex type for the complex step (``np.exp``; a formula of
-        :mod:`~nnlearn.common.derivatives.expr` with ``dtype=``). One that refuses complex numbers
-        (``TypeError``) gets NaN complex-step errors.
-    slope : float, optional
-        The exact slope of ``f`` at ``x`` (required with ``f``).
-
-    Returns
-    -------
-    dict of str -> ndarray of float64
-        ``forward``, ``central`` and ``complex``: ``|slope - (0.02 x + 0.1)|``; NaN where the step
-        itself rounded to 0 (0/0).
+    """``{"forward", "central", "complex"}``: the absolute errors (float64) of those slopes of the
+    chapter's function at ``x`` for the steps ``h``, every operation in ``dtype`` (so 1e-50 becomes 0
+    in float32, and its slope NaN). Another vectorised ``f`` computing in the precision of its argument
+    (``np.exp``, a formula of :mod:`~nnlearn.common.derivatives.expr` with ``dtype=``) comes with its
+    exact ``slope``; one that refuses complex numbers gets NaN complex-step errors.
 
     Examples
     --------
