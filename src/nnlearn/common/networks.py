@@ -20,11 +20,6 @@ _NETWORK = N_("a network saved by nnlearn")
 _NETWORK_FIX = N_("train one with `nnlearn train`")
 
 
-def is_two_layer(hidden, activation: str, loss: str) -> bool:
-    """True for the chapter's network: one sigmoid hidden layer and the cross-entropy loss."""
-    return len(hidden) == 1 and activation == "sigmoid" and loss == "cross_entropy"
-
-
 def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
     """Build the network a :meth:`MultiLayerNet.config` dict describes (fresh weights).
 
@@ -70,7 +65,8 @@ def network_for(settings, input_size: int, output_size: int) -> MultiLayerNet:
         weight_decay_lambda=settings.weight_decay_lambda,
         dropout_ratio=settings.dropout_ratio,
     )
-    if is_two_layer(settings.hidden_size, settings.activation, settings.loss):
+    # The chapter's network: one sigmoid hidden layer and the cross-entropy loss.
+    if len(settings.hidden_size) == 1 and settings.activation == "sigmoid" and settings.loss == "cross_entropy":
         return TwoLayerNet(input_size, settings.hidden_size[0], output_size, **sizes)
     return MultiLayerNet(
         input_size, list(settings.hidden_size), output_size, activation=settings.activation, loss=settings.loss, **sizes

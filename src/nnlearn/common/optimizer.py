@@ -260,8 +260,6 @@ def get_optimizer(name, **kwargs) -> Optimizer:
     >>> get_optimizer("Adam", lr=0.01)
     Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-07)
     """
-    if isinstance(name, Optimizer):
-        return name
     return OPTIMIZERS[Options(tuple(OPTIMIZERS)).check(name.lower() if isinstance(name, str) else name, "optimizer")](
         **kwargs
     )

@@ -24,14 +24,10 @@ same ``h``, the same perturbed values ``fl(w + h)`` and ``fl(w - h)``, the same 
    series at all, and is the check that the series path is right.
 
 Everything here is float64, whatever the parameters' dtype (their perturbed values are rounded in
-their own dtype, as in the loop).
-
-Regularisers: dropout with *fixed* masks makes each hidden output ``act(a) * m`` with ``m`` a
-constant per sample and unit (the mask, or ``1 - ratio`` at test time), so every step above holds with
-that factor carried along. Weight decay adds ``lambda / 2 * w**2`` per weight,
-whose central difference over the applied steps ``d+ = fl(w + h) - w`` and ``d- = fl(w - h) - w`` is
-``lambda / 2 * (2 w (d+ - d-) + d+**2 - d-**2) / 2h`` -- exactly ``lambda * w`` when the steps are
-exactly ``h``; it is added in that form.
+their own dtype, as in the loop). Dropout with fixed masks makes each hidden output ``act(a) * m``
+with ``m`` a constant per sample and unit, carried along every step. Weight decay's central
+difference over the applied steps ``d+ = fl(w + h) - w`` and ``d- = fl(w - h) - w`` is
+``lambda / 2 * (2 w (d+ - d-) + d+**2 - d-**2) / 2h``, added in that form.
 """
 
 from __future__ import annotations
