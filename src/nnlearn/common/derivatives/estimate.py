@@ -29,22 +29,12 @@ METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
 
 @dataclass(frozen=True)
 class DerivativeResult:
-    """What :func:`derivative` returns with ``full_output=True``.
+    """What :func:`derivative` returns with ``full_output=True`` (arrays for an array of points).
 
-    Attributes
-    ----------
-    df : float or ndarray
-        The derivative (an array of the shape of ``x`` for an array of points).
-    error : float or ndarray
-        Estimated absolute error of ``df``. ``inf`` where no estimate could be made, NaN where
-        ``df`` is NaN.
-    method : str or ndarray of str
-        The method actually used at each point (``auto`` resolves to ``complex`` or
-        ``richardson``, or to ``none`` where ``f`` is not finite at the point).
-    nfev : int
-        Number of calls of ``f`` in total.
-    h : float or ndarray
-        The step finally used (for Richardson: the smallest step of the best tableau).
+    ``error`` is the estimated absolute error of ``df`` (inf where none could be made); ``method`` the
+    one used at each point (``auto`` resolves to ``complex`` or ``richardson``, or ``none`` where ``f``
+    is not finite at the point); ``nfev`` the calls of ``f`` in total; ``h`` the step finally used
+    (Richardson's: the smallest step of the best tableau).
     """
 
     df: float | np.ndarray

@@ -334,15 +334,8 @@ def _natural_key(name: str):
 
 
 class Expression:
-    """A parsed formula; call it with one value (array, complex) per variable.
-
-    Attributes
-    ----------
-    text : str
-        The formula as typed.
-    variables : tuple of str
-        Its variables in the order the call takes them (``x0, x1, ..., x10``; else alphabetical).
-    """
+    """A parsed formula (``text`` as typed); call it with one value (array, complex) per name of
+    ``variables``, in their order (``x0, x1, ..., x10``; else alphabetical)."""
 
     def __init__(self, text: str, tree: ast.expr, variables):
         self.text = text

@@ -102,14 +102,9 @@ def plot_rounding_lesson(floor: float = 1e-18):
     """The V of truncation against rounding: absolute error against h, log-log, h from 1e-20 to 1e-1
     growing to the right, as the board's lesson 4.3 draws it.
 
-    One panel per precision (float64, float32), one line per method (forward, central, complex
-    step), Richardson extrapolation as a horizontal reference, the book's h = 1e-4 marked, and an
-    arrow towards the book's bad step h = 1e-50, which lies off the axis. Errors of exactly 0 are
-    drawn at ``floor``.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    One panel per precision, one line per method, Richardson extrapolation as a horizontal
+    reference, the book's h = 1e-4 marked, an arrow towards its bad step h = 1e-50 (off the axis);
+    errors of exactly 0 are drawn at ``floor``.
     """
     from matplotlib.figure import Figure
 
