@@ -136,11 +136,12 @@ class _Engine:
             ]
         # The cached, unperturbed forward pass.
         self.hs, self.pre = [x], []
-        for i, (w, b) in enumerate(zip(self.ws, self.bs)):
-            a = self.hs[-1] @ w + b
-            self.pre.append(a)
-            if i < len(self.ws) - 1:
-                self.hs.append(self._act(i, a, slice(None)))
+        with np.errstate(over="ignore", invalid="ignore"):  # a pass that overflows is refused below, in words
+            for i, (w, b) in enumerate(zip(self.ws, self.bs)):
+                a = self.hs[-1] @ w + b
+                self.pre.append(a)
+                if i < len(self.ws) - 1:
+                    self.hs.append(self._act(i, a, slice(None)))
         if not all(np.isfinite(a).all() for a in self.pre):
             raise Unsupported("the forward pass is not finite")
 
