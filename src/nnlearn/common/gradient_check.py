@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+import timeit
+
 import numpy as np
 
 from nnlearn.base.constraints import POSITIVE_WHOLE, check
@@ -74,8 +77,6 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
     The loop runs on ``loop_sample`` elements of each parameter (all with ``None``) and its time is
     extrapolated to all of them; the others compute everything (best of ``repeat``).
     """
-    import time
-
     _check_network(network)
     x, t = network.check_batch(x, t)
     if loop_sample is not None:
@@ -87,21 +88,12 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
     start = time.perf_counter()
     loop = engines.numerical_gradient(network, x, t, "loop", elements=picks)
     loop_seconds = (time.perf_counter() - start) / sum(len(i) for i in picks.values()) * n_params
-
-    def best(fn):
-        times = []
-        for _repeat in range(repeat):
-            start = time.perf_counter()
-            out = fn()
-            times.append(time.perf_counter() - start)
-        return out, min(times)
-
     rows = [{"method": "loop", "seconds": loop_seconds, "speedup": 1.0, "max_abs_diff": 0.0}]
     for method, fn in (
         ("fast", lambda: network.numerical_gradient(x, t, engine="fast")),
         ("backprop", lambda: network.gradient(x, t)),
     ):
-        grads, seconds = best(fn)
+        grads, seconds = fn(), min(timeit.repeat(fn, number=1, repeat=repeat))
         diff = max(
             float(np.max(np.abs(np.asarray(grads[k], np.float64).reshape(-1)[i] - loop[k].reshape(-1)[i])))
             for k, i in picks.items()
