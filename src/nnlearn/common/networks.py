@@ -18,6 +18,7 @@ from nnlearn.common.two_layer_net import TwoLayerNet
 
 _NETWORK = N_("a network saved by nnlearn")
 _NETWORK_FIX = N_("train one with `nnlearn train`")
+REGULARISERS = ("weight_decay_lambda", "dropout_ratio")
 
 
 def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
@@ -30,47 +31,24 @@ def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
     >>> type(net).__name__, net.sizes
     ('TwoLayerNet', (4, 3, 2))
     """
-    dtype = np.dtype(dtype or config.get("dtype", "float64"))
     # Files written before regularisation existed lack these keys: no decay, no dropout.
-    regular = {key: config.get(key, 0.0) for key in ("weight_decay_lambda", "dropout_ratio")}
+    options = {key: config.get(key, 0.0) for key in REGULARISERS}
+    options |= {"weight_init_std": config["weight_init_std"], "seed": seed}
+    options["dtype"] = np.dtype(dtype or config.get("dtype", "float64"))
+    sizes = config["input_size"], config["hidden_size_list"], config["output_size"]
     if config.get("class") == "TwoLayerNet":
-        return TwoLayerNet(
-            config["input_size"],
-            config["hidden_size_list"][0],
-            config["output_size"],
-            weight_init_std=config["weight_init_std"],
-            seed=seed,
-            dtype=dtype,
-            **regular,
-        )
-    return MultiLayerNet(
-        config["input_size"],
-        config["hidden_size_list"],
-        config["output_size"],
-        activation=config["activation"],
-        weight_init_std=config["weight_init_std"],
-        loss=config.get("loss", "cross_entropy"),
-        seed=seed,
-        dtype=dtype,
-        **regular,
-    )
+        return TwoLayerNet(sizes[0], sizes[1][0], sizes[2], **options)
+    return MultiLayerNet(*sizes, activation=config["activation"], loss=config.get("loss", "cross_entropy"), **options)
 
 
 def network_for(settings, input_size: int, output_size: int) -> MultiLayerNet:
     """A fresh network as training ``settings`` describe it (a :class:`TwoLayerNet` for the chapter's)."""
-    sizes = dict(
-        weight_init_std=settings.weight_init_std,
-        seed=settings.seed,
-        dtype=np.dtype(settings.dtype),
-        weight_decay_lambda=settings.weight_decay_lambda,
-        dropout_ratio=settings.dropout_ratio,
-    )
     # The chapter's network: one sigmoid hidden layer and the cross-entropy loss.
-    if len(settings.hidden_size) == 1 and settings.activation == "sigmoid" and settings.loss == "cross_entropy":
-        return TwoLayerNet(input_size, settings.hidden_size[0], output_size, **sizes)
-    return MultiLayerNet(
-        input_size, list(settings.hidden_size), output_size, activation=settings.activation, loss=settings.loss, **sizes
-    )
+    two = len(settings.hidden_size) == 1 and settings.activation == "sigmoid" and settings.loss == "cross_entropy"
+    config = {"class": "TwoLayerNet" if two else "MultiLayerNet", "hidden_size_list": list(settings.hidden_size)}
+    config |= {"input_size": input_size, "output_size": output_size}
+    config |= {key: getattr(settings, key) for key in ("activation", "loss", "weight_init_std", *REGULARISERS)}
+    return build_network(config, seed=settings.seed, dtype=settings.dtype)
 
 
 def with_dtype(network, dtype) -> MultiLayerNet:
