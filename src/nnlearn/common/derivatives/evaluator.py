@@ -75,17 +75,13 @@ class Evaluator:
 
     def real(self, t: float) -> float:
         """f(t) at a step away from x; NaN where ``f`` is undefined (raises or is not finite)."""
-        if t in self._cache:
-            return self._cache[t]
-        self._cache[t] = value = self._real(t)
-        return value
-
-    def _real(self, t: float) -> float:
-        try:
-            value = as_real(self._call(np.float64(t)))
-        except Exception:  # noqa: BLE001 - f worked at x itself: failing a step away means "undefined here"
-            return math.nan
-        return value if math.isfinite(value) else math.nan
+        if t not in self._cache:
+            try:
+                value = as_real(self._call(np.float64(t)))
+            except Exception:  # noqa: BLE001 - f worked at x itself: failing a step away means "undefined here"
+                value = math.nan
+            self._cache[t] = value if math.isfinite(value) else math.nan
+        return self._cache[t]
 
     def complex(self, z: complex) -> complex | None:
         """f(z) for complex z, or None when ``f`` refuses complex input or drops the imaginary part."""
