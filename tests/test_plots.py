@@ -61,7 +61,7 @@ def test_text_given_to_a_figure_is_drawn_as_typed_never_as_math(tmp_path):
     text = "m$\\x$"
     figures = [
         plot_loss([2.0, 1.0, 0.5], title=text),
-        plot_accuracy([1, 2], [0.5, 0.9], [0.4, 0.8], title=text, test_label=text),
+        plot_accuracy([1, 2], [0.5, 0.9], [0.4, 0.8], title=text),
         plot_accuracy_panels({text: ([1, 2], [0.5, 0.9], [0.4, 0.8])}, title=text),
         plot_runs(
             [

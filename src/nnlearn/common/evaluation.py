@@ -151,6 +151,13 @@ def _zoom_accuracy(ax, values) -> float:
     return low
 
 
+def _accuracy_lines(ax, epochs, train, test, legend: str, size: int) -> None:
+    """The book's two lines: training accuracy (circles) and ``legend``'s (squares, dashed; none without ``test``)."""
+    ax.plot(epochs, train, marker="o", markersize=size, label=_("train acc"), gid="train-acc")
+    if test is not None:
+        ax.plot(epochs, test, marker="s", markersize=size, linestyle="--", gid="test-acc", label=_(legend))
+
+
 def _accuracy_label(low: float) -> str:
     """The accuracy axis's label, which says where a zoomed axis starts."""
     return _("accuracy") if low == 0 else _("accuracy (axis zoomed: starts at {low:.2f}, not 0)", low=low)
@@ -163,36 +170,24 @@ def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None, te
     When the two lines stay together the network generalises; when the training accuracy runs
     away from the test accuracy, it overfits. The y-axis is zoomed to the data (:func:`_zoom_accuracy`),
     so that a gap of a few points is visible; the axis label says where it starts, and the last
-    epoch's gap is written under the axis. ``test_label`` names the second curve (e.g.
-    ``"validation acc"``). A missing accuracy (None) is a gap in its line.
+    epoch's gap is written under the axis. ``test_label`` names the second curve: ``"test acc"`` or
+    ``"validation acc"``. A missing accuracy (None) is a gap in its line.
     """
     fig = Figure(figsize=(6.4, 4.6), layout="constrained")
     ax = fig.add_subplot()
     epochs, train = floats(epochs), floats(train_acc)
-    legend, other = CURVE_NAMES.get(test_label, (test_label, test_label.replace(" acc", "")))
-    ax.plot(epochs, train, marker="o", markersize=4, label=_("train acc"), gid="train-acc")
-    test = None
-    if test_acc is not None and any(a is not None for a in test_acc):
-        test = floats(test_acc)
-        ax.plot(
-            epochs,
-            test,
-            marker="s",
-            markersize=4,
-            linestyle="--",
-            gid="test-acc",
-            label=_(legend) if test_label in CURVE_NAMES else as_typed(legend),
-        )
+    legend, other = CURVE_NAMES[test_label]
+    test = floats(test_acc) if test_acc is not None and any(a is not None for a in test_acc) else None
+    _accuracy_lines(ax, epochs, train, test, legend, size=4)
     low = _zoom_accuracy(ax, np.concatenate([train, test if test is not None else []]))
     xlabel = _("epochs")
     ax.set_ylabel(_accuracy_label(low))
     if test is not None and train.size and np.isfinite(test[-1]) and np.isfinite(train[-1]):
         gap = train[-1] - test[-1]
-        other = _(other) if test_label in CURVE_NAMES else as_typed(other)
         xlabel += "\n" + _(
             "last epoch: train {train:.1%}, {other} {test:.1%} -- a gap of {points:.1f} points",
             train=train[-1],
-            other=other,
+            other=_(other),
             test=test[-1],
             points=100 * gap,
         )
@@ -271,8 +266,7 @@ def plot_accuracy_panels(panels: dict, title: str | None = None) -> Figure:
     fig = Figure(figsize=(4.2 * len(panels), 4.4))
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     for ax, (name, (epochs, train_acc, test_acc)) in zip(axes, panels.items()):
-        ax.plot(epochs, train_acc, marker="o", markersize=2, label=_("train acc"))
-        ax.plot(epochs, test_acc, marker="s", markersize=2, linestyle="--", label=_("test acc"))
+        _accuracy_lines(ax, epochs, train_acc, test_acc, N_("test acc"), size=2)
         ax.set_title(_("{name}: gap {gap:.1%}", name=as_typed(name), gap=train_acc[-1] - test_acc[-1]))
         ax.set_xlabel(_("epochs"))
         ax.set_ylim(0, 1.0)

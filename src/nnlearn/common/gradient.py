@@ -32,18 +32,10 @@ _GRADIENT_METHODS = _METHODS + ("complex", "richardson", "auto")
 def numerical_diff(f, x, h=1e-4, method="central"):
     """Derivative of a function of one variable by a finite difference.
 
-    Parameters
-    ----------
-    f : callable
-        A function of one real variable.
-    x : float
-        The point.
-    h : float, default 1e-4
-        The step. Too large and the secant is not the tangent (truncation error); too small and
-        ``x + h`` rounds to ``x`` (rounding error). 1e-4 balances the two for the central difference.
-    method : {"central", "forward", "backward"}
-        ``central`` is ``(f(x+h) - f(x-h)) / 2h``, whose error shrinks like h**2; the one-sided
-        differences' errors shrink only like h.
+    ``h`` too large and the secant is not the tangent (truncation error); too small and ``x + h``
+    rounds to ``x`` (rounding error): the book's 1e-4 balances the two for the ``central`` difference
+    ``(f(x+h) - f(x-h)) / 2h``, whose error shrinks like h**2 (the ``forward`` and ``backward``
+    differences' only like h). ``x`` may be an array of points for an ``f`` that takes one.
 
     Examples
     --------
@@ -109,31 +101,13 @@ def numerical_gradient(f, x, h=None, method="central"):
     argument and read the same array elsewhere, as the book's ``lambda W: net.loss(x, t)`` does)
     and is always restored exactly afterwards, also when ``f`` raises.
 
-    The other methods of :func:`nnlearn.derivative` give partial derivatives to machine
-    precision: ``complex`` calls ``f`` on a complex copy of ``x`` (so ``f`` must use its argument),
-    ``richardson`` perturbs in place like the book, ``auto`` tries the first and falls back to the
-    second (also for an ``f`` that ignores its argument).
-
-    Parameters
-    ----------
-    f : callable
-        Takes ``x`` and returns a scalar.
-    x : ndarray of float
-        The point, writable and finite; float64 is recommended. With float32 the step 1e-4 is only a
-        few hundred units in the last place of x, so the difference carries a relative error near
-        1e-3 (a warning says so). Where ``x[i] + h`` rounds back to ``x[i]`` (float16 at 3, float64
-        at 1e13) that partial derivative would be 0: refused, as are integer arrays (the book's
-        code gives nonsense for them, its repository's issue #51) and lists.
-    h : float, optional
-        The step; 1e-4 (the book's) for ``central``, ``forward`` and ``backward``. For the other
-        methods the default scales with each ``|x_i|`` (see ``derivative``).
-    method : {"central", "forward", "backward", "complex", "richardson", "auto"}
-        ``central`` (default) is the book's ``(f(x+h) - f(x-h)) / 2h``. The others need a float64
-        ``x``.
-
-    Returns
-    -------
-    ndarray of float64, the shape of ``x``.
+    ``x`` is a writable, finite float array (float64 recommended: in float32 the step is a few
+    hundred units in the last place, a warning says so); integer arrays, lists and points where
+    ``x[i] + h`` rounds back to ``x[i]`` are refused. ``h`` is the book's 1e-4 for ``central`` (the
+    default), ``forward`` and ``backward``. The other methods of :func:`nnlearn.derivative` need a
+    float64 ``x`` and give partial derivatives to machine precision: ``complex`` calls ``f`` on a
+    complex copy of ``x`` (so ``f`` must use its argument), ``richardson`` perturbs in place like the
+    book, ``auto`` tries the first and falls back to the second. Returns float64, the shape of ``x``.
 
     Examples
     --------
@@ -155,23 +129,27 @@ def numerical_gradient(f, x, h=None, method="central"):
     """
     Options(_GRADIENT_METHODS).check(method, "method")
     check_callable(f, _("a function of the array x"))
-    if method not in _METHODS and h is not None:
+    if method in _METHODS and h is None:
+        h = 1e-4
+    if h is not None:
         h = check("h", h)
-    elif method in _METHODS:
-        h = check("h", 1e-4 if h is None else h)
     _check_array_to_perturb(x)
     if method != "central":
         return _gradient_by(f, x, h, method)
     _check_step_survives(x, h)
-    grad = _central_differences(f, x, h)
+    grad = central_differences(f, x, h)
     _warn_not_finite(grad, f, h)
     return grad
 
 
-def _central_differences(f, x, h):
-    """The book's loop: each element perturbed in place by +-h, f twice, the element restored."""
+def central_differences(f, x, h, flat_indices=None):
+    """The book's loop: each element perturbed in place by +-h, f twice, the element restored.
+
+    With ``flat_indices``, only those elements (the others' partial derivatives left 0).
+    """
     grad = np.zeros(x.shape, dtype=np.float64)
-    for idx in np.ndindex(x.shape):
+    every = np.ndindex(x.shape) if flat_indices is None else zip(*np.unravel_index(flat_indices, x.shape))
+    for idx in every:
         tmp_val = x[idx]
         try:
             x[idx] = float(tmp_val) + h
@@ -331,16 +309,9 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     """Minimise ``f`` by gradient descent: ``x <- x - lr * grad f(x)``, ``step_num`` times.
 
     ``init_x`` is not modified. Returns the final ``x``; with ``return_path=True`` also an array of
-    shape ``(step_num + 1,) + x.shape`` holding the start and every step. ``lr`` must be a positive
-    finite number and ``step_num`` a whole number >= 0 (0 returns a copy of ``init_x``); anything
-    else is refused, rather than returning ``x`` unchanged as if it had converged.
-
-    Raises
-    ------
-    nnlearn.base.errors.InputError, nnlearn.base.errors.InputTypeError
-        For a bad ``lr`` or ``step_num`` (``ValueError`` and ``TypeError`` subclasses).
-    DivergenceError
-        When ``x`` or the gradient becomes inf or NaN (the learning rate is too large).
+    shape ``(step_num + 1,) + x.shape`` holding the start and every step. A bad ``lr`` or ``step_num``
+    is refused rather than returning ``x`` unchanged as if it had converged; an ``x`` that becomes
+    inf or NaN raises :class:`DivergenceError` (the learning rate is too large).
 
     Examples
     --------
@@ -367,7 +338,7 @@ def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     for step in range(1, step_num + 1):
         # The book's loop on a float64 copy, kept finite below; no refusal of x's size: the book's
         # lr=10 example runs on to 1e13, where 1e-4 is below the spacing of x, as in the book.
-        grad = _central_differences(f, x, 1e-4)
+        grad = central_differences(f, x, 1e-4)
         x -= lr * grad
         if not np.all(np.isfinite(x)):
             raise DivergenceError(

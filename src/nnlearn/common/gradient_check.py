@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+import timeit
+
 import numpy as np
 
 from nnlearn.base.constraints import POSITIVE_WHOLE, check
@@ -18,34 +21,16 @@ AGREEMENT = 1e-6
 def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=None, masks=None) -> dict:
     """Compare backpropagation with the numerical gradient, parameter by parameter.
 
-    Parameters
-    ----------
-    network : MultiLayerNet
-        Use a float64 network: the central difference with h = 1e-4 is then good to about 1e-10.
-    x, t : ndarray
-        The batch.
-    engine : {"fast", "rows", "loop"}, optional
-        How the numerical gradient of every element is computed (see
-        :meth:`MultiLayerNet.numerical_gradient`). Ignored with ``sample``.
-    sample : int, optional
-        Check only this many randomly chosen elements of each parameter, each by the plain loop
-        (two forward passes); ``None`` checks every element.
-    seed : int
-        Chooses the sampled elements.
-    backprop : str, optional
-        The backprop engine checked (default: the reference engine).
-    masks : tuple of ndarray, optional
-        Dropout masks (``network.dropout_masks(rng, len(x))``), held fixed for both gradients: the
-        check of a training pass. Without them a network with dropout is checked in test mode.
+    Use a float64 network: the central difference with h = 1e-4 is then good to about 1e-10. The
+    numerical gradient comes from ``engine`` (:meth:`MultiLayerNet.numerical_gradient`), or with
+    ``sample`` from the plain loop on that many elements of each parameter, chosen by ``seed``.
+    ``backprop`` names the backprop engine checked; dropout ``masks`` are held fixed for both
+    gradients (without them a network with dropout is checked in test mode).
 
-    Returns
-    -------
-    dict
-        ``{key: {"max_abs": ..., "relative": ..., "checked": n}}``: ``max_abs`` is the largest
-        ``|backprop - numerical|`` over the checked elements, ``relative`` is
-        ``||backprop - numerical|| / (||backprop|| + ||numerical||)`` (Euclidean norms; 0 when both
-        are zero) -- a per-element relative error would blow up on the many gradients that are
-        exactly zero, such as the weights of MNIST's blank border pixels.
+    Returns ``{key: {"max_abs", "relative", "checked"}}``: the largest ``|backprop - numerical|``
+    over the checked elements, and ``||backprop - numerical|| / (||backprop|| + ||numerical||)`` (0
+    when both are zero) -- a per-element relative error would blow up on the many gradients that
+    are exactly zero, such as the weights of MNIST's blank border pixels.
 
     Examples
     --------
@@ -67,14 +52,10 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
         sample = POSITIVE_WHOLE.check(sample, "sample")
     seed = check("seed", seed)
     bp = network.gradient(x, t, engine=backprop, masks=masks)
+    picks = _picks(network, sample, seed)
     if sample is None:
         num = network.numerical_gradient(x, t, engine=engine, masks=masks)
-        picks = {key: np.arange(p.size) for key, p in network.params.items()}
     else:
-        rng = np.random.default_rng(seed)
-        picks = {
-            key: np.sort(rng.choice(p.size, min(sample, p.size), replace=False)) for key, p in network.params.items()
-        }
         num = engines.numerical_gradient(network, x, t, "loop", elements=picks, masks=masks)
     report = {}
     for key in network.params:
@@ -90,20 +71,12 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
 
 
 def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 5, seed: int = 0) -> list[dict]:
-    """The chapter's lesson in numbers: the same gradient by the plain loop, the fast engine and
-    backpropagation, with each one's time and its largest difference from the loop.
+    """The chapter's lesson in numbers: ``[{"method", "seconds", "speedup", "max_abs_diff"}]`` of the
+    same gradient by the plain ``loop``, the ``fast`` engine and ``backprop``, each compared with the loop.
 
-    The loop runs on ``loop_sample`` randomly chosen elements of each parameter (every element
-    with ``None``) and its time is extrapolated to all of them; the others compute everything
-    (best of ``repeat``).
-
-    Returns
-    -------
-    list of dict
-        ``{"method", "seconds", "speedup", "max_abs_diff"}`` for ``loop``, ``fast`` and ``backprop``.
+    The loop runs on ``loop_sample`` elements of each parameter (all with ``None``) and its time is
+    extrapolated to all of them; the others compute everything (best of ``repeat``).
     """
-    import time
-
     _check_network(network)
     x, t = network.check_batch(x, t)
     if loop_sample is not None:
@@ -111,33 +84,16 @@ def time_gradients(network, x, t, loop_sample: int | None = 2000, repeat: int = 
     repeat = POSITIVE_WHOLE.check(repeat, "repeat")
     seed = check("seed", seed)
     n_params = sum(p.size for p in network.params.values())
-    rng = np.random.default_rng(seed)
-    picks = {
-        key: (
-            np.arange(p.size)
-            if loop_sample is None or p.size <= loop_sample
-            else np.sort(rng.choice(p.size, loop_sample, replace=False))
-        )
-        for key, p in network.params.items()
-    }
+    picks = _picks(network, loop_sample, seed)
     start = time.perf_counter()
     loop = engines.numerical_gradient(network, x, t, "loop", elements=picks)
     loop_seconds = (time.perf_counter() - start) / sum(len(i) for i in picks.values()) * n_params
-
-    def best(fn):
-        times = []
-        for _repeat in range(repeat):
-            start = time.perf_counter()
-            out = fn()
-            times.append(time.perf_counter() - start)
-        return out, min(times)
-
     rows = [{"method": "loop", "seconds": loop_seconds, "speedup": 1.0, "max_abs_diff": 0.0}]
     for method, fn in (
         ("fast", lambda: network.numerical_gradient(x, t, engine="fast")),
         ("backprop", lambda: network.gradient(x, t)),
     ):
-        grads, seconds = best(fn)
+        grads, seconds = fn(), min(timeit.repeat(fn, number=1, repeat=repeat))
         diff = max(
             float(np.max(np.abs(np.asarray(grads[k], np.float64).reshape(-1)[i] - loop[k].reshape(-1)[i])))
             for k, i in picks.items()
@@ -187,6 +143,17 @@ def gradient_check_record(network, x, t, *, engine=None, sample=None, seed=0, ba
         "network": "-".join(map(str, network.sizes)) + f" {network.activation}",
         "engine": engine or engines.default_engine(engines.NUMERICAL) if sample is None else "loop",
         "sample": sample,
+    }
+
+
+def _picks(network, sample: int | None, seed) -> dict:
+    """``{key: flat indices}``: every element of each parameter, or ``sample`` of them chosen by ``seed``."""
+    rng = np.random.default_rng(seed)
+    return {
+        key: np.arange(p.size)
+        if sample is None or p.size <= sample
+        else np.sort(rng.choice(p.size, sample, replace=False))
+        for key, p in network.params.items()
     }
 
 

@@ -1,16 +1,7 @@
-"""Layers with a forward and a backward pass: the building blocks of backpropagation.
-
-Each layer remembers what its backward pass needs from the forward pass, as the book's layers do
-(*Deep Learning from Scratch*, ch. 5). ``forward`` computes the output from the input;
-``backward(dout)`` takes the gradient of the loss with respect to the output and returns the
-gradient with respect to the input (and, for :class:`Affine`, stores the gradients of its
-weights in ``dW`` and ``db``).
-
-The output layers (:class:`SoftmaxWithLoss`, :class:`IdentityWithLoss`) take the target as well,
-return the loss, and start the backward pass with ``backward()``.
-
-These are the plain versions, written to be read. They work in the dtype of their inputs: float64
-for gradient checks, float32 for speed.
+"""The book's layers (ch. 5): ``forward`` keeps what ``backward(dout)`` needs to turn the gradient
+with respect to the output into the gradient with respect to the input (:class:`Affine` also stores
+``dW`` and ``db``). The output layers take the target, return the loss and start the backward pass
+with ``backward()``. Plain versions, written to be read, in the dtype of their inputs.
 """
 
 from __future__ import annotations
@@ -24,17 +15,9 @@ from nnlearn.common.losses import CEE_DELTA
 class Affine:
     """The fully connected layer ``out = x @ W + b``.
 
-    ``W`` and ``b`` are used by reference, so an optimizer that updates the network's parameter
-    arrays in place updates the layer too.
-
-    Parameters
-    ----------
-    W : ndarray, shape (n_in, n_out)
-    b : ndarray, shape (n_out,)
-    input_grad : bool, default True
-        Whether :meth:`backward` returns the gradient with respect to the input. The first layer of
-        a network does not need it (nobody learns the data), and skipping it saves one of the three
-        large matrix products of a training step.
+    ``W`` and ``b`` are used by reference, so an optimizer that updates the network's arrays in
+    place updates the layer too. ``input_grad=False`` (the first layer: nobody learns the data) skips
+    the gradient with respect to the input, one of the three large matrix products of a training step.
 
     Examples
     --------
@@ -167,12 +150,6 @@ class Dropout:
         return dout * self.mask
 
 
-def _one_hot(t, n_classes: int, dtype) -> np.ndarray:
-    out = np.zeros((t.shape[0], n_classes), dtype=dtype)
-    out[np.arange(t.shape[0]), t] = 1
-    return out
-
-
 class SoftmaxWithLoss:
     """Softmax followed by the cross-entropy error: the output layer of a classifier.
 
@@ -253,7 +230,7 @@ class IdentityWithLoss:
 
     def forward(self, x, t):
         self.y = x
-        self.t = _one_hot(t, x.shape[1], x.dtype) if t.ndim == 1 else t
+        self.t = np.eye(x.shape[1], dtype=x.dtype)[t] if t.ndim == 1 else t
         self.loss = float(0.5 * np.sum((self.y - self.t) ** 2) / self.y.shape[0])
         return self.loss
 

@@ -1,20 +1,9 @@
 """A fully connected network of any depth: the description every engine computes with.
 
-A network keeps its weights in a ``params`` dict (``W1``, ``b1``, ``W2``, ``b2``, ...) and offers the
-book's interface:
-
-- ``predict(x)``: the network's output (softmax probabilities for a classifier);
-- ``loss(x, t)``: the cross-entropy error of that output (or the mean squared error);
-- ``accuracy(x, t)``: the fraction of samples whose most probable class is the label;
-- ``numerical_gradient(x, t)``: the gradient of the loss by central differences (the chapter's
-  slow, obviously correct method; by default computed by the fast engine);
-- ``gradient(x, t)``: the same gradient by backpropagation through the layers.
-
-and ``classify(x)``, the predicted labels. How these are computed is up to an engine
-(:mod:`nnlearn.common.engines`); the network checks the inputs once and hands them on.
-
-Networks are float64 by default, which a gradient check needs; pass ``dtype=np.float32`` for
-training speed (``nnlearn train`` does).
+It keeps its weights in ``params`` (``W1``, ``b1``, ``W2``, ...) and offers the book's interface,
+``predict``, ``loss``, ``accuracy``, ``numerical_gradient`` and ``gradient``. How these are computed
+is up to an engine (:mod:`nnlearn.common.engines`); the network checks the inputs once and hands them on.
+Networks are float64 by default, which a gradient check needs; ``dtype=np.float32`` trains faster.
 """
 
 from __future__ import annotations
@@ -77,26 +66,13 @@ class MultiLayerNet:
         The book's weight decay (ch. 6.4.2): :meth:`loss` adds ``lambda / 2 * sum ||W||**2`` over the
         weights (biases excluded), and the gradient of each weight gains ``lambda * W``.
     dropout_ratio : float in [0, 1), default 0
-        The book's Dropout (ch. 6.4.3): a ``Dropout`` layer after each hidden activation. The
-        network's train/test mode (the book's ``train_flg``) is whether dropout *masks* are given:
-        ``loss(x, t, masks=net.dropout_masks(rng, len(x)))`` is a training pass that keeps the units
-        where ``mask`` is True; without masks (and always in :meth:`predict`, :meth:`classify`,
-        :meth:`accuracy`) every hidden output is scaled by ``1 - dropout_ratio``. The masks are
-        drawn by the caller (the trainer, from the run's Generator) and passed to every engine,
-        so a gradient check holds one mask fixed while it differences the loss.
+        The book's Dropout (ch. 6.4.3) after each hidden activation. The book's ``train_flg`` is
+        whether dropout *masks* are given: ``loss(x, t, masks=net.dropout_masks(rng, len(x)))`` is a
+        training pass; without masks every hidden output is scaled by ``1 - dropout_ratio``. The
+        caller draws the masks (the trainer, from the run's Generator), so a gradient check can
+        hold one mask fixed while it differences the loss.
 
-    Attributes
-    ----------
-    params : dict of ndarray
-        ``W1``, ``b1``, ``W2``, ``b2``, ... The layers read these arrays at every forward pass.
-    layers : OrderedDict
-        ``Affine1``, ``Sigmoid1`` (or ``Relu1``), ``Affine2``, ... in forward order.
-    last_layer : SoftmaxWithLoss or IdentityWithLoss
-    sizes : tuple of int
-        Units per layer, input and output included: ``(784, 50, 10)``.
-    activation, loss_type : str
-        The names given (``loss_type`` is ``"cross_entropy"`` or ``"mse"``); ``output`` is the
-        matching output activation, ``"softmax"`` or ``"identity"``.
+    ``sizes`` holds the units per layer, input and output included: ``(784, 50, 10)``.
 
     Examples
     --------
@@ -233,14 +209,10 @@ class MultiLayerNet:
 
     def weight_decay_loss(self) -> float:
         """The book's weight decay term, ``lambda / 2 * sum ||W||**2`` over the weights (0 without decay)."""
-        lam = self.weight_decay_lambda
-        if not lam:
+        if not self.weight_decay_lambda:
             return 0.0
-        return (
-            0.5
-            * lam
-            * sum(float(np.vdot(self.params[f"W{i}"], self.params[f"W{i}"])) for i in range(1, self.n_affine + 1))
-        )
+        weights = (p for key, p in self.params.items() if key.startswith("W"))
+        return 0.5 * self.weight_decay_lambda * sum(float(np.vdot(w, w)) for w in weights)
 
     def predict(self, x):
         """The network's output: softmax probabilities (or the identity output for ``loss="mse"``).
@@ -332,26 +304,11 @@ class MultiLayerNet:
     def numerical_gradient(self, x, t, engine: str | None = None, masks=None) -> dict:
         """Gradient of :meth:`loss` by central differences (h = 1e-4), for every weight and bias.
 
-        Parameters
-        ----------
-        x, t : ndarray
-            A batch and its labels (or one-hot targets).
-        engine : {"fast", "rows", "loop"}, optional
-            ``"loop"`` is the book's plain loop: each element of each parameter is perturbed in
-            place, the loss of the whole batch recomputed twice, and the element restored -- two
-            forward passes per parameter, obviously right, and slow (about 10 s for
-            TwoLayerNet(784, 50, 10) on a batch of 100). ``"fast"`` gives the same central
-            differences -- the same perturbed values, the same loss -- about 2000 times faster,
-            from a Taylor expansion of the loss per pre-activation (:mod:`nnlearn.common.engines.series`);
-            it is tested against the loop to 1e-10, and falls back to the loop, with a warning,
-            where it cannot be used.
-
-        masks : tuple of ndarray, optional
-            Dropout masks (:meth:`dropout_masks`), held fixed while the loss is differenced: the
-            gradient of the training pass with these masks. Without them, of the test-time pass.
-
-        Use a float64 network: in float32 the step 1e-4 is rounded to a few hundred units in the
-        last place of the weight (a warning says so).
+        ``engine`` is ``"loop"`` (the book's loop: two forward passes per parameter, about 10 s for
+        TwoLayerNet(784, 50, 10) on 100 samples), ``"fast"`` (the default: the same central
+        differences about 2000 times faster, :mod:`nnlearn.common.engines.series`) or ``"rows"``.
+        Dropout ``masks`` are held fixed while the loss is differenced. Use a float64 network: in
+        float32 the step 1e-4 is a few hundred units in the last place of a weight (a warning says so).
         """
         x, t = self.check_batch(x, t)
         return engines.numerical_gradient(self, x, t, engine, masks=self.check_masks(masks, x.shape[0]))
@@ -395,16 +352,8 @@ class MultiLayerNet:
 
     def check_labels(self, t, n: int) -> np.ndarray:
         """Integer labels of ``n`` samples from labels or one-hot rows."""
-        t = np.asarray(t)
-        if t.ndim == 2 and t.shape == (n, self.sizes[-1]):
-            t = np.argmax(t, axis=1)
-        if t.ndim == 0:
-            t = t.reshape(1)
-        if t.shape != (n,):
-            raise InputError(
-                _("t has shape {shape} but x holds {n} samples; give one label per sample", shape=t.shape, n=n)
-            )
-        return check_labels(t, self.sizes[-1])
+        t = self.check_t(t, n)
+        return t if t.ndim == 1 else np.argmax(t, axis=1)
 
     def check_t(self, t, n: int, name: str = "t", x_name: str = "x") -> np.ndarray:
         """Labels ``(n,)`` or float targets ``(n, output_size)`` in the network's dtype."""

@@ -13,16 +13,12 @@ from nnlearn.base.constraints import Options, check_network_size
 from nnlearn.base.errors import FileFormatError, InputError
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.multi_layer_net import DTYPES, MultiLayerNet
-from nnlearn.common.saving import check_arrays, param_layout, read_npz
+from nnlearn.common.saving import check_arrays, read_npz
 from nnlearn.common.two_layer_net import TwoLayerNet
 
 _NETWORK = N_("a network saved by nnlearn")
 _NETWORK_FIX = N_("train one with `nnlearn train`")
-
-
-def is_two_layer(hidden, activation: str, loss: str) -> bool:
-    """True for the chapter's network: one sigmoid hidden layer and the cross-entropy loss."""
-    return len(hidden) == 1 and activation == "sigmoid" and loss == "cross_entropy"
+REGULARISERS = ("weight_decay_lambda", "dropout_ratio")
 
 
 def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
@@ -35,46 +31,24 @@ def build_network(config: dict, seed=None, dtype=None) -> MultiLayerNet:
     >>> type(net).__name__, net.sizes
     ('TwoLayerNet', (4, 3, 2))
     """
-    dtype = np.dtype(dtype or config.get("dtype", "float64"))
     # Files written before regularisation existed lack these keys: no decay, no dropout.
-    regular = {key: config.get(key, 0.0) for key in ("weight_decay_lambda", "dropout_ratio")}
+    options = {key: config.get(key, 0.0) for key in REGULARISERS}
+    options |= {"weight_init_std": config["weight_init_std"], "seed": seed}
+    options["dtype"] = np.dtype(dtype or config.get("dtype", "float64"))
+    sizes = config["input_size"], config["hidden_size_list"], config["output_size"]
     if config.get("class") == "TwoLayerNet":
-        return TwoLayerNet(
-            config["input_size"],
-            config["hidden_size_list"][0],
-            config["output_size"],
-            weight_init_std=config["weight_init_std"],
-            seed=seed,
-            dtype=dtype,
-            **regular,
-        )
-    return MultiLayerNet(
-        config["input_size"],
-        config["hidden_size_list"],
-        config["output_size"],
-        activation=config["activation"],
-        weight_init_std=config["weight_init_std"],
-        loss=config.get("loss", "cross_entropy"),
-        seed=seed,
-        dtype=dtype,
-        **regular,
-    )
+        return TwoLayerNet(sizes[0], sizes[1][0], sizes[2], **options)
+    return MultiLayerNet(*sizes, activation=config["activation"], loss=config.get("loss", "cross_entropy"), **options)
 
 
 def network_for(settings, input_size: int, output_size: int) -> MultiLayerNet:
     """A fresh network as training ``settings`` describe it (a :class:`TwoLayerNet` for the chapter's)."""
-    sizes = dict(
-        weight_init_std=settings.weight_init_std,
-        seed=settings.seed,
-        dtype=np.dtype(settings.dtype),
-        weight_decay_lambda=settings.weight_decay_lambda,
-        dropout_ratio=settings.dropout_ratio,
-    )
-    if is_two_layer(settings.hidden_size, settings.activation, settings.loss):
-        return TwoLayerNet(input_size, settings.hidden_size[0], output_size, **sizes)
-    return MultiLayerNet(
-        input_size, list(settings.hidden_size), output_size, activation=settings.activation, loss=settings.loss, **sizes
-    )
+    # The chapter's network: one sigmoid hidden layer and the cross-entropy loss.
+    two = len(settings.hidden_size) == 1 and settings.activation == "sigmoid" and settings.loss == "cross_entropy"
+    config = {"class": "TwoLayerNet" if two else "MultiLayerNet", "hidden_size_list": list(settings.hidden_size)}
+    config |= {"input_size": input_size, "output_size": output_size}
+    config |= {key: getattr(settings, key) for key in ("activation", "loss", "weight_init_std", *REGULARISERS)}
+    return build_network(config, seed=settings.seed, dtype=settings.dtype)
 
 
 def with_dtype(network, dtype) -> MultiLayerNet:
@@ -123,7 +97,7 @@ def load_network(path):
         net = build_network(config, seed=0)
     except (KeyError, TypeError, IndexError, InputError) as exc:
         raise unbuildable(path, exc) from None
-    check_arrays(path, arrays, param_layout(net), _NETWORK_FIX)
+    check_arrays(path, arrays, network_layout(path, config), _NETWORK_FIX)
     net.set_params({k[len("param_") :]: v for k, v in arrays.items()})
     return net
 
@@ -140,8 +114,8 @@ def unbuildable(path, reason) -> FileFormatError:
     )
 
 
-def network_layout(path, config: dict, prefix: str = "param_") -> dict:
-    """``{prefix + key: (shape, dtype)}`` of the network a :meth:`~nnlearn.MultiLayerNet.config` describes,
+def network_layout(path, config: dict) -> dict:
+    """``{"param_" + key: (shape, dtype)}`` of the network a :meth:`~nnlearn.MultiLayerNet.config` describes,
     without building it: its sizes must be whole numbers and the network within
     :data:`~nnlearn.base.constraints.MAX_PARAMETERS`, else a :class:`FileFormatError` naming ``path``."""
     hidden = config.get("hidden_size_list")
@@ -156,6 +130,6 @@ def network_layout(path, config: dict, prefix: str = "param_") -> dict:
         raise unbuildable(path, exc) from None
     layout = {}
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
-        layout[f"{prefix}W{i}"] = ((n_in, n_out), np.dtype(dtype))
-        layout[f"{prefix}b{i}"] = ((n_out,), np.dtype(dtype))
+        layout[f"param_W{i}"] = ((n_in, n_out), np.dtype(dtype))
+        layout[f"param_b{i}"] = ((n_out,), np.dtype(dtype))
     return layout

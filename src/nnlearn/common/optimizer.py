@@ -45,6 +45,10 @@ class Optimizer:
 
     #: Names of the per-parameter state arrays (e.g. ``("v",)``), for checkpoints.
     state_names: tuple = ()
+    #: The constructor's arguments, shown by ``repr``.
+    hyperparameters: tuple = ("lr",)
+    #: Numbers (not arrays) the next update depends on, for checkpoints: Adam's step count.
+    scalar_names: tuple = ()
 
     def __init__(self, lr=0.01):
         self.lr = check("lr", lr)
@@ -79,14 +83,10 @@ class Optimizer:
                     )
                 )
 
-    def hyperparameters(self) -> dict:
-        """The constructor's arguments, as plain numbers."""
-        return {"lr": self.lr}
-
     def state_dict(self) -> dict:
         """Everything the next update depends on: ``{"arrays": {...}, "scalars": {...}}``."""
         arrays = {f"{name}/{key}": arr for name, per_key in self.state.items() for key, arr in per_key.items()}
-        return {"arrays": arrays, "scalars": self._scalars()}
+        return {"arrays": arrays, "scalars": {name: getattr(self, name) for name in self.scalar_names}}
 
     def load_state_dict(self, state: dict) -> None:
         self.state = {name: {} for name in self.state_names}
@@ -97,13 +97,8 @@ class Optimizer:
                     _("optimizer state {full!r} does not belong to {name}", full=full, name=type(self).__name__)
                 )
             self.state[name][key] = np.array(arr)
-        self._load_scalars(state.get("scalars", {}))
-
-    def _scalars(self) -> dict:
-        return {}
-
-    def _load_scalars(self, scalars: dict) -> None:
-        pass
+        for name in self.scalar_names:
+            setattr(self, name, int(state.get("scalars", {}).get(name, 0)))
 
     def _scratch(self, key, grad) -> np.ndarray:
         buf = self._buf.get(key)
@@ -119,7 +114,7 @@ class Optimizer:
         return arr
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.hyperparameters)
         return f"{type(self).__name__}({args})"
 
 
@@ -154,13 +149,11 @@ class Momentum(Optimizer):
     """
 
     state_names = ("v",)
+    hyperparameters = ("lr", "momentum")
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__(lr)
         self.momentum = check("momentum", momentum)
-
-    def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "momentum": self.momentum}
 
     def update(self, params, grads):
         self.check_update(params, grads)
@@ -185,13 +178,11 @@ class AdaGrad(Optimizer):
     """
 
     state_names = ("h",)
+    hyperparameters = ("lr", "eps")
 
     def __init__(self, lr=0.01, eps=1e-7):
         super().__init__(lr)
         self.eps = check("eps", eps)
-
-    def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "eps": self.eps}
 
     def update(self, params, grads):
         self.check_update(params, grads)
@@ -227,6 +218,8 @@ class Adam(Optimizer):
     """
 
     state_names = ("m", "v")
+    hyperparameters = ("lr", "beta1", "beta2", "eps")
+    scalar_names = ("iter",)
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7):
         super().__init__(lr)
@@ -234,15 +227,6 @@ class Adam(Optimizer):
         self.beta2 = check("beta2", beta2)
         self.eps = check("eps", eps)
         self.iter = 0
-
-    def hyperparameters(self) -> dict:
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
-
-    def _scalars(self) -> dict:
-        return {"iter": self.iter}
-
-    def _load_scalars(self, scalars: dict) -> None:
-        self.iter = int(scalars.get("iter", 0))
 
     def update(self, params, grads):
         self.check_update(params, grads)
@@ -276,8 +260,6 @@ def get_optimizer(name, **kwargs) -> Optimizer:
     >>> get_optimizer("Adam", lr=0.01)
     Adam(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-07)
     """
-    if isinstance(name, Optimizer):
-        return name
     return OPTIMIZERS[Options(tuple(OPTIMIZERS)).check(name.lower() if isinstance(name, str) else name, "optimizer")](
         **kwargs
     )

@@ -301,8 +301,3 @@ def save_network(net, path, *, in_run_folder: bool = False) -> Path:
     ('TwoLayerNet', True)
     """
     return write_npz(path, {f"param_{k}": v for k, v in net.params.items()}, net.config(), in_run_folder=in_run_folder)
-
-
-def param_layout(net, prefix: str = "param_") -> dict:
-    """``{prefix + key: (shape, dtype)}`` of a network's parameters: what a file of it must hold."""
-    return {f"{prefix}{k}": (v.shape, v.dtype) for k, v in net.params.items()}

@@ -172,7 +172,7 @@ def _ridders(ev, x, h0):
 
 def _finite_start(ev, x, h, shrinks=40):
     """Shrink h by 4 until f is finite at x - h and x + h (Richardson stays where f is defined)."""
-    for shrink in range(shrinks):
+    for _attempt in range(shrinks):
         step = _exact_step(x, h)
         if step == 0:
             return None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlearn.base.constraints import FLAG, POSITIVE, Options, as_float_array, check_finite
-from nnlearn.base.i18n import _
+from nnlearn.base.i18n import N_, _
 from nnlearn.common.derivatives.differences import (
     CENTRAL_REL_STEP,
     JUMP_SHRINK,
@@ -29,22 +29,12 @@ METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
 
 @dataclass(frozen=True)
 class DerivativeResult:
-    """What :func:`derivative` returns with ``full_output=True``.
+    """What :func:`derivative` returns with ``full_output=True`` (arrays for an array of points).
 
-    Attributes
-    ----------
-    df : float or ndarray
-        The derivative (an array of the shape of ``x`` for an array of points).
-    error : float or ndarray
-        Estimated absolute error of ``df``. ``inf`` where no estimate could be made, NaN where
-        ``df`` is NaN.
-    method : str or ndarray of str
-        The method actually used at each point (``auto`` resolves to ``complex`` or
-        ``richardson``, or to ``none`` where ``f`` is not finite at the point).
-    nfev : int
-        Number of calls of ``f`` in total.
-    h : float or ndarray
-        The step finally used (for Richardson: the smallest step of the best tableau).
+    ``error`` is the estimated absolute error of ``df`` (inf where none could be made); ``method`` the
+    one used at each point (``auto`` resolves to ``complex`` or ``richardson``, or ``none`` where ``f``
+    is not finite at the point); ``nfev`` the calls of ``f`` in total; ``h`` the step finally used
+    (Richardson's: the smallest step of the best tableau).
     """
 
     df: float | np.ndarray
@@ -52,12 +42,6 @@ class DerivativeResult:
     method: str | np.ndarray
     nfev: int
     h: float | np.ndarray
-
-
-def _check_step(h) -> float | None:
-    if h is None:
-        return None
-    return POSITIVE.check(h, "h")
 
 
 def _cross_check(ev, x, cs):
@@ -97,54 +81,35 @@ def _auto(ev, x, h, full):
     return d, err, h_last, "richardson"
 
 
+_BY_METHOD = {
+    "forward": lambda ev, x, h, full: one_sided(ev, x, h, +1, full),
+    "backward": lambda ev, x, h, full: one_sided(ev, x, h, -1, full),
+    "central": central,
+    "complex": complex_step,
+    "richardson": richardson,
+}
+
+
 def _one_point(ev, x, method, h, full):
     if method == "auto":
         return _auto(ev, x, h, full)
-    if method == "forward":
-        return (*one_sided(ev, x, h, +1, full), method)
-    if method == "backward":
-        return (*one_sided(ev, x, h, -1, full), method)
-    if method == "central":
-        return (*central(ev, x, h, full), method)
-    if method == "complex":
-        return (*complex_step(ev, x, h, full), method)
-    return (*richardson(ev, x, h, full), method)
+    return (*_BY_METHOD[method](ev, x, h, full), method)
 
 
 def derivative(f, x, method="auto", h=None, full_output=False):
     """Derivative of a function of one real variable, at one point or at an array of points.
 
-    Parameters
-    ----------
-    f : callable
-        ``f(t)`` for a float ``t`` returns one number. For the complex step it must also accept a
-        complex ``t`` and return a complex number; ``auto`` tries that and falls back when it fails.
-    x : float or array_like of float
-        The point(s). ``f`` is called once per point and step (it need not be vectorised).
-    method : {"auto", "forward", "backward", "central", "complex", "richardson"}
-        ``forward``/``backward``: ``(f(x+h) - f(x)) / h``, error ~ h.
-        ``central``: the book's ``(f(x+h) - f(x-h)) / 2h``, error ~ h**2.
-        ``complex``: ``Im f(x+ih) / h``; no subtraction, so ``h`` can be tiny; f must be analytic.
-        ``richardson``: central differences at steps shrinking by 2, extrapolated to h = 0
-        (Ridders' tableau); starts where ``f`` is finite and stops when rounding takes over.
-        ``auto`` (default): the complex step when ``f`` accepts complex input, applies no
-        non-analytic NumPy operation to it (``abs``, ``maximum`` as in ReLU, comparisons, rounding;
-        see ``NON_ANALYTIC``), keeps the real part, and its slope agrees with a real difference;
-        Richardson otherwise.
-    h : float, optional
-        The step (the starting step for Richardson). By default it scales with ``|x|`` (with 1
-        at x = 0): sqrt(eps)|x| forward/backward, eps**(1/3)|x| central, 1e-20|x| complex.
-    full_output : bool
-        Return a :class:`DerivativeResult` (value, error estimate, method used, evaluations, step)
-        instead of the value. For the fixed-step methods the truncation estimate costs one or two
-        more evaluations of ``f``.
+    ``f(t)`` returns one number for a float ``t`` (and a complex one for a complex ``t``, for the
+    complex step); it is called once per point and step. ``method``: ``forward`` and ``backward``
+    (error ~ h), the book's ``central`` (error ~ h**2), ``complex`` (``Im f(x+ih) / h``, for analytic
+    ``f``), ``richardson`` (central differences at steps shrinking by 2, extrapolated to h = 0) or
+    ``auto`` (see the package). ``h`` is the step (Richardson's first); by default it scales with
+    ``|x|`` (1 at x = 0): sqrt(eps)|x| one-sided, eps**(1/3)|x| central, 1e-20|x| complex.
+    ``full_output=True`` returns a :class:`DerivativeResult` (value, error estimate, method used,
+    evaluations, step) instead of the value.
 
-    Returns
-    -------
-    float, ndarray or DerivativeResult
-        float64. NaN where ``f`` is not finite at ``x`` or nowhere near it, and where ``f`` jumps
-        (``np.sign`` at 0: a function that is not continuous has no derivative); a warning says
-        which.
+    The result is float64: NaN where ``f`` is not finite at ``x`` or nowhere near it, and where
+    ``f`` jumps (``np.sign`` at 0 has no derivative), with a warning that says which.
 
     Examples
     --------
@@ -181,7 +146,7 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     """
     Options(METHODS).check(method, "method")
     full_output = FLAG.check(full_output, "full_output")
-    h = _check_step(h)
+    h = None if h is None else POSITIVE.check(h, "h")
     xs = as_float_array(x, "x")
     if xs.dtype != np.float64:
         xs = xs.astype(np.float64)
@@ -194,35 +159,27 @@ def derivative(f, x, method="auto", h=None, full_output=False):
     for idx in np.ndindex(xs.shape):
         ev.forget()
         df[idx], err[idx], steps[idx], used[idx] = _one_point(ev, float(xs[idx]), method, h, full_output)
-    if ev.kinks:
-        x0, jump = ev.kinks[0]
-        more = _(", and at {n} more points", n=len(ev.kinks) - 1) if len(ev.kinks) > 1 else ""
-        warnings.warn(
-            _(
+    for found, message in (
+        (
+            ev.kinks,
+            N_(
                 "f does not look differentiable at x={x:g} (the slopes on either side differ by about {jump:.3g}{more}); "
-                "the value returned is the average of the one-sided slopes",
-                x=x0,
-                jump=jump,
-                more=more,
+                "the value returned is the average of the one-sided slopes"
             ),
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    if ev.jumps:
-        x0, gap = ev.jumps[0]
-        more = _(", and at {n} more points", n=len(ev.jumps) - 1) if len(ev.jumps) > 1 else ""
-        warnings.warn(
-            _(
+        ),
+        (
+            ev.jumps,
+            N_(
                 "f jumps at x={x:g}: f(x+h) - f(x-h) stays near {gap:.3g} while h shrinks {shrink}-fold{more}; f is not "
-                "continuous there, so it has no derivative and the value returned is NaN",
-                x=x0,
-                gap=gap,
-                shrink=JUMP_SHRINK,
-                more=more,
+                "continuous there, so it has no derivative and the value returned is NaN"
             ),
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        ),
+    ):
+        if found:
+            x0, size = found[0]
+            more = _(", and at {n} more points", n=len(found) - 1) if len(found) > 1 else ""
+            text = _(message, x=x0, jump=size, gap=size, shrink=JUMP_SHRINK, more=more)
+            warnings.warn(text, RuntimeWarning, stacklevel=2)
     jumped = {x0 for x0, _value in ev.jumps}
     undefined = [i for i in np.flatnonzero(np.isnan(df.reshape(-1))) if float(xs.reshape(-1)[i]) not in jumped]
     if undefined:

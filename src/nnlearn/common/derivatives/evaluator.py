@@ -75,17 +75,13 @@ class Evaluator:
 
     def real(self, t: float) -> float:
         """f(t) at a step away from x; NaN where ``f`` is undefined (raises or is not finite)."""
-        if t in self._cache:
-            return self._cache[t]
-        self._cache[t] = value = self._real(t)
-        return value
-
-    def _real(self, t: float) -> float:
-        try:
-            value = as_real(self._call(np.float64(t)))
-        except Exception:  # noqa: BLE001 - f worked at x itself: failing a step away means "undefined here"
-            return math.nan
-        return value if math.isfinite(value) else math.nan
+        if t not in self._cache:
+            try:
+                value = as_real(self._call(np.float64(t)))
+            except Exception:  # noqa: BLE001 - f worked at x itself: failing a step away means "undefined here"
+                value = math.nan
+            self._cache[t] = value if math.isfinite(value) else math.nan
+        return self._cache[t]
 
     def complex(self, z: complex) -> complex | None:
         """f(z) for complex z, or None when ``f`` refuses complex input or drops the imaginary part."""
@@ -96,12 +92,7 @@ class Evaluator:
                 value = self._call(complex(z))
         except (TypeError, ValueError, ArithmeticError, np.exceptions.ComplexWarning):
             return None
-        if not np.iscomplexobj(value):
-            return None
-        value = complex(value)
-        if not (math.isfinite(value.real) and math.isfinite(value.imag)):
-            return None
-        return value
+        return finite_complex(value)
 
     def probe(self, z: complex) -> tuple[complex | None, list[str]]:
         """f(z) with z passed as a :class:`Probe`: (the value as :meth:`complex` gives it, the
@@ -119,10 +110,15 @@ class Evaluator:
             return None, non_analytic
         if value is None or not np.iscomplexobj(value):
             return self.complex(z), []
-        value = complex(value)
-        if not (math.isfinite(value.real) and math.isfinite(value.imag)):
-            return None, []
-        return value, []
+        return finite_complex(value), []
+
+
+def finite_complex(value) -> complex | None:
+    """``value`` as a finite complex number; None where ``f`` dropped the imaginary part or overflowed."""
+    if not np.iscomplexobj(value):
+        return None
+    value = complex(value)
+    return value if math.isfinite(value.real) and math.isfinite(value.imag) else None
 
 
 def as_real(value) -> float:

@@ -52,11 +52,8 @@ def _real_only(name, f):
 
 
 def _sigmoid(x):
-    if not np.iscomplexobj(x):
-        # exp(-|x|) never overflows; the same formula as nnlearn.sigmoid.
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    # The analytic formula, in the form that does not overflow on either side.
+    # nnlearn.sigmoid's formula, exp(-|x|) on either side so that nothing overflows, written with
+    # x's real part so that it stays analytic for a complex step.
     pos = np.real(x) >= 0
     e = np.exp(np.where(pos, -x, x))
     return np.where(pos, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -69,31 +66,11 @@ def _softplus(x):
     return np.where(pos, x, 0.0) + np.log1p(np.exp(np.where(pos, -x, x)))
 
 
+_NUMPY_FUNCTIONS = """
+    exp expm1 log log10 log2 log1p sqrt sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arccosh arctanh
+"""
 #: name -> NumPy function of one argument. All but abs and relu are analytic and accept complex.
-FUNCTIONS = {
-    name: getattr(np, name)
-    for name in (
-        "exp",
-        "expm1",
-        "log",
-        "log10",
-        "log2",
-        "log1p",
-        "sqrt",
-        "sin",
-        "cos",
-        "tan",
-        "arcsin",
-        "arccos",
-        "arctan",
-        "sinh",
-        "cosh",
-        "tanh",
-        "arcsinh",
-        "arccosh",
-        "arctanh",
-    )
-}
+FUNCTIONS = {name: getattr(np, name) for name in _NUMPY_FUNCTIONS.split()}
 FUNCTIONS |= {
     "ln": np.log,
     "asin": np.arcsin,
@@ -357,15 +334,8 @@ def _natural_key(name: str):
 
 
 class Expression:
-    """A parsed formula; call it with one value (array, complex) per variable.
-
-    Attributes
-    ----------
-    text : str
-        The formula as typed.
-    variables : tuple of str
-        Its variables in the order the call takes them (``x0, x1, ..., x10``; else alphabetical).
-    """
+    """A parsed formula (``text`` as typed); call it with one value (array, complex) per name of
+    ``variables``, in their order (``x0, x1, ..., x10``; else alphabetical)."""
 
     def __init__(self, text: str, tree: ast.expr, variables):
         self.text = text
@@ -411,20 +381,9 @@ class Expression:
 def parse_expression(text: str, variables=None) -> Expression:
     """Parse a formula into an :class:`Expression`, refusing anything outside the small language.
 
-    Parameters
-    ----------
-    text : str
-        E.g. ``"0.01*x**2 + 0.1*x"``, ``"x0**2 + x1**2"``, ``"sigmoid(3*x - 1)"``, ``"2^-x"``.
-    variables : sequence of str, optional
-        The allowed variable names, in call order. By default every other name is a variable,
-        ordered naturally (x0, x1, ..., x10) or alphabetically.
-
-    Raises
-    ------
-    ExpressionError
-        (a ValueError, exit status 2) for anything else: other characters or names, calls outside
-        :data:`FUNCTIONS`, more than :data:`MAX_LENGTH` characters or :data:`MAX_DEPTH` levels,
-        constant exponents above :data:`MAX_EXPONENT`, constants that are not finite.
+    ``text`` is e.g. ``"0.01*x**2 + 0.1*x"``, ``"x0**2 + x1**2"``, ``"sigmoid(3*x - 1)"`` or ``"2^-x"``;
+    ``variables`` the allowed variable names in call order (by default every other name, ordered
+    naturally: x0, x1, ..., x10). Anything else is an :class:`ExpressionError` (a ValueError).
 
     Examples
     --------

@@ -26,6 +26,17 @@ NON_ANALYTIC = frozenset(
 )  # fmt: skip
 
 
+def _noted(name: str) -> property:
+    """ndarray's attribute ``name`` (``real``, ``imag``), noted when it is read."""
+    attribute = getattr(np.ndarray, name)
+
+    def read(self):
+        self._note(name)
+        return attribute.__get__(self)
+
+    return property(read, attribute.__set__)
+
+
 class Probe(np.ndarray):
     """A complex point ``x + ih`` as a NumPy array that notes the operations applied to it.
 
@@ -77,23 +88,8 @@ class Probe(np.ndarray):
         self._note("round")
         return round(complex(self), ndigits)  # refused, as for a Python complex
 
-    @property
-    def real(self):
-        self._note("real")
-        return np.ndarray.real.__get__(self)
-
-    @real.setter
-    def real(self, value):
-        np.ndarray.real.__set__(self, value)
-
-    @property
-    def imag(self):
-        self._note("imag")
-        return np.ndarray.imag.__get__(self)
-
-    @imag.setter
-    def imag(self, value):
-        np.ndarray.imag.__set__(self, value)
+    real = _noted("real")
+    imag = _noted("imag")
 
 
 def _plain(value):

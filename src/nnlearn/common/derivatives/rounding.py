@@ -32,30 +32,11 @@ def _f(x, dtype):
 
 
 def rounding_errors(h, dtype=np.float64, x=X0, f=None, slope=None):
-    """Absolute errors of the forward, central and complex-step slopes of the chapter's function
-    (or of ``f``).
-
-    Parameters
-    ----------
-    h : array_like
-        Steps; converted to ``dtype`` (so 1e-50 becomes 0 in float32).
-    dtype : {numpy.float64, numpy.float32}
-        The precision of every operation.
-    x : float
-        The point (default 5, where the true slope is 0.2).
-    f : callable, optional
-        Another function, vectorised, computing in the precision of its argument: ``dtype``, and
-        the matching complex type for the complex step (``np.exp``; a formula of
-        :mod:`~nnlearn.common.derivatives.expr` with ``dtype=``). One that refuses complex numbers
-        (``TypeError``) gets NaN complex-step errors.
-    slope : float, optional
-        The exact slope of ``f`` at ``x`` (required with ``f``).
-
-    Returns
-    -------
-    dict of str -> ndarray of float64
-        ``forward``, ``central`` and ``complex``: ``|slope - (0.02 x + 0.1)|``; NaN where the step
-        itself rounded to 0 (0/0).
+    """``{"forward", "central", "complex"}``: the absolute errors (float64) of those slopes of the
+    chapter's function at ``x`` for the steps ``h``, every operation in ``dtype`` (so 1e-50 becomes 0
+    in float32, and its slope NaN). Another vectorised ``f`` computing in the precision of its argument
+    (``np.exp``, a formula of :mod:`~nnlearn.common.derivatives.expr` with ``dtype=``) comes with its
+    exact ``slope``; one that refuses complex numbers gets NaN complex-step errors.
 
     Examples
     --------
@@ -121,14 +102,9 @@ def plot_rounding_lesson(floor: float = 1e-18):
     """The V of truncation against rounding: absolute error against h, log-log, h from 1e-20 to 1e-1
     growing to the right, as the board's lesson 4.3 draws it.
 
-    One panel per precision (float64, float32), one line per method (forward, central, complex
-    step), Richardson extrapolation as a horizontal reference, the book's h = 1e-4 marked, and an
-    arrow towards the book's bad step h = 1e-50, which lies off the axis. Errors of exactly 0 are
-    drawn at ``floor``.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    One panel per precision, one line per method, Richardson extrapolation as a horizontal
+    reference, the book's h = 1e-4 marked, an arrow towards its bad step h = 1e-50 (off the axis);
+    errors of exactly 0 are drawn at ``floor``.
     """
     from matplotlib.figure import Figure
 

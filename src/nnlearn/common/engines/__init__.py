@@ -1,38 +1,13 @@
 """Engines: the ways of computing what a network needs, behind one small protocol.
 
-A network (:class:`nnlearn.MultiLayerNet`) is a *description*: its sizes, activation, output, loss
-and weights. An engine computes with that description. There are two kinds:
-
-**backprop** engines compute the loss and its gradient by backpropagation::
-
-    engine = Engine(net)
-    engine.logits(x, masks=None)               # the last affine layer's output
-    engine.loss(x, t, masks=None)              # a float, the weight decay term included
-    engine.loss_and_gradient(x, t, masks=None)  # (loss, {"W1": dW1, ...})
-
-``masks`` are the network's dropout masks (``net.dropout_masks(rng, n)``, one boolean array per
-hidden layer): given, the pass is a training pass (the book's ``train_flg=True``) that keeps the
-units where the mask is True; omitted, every hidden output is scaled by ``1 - dropout_ratio``.
-The network's ``weight_decay_lambda`` adds ``lambda / 2 * sum ||W||**2`` to every loss.
-
-- ``reference``: the book's layers (:mod:`nnlearn.common.layers`), one forward and one backward pass,
-  written to be read. Every other engine is tested against it.
-- ``fused``: the same arithmetic from preallocated buffers, operations in place; the training step.
-
-**numerical** engines compute the chapter's numerical gradient -- the central difference
-``(L(w + h) - L(w - h)) / 2h`` with ``h = 1e-4`` for every weight and bias::
-
-    engine.numerical_gradient(x, t, masks=None)  # {"W1": ..., "b1": ..., ...} in float64; masks held fixed
-
-- ``loop``: the book's plain loop: perturb one parameter, run the network twice, restore it.
-- ``fast``: the same numbers from a Taylor expansion of the loss per pre-activation (see
-  :mod:`nnlearn.common.engines.series`), about 2000 times faster; ``rows``: the same engine evaluating
-  every perturbed loss directly, without the series.
-
-Inputs reaching an engine have been checked by the network (shapes, dtype, labels). Engines are
-found by name (:func:`get_engine`) in :data:`ENGINES`: a new engine is a class with a ``name`` in a
-new module here, and one line there. Which engine computes when none is named is decided in
-:data:`DEFAULTS` and nowhere else.
+A network (:class:`nnlearn.MultiLayerNet`) is a description; an engine computes with it. **backprop**
+engines give ``logits(x, masks)``, ``loss(x, t, masks)`` and ``loss_and_gradient(x, t, masks)``:
+``reference`` (the book's layers, written to be read; every other engine is tested against it) and
+``fused`` (the same arithmetic from preallocated buffers: the training step). **numerical** engines
+give ``numerical_gradient(x, t, masks)``, the chapter's central differences with ``h = 1e-4``: ``loop``
+(the book's loop), ``fast`` (the same numbers from a Taylor series, :mod:`~nnlearn.common.engines.series`)
+and ``rows`` (that engine without the series). ``masks`` are the network's dropout masks, held fixed.
+Which engine computes when none is named is decided in :data:`DEFAULTS` and nowhere else.
 """
 
 from __future__ import annotations
@@ -81,11 +56,6 @@ def get_engine(name: str | None, kind: str) -> type:
     return next(cls for cls in ENGINES[kind] if cls.name == name)
 
 
-def _progress_for(cls, progress) -> dict:
-    """The ``progress`` keyword for an engine that reports its progress (a long one), else none."""
-    return {"progress": progress} if progress is not None and getattr(cls, "reports_progress", False) else {}
-
-
 def numerical_gradient(
     net, x, t, engine: str | None = None, elements: dict | None = None, masks=None, progress=None
 ) -> dict:
@@ -100,13 +70,11 @@ def numerical_gradient(
     cls = get_engine(engine, NUMERICAL)
     if net.dtype == np.float32:
         warnings.warn(_(FLOAT32_WARNING), RuntimeWarning, stacklevel=3)
-    if elements is not None:
-        return LoopEngine(net).numerical_gradient(x, t, elements=elements, masks=masks)
+    if elements is not None or cls is LoopEngine:
+        return LoopEngine(net).numerical_gradient(x, t, elements=elements, masks=masks, progress=progress)
     try:
-        return cls(net).numerical_gradient(x, t, masks=masks, **_progress_for(cls, progress))
+        return cls(net).numerical_gradient(x, t, masks=masks)
     except Unsupported as exc:
-        if cls is LoopEngine:  # pragma: no cover - the loop handles every network
-            raise
         warnings.warn(
             _(
                 "the {name!r} numerical-gradient engine cannot handle this ({reason}); using the plain loop instead, "

@@ -10,7 +10,22 @@ from nnlearn.common.losses import CEE_DELTA
 class FusedEngine:
     """The reference engine's numbers, faster: the training step of ``nnlearn train``.
 
-    Buffers are kept for one batch size; a batch of another size rebuilds them.
+    The reference engine goes layer by layer, allocating every intermediate array; this one computes
+    the same numbers -- the same operations on the same values, up to the order in which some sums
+    are added -- into buffers made once per batch size (and rebuilt for another), and is tested
+    against it. What it does differently, each measured (BENCHMARKS.md):
+
+    - every operation writes into a preallocated array (``out=``);
+    - the output layer is kept transposed, one column per sample (``out_t``, ``dy_t``), so that
+      softmax's maximum and sum run over the rows of a C-ordered array;
+    - sums over the samples (bias gradients, softmax's denominator) are products with a vector of
+      ones, which BLAS does faster than ``np.add.reduce``;
+    - overflow warnings are left to the caller (``Trainer.train`` silences them): a large ``-a`` in
+      the sigmoid's ``exp`` overflows to inf harmlessly (1 / inf = 0).
+
+    Dropout and weight decay cost nothing when they are off: with dropout the activation stays in
+    ``h`` and the dropped output, ``h * mask`` (or ``h * (1 - ratio)`` at test time), goes to
+    ``kept``; weight decay adds ``lambda * W`` through a buffer per weight.
 
     Examples
     --------
@@ -27,63 +42,32 @@ class FusedEngine:
 
     def __init__(self, net):
         self.net = net
-        self.workspace = None
+        self.made_for = None
 
-    def _workspace(self, batch_size: int) -> "Workspace":
-        ws = self.workspace
-        if ws is None or ws.batch_size != batch_size or ws.shapes != _shapes(self.net):
-            ws = self.workspace = Workspace(self.net, batch_size)
-        return ws
+    def _ready(self, batch_size: int) -> None:
+        """Make the buffers for ``batch_size`` unless they exist; the regularisers decide which exist."""
+        net = self.net
+        made_for = (batch_size, *(p.shape for p in net.params.values()), net.dropout_ratio, net.weight_decay_lambda)
+        if made_for != self.made_for:
+            self._allocate(batch_size)
+            self.made_for = made_for
 
     def logits(self, x, masks=None):
-        ws = self._workspace(x.shape[0])
+        self._ready(x.shape[0])
         with np.errstate(over="ignore"):
-            ws.forward(x, masks)
-        return ws.out_t.T.copy()
+            self.forward(x, masks)
+        return self.out_t.T.copy()
 
     def loss(self, x, t, masks=None) -> float:
-        ws = self._workspace(x.shape[0])
+        self._ready(x.shape[0])
         with np.errstate(over="ignore"):
-            ws.forward(x, masks)
-            return ws.loss_and_delta(t) + self.net.weight_decay_loss()
+            self.forward(x, masks)
+            return self.loss_and_delta(t) + self.net.weight_decay_loss()
 
-    def loss_and_gradient(self, x, t, masks=None):
-        """``(loss, grads)``; ``grads`` are buffers that the next call overwrites. The caller silences
-        overflow (see :class:`Workspace`)."""
-        return self._workspace(x.shape[0]).loss_and_gradient(x, t, masks)
-
-
-def _shapes(net):
-    # The regularisers decide which buffers exist, so a change of them rebuilds the workspace too.
-    return (*(p.shape for p in net.params.values()), net.dropout_ratio, net.weight_decay_lambda)
-
-
-class Workspace:
-    """The training step: the reference engine's arithmetic from preallocated buffers.
-
-    The reference engine goes layer by layer, allocating every intermediate array; this one computes
-    the same numbers -- the same operations on the same values, up to the order in which some sums
-    are added -- into buffers made once per batch size, and is tested against it. What it does
-    differently, each measured (BENCHMARKS.md):
-
-    - every operation writes into a preallocated array (``out=``);
-    - the output layer is kept transposed, one column per sample (``out_t``, ``dy_t``), so that
-      softmax's maximum and sum run over the rows of a C-ordered array;
-    - sums over the samples (bias gradients, softmax's denominator) are products with a vector of
-      ones, which BLAS does faster than ``np.add.reduce``;
-    - overflow warnings are left to the caller (``Trainer.train`` silences them): a large ``-a`` in
-      the sigmoid's ``exp`` overflows to inf harmlessly (1 / inf = 0).
-
-    Dropout and weight decay cost nothing when they are off: with dropout the activation stays in
-    ``h`` and the dropped output, ``h * mask`` (or ``h * (1 - ratio)`` at test time), goes to
-    ``kept``; weight decay adds ``lambda * W`` through a buffer per weight.
-    """
-
-    def __init__(self, net, batch_size: int):
+    def _allocate(self, batch_size: int) -> None:
+        net = self.net
         dt = net.dtype
-        self.net = net
         self.batch_size = n = batch_size
-        self.shapes = _shapes(net)
         self.n_layers = L = net.n_affine
         self.sigmoid = net.activation == "sigmoid"
         self.cross_entropy = net.loss_type == "cross_entropy"
@@ -117,9 +101,9 @@ class Workspace:
         self.decay = {f"W{i}": np.empty_like(net.params[f"W{i}"]) for i in range(1, L + 1)} if self.lam else None
 
     def forward(self, x, masks=None) -> None:
-        """Run the layers on ``x`` (this workspace's batch size): activations in ``h``, logits in ``out_t``.
+        """Run the layers on ``x`` (the batch size of the buffers): activations in ``h``, logits in ``out_t``.
 
-        With dropout, ``masks`` (one per hidden layer) make it a training pass; see :class:`FusedEngine`.
+        With dropout, ``masks`` (one per hidden layer) make it a training pass.
         """
         p, h, keys = self.net.params, self.h, self.keys
         add = np.add
@@ -148,7 +132,9 @@ class Workspace:
         add(out_t, p[b][:, None], out=out_t)
 
     def loss_and_gradient(self, x, t, masks=None):
-        """``(loss, grads)``; ``grads`` are buffers the next call reuses."""
+        """``(loss, grads)``; ``grads`` are buffers that the next call overwrites. The caller silences
+        overflow."""
+        self._ready(x.shape[0])
         self.forward(x, masks)
         p, g, h, d, keys = self.net.params, self.grads, self.h, self.d, self.keys
         mul = np.multiply

@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 import warnings
 
-import numpy as np
-
-from nnlearn.common.gradient import numerical_gradient
+from nnlearn.common.gradient import central_differences, numerical_gradient
 
 
 class LoopEngine:
@@ -27,15 +25,15 @@ class LoopEngine:
     """
 
     name = "loop"
-    #: A gradient takes minutes: it calls ``progress(done, total)`` (loss evaluations) at least every
-    #: :data:`PROGRESS_SECONDS`; a ``KeyboardInterrupt`` raised there stops it with the weights restored.
-    reports_progress = True
 
     def __init__(self, net):
         self.net = net
 
     def numerical_gradient(self, x, t, elements: dict | None = None, masks=None, progress=None) -> dict:
         """The gradient of every parameter, or only of the flat ``elements[key]`` of each (others 0).
+
+        A gradient takes minutes: ``progress(done, total)`` (loss evaluations) is called about every
+        :data:`PROGRESS_SECONDS`; a ``KeyboardInterrupt`` raised there stops it with the weights restored.
 
         The loss is the network's, weight decay included; dropout ``masks`` are held fixed (the
         same masks for every perturbed loss), without them the test-time pass is differenced.
@@ -50,7 +48,7 @@ class LoopEngine:
                 warnings.filterwarnings("ignore", message="x is float32", category=RuntimeWarning)
                 return {key: numerical_gradient(loss_w, param) for key, param in self.net.params.items()}
         return {
-            key: sampled_central_differences(lambda: reference.loss(x, t, masks), param, elements[key])
+            key: central_differences(lambda _: reference.loss(x, t, masks), param, 1e-4, elements[key])
             for key, param in self.net.params.items()
         }
 
@@ -74,20 +72,3 @@ def reported(loss, total: int, progress):
         return loss()
 
     return counted
-
-
-def sampled_central_differences(loss, param, flat_indices, h=1e-4) -> np.ndarray:
-    """The book's central difference for the chosen elements of ``param`` (the others left 0)."""
-    grad = np.zeros(param.shape)
-    flat, out = param.reshape(-1), grad.reshape(-1)  # views: perturbing ``flat`` perturbs ``param``
-    for i in flat_indices:
-        tmp = flat[i]
-        try:
-            flat[i] = float(tmp) + h
-            fxh1 = loss()
-            flat[i] = float(tmp) - h
-            fxh2 = loss()
-        finally:
-            flat[i] = tmp
-        out[i] = (fxh1 - fxh2) / (2 * h)
-    return grad

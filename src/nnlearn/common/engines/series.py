@@ -24,19 +24,13 @@ same ``h``, the same perturbed values ``fl(w + h)`` and ``fl(w - h)``, the same 
    series at all, and is the check that the series path is right.
 
 Everything here is float64, whatever the parameters' dtype (their perturbed values are rounded in
-their own dtype, as in the loop).
-
-Regularisers: dropout with *fixed* masks makes each hidden output ``act(a) * m`` with ``m`` a
-constant per sample and unit (the mask, or ``1 - ratio`` at test time), so every step above holds with
-that factor carried along (:attr:`MLP.multipliers`). Weight decay adds ``lambda / 2 * w**2`` per weight,
-whose central difference over the applied steps ``d+ = fl(w + h) - w`` and ``d- = fl(w - h) - w`` is
-``lambda / 2 * (2 w (d+ - d-) + d+**2 - d-**2) / 2h`` -- exactly ``lambda * w`` when the steps are
-exactly ``h``; it is added in that form.
+their own dtype, as in the loop). Dropout with fixed masks makes each hidden output ``act(a) * m``
+with ``m`` a constant per sample and unit, carried along every step. Weight decay's central
+difference over the applied steps ``d+ = fl(w + h) - w`` and ``d- = fl(w - h) - w`` is
+``lambda / 2 * (2 w (d+ - d-) + d+**2 - d-**2) / 2h``, added in that form.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,9 +39,6 @@ from nnlearn.common.losses import CEE_DELTA
 
 #: Highest power of the perturbation kept in the Taylor expansion of the loss.
 ORDER = 5
-ACTIVATIONS = ("sigmoid", "relu")
-OUTPUTS = ("softmax", "identity")
-LOSSES = ("cross_entropy", "mse")
 _MAX_CHUNK_BYTES = 64 * 2**20
 
 
@@ -116,101 +107,41 @@ class Unsupported(Exception):
     """The series cannot compute for this network or batch; the message says why (the loop can)."""
 
 
-@dataclass
-class MLP:
-    """What the engine needs to know of a network: ``a_l = h_{l-1} @ W_l + b_l``, ``h_l = act(a_l)``,
-    output ``y = output(a_L)``, loss averaged over the batch.
-
-    ``multipliers`` (optional): one array ``(N, units)`` per hidden layer, fixed factors of its output
-    (``h_l = act(a_l) * m_l``: dropout masks, or ``1 - ratio`` at test time). ``weight_decay``: the
-    ``lambda`` of ``lambda / 2 * sum ||W||**2`` added to the loss."""
-
-    weights: list
-    biases: list
-    activation: str = "sigmoid"
-    output: str = "softmax"
-    loss: str = "cross_entropy"
-    multipliers: list | None = None
-    weight_decay: float = 0.0
-
-    def __post_init__(self):
-        if self.activation not in ACTIVATIONS or self.output not in OUTPUTS or self.loss not in LOSSES:
-            raise Unsupported(f"unsupported network kind {self.activation}/{self.output}/{self.loss}")
-        if self.loss == "cross_entropy" and self.output != "softmax":
-            raise Unsupported("cross-entropy needs a softmax output")
-        if len(self.weights) != len(self.biases) or not self.weights:
-            raise Unsupported("weights and biases must pair up")
-        for w, b in zip(self.weights, self.biases):
-            if w.ndim != 2 or b.shape != (w.shape[1],) or w.dtype.kind != "f" or b.dtype.kind != "f":
-                raise Unsupported("every layer needs a 2-D float W and a matching 1-D float b")
-        if self.multipliers is not None and len(self.multipliers) != len(self.weights) - 1:
-            raise Unsupported("give one multiplier array per hidden layer")
-
-
-def numerical_gradient(net: MLP, x, t, h=1e-4, method="series"):
-    """Central-difference gradient of the batch loss of ``net`` for every weight and bias.
-
-    Parameters
-    ----------
-    net : MLP
-    x : ndarray (N, input_size)
-    t : ndarray
-        Integer labels (N,) or targets of the output's shape (N, output_size).
-    h : float
-        The step, 1e-4 as in the book.
-    method : {"series", "rows"}
-        ``series`` (fast) or ``rows`` (every perturbed loss evaluated by running the layers after
-        the perturbed one; no series).
-
-    Returns
-    -------
-    list of (dW, db), float64, one pair per layer.
-
-    Raises
-    ------
-    Unsupported
-        For inputs the engine does not handle; use the plain loop then.
-    """
-    return _Engine(net, x, t, h).gradient(method)
-
-
 class _Engine:
-    def __init__(self, net: MLP, x, t, h):
-        h = float(h)
-        if not (np.isfinite(h) and h > 0):
-            raise Unsupported("h must be positive")
+    """The central differences of one batch ``x, t`` (checked by the network) with dropout ``masks``."""
+
+    def __init__(self, net, x, t, masks, h=1e-4):
         self.net, self.h = net, h
-        self.ws = [np.asarray(w, dtype=np.float64) for w in net.weights]
-        self.bs = [np.asarray(b, dtype=np.float64) for b in net.biases]
+        self.weights = [net.params[f"W{i}"] for i in range(1, net.n_affine + 1)]
+        self.biases = [net.params[f"b{i}"] for i in range(1, net.n_affine + 1)]
+        self.ws = [np.asarray(w, dtype=np.float64) for w in self.weights]
+        self.bs = [np.asarray(b, dtype=np.float64) for b in self.biases]
         x = np.asarray(x, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != self.ws[0].shape[0] or x.shape[0] == 0:
-            raise Unsupported("x must be (N, input_size)")
         self.n = x.shape[0]
         k = self.ws[-1].shape[1]
         t = np.asarray(t)
         if t.shape == (self.n, k) and np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1):
             t = t.argmax(axis=1)  # one-hot: the loss reads one probability, as with labels
-        if t.shape == (self.n,):
+        if t.ndim == 1:
             self.labels, self.target = t.astype(np.intp), np.eye(k)[t.astype(np.intp)]
-        elif t.shape == (self.n, k):
-            self.labels, self.target = None, t.astype(np.float64)
         else:
-            raise Unsupported("t must be labels (N,) or targets (N, output_size)")
-        # Fixed factors of the hidden outputs (dropout), one (N, units) array per hidden layer.
+            self.labels, self.target = None, t.astype(np.float64)
+        # Fixed factors of the hidden outputs: the dropout of the pass being differenced, held fixed
+        # (the masks, or 1 - ratio at test time), one (N, units) array per hidden layer.
         self.mult = [None] * (len(self.ws) - 1)
-        if net.multipliers is not None:
-            for i, m in enumerate(net.multipliers):
-                m = np.asarray(m, dtype=np.float64)
-                if m.shape != (self.n, self.ws[i].shape[1]):
-                    raise Unsupported("each multiplier array must be (N, units of its layer)")
-                self.mult[i] = m
+        if net.dropout_ratio:
+            self.mult = [
+                np.full((self.n, size), 1.0 - net.dropout_ratio) if masks is None else masks[i] * 1.0
+                for i, size in enumerate(net.sizes[1:-1])
+            ]
         # The cached, unperturbed forward pass.
         self.hs, self.pre = [x], []
-        for i, (w, b) in enumerate(zip(self.ws, self.bs)):
-            a = self.hs[-1] @ w + b
-            self.pre.append(a)
-            if i < len(self.ws) - 1:
-                self.hs.append(self._act(i, a, slice(None)))
+        with np.errstate(over="ignore", invalid="ignore"):  # a pass that overflows is refused below, in words
+            for i, (w, b) in enumerate(zip(self.ws, self.bs)):
+                a = self.hs[-1] @ w + b
+                self.pre.append(a)
+                if i < len(self.ws) - 1:
+                    self.hs.append(self._act(i, a, slice(None)))
         if not all(np.isfinite(a).all() for a in self.pre):
             raise Unsupported("the forward pass is not finite")
 
@@ -223,13 +154,12 @@ class _Engine:
     # --- the loss of many rows, exactly as the network computes it ---
 
     def _row_loss(self, a_out, rows):
-        net = self.net
-        y = softmax(a_out) if net.output == "softmax" else a_out
-        if net.loss == "cross_entropy":
-            if self.labels is not None:
-                return -np.log(np.take_along_axis(y, self.labels[rows][:, None], axis=1)[:, 0] + CEE_DELTA)
-            return -np.sum(self.target[rows] * np.log(y + CEE_DELTA), axis=1)
-        return 0.5 * np.sum((y - self.target[rows]) ** 2, axis=1)
+        if self.net.loss_type == "mse":
+            return 0.5 * np.sum((a_out - self.target[rows]) ** 2, axis=1)
+        y = softmax(a_out)
+        if self.labels is not None:
+            return -np.log(np.take_along_axis(y, self.labels[rows][:, None], axis=1)[:, 0] + CEE_DELTA)
+        return -np.sum(self.target[rows] * np.log(y + CEE_DELTA), axis=1)
 
     def _rows_from(self, layer, a, rows):
         """Loss of each row whose pre-activation at ``layer`` is ``a``."""
@@ -251,29 +181,22 @@ class _Engine:
 
     def _loss_series(self, s_out, rows):
         """Series of the per-sample loss, from the series ``s_out`` (ORDER+1, n, J, K) of the output."""
-        net = self.net
-        if net.loss == "cross_entropy" and self.labels is not None:
+        if self.net.loss_type == "mse":
+            diff = s_out.copy()
+            diff[0] -= self.target[rows][:, None, :]
+            return 0.5 * np.sum(_mul(diff, diff), axis=-1)
+        shifted = s_out.copy()
+        shifted[0] -= s_out[0].max(axis=-1, keepdims=True)
+        e = _exp(shifted)
+        if self.labels is not None:
             # -log(y_t + 1e-7) with y_t = e_t / sum_k e_k: only the label's column is multiplied out.
-            shifted = s_out.copy()
-            shifted[0] -= s_out[0].max(axis=-1, keepdims=True)
-            e = _exp(shifted)
             idx = np.broadcast_to(self.labels[rows][None, :, None, None], e.shape[:-1] + (1,))
             p = _mul(np.take_along_axis(e, idx, axis=-1)[..., 0], _reciprocal(e.sum(axis=-1)))
             p[0] += CEE_DELTA
             return -_log(p)
-        if net.output == "softmax":
-            shifted = s_out.copy()
-            shifted[0] -= s_out[0].max(axis=-1, keepdims=True)
-            e = _exp(shifted)
-            y = _mul(e, _reciprocal(e.sum(axis=-1))[..., None])
-        else:
-            y = s_out
-        if net.loss == "cross_entropy":
-            logs = _log(y + np.where(np.arange(ORDER + 1) == 0, CEE_DELTA, 0.0)[:, None, None, None])
-            return -np.sum(self.target[rows][None, :, None, :] * logs, axis=-1)
-        diff = y.copy()
-        diff[0] -= self.target[rows][:, None, :]
-        return 0.5 * np.sum(_mul(diff, diff), axis=-1)
+        y = _mul(e, _reciprocal(e.sum(axis=-1))[..., None])
+        logs = _log(y + np.where(np.arange(ORDER + 1) == 0, CEE_DELTA, 0.0)[:, None, None, None])
+        return -np.sum(self.target[rows][None, :, None, :] * logs, axis=-1)
 
     def _series(self, layer, rows, eps_max):
         """Coefficients (ORDER+1, n, J) of g_nj for the samples ``rows``, and the pairs to evaluate exactly."""
@@ -332,12 +255,7 @@ class _Engine:
         return plus, minus
 
     def gradient(self, method="series"):
-        if method not in ("series", "rows"):
-            raise ValueError(f"unknown method {method!r}; choose 'series' or 'rows'")
-        grads = []
-        for layer, (w, b) in enumerate(zip(self.net.weights, self.net.biases)):
-            grads.append(self._layer_gradient(layer, w, b, method))
-        return grads
+        return [self._layer_gradient(i, w, b, method) for i, (w, b) in enumerate(zip(self.weights, self.biases))]
 
     def _layer_gradient(self, layer, w, b, method):
         h_in = self.hs[layer]
@@ -366,7 +284,7 @@ class _Engine:
             self._add_exact(layer, pairs, (dw_plus, dw_minus), (db_plus, db_minus), gw, gb)
         scale = 1.0 / (2 * self.h * self.n)
         gw *= scale
-        lam = self.net.weight_decay
+        lam = self.net.weight_decay_lambda
         if lam:
             # The central difference of lambda/2 * w**2 over the steps actually applied (see the top).
             wd = np.asarray(w, dtype=np.float64)
@@ -391,47 +309,23 @@ class _Engine:
             np.add.at(gw, (ii, u), diff)
 
 
-class _SeriesEngine:
-    """A network's numerical gradient by :func:`numerical_gradient` (``mode`` "series" or "rows")."""
+class FastEngine:
+    """The Taylor-series engine: the loop's central differences, thousands of times faster."""
 
-    mode = "series"
+    name = "fast"
+    method = "series"
 
     def __init__(self, net):
         self.net = net
 
     def numerical_gradient(self, x, t, masks=None) -> dict:
-        net = self.net
-        n = net.n_affine
-        multipliers = None
-        if net.dropout_ratio:
-            # The dropout of the pass being differenced, held fixed: the masks, or 1 - ratio at test time.
-            multipliers = (
-                list(masks)
-                if masks is not None
-                else [np.full((x.shape[0], size), 1.0 - net.dropout_ratio) for size in net.sizes[1:-1]]
-            )
-        mlp = MLP(
-            [net.params[f"W{i}"] for i in range(1, n + 1)],
-            [net.params[f"b{i}"] for i in range(1, n + 1)],
-            activation=net.activation,
-            output=net.output,
-            loss=net.loss_type,
-            multipliers=multipliers,
-            weight_decay=net.weight_decay_lambda,
-        )
-        grads = numerical_gradient(mlp, x, t, method=self.mode)
+        """``{"W1": ..., "b1": ..., ...}`` in float64; :class:`Unsupported` where the series cannot compute."""
+        grads = _Engine(self.net, x, t, masks).gradient(self.method)
         return {key: g for i, pair in enumerate(grads, start=1) for key, g in zip((f"W{i}", f"b{i}"), pair)}
 
 
-class FastEngine(_SeriesEngine):
-    """The Taylor-series engine: the loop's central differences, thousands of times faster."""
-
-    name = "fast"
-    mode = "series"
-
-
-class RowsEngine(_SeriesEngine):
+class RowsEngine(FastEngine):
     """The same engine evaluating every perturbed loss by running the layers after the perturbed one."""
 
     name = "rows"
-    mode = "rows"
+    method = "rows"
