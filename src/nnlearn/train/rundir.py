@@ -1,24 +1,9 @@
-"""Reading run and sweep folders: what the report and the board show, read without writing.
+"""Reading run folders (``config.json``) and sweep folders (``trials.csv``) for the report and the board.
 
-A *run folder* is what ``nnlearn train`` writes (it holds ``config.json``); a *sweep folder* holds
-``trials.csv``. Everything here only reads, and is tolerant where it must survive a run being
-written and a folder from anywhere:
-
-- a missing file is "not yet"; a column added later is carried along, a column missing is empty;
-- every file is read as a regular file of bounded size, never through a symbolic link that leads
-  out of its folder (a FIFO would hang the reader, a link could lead anywhere), with bounded work:
-  curves and tables are thinned to what a chart draws (:mod:`nnlearn.train.tables`);
-- table cells are numbers, ``None`` (empty) or text; NaN and infinity stay floats (a diverged
-  loss), and the charts skip whatever is not a finite number;
-- a folder whose files hold the wrong kind of value (``"settings": "abc"``, a ``pid`` of 10**30)
-  is one entry of state ``"unreadable"`` whose ``reason`` says which file and what; the other
-  folders still list (:func:`find_entries`).
-
-The state of a run comes from ``state.json`` (``{"state": one of runs.STATES, "pid": ...,
-"updated": ..., "reason": ...}``, written by the trainer) when present; a "running" state whose
-process is no longer alive on this host reads as "stopped". Without ``state.json``: "finished"
-when ``summary.json`` exists, "diverged" when the last loss logged is not finite, "running" when
-a metrics file changed in the last :data:`FRESH_SECONDS`, else "stopped".
+Everything here only reads, and survives a run being written and a folder from anywhere: a missing
+file is "not yet"; files are read bounded, through :mod:`nnlearn.train.tables` (no FIFO, no link out
+of the folder); NaN and infinity stay floats that charts skip; a folder whose files hold the wrong
+kind of value is one entry of state ``"unreadable"`` naming which file and what (:func:`entry`).
 """
 
 from __future__ import annotations
@@ -29,15 +14,13 @@ import time
 from pathlib import Path
 
 from nnlearn.base.errors import FileFormatError, NnlearnError
-from nnlearn.base.files import MAX_JSON_BYTES, parse_json
+from nnlearn.base.files import MAX_JSON_BYTES, MAX_PID, parse_json, pid_alive
 from nnlearn.base.i18n import N_, _
 from nnlearn.train.runs import STATES
 from nnlearn.train.tables import finite, loss_curve, open_file, read_bytes, read_table, thinned_table
 
 #: Without state.json, a run whose files changed within this many seconds counts as running.
 FRESH_SECONDS = 600.0
-#: Process ids above this are no process of any host (Linux's largest pid_max is 2**22).
-MAX_PID = 2**31 - 1
 #: The accuracies a listing names in words (the request's or command's language); other columns by their name.
 ACCURACY_NAMES = {"test": N_("test"), "validation": N_("validation")}
 
@@ -53,11 +36,8 @@ def is_sweep_dir(path) -> bool:
 
 
 def load_json(path) -> dict | None:
-    """The JSON object in ``path``; None when the file is missing.
-
-    NaN and infinity read as None. A file that is damaged, not an object, a link or too large is a
-    :class:`~nnlearn.base.errors.FileFormatError` naming the file.
-    """
+    """The JSON object in ``path`` (NaN and infinity as None); None when the file is missing, else a
+    :class:`~nnlearn.base.errors.FileFormatError` naming the file (damaged, not an object, too large)."""
     path = Path(path)
     try:
         data = read_bytes(path, MAX_JSON_BYTES)  # through open_file: no link out of the folder
@@ -98,21 +78,6 @@ def last_loss(path) -> tuple[int, float | None]:
     return 0, None
 
 
-def pid_alive(pid) -> bool:
-    """True when a process with this id exists on this host."""
-    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= MAX_PID:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    except (OSError, OverflowError):
-        return False
-    return True
-
-
 def _check_state(state: dict) -> None:
     if state.get("state") not in STATES:
         raise FileFormatError(_("state.json: the state is not one of {states}", states=", ".join(STATES)))
@@ -124,10 +89,9 @@ def _check_state(state: dict) -> None:
 
 
 def run_state(path, last_loss_seen: float | None = None) -> tuple[str, str | None]:
-    """``(state, reason)`` of the run in ``path``; see the module's description.
-
-    A damaged ``state.json`` is a :class:`~nnlearn.base.errors.FileFormatError`.
-    """
+    """``(state, reason)`` of the run in ``path``: ``state.json``'s (a "running" run whose process is gone is
+    "stopped"); without it "finished" when ``summary.json`` exists, "diverged" when the last loss is not
+    finite, "running" when a file changed in the last :data:`FRESH_SECONDS`, else "stopped"."""
     path = Path(path)
     state = load_json(path / "state.json")
     if state is not None:
@@ -237,10 +201,8 @@ def read_run(path) -> tuple[dict, dict]:
 
 
 def run_info(path, root=None) -> dict:
-    """A run's summary for listings: state, accuracy, settings (small; no curves).
-
-    A damaged run raises :class:`~nnlearn.base.errors.FileFormatError`; see :func:`entry`.
-    """
+    """A run's summary for listings: state, accuracy, settings (no curves); a damaged run raises
+    :class:`~nnlearn.base.errors.FileFormatError` (see :func:`entry`)."""
     path = Path(path)
     config, summary = read_run(path)
     columns, epochs = thinned_table(path / "epochs.csv")
