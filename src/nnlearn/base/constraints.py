@@ -1,22 +1,11 @@
 """The one vocabulary of validation: what a setting or an argument may hold, each rule and its message once.
 
-Settings (:mod:`nnlearn.train.settings`), the networks, the optimizers and the chapter's public functions
-all check their inputs here: the rule of each argument the book names is in :data:`RULES` (``lr``,
-``momentum``, ``dropout_ratio``, ...), the rules of arrays are the ``check_*`` functions below. A refusal
-says :data:`MUST_BE`, :data:`UNKNOWN` or the message of one array rule, nothing else (tests/test_rules.py
-holds every refusal of the settings and the public functions to these templates).
-
-A constraint (scikit-learn's ``_parameter_constraints`` is the model) knows three things about the
-values of one setting:
-
-- ``check(value, name)``: the value, normalised (``[512, 256]`` -> ``(512, 256)``), or one
-  :class:`~nnlearn.base.errors.InputError` line naming the setting, what it must be and the fix;
-- ``parse(text)``: the value a command-line word stands for (then checked); never ``eval``;
-- ``sweep_kinds``: how ``nnlearn sweep --param`` may search it (``loguniform``, ``uniform``, ``int``,
-  ``choice``).
-
-:mod:`nnlearn.train.settings` declares each training setting with one of these, and everything else -- the
-flags of ``nnlearn train``, the sweep's parameters, the checks -- is derived from the declaration.
+Settings, networks, optimizers and the chapter's functions check their inputs here: the rule of each
+argument the book names is in :data:`RULES`, the rules of arrays are the ``check_*`` functions. A refusal
+says :data:`MUST_BE`, :data:`UNKNOWN` or one array rule's message (tests/test_rules.py holds them to it).
+A :class:`Constraint` (scikit-learn's ``_parameter_constraints`` is the model) checks and normalises a
+value (``check``), reads a command-line word without ``eval`` (``parse``) and says how a sweep may search
+it (``sweep_kinds``).
 """
 
 from __future__ import annotations
@@ -59,6 +48,17 @@ def number_of(text, kind=float):
     return kind(text)
 
 
+def number_or_text(text, *kinds):
+    """The number ``text`` stands for (:func:`number_of`, the first of ``kinds`` that reads it), else ``text``
+    itself, for the constraint's check to name."""
+    for kind in kinds:
+        try:
+            return number_of(text, kind)
+        except ValueError:
+            continue
+    return text
+
+
 class Constraint:
     """Base class: what a setting may hold (see the module's docstring)."""
 
@@ -69,12 +69,6 @@ class Constraint:
     def __init__(self, hint: str = ""):
         #: Said after the refusal: the book's value, an example (a message of the catalogue, marked N_).
         self.hint = hint
-
-    @property
-    def what(self) -> str:
-        """The values in words, in English (help texts, the sweep's errors)."""
-        msgid, fields = self.what_message
-        return msgid.format(**fields)
 
     def what_said(self) -> str:
         """The values in words, in the current language."""
@@ -157,10 +151,7 @@ class Number(Constraint):
         return low_ok and high_ok
 
     def parse(self, text: str):
-        try:
-            return number_of(text, self.kind)
-        except ValueError:
-            return text  # check() then names it
+        return number_or_text(text, self.kind)
 
     def metavar(self) -> str | None:
         return "N" if self.kind is int else "X"
@@ -245,24 +236,12 @@ class Init(Constraint):
         if isinstance(value, str):
             if value.lower() in self.aliases:
                 return self.aliases[value.lower()]
-        elif self.positive(value):
+        elif isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and 0 < value < math.inf:
             return float(value)
         raise self.refuse(value, name)
 
-    @staticmethod
-    def positive(value) -> bool:
-        return (
-            isinstance(value, numbers.Real)
-            and not isinstance(value, (bool, np.bool_))
-            and math.isfinite(value)
-            and value > 0
-        )
-
     def parse(self, text: str):
-        try:
-            return number_of(text)
-        except ValueError:
-            return text
+        return number_or_text(text, float)
 
     def metavar(self) -> str | None:
         return "STD"
@@ -293,12 +272,7 @@ class ShareOrCount(Constraint):
         raise self.refuse(value, name)
 
     def parse(self, text: str):
-        for convert in (int, float):
-            try:
-                return number_of(text, convert)
-            except ValueError:
-                continue
-        return text
+        return number_or_text(text, int, float)
 
     def metavar(self) -> str | None:
         return "SHARE"
@@ -307,9 +281,9 @@ class ShareOrCount(Constraint):
 class Optional(Constraint):
     """``None`` (the setting's "not set", e.g. the optimizer's own default) or what ``inner`` allows."""
 
-    def __init__(self, inner: Constraint, none_means: str = "not set"):
+    def __init__(self, inner: Constraint):
         super().__init__(inner.hint)
-        self.inner, self.none_means = inner, none_means
+        self.inner = inner
         self.what_message = inner.what_message
         self.sweep_kinds = inner.sweep_kinds
 
