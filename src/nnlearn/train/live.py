@@ -7,18 +7,11 @@
 
     model = train_arrays(x_train, t_train, x_test, t_test, callbacks=[LivePlot()])
 
-shows one figure under the cell and replaces it after every epoch: on the left the loss of every
-iteration (light) and its mean over each epoch; on the right the training and test accuracy per
-epoch (and the validation accuracy when the trainer records one).
-
-Outside a Jupyter kernel (a script, a terminal, a test) there is nowhere to draw: the callback
-warns once and does nothing -- unless it was given ``path=``, where it writes the figure as a PNG
-after every epoch (atomically, so an image viewer never shows half a file), in a notebook too.
-
-IPython is imported only when it is already loaded (a kernel always has it), so this module costs
-nothing where IPython is not installed. The figure is a :class:`matplotlib.figure.Figure` made
-without ``pyplot``: it is never registered with a backend, so a run leaks no figures and the
-notebook does not show a second, static copy at the end of the cell.
+shows one figure under the cell, replaced after every epoch: the loss of every iteration and its mean
+over each epoch, and the accuracies per epoch. Outside a Jupyter kernel it warns once and draws
+nothing, unless given ``path=``, where it writes the figure as a PNG after every epoch. The figure is
+made without ``pyplot``: never registered with a backend, it leaks nothing and the notebook shows no
+second, static copy at the end of the cell.
 """
 
 from __future__ import annotations
@@ -64,39 +57,12 @@ def notebook_display():
     return display
 
 
-class PNGImage:
-    """PNG bytes that IPython shows as an image (whatever matplotlib backend the kernel uses)."""
-
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def _repr_png_(self) -> bytes:
-        return self.data
-
-    def __repr__(self) -> str:
-        return f"<nnlearn live plot, {len(self.data)} bytes of PNG>"
-
-
 class LivePlot(Callback):
     """Redraw the loss and the accuracies in place after every epoch (a training callback).
 
-    Parameters
-    ----------
-    path : path-like, optional
-        Also write the figure to this PNG file after every epoch (atomically). Outside a notebook
-        this is the only output; without it nothing is drawn there and a warning says so, once.
-    figsize : (float, float)
-        The figure's size in inches.
-    dpi : int
-        Resolution of the PNG shown or written.
-
-    Attributes
-    ----------
-    figure : matplotlib.figure.Figure or None
-        The figure as last drawn (kept after training, e.g. to save it); ``None`` before the first
-        epoch end or when there is nowhere to draw.
-    frames : int
-        How many times the figure was drawn (once per epoch end while there is somewhere to draw).
+    ``path``: also write the figure to this PNG file (atomically) after every epoch. :attr:`figure` is the
+    figure as last drawn (None before the first epoch end, or with nowhere to draw), :attr:`frames`
+    how many times it was drawn.
 
     Examples
     --------
@@ -126,8 +92,6 @@ class LivePlot(Callback):
         self.handle = None
         self.warned = False
 
-    # -- hooks ---------------------------------------------------------------------------------
-
     def on_train_begin(self, logs) -> None:
         self.display = notebook_display()
         # A new call to train() shows a new figure under the cell that runs it.
@@ -144,9 +108,11 @@ class LivePlot(Callback):
         if self.path is not None:
             save_figure(self.figure, self.path, dpi=self.dpi)
         if self.display is not None:
+            from IPython.display import Image  # a kernel has IPython loaded already
+
             buf = io.BytesIO()
             self.figure.savefig(buf, format="png", dpi=self.dpi)
-            image = PNGImage(buf.getvalue())
+            image = Image(data=buf.getvalue(), format="png")
             if self.handle is None:
                 self.handle = self.display(image, display_id=True)
             else:
@@ -155,8 +121,6 @@ class LivePlot(Callback):
     def on_train_end(self, logs) -> None:
         self.display = None
         self.handle = None
-
-    # -- the figure ----------------------------------------------------------------------------
 
     def draw(self, trainer) -> Figure:
         """A new figure of ``trainer``'s record so far (loss per iteration and per epoch, accuracies)."""
