@@ -1,11 +1,6 @@
-"""Checkpoints: a trainer's whole state in one file, so that a run resumes bit for bit.
-
-A checkpoint (an ``.npz`` written by :func:`nnlearn.common.saving.write_npz`) holds the trainer's
-:meth:`~nnlearn.train.trainer.Trainer.state`: the weights, the optimizer's state, the loss and accuracy
-record (:class:`~nnlearn.train.history.History`), the shuffling permutation, and as metadata the
-iteration, the random generator's state, the seconds trained and the run's configuration. A
-checkpoint only resumes a trainer built with the same configuration; anything incomplete, damaged
-or written by another run is one :class:`~nnlearn.base.errors.FileFormatError` line.
+"""Checkpoints: a trainer's whole state (:meth:`~nnlearn.train.trainer.Trainer.state`) in one ``.npz``, so
+that a run resumes bit for bit. A checkpoint only resumes a trainer of the same configuration; anything
+incomplete, damaged or written by another run is one :class:`~nnlearn.base.errors.FileFormatError` line.
 """
 
 from __future__ import annotations

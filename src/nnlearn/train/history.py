@@ -1,9 +1,7 @@
 """The run record: the book's ``train_loss_list``, ``train_acc_list`` and ``test_acc_list``, kept in one place.
 
-As Keras's ``History``: the :class:`~nnlearn.train.trainer.Trainer` appends to it in its loop (a loss
-every iteration, accuracies every epoch), callbacks read it, and it writes itself, once per format:
-the rows of ``metrics.csv`` and ``epochs.csv``, the figures ``loss.png`` and ``accuracy.png``, its
-fields of the summary, and its part of a checkpoint (:meth:`History.state_dict` out, :meth:`History.load_state_dict` in).
+As Keras's ``History``: the trainer appends to it, callbacks read it, and it writes itself once per
+format: ``metrics.csv``, ``epochs.csv``, the two figures, the summary's fields and its part of a checkpoint.
 """
 
 from __future__ import annotations
@@ -14,25 +12,9 @@ import numpy as np
 
 
 class History:
-    """The loss at every iteration and the accuracies at every epoch end of one training run.
-
-    Parameters
-    ----------
-    validation : bool
-        The run holds back a validation set: ``val_acc_list`` is recorded (and checkpointed); the test
-        set is judged once, at the end (``test_acc_list`` then holds ``None``).
-
-    Attributes
-    ----------
-    train_loss_list : list of float
-        The loss at every iteration (the weight decay term included).
-    epoch_iterations : list of int
-        After how many iterations the accuracies were taken.
-    train_acc_list, val_acc_list, test_acc_list : list
-        The accuracies (``None`` where a set was not judged).
-    final : dict or None
-        ``train_accuracy``, ``test_accuracy`` and ``validation_accuracy`` after the last iteration.
-    """
+    """The loss at every iteration (weight decay included) and the accuracies at every epoch end
+    (``epoch_iterations``; ``None`` where a set was not judged) of one run; ``final``: the accuracies after
+    the last iteration. ``validation``: the run holds back a validation set (``val_acc_list`` is kept)."""
 
     def __init__(self, validation: bool = False):
         self.validation = validation

@@ -13,10 +13,8 @@ in the run folder, atomically, after each one::
 recipe keeps 18 snapshots of 39,760 float32 parameters (2.9 MB); the strong recipe 9 snapshots of
 535,818 (19.3 MB; BENCHMARKS.md has the time it costs).
 
-A resumed run continues the file bit for bit: the snapshots up to the checkpoint are kept and the
-rest is recorded as the run goes on, so an interrupted and resumed run ends with the same file as
-one run straight through. A run resumed without a ``trajectory.npz`` (it was started with
-``--no-trajectory``) keeps none: a path with a hole in it would be a wrong picture.
+A resumed run keeps the snapshots up to its checkpoint and ends with the same file as one run straight
+through; one resumed without a ``trajectory.npz`` keeps none (a path with a hole would be a wrong picture).
 """
 
 from __future__ import annotations
@@ -80,9 +78,8 @@ def is_snapshot_iteration(iteration: int, iter_per_epoch: int, max_iter: int) ->
 class Trajectory(Callback):
     """Record the network's parameters at the start and after every epoch into ``path`` (``trajectory.npz``).
 
-    Put it after the :class:`~nnlearn.train.callbacks.Checkpoint` callback: a process killed between the
-    two writes then resumes from a checkpoint the trajectory has not yet reached, and the snapshot
-    is taken again from the same weights.
+    After the Checkpoint callback: a process killed between the two writes resumes from a checkpoint the
+    trajectory has not reached, and the snapshot is taken again from the same weights.
     """
 
     def __init__(self, path):
@@ -135,11 +132,8 @@ class Trajectory(Callback):
 
 
 def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
-    """``(iterations, weights, meta)`` from a ``trajectory.npz``, its size checked before it is read.
-
-    With ``net``, the file must describe that network's parameters (same keys, shapes and dtype).
-    Anything wrong is one :class:`~nnlearn.base.errors.FileFormatError`.
-    """
+    """``(iterations, weights, meta)`` from a ``trajectory.npz`` (its size checked first), of ``net``'s
+    parameters where given; anything wrong is one :class:`~nnlearn.base.errors.FileFormatError`."""
     try:
         size = os.stat(path).st_size
     except OSError:
