@@ -17,6 +17,7 @@ from nnlearn.base.errors import FileFormatError, NnlearnError
 from nnlearn.base.files import MAX_JSON_BYTES, MAX_PID, parse_json, pid_alive
 from nnlearn.base.i18n import N_, _
 from nnlearn.train.runs import STATES
+from nnlearn.train.settings import TrainSettings
 from nnlearn.train.tables import finite, loss_curve, open_file, read_bytes, read_table, thinned_table
 
 #: Without state.json, a run whose files changed within this many seconds counts as running.
@@ -237,29 +238,20 @@ def run_info(path, root=None) -> dict:
     }
 
 
-def describe(settings: dict, network: dict | None = None) -> str:
-    """A one-line description of a run's settings (for runs without a summary yet), with the
-    network's real sizes when ``network`` (config.json's) has them.
+def describe(settings: dict, network: dict) -> str | None:
+    """:meth:`TrainSettings.describe` of a run's ``config.json`` (for runs without a summary yet); None where
+    its settings are not those of any nnlearn run.
 
     Examples
     --------
-    >>> describe({"hidden_size": [50], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1},
-    ...          {"input_size": 784, "output_size": 10})
-    '784-50-10 sigmoid, sgd lr 0.1'
-    >>> describe({"hidden": [100, 100], "activation": "relu"})
-    'hidden 100-100 relu'
+    >>> describe({"hidden": [100, 100], "activation": "relu"}, {"input_size": 784, "output_size": 10})
+    '784-100-100-10 relu, std 0.01, sgd lr 0.1, batch 100, 10000 iterations, float32'
     """
-    network = network or {}
-    hidden = settings.get("hidden_size", settings.get("hidden"))  # "hidden": a run written before the book's names
-    hidden = list(hidden) if isinstance(hidden, (list, tuple)) else ([hidden] if hidden else [])
-    ends = network.get("input_size"), network.get("output_size")
-    if all(isinstance(n, int) for n in ends):
-        sizes = "-".join(str(h) for h in [ends[0], *hidden, ends[1]])
-    else:
-        sizes = "hidden " + "-".join(str(h) for h in hidden) if hidden else ""
-    first = " ".join(str(p) for p in (sizes, settings.get("activation")) if p)
-    rest = f"{settings['optimizer']} lr {settings.get('lr')}" if settings.get("optimizer") else ""
-    return ", ".join(p for p in (first, rest) if p)
+    ends = [network.get(key) for key in ("input_size", "output_size")]
+    try:
+        return TrainSettings.from_dict(settings).describe(*(n if type(n) is int else None for n in ends))
+    except (NnlearnError, TypeError, ValueError):
+        return None
 
 
 def sweep_info(path, root=None) -> dict:
