@@ -112,15 +112,8 @@ class History:
 
     def layout(self, iterations: int, n_epochs: int) -> dict:
         """``{name: (shape, dtype)}`` of the arrays :meth:`state_dict` gives after ``iterations`` and ``n_epochs``."""
-        layout = {
-            "train_loss": ((iterations,), np.float64),
-            "epoch_iterations": ((n_epochs,), np.int64),
-            "train_acc": ((n_epochs,), np.float64),
-            "test_acc": ((n_epochs,), np.float64),
-        }
-        if self.validation:
-            layout["val_acc"] = ((n_epochs,), np.float64)
-        return layout
+        arrays = self.state_dict()["arrays"]
+        return {name: ((iterations if name == "train_loss" else n_epochs,), a.dtype) for name, a in arrays.items()}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` gave (its arrays checked against :meth:`layout`)."""
