@@ -218,24 +218,20 @@ class Sizes(Constraint):
 
 
 class Init(Constraint):
-    """A weight initialisation: a standard deviation > 0, or ``xavier``/``he`` (the book's aliases too).
+    """A weight initialisation: a standard deviation > 0, or one of :data:`INITS`.
 
     Examples
     --------
-    >>> Init(aliases={"xavier": "xavier", "sigmoid": "xavier", "he": "he", "relu": "he"}).check("relu", "init")
+    >>> Init().check("relu", "init")
     'he'
     """
 
     what_message = (N_("a standard deviation > 0 (the book uses 0.01), or 'xavier' or 'he'"), {})
 
-    def __init__(self, aliases: dict, hint: str = ""):
-        super().__init__(hint)
-        self.aliases = aliases
-
     def check(self, value, name: str):
         if isinstance(value, str):
-            if value.lower() in self.aliases:
-                return self.aliases[value.lower()]
+            if value.lower() in INITS:
+                return INITS[value.lower()]
         elif isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and 0 < value < math.inf:
             return float(value)
         raise self.refuse(value, name)
@@ -361,7 +357,7 @@ RULES = {
     "h": Number(float, 0, None, low_open=True, hint=N_("the book uses h=1e-4")),
     "batch_size": Number(int, 1, MAX_BATCH, hint=N_("the book uses 100")),
     "hidden_size": Sizes(),
-    "weight_init_std": Init(INITS),
+    "weight_init_std": Init(),
     "weight_decay_lambda": Number(float, 0, hint=N_("the book's lambda is 0.1 (ch. 6.4); 0 for none")),
     "dropout_ratio": Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.2 (ch. 6.4); 0 for none")),
     "seed": SEED,

@@ -76,6 +76,15 @@ def specs() -> dict:
     return {f.name: f.metadata["spec"] for f in fields(TrainSettings)}
 
 
+def check_known(names) -> None:
+    """Refuse names that are no setting."""
+    unknown = sorted(set(names) - set(specs()))
+    if unknown:
+        raise InputError(
+            _("unknown setting(s) {names}; known: {known}", names=", ".join(unknown), known=", ".join(specs()))
+        )
+
+
 @dataclass(frozen=True)
 class TrainSettings:
     """Everything that decides a training run, network included; the default is the book's recipe.
@@ -305,15 +314,7 @@ class TrainSettings:
         """These settings with ``changes`` (``None`` values ignored). Setting ``epochs`` clears
         ``iters`` and the other way round; ``grad="numerical"`` brings float64 unless ``dtype`` is given."""
         changes = {k: v for k, v in changes.items() if v is not None}
-        unknown = sorted(set(changes) - {f.name for f in fields(self)})
-        if unknown:
-            raise InputError(
-                _(
-                    "unknown setting(s) {names}; known: {known}",
-                    names=", ".join(unknown),
-                    known=", ".join(f.name for f in fields(self)),
-                )
-            )
+        check_known(changes)
         if "epochs" in changes and "iters" not in changes:
             changes["iters"] = None
         elif "iters" in changes and "epochs" not in changes:
@@ -339,10 +340,7 @@ class TrainSettings:
         (8,)
         """
         d = {RENAMED.get(key, key): value for key, value in d.items()}
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise InputError(_("unknown setting(s) {names}", names=", ".join(unknown)))
+        check_known(d)
         return cls(**d)
 
     def describe(self, input_size: int | None = None, output_size: int | None = None) -> str:
