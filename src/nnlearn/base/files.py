@@ -197,52 +197,42 @@ def check_output_path(path, *, in_run_folder: bool = False) -> Path:
     return _check_target(Path(path), folder=False, in_run_folder=in_run_folder)
 
 
+#: The refusals of :func:`_check_target` for a file (False) and a folder (True): cannot look, not a
+#: regular file or folder, inside a run or sweep folder.
+_REFUSALS = {
+    False: (
+        N_("cannot write {path}: {reason}; choose another path"),
+        N_("refusing to write {path}: it is {kind}, not a regular file; give the name of a file to create or replace"),
+        N_(
+            "refusing to write {path}: it is inside the run or sweep folder {owner}, whose files "
+            "nnlearn keeps; choose a path outside it"
+        ),
+    ),
+    True: (
+        N_("cannot write into {path}: {reason}; choose another folder"),
+        N_("refusing to write into {path}: it is {kind}, not a folder; give a folder to create or fill"),
+        N_(
+            "refusing to write into {path}: it is inside the run or sweep folder {owner}, whose files "
+            "nnlearn keeps; choose a folder outside it"
+        ),
+    ),
+}
+
+
 def _check_target(path: Path, *, folder: bool, in_run_folder: bool) -> Path:
     """The one rule behind :func:`check_output_path` (a file) and :func:`check_output_folder` (a folder)."""
+    cannot, not_kind, inside = _REFUSALS[folder]
     try:
         mode = os.stat(path).st_mode  # follows a link: a link to a device is a device
     except FileNotFoundError:
         mode = None
     except OSError as exc:
-        reason = exc.strerror or exc
-        raise OutputError(
-            _("cannot write into {path}: {reason}; choose another folder", path=path, reason=reason)
-            if folder
-            else _("cannot write {path}: {reason}; choose another path", path=path, reason=reason)
-        ) from None
+        raise OutputError(_(cannot, path=path, reason=exc.strerror or exc)) from None
     if mode is not None and not (stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)):
-        kind = file_kind(mode)
-        raise OutputError(
-            _(
-                "refusing to write into {path}: it is {kind}, not a folder; give a folder to create or fill",
-                path=path,
-                kind=kind,
-            )
-            if folder
-            else _(
-                "refusing to write {path}: it is {kind}, not a regular file; give the name of a file to "
-                "create or replace",
-                path=path,
-                kind=kind,
-            )
-        )
+        raise OutputError(_(not_kind, path=path, kind=file_kind(mode)))
     owner = None if in_run_folder else managed_folder(path / "_" if folder else path)
     if owner is not None:
-        raise OutputError(
-            _(
-                "refusing to write into {path}: it is inside the run or sweep folder {owner}, whose files "
-                "nnlearn keeps; choose a folder outside it",
-                path=path,
-                owner=owner,
-            )
-            if folder
-            else _(
-                "refusing to write {path}: it is inside the run or sweep folder {owner}, whose files "
-                "nnlearn keeps; choose a path outside it",
-                path=path,
-                owner=owner,
-            )
-        )
+        raise OutputError(_(inside, path=path, owner=owner))
     return path
 
 
