@@ -36,16 +36,8 @@ NOWHERE = N_(
 
 
 def notebook_display():
-    """IPython's ``display`` function when running in a Jupyter kernel, else ``None``.
-
-    A terminal IPython is not a kernel: it would print ``<Figure ...>`` rather than draw, so it
-    counts as no display.
-
-    Examples
-    --------
-    >>> notebook_display() is None  # doctests do not run in a kernel
-    True
-    """
+    """IPython's ``display`` function when running in a Jupyter kernel, else ``None`` (a terminal IPython
+    would print ``<Figure ...>`` rather than draw)."""
     ipython = sys.modules.get("IPython")  # never imported here: a kernel has loaded it already
     if ipython is None:
         return None
@@ -63,23 +55,6 @@ class LivePlot(Callback):
     ``path``: also write the figure to this PNG file (atomically) after every epoch. :attr:`figure` is the
     figure as last drawn (None before the first epoch end, or with nowhere to draw), :attr:`frames`
     how many times it was drawn.
-
-    Examples
-    --------
-    Outside a notebook and without ``path`` it warns once and draws nothing:
-
-    >>> import warnings
-    >>> import numpy as np
-    >>> from nnlearn import train_arrays
-    >>> rng = np.random.default_rng(0)
-    >>> x = rng.random((60, 4)); t = (x[:, 0] > x[:, 1]).astype(int)
-    >>> live = LivePlot()
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     model = train_arrays(x, t, hidden_size=[8], iters=None, epochs=3, batch_size=20, lr=1.0,
-    ...                          progress=False, callbacks=[live])
-    >>> len(caught), live.frames, live.figure
-    (1, 0, None)
     """
 
     def __init__(self, path=None, *, figsize=(9.0, 3.4), dpi: int = 80):
@@ -137,26 +112,12 @@ class LivePlot(Callback):
 
         fig = Figure(figsize=self.figsize, layout="constrained")
         loss_ax, acc_ax = fig.subplots(1, 2)
-        loss_ax.plot(
-            [i / per_epoch for i in range(1, len(losses) + 1)],
-            losses,
-            lw=0.6,
-            alpha=0.4,
-            color="C0",
-            label="loss per iteration",
-        )
+        steps = [i / per_epoch for i in range(1, len(losses) + 1)]
+        loss_ax.plot(steps, losses, lw=0.6, alpha=0.4, color="C0", label="loss per iteration")
         # Each epoch's mean sits in the middle of its epoch, on the curve it averages.
-        loss_ax.plot(
-            [(s + e) / 2 / per_epoch for s, e in zip(starts, ends)],
-            means,
-            "o-",
-            color="C1",
-            lw=1.6,
-            ms=3,
-            label="mean loss of the epoch",
-        )
-        loss_ax.set_xlabel("epoch")
-        loss_ax.set_ylabel("loss")
+        middles = [(s + e) / 2 / per_epoch for s, e in zip(starts, ends)]
+        loss_ax.plot(middles, means, "o-", color="C1", lw=1.6, ms=3, label="mean loss of the epoch")
+        loss_ax.set(xlabel="epoch", ylabel="loss")
         finite = [v for v in losses if math.isfinite(v)]
         if finite:
             loss_ax.set_ylim(0, max(sorted(finite)[int(0.995 * (len(finite) - 1))] * 1.05, 1e-3))
@@ -171,9 +132,7 @@ class LivePlot(Callback):
             points = [(x, v) for x, v in zip(epochs, values) if v is not None]
             if points:
                 acc_ax.plot(*zip(*points), style, ms=4, label=label)
-        acc_ax.set_xlabel("epoch")
-        acc_ax.set_ylabel("accuracy")
-        acc_ax.set_ylim(0, 1.0)
+        acc_ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.0))
         acc_ax.grid(alpha=0.3)
         if acc_ax.lines:
             acc_ax.legend(loc="lower right", fontsize=8)

@@ -134,19 +134,17 @@ class Trajectory(Callback):
 def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
     """``(iterations, weights, meta)`` from a ``trajectory.npz`` (its size checked first), of ``net``'s
     parameters where given; anything wrong is one :class:`~nnlearn.base.errors.FileFormatError`."""
+
+    def damaged(message: str, **fields) -> FileFormatError:
+        return FileFormatError(_(message, path=path, fix=_(_FIX), **fields))
+
     try:
         size = os.stat(path).st_size
     except OSError:
         size = 0  # missing or unreadable: read_npz says which
     if size > max_bytes:
-        raise FileFormatError(
-            _(
-                "{path} is {size:,} bytes, more than a trajectory may have ({most:,}); {fix}",
-                path=path,
-                size=size,
-                most=max_bytes,
-                fix=_(_FIX),
-            )
+        raise damaged(
+            N_("{path} is {size:,} bytes, more than a trajectory may have ({most:,}); {fix}"), size=size, most=max_bytes
         )
     arrays, meta = read_npz(
         path,
@@ -155,32 +153,18 @@ def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
         expect=lambda meta: {"iterations": (None, np.int64), "weights": (None, None)},
     )
     if meta.get("format") != FORMAT:
-        raise FileFormatError(
-            _("{path} is not a trajectory of format {format}; {fix}", path=path, format=FORMAT, fix=_(_FIX))
-        )
+        raise damaged(N_("{path} is not a trajectory of format {format}; {fix}"), format=FORMAT)
     iterations, weights = arrays["iterations"], arrays["weights"]
     layout = meta.get("params")
     try:
         n_params = sum(int(np.prod(shape, dtype=np.int64)) for _name, shape in layout)
     except (TypeError, ValueError):
-        raise FileFormatError(_("{path} has no readable parameter layout; {fix}", path=path, fix=_(_FIX))) from None
+        raise damaged(N_("{path} has no readable parameter layout; {fix}")) from None
     if iterations.ndim != 1 or not len(iterations) or np.any(np.diff(iterations) <= 0) or iterations[0] < 0:
-        raise FileFormatError(
-            _("{path}: its iterations are not an increasing list of whole numbers; {fix}", path=path, fix=_(_FIX))
-        )
+        raise damaged(N_("{path}: its iterations are not an increasing list of whole numbers; {fix}"))
     k = len(iterations)
     if weights.dtype.kind != "f" or weights.shape != (k, n_params) or not np.isfinite(weights).all():
-        raise FileFormatError(
-            _(
-                "{path}: its weights are not {k} finite rows of {n} numbers; {fix}",
-                path=path,
-                k=k,
-                n=n_params,
-                fix=_(_FIX),
-            )
-        )
+        raise damaged(N_("{path}: its weights are not {k} finite rows of {n} numbers; {fix}"), k=k, n=n_params)
     if net is not None and (layout != param_layout(net) or weights.dtype != net.dtype):
-        raise FileFormatError(
-            _("{path} was recorded for another network than this run's model; {fix}", path=path, fix=_(_FIX))
-        )
+        raise damaged(N_("{path} was recorded for another network than this run's model; {fix}"))
     return iterations, weights, meta
