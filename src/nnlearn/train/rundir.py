@@ -183,20 +183,8 @@ def read_run(path) -> tuple[dict, dict]:
         _object(config.get(key), f"config.json: {key}")
     _texts(config, ("recipe", "dataset", "seed", "nnlearn_version", "data_dir"), "config.json")
     _numbers(config.get("trainer") or {}, ("max_iter",), "config.json: trainer")
-    _numbers(
-        summary,
-        (
-            "test_accuracy",
-            "train_accuracy",
-            "validation_accuracy",
-            "iterations",
-            "epochs",
-            "seconds",
-            "final_loss",
-            "last_batch_loss",
-        ),
-        "summary.json",
-    )
+    _numbers(summary, ("test_accuracy", "train_accuracy", "validation_accuracy"), "summary.json")
+    _numbers(summary, ("iterations", "epochs", "seconds", "final_loss", "last_batch_loss"), "summary.json")
     _texts(summary, ("recipe", "dataset", "seed", "description"), "summary.json")
     return config, summary
 

@@ -380,9 +380,9 @@ def loss_curve(path, max_points: int = MAX_POINTS) -> dict:
 
 
 def thinned_table(path, max_points: int = MAX_POINTS) -> tuple[list[str], list[dict]]:
-    """``(columns, rows)`` of a CSV table for a chart: at most ``max_points + 1`` rows spread evenly
-    over the file, the last one included (all of them in a file of fewer rows); cells by :func:`cell`.
-    A missing file is an empty table; errors as :func:`loss_curve`'s."""
+    """``(columns, rows)`` of a CSV table for a chart: at most ``max_points + 1`` rows spread evenly over the
+    file, the last one included (``max_points`` 0: every row); cells by :func:`cell`. A missing file is an
+    empty table; errors as :func:`loss_curve`'s."""
     try:
         return _cached("table", path, max_points, _table, _table_cells)
     except FileNotFoundError:
@@ -394,13 +394,9 @@ def _table_cells(table) -> int:
 
 
 def read_table(path) -> tuple[list[str], list[dict]]:
-    """A whole CSV table with a header as ``(columns, rows)``; cells parsed by :func:`cell`; kept
-    until the file changes, as :func:`loss_curve`'s (the rows' list is the caller's own).
-
-    A missing file is an empty table; a line with another number of cells (a writer not yet done,
-    or damage) is dropped; a file that is not a regular file, larger than :data:`MAX_TABLE_BYTES`,
-    wider than :data:`MAX_COLUMNS`, of more than :data:`MAX_CELLS` cells or not UTF-8 is a
-    :class:`~nnlearn.base.errors.FileFormatError`.
+    """A whole CSV table as ``(columns, rows)`` (the rows' list the caller's own), as :func:`thinned_table`
+    reads it: a row of another number of cells (a writer not yet done, damage) is dropped; a file past
+    :data:`MAX_TABLE_BYTES` or :data:`MAX_CELLS` is a :class:`~nnlearn.base.errors.FileFormatError`.
 
     Examples
     --------
@@ -410,8 +406,5 @@ def read_table(path) -> tuple[list[str], list[dict]]:
     >>> read_table(p)
     (['epoch', 'iteration', 'test_accuracy'], [{'epoch': 0.5, 'iteration': 300, 'test_accuracy': 0.4964}, {'epoch': 1, 'iteration': 600, 'test_accuracy': None}])
     """
-    try:
-        columns, rows = _cached("table", path, 0, _table, _table_cells)
-    except FileNotFoundError:
-        return [], []
+    columns, rows = thinned_table(path, 0)
     return columns, list(rows)

@@ -138,10 +138,7 @@ class Trainer:
         self.x_train, self.t_train = x_train, t_train
         if (x_test is None) != (t_test is None):
             raise InputError(_("give both x_test and t_test, or neither"))
-        if x_test is not None:
-            self.x_test, self.t_test = checked_data(network, x_test, t_test, "test")
-        else:
-            self.x_test = self.t_test = None
+        self.x_test, self.t_test = (None, None) if x_test is None else checked_data(network, x_test, t_test, "test")
         self.train_size = self.x_train.shape[0]
         self.batch_size = settings.batch_size
         if settings.sampling == "shuffle" and self.batch_size > self.train_size:
