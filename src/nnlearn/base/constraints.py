@@ -65,6 +65,8 @@ class Constraint:
     #: The values in words, completing "NAME must be ...": a message of the catalogue and its fields.
     what_message: tuple = (N_("a value"), {})
     sweep_kinds: tuple = ("choice",)
+    #: The placeholder of the value in ``--help`` (None: argparse's own).
+    metavar: str | None = None
 
     def __init__(self, hint: str = ""):
         #: Said after the refusal: the book's value, an example (a message of the catalogue, marked N_).
@@ -97,9 +99,6 @@ class Constraint:
         """The value a command-line word stands for (checked by :meth:`check` afterwards)."""
         return text
 
-    def metavar(self) -> str | None:
-        return None
-
 
 class Number(Constraint):
     """A finite number (``kind=int``: a whole number) between ``low`` and ``high``.
@@ -117,6 +116,7 @@ class Number(Constraint):
     def __init__(self, kind, low=None, high=None, *, low_open=False, high_open=False, hint: str = ""):
         super().__init__(hint)
         self.kind, self.low, self.high, self.low_open, self.high_open = kind, low, high, low_open, high_open
+        self.metavar = "N" if kind is int else "X"
         whole = kind is int
         if whole and low is not None and high is not None:
             self.what_message = (N_("a whole number from {low:,} to {high:,}"), {"low": low, "high": high})
@@ -152,9 +152,6 @@ class Number(Constraint):
 
     def parse(self, text: str):
         return number_or_text(text, self.kind)
-
-    def metavar(self) -> str | None:
-        return "N" if self.kind is int else "X"
 
 
 class Options(Constraint):
@@ -196,6 +193,7 @@ class Sizes(Constraint):
     """
 
     what_message = (N_("one or more whole numbers >= 1 (units per hidden layer), such as 100 or 512-256"), {})
+    metavar = "N"
 
     def check(self, value, name: str):
         items = (value,) if isinstance(value, numbers.Integral) else value
@@ -213,9 +211,6 @@ class Sizes(Constraint):
         parts = str(text).strip().split("-")
         return tuple(int(p) for p in parts) if all(p.isascii() and p.isdigit() for p in parts) else text
 
-    def metavar(self) -> str | None:
-        return "N"
-
 
 class Init(Constraint):
     """A weight initialisation: a standard deviation > 0, or one of :data:`INITS`.
@@ -227,6 +222,7 @@ class Init(Constraint):
     """
 
     what_message = (N_("a standard deviation > 0 (the book uses 0.01), or 'xavier' or 'he'"), {})
+    metavar = "STD"
 
     def check(self, value, name: str):
         if isinstance(value, str):
@@ -238,9 +234,6 @@ class Init(Constraint):
 
     def parse(self, text: str):
         return number_or_text(text, float)
-
-    def metavar(self) -> str | None:
-        return "STD"
 
 
 class ShareOrCount(Constraint):
@@ -257,6 +250,7 @@ class ShareOrCount(Constraint):
         N_("a share of the training samples in (0, 1), such as 0.1, or a whole number of samples, such as 10000"),
         {},
     )
+    metavar = "SHARE"
 
     def check(self, value, name: str):
         if isinstance(value, (bool, np.bool_)):
@@ -270,16 +264,13 @@ class ShareOrCount(Constraint):
     def parse(self, text: str):
         return number_or_text(text, int, float)
 
-    def metavar(self) -> str | None:
-        return "SHARE"
-
 
 class Optional(Constraint):
     """``None`` (the setting's "not set", e.g. the optimizer's own default) or what ``inner`` allows."""
 
     def __init__(self, inner: Constraint):
         super().__init__(inner.hint)
-        self.inner = inner
+        self.inner, self.metavar = inner, inner.metavar
         self.what_message = inner.what_message
         self.sweep_kinds = inner.sweep_kinds
 
@@ -288,9 +279,6 @@ class Optional(Constraint):
 
     def parse(self, text: str):
         return self.inner.parse(text)
-
-    def metavar(self) -> str | None:
-        return self.inner.metavar()
 
     @property
     def options(self) -> tuple:

@@ -42,7 +42,7 @@ def add_settings_flags(parser: argparse.ArgumentParser, only=None, default: str 
             kwargs["choices"] = options
         else:
             kwargs["type"] = flag_type(constraint, name)
-            kwargs["metavar"] = spec.metavar or constraint.metavar()
+            kwargs["metavar"] = spec.metavar or constraint.metavar
         if isinstance(getattr(constraint, "inner", constraint), Sizes):
             kwargs["nargs"] = "+"  # --hidden-size 100 50 (or 100-50)
         target.add_argument(flag_of(name), **kwargs)

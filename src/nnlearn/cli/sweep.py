@@ -51,7 +51,7 @@ def _add_spec_flags(parser) -> None:
             kwargs["choices"] = choices
         else:
             kwargs["type"] = _argparse_type(option.constraint, name, option.repeated)
-            kwargs["metavar"] = option.metavar or option.constraint.metavar()
+            kwargs["metavar"] = option.metavar or option.constraint.metavar
         if option.repeated:
             kwargs["action"] = "append"
         parser.add_argument(option.flag or "--" + name.replace("_", "-"), **kwargs)
