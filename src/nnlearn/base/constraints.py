@@ -116,22 +116,19 @@ class Number(Constraint):
     def __init__(self, kind, low=None, high=None, *, low_open=False, high_open=False, hint: str = ""):
         super().__init__(hint)
         self.kind, self.low, self.high, self.low_open, self.high_open = kind, low, high, low_open, high_open
-        self.metavar = "N" if kind is int else "X"
         whole = kind is int
+        self.metavar = "N" if whole else "X"
         if whole and low is not None and high is not None:
             self.what_message = (N_("a whole number from {low:,} to {high:,}"), {"low": low, "high": high})
         elif low is not None and high is not None:
             interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-            self.what_message = (
-                N_("a whole number in {interval}") if whole else N_("a number in {interval}"),
-                {"interval": interval},
-            )
+            self.what_message = (N_("a number in {interval}"), {"interval": interval})
         elif low is not None:
             bound = f"{'>' if low_open else '>='} {low:g}"
             self.what_message = (N_("a whole number {bound}") if whole else N_("a number {bound}"), {"bound": bound})
         else:
             self.what_message = (N_("a whole number") if whole else N_("a number"), {})
-        if kind is int:
+        if whole:
             self.sweep_kinds = ("int", "choice")
         else:
             positive = low is not None and low >= 0

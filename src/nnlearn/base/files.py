@@ -243,10 +243,9 @@ class StopRequest:
 
 
 @contextlib.contextmanager
-def stop_requests(request: StopRequest | None = None):
+def stop_requests(request: StopRequest):
     """Within the block, the first Ctrl-C or SIGTERM only sets ``request.requested`` (work stops at its next
     safe point); a second Ctrl-C interrupts at once. Outside the main thread the signals are left alone."""
-    request = request if request is not None else StopRequest()
     request.requested = False
 
     def handler(signum, frame):

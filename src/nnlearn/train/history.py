@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from nnlearn.base.i18n import _
+
 
 class History:
     """The loss at every iteration (weight decay included) and the accuracies at every epoch end
@@ -64,13 +66,9 @@ class History:
         against validation where the test set is judged once only)."""
         # matplotlib, imported only when a run draws: the board and the sweep's workers read runs without it
         from nnlearn.base.figtext import figure_text
-        from nnlearn.base.i18n import _
         from nnlearn.common.evaluation import plot_accuracy, plot_loss
 
-        if self.validation:
-            other, label = self.val_acc_list, "validation acc"
-        else:
-            other, label = self.test_acc_list, "test acc"
+        other, label = (self.val_acc_list, "validation acc") if self.validation else (self.test_acc_list, "test acc")
         with figure_text():
             loss = plot_loss(
                 self.train_loss_list,

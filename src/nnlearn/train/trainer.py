@@ -57,8 +57,7 @@ class TrainingInterrupted(KeyboardInterrupt):
     resumes from, and ``checkpoint``, the file that holds it (None without a Checkpoint callback)."""
 
     def __init__(self, iteration: int, checkpoint):
-        self.iteration = iteration
-        self.checkpoint = checkpoint
+        self.iteration, self.checkpoint = iteration, checkpoint
         super().__init__(
             _(
                 "training interrupted; checkpoint at iteration {iteration} in {checkpoint}",
