@@ -66,10 +66,8 @@ def _installed_families() -> frozenset:
     (the cache would otherwise hide a font installed for nnlearn until it is deleted by hand)."""
     from matplotlib import font_manager
 
-    known = {entry.fname for entry in font_manager.fontManager.ttflist}
-    if not any(
-        name in CJK_FONTS["zh"] + CJK_FONTS["ja"] for name in (entry.name for entry in font_manager.fontManager.ttflist)
-    ):
+    if {entry.name for entry in font_manager.fontManager.ttflist}.isdisjoint(CJK_FONTS["zh"] + CJK_FONTS["ja"]):
+        known = {entry.fname for entry in font_manager.fontManager.ttflist}
         for path in font_manager.findSystemFonts():
             if path not in known and any(word in path for word in ("CJK", "Han", "wqy", "WenQuanYi", "Noto")):
                 with contextlib.suppress(Exception):  # a font file matplotlib cannot read is skipped

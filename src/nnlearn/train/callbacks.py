@@ -35,23 +35,12 @@ class Callback:
     def set_trainer(self, trainer) -> None:
         self.trainer = trainer
 
-    def on_train_begin(self, logs) -> None:
-        pass
-
-    def on_step_end(self, iteration: int, loss: float) -> None:
-        pass
-
-    def on_step_progress(self, done: int, total: int) -> None:
-        pass
-
-    def on_epoch_end(self, epoch: float, logs) -> None:
-        pass
-
-    def on_interrupt(self, logs) -> None:
-        pass
-
-    def on_train_end(self, logs) -> None:
-        pass
+    def on_train_begin(self, logs) -> None: ...
+    def on_step_end(self, iteration: int, loss: float) -> None: ...
+    def on_step_progress(self, done: int, total: int) -> None: ...
+    def on_epoch_end(self, epoch: float, logs) -> None: ...
+    def on_interrupt(self, logs) -> None: ...
+    def on_train_end(self, logs) -> None: ...
 
 
 class Checkpoint(Callback):

@@ -8,6 +8,7 @@ kind of value is one entry of state ``"unreadable"`` naming which file and what 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -301,10 +302,8 @@ def entry(path, root=None) -> dict:
 def _newest(path: Path, names) -> float | None:
     times = []
     for name in names:
-        try:
+        with contextlib.suppress(OSError):
             times.append(os.lstat(path / name).st_mtime)
-        except OSError:
-            pass
     return max(times) if times else None
 
 

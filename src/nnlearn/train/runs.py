@@ -19,6 +19,7 @@ Every file is written atomically, and a trainer holds a ``flock`` on the folder 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -218,13 +219,10 @@ def write_metrics(run, trainer) -> None:
 def peak_rss_mb() -> float | None:
     """This process's peak resident memory in MiB (Linux's ``VmHWM`` first: ``ru_maxrss`` can carry over the
     parent's peak across fork + exec)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     try:
         import resource
 
@@ -472,16 +470,12 @@ def stopped(run, trainer, exc: BaseException, when: str = "") -> None:
     """Record, as far as the disk allows, the metrics so far and why the run ended on ``exc``: diverged, or
     stopped and how to continue it (``when``: a message, marked N_, that says ``{cause}`` at a moment)."""
 
-    try:
+    with contextlib.suppress(OSError, NnlearnError):  # the disk may be full: the state below matters more
         write_metrics(run, trainer)
-    except (OSError, NnlearnError):
-        pass  # the disk may be full: the state below matters more
     if isinstance(exc, DivergenceError):
         state, reason = "diverged", str(exc)
     else:
         cause = _("interrupted (Ctrl-C)") if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
         state, reason = "stopped", (_(when, cause=cause) if when else cause) + "; " + resume_hint(run)
-    try:
+    with contextlib.suppress(OSError, NnlearnError):
         write_state(run, state, reason)
-    except (OSError, NnlearnError):
-        pass
