@@ -30,9 +30,8 @@ MUST_BE_WORD = N_("must be {what}, got {text!r}")
 def number_of(text, kind=float):
     """The ``int`` or ``float`` (``kind``) a typed word stands for, from ASCII characters only; else ValueError.
 
-    Python's ``int`` and ``float`` read any script's digits: ``int("١٢")`` is 12 and ``"²".isdigit()`` is
-    true, so ``--port ١٢`` bound port 12. A number typed for nnlearn is written in ASCII; anything else
-    is refused as not a number, whatever it looks like.
+    Python's ``int`` and ``float`` read any script's digits (``int("١٢")`` is 12, so ``--port ١٢`` bound
+    port 12); a number typed for nnlearn is written in ASCII.
 
     Examples
     --------

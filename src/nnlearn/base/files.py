@@ -39,13 +39,7 @@ def _host() -> str:
 
 
 def temp_prefix(name: str) -> str:
-    """The prefix ``.NAME.HOST-PID.`` for ``tempfile.mkstemp``/``mkdtemp`` (with ``suffix=".tmp"`` or ``".part"``).
-
-    Examples
-    --------
-    >>> temp_prefix("model.npz").startswith(".model.npz.")
-    True
-    """
+    """The prefix ``.NAME.HOST-PID.`` for ``tempfile.mkstemp``/``mkdtemp`` (with ``suffix=".tmp"`` or ``".part"``)."""
     return f".{name}.{_host()}-{os.getpid()}."
 
 

@@ -92,10 +92,9 @@ def choose(lang: str | None = None, environ=None) -> str:
         return found
     for variable in LOCALE_VARIABLES:
         for name in environ.get(variable, "").split(":"):
-            if name and name not in ("C", "POSIX"):
-                found = _from_locale_name(name)
-                if found:
-                    return found
+            found = _from_locale_name(name)  # None for C and POSIX too
+            if found:
+                return found
     return SOURCE_LANGUAGE
 
 
