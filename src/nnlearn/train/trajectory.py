@@ -90,24 +90,18 @@ class Trajectory(Callback):
 
     def on_train_begin(self, logs) -> None:
         trainer = self.trainer
-        net = trainer.network
+        snapshot = lambda it: is_snapshot_iteration(it, trainer.iter_per_epoch, trainer.max_iter)
         if trainer.iteration == 0:
             self.iterations, self.weights = [], []
         elif not os.path.lexists(self.path):
             self.active = False  # started without a trajectory: keep none rather than half of one
             return
         else:
-            iterations, weights, _meta = read_trajectory(self.path, net)
-            keep = [
-                k
-                for k, it in enumerate(iterations)
-                if it <= trainer.iteration and is_snapshot_iteration(it, trainer.iter_per_epoch, trainer.max_iter)
-            ]
+            iterations, weights, _meta = read_trajectory(self.path, trainer.network)
+            keep = [k for k, it in enumerate(iterations) if it <= trainer.iteration and snapshot(it)]
             self.iterations = [int(iterations[k]) for k in keep]
             self.weights = [weights[k] for k in keep]
-        if is_snapshot_iteration(trainer.iteration, trainer.iter_per_epoch, trainer.max_iter) and (
-            not self.iterations or self.iterations[-1] != trainer.iteration
-        ):
+        if snapshot(trainer.iteration) and (not self.iterations or self.iterations[-1] != trainer.iteration):
             self.record()
 
     def on_epoch_end(self, epoch, logs) -> None:
