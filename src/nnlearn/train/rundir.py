@@ -66,17 +66,13 @@ def last_loss(path) -> tuple[int, float | None]:
     except (OSError, NnlearnError):
         return 0, None
     with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        fh.seek(max(0, st.st_size - 4096))
+        fh.seek(max(0, os.fstat(fd).st_size - 4096))
         tail = fh.read(4096).decode("utf-8", "replace")
     # The first line is the header (a short file) or cut in half (a long one): skip it either way.
     for line in reversed(tail.strip().splitlines()[1:]):
         cells = line.split(",")
-        if len(cells) >= 2:
-            try:
-                return int(cells[0]), float(cells[1])
-            except ValueError:
-                continue
+        with contextlib.suppress(ValueError, IndexError):  # a damaged line: the one before it
+            return int(cells[0]), float(cells[1])
     return 0, None
 
 
@@ -108,10 +104,8 @@ def run_state(path, last_loss_seen: float | None = None) -> tuple[str, str | Non
         last_loss_seen = last_loss(path / "metrics.csv")[1]
     if last_loss_seen is not None and not math.isfinite(last_loss_seen):
         return "diverged", _("the loss became infinite or NaN")
-    if (
-        time.time() - (_newest(path, ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json")) or 0)
-        < FRESH_SECONDS
-    ):
+    newest = _newest(path, ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json")) or 0
+    if time.time() - newest < FRESH_SECONDS:
         return "running", None
     return "stopped", _("no summary.json and no progress for a while")
 
@@ -134,10 +128,8 @@ def accuracy_column(columns, prefer=("validation", "test"), rows=None) -> str | 
     """
     for word in prefer:
         for c in columns:
-            low = c.lower()
-            if word in low and "acc" in low:
-                if rows is None or any(finite(r.get(c)) for r in rows):
-                    return c
+            if word in c.lower() and "acc" in c.lower() and (rows is None or any(finite(r.get(c)) for r in rows)):
+                return c
     return None
 
 

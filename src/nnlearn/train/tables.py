@@ -347,9 +347,8 @@ def _cached(kind: str, path, count: int, parse, cells):
             if cost <= CACHE_CELLS // 4:
                 _cache[key] = (stamp, value, cost)
                 _cache_cells += cost
-            while _cache_cells > CACHE_CELLS:
-                dropped = _cache.popitem(last=False)[1][2]
-                _cache_cells -= dropped
+            while _cache_cells > CACHE_CELLS:  # the least recently used go first
+                _cache_cells -= _cache.popitem(last=False)[1][2]
             if len(_parsing) > 4 * len(_cache) + 64:  # forget the locks of files long gone
                 _parsing.clear()
     return value
