@@ -7,11 +7,8 @@ import sys
 
 
 class NnlearnError(Exception):
-    """An error caused by the user's input or environment, not by a bug.
-
-    The message must name the problem and the fix; ``nnlearn`` prints it on one line and exits with
-    :attr:`exit_code`.
-    """
+    """An error caused by the user's input or environment, not by a bug: its message names the problem and
+    the fix, and ``nnlearn`` prints it on one line and exits with :attr:`exit_code`."""
 
     exit_code = 1
 

@@ -145,14 +145,6 @@ def drawn_columns(columns, rows) -> list[str]:
     return [c for c in columns if any(finite(r.get(c)) for r in rows)]
 
 
-def _object(value, what: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise FileFormatError(_("{what} is not an object", what=what))
-    return value
-
-
 def _numbers(d: dict, keys, what: str) -> None:
     for key in keys:
         v = d.get(key)
@@ -173,7 +165,8 @@ def read_run(path) -> tuple[dict, dict]:
     config = load_json(path / "config.json") or {}
     summary = load_json(path / "summary.json") or {}
     for key in ("settings", "trainer", "network"):
-        _object(config.get(key), f"config.json: {key}")
+        if not isinstance(config.get(key), (dict, type(None))):
+            raise FileFormatError(_("{what} is not an object", what=f"config.json: {key}"))
     _texts(config, ("recipe", "dataset", "seed", "nnlearn_version", "data_dir"), "config.json")
     _numbers(config.get("trainer") or {}, ("max_iter",), "config.json: trainer")
     _numbers(summary, ("test_accuracy", "train_accuracy", "validation_accuracy"), "summary.json")

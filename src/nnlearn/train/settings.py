@@ -47,10 +47,8 @@ class Spec:
 
 
 def setting(default, constraint: Constraint, help: str, *, label: str, **declaration):
-    """A dataclass field of :class:`TrainSettings` with its :class:`Spec` (keyword arguments: Spec's).
-
-    ``label`` and ``unit`` are messages of the catalogue (marked ``N_``; a label that is a name, such as
-    ``beta1``, is not), shown translated where a page or report names the setting: ``_(spec.label)``."""
+    """A dataclass field of :class:`TrainSettings` with its :class:`Spec` (keyword arguments: Spec's);
+    ``label`` and ``unit`` are marked ``N_`` (but a name, such as ``beta1``) and shown as ``_(spec.label)``."""
     return field(default=default, metadata={"spec": Spec(constraint, help, label, **declaration)})
 
 

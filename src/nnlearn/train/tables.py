@@ -28,7 +28,7 @@ from nnlearn.base.i18n import _
 SMALL_BYTES = 1 << 20
 #: Points of a curve (rows of a table) a chart gets, the last row included.
 MAX_POINTS = 1000
-#: The moving average's window for a long curve (``smoothing_window`` of 2,000 losses or more).
+#: The moving average's window for a long curve (a twentieth of the losses, up to this).
 WINDOW = 100
 #: Columns read from a CSV file; more is an error (nnlearn's widest, a sweep's trials.csv, has ~30).
 MAX_COLUMNS = 64
@@ -65,11 +65,6 @@ def cell(text):
 def finite(value) -> bool:
     """True for an int or a finite float (not a bool): what a chart can draw."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def smoothing_window(n: int) -> int:
-    """The moving average's window for ``n`` losses: a twentieth of them, between 1 and :data:`WINDOW`."""
-    return max(1, min(WINDOW, n // 20))
 
 
 def open_file(path) -> int:
@@ -237,7 +232,7 @@ def _whole_loss_curve(lines, n: int, li: int, ii, count: int) -> dict:
             it = _number(cells, ii)
             its.append(it if finite(it) else row)
             losses.append(float(loss))
-    window = smoothing_window(len(losses))
+    window = max(1, min(WINDOW, len(losses) // 20))
     kept = [i for i, v in enumerate(losses) if math.isfinite(v)]
     smooth = {}
     if kept:
