@@ -166,7 +166,7 @@ def read_run(path) -> tuple[dict, dict]:
     summary = load_json(path / "summary.json") or {}
     for key in ("settings", "trainer", "network"):
         if not isinstance(config.get(key), (dict, type(None))):
-            raise FileFormatError(_("{what} is not an object", what=f"config.json: {key}"))
+            raise FileFormatError(_("{what} is not an object", what="config.json: " + key))
     _texts(config, ("recipe", "dataset", "seed", "nnlearn_version", "data_dir"), "config.json")
     _numbers(config.get("trainer") or {}, ("max_iter",), "config.json: trainer")
     _numbers(summary, ("test_accuracy", "train_accuracy", "validation_accuracy"), "summary.json")
