@@ -1,22 +1,11 @@
 """The one vocabulary of validation: what a setting or an argument may hold, each rule and its message once.
 
-Settings (:mod:`nnlearn.train.settings`), the networks, the optimizers and the chapter's public functions
-all check their inputs here: the rule of each argument the book names is in :data:`RULES` (``lr``,
-``momentum``, ``dropout_ratio``, ...), the rules of arrays are the ``check_*`` functions below. A refusal
-says :data:`MUST_BE`, :data:`UNKNOWN` or the message of one array rule, nothing else (tests/test_rules.py
-holds every refusal of the settings and the public functions to these templates).
-
-A constraint (scikit-learn's ``_parameter_constraints`` is the model) knows three things about the
-values of one setting:
-
-- ``check(value, name)``: the value, normalised (``[512, 256]`` -> ``(512, 256)``), or one
-  :class:`~nnlearn.base.errors.InputError` line naming the setting, what it must be and the fix;
-- ``parse(text)``: the value a command-line word stands for (then checked); never ``eval``;
-- ``sweep_kinds``: how ``nnlearn sweep --param`` may search it (``loguniform``, ``uniform``, ``int``,
-  ``choice``).
-
-:mod:`nnlearn.train.settings` declares each training setting with one of these, and everything else -- the
-flags of ``nnlearn train``, the sweep's parameters, the checks -- is derived from the declaration.
+Settings, networks, optimizers and the chapter's functions check their inputs here: the rule of each
+argument the book names is in :data:`RULES`, the rules of arrays are the ``check_*`` functions. A refusal
+says :data:`MUST_BE`, :data:`UNKNOWN` or one array rule's message (tests/test_rules.py holds them to it).
+A :class:`Constraint` (scikit-learn's ``_parameter_constraints`` is the model) checks and normalises a
+value (``check``), reads a command-line word without ``eval`` (``parse``) and says how a sweep may search
+it (``sweep_kinds``).
 """
 
 from __future__ import annotations
@@ -41,9 +30,8 @@ MUST_BE_WORD = N_("must be {what}, got {text!r}")
 def number_of(text, kind=float):
     """The ``int`` or ``float`` (``kind``) a typed word stands for, from ASCII characters only; else ValueError.
 
-    Python's ``int`` and ``float`` read any script's digits: ``int("١٢")`` is 12 and ``"²".isdigit()`` is
-    true, so ``--port ١٢`` bound port 12. A number typed for nnlearn is written in ASCII; anything else
-    is refused as not a number, whatever it looks like.
+    Python's ``int`` and ``float`` read any script's digits (``int("١٢")`` is 12, so ``--port ١٢`` bound
+    port 12); a number typed for nnlearn is written in ASCII.
 
     Examples
     --------
@@ -59,22 +47,29 @@ def number_of(text, kind=float):
     return kind(text)
 
 
+def number_or_text(text, *kinds):
+    """The number ``text`` stands for (:func:`number_of`, the first of ``kinds`` that reads it), else ``text``
+    itself, for the constraint's check to name."""
+    for kind in kinds:
+        try:
+            return number_of(text, kind)
+        except ValueError:
+            continue
+    return text
+
+
 class Constraint:
     """Base class: what a setting may hold (see the module's docstring)."""
 
     #: The values in words, completing "NAME must be ...": a message of the catalogue and its fields.
     what_message: tuple = (N_("a value"), {})
     sweep_kinds: tuple = ("choice",)
+    #: The placeholder of the value in ``--help`` (None: argparse's own).
+    metavar: str | None = None
 
     def __init__(self, hint: str = ""):
         #: Said after the refusal: the book's value, an example (a message of the catalogue, marked N_).
         self.hint = hint
-
-    @property
-    def what(self) -> str:
-        """The values in words, in English (help texts, the sweep's errors)."""
-        msgid, fields = self.what_message
-        return msgid.format(**fields)
 
     def what_said(self) -> str:
         """The values in words, in the current language."""
@@ -103,9 +98,6 @@ class Constraint:
         """The value a command-line word stands for (checked by :meth:`check` afterwards)."""
         return text
 
-    def metavar(self) -> str | None:
-        return None
-
 
 class Number(Constraint):
     """A finite number (``kind=int``: a whole number) between ``low`` and ``high``.
@@ -124,20 +116,18 @@ class Number(Constraint):
         super().__init__(hint)
         self.kind, self.low, self.high, self.low_open, self.high_open = kind, low, high, low_open, high_open
         whole = kind is int
+        self.metavar = "N" if whole else "X"
         if whole and low is not None and high is not None:
             self.what_message = (N_("a whole number from {low:,} to {high:,}"), {"low": low, "high": high})
         elif low is not None and high is not None:
             interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-            self.what_message = (
-                N_("a whole number in {interval}") if whole else N_("a number in {interval}"),
-                {"interval": interval},
-            )
+            self.what_message = (N_("a number in {interval}"), {"interval": interval})
         elif low is not None:
             bound = f"{'>' if low_open else '>='} {low:g}"
             self.what_message = (N_("a whole number {bound}") if whole else N_("a number {bound}"), {"bound": bound})
         else:
             self.what_message = (N_("a whole number") if whole else N_("a number"), {})
-        if kind is int:
+        if whole:
             self.sweep_kinds = ("int", "choice")
         else:
             positive = low is not None and low >= 0
@@ -157,13 +147,7 @@ class Number(Constraint):
         return low_ok and high_ok
 
     def parse(self, text: str):
-        try:
-            return number_of(text, self.kind)
-        except ValueError:
-            return text  # check() then names it
-
-    def metavar(self) -> str | None:
-        return "N" if self.kind is int else "X"
+        return number_or_text(text, self.kind)
 
 
 class Options(Constraint):
@@ -205,6 +189,7 @@ class Sizes(Constraint):
     """
 
     what_message = (N_("one or more whole numbers >= 1 (units per hidden layer), such as 100 or 512-256"), {})
+    metavar = "N"
 
     def check(self, value, name: str):
         items = (value,) if isinstance(value, numbers.Integral) else value
@@ -222,50 +207,29 @@ class Sizes(Constraint):
         parts = str(text).strip().split("-")
         return tuple(int(p) for p in parts) if all(p.isascii() and p.isdigit() for p in parts) else text
 
-    def metavar(self) -> str | None:
-        return "N"
-
 
 class Init(Constraint):
-    """A weight initialisation: a standard deviation > 0, or ``xavier``/``he`` (the book's aliases too).
+    """A weight initialisation: a standard deviation > 0, or one of :data:`INITS`.
 
     Examples
     --------
-    >>> Init(aliases={"xavier": "xavier", "sigmoid": "xavier", "he": "he", "relu": "he"}).check("relu", "init")
+    >>> Init().check("relu", "init")
     'he'
     """
 
     what_message = (N_("a standard deviation > 0 (the book uses 0.01), or 'xavier' or 'he'"), {})
-
-    def __init__(self, aliases: dict, hint: str = ""):
-        super().__init__(hint)
-        self.aliases = aliases
+    metavar = "STD"
 
     def check(self, value, name: str):
         if isinstance(value, str):
-            if value.lower() in self.aliases:
-                return self.aliases[value.lower()]
-        elif self.positive(value):
+            if value.lower() in INITS:
+                return INITS[value.lower()]
+        elif isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and 0 < value < math.inf:
             return float(value)
         raise self.refuse(value, name)
 
-    @staticmethod
-    def positive(value) -> bool:
-        return (
-            isinstance(value, numbers.Real)
-            and not isinstance(value, (bool, np.bool_))
-            and math.isfinite(value)
-            and value > 0
-        )
-
     def parse(self, text: str):
-        try:
-            return number_of(text)
-        except ValueError:
-            return text
-
-    def metavar(self) -> str | None:
-        return "STD"
+        return number_or_text(text, float)
 
 
 class ShareOrCount(Constraint):
@@ -282,6 +246,7 @@ class ShareOrCount(Constraint):
         N_("a share of the training samples in (0, 1), such as 0.1, or a whole number of samples, such as 10000"),
         {},
     )
+    metavar = "SHARE"
 
     def check(self, value, name: str):
         if isinstance(value, (bool, np.bool_)):
@@ -293,23 +258,15 @@ class ShareOrCount(Constraint):
         raise self.refuse(value, name)
 
     def parse(self, text: str):
-        for convert in (int, float):
-            try:
-                return number_of(text, convert)
-            except ValueError:
-                continue
-        return text
-
-    def metavar(self) -> str | None:
-        return "SHARE"
+        return number_or_text(text, int, float)
 
 
 class Optional(Constraint):
     """``None`` (the setting's "not set", e.g. the optimizer's own default) or what ``inner`` allows."""
 
-    def __init__(self, inner: Constraint, none_means: str = "not set"):
+    def __init__(self, inner: Constraint):
         super().__init__(inner.hint)
-        self.inner, self.none_means = inner, none_means
+        self.inner, self.metavar = inner, inner.metavar
         self.what_message = inner.what_message
         self.sweep_kinds = inner.sweep_kinds
 
@@ -318,9 +275,6 @@ class Optional(Constraint):
 
     def parse(self, text: str):
         return self.inner.parse(text)
-
-    def metavar(self) -> str | None:
-        return self.inner.metavar()
 
     @property
     def options(self) -> tuple:
@@ -387,7 +341,7 @@ RULES = {
     "h": Number(float, 0, None, low_open=True, hint=N_("the book uses h=1e-4")),
     "batch_size": Number(int, 1, MAX_BATCH, hint=N_("the book uses 100")),
     "hidden_size": Sizes(),
-    "weight_init_std": Init(INITS),
+    "weight_init_std": Init(),
     "weight_decay_lambda": Number(float, 0, hint=N_("the book's lambda is 0.1 (ch. 6.4); 0 for none")),
     "dropout_ratio": Number(float, 0, 1, high_open=True, hint=N_("the book uses 0.2 (ch. 6.4); 0 for none")),
     "seed": SEED,

@@ -7,11 +7,8 @@ import sys
 
 
 class NnlearnError(Exception):
-    """An error caused by the user's input or environment, not by a bug.
-
-    The message must name the problem and the fix; ``nnlearn`` prints it on one line and exits with
-    :attr:`exit_code`.
-    """
+    """An error caused by the user's input or environment, not by a bug: its message names the problem and
+    the fix, and ``nnlearn`` prints it on one line and exits with :attr:`exit_code`."""
 
     exit_code = 1
 
@@ -60,12 +57,9 @@ class _Interrupted:
 def quiet_start(argv=None, said=lambda arguments: "interrupted") -> None:
     """When this process is the ``nnlearn`` command, make Ctrl-C before its ``main`` runs one line, exit 130.
 
-    ``import nnlearn`` (NumPy, the modules) takes a fifth of a second before the command line can catch
-    anything, and Ctrl-C then printed a KeyboardInterrupt traceback. Called first by ``nnlearn/__init__``;
-    nothing changes in any other program (a notebook, a script): only for ``nnlearn ...`` and
-    ``python -m nnlearn``, and only while SIGINT has Python's own handler. :func:`end_quiet_start` (the
-    command line's ``main``) gives Ctrl-C back to Python, where ``main`` catches it. ``said(argv[1:])`` is
-    the line's word (``nnlearn/__init__`` says it in the command's language: this module imports nothing of nnlearn).
+    ``import nnlearn`` takes a fifth of a second before the command line can catch anything. Only for
+    ``nnlearn ...`` and ``python -m nnlearn``, while SIGINT has Python's own handler; :func:`end_quiet_start`
+    gives Ctrl-C back. ``said(argv[1:])`` is the line (``nnlearn/__init__`` says it in the command's language).
     """
     argv = sys.argv if argv is None else argv
     command = bool(argv) and os.path.basename(argv[0]) == "nnlearn"

@@ -1,15 +1,9 @@
 """Text in figures: titles, axes and legends in the reader's language, where a font can draw it.
 
-A function that draws a figure is decorated with :func:`in_reader_language`: while it runs, its
-``_("...")`` texts are in the current language (:mod:`nnlearn.base.i18n`) and matplotlib's font list is
-DejaVu Sans (Latin, digits, Greek, math) followed by a Chinese or Japanese font for the rest
-(matplotlib falls back glyph by glyph). The fonts looked for are those Linux, Windows and macOS
-readers have: Noto Sans CJK and Source Han Sans, WenQuanYi, Microsoft YaHei and SimHei, PingFang
-and Hiragino, Yu Gothic and Meiryo (:data:`CJK_FONTS`, simplified Chinese ones first for ``zh``,
-Japanese ones for ``ja``: the same character is drawn differently in each).
-
-Where no such font is installed the figure keeps its English labels -- never boxes instead of
-characters -- and nnlearn warns once, in one line, which package to install.
+Inside :func:`figure_text` (or a function decorated with :func:`in_reader_language`) ``_()`` speaks the
+current language and matplotlib draws with DejaVu Sans followed by a Chinese or Japanese font of
+:data:`CJK_FONTS` (per language: the same character is drawn differently in each). Where no such font
+is installed the figure keeps its English labels -- never boxes -- and nnlearn warns once what to install.
 """
 
 from __future__ import annotations
@@ -57,11 +51,10 @@ CJK_FONTS = {
     ),
 }
 #: What to install, in words, where none of them is.
+_LINUX_FONTS = "Debian/Ubuntu: apt install fonts-noto-cjk; Fedora: dnf install google-noto-sans-cjk-fonts; "
 INSTALL_HINT = {
-    "zh": "Debian/Ubuntu: apt install fonts-noto-cjk; Fedora: dnf install google-noto-sans-cjk-fonts; "
-    "Windows and macOS have one (Microsoft YaHei, PingFang SC)",
-    "ja": "Debian/Ubuntu: apt install fonts-noto-cjk; Fedora: dnf install google-noto-sans-cjk-fonts; "
-    "Windows and macOS have one (Yu Gothic, Hiragino Sans)",
+    "zh": _LINUX_FONTS + "Windows and macOS have one (Microsoft YaHei, PingFang SC)",
+    "ja": _LINUX_FONTS + "Windows and macOS have one (Yu Gothic, Hiragino Sans)",
 }
 #: The font of everything else (matplotlib's own): digits, Latin letters, the minus sign, Greek.
 BASE_FONT = "DejaVu Sans"
@@ -73,10 +66,8 @@ def _installed_families() -> frozenset:
     (the cache would otherwise hide a font installed for nnlearn until it is deleted by hand)."""
     from matplotlib import font_manager
 
-    known = {entry.fname for entry in font_manager.fontManager.ttflist}
-    if not any(
-        name in CJK_FONTS["zh"] + CJK_FONTS["ja"] for name in (entry.name for entry in font_manager.fontManager.ttflist)
-    ):
+    if {entry.name for entry in font_manager.fontManager.ttflist}.isdisjoint(CJK_FONTS["zh"] + CJK_FONTS["ja"]):
+        known = {entry.fname for entry in font_manager.fontManager.ttflist}
         for path in font_manager.findSystemFonts():
             if path not in known and any(word in path for word in ("CJK", "Han", "wqy", "WenQuanYi", "Noto")):
                 with contextlib.suppress(Exception):  # a font file matplotlib cannot read is skipped

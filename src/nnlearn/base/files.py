@@ -30,6 +30,8 @@ from nnlearn.base.i18n import N_, _
 _TEMP_NAME = re.compile(r"^\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>\d+)\.[a-z0-9_]+\.(?:tmp|part)$")
 #: Another machine's temporary files (a shared folder) are left alone until they are this old.
 OTHER_HOST_AGE_S = 24 * 3600.0
+#: Process ids above this are no process of any host (Linux's largest pid_max is 2**22).
+MAX_PID = 2**31 - 1
 
 
 def _host() -> str:
@@ -37,25 +39,13 @@ def _host() -> str:
 
 
 def temp_prefix(name: str) -> str:
-    """The prefix for a temporary file or folder standing for ``name``: ``.NAME.HOST-PID.``.
-
-    Pass it to :func:`tempfile.mkstemp` / :func:`tempfile.mkdtemp` with ``suffix=".tmp"`` (or
-    ``".part"``) so that :func:`remove_stale_temp_files` recognises what is left if this process dies.
-
-    Examples
-    --------
-    >>> temp_prefix("model.npz").startswith(".model.npz.")
-    True
-    """
+    """The prefix ``.NAME.HOST-PID.`` for ``tempfile.mkstemp``/``mkdtemp`` (with ``suffix=".tmp"`` or ``".part"``)."""
     return f".{name}.{_host()}-{os.getpid()}."
 
 
 def make_temp_file(folder, name: str, suffix: str = ".tmp") -> tuple[int, Path]:
-    """Create a temporary file for ``name`` in ``folder``; returns ``(fd, path)``.
-
-    Its permissions follow the umask like an ordinary new file (``mkstemp`` alone would make it
-    private to the user).
-    """
+    """``(fd, path)`` of a new temporary file for ``name`` in ``folder``, with the permissions of an ordinary
+    new file (``mkstemp`` alone would make it private to the user)."""
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=temp_prefix(name), suffix=suffix)
     umask = os.umask(0)
     os.umask(umask)
@@ -63,21 +53,23 @@ def make_temp_file(folder, name: str, suffix: str = ".tmp") -> tuple[int, Path]:
     return fd, Path(tmp)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid) -> bool:
+    """True when a process with this id exists on this host."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= MAX_PID:
+        return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except PermissionError:  # someone else's live process
+        return True
+    except (OSError, OverflowError):
         return False
-    except PermissionError:
-        return True  # someone else's live process
     return True
 
 
 def remove_stale_temp_files(folder) -> list[Path]:
-    """Remove, in ``folder``, the temporary files and folders (see :func:`temp_prefix`) of dead processes.
+    """Remove, in ``folder``, the temporary files and folders of dead processes; returns what was removed.
 
-    Those of a live process on this machine are kept; those made on another machine (a shared
-    folder) only go once older than :data:`OTHER_HOST_AGE_S`. Returns what was removed.
+    Another machine's (a shared folder) go only once older than :data:`OTHER_HOST_AGE_S`.
 
     Examples
     --------
@@ -102,7 +94,7 @@ def remove_stale_temp_files(folder) -> list[Path]:
             continue
         try:
             if m["host"] == host:
-                stale = not _alive(int(m["pid"]))
+                stale = not pid_alive(int(m["pid"]))
             else:
                 stale = now - entry.stat(follow_symlinks=False).st_mtime > OTHER_HOST_AGE_S
             if not stale:
@@ -119,11 +111,8 @@ def remove_stale_temp_files(folder) -> list[Path]:
 
 @contextlib.contextmanager
 def exit_on_sigterm():
-    """Within the block, SIGTERM raises ``SystemExit(143)`` so that clean-up code runs, then the process exits.
-
-    Does nothing outside the main thread, or when a SIGTERM handler other than the default is
-    already installed (an outer ``exit_on_sigterm``, or the application's own).
-    """
+    """Within the block, SIGTERM raises ``SystemExit(143)`` so that clean-up code runs; nothing changes outside
+    the main thread or where a SIGTERM handler is installed already (an outer block's, the application's)."""
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
@@ -169,7 +158,7 @@ def file_kind(mode: int) -> str:
 
 
 def managed_folder(path) -> Path | None:
-    """The run or sweep folder (see :data:`MANAGED_MARKERS`) that ``path`` lies in, or None.
+    """The run or sweep folder (:data:`MANAGED_MARKERS`) that ``path`` lies in, or None.
 
     Examples
     --------
@@ -188,12 +177,9 @@ def managed_folder(path) -> Path | None:
 
 
 def check_output_path(path, *, in_run_folder: bool = False) -> Path:
-    """Refuse to write ``path`` when it is not ours to replace; return it as a Path.
-
-    Refused, each with a one-line :class:`~nnlearn.base.errors.OutputError`: an existing ``path`` that is
-    not a regular file (a folder, a device such as ``/dev/full``, a FIFO, a socket), and -- unless
-    ``in_run_folder`` (the caller is the writer of that run or sweep folder, writing one of its own
-    files) -- any path inside a run or sweep folder, whose files ``nnlearn`` keeps.
+    """``path`` as a Path, refused (:class:`~nnlearn.base.errors.OutputError`) where it is not ours to replace:
+    something other than a regular file, or -- unless ``in_run_folder`` (that folder's own writer) --
+    a path inside a run or sweep folder, whose files nnlearn keeps.
 
     Examples
     --------
@@ -205,69 +191,55 @@ def check_output_path(path, *, in_run_folder: bool = False) -> Path:
     return _check_target(Path(path), folder=False, in_run_folder=in_run_folder)
 
 
+#: The refusals of :func:`_check_target` for a file (False) and a folder (True): cannot look, not a
+#: regular file or folder, inside a run or sweep folder.
+_REFUSALS = {
+    False: (
+        N_("cannot write {path}: {reason}; choose another path"),
+        N_("refusing to write {path}: it is {kind}, not a regular file; give the name of a file to create or replace"),
+        N_(
+            "refusing to write {path}: it is inside the run or sweep folder {owner}, whose files "
+            "nnlearn keeps; choose a path outside it"
+        ),
+    ),
+    True: (
+        N_("cannot write into {path}: {reason}; choose another folder"),
+        N_("refusing to write into {path}: it is {kind}, not a folder; give a folder to create or fill"),
+        N_(
+            "refusing to write into {path}: it is inside the run or sweep folder {owner}, whose files "
+            "nnlearn keeps; choose a folder outside it"
+        ),
+    ),
+}
+
+
 def _check_target(path: Path, *, folder: bool, in_run_folder: bool) -> Path:
     """The one rule behind :func:`check_output_path` (a file) and :func:`check_output_folder` (a folder)."""
+    cannot, not_kind, inside = _REFUSALS[folder]
     try:
         mode = os.stat(path).st_mode  # follows a link: a link to a device is a device
     except FileNotFoundError:
         mode = None
     except OSError as exc:
-        reason = exc.strerror or exc
-        raise OutputError(
-            _("cannot write into {path}: {reason}; choose another folder", path=path, reason=reason)
-            if folder
-            else _("cannot write {path}: {reason}; choose another path", path=path, reason=reason)
-        ) from None
+        raise OutputError(_(cannot, path=path, reason=exc.strerror or exc)) from None
     if mode is not None and not (stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)):
-        kind = file_kind(mode)
-        raise OutputError(
-            _(
-                "refusing to write into {path}: it is {kind}, not a folder; give a folder to create or fill",
-                path=path,
-                kind=kind,
-            )
-            if folder
-            else _(
-                "refusing to write {path}: it is {kind}, not a regular file; give the name of a file to "
-                "create or replace",
-                path=path,
-                kind=kind,
-            )
-        )
+        raise OutputError(_(not_kind, path=path, kind=file_kind(mode)))
     owner = None if in_run_folder else managed_folder(path / "_" if folder else path)
     if owner is not None:
-        raise OutputError(
-            _(
-                "refusing to write into {path}: it is inside the run or sweep folder {owner}, whose files "
-                "nnlearn keeps; choose a folder outside it",
-                path=path,
-                owner=owner,
-            )
-            if folder
-            else _(
-                "refusing to write {path}: it is inside the run or sweep folder {owner}, whose files "
-                "nnlearn keeps; choose a path outside it",
-                path=path,
-                owner=owner,
-            )
-        )
+        raise OutputError(_(inside, path=path, owner=owner))
     return path
 
 
 class StopRequest:
     """Set by :func:`stop_requests`' signal handler: stop at the next safe point."""
 
-    def __init__(self):
-        self.requested = False
+    requested = False
 
 
 @contextlib.contextmanager
-def stop_requests(request: StopRequest | None = None):
-    """Within the block, the first Ctrl-C (SIGINT) or SIGTERM only sets ``request.requested``, so that
-    work stops at its next safe point; a second Ctrl-C interrupts at once. Outside the main thread
-    the signals are left alone.
-    """
-    request = request if request is not None else StopRequest()
+def stop_requests(request: StopRequest):
+    """Within the block, the first Ctrl-C or SIGTERM only sets ``request.requested`` (work stops at its next
+    safe point); a second Ctrl-C interrupts at once. Outside the main thread the signals are left alone."""
     request.requested = False
 
     def handler(signum, frame):
@@ -285,12 +257,8 @@ def stop_requests(request: StopRequest | None = None):
 
 
 def check_output_folder(path, *, in_run_folder: bool = False) -> Path:
-    """Refuse, before any work, a folder to write figures into that is not ours to fill; return it as a Path.
-
-    Refused, each with a one-line :class:`~nnlearn.base.errors.OutputError`: an existing ``path`` that is
-    not a folder (a file, a device, a FIFO, a socket), and -- unless ``in_run_folder`` -- a run or
-    sweep folder or any folder inside one. Each file written into it is still checked by
-    :func:`atomic_write`.
+    """:func:`check_output_path` for a folder to write figures into, before any work (each file written
+    into it is still checked by :func:`atomic_write`).
 
     Examples
     --------
@@ -304,12 +272,8 @@ def check_output_folder(path, *, in_run_folder: bool = False) -> Path:
 
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb", *, in_run_folder: bool = False):
-    """Open a temporary file beside ``path``; on success fsync it and rename it over ``path``.
-
-    On any exception the temporary file is removed and ``path`` is left as it was. What is not ours
-    to replace is refused first (:func:`check_output_path`): pass ``in_run_folder=True`` only for a
-    file that a run or sweep folder's own writer keeps there.
-    """
+    """A temporary file beside ``path``, fsynced and renamed over ``path`` on success, removed on any exception;
+    what is not ours to replace is refused first (:func:`check_output_path`)."""
     path = check_output_path(path, in_run_folder=in_run_folder)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -347,12 +311,10 @@ MAX_JSON_BYTES = 1 << 20
 
 
 def open_regular_file(path, name=None) -> int:
-    """A read-only descriptor of ``path``, which must be a regular file (messages name it ``name``,
-    the path by default).
+    """A read-only descriptor of the regular file ``path`` (messages name it ``name``, the path by default).
 
-    A FIFO is opened without blocking and refused, never read (reading one waits for a writer
-    forever); a device or a folder is refused too: :class:`~nnlearn.base.errors.FileFormatError`.
-    A missing file raises ``FileNotFoundError`` (and other ``OSError``) as ``open`` does.
+    A FIFO is opened without blocking and refused, never read (it would wait for a writer forever); a
+    device or a folder is a :class:`~nnlearn.base.errors.FileFormatError`; a missing file ``FileNotFoundError``.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     mode = os.fstat(fd).st_mode
@@ -381,8 +343,7 @@ def read_at_most(fd: int, max_bytes: int, name) -> bytes:
 
 
 def read_regular_file(path, max_bytes: int) -> bytes:
-    """The bytes of the regular file ``path`` (:func:`open_regular_file`), at most ``max_bytes``
-    (:func:`read_at_most`).
+    """The bytes of the regular file ``path``, at most ``max_bytes`` (:func:`read_at_most`).
 
     Examples
     --------
@@ -394,15 +355,9 @@ def read_regular_file(path, max_bytes: int) -> bytes:
     return read_at_most(open_regular_file(path), max_bytes, path)
 
 
-def _finite_only(constant: str):
-    return None  # NaN, Infinity, -Infinity: no JSON file nnlearn writes means them; read as "no value"
-
-
 def parse_json(text, what: str):
-    """JSON ``text`` (str or bytes) as Python values; NaN and Infinity read as None.
-
-    Damage (bad UTF-8, bad syntax, nesting deep enough to exhaust the parser) is one
-    :class:`~nnlearn.base.errors.FileFormatError` naming ``what``.
+    """JSON ``text`` (str or bytes) as Python values, NaN and Infinity as None; damage (bad UTF-8 or syntax,
+    too deep a nesting) is one :class:`~nnlearn.base.errors.FileFormatError` naming ``what``.
 
     Examples
     --------
@@ -414,7 +369,8 @@ def parse_json(text, what: str):
     nnlearn.base.errors.FileFormatError: x.json is not valid JSON (nested too deeply)
     """
     try:
-        return json.loads(text, parse_constant=_finite_only)
+        # NaN, Infinity, -Infinity: no JSON file nnlearn writes means them; read as "no value".
+        return json.loads(text, parse_constant=lambda constant: None)
     except RecursionError:
         raise FileFormatError(_("{what} is not valid JSON (nested too deeply)", what=what)) from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -422,9 +378,6 @@ def parse_json(text, what: str):
 
 
 def read_json(path, max_bytes: int = MAX_JSON_BYTES):
-    """The JSON value in ``path``: a regular file of at most ``max_bytes``, parsed by :func:`parse_json`.
-
-    Raises ``FileNotFoundError`` (and other ``OSError``) as ``open`` does, and
-    :class:`~nnlearn.base.errors.FileFormatError` for anything else wrong with the file.
-    """
+    """The JSON value in the regular file ``path`` of at most ``max_bytes`` (:func:`parse_json`); ``OSError``
+    as ``open`` raises it, :class:`~nnlearn.base.errors.FileFormatError` for anything else wrong."""
     return parse_json(read_regular_file(path, max_bytes), str(path))

@@ -1,23 +1,11 @@
 """The reader's language: one gettext catalogue for the whole tool, in English, Chinese and Japanese.
 
-Every string a user reads is written in English in the code and marked: ``_("...")`` translates it
-now, in the current language; ``N_("...")`` only marks it (a table of messages translated where
-shown, with :func:`translate`). Templates use Jinja2's ``{% trans %}`` and ``_()``
-(:mod:`nnlearn.see.templating`), the board's scripts ``_("...")``. All of them go to one catalogue,
-domain ``nnlearn``, under ``nnlearn/base/locale/LANG/LC_MESSAGES/``: ``nnlearn.pot`` is the template that
-``pybabel extract`` writes from ``babel.cfg``, each ``.po`` a language's source, and each ``.mo``
-beside it the source compiled and shipped in the package, so that installing nnlearn needs no build
-step and no Babel (``tests/test_i18n.py`` fails when a marked message lacks a translation or a
-``.mo`` is not its ``.po`` compiled). The commands that update them are in ``docs/i18n.md``.
-
-Messages in Python are ``str.format`` fields (``{name}``); in templates, Jinja2's ``%(name)s``.
-Identifiers, flags and numbers stay as they are in every language.
-
-The language of a command is ``--lang``, else ``NNLEARN_LANG``, else the first of ``LANGUAGE``,
-``LC_ALL``, ``LC_MESSAGES``, ``LANG`` that names a language we have, else English (:func:`choose`);
-``nnlearn``'s command line makes it the current language (:func:`use`) before it runs the command.
-Called from Python, nnlearn speaks English until told otherwise (``nnlearn.base.i18n.set_language("zh")``),
-so that a library's messages never depend on the machine it runs on.
+Every string a user reads is written in English and marked: ``_("... {name}", name=...)`` translates
+it now, ``N_("...")`` only marks it (translated where shown). Templates and the board's scripts go to
+the same catalogue, ``nnlearn/base/locale/`` (``docs/i18n.md`` says how it is updated; the compiled
+``.mo`` files ship, so installing needs no Babel). A command speaks ``--lang``, else ``NNLEARN_LANG``,
+else the locale's language (:func:`choose`); called from Python, nnlearn speaks English until told
+otherwise (:func:`set_language`), so a library's messages never depend on the machine.
 """
 
 from __future__ import annotations
@@ -104,18 +92,16 @@ def choose(lang: str | None = None, environ=None) -> str:
         return found
     for variable in LOCALE_VARIABLES:
         for name in environ.get(variable, "").split(":"):
-            if name and name not in ("C", "POSIX"):
-                found = _from_locale_name(name)
-                if found:
-                    return found
+            found = _from_locale_name(name)  # None for C and POSIX too
+            if found:
+                return found
     return SOURCE_LANGUAGE
 
 
 def command_language(argv, environ=None) -> str:
-    """The language of the command line ``argv`` (its arguments, without the program): the value of its
-    ``--lang``, else :func:`choose`'s; English where either names no language of ours (argparse, then the
-    command, names that mistake). Read before the arguments are parsed: argparse's own errors, and Ctrl-C
-    while the command starts, are then said in it too.
+    """The language of the command line ``argv`` (without the program): its ``--lang``, else :func:`choose`'s;
+    English where either names no language of ours (the command then names that mistake). Read before
+    argparse runs, so that its errors are said in it too.
 
     Examples
     --------

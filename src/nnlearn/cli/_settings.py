@@ -29,7 +29,7 @@ def add_declared_flag(target, flag: str, name: str, constraint, help: str, metav
         kwargs["choices"] = options
     else:
         kwargs["type"] = flag_type(constraint, check=not repeated)
-        kwargs["metavar"] = metavar or constraint.metavar()
+        kwargs["metavar"] = metavar or constraint.metavar
     if repeated:
         kwargs["action"] = "append"
     elif isinstance(getattr(constraint, "inner", constraint), Sizes):

@@ -1,8 +1,6 @@
-"""Callbacks: what a training run does besides learning and judging -- save, show, watch.
-
-The :class:`~nnlearn.train.trainer.Trainer` owns the chapter's loop, the evaluation at every epoch end
-and the divergence stop (Keras's model: the loop evaluates, callbacks observe). It gives each
-callback itself once (:meth:`Callback.set_trainer`), then calls the hooks:
+"""Callbacks: what a training run does besides learning and judging -- save, show, watch (Keras's model:
+the loop evaluates, callbacks observe). The trainer gives each callback itself once
+(:meth:`Callback.set_trainer`), then calls the hooks:
 
 - ``on_train_begin(logs)``: before the first iteration (of this call to ``train``);
 - ``on_step_end(iteration, loss)``: after every iteration (epoch ends included), with its loss;
@@ -16,9 +14,8 @@ callback itself once (:meth:`Callback.set_trainer`), then calls the hooks:
 - ``on_interrupt(logs)``: on Ctrl-C, when the state is consistent (a whole iteration done);
 - ``on_train_end(logs)``: always, last (also after an error).
 
-``logs`` are read-only mappings; a callback reads the record (``trainer.history``, a
-:class:`~nnlearn.train.history.History`) and never changes it, so the order of callbacks does not matter and no list of callbacks can take the
-accuracies away.
+``logs`` are read-only; a callback reads ``trainer.history`` and never changes it, so the order of
+callbacks does not matter.
 """
 
 from __future__ import annotations
@@ -38,30 +35,17 @@ class Callback:
     def set_trainer(self, trainer) -> None:
         self.trainer = trainer
 
-    def on_train_begin(self, logs) -> None:
-        pass
-
-    def on_step_end(self, iteration: int, loss: float) -> None:
-        pass
-
-    def on_step_progress(self, done: int, total: int) -> None:
-        pass
-
-    def on_epoch_end(self, epoch: float, logs) -> None:
-        pass
-
-    def on_interrupt(self, logs) -> None:
-        pass
-
-    def on_train_end(self, logs) -> None:
-        pass
+    def on_train_begin(self, logs) -> None: ...
+    def on_step_end(self, iteration: int, loss: float) -> None: ...
+    def on_step_progress(self, done: int, total: int) -> None: ...
+    def on_epoch_end(self, epoch: float, logs) -> None: ...
+    def on_interrupt(self, logs) -> None: ...
+    def on_train_end(self, logs) -> None: ...
 
 
 class Checkpoint(Callback):
-    """Write the trainer's state to ``path`` at the start, after every epoch and on Ctrl-C.
-
-    ``Trainer.load_checkpoint(path)`` then resumes the run bit for bit.
-    """
+    """Write the trainer's state to ``path`` at the start, after every epoch and on Ctrl-C (for
+    ``Trainer.load_checkpoint``)."""
 
     def __init__(self, path):
         self.path = Path(path)

@@ -1,14 +1,11 @@
-"""Checkpoints: a trainer's whole state in one file, so that a run resumes bit for bit.
-
-A checkpoint (an ``.npz`` written by :func:`nnlearn.common.saving.write_npz`) holds the trainer's
-:meth:`~nnlearn.train.trainer.Trainer.state`: the weights, the optimizer's state, the loss and accuracy
-record (:class:`~nnlearn.train.history.History`), the shuffling permutation, and as metadata the
-iteration, the random generator's state, the seconds trained and the run's configuration. A
-checkpoint only resumes a trainer built with the same configuration; anything incomplete, damaged
-or written by another run is one :class:`~nnlearn.base.errors.FileFormatError` line.
+"""Checkpoints: a trainer's whole state (:meth:`~nnlearn.train.trainer.Trainer.state`) in one ``.npz``, so
+that a run resumes bit for bit. A checkpoint only resumes a trainer of the same configuration; anything
+incomplete, damaged or written by another run is one :class:`~nnlearn.base.errors.FileFormatError` line.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 from nnlearn.base.errors import FileFormatError, InputError
 from nnlearn.base.i18n import N_, _
@@ -71,9 +68,8 @@ def restore(trainer, path) -> None:
 
 def recorded_threads(saved) -> int | None:
     """The thread count a checkpoint's run was on (``None``: not recorded, as in a run that had no BLAS)."""
-    if not isinstance(saved, dict):
-        return None
-    count = saved.get("threads", saved.get("count"))  # "count": checkpoints of nnlearn before 2026-12
+    # "count": checkpoints of nnlearn before 2026-12
+    count = saved.get("threads", saved.get("count")) if isinstance(saved, dict) else None
     if isinstance(count, int) and not isinstance(count, bool) and 1 <= count <= threads.MOST:
         return count
     return None
@@ -84,9 +80,7 @@ def with_defaults(config):
     if not isinstance(config, dict):
         return config
     config = {"validation_size": None, **config}
-    try:
+    with contextlib.suppress(KeyError, TypeError, InputError):  # else left as it is: the comparison names it
         config["settings"] = TrainSettings.from_dict(config["settings"]).to_dict()
         config["network"] = {"weight_decay_lambda": 0.0, "dropout_ratio": 0.0, **config["network"]}
-    except (KeyError, TypeError, InputError):
-        pass  # left as it is: the comparison then names what differs
     return config

@@ -1,9 +1,7 @@
 """The run record: the book's ``train_loss_list``, ``train_acc_list`` and ``test_acc_list``, kept in one place.
 
-As Keras's ``History``: the :class:`~nnlearn.train.trainer.Trainer` appends to it in its loop (a loss
-every iteration, accuracies every epoch), callbacks read it, and it writes itself, once per format:
-the rows of ``metrics.csv`` and ``epochs.csv``, the figures ``loss.png`` and ``accuracy.png``, its
-fields of the summary, and its part of a checkpoint (:meth:`History.state_dict` out, :meth:`History.load_state_dict` in).
+As Keras's ``History``: the trainer appends to it, callbacks read it, and it writes itself once per
+format: ``metrics.csv``, ``epochs.csv``, the two figures, the summary's fields and its part of a checkpoint.
 """
 
 from __future__ import annotations
@@ -12,27 +10,13 @@ import math
 
 import numpy as np
 
+from nnlearn.base.i18n import _
+
 
 class History:
-    """The loss at every iteration and the accuracies at every epoch end of one training run.
-
-    Parameters
-    ----------
-    validation : bool
-        The run holds back a validation set: ``val_acc_list`` is recorded (and checkpointed); the test
-        set is judged once, at the end (``test_acc_list`` then holds ``None``).
-
-    Attributes
-    ----------
-    train_loss_list : list of float
-        The loss at every iteration (the weight decay term included).
-    epoch_iterations : list of int
-        After how many iterations the accuracies were taken.
-    train_acc_list, val_acc_list, test_acc_list : list
-        The accuracies (``None`` where a set was not judged).
-    final : dict or None
-        ``train_accuracy``, ``test_accuracy`` and ``validation_accuracy`` after the last iteration.
-    """
+    """The loss at every iteration (weight decay included) and the accuracies at every epoch end
+    (``epoch_iterations``; ``None`` where a set was not judged) of one run; ``final``: the accuracies after
+    the last iteration. ``validation``: the run holds back a validation set (``val_acc_list`` is kept)."""
 
     def __init__(self, validation: bool = False):
         self.validation = validation
@@ -82,13 +66,9 @@ class History:
         against validation where the test set is judged once only)."""
         # matplotlib, imported only when a run draws: the board and the sweep's workers read runs without it
         from nnlearn.base.figtext import figure_text
-        from nnlearn.base.i18n import _
         from nnlearn.common.evaluation import plot_accuracy, plot_loss
 
-        if self.validation:
-            other, label = self.val_acc_list, "validation acc"
-        else:
-            other, label = self.test_acc_list, "test acc"
+        other, label = (self.val_acc_list, "validation acc") if self.validation else (self.test_acc_list, "test acc")
         with figure_text():
             loss = plot_loss(
                 self.train_loss_list,
@@ -130,15 +110,8 @@ class History:
 
     def layout(self, iterations: int, n_epochs: int) -> dict:
         """``{name: (shape, dtype)}`` of the arrays :meth:`state_dict` gives after ``iterations`` and ``n_epochs``."""
-        layout = {
-            "train_loss": ((iterations,), np.float64),
-            "epoch_iterations": ((n_epochs,), np.int64),
-            "train_acc": ((n_epochs,), np.float64),
-            "test_acc": ((n_epochs,), np.float64),
-        }
-        if self.validation:
-            layout["val_acc"] = ((n_epochs,), np.float64)
-        return layout
+        arrays = self.state_dict()["arrays"]
+        return {name: ((iterations if name == "train_loss" else n_epochs,), a.dtype) for name, a in arrays.items()}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` gave (its arrays checked against :meth:`layout`)."""

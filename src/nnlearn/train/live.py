@@ -7,18 +7,11 @@
 
     model = train_arrays(x_train, t_train, x_test, t_test, callbacks=[LivePlot()])
 
-shows one figure under the cell and replaces it after every epoch: on the left the loss of every
-iteration (light) and its mean over each epoch; on the right the training and test accuracy per
-epoch (and the validation accuracy when the trainer records one).
-
-Outside a Jupyter kernel (a script, a terminal, a test) there is nowhere to draw: the callback
-warns once and does nothing -- unless it was given ``path=``, where it writes the figure as a PNG
-after every epoch (atomically, so an image viewer never shows half a file), in a notebook too.
-
-IPython is imported only when it is already loaded (a kernel always has it), so this module costs
-nothing where IPython is not installed. The figure is a :class:`matplotlib.figure.Figure` made
-without ``pyplot``: it is never registered with a backend, so a run leaks no figures and the
-notebook does not show a second, static copy at the end of the cell.
+shows one figure under the cell, replaced after every epoch: the loss of every iteration and its mean
+over each epoch, and the accuracies per epoch. Outside a Jupyter kernel it warns once and draws
+nothing, unless given ``path=``, where it writes the figure as a PNG after every epoch. The figure is
+made without ``pyplot``: never registered with a backend, it leaks nothing and the notebook shows no
+second, static copy at the end of the cell.
 """
 
 from __future__ import annotations
@@ -43,16 +36,8 @@ NOWHERE = N_(
 
 
 def notebook_display():
-    """IPython's ``display`` function when running in a Jupyter kernel, else ``None``.
-
-    A terminal IPython is not a kernel: it would print ``<Figure ...>`` rather than draw, so it
-    counts as no display.
-
-    Examples
-    --------
-    >>> notebook_display() is None  # doctests do not run in a kernel
-    True
-    """
+    """IPython's ``display`` function when running in a Jupyter kernel, else ``None`` (a terminal IPython
+    would print ``<Figure ...>`` rather than draw)."""
     ipython = sys.modules.get("IPython")  # never imported here: a kernel has loaded it already
     if ipython is None:
         return None
@@ -64,56 +49,12 @@ def notebook_display():
     return display
 
 
-class PNGImage:
-    """PNG bytes that IPython shows as an image (whatever matplotlib backend the kernel uses)."""
-
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def _repr_png_(self) -> bytes:
-        return self.data
-
-    def __repr__(self) -> str:
-        return f"<nnlearn live plot, {len(self.data)} bytes of PNG>"
-
-
 class LivePlot(Callback):
     """Redraw the loss and the accuracies in place after every epoch (a training callback).
 
-    Parameters
-    ----------
-    path : path-like, optional
-        Also write the figure to this PNG file after every epoch (atomically). Outside a notebook
-        this is the only output; without it nothing is drawn there and a warning says so, once.
-    figsize : (float, float)
-        The figure's size in inches.
-    dpi : int
-        Resolution of the PNG shown or written.
-
-    Attributes
-    ----------
-    figure : matplotlib.figure.Figure or None
-        The figure as last drawn (kept after training, e.g. to save it); ``None`` before the first
-        epoch end or when there is nowhere to draw.
-    frames : int
-        How many times the figure was drawn (once per epoch end while there is somewhere to draw).
-
-    Examples
-    --------
-    Outside a notebook and without ``path`` it warns once and draws nothing:
-
-    >>> import warnings
-    >>> import numpy as np
-    >>> from nnlearn import train_arrays
-    >>> rng = np.random.default_rng(0)
-    >>> x = rng.random((60, 4)); t = (x[:, 0] > x[:, 1]).astype(int)
-    >>> live = LivePlot()
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     model = train_arrays(x, t, hidden_size=[8], iters=None, epochs=3, batch_size=20, lr=1.0,
-    ...                          progress=False, callbacks=[live])
-    >>> len(caught), live.frames, live.figure
-    (1, 0, None)
+    ``path``: also write the figure to this PNG file (atomically) after every epoch. :attr:`figure` is the
+    figure as last drawn (None before the first epoch end, or with nowhere to draw), :attr:`frames`
+    how many times it was drawn.
     """
 
     def __init__(self, path=None, *, figsize=(9.0, 3.4), dpi: int = 80):
@@ -125,8 +66,6 @@ class LivePlot(Callback):
         self.display = None
         self.handle = None
         self.warned = False
-
-    # -- hooks ---------------------------------------------------------------------------------
 
     def on_train_begin(self, logs) -> None:
         self.display = notebook_display()
@@ -144,9 +83,11 @@ class LivePlot(Callback):
         if self.path is not None:
             save_figure(self.figure, self.path, dpi=self.dpi)
         if self.display is not None:
+            from IPython.display import Image  # a kernel has IPython loaded already
+
             buf = io.BytesIO()
             self.figure.savefig(buf, format="png", dpi=self.dpi)
-            image = PNGImage(buf.getvalue())
+            image = Image(data=buf.getvalue(), format="png")
             if self.handle is None:
                 self.handle = self.display(image, display_id=True)
             else:
@@ -155,8 +96,6 @@ class LivePlot(Callback):
     def on_train_end(self, logs) -> None:
         self.display = None
         self.handle = None
-
-    # -- the figure ----------------------------------------------------------------------------
 
     def draw(self, trainer) -> Figure:
         """A new figure of ``trainer``'s record so far (loss per iteration and per epoch, accuracies)."""
@@ -173,26 +112,12 @@ class LivePlot(Callback):
 
         fig = Figure(figsize=self.figsize, layout="constrained")
         loss_ax, acc_ax = fig.subplots(1, 2)
-        loss_ax.plot(
-            [i / per_epoch for i in range(1, len(losses) + 1)],
-            losses,
-            lw=0.6,
-            alpha=0.4,
-            color="C0",
-            label="loss per iteration",
-        )
+        steps = [i / per_epoch for i in range(1, len(losses) + 1)]
+        loss_ax.plot(steps, losses, lw=0.6, alpha=0.4, color="C0", label="loss per iteration")
         # Each epoch's mean sits in the middle of its epoch, on the curve it averages.
-        loss_ax.plot(
-            [(s + e) / 2 / per_epoch for s, e in zip(starts, ends)],
-            means,
-            "o-",
-            color="C1",
-            lw=1.6,
-            ms=3,
-            label="mean loss of the epoch",
-        )
-        loss_ax.set_xlabel("epoch")
-        loss_ax.set_ylabel("loss")
+        middles = [(s + e) / 2 / per_epoch for s, e in zip(starts, ends)]
+        loss_ax.plot(middles, means, "o-", color="C1", lw=1.6, ms=3, label="mean loss of the epoch")
+        loss_ax.set(xlabel="epoch", ylabel="loss")
         finite = [v for v in losses if math.isfinite(v)]
         if finite:
             loss_ax.set_ylim(0, max(sorted(finite)[int(0.995 * (len(finite) - 1))] * 1.05, 1e-3))
@@ -207,9 +132,7 @@ class LivePlot(Callback):
             points = [(x, v) for x, v in zip(epochs, values) if v is not None]
             if points:
                 acc_ax.plot(*zip(*points), style, ms=4, label=label)
-        acc_ax.set_xlabel("epoch")
-        acc_ax.set_ylabel("accuracy")
-        acc_ax.set_ylim(0, 1.0)
+        acc_ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.0))
         acc_ax.grid(alpha=0.3)
         if acc_ax.lines:
             acc_ax.legend(loc="lower right", fontsize=8)

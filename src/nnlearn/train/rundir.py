@@ -1,43 +1,28 @@
-"""Reading run and sweep folders: what the report and the board show, read without writing.
+"""Reading run folders (``config.json``) and sweep folders (``trials.csv``) for the report and the board.
 
-A *run folder* is what ``nnlearn train`` writes (it holds ``config.json``); a *sweep folder* holds
-``trials.csv``. Everything here only reads, and is tolerant where it must survive a run being
-written and a folder from anywhere:
-
-- a missing file is "not yet"; a column added later is carried along, a column missing is empty;
-- every file is read as a regular file of bounded size, never through a symbolic link that leads
-  out of its folder (a FIFO would hang the reader, a link could lead anywhere), with bounded work:
-  curves and tables are thinned to what a chart draws (:mod:`nnlearn.train.tables`);
-- table cells are numbers, ``None`` (empty) or text; NaN and infinity stay floats (a diverged
-  loss), and the charts skip whatever is not a finite number;
-- a folder whose files hold the wrong kind of value (``"settings": "abc"``, a ``pid`` of 10**30)
-  is one entry of state ``"unreadable"`` whose ``reason`` says which file and what; the other
-  folders still list (:func:`find_entries`).
-
-The state of a run comes from ``state.json`` (``{"state": one of runs.STATES, "pid": ...,
-"updated": ..., "reason": ...}``, written by the trainer) when present; a "running" state whose
-process is no longer alive on this host reads as "stopped". Without ``state.json``: "finished"
-when ``summary.json`` exists, "diverged" when the last loss logged is not finite, "running" when
-a metrics file changed in the last :data:`FRESH_SECONDS`, else "stopped".
+Everything here only reads, and survives a run being written and a folder from anywhere: a missing
+file is "not yet"; files are read bounded, through :mod:`nnlearn.train.tables` (no FIFO, no link out
+of the folder); NaN and infinity stay floats that charts skip; a folder whose files hold the wrong
+kind of value is one entry of state ``"unreadable"`` naming which file and what (:func:`entry`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
 from pathlib import Path
 
 from nnlearn.base.errors import FileFormatError, NnlearnError
-from nnlearn.base.files import MAX_JSON_BYTES, parse_json
+from nnlearn.base.files import MAX_JSON_BYTES, MAX_PID, parse_json, pid_alive
 from nnlearn.base.i18n import N_, _
 from nnlearn.train.runs import STATES
+from nnlearn.train.settings import TrainSettings
 from nnlearn.train.tables import finite, loss_curve, open_file, read_bytes, read_table, thinned_table
 
 #: Without state.json, a run whose files changed within this many seconds counts as running.
 FRESH_SECONDS = 600.0
-#: Process ids above this are no process of any host (Linux's largest pid_max is 2**22).
-MAX_PID = 2**31 - 1
 #: The accuracies a listing names in words (the request's or command's language); other columns by their name.
 ACCURACY_NAMES = {"test": N_("test"), "validation": N_("validation")}
 
@@ -53,11 +38,8 @@ def is_sweep_dir(path) -> bool:
 
 
 def load_json(path) -> dict | None:
-    """The JSON object in ``path``; None when the file is missing.
-
-    NaN and infinity read as None. A file that is damaged, not an object, a link or too large is a
-    :class:`~nnlearn.base.errors.FileFormatError` naming the file.
-    """
+    """The JSON object in ``path`` (NaN and infinity as None); None when the file is missing, else a
+    :class:`~nnlearn.base.errors.FileFormatError` naming the file (damaged, not an object, too large)."""
     path = Path(path)
     try:
         data = read_bytes(path, MAX_JSON_BYTES)  # through open_file: no link out of the folder
@@ -84,33 +66,14 @@ def last_loss(path) -> tuple[int, float | None]:
     except (OSError, NnlearnError):
         return 0, None
     with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        fh.seek(max(0, st.st_size - 4096))
+        fh.seek(max(0, os.fstat(fd).st_size - 4096))
         tail = fh.read(4096).decode("utf-8", "replace")
     # The first line is the header (a short file) or cut in half (a long one): skip it either way.
     for line in reversed(tail.strip().splitlines()[1:]):
         cells = line.split(",")
-        if len(cells) >= 2:
-            try:
-                return int(cells[0]), float(cells[1])
-            except ValueError:
-                continue
+        with contextlib.suppress(ValueError, IndexError):  # a damaged line: the one before it
+            return int(cells[0]), float(cells[1])
     return 0, None
-
-
-def pid_alive(pid) -> bool:
-    """True when a process with this id exists on this host."""
-    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid <= MAX_PID:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    except (OSError, OverflowError):
-        return False
-    return True
 
 
 def _check_state(state: dict) -> None:
@@ -124,10 +87,9 @@ def _check_state(state: dict) -> None:
 
 
 def run_state(path, last_loss_seen: float | None = None) -> tuple[str, str | None]:
-    """``(state, reason)`` of the run in ``path``; see the module's description.
-
-    A damaged ``state.json`` is a :class:`~nnlearn.base.errors.FileFormatError`.
-    """
+    """``(state, reason)`` of the run in ``path``: ``state.json``'s (a "running" run whose process is gone is
+    "stopped"); without it "finished" when ``summary.json`` exists, "diverged" when the last loss is not
+    finite, "running" when a file changed in the last :data:`FRESH_SECONDS`, else "stopped"."""
     path = Path(path)
     state = load_json(path / "state.json")
     if state is not None:
@@ -142,10 +104,8 @@ def run_state(path, last_loss_seen: float | None = None) -> tuple[str, str | Non
         last_loss_seen = last_loss(path / "metrics.csv")[1]
     if last_loss_seen is not None and not math.isfinite(last_loss_seen):
         return "diverged", _("the loss became infinite or NaN")
-    if (
-        time.time() - (_newest(path, ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json")) or 0)
-        < FRESH_SECONDS
-    ):
+    newest = _newest(path, ("metrics.csv", "epochs.csv", "checkpoint.npz", "config.json")) or 0
+    if time.time() - newest < FRESH_SECONDS:
         return "running", None
     return "stopped", _("no summary.json and no progress for a while")
 
@@ -168,10 +128,8 @@ def accuracy_column(columns, prefer=("validation", "test"), rows=None) -> str | 
     """
     for word in prefer:
         for c in columns:
-            low = c.lower()
-            if word in low and "acc" in low:
-                if rows is None or any(finite(r.get(c)) for r in rows):
-                    return c
+            if word in c.lower() and "acc" in c.lower() and (rows is None or any(finite(r.get(c)) for r in rows)):
+                return c
     return None
 
 
@@ -185,14 +143,6 @@ def drawn_columns(columns, rows) -> list[str]:
     ['epoch', 'test_accuracy']
     """
     return [c for c in columns if any(finite(r.get(c)) for r in rows)]
-
-
-def _object(value, what: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise FileFormatError(_("{what} is not an object", what=what))
-    return value
 
 
 def _numbers(d: dict, keys, what: str) -> None:
@@ -215,32 +165,19 @@ def read_run(path) -> tuple[dict, dict]:
     config = load_json(path / "config.json") or {}
     summary = load_json(path / "summary.json") or {}
     for key in ("settings", "trainer", "network"):
-        _object(config.get(key), f"config.json: {key}")
+        if not isinstance(config.get(key), (dict, type(None))):
+            raise FileFormatError(_("{what} is not an object", what="config.json: " + key))
     _texts(config, ("recipe", "dataset", "seed", "nnlearn_version", "data_dir"), "config.json")
     _numbers(config.get("trainer") or {}, ("max_iter",), "config.json: trainer")
-    _numbers(
-        summary,
-        (
-            "test_accuracy",
-            "train_accuracy",
-            "validation_accuracy",
-            "iterations",
-            "epochs",
-            "seconds",
-            "final_loss",
-            "last_batch_loss",
-        ),
-        "summary.json",
-    )
+    _numbers(summary, ("test_accuracy", "train_accuracy", "validation_accuracy"), "summary.json")
+    _numbers(summary, ("iterations", "epochs", "seconds", "final_loss", "last_batch_loss"), "summary.json")
     _texts(summary, ("recipe", "dataset", "seed", "description"), "summary.json")
     return config, summary
 
 
 def run_info(path, root=None) -> dict:
-    """A run's summary for listings: state, accuracy, settings (small; no curves).
-
-    A damaged run raises :class:`~nnlearn.base.errors.FileFormatError`; see :func:`entry`.
-    """
+    """A run's summary for listings: state, accuracy, settings (no curves); a damaged run raises
+    :class:`~nnlearn.base.errors.FileFormatError` (see :func:`entry`)."""
     path = Path(path)
     config, summary = read_run(path)
     columns, epochs = thinned_table(path / "epochs.csv")
@@ -275,29 +212,20 @@ def run_info(path, root=None) -> dict:
     }
 
 
-def describe(settings: dict, network: dict | None = None) -> str:
-    """A one-line description of a run's settings (for runs without a summary yet), with the
-    network's real sizes when ``network`` (config.json's) has them.
+def describe(settings: dict, network: dict) -> str | None:
+    """:meth:`TrainSettings.describe` of a run's ``config.json`` (for runs without a summary yet); None where
+    its settings are not those of any nnlearn run.
 
     Examples
     --------
-    >>> describe({"hidden_size": [50], "activation": "sigmoid", "optimizer": "sgd", "lr": 0.1},
-    ...          {"input_size": 784, "output_size": 10})
-    '784-50-10 sigmoid, sgd lr 0.1'
-    >>> describe({"hidden": [100, 100], "activation": "relu"})
-    'hidden 100-100 relu'
+    >>> describe({"hidden": [100, 100], "activation": "relu"}, {"input_size": 784, "output_size": 10})
+    '784-100-100-10 relu, std 0.01, sgd lr 0.1, batch 100, 10000 iterations, float32'
     """
-    network = network or {}
-    hidden = settings.get("hidden_size", settings.get("hidden"))  # "hidden": a run written before the book's names
-    hidden = list(hidden) if isinstance(hidden, (list, tuple)) else ([hidden] if hidden else [])
-    ends = network.get("input_size"), network.get("output_size")
-    if all(isinstance(n, int) for n in ends):
-        sizes = "-".join(str(h) for h in [ends[0], *hidden, ends[1]])
-    else:
-        sizes = "hidden " + "-".join(str(h) for h in hidden) if hidden else ""
-    first = " ".join(str(p) for p in (sizes, settings.get("activation")) if p)
-    rest = f"{settings['optimizer']} lr {settings.get('lr')}" if settings.get("optimizer") else ""
-    return ", ".join(p for p in (first, rest) if p)
+    ends = [network.get(key) for key in ("input_size", "output_size")]
+    try:
+        return TrainSettings.from_dict(settings).describe(*(n if type(n) is int else None for n in ends))
+    except (NnlearnError, TypeError, ValueError):
+        return None
 
 
 def sweep_info(path, root=None) -> dict:
@@ -359,10 +287,8 @@ def entry(path, root=None) -> dict:
 def _newest(path: Path, names) -> float | None:
     times = []
     for name in names:
-        try:
+        with contextlib.suppress(OSError):
             times.append(os.lstat(path / name).st_mtime)
-        except OSError:
-            pass
     return max(times) if times else None
 
 

@@ -14,13 +14,12 @@ A run directory holds::
     trajectory.npz   the weights at the start and every epoch end (nnlearn.train.trajectory; not with --no-trajectory)
     landscape.npz    written later by `nnlearn landscape`, with landscape.png (nnlearn.see.landscape)
 
-Every file is written atomically: a reader (the board, say) never sees half of one. While a process
-trains into the folder it holds a ``flock`` on the folder itself (:func:`claim_run_dir`): a second trainer
-is refused, and a killed one leaves no lock behind (the kernel releases it with the process).
+Every file is written atomically, and a trainer holds a ``flock`` on the folder (:func:`claim_run_dir`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -111,13 +110,12 @@ def run_to_resume(run, data_dir=None) -> tuple:
 
 
 def claim_run_dir(run, *, in_run_folder: bool = False) -> int | None:
-    """Make the run directory (and its parents) after :func:`check_run_dir`, lock it for this process's
-    training, and remove the temporary files a killed process left in it; the descriptor holding the lock.
+    """Make the run directory (:func:`check_run_dir`), lock it for this process's training and remove the
+    temporary files a killed process left in it; the descriptor holding the lock.
 
-    The lock is a ``flock`` on the folder itself (no lock file to leave behind): closing the
-    descriptor, or the end of the process however it ends (SIGKILL too), releases it, so a killed
-    run can be resumed at once. A folder another process trains into is one line naming its pid.
-    None where the file system cannot lock a folder (an NFS mount may refuse): the run goes on unlocked.
+    A ``flock`` on the folder itself leaves no lock file behind: the end of the process, however it ends,
+    releases it. A folder another process trains into is one line naming its pid. None where the file
+    system cannot lock a folder (an NFS mount may refuse): the run goes on unlocked.
     """
     run = check_run_dir(run, in_run_folder=in_run_folder)
     try:
@@ -219,17 +217,12 @@ def write_metrics(run, trainer) -> None:
 
 
 def peak_rss_mb() -> float | None:
-    """This process's peak resident memory in MiB.
-
-    Linux's ``VmHWM`` first: ``ru_maxrss`` can carry over the parent's peak across fork + exec.
-    """
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
+    """This process's peak resident memory in MiB (Linux's ``VmHWM`` first: ``ru_maxrss`` can carry over the
+    parent's peak across fork + exec)."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     try:
         import resource
 
@@ -340,15 +333,11 @@ def open_run(
     trajectory: bool = True,
 ) -> Run:
     """The one lifecycle of a run folder, for ``nnlearn train`` and a sweep's final run: build the
-    trainer for ``settings`` on ``data`` (``(x_train, t_train), (x_test, t_test)``), then continue the
-    folder's run from its checkpoint, or start it (writing ``config.json``).
-
-    The trainer is built before the folder is made, so bad settings leave no folder behind. A folder
-    whose checkpoint belongs to other settings is refused (``other_run="refuse"``, the checkpoint's
-    one-line error) or started again (``"restart"``: a sweep's final run after the best trial changed).
-    ``in_run_folder``: the run may lie inside a sweep folder (the sweep's own final run). ``threads``: the
-    BLAS threads (:func:`nnlearn.train.threads.choose`; default the free cores). ``trajectory``: keep
-    ``trajectory.npz`` (:class:`~nnlearn.train.trajectory.Trajectory`).
+    trainer for ``settings`` on ``data`` (``(x_train, t_train), (x_test, t_test)``) before the folder is
+    made (bad settings leave no folder behind), then continue the folder's run from its checkpoint, or
+    start it. A checkpoint of other settings is refused (``other_run="refuse"``) or started again
+    (``"restart"``: a sweep's final run after the best trial changed); ``in_run_folder``: the run may lie
+    inside a sweep folder.
     """
 
     run = Path(run)
@@ -439,11 +428,9 @@ def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None
 
 
 def finish_run(run, trainer, *, recipe: str, dataset: str, load_seconds: float = 0.0) -> dict:
-    """Train to the end with ``trainer`` (callbacks keep the folder current), then write the model,
-    the figures, ``summary.json`` and the final state. Returns the summary.
-
-    Whatever stops it -- Ctrl-C, a divergence, a full disk, a bug -- leaves the metrics and a state
-    that says so (:func:`stopped`), and is raised on.
+    """Train to the end with ``trainer``, then write the model, the figures, ``summary.json`` and the final
+    state; the summary. Whatever stops it (Ctrl-C, a divergence, a full disk, a bug) is recorded
+    (:func:`stopped`) and raised on.
     """
 
     run, when = Path(run), ""
@@ -483,16 +470,12 @@ def stopped(run, trainer, exc: BaseException, when: str = "") -> None:
     """Record, as far as the disk allows, the metrics so far and why the run ended on ``exc``: diverged, or
     stopped and how to continue it (``when``: a message, marked N_, that says ``{cause}`` at a moment)."""
 
-    try:
+    with contextlib.suppress(OSError, NnlearnError):  # the disk may be full: the state below matters more
         write_metrics(run, trainer)
-    except (OSError, NnlearnError):
-        pass  # the disk may be full: the state below matters more
     if isinstance(exc, DivergenceError):
         state, reason = "diverged", str(exc)
     else:
         cause = _("interrupted (Ctrl-C)") if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
         state, reason = "stopped", (_(when, cause=cause) if when else cause) + "; " + resume_hint(run)
-    try:
+    with contextlib.suppress(OSError, NnlearnError):
         write_state(run, state, reason)
-    except (OSError, NnlearnError):
-        pass

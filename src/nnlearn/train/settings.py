@@ -1,12 +1,10 @@
 """Training settings, each declared once: one frozen dataclass, and the named recipes as instances of it.
 
-Every field of :class:`TrainSettings` is declared with :func:`setting`: its default, its
-:mod:`~nnlearn.base.constraints` constraint (the check and its message), its help text, its label and
-unit, whether a sweep may tune it, and where it goes (``group``: the network, the optimizer). From
-that declaration alone come the flags of ``nnlearn train`` and ``nnlearn sweep``
-(:mod:`nnlearn.cli._settings`), the checks here, the run's ``config.json`` (:meth:`TrainSettings.to_dict`),
-the labels of the report and the board, the kinds a sweep may search -- and the arguments the
-optimizer is built with. A new setting is one new field.
+Every field of :class:`TrainSettings` is declared with :func:`setting`: its default, its constraint
+(:mod:`nnlearn.base.constraints`), help, label and unit, whether a sweep may tune it, and whether the
+optimizer takes it. The flags of ``nnlearn train`` and ``nnlearn sweep``, the checks, ``config.json``,
+the report's labels and the optimizer's arguments all come from that declaration: a new setting is one
+new field.
 """
 
 from __future__ import annotations
@@ -29,8 +27,8 @@ SAMPLINGS = ("replacement", "shuffle")
 RENAMED = {"hidden": "hidden_size", "weight_decay": "weight_decay_lambda", "dropout": "dropout_ratio"}
 GRADS = ("backprop", "numerical")
 LR_SCHEDULES = ("constant", "cosine")
-#: Where a setting goes besides the trainer: the network's description, the optimizer's arguments.
-NETWORK, OPTIMIZER = "network", "optimizer"
+#: The group of the settings that are the optimizer's arguments.
+OPTIMIZER = "optimizer"
 
 
 @dataclass(frozen=True)
@@ -49,10 +47,8 @@ class Spec:
 
 
 def setting(default, constraint: Constraint, help: str, *, label: str, **declaration):
-    """A dataclass field of :class:`TrainSettings` with its :class:`Spec` (keyword arguments: Spec's).
-
-    ``label`` and ``unit`` are messages of the catalogue (marked ``N_``; a label that is a name, such as
-    ``beta1``, is not), shown translated where a page or report names the setting: ``_(spec.label)``."""
+    """A dataclass field of :class:`TrainSettings` with its :class:`Spec` (keyword arguments: Spec's);
+    ``label`` and ``unit`` are marked ``N_`` (but a name, such as ``beta1``) and shown as ``_(spec.label)``."""
     return field(default=default, metadata={"spec": Spec(constraint, help, label, **declaration)})
 
 
@@ -78,16 +74,22 @@ def specs() -> dict:
     return {f.name: f.metadata["spec"] for f in fields(TrainSettings)}
 
 
+def check_known(names) -> None:
+    """Refuse names that are no setting."""
+    unknown = sorted(set(names) - set(specs()))
+    if unknown:
+        raise InputError(
+            _("unknown setting(s) {names}; known: {known}", names=", ".join(unknown), known=", ".join(specs()))
+        )
+
+
 @dataclass(frozen=True)
 class TrainSettings:
     """Everything that decides a training run, network included; the default is the book's recipe.
 
-    Each field's meaning, constraint and help are declared beside it (:func:`specs` lists them);
-    :meth:`__post_init__` checks and normalises every field through its declaration, then the
-    rules that tie fields together. ``iters`` and ``epochs`` say how long to train: exactly one is set
-    (an epoch is ``max(train_size // batch_size, 1)`` iterations, the book's ``iter_per_epoch``).
-    With ``validation`` the **last** samples of the training set are held back (see
-    :class:`~nnlearn.train.trainer.Trainer`) and the test set is judged once, at the end.
+    Each field is checked and normalised by its declaration, then the rules that tie fields together are
+    checked. Exactly one of ``iters`` and ``epochs`` is set (an epoch is the book's ``iter_per_epoch``,
+    ``max(train_size // batch_size, 1)`` iterations).
 
     Examples
     --------
@@ -103,28 +105,22 @@ class TrainSettings:
     """
 
     hidden_size: tuple = setting(
-        (50,),
-        RULES["hidden_size"],
-        "hidden layer sizes, e.g. --hidden-size 100 50",
-        label=N_("hidden layers"),
-        group=NETWORK,
+        (50,), RULES["hidden_size"], "hidden layer sizes, e.g. --hidden-size 100 50", label=N_("hidden layers")
     )
     activation: str = setting(
-        "sigmoid", Options(tuple(ACTIVATIONS)), "the hidden layers' activation", label=N_("activation"), group=NETWORK
+        "sigmoid", Options(tuple(ACTIVATIONS)), "the hidden layers' activation", label=N_("activation")
     )
     weight_init_std: object = setting(
         0.01,
         RULES["weight_init_std"],
         "weight initialisation: a standard deviation (the book's 0.01), xavier or he",
         label=N_("weight init"),
-        group=NETWORK,
     )
     loss: str = setting(
         "cross_entropy",
         Options(tuple(LOSSES)),
         "the loss: the book's cross-entropy error or mean squared error",
         label=N_("loss"),
-        group=NETWORK,
     )
     optimizer: str = setting("sgd", Options(tuple(OPTIMIZERS)), "the update rule (ch. 6.1)", label=N_("optimizer"))
     lr: float = setting(
@@ -199,7 +195,6 @@ class TrainSettings:
         Options(DTYPES),
         "float32 trains about twice as fast; the numerical gradient wants float64",
         label="dtype",
-        group=NETWORK,
         tunable=False,
     )
     train_eval_samples: int | None = setting(
@@ -242,7 +237,6 @@ class TrainSettings:
         RULES["weight_decay_lambda"],
         "the book's weight decay lambda: lambda/2 * sum ||W||^2 added to the loss (biases excluded)",
         label=N_("weight decay"),
-        group=NETWORK,
         metavar="LAMBDA",
     )
     dropout_ratio: float = setting(
@@ -250,7 +244,6 @@ class TrainSettings:
         RULES["dropout_ratio"],
         "the book's Dropout after each hidden activation: drop this share of units while training",
         label=N_("dropout"),
-        group=NETWORK,
         metavar="RATE",
     )
     validation: float | int | None = setting(
@@ -279,7 +272,7 @@ class TrainSettings:
                         "{name} is a setting of the {optimizers} optimizer, not of {optimizer}; drop it or "
                         "choose that optimizer",
                         name=name,
-                        optimizers=_(" or ").join(self.optimizers_with(name)),
+                        optimizers=_(" or ").join(o for o in OPTIMIZERS if name in optimizer_arguments(o)),
                         optimizer=self.optimizer,
                     )
                 )
@@ -301,12 +294,8 @@ class TrainSettings:
 
     @staticmethod
     def group(group: str) -> tuple:
-        """The names of the settings declared with ``group`` (:data:`NETWORK`, :data:`OPTIMIZER`)."""
+        """The names of the settings declared with ``group`` (:data:`OPTIMIZER`)."""
         return tuple(name for name, spec in specs().items() if spec.group == group)
-
-    @staticmethod
-    def optimizers_with(name: str) -> tuple:
-        return tuple(key for key in OPTIMIZERS if name in optimizer_arguments(key))
 
     def optimizer_options(self) -> dict:
         """The optimizer's constructor arguments: the optimizer settings that are set."""
@@ -323,15 +312,7 @@ class TrainSettings:
         """These settings with ``changes`` (``None`` values ignored). Setting ``epochs`` clears
         ``iters`` and the other way round; ``grad="numerical"`` brings float64 unless ``dtype`` is given."""
         changes = {k: v for k, v in changes.items() if v is not None}
-        unknown = sorted(set(changes) - {f.name for f in fields(self)})
-        if unknown:
-            raise InputError(
-                _(
-                    "unknown setting(s) {names}; known: {known}",
-                    names=", ".join(unknown),
-                    known=", ".join(f.name for f in fields(self)),
-                )
-            )
+        check_known(changes)
         if "epochs" in changes and "iters" not in changes:
             changes["iters"] = None
         elif "iters" in changes and "epochs" not in changes:
@@ -357,10 +338,7 @@ class TrainSettings:
         (8,)
         """
         d = {RENAMED.get(key, key): value for key, value in d.items()}
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise InputError(_("unknown setting(s) {names}", names=", ".join(unknown)))
+        check_known(d)
         return cls(**d)
 
     def describe(self, input_size: int | None = None, output_size: int | None = None) -> str:

@@ -1,25 +1,13 @@
 """The CSV files of run and sweep folders, read with bounded work: what the board and the report draw.
 
-``metrics.csv`` holds one row per iteration (a million-iteration run writes 25 MB of it) and is
-polled by the board every few seconds; a chart draws a thousand points. So:
-
-- a file of at most :data:`SMALL_BYTES` is read whole and thinned evenly (every k-th row, and the last);
-- a larger one is *sampled*: :data:`MAX_POINTS` (or the caller's number of) byte offsets spread
-  evenly over it, the row that starts after each (its iteration and loss are the file's own, not
-  estimated), the :data:`WINDOW` rows before it for the loss's moving average, and the last row.
-  The work is the same for 2 MB or 60 MB: about that many reads of a few KiB;
-- a header of more than :data:`MAX_COLUMNS` columns, or a first line longer than
-  :data:`MAX_LINE_BYTES`, is a :class:`~nnlearn.base.errors.FileFormatError` naming the file -- nnlearn
-  writes at most a few dozen columns, and a run listed as unreadable beats a board that stalls; a
-  table shown whole (a sweep's trials.csv, :func:`read_table`) is counted before it is made, and
-  refused past :data:`MAX_CELLS` cells;
-- each answer is kept, per file, until the file's device, inode, size or time of change differ
-  (:data:`CACHE_CELLS` numbers in all); a file is parsed by one thread at a time, the others wait
-  for its answer instead of parsing it again.
-
-Only regular files are read, never waiting on a FIFO; a symbolic link is followed only while it
-stays in the folder of the link (:func:`open_file`), so a run folder cannot make the board read
-``/etc/shadow`` under another name.
+``metrics.csv`` holds a row per iteration (25 MB for a million iterations) and the board polls it every
+few seconds, for a chart of a thousand points. A file of at most :data:`SMALL_BYTES` is read whole and
+thinned evenly; a larger one is *sampled*: the rows that start after :data:`MAX_POINTS` byte offsets
+spread over it (the file's own iterations and losses), each with the :data:`WINDOW` rows before it
+for the moving average -- the same work for 2 MB or 60 MB. Headers past :data:`MAX_COLUMNS` columns
+or :data:`MAX_LINE_BYTES` bytes are refused, and each answer is cached until the file changes (one
+parse of a file at a time). Only regular files are read, and a symbolic link only while it stays in
+its folder (:func:`open_file`): a run folder cannot make the board read ``/etc/shadow``.
 """
 
 from __future__ import annotations
@@ -40,7 +28,7 @@ from nnlearn.base.i18n import _
 SMALL_BYTES = 1 << 20
 #: Points of a curve (rows of a table) a chart gets, the last row included.
 MAX_POINTS = 1000
-#: The moving average's window for a long curve (``smoothing_window`` of 2,000 losses or more).
+#: The moving average's window for a long curve (a twentieth of the losses, up to this).
 WINDOW = 100
 #: Columns read from a CSV file; more is an error (nnlearn's widest, a sweep's trials.csv, has ~30).
 MAX_COLUMNS = 64
@@ -79,19 +67,12 @@ def finite(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def smoothing_window(n: int) -> int:
-    """The moving average's window for ``n`` losses: a twentieth of them, between 1 and :data:`WINDOW`."""
-    return max(1, min(WINDOW, n // 20))
-
-
 def open_file(path) -> int:
-    """A read-only descriptor of the regular file ``path`` of a run folder
-    (:func:`nnlearn.base.files.open_regular_file`), never through a symbolic link that leads outside
-    the folder it is in (one rule, whatever the file's name): the board and the report show a run's
-    files, not what a link in it points at.
+    """A read-only descriptor of the regular file ``path`` of a run folder, never through a symbolic link
+    leading out of its folder: the board and the report show a run's files, not what a link points at.
 
     ``FileNotFoundError`` when it is missing; :class:`~nnlearn.base.errors.FileFormatError` naming the
-    file for a link out of the folder, a link to nothing, a loop of links, or no regular file.
+    file for a link out of the folder, to nothing or in a loop, or no regular file.
     """
     path = name = Path(path)
     try:
@@ -251,7 +232,7 @@ def _whole_loss_curve(lines, n: int, li: int, ii, count: int) -> dict:
             it = _number(cells, ii)
             its.append(it if finite(it) else row)
             losses.append(float(loss))
-    window = smoothing_window(len(losses))
+    window = max(1, min(WINDOW, len(losses) // 20))
     kept = [i for i, v in enumerate(losses) if math.isfinite(v)]
     smooth = {}
     if kept:
@@ -292,26 +273,38 @@ def _sampled_loss_curve(fd: int, start: int, size: int, n: int, li: int, ii, cou
     return {"points": points, "window": WINDOW, "rows": None, "step": step, "sampled": True, "last_iteration": last}
 
 
-def _table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[dict], bool]:
+def _table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[dict]]:
+    """``(columns, rows)``: at most ``count + 1`` rows spread over the file, or with ``count`` 0 every row
+    (refused past :data:`MAX_TABLE_BYTES` or :data:`MAX_CELLS`)."""
+    if not count and size > MAX_TABLE_BYTES:
+        raise FileFormatError(
+            _("{name} is larger than the {n} bytes such a file may have", name=name, n=MAX_TABLE_BYTES)
+        )
     columns, start = _header(fd, name, size)
     n = len(columns)
     if not columns:
-        return [], [], False
-    if size <= SMALL_BYTES:  # counted first, then only the kept rows made (64 empty cells a row add up)
-        total = sum(1 for row in _rows(_all_lines(fd, start, size, name), n))
-        step = max(1, math.ceil(total / count))
-        rows = [
-            {c: cell(v) for c, v in zip(columns, cells)}
-            for k, cells in enumerate(_rows(_all_lines(fd, start, size, name), n))
-            if k % step == 0 or k == total - 1
-        ]
-        return columns, rows, step > 1
-    rows = []
-    for offset, line in _sampled_lines(fd, start, size, 0, count):
-        row = next(_rows([line], n), None)
-        if row is not None:
-            rows.append({c: cell(v) for c, v in zip(columns, row)})
-    return columns, rows, True
+        return [], []
+    if count and size > SMALL_BYTES:
+        sampled = (next(_rows([line], n), None) for _before, line in _sampled_lines(fd, start, size, 0, count))
+        return columns, [{c: cell(v) for c, v in zip(columns, row)} for row in sampled if row is not None]
+    # Counted first, then only the kept rows made (64 empty cells a row add up).
+    total = sum(1 for row in _rows(_all_lines(fd, start, size, name), n))
+    if not count and total * n > MAX_CELLS:
+        raise FileFormatError(
+            _(
+                "{name} has {total} rows of {n} columns; at most {most} cells are read (it is no table nnlearn writes)",
+                name=name,
+                total=total,
+                n=n,
+                most=MAX_CELLS,
+            )
+        )
+    step = max(1, math.ceil(total / count)) if count else 1
+    return columns, [
+        {c: cell(v) for c, v in zip(columns, cells)}
+        for k, cells in enumerate(_rows(_all_lines(fd, start, size, name), n))
+        if k % step == 0 or k == total - 1
+    ]
 
 
 # -- the cache -------------------------------------------------------------------------------------
@@ -349,9 +342,8 @@ def _cached(kind: str, path, count: int, parse, cells):
             if cost <= CACHE_CELLS // 4:
                 _cache[key] = (stamp, value, cost)
                 _cache_cells += cost
-            while _cache_cells > CACHE_CELLS:
-                dropped = _cache.popitem(last=False)[1][2]
-                _cache_cells -= dropped
+            while _cache_cells > CACHE_CELLS:  # the least recently used go first
+                _cache_cells -= _cache.popitem(last=False)[1][2]
             if len(_parsing) > 4 * len(_cache) + 64:  # forget the locks of files long gone
                 _parsing.clear()
     return value
@@ -382,49 +374,23 @@ def loss_curve(path, max_points: int = MAX_POINTS) -> dict:
 
 
 def thinned_table(path, max_points: int = MAX_POINTS) -> tuple[list[str], list[dict]]:
-    """``(columns, rows)`` of a CSV table for a chart: at most ``max_points + 1`` rows spread evenly
-    over the file, the last one included (all of them in a file of fewer rows); cells by :func:`cell`.
-    A missing file is an empty table; errors as :func:`loss_curve`'s."""
+    """``(columns, rows)`` of a CSV table for a chart: at most ``max_points + 1`` rows spread evenly over the
+    file, the last one included (``max_points`` 0: every row); cells by :func:`cell`. A missing file is an
+    empty table; errors as :func:`loss_curve`'s."""
     try:
-        columns, rows = _cached("table", path, max_points, _table, lambda t: len(t[0]) * (len(t[1]) + 1))[:2]
+        return _cached("table", path, max_points, _table, _table_cells)
     except FileNotFoundError:
         return [], []
-    return columns, rows
 
 
-def _whole_table(fd: int, name: str, size: int, count: int) -> tuple[list[str], list[dict]]:
-    if size > MAX_TABLE_BYTES:
-        raise FileFormatError(
-            _("{name} is larger than the {n} bytes such a file may have", name=name, n=MAX_TABLE_BYTES)
-        )
-    columns, start = _header(fd, name, size)
-    if not columns:
-        return [], []
-    n = len(columns)
-    total = sum(1 for row in _rows(_all_lines(fd, start, size, name), n))  # counted before anything is made
-    if total * n > MAX_CELLS:
-        raise FileFormatError(
-            _(
-                "{name} has {total} rows of {n} columns; at most {most} cells are read (it is no table nnlearn writes)",
-                name=name,
-                total=total,
-                n=n,
-                most=MAX_CELLS,
-            )
-        )
-    return columns, [
-        {c: cell(v) for c, v in zip(columns, cells)} for cells in _rows(_all_lines(fd, start, size, name), n)
-    ]
+def _table_cells(table) -> int:
+    return len(table[0]) * (len(table[1]) + 1)
 
 
 def read_table(path) -> tuple[list[str], list[dict]]:
-    """A whole CSV table with a header as ``(columns, rows)``; cells parsed by :func:`cell`; kept
-    until the file changes, as :func:`loss_curve`'s (the rows' list is the caller's own).
-
-    A missing file is an empty table; a line with another number of cells (a writer not yet done,
-    or damage) is dropped; a file that is not a regular file, larger than :data:`MAX_TABLE_BYTES`,
-    wider than :data:`MAX_COLUMNS`, of more than :data:`MAX_CELLS` cells or not UTF-8 is a
-    :class:`~nnlearn.base.errors.FileFormatError`.
+    """A whole CSV table as ``(columns, rows)`` (the rows' list the caller's own), as :func:`thinned_table`
+    reads it: a row of another number of cells (a writer not yet done, damage) is dropped; a file past
+    :data:`MAX_TABLE_BYTES` or :data:`MAX_CELLS` is a :class:`~nnlearn.base.errors.FileFormatError`.
 
     Examples
     --------
@@ -434,8 +400,5 @@ def read_table(path) -> tuple[list[str], list[dict]]:
     >>> read_table(p)
     (['epoch', 'iteration', 'test_accuracy'], [{'epoch': 0.5, 'iteration': 300, 'test_accuracy': 0.4964}, {'epoch': 1, 'iteration': 600, 'test_accuracy': None}])
     """
-    try:
-        columns, rows = _cached("whole", path, 0, _whole_table, lambda t: len(t[0]) * (len(t[1]) + 1))
-    except FileNotFoundError:
-        return [], []
+    columns, rows = thinned_table(path, 0)
     return columns, list(rows)

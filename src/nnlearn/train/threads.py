@@ -1,17 +1,10 @@
 """How many threads a command's matrix products use: chosen once, when the command starts.
 
-NumPy's products run on BLAS (OpenBLAS in NumPy's wheels), which starts one thread per core and splits
-every product among them. Beside another busy program one of those threads shares its core and the
-others wait for it at every product: on a 2-core machine the book's recipe then takes about 3 times as
-long as on one thread (BENCHMARKS.md). So a command (train, gradcheck, evaluate, landscape, check, a
-sweep's worker) takes the count asked for (``--threads N``, else ``NNLEARN_THREADS``), else the cores
-free at its start -- the allowed cores less those other programs kept busy over the last 0.05 s
-(``/proc/stat``; elsewhere the load average) -- between 1 and BLAS's own count.
-
-The count never changes during a run. OpenBLAS adds up a long sum in pieces that depend on its kernel
-and its thread count (on the Haswell kernel of most laptops one thread and two differ in the last
-bits), so the promise is: same seed, same thread count, same machine -> the same bits. A run records
-its count, and ``--resume`` continues on it.
+BLAS starts a thread per core; beside another busy program the others wait for the one sharing a core
+at every product (on 2 cores the book's recipe takes 3 times as long; BENCHMARKS.md). So a command takes
+``--threads N``, else ``NNLEARN_THREADS``, else the cores free at its start (``/proc/stat`` over
+:data:`SPAN`). OpenBLAS's sums depend on its thread count, so the promise is: same seed, same thread
+count, same machine -> the same bits; a run records its count and ``--resume`` continues on it.
 """
 
 from __future__ import annotations

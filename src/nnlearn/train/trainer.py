@@ -13,13 +13,9 @@ The book's loop (*Deep Learning from Scratch*, ch. 4.5) is::
             test_acc_list.append(network.accuracy(x_test, t_test))
 
 :class:`Trainer` runs that loop from :class:`~nnlearn.train.settings.TrainSettings` with a seeded
-``numpy.random.Generator`` and any optimizer, into a :class:`~nnlearn.train.history.History` (the book's
-three lists). The loop itself judges every epoch (:meth:`Trainer.evaluate`) and stops on divergence;
-checkpoints, the progress bar and anything else watch it as callbacks (:mod:`nnlearn.train.callbacks`).
-A run resumes from a checkpoint bit for bit (:meth:`Trainer.state` / :meth:`Trainer.load_state`) and
-stops cleanly on Ctrl-C.
-
-Differences from the book, each deliberate:
+``numpy.random.Generator``, into a :class:`~nnlearn.train.history.History` (the book's three lists); it
+judges every epoch and stops on divergence, callbacks watch (:mod:`nnlearn.train.callbacks`), and a run
+resumes from a checkpoint bit for bit. Differences from the book, each deliberate:
 
 - The loss recorded for an iteration is the loss of the forward pass that gave the gradient
   (before the update); the book runs a second forward pass after the update to get it.
@@ -47,6 +43,7 @@ from nnlearn.common import engines
 from nnlearn.common.multi_layer_net import MultiLayerNet
 from nnlearn.common.networks import settings_mismatch
 from nnlearn.common.optimizer import get_optimizer
+from nnlearn.common.saving import param_layout
 from nnlearn.datasets.batches import validation_count
 from nnlearn.train import checkpoints
 from nnlearn.train import threads as blas_threads
@@ -56,19 +53,11 @@ from nnlearn.train.settings import RECIPES, TrainSettings
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Training stopped on Ctrl-C (or a callback's ``KeyboardInterrupt``).
-
-    Attributes
-    ----------
-    iteration : int
-        The iteration the saved checkpoint holds (the run resumes from there).
-    checkpoint : pathlib.Path or None
-        Where the checkpoint is, if a :class:`~nnlearn.train.callbacks.Checkpoint` callback wrote one.
-    """
+    """Training stopped on Ctrl-C (or a callback's ``KeyboardInterrupt``): ``iteration``, the one the run
+    resumes from, and ``checkpoint``, the file that holds it (None without a Checkpoint callback)."""
 
     def __init__(self, iteration: int, checkpoint):
-        self.iteration = iteration
-        self.checkpoint = checkpoint
+        self.iteration, self.checkpoint = iteration, checkpoint
         super().__init__(
             _(
                 "training interrupted; checkpoint at iteration {iteration} in {checkpoint}",
@@ -83,42 +72,17 @@ class TrainingInterrupted(KeyboardInterrupt):
 class Trainer:
     """Train a network by mini-batch gradient descent and judge it on test data.
 
-    Parameters
-    ----------
-    network : MultiLayerNet
-        Trained in place (``network.params`` change). Its description must match ``settings``'s
-        dtype; its sizes and activation are its own.
-    x_train, t_train : ndarray
-        Training images (one row per sample) and integer labels (or one-hot rows).
-    x_test, t_test : ndarray, optional
-        Test data, evaluated at every epoch end -- or, with ``settings.validation``, once, at the end.
-        Without it only training accuracy is recorded.
-    settings : TrainSettings, default the book's recipe
-        Optimizer, learning rate, batch size, length, sampling, schedule, engine, seed.
-    callbacks : list of Callback, optional
-        Default :func:`~nnlearn.train.callbacks.standard_callbacks` (divergence stop, evaluation,
-        progress bar). A given list is used as it is.
-    threads : int, "auto" or None
-        BLAS threads for the whole run: a count, or (default: ``NNLEARN_THREADS``, else ``"auto"``) the
-        cores free when training starts (:func:`nnlearn.train.threads.choose`). A resumed run keeps the count
-        it was on, so that it gives the very numbers of an uninterrupted run.
+    ``network`` (a MultiLayerNet matching ``settings``) is trained in place on ``x_train`` and ``t_train``
+    (labels or one-hot rows); ``x_test``/``t_test`` are judged at every epoch end. ``callbacks`` default to
+    :func:`~nnlearn.train.callbacks.standard_callbacks`; ``threads`` are the run's BLAS threads
+    (:func:`nnlearn.train.threads.choose`; a resumed run keeps the count it was on). :attr:`history` is the
+    run's record, :attr:`iteration` the iterations done.
 
-    With ``settings.validation`` (a share or a count), the **last** ``N`` training samples are held
-    back before anything else (``N = round(share * len(x_train))``): the network never trains on them,
-    each epoch is judged on them (``history.val_acc_list``), and the test set is judged once, after the
-    last iteration (``history.final["test_accuracy"]``; ``history.test_acc_list`` holds ``None``). The
-    last samples, not a random draw: MNIST's training set is already in random order (the last 10000
-    hold every digit about 1000 times), a slice is a view (no copy of the images), and the split is the
-    same whatever the seed -- the usual ``validation_split`` convention.
-
-    Attributes
-    ----------
-    history : History
-        The run's record: the loss at every iteration, the accuracies at every epoch end.
-    x_val, t_val : ndarray or None
-        The held-back validation samples.
-    iteration : int
-        Iterations done.
+    With ``settings.validation`` the **last** ``N`` training samples are held back (``x_val``, ``t_val``):
+    each epoch is judged on them, and the test set once, after the last iteration
+    (``history.final["test_accuracy"]``). The last samples, not a random draw (Keras's
+    ``validation_split``): MNIST's training set is in random order already, a slice copies nothing, and
+    the split is the same whatever the seed.
 
     Examples
     --------
@@ -173,10 +137,7 @@ class Trainer:
         self.x_train, self.t_train = x_train, t_train
         if (x_test is None) != (t_test is None):
             raise InputError(_("give both x_test and t_test, or neither"))
-        if x_test is not None:
-            self.x_test, self.t_test = checked_data(network, x_test, t_test, "test")
-        else:
-            self.x_test = self.t_test = None
+        self.x_test, self.t_test = (None, None) if x_test is None else checked_data(network, x_test, t_test, "test")
         self.train_size = self.x_train.shape[0]
         self.batch_size = settings.batch_size
         if settings.sampling == "shuffle" and self.batch_size > self.train_size:
@@ -197,11 +158,9 @@ class Trainer:
             cb.set_trainer(self)
         kind = engines.BACKPROP if settings.grad == "backprop" else engines.NUMERICAL
         self.engine = network.engine(settings.engine_name, kind)
-        #: The run's BLAS threads (:class:`nnlearn.train.threads.Choice`): chosen when training starts,
-        #: or the count a resumed run was on.
         self.threads_asked = threads
         blas_threads.asked(threads)  # a bad count (or NNLEARN_THREADS) is refused before any work
-        self.threads = None
+        self.threads = None  # chosen when training starts, or the count a resumed run was on
 
         self.iteration = 0
         self.history = History(validation=self.x_val is not None)
@@ -218,16 +177,8 @@ class Trainer:
     # -- the loop ------------------------------------------------------------------------------
 
     def train(self) -> dict:
-        """Train until ``max_iter`` iterations are done; return :meth:`summary`.
-
-        Raises
-        ------
-        DivergenceError
-            The loss became NaN/inf or exploded (the last good checkpoint is kept).
-        TrainingInterrupted
-            Ctrl-C, SIGTERM or a callback's ``KeyboardInterrupt``; checkpoint callbacks saved the
-            last complete iteration.
-        """
+        """Train until ``max_iter`` iterations are done; return :meth:`summary`. Raises DivergenceError when
+        the loss becomes NaN/inf or explodes, TrainingInterrupted on Ctrl-C or SIGTERM."""
         self.started = time.perf_counter()
         self.consistent = True
         try:
@@ -355,14 +306,9 @@ class Trainer:
     # -- judging: the loop's own work ------------------------------------------------------------
 
     def evaluate(self) -> None:
-        """At an epoch end: training accuracy (on ``train_eval_samples`` rows, all of them at the end),
-        validation accuracy and test accuracy, added to :attr:`history`; after the last iteration also
-        its ``final``.
-
-        With a validation set the test set is judged once only, after the last iteration, into
-        ``final["test_accuracy"]`` (``test_acc_list`` then holds ``None``): choosing settings by the
-        validation accuracy keeps the test accuracy an honest estimate.
-        """
+        """At an epoch end: the training (on ``train_eval_samples`` rows, all at the end), validation and test
+        accuracies into :attr:`history`. With a validation set the test set is judged only after the last
+        iteration: choosing settings by the validation accuracy keeps the test accuracy an honest estimate."""
         final = self.iteration == self.max_iter
         n = self.train_size
         if not final and self.settings.train_eval_samples is not None:
@@ -381,12 +327,8 @@ class Trainer:
             }
 
     def check_divergence(self) -> None:
-        """Stop with :class:`~nnlearn.base.errors.DivergenceError` when the loss is NaN/inf or explodes.
-
-        Exploding: the mean loss over ``settings.divergence_window`` iterations exceeds three times its
-        starting value (or chance level, whichever is larger); judged every window and at every
-        epoch end, before the epoch is judged or saved, so no checkpoint holds a diverged network.
-        """
+        """Stop with :class:`~nnlearn.base.errors.DivergenceError` when the loss is NaN/inf or its mean over
+        ``settings.divergence_window`` iterations exceeds three times its start (or chance level)."""
         losses, w = self.history.train_loss_list, self.settings.divergence_window
         loss = losses[-1]
         if math.isfinite(loss):
@@ -509,16 +451,10 @@ class Trainer:
 
     def state_layout(self, iteration: int, n_epochs: int) -> dict:
         """``{name: (shape, dtype)}`` of the arrays of :meth:`state` after ``iteration`` iterations and ``n_epochs``."""
-        params = self.network.params
-        layout = {f"param_{k}": (v.shape, v.dtype) for k, v in params.items()}
-        if iteration > 0:
-            layout.update(
-                {
-                    f"opt_{name}/{k}": (v.shape, v.dtype)
-                    for name in self.optimizer.state_names
-                    for k, v in params.items()
-                }
-            )
+        layout = param_layout(self.network)
+        if iteration > 0:  # the optimizer's state is made by its first update
+            for name in self.optimizer.state_names:
+                layout.update(param_layout(self.network, f"opt_{name}/"))
         layout.update(self.history.layout(iteration, n_epochs))
         if self.settings.sampling == "shuffle" and iteration > 0:
             layout["perm"] = ((self.train_size,), None)
@@ -547,11 +483,8 @@ class Trainer:
         return path
 
     def load_checkpoint(self, path) -> None:
-        """Restore the state saved by :meth:`save_checkpoint`; training then continues bit for bit.
-
-        The trainer must have been built with the same settings and data sizes as the one that
-        wrote the checkpoint; the file must hold exactly the arrays such a run has, all finite.
-        """
+        """Restore the state :meth:`save_checkpoint` saved (a run of the same settings and data sizes);
+        training then continues bit for bit."""
         checkpoints.restore(self, path)
         self.last_checkpoint = (self.iteration, path)
 

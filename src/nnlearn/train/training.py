@@ -55,10 +55,7 @@ def build_trainer(
 
 @dataclass
 class TrainedModel:
-    """A trained network with its trainer's record (the result of :func:`train_arrays`).
-
-    ``predict`` means what it means on a network: the output probabilities; ``classify`` gives labels.
-    """
+    """A trained network with its trainer's record (the result of :func:`train_arrays`)."""
 
     network: MultiLayerNet
     trainer: Trainer

@@ -13,10 +13,8 @@ in the run folder, atomically, after each one::
 recipe keeps 18 snapshots of 39,760 float32 parameters (2.9 MB); the strong recipe 9 snapshots of
 535,818 (19.3 MB; BENCHMARKS.md has the time it costs).
 
-A resumed run continues the file bit for bit: the snapshots up to the checkpoint are kept and the
-rest is recorded as the run goes on, so an interrupted and resumed run ends with the same file as
-one run straight through. A run resumed without a ``trajectory.npz`` (it was started with
-``--no-trajectory``) keeps none: a path with a hole in it would be a wrong picture.
+A resumed run keeps the snapshots up to its checkpoint and ends with the same file as one run straight
+through; one resumed without a ``trajectory.npz`` keeps none (a path with a hole would be a wrong picture).
 """
 
 from __future__ import annotations
@@ -80,9 +78,8 @@ def is_snapshot_iteration(iteration: int, iter_per_epoch: int, max_iter: int) ->
 class Trajectory(Callback):
     """Record the network's parameters at the start and after every epoch into ``path`` (``trajectory.npz``).
 
-    Put it after the :class:`~nnlearn.train.callbacks.Checkpoint` callback: a process killed between the
-    two writes then resumes from a checkpoint the trajectory has not yet reached, and the snapshot
-    is taken again from the same weights.
+    After the Checkpoint callback: a process killed between the two writes resumes from a checkpoint the
+    trajectory has not reached, and the snapshot is taken again from the same weights.
     """
 
     def __init__(self, path):
@@ -93,24 +90,18 @@ class Trajectory(Callback):
 
     def on_train_begin(self, logs) -> None:
         trainer = self.trainer
-        net = trainer.network
+        snapshot = lambda it: is_snapshot_iteration(it, trainer.iter_per_epoch, trainer.max_iter)
         if trainer.iteration == 0:
             self.iterations, self.weights = [], []
         elif not os.path.lexists(self.path):
             self.active = False  # started without a trajectory: keep none rather than half of one
             return
         else:
-            iterations, weights, _meta = read_trajectory(self.path, net)
-            keep = [
-                k
-                for k, it in enumerate(iterations)
-                if it <= trainer.iteration and is_snapshot_iteration(it, trainer.iter_per_epoch, trainer.max_iter)
-            ]
+            iterations, weights, _meta = read_trajectory(self.path, trainer.network)
+            keep = [k for k, it in enumerate(iterations) if it <= trainer.iteration and snapshot(it)]
             self.iterations = [int(iterations[k]) for k in keep]
             self.weights = [weights[k] for k in keep]
-        if is_snapshot_iteration(trainer.iteration, trainer.iter_per_epoch, trainer.max_iter) and (
-            not self.iterations or self.iterations[-1] != trainer.iteration
-        ):
+        if snapshot(trainer.iteration) and (not self.iterations or self.iterations[-1] != trainer.iteration):
             self.record()
 
     def on_epoch_end(self, epoch, logs) -> None:
@@ -135,24 +126,19 @@ class Trajectory(Callback):
 
 
 def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
-    """``(iterations, weights, meta)`` from a ``trajectory.npz``, its size checked before it is read.
+    """``(iterations, weights, meta)`` from a ``trajectory.npz`` (its size checked first), of ``net``'s
+    parameters where given; anything wrong is one :class:`~nnlearn.base.errors.FileFormatError`."""
 
-    With ``net``, the file must describe that network's parameters (same keys, shapes and dtype).
-    Anything wrong is one :class:`~nnlearn.base.errors.FileFormatError`.
-    """
+    def damaged(message: str, **fields) -> FileFormatError:
+        return FileFormatError(_(message, path=path, fix=_(_FIX), **fields))
+
     try:
         size = os.stat(path).st_size
     except OSError:
         size = 0  # missing or unreadable: read_npz says which
     if size > max_bytes:
-        raise FileFormatError(
-            _(
-                "{path} is {size:,} bytes, more than a trajectory may have ({most:,}); {fix}",
-                path=path,
-                size=size,
-                most=max_bytes,
-                fix=_(_FIX),
-            )
+        raise damaged(
+            N_("{path} is {size:,} bytes, more than a trajectory may have ({most:,}); {fix}"), size=size, most=max_bytes
         )
     arrays, meta = read_npz(
         path,
@@ -161,32 +147,18 @@ def read_trajectory(path, net=None, max_bytes: int = MAX_TRAJECTORY_BYTES):
         expect=lambda meta: {"iterations": (None, np.int64), "weights": (None, None)},
     )
     if meta.get("format") != FORMAT:
-        raise FileFormatError(
-            _("{path} is not a trajectory of format {format}; {fix}", path=path, format=FORMAT, fix=_(_FIX))
-        )
+        raise damaged(N_("{path} is not a trajectory of format {format}; {fix}"), format=FORMAT)
     iterations, weights = arrays["iterations"], arrays["weights"]
     layout = meta.get("params")
     try:
         n_params = sum(int(np.prod(shape, dtype=np.int64)) for _name, shape in layout)
     except (TypeError, ValueError):
-        raise FileFormatError(_("{path} has no readable parameter layout; {fix}", path=path, fix=_(_FIX))) from None
+        raise damaged(N_("{path} has no readable parameter layout; {fix}")) from None
     if iterations.ndim != 1 or not len(iterations) or np.any(np.diff(iterations) <= 0) or iterations[0] < 0:
-        raise FileFormatError(
-            _("{path}: its iterations are not an increasing list of whole numbers; {fix}", path=path, fix=_(_FIX))
-        )
+        raise damaged(N_("{path}: its iterations are not an increasing list of whole numbers; {fix}"))
     k = len(iterations)
     if weights.dtype.kind != "f" or weights.shape != (k, n_params) or not np.isfinite(weights).all():
-        raise FileFormatError(
-            _(
-                "{path}: its weights are not {k} finite rows of {n} numbers; {fix}",
-                path=path,
-                k=k,
-                n=n_params,
-                fix=_(_FIX),
-            )
-        )
+        raise damaged(N_("{path}: its weights are not {k} finite rows of {n} numbers; {fix}"), k=k, n=n_params)
     if net is not None and (layout != param_layout(net) or weights.dtype != net.dtype):
-        raise FileFormatError(
-            _("{path} was recorded for another network than this run's model; {fix}", path=path, fix=_(_FIX))
-        )
+        raise damaged(N_("{path} was recorded for another network than this run's model; {fix}"))
     return iterations, weights, meta
