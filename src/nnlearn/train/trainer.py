@@ -43,7 +43,6 @@ from nnlearn.common import engines
 from nnlearn.common.multi_layer_net import MultiLayerNet
 from nnlearn.common.networks import settings_mismatch
 from nnlearn.common.optimizer import get_optimizer
-from nnlearn.common.saving import param_layout
 from nnlearn.datasets.batches import validation_count
 from nnlearn.train import checkpoints
 from nnlearn.train import threads as blas_threads
@@ -451,10 +450,11 @@ class Trainer:
 
     def state_layout(self, iteration: int, n_epochs: int) -> dict:
         """``{name: (shape, dtype)}`` of the arrays of :meth:`state` after ``iteration`` iterations and ``n_epochs``."""
-        layout = param_layout(self.network)
-        if iteration > 0:  # the optimizer's state is made by its first update
+        params = {k: (v.shape, v.dtype) for k, v in self.network.params.items()}
+        layout = {f"param_{k}": v for k, v in params.items()}
+        if iteration > 0:  # the optimizer's state is made by its first update: one array per parameter
             for name in self.optimizer.state_names:
-                layout.update(param_layout(self.network, f"opt_{name}/"))
+                layout.update({f"opt_{name}/{k}": v for k, v in params.items()})
         layout.update(self.history.layout(iteration, n_epochs))
         if self.settings.sampling == "shuffle" and iteration > 0:
             layout["perm"] = ((self.train_size,), None)
