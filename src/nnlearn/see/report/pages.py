@@ -1,11 +1,8 @@
-"""The report's pages: what is shown of a run, of several runs and of a sweep, rendered by the
-templates in ``nnlearn/see/templates/report/`` (see :mod:`nnlearn.see.templating`).
+"""The report's pages: what is shown of a run, of several runs and of a sweep (``templates/report/``).
 
-Everything read from the folders goes through :mod:`nnlearn.train.rundir` (tolerant: a damaged file is
-a note in the page, not a failed report) and reaches the page as text or numbers, escaped by the
-template engine. The charts are the run figures' own (:mod:`nnlearn.common.evaluation`, the functions that
-draw ``loss.png`` and ``accuracy.png``), written by matplotlib as inline SVG: the one piece of markup not
-made by a template, its texts escaped by matplotlib's SVG writer.
+Everything is read through :mod:`nnlearn.train.rundir`, tolerantly (a damaged file is a note in the page,
+not a failed report), and reaches the page as text or numbers that the templates escape. The charts are
+the run figures' own (:mod:`nnlearn.common.evaluation`) as inline SVG, whose texts matplotlib escapes.
 """
 
 from __future__ import annotations
@@ -227,22 +224,26 @@ def landscape_context(run: Path) -> dict | None:
     }
 
 
+def overlaid(name: str, loss, columns, epochs) -> dict:
+    """One run among others in :func:`nnlearn.common.evaluation.plot_runs`, from its loss points
+    ``(iteration, loss, moving mean)`` and its epochs table (the report's comparison and the board's chart)."""
+    col = rundir.accuracy_column(columns, rows=epochs)
+    return {
+        "name": name,
+        "iterations": [p[0] for p in loss],
+        "means": [p[2] for p in loss],
+        "epochs": numbers(epochs, "epoch"),
+        "accuracy": numbers(epochs, col),
+        "column": col and rundir.accuracy_label(col),
+    }
+
+
 def compare_context(runs: list[Path]) -> dict:
     """Curves of several runs overlaid (:func:`nnlearn.common.evaluation.plot_runs`), and their settings side by side."""
     curves, infos, configs = [], [], []
     for run, name in zip(runs, short_names(runs)):
         curve, columns, epochs, _extra = _curves(run)
-        col = rundir.accuracy_column(columns, rows=epochs)
-        curves.append(
-            {
-                "name": name,
-                "iterations": [p[0] for p in curve["points"]],
-                "means": [p[2] for p in curve["points"]],
-                "epochs": numbers(epochs, "epoch"),
-                "accuracy": numbers(epochs, col),
-                "column": col and col.replace("_", " "),
-            }
-        )
+        curves.append(overlaid(name, curve["points"], columns, epochs))
         infos.append(rundir.entry(run))
         configs.append(rundir.json_if_readable(run / "config.json") or {})
     settings = [_settings(c) for c in configs]
@@ -346,30 +347,14 @@ def build_report(dirs, *, data_dir=None, download: bool = True, test_data=None, 
     """
     paths = check_dirs(dirs)
     options = {"data_dir": data_dir, "download": download, "test_data": test_data, "where": where}
-    if len(paths) > 1:
-        return render(
-            "report/page.html",
-            title=_("nnlearn: runs compared"),
-            kind="compare",
-            languages=languages,
-            **compare_context(paths),
-        )
     p = paths[0]
-    if rundir.is_sweep_dir(p):
-        return render(
-            "report/page.html",
-            title=_("nnlearn sweep {name}", name=p.name),
-            kind="sweep",
-            languages=languages,
-            **sweep_context(p, **options),
-        )
-    return render(
-        "report/page.html",
-        title=_("nnlearn run {name}", name=p.name),
-        kind="run",
-        languages=languages,
-        run=run_context(p, **options),
-    )
+    if len(paths) > 1:
+        kind, title, context = "compare", _("nnlearn: runs compared"), compare_context(paths)
+    elif rundir.is_sweep_dir(p):
+        kind, title, context = "sweep", _("nnlearn sweep {name}", name=p.name), sweep_context(p, **options)
+    else:
+        kind, title, context = "run", _("nnlearn run {name}", name=p.name), {"run": run_context(p, **options)}
+    return render("report/page.html", title=title, kind=kind, languages=languages, **context)
 
 
 def default_output(dirs) -> Path:
