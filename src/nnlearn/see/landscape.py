@@ -1,30 +1,16 @@
 """The loss landscape of a trained network: its training loss over a plane through its weights.
 
-Li et al., "Visualizing the Loss Landscape of Neural Nets" (NeurIPS 2018): choose two directions
-``d1``, ``d2`` in weight space and evaluate ``L(w* + alpha d1 + beta d2)`` on a grid of
-``(alpha, beta)``, the trained weights ``w*`` at the centre. ``nnlearn landscape RUN`` does it for a
-finished run and writes ``landscape.npz`` and ``landscape.png`` (the contours with the training
-path) into the run folder.
+Li et al., "Visualizing the Loss Landscape of Neural Nets" (NeurIPS 2018): evaluate
+``L(w* + alpha d1 + beta d2)`` on a grid of ``(alpha, beta)`` around the trained weights ``w*``.
+``nnlearn landscape RUN`` writes ``landscape.npz`` and ``landscape.png`` into the run folder. The
+directions are random and filter-normalised (:func:`filter_normalized`), or the first two principal
+directions of the run's trajectory (:func:`pca_directions`): random directions in 40,000 dimensions are
+nearly orthogonal to the path and see almost nothing of it.
 
-Directions (``directions=``):
-
-- ``"random"``: drawn from a standard normal and **filter-normalised**: for a dense layer a filter is
-  one output unit's incoming weights, a column of ``W`` (``n_in x n_out``); each column of ``d`` is
-  scaled to the length of that column of ``w*``, so ``alpha = 1`` moves every unit by as much as its
-  weights are long, whatever the layer's scale.
-- ``"pca"``: the first two principal directions of the offsets ``w_i - w*`` of the run's snapshots
-  (``trajectory.npz``, :mod:`nnlearn.train.trajectory`), uncentred so that the plane passes through ``w*``;
-  unit vectors, so ``alpha`` and ``beta`` are distances in weight space. Random directions see almost
-  nothing of the path (in 40,000 dimensions they are nearly orthogonal to it): paths go on these.
-
-**Biases are held at their trained values** (their directions are zero), as in Li et al.'s figures
-(their code's ``ignore='biasbn'``): a bias is one number per unit, so "normalising" it like a filter
-would make its step an arbitrary ``+-|b|``; the plane shows the weights, the book's ``W1``, ``W2``.
-
-The loss at each point is the network's own :meth:`~nnlearn.MultiLayerNet.loss` on the first
-``samples`` training images of the run (never its validation images), in test mode (dropout scales,
-draws no masks), weight decay included, computed for many grid points at once in float32 by
-:func:`nnlearn.see.plane_loss.plane_losses` (tested against ``net.loss`` at every point).
+Biases are held at their trained values, as in Li et al.'s figures (their ``ignore='biasbn'``): a bias
+is one number per unit, so normalising it like a filter would make its step an arbitrary ``+-|b|``.
+The loss is the network's own, in test mode, weight decay included, on the run's first training images
+(never its validation images), computed by :func:`nnlearn.see.plane_loss.plane_losses`.
 """
 
 from __future__ import annotations
@@ -66,6 +52,8 @@ PCA_MARGIN = 1.25
 #: Far beyond where the loss stops changing, and far inside float32: 1e308 overflowed the grid itself.
 MAX_SPAN = 1e6
 MAX_LANDSCAPE_BYTES = 64 * 2**20
+#: The arrays of ``landscape.npz``: the fields of :class:`Landscape` but its ``meta``.
+ARRAYS = ("alphas", "betas", "loss", "path", "path_iterations")
 _FIX = N_("compute it again with `nnlearn landscape RUN`")
 
 
@@ -105,9 +93,10 @@ def is_weight(shape) -> bool:
 
 
 def filter_normalized(direction: dict, params: dict) -> dict:
-    """``direction`` with each filter (a column of a weight matrix) scaled to the norm of ``params``' column.
+    """``direction`` with each filter scaled to the norm of ``params``' filter; biases get a zero direction.
 
-    Biases get a zero direction.
+    A dense layer's filter is one unit's incoming weights, a column of ``W``: ``alpha = 1`` moves every
+    unit by as much as its weights are long, whatever the layer's scale.
 
     Examples
     --------
@@ -139,9 +128,9 @@ def random_directions(params: dict, seed=0) -> tuple[dict, dict]:
 def pca_directions(weights: np.ndarray, centre: np.ndarray, layout) -> tuple[dict, dict, list]:
     """The first two principal directions of the offsets ``weights[k] - centre`` (rows: snapshots), biases left out.
 
-    Returns ``(d1, d2, explained)``: unit directions as parameter dicts, and the share of the
-    offsets' squared length each holds. Each is signed so that the first snapshot (the start) has a
-    negative coordinate: the path runs from left and below into the trained weights.
+    Returns ``(d1, d2, explained)``: unit directions as parameter dicts (uncentred, so that the plane
+    passes through ``centre``), and the share of the offsets' squared length each holds. Each is signed
+    so that the start has a negative coordinate: the path runs from left and below into the trained weights.
     """
     mask = flatten_params({k: np.full(s, is_weight(s)) for k, s in layout}).astype(bool)
     offsets = (np.asarray(weights, dtype=np.float64) - centre)[:, mask]
@@ -196,24 +185,12 @@ def compute_landscape(
     dtype=np.float32,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Landscape:
-    """The loss of ``net`` on ``(x, t)`` over a ``grid x grid`` plane through its weights.
+    """The loss of ``net`` on ``(x, t)`` over a ``grid x grid`` plane through its weights (left unchanged).
 
-    Parameters
-    ----------
-    net : MultiLayerNet
-        The trained network (its weights are the centre; they are not changed).
-    x, t : ndarray
-        The images and labels the loss is averaged over (the training images, for the book's sense).
-    directions : {"random", "pca"}
-        Filter-normalised random directions (``seed``) or the trajectory's principal directions.
-    trajectory : tuple ``(iterations, weights)``, optional
-        The snapshots of :func:`nnlearn.train.trajectory.read_trajectory`; needed for ``"pca"``, and
-        projected onto the plane (the path) whenever given.
-    grid : int
-        Points per side, 3 to :data:`MAX_GRID` (odd: the trained weights are a grid point).
-    span : float, optional
-        The grid covers ``[-span, span]`` on both axes; default 1 for random directions, the path
-        with a margin for PCA.
+    ``trajectory``, ``(iterations, weights)`` of :func:`nnlearn.train.trajectory.read_trajectory`, is
+    needed for ``"pca"`` and drawn as the path whenever given. The grid covers ``[-span, span]``: by
+    default 1 for random directions, the path with a margin for PCA; an odd ``grid`` has the trained
+    weights as a point.
     """
     if directions not in DIRECTIONS:
         raise InputError(
@@ -288,11 +265,12 @@ def landscape_of_run(
     """
     run = Path(run)
     config, net = runs.load_model(run)
-    trajectory = None
+    trajectory, complete = None, False
     if os.path.lexists(run / TRAJECTORY_FILE):  # a folder or a link loop there is named, not taken for none
         iterations, weights, _layout = read_trajectory(run / TRAJECTORY_FILE, net)
         trajectory = (iterations, weights)
-        if not np.array_equal(weights[-1], flatten_params(net.params, net.dtype)):
+        complete = np.array_equal(weights[-1], flatten_params(net.params, net.dtype))
+        if not complete:
             warnings.warn(
                 _(
                     "{path} ends at iteration {i}, before the trained weights (the run went on without "
@@ -332,13 +310,7 @@ def landscape_of_run(
         seed=seed,
         chunk_bytes=chunk_bytes,
     )
-    landscape.meta.update(
-        dataset=config["dataset"],
-        run=run.name,
-        path_complete=bool(
-            trajectory is not None and np.array_equal(trajectory[1][-1], flatten_params(net.params, net.dtype))
-        ),
-    )
+    landscape.meta.update(dataset=config["dataset"], run=run.name, path_complete=bool(complete))
     return landscape
 
 
@@ -369,18 +341,7 @@ def landscape_files(run) -> tuple[Path, Path]:
 def save_landscape(run, landscape: Landscape) -> tuple[Path, Path]:
     """Write ``landscape.npz`` and ``landscape.png`` into the run folder, atomically; returns their paths."""
     npz, png = landscape_files(run)
-    write_npz(
-        npz,
-        {
-            "alphas": landscape.alphas,
-            "betas": landscape.betas,
-            "loss": landscape.loss,
-            "path": landscape.path,
-            "path_iterations": landscape.path_iterations,
-        },
-        landscape.meta,
-        in_run_folder=True,
-    )
+    write_npz(npz, {name: getattr(landscape, name) for name in ARRAYS}, landscape.meta, in_run_folder=True)
     save_figure(plot_landscape(landscape), png, in_run_folder=True)
     return npz, png
 
@@ -391,15 +352,14 @@ def read_landscape(run) -> Landscape:
     path = path / LANDSCAPE_FILE if path.is_dir() else path
     if path.is_file() and path.stat().st_size > MAX_LANDSCAPE_BYTES:
         raise FileFormatError(_("{path} is larger than a landscape can be; {fix}", path=path, fix=_(_FIX)))
-    names = ("alphas", "betas", "loss", "path", "path_iterations")
     arrays, meta = read_npz(
-        path, N_("a landscape written by nnlearn"), _FIX, expect=lambda meta: {name: (None, None) for name in names}
+        path, N_("a landscape written by nnlearn"), _FIX, expect=lambda meta: {name: (None, None) for name in ARRAYS}
     )
     if meta.get("format") != FORMAT:
         raise FileFormatError(
             _("{path} is not a landscape of format {format}; {fix}", path=path, format=FORMAT, fix=_(_FIX))
         )
-    a, b, loss, p, it = (arrays[k] for k in ("alphas", "betas", "loss", "path", "path_iterations"))
+    a, b, loss, p, it = (arrays[k] for k in ARRAYS)
     ok = (
         a.ndim == b.ndim == 1
         and 3 <= min(a.size, b.size)
@@ -442,6 +402,8 @@ _META = {
 
 
 def _known_meta(meta: dict) -> dict:
+    """The entries of ``meta`` that :data:`_META` names, of its type (``explained``: two floats)."""
+
     def fits(value, kind):
         if kind is float:
             return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -1,18 +1,10 @@
 """The board's language: which one a request is answered in, the switcher that keeps a choice, and
 the messages of the board's scripts.
 
-A request is answered (:class:`RequestLanguage`) in the language of ``?lang=`` (and that choice is
-kept in a cookie, so the next page and the scripts' requests use it), else the cookie's, else the
-first language of the browser's ``Accept-Language`` that nnlearn speaks (by its ``q`` weights), else
-English. Every value
-is checked against :func:`nnlearn.base.i18n.languages`; a header is read only up to
-:data:`MAX_HEADER` characters.
-
-The scripts (``static/*.js``) write their messages as ``_("...")`` (extracted into the one catalogue
-by ``babel.cfg``); a page carries the translations of its own scripts' messages as JSON in a
-``<meta>`` (:func:`script_messages`; an attribute, escaped as any other: no inline script), which
-``static/i18n.js`` reads, so one catalogue serves the templates and the scripts. :func:`page` renders
-a board page so.
+A request is answered (:class:`RequestLanguage`) in the language of ``?lang=`` (kept in a cookie), else
+the cookie's, else the browser's ``Accept-Language`` (read up to :data:`MAX_HEADER` characters), else
+English. The scripts (``static/*.js``) write ``_("...")`` into the one catalogue; a page carries their
+translations as JSON in a ``<meta>`` (an escaped attribute: no inline script), which ``static/i18n.js`` reads.
 """
 
 from __future__ import annotations

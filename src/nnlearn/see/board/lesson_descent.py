@@ -1,11 +1,7 @@
 """The lessons of sections 4.4 and 4.4.1 in the board: the gradient field, gradient descent, and
-(chapter 6) four optimizers side by side.
-
-Computed by nnlearn's own functions -- :func:`nnlearn.numerical_gradient`,
-:func:`nnlearn.gradient_descent` (``return_path=True``), the optimizer classes of
-:mod:`nnlearn.common.optimizer` -- and a typed formula by ``nnlearn diff``'s parser (never ``eval``). The
-contour lines are traced here by contourpy (matplotlib's own contouring library); the page only
-draws the lines, arrows and paths it is sent.
+(chapter 6) four optimizers side by side, computed by nnlearn's own functions; a typed formula is read
+by ``nnlearn diff``'s parser (never ``eval``). The contour lines are traced here by contourpy
+(matplotlib's contouring library); the page only draws what it is sent.
 """
 
 from __future__ import annotations
@@ -23,8 +19,7 @@ from nnlearn.common.plots import BOOK_LEARNING_RATES, function_2
 #: Samples per side of the grid the contour lines are traced on, and how many lines.
 CONTOUR_GRID = 81
 CONTOUR_LEVELS = 12
-#: The book's start point for 4.4.1 and for figure 6-8, and figure 6-8's optimizers (ch. 6.1.7).
-BOOK_START = (-3.0, 4.0)
+#: Figure 6-8's start point, box and optimizers with their learning rates (ch. 6.1.7).
 RACE_START = (-7.0, 2.0)
 RACE_BOX = (-10.0, 10.0, -5.0, 5.0)
 RACE_OPTIMIZERS = (("SGD", SGD, 0.95), ("Momentum", Momentum, 0.1), ("AdaGrad", AdaGrad, 1.5), ("Adam", Adam, 0.3))
@@ -32,12 +27,12 @@ RACE_OPTIMIZERS = (("SGD", SGD, 0.95), ("Momentum", Momentum, 0.1), ("AdaGrad", 
 
 @dataclass(frozen=True)
 class TwoVariables:
-    """A function of (x0, x1): at one point (an array of 2, as ``numerical_gradient`` calls it) and on grids."""
+    """A function of (x0, x1): ``at(p)`` for one point (an array of 2, as ``numerical_gradient`` calls it),
+    or for grids stacked along the first axis."""
 
     name: str
     text: str
-    at: object  # p (shape (2,)) -> float
-    on_grid: object  # (X0, X1) -> Z
+    at: object
 
 
 def function_6_8(p):
@@ -46,12 +41,8 @@ def function_6_8(p):
 
 
 PRESETS = {
-    "function_2": TwoVariables(
-        "function_2", N_("x0² + x1² (the chapter's function_2)"), function_2, lambda a, b: function_2(np.stack([a, b]))
-    ),
-    "function_6_8": TwoVariables(
-        "function_6_8", N_("x²/20 + y² (figure 6-8)"), function_6_8, lambda a, b: function_6_8((a, b))
-    ),
+    "function_2": TwoVariables("function_2", N_("x0² + x1² (the chapter's function_2)"), function_2),
+    "function_6_8": TwoVariables("function_6_8", N_("x²/20 + y² (figure 6-8)"), function_6_8),
 }
 
 
@@ -66,7 +57,7 @@ def two_variables(name: str, formula: str = "") -> TwoVariables:
     if name != "formula":
         return PRESETS[name]
     expr = parse_expression(formula, variables=("x0", "x1"))
-    return TwoVariables("formula", formula.strip(), lambda p: expr(p[0], p[1]), expr)
+    return TwoVariables("formula", formula.strip(), lambda p: expr(p[0], p[1]))
 
 
 def shown(fn: TwoVariables) -> str:
@@ -85,7 +76,7 @@ def contours(fn: TwoVariables, box) -> list[dict]:
     y = np.linspace(box[2], box[3], CONTOUR_GRID)
     grid_x, grid_y = np.meshgrid(x, y)
     with np.errstate(all="ignore"):
-        z = np.broadcast_to(np.asarray(fn.on_grid(grid_x, grid_y), dtype=np.float64), grid_x.shape)
+        z = np.broadcast_to(np.asarray(fn.at(np.stack([grid_x, grid_y])), dtype=np.float64), grid_x.shape)
     finite = z[np.isfinite(z)]
     if finite.size == 0 or finite.max() == finite.min():
         return []

@@ -1,11 +1,7 @@
-"""The lesson of section 4.3 in the board: numerical differentiation, the secant and the tangent,
-and the step h between truncation and rounding.
-
-Everything the page shows is computed here by nnlearn's own functions: the values by
-:func:`nnlearn.numerical_diff` (forward and central differences) and :func:`nnlearn.derivative`
-(``method="complex"``), the errors against h in float64 and float32 by
-:func:`nnlearn.common.derivatives.rounding.rounding_errors`, a typed formula by ``nnlearn diff``'s parser
-(:mod:`nnlearn.common.derivatives.expr`: an ``ast`` whitelist, never ``eval``). The page only draws the answer.
+"""The lesson of section 4.3 in the board: numerical differentiation, the secant and the tangent, and
+the step h between truncation and rounding. The values come from :func:`nnlearn.numerical_diff` and
+:func:`nnlearn.derivative`, the errors against h in float64 and float32 from
+:func:`nnlearn.common.derivatives.rounding.rounding_errors`; the page only draws the answer.
 """
 
 from __future__ import annotations

@@ -1,26 +1,10 @@
-"""The board's lessons: sections 4.3-4.4 of the chapter as pages you can touch, each driven by
-nnlearn's own functions through the board's JSON (the pages only draw what the board computed).
+"""The board's lessons: sections 4.3-4.4 of the chapter as pages you can touch (``/lessons``), each driven
+by nnlearn's own functions through ``/api/lessons/KIND`` (:data:`ENDPOINTS`); the pages only draw.
 
-Routes (GET and HEAD; nothing is written anywhere)::
-
-    /lessons                 the list of lessons
-    /lessons/diff            4.3   numerical differentiation: h between truncation and rounding
-    /lessons/gradient        4.4   the gradient field; click a point for its gradient
-    /lessons/descent         4.4.1 gradient descent, the book's three learning rates, ch. 6's optimizers
-    /lessons/numgrad         4.4.2 numerical_gradient on simpleNet, one element at a time
-    /api/lessons/diff?f=function_1|exp|sin|formula&formula=TEXT&x=X&h=H
-    /api/lessons/field?f=function_2|formula&formula=TEXT&lim=L&n=N
-    /api/lessons/gradient?f=function_2|formula&formula=TEXT&x0=X0&x1=X1
-    /api/lessons/descent?f=function_2|formula&formula=TEXT&x0=X0&x1=X1&lr=LR&steps=N
-    /api/lessons/race?steps=N
-    /api/lessons/numgrad
-
-Every request is bounded before any work (:data:`BOUNDS`, :data:`MAX_FORMULA`, :data:`MAX_QUERY`):
-too long is 413/414, out of range 400, each with a one-line message that repeats nothing of the
-request. A formula is read by ``nnlearn diff``'s parser (never ``eval``); one it refuses is 400 with
-the parser's one-line message. The work runs in at most ``LIMITS["lessons"]`` worker threads
-(:mod:`nnlearn.see.board.app`), and the last answers are kept (:data:`CACHED`), so a burst of the same
-requests costs one computation.
+Every request is bounded before any work (:data:`BOUNDS`, :data:`MAX_FORMULA`, :data:`MAX_QUERY`): too
+long is 413/414, out of range 400, with a one-line message that repeats nothing of the request. A formula
+is read by ``nnlearn diff``'s parser (never ``eval``). The last answers are kept (:data:`CACHED`), so a
+burst of the same requests costs one computation.
 """
 
 from __future__ import annotations
@@ -124,8 +108,8 @@ def arguments(kind: str, query) -> tuple:
 
 
 def lesson_function(kind: str):
-    """The function that answers endpoint ``kind``. Imported on the first lesson, not with the board:
-    the lessons need matplotlib (the chapter's functions live in nnlearn.common.plots), the runs list does not."""
+    """The function that answers endpoint ``kind``, imported on the first lesson: the lessons need matplotlib
+    (nnlearn.common.plots), the runs list does not."""
     from nnlearn.see.board import lesson_descent, lesson_diff, lesson_numgrad
 
     return {

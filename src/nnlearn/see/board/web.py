@@ -1,9 +1,5 @@
-"""What the board's JSON endpoints share: answers without NaN, and work in bounded worker threads.
-
-The runs' endpoints (:mod:`nnlearn.see.board.app`) and the lessons' (:mod:`nnlearn.see.board.lessons`)
-answer through :func:`answer` and compute through :func:`work`, whose limiters
-(``request.app.state.limiters``, one :class:`anyio.CapacityLimiter` per kind of work) are made by
-:func:`nnlearn.see.board.app.make_app`.
+"""What the board's JSON endpoints share: answers without NaN, and work in bounded worker threads
+(one :class:`anyio.CapacityLimiter` per kind of work, made by :func:`nnlearn.see.board.app.make_app`).
 """
 
 from __future__ import annotations
