@@ -20,7 +20,7 @@ from nnlearn.common.evaluation import figure_svg, plot_accuracy, plot_loss, plot
 from nnlearn.see.images import data_uri
 from nnlearn.see.landscape import landscape_files, landscape_png, read_landscape
 from nnlearn.see.report.model import model_sections
-from nnlearn.see.report.numbers import jsonish, num, pct, sci, seconds
+from nnlearn.see.report.numbers import NONE, jsonish, num, pct, sci, seconds
 from nnlearn.see.templating import render
 from nnlearn.train import rundir, tables
 from nnlearn.train.settings import RENAMED, specs
@@ -112,6 +112,7 @@ def accuracy_chart(columns, epochs) -> dict:
 
 
 def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
+    """A run's state, result and settings, one labelled row each (a run's table; a column of the comparison)."""
     state = info.get("state")
     rows = [
         {"label": _("state"), "value": state_name(state), "state": state, "note": info.get("reason")},
@@ -176,9 +177,7 @@ def gradcheck_context(run: Path) -> dict | None:
 def run_context(run: Path, *, where=None, test_data=None, data_dir=None, download: bool = True) -> dict:
     """What ``report/run.html`` shows of one run folder; ``where`` is the folder as shown (default: as given)."""
     run = Path(run)
-    config = rundir.json_if_readable(run / "config.json") or {}
-    summary = rundir.json_if_readable(run / "summary.json") or {}
-    info = rundir.entry(run)
+    config, info, rows = _run_table(run)
     curve, columns, epochs, note = _curves(run)
     charts = (
         [{"note": _("The curves cannot be drawn: {why}.", why=note)}]
@@ -188,12 +187,18 @@ def run_context(run: Path, *, where=None, test_data=None, data_dir=None, downloa
     return {
         "name": run.name,
         "where": str(run) if where is None else where,
-        "rows": settings_rows(config, summary, info),
+        "rows": rows,
         "charts": charts,
         "model": model_sections(run, config, info, test_data, data_dir, download),
         "gradcheck": gradcheck_context(run),
         "landscape": landscape_context(run),
     }
+
+
+def _run_table(run: Path) -> tuple[dict, dict, list[dict]]:
+    """A run folder's config, its entry (:func:`nnlearn.train.rundir.entry`) and its :func:`settings_rows`."""
+    config, info = rundir.json_if_readable(run / "config.json") or {}, rundir.entry(run)
+    return config, info, settings_rows(config, rundir.json_if_readable(run / "summary.json") or {}, info)
 
 
 def landscape_context(run: Path) -> dict | None:
@@ -240,31 +245,13 @@ def overlaid(name: str, loss, columns, epochs) -> dict:
 
 def compare_context(runs: list[Path]) -> dict:
     """Curves of several runs overlaid (:func:`nnlearn.common.evaluation.plot_runs`), and their settings side by side."""
-    curves, infos, configs = [], [], []
+    curves, columns = [], []
     for run, name in zip(runs, short_names(runs)):
-        curve, columns, epochs, _extra = _curves(run)
-        curves.append(overlaid(name, curve["points"], columns, epochs))
-        infos.append(rundir.entry(run))
-        configs.append(rundir.json_if_readable(run / "config.json") or {})
-    settings = [_settings(c) for c in configs]
-    keys = sorted({k for s in settings for k, v in s.items() if v is not None})
-    rows = [
-        (_("state"), [state_name(i["state"]) for i in infos]),
-        (_("test accuracy"), [pct(i.get("test_accuracy")) for i in infos]),
-        (_("train accuracy"), [pct(i.get("train_accuracy")) for i in infos]),
-        (_("iterations"), [num(i.get("iterations")) for i in infos]),
-        (_("time"), [seconds(i.get("seconds")) for i in infos]),
-    ]
-    rows += [
-        (label, [num(i.get(key)) for i in infos])
-        for label, key in (
-            (_("recipe"), "recipe"),
-            (_("data set"), "dataset"),
-            (_("seed"), "seed"),
-            (_("nnlearn version"), "nnlearn_version"),
-        )
-    ]
-    rows += [(k, [num(s.get(k)) for s in settings]) for k in keys]
+        curve, epoch_columns, epochs, _extra = _curves(run)
+        curves.append(overlaid(name, curve["points"], epoch_columns, epochs))
+        columns.append({r["label"]: r["value"] for r in _run_table(run)[2]})
+    labels = dict.fromkeys(label for column in columns for label in column)  # the first run's order, then others'
+    rows = [(label, [column.get(label, NONE) for column in columns]) for label in labels]
     return {"names": [c["name"] for c in curves], "rows": rows, "chart": chart(plot_runs(curves), "runs")}
 
 
