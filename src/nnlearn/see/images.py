@@ -48,23 +48,13 @@ def _looks_like_a_digit(path, a: np.ndarray, border: np.ndarray) -> None:
 
 
 def image_to_input(path, size: int = 28):
-    """Read an image file and turn it into one MNIST-format input row (``size * size`` floats).
+    """An image file as one MNIST-format input row (``size * size`` float32), and whether it was inverted.
 
-    The steps, as MNIST's own preparation: grey levels in [0, 1] (transparent pixels count as
-    white paper); a light background is inverted so that the digit is white on black; an image of
-    any other size is cropped to the digit, scaled so that its longer side is 20 pixels, and
-    pasted into a 28x28 black square with its centre of mass in the middle. A 28x28 image is used
-    as it is (after the polarity check), so what ``nnlearn data show --out`` writes comes back
-    exactly.
-
-    An image that does not look like one digit on a plain background (a busy border, or more
-    bright ink than any MNIST digit has -- a screenshot, a figure with a title and margins) gives
-    an :class:`ImageWarning` with a one-line text.
-
-    Returns
-    -------
-    (ndarray of float32, shape (size * size,), bool)
-        The input row and whether the image was inverted.
+    As MNIST's own preparation: grey levels in [0, 1] (transparent pixels are white paper), a light
+    background inverted, the digit cropped, scaled to a longer side of 20 pixels and pasted into a 28x28
+    black square with its centre of mass in the middle. A 28x28 image is used as it is, so what ``nnlearn
+    data show --out`` writes comes back exactly. An image that does not look like one digit on a plain
+    background gives an :class:`ImageWarning`.
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -167,9 +157,8 @@ def figure_format(path) -> str:
 
 
 def check_output_path(path) -> Path:
-    """Refuse, before any work, an output path that is not ours to replace (see
-    :func:`nnlearn.base.files.check_output_path`: a folder, a device, a FIFO, a socket, a file of a run or
-    sweep folder) or whose folder does not exist."""
+    """Refuse, before any work, an output path that is not ours to replace
+    (:func:`nnlearn.base.files.check_output_path`) or whose folder does not exist."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(
@@ -192,8 +181,6 @@ def _write(path: Path, write) -> Path:
 
 def save_image(image, path) -> Path:
     """Write a 2-D uint8 image, pixel for pixel, in the format ``path``'s suffix names; atomically.
-
-    Raises NnlearnError (one line) for an unknown suffix or a path that cannot be written.
 
     Examples
     --------

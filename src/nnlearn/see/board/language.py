@@ -55,15 +55,7 @@ def known(tag) -> str | None:
 
 
 def from_accept_language(header: str) -> str | None:
-    """The most wanted language of an ``Accept-Language`` header that nnlearn speaks, else None.
-
-    Examples
-    --------
-    >>> from_accept_language("fr-FR,fr;q=0.9,ja;q=0.8,zh;q=0.7"), from_accept_language("de, en;q=0")
-    ('ja', None)
-    >>> from_accept_language("en;q=0.5, zh-CN")
-    'zh'
-    """
+    """The most wanted language of an ``Accept-Language`` header that nnlearn speaks, else None."""
     weighed = []
     for k, part in enumerate(header[:MAX_HEADER].split(",")[:MAX_ENTRIES]):
         tag, _, params = part.partition(";")

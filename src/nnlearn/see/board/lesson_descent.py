@@ -91,13 +91,7 @@ def contours(fn: TwoVariables, box) -> list[dict]:
 
 
 def gradient_at(name: str, formula: str, x0: float, x1: float) -> dict:
-    """``numerical_gradient`` of the function at (x0, x1), with f there; numbers and their ``repr``.
-
-    Examples
-    --------
-    >>> gradient_at("function_2", "", 3.0, 4.0)["gradient_repr"]
-    ['6.00000000000378', '7.999999999999119']
-    """
+    """``numerical_gradient`` of the function at (x0, x1), with f there; numbers and their ``repr``."""
     fn = two_variables(name, formula)
     grad = numerical_gradient(fn.at, np.array([x0, x1], dtype=np.float64))
     value = float(fn.at(np.array([x0, x1])))
@@ -143,11 +137,6 @@ def verdict(path: np.ndarray, values: np.ndarray) -> str:
     (lr 1.0 jumps between x and -x, f the same at each); else ``descended``. The path's length is
     what tells standing still apart, not its end: lr 1.0's end is its start after an even number of
     steps.
-
-    Examples
-    --------
-    >>> verdict(np.array([[3.0, 4.0], [-3.0, -4.0], [3.0, 4.0]]), np.array([25.0, 25.0, 25.0]))
-    'oscillated'
     """
     if not (np.all(np.isfinite(path)) and np.all(np.isfinite(values))):
         return "diverged"
@@ -162,17 +151,7 @@ def verdict(path: np.ndarray, values: np.ndarray) -> str:
 
 
 def descent(name: str, formula: str, x0: float, x1: float, lr: float, steps: int) -> dict:
-    """:func:`nnlearn.gradient_descent` from (x0, x1) with every step's point, over the contour lines.
-
-    Examples
-    --------
-    The book's three learning rates (section 4.4.1):
-
-    >>> [descent("function_2", "", -3.0, 4.0, lr, 100)["verdict"] for lr in (0.1, 10.0, 1e-10)]
-    ['descended', 'diverged', 'stayed']
-    >>> descent("function_2", "", -3.0, 4.0, 10.0, 100)["end_repr"]
-    ['-25898374737328.363', '-1295248616896.5398']
-    """
+    """:func:`nnlearn.gradient_descent` from (x0, x1) with every step's point, over the contour lines."""
     fn = two_variables(name, formula)
     start = np.array([x0, x1], dtype=np.float64)
     end, path = gradient_descent(fn.at, start, lr=lr, step_num=steps, return_path=True)
@@ -202,11 +181,6 @@ def descent(name: str, formula: str, x0: float, x1: float, lr: float, steps: int
 def race(steps: int) -> dict:
     """SGD, Momentum, AdaGrad and Adam (:mod:`nnlearn.common.optimizer`, the book's learning rates) from
     (-7, 2) on f(x, y) = x²/20 + y², ``steps`` updates each: the book's figure 6-8.
-
-    Examples
-    --------
-    >>> [(p["optimizer"], round(p["end"][0], 3)) for p in race(30)["paths"]]
-    [('SGD', -0.35), ('Momentum', 0.896), ('AdaGrad', -0.12), ('Adam', 0.136)]
     """
     fn = PRESETS["function_6_8"]
     paths = []

@@ -163,16 +163,7 @@ def lines(fn: OneVariable, x: float, h: float, slope: float, at_h: dict) -> dict
 
 
 def diff_lesson(name: str, formula: str, x: float, h: float) -> dict:
-    """Everything the page of section 4.3 draws, for the function ``name`` (or ``formula``) at ``x``, step ``h``.
-
-    Examples
-    --------
-    >>> out = diff_lesson("function_1", "", 5.0, 1e-4)
-    >>> out["at_h"]["methods"]["central"]["repr"]
-    '0.1999999999990898'
-    >>> out["book_bad_step"]["methods"]["forward"]["repr"]
-    '0.0'
-    """
+    """Everything the page of section 4.3 draws, for the function ``name`` (or ``formula``) at ``x``, step ``h``."""
     fn = one_variable(name, formula)
     with np.errstate(all="ignore"):
         fx = float(fn.f64(x))

@@ -62,17 +62,7 @@ CACHED = 64
 
 
 def number(query, name: str):
-    """The number ``query[name]`` within :data:`BOUNDS` ``[name]`` (its default when absent), else :class:`Refused`.
-
-    Examples
-    --------
-    >>> number({"h": "1e-4"}, "h"), number({}, "steps")
-    (0.0001, 100)
-    >>> number({"h": "1e-30"}, "h")
-    Traceback (most recent call last):
-    ...
-    nnlearn.see.board.draw.Refused: h must be a number from 1e-20 to 1
-    """
+    """The number ``query[name]`` within :data:`BOUNDS` ``[name]`` (its default when absent), else :class:`Refused`."""
     lo, hi, default, whole = BOUNDS[name]
     shown = name.removeprefix("race_")
     text = query.get(shown)
