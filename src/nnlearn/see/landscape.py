@@ -26,7 +26,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from nnlearn import datasets
-from nnlearn.base.constraints import POSITIVE, POSITIVE_WHOLE
+from nnlearn.base.constraints import POSITIVE_WHOLE, Number, Options
 from nnlearn.base.errors import FileFormatError, InputError
 from nnlearn.base.figtext import in_reader_language
 from nnlearn.base.i18n import N_, _
@@ -51,6 +51,14 @@ PCA_MARGIN = 1.25
 #: The widest plane: a million times the weights' own size (random directions; PCA's are unit vectors).
 #: Far beyond where the loss stops changing, and far inside float32: 1e308 overflowed the grid itself.
 MAX_SPAN = 1e6
+GRID = Number(int, 3, MAX_GRID)
+SPAN = Number(
+    float,
+    0,
+    MAX_SPAN,
+    low_open=True,
+    hint=N_("the grid covers [-span, span]; span 1, random directions' default, moves the weights by their own size"),
+)
 MAX_LANDSCAPE_BYTES = 64 * 2**20
 #: The arrays of ``landscape.npz``: the fields of :class:`Landscape` but its ``meta``.
 ARRAYS = ("alphas", "betas", "loss", "path", "path_iterations")
@@ -192,25 +200,9 @@ def compute_landscape(
     default 1 for random directions, the path with a margin for PCA; an odd ``grid`` has the trained
     weights as a point.
     """
-    if directions not in DIRECTIONS:
-        raise InputError(
-            _("unknown directions {value!r}; choose one of {names}", value=directions, names=", ".join(DIRECTIONS))
-        )
-    grid = POSITIVE_WHOLE.check(grid, "grid")
-    if not 3 <= grid <= MAX_GRID:
-        raise InputError(_("grid must be 3 to {most} points a side, got {grid}", most=MAX_GRID, grid=grid))
-    if span is not None:
-        span = POSITIVE.check(span, "span")
-        if span > MAX_SPAN:
-            raise InputError(
-                _(
-                    "span must be at most {most}, got {span}; the grid covers [-span, span], and span {usual} "
-                    "(random directions' default) moves the weights by their own size",
-                    most=f"{MAX_SPAN:,.0f}",
-                    span=f"{span:g}",
-                    usual=f"{RANDOM_SPAN:g}",
-                )
-            )
+    directions = Options(DIRECTIONS).check(directions, "directions")
+    grid = GRID.check(grid, "grid")
+    span = None if span is None else SPAN.check(span, "span")
     if directions == "pca" and trajectory is None:
         raise InputError(_("principal directions need the run's trajectory (trajectory.npz); use --directions random"))
     centre = flatten_params(net.params, np.float64)

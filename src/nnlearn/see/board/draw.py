@@ -58,7 +58,7 @@ def predict_drawing(net, png: bytes) -> dict:
         raise Refused(409, _("this model takes {n} inputs, not a square image", n=net.sizes[0]))
     try:  # its message is told apart by its words, in English: the board answers with its own
         with i18n.use(i18n.SOURCE_LANGUAGE):
-            x, inverted = image_to_input(io.BytesIO(png), side)
+            x, _inverted = image_to_input(io.BytesIO(png), side)
     except NnlearnError as exc:
         if "one colour" in str(exc):
             raise Refused(400, _("the drawing is empty: draw a digit")) from None
@@ -71,7 +71,6 @@ def predict_drawing(net, png: bytes) -> dict:
         "preview": [float(v) for v in x],
         "probabilities": [float(p) for p in probs],
         "predicted": int(np.argmax(probs)),
-        "inverted": bool(inverted),
     }
 
 

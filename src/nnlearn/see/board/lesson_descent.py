@@ -14,7 +14,7 @@ from nnlearn.base.i18n import N_, _
 from nnlearn.common.derivatives.expr import parse_expression
 from nnlearn.common.gradient import gradient_descent, numerical_gradient
 from nnlearn.common.optimizer import SGD, AdaGrad, Adam, Momentum
-from nnlearn.common.plots import BOOK_LEARNING_RATES, function_2
+from nnlearn.common.plots import function_2
 
 #: Samples per side of the grid the contour lines are traced on, and how many lines.
 CONTOUR_GRID = 81
@@ -173,7 +173,6 @@ def descent(name: str, formula: str, x0: float, x1: float, lr: float, steps: int
         "travelled": float(np.hypot(*np.diff(path, axis=0).T).sum()),
         "verdict": verdict(path, values),
         "box": box,
-        "presets": list(BOOK_LEARNING_RATES),
         "contours": contours(fn, box),
     }
 

@@ -183,7 +183,6 @@ def diff_lesson(name: str, formula: str, x: float, h: float) -> dict:
         "function": _(fn.text) if name != "formula" else fn.text,
         "x": x,
         "x_repr": repr(x),
-        "f_x": fx,
         "slope": slope,
         "slope_repr": repr(slope),
         "slope_how": how,

@@ -79,7 +79,6 @@ def numgrad_trace() -> dict:
         "steps": steps,
         "gradient": grad.tolist(),
         "gradient_repr": _reprs(grad),
-        "W_after": _reprs(net.W),
         "restored": bool(np.array_equal(net.W, before)),
         "calls": moves,
         "gradient_of_a_copy": _reprs(on_a_copy),
