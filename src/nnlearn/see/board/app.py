@@ -31,9 +31,9 @@ from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.common.networks import load_network
 from nnlearn.see.board import language, lessons
-from nnlearn.see.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample, whole_number
+from nnlearn.see.board.draw import MAX_CLASS, MAX_DRAWING_BYTES, MAX_SEED, predict_drawing, sample
 from nnlearn.see.board.guards import ByteBudget, HostCheck, SecurityHeaders, allowed_hosts, same_origin
-from nnlearn.see.board.web import answer, work
+from nnlearn.see.board.web import Refused, answer, query_number, work
 from nnlearn.see.templating import REPORT_CSP, header_csp
 from nnlearn.train import rundir, tables
 
@@ -81,7 +81,7 @@ def inside(root: Path, rel: str) -> Path:
     >>> inside(root, "../etc")
     Traceback (most recent call last):
     ...
-    nnlearn.see.board.draw.Refused: the path '../etc' leaves the board's folder
+    nnlearn.see.board.web.Refused: the path '../etc' leaves the board's folder
     """
     if "\x00" in rel or rel.startswith(("/", "\\")) or PurePosixPath(rel).is_absolute() or ":" in rel[:3]:
         raise Refused(403, _("the path {rel!r} is absolute; give a path inside the board's folder", rel=rel))
@@ -218,8 +218,9 @@ class Board:
             raise Refused(503, _("the test set cannot be read; start the board with --data-dir FOLDER")) from None
 
     def sample(self, query: dict) -> dict:
-        for name, digits in (("seed", 19), ("class", 5)):  # a bad number is the request's fault, whatever the run
-            whole_number(query, name, digits)
+        # A bad number is the request's fault, whatever the run.
+        query_number(query, "seed", 0, MAX_SEED, whole=True)
+        query_number(query, "class", 0, MAX_CLASS, whole=True)
         run = self.finished_run(query.get("path", ""))
         net = self.model(run)
         x_test, t_test = self.test_set(rundir.json_if_readable(run / "config.json") or {})

@@ -11,6 +11,7 @@ import numpy as np
 from nnlearn.base import i18n
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
+from nnlearn.see.board.web import Refused, query_number
 from nnlearn.see.images import image_to_input
 
 #: Largest drawing accepted, in bytes, pixels per side and pixels in all (checked in the PNG's
@@ -18,14 +19,6 @@ from nnlearn.see.images import image_to_input
 MAX_DRAWING_BYTES = 1_000_000
 MAX_DRAWING_SIDE = 2048
 MAX_DRAWING_PIXELS = MAX_DRAWING_SIDE * MAX_DRAWING_SIDE
-
-
-class Refused(Exception):
-    """A request answered with an error status and a one-line message (never a path of the server's)."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 def drawing_size(png: bytes) -> tuple[int, int]:
@@ -74,43 +67,18 @@ def predict_drawing(net, png: bytes) -> dict:
     }
 
 
-def whole_number(query: dict, name: str, digits: int) -> int | None:
-    """``query[name]`` as a whole number of at most ``digits`` ASCII digits; None when absent or empty.
-
-    Anything else is :class:`Refused` (400): ``'²'.isdigit()`` is true and ``int('١٢')`` is 12, so
-    ``isdigit`` and ``int`` alone let other scripts' digits through, or fail on them.
-
-    Examples
-    --------
-    >>> whole_number({"seed": "42"}, "seed", 19), whole_number({}, "seed", 19)
-    (42, None)
-    >>> whole_number({"class": "\u00b2"}, "class", 5)
-    Traceback (most recent call last):
-    ...
-    nnlearn.see.board.draw.Refused: class must be a whole number written with the digits 0-9 (at most 5 of them)
-    """
-    text = query.get(name, "")
-    if text == "":
-        return None
-    if not (text.isascii() and text.isdigit() and len(text) <= digits):
-        raise Refused(
-            400,
-            _(
-                "{name} must be a whole number written with the digits 0-9 (at most {digits} of them)",
-                name=name,
-                digits=digits,
-            ),
-        )
-    return int(text)
+#: The largest seed and class a query may give (19 and 5 digits).
+MAX_SEED = 10**19 - 1
+MAX_CLASS = 99999
 
 
 def sample(net, x_test, t_test, query: dict) -> dict:
     """A random test image -- of class ``query["class"]``, or one the network gets wrong -- with
     the network's probabilities; ``query["seed"]`` makes the choice repeatable."""
-    rng = np.random.default_rng(whole_number(query, "seed", 19))
+    rng = np.random.default_rng(query_number(query, "seed", 0, MAX_SEED, whole=True))
     t_test = np.asarray(t_test)
     if "class" in query:
-        k = whole_number(query, "class", 5)
+        k = query_number(query, "class", 0, MAX_CLASS, whole=True)
         if k is None or k >= net.sizes[-1]:
             raise Refused(400, _("class must be a whole number 0..{last}", last=net.sizes[-1] - 1))
         pool = np.flatnonzero(t_test == k)

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 from nnlearn.base.i18n import _
-from nnlearn.see.board.draw import Refused
+from nnlearn.see.board.web import Refused
 from nnlearn.see.templating import BOARD_CSP, header_csp
 
 #: Bind addresses that listen on every interface.

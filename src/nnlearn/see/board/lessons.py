@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,8 +20,7 @@ from nnlearn.base import i18n
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import N_, _
 from nnlearn.see.board import language
-from nnlearn.see.board.draw import Refused
-from nnlearn.see.board.web import json_safe, work
+from nnlearn.see.board.web import Refused, json_safe, query_number, work
 
 #: The lessons' pages: path name -> (template, title: its section, and words translated where shown).
 PAGES = {
@@ -32,10 +30,9 @@ PAGES = {
     "descent": ("lessons/descent.html", "4.4.1 ", N_("Gradient descent – nnlearn lessons")),
     "numgrad": ("lessons/numgrad.html", "4.4.2 ", N_("numerical_gradient step by step – nnlearn lessons")),
 }
-#: Longest query string and formula accepted; numbers are at most 40 characters.
+#: Longest query string and formula accepted.
 MAX_QUERY = 1024
 MAX_FORMULA = 200
-MAX_NUMBER_TEXT = 40
 #: Each number's range and default: (low, high, default, whole number?).
 BOUNDS = {
     "x": (-1e4, 1e4, 5.0, False),
@@ -62,24 +59,9 @@ CACHED = 64
 
 
 def number(query, name: str):
-    """The number ``query[name]`` within :data:`BOUNDS` ``[name]`` (its default when absent), else :class:`Refused`."""
+    """The number ``query[name]`` within :data:`BOUNDS` ``[name]`` (its default when absent)."""
     lo, hi, default, whole = BOUNDS[name]
-    shown = name.removeprefix("race_")
-    text = query.get(shown)
-    if text is None:
-        return default
-    if len(text) > MAX_NUMBER_TEXT:
-        raise Refused(413, _("{name} is longer than {n} characters; give a number", name=shown, n=MAX_NUMBER_TEXT))
-    try:  # ASCII only: Python's int and float also read other scripts' digits ('١٢' is 12)
-        value = (int(text) if whole else float(text)) if text.isascii() else math.nan
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and lo <= value <= hi):
-        bounds = {"name": shown, "lo": format(lo, "g"), "hi": format(hi, "g")}
-        if whole:
-            raise Refused(400, _("{name} must be a whole number from {lo} to {hi}", **bounds))
-        raise Refused(400, _("{name} must be a number from {lo} to {hi}", **bounds))
-    return value
+    return query_number(query, name.removeprefix("race_"), lo, hi, default, whole)
 
 
 def arguments(kind: str, query) -> tuple:
