@@ -104,12 +104,6 @@ class Board:
         self.data_dir = data_dir
         folder = resources.files("nnlearn.see.board") / "static"
         self.static = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file() and f.name[0] != "."}
-        # Each page in each language (nnlearn.see.board.language chooses one per request).
-        self.pages = {
-            (name, lang): language.page(f"board/{name}.html", lang)
-            for name in ("board", "draw")
-            for lang in i18n.languages()
-        }
         self.lock = threading.Lock()
         self.caches: dict[str, dict] = {"models": {}, "test sets": {}, "reports": {}, "charts": {}}
 
@@ -295,10 +289,7 @@ def _rel(request: Request) -> str:
 
 
 async def page(request: Request) -> Response:
-    name = "draw" if request.url.path == "/draw" else "board"
-    lang, chosen = language.choose(request)
-    response = Response(_board(request).pages[name, lang], media_type="text/html; charset=utf-8")
-    return language.keep(response, lang) if chosen else response
+    return language.page_response(request, "board/draw.html" if request.url.path == "/draw" else "board/board.html")
 
 
 async def static(request: Request) -> Response:

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 from starlette.requests import Request
+from starlette.responses import Response
 
 from nnlearn.base import i18n
 from nnlearn.base.errors import UsageError
@@ -149,10 +150,18 @@ def script_messages(lang: str, scripts: tuple[str, ...] | None = None) -> str:
     return json.dumps(table, ensure_ascii=False, sort_keys=True)
 
 
-def page(template: str, lang: str, **context) -> bytes:
+@functools.cache
+def page(template: str, lang: str) -> bytes:
     """The board's page ``template`` in ``lang``: its language links, and its scripts' messages (those of
     the scripts it loads, found in the page itself) escaped into its ``<meta name="nnlearn-messages">``."""
-    text = render(template, lang=lang, languages=switcher(lang), script_messages=_MESSAGES_HERE, **context)
+    text = render(template, lang=lang, languages=switcher(lang), script_messages=_MESSAGES_HERE)
     messages = escape(script_messages(lang, tuple(sorted(set(_SCRIPT.findall(text))))))
     # The template escaped the marker as it escapes any value: it is found as written (no & < > " ').
     return text.replace(_MESSAGES_HERE, str(messages)).encode("utf-8")
+
+
+def page_response(request, template: str) -> Response:
+    """The page ``template`` in the request's language (:func:`choose`), keeping a choice made now."""
+    lang, chosen = choose(request)
+    response = Response(page(template, lang), media_type="text/html; charset=utf-8")
+    return keep(response, lang) if chosen else response

@@ -18,18 +18,12 @@ from starlette.routing import Route
 
 from nnlearn.base import i18n
 from nnlearn.base.errors import NnlearnError
-from nnlearn.base.i18n import N_, _
+from nnlearn.base.i18n import _
 from nnlearn.see.board import language
 from nnlearn.see.board.web import Refused, json_safe, query_number, work
 
-#: The lessons' pages: path name -> (template, title: its section, and words translated where shown).
-PAGES = {
-    "index": ("lessons/index.html", "", N_("Lessons – nnlearn board")),
-    "diff": ("lessons/diff.html", "4.3 ", N_("Numerical differentiation – nnlearn lessons")),
-    "gradient": ("lessons/gradient.html", "4.4 ", N_("The gradient – nnlearn lessons")),
-    "descent": ("lessons/descent.html", "4.4.1 ", N_("Gradient descent – nnlearn lessons")),
-    "numgrad": ("lessons/numgrad.html", "4.4.2 ", N_("numerical_gradient step by step – nnlearn lessons")),
-}
+#: The lessons' pages, ``templates/lessons/NAME.html``.
+PAGES = ("index", "diff", "gradient", "descent", "numgrad")
 #: Longest query string and formula accepted.
 MAX_QUERY = 1024
 MAX_FORMULA = 200
@@ -106,19 +100,11 @@ def computed(kind: str, args: tuple, lang: str = i18n.SOURCE_LANGUAGE) -> tuple[
     return status, json.dumps(json_safe(data), allow_nan=False).encode("utf-8")
 
 
-@functools.cache
-def page_bytes(name: str, lang: str = i18n.SOURCE_LANGUAGE) -> bytes:
-    template, section, title = PAGES[name]
-    return language.page(template, lang, title=section + i18n.translate(title, lang))
-
-
 async def page(request: Request) -> Response:
     name = request.path_params.get("name", "index")
     if name not in PAGES:
         raise Refused(404, _("no such lesson; the lessons are listed at /lessons"))
-    lang, chosen = language.choose(request)
-    response = Response(page_bytes(name, lang), media_type="text/html; charset=utf-8")
-    return language.keep(response, lang) if chosen else response
+    return language.page_response(request, f"lessons/{name}.html")
 
 
 async def api(request: Request) -> Response:
