@@ -52,13 +52,10 @@ PCA_MARGIN = 1.25
 #: Far beyond where the loss stops changing, and far inside float32: 1e308 overflowed the grid itself.
 MAX_SPAN = 1e6
 GRID = Number(int, 3, MAX_GRID)
-SPAN = Number(
-    float,
-    0,
-    MAX_SPAN,
-    low_open=True,
-    hint=N_("the grid covers [-span, span]; span 1, random directions' default, moves the weights by their own size"),
+_SPAN_MEANS = N_(
+    "the grid covers [-span, span]; span 1, random directions' default, moves the weights by their own size"
 )
+SPAN = Number(float, 0, MAX_SPAN, low_open=True, hint=_SPAN_MEANS)
 MAX_LANDSCAPE_BYTES = 64 * 2**20
 #: The arrays of ``landscape.npz``: the fields of :class:`Landscape` but its ``meta``.
 ARRAYS = ("alphas", "betas", "loss", "path", "path_iterations")

@@ -134,10 +134,14 @@ class Board:
             raise Refused(404, _("no such folder under the board's folder: {rel!r}", rel=rel))
         return target
 
-    def curves(self, rel: str) -> dict:
-        run = self.folder(rel)
+    def run(self, rel: str) -> Path:
+        run = inside(self.root, rel)
         if not rundir.is_run_dir(run):
-            raise Refused(404, _("{rel!r} is not a run directory", rel=rel))
+            raise Refused(404, _("{rel!r} is not a run directory under the board's folder", rel=rel))
+        return run
+
+    def curves(self, rel: str) -> dict:
+        run = self.run(rel)
         info = rundir.entry(run, self.root)
         if info["state"] == "unreadable":
             raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=info["reason"]))
@@ -166,22 +170,17 @@ class Board:
         return self.remembered("charts", key, lambda: figure_svg(plot_runs(runs), "board").encode("utf-8"))
 
     def finished_run(self, rel: str) -> Path:
-        run = inside(self.root, rel)
-        if not rundir.is_run_dir(run):
-            raise Refused(404, _("{rel!r} is not a run directory under the board's folder", rel=rel))
+        run = self.run(rel)
         try:
             state = rundir.run_state(run)[0]
         except NnlearnError:
             state = "unreadable"
         if state != "finished" or not os.path.lexists(run / "model.npz"):
-            raise Refused(
-                409,
-                _(
-                    "the run {rel!r} is {state}; drawing needs a finished run with its model.npz",
-                    rel=rel,
-                    state=_(state),
-                ),
-            )  # the state's word, as the runs list shows it
+            # The state's word, as the runs list shows it.
+            message = _(
+                "the run {rel!r} is {state}; drawing needs a finished run with its model.npz", rel=rel, state=_(state)
+            )
+            raise Refused(409, message)
         return run
 
     def model(self, run: Path):

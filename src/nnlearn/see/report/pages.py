@@ -30,18 +30,12 @@ MAX_LOSS_POINTS = 2500
 #: Largest PNG figure of a sweep folder embedded, in bytes.
 MAX_FIGURE_BYTES = 2_000_000
 #: A run's states (nnlearn.train.rundir) as the page names them; the state itself stays the class of its cell.
-STATES = {
-    "running": N_("running"),
-    "finished": N_("finished"),
-    "stopped": N_("stopped"),
-    "diverged": N_("diverged"),
-    "unreadable": N_("unreadable"),
-}
+STATES = (N_("running"), N_("finished"), N_("stopped"), N_("diverged"), N_("unreadable"))
 
 
 def state_name(state) -> str:
     """A state in the current language (one nnlearn does not know, as it is)."""
-    return _(STATES[state]) if state in STATES else num(state)
+    return _(state) if state in STATES else num(state)
 
 
 def _object(value) -> dict:
