@@ -265,16 +265,12 @@ class Board:
 
 
 def _signature(folder: Path) -> tuple:
+    """What changes when a file of ``folder`` does (its report aside): the names, times and sizes."""
     try:
-        return tuple(
-            sorted(
-                (e.name, e.stat(follow_symlinks=False).st_mtime_ns, e.stat(follow_symlinks=False).st_size)
-                for e in os.scandir(folder)
-                if e.name != "report.html"
-            )
-        )
+        stats = [(e.name, e.stat(follow_symlinks=False)) for e in os.scandir(folder) if e.name != "report.html"]
     except OSError:
         return ()
+    return tuple(sorted((name, s.st_mtime_ns, s.st_size) for name, s in stats))
 
 
 def _board(request: Request) -> Board:

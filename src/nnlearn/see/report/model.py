@@ -52,10 +52,9 @@ def class_labels(dataset, n: int) -> list[str]:
     return [str(k) for k in range(n)]
 
 
-def diverging(values, scale: float | None = None) -> np.ndarray:
-    """Colour a signed array: negative blue, zero white, positive red (``(..., 3)`` uint8).
-
-    ``scale`` is the magnitude drawn at full colour (default: the largest magnitude).
+def diverging(values) -> np.ndarray:
+    """Colour a signed array: negative blue, zero white, positive red (``(..., 3)`` uint8), the largest
+    magnitude at full colour.
 
     Examples
     --------
@@ -63,8 +62,7 @@ def diverging(values, scale: float | None = None) -> np.ndarray:
     [[33, 102, 172], [255, 255, 255], [178, 24, 43]]
     """
     v = np.nan_to_num(np.asarray(values, dtype=np.float64))
-    if scale is None:
-        scale = float(np.max(np.abs(v))) if v.size else 1.0
+    scale = float(np.max(np.abs(v))) if v.size else 1.0
     t = np.clip(v / (scale or 1.0), -1.0, 1.0)[..., None]
     white = np.array([255.0, 255.0, 255.0])
     neg = np.array([33.0, 102.0, 172.0])
@@ -73,22 +71,20 @@ def diverging(values, scale: float | None = None) -> np.ndarray:
     return np.round(out).astype(np.uint8)
 
 
-def tile(images, columns: int, gap: int = 1, fill=255) -> np.ndarray:
-    """Lay equal-sized images (``(n, h, w[, 3])``) out in a grid, ``gap`` pixels of ``fill`` between them.
+def tile(images, columns: int) -> np.ndarray:
+    """Lay equal-sized images (``(n, h, w[, 3])``) out in a grid, a grey pixel between them.
 
     Examples
     --------
     >>> tile(np.zeros((3, 2, 2), np.uint8), columns=2).shape
     (5, 5)
     """
-    images = np.asarray(images)
     n, h, w = images.shape[:3]
     rows = max(1, -(-n // columns))
-    shape = (rows * h + (rows - 1) * gap, columns * w + (columns - 1) * gap) + images.shape[3:]
-    out = np.full(shape, fill, dtype=images.dtype)
+    out = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1) + images.shape[3:], 160, dtype=images.dtype)
     for k in range(n):
         r, c = divmod(k, columns)
-        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = images[k]
+        out[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = images[k]
     return out
 
 
@@ -104,7 +100,7 @@ def weights_section(w1: np.ndarray) -> dict:
         }
     shown = min(hidden, MAX_WEIGHT_TILES)
     tiles = np.stack([diverging(w1[:, j].astype(np.float64).reshape(side, side)) for j in range(shown)])
-    grid = tile(tiles, columns=min(16, shown), gap=1, fill=160)
+    grid = tile(tiles, columns=min(16, shown))
     scale = 3 if grid.shape[1] * 3 <= 1050 else 2
     return {
         "kind": "weights",
