@@ -448,37 +448,21 @@ def plot_landscape(landscape: Landscape) -> Figure:
         bar.set_ticks([v for v in (0.01, 0.03, 0.1, 0.3, 1, 3, 10) if lo <= v <= hi])
         bar.set_ticklabels([f"{v:g}" for v in bar.get_ticks()])
     if len(ls.path):
-        ax.plot(
-            ls.path[:, 0],
-            ls.path[:, 1],
-            "o-",
-            color="#ff7f0e",
-            markersize=3,
-            linewidth=1.2,
-            label=_("training path: {n} snapshots (start, epoch ends), projected", n=len(ls.path)),
-        )
-        ax.annotate(
-            _("start"),
-            ls.path[0],
-            textcoords="offset points",
-            xytext=_away_from_centre(ls, ls.path[0]),
-            ha="center",
-            va="center",
-            color="white",
-            fontsize=9,
-            arrowprops={"arrowstyle": "-", "color": "white", "linewidth": 0.8, "shrinkA": 2, "shrinkB": 3},
-        )
+        path = _("training path: {n} snapshots (start, epoch ends), projected", n=len(ls.path))
+        ax.plot(*ls.path.T, "o-", color="#ff7f0e", markersize=3, linewidth=1.2, label=path)
+        line = {"arrowstyle": "-", "color": "white", "linewidth": 0.8, "shrinkA": 2, "shrinkB": 3}
+        at = {
+            "xytext": _away_from_centre(ls, ls.path[0]),
+            "textcoords": "offset points",
+            "ha": "center",
+            "va": "center",
+        }
+        ax.annotate(_("start"), ls.path[0], color="white", fontsize=9, arrowprops=line, **at)
     alpha, beta, low = ls.lowest()
     ax.plot([alpha], [beta], "x", color="white", markersize=9, mew=2, label=_("lowest on the grid: {low:.4g}", low=low))
     centre = meta.get("centre_loss")
-    ax.plot(
-        [0],
-        [0],
-        "*",
-        color="red",
-        markersize=13,
-        label=_("trained weights") if centre is None else _("trained weights: loss {loss:.4g}", loss=centre),
-    )
+    trained = _("trained weights") if centre is None else _("trained weights: loss {loss:.4g}", loss=centre)
+    ax.plot([0], [0], "*", color="red", markersize=13, label=trained)
     ax.set_xlim(ls.alphas[0], ls.alphas[-1])
     ax.set_ylim(ls.betas[0], ls.betas[-1])
     if meta.get("directions") == "pca" and meta.get("explained"):
