@@ -108,16 +108,13 @@ def accuracy_chart(columns, epochs) -> dict:
 def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
     """A run's state, result and settings, one labelled row each (a run's table; a column of the comparison)."""
     state = info.get("state")
+    test_accuracy = pct(summary.get("test_accuracy", info.get("test_accuracy")))
     rows = [
         {"label": _("state"), "value": state_name(state), "state": state, "note": info.get("reason")},
         {"label": _("recipe"), "value": num(config.get("recipe"))},
         {"label": _("data set"), "value": num(config.get("dataset"))},
         {"label": _("network"), "value": num(summary.get("description") or info.get("description"))},
-        {
-            "label": _("test accuracy"),
-            "id": "test-accuracy",
-            "value": pct(summary.get("test_accuracy", info.get("test_accuracy"))),
-        },
+        {"label": _("test accuracy"), "value": test_accuracy, "id": "test-accuracy"},
         {"label": _("train accuracy"), "value": pct(summary.get("train_accuracy", info.get("train_accuracy")))},
         {"label": _("iterations"), "value": num(summary.get("iterations", info.get("iterations")))},
         {"label": _("epochs"), "value": num(summary.get("epochs"))},
