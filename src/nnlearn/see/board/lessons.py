@@ -27,7 +27,7 @@ PAGES = ("index", "diff", "gradient", "descent", "numgrad")
 #: Longest query string and formula accepted.
 MAX_QUERY = 1024
 MAX_FORMULA = 200
-#: Each number's range and default: (low, high, default, whole number?).
+#: Each number's range and default, as :func:`nnlearn.see.board.web.query_number` takes them.
 BOUNDS = {
     "x": (-1e4, 1e4, 5.0, False),
     "h": (1e-20, 1.0, 1e-4, False),
@@ -52,12 +52,6 @@ ENDPOINTS = {
 CACHED = 64
 
 
-def number(query, name: str):
-    """The number ``query[name]`` within :data:`BOUNDS` ``[name]`` (its default when absent)."""
-    lo, hi, default, whole = BOUNDS[name]
-    return query_number(query, name.removeprefix("race_"), lo, hi, default, whole)
-
-
 def arguments(kind: str, query) -> tuple:
     """The arguments of endpoint ``kind``'s function, read from ``query`` and checked."""
     functions, numbers = ENDPOINTS[kind]
@@ -70,7 +64,8 @@ def arguments(kind: str, query) -> tuple:
         if len(formula) > MAX_FORMULA:
             raise Refused(413, _("the formula is longer than {n} characters; write a shorter one", n=MAX_FORMULA))
         args += [name, formula]
-    return tuple(args + [number(query, n) for n in numbers])
+    # race_steps is the race's own bounds for its query's steps.
+    return tuple(args + [query_number(query, n.removeprefix("race_"), *BOUNDS[n]) for n in numbers])
 
 
 def lesson_function(kind: str):
