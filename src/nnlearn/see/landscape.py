@@ -33,7 +33,7 @@ from nnlearn.base.i18n import N_, _
 from nnlearn.common.evaluation import as_typed
 from nnlearn.common.plots import save_figure
 from nnlearn.common.saving import read_npz, write_npz
-from nnlearn.see.plane_loss import CHUNK_BYTES, plane_losses
+from nnlearn.see.plane_loss import plane_losses
 from nnlearn.train import runs
 from nnlearn.train.trajectory import TRAJECTORY_FILE, flatten_params, param_layout, read_trajectory, unflatten_params
 
@@ -178,17 +178,7 @@ def project(points: np.ndarray, centre: np.ndarray, d1: dict, d2: dict) -> np.nd
 
 
 def compute_landscape(
-    net,
-    x,
-    t,
-    *,
-    directions: str = "random",
-    trajectory=None,
-    grid: int = 41,
-    span=None,
-    seed: int = 0,
-    dtype=np.float32,
-    chunk_bytes: int = CHUNK_BYTES,
+    net, x, t, *, directions: str = "random", trajectory=None, grid: int = 41, span=None, seed: int = 0
 ) -> Landscape:
     """The loss of ``net`` on ``(x, t)`` over a ``grid x grid`` plane through its weights (left unchanged).
 
@@ -208,7 +198,7 @@ def compute_landscape(
         "directions": directions,
         "grid": grid,
         "samples": int(np.shape(x)[0]),
-        "dtype": np.dtype(dtype).name,
+        "dtype": "float32",  # plane_losses' activations
         "biases": "fixed at their trained values (direction zero)",
         "network": "-".join(map(str, net.sizes)) + f" {net.activation}",
     }
@@ -229,22 +219,14 @@ def compute_landscape(
     if grid % 2:
         axis[grid // 2] = 0.0  # the trained weights themselves
     t0 = time.perf_counter()
-    loss = plane_losses(net, x, t, d1, d2, axis, axis, dtype=dtype, chunk_bytes=chunk_bytes)
+    loss = plane_losses(net, x, t, d1, d2, axis, axis)
     meta["seconds"] = time.perf_counter() - t0
     meta["centre_loss"] = float(net.loss(x, t))
     return Landscape(axis, axis.copy(), loss, path, iterations, meta)
 
 
 def landscape_of_run(
-    run,
-    *,
-    directions: str = "random",
-    grid: int = 41,
-    span=None,
-    samples=None,
-    seed: int = 0,
-    data_dir=None,
-    chunk_bytes: int = CHUNK_BYTES,
+    run, *, directions: str = "random", grid: int = 41, span=None, samples=None, seed: int = 0, data_dir=None
 ) -> Landscape:
     """:func:`compute_landscape` for a finished run: its model, its trajectory, the first ``samples`` of its
     training images (default :data:`DEFAULT_SAMPLES`, or all if fewer; never its validation images).
@@ -288,17 +270,8 @@ def landscape_of_run(
     samples = POSITIVE_WHOLE.check(samples, "samples")
     if samples > n_train:
         raise InputError(_("the run trained on {n} images; give --samples {n} or fewer", n=n_train))
-    landscape = compute_landscape(
-        net,
-        x_train[:samples],
-        t_train[:samples],
-        directions=directions,
-        trajectory=trajectory,
-        grid=grid,
-        span=span,
-        seed=seed,
-        chunk_bytes=chunk_bytes,
-    )
+    options = {"directions": directions, "trajectory": trajectory, "grid": grid, "span": span, "seed": seed}
+    landscape = compute_landscape(net, x_train[:samples], t_train[:samples], **options)
     landscape.meta.update(dataset=config["dataset"], run=run.name, path_complete=bool(complete))
     return landscape
 
@@ -322,14 +295,9 @@ def _train_size(run: Path, config: dict, available: int) -> int:
 # -- files ------------------------------------------------------------------------------------------
 
 
-def landscape_files(run) -> tuple[Path, Path]:
-    """Where a run's landscape is kept: ``(RUN/landscape.npz, RUN/landscape.png)``."""
-    return Path(run) / LANDSCAPE_FILE, Path(run) / FIGURE_FILE
-
-
 def save_landscape(run, landscape: Landscape) -> tuple[Path, Path]:
     """Write ``landscape.npz`` and ``landscape.png`` into the run folder, atomically; returns their paths."""
-    npz, png = landscape_files(run)
+    npz, png = Path(run) / LANDSCAPE_FILE, Path(run) / FIGURE_FILE
     write_npz(npz, {name: getattr(landscape, name) for name in ARRAYS}, landscape.meta, in_run_folder=True)
     save_figure(plot_landscape(landscape), png, in_run_folder=True)
     return npz, png

@@ -18,7 +18,7 @@ from nnlearn.base.files import atomic_write
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.evaluation import figure_svg, plot_accuracy, plot_loss, plot_runs
 from nnlearn.see.images import data_uri
-from nnlearn.see.landscape import landscape_files, landscape_png, read_landscape
+from nnlearn.see.landscape import LANDSCAPE_FILE, landscape_png, read_landscape
 from nnlearn.see.report.model import model_sections
 from nnlearn.see.report.numbers import NONE, jsonish, num, pct, sci, seconds
 from nnlearn.see.templating import render
@@ -194,7 +194,7 @@ def _run_table(run: Path) -> tuple[dict, dict, list[dict]]:
 
 def landscape_context(run: Path) -> dict | None:
     """The run's loss landscape (``nnlearn landscape RUN``) as a picture and a line, or None without one."""
-    npz = landscape_files(run)[0]
+    npz = run / LANDSCAPE_FILE
     if not os.path.lexists(npz):
         return None
     try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
