@@ -93,22 +93,17 @@ def weights_section(w1: np.ndarray) -> dict:
     n_in, hidden = w1.shape
     side = int(round(math.sqrt(n_in)))
     if side * side != n_in:
-        return {
-            "kind": "note",
-            "heading": _("First-layer weights"),
-            "text": _("The first layer takes {n} inputs, not a square image.", n=n_in),
-        }
+        return note(_("First-layer weights"), _("The first layer takes {n} inputs, not a square image.", n=n_in))
     shown = min(hidden, MAX_WEIGHT_TILES)
     tiles = np.stack([diverging(w1[:, j].astype(np.float64).reshape(side, side)) for j in range(shown)])
     grid = tile(tiles, columns=min(16, shown))
     scale = 3 if grid.shape[1] * 3 <= 1050 else 2
+    some = _("the first {shown} of {n} hidden units", shown=shown, n=hidden)
     return {
         "kind": "weights",
         "side": side,
         "uri": data_uri(png_bytes(grid)),
-        "shown": _("all {n} hidden units", n=hidden)
-        if shown == hidden
-        else _("the first {shown} of {n} hidden units", shown=shown, n=hidden),
+        "shown": _("all {n} hidden units", n=hidden) if shown == hidden else some,
         "width": grid.shape[1] * scale,
         "height": grid.shape[0] * scale,
     }
@@ -188,6 +183,11 @@ def galleries(x_test, t_test, probs, labels, side: int) -> list[dict]:
     ]
 
 
+def note(heading: str, text: str) -> dict:
+    """A section that says, in place of what cannot be shown, why."""
+    return {"kind": "note", "heading": heading, "text": text}
+
+
 def missing_model(state: str, reason, run: Path) -> str:
     """Why a run has no ``model.npz``, in the words of its state (a diverged run will never have one)."""
     if state == "running":
@@ -210,29 +210,21 @@ def model_sections(run: Path, config: dict, info: dict, test_data, data_dir, dow
     """The sections of a run that need its network (and the test set): see the module's description."""
     if not os.path.lexists(run / "model.npz"):
         return [
-            {
-                "kind": "note",
-                "heading": _("Confusion matrix, weights, examples"),
-                "text": missing_model(info.get("state"), info.get("reason"), run),
-            }
+            note(_("Confusion matrix, weights, examples"), missing_model(info.get("state"), info.get("reason"), run))
         ]
     try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
         net = load_network(tables.checked_path(run / "model.npz"))
     except (NnlearnError, OSError, ValueError) as exc:
-        return [{"kind": "note", "heading": _("Model"), "text": str(exc).splitlines()[0]}]
+        return [note(_("Model"), str(exc).splitlines()[0])]
     w1 = net.params.get("W1")
     out = [weights_section(np.asarray(w1))] if w1 is not None else []
     try:
         x_test, t_test = test_data if test_data is not None else load_test_set(config, data_dir, download)
     except (NnlearnError, OSError, ValueError) as exc:
-        first = str(exc).splitlines()[0]
-        return [
-            {
-                "kind": "note",
-                "heading": _("Confusion matrix and examples"),
-                "text": _("The test set could not be read ({why}); give its folder with --data-dir.", why=first),
-            }
-        ] + out
+        why = _(
+            "The test set could not be read ({why}); give its folder with --data-dir.", why=str(exc).splitlines()[0]
+        )
+        return [note(_("Confusion matrix and examples"), why), *out]
     probs = np.concatenate([net.predict(x_test[i : i + 2000]) for i in range(0, len(x_test), 2000)])
     t_test = np.asarray(t_test)
     labels = class_labels(config.get("dataset"), probs.shape[1])
