@@ -143,11 +143,9 @@ class BoardServer:
                 )
             )
         self.root = root.resolve()
-        self.host = host
-        self.app = make_app(root, host=host, data_dir=data_dir)
         self.socket = _listen(host, port)
         config = Config(
-            self.app,
+            make_app(root, host=host, data_dir=data_dir),
             http=HeadTimeoutProtocol,
             lifespan="off",
             log_config=None,
@@ -201,16 +199,13 @@ def serve(root, host: str = "127.0.0.1", port: int = 8765, data_dir=None, open_p
         "nnlearn board: " + _("the runs in {root} at {url}  (Ctrl-C stops)", root=board.root, url=board.url), flush=True
     )
     if host in WILDCARDS:
-        print(
-            _(
-                "warning: listening on every network interface ({host}): anyone on the network who can reach this "
-                "computer can read every file under {root}; use --host 127.0.0.1 unless that is what you want",
-                host=host,
-                root=board.root,
-            ),
-            file=sys.stderr,
-            flush=True,
+        warning = _(
+            "warning: listening on every network interface ({host}): anyone on the network who can reach this "
+            "computer can read every file under {root}; use --host 127.0.0.1 unless that is what you want",
+            host=host,
+            root=board.root,
         )
+        print(warning, file=sys.stderr, flush=True)
     elif host not in ("127.0.0.1", "localhost", "::1"):
         print(
             _("note: listening on {host}: other computers can read these runs", host=host), file=sys.stderr, flush=True
