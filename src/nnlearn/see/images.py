@@ -113,13 +113,7 @@ def image_to_input(path, size: int = 28):
 
 
 def image_format(path) -> str:
-    """The image format Pillow writes for ``path``'s suffix (``"PNG"`` for ``.png``); NnlearnError if none.
-
-    Examples
-    --------
-    >>> image_format("digit.jpg"), image_format("digit.PNG")
-    ('JPEG', 'PNG')
-    """
+    """The image format Pillow writes for ``path``'s suffix (``"PNG"`` for ``.png``); NnlearnError if none."""
     from PIL import Image
 
     Image.init()
@@ -180,16 +174,7 @@ def _write(path: Path, write) -> Path:
 
 
 def save_image(image, path) -> Path:
-    """Write a 2-D uint8 image, pixel for pixel, in the format ``path``'s suffix names; atomically.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = save_image(np.full((28, 28), 7, dtype=np.uint8), Path(tempfile.mkdtemp()) / "d.png")
-    >>> from PIL import Image
-    >>> Image.open(p).size, Image.open(p).format
-    ((28, 28), 'PNG')
-    """
+    """Write a 2-D uint8 image, pixel for pixel, in the format ``path``'s suffix names; atomically."""
     from PIL import Image
 
     path = check_output_path(path)
