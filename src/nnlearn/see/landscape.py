@@ -102,14 +102,6 @@ def filter_normalized(direction: dict, params: dict) -> dict:
 
     A dense layer's filter is one unit's incoming weights, a column of ``W``: ``alpha = 1`` moves every
     unit by as much as its weights are long, whatever the layer's scale.
-
-    Examples
-    --------
-    >>> d = filter_normalized({"W1": np.array([[3.0, 1.0], [4.0, 0.0]]), "b1": np.ones(2)},
-    ...                       {"W1": np.array([[0.0, 2.0], [10.0, 0.0]]), "b1": np.ones(2)})
-    >>> d["W1"], d["b1"]
-    (array([[6., 2.],
-           [8., 0.]]), array([0., 0.]))
     """
     out = {}
     for key, d in direction.items():

@@ -40,13 +40,7 @@ _MESSAGES_HERE = "\x00nnlearn-script-messages\x00"
 
 
 def known(tag) -> str | None:
-    """The language of nnlearn that ``tag`` (``zh-CN``, ``ja``, ``en-GB``) names, else None.
-
-    Examples
-    --------
-    >>> known("zh-CN"), known("ja"), known("fr"), known("*"), known(None)
-    ('zh', 'ja', None, None, None)
-    """
+    """The language of nnlearn that ``tag`` (``zh-CN``, ``ja``, ``en-GB``) names, else None."""
     if not isinstance(tag, str) or not tag.strip() or len(tag) > 35:
         return None
     try:

@@ -29,15 +29,6 @@ class Refused(Exception):
 def query_number(query, name: str, lo, hi, default=None, whole: bool = False):
     """The number ``query[name]`` from ``lo`` to ``hi`` (``default`` when absent or empty), else :class:`Refused`;
     the message repeats nothing of the request.
-
-    Examples
-    --------
-    >>> query_number({"h": "1e-4"}, "h", 1e-20, 1.0), query_number({}, "seed", 0, 99, whole=True)
-    (0.0001, None)
-    >>> query_number({"class": "\u0661"}, "class", 0, 99999, whole=True)
-    Traceback (most recent call last):
-    ...
-    nnlearn.see.board.web.Refused: class must be a whole number from 0 to 99999
     """
     text = query.get(name, "")
     if text == "":
@@ -57,13 +48,7 @@ def query_number(query, name: str, lo, hi, default=None, whole: bool = False):
 
 
 def json_safe(value):
-    """``value`` with every non-finite float as None: JSON has no NaN.
-
-    Examples
-    --------
-    >>> json_safe({"a": [1.0, float("nan")], "b": float("inf")})
-    {'a': [1.0, None], 'b': None}
-    """
+    """``value`` with every non-finite float as None: JSON has no NaN."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
