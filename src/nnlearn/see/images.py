@@ -12,6 +12,8 @@ from nnlearn.base.files import atomic_write
 from nnlearn.base.files import check_output_path as check_ours_to_replace
 from nnlearn.base.i18n import _
 
+#: The first bytes of every PNG file.
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: More than this share of bright pixels (after the polarity check) is no digit: MNIST's most is 40 %.
 MAX_INK = 0.42
 #: More than this share of border pixels away from the border's typical grey is no plain background.

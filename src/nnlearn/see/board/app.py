@@ -132,14 +132,13 @@ class Board:
     def curves(self, rel: str) -> dict:
         run = self.run(rel)
         info = rundir.entry(run, self.root)
-        if info["state"] == "unreadable":
-            raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=info["reason"]))
         try:
-            return info | rundir.run_curves(run)
+            if info["state"] != "unreadable":
+                return info | rundir.run_curves(run)
+            reason = info["reason"]
         except NnlearnError as exc:
-            raise Refused(
-                409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=str(exc).splitlines()[0])
-            ) from None
+            reason = str(exc).splitlines()[0]
+        raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=reason))
 
     def chart(self, rels: list[str]) -> bytes:
         """The curves of the runs ``rels`` overlaid, as SVG in the current language (the report's figure of runs

@@ -12,7 +12,7 @@ from nnlearn.base import i18n
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.see.board.web import Refused, query_number
-from nnlearn.see.images import image_to_input
+from nnlearn.see.images import PNG_SIGNATURE, image_to_input
 
 #: Largest drawing accepted, in bytes, pixels per side and pixels in all (checked in the PNG's
 #: header, before anything is decoded).
@@ -26,7 +26,7 @@ def drawing_size(png: bytes) -> tuple[int, int]:
     or larger than :data:`MAX_DRAWING_SIDE` / :data:`MAX_DRAWING_PIXELS`. Nothing is decoded."""
     from PIL import Image, UnidentifiedImageError
 
-    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+    if not png.startswith(PNG_SIGNATURE):
         raise Refused(400, _("the drawing must be a PNG image (image/png)"))
     try:
         with Image.open(io.BytesIO(png), formats=["PNG"]) as img:  # reads the header only

@@ -17,7 +17,7 @@ from nnlearn.base.errors import NnlearnError
 from nnlearn.base.files import atomic_write
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.evaluation import figure_svg, plot_accuracy, plot_loss, plot_runs
-from nnlearn.see.images import data_uri
+from nnlearn.see.images import PNG_SIGNATURE, data_uri
 from nnlearn.see.landscape import LANDSCAPE_FILE, landscape_png, read_landscape
 from nnlearn.see.report.model import model_sections
 from nnlearn.see.report.numbers import NONE, jsonish, num, pct, sci, seconds
@@ -257,13 +257,10 @@ def figure(path: Path) -> dict:
         data = tables.read_bytes(path, MAX_FIGURE_BYTES)
     except (NnlearnError, OSError):
         data = b""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+    if data.startswith(PNG_SIGNATURE):
         return {"name": path.name, "uri": data_uri(data)}
-    return {
-        "name": path.name,
-        "uri": "",
-        "why": _("not a PNG file of at most {mb} MB", mb=MAX_FIGURE_BYTES // 1_000_000),
-    }
+    why = _("not a PNG file of at most {mb} MB", mb=MAX_FIGURE_BYTES // 1_000_000)
+    return {"name": path.name, "uri": "", "why": why}
 
 
 def sweep_context(sweep: Path, *, where=None, **run_options) -> dict:
