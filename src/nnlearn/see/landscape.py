@@ -331,36 +331,25 @@ def read_landscape(run) -> Landscape:
     return Landscape(a, b, loss, p, it, _known_meta(meta))
 
 
-#: What a landscape's ``meta`` may say, and of what type; anything else read from a file is dropped.
+#: What a landscape's ``meta`` may say, by type; anything else read from a file is dropped.
 _META = {
-    "format": int,
-    "directions": str,
-    "network": str,
-    "run": str,
-    "dataset": str,
-    "dtype": str,
-    "biases": str,
-    "samples": int,
-    "grid": int,
-    "seed": int,
-    "span": float,
-    "centre_loss": float,
-    "seconds": float,
-    "path_complete": bool,
+    str: ("directions", "network", "run", "dataset", "dtype", "biases"),
+    int: ("format", "samples", "grid", "seed"),
+    (int, float): ("span", "centre_loss", "seconds"),
+    bool: ("path_complete",),
 }
 
 
+def _fits(value, kind) -> bool:
+    """Whether ``value`` is of ``kind``; True and False are no numbers."""
+    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+
+
 def _known_meta(meta: dict) -> dict:
-    """The entries of ``meta`` that :data:`_META` names, of its type (``explained``: two floats)."""
-
-    def fits(value, kind):
-        if kind is float:
-            return isinstance(value, (int, float)) and not isinstance(value, bool)
-        return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
-
-    known = {k: v for k, v in meta.items() if k in _META and fits(v, _META[k])}
+    """The entries of ``meta`` that :data:`_META` names, of their type (``explained``: two numbers)."""
+    known = {k: meta[k] for kind, keys in _META.items() for k in keys if k in meta and _fits(meta[k], kind)}
     explained = meta.get("explained")
-    if isinstance(explained, list) and len(explained) == 2 and all(fits(v, float) for v in explained):
+    if isinstance(explained, list) and len(explained) == 2 and all(_fits(v, (int, float)) for v in explained):
         known["explained"] = explained
     return known
 
