@@ -59,13 +59,7 @@ LANDSCAPE_FIGURE = "landscape.png"
 
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 #: What /files serves as what it is; everything else is a download.
-_FILE_TYPES = {
-    ".png": "image/png",
-    ".csv": "text/plain; charset=utf-8",
-    ".json": "text/plain; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".log": "text/plain; charset=utf-8",
-}
+_FILE_TYPES = {".png": "image/png"} | dict.fromkeys((".csv", ".json", ".txt", ".log"), "text/plain; charset=utf-8")
 
 
 def inside(root: Path, rel: str) -> Path:

@@ -59,12 +59,13 @@ def predict_drawing(net, png: bytes) -> dict:
     except (OSError, ValueError, Image.DecompressionBombError):
         raise Refused(400, _("the drawing cannot be read as an image")) from None
     x = np.asarray(x, dtype=np.float64).reshape(-1)
+    return {"preview": [float(v) for v in x]} | answer_to(net, x)
+
+
+def answer_to(net, x) -> dict:
+    """The network's probabilities for the image ``x``, and the class it says."""
     probs = net.predict(x)
-    return {
-        "preview": [float(v) for v in x],
-        "probabilities": [float(p) for p in probs],
-        "predicted": int(np.argmax(probs)),
-    }
+    return {"probabilities": [float(p) for p in probs], "predicted": int(np.argmax(probs))}
 
 
 #: The largest seed and class a query may give (19 and 5 digits).
@@ -88,11 +89,4 @@ def sample(net, x_test, t_test, query: dict) -> dict:
         raise Refused(404, _("no test image of that kind"))
     i = int(rng.choice(pool))
     x = np.asarray(x_test[i], dtype=np.float64)
-    probs = net.predict(x)
-    return {
-        "index": i,
-        "true": int(t_test[i]),
-        "preview": [round(float(v), 6) for v in x],
-        "probabilities": [float(p) for p in probs],
-        "predicted": int(np.argmax(probs)),
-    }
+    return {"index": i, "true": int(t_test[i]), "preview": [round(float(v), 6) for v in x]} | answer_to(net, x)
