@@ -74,17 +74,9 @@ def loss_chart(curve: dict) -> dict:
     points = curve["points"]
     if not points:
         return {"note": _("No loss logged yet (metrics.csv is empty).")}
-    return chart(
-        plot_loss(
-            [p[1] for p in points],
-            curve["window"],
-            iterations=[p[0] for p in points],
-            means=[p[2] for p in points],
-            step=curve["step"],
-            sampled=curve["sampled"],
-        ),
-        "loss",
-    )
+    iterations, losses, means = (list(column) for column in zip(*points))  # points: (iteration, loss, mean)
+    options = {"step": curve["step"], "sampled": curve["sampled"]}
+    return chart(plot_loss(losses, curve["window"], iterations=iterations, means=means, **options), "loss")
 
 
 def accuracy_chart(columns, epochs) -> dict:
@@ -94,15 +86,9 @@ def accuracy_chart(columns, epochs) -> dict:
     other = rundir.accuracy_column(columns, rows=epochs)
     xcol = "epoch" if "epoch" in columns else columns[0]
     label = ("validation acc" if "valid" in other.lower() else "test acc") if other else "test acc"
-    return chart(
-        plot_accuracy(
-            numbers(epochs, xcol),
-            numbers(epochs, "train_accuracy"),
-            numbers(epochs, other) if other else None,
-            test_label=label,
-        ),
-        "accuracy",
-    )
+    test = numbers(epochs, other) if other else None
+    fig = plot_accuracy(numbers(epochs, xcol), numbers(epochs, "train_accuracy"), test, test_label=label)
+    return chart(fig, "accuracy")
 
 
 def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
