@@ -62,16 +62,6 @@ def environment():
 
 def render(template: str, /, *, lang: str | None = None, **context) -> str:
     """The template ``template`` (a path under ``nnlearn/see/templates``) rendered with ``context``, in
-    ``lang`` (default: the current language, :func:`nnlearn.base.i18n.current`).
-
-    Examples
-    --------
-    >>> page = render("report/page.html", title="<b>x</b>", kind="empty")
-    >>> "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
-    True
-    >>> from markupsafe import escape
-    >>> f'<meta http-equiv="Content-Security-Policy" content="{escape(REPORT_CSP)}">' in page
-    True
-    """
+    ``lang`` (default: the current language, :func:`nnlearn.base.i18n.current`)."""
     lang = i18n.current() if lang is None else i18n.choose(lang)
     return environment().get_template(template).render(lang=lang, **context)

@@ -133,13 +133,7 @@ def script_message_ids(scripts: tuple[str, ...] | None = None) -> tuple[str, ...
 
 @functools.cache
 def script_messages(lang: str, scripts: tuple[str, ...] | None = None) -> str:
-    """The messages of ``scripts`` (all the board's when None) in ``lang``, as JSON text.
-
-    Examples
-    --------
-    >>> '"report"' in script_messages("en", ("board.js",)), '"report"' in script_messages("en", ("draw.js",))
-    (True, False)
-    """
+    """The messages of ``scripts`` (all the board's when None) in ``lang``, as JSON text."""
     table = {m: i18n.translate(m, lang) for m in script_message_ids(scripts)}
     return json.dumps(table, ensure_ascii=False, sort_keys=True)
 
