@@ -191,15 +191,8 @@ def race(steps: int) -> dict:
             optimizer.update(params, {"xy": numerical_gradient(fn.at, params["xy"])})
             path.append(params["xy"].copy())
         end = params["xy"]
-        paths.append(
-            {
-                "optimizer": label,
-                "lr": lr,
-                "path": np.array(path).tolist(),
-                "end": end.tolist(),
-                "f_end": float(fn.at(end)),
-            }
-        )
+        trail = {"path": np.array(path).tolist(), "end": end.tolist(), "f_end": float(fn.at(end))}
+        paths.append({"optimizer": label, "lr": lr} | trail)
     return {
         "function": shown(fn),
         "start": list(RACE_START),

@@ -41,15 +41,12 @@ def load_test_set(config: dict, data_dir=None, download: bool = True):
 
 
 def class_labels(dataset, n: int) -> list[str]:
-    """The names of the ``n`` classes of ``dataset`` (plain numbers for MNIST or an unknown set)."""
-    if dataset and dataset != "mnist":
-        try:
-            names = [str(c) for c in class_names(dataset)]
-            if len(names) == n:
-                return names
-        except (NnlearnError, LookupError, TypeError):  # an unknown data set: plain numbers
-            pass
-    return [str(k) for k in range(n)]
+    """The names of the ``n`` classes of ``dataset`` (plain numbers for an unknown set)."""
+    try:
+        names = [str(c) for c in class_names(dataset or "mnist")]
+    except (NnlearnError, LookupError, TypeError):
+        names = []
+    return names if len(names) == n else [str(k) for k in range(n)]
 
 
 def diverging(values) -> np.ndarray:
