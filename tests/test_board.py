@@ -554,11 +554,8 @@ def test_numbers_in_query_strings_are_ascii_digits_only(board_folder, serve_boar
         ("seed", "9" * 20),
     ):
         status, body = _request(base, "GET", f"/api/sample?path=alpha&{name}={quote(value)}")
-        digits = 5 if name == "class" else 19
-        assert (status, json.loads(body)["error"]) == (
-            400,
-            f"{name} must be a whole number written with the digits 0-9 (at most {digits} of them)",
-        ), value
+        most = "99999" if name == "class" else "9" * 19
+        assert (status, json.loads(body)["error"]) == (400, f"{name} must be a whole number from 0 to {most}"), value
     for query, message in (
         ("steps=%D9%A1%D9%A2", "steps must be a whole number from 0 to 1000"),
         ("steps=%C2%B2", "steps must be a whole number from 0 to 1000"),

@@ -20,7 +20,7 @@ from nnlearn.base import i18n
 from nnlearn.base.errors import UsageError
 from nnlearn.base.i18n import LOCALE_DIR, choose, languages, translate
 from nnlearn.cli import build_parser, main
-from nnlearn.see.templating import render_string
+from nnlearn.see.templating import environment
 
 babel = pytest.importorskip("babel")
 from babel.messages.extract import extract_from_dir  # noqa: E402
@@ -169,6 +169,11 @@ def test_the_locale_chooses_when_nothing_else_does(tmp_path):
         timeout=60,
     )
     assert out.returncode == 1 and re.search(r"[\u4e00-\u9fff]", out.stderr), out.stderr
+
+
+def render_string(source: str, lang=None, **context) -> str:
+    """``source`` rendered as :func:`nnlearn.see.templating.render` renders a template file."""
+    return environment().from_string(source).render(lang=lang or i18n.current(), **context)
 
 
 @pytest.mark.parametrize(

@@ -151,9 +151,7 @@ def test_a_page_carries_its_own_scripts_messages():
     assert "descended: f went down" in ids and "report" in ids
     # In the page: an attribute of a <meta>, escaped as any other (no inline script), read back whole; the
     # messages of the scripts the page loads, and only those.
-    from nnlearn.see.board.lessons import page_bytes
-
-    page = page_bytes("descent", "ja").decode("utf-8")
+    page = language.page("lessons/descent.html", "ja").decode("utf-8")
     (content,) = re.findall(r'<meta name="nnlearn-messages" content="([^"]*)">', page)
     table = json.loads(html.unescape(content))
     assert table["descended: f went down"] == translate("descended: f went down", "ja") == "降下：f が減った"

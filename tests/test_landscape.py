@@ -262,10 +262,10 @@ def test_bad_requests_are_one_line_errors(tmp_path, trained, fake_data, capsys):
     run = trained
     capsys.readouterr()
     for argv, message in [
-        (["--grid", "202"], "grid must be 3 to 201 points a side"),
+        (["--grid", "202"], "grid must be a whole number from 3 to 201"),
         (["--samples", "501"], "the run trained on 500 images; give --samples 500 or fewer"),
         # was "internal error: ValueError: Axis limits cannot be NaN or Inf"
-        (["--span", "1e308"], "span must be at most 1,000,000, got 1e+308; the grid covers"),
+        (["--span", "1e308"], "span must be a number in (0, 1e+06], got 1e+308; the grid covers"),
         ([], "holds no config.json"),
     ]:
         assert main(["landscape", str(run if argv else tmp_path), *argv]) == 1

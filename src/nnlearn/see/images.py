@@ -12,6 +12,8 @@ from nnlearn.base.files import atomic_write
 from nnlearn.base.files import check_output_path as check_ours_to_replace
 from nnlearn.base.i18n import _
 
+#: The first bytes of every PNG file.
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: More than this share of bright pixels (after the polarity check) is no digit: MNIST's most is 40 %.
 MAX_INK = 0.42
 #: More than this share of border pixels away from the border's typical grey is no plain background.
@@ -48,23 +50,13 @@ def _looks_like_a_digit(path, a: np.ndarray, border: np.ndarray) -> None:
 
 
 def image_to_input(path, size: int = 28):
-    """Read an image file and turn it into one MNIST-format input row (``size * size`` floats).
+    """An image file as one MNIST-format input row (``size * size`` float32), and whether it was inverted.
 
-    The steps, as MNIST's own preparation: grey levels in [0, 1] (transparent pixels count as
-    white paper); a light background is inverted so that the digit is white on black; an image of
-    any other size is cropped to the digit, scaled so that its longer side is 20 pixels, and
-    pasted into a 28x28 black square with its centre of mass in the middle. A 28x28 image is used
-    as it is (after the polarity check), so what ``nnlearn data show --out`` writes comes back
-    exactly.
-
-    An image that does not look like one digit on a plain background (a busy border, or more
-    bright ink than any MNIST digit has -- a screenshot, a figure with a title and margins) gives
-    an :class:`ImageWarning` with a one-line text.
-
-    Returns
-    -------
-    (ndarray of float32, shape (size * size,), bool)
-        The input row and whether the image was inverted.
+    As MNIST's own preparation: grey levels in [0, 1] (transparent pixels are white paper), a light
+    background inverted, the digit cropped, scaled to a longer side of 20 pixels and pasted into a 28x28
+    black square with its centre of mass in the middle. A 28x28 image is used as it is, so what ``nnlearn
+    data show --out`` writes comes back exactly. An image that does not look like one digit on a plain
+    background gives an :class:`ImageWarning`.
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -123,13 +115,7 @@ def image_to_input(path, size: int = 28):
 
 
 def image_format(path) -> str:
-    """The image format Pillow writes for ``path``'s suffix (``"PNG"`` for ``.png``); NnlearnError if none.
-
-    Examples
-    --------
-    >>> image_format("digit.jpg"), image_format("digit.PNG")
-    ('JPEG', 'PNG')
-    """
+    """The image format Pillow writes for ``path``'s suffix (``"PNG"`` for ``.png``); NnlearnError if none."""
     from PIL import Image
 
     Image.init()
@@ -167,9 +153,8 @@ def figure_format(path) -> str:
 
 
 def check_output_path(path) -> Path:
-    """Refuse, before any work, an output path that is not ours to replace (see
-    :func:`nnlearn.base.files.check_output_path`: a folder, a device, a FIFO, a socket, a file of a run or
-    sweep folder) or whose folder does not exist."""
+    """Refuse, before any work, an output path that is not ours to replace
+    (:func:`nnlearn.base.files.check_output_path`) or whose folder does not exist."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(
@@ -191,18 +176,7 @@ def _write(path: Path, write) -> Path:
 
 
 def save_image(image, path) -> Path:
-    """Write a 2-D uint8 image, pixel for pixel, in the format ``path``'s suffix names; atomically.
-
-    Raises NnlearnError (one line) for an unknown suffix or a path that cannot be written.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = save_image(np.full((28, 28), 7, dtype=np.uint8), Path(tempfile.mkdtemp()) / "d.png")
-    >>> from PIL import Image
-    >>> Image.open(p).size, Image.open(p).format
-    ((28, 28), 'PNG')
-    """
+    """Write a 2-D uint8 image, pixel for pixel, in the format ``path``'s suffix names; atomically."""
     from PIL import Image
 
     path = check_output_path(path)

@@ -1,30 +1,16 @@
 """The loss landscape of a trained network: its training loss over a plane through its weights.
 
-Li et al., "Visualizing the Loss Landscape of Neural Nets" (NeurIPS 2018): choose two directions
-``d1``, ``d2`` in weight space and evaluate ``L(w* + alpha d1 + beta d2)`` on a grid of
-``(alpha, beta)``, the trained weights ``w*`` at the centre. ``nnlearn landscape RUN`` does it for a
-finished run and writes ``landscape.npz`` and ``landscape.png`` (the contours with the training
-path) into the run folder.
+Li et al., "Visualizing the Loss Landscape of Neural Nets" (NeurIPS 2018): evaluate
+``L(w* + alpha d1 + beta d2)`` on a grid of ``(alpha, beta)`` around the trained weights ``w*``.
+``nnlearn landscape RUN`` writes ``landscape.npz`` and ``landscape.png`` into the run folder. The
+directions are random and filter-normalised (:func:`filter_normalized`), or the first two principal
+directions of the run's trajectory (:func:`pca_directions`): random directions in 40,000 dimensions are
+nearly orthogonal to the path and see almost nothing of it.
 
-Directions (``directions=``):
-
-- ``"random"``: drawn from a standard normal and **filter-normalised**: for a dense layer a filter is
-  one output unit's incoming weights, a column of ``W`` (``n_in x n_out``); each column of ``d`` is
-  scaled to the length of that column of ``w*``, so ``alpha = 1`` moves every unit by as much as its
-  weights are long, whatever the layer's scale.
-- ``"pca"``: the first two principal directions of the offsets ``w_i - w*`` of the run's snapshots
-  (``trajectory.npz``, :mod:`nnlearn.train.trajectory`), uncentred so that the plane passes through ``w*``;
-  unit vectors, so ``alpha`` and ``beta`` are distances in weight space. Random directions see almost
-  nothing of the path (in 40,000 dimensions they are nearly orthogonal to it): paths go on these.
-
-**Biases are held at their trained values** (their directions are zero), as in Li et al.'s figures
-(their code's ``ignore='biasbn'``): a bias is one number per unit, so "normalising" it like a filter
-would make its step an arbitrary ``+-|b|``; the plane shows the weights, the book's ``W1``, ``W2``.
-
-The loss at each point is the network's own :meth:`~nnlearn.MultiLayerNet.loss` on the first
-``samples`` training images of the run (never its validation images), in test mode (dropout scales,
-draws no masks), weight decay included, computed for many grid points at once in float32 by
-:func:`nnlearn.see.plane_loss.plane_losses` (tested against ``net.loss`` at every point).
+Biases are held at their trained values, as in Li et al.'s figures (their ``ignore='biasbn'``): a bias
+is one number per unit, so normalising it like a filter would make its step an arbitrary ``+-|b|``.
+The loss is the network's own, in test mode, weight decay included, on the run's first training images
+(never its validation images), computed by :func:`nnlearn.see.plane_loss.plane_losses`.
 """
 
 from __future__ import annotations
@@ -40,14 +26,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from nnlearn import datasets
-from nnlearn.base.constraints import POSITIVE, POSITIVE_WHOLE
+from nnlearn.base.constraints import POSITIVE_WHOLE, Number, Options
 from nnlearn.base.errors import FileFormatError, InputError
 from nnlearn.base.figtext import in_reader_language
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.evaluation import as_typed
 from nnlearn.common.plots import save_figure
 from nnlearn.common.saving import read_npz, write_npz
-from nnlearn.see.plane_loss import CHUNK_BYTES, plane_losses
+from nnlearn.see.plane_loss import plane_losses
 from nnlearn.train import runs
 from nnlearn.train.trajectory import TRAJECTORY_FILE, flatten_params, param_layout, read_trajectory, unflatten_params
 
@@ -65,7 +51,14 @@ PCA_MARGIN = 1.25
 #: The widest plane: a million times the weights' own size (random directions; PCA's are unit vectors).
 #: Far beyond where the loss stops changing, and far inside float32: 1e308 overflowed the grid itself.
 MAX_SPAN = 1e6
+GRID = Number(int, 3, MAX_GRID)
+_SPAN_MEANS = N_(
+    "the grid covers [-span, span]; span 1, random directions' default, moves the weights by their own size"
+)
+SPAN = Number(float, 0, MAX_SPAN, low_open=True, hint=_SPAN_MEANS)
 MAX_LANDSCAPE_BYTES = 64 * 2**20
+#: The arrays of ``landscape.npz``: the fields of :class:`Landscape` but its ``meta``.
+ARRAYS = ("alphas", "betas", "loss", "path", "path_iterations")
 _FIX = N_("compute it again with `nnlearn landscape RUN`")
 
 
@@ -105,17 +98,10 @@ def is_weight(shape) -> bool:
 
 
 def filter_normalized(direction: dict, params: dict) -> dict:
-    """``direction`` with each filter (a column of a weight matrix) scaled to the norm of ``params``' column.
+    """``direction`` with each filter scaled to the norm of ``params``' filter; biases get a zero direction.
 
-    Biases get a zero direction.
-
-    Examples
-    --------
-    >>> d = filter_normalized({"W1": np.array([[3.0, 1.0], [4.0, 0.0]]), "b1": np.ones(2)},
-    ...                       {"W1": np.array([[0.0, 2.0], [10.0, 0.0]]), "b1": np.ones(2)})
-    >>> d["W1"], d["b1"]
-    (array([[6., 2.],
-           [8., 0.]]), array([0., 0.]))
+    A dense layer's filter is one unit's incoming weights, a column of ``W``: ``alpha = 1`` moves every
+    unit by as much as its weights are long, whatever the layer's scale.
     """
     out = {}
     for key, d in direction.items():
@@ -139,9 +125,9 @@ def random_directions(params: dict, seed=0) -> tuple[dict, dict]:
 def pca_directions(weights: np.ndarray, centre: np.ndarray, layout) -> tuple[dict, dict, list]:
     """The first two principal directions of the offsets ``weights[k] - centre`` (rows: snapshots), biases left out.
 
-    Returns ``(d1, d2, explained)``: unit directions as parameter dicts, and the share of the
-    offsets' squared length each holds. Each is signed so that the first snapshot (the start) has a
-    negative coordinate: the path runs from left and below into the trained weights.
+    Returns ``(d1, d2, explained)``: unit directions as parameter dicts (uncentred, so that the plane
+    passes through ``centre``), and the share of the offsets' squared length each holds. Each is signed
+    so that the start has a negative coordinate: the path runs from left and below into the trained weights.
     """
     mask = flatten_params({k: np.full(s, is_weight(s)) for k, s in layout}).astype(bool)
     offsets = (np.asarray(weights, dtype=np.float64) - centre)[:, mask]
@@ -184,56 +170,18 @@ def project(points: np.ndarray, centre: np.ndarray, d1: dict, d2: dict) -> np.nd
 
 
 def compute_landscape(
-    net,
-    x,
-    t,
-    *,
-    directions: str = "random",
-    trajectory=None,
-    grid: int = 41,
-    span=None,
-    seed: int = 0,
-    dtype=np.float32,
-    chunk_bytes: int = CHUNK_BYTES,
+    net, x, t, *, directions: str = "random", trajectory=None, grid: int = 41, span=None, seed: int = 0
 ) -> Landscape:
-    """The loss of ``net`` on ``(x, t)`` over a ``grid x grid`` plane through its weights.
+    """The loss of ``net`` on ``(x, t)`` over a ``grid x grid`` plane through its weights (left unchanged).
 
-    Parameters
-    ----------
-    net : MultiLayerNet
-        The trained network (its weights are the centre; they are not changed).
-    x, t : ndarray
-        The images and labels the loss is averaged over (the training images, for the book's sense).
-    directions : {"random", "pca"}
-        Filter-normalised random directions (``seed``) or the trajectory's principal directions.
-    trajectory : tuple ``(iterations, weights)``, optional
-        The snapshots of :func:`nnlearn.train.trajectory.read_trajectory`; needed for ``"pca"``, and
-        projected onto the plane (the path) whenever given.
-    grid : int
-        Points per side, 3 to :data:`MAX_GRID` (odd: the trained weights are a grid point).
-    span : float, optional
-        The grid covers ``[-span, span]`` on both axes; default 1 for random directions, the path
-        with a margin for PCA.
+    ``trajectory``, ``(iterations, weights)`` of :func:`nnlearn.train.trajectory.read_trajectory`, is
+    needed for ``"pca"`` and drawn as the path whenever given. The grid covers ``[-span, span]``: by
+    default 1 for random directions, the path with a margin for PCA; an odd ``grid`` has the trained
+    weights as a point.
     """
-    if directions not in DIRECTIONS:
-        raise InputError(
-            _("unknown directions {value!r}; choose one of {names}", value=directions, names=", ".join(DIRECTIONS))
-        )
-    grid = POSITIVE_WHOLE.check(grid, "grid")
-    if not 3 <= grid <= MAX_GRID:
-        raise InputError(_("grid must be 3 to {most} points a side, got {grid}", most=MAX_GRID, grid=grid))
-    if span is not None:
-        span = POSITIVE.check(span, "span")
-        if span > MAX_SPAN:
-            raise InputError(
-                _(
-                    "span must be at most {most}, got {span}; the grid covers [-span, span], and span {usual} "
-                    "(random directions' default) moves the weights by their own size",
-                    most=f"{MAX_SPAN:,.0f}",
-                    span=f"{span:g}",
-                    usual=f"{RANDOM_SPAN:g}",
-                )
-            )
+    directions = Options(DIRECTIONS).check(directions, "directions")
+    grid = GRID.check(grid, "grid")
+    span = None if span is None else SPAN.check(span, "span")
     if directions == "pca" and trajectory is None:
         raise InputError(_("principal directions need the run's trajectory (trajectory.npz); use --directions random"))
     centre = flatten_params(net.params, np.float64)
@@ -242,7 +190,7 @@ def compute_landscape(
         "directions": directions,
         "grid": grid,
         "samples": int(np.shape(x)[0]),
-        "dtype": np.dtype(dtype).name,
+        "dtype": "float32",  # plane_losses' activations
         "biases": "fixed at their trained values (direction zero)",
         "network": "-".join(map(str, net.sizes)) + f" {net.activation}",
     }
@@ -263,22 +211,14 @@ def compute_landscape(
     if grid % 2:
         axis[grid // 2] = 0.0  # the trained weights themselves
     t0 = time.perf_counter()
-    loss = plane_losses(net, x, t, d1, d2, axis, axis, dtype=dtype, chunk_bytes=chunk_bytes)
+    loss = plane_losses(net, x, t, d1, d2, axis, axis)
     meta["seconds"] = time.perf_counter() - t0
     meta["centre_loss"] = float(net.loss(x, t))
     return Landscape(axis, axis.copy(), loss, path, iterations, meta)
 
 
 def landscape_of_run(
-    run,
-    *,
-    directions: str = "random",
-    grid: int = 41,
-    span=None,
-    samples=None,
-    seed: int = 0,
-    data_dir=None,
-    chunk_bytes: int = CHUNK_BYTES,
+    run, *, directions: str = "random", grid: int = 41, span=None, samples=None, seed: int = 0, data_dir=None
 ) -> Landscape:
     """:func:`compute_landscape` for a finished run: its model, its trajectory, the first ``samples`` of its
     training images (default :data:`DEFAULT_SAMPLES`, or all if fewer; never its validation images).
@@ -288,11 +228,12 @@ def landscape_of_run(
     """
     run = Path(run)
     config, net = runs.load_model(run)
-    trajectory = None
+    trajectory, complete = None, False
     if os.path.lexists(run / TRAJECTORY_FILE):  # a folder or a link loop there is named, not taken for none
         iterations, weights, _layout = read_trajectory(run / TRAJECTORY_FILE, net)
         trajectory = (iterations, weights)
-        if not np.array_equal(weights[-1], flatten_params(net.params, net.dtype)):
+        complete = np.array_equal(weights[-1], flatten_params(net.params, net.dtype))
+        if not complete:
             warnings.warn(
                 _(
                     "{path} ends at iteration {i}, before the trained weights (the run went on without "
@@ -321,24 +262,9 @@ def landscape_of_run(
     samples = POSITIVE_WHOLE.check(samples, "samples")
     if samples > n_train:
         raise InputError(_("the run trained on {n} images; give --samples {n} or fewer", n=n_train))
-    landscape = compute_landscape(
-        net,
-        x_train[:samples],
-        t_train[:samples],
-        directions=directions,
-        trajectory=trajectory,
-        grid=grid,
-        span=span,
-        seed=seed,
-        chunk_bytes=chunk_bytes,
-    )
-    landscape.meta.update(
-        dataset=config["dataset"],
-        run=run.name,
-        path_complete=bool(
-            trajectory is not None and np.array_equal(trajectory[1][-1], flatten_params(net.params, net.dtype))
-        ),
-    )
+    options = {"directions": directions, "trajectory": trajectory, "grid": grid, "span": span, "seed": seed}
+    landscape = compute_landscape(net, x_train[:samples], t_train[:samples], **options)
+    landscape.meta.update(dataset=config["dataset"], run=run.name, path_complete=bool(complete))
     return landscape
 
 
@@ -361,26 +287,10 @@ def _train_size(run: Path, config: dict, available: int) -> int:
 # -- files ------------------------------------------------------------------------------------------
 
 
-def landscape_files(run) -> tuple[Path, Path]:
-    """Where a run's landscape is kept: ``(RUN/landscape.npz, RUN/landscape.png)``."""
-    return Path(run) / LANDSCAPE_FILE, Path(run) / FIGURE_FILE
-
-
 def save_landscape(run, landscape: Landscape) -> tuple[Path, Path]:
     """Write ``landscape.npz`` and ``landscape.png`` into the run folder, atomically; returns their paths."""
-    npz, png = landscape_files(run)
-    write_npz(
-        npz,
-        {
-            "alphas": landscape.alphas,
-            "betas": landscape.betas,
-            "loss": landscape.loss,
-            "path": landscape.path,
-            "path_iterations": landscape.path_iterations,
-        },
-        landscape.meta,
-        in_run_folder=True,
-    )
+    npz, png = Path(run) / LANDSCAPE_FILE, Path(run) / FIGURE_FILE
+    write_npz(npz, {name: getattr(landscape, name) for name in ARRAYS}, landscape.meta, in_run_folder=True)
     save_figure(plot_landscape(landscape), png, in_run_folder=True)
     return npz, png
 
@@ -391,15 +301,14 @@ def read_landscape(run) -> Landscape:
     path = path / LANDSCAPE_FILE if path.is_dir() else path
     if path.is_file() and path.stat().st_size > MAX_LANDSCAPE_BYTES:
         raise FileFormatError(_("{path} is larger than a landscape can be; {fix}", path=path, fix=_(_FIX)))
-    names = ("alphas", "betas", "loss", "path", "path_iterations")
     arrays, meta = read_npz(
-        path, N_("a landscape written by nnlearn"), _FIX, expect=lambda meta: {name: (None, None) for name in names}
+        path, N_("a landscape written by nnlearn"), _FIX, expect=lambda meta: {name: (None, None) for name in ARRAYS}
     )
     if meta.get("format") != FORMAT:
         raise FileFormatError(
             _("{path} is not a landscape of format {format}; {fix}", path=path, format=FORMAT, fix=_(_FIX))
         )
-    a, b, loss, p, it = (arrays[k] for k in ("alphas", "betas", "loss", "path", "path_iterations"))
+    a, b, loss, p, it = (arrays[k] for k in ARRAYS)
     ok = (
         a.ndim == b.ndim == 1
         and 3 <= min(a.size, b.size)
@@ -422,34 +331,25 @@ def read_landscape(run) -> Landscape:
     return Landscape(a, b, loss, p, it, _known_meta(meta))
 
 
-#: What a landscape's ``meta`` may say, and of what type; anything else read from a file is dropped.
+#: What a landscape's ``meta`` may say, by type; anything else read from a file is dropped.
 _META = {
-    "format": int,
-    "directions": str,
-    "network": str,
-    "run": str,
-    "dataset": str,
-    "dtype": str,
-    "biases": str,
-    "samples": int,
-    "grid": int,
-    "seed": int,
-    "span": float,
-    "centre_loss": float,
-    "seconds": float,
-    "path_complete": bool,
+    str: ("directions", "network", "run", "dataset", "dtype", "biases"),
+    int: ("format", "samples", "grid", "seed"),
+    (int, float): ("span", "centre_loss", "seconds"),
+    bool: ("path_complete",),
 }
 
 
-def _known_meta(meta: dict) -> dict:
-    def fits(value, kind):
-        if kind is float:
-            return isinstance(value, (int, float)) and not isinstance(value, bool)
-        return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+def _fits(value, kind) -> bool:
+    """Whether ``value`` is of ``kind``; True and False are no numbers."""
+    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
 
-    known = {k: v for k, v in meta.items() if k in _META and fits(v, _META[k])}
+
+def _known_meta(meta: dict) -> dict:
+    """The entries of ``meta`` that :data:`_META` names, of their type (``explained``: two numbers)."""
+    known = {k: meta[k] for kind, keys in _META.items() for k in keys if k in meta and _fits(meta[k], kind)}
     explained = meta.get("explained")
-    if isinstance(explained, list) and len(explained) == 2 and all(fits(v, float) for v in explained):
+    if isinstance(explained, list) and len(explained) == 2 and all(_fits(v, (int, float)) for v in explained):
         known["explained"] = explained
     return known
 
@@ -497,37 +397,21 @@ def plot_landscape(landscape: Landscape) -> Figure:
         bar.set_ticks([v for v in (0.01, 0.03, 0.1, 0.3, 1, 3, 10) if lo <= v <= hi])
         bar.set_ticklabels([f"{v:g}" for v in bar.get_ticks()])
     if len(ls.path):
-        ax.plot(
-            ls.path[:, 0],
-            ls.path[:, 1],
-            "o-",
-            color="#ff7f0e",
-            markersize=3,
-            linewidth=1.2,
-            label=_("training path: {n} snapshots (start, epoch ends), projected", n=len(ls.path)),
-        )
-        ax.annotate(
-            _("start"),
-            ls.path[0],
-            textcoords="offset points",
-            xytext=_away_from_centre(ls, ls.path[0]),
-            ha="center",
-            va="center",
-            color="white",
-            fontsize=9,
-            arrowprops={"arrowstyle": "-", "color": "white", "linewidth": 0.8, "shrinkA": 2, "shrinkB": 3},
-        )
+        path = _("training path: {n} snapshots (start, epoch ends), projected", n=len(ls.path))
+        ax.plot(*ls.path.T, "o-", color="#ff7f0e", markersize=3, linewidth=1.2, label=path)
+        line = {"arrowstyle": "-", "color": "white", "linewidth": 0.8, "shrinkA": 2, "shrinkB": 3}
+        at = {
+            "xytext": _away_from_centre(ls, ls.path[0]),
+            "textcoords": "offset points",
+            "ha": "center",
+            "va": "center",
+        }
+        ax.annotate(_("start"), ls.path[0], color="white", fontsize=9, arrowprops=line, **at)
     alpha, beta, low = ls.lowest()
     ax.plot([alpha], [beta], "x", color="white", markersize=9, mew=2, label=_("lowest on the grid: {low:.4g}", low=low))
     centre = meta.get("centre_loss")
-    ax.plot(
-        [0],
-        [0],
-        "*",
-        color="red",
-        markersize=13,
-        label=_("trained weights") if centre is None else _("trained weights: loss {loss:.4g}", loss=centre),
-    )
+    trained = _("trained weights") if centre is None else _("trained weights: loss {loss:.4g}", loss=centre)
+    ax.plot([0], [0], "*", color="red", markersize=13, label=trained)
     ax.set_xlim(ls.alphas[0], ls.alphas[-1])
     ax.set_ylim(ls.betas[0], ls.betas[-1])
     if meta.get("directions") == "pca" and meta.get("explained"):

@@ -39,15 +39,9 @@ def compare_remedies(
     n_classes=None,
     progress=None,
 ) -> dict:
-    """Train the same network on the first ``train_size`` samples three ways: plain, with weight decay,
-    with dropout; judged on the test data after every epoch.
-
-    Returns
-    -------
-    dict
-        ``{name: (epochs, train_acc_list, test_acc_list)}`` for ``"plain"``,
-        ``"weight decay LAMBDA"`` and ``"dropout RATE"``, in that order.
-    """
+    """Train the same network on the first ``train_size`` samples three ways, judged on the test data after
+    every epoch: ``{name: (epochs, train_acc_list, test_acc_list)}`` for ``"plain"``, ``"weight decay LAMBDA"``
+    and ``"dropout RATE"``, in that order."""
     base = overfitting_settings(train_size, epochs, seed)
     runs = {
         "plain": base,
@@ -55,16 +49,11 @@ def compare_remedies(
         f"dropout {dropout_ratio:g}": base.replace(dropout_ratio=dropout_ratio),
     }
     n_classes = n_classes or int(np.max(t_train)) + 1
+    x, t = x_train[:train_size], t_train[:train_size]
     curves = {}
     for name, settings in runs.items():
         trainer = build_trainer(
-            settings,
-            x_train[:train_size],
-            t_train[:train_size],
-            x_test,
-            t_test,
-            n_classes=n_classes,
-            callbacks=standard_callbacks(progress),
+            settings, x, t, x_test, t_test, n_classes=n_classes, callbacks=standard_callbacks(progress)
         )
         trainer.train()
         history = trainer.history

@@ -1,20 +1,13 @@
-"""The loss of a network at every point of a plane of weights: the plain definition and a fast version.
-
-A plane through a network's weights ``w*`` along directions ``d1``, ``d2`` (dicts like ``net.params``)
-holds the networks ``w* + alpha d1 + beta d2``. :func:`plane_losses_plain` is the definition: set each
-point's weights on a copy of the network and call its :meth:`~nnlearn.MultiLayerNet.loss`.
-:func:`plane_losses` gives the same numbers (tested against it) for many points per BLAS call, which
-is what :mod:`nnlearn.see.landscape` uses for its 1,681 networks:
+"""The loss of a network at every point of a plane of weights ``w* + alpha d1 + beta d2``: the plain
+definition (:func:`plane_losses_plain`) and the fast version :mod:`nnlearn.see.landscape` uses.
 
 - the weights are linear in ``(1, alpha, beta)``, so the first layer's pre-activations of *every*
   point are ``(x W* + b*) + alpha (x D) + beta (x E)``: three products with the images, made once,
   then one ``(points x 3) @ (3 x samples*units)`` product per chunk of points;
 - later layers run a chunk of points at once (a stacked ``matmul``); the output layer is kept
   transposed (units x samples), so softmax reduces over long contiguous rows;
-- chunks of points (``chunk_bytes``) and blocks of samples keep memory bounded whatever the grid;
+- chunks of points and blocks of samples keep memory bounded whatever the grid;
 - the weight decay term is a quadratic form in ``(1, alpha, beta)``, from a 3 x 3 Gram matrix.
-
-The pass is the network's test-mode forward pass (dropout scales by ``1 - ratio``, no masks).
 """
 
 from __future__ import annotations
@@ -30,10 +23,8 @@ SAMPLE_BLOCK = 10000
 
 
 def plane_losses_plain(net, x, t, d1: dict, d2: dict, alphas, betas) -> np.ndarray:
-    """``loss[i, j] = net.loss(x, t)`` with the weights ``w* + alphas[j] d1 + betas[i] d2``: one point at a time.
-
-    The definition :func:`plane_losses` is tested against. ``net`` is left as it was (a copy moves).
-    """
+    """``loss[i, j] = net.loss(x, t)`` with the weights ``w* + alphas[j] d1 + betas[i] d2``, one point at a time
+    on a copy of ``net``: the definition :func:`plane_losses` is tested against."""
     probe = build_network(net.config(), seed=0)
     out = np.empty((len(betas), len(alphas)))
     for i, beta in enumerate(betas):
@@ -56,10 +47,10 @@ def plane_losses(
     chunk_bytes: int = CHUNK_BYTES,
     sample_block: int = SAMPLE_BLOCK,
 ) -> np.ndarray:
-    """The numbers of :func:`plane_losses_plain`, many grid points per BLAS call (see the module's notes).
+    """The numbers of :func:`plane_losses_plain`, many grid points per BLAS call; ``t`` holds labels.
 
-    ``dtype`` is what the activations are computed in (float32: about twice as fast; the loss of
-    each point is summed in float64). ``t`` holds labels.
+    ``dtype`` is what the activations are computed in (float32: about twice as fast); each point's loss
+    is summed in float64.
     """
     x = net.check_rows(x)
     labels = net.check_labels(t, x.shape[0])

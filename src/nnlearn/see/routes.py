@@ -29,15 +29,11 @@ from nnlearn.train.training import train_arrays
 CLASSIC_PACKAGES = {"sklearn": "scikit-learn", "skimage": "scikit-image"}
 
 
-class MissingExtra(NnlearnError):
-    """An optional dependency is not installed."""
-
-
 def require_classic() -> None:
     """Refuse to run the classic routes without scikit-learn and scikit-image, saying how to get them."""
     missing = [pkg for mod, pkg in CLASSIC_PACKAGES.items() if importlib.util.find_spec(mod) is None]
     if missing:
-        raise MissingExtra(
+        raise NnlearnError(
             _(
                 "the classic machine-learning routes need {packages}; install them with: pip install 'nnlearn[classic]'",
                 packages=_(" and ").join(missing),

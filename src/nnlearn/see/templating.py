@@ -1,21 +1,10 @@
-"""The one way nnlearn writes a web page: Jinja2 templates that escape every value by default.
+"""The one way nnlearn writes a web page: Jinja2 templates (``nnlearn/see/templates/``) that escape every value.
 
-Every page nnlearn writes (``nnlearn report``) or serves (``nnlearn board``) is rendered here from
-the templates in ``nnlearn/see/templates/``: autoescaping is on for HTML and SVG, an undefined name is
-an error (``StrictUndefined``), and no page is assembled from strings of HTML anywhere else; the one
-piece of markup a template takes whole is the report's charts, SVG written by matplotlib, which escapes
-every text it draws (:func:`nnlearn.common.evaluation.figure_svg`). A value read from a run folder -- a
-setting, a file name, a column -- is text, whatever characters it holds.
-
-Each page also carries a Content-Security-Policy (a ``<meta>`` in the page, and a header where the
-board serves it): no inline script or event handler runs, nothing is loaded from another origin,
-and the report loads nothing at all (its style and pictures are inside it).
-
-Pages speak the reader's language (:mod:`nnlearn.base.i18n`): Jinja2's i18n extension is on, so a
-template writes ``{% trans %}Runs{% endtrans %}``, ``{% trans n=runs|length %}{{ n }} runs{% endtrans %}`` (msgid ``%(n)s runs``) or
-``{{ _("Runs") }}``, and :func:`render` takes the page's ``lang`` (the current language by default);
-the template sees it as ``lang`` (for ``<html lang=...>`` and a language switcher). The messages go
-to nnlearn's one catalogue (``babel.cfg`` extracts them).
+Autoescaping is on, an undefined name is an error, and no page is assembled from strings of HTML anywhere
+else; the one markup a template takes whole is the report's SVG charts, whose texts matplotlib escapes. Each
+page carries a Content-Security-Policy: no inline script runs, nothing comes from another origin, and the
+report loads nothing at all. Templates translate with ``{% trans %}`` or ``{{ _("...") }}`` in the page's
+``lang``, into nnlearn's one catalogue (``babel.cfg`` extracts them).
 """
 
 from __future__ import annotations
@@ -73,28 +62,6 @@ def environment():
 
 def render(template: str, /, *, lang: str | None = None, **context) -> str:
     """The template ``template`` (a path under ``nnlearn/see/templates``) rendered with ``context``, in
-    ``lang`` (default: the current language, :func:`nnlearn.base.i18n.current`).
-
-    Examples
-    --------
-    >>> page = render("report/page.html", title="<b>x</b>", kind="empty")
-    >>> "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
-    True
-    >>> from markupsafe import escape
-    >>> f'<meta http-equiv="Content-Security-Policy" content="{escape(REPORT_CSP)}">' in page
-    True
-    """
+    ``lang`` (default: the current language, :func:`nnlearn.base.i18n.current`)."""
     lang = i18n.current() if lang is None else i18n.choose(lang)
     return environment().get_template(template).render(lang=lang, **context)
-
-
-def render_string(source: str, /, *, lang: str | None = None, **context) -> str:
-    """``source``, a template given as text, rendered as :func:`render` renders a file (tests, snippets).
-
-    Examples
-    --------
-    >>> render_string('<p>{% trans %}your code{% endtrans %}: {{ _("not found") }}</p>', lang="zh")
-    '<p>你的代码: 未找到</p>'
-    """
-    lang = i18n.current() if lang is None else i18n.choose(lang)
-    return environment().from_string(source).render(lang=lang, **context)

@@ -1,44 +1,11 @@
 """The board as a web application (Starlette): its pages, its JSON, and what every answer carries.
 
-Routes (GET and HEAD; the one POST is the drawing's prediction)::
-
-    /                      the runs list (templates/board/board.html)
-    /draw?path=REL         draw a digit and watch a finished run's network decide
-    /static/NAME           the pages' own script and style, shipped in this package
-    /api/runs              the runs and sweeps under the folder: state, accuracy, ... (JSON); a
-                           folder that cannot be read is one entry of state "unreadable"
-    /api/run?path=REL      one run's curves: loss per iteration (thinned), the epochs table (JSON)
-    /api/chart?path=REL&path=REL2...
-                           those runs' curves overlaid, as the SVG of the report's figure of runs
-                           compared (:func:`nnlearn.common.evaluation.plot_runs`, matplotlib); the
-                           page polls it and shows it as a picture (``data:`` image: no script runs)
-    /report?path=REL       the report of a run or sweep, built in memory (nothing is written)
-    /files/REL             a file under the folder: pictures as pictures, text as plain text,
-                           anything else as a download; never as a page or a script
-    /api/sample?path=REL&class=K | &mistake=1
-                           a random test image with the network's probabilities (JSON)
-    POST /api/predict?path=REL
-                           the body is a PNG of a drawing; the answer is the 28x28 input the network
-                           sees (``nnlearn predict``'s preparation) and its probabilities (JSON); only
-                           from the board's own page (:func:`~nnlearn.see.board.guards.same_origin`)
-
-and the lessons, ``/lessons`` and ``/api/lessons/...`` (:mod:`nnlearn.see.board.lessons`).
-
-Paths: ``REL`` is relative to the folder; it may not be absolute or contain ``..``, and after
-resolving symbolic links it must still lie inside the folder -- otherwise 403.
-
-Every answer carries a Content-Security-Policy (the pages run only the board's own scripts; a
-report runs none; a file under /files runs nothing) and asks not to be cached or framed. Only the
-``Host`` names of :func:`allowed_hosts`, and the address the connection came in on, are answered
-(:class:`~nnlearn.see.board.guards.HostCheck`): a page on another site that re-points its name at this
-computer (DNS rebinding) gets 400. Error bodies are one generic line; what went wrong in detail
-goes to the server's log.
-
-Work that reads many files or computes (listings, reports, predictions) runs in worker threads
-under :class:`anyio.CapacityLimiter` s, so a burst of requests queues instead of multiplying
-threads and memory. To add a page: a template under ``templates/`` and one ``Route`` in
-:func:`make_app`; to add JSON: a method of :class:`Board` returning a dict, and a ``Route`` that
-passes it to :func:`~nnlearn.see.board.web.work`.
+The routes are listed in :func:`make_app`. ``?path=REL`` and ``/files/REL`` are relative to the folder and
+must stay inside it after links are resolved (:func:`inside`; else 403). Every answer carries the security
+headers (:mod:`nnlearn.see.board.guards`); only the board's own ``Host`` names are answered (DNS rebinding
+gets 400); error bodies are one generic line, the details go to the server's log. Work that reads or
+computes runs in worker threads under :data:`LIMITS`, so a burst of requests queues instead of
+multiplying threads and memory.
 """
 
 from __future__ import annotations
@@ -64,9 +31,9 @@ from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.common.networks import load_network
 from nnlearn.see.board import language, lessons
-from nnlearn.see.board.draw import MAX_DRAWING_BYTES, Refused, predict_drawing, sample, whole_number
+from nnlearn.see.board.draw import MAX_CLASS, MAX_DRAWING_BYTES, MAX_SEED, predict_drawing, sample
 from nnlearn.see.board.guards import ByteBudget, HostCheck, SecurityHeaders, allowed_hosts, same_origin
-from nnlearn.see.board.web import answer, work
+from nnlearn.see.board.web import Refused, answer, query_number, work
 from nnlearn.see.templating import REPORT_CSP, header_csp
 from nnlearn.train import rundir, tables
 
@@ -80,11 +47,9 @@ BODY_SECONDS = 5.0
 #: past it a drawing gets 503. Bytes, not requests: a connection that declares a body and sends
 #: nothing holds nothing (24 such held 8 request slots and delayed a real drawing by 29.5 s).
 BODY_BUDGET = 16 * MAX_DRAWING_BYTES
-#: Worker threads per kind of work: reading folders; a run's curves (bounded, cached: nnlearn.train.tables;
-#: apart, so that polls of long runs never hold up the runs list); computing (reports, charts, predictions:
-#: one at a time, each may hold a decoded 2048x2048 image, and matplotlib's settings -- the fonts of the
-#: figures' language, nnlearn.base.figtext -- are the whole process's); the lessons' small computations
-#: (milliseconds each, :mod:`nnlearn.see.board.lessons`).
+#: Worker threads per kind of work. A run's curves apart from reading folders, so that polls of long runs
+#: never hold up the runs list; computing one at a time: each may hold a decoded 2048x2048 image, and
+#: matplotlib's settings (the figures' fonts, nnlearn.base.figtext) are the whole process's.
 LIMITS = {"read": 4, "curves": 2, "compute": 1, "lessons": 2}
 #: Runs drawn in one chart at most (matplotlib's ten colours; bench/board_charts.py measures ten).
 MAX_DRAWN = 10
@@ -94,29 +59,12 @@ LANDSCAPE_FIGURE = "landscape.png"
 
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 #: What /files serves as what it is; everything else is a download.
-_FILE_TYPES = {
-    ".png": "image/png",
-    ".csv": "text/plain; charset=utf-8",
-    ".json": "text/plain; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".log": "text/plain; charset=utf-8",
-}
+_FILE_TYPES = {".png": "image/png"} | dict.fromkeys((".csv", ".json", ".txt", ".log"), "text/plain; charset=utf-8")
 
 
 def inside(root: Path, rel: str) -> Path:
     """``root / rel`` resolved, when it lies inside ``root``; else :class:`Refused` (403; 404 for a
     name the system cannot look up: too long, a loop of links). ``root`` must already be resolved.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> root = Path(tempfile.mkdtemp()).resolve()
-    >>> inside(root, "a/b") == root / "a" / "b"
-    True
-    >>> inside(root, "../etc")
-    Traceback (most recent call last):
-    ...
-    nnlearn.see.board.draw.Refused: the path '../etc' leaves the board's folder
     """
     if "\x00" in rel or rel.startswith(("/", "\\")) or PurePosixPath(rel).is_absolute() or ":" in rel[:3]:
         raise Refused(403, _("the path {rel!r} is absolute; give a path inside the board's folder", rel=rel))
@@ -139,17 +87,19 @@ class Board:
         self.data_dir = data_dir
         folder = resources.files("nnlearn.see.board") / "static"
         self.static = {f.name: f.read_bytes() for f in folder.iterdir() if f.is_file() and f.name[0] != "."}
-        # Each page in each language (nnlearn.see.board.language chooses one per request).
-        self.pages = {
-            (name, lang): language.page(f"board/{name}.html", lang)
-            for name in ("board", "draw")
-            for lang in i18n.languages()
-        }
         self.lock = threading.Lock()
-        self.models: dict = {}
-        self.test_sets: dict = {}
-        self.reports: dict = {}
-        self.charts: dict = {}
+        self.caches: dict[str, dict] = {"models": {}, "test sets": {}, "reports": {}, "charts": {}}
+
+    def remembered(self, cache: str, key, make, keep: int = 8):
+        """``make()``, kept under ``key`` among the ``keep`` newest of its ``cache``."""
+        with self.lock:
+            value = self.caches[cache].get(key)
+        if value is None:
+            value = make()
+            with self.lock:
+                kept = list(self.caches[cache].items())[: keep - 1]
+                self.caches[cache] = {key: value} | {k: v for k, v in kept if k != key}
+        return value
 
     def listing(self) -> dict:
         entries = rundir.find_entries(self.root)
@@ -167,24 +117,28 @@ class Board:
             raise Refused(404, _("no such folder under the board's folder: {rel!r}", rel=rel))
         return target
 
-    def curves(self, rel: str) -> dict:
-        run = self.folder(rel)
+    def run(self, rel: str) -> Path:
+        run = inside(self.root, rel)
         if not rundir.is_run_dir(run):
-            raise Refused(404, _("{rel!r} is not a run directory", rel=rel))
+            raise Refused(404, _("{rel!r} is not a run directory under the board's folder", rel=rel))
+        return run
+
+    def curves(self, rel: str) -> dict:
+        run = self.run(rel)
         info = rundir.entry(run, self.root)
-        if info["state"] == "unreadable":
-            raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=info["reason"]))
         try:
-            return info | rundir.run_curves(run)
+            if info["state"] != "unreadable":
+                return info | rundir.run_curves(run)
+            reason = info["reason"]
         except NnlearnError as exc:
-            raise Refused(
-                409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=str(exc).splitlines()[0])
-            ) from None
+            reason = str(exc).splitlines()[0]
+        raise Refused(409, _("the run {rel!r} is unreadable: {reason}", rel=rel, reason=reason))
 
     def chart(self, rels: list[str]) -> bytes:
         """The curves of the runs ``rels`` overlaid, as SVG in the current language (the report's figure of runs
-        compared); kept until one of them changes. Each run is read as :meth:`curves` reads it (bounded)."""
+        compared); kept until one of them changes."""
         from nnlearn.common.evaluation import figure_svg, plot_runs  # matplotlib: the board starts without it
+        from nnlearn.see.report import overlaid
 
         if not rels:
             raise Refused(400, _("give the run with ?path=RUN (a folder relative to the board's folder)"))
@@ -193,43 +147,22 @@ class Board:
         runs = []
         for rel in rels:
             c = self.curves(rel)
-            col = rundir.accuracy_column(c["epoch_columns"], rows=c["epochs"])
-            runs.append(
-                {
-                    "name": rel,
-                    "iterations": [p[0] for p in c["loss"]],
-                    "means": [p[2] for p in c["loss"]],
-                    "epochs": [r.get("epoch") for r in c["epochs"]],
-                    "accuracy": [r.get(col) for r in c["epochs"]],
-                    "column": col and rundir.accuracy_label(col),
-                }
-            )
+            runs.append(overlaid(rel, c["loss"], c["epoch_columns"], c["epochs"]))
         key = (i18n.current(), hashlib.sha256(json.dumps(runs).encode("utf-8")).hexdigest())
-        with self.lock:
-            svg = self.charts.get(key)
-        if svg is None:
-            svg = figure_svg(plot_runs(runs), "board").encode("utf-8")
-            with self.lock:
-                self.charts = {key: svg} | {k: v for k, v in list(self.charts.items())[:7] if k != key}
-        return svg
+        return self.remembered("charts", key, lambda: figure_svg(plot_runs(runs), "board").encode("utf-8"))
 
     def finished_run(self, rel: str) -> Path:
-        run = inside(self.root, rel)
-        if not rundir.is_run_dir(run):
-            raise Refused(404, _("{rel!r} is not a run directory under the board's folder", rel=rel))
+        run = self.run(rel)
         try:
             state = rundir.run_state(run)[0]
         except NnlearnError:
             state = "unreadable"
         if state != "finished" or not os.path.lexists(run / "model.npz"):
-            raise Refused(
-                409,
-                _(
-                    "the run {rel!r} is {state}; drawing needs a finished run with its model.npz",
-                    rel=rel,
-                    state=_(state),
-                ),
-            )  # the state's word, as the runs list shows it
+            # The state's word, as the runs list shows it.
+            message = _(
+                "the run {rel!r} is {state}; drawing needs a finished run with its model.npz", rel=rel, state=_(state)
+            )
+            raise Refused(409, message)
         return run
 
     def model(self, run: Path):
@@ -244,36 +177,25 @@ class Board:
         try:
             stat = path.stat()
             key = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
-            with self.lock:
-                net = self.models.get(key)
-            if net is None:
-                net = load_network(path)
+            return self.remembered("models", key, lambda: load_network(path), keep=4)
         except (NnlearnError, OSError, ValueError) as exc:
             log.warning("cannot load %s: %s", run / "model.npz", exc)
             raise Refused(409, _("the run's model.npz cannot be read")) from None
-        with self.lock:
-            self.models = {key: net} | {k: v for k, v in list(self.models.items())[:3] if k != key}
-        return net
 
     def test_set(self, config: dict):
         from nnlearn.see.report import load_test_set  # the report draws with matplotlib: the board starts without it
 
         key = (str(config.get("dataset")), str(config.get("data_dir")), str(self.data_dir))
-        with self.lock:
-            data = self.test_sets.get(key)
-        if data is None:
-            try:
-                data = load_test_set(config, self.data_dir, download=False)
-            except (NnlearnError, OSError, ValueError) as exc:
-                log.warning("cannot read the test set: %s", str(exc).splitlines()[0])
-                raise Refused(503, _("the test set cannot be read; start the board with --data-dir FOLDER")) from None
-            with self.lock:
-                self.test_sets[key] = data
-        return data
+        try:
+            return self.remembered("test sets", key, lambda: load_test_set(config, self.data_dir, download=False))
+        except (NnlearnError, OSError, ValueError) as exc:
+            log.warning("cannot read the test set: %s", str(exc).splitlines()[0])
+            raise Refused(503, _("the test set cannot be read; start the board with --data-dir FOLDER")) from None
 
     def sample(self, query: dict) -> dict:
-        for name, digits in (("seed", 19), ("class", 5)):  # a bad number is the request's fault, whatever the run
-            whole_number(query, name, digits)
+        # A bad number is the request's fault, whatever the run.
+        query_number(query, "seed", 0, MAX_SEED, whole=True)
+        query_number(query, "class", 0, MAX_CLASS, whole=True)
         run = self.finished_run(query.get("path", ""))
         net = self.model(run)
         x_test, t_test = self.test_set(rundir.json_if_readable(run / "config.json") or {})
@@ -288,32 +210,29 @@ class Board:
         from nnlearn.see.report import build_report  # matplotlib: the board starts without it
 
         target = self.folder(rel)
-        key = (str(target), lang, _signature(target), _signature(target / "final"))
-        with self.lock:
-            page = self.reports.get(key)
-        if page is not None:
-            return page
-        test_data = None
-        if rundir.is_run_dir(target) and os.path.lexists(target / "model.npz"):
+
+        def build() -> bytes:
+            test_data = None
+            if rundir.is_run_dir(target) and os.path.lexists(target / "model.npz"):
+                try:
+                    test_data = self.test_set(rundir.json_if_readable(target / "config.json") or {})
+                except Refused:
+                    pass  # the report says the test set is missing
             try:
-                test_data = self.test_set(rundir.json_if_readable(target / "config.json") or {})
-            except Refused:
-                test_data = None  # the report says the test set is missing
-        try:
-            with i18n.use(lang):
-                page = build_report(
-                    [target],
-                    data_dir=self.data_dir,
-                    download=False,
-                    test_data=test_data,
-                    where=rel or ".",
-                    languages=language.switcher(lang, path=rel),
-                ).encode("utf-8")
-        except NnlearnError as exc:
-            raise Refused(404, _("{rel!r} is neither a run nor a sweep folder", rel=rel)) from exc
-        with self.lock:
-            self.reports = {key: page} | {k: v for k, v in list(self.reports.items())[:7] if k != key}
-        return page
+                with i18n.use(lang):
+                    page = build_report(
+                        [target],
+                        data_dir=self.data_dir,
+                        download=False,
+                        test_data=test_data,
+                        where=rel or ".",
+                        languages=language.switcher(lang, path=rel),
+                    )
+            except NnlearnError as exc:
+                raise Refused(404, _("{rel!r} is neither a run nor a sweep folder", rel=rel)) from exc
+            return page.encode("utf-8")
+
+        return self.remembered("reports", (str(target), lang, _signature(target), _signature(target / "final")), build)
 
     def file(self, rel: str) -> tuple[bytes, str]:
         target = inside(self.root, rel)
@@ -328,16 +247,12 @@ class Board:
 
 
 def _signature(folder: Path) -> tuple:
+    """What changes when a file of ``folder`` does (its report aside): the names, times and sizes."""
     try:
-        return tuple(
-            sorted(
-                (e.name, e.stat(follow_symlinks=False).st_mtime_ns, e.stat(follow_symlinks=False).st_size)
-                for e in os.scandir(folder)
-                if e.name != "report.html"
-            )
-        )
+        stats = [(e.name, e.stat(follow_symlinks=False)) for e in os.scandir(folder) if e.name != "report.html"]
     except OSError:
         return ()
+    return tuple(sorted((name, s.st_mtime_ns, s.st_size) for name, s in stats))
 
 
 def _board(request: Request) -> Board:
@@ -351,10 +266,7 @@ def _rel(request: Request) -> str:
 
 
 async def page(request: Request) -> Response:
-    name = "draw" if request.url.path == "/draw" else "board"
-    lang, chosen = language.choose(request)
-    response = Response(_board(request).pages[name, lang], media_type="text/html; charset=utf-8")
-    return language.keep(response, lang) if chosen else response
+    return language.page_response(request, "board/draw.html" if request.url.path == "/draw" else "board/board.html")
 
 
 async def static(request: Request) -> Response:
@@ -411,14 +323,8 @@ async def api_predict(request: Request) -> Response:
     if not (length.isascii() and length.isdigit()):
         raise Refused(411, _("send the drawing as a PNG body with a Content-Length"))
     if int(length) > MAX_DRAWING_BYTES:
-        return answer(
-            {
-                "error": _(
-                    "the drawing is {n} bytes; at most {most} are accepted", n=int(length), most=MAX_DRAWING_BYTES
-                )
-            },
-            413,
-            headers={"connection": "close"},
+        return _closing(
+            413, _("the drawing is {n} bytes; at most {most} are accepted", n=int(length), most=MAX_DRAWING_BYTES)
         )
     budget = request.app.state.body_budget
     body = bytearray()
@@ -426,29 +332,22 @@ async def api_predict(request: Request) -> Response:
         with anyio.fail_after(BODY_SECONDS):
             async for chunk in request.stream():
                 if not budget.take(len(chunk)):
-                    return answer(
-                        {"error": _("the board is receiving many drawings at once; try again in a moment")},
-                        503,
-                        headers={"connection": "close"},
-                    )
+                    return _closing(503, _("the board is receiving many drawings at once; try again in a moment"))
                 body += chunk
                 if len(body) > MAX_DRAWING_BYTES:
-                    return answer(
-                        {"error": _("the drawing is larger than its Content-Length")},
-                        400,
-                        headers={"connection": "close"},
-                    )
+                    return _closing(400, _("the drawing is larger than its Content-Length"))
         return answer(
             await work(request, "compute", _board(request).predict, request.query_params.get("path", ""), bytes(body))
         )
     except TimeoutError:
-        return answer(
-            {"error": _("the drawing did not arrive within {seconds} s", seconds=format(BODY_SECONDS, "g"))},
-            408,
-            headers={"connection": "close"},
-        )
+        return _closing(408, _("the drawing did not arrive within {seconds} s", seconds=format(BODY_SECONDS, "g")))
     finally:
         budget.give(len(body))
+
+
+def _closing(status: int, message: str) -> Response:
+    """A refusal that ends the connection: the rest of the drawing is never read."""
+    return answer({"error": message}, status, headers={"connection": "close"})
 
 
 async def refused(request: Request, exc: Refused) -> Response:

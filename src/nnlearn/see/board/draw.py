@@ -11,7 +11,8 @@ import numpy as np
 from nnlearn.base import i18n
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
-from nnlearn.see.images import image_to_input
+from nnlearn.see.board.web import Refused, query_number
+from nnlearn.see.images import PNG_SIGNATURE, image_to_input
 
 #: Largest drawing accepted, in bytes, pixels per side and pixels in all (checked in the PNG's
 #: header, before anything is decoded).
@@ -20,20 +21,12 @@ MAX_DRAWING_SIDE = 2048
 MAX_DRAWING_PIXELS = MAX_DRAWING_SIDE * MAX_DRAWING_SIDE
 
 
-class Refused(Exception):
-    """A request answered with an error status and a one-line message (never a path of the server's)."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-
-
 def drawing_size(png: bytes) -> tuple[int, int]:
     """The ``(width, height)`` in the PNG's header, refused (:class:`Refused`) when it is not a PNG
     or larger than :data:`MAX_DRAWING_SIDE` / :data:`MAX_DRAWING_PIXELS`. Nothing is decoded."""
     from PIL import Image, UnidentifiedImageError
 
-    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+    if not png.startswith(PNG_SIGNATURE):
         raise Refused(400, _("the drawing must be a PNG image (image/png)"))
     try:
         with Image.open(io.BytesIO(png), formats=["PNG"]) as img:  # reads the header only
@@ -58,7 +51,7 @@ def predict_drawing(net, png: bytes) -> dict:
         raise Refused(409, _("this model takes {n} inputs, not a square image", n=net.sizes[0]))
     try:  # its message is told apart by its words, in English: the board answers with its own
         with i18n.use(i18n.SOURCE_LANGUAGE):
-            x, inverted = image_to_input(io.BytesIO(png), side)
+            x, _inverted = image_to_input(io.BytesIO(png), side)
     except NnlearnError as exc:
         if "one colour" in str(exc):
             raise Refused(400, _("the drawing is empty: draw a digit")) from None
@@ -66,69 +59,34 @@ def predict_drawing(net, png: bytes) -> dict:
     except (OSError, ValueError, Image.DecompressionBombError):
         raise Refused(400, _("the drawing cannot be read as an image")) from None
     x = np.asarray(x, dtype=np.float64).reshape(-1)
+    return {"preview": [float(v) for v in x]} | answer_to(net, x)
+
+
+def answer_to(net, x) -> dict:
+    """The network's probabilities for the image ``x``, and the class it says."""
     probs = net.predict(x)
-    return {
-        "preview": [float(v) for v in x],
-        "probabilities": [float(p) for p in probs],
-        "predicted": int(np.argmax(probs)),
-        "inverted": bool(inverted),
-    }
+    return {"probabilities": [float(p) for p in probs], "predicted": int(np.argmax(probs))}
 
 
-def whole_number(query: dict, name: str, digits: int) -> int | None:
-    """``query[name]`` as a whole number of at most ``digits`` ASCII digits; None when absent or empty.
-
-    Anything else is :class:`Refused` (400): ``'²'.isdigit()`` is true and ``int('١٢')`` is 12, so
-    ``isdigit`` and ``int`` alone let other scripts' digits through, or fail on them.
-
-    Examples
-    --------
-    >>> whole_number({"seed": "42"}, "seed", 19), whole_number({}, "seed", 19)
-    (42, None)
-    >>> whole_number({"class": "\u00b2"}, "class", 5)
-    Traceback (most recent call last):
-    ...
-    nnlearn.see.board.draw.Refused: class must be a whole number written with the digits 0-9 (at most 5 of them)
-    """
-    text = query.get(name, "")
-    if text == "":
-        return None
-    if not (text.isascii() and text.isdigit() and len(text) <= digits):
-        raise Refused(
-            400,
-            _(
-                "{name} must be a whole number written with the digits 0-9 (at most {digits} of them)",
-                name=name,
-                digits=digits,
-            ),
-        )
-    return int(text)
+#: The largest seed and class a query may give (19 and 5 digits).
+MAX_SEED = 10**19 - 1
+MAX_CLASS = 99999
 
 
 def sample(net, x_test, t_test, query: dict) -> dict:
     """A random test image -- of class ``query["class"]``, or one the network gets wrong -- with
     the network's probabilities; ``query["seed"]`` makes the choice repeatable."""
-    rng = np.random.default_rng(whole_number(query, "seed", 19))
+    rng = np.random.default_rng(query_number(query, "seed", 0, MAX_SEED, whole=True))
     t_test = np.asarray(t_test)
     if "class" in query:
-        k = whole_number(query, "class", 5)
+        k = query_number(query, "class", 0, MAX_CLASS, whole=True)
         if k is None or k >= net.sizes[-1]:
             raise Refused(400, _("class must be a whole number 0..{last}", last=net.sizes[-1] - 1))
         pool = np.flatnonzero(t_test == k)
     else:
-        pred = np.concatenate(
-            [np.argmax(net.predict(x_test[i : i + 2000]), axis=1) for i in range(0, len(x_test), 2000)]
-        )
-        pool = np.flatnonzero(pred != t_test)
+        pool = np.flatnonzero(net.classify(x_test) != t_test)
     if pool.size == 0:
         raise Refused(404, _("no test image of that kind"))
     i = int(rng.choice(pool))
     x = np.asarray(x_test[i], dtype=np.float64)
-    probs = net.predict(x)
-    return {
-        "index": i,
-        "true": int(t_test[i]),
-        "preview": [round(float(v), 6) for v in x],
-        "probabilities": [float(p) for p in probs],
-        "predicted": int(np.argmax(probs)),
-    }
+    return {"index": i, "true": int(t_test[i]), "preview": [round(float(v), 6) for v in x]} | answer_to(net, x)

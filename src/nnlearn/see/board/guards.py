@@ -1,8 +1,5 @@
-"""What every request of the board passes through, before and around its page: the host check,
-the same-origin rule for a POST, the security headers of every answer, and the budget of bytes for
-drawings as they arrive. Used by :func:`nnlearn.see.board.app.make_app` and its server
-(:mod:`nnlearn.see.board.server`).
-"""
+"""What every request of the board passes through: the host check, the same-origin rule for a POST,
+the security headers of every answer, and the budget of bytes for drawings as they arrive."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 from nnlearn.base.i18n import _
-from nnlearn.see.board.draw import Refused
+from nnlearn.see.board.web import Refused
 from nnlearn.see.templating import BOARD_CSP, header_csp
 
 #: Bind addresses that listen on every interface.
@@ -88,11 +85,9 @@ class ByteBudget:
 
 
 class SecurityHeaders:
-    """Adds :data:`SECURITY_HEADERS` to every answer that does not set its own (pure ASGI middleware).
-
-    It wraps the whole application (:class:`BoardApp`), Starlette's handler of unhandled exceptions
-    included: a 500 is a page like any other (an injected inline script ran on one without a CSP).
-    """
+    """Adds :data:`SECURITY_HEADERS` to every answer that does not set its own (pure ASGI middleware),
+    outside Starlette's handler of unhandled exceptions: a 500 is a page like any other (an injected
+    inline script ran on one without a CSP)."""
 
     def __init__(self, app):
         self.app = app
@@ -115,10 +110,8 @@ class HostCheck:
     """Answers only requests whose ``Host`` is one of :func:`allowed_hosts`, or the address the
     connection came in on (pure ASGI middleware; else 400, as Starlette's TrustedHostMiddleware).
 
-    The address a client connected to is this computer's own, whatever the interface: listening on
-    0.0.0.0, ``http://192.168.1.5:8765/`` works from the LAN without a list of this computer's
-    addresses. A page of another site that re-points its name at this computer (DNS rebinding)
-    still sends its own name as ``Host``, and is refused.
+    That address is this computer's own: listening on 0.0.0.0, ``http://192.168.1.5:8765/`` works from
+    the LAN, while a page that re-points its name at this computer (DNS rebinding) sends its own name.
     """
 
     def __init__(self, app, allowed):

@@ -1,18 +1,10 @@
 """The board's language: which one a request is answered in, the switcher that keeps a choice, and
 the messages of the board's scripts.
 
-A request is answered (:class:`RequestLanguage`) in the language of ``?lang=`` (and that choice is
-kept in a cookie, so the next page and the scripts' requests use it), else the cookie's, else the
-first language of the browser's ``Accept-Language`` that nnlearn speaks (by its ``q`` weights), else
-English. Every value
-is checked against :func:`nnlearn.base.i18n.languages`; a header is read only up to
-:data:`MAX_HEADER` characters.
-
-The scripts (``static/*.js``) write their messages as ``_("...")`` (extracted into the one catalogue
-by ``babel.cfg``); a page carries the translations of its own scripts' messages as JSON in a
-``<meta>`` (:func:`script_messages`; an attribute, escaped as any other: no inline script), which
-``static/i18n.js`` reads, so one catalogue serves the templates and the scripts. :func:`page` renders
-a board page so.
+A request is answered (:class:`RequestLanguage`) in the language of ``?lang=`` (kept in a cookie), else
+the cookie's, else the browser's ``Accept-Language`` (read up to :data:`MAX_HEADER` characters), else
+English. The scripts (``static/*.js``) write ``_("...")`` into the one catalogue; a page carries their
+translations as JSON in a ``<meta>`` (an escaped attribute: no inline script), which ``static/i18n.js`` reads.
 """
 
 from __future__ import annotations
@@ -25,6 +17,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 from starlette.requests import Request
+from starlette.responses import Response
 
 from nnlearn.base import i18n
 from nnlearn.base.errors import UsageError
@@ -47,13 +40,7 @@ _MESSAGES_HERE = "\x00nnlearn-script-messages\x00"
 
 
 def known(tag) -> str | None:
-    """The language of nnlearn that ``tag`` (``zh-CN``, ``ja``, ``en-GB``) names, else None.
-
-    Examples
-    --------
-    >>> known("zh-CN"), known("ja"), known("fr"), known("*"), known(None)
-    ('zh', 'ja', None, None, None)
-    """
+    """The language of nnlearn that ``tag`` (``zh-CN``, ``ja``, ``en-GB``) names, else None."""
     if not isinstance(tag, str) or not tag.strip() or len(tag) > 35:
         return None
     try:
@@ -63,15 +50,7 @@ def known(tag) -> str | None:
 
 
 def from_accept_language(header: str) -> str | None:
-    """The most wanted language of an ``Accept-Language`` header that nnlearn speaks, else None.
-
-    Examples
-    --------
-    >>> from_accept_language("fr-FR,fr;q=0.9,ja;q=0.8,zh;q=0.7"), from_accept_language("de, en;q=0")
-    ('ja', None)
-    >>> from_accept_language("en;q=0.5, zh-CN")
-    'zh'
-    """
+    """The most wanted language of an ``Accept-Language`` header that nnlearn speaks, else None."""
     weighed = []
     for k, part in enumerate(header[:MAX_HEADER].split(",")[:MAX_ENTRIES]):
         tag, _, params = part.partition(";")
@@ -154,21 +133,23 @@ def script_message_ids(scripts: tuple[str, ...] | None = None) -> tuple[str, ...
 
 @functools.cache
 def script_messages(lang: str, scripts: tuple[str, ...] | None = None) -> str:
-    """The messages of ``scripts`` (all the board's when None) in ``lang``, as JSON text.
-
-    Examples
-    --------
-    >>> '"report"' in script_messages("en", ("board.js",)), '"report"' in script_messages("en", ("draw.js",))
-    (True, False)
-    """
+    """The messages of ``scripts`` (all the board's when None) in ``lang``, as JSON text."""
     table = {m: i18n.translate(m, lang) for m in script_message_ids(scripts)}
     return json.dumps(table, ensure_ascii=False, sort_keys=True)
 
 
-def page(template: str, lang: str, **context) -> bytes:
+@functools.cache
+def page(template: str, lang: str) -> bytes:
     """The board's page ``template`` in ``lang``: its language links, and its scripts' messages (those of
     the scripts it loads, found in the page itself) escaped into its ``<meta name="nnlearn-messages">``."""
-    text = render(template, lang=lang, languages=switcher(lang), script_messages=_MESSAGES_HERE, **context)
+    text = render(template, lang=lang, languages=switcher(lang), script_messages=_MESSAGES_HERE)
     messages = escape(script_messages(lang, tuple(sorted(set(_SCRIPT.findall(text))))))
     # The template escaped the marker as it escapes any value: it is found as written (no & < > " ').
     return text.replace(_MESSAGES_HERE, str(messages)).encode("utf-8")
+
+
+def page_response(request, template: str) -> Response:
+    """The page ``template`` in the request's language (:func:`choose`), keeping a choice made now."""
+    lang, chosen = choose(request)
+    response = Response(page(template, lang), media_type="text/html; charset=utf-8")
+    return keep(response, lang) if chosen else response

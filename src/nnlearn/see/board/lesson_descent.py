@@ -1,11 +1,7 @@
 """The lessons of sections 4.4 and 4.4.1 in the board: the gradient field, gradient descent, and
-(chapter 6) four optimizers side by side.
-
-Computed by nnlearn's own functions -- :func:`nnlearn.numerical_gradient`,
-:func:`nnlearn.gradient_descent` (``return_path=True``), the optimizer classes of
-:mod:`nnlearn.common.optimizer` -- and a typed formula by ``nnlearn diff``'s parser (never ``eval``). The
-contour lines are traced here by contourpy (matplotlib's own contouring library); the page only
-draws the lines, arrows and paths it is sent.
+(chapter 6) four optimizers side by side, computed by nnlearn's own functions; a typed formula is read
+by ``nnlearn diff``'s parser (never ``eval``). The contour lines are traced here by contourpy
+(matplotlib's contouring library); the page only draws what it is sent.
 """
 
 from __future__ import annotations
@@ -18,13 +14,12 @@ from nnlearn.base.i18n import N_, _
 from nnlearn.common.derivatives.expr import parse_expression
 from nnlearn.common.gradient import gradient_descent, numerical_gradient
 from nnlearn.common.optimizer import SGD, AdaGrad, Adam, Momentum
-from nnlearn.common.plots import BOOK_LEARNING_RATES, function_2
+from nnlearn.common.plots import function_2
 
 #: Samples per side of the grid the contour lines are traced on, and how many lines.
 CONTOUR_GRID = 81
 CONTOUR_LEVELS = 12
-#: The book's start point for 4.4.1 and for figure 6-8, and figure 6-8's optimizers (ch. 6.1.7).
-BOOK_START = (-3.0, 4.0)
+#: Figure 6-8's start point, box and optimizers with their learning rates (ch. 6.1.7).
 RACE_START = (-7.0, 2.0)
 RACE_BOX = (-10.0, 10.0, -5.0, 5.0)
 RACE_OPTIMIZERS = (("SGD", SGD, 0.95), ("Momentum", Momentum, 0.1), ("AdaGrad", AdaGrad, 1.5), ("Adam", Adam, 0.3))
@@ -32,12 +27,12 @@ RACE_OPTIMIZERS = (("SGD", SGD, 0.95), ("Momentum", Momentum, 0.1), ("AdaGrad", 
 
 @dataclass(frozen=True)
 class TwoVariables:
-    """A function of (x0, x1): at one point (an array of 2, as ``numerical_gradient`` calls it) and on grids."""
+    """A function of (x0, x1): ``at(p)`` for one point (an array of 2, as ``numerical_gradient`` calls it),
+    or for grids stacked along the first axis."""
 
     name: str
     text: str
-    at: object  # p (shape (2,)) -> float
-    on_grid: object  # (X0, X1) -> Z
+    at: object
 
 
 def function_6_8(p):
@@ -46,12 +41,8 @@ def function_6_8(p):
 
 
 PRESETS = {
-    "function_2": TwoVariables(
-        "function_2", N_("x0² + x1² (the chapter's function_2)"), function_2, lambda a, b: function_2(np.stack([a, b]))
-    ),
-    "function_6_8": TwoVariables(
-        "function_6_8", N_("x²/20 + y² (figure 6-8)"), function_6_8, lambda a, b: function_6_8((a, b))
-    ),
+    "function_2": TwoVariables("function_2", N_("x0² + x1² (the chapter's function_2)"), function_2),
+    "function_6_8": TwoVariables("function_6_8", N_("x²/20 + y² (figure 6-8)"), function_6_8),
 }
 
 
@@ -66,7 +57,7 @@ def two_variables(name: str, formula: str = "") -> TwoVariables:
     if name != "formula":
         return PRESETS[name]
     expr = parse_expression(formula, variables=("x0", "x1"))
-    return TwoVariables("formula", formula.strip(), lambda p: expr(p[0], p[1]), expr)
+    return TwoVariables("formula", formula.strip(), lambda p: expr(p[0], p[1]))
 
 
 def shown(fn: TwoVariables) -> str:
@@ -85,7 +76,7 @@ def contours(fn: TwoVariables, box) -> list[dict]:
     y = np.linspace(box[2], box[3], CONTOUR_GRID)
     grid_x, grid_y = np.meshgrid(x, y)
     with np.errstate(all="ignore"):
-        z = np.broadcast_to(np.asarray(fn.on_grid(grid_x, grid_y), dtype=np.float64), grid_x.shape)
+        z = np.broadcast_to(np.asarray(fn.at(np.stack([grid_x, grid_y])), dtype=np.float64), grid_x.shape)
     finite = z[np.isfinite(z)]
     if finite.size == 0 or finite.max() == finite.min():
         return []
@@ -100,13 +91,7 @@ def contours(fn: TwoVariables, box) -> list[dict]:
 
 
 def gradient_at(name: str, formula: str, x0: float, x1: float) -> dict:
-    """``numerical_gradient`` of the function at (x0, x1), with f there; numbers and their ``repr``.
-
-    Examples
-    --------
-    >>> gradient_at("function_2", "", 3.0, 4.0)["gradient_repr"]
-    ['6.00000000000378', '7.999999999999119']
-    """
+    """``numerical_gradient`` of the function at (x0, x1), with f there; numbers and their ``repr``."""
     fn = two_variables(name, formula)
     grad = numerical_gradient(fn.at, np.array([x0, x1], dtype=np.float64))
     value = float(fn.at(np.array([x0, x1])))
@@ -152,11 +137,6 @@ def verdict(path: np.ndarray, values: np.ndarray) -> str:
     (lr 1.0 jumps between x and -x, f the same at each); else ``descended``. The path's length is
     what tells standing still apart, not its end: lr 1.0's end is its start after an even number of
     steps.
-
-    Examples
-    --------
-    >>> verdict(np.array([[3.0, 4.0], [-3.0, -4.0], [3.0, 4.0]]), np.array([25.0, 25.0, 25.0]))
-    'oscillated'
     """
     if not (np.all(np.isfinite(path)) and np.all(np.isfinite(values))):
         return "diverged"
@@ -171,17 +151,7 @@ def verdict(path: np.ndarray, values: np.ndarray) -> str:
 
 
 def descent(name: str, formula: str, x0: float, x1: float, lr: float, steps: int) -> dict:
-    """:func:`nnlearn.gradient_descent` from (x0, x1) with every step's point, over the contour lines.
-
-    Examples
-    --------
-    The book's three learning rates (section 4.4.1):
-
-    >>> [descent("function_2", "", -3.0, 4.0, lr, 100)["verdict"] for lr in (0.1, 10.0, 1e-10)]
-    ['descended', 'diverged', 'stayed']
-    >>> descent("function_2", "", -3.0, 4.0, 10.0, 100)["end_repr"]
-    ['-25898374737328.363', '-1295248616896.5398']
-    """
+    """:func:`nnlearn.gradient_descent` from (x0, x1) with every step's point, over the contour lines."""
     fn = two_variables(name, formula)
     start = np.array([x0, x1], dtype=np.float64)
     end, path = gradient_descent(fn.at, start, lr=lr, step_num=steps, return_path=True)
@@ -203,7 +173,6 @@ def descent(name: str, formula: str, x0: float, x1: float, lr: float, steps: int
         "travelled": float(np.hypot(*np.diff(path, axis=0).T).sum()),
         "verdict": verdict(path, values),
         "box": box,
-        "presets": list(BOOK_LEARNING_RATES),
         "contours": contours(fn, box),
     }
 
@@ -211,11 +180,6 @@ def descent(name: str, formula: str, x0: float, x1: float, lr: float, steps: int
 def race(steps: int) -> dict:
     """SGD, Momentum, AdaGrad and Adam (:mod:`nnlearn.common.optimizer`, the book's learning rates) from
     (-7, 2) on f(x, y) = x²/20 + y², ``steps`` updates each: the book's figure 6-8.
-
-    Examples
-    --------
-    >>> [(p["optimizer"], round(p["end"][0], 3)) for p in race(30)["paths"]]
-    [('SGD', -0.35), ('Momentum', 0.896), ('AdaGrad', -0.12), ('Adam', 0.136)]
     """
     fn = PRESETS["function_6_8"]
     paths = []
@@ -227,15 +191,8 @@ def race(steps: int) -> dict:
             optimizer.update(params, {"xy": numerical_gradient(fn.at, params["xy"])})
             path.append(params["xy"].copy())
         end = params["xy"]
-        paths.append(
-            {
-                "optimizer": label,
-                "lr": lr,
-                "path": np.array(path).tolist(),
-                "end": end.tolist(),
-                "f_end": float(fn.at(end)),
-            }
-        )
+        trail = {"path": np.array(path).tolist(), "end": end.tolist(), "f_end": float(fn.at(end))}
+        paths.append({"optimizer": label, "lr": lr} | trail)
     return {
         "function": shown(fn),
         "start": list(RACE_START),

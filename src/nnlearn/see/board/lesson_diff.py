@@ -1,11 +1,7 @@
-"""The lesson of section 4.3 in the board: numerical differentiation, the secant and the tangent,
-and the step h between truncation and rounding.
-
-Everything the page shows is computed here by nnlearn's own functions: the values by
-:func:`nnlearn.numerical_diff` (forward and central differences) and :func:`nnlearn.derivative`
-(``method="complex"``), the errors against h in float64 and float32 by
-:func:`nnlearn.common.derivatives.rounding.rounding_errors`, a typed formula by ``nnlearn diff``'s parser
-(:mod:`nnlearn.common.derivatives.expr`: an ``ast`` whitelist, never ``eval``). The page only draws the answer.
+"""The lesson of section 4.3 in the board: numerical differentiation, the secant and the tangent, and
+the step h between truncation and rounding. The values come from :func:`nnlearn.numerical_diff` and
+:func:`nnlearn.derivative`, the errors against h in float64 and float32 from
+:func:`nnlearn.common.derivatives.rounding.rounding_errors`; the page only draws the answer.
 """
 
 from __future__ import annotations
@@ -167,16 +163,7 @@ def lines(fn: OneVariable, x: float, h: float, slope: float, at_h: dict) -> dict
 
 
 def diff_lesson(name: str, formula: str, x: float, h: float) -> dict:
-    """Everything the page of section 4.3 draws, for the function ``name`` (or ``formula``) at ``x``, step ``h``.
-
-    Examples
-    --------
-    >>> out = diff_lesson("function_1", "", 5.0, 1e-4)
-    >>> out["at_h"]["methods"]["central"]["repr"]
-    '0.1999999999990898'
-    >>> out["book_bad_step"]["methods"]["forward"]["repr"]
-    '0.0'
-    """
+    """Everything the page of section 4.3 draws, for the function ``name`` (or ``formula``) at ``x``, step ``h``."""
     fn = one_variable(name, formula)
     with np.errstate(all="ignore"):
         fx = float(fn.f64(x))
@@ -196,7 +183,6 @@ def diff_lesson(name: str, formula: str, x: float, h: float) -> dict:
         "function": _(fn.text) if name != "formula" else fn.text,
         "x": x,
         "x_repr": repr(x),
-        "f_x": fx,
         "slope": slope,
         "slope_repr": repr(slope),
         "slope_how": how,

@@ -1,11 +1,8 @@
 """The lesson of section 4.4.2 in the board: ``numerical_gradient`` on simpleNet, one element at a time.
 
-The trace is what :func:`nnlearn.numerical_gradient` really does: the book's
-``f = lambda W: net.loss(x, t)`` is called by it, and each call records the network's own weights
-as they are at that moment -- one element moved by +h, then by -h, then restored -- and the loss.
-That is the answer to the book's repository issue #61 (why ``W`` is unused in the lambda):
-``numerical_gradient`` changes ``net.W`` itself, in place, so ``net.loss`` sees each step without
-being handed the array.
+The book's ``f = lambda W: net.loss(x, t)`` records the network's own weights at each call: one element
+moved by +h, then by -h, then restored. That answers the book's repository issue #61 (why ``W`` is unused
+in the lambda): ``numerical_gradient`` changes ``net.W`` in place, so ``net.loss`` sees each step.
 """
 
 from __future__ import annotations
@@ -82,7 +79,6 @@ def numgrad_trace() -> dict:
         "steps": steps,
         "gradient": grad.tolist(),
         "gradient_repr": _reprs(grad),
-        "W_after": _reprs(net.W),
         "restored": bool(np.array_equal(net.W, before)),
         "calls": moves,
         "gradient_of_a_copy": _reprs(on_a_copy),

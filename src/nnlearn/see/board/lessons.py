@@ -1,33 +1,16 @@
-"""The board's lessons: sections 4.3-4.4 of the chapter as pages you can touch, each driven by
-nnlearn's own functions through the board's JSON (the pages only draw what the board computed).
+"""The board's lessons: sections 4.3-4.4 of the chapter as pages you can touch (``/lessons``), each driven
+by nnlearn's own functions through ``/api/lessons/KIND`` (:data:`ENDPOINTS`); the pages only draw.
 
-Routes (GET and HEAD; nothing is written anywhere)::
-
-    /lessons                 the list of lessons
-    /lessons/diff            4.3   numerical differentiation: h between truncation and rounding
-    /lessons/gradient        4.4   the gradient field; click a point for its gradient
-    /lessons/descent         4.4.1 gradient descent, the book's three learning rates, ch. 6's optimizers
-    /lessons/numgrad         4.4.2 numerical_gradient on simpleNet, one element at a time
-    /api/lessons/diff?f=function_1|exp|sin|formula&formula=TEXT&x=X&h=H
-    /api/lessons/field?f=function_2|formula&formula=TEXT&lim=L&n=N
-    /api/lessons/gradient?f=function_2|formula&formula=TEXT&x0=X0&x1=X1
-    /api/lessons/descent?f=function_2|formula&formula=TEXT&x0=X0&x1=X1&lr=LR&steps=N
-    /api/lessons/race?steps=N
-    /api/lessons/numgrad
-
-Every request is bounded before any work (:data:`BOUNDS`, :data:`MAX_FORMULA`, :data:`MAX_QUERY`):
-too long is 413/414, out of range 400, each with a one-line message that repeats nothing of the
-request. A formula is read by ``nnlearn diff``'s parser (never ``eval``); one it refuses is 400 with
-the parser's one-line message. The work runs in at most ``LIMITS["lessons"]`` worker threads
-(:mod:`nnlearn.see.board.app`), and the last answers are kept (:data:`CACHED`), so a burst of the same
-requests costs one computation.
+Every request is bounded before any work (:data:`BOUNDS`, :data:`MAX_FORMULA`, :data:`MAX_QUERY`): too
+long is 413/414, out of range 400, with a one-line message that repeats nothing of the request. A formula
+is read by ``nnlearn diff``'s parser (never ``eval``). The last answers are kept (:data:`CACHED`), so a
+burst of the same requests costs one computation.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import math
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,24 +18,16 @@ from starlette.routing import Route
 
 from nnlearn.base import i18n
 from nnlearn.base.errors import NnlearnError
-from nnlearn.base.i18n import N_, _
+from nnlearn.base.i18n import _
 from nnlearn.see.board import language
-from nnlearn.see.board.draw import Refused
-from nnlearn.see.board.web import json_safe, work
+from nnlearn.see.board.web import Refused, json_safe, query_number, work
 
-#: The lessons' pages: path name -> (template, title: its section, and words translated where shown).
-PAGES = {
-    "index": ("lessons/index.html", "", N_("Lessons – nnlearn board")),
-    "diff": ("lessons/diff.html", "4.3 ", N_("Numerical differentiation – nnlearn lessons")),
-    "gradient": ("lessons/gradient.html", "4.4 ", N_("The gradient – nnlearn lessons")),
-    "descent": ("lessons/descent.html", "4.4.1 ", N_("Gradient descent – nnlearn lessons")),
-    "numgrad": ("lessons/numgrad.html", "4.4.2 ", N_("numerical_gradient step by step – nnlearn lessons")),
-}
-#: Longest query string and formula accepted; numbers are at most 40 characters.
+#: The lessons' pages, ``templates/lessons/NAME.html``.
+PAGES = ("index", "diff", "gradient", "descent", "numgrad")
+#: Longest query string and formula accepted.
 MAX_QUERY = 1024
 MAX_FORMULA = 200
-MAX_NUMBER_TEXT = 40
-#: Each number's range and default: (low, high, default, whole number?).
+#: Each number's range and default, as :func:`nnlearn.see.board.web.query_number` takes them.
 BOUNDS = {
     "x": (-1e4, 1e4, 5.0, False),
     "h": (1e-20, 1.0, 1e-4, False),
@@ -77,37 +52,6 @@ ENDPOINTS = {
 CACHED = 64
 
 
-def number(query, name: str):
-    """The number ``query[name]`` within :data:`BOUNDS` ``[name]`` (its default when absent), else :class:`Refused`.
-
-    Examples
-    --------
-    >>> number({"h": "1e-4"}, "h"), number({}, "steps")
-    (0.0001, 100)
-    >>> number({"h": "1e-30"}, "h")
-    Traceback (most recent call last):
-    ...
-    nnlearn.see.board.draw.Refused: h must be a number from 1e-20 to 1
-    """
-    lo, hi, default, whole = BOUNDS[name]
-    shown = name.removeprefix("race_")
-    text = query.get(shown)
-    if text is None:
-        return default
-    if len(text) > MAX_NUMBER_TEXT:
-        raise Refused(413, _("{name} is longer than {n} characters; give a number", name=shown, n=MAX_NUMBER_TEXT))
-    try:  # ASCII only: Python's int and float also read other scripts' digits ('١٢' is 12)
-        value = (int(text) if whole else float(text)) if text.isascii() else math.nan
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and lo <= value <= hi):
-        bounds = {"name": shown, "lo": format(lo, "g"), "hi": format(hi, "g")}
-        if whole:
-            raise Refused(400, _("{name} must be a whole number from {lo} to {hi}", **bounds))
-        raise Refused(400, _("{name} must be a number from {lo} to {hi}", **bounds))
-    return value
-
-
 def arguments(kind: str, query) -> tuple:
     """The arguments of endpoint ``kind``'s function, read from ``query`` and checked."""
     functions, numbers = ENDPOINTS[kind]
@@ -120,12 +64,13 @@ def arguments(kind: str, query) -> tuple:
         if len(formula) > MAX_FORMULA:
             raise Refused(413, _("the formula is longer than {n} characters; write a shorter one", n=MAX_FORMULA))
         args += [name, formula]
-    return tuple(args + [number(query, n) for n in numbers])
+    # race_steps is the race's own bounds for its query's steps.
+    return tuple(args + [query_number(query, n.removeprefix("race_"), *BOUNDS[n]) for n in numbers])
 
 
 def lesson_function(kind: str):
-    """The function that answers endpoint ``kind``. Imported on the first lesson, not with the board:
-    the lessons need matplotlib (the chapter's functions live in nnlearn.common.plots), the runs list does not."""
+    """The function that answers endpoint ``kind``, imported on the first lesson: the lessons need matplotlib
+    (nnlearn.common.plots), the runs list does not."""
     from nnlearn.see.board import lesson_descent, lesson_diff, lesson_numgrad
 
     return {
@@ -150,19 +95,11 @@ def computed(kind: str, args: tuple, lang: str = i18n.SOURCE_LANGUAGE) -> tuple[
     return status, json.dumps(json_safe(data), allow_nan=False).encode("utf-8")
 
 
-@functools.cache
-def page_bytes(name: str, lang: str = i18n.SOURCE_LANGUAGE) -> bytes:
-    template, section, title = PAGES[name]
-    return language.page(template, lang, title=section + i18n.translate(title, lang))
-
-
 async def page(request: Request) -> Response:
     name = request.path_params.get("name", "index")
     if name not in PAGES:
         raise Refused(404, _("no such lesson; the lessons are listed at /lessons"))
-    lang, chosen = language.choose(request)
-    response = Response(page_bytes(name, lang), media_type="text/html; charset=utf-8")
-    return language.keep(response, lang) if chosen else response
+    return language.page_response(request, f"lessons/{name}.html")
 
 
 async def api(request: Request) -> Response:

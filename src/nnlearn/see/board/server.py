@@ -1,13 +1,9 @@
 """``nnlearn board``'s server: the board's application (:mod:`nnlearn.see.board.app`) under uvicorn.
 
-Why uvicorn (with Starlette): a well-kept ASGI server whose connections cost no thread each (an
-idle one is a few KiB in one event loop), with a listen backlog, a keep-alive timeout, a limit on
-header sizes, and a graceful shutdown -- what ``http.server`` lacks. What uvicorn lacks is the one
-small subclass below: a deadline for a request's head on a connection that sends nothing or
-trickles, and a limit on connections that idle ones cannot use up (uvicorn's ``limit_concurrency``
-counts them, so 1,100 idle connections made 18 of 19 real requests get 503). Limits
-(:data:`BACKLOG`, :data:`MAX_CONNECTIONS`, :data:`HEAD_SECONDS`) are measured by
-``bench/board_load.py``.
+uvicorn's connections cost no thread each, and it has a listen backlog, a keep-alive timeout, a limit on
+header sizes and a graceful shutdown. What it lacks is the subclass below: a deadline for a request's head,
+and a connection limit that idle connections cannot use up (uvicorn's ``limit_concurrency`` counts them:
+1,100 idle connections made 18 of 19 real requests get 503). ``bench/board_load.py`` measures the limits.
 """
 
 from __future__ import annotations
@@ -41,11 +37,9 @@ MAX_HEAD_BYTES = 16384
 class HeadTimeoutProtocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, with its keep-alive timer armed from the first byte on.
 
-    uvicorn arms the timer only after a response and cancels it on any data: a connection that
-    sends nothing, or trickles its headers, would be kept for ever. Here the timer runs from the
-    connection's start, and only a complete request head cancels it. Past ``config.max_connections``
-    (:func:`connection_limit`) a new connection closes the one idle longest (:meth:`make_room`), and
-    uvicorn's own 400 carries the headers of every answer.
+    uvicorn arms the timer only after a response and cancels it on any data: a connection that sends
+    nothing, or trickles its headers, would be kept for ever. Here only a complete request head cancels
+    it. Past ``config.max_connections`` a new connection closes the one idle longest (:meth:`make_room`).
     """
 
     def connection_made(self, transport) -> None:
@@ -149,11 +143,9 @@ class BoardServer:
                 )
             )
         self.root = root.resolve()
-        self.host = host
-        self.app = make_app(root, host=host, data_dir=data_dir)
         self.socket = _listen(host, port)
         config = Config(
-            self.app,
+            make_app(root, host=host, data_dir=data_dir),
             http=HeadTimeoutProtocol,
             lifespan="off",
             log_config=None,
@@ -195,14 +187,6 @@ class BoardServer:
         self.socket.close()
 
 
-def open_in_browser(url: str) -> None:
-    """Open ``url`` in the web browser, in a thread of its own: a browser in the terminal (lynx) may
-    take its time, and the board already listens (connections wait in the backlog)."""
-    import webbrowser
-
-    threading.Thread(target=webbrowser.open, args=(url,), name="nnlearn-board-open", daemon=True).start()
-
-
 def serve(root, host: str = "127.0.0.1", port: int = 8765, data_dir=None, open_page: str | None = None) -> None:
     """Serve the board until Ctrl-C; with ``open_page`` (a path such as ``"lessons"``, or ``""`` for
     the runs list), open that page in the web browser once it listens."""
@@ -215,23 +199,23 @@ def serve(root, host: str = "127.0.0.1", port: int = 8765, data_dir=None, open_p
         "nnlearn board: " + _("the runs in {root} at {url}  (Ctrl-C stops)", root=board.root, url=board.url), flush=True
     )
     if host in WILDCARDS:
-        print(
-            _(
-                "warning: listening on every network interface ({host}): anyone on the network who can reach this "
-                "computer can read every file under {root}; use --host 127.0.0.1 unless that is what you want",
-                host=host,
-                root=board.root,
-            ),
-            file=sys.stderr,
-            flush=True,
+        warning = _(
+            "warning: listening on every network interface ({host}): anyone on the network who can reach this "
+            "computer can read every file under {root}; use --host 127.0.0.1 unless that is what you want",
+            host=host,
+            root=board.root,
         )
+        print(warning, file=sys.stderr, flush=True)
     elif host not in ("127.0.0.1", "localhost", "::1"):
         print(
             _("note: listening on {host}: other computers can read these runs", host=host), file=sys.stderr, flush=True
         )
     if open_page is not None:
+        import webbrowser
+
         print("nnlearn board: " + _("opening {url} in your web browser", url=board.url + open_page), flush=True)
-        open_in_browser(board.url + open_page)
+        # In a thread: a browser in the terminal (lynx) may take its time, and the board already listens.
+        threading.Thread(target=webbrowser.open, args=(board.url + open_page,), daemon=True).start()
     try:
         board.serve_forever()
     except KeyboardInterrupt:

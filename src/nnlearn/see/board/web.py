@@ -1,9 +1,5 @@
-"""What the board's JSON endpoints share: answers without NaN, and work in bounded worker threads.
-
-The runs' endpoints (:mod:`nnlearn.see.board.app`) and the lessons' (:mod:`nnlearn.see.board.lessons`)
-answer through :func:`answer` and compute through :func:`work`, whose limiters
-(``request.app.state.limiters``, one :class:`anyio.CapacityLimiter` per kind of work) are made by
-:func:`nnlearn.see.board.app.make_app`.
+"""What the board's endpoints share: refusals, numbers read from a query, answers without NaN, and work in
+bounded worker threads (one :class:`anyio.CapacityLimiter` per kind, made by :func:`nnlearn.see.board.app.make_app`).
 """
 
 from __future__ import annotations
@@ -16,15 +12,43 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
+from nnlearn.base.i18n import _
+
+#: Longest number read from a query, in characters.
+MAX_NUMBER_TEXT = 40
+
+
+class Refused(Exception):
+    """A request answered with an error status and a one-line message (never a path of the server's)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def query_number(query, name: str, lo, hi, default=None, whole: bool = False):
+    """The number ``query[name]`` from ``lo`` to ``hi`` (``default`` when absent or empty), else :class:`Refused`;
+    the message repeats nothing of the request.
+    """
+    text = query.get(name, "")
+    if text == "":
+        return default
+    if len(text) > MAX_NUMBER_TEXT:
+        raise Refused(413, _("{name} is longer than {n} characters; give a number", name=name, n=MAX_NUMBER_TEXT))
+    try:  # ASCII only: Python's int and float also read other scripts' digits ('١٢' is 12)
+        value = (int(text) if whole else float(text)) if text.isascii() else math.nan
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and lo <= value <= hi):
+        if whole:  # every digit: the seed's bound as 1e+19 would be a wrong one
+            raise Refused(400, _("{name} must be a whole number from {lo} to {hi}", name=name, lo=str(lo), hi=str(hi)))
+        bounds = {"name": name, "lo": format(lo, "g"), "hi": format(hi, "g")}
+        raise Refused(400, _("{name} must be a number from {lo} to {hi}", **bounds))
+    return value
+
 
 def json_safe(value):
-    """``value`` with every non-finite float as None: JSON has no NaN.
-
-    Examples
-    --------
-    >>> json_safe({"a": [1.0, float("nan")], "b": float("inf")})
-    {'a': [1.0, None], 'b': None}
-    """
+    """``value`` with every non-finite float as None: JSON has no NaN."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):

@@ -41,21 +41,17 @@ def load_test_set(config: dict, data_dir=None, download: bool = True):
 
 
 def class_labels(dataset, n: int) -> list[str]:
-    """The names of the ``n`` classes of ``dataset`` (plain numbers for MNIST or an unknown set)."""
-    if dataset and dataset != "mnist":
-        try:
-            names = [str(c) for c in class_names(dataset)]
-            if len(names) == n:
-                return names
-        except (NnlearnError, LookupError, TypeError):  # an unknown data set: plain numbers
-            pass
-    return [str(k) for k in range(n)]
+    """The names of the ``n`` classes of ``dataset`` (plain numbers for an unknown set)."""
+    try:
+        names = [str(c) for c in class_names(dataset or "mnist")]
+    except (NnlearnError, LookupError, TypeError):
+        names = []
+    return names if len(names) == n else [str(k) for k in range(n)]
 
 
-def diverging(values, scale: float | None = None) -> np.ndarray:
-    """Colour a signed array: negative blue, zero white, positive red (``(..., 3)`` uint8).
-
-    ``scale`` is the magnitude drawn at full colour (default: the largest magnitude).
+def diverging(values) -> np.ndarray:
+    """Colour a signed array: negative blue, zero white, positive red (``(..., 3)`` uint8), the largest
+    magnitude at full colour.
 
     Examples
     --------
@@ -63,8 +59,7 @@ def diverging(values, scale: float | None = None) -> np.ndarray:
     [[33, 102, 172], [255, 255, 255], [178, 24, 43]]
     """
     v = np.nan_to_num(np.asarray(values, dtype=np.float64))
-    if scale is None:
-        scale = float(np.max(np.abs(v))) if v.size else 1.0
+    scale = float(np.max(np.abs(v))) if v.size else 1.0
     t = np.clip(v / (scale or 1.0), -1.0, 1.0)[..., None]
     white = np.array([255.0, 255.0, 255.0])
     neg = np.array([33.0, 102.0, 172.0])
@@ -73,22 +68,20 @@ def diverging(values, scale: float | None = None) -> np.ndarray:
     return np.round(out).astype(np.uint8)
 
 
-def tile(images, columns: int, gap: int = 1, fill=255) -> np.ndarray:
-    """Lay equal-sized images (``(n, h, w[, 3])``) out in a grid, ``gap`` pixels of ``fill`` between them.
+def tile(images, columns: int) -> np.ndarray:
+    """Lay equal-sized images (``(n, h, w[, 3])``) out in a grid, a grey pixel between them.
 
     Examples
     --------
     >>> tile(np.zeros((3, 2, 2), np.uint8), columns=2).shape
     (5, 5)
     """
-    images = np.asarray(images)
     n, h, w = images.shape[:3]
     rows = max(1, -(-n // columns))
-    shape = (rows * h + (rows - 1) * gap, columns * w + (columns - 1) * gap) + images.shape[3:]
-    out = np.full(shape, fill, dtype=images.dtype)
+    out = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1) + images.shape[3:], 160, dtype=images.dtype)
     for k in range(n):
         r, c = divmod(k, columns)
-        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = images[k]
+        out[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = images[k]
     return out
 
 
@@ -97,22 +90,17 @@ def weights_section(w1: np.ndarray) -> dict:
     n_in, hidden = w1.shape
     side = int(round(math.sqrt(n_in)))
     if side * side != n_in:
-        return {
-            "kind": "note",
-            "heading": _("First-layer weights"),
-            "text": _("The first layer takes {n} inputs, not a square image.", n=n_in),
-        }
+        return note(_("First-layer weights"), _("The first layer takes {n} inputs, not a square image.", n=n_in))
     shown = min(hidden, MAX_WEIGHT_TILES)
     tiles = np.stack([diverging(w1[:, j].astype(np.float64).reshape(side, side)) for j in range(shown)])
-    grid = tile(tiles, columns=min(16, shown), gap=1, fill=160)
+    grid = tile(tiles, columns=min(16, shown))
     scale = 3 if grid.shape[1] * 3 <= 1050 else 2
+    some = _("the first {shown} of {n} hidden units", shown=shown, n=hidden)
     return {
         "kind": "weights",
         "side": side,
         "uri": data_uri(png_bytes(grid)),
-        "shown": _("all {n} hidden units", n=hidden)
-        if shown == hidden
-        else _("the first {shown} of {n} hidden units", shown=shown, n=hidden),
+        "shown": _("all {n} hidden units", n=hidden) if shown == hidden else some,
         "width": grid.shape[1] * scale,
         "height": grid.shape[0] * scale,
     }
@@ -192,6 +180,11 @@ def galleries(x_test, t_test, probs, labels, side: int) -> list[dict]:
     ]
 
 
+def note(heading: str, text: str) -> dict:
+    """A section that says, in place of what cannot be shown, why."""
+    return {"kind": "note", "heading": heading, "text": text}
+
+
 def missing_model(state: str, reason, run: Path) -> str:
     """Why a run has no ``model.npz``, in the words of its state (a diverged run will never have one)."""
     if state == "running":
@@ -214,29 +207,21 @@ def model_sections(run: Path, config: dict, info: dict, test_data, data_dir, dow
     """The sections of a run that need its network (and the test set): see the module's description."""
     if not os.path.lexists(run / "model.npz"):
         return [
-            {
-                "kind": "note",
-                "heading": _("Confusion matrix, weights, examples"),
-                "text": missing_model(info.get("state"), info.get("reason"), run),
-            }
+            note(_("Confusion matrix, weights, examples"), missing_model(info.get("state"), info.get("reason"), run))
         ]
     try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
         net = load_network(tables.checked_path(run / "model.npz"))
     except (NnlearnError, OSError, ValueError) as exc:
-        return [{"kind": "note", "heading": _("Model"), "text": str(exc).splitlines()[0]}]
+        return [note(_("Model"), str(exc).splitlines()[0])]
     w1 = net.params.get("W1")
     out = [weights_section(np.asarray(w1))] if w1 is not None else []
     try:
         x_test, t_test = test_data if test_data is not None else load_test_set(config, data_dir, download)
     except (NnlearnError, OSError, ValueError) as exc:
-        first = str(exc).splitlines()[0]
-        return [
-            {
-                "kind": "note",
-                "heading": _("Confusion matrix and examples"),
-                "text": _("The test set could not be read ({why}); give its folder with --data-dir.", why=first),
-            }
-        ] + out
+        why = _(
+            "The test set could not be read ({why}); give its folder with --data-dir.", why=str(exc).splitlines()[0]
+        )
+        return [note(_("Confusion matrix and examples"), why), *out]
     probs = np.concatenate([net.predict(x_test[i : i + 2000]) for i in range(0, len(x_test), 2000)])
     t_test = np.asarray(t_test)
     labels = class_labels(config.get("dataset"), probs.shape[1])

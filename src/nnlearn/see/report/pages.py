@@ -1,11 +1,8 @@
-"""The report's pages: what is shown of a run, of several runs and of a sweep, rendered by the
-templates in ``nnlearn/see/templates/report/`` (see :mod:`nnlearn.see.templating`).
+"""The report's pages: what is shown of a run, of several runs and of a sweep (``templates/report/``).
 
-Everything read from the folders goes through :mod:`nnlearn.train.rundir` (tolerant: a damaged file is
-a note in the page, not a failed report) and reaches the page as text or numbers, escaped by the
-template engine. The charts are the run figures' own (:mod:`nnlearn.common.evaluation`, the functions that
-draw ``loss.png`` and ``accuracy.png``), written by matplotlib as inline SVG: the one piece of markup not
-made by a template, its texts escaped by matplotlib's SVG writer.
+Everything is read through :mod:`nnlearn.train.rundir`, tolerantly (a damaged file is a note in the page,
+not a failed report), and reaches the page as text or numbers that the templates escape. The charts are
+the run figures' own (:mod:`nnlearn.common.evaluation`) as inline SVG, whose texts matplotlib escapes.
 """
 
 from __future__ import annotations
@@ -20,10 +17,10 @@ from nnlearn.base.errors import NnlearnError
 from nnlearn.base.files import atomic_write
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.evaluation import figure_svg, plot_accuracy, plot_loss, plot_runs
-from nnlearn.see.images import data_uri
-from nnlearn.see.landscape import landscape_files, landscape_png, read_landscape
+from nnlearn.see.images import PNG_SIGNATURE, data_uri
+from nnlearn.see.landscape import LANDSCAPE_FILE, landscape_png, read_landscape
 from nnlearn.see.report.model import model_sections
-from nnlearn.see.report.numbers import jsonish, num, pct, sci, seconds
+from nnlearn.see.report.numbers import NONE, jsonish, num, pct, sci, seconds
 from nnlearn.see.templating import render
 from nnlearn.train import rundir, tables
 from nnlearn.train.settings import RENAMED, specs
@@ -33,18 +30,12 @@ MAX_LOSS_POINTS = 2500
 #: Largest PNG figure of a sweep folder embedded, in bytes.
 MAX_FIGURE_BYTES = 2_000_000
 #: A run's states (nnlearn.train.rundir) as the page names them; the state itself stays the class of its cell.
-STATES = {
-    "running": N_("running"),
-    "finished": N_("finished"),
-    "stopped": N_("stopped"),
-    "diverged": N_("diverged"),
-    "unreadable": N_("unreadable"),
-}
+STATES = (N_("running"), N_("finished"), N_("stopped"), N_("diverged"), N_("unreadable"))
 
 
 def state_name(state) -> str:
     """A state in the current language (one nnlearn does not know, as it is)."""
-    return _(STATES[state]) if state in STATES else num(state)
+    return _(state) if state in STATES else num(state)
 
 
 def _object(value) -> dict:
@@ -83,17 +74,9 @@ def loss_chart(curve: dict) -> dict:
     points = curve["points"]
     if not points:
         return {"note": _("No loss logged yet (metrics.csv is empty).")}
-    return chart(
-        plot_loss(
-            [p[1] for p in points],
-            curve["window"],
-            iterations=[p[0] for p in points],
-            means=[p[2] for p in points],
-            step=curve["step"],
-            sampled=curve["sampled"],
-        ),
-        "loss",
-    )
+    iterations, losses, means = (list(column) for column in zip(*points))  # points: (iteration, loss, mean)
+    options = {"step": curve["step"], "sampled": curve["sampled"]}
+    return chart(plot_loss(losses, curve["window"], iterations=iterations, means=means, **options), "loss")
 
 
 def accuracy_chart(columns, epochs) -> dict:
@@ -103,29 +86,21 @@ def accuracy_chart(columns, epochs) -> dict:
     other = rundir.accuracy_column(columns, rows=epochs)
     xcol = "epoch" if "epoch" in columns else columns[0]
     label = ("validation acc" if "valid" in other.lower() else "test acc") if other else "test acc"
-    return chart(
-        plot_accuracy(
-            numbers(epochs, xcol),
-            numbers(epochs, "train_accuracy"),
-            numbers(epochs, other) if other else None,
-            test_label=label,
-        ),
-        "accuracy",
-    )
+    test = numbers(epochs, other) if other else None
+    fig = plot_accuracy(numbers(epochs, xcol), numbers(epochs, "train_accuracy"), test, test_label=label)
+    return chart(fig, "accuracy")
 
 
 def settings_rows(config: dict, summary: dict, info: dict) -> list[dict]:
+    """A run's state, result and settings, one labelled row each (a run's table; a column of the comparison)."""
     state = info.get("state")
+    test_accuracy = pct(summary.get("test_accuracy", info.get("test_accuracy")))
     rows = [
         {"label": _("state"), "value": state_name(state), "state": state, "note": info.get("reason")},
         {"label": _("recipe"), "value": num(config.get("recipe"))},
         {"label": _("data set"), "value": num(config.get("dataset"))},
         {"label": _("network"), "value": num(summary.get("description") or info.get("description"))},
-        {
-            "label": _("test accuracy"),
-            "id": "test-accuracy",
-            "value": pct(summary.get("test_accuracy", info.get("test_accuracy"))),
-        },
+        {"label": _("test accuracy"), "value": test_accuracy, "id": "test-accuracy"},
         {"label": _("train accuracy"), "value": pct(summary.get("train_accuracy", info.get("train_accuracy")))},
         {"label": _("iterations"), "value": num(summary.get("iterations", info.get("iterations")))},
         {"label": _("epochs"), "value": num(summary.get("epochs"))},
@@ -179,9 +154,7 @@ def gradcheck_context(run: Path) -> dict | None:
 def run_context(run: Path, *, where=None, test_data=None, data_dir=None, download: bool = True) -> dict:
     """What ``report/run.html`` shows of one run folder; ``where`` is the folder as shown (default: as given)."""
     run = Path(run)
-    config = rundir.json_if_readable(run / "config.json") or {}
-    summary = rundir.json_if_readable(run / "summary.json") or {}
-    info = rundir.entry(run)
+    config, info, rows = _run_table(run)
     curve, columns, epochs, note = _curves(run)
     charts = (
         [{"note": _("The curves cannot be drawn: {why}.", why=note)}]
@@ -191,7 +164,7 @@ def run_context(run: Path, *, where=None, test_data=None, data_dir=None, downloa
     return {
         "name": run.name,
         "where": str(run) if where is None else where,
-        "rows": settings_rows(config, summary, info),
+        "rows": rows,
         "charts": charts,
         "model": model_sections(run, config, info, test_data, data_dir, download),
         "gradcheck": gradcheck_context(run),
@@ -199,9 +172,15 @@ def run_context(run: Path, *, where=None, test_data=None, data_dir=None, downloa
     }
 
 
+def _run_table(run: Path) -> tuple[dict, dict, list[dict]]:
+    """A run folder's config, its entry (:func:`nnlearn.train.rundir.entry`) and its :func:`settings_rows`."""
+    config, info = rundir.json_if_readable(run / "config.json") or {}, rundir.entry(run)
+    return config, info, settings_rows(config, rundir.json_if_readable(run / "summary.json") or {}, info)
+
+
 def landscape_context(run: Path) -> dict | None:
     """The run's loss landscape (``nnlearn landscape RUN``) as a picture and a line, or None without one."""
-    npz = landscape_files(run)[0]
+    npz = run / LANDSCAPE_FILE
     if not os.path.lexists(npz):
         return None
     try:  # never through a link that leads out of the run folder (nnlearn.train.tables.open_file)
@@ -227,43 +206,29 @@ def landscape_context(run: Path) -> dict | None:
     }
 
 
+def overlaid(name: str, loss, columns, epochs) -> dict:
+    """One run among others in :func:`nnlearn.common.evaluation.plot_runs`, from its loss points
+    ``(iteration, loss, moving mean)`` and its epochs table (the report's comparison and the board's chart)."""
+    col = rundir.accuracy_column(columns, rows=epochs)
+    return {
+        "name": name,
+        "iterations": [p[0] for p in loss],
+        "means": [p[2] for p in loss],
+        "epochs": numbers(epochs, "epoch"),
+        "accuracy": numbers(epochs, col),
+        "column": col and rundir.accuracy_label(col),
+    }
+
+
 def compare_context(runs: list[Path]) -> dict:
     """Curves of several runs overlaid (:func:`nnlearn.common.evaluation.plot_runs`), and their settings side by side."""
-    curves, infos, configs = [], [], []
+    curves, columns = [], []
     for run, name in zip(runs, short_names(runs)):
-        curve, columns, epochs, _extra = _curves(run)
-        col = rundir.accuracy_column(columns, rows=epochs)
-        curves.append(
-            {
-                "name": name,
-                "iterations": [p[0] for p in curve["points"]],
-                "means": [p[2] for p in curve["points"]],
-                "epochs": numbers(epochs, "epoch"),
-                "accuracy": numbers(epochs, col),
-                "column": col and col.replace("_", " "),
-            }
-        )
-        infos.append(rundir.entry(run))
-        configs.append(rundir.json_if_readable(run / "config.json") or {})
-    settings = [_settings(c) for c in configs]
-    keys = sorted({k for s in settings for k, v in s.items() if v is not None})
-    rows = [
-        (_("state"), [state_name(i["state"]) for i in infos]),
-        (_("test accuracy"), [pct(i.get("test_accuracy")) for i in infos]),
-        (_("train accuracy"), [pct(i.get("train_accuracy")) for i in infos]),
-        (_("iterations"), [num(i.get("iterations")) for i in infos]),
-        (_("time"), [seconds(i.get("seconds")) for i in infos]),
-    ]
-    rows += [
-        (label, [num(i.get(key)) for i in infos])
-        for label, key in (
-            (_("recipe"), "recipe"),
-            (_("data set"), "dataset"),
-            (_("seed"), "seed"),
-            (_("nnlearn version"), "nnlearn_version"),
-        )
-    ]
-    rows += [(k, [num(s.get(k)) for s in settings]) for k in keys]
+        curve, epoch_columns, epochs, _extra = _curves(run)
+        curves.append(overlaid(name, curve["points"], epoch_columns, epochs))
+        columns.append({r["label"]: r["value"] for r in _run_table(run)[2]})
+    labels = dict.fromkeys(label for column in columns for label in column)  # the first run's order, then others'
+    rows = [(label, [column.get(label, NONE) for column in columns]) for label in labels]
     return {"names": [c["name"] for c in curves], "rows": rows, "chart": chart(plot_runs(curves), "runs")}
 
 
@@ -278,13 +243,10 @@ def figure(path: Path) -> dict:
         data = tables.read_bytes(path, MAX_FIGURE_BYTES)
     except (NnlearnError, OSError):
         data = b""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+    if data.startswith(PNG_SIGNATURE):
         return {"name": path.name, "uri": data_uri(data)}
-    return {
-        "name": path.name,
-        "uri": "",
-        "why": _("not a PNG file of at most {mb} MB", mb=MAX_FIGURE_BYTES // 1_000_000),
-    }
+    why = _("not a PNG file of at most {mb} MB", mb=MAX_FIGURE_BYTES // 1_000_000)
+    return {"name": path.name, "uri": "", "why": why}
 
 
 def sweep_context(sweep: Path, *, where=None, **run_options) -> dict:
@@ -346,30 +308,14 @@ def build_report(dirs, *, data_dir=None, download: bool = True, test_data=None, 
     """
     paths = check_dirs(dirs)
     options = {"data_dir": data_dir, "download": download, "test_data": test_data, "where": where}
-    if len(paths) > 1:
-        return render(
-            "report/page.html",
-            title=_("nnlearn: runs compared"),
-            kind="compare",
-            languages=languages,
-            **compare_context(paths),
-        )
     p = paths[0]
-    if rundir.is_sweep_dir(p):
-        return render(
-            "report/page.html",
-            title=_("nnlearn sweep {name}", name=p.name),
-            kind="sweep",
-            languages=languages,
-            **sweep_context(p, **options),
-        )
-    return render(
-        "report/page.html",
-        title=_("nnlearn run {name}", name=p.name),
-        kind="run",
-        languages=languages,
-        run=run_context(p, **options),
-    )
+    if len(paths) > 1:
+        kind, title, context = "compare", _("nnlearn: runs compared"), compare_context(paths)
+    elif rundir.is_sweep_dir(p):
+        kind, title, context = "sweep", _("nnlearn sweep {name}", name=p.name), sweep_context(p, **options)
+    else:
+        kind, title, context = "run", _("nnlearn run {name}", name=p.name), {"run": run_context(p, **options)}
+    return render("report/page.html", title=title, kind=kind, languages=languages, **context)
 
 
 def default_output(dirs) -> Path:
