@@ -15,6 +15,7 @@ from nnlearn.base import figtext, i18n
 from nnlearn.common.derivatives.rounding import plot_rounding_lesson
 from nnlearn.common.evaluation import plot_accuracy, plot_accuracy_panels, plot_confusion, plot_loss, plot_runs
 from nnlearn.common.plots import plot_descent_path, plot_gradient_field, plot_surface, plot_tangent
+from nnlearn.see import routes
 
 #: Each figure of ``nnlearn demo all``, drawn as the demo draws it.
 DEMO_FIGURES = {
@@ -42,6 +43,11 @@ RUN_FIGURES = {
                 "column": "test accuracy",
             }
         ]
+    ),
+    # demo routes: the routes' names come translated from run_routes; the figure's own words are checked here
+    "routes": lambda: routes.plot_accuracy([routes.RouteResult("a", 0.9, 1.0, 1.0, np.zeros(1))], 300, 200),
+    "routes mistakes": lambda: routes.plot_mistakes(
+        [routes.RouteResult("a", 0.9, 1.0, 1.0, np.ones(3, dtype=int))], np.zeros((3, 784)), np.zeros(3, dtype=int), 2
     ),
 }
 SCRIPTS = {"zh": re.compile(r"[\u4e00-\u9fff]"), "ja": re.compile(r"[\u3040-\u30ff]")}

@@ -352,7 +352,7 @@ def cmd_routes(args) -> int:
         _("training on {train} images, testing on {test} that no route has seen", train=len(x_train), test=len(x_test))
     )
     results = routes.run_routes(x_train, t_train, x_test, t_test, seed=args.seed, progress=sys.stderr.isatty())
-    print(routes.format_table(results))
+    print_table(*routes.table(results), least=[0, 13, 9, 11])
     for r in results:
         if r.note:
             print(f"  {r.name}: {r.note}")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnlearn.base.errors import NnlearnError
+from nnlearn.base.figtext import in_reader_language
 from nnlearn.base.i18n import _
 from nnlearn.train.training import train_arrays
 
@@ -43,7 +44,8 @@ def require_classic() -> None:
 
 @dataclass
 class RouteResult:
-    """What one route achieved on the test set."""
+    """What one route achieved on the test set (``name`` and ``note`` in the reader's language; ``kind``:
+    ``"rule"``, ``"features"`` or ``"network"``, the route's colour in the figure)."""
 
     name: str
     accuracy: float
@@ -51,6 +53,7 @@ class RouteResult:
     predict_seconds: float
     predictions: np.ndarray = field(repr=False)
     note: str = ""
+    kind: str = "features"
 
 
 def _timed(fn, *args):
@@ -59,9 +62,9 @@ def _timed(fn, *args):
     return out, time.perf_counter() - start
 
 
-def _result(name, t_test, fit_seconds, predict, note=""):
+def _result(name, t_test, fit_seconds, predict, note="", kind="features"):
     pred, seconds = _timed(predict)
-    return RouteResult(name, float(np.mean(pred == t_test)), fit_seconds, seconds, pred, note)
+    return RouteResult(name, float(np.mean(pred == t_test)), fit_seconds, seconds, pred, note, kind)
 
 
 def template_route(x_train, t_train, x_test, t_test) -> RouteResult:
@@ -77,7 +80,12 @@ def template_route(x_train, t_train, x_test, t_test) -> RouteResult:
         return np.argmin(-2.0 * x_test @ templates.T + np.sum(templates**2, axis=1), axis=1)
 
     return _result(
-        "rule: nearest average digit", t_test, fit_seconds, predict, "the templates are averages of training images"
+        _("rule: nearest average digit"),
+        t_test,
+        fit_seconds,
+        predict,
+        _("the templates are averages of training images"),
+        "rule",
     )
 
 
@@ -103,7 +111,7 @@ def knn_route(name, f_train, t_train, f_test, t_test, k=3, progress=False) -> Ro
     def predict():
         # In chunks, so that the progress bar moves during the minutes KNN may take.
         chunks = np.array_split(np.arange(len(f_test)), max(1, len(f_test) // 1000))
-        bar = tqdm(chunks, desc=f"{name}: predicting", unit="chunk", disable=not progress, leave=False)
+        bar = tqdm(chunks, desc=_("{name}: predicting", name=name), unit="chunk", disable=not progress, leave=False)
         return np.concatenate([model.predict(f_test[c]) for c in bar])
 
     return _result(name, t_test, fit_seconds, predict)
@@ -136,7 +144,7 @@ def svm_route(name, f_train, t_train, f_test, t_test, progress=False) -> RouteRe
 
     # The primal solver is deterministic: no seed needed.
     svm = LinearSVC(C=0.5, dual=False)
-    with _elapsed(f"{name}: fitting", progress):
+    with _elapsed(_("{name}: fitting", name=name), progress):
         model, fit_seconds = _timed(svm.fit, f_train, t_train)
     return _result(name, t_test, fit_seconds, lambda: model.predict(f_test))
 
@@ -147,7 +155,12 @@ def network_route(x_train, t_train, x_test, t_test, seed=0, progress=True) -> Ro
         lambda: train_arrays(x_train, t_train, x_test, t_test, recipe="strong", seed=seed, progress=progress)
     )
     return _result(
-        "network end to end (strong recipe)", t_test, fit_seconds, lambda: run.classify(x_test), run.description
+        _("network end to end (strong recipe)"),
+        t_test,
+        fit_seconds,
+        lambda: run.classify(x_test),
+        run.description,
+        "network",
     )
 
 
@@ -157,30 +170,29 @@ def run_routes(x_train, t_train, x_test, t_test, seed=0, progress=True) -> list[
 
     require_classic()
     results = [template_route(x_train, t_train, x_test, t_test)]
-    with tqdm(total=len(x_train) + len(x_test), desc="HOG features", unit="img", disable=not progress) as bar:
+    with tqdm(total=len(x_train) + len(x_test), desc=_("HOG features"), unit="img", disable=not progress) as bar:
         f_train, hog_train_seconds = _timed(hog_features, x_train, bar)
         f_test, hog_test_seconds = _timed(hog_features, x_test, bar)
-    results.append(knn_route("raw pixels + KNN (k=3)", x_train, t_train, x_test, t_test, progress=progress))
-    for route in (knn_route, svm_route):
-        name = "HOG features + " + ("KNN (k=3)" if route is knn_route else "linear SVM")
+    results.append(knn_route(_("raw pixels + KNN (k=3)"), x_train, t_train, x_test, t_test, progress=progress))
+    for route, name in ((knn_route, _("HOG features + KNN (k=3)")), (svm_route, _("HOG features + linear SVM"))):
         r = route(name, f_train, t_train, f_test, t_test, progress=progress)
         # Computing the features is part of training and of predicting.
         r.train_seconds += hog_train_seconds
         r.predict_seconds += hog_test_seconds
-        r.note = "times include computing the HOG features"
+        r.note = _("times include computing the HOG features")
         results.append(r)
     results.append(network_route(x_train, t_train, x_test, t_test, seed, progress))
     return results
 
 
-def format_table(results: list[RouteResult]) -> str:
-    width = max(len(r.name) for r in results)
-    lines = [f"{'route':<{width}}  test accuracy  train [s]  predict [s]"]
-    for r in results:
-        lines.append(f"{r.name:<{width}}  {100 * r.accuracy:12.2f}%  {r.train_seconds:9.2f}  {r.predict_seconds:11.2f}")
-    return "\n".join(lines)
+def table(results: list[RouteResult]) -> tuple[list, list]:
+    """``(header, rows)`` of the routes' results, for :func:`nnlearn.cli._args.print_table`."""
+    header = [_("route"), _("test accuracy"), _("train [s]"), _("predict [s]")]
+    rows = [[r.name, f"{100 * r.accuracy:.2f}%", f"{r.train_seconds:.2f}", f"{r.predict_seconds:.2f}"] for r in results]
+    return header, rows
 
 
+@in_reader_language
 def plot_accuracy(results, train_size: int | None = None, test_size: int = 10000):
     """Test accuracy per route as horizontal bars; the x-axis starts 10 points below the worst
     route (not at 0, which the axis label says), and the title gives the number of training images."""
@@ -191,22 +203,33 @@ def plot_accuracy(results, train_size: int | None = None, test_size: int = 10000
     # Reversed, so that the first route is drawn at the top.
     names = [r.name for r in results][::-1]
     acc = [100 * r.accuracy for r in results][::-1]
-    colors = [("C2" if r.name.startswith("network") else "C1" if r.name.startswith("rule") else "C0") for r in results]
+    colors = [{"network": "C2", "rule": "C1"}.get(r.kind, "C0") for r in results]
     bars = ax.barh(names, acc, color=colors[::-1])
     for bar, a in zip(bars, acc):
         ax.text(a - 0.5, bar.get_y() + bar.get_height() / 2, f"{a:.2f}%", va="center", ha="right", color="white")
     start = max(0, min(acc) - 10)
     ax.set_xlim(start, 100)
-    zoom = f"; the axis starts at {start:.0f} %, not 0" if start > 0 else ""
-    ax.set_xlabel(f"test accuracy (%) on the {test_size:,} test images{zoom}")
-    trained = f", each trained on {train_size:,} images" if train_size is not None else ""
+    if start > 0:
+        ax.set_xlabel(
+            _(
+                "test accuracy (%) on the {n:,} test images; the axis starts at {start:.0f} %, not 0",
+                n=test_size,
+                start=start,
+            )
+        )
+    else:
+        ax.set_xlabel(_("test accuracy (%) on the {n:,} test images", n=test_size))
     # Over the whole figure, not the axes: the route names push the axes right, and a title centred on
     # them would run off the figure's edge.
-    fig.suptitle(f"Three routes to recognising a digit{trained}")
+    if train_size is not None:
+        fig.suptitle(_("Three routes to recognising a digit, each trained on {n:,} images", n=train_size))
+    else:
+        fig.suptitle(_("Three routes to recognising a digit"))
     fig.tight_layout()
     return fig
 
 
+@in_reader_language
 def plot_mistakes(results, x_test, t_test, per_route=10):
     """A row per route: the first test digits it gets wrong, titled 'true -> predicted'."""
     from matplotlib.figure import Figure
@@ -226,8 +249,9 @@ def plot_mistakes(results, x_test, t_test, per_route=10):
                 ax.axis("off")
         row[0].set_ylabel(r.name, rotation=0, ha="right", va="center", fontsize=8)
     fig.suptitle(
-        "The first test digits each route gets wrong\n"
-        "above each image: true digit → predicted digit (5→6 is a 5 the route read as a 6)",
+        _("The first test digits each route gets wrong")
+        + "\n"
+        + _("above each image: true digit → predicted digit (5→6 is a 5 the route read as a 6)"),
         fontsize=10,
     )
     fig.subplots_adjust(left=0.22, wspace=0.1, hspace=0.5, top=1 - 0.75 / (1.2 * len(results) + 0.8))
