@@ -175,3 +175,14 @@ def test_a_validation_split_is_drawn_as_the_validation_curve(fake_display):
     assert len(tr.history.val_acc_list) == 3
     _, acc_ax = live.figure.axes
     assert line(acc_ax, "validation accuracy") == ([1.0, 2.0, 3.0], tr.history.val_acc_list)
+
+
+def test_the_figure_speaks_the_readers_language():
+    from nnlearn.base import i18n
+
+    model = train([], epochs=1)
+    with i18n.use("ja"):
+        fig = LivePlot().draw(model.trainer)
+    loss_ax, acc_ax = fig.axes
+    assert fig.get_suptitle().startswith("エポック 1.00   反復 4") and loss_ax.get_xlabel() == "エポック"
+    assert [ln.get_label() for ln in loss_ax.lines] == ["反復ごとの損失", "エポックの平均損失"]

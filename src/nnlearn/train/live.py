@@ -24,6 +24,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from nnlearn.base.figtext import in_reader_language
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.plots import save_figure
 from nnlearn.train.callbacks import Callback
@@ -97,6 +98,7 @@ class LivePlot(Callback):
         self.display = None
         self.handle = None
 
+    @in_reader_language
     def draw(self, trainer) -> Figure:
         """A new figure of ``trainer``'s record so far (loss per iteration and per epoch, accuracies)."""
         per_epoch, history = trainer.iter_per_epoch, trainer.history
@@ -113,11 +115,11 @@ class LivePlot(Callback):
         fig = Figure(figsize=self.figsize, layout="constrained")
         loss_ax, acc_ax = fig.subplots(1, 2)
         steps = [i / per_epoch for i in range(1, len(losses) + 1)]
-        loss_ax.plot(steps, losses, lw=0.6, alpha=0.4, color="C0", label="loss per iteration")
+        loss_ax.plot(steps, losses, lw=0.6, alpha=0.4, color="C0", label=_("loss per iteration"))
         # Each epoch's mean sits in the middle of its epoch, on the curve it averages.
         middles = [(s + e) / 2 / per_epoch for s, e in zip(starts, ends)]
-        loss_ax.plot(middles, means, "o-", color="C1", lw=1.6, ms=3, label="mean loss of the epoch")
-        loss_ax.set(xlabel="epoch", ylabel="loss")
+        loss_ax.plot(middles, means, "o-", color="C1", lw=1.6, ms=3, label=_("mean loss of the epoch"))
+        loss_ax.set(xlabel=_("epoch"), ylabel=_("loss"))
         finite = [v for v in losses if math.isfinite(v)]
         if finite:
             loss_ax.set_ylim(0, max(sorted(finite)[int(0.995 * (len(finite) - 1))] * 1.05, 1e-3))
@@ -125,21 +127,24 @@ class LivePlot(Callback):
         loss_ax.grid(alpha=0.3)
 
         epochs = history.epochs(per_epoch)
-        series = [("train accuracy", history.train_acc_list, "o-"), ("test accuracy", history.test_acc_list, "s--")]
+        series = [
+            (_("train accuracy"), history.train_acc_list, "o-"),
+            (_("test accuracy"), history.test_acc_list, "s--"),
+        ]
         if history.validation:
-            series.append(("validation accuracy", history.val_acc_list, "^:"))
+            series.append((_("validation accuracy"), history.val_acc_list, "^:"))
         for label, values, style in series:
             points = [(x, v) for x, v in zip(epochs, values) if v is not None]
             if points:
                 acc_ax.plot(*zip(*points), style, ms=4, label=label)
-        acc_ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.0))
+        acc_ax.set(xlabel=_("epoch"), ylabel=_("accuracy"), ylim=(0, 1.0))
         acc_ax.grid(alpha=0.3)
         if acc_ax.lines:
             acc_ax.legend(loc="lower right", fontsize=8)
 
-        last = [f"epoch {trainer.iteration / per_epoch:.2f}", f"iteration {trainer.iteration}"]
+        last = [_("epoch {epoch:.2f}", epoch=trainer.iteration / per_epoch), _("iteration {i}", i=trainer.iteration)]
         if means and math.isfinite(means[-1]):
-            last.append(f"mean loss {means[-1]:.4f}")
+            last.append(_("mean loss {loss:.4f}", loss=means[-1]))
         for label, values, _style in series:
             if values and values[-1] is not None and len(values) == len(epochs):
                 last.append(f"{label} {values[-1]:.4f}")
