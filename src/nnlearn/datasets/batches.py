@@ -27,8 +27,7 @@ def _rng(seed) -> np.random.Generator:
 
 
 def _check_pair(x, t):
-    x = np.asarray(x) if not isinstance(x, np.ndarray) else x
-    t = np.asarray(t) if not isinstance(t, np.ndarray) else t
+    x, t = np.asarray(x), np.asarray(t)
     if x.ndim == 0 or t.ndim == 0:
         raise InputError(_("x and t must be arrays with one row per sample, got a scalar"))
     if len(x) != len(t):
@@ -75,18 +74,8 @@ def iterate_minibatches(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of mini-batches without replacement: every sample exactly once.
 
-    Parameters
-    ----------
-    x, t : array_like
-        Samples and targets, one row per sample.
-    batch_size : int
-        Samples per batch.
-    shuffle : bool
-        Visit the samples in a random order (from ``seed``); else in order.
-    drop_last : bool
-        Drop the last batch when it is smaller than ``batch_size``; by default it is kept.
-    seed : int, Generator or None
-        Randomness of the order.
+    ``shuffle``: visit the samples in a random order (from ``seed``, an int or a Generator), else in
+    order; ``drop_last``: drop the last batch when it is smaller than ``batch_size``.
 
     Examples
     --------
@@ -159,19 +148,10 @@ def validation_count(validation, n_samples: int) -> int:
 
 
 def train_validation_split(x, t, validation: float | int = 0.1, *, shuffle: bool = True, seed=None):
-    """Split ``(x, t)`` into a training part and a validation part held back for judging.
+    """Split ``(x, t)`` into ``(x_train, t_train), (x_val, t_val)``: disjoint, every sample once.
 
-    Parameters
-    ----------
-    validation : float or int
-        The share of samples held back, in (0, 1), or their number (see :func:`validation_count`).
-    shuffle : bool
-        Pick the validation samples at random (from ``seed``); else take the last ones.
-
-    Returns
-    -------
-    (x_train, t_train), (x_val, t_val)
-        Disjoint; together they hold every sample once.
+    ``validation`` is the share held back, in (0, 1), or their number (:func:`validation_count`);
+    ``shuffle`` picks them at random (from ``seed``), else takes the last ones.
 
     Examples
     --------

@@ -1,21 +1,11 @@
-"""The parsed cache: the data set as raw uint8 arrays, checked against its known digests on every load.
+"""The parsed cache: the data set as raw uint8 arrays under ``<cache_root>/parsed/``, checked on every load.
 
-Parsing MNIST (gunzip, checksum, checks) takes about half a second; reading the parsed arrays back
-a few hundredths. The cache lives under ``<cache_root>/parsed/`` (never beside the source files,
-which may be read-only), one folder per data set and *source state*: the folder's name carries a
-digest of each source file's path, size, modification time and inode, so a replaced source file
-makes a new folder and the old one is removed.
-
-A folder holds one raw ``ROLE.u8`` file per array and ``meta.json`` (where the arrays came from, for
-people: a load never reads it). Every load hashes each array behind the IDX header of its shape, block
-by block (converting each block to float32 as it goes, for ``normalize=True``), and compares the digest
-with the data set's known SHA-256 of the decompressed file: a cache damaged by a disk error or an edit
-is never returned as data; it is removed and rebuilt from the source files. The float32 images are derived, not cached: storing them
-would make every load hash four times as many bytes.
-
-A folder is built under a temporary name and renamed into place in one step, so a reader sees a
-complete folder or none; of two processes building the same folder at once, the second uses the
-first one's. A folder left half-built by a killed process is removed by the next build.
+Parsing MNIST takes about half a second, reading the parsed arrays back a few hundredths. A folder per
+data set and *source state* (a digest of each source file's path, size, modification time and inode)
+holds one raw ``ROLE.u8`` file per array and ``meta.json`` (for people; a load never reads it). Every
+load hashes each array behind the IDX header of its shape and compares it with the known SHA-256: a
+damaged cache is removed and rebuilt, never returned. Folders are built under a temporary name and
+renamed into place, so a reader sees a complete folder or none.
 """
 
 from __future__ import annotations

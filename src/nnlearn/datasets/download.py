@@ -1,30 +1,17 @@
 """Verified downloads over a list of mirrors: pooch moves the bytes, this module decides what to keep.
 
-Each transfer is a :class:`pooch.HTTPDownloader` (requests, a connect/read time-out, a tqdm bar on a
-terminal). The hand code below is what pooch could not do, each shown by a test in
-``tests/test_download.py`` against a mirror on 127.0.0.1:
+What pooch cannot do is done here, each shown by a test against a mirror on 127.0.0.1
+(``tests/test_download.py``): the *content's* SHA-256 (MNIST's digests are of the decompressed
+files, and mirrors serve other compressions of them), decompression that stops at the file's known
+size, ``Content-Length`` and body size caps, and the slow-mirror cut -- requests' time-out bounds
+each read, not the transfer (a 28 KB file fed at 1 byte/s ran for hours), so a :class:`Watchdog`
+applies curl's ``--speed-limit``/``--speed-time`` model. A mirror that is too slow or does not
+answer is skipped for the other files.
 
-- **The content's SHA-256, across mirrors.** pooch's ``known_hash`` is the digest of the bytes on
-  the wire, but MNIST's known digests are those of the *decompressed* files, and mirrors serve other
-  compressions of them (``test_recompressed_copy_is_accepted``). The file streams into a temporary
-  file and is moved into place only once its content verifies, else the next mirror is tried.
-- **Bounded decompression.** pooch's ``Decompress`` gunzips all there is; the digest here
-  (:func:`nnlearn.datasets.idx.payload_sha256`) stops as soon as it passes the file's known size.
-- **Size caps.** pooch writes whatever the server sends: a ``Content-Length`` that no copy of the
-  file can have is refused before the body is read, and so is a body that runs past it.
-- **The slow-mirror cut.** requests' time-out bounds each read, not the transfer: measured,
-  ``pooch.HTTPDownloader(timeout=2)`` fed MNIST's 28,881-byte labels file at 1 byte/s was still
-  running after 30 s, with 8 hours to go. The :class:`Watchdog` applies curl's
-  ``--speed-limit``/``--speed-time`` model; the mirror is then skipped for the other files, as is
-  one that does not answer.
-
-Settings, for tests and for readers behind a proxy or without network: ``NNLEARN_MIRRORS`` (base
-URLs separated by spaces or commas, replacing the built-in list; ``{dataset}`` in a URL becomes the
+Settings: ``NNLEARN_MIRRORS`` (base URLs separated by spaces or commas; ``{dataset}`` becomes the
 data set's name; an entry that is not an http(s) URL is skipped with a warning), ``NNLEARN_TIMEOUT``
 (seconds to wait for a connection or the next block, default 10), ``NNLEARN_SPEED_LIMIT`` and
-``NNLEARN_SPEED_TIME`` (a transfer receiving fewer than LIMIT bytes/s over any TIME seconds, counted
-in consecutive windows from the request, is abandoned; default 1024 bytes/s over 20 s, so a
-trickling mirror costs 20 s once), ``NNLEARN_OFFLINE=1`` (never download).
+``NNLEARN_SPEED_TIME`` (default 1024 bytes/s over 20 s), ``NNLEARN_OFFLINE=1`` (never download).
 """
 
 from __future__ import annotations

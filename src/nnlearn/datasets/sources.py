@@ -1,16 +1,7 @@
-"""Where a data set's files come from: the folders searched, in order, and the cache folder.
-
-The order is the one a reader expects:
-
-1. the ``data_dir`` argument (``--data-dir`` on the command line);
-2. the ``NNLEARN_DATA`` environment variable;
-3. the user cache folder (:func:`cache_root`, ``~/.cache/nnlearn`` on Linux), where downloads go;
-4. folders where a Linux distribution installs the data set (Debian's ``dataset-fashion-mnist``
-   puts Fashion-MNIST in ``/usr/share/datasets/fashion-mnist``);
-
-and only then a download. A folder given in 1 or 2 may hold the files directly or hold a
-sub-folder per data set (``mnist/``, ``fashion-mnist/``). Each file may be gzip-compressed
-(``train-images-idx3-ubyte.gz``) or plain (``train-images-idx3-ubyte``).
+"""Where a data set's files come from, in order: ``data_dir`` (``--data-dir``), ``NNLEARN_DATA``, the
+user cache folder (:func:`cache_root`, where downloads go), a Linux distribution's folder (Debian's
+``/usr/share/datasets/fashion-mnist``), and only then a download. A folder may hold the files or a
+sub-folder per data set (``mnist/``); each file may be gzip-compressed or plain.
 """
 
 from __future__ import annotations
