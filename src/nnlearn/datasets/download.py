@@ -42,10 +42,9 @@ from nnlearn.datasets.sources import (
     DatasetSpec,
     check_data_dir,
     download_dir,
-    file_in,
     find_files,
-    holds_content,
     missing_message,
+    verified_copy,
 )
 
 #: Seconds to wait for a connection, or for the next block of data, before giving up on a mirror.
@@ -468,14 +467,6 @@ def download_file(
     )
 
 
-def _verified(dest_dir: Path, datafile: DataFile) -> Path | None:
-    """The copy of ``datafile`` in ``dest_dir`` when its content verifies, else None."""
-    have = file_in(dest_dir, datafile) if dest_dir.is_dir() else None
-    if have is not None and holds_content(have, datafile, datafile.sha256):
-        return have
-    return None
-
-
 def fetch_dataset(
     spec: DatasetSpec, dest_dir: str | os.PathLike | None = None, *, mirrors=None, timeout: float | None = None
 ) -> dict[str, Path]:
@@ -486,7 +477,7 @@ def fetch_dataset(
     """
     dest_dir = Path(dest_dir) if dest_dir is not None else download_dir(spec)
     urls = mirrors_for(spec, mirrors)
-    paths = {f.role: have for f in spec.files if (have := _verified(dest_dir, f)) is not None}
+    paths = {f.role: have for f in spec.files if (have := verified_copy(dest_dir, f)) is not None}
     wanted = [f for f in spec.files if f.role not in paths]
     if not wanted:
         return paths

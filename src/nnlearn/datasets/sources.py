@@ -118,12 +118,13 @@ def file_in(folder: Path, datafile: DataFile) -> Path | None:
     return None
 
 
-def holds_content(path: Path, datafile: DataFile, digest: str) -> bool:
-    """Whether the decompressed content of ``path`` has the SHA-256 ``digest`` (False when it cannot be read)."""
+def verified_copy(folder: Path, datafile: DataFile) -> Path | None:
+    """The copy of ``datafile`` in ``folder`` when its decompressed content has the known SHA-256, else None."""
+    have = file_in(folder, datafile) if folder.is_dir() else None
     try:
-        return payload_sha256(path, datafile.payload_cap) == digest
+        return have if have is not None and payload_sha256(have, datafile.payload_cap) == datafile.sha256 else None
     except DatasetError:
-        return False
+        return None
 
 
 def _belongs(spec: DatasetSpec, paths: dict[str, Path]) -> bool:

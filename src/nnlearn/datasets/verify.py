@@ -22,8 +22,7 @@ from nnlearn.datasets.sources import (
     best_folder,
     check_data_dir,
     download_dir,
-    file_in,
-    holds_content,
+    verified_copy,
 )
 
 
@@ -73,13 +72,11 @@ def read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray]
 
 @dataclass(frozen=True)
 class FileReport:
-    """The outcome of checking one file: ``ok``, a one-line ``message``, and the content's ``digest``."""
+    """The outcome of checking one file: ``ok`` and a one-line ``message``."""
 
-    role: str
     name: str
     ok: bool
     message: str
-    digest: str | None = None
 
     def line(self) -> str:
         status = "OK  " if self.ok else "FAIL"
@@ -97,28 +94,21 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path |
         if path is None:
             found_any = any(p is not None for p in paths.values())
             message = _("missing from {where}", where=where) if where is not None and found_any else _("missing")
-            reports.append(FileReport(f.role, f.name, False, message))
+            reports.append(FileReport(f.name, False, message))
             continue
         try:
             arr, digest = read_checked(spec, f, path)
         except DatasetError as exc:
-            reports.append(FileReport(f.role, f.name, False, str(exc)))
+            reports.append(FileReport(f.name, False, str(exc)))
             continue
-        reports.append(
-            FileReport(
-                f.role,
-                f.name,
-                True,
-                _(
-                    "{path} sha256 {digest} ({known}), shape {shape} uint8",
-                    path=path,
-                    digest=digest,
-                    known=_("matches the known digest"),
-                    shape=arr.shape,
-                ),
-                digest,
-            )
+        message = _(
+            "{path} sha256 {digest} ({known}), shape {shape} uint8",
+            path=path,
+            digest=digest,
+            known=_("matches the known digest"),
+            shape=arr.shape,
         )
+        reports.append(FileReport(f.name, True, message))
     return reports
 
 
@@ -158,12 +148,11 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
             _("cannot create the cache folder {folder} ({reason})", folder=dest_dir, reason=exc.strerror or exc)
         ) from None
     done = {}
-    digests = {r.role: r.digest for r in reports}
     for f in spec.files:
         source = paths[f.role]
         target = dest_dir / source.name
-        current = file_in(dest_dir, f)
-        if current is not None and holds_content(current, f, digests[f.role]):
+        current = verified_copy(dest_dir, f)
+        if current is not None:
             done[f.role] = (current, False)
             continue
         try:
