@@ -34,6 +34,8 @@ from nnlearn.common.saving import save_network
 ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu}
 LOSSES = {"cross_entropy": SoftmaxWithLoss, "mse": IdentityWithLoss}
 DTYPES = ("float32", "float64")
+#: The named weight scales: the standard deviation is sqrt(gain / n_in) (Xavier for sigmoid, He for ReLU).
+INIT_GAINS = {"xavier": 1.0, "he": 2.0}
 #: Rows per chunk when a whole data set is evaluated: memory stays bounded (a 2000 x 784 float64
 #: chunk is 12 MiB) whatever the size of the data.
 EVAL_CHUNK = 2000
@@ -140,7 +142,8 @@ class MultiLayerNet:
         rng = np.random.default_rng(check("seed", seed))
         for i in range(1, len(self.sizes)):
             n_in, n_out = self.sizes[i - 1], self.sizes[i]
-            scale = init_scale(self.weight_init_std, n_in)
+            std = self.weight_init_std
+            scale = np.sqrt(INIT_GAINS[std] / n_in) if isinstance(std, str) else std
             # Drawn in float64 and then rounded, so float32 and float64 nets of one seed agree.
             self.params[f"W{i}"] = (scale * rng.standard_normal((n_in, n_out))).astype(dtype)
             self.params[f"b{i}"] = np.zeros(n_out, dtype=dtype)
@@ -453,12 +456,3 @@ class MultiLayerNet:
                     )
                 )
             self.params[key][...] = value
-
-
-def init_scale(init, n_in: int) -> float:
-    """The standard deviation of a layer's weights with ``n_in`` inputs."""
-    if init == "xavier":
-        return float(np.sqrt(1.0 / n_in))
-    if init == "he":
-        return float(np.sqrt(2.0 / n_in))
-    return float(init)
