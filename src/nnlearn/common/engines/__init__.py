@@ -59,13 +59,10 @@ def get_engine(name: str | None, kind: str) -> type:
 def numerical_gradient(
     net, x, t, engine: str | None = None, elements: dict | None = None, masks=None, progress=None
 ) -> dict:
-    """The numerical gradient of ``net``'s loss by the named engine (default ``fast``).
-
-    The one place where numerical engines are run: a float32 network warns (:data:`FLOAT32_WARNING`),
-    and an engine that cannot handle the network falls back to the plain loop with a warning that
-    names the reason. ``elements`` (``{key: flat indices}``) asks the loop for those elements only.
-    ``masks`` are the network's dropout masks, held fixed while the loss is differenced. ``progress``
-    (``progress(done, total)``) is called by an engine whose gradient takes long (the loop) about every second.
+    """The numerical gradient of ``net``'s loss by the named engine (default ``fast``): the one place
+    where numerical engines run, so that a float32 network warns and an engine that cannot handle the
+    network falls back to the loop, saying why. ``elements`` (``{key: flat indices}``) asks the loop
+    for those only; ``progress(done, total)`` is called by the loop about every second.
     """
     cls = get_engine(engine, NUMERICAL)
     if net.dtype == np.float32:
