@@ -109,14 +109,10 @@ class Relu:
 class Dropout:
     """The book's Dropout (ch. 6.4): while training, drop each unit with probability ``dropout_ratio``.
 
-    ``forward(x, train_flg=True)`` draws ``mask = rng.random(x.shape) > dropout_ratio`` and returns
-    ``x * mask``; ``forward(x, train_flg=False)`` (test time) returns ``x * (1 - dropout_ratio)``,
-    the expected value of the training output. ``backward(dout)`` passes the gradient through the
-    units the forward pass kept (times ``1 - dropout_ratio`` after a test-time pass).
-
-    The book draws from ``np.random``; this layer draws from ``rng`` (a ``numpy.random.Generator``),
-    or takes the mask it is given: ``forward(x, mask=m)`` uses ``m`` as it is, so a gradient check can
-    hold one mask fixed while it differences the loss (a redrawn mask would change the function).
+    ``forward(x, train_flg=True)`` returns ``x * mask``, ``mask = rng.random(x.shape) > dropout_ratio``;
+    at test time, ``x * (1 - dropout_ratio)``, the expected training output. The book draws from
+    ``np.random``, this layer from the Generator ``rng``, or takes ``mask=m`` as it is, so that a
+    gradient check can hold one mask fixed while it differences the loss.
 
     Examples
     --------

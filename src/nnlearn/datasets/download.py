@@ -47,11 +47,9 @@ from nnlearn.datasets.sources import (
     verified_copy,
 )
 
-#: Seconds to wait for a connection, or for the next block of data, before giving up on a mirror.
+#: Seconds to wait for a connection or the next block; the low-speed limit (bytes/s over each window of seconds).
 DEFAULT_TIMEOUT = 10.0
-#: The low-speed limit: bytes per second a transfer must average over each :data:`DEFAULT_SPEED_TIME` seconds.
 DEFAULT_SPEED_LIMIT = 1024
-#: The low-speed window, in seconds.
 DEFAULT_SPEED_TIME = 20.0
 #: Further attempts on the same mirror after a cut-short transfer or a server error (5xx).
 DEFAULT_RETRIES = 1
@@ -290,12 +288,8 @@ def _digest_of(path: Path, datafile: DataFile) -> str:
 def fetch(
     url: str, datafile: DataFile, dest: Path, *, timeout: float, speed: tuple[float, float], progress: bool
 ) -> None:
-    """One attempt: stream ``url`` into a temporary file, verify it, move it onto ``dest``.
-
-    ``timeout``: seconds to wait for a connection or the next block; ``speed``: the low-speed
-    limit, ``(bytes per second, seconds)``; ``progress``: show a tqdm bar on standard error.
-    Raises :class:`Retry`, :class:`Skip` or :class:`GiveUp` (with a few words saying what happened).
-    """
+    """One attempt: stream ``url`` into a temporary file, verify it, move it onto ``dest``; else raise
+    :class:`Retry`, :class:`Skip` or :class:`GiveUp`. ``speed`` is ``(bytes per second, seconds)``."""
     # Imported here: a load from local files never needs requests (~40 ms).
     import pooch
     import requests
@@ -424,17 +418,13 @@ def download_file(
     progress: bool | None = None,
     given_up: dict | None = None,
 ) -> Path:
-    """Download ``datafile`` into the folder ``dest_dir`` from the first mirror (a base URL) that delivers
-    the right content; only a verified file appears there.
+    """Download ``datafile`` into ``dest_dir`` from the first mirror (a base URL) that delivers the right
+    content, else raise :class:`DownloadError` saying what each mirror did.
 
-    ``timeout``: seconds to wait for a connection or the next block (default ``NNLEARN_TIMEOUT`` or 10);
-    ``retries``: further attempts on one mirror after a cut-short transfer or a 5xx answer, the first
-    ``backoff`` seconds later, doubled for each further one; ``progress``: a progress bar (default: when
-    standard error is a terminal). ``given_up`` is ``{mirror: why}`` of the mirrors ruled out for this
-    command (no answer, or too slow): they are skipped, and the ones ruled out now are added, so that a
-    dead or trickling mirror costs its time-out or its low-speed window once per command, not per file.
-
-    Raises :class:`DownloadError` when no mirror delivered it, saying what each mirror did.
+    ``retries``: further attempts on one mirror after a cut-short transfer or a 5xx answer, ``backoff``
+    seconds later, doubled each time; ``progress``: a bar (default: when standard error is a terminal).
+    ``given_up`` (``{mirror: why}``) holds the mirrors ruled out for this command, skipped and added
+    to, so that a dead or trickling mirror costs its time-out once per command, not per file.
     """
     dest = Path(dest_dir) / datafile.name
     timeout = default_timeout() if timeout is None else float(timeout)
@@ -470,11 +460,8 @@ def download_file(
 def fetch_dataset(
     spec: DatasetSpec, dest_dir: str | os.PathLike | None = None, *, mirrors=None, timeout: float | None = None
 ) -> dict[str, Path]:
-    """Make sure ``dest_dir`` (default: the cache folder) holds every file of ``spec``, downloading what is
-    missing from ``mirrors`` (:func:`mirrors_for`); a file already there is kept when its content verifies.
-
-    Raises :class:`DownloadError` naming every file that could not be obtained and what each mirror did.
-    """
+    """Make sure ``dest_dir`` (default: the cache folder) holds every file of ``spec``, verified, downloading
+    what is missing from ``mirrors``; else :class:`DownloadError` naming each file and what each mirror did."""
     dest_dir = Path(dest_dir) if dest_dir is not None else download_dir(spec)
     urls = mirrors_for(spec, mirrors)
     paths = {f.role: have for f in spec.files if (have := verified_copy(dest_dir, f)) is not None}
@@ -536,9 +523,8 @@ def fetch_dataset(
 def ensure_files(spec: DatasetSpec, data_dir=None, *, download: bool = True) -> dict[str, Path]:
     """The paths of ``spec``'s four files: found in the searched folders, else downloaded into the cache.
 
-    Raises :class:`DatasetError` when ``data_dir`` is given but is not a folder (a typo must not start
-    a download), or naming the missing files, where they were looked for, why the download failed, and
-    how to provide them.
+    A ``data_dir`` that is not a folder is refused (a typo must not start a download); a failure names
+    the missing files, where they were looked for, why the download failed, and how to provide them.
     """
     check_data_dir(data_dir)
     passed_over: list = []
