@@ -43,6 +43,7 @@ from nnlearn.datasets.sources import (
     check_data_dir,
     download_dir,
     find_files,
+    make_folder,
     missing_message,
     verified_copy,
 )
@@ -482,16 +483,9 @@ def fetch_dataset(
                 names=names,
             )
         )
-    try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(
-            _(
-                "cannot create the download folder {folder} ({reason}); pass --data-dir with a writable folder",
-                folder=dest_dir,
-                reason=exc.strerror or exc,
-            )
-        ) from None
+    make_folder(
+        dest_dir, N_("cannot create the download folder {folder} ({reason}); pass --data-dir with a writable folder")
+    )
     remove_stale_temp_files(dest_dir)
     failures = []
     given_up: dict = {}

@@ -89,6 +89,15 @@ def download_dir(spec: DatasetSpec) -> Path:
     return cache_root() / spec.name
 
 
+def make_folder(folder: Path, message: str) -> None:
+    """Create ``folder`` and its parents, or raise :class:`DatasetError` with ``message`` (an ``N_`` text
+    of ``{folder}`` and ``{reason}``)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(_(message, folder=folder, reason=exc.strerror or exc)) from None
+
+
 def _expand(folder: str | os.PathLike, spec: DatasetSpec) -> list[Path]:
     root = Path(folder).expanduser()
     return [root / spec.name, root]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn.base.files import atomic_write
-from nnlearn.base.i18n import _
+from nnlearn.base.i18n import N_, _
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.idx import parse_idx, read_idx_payload
 from nnlearn.datasets.sources import (
@@ -22,6 +22,7 @@ from nnlearn.datasets.sources import (
     best_folder,
     check_data_dir,
     download_dir,
+    make_folder,
     verified_copy,
 )
 
@@ -141,12 +142,7 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
             + "\n".join(f"  {r.name}: {r.message}" for r in bad)
         )
     dest_dir = download_dir(spec)
-    try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(
-            _("cannot create the cache folder {folder} ({reason})", folder=dest_dir, reason=exc.strerror or exc)
-        ) from None
+    make_folder(dest_dir, N_("cannot create the cache folder {folder} ({reason})"))
     done = {}
     for f in spec.files:
         source = paths[f.role]
