@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.common.functions import sigmoid, softmax
-from nnlearn.common.losses import CEE_DELTA
+from nnlearn.common.losses import CEE_DELTA, batch_cross_entropy
 
 
 class Affine:
@@ -180,11 +180,7 @@ class SoftmaxWithLoss:
     def forward(self, x, t):
         self.t = t
         self.y = softmax(x)
-        n = self.y.shape[0]
-        if t.ndim == 1:
-            self.loss = float(-np.sum(np.log(self.y[np.arange(n), t] + CEE_DELTA)) / n)
-        else:
-            self.loss = float(-np.sum(t * np.log(self.y + CEE_DELTA)) / n)
+        self.loss = batch_cross_entropy(self.y, t)
         return self.loss
 
     def backward(self, dout=1.0):

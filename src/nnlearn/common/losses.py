@@ -137,7 +137,12 @@ def cross_entropy_error(y, t) -> float:
         # A target that is no distribution (np.ones(10) gave 23.0) weighs log(y) meaninglessly. A
         # one-hot y with such a t is the swapped-arguments pitfall, already warned about by name.
         check_probabilities(target, "t", _("give one-hot targets, distributions over the classes, or class labels"))
-    n = y2.shape[0]
-    if target.ndim == 1:
-        return float(-np.sum(np.log(y2[np.arange(n), target] + CEE_DELTA)) / n)
-    return float(-np.sum(target * np.log(y2 + CEE_DELTA)) / n)
+    return batch_cross_entropy(y2, target)
+
+
+def batch_cross_entropy(y, t) -> float:
+    """The book's cross-entropy of a batch already checked: ``y`` (N, C), ``t`` labels (N,) or targets (N, C)."""
+    n = y.shape[0]
+    if t.ndim == 1:
+        return float(-np.sum(np.log(y[np.arange(n), t] + CEE_DELTA)) / n)
+    return float(-np.sum(t * np.log(y + CEE_DELTA)) / n)
