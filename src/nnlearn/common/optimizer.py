@@ -1,10 +1,7 @@
-"""Optimizers: how a gradient turns into a change of the weights.
-
-Each optimizer has the book's method ``update(params, grads)`` (*Deep Learning from Scratch*,
-ch. 6), which changes the arrays in ``params`` **in place** -- the network's layers hold those very
-arrays -- and leaves ``grads`` untouched. ``state_dict()`` / ``load_state_dict()`` save and restore
-what an optimizer remembers between steps (velocities, running averages), so that a training run
-resumed from a checkpoint continues exactly as it would have.
+"""Optimizers (the book's ch. 6): ``update(params, grads)`` changes the arrays in ``params`` **in place**
+-- the network's layers hold those very arrays -- and leaves ``grads`` untouched. ``state_dict()`` /
+``load_state_dict()`` keep what an optimizer remembers between steps, so that a run resumed from a
+checkpoint continues exactly as it would have.
 """
 
 from __future__ import annotations

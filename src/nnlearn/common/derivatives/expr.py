@@ -1,15 +1,11 @@
 """A small, safe language for formulas typed by a user, such as ``0.01*x**2 + 0.1*x``.
 
-Python's own parser (:func:`ast.parse`) reads the text; a whitelist then walks the tree and allows
-only numbers, variables, ``+ - * / **`` (``^`` is also a power, as in mathematics), unary signs,
-parentheses, calls of :data:`FUNCTIONS` with one argument and the constants ``pi`` and ``e``. The
-tree is never compiled or run: a small evaluator applies the NumPy function of each node, on float64,
-float32, complex numbers (so that :func:`nnlearn.derivative` can take a complex step) and arrays.
-
-Everything else is refused with a one-line :class:`ExpressionError` (exit status 2 on the command
-line), quickly: the text, the nesting and the exponents are bounded, characters outside the language
-are refused before Python reads anything, and a constant part that overflows (``9**9**9**9``) is
-refused when it is read, not computed for ever.
+Python's parser (:func:`ast.parse`) reads the text; a whitelist walks the tree and allows only
+numbers, variables, ``+ - * / **`` (``^`` too), signs, parentheses, the constants ``pi`` and ``e`` and
+calls of :data:`FUNCTIONS`. The tree is never compiled: a small evaluator applies NumPy to each node
+(float64, float32, complex for :func:`nnlearn.derivative`'s complex step, arrays). Anything else is a
+one-line :class:`ExpressionError`, quickly: the text, the nesting and the exponents are bounded, and
+a constant part that overflows (``9**9**9**9``) is refused when it is read, not computed for ever.
 """
 
 from __future__ import annotations
