@@ -173,20 +173,14 @@ def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays:
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
         for role, arr in arrays.items():
-            with open(tmp / f"{role}.u8", "wb") as f:
-                f.write(np.ascontiguousarray(arr, dtype=np.uint8))
-                f.flush()
-                os.fsync(f.fileno())
+            _write_synced(tmp / f"{role}.u8", np.ascontiguousarray(arr, dtype=np.uint8))
         meta = {
             "format": CACHE_FORMAT,
             "dataset": spec.name,
             "sources": {role: str(Path(p).resolve()) for role, p in paths.items()},
             "created": time.time(),
         }
-        with open(tmp / "meta.json", "w") as f:
-            json.dump(meta, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_synced(tmp / "meta.json", json.dumps(meta, indent=1).encode())
         try:
             os.rename(tmp, entry)
         except OSError:
@@ -198,6 +192,14 @@ def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _prune(entry)
+
+
+def _write_synced(path: Path, data) -> None:
+    """``data`` written to ``path`` and synced: the folder is renamed into place only after its files."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _prune(entry: Path) -> None:
