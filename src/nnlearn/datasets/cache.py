@@ -28,7 +28,7 @@ from nnlearn.base.files import open_regular_file, remove_stale_temp_files, temp_
 from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
 from nnlearn.datasets.sources import DataFile, DatasetSpec, cache_root
-from nnlearn.datasets.verify import read_all
+from nnlearn.datasets.verify import read_checked
 
 #: Bumped whenever the layout of a cache folder changes; older folders are then rebuilt.
 CACHE_FORMAT = 2
@@ -233,7 +233,7 @@ def load_arrays(spec: DatasetSpec, paths: dict[str, Path], *, normalize: bool = 
         )
     if arrays is not None:
         return arrays
-    parsed = read_all(spec, paths)
+    parsed = {f.role: read_checked(spec, f, paths[f.role])[0] for f in spec.files}
     try:
         _write_entry(entry, spec, paths, parsed)
     except OSError:

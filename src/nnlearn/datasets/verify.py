@@ -66,11 +66,6 @@ def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.
     return arr, digest
 
 
-def read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray]:
-    """Read and check all files of ``spec`` (each of its exact shape: images and labels agree in number)."""
-    return {f.role: read_checked(spec, f, paths[f.role])[0] for f in spec.files}
-
-
 @dataclass(frozen=True)
 class FileReport:
     """The outcome of checking one file: ``ok`` and a one-line ``message``."""
