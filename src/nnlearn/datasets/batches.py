@@ -36,9 +36,7 @@ def _check_pair(x, t):
 
 
 def sample_batch_indices(train_size: int, batch_size: int, seed=None) -> np.ndarray:
-    """The book's ``batch_mask``: ``batch_size`` indices drawn from ``range(train_size)`` with replacement.
-
-    Same as ``np.random.choice(train_size, batch_size)``, through ``Generator.choice``.
+    """The book's ``batch_mask = np.random.choice(train_size, batch_size)``, through ``Generator.choice``.
 
     Examples
     --------
@@ -100,12 +98,8 @@ def validation_count(validation, n_samples: int) -> int:
 
     ``validation`` is what :class:`~nnlearn.base.constraints.ShareOrCount` allows: a share, a float in
     (0, 1), holds back ``round(validation * n_samples)`` samples (Python's ``round``); a count, a whole
-    number, is taken as it is. Either way both parts must keep at least one sample.
-
-    Raises
-    ------
-    InputError
-        For anything else, or a share or count that leaves a part empty, saying what to give instead.
+    number, is taken as it is. Either way both parts must keep at least one sample, else
+    :class:`InputError` says what to give instead.
 
     Examples
     --------

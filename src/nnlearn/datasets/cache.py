@@ -127,12 +127,8 @@ def _read_checked(path: Path, datafile: DataFile, normalize: bool) -> np.ndarray
 
 
 def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np.ndarray] | None:
-    """The arrays of the cache folder ``entry``, checked; None when there is none.
-
-    Raises CacheDamaged when the folder exists but does not hold the data set. Only the arrays are
-    read, each checked against its shape and digest in ``spec``: nothing else in the folder can make
-    a load allocate more than the data set holds or hand out other arrays.
-    """
+    """The arrays of the cache folder ``entry``, each checked against its shape and digest (CacheDamaged);
+    None when there is none. Nothing else in the folder is read."""
     if not entry.exists():
         return None
     arrays = {}
@@ -215,9 +211,7 @@ def load_arrays(spec: DatasetSpec, paths: dict[str, Path], *, normalize: bool = 
     """The four arrays of ``spec`` read from ``paths``, through the parsed cache.
 
     Images are ``(N, 28, 28)``, uint8, or float32 in [0, 1] when ``normalize``; labels are ``(N,)``
-    uint8. The arrays are the caller's own (writable, in memory). The source files are checked
-    (structure, known digests) whenever the cache is built; a warm load checks the cache's arrays
-    against the same digests, and rebuilds it when they differ.
+    uint8; the arrays are the caller's own (writable, in memory).
     """
     entry = entry_dir(spec, paths)
     arrays, problem = _open_or_remove(entry, spec, normalize)

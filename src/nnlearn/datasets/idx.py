@@ -154,9 +154,7 @@ def payload_sha256(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES) 
 
 
 def parse_header(data, path: str | os.PathLike = "<bytes>") -> tuple[np.dtype, tuple[int, ...], int]:
-    """``(dtype, shape, offset of the elements)`` from the start of the IDX bytes ``data``.
-
-    ``path`` only names the file in error messages.
+    """``(dtype, shape, offset of the elements)`` from the start of the IDX bytes ``data`` (of ``path``).
 
     Examples
     --------
@@ -194,10 +192,7 @@ def parse_header(data, path: str | os.PathLike = "<bytes>") -> tuple[np.dtype, t
 
 
 def parse_idx(data, path: str | os.PathLike = "<bytes>") -> np.ndarray:
-    """The array held by the IDX bytes ``data`` (a read-only view, big-endian as stored).
-
-    ``path`` only names the file in error messages.
-    """
+    """The array held by the IDX bytes ``data`` of ``path`` (a read-only view, big-endian as stored)."""
     dtype, shape, start = parse_header(data, path)
     expected = math.prod(shape) * dtype.itemsize
     if len(data) - start != expected:

@@ -282,11 +282,8 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
 
 
 def missing_message(spec: DatasetSpec, data_dir=None, reasons: str | None = None, passed_over=()) -> str:
-    """Which files are missing, where they were looked for, and how to provide them.
-
-    A short first line, then one indented line per folder searched, the download's failures, and
-    the ways to provide the files.
-    """
+    """Which files are missing (a short first line), where they were looked for, the download's failures,
+    and how to provide the files (indented lines)."""
     lines = [_("{title} files not found; looked in:", title=spec.title)]
     lines += ["    " + describe_folder(folder, spec) for folder in candidate_dirs(spec, data_dir)]
     for folder in passed_over:

@@ -28,14 +28,8 @@ from nnlearn.datasets.sources import (
 
 
 def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.ndarray, str]:
-    """Read one file of ``spec`` and refuse it unless it is exactly the file it should be.
-
-    Returns the uint8 array (read-only, a view of the decompressed bytes) and the SHA-256 of the
-    decompressed content. The header's element type and shape are checked against ``datafile``
-    before the rest is decompressed, and decompression stops a little past the file's known size
-    (:attr:`~nnlearn.datasets.sources.DataFile.payload_cap`): a wrong file or a gzip bomb costs
-    no more memory than the right file.
-    """
+    """``(uint8 array, SHA-256 of the decompressed content)`` of one file of ``spec``, refused unless it is
+    exactly the file it should be; a wrong file or a gzip bomb costs no more memory than the right one."""
     data = read_idx_payload(path, datafile.payload_cap, dtype=np.uint8, shape=datafile.shape)
     arr = parse_idx(data, path)
     digest = hashlib.sha256(data).hexdigest()
@@ -111,14 +105,8 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path |
 def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tuple[Path, bool]]:
     """Verify ``spec``'s files in ``folder`` (or its ``<name>/`` sub-folder) and copy them into the cache folder.
 
-    Returns ``{role: (path in the cache folder, copied)}``; ``copied`` is False where the same
-    content was already there.
-
-    Raises
-    ------
-    DatasetError
-        When ``folder`` does not exist, or a file is missing or wrong: a short first line, then
-        one indented line per file that failed. Nothing is copied then.
+    Returns ``{role: (path in the cache folder, copied)}`` (``copied`` False where the same content was
+    there). A missing or wrong file copies nothing: a :class:`DatasetError` names each one that failed.
     """
     check_data_dir(folder)
     where, paths = best_folder(spec, folder)
