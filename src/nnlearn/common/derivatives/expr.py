@@ -117,6 +117,9 @@ class _Reader:
             )
         )
 
+    def too_deep(self, pos):
+        self.fail(_("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), pos)
+
     def piece(self, node) -> tuple[str, int]:
         """The typed text of a node, and where it starts."""
         start, end = self.where[node.col_offset], self.where[node.end_col_offset]
@@ -136,7 +139,7 @@ class _Reader:
                 token.start() if token else len(self.text),
             )
         except (RecursionError, MemoryError):
-            self.fail(_("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), 0)
+            self.too_deep(0)
         return self.node(tree, 0)
 
     def outside(self, char, pos):
@@ -167,7 +170,7 @@ class _Reader:
             if tok == "(":
                 opened.append(pos)
                 if len(opened) > MAX_DEPTH:
-                    self.fail(_("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), pos)
+                    self.too_deep(pos)
             elif tok == ")":
                 if not opened:
                     self.fail(_("unexpected {tok!r}", tok=")"), pos)
@@ -184,9 +187,7 @@ class _Reader:
         """The checked node, a float64 ast.Constant where it does not depend on the variables. ``depth``
         counts signs, calls and right operands: a long sum (its left operands) costs nothing."""
         if depth > MAX_DEPTH:
-            self.fail(
-                _("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), self.piece(node)[1]
-            )
+            self.too_deep(self.piece(node)[1])
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             spine = []  # a + b + c is ((a + b) + c): walk down the left operands without recursion
             while isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
