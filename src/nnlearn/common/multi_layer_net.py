@@ -161,11 +161,6 @@ class MultiLayerNet:
         """Number of affine (weight) layers."""
         return len(self.sizes) - 1
 
-    @property
-    def output(self) -> str:
-        """The output activation: ``"softmax"`` (cross-entropy) or ``"identity"`` (mean squared error)."""
-        return "softmax" if self.loss_type == "cross_entropy" else "identity"
-
     def engine(self, name: str | None = None, kind: str = engines.BACKPROP):
         """This network's engine called ``name`` (default: the reference engine), made once and kept."""
         cls = engines.get_engine(name, kind)
