@@ -85,9 +85,7 @@ def rounding_table() -> str:
         "-" * 95,
     ]
     for i, h in enumerate(TABLE_STEPS):
-        cells = []
-        for dt in (np.float64, np.float32):
-            cells.append("  ".join(f"{cols[dt][m][i]:8.1e}" for m in ("forward", "central", "complex")))
+        cells = ["  ".join(f"{cols[dt][m][i]:8.1e}" for m in ("forward", "central", "complex")) for dt in cols]
         lines.append(f"{h:<10.0e} | {cells[0]}            | {cells[1]}")
     return "\n".join(lines)
 
