@@ -48,7 +48,7 @@ from nnlearn.datasets.sources import (
     verified_copy,
 )
 
-#: Seconds to wait for a connection or the next block; the low-speed limit (bytes/s over each window of seconds).
+# Seconds to wait for a connection or the next block; the low-speed limit: bytes/s over each window of seconds.
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_SPEED_LIMIT = 1024
 DEFAULT_SPEED_TIME = 20.0
