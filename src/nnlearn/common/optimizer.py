@@ -6,6 +6,7 @@ checkpoint continues exactly as it would have.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -42,8 +43,6 @@ class Optimizer:
 
     #: Names of the per-parameter state arrays (e.g. ``("v",)``), for checkpoints.
     state_names: tuple = ()
-    #: The constructor's arguments, shown by ``repr``.
-    hyperparameters: tuple = ("lr",)
     #: Numbers (not arrays) the next update depends on, for checkpoints: Adam's step count.
     scalar_names: tuple = ()
 
@@ -111,7 +110,8 @@ class Optimizer:
         return arr
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.hyperparameters)
+        names = inspect.signature(type(self)).parameters  # the hyperparameters, each kept as an attribute
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
         return f"{type(self).__name__}({args})"
 
 
@@ -146,7 +146,6 @@ class Momentum(Optimizer):
     """
 
     state_names = ("v",)
-    hyperparameters = ("lr", "momentum")
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__(lr)
@@ -175,7 +174,6 @@ class AdaGrad(Optimizer):
     """
 
     state_names = ("h",)
-    hyperparameters = ("lr", "eps")
 
     def __init__(self, lr=0.01, eps=1e-7):
         super().__init__(lr)
@@ -215,7 +213,6 @@ class Adam(Optimizer):
     """
 
     state_names = ("m", "v")
-    hyperparameters = ("lr", "beta1", "beta2", "eps")
     scalar_names = ("iter",)
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7):
