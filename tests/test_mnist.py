@@ -202,7 +202,7 @@ def test_warm_load_comes_from_the_cache_not_the_sources(tmp_path, monkeypatch):
     def no_parsing(*a, **k):
         raise AssertionError("a warm load parsed the source files")
 
-    monkeypatch.setattr(cache_mod, "read_all", no_parsing)
+    monkeypatch.setattr(cache_mod, "read_checked", no_parsing)
     (x2, _), _ = load_dataset(spec, data_dir=tmp_path)
     np.testing.assert_array_equal(x1, x2)
     assert type(x2) is np.ndarray and x2.flags.writeable and x2.dtype == np.float32

@@ -167,11 +167,9 @@ def _accuracy_label(low: float) -> str:
 def plot_accuracy(epochs, train_acc, test_acc=None, title: str | None = None, test_label: str = "test acc") -> Figure:
     """The book's figure: training and test accuracy per epoch (circles and squares).
 
-    When the two lines stay together the network generalises; when the training accuracy runs
-    away from the test accuracy, it overfits. The y-axis is zoomed to the data (:func:`_zoom_accuracy`),
-    so that a gap of a few points is visible; the axis label says where it starts, and the last
-    epoch's gap is written under the axis. ``test_label`` names the second curve: ``"test acc"`` or
-    ``"validation acc"``. A missing accuracy (None) is a gap in its line.
+    When the training accuracy runs away from the test accuracy, the network overfits. The y-axis is
+    zoomed to the data, so that a gap of a few points shows; its label says where it starts.
+    ``test_label``: ``"test acc"`` or ``"validation acc"``. A missing accuracy (None) is a gap in its line.
     """
     fig = Figure(figsize=(6.4, 4.6), layout="constrained")
     ax = fig.add_subplot()
@@ -239,13 +237,9 @@ def plot_runs(runs) -> Figure:
 
 
 def figure_svg(fig: Figure, name: str) -> str:
-    """``fig`` as an ``<svg>`` element to put inside a page: every point kept, text as text (searchable,
-    drawn in the reader's fonts), no XML prolog and no metadata. The same figure gives the same text:
-    the ids matplotlib makes up are salted with ``name``, which keeps two figures of one page apart.
-
-    Every text of the figure is escaped by matplotlib's SVG writer; the figure has no script, link or
-    picture from elsewhere (nothing nnlearn draws makes one).
-    """
+    """``fig`` as an ``<svg>`` element to put inside a page: every point kept, text as text (escaped by
+    matplotlib), no prolog or metadata. The same figure gives the same text: matplotlib's ids are salted
+    with ``name``, which keeps two figures of one page apart."""
     import io
 
     import matplotlib

@@ -30,12 +30,11 @@ _GRADIENT_METHODS = _METHODS + ("complex", "richardson", "auto")
 
 
 def numerical_diff(f, x, h=1e-4, method="central"):
-    """Derivative of a function of one variable by a finite difference.
+    """Derivative of a function of one variable by a finite difference (``x`` may be an array of points).
 
     ``h`` too large and the secant is not the tangent (truncation error); too small and ``x + h``
-    rounds to ``x`` (rounding error): the book's 1e-4 balances the two for the ``central`` difference
-    ``(f(x+h) - f(x-h)) / 2h``, whose error shrinks like h**2 (the ``forward`` and ``backward``
-    differences' only like h). ``x`` may be an array of points for an ``f`` that takes one.
+    rounds to ``x`` (rounding error): the book's 1e-4 balances the two for the ``central`` difference,
+    whose error shrinks like h**2 (the ``forward`` and ``backward`` differences' only like h).
 
     Examples
     --------
@@ -97,17 +96,12 @@ def _real(f, t):
 def numerical_gradient(f, x, h=None, method="central"):
     """Gradient of ``f`` at ``x`` by central differences, one element of ``x`` at a time.
 
-    ``x`` may have any shape. Each element is perturbed **in place** (so ``f`` may ignore its
-    argument and read the same array elsewhere, as the book's ``lambda W: net.loss(x, t)`` does)
-    and is always restored exactly afterwards, also when ``f`` raises.
-
-    ``x`` is a writable, finite float array (float64 recommended: in float32 the step is a few
-    hundred units in the last place, a warning says so); integer arrays, lists and points where
-    ``x[i] + h`` rounds back to ``x[i]`` are refused. ``h`` is the book's 1e-4 for ``central`` (the
-    default), ``forward`` and ``backward``. The other methods of :func:`nnlearn.derivative` need a
-    float64 ``x`` and give partial derivatives to machine precision: ``complex`` calls ``f`` on a
-    complex copy of ``x`` (so ``f`` must use its argument), ``richardson`` perturbs in place like the
-    book, ``auto`` tries the first and falls back to the second. Returns float64, the shape of ``x``.
+    Each element of ``x`` (a writable, finite float array of any shape) is perturbed **in place**,
+    so ``f`` may read the same array elsewhere, as the book's ``lambda W: net.loss(x, t)`` does, and
+    is restored exactly afterwards, also when ``f`` raises. ``h`` is the book's 1e-4 for ``central``,
+    ``forward`` and ``backward``; the other methods of :func:`nnlearn.derivative` (``complex``, which
+    calls ``f`` on a complex copy of ``x``, ``richardson``, ``auto``) need float64 and give partial
+    derivatives to machine precision. Returns float64, the shape of ``x``.
 
     Examples
     --------
@@ -221,11 +215,8 @@ def _check_array_to_perturb(x) -> None:
 
 
 def _check_step_survives(x, h) -> None:
-    """Refuse an ``x`` where ``x[i] + h`` or ``x[i] - h``, stored in x's dtype, rounds back to ``x[i]``.
-
-    That partial derivative would silently be 0 (float16 at 3: its numbers are 0.002 apart there).
-    Where the step survives but is only a few units in the last place, warn.
-    """
+    """Refuse an ``x`` where ``x[i] +- h`` rounds back to ``x[i]`` in x's dtype (that partial derivative
+    would silently be 0); warn where the step is only a few units in the last place."""
     wide = x.astype(np.float64)
     lost = ((wide + h).astype(x.dtype) == x) | ((wide - h).astype(x.dtype) == x)
     if lost.any():
@@ -280,9 +271,8 @@ def _gradient_by(f, x, h, method):
 
 
 def _along(f, x, idx):
-    """``t -> f(x with x[idx] = t)``: real t perturbs x in place (restored exactly, also when f
-    raises); complex t goes into a complex copy, since a float array cannot hold it (a copy that
-    records what f does with it when t is derivative's recording probe)."""
+    """``t -> f(x with x[idx] = t)``: a real t in place (restored also when f raises), a complex t in a
+    complex copy (a float array cannot hold it)."""
 
     def g(t):
         if np.iscomplexobj(t):
@@ -308,10 +298,9 @@ def _scalar(value, f, idx) -> float:
 def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     """Minimise ``f`` by gradient descent: ``x <- x - lr * grad f(x)``, ``step_num`` times.
 
-    ``init_x`` is not modified. Returns the final ``x``; with ``return_path=True`` also an array of
-    shape ``(step_num + 1,) + x.shape`` holding the start and every step. A bad ``lr`` or ``step_num``
-    is refused rather than returning ``x`` unchanged as if it had converged; an ``x`` that becomes
-    inf or NaN raises :class:`DivergenceError` (the learning rate is too large).
+    Returns the final ``x`` (``init_x`` is not modified); with ``return_path=True`` also the start and
+    every step, ``(step_num + 1,) + x.shape``. An ``x`` that becomes inf or NaN raises
+    :class:`DivergenceError` (the learning rate is too large).
 
     Examples
     --------

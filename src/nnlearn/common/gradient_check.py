@@ -22,10 +22,9 @@ def gradient_check(network, x, t, engine=None, sample=None, seed=0, backprop=Non
     """Compare backpropagation with the numerical gradient, parameter by parameter.
 
     Use a float64 network: the central difference with h = 1e-4 is then good to about 1e-10. The
-    numerical gradient comes from ``engine`` (:meth:`MultiLayerNet.numerical_gradient`), or with
-    ``sample`` from the plain loop on that many elements of each parameter, chosen by ``seed``.
-    ``backprop`` names the backprop engine checked; dropout ``masks`` are held fixed for both
-    gradients (without them a network with dropout is checked in test mode).
+    numerical gradient comes from ``engine``, or with ``sample`` from the plain loop on that many
+    elements of each parameter (chosen by ``seed``); ``backprop`` names the engine checked. Dropout
+    ``masks`` are held fixed for both (without them a network with dropout is checked in test mode).
 
     Returns ``{key: {"max_abs", "relative", "checked"}}``: the largest ``|backprop - numerical|``
     over the checked elements, and ``||backprop - numerical|| / (||backprop|| + ||numerical||)`` (0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlearn.common.functions import sigmoid, softmax
-from nnlearn.common.losses import CEE_DELTA
+from nnlearn.common.losses import CEE_DELTA, batch_cross_entropy
 
 
 class Affine:
@@ -109,14 +109,10 @@ class Relu:
 class Dropout:
     """The book's Dropout (ch. 6.4): while training, drop each unit with probability ``dropout_ratio``.
 
-    ``forward(x, train_flg=True)`` draws ``mask = rng.random(x.shape) > dropout_ratio`` and returns
-    ``x * mask``; ``forward(x, train_flg=False)`` (test time) returns ``x * (1 - dropout_ratio)``,
-    the expected value of the training output. ``backward(dout)`` passes the gradient through the
-    units the forward pass kept (times ``1 - dropout_ratio`` after a test-time pass).
-
-    The book draws from ``np.random``; this layer draws from ``rng`` (a ``numpy.random.Generator``),
-    or takes the mask it is given: ``forward(x, mask=m)`` uses ``m`` as it is, so a gradient check can
-    hold one mask fixed while it differences the loss (a redrawn mask would change the function).
+    ``forward(x, train_flg=True)`` returns ``x * mask``, ``mask = rng.random(x.shape) > dropout_ratio``;
+    at test time, ``x * (1 - dropout_ratio)``, the expected training output. The book draws from
+    ``np.random``, this layer from the Generator ``rng``, or takes ``mask=m`` as it is, so that a
+    gradient check can hold one mask fixed while it differences the loss.
 
     Examples
     --------
@@ -184,11 +180,7 @@ class SoftmaxWithLoss:
     def forward(self, x, t):
         self.t = t
         self.y = softmax(x)
-        n = self.y.shape[0]
-        if t.ndim == 1:
-            self.loss = float(-np.sum(np.log(self.y[np.arange(n), t] + CEE_DELTA)) / n)
-        else:
-            self.loss = float(-np.sum(t * np.log(self.y + CEE_DELTA)) / n)
+        self.loss = batch_cross_entropy(self.y, t)
         return self.loss
 
     def backward(self, dout=1.0):

@@ -1,10 +1,8 @@
 """Loss functions of the chapter: how badly the network's output ``y`` fits the target ``t``.
 
-Both take the network output first and the target second, as the book does. A target may be
-one-hot (same shape as ``y``), a soft distribution (same shape), or integer class labels (a scalar
-for one sample, a 1-D array for a batch). A batch is a 2-D ``y`` with one row per sample, and its
-loss is the **average over the samples**, so that the loss (and the learning rate) does not
-depend on the batch size.
+The target (second, as in the book) is one-hot or a distribution of ``y``'s shape, or integer class
+labels. The loss of a batch (a 2-D ``y``) is the **average over the samples**, so that the loss (and
+the learning rate) does not depend on the batch size.
 """
 
 from __future__ import annotations
@@ -30,10 +28,7 @@ CEE_DELTA = 1e-7
 
 
 def _prepare(y, t, loss: str):
-    """Validate ``(y, t)`` and return them as ``(y2d, target)``.
-
-    ``target`` is either a float array of the same shape as ``y2d`` or a 1-D array of labels.
-    """
+    """``(y, t)`` checked, as ``(y2d, target)``: ``target`` float of ``y2d``'s shape, or 1-D labels."""
     y = as_float_array(y, "y")
     if y.ndim not in (1, 2):
         raise InputError(
@@ -137,7 +132,12 @@ def cross_entropy_error(y, t) -> float:
         # A target that is no distribution (np.ones(10) gave 23.0) weighs log(y) meaninglessly. A
         # one-hot y with such a t is the swapped-arguments pitfall, already warned about by name.
         check_probabilities(target, "t", _("give one-hot targets, distributions over the classes, or class labels"))
-    n = y2.shape[0]
-    if target.ndim == 1:
-        return float(-np.sum(np.log(y2[np.arange(n), target] + CEE_DELTA)) / n)
-    return float(-np.sum(target * np.log(y2 + CEE_DELTA)) / n)
+    return batch_cross_entropy(y2, target)
+
+
+def batch_cross_entropy(y, t) -> float:
+    """The book's cross-entropy of a batch already checked: ``y`` (N, C), ``t`` labels (N,) or targets (N, C)."""
+    n = y.shape[0]
+    if t.ndim == 1:
+        return float(-np.sum(np.log(y[np.arange(n), t] + CEE_DELTA)) / n)
+    return float(-np.sum(t * np.log(y + CEE_DELTA)) / n)

@@ -34,6 +34,8 @@ from nnlearn.common.saving import save_network
 ACTIVATIONS = {"sigmoid": Sigmoid, "relu": Relu}
 LOSSES = {"cross_entropy": SoftmaxWithLoss, "mse": IdentityWithLoss}
 DTYPES = ("float32", "float64")
+#: The named weight scales: the standard deviation is sqrt(gain / n_in) (Xavier for sigmoid, He for ReLU).
+INIT_GAINS = {"xavier": 1.0, "he": 2.0}
 #: Rows per chunk when a whole data set is evaluated: memory stays bounded (a 2000 x 784 float64
 #: chunk is 12 MiB) whatever the size of the data.
 EVAL_CHUNK = 2000
@@ -66,11 +68,9 @@ class MultiLayerNet:
         The book's weight decay (ch. 6.4.2): :meth:`loss` adds ``lambda / 2 * sum ||W||**2`` over the
         weights (biases excluded), and the gradient of each weight gains ``lambda * W``.
     dropout_ratio : float in [0, 1), default 0
-        The book's Dropout (ch. 6.4.3) after each hidden activation. The book's ``train_flg`` is
-        whether dropout *masks* are given: ``loss(x, t, masks=net.dropout_masks(rng, len(x)))`` is a
-        training pass; without masks every hidden output is scaled by ``1 - dropout_ratio``. The
-        caller draws the masks (the trainer, from the run's Generator), so a gradient check can
-        hold one mask fixed while it differences the loss.
+        The book's Dropout (ch. 6.4.3) after each hidden activation. Its ``train_flg`` is whether
+        masks are given: ``loss(x, t, masks=net.dropout_masks(rng, len(x)))`` is a training pass, so
+        a gradient check can hold one mask fixed; without masks the outputs are scaled by ``1 - ratio``.
 
     ``sizes`` holds the units per layer, input and output included: ``(784, 50, 10)``.
 
@@ -140,7 +140,8 @@ class MultiLayerNet:
         rng = np.random.default_rng(check("seed", seed))
         for i in range(1, len(self.sizes)):
             n_in, n_out = self.sizes[i - 1], self.sizes[i]
-            scale = init_scale(self.weight_init_std, n_in)
+            std = self.weight_init_std
+            scale = np.sqrt(INIT_GAINS[std] / n_in) if isinstance(std, str) else std
             # Drawn in float64 and then rounded, so float32 and float64 nets of one seed agree.
             self.params[f"W{i}"] = (scale * rng.standard_normal((n_in, n_out))).astype(dtype)
             self.params[f"b{i}"] = np.zeros(n_out, dtype=dtype)
@@ -160,11 +161,6 @@ class MultiLayerNet:
         """Number of affine (weight) layers."""
         return len(self.sizes) - 1
 
-    @property
-    def output(self) -> str:
-        """The output activation: ``"softmax"`` (cross-entropy) or ``"identity"`` (mean squared error)."""
-        return "softmax" if self.loss_type == "cross_entropy" else "identity"
-
     def engine(self, name: str | None = None, kind: str = engines.BACKPROP):
         """This network's engine called ``name`` (default: the reference engine), made once and kept."""
         cls = engines.get_engine(name, kind)
@@ -181,11 +177,9 @@ class MultiLayerNet:
         return self.engine().logits(x)
 
     def dropout_masks(self, rng, batch_size: int):
-        """The book's dropout masks for a training pass on ``batch_size`` samples, or ``None`` without dropout.
-
-        One boolean array ``(batch_size, units)`` per hidden layer, in order, each drawn as the book
-        does, ``rng.random(shape) > dropout_ratio``, from the ``numpy.random.Generator`` ``rng``
-        (the trainer passes its own, so that the masks are part of the seeded, resumable run).
+        """The book's dropout masks for a training pass on ``batch_size`` samples, or ``None`` without dropout:
+        ``rng.random((batch_size, units)) > dropout_ratio`` per hidden layer, from the Generator ``rng``
+        (the trainer's own, so that the masks are part of the seeded, resumable run).
 
         Examples
         --------
@@ -226,14 +220,9 @@ class MultiLayerNet:
         return y[0] if single else y
 
     def classify(self, x, engine: str | None = "fused", chunk_size: int = EVAL_CHUNK) -> np.ndarray:
-        """The predicted class of each row of ``x`` (the largest output), ``chunk_size`` rows at a time.
-
-        Memory stays bounded whatever the size of ``x``: each chunk is converted to the network's dtype
-        on its own. A NaN or inf in ``x`` is refused as such, one in the weights (or an output that
-        overflows) from the outputs it reaches. The forward pass is the fused engine's (in place, about
-        1.5 times the reference engine's speed on MNIST's 70,000 images); ``engine="reference"`` runs
-        the layers.
-        """
+        """The predicted class of each row of ``x`` (the largest output), ``chunk_size`` rows at a time
+        (memory stays bounded). A NaN or inf in ``x``, in the weights or in an output is refused. The
+        fused engine's forward pass is about 1.5 times the reference engine's speed on MNIST."""
         x = self.check_rows(x)
         chunk_size = POSITIVE_WHOLE.check(chunk_size, "chunk_size")
         run = self.engine(engine)
@@ -304,11 +293,9 @@ class MultiLayerNet:
     def numerical_gradient(self, x, t, engine: str | None = None, masks=None) -> dict:
         """Gradient of :meth:`loss` by central differences (h = 1e-4), for every weight and bias.
 
-        ``engine`` is ``"loop"`` (the book's loop: two forward passes per parameter, about 10 s for
-        TwoLayerNet(784, 50, 10) on 100 samples), ``"fast"`` (the default: the same central
-        differences about 2000 times faster, :mod:`nnlearn.common.engines.series`) or ``"rows"``.
-        Dropout ``masks`` are held fixed while the loss is differenced. Use a float64 network: in
-        float32 the step 1e-4 is a few hundred units in the last place of a weight (a warning says so).
+        ``engine``: ``"loop"`` (the book's: about 10 s for TwoLayerNet(784, 50, 10) on 100 samples),
+        ``"fast"`` (the default, the same numbers about 2000 times faster) or ``"rows"``
+        (:mod:`nnlearn.common.engines`). Dropout ``masks`` are held fixed.
         """
         x, t = self.check_batch(x, t)
         return engines.numerical_gradient(self, x, t, engine, masks=self.check_masks(masks, x.shape[0]))
@@ -453,12 +440,3 @@ class MultiLayerNet:
                     )
                 )
             self.params[key][...] = value
-
-
-def init_scale(init, n_in: int) -> float:
-    """The standard deviation of a layer's weights with ``n_in`` inputs."""
-    if init == "xavier":
-        return float(np.sqrt(1.0 / n_in))
-    if init == "he":
-        return float(np.sqrt(2.0 / n_in))
-    return float(init)

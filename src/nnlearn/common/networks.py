@@ -87,11 +87,8 @@ def settings_mismatch(settings, network) -> list[str]:
 
 
 def load_network(path):
-    """Load a network saved by :func:`~nnlearn.common.saving.save_network`, refusing anything incomplete or damaged.
-
-    The sizes its metadata gives are checked against nnlearn's limits and against the stored
-    arrays' shapes before anything is unpacked or built.
-    """
+    """Load a network saved by :func:`~nnlearn.common.saving.save_network`, refusing anything incomplete or
+    damaged: its sizes are checked against nnlearn's limits and the arrays' shapes before anything is built."""
     arrays, config = read_npz(path, _NETWORK, _NETWORK_FIX, expect=lambda meta: network_layout(path, meta))
     try:
         net = build_network(config, seed=0)

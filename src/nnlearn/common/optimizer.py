@@ -1,14 +1,12 @@
-"""Optimizers: how a gradient turns into a change of the weights.
-
-Each optimizer has the book's method ``update(params, grads)`` (*Deep Learning from Scratch*,
-ch. 6), which changes the arrays in ``params`` **in place** -- the network's layers hold those very
-arrays -- and leaves ``grads`` untouched. ``state_dict()`` / ``load_state_dict()`` save and restore
-what an optimizer remembers between steps (velocities, running averages), so that a training run
-resumed from a checkpoint continues exactly as it would have.
+"""Optimizers (the book's ch. 6): ``update(params, grads)`` changes the arrays in ``params`` **in place**
+-- the network's layers hold those very arrays -- and leaves ``grads`` untouched. ``state_dict()`` /
+``load_state_dict()`` keep what an optimizer remembers between steps, so that a run resumed from a
+checkpoint continues exactly as it would have.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -45,8 +43,6 @@ class Optimizer:
 
     #: Names of the per-parameter state arrays (e.g. ``("v",)``), for checkpoints.
     state_names: tuple = ()
-    #: The constructor's arguments, shown by ``repr``.
-    hyperparameters: tuple = ("lr",)
     #: Numbers (not arrays) the next update depends on, for checkpoints: Adam's step count.
     scalar_names: tuple = ()
 
@@ -114,7 +110,8 @@ class Optimizer:
         return arr
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.hyperparameters)
+        names = inspect.signature(type(self)).parameters  # the hyperparameters, each kept as an attribute
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
         return f"{type(self).__name__}({args})"
 
 
@@ -149,7 +146,6 @@ class Momentum(Optimizer):
     """
 
     state_names = ("v",)
-    hyperparameters = ("lr", "momentum")
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__(lr)
@@ -178,7 +174,6 @@ class AdaGrad(Optimizer):
     """
 
     state_names = ("h",)
-    hyperparameters = ("lr", "eps")
 
     def __init__(self, lr=0.01, eps=1e-7):
         super().__init__(lr)
@@ -218,7 +213,6 @@ class Adam(Optimizer):
     """
 
     state_names = ("m", "v")
-    hyperparameters = ("lr", "beta1", "beta2", "eps")
     scalar_names = ("iter",)
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-7):

@@ -51,12 +51,10 @@ def read_npz(path, what: str, fix: str, expect=None) -> tuple[dict, dict]:
     """``(arrays, meta)`` from a file written by :func:`write_npz`, checked before it is unpacked.
 
     ``what`` names the file's kind in errors ("a network saved by nnlearn"), ``fix`` says what to do.
-    Before any array is read: the file must be a regular file; its members ``.npy`` arrays (no
-    pickled objects) whose declared sizes agree with their headers and together stay within
-    :data:`MAX_EXPANSION` times the file's size; ``meta`` at most :data:`MAX_META_BYTES` of JSON (nested
-    or damaged JSON is refused). ``expect(meta)``, if given, returns ``{name: (shape, dtype)}``, the
-    exact arrays the file must hold: checked against the headers, so that a file describing a huge
-    network is refused without allocating it.
+    Before any array is read: a regular file of ``.npy`` members (no pickled objects) whose headers
+    agree with their sizes, within :data:`MAX_EXPANSION` of the file's size, ``meta`` at most
+    :data:`MAX_META_BYTES` of JSON; ``expect(meta)`` returns the exact ``{name: (shape, dtype)}`` the
+    file must hold, checked against the headers, so that a huge network is refused unallocated.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise InputTypeError(
@@ -237,12 +235,8 @@ def _shown(value) -> str:
 
 
 def check_checkpoint_meta(path, meta: dict, fix: str) -> None:
-    """Refuse a checkpoint's metadata whose numbers no run writes, with one :class:`FileFormatError` line.
-
-    ``iteration`` a whole number in [0, :data:`MAX_ITERATION`]; ``seconds`` a finite number >= 0;
-    ``optimizer_lr`` a finite number > 0; ``optimizer_scalars``, ``rng`` and ``config`` objects (the
-    scalars finite numbers); ``final`` an object of finite numbers or nulls, or null. (NaN is read as
-    null by :func:`nnlearn.base.files.parse_json`, so ``seconds: NaN`` is "missing".)
+    """Refuse a checkpoint's metadata whose numbers no run writes, with one :class:`FileFormatError` line
+    (NaN is read as null by :func:`nnlearn.base.files.parse_json`, so ``seconds: NaN`` is "missing").
 
     Examples
     --------

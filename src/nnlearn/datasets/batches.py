@@ -27,8 +27,7 @@ def _rng(seed) -> np.random.Generator:
 
 
 def _check_pair(x, t):
-    x = np.asarray(x) if not isinstance(x, np.ndarray) else x
-    t = np.asarray(t) if not isinstance(t, np.ndarray) else t
+    x, t = np.asarray(x), np.asarray(t)
     if x.ndim == 0 or t.ndim == 0:
         raise InputError(_("x and t must be arrays with one row per sample, got a scalar"))
     if len(x) != len(t):
@@ -37,9 +36,7 @@ def _check_pair(x, t):
 
 
 def sample_batch_indices(train_size: int, batch_size: int, seed=None) -> np.ndarray:
-    """The book's ``batch_mask``: ``batch_size`` indices drawn from ``range(train_size)`` with replacement.
-
-    Same as ``np.random.choice(train_size, batch_size)``, through ``Generator.choice``.
+    """The book's ``batch_mask = np.random.choice(train_size, batch_size)``, through ``Generator.choice``.
 
     Examples
     --------
@@ -75,18 +72,8 @@ def iterate_minibatches(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of mini-batches without replacement: every sample exactly once.
 
-    Parameters
-    ----------
-    x, t : array_like
-        Samples and targets, one row per sample.
-    batch_size : int
-        Samples per batch.
-    shuffle : bool
-        Visit the samples in a random order (from ``seed``); else in order.
-    drop_last : bool
-        Drop the last batch when it is smaller than ``batch_size``; by default it is kept.
-    seed : int, Generator or None
-        Randomness of the order.
+    ``shuffle``: visit the samples in a random order (from ``seed``, an int or a Generator), else in
+    order; ``drop_last``: drop the last batch when it is smaller than ``batch_size``.
 
     Examples
     --------
@@ -111,12 +98,8 @@ def validation_count(validation, n_samples: int) -> int:
 
     ``validation`` is what :class:`~nnlearn.base.constraints.ShareOrCount` allows: a share, a float in
     (0, 1), holds back ``round(validation * n_samples)`` samples (Python's ``round``); a count, a whole
-    number, is taken as it is. Either way both parts must keep at least one sample.
-
-    Raises
-    ------
-    InputError
-        For anything else, or a share or count that leaves a part empty, saying what to give instead.
+    number, is taken as it is. Either way both parts must keep at least one sample, else
+    :class:`InputError` says what to give instead.
 
     Examples
     --------
@@ -159,19 +142,10 @@ def validation_count(validation, n_samples: int) -> int:
 
 
 def train_validation_split(x, t, validation: float | int = 0.1, *, shuffle: bool = True, seed=None):
-    """Split ``(x, t)`` into a training part and a validation part held back for judging.
+    """Split ``(x, t)`` into ``(x_train, t_train), (x_val, t_val)``: disjoint, every sample once.
 
-    Parameters
-    ----------
-    validation : float or int
-        The share of samples held back, in (0, 1), or their number (see :func:`validation_count`).
-    shuffle : bool
-        Pick the validation samples at random (from ``seed``); else take the last ones.
-
-    Returns
-    -------
-    (x_train, t_train), (x_val, t_val)
-        Disjoint; together they hold every sample once.
+    ``validation`` is the share held back, in (0, 1), or their number (:func:`validation_count`);
+    ``shuffle`` picks them at random (from ``seed``), else takes the last ones.
 
     Examples
     --------

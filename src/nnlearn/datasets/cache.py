@@ -1,21 +1,11 @@
-"""The parsed cache: the data set as raw uint8 arrays, checked against its known digests on every load.
+"""The parsed cache: the data set as raw uint8 arrays under ``<cache_root>/parsed/``, checked on every load.
 
-Parsing MNIST (gunzip, checksum, checks) takes about half a second; reading the parsed arrays back
-a few hundredths. The cache lives under ``<cache_root>/parsed/`` (never beside the source files,
-which may be read-only), one folder per data set and *source state*: the folder's name carries a
-digest of each source file's path, size, modification time and inode, so a replaced source file
-makes a new folder and the old one is removed.
-
-A folder holds one raw ``ROLE.u8`` file per array and ``meta.json`` (where the arrays came from, for
-people: a load never reads it). Every load hashes each array behind the IDX header of its shape, block
-by block (converting each block to float32 as it goes, for ``normalize=True``), and compares the digest
-with the data set's known SHA-256 of the decompressed file: a cache damaged by a disk error or an edit
-is never returned as data; it is removed and rebuilt from the source files. The float32 images are derived, not cached: storing them
-would make every load hash four times as many bytes.
-
-A folder is built under a temporary name and renamed into place in one step, so a reader sees a
-complete folder or none; of two processes building the same folder at once, the second uses the
-first one's. A folder left half-built by a killed process is removed by the next build.
+Parsing MNIST takes about half a second, reading the parsed arrays back a few hundredths. A folder per
+data set and *source state* (a digest of each source file's path, size, modification time and inode)
+holds one raw ``ROLE.u8`` file per array and ``meta.json`` (for people; a load never reads it). Every
+load hashes each array behind the IDX header of its shape and compares it with the known SHA-256: a
+damaged cache is removed and rebuilt, never returned. Folders are built under a temporary name and
+renamed into place, so a reader sees a complete folder or none.
 """
 
 from __future__ import annotations
@@ -38,7 +28,7 @@ from nnlearn.base.files import open_regular_file, remove_stale_temp_files, temp_
 from nnlearn.base.i18n import _
 from nnlearn.datasets.errors import DatasetError, DatasetWarning
 from nnlearn.datasets.sources import DataFile, DatasetSpec, cache_root
-from nnlearn.datasets.verify import read_all
+from nnlearn.datasets.verify import read_checked
 
 #: Bumped whenever the layout of a cache folder changes; older folders are then rebuilt.
 CACHE_FORMAT = 2
@@ -137,12 +127,8 @@ def _read_checked(path: Path, datafile: DataFile, normalize: bool) -> np.ndarray
 
 
 def _open_entry(entry: Path, spec: DatasetSpec, normalize: bool) -> dict[str, np.ndarray] | None:
-    """The arrays of the cache folder ``entry``, checked; None when there is none.
-
-    Raises CacheDamaged when the folder exists but does not hold the data set. Only the arrays are
-    read, each checked against its shape and digest in ``spec``: nothing else in the folder can make
-    a load allocate more than the data set holds or hand out other arrays.
-    """
+    """The arrays of the cache folder ``entry``, each checked against its shape and digest (CacheDamaged);
+    None when there is none. Nothing else in the folder is read."""
     if not entry.exists():
         return None
     arrays = {}
@@ -183,20 +169,14 @@ def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays:
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
         for role, arr in arrays.items():
-            with open(tmp / f"{role}.u8", "wb") as f:
-                f.write(np.ascontiguousarray(arr, dtype=np.uint8))
-                f.flush()
-                os.fsync(f.fileno())
+            _write_synced(tmp / f"{role}.u8", np.ascontiguousarray(arr, dtype=np.uint8))
         meta = {
             "format": CACHE_FORMAT,
             "dataset": spec.name,
             "sources": {role: str(Path(p).resolve()) for role, p in paths.items()},
             "created": time.time(),
         }
-        with open(tmp / "meta.json", "w") as f:
-            json.dump(meta, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_synced(tmp / "meta.json", json.dumps(meta, indent=1).encode())
         try:
             os.rename(tmp, entry)
         except OSError:
@@ -208,6 +188,14 @@ def _write_entry(entry: Path, spec: DatasetSpec, paths: dict[str, Path], arrays:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _prune(entry)
+
+
+def _write_synced(path: Path, data) -> None:
+    """``data`` written to ``path`` and synced: the folder is renamed into place only after its files."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _prune(entry: Path) -> None:
@@ -223,9 +211,7 @@ def load_arrays(spec: DatasetSpec, paths: dict[str, Path], *, normalize: bool = 
     """The four arrays of ``spec`` read from ``paths``, through the parsed cache.
 
     Images are ``(N, 28, 28)``, uint8, or float32 in [0, 1] when ``normalize``; labels are ``(N,)``
-    uint8. The arrays are the caller's own (writable, in memory). The source files are checked
-    (structure, known digests) whenever the cache is built; a warm load checks the cache's arrays
-    against the same digests, and rebuilds it when they differ.
+    uint8; the arrays are the caller's own (writable, in memory).
     """
     entry = entry_dir(spec, paths)
     arrays, problem = _open_or_remove(entry, spec, normalize)
@@ -241,7 +227,7 @@ def load_arrays(spec: DatasetSpec, paths: dict[str, Path], *, normalize: bool = 
         )
     if arrays is not None:
         return arrays
-    parsed = read_all(spec, paths)
+    parsed = {f.role: read_checked(spec, f, paths[f.role])[0] for f in spec.files}
     try:
         _write_entry(entry, spec, paths, parsed)
     except OSError:

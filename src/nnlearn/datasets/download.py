@@ -1,30 +1,17 @@
 """Verified downloads over a list of mirrors: pooch moves the bytes, this module decides what to keep.
 
-Each transfer is a :class:`pooch.HTTPDownloader` (requests, a connect/read time-out, a tqdm bar on a
-terminal). The hand code below is what pooch could not do, each shown by a test in
-``tests/test_download.py`` against a mirror on 127.0.0.1:
+What pooch cannot do is done here, each shown by a test against a mirror on 127.0.0.1
+(``tests/test_download.py``): the *content's* SHA-256 (MNIST's digests are of the decompressed
+files, and mirrors serve other compressions of them), decompression that stops at the file's known
+size, ``Content-Length`` and body size caps, and the slow-mirror cut -- requests' time-out bounds
+each read, not the transfer (a 28 KB file fed at 1 byte/s ran for hours), so a :class:`Watchdog`
+applies curl's ``--speed-limit``/``--speed-time`` model. A mirror that is too slow or does not
+answer is skipped for the other files.
 
-- **The content's SHA-256, across mirrors.** pooch's ``known_hash`` is the digest of the bytes on
-  the wire, but MNIST's known digests are those of the *decompressed* files, and mirrors serve other
-  compressions of them (``test_recompressed_copy_is_accepted``). The file streams into a temporary
-  file and is moved into place only once its content verifies, else the next mirror is tried.
-- **Bounded decompression.** pooch's ``Decompress`` gunzips all there is; the digest here
-  (:func:`nnlearn.datasets.idx.payload_sha256`) stops as soon as it passes the file's known size.
-- **Size caps.** pooch writes whatever the server sends: a ``Content-Length`` that no copy of the
-  file can have is refused before the body is read, and so is a body that runs past it.
-- **The slow-mirror cut.** requests' time-out bounds each read, not the transfer: measured,
-  ``pooch.HTTPDownloader(timeout=2)`` fed MNIST's 28,881-byte labels file at 1 byte/s was still
-  running after 30 s, with 8 hours to go. The :class:`Watchdog` applies curl's
-  ``--speed-limit``/``--speed-time`` model; the mirror is then skipped for the other files, as is
-  one that does not answer.
-
-Settings, for tests and for readers behind a proxy or without network: ``NNLEARN_MIRRORS`` (base
-URLs separated by spaces or commas, replacing the built-in list; ``{dataset}`` in a URL becomes the
+Settings: ``NNLEARN_MIRRORS`` (base URLs separated by spaces or commas; ``{dataset}`` becomes the
 data set's name; an entry that is not an http(s) URL is skipped with a warning), ``NNLEARN_TIMEOUT``
 (seconds to wait for a connection or the next block, default 10), ``NNLEARN_SPEED_LIMIT`` and
-``NNLEARN_SPEED_TIME`` (a transfer receiving fewer than LIMIT bytes/s over any TIME seconds, counted
-in consecutive windows from the request, is abandoned; default 1024 bytes/s over 20 s, so a
-trickling mirror costs 20 s once), ``NNLEARN_OFFLINE=1`` (never download).
+``NNLEARN_SPEED_TIME`` (default 1024 bytes/s over 20 s), ``NNLEARN_OFFLINE=1`` (never download).
 """
 
 from __future__ import annotations
@@ -55,17 +42,15 @@ from nnlearn.datasets.sources import (
     DatasetSpec,
     check_data_dir,
     download_dir,
-    file_in,
     find_files,
-    holds_content,
+    make_folder,
     missing_message,
+    verified_copy,
 )
 
-#: Seconds to wait for a connection, or for the next block of data, before giving up on a mirror.
+# Seconds to wait for a connection or the next block; the low-speed limit: bytes/s over each window of seconds.
 DEFAULT_TIMEOUT = 10.0
-#: The low-speed limit: bytes per second a transfer must average over each :data:`DEFAULT_SPEED_TIME` seconds.
 DEFAULT_SPEED_LIMIT = 1024
-#: The low-speed window, in seconds.
 DEFAULT_SPEED_TIME = 20.0
 #: Further attempts on the same mirror after a cut-short transfer or a server error (5xx).
 DEFAULT_RETRIES = 1
@@ -304,12 +289,8 @@ def _digest_of(path: Path, datafile: DataFile) -> str:
 def fetch(
     url: str, datafile: DataFile, dest: Path, *, timeout: float, speed: tuple[float, float], progress: bool
 ) -> None:
-    """One attempt: stream ``url`` into a temporary file, verify it, move it onto ``dest``.
-
-    ``timeout``: seconds to wait for a connection or the next block; ``speed``: the low-speed
-    limit, ``(bytes per second, seconds)``; ``progress``: show a tqdm bar on standard error.
-    Raises :class:`Retry`, :class:`Skip` or :class:`GiveUp` (with a few words saying what happened).
-    """
+    """One attempt: stream ``url`` into a temporary file, verify it, move it onto ``dest``; else raise
+    :class:`Retry`, :class:`Skip` or :class:`GiveUp`. ``speed`` is ``(bytes per second, seconds)``."""
     # Imported here: a load from local files never needs requests (~40 ms).
     import pooch
     import requests
@@ -438,17 +419,13 @@ def download_file(
     progress: bool | None = None,
     given_up: dict | None = None,
 ) -> Path:
-    """Download ``datafile`` into the folder ``dest_dir`` from the first mirror (a base URL) that delivers
-    the right content; only a verified file appears there.
+    """Download ``datafile`` into ``dest_dir`` from the first mirror (a base URL) that delivers the right
+    content, else raise :class:`DownloadError` saying what each mirror did.
 
-    ``timeout``: seconds to wait for a connection or the next block (default ``NNLEARN_TIMEOUT`` or 10);
-    ``retries``: further attempts on one mirror after a cut-short transfer or a 5xx answer, the first
-    ``backoff`` seconds later, doubled for each further one; ``progress``: a progress bar (default: when
-    standard error is a terminal). ``given_up`` is ``{mirror: why}`` of the mirrors ruled out for this
-    command (no answer, or too slow): they are skipped, and the ones ruled out now are added, so that a
-    dead or trickling mirror costs its time-out or its low-speed window once per command, not per file.
-
-    Raises :class:`DownloadError` when no mirror delivered it, saying what each mirror did.
+    ``retries``: further attempts on one mirror after a cut-short transfer or a 5xx answer, ``backoff``
+    seconds later, doubled each time; ``progress``: a bar (default: when standard error is a terminal).
+    ``given_up`` (``{mirror: why}``) holds the mirrors ruled out for this command, skipped and added
+    to, so that a dead or trickling mirror costs its time-out once per command, not per file.
     """
     dest = Path(dest_dir) / datafile.name
     timeout = default_timeout() if timeout is None else float(timeout)
@@ -481,25 +458,14 @@ def download_file(
     )
 
 
-def _verified(dest_dir: Path, datafile: DataFile) -> Path | None:
-    """The copy of ``datafile`` in ``dest_dir`` when its content verifies, else None."""
-    have = file_in(dest_dir, datafile) if dest_dir.is_dir() else None
-    if have is not None and holds_content(have, datafile, datafile.sha256):
-        return have
-    return None
-
-
 def fetch_dataset(
     spec: DatasetSpec, dest_dir: str | os.PathLike | None = None, *, mirrors=None, timeout: float | None = None
 ) -> dict[str, Path]:
-    """Make sure ``dest_dir`` (default: the cache folder) holds every file of ``spec``, downloading what is
-    missing from ``mirrors`` (:func:`mirrors_for`); a file already there is kept when its content verifies.
-
-    Raises :class:`DownloadError` naming every file that could not be obtained and what each mirror did.
-    """
+    """Make sure ``dest_dir`` (default: the cache folder) holds every file of ``spec``, verified, downloading
+    what is missing from ``mirrors``; else :class:`DownloadError` naming each file and what each mirror did."""
     dest_dir = Path(dest_dir) if dest_dir is not None else download_dir(spec)
     urls = mirrors_for(spec, mirrors)
-    paths = {f.role: have for f in spec.files if (have := _verified(dest_dir, f)) is not None}
+    paths = {f.role: have for f in spec.files if (have := verified_copy(dest_dir, f)) is not None}
     wanted = [f for f in spec.files if f.role not in paths]
     if not wanted:
         return paths
@@ -517,16 +483,9 @@ def fetch_dataset(
                 names=names,
             )
         )
-    try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(
-            _(
-                "cannot create the download folder {folder} ({reason}); pass --data-dir with a writable folder",
-                folder=dest_dir,
-                reason=exc.strerror or exc,
-            )
-        ) from None
+    make_folder(
+        dest_dir, N_("cannot create the download folder {folder} ({reason}); pass --data-dir with a writable folder")
+    )
     remove_stale_temp_files(dest_dir)
     failures = []
     given_up: dict = {}
@@ -558,9 +517,8 @@ def fetch_dataset(
 def ensure_files(spec: DatasetSpec, data_dir=None, *, download: bool = True) -> dict[str, Path]:
     """The paths of ``spec``'s four files: found in the searched folders, else downloaded into the cache.
 
-    Raises :class:`DatasetError` when ``data_dir`` is given but is not a folder (a typo must not start
-    a download), or naming the missing files, where they were looked for, why the download failed, and
-    how to provide them.
+    A ``data_dir`` that is not a folder is refused (a typo must not start a download); a failure names
+    the missing files, where they were looked for, why the download failed, and how to provide them.
     """
     check_data_dir(data_dir)
     passed_over: list = []

@@ -6,11 +6,8 @@ from nnlearn.base.errors import NnlearnError
 
 
 class DatasetError(NnlearnError, ValueError):
-    """A data file is missing, unreadable, corrupt, or not the file it claims to be.
-
-    The message names the file, what is wrong with it, and how to fix it: one line, or a short
-    first line followed by indented detail lines.
-    """
+    """A data file is missing, unreadable, corrupt, or not the file it claims to be; the message names
+    the file, what is wrong and how to fix it (one line, or a first line and indented details)."""
 
 
 class TruncatedDataError(DatasetError):

@@ -1,14 +1,10 @@
 """The IDX file format of MNIST: a reader that refuses anything wrong, and a writer.
 
-An IDX file is a header -- two zero bytes, an element-type code, the number of dimensions, then
-each dimension as a big-endian 32-bit integer -- followed by the elements in C order, big-endian.
-Plain and gzip-compressed files are read (recognised by their content, not by their name).
-
-Everything read is hostile until checked: only a regular file no larger than a copy of its payload
-can be is read, decompression stops as soon as it passes ``max_bytes`` (a gzip bomb costs at most
-that), and the header (element type, shape, announced size) is checked before the rest is
-decompressed. Every problem raises :class:`~nnlearn.datasets.errors.DatasetError` naming the file
-and what is wrong, instead of a silent wrong array, a hang or a raw zlib/struct traceback.
+An IDX file is a header (two zero bytes, an element-type code, the number of dimensions, each
+dimension as a big-endian uint32) and the elements in C order, big-endian; plain or gzip (by content).
+Everything read is hostile until checked: the file's size is capped, decompression stops past
+``max_bytes``, and the header is checked before the rest is decompressed; every problem is a
+:class:`~nnlearn.datasets.errors.DatasetError` naming the file.
 """
 
 from __future__ import annotations
@@ -158,9 +154,7 @@ def payload_sha256(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES) 
 
 
 def parse_header(data, path: str | os.PathLike = "<bytes>") -> tuple[np.dtype, tuple[int, ...], int]:
-    """``(dtype, shape, offset of the elements)`` from the start of the IDX bytes ``data``.
-
-    ``path`` only names the file in error messages.
+    """``(dtype, shape, offset of the elements)`` from the start of the IDX bytes ``data`` (of ``path``).
 
     Examples
     --------
@@ -198,10 +192,7 @@ def parse_header(data, path: str | os.PathLike = "<bytes>") -> tuple[np.dtype, t
 
 
 def parse_idx(data, path: str | os.PathLike = "<bytes>") -> np.ndarray:
-    """The array held by the IDX bytes ``data`` (a read-only view, big-endian as stored).
-
-    ``path`` only names the file in error messages.
-    """
+    """The array held by the IDX bytes ``data`` of ``path`` (a read-only view, big-endian as stored)."""
     dtype, shape, start = parse_header(data, path)
     expected = math.prod(shape) * dtype.itemsize
     if len(data) - start != expected:
@@ -288,25 +279,11 @@ def read_idx_payload(path, max_bytes: int = MAX_PAYLOAD_BYTES, *, dtype=None, sh
 
 
 def read_idx(path: str | os.PathLike, *, dtype=None, shape=None, max_bytes: int = MAX_PAYLOAD_BYTES) -> np.ndarray:
-    """Read an IDX file (plain or gzip-compressed) into a native-endian array.
+    """Read an IDX file (plain or gzip, recognised by content) into a native-endian array.
 
-    Parameters
-    ----------
-    path : str or path-like
-        The file; gzip compression is recognised by content, whatever the name.
-    dtype : dtype, optional
-        Refuse the file unless its elements have this type.
-    shape : tuple, optional
-        Refuse the file unless its shape matches; ``None`` entries match any length.
-    max_bytes : int
-        Refuse a file whose content (decompressed) is larger: checked against the header before
-        anything is decompressed past it, and while decompressing.
-
-    Raises
-    ------
-    DatasetError
-        When the file is missing, not a regular file, truncated, too long, corrupt, not IDX,
-        larger than ``max_bytes``, or of the wrong type/shape.
+    The file is refused (:class:`DatasetError`) unless its elements are ``dtype`` and its shape
+    matches ``shape`` (``None`` entries match any length), when given, and its decompressed content
+    is at most ``max_bytes`` -- checked against the header before anything past it is decompressed.
 
     Examples
     --------

@@ -120,12 +120,6 @@ def class_names(name: str | DatasetSpec = "mnist") -> tuple[str, ...]:
     return get_spec(name).classes
 
 
-def _one_hot(t: np.ndarray, n_classes: int) -> np.ndarray:
-    out = np.zeros((t.size, n_classes), dtype=np.float32)
-    out[np.arange(t.size), t] = 1.0
-    return out
-
-
 def load_dataset(
     name: str | DatasetSpec,
     *,
@@ -148,7 +142,7 @@ def load_dataset(
         return x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *x.shape[1:])
 
     def labels(t):
-        return _one_hot(t, len(spec.classes)) if one_hot_label else t
+        return np.eye(len(spec.classes), dtype=np.float32)[t] if one_hot_label else t
 
     return (
         (images(arrays["train-images"]), labels(arrays["train-labels"])),

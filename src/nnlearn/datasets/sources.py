@@ -1,16 +1,7 @@
-"""Where a data set's files come from: the folders searched, in order, and the cache folder.
-
-The order is the one a reader expects:
-
-1. the ``data_dir`` argument (``--data-dir`` on the command line);
-2. the ``NNLEARN_DATA`` environment variable;
-3. the user cache folder (:func:`cache_root`, ``~/.cache/nnlearn`` on Linux), where downloads go;
-4. folders where a Linux distribution installs the data set (Debian's ``dataset-fashion-mnist``
-   puts Fashion-MNIST in ``/usr/share/datasets/fashion-mnist``);
-
-and only then a download. A folder given in 1 or 2 may hold the files directly or hold a
-sub-folder per data set (``mnist/``, ``fashion-mnist/``). Each file may be gzip-compressed
-(``train-images-idx3-ubyte.gz``) or plain (``train-images-idx3-ubyte``).
+"""Where a data set's files come from, in order: ``data_dir`` (``--data-dir``), ``NNLEARN_DATA``, the
+user cache folder (:func:`cache_root`, where downloads go), a Linux distribution's folder (Debian's
+``/usr/share/datasets/fashion-mnist``), and only then a download. A folder may hold the files or a
+sub-folder per data set (``mnist/``); each file may be gzip-compressed or plain.
 """
 
 from __future__ import annotations
@@ -98,6 +89,15 @@ def download_dir(spec: DatasetSpec) -> Path:
     return cache_root() / spec.name
 
 
+def make_folder(folder: Path, message: str) -> None:
+    """Create ``folder`` and its parents, or raise :class:`DatasetError` with ``message`` (an ``N_`` text
+    of ``{folder}`` and ``{reason}``)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(_(message, folder=folder, reason=exc.strerror or exc)) from None
+
+
 def _expand(folder: str | os.PathLike, spec: DatasetSpec) -> list[Path]:
     root = Path(folder).expanduser()
     return [root / spec.name, root]
@@ -127,12 +127,13 @@ def file_in(folder: Path, datafile: DataFile) -> Path | None:
     return None
 
 
-def holds_content(path: Path, datafile: DataFile, digest: str) -> bool:
-    """Whether the decompressed content of ``path`` has the SHA-256 ``digest`` (False when it cannot be read)."""
+def verified_copy(folder: Path, datafile: DataFile) -> Path | None:
+    """The copy of ``datafile`` in ``folder`` when its decompressed content has the known SHA-256, else None."""
+    have = file_in(folder, datafile) if folder.is_dir() else None
     try:
-        return payload_sha256(path, datafile.payload_cap) == digest
+        return have if have is not None and payload_sha256(have, datafile.payload_cap) == datafile.sha256 else None
     except DatasetError:
-        return False
+        return None
 
 
 def _belongs(spec: DatasetSpec, paths: dict[str, Path]) -> bool:
@@ -281,11 +282,8 @@ def describe_folder(folder: Path, spec: DatasetSpec) -> str:
 
 
 def missing_message(spec: DatasetSpec, data_dir=None, reasons: str | None = None, passed_over=()) -> str:
-    """Which files are missing, where they were looked for, and how to provide them.
-
-    A short first line, then one indented line per folder searched, the download's failures, and
-    the ways to provide the files.
-    """
+    """Which files are missing (a short first line), where they were looked for, the download's failures,
+    and how to provide the files (indented lines)."""
     lines = [_("{title} files not found; looked in:", title=spec.title)]
     lines += ["    " + describe_folder(folder, spec) for folder in candidate_dirs(spec, data_dir)]
     for folder in passed_over:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlearn.base.files import atomic_write
-from nnlearn.base.i18n import _
+from nnlearn.base.i18n import N_, _
 from nnlearn.datasets.errors import DatasetError
 from nnlearn.datasets.idx import parse_idx, read_idx_payload
 from nnlearn.datasets.sources import (
@@ -22,20 +22,14 @@ from nnlearn.datasets.sources import (
     best_folder,
     check_data_dir,
     download_dir,
-    file_in,
-    holds_content,
+    make_folder,
+    verified_copy,
 )
 
 
 def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.ndarray, str]:
-    """Read one file of ``spec`` and refuse it unless it is exactly the file it should be.
-
-    Returns the uint8 array (read-only, a view of the decompressed bytes) and the SHA-256 of the
-    decompressed content. The header's element type and shape are checked against ``datafile``
-    before the rest is decompressed, and decompression stops a little past the file's known size
-    (:attr:`~nnlearn.datasets.sources.DataFile.payload_cap`): a wrong file or a gzip bomb costs
-    no more memory than the right file.
-    """
+    """``(uint8 array, SHA-256 of the decompressed content)`` of one file of ``spec``, refused unless it is
+    exactly the file it should be; a wrong file or a gzip bomb costs no more memory than the right one."""
     data = read_idx_payload(path, datafile.payload_cap, dtype=np.uint8, shape=datafile.shape)
     arr = parse_idx(data, path)
     digest = hashlib.sha256(data).hexdigest()
@@ -66,20 +60,13 @@ def read_checked(spec: DatasetSpec, datafile: DataFile, path: Path) -> tuple[np.
     return arr, digest
 
 
-def read_all(spec: DatasetSpec, paths: dict[str, Path]) -> dict[str, np.ndarray]:
-    """Read and check all files of ``spec`` (each of its exact shape: images and labels agree in number)."""
-    return {f.role: read_checked(spec, f, paths[f.role])[0] for f in spec.files}
-
-
 @dataclass(frozen=True)
 class FileReport:
-    """The outcome of checking one file: ``ok``, a one-line ``message``, and the content's ``digest``."""
+    """The outcome of checking one file: ``ok`` and a one-line ``message``."""
 
-    role: str
     name: str
     ok: bool
     message: str
-    digest: str | None = None
 
     def line(self) -> str:
         status = "OK  " if self.ok else "FAIL"
@@ -97,42 +84,29 @@ def verify_files(spec: DatasetSpec, paths: dict[str, Path | None], where: Path |
         if path is None:
             found_any = any(p is not None for p in paths.values())
             message = _("missing from {where}", where=where) if where is not None and found_any else _("missing")
-            reports.append(FileReport(f.role, f.name, False, message))
+            reports.append(FileReport(f.name, False, message))
             continue
         try:
             arr, digest = read_checked(spec, f, path)
         except DatasetError as exc:
-            reports.append(FileReport(f.role, f.name, False, str(exc)))
+            reports.append(FileReport(f.name, False, str(exc)))
             continue
-        reports.append(
-            FileReport(
-                f.role,
-                f.name,
-                True,
-                _(
-                    "{path} sha256 {digest} ({known}), shape {shape} uint8",
-                    path=path,
-                    digest=digest,
-                    known=_("matches the known digest"),
-                    shape=arr.shape,
-                ),
-                digest,
-            )
+        message = _(
+            "{path} sha256 {digest} ({known}), shape {shape} uint8",
+            path=path,
+            digest=digest,
+            known=_("matches the known digest"),
+            shape=arr.shape,
         )
+        reports.append(FileReport(f.name, True, message))
     return reports
 
 
 def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tuple[Path, bool]]:
     """Verify ``spec``'s files in ``folder`` (or its ``<name>/`` sub-folder) and copy them into the cache folder.
 
-    Returns ``{role: (path in the cache folder, copied)}``; ``copied`` is False where the same
-    content was already there.
-
-    Raises
-    ------
-    DatasetError
-        When ``folder`` does not exist, or a file is missing or wrong: a short first line, then
-        one indented line per file that failed. Nothing is copied then.
+    Returns ``{role: (path in the cache folder, copied)}`` (``copied`` False where the same content was
+    there). A missing or wrong file copies nothing: a :class:`DatasetError` names each one that failed.
     """
     check_data_dir(folder)
     where, paths = best_folder(spec, folder)
@@ -151,19 +125,13 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
             + "\n".join(f"  {r.name}: {r.message}" for r in bad)
         )
     dest_dir = download_dir(spec)
-    try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(
-            _("cannot create the cache folder {folder} ({reason})", folder=dest_dir, reason=exc.strerror or exc)
-        ) from None
+    make_folder(dest_dir, N_("cannot create the cache folder {folder} ({reason})"))
     done = {}
-    digests = {r.role: r.digest for r in reports}
     for f in spec.files:
         source = paths[f.role]
         target = dest_dir / source.name
-        current = file_in(dest_dir, f)
-        if current is not None and holds_content(current, f, digests[f.role]):
+        current = verified_copy(dest_dir, f)
+        if current is not None:
             done[f.role] = (current, False)
             continue
         try:

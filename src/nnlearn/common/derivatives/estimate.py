@@ -29,13 +29,10 @@ METHODS = ("auto", "forward", "backward", "central", "complex", "richardson")
 
 @dataclass(frozen=True)
 class DerivativeResult:
-    """What :func:`derivative` returns with ``full_output=True`` (arrays for an array of points).
-
-    ``error`` is the estimated absolute error of ``df`` (inf where none could be made); ``method`` the
-    one used at each point (``auto`` resolves to ``complex`` or ``richardson``, or ``none`` where ``f``
-    is not finite at the point); ``nfev`` the calls of ``f`` in total; ``h`` the step finally used
-    (Richardson's: the smallest step of the best tableau).
-    """
+    """What :func:`derivative` returns with ``full_output=True`` (arrays for an array of points): ``error``
+    estimates ``df``'s absolute error (inf where none could be made); ``method`` is the one used at each
+    point (``auto`` resolves to ``complex``, ``richardson`` or ``none`` where ``f`` is not finite);
+    ``nfev`` counts the calls of ``f``; ``h`` is the step finally used."""
 
     df: float | np.ndarray
     error: float | np.ndarray
@@ -99,17 +96,13 @@ def _one_point(ev, x, method, h, full):
 def derivative(f, x, method="auto", h=None, full_output=False):
     """Derivative of a function of one real variable, at one point or at an array of points.
 
-    ``f(t)`` returns one number for a float ``t`` (and a complex one for a complex ``t``, for the
-    complex step); it is called once per point and step. ``method``: ``forward`` and ``backward``
-    (error ~ h), the book's ``central`` (error ~ h**2), ``complex`` (``Im f(x+ih) / h``, for analytic
-    ``f``), ``richardson`` (central differences at steps shrinking by 2, extrapolated to h = 0) or
-    ``auto`` (see the package). ``h`` is the step (Richardson's first); by default it scales with
-    ``|x|`` (1 at x = 0): sqrt(eps)|x| one-sided, eps**(1/3)|x| central, 1e-20|x| complex.
-    ``full_output=True`` returns a :class:`DerivativeResult` (value, error estimate, method used,
-    evaluations, step) instead of the value.
-
-    The result is float64: NaN where ``f`` is not finite at ``x`` or nowhere near it, and where
-    ``f`` jumps (``np.sign`` at 0 has no derivative), with a warning that says which.
+    ``f(t)`` returns one number for a float ``t`` (a complex one for a complex ``t``). ``method``:
+    ``forward`` and ``backward`` (error ~ h), the book's ``central`` (error ~ h**2), ``complex``
+    (``Im f(x+ih) / h``), ``richardson`` (central differences at steps shrinking by 2, extrapolated to
+    h = 0) or ``auto`` (see the package). ``h`` is the (first) step; by default it scales with ``|x|``
+    (1 at x = 0): sqrt(eps)|x| one-sided, eps**(1/3)|x| central, 1e-20|x| complex. ``full_output=True``
+    returns a :class:`DerivativeResult` instead of the value. The result is float64, NaN (with a
+    warning saying why) where ``f`` is not finite near ``x`` or jumps there (``np.sign`` at 0).
 
     Examples
     --------

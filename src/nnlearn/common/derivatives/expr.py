@@ -1,15 +1,11 @@
 """A small, safe language for formulas typed by a user, such as ``0.01*x**2 + 0.1*x``.
 
-Python's own parser (:func:`ast.parse`) reads the text; a whitelist then walks the tree and allows
-only numbers, variables, ``+ - * / **`` (``^`` is also a power, as in mathematics), unary signs,
-parentheses, calls of :data:`FUNCTIONS` with one argument and the constants ``pi`` and ``e``. The
-tree is never compiled or run: a small evaluator applies the NumPy function of each node, on float64,
-float32, complex numbers (so that :func:`nnlearn.derivative` can take a complex step) and arrays.
-
-Everything else is refused with a one-line :class:`ExpressionError` (exit status 2 on the command
-line), quickly: the text, the nesting and the exponents are bounded, characters outside the language
-are refused before Python reads anything, and a constant part that overflows (``9**9**9**9``) is
-refused when it is read, not computed for ever.
+Python's parser (:func:`ast.parse`) reads the text; a whitelist walks the tree and allows only
+numbers, variables, ``+ - * / **`` (``^`` too), signs, parentheses, the constants ``pi`` and ``e`` and
+calls of :data:`FUNCTIONS`. The tree is never compiled: a small evaluator applies NumPy to each node
+(float64, float32, complex for :func:`nnlearn.derivative`'s complex step, arrays). Anything else is a
+one-line :class:`ExpressionError`, quickly: the text, the nesting and the exponents are bounded, and
+a constant part that overflows (``9**9**9**9``) is refused when it is read, not computed for ever.
 """
 
 from __future__ import annotations
@@ -121,6 +117,9 @@ class _Reader:
             )
         )
 
+    def too_deep(self, pos):
+        self.fail(_("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), pos)
+
     def piece(self, node) -> tuple[str, int]:
         """The typed text of a node, and where it starts."""
         start, end = self.where[node.col_offset], self.where[node.end_col_offset]
@@ -140,7 +139,7 @@ class _Reader:
                 token.start() if token else len(self.text),
             )
         except (RecursionError, MemoryError):
-            self.fail(_("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), 0)
+            self.too_deep(0)
         return self.node(tree, 0)
 
     def outside(self, char, pos):
@@ -171,7 +170,7 @@ class _Reader:
             if tok == "(":
                 opened.append(pos)
                 if len(opened) > MAX_DEPTH:
-                    self.fail(_("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), pos)
+                    self.too_deep(pos)
             elif tok == ")":
                 if not opened:
                     self.fail(_("unexpected {tok!r}", tok=")"), pos)
@@ -188,9 +187,7 @@ class _Reader:
         """The checked node, a float64 ast.Constant where it does not depend on the variables. ``depth``
         counts signs, calls and right operands: a long sum (its left operands) costs nothing."""
         if depth > MAX_DEPTH:
-            self.fail(
-                _("the formula is nested too deeply (more than {most} levels)", most=MAX_DEPTH), self.piece(node)[1]
-            )
+            self.too_deep(self.piece(node)[1])
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             spine = []  # a + b + c is ((a + b) + c): walk down the left operands without recursion
             while isinstance(node, ast.BinOp) and type(node.op) in _BINARY:

@@ -71,11 +71,6 @@ def rounding_errors(h, dtype=np.float64, x=X0, f=None, slope=None):
     }
 
 
-def richardson_error(x=X0) -> float:
-    """Absolute error of ``derivative(..., method="richardson")`` (float64) for the same function."""
-    return abs(derivative(lambda t: _f(t, np.float64), x, method="richardson") - (0.02 * x + 0.1))
-
-
 def rounding_table() -> str:
     """A short table of the errors at a few steps, float64 and float32, as text.
 
@@ -90,9 +85,7 @@ def rounding_table() -> str:
         "-" * 95,
     ]
     for i, h in enumerate(TABLE_STEPS):
-        cells = []
-        for dt in (np.float64, np.float32):
-            cells.append("  ".join(f"{cols[dt][m][i]:8.1e}" for m in ("forward", "central", "complex")))
+        cells = ["  ".join(f"{cols[dt][m][i]:8.1e}" for m in ("forward", "central", "complex")) for dt in cols]
         lines.append(f"{h:<10.0e} | {cells[0]}            | {cells[1]}")
     return "\n".join(lines)
 
@@ -121,7 +114,8 @@ def plot_rounding_lesson(floor: float = 1e-18):
         np.float64: {"truncation": (7e-2, 2e-2), "rounding": (1e-9, 3e-3), "seed": (1.5e-19, 1e-14), "book": 1e-9},
         np.float32: {"truncation": None, "rounding": (1e-12, 1e-4), "seed": (1.5e-19, 1e-12), "book": 1e-13},
     }
-    rich = max(richardson_error(), floor)
+    richardson = derivative(lambda t: _f(t, np.float64), X0, method="richardson")
+    rich = max(abs(richardson - (0.02 * X0 + 0.1)), floor)
     for ax, dtype in zip(axes, (np.float64, np.float32)):
         errors = rounding_errors(hs, dtype)
         for name, (color, label) in styles.items():

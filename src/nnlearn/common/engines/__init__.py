@@ -1,13 +1,10 @@
-"""Engines: the ways of computing what a network needs, behind one small protocol.
+"""Engines: the ways of computing what a network (:class:`nnlearn.MultiLayerNet`, a description) needs.
 
-A network (:class:`nnlearn.MultiLayerNet`) is a description; an engine computes with it. **backprop**
-engines give ``logits(x, masks)``, ``loss(x, t, masks)`` and ``loss_and_gradient(x, t, masks)``:
-``reference`` (the book's layers, written to be read; every other engine is tested against it) and
-``fused`` (the same arithmetic from preallocated buffers: the training step). **numerical** engines
-give ``numerical_gradient(x, t, masks)``, the chapter's central differences with ``h = 1e-4``: ``loop``
-(the book's loop), ``fast`` (the same numbers from a Taylor series, :mod:`~nnlearn.common.engines.series`)
-and ``rows`` (that engine without the series). ``masks`` are the network's dropout masks, held fixed.
-Which engine computes when none is named is decided in :data:`DEFAULTS` and nowhere else.
+**backprop** engines give ``logits``, ``loss`` and ``loss_and_gradient``: ``reference`` (the book's
+layers, which every other engine is tested against) and ``fused`` (the same arithmetic from
+preallocated buffers). **numerical** engines give ``numerical_gradient``, the chapter's central
+differences: ``loop`` (the book's loop), ``fast`` (the same numbers from a Taylor series,
+:mod:`~nnlearn.common.engines.series`) and ``rows`` (that engine without the series).
 """
 
 from __future__ import annotations
@@ -59,13 +56,10 @@ def get_engine(name: str | None, kind: str) -> type:
 def numerical_gradient(
     net, x, t, engine: str | None = None, elements: dict | None = None, masks=None, progress=None
 ) -> dict:
-    """The numerical gradient of ``net``'s loss by the named engine (default ``fast``).
-
-    The one place where numerical engines are run: a float32 network warns (:data:`FLOAT32_WARNING`),
-    and an engine that cannot handle the network falls back to the plain loop with a warning that
-    names the reason. ``elements`` (``{key: flat indices}``) asks the loop for those elements only.
-    ``masks`` are the network's dropout masks, held fixed while the loss is differenced. ``progress``
-    (``progress(done, total)``) is called by an engine whose gradient takes long (the loop) about every second.
+    """The numerical gradient of ``net``'s loss by the named engine (default ``fast``): the one place
+    where numerical engines run, so that a float32 network warns and an engine that cannot handle the
+    network falls back to the loop, saying why. ``elements`` (``{key: flat indices}``) asks the loop
+    for those only; ``progress(done, total)`` is called by the loop about every second.
     """
     cls = get_engine(engine, NUMERICAL)
     if net.dtype == np.float32:

@@ -8,12 +8,9 @@ from nnlearn.common.losses import CEE_DELTA
 
 
 class FusedEngine:
-    """The reference engine's numbers, faster: the training step of ``nnlearn train``.
-
-    The reference engine goes layer by layer, allocating every intermediate array; this one computes
-    the same numbers -- the same operations on the same values, up to the order in which some sums
-    are added -- into buffers made once per batch size (and rebuilt for another), and is tested
-    against it. What it does differently, each measured (BENCHMARKS.md):
+    """The reference engine's numbers (the same operations, up to the order of some sums), faster:
+    the training step of ``nnlearn train``. Buffers are made once per batch size; what else differs,
+    each measured (BENCHMARKS.md):
 
     - every operation writes into a preallocated array (``out=``);
     - the output layer is kept transposed, one column per sample (``out_t``, ``dy_t``), so that
@@ -23,9 +20,7 @@ class FusedEngine:
     - overflow warnings are left to the caller (``Trainer.train`` silences them): a large ``-a`` in
       the sigmoid's ``exp`` overflows to inf harmlessly (1 / inf = 0).
 
-    Dropout and weight decay cost nothing when they are off: with dropout the activation stays in
-    ``h`` and the dropped output, ``h * mask`` (or ``h * (1 - ratio)`` at test time), goes to
-    ``kept``; weight decay adds ``lambda * W`` through a buffer per weight.
+    Dropout and weight decay cost nothing when they are off: the dropped output goes to ``kept``.
 
     Examples
     --------
@@ -45,7 +40,6 @@ class FusedEngine:
         self.made_for = None
 
     def _ready(self, batch_size: int) -> None:
-        """Make the buffers for ``batch_size`` unless they exist; the regularisers decide which exist."""
         net = self.net
         made_for = (batch_size, *(p.shape for p in net.params.values()), net.dropout_ratio, net.weight_decay_lambda)
         if made_for != self.made_for:
@@ -101,10 +95,7 @@ class FusedEngine:
         self.decay = {f"W{i}": np.empty_like(net.params[f"W{i}"]) for i in range(1, L + 1)} if self.lam else None
 
     def forward(self, x, masks=None) -> None:
-        """Run the layers on ``x`` (the batch size of the buffers): activations in ``h``, logits in ``out_t``.
-
-        With dropout, ``masks`` (one per hidden layer) make it a training pass.
-        """
+        """Run the layers on ``x``: activations in ``h``, logits in ``out_t`` (``masks``: a training pass)."""
         p, h, keys = self.net.params, self.h, self.keys
         add = np.add
         L = self.n_layers
@@ -132,8 +123,7 @@ class FusedEngine:
         add(out_t, p[b][:, None], out=out_t)
 
     def loss_and_gradient(self, x, t, masks=None):
-        """``(loss, grads)``; ``grads`` are buffers that the next call overwrites. The caller silences
-        overflow."""
+        """``(loss, grads)``; ``grads`` are buffers that the next call overwrites."""
         self._ready(x.shape[0])
         self.forward(x, masks)
         p, g, h, d, keys = self.net.params, self.grads, self.h, self.d, self.keys

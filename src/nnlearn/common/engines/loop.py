@@ -32,11 +32,8 @@ class LoopEngine:
     def numerical_gradient(self, x, t, elements: dict | None = None, masks=None, progress=None) -> dict:
         """The gradient of every parameter, or only of the flat ``elements[key]`` of each (others 0).
 
-        A gradient takes minutes: ``progress(done, total)`` (loss evaluations) is called about every
-        :data:`PROGRESS_SECONDS`; a ``KeyboardInterrupt`` raised there stops it with the weights restored.
-
-        The loss is the network's, weight decay included; dropout ``masks`` are held fixed (the
-        same masks for every perturbed loss), without them the test-time pass is differenced.
+        ``progress(done, total)`` is called about every :data:`PROGRESS_SECONDS`; a ``KeyboardInterrupt``
+        raised there stops it with the weights restored. Dropout ``masks`` are held fixed.
         """
         reference = self.net.engine("reference")
         if elements is None:

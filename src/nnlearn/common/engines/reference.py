@@ -8,10 +8,8 @@ from nnlearn.common.layers import Dropout
 class ReferenceEngine:
     """Forward and backward through ``net.layers`` and ``net.last_layer`` (*Deep Learning from Scratch*, ch. 5).
 
-    Plain and readable; every other backprop engine is tested against it. ``masks`` (the network's
-    dropout masks, one per hidden layer) make a pass a training pass, the book's ``train_flg=True``;
-    without them the ``Dropout`` layers scale by ``1 - dropout_ratio``. The loss includes the
-    weight decay term and each weight's gradient its ``lambda * W`` (the book's ``MultiLayerNetExtend``).
+    Plain and readable; every other backprop engine is tested against it. ``masks`` make a pass a
+    training pass (the book's ``train_flg=True``); weight decay is the book's ``MultiLayerNetExtend``'s.
 
     Examples
     --------
