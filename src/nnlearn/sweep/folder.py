@@ -12,7 +12,7 @@ import numpy as np
 
 import nnlearn.sweep.results as results
 from nnlearn.base.errors import FileFormatError, NnlearnError
-from nnlearn.base.files import check_output_path, read_json
+from nnlearn.base.files import check_output_path, make_folder, read_json
 from nnlearn.base.i18n import _
 from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop, connect, require_sweep_packages
 from nnlearn.sweep.journal import check_journal
@@ -88,7 +88,7 @@ class Sweep:
             raise NnlearnError(_("--out {out} is a file, not a directory", out=out))
         check_output_path(out / "sweep.json")  # not inside a run folder or another sweep's
         sweep = cls(out, spec)
-        out.mkdir(parents=True, exist_ok=True)
+        make_folder(out)
         create_study(sweep.storage())
         write_json(out / "sweep.json", spec.to_dict())
         return sweep
@@ -179,7 +179,7 @@ class Sweep:
             )
         from tqdm import tqdm
 
-        (self.out / "trials").mkdir(exist_ok=True)
+        make_folder(self.out / "trials")
         client, to_close = connect(*where)
         bar = tqdm(
             total=target,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import sys
@@ -29,7 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnlearn.base.errors import DivergenceError, FileFormatError, InputError, NnlearnError, OutputError
-from nnlearn.base.files import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
+from nnlearn.base.files import (
+    atomic_write,
+    file_kind,
+    make_folder,
+    managed_folder,
+    read_json,
+    remove_stale_temp_files,
+)
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.networks import load_network
 from nnlearn.common.saving import save_network
@@ -117,17 +125,7 @@ def claim_run_dir(run, *, in_run_folder: bool = False) -> int | None:
     releases it. A folder another process trains into is one line naming its pid. None where the file
     system cannot lock a folder (an NFS mount may refuse): the run goes on unlocked.
     """
-    run = check_run_dir(run, in_run_folder=in_run_folder)
-    try:
-        run.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            _(
-                "cannot create the run directory {run}: {reason}; choose a folder you can write to",
-                run=run,
-                reason=exc.strerror or exc,
-            )
-        ) from None
+    run = make_folder(check_run_dir(run, in_run_folder=in_run_folder))
     lock = None
     try:
         lock = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
@@ -342,68 +340,36 @@ def open_run(
 
     run = Path(run)
     (x_train, t_train), (x_test, t_test) = data
-    trainer = build_trainer(
-        settings,
-        x_train,
-        t_train,
-        x_test,
-        t_test,
-        n_classes=n_classes,
+    build = functools.partial(
+        build_trainer, settings, x_train, t_train, x_test, t_test, n_classes=n_classes, threads=threads
+    )
+    trainer = build(
         callbacks=[
             *standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
             *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else []),
             RunWriter(run, log=log),
-        ],
-        threads=threads,
+        ]
     )
     lock = claim_run_dir(run, in_run_folder=in_run_folder)
     try:
-        how, trainer = _continue_or_start(
-            run,
-            trainer,
-            settings,
-            data,
-            recipe=recipe,
-            dataset=dataset,
-            data_dir=data_dir,
-            n_classes=n_classes,
-            other_run=other_run,
-            threads=threads,
-        )
+        how = "restarted" if (run / "config.json").exists() else "new"
+        if how == "restarted" and os.path.lexists(run / "checkpoint.npz"):
+            try:
+                trainer.load_checkpoint(run / "checkpoint.npz")
+                finished = trainer.iteration >= trainer.max_iter and (run / "summary.json").exists()
+                how = "finished" if finished else "resumed"
+            except FileFormatError:
+                if other_run != "restart":
+                    raise
+                trainer = build(callbacks=trainer.callbacks)
+        if how in ("new", "restarted"):
+            (run / "checkpoint.npz").unlink(missing_ok=True)
+            start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
     except BaseException:
         if lock is not None:
             os.close(lock)
         raise
     return Run(run, trainer, recipe, dataset, how, lock)
-
-
-def _continue_or_start(run, trainer, settings, data, *, recipe, dataset, data_dir, n_classes, other_run, threads):
-    """``(how, trainer)``: the folder's run continued from its checkpoint, or started (see :class:`Run`)."""
-
-    (x_train, t_train), (x_test, t_test) = data
-    how = "restarted" if (run / "config.json").exists() else "new"
-    if how == "restarted" and os.path.lexists(run / "checkpoint.npz"):
-        try:
-            trainer.load_checkpoint(run / "checkpoint.npz")
-            finished = trainer.iteration >= trainer.max_iter and (run / "summary.json").exists()
-            how = "finished" if finished else "resumed"
-        except FileFormatError:
-            if other_run != "restart":
-                raise
-            trainer = build_trainer(
-                settings,
-                x_train,
-                t_train,
-                x_test,
-                t_test,
-                n_classes=n_classes,
-                callbacks=trainer.callbacks,
-                threads=threads,
-            )
-    if how in ("new", "restarted"):
-        (run / "checkpoint.npz").unlink(missing_ok=True)
-        start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
-    return how, trainer
 
 
 def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None:
