@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -313,6 +314,51 @@ class Seed(Constraint):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
             raise self.refuse(value, name)
         return int(value)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The declaration of one field of a settings dataclass (:class:`~nnlearn.train.settings.TrainSettings`,
+    :class:`~nnlearn.sweep.SweepSpec`): its constraint and help, and what a command line, a sweep and the
+    report need of it. The field's check, its flag, ``--help``, its JSON and its label all come from here."""
+
+    constraint: Constraint
+    help: str
+    #: The report's name of a training setting, and its unit (marked ``N_``; shown as ``_(label)``).
+    label: str = ""
+    unit: str = ""
+    #: A training setting a sweep may search.
+    tunable: bool = True
+    #: ``"optimizer"``: one of the optimizer's arguments.
+    group: str | None = None
+    metavar: str | None = None
+    #: Settings sharing an ``exclusive`` name are alternatives: at most one is given on the command line.
+    exclusive: str | None = None
+    #: The default in words for ``--help``, where the value itself would not say it.
+    shown: str | None = None
+    flag: str | None = None
+    #: False: part of where the data is, not of what is searched (``--resume`` may change it).
+    searched: bool = True
+    #: False: the flag is the data options' (``--dataset``, ``--data-dir``), declared with them.
+    own_flag: bool = True
+    #: True: the flag is given once per item (``--param A --param B``), each read by the constraint's ``parse``.
+    repeated: bool = False
+
+
+def declared(default, constraint: Constraint, help: str, **declaration):
+    """A dataclass field with its :class:`Declared` (keyword arguments: Declared's)."""
+    return field(default=default, metadata={"declared": Declared(constraint, help, **declaration)})
+
+
+def declarations(cls) -> dict:
+    """``{name: Declared}`` of every field of the dataclass ``cls``, in declaration order."""
+    return {f.name: f.metadata["declared"] for f in fields(cls)}
+
+
+def check_declared(obj) -> None:
+    """Check and normalise, in place, every declared field of the frozen dataclass ``obj``."""
+    for name, declaration in declarations(type(obj)).items():
+        object.__setattr__(obj, name, declaration.constraint.check(getattr(obj, name), name))
 
 
 #: The most samples one batch may have: a million MNIST rows are 3 GB of float32 already.

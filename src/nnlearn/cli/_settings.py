@@ -9,6 +9,7 @@ so the flags of the settings' older names (``--hidden``, ``--dropout``, ``--weig
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from nnlearn.base.constraints import Sizes
 from nnlearn.cli._args import flag_type
@@ -37,27 +38,29 @@ def add_declared_flag(target, flag: str, name: str, constraint, help: str, metav
     target.add_argument(flag, **kwargs)
 
 
-def add_settings_flags(parser: argparse.ArgumentParser, only=None, default: str = "the recipe's") -> None:
-    """Add a flag for every training setting (or those named in ``only``) to ``parser``; defaults None.
-
-    ``default`` completes each help text's "default: ..." (set real defaults with ``parser.set_defaults``).
-    """
+def add_declared_flags(parser: argparse.ArgumentParser, cls, only=None, default: str | None = None) -> None:
+    """Add a flag (default None) for every declared field of the dataclass ``cls`` that has its own (or those
+    named in ``only``). Each help ends with the default: ``default`` (set the real ones with
+    ``parser.set_defaults``), else the declaration's ``shown``, else the field's own."""
     exclusive = {}
-    for name, spec in specs().items():
-        if only is not None and name not in only:
+    for f in dataclasses.fields(cls):
+        declared = f.metadata["declared"]
+        if not declared.own_flag or (only is not None and f.name not in only):
             continue
         target = parser
-        if spec.exclusive:
-            if spec.exclusive not in exclusive:
-                exclusive[spec.exclusive] = parser.add_mutually_exclusive_group()
-            target = exclusive[spec.exclusive]
-        help = f"{spec.help}; default: {default}"
-        add_declared_flag(target, flag_of(name), name, spec.constraint, help, spec.metavar)
+        if declared.exclusive:
+            if declared.exclusive not in exclusive:
+                exclusive[declared.exclusive] = parser.add_mutually_exclusive_group()
+            target = exclusive[declared.exclusive]
+        shown = default or declared.shown or f.default
+        help = declared.help + ("" if shown is dataclasses.MISSING else f"; default: {shown}")
+        flag = declared.flag or flag_of(f.name)
+        add_declared_flag(target, flag, f.name, declared.constraint, help, declared.metavar, declared.repeated)
 
 
 def settings_given(args: argparse.Namespace, only=None) -> dict:
     """``{name: value}`` of the settings whose flags were given (``--hidden-size 100 50`` -> ``(100, 50)``);
-    ``only``: the settings :func:`add_settings_flags` was given."""
+    ``only``: the settings :func:`add_declared_flags` was given."""
     given = {}
     for name in only or specs():
         value = getattr(args, name, None)

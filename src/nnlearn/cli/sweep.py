@@ -8,7 +8,6 @@ The command parses its arguments, loads the data set, and hands the rest to :mod
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import time
@@ -17,21 +16,10 @@ from pathlib import Path
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import add_data_args, load_arrays, positive_int
-from nnlearn.cli._settings import add_declared_flag, flag_of
+from nnlearn.cli._settings import add_declared_flags, flag_of
 from nnlearn.sweep import Sweep, SweepInterrupted, SweepSpec, require_sweep_packages
 from nnlearn.sweep.spec import options
 from nnlearn.train.training import infer_classes
-
-
-def _add_spec_flags(parser) -> None:
-    """A flag for every field of SweepSpec but those the data options give; defaults None."""
-    defaults = {f.name: f.default for f in dataclasses.fields(SweepSpec)}
-    for name, option in options().items():
-        if option.own_flag:
-            shown = option.shown or defaults[name]
-            help = option.help + ("" if shown is dataclasses.MISSING else f"; default {shown}")
-            flag = option.flag or flag_of(name)
-            add_declared_flag(parser, flag, name, option.constraint, help, option.metavar, option.repeated)
 
 
 def register(commands) -> None:
@@ -43,7 +31,7 @@ def register(commands) -> None:
         "test data (DIR/final). Trials run as Dask tasks on a local cluster (--workers) or a running one "
         "(--scheduler); the search is an Optuna study in DIR/study.journal. Needs: " + 'pip install "nnlearn[sweep]"',
     )
-    _add_spec_flags(p)
+    add_declared_flags(p, SweepSpec)
     # Read by this process only: the workers get the arrays from it.
     add_data_args(p)
     where = p.add_mutually_exclusive_group()

@@ -25,8 +25,8 @@ from nnlearn.cli._args import (
     load_arrays,
     say_threads,
 )
-from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
-from nnlearn.train.settings import RECIPES
+from nnlearn.cli._settings import add_declared_flags, flag_of, settings_given
+from nnlearn.train.settings import RECIPES, TrainSettings
 
 # -- argument types: a bad value is an argparse error (usage line, exit 2), never a traceback --------
 
@@ -58,7 +58,7 @@ def _register_train(commands) -> None:
         "seed 0, in about half a minute on 2 cores)",
     )
     add_data_args(p)
-    add_settings_flags(p)
+    add_declared_flags(p, TrainSettings, default="the recipe's")
     add_threads_arg(p, THREADS_HELP)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help="run directory (default runs/RECIPE-DATE-TIME)")

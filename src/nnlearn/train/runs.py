@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import json
 import os
 import sys
@@ -125,7 +124,8 @@ def claim_run_dir(run, *, in_run_folder: bool = False) -> int | None:
     releases it. A folder another process trains into is one line naming its pid. None where the file
     system cannot lock a folder (an NFS mount may refuse): the run goes on unlocked.
     """
-    run = make_folder(check_run_dir(run, in_run_folder=in_run_folder))
+    run = check_run_dir(run, in_run_folder=in_run_folder)
+    make_folder(run)
     lock = None
     try:
         lock = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
@@ -340,9 +340,12 @@ def open_run(
 
     run = Path(run)
     (x_train, t_train), (x_test, t_test) = data
-    build = functools.partial(
-        build_trainer, settings, x_train, t_train, x_test, t_test, n_classes=n_classes, threads=threads
-    )
+
+    def build(callbacks):
+        return build_trainer(
+            settings, x_train, t_train, x_test, t_test, n_classes=n_classes, callbacks=callbacks, threads=threads
+        )
+
     trainer = build(
         callbacks=[
             *standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
