@@ -319,29 +319,27 @@ class Seed(Constraint):
 @dataclass(frozen=True)
 class Declared:
     """The declaration of one field of a settings dataclass (:class:`~nnlearn.train.settings.TrainSettings`,
-    :class:`~nnlearn.sweep.SweepSpec`): its constraint and help, and what a command line, a sweep and the
-    report need of it. The field's check, its flag, ``--help``, its JSON and its label all come from here."""
+    :class:`~nnlearn.sweep.SweepSpec`): its check, flag, ``--help``, JSON and label all come from here.
+
+    ``label``, ``unit``: the report's words for a training setting (marked ``N_``); ``tunable``: a sweep may
+    search it; ``group``: ``"optimizer"`` for the optimizer's arguments; settings sharing an ``exclusive``
+    name are alternatives on the command line; ``shown``: the default in words for ``--help``; ``searched``
+    False: where the data is, not what is searched (``--resume`` may change it); ``own_flag`` False: the
+    data options' flag; ``repeated``: the flag is given once per item (``--param A --param B``).
+    """
 
     constraint: Constraint
     help: str
-    #: The report's name of a training setting, and its unit (marked ``N_``; shown as ``_(label)``).
     label: str = ""
     unit: str = ""
-    #: A training setting a sweep may search.
     tunable: bool = True
-    #: ``"optimizer"``: one of the optimizer's arguments.
     group: str | None = None
     metavar: str | None = None
-    #: Settings sharing an ``exclusive`` name are alternatives: at most one is given on the command line.
     exclusive: str | None = None
-    #: The default in words for ``--help``, where the value itself would not say it.
     shown: str | None = None
     flag: str | None = None
-    #: False: part of where the data is, not of what is searched (``--resume`` may change it).
     searched: bool = True
-    #: False: the flag is the data options' (``--dataset``, ``--data-dir``), declared with them.
     own_flag: bool = True
-    #: True: the flag is given once per item (``--param A --param B``), each read by the constraint's ``parse``.
     repeated: bool = False
 
 

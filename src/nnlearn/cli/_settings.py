@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from nnlearn.base.constraints import Sizes
+from nnlearn.base.constraints import Sizes, declarations
 from nnlearn.cli._args import flag_type
-from nnlearn.train.settings import specs
 
 
 def flag_of(name: str) -> str:
@@ -58,15 +57,15 @@ def add_declared_flags(parser: argparse.ArgumentParser, cls, only=None, default:
         add_declared_flag(target, flag, f.name, declared.constraint, help, declared.metavar, declared.repeated)
 
 
-def settings_given(args: argparse.Namespace, only=None) -> dict:
-    """``{name: value}`` of the settings whose flags were given (``--hidden-size 100 50`` -> ``(100, 50)``);
-    ``only``: the settings :func:`add_declared_flags` was given."""
+def given_flags(args: argparse.Namespace, cls, only=None) -> dict:
+    """``{name: value}`` of the declared fields of ``cls`` whose flags were given (``--hidden-size 100 50`` ->
+    ``(100, 50)``); ``only``: the fields :func:`add_declared_flags` was given."""
     given = {}
-    for name in only or specs():
+    for name, declared in declarations(cls).items():
         value = getattr(args, name, None)
-        if value is None:
+        if value is None or (only is not None and name not in only):
             continue
-        if isinstance(value, list):  # nargs="+": each word is a tuple of sizes
+        if isinstance(value, list) and not declared.repeated:  # nargs="+": each word is a tuple of sizes
             value = tuple(size for part in value for size in part)
         given[name] = value
     return given

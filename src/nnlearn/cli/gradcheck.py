@@ -17,7 +17,7 @@ from nnlearn.cli._args import (
     print_table,
     say_threads,
 )
-from nnlearn.cli._settings import add_declared_flags, flag_of, settings_given
+from nnlearn.cli._settings import add_declared_flags, flag_of, given_flags
 from nnlearn.common import engines
 from nnlearn.common.gradient_check import gradient_check_record
 from nnlearn.common.networks import network_for, with_dtype
@@ -149,7 +149,7 @@ def cmd_gradcheck(args) -> int:
 
 def _gradcheck_subject(args):
     """``(float64 network, x, t, where the batch comes from, run folder or None)`` of gradcheck's arguments."""
-    given = settings_given(args, only=GRADCHECK_SETTINGS)
+    given = given_flags(args, TrainSettings, only=GRADCHECK_SETTINGS)
     run = None if args.run_dir is None else Path(args.run_dir)
     if run is not None:
         extra = [flag_of(name) for name in given if name not in ("batch_size", "seed")]

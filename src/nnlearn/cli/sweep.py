@@ -16,7 +16,7 @@ from pathlib import Path
 from nnlearn.base.errors import NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import add_data_args, load_arrays, positive_int
-from nnlearn.cli._settings import add_declared_flags, flag_of
+from nnlearn.cli._settings import add_declared_flags, flag_of, given_flags
 from nnlearn.sweep import Sweep, SweepInterrupted, SweepSpec, require_sweep_packages
 from nnlearn.sweep.spec import options
 from nnlearn.train.training import infer_classes
@@ -57,7 +57,7 @@ def register(commands) -> None:
 def _open(args):
     """``(sweep, spec)``: the sweep to resume (its spec), or None and the spec of a new one."""
     parser = args.parser
-    given = {name: getattr(args, name) for name in options() if getattr(args, name) is not None}
+    given = given_flags(args, SweepSpec)
     if args.resume:
         searched = [options()[name].flag or flag_of(name) for name in given if options()[name].searched]
         if searched:
