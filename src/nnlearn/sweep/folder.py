@@ -12,7 +12,7 @@ import numpy as np
 
 import nnlearn.sweep.results as results
 from nnlearn.base.errors import FileFormatError, NnlearnError
-from nnlearn.base.files import check_output_path, make_folder, read_json
+from nnlearn.base.files import check_output_folder, make_folder, read_json
 from nnlearn.base.i18n import _
 from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop, connect, require_sweep_packages
 from nnlearn.sweep.journal import check_journal
@@ -84,9 +84,7 @@ class Sweep:
             raise NnlearnError(
                 _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=out)
             )
-        if out.exists() and not out.is_dir():
-            raise NnlearnError(_("--out {out} is a file, not a directory", out=out))
-        check_output_path(out / "sweep.json")  # not inside a run folder or another sweep's
+        check_output_folder(out)  # a folder, not inside a run folder or another sweep's
         sweep = cls(out, spec)
         make_folder(out)
         create_study(sweep.storage())
