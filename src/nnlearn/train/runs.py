@@ -31,7 +31,7 @@ from pathlib import Path
 from nnlearn.base.errors import DivergenceError, FileFormatError, InputError, NnlearnError, OutputError
 from nnlearn.base.files import (
     atomic_write,
-    file_kind,
+    check_output_folder,
     make_folder,
     managed_folder,
     read_json,
@@ -76,14 +76,9 @@ def default_run_dir(recipe: str, root="runs") -> Path:
 def check_run_dir(run, *, in_run_folder: bool = False) -> Path:
     """Refuse, with one :class:`~nnlearn.base.errors.OutputError` line, a run folder that is not ours to make:
     something other than a folder, or -- unless ``in_run_folder`` (a sweep's own final run) -- a folder
-    inside another run or sweep folder, whose files nnlearn keeps."""
-    run = Path(run)
-    kind = file_kind(os.stat(run).st_mode) if run.exists() and not run.is_dir() else None
-    outer = None if in_run_folder or kind else managed_folder(run)
-    if kind:
-        raise OutputError(
-            _("cannot use {run} as a run directory: it is {kind}; choose another --out", run=run, kind=kind)
-        )
+    inside another run or sweep folder, whose files nnlearn keeps (the run's own folder may hold a run)."""
+    run = check_output_folder(run, in_run_folder=True)
+    outer = None if in_run_folder else managed_folder(run)
     if outer is not None:
         raise OutputError(
             _(
