@@ -49,7 +49,7 @@ def read_spec(out) -> SweepSpec:
             _("{out} holds no sweep.json, so it is not a sweep folder; start one with --out", out=out)
         ) from None
     except OSError as exc:
-        raise FileFormatError(_("cannot read {path}: {reason}", path=path, reason=exc.strerror or exc)) from None
+        raise FileFormatError(_("{path} cannot be read ({reason})", path=path, reason=exc.strerror or exc)) from None
     except NnlearnError as exc:
         raise FileFormatError(
             _(
