@@ -13,11 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-from nnlearn.base.errors import NnlearnError
+from nnlearn.base.errors import InputError, NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import add_data_args, load_arrays, positive_int
 from nnlearn.cli._settings import add_declared_flags, flag_of, given_flags
 from nnlearn.sweep import Sweep, SweepInterrupted, SweepSpec, require_sweep_packages
+from nnlearn.sweep.folder import check_new_sweep
 from nnlearn.sweep.spec import options
 from nnlearn.train.training import infer_classes
 
@@ -71,10 +72,10 @@ def _open(args):
         return sweep, sweep.spec
     if "params" not in given:
         parser.error(_("give at least one --param NAME=KIND:ARGS, e.g. --param lr=loguniform:1e-4:1e-1"))
-    if (Path(args.out) / "sweep.json").exists():  # a usage error, before the data set loads
-        parser.error(
-            _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=args.out)
-        )
+    try:  # before the data set loads; a folder that holds a sweep already is a usage error
+        check_new_sweep(args.out)
+    except InputError as exc:
+        parser.error(str(exc))
     if "data_dir" in given:
         given["data_dir"] = str(Path(given["data_dir"]).resolve())
     return None, SweepSpec(**given)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 import nnlearn.sweep.results as results
-from nnlearn.base.errors import FileFormatError, NnlearnError
+from nnlearn.base.errors import FileFormatError, InputError, NnlearnError
 from nnlearn.base.files import check_output_folder, make_folder, read_json
 from nnlearn.base.i18n import _
 from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop, connect, require_sweep_packages
@@ -60,6 +60,17 @@ def read_spec(out) -> SweepSpec:
         ) from None
 
 
+def check_new_sweep(out) -> Path:
+    """``out`` as a Path if a new sweep may be made there: not a sweep already (an
+    :class:`~nnlearn.base.errors.InputError` naming ``--resume``), a folder, not inside a run or sweep folder."""
+    out = Path(out)
+    if (out / "sweep.json").exists():
+        raise InputError(
+            _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=out)
+        )
+    return check_output_folder(out)
+
+
 class Sweep:
     """A sweep folder: its :class:`SweepSpec`, its Optuna study and its trial records.
 
@@ -79,12 +90,7 @@ class Sweep:
 
     @classmethod
     def create(cls, out, spec: SweepSpec) -> "Sweep":
-        out = Path(out)
-        if (out / "sweep.json").exists():
-            raise NnlearnError(
-                _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=out)
-            )
-        check_output_folder(out)  # a folder, not inside a run folder or another sweep's
+        out = check_new_sweep(out)
         sweep = cls(out, spec)
         make_folder(out)
         create_study(sweep.storage())
