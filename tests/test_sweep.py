@@ -685,9 +685,13 @@ def test_a_trial_record_with_any_field_replaced_is_read_whole_or_not_at_all(fiel
 def test_a_sweep_is_not_made_inside_a_run_folder(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "state.json").write_text("{}")
-    with pytest.raises(NnlearnError, match=r"^refusing to write .*run/s/sweep\.json"):
+    with pytest.raises(NnlearnError, match=r"^refusing to write into .*run/s: it is inside the run or sweep folder"):
         Sweep.create(tmp_path / "run" / "s", SweepSpec(params=PARAMS))
     assert not (tmp_path / "run" / "s").exists()
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(NnlearnError, match=r"it is a regular file, not a folder"):
+        Sweep.create(tmp_path / "file", SweepSpec(params=PARAMS))
+    assert (tmp_path / "file").read_text() == "mine"
 
 
 def test_a_second_driver_on_the_same_folder_is_refused(tmp_path):

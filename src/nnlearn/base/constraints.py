@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -313,6 +314,49 @@ class Seed(Constraint):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
             raise self.refuse(value, name)
         return int(value)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The declaration of one field of a settings dataclass (:class:`~nnlearn.train.settings.TrainSettings`,
+    :class:`~nnlearn.sweep.SweepSpec`): its check, flag, ``--help``, JSON and label all come from here.
+
+    ``label``, ``unit``: the report's words for a training setting (marked ``N_``); ``tunable``: a sweep may
+    search it; ``group``: ``"optimizer"`` for the optimizer's arguments; settings sharing an ``exclusive``
+    name are alternatives on the command line; ``shown``: the default in words for ``--help``; ``searched``
+    False: where the data is, not what is searched (``--resume`` may change it); ``own_flag`` False: the
+    data options' flag; ``repeated``: the flag is given once per item (``--param A --param B``).
+    """
+
+    constraint: Constraint
+    help: str
+    label: str = ""
+    unit: str = ""
+    tunable: bool = True
+    group: str | None = None
+    metavar: str | None = None
+    exclusive: str | None = None
+    shown: str | None = None
+    flag: str | None = None
+    searched: bool = True
+    own_flag: bool = True
+    repeated: bool = False
+
+
+def declared(default, constraint: Constraint, help: str, **declaration):
+    """A dataclass field with its :class:`Declared` (keyword arguments: Declared's)."""
+    return field(default=default, metadata={"declared": Declared(constraint, help, **declaration)})
+
+
+def declarations(cls) -> dict:
+    """``{name: Declared}`` of every field of the dataclass ``cls``, in declaration order."""
+    return {f.name: f.metadata["declared"] for f in fields(cls)}
+
+
+def check_declared(obj) -> None:
+    """Check and normalise, in place, every declared field of the frozen dataclass ``obj``."""
+    for name, declaration in declarations(type(obj)).items():
+        object.__setattr__(obj, name, declaration.constraint.check(getattr(obj, name), name))
 
 
 #: The most samples one batch may have: a million MNIST rows are 3 GB of float32 already.

@@ -230,6 +230,17 @@ def _check_target(path: Path, *, folder: bool, in_run_folder: bool) -> Path:
     return path
 
 
+def make_folder(path) -> Path:
+    """Make the folder ``path`` (and its parents): one :class:`~nnlearn.base.errors.OutputError` line
+    naming it when it cannot be made, before any work that would write into it."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(_(_REFUSALS[True][0], path=path, reason=exc.strerror or exc)) from None
+    return path
+
+
 class StopRequest:
     """Set by :func:`stop_requests`' signal handler: stop at the next safe point."""
 

@@ -9,10 +9,10 @@ so the flags of the settings' older names (``--hidden``, ``--dropout``, ``--weig
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
-from nnlearn.base.constraints import Sizes
+from nnlearn.base.constraints import Sizes, declarations
 from nnlearn.cli._args import flag_type
-from nnlearn.train.settings import specs
 
 
 def flag_of(name: str) -> str:
@@ -37,33 +37,35 @@ def add_declared_flag(target, flag: str, name: str, constraint, help: str, metav
     target.add_argument(flag, **kwargs)
 
 
-def add_settings_flags(parser: argparse.ArgumentParser, only=None, default: str = "the recipe's") -> None:
-    """Add a flag for every training setting (or those named in ``only``) to ``parser``; defaults None.
-
-    ``default`` completes each help text's "default: ..." (set real defaults with ``parser.set_defaults``).
-    """
+def add_declared_flags(parser: argparse.ArgumentParser, cls, only=None, default: str | None = None) -> None:
+    """Add a flag (default None) for every declared field of the dataclass ``cls`` that has its own (or those
+    named in ``only``). Each help ends with the default: ``default`` (set the real ones with
+    ``parser.set_defaults``), else the declaration's ``shown``, else the field's own."""
     exclusive = {}
-    for name, spec in specs().items():
-        if only is not None and name not in only:
+    for f in dataclasses.fields(cls):
+        declared = f.metadata["declared"]
+        if not declared.own_flag or (only is not None and f.name not in only):
             continue
         target = parser
-        if spec.exclusive:
-            if spec.exclusive not in exclusive:
-                exclusive[spec.exclusive] = parser.add_mutually_exclusive_group()
-            target = exclusive[spec.exclusive]
-        help = f"{spec.help}; default: {default}"
-        add_declared_flag(target, flag_of(name), name, spec.constraint, help, spec.metavar)
+        if declared.exclusive:
+            if declared.exclusive not in exclusive:
+                exclusive[declared.exclusive] = parser.add_mutually_exclusive_group()
+            target = exclusive[declared.exclusive]
+        shown = default or declared.shown or f.default
+        help = declared.help + ("" if shown is dataclasses.MISSING else f"; default: {shown}")
+        flag = declared.flag or flag_of(f.name)
+        add_declared_flag(target, flag, f.name, declared.constraint, help, declared.metavar, declared.repeated)
 
 
-def settings_given(args: argparse.Namespace, only=None) -> dict:
-    """``{name: value}`` of the settings whose flags were given (``--hidden-size 100 50`` -> ``(100, 50)``);
-    ``only``: the settings :func:`add_settings_flags` was given."""
+def given_flags(args: argparse.Namespace, cls, only=None) -> dict:
+    """``{name: value}`` of the declared fields of ``cls`` whose flags were given (``--hidden-size 100 50`` ->
+    ``(100, 50)``); ``only``: the fields :func:`add_declared_flags` was given."""
     given = {}
-    for name in only or specs():
+    for name, declared in declarations(cls).items():
         value = getattr(args, name, None)
-        if value is None:
+        if value is None or (only is not None and name not in only):
             continue
-        if isinstance(value, list):  # nargs="+": each word is a tuple of sizes
+        if isinstance(value, list) and not declared.repeated:  # nargs="+": each word is a tuple of sizes
             value = tuple(size for part in value for size in part)
         given[name] = value
     return given

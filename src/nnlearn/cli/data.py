@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.base.errors import OutputError, UsageError
+from nnlearn.base.errors import UsageError
+from nnlearn.base.files import make_folder
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import add_data_args, dataset_of, positive_float, whole_number
 from nnlearn.datasets.cache import check_entry, entry_dir, load_arrays
@@ -107,16 +108,7 @@ def cmd_download(args) -> int:
             )
             return 0
     dest = Path(args.data_dir).expanduser() if args.data_dir is not None else download_dir(spec)
-    try:
-        dest.mkdir(parents=True, exist_ok=True)  # a folder that cannot be made is said before any download
-    except OSError as exc:
-        raise OutputError(
-            _(
-                "cannot create the data folder {folder}: {reason}; choose a --data-dir you can write to",
-                folder=dest,
-                reason=exc.strerror or exc,
-            )
-        ) from None
+    make_folder(dest)  # a folder that cannot be made is said before any download
     try:
         paths = fetch_dataset(spec, dest, timeout=args.timeout)
     except DatasetError as exc:

@@ -20,12 +20,13 @@ from nnlearn.base.figtext import figure_text
 from nnlearn.base.files import check_output_folder, check_output_path
 from nnlearn.base.i18n import N_, _
 from nnlearn.cli._args import add_data_args, dataset_of, int_at_least, load_arrays, positive_int, print_table
-from nnlearn.cli._settings import add_settings_flags
+from nnlearn.cli._settings import add_declared_flags
 from nnlearn.common.gradient import gradient_descent, numerical_diff, numerical_gradient
 from nnlearn.common.gradient_check import time_gradients
 from nnlearn.common.losses import cross_entropy_error, mean_squared_error
 from nnlearn.common.two_layer_net import TwoLayerNet
 from nnlearn.datasets.batches import sample_batch_indices
+from nnlearn.train.settings import TrainSettings
 
 
 def _header(title: str) -> None:
@@ -404,8 +405,9 @@ def register(commands) -> None:
         metavar="N",
         help="judge on the first N test images only (default: all; fewer is faster)",
     )
-    add_settings_flags(
+    add_declared_flags(
         p,
+        TrainSettings,
         only=("epochs", "weight_decay_lambda", "dropout_ratio", "seed"),
         default="200 epochs; the book's weight decay 0.1 and dropout 0.2 for their runs; seed 0",
     )

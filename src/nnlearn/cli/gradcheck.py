@@ -17,7 +17,7 @@ from nnlearn.cli._args import (
     print_table,
     say_threads,
 )
-from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
+from nnlearn.cli._settings import add_declared_flags, flag_of, given_flags
 from nnlearn.common import engines
 from nnlearn.common.gradient_check import gradient_check_record
 from nnlearn.common.networks import network_for, with_dtype
@@ -42,7 +42,9 @@ def register(commands) -> None:
     p.add_argument("run_dir", nargs="?", metavar="RUN", help="check this run's trained network (default: a new one)")
     add_data_args(p)
     p.add_argument("--synthetic", action="store_true", help="random inputs instead of a data set (no files needed)")
-    add_settings_flags(p, only=GRADCHECK_SETTINGS, default="the book's TwoLayerNet(784, 50, 10); batch 3")
+    add_declared_flags(
+        p, TrainSettings, only=GRADCHECK_SETTINGS, default="the book's TwoLayerNet(784, 50, 10); batch 3"
+    )
     p.set_defaults(batch_size=3)
     p.add_argument(
         "--all",
@@ -147,7 +149,7 @@ def cmd_gradcheck(args) -> int:
 
 def _gradcheck_subject(args):
     """``(float64 network, x, t, where the batch comes from, run folder or None)`` of gradcheck's arguments."""
-    given = settings_given(args, only=GRADCHECK_SETTINGS)
+    given = given_flags(args, TrainSettings, only=GRADCHECK_SETTINGS)
     run = None if args.run_dir is None else Path(args.run_dir)
     if run is not None:
         extra = [flag_of(name) for name in given if name not in ("batch_size", "seed")]

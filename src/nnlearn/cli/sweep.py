@@ -8,30 +8,19 @@ The command parses its arguments, loads the data set, and hands the rest to :mod
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import time
 from pathlib import Path
 
-from nnlearn.base.errors import NnlearnError
+from nnlearn.base.errors import InputError, NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.cli._args import add_data_args, load_arrays, positive_int
-from nnlearn.cli._settings import add_declared_flag, flag_of
+from nnlearn.cli._settings import add_declared_flags, flag_of, given_flags
 from nnlearn.sweep import Sweep, SweepInterrupted, SweepSpec, require_sweep_packages
+from nnlearn.sweep.folder import check_new_sweep
 from nnlearn.sweep.spec import options
 from nnlearn.train.training import infer_classes
-
-
-def _add_spec_flags(parser) -> None:
-    """A flag for every field of SweepSpec but those the data options give; defaults None."""
-    defaults = {f.name: f.default for f in dataclasses.fields(SweepSpec)}
-    for name, option in options().items():
-        if option.own_flag:
-            shown = option.shown or defaults[name]
-            help = option.help + ("" if shown is dataclasses.MISSING else f"; default {shown}")
-            flag = option.flag or flag_of(name)
-            add_declared_flag(parser, flag, name, option.constraint, help, option.metavar, option.repeated)
 
 
 def register(commands) -> None:
@@ -43,7 +32,7 @@ def register(commands) -> None:
         "test data (DIR/final). Trials run as Dask tasks on a local cluster (--workers) or a running one "
         "(--scheduler); the search is an Optuna study in DIR/study.journal. Needs: " + 'pip install "nnlearn[sweep]"',
     )
-    _add_spec_flags(p)
+    add_declared_flags(p, SweepSpec)
     # Read by this process only: the workers get the arrays from it.
     add_data_args(p)
     where = p.add_mutually_exclusive_group()
@@ -69,7 +58,7 @@ def register(commands) -> None:
 def _open(args):
     """``(sweep, spec)``: the sweep to resume (its spec), or None and the spec of a new one."""
     parser = args.parser
-    given = {name: getattr(args, name) for name in options() if getattr(args, name) is not None}
+    given = given_flags(args, SweepSpec)
     if args.resume:
         searched = [options()[name].flag or flag_of(name) for name in given if options()[name].searched]
         if searched:
@@ -83,10 +72,10 @@ def _open(args):
         return sweep, sweep.spec
     if "params" not in given:
         parser.error(_("give at least one --param NAME=KIND:ARGS, e.g. --param lr=loguniform:1e-4:1e-1"))
-    if (Path(args.out) / "sweep.json").exists():  # a usage error, before the data set loads
-        parser.error(
-            _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=args.out)
-        )
+    try:  # before the data set loads; a folder that holds a sweep already is a usage error
+        check_new_sweep(args.out)
+    except InputError as exc:
+        parser.error(str(exc))
     if "data_dir" in given:
         given["data_dir"] = str(Path(given["data_dir"]).resolve())
     return None, SweepSpec(**given)

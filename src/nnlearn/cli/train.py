@@ -25,8 +25,8 @@ from nnlearn.cli._args import (
     load_arrays,
     say_threads,
 )
-from nnlearn.cli._settings import add_settings_flags, flag_of, settings_given
-from nnlearn.train.settings import RECIPES
+from nnlearn.cli._settings import add_declared_flags, flag_of, given_flags
+from nnlearn.train.settings import RECIPES, TrainSettings
 
 # -- argument types: a bad value is an argparse error (usage line, exit 2), never a traceback --------
 
@@ -58,7 +58,7 @@ def _register_train(commands) -> None:
         "seed 0, in about half a minute on 2 cores)",
     )
     add_data_args(p)
-    add_settings_flags(p)
+    add_declared_flags(p, TrainSettings, default="the recipe's")
     add_threads_arg(p, THREADS_HELP)
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help="run directory (default runs/RECIPE-DATE-TIME)")
@@ -197,7 +197,7 @@ def _run_settings(args):
     from nnlearn.train.settings import recipe_settings
 
     parser = args.parser
-    overrides = settings_given(args)
+    overrides = given_flags(args, TrainSettings)
     if args.resume:
         given = [flag_of(name) for name in overrides]
         given += [flag for flag in ("--recipe", "--dataset") if getattr(args, flag[2:]) is not None]
@@ -330,7 +330,7 @@ def cmd_predict(args) -> int:
     run = Path(args.run_dir)
     config, net = runs.load_model(run)
     dataset = config["dataset"]
-    names = class_names_of(dataset)
+    names = None if dataset == "mnist" else class_names_of(dataset)  # a digit names itself
     true = None
     side = int(round(math.sqrt(net.sizes[0])))
     if args.index is not None:
@@ -347,7 +347,7 @@ def cmd_predict(args) -> int:
                 )
             )
         x, true = x_all[args.index], int(t_all[args.index])
-        name = f" {names[true]}" if names and dataset != "mnist" else ""
+        name = f" {names[true]}" if names else ""
         print(
             _(
                 "image {index} of the {dataset} {split} set (true class {true}{name})",
@@ -371,11 +371,10 @@ def cmd_predict(args) -> int:
     probs = net.predict(np.asarray(x, dtype=np.float64).reshape(-1))
     best = int(np.argmax(probs))
     print(_("class probabilities:"))
-    named = bool(names) and dataset != "mnist"
     for k, p in enumerate(probs):
-        name = f" {names[k]:<12}" if named else ""
+        name = f" {names[k]:<12}" if names else ""
         print(f"  {k}{name}  {p:.4f}" + ("  " + _("<- predicted") if k == best else ""))
     verdict = "" if true is None else "  " + (_("(correct)") if best == true else _("(wrong: it is {true})", true=true))
-    label = f"{best} ({names[best]})" if names and dataset != "mnist" else str(best)
+    label = f"{best} ({names[best]})" if names else str(best)
     print(_("predicted class {label} with probability {p:.2%}", label=label, p=probs[best]) + verdict)
     return 0

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 import nnlearn.sweep.results as results
-from nnlearn.base.errors import FileFormatError, NnlearnError
-from nnlearn.base.files import check_output_path, read_json
+from nnlearn.base.errors import FileFormatError, InputError, NnlearnError
+from nnlearn.base.files import check_output_folder, make_folder, read_json
 from nnlearn.base.i18n import _
 from nnlearn.sweep.driver import CriticalSections, Task, TrialLoop, connect, require_sweep_packages
 from nnlearn.sweep.journal import check_journal
@@ -49,7 +49,7 @@ def read_spec(out) -> SweepSpec:
             _("{out} holds no sweep.json, so it is not a sweep folder; start one with --out", out=out)
         ) from None
     except OSError as exc:
-        raise FileFormatError(_("cannot read {path}: {reason}", path=path, reason=exc.strerror or exc)) from None
+        raise FileFormatError(_("{path} cannot be read ({reason})", path=path, reason=exc.strerror or exc)) from None
     except NnlearnError as exc:
         raise FileFormatError(
             _(
@@ -58,6 +58,17 @@ def read_spec(out) -> SweepSpec:
                 reason=exc,
             )
         ) from None
+
+
+def check_new_sweep(out) -> Path:
+    """``out`` as a Path if a new sweep may be made there: not a sweep already (an
+    :class:`~nnlearn.base.errors.InputError` naming ``--resume``), a folder, not inside a run or sweep folder."""
+    out = Path(out)
+    if (out / "sweep.json").exists():
+        raise InputError(
+            _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=out)
+        )
+    return check_output_folder(out)
 
 
 class Sweep:
@@ -79,16 +90,9 @@ class Sweep:
 
     @classmethod
     def create(cls, out, spec: SweepSpec) -> "Sweep":
-        out = Path(out)
-        if (out / "sweep.json").exists():
-            raise NnlearnError(
-                _("{out} already holds a sweep; continue it with --resume {out} or choose another --out", out=out)
-            )
-        if out.exists() and not out.is_dir():
-            raise NnlearnError(_("--out {out} is a file, not a directory", out=out))
-        check_output_path(out / "sweep.json")  # not inside a run folder or another sweep's
+        out = check_new_sweep(out)
         sweep = cls(out, spec)
-        out.mkdir(parents=True, exist_ok=True)
+        make_folder(out)
         create_study(sweep.storage())
         write_json(out / "sweep.json", spec.to_dict())
         return sweep
@@ -179,7 +183,7 @@ class Sweep:
             )
         from tqdm import tqdm
 
-        (self.out / "trials").mkdir(exist_ok=True)
+        make_folder(self.out / "trials")
         client, to_close = connect(*where)
         bar = tqdm(
             total=target,

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlearn.base.errors import FileFormatError
 from nnlearn.base.figtext import in_reader_language
-from nnlearn.base.files import read_json
 from nnlearn.base.i18n import _
 from nnlearn.sweep.trial import read_record
+from nnlearn.train.rundir import json_if_readable
 from nnlearn.train.runs import write_json, write_text
 
 #: How many of the best trials the validation-curve figure shows.
@@ -117,11 +116,8 @@ def write_results(out, spec, study, sizes) -> dict | None:
         out / "validation_curves.png",
         in_run_folder=True,
     )
-    try:
-        old = read_json(out / "best.json")
-    except (OSError, FileFormatError):
-        old = None
-    if isinstance(old, dict) and old.get("number") == best["number"] and isinstance(old.get("final"), dict):
+    old = json_if_readable(out / "best.json") or {}
+    if old.get("number") == best["number"] and isinstance(old.get("final"), dict):
         best["final"] = old["final"]
     write_json(out / "best.json", best)
     return best

@@ -1,7 +1,7 @@
 """The search space: ``--param NAME=KIND:ARGS``, derived from the settings' declarations.
 
 Which settings a sweep may search, and how, is not decided here: a setting is searchable when its
-:class:`~nnlearn.train.settings.Spec` says ``tunable``, with the kinds its constraint lists in
+:class:`~nnlearn.base.constraints.Declared` says ``tunable``, with the kinds its constraint lists in
 ``sweep_kinds`` (a float >= 0: ``loguniform``, ``uniform``, ``choice``; a whole number: ``int``,
 ``choice``; names and layer sizes: ``choice``). A choice is read by the constraint's own ``parse``
 (``512-256`` is two layer sizes because :class:`~nnlearn.base.constraints.Sizes` says so), and every

@@ -1,7 +1,7 @@
 """What a sweep searches and how (:class:`SweepSpec`), each option declared once.
 
-Every field is declared with :func:`option`: its default, its :mod:`~nnlearn.base.constraints`
-constraint (the check and its message), its help text. ``nnlearn sweep``'s flags, their defaults in
+Every field is declared with :func:`~nnlearn.base.constraints.declared`: its default, its constraint
+(the check and its message), its help text. ``nnlearn sweep``'s flags, their defaults in
 ``--help``, the checks here and ``sweep.json`` all come from that declaration, as the training
 settings' flags come from :mod:`nnlearn.train.settings`.
 """
@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
-from nnlearn.base.constraints import COUNT, POSITIVE_WHOLE, Constraint, Optional, Options, ShareOrCount
+from nnlearn.base.constraints import (
+    COUNT,
+    POSITIVE_WHOLE,
+    Constraint,
+    Optional,
+    Options,
+    ShareOrCount,
+    check_declared,
+    declarations,
+    declared,
+)
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import N_, _
 from nnlearn.datasets import DATASETS, validation_count
@@ -22,32 +32,9 @@ from nnlearn.train.settings import RECIPES, applies, recipe_settings
 SAMPLERS = ("random", "tpe", "grid")
 
 
-@dataclass(frozen=True)
-class Option:
-    """The declaration of one option of a sweep (see :func:`option`)."""
-
-    constraint: Constraint
-    help: str
-    #: The default in words for ``--help``, where the value itself would not say it.
-    shown: str | None = None
-    flag: str | None = None
-    metavar: str | None = None
-    #: False: part of where the data is, not of what is searched (``--resume`` may change it).
-    searched: bool = True
-    #: False: the flag is the data options' (``--dataset``, ``--data-dir``), shared with ``nnlearn train``.
-    own_flag: bool = True
-    #: True: the flag is given once per item (``--param A --param B``), each read by the constraint's ``parse``.
-    repeated: bool = False
-
-
-def option(default, constraint: Constraint, help: str, **declaration):
-    """A field of :class:`SweepSpec` with its :class:`Option` (keyword arguments: Option's)."""
-    return field(default=default, metadata={"option": Option(constraint, help, **declaration)})
-
-
 def options() -> dict:
-    """``{name: Option}`` of every field of :class:`SweepSpec`, in declaration order."""
-    return {f.name: f.metadata["option"] for f in fields(SweepSpec)}
+    """``{name: Declared}`` of every field of :class:`SweepSpec`, in declaration order."""
+    return declarations(SweepSpec)
 
 
 class ParamList(Constraint):
@@ -86,7 +73,7 @@ class SweepSpec:
     (30, 'random', (20000, 3333))
     """
 
-    params: tuple = option(
+    params: tuple = declared(
         dataclasses.MISSING,
         ParamList(),
         "a searched setting: loguniform:LOW:HIGH, "
@@ -96,32 +83,31 @@ class SweepSpec:
         metavar="NAME=KIND:ARGS",
         repeated=True,
     )
-    recipe: str = option("strong", Options(tuple(RECIPES)), "settings to start from")
-    trials: int = option(30, POSITIVE_WHOLE, "number of trials")
-    sampler: str = option(
+    recipe: str = declared("strong", Options(tuple(RECIPES)), "settings to start from")
+    trials: int = declared(30, POSITIVE_WHOLE, "number of trials")
+    sampler: str = declared(
         "random",
         Options(SAMPLERS),
         "random, tpe (Optuna's Bayesian sampler) or grid (every combination of the choices and int ranges)",
     )
-    seed: int = option(0, COUNT, "seed of the sampler and of every trial's weights and batches")
-    epochs: int | None = option(None, Optional(POSITIVE_WHOLE), "epochs per trial", shown="the recipe's")
-    train_size: int | None = option(
+    seed: int = declared(0, COUNT, "seed of the sampler and of every trial's weights and batches")
+    epochs: int | None = declared(None, Optional(POSITIVE_WHOLE), "epochs per trial", shown="the recipe's")
+    train_size: int | None = declared(
         None, Optional(POSITIVE_WHOLE), "use the first N training images", shown="all", metavar="N"
     )
-    validation: float | int = option(
+    validation: float | int = declared(
         1 / 6,
         ShareOrCount(),
         "held back from the end of the training images for choosing: a share (0.2) or a number (10000)",
         shown="a sixth, 10,000 of MNIST's 60,000",
     )
-    dataset: str = option("mnist", Options(DATASETS), "which data set", own_flag=False)
-    data_dir: str | None = option(
+    dataset: str = declared("mnist", Options(DATASETS), "which data set", own_flag=False)
+    data_dir: str | None = declared(
         None, Optional(Folder()), "where the data set's files are", searched=False, own_flag=False
     )
 
     def __post_init__(self):
-        for name, declared in options().items():
-            object.__setattr__(self, name, declared.constraint.check(getattr(self, name), name))
+        check_declared(self)
         check_space(self.params, self.base_settings())
         if self.sampler == "grid":
             for p in self.params:

@@ -29,7 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnlearn.base.errors import DivergenceError, FileFormatError, InputError, NnlearnError, OutputError
-from nnlearn.base.files import atomic_write, file_kind, managed_folder, read_json, remove_stale_temp_files
+from nnlearn.base.files import (
+    atomic_write,
+    check_output_folder,
+    make_folder,
+    managed_folder,
+    read_json,
+    remove_stale_temp_files,
+)
 from nnlearn.base.i18n import N_, _
 from nnlearn.common.networks import load_network
 from nnlearn.common.saving import save_network
@@ -69,14 +76,9 @@ def default_run_dir(recipe: str, root="runs") -> Path:
 def check_run_dir(run, *, in_run_folder: bool = False) -> Path:
     """Refuse, with one :class:`~nnlearn.base.errors.OutputError` line, a run folder that is not ours to make:
     something other than a folder, or -- unless ``in_run_folder`` (a sweep's own final run) -- a folder
-    inside another run or sweep folder, whose files nnlearn keeps."""
-    run = Path(run)
-    kind = file_kind(os.stat(run).st_mode) if run.exists() and not run.is_dir() else None
-    outer = None if in_run_folder or kind else managed_folder(run)
-    if kind:
-        raise OutputError(
-            _("cannot use {run} as a run directory: it is {kind}; choose another --out", run=run, kind=kind)
-        )
+    inside another run or sweep folder, whose files nnlearn keeps (the run's own folder may hold a run)."""
+    run = check_output_folder(run, in_run_folder=True)
+    outer = None if in_run_folder else managed_folder(run)
     if outer is not None:
         raise OutputError(
             _(
@@ -118,16 +120,7 @@ def claim_run_dir(run, *, in_run_folder: bool = False) -> int | None:
     system cannot lock a folder (an NFS mount may refuse): the run goes on unlocked.
     """
     run = check_run_dir(run, in_run_folder=in_run_folder)
-    try:
-        run.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            _(
-                "cannot create the run directory {run}: {reason}; choose a folder you can write to",
-                run=run,
-                reason=exc.strerror or exc,
-            )
-        ) from None
+    make_folder(run)
     lock = None
     try:
         lock = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
@@ -342,68 +335,39 @@ def open_run(
 
     run = Path(run)
     (x_train, t_train), (x_test, t_test) = data
-    trainer = build_trainer(
-        settings,
-        x_train,
-        t_train,
-        x_test,
-        t_test,
-        n_classes=n_classes,
+
+    def build(callbacks):
+        return build_trainer(
+            settings, x_train, t_train, x_test, t_test, n_classes=n_classes, callbacks=callbacks, threads=threads
+        )
+
+    trainer = build(
         callbacks=[
             *standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
             *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else []),
             RunWriter(run, log=log),
-        ],
-        threads=threads,
+        ]
     )
     lock = claim_run_dir(run, in_run_folder=in_run_folder)
     try:
-        how, trainer = _continue_or_start(
-            run,
-            trainer,
-            settings,
-            data,
-            recipe=recipe,
-            dataset=dataset,
-            data_dir=data_dir,
-            n_classes=n_classes,
-            other_run=other_run,
-            threads=threads,
-        )
+        how = "restarted" if (run / "config.json").exists() else "new"
+        if how == "restarted" and os.path.lexists(run / "checkpoint.npz"):
+            try:
+                trainer.load_checkpoint(run / "checkpoint.npz")
+                finished = trainer.iteration >= trainer.max_iter and (run / "summary.json").exists()
+                how = "finished" if finished else "resumed"
+            except FileFormatError:
+                if other_run != "restart":
+                    raise
+                trainer = build(callbacks=trainer.callbacks)
+        if how in ("new", "restarted"):
+            (run / "checkpoint.npz").unlink(missing_ok=True)
+            start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
     except BaseException:
         if lock is not None:
             os.close(lock)
         raise
     return Run(run, trainer, recipe, dataset, how, lock)
-
-
-def _continue_or_start(run, trainer, settings, data, *, recipe, dataset, data_dir, n_classes, other_run, threads):
-    """``(how, trainer)``: the folder's run continued from its checkpoint, or started (see :class:`Run`)."""
-
-    (x_train, t_train), (x_test, t_test) = data
-    how = "restarted" if (run / "config.json").exists() else "new"
-    if how == "restarted" and os.path.lexists(run / "checkpoint.npz"):
-        try:
-            trainer.load_checkpoint(run / "checkpoint.npz")
-            finished = trainer.iteration >= trainer.max_iter and (run / "summary.json").exists()
-            how = "finished" if finished else "resumed"
-        except FileFormatError:
-            if other_run != "restart":
-                raise
-            trainer = build_trainer(
-                settings,
-                x_train,
-                t_train,
-                x_test,
-                t_test,
-                n_classes=n_classes,
-                callbacks=trainer.callbacks,
-                threads=threads,
-            )
-    if how in ("new", "restarted"):
-        (run / "checkpoint.npz").unlink(missing_ok=True)
-        start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
-    return how, trainer
 
 
 def start_run(run, trainer, *, recipe: str, dataset: str, data_dir=None) -> None:

@@ -1,8 +1,8 @@
 """Training settings, each declared once: one frozen dataclass, and the named recipes as instances of it.
 
-Every field of :class:`TrainSettings` is declared with :func:`setting`: its default, its constraint
-(:mod:`nnlearn.base.constraints`), help, label and unit, whether a sweep may tune it, and whether the
-optimizer takes it. The flags of ``nnlearn train`` and ``nnlearn sweep``, the checks, ``config.json``,
+Every field of :class:`TrainSettings` is declared with :func:`~nnlearn.base.constraints.declared`: its
+default, its constraint, help, label and unit, whether a sweep may tune it, and whether the optimizer
+takes it. The flags of ``nnlearn train`` and ``nnlearn sweep``, the checks, ``config.json``,
 the report's labels and the optimizer's arguments all come from that declaration: a new setting is one
 new field.
 """
@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import numpy as np
 
-from nnlearn.base.constraints import COUNT, POSITIVE_WHOLE, RULES, Constraint, Optional, Options, ShareOrCount
+from nnlearn.base.constraints import (
+    COUNT,
+    POSITIVE_WHOLE,
+    RULES,
+    Optional,
+    Options,
+    ShareOrCount,
+    check_declared,
+    declarations,
+    declared,
+)
 from nnlearn.base.errors import InputError
 from nnlearn.base.i18n import N_, _
 from nnlearn.common import engines
@@ -29,27 +39,6 @@ GRADS = ("backprop", "numerical")
 LR_SCHEDULES = ("constant", "cosine")
 #: The group of the settings that are the optimizer's arguments.
 OPTIMIZER = "optimizer"
-
-
-@dataclass(frozen=True)
-class Spec:
-    """The declaration of one setting (see :func:`setting`)."""
-
-    constraint: Constraint
-    help: str
-    label: str
-    unit: str = ""
-    tunable: bool = True
-    group: str | None = None
-    metavar: str | None = None
-    #: Settings sharing an ``exclusive`` name are alternatives: at most one is given on the command line.
-    exclusive: str | None = None
-
-
-def setting(default, constraint: Constraint, help: str, *, label: str, **declaration):
-    """A dataclass field of :class:`TrainSettings` with its :class:`Spec` (keyword arguments: Spec's);
-    ``label`` and ``unit`` are marked ``N_`` (but a name, such as ``beta1``) and shown as ``_(spec.label)``."""
-    return field(default=default, metadata={"spec": Spec(constraint, help, label, **declaration)})
 
 
 def optimizer_arguments(name: str) -> tuple:
@@ -70,8 +59,8 @@ def applies(name: str, optimizer: str) -> bool:
 
 
 def specs() -> dict:
-    """``{name: Spec}`` of every setting, in declaration order."""
-    return {f.name: f.metadata["spec"] for f in fields(TrainSettings)}
+    """``{name: Declared}`` of every setting, in declaration order."""
+    return declarations(TrainSettings)
 
 
 def check_known(names) -> None:
@@ -104,26 +93,26 @@ class TrainSettings:
     nnlearn.base.errors.InputError: dropout_ratio must be a number in [0, 1), got 1.0; the book uses 0.2 (ch. 6.4); 0 for none
     """
 
-    hidden_size: tuple = setting(
+    hidden_size: tuple = declared(
         (50,), RULES["hidden_size"], "hidden layer sizes, e.g. --hidden-size 100 50", label=N_("hidden layers")
     )
-    activation: str = setting(
+    activation: str = declared(
         "sigmoid", Options(tuple(ACTIVATIONS)), "the hidden layers' activation", label=N_("activation")
     )
-    weight_init_std: object = setting(
+    weight_init_std: object = declared(
         0.01,
         RULES["weight_init_std"],
         "weight initialisation: a standard deviation (the book's 0.01), xavier or he",
         label=N_("weight init"),
     )
-    loss: str = setting(
+    loss: str = declared(
         "cross_entropy",
         Options(tuple(LOSSES)),
         "the loss: the book's cross-entropy error or mean squared error",
         label=N_("loss"),
     )
-    optimizer: str = setting("sgd", Options(tuple(OPTIMIZERS)), "the update rule (ch. 6.1)", label=N_("optimizer"))
-    lr: float = setting(
+    optimizer: str = declared("sgd", Options(tuple(OPTIMIZERS)), "the update rule (ch. 6.1)", label=N_("optimizer"))
+    lr: float = declared(
         0.1,
         RULES["lr"],
         "learning rate (the start of the schedule)",
@@ -131,28 +120,28 @@ class TrainSettings:
         group=OPTIMIZER,
         metavar="LR",
     )
-    momentum: float | None = setting(
+    momentum: float | None = declared(
         None,
         Optional(RULES["momentum"]),
         "the Momentum optimizer's momentum (ch. 6.1.4); not set: the book's 0.9",
         label=N_("momentum"),
         group=OPTIMIZER,
     )
-    beta1: float | None = setting(
+    beta1: float | None = declared(
         None,
         Optional(RULES["beta1"]),
         "Adam's decay of its mean gradient (ch. 6.1.6); not set: the book's 0.9",
         label="beta1",
         group=OPTIMIZER,
     )
-    beta2: float | None = setting(
+    beta2: float | None = declared(
         None,
         Optional(RULES["beta2"]),
         "Adam's decay of its mean squared gradient; not set: the book's 0.999",
         label="beta2",
         group=OPTIMIZER,
     )
-    eps: float | None = setting(
+    eps: float | None = declared(
         None,
         Optional(RULES["eps"]),
         "what AdaGrad and Adam add to the root of their squared gradients, against division by 0; not set: the "
@@ -160,10 +149,10 @@ class TrainSettings:
         label="eps",
         group=OPTIMIZER,
     )
-    batch_size: int = setting(
+    batch_size: int = declared(
         100, RULES["batch_size"], "samples per mini-batch", label=N_("batch size"), unit=N_("samples")
     )
-    iters: int | None = setting(
+    iters: int | None = declared(
         10000,
         Optional(POSITIVE_WHOLE),
         "number of iterations (updates)",
@@ -171,33 +160,33 @@ class TrainSettings:
         exclusive="length",
         tunable=False,
     )
-    epochs: int | None = setting(
+    epochs: int | None = declared(
         None,
         Optional(POSITIVE_WHOLE),
         "number of epochs of train_size / batch_size iterations",
         label=N_("epochs"),
         exclusive="length",
     )
-    sampling: str = setting(
+    sampling: str = declared(
         "replacement",
         Options(SAMPLINGS),
         "replacement: the book's random batches; shuffle: every sample once per epoch",
         label=N_("sampling"),
     )
-    lr_schedule: str = setting(
+    lr_schedule: str = declared(
         "constant",
         Options(LR_SCHEDULES),
         "cosine lowers the learning rate from lr to 0 along half a cosine over the run",
         label=N_("learning-rate schedule"),
     )
-    dtype: str = setting(
+    dtype: str = declared(
         "float32",
         Options(DTYPES),
         "float32 trains about twice as fast; the numerical gradient wants float64",
         label="dtype",
         tunable=False,
     )
-    train_eval_samples: int | None = setting(
+    train_eval_samples: int | None = declared(
         None,
         Optional(POSITIVE_WHOLE),
         "judge training accuracy per epoch on the first N training samples only "
@@ -205,14 +194,14 @@ class TrainSettings:
         label=N_("train samples judged per epoch"),
         tunable=False,
     )
-    grad: str = setting(
+    grad: str = declared(
         "backprop",
         Options(GRADS),
         "the gradient by backpropagation or by the chapter's numerical differentiation",
         label=N_("gradient"),
         tunable=False,
     )
-    engine: str | None = setting(
+    engine: str | None = declared(
         None,
         Optional(Options(engines.engine_names)),
         "how the gradient is computed: fused (default) or reference "
@@ -220,10 +209,10 @@ class TrainSettings:
         label=N_("engine"),
         tunable=False,
     )
-    seed: int = setting(
+    seed: int = declared(
         0, COUNT, "seed of the weights, the batches and the dropout masks", label=N_("seed"), tunable=False
     )
-    divergence_window: int = setting(
+    divergence_window: int = declared(
         100,
         POSITIVE_WHOLE,
         "the loss has diverged when its mean over this many iterations exceeds three times "
@@ -232,21 +221,21 @@ class TrainSettings:
         unit=N_("iterations"),
         tunable=False,
     )
-    weight_decay_lambda: float = setting(
+    weight_decay_lambda: float = declared(
         0.0,
         RULES["weight_decay_lambda"],
         "the book's weight decay lambda: lambda/2 * sum ||W||^2 added to the loss (biases excluded)",
         label=N_("weight decay"),
         metavar="LAMBDA",
     )
-    dropout_ratio: float = setting(
+    dropout_ratio: float = declared(
         0.0,
         RULES["dropout_ratio"],
         "the book's Dropout after each hidden activation: drop this share of units while training",
         label=N_("dropout"),
         metavar="RATE",
     )
-    validation: float | int | None = setting(
+    validation: float | int | None = declared(
         None,
         Optional(ShareOrCount()),
         "hold back the last SHARE (e.g. 0.1) or N samples of the training set and "
@@ -256,8 +245,7 @@ class TrainSettings:
     )
 
     def __post_init__(self):
-        for name, spec in specs().items():
-            object.__setattr__(self, name, spec.constraint.check(getattr(self, name), name))
+        check_declared(self)
         if (self.iters is None) == (self.epochs is None):
             raise InputError(_("give iters or epochs (exactly one of them)"))
         engines.get_engine(self.engine_name, engines.BACKPROP if self.grad == "backprop" else engines.NUMERICAL)
