@@ -336,17 +336,19 @@ def open_run(
     run = Path(run)
     (x_train, t_train), (x_test, t_test) = data
 
-    def build(callbacks):
-        return build_trainer(
-            settings, x_train, t_train, x_test, t_test, n_classes=n_classes, callbacks=callbacks, threads=threads
-        )
-
-    trainer = build(
+    trainer = build_trainer(
+        settings,
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        n_classes=n_classes,
         callbacks=[
             *standard_callbacks(progress, checkpoint=run / "checkpoint.npz"),
             *([Trajectory(run / TRAJECTORY_FILE)] if trajectory else []),
             RunWriter(run, log=log),
-        ]
+        ],
+        threads=threads,
     )
     lock = claim_run_dir(run, in_run_folder=in_run_folder)
     try:
@@ -359,7 +361,16 @@ def open_run(
             except FileFormatError:
                 if other_run != "restart":
                     raise
-                trainer = build(callbacks=trainer.callbacks)
+                trainer = build_trainer(
+                    settings,
+                    x_train,
+                    t_train,
+                    x_test,
+                    t_test,
+                    n_classes=n_classes,
+                    callbacks=trainer.callbacks,
+                    threads=threads,
+                )
         if how in ("new", "restarted"):
             (run / "checkpoint.npz").unlink(missing_ok=True)
             start_run(run, trainer, recipe=recipe, dataset=dataset, data_dir=data_dir)
