@@ -17,19 +17,18 @@ import signal
 import sys
 import traceback
 import types
+from functools import partial
 
 import numpy as np
 
 from nnlearn.checker.names import CLASSES, code_owner, find, find_method, referenced_names, rows_of
-from nnlearn.checker.probes.isolation import REFERENCES, book_cross_entropy_error
+from nnlearn.checker.probes.isolation import REFERENCES, book_cross_entropy_error, book_predict
 from nnlearn.checker.sandbox import Files, Sandbox, is_system_file
 from nnlearn.checker.standin import install, used
 from nnlearn.checker.targets import ON_ARGUMENT, TARGETS
 from nnlearn.checker.toplevel import RUN_ALONE, JobEnvironment, closing_notes, definitions_only, run_top_level
 from nnlearn.checker.wire import Function, ReaderError, Timeout, WireError, decode, encode, ending
-from nnlearn.common.functions import sigmoid, softmax
 
-KEYS = ("W1", "b1", "W2", "b2")
 #: Positional parameters of a function said to the parent (the book's have at most four).
 MAX_PARAMETERS = 8
 
@@ -336,12 +335,7 @@ class Server:
             method = lambda x: np.dot(x, W)  # noqa: E731
         else:
             params = net.params
-
-            def predict(x):
-                p = {k: np.asarray(params[k], dtype=np.float64) for k in KEYS}
-                z1 = sigmoid(np.asarray(x, dtype=np.float64) @ p["W1"] + p["b1"].reshape(-1))
-                return softmax(z1 @ p["W2"] + p["b2"].reshape(-1))
-
+            predict = partial(book_predict, params)
             method = predict if kind == "predict" else lambda x, t: book_cross_entropy_error(predict(x), t)
         try:
             setattr(net, spelling, method)

@@ -262,10 +262,8 @@ class Remote:
         )
         if reply.get("ok") is True:
             return True
-        try:
-            self._outcome(reply)
-        except (ReaderError, Timeout):
-            return False
+        if not self._failed(reply):
+            self.lose("forged")
         return False
 
     def _failed(self, reply: dict) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 
 from nnlearn.checker.probes.activations import columns, whole_batch
 from nnlearn.checker.probes.base import Stop
-from nnlearn.checker.probes.isolation import book_cross_entropy_error, judged
+from nnlearn.checker.probes.isolation import book_cross_entropy_error, book_predict, judged
 from nnlearn.checker.probes.losses import swapped_values
 from nnlearn.checker.values import close, frozen, ratio, show, to_array, to_scalar
 from nnlearn.common.functions import sigmoid, softmax
@@ -32,7 +32,7 @@ LOSS_RTOL = 1e-5
 NUMERICAL_TOL = 1e-4
 
 
-def _run(probe, thunk):
+def _run(thunk):
     """Run one row's checks; a Stop ends that row only. Returns whether the row ran to its end."""
     try:
         thunk()
@@ -77,7 +77,7 @@ def _probe_methods(cls, probes, methods, active, isolation, fresh, net, checks, 
         def run(row=row, check=check, spelling=spelling):
             probe = fresh(row)
             reset(probe)
-            _run(probe, lambda: check(probe, probe.attr(net, spelling), state))
+            _run(lambda: check(probe, probe.attr(net, spelling), state))
             return probe
 
         def stand_ins(only=None, method=method):
@@ -249,13 +249,6 @@ class Fixture:
         self.rtol = 1e-4 if self.float32 else 1e-6
         self.loss_fn = None
 
-    def forward(self, b1=None, b2=None):
-        """The book's predict on the fixture's batch with the known weights, a bias replaced when given."""
-        v = self.values
-        b1 = v["b1"].reshape(-1) if b1 is None else b1
-        b2 = v["b2"].reshape(-1) if b2 is None else b2
-        return softmax(sigmoid(self.x @ v["W1"].reshape(SIZES[:2]) + b1) @ v["W2"].reshape(SIZES[1:]) + b2)
-
     def reset(self, p) -> None:
         """The known weights again, written into the reader's own arrays."""
         for key in KEYS:
@@ -279,13 +272,12 @@ class Fixture:
 
 
 #: A finding on the class row after which its methods cannot be judged.
-#: A finding on the class row after which its methods cannot be judged.
 _BLOCKING = ("raised-exception", "signature", "timeout", "book-interface")
 
 
 def probe_two_layer_net(cls, probes, methods, active, isolation, fresh):
     p = probes["TwoLayerNet"]
-    if "TwoLayerNet" in active and not _run(p, lambda: _check_init(p, cls)):
+    if "TwoLayerNet" in active and not _run(lambda: _check_init(p, cls)):
         if any(f.id in _BLOCKING for f in p.findings):
             return {"TwoLayerNet"}
     try:
@@ -324,7 +316,7 @@ def _check_predict(p, predict, state, fx):
         if close(got, variant, rtol=fx.rtol):
             p.fail("extra-activation", shown, got, expected, details=[(detail, {})])
     for name in ("b1", "b2"):
-        if close(got, fx.forward(**{name: 0.0}), rtol=fx.rtol):
+        if close(got, book_predict({**fx.values, name: 0.0}, fx.x), rtol=fx.rtol):
             p.fail("bias-not-added", shown, got, expected, details=[("bias", {"name": name})])
     for detail, variant in (("whole-batch", whole_batch(logits)), ("axis0", columns(logits))):
         if close(got, variant, rtol=fx.rtol):
