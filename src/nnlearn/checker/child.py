@@ -287,11 +287,6 @@ class Server:
 
         return self.sandbox.run(write, self.sandbox.timeout)
 
-    def _following(self, request: dict):
-        """The class whose methods a request follows (None: none), and the method names not followed."""
-        cls = self.objects[request["cls"]] if request.get("cls") is not None else None
-        return cls, frozenset(request.get("stop", ()))
-
     def op_isolate(self, request: dict) -> dict:
         """While a row is probed: every failing reader function it calls, at any depth (through the
         reader's functions and the class's methods), is the book's, in the module where it is looked up;
@@ -299,8 +294,8 @@ class Server:
         path]) is the book's on that network. ``restore`` with the token puts everything back."""
         fn = self.objects[request["target"]]
         failing = {row: self.objects[h] for row, h in request["failing"].items()}
-        cls, stop = self._following(request)
-        owners = reachable(fn, cls, stop)
+        cls = self.objects[request["cls"]] if request.get("cls") is not None else None  # None: no methods followed
+        owners = reachable(fn, cls, frozenset(request.get("stop", ())))
         token = len(self.swaps) + 1
         self.swaps[token] = undo = []
         names = set().union(*(referenced_names(f) for f in owners))

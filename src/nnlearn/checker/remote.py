@@ -61,13 +61,6 @@ def _worker_ending(message: dict) -> str | None:
     return why if type(why) is str and len(why) <= 40 else None
 
 
-def _follow(cls, stop) -> dict:
-    """The fields of a request that follows the calls of a method of ``cls`` (a handle), ``stop`` excepted."""
-    if not isinstance(cls, Opaque) or cls.handle < 0:
-        return {}
-    return {"cls": cls.handle, "stop": sorted(s for s in stop if isinstance(s, str))}
-
-
 class Remote:
     """One child process, and the requests made of it."""
 
@@ -281,6 +274,9 @@ class Remote:
         depth (through the reader's functions and, with ``cls``, its methods; a method named in ``stop``
         not followed), and the book's methods for the failing ``methods`` of ``net`` it calls (row ->
         (spelling, kind, path)); returns the rows stood in for and the token that puts them back."""
+        follow = {}
+        if isinstance(cls, Opaque) and cls.handle >= 0:
+            follow = {"cls": cls.handle, "stop": sorted(s for s in stop if isinstance(s, str))}
         reply = self.request(
             "isolate",
             self.timeout,
@@ -288,7 +284,7 @@ class Remote:
             failing={row: obj.handle for row, obj in failing.items()},
             net=net.handle if methods else None,
             methods={row: [spelling, kind, list(path)] for row, (spelling, kind, path) in methods.items()},
-            **_follow(cls, stop),
+            **follow,
         )
         if self._failed(reply):
             return [], 0

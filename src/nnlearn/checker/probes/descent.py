@@ -100,8 +100,9 @@ def probe_numerical_diff(fn, p):
             p.wrong(shown, got, exact)
 
 
-def probe_gradient(fn, p, name, two_d: bool):
+def probe_gradient(fn, p, two_d: bool):
     """``_numerical_gradient_no_batch`` (vectors only) and ``numerical_gradient`` (``two_d``: matrices too)."""
+    name = p.row
     x = np.array([3.0, 4.0])
     shown = _diff_call(name, function_2, x)
     first = p.call(fn, function_2, x, show_input=shown, mutation="x-not-restored")
