@@ -25,7 +25,7 @@ from nnlearn.checker.names import CLASSES, code_owner, find, find_method, refere
 from nnlearn.checker.probes.isolation import REFERENCES, book_cross_entropy_error, book_predict
 from nnlearn.checker.sandbox import Files, Sandbox, is_system_file
 from nnlearn.checker.standin import install, used
-from nnlearn.checker.targets import ON_ARGUMENT, TARGETS
+from nnlearn.checker.targets import TARGETS, weighted_square
 from nnlearn.checker.toplevel import RUN_ALONE, JobEnvironment, closing_notes, definitions_only, run_top_level
 from nnlearn.checker.wire import Function, ReaderError, Timeout, WireError, decode, encode, ending
 
@@ -204,9 +204,9 @@ class Server:
         for a in (*args, *kwargs.values()):
             if isinstance(a, np.ndarray):
                 a.flags.writeable = True  # the call's own copy, as the book's caller would pass it
-        for i, a in enumerate(args):  # a function over another argument of the same call
+        for i, a in enumerate(args):  # the one function over another argument of the same call
             if isinstance(a, Function):
-                args[i] = ON_ARGUMENT[a.name](args[a.arg])
+                args[i] = weighted_square(args[a.arg])
         return args, kwargs
 
     # -- operations ------------------------------------------------------------------------------------

@@ -88,9 +88,8 @@ def _job(namespace: dict, found: dict, rows) -> dict:
     for name, obj in found.items():
         builder.define(_spelling(namespace, obj, name), obj)
     chunks = builder.imports_and_constants() + builder.definitions
-    cwd = os.getcwd()
     return {
-        "folder": cwd,
+        "folder": os.getcwd(),
         "path": None,
         "display": "globals()" if rows is None else rows[0],
         "chunks": chunks,

@@ -108,20 +108,14 @@ class Remote:
             with contextlib.suppress(OSError):
                 os.close(fd)
 
-    def ending(self) -> str | None:
-        """Why the child ended: ``SIGKILL`` or ``exit code 3``; None when it still runs a second later."""
-        try:
-            return ending(self.proc.wait(timeout=1))
-        except subprocess.TimeoutExpired:
-            return None
-
     def lose(self, kind: str, why: str | None = None):
-        if why is None:
-            why = self.ending() if kind == "crashed" else ""
-        if why is None:  # the channel closed by a process that goes on: the reader's code closed it
-            kind, why = "forged", ""
+        if kind == "crashed" and why is None:  # why it ended: SIGKILL, exit code 3
+            try:
+                why = ending(self.proc.wait(timeout=1))
+            except subprocess.TimeoutExpired:  # the channel closed by a process that goes on: the reader's code
+                kind = "forged"
         self.close()
-        raise ChildLost(kind, why)
+        raise ChildLost(kind, why or "")
 
     # -- one request, one answer ------------------------------------------------------------------------
 

@@ -377,10 +377,8 @@ def _expected_grads(p, fx, loss_ok, shown) -> list:
     grads = fx.ref.gradient(fx.x, fx.t)
     candidates = [{k: grads[k].reshape(fx.params[k].shape) for k in KEYS}]
     if not loss_ok and fx.loss_fn is not None:
-        loss = fx.loss_fn
-        candidates.append(
-            _central(p, fx.net, {k: (("params", k), fx.initial[k]) for k in KEYS}, loss, (fx.x, fx.t), shown)
-        )
+        arrays = {k: (("params", k), fx.initial[k]) for k in KEYS}
+        candidates.append(_central(p, fx.net, arrays, fx.loss_fn, (fx.x, fx.t), shown))
     return candidates
 
 
