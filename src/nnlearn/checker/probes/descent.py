@@ -174,14 +174,8 @@ def _probe_two_d(fn, p, name, tol):
 def _probe_dtypes(fn, p, name, first):
     """Integer arrays (the book's own code returns a wrong gradient: a warning) and float32 ones."""
     if isinstance(first, np.ndarray) and first.dtype == np.float32:
-        p.add(
-            p.finding(
-                "float32-precision",
-                _diff_call(name, function_2, np.array([3.0, 4.0])),
-                first,
-                details=[("dtype", {"dtype": "float32"})],
-            )
-        )
+        shown = _diff_call(name, function_2, np.array([3.0, 4.0]))
+        p.add(p.finding("float32-precision", shown, first, details=[("dtype", {"dtype": "float32"})]))
     xi = np.array([3, 4])
     shown = _diff_call(name, function_2, xi)
     outcome = p.attempt(fn, function_2, xi, show_input=shown, mutation="x-not-restored")

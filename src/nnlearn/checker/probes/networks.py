@@ -150,15 +150,16 @@ def _check_simple_loss(p, loss, state, net, W, ref):
     expected_grad = ref.numerical_gradient(BOOK_X, BOOK_T)["W"]
     if not close(grads["W"], expected_grad, rtol=1e-5, atol=1e-7):
         details = [("zeros", {})] if close(grads["W"], np.zeros((2, 3))) else []
-        p.wrong(
-            f"numerical_gradient(lambda W: net.loss(x, t), net.W) at W = {show(BOOK_W)}",
-            grads["W"],
-            expected_grad,
-            details=details,
-        )
+        shown = f"numerical_gradient(lambda W: net.loss(x, t), net.W) at W = {show(BOOK_W)}"
+        p.wrong(shown, grads["W"], expected_grad, details=details)
 
 
 # -- TwoLayerNet -------------------------------------------------------------------------------------
+
+
+def _shape(name, got, expected) -> tuple:
+    """The ``shape`` detail: the array ``name`` has shape ``got``, not ``expected``."""
+    return ("shape", {"name": name, "got": str(got), "expected": str(expected)})
 
 
 def _keys(d) -> tuple:
@@ -177,13 +178,7 @@ def _params(p, net, sizes, shown):
     for key, shape in (("W1", (i, h)), ("b1", (h,)), ("W2", (h, o)), ("b2", (o,))):
         got = params[key].shape
         if got != shape and not (key[0] == "b" and params[key].size == shape[0]):
-            p.fail(
-                "book-interface",
-                shown,
-                f"{key}.shape = {got}",
-                f"{shape}",
-                details=[("shape", {"name": key, "got": str(got), "expected": str(shape)})],
-            )
+            p.fail("book-interface", shown, f"{key}.shape = {got}", f"{shape}", details=[_shape(key, got, shape)])
     return params
 
 
@@ -393,13 +388,8 @@ def _grads_of(p, got, shown, expected) -> dict:
     for k in KEYS:
         arr = to_array(got[k])
         if arr.size != expected[k].size:
-            p.fail(
-                "wrong-shape",
-                f"{shown} -> grads[{k!r}]",
-                f"shape {arr.shape}",
-                f"shape {expected[k].shape}",
-                details=[("shape", {"name": k, "got": str(arr.shape), "expected": str(expected[k].shape)})],
-            )
+            want, where = expected[k].shape, f"{shown} -> grads[{k!r}]"
+            p.fail("wrong-shape", where, f"shape {arr.shape}", f"shape {want}", details=[_shape(k, arr.shape, want)])
         arrays[k] = arr.reshape(expected[k].shape)
     return arrays
 
