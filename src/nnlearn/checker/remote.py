@@ -18,7 +18,7 @@ import time
 
 from nnlearn.checker.confine import Reaper, environment, limits
 from nnlearn.checker.values import Opaque
-from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode, ending, frames
+from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode, ending, frames, typed
 
 #: The command line of the child (``python -c BOOT IN OUT``): the current folder is taken off
 #: ``sys.path`` before nnlearn is imported, so a reader's file named like a module cannot shadow it.
@@ -199,12 +199,8 @@ class Remote:
                     raise Timeout(float(t["seconds"]), frames(t.get("where")))
             if "error" in reply:
                 e = reply["error"]
-                if (
-                    type(e) is dict
-                    and type(e.get("kind")) is str
-                    and type(e.get("text")) is str
-                    and type(e.get("signature")) is bool
-                ):
+                fields = [e.get(k) for k in ("kind", "text", "signature")] if type(e) is dict else None
+                if typed(fields, str, str, bool):
                     raise ReaderError(e["kind"][:200], e["text"][:400], frames(e.get("where")), e["signature"])
         except WireError:
             pass
