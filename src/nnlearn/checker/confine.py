@@ -33,16 +33,10 @@ PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 24, 36, 37
 CAP_SYS_ADMIN, CAP_SYS_RESOURCE = 21, 24
 
 
-def _libc():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-LIBC = _libc()
+LIBC = None  # the C library, for prctl: Linux only
+if sys.platform.startswith("linux"):
+    with contextlib.suppress(OSError):
+        LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def _user_tasks() -> int:
