@@ -241,7 +241,7 @@ class Server:
                 info["handle"] = self.register(entry.obj)
                 if name not in CLASSES:
                     info["parameters"] = parameters(entry.obj)
-                if name in CLASSES:
+                else:
                     info["methods"] = {
                         row: find_method(entry.obj, row.partition(".")[2]) for row in rows_of([name]) if "." in row
                     }

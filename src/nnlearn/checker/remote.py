@@ -230,12 +230,9 @@ class Remote:
     def attr(self, obj: Opaque, name: str):
         """``getattr(obj, name)``, or None when it has no such attribute (or getting it fails)."""
         reply = self.request("attr", self.timeout, target=obj.handle, name=name)
-        if reply.get("missing") is True:
+        if reply.get("missing") is True or self._failed(reply):
             return None
-        try:
-            return self._outcome(reply)
-        except (ReaderError, Timeout):
-            return None
+        return self._outcome(reply)
 
     def write(self, obj: Opaque, path: tuple, value, index=None) -> bool:
         """``obj.path[index] = value`` in the child (``[...]`` without ``index``); whether it worked."""
