@@ -17,19 +17,18 @@ import signal
 import sys
 import traceback
 import types
+from functools import partial
 
 import numpy as np
 
 from nnlearn.checker.names import CLASSES, code_owner, find, find_method, referenced_names, rows_of
-from nnlearn.checker.probes.isolation import REFERENCES, book_cross_entropy_error
+from nnlearn.checker.probes.isolation import REFERENCES, book_cross_entropy_error, book_predict
 from nnlearn.checker.sandbox import Files, Sandbox, is_system_file
 from nnlearn.checker.standin import install, used
-from nnlearn.checker.targets import ON_ARGUMENT, TARGETS
+from nnlearn.checker.targets import TARGETS, weighted_square
 from nnlearn.checker.toplevel import RUN_ALONE, JobEnvironment, closing_notes, definitions_only, run_top_level
 from nnlearn.checker.wire import Function, ReaderError, Timeout, WireError, decode, encode, ending
-from nnlearn.common.functions import sigmoid, softmax
 
-KEYS = ("W1", "b1", "W2", "b2")
 #: Positional parameters of a function said to the parent (the book's have at most four).
 MAX_PARAMETERS = 8
 
@@ -175,8 +174,8 @@ class Server:
         if op == "end":  # without a process per file: the next file's load puts the folder back
             return {"ok": True}
         try:
-            if op in ("call", "attr", "write"):  # each runs the reader's code under the limit itself
-                return getattr(self, "op_" + op)(request)
+            if op == "call":  # its arguments are bound outside the limit, the call inside
+                return self.op_call(request)
             # the others touch the reader's objects (a class's __getattr__, a property) under the same limit
             return self.sandbox.run(lambda: getattr(self, "op_" + op)(request), self.sandbox.timeout)
         except Timeout as exc:
@@ -205,9 +204,9 @@ class Server:
         for a in (*args, *kwargs.values()):
             if isinstance(a, np.ndarray):
                 a.flags.writeable = True  # the call's own copy, as the book's caller would pass it
-        for i, a in enumerate(args):  # a function over another argument of the same call
+        for i, a in enumerate(args):  # the one function over another argument of the same call
             if isinstance(a, Function):
-                args[i] = ON_ARGUMENT[a.name](args[a.arg])
+                args[i] = weighted_square(args[a.arg])
         return args, kwargs
 
     # -- operations ------------------------------------------------------------------------------------
@@ -242,7 +241,7 @@ class Server:
                 info["handle"] = self.register(entry.obj)
                 if name not in CLASSES:
                     info["parameters"] = parameters(entry.obj)
-                if name in CLASSES:
+                else:
                     info["methods"] = {
                         row: find_method(entry.obj, row.partition(".")[2]) for row in rows_of([name]) if "." in row
                     }
@@ -263,35 +262,20 @@ class Server:
         return obj
 
     def op_attr(self, request: dict) -> dict:
-        obj = self.objects[request["target"]]
-
-        def get():
-            try:
-                return {"value": encode(getattr(obj, request["name"]), self.register)}
-            except AttributeError:
-                return {"missing": True}
-
-        return self.sandbox.run(get, self.sandbox.timeout)
+        try:
+            value = getattr(self.objects[request["target"]], request["name"])
+        except AttributeError:
+            return {"missing": True}
+        return {"value": encode(value, self.register)}
 
     def op_write(self, request: dict) -> dict:
         """``obj.path[...] = value`` (or ``[index]``): the known weights written into the reader's own array."""
-        obj = self.objects[request["target"]]
-        value = decode(request["value"])
+        arr = self._path(self.objects[request["target"]], request["path"])
+        if not isinstance(arr, np.ndarray):
+            raise TypeError(f"{type(arr).__name__} is not an array")
         index = tuple(request["index"]) if request.get("index") is not None else Ellipsis
-
-        def write():
-            arr = self._path(obj, request["path"])
-            if not isinstance(arr, np.ndarray):
-                raise TypeError(f"{type(arr).__name__} is not an array")
-            arr[index] = value
-            return {"ok": True}
-
-        return self.sandbox.run(write, self.sandbox.timeout)
-
-    def _following(self, request: dict):
-        """The class whose methods a request follows (None: none), and the method names not followed."""
-        cls = self.objects[request["cls"]] if request.get("cls") is not None else None
-        return cls, frozenset(request.get("stop", ()))
+        arr[index] = decode(request["value"])
+        return {"ok": True}
 
     def op_isolate(self, request: dict) -> dict:
         """While a row is probed: every failing reader function it calls, at any depth (through the
@@ -300,8 +284,8 @@ class Server:
         path]) is the book's on that network. ``restore`` with the token puts everything back."""
         fn = self.objects[request["target"]]
         failing = {row: self.objects[h] for row, h in request["failing"].items()}
-        cls, stop = self._following(request)
-        owners = reachable(fn, cls, stop)
+        cls = self.objects[request["cls"]] if request.get("cls") is not None else None  # None: no methods followed
+        owners = reachable(fn, cls, frozenset(request.get("stop", ())))
         token = len(self.swaps) + 1
         self.swaps[token] = undo = []
         names = set().union(*(referenced_names(f) for f in owners))
@@ -336,12 +320,7 @@ class Server:
             method = lambda x: np.dot(x, W)  # noqa: E731
         else:
             params = net.params
-
-            def predict(x):
-                p = {k: np.asarray(params[k], dtype=np.float64) for k in KEYS}
-                z1 = sigmoid(np.asarray(x, dtype=np.float64) @ p["W1"] + p["b1"].reshape(-1))
-                return softmax(z1 @ p["W2"] + p["b2"].reshape(-1))
-
+            predict = partial(book_predict, params)
             method = predict if kind == "predict" else lambda x, t: book_cross_entropy_error(predict(x), t)
         try:
             setattr(net, spelling, method)

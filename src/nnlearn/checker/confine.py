@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 
+import psutil
+
 #: The child's address space.
 MEMORY_MB = 2048
 #: The largest file the reader's code may write.
@@ -31,36 +33,17 @@ PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 24, 36, 37
 CAP_SYS_ADMIN, CAP_SYS_RESOURCE = 21, 24
 
 
-def _libc():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-LIBC = _libc()
-
-
-def _pids() -> list[str]:
-    """The processes of the system, from /proc ([] where there is none)."""
-    try:
-        return [p for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return []
+LIBC = None  # the C library, for prctl: Linux only
+if sys.platform.startswith("linux"):
+    with contextlib.suppress(OSError):
+        LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def _user_tasks() -> int:
-    """Processes and threads of this user now (what RLIMIT_NPROC counts), or 0 where /proc is not."""
-    uid, count = os.getuid(), 0
-    for pid in _pids():
-        try:
-            if os.stat(f"/proc/{pid}").st_uid == uid:
-                count += len(os.listdir(f"/proc/{pid}/task"))
-        except OSError:
-            continue
-    return count
+    """Processes and threads of this user now (what RLIMIT_NPROC counts)."""
+    uid = os.getuid()
+    tasks = psutil.process_iter(["uids", "num_threads"])
+    return sum(p.info["num_threads"] or 0 for p in tasks if p.info["uids"] and p.info["uids"].real == uid)
 
 
 def limits(cpu_s: int):
@@ -110,18 +93,8 @@ def environment() -> dict:
 
 
 def _children() -> set:
-    """The pids whose parent is this process (read from /proc)."""
-    me, found = os.getpid(), set()
-    for pid in _pids():
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) > 1 and int(fields[1]) == me:
-            found.add(int(pid))
-    return found
+    """The pids whose parent is this process."""
+    return {child.pid for child in psutil.Process().children()}
 
 
 class Reaper:

@@ -40,12 +40,8 @@ def job_for_object(target) -> dict:
         return {"path_target": path}
     if isinstance(target, dict):
         path = target.get("__file__")
-        if (
-            target.get("__name__") == "__main__"
-            and isinstance(path, str)
-            and path.endswith(".py")
-            and os.path.isfile(path)
-        ):
+        script = target.get("__name__") == "__main__" and isinstance(path, str) and path.endswith(".py")
+        if script and os.path.isfile(path):
             return {"path_target": path}  # a script's globals(): its file says everything
         found = {n: f.obj for n, f in find(target).items() if _is_users(f.obj)}
         return _job(target, found, rows=None)
@@ -88,9 +84,8 @@ def _job(namespace: dict, found: dict, rows) -> dict:
     for name, obj in found.items():
         builder.define(_spelling(namespace, obj, name), obj)
     chunks = builder.imports_and_constants() + builder.definitions
-    cwd = os.getcwd()
     return {
-        "folder": cwd,
+        "folder": os.getcwd(),
         "path": None,
         "display": "globals()" if rows is None else rows[0],
         "chunks": chunks,

@@ -18,7 +18,7 @@ import time
 
 from nnlearn.checker.confine import Reaper, environment, limits
 from nnlearn.checker.values import Opaque
-from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode, ending, frames
+from nnlearn.checker.wire import ReaderError, Timeout, WireError, decode, encode, ending, frames, typed
 
 #: The command line of the child (``python -c BOOT IN OUT``): the current folder is taken off
 #: ``sys.path`` before nnlearn is imported, so a reader's file named like a module cannot shadow it.
@@ -59,13 +59,6 @@ def _worker_ending(message: dict) -> str | None:
     """How a file's process ended, from the child's line about it (``exit code 3``, ``SIGKILL``)."""
     why = message.get("worker") if set(message) == {"id", "worker"} else None
     return why if type(why) is str and len(why) <= 40 else None
-
-
-def _follow(cls, stop) -> dict:
-    """The fields of a request that follows the calls of a method of ``cls`` (a handle), ``stop`` excepted."""
-    if not isinstance(cls, Opaque) or cls.handle < 0:
-        return {}
-    return {"cls": cls.handle, "stop": sorted(s for s in stop if isinstance(s, str))}
 
 
 class Remote:
@@ -115,20 +108,14 @@ class Remote:
             with contextlib.suppress(OSError):
                 os.close(fd)
 
-    def ending(self) -> str | None:
-        """Why the child ended: ``SIGKILL`` or ``exit code 3``; None when it still runs a second later."""
-        try:
-            return ending(self.proc.wait(timeout=1))
-        except subprocess.TimeoutExpired:
-            return None
-
     def lose(self, kind: str, why: str | None = None):
-        if why is None:
-            why = self.ending() if kind == "crashed" else ""
-        if why is None:  # the channel closed by a process that goes on: the reader's code closed it
-            kind, why = "forged", ""
+        if kind == "crashed" and why is None:  # why it ended: SIGKILL, exit code 3
+            try:
+                why = ending(self.proc.wait(timeout=1))
+            except subprocess.TimeoutExpired:  # the channel closed by a process that goes on: the reader's code
+                kind = "forged"
         self.close()
-        raise ChildLost(kind, why)
+        raise ChildLost(kind, why or "")
 
     # -- one request, one answer ------------------------------------------------------------------------
 
@@ -212,12 +199,8 @@ class Remote:
                     raise Timeout(float(t["seconds"]), frames(t.get("where")))
             if "error" in reply:
                 e = reply["error"]
-                if (
-                    type(e) is dict
-                    and type(e.get("kind")) is str
-                    and type(e.get("text")) is str
-                    and type(e.get("signature")) is bool
-                ):
+                fields = [e.get(k) for k in ("kind", "text", "signature")] if type(e) is dict else None
+                if typed(fields, str, str, bool):
                     raise ReaderError(e["kind"][:200], e["text"][:400], frames(e.get("where")), e["signature"])
         except WireError:
             pass
@@ -247,12 +230,9 @@ class Remote:
     def attr(self, obj: Opaque, name: str):
         """``getattr(obj, name)``, or None when it has no such attribute (or getting it fails)."""
         reply = self.request("attr", self.timeout, target=obj.handle, name=name)
-        if reply.get("missing") is True:
+        if reply.get("missing") is True or self._failed(reply):
             return None
-        try:
-            return self._outcome(reply)
-        except (ReaderError, Timeout):
-            return None
+        return self._outcome(reply)
 
     def write(self, obj: Opaque, path: tuple, value, index=None) -> bool:
         """``obj.path[index] = value`` in the child (``[...]`` without ``index``); whether it worked."""
@@ -262,10 +242,8 @@ class Remote:
         )
         if reply.get("ok") is True:
             return True
-        try:
-            self._outcome(reply)
-        except (ReaderError, Timeout):
-            return False
+        if not self._failed(reply):
+            self.lose("forged")
         return False
 
     def _failed(self, reply: dict) -> bool:
@@ -283,6 +261,9 @@ class Remote:
         depth (through the reader's functions and, with ``cls``, its methods; a method named in ``stop``
         not followed), and the book's methods for the failing ``methods`` of ``net`` it calls (row ->
         (spelling, kind, path)); returns the rows stood in for and the token that puts them back."""
+        follow = {}
+        if isinstance(cls, Opaque) and cls.handle >= 0:
+            follow = {"cls": cls.handle, "stop": sorted(s for s in stop if isinstance(s, str))}
         reply = self.request(
             "isolate",
             self.timeout,
@@ -290,7 +271,7 @@ class Remote:
             failing={row: obj.handle for row, obj in failing.items()},
             net=net.handle if methods else None,
             methods={row: [spelling, kind, list(path)] for row, (spelling, kind, path) in methods.items()},
-            **_follow(cls, stop),
+            **follow,
         )
         if self._failed(reply):
             return [], 0

@@ -138,16 +138,12 @@ class Report:
 
     @property
     def found(self) -> list:
-        return [r for r in self.rows if r.status not in ("missing",)]
+        return [r for r in self.rows if r.status != "missing"]
 
     @property
     def shown(self) -> list:
         """The rows a table shows: not the chapter's names that are simply absent."""
         return [r for r in self.rows if not (r.status == "missing" and not r.origin)]
-
-    @property
-    def missing(self) -> list:
-        return [r for r in self.rows if r.status == "missing"]
 
     def count(self, *statuses) -> int:
         return sum(r.status in statuses for r in self.rows)
@@ -246,7 +242,7 @@ class Report:
         parts = [self._("{passed} of {found} correct", passed=self.count("pass", "warn"), found=len(checked))]
         if self.count("warn"):
             parts.append(self._("warnings: {n}", n=self.count("warn")))
-        missing = [r.name for r in self.missing if not (r.origin or {}).get("no-source")]
+        missing = [r.name for r in self.rows if r.status == "missing" and not (r.origin or {}).get("no-source")]
         if missing:
             parts.append(self._("not found: {names}", names=", ".join(missing)))
         return self.joined(parts)

@@ -70,13 +70,8 @@ def run_jobs(jobs: list[dict], *, timeout: float, import_timeout: float) -> list
                             remote = Remote(reaper, timeout, cpu_s)
                         _run_job(remote, job, result, timeout, import_timeout)
                     except ChildLost as lost:
-                        _after_loss(
-                            result,
-                            job,
-                            None if remote is None else remote.row,
-                            lost,
-                            timeout if remote is not None and remote.row else import_timeout,
-                        )
+                        row = None if remote is None else remote.row
+                        _after_loss(result, job, row, lost, timeout if row else import_timeout)
         finally:
             if remote is not None:
                 remote.close()

@@ -58,15 +58,9 @@ class Capture(io.TextIOBase):
 
 def _system_dirs() -> tuple[str, ...]:
     """Folders whose files are Python's, installed packages' or nnlearn's -- never the reader's."""
-    paths = {
-        sys.prefix,
-        sys.base_prefix,
-        sys.exec_prefix,
-        sysconfig.get_paths()["stdlib"],
-        sysconfig.get_paths()["purelib"],
-        sysconfig.get_paths()["platlib"],
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    }
+    installed = sysconfig.get_paths()
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *(installed[k] for k in ("stdlib", "purelib", "platlib"))}
+    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # nnlearn's own
     try:
         paths.update(site.getsitepackages())
         paths.add(site.getusersitepackages())

@@ -64,5 +64,3 @@ TARGETS = {
     "coupled": coupled,
     "sin": np.sin,
 }
-#: The functions built over one argument of the call.
-ON_ARGUMENT = {"weighted_square": weighted_square}

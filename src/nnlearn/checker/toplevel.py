@@ -130,8 +130,8 @@ def closing_notes(sandbox) -> list:
     if sandbox.output.size:
         lines = sandbox.output.text().splitlines()
         notes.append({"kind": "printed", "lines": sandbox.output.lines or len(lines), "first": lines[:SHOWN_LINES]})
-    served = used()
-    modules = [m for m in served if not any(other.startswith(m + ".") for other in served)]
+    stand_ins = used()
+    modules = [m for m in stand_ins if not any(other.startswith(m + ".") for other in stand_ins)]
     if modules:
         notes.append({"kind": "standin", "module": ", ".join(modules)})
     return notes

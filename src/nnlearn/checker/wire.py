@@ -147,6 +147,15 @@ def need(condition: bool, what: str) -> None:
         raise WireError(what)
 
 
+def typed(fields, *types) -> bool:
+    """Whether ``fields`` is a list of ``len(types)`` items, each of its exact type (a tuple: one of them)."""
+    return (
+        type(fields) is list
+        and len(fields) == len(types)
+        and all(type(v) in (t if isinstance(t, tuple) else (t,)) for v, t in zip(fields, types))
+    )
+
+
 def _bytes(text, limit: int) -> bytes:
     need(isinstance(text, str) and len(text) <= 4 * (limit // 3 + 1), "an array's data is not text of its size")
     try:
@@ -186,7 +195,7 @@ def decode(data, resolve=None, depth: int = 0):
         need(fields in ("nan", "inf", "-inf"), "a float that is not one")
         return float(fields)
     if tag == "$a":
-        need(type(fields) is list and len(fields) == 4 and type(fields[3]) is bool, "an array without its fields")
+        need(typed(fields, str, list, str, bool), "an array without its fields")
         dtype, shape = _dtype(fields[0]), _shape(fields[1])
         raw = _bytes(fields[2], math.prod(shape) * dtype.itemsize)
         need(len(raw) == math.prod(shape) * dtype.itemsize, "an array whose bytes do not fill its shape")
@@ -194,7 +203,7 @@ def decode(data, resolve=None, depth: int = 0):
         arr.flags.writeable = fields[3]
         return arr
     if tag == "$n":
-        need(type(fields) is list and len(fields) == 2, "a number without its fields")
+        need(typed(fields, str, str), "a number without its fields")
         dtype = _dtype(fields[0])
         raw = _bytes(fields[1], dtype.itemsize)
         need(len(raw) == dtype.itemsize, "a number of the wrong size")
@@ -212,22 +221,12 @@ def decode(data, resolve=None, depth: int = 0):
         return out
     if tag == "$big":
         need(
-            type(fields) is list
-            and len(fields) == 2
-            and type(fields[1]) is list
-            and all(type(n) is int and n >= 0 for n in fields[1][:32]),
+            typed(fields, str, list) and all(type(n) is int and n >= 0 for n in fields[1][:32]),
             "a large array without its shape",
         )
         return Opaque(-1, f"array of shape {tuple(fields[1][:32])}")
     if tag == "$o":
-        need(
-            type(fields) is list
-            and len(fields) == 3
-            and type(fields[0]) is int
-            and type(fields[1]) is str
-            and type(fields[2]) is bool,
-            "an object without its fields",
-        )
+        need(typed(fields, int, str, bool), "an object without its fields")
         if resolve is not None:
             return resolve(tag, fields)
         return Opaque(fields[0], fields[1][:100], fields[2])
@@ -241,14 +240,7 @@ def frames(data) -> list:
     need(type(data) is list and len(data) <= 20, "frames that are not a list")
     for frame in data:
         need(
-            type(frame) is list
-            and len(frame) == 4
-            and type(frame[0]) is str
-            and type(frame[1]) is int
-            and type(frame[2]) is str
-            and (frame[3] is None or type(frame[3]) in (int, str))
-            and len(frame[0]) <= 4096
-            and len(frame[2]) <= 400,
+            typed(frame, str, int, str, (type(None), int, str)) and len(frame[0]) <= 4096 and len(frame[2]) <= 400,
             "a frame that is not one",
         )
     return data

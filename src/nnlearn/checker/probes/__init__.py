@@ -11,52 +11,38 @@ from __future__ import annotations
 from dataclasses import asdict
 from functools import partial
 
-from nnlearn.checker.catalogue import earlier_version
+from nnlearn.checker.catalogue import FAIL, WARN, earlier_version
 from nnlearn.checker.names import rows_of
 from nnlearn.checker.probes import activations, descent, losses, networks
 from nnlearn.checker.probes.base import Probe, Stop
 from nnlearn.checker.probes.isolation import Isolation, judged
 from nnlearn.checker.report import Row
 
+#: Each function row: its probe, its book section, and the book's positional parameters, in order;
+#: the fixes' code is written with them (``a|x``: softmax's input is ``a`` or ``x`` in the book's two versions).
 FUNCTION_PROBES = {
-    "sigmoid": activations.probe_sigmoid,
-    "softmax": activations.probe_softmax,
-    "mean_squared_error": losses.probe_mean_squared_error,
-    "cross_entropy_error": losses.probe_cross_entropy_error,
-    "numerical_diff": descent.probe_numerical_diff,
-    "function_1": activations.probe_function_1,
-    "function_2": activations.probe_function_2,
-    "_numerical_gradient_no_batch": partial(descent.probe_gradient, name="_numerical_gradient_no_batch", two_d=False),
-    "numerical_gradient": partial(descent.probe_gradient, name="numerical_gradient", two_d=True),
-    "gradient_descent": descent.probe_gradient_descent,
+    "sigmoid": (activations.probe_sigmoid, "3.2.4", ("x",)),
+    "softmax": (activations.probe_softmax, "3.5", ("a|x",)),
+    "mean_squared_error": (losses.probe_mean_squared_error, "4.2.1", ("y", "t")),
+    "cross_entropy_error": (losses.probe_cross_entropy_error, "4.2.2", ("y", "t")),
+    "numerical_diff": (descent.probe_numerical_diff, "4.3.1", ("f", "x")),
+    "function_1": (activations.probe_function_1, "4.3.2", ()),
+    "function_2": (activations.probe_function_2, "4.3.3", ()),
+    "_numerical_gradient_no_batch": (partial(descent.probe_gradient, two_d=False), "4.4", ("f", "x")),
+    "numerical_gradient": (partial(descent.probe_gradient, two_d=True), "4.4", ("f", "x")),
+    "gradient_descent": (descent.probe_gradient_descent, "4.4.1", ("f", "init_x", "lr", "step_num")),
 }
 
-CLASS_PROBES = {
-    "simpleNet": networks.probe_simple_net,
-    "TwoLayerNet": networks.probe_two_layer_net,
-}
+#: Each class: its probe, and the book's section of each of its rows without a section of its own.
+CLASS_PROBES = {"simpleNet": networks.probe_simple_net, "TwoLayerNet": networks.probe_two_layer_net}
+SECTIONS = {"simpleNet": "4.4.2", "TwoLayerNet": "4.5.1", "TwoLayerNet.gradient": "5.7.2"}
 
-#: The book's section of each row, for the findings that have no section of their own.
-SECTIONS = {
-    "sigmoid": "3.2.4",
-    "softmax": "3.5",
-    "mean_squared_error": "4.2.1",
-    "cross_entropy_error": "4.2.2",
-    "numerical_diff": "4.3.1",
-    "function_1": "4.3.2",
-    "function_2": "4.3.3",
-    "_numerical_gradient_no_batch": "4.4",
-    "numerical_gradient": "4.4",
-    "gradient_descent": "4.4.1",
-    "simpleNet": "4.4.2",
-    "TwoLayerNet": "4.5.1",
-    "TwoLayerNet.gradient": "5.7.2",
-}
-
-PASS, FAIL, WARN, MISSING, UNTESTED = "pass", "fail", "warn", "missing", "untested"
+PASS, MISSING, UNTESTED = "pass", "missing", "untested"
 
 
 def section_of(row: str) -> str:
+    if row in FUNCTION_PROBES:
+        return FUNCTION_PROBES[row][1]
     return SECTIONS.get(row) or SECTIONS[row.partition(".")[0]]
 
 
@@ -74,7 +60,7 @@ def run_function(name: str, spelling: str, fn, remote, isolation: Isolation, par
     def run():
         probe = Probe(remote, section_of(name), name)
         try:
-            FUNCTION_PROBES[name](fn, probe)
+            FUNCTION_PROBES[name][0](fn, probe)
         except Stop:
             pass
         return probe
@@ -88,28 +74,13 @@ def run_function(name: str, spelling: str, fn, remote, isolation: Isolation, par
     return row
 
 
-#: The book's parameters of each function row, in order; the fixes' code is written with them
-#: (softmax's fixes call its input ``a`` or ``x``, as the book's two versions do).
-BOOK_PARAMETERS = {
-    "sigmoid": (("x",),),
-    "softmax": (("a", "x"),),
-    "mean_squared_error": (("y",), ("t",)),
-    "cross_entropy_error": (("y",), ("t",)),
-    "numerical_diff": (("f",), ("x",)),
-    "_numerical_gradient_no_batch": (("f",), ("x",)),
-    "numerical_gradient": (("f",), ("x",)),
-    "gradient_descent": (("f",), ("init_x",), ("lr",), ("step_num",)),
-}
-
-
 def reader_names(name: str, params) -> dict:
     """``{book's parameter: the reader's}`` where the reader named a parameter otherwise, so that a fix
     is shown in the reader's own names (``softmax(z)``: ``np.max(z)``, not ``np.max(a)``). ``params``:
     the reader's positional parameters, as the child read them from the function's code (identifiers,
     checked by the runner)."""
-    return {
-        book: theirs for books, theirs in zip(BOOK_PARAMETERS.get(name, ()), params) for book in books if book != theirs
-    }
+    books = FUNCTION_PROBES[name][2]
+    return {book: theirs for both, theirs in zip(books, params) for book in both.split("|") if book != theirs}
 
 
 def run_class(name: str, spelling: str, cls, remote, rows, isolation: Isolation, methods: dict) -> list[Row]:

@@ -140,15 +140,7 @@ class Probe:
         if moved:
             i = moved[0]
             details = [("after-call", {})] if mutation == "x-not-restored" else []
-            self.add(
-                self.finding(
-                    mutation,
-                    show_input,
-                    got=after[i],
-                    expected=copies[[j for j, _ in copies].index(i)][1],
-                    details=details,
-                )
-            )
+            self.add(self.finding(mutation, show_input, got=after[i], expected=dict(copies)[i], details=details))
         return Outcome(value=value)
 
     def attr(self, obj, name: str):
@@ -181,13 +173,8 @@ class Probe:
         undefined = NAME_ERROR.search(error.text or "")
         if undefined:
             name = undefined.group(1)
-            self.fail(
-                "python2-name" if name in PYTHON2_NAMES else "renamed-parameter",
-                show_input,
-                got=error.text,
-                where=error.where,
-                details=[("name", {"name": name})],
-            )
+            finding_id = "python2-name" if name in PYTHON2_NAMES else "renamed-parameter"
+            self.fail(finding_id, show_input, got=error.text, where=error.where, details=[("name", {"name": name})])
         self.fail("raised-exception", show_input, got=error.text, where=error.where)
 
     def wrong(self, show_input: str, got, expected, *, details=(), finding_id: str = "wrong-result"):

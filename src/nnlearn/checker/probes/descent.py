@@ -100,8 +100,9 @@ def probe_numerical_diff(fn, p):
             p.wrong(shown, got, exact)
 
 
-def probe_gradient(fn, p, name, two_d: bool):
+def probe_gradient(fn, p, two_d: bool):
     """``_numerical_gradient_no_batch`` (vectors only) and ``numerical_gradient`` (``two_d``: matrices too)."""
+    name = p.row
     x = np.array([3.0, 4.0])
     shown = _diff_call(name, function_2, x)
     first = p.call(fn, function_2, x, show_input=shown, mutation="x-not-restored")
@@ -173,14 +174,8 @@ def _probe_two_d(fn, p, name, tol):
 def _probe_dtypes(fn, p, name, first):
     """Integer arrays (the book's own code returns a wrong gradient: a warning) and float32 ones."""
     if isinstance(first, np.ndarray) and first.dtype == np.float32:
-        p.add(
-            p.finding(
-                "float32-precision",
-                _diff_call(name, function_2, np.array([3.0, 4.0])),
-                first,
-                details=[("dtype", {"dtype": "float32"})],
-            )
-        )
+        shown = _diff_call(name, function_2, np.array([3.0, 4.0]))
+        p.add(p.finding("float32-precision", shown, first, details=[("dtype", {"dtype": "float32"})]))
     xi = np.array([3, 4])
     shown = _diff_call(name, function_2, xi)
     outcome = p.attempt(fn, function_2, xi, show_input=shown, mutation="x-not-restored")

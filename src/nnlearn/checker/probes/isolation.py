@@ -26,6 +26,13 @@ def book_cross_entropy_error(y, t):
     return -np.sum(np.log(y[np.arange(y.shape[0]), t.reshape(-1)] + 1e-7)) / y.shape[0]
 
 
+def book_predict(params: dict, x):
+    """The book's ``TwoLayerNet.predict`` with the weights ``params`` (W1, b1, W2, b2), in float64."""
+    p = {k: np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2")}
+    z1 = sigmoid(np.asarray(x, dtype=np.float64) @ p["W1"] + p["b1"].reshape(-1))
+    return softmax(z1 @ p["W2"] + p["b2"].reshape(-1))
+
+
 def book_numerical_diff(f, x):
     h = 1e-4
     return (f(x + h) - f(x - h)) / (2 * h)

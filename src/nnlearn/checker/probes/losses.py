@@ -90,18 +90,10 @@ def _single_sample(p, results) -> None:
     (shown, y, t, expected), batch = results[summed[0]][2]
     if averaged:
         p.fail("sum-not-mean", shown, batch.value, expected)
-    label_code = summed == ["labels"]  # the fix's formula is the one-hot one: say the label one too
-    p.add(
-        p.finding(
-            "sum-not-mean",
-            shown,
-            batch.value,
-            expected,
-            severity="warn",
-            section="4.2.2",
-            details=[("single-sample-cee", {}), *([("labels-fix", {})] if label_code else [])],
-        )
-    )
+    details = [("single-sample-cee", {})]
+    if summed == ["labels"]:  # the fix's formula is the one-hot one: say the label one too
+        details.append(("labels-fix", {}))
+    p.add(p.finding("sum-not-mean", shown, batch.value, expected, severity="warn", section="4.2.2", details=details))
     for form in summed:
         (shown, y, t, expected), batch = results[form][2]
         results[form][2] = ((shown, y, t, expected * len(y)), batch)

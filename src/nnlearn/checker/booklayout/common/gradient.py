@@ -11,9 +11,8 @@ from nnlearn.common.gradient import numerical_gradient
 __all__ = ["numerical_gradient", "numerical_gradient_2d"]
 
 
-def _numerical_gradient_1d(f, x):
-    """The gradient of ``f`` at a 1-D ``x``."""
-    return numerical_gradient(f, x)
+#: The book's name for the gradient at a 1-D ``x``.
+_numerical_gradient_1d = numerical_gradient
 
 
 def numerical_gradient_2d(f, X):
