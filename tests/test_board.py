@@ -624,6 +624,7 @@ def _digit_png() -> bytes:
     return _png(digit)
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 def test_connections_that_declare_a_body_and_send_nothing_hold_nothing(fast_run, tmp_path, serve_board, monkeypatch):
     """24 such connections held the 8 body slots, 10 s each: a real drawing waited 29.5 s (here the
     deadline is 30 s, past the client's 10 s timeout); they are closed at their deadline."""

@@ -219,6 +219,7 @@ def test_sigterm_and_sighup_end_the_check_and_its_child(tmp_path, sig):
     assert not alive(child)
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 def test_a_child_that_stops_reading_cannot_hold_the_check(tmp_path):
     """The first file answers its own loading and then never reads again: the check still ends, and
     the second file (its source larger than a pipe holds) is checked by a process of its own."""

@@ -55,6 +55,7 @@ def test_the_commands_are_the_chapters_demos_and_checks_in_chinese():
     assert all(shlex.split(c, comments=True)[-2:] == ["--lang", "zh"] for c in commands())
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 def test_the_demos_run(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     losses, everything = [c for c in commands() if c.startswith("nnlearn demo")]

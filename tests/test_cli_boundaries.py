@@ -105,6 +105,7 @@ def test_every_subcommand_refuses_a_missing_data_folder(capsys, tmp_path, monkey
     assert not list(tmp_path.iterdir())  # no empty run directory left behind by train
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 @pytest.mark.realdata
 def test_sigterm_during_training_saves_and_leaves_no_temporary_files(tmp_path, mnist_dir):
     run = tmp_path / "run"

@@ -286,6 +286,7 @@ def test_a_server_that_never_answers_times_out(silent, server, tmp_path):
     assert time.monotonic() - start < 5
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 def test_a_silent_mirror_costs_one_time_out_per_data_set(silent, server, tmp_path):
     spec = tiny_spec(PAYLOADS)
     start = time.monotonic()
@@ -421,6 +422,7 @@ def test_pooch_alone_does_not_cut_a_trickling_mirror(server):
     assert 3 <= len(out.getvalue()) < len(GOOD[NAMES["train-labels"]])
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 def test_the_speed_limit_is_bytes_per_second_over_the_window(server, tmp_path, monkeypatch):
     spec = tiny_spec(PAYLOADS)
     # The drip delivers about 10 kB/s: enough under a limit of 500 bytes/s, too little under 50,000. The bytes

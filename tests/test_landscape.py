@@ -158,6 +158,7 @@ def test_a_resumed_run_keeps_the_trajectory_of_an_uninterrupted_one(tmp_path, fa
     assert np.array_equal(a[1], b[1])
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 def test_landscape_of_a_trained_run(tmp_path, fake_data, capsys):
     # Trained to its minimum: the synthetic digits are separable, so without weight decay the loss
     # only ever falls further as the weights grow, and its lowest point is off the centre.
@@ -320,6 +321,7 @@ def test_damaged_or_hostile_files_are_refused_before_anything_is_allocated(tmp_p
     assert meta["format"] == 1 and meta["dtype"] == "float32"
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 def test_text_from_a_folder_name_or_a_files_meta_is_drawn_as_typed(trained, fake_data, capsys):
     # matplotlib reads a pair of $ as math: a folder named m$\x$ stopped `landscape` and `report` with
     # "internal error: ValueError ... Unknown symbol: \x", and the same text in landscape.npz's meta made

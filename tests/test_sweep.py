@@ -285,6 +285,7 @@ def test_cli_refuses_bad_params_and_missing_packages(capsys, monkeypatch, tmp_pa
 # -- sweeps on clusters ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 def test_sweep_completes_with_failed_trials_and_final_run(local_client, tmp_path, fake_data, capsys):
     (x, t), (xs, ts) = fake_data[0]
     spec = SweepSpec(params=PARAMS, trials=6, epochs=2, validation=100, seed=5)
@@ -464,6 +465,7 @@ def test_driver_killed_resumes_and_sampling_ignores_workers(cli_cluster, local_c
     assert [(r["lr"], r["hidden_size"]) for r in two] == [(r["lr"], r["hidden_size"]) for r in rows]
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 def test_a_trial_left_without_settings_by_a_dead_driver_draws_the_same_ones_again(local_client, tmp_path):
     # SIGKILL can land between Optuna creating a trial and storing its values.
     (x, t), _ = _data()
@@ -479,6 +481,7 @@ def test_a_trial_left_without_settings_by_a_dead_driver_draws_the_same_ones_agai
     assert all(r["lr"] and r["hidden_size"] for r in rows)
 
 
+@pytest.mark.slow  # seconds of waiting or training: with the long tests (the quick suite keeps 60 s)
 def test_ctrl_c_stops_cleanly_and_keeps_finished_trials(local_client, tmp_path):
     import _thread
 
