@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nnlearn.checker import check_files
@@ -115,3 +116,40 @@ def test_weights_the_probes_cannot_write_make_the_network_not_the_books(reports)
         (finding,) = [f for f in rows["TwoLayerNet"].findings if f["severity"] == "fail"]
         assert finding["id"] == "book-interface" and finding["expected"] == "writable float arrays"
         assert {rows["TwoLayerNet.loss"].status, rows["TwoLayerNet.gradient"].status} == {"untested"}
+
+
+def test_a_stand_in_that_fails_half_way_leaves_nothing_of_the_books_on_the_network():
+    # One isolate request stands the book's methods in; the reader's network raising on the second
+    # (a property, say) must not leave the first in place for the probes after it.
+    from nnlearn.checker.child import Server
+
+    class Net:
+        reads = 0
+
+        @property
+        def params(self):
+            Net.reads += 1
+            if Net.reads > 1:
+                raise RuntimeError("only once")
+            return {"W1": np.ones((2, 2)), "b1": np.zeros(2), "W2": np.ones((2, 2)), "b2": np.zeros(2)}
+
+        def predict(self, x):
+            return x
+
+        def loss(self, x, t):
+            return self.predict(x)
+
+        def accuracy(self, x, t):
+            return self.predict(x) + self.loss(x, t)
+
+    server, net = Server([]), Net()
+    request = {
+        "target": server.register(Net.accuracy),
+        "cls": server.register(Net),
+        "net": server.register(net),
+        "failing": {},
+        "methods": {"predict": ["predict", "predict", []], "loss": ["loss", "predict", []]},
+    }
+    with pytest.raises(RuntimeError):
+        server.op_isolate(request)
+    assert "predict" not in vars(net) and "loss" not in vars(net) and server.swaps == {}

@@ -288,30 +288,39 @@ class Server:
         owners = reachable(fn, cls, frozenset(request.get("stop", ())))
         token = len(self.swaps) + 1
         self.swaps[token] = undo = []
-        names = set().union(*(referenced_names(f) for f in owners))
-        methods = []  # first, while no global is swapped: a stand-in reads the reader's network
-        for row, (spelling, kind, path) in request["methods"].items():
-            net = self.objects[request["net"]]
-            if spelling in names and self._stand_in(net, spelling, kind, path):
-                undo.append(lambda net=net, spelling=spelling: delattr(net, spelling))
-                methods.append(row)
-        swaps = []
-        for owner in owners:
-            namespace = owner.__globals__
-            for name in sorted(referenced_names(owner)):
-                for row, obj in failing.items():
-                    if namespace.get(name) is obj and not any(n is namespace and m == name for n, m, _ in swaps):
-                        swaps.append((namespace, name, row))
-        for namespace, name, row in swaps:
-            undo.append(lambda namespace=namespace, name=name, obj=namespace[name]: namespace.__setitem__(name, obj))
-            namespace[name] = REFERENCES[row]
+        try:
+            names = set().union(*(referenced_names(f) for f in owners))
+            methods = []  # first, while no global is swapped: a stand-in reads the reader's network
+            for row, (spelling, kind, path) in request["methods"].items():
+                net = self.objects[request["net"]]
+                if spelling in names and self._stand_in(net, spelling, kind, path):
+                    undo.append(lambda net=net, spelling=spelling: delattr(net, spelling))
+                    methods.append(row)
+            swaps = []
+            for owner in owners:
+                namespace = owner.__globals__
+                for name in sorted(referenced_names(owner)):
+                    for row, obj in failing.items():
+                        if namespace.get(name) is obj and not any(n is namespace and m == name for n, m, _ in swaps):
+                            swaps.append((namespace, name, row))
+            for namespace, name, row in swaps:
+                undo.append(
+                    lambda namespace=namespace, name=name, obj=namespace[name]: namespace.__setitem__(name, obj)
+                )
+                namespace[name] = REFERENCES[row]
+        except BaseException:  # the reader's code (a property, a __setattr__) raised or ran out of time half-way:
+            self._undo(token)  # nothing of the book's stays on its network for the probes after this one
+            raise
         return {"rows": sorted({row for _, _, row in swaps}) + methods, "token": token}
 
     def op_restore(self, request: dict) -> dict:
-        for undo in reversed(self.swaps.pop(request["token"], [])):
+        self._undo(request["token"])
+        return {"ok": True}
+
+    def _undo(self, token) -> None:
+        for undo in reversed(self.swaps.pop(token, [])):
             with contextlib.suppress(AttributeError, TypeError):
                 undo()
-        return {"ok": True}
 
     def _stand_in(self, net, spelling: str, kind: str, path: list) -> bool:
         """The book's ``kind`` (predict, loss, simple_predict) as the method ``spelling`` of the reader's ``net``."""
