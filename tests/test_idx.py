@@ -268,3 +268,28 @@ def test_arguments_of_the_wrong_type_are_input_type_errors(tmp_path):
         InputTypeError, match=r"shape must be a tuple of lengths \(None for any\), such as \(None, 28, 28\); got 3"
     ):
         read_idx(path, shape=3)
+
+
+@pytest.mark.parametrize("where", ["opening", "decompressing"])
+def test_a_read_error_half_way_is_one_line_naming_the_file(tmp_path, monkeypatch, where):
+    import errno
+    import io
+
+    import nnlearn.datasets.idx
+
+    path = tmp_path / "labels.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.arange(10, dtype=np.uint8))))
+
+    def pulled_disk(self, *args):  # a USB disk pulled out, a stale NFS handle
+        raise OSError(errno.EIO, "Input/output error")
+
+    class Pulled(io.BufferedReader):
+        peek = read = read1 = pulled_disk
+
+    if where == "opening":
+        monkeypatch.setattr(nnlearn.datasets.idx.os, "fdopen", lambda fd, mode: Pulled(io.FileIO(fd, "rb")))
+    else:
+        monkeypatch.setattr(gzip.GzipFile, "read1", pulled_disk)
+    with pytest.raises(DatasetError, match="cannot be read") as info:
+        payload_sha256(path)
+    assert str(path) in str(info.value) and "Input/output error" in str(info.value)

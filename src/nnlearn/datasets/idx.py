@@ -100,10 +100,10 @@ def _pieces(path, max_bytes: int) -> Iterator[bytes]:
     """
     fd, size = _open_raw(path, max_bytes)
     with os.fdopen(fd, "rb") as raw:
-        packed = raw.peek(2)[:2] == _GZIP_MAGIC
-        stream = gzip.GzipFile(fileobj=raw) if packed else raw
         total = 0
         try:
+            packed = raw.peek(2)[:2] == _GZIP_MAGIC
+            stream = gzip.GzipFile(fileobj=raw) if packed else raw
             while block := stream.read1(min(_HEADER_MAX if total == 0 else _BLOCK, max_bytes + 1 - total)):
                 total += len(block)
                 if total > max_bytes:
@@ -139,6 +139,8 @@ def _pieces(path, max_bytes: int) -> Iterator[bytes]:
                     reason=exc,
                 )
             ) from None
+        except OSError as exc:  # after BadGzipFile, one of them: EIO from a pulled USB disk, ESTALE on NFS
+            raise DatasetError(_("{path}: cannot be read ({reason})", path=path, reason=exc.strerror or exc)) from None
 
 
 def payload_sha256(path: str | os.PathLike, max_bytes: int = MAX_PAYLOAD_BYTES) -> str:
