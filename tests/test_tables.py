@@ -214,3 +214,20 @@ def test_a_model_linked_from_outside_is_refused_by_the_board(linked_model, serve
             "the run's model.npz cannot be read: model.npz is a symbolic link leading outside its folder; "
             "a run folder's files are read only from inside it (copy the file in instead)",
         ), path
+
+
+def test_a_number_beyond_any_float_is_not_finite():
+    # JSON and CSV cells of a hostile folder may hold 10**400: no chart can draw it, and no OverflowError escapes
+    from nnlearn.sweep.space import parse_param
+    from nnlearn.train.tables import finite
+
+    assert [finite(v) for v in (3, 1.5, 10**400, -(10**400), True, float("nan"), "1")] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
+    assert not parse_param("lr=uniform:0.1:1").holds(10**400)

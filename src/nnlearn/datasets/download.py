@@ -43,7 +43,7 @@ from nnlearn.datasets.sources import (
     check_data_dir,
     download_dir,
     find_files,
-    make_folder,
+    make_data_folder,
     missing_message,
     verified_copy,
 )
@@ -483,7 +483,7 @@ def fetch_dataset(
                 names=names,
             )
         )
-    make_folder(
+    make_data_folder(
         dest_dir, N_("cannot create the download folder {folder} ({reason}); pass --data-dir with a writable folder")
     )
     remove_stale_temp_files(dest_dir)

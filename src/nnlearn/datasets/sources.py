@@ -89,7 +89,7 @@ def download_dir(spec: DatasetSpec) -> Path:
     return cache_root() / spec.name
 
 
-def make_folder(folder: Path, message: str) -> None:
+def make_data_folder(folder: Path, message: str) -> None:
     """Create ``folder`` and its parents, or raise :class:`DatasetError` with ``message`` (an ``N_`` text
     of ``{folder}`` and ``{reason}``)."""
     try:

@@ -22,7 +22,7 @@ from nnlearn.datasets.sources import (
     best_folder,
     check_data_dir,
     download_dir,
-    make_folder,
+    make_data_folder,
     verified_copy,
 )
 
@@ -125,7 +125,7 @@ def import_files(spec: DatasetSpec, folder: str | os.PathLike) -> dict[str, tupl
             + "\n".join(f"  {r.name}: {r.message}" for r in bad)
         )
     dest_dir = download_dir(spec)
-    make_folder(dest_dir, N_("cannot create the cache folder {folder} ({reason})"))
+    make_data_folder(dest_dir, N_("cannot create the cache folder {folder} ({reason})"))
     done = {}
     for f in spec.files:
         source = paths[f.role]

@@ -13,13 +13,13 @@ text it was written in and read by the constraint again when a trial is built.
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 
 from nnlearn.base.errors import InputError, NnlearnError
 from nnlearn.base.i18n import _
 from nnlearn.train.settings import RENAMED, applies, specs
+from nnlearn.train.tables import finite
 
 #: Every kind a parameter may have (a setting's constraint allows some of them).
 KINDS = ("loguniform", "uniform", "int", "choice")
@@ -107,7 +107,7 @@ class Param:
     def holds(self, internal) -> bool:
         """Whether ``internal``, the value Optuna stores for this parameter (a choice's index, else the
         value itself), lies in the declared range: a journal's line is checked with it before it is trusted."""
-        if not isinstance(internal, numbers.Real) or isinstance(internal, bool) or not math.isfinite(internal):
+        if not finite(internal):  # a number of a JSON line: an int or a float, never a bool, nan or 10**400
             return False
         if self.kind == "choice":
             return internal == int(internal) and 0 <= internal < len(self.choices)
@@ -208,7 +208,7 @@ def _bounds(text: str, name: str, kind: str, args: str) -> tuple:
     bounds = [specs()[name].constraint.parse(w.strip()) for w in words]
     number = numbers.Integral if kind == "int" else numbers.Real
     for word, value in zip(words, bounds):
-        if isinstance(value, bool) or not isinstance(value, number) or not math.isfinite(value):
+        if not isinstance(value, number) or not finite(value):
             what = _("a whole number") if kind == "int" else _("a finite number")
             raise InputError(_("--param {text}: {word!r} is not {what}", text=text, word=word.strip(), what=what))
     low, high = bounds

@@ -64,7 +64,12 @@ def cell(text):
 
 def finite(value) -> bool:
     """True for an int or a finite float (not a bool): what a chart can draw."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int of 400 digits in a hostile file: beyond any float, nothing to draw
+        return False
 
 
 def open_file(path) -> int:
