@@ -426,6 +426,7 @@ def download_file(
     seconds later, doubled each time; ``progress``: a bar (default: when standard error is a terminal).
     ``given_up`` (``{mirror: why}``) holds the mirrors ruled out for this command, skipped and added
     to, so that a dead or trickling mirror costs its time-out once per command, not per file.
+    :func:`fetch_dataset` calls it with ``dest_dir`` made and cleaned, and at least one mirror.
     """
     dest = Path(dest_dir) / datafile.name
     timeout = default_timeout() if timeout is None else float(timeout)
