@@ -46,6 +46,8 @@ from nnlearn.train.training import build_trainer
 from nnlearn.train.trajectory import TRAJECTORY_FILE, Trajectory
 
 STATES = ("running", "finished", "stopped", "diverged")
+#: How a stopped run goes on (:func:`resume_hint`).
+RESUME = N_("resume with: nnlearn train --resume {run}")
 #: The figures of a run (:meth:`~nnlearn.train.history.History.figures`).
 FIGURES = ("loss.png", "accuracy.png")
 #: metrics.csv is rewritten at least this often (seconds) while a run trains, for live views.
@@ -138,10 +140,10 @@ def claim_run_dir(run, *, in_run_folder: bool = False) -> int | None:
         )
         raise NnlearnError(
             _(
-                "{run} is being trained by {who}; wait for it to finish, or stop it and then resume with: "
-                "nnlearn train --resume {run}",
+                "{run} is being trained by {who}; wait for it to finish, or stop it and then {resume}",
                 run=run,
                 who=who,
+                resume=_(RESUME, run=run),
             )
         ) from None
     except OSError:  # EBADF, ENOLCK, EOPNOTSUPP: no folder locks here
@@ -270,7 +272,7 @@ class RunWriter(Callback):
 
 
 def resume_hint(run) -> str:
-    return _("resume with: nnlearn train --resume {run}", run=run)
+    return _(RESUME, run=run)
 
 
 @dataclass
