@@ -132,22 +132,19 @@ def test_a_bad_file_in_data_dir_is_an_error_never_a_fallback_to_nnlearn_data(tin
     else:
         path.symlink_to(path)
     run = tmp_path / "run"
-    code, out, err = finishes(
-        lambda: _run(
-            capsys,
-            "train",
-            "--iters",
-            "2",
-            "--batch-size",
-            "4",
-            "--no-progress",
-            "--data-dir",
-            str(folder),
-            "--out",
-            str(run),
-        ),
-        [path],
-    )
+    train = [
+        "train",
+        "--iters",
+        "2",
+        "--batch-size",
+        "4",
+        "--no-progress",
+        "--data-dir",
+        str(folder),
+        "--out",
+        str(run),
+    ]
+    code, out, err = finishes(lambda: _run(capsys, *train), [path])
     assert code == 1 and not run.exists(), out
     assert len(err.splitlines()) == 1 and err.startswith(f"nnlearn: error: the data file {path} "), err
     assert err.rstrip().endswith("put the data file itself there, or pass another --data-dir"), err
@@ -163,19 +160,7 @@ def test_a_bad_file_in_data_dir_is_an_error_never_a_fallback_to_nnlearn_data(tin
         return  # the rest once: the same folder without the bad file trains on it, and config.json says so
     os.unlink(path)
     write_tiny(folder, {role: idx_bytes(a) for role, a in _digit_arrays().items()})
-    code, _, err = _run(
-        capsys,
-        "train",
-        "--iters",
-        "2",
-        "--batch-size",
-        "4",
-        "--no-progress",
-        "--data-dir",
-        str(folder),
-        "--out",
-        str(run),
-    )
+    code, _, err = _run(capsys, *train)
     assert code == 0, err
     assert json.loads((run / "config.json").read_text())["data_dir"] == str(folder.resolve())
 
